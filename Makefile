@@ -1,0 +1,87 @@
+# mamori - build, test, demo. See README.md.
+#
+#   make            build build/mamori
+#   make demo       install deps if missing, build, simulate an estate, scan it, list findings
+#   make check      every test: unit + golden + samples, the ASan+UBSan build of them, fuzz smoke
+#   make test       unit + golden + samples on the normal build only (fast loop)
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 20)
+#   make bench      the benchmark harness (bench/README.md)
+
+CC      ?= cc
+SAN     ?= 0
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+OPT     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD   ?= build
+OPT     := -O2 -g
+endif
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -Isrc -pthread -MMD -MP
+LDLIBS  += -lsqlite3 -lz -lpthread -lm
+
+LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/main.c'))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps demo test check fuzz fuzz-build bench clean unit golden samples format
+
+all: $(BUILD)/mamori
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libmamori.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/mamori: $(BUILD)/src/cli/main.o $(BUILD)/libmamori.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/mmtest.o: tests/unit/mmtest.c tests/unit/mmtest.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/mmtest.o $(BUILD)/libmamori.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $^ $(LDLIBS)
+
+deps:
+	@scripts/deps.sh
+
+unit: $(TEST_BIN) $(BUILD)/mamori
+	@scripts/run-tests.sh $(BUILD) $(TEST_BIN)
+
+golden samples: $(BUILD)/mamori
+	@tests/golden/run.sh $(BUILD)/mamori
+
+test: deps
+	@$(MAKE) --no-print-directory all $(TEST_BIN)
+	@scripts/run-tests.sh $(BUILD) $(TEST_BIN) -- tests/golden/run.sh $(BUILD)/mamori
+
+check: deps
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory SAN=1 test
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+	@scripts/summary.sh
+
+fuzz:
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_SRC)
+
+demo: deps all
+	@scripts/demo.sh $(BUILD)/mamori
+
+bench: all
+	@bench/run.sh $(BUILD)/mamori
+
+format:
+	clang-format -i $$(find src tests -name '*.[ch]')
+
+clean:
+	rm -rf build build-san build-fuzz demo-out
+
+-include $(LIB_OBJ:.o=.d)

@@ -1,0 +1,24 @@
+#!/bin/sh
+# deps.sh - install the Debian packages mamori needs to build and test,
+# only if something is missing. Runs apt-get as root (or via sudo).
+set -e
+PKGS="gcc make pkg-config libsqlite3-dev zlib1g-dev sqlite3 clang libclang-rt-dev"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "mamori: installing Debian packages:$missing"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+		echo "mamori: error: need root (or sudo) to install:$missing" >&2
+		echo "mamori: install them yourself, then run make again" >&2
+		exit 1
+	fi
+fi
+if ! $SUDO apt-get update -qq || ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing; then
+	echo "mamori: error: apt-get could not install:$missing" >&2
+	echo "mamori: check the network/apt sources, or install them by hand" >&2
+	exit 1
+fi

@@ -1,0 +1,23 @@
+/* mem.h - the allocation funnel.
+ *
+ * Every allocation in mamori goes through these so tests can make the Nth
+ * allocation fail (mm_mem_fail_after) and check that every caller copes. */
+#ifndef MM_MEM_H
+#define MM_MEM_H
+
+#include <stddef.h>
+
+void *mm_malloc(size_t n);
+void *mm_calloc(size_t count, size_t size);
+void *mm_realloc(void *p, size_t n);
+void mm_free(void *p);
+/* NUL-terminated copy of n bytes of s; caller frees. NULL on failure. */
+char *mm_strndup(const char *s, size_t n);
+char *mm_strdup(const char *s);
+
+/* Test hook: after n more successful allocations, every allocation fails.
+ * n < 0 disables the fault (the default). Not thread-safe by design: set
+ * it only from single-threaded tests. */
+void mm_mem_fail_after(long n);
+
+#endif

@@ -1,0 +1,49 @@
+/* cloudtrail.h - CloudTrail records: S3 log files ({"Records":[...]}),
+ * one event per line (CloudTrail Lake / EventBridge exports / CloudWatch),
+ * and digest files (recognised so they can be skipped).
+ *
+ * Records are parsed on demand with core/json.h: nothing is allocated;
+ * strings that needed unescaping go to the scratch arena. */
+#ifndef MM_CLOUDTRAIL_H
+#define MM_CLOUDTRAIL_H
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "core/event.h"
+#include "core/json.h"
+
+#define MM_CT_MAX_RECORD (4u << 20)	/* one event; AWS caps events at 256 KB */
+
+/* Parse one CloudTrail event object (the value, already scanned) into ev
+ * (kind MM_EV_API). 0 or MM_EPARSE with a reason. Unknown userIdentity
+ * types are kept as they are. */
+int mm_ct_parse_value(const struct mm_json_val *obj, struct mm_arena *scratch, struct mm_event *ev,
+		      struct mm_err *err);
+/* Parse one line holding one event object. */
+int mm_ct_parse_line(const char *line, size_t n, struct mm_arena *scratch, struct mm_event *ev,
+		     struct mm_err *err);
+
+/* Iterator over the Records array of an S3 CloudTrail file held whole in
+ * memory (buf is borrowed and must outlive the iterator). */
+struct mm_ct_doc {
+	const char *buf, *p, *end;
+	uint64_t line;		/* 1-based line of p */
+	const char *line_at;	/* position line was counted to */
+	int state;
+};
+
+/* 0, or MM_EFORMAT if buf is not {"Records":[...]}. */
+int mm_ct_doc_init(struct mm_ct_doc *d, const char *buf, size_t n, struct mm_err *err);
+/* Next record: 1 with *rec, *line (line where the record starts) and
+ * *offset (byte offset), 0 at the end, MM_EPARSE for a malformed element
+ * (err says why, *line/*offset where; the iterator has resynchronised to
+ * the next record if it could, so call again), MM_ETRUNC when the
+ * document ends early (the records before were returned). */
+int mm_ct_doc_next(struct mm_ct_doc *d, struct mm_json_val *rec, uint64_t *line, uint64_t *offset,
+		   struct mm_err *err);
+
+/* True if a JSON document (or its first line) is a CloudTrail digest
+ * file, which carries hashes, not events. */
+int mm_ct_is_digest(const char *buf, size_t n);
+
+#endif

@@ -1,0 +1,70 @@
+/* mmtest.h - a tiny unit-test harness.
+ *
+ * MM_TEST(name) { ... } registers a test. Each test runs in its own
+ * forked process, so a crash fails that test and not the run. The binary
+ * ends with "N passed, N failed". Set MMTEST_NOFORK=1 to debug in-process. */
+#ifndef MMTEST_H
+#define MMTEST_H
+
+#include <stdio.h>
+#include <string.h>
+
+typedef void (*mmtest_fn)(void);
+void mmtest_register(const char *name, mmtest_fn fn);
+extern int mmtest_failures;
+
+#define MM_TEST(name)                                                              \
+	static void mmtest_##name(void);                                           \
+	__attribute__((constructor)) static void mmtest_reg_##name(void)           \
+	{                                                                          \
+		mmtest_register(#name, mmtest_##name);                             \
+	}                                                                          \
+	static void mmtest_##name(void)
+
+#define CHECK(cond)                                                                \
+	do {                                                                       \
+		if (!(cond)) {                                                     \
+			fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__,   \
+				__LINE__, #cond);                                  \
+			mmtest_failures++;                                         \
+		}                                                                  \
+	} while (0)
+
+#define CHECK_EQ_INT(a, b)                                                         \
+	do {                                                                       \
+		long long _a = (long long)(a), _b = (long long)(b);                \
+		if (_a != _b) {                                                    \
+			fprintf(stderr, "  %s:%d: %s == %lld, expected %s == %lld\n", \
+				__FILE__, __LINE__, #a, _a, #b, _b);               \
+			mmtest_failures++;                                         \
+		}                                                                  \
+	} while (0)
+
+#define CHECK_EQ_STR(a, b)                                                         \
+	do {                                                                       \
+		const char *_a = (a), *_b = (b);                                   \
+		if (!_a || !_b || strcmp(_a, _b) != 0) {                           \
+			fprintf(stderr, "  %s:%d: %s == \"%s\", expected \"%s\"\n", \
+				__FILE__, __LINE__, #a, _a ? _a : "(null)",        \
+				_b ? _b : "(null)");                               \
+			mmtest_failures++;                                         \
+		}                                                                  \
+	} while (0)
+
+/* Compare a slice with a C string. */
+#define CHECK_EQ_SLICE(s, z)                                                       \
+	do {                                                                       \
+		struct mm_str _s = (s);                                            \
+		const char *_z = (z);                                              \
+		if (_s.n != strlen(_z) || memcmp(_s.p, _z, _s.n) != 0) {           \
+			fprintf(stderr, "  %s:%d: %s == \"%.*s\", expected \"%s\"\n", \
+				__FILE__, __LINE__, #s, (int)_s.n,                 \
+				_s.p ? _s.p : "", _z);                             \
+			mmtest_failures++;                                         \
+		}                                                                  \
+	} while (0)
+
+/* Path of shared/data (env MM_SHARED_DATA, else ../shared/data). */
+const char *mmtest_shared_data(void);
+
+#endif
