@@ -16,7 +16,7 @@ else
 BUILD   ?= build
 OPT     := -O2 -g
 endif
-WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation -Wno-unknown-warning-option
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -Isrc -pthread -MMD -MP
 LDLIBS  += -lsqlite3 -lz -lpthread -lm
 

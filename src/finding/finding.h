@@ -2,9 +2,10 @@
  *
  * A finding owns all its strings (fixed arrays, truncated if longer), so
  * it can be copied with memcpy and outlives the records behind it. It is
- * keyed by (type, resource, indicator): repeated activity of the same
+ * keyed by (type, resource, threat list): repeated activity of the same
  * kind on the same resource against the same indicator updates one
- * finding (count, eventFirstSeen, eventLastSeen, evidence sample). */
+ * finding (count, eventFirstSeen, eventLastSeen, evidence sample).
+ * The list entry that matched (indicator) is detail, not identity. */
 #ifndef MM_FINDING_H
 #define MM_FINDING_H
 
@@ -97,7 +98,7 @@ const char *mm_severity_label(double sev);
 /* Resource key text ("i-0abc", "eni-0abc", "ip:10.0.0.5", "AKIA...") into
  * buf of cap bytes. */
 void mm_finding_resource_key(const struct mm_finding *f, char *buf, size_t cap);
-/* Compute f->id from (type, resource key, indicator). */
+/* Compute f->id from (type, account, resource key, threat list). */
 void mm_finding_make_id(struct mm_finding *f);
 /* Merge src into dst (same key): count adds, times widen, evidence keeps
  * the MM_EVIDENCE_MAX earliest records by (time, file, line). */

@@ -36,7 +36,7 @@ struct mm_ct_doc {
 int mm_ct_doc_init(struct mm_ct_doc *d, const char *buf, size_t n, struct mm_err *err);
 /* Next record: 1 with *rec, *line (line where the record starts) and
  * *offset (byte offset), 0 at the end, MM_EPARSE for a malformed element
- * (err says why, *line/*offset where; the iterator has resynchronised to
+ * (err says why, *line and *offset where; the iterator has resynchronised to
  * the next record if it could, so call again), MM_ETRUNC when the
  * document ends early (the records before were returned). */
 int mm_ct_doc_next(struct mm_ct_doc *d, struct mm_json_val *rec, uint64_t *line, uint64_t *offset,

@@ -1,0 +1,47 @@
+/* main.c - the mamori binary: dispatch to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#ifndef MM_VERSION
+#define MM_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *out)
+{
+	fputs("usage: mamori COMMAND [options]\n"
+	      "\n"
+	      "Self-hosted threat detection for AWS logs and Linux hosts: GuardDuty-format\n"
+	      "findings from VPC Flow Logs, Route 53 Resolver query logs and CloudTrail.\n"
+	      "\n"
+	      "commands:\n"
+	      "  scan PATH...        read logs, detect threats, store findings\n"
+	      "  findings list|show  read stored findings\n"
+	      "  sim                 write a simulated estate's logs with attacks in them\n"
+	      "\n"
+	      "Run 'mamori COMMAND --help' for a command's options; 'man mamori' for more.\n",
+	      out);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+	if (!cmd || !strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(cmd ? stdout : stderr);
+		return cmd ? MM_EXIT_OK : MM_EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("mamori %s\n", MM_VERSION);
+		return MM_EXIT_OK;
+	}
+	if (!strcmp(cmd, "scan"))
+		return mm_cmd_scan(argc - 1, argv + 1);
+	if (!strcmp(cmd, "findings"))
+		return mm_cmd_findings(argc - 1, argv + 1);
+	if (!strcmp(cmd, "sim"))
+		return mm_cmd_sim(argc - 1, argv + 1);
+	fprintf(stderr, "mamori: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return MM_EXIT_USAGE;
+}

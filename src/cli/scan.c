@@ -1,0 +1,397 @@
+/* scan.c - `mamori scan`: read AWS logs, find threats, store findings. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "finding/output.h"
+#include "scan/scan.h"
+#include "store/store.h"
+
+#define MAX_ARGS_FILE 256
+
+static void usage(FILE *out)
+{
+	fputs("usage: mamori scan [options] PATH...\n"
+	      "\n"
+	      "Read AWS logs as AWS delivers them (VPC Flow Logs, Route 53 Resolver query logs,\n"
+	      "CloudTrail; files, folders in the S3 layout, .gz, or - for stdin), match them\n"
+	      "against threat lists and store GuardDuty-format findings in SQLite. Files already\n"
+	      "scanned are skipped; files that grew are read from where the last scan stopped.\n"
+	      "\n"
+	      "options:\n"
+	      "  --db FILE                 findings database (default $MAMORI_DB or ./mamori.db)\n"
+	      "  --source flow|cloudtrail|dns\n"
+	      "                            force the log format instead of detecting it per file\n"
+	      "  --inventory FILE          `aws ec2 describe-instances` JSON (ENI -> instance)\n"
+	      "  --threat-list [CAT=]FILE  threat list; CAT is mining, c2, tor, torexit, blackhole,\n"
+	      "                            droppoint, scanner or custom (default custom). Repeatable.\n"
+	      "  --trusted-ips FILE        trusted addresses/CIDRs: never reported. Repeatable.\n"
+	      "  --no-default-lists        do not load the bundled mining and Tor lists\n"
+	      "  --options-file FILE       read more options from FILE, one word a line; relative\n"
+	      "                            paths in it are relative to FILE's folder\n"
+	      "  --threads N               worker threads (default: one per CPU)\n"
+	      "  --format table|json|guardduty\n"
+	      "                            how to print the findings this scan touched (default:\n"
+	      "                            table on a terminal, json otherwise)\n"
+	      "  --rescan                  forget what was scanned before (counts again!)\n"
+	      "  --strict                  exit 3 if any record was malformed\n"
+	      "  --fail-on SEVERITY        exit 4 if a finding at or above SEVERITY was touched\n"
+	      "  -q, --quiet               no progress, no summary, no warnings\n"
+	      "  --no-progress             no progress line (it only shows on a terminal anyway)\n"
+	      "  -h, --help                this help\n"
+	      "\n"
+	      "exit status: 0 ok, 1 error, 2 usage, 3 malformed records (--strict),\n"
+	      "4 findings at/above --fail-on\n",
+	      out);
+}
+
+struct print_ctx {
+	struct mm_printer p;
+	double fail_on;
+	int hit;
+};
+
+static int print_row(void *ctx, const struct mm_finding_row *row)
+{
+	struct print_ctx *c = ctx;
+	if (c->fail_on > 0 && row->severity >= c->fail_on)
+		c->hit = 1;
+	return mm_printer_row(&c->p, row);
+}
+
+static void human(uint64_t v, char *buf, size_t cap)
+{
+	if (v >= 10000000)
+		snprintf(buf, cap, "%.1fM", (double)v / 1e6);
+	else if (v >= 10000)
+		snprintf(buf, cap, "%.1fk", (double)v / 1e3);
+	else
+		snprintf(buf, cap, "%llu", (unsigned long long)v);
+}
+
+static void summary(const struct mm_scan_result *r)
+{
+	char a[32], b[32], c[32], d[32];
+	uint64_t recs = r->records_flow + r->records_dns + r->records_api;
+	human(recs, a, sizeof(a));
+	human(r->records_flow, b, sizeof(b));
+	human(r->records_dns, c, sizeof(c));
+	human(r->records_api, d, sizeof(d));
+	fprintf(stderr, "mamori: scanned %llu files, %s records (flow %s, dns %s, cloudtrail %s) "
+			"in %.2f s, %.0f MB/s\n",
+		(unsigned long long)r->files, a, b, c, d, r->seconds,
+		r->seconds > 0 ? (double)r->bytes_in / 1e6 / r->seconds : 0.0);
+	if (r->files_done_before || r->files_unknown || r->files_digest || r->files_empty ||
+	    r->files_failed)
+		fprintf(stderr,
+			"mamori: skipped %llu already scanned, %llu unknown format, %llu digest, "
+			"%llu empty, %llu unreadable\n",
+			(unsigned long long)r->files_done_before, (unsigned long long)r->files_unknown,
+			(unsigned long long)r->files_digest, (unsigned long long)r->files_empty,
+			(unsigned long long)r->files_failed);
+	if (r->bad_records)
+		fprintf(stderr, "mamori: %llu malformed records skipped (see file:line messages above)\n",
+			(unsigned long long)r->bad_records);
+	if (r->findings_dropped)
+		fprintf(stderr, "mamori: warning: %llu findings dropped: finding table full\n",
+			(unsigned long long)r->findings_dropped);
+	fprintf(stderr, "mamori: findings: %llu new, %llu updated\n",
+		(unsigned long long)r->findings_new, (unsigned long long)r->findings_updated);
+}
+
+/* Resolve a relative path against dir into a fresh string (caller frees). */
+static char *resolve_rel(const char *dir, const char *p)
+{
+	char *out;
+	size_t n;
+	if (p[0] == '/' || !dir[0])
+		return mm_strdup(p);
+	n = strlen(dir) + strlen(p) + 2;
+	out = mm_malloc(n);
+	if (out)
+		snprintf(out, n, "%s/%s", dir, p);
+	return out;
+}
+
+/* Read FILE's words (one a line) into an argv-style array appended to
+ * the command line. Values of path options are resolved against FILE's
+ * folder. */
+static int read_options_file(const char *path, char ***argv_out, int *argc_out, char **owned,
+			     int *nowned)
+{
+	FILE *f = fopen(path, "r");
+	char line[PATH_MAX + 64], dir[PATH_MAX];
+	const char *slash;
+	int prev_path_opt = 0;
+
+	if (!f) {
+		fprintf(stderr, "mamori scan: cannot open options file %s\n", path);
+		return -1;
+	}
+	slash = strrchr(path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+		char *word;
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
+			line[--n] = '\0';
+		if (!n || line[0] == '#')
+			continue;
+		if (*argc_out >= MAX_ARGS_FILE || *nowned >= MAX_ARGS_FILE) {
+			fprintf(stderr, "mamori scan: %s: too many options\n", path);
+			fclose(f);
+			return -1;
+		}
+		if (prev_path_opt) {
+			char *eq = strchr(line, '=');
+			if (eq && prev_path_opt == 2) {
+				char *rp = resolve_rel(dir, eq + 1);
+				size_t m = (size_t)(eq - line) + 1 + (rp ? strlen(rp) : 0) + 1;
+				word = mm_malloc(m);
+				if (word && rp)
+					snprintf(word, m, "%.*s=%s", (int)(eq - line), line, rp);
+				mm_free(rp);
+			} else {
+				word = resolve_rel(dir, line);
+			}
+		} else {
+			word = mm_strdup(line);
+		}
+		if (!word) {
+			fclose(f);
+			return -1;
+		}
+		owned[(*nowned)++] = word;
+		(*argv_out)[(*argc_out)++] = word;
+		prev_path_opt = 0;
+		if (!strcmp(line, "--inventory") || !strcmp(line, "--trusted-ips") ||
+		    !strcmp(line, "--db"))
+			prev_path_opt = 1;
+		else if (!strcmp(line, "--threat-list"))
+			prev_path_opt = 2;
+	}
+	fclose(f);
+	return 0;
+}
+
+enum {
+	OPT_DB = 1000, OPT_SOURCE, OPT_INVENTORY, OPT_THREAT, OPT_TRUSTED, OPT_NODEFAULT,
+	OPT_THREADS, OPT_FORMAT, OPT_RESCAN, OPT_STRICT, OPT_FAILON, OPT_NOPROGRESS, OPT_OPTFILE
+};
+
+int mm_cmd_scan(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"db", required_argument, NULL, OPT_DB},
+		{"source", required_argument, NULL, OPT_SOURCE},
+		{"inventory", required_argument, NULL, OPT_INVENTORY},
+		{"threat-list", required_argument, NULL, OPT_THREAT},
+		{"trusted-ips", required_argument, NULL, OPT_TRUSTED},
+		{"no-default-lists", no_argument, NULL, OPT_NODEFAULT},
+		{"threads", required_argument, NULL, OPT_THREADS},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"rescan", no_argument, NULL, OPT_RESCAN},
+		{"strict", no_argument, NULL, OPT_STRICT},
+		{"fail-on", required_argument, NULL, OPT_FAILON},
+		{"no-progress", no_argument, NULL, OPT_NOPROGRESS},
+		{"options-file", required_argument, NULL, OPT_OPTFILE},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct mm_scan_opts o;
+	struct mm_scan_result r;
+	struct mm_err err;
+	enum mm_outfmt fmt = isatty(1) ? MM_OUT_TABLE : MM_OUT_JSON;
+	int c, strict = 0, quiet = 0, noprogress = 0, rc = MM_EXIT_OK, i;
+	double fail_on = 0;
+	char **args = NULL, *owned[MAX_ARGS_FILE];
+	int nargs = 0, nowned = 0;
+	const char *optfiles[8];
+	int noptfiles = 0;
+
+	memset(&o, 0, sizeof(o));
+	mm_err_clear(&err);
+	/* first pass: find --options-file and splice its words in */
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--options-file") && i + 1 < argc && noptfiles < 8)
+			optfiles[noptfiles++] = argv[i + 1];
+		else if (!strncmp(argv[i], "--options-file=", 15) && noptfiles < 8)
+			optfiles[noptfiles++] = argv[i] + 15;
+	}
+	args = mm_calloc((size_t)argc + MAX_ARGS_FILE + 1, sizeof(char *));
+	if (!args) {
+		fprintf(stderr, "mamori scan: out of memory\n");
+		return MM_EXIT_ERROR;
+	}
+	for (i = 0; i < argc; i++)
+		args[nargs++] = argv[i];
+	for (i = 0; i < noptfiles; i++) {
+		if (read_options_file(optfiles[i], &args, &nargs, owned, &nowned)) {
+			rc = MM_EXIT_USAGE;
+			goto out;
+		}
+	}
+	args[nargs] = NULL;
+
+	optind = 1;
+	while ((c = getopt_long(nargs, args, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DB:
+			o.db_path = optarg;
+			break;
+		case OPT_SOURCE:
+			if (mm_source_parse(optarg, &o.source)) {
+				fprintf(stderr, "mamori scan: --source takes flow, cloudtrail or dns, not '%s'\n",
+					optarg);
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_INVENTORY:
+			o.inventory_path = optarg;
+			break;
+		case OPT_THREAT: {
+			char *eq = strchr(optarg, '=');
+			enum mm_intel_cat cat = MM_CAT_CUSTOM;
+			const char *path = optarg;
+			if (o.nlists >= MM_SCAN_MAX_LISTS) {
+				fprintf(stderr, "mamori scan: at most %d threat lists\n", MM_SCAN_MAX_LISTS);
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			if (eq) {
+				char word[32];
+				snprintf(word, sizeof(word), "%.*s", (int)(eq - optarg), optarg);
+				if (mm_intel_cat_parse(word, &cat) == 0) {
+					path = eq + 1;
+				} else if (access(optarg, F_OK) != 0) {
+					fprintf(stderr,
+						"mamori scan: unknown threat list category '%s' (use mining, c2, "
+						"tor, torexit, blackhole, droppoint, scanner or custom)\n",
+						word);
+					rc = MM_EXIT_USAGE;
+					goto out;
+				}
+			}
+			o.lists[o.nlists].cat = cat;
+			o.lists[o.nlists].path = path;
+			o.nlists++;
+			break;
+		}
+		case OPT_TRUSTED:
+			if (o.ntrusted >= MM_SCAN_MAX_LISTS) {
+				fprintf(stderr, "mamori scan: at most %d trusted lists\n", MM_SCAN_MAX_LISTS);
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			o.trusted[o.ntrusted++] = optarg;
+			break;
+		case OPT_NODEFAULT:
+			o.no_default_lists = 1;
+			break;
+		case OPT_THREADS: {
+			char *end;
+			long t = strtol(optarg, &end, 10);
+			if (*end || t < 1 || t > 64) {
+				fprintf(stderr, "mamori scan: --threads takes 1..64\n");
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			o.threads = (int)t;
+			break;
+		}
+		case OPT_FORMAT:
+			if (mm_outfmt_parse(optarg, &fmt)) {
+				fprintf(stderr, "mamori scan: --format takes table, json or guardduty\n");
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_RESCAN:
+			o.rescan = 1;
+			break;
+		case OPT_STRICT:
+			strict = 1;
+			break;
+		case OPT_FAILON:
+			if (mm_cli_parse_severity(optarg, &fail_on)) {
+				fprintf(stderr, "mamori scan: --fail-on takes high, medium, low or a number\n");
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_NOPROGRESS:
+			noprogress = 1;
+			break;
+		case OPT_OPTFILE:
+			break; /* spliced in above */
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			goto out;
+		default:
+			fprintf(stderr, "Try 'mamori scan --help'.\n");
+			rc = MM_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind >= nargs) {
+		fprintf(stderr, "mamori scan: no input; give files or folders (or - for stdin).\n"
+				"Try 'mamori scan --help'.\n");
+		rc = MM_EXIT_USAGE;
+		goto out;
+	}
+	o.paths = (const char *const *)(args + optind);
+	o.npaths = nargs - optind;
+	o.progress = !quiet && !noprogress && isatty(2);
+	if (quiet)
+		mm_log_set_level(MM_LOG_QUIET);
+
+	if (mm_scan_run(&o, &r, &err)) {
+		fprintf(stderr, "mamori scan: %s\n", err.msg[0] ? err.msg : mm_strerror(err.code));
+		rc = MM_EXIT_ERROR;
+		goto out;
+	}
+	if (!quiet)
+		summary(&r);
+	{
+		struct mm_store *st = NULL;
+		struct mm_finding_filter flt;
+		struct print_ctx pc;
+		memset(&flt, 0, sizeof(flt));
+		memset(&pc, 0, sizeof(pc));
+		flt.updated_since_ms = r.started_ms;
+		flt.include_archived = 0;
+		pc.fail_on = fail_on;
+		if (mm_store_open(&st, o.db_path ? o.db_path : mm_store_default_path(), &err)) {
+			fprintf(stderr, "mamori scan: %s\n", err.msg);
+			rc = MM_EXIT_ERROR;
+			goto out;
+		}
+		mm_printer_begin(&pc.p, stdout, fmt, isatty(1));
+		if (mm_store_findings(st, &flt, print_row, &pc, &err) < 0) {
+			fprintf(stderr, "mamori scan: %s\n", err.msg);
+			rc = MM_EXIT_ERROR;
+		}
+		mm_printer_end(&pc.p);
+		mm_store_close(st);
+		if (rc == MM_EXIT_OK && pc.hit)
+			rc = MM_EXIT_FINDINGS;
+	}
+	if (rc == MM_EXIT_OK && strict && r.bad_records)
+		rc = MM_EXIT_BADINPUT;
+out:
+	for (i = 0; i < nowned; i++)
+		mm_free(owned[i]);
+	mm_free(args);
+	return rc;
+}

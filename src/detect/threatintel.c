@@ -1,0 +1,431 @@
+/* threatintel.c - threat-intelligence detectors for flows, DNS queries
+ * and CloudTrail API calls (docs/finding-types.md has the logic and the
+ * reasons in prose).
+ *
+ * Flows: the local side is the ENI's own address (inventory), else the
+ * private one, else the logged flow-direction. The remote address is
+ * checked against the trusted set (trusted beats threat), then the
+ * threat lists. Who opened the connection decides direction and role:
+ * mining/C2/black-hole/drop-point findings need the instance to have
+ * opened it (accepted or not: a blocked attempt still shows the
+ * malware); custom-list findings also cover accepted inbound traffic
+ * (role TARGET); inbound traffic that was REJECTed never fires (blocked
+ * probes are internet noise). Tor: the instance opening connections to a
+ * relay is a Tor client; a non-exit relay opening connections to the
+ * instance (relays only connect to relays) means the instance relays.
+ * Inbound from exit relays is Tor users visiting a service: no finding. */
+#include <stdio.h>
+#include <string.h>
+
+#include "detect/detect.h"
+
+static const char *const flow_type[MM_CAT__COUNT] = {
+	[MM_CAT_CUSTOM] = "UnauthorizedAccess:EC2/MaliciousIPCaller.Custom",
+	[MM_CAT_MINING] = "CryptoCurrency:EC2/BitcoinTool.B",
+	[MM_CAT_C2] = "Backdoor:EC2/C&CActivity.B",
+	[MM_CAT_BLACKHOLE] = "Trojan:EC2/BlackholeTraffic",
+	[MM_CAT_DROPPOINT] = "Trojan:EC2/DropPoint",
+};
+
+static const char *const dns_type[MM_CAT__COUNT] = {
+	[MM_CAT_CUSTOM] = "Impact:EC2/MaliciousDomainRequest.Custom",
+	[MM_CAT_MINING] = "CryptoCurrency:EC2/BitcoinTool.B!DNS",
+	[MM_CAT_C2] = "Backdoor:EC2/C&CActivity.B!DNS",
+	[MM_CAT_BLACKHOLE] = "Trojan:EC2/BlackholeTraffic!DNS",
+	[MM_CAT_DROPPOINT] = "Trojan:EC2/DropPoint!DNS",
+};
+
+void mm_file_ctx_from_path(struct mm_file_ctx *fc, const char *path)
+{
+	const char *p = strstr(path, "AWSLogs/");
+	fc->path = path;
+	fc->account[0] = fc->region[0] = '\0';
+	if (!p)
+		return;
+	p += 8;
+	{
+		const char *slash = strchr(p, '/'), *svc, *reg, *end;
+		size_t n;
+		if (!slash)
+			return;
+		n = (size_t)(slash - p);
+		if (n >= 1 && n < sizeof(fc->account))
+			snprintf(fc->account, sizeof(fc->account), "%.*s", (int)n, p);
+		svc = slash + 1;
+		slash = strchr(svc, '/');
+		if (!slash)
+			return;
+		/* vpcflowlogs/<region>/, CloudTrail/<region>/; DNS logs carry
+		 * the vpc id here and the region in each record */
+		if (strncmp(svc, "vpcflowlogs/", 12) && strncmp(svc, "CloudTrail/", 11))
+			return;
+		reg = slash + 1;
+		end = strchr(reg, '/');
+		if (!end)
+			return;
+		n = (size_t)(end - reg);
+		if (n >= 1 && n < sizeof(fc->region))
+			snprintf(fc->region, sizeof(fc->region), "%.*s", (int)n, reg);
+	}
+}
+
+enum mm_dir mm_flow_initiator(uint8_t proto, uint16_t lport, uint16_t rport, int src_is_local,
+			      int prefer_outbound)
+{
+	int lw, rw, le, re;
+
+	if (proto != 6 && proto != 17 && proto != 132)
+		return src_is_local ? MM_DIR_OUTBOUND : MM_DIR_INBOUND; /* ICMP etc: sender */
+	lw = lport < 1024;
+	rw = rport < 1024;
+	if (lw != rw)
+		return lw ? MM_DIR_INBOUND : MM_DIR_OUTBOUND;
+	/* ephemeral ranges: Linux 32768-60999, Windows/IANA 49152-65535 */
+	le = lport >= 32768;
+	re = rport >= 32768;
+	if (le != re)
+		return le ? MM_DIR_OUTBOUND : MM_DIR_INBOUND;
+	if (prefer_outbound)
+		return MM_DIR_OUTBOUND;
+	if (lport == rport)
+		return src_is_local ? MM_DIR_OUTBOUND : MM_DIR_INBOUND;
+	return lport > rport ? MM_DIR_OUTBOUND : MM_DIR_INBOUND;
+}
+
+int mm_api_is_recon(const char *name, size_t n)
+{
+	return (n > 4 && memcmp(name, "List", 4) == 0) ||
+	       (n > 8 && memcmp(name, "Describe", 8) == 0) || (n > 3 && memcmp(name, "Get", 3) == 0);
+}
+
+static const char *proto_name(uint8_t p, char *buf)
+{
+	switch (p) {
+	case 6: return "TCP";
+	case 17: return "UDP";
+	case 1: return "ICMP";
+	case 58: return "ICMPv6";
+	case 132: return "SCTP";
+	default: snprintf(buf, 8, "%u", p); return buf;
+	}
+}
+
+/* Does addr belong to the ENI according to the inventory? -1 unknown. */
+static int eni_owns(const struct mm_inventory *inv, struct mm_str eni, const struct mm_ip *addr)
+{
+	const struct mm_instance *inst;
+	const struct mm_netif *nif;
+	int i;
+
+	if (!inv || !eni.n)
+		return -1;
+	inst = mm_inventory_by_eni(inv, eni.p, eni.n);
+	if (!inst)
+		return -1;
+	nif = mm_instance_nif(inst, eni.p, eni.n);
+	if (!nif)
+		return -1;
+	for (i = 0; i < nif->nprivate; i++)
+		if (mm_ip_eq(&nif->private_ips[i], addr))
+			return 1;
+	for (i = 0; i < nif->nipv6; i++)
+		if (mm_ip_eq(&nif->ipv6[i], addr))
+			return 1;
+	if (nif->has_public_ip && mm_ip_eq(&nif->public_ip, addr))
+		return 1;
+	return 0;
+}
+
+/* 1 if src is the local side, 0 if dst is, -1 if it cannot be told. */
+static int src_is_local(const struct mm_detector *d, const struct mm_flow *f)
+{
+	int s = eni_owns(d->inv, f->eni, &f->src), t;
+	int sp, dp;
+
+	if (s == 1)
+		return 1;
+	t = eni_owns(d->inv, f->eni, &f->dst);
+	if (t == 1)
+		return 0;
+	sp = mm_ip_is_private(&f->src);
+	dp = mm_ip_is_private(&f->dst);
+	if (sp != dp)
+		return sp;
+	if (f->fdir == MM_FDIR_EGRESS)
+		return 1;
+	if (f->fdir == MM_FDIR_INGRESS)
+		return 0;
+	return -1;
+}
+
+static void add_hit(struct mm_detector *d, const char *type, struct mm_str res, int res_type,
+		    const struct mm_intel_hit *hit, const struct mm_event *ev, int64_t first,
+		    int64_t last, struct mm_finding **out)
+{
+	int created;
+	struct mm_finding *f;
+	char rkey[256];
+
+	(void)res_type;
+	mm_str_copy(rkey, sizeof(rkey), res);
+	f = mm_agg_get(d->agg, type, rkey, strlen(rkey), hit->list_name, &created);
+	*out = f;
+	if (!f)
+		return;
+	d->st.matches++;
+	if (created) {
+		f->first_seen_ms = first;
+		f->last_seen_ms = last;
+		f->count = 1;
+		snprintf(f->threat_name, sizeof(f->threat_name), "%s", mm_intel_cat_name(hit->cat));
+		snprintf(f->indicator, sizeof(f->indicator), "%s", hit->indicator);
+		if (d->file) {
+			snprintf(f->account, sizeof(f->account), "%s", d->file->account);
+			snprintf(f->region, sizeof(f->region), "%s", d->file->region);
+		}
+	} else {
+		f->count++;
+		if (first < f->first_seen_ms)
+			f->first_seen_ms = first;
+		if (last < f->last_seen_ms) {
+			*out = NULL; /* older than what we hold: keep the latest details */
+			goto evidence;
+		}
+		f->last_seen_ms = last;
+		snprintf(f->indicator, sizeof(f->indicator), "%s", hit->indicator);
+	}
+evidence:
+	if (f->nevidence < MM_EVIDENCE_MAX || first < f->ev[MM_EVIDENCE_MAX - 1].time_ms)
+		mm_finding_add_evidence(f, ev->loc.file, ev->loc.line, ev->loc.offset, first);
+}
+
+static void detect_flow(struct mm_detector *d, const struct mm_event *ev)
+{
+	const struct mm_flow *fl = &ev->u.flow;
+	struct mm_intel_hit hits[MM_INTEL_MAX_HITS];
+	const struct mm_ip *local, *remote;
+	uint16_t lport, rport;
+	int sl, nh, i, is_exit = 0, tor_done = 0, listed_port = 0;
+	enum mm_dir dir;
+	int64_t first = fl->start * 1000, last = fl->end * 1000;
+	char pbuf[8];
+
+	d->st.flows++;
+	if (!fl->has_addrs)
+		return;
+	sl = src_is_local(d, fl);
+	if (sl < 0) {
+		/* both public or both private, no inventory: the listed side is remote */
+		struct mm_intel_hit h;
+		if (mm_intel_match_ip(d->intel, &fl->dst, fl->dport, &h, 1) > 0)
+			sl = 1;
+		else if (mm_intel_match_ip(d->intel, &fl->src, fl->sport, &h, 1) > 0)
+			sl = 0;
+		else
+			return;
+	}
+	local = sl ? &fl->src : &fl->dst;
+	remote = sl ? &fl->dst : &fl->src;
+	lport = sl ? fl->sport : fl->dport;
+	rport = sl ? fl->dport : fl->sport;
+	nh = mm_intel_match_ip(d->intel, remote, fl->has_ports ? rport : 0, hits, MM_INTEL_MAX_HITS);
+	if (nh <= 0)
+		return;
+	if (mm_intel_trusted(d->intel, remote)) {
+		d->st.trusted_skips++;
+		return;
+	}
+	for (i = 0; i < nh; i++) {
+		if (hits[i].cat == MM_CAT_TOREXIT)
+			is_exit = 1;
+		if (strchr(hits[i].indicator, ']') || (strchr(hits[i].indicator, ':') &&
+						       !remote->v6))
+			listed_port = 1; /* an IP:port entry matched: remote is the server */
+	}
+	for (i = 0; i < nh; i++) {
+		enum mm_intel_cat c = hits[i].cat;
+		const char *type = NULL;
+		enum mm_role role = MM_ROLE_ACTOR;
+		struct mm_finding *f = NULL;
+
+		dir = mm_flow_initiator(fl->proto, lport, rport, sl,
+					listed_port || (c != MM_CAT_CUSTOM && c != MM_CAT_TOR &&
+							c != MM_CAT_TOREXIT));
+		if (dir == MM_DIR_INBOUND && fl->action == MM_ACT_REJECT)
+			continue; /* blocked inbound attempt */
+		if (c == MM_CAT_TOR || c == MM_CAT_TOREXIT) {
+			if (tor_done)
+				continue;
+			if (dir == MM_DIR_OUTBOUND)
+				type = "UnauthorizedAccess:EC2/TorClient";
+			else if (!is_exit && fl->action != MM_ACT_REJECT)
+				type = "UnauthorizedAccess:EC2/TorRelay";
+			tor_done = 1; /* one Tor finding per record, whichever list says so */
+		} else if (c == MM_CAT_CUSTOM) {
+			type = flow_type[c];
+			role = dir == MM_DIR_OUTBOUND ? MM_ROLE_ACTOR : MM_ROLE_TARGET;
+		} else if (flow_type[c] && dir == MM_DIR_OUTBOUND) {
+			type = flow_type[c];
+		}
+		if (!type)
+			continue;
+		add_hit(d, type, fl->eni.n ? fl->eni : fl->instance_id, MM_RES_INSTANCE, &hits[i], ev,
+			first, last, &f);
+		if (!f)
+			continue;
+		if (!f->instance_id[0] && fl->instance_id.n)
+			mm_str_copy(f->instance_id, sizeof(f->instance_id), fl->instance_id);
+		if (!f->account[0] && fl->account.n)
+			mm_str_copy(f->account, sizeof(f->account), fl->account);
+		if (!f->region[0] && fl->region.n)
+			mm_str_copy(f->region, sizeof(f->region), fl->region);
+		f->role = role;
+		f->direction = dir;
+		f->has_remote_ip = 1;
+		f->remote_ip = *remote;
+		f->has_local_ip = 1;
+		f->local_ip = *local;
+		f->remote_port = fl->has_ports ? rport : 0;
+		f->local_port = fl->has_ports ? lport : 0;
+		f->blocked = fl->action == MM_ACT_REJECT;
+		snprintf(f->protocol, sizeof(f->protocol), "%s", proto_name(fl->proto, pbuf));
+		snprintf(f->caller_type, sizeof(f->caller_type), "Remote IP");
+	}
+}
+
+static void detect_dns(struct mm_detector *d, const struct mm_event *ev)
+{
+	const struct mm_dns *q = &ev->u.dns;
+	struct mm_intel_hit hits[MM_INTEL_MAX_HITS];
+	int nh, i;
+	char rkey[64], ipbuf[MM_IP_STRLEN];
+	struct mm_str res;
+
+	d->st.dns++;
+	nh = mm_intel_match_domain(d->intel, q->qname.p, q->qname.n, hits, MM_INTEL_MAX_HITS);
+	if (nh <= 0)
+		return;
+	if (q->instance_id.n) {
+		res = q->instance_id;
+	} else if (q->has_src) {
+		snprintf(rkey, sizeof(rkey), "ip:%s", mm_ip_format(&q->src, ipbuf));
+		res = mm_str_c(rkey);
+	} else {
+		return; /* no way to name the resource */
+	}
+	for (i = 0; i < nh; i++) {
+		const char *type = dns_type[hits[i].cat];
+		struct mm_finding *f = NULL;
+		if (!type)
+			continue;
+		add_hit(d, type, res, MM_RES_INSTANCE, &hits[i], ev, q->time_ms, q->time_ms, &f);
+		if (!f)
+			continue;
+		if (!f->account[0])
+			mm_str_copy(f->account, sizeof(f->account), q->account);
+		if (q->region.n)
+			mm_str_copy(f->region, sizeof(f->region), q->region);
+		f->role = MM_ROLE_ACTOR;
+		f->direction = MM_DIR_OUTBOUND;
+		{
+			struct mm_str dn = q->qname;
+			if (dn.n && dn.p[dn.n - 1] == '.')
+				dn.n--;
+			mm_str_copy(f->domain, sizeof(f->domain), dn);
+		}
+		if (q->transport.n)
+			mm_str_copy(f->protocol, sizeof(f->protocol), q->transport);
+		else
+			snprintf(f->protocol, sizeof(f->protocol), "UDP");
+		f->blocked = mm_str_eqz(q->firewall_action, "BLOCK");
+		if (q->has_src) {
+			f->has_local_ip = 1;
+			f->local_ip = q->src;
+		}
+		snprintf(f->caller_type, sizeof(f->caller_type), "Domain");
+	}
+}
+
+static void detect_api(struct mm_detector *d, const struct mm_event *ev)
+{
+	const struct mm_api *a = &ev->u.api;
+	struct mm_intel_hit hits[MM_INTEL_MAX_HITS];
+	int nh, i, recon, tor_done = 0;
+	struct mm_str res;
+
+	d->st.api++;
+	if (d->learned && mm_str_eqz(a->event_name, "RunInstances"))
+		mm_inventory_add_event(d->learned, ev, NULL);
+	if (!a->has_source_ip)
+		return; /* AWS service or internal caller */
+	nh = mm_intel_match_ip(d->intel, &a->source_ip, 0, hits, MM_INTEL_MAX_HITS);
+	if (nh <= 0)
+		return;
+	if (mm_intel_trusted(d->intel, &a->source_ip)) {
+		d->st.trusted_skips++;
+		return;
+	}
+	res = a->who.access_key_id.n ? a->who.access_key_id : a->who.principal_id;
+	if (!res.n)
+		res = a->who.arn;
+	if (!res.n)
+		return;
+	recon = mm_api_is_recon(a->event_name.p, a->event_name.n);
+	for (i = 0; i < nh; i++) {
+		const char *type;
+		struct mm_finding *f = NULL;
+		switch (hits[i].cat) {
+		case MM_CAT_TOR:
+		case MM_CAT_TOREXIT:
+			if (tor_done++)
+				continue;
+			type = recon ? "Recon:IAMUser/TorIPCaller" : "UnauthorizedAccess:IAMUser/TorIPCaller";
+			break;
+		case MM_CAT_CUSTOM:
+			type = recon ? "Recon:IAMUser/MaliciousIPCaller.Custom"
+				     : "UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom";
+			break;
+		default:
+			type = recon ? "Recon:IAMUser/MaliciousIPCaller"
+				     : "UnauthorizedAccess:IAMUser/MaliciousIPCaller";
+		}
+		add_hit(d, type, res, MM_RES_ACCESSKEY, &hits[i], ev, a->time_ms, a->time_ms, &f);
+		if (!f)
+			continue;
+		mm_str_copy(f->account, sizeof(f->account),
+			    a->account.n ? a->account : a->who.account_id);
+		if (a->region.n)
+			mm_str_copy(f->region, sizeof(f->region), a->region);
+		f->role = MM_ROLE_TARGET;
+		f->has_remote_ip = 1;
+		f->remote_ip = a->source_ip;
+		mm_str_copy(f->api, sizeof(f->api), a->event_name);
+		mm_str_copy(f->service_name, sizeof(f->service_name), a->event_source);
+		mm_str_copy(f->user_agent, sizeof(f->user_agent), a->user_agent);
+		mm_str_copy(f->error_code, sizeof(f->error_code), a->error_code);
+		mm_str_copy(f->principal_id, sizeof(f->principal_id), a->who.principal_id);
+		mm_str_copy(f->user_type, sizeof(f->user_type), a->who.type);
+		if (a->who.user_name.n)
+			mm_str_copy(f->user_name, sizeof(f->user_name), a->who.user_name);
+		else if (a->who.issuer_user_name.n)
+			mm_str_copy(f->user_name, sizeof(f->user_name), a->who.issuer_user_name);
+		snprintf(f->caller_type, sizeof(f->caller_type), "Remote IP");
+	}
+}
+
+void mm_detect_event(struct mm_detector *d, const struct mm_event *ev)
+{
+	switch (ev->kind) {
+	case MM_EV_FLOW:
+		detect_flow(d, ev);
+		break;
+	case MM_EV_DNS:
+		detect_dns(d, ev);
+		break;
+	case MM_EV_API:
+		detect_api(d, ev);
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,119 @@
+/* finding.c - identity and merging of findings.
+ *
+ * A finding's id is a hash of its key (type, resource, indicator), so the
+ * same activity found by any run, on any machine, in any order, gets the
+ * same id: rescans and replays update, never duplicate. The indicator
+ * (which list entry matched last) is detail, not identity: a mining
+ * instance hopping between pool addresses is one finding. */
+#include "finding/finding.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/hash.h"
+
+void mm_finding_resource_key(const struct mm_finding *f, char *buf, size_t cap)
+{
+	if (f->res_type == MM_RES_ACCESSKEY)
+		snprintf(buf, cap, "%s", f->access_key_id[0] ? f->access_key_id : f->principal_id);
+	else if (f->instance_id[0])
+		snprintf(buf, cap, "%s", f->instance_id);
+	else if (f->eni[0])
+		snprintf(buf, cap, "%s", f->eni);
+	else
+		snprintf(buf, cap, "ip:%s", f->local_ip_key);
+}
+
+void mm_finding_make_id(struct mm_finding *f)
+{
+	char key[1024], res[256];
+	uint64_t h1, h2;
+	int n;
+
+	mm_finding_resource_key(f, res, sizeof(res));
+	n = snprintf(key, sizeof(key), "%s|%s|%s|%s", f->type, f->account, res, f->threat_list);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(key))
+		n = sizeof(key) - 1;
+	h1 = mm_hash(key, (size_t)n, 0x6d616d6f7269ULL);	/* "mamori" */
+	h2 = mm_hash(key, (size_t)n, h1 ^ 0x9e3779b97f4a7c15ULL);
+	snprintf(f->id, sizeof(f->id), "%016llx%016llx", (unsigned long long)h1,
+		 (unsigned long long)h2);
+}
+
+/* Total order on evidence: time, then file, then line. */
+static int ev_cmp(const struct mm_evidence *a, const struct mm_evidence *b)
+{
+	int c;
+	if (a->time_ms != b->time_ms)
+		return a->time_ms < b->time_ms ? -1 : 1;
+	c = strcmp(a->file, b->file);
+	if (c)
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return 0;
+}
+
+static void ev_insert(struct mm_finding *f, const struct mm_evidence *e)
+{
+	int i, pos;
+
+	for (i = 0; i < f->nevidence; i++)
+		if (ev_cmp(&f->ev[i], e) == 0)
+			return; /* same record already sampled */
+	pos = f->nevidence;
+	while (pos > 0 && ev_cmp(e, &f->ev[pos - 1]) < 0)
+		pos--;
+	if (pos >= MM_EVIDENCE_MAX)
+		return;
+	if (f->nevidence < MM_EVIDENCE_MAX)
+		f->nevidence++;
+	memmove(&f->ev[pos + 1], &f->ev[pos], (size_t)(f->nevidence - 1 - pos) * sizeof(f->ev[0]));
+	f->ev[pos] = *e;
+}
+
+void mm_finding_add_evidence(struct mm_finding *f, const char *file, uint64_t line,
+			     uint64_t offset, int64_t time_ms)
+{
+	struct mm_evidence e;
+	snprintf(e.file, sizeof(e.file), "%s", file ? file : "");
+	e.line = line;
+	e.offset = offset;
+	e.time_ms = time_ms;
+	ev_insert(f, &e);
+}
+
+void mm_finding_merge(struct mm_finding *dst, const struct mm_finding *src)
+{
+	int i;
+
+	dst->count += src->count;
+	if (src->first_seen_ms < dst->first_seen_ms) {
+		dst->first_seen_ms = src->first_seen_ms;
+	}
+	if (src->last_seen_ms > dst->last_seen_ms) {
+		/* the latest activity describes the finding's action details */
+		dst->last_seen_ms = src->last_seen_ms;
+		dst->direction = src->direction;
+		dst->remote_port = src->remote_port;
+		dst->local_port = src->local_port;
+		dst->has_local_ip = src->has_local_ip;
+		dst->local_ip = src->local_ip;
+		memcpy(dst->protocol, src->protocol, sizeof(dst->protocol));
+		memcpy(dst->api, src->api, sizeof(dst->api));
+		memcpy(dst->user_agent, src->user_agent, sizeof(dst->user_agent));
+		memcpy(dst->error_code, src->error_code, sizeof(dst->error_code));
+	}
+	if (src->created_at_ms && (!dst->created_at_ms || src->created_at_ms < dst->created_at_ms))
+		dst->created_at_ms = src->created_at_ms;
+	if (src->updated_at_ms > dst->updated_at_ms)
+		dst->updated_at_ms = src->updated_at_ms;
+	if (!dst->instance_id[0] && src->instance_id[0])
+		memcpy(dst->instance_id, src->instance_id, sizeof(dst->instance_id));
+	if (!dst->eni[0] && src->eni[0])
+		memcpy(dst->eni, src->eni, sizeof(dst->eni));
+	for (i = 0; i < src->nevidence; i++)
+		ev_insert(dst, &src->ev[i]);
+}

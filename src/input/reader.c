@@ -1,0 +1,350 @@
+/* reader.c - file/stdin/gzip byte streams and bounded line framing. */
+#include "input/reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/common.h"
+#include "core/mem.h"
+
+#define RAW_CAP (256u << 10)
+
+static int read_full(int fd, unsigned char *buf, size_t want, size_t *got)
+{
+	size_t have = 0;
+	while (have < want) {
+		ssize_t k = read(fd, buf + have, want - have);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (k == 0)
+			break;
+		have += (size_t)k;
+	}
+	*got = have;
+	return 0;
+}
+
+int mm_reader_open(struct mm_reader *r, const char *path, uint64_t offset, struct mm_err *err)
+{
+	size_t got = 0;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	r->name = path;
+	if (strcmp(path, "-") == 0) {
+		r->fd = 0;
+	} else {
+		r->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (r->fd < 0)
+			return mm_err_set(err, MM_EIO, "%s: cannot open: %s", path, strerror(errno));
+		r->owns_fd = 1;
+#ifdef POSIX_FADV_SEQUENTIAL
+		posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+	}
+	r->raw = mm_malloc(RAW_CAP);
+	if (!r->raw) {
+		rc = mm_err_set(err, MM_ENOMEM, "%s: out of memory", path);
+		goto fail;
+	}
+	r->raw_cap = RAW_CAP;
+	if (read_full(r->fd, r->raw, 2, &got) < 0) {
+		rc = mm_err_set(err, MM_EIO, "%s: read: %s", path, strerror(errno));
+		goto fail;
+	}
+	r->raw_read = got;
+	if (got == 2 && r->raw[0] == 0x1f && r->raw[1] == 0x8b) {
+		r->gz = 1;
+		if (offset) {
+			rc = mm_err_set(err, MM_EINVAL, "%s: cannot resume gzip at an offset", path);
+			goto fail;
+		}
+		if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK) {
+			rc = mm_err_set(err, MM_ENOMEM, "%s: inflateInit failed", path);
+			goto fail;
+		}
+		r->zinit = 1;
+		r->zs.next_in = r->raw;
+		r->zs.avail_in = (uInt)got;
+	} else if (offset) {
+		if (lseek(r->fd, (off_t)offset, SEEK_SET) < 0) {
+			rc = mm_err_set(err, MM_EIO, "%s: seek: %s", path, strerror(errno));
+			goto fail;
+		}
+		r->raw_read = offset;
+		r->zs.avail_in = 0;
+	} else {
+		/* plain: the two peeked bytes are the first output */
+		r->zs.next_in = r->raw;
+		r->zs.avail_in = (uInt)got;
+	}
+	if (got < 2 && !offset)
+		r->eof = 1;
+	return 0;
+fail:
+	mm_reader_close(r);
+	return rc;
+}
+
+void mm_reader_close(struct mm_reader *r)
+{
+	if (r->zinit)
+		inflateEnd(&r->zs);
+	r->zinit = 0;
+	if (r->owns_fd && r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	mm_free(r->raw);
+	r->raw = NULL;
+}
+
+static int refill(struct mm_reader *r, struct mm_err *err)
+{
+	ssize_t k;
+	if (r->eof)
+		return 0;
+	for (;;) {
+		k = read(r->fd, r->raw, r->raw_cap);
+		if (k < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (k < 0)
+		return mm_err_set(err, MM_EIO, "%s: read: %s", r->name, strerror(errno));
+	if (k == 0)
+		r->eof = 1;
+	r->raw_read += (uint64_t)k;
+	r->zs.next_in = r->raw;
+	r->zs.avail_in = (uInt)k;
+	return 0;
+}
+
+int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, struct mm_err *err)
+{
+	int rc;
+	*got = 0;
+	if (r->done == 2 || cap == 0)
+		return 0;
+	if (r->done == 1) {
+		r->done = 2;
+		return mm_err_set(err, MM_ETRUNC, "%s: gzip stream ends early (truncated file)",
+				  r->name);
+	}
+	if (!r->gz) {
+		if (r->zs.avail_in) {
+			size_t n = MM_MIN((size_t)r->zs.avail_in, cap);
+			memcpy(buf, r->zs.next_in, n);
+			r->zs.next_in += n;
+			r->zs.avail_in -= (uInt)n;
+			*got = n;
+			return 0;
+		}
+		if (r->eof) {
+			r->done = 2;
+			return 0;
+		}
+		for (;;) {
+			ssize_t k = read(r->fd, buf, cap);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0)
+				return mm_err_set(err, MM_EIO, "%s: read: %s", r->name, strerror(errno));
+			if (k == 0) {
+				r->eof = 1;
+				r->done = 2;
+				return 0;
+			}
+			r->raw_read += (uint64_t)k;
+			*got = (size_t)k;
+			return 0;
+		}
+	}
+	r->zs.next_out = (unsigned char *)buf;
+	r->zs.avail_out = (uInt)MM_MIN(cap, (size_t)1 << 30);
+	while (r->zs.avail_out > 0) {
+		int zr;
+		if (r->zs.avail_in == 0) {
+			if ((rc = refill(r, err)))
+				return rc;
+			if (r->zs.avail_in == 0) {
+				/* input ended inside a member */
+				*got = (size_t)((char *)r->zs.next_out - buf);
+				r->done = 1;
+				if (*got)
+					return 0; /* deliver first; next call reports */
+				r->done = 2;
+				return mm_err_set(err, MM_ETRUNC, "%s: gzip stream ends early (truncated file)",
+						  r->name);
+			}
+		}
+		zr = inflate(&r->zs, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END) {
+			/* another member may follow (concatenated gzip) */
+			if (r->zs.avail_in == 0 && (rc = refill(r, err)))
+				return rc;
+			if (r->zs.avail_in == 0) {
+				r->done = 2; /* clean end */
+				break;
+			}
+			if (inflateReset(&r->zs) != Z_OK)
+				return mm_err_set(err, MM_EPARSE, "%s: bad gzip member", r->name);
+			continue;
+		}
+		if (zr == Z_BUF_ERROR)
+			continue; /* needs input: loop refills */
+		if (zr != Z_OK)
+			return mm_err_set(err, MM_EPARSE, "%s: corrupt gzip data: %s", r->name,
+					  r->zs.msg ? r->zs.msg : "inflate error");
+	}
+	*got = (size_t)((char *)r->zs.next_out - buf);
+	return 0;
+}
+
+int mm_reader_slurp(struct mm_reader *r, struct mm_buf *out, struct mm_err *err)
+{
+	for (;;) {
+		size_t got = 0, room;
+		int rc;
+		if ((rc = mm_buf_reserve(out, 1u << 20))) {
+			if (rc == MM_ETOOBIG)
+				return mm_err_set(err, rc, "%s: larger than %zu bytes", r->name, out->max);
+			return mm_err_set(err, rc, "%s: out of memory", r->name);
+		}
+		room = out->cap - out->len - 1;
+		rc = mm_reader_read(r, out->p + out->len, room, &got, err);
+		out->len += got;
+		out->p[out->len] = '\0';
+		if (rc)
+			return rc;
+		if (got == 0)
+			return 0;
+	}
+}
+
+int mm_lines_init(struct mm_lines *l, struct mm_reader *r, size_t buf_cap, size_t max_line,
+		  uint64_t start_offset, uint64_t start_line)
+{
+	memset(l, 0, sizeof(*l));
+	if (buf_cap <= max_line)
+		return MM_EINVAL;
+	l->buf = mm_malloc(buf_cap);
+	if (!l->buf)
+		return MM_ENOMEM;
+	l->r = r;
+	l->cap = buf_cap;
+	l->max_line = max_line;
+	l->offset = start_offset;
+	l->line = start_line;
+	return 0;
+}
+
+void mm_lines_free(struct mm_lines *l)
+{
+	mm_free(l->buf);
+	l->buf = NULL;
+}
+
+/* Move unconsumed bytes to the front and read more. 0 or error. */
+static int fill(struct mm_lines *l)
+{
+	size_t got = 0;
+	int rc;
+	if (l->eof || l->pending_err)
+		return 0;
+	if (l->start > 0) {
+		memmove(l->buf, l->buf + l->start, l->end - l->start);
+		l->offset += l->start;
+		l->end -= l->start;
+		l->start = 0;
+	}
+	if (l->end == l->cap)
+		return 0;
+	rc = mm_reader_read(l->r, l->buf + l->end, l->cap - l->end, &got, &l->perr);
+	l->end += got;
+	if (rc)
+		l->pending_err = rc;
+	else if (got == 0)
+		l->eof = 1;
+	return 0;
+}
+
+int mm_lines_peek(struct mm_lines *l, const char **p, size_t *n, struct mm_err *err)
+{
+	if (l->end == l->start)
+		fill(l);
+	*p = l->buf + l->start;
+	*n = l->end - l->start;
+	return 0;
+}
+
+int mm_lines_next(struct mm_lines *l, const char **line, size_t *n, struct mm_err *err)
+{
+	for (;;) {
+		char *s = l->buf + l->start;
+		size_t avail = l->end - l->start;
+		char *nl = avail ? memchr(s, '\n', avail) : NULL;
+
+		if (nl) {
+			size_t len = (size_t)(nl - s);
+			uint64_t at = l->offset + l->start;
+			l->start += len + 1;
+			if (l->skipping) {
+				l->skipping = 0;
+				continue;
+			}
+			l->line++;
+			l->line_offset = at;
+			if (len > l->max_line) {
+				return mm_err_set(err, MM_ETOOBIG, "line longer than %zu bytes",
+						  l->max_line);
+			}
+			if (len && s[len - 1] == '\r')
+				len--;
+			*line = s;
+			*n = len;
+			return 1;
+		}
+		if (avail > l->max_line) {
+			/* over-long line: report once, drop until the next '\n' */
+			if (!l->skipping) {
+				l->line++;
+				l->line_offset = l->offset + l->start;
+				l->skipping = 1;
+				l->start = l->end;
+				return mm_err_set(err, MM_ETOOBIG, "line longer than %zu bytes",
+						  l->max_line);
+			}
+			l->start = l->end;
+		}
+		if (l->eof || l->pending_err) {
+			if (avail && !l->skipping) {
+				/* last line without a newline */
+				l->line++;
+				l->line_offset = l->offset + l->start;
+				l->start = l->end;
+				if (avail && s[avail - 1] == '\r')
+					avail--;
+				*line = s;
+				*n = avail;
+				return 1;
+			}
+			l->start = l->end;
+			if (l->pending_err) {
+				int rc = l->pending_err;
+				l->pending_err = 0;
+				l->eof = 1;
+				if (err)
+					*err = l->perr;
+				return rc;
+			}
+			return 0;
+		}
+		fill(l);
+	}
+}

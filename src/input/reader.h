@@ -1,0 +1,74 @@
+/* reader.h - byte streams from files, stdin and gzip, and line framing.
+ *
+ * A reader yields the decompressed bytes of one source. gzip is detected
+ * by its magic bytes, not the file name; concatenated gzip members are
+ * read through. A truncated .gz yields every byte before the damage and
+ * then MM_ETRUNC; corrupt deflate data gives MM_EPARSE. Plain files can
+ * start at a byte offset (resuming a scan). */
+#ifndef MM_READER_H
+#define MM_READER_H
+
+#include <stdint.h>
+#include <zlib.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+struct mm_reader {
+	int fd;
+	int owns_fd;
+	int gz;			/* stream is gzip */
+	int zinit;
+	int eof;		/* no more raw input */
+	int done;		/* no more output */
+	z_stream zs;
+	unsigned char *raw;	/* compressed input buffer */
+	size_t raw_cap;
+	uint64_t raw_read;	/* bytes read from the file (progress) */
+	const char *name;	/* borrowed, for messages */
+};
+
+/* Open path ("-" = stdin) and position it at offset (plain files only;
+ * a non-zero offset on gzip input is MM_EINVAL). Never reads more than
+ * the magic bytes. */
+int mm_reader_open(struct mm_reader *r, const char *path, uint64_t offset, struct mm_err *err);
+/* Up to cap bytes into buf; *got = 0 means end of stream. */
+int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, struct mm_err *err);
+void mm_reader_close(struct mm_reader *r);
+
+/* Read a whole stream into out (bounded by out->max: MM_ETOOBIG past
+ * it). On MM_ETRUNC out holds what was read. */
+int mm_reader_slurp(struct mm_reader *r, struct mm_buf *out, struct mm_err *err);
+
+/* Line framing over a reader, with a hard line-length cap. */
+struct mm_lines {
+	struct mm_reader *r;
+	char *buf;		/* owned */
+	size_t cap, start, end;
+	size_t max_line;
+	uint64_t line;		/* number of the line last returned (1-based) */
+	uint64_t offset;	/* stream offset of buf[start] */
+	uint64_t line_offset;	/* stream offset of the line last returned */
+	int eof;
+	int pending_err;	/* reader error to report after the buffered lines */
+	struct mm_err perr;
+	int skipping;		/* dropping the rest of an over-long line */
+};
+
+/* buf_cap must be > max_line. start_offset/start_line: where the reader
+ * was positioned (0/0 for a fresh file). */
+int mm_lines_init(struct mm_lines *l, struct mm_reader *r, size_t buf_cap, size_t max_line,
+		  uint64_t start_offset, uint64_t start_line);
+void mm_lines_free(struct mm_lines *l);
+/* 1 with the next line (without '\n' or '\r\n'; borrowed until the next
+ * call), 0 at end of input, negative MM_E... on a problem:
+ * MM_ETOOBIG = a line over max_line (skipped; l->line is its number; the
+ * next call continues after it), MM_ETRUNC / MM_EPARSE / MM_EIO from the
+ * reader (after all lines before the damage were returned; fatal). A last
+ * line without '\n' is returned as a line. */
+int mm_lines_next(struct mm_lines *l, const char **line, size_t *n, struct mm_err *err);
+/* Bytes available at the start without consuming them (for format
+ * detection): fills the buffer once. */
+int mm_lines_peek(struct mm_lines *l, const char **p, size_t *n, struct mm_err *err);
+
+#endif

@@ -1,0 +1,95 @@
+/* format.c - format detection from a file's first line(s). */
+#include "parse/format.h"
+
+#include <string.h>
+
+#include "core/common.h"
+#include "core/err.h"
+#include "parse/cloudtrail.h"
+#include "parse/flowlog.h"
+#include "parse/route53.h"
+
+const char *mm_format_name(enum mm_format f)
+{
+	switch (f) {
+	case MM_FMT_EMPTY: return "empty";
+	case MM_FMT_FLOW: return "VPC flow logs";
+	case MM_FMT_DNS: return "Route 53 resolver query logs";
+	case MM_FMT_CT_DOC: return "CloudTrail (S3 file)";
+	case MM_FMT_CT_LINES: return "CloudTrail (JSON lines)";
+	case MM_FMT_CT_DIGEST: return "CloudTrail digest";
+	default: return "unknown";
+	}
+}
+
+int mm_source_parse(const char *word, enum mm_source *out)
+{
+	if (!strcmp(word, "flow") || !strcmp(word, "vpcflow"))
+		*out = MM_SRC_FLOW;
+	else if (!strcmp(word, "cloudtrail"))
+		*out = MM_SRC_CLOUDTRAIL;
+	else if (!strcmp(word, "dns") || !strcmp(word, "route53"))
+		*out = MM_SRC_DNS;
+	else if (!strcmp(word, "auto"))
+		*out = MM_SRC_AUTO;
+	else
+		return MM_EINVAL;
+	return 0;
+}
+
+static int has(const char *p, size_t n, const char *needle)
+{
+	return memmem(p, n, needle, strlen(needle)) != NULL;
+}
+
+enum mm_format mm_format_detect(const char *path, const char *head, size_t n,
+				enum mm_source forced)
+{
+	size_t i = 0, ln;
+	const char *line, *nl;
+
+	if (n >= 3 && (unsigned char)head[0] == 0xef && (unsigned char)head[1] == 0xbb &&
+	    (unsigned char)head[2] == 0xbf)
+		i = 3; /* UTF-8 BOM */
+	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+		i++;
+	if (i == n)
+		return MM_FMT_EMPTY;
+	line = head + i;
+	nl = memchr(line, '\n', n - i);
+	ln = nl ? (size_t)(nl - line) : n - i;
+
+	if (line[0] == '{') {
+		size_t j = 1;
+		/* {"Records":[ ... ]}: the first key decides */
+		while (i + j < n && (line[j] == ' ' || line[j] == '\t' || line[j] == '\r' ||
+				     line[j] == '\n'))
+			j++;
+		if (i + j + 9 <= n && memcmp(line + j, "\"Records\"", 9) == 0)
+			return forced && forced != MM_SRC_CLOUDTRAIL ? MM_FMT_UNKNOWN : MM_FMT_CT_DOC;
+		if (mm_ct_is_digest(line, n - i))
+			return MM_FMT_CT_DIGEST;
+		if (forced == MM_SRC_FLOW)
+			return MM_FMT_FLOW;
+		if (forced == MM_SRC_DNS)
+			return MM_FMT_DNS;
+		if (forced == MM_SRC_CLOUDTRAIL)
+			return MM_FMT_CT_LINES;
+		if (mm_dns_looks_like(line, ln))
+			return MM_FMT_DNS;
+		if (has(line, ln, "\"eventVersion\"") ||
+		    (has(line, ln, "\"eventSource\"") && has(line, ln, "\"eventName\"")))
+			return MM_FMT_CT_LINES;
+		if (mm_flow_classify(line, ln) != MM_FLOW_LINE_NONE)
+			return MM_FMT_FLOW;
+		return MM_FMT_UNKNOWN;
+	}
+	if (forced == MM_SRC_FLOW)
+		return MM_FMT_FLOW;
+	if (forced)
+		return MM_FMT_UNKNOWN;
+	if (mm_flow_classify(line, ln) != MM_FLOW_LINE_NONE)
+		return MM_FMT_FLOW;
+	(void)path;
+	return MM_FMT_UNKNOWN;
+}

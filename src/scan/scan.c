@@ -1,0 +1,798 @@
+/* scan.c - the scan pipeline (see scan.h for the shape). */
+#include "scan/scan.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/arena.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/mtime.h"
+#include "detect/detect.h"
+#include "enrich/inventory.h"
+#include "finding/output.h"
+#include "input/reader.h"
+#include "input/walk.h"
+#include "parse/cloudtrail.h"
+#include "parse/flowlog.h"
+#include "parse/route53.h"
+#include "store/store.h"
+
+#ifndef MM_DATADIR
+#define MM_DATADIR "/usr/local/share/mamori"
+#endif
+
+#define SCRATCH_CAP (1u << 20)
+#define LINE_BUF_CAP (MM_CT_MAX_RECORD + (1u << 20))
+#define MAX_DOC ((size_t)1 << 30)
+#define HEAD_HASH_BYTES 4096
+#define DEFAULT_MAX_FINDINGS 100000
+
+/* Per-file outcome, written to the store by the main thread. */
+struct file_job {
+	const char *path;		/* borrowed from the file list */
+	struct mm_file_state prev;	/* remembered progress */
+	int has_prev;
+	struct mm_file_state now;	/* progress after this run */
+	int record;			/* write now to the store */
+};
+
+struct worker;
+
+struct scan {
+	const struct mm_scan_opts *o;
+	struct mm_intel *intel;
+	struct mm_inventory *inv;
+	struct file_job *jobs;
+	size_t njobs;
+	atomic_size_t next;
+	atomic_uint_fast64_t bytes, records, files_done;
+};
+
+struct worker {
+	struct scan *s;
+	pthread_t th;
+	char *scratch_mem;
+	struct mm_arena scratch;
+	struct mm_detector det;
+	struct mm_agg *agg;
+	struct mm_inventory *learned;
+	struct mm_scan_result r;	/* counts only */
+	struct mm_buf doc;
+	int failed;
+	struct mm_err err;
+};
+
+static char data_dir_buf[PATH_MAX];
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *mm_data_dir(void)
+{
+	const char *env = getenv("MAMORI_DATA");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(data_dir_buf, sizeof(data_dir_buf), "%s", env);
+		return is_dir(data_dir_buf) ? data_dir_buf : NULL;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		char *slash;
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(data_dir_buf, sizeof(data_dir_buf), "%s/../data", exe);
+			if (is_dir(data_dir_buf))
+				return data_dir_buf;
+			snprintf(data_dir_buf, sizeof(data_dir_buf), "%s/../share/mamori", exe);
+			if (is_dir(data_dir_buf))
+				return data_dir_buf;
+		}
+	}
+	snprintf(data_dir_buf, sizeof(data_dir_buf), "%s", MM_DATADIR);
+	return is_dir(data_dir_buf) ? data_dir_buf : NULL;
+}
+
+/* The bundled lists: maltrail's mining pools, the Tor relay and exit lists. */
+static const struct {
+	enum mm_intel_cat cat;
+	const char *rel;
+} bundled[] = {
+	{MM_CAT_MINING, "intel/crypto_mining.txt"},
+	{MM_CAT_TOR, "intel/tor-nodes.lst"},
+	{MM_CAT_TOREXIT, "intel/tor-exit-nodes.lst"},
+};
+
+static int load_intel(struct scan *s, struct mm_scan_result *res, struct mm_err *err)
+{
+	const struct mm_scan_opts *o = s->o;
+	int i, rc;
+
+	if ((rc = mm_intel_new(&s->intel)))
+		return mm_err_set(err, rc, "out of memory");
+	if (!o->no_default_lists) {
+		const char *dd = mm_data_dir();
+		if (!dd) {
+			mm_warn("bundled threat lists not found (set MAMORI_DATA to the data folder, "
+				"or pass --no-default-lists)");
+		} else {
+			for (i = 0; i < (int)MM_ARRAY_LEN(bundled); i++) {
+				char p[PATH_MAX + 64];
+				snprintf(p, sizeof(p), "%s/%s", dd, bundled[i].rel);
+				if ((rc = mm_intel_load(s->intel, bundled[i].cat, p, NULL, NULL, err)))
+					return rc;
+			}
+		}
+	}
+	for (i = 0; i < o->nlists; i++)
+		if ((rc = mm_intel_load(s->intel, o->lists[i].cat, o->lists[i].path, NULL, NULL, err)))
+			return rc;
+	for (i = 0; i < o->ntrusted; i++)
+		if ((rc = mm_intel_load_trusted(s->intel, o->trusted[i], err)))
+			return rc;
+	if ((rc = mm_intel_build(s->intel, err)))
+		return rc;
+	res->intel_entries = mm_intel_count(s->intel);
+	return 0;
+}
+
+static void flush_progress(struct worker *w, uint64_t *records, uint64_t *bytes)
+{
+	if (*records) {
+		atomic_fetch_add_explicit(&w->s->records, *records, memory_order_relaxed);
+		*records = 0;
+	}
+	if (*bytes) {
+		atomic_fetch_add_explicit(&w->s->bytes, *bytes, memory_order_relaxed);
+		*bytes = 0;
+	}
+}
+
+static void bad_record(struct worker *w, const char *path, uint64_t line, const struct mm_err *e)
+{
+	w->r.bad_records++;
+	mm_log_record_error(path, line, e->msg[0] ? e->msg : mm_strerror(e->code));
+}
+
+static void count_event(struct worker *w, const struct mm_event *ev)
+{
+	switch (ev->kind) {
+	case MM_EV_FLOW: w->r.records_flow++; break;
+	case MM_EV_DNS: w->r.records_dns++; break;
+	case MM_EV_API: w->r.records_api++; break;
+	default: break;
+	}
+}
+
+/* Hash of the file's first raw bytes: identifies its content across runs. */
+static uint64_t head_hash(const char *path, uint64_t *size, int64_t *mtime)
+{
+	unsigned char b[HEAD_HASH_BYTES];
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	*size = 0;
+	*mtime = 0;
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (stat(path, &st) == 0) {
+		*size = (uint64_t)st.st_size;
+		*mtime = (int64_t)st.st_mtime;
+	}
+	f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	n = fread(b, 1, sizeof(b), f);
+	fclose(f);
+	return mm_hash(b, n, 0x68656164ULL) | 1; /* never 0 */
+}
+
+/* Line-oriented formats: flow, DNS, CloudTrail JSON lines. */
+static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt,
+		      struct mm_lines *ln, struct mm_reader *rd, struct mm_flow_fmt *ffmt)
+{
+	const char *line;
+	size_t n;
+	uint64_t recs = 0, bytes_seen = rd->raw_read, last_raw = rd->raw_read;
+	struct mm_event ev;
+	struct mm_err e;
+	int rc;
+
+	(void)bytes_seen;
+	for (;;) {
+		rc = mm_lines_next(ln, &line, &n, &e);
+		if (rc == 0)
+			break;
+		if (rc == MM_ETOOBIG) {
+			bad_record(w, job->path, ln->line, &e);
+			continue;
+		}
+		if (rc < 0) {
+			/* stream damage: the lines before were processed */
+			w->r.bad_records++;
+			mm_log_record_error(job->path, ln->line + 1, e.msg);
+			job->now.complete = 0;
+			goto out;
+		}
+		if (n == 0 || (n == 1 && line[0] == ' '))
+			continue;
+		mm_arena_reset(&w->scratch);
+		memset(&ev, 0, sizeof(ev));
+		mm_err_clear(&e);
+		switch (fmt) {
+		case MM_FMT_FLOW:
+			rc = mm_flow_parse(ffmt, line, n, &w->scratch, &ev, &e);
+			break;
+		case MM_FMT_DNS:
+			rc = mm_dns_parse(line, n, &w->scratch, &ev, &e);
+			break;
+		default:
+			rc = mm_ct_parse_line(line, n, &w->scratch, &ev, &e);
+			break;
+		}
+		if (rc == MM_ESKIP) {
+			w->r.records_skipped++;
+			continue;
+		}
+		if (rc) {
+			bad_record(w, job->path, ln->line, &e);
+			continue;
+		}
+		ev.loc.file = job->path;
+		ev.loc.line = ln->line;
+		ev.loc.offset = ln->line_offset;
+		count_event(w, &ev);
+		mm_detect_event(&w->det, &ev);
+		if (++recs >= 65536) {
+			uint64_t b = rd->raw_read - last_raw;
+			last_raw = rd->raw_read;
+			flush_progress(w, &recs, &b);
+		}
+	}
+	job->now.complete = 1;
+out:
+	job->now.offset = ln->offset + ln->start;
+	job->now.line = ln->line;
+	{
+		uint64_t b = rd->raw_read - last_raw;
+		flush_progress(w, &recs, &b);
+	}
+	return 0;
+}
+
+static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader *rd,
+		       const char *head, size_t headn)
+{
+	struct mm_ct_doc doc;
+	struct mm_json_val rec;
+	struct mm_event ev;
+	struct mm_err e;
+	uint64_t line, off, recs = 0, b;
+	int rc, slurp_rc;
+
+	mm_buf_reset(&w->doc);
+	if ((rc = mm_buf_add(&w->doc, head, headn))) {
+		mm_error("%s: out of memory", job->path);
+		return rc;
+	}
+	slurp_rc = mm_reader_slurp(rd, &w->doc, &e);
+	if (slurp_rc && slurp_rc != MM_ETRUNC) {
+		w->r.bad_records++;
+		mm_log_record_error(job->path, 1, e.msg);
+		if (slurp_rc != MM_EPARSE)
+			return 0;
+	}
+	if (mm_ct_doc_init(&doc, w->doc.p, w->doc.len, &e)) {
+		bad_record(w, job->path, 1, &e);
+		return 0;
+	}
+	for (;;) {
+		mm_err_clear(&e);
+		rc = mm_ct_doc_next(&doc, &rec, &line, &off, &e);
+		if (rc == 0)
+			break;
+		if (rc == MM_EPARSE) {
+			bad_record(w, job->path, line, &e);
+			continue;
+		}
+		if (rc < 0) {
+			bad_record(w, job->path, line, &e);
+			break;
+		}
+		mm_arena_reset(&w->scratch);
+		memset(&ev, 0, sizeof(ev));
+		if ((rc = mm_ct_parse_value(&rec, &w->scratch, &ev, &e))) {
+			bad_record(w, job->path, line, &e);
+			continue;
+		}
+		ev.loc.file = job->path;
+		ev.loc.line = line;
+		ev.loc.offset = off;
+		count_event(w, &ev);
+		mm_detect_event(&w->det, &ev);
+		recs++;
+	}
+	if (slurp_rc == MM_ETRUNC)
+		mm_log_record_error(job->path, doc.line, "gzip stream ends early (truncated file)");
+	b = rd->raw_read;
+	flush_progress(w, &recs, &b);
+	job->now.complete = slurp_rc == 0;
+	job->now.offset = w->doc.len;
+	job->now.line = doc.line;
+	return 0;
+}
+
+static void scan_file(struct worker *w, struct file_job *job)
+{
+	struct mm_reader rd;
+	struct mm_lines ln;
+	struct mm_flow_fmt ffmt;
+	struct mm_file_ctx fc;
+	struct mm_err e;
+	const char *head;
+	size_t headn;
+	enum mm_format fmt = MM_FMT_UNKNOWN;
+	uint64_t start_off = 0, start_line = 0;
+	int have_reader = 0, have_lines = 0, rc;
+
+	memset(&job->now, 0, sizeof(job->now));
+	job->now.head_hash = head_hash(job->path, &job->now.size, &job->now.mtime);
+	if (job->has_prev && !w->s->o->rescan && job->prev.head_hash == job->now.head_hash &&
+	    strcmp(job->path, "-") != 0) {
+		/* same content, same size: done before (a truncated .gz too: it
+		 * was read as far as it goes) */
+		if (job->prev.size == job->now.size) {
+			w->r.files_done_before++;
+			return;
+		}
+		if (job->prev.offset && job->now.size > job->prev.size) {
+			start_off = job->prev.offset;
+			start_line = job->prev.line;
+		}
+	}
+	mm_file_ctx_from_path(&fc, job->path);
+	w->det.file = &fc;
+
+	/* detect the format (and a flow header) from the start of the stream */
+	if ((rc = mm_reader_open(&rd, job->path, 0, &e))) {
+		mm_error("%s", e.msg);
+		w->r.files_failed++;
+		return;
+	}
+	have_reader = 1;
+	if ((rc = mm_lines_init(&ln, &rd, LINE_BUF_CAP, MM_CT_MAX_RECORD, 0, 0))) {
+		mm_error("%s: out of memory", job->path);
+		w->r.files_failed++;
+		goto out;
+	}
+	have_lines = 1;
+	mm_lines_peek(&ln, &head, &headn, &e);
+	fmt = mm_format_detect(job->path, head, headn, w->s->o->source);
+	mm_flow_fmt_auto(&ffmt);
+	switch (fmt) {
+	case MM_FMT_EMPTY:
+		w->r.files_empty++;
+		job->now.complete = 1;
+		job->record = 1;
+		goto out;
+	case MM_FMT_CT_DIGEST:
+		w->r.files_digest++;
+		job->now.complete = 1;
+		job->record = 1;
+		goto out;
+	case MM_FMT_UNKNOWN: {
+		char first[81];
+		size_t k = 0;
+		while (k < headn && k < 80 && head[k] != '\n' && head[k] != '\r') {
+			first[k] = (head[k] >= 0x20 && head[k] < 0x7f) ? head[k] : '?';
+			k++;
+		}
+		first[k] = '\0';
+		mm_warn("%s: not a known log format (starts \"%s\"); skipped. Use --source "
+			"flow|cloudtrail|dns to force one", job->path, first);
+		w->r.files_unknown++;
+		goto out;
+	}
+	case MM_FMT_CT_DOC:
+		w->r.files++;
+		scan_ct_doc(w, job, &rd, head, headn);
+		ln.start = ln.end; /* consumed by the slurp */
+		job->record = 1;
+		goto out;
+	default:
+		break;
+	}
+	w->r.files++;
+	if (rd.gz)
+		start_off = 0; /* gzip cannot be resumed mid-stream: read it whole */
+	if (start_off) {
+		/* resume: take the flow header from line 1, then jump */
+		const char *l1;
+		size_t n1;
+		if (fmt == MM_FMT_FLOW && mm_lines_next(&ln, &l1, &n1, &e) == 1 &&
+		    mm_flow_classify(l1, n1) == MM_FLOW_LINE_HEADER)
+			mm_flow_fmt_header(&ffmt, l1, n1, &e);
+		mm_lines_free(&ln);
+		have_lines = 0;
+		mm_reader_close(&rd);
+		have_reader = 0;
+		if ((rc = mm_reader_open(&rd, job->path, start_off, &e))) {
+			mm_error("%s", e.msg);
+			w->r.files_failed++;
+			goto out;
+		}
+		have_reader = 1;
+		if ((rc = mm_lines_init(&ln, &rd, LINE_BUF_CAP, MM_CT_MAX_RECORD, start_off,
+					start_line))) {
+			w->r.files_failed++;
+			goto out;
+		}
+		have_lines = 1;
+	}
+	scan_lines(w, job, fmt, &ln, &rd, &ffmt);
+	job->record = 1;
+out:
+	atomic_fetch_add_explicit(&w->s->files_done, 1, memory_order_relaxed);
+	if (have_lines)
+		mm_lines_free(&ln);
+	if (have_reader) {
+		if (job->now.size == 0)
+			job->now.size = rd.raw_read;
+		mm_reader_close(&rd);
+	}
+	w->det.file = NULL;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct scan *s = w->s;
+	for (;;) {
+		size_t i = atomic_fetch_add(&s->next, 1);
+		if (i >= s->njobs)
+			break;
+		scan_file(w, &s->jobs[i]);
+	}
+	return NULL;
+}
+
+static int worker_init(struct worker *w, struct scan *s)
+{
+	int rc;
+	memset(w, 0, sizeof(*w));
+	w->s = s;
+	w->scratch_mem = mm_malloc(SCRATCH_CAP);
+	if (!w->scratch_mem)
+		return MM_ENOMEM;
+	mm_arena_init(&w->scratch, w->scratch_mem, SCRATCH_CAP);
+	if ((rc = mm_agg_new(&w->agg, s->o->max_findings ? s->o->max_findings
+							     : DEFAULT_MAX_FINDINGS)))
+		return rc;
+	if ((rc = mm_inventory_new(&w->learned)))
+		return rc;
+	mm_buf_init(&w->doc, MAX_DOC);
+	w->det.intel = s->intel;
+	w->det.inv = s->inv;
+	w->det.learned = w->learned;
+	w->det.agg = w->agg;
+	return 0;
+}
+
+static void worker_free(struct worker *w)
+{
+	mm_free(w->scratch_mem);
+	mm_agg_free(w->agg);
+	mm_inventory_free(w->learned);
+	mm_buf_free(&w->doc);
+}
+
+static void add_counts(struct mm_scan_result *r, const struct mm_scan_result *x)
+{
+	r->files += x->files;
+	r->files_done_before += x->files_done_before;
+	r->files_unknown += x->files_unknown;
+	r->files_empty += x->files_empty;
+	r->files_digest += x->files_digest;
+	r->files_failed += x->files_failed;
+	r->records_flow += x->records_flow;
+	r->records_dns += x->records_dns;
+	r->records_api += x->records_api;
+	r->records_skipped += x->records_skipped;
+	r->bad_records += x->bad_records;
+}
+
+/* Name the instance behind ENI- or address-keyed findings. */
+static void resolve(struct mm_finding *f, const struct mm_inventory *inv)
+{
+	const struct mm_instance *inst = NULL;
+	if (f->res_type != MM_RES_INSTANCE)
+		return;
+	if (f->instance_id[0])
+		inst = mm_inventory_by_id(inv, f->instance_id, strlen(f->instance_id));
+	if (!inst && f->eni[0])
+		inst = mm_inventory_by_eni(inv, f->eni, strlen(f->eni));
+	if (!inst && f->local_ip_key[0]) {
+		struct mm_ip ip;
+		if (mm_ip_parse(f->local_ip_key, strlen(f->local_ip_key), &ip) == 0)
+			inst = mm_inventory_by_ip(inv, &ip);
+	}
+	if (!inst)
+		return;
+	snprintf(f->instance_id, sizeof(f->instance_id), "%s", inst->instance_id);
+	if (!f->eni[0] && inst->nnif)
+		snprintf(f->eni, sizeof(f->eni), "%s", inst->nifs[0].eni);
+	if (!f->account[0])
+		snprintf(f->account, sizeof(f->account), "%s", inst->account);
+	if (!f->region[0] && inst->az[0]) {
+		size_t n = strlen(inst->az);
+		/* us-east-1a -> us-east-1 */
+		snprintf(f->region, sizeof(f->region), "%.*s", (int)(n > 1 ? n - 1 : n), inst->az);
+	}
+}
+
+static void progress_line(struct scan *s, double secs, int final)
+{
+	uint64_t b = atomic_load(&s->bytes), r = atomic_load(&s->records);
+	uint64_t fd = atomic_load(&s->files_done);
+	fprintf(stderr, "\r\033[Kscanning: %llu/%zu files, %.1fM records, %.0f MB, %.0f MB/s%s",
+		(unsigned long long)fd, s->njobs, (double)r / 1e6, (double)b / 1e6,
+		secs > 0 ? (double)b / 1e6 / secs : 0.0, final ? "\n" : "");
+	fflush(stderr);
+}
+
+struct inv_load_ctx {
+	struct mm_inventory *inv;
+};
+
+static int inv_row(void *ctx, const char *id, const char *json)
+{
+	struct inv_load_ctx *c = ctx;
+	(void)id;
+	mm_inventory_add_details_json(c->inv, json, strlen(json), NULL);
+	return 0;
+}
+
+static int write_results(struct scan *s, struct mm_store *st, struct mm_agg *final,
+			 struct mm_scan_result *res, struct mm_err *err)
+{
+	struct mm_buf js;
+	size_t i;
+	int rc = 0;
+	int64_t now = res->started_ms;
+
+	mm_buf_init(&js, 16u << 20);
+	if ((rc = mm_store_begin(st, err)))
+		goto out;
+	for (i = 0; i < mm_agg_count(final); i++) {
+		struct mm_finding *f = mm_agg_at(final, i);
+		struct mm_finding old;
+		int found;
+
+		if (f->archived < 0)
+			continue; /* dropped (e.g. TorClient folded into TorRelay) */
+		mm_finding_make_id(f);
+		memcpy(&old, f, sizeof(old));
+		old.count = 0;
+		old.nevidence = 0;
+		found = mm_store_finding_load_state(st, &old);
+		if (found < 0) {
+			rc = mm_err_set(err, found, "reading stored finding %s failed", f->id);
+			goto fail;
+		}
+		f->updated_at_ms = now;
+		if (found) {
+			int archived = old.archived;
+			mm_finding_merge(f, &old);
+			f->archived = archived;
+			res->findings_updated++;
+		} else {
+			f->created_at_ms = now;
+			res->findings_new++;
+		}
+		mm_buf_reset(&js);
+		if ((rc = mm_finding_to_json(f, s->inv, &js))) {
+			rc = mm_err_set(err, rc, "rendering finding %s failed", f->id);
+			goto fail;
+		}
+		if ((rc = mm_store_finding_put(st, f, js.p, err)))
+			goto fail;
+	}
+	for (i = 0; i < s->njobs; i++) {
+		struct file_job *j = &s->jobs[i];
+		if (!j->record || strcmp(j->path, "-") == 0)
+			continue;
+		if ((rc = mm_store_file_put(st, j->path, &j->now, err)))
+			goto fail;
+	}
+	for (i = 0;; i++) {
+		const struct mm_instance *inst = mm_inventory_at(s->inv, i);
+		if (!inst)
+			break;
+		mm_buf_reset(&js);
+		if (mm_instance_to_json(inst, NULL, &js) == 0 &&
+		    (rc = mm_store_inventory_put(st, inst->instance_id, js.p, err)))
+			goto fail;
+	}
+	if ((rc = mm_store_commit(st, err)))
+		goto fail;
+	goto out;
+fail:
+	mm_store_rollback(st);
+out:
+	mm_buf_free(&js);
+	return rc;
+}
+
+int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct mm_err *err)
+{
+	struct scan s;
+	struct mm_filelist fl;
+	struct mm_store *st = NULL;
+	struct worker *ws = NULL;
+	struct mm_agg *final = NULL;
+	struct timespec t0, t1;
+	int i, rc = 0, nthreads = 0, started = 0;
+	size_t k;
+
+	memset(&s, 0, sizeof(s));
+	memset(res, 0, sizeof(*res));
+	mm_filelist_init(&fl);
+	s.o = o;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	res->started_ms = mm_now_ms();
+
+	for (i = 0; i < o->npaths; i++)
+		if ((rc = mm_walk_add(&fl, o->paths[i], err)))
+			goto out;
+	mm_filelist_sort(&fl);
+	if ((rc = mm_store_open(&st, o->db_path ? o->db_path : mm_store_default_path(), err)))
+		goto out;
+	if ((rc = load_intel(&s, res, err)))
+		goto out;
+	if ((rc = mm_inventory_new(&s.inv))) {
+		rc = mm_err_set(err, rc, "out of memory");
+		goto out;
+	}
+	{
+		struct inv_load_ctx c = {s.inv};
+		if ((rc = mm_store_inventory_each(st, inv_row, &c, err)))
+			goto out;
+	}
+	if (o->inventory_path && (rc = mm_inventory_load_file(s.inv, o->inventory_path, err)))
+		goto out;
+
+	s.njobs = fl.n;
+	s.jobs = mm_calloc(fl.n ? fl.n : 1, sizeof(*s.jobs));
+	if (!s.jobs) {
+		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (k = 0; k < fl.n; k++) {
+		s.jobs[k].path = fl.paths[k];
+		if (strcmp(fl.paths[k], "-") != 0) {
+			int g = mm_store_file_get(st, fl.paths[k], &s.jobs[k].prev);
+			s.jobs[k].has_prev = g == 1;
+		}
+	}
+
+	nthreads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (nthreads < 1)
+		nthreads = 1;
+	if (nthreads > 64)
+		nthreads = 64;
+	if ((size_t)nthreads > fl.n)
+		nthreads = fl.n ? (int)fl.n : 1;
+	ws = mm_calloc((size_t)nthreads, sizeof(*ws));
+	if (!ws) {
+		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nthreads; i++) {
+		if ((rc = worker_init(&ws[i], &s))) {
+			rc = mm_err_set(err, rc, "out of memory starting workers");
+			nthreads = i + 1;
+			goto out;
+		}
+	}
+	if (nthreads == 1) {
+		worker_main(&ws[0]);
+	} else {
+		for (i = 0; i < nthreads; i++) {
+			if (pthread_create(&ws[i].th, NULL, worker_main, &ws[i]) != 0) {
+				rc = mm_err_set(err, MM_ENOMEM, "cannot start thread");
+				break;
+			}
+			started++;
+		}
+		if (o->progress) {
+			while (atomic_load(&s.files_done) < s.njobs && atomic_load(&s.next) <= s.njobs) {
+				struct timespec nap = {0, 250000000};
+				double secs;
+				nanosleep(&nap, NULL);
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+				secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+				progress_line(&s, secs, 0);
+				if (atomic_load(&s.files_done) >= s.njobs)
+					break;
+			}
+		}
+		for (i = 0; i < started; i++)
+			pthread_join(ws[i].th, NULL);
+		if (rc)
+			goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (o->progress)
+		progress_line(&s, res->seconds, 1);
+
+	/* merge what the workers learned and found */
+	for (i = 0; i < nthreads; i++) {
+		add_counts(res, &ws[i].r);
+		mm_inventory_merge(s.inv, ws[i].learned);
+		res->findings_dropped += mm_agg_dropped(ws[i].agg);
+	}
+	if ((rc = mm_agg_new(&final, (size_t)nthreads * (o->max_findings ? o->max_findings
+									 : DEFAULT_MAX_FINDINGS)))) {
+		rc = mm_err_set(err, rc, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nthreads; i++) {
+		for (k = 0; k < mm_agg_count(ws[i].agg); k++) {
+			struct mm_finding *f = mm_agg_at(ws[i].agg, k);
+			resolve(f, s.inv);
+			mm_agg_merge(final, f);
+		}
+	}
+	/* An instance that relays Tor also connects out to relays: report it
+	 * as the relay it is, not also as a client. */
+	for (k = 0; k < mm_agg_count(final); k++) {
+		struct mm_finding *f = mm_agg_at(final, k);
+		size_t j;
+		if (strcmp(f->type, "UnauthorizedAccess:EC2/TorClient"))
+			continue;
+		for (j = 0; j < mm_agg_count(final); j++) {
+			struct mm_finding *g = mm_agg_at(final, j);
+			char a[256], b[256];
+			if (strcmp(g->type, "UnauthorizedAccess:EC2/TorRelay"))
+				continue;
+			mm_finding_resource_key(f, a, sizeof(a));
+			mm_finding_resource_key(g, b, sizeof(b));
+			if (!strcmp(a, b)) {
+				f->archived = -1;
+				break;
+			}
+		}
+	}
+	rc = write_results(&s, st, final, res, err);
+out:
+	if (ws) {
+		for (i = 0; i < nthreads; i++)
+			worker_free(&ws[i]);
+		mm_free(ws);
+	}
+	mm_agg_free(final);
+	mm_free(s.jobs);
+	mm_inventory_free(s.inv);
+	mm_intel_free(s.intel);
+	if (st)
+		mm_store_close(st);
+	mm_filelist_free(&fl);
+	return rc;
+}
