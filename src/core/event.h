@@ -54,6 +54,7 @@ struct mm_flow {
 	struct mm_str pkt_src_service, pkt_dst_service;
 	struct mm_str ecs_cluster_name, ecs_task_id;
 	struct mm_str reject_reason;
+	uint8_t traffic_path;	/* v5 traffic-path (1-8); 0 if absent */
 };
 
 struct mm_dns {

@@ -32,17 +32,27 @@ struct mm_flow_fmt {
 enum { MM_FLOW_LINE_NONE = 0, MM_FLOW_LINE_HEADER, MM_FLOW_LINE_RECORD, MM_FLOW_LINE_WRAPPED };
 int mm_flow_classify(const char *line, size_t n);
 
-/* Build a format from a header line. Unknown field names are an error
- * (MM_EPARSE with the name in err). Never allocates. */
+/* Build a format from a header line. Unknown or duplicate field names are
+ * an error (MM_EPARSE with the name in err) and leave *fmt unchanged.
+ * Never allocates. */
 int mm_flow_fmt_header(struct mm_flow_fmt *fmt, const char *line, size_t n, struct mm_err *err);
 /* The "decide by field count" format. */
 void mm_flow_fmt_auto(struct mm_flow_fmt *fmt);
 
 /* Parse one record line into ev (kind MM_EV_FLOW; loc is left for the
- * caller). A wrapped CloudWatch line is unwrapped into scratch first.
- * Returns 0, MM_ESKIP for a header line met mid-file (the caller may pass
- * a fresh fmt; fmt is updated in place when it is not const-auto), or
- * MM_EPARSE with a reason in err. */
+ * caller). line is borrowed and need not be NUL-terminated; surrounding
+ * blanks and a trailing CR/LF are ignored; fields are separated by runs of
+ * blanks. ev's slices point into line (or into scratch for a CloudWatch
+ * message that had JSON escapes; scratch may be NULL, then only
+ * escape-free messages unwrap). "-" fields are absent (empty / zero;
+ * tcp_flags -1). has_addrs/has_ports/has_pkt_addrs say both ends were
+ * logged (NODATA/SKIPDATA records normally have none; that is no error).
+ * A header line (first token a field name, also "${name}") replaces *fmt
+ * in place (fmt may be NULL: then the header is only validated) and
+ * returns MM_ESKIP; a blank line returns MM_ESKIP too. Otherwise 0, or
+ * MM_EPARSE with a reason in err ("bad srcport 'abc'", "flow log record
+ * has 13 fields, header has 21", ...). fmt with nfields == 0 means auto:
+ * the layout is chosen per line by the field count. Never allocates. */
 int mm_flow_parse(struct mm_flow_fmt *fmt, const char *line, size_t n, struct mm_arena *scratch,
 		  struct mm_event *ev, struct mm_err *err);
 
