@@ -1,0 +1,719 @@
+/* sqlite.c - the findings store on SQLite (store.h).
+ *
+ * One file in WAL mode so readers (`mamori findings list`, the server)
+ * never block the scanner that writes. The schema is versioned with
+ * PRAGMA user_version and created on first open. The statements the
+ * scanner runs per finding or per file are prepared once and cached in
+ * the handle; list queries, whose shape depends on the filter, are
+ * prepared per call (they run once per command, not per record).
+ *
+ * Every SQLite failure becomes MM_EDB with "what we were doing: SQLite's
+ * message" in the caller's struct mm_err. SQLite allocates through its
+ * own allocator, not mm_malloc: fault injection covers only our side. */
+#include "store/store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/mem.h"
+
+#define MM_STORE_SCHEMA 1
+#define MM_STORE_BUSY_MS 5000
+#define MM_STORE_PATH_MAX 4096
+/* Evidence JSON is at most MM_EVIDENCE_MAX small objects; the cap only
+ * guards against a corrupted row. */
+#define MM_STORE_EVIDENCE_MAX (64 * 1024)
+#define MM_STORE_ID_PREFIX_MIN 6
+
+enum {
+	Q_FILE_GET,
+	Q_FILE_PUT,
+	Q_FIND_LOAD,
+	Q_FIND_PUT,
+	Q_INV_PUT,
+	Q_INV_EACH,
+	Q_BEGIN,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_COUNT
+};
+
+static const char *const q_sql[Q_COUNT] = {
+	[Q_FILE_GET] = "SELECT size, mtime, head_hash, offset, line, complete FROM files WHERE path = ?1",
+	[Q_FILE_PUT] = "INSERT OR REPLACE INTO files(path, size, mtime, head_hash, offset, line, complete)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[Q_FIND_LOAD] = "SELECT count, first_seen, last_seen, created_at, archived, evidence"
+			" FROM findings WHERE id = ?1",
+	[Q_FIND_PUT] = "INSERT OR REPLACE INTO findings(id, type, severity, resource, account, region,"
+		       " count, first_seen, last_seen, created_at, updated_at, archived, evidence, json)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[Q_INV_PUT] = "INSERT OR REPLACE INTO inventory(instance_id, json) VALUES (?1, ?2)",
+	[Q_INV_EACH] = "SELECT instance_id, json FROM inventory ORDER BY instance_id",
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+};
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS findings("
+	" id TEXT PRIMARY KEY, type TEXT NOT NULL, severity REAL NOT NULL,"
+	" resource TEXT NOT NULL, account TEXT, region TEXT, count INTEGER NOT NULL,"
+	" first_seen INTEGER, last_seen INTEGER, created_at INTEGER, updated_at INTEGER,"
+	" archived INTEGER NOT NULL DEFAULT 0, evidence TEXT, json TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS findings_type ON findings(type);"
+	"CREATE INDEX IF NOT EXISTS findings_severity ON findings(severity);"
+	"CREATE INDEX IF NOT EXISTS findings_resource ON findings(resource);"
+	"CREATE INDEX IF NOT EXISTS findings_last_seen ON findings(last_seen);"
+	"CREATE INDEX IF NOT EXISTS findings_updated_at ON findings(updated_at);"
+	"CREATE INDEX IF NOT EXISTS findings_archived ON findings(archived);"
+	"CREATE TABLE IF NOT EXISTS files("
+	" path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, head_hash INTEGER,"
+	" offset INTEGER, line INTEGER, complete INTEGER);"
+	"CREATE TABLE IF NOT EXISTS inventory(instance_id TEXT PRIMARY KEY, json TEXT NOT NULL);";
+
+struct mm_store {
+	sqlite3 *db;
+	sqlite3_stmt *q[Q_COUNT];
+	struct mm_buf scratch;	/* evidence JSON, reused per put */
+	char path[MM_STORE_PATH_MAX];
+};
+
+static int db_fail(struct mm_store *st, struct mm_err *err, const char *what)
+{
+	return mm_err_set(err, MM_EDB, "%s: %s (database %s)", what,
+			  st->db ? sqlite3_errmsg(st->db) : "no handle", st->path);
+}
+
+/* The cached statement for q, reset and unbound, or NULL. */
+static sqlite3_stmt *stmt(struct mm_store *st, int q)
+{
+	sqlite3_stmt *s = st->q[q];
+	if (!s) {
+		if (sqlite3_prepare_v3(st->db, q_sql[q], -1, SQLITE_PREPARE_PERSISTENT, &st->q[q],
+				       NULL) != SQLITE_OK)
+			return NULL;
+		return st->q[q];
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/* The directory part of path must exist: SQLite's own message for a
+ * missing directory ("unable to open database file") does not say why. */
+static int check_dir(const char *path, struct mm_err *err)
+{
+	char dir[MM_STORE_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+	size_t n;
+
+	if (!slash)
+		return 0;
+	n = (size_t)(slash - path);
+	if (n == 0)
+		return 0;	/* "/file" */
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	if (stat(dir, &sb) != 0)
+		return mm_err_set(err, MM_EIO,
+				  "cannot create database %s: directory %s does not exist (%s); "
+				  "create it first or choose another path",
+				  path, dir, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return mm_err_set(err, MM_EIO, "cannot create database %s: %s is not a directory",
+				  path, dir);
+	return 0;
+}
+
+static int user_version(struct mm_store *st, int *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = MM_EDB;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(s) != SQLITE_ROW)
+		goto out;
+	*out = sqlite3_column_int(s, 0);
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int setup(struct mm_store *st, struct mm_err *err)
+{
+	char sql[64];
+	int ver = 0;
+
+	if (sqlite3_busy_timeout(st->db, MM_STORE_BUSY_MS) != SQLITE_OK)
+		return db_fail(st, err, "setting busy timeout");
+	/* journal_mode returns a row; exec ignores it. WAL lets readers run
+	 * while a scan writes; NORMAL sync is durable across app crashes and
+	 * loses at most the last commits on power loss, the usual WAL trade. */
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(st, err, "enabling WAL mode");
+	if (sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return db_fail(st, err, "setting synchronous mode");
+	if (user_version(st, &ver))
+		return db_fail(st, err, "reading schema version");
+	if (ver > MM_STORE_SCHEMA)
+		return mm_err_set(err, MM_EDB,
+				  "database %s has schema version %d, newer than this mamori (%d); "
+				  "upgrade mamori",
+				  st->path, ver, MM_STORE_SCHEMA);
+	if (ver == MM_STORE_SCHEMA)
+		return 0;
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(st, err, "creating schema");
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", MM_STORE_SCHEMA);
+	if (sqlite3_exec(st->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		int rc = db_fail(st, err, "creating schema");
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(st, err, "creating schema");
+	return 0;
+}
+
+int mm_store_open(struct mm_store **out, const char *path, struct mm_err *err)
+{
+	struct mm_store *st = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!path || !*path)
+		return mm_err_set(err, MM_EINVAL, "no database path given");
+	if (strlen(path) >= MM_STORE_PATH_MAX)
+		return mm_err_set(err, MM_EINVAL, "database path too long");
+	if ((rc = check_dir(path, err)))
+		return rc;
+	st = mm_calloc(1, sizeof(*st));
+	if (!st)
+		return mm_err_set(err, MM_ENOMEM, "opening database %s: out of memory", path);
+	snprintf(st->path, sizeof(st->path), "%s", path);
+	mm_buf_init(&st->scratch, MM_STORE_EVIDENCE_MAX);
+	if (sqlite3_open_v2(path, &st->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		rc = db_fail(st, err, "opening database");
+		goto out;
+	}
+	rc = setup(st, err);
+out:
+	if (rc) {
+		mm_store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void mm_store_close(struct mm_store *st)
+{
+	int i;
+
+	if (!st)
+		return;
+	for (i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(st->q[i]);
+	sqlite3_close(st->db);
+	mm_buf_free(&st->scratch);
+	mm_free(st);
+}
+
+static int run_simple(struct mm_store *st, int q, struct mm_err *err, const char *what)
+{
+	sqlite3_stmt *s = stmt(st, q);
+	int rc;
+
+	if (!s)
+		return db_fail(st, err, what);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE) {
+		rc = db_fail(st, err, what);
+		sqlite3_reset(s);
+		return rc;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+int mm_store_begin(struct mm_store *st, struct mm_err *err)
+{
+	return run_simple(st, Q_BEGIN, err, "beginning transaction");
+}
+
+int mm_store_commit(struct mm_store *st, struct mm_err *err)
+{
+	return run_simple(st, Q_COMMIT, err, "committing transaction");
+}
+
+int mm_store_rollback(struct mm_store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return 0;	/* nothing open: SQLite may have rolled back already */
+	return run_simple(st, Q_ROLLBACK, NULL, "rolling back");
+}
+
+/* ---- files ---- */
+
+int mm_store_file_get(struct mm_store *st, const char *path, struct mm_file_state *fs)
+{
+	sqlite3_stmt *s = stmt(st, Q_FILE_GET);
+	int rc;
+
+	if (!s)
+		return MM_EDB;
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		fs->size = (uint64_t)sqlite3_column_int64(s, 0);
+		fs->mtime = sqlite3_column_int64(s, 1);
+		fs->head_hash = (uint64_t)sqlite3_column_int64(s, 2);
+		fs->offset = (uint64_t)sqlite3_column_int64(s, 3);
+		fs->line = (uint64_t)sqlite3_column_int64(s, 4);
+		fs->complete = sqlite3_column_int(s, 5);
+		rc = 1;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : MM_EDB;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int mm_store_file_put(struct mm_store *st, const char *path, const struct mm_file_state *fs,
+		      struct mm_err *err)
+{
+	sqlite3_stmt *s = stmt(st, Q_FILE_PUT);
+	int rc = 0;
+
+	if (!s)
+		return db_fail(st, err, "saving file state");
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	/* uint64 values are stored as their int64 bit pattern: head_hash
+	 * uses all 64 bits, and the cast back restores it exactly. */
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)fs->size);
+	sqlite3_bind_int64(s, 3, fs->mtime);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)fs->head_hash);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)fs->offset);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)fs->line);
+	sqlite3_bind_int(s, 7, fs->complete ? 1 : 0);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = mm_err_set(err, MM_EDB, "saving file state for %s: %s (database %s)", path,
+				sqlite3_errmsg(st->db), st->path);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- findings ---- */
+
+static int evidence_to_json(const struct mm_finding *f, struct mm_buf *b)
+{
+	int i, n = f->nevidence, rc;
+
+	if (n < 0)
+		n = 0;
+	if (n > MM_EVIDENCE_MAX)
+		n = MM_EVIDENCE_MAX;
+	mm_buf_reset(b);
+	if ((rc = mm_buf_addc(b, '[')))
+		return rc;
+	for (i = 0; i < n; i++) {
+		const struct mm_evidence *e = &f->ev[i];
+		if ((rc = mm_buf_addz(b, i ? ",{\"file\":" : "{\"file\":")) ||
+		    (rc = mm_buf_json_str(b, e->file, strnlen(e->file, sizeof(e->file)))) ||
+		    (rc = mm_buf_printf(b, ",\"line\":%llu,\"offset\":%llu,\"time\":%lld}",
+					(unsigned long long)e->line, (unsigned long long)e->offset,
+					(long long)e->time_ms)))
+			return rc;
+	}
+	return mm_buf_addc(b, ']');
+}
+
+/* Parse the evidence column back into f->ev. A malformed column is
+ * treated as no evidence (MM_EPARSE returned so tests can see it). */
+static int evidence_from_json(struct mm_finding *f, const char *p, size_t n)
+{
+	char mem[1024];
+	struct mm_arena ar;
+	struct mm_json_val arr, el, v;
+	struct mm_json_iter it;
+	struct mm_str key;
+	size_t used;
+	int rc;
+
+	f->nevidence = 0;
+	if (!p || n == 0)
+		return 0;
+	if ((rc = mm_json_value(p, n, &arr, &used)))
+		return rc;
+	if (arr.type != MM_JSON_ARRAY)
+		return MM_EPARSE;
+	if ((rc = mm_json_iter_init(&it, &arr)))
+		return rc;
+	while ((rc = mm_json_iter_next(&it, &key, &el)) == 1) {
+		struct mm_evidence *e;
+		struct mm_str s;
+		int64_t x;
+
+		if (el.type != MM_JSON_OBJECT)
+			return MM_EPARSE;
+		if (f->nevidence >= MM_EVIDENCE_MAX)
+			break;
+		e = &f->ev[f->nevidence];
+		memset(e, 0, sizeof(*e));
+		mm_arena_init(&ar, mem, sizeof(mem));
+		if (mm_json_get(&el, "file", &v) == 1 && mm_json_str(&v, &ar, &s) == 0)
+			mm_str_copy(e->file, sizeof(e->file), s);
+		if (mm_json_get(&el, "line", &v) == 1 && mm_json_int(&v, &x) == 0)
+			e->line = (uint64_t)x;
+		if (mm_json_get(&el, "offset", &v) == 1 && mm_json_int(&v, &x) == 0)
+			e->offset = (uint64_t)x;
+		if (mm_json_get(&el, "time", &v) == 1 && mm_json_int(&v, &x) == 0)
+			e->time_ms = x;
+		f->nevidence++;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+int mm_store_finding_load_state(struct mm_store *st, struct mm_finding *f)
+{
+	sqlite3_stmt *s = stmt(st, Q_FIND_LOAD);
+	int rc;
+
+	if (!s)
+		return MM_EDB;
+	sqlite3_bind_text(s, 1, f->id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		f->count = (uint64_t)sqlite3_column_int64(s, 0);
+		f->first_seen_ms = sqlite3_column_int64(s, 1);
+		f->last_seen_ms = sqlite3_column_int64(s, 2);
+		f->created_at_ms = sqlite3_column_int64(s, 3);
+		f->archived = sqlite3_column_int(s, 4);
+		if (evidence_from_json(f, (const char *)sqlite3_column_text(s, 5),
+				       (size_t)sqlite3_column_bytes(s, 5)))
+			f->nevidence = 0;
+		rc = 1;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : MM_EDB;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int mm_store_finding_put(struct mm_store *st, const struct mm_finding *f, const char *json,
+			 struct mm_err *err)
+{
+	sqlite3_stmt *s;
+	char res[300];
+	int rc;
+
+	if ((rc = evidence_to_json(f, &st->scratch)))
+		return mm_err_set(err, rc, "saving finding %s: evidence: %s", f->id,
+				  mm_strerror(rc));
+	s = stmt(st, Q_FIND_PUT);
+	if (!s)
+		return db_fail(st, err, "saving finding");
+	mm_finding_resource_key(f, res, sizeof(res));
+	sqlite3_bind_text(s, 1, f->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, f->type, -1, SQLITE_STATIC);
+	sqlite3_bind_double(s, 3, f->severity);
+	sqlite3_bind_text(s, 4, res, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, f->account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, f->region, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)f->count);
+	sqlite3_bind_int64(s, 8, f->first_seen_ms);
+	sqlite3_bind_int64(s, 9, f->last_seen_ms);
+	sqlite3_bind_int64(s, 10, f->created_at_ms);
+	sqlite3_bind_int64(s, 11, f->updated_at_ms);
+	sqlite3_bind_int(s, 12, f->archived ? 1 : 0);
+	sqlite3_bind_text(s, 13, st->scratch.p, (int)st->scratch.len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 14, json ? json : "{}", -1, SQLITE_STATIC);
+	rc = 0;
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = mm_err_set(err, MM_EDB, "saving finding %s: %s (database %s)", f->id,
+				sqlite3_errmsg(st->db), st->path);
+	sqlite3_reset(s);
+	return rc;
+}
+
+#define ROW_COLS                                                                      \
+	"SELECT id, type, resource, json, severity, count, first_seen, last_seen, updated_at," \
+	" archived FROM findings"
+
+static int emit_row(sqlite3_stmt *s, mm_finding_row_cb cb, void *ctx)
+{
+	struct mm_finding_row row;
+
+	row.id = (const char *)sqlite3_column_text(s, 0);
+	row.type = (const char *)sqlite3_column_text(s, 1);
+	row.resource = (const char *)sqlite3_column_text(s, 2);
+	row.json = (const char *)sqlite3_column_text(s, 3);
+	if (!row.id)
+		row.id = "";
+	if (!row.type)
+		row.type = "";
+	if (!row.resource)
+		row.resource = "";
+	if (!row.json)
+		row.json = "{}";
+	row.severity = sqlite3_column_double(s, 4);
+	row.count = (uint64_t)sqlite3_column_int64(s, 5);
+	row.first_seen_ms = sqlite3_column_int64(s, 6);
+	row.last_seen_ms = sqlite3_column_int64(s, 7);
+	row.updated_ms = sqlite3_column_int64(s, 8);
+	row.archived = sqlite3_column_int(s, 9);
+	return cb(ctx, &row);
+}
+
+/* Step s to the end calling cb per row. Returns rows seen via *nrows. */
+static int each_row(struct mm_store *st, sqlite3_stmt *s, mm_finding_row_cb cb, void *ctx,
+		    long *nrows, struct mm_err *err, const char *what)
+{
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE)
+			return 0;
+		if (rc != SQLITE_ROW)
+			return db_fail(st, err, what);
+		if (nrows)
+			(*nrows)++;
+		if (cb && (rc = emit_row(s, cb, ctx)))
+			return rc;
+	}
+}
+
+int mm_store_findings(struct mm_store *st, const struct mm_finding_filter *flt,
+		      mm_finding_row_cb cb, void *ctx, struct mm_err *err)
+{
+	static const struct mm_finding_filter none;
+	char sql[1024];
+	char prefix[128];
+	size_t tn = 0;
+	int n, i = 0, bi = 1, rc, type_prefix = 0;
+	sqlite3_stmt *s = NULL;
+
+	if (!flt)
+		flt = &none;
+	n = snprintf(sql, sizeof(sql), ROW_COLS " WHERE 1");
+	if (flt->type && *flt->type) {
+		tn = strlen(flt->type);
+		if (flt->type[tn - 1] == '*') {
+			type_prefix = 1;
+			tn--;
+			if (tn >= sizeof(prefix))
+				return mm_err_set(err, MM_EINVAL, "type filter too long");
+			memcpy(prefix, flt->type, tn);
+			prefix[tn] = '\0';
+			/* type >= prefix lets the index narrow the scan;
+			 * substr() is the exact test. */
+			if (tn)
+				n += snprintf(sql + n, sizeof(sql) - (size_t)n,
+					      " AND type >= ?%d AND substr(type, 1, %zu) = ?%d", bi,
+					      tn, bi);
+			if (tn)
+				bi++;
+		} else {
+			n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND type = ?%d", bi++);
+		}
+	}
+	if (flt->min_severity > 0)
+		n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND severity >= ?%d", bi++);
+	if (flt->resource && *flt->resource)
+		/* A finding on an instance is keyed by its instance id; an ENI
+		 * filter also finds it through the stored instanceDetails. */
+		n += snprintf(sql + n, sizeof(sql) - (size_t)n,
+			      " AND (resource = ?%d OR instr(json, '\"networkInterfaceId\":\"' || ?%d"
+			      " || '\"') > 0)",
+			      bi, bi);
+	if (flt->resource && *flt->resource)
+		bi++;
+	if (flt->since_ms)
+		n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND last_seen >= ?%d", bi++);
+	if (flt->updated_since_ms)
+		n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND updated_at >= ?%d", bi++);
+	if (!flt->include_archived)
+		n += snprintf(sql + n, sizeof(sql) - (size_t)n, " AND archived = 0");
+	n += snprintf(sql + n, sizeof(sql) - (size_t)n, " ORDER BY last_seen DESC, id");
+	if (flt->limit > 0)
+		n += snprintf(sql + n, sizeof(sql) - (size_t)n, " LIMIT ?%d", bi++);
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		return mm_err_set(err, MM_EINVAL, "filter too long");
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		rc = db_fail(st, err, "listing findings");
+		goto out;
+	}
+	i = 1;
+	if (flt->type && *flt->type) {
+		if (!type_prefix)
+			sqlite3_bind_text(s, i++, flt->type, -1, SQLITE_STATIC);
+		else if (tn)
+			sqlite3_bind_text(s, i++, prefix, (int)tn, SQLITE_STATIC);
+	}
+	if (flt->min_severity > 0)
+		sqlite3_bind_double(s, i++, flt->min_severity);
+	if (flt->resource && *flt->resource)
+		sqlite3_bind_text(s, i++, flt->resource, -1, SQLITE_STATIC);
+	if (flt->since_ms)
+		sqlite3_bind_int64(s, i++, flt->since_ms);
+	if (flt->updated_since_ms)
+		sqlite3_bind_int64(s, i++, flt->updated_since_ms);
+	if (flt->limit > 0)
+		sqlite3_bind_int64(s, i++, flt->limit);
+	rc = each_row(st, s, cb, ctx, NULL, err, "listing findings");
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int is_id_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c == '-' || c == '_';
+}
+
+int mm_store_finding_by_id(struct mm_store *st, const char *id, mm_finding_row_cb cb, void *ctx,
+			   struct mm_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	size_t n = id ? strlen(id) : 0, k;
+	long nrows = 0;
+	char sql[256];
+	int rc;
+
+	if (n == 0 || n > 64)
+		return mm_err_set(err, MM_EINVAL, "finding id must be 1 to 64 characters");
+	/* Ids are hex; refusing other characters also keeps GLOB's
+	 * metacharacters out of the prefix pattern. */
+	for (k = 0; k < n; k++)
+		if (!is_id_char(id[k]))
+			return mm_err_set(err, MM_EINVAL, "finding id '%s' has a character ids never have",
+					  id);
+
+	snprintf(sql, sizeof(sql), ROW_COLS " WHERE id = ?1");
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		rc = db_fail(st, err, "looking up finding");
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, id, (int)n, SQLITE_STATIC);
+	if ((rc = each_row(st, s, cb, ctx, &nrows, err, "looking up finding")))
+		goto out;
+	if (nrows) {
+		rc = 1;
+		goto out;
+	}
+	if (n < MM_STORE_ID_PREFIX_MIN) {
+		rc = mm_err_set(err, MM_EINVAL,
+				"no finding %s; an id prefix needs at least %d characters", id,
+				MM_STORE_ID_PREFIX_MIN);
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	/* First count (at most 2) so an ambiguous prefix calls cb never. */
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM (SELECT 1 FROM findings WHERE id GLOB ?1"
+				       " || '*' LIMIT 2)", -1, &s, NULL) != SQLITE_OK) {
+		rc = db_fail(st, err, "looking up finding");
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, id, (int)n, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = db_fail(st, err, "looking up finding");
+		goto out;
+	}
+	nrows = sqlite3_column_int(s, 0);
+	if (nrows == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (nrows > 1) {
+		rc = mm_err_set(err, MM_EINVAL,
+				"id prefix %s is ambiguous: it matches more than one finding; give more characters",
+				id);
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	snprintf(sql, sizeof(sql), ROW_COLS " WHERE id GLOB ?1 || '*'");
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		rc = db_fail(st, err, "looking up finding");
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, id, (int)n, SQLITE_STATIC);
+	nrows = 0;
+	if ((rc = each_row(st, s, cb, ctx, &nrows, err, "looking up finding")))
+		goto out;
+	rc = nrows ? 1 : 0;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- inventory ---- */
+
+int mm_store_inventory_put(struct mm_store *st, const char *instance_id, const char *json,
+			   struct mm_err *err)
+{
+	sqlite3_stmt *s = stmt(st, Q_INV_PUT);
+	int rc = 0;
+
+	if (!s)
+		return db_fail(st, err, "saving inventory");
+	sqlite3_bind_text(s, 1, instance_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, json, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = mm_err_set(err, MM_EDB, "saving inventory for %s: %s (database %s)", instance_id,
+				sqlite3_errmsg(st->db), st->path);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int mm_store_inventory_each(struct mm_store *st, mm_inventory_row_cb cb, void *ctx,
+			    struct mm_err *err)
+{
+	sqlite3_stmt *s = stmt(st, Q_INV_EACH);
+	int rc;
+
+	if (!s)
+		return db_fail(st, err, "reading inventory");
+	for (;;) {
+		const char *id, *js;
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE) {
+			rc = 0;
+			break;
+		}
+		if (rc != SQLITE_ROW) {
+			rc = db_fail(st, err, "reading inventory");
+			break;
+		}
+		id = (const char *)sqlite3_column_text(s, 0);
+		js = (const char *)sqlite3_column_text(s, 1);
+		if ((rc = cb(ctx, id ? id : "", js ? js : "{}")))
+			break;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+const char *mm_store_default_path(void)
+{
+	const char *e = getenv("MAMORI_DB");
+	return e && *e ? e : "./mamori.db";
+}

@@ -1,0 +1,656 @@
+/* test_output.c - the GuardDuty JSON writer and the printers
+ * (src/finding/output.c).
+ *
+ * The writer's output is parsed back with core/json.h and checked field by
+ * field, its key order is compared with a finding AWS emitted (shared
+ * data), and every allocation it makes is failed in turn. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "core/mem.h"
+#include "core/mtime.h"
+#include "enrich/inventory.h"
+#include "finding/finding.h"
+#include "finding/output.h"
+#include "mmtest.h"
+
+static char arena_mem[65536];
+static struct mm_arena ar;
+
+static void net_finding(struct mm_finding *f)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->type, sizeof(f->type), "CryptoCurrency:EC2/BitcoinTool.B");
+	f->severity = 8;
+	snprintf(f->account, sizeof(f->account), "123456789012");
+	snprintf(f->region, sizeof(f->region), "eu-west-1");
+	f->res_type = MM_RES_INSTANCE;
+	snprintf(f->instance_id, sizeof(f->instance_id), "i-0123456789abcdef0");
+	snprintf(f->eni, sizeof(f->eni), "eni-0aaa");
+	f->action = MM_ACTION_NETWORK_CONNECTION;
+	f->direction = MM_DIR_OUTBOUND;
+	snprintf(f->protocol, sizeof(f->protocol), "TCP");
+	f->has_remote_ip = 1;
+	mm_ip_parse("198.51.100.7", 12, &f->remote_ip);
+	f->has_local_ip = 1;
+	mm_ip_parse("10.0.0.5", 8, &f->local_ip);
+	f->remote_port = 443;
+	f->local_port = 40123;
+	f->role = MM_ROLE_ACTOR;
+	f->count = 42;
+	f->first_seen_ms = 1668677599000;	/* 2022-11-17T09:33:19.000Z */
+	f->last_seen_ms = 1669119740000;
+	f->created_at_ms = 1668677599224;
+	f->updated_at_ms = 1669119740934;
+	snprintf(f->threat_list, sizeof(f->threat_list), "crypto_mining");
+	snprintf(f->threat_name, sizeof(f->threat_name), "mining");
+	snprintf(f->indicator, sizeof(f->indicator), "198.51.100.7");
+	mm_finding_add_evidence(f, "vpc/flows.log", 7, 1234, 1668677599000);
+	mm_finding_make_id(f);
+}
+
+/* Parse b as exactly one JSON value. */
+static int parse(const struct mm_buf *b, struct mm_json_val *v)
+{
+	size_t used = 0;
+	int rc = mm_json_value(b->p, b->len, v, &used);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(used, b->len);
+	return rc;
+}
+
+/* Unescaped string at path, "" if missing. */
+static struct mm_str str_at(const struct mm_json_val *o, const char *path)
+{
+	struct mm_json_val v;
+	struct mm_str s = {"", 0};
+	if (mm_json_path(o, path, &v) != 1) {
+		fprintf(stderr, "  missing %s\n", path);
+		return s;
+	}
+	if (mm_json_str(&v, &ar, &s) != 0)
+		s = (struct mm_str){"", 0};
+	return s;
+}
+
+static struct mm_str raw_at(const struct mm_json_val *o, const char *path)
+{
+	struct mm_json_val v;
+	if (mm_json_path(o, path, &v) != 1)
+		return (struct mm_str){"", 0};
+	return (struct mm_str){v.p, v.n};
+}
+
+static int has(const struct mm_json_val *o, const char *path)
+{
+	struct mm_json_val v;
+	return mm_json_path(o, path, &v) == 1;
+}
+
+/* Keys of an object joined by ',' into buf. */
+static void keys_of(const struct mm_json_val *o, char *buf, size_t cap)
+{
+	struct mm_json_iter it;
+	struct mm_str k;
+	struct mm_json_val v;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (mm_json_iter_init(&it, o))
+		return;
+	while (mm_json_iter_next(&it, &k, &v) == 1 && n + k.n + 2 < cap) {
+		if (n)
+			buf[n++] = ',';
+		memcpy(buf + n, k.p, k.n);
+		n += k.n;
+		buf[n] = '\0';
+	}
+}
+
+MM_TEST(json_network_finding_fields)
+{
+	struct mm_finding f;
+	struct mm_buf b;
+	struct mm_json_val o, v;
+	char det[40], arn[200];
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	net_finding(&f);
+	mm_buf_init(&b, 1 << 20);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	CHECK(strchr(b.p, '\n') == NULL);	/* one line */
+	if (parse(&b, &o))
+		goto out;
+	CHECK_EQ_SLICE(str_at(&o, "schemaVersion"), "2.0");
+	CHECK_EQ_SLICE(str_at(&o, "accountId"), "123456789012");
+	CHECK_EQ_SLICE(str_at(&o, "region"), "eu-west-1");
+	CHECK_EQ_SLICE(str_at(&o, "partition"), "aws");
+	CHECK_EQ_SLICE(str_at(&o, "id"), f.id);
+	CHECK_EQ_SLICE(str_at(&o, "type"), "CryptoCurrency:EC2/BitcoinTool.B");
+	CHECK_EQ_SLICE(str_at(&o, "resource.resourceType"), "Instance");
+	CHECK_EQ_SLICE(str_at(&o, "resource.instanceDetails.instanceId"), "i-0123456789abcdef0");
+	CHECK_EQ_SLICE(str_at(&o, "service.serviceName"), "guardduty");
+	CHECK_EQ_SLICE(str_at(&o, "service.action.actionType"), "NETWORK_CONNECTION");
+	CHECK_EQ_SLICE(str_at(&o, "service.action.networkConnectionAction.connectionDirection"),
+		       "OUTBOUND");
+	CHECK_EQ_SLICE(
+		str_at(&o, "service.action.networkConnectionAction.remoteIpDetails.ipAddressV4"),
+		"198.51.100.7");
+	CHECK_EQ_SLICE(
+		raw_at(&o, "service.action.networkConnectionAction.remoteIpDetails.organization"),
+		"{}");
+	CHECK_EQ_SLICE(raw_at(&o, "service.action.networkConnectionAction.remotePortDetails.port"),
+		       "443");
+	CHECK_EQ_SLICE(str_at(&o, "service.action.networkConnectionAction.remotePortDetails.portName"),
+		       "HTTPS");
+	CHECK_EQ_SLICE(str_at(&o, "service.action.networkConnectionAction.localPortDetails.portName"),
+		       "Unknown");
+	CHECK_EQ_SLICE(
+		str_at(&o, "service.action.networkConnectionAction.localIpDetails.ipAddressV4"),
+		"10.0.0.5");
+	CHECK_EQ_SLICE(str_at(&o, "service.action.networkConnectionAction.protocol"), "TCP");
+	CHECK_EQ_SLICE(raw_at(&o, "service.action.networkConnectionAction.blocked"), "false");
+	CHECK_EQ_SLICE(str_at(&o, "service.resourceRole"), "ACTOR");
+	CHECK_EQ_SLICE(raw_at(&o, "service.count"), "42");
+	CHECK_EQ_SLICE(raw_at(&o, "service.archived"), "false");
+	CHECK_EQ_SLICE(str_at(&o, "service.eventFirstSeen"), "2022-11-17T09:33:19.000Z");
+	CHECK_EQ_SLICE(str_at(&o, "createdAt"), "2022-11-17T09:33:19.224Z");
+	CHECK_EQ_SLICE(raw_at(&o, "severity"), "8");
+	CHECK_EQ_SLICE(str_at(&o, "service.additionalInfo.threatListName"), "crypto_mining");
+	CHECK_EQ_SLICE(str_at(&o, "service.additionalInfo.value"),
+		       "{\"threatName\":\"mining\",\"threatListName\":\"crypto_mining\"}");
+	CHECK_EQ_SLICE(str_at(&o, "service.additionalInfo.type"), "default");
+	CHECK(mm_json_path(&o, "service.evidence.threatIntelligenceDetails", &v) == 1 &&
+	      v.type == MM_JSON_ARRAY);
+	CHECK(strstr(b.p, "\"threatIntelligenceDetails\":[{\"threatNames\":[\"mining\"],"
+			  "\"threatListName\":\"crypto_mining\"}]") != NULL);
+	CHECK(strstr(b.p, "\"mamoriEvidence\":[{\"file\":\"vpc/flows.log\",\"line\":7,"
+			  "\"offset\":1234,\"time\":\"2022-11-17T09:33:19.000Z\"}]") != NULL);
+
+	/* detector id: 32 hex, in the arn, stable for (account, region) */
+	{
+		struct mm_str d = str_at(&o, "service.detectorId");
+		size_t i;
+		CHECK_EQ_INT(d.n, 32);
+		for (i = 0; i < d.n; i++)
+			CHECK(strchr("0123456789abcdef", d.p[i]) != NULL);
+		snprintf(det, sizeof(det), "%.*s", (int)d.n, d.p);
+		snprintf(arn, sizeof(arn), "arn:aws:guardduty:eu-west-1:123456789012:detector/%s/finding/%s",
+			 det, f.id);
+		CHECK_EQ_SLICE(str_at(&o, "arn"), arn);
+	}
+	/* title and description: template tokens substituted */
+	{
+		struct mm_str d = str_at(&o, "description");
+		char desc[600];
+		snprintf(desc, sizeof(desc), "%.*s", (int)d.n, d.p);
+		CHECK(strstr(desc, "i-0123456789abcdef0") != NULL);
+		CHECK(strstr(desc, "198.51.100.7") != NULL);
+		CHECK(strstr(desc, "443") != NULL);
+		CHECK(strstr(desc, "crypto_mining") != NULL);
+		CHECK(strchr(desc, '{') == NULL);
+		CHECK(str_at(&o, "title").n > 10);
+	}
+
+	/* same account+region -> same detector; another region -> another */
+	{
+		struct mm_buf b2;
+		struct mm_json_val o2;
+		mm_buf_init(&b2, 1 << 20);
+		f.count = 1;
+		CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b2), 0);
+		if (!parse(&b2, &o2))
+			CHECK_EQ_SLICE(str_at(&o2, "service.detectorId"), det);
+		mm_buf_reset(&b2);
+		snprintf(f.region, sizeof(f.region), "us-east-1");
+		CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b2), 0);
+		if (!parse(&b2, &o2)) {
+			struct mm_str d2 = str_at(&o2, "service.detectorId");
+			CHECK(d2.n == 32 && memcmp(d2.p, det, 32) != 0);
+		}
+		mm_buf_free(&b2);
+	}
+out:
+	mm_buf_free(&b);
+}
+
+/* Top-level and service key order match a finding AWS emitted. */
+MM_TEST(json_key_order_like_aws)
+{
+	static char line[65536];
+	char path[512], want[512], got[512];
+	struct mm_finding f;
+	struct mm_buf b, aws;
+	struct mm_json_val o, a, so, sa;
+	FILE *fp;
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	snprintf(path, sizeof(path), "%s/aws-samples/guardduty-findings/test-guardduty.log",
+		 mmtest_shared_data());
+	fp = fopen(path, "r");
+	CHECK(fp != NULL);
+	if (!fp)
+		return;
+	CHECK(fgets(line, sizeof(line), fp) != NULL);	/* Trojan:EC2/BlackholeTraffic!DNS */
+	fclose(fp);
+	mm_buf_init(&aws, 1 << 20);
+	mm_buf_addz(&aws, line);
+	while (aws.len && (aws.p[aws.len - 1] == '\n' || aws.p[aws.len - 1] == '\r'))
+		aws.p[--aws.len] = '\0';
+	if (parse(&aws, &a)) {
+		mm_buf_free(&aws);
+		return;
+	}
+
+	net_finding(&f);
+	snprintf(f.type, sizeof(f.type), "Trojan:EC2/BlackholeTraffic!DNS");
+	f.action = MM_ACTION_DNS_REQUEST;
+	snprintf(f.domain, sizeof(f.domain), "pool.example.com");
+	snprintf(f.protocol, sizeof(f.protocol), "UDP");
+	f.role = MM_ROLE_TARGET;
+	mm_buf_init(&b, 1 << 20);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	if (!parse(&b, &o)) {
+		keys_of(&a, want, sizeof(want));
+		keys_of(&o, got, sizeof(got));
+		CHECK_EQ_STR(got, want);
+		/* service: AWS's keys in AWS's order, plus our mamoriEvidence
+		 * (AWS's additionalInfo.sample is a sample-finding marker) */
+		CHECK(mm_json_get(&a, "service", &sa) == 1);
+		CHECK(mm_json_get(&o, "service", &so) == 1);
+		keys_of(&sa, want, sizeof(want));
+		keys_of(&so, got, sizeof(got));
+		CHECK_EQ_STR(want, "serviceName,detectorId,action,resourceRole,additionalInfo,evidence,"
+				   "eventFirstSeen,eventLastSeen,archived,count");
+		CHECK_EQ_STR(got, "serviceName,detectorId,action,resourceRole,additionalInfo,evidence,"
+				  "mamoriEvidence,eventFirstSeen,eventLastSeen,archived,count");
+		CHECK(mm_json_path(&a, "service.action.dnsRequestAction", &sa) == 1);
+		CHECK(mm_json_path(&o, "service.action.dnsRequestAction", &so) == 1);
+		keys_of(&sa, want, sizeof(want));
+		keys_of(&so, got, sizeof(got));
+		CHECK_EQ_STR(got, want);
+		CHECK_EQ_SLICE(str_at(&o, "service.action.dnsRequestAction.domain"),
+			       "pool.example.com");
+		CHECK_EQ_SLICE(str_at(&o, "service.resourceRole"), "TARGET");
+		CHECK_EQ_SLICE(raw_at(&o, "severity"), "8");
+	}
+	mm_buf_free(&b);
+	mm_buf_free(&aws);
+}
+
+MM_TEST(json_resource_from_inventory)
+{
+	static struct mm_instance inst;
+	struct mm_inventory *inv = NULL;
+	struct mm_finding f;
+	struct mm_buf b;
+	struct mm_json_val o;
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	CHECK_EQ_INT(mm_inventory_new(&inv), 0);
+	memset(&inst, 0, sizeof(inst));
+	snprintf(inst.instance_id, sizeof(inst.instance_id), "i-0123456789abcdef0");
+	snprintf(inst.instance_type, sizeof(inst.instance_type), "t3.micro");
+	snprintf(inst.image_id, sizeof(inst.image_id), "ami-0abc");
+	inst.nnif = 1;
+	snprintf(inst.nifs[0].eni, sizeof(inst.nifs[0].eni), "eni-0aaa");
+	inst.nifs[0].nprivate = 1;
+	mm_ip_parse("10.0.0.5", 8, &inst.nifs[0].private_ips[0]);
+	CHECK_EQ_INT(mm_inventory_put(inv, &inst), 0);
+
+	/* by instance id */
+	net_finding(&f);
+	mm_buf_init(&b, 1 << 20);
+	CHECK_EQ_INT(mm_finding_to_json(&f, inv, &b), 0);
+	if (!parse(&b, &o)) {
+		CHECK_EQ_SLICE(str_at(&o, "resource.instanceDetails.instanceId"),
+			       "i-0123456789abcdef0");
+		CHECK_EQ_SLICE(str_at(&o, "resource.instanceDetails.instanceType"), "t3.micro");
+		CHECK_EQ_SLICE(str_at(&o, "resource.instanceDetails.imageId"), "ami-0abc");
+	}
+	/* by ENI only: the inventory names the instance */
+	f.instance_id[0] = '\0';
+	mm_buf_reset(&b);
+	CHECK_EQ_INT(mm_finding_to_json(&f, inv, &b), 0);
+	if (!parse(&b, &o))
+		CHECK_EQ_SLICE(str_at(&o, "resource.instanceDetails.instanceId"),
+			       "i-0123456789abcdef0");
+	/* unknown ENI, no inventory: the interface alone */
+	snprintf(f.eni, sizeof(f.eni), "eni-0zzz");
+	mm_buf_reset(&b);
+	CHECK_EQ_INT(mm_finding_to_json(&f, inv, &b), 0);
+	if (!parse(&b, &o)) {
+		CHECK(!has(&o, "resource.instanceDetails.instanceId"));
+		CHECK(strstr(b.p, "\"networkInterfaceId\":\"eni-0zzz\"") != NULL);
+		/* {instance} falls back to the ENI */
+		CHECK(strstr(b.p, "EC2 instance eni-0zzz") != NULL);
+	}
+	/* instance id known from the logs but not in the inventory */
+	snprintf(f.instance_id, sizeof(f.instance_id), "i-0notininventory");
+	mm_buf_reset(&b);
+	CHECK_EQ_INT(mm_finding_to_json(&f, inv, &b), 0);
+	if (!parse(&b, &o)) {
+		CHECK_EQ_SLICE(str_at(&o, "resource.instanceDetails.instanceId"), "i-0notininventory");
+		CHECK(strstr(b.p, "\"networkInterfaceId\":\"eni-0zzz\"") != NULL);
+	}
+	/* DNS without srcids: only the asking address is known */
+	f.instance_id[0] = f.eni[0] = '\0';
+	snprintf(f.local_ip_key, sizeof(f.local_ip_key), "10.9.9.9");
+	mm_buf_reset(&b);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	if (!parse(&b, &o))
+		CHECK(strstr(b.p, "\"instanceDetails\":{\"networkInterfaces\":[{\"privateIpAddress\":"
+				  "\"10.9.9.9\"}]}") != NULL);
+	mm_buf_free(&b);
+	mm_inventory_free(inv);
+}
+
+MM_TEST(json_accesskey_api_call)
+{
+	struct mm_finding f;
+	struct mm_buf b;
+	struct mm_json_val o;
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	memset(&f, 0, sizeof(f));
+	snprintf(f.type, sizeof(f.type), "UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom");
+	f.severity = 5;
+	snprintf(f.account, sizeof(f.account), "123456789012");
+	snprintf(f.region, sizeof(f.region), "us-east-1");
+	f.res_type = MM_RES_ACCESSKEY;
+	snprintf(f.access_key_id, sizeof(f.access_key_id), "AKIAIOSFODNN7EXAMPLE");
+	snprintf(f.principal_id, sizeof(f.principal_id), "AIDAEXAMPLE");
+	snprintf(f.user_name, sizeof(f.user_name), "alice");
+	snprintf(f.user_type, sizeof(f.user_type), "IAMUser");
+	f.action = MM_ACTION_AWS_API_CALL;
+	snprintf(f.api, sizeof(f.api), "ListBuckets");
+	snprintf(f.service_name, sizeof(f.service_name), "s3.amazonaws.com");
+	snprintf(f.error_code, sizeof(f.error_code), "AccessDenied");
+	snprintf(f.user_agent, sizeof(f.user_agent), "aws-cli/2.0 \"quoted\"\x01");
+	f.has_remote_ip = 1;
+	mm_ip_parse("2001:db8::1", 11, &f.remote_ip);
+	f.count = 1;
+	snprintf(f.threat_list, sizeof(f.threat_list), "my \"list\"");
+	mm_finding_make_id(&f);
+
+	mm_buf_init(&b, 1 << 20);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	if (!parse(&b, &o))
+		goto out;
+	CHECK_EQ_SLICE(str_at(&o, "resource.resourceType"), "AccessKey");
+	CHECK_EQ_SLICE(str_at(&o, "resource.accessKeyDetails.accessKeyId"), "AKIAIOSFODNN7EXAMPLE");
+	CHECK_EQ_SLICE(str_at(&o, "resource.accessKeyDetails.principalId"), "AIDAEXAMPLE");
+	CHECK_EQ_SLICE(str_at(&o, "resource.accessKeyDetails.userName"), "alice");
+	CHECK_EQ_SLICE(str_at(&o, "resource.accessKeyDetails.userType"), "IAMUser");
+	CHECK(!has(&o, "resource.instanceDetails"));
+	CHECK_EQ_SLICE(str_at(&o, "service.action.actionType"), "AWS_API_CALL");
+	CHECK_EQ_SLICE(str_at(&o, "service.action.awsApiCallAction.api"), "ListBuckets");
+	CHECK_EQ_SLICE(str_at(&o, "service.action.awsApiCallAction.serviceName"), "s3.amazonaws.com");
+	CHECK_EQ_SLICE(str_at(&o, "service.action.awsApiCallAction.callerType"), "Remote IP");
+	CHECK_EQ_SLICE(str_at(&o, "service.action.awsApiCallAction.errorCode"), "AccessDenied");
+	CHECK_EQ_SLICE(str_at(&o, "service.action.awsApiCallAction.userAgent"),
+		       "aws-cli/2.0 \"quoted\"\x01");
+	CHECK_EQ_SLICE(str_at(&o, "service.action.awsApiCallAction.remoteIpDetails.ipAddressV6"),
+		       "2001:db8::1");
+	CHECK(!has(&o, "service.action.awsApiCallAction.remoteIpDetails.ipAddressV4"));
+	CHECK_EQ_SLICE(str_at(&o, "service.additionalInfo.threatListName"), "my \"list\"");
+	/* the value string holds valid JSON itself */
+	{
+		struct mm_str inner = str_at(&o, "service.additionalInfo.value");
+		struct mm_json_val iv, x;
+		size_t used;
+		CHECK_EQ_INT(mm_json_value(inner.p, inner.n, &iv, &used), 0);
+		CHECK(mm_json_get(&iv, "threatListName", &x) == 1);
+	}
+	CHECK_EQ_SLICE(raw_at(&o, "severity"), "5");
+	CHECK(strstr(b.p, "alice") != NULL);
+	/* no threat list, no error code: those keys are absent */
+	f.threat_list[0] = '\0';
+	f.error_code[0] = '\0';
+	f.has_remote_ip = 0;
+	f.severity = 2.5;
+	mm_buf_reset(&b);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	if (!parse(&b, &o))
+		goto out;
+	CHECK(!has(&o, "service.evidence"));
+	CHECK(!has(&o, "service.action.awsApiCallAction.errorCode"));
+	CHECK(!has(&o, "service.action.awsApiCallAction.remoteIpDetails"));
+	CHECK_EQ_SLICE(str_at(&o, "service.additionalInfo.value"), "{}");
+	CHECK_EQ_SLICE(raw_at(&o, "severity"), "2.5");
+out:
+	mm_buf_free(&b);
+}
+
+MM_TEST(json_unknown_type_and_hostile_strings)
+{
+	struct mm_finding f;
+	struct mm_buf b;
+	struct mm_json_val o;
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	net_finding(&f);
+	snprintf(f.type, sizeof(f.type), "Made:Up/Type\"\\{ip}");
+	f.action = MM_ACTION_DNS_REQUEST;
+	memset(f.domain, 'a', sizeof(f.domain) - 1);
+	f.domain[sizeof(f.domain) - 1] = '\0';
+	f.domain[3] = '\n';
+	f.domain[4] = '"';
+	f.direction = (enum mm_dir)77;	/* out of range: must not index past the table */
+	mm_buf_init(&b, 1 << 20);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	if (!parse(&b, &o))
+		goto out;
+	CHECK_EQ_SLICE(str_at(&o, "type"), "Made:Up/Type\"\\{ip}");
+	/* unknown type: title/description fall back to the type, tokens
+	 * still substituted */
+	CHECK_EQ_SLICE(str_at(&o, "title"), "Made:Up/Type\"\\198.51.100.7");
+	CHECK_EQ_INT(str_at(&o, "service.action.dnsRequestAction.domain").n, sizeof(f.domain) - 1);
+out:
+	mm_buf_free(&b);
+}
+
+MM_TEST(json_fault_injection_and_cap)
+{
+	struct mm_finding f;
+	struct mm_buf b;
+	long n;
+	int rc = -1, failures = 0;
+	size_t full = 0;
+
+	net_finding(&f);
+	/* fail the 0th, 1st, ... allocation until the writer succeeds */
+	for (n = 0; n < 64 && rc != 0; n++) {
+		mm_buf_init(&b, 1 << 20);
+		CHECK_EQ_INT(mm_buf_addz(&b, "prefix:"), 0);
+		mm_mem_fail_after(n);
+		rc = mm_finding_to_json(&f, NULL, &b);
+		mm_mem_fail_after(-1);
+		if (rc) {
+			failures++;
+			CHECK_EQ_INT(rc, MM_ENOMEM);
+			CHECK_EQ_INT(b.len, 7);	/* cut back, prefix kept */
+			CHECK_EQ_STR(b.p, "prefix:");
+		} else {
+			full = b.len;
+		}
+		mm_buf_free(&b);
+	}
+	CHECK_EQ_INT(rc, 0);
+	CHECK(failures >= 1);
+	CHECK(full > 500);
+
+	/* a buffer cap smaller than the finding: TOOBIG, nothing left */
+	mm_buf_init(&b, 300);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), MM_ETOOBIG);
+	CHECK_EQ_INT(b.len, 0);
+	mm_buf_free(&b);
+	/* every cap below the full size fails cleanly, the full size works */
+	for (n = (long)full - 40; n <= (long)full + 7; n++) {
+		mm_buf_init(&b, (size_t)n);
+		CHECK_EQ_INT(mm_buf_addz(&b, "prefix:"), 0);
+		rc = mm_finding_to_json(&f, NULL, &b);
+		CHECK_EQ_INT(rc, n >= (long)full ? 0 : MM_ETOOBIG);
+		if (rc)
+			CHECK_EQ_INT(b.len, 7);
+		mm_buf_free(&b);
+	}
+}
+
+/* ---- printers ---- */
+
+static struct mm_finding_row mkrow(const char *id, const char *type, double sev, const char *json)
+{
+	struct mm_finding_row r;
+	memset(&r, 0, sizeof(r));
+	r.id = id;
+	r.type = type;
+	r.resource = "i-0123456789abcdef0";
+	r.json = json;
+	r.severity = sev;
+	r.count = 12345;
+	r.last_seen_ms = 1669119740000;
+	return r;
+}
+
+static char *print_rows(enum mm_outfmt fmt, int color, const struct mm_finding_row *rows, int n,
+			size_t *len)
+{
+	struct mm_printer p;
+	char *buf = NULL;
+	FILE *fp = open_memstream(&buf, len);
+	int i;
+
+	if (!fp)
+		abort();
+	mm_printer_begin(&p, fp, fmt, color);
+	for (i = 0; i < n; i++)
+		CHECK_EQ_INT(mm_printer_row(&p, &rows[i]), 0);
+	mm_printer_end(&p);
+	CHECK_EQ_INT(p.n, n);
+	fclose(fp);
+	return buf;
+}
+
+MM_TEST(printer_table)
+{
+	struct mm_finding_row rows[3];
+	char *s, *l1, *l2, *l3;
+	size_t len;
+
+	rows[0] = mkrow("0123456789abcdef0123456789abcdef", "CryptoCurrency:EC2/BitcoinTool.B", 8, "{}");
+	rows[1] = mkrow("fedcba9876543210fedcba9876543210", "Recon:EC2/PortProbeUnprotectedPort", 2,
+			"{}");
+	rows[2] = mkrow("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+			"Some:Very/LongFindingTypeNameThatIsLongerThanAnyKnownType.Really!DNS", 5,
+			"{}");
+	rows[2].archived = 1;
+	s = print_rows(MM_OUT_TABLE, 0, rows, 3, &len);
+	l1 = s;
+	l2 = strchr(l1, '\n') + 1;
+	l3 = strchr(l2, '\n') + 1;
+	CHECK(strncmp(l1, "ID  ", 4) == 0);
+	CHECK(strstr(l1, "SEVERITY") != NULL && strstr(l1, "TYPE") != NULL &&
+	      strstr(l1, "RESOURCE") != NULL && strstr(l1, "COUNT") != NULL &&
+	      strstr(l1, "LAST SEEN") != NULL);
+	CHECK(strncmp(l2, "0123456789ab  High", 18) == 0);	/* id cut to 12 */
+	CHECK(strstr(s, "0123456789abcdef0123") == NULL);
+	CHECK(strncmp(l3, "fedcba987654  Low ", 18) == 0);
+	/* aligned: RESOURCE starts at the same column in header and rows */
+	CHECK_EQ_INT(strstr(l2, "i-0123") - l2, strstr(l1, "RESOURCE") - l1);
+	CHECK_EQ_INT(strstr(l3, "i-0123") - l3, strstr(l1, "RESOURCE") - l1);
+	CHECK(strstr(l2, "12345") != NULL);
+	CHECK(strstr(l2, "2022-11-22T12:22:20Z") != NULL);
+	/* long type whole, archived marked */
+	CHECK(strstr(s, "LongerThanAnyKnownType.Really!DNS") != NULL);
+	CHECK(strstr(s, "(archived)") != NULL);
+	CHECK(strstr(s, "\033[") == NULL);
+	free(s);
+
+	s = print_rows(MM_OUT_TABLE, 1, rows, 2, &len);
+	CHECK(strstr(s, "\033[1;31mHigh") != NULL);
+	CHECK(strstr(s, "\033[0m") != NULL);
+	free(s);
+
+	s = print_rows(MM_OUT_TABLE, 0, rows, 0, &len);
+	CHECK_EQ_STR(s, "No findings.\n");
+	free(s);
+}
+
+MM_TEST(printer_json_lines)
+{
+	struct mm_finding_row rows[2];
+	char *s;
+	size_t len;
+
+	rows[0] = mkrow("a", "T", 8, "{\"id\":\"a\"}");
+	rows[1] = mkrow("b", "T", 8, "{\"id\":\"b\"}");
+	s = print_rows(MM_OUT_JSON, 1, rows, 2, &len);
+	CHECK_EQ_STR(s, "{\"id\":\"a\"}\n{\"id\":\"b\"}\n");
+	free(s);
+	s = print_rows(MM_OUT_JSON, 0, rows, 0, &len);
+	CHECK_EQ_STR(s, "");
+	free(s);
+}
+
+/* {"findings":[...]} is valid JSON holding exactly n findings. */
+static void check_guardduty(int n)
+{
+	struct mm_finding f[2];
+	struct mm_finding_row rows[2];
+	struct mm_buf b[2];
+	struct mm_json_val o, arr, el;
+	struct mm_json_iter it;
+	struct mm_str k;
+	char *s;
+	size_t len, used;
+	int i, count = 0;
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	for (i = 0; i < 2; i++) {
+		net_finding(&f[i]);
+		f[i].remote_port = (uint16_t)(22 + i);
+		snprintf(f[i].indicator, sizeof(f[i].indicator), "x%d", i);
+		mm_finding_make_id(&f[i]);
+		mm_buf_init(&b[i], 1 << 20);
+		CHECK_EQ_INT(mm_finding_to_json(&f[i], NULL, &b[i]), 0);
+		rows[i] = mkrow(f[i].id, f[i].type, 8, b[i].p);
+	}
+	s = print_rows(MM_OUT_GUARDDUTY, 0, rows, n, &len);
+	CHECK_EQ_INT(mm_json_value(s, len, &o, &used), 0);
+	CHECK(used <= len && len - used == 1 && s[len - 1] == '\n');
+	CHECK(mm_json_get(&o, "findings", &arr) == 1 && arr.type == MM_JSON_ARRAY);
+	if (mm_json_iter_init(&it, &arr) == 0)
+		while (mm_json_iter_next(&it, &k, &el) == 1) {
+			CHECK(el.type == MM_JSON_OBJECT);
+			CHECK_EQ_SLICE(str_at(&el, "id"), f[count].id);
+			count++;
+		}
+	CHECK_EQ_INT(count, n);
+	free(s);
+	for (i = 0; i < 2; i++)
+		mm_buf_free(&b[i]);
+}
+
+MM_TEST(printer_guardduty)
+{
+	check_guardduty(0);
+	check_guardduty(1);
+	check_guardduty(2);
+}
+
+MM_TEST(outfmt_parse)
+{
+	enum mm_outfmt f = MM_OUT_JSON;
+	CHECK_EQ_INT(mm_outfmt_parse("table", &f), 0);
+	CHECK_EQ_INT(f, MM_OUT_TABLE);
+	CHECK_EQ_INT(mm_outfmt_parse("json", &f), 0);
+	CHECK_EQ_INT(f, MM_OUT_JSON);
+	CHECK_EQ_INT(mm_outfmt_parse("guardduty", &f), 0);
+	CHECK_EQ_INT(f, MM_OUT_GUARDDUTY);
+	CHECK_EQ_INT(mm_outfmt_parse("JSON", &f), MM_EINVAL);
+	CHECK_EQ_INT(mm_outfmt_parse("", &f), MM_EINVAL);
+	CHECK_EQ_INT(mm_outfmt_parse(NULL, &f), MM_EINVAL);
+}

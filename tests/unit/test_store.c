@@ -1,0 +1,810 @@
+/* test_store.c - the SQLite findings store (src/store/sqlite.c) and the
+ * `mamori findings` command that reads it (src/cli/findings.c, util.c).
+ *
+ * Every test works in its own mkdtemp directory under /tmp and removes
+ * it, so tests are independent (each also runs in its own process). */
+#include <dirent.h>
+#include <stdarg.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/err.h"
+#include "core/mtime.h"
+#include "finding/finding.h"
+#include "finding/output.h"
+#include "mmtest.h"
+#include "store/store.h"
+
+struct tmp {
+	char dir[64];
+	char db[128];
+};
+
+static void tmp_make(struct tmp *t)
+{
+	snprintf(t->dir, sizeof(t->dir), "/tmp/mm_store_XXXXXX");
+	if (!mkdtemp(t->dir)) {
+		perror("mkdtemp");
+		abort();
+	}
+	snprintf(t->db, sizeof(t->db), "%s/mamori.db", t->dir);
+}
+
+static void tmp_clean(struct tmp *t)
+{
+	DIR *d = opendir(t->dir);
+	struct dirent *e;
+	char p[512];
+
+	while (d && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(p, sizeof(p), "%s/%s", t->dir, e->d_name);
+			unlink(p);
+		}
+	}
+	if (d)
+		closedir(d);
+	rmdir(t->dir);
+}
+
+static struct mm_store *open_ok(struct tmp *t)
+{
+	struct mm_store *st = NULL;
+	struct mm_err err;
+	int rc = mm_store_open(&st, t->db, &err);
+	CHECK_EQ_INT(rc, 0);
+	if (rc)
+		fprintf(stderr, "  open: %s\n", err.msg);
+	return st;
+}
+
+/* A network finding on instance iid with a given type and times. */
+static void mkfinding(struct mm_finding *f, const char *type, const char *iid, double sev,
+		      int64_t first, int64_t last)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->type, sizeof(f->type), "%s", type);
+	snprintf(f->account, sizeof(f->account), "123456789012");
+	snprintf(f->region, sizeof(f->region), "us-east-1");
+	snprintf(f->instance_id, sizeof(f->instance_id), "%s", iid);
+	snprintf(f->indicator, sizeof(f->indicator), "198.51.100.7");
+	f->severity = sev;
+	f->res_type = MM_RES_INSTANCE;
+	f->action = MM_ACTION_NETWORK_CONNECTION;
+	f->count = 1;
+	f->first_seen_ms = first;
+	f->last_seen_ms = last;
+	f->created_at_ms = 1700000000000;
+	f->updated_at_ms = 1700000000000;
+	mm_finding_make_id(f);
+}
+
+static int put(struct mm_store *st, const struct mm_finding *f)
+{
+	struct mm_err err;
+	int rc = mm_store_finding_put(st, f, "{\"x\":1}", &err);
+	if (rc)
+		fprintf(stderr, "  put: %s\n", err.msg);
+	return rc;
+}
+
+/* Collects listed ids in order. */
+struct ids {
+	int n;
+	char id[16][33];
+	char json[16][64];
+	int stop_at;
+};
+
+static int ids_cb(void *ctx, const struct mm_finding_row *row)
+{
+	struct ids *x = ctx;
+	if (x->n < 16) {
+		snprintf(x->id[x->n], sizeof(x->id[0]), "%s", row->id);
+		snprintf(x->json[x->n], sizeof(x->json[0]), "%s", row->json);
+	}
+	x->n++;
+	if (x->stop_at && x->n == x->stop_at)
+		return 7;
+	return 0;
+}
+
+static int list(struct mm_store *st, const struct mm_finding_filter *flt, struct ids *x)
+{
+	struct mm_err err;
+	int rc;
+	memset(x, 0, sizeof(*x));
+	rc = mm_store_findings(st, flt, ids_cb, x, &err);
+	if (rc)
+		fprintf(stderr, "  list: %s\n", err.msg);
+	return rc;
+}
+
+MM_TEST(store_open_creates_schema_wal)
+{
+	struct tmp t;
+	struct mm_store *st;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	struct stat sb;
+
+	tmp_make(&t);
+	st = open_ok(&t);
+	CHECK(st != NULL);
+	CHECK_EQ_INT(stat(t.db, &sb), 0);
+	/* reopen an existing store */
+	mm_store_close(st);
+	st = open_ok(&t);
+	CHECK(st != NULL);
+
+	CHECK_EQ_INT(sqlite3_open(t.db, &db), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
+	CHECK_EQ_INT(sqlite3_column_int(s, 0), 1);
+	sqlite3_finalize(s);
+	CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
+	CHECK_EQ_STR((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	/* the three tables and the six findings indexes exist */
+	CHECK_EQ_INT(sqlite3_prepare_v2(db,
+					"SELECT count(*) FROM sqlite_master WHERE (type='table' AND name IN"
+					" ('findings','files','inventory')) OR (type='index' AND name LIKE"
+					" 'findings_%')",
+					-1, &s, NULL),
+		     SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
+	CHECK_EQ_INT(sqlite3_column_int(s, 0), 9);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	mm_store_close(st);
+	tmp_clean(&t);
+}
+
+MM_TEST(store_open_errors)
+{
+	struct mm_store *st = (struct mm_store *)1;
+	struct mm_err err;
+	struct tmp t;
+	sqlite3 *db = NULL;
+	char path[256];
+
+	mm_err_clear(&err);
+	CHECK_EQ_INT(mm_store_open(&st, "/tmp/mm-no-such-dir-h5/sub/x.db", &err), MM_EIO);
+	CHECK(st == NULL);
+	CHECK(strstr(err.msg, "does not exist") != NULL);
+	CHECK(strstr(err.msg, "/tmp/mm-no-such-dir-h5/sub") != NULL);
+	CHECK_EQ_INT(mm_store_open(&st, "", &err), MM_EINVAL);
+
+	/* a file where the directory should be */
+	tmp_make(&t);
+	snprintf(path, sizeof(path), "%s/mamori.db/inner.db", t.dir);
+	{
+		FILE *fp = fopen(t.db, "w");
+		CHECK(fp != NULL);
+		if (fp)
+			fclose(fp);
+	}
+	CHECK_EQ_INT(mm_store_open(&st, path, &err), MM_EIO);
+	CHECK(strstr(err.msg, "not a directory") != NULL);
+	unlink(t.db);
+
+	/* a database from a newer mamori is refused, not clobbered */
+	CHECK_EQ_INT(sqlite3_open(t.db, &db), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ_INT(mm_store_open(&st, t.db, &err), MM_EDB);
+	CHECK(strstr(err.msg, "newer") != NULL);
+
+	/* not a database at all */
+	unlink(t.db);
+	{
+		FILE *fp = fopen(t.db, "w");
+		CHECK(fp != NULL);
+		if (fp) {
+			fputs("this is not an SQLite database, just some text long enough to "
+			      "fill a header page of one hundred bytes or so........\n",
+			      fp);
+			fclose(fp);
+		}
+	}
+	mm_err_clear(&err);
+	CHECK_EQ_INT(mm_store_open(&st, t.db, &err), MM_EDB);
+	CHECK(strstr(err.msg, t.db) != NULL);
+	tmp_clean(&t);
+}
+
+MM_TEST(store_file_state_round_trip)
+{
+	struct tmp t;
+	struct mm_store *st;
+	struct mm_file_state a = {123456789, 1700000000, 0xfedcba9876543210ULL, 4096, 77, 0}, b;
+	struct mm_err err;
+
+	tmp_make(&t);
+	st = open_ok(&t);
+	memset(&b, 0, sizeof(b));
+	CHECK_EQ_INT(mm_store_file_get(st, "/logs/a.log", &b), 0);
+	CHECK_EQ_INT(mm_store_file_put(st, "/logs/a.log", &a, &err), 0);
+	CHECK_EQ_INT(mm_store_file_get(st, "/logs/a.log", &b), 1);
+	CHECK(b.size == a.size);
+	CHECK(b.mtime == a.mtime);
+	CHECK(b.head_hash == 0xfedcba9876543210ULL);	/* all 64 bits survive */
+	CHECK(b.offset == 4096);
+	CHECK(b.line == 77);
+	CHECK_EQ_INT(b.complete, 0);
+	/* update in place */
+	a.offset = 8192;
+	a.complete = 5;	/* any non-zero is stored as 1 */
+	CHECK_EQ_INT(mm_store_file_put(st, "/logs/a.log", &a, &err), 0);
+	CHECK_EQ_INT(mm_store_file_get(st, "/logs/a.log", &b), 1);
+	CHECK(b.offset == 8192);
+	CHECK_EQ_INT(b.complete, 1);
+	/* another path is independent; survives reopen */
+	CHECK_EQ_INT(mm_store_file_get(st, "/logs/b.log", &b), 0);
+	mm_store_close(st);
+	st = open_ok(&t);
+	CHECK_EQ_INT(mm_store_file_get(st, "/logs/a.log", &b), 1);
+	CHECK(b.offset == 8192);
+	mm_store_close(st);
+	tmp_clean(&t);
+}
+
+MM_TEST(store_finding_state_and_merge)
+{
+	struct tmp t;
+	struct mm_store *st;
+	struct mm_finding f, g, later;
+	const char *odd = "s3/bucket/\"quoted\"\\file\t\xc3\xa9.log";
+
+	tmp_make(&t);
+	st = open_ok(&t);
+	mkfinding(&f, "CryptoCurrency:EC2/BitcoinTool.B", "i-0abc", 8, 1000, 5000);
+	f.count = 3;
+	f.archived = 1;
+	mm_finding_add_evidence(&f, odd, 12, 3400, 1000);
+	mm_finding_add_evidence(&f, "b.log", 2, 100, 5000);
+	CHECK_EQ_INT(put(st, &f), 0);
+
+	/* load_state fills exactly the stored state */
+	mkfinding(&g, "CryptoCurrency:EC2/BitcoinTool.B", "i-0abc", 8, 9000, 9000);
+	CHECK_EQ_STR(g.id, f.id);
+	CHECK_EQ_INT(mm_store_finding_load_state(st, &g), 1);
+	CHECK_EQ_INT(g.count, 3);
+	CHECK_EQ_INT(g.first_seen_ms, 1000);
+	CHECK_EQ_INT(g.last_seen_ms, 5000);
+	CHECK_EQ_INT(g.created_at_ms, 1700000000000);
+	CHECK_EQ_INT(g.archived, 1);
+	CHECK_EQ_INT(g.nevidence, 2);
+	CHECK_EQ_STR(g.ev[0].file, odd);
+	CHECK_EQ_INT(g.ev[0].line, 12);
+	CHECK_EQ_INT(g.ev[0].offset, 3400);
+	CHECK_EQ_INT(g.ev[0].time_ms, 1000);
+	CHECK_EQ_STR(g.ev[1].file, "b.log");
+
+	/* unknown id: 0 and untouched */
+	mkfinding(&g, "CryptoCurrency:EC2/BitcoinTool.B", "i-0other", 8, 9000, 9000);
+	CHECK_EQ_INT(mm_store_finding_load_state(st, &g), 0);
+	CHECK_EQ_INT(g.count, 1);
+
+	/* the scanner's cycle: load stored state, merge new activity, put */
+	mkfinding(&later, "CryptoCurrency:EC2/BitcoinTool.B", "i-0abc", 8, 500, 7000);
+	later.count = 2;
+	mm_finding_add_evidence(&later, "c.log", 1, 0, 500);
+	mkfinding(&g, "CryptoCurrency:EC2/BitcoinTool.B", "i-0abc", 8, 0, 0);
+	CHECK_EQ_INT(mm_store_finding_load_state(st, &g), 1);
+	mm_finding_merge(&g, &later);
+	CHECK_EQ_INT(put(st, &g), 0);
+	memset(&f, 0, sizeof(f));
+	memcpy(f.id, g.id, sizeof(f.id));
+	CHECK_EQ_INT(mm_store_finding_load_state(st, &f), 1);
+	CHECK_EQ_INT(f.count, 5);
+	CHECK_EQ_INT(f.first_seen_ms, 500);
+	CHECK_EQ_INT(f.last_seen_ms, 7000);
+	CHECK_EQ_INT(f.nevidence, 3);
+	CHECK_EQ_STR(f.ev[0].file, "c.log");	/* earliest first */
+	CHECK_EQ_STR(f.ev[1].file, odd);
+
+	/* a full evidence sample round-trips at the bound */
+	{
+		int i;
+		char name[32];
+		for (i = 0; i < MM_EVIDENCE_MAX + 4; i++) {
+			snprintf(name, sizeof(name), "f%02d.log", i);
+			mm_finding_add_evidence(&g, name, (uint64_t)i, 0, 10 + i);
+		}
+		CHECK_EQ_INT(g.nevidence, MM_EVIDENCE_MAX);
+		CHECK_EQ_INT(put(st, &g), 0);
+		memset(&f, 0, sizeof(f));
+		memcpy(f.id, g.id, sizeof(f.id));
+		CHECK_EQ_INT(mm_store_finding_load_state(st, &f), 1);
+		CHECK_EQ_INT(f.nevidence, MM_EVIDENCE_MAX);
+		CHECK_EQ_STR(f.ev[0].file, "f00.log");
+	}
+	mm_store_close(st);
+	tmp_clean(&t);
+}
+
+MM_TEST(store_corrupt_evidence_is_no_evidence)
+{
+	struct tmp t;
+	struct mm_store *st;
+	struct mm_finding f;
+	sqlite3 *db;
+
+	tmp_make(&t);
+	st = open_ok(&t);
+	mkfinding(&f, "Trojan:EC2/DropPoint", "i-1", 5, 1, 2);
+	mm_finding_add_evidence(&f, "a.log", 1, 0, 1);
+	CHECK_EQ_INT(put(st, &f), 0);
+	CHECK_EQ_INT(sqlite3_open(t.db, &db), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(db, "UPDATE findings SET evidence='[{\"file\":' ", NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(db);
+	f.nevidence = 5;
+	CHECK_EQ_INT(mm_store_finding_load_state(st, &f), 1);
+	CHECK_EQ_INT(f.nevidence, 0);
+	mm_store_close(st);
+	tmp_clean(&t);
+}
+
+/* Five findings for the filter tests (last_seen order: e d c b a). */
+static void filter_fixture(struct mm_store *st, struct mm_finding fs[5])
+{
+	mkfinding(&fs[0], "Recon:EC2/PortProbeUnprotectedPort", "i-aaa", 2, 100, 1000);
+	mkfinding(&fs[1], "Recon:IAMUser/MaliciousIPCaller", "i-bbb", 5, 100, 2000);
+	fs[1].res_type = MM_RES_ACCESSKEY;
+	snprintf(fs[1].access_key_id, sizeof(fs[1].access_key_id), "AKIAEXAMPLE");
+	mm_finding_make_id(&fs[1]);
+	mkfinding(&fs[2], "CryptoCurrency:EC2/BitcoinTool.B", "i-aaa", 8, 100, 3000);
+	mkfinding(&fs[3], "CryptoCurrency:EC2/BitcoinTool.B!DNS", "i-ccc", 8, 100, 4000);
+	mkfinding(&fs[4], "Trojan:EC2/DropPoint", "i-ddd", 5, 100, 5000);
+	fs[4].archived = 1;
+	fs[4].updated_at_ms = 1800000000000;
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ_INT(put(st, &fs[i]), 0);
+}
+
+MM_TEST(store_filters)
+{
+	struct tmp t;
+	struct mm_store *st;
+	struct mm_finding fs[5];
+	struct mm_finding_filter flt;
+	struct ids x;
+
+	tmp_make(&t);
+	st = open_ok(&t);
+	filter_fixture(st, fs);
+
+	memset(&flt, 0, sizeof(flt));
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 4);	/* archived excluded */
+	CHECK_EQ_STR(x.id[0], fs[3].id);	/* newest last_seen first */
+	CHECK_EQ_STR(x.id[3], fs[0].id);
+	CHECK_EQ_STR(x.json[0], "{\"x\":1}");
+	CHECK_EQ_INT(mm_store_findings(st, NULL, ids_cb, &x, NULL), 0);
+
+	flt.include_archived = 1;
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 5);
+	CHECK_EQ_STR(x.id[0], fs[4].id);
+
+	/* type: exact, prefix, prefix that is also an exact name, no match */
+	flt.type = "CryptoCurrency:EC2/BitcoinTool.B";
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 1);
+	CHECK_EQ_STR(x.id[0], fs[2].id);
+	flt.type = "CryptoCurrency:EC2/BitcoinTool.B*";
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 2);
+	flt.type = "Recon:*";
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 2);
+	flt.type = "Recon";
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 0);
+	flt.type = "*";
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 5);
+	flt.type = "recon:*";	/* case matters, as in GuardDuty */
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 0);
+	flt.type = NULL;
+
+	flt.min_severity = 5;
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 4);
+	flt.min_severity = 7;
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 2);
+	flt.min_severity = 0;
+
+	flt.resource = "i-aaa";
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 2);
+	flt.resource = "AKIAEXAMPLE";
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 1);
+	CHECK_EQ_STR(x.id[0], fs[1].id);
+	flt.resource = "i-zzz";
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 0);
+	flt.resource = NULL;
+
+	flt.since_ms = 3000;	/* inclusive */
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 3);
+	flt.since_ms = 5001;
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 0);
+	flt.since_ms = 0;
+
+	flt.updated_since_ms = 1750000000000;
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 1);
+	CHECK_EQ_STR(x.id[0], fs[4].id);
+	flt.updated_since_ms = 0;
+
+	flt.limit = 2;
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 2);
+	CHECK_EQ_STR(x.id[1], fs[3].id);
+
+	/* all at once */
+	flt.type = "CryptoCurrency:*";
+	flt.min_severity = 8;
+	flt.resource = "i-ccc";
+	flt.since_ms = 1;
+	flt.limit = 10;
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 1);
+	CHECK_EQ_STR(x.id[0], fs[3].id);
+
+	/* a non-zero callback return stops the walk and is returned */
+	memset(&flt, 0, sizeof(flt));
+	memset(&x, 0, sizeof(x));
+	x.stop_at = 2;
+	CHECK_EQ_INT(mm_store_findings(st, &flt, ids_cb, &x, NULL), 7);
+	CHECK_EQ_INT(x.n, 2);
+	mm_store_close(st);
+	tmp_clean(&t);
+}
+
+MM_TEST(store_by_id_prefix)
+{
+	struct tmp t;
+	struct mm_store *st;
+	struct mm_finding f;
+	struct mm_err err;
+	struct ids x;
+
+	tmp_make(&t);
+	st = open_ok(&t);
+	mkfinding(&f, "Trojan:EC2/DropPoint", "i-1", 5, 1, 2);
+	snprintf(f.id, sizeof(f.id), "abcdef0123456789abcdef0123456789");
+	CHECK_EQ_INT(put(st, &f), 0);
+	mkfinding(&f, "Trojan:EC2/DropPoint", "i-2", 5, 1, 3);
+	snprintf(f.id, sizeof(f.id), "abcdef9999999999abcdef0123456789");
+	CHECK_EQ_INT(put(st, &f), 0);
+
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ_INT(mm_store_finding_by_id(st, "abcdef0123456789abcdef0123456789", ids_cb, &x, &err), 1);
+	CHECK_EQ_INT(x.n, 1);
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ_INT(mm_store_finding_by_id(st, "abcdef0", ids_cb, &x, &err), 1);
+	CHECK_EQ_INT(x.n, 1);
+	CHECK_EQ_STR(x.id[0], "abcdef0123456789abcdef0123456789");
+	memset(&x, 0, sizeof(x));
+	mm_err_clear(&err);
+	CHECK_EQ_INT(mm_store_finding_by_id(st, "abcdef", ids_cb, &x, &err), MM_EINVAL);
+	CHECK(strstr(err.msg, "ambiguous") != NULL);
+	CHECK_EQ_INT(x.n, 0);	/* nothing printed for an ambiguous prefix */
+	mm_err_clear(&err);
+	CHECK_EQ_INT(mm_store_finding_by_id(st, "abcde", ids_cb, &x, &err), MM_EINVAL);
+	CHECK(strstr(err.msg, "6") != NULL);
+	CHECK_EQ_INT(mm_store_finding_by_id(st, "123456", ids_cb, &x, &err), 0);
+	CHECK_EQ_INT(mm_store_finding_by_id(st, "abcdef*", ids_cb, &x, &err), MM_EINVAL);
+	CHECK_EQ_INT(mm_store_finding_by_id(st, "abc?ef0", ids_cb, &x, &err), MM_EINVAL);
+	CHECK_EQ_INT(mm_store_finding_by_id(st, "", ids_cb, &x, &err), MM_EINVAL);
+	CHECK_EQ_INT(x.n, 0);
+	mm_store_close(st);
+	tmp_clean(&t);
+}
+
+struct inv_rows {
+	int n;
+	char id[4][32];
+	char json[4][64];
+};
+
+static int inv_cb(void *ctx, const char *id, const char *json)
+{
+	struct inv_rows *r = ctx;
+	if (r->n < 4) {
+		snprintf(r->id[r->n], sizeof(r->id[0]), "%s", id);
+		snprintf(r->json[r->n], sizeof(r->json[0]), "%s", json);
+	}
+	r->n++;
+	return r->n == 3 ? 9 : 0;
+}
+
+MM_TEST(store_inventory_and_transactions)
+{
+	struct tmp t;
+	struct mm_store *st;
+	struct mm_err err;
+	struct inv_rows r;
+	struct mm_finding f;
+	struct ids x;
+
+	tmp_make(&t);
+	st = open_ok(&t);
+	CHECK_EQ_INT(mm_store_inventory_put(st, "i-b", "{\"instanceId\":\"i-b\"}", &err), 0);
+	CHECK_EQ_INT(mm_store_inventory_put(st, "i-a", "{\"instanceId\":\"i-a\",\"v\":1}", &err), 0);
+	CHECK_EQ_INT(mm_store_inventory_put(st, "i-a", "{\"instanceId\":\"i-a\",\"v\":2}", &err), 0);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(mm_store_inventory_each(st, inv_cb, &r, &err), 0);
+	CHECK_EQ_INT(r.n, 2);
+	CHECK_EQ_STR(r.id[0], "i-a");
+	CHECK_EQ_STR(r.json[0], "{\"instanceId\":\"i-a\",\"v\":2}");
+	CHECK_EQ_STR(r.id[1], "i-b");
+	CHECK_EQ_INT(mm_store_inventory_put(st, "i-c", "{}", &err), 0);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(mm_store_inventory_each(st, inv_cb, &r, &err), 9);
+	CHECK_EQ_INT(r.n, 3);
+
+	/* rollback discards, commit keeps */
+	mkfinding(&f, "Trojan:EC2/DropPoint", "i-1", 5, 1, 2);
+	CHECK_EQ_INT(mm_store_begin(st, &err), 0);
+	CHECK_EQ_INT(put(st, &f), 0);
+	CHECK_EQ_INT(mm_store_rollback(st), 0);
+	CHECK_EQ_INT(list(st, NULL, &x), 0);
+	CHECK_EQ_INT(x.n, 0);
+	CHECK_EQ_INT(mm_store_rollback(st), 0);	/* nothing open: harmless */
+	CHECK_EQ_INT(mm_store_begin(st, &err), 0);
+	CHECK_EQ_INT(mm_store_begin(st, &err), MM_EDB);	/* nested: clear error */
+	CHECK(strstr(err.msg, "transaction") != NULL);
+	CHECK_EQ_INT(put(st, &f), 0);
+	CHECK_EQ_INT(mm_store_commit(st, &err), 0);
+	CHECK_EQ_INT(mm_store_commit(st, &err), MM_EDB);
+	CHECK_EQ_INT(list(st, NULL, &x), 0);
+	CHECK_EQ_INT(x.n, 1);
+	mm_store_close(st);
+	tmp_clean(&t);
+}
+
+MM_TEST(store_default_path)
+{
+	unsetenv("MAMORI_DB");
+	CHECK_EQ_STR(mm_store_default_path(), "./mamori.db");
+	setenv("MAMORI_DB", "", 1);
+	CHECK_EQ_STR(mm_store_default_path(), "./mamori.db");
+	setenv("MAMORI_DB", "/var/lib/mamori/x.db", 1);
+	CHECK_EQ_STR(mm_store_default_path(), "/var/lib/mamori/x.db");
+}
+
+/* ---- cli: parsers ---- */
+
+MM_TEST(cli_parse_severity)
+{
+	double v = -1;
+	CHECK_EQ_INT(mm_cli_parse_severity("high", &v), 0);
+	CHECK(v == 7.0);
+	CHECK_EQ_INT(mm_cli_parse_severity("MEDIUM", &v), 0);
+	CHECK(v == 4.0);
+	CHECK_EQ_INT(mm_cli_parse_severity("low", &v), 0);
+	CHECK(v == 1.0);
+	CHECK_EQ_INT(mm_cli_parse_severity("5.5", &v), 0);
+	CHECK(v == 5.5);
+	CHECK_EQ_INT(mm_cli_parse_severity("8", &v), 0);
+	CHECK(v == 8.0);
+	CHECK_EQ_INT(mm_cli_parse_severity("11", &v), MM_EINVAL);
+	CHECK_EQ_INT(mm_cli_parse_severity("-1", &v), MM_EINVAL);
+	CHECK_EQ_INT(mm_cli_parse_severity("nan", &v), MM_EINVAL);
+	CHECK_EQ_INT(mm_cli_parse_severity("5x", &v), MM_EINVAL);
+	CHECK_EQ_INT(mm_cli_parse_severity("", &v), MM_EINVAL);
+	CHECK_EQ_INT(mm_cli_parse_severity("critical", &v), MM_EINVAL);
+}
+
+MM_TEST(cli_parse_since)
+{
+	long long ms = 0, now = (long long)mm_now_ms();
+	CHECK_EQ_INT(mm_cli_parse_since("2024-01-02", &ms), 0);
+	CHECK_EQ_INT(ms, 1704153600000LL);
+	CHECK_EQ_INT(mm_cli_parse_since("2024-01-02T03:04:05Z", &ms), 0);
+	CHECK_EQ_INT(ms, 1704153600000LL + (3 * 3600 + 4 * 60 + 5) * 1000LL);
+	CHECK_EQ_INT(mm_cli_parse_since("24h", &ms), 0);
+	CHECK(ms <= now - 24LL * 3600 * 1000 + 5000 && ms >= now - 24LL * 3600 * 1000 - 5000);
+	CHECK_EQ_INT(mm_cli_parse_since("7d", &ms), 0);
+	CHECK(ms <= now - 7LL * 86400 * 1000 + 5000 && ms >= now - 7LL * 86400 * 1000 - 5000);
+	CHECK_EQ_INT(mm_cli_parse_since("30m", &ms), 0);
+	CHECK_EQ_INT(mm_cli_parse_since("2w", &ms), 0);
+	CHECK_EQ_INT(mm_cli_parse_since("h", &ms), MM_EINVAL);
+	CHECK_EQ_INT(mm_cli_parse_since("24", &ms), MM_EINVAL);	/* unit required */
+	CHECK_EQ_INT(mm_cli_parse_since("24y", &ms), MM_EINVAL);
+	CHECK_EQ_INT(mm_cli_parse_since("99999999999999999999d", &ms), MM_EINVAL);
+	CHECK_EQ_INT(mm_cli_parse_since("999999d", &ms), MM_EINVAL);	/* > 100 years */
+	CHECK_EQ_INT(mm_cli_parse_since("2024-13-01", &ms), MM_EINVAL);
+	CHECK_EQ_INT(mm_cli_parse_since("yesterday", &ms), MM_EINVAL);
+	CHECK_EQ_INT(mm_cli_parse_since("", &ms), MM_EINVAL);
+}
+
+/* ---- cli: mamori findings ---- */
+
+/* Run mm_cmd_findings with stdout/stderr captured into files. */
+static int run_cmd(struct tmp *t, char *out, size_t outcap, char *errs, size_t errcap, ...)
+{
+	char *argv[16];
+	char outp[200], errp[200];
+	int argc = 0, rc, so, se;
+	va_list ap;
+	FILE *fp;
+	size_t n;
+
+	va_start(ap, errcap);
+	while (argc < 15 && (argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	snprintf(outp, sizeof(outp), "%s/out.txt", t->dir);
+	snprintf(errp, sizeof(errp), "%s/err.txt", t->dir);
+	fflush(stdout);
+	fflush(stderr);
+	so = dup(1);
+	se = dup(2);
+	if (!freopen(outp, "w", stdout) || !freopen(errp, "w", stderr))
+		abort();
+	rc = mm_cmd_findings(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	fp = fopen(outp, "r");
+	n = fp ? fread(out, 1, outcap - 1, fp) : 0;
+	out[n] = '\0';
+	if (fp)
+		fclose(fp);
+	fp = fopen(errp, "r");
+	n = fp ? fread(errs, 1, errcap - 1, fp) : 0;
+	errs[n] = '\0';
+	if (fp)
+		fclose(fp);
+	unlink(outp);
+	unlink(errp);
+	return rc;
+}
+
+MM_TEST(cli_findings_list_show)
+{
+	static char out[65536], errs[4096];
+	struct tmp t;
+	struct mm_store *st;
+	struct mm_finding fs[5];
+	struct mm_buf b;
+	char missing[200], prefix[16];
+	int rc, i;
+
+	tmp_make(&t);
+	unsetenv("MAMORI_DB");
+	snprintf(missing, sizeof(missing), "%s/none.db", t.dir);
+
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "list", "--db", missing,
+		     (char *)NULL);
+	CHECK_EQ_INT(rc, MM_EXIT_ERROR);
+	CHECK(strstr(errs, "mamori scan") != NULL);
+	CHECK(access(missing, F_OK) != 0);	/* not created */
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "show", "abcdef", "--db",
+		     missing, (char *)NULL);
+	CHECK_EQ_INT(rc, MM_EXIT_ERROR);
+	CHECK(strstr(errs, "mamori scan") != NULL);
+
+	/* a store with real GuardDuty JSON in it */
+	st = open_ok(&t);
+	filter_fixture(st, fs);
+	mm_buf_init(&b, 1 << 20);
+	for (i = 0; i < 5; i++) {
+		mm_finding_add_evidence(&fs[i], "flows/2024/a.log.gz", (uint64_t)(10 + i), 0, 100);
+		mm_buf_reset(&b);
+		CHECK_EQ_INT(mm_finding_to_json(&fs[i], NULL, &b), 0);
+		CHECK_EQ_INT(mm_store_finding_put(st, &fs[i], b.p, NULL), 0);
+	}
+	mm_buf_free(&b);
+	mm_store_close(st);
+
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "list", "--db", t.db,
+		     "--format", "json", (char *)NULL);
+	CHECK_EQ_INT(rc, 0);
+	{
+		int lines = 0;
+		for (char *p = out; *p; p++)
+			lines += *p == '\n';
+		CHECK_EQ_INT(lines, 4);
+		CHECK(strncmp(out, "{\"schemaVersion\":\"2.0\"", 22) == 0);
+	}
+	/* default format is json when stdout is not a terminal */
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "list", "--db", t.db,
+		     "--severity", "high", "--type", "CryptoCurrency:*", "--limit", "1", (char *)NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, fs[3].id) != NULL);
+	CHECK(strstr(out, fs[2].id) == NULL);
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "list", "--db", t.db,
+		     "--format", "table", "--archived", "--since", "1970-01-01", (char *)NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, "SEVERITY") != NULL);
+	CHECK(strstr(out, "Recon:EC2/PortProbeUnprotectedPort") != NULL);
+	CHECK(strstr(out, "(archived)") != NULL);
+	CHECK(strstr(out, "\033[") == NULL);	/* no colour into a file */
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "list", "--db", t.db,
+		     "--format", "guardduty", "--resource", "i-nothing", (char *)NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_STR(out, "{\"findings\":[]}\n");
+
+	/* MAMORI_DB is the default database */
+	setenv("MAMORI_DB", t.db, 1);
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "list", "--type",
+		     "Trojan:EC2/DropPoint", "--archived", (char *)NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, fs[4].id) != NULL);
+
+	/* show: full id, prefix, table, unknown */
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "show", fs[2].id,
+		     (char *)NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, fs[2].id) != NULL);
+	CHECK(strchr(out, '\n') == out + strlen(out) - 1);	/* one line */
+	memcpy(prefix, fs[2].id, 8);
+	prefix[8] = '\0';
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "show", prefix,
+		     "--format", "table", (char *)NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, "Evidence") != NULL);
+	CHECK(strstr(out, "flows/2024/a.log.gz:12") != NULL);
+	CHECK(strstr(out, "High") != NULL);
+	CHECK(strstr(out, "i-aaa") != NULL);
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "show", "ffffff00",
+		     (char *)NULL);
+	CHECK_EQ_INT(rc, MM_EXIT_ERROR);
+	CHECK(strstr(errs, "no finding ffffff00; try `mamori findings list`") != NULL);
+	unsetenv("MAMORI_DB");
+
+	/* usage */
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "list", "--help",
+		     (char *)NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, "--severity") != NULL);
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "show", "--help",
+		     (char *)NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, "prefix") != NULL);
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", (char *)NULL);
+	CHECK_EQ_INT(rc, MM_EXIT_USAGE);
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "frob", (char *)NULL);
+	CHECK_EQ_INT(rc, MM_EXIT_USAGE);
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "list", "--severity",
+		     "extreme", (char *)NULL);
+	CHECK_EQ_INT(rc, MM_EXIT_USAGE);
+	CHECK(strstr(errs, "--severity") != NULL);
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "list", "--limit", "0",
+		     (char *)NULL);
+	CHECK_EQ_INT(rc, MM_EXIT_USAGE);
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "list", "--format",
+		     "xml", (char *)NULL);
+	CHECK_EQ_INT(rc, MM_EXIT_USAGE);
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "list", "--bogus",
+		     (char *)NULL);
+	CHECK_EQ_INT(rc, MM_EXIT_USAGE);
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "show", (char *)NULL);
+	CHECK_EQ_INT(rc, MM_EXIT_USAGE);
+	rc = run_cmd(&t, out, sizeof(out), errs, sizeof(errs), "findings", "show", "a", "b",
+		     (char *)NULL);
+	CHECK_EQ_INT(rc, MM_EXIT_USAGE);
+	tmp_clean(&t);
+}
