@@ -1,0 +1,150 @@
+/* test_finding.c - finding identity, merging, evidence bounds, type table. */
+#include <string.h>
+
+#include "detect/detect.h"
+#include "finding/finding.h"
+#include "mmtest.h"
+
+static void base(struct mm_finding *f)
+{
+	memset(f, 0, sizeof(*f));
+	strcpy(f->type, "CryptoCurrency:EC2/BitcoinTool.B");
+	strcpy(f->account, "123456789012");
+	strcpy(f->instance_id, "i-0abc");
+	strcpy(f->threat_list, "mining.txt");
+	strcpy(f->indicator, "1.2.3.4");
+}
+
+MM_TEST(id_is_stable_and_keyed_by_type_resource_list)
+{
+	struct mm_finding a, b;
+	base(&a);
+	base(&b);
+	mm_finding_make_id(&a);
+	strcpy(b.indicator, "5.6.7.8"); /* indicator is detail, not identity */
+	mm_finding_make_id(&b);
+	CHECK_EQ_INT((int)strlen(a.id), 32);
+	CHECK_EQ_STR(a.id, b.id);
+	strcpy(b.instance_id, "i-0def");
+	mm_finding_make_id(&b);
+	CHECK(strcmp(a.id, b.id) != 0);
+	base(&b);
+	strcpy(b.type, "CryptoCurrency:EC2/BitcoinTool.B!DNS");
+	mm_finding_make_id(&b);
+	CHECK(strcmp(a.id, b.id) != 0);
+}
+
+MM_TEST(merge_adds_counts_and_widens_times)
+{
+	struct mm_finding a, b;
+	base(&a);
+	base(&b);
+	a.count = 3;
+	a.first_seen_ms = 1000;
+	a.last_seen_ms = 5000;
+	a.remote_port = 3333;
+	b.count = 2;
+	b.first_seen_ms = 500;
+	b.last_seen_ms = 9000;
+	b.remote_port = 4444;
+	mm_finding_merge(&a, &b);
+	CHECK_EQ_INT((int)a.count, 5);
+	CHECK_EQ_INT((int)a.first_seen_ms, 500);
+	CHECK_EQ_INT((int)a.last_seen_ms, 9000);
+	CHECK_EQ_INT(a.remote_port, 4444); /* the latest activity's details */
+}
+
+MM_TEST(evidence_keeps_the_earliest_records_bounded)
+{
+	struct mm_finding f;
+	int i;
+	base(&f);
+	for (i = 20; i > 0; i--)
+		mm_finding_add_evidence(&f, "x.log", (uint64_t)i, 0, i * 1000);
+	mm_finding_add_evidence(&f, "x.log", 1, 0, 1000); /* duplicate ignored */
+	CHECK_EQ_INT(f.nevidence, MM_EVIDENCE_MAX);
+	CHECK_EQ_INT((int)f.ev[0].line, 1);
+	CHECK_EQ_INT((int)f.ev[MM_EVIDENCE_MAX - 1].line, MM_EVIDENCE_MAX);
+}
+
+MM_TEST(type_table_has_guardduty_severities)
+{
+	const struct mm_ftype *t;
+	CHECK(mm_ftype_get("CryptoCurrency:EC2/BitcoinTool.B")->severity == 8.0);
+	CHECK(mm_ftype_get("UnauthorizedAccess:EC2/TorClient")->severity == 8.0);
+	CHECK(mm_ftype_get("UnauthorizedAccess:EC2/MaliciousIPCaller.Custom")->severity == 5.0);
+	CHECK(mm_ftype_get("Recon:IAMUser/TorIPCaller")->action == MM_ACTION_AWS_API_CALL);
+	CHECK(mm_ftype_get("Trojan:EC2/DropPoint!DNS")->action == MM_ACTION_DNS_REQUEST);
+	CHECK(mm_ftype_get("No:Such/Type") == NULL);
+	for (t = mm_ftype_all(); t->type; t++) {
+		CHECK(t->title && t->title[0]);
+		CHECK(t->description && strstr(t->description, "{"));
+	}
+	CHECK_EQ_STR(mm_severity_label(8), "High");
+	CHECK_EQ_STR(mm_severity_label(5), "Medium");
+	CHECK_EQ_STR(mm_severity_label(2), "Low");
+}
+
+MM_TEST(agg_merges_same_key_and_bounds_table)
+{
+	struct mm_agg *a;
+	int created;
+	struct mm_finding *f1, *f2, *f3;
+	CHECK_EQ_INT(mm_agg_new(&a, 2), 0);
+	f1 = mm_agg_get(a, "Trojan:EC2/DropPoint", "eni-1", 5, "d.txt", &created);
+	CHECK(f1 && created);
+	CHECK_EQ_STR(f1->eni, "eni-1");
+	CHECK(f1->severity == 5.0);
+	f2 = mm_agg_get(a, "Trojan:EC2/DropPoint", "eni-1", 5, "d.txt", &created);
+	CHECK(f2 == f1 && !created);
+	f2 = mm_agg_get(a, "Trojan:EC2/DropPoint", "i-9", 3, "d.txt", &created);
+	CHECK(f2 && created);
+	CHECK_EQ_STR(f2->instance_id, "i-9");
+	f3 = mm_agg_get(a, "Trojan:EC2/DropPoint", "eni-3", 5, "d.txt", &created);
+	CHECK(f3 == NULL);
+	CHECK_EQ_INT((int)mm_agg_dropped(a), 1);
+	CHECK_EQ_INT((int)mm_agg_count(a), 2);
+	mm_agg_free(a);
+}
+
+MM_TEST(file_ctx_reads_account_and_region_from_s3_key)
+{
+	struct mm_file_ctx fc;
+	mm_file_ctx_from_path(&fc, "/d/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2024/01/02/x.log.gz");
+	CHECK_EQ_STR(fc.account, "123456789012");
+	CHECK_EQ_STR(fc.region, "eu-west-1");
+	mm_file_ctx_from_path(&fc, "/d/AWSLogs/123456789012/vpcdnsquerylogs/vpc-1/2024/01/02/x.log.gz");
+	CHECK_EQ_STR(fc.account, "123456789012");
+	CHECK_EQ_STR(fc.region, "");
+	mm_file_ctx_from_path(&fc, "plain.log");
+	CHECK_EQ_STR(fc.account, "");
+}
+
+MM_TEST(initiator_heuristic)
+{
+	/* local ephemeral -> remote 443: outbound */
+	CHECK_EQ_INT(mm_flow_initiator(6, 40000, 443, 1, 0), MM_DIR_OUTBOUND);
+	/* response record of the same connection: still outbound */
+	CHECK_EQ_INT(mm_flow_initiator(6, 40000, 443, 0, 0), MM_DIR_OUTBOUND);
+	/* web server: local 443, remote ephemeral */
+	CHECK_EQ_INT(mm_flow_initiator(6, 443, 51000, 0, 0), MM_DIR_INBOUND);
+	/* stratum 3333 from an ephemeral port */
+	CHECK_EQ_INT(mm_flow_initiator(6, 45000, 3333, 1, 0), MM_DIR_OUTBOUND);
+	/* Tor ORPort 9001 accepting from an ephemeral port */
+	CHECK_EQ_INT(mm_flow_initiator(6, 9001, 50000, 0, 0), MM_DIR_INBOUND);
+	/* both ephemeral: a known server on the remote side wins */
+	CHECK_EQ_INT(mm_flow_initiator(6, 38000, 45700, 1, 1), MM_DIR_OUTBOUND);
+	/* ICMP: the sender */
+	CHECK_EQ_INT(mm_flow_initiator(1, 0, 0, 1, 0), MM_DIR_OUTBOUND);
+	CHECK_EQ_INT(mm_flow_initiator(1, 0, 0, 0, 0), MM_DIR_INBOUND);
+}
+
+MM_TEST(recon_api_names)
+{
+	CHECK(mm_api_is_recon("ListBuckets", 11));
+	CHECK(mm_api_is_recon("DescribeInstances", 17));
+	CHECK(mm_api_is_recon("GetCallerIdentity", 17));
+	CHECK(!mm_api_is_recon("CreateUser", 10));
+	CHECK(!mm_api_is_recon("Listen", 3));
+	CHECK(!mm_api_is_recon("Get", 3));
+}

@@ -1,0 +1,204 @@
+/* test_reader.c - gzip/plain readers and bounded line framing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "core/common.h"
+#include "input/reader.h"
+#include "input/walk.h"
+#include "mmtest.h"
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	fwrite(p, 1, n, f);
+	fclose(f);
+}
+
+static size_t gz_bytes(const char *text, unsigned char *out, size_t cap)
+{
+	z_stream zs;
+	memset(&zs, 0, sizeof(zs));
+	deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	zs.next_in = (unsigned char *)text;
+	zs.avail_in = (uInt)strlen(text);
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	deflate(&zs, Z_FINISH);
+	deflateEnd(&zs);
+	return cap - zs.avail_out;
+}
+
+/* Read all lines of path; returns count, fills last error code. */
+static int read_lines(const char *path, size_t max_line, char *joined, size_t cap, int *last_rc)
+{
+	struct mm_reader r;
+	struct mm_lines l;
+	struct mm_err e;
+	const char *line;
+	size_t n;
+	int count = 0, rc;
+
+	joined[0] = '\0';
+	*last_rc = 0;
+	if (mm_reader_open(&r, path, 0, &e))
+		return -1;
+	mm_lines_init(&l, &r, max_line + 16, max_line, 0, 0);
+	while ((rc = mm_lines_next(&l, &line, &n, &e)) != 0) {
+		if (rc < 0) {
+			*last_rc = rc;
+			if (rc != MM_ETOOBIG)
+				break;
+			continue;
+		}
+		count++;
+		strncat(joined, line, MM_MIN(n, cap - strlen(joined) - 2));
+		strcat(joined, "|");
+	}
+	mm_lines_free(&l);
+	mm_reader_close(&r);
+	return count;
+}
+
+MM_TEST(plain_lines_crlf_and_no_final_newline)
+{
+	char path[] = "/tmp/mmtest_rdXXXXXX", buf[256];
+	int fd = mkstemp(path), rc;
+	close(fd);
+	write_file(path, "a b\r\n\ncc\nlast", 14);
+	CHECK_EQ_INT(read_lines(path, 100, buf, sizeof(buf), &rc), 4);
+	CHECK_EQ_STR(buf, "a b||cc|last|");
+	CHECK_EQ_INT(rc, 0);
+	unlink(path);
+}
+
+MM_TEST(gzip_and_concatenated_members)
+{
+	char path[] = "/tmp/mmtest_rdXXXXXX", buf[256];
+	unsigned char gz[512];
+	size_t n1, n2;
+	int fd = mkstemp(path), rc;
+	close(fd);
+	n1 = gz_bytes("one\ntwo\n", gz, sizeof(gz));
+	n2 = gz_bytes("three\n", gz + n1, sizeof(gz) - n1);
+	write_file(path, gz, n1 + n2);
+	CHECK_EQ_INT(read_lines(path, 100, buf, sizeof(buf), &rc), 3);
+	CHECK_EQ_STR(buf, "one|two|three|");
+	CHECK_EQ_INT(rc, 0);
+	unlink(path);
+}
+
+MM_TEST(truncated_gzip_keeps_records_before_damage)
+{
+	char path[] = "/tmp/mmtest_rdXXXXXX", buf[8192], text[4096];
+	unsigned char gz[8192];
+	size_t n;
+	int fd = mkstemp(path), rc, i, got;
+	close(fd);
+	text[0] = '\0';
+	for (i = 0; i < 200; i++) {
+		char l[32];
+		snprintf(l, sizeof(l), "line-%03d\n", i);
+		strcat(text, l);
+	}
+	n = gz_bytes(text, gz, sizeof(gz));
+	write_file(path, gz, n - 12); /* cut the trailer and some data */
+	got = read_lines(path, 100, buf, sizeof(buf), &rc);
+	CHECK(got > 0);
+	CHECK(got <= 200);
+	CHECK_EQ_INT(rc, MM_ETRUNC);
+	CHECK(strncmp(buf, "line-000|line-001|", 18) == 0);
+	unlink(path);
+}
+
+MM_TEST(corrupt_gzip_is_an_error_not_a_crash)
+{
+	char path[] = "/tmp/mmtest_rdXXXXXX", buf[256];
+	unsigned char gz[512];
+	size_t n;
+	int fd = mkstemp(path), rc;
+	close(fd);
+	n = gz_bytes("hello world\nagain\n", gz, sizeof(gz));
+	gz[12] ^= 0xff;
+	gz[13] ^= 0x55;
+	write_file(path, gz, n);
+	read_lines(path, 100, buf, sizeof(buf), &rc);
+	CHECK(rc == MM_EPARSE || rc == MM_ETRUNC);
+	unlink(path);
+}
+
+MM_TEST(overlong_line_is_skipped_and_reported)
+{
+	char path[] = "/tmp/mmtest_rdXXXXXX", buf[4096], big[3000];
+	FILE *f;
+	int fd = mkstemp(path), rc;
+	close(fd);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	f = fopen(path, "w");
+	fprintf(f, "ok1\n%s\nok2\n", big);
+	fclose(f);
+	CHECK_EQ_INT(read_lines(path, 100, buf, sizeof(buf), &rc), 2);
+	CHECK_EQ_STR(buf, "ok1|ok2|");
+	CHECK_EQ_INT(rc, MM_ETOOBIG);
+	unlink(path);
+}
+
+MM_TEST(resume_at_offset_counts_lines_from_there)
+{
+	char path[] = "/tmp/mmtest_rdXXXXXX";
+	struct mm_reader r;
+	struct mm_lines l;
+	struct mm_err e;
+	const char *line;
+	size_t n;
+	int fd = mkstemp(path);
+	close(fd);
+	write_file(path, "l1\nl2\nl3\n", 9);
+	CHECK_EQ_INT(mm_reader_open(&r, path, 6, &e), 0);
+	mm_lines_init(&l, &r, 64, 32, 6, 2);
+	CHECK_EQ_INT(mm_lines_next(&l, &line, &n, &e), 1);
+	CHECK(n == 2 && memcmp(line, "l3", 2) == 0);
+	CHECK_EQ_INT((int)l.line, 3);
+	CHECK_EQ_INT((int)l.line_offset, 6);
+	CHECK_EQ_INT(mm_lines_next(&l, &line, &n, &e), 0);
+	mm_lines_free(&l);
+	mm_reader_close(&r);
+	unlink(path);
+}
+
+MM_TEST(missing_file_is_a_clear_error)
+{
+	struct mm_reader r;
+	struct mm_err e;
+	CHECK_EQ_INT(mm_reader_open(&r, "/nonexistent/x.log", 0, &e), MM_EIO);
+	CHECK(strstr(e.msg, "/nonexistent/x.log") != NULL);
+}
+
+MM_TEST(walk_is_recursive_sorted_and_skips_hidden)
+{
+	char dir[] = "/tmp/mmtest_walkXXXXXX", p[512];
+	struct mm_filelist fl;
+	struct mm_err e;
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(p, sizeof(p), "mkdir -p %s/AWSLogs/1/vpcflowlogs/us-east-1/2024/01/02 && "
+			       "touch %s/b.log %s/a.log %s/.hidden %s/AWSLogs/1/vpcflowlogs/us-east-1/2024/01/02/x.log.gz",
+		 dir, dir, dir, dir, dir);
+	CHECK_EQ_INT(system(p), 0);
+	mm_filelist_init(&fl);
+	CHECK_EQ_INT(mm_walk_add(&fl, dir, &e), 0);
+	CHECK_EQ_INT(mm_walk_add(&fl, dir, &e), 0); /* duplicates dropped by sort */
+	mm_filelist_sort(&fl);
+	CHECK_EQ_INT((int)fl.n, 3);
+	if (fl.n == 3) {
+		CHECK(strstr(fl.paths[0], "/AWSLogs/1/vpcflowlogs/") != NULL);
+		CHECK(strstr(fl.paths[1], "/a.log") != NULL);
+		CHECK(strstr(fl.paths[2], "/b.log") != NULL);
+	}
+	CHECK_EQ_INT(mm_walk_add(&fl, "/nonexistent-dir-xyz", &e), MM_EIO);
+	mm_filelist_free(&fl);
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	CHECK_EQ_INT(system(p), 0);
+}
