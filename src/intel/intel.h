@@ -52,10 +52,13 @@ struct mm_intel_load_stats {
 int mm_intel_new(struct mm_intel **out);
 void mm_intel_free(struct mm_intel *in);
 /* Load a list file. name is the list's name in findings (NULL: the
- * file's base name). Bad lines are reported as "path:line: reason"
- * through mm_log_record_error and counted in st (may be NULL); they do
- * not fail the load. URL entries are skipped (counted). Fails only on I/O
- * error or when the set would exceed MM_INTEL_MAX_ENTRIES. */
+ * file's base name; loading the same name and category twice adds to one
+ * list). path and name are borrowed (copied). Bad lines are reported as
+ * "path:line: reason" through mm_log_record_error and counted in st (may
+ * be NULL; overwritten with this load's counts); they do not fail the
+ * load. URL entries are skipped (counted). Fails only on I/O error, out of
+ * memory, after mm_intel_build (MM_EINVAL), or when the set would exceed
+ * MM_INTEL_MAX_ENTRIES (MM_ETOOBIG; entries before the limit stay). */
 #define MM_INTEL_MAX_ENTRIES 20000000
 int mm_intel_load(struct mm_intel *in, enum mm_intel_cat cat, const char *path, const char *name,
 		  struct mm_intel_load_stats *st, struct mm_err *err);
@@ -82,5 +85,8 @@ int mm_intel_match_domain(const struct mm_intel *in, const char *name, size_t n,
 			  struct mm_intel_hit *hits, int max);
 /* Number of entries loaded (threat + trusted), for summaries. */
 uint64_t mm_intel_count(const struct mm_intel *in);
+
+/* Internal, for tests: lower the entry limit of one set. */
+void mm__intel_set_max(struct mm_intel *in, uint64_t max);
 
 #endif
