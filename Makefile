@@ -64,10 +64,7 @@ test: deps
 	@scripts/run-tests.sh $(BUILD) $(TEST_BIN) -- tests/golden/run.sh $(BUILD)/mamori
 
 check: deps
-	@$(MAKE) --no-print-directory test
-	@$(MAKE) --no-print-directory SAN=1 test
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
-	@scripts/summary.sh
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/check.sh
 
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_SRC)

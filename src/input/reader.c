@@ -138,11 +138,14 @@ int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, stru
 	}
 	if (!r->gz) {
 		if (r->zs.avail_in) {
-			size_t n = MM_MIN((size_t)r->zs.avail_in, cap);
+			/* the peeked magic bytes first, then a normal read after them */
+			size_t n = MM_MIN((size_t)r->zs.avail_in, cap), more = 0;
 			memcpy(buf, r->zs.next_in, n);
 			r->zs.next_in += n;
 			r->zs.avail_in -= (uInt)n;
-			*got = n;
+			if (n < cap && !r->eof && (rc = mm_reader_read(r, buf + n, cap - n, &more, err)))
+				return rc;
+			*got = n + more;
 			return 0;
 		}
 		if (r->eof) {
@@ -276,8 +279,14 @@ static int fill(struct mm_lines *l)
 
 int mm_lines_peek(struct mm_lines *l, const char **p, size_t *n, struct mm_err *err)
 {
-	if (l->end == l->start)
+	/* enough to see the whole first line (or the buffer's worth) */
+	while (!l->eof && !l->pending_err && l->end < l->cap &&
+	       !memchr(l->buf + l->start, '\n', l->end - l->start)) {
+		size_t before = l->end;
 		fill(l);
+		if (l->end == before && !l->eof && !l->pending_err)
+			break;
+	}
 	*p = l->buf + l->start;
 	*n = l->end - l->start;
 	return 0;

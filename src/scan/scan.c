@@ -179,8 +179,11 @@ static void count_event(struct worker *w, const struct mm_event *ev)
 	}
 }
 
-/* Hash of the file's first raw bytes: identifies its content across runs. */
-static uint64_t head_hash(const char *path, uint64_t *size, int64_t *mtime)
+/* Hash of the file's first min(limit, HEAD_HASH_BYTES) raw bytes: it
+ * identifies the content across runs. A file that only grew keeps the
+ * hash of its old prefix, so comparing with the length hashed last time
+ * tells "appended to" from "replaced". */
+static uint64_t head_hash(const char *path, uint64_t limit, uint64_t *size, int64_t *mtime)
 {
 	unsigned char b[HEAD_HASH_BYTES];
 	struct stat st;
@@ -198,7 +201,7 @@ static uint64_t head_hash(const char *path, uint64_t *size, int64_t *mtime)
 	f = fopen(path, "rb");
 	if (!f)
 		return 0;
-	n = fread(b, 1, sizeof(b), f);
+	n = fread(b, 1, (size_t)MM_MIN((uint64_t)sizeof(b), limit), f);
 	fclose(f);
 	return mm_hash(b, n, 0x68656164ULL) | 1; /* never 0 */
 }
@@ -352,9 +355,11 @@ static void scan_file(struct worker *w, struct file_job *job)
 	int have_reader = 0, have_lines = 0, rc;
 
 	memset(&job->now, 0, sizeof(job->now));
-	job->now.head_hash = head_hash(job->path, &job->now.size, &job->now.mtime);
-	if (job->has_prev && !w->s->o->rescan && job->prev.head_hash == job->now.head_hash &&
-	    strcmp(job->path, "-") != 0) {
+	job->now.head_hash = head_hash(job->path, UINT64_MAX, &job->now.size, &job->now.mtime);
+	if (job->has_prev && !w->s->o->rescan && strcmp(job->path, "-") != 0 &&
+	    job->prev.size <= job->now.size &&
+	    job->prev.head_hash == head_hash(job->path, job->prev.size, &(uint64_t){0},
+					     &(int64_t){0})) {
 		/* same content, same size: done before (a truncated .gz too: it
 		 * was read as far as it goes) */
 		if (job->prev.size == job->now.size) {
@@ -739,6 +744,7 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	res->bytes_in = atomic_load(&s.bytes);
 	if (o->progress)
 		progress_line(&s, res->seconds, 1);
 

@@ -1,0 +1,123 @@
+#!/bin/sh
+# run.sh MAMORI - end-to-end tests: real AWS samples, bad input, rescans,
+# stdin, and the simulator's golden estate (logs in, findings out, checked
+# against the simulator's truth file). Ends "golden: N passed, N failed".
+M=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+SHARED=${MM_SHARED_DATA:-$ROOT/../shared/data}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export MAMORI_DATA="$ROOT/data"
+unset MAMORI_DB
+pass=0; fail=0
+ok() { echo "ok   $1"; pass=$((pass+1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail+1)); }
+# expect NAME CONDITION-DESCRIPTION COMMAND...: pass when COMMAND succeeds
+expect() { n=$1; d=$2; shift 2; if "$@"; then ok "$n"; else bad "$n" "$d"; fi; }
+has() { grep -q -- "$2" "$1"; }
+nfind() { "$M" findings list --db "$1" --format json | wc -l | tr -d ' '; }
+
+# --- every AWS sample parses, nothing malformed ---------------------------
+"$M" scan --db "$T/s.db" --strict --no-default-lists --format json "$SHARED/aws-samples" >"$T/s.out" 2>"$T/s.err"
+rc=$?
+expect samples_exit "exit $rc, want 0 (--strict: no malformed records)" test $rc -eq 0
+expect samples_counts "summary: $(grep scanned "$T/s.err")" \
+	has "$T/s.err" "scanned 27 files, 90 records (flow 33, dns 34, cloudtrail 23)"
+expect samples_skips "the GuardDuty findings file is not a log; the digest is skipped" \
+	has "$T/s.err" "1 unknown format, 1 digest"
+expect samples_no_findings "no lists, no findings" test "$(wc -l <"$T/s.out" | tr -d ' ')" -eq 0
+
+# --- bad input: located errors, counted, good records around them kept ---
+L="--no-default-lists --threat-list custom=$HERE/lists/custom.txt"
+B=$HERE/badinput
+"$M" scan --db "$T/f.db" $L --strict "$B/flow_bad.log" >/dev/null 2>"$T/f.err"; rc=$?
+expect flow_bad_exit "exit $rc, want 3" test $rc -eq 3
+expect flow_bad_line3 "no flow_bad.log:3: error" has "$T/f.err" "flow_bad.log:3: "
+expect flow_bad_line4 "no flow_bad.log:4: error" has "$T/f.err" "flow_bad.log:4: "
+expect flow_bad_line5 "no flow_bad.log:5: error" has "$T/f.err" "flow_bad.log:5: "
+expect flow_bad_counted "summary lacks 3 malformed" has "$T/f.err" "3 malformed records"
+"$M" findings list --db "$T/f.db" --format json >"$T/f.json"
+expect flow_bad_good_kept "want one finding with count 2" has "$T/f.json" '"count":2'
+
+"$M" scan --db "$T/d.db" $L --strict "$B/dns_bad.log" >/dev/null 2>"$T/d.err"; rc=$?
+expect dns_bad_exit "exit $rc, want 3" test $rc -eq 3
+expect dns_bad_lines "want dns_bad.log:2: and :3:" sh -c "grep -q 'dns_bad.log:2: ' '$T/d.err' && grep -q 'dns_bad.log:3: ' '$T/d.err'"
+"$M" findings list --db "$T/d.db" --format json >"$T/d.json"
+expect dns_bad_good_kept "want MaliciousDomainRequest.Custom count 2" \
+	sh -c "grep -q 'Impact:EC2/MaliciousDomainRequest.Custom' '$T/d.json' && grep -q '\"count\":2' '$T/d.json'"
+
+"$M" scan --db "$T/c.db" $L --strict "$B/ct_bad.json" >/dev/null 2>"$T/c.err"; rc=$?
+expect ct_bad_exit "exit $rc, want 3" test $rc -eq 3
+expect ct_bad_line "want ct_bad.json:3:" has "$T/c.err" "ct_bad.json:3: "
+"$M" findings list --db "$T/c.db" --format json >"$T/c.json"
+expect ct_bad_good_kept "want MaliciousIPCaller.Custom on AKIABADBADBADBAD0001 count 2" \
+	sh -c "grep -q 'UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom' '$T/c.json' && grep -q '\"count\":2' '$T/c.json' && grep -q AKIABADBADBADBAD0001 '$T/c.json'"
+
+# truncated .gz: the records before the damage count
+i=0; { head -1 "$B/flow_bad.log"; while [ $i -lt 2000 ]; do
+	echo "2 123456789012 eni-0trunc0000000001 10.1.2.3 198.51.100.23 4$((i % 9000 + 1000)) 22 6 10 840 1714557600 1714557660 ACCEPT OK"
+	i=$((i+1)); done; } | gzip -c >"$T/full.log.gz"
+sz=$(wc -c <"$T/full.log.gz"); head -c $((sz - 200)) "$T/full.log.gz" >"$T/trunc.log.gz"
+"$M" scan --db "$T/t.db" $L "$T/trunc.log.gz" >/dev/null 2>"$T/t.err"; rc=$?
+expect truncated_gz_reported "want 'truncated' message" has "$T/t.err" "truncated"
+cnt=$("$M" findings list --db "$T/t.db" --format json | grep -o '"count":[0-9]*' | head -1 | cut -d: -f2)
+expect truncated_gz_keeps_records "count=$cnt, want 1000..1999" sh -c "[ '${cnt:-0}' -ge 1000 ] && [ '${cnt:-0}' -lt 2000 ]"
+
+# --- rescans do not count twice; appended lines are read once ------------
+cp "$B/flow_bad.log" "$T/grow.log"
+"$M" scan --db "$T/g.db" $L "$T/grow.log" >/dev/null 2>&1
+"$M" scan --db "$T/g.db" $L "$T/grow.log" >/dev/null 2>"$T/g2.err"
+expect rescan_skips "second scan should skip the file" has "$T/g2.err" "skipped 1 already scanned"
+"$M" findings list --db "$T/g.db" --format json >"$T/g.json"
+expect rescan_same_count "count changed on rescan" has "$T/g.json" '"count":2'
+echo "2 123456789012 eni-0bad00000000000a1 10.1.2.3 198.51.100.23 41009 22 6 10 840 1714557900 1714557960 ACCEPT OK" >>"$T/grow.log"
+"$M" scan --db "$T/g.db" $L "$T/grow.log" >/dev/null 2>"$T/g3.err"
+"$M" findings list --db "$T/g.db" --format json >"$T/g.json"
+expect append_reads_new_lines_once "want count 3 after one appended line" has "$T/g.json" '"count":3'
+expect append_no_old_errors "old bad lines re-reported" sh -c "! grep -q 'grow.log:3:' '$T/g3.err'"
+
+# --- stdin, mixed folders, --source ----------------------------------------
+"$M" scan --db "$T/i.db" $L - <"$B/flow_bad.log" >/dev/null 2>&1
+expect stdin_scan "no finding from stdin" test "$(nfind "$T/i.db")" -eq 1
+mkdir -p "$T/mixed"; cp "$B/flow_bad.log" "$T/mixed/"; echo "hello, world" >"$T/mixed/readme.txt"
+"$M" scan --db "$T/m.db" $L "$T/mixed" >/dev/null 2>"$T/m.err"; rc=$?
+expect mixed_folder_scans "exit $rc; unknown file must be a warning" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'readme.txt: not a known log format' '$T/m.err' && grep -q '1 unknown format' '$T/m.err'"
+"$M" scan --db "$T/x.db" $L --source dns "$B/flow_bad.log" >/dev/null 2>&1; rc=$?
+expect source_forced "forcing dns on a flow file must give malformed records, exit $rc" test $rc -eq 0
+
+# --- CLI ---------------------------------------------------------------------
+for c in scan findings sim; do
+	"$M" $c --help >/dev/null 2>&1; rc=$?
+	expect "help_$c" "exit $rc" test $rc -eq 0
+done
+"$M" scan --bogus >/dev/null 2>&1; rc=$?
+expect usage_exit "exit $rc, want 2" test $rc -eq 2
+"$M" scan --db "$T/n.db" /nonexistent/path >/dev/null 2>"$T/n.err"; rc=$?
+expect missing_input "exit $rc, want 1 with the path named" sh -c "[ $rc -eq 1 ] && grep -q /nonexistent/path '$T/n.err'"
+"$M" findings list --db "$T/none.db" >/dev/null 2>&1; rc=$?
+expect findings_missing_db "exit $rc, want 1" test $rc -eq 1
+id=$("$M" findings list --db "$T/f.db" --format json | grep -o '"id":"[0-9a-f]*"' | head -1 | cut -d'"' -f4)
+"$M" findings show "$id" --db "$T/f.db" --format json >"$T/show.json" 2>&1
+expect findings_show "show $id" has "$T/show.json" "\"schemaVersion\":\"2.0\""
+
+# --- the simulated estate: every injected attack found, nothing else -------
+if "$M" sim --out "$T/sim" --days 2 --seed 7 >"$T/sim.out" 2>&1; then
+	ok sim_runs
+	"$M" sim --out "$T/sim2" --days 2 --seed 7 >/dev/null 2>&1
+	expect sim_deterministic "same seed gave different bytes" diff -r "$T/sim" "$T/sim2"
+	"$M" scan --db "$T/sim.db" --options-file "$T/sim/scan.args" "$T/sim/AWSLogs" >/dev/null 2>"$T/sim.err"; rc=$?
+	expect sim_scan "exit $rc: $(tail -3 "$T/sim.err")" test $rc -eq 0
+	"$M" sim verify --truth "$T/sim/truth.json" --db "$T/sim.db" >"$T/verify.out" 2>&1; rc=$?
+	cat "$T/verify.out" | grep -v '^ok' | sed 's/^/    /'
+	expect sim_golden "verify: $(tail -1 "$T/verify.out")" test $rc -eq 0
+	"$M" scan --db "$T/sim.db" --options-file "$T/sim/scan.args" "$T/sim/AWSLogs" >/dev/null 2>&1
+	"$M" sim verify --truth "$T/sim/truth.json" --db "$T/sim.db" >/dev/null 2>&1; rc=$?
+	expect sim_rescan_idempotent "verify after rescan failed" test $rc -eq 0
+else
+	bad sim_runs "$(tail -3 "$T/sim.out")"
+fi
+
+echo "golden: $pass passed, $fail failed"
+[ $fail -eq 0 ]
