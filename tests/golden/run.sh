@@ -115,6 +115,16 @@ if "$M" sim --out "$T/sim" --days 2 --seed 7 >"$T/sim.out" 2>&1; then
 	"$M" scan --db "$T/sim.db" --options-file "$T/sim/scan.args" "$T/sim/AWSLogs" >/dev/null 2>&1
 	"$M" sim verify --truth "$T/sim/truth.json" --db "$T/sim.db" >/dev/null 2>&1; rc=$?
 	expect sim_rescan_idempotent "verify after rescan failed" test $rc -eq 0
+	# the bundled mining and Tor lists on as well: still nothing on look-alikes
+	grep -v -- --no-default-lists "$T/sim/scan.args" >"$T/sim/scan-defaults.args"
+	"$M" scan --db "$T/simd.db" --options-file "$T/sim/scan-defaults.args" "$T/sim/AWSLogs" >/dev/null 2>&1
+	"$M" sim verify --truth "$T/sim/truth.json" --db "$T/simd.db" >"$T/verify2.out" 2>&1; rc=$?
+	expect sim_golden_with_bundled_lists "verify: $(grep -v '^ok' "$T/verify2.out" | head -3)" test $rc -eq 0
+	# a bigger estate with another seed and start date generalises the same way
+	"$M" sim --out "$T/sim3" --days 1 --scale 3 --seed 11 --start 2025-06-30 >/dev/null 2>&1
+	"$M" scan --db "$T/sim3.db" --threads 2 --options-file "$T/sim3/scan.args" "$T/sim3/AWSLogs" >/dev/null 2>&1
+	"$M" sim verify --truth "$T/sim3/truth.json" --db "$T/sim3.db" >"$T/verify3.out" 2>&1; rc=$?
+	expect sim_golden_scale3_seed11 "verify: $(grep -v '^ok' "$T/verify3.out" | head -3)" test $rc -eq 0
 else
 	bad sim_runs "$(tail -3 "$T/sim.out")"
 fi

@@ -1,0 +1,546 @@
+/* test_sim.c - the estate simulator and its verifier: layout, determinism,
+ * gzip and JSON validity of what it writes, option errors, and the
+ * verifier's ok / MISSING / MISMATCH / UNEXPECTED verdicts. */
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "cli/cli.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "core/mtime.h"
+#include "mmtest.h"
+#include "sim/sim.h"
+
+static char g_found[1024];
+static char g_paths[4][1024];	/* the first four matches */
+static const char *g_want;
+static int g_count;
+
+static int find_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	if (flag == FTW_F && strstr(path, g_want)) {
+		if (g_count < 4)
+			snprintf(g_paths[g_count], sizeof g_paths[0], "%s", path);
+		if (!g_count++)
+			snprintf(g_found, sizeof g_found, "%s", path);
+	}
+	return 0;
+}
+
+/* Count files whose path contains want; the first one lands in g_found. */
+static int find_files(const char *dir, const char *want)
+{
+	g_want = want;
+	g_count = 0;
+	g_found[0] = '\0';
+	nftw(dir, find_cb, 16, FTW_PHYS);
+	return g_count;
+}
+
+static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void rm_rf(const char *dir) { nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+
+static void tmpdir(char *buf, size_t cap)
+{
+	snprintf(buf, cap, "/tmp/mmsimtestXXXXXX");
+	if (!mkdtemp(buf))
+		buf[0] = '\0';
+}
+
+static int gen(const char *dir, uint64_t seed, int days, int force)
+{
+	struct mm_sim_opts o;
+	struct mm_err err;
+	mm_sim_opts_init(&o);
+	o.out_dir = dir;
+	o.seed = seed;
+	o.days = days;
+	o.force = force;
+	return mm_sim_generate(&o, NULL, &err);
+}
+
+/* Whole (gunzipped when .gz) file; caller frees. */
+static char *read_all(const char *path, size_t *n)
+{
+	gzFile g = gzopen(path, "rb");
+	size_t cap = 1 << 16, len = 0;
+	char *p = malloc(cap);
+	int got;
+	if (!g || !p) {
+		free(p);
+		if (g)
+			gzclose(g);
+		return NULL;
+	}
+	while ((got = gzread(g, p + len, (unsigned)(cap - len - 1))) > 0) {
+		len += (size_t)got;
+		if (cap - len < 4096) {
+			cap *= 2;
+			p = realloc(p, cap);
+		}
+	}
+	gzclose(g);
+	if (got < 0) {
+		free(p);
+		return NULL;
+	}
+	p[len] = '\0';
+	*n = len;
+	return p;
+}
+
+static int files_equal(const char *a, const char *b)
+{
+	size_t na, nb;
+	char *pa = read_all(a, &na), *pb = read_all(b, &nb);
+	int eq = pa && pb && na == nb && memcmp(pa, pb, na) == 0;
+	free(pa);
+	free(pb);
+	return eq;
+}
+
+MM_TEST(sim_layout_and_files)
+{
+	char dir[64], p[1200];
+	struct mm_sim_opts o;
+	struct mm_sim_stats st;
+	struct mm_err err;
+	struct stat sb;
+	static const char *const names[] = {"inventory.json", "truth.json", "scan.args",
+					    "intel/mining.txt", "intel/c2.txt", "intel/tor.txt",
+					    "intel/torexit.txt", "intel/blackhole.txt",
+					    "intel/droppoint.txt", "intel/custom.txt",
+					    "intel/trusted.txt"};
+	size_t i;
+
+	tmpdir(dir, sizeof dir);
+	CHECK(dir[0]);
+	mm_sim_opts_init(&o);
+	o.out_dir = dir;
+	o.seed = 11;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	/* default 2 days, scale 1: the volume the brief asks for */
+	CHECK(st.flow_records >= 50000 && st.flow_records <= 100000);
+	CHECK(st.dns_records > 1000);
+	CHECK(st.ct_records > 100);
+	CHECK_EQ_INT(st.expected, 18);
+	for (i = 0; i < MM_ARRAY_LEN(names); i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+		CHECK(stat(p, &sb) == 0 && sb.st_size > 0);
+	}
+	/* one flow file per hour per VPC, one DNS file per hour per VPC,
+	 * one CloudTrail file per hour, one digest */
+	CHECK_EQ_INT(find_files(dir, "_vpcflowlogs_us-east-1_fl-"), 96);
+	CHECK_EQ_INT(find_files(dir, "/AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/03/04/123456789012_vpcflowlogs_us-east-1_fl-"), 48);
+	CHECK_EQ_INT(find_files(dir, "_vpcdnsquerylogs_vpc-"), 96);
+	CHECK_EQ_INT(find_files(dir, "/CloudTrail/us-east-1/2024/03/05/123456789012_CloudTrail_us-east-1_2024030"), 24);
+	CHECK_EQ_INT(find_files(dir, "/CloudTrail-Digest/us-east-1/2024/03/04/"), 1);
+	CHECK_EQ_INT(find_files(dir, "T0005Z_"), 4);	/* 2 VPCs x 2 days, hour 00 */
+	CHECK_EQ_INT(find_files(dir, ".json.gz"), 49);
+	rm_rf(dir);
+}
+
+MM_TEST(sim_deterministic)
+{
+	char a[64], b[64], c[64], pa[1200], pb[1200], rel[1024];
+	tmpdir(a, sizeof a);
+	tmpdir(b, sizeof b);
+	tmpdir(c, sizeof c);
+	CHECK_EQ_INT(gen(a, 5, 1, 0), 0);
+	CHECK_EQ_INT(gen(b, 5, 1, 0), 0);
+	CHECK_EQ_INT(gen(c, 6, 1, 0), 0);
+	snprintf(pa, sizeof pa, "%s/truth.json", a);
+	snprintf(pb, sizeof pb, "%s/truth.json", b);
+	CHECK(files_equal(pa, pb));
+	snprintf(pa, sizeof pa, "%s/inventory.json", a);
+	snprintf(pb, sizeof pb, "%s/inventory.json", b);
+	CHECK(files_equal(pa, pb));
+	/* the same flow file name exists in both and its gz bytes match */
+	CHECK(find_files(a, "T1205Z_") >= 1);
+	snprintf(rel, sizeof rel, "%s", g_found + strlen(a));
+	snprintf(pb, sizeof pb, "%s%s", b, rel);
+	{
+		FILE *fa = fopen(g_found, "rb"), *fb = fopen(pb, "rb");
+		char ba[1 << 16], bb[1 << 16];
+		size_t na = fa ? fread(ba, 1, sizeof ba, fa) : 0, nb = fb ? fread(bb, 1, sizeof bb, fb) : 1;
+		CHECK(fa && fb);
+		CHECK(na > 0 && na == nb && memcmp(ba, bb, na) == 0);
+		if (fa)
+			fclose(fa);
+		if (fb)
+			fclose(fb);
+	}
+	/* a different seed: different ids, different bytes */
+	snprintf(pb, sizeof pb, "%s/truth.json", c);
+	snprintf(pa, sizeof pa, "%s/truth.json", a);
+	CHECK(!files_equal(pa, pb));
+	CHECK_EQ_INT(find_files(c, rel + strlen("/AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/03/04/")), 0);
+	rm_rf(a);
+	rm_rf(b);
+	rm_rf(c);
+}
+
+static int count_fields(const char *p, size_t n)
+{
+	int k = 0, in = 0;
+	size_t i;
+	for (i = 0; i < n; i++) {
+		if (p[i] == ' ')
+			in = 0;
+		else if (!in) {
+			in = 1;
+			k++;
+		}
+	}
+	return k;
+}
+
+MM_TEST(sim_flow_files_match_header)
+{
+	char dir[64];
+	static const char *const which[] = {"T0305Z_", "T1505Z_"};
+	size_t w;
+	int v2 = 0, v5 = 0, nodata = 0, reject = 0;
+
+	tmpdir(dir, sizeof dir);
+	CHECK_EQ_INT(gen(dir, 9, 1, 0), 0);
+	for (w = 0; w < MM_ARRAY_LEN(which); w++) {
+		int nf = find_files(dir, which[w]), j;
+		char paths[2][1024];
+		CHECK_EQ_INT(nf, 2);
+		memcpy(paths, g_paths, sizeof paths);
+		for (j = 0; j < 2; j++) {
+			size_t n, lines = 0;
+			char *buf, *p, *nl;
+			int hdr;
+			const char *first = paths[j];
+			buf = read_all(first, &n);
+			CHECK(buf != NULL);
+			if (!buf)
+				continue;
+			nl = memchr(buf, '\n', n);
+			CHECK(nl != NULL);
+			hdr = count_fields(buf, (size_t)(nl - buf));
+			CHECK(!strncmp(buf, "version ", 8));
+			if (hdr == 14)
+				v2++;
+			else if (hdr == 23)
+				v5++;
+			for (p = nl + 1; p < buf + n; p = nl + 1) {
+				nl = memchr(p, '\n', (size_t)(buf + n - p));
+				CHECK(nl != NULL);
+				if (!nl)
+					break;
+				CHECK_EQ_INT(count_fields(p, (size_t)(nl - p)), hdr);
+				if (strstr(p, "NODATA") && strstr(p, "NODATA") < nl)
+					nodata++;
+				if (strstr(p, "REJECT") && strstr(p, "REJECT") < nl)
+					reject++;
+				lines++;
+			}
+			CHECK(lines > 100);
+			free(buf);
+		}
+	}
+	CHECK(v2 >= 1);
+	CHECK(v5 >= 1);
+	CHECK(nodata > 0);	/* the bastion is quiet at 03:00 */
+	CHECK(reject > 0);
+	rm_rf(dir);
+}
+
+MM_TEST(sim_json_valid)
+{
+	char dir[64], p[1200];
+	size_t n, used;
+	char *buf, *line, *nl;
+	struct mm_json_val v, recs;
+	int lines = 0, noids = 0;
+
+	tmpdir(dir, sizeof dir);
+	CHECK_EQ_INT(gen(dir, 4, 1, 0), 0);
+	CHECK(find_files(dir, "_vpcdnsquerylogs_") == 48);
+	buf = read_all(g_found, &n);
+	CHECK(buf != NULL);
+	for (line = buf; buf && line < buf + n; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(buf + n - line));
+		if (!nl)
+			break;
+		CHECK_EQ_INT(mm_json_value(line, (size_t)(nl - line), &v, &used), 0);
+		CHECK(v.type == MM_JSON_OBJECT);
+		CHECK(mm_json_get(&v, "query_name", &recs) == 1);
+		CHECK(recs.n > 3 && recs.p[recs.n - 2] == '.');	/* trailing dot */
+		CHECK(mm_json_get(&v, "srcids", &recs) == 1);
+		if (recs.n == 2)
+			noids++;
+		lines++;
+	}
+	CHECK(lines > 10);
+	free(buf);
+	/* CloudTrail: {"Records":[...]} */
+	CHECK(find_files(dir, "_CloudTrail_us-east-1_") == 24);
+	buf = read_all(g_found, &n);
+	CHECK(buf != NULL);
+	if (buf) {
+		struct mm_json_iter it;
+		struct mm_json_val r;
+		int k = 0;
+		CHECK_EQ_INT(mm_json_value(buf, n, &v, &used), 0);
+		CHECK(mm_json_get(&v, "Records", &recs) == 1 && recs.type == MM_JSON_ARRAY);
+		CHECK_EQ_INT(mm_json_iter_init(&it, &recs), 0);
+		while (mm_json_iter_next(&it, NULL, &r) == 1) {
+			struct mm_json_val t;
+			CHECK(mm_json_get(&r, "eventTime", &t) == 1);
+			CHECK(mm_json_path(&r, "userIdentity.type", &t) == 1);
+			k++;
+		}
+		CHECK(k > 0);
+		free(buf);
+	}
+	snprintf(p, sizeof p, "%s/inventory.json", dir);
+	buf = read_all(p, &n);
+	CHECK(buf && mm_json_value(buf, n, &v, &used) == 0 &&
+	      mm_json_path(&v, "Reservations", &recs) == 1 && recs.type == MM_JSON_ARRAY);
+	free(buf);
+	snprintf(p, sizeof p, "%s/truth.json", dir);
+	buf = read_all(p, &n);
+	CHECK(buf && mm_json_value(buf, n, &v, &used) == 0 && mm_json_get(&v, "expected", &recs) == 1 &&
+	      mm_json_get(&v, "benign", &recs) == 1);
+	free(buf);
+	rm_rf(dir);
+}
+
+MM_TEST(sim_bad_options)
+{
+	char dir[64], p[1200];
+	struct mm_sim_opts o;
+	struct mm_err err;
+	FILE *f;
+
+	tmpdir(dir, sizeof dir);
+	mm_sim_opts_init(&o);
+	o.out_dir = dir;
+	o.days = 0;
+	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), MM_EINVAL);
+	o.days = MM_SIM_MAX_DAYS + 1;
+	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), MM_EINVAL);
+	o.days = 1;
+	o.scale = 0;
+	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), MM_EINVAL);
+	o.scale = MM_SIM_MAX_SCALE + 1;
+	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), MM_EINVAL);
+	o.scale = 1;
+	o.out_dir = NULL;
+	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), MM_EINVAL);
+	/* non-empty directory: refused without force */
+	snprintf(p, sizeof p, "%s/keep.txt", dir);
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	o.out_dir = dir;
+	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), MM_EEXISTS);
+	CHECK(strstr(err.msg, "--force") != NULL);
+	o.force = 1;
+	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), 0);
+	CHECK(access(p, F_OK) == 0);	/* nothing deleted */
+	/* unwritable */
+	o.out_dir = "/proc/mamori-sim-test";
+	o.force = 0;
+	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), MM_EIO);
+	rm_rf(dir);
+}
+
+MM_TEST(sim_cli)
+{
+	char dir[64], d[80];
+	char *help[] = {"sim", "--help", NULL};
+	char *bad_days[] = {"sim", "--out", "/tmp/x", "--days", "0", NULL};
+	char *bad_days2[] = {"sim", "--out", "/tmp/x", "--days", "2x", NULL};
+	char *bad_start[] = {"sim", "--out", "/tmp/x", "--start", "2024-13-01", NULL};
+	char *no_out[] = {"sim", NULL};
+	char *vbad[] = {"verify", "--truth", "x", NULL};
+	char *ok[] = {"sim", "--out", d, "--days", "1", "--seed", "3", "--start", "2023-12-31", NULL};
+	FILE *sink = freopen("/dev/null", "w", stdout);
+
+	CHECK(sink != NULL);
+	CHECK_EQ_INT(mm_cmd_sim(2, help), MM_EXIT_OK);
+	CHECK_EQ_INT(mm_cmd_sim(5, bad_days), MM_EXIT_USAGE);
+	CHECK_EQ_INT(mm_cmd_sim(5, bad_days2), MM_EXIT_USAGE);
+	CHECK_EQ_INT(mm_cmd_sim(5, bad_start), MM_EXIT_USAGE);
+	CHECK_EQ_INT(mm_cmd_sim(1, no_out), MM_EXIT_USAGE);
+	{
+		char *vb[] = {"sim", "verify", "--truth", "x", NULL};
+		MM_UNUSED(vbad);
+		CHECK_EQ_INT(mm_cmd_sim(4, vb), MM_EXIT_USAGE);	/* needs --db or --findings */
+	}
+	tmpdir(dir, sizeof dir);
+	snprintf(d, sizeof d, "%s/out", dir);
+	CHECK_EQ_INT(mm_cmd_sim(9, ok), MM_EXIT_OK);
+	CHECK_EQ_INT(find_files(dir, "/2023/12/31/"), 2 * 24 + 2 * 24 + 24 + 1);
+	/* spans into the next year? no: one day only */
+	CHECK_EQ_INT(find_files(dir, "/2024/01/01/"), 0);
+	CHECK_EQ_INT(mm_cmd_sim(9, ok), MM_EXIT_USAGE);	/* now non-empty */
+	rm_rf(dir);
+}
+
+/* ---- verifier ---- */
+
+static const char TRUTH[] =
+	"{\"seed\":1,\"days\":1,\"expected\":["
+	"{\"type\":\"CryptoCurrency:EC2/BitcoinTool.B\",\"resourceType\":\"Instance\",\"resource\":\"i-0aaa\","
+	"\"role\":\"ACTOR\",\"direction\":\"OUTBOUND\",\"firstSeen\":\"2024-03-04T10:00:00Z\",\"lastSeen\":\"2024-03-04T12:00:00Z\"},"
+	"{\"type\":\"Recon:IAMUser/TorIPCaller\",\"resourceType\":\"AccessKey\",\"resource\":\"AKIAXX\","
+	"\"role\":\"TARGET\",\"firstSeen\":\"2024-03-04T13:00:00Z\",\"lastSeen\":\"2024-03-04T13:10:00Z\"}"
+	"],\"benign\":[]}";
+
+static const char F_MINE[] =
+	"{\"schemaVersion\":\"2.0\",\"type\":\"CryptoCurrency:EC2/BitcoinTool.B\",\"resource\":{\"resourceType\":\"Instance\","
+	"\"instanceDetails\":{\"instanceId\":\"i-0aaa\"}},\"service\":{\"action\":{\"actionType\":\"NETWORK_CONNECTION\","
+	"\"networkConnectionAction\":{\"connectionDirection\":\"%s\"}},\"resourceRole\":\"%s\","
+	"\"eventFirstSeen\":\"%s\",\"eventLastSeen\":\"2024-03-04T12:10:00.000Z\"}}\n";
+static const char F_KEY[] =
+	"{\"type\":\"Recon:IAMUser/TorIPCaller\",\"resource\":{\"resourceType\":\"AccessKey\",\"accessKeyDetails\":"
+	"{\"accessKeyId\":\"AKIAXX\"}},\"service\":{\"action\":{\"actionType\":\"AWS_API_CALL\"},\"resourceRole\":\"TARGET\","
+	"\"eventFirstSeen\":\"2024-03-04T13:00:00.000Z\",\"eventLastSeen\":\"2024-03-04T13:10:00.000Z\"}}\n";
+static const char F_EXTRA[] =
+	"{\"type\":\"UnauthorizedAccess:EC2/TorClient\",\"resource\":{\"resourceType\":\"Instance\",\"instanceDetails\":"
+	"{\"networkInterfaces\":[{\"networkInterfaceId\":\"eni-0bbb\"}]}},\"service\":{\"resourceRole\":\"ACTOR\","
+	"\"eventFirstSeen\":\"2024-03-04T13:00:00.000Z\",\"eventLastSeen\":\"2024-03-04T13:10:00.000Z\"}}\n";
+
+/* Write truth + findings and run the verifier; returns failed count
+ * (or -1 on error); out captures the report. */
+static int run_verify(const char *findings, char *report, size_t cap)
+{
+	char dir[64], tp[128], fp[128];
+	struct mm_sim_found_set set = {0};
+	struct mm_err err;
+	int passed = -1, failed = -1, rc;
+	FILE *f, *out;
+
+	tmpdir(dir, sizeof dir);
+	snprintf(tp, sizeof tp, "%s/truth.json", dir);
+	snprintf(fp, sizeof fp, "%s/f.jsonl", dir);
+	f = fopen(tp, "w");
+	fputs(TRUTH, f);
+	fclose(f);
+	f = fopen(fp, "w");
+	fputs(findings, f);
+	fclose(f);
+	out = fmemopen(report, cap, "w");
+	rc = mm_sim_found_load_jsonl(&set, fp, &err);
+	if (!rc)
+		rc = mm_sim_verify(tp, &set, out, &passed, &failed, &err);
+	fclose(out);
+	mm_sim_found_free(&set);
+	rm_rf(dir);
+	return rc ? -1 : failed;
+}
+
+MM_TEST(verify_verdicts)
+{
+	char fl[4096], rep[4096];
+
+	/* everything right (eventFirstSeen 30 min early is inside the slack) */
+	snprintf(fl, sizeof fl, F_MINE, "OUTBOUND", "ACTOR", "2024-03-04T09:30:00.000Z");
+	strcat(fl, "\n");
+	strcat(fl, F_KEY);
+	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 0);
+	CHECK(strstr(rep, "ok CryptoCurrency:EC2/BitcoinTool.B i-0aaa") != NULL);
+	CHECK(strstr(rep, "2 passed, 0 failed") != NULL);
+	/* missing key finding */
+	snprintf(fl, sizeof fl, F_MINE, "OUTBOUND", "ACTOR", "2024-03-04T10:00:00.000Z");
+	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 1);
+	CHECK(strstr(rep, "MISSING Recon:IAMUser/TorIPCaller AKIAXX") != NULL);
+	/* wrong role, wrong direction, outside the window */
+	snprintf(fl, sizeof fl, F_MINE, "OUTBOUND", "TARGET", "2024-03-04T10:00:00.000Z");
+	strcat(fl, F_KEY);
+	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 1);
+	CHECK(strstr(rep, "MISMATCH CryptoCurrency:EC2/BitcoinTool.B i-0aaa: role TARGET") != NULL);
+	snprintf(fl, sizeof fl, F_MINE, "INBOUND", "ACTOR", "2024-03-04T10:00:00.000Z");
+	strcat(fl, F_KEY);
+	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 1);
+	CHECK(strstr(rep, "direction INBOUND") != NULL);
+	snprintf(fl, sizeof fl, F_MINE, "OUTBOUND", "ACTOR", "2024-03-04T08:59:00.000Z");
+	strcat(fl, F_KEY);
+	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 1);
+	CHECK(strstr(rep, "outside") != NULL);
+	/* an extra finding (resource from the ENI) is UNEXPECTED */
+	snprintf(fl, sizeof fl, F_MINE, "OUTBOUND", "ACTOR", "2024-03-04T10:00:00.000Z");
+	strcat(fl, F_KEY);
+	strcat(fl, F_EXTRA);
+	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 1);
+	CHECK(strstr(rep, "UNEXPECTED UnauthorizedAccess:EC2/TorClient eni-0bbb ACTOR") != NULL);
+	CHECK(strstr(rep, "2 passed, 1 failed") != NULL);
+	/* garbage findings file */
+	CHECK_EQ_INT(run_verify("{\"type\":\n", rep, sizeof rep), -1);
+	CHECK_EQ_INT(run_verify("{\"nottype\":1}\n", rep, sizeof rep), -1);
+}
+
+/* The generator's own truth passes against findings synthesised from it:
+ * the round trip proves truth.json carries what the verifier needs. */
+MM_TEST(verify_roundtrip_generated_truth)
+{
+	char dir[64], p[1200], fp[1200], rep[16384];
+	size_t n, used;
+	char *buf;
+	struct mm_json_val root, exp, e;
+	struct mm_json_iter it;
+	struct mm_sim_found_set set = {0};
+	struct mm_err err;
+	int passed = 0, failed = -1, k = 0;
+	FILE *f, *out;
+
+	tmpdir(dir, sizeof dir);
+	CHECK_EQ_INT(gen(dir, 21, 1, 0), 0);
+	snprintf(p, sizeof p, "%s/truth.json", dir);
+	snprintf(fp, sizeof fp, "%s/findings.jsonl", dir);
+	buf = read_all(p, &n);
+	CHECK(buf != NULL);
+	f = fopen(fp, "w");
+	if (buf && f && !mm_json_value(buf, n, &root, &used) && mm_json_get(&root, "expected", &exp) == 1 &&
+	    !mm_json_iter_init(&it, &exp)) {
+		while (mm_json_iter_next(&it, NULL, &e) == 1) {
+			struct mm_json_val t, r, rt, ro, d, fs, ls;
+			int has_d = mm_json_get(&e, "direction", &d) == 1, key;
+			mm_json_get(&e, "type", &t);
+			mm_json_get(&e, "resource", &r);
+			mm_json_get(&e, "resourceType", &rt);
+			mm_json_get(&e, "role", &ro);
+			mm_json_get(&e, "firstSeen", &fs);
+			mm_json_get(&e, "lastSeen", &ls);
+			key = rt.n == 11;	/* "AccessKey" */
+			fprintf(f,
+				"{\"type\":%.*s,\"resource\":{\"resourceType\":%.*s,\"%s\":{\"%s\":%.*s}},"
+				"\"service\":{\"action\":{\"networkConnectionAction\":{\"connectionDirection\":%.*s}},"
+				"\"resourceRole\":%.*s,\"eventFirstSeen\":%.*s,\"eventLastSeen\":%.*s}}\n",
+				(int)t.n, t.p, (int)rt.n, rt.p, key ? "accessKeyDetails" : "instanceDetails",
+				key ? "accessKeyId" : "instanceId", (int)r.n, r.p, has_d ? (int)d.n : 2,
+				has_d ? d.p : "\"\"", (int)ro.n, ro.p, (int)fs.n, fs.p, (int)ls.n, ls.p);
+			k++;
+		}
+	}
+	if (f)
+		fclose(f);
+	free(buf);
+	CHECK_EQ_INT(k, 18);
+	out = fmemopen(rep, sizeof rep, "w");
+	CHECK_EQ_INT(mm_sim_found_load_jsonl(&set, fp, &err), 0);
+	CHECK_EQ_INT(mm_sim_verify(p, &set, out, &passed, &failed, &err), 0);
+	fclose(out);
+	CHECK_EQ_INT(passed, 18);
+	CHECK_EQ_INT(failed, 0);
+	mm_sim_found_free(&set);
+	/* and a truth file that is not one */
+	CHECK(mm_sim_verify(fp, &set, stderr, &passed, &failed, &err) < 0);
+	rm_rf(dir);
+}
