@@ -43,12 +43,18 @@ struct mm_json_val {
  * On success *out is the value and *used the bytes consumed including
  * leading whitespace. Validates fully (nested values included). */
 int mm_json_value(const char *p, size_t n, struct mm_json_val *out, size_t *used);
+/* Same, but tells a cut-short input apart: MM_ETRUNC when the input ends
+ * inside the value, MM_EPARSE for bad bytes, MM_EDEPTH for deep nesting;
+ * on failure *err_at (may be NULL) is the offset of the offending byte.
+ * out/used are borrowed slices of p, as for mm_json_value. */
+int mm_json_scan(const char *p, size_t n, struct mm_json_val *out, size_t *used, size_t *err_at);
 
 /* Iterator over an object's members or an array's elements. */
 struct mm_json_iter {
 	const char *p, *end;
 	int first;
 	enum mm_json_type type;
+	int depth;	/* nesting level of this container (1 = outermost) */
 };
 
 /* v must be an object or array value. Returns 0 or MM_EINVAL. */
@@ -57,6 +63,22 @@ int mm_json_iter_init(struct mm_json_iter *it, const struct mm_json_val *v);
  * NULL/0 for arrays) and *val the value. Returns 1 when one was produced,
  * 0 at the end, negative MM_E... on malformed input. */
 int mm_json_iter_next(struct mm_json_iter *it, struct mm_str *key, struct mm_json_val *val);
+/* Children are validated as they are walked, with depth counted from the
+ * iterated container. After the end (0), it->p is just past the closing
+ * bracket, so a caller may iterate a container whose val->n runs to the
+ * end of a line and learn where the container really ended. */
+
+/* On-demand descent, so a parser can walk into a member without scanning
+ * it twice: mm_json_iter_key reads the next key (1, 0 at the end, or
+ * negative) and leaves the iterator at its value; then either
+ * mm_json_iter_value scans the value (as mm_json_iter_next would), or, if
+ * the value is an object/array, mm_json_iter_enter starts child on it and,
+ * once child has returned 0, mm_json_iter_leave moves the parent past it.
+ * Depth is tracked across descents (MM_EDEPTH past MM_JSON_MAX_DEPTH). */
+int mm_json_iter_key(struct mm_json_iter *it, struct mm_str *key);
+int mm_json_iter_value(struct mm_json_iter *it, struct mm_json_val *val);
+int mm_json_iter_enter(struct mm_json_iter *it, struct mm_json_iter *child);
+int mm_json_iter_leave(struct mm_json_iter *it, const struct mm_json_iter *child);
 
 /* Find a member by (unescaped-equal) key in an object. 1 found, 0 not,
  * negative on malformed input. */
@@ -70,6 +92,10 @@ int mm_json_path(const struct mm_json_val *obj, const char *path, struct mm_json
  * Non-string values (numbers, true...) yield their raw text. null yields
  * an empty slice. */
 int mm_json_str(const struct mm_json_val *v, struct mm_arena *arena, struct mm_str *out);
+/* Unescape the inside of a JSON string (no quotes) into dst, which must
+ * hold n bytes (the result is never longer). \uXXXX and surrogate pairs
+ * become UTF-8; invalid escapes and lone surrogates give MM_EPARSE. */
+int mm_json_unescape(const char *s, size_t n, char *dst, size_t *dlen);
 /* Integer value of a number, or of a string holding one ("48701"). */
 int mm_json_int(const struct mm_json_val *v, int64_t *out);
 /* Key equality on a raw (escaped) key slice. */

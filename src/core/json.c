@@ -1,0 +1,809 @@
+/* json.c - the on-demand JSON scanner behind core/json.h.
+ *
+ * One pass, no allocation, strict RFC 8259: every value handed out has
+ * been validated (grammar, escapes, no raw control characters, UTF-8).
+ * Inputs are never NUL-terminated, so every read is checked against end.
+ *
+ * Speed comes from the string scanner: strings are most of the bytes in
+ * CloudTrail and DNS logs, and it looks at 16 bytes per step (SSE2) for
+ * the only bytes that need attention: '"', '\\', a control character or a
+ * non-ASCII byte (whose UTF-8 is then checked byte by byte). Containers
+ * are skipped iteratively with a bit stack (object/array per level), so
+ * deep input cannot overflow the C stack. */
+#include "core/json.h"
+
+#include <string.h>
+
+#include "core/err.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#if MM_JSON_MAX_DEPTH > 64
+#error "the container bit stack holds 64 levels"
+#endif
+
+static inline int is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static inline const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && is_ws((unsigned char)*p))
+		p++;
+	return p;
+}
+
+static inline int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* memchr costs a call; most strings in logs are short */
+static inline int has_backslash(const char *s, size_t n)
+{
+	size_t i;
+	if (n > 32)
+		return memchr(s, '\\', n) != NULL;
+	for (i = 0; i < n; i++)
+		if (s[i] == '\\')
+			return 1;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), 0 if
+ * invalid, -1 if it runs past end. Overlongs and surrogates rejected. */
+static int utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+	int len, i;
+
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else
+		return 0;
+	for (i = 1; i < len; i++) {
+		if (p + i >= end)
+			return -1;
+		if (p[i] < lo || p[i] > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	return len;
+}
+
+/* p is just past an opening quote. On success returns 0 and *close is
+ * the closing quote; *esc is set to 1 if a backslash was seen. Errors:
+ * MM_ETRUNC (input ended) or MM_EPARSE; *close is then where. */
+static int scan_string(const char *p, const char *end, const char **close, int *esc)
+{
+	for (;;) {
+		unsigned char c;
+#if defined(__SSE2__)
+		while (end - p >= 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+			__m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+			__m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+			/* signed compare: catches 0x00-0x1f and 0x80-0xff at once */
+			__m128i k = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), k));
+			if (m) {
+				p += __builtin_ctz(m);
+				goto special;
+			}
+			p += 16;
+		}
+#endif
+		while (p < end) {
+			c = (unsigned char)*p;
+			if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+				goto special;
+			p++;
+		}
+		*close = p;
+		return MM_ETRUNC;
+special:
+		c = (unsigned char)*p;
+		if (c == '"') {
+			*close = p;
+			return 0;
+		}
+		if (c == '\\') {
+			*esc = 1;
+			if (p + 1 >= end) {
+				*close = p;
+				return MM_ETRUNC;
+			}
+			switch (p[1]) {
+			case '"': case '\\': case '/': case 'b':
+			case 'f': case 'n': case 'r': case 't':
+				p += 2;
+				break;
+			case 'u': {
+				int i;
+				for (i = 2; i < 6; i++) {
+					if (p + i >= end) {
+						*close = p;
+						return MM_ETRUNC;
+					}
+					if (hexval((unsigned char)p[i]) < 0) {
+						*close = p;
+						return MM_EPARSE;
+					}
+				}
+				p += 6;
+				break;
+			}
+			default:
+				*close = p;
+				return MM_EPARSE;
+			}
+			continue;
+		}
+		if (c < 0x20) {
+			*close = p;
+			return MM_EPARSE;
+		}
+		{
+			int l = utf8_len((const unsigned char *)p, (const unsigned char *)end);
+			if (l <= 0) {
+				*close = p;
+				return l < 0 ? MM_ETRUNC : MM_EPARSE;
+			}
+			p += l;
+		}
+	}
+}
+
+/* Number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int scan_number(const char *p, const char *end, const char **after)
+{
+	const char *s = p;
+	if (p < end && *p == '-')
+		p++;
+	if (p >= end)
+		goto trunc;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		goto bad;
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end)
+			goto trunc;
+		if (*p < '0' || *p > '9')
+			goto bad;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end)
+			goto trunc;
+		if (*p < '0' || *p > '9')
+			goto bad;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	*after = p;
+	return 0;
+trunc:
+	*after = p;
+	return MM_ETRUNC;
+bad:
+	*after = p > s ? p : s;
+	return MM_EPARSE;
+}
+
+static int scan_lit(const char *p, const char *end, const char *lit, size_t len)
+{
+	size_t have = (size_t)(end - p);
+	if (have < len)
+		return memcmp(p, lit, have) == 0 ? MM_ETRUNC : MM_EPARSE;
+	return memcmp(p, lit, len) == 0 ? 0 : MM_EPARSE;
+}
+
+/* Scan one value at p (no leading whitespace). max_depth bounds container
+ * nesting counted from this value. On success *after is just past the
+ * value; on failure *after is where the error is. Returns 0, MM_EPARSE,
+ * MM_ETRUNC or MM_EDEPTH. */
+static int scan_value(const char *p, const char *end, int max_depth, enum mm_json_type *type,
+		      const char **after)
+{
+	uint64_t stack = 0;	/* bit d set: level d is an object */
+	int d = 0, rc, esc = 0;
+	const char *q;
+
+	*type = MM_JSON_INVALID;
+value:
+	if (p >= end) {
+		rc = MM_ETRUNC;
+		goto fail;
+	}
+	switch (*p) {
+	case '{':
+	case '[':
+		if (d >= max_depth) {
+			rc = MM_EDEPTH;
+			goto fail;
+		}
+		if (d == 0)
+			*type = *p == '{' ? MM_JSON_OBJECT : MM_JSON_ARRAY;
+		if (*p == '{')
+			stack |= (uint64_t)1 << d;
+		else
+			stack &= ~((uint64_t)1 << d);
+		d++;
+		p = skip_ws(p + 1, end);
+		if (p >= end) {
+			rc = MM_ETRUNC;
+			goto fail;
+		}
+		if (stack & ((uint64_t)1 << (d - 1))) {
+			if (*p == '}') {
+				p++;
+				d--;
+				goto next;
+			}
+			goto key;
+		}
+		if (*p == ']') {
+			p++;
+			d--;
+			goto next;
+		}
+		goto value;
+	case '"':
+		if (d == 0)
+			*type = MM_JSON_STRING;
+		rc = scan_string(p + 1, end, &q, &esc);
+		if (rc) {
+			p = q;
+			goto fail;
+		}
+		p = q + 1;
+		goto next;
+	case 't':
+		if (d == 0)
+			*type = MM_JSON_TRUE;
+		rc = scan_lit(p, end, "true", 4);
+		if (rc)
+			goto fail;
+		p += 4;
+		goto next;
+	case 'f':
+		if (d == 0)
+			*type = MM_JSON_FALSE;
+		rc = scan_lit(p, end, "false", 5);
+		if (rc)
+			goto fail;
+		p += 5;
+		goto next;
+	case 'n':
+		if (d == 0)
+			*type = MM_JSON_NULL;
+		rc = scan_lit(p, end, "null", 4);
+		if (rc)
+			goto fail;
+		p += 4;
+		goto next;
+	default:
+		if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			if (d == 0)
+				*type = MM_JSON_NUMBER;
+			rc = scan_number(p, end, &q);
+			p = q;
+			if (rc)
+				goto fail;
+			/* "01", "1x": a number must end at a delimiter; the caller
+			 * (or the container) checks what follows. */
+			goto next;
+		}
+		rc = MM_EPARSE;
+		goto fail;
+	}
+key:
+	/* p at the first non-space byte where an object key must start */
+	if (*p != '"') {
+		rc = MM_EPARSE;
+		goto fail;
+	}
+	rc = scan_string(p + 1, end, &q, &esc);
+	if (rc) {
+		p = q;
+		goto fail;
+	}
+	p = skip_ws(q + 1, end);
+	if (p >= end) {
+		rc = MM_ETRUNC;
+		goto fail;
+	}
+	if (*p != ':') {
+		rc = MM_EPARSE;
+		goto fail;
+	}
+	p = skip_ws(p + 1, end);
+	goto value;
+next:
+	if (d == 0) {
+		*after = p;
+		return 0;
+	}
+	p = skip_ws(p, end);
+	if (p >= end) {
+		rc = MM_ETRUNC;
+		goto fail;
+	}
+	if (stack & ((uint64_t)1 << (d - 1))) {
+		if (*p == ',') {
+			p = skip_ws(p + 1, end);
+			if (p >= end) {
+				rc = MM_ETRUNC;
+				goto fail;
+			}
+			goto key;
+		}
+		if (*p == '}') {
+			p++;
+			d--;
+			goto next;
+		}
+	} else {
+		if (*p == ',') {
+			p = skip_ws(p + 1, end);
+			goto value;
+		}
+		if (*p == ']') {
+			p++;
+			d--;
+			goto next;
+		}
+	}
+	rc = MM_EPARSE;
+fail:
+	*after = p;
+	return rc;
+}
+
+/* A scalar must be followed by a delimiter, else "1x" or "truex" would
+ * scan as a value followed by garbage the caller might not look at. */
+static inline int ends_ok(const char *p, const char *end)
+{
+	return p >= end || is_ws((unsigned char)*p) || *p == ',' || *p == ']' || *p == '}' ||
+	       *p == ':';
+}
+
+int mm_json_scan(const char *p, size_t n, struct mm_json_val *out, size_t *used, size_t *err_at)
+{
+	const char *end = p + n, *s, *after = p;
+	enum mm_json_type t;
+	int rc;
+
+	s = skip_ws(p, end);
+	rc = scan_value(s, end, MM_JSON_MAX_DEPTH, &t, &after);
+	if (rc == 0 && t != MM_JSON_OBJECT && t != MM_JSON_ARRAY && t != MM_JSON_STRING &&
+	    !ends_ok(after, end))
+		rc = MM_EPARSE;
+	if (rc) {
+		if (err_at)
+			*err_at = (size_t)(after - p);
+		return rc;
+	}
+	out->type = t;
+	out->p = s;
+	out->n = (size_t)(after - s);
+	if (used)
+		*used = (size_t)(after - p);
+	return 0;
+}
+
+int mm_json_value(const char *p, size_t n, struct mm_json_val *out, size_t *used)
+{
+	int rc = mm_json_scan(p, n, out, used, NULL);
+	return rc == MM_ETRUNC ? MM_EPARSE : rc;
+}
+
+int mm_json_iter_init(struct mm_json_iter *it, const struct mm_json_val *v)
+{
+	if (!v || !v->p || v->n < 1 || (v->type != MM_JSON_OBJECT && v->type != MM_JSON_ARRAY))
+		return MM_EINVAL;
+	if (v->p[0] != (v->type == MM_JSON_OBJECT ? '{' : '['))
+		return MM_EINVAL;
+	it->p = v->p + 1;
+	it->end = v->p + v->n;
+	it->first = 1;
+	it->type = v->type;
+	it->depth = 1;
+	return 0;
+}
+
+/* it->first: 1 before the first member, 0 between members, 2 at the end
+ * (it->p is then just past the closing bracket), 3 while a key has been
+ * read and its value not yet consumed (it->p at the value). Children are
+ * scanned with the depth budget left below the container being iterated. */
+int mm_json_iter_key(struct mm_json_iter *it, struct mm_str *key)
+{
+	const char *p = it->p, *end = it->end, *q;
+	char close = it->type == MM_JSON_OBJECT ? '}' : ']';
+	int rc, esc = 0;
+
+	if (it->first == 2)
+		return 0;
+	if (it->first == 3)
+		return MM_EINVAL;
+	p = skip_ws(p, end);
+	if (p >= end)
+		return MM_EPARSE;
+	if (*p == close) {
+		it->p = p + 1;
+		it->first = 2;
+		return 0;
+	}
+	if (!it->first) {
+		if (*p != ',')
+			return MM_EPARSE;
+		p = skip_ws(p + 1, end);
+		if (p >= end)
+			return MM_EPARSE;
+	}
+	if (it->type == MM_JSON_OBJECT) {
+		if (*p != '"')
+			return MM_EPARSE;
+		rc = scan_string(p + 1, end, &q, &esc);
+		if (rc)
+			return MM_EPARSE;
+		if (key) {
+			key->p = p + 1;
+			key->n = (size_t)(q - p - 1);
+		}
+		p = skip_ws(q + 1, end);
+		if (p >= end || *p != ':')
+			return MM_EPARSE;
+		p = skip_ws(p + 1, end);
+	} else if (key) {
+		key->p = NULL;
+		key->n = 0;
+	}
+	it->p = p;
+	it->first = 3;
+	return 1;
+}
+
+int mm_json_iter_value(struct mm_json_iter *it, struct mm_json_val *val)
+{
+	const char *p = it->p, *q;
+	enum mm_json_type t;
+	int rc;
+
+	if (it->first != 3)
+		return MM_EINVAL;
+	rc = scan_value(p, it->end, MM_JSON_MAX_DEPTH - it->depth, &t, &q);
+	if (rc)
+		return rc == MM_EDEPTH ? MM_EDEPTH : MM_EPARSE;
+	if (!ends_ok(q, it->end))
+		return MM_EPARSE;
+	val->type = t;
+	val->p = p;
+	val->n = (size_t)(q - p);
+	it->p = q;
+	it->first = 0;
+	return 1;
+}
+
+int mm_json_iter_enter(struct mm_json_iter *it, struct mm_json_iter *child)
+{
+	const char *p = it->p;
+	if (it->first != 3 || p >= it->end || (*p != '{' && *p != '['))
+		return MM_EINVAL;
+	if (it->depth >= MM_JSON_MAX_DEPTH)
+		return MM_EDEPTH;
+	child->p = p + 1;
+	child->end = it->end;
+	child->first = 1;
+	child->type = *p == '{' ? MM_JSON_OBJECT : MM_JSON_ARRAY;
+	child->depth = it->depth + 1;
+	return 0;
+}
+
+int mm_json_iter_leave(struct mm_json_iter *it, const struct mm_json_iter *child)
+{
+	if (it->first != 3 || child->first != 2)
+		return MM_EINVAL;
+	if (!ends_ok(child->p, it->end))
+		return MM_EPARSE;
+	it->p = child->p;
+	it->first = 0;
+	return 0;
+}
+
+int mm_json_iter_next(struct mm_json_iter *it, struct mm_str *key, struct mm_json_val *val)
+{
+	int rc = mm_json_iter_key(it, key);
+	if (rc != 1)
+		return rc;
+	return mm_json_iter_value(it, val);
+}
+
+/* Decode the escape at p (p[0] == '\\') into UTF-8 in out[4]. Returns the
+ * escape's length in the input (2, 6 or 12) and *olen, or 0 if invalid
+ * (including lone or mismatched UTF-16 surrogates). */
+static size_t decode_escape(const char *p, const char *end, char out[4], size_t *olen)
+{
+	uint32_t cp;
+	size_t used = 6;
+	int i;
+
+	if (end - p < 2)
+		return 0;
+	switch (p[1]) {
+	case '"': out[0] = '"'; break;
+	case '\\': out[0] = '\\'; break;
+	case '/': out[0] = '/'; break;
+	case 'b': out[0] = '\b'; break;
+	case 'f': out[0] = '\f'; break;
+	case 'n': out[0] = '\n'; break;
+	case 'r': out[0] = '\r'; break;
+	case 't': out[0] = '\t'; break;
+	case 'u':
+		goto unicode;
+	default:
+		return 0;
+	}
+	*olen = 1;
+	return 2;
+unicode:
+	if (end - p < 6)
+		return 0;
+	cp = 0;
+	for (i = 2; i < 6; i++) {
+		int h = hexval((unsigned char)p[i]);
+		if (h < 0)
+			return 0;
+		cp = cp << 4 | (uint32_t)h;
+	}
+	if (cp >= 0xDC00 && cp <= 0xDFFF)
+		return 0;	/* low surrogate without a high one */
+	if (cp >= 0xD800 && cp <= 0xDBFF) {
+		uint32_t lo = 0;
+		if (end - p < 12 || p[6] != '\\' || p[7] != 'u')
+			return 0;
+		for (i = 8; i < 12; i++) {
+			int h = hexval((unsigned char)p[i]);
+			if (h < 0)
+				return 0;
+			lo = lo << 4 | (uint32_t)h;
+		}
+		if (lo < 0xDC00 || lo > 0xDFFF)
+			return 0;
+		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+		used = 12;
+	}
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		*olen = 1;
+	} else if (cp < 0x800) {
+		out[0] = (char)(0xC0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		*olen = 2;
+	} else if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | cp >> 12);
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		*olen = 3;
+	} else {
+		out[0] = (char)(0xF0 | cp >> 18);
+		out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[3] = (char)(0x80 | (cp & 0x3F));
+		*olen = 4;
+	}
+	return used;
+}
+
+int mm_json_unescape(const char *s, size_t n, char *dst, size_t *dlen)
+{
+	const char *p = s, *end = s + n, *bs;
+	size_t o = 0;
+
+	while (p < end) {
+		char u[4];
+		size_t ul = 0, used;
+		bs = memchr(p, '\\', (size_t)(end - p));
+		if (!bs) {
+			memcpy(dst + o, p, (size_t)(end - p));
+			o += (size_t)(end - p);
+			break;
+		}
+		memcpy(dst + o, p, (size_t)(bs - p));
+		o += (size_t)(bs - p);
+		used = decode_escape(bs, end, u, &ul);
+		if (!used)
+			return MM_EPARSE;
+		memcpy(dst + o, u, ul);
+		o += ul;
+		p = bs + used;
+	}
+	*dlen = o;
+	return 0;
+}
+
+int mm_json_str(const struct mm_json_val *v, struct mm_arena *arena, struct mm_str *out)
+{
+	const char *s;
+	size_t n, dn = 0;
+	char *dst;
+	int rc;
+
+	out->p = NULL;
+	out->n = 0;
+	if (!v || !v->p)
+		return MM_EINVAL;
+	if (v->type == MM_JSON_NULL)
+		return 0;
+	if (v->type != MM_JSON_STRING) {
+		out->p = v->p;
+		out->n = v->n;
+		return 0;
+	}
+	if (v->n < 2)
+		return MM_EPARSE;
+	s = v->p + 1;
+	n = v->n - 2;
+	if (!has_backslash(s, n)) {
+		out->p = s;
+		out->n = n;
+		return 0;
+	}
+	/* unescaped text is never longer than the escaped text */
+	if (!arena)
+		return MM_EINVAL;
+	dst = mm_arena_alloc(arena, n ? n : 1);
+	if (!dst)
+		return MM_ETOOBIG;
+	rc = mm_json_unescape(s, n, dst, &dn);
+	if (rc)
+		return rc;
+	/* give back what the shrink saved: dst was the last allocation */
+	arena->used = (size_t)(dst - arena->base) + dn;
+	out->p = dst;
+	out->n = dn;
+	return 0;
+}
+
+int mm_json_int(const struct mm_json_val *v, int64_t *out)
+{
+	const char *p, *end;
+	int neg = 0;
+	uint64_t acc = 0, lim;
+
+	if (!v || !v->p)
+		return MM_EINVAL;
+	if (v->type == MM_JSON_NUMBER) {
+		p = v->p;
+		end = v->p + v->n;
+	} else if (v->type == MM_JSON_STRING && v->n >= 2) {
+		p = v->p + 1;
+		end = v->p + v->n - 1;
+	} else
+		return MM_EPARSE;
+	if (p < end && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (p >= end)
+		return MM_EPARSE;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; p < end; p++) {
+		unsigned dgt;
+		if (*p < '0' || *p > '9')
+			return MM_EPARSE;
+		dgt = (unsigned)(*p - '0');
+		if (acc > (lim - dgt) / 10)
+			return MM_EPARSE;
+		acc = acc * 10 + dgt;
+	}
+	if (neg)
+		*out = acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
+	else
+		*out = (int64_t)acc;
+	return 0;
+}
+
+int mm_json_key_eq(struct mm_str raw, const char *key)
+{
+	const char *p = raw.p, *end = raw.p + raw.n;
+	size_t kn = strlen(key), k = 0;
+
+	if (!memchr(raw.p ? raw.p : "", '\\', raw.n))
+		return raw.n == kn && (kn == 0 || memcmp(raw.p, key, kn) == 0);
+	while (p < end) {
+		if (*p == '\\') {
+			char u[4];
+			size_t ul = 0, used = decode_escape(p, end, u, &ul);
+			if (!used || kn - k < ul || memcmp(key + k, u, ul) != 0)
+				return 0;
+			k += ul;
+			p += used;
+		} else {
+			if (k >= kn || key[k] != *p)
+				return 0;
+			k++;
+			p++;
+		}
+	}
+	return k == kn;
+}
+
+int mm_json_get(const struct mm_json_val *obj, const char *key, struct mm_json_val *out)
+{
+	struct mm_json_iter it;
+	struct mm_str k;
+	struct mm_json_val v;
+	int rc;
+
+	if (!obj || obj->type != MM_JSON_OBJECT)
+		return MM_EINVAL;
+	rc = mm_json_iter_init(&it, obj);
+	if (rc)
+		return rc;
+	while ((rc = mm_json_iter_next(&it, &k, &v)) == 1) {
+		if (mm_json_key_eq(k, key)) {
+			*out = v;
+			return 1;
+		}
+	}
+	return rc;
+}
+
+int mm_json_path(const struct mm_json_val *obj, const char *path, struct mm_json_val *out)
+{
+	struct mm_json_val cur = *obj, v;
+	char seg[256];
+	const char *p = path;
+	int rc;
+
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		if (len >= sizeof(seg))
+			return MM_EINVAL;
+		memcpy(seg, p, len);
+		seg[len] = '\0';
+		if (cur.type != MM_JSON_OBJECT)
+			return 0;
+		rc = mm_json_get(&cur, seg, &v);
+		if (rc != 1)
+			return rc;
+		cur = v;
+		if (!dot)
+			break;
+		p = dot + 1;
+	}
+	*out = cur;
+	return 1;
+}

@@ -1,0 +1,691 @@
+/* cloudtrail.c - CloudTrail events into struct mm_api.
+ *
+ * One pass per record: the record's top-level members are walked once with
+ * the on-demand iterator (which validates as it goes), dispatched on key
+ * length then bytes, and strings are handed out as slices of the input
+ * (copied into the scratch arena only when they carry escapes).
+ * requestParameters/responseElements stay raw JSON: detectors that need
+ * them scan them on demand.
+ *
+ * The S3 document iterator (mm_ct_doc_*) walks {"Records":[...]} element
+ * by element, counts lines only over bytes it passes, and resynchronises
+ * after a damaged element so the good records around it still come out. */
+#include "parse/cloudtrail.h"
+
+#include <string.h>
+
+#include "core/ip.h"
+#include "core/mtime.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#define KEY(k, lit) ((k).n == sizeof(lit) - 1 && memcmp((k).p, lit, sizeof(lit) - 1) == 0)
+
+/* A raw key with escapes ("event\u004eame") is unescaped into buf so the
+ * dispatch below sees what a JSON reader would. Keys we know are short;
+ * a longer escaped key cannot be one of them. */
+static struct mm_str norm_key(struct mm_str k, char *buf, size_t cap)
+{
+	size_t n = 0;
+	if (k.n == 0 || !memchr(k.p, '\\', k.n))
+		return k;
+	if (k.n > cap || mm_json_unescape(k.p, k.n, buf, &n) != 0)
+		return mm_str_make("", 0);
+	return mm_str_make(buf, n);
+}
+
+/* String field: strings (unescaped), null -> empty, numbers and booleans
+ * as their text; objects and arrays are a type error. */
+static int get_str(const struct mm_json_val *v, struct mm_arena *a, struct mm_str *out,
+		   const char *name, struct mm_err *err)
+{
+	int rc;
+	if (v->type == MM_JSON_OBJECT || v->type == MM_JSON_ARRAY)
+		return mm_err_set(err, MM_EPARSE, "%s: expected a string", name);
+	rc = mm_json_str(v, a, out);
+	if (rc == MM_ETOOBIG)
+		return mm_err_set(err, MM_EPARSE, "%s: scratch arena full", name);
+	if (rc)
+		return mm_err_set(err, MM_EPARSE, "%s: invalid string escape", name);
+	return 0;
+}
+
+/* "true"/"false" as a literal or a string: 1/0, anything else -1 */
+static int get_bool(const struct mm_json_val *v)
+{
+	if (v->type == MM_JSON_TRUE)
+		return 1;
+	if (v->type == MM_JSON_FALSE)
+		return 0;
+	if (v->type == MM_JSON_STRING) {
+		if (v->n == 6 && memcmp(v->p, "\"true\"", 6) == 0)
+			return 1;
+		if (v->n == 7 && memcmp(v->p, "\"false\"", 7) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static struct mm_str raw_val(const struct mm_json_val *v)
+{
+	if (v->type == MM_JSON_NULL)
+		return mm_str_make("", 0);
+	return mm_str_make(v->p, v->n);
+}
+
+static int iter_fail(int rc, const char *where, struct mm_err *err)
+{
+	if (rc == MM_EDEPTH)
+		return mm_err_set(err, MM_EPARSE, "%s: nested deeper than %d", where,
+				  MM_JSON_MAX_DEPTH);
+	return mm_err_set(err, MM_EPARSE, "%s: malformed JSON", where);
+}
+
+/* The identity walkers run on iterators entered in place (core/json.h's
+ * on-demand descent), so userIdentity is scanned once, not twice. */
+static int walk_fail(int rc, const char *where, struct mm_err *err)
+{
+	return rc < 0 && err && err->code ? rc : iter_fail(rc, where, err);
+}
+
+/* Descend into the value at it if it is an object, run fn on it, and move
+ * past it; anything else is scanned and skipped. */
+#define WALK_CHILD(it, fn, ...)                                                    \
+	do {                                                                       \
+		struct mm_json_iter ch_;                                           \
+		if ((it)->p < (it)->end && *(it)->p == '{') {                      \
+			rc = mm_json_iter_enter((it), &ch_);                       \
+			if (!rc)                                                   \
+				rc = fn(&ch_, __VA_ARGS__);                        \
+			if (!rc)                                                   \
+				rc = mm_json_iter_leave((it), &ch_);               \
+		} else {                                                           \
+			struct mm_json_val sk_;                                    \
+			rc = mm_json_iter_value((it), &sk_);                       \
+			rc = rc == 1 ? 0 : rc;                                     \
+		}                                                                  \
+	} while (0)
+
+/* An object member we do not keep, entered in place: walk it to its end. */
+static int walk_skip(struct mm_json_iter *it, struct mm_err *err)
+{
+	struct mm_json_val v;
+	int rc;
+	while ((rc = mm_json_iter_next(it, NULL, &v)) == 1)
+		;
+	return rc;
+}
+
+static int walk_issuer(struct mm_json_iter *it, struct mm_arena *a, struct mm_identity *w,
+		       struct mm_err *err)
+{
+	struct mm_str k;
+	struct mm_json_val v;
+	char kb[64];
+	int rc;
+
+	while ((rc = mm_json_iter_next(it, &k, &v)) == 1) {
+		k = norm_key(k, kb, sizeof(kb));
+		rc = 0;
+		if (KEY(k, "type"))
+			rc = get_str(&v, a, &w->issuer_type, "sessionIssuer.type", err);
+		else if (KEY(k, "arn"))
+			rc = get_str(&v, a, &w->issuer_arn, "sessionIssuer.arn", err);
+		else if (KEY(k, "userName"))
+			rc = get_str(&v, a, &w->issuer_user_name, "sessionIssuer.userName", err);
+		else if (KEY(k, "principalId"))
+			rc = get_str(&v, a, &w->issuer_principal_id, "sessionIssuer.principalId", err);
+		if (rc)
+			return rc;
+	}
+	return rc ? iter_fail(rc, "sessionIssuer", err) : 0;
+}
+
+static int walk_attributes(struct mm_json_iter *it, struct mm_identity *w, struct mm_err *err)
+{
+	struct mm_str k;
+	struct mm_json_val v;
+	char kb[64];
+	int rc;
+
+	while ((rc = mm_json_iter_next(it, &k, &v)) == 1) {
+		k = norm_key(k, kb, sizeof(kb));
+		if (KEY(k, "mfaAuthenticated"))
+			w->mfa = get_bool(&v);
+	}
+	return rc ? iter_fail(rc, "sessionContext.attributes", err) : 0;
+}
+
+static int walk_session(struct mm_json_iter *it, struct mm_arena *a, struct mm_identity *w,
+			struct mm_err *err)
+{
+	struct mm_str k;
+	char kb[64];
+	int rc;
+
+	while ((rc = mm_json_iter_key(it, &k)) == 1) {
+		k = norm_key(k, kb, sizeof(kb));
+		if (KEY(k, "sessionIssuer"))
+			WALK_CHILD(it, walk_issuer, a, w, err);
+		else if (KEY(k, "attributes"))
+			WALK_CHILD(it, walk_attributes, w, err);
+		else
+			WALK_CHILD(it, walk_skip, err);
+		if (rc)
+			return walk_fail(rc, "sessionContext", err);
+	}
+	return rc ? iter_fail(rc, "sessionContext", err) : 0;
+}
+
+static int walk_identity(struct mm_json_iter *it, struct mm_arena *a, struct mm_identity *w,
+			 struct mm_err *err)
+{
+	struct mm_str k;
+	struct mm_json_val v;
+	char kb[64];
+	int rc;
+
+	while ((rc = mm_json_iter_key(it, &k)) == 1) {
+		if (memchr(k.p, '\\', k.n))
+			k = norm_key(k, kb, sizeof(kb));
+		if (KEY(k, "sessionContext")) {
+			WALK_CHILD(it, walk_session, a, w, err);
+			if (rc)
+				return walk_fail(rc, "userIdentity", err);
+			continue;
+		}
+		rc = mm_json_iter_value(it, &v);
+		if (rc != 1)
+			return iter_fail(rc, "userIdentity", err);
+		rc = 0;
+		switch (k.n) {
+		case 3:
+			if (KEY(k, "arn"))
+				rc = get_str(&v, a, &w->arn, "userIdentity.arn", err);
+			break;
+		case 4:
+			if (KEY(k, "type"))
+				rc = get_str(&v, a, &w->type, "userIdentity.type", err);
+			break;
+		case 8:
+			if (KEY(k, "userName"))
+				rc = get_str(&v, a, &w->user_name, "userIdentity.userName", err);
+			break;
+		case 9:
+			if (KEY(k, "accountId"))
+				rc = get_str(&v, a, &w->account_id, "userIdentity.accountId", err);
+			else if (KEY(k, "invokedBy"))
+				rc = get_str(&v, a, &w->invoked_by, "userIdentity.invokedBy", err);
+			break;
+		case 11:
+			if (KEY(k, "principalId"))
+				rc = get_str(&v, a, &w->principal_id, "userIdentity.principalId", err);
+			else if (KEY(k, "accessKeyId"))
+				rc = get_str(&v, a, &w->access_key_id, "userIdentity.accessKeyId",
+					     err);
+			break;
+		case 16:
+			if (KEY(k, "identityProvider"))
+				rc = get_str(&v, a, &w->identity_provider,
+					     "userIdentity.identityProvider", err);
+			break;
+		default:
+			break;
+		}
+		if (rc)
+			return rc;
+	}
+	return rc ? iter_fail(rc, "userIdentity", err) : 0;
+}
+
+struct time_field {
+	struct mm_json_val v;
+	int have;
+};
+
+/* One top-level member of a record: 0 handled, 1 not a key we keep,
+ * negative on a bad value. Dispatch on length first: most keys are told
+ * apart by it and one memcmp. */
+static int field(struct mm_api *api, struct mm_str k, const struct mm_json_val *vp,
+		 struct mm_arena *a, struct time_field *tf, struct mm_err *err)
+{
+	const struct mm_json_val v = *vp;
+	int rc = 1;
+
+	switch (k.n) {
+	case 7:
+		if (KEY(k, "eventID"))
+			rc = get_str(&v, a, &api->event_id, "eventID", err);
+		break;
+	case 8:
+		if (KEY(k, "readOnly")) {
+			api->read_only = get_bool(&v);
+			rc = 0;
+		}
+		break;
+	case 9:
+		if (KEY(k, "eventName")) {
+			if (v.type != MM_JSON_STRING)
+				return mm_err_set(err, MM_EPARSE, "eventName is not a string");
+			rc = get_str(&v, a, &api->event_name, "eventName", err);
+		} else if (KEY(k, "eventTime")) {
+			tf->v = v;
+			tf->have = 1;
+			rc = 0;
+		} else if (KEY(k, "eventType"))
+			rc = get_str(&v, a, &api->event_type, "eventType", err);
+		else if (KEY(k, "awsRegion"))
+			rc = get_str(&v, a, &api->region, "awsRegion", err);
+		else if (KEY(k, "userAgent"))
+			rc = get_str(&v, a, &api->user_agent, "userAgent", err);
+		else if (KEY(k, "errorCode"))
+			rc = get_str(&v, a, &api->error_code, "errorCode", err);
+		break;
+	case 11:
+		if (KEY(k, "eventSource")) {
+			if (v.type != MM_JSON_STRING)
+				return mm_err_set(err, MM_EPARSE,
+						  "eventSource is not a string");
+			rc = get_str(&v, a, &api->event_source, "eventSource", err);
+		}
+		break;
+	case 12:
+		if (KEY(k, "eventVersion"))
+			rc = get_str(&v, a, &api->event_version, "eventVersion", err);
+		else if (KEY(k, "userIdentity")) {
+			/* objects are walked in place by parse_obj */
+			rc = v.type == MM_JSON_NULL ? 0
+						    : mm_err_set(err, MM_EPARSE,
+								 "userIdentity: expected an object");
+		}
+		else if (KEY(k, "errorMessage"))
+			rc = get_str(&v, a, &api->error_message, "errorMessage", err);
+		break;
+	case 15:
+		if (KEY(k, "sourceIPAddress"))
+			rc = get_str(&v, a, &api->source_ip_raw, "sourceIPAddress", err);
+		break;
+	case 16:
+		if (KEY(k, "responseElements")) {
+			api->response_elements = raw_val(&v);
+			rc = 0;
+		}
+		break;
+	case 17:
+		if (KEY(k, "requestParameters")) {
+			api->request_parameters = raw_val(&v);
+			rc = 0;
+		}
+		break;
+	case 18:
+		if (KEY(k, "recipientAccountId"))
+			rc = get_str(&v, a, &api->account, "recipientAccountId", err);
+		break;
+	default:
+		break;
+	}
+	return rc;
+}
+
+/* Walk the object starting at p (p[0] == '{') and ending at or before
+ * end; *after is set past its closing brace. */
+static int parse_obj(const char *p, const char *end, struct mm_arena *a, struct mm_event *ev,
+		     struct mm_err *err, const char **after)
+{
+	struct mm_api *api = &ev->u.api;
+	struct mm_json_val obj, v;
+	struct time_field tf;
+	struct mm_json_iter it;
+	struct mm_str k, t;
+	char kb[64];
+	int rc;
+
+	memset(api, 0, sizeof(*api));
+	ev->kind = MM_EV_API;
+	api->read_only = -1;
+	api->who.mfa = -1;
+	obj.type = MM_JSON_OBJECT;
+	obj.p = p;
+	obj.n = (size_t)(end - p);
+	tf.have = 0;
+	tf.v.type = MM_JSON_INVALID;
+	if (mm_json_iter_init(&it, &obj))
+		return mm_err_set(err, MM_EPARSE, "record is not a JSON object");
+	while ((rc = mm_json_iter_key(&it, &k)) == 1) {
+		if (k.n == 12 && it.p < it.end && *it.p == '{' && memcmp(k.p, "userIdentity", 12) == 0) {
+			mm_err_clear(err);
+			WALK_CHILD(&it, walk_identity, a, &api->who, err);
+			if (rc)
+				return walk_fail(rc, "userIdentity", err);
+			continue;
+		}
+		rc = mm_json_iter_value(&it, &v);
+		if (rc != 1)
+			break;
+		rc = field(api, k, &v, a, &tf, err);
+		if (rc == 1 && memchr(k.p, '\\', k.n))
+			rc = field(api, norm_key(k, kb, sizeof(kb)), &v, a, &tf, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (rc)
+		return iter_fail(rc, "record", err);
+	*after = it.p;
+	if (!tf.have)
+		return mm_err_set(err, MM_EPARSE, "missing eventTime");
+	if (tf.v.type != MM_JSON_STRING)
+		return mm_err_set(err, MM_EPARSE, "eventTime is not a string");
+	t = mm_str_make(tf.v.p + 1, tf.v.n - 2);
+	if (mm_time_parse_iso(t.p, t.n, &api->time_ms))
+		return mm_err_set(err, MM_EPARSE, "eventTime is not ISO 8601: \"%.*s\"",
+				  (int)MM_MIN(t.n, 40), t.p);
+	if (api->event_name.n == 0)
+		return mm_err_set(err, MM_EPARSE, "missing eventName");
+	if (api->event_source.n == 0)
+		return mm_err_set(err, MM_EPARSE, "missing eventSource");
+	if (api->account.n == 0)
+		api->account = api->who.account_id;
+	if (api->source_ip_raw.n &&
+	    mm_ip_parse(api->source_ip_raw.p, api->source_ip_raw.n, &api->source_ip) == 0)
+		api->has_source_ip = 1;
+	return 0;
+}
+
+int mm_ct_parse_value(const struct mm_json_val *obj, struct mm_arena *scratch, struct mm_event *ev,
+		      struct mm_err *err)
+{
+	const char *after;
+	if (!obj || obj->type != MM_JSON_OBJECT || obj->n < 2)
+		return mm_err_set(err, MM_EPARSE, "record is not a JSON object");
+	return parse_obj(obj->p, obj->p + obj->n, scratch, ev, err, &after);
+}
+
+int mm_ct_parse_line(const char *line, size_t n, struct mm_arena *scratch, struct mm_event *ev,
+		     struct mm_err *err)
+{
+	const char *p = line, *end = line + n, *after = NULL;
+	int rc;
+
+	if (n > MM_CT_MAX_RECORD)
+		return mm_err_set(err, MM_EPARSE, "record longer than %u bytes", MM_CT_MAX_RECORD);
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	if (p >= end || *p != '{')
+		return mm_err_set(err, MM_EPARSE, "line is not a JSON object");
+	/* single pass: the iterator finds the record's end as it parses */
+	rc = parse_obj(p, end, scratch, ev, err, &after);
+	if (rc)
+		return rc;
+	for (p = after; p < end; p++)
+		if (!(*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+			return mm_err_set(err, MM_EPARSE, "trailing bytes after the record");
+	return 0;
+}
+
+/* ---- the S3 document: {"Records":[ {...}, ... ]} ---- */
+
+enum { DOC_FIRST = 0, DOC_NEXT, DOC_END, DOC_DONE };
+
+static inline const char *ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static uint64_t count_nl(const char *p, const char *end)
+{
+	uint64_t c = 0;
+#if defined(__SSE2__)
+	__m128i nl = _mm_set1_epi8('\n');
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		c += (uint64_t)__builtin_popcount(
+			(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl)));
+		p += 16;
+	}
+#endif
+	while (p < end) {
+		const char *q = memchr(p, '\n', (size_t)(end - p));
+		if (!q)
+			break;
+		c++;
+		p = q + 1;
+	}
+	return c;
+}
+
+/* Bring d->line up to position q (q never moves backwards). */
+static uint64_t line_at(struct mm_ct_doc *d, const char *q)
+{
+	if (q > d->line_at) {
+		d->line += count_nl(d->line_at, q);
+		d->line_at = q;
+	}
+	return d->line;
+}
+
+int mm_ct_doc_init(struct mm_ct_doc *d, const char *buf, size_t n, struct mm_err *err)
+{
+	const char *p = buf, *end = buf + n, *q;
+	struct mm_json_val v;
+	size_t used;
+	int esc = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->buf = buf;
+	d->end = end;
+	d->line = 1;
+	d->line_at = buf;
+	d->state = DOC_DONE;
+	p = ws(p, end);
+	if (p >= end || *p != '{')
+		return mm_err_set(err, MM_EFORMAT, "not a CloudTrail document: no '{'");
+	p = ws(p + 1, end);
+	/* members before "Records" (none in AWS's files) are skipped */
+	for (;;) {
+		if (p >= end || *p != '"')
+			return mm_err_set(err, MM_EFORMAT, "not a CloudTrail document: no Records");
+		q = memchr(p + 1, '"', (size_t)(end - p - 1));
+		if (!q)
+			return mm_err_set(err, MM_EFORMAT, "not a CloudTrail document: no Records");
+		esc = (size_t)(q - p - 1) == 7 && memcmp(p + 1, "Records", 7) == 0;
+		p = ws(q + 1, end);
+		if (p >= end || *p != ':')
+			return mm_err_set(err, MM_EFORMAT, "not a CloudTrail document: bad key");
+		p = ws(p + 1, end);
+		if (esc)
+			break;
+		if (mm_json_scan(p, (size_t)(end - p), &v, &used, NULL))
+			return mm_err_set(err, MM_EFORMAT, "not a CloudTrail document: bad member");
+		p = ws(p + used, end);
+		if (p >= end || *p != ',')
+			return mm_err_set(err, MM_EFORMAT, "not a CloudTrail document: no Records");
+		p = ws(p + 1, end);
+	}
+	if (p >= end || *p != '[')
+		return mm_err_set(err, MM_EFORMAT, "not a CloudTrail document: Records is not an array");
+	d->p = p + 1;
+	d->state = DOC_FIRST;
+	return 0;
+}
+
+/* Does a record-looking object start at p? It must scan as an object,
+ * be followed by ',' or ']' and carry an eventTime or eventVersion key. */
+static int good_start(const char *p, const char *end)
+{
+	struct mm_json_val v, m;
+	size_t used;
+	const char *q;
+	size_t lim = (size_t)(end - p);
+	if (lim > MM_CT_MAX_RECORD)
+		lim = MM_CT_MAX_RECORD;
+	if (mm_json_scan(p, lim, &v, &used, NULL) || v.type != MM_JSON_OBJECT)
+		return 0;
+	q = ws(p + used, end);
+	if (q < end && *q != ',' && *q != ']')
+		return 0;
+	return mm_json_get(&v, "eventTime", &m) == 1 || mm_json_get(&v, "eventVersion", &m) == 1;
+}
+
+/* After damage at from: find the next `,` + `{` that starts a record. */
+static const char *resync(const char *from, const char *end)
+{
+	const char *p = from;
+	while (p < end) {
+		const char *c = memchr(p, ',', (size_t)(end - p));
+		const char *b;
+		if (!c)
+			return NULL;
+		b = ws(c + 1, end);
+		if (b < end && *b == '{' && good_start(b, end))
+			return c;
+		p = c + 1;
+	}
+	return NULL;
+}
+
+int mm_ct_doc_next(struct mm_ct_doc *d, struct mm_json_val *rec, uint64_t *line, uint64_t *offset,
+		   struct mm_err *err)
+{
+	const char *p, *end = d->end, *r;
+	struct mm_json_val v;
+	size_t used = 0, at = 0, lim;
+	int rc;
+
+	if (d->state == DOC_DONE)
+		return 0;
+	p = ws(d->p, end);
+	if (d->state == DOC_END) {
+		/* after ']': the closing brace (other members are skipped) */
+		d->state = DOC_DONE;
+		while (p < end && *p == ',') {
+			const char *q = ws(p + 1, end);
+			if (q < end && *q == '"' && (q = memchr(q + 1, '"', (size_t)(end - q - 1))) &&
+			    (q = ws(q + 1, end)) < end && *q == ':' &&
+			    mm_json_scan(q + 1, (size_t)(end - q - 1), &v, &used, NULL) == 0)
+				p = ws(q + 1 + used, end);
+			else
+				break;
+		}
+		if (p < end && *p == '}')
+			return 0;
+		*line = line_at(d, p);
+		*offset = (size_t)(p - d->buf);
+		if (p >= end)
+			return mm_err_set(err, MM_ETRUNC, "line %llu: document ends before '}'",
+					  (unsigned long long)*line);
+		return mm_err_set(err, MM_EPARSE, "line %llu: expected '}' after Records",
+				  (unsigned long long)*line);
+	}
+	if (p >= end)
+		goto trunc;
+	if (d->state == DOC_NEXT) {
+		if (*p == ']') {
+			d->p = p + 1;
+			d->state = DOC_END;
+			return mm_ct_doc_next(d, rec, line, offset, err);
+		}
+		if (*p != ',') {
+			r = p;
+			rc = MM_EPARSE;
+			at = 0;
+			*line = line_at(d, p);
+			*offset = (size_t)(p - d->buf);
+			mm_err_set(err, MM_EPARSE, "line %llu: expected ',' or ']' between records",
+				   (unsigned long long)*line);
+			goto resynchronise;
+		}
+		p = ws(p + 1, end);
+		if (p >= end)
+			goto trunc;
+	} else if (*p == ']') {
+		d->p = p + 1;
+		d->state = DOC_END;
+		return mm_ct_doc_next(d, rec, line, offset, err);
+	}
+	r = p;
+	*line = line_at(d, r);
+	*offset = (size_t)(r - d->buf);
+	lim = MM_MIN((size_t)(end - r), (size_t)MM_CT_MAX_RECORD);
+	rc = mm_json_scan(r, lim, &v, &used, &at);
+	if (rc == MM_ETRUNC && lim < (size_t)(end - r)) {
+		rc = MM_EPARSE;
+		mm_err_set(err, MM_EPARSE, "line %llu: record larger than %u bytes",
+			   (unsigned long long)*line, MM_CT_MAX_RECORD);
+		goto resynchronise;
+	}
+	if (rc == MM_ETRUNC)
+		goto trunc_at;
+	if (rc == 0 && v.type != MM_JSON_OBJECT) {
+		rc = MM_EPARSE;
+		at = 0;
+		mm_err_set(err, MM_EPARSE, "line %llu: record is not a JSON object",
+			   (unsigned long long)*line);
+		goto resynchronise;
+	}
+	if (rc) {
+		uint64_t eline = *line + count_nl(r, r + at);
+		mm_err_set(err, MM_EPARSE, "line %llu: malformed record (%s at line %llu, byte %llu)",
+			   (unsigned long long)*line,
+			   rc == MM_EDEPTH ? "nested too deeply" : "bad JSON",
+			   (unsigned long long)eline, (unsigned long long)(*offset + at));
+		goto resynchronise;
+	}
+	*rec = v;
+	d->p = r + used;
+	d->state = DOC_NEXT;
+	return 1;
+
+resynchronise:
+	{
+		const char *c = resync(r + at, end);
+		if (c) {
+			d->p = c;	/* at the ',' before the next good record */
+			d->state = DOC_NEXT;
+		} else {
+			d->state = DOC_DONE;
+		}
+	}
+	return rc;
+trunc:
+	r = p;
+	*line = line_at(d, r);
+	*offset = (size_t)(r - d->buf);
+trunc_at:
+	d->state = DOC_DONE;
+	return mm_err_set(err, MM_ETRUNC, "line %llu: document ends inside the Records array",
+			  (unsigned long long)*line);
+}
+
+int mm_ct_is_digest(const char *buf, size_t n)
+{
+	struct mm_json_val obj, v;
+	struct mm_json_iter it;
+	struct mm_str k;
+	const char *p = buf, *end = buf + n, *q;
+
+	p = ws(p, end);
+	if (p >= end || *p != '{')
+		return 0;
+	q = ws(p + 1, end);
+	if ((size_t)(end - q) >= 9 && memcmp(q, "\"Records\"", 9) == 0)
+		return 0;	/* an S3 event file: do not scan its records */
+	obj.type = MM_JSON_OBJECT;
+	obj.p = p;
+	obj.n = (size_t)(end - p);
+	if (mm_json_iter_init(&it, &obj))
+		return 0;
+	/* keys are checked as they come: a Records document says so in its
+	 * first key, before any record is scanned */
+	while (mm_json_iter_next(&it, &k, &v) == 1) {
+		if (KEY(k, "digestStartTime") || KEY(k, "digestS3Object") ||
+		    KEY(k, "digestPublicKeyFingerprint") || KEY(k, "digestEndTime"))
+			return 1;
+		if (KEY(k, "Records") || KEY(k, "eventVersion") || KEY(k, "eventTime"))
+			return 0;
+	}
+	return 0;
+}

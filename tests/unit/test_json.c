@@ -1,0 +1,337 @@
+/* test_json.c - the JSON scanner: an RFC 8259 table of valid and invalid
+ * documents, iteration, lookups, unescaping (surrogates included), integer
+ * conversion, depth and bounds. Inputs are copied into exact-size heap
+ * buffers so ASan catches any read past the end. */
+#include <stdlib.h>
+
+#include "core/err.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "mmtest.h"
+
+/* scan s from an exact-size copy; returns the code, *used bytes used */
+static int scan(const char *s, size_t n, struct mm_json_val *v, size_t *used)
+{
+	char *b = mm_malloc(n ? n : 1);
+	int rc;
+	memcpy(b, s, n);
+	rc = mm_json_scan(b, n, v, used, NULL);
+	mm_free(b);
+	return rc;
+}
+
+/* whole document valid: one value, then only whitespace */
+static int doc_ok(const char *s)
+{
+	struct mm_json_val v;
+	size_t used = 0, n = strlen(s);
+	int rc = scan(s, n, &v, &used);
+	size_t i;
+	if (rc)
+		return rc;
+	for (i = used; i < n; i++)
+		if (!strchr(" \t\r\n", s[i]))
+			return MM_EPARSE;
+	return 0;
+}
+
+MM_TEST(rfc8259_valid)
+{
+	static const char *ok[] = {
+		"{}", "[]", " \t\r\n{} ", "0", "-0", "1", "-12", "1.5", "1e5", "1E+5", "1e-05",
+		"-0.0e0", "123456789012345678901234567890", "\"\"", "\"a\"", "true", "false",
+		"null", "[1,2,3]", "[ 1 , [ ] , { } ]", "{\"a\":1}", "{ \"a\" : [ true , null ] }",
+		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\u0041\\u00e9\\u20AC\"",
+		"\"\\ud83d\\ude00\"", "\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80\"",
+		"{\"a\":{\"b\":{\"c\":[[[]]]}}}", "{\"\":\"\"}", "[\"\\u0000\"]",
+		"{\"a\":1,\"a\":2}",
+	};
+	size_t i;
+	for (i = 0; i < MM_ARRAY_LEN(ok); i++) {
+		int rc = doc_ok(ok[i]);
+		if (rc)
+			fprintf(stderr, "  valid case %zu <%s> gave %d\n", i, ok[i], rc);
+		CHECK_EQ_INT(rc, 0);
+	}
+}
+
+MM_TEST(rfc8259_invalid)
+{
+	static const char *bad[] = {
+		"", " ", "{", "[", "}", "]", "{\"a\"}", "{\"a\":}", "{\"a\" 1}", "{a:1}", "{'a':1}",
+		"[1,]", "{\"a\":1,}", "[,1]", "[1 2]", "01", "-", "+1", ".5", "1.", "1.e5", "1e",
+		"1e+", "0x10", "tru", "truex", "nul", "NaN", "Infinity", "\"abc", "\"a\\\"",
+		"\"\\x\"", "\"\\u12\"", "\"\\u12G4\"", "\"tab\there\"", "\"nl\nhere\"",
+		"\"\x01\"", "\"\xff\"", "\"\xc3\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"",
+		"\"\xf5\x80\x80\x80\"", "[\"a\"", "{\"a\":[1,2}", "[1}", "{\"a\":1]",
+		"{\"a\":tru}", "[1]x", "{} {}", "\"\\", "[-]", "[1.2.3]",
+	};
+	size_t i;
+	for (i = 0; i < MM_ARRAY_LEN(bad); i++) {
+		int rc = doc_ok(bad[i]);
+		if (rc == 0)
+			fprintf(stderr, "  invalid case %zu <%s> accepted\n", i, bad[i]);
+		CHECK(rc < 0);
+	}
+}
+
+MM_TEST(trunc_vs_parse)
+{
+	struct mm_json_val v;
+	size_t used;
+	CHECK_EQ_INT(scan("{\"a\":[1,2", 9, &v, &used), MM_ETRUNC);
+	CHECK_EQ_INT(scan("\"abc", 4, &v, &used), MM_ETRUNC);
+	CHECK_EQ_INT(scan("[1,x]", 5, &v, &used), MM_EPARSE);
+	/* the public mm_json_value folds truncation into MM_EPARSE */
+	CHECK_EQ_INT(mm_json_value("[1", 2, &v, &used), MM_EPARSE);
+	/* error offset points at the bad byte */
+	{
+		size_t at = 0;
+		CHECK_EQ_INT(mm_json_scan("[1, 2, @]", 9, &v, &used, &at), MM_EPARSE);
+		CHECK_EQ_INT(at, 7);
+	}
+}
+
+MM_TEST(value_slice_and_types)
+{
+	struct mm_json_val v;
+	size_t used = 0;
+	const char *s = "  {\"a\": 1}  trailing";
+	CHECK_EQ_INT(mm_json_value(s, strlen(s), &v, &used), 0);
+	CHECK_EQ_INT(v.type, MM_JSON_OBJECT);
+	CHECK_EQ_INT(v.n, 8);
+	CHECK_EQ_INT(used, 10);
+	CHECK(v.p == s + 2);
+	CHECK_EQ_INT(mm_json_value("\"x\"", 3, &v, &used), 0);
+	CHECK_EQ_INT(v.type, MM_JSON_STRING);
+	CHECK_EQ_INT(mm_json_value("-3.5e2,", 7, &v, &used), 0);
+	CHECK_EQ_INT(v.type, MM_JSON_NUMBER);
+	CHECK_EQ_INT(v.n, 6);
+	CHECK_EQ_INT(mm_json_value("null", 4, &v, &used), 0);
+	CHECK_EQ_INT(v.type, MM_JSON_NULL);
+	CHECK_EQ_INT(mm_json_value("false]", 6, &v, &used), 0);
+	CHECK_EQ_INT(v.type, MM_JSON_FALSE);
+}
+
+static int nest(int depth, int obj)
+{
+	char *b = mm_malloc((size_t)depth * 6 + 8);
+	size_t n = 0;
+	int i, rc;
+	struct mm_json_val v;
+	size_t used;
+	for (i = 0; i < depth; i++) {
+		if (obj) {
+			memcpy(b + n, "{\"a\":", 5);
+			n += 5;
+		} else
+			b[n++] = '[';
+	}
+	b[n++] = '1';
+	for (i = 0; i < depth; i++)
+		b[n++] = obj ? '}' : ']';
+	rc = mm_json_scan(b, n, &v, &used, NULL);
+	mm_free(b);
+	return rc;
+}
+
+MM_TEST(depth_limit)
+{
+	CHECK_EQ_INT(nest(MM_JSON_MAX_DEPTH, 0), 0);
+	CHECK_EQ_INT(nest(MM_JSON_MAX_DEPTH, 1), 0);
+	CHECK_EQ_INT(nest(MM_JSON_MAX_DEPTH + 1, 0), MM_EDEPTH);
+	CHECK_EQ_INT(nest(MM_JSON_MAX_DEPTH + 1, 1), MM_EDEPTH);
+	CHECK_EQ_INT(nest(100000, 0), MM_EDEPTH);
+}
+
+MM_TEST(iterate_object)
+{
+	const char *s = "{ \"a\" : 1 , \"b\":[1,{\"x\":2}], \"c\":\"s\", \"d\":null }";
+	struct mm_json_val v, m;
+	struct mm_json_iter it;
+	struct mm_str k;
+	int n = 0, rc;
+	CHECK_EQ_INT(mm_json_value(s, strlen(s), &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_iter_init(&it, &v), 0);
+	while ((rc = mm_json_iter_next(&it, &k, &m)) == 1) {
+		n++;
+		if (n == 1) {
+			CHECK_EQ_SLICE(k, "a");
+			CHECK_EQ_INT(m.type, MM_JSON_NUMBER);
+		}
+		if (n == 2) {
+			CHECK_EQ_SLICE(k, "b");
+			CHECK_EQ_SLICE(mm_str_make(m.p, m.n), "[1,{\"x\":2}]");
+		}
+		if (n == 4)
+			CHECK_EQ_INT(m.type, MM_JSON_NULL);
+	}
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(n, 4);
+	CHECK(it.p == s + strlen(s));
+	/* again after the end: still 0 */
+	CHECK_EQ_INT(mm_json_iter_next(&it, &k, &m), 0);
+	/* a scalar cannot be iterated */
+	CHECK_EQ_INT(mm_json_value("1", 1, &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_iter_init(&it, &v), MM_EINVAL);
+}
+
+MM_TEST(iterate_array_and_bad_members)
+{
+	struct mm_json_val v, m;
+	struct mm_json_iter it;
+	struct mm_str k;
+	int n = 0, rc;
+	v.type = MM_JSON_ARRAY;
+	v.p = "[1, \"two\", [3]]";
+	v.n = strlen(v.p);
+	CHECK_EQ_INT(mm_json_iter_init(&it, &v), 0);
+	while ((rc = mm_json_iter_next(&it, &k, &m)) == 1) {
+		CHECK(k.p == NULL);
+		n++;
+	}
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(n, 3);
+	/* iteration validates what it walks, even unscanned input */
+	v.type = MM_JSON_OBJECT;
+	v.p = "{\"a\":1 \"b\":2}";
+	v.n = strlen(v.p);
+	CHECK_EQ_INT(mm_json_iter_init(&it, &v), 0);
+	CHECK_EQ_INT(mm_json_iter_next(&it, &k, &m), 1);
+	CHECK_EQ_INT(mm_json_iter_next(&it, &k, &m), MM_EPARSE);
+	v.p = "{\"a\":[1,}";
+	v.n = strlen(v.p);
+	CHECK_EQ_INT(mm_json_iter_init(&it, &v), 0);
+	CHECK(mm_json_iter_next(&it, &k, &m) < 0);
+	v.p = "{\"a\":1";
+	v.n = strlen(v.p);
+	CHECK_EQ_INT(mm_json_iter_init(&it, &v), 0);
+	CHECK_EQ_INT(mm_json_iter_next(&it, &k, &m), 1);
+	CHECK_EQ_INT(mm_json_iter_next(&it, &k, &m), MM_EPARSE);
+}
+
+MM_TEST(get_and_path)
+{
+	const char *s = "{\"userIdentity\":{\"type\":\"IAMUser\",\"sessionContext\":{\"attributes\":"
+			"{\"mfaAuthenticated\":\"true\"}}},\"e\\u0076ent\":7}";
+	struct mm_json_val v, o;
+	CHECK_EQ_INT(mm_json_value(s, strlen(s), &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_path(&v, "userIdentity.sessionContext.attributes.mfaAuthenticated", &o), 1);
+	CHECK_EQ_SLICE(mm_str_make(o.p, o.n), "\"true\"");
+	CHECK_EQ_INT(mm_json_path(&v, "userIdentity.nope", &o), 0);
+	CHECK_EQ_INT(mm_json_path(&v, "userIdentity.type.deeper", &o), 0);
+	/* escaped key matches its unescaped form */
+	CHECK_EQ_INT(mm_json_get(&v, "event", &o), 1);
+	CHECK_EQ_INT(mm_json_get(&v, "even", &o), 0);
+	CHECK(mm_json_key_eq(mm_str_c("a\\u0062c"), "abc"));
+	CHECK(!mm_json_key_eq(mm_str_c("a\\u0062c"), "abd"));
+	CHECK(!mm_json_key_eq(mm_str_c("a\\u0062c"), "ab"));
+	CHECK(!mm_json_key_eq(mm_str_c("abc"), "abcd"));
+	CHECK(mm_json_key_eq(mm_str_c(""), ""));
+}
+
+MM_TEST(str_unescape)
+{
+	char mem[256];
+	struct mm_arena a;
+	struct mm_json_val v;
+	struct mm_str s;
+	const char *in;
+	mm_arena_init(&a, mem, sizeof(mem));
+
+	in = "\"plain\"";
+	CHECK_EQ_INT(mm_json_value(in, strlen(in), &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_str(&v, &a, &s), 0);
+	CHECK_EQ_SLICE(s, "plain");
+	CHECK(s.p == in + 1);	/* no copy */
+	CHECK_EQ_INT(a.used, 0);
+
+	in = "\"a\\\"b\\\\c\\/d\\n\\t\\u00e9\\u20ac\\ud83d\\ude00\"";
+	CHECK_EQ_INT(mm_json_value(in, strlen(in), &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_str(&v, &a, &s), 0);
+	CHECK_EQ_SLICE(s, "a\"b\\c/d\n\t\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+
+	/* lone/mismatched surrogates are valid grammar but not valid text */
+	v.type = MM_JSON_STRING;
+	v.p = "\"\\ud83d\"";
+	v.n = strlen(v.p);
+	CHECK_EQ_INT(mm_json_str(&v, &a, &s), MM_EPARSE);
+	v.p = "\"\\ude00\\ud83d\"";
+	v.n = strlen(v.p);
+	CHECK_EQ_INT(mm_json_str(&v, &a, &s), MM_EPARSE);
+	v.p = "\"\\ud83dx\\ude00\"";
+	v.n = strlen(v.p);
+	CHECK_EQ_INT(mm_json_str(&v, &a, &s), MM_EPARSE);
+	v.p = "\"\\ud83d\\u0041\"";
+	v.n = strlen(v.p);
+	CHECK_EQ_INT(mm_json_str(&v, &a, &s), MM_EPARSE);
+
+	/* null is empty, numbers give their text */
+	CHECK_EQ_INT(mm_json_value("null", 4, &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_str(&v, &a, &s), 0);
+	CHECK_EQ_INT(s.n, 0);
+	CHECK_EQ_INT(mm_json_value("42", 2, &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_str(&v, &a, &s), 0);
+	CHECK_EQ_SLICE(s, "42");
+
+	/* a full arena is MM_ETOOBIG, not an overflow */
+	{
+		char small[8];
+		struct mm_arena sa;
+		mm_arena_init(&sa, small, sizeof(small));
+		in = "\"0123456789\\n0123456789\"";
+		CHECK_EQ_INT(mm_json_value(in, strlen(in), &v, NULL), 0);
+		CHECK_EQ_INT(mm_json_str(&v, &sa, &s), MM_ETOOBIG);
+	}
+}
+
+MM_TEST(ints)
+{
+	struct mm_json_val v;
+	int64_t x = 0;
+	CHECK_EQ_INT(mm_json_value("48701", 5, &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_int(&v, &x), 0);
+	CHECK_EQ_INT(x, 48701);
+	CHECK_EQ_INT(mm_json_value("\"53\"", 4, &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_int(&v, &x), 0);
+	CHECK_EQ_INT(x, 53);
+	CHECK_EQ_INT(mm_json_value("-9223372036854775808", 20, &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_int(&v, &x), 0);
+	CHECK(x == INT64_MIN);
+	CHECK_EQ_INT(mm_json_value("9223372036854775808", 19, &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_int(&v, &x), MM_EPARSE);
+	CHECK_EQ_INT(mm_json_value("1.5", 3, &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_int(&v, &x), MM_EPARSE);
+	CHECK_EQ_INT(mm_json_value("\"12a\"", 5, &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_int(&v, &x), MM_EPARSE);
+	CHECK_EQ_INT(mm_json_value("\"\"", 2, &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_int(&v, &x), MM_EPARSE);
+	CHECK_EQ_INT(mm_json_value("true", 4, &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_int(&v, &x), MM_EPARSE);
+}
+
+/* long strings exercise the 16-byte scanner and its tail */
+MM_TEST(long_strings_every_length)
+{
+	char buf[80];
+	size_t len;
+	for (len = 0; len < 60; len++) {
+		struct mm_json_val v;
+		size_t used;
+		buf[0] = '"';
+		memset(buf + 1, 'x', len);
+		buf[len + 1] = '"';
+		CHECK_EQ_INT(scan(buf, len + 2, &v, &used), 0);
+		CHECK_EQ_INT(v.n, len + 2);
+		/* a control byte anywhere is rejected */
+		if (len > 0) {
+			buf[1 + len / 2] = '\x1f';
+			CHECK_EQ_INT(scan(buf, len + 2, &v, &used), MM_EPARSE);
+			buf[1 + len / 2] = '\\';
+			CHECK(scan(buf, len + 2, &v, &used) < 0);
+		}
+		/* missing closing quote */
+		memset(buf + 1, 'x', len);
+		CHECK_EQ_INT(scan(buf, len + 1, &v, &used), MM_ETRUNC);
+	}
+}
