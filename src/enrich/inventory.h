@@ -69,6 +69,10 @@ struct mm_inventory;	/* opaque */
 
 int mm_inventory_new(struct mm_inventory **out);
 void mm_inventory_free(struct mm_inventory *inv);
+/* Lower the instance cap (default and ceiling MM_INV_MAX_INSTANCES).
+ * Adding a new instance past the cap fails with MM_ETOOBIG; updates to
+ * known instances still work. */
+void mm_inventory_set_max(struct mm_inventory *inv, size_t max);
 
 /* Load describe-instances output ({"Reservations":[{"Instances":[...]}]})
  * from a file. 0, or MM_EIO / MM_EPARSE with "path: reason" in err. */
