@@ -84,8 +84,9 @@ static void summary(const struct mm_scan_result *r)
 	human(r->records_dns, c, sizeof(c));
 	human(r->records_api, d, sizeof(d));
 	fprintf(stderr, "mamori: scanned %llu files, %s records (flow %s, dns %s, cloudtrail %s) "
-			"in %.2f s, %.0f MB/s\n",
+			"in %.2f s (%.2fM records/s, %.0f MB/s read)\n",
 		(unsigned long long)r->files, a, b, c, d, r->seconds,
+		r->seconds > 0 ? (double)recs / 1e6 / r->seconds : 0.0,
 		r->seconds > 0 ? (double)r->bytes_in / 1e6 / r->seconds : 0.0);
 	if (r->files_done_before || r->files_unknown || r->files_digest || r->files_empty ||
 	    r->files_failed)

@@ -239,6 +239,22 @@ int mm_lines_init(struct mm_lines *l, struct mm_reader *r, size_t buf_cap, size_
 	l->buf = mm_malloc(buf_cap);
 	if (!l->buf)
 		return MM_ENOMEM;
+	l->owns_buf = 1;
+	l->r = r;
+	l->cap = buf_cap;
+	l->max_line = max_line;
+	l->offset = start_offset;
+	l->line = start_line;
+	return 0;
+}
+
+int mm_lines_init_buf(struct mm_lines *l, struct mm_reader *r, char *buf, size_t buf_cap,
+		      size_t max_line, uint64_t start_offset, uint64_t start_line)
+{
+	memset(l, 0, sizeof(*l));
+	if (buf_cap <= max_line || !buf)
+		return MM_EINVAL;
+	l->buf = buf;
 	l->r = r;
 	l->cap = buf_cap;
 	l->max_line = max_line;
@@ -249,7 +265,8 @@ int mm_lines_init(struct mm_lines *l, struct mm_reader *r, size_t buf_cap, size_
 
 void mm_lines_free(struct mm_lines *l)
 {
-	mm_free(l->buf);
+	if (l->owns_buf)
+		mm_free(l->buf);
 	l->buf = NULL;
 }
 

@@ -53,12 +53,17 @@ struct mm_lines {
 	int pending_err;	/* reader error to report after the buffered lines */
 	struct mm_err perr;
 	int skipping;		/* dropping the rest of an over-long line */
+	int owns_buf;
 };
 
 /* buf_cap must be > max_line. start_offset/start_line: where the reader
  * was positioned (0/0 for a fresh file). */
 int mm_lines_init(struct mm_lines *l, struct mm_reader *r, size_t buf_cap, size_t max_line,
 		  uint64_t start_offset, uint64_t start_line);
+/* Same over a caller-owned buffer of buf_cap bytes (borrowed; reused
+ * across files so the hot path does not allocate per file). */
+int mm_lines_init_buf(struct mm_lines *l, struct mm_reader *r, char *buf, size_t buf_cap,
+		      size_t max_line, uint64_t start_offset, uint64_t start_line);
 void mm_lines_free(struct mm_lines *l);
 /* 1 with the next line (without '\n' or '\r\n'; borrowed until the next
  * call), 0 at end of input, negative MM_E... on a problem:

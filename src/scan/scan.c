@@ -67,6 +67,7 @@ struct worker {
 	struct mm_inventory *learned;
 	struct mm_scan_result r;	/* counts only */
 	struct mm_buf doc;
+	char *linebuf;			/* LINE_BUF_CAP, reused for every file */
 	int failed;
 	struct mm_err err;
 };
@@ -208,16 +209,16 @@ static uint64_t head_hash(const char *path, uint64_t limit, uint64_t *size, int6
 
 /* Line-oriented formats: flow, DNS, CloudTrail JSON lines. */
 static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt,
-		      struct mm_lines *ln, struct mm_reader *rd, struct mm_flow_fmt *ffmt)
+		      struct mm_lines *ln, struct mm_reader *rd, struct mm_flow_fmt *ffmt,
+		      uint64_t raw_base)
 {
 	const char *line;
 	size_t n;
-	uint64_t recs = 0, bytes_seen = rd->raw_read, last_raw = rd->raw_read;
+	uint64_t recs = 0, last_raw = raw_base; /* bytes of this file already counted */
 	struct mm_event ev;
 	struct mm_err e;
 	int rc;
 
-	(void)bytes_seen;
 	for (;;) {
 		rc = mm_lines_next(ln, &line, &n, &e);
 		if (rc == 0)
@@ -236,8 +237,9 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 		if (n == 0 || (n == 1 && line[0] == ' '))
 			continue;
 		mm_arena_reset(&w->scratch);
-		memset(&ev, 0, sizeof(ev));
-		mm_err_clear(&e);
+		e.code = 0;
+		e.msg[0] = '\0';
+		/* no memset of ev: each parser sets kind and clears its own part */
 		switch (fmt) {
 		case MM_FMT_FLOW:
 			rc = mm_flow_parse(ffmt, line, n, &w->scratch, &ev, &e);
@@ -381,7 +383,7 @@ static void scan_file(struct worker *w, struct file_job *job)
 		return;
 	}
 	have_reader = 1;
-	if ((rc = mm_lines_init(&ln, &rd, LINE_BUF_CAP, MM_CT_MAX_RECORD, 0, 0))) {
+	if ((rc = mm_lines_init_buf(&ln, &rd, w->linebuf, LINE_BUF_CAP, MM_CT_MAX_RECORD, 0, 0))) {
 		mm_error("%s: out of memory", job->path);
 		w->r.files_failed++;
 		goto out;
@@ -443,14 +445,14 @@ static void scan_file(struct worker *w, struct file_job *job)
 			goto out;
 		}
 		have_reader = 1;
-		if ((rc = mm_lines_init(&ln, &rd, LINE_BUF_CAP, MM_CT_MAX_RECORD, start_off,
-					start_line))) {
+		if ((rc = mm_lines_init_buf(&ln, &rd, w->linebuf, LINE_BUF_CAP, MM_CT_MAX_RECORD,
+					    start_off, start_line))) {
 			w->r.files_failed++;
 			goto out;
 		}
 		have_lines = 1;
 	}
-	scan_lines(w, job, fmt, &ln, &rd, &ffmt);
+	scan_lines(w, job, fmt, &ln, &rd, &ffmt, start_off);
 	job->record = 1;
 out:
 	atomic_fetch_add_explicit(&w->s->files_done, 1, memory_order_relaxed);
@@ -483,7 +485,8 @@ static int worker_init(struct worker *w, struct scan *s)
 	memset(w, 0, sizeof(*w));
 	w->s = s;
 	w->scratch_mem = mm_malloc(SCRATCH_CAP);
-	if (!w->scratch_mem)
+	w->linebuf = mm_malloc(LINE_BUF_CAP);
+	if (!w->scratch_mem || !w->linebuf)
 		return MM_ENOMEM;
 	mm_arena_init(&w->scratch, w->scratch_mem, SCRATCH_CAP);
 	if ((rc = mm_agg_new(&w->agg, s->o->max_findings ? s->o->max_findings
@@ -502,6 +505,7 @@ static int worker_init(struct worker *w, struct scan *s)
 static void worker_free(struct worker *w)
 {
 	mm_free(w->scratch_mem);
+	mm_free(w->linebuf);
 	mm_agg_free(w->agg);
 	mm_inventory_free(w->learned);
 	mm_buf_free(&w->doc);

@@ -23,7 +23,7 @@ nfind() { "$M" findings list --db "$1" --format json | wc -l | tr -d ' '; }
 rc=$?
 expect samples_exit "exit $rc, want 0 (--strict: no malformed records)" test $rc -eq 0
 expect samples_counts "summary: $(grep scanned "$T/s.err")" \
-	has "$T/s.err" "scanned 27 files, 90 records (flow 33, dns 34, cloudtrail 23)"
+	has "$T/s.err" "scanned 27 files, 90 records (flow 33, dns 34, cloudtrail 23) in"
 expect samples_skips "the GuardDuty findings file is not a log; the digest is skipped" \
 	has "$T/s.err" "1 unknown format, 1 digest"
 expect samples_no_findings "no lists, no findings" test "$(wc -l <"$T/s.out" | tr -d ' ')" -eq 0
