@@ -110,6 +110,26 @@ static const char *proto_name(uint8_t p, char *buf)
 	}
 }
 
+/* mm_intel_match_ip through the per-thread miss memo. */
+static int match_ip(struct mm_detector *d, const struct mm_ip *ip, uint16_t port,
+		    struct mm_intel_hit *hits, int max)
+{
+	uint64_t key = 0;
+	size_t slot = 0;
+	int n;
+
+	if (d->memo && !ip->v6) {
+		key = (((uint64_t)mm_ip_v4(ip) << 16) | port) + 1;
+		slot = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 51) & (MM_IPMEMO_SLOTS - 1);
+		if (d->memo->key[slot] == key)
+			return 0;
+	}
+	n = mm_intel_match_ip(d->intel, ip, port, hits, max);
+	if (n == 0 && key)
+		d->memo->key[slot] = key;
+	return n;
+}
+
 /* Does addr belong to the ENI according to the inventory? -1 unknown. */
 static int eni_owns(const struct mm_inventory *inv, struct mm_str eni, const struct mm_ip *addr)
 {
@@ -217,9 +237,9 @@ static void detect_flow(struct mm_detector *d, const struct mm_event *ev)
 	if (sl < 0) {
 		/* both public or both private, no inventory: the listed side is remote */
 		struct mm_intel_hit h;
-		if (mm_intel_match_ip(d->intel, &fl->dst, fl->dport, &h, 1) > 0)
+		if (match_ip(d, &fl->dst, fl->dport, &h, 1) > 0)
 			sl = 1;
-		else if (mm_intel_match_ip(d->intel, &fl->src, fl->sport, &h, 1) > 0)
+		else if (match_ip(d, &fl->src, fl->sport, &h, 1) > 0)
 			sl = 0;
 		else
 			return;
@@ -228,7 +248,7 @@ static void detect_flow(struct mm_detector *d, const struct mm_event *ev)
 	remote = sl ? &fl->dst : &fl->src;
 	lport = sl ? fl->sport : fl->dport;
 	rport = sl ? fl->dport : fl->sport;
-	nh = mm_intel_match_ip(d->intel, remote, fl->has_ports ? rport : 0, hits, MM_INTEL_MAX_HITS);
+	nh = match_ip(d, remote, fl->has_ports ? rport : 0, hits, MM_INTEL_MAX_HITS);
 	if (nh <= 0)
 		return;
 	if (mm_intel_trusted(d->intel, remote)) {
@@ -358,7 +378,7 @@ static void detect_api(struct mm_detector *d, const struct mm_event *ev)
 		mm_inventory_add_event(d->learned, ev, NULL);
 	if (!a->has_source_ip)
 		return; /* AWS service or internal caller */
-	nh = mm_intel_match_ip(d->intel, &a->source_ip, 0, hits, MM_INTEL_MAX_HITS);
+	nh = match_ip(d, &a->source_ip, 0, hits, MM_INTEL_MAX_HITS);
 	if (nh <= 0)
 		return;
 	if (mm_intel_trusted(d->intel, &a->source_ip)) {

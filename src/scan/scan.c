@@ -486,7 +486,8 @@ static int worker_init(struct worker *w, struct scan *s)
 	w->s = s;
 	w->scratch_mem = mm_malloc(SCRATCH_CAP);
 	w->linebuf = mm_malloc(LINE_BUF_CAP);
-	if (!w->scratch_mem || !w->linebuf)
+	w->det.memo = mm_calloc(1, sizeof(struct mm_ipmemo));
+	if (!w->scratch_mem || !w->linebuf || !w->det.memo)
 		return MM_ENOMEM;
 	mm_arena_init(&w->scratch, w->scratch_mem, SCRATCH_CAP);
 	if ((rc = mm_agg_new(&w->agg, s->o->max_findings ? s->o->max_findings
@@ -495,7 +496,7 @@ static int worker_init(struct worker *w, struct scan *s)
 	if ((rc = mm_inventory_new(&w->learned)))
 		return rc;
 	mm_buf_init(&w->doc, MAX_DOC);
-	w->det.intel = s->intel;
+	w->det.intel = s->intel; /* det.memo was set above */
 	w->det.inv = s->inv;
 	w->det.learned = w->learned;
 	w->det.agg = w->agg;
@@ -506,6 +507,7 @@ static void worker_free(struct worker *w)
 {
 	mm_free(w->scratch_mem);
 	mm_free(w->linebuf);
+	mm_free(w->det.memo);
 	mm_agg_free(w->agg);
 	mm_inventory_free(w->learned);
 	mm_buf_free(&w->doc);
