@@ -43,6 +43,7 @@ static void usage(FILE *out)
 	      "  --strict                  exit 3 if any record was malformed\n"
 	      "  --fail-on SEVERITY        exit 4 if a finding at or above SEVERITY was touched\n"
 	      "  -q, --quiet               no progress, no summary, no warnings\n"
+	      "  -v, --verbose             also print phase timings\n"
 	      "  --no-progress             no progress line (it only shows on a terminal anyway)\n"
 	      "  -h, --help                this help\n"
 	      "\n"
@@ -203,6 +204,7 @@ int mm_cmd_scan(int argc, char **argv)
 		{"no-progress", no_argument, NULL, OPT_NOPROGRESS},
 		{"options-file", required_argument, NULL, OPT_OPTFILE},
 		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -242,7 +244,7 @@ int mm_cmd_scan(int argc, char **argv)
 	args[nargs] = NULL;
 
 	optind = 1;
-	while ((c = getopt_long(nargs, args, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(nargs, args, "qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DB:
 			o.db_path = optarg;
@@ -335,6 +337,9 @@ int mm_cmd_scan(int argc, char **argv)
 			break; /* spliced in above */
 		case 'q':
 			quiet = 1;
+			break;
+		case 'v':
+			mm_log_set_level(MM_LOG_VERBOSE);
 			break;
 		case 'h':
 			usage(stdout);

@@ -1,7 +1,6 @@
 /* mtime.c - ISO 8601 parsing/formatting without locale or TZ state. */
 #include "core/mtime.h"
 
-#include <stdio.h>
 #include <time.h>
 
 #include "core/err.h"
@@ -116,9 +115,38 @@ char *mm_time_format_iso(int64_t ms, char *buf)
 	y += m <= 2;
 	if (y < 0 || y > 9999)
 		y = y < 0 ? 0 : 9999; /* clamp: keeps the output a fixed 24 bytes */
-	snprintf(buf, MM_TIME_STRLEN, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", (int)y, m % 13u,
-		 d % 32u, (unsigned)(sod / 3600) % 24u, (unsigned)(sod / 60 % 60),
-		 (unsigned)(sod % 60), (unsigned)msr % 1000u);
+	/* by hand, not snprintf: findings print many timestamps and snprintf
+	 * was a third of the cost of rendering one */
+	{
+		unsigned hh = (unsigned)(sod / 3600), mm = (unsigned)(sod / 60 % 60);
+		unsigned ss = (unsigned)(sod % 60), frac = (unsigned)msr % 1000u, yy = (unsigned)y;
+		char *p = buf;
+		*p++ = (char)('0' + yy / 1000);
+		*p++ = (char)('0' + yy / 100 % 10);
+		*p++ = (char)('0' + yy / 10 % 10);
+		*p++ = (char)('0' + yy % 10);
+		*p++ = '-';
+		*p++ = (char)('0' + m / 10);
+		*p++ = (char)('0' + m % 10);
+		*p++ = '-';
+		*p++ = (char)('0' + d / 10);
+		*p++ = (char)('0' + d % 10);
+		*p++ = 'T';
+		*p++ = (char)('0' + hh / 10);
+		*p++ = (char)('0' + hh % 10);
+		*p++ = ':';
+		*p++ = (char)('0' + mm / 10);
+		*p++ = (char)('0' + mm % 10);
+		*p++ = ':';
+		*p++ = (char)('0' + ss / 10);
+		*p++ = (char)('0' + ss % 10);
+		*p++ = '.';
+		*p++ = (char)('0' + frac / 100);
+		*p++ = (char)('0' + frac / 10 % 10);
+		*p++ = (char)('0' + frac % 10);
+		*p++ = 'Z';
+		*p = '\0';
+	}
 	return buf;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/intern.h"
 
 void mm_finding_resource_key(const struct mm_finding *f, char *buf, size_t cap)
 {
@@ -48,7 +49,7 @@ static int ev_cmp(const struct mm_evidence *a, const struct mm_evidence *b)
 	int c;
 	if (a->time_ms != b->time_ms)
 		return a->time_ms < b->time_ms ? -1 : 1;
-	c = strcmp(a->file, b->file);
+	c = a->file == b->file ? 0 : strcmp(a->file ? a->file : "", b->file ? b->file : "");
 	if (c)
 		return c;
 	if (a->line != b->line)
@@ -78,7 +79,8 @@ void mm_finding_add_evidence(struct mm_finding *f, const char *file, uint64_t li
 			     uint64_t offset, int64_t time_ms)
 {
 	struct mm_evidence e;
-	snprintf(e.file, sizeof(e.file), "%s", file ? file : "");
+	/* one copy of each path however many findings cite it */
+	e.file = mm_intern(file ? file : "", file ? strlen(file) : 0);
 	e.line = line;
 	e.offset = offset;
 	e.time_ms = time_ms;

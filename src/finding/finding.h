@@ -26,7 +26,7 @@ enum mm_dir { MM_DIR_UNKNOWN = 0, MM_DIR_INBOUND, MM_DIR_OUTBOUND };
 
 /* One record behind a finding: where it is and when it happened. */
 struct mm_evidence {
-	char file[256];
+	const char *file;	/* interned (core/intern.h): lives for the process */
 	uint64_t line;
 	uint64_t offset;
 	int64_t time_ms;

@@ -419,7 +419,7 @@ static void jw_service(struct jw *w, const struct mm_finding *f, const char *det
 		jw_raw(w, "{");
 		jw_key(w, "file", 1);
 		if (!w->rc)
-			w->rc = mm_buf_json_str(w->b, e->file, strnlen(e->file, sizeof(e->file)));
+			w->rc = mm_buf_json_strz(w->b, e->file ? e->file : "");
 		jw_kint(w, "line", (long long)e->line, 0);
 		jw_kint(w, "offset", (long long)e->offset, 0);
 		jw_kstr(w, "time", mm_time_format_iso(e->time_ms, t), 0);

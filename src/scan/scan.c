@@ -74,6 +74,13 @@ struct worker {
 
 static char data_dir_buf[PATH_MAX];
 
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 static int is_dir(const char *p)
 {
 	struct stat st;
@@ -676,6 +683,8 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 		goto out;
 	if ((rc = load_intel(&s, res, err)))
 		goto out;
+	mm_debug("threat lists loaded: %llu entries (%.3f s)", (unsigned long long)res->intel_entries,
+		 since(&t0));
 	if ((rc = mm_inventory_new(&s.inv))) {
 		rc = mm_err_set(err, rc, "out of memory");
 		goto out;
@@ -754,6 +763,7 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 	if (o->progress)
 		progress_line(&s, res->seconds, 1);
 
+	mm_debug("workers done (%.3f s)", since(&t0));
 	/* merge what the workers learned and found */
 	for (i = 0; i < nthreads; i++) {
 		add_counts(res, &ws[i].r);
@@ -771,6 +781,9 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 			resolve(f, s.inv);
 			mm_agg_merge(final, f);
 		}
+		/* free as we go: peak memory is the findings plus one worker's copy */
+		mm_agg_free(ws[i].agg);
+		ws[i].agg = NULL;
 	}
 	/* An instance that relays Tor also connects out to relays: report it
 	 * as the relay it is, not also as a client. */
@@ -792,7 +805,9 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 			}
 		}
 	}
+	mm_debug("merged %zu findings (%.3f s)", mm_agg_count(final), since(&t0));
 	rc = write_results(&s, st, final, res, err);
+	mm_debug("stored (%.3f s)", since(&t0));
 out:
 	if (ws) {
 		for (i = 0; i < nthreads; i++)

@@ -21,6 +21,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/intern.h"
 #include "core/json.h"
 #include "core/mem.h"
 
@@ -333,7 +334,7 @@ static int evidence_to_json(const struct mm_finding *f, struct mm_buf *b)
 	for (i = 0; i < n; i++) {
 		const struct mm_evidence *e = &f->ev[i];
 		if ((rc = mm_buf_addz(b, i ? ",{\"file\":" : "{\"file\":")) ||
-		    (rc = mm_buf_json_str(b, e->file, strnlen(e->file, sizeof(e->file)))) ||
+		    (rc = mm_buf_json_strz(b, e->file ? e->file : "")) ||
 		    (rc = mm_buf_printf(b, ",\"line\":%llu,\"offset\":%llu,\"time\":%lld}",
 					(unsigned long long)e->line, (unsigned long long)e->offset,
 					(long long)e->time_ms)))
@@ -376,7 +377,7 @@ static int evidence_from_json(struct mm_finding *f, const char *p, size_t n)
 		memset(e, 0, sizeof(*e));
 		mm_arena_init(&ar, mem, sizeof(mem));
 		if (mm_json_get(&el, "file", &v) == 1 && mm_json_str(&v, &ar, &s) == 0)
-			mm_str_copy(e->file, sizeof(e->file), s);
+			e->file = mm_intern(s.p, s.n);
 		if (mm_json_get(&el, "line", &v) == 1 && mm_json_int(&v, &x) == 0)
 			e->line = (uint64_t)x;
 		if (mm_json_get(&el, "offset", &v) == 1 && mm_json_int(&v, &x) == 0)
