@@ -180,6 +180,40 @@ struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *re
 	return lookup(a, type, resource, resource_len, list, restype, created);
 }
 
+int mm_agg_rekey(struct mm_agg *a)
+{
+	size_t i;
+
+	memset(a->slots, 0, a->nslots * sizeof(struct slot));
+	for (i = 0; i < a->count; i++) {
+		struct mm_finding *f = mm_agg_at(a, i);
+		char k[256];
+		size_t kn, j;
+		uint64_t h;
+
+		if (f->archived < 0)
+			continue;
+		mm_finding_resource_key(f, k, sizeof(k));
+		kn = strlen(k);
+		h = key_hash(f->type, k, kn, f->threat_list);
+		j = h & (a->nslots - 1);
+		while (a->slots[j].idx) {
+			struct mm_finding *g = mm_agg_at(a, a->slots[j].idx - 1);
+			if (a->slots[j].hash == h && key_eq(g, f->type, k, kn, f->threat_list)) {
+				mm_finding_merge(g, f);
+				f->archived = -1;
+				break;
+			}
+			j = (j + 1) & (a->nslots - 1);
+		}
+		if (f->archived < 0)
+			continue;
+		a->slots[j].hash = h;
+		a->slots[j].idx = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
 int mm_agg_merge(struct mm_agg *a, const struct mm_finding *f)
 {
 	char k[256];
@@ -187,6 +221,8 @@ int mm_agg_merge(struct mm_agg *a, const struct mm_finding *f)
 	struct mm_finding *d;
 
 	mm_finding_resource_key(f, k, sizeof(k));
+	if (a->count >= a->max)
+		a->max = a->count + 1;
 	d = lookup(a, f->type, k, strlen(k), f->threat_list, f->res_type, &created);
 	if (!d)
 		return MM_ETOOBIG;

@@ -32,8 +32,14 @@ uint64_t mm_agg_dropped(const struct mm_agg *a);
 struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *resource,
 			      size_t resource_len, const char *list, int *created);
 /* Add (merge) a complete finding under its own id-less key
- * (type + mm_finding_resource_key + threat_list). */
+ * (type + mm_finding_resource_key + threat_list). Raises the table's cap
+ * if needed: merging never drops what workers already found. */
 int mm_agg_merge(struct mm_agg *a, const struct mm_finding *f);
+/* Rebuild the index after callers changed findings' resource fields (ENI
+ * resolved to an instance): a finding whose new key equals an earlier
+ * one's is merged into it and marked dead (archived = -1, skipped by
+ * everyone). No copy of the table is made. */
+int mm_agg_rekey(struct mm_agg *a);
 
 /* Defaults for a file: the account and region in its S3 key (may be empty). */
 struct mm_file_ctx {

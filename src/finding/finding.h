@@ -69,9 +69,9 @@ struct mm_finding {
 	int64_t first_seen_ms, last_seen_ms;
 
 	/* evidence */
-	char threat_list[128];	/* list name (file base name) */
+	char threat_list[64];	/* list name (file base name; longer names are cut) */
 	char threat_name[64];	/* category word: "mining", "c2", "tor", ... */
-	char indicator[256];	/* the list entry that matched (part of the key) */
+	char indicator[64];	/* the list entry that matched last (detail, not key) */
 	int nevidence;
 	struct mm_evidence ev[MM_EVIDENCE_MAX];
 

@@ -285,7 +285,10 @@ static int fill(struct mm_lines *l)
 	}
 	if (l->end == l->cap)
 		return 0;
-	rc = mm_reader_read(l->r, l->buf + l->end, l->cap - l->end, &got, &l->perr);
+	/* at most 1 MiB a read: the buffer is sized for the longest record,
+	 * but filling it whole would touch (and keep resident) all of it */
+	rc = mm_reader_read(l->r, l->buf + l->end, MM_MIN(l->cap - l->end, (size_t)1 << 20), &got,
+			    &l->perr);
 	l->end += got;
 	if (rc)
 		l->pending_err = rc;

@@ -770,40 +770,56 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 		mm_inventory_merge(s.inv, ws[i].learned);
 		res->findings_dropped += mm_agg_dropped(ws[i].agg);
 	}
-	if ((rc = mm_agg_new(&final, (size_t)nthreads * (o->max_findings ? o->max_findings
-									 : DEFAULT_MAX_FINDINGS)))) {
-		rc = mm_err_set(err, rc, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < nthreads; i++) {
+	/* Worker 0's table becomes the result, re-keyed in place after its
+	 * ENIs are resolved; the others merge into it and are freed as they
+	 * go, so findings are never held twice. */
+	final = ws[0].agg;
+	ws[0].agg = NULL;
+	for (k = 0; k < mm_agg_count(final); k++)
+		resolve(mm_agg_at(final, k), s.inv);
+	mm_agg_rekey(final);
+	for (i = 1; i < nthreads; i++) {
 		for (k = 0; k < mm_agg_count(ws[i].agg); k++) {
 			struct mm_finding *f = mm_agg_at(ws[i].agg, k);
 			resolve(f, s.inv);
-			mm_agg_merge(final, f);
+			if (mm_agg_merge(final, f)) {
+				rc = mm_err_set(err, MM_ENOMEM, "out of memory merging findings");
+				goto out;
+			}
 		}
-		/* free as we go: peak memory is the findings plus one worker's copy */
 		mm_agg_free(ws[i].agg);
 		ws[i].agg = NULL;
 	}
 	/* An instance that relays Tor also connects out to relays: report it
 	 * as the relay it is, not also as a client. */
-	for (k = 0; k < mm_agg_count(final); k++) {
-		struct mm_finding *f = mm_agg_at(final, k);
-		size_t j;
-		if (strcmp(f->type, "UnauthorizedAccess:EC2/TorClient"))
-			continue;
-		for (j = 0; j < mm_agg_count(final); j++) {
-			struct mm_finding *g = mm_agg_at(final, j);
-			char a[256], b[256];
-			if (strcmp(g->type, "UnauthorizedAccess:EC2/TorRelay"))
-				continue;
-			mm_finding_resource_key(f, a, sizeof(a));
-			mm_finding_resource_key(g, b, sizeof(b));
-			if (!strcmp(a, b)) {
-				f->archived = -1;
-				break;
+	{
+		struct mm_finding **relays = NULL;
+		size_t nrelays = 0, j;
+		for (k = 0; k < mm_agg_count(final); k++) {
+			struct mm_finding *g = mm_agg_at(final, k);
+			if (g->archived >= 0 && !strcmp(g->type, "UnauthorizedAccess:EC2/TorRelay")) {
+				struct mm_finding **nr = mm_realloc(relays, (nrelays + 1) * sizeof(*nr));
+				if (!nr)
+					break;
+				relays = nr;
+				relays[nrelays++] = g;
 			}
 		}
+		for (k = 0; nrelays && k < mm_agg_count(final); k++) {
+			struct mm_finding *f = mm_agg_at(final, k);
+			char a[256], b[256];
+			if (f->archived < 0 || strcmp(f->type, "UnauthorizedAccess:EC2/TorClient"))
+				continue;
+			mm_finding_resource_key(f, a, sizeof(a));
+			for (j = 0; j < nrelays; j++) {
+				mm_finding_resource_key(relays[j], b, sizeof(b));
+				if (!strcmp(a, b)) {
+					f->archived = -1;
+					break;
+				}
+			}
+		}
+		mm_free(relays);
 	}
 	mm_debug("merged %zu findings (%.3f s)", mm_agg_count(final), since(&t0));
 	rc = write_results(&s, st, final, res, err);
