@@ -40,6 +40,8 @@ static void usage(FILE *out)
 	      "                            how to print the findings this scan touched (default:\n"
 	      "                            table on a terminal, json otherwise)\n"
 	      "  --rescan                  forget what was scanned before (counts again!)\n"
+	      "  --report-unknown-enis     with an inventory, still report traffic on interfaces\n"
+	      "                            it does not know (NAT gateways, load balancers, ...)\n"
 	      "  --strict                  exit 3 if any record was malformed\n"
 	      "  --fail-on SEVERITY        exit 4 if a finding at or above SEVERITY was touched\n"
 	      "  -q, --quiet               no progress, no summary, no warnings\n"
@@ -100,6 +102,12 @@ static void summary(const struct mm_scan_result *r)
 	if (r->bad_records)
 		fprintf(stderr, "mamori: %llu malformed records skipped (see file:line messages above)\n",
 			(unsigned long long)r->bad_records);
+	if (r->findings_unattributed)
+		fprintf(stderr,
+			"mamori: %llu findings on interfaces or addresses of no known instance (NAT "
+			"gateways, load balancers, endpoints) not reported; --report-unknown-enis "
+			"reports them\n",
+			(unsigned long long)r->findings_unattributed);
 	if (r->findings_dropped)
 		fprintf(stderr, "mamori: warning: %llu findings dropped: finding table full\n",
 			(unsigned long long)r->findings_dropped);
@@ -184,7 +192,8 @@ static int read_options_file(const char *path, char ***argv_out, int *argc_out, 
 
 enum {
 	OPT_DB = 1000, OPT_SOURCE, OPT_INVENTORY, OPT_THREAT, OPT_TRUSTED, OPT_NODEFAULT,
-	OPT_THREADS, OPT_FORMAT, OPT_RESCAN, OPT_STRICT, OPT_FAILON, OPT_NOPROGRESS, OPT_OPTFILE
+	OPT_THREADS, OPT_FORMAT, OPT_RESCAN, OPT_STRICT, OPT_FAILON, OPT_NOPROGRESS, OPT_OPTFILE,
+	OPT_UNKNOWN_ENIS
 };
 
 int mm_cmd_scan(int argc, char **argv)
@@ -203,6 +212,7 @@ int mm_cmd_scan(int argc, char **argv)
 		{"fail-on", required_argument, NULL, OPT_FAILON},
 		{"no-progress", no_argument, NULL, OPT_NOPROGRESS},
 		{"options-file", required_argument, NULL, OPT_OPTFILE},
+		{"report-unknown-enis", no_argument, NULL, OPT_UNKNOWN_ENIS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -335,6 +345,9 @@ int mm_cmd_scan(int argc, char **argv)
 			break;
 		case OPT_OPTFILE:
 			break; /* spliced in above */
+		case OPT_UNKNOWN_ENIS:
+			o.report_unknown_enis = 1;
+			break;
 		case 'q':
 			quiet = 1;
 			break;

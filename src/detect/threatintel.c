@@ -226,6 +226,7 @@ static void detect_flow(struct mm_detector *d, const struct mm_event *ev)
 	const struct mm_ip *local, *remote;
 	uint16_t lport, rport;
 	int sl, nh, i, is_exit = 0, tor_done = 0, listed_port = 0;
+	struct mm_str res;
 	enum mm_dir dir;
 	int64_t first = fl->start * 1000, last = fl->end * 1000;
 	char pbuf[8];
@@ -262,6 +263,16 @@ static void detect_flow(struct mm_detector *d, const struct mm_event *ev)
 						       !remote->v6))
 			listed_port = 1; /* an IP:port entry matched: remote is the server */
 	}
+	/* Traffic seen on a middlebox interface (NAT gateway, load balancer,
+	 * endpoint) carries the instance's own address as the local side:
+	 * when the inventory says that address belongs to an instance on
+	 * another interface, the finding belongs to that instance. */
+	res = fl->eni.n ? fl->eni : fl->instance_id;
+	if (d->inv && fl->eni.n) {
+		const struct mm_instance *owner = mm_inventory_by_ip(d->inv, local);
+		if (owner && !mm_instance_nif(owner, fl->eni.p, fl->eni.n))
+			res = mm_str_c(owner->instance_id);
+	}
 	for (i = 0; i < nh; i++) {
 		enum mm_intel_cat c = hits[i].cat;
 		const char *type = NULL;
@@ -289,8 +300,7 @@ static void detect_flow(struct mm_detector *d, const struct mm_event *ev)
 		}
 		if (!type)
 			continue;
-		add_hit(d, type, fl->eni.n ? fl->eni : fl->instance_id, MM_RES_INSTANCE, &hits[i], ev,
-			first, last, &f);
+		add_hit(d, type, res, MM_RES_INSTANCE, &hits[i], ev, first, last, &f);
 		if (!f)
 			continue;
 		if (!f->instance_id[0] && fl->instance_id.n)

@@ -604,6 +604,14 @@ static int write_results(struct scan *s, struct mm_store *st, struct mm_agg *fin
 
 		if (f->archived < 0)
 			continue; /* dropped (e.g. TorClient folded into TorRelay) */
+		/* With an inventory, an interface or address it does not know is not
+		 * an instance's (NAT gateway, load balancer, endpoint, resolver
+		 * endpoint): GuardDuty raises EC2 findings on instances only. */
+		if (f->res_type == MM_RES_INSTANCE && !f->instance_id[0] &&
+		    mm_inventory_count(s->inv) > 0 && !s->o->report_unknown_enis) {
+			res->findings_unattributed++;
+			continue;
+		}
 		mm_finding_make_id(f);
 		memcpy(&old, f, sizeof(old));
 		old.count = 0;

@@ -37,6 +37,8 @@ struct mm_scan_opts {
 	int no_default_lists;		/* skip the bundled mining/Tor lists */
 	int rescan;			/* ignore remembered progress */
 	int progress;			/* show progress on stderr */
+	int report_unknown_enis;	/* keep findings on interfaces/addresses the
+					 * inventory does not know (see docs) */
 	size_t max_findings;		/* per thread; 0 = default */
 };
 
@@ -46,6 +48,7 @@ struct mm_scan_result {
 	uint64_t bad_records;
 	uint64_t bytes_in;		/* bytes read from disk */
 	uint64_t findings_new, findings_updated, findings_dropped;
+	uint64_t findings_unattributed;	/* not reported: no known instance behind them */
 	uint64_t intel_entries;
 	double seconds;
 	int64_t started_ms;		/* wall clock at start (findings updatedAt >= this) */

@@ -87,6 +87,17 @@ expect mixed_folder_scans "exit $rc; unknown file must be a warning" \
 "$M" scan --db "$T/x.db" $L --source dns "$B/flow_bad.log" >/dev/null 2>&1; rc=$?
 expect source_forced "forcing dns on a flow file must give malformed records, exit $rc" test $rc -eq 0
 
+# --- middlebox interfaces: a NAT gateway's ENI carries an instance's traffic --
+N=$HERE/nat
+"$M" scan --db "$T/nat.db" $L --inventory "$N/inventory.json" "$N/nat-flows.log" >/dev/null 2>"$T/nat.err"
+"$M" findings list --db "$T/nat.db" --format json >"$T/nat.json"
+expect nat_attributed_to_instance "want one finding on i-0aaaaaaaaaaaaaaa1 (the instance behind the NAT)" \
+	sh -c "[ \$(wc -l <'$T/nat.json') -eq 1 ] && grep -q '\"instanceId\":\"i-0aaaaaaaaaaaaaaa1\"' '$T/nat.json' && grep -q '\"count\":2' '$T/nat.json'"
+expect nat_own_leg_not_reported "the NAT's own translated leg must be reported as unattributed" \
+	has "$T/nat.err" "1 findings on interfaces or addresses of no known instance"
+"$M" scan --db "$T/nat2.db" $L --inventory "$N/inventory.json" --report-unknown-enis "$N/nat-flows.log" >/dev/null 2>&1
+expect nat_report_unknown_enis "want 2 findings with --report-unknown-enis" test "$(nfind "$T/nat2.db")" -eq 2
+
 # --- CLI ---------------------------------------------------------------------
 for c in scan findings sim; do
 	"$M" $c --help >/dev/null 2>&1; rc=$?
