@@ -568,8 +568,10 @@ static void progress_line(struct scan *s, double secs, int final)
 {
 	uint64_t b = atomic_load(&s->bytes), r = atomic_load(&s->records);
 	uint64_t fd = atomic_load(&s->files_done);
-	fprintf(stderr, "\r\033[Kscanning: %llu/%zu files, %.1fM records, %.0f MB, %.0f MB/s%s",
-		(unsigned long long)fd, s->njobs, (double)r / 1e6, (double)b / 1e6,
+	fprintf(stderr,
+		"\r\033[Kscanning: %llu/%zu files, %.2fM records (%.2fM/s), %.0f MB read (%.0f MB/s)%s",
+		(unsigned long long)fd, s->njobs, (double)r / 1e6,
+		secs > 0 ? (double)r / 1e6 / secs : 0.0, (double)b / 1e6,
 		secs > 0 ? (double)b / 1e6 / secs : 0.0, final ? "\n" : "");
 	fflush(stderr);
 }
@@ -738,9 +740,9 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 			goto out;
 		}
 	}
-	if (nthreads == 1) {
-		worker_main(&ws[0]);
-	} else {
+	{
+		/* workers always run on their own threads, so the main thread is
+		 * free to draw progress even with --threads 1 */
 		for (i = 0; i < nthreads; i++) {
 			if (pthread_create(&ws[i].th, NULL, worker_main, &ws[i]) != 0) {
 				rc = mm_err_set(err, MM_ENOMEM, "cannot start thread");
