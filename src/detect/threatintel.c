@@ -196,6 +196,8 @@ static void add_hit(struct mm_detector *d, const char *type, struct mm_str res, 
 	if (created) {
 		f->first_seen_ms = first;
 		f->last_seen_ms = last;
+		f->detail_file = ev->loc.file;
+		f->detail_line = ev->loc.line;
 		f->count = 1;
 		snprintf(f->threat_name, sizeof(f->threat_name), "%s", mm_intel_cat_name(hit->cat));
 		snprintf(f->indicator, sizeof(f->indicator), "%s", hit->indicator);
@@ -207,11 +209,13 @@ static void add_hit(struct mm_detector *d, const char *type, struct mm_str res, 
 		f->count++;
 		if (first < f->first_seen_ms)
 			f->first_seen_ms = first;
-		if (last < f->last_seen_ms) {
-			*out = NULL; /* older than what we hold: keep the latest details */
+		if (!mm_finding_is_later(f, last, ev->loc.file, ev->loc.line)) {
+			*out = NULL; /* not later than what we hold: keep the latest details */
 			goto evidence;
 		}
 		f->last_seen_ms = last;
+		f->detail_file = ev->loc.file;
+		f->detail_line = ev->loc.line;
 		snprintf(f->indicator, sizeof(f->indicator), "%s", hit->indicator);
 	}
 evidence:

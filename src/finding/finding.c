@@ -87,6 +87,20 @@ void mm_finding_add_evidence(struct mm_finding *f, const char *file, uint64_t li
 	ev_insert(f, &e);
 }
 
+int mm_finding_is_later(const struct mm_finding *f, int64_t time_ms, const char *file,
+			uint64_t line)
+{
+	int c;
+	if (time_ms != f->last_seen_ms)
+		return time_ms > f->last_seen_ms;
+	if (!file || !f->detail_file)
+		return file && !f->detail_file;
+	c = file == f->detail_file ? 0 : strcmp(file, f->detail_file);
+	if (c)
+		return c > 0;
+	return line > f->detail_line;
+}
+
 void mm_finding_merge(struct mm_finding *dst, const struct mm_finding *src)
 {
 	int i;
@@ -95,9 +109,17 @@ void mm_finding_merge(struct mm_finding *dst, const struct mm_finding *src)
 	if (src->first_seen_ms < dst->first_seen_ms) {
 		dst->first_seen_ms = src->first_seen_ms;
 	}
-	if (src->last_seen_ms > dst->last_seen_ms) {
+	if (mm_finding_is_later(dst, src->last_seen_ms, src->detail_file, src->detail_line)) {
 		/* the latest activity describes the finding's action details */
 		dst->last_seen_ms = src->last_seen_ms;
+		dst->detail_file = src->detail_file;
+		dst->detail_line = src->detail_line;
+		dst->remote_ip = src->remote_ip;
+		dst->has_remote_ip = src->has_remote_ip;
+		dst->blocked = src->blocked;
+		dst->role = src->role;
+		memcpy(dst->domain, src->domain, sizeof(dst->domain));
+		memcpy(dst->indicator, src->indicator, sizeof(dst->indicator));
 		dst->direction = src->direction;
 		dst->remote_port = src->remote_port;
 		dst->local_port = src->local_port;

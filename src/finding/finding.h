@@ -67,6 +67,12 @@ struct mm_finding {
 	enum mm_role role;
 	uint64_t count;
 	int64_t first_seen_ms, last_seen_ms;
+	/* The record whose details (remote address, port, domain...) the
+	 * finding shows: the latest by event time, ties broken by (file,
+	 * line) so the result does not depend on thread scheduling. file is
+	 * borrowed from the scan (NULL for a finding loaded from the store). */
+	const char *detail_file;
+	uint64_t detail_line;
 
 	/* evidence */
 	char threat_list[64];	/* list name (file base name; longer names are cut) */
@@ -103,6 +109,10 @@ void mm_finding_make_id(struct mm_finding *f);
 /* Merge src into dst (same key): count adds, times widen, evidence keeps
  * the MM_EVIDENCE_MAX earliest records by (time, file, line). */
 void mm_finding_merge(struct mm_finding *dst, const struct mm_finding *src);
+/* Is the record (time, file, line) later than the one f's details come
+ * from? The total order used to pick a finding's details. */
+int mm_finding_is_later(const struct mm_finding *f, int64_t time_ms, const char *file,
+			uint64_t line);
 /* Add one evidence record keeping the bounded earliest-first sample. */
 void mm_finding_add_evidence(struct mm_finding *f, const char *file, uint64_t line,
 			     uint64_t offset, int64_t time_ms);

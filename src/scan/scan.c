@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -292,31 +294,60 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 		       const char *head, size_t headn)
 {
 	struct mm_ct_doc doc;
-	struct mm_json_val rec;
 	struct mm_event ev;
 	struct mm_err e;
 	uint64_t line, off, recs = 0, b;
-	int rc, slurp_rc;
+	int rc, slurp_rc = 0;
+	const char *dp;
+	size_t dn;
+	void *map = NULL;
+	size_t map_n = 0;
 
-	mm_buf_reset(&w->doc);
-	if ((rc = mm_buf_add(&w->doc, head, headn))) {
-		mm_error("%s: out of memory", job->path);
-		return rc;
+	/* A plain file is mapped, not copied: the page cache is the buffer.
+	 * gzip and stdin are inflated into the worker's reusable buffer. */
+	if (!rd->gz && strcmp(job->path, "-") != 0) {
+		int fd = open(job->path, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 && (size_t)st.st_size <= MAX_DOC) {
+			map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (map == MAP_FAILED) {
+				map = NULL;
+			} else {
+				map_n = (size_t)st.st_size;
+				madvise(map, map_n, MADV_SEQUENTIAL);
+			}
+		}
+		if (fd >= 0)
+			close(fd);
 	}
-	slurp_rc = mm_reader_slurp(rd, &w->doc, &e);
-	if (slurp_rc && slurp_rc != MM_ETRUNC) {
-		w->r.bad_records++;
-		mm_log_record_error(job->path, 1, e.msg);
-		if (slurp_rc != MM_EPARSE)
-			return 0;
+	if (map) {
+		dp = map;
+		dn = map_n;
+	} else {
+		mm_buf_reset(&w->doc);
+		if ((rc = mm_buf_add(&w->doc, head, headn))) {
+			mm_error("%s: out of memory", job->path);
+			return rc;
+		}
+		slurp_rc = mm_reader_slurp(rd, &w->doc, &e);
+		if (slurp_rc && slurp_rc != MM_ETRUNC) {
+			w->r.bad_records++;
+			mm_log_record_error(job->path, 1, e.msg);
+			if (slurp_rc != MM_EPARSE)
+				return 0;
+		}
+		dp = w->doc.p;
+		dn = w->doc.len;
 	}
-	if (mm_ct_doc_init(&doc, w->doc.p, w->doc.len, &e)) {
+	if (mm_ct_doc_init(&doc, dp, dn, &e)) {
 		bad_record(w, job->path, 1, &e);
+		if (map)
+			munmap(map, map_n);
 		return 0;
 	}
 	for (;;) {
 		mm_err_clear(&e);
-		rc = mm_ct_doc_next(&doc, &rec, &line, &off, &e);
+		rc = mm_ct_doc_next_event(&doc, &w->scratch, &ev, &line, &off, &e);
 		if (rc == 0)
 			break;
 		if (rc == MM_EPARSE) {
@@ -327,12 +358,6 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 			bad_record(w, job->path, line, &e);
 			break;
 		}
-		mm_arena_reset(&w->scratch);
-		memset(&ev, 0, sizeof(ev));
-		if ((rc = mm_ct_parse_value(&rec, &w->scratch, &ev, &e))) {
-			bad_record(w, job->path, line, &e);
-			continue;
-		}
 		ev.loc.file = job->path;
 		ev.loc.line = line;
 		ev.loc.offset = off;
@@ -342,11 +367,13 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 	}
 	if (slurp_rc == MM_ETRUNC)
 		mm_log_record_error(job->path, doc.line, "gzip stream ends early (truncated file)");
-	b = rd->raw_read;
+	b = map ? map_n : rd->raw_read;
 	flush_progress(w, &recs, &b);
 	job->now.complete = slurp_rc == 0;
-	job->now.offset = w->doc.len;
+	job->now.offset = dn;
 	job->now.line = doc.line;
+	if (map)
+		munmap(map, map_n);
 	return 0;
 }
 
