@@ -102,12 +102,15 @@ static void default_format(enum mm_outfmt *fmt, int *color, int have_fmt)
 	*color = tty && !getenv("NO_COLOR") && !(term && strcmp(term, "dumb") == 0);
 }
 
-/* Open an existing database; 0 or an exit code (message printed). */
+/* Open an existing database (path NULL: the default one); 0 or an exit
+ * code (message printed). */
 static int open_existing(const char *sub, const char *path, struct mm_store **st)
 {
 	struct mm_err err;
 	struct stat sb;
 
+	if (!path)
+		path = mm_store_default_path();
 	mm_err_clear(&err);
 	if (stat(path, &sb) != 0) {
 		if (errno == ENOENT)
@@ -125,6 +128,18 @@ static int open_existing(const char *sub, const char *path, struct mm_store **st
 		return MM_EXIT_ERROR;
 	}
 	return 0;
+}
+
+/* A store read that failed with c (MM_EIO: our output would not take
+ * it); prints why and returns the exit code. */
+static int read_failed(const char *sub, int c, const struct mm_err *err)
+{
+	if (c == MM_EIO)
+		fprintf(stderr, "mamori findings %s: cannot write output\n", sub);
+	else
+		fprintf(stderr, "mamori findings %s: %s\n", sub,
+			err->msg[0] ? err->msg : mm_strerror(c));
+	return MM_EXIT_ERROR;
 }
 
 static int print_cb(void *ctx, const struct mm_finding_row *row)
@@ -194,20 +209,13 @@ static int cmd_list(int argc, char **argv)
 	if (optind < argc)
 		return usage_error("list", "unexpected argument");
 	default_format(&fmt, &color, have_fmt);
-	if (!db)
-		db = mm_store_default_path();
 	if ((rc = open_existing("list", db, &st)))
 		return rc;
 	mm_printer_begin(&pr, stdout, fmt, color);
 	c = mm_store_findings(st, &flt, print_cb, &pr, &err);
 	mm_printer_end(&pr);
-	if (c == MM_EIO) {
-		fprintf(stderr, "mamori findings list: cannot write output\n");
-		rc = MM_EXIT_ERROR;
-	} else if (c) {
-		fprintf(stderr, "mamori findings list: %s\n", err.msg[0] ? err.msg : mm_strerror(c));
-		rc = MM_EXIT_ERROR;
-	}
+	if (c)
+		rc = read_failed("list", c, &err);
 	mm_store_close(st);
 	return rc;
 }
@@ -335,8 +343,6 @@ static int cmd_show(int argc, char **argv)
 		return usage_error("show", "give one finding ID");
 	id = argv[optind];
 	default_format(&ctx.fmt, &ctx.color, have_fmt);
-	if (!db)
-		db = mm_store_default_path();
 	if ((rc = open_existing("show", db, &st)))
 		return rc;
 	c = mm_store_finding_by_id(st, id, show_cb, &ctx, &err);
@@ -346,12 +352,8 @@ static int cmd_show(int argc, char **argv)
 		fprintf(stderr, "mamori findings show: no finding %s; try `mamori findings list`\n",
 			id);
 		rc = MM_EXIT_ERROR;
-	} else if (c == MM_EIO) {
-		fprintf(stderr, "mamori findings show: cannot write output\n");
-		rc = MM_EXIT_ERROR;
 	} else {
-		fprintf(stderr, "mamori findings show: %s\n", err.msg[0] ? err.msg : mm_strerror(c));
-		rc = MM_EXIT_ERROR;
+		rc = read_failed("show", c, &err);
 	}
 	mm_store_close(st);
 	return rc;

@@ -175,49 +175,45 @@ special:
 	}
 }
 
+/* One or more digits (a number's integer part, fraction or exponent): 0
+ * with *p past them, else MM_ETRUNC (input ends) or MM_EPARSE with *p
+ * where they should start. */
+static int scan_digits(const char **p, const char *end)
+{
+	const char *q = *p;
+	if (q >= end)
+		return MM_ETRUNC;
+	if (*q < '0' || *q > '9')
+		return MM_EPARSE;
+	while (q < end && *q >= '0' && *q <= '9')
+		q++;
+	*p = q;
+	return 0;
+}
+
 /* Number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
 static int scan_number(const char *p, const char *end, const char **after)
 {
-	const char *s = p;
+	int rc = 0;
+
 	if (p < end && *p == '-')
 		p++;
-	if (p >= end)
-		goto trunc;
-	if (*p == '0')
+	if (p < end && *p == '0')
 		p++;
-	else if (*p >= '1' && *p <= '9')
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
 	else
-		goto bad;
-	if (p < end && *p == '.') {
+		rc = scan_digits(&p, end);
+	if (!rc && p < end && *p == '.') {
 		p++;
-		if (p >= end)
-			goto trunc;
-		if (*p < '0' || *p > '9')
-			goto bad;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
+		rc = scan_digits(&p, end);
 	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
+	if (!rc && p < end && (*p == 'e' || *p == 'E')) {
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
 			p++;
-		if (p >= end)
-			goto trunc;
-		if (*p < '0' || *p > '9')
-			goto bad;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
+		rc = scan_digits(&p, end);
 	}
 	*after = p;
-	return 0;
-trunc:
-	*after = p;
-	return MM_ETRUNC;
-bad:
-	*after = p > s ? p : s;
-	return MM_EPARSE;
+	return rc;
 }
 
 static int scan_lit(const char *p, const char *end, const char *lit, size_t len)
@@ -241,10 +237,8 @@ static int scan_value(const char *p, const char *end, int max_depth, enum mm_jso
 
 	*type = MM_JSON_INVALID;
 value:
-	if (p >= end) {
-		rc = MM_ETRUNC;
-		goto fail;
-	}
+	if (p >= end)
+		goto trunc;
 	switch (*p) {
 	case '{':
 	case '[':
@@ -260,23 +254,15 @@ value:
 			stack &= ~((uint64_t)1 << d);
 		d++;
 		p = skip_ws(p + 1, end);
-		if (p >= end) {
-			rc = MM_ETRUNC;
-			goto fail;
-		}
+		if (p >= end)
+			goto trunc;
 		if (stack & ((uint64_t)1 << (d - 1))) {
-			if (*p == '}') {
-				p++;
-				d--;
-				goto next;
-			}
+			if (*p == '}')
+				goto pop;
 			goto key;
 		}
-		if (*p == ']') {
-			p++;
-			d--;
-			goto next;
-		}
+		if (*p == ']')
+			goto pop;
 		goto value;
 	case '"':
 		if (d == 0)
@@ -289,29 +275,25 @@ value:
 		p = q + 1;
 		goto next;
 	case 't':
-		if (d == 0)
-			*type = MM_JSON_TRUE;
-		rc = scan_lit(p, end, "true", 4);
-		if (rc)
-			goto fail;
-		p += 4;
-		goto next;
 	case 'f':
+	case 'n': {
+		/* true, false, null: the first byte names the literal */
+		static const struct {
+			const char *s;
+			size_t n;
+			enum mm_json_type type;
+		} lits[] = {{"true", 4, MM_JSON_TRUE}, {"false", 5, MM_JSON_FALSE},
+			    {"null", 4, MM_JSON_NULL}};
+		int i = *p == 't' ? 0 : *p == 'f' ? 1 : 2;
+
 		if (d == 0)
-			*type = MM_JSON_FALSE;
-		rc = scan_lit(p, end, "false", 5);
+			*type = lits[i].type;
+		rc = scan_lit(p, end, lits[i].s, lits[i].n);
 		if (rc)
 			goto fail;
-		p += 5;
+		p += lits[i].n;
 		goto next;
-	case 'n':
-		if (d == 0)
-			*type = MM_JSON_NULL;
-		rc = scan_lit(p, end, "null", 4);
-		if (rc)
-			goto fail;
-		p += 4;
-		goto next;
+	}
 	default:
 		if (*p == '-' || (*p >= '0' && *p <= '9')) {
 			if (d == 0)
@@ -339,52 +321,47 @@ key:
 		goto fail;
 	}
 	p = skip_ws(q + 1, end);
-	if (p >= end) {
-		rc = MM_ETRUNC;
-		goto fail;
-	}
+	if (p >= end)
+		goto trunc;
 	if (*p != ':') {
 		rc = MM_EPARSE;
 		goto fail;
 	}
 	p = skip_ws(p + 1, end);
 	goto value;
+pop:
+	/* the container at depth d closes at p */
+	p++;
+	d--;
 next:
 	if (d == 0) {
 		*after = p;
 		return 0;
 	}
 	p = skip_ws(p, end);
-	if (p >= end) {
-		rc = MM_ETRUNC;
-		goto fail;
-	}
+	if (p >= end)
+		goto trunc;
 	if (stack & ((uint64_t)1 << (d - 1))) {
 		if (*p == ',') {
 			p = skip_ws(p + 1, end);
-			if (p >= end) {
-				rc = MM_ETRUNC;
-				goto fail;
-			}
+			if (p >= end)
+				goto trunc;
 			goto key;
 		}
-		if (*p == '}') {
-			p++;
-			d--;
-			goto next;
-		}
+		if (*p == '}')
+			goto pop;
 	} else {
 		if (*p == ',') {
 			p = skip_ws(p + 1, end);
 			goto value;
 		}
-		if (*p == ']') {
-			p++;
-			d--;
-			goto next;
-		}
+		if (*p == ']')
+			goto pop;
 	}
 	rc = MM_EPARSE;
+	goto fail;
+trunc:
+	rc = MM_ETRUNC;
 fail:
 	*after = p;
 	return rc;

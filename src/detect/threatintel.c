@@ -130,42 +130,39 @@ static int match_ip(struct mm_detector *d, const struct mm_ip *ip, uint16_t port
 	return n;
 }
 
-/* Does addr belong to the ENI according to the inventory? -1 unknown. */
-static int eni_owns(const struct mm_inventory *inv, struct mm_str eni, const struct mm_ip *addr)
+/* The inventory's record of this ENI, or NULL. */
+static const struct mm_netif *eni_nif(const struct mm_inventory *inv, struct mm_str eni)
 {
 	const struct mm_instance *inst;
-	const struct mm_netif *nif;
-	int i;
 
-	if (!inv || !eni.n)
-		return -1;
+	if (!inv || !eni.n || mm_inventory_count(inv) == 0)
+		return NULL;
 	inst = mm_inventory_by_eni(inv, eni.p, eni.n);
-	if (!inst)
-		return -1;
-	nif = mm_instance_nif(inst, eni.p, eni.n);
-	if (!nif)
-		return -1;
+	return inst ? mm_instance_nif(inst, eni.p, eni.n) : NULL;
+}
+
+/* Does addr belong to the interface? */
+static int nif_owns(const struct mm_netif *nif, const struct mm_ip *addr)
+{
+	int i;
 	for (i = 0; i < nif->nprivate; i++)
 		if (mm_ip_eq(&nif->private_ips[i], addr))
 			return 1;
 	for (i = 0; i < nif->nipv6; i++)
 		if (mm_ip_eq(&nif->ipv6[i], addr))
 			return 1;
-	if (nif->has_public_ip && mm_ip_eq(&nif->public_ip, addr))
-		return 1;
-	return 0;
+	return nif->has_public_ip && mm_ip_eq(&nif->public_ip, addr);
 }
 
 /* 1 if src is the local side, 0 if dst is, -1 if it cannot be told. */
 static int src_is_local(const struct mm_detector *d, const struct mm_flow *f)
 {
-	int s = eni_owns(d->inv, f->eni, &f->src), t;
+	const struct mm_netif *nif = eni_nif(d->inv, f->eni);
 	int sp, dp;
 
-	if (s == 1)
+	if (nif && nif_owns(nif, &f->src))
 		return 1;
-	t = eni_owns(d->inv, f->eni, &f->dst);
-	if (t == 1)
+	if (nif && nif_owns(nif, &f->dst))
 		return 0;
 	sp = mm_ip_is_private(&f->src);
 	dp = mm_ip_is_private(&f->dst);

@@ -588,6 +588,15 @@ static void copy_utf8(char *dst, size_t cap, struct mm_str s)
 	mm_str_copy(dst, cap, s);
 }
 
+/* The member at obj.key (a dotted path): 1 with *v, 0 if obj is not an
+ * object or has no such member, negative on malformed input. */
+static int get_member(const struct mm_json_val *obj, const char *key, struct mm_json_val *v)
+{
+	if (obj->type != MM_JSON_OBJECT)
+		return 0;
+	return mm_json_path(obj, key, v);
+}
+
 /* Copy the string at obj.key into dst (truncating to cap). Missing keys,
  * null and non-string values leave dst untouched. */
 static int get_str(const struct mm_json_val *obj, const char *key, char *dst, size_t cap)
@@ -598,10 +607,7 @@ static int get_str(const struct mm_json_val *obj, const char *key, char *dst, si
 	struct mm_str s;
 	int rc;
 
-	if (obj->type != MM_JSON_OBJECT)
-		return 0;
-	rc = mm_json_path(obj, key, &v);
-	if (rc <= 0)
+	if ((rc = get_member(obj, key, &v)) <= 0)
 		return rc;
 	if (v.type != MM_JSON_STRING)
 		return 0;
@@ -636,10 +642,7 @@ static int get_arr(const struct mm_json_val *obj, const char *key, const char *i
 	struct mm_json_val v;
 	int rc;
 
-	if (obj->type != MM_JSON_OBJECT)
-		return 0;
-	rc = mm_json_path(obj, key, &v);
-	if (rc <= 0)
+	if ((rc = get_member(obj, key, &v)) <= 0)
 		return rc;
 	if (inner) {
 		if (v.type != MM_JSON_OBJECT)
@@ -711,7 +714,7 @@ static void set_launch_time(struct mm_instance *in, const struct mm_json_val *v)
 		while ((rc = mm_json_iter_next(&it_##elem, NULL, &elem)) == 1)
 
 /* ------------------------------------------------------------------ */
-/* describe-instances */
+/* lists, read alike in every source */
 
 static int parse_groups(const struct mm_json_val *arr, struct mm_netif *f, const char *idk,
 			const char *namek)
@@ -782,109 +785,242 @@ static int parse_ipv6(const struct mm_json_val *arr, struct mm_netif *f, const c
 	return rc < 0 ? rc : 0;
 }
 
-static int describe_nif(const struct mm_json_val *o, struct mm_netif *f)
+/* ------------------------------------------------------------------ */
+/* one reader for three spellings of an instance
+ *
+ * describe-instances, CloudTrail's RunInstances response and GuardDuty's
+ * instanceDetails carry the same shapes under different key names:
+ * describe-instances in upper camel case, CloudTrail in lower camel case
+ * with lists still wrapped as {"items": [...]} from EC2's XML API,
+ * GuardDuty flat. A key table per source lets one reader serve all three,
+ * so a fix to how an interface is read lands in every source at once. */
+
+/* A list at key, or at key.inner when inner is not NULL. */
+struct mm__arr {
+	const char *key, *inner;
+};
+
+struct mm__nif_keys {
+	const char *eni, *subnet, *vpc, *privdns, *pubdns, *pubip, *privip;
+	struct mm__arr privs;	/* the interface's private addresses */
+	const char *priv_ip;	/* address key in an element of privs */
+	const char *priv_primary;	/* its primary flag; NULL: none are primary */
+	const char *priv_pubip;	/* its public address; NULL: not read */
+	struct mm__arr ipv6s;
+	const char *ipv6;	/* address key in an element of ipv6s */
+	struct mm__arr groups;
+	const char *group_id, *group_name;
+};
+
+struct mm__inst_keys {
+	const char *id, *type, *image, *az, *state, *platform;
+	const char *platform_details;	/* NULL: the source has none */
+	const char *iam_arn, *iam_id, *launch;
+	struct mm__arr tags;
+	const char *tag_key, *tag_value;
+	struct mm__arr nifs;
+	const struct mm__nif_keys *nif;
+	/* The instance's own address fields, read as its primary interface
+	 * when it has no interface list (only the scalar keys are set);
+	 * NULL: no such fallback. */
+	const struct mm__nif_keys *top;
+};
+
+static const struct mm__nif_keys describe_nif_keys = {
+	.eni = "NetworkInterfaceId", .subnet = "SubnetId", .vpc = "VpcId",
+	.privdns = "PrivateDnsName", .pubdns = "Association.PublicDnsName",
+	.pubip = "Association.PublicIp", .privip = "PrivateIpAddress",
+	.privs = {"PrivateIpAddresses", NULL}, .priv_ip = "PrivateIpAddress",
+	.priv_primary = "Primary", .priv_pubip = "Association.PublicIp",
+	.ipv6s = {"Ipv6Addresses", NULL}, .ipv6 = "Ipv6Address",
+	.groups = {"Groups", NULL}, .group_id = "GroupId", .group_name = "GroupName",
+};
+static const struct mm__nif_keys describe_top_keys = {
+	.subnet = "SubnetId", .vpc = "VpcId", .privdns = "PrivateDnsName",
+	.pubdns = "PublicDnsName", .pubip = "PublicIpAddress", .privip = "PrivateIpAddress",
+};
+static const struct mm__inst_keys describe_keys = {
+	.id = "InstanceId", .type = "InstanceType", .image = "ImageId",
+	.az = "Placement.AvailabilityZone", .state = "State.Name", .platform = "Platform",
+	.platform_details = "PlatformDetails", .iam_arn = "IamInstanceProfile.Arn",
+	.iam_id = "IamInstanceProfile.Id", .launch = "LaunchTime",
+	.tags = {"Tags", NULL}, .tag_key = "Key", .tag_value = "Value",
+	.nifs = {"NetworkInterfaces", NULL}, .nif = &describe_nif_keys,
+	.top = &describe_top_keys,
+};
+
+static const struct mm__nif_keys ct_nif_keys = {
+	.eni = "networkInterfaceId", .subnet = "subnetId", .vpc = "vpcId",
+	.privdns = "privateDnsName", .pubdns = "association.publicDnsName",
+	.pubip = "association.publicIp", .privip = "privateIpAddress",
+	.privs = {"privateIpAddressesSet", "item"}, .priv_ip = "privateIpAddress",
+	.priv_primary = "primary",
+	.ipv6s = {"ipv6AddressesSet", "item"}, .ipv6 = "ipv6Address",
+	.groups = {"groupSet", "items"}, .group_id = "groupId", .group_name = "groupName",
+};
+static const struct mm__nif_keys ct_top_keys = {
+	.subnet = "subnetId", .vpc = "vpcId", .privdns = "privateDnsName",
+	.pubdns = "dnsName", .pubip = "ipAddress", .privip = "privateIpAddress",
+};
+static const struct mm__inst_keys ct_keys = {
+	.id = "instanceId", .type = "instanceType", .image = "imageId",
+	.az = "placement.availabilityZone", .state = "instanceState.name",
+	.platform = "platform", .iam_arn = "iamInstanceProfile.arn",
+	.iam_id = "iamInstanceProfile.id", .launch = "launchTime",
+	.tags = {"tagSet", "items"}, .tag_key = "key", .tag_value = "value",
+	.nifs = {"networkInterfaceSet", "items"}, .nif = &ct_nif_keys, .top = &ct_top_keys,
+};
+
+/* GuardDuty marks no address primary (the interface's own
+ * privateIpAddress, read first, already is) and has no top-level
+ * address fields. */
+static const struct mm__nif_keys details_nif_keys = {
+	.eni = "networkInterfaceId", .subnet = "subnetId", .vpc = "vpcId",
+	.privdns = "privateDnsName", .pubdns = "publicDnsName", .pubip = "publicIp",
+	.privip = "privateIpAddress",
+	.privs = {"privateIpAddresses", NULL}, .priv_ip = "privateIpAddress",
+	.ipv6s = {"ipv6Addresses", NULL}, .ipv6 = "ipv6Address",
+	.groups = {"securityGroups", NULL}, .group_id = "groupId", .group_name = "groupName",
+};
+static const struct mm__inst_keys details_keys = {
+	.id = "instanceId", .type = "instanceType", .image = "imageId",
+	.az = "availabilityZone", .state = "instanceState", .platform = "platform",
+	.iam_arn = "iamInstanceProfile.arn", .iam_id = "iamInstanceProfile.id",
+	.launch = "launchTime", .tags = {"tags", NULL}, .tag_key = "key", .tag_value = "value",
+	.nifs = {"networkInterfaces", NULL}, .nif = &details_nif_keys,
+};
+
+/* The subnet, VPC and DNS names of an interface. */
+static int nif_names(const struct mm_json_val *o, const struct mm__nif_keys *k,
+		     struct mm_netif *f)
+{
+	int rc;
+
+	if ((rc = get_str(o, k->subnet, f->subnet_id, sizeof(f->subnet_id))) ||
+	    (rc = get_str(o, k->vpc, f->vpc_id, sizeof(f->vpc_id))) ||
+	    (rc = get_str(o, k->privdns, f->private_dns, sizeof(f->private_dns))) ||
+	    (rc = get_str(o, k->pubdns, f->public_dns, sizeof(f->public_dns))))
+		return rc;
+	return 0;
+}
+
+/* The address at obj.key, if it parses, as f's public address. */
+static int get_public_ip(const struct mm_json_val *obj, const char *key, struct mm_netif *f)
+{
+	struct mm_ip ip;
+	int ok, rc = get_ip(obj, key, &ip, &ok);
+
+	if (!rc && ok) {
+		f->has_public_ip = 1;
+		f->public_ip = ip;
+	}
+	return rc;
+}
+
+/* The address at obj.key, if it parses, as the primary private one. */
+static int get_primary_ip(const struct mm_json_val *obj, const char *key, struct mm_netif *f)
+{
+	struct mm_ip ip;
+	int ok, rc = get_ip(obj, key, &ip, &ok);
+
+	if (!rc && ok)
+		add_private(f, &ip, 1);
+	return rc;
+}
+
+static int read_nif(const struct mm_json_val *o, const struct mm__nif_keys *k,
+		    struct mm_netif *f)
 {
 	struct mm_json_val arr, p;
 	struct mm_ip ip;
 	int rc, ok;
 
 	memset(f, 0, sizeof(*f));
-	if ((rc = get_str(o, "NetworkInterfaceId", f->eni, sizeof(f->eni))) ||
-	    (rc = get_str(o, "SubnetId", f->subnet_id, sizeof(f->subnet_id))) ||
-	    (rc = get_str(o, "VpcId", f->vpc_id, sizeof(f->vpc_id))) ||
-	    (rc = get_str(o, "PrivateDnsName", f->private_dns, sizeof(f->private_dns))) ||
-	    (rc = get_str(o, "Association.PublicDnsName", f->public_dns, sizeof(f->public_dns))))
+	if ((rc = get_str(o, k->eni, f->eni, sizeof(f->eni))) || (rc = nif_names(o, k, f)) ||
+	    (rc = get_public_ip(o, k->pubip, f)) || (rc = get_primary_ip(o, k->privip, f)))
 		return rc;
-	if ((rc = get_ip(o, "Association.PublicIp", &ip, &ok)))
-		return rc;
-	if (ok) {
-		f->has_public_ip = 1;
-		f->public_ip = ip;
-	}
-	if ((rc = get_ip(o, "PrivateIpAddress", &ip, &ok)))
-		return rc;
-	if (ok)
-		add_private(f, &ip, 1);
-	rc = get_arr(o, "PrivateIpAddresses", NULL, &arr);
-	if (rc < 0)
+	if ((rc = get_arr(o, k->privs.key, k->privs.inner, &arr)) < 0)
 		return rc;
 	if (rc == 1) {
 		MM__EACH(arr, p, rc) {
 			struct mm_json_val prim;
-			int r, isprim;
+			int r;
 			if (p.type != MM_JSON_OBJECT)
 				continue;
-			if ((r = get_ip(&p, "PrivateIpAddress", &ip, &ok)))
+			if ((r = get_ip(&p, k->priv_ip, &ip, &ok)))
 				return r;
-			isprim = mm_json_get(&p, "Primary", &prim) == 1 && prim.type == MM_JSON_TRUE;
 			if (ok)
-				add_private(f, &ip, isprim);
+				add_private(f, &ip,
+					    k->priv_primary &&
+						    mm_json_get(&p, k->priv_primary, &prim) == 1 &&
+						    prim.type == MM_JSON_TRUE);
 			/* A public address on a secondary private one: keep it
 			 * only if the interface has none of its own. */
-			if (!f->has_public_ip) {
-				if ((r = get_ip(&p, "Association.PublicIp", &ip, &ok)))
-					return r;
-				if (ok) {
-					f->has_public_ip = 1;
-					f->public_ip = ip;
-				}
-			}
+			if (k->priv_pubip && !f->has_public_ip &&
+			    (r = get_public_ip(&p, k->priv_pubip, f)))
+				return r;
 		}
 		if (rc < 0)
 			return rc;
 	}
-	if ((rc = get_arr(o, "Ipv6Addresses", NULL, &arr)) < 0)
+	if ((rc = get_arr(o, k->ipv6s.key, k->ipv6s.inner, &arr)) < 0)
 		return rc;
-	if (rc == 1 && (rc = parse_ipv6(&arr, f, "Ipv6Address")))
+	if (rc == 1 && (rc = parse_ipv6(&arr, f, k->ipv6)))
 		return rc;
-	if ((rc = get_arr(o, "Groups", NULL, &arr)) < 0)
+	if ((rc = get_arr(o, k->groups.key, k->groups.inner, &arr)) < 0)
 		return rc;
-	if (rc == 1 && (rc = parse_groups(&arr, f, "GroupId", "GroupName")))
+	if (rc == 1 && (rc = parse_groups(&arr, f, k->group_id, k->group_name)))
 		return rc;
 	return 0;
 }
 
 /* The top-level address fields of an instance as its primary interface
  * (used when there is no interface list). 1 if it had anything. */
-/* Key names of the top-level address fields: describe-instances spells
- * them in upper camel case, CloudTrail in lower. */
-struct mm__toplevel {
-	const char *subnet, *vpc, *priv, *pub, *pubdns, *privdns;
-};
-
-static const struct mm__toplevel describe_keys = {"SubnetId", "VpcId", "PrivateIpAddress",
-						  "PublicIpAddress", "PublicDnsName",
-						  "PrivateDnsName"};
-static const struct mm__toplevel ct_keys = {"subnetId", "vpcId", "privateIpAddress",
-					    "ipAddress", "dnsName", "privateDnsName"};
-
 static int top_level_nif(const struct mm_json_val *o, struct mm_netif *f,
-			 const struct mm__toplevel *k)
+			 const struct mm__nif_keys *k)
 {
-	struct mm_ip ip;
-	int rc, ok;
+	int rc;
 
 	memset(f, 0, sizeof(*f));
-	if ((rc = get_str(o, k->subnet, f->subnet_id, sizeof(f->subnet_id))) ||
-	    (rc = get_str(o, k->vpc, f->vpc_id, sizeof(f->vpc_id))) ||
-	    (rc = get_str(o, k->privdns, f->private_dns, sizeof(f->private_dns))) ||
-	    (rc = get_str(o, k->pubdns, f->public_dns, sizeof(f->public_dns))))
+	if ((rc = nif_names(o, k, f)) || (rc = get_primary_ip(o, k->privip, f)) ||
+	    (rc = get_public_ip(o, k->pubip, f)))
 		return rc;
-	if ((rc = get_ip(o, k->priv, &ip, &ok)))
-		return rc;
-	if (ok)
-		add_private(f, &ip, 1);
-	if ((rc = get_ip(o, k->pub, &ip, &ok)))
-		return rc;
-	if (ok) {
-		f->has_public_ip = 1;
-		f->public_ip = ip;
-	}
 	return f->nprivate || f->has_public_ip || f->subnet_id[0] || f->vpc_id[0];
 }
 
-static int describe_instance(struct mm_inventory *inv, const struct mm_json_val *o,
-			     const char *owner, struct mm_err *err)
+/* Instance tags from RunInstances' requestParameters.tagSpecificationSet
+ * (the request names them even when the response does not echo a tagSet). */
+static int request_tags(const struct mm_json_val *req, struct mm_instance *in)
+{
+	struct mm_json_val arr, spec, tags;
+	int rc;
+
+	if ((rc = get_arr(req, "tagSpecificationSet", "items", &arr)) <= 0)
+		return rc;
+	MM__EACH(arr, spec, rc) {
+		char rt[32] = "";
+		int r;
+		if (spec.type != MM_JSON_OBJECT)
+			continue;
+		if ((r = get_str(&spec, "resourceType", rt, sizeof(rt))))
+			return r;
+		if (strcmp(rt, "instance"))
+			continue;
+		if ((r = get_arr(&spec, "tags", NULL, &tags)) < 0)
+			return r;
+		if (r == 1)
+			return parse_tags(&tags, in, "key", "value");
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* Read the instance object o, spelled as k says, into the inventory's
+ * scratch record. req, when not NULL, is a RunInstances request whose
+ * tags stand in for a response without any. 1 with the record filled
+ * (account left empty for the caller), 0 if o names no instance,
+ * or a negative MM_E... code. */
+static int read_instance(struct mm_inventory *inv, const struct mm_json_val *o,
+			 const struct mm__inst_keys *k, const struct mm_json_val *req)
 {
 	struct mm_instance *in = inv->scratch;
 	struct mm_json_val v, arr, e;
@@ -892,54 +1028,69 @@ static int describe_instance(struct mm_inventory *inv, const struct mm_json_val 
 	int rc;
 
 	scratch_reset(in);
-	if ((rc = get_str(o, "InstanceId", in->instance_id, sizeof(in->instance_id))) ||
-	    (rc = get_str(o, "InstanceType", in->instance_type, sizeof(in->instance_type))) ||
-	    (rc = get_str(o, "ImageId", in->image_id, sizeof(in->image_id))) ||
-	    (rc = get_str(o, "Placement.AvailabilityZone", in->az, sizeof(in->az))) ||
-	    (rc = get_str(o, "State.Name", in->state, sizeof(in->state))) ||
-	    (rc = get_str(o, "Platform", in->platform, sizeof(in->platform))) ||
-	    (rc = get_str(o, "PlatformDetails", details, sizeof(details))) ||
-	    (rc = get_str(o, "IamInstanceProfile.Arn", in->iam_profile_arn,
-			  sizeof(in->iam_profile_arn))) ||
-	    (rc = get_str(o, "IamInstanceProfile.Id", in->iam_profile_id,
-			  sizeof(in->iam_profile_id))))
+	if ((rc = get_str(o, k->id, in->instance_id, sizeof(in->instance_id))) ||
+	    (rc = get_str(o, k->type, in->instance_type, sizeof(in->instance_type))) ||
+	    (rc = get_str(o, k->image, in->image_id, sizeof(in->image_id))) ||
+	    (rc = get_str(o, k->az, in->az, sizeof(in->az))) ||
+	    (rc = get_str(o, k->state, in->state, sizeof(in->state))) ||
+	    (rc = get_str(o, k->platform, in->platform, sizeof(in->platform))) ||
+	    (k->platform_details &&
+	     (rc = get_str(o, k->platform_details, details, sizeof(details)))) ||
+	    (rc = get_str(o, k->iam_arn, in->iam_profile_arn, sizeof(in->iam_profile_arn))) ||
+	    (rc = get_str(o, k->iam_id, in->iam_profile_id, sizeof(in->iam_profile_id))))
 		return rc;
 	if (!in->instance_id[0])
-		return 0;	/* nothing to key it by: skip */
+		return 0;	/* nothing to key it by (an interface-only object): skip */
 	/* GuardDuty's platform is EC2's Platform field: "windows" or null
 	 * (Linux). PlatformDetails ("Linux/UNIX", "Windows with SQL...")
 	 * only stands in for it when Platform is missing. */
 	if (!in->platform[0] && !strncmp(details, "Windows", 7))
 		strcpy(in->platform, "windows");
-	mm_str_copy(in->account, sizeof(in->account), mm_str_c(owner));
-	if ((rc = mm_json_get(o, "LaunchTime", &v)) < 0)
+	if ((rc = mm_json_get(o, k->launch, &v)) < 0)
 		return rc;
 	if (rc == 1)
 		set_launch_time(in, &v);
-	if ((rc = get_arr(o, "Tags", NULL, &arr)) < 0)
+	if ((rc = get_arr(o, k->tags.key, k->tags.inner, &arr)) < 0)
 		return rc;
-	if (rc == 1 && (rc = parse_tags(&arr, in, "Key", "Value")))
+	if (rc == 1 && (rc = parse_tags(&arr, in, k->tag_key, k->tag_value)))
 		return rc;
-	if ((rc = get_arr(o, "NetworkInterfaces", NULL, &arr)) < 0)
+	if (req && in->ntags == 0 && req->type == MM_JSON_OBJECT && (rc = request_tags(req, in)))
+		return rc;
+	if ((rc = get_arr(o, k->nifs.key, k->nifs.inner, &arr)) < 0)
 		return rc;
 	if (rc == 1) {
 		MM__EACH(arr, e, rc) {
 			int r;
 			if (e.type != MM_JSON_OBJECT || in->nnif >= MM_INV_MAX_NIFS)
 				continue;
-			if ((r = describe_nif(&e, &in->nifs[in->nnif])))
+			if ((r = read_nif(&e, k->nif, &in->nifs[in->nnif])))
 				return r;
 			in->nnif++;
 		}
 		if (rc < 0)
 			return rc;
 	}
-	if (in->nnif == 0) {
-		rc = top_level_nif(o, &in->nifs[0], &describe_keys);
+	if (in->nnif == 0 && k->top) {
+		rc = top_level_nif(o, &in->nifs[0], k->top);
 		if (rc < 0)
 			return rc;
 		in->nnif = rc;
 	}
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* describe-instances */
+
+static int describe_instance(struct mm_inventory *inv, const struct mm_json_val *o,
+			     const char *owner, struct mm_err *err)
+{
+	struct mm_instance *in = inv->scratch;
+	int rc = read_instance(inv, o, &describe_keys, NULL);
+
+	if (rc <= 0)
+		return rc;
+	mm_str_copy(in->account, sizeof(in->account), mm_str_c(owner));
 	rc = mm_inventory_put(inv, in);
 	if (rc == MM_ETOOBIG)
 		return mm_err_set(err, rc, "inventory full (%zu instances)", inv->max);
@@ -1063,135 +1214,15 @@ out:
 /* ------------------------------------------------------------------ */
 /* CloudTrail RunInstances */
 
-static int ct_nif(const struct mm_json_val *o, struct mm_netif *f)
-{
-	struct mm_json_val arr, p;
-	struct mm_ip ip;
-	int rc, ok;
-
-	memset(f, 0, sizeof(*f));
-	if ((rc = get_str(o, "networkInterfaceId", f->eni, sizeof(f->eni))) ||
-	    (rc = get_str(o, "subnetId", f->subnet_id, sizeof(f->subnet_id))) ||
-	    (rc = get_str(o, "vpcId", f->vpc_id, sizeof(f->vpc_id))) ||
-	    (rc = get_str(o, "privateDnsName", f->private_dns, sizeof(f->private_dns))) ||
-	    (rc = get_str(o, "association.publicDnsName", f->public_dns, sizeof(f->public_dns))))
-		return rc;
-	if ((rc = get_ip(o, "association.publicIp", &ip, &ok)))
-		return rc;
-	if (ok) {
-		f->has_public_ip = 1;
-		f->public_ip = ip;
-	}
-	if ((rc = get_ip(o, "privateIpAddress", &ip, &ok)))
-		return rc;
-	if (ok)
-		add_private(f, &ip, 1);
-	if ((rc = get_arr(o, "privateIpAddressesSet", "item", &arr)) < 0)
-		return rc;
-	if (rc == 1) {
-		MM__EACH(arr, p, rc) {
-			struct mm_json_val prim;
-			int r;
-			if (p.type != MM_JSON_OBJECT)
-				continue;
-			if ((r = get_ip(&p, "privateIpAddress", &ip, &ok)))
-				return r;
-			if (ok)
-				add_private(f, &ip, mm_json_get(&p, "primary", &prim) == 1 &&
-							    prim.type == MM_JSON_TRUE);
-		}
-		if (rc < 0)
-			return rc;
-	}
-	if ((rc = get_arr(o, "ipv6AddressesSet", "item", &arr)) < 0)
-		return rc;
-	if (rc == 1 && (rc = parse_ipv6(&arr, f, "ipv6Address")))
-		return rc;
-	if ((rc = get_arr(o, "groupSet", "items", &arr)) < 0)
-		return rc;
-	if (rc == 1 && (rc = parse_groups(&arr, f, "groupId", "groupName")))
-		return rc;
-	return 0;
-}
-
-/* Instance tags from requestParameters.tagSpecificationSet (the request
- * names them even when the response does not echo a tagSet). */
-static int request_tags(const struct mm_json_val *req, struct mm_instance *in)
-{
-	struct mm_json_val arr, spec, tags;
-	int rc;
-
-	if ((rc = get_arr(req, "tagSpecificationSet", "items", &arr)) <= 0)
-		return rc;
-	MM__EACH(arr, spec, rc) {
-		char rt[32] = "";
-		int r;
-		if (spec.type != MM_JSON_OBJECT)
-			continue;
-		if ((r = get_str(&spec, "resourceType", rt, sizeof(rt))))
-			return r;
-		if (strcmp(rt, "instance"))
-			continue;
-		if ((r = get_arr(&spec, "tags", NULL, &tags)) < 0)
-			return r;
-		if (r == 1)
-			return parse_tags(&tags, in, "key", "value");
-	}
-	return rc < 0 ? rc : 0;
-}
-
 static int ct_instance(struct mm_inventory *inv, const struct mm_json_val *o,
 		       const struct mm_json_val *req, struct mm_str account)
 {
 	struct mm_instance *in = inv->scratch;
-	struct mm_json_val v, arr, e;
-	int rc;
+	int rc = read_instance(inv, o, &ct_keys, req);
 
-	scratch_reset(in);
-	if ((rc = get_str(o, "instanceId", in->instance_id, sizeof(in->instance_id))) ||
-	    (rc = get_str(o, "instanceType", in->instance_type, sizeof(in->instance_type))) ||
-	    (rc = get_str(o, "imageId", in->image_id, sizeof(in->image_id))) ||
-	    (rc = get_str(o, "placement.availabilityZone", in->az, sizeof(in->az))) ||
-	    (rc = get_str(o, "instanceState.name", in->state, sizeof(in->state))) ||
-	    (rc = get_str(o, "platform", in->platform, sizeof(in->platform))) ||
-	    (rc = get_str(o, "iamInstanceProfile.arn", in->iam_profile_arn,
-			  sizeof(in->iam_profile_arn))) ||
-	    (rc = get_str(o, "iamInstanceProfile.id", in->iam_profile_id,
-			  sizeof(in->iam_profile_id))))
+	if (rc <= 0)
 		return rc;
-	if (!in->instance_id[0])
-		return 0;
 	mm_str_copy(in->account, sizeof(in->account), account);
-	if ((rc = mm_json_get(o, "launchTime", &v)) < 0)
-		return rc;
-	if (rc == 1)
-		set_launch_time(in, &v);
-	if ((rc = get_arr(o, "tagSet", "items", &arr)) < 0)
-		return rc;
-	if (rc == 1 && (rc = parse_tags(&arr, in, "key", "value")))
-		return rc;
-	if (in->ntags == 0 && req->type == MM_JSON_OBJECT && (rc = request_tags(req, in)))
-		return rc;
-	if ((rc = get_arr(o, "networkInterfaceSet", "items", &arr)) < 0)
-		return rc;
-	if (rc == 1) {
-		MM__EACH(arr, e, rc) {
-			int r;
-			if (e.type != MM_JSON_OBJECT || in->nnif >= MM_INV_MAX_NIFS)
-				continue;
-			if ((r = ct_nif(&e, &in->nifs[in->nnif])))
-				return r;
-			in->nnif++;
-		}
-		if (rc < 0)
-			return rc;
-	}
-	if (in->nnif == 0) {
-		rc = top_level_nif(o, &in->nifs[0], &ct_keys);
-		if (rc < 0)
-			return rc;
-		in->nnif = rc;
-	}
 	return mm_inventory_put(inv, in);
 }
 
@@ -1361,60 +1392,11 @@ int mm_instance_to_json(const struct mm_instance *inst, const char *eni, struct 
 	return rc;
 }
 
-static int details_nif(const struct mm_json_val *o, struct mm_netif *f)
-{
-	struct mm_json_val arr, p;
-	struct mm_ip ip;
-	int rc, ok;
-
-	memset(f, 0, sizeof(*f));
-	if ((rc = get_str(o, "networkInterfaceId", f->eni, sizeof(f->eni))) ||
-	    (rc = get_str(o, "subnetId", f->subnet_id, sizeof(f->subnet_id))) ||
-	    (rc = get_str(o, "vpcId", f->vpc_id, sizeof(f->vpc_id))) ||
-	    (rc = get_str(o, "privateDnsName", f->private_dns, sizeof(f->private_dns))) ||
-	    (rc = get_str(o, "publicDnsName", f->public_dns, sizeof(f->public_dns))))
-		return rc;
-	if ((rc = get_ip(o, "publicIp", &ip, &ok)))
-		return rc;
-	if (ok) {
-		f->has_public_ip = 1;
-		f->public_ip = ip;
-	}
-	if ((rc = get_ip(o, "privateIpAddress", &ip, &ok)))
-		return rc;
-	if (ok)
-		add_private(f, &ip, 1);
-	if ((rc = get_arr(o, "privateIpAddresses", NULL, &arr)) < 0)
-		return rc;
-	if (rc == 1) {
-		MM__EACH(arr, p, rc) {
-			int r;
-			if (p.type != MM_JSON_OBJECT)
-				continue;
-			if ((r = get_ip(&p, "privateIpAddress", &ip, &ok)))
-				return r;
-			if (ok)
-				add_private(f, &ip, 0);
-		}
-		if (rc < 0)
-			return rc;
-	}
-	if ((rc = get_arr(o, "ipv6Addresses", NULL, &arr)) < 0)
-		return rc;
-	if (rc == 1 && (rc = parse_ipv6(&arr, f, "ipv6Address")))
-		return rc;
-	if ((rc = get_arr(o, "securityGroups", NULL, &arr)) < 0)
-		return rc;
-	if (rc == 1 && (rc = parse_groups(&arr, f, "groupId", "groupName")))
-		return rc;
-	return 0;
-}
-
 int mm_inventory_add_details_json(struct mm_inventory *inv, const char *buf, size_t n,
 				  struct mm_err *err)
 {
 	struct mm_instance *in = inv->scratch;
-	struct mm_json_val o, v, arr, e;
+	struct mm_json_val o, v;
 	size_t used;
 	int rc;
 
@@ -1427,47 +1409,15 @@ int mm_inventory_add_details_json(struct mm_inventory *inv, const char *buf, siz
 			return 0;
 		o = v;
 	}
-	scratch_reset(in);
-	if ((rc = get_str(&o, "instanceId", in->instance_id, sizeof(in->instance_id))) ||
-	    (rc = get_str(&o, "instanceType", in->instance_type, sizeof(in->instance_type))) ||
-	    (rc = get_str(&o, "imageId", in->image_id, sizeof(in->image_id))) ||
-	    (rc = get_str(&o, "availabilityZone", in->az, sizeof(in->az))) ||
-	    (rc = get_str(&o, "instanceState", in->state, sizeof(in->state))) ||
-	    (rc = get_str(&o, "platform", in->platform, sizeof(in->platform))) ||
-	    (rc = get_str(&o, "iamInstanceProfile.arn", in->iam_profile_arn,
-			  sizeof(in->iam_profile_arn))) ||
-	    (rc = get_str(&o, "iamInstanceProfile.id", in->iam_profile_id,
-			  sizeof(in->iam_profile_id))))
-		goto bad;
-	if (!in->instance_id[0])
+	rc = read_instance(inv, &o, &details_keys, NULL);
+	if (rc < 0)
+		return mm_err_set(err, MM_EPARSE, "instanceDetails: %s", mm_strerror(rc));
+	if (rc == 0)
 		return 0;	/* an interface-only object names no instance */
-	if ((rc = mm_json_get(&o, "launchTime", &v)) < 0)
-		goto bad;
-	if (rc == 1)
-		set_launch_time(in, &v);
-	if ((rc = get_arr(&o, "tags", NULL, &arr)) < 0)
-		goto bad;
-	if (rc == 1 && (rc = parse_tags(&arr, in, "key", "value")))
-		goto bad;
-	if ((rc = get_arr(&o, "networkInterfaces", NULL, &arr)) < 0)
-		goto bad;
-	if (rc == 1) {
-		MM__EACH(arr, e, rc) {
-			if (e.type != MM_JSON_OBJECT || in->nnif >= MM_INV_MAX_NIFS)
-				continue;
-			if ((rc = details_nif(&e, &in->nifs[in->nnif])))
-				goto bad;
-			in->nnif++;
-		}
-		if (rc < 0)
-			goto bad;
-	}
 	rc = mm_inventory_put(inv, in);
 	if (rc == MM_ETOOBIG)
 		return mm_err_set(err, rc, "inventory full (%zu instances)", inv->max);
 	if (rc)
 		return mm_err_set(err, rc, "instanceDetails: %s", mm_strerror(rc));
 	return 0;
-bad:
-	return mm_err_set(err, MM_EPARSE, "instanceDetails: %s", mm_strerror(rc));
 }

@@ -230,24 +230,6 @@ int mm_reader_slurp(struct mm_reader *r, struct mm_buf *out, struct mm_err *err)
 	}
 }
 
-int mm_lines_init(struct mm_lines *l, struct mm_reader *r, size_t buf_cap, size_t max_line,
-		  uint64_t start_offset, uint64_t start_line)
-{
-	memset(l, 0, sizeof(*l));
-	if (buf_cap <= max_line)
-		return MM_EINVAL;
-	l->buf = mm_malloc(buf_cap);
-	if (!l->buf)
-		return MM_ENOMEM;
-	l->owns_buf = 1;
-	l->r = r;
-	l->cap = buf_cap;
-	l->max_line = max_line;
-	l->offset = start_offset;
-	l->line = start_line;
-	return 0;
-}
-
 int mm_lines_init_buf(struct mm_lines *l, struct mm_reader *r, char *buf, size_t buf_cap,
 		      size_t max_line, uint64_t start_offset, uint64_t start_line)
 {
@@ -260,6 +242,24 @@ int mm_lines_init_buf(struct mm_lines *l, struct mm_reader *r, char *buf, size_t
 	l->max_line = max_line;
 	l->offset = start_offset;
 	l->line = start_line;
+	return 0;
+}
+
+int mm_lines_init(struct mm_lines *l, struct mm_reader *r, size_t buf_cap, size_t max_line,
+		  uint64_t start_offset, uint64_t start_line)
+{
+	char *buf;
+
+	/* l is cleared on every path, so mm_lines_free is safe after a failure */
+	memset(l, 0, sizeof(*l));
+	if (buf_cap <= max_line)
+		return MM_EINVAL;
+	buf = mm_malloc(buf_cap);
+	if (!buf)
+		return MM_ENOMEM;
+	/* the arguments were checked above: this cannot fail */
+	mm_lines_init_buf(l, r, buf, buf_cap, max_line, start_offset, start_line);
+	l->owns_buf = 1;
 	return 0;
 }
 

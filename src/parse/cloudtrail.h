@@ -42,6 +42,14 @@ int mm_ct_doc_init(struct mm_ct_doc *d, const char *buf, size_t n, struct mm_err
 int mm_ct_doc_next(struct mm_ct_doc *d, struct mm_json_val *rec, uint64_t *line, uint64_t *offset,
 		   struct mm_err *err);
 
+/* Next record, parsed: like mm_ct_doc_next followed by
+ * mm_ct_parse_value, but in one pass over the record's bytes. 1 with *ev
+ * filled (scratch reset first), 0 at the end, MM_EPARSE for a malformed
+ * or invalid record (err says why; call again), MM_ETRUNC at an early
+ * end. */
+int mm_ct_doc_next_event(struct mm_ct_doc *d, struct mm_arena *scratch, struct mm_event *ev,
+			 uint64_t *line, uint64_t *offset, struct mm_err *err);
+
 /* True if a JSON document (or its first line) is a CloudTrail digest
  * file, which carries hashes, not events. */
 int mm_ct_is_digest(const char *buf, size_t n);

@@ -629,6 +629,179 @@ static int parse_wrapped(struct mm_flow_fmt *fmt, const char *line, size_t n,
 	return parse_line(fmt, s.p, s.n, scratch, ev, err, 1);
 }
 
+/* ---- fast path: the default version 2 layout ------------------------
+ *
+ * Most flow logs use AWS's default 14-field format. For those lines one
+ * fused pass reads each field while finding its end, instead of
+ * splitting the line first and parsing the pieces after. Anything it does
+ * not expect (IPv6, tabs, several spaces, a bad value) makes it give up
+ * and the general path parses the line and gives the error, so both
+ * paths accept exactly the same lines with the same results. */
+
+/* Digits up to the next single space (or the end): 0 ok, 1 "-", -1 not
+ * for the fast path. */
+static inline int fnum(const char **pp, const char *end, uint64_t max, uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	int nd = 0;
+
+	if (p < end && *p == '-' && (p + 1 == end || p[1] == ' ')) {
+		*pp = p + 1 < end ? p + 2 : p + 1;
+		return 1;
+	}
+	while (p < end) {
+		unsigned d = (unsigned)(unsigned char)*p - '0';
+		if (d > 9)
+			break;
+		v = v * 10 + d;
+		p++;
+		if (++nd > 18)
+			return -1; /* long numbers: the general path checks overflow */
+	}
+	if (!nd || v > max || (p < end && *p != ' '))
+		return -1;
+	*out = v;
+	*pp = p < end ? p + 1 : p;
+	return 0;
+}
+
+/* A token up to the next single space. */
+static inline int fstr(const char **pp, const char *end, struct mm_str *out)
+{
+	const char *p = *pp, *s = p;
+	/* eight bytes at a time to the first byte <= ' ' */
+	while (end - p >= 8) {
+		uint64_t x, m;
+		memcpy(&x, p, 8);
+		m = (x - 0x2121212121212121ULL) & ~x & 0x8080808080808080ULL;
+		if (m) {
+			p += __builtin_ctzll(m) >> 3;
+			goto found;
+		}
+		p += 8;
+	}
+	while (p < end && (unsigned char)*p > ' ')
+		p++;
+found:
+	if (p < end && *p != ' ')
+		return -1; /* a control byte or tab: the general path decides */
+	if (p == s)
+		return -1;
+	if (p - s == 1 && *s == '-')
+		*out = MM_STR_NULL;
+	else
+		*out = mm_str_make(s, (size_t)(p - s));
+	*pp = p < end ? p + 1 : p;
+	return 0;
+}
+
+/* Dotted quad up to the next single space: 0 ok, 1 "-", -1 other. */
+static inline int fip(const char **pp, const char *end, struct mm_ip *ip)
+{
+	const char *p = *pp;
+	unsigned part = 0, v = 0, nd = 0;
+	uint8_t b[4];
+
+	if (p < end && *p == '-' && (p + 1 == end || p[1] == ' ')) {
+		*pp = p + 1 < end ? p + 2 : p + 1;
+		return 1;
+	}
+	for (; p < end && *p != ' '; p++) {
+		unsigned d = (unsigned)(unsigned char)*p - '0';
+		if (d <= 9) {
+			v = v * 10 + d;
+			if (++nd > 3 || v > 255)
+				return -1;
+		} else if (*p == '.' && nd && part < 3) {
+			b[part++] = (uint8_t)v;
+			v = 0;
+			nd = 0;
+		} else {
+			return -1;
+		}
+	}
+	if (part != 3 || !nd)
+		return -1;
+	b[3] = (uint8_t)v;
+	ip->v6 = 0;
+	memcpy(ip->b, b, 4);
+	*pp = p < end ? p + 1 : p;
+	return 0;
+}
+
+/* 0 parsed into ev; -1 not handled (nothing is assumed about ev). */
+static int fast_v2(const char *p, const char *end, struct mm_event *ev)
+{
+	struct mm_flow *fl = &ev->u.flow;
+	struct mm_str t;
+	uint64_t u;
+	int r, have = 0;
+
+	ev->kind = MM_EV_FLOW;
+	memset(fl, 0, sizeof(*fl));
+	fl->tcp_flags = -1;
+	if ((r = fnum(&p, end, 255, &u)) < 0)
+		return -1;
+	if (!r)
+		fl->version = (uint8_t)u;
+	if (fstr(&p, end, &fl->account) || fstr(&p, end, &fl->eni))
+		return -1;
+	if ((r = fip(&p, end, &fl->src)) < 0)
+		return -1;
+	have |= !r;
+	if ((r = fip(&p, end, &fl->dst)) < 0)
+		return -1;
+	have |= !r << 1;
+	if ((r = fnum(&p, end, 65535, &u)) < 0)
+		return -1;
+	if (!r) {
+		fl->sport = (uint16_t)u;
+		have |= 4;
+	}
+	if ((r = fnum(&p, end, 65535, &u)) < 0)
+		return -1;
+	if (!r) {
+		fl->dport = (uint16_t)u;
+		have |= 8;
+	}
+	if ((r = fnum(&p, end, 255, &u)) < 0)
+		return -1;
+	if (!r)
+		fl->proto = (uint8_t)u;
+	if (fnum(&p, end, UINT64_MAX, &fl->packets) < 0 || fnum(&p, end, UINT64_MAX, &fl->bytes) < 0)
+		return -1;
+	if ((r = fnum(&p, end, INT64_MAX, &u)) < 0)
+		return -1;
+	if (!r)
+		fl->start = (int64_t)u;
+	if ((r = fnum(&p, end, INT64_MAX, &u)) < 0)
+		return -1;
+	if (!r)
+		fl->end = (int64_t)u;
+	if (fstr(&p, end, &t))
+		return -1;
+	if (t.n == 6 && memcmp(t.p, "ACCEPT", 6) == 0)
+		fl->action = MM_ACT_ACCEPT;
+	else if (t.n == 6 && memcmp(t.p, "REJECT", 6) == 0)
+		fl->action = MM_ACT_REJECT;
+	else if (t.n)
+		return -1;
+	if (fstr(&p, end, &t) || p != end || end[-1] == ' ')
+		return -1;
+	if (t.n == 2 && memcmp(t.p, "OK", 2) == 0)
+		fl->status = MM_LOGST_OK;
+	else if (t.n == 6 && memcmp(t.p, "NODATA", 6) == 0)
+		fl->status = MM_LOGST_NODATA;
+	else if (t.n == 8 && memcmp(t.p, "SKIPDATA", 8) == 0)
+		fl->status = MM_LOGST_SKIPDATA;
+	else if (t.n)
+		return -1;
+	fl->has_addrs = (have & 3) == 3;
+	fl->has_ports = (have & 12) == 12;
+	return 0;
+}
+
 static int parse_line(struct mm_flow_fmt *fmt, const char *line, size_t n,
 		      struct mm_arena *scratch, struct mm_event *ev, struct mm_err *err,
 		      int depth)
@@ -647,6 +820,12 @@ static int parse_line(struct mm_flow_fmt *fmt, const char *line, size_t n,
 			return mm_err_set(err, MM_EPARSE, "CloudWatch wrapper inside a wrapper");
 		return parse_wrapped(fmt, line, n, scratch, ev, err);
 	}
+	/* the default layout (header-declared or headerless 14 fields) */
+	if (line[0] >= '0' && line[0] <= '9' &&
+	    (!fmt || fmt->nfields == 0 ||
+	     (fmt->nfields == 14 && !fmt->tgw && memcmp(fmt->field, vpc_all, 14) == 0)) &&
+	    fast_v2(line, line + n, ev) == 0)
+		return 0;
 	if (MM_UNLIKELY(split(line, n, &f)))
 		return mm_err_set(err, MM_EPARSE, "flow log record has more than %d fields",
 				  MM_FLOW_MAX_FIELDS);

@@ -11,9 +11,9 @@
 
 #include "core/ip.h"
 #include "core/json.h"
-#include "core/mtime.h"
+#include "parse/jsonrec.h"
 
-#define KEY(k, lit) ((k).n == sizeof(lit) - 1 && memcmp((k).p, lit, sizeof(lit) - 1) == 0)
+#define KEY MM__KEY	/* short: the dispatch below stays one line a key */
 
 /* What one pass collects besides the event's own fields. */
 struct dns_ctx {
@@ -25,13 +25,9 @@ struct dns_ctx {
 static int get_str(const struct mm_json_val *v, struct mm_arena *a, struct mm_str *out,
 		   const char *name, struct mm_err *err)
 {
-	int rc;
-	if (v->type == MM_JSON_OBJECT || v->type == MM_JSON_ARRAY)
-		return mm_err_set(err, MM_EPARSE, "%s: expected a string", name);
-	rc = mm_json_str(v, a, out);
+	int rc = mm__json_str_field(v, a, out, name, err);
 	if (rc)
-		return mm_err_set(err, MM_EPARSE, "%s: %s", name,
-				  rc == MM_ETOOBIG ? "scratch arena full" : "invalid string escape");
+		return rc;
 	if (mm_str_absent(*out))	/* AWS writes "-" for "none" */
 		*out = mm_str_make("", 0);
 	return 0;
@@ -154,17 +150,15 @@ static int parse_rec(const char *p, const char *end, struct mm_arena *a, struct 
 	struct mm_dns *d = &ev->u.dns;
 	struct mm_json_val obj, v;
 	struct mm_json_iter it;
-	struct mm_str k, t;
+	struct mm_str k;
 	struct dns_ctx c;
 	char kb[64];
-	const char *q;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
 	memset(&c, 0, sizeof(c));
 	ev->kind = MM_EV_DNS;
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-		p++;
+	p = mm__json_ws(p, end);
 	if (p >= end || *p != '{')
 		return mm_err_set(err, MM_EPARSE, "line is not a JSON object");
 	obj.type = MM_JSON_OBJECT;
@@ -173,41 +167,30 @@ static int parse_rec(const char *p, const char *end, struct mm_arena *a, struct 
 	mm_json_iter_init(&it, &obj);
 	while ((rc = mm_json_iter_next(&it, &k, &v)) == 1) {
 		rc = field(d, k, &v, a, &c, err);
-		if (rc == 1 && k.n <= sizeof(kb) && memchr(k.p, '\\', k.n)) {
-			size_t kn = 0;
-			if (mm_json_unescape(k.p, k.n, kb, &kn) == 0)
-				rc = field(d, mm_str_make(kb, kn), &v, a, &c, err);
-		}
+		if (rc == 1 && memchr(k.p, '\\', k.n))
+			rc = field(d, mm__json_norm_key(k, kb, sizeof(kb)), &v, a, &c, err);
 		if (rc < 0)
 			return rc;
 	}
 	if (rc)
 		return mm_err_set(err, MM_EPARSE, "%s",
 				  rc == MM_EDEPTH ? "nested too deeply" : "malformed JSON");
-	for (q = it.p; q < end; q++)
-		if (!(*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
-			return mm_err_set(err, MM_EPARSE, "trailing bytes after the record");
+	if (mm__json_ws(it.p, end) < end)
+		return mm_err_set(err, MM_EPARSE, "trailing bytes after the record");
 	if (!c.have_name && !c.have_ts && c.have_msg && !nested) {
 		struct mm_str m;
 		if (c.msg.type != MM_JSON_STRING)
 			return mm_err_set(err, MM_EPARSE, "message is not a string");
-		rc = mm_json_str(&c.msg, a, &m);
-		if (rc)
-			return mm_err_set(err, MM_EPARSE, "message: %s",
-					  rc == MM_ETOOBIG ? "scratch arena full"
-							   : "invalid string escape");
+		if ((rc = mm__json_str_field(&c.msg, a, &m, "message", err)))
+			return rc;
 		return parse_rec(m.p, m.p + m.n, a, ev, 1, err);
 	}
 	if (!c.have_ts)
 		return mm_err_set(err, MM_EPARSE, "missing query_timestamp");
 	if (!c.have_name)
 		return mm_err_set(err, MM_EPARSE, "missing query_name");
-	if (c.ts.type != MM_JSON_STRING)
-		return mm_err_set(err, MM_EPARSE, "query_timestamp is not a string");
-	t = mm_str_make(c.ts.p + 1, c.ts.n - 2);
-	if (mm_time_parse_iso(t.p, t.n, &d->time_ms))
-		return mm_err_set(err, MM_EPARSE, "query_timestamp is not ISO 8601: \"%.*s\"",
-				  (int)MM_MIN(t.n, 40), t.p);
+	if ((rc = mm__json_time_field(&c.ts, "query_timestamp", &d->time_ms, err)))
+		return rc;
 	if (c.srcaddr.n && mm_ip_parse(c.srcaddr.p, c.srcaddr.n, &d->src) == 0)
 		d->has_src = 1;
 	return 0;
