@@ -730,6 +730,9 @@ static inline int fip(const char **pp, const char *end, struct mm_ip *ip)
 	return 0;
 }
 
+/* Tests set this to compare the fast path with the general one. */
+int mm__flow_no_fast_path;
+
 /* 0 parsed into ev; -1 not handled (nothing is assumed about ev). */
 static int fast_v2(const char *p, const char *end, struct mm_event *ev)
 {
@@ -821,7 +824,7 @@ static int parse_line(struct mm_flow_fmt *fmt, const char *line, size_t n,
 		return parse_wrapped(fmt, line, n, scratch, ev, err);
 	}
 	/* the default layout (header-declared or headerless 14 fields) */
-	if (line[0] >= '0' && line[0] <= '9' &&
+	if (!mm__flow_no_fast_path && line[0] >= '0' && line[0] <= '9' &&
 	    (!fmt || fmt->nfields == 0 ||
 	     (fmt->nfields == 14 && !fmt->tgw && memcmp(fmt->field, vpc_all, 14) == 0)) &&
 	    fast_v2(line, line + n, ev) == 0)

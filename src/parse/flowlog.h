@@ -56,4 +56,8 @@ void mm_flow_fmt_auto(struct mm_flow_fmt *fmt);
 int mm_flow_parse(struct mm_flow_fmt *fmt, const char *line, size_t n, struct mm_arena *scratch,
 		  struct mm_event *ev, struct mm_err *err);
 
+/* Internal (tests and fuzzing): non-zero forces the general parser, so a
+ * differential test can check the default-layout fast path against it. */
+extern int mm__flow_no_fast_path;
+
 #endif

@@ -32,7 +32,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(line, data + at, n);
 		mm_arena_init(&arena, scratch_mem, sizeof(scratch_mem));
 		(void)mm_flow_classify(line, n);
-		rc = mm_flow_parse(&fmt, line, n, &arena, &ev, &err);
+		{
+			/* differential: the default-layout fast path must agree
+			 * with the general parser on every line */
+			struct mm_flow_fmt f2 = fmt;
+			struct mm_event ev2;
+			struct mm_err e2;
+			int rc2;
+			mm__flow_no_fast_path = 1;
+			rc2 = mm_flow_parse(&f2, line, n, &arena, &ev2, &e2);
+			mm__flow_no_fast_path = 0;
+			rc = mm_flow_parse(&fmt, line, n, &arena, &ev, &err);
+			if (rc != rc2)
+				abort();
+			if (rc == 0) {
+				const struct mm_flow *a = &ev.u.flow, *b = &ev2.u.flow;
+				if (a->version != b->version || a->has_addrs != b->has_addrs ||
+				    a->has_ports != b->has_ports || a->proto != b->proto ||
+				    a->action != b->action || a->status != b->status ||
+				    a->sport != b->sport || a->dport != b->dport ||
+				    a->packets != b->packets || a->bytes != b->bytes ||
+				    a->start != b->start || a->end != b->end ||
+				    a->tcp_flags != b->tcp_flags ||
+				    (a->has_addrs && (!mm_ip_eq(&a->src, &b->src) ||
+						      !mm_ip_eq(&a->dst, &b->dst))) ||
+				    !mm_str_eq(a->account, b->account) || !mm_str_eq(a->eni, b->eni))
+					abort();
+			}
+		}
 		if (rc == 0) {
 			/* touch every slice so ASan checks they stay in bounds */
 			volatile char sink = 0;

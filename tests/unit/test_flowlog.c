@@ -637,3 +637,57 @@ MM_TEST(classify)
 	CHECK_EQ_INT(CL("1 2 3 4 5 6 7 8 9 10 11 12 13 14"), MM_FLOW_LINE_NONE);
 #undef CL
 }
+
+/* The default-layout fast path and the general parser agree, line by
+ * line, on good and bad input (the fuzz target checks the same on
+ * arbitrary bytes). */
+MM_TEST(fast_path_agrees_with_general_parser)
+{
+	static const char *lines[] = {
+		"2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
+		"2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA",
+		"2 123456789010 eni-1235b8ca123456789 2001:db8::1 2001:db8::2 1 2 6 3 4 5 6 ACCEPT OK",
+		"2 123456789010 eni-1235b8ca123456789 1.2.3.4 5.6.7.8 65535 0 255 18446744073709551615 0 1 2 REJECT SKIPDATA",
+		"2 123456789010 eni-1235b8ca123456789 1.2.3.4 5.6.7.8 65536 0 6 1 1 1 2 ACCEPT OK",
+		"2 123456789010 eni-1235b8ca123456789 1.2.3.400 5.6.7.8 1 0 6 1 1 1 2 ACCEPT OK",
+		"2 123456789010 eni-1235b8ca123456789 1.2.3.4 5.6.7.8 1 0 6 1 1 1 2 ACCEPTED OK",
+		"2 123456789010 eni-1235b8ca123456789 1.2.3.4 5.6.7.8 1 0 6 1 1 1 2 ACCEPT OK extra",
+		"2 123456789010 eni-1235b8ca123456789 1.2.3.4 5.6.7.8 1 0 6 1 1 1 2 ACCEPT",
+		"2  123456789010 eni-1235b8ca123456789 1.2.3.4 5.6.7.8 1 0 6 1 1 1 2 ACCEPT OK",
+		"2\t123456789010 eni-1235b8ca123456789 1.2.3.4 5.6.7.8 1 0 6 1 1 1 2 ACCEPT OK",
+		"2 123456789010 eni-1235b8ca123456789 01.2.3.4 5.6.7.8 007 0 6 1 1 1 2 ACCEPT OK",
+		"2 123456789010 eni-1235b8ca123456789 1.2.3.4 5.6.7.8 1 0 6 99999999999999999999 1 1 2 ACCEPT OK",
+		"3 - - - - - - - - - - - - -",
+		"2 a b 1.2.3.4 5.6.7.8 1 0 6 1 1 1 2 - -",
+	};
+	size_t i;
+	static char mem[1 << 14];
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct mm_flow_fmt f1, f2;
+		struct mm_event a, b;
+		struct mm_err e1, e2;
+		struct mm_arena ar;
+		int r1, r2;
+		mm_arena_init(&ar, mem, sizeof(mem));
+		mm_flow_fmt_auto(&f1);
+		mm_flow_fmt_auto(&f2);
+		r1 = mm_flow_parse(&f1, lines[i], strlen(lines[i]), &ar, &a, &e1);
+		mm__flow_no_fast_path = 1;
+		r2 = mm_flow_parse(&f2, lines[i], strlen(lines[i]), &ar, &b, &e2);
+		mm__flow_no_fast_path = 0;
+		CHECK_EQ_INT(r1, r2);
+		if (r1 == 0 && r2 == 0) {
+			CHECK(a.u.flow.has_addrs == b.u.flow.has_addrs);
+			CHECK(a.u.flow.sport == b.u.flow.sport && a.u.flow.dport == b.u.flow.dport);
+			CHECK(a.u.flow.packets == b.u.flow.packets && a.u.flow.bytes == b.u.flow.bytes);
+			CHECK(a.u.flow.start == b.u.flow.start && a.u.flow.end == b.u.flow.end);
+			CHECK(a.u.flow.action == b.u.flow.action && a.u.flow.status == b.u.flow.status);
+			CHECK(mm_str_eq(a.u.flow.eni, b.u.flow.eni));
+			CHECK(mm_str_eq(a.u.flow.account, b.u.flow.account));
+			CHECK(!a.u.flow.has_addrs || (mm_ip_eq(&a.u.flow.src, &b.u.flow.src) &&
+						      mm_ip_eq(&a.u.flow.dst, &b.u.flow.dst)));
+		} else {
+			CHECK_EQ_STR(e1.msg, e2.msg);
+		}
+	}
+}
