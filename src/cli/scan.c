@@ -56,15 +56,11 @@ static void usage(FILE *out)
 
 struct print_ctx {
 	struct mm_printer p;
-	double fail_on;
-	int hit;
 };
 
 static int print_row(void *ctx, const struct mm_finding_row *row)
 {
 	struct print_ctx *c = ctx;
-	if (c->fail_on > 0 && row->severity >= c->fail_on)
-		c->hit = 1;
 	return mm_printer_row(&c->p, row);
 }
 
@@ -228,6 +224,7 @@ int mm_cmd_scan(int argc, char **argv)
 	int nargs = 0, nowned = 0;
 	const char *optfiles[8];
 	int noptfiles = 0;
+	FILE *emit = NULL;
 
 	memset(&o, 0, sizeof(o));
 	mm_err_clear(&err);
@@ -375,6 +372,15 @@ int mm_cmd_scan(int argc, char **argv)
 	if (quiet)
 		mm_log_set_level(MM_LOG_QUIET);
 
+	if (fmt != MM_OUT_TABLE) {
+		emit = tmpfile();
+		if (!emit) {
+			fprintf(stderr, "mamori scan: cannot create a temporary file (TMPDIR?)\n");
+			rc = MM_EXIT_ERROR;
+			goto out;
+		}
+		o.emit = emit;
+	}
 	if (mm_scan_run(&o, &r, &err)) {
 		fprintf(stderr, "mamori scan: %s\n", err.msg[0] ? err.msg : mm_strerror(err.code));
 		rc = MM_EXIT_ERROR;
@@ -382,7 +388,8 @@ int mm_cmd_scan(int argc, char **argv)
 	}
 	if (!quiet)
 		summary(&r);
-	{
+	if (fmt == MM_OUT_TABLE) {
+		/* a table is sorted like `findings list`: read back what was stored */
 		struct mm_store *st = NULL;
 		struct mm_finding_filter flt;
 		struct print_ctx pc;
@@ -390,7 +397,6 @@ int mm_cmd_scan(int argc, char **argv)
 		memset(&pc, 0, sizeof(pc));
 		flt.updated_since_ms = r.started_ms;
 		flt.include_archived = 0;
-		pc.fail_on = fail_on;
 		if (mm_store_open(&st, o.db_path ? o.db_path : mm_store_default_path(), &err)) {
 			fprintf(stderr, "mamori scan: %s\n", err.msg);
 			rc = MM_EXIT_ERROR;
@@ -403,12 +409,37 @@ int mm_cmd_scan(int argc, char **argv)
 		}
 		mm_printer_end(&pc.p);
 		mm_store_close(st);
-		if (rc == MM_EXIT_OK && pc.hit)
-			rc = MM_EXIT_FINDINGS;
+	} else {
+		/* JSON: the lines the scan wrote as it stored them, printed only
+		 * now that they are committed */
+		struct mm_printer p;
+		struct mm_finding_row row;
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t n;
+		memset(&row, 0, sizeof(row));
+		rewind(emit);
+		mm_printer_begin(&p, stdout, fmt, 0);
+		while ((n = getline(&line, &cap, emit)) > 0) {
+			if (line[n - 1] == '\n')
+				line[n - 1] = '\0';
+			row.json = line;
+			if (mm_printer_row(&p, &row)) {
+				fprintf(stderr, "mamori scan: writing to standard output failed\n");
+				rc = MM_EXIT_ERROR;
+				break;
+			}
+		}
+		mm_printer_end(&p);
+		free(line);
 	}
+	if (rc == MM_EXIT_OK && fail_on > 0 && r.max_severity >= fail_on)
+		rc = MM_EXIT_FINDINGS;
 	if (rc == MM_EXIT_OK && strict && r.bad_records)
 		rc = MM_EXIT_BADINPUT;
 out:
+	if (emit)
+		fclose(emit);
 	for (i = 0; i < nowned; i++)
 		mm_free(owned[i]);
 	mm_free(args);

@@ -622,6 +622,8 @@ static int write_results(struct scan *s, struct mm_store *st, struct mm_agg *fin
 	size_t i;
 	int rc = 0;
 	int64_t now = res->started_ms;
+	double t_load = 0, t_json = 0, t_put = 0;
+	struct timespec tp;
 
 	mm_buf_init(&js, 16u << 20);
 	if ((rc = mm_store_begin(st, err)))
@@ -645,7 +647,9 @@ static int write_results(struct scan *s, struct mm_store *st, struct mm_agg *fin
 		memcpy(&old, f, sizeof(old));
 		old.count = 0;
 		old.nevidence = 0;
+		clock_gettime(CLOCK_MONOTONIC, &tp);
 		found = mm_store_finding_load_state(st, &old);
+		t_load += since(&tp);
 		if (found < 0) {
 			rc = mm_err_set(err, found, "reading stored finding %s failed", f->id);
 			goto fail;
@@ -661,13 +665,25 @@ static int write_results(struct scan *s, struct mm_store *st, struct mm_agg *fin
 			res->findings_new++;
 		}
 		mm_buf_reset(&js);
+		clock_gettime(CLOCK_MONOTONIC, &tp);
 		if ((rc = mm_finding_to_json(f, s->inv, &js))) {
 			rc = mm_err_set(err, rc, "rendering finding %s failed", f->id);
 			goto fail;
 		}
+		t_json += since(&tp);
+		clock_gettime(CLOCK_MONOTONIC, &tp);
 		if ((rc = mm_store_finding_put(st, f, js.p, err)))
 			goto fail;
+		t_put += since(&tp);
+		if (f->severity > res->max_severity)
+			res->max_severity = f->severity;
+		/* the caller prints these once the transaction has committed */
+		if (s->o->emit && !f->archived && (fputs(js.p, s->o->emit) == EOF || fputc('\n', s->o->emit) == EOF)) {
+			rc = mm_err_set(err, MM_EIO, "writing the findings to a temporary file failed");
+			goto fail;
+		}
 	}
+	mm_debug("store: lookups %.3f s, JSON %.3f s, writes %.3f s", t_load, t_json, t_put);
 	for (i = 0; i < s->njobs; i++) {
 		struct file_job *j = &s->jobs[i];
 		if (!j->record || strcmp(j->path, "-") == 0)

@@ -11,6 +11,7 @@
 #define MM_SCAN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/err.h"
 #include "intel/intel.h"
@@ -40,6 +41,8 @@ struct mm_scan_opts {
 	int report_unknown_enis;	/* keep findings on interfaces/addresses the
 					 * inventory does not know (see docs) */
 	size_t max_findings;		/* per thread; 0 = default */
+	FILE *emit;			/* if set: each finding this scan stores, as
+					 * one GuardDuty JSON line (borrowed) */
 };
 
 struct mm_scan_result {
@@ -49,6 +52,7 @@ struct mm_scan_result {
 	uint64_t bytes_in;		/* bytes read from disk */
 	uint64_t findings_new, findings_updated, findings_dropped;
 	uint64_t findings_unattributed;	/* not reported: no known instance behind them */
+	double max_severity;		/* highest severity among stored findings */
 	uint64_t intel_entries;
 	double seconds;
 	int64_t started_ms;		/* wall clock at start (findings updatedAt >= this) */

@@ -98,6 +98,17 @@ expect nat_own_leg_not_reported "the NAT's own translated leg must be reported a
 "$M" scan --db "$T/nat2.db" $L --inventory "$N/inventory.json" --report-unknown-enis "$N/nat-flows.log" >/dev/null 2>&1
 expect nat_report_unknown_enis "want 2 findings with --report-unknown-enis" test "$(nfind "$T/nat2.db")" -eq 2
 
+# --- output formats and --fail-on -------------------------------------------
+"$M" scan --db "$T/o.db" $L --format guardduty "$B/flow_bad.log" >"$T/o.json" 2>/dev/null; rc=$?
+expect format_guardduty "want {\"findings\":[...]} with one finding, exit 0 (got $rc)" \
+	sh -c "[ $rc -eq 0 ] && head -c 13 '$T/o.json' | grep -q '{\"findings\":\[' && tail -c 3 '$T/o.json' | grep -q ']}' && [ \$(grep -o '\"schemaVersion\"' '$T/o.json' | wc -l) -eq 1 ]"
+"$M" scan --db "$T/o2.db" $L --fail-on medium --format json "$B/flow_bad.log" >/dev/null 2>&1; rc=$?
+expect fail_on_medium "exit $rc, want 4 (a Medium finding)" test $rc -eq 4
+"$M" scan --db "$T/o3.db" $L --fail-on high --format json "$B/flow_bad.log" >/dev/null 2>&1; rc=$?
+expect fail_on_high "exit $rc, want 0 (no High finding)" test $rc -eq 0
+"$M" scan --db "$T/o.db" $L --format json "$B/flow_bad.log" >"$T/o2.json" 2>/dev/null
+expect rescan_prints_nothing "a rescan touched findings" test ! -s "$T/o2.json"
+
 # --- CLI ---------------------------------------------------------------------
 for c in scan findings sim; do
 	"$M" $c --help >/dev/null 2>&1; rc=$?
