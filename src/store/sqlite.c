@@ -24,6 +24,7 @@
 #include "core/intern.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/mtime.h"
 
 #define MM_STORE_SCHEMA 1
 #define MM_STORE_BUSY_MS 5000
@@ -50,7 +51,7 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_FILE_GET] = "SELECT size, mtime, head_hash, offset, line, complete FROM files WHERE path = ?1",
 	[Q_FILE_PUT] = "INSERT OR REPLACE INTO files(path, size, mtime, head_hash, offset, line, complete)"
 		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[Q_FIND_LOAD] = "SELECT count, first_seen, last_seen, created_at, archived, evidence"
+	[Q_FIND_LOAD] = "SELECT count, first_seen, last_seen, created_at, archived, evidence, json"
 			" FROM findings WHERE id = ?1",
 	[Q_FIND_PUT] = "INSERT OR REPLACE INTO findings(id, type, severity, resource, account, region,"
 		       " count, first_seen, last_seen, created_at, updated_at, archived, evidence, json)"
@@ -318,30 +319,6 @@ int mm_store_file_put(struct mm_store *st, const char *path, const struct mm_fil
 	return rc;
 }
 
-/* ---- findings ---- */
-
-static int evidence_to_json(const struct mm_finding *f, struct mm_buf *b)
-{
-	int i, n = f->nevidence, rc;
-
-	if (n < 0)
-		n = 0;
-	if (n > MM_EVIDENCE_MAX)
-		n = MM_EVIDENCE_MAX;
-	mm_buf_reset(b);
-	if ((rc = mm_buf_addc(b, '[')))
-		return rc;
-	for (i = 0; i < n; i++) {
-		const struct mm_evidence *e = &f->ev[i];
-		if ((rc = mm_buf_addz(b, i ? ",{\"file\":" : "{\"file\":")) ||
-		    (rc = mm_buf_json_strz(b, e->file ? e->file : "")) ||
-		    (rc = mm_buf_printf(b, ",\"line\":%llu,\"offset\":%llu,\"time\":%lld}",
-					(unsigned long long)e->line, (unsigned long long)e->offset,
-					(long long)e->time_ms)))
-			return rc;
-	}
-	return mm_buf_addc(b, ']');
-}
 
 /* Parse the evidence column back into f->ev. A malformed column is
  * treated as no evidence (MM_EPARSE returned so tests can see it). */
@@ -382,8 +359,14 @@ static int evidence_from_json(struct mm_finding *f, const char *p, size_t n)
 			e->line = (uint64_t)x;
 		if (mm_json_get(&el, "offset", &v) == 1 && mm_json_int(&v, &x) == 0)
 			e->offset = (uint64_t)x;
-		if (mm_json_get(&el, "time", &v) == 1 && mm_json_int(&v, &x) == 0)
-			e->time_ms = x;
+		if (mm_json_get(&el, "time", &v) == 1) {
+			/* ms in the evidence column of old rows, ISO 8601 in the JSON */
+			if (v.type == MM_JSON_STRING && mm_json_str(&v, &ar, &s) == 0 &&
+			    mm_time_parse_iso(s.p, s.n, &x) == 0)
+				e->time_ms = x;
+			else if (mm_json_int(&v, &x) == 0)
+				e->time_ms = x;
+		}
 		f->nevidence++;
 	}
 	return rc < 0 ? rc : 0;
@@ -404,9 +387,23 @@ int mm_store_finding_load_state(struct mm_store *st, struct mm_finding *f)
 		f->last_seen_ms = sqlite3_column_int64(s, 2);
 		f->created_at_ms = sqlite3_column_int64(s, 3);
 		f->archived = sqlite3_column_int(s, 4);
-		if (evidence_from_json(f, (const char *)sqlite3_column_text(s, 5),
-				       (size_t)sqlite3_column_bytes(s, 5)))
+		if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+			if (evidence_from_json(f, (const char *)sqlite3_column_text(s, 5),
+					       (size_t)sqlite3_column_bytes(s, 5)))
+				f->nevidence = 0;
+		} else {
+			/* the evidence lives once, in the finding's
+			 * service.mamoriEvidence (writing it twice cost a third of
+			 * the database's size) */
+			const char *j = (const char *)sqlite3_column_text(s, 6);
+			struct mm_json_val doc, ev;
+			size_t used;
 			f->nevidence = 0;
+			if (j && mm_json_value(j, (size_t)sqlite3_column_bytes(s, 6), &doc, &used) == 0 &&
+			    mm_json_path(&doc, "service.mamoriEvidence", &ev) == 1 &&
+			    evidence_from_json(f, ev.p, ev.n))
+				f->nevidence = 0;
+		}
 		rc = 1;
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : MM_EDB;
@@ -422,9 +419,6 @@ int mm_store_finding_put(struct mm_store *st, const struct mm_finding *f, const 
 	char res[300];
 	int rc;
 
-	if ((rc = evidence_to_json(f, &st->scratch)))
-		return mm_err_set(err, rc, "saving finding %s: evidence: %s", f->id,
-				  mm_strerror(rc));
 	s = stmt(st, Q_FIND_PUT);
 	if (!s)
 		return db_fail(st, err, "saving finding");
@@ -441,7 +435,8 @@ int mm_store_finding_put(struct mm_store *st, const struct mm_finding *f, const 
 	sqlite3_bind_int64(s, 10, f->created_at_ms);
 	sqlite3_bind_int64(s, 11, f->updated_at_ms);
 	sqlite3_bind_int(s, 12, f->archived ? 1 : 0);
-	sqlite3_bind_text(s, 13, st->scratch.p, (int)st->scratch.len, SQLITE_STATIC);
+	/* evidence column: NULL; the sample is in the JSON's mamoriEvidence */
+	sqlite3_bind_null(s, 13);
 	sqlite3_bind_text(s, 14, json ? json : "{}", -1, SQLITE_STATIC);
 	rc = 0;
 	if (sqlite3_step(s) != SQLITE_DONE)
