@@ -37,6 +37,9 @@
 #define MAX_DOC ((size_t)1 << 30)
 #define HEAD_HASH_BYTES 4096
 #define DEFAULT_MAX_FINDINGS 100000
+#define SPLIT_MIN ((uint64_t)64 << 20)		/* split plain files from this size */
+#define SPLIT_PART_MIN ((uint64_t)16 << 20)	/* and into parts no smaller */
+#define SPLIT_BUF ((size_t)1 << 20)
 
 /* Per-file outcome, written to the store by the main thread. */
 struct file_job {
@@ -45,6 +48,13 @@ struct file_job {
 	int has_prev;
 	struct mm_file_state now;	/* progress after this run */
 	int record;			/* write now to the store */
+	/* A big plain line-oriented file is cut at line boundaries into
+	 * parts that workers read in parallel: part is -1 for a whole file,
+	 * else 0..nparts-1 covering bytes [start, end) whose first line is
+	 * line first_line + 1. Part 0 records the file's state for all. */
+	int part, nparts;
+	uint64_t start, end, first_line;
+	uint64_t total_lines;		/* part 0: lines in the whole file */
 };
 
 struct worker;
@@ -221,6 +231,7 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 		      struct mm_lines *ln, struct mm_reader *rd, struct mm_flow_fmt *ffmt,
 		      uint64_t raw_base)
 {
+	uint64_t stop = job->part >= 0 ? job->end : UINT64_MAX;
 	const char *line;
 	size_t n;
 	uint64_t recs = 0, last_raw = raw_base; /* bytes of this file already counted */
@@ -243,6 +254,8 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 			job->now.complete = 0;
 			goto out;
 		}
+		if (MM_UNLIKELY(ln->line_offset >= stop))
+			break; /* the next part's first line */
 		if (n == 0 || (n == 1 && line[0] == ' '))
 			continue;
 		mm_arena_reset(&w->scratch);
@@ -392,7 +405,11 @@ static void scan_file(struct worker *w, struct file_job *job)
 
 	memset(&job->now, 0, sizeof(job->now));
 	job->now.head_hash = head_hash(job->path, UINT64_MAX, &job->now.size, &job->now.mtime);
-	if (job->has_prev && !w->s->o->rescan && strcmp(job->path, "-") != 0 &&
+	if (job->part >= 0) {
+		/* a part of a split file: read only [start, end) */
+		start_off = job->start;
+		start_line = job->first_line;
+	} else if (job->has_prev && !w->s->o->rescan && strcmp(job->path, "-") != 0 &&
 	    job->prev.size <= job->now.size &&
 	    job->prev.head_hash == head_hash(job->path, job->prev.size, &(uint64_t){0},
 					     &(int64_t){0})) {
@@ -459,7 +476,8 @@ static void scan_file(struct worker *w, struct file_job *job)
 	default:
 		break;
 	}
-	w->r.files++;
+	if (job->part <= 0)
+		w->r.files++;
 	if (rd.gz)
 		start_off = 0; /* gzip cannot be resumed mid-stream: read it whole */
 	if (start_off) {
@@ -487,7 +505,13 @@ static void scan_file(struct worker *w, struct file_job *job)
 		have_lines = 1;
 	}
 	scan_lines(w, job, fmt, &ln, &rd, &ffmt, start_off);
-	job->record = 1;
+	job->record = job->part <= 0;
+	if (job->part == 0) {
+		/* the parts together read the whole file */
+		job->now.complete = 1;
+		job->now.offset = job->now.size;
+		job->now.line = job->total_lines;
+	}
 out:
 	atomic_fetch_add_explicit(&w->s->files_done, 1, memory_order_relaxed);
 	if (have_lines)
@@ -700,14 +724,132 @@ static int write_results(struct scan *s, struct mm_store *st, struct mm_agg *fin
 		    (rc = mm_store_inventory_put(st, inst->instance_id, js.p, err)))
 			goto fail;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &tp);
 	if ((rc = mm_store_commit(st, err)))
 		goto fail;
+	mm_debug("store: commit %.3f s", since(&tp));
 	goto out;
 fail:
 	mm_store_rollback(st);
 out:
 	mm_buf_free(&js);
 	return rc;
+}
+
+/* Is path a plain (not gzip) file in a line-oriented format, and how big? */
+static int splittable(const char *path, enum mm_source forced, uint64_t *size)
+{
+	char head[65536];
+	struct stat st;
+	ssize_t n;
+	int fd, ok = 0;
+	enum mm_format f;
+
+	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size < SPLIT_MIN)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n < 2 || ((unsigned char)head[0] == 0x1f && (unsigned char)head[1] == 0x8b))
+		return 0;
+	f = mm_format_detect(path, head, (size_t)n, forced);
+	ok = f == MM_FMT_FLOW || f == MM_FMT_DNS || f == MM_FMT_CT_LINES;
+	*size = (uint64_t)st.st_size;
+	return ok;
+}
+
+/* Cut big plain line-oriented files into parts at line boundaries so both
+ * cores work on them (files are otherwise the unit of parallel work).
+ * Line numbers stay exact: one memchr pass counts the lines before each
+ * cut. Files with remembered progress keep the resume path instead. */
+static int split_big_files(struct scan *s, int nthreads, struct mm_err *err)
+{
+	struct file_job *nj = NULL;
+	size_t k, cap = s->njobs, n = 0;
+	char *buf;
+
+	for (k = 0; k < s->njobs; k++) {
+		uint64_t size;
+		if ((s->jobs[k].has_prev && !s->o->rescan) ||
+		    !splittable(s->jobs[k].path, s->o->source, &size))
+			continue;
+		cap += (size_t)MM_MIN((uint64_t)2 * (uint64_t)nthreads, size / SPLIT_PART_MIN);
+	}
+	if (cap == s->njobs)
+		return 0;
+	nj = mm_calloc(cap, sizeof(*nj));
+	if (!nj)
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	buf = mm_malloc(SPLIT_BUF);
+	if (!buf) {
+		mm_free(nj);
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	}
+	for (k = 0; k < s->njobs; k++) {
+		struct file_job *j = &s->jobs[k];
+		uint64_t size = 0, nparts, lines = 0, p, start = 0, pos = 0;
+		int fd, last_nl = 1;
+		size_t first = n;
+
+		if ((j->has_prev && !s->o->rescan) || !splittable(j->path, s->o->source, &size) ||
+		    (fd = open(j->path, O_RDONLY | O_CLOEXEC)) < 0) {
+			nj[n++] = *j;
+			continue;
+		}
+		/* One read()-based pass (not mmap: mapped pages would count as
+		 * resident for the whole file) finds the cut after each nominal
+		 * boundary and counts the lines before it. */
+		nparts = MM_MIN((uint64_t)2 * (uint64_t)nthreads, size / SPLIT_PART_MIN);
+		p = 0;
+		nj[n] = *j;
+		nj[n].part = 0;
+		nj[n].start = 0;
+		nj[n].first_line = 0;
+		while (pos < size) {
+			ssize_t got = pread(fd, buf, SPLIT_BUF, (off_t)pos);
+			const char *q = buf, *e;
+			if (got <= 0)
+				break;
+			e = buf + got;
+			while (q < e) {
+				const char *nl = memchr(q, '\n', (size_t)(e - q));
+				uint64_t at;
+				if (!nl)
+					break;
+				lines++;
+				at = pos + (uint64_t)(nl - buf) + 1;
+				q = nl + 1;
+				/* cut after the first newline past the next boundary */
+				if (p + 1 < nparts && at >= size / nparts * (p + 1) && at < size) {
+					nj[n].end = at;
+					n++;
+					p++;
+					nj[n] = *j;
+					nj[n].part = (int)p;
+					nj[n].start = at;
+					nj[n].first_line = lines;
+				}
+			}
+			last_nl = buf[got - 1] == '\n';
+			pos += (uint64_t)got;
+		}
+		close(fd);
+		nj[n].end = size;
+		n++;
+		for (p = first; p < n; p++) {
+			nj[p].nparts = (int)(n - first);
+			nj[p].total_lines = lines + !last_nl;
+		}
+		(void)start;
+	}
+	mm_free(buf);
+	mm_free(s->jobs);
+	s->jobs = nj;
+	s->njobs = n;
+	return 0;
 }
 
 int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct mm_err *err)
@@ -758,6 +900,7 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 	}
 	for (k = 0; k < fl.n; k++) {
 		s.jobs[k].path = fl.paths[k];
+		s.jobs[k].part = -1;
 		if (strcmp(fl.paths[k], "-") != 0) {
 			int g = mm_store_file_get(st, fl.paths[k], &s.jobs[k].prev);
 			s.jobs[k].has_prev = g == 1;
@@ -769,8 +912,10 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 		nthreads = 1;
 	if (nthreads > 64)
 		nthreads = 64;
-	if ((size_t)nthreads > fl.n)
-		nthreads = fl.n ? (int)fl.n : 1;
+	if (nthreads > 1 && (rc = split_big_files(&s, nthreads, err)))
+		goto out;
+	if ((size_t)nthreads > s.njobs)
+		nthreads = s.njobs ? (int)s.njobs : 1;
 	ws = mm_calloc((size_t)nthreads, sizeof(*ws));
 	if (!ws) {
 		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
@@ -887,8 +1032,12 @@ out:
 	mm_free(s.jobs);
 	mm_inventory_free(s.inv);
 	mm_intel_free(s.intel);
-	if (st)
+	if (st) {
+		struct timespec tc;
+		clock_gettime(CLOCK_MONOTONIC, &tc);
 		mm_store_close(st);
+		mm_debug("store closed (checkpoint) %.3f s", since(&tc));
+	}
 	mm_filelist_free(&fl);
 	return rc;
 }

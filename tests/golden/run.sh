@@ -87,6 +87,20 @@ expect mixed_folder_scans "exit $rc; unknown file must be a warning" \
 "$M" scan --db "$T/x.db" $L --source dns "$B/flow_bad.log" >/dev/null 2>&1; rc=$?
 expect source_forced "forcing dns on a flow file must give malformed records, exit $rc" test $rc -eq 0
 
+# --- a big plain file is read in parts by both cores, line numbers exact ---
+{ head -1 "$B/flow_bad.log"
+  yes "2 123456789012 eni-0big000000000000a1 10.1.2.3 93.184.216.34 41000 443 6 10 840 1714557600 1714557660 ACCEPT OK" | head -n 499998
+  echo "2 123456789012 eni-0big000000000000a1 10.1.2.3 garbage 41000 22 6 10 840 1714557600 1714557660 ACCEPT OK"
+  yes "2 123456789012 eni-0big000000000000a1 10.1.2.3 198.51.100.23 41000 22 6 10 840 1714557600 1714557660 ACCEPT OK" | head -n 250000
+} >"$T/big.log"
+"$M" scan --db "$T/big.db" $L --threads 2 --format json "$T/big.log" >"$T/big.json" 2>"$T/big.err"
+expect split_line_numbers "want big.log:500000: for the bad record" has "$T/big.err" "big.log:500000: "
+expect split_counts "want 750000 records and one finding of count 250000" \
+	sh -c "grep -q '750.0k records' '$T/big.err' && grep -q '\"count\":250000' '$T/big.json' && grep -q '\"line\":500001' '$T/big.json'"
+"$M" scan --db "$T/big.db" $L --threads 2 --format json "$T/big.log" >/dev/null 2>"$T/big2.err"
+expect split_file_remembered "a rescan of a split file must skip it" has "$T/big2.err" "skipped 1 already scanned"
+rm -f "$T/big.log"
+
 # --- middlebox interfaces: a NAT gateway's ENI carries an instance's traffic --
 N=$HERE/nat
 "$M" scan --db "$T/nat.db" $L --inventory "$N/inventory.json" "$N/nat-flows.log" >/dev/null 2>"$T/nat.err"
