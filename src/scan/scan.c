@@ -771,6 +771,11 @@ static int split_big_files(struct scan *s, int nthreads, struct mm_err *err)
 	size_t k, cap = s->njobs, n = 0;
 	char *buf;
 
+	/* With files enough to keep every thread busy, splitting would only
+	 * add the counting pass: files stay the unit of work. */
+	if (s->njobs >= (size_t)nthreads * 2)
+		return 0;
+
 	for (k = 0; k < s->njobs; k++) {
 		uint64_t size;
 		if ((s->jobs[k].has_prev && !s->o->rescan) ||
