@@ -29,6 +29,8 @@ static void usage(FILE *out)
 	      "  --source flow|cloudtrail|dns\n"
 	      "                            force the log format instead of detecting it per file\n"
 	      "  --inventory FILE          `aws ec2 describe-instances` JSON (ENI -> instance)\n"
+	      "  --region REGION           region for findings whose logs do not say (flow logs\n"
+	      "                            outside the AWSLogs/<account>/<service>/<region>/ layout)\n"
 	      "  --threat-list [CAT=]FILE  threat list; CAT is mining, c2, tor, torexit, blackhole,\n"
 	      "                            droppoint, scanner or custom (default custom). Repeatable.\n"
 	      "  --trusted-ips FILE        trusted addresses/CIDRs: never reported. Repeatable.\n"
@@ -189,7 +191,7 @@ static int read_options_file(const char *path, char ***argv_out, int *argc_out, 
 enum {
 	OPT_DB = 1000, OPT_SOURCE, OPT_INVENTORY, OPT_THREAT, OPT_TRUSTED, OPT_NODEFAULT,
 	OPT_THREADS, OPT_FORMAT, OPT_RESCAN, OPT_STRICT, OPT_FAILON, OPT_NOPROGRESS, OPT_OPTFILE,
-	OPT_UNKNOWN_ENIS
+	OPT_UNKNOWN_ENIS, OPT_REGION
 };
 
 int mm_cmd_scan(int argc, char **argv)
@@ -209,6 +211,7 @@ int mm_cmd_scan(int argc, char **argv)
 		{"no-progress", no_argument, NULL, OPT_NOPROGRESS},
 		{"options-file", required_argument, NULL, OPT_OPTFILE},
 		{"report-unknown-enis", no_argument, NULL, OPT_UNKNOWN_ENIS},
+		{"region", required_argument, NULL, OPT_REGION},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -344,6 +347,9 @@ int mm_cmd_scan(int argc, char **argv)
 			break; /* spliced in above */
 		case OPT_UNKNOWN_ENIS:
 			o.report_unknown_enis = 1;
+			break;
+		case OPT_REGION:
+			o.default_region = optarg;
 			break;
 		case 'q':
 			quiet = 1;

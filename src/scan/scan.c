@@ -667,6 +667,8 @@ static int write_results(struct scan *s, struct mm_store *st, struct mm_agg *fin
 			res->findings_unattributed++;
 			continue;
 		}
+		if (!f->region[0] && s->o->default_region)
+			snprintf(f->region, sizeof(f->region), "%s", s->o->default_region);
 		mm_finding_make_id(f);
 		memcpy(&old, f, sizeof(old));
 		old.count = 0;

@@ -41,6 +41,8 @@ struct mm_scan_opts {
 	int report_unknown_enis;	/* keep findings on interfaces/addresses the
 					 * inventory does not know (see docs) */
 	size_t max_findings;		/* per thread; 0 = default */
+	const char *default_region;	/* for findings whose records and path name
+					 * no region (flow logs v2 outside the S3 layout) */
 	FILE *emit;			/* if set: each finding this scan stores, as
 					 * one GuardDuty JSON line (borrowed) */
 };

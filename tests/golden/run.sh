@@ -116,6 +116,9 @@ expect nat_report_unknown_enis "want 2 findings with --report-unknown-enis" test
 "$M" scan --db "$T/o.db" $L --format guardduty "$B/flow_bad.log" >"$T/o.json" 2>/dev/null; rc=$?
 expect format_guardduty "want {\"findings\":[...]} with one finding, exit 0 (got $rc)" \
 	sh -c "[ $rc -eq 0 ] && head -c 13 '$T/o.json' | grep -q '{\"findings\":\[' && tail -c 3 '$T/o.json' | grep -q ']}' && [ \$(grep -o '\"schemaVersion\"' '$T/o.json' | wc -l) -eq 1 ]"
+"$M" scan --db "$T/r.db" $L --region eu-north-1 --format json "$B/flow_bad.log" >"$T/r.json" 2>/dev/null
+expect region_default "want region eu-north-1 in the finding and its ARN" \
+	sh -c "grep -q '\"region\":\"eu-north-1\"' '$T/r.json' && grep -q 'arn:aws:guardduty:eu-north-1:123456789012:detector/' '$T/r.json'"
 "$M" scan --db "$T/o2.db" $L --fail-on medium --format json "$B/flow_bad.log" >/dev/null 2>&1; rc=$?
 expect fail_on_medium "exit $rc, want 4 (a Medium finding)" test $rc -eq 4
 "$M" scan --db "$T/o3.db" $L --fail-on high --format json "$B/flow_bad.log" >/dev/null 2>&1; rc=$?
