@@ -6,6 +6,7 @@
 #   make test       unit + golden + samples on the normal build only (fast loop)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 20)
 #   make bench      the benchmark harness (bench/README.md)
+#   make install    PREFIX=/usr/local: binary, bundled threat lists, man pages
 
 CC      ?= cc
 SAN     ?= 0
@@ -19,6 +20,11 @@ endif
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation -Wno-unknown-warning-option
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -Isrc -pthread -MMD -MP
 LDLIBS  += -lsqlite3 -lz -lpthread -lm
+# ISA-L's inflate when its headers are installed (make deps installs them)
+ifneq ($(wildcard /usr/include/isa-l/igzip_lib.h),)
+CFLAGS  += -DMM_HAVE_ISAL
+LDLIBS  += -lisal
+endif
 
 LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/main.c'))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -27,7 +33,10 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps demo test check fuzz fuzz-build bench clean unit golden samples format
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all deps demo test check fuzz fuzz-build bench clean unit golden samples format install
 
 all: $(BUILD)/mamori
 
@@ -74,6 +83,12 @@ demo: deps all
 
 bench: all
 	@bench/run.sh $(BUILD)/mamori
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mamori/intel $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/mamori $(DESTDIR)$(PREFIX)/bin/mamori
+	install -m 644 data/intel/* $(DESTDIR)$(PREFIX)/share/mamori/intel/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 format:
 	clang-format -i $$(find src tests -name '*.[ch]')

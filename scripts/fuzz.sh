@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.." || exit 1
 command -v clang >/dev/null 2>&1 || { echo "fuzz: clang not found (make deps installs it)"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
 out=build-fuzz; mkdir -p $out/obj $out/artifacts
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -Isrc -pthread"
+LIBS="-lsqlite3 -lz -lm"
+if [ -f /usr/include/isa-l/igzip_lib.h ]; then CFLAGS="$CFLAGS -DMM_HAVE_ISAL"; LIBS="$LIBS -lisal"; fi
 pass=0; fail=0
 # library objects once
 objs=""
@@ -21,7 +23,7 @@ done
 for t in "$@"; do
 	name=$(basename "$t" .c); name=${name#fuzz_}
 	bin=$out/fuzz_$name
-	if ! clang $CFLAGS -fsanitize=fuzzer "$t" $objs -o "$bin" -lsqlite3 -lz -lm; then
+	if ! clang $CFLAGS -fsanitize=fuzzer "$t" $objs -o "$bin" $LIBS; then
 		echo "FAIL fuzz_$name (build)"; fail=$((fail+1)); continue
 	fi
 	corpus=$(mktemp -d)
