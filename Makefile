@@ -78,7 +78,9 @@ check: deps
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_SRC)
 
-demo: deps all
+# deps first, then a fresh make: it sees the headers deps installed (ISA-L)
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh $(BUILD)/mamori
 
 bench: all
