@@ -43,4 +43,9 @@ static inline uint64_t mm_hash(const void *data, size_t n, uint64_t seed)
 	return mm_hash_mix(h);
 }
 
+/* 128-bit stable identifier of n bytes as 32 lowercase hex characters
+ * (plus NUL) in out: two chained 64-bit hashes. For ids derived from a
+ * key (finding ids, detector ids), not for security. */
+void mm_hash_hex128(const void *data, size_t n, uint64_t seed, char out[33]);
+
 #endif

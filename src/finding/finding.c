@@ -28,7 +28,6 @@ void mm_finding_resource_key(const struct mm_finding *f, char *buf, size_t cap)
 void mm_finding_make_id(struct mm_finding *f)
 {
 	char key[1024], res[256];
-	uint64_t h1, h2;
 	int n;
 
 	mm_finding_resource_key(f, res, sizeof(res));
@@ -37,10 +36,7 @@ void mm_finding_make_id(struct mm_finding *f)
 		n = 0;
 	if ((size_t)n >= sizeof(key))
 		n = sizeof(key) - 1;
-	h1 = mm_hash(key, (size_t)n, 0x6d616d6f7269ULL);	/* "mamori" */
-	h2 = mm_hash(key, (size_t)n, h1 ^ 0x9e3779b97f4a7c15ULL);
-	snprintf(f->id, sizeof(f->id), "%016llx%016llx", (unsigned long long)h1,
-		 (unsigned long long)h2);
+	mm_hash_hex128(key, (size_t)n, 0x6d616d6f7269ULL, f->id);	/* "mamori" */
 }
 
 /* Total order on evidence: time, then file, then line. */

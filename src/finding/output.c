@@ -126,15 +126,12 @@ static void detector_id(const struct mm_finding *f, char out[33])
 {
 	char key[80];
 	int n = snprintf(key, sizeof(key), "%s/%s", f->account, f->region);
-	uint64_t h1, h2;
 
 	if (n < 0)
 		n = 0;
 	if ((size_t)n >= sizeof(key))
 		n = sizeof(key) - 1;
-	h1 = mm_hash(key, (size_t)n, 0x6465746563746f72ULL);	/* "detector" */
-	h2 = mm_hash(key, (size_t)n, h1 ^ 0x9e3779b97f4a7c15ULL);
-	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+	mm_hash_hex128(key, (size_t)n, 0x6465746563746f72ULL, out);	/* "detector" */
 }
 
 /* Value of a {token} in a title/description template, or NULL when the

@@ -143,6 +143,20 @@ static int refill(struct mm_reader *r, struct mm_err *err)
 	return 0;
 }
 
+/* The input ended inside a gzip member: hand out what was inflated so
+ * far, and report the truncation on this call if there is nothing, else
+ * on the next. */
+static int ended_early(struct mm_reader *r, const char *buf, const char *next_out, size_t *got,
+		       struct mm_err *err)
+{
+	*got = (size_t)(next_out - buf);
+	r->done = 1;
+	if (*got)
+		return 0;
+	r->done = 2;
+	return mm_err_set(err, MM_ETRUNC, "%s: gzip stream ends early (truncated file)", r->name);
+}
+
 #ifdef MM_HAVE_ISAL
 /* gzip through ISA-L: same contract as the zlib loop below (concatenated
  * members, truncation reported after the good bytes, corrupt data and
@@ -172,16 +186,8 @@ static int read_isal(struct mm_reader *r, char *buf, size_t cap, size_t *got, st
 		if (r->zs.avail_in == 0) {
 			if ((rc = refill(r, err)))
 				return rc;
-			if (r->zs.avail_in == 0) {
-				/* input ended inside a member */
-				*got = (size_t)((char *)st->next_out - buf);
-				r->done = 1;
-				if (*got)
-					return 0; /* deliver first; next call reports */
-				r->done = 2;
-				return mm_err_set(err, MM_ETRUNC,
-						  "%s: gzip stream ends early (truncated file)", r->name);
-			}
+			if (r->zs.avail_in == 0)
+				return ended_early(r, buf, (char *)st->next_out, got, err);
 		}
 		st->next_in = r->zs.next_in;
 		st->avail_in = r->zs.avail_in;
@@ -259,16 +265,8 @@ int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, stru
 		if (r->zs.avail_in == 0) {
 			if ((rc = refill(r, err)))
 				return rc;
-			if (r->zs.avail_in == 0) {
-				/* input ended inside a member */
-				*got = (size_t)((char *)r->zs.next_out - buf);
-				r->done = 1;
-				if (*got)
-					return 0; /* deliver first; next call reports */
-				r->done = 2;
-				return mm_err_set(err, MM_ETRUNC, "%s: gzip stream ends early (truncated file)",
-						  r->name);
-			}
+			if (r->zs.avail_in == 0)
+				return ended_early(r, buf, (char *)r->zs.next_out, got, err);
 		}
 		zr = inflate(&r->zs, Z_NO_FLUSH);
 		if (zr == Z_STREAM_END) {
