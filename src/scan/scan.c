@@ -40,6 +40,7 @@
 #define SPLIT_MIN ((uint64_t)64 << 20)		/* split plain files from this size */
 #define SPLIT_PART_MIN ((uint64_t)16 << 20)	/* and into parts no smaller */
 #define SPLIT_BUF ((size_t)1 << 20)
+#define MAX_UNKNOWN_WARNINGS 10u
 
 /* Per-file outcome, written to the store by the main thread. */
 struct file_job {
@@ -67,6 +68,7 @@ struct scan {
 	size_t njobs;
 	atomic_size_t next;
 	atomic_uint_fast64_t bytes, records, files_done;
+	atomic_uint unknown_warned;
 };
 
 struct worker {
@@ -462,8 +464,11 @@ static void scan_file(struct worker *w, struct file_job *job)
 			k++;
 		}
 		first[k] = '\0';
-		mm_warn("%s: not a known log format (starts \"%s\"); skipped. Use --source "
-			"flow|cloudtrail|dns to force one", job->path, first);
+		/* a folder of other files must not flood the terminal: the first
+		 * few are named, the summary counts them all */
+		if (atomic_fetch_add(&w->s->unknown_warned, 1) < MAX_UNKNOWN_WARNINGS)
+			mm_warn("%s: not a known log format (starts \"%s\"); skipped. Use --source "
+				"flow|cloudtrail|dns to force one", job->path, first);
 		w->r.files_unknown++;
 		goto out;
 	}
