@@ -1,8 +1,9 @@
 /* finding.c - identity and merging of findings.
  *
- * A finding's id is a hash of its key (type, resource, indicator), so the
- * same activity found by any run, on any machine, in any order, gets the
- * same id: rescans and replays update, never duplicate. The indicator
+ * A finding's id is a hash of its key (type, account, resource, threat
+ * list), so the same activity found by any run, on any machine, in any
+ * order, gets the same id: rescans and replays update, never duplicate.
+ * The indicator
  * (which list entry matched last) is detail, not identity: a mining
  * instance hopping between pool addresses is one finding. */
 #include "finding/finding.h"
