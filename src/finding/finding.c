@@ -3,9 +3,8 @@
  * A finding's id is a hash of its key (type, account, resource, threat
  * list), so the same activity found by any run, on any machine, in any
  * order, gets the same id: rescans and replays update, never duplicate.
- * The indicator
- * (which list entry matched last) is detail, not identity: a mining
- * instance hopping between pool addresses is one finding. */
+ * The indicator (which list entry matched last) is detail, not identity:
+ * a mining instance hopping between pool addresses is one finding. */
 #include "finding/finding.h"
 
 #include <stdio.h>
