@@ -84,17 +84,14 @@ out:
 	return rc;
 }
 
-int mm_walk_add(struct mm_filelist *fl, const char *path, struct mm_err *err)
+/* Add an existing path already stat'ed into st. */
+static int walk_add_real(struct mm_filelist *fl, const char *path, const struct stat *st,
+			    struct mm_err *err)
 {
-	struct stat st;
 	char clean[4096];
 	size_t n;
 
-	if (strcmp(path, "-") == 0)
-		return push(fl, path, err);
-	if (stat(path, &st) != 0)
-		return mm_err_set(err, MM_EIO, "%s: %s", path, strerror(errno));
-	if (S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(st->st_mode)) {
 		n = strlen(path);
 		if (n >= sizeof(clean))
 			return mm_err_set(err, MM_ETOOBIG, "%s: path too long", path);
@@ -104,6 +101,28 @@ int mm_walk_add(struct mm_filelist *fl, const char *path, struct mm_err *err)
 		return walk_dir(fl, clean, 0, err);
 	}
 	return push(fl, path, err);
+}
+
+int mm_walk_add(struct mm_filelist *fl, const char *path, struct mm_err *err)
+{
+	struct stat st;
+	char *real;
+	int rc;
+
+	if (strcmp(path, "-") == 0)
+		return push(fl, path, err);
+	if (stat(path, &st) != 0)
+		return mm_err_set(err, MM_EIO, "%s: %s", path, strerror(errno));
+	/* Canonical absolute paths: the store remembers scanned files by
+	 * path, so `logs/x.gz` today and `/srv/logs/x.gz` tomorrow must be
+	 * the same file (and evidence names it unambiguously). */
+	real = realpath(path, NULL);
+	if (real) {
+		rc = walk_add_real(fl, real, &st, err);
+		free(real);
+		return rc;
+	}
+	return walk_add_real(fl, path, &st, err);
 }
 
 static int cmp_path(const void *a, const void *b)

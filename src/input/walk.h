@@ -2,7 +2,9 @@
  * files: files as given, folders recursively (the S3 key layout nests
  * AWSLogs/<account>/<service>/<region>/YYYY/MM/DD), "-" for stdin.
  * Hidden entries (".name") inside folders are skipped; symlinked folders
- * are not followed (no cycles). Sorted, so every run sees the same order. */
+ * are not followed (no cycles). Paths are made canonical (absolute, links
+ * resolved) so the same file is the same file however it was named.
+ * Sorted, so every run sees the same order. */
 #ifndef MM_WALK_H
 #define MM_WALK_H
 

@@ -71,6 +71,8 @@ cp "$B/flow_bad.log" "$T/grow.log"
 expect rescan_skips "second scan should skip the file" has "$T/g2.err" "skipped 1 already scanned"
 "$M" findings list --db "$T/g.db" --format json >"$T/g.json"
 expect rescan_same_count "count changed on rescan" has "$T/g.json" '"count":2'
+( cd "$T" && "$M" scan --db "$T/g.db" $L grow.log >/dev/null 2>"$T/g2b.err" )
+expect rescan_by_other_name "the same file named relatively must be skipped too" has "$T/g2b.err" "skipped 1 already scanned"
 echo "2 123456789012 eni-0bad00000000000a1 10.1.2.3 198.51.100.23 41009 22 6 10 840 1714557900 1714557960 ACCEPT OK" >>"$T/grow.log"
 "$M" scan --db "$T/g.db" $L "$T/grow.log" >/dev/null 2>"$T/g3.err"
 "$M" findings list --db "$T/g.db" --format json >"$T/g.json"
