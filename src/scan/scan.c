@@ -802,7 +802,7 @@ static int split_big_files(struct scan *s, int nthreads, struct mm_err *err)
 	}
 	for (k = 0; k < s->njobs; k++) {
 		struct file_job *j = &s->jobs[k];
-		uint64_t size = 0, nparts, lines = 0, p, start = 0, pos = 0;
+		uint64_t size = 0, nparts, lines = 0, p, pos = 0;
 		int fd, last_nl = 1;
 		size_t first = n;
 
@@ -855,7 +855,6 @@ static int split_big_files(struct scan *s, int nthreads, struct mm_err *err)
 			nj[p].nparts = (int)(n - first);
 			nj[p].total_lines = lines + !last_nl;
 		}
-		(void)start;
 	}
 	mm_free(buf);
 	mm_free(s->jobs);
