@@ -56,14 +56,9 @@ static void usage(FILE *out)
 	      out);
 }
 
-struct print_ctx {
-	struct mm_printer p;
-};
-
 static int print_row(void *ctx, const struct mm_finding_row *row)
 {
-	struct print_ctx *c = ctx;
-	return mm_printer_row(&c->p, row);
+	return mm_printer_row(ctx, row);
 }
 
 static void human(uint64_t v, char *buf, size_t cap)
@@ -398,9 +393,8 @@ int mm_cmd_scan(int argc, char **argv)
 		/* a table is sorted like `findings list`: read back what was stored */
 		struct mm_store *st = NULL;
 		struct mm_finding_filter flt;
-		struct print_ctx pc;
+		struct mm_printer pr;
 		memset(&flt, 0, sizeof(flt));
-		memset(&pc, 0, sizeof(pc));
 		flt.updated_since_ms = r.started_ms;
 		flt.include_archived = 0;
 		if (mm_store_open(&st, o.db_path ? o.db_path : mm_store_default_path(), &err)) {
@@ -408,12 +402,12 @@ int mm_cmd_scan(int argc, char **argv)
 			rc = MM_EXIT_ERROR;
 			goto out;
 		}
-		mm_printer_begin(&pc.p, stdout, fmt, isatty(1));
-		if (mm_store_findings(st, &flt, print_row, &pc, &err) < 0) {
+		mm_printer_begin(&pr, stdout, fmt, isatty(1));
+		if (mm_store_findings(st, &flt, print_row, &pr, &err) < 0) {
 			fprintf(stderr, "mamori scan: %s\n", err.msg);
 			rc = MM_EXIT_ERROR;
 		}
-		mm_printer_end(&pc.p);
+		mm_printer_end(&pr);
 		mm_store_close(st);
 	} else {
 		/* JSON: the lines the scan wrote as it stored them, printed only

@@ -175,7 +175,7 @@ static int src_is_local(const struct mm_detector *d, const struct mm_flow *f)
 	return -1;
 }
 
-static void add_hit(struct mm_detector *d, const char *type, struct mm_str res, int res_type,
+static void add_hit(struct mm_detector *d, const char *type, struct mm_str res,
 		    const struct mm_intel_hit *hit, const struct mm_event *ev, int64_t first,
 		    int64_t last, struct mm_finding **out)
 {
@@ -183,7 +183,6 @@ static void add_hit(struct mm_detector *d, const char *type, struct mm_str res, 
 	struct mm_finding *f;
 	char rkey[256];
 
-	(void)res_type;
 	mm_str_copy(rkey, sizeof(rkey), res);
 	f = mm_agg_get(d->agg, type, rkey, strlen(rkey), hit->list_name, &created);
 	*out = f;
@@ -301,7 +300,7 @@ static void detect_flow(struct mm_detector *d, const struct mm_event *ev)
 		}
 		if (!type)
 			continue;
-		add_hit(d, type, res, MM_RES_INSTANCE, &hits[i], ev, first, last, &f);
+		add_hit(d, type, res, &hits[i], ev, first, last, &f);
 		if (!f)
 			continue;
 		if (!f->instance_id[0] && fl->instance_id.n)
@@ -349,7 +348,7 @@ static void detect_dns(struct mm_detector *d, const struct mm_event *ev)
 		struct mm_finding *f = NULL;
 		if (!type)
 			continue;
-		add_hit(d, type, res, MM_RES_INSTANCE, &hits[i], ev, q->time_ms, q->time_ms, &f);
+		add_hit(d, type, res, &hits[i], ev, q->time_ms, q->time_ms, &f);
 		if (!f)
 			continue;
 		if (!f->account[0])
@@ -420,7 +419,7 @@ static void detect_api(struct mm_detector *d, const struct mm_event *ev)
 			type = recon ? "Recon:IAMUser/MaliciousIPCaller"
 				     : "UnauthorizedAccess:IAMUser/MaliciousIPCaller";
 		}
-		add_hit(d, type, res, MM_RES_ACCESSKEY, &hits[i], ev, a->time_ms, a->time_ms, &f);
+		add_hit(d, type, res, &hits[i], ev, a->time_ms, a->time_ms, &f);
 		if (!f)
 			continue;
 		mm_str_copy(f->account, sizeof(f->account),

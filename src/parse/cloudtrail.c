@@ -17,10 +17,6 @@
 #include "core/ip.h"
 #include "parse/jsonrec.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 /* Short names for parse/jsonrec.h's helpers: the dispatch below stays
  * one line a key. */
 #define KEY MM__KEY

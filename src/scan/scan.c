@@ -412,9 +412,12 @@ static void scan_file(struct worker *w, struct file_job *job)
 		start_off = job->start;
 		start_line = job->first_line;
 	} else if (job->has_prev && !w->s->o->rescan && strcmp(job->path, "-") != 0 &&
-	    job->prev.size <= job->now.size &&
-	    job->prev.head_hash == head_hash(job->path, job->prev.size, &(uint64_t){0},
-					     &(int64_t){0})) {
+		   job->prev.size <= job->now.size &&
+		   job->prev.head_hash ==
+			   (job->prev.size >= HEAD_HASH_BYTES
+				    ? job->now.head_hash /* same bytes hashed: no second read */
+				    : head_hash(job->path, job->prev.size, &(uint64_t){0},
+						&(int64_t){0}))) {
 		/* same content, same size: done before (a truncated .gz too: it
 		 * was read as far as it goes) */
 		if (job->prev.size == job->now.size) {

@@ -20,7 +20,6 @@
 #include <sys/stat.h>
 
 #include "core/arena.h"
-#include "core/buf.h"
 #include "core/intern.h"
 #include "core/json.h"
 #include "core/mem.h"
@@ -31,7 +30,6 @@
 #define MM_STORE_PATH_MAX 4096
 /* Evidence JSON is at most MM_EVIDENCE_MAX small objects; the cap only
  * guards against a corrupted row. */
-#define MM_STORE_EVIDENCE_MAX (64 * 1024)
 #define MM_STORE_ID_PREFIX_MIN 6
 
 enum {
@@ -83,7 +81,6 @@ static const char schema_sql[] =
 struct mm_store {
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_COUNT];
-	struct mm_buf scratch;	/* evidence JSON, reused per put */
 	char path[MM_STORE_PATH_MAX];
 };
 
@@ -210,7 +207,6 @@ int mm_store_open(struct mm_store **out, const char *path, struct mm_err *err)
 	if (!st)
 		return mm_err_set(err, MM_ENOMEM, "opening database %s: out of memory", path);
 	snprintf(st->path, sizeof(st->path), "%s", path);
-	mm_buf_init(&st->scratch, MM_STORE_EVIDENCE_MAX);
 	if (sqlite3_open_v2(path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
@@ -236,7 +232,6 @@ void mm_store_close(struct mm_store *st)
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(st->q[i]);
 	sqlite3_close(st->db);
-	mm_buf_free(&st->scratch);
 	mm_free(st);
 }
 
