@@ -7,7 +7,9 @@
  *
  * Read-only in spirit: a missing database is an error that points at
  * `mamori scan`, never silently created empty (an empty list would look
- * like "no threats" when really nothing was scanned). */
+ * like "no threats" when really nothing was scanned). A user who may not
+ * write the file (an analyst reading the scanner's database) gets the
+ * read-only open, which never migrates and needs no write access. */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -103,7 +105,8 @@ static void default_format(enum mm_outfmt *fmt, int *color, int have_fmt)
 }
 
 /* Open an existing database (path NULL: the default one); 0 or an exit
- * code (message printed). */
+ * code (message printed). Read-write when the user may write it (so an
+ * old schema is upgraded as by any open), else read-only. */
 static int open_existing(const char *sub, const char *path, struct mm_store **st)
 {
 	struct mm_err err;
@@ -123,7 +126,7 @@ static int open_existing(const char *sub, const char *path, struct mm_store **st
 				strerror(errno));
 		return MM_EXIT_ERROR;
 	}
-	if (mm_store_open(st, path, &err)) {
+	if ((access(path, W_OK) == 0 ? mm_store_open : mm_store_open_ro)(st, path, &err)) {
 		fprintf(stderr, "mamori findings %s: %s\n", sub, err.msg);
 		return MM_EXIT_ERROR;
 	}

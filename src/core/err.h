@@ -20,7 +20,8 @@
 	X(FORMAT, "unknown format")                                   \
 	X(DB, "database error")                                       \
 	X(EXISTS, "already exists")                                   \
-	X(SKIP, "skipped")
+	X(SKIP, "skipped")                                            \
+	X(BUSY, "in use by another process")
 
 enum {
 	MM_OK = 0,

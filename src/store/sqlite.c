@@ -2,22 +2,28 @@
  *
  * One file in WAL mode so readers (`mamori findings list`, the server)
  * never block the scanner that writes. The schema is versioned with
- * PRAGMA user_version and created on first open. The statements the
- * scanner runs per finding or per file are prepared once and cached in
- * the handle; list queries, whose shape depends on the filter, are
- * prepared per call (they run once per command, not per record).
+ * PRAGMA user_version and brought up to date on open by an ordered table
+ * of migration steps, one transaction each. The statements the scanner
+ * runs per finding or per file are prepared once and cached in the
+ * handle; list queries, whose shape depends on the filter, are prepared
+ * per call (they run once per command, not per record).
  *
  * Every SQLite failure becomes MM_EDB with "what we were doing: SQLite's
  * message" in the caller's struct mm_err. SQLite allocates through its
  * own allocator, not mm_malloc: fault injection covers only our side. */
 #include "store/store.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/intern.h"
@@ -25,20 +31,22 @@
 #include "core/mem.h"
 #include "core/mtime.h"
 
-#define MM_STORE_SCHEMA 1
 #define MM_STORE_BUSY_MS 5000
 #define MM_STORE_PATH_MAX 4096
-/* Evidence JSON is at most MM_EVIDENCE_MAX small objects; the cap only
- * guards against a corrupted row. */
 #define MM_STORE_ID_PREFIX_MIN 6
+#define MM_STORE_LOCK_POLL_MS 50
 
 enum {
 	Q_FILE_GET,
 	Q_FILE_PUT,
 	Q_FIND_LOAD,
 	Q_FIND_PUT,
+	Q_FIND_DEL,
 	Q_INV_PUT,
 	Q_INV_EACH,
+	Q_STATE_PUT,
+	Q_STATE_DEL,
+	Q_STATE_EACH,
 	Q_BEGIN,
 	Q_COMMIT,
 	Q_ROLLBACK,
@@ -49,19 +57,30 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_FILE_GET] = "SELECT size, mtime, head_hash, offset, line, complete FROM files WHERE path = ?1",
 	[Q_FILE_PUT] = "INSERT OR REPLACE INTO files(path, size, mtime, head_hash, offset, line, complete)"
 		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/* no held condition: merging must find a held row too (store.h) */
 	[Q_FIND_LOAD] = "SELECT count, first_seen, last_seen, created_at, archived, evidence, json"
 			" FROM findings WHERE id = ?1",
 	[Q_FIND_PUT] = "INSERT OR REPLACE INTO findings(id, type, severity, resource, account, region,"
-		       " count, first_seen, last_seen, created_at, updated_at, archived, evidence, json)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+		       " count, first_seen, last_seen, created_at, updated_at, archived, evidence, json,"
+		       " held)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[Q_FIND_DEL] = "DELETE FROM findings WHERE id = ?1",
 	[Q_INV_PUT] = "INSERT OR REPLACE INTO inventory(instance_id, json) VALUES (?1, ?2)",
 	[Q_INV_EACH] = "SELECT instance_id, json FROM inventory ORDER BY instance_id",
+	[Q_STATE_PUT] = "INSERT OR REPLACE INTO detector_state(detector, entity, version, state,"
+			" updated_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_STATE_DEL] = "DELETE FROM detector_state WHERE detector = ?1 AND entity = ?2",
+	[Q_STATE_EACH] = "SELECT entity, version, state FROM detector_state WHERE detector = ?1"
+			 " ORDER BY entity",
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
 };
 
-static const char schema_sql[] =
+/* Schema 1: the tables of the first release, exactly as it created them.
+ * IF NOT EXISTS makes the step also adopt a file that has the tables but
+ * user_version 0 (written before the version was recorded). */
+static const char schema_v1_sql[] =
 	"CREATE TABLE IF NOT EXISTS findings("
 	" id TEXT PRIMARY KEY, type TEXT NOT NULL, severity REAL NOT NULL,"
 	" resource TEXT NOT NULL, account TEXT, region TEXT, count INTEGER NOT NULL,"
@@ -78,9 +97,37 @@ static const char schema_sql[] =
 	" offset INTEGER, line INTEGER, complete INTEGER);"
 	"CREATE TABLE IF NOT EXISTS inventory(instance_id TEXT PRIMARY KEY, json TEXT NOT NULL);";
 
+/* Schema 2: findings held back until their instance is known, and the
+ * detectors' per-entity state. The partial index holds only held rows,
+ * so mm_store_held_each does not scan the table and costs nothing for
+ * the (many) ordinary findings. */
+static const char schema_v2_sql[] =
+	"ALTER TABLE findings ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX IF NOT EXISTS findings_held ON findings(id) WHERE held != 0;"
+	"CREATE TABLE IF NOT EXISTS detector_state("
+	" detector TEXT NOT NULL, entity TEXT NOT NULL, version INTEGER NOT NULL,"
+	" state BLOB, updated_ms INTEGER NOT NULL, PRIMARY KEY(detector, entity));";
+
+/* The migration steps, in order: step i takes the file from version
+ * migrations[i].to - 1 to .to. A new schema is a new line here, never an
+ * edit of a shipped step (files in the field already ran it). */
+static const struct migration {
+	int to;
+	const char *what;
+	const char *sql;
+} migrations[] = {
+	{1, "creating the tables", schema_v1_sql},
+	{2, "adding held findings and detector state", schema_v2_sql},
+};
+
+#define MM_STORE_SCHEMA ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
 struct mm_store {
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_COUNT];
+	int schema;	/* the file's version (older than current only read-only) */
+	int readonly;
+	int lock_fd;	/* <db>.lock while mm_store_lock holds it, else -1 */
 	char path[MM_STORE_PATH_MAX];
 };
 
@@ -148,13 +195,58 @@ out:
 	return rc;
 }
 
-static int setup(struct mm_store *st, struct mm_err *err)
+static int newer_schema(struct mm_store *st, int ver, struct mm_err *err)
+{
+	return mm_err_set(err, MM_EDB,
+			  "database %s was written by a newer mamori (schema %d, this build knows "
+			  "%d); upgrade mamori",
+			  st->path, ver, MM_STORE_SCHEMA);
+}
+
+/* Run one migration step in its own transaction. The version is read
+ * again inside the (IMMEDIATE, so exclusive for writers) transaction: a
+ * second process that opened the same old file at the same moment waits
+ * here and then finds the step already done. */
+static int migrate_step(struct mm_store *st, const struct migration *m, struct mm_err *err)
 {
 	char sql[64];
-	int ver = 0;
+	int ver = 0, rc;
+
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (user_version(st, &ver))
+		goto fail;
+	if (ver >= m->to) {
+		if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+		return 0;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", m->to);
+	if (sqlite3_exec(st->db, m->sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	rc = mm_err_set(err, MM_EDB, "upgrading database %s to schema %d (%s): %s", st->path,
+			m->to, m->what, sqlite3_errmsg(st->db));
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int setup(struct mm_store *st, struct mm_err *err)
+{
+	size_t i;
+	int ver = 0, rc;
 
 	if (sqlite3_busy_timeout(st->db, MM_STORE_BUSY_MS) != SQLITE_OK)
 		return db_fail(st, err, "setting busy timeout");
+	/* Refuse a newer file before touching it in any way. */
+	if (user_version(st, &ver))
+		return db_fail(st, err, "reading schema version");
+	if (ver > MM_STORE_SCHEMA)
+		return newer_schema(st, ver, err);
 	/* journal_mode returns a row; exec ignores it. WAL lets readers run
 	 * while a scan writes; NORMAL sync is durable across app crashes and
 	 * loses at most the last commits on power loss, the usual WAL trade. */
@@ -168,26 +260,54 @@ static int setup(struct mm_store *st, struct mm_err *err)
 	if (sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF", NULL, NULL,
 			 NULL) != SQLITE_OK)
 		return db_fail(st, err, "setting synchronous mode");
+	for (i = 0; i < sizeof(migrations) / sizeof(migrations[0]); i++) {
+		assert(migrations[i].to == (int)i + 1);
+		if (migrations[i].to > ver && (rc = migrate_step(st, &migrations[i], err)))
+			return rc;
+	}
 	if (user_version(st, &ver))
 		return db_fail(st, err, "reading schema version");
-	if (ver > MM_STORE_SCHEMA)
-		return mm_err_set(err, MM_EDB,
-				  "database %s has schema version %d, newer than this mamori (%d); "
-				  "upgrade mamori",
-				  st->path, ver, MM_STORE_SCHEMA);
-	if (ver == MM_STORE_SCHEMA)
+	if (ver > MM_STORE_SCHEMA)	/* a newer mamori upgraded it meanwhile */
+		return newer_schema(st, ver, err);
+	st->schema = ver;
+	return 0;
+}
+
+/* Create a new database file 0600 (it holds access key ids and
+ * addresses) before SQLite opens it; SQLite would create it 0644 & ~umask.
+ * O_EXCL makes this race-free: if the file appeared meanwhile (or always
+ * existed) we leave it and its mode alone. Changing the umask instead
+ * would be process-wide, and the scanner's other threads create files
+ * too. SQLite gives the -wal and -shm files the mode of the database
+ * file, so they are 0600 as well. */
+static int create_private(const char *path, struct mm_err *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd >= 0) {
+		close(fd);
 		return 0;
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(st, err, "creating schema");
-	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", MM_STORE_SCHEMA);
-	if (sqlite3_exec(st->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		int rc = db_fail(st, err, "creating schema");
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		return rc;
 	}
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(st, err, "creating schema");
+	if (errno == EEXIST || access(path, F_OK) == 0)
+		return 0;
+	return mm_err_set(err, MM_EIO, "cannot create database %s: %s", path, strerror(errno));
+}
+
+static int store_new(struct mm_store **out, const char *path, struct mm_err *err)
+{
+	struct mm_store *st;
+
+	*out = NULL;
+	if (!path || !*path)
+		return mm_err_set(err, MM_EINVAL, "no database path given");
+	if (strlen(path) >= MM_STORE_PATH_MAX)
+		return mm_err_set(err, MM_EINVAL, "database path too long");
+	st = mm_calloc(1, sizeof(*st));
+	if (!st)
+		return mm_err_set(err, MM_ENOMEM, "opening database %s: out of memory", path);
+	st->lock_fd = -1;
+	snprintf(st->path, sizeof(st->path), "%s", path);
+	*out = st;
 	return 0;
 }
 
@@ -197,16 +317,10 @@ int mm_store_open(struct mm_store **out, const char *path, struct mm_err *err)
 	int rc;
 
 	*out = NULL;
-	if (!path || !*path)
-		return mm_err_set(err, MM_EINVAL, "no database path given");
-	if (strlen(path) >= MM_STORE_PATH_MAX)
-		return mm_err_set(err, MM_EINVAL, "database path too long");
-	if ((rc = check_dir(path, err)))
+	if ((rc = store_new(&st, path, err)))
 		return rc;
-	st = mm_calloc(1, sizeof(*st));
-	if (!st)
-		return mm_err_set(err, MM_ENOMEM, "opening database %s: out of memory", path);
-	snprintf(st->path, sizeof(st->path), "%s", path);
+	if ((rc = check_dir(path, err)) || (rc = create_private(path, err)))
+		goto out;
 	if (sqlite3_open_v2(path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
@@ -223,6 +337,146 @@ out:
 	return 0;
 }
 
+/* Does table exist? 1/0, negative on error. */
+static int has_table(struct mm_store *st, const char *table)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = MM_EDB;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+			       -1, &s, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : MM_EDB;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* "file:" + path percent-encoded + query, for a URI open. */
+static int uri_for(char *dst, size_t cap, const char *path, const char *query)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+	const unsigned char *p;
+
+	n = (size_t)snprintf(dst, cap, "file:");
+	for (p = (const unsigned char *)path; *p; p++) {
+		int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || strchr("/-._~", *p);
+		if (n + 4 >= cap)
+			return MM_ETOOBIG;
+		if (plain) {
+			dst[n++] = (char)*p;
+		} else {
+			dst[n++] = '%';
+			dst[n++] = hex[*p >> 4];
+			dst[n++] = hex[*p & 15];
+		}
+	}
+	if (n + strlen(query) + 1 > cap)
+		return MM_ETOOBIG;
+	memcpy(dst + n, query, strlen(query) + 1);
+	return 0;
+}
+
+int mm_store_open_ro(struct mm_store **out, const char *path, struct mm_err *err)
+{
+	struct mm_store *st = NULL;
+	char wal[MM_STORE_PATH_MAX + 8];
+	char *uri = NULL;
+	size_t cap;
+	int rc, ver = 0;
+
+	*out = NULL;
+	if ((rc = store_new(&st, path, err)))
+		return rc;
+	st->readonly = 1;
+	if (access(path, F_OK) != 0) {
+		rc = mm_err_set(err, MM_EIO, "cannot open database %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		rc = db_fail(st, err, "opening database read-only");
+		goto out;
+	}
+	sqlite3_busy_timeout(st->db, MM_STORE_BUSY_MS);
+	/* the first read: this is where WAL needs the -shm file */
+	if (user_version(st, &ver)) {
+		/* A WAL reader needs the -shm file; a user who may not write
+		 * the directory cannot create it. When no -wal file exists no
+		 * writer has uncheckpointed data, so the main file alone is the
+		 * whole database: read it as immutable (no locks, no -shm).
+		 * With a -wal present that would silently miss recent commits,
+		 * so we refuse and say why instead. */
+		snprintf(wal, sizeof(wal), "%s-wal", path);
+		if (access(wal, F_OK) == 0) {
+			rc = mm_err_set(err, MM_EDB,
+					"cannot read database %s read-only: %s; a scan may be "
+					"writing it, or its -shm file cannot be created (ask its "
+					"owner, or run as a user who may write %s)",
+					path, sqlite3_errmsg(st->db), path);
+			goto out;
+		}
+		sqlite3_close(st->db);
+		st->db = NULL;
+		cap = strlen(path) * 3 + 32;
+		uri = mm_malloc(cap);
+		if (!uri) {
+			rc = mm_err_set(err, MM_ENOMEM, "opening database %s: out of memory", path);
+			goto out;
+		}
+		if ((rc = uri_for(uri, cap, path, "?immutable=1"))) {
+			rc = mm_err_set(err, MM_EINVAL, "database path too long");
+			goto out;
+		}
+		if (sqlite3_open_v2(uri, &st->db,
+				    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+				    NULL) != SQLITE_OK ||
+		    user_version(st, &ver)) {
+			rc = db_fail(st, err, "opening database read-only");
+			goto out;
+		}
+	}
+	if (ver > MM_STORE_SCHEMA) {
+		rc = newer_schema(st, ver, err);
+		goto out;
+	}
+	if (ver == 0) {
+		/* the first release's files may say 0 and still hold tables */
+		rc = has_table(st, "findings");
+		if (rc < 0) {
+			rc = db_fail(st, err, "opening database read-only");
+			goto out;
+		}
+		if (rc == 0) {
+			rc = mm_err_set(err, MM_EDB,
+					"database %s has no findings tables yet; run `mamori scan` "
+					"once (as a user who may write it)",
+					path);
+			goto out;
+		}
+		ver = 1;
+	}
+	st->schema = ver;
+	rc = 0;
+out:
+	mm_free(uri);
+	if (rc) {
+		mm_store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+int mm_store_schema(const struct mm_store *st)
+{
+	return st->schema;
+}
+
 void mm_store_close(struct mm_store *st)
 {
 	int i;
@@ -232,6 +486,8 @@ void mm_store_close(struct mm_store *st)
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(st->q[i]);
 	sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);	/* releases the flock */
 	mm_free(st);
 }
 
@@ -254,6 +510,10 @@ static int run_simple(struct mm_store *st, int q, struct mm_err *err, const char
 
 int mm_store_begin(struct mm_store *st, struct mm_err *err)
 {
+	/* SQLite would begin, and fail only at the first write */
+	if (st->readonly)
+		return mm_err_set(err, MM_EDB, "beginning transaction: database %s is open read-only",
+				  st->path);
 	return run_simple(st, Q_BEGIN, err, "beginning transaction");
 }
 
@@ -415,6 +675,12 @@ int mm_store_finding_load_state(struct mm_store *st, struct mm_finding *f)
 int mm_store_finding_put(struct mm_store *st, const struct mm_finding *f, const char *json,
 			 struct mm_err *err)
 {
+	return mm_store_finding_put_held(st, f, json, 0, err);
+}
+
+int mm_store_finding_put_held(struct mm_store *st, const struct mm_finding *f, const char *json,
+			      int held, struct mm_err *err)
+{
 	sqlite3_stmt *s;
 	char res[300];
 	int rc;
@@ -438,6 +704,7 @@ int mm_store_finding_put(struct mm_store *st, const struct mm_finding *f, const 
 	/* evidence column: NULL; the sample is in the JSON's mamoriEvidence */
 	sqlite3_bind_null(s, 13);
 	sqlite3_bind_text(s, 14, json ? json : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 15, held ? 1 : 0);
 	rc = 0;
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = mm_err_set(err, MM_EDB, "saving finding %s: %s (database %s)", f->id,
@@ -446,9 +713,24 @@ int mm_store_finding_put(struct mm_store *st, const struct mm_finding *f, const 
 	return rc;
 }
 
-#define ROW_COLS                                                                      \
+/* The listed columns. A schema 1 file (read-only open) has no held
+ * column and no held rows: there it reads as 0, and the visibility
+ * condition is "true". */
+#define ROW_COLS_BASE                                                                  \
 	"SELECT id, type, resource, json, severity, count, first_seen, last_seen, updated_at," \
-	" archived FROM findings"
+	" archived, "
+
+static const char *row_cols(const struct mm_store *st)
+{
+	return st->schema >= 2 ? ROW_COLS_BASE "held FROM findings"
+			       : ROW_COLS_BASE "0 FROM findings";
+}
+
+/* SQL condition for "listed": not held back. */
+static const char *visible(const struct mm_store *st)
+{
+	return st->schema >= 2 ? "held = 0" : "1";
+}
 
 static int emit_row(sqlite3_stmt *s, mm_finding_row_cb cb, void *ctx)
 {
@@ -472,6 +754,7 @@ static int emit_row(sqlite3_stmt *s, mm_finding_row_cb cb, void *ctx)
 	row.last_seen_ms = sqlite3_column_int64(s, 7);
 	row.updated_ms = sqlite3_column_int64(s, 8);
 	row.archived = sqlite3_column_int(s, 9);
+	row.held = sqlite3_column_int(s, 10);
 	return cb(ctx, &row);
 }
 
@@ -506,7 +789,7 @@ int mm_store_findings(struct mm_store *st, const struct mm_finding_filter *flt,
 
 	if (!flt)
 		flt = &none;
-	n = snprintf(sql, sizeof(sql), ROW_COLS " WHERE 1");
+	n = snprintf(sql, sizeof(sql), "%s WHERE %s", row_cols(st), visible(st));
 	if (flt->type && *flt->type) {
 		tn = strlen(flt->type);
 		if (flt->type[tn - 1] == '*') {
@@ -590,7 +873,7 @@ int mm_store_finding_by_id(struct mm_store *st, const char *id, mm_finding_row_c
 	sqlite3_stmt *s = NULL;
 	size_t n = id ? strlen(id) : 0, k;
 	long nrows = 0;
-	char sql[256];
+	char sql[512];
 	int rc;
 
 	if (n == 0 || n > 64)
@@ -602,7 +885,7 @@ int mm_store_finding_by_id(struct mm_store *st, const char *id, mm_finding_row_c
 			return mm_err_set(err, MM_EINVAL, "finding id '%s' has a character ids never have",
 					  id);
 
-	snprintf(sql, sizeof(sql), ROW_COLS " WHERE id = ?1");
+	snprintf(sql, sizeof(sql), "%s WHERE id = ?1 AND %s", row_cols(st), visible(st));
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		rc = db_fail(st, err, "looking up finding");
 		goto out;
@@ -623,8 +906,11 @@ int mm_store_finding_by_id(struct mm_store *st, const char *id, mm_finding_row_c
 	sqlite3_finalize(s);
 	s = NULL;
 	/* First count (at most 2) so an ambiguous prefix calls cb never. */
-	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM (SELECT 1 FROM findings WHERE id GLOB ?1"
-				       " || '*' LIMIT 2)", -1, &s, NULL) != SQLITE_OK) {
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM (SELECT 1 FROM findings WHERE id GLOB ?1 || '*' AND %s"
+		 " LIMIT 2)",
+		 visible(st));
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		rc = db_fail(st, err, "looking up finding");
 		goto out;
 	}
@@ -646,7 +932,8 @@ int mm_store_finding_by_id(struct mm_store *st, const char *id, mm_finding_row_c
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	snprintf(sql, sizeof(sql), ROW_COLS " WHERE id GLOB ?1 || '*'");
+	snprintf(sql, sizeof(sql), "%s WHERE id GLOB ?1 || '*' AND %s", row_cols(st),
+		 visible(st));
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		rc = db_fail(st, err, "looking up finding");
 		goto out;
@@ -658,6 +945,45 @@ int mm_store_finding_by_id(struct mm_store *st, const char *id, mm_finding_row_c
 	rc = nrows ? 1 : 0;
 out:
 	sqlite3_finalize(s);
+	return rc;
+}
+
+int mm_store_held_each(struct mm_store *st, mm_finding_row_cb cb, void *ctx, struct mm_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (st->schema < 2)
+		return 0;	/* read-only schema 1 file: nothing can be held */
+	/* the WHERE term matches the partial index findings_held */
+	if (sqlite3_prepare_v2(st->db, ROW_COLS_BASE "held FROM findings WHERE held != 0 ORDER BY id",
+			       -1, &s, NULL) != SQLITE_OK) {
+		rc = db_fail(st, err, "listing held findings");
+		goto out;
+	}
+	rc = each_row(st, s, cb, ctx, NULL, err, "listing held findings");
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int mm_store_finding_delete(struct mm_store *st, const char *id, struct mm_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!id || !*id)
+		return mm_err_set(err, MM_EINVAL, "no finding id to delete");
+	s = stmt(st, Q_FIND_DEL);
+	if (!s)
+		return db_fail(st, err, "deleting finding");
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = mm_err_set(err, MM_EDB, "deleting finding %s: %s (database %s)", id,
+				sqlite3_errmsg(st->db), st->path);
+	else
+		rc = sqlite3_changes(st->db) > 0 ? 1 : 0;
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -705,6 +1031,194 @@ int mm_store_inventory_each(struct mm_store *st, mm_inventory_row_cb cb, void *c
 			break;
 	}
 	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- detector state ---- */
+
+static int state_key_ok(const char *detector, const char *entity, struct mm_err *err)
+{
+	if (!detector || !*detector || strlen(detector) > MM_STORE_DETECTOR_MAX)
+		return mm_err_set(err, MM_EINVAL, "detector name must be 1 to %d bytes",
+				  MM_STORE_DETECTOR_MAX);
+	if (!entity || strlen(entity) > MM_STORE_ENTITY_MAX)
+		return mm_err_set(err, MM_EINVAL, "state entity must be at most %d bytes",
+				  MM_STORE_ENTITY_MAX);
+	return 0;
+}
+
+int mm_store_state_put(struct mm_store *st, const char *detector, const char *entity, int version,
+		       const void *blob, size_t n, struct mm_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = state_key_ok(detector, entity, err)))
+		return rc;
+	if (n > MM_STORE_STATE_MAX)
+		return mm_err_set(err, MM_ETOOBIG, "state of %s for %s is %zu bytes, more than %d",
+				  detector, entity, n, MM_STORE_STATE_MAX);
+	if (n && !blob)
+		return mm_err_set(err, MM_EINVAL, "state of %s for %s: no bytes", detector, entity);
+	s = stmt(st, Q_STATE_PUT);
+	if (!s)
+		return db_fail(st, err, "saving detector state");
+	sqlite3_bind_text(s, 1, detector, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, version);
+	/* a zero-length blob, not NULL: each() then always has bytes */
+	sqlite3_bind_blob(s, 4, n ? blob : "", (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, mm_now_ms());
+	rc = 0;
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = mm_err_set(err, MM_EDB, "saving state of %s for %s: %s (database %s)", detector,
+				entity, sqlite3_errmsg(st->db), st->path);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int mm_store_state_del(struct mm_store *st, const char *detector, const char *entity,
+		       struct mm_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = state_key_ok(detector, entity, err)))
+		return rc;
+	s = stmt(st, Q_STATE_DEL);
+	if (!s)
+		return db_fail(st, err, "deleting detector state");
+	sqlite3_bind_text(s, 1, detector, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, entity, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = mm_err_set(err, MM_EDB, "deleting state of %s for %s: %s (database %s)",
+				detector, entity, sqlite3_errmsg(st->db), st->path);
+	else
+		rc = sqlite3_changes(st->db) > 0 ? 1 : 0;
+	sqlite3_reset(s);
+	return rc;
+}
+
+int mm_store_state_each(struct mm_store *st, const char *detector, mm_state_row_cb cb, void *ctx,
+			struct mm_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = state_key_ok(detector, "", err)))
+		return rc;
+	if (st->schema < 2)
+		return 0;	/* read-only schema 1 file: no state yet */
+	s = stmt(st, Q_STATE_EACH);
+	if (!s)
+		return db_fail(st, err, "reading detector state");
+	sqlite3_bind_text(s, 1, detector, -1, SQLITE_STATIC);
+	for (;;) {
+		const char *entity;
+		const void *blob;
+		size_t n;
+
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE) {
+			rc = 0;
+			break;
+		}
+		if (rc != SQLITE_ROW) {
+			rc = db_fail(st, err, "reading detector state");
+			break;
+		}
+		entity = (const char *)sqlite3_column_text(s, 0);
+		blob = sqlite3_column_blob(s, 2);
+		n = (size_t)sqlite3_column_bytes(s, 2);
+		if ((rc = cb(ctx, entity ? entity : "", sqlite3_column_int(s, 1), blob ? blob : "",
+			     blob ? n : 0)))
+			break;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- scan lock ---- */
+
+/* The pid the holder wrote into the lock file, or 0. */
+static long lock_holder(int fd)
+{
+	char b[32];
+	ssize_t n = pread(fd, b, sizeof(b) - 1, 0);
+	long pid;
+
+	if (n <= 0)
+		return 0;
+	b[n] = '\0';
+	pid = strtol(b, NULL, 10);
+	return pid > 0 ? pid : 0;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int mm_store_lock(struct mm_store *st, int wait_ms, struct mm_err *err)
+{
+	char path[MM_STORE_PATH_MAX + 8], pid[32];
+	int64_t deadline;
+	int fd = -1, rc, n;
+	long holder;
+
+	if (st->lock_fd >= 0)
+		return 0;	/* this handle holds it already */
+	snprintf(path, sizeof(path), "%s.lock", st->path);
+	/* 0600 like the database; O_CREAT without O_EXCL: the file is meant
+	 * to stay (unlinking it on release would let a third process lock a
+	 * new file while a second still holds the old one). */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return mm_err_set(err, MM_EIO, "cannot open lock file %s: %s", path,
+				  strerror(errno));
+	deadline = mono_ms() + (wait_ms > 0 ? wait_ms : 0);
+	for (;;) {
+		struct timespec nap = {0, MM_STORE_LOCK_POLL_MS * 1000000L};
+
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			rc = mm_err_set(err, MM_EIO, "cannot lock %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (mono_ms() >= deadline) {
+			holder = lock_holder(fd);
+			if (holder)
+				rc = mm_err_set(err, MM_EBUSY,
+						"%s is in use by another mamori process (pid %ld); "
+						"wait for it, or pass --wait SECONDS",
+						st->path, holder);
+			else
+				rc = mm_err_set(err, MM_EBUSY,
+						"%s is in use by another mamori process; wait for it, "
+						"or pass --wait SECONDS",
+						st->path);
+			goto out;
+		}
+		nanosleep(&nap, NULL);
+	}
+	/* ours: say who holds it, for the message of the one that waits */
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		rc = mm_err_set(err, MM_EIO, "cannot write lock file %s: %s", path, strerror(errno));
+		goto out;
+	}
+	st->lock_fd = fd;
+	fd = -1;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 

@@ -1,13 +1,17 @@
 /* store.h - the findings store (SQLite by default).
  *
  * One SQLite file in WAL mode. Tables: findings (indexed columns for
- * type, severity, resource, first/last seen, updated, archived, plus the
- * full GuardDuty JSON), files (what was scanned and how far, so a rescan
- * does not count twice), inventory (instanceDetails JSON per instance).
+ * type, severity, resource, first/last seen, updated, archived, held,
+ * plus the full GuardDuty JSON), files (what was scanned and how far, so
+ * a rescan does not count twice), inventory (instanceDetails JSON per
+ * instance), detector_state (each detector's state per entity).
+ * The schema is versioned (PRAGMA user_version) and upgraded in place on
+ * a read-write open; docs/internals/store.md lists the versions.
  * A store handle is used by one thread at a time. */
 #ifndef MM_STORE_H
 #define MM_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -15,10 +19,43 @@
 
 struct mm_store;	/* opaque */
 
-/* Open or create. Creates parent directories? No: the caller's path must
- * be in an existing directory (the error says so). */
+/* Bounds on what callers store (longer is MM_EINVAL / MM_ETOOBIG). */
+#define MM_STORE_DETECTOR_MAX 64	/* detector name, bytes */
+#define MM_STORE_ENTITY_MAX 512		/* state entity key, bytes */
+#define MM_STORE_STATE_MAX (1 << 20)	/* one state blob, bytes */
+
+/* Open or create read-write; *out is the caller's, freed by
+ * mm_store_close. Creates parent directories? No: the caller's path must
+ * be in an existing directory (the error says so). A new file (and its
+ * -wal/-shm) is created mode 0600; an existing file's mode is left alone.
+ * An older schema is upgraded in place, one transaction per step; a file
+ * from a newer mamori is refused untouched (MM_EDB, "written by a newer
+ * mamori (schema N, this build knows M)"). */
 int mm_store_open(struct mm_store **out, const char *path, struct mm_err *err);
+/* Open an existing file read-only, for users who may not write it. Never
+ * migrates or writes: an older schema is read as it is (a schema 1 file
+ * has no held findings and no detector state; listing works). If the
+ * file is in WAL mode and its -shm cannot be created, and no -wal file
+ * exists, it is read as immutable; with a -wal present that would miss
+ * recent commits, so it fails with a message that says so. A file with
+ * no tables yet, or a newer schema, is MM_EDB with a clear message.
+ * Every write through the handle fails with MM_EDB. */
+int mm_store_open_ro(struct mm_store **out, const char *path, struct mm_err *err);
+/* The file's schema version (current after mm_store_open; possibly
+ * older after mm_store_open_ro). */
+int mm_store_schema(const struct mm_store *st);
+/* Close and free (NULL is fine); releases the scan lock if held. */
 void mm_store_close(struct mm_store *st);
+/* Take the exclusive scan lock: flock(LOCK_EX) on the side file
+ * "<db>.lock" (created 0600, left in place; holds the holder's pid).
+ * Two scans of one database would otherwise both count the same new log
+ * lines. wait_ms 0 tries once; otherwise it polls until wait_ms has
+ * passed. 0 when held (also if this handle holds it already); MM_EBUSY
+ * with "<db> is in use by another mamori process (pid N); wait for it,
+ * or pass --wait SECONDS"; MM_EIO if the lock file cannot be opened.
+ * Held until mm_store_close. flock is advisory and per host: it does not
+ * guard a database on a network filesystem shared by two hosts. */
+int mm_store_lock(struct mm_store *st, int wait_ms, struct mm_err *err);
 int mm_store_begin(struct mm_store *st, struct mm_err *err);
 int mm_store_commit(struct mm_store *st, struct mm_err *err);
 int mm_store_rollback(struct mm_store *st);
@@ -42,11 +79,24 @@ int mm_store_file_put(struct mm_store *st, const char *path, const struct mm_fil
 		      struct mm_err *err);
 
 /* Fill f's count, first/last seen, created_at, archived and evidence
- * from the stored finding with f->id. 1 found, 0 not, negative error. */
+ * from the stored finding with f->id. 1 found, 0 not, negative error.
+ * Held findings are found too, so activity seen before and after the
+ * instance became known merges into one finding. */
 int mm_store_finding_load_state(struct mm_store *st, struct mm_finding *f);
-/* Insert or replace the finding f whose full GuardDuty JSON is json. */
+/* Insert or replace the finding f whose full GuardDuty JSON is json
+ * (borrowed). Same as mm_store_finding_put_held(st, f, json, 0, err). */
 int mm_store_finding_put(struct mm_store *st, const struct mm_finding *f, const char *json,
 			 struct mm_err *err);
+/* Insert or replace, held back (held != 0) or not. A held finding is one
+ * the pipeline cannot yet attribute to a known instance: it is stored
+ * (and merged into by load_state/put) but never listed by
+ * mm_store_findings (not even with include_archived) nor found by
+ * mm_store_finding_by_id. Putting it again with held 0 releases it. */
+int mm_store_finding_put_held(struct mm_store *st, const struct mm_finding *f, const char *json,
+			      int held, struct mm_err *err);
+/* Delete the finding with exactly this id, held or not. 1 deleted, 0 no
+ * such finding, negative error. */
+int mm_store_finding_delete(struct mm_store *st, const char *id, struct mm_err *err);
 
 /* A stored finding as listed. Strings are borrowed for the callback. */
 struct mm_finding_row {
@@ -55,6 +105,7 @@ struct mm_finding_row {
 	uint64_t count;
 	int64_t first_seen_ms, last_seen_ms, updated_ms;
 	int archived;
+	int held;		/* only ever set in mm_store_held_each */
 };
 
 struct mm_finding_filter {
@@ -72,15 +123,46 @@ typedef int (*mm_finding_row_cb)(void *ctx, const struct mm_finding_row *row);
  * A non-zero return from cb stops and is returned. */
 int mm_store_findings(struct mm_store *st, const struct mm_finding_filter *flt,
 		      mm_finding_row_cb cb, void *ctx, struct mm_err *err);
-/* One finding by id (or unique id prefix of >= 6 chars). 1/0/negative. */
+/* One finding by id (or unique id prefix of >= 6 chars). 1/0/negative.
+ * Held findings are not found. */
 int mm_store_finding_by_id(struct mm_store *st, const char *id, mm_finding_row_cb cb, void *ctx,
 			   struct mm_err *err);
+/* Call cb for every held finding (in id order); a non-zero return from
+ * cb stops and is returned. cb must not write the findings table while
+ * the walk runs (collect the ids, then put or delete). */
+int mm_store_held_each(struct mm_store *st, mm_finding_row_cb cb, void *ctx, struct mm_err *err);
 
 int mm_store_inventory_put(struct mm_store *st, const char *instance_id, const char *json,
 			   struct mm_err *err);
 typedef int (*mm_inventory_row_cb)(void *ctx, const char *instance_id, const char *json);
 int mm_store_inventory_each(struct mm_store *st, mm_inventory_row_cb cb, void *ctx,
 			    struct mm_err *err);
+
+/* Detector state: one opaque blob per (detector, entity), with the
+ * version of the detector's state layout that wrote it. A detector that
+ * reads a version it does not know (older layout it cannot convert, or
+ * written by a newer mamori) must discard that row and start the entity
+ * afresh; the store does not interpret blobs, it only returns the
+ * version. Names and blobs are bounded by MM_STORE_*_MAX.
+ *
+ * put inserts or replaces, stamping updated_ms with the time now; it is
+ * meant to run inside the caller's transaction (mm_store_begin ...
+ * commit), with the findings of the same batch, so state and findings
+ * never disagree after a crash. Outside one it commits on its own.
+ * del: 1 deleted, 0 no such row, negative error.
+ * each calls cb for every entity of detector in entity order, with the
+ * entity and blob borrowed for the call (blob is never NULL; n may be
+ * 0). A non-zero return from cb stops and is returned. cb must not write
+ * detector_state while the walk runs. On a read-only schema 1 file there
+ * is no state: each calls cb never. */
+typedef int (*mm_state_row_cb)(void *ctx, const char *entity, int version, const void *blob,
+			       size_t n);
+int mm_store_state_put(struct mm_store *st, const char *detector, const char *entity, int version,
+		       const void *blob, size_t n, struct mm_err *err);
+int mm_store_state_del(struct mm_store *st, const char *detector, const char *entity,
+		       struct mm_err *err);
+int mm_store_state_each(struct mm_store *st, const char *detector, mm_state_row_cb cb, void *ctx,
+			struct mm_err *err);
 
 /* The default database path: $MAMORI_DB, else ./mamori.db. */
 const char *mm_store_default_path(void);

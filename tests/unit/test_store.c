@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -153,21 +154,26 @@ MM_TEST(store_open_creates_schema_wal)
 	CHECK_EQ_INT(sqlite3_open(t.db, &db), SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
-	CHECK_EQ_INT(sqlite3_column_int(s, 0), 1);
+	CHECK_EQ_INT(sqlite3_column_int(s, 0), 2);
+	CHECK_EQ_INT(mm_store_schema(st), 2);
+	sqlite3_finalize(s);
+	CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &s, NULL), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
+	CHECK_EQ_INT(sqlite3_column_int(s, 0), 16384);
 	sqlite3_finalize(s);
 	CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
 	CHECK_EQ_STR((const char *)sqlite3_column_text(s, 0), "wal");
 	sqlite3_finalize(s);
-	/* the three tables and the six findings indexes exist */
+	/* the four tables and the seven findings indexes exist */
 	CHECK_EQ_INT(sqlite3_prepare_v2(db,
 					"SELECT count(*) FROM sqlite_master WHERE (type='table' AND name IN"
-					" ('findings','files','inventory')) OR (type='index' AND name LIKE"
-					" 'findings_%')",
+					" ('findings','files','inventory','detector_state')) OR"
+					" (type='index' AND name LIKE 'findings_%')",
 					-1, &s, NULL),
 		     SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
-	CHECK_EQ_INT(sqlite3_column_int(s, 0), 9);
+	CHECK_EQ_INT(sqlite3_column_int(s, 0), 11);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	mm_store_close(st);
@@ -207,7 +213,19 @@ MM_TEST(store_open_errors)
 	CHECK_EQ_INT(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_EQ_INT(mm_store_open(&st, t.db, &err), MM_EDB);
-	CHECK(strstr(err.msg, "newer") != NULL);
+	CHECK(strstr(err.msg, "written by a newer mamori (schema 99, this build knows 2)") != NULL);
+	CHECK_EQ_INT(mm_store_open_ro(&st, t.db, &err), MM_EDB);
+	CHECK(strstr(err.msg, "written by a newer mamori (schema 99, this build knows 2)") != NULL);
+	CHECK(st == NULL);
+	CHECK_EQ_INT(sqlite3_open(t.db, &db), SQLITE_OK);	/* untouched */
+	{
+		sqlite3_stmt *s = NULL;
+		CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+		CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
+		CHECK_EQ_INT(sqlite3_column_int(s, 0), 99);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
 
 	/* not a database at all */
 	unlink(t.db);
@@ -688,6 +706,657 @@ static int run_cmd(struct tmp *t, char *out, size_t outcap, char *errs, size_t e
 	unlink(outp);
 	unlink(errp);
 	return rc;
+}
+
+/* ---- schema versions and migrations ---- */
+
+/* The exact statements the first release (schema 1) ran on a new file. */
+static const char v1_schema[] =
+	"CREATE TABLE IF NOT EXISTS findings("
+	" id TEXT PRIMARY KEY, type TEXT NOT NULL, severity REAL NOT NULL,"
+	" resource TEXT NOT NULL, account TEXT, region TEXT, count INTEGER NOT NULL,"
+	" first_seen INTEGER, last_seen INTEGER, created_at INTEGER, updated_at INTEGER,"
+	" archived INTEGER NOT NULL DEFAULT 0, evidence TEXT, json TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS findings_type ON findings(type);"
+	"CREATE INDEX IF NOT EXISTS findings_severity ON findings(severity);"
+	"CREATE INDEX IF NOT EXISTS findings_resource ON findings(resource);"
+	"CREATE INDEX IF NOT EXISTS findings_last_seen ON findings(last_seen);"
+	"CREATE INDEX IF NOT EXISTS findings_updated_at ON findings(updated_at);"
+	"CREATE INDEX IF NOT EXISTS findings_archived ON findings(archived);"
+	"CREATE TABLE IF NOT EXISTS files("
+	" path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, head_hash INTEGER,"
+	" offset INTEGER, line INTEGER, complete INTEGER);"
+	"CREATE TABLE IF NOT EXISTS inventory(instance_id TEXT PRIMARY KEY, json TEXT NOT NULL);";
+
+/* Write a schema 1 file by hand at path, user_version uv (0: a file from
+ * before the version was recorded), holding finding f and one file row. */
+static void make_v1(const char *path, int uv, const struct mm_finding *f)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	char sql[64];
+
+	CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL", NULL, NULL,
+				  NULL),
+		     SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(db, v1_schema, NULL, NULL, NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", uv);
+	CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_prepare_v2(db,
+					"INSERT INTO findings(id, type, severity, resource, account, region,"
+					" count, first_seen, last_seen, created_at, updated_at, archived,"
+					" evidence, json) VALUES (?1, ?2, 8, 'i-0v1', '123456789012',"
+					" 'us-east-1', 4, 1000, 5000, 1700000000000, 1700000000000, 0,"
+					" NULL, '{\"id\":\"v1\"}')",
+					-1, &s, NULL),
+		     SQLITE_OK);
+	sqlite3_bind_text(s, 1, f->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, f->type, -1, SQLITE_STATIC);
+	CHECK_EQ_INT(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+	CHECK_EQ_INT(sqlite3_exec(db,
+				  "INSERT INTO files VALUES ('/logs/v1.log', 100, 1700000000, -2,"
+				  " 90, 9, 1)",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_close(db), SQLITE_OK);
+}
+
+static int pragma_int(const char *path, const char *pragma)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, pragma, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+MM_TEST(store_migrates_v1_in_place)
+{
+	struct mm_finding f, g;
+	struct mm_file_state fs;
+	struct mm_err err;
+	struct ids x;
+	int uv;
+
+	mkfinding(&f, "CryptoCurrency:EC2/BitcoinTool.B", "i-0v1", 8, 1000, 5000);
+	for (uv = 0; uv <= 1; uv++) {
+		struct tmp t;
+		struct mm_store *st;
+
+		tmp_make(&t);
+		make_v1(t.db, uv, &f);
+		st = open_ok(&t);
+		CHECK(st != NULL);
+		if (!st) {
+			tmp_clean(&t);
+			continue;
+		}
+		CHECK_EQ_INT(mm_store_schema(st), 2);
+		CHECK_EQ_INT(pragma_int(t.db, "PRAGMA user_version"), 2);
+		/* the finding is still there, listed and found by id */
+		CHECK_EQ_INT(list(st, NULL, &x), 0);
+		CHECK_EQ_INT(x.n, 1);
+		CHECK_EQ_STR(x.id[0], f.id);
+		CHECK_EQ_STR(x.json[0], "{\"id\":\"v1\"}");
+		memset(&x, 0, sizeof(x));
+		CHECK_EQ_INT(mm_store_finding_by_id(st, f.id, ids_cb, &x, &err), 1);
+		memset(&g, 0, sizeof(g));
+		memcpy(g.id, f.id, sizeof(g.id));
+		CHECK_EQ_INT(mm_store_finding_load_state(st, &g), 1);
+		CHECK_EQ_INT(g.count, 4);
+		CHECK_EQ_INT(g.last_seen_ms, 5000);
+		/* and the file row, all 64 bits of head_hash */
+		CHECK_EQ_INT(mm_store_file_get(st, "/logs/v1.log", &fs), 1);
+		CHECK(fs.head_hash == (uint64_t)-2);
+		CHECK(fs.offset == 90);
+		CHECK_EQ_INT(fs.complete, 1);
+		/* the new schema's pieces work on the upgraded file */
+		CHECK_EQ_INT(mm_store_state_put(st, "det", "e1", 1, "ab", 2, &err), 0);
+		CHECK_EQ_INT(mm_store_finding_put_held(st, &f, "{}", 1, &err), 0);
+		CHECK_EQ_INT(list(st, NULL, &x), 0);
+		CHECK_EQ_INT(x.n, 0);
+		mm_store_close(st);
+		/* reopening an upgraded file changes nothing */
+		st = open_ok(&t);
+		CHECK_EQ_INT(pragma_int(t.db, "PRAGMA user_version"), 2);
+		mm_store_close(st);
+		tmp_clean(&t);
+	}
+}
+
+/* ---- held findings ---- */
+
+MM_TEST(store_held_findings)
+{
+	struct tmp t;
+	struct mm_store *st;
+	struct mm_finding a, h, g;
+	struct mm_finding_filter flt;
+	struct mm_err err;
+	struct ids x;
+	char prefix[16];
+
+	tmp_make(&t);
+	st = open_ok(&t);
+	mkfinding(&a, "Trojan:EC2/DropPoint", "i-known", 5, 1, 2);
+	mkfinding(&h, "Trojan:EC2/DropPoint", "i-unknown", 5, 1, 9);
+	h.count = 3;
+	CHECK_EQ_INT(put(st, &a), 0);
+	CHECK_EQ_INT(mm_store_finding_put_held(st, &h, "{\"held\":1}", 1, &err), 0);
+
+	/* never listed, not even with archived; not found by id or prefix */
+	memset(&flt, 0, sizeof(flt));
+	flt.include_archived = 1;
+	CHECK_EQ_INT(list(st, &flt, &x), 0);
+	CHECK_EQ_INT(x.n, 1);
+	CHECK_EQ_STR(x.id[0], a.id);
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ_INT(mm_store_finding_by_id(st, h.id, ids_cb, &x, &err), 0);
+	memcpy(prefix, h.id, 10);
+	prefix[10] = '\0';
+	CHECK_EQ_INT(mm_store_finding_by_id(st, prefix, ids_cb, &x, &err), 0);
+	CHECK_EQ_INT(x.n, 0);
+
+	/* held_each sees exactly the held one */
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ_INT(mm_store_held_each(st, ids_cb, &x, &err), 0);
+	CHECK_EQ_INT(x.n, 1);
+	CHECK_EQ_STR(x.id[0], h.id);
+	CHECK_EQ_STR(x.json[0], "{\"held\":1}");
+
+	/* load_state finds it, so later activity merges into it */
+	mkfinding(&g, "Trojan:EC2/DropPoint", "i-unknown", 5, 0, 0);
+	CHECK_EQ_INT(mm_store_finding_load_state(st, &g), 1);
+	CHECK_EQ_INT(g.count, 3);
+	CHECK_EQ_INT(g.last_seen_ms, 9);
+
+	/* putting it with held 0 releases it */
+	CHECK_EQ_INT(put(st, &g), 0);
+	CHECK_EQ_INT(list(st, NULL, &x), 0);
+	CHECK_EQ_INT(x.n, 2);
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ_INT(mm_store_held_each(st, ids_cb, &x, &err), 0);
+	CHECK_EQ_INT(x.n, 0);
+
+	/* delete: held or not, exact id; 1 then 0 */
+	CHECK_EQ_INT(mm_store_finding_put_held(st, &h, "{}", 1, &err), 0);
+	CHECK_EQ_INT(mm_store_finding_delete(st, h.id, &err), 1);
+	CHECK_EQ_INT(mm_store_finding_delete(st, h.id, &err), 0);
+	CHECK_EQ_INT(mm_store_finding_load_state(st, &h), 0);
+	CHECK_EQ_INT(mm_store_finding_delete(st, prefix, &err), 0);	/* no prefixes */
+	CHECK_EQ_INT(mm_store_finding_delete(st, a.id, &err), 1);
+	CHECK_EQ_INT(mm_store_finding_delete(st, "", &err), MM_EINVAL);
+	CHECK_EQ_INT(list(st, NULL, &x), 0);
+	CHECK_EQ_INT(x.n, 0);
+
+	/* a non-zero return from cb stops held_each and is returned */
+	CHECK_EQ_INT(mm_store_finding_put_held(st, &a, "{}", 1, &err), 0);
+	CHECK_EQ_INT(mm_store_finding_put_held(st, &h, "{}", 1, &err), 0);
+	memset(&x, 0, sizeof(x));
+	x.stop_at = 1;
+	CHECK_EQ_INT(mm_store_held_each(st, ids_cb, &x, &err), 7);
+	CHECK_EQ_INT(x.n, 1);
+	mm_store_close(st);
+	tmp_clean(&t);
+}
+
+/* ---- detector state ---- */
+
+struct state_rows {
+	int n, stop_at;
+	char entity[8][32];
+	int version[8];
+	char blob[8][32];
+	size_t len[8];
+};
+
+static int state_cb(void *ctx, const char *entity, int version, const void *blob, size_t n)
+{
+	struct state_rows *r = ctx;
+	if (r->n < 8) {
+		snprintf(r->entity[r->n], sizeof(r->entity[0]), "%s", entity);
+		r->version[r->n] = version;
+		r->len[r->n] = n;
+		memcpy(r->blob[r->n], blob, n < sizeof(r->blob[0]) ? n : sizeof(r->blob[0]));
+	}
+	r->n++;
+	return r->stop_at && r->n == r->stop_at ? 5 : 0;
+}
+
+MM_TEST(store_detector_state)
+{
+	static char big[MM_STORE_STATE_MAX + 1];
+	struct tmp t;
+	struct mm_store *st;
+	struct mm_err err;
+	struct state_rows r;
+	char name[MM_STORE_ENTITY_MAX + 2];
+	const char bin[4] = {0, 1, '\xff', 0};
+
+	tmp_make(&t);
+	st = open_ok(&t);
+	CHECK_EQ_INT(mm_store_begin(st, &err), 0);
+	CHECK_EQ_INT(mm_store_state_put(st, "portscan", "i-b", 1, "bbb", 3, &err), 0);
+	CHECK_EQ_INT(mm_store_state_put(st, "portscan", "i-a", 1, bin, sizeof(bin), &err), 0);
+	CHECK_EQ_INT(mm_store_state_put(st, "portscan", "i-c", 7, NULL, 0, &err), 0);
+	CHECK_EQ_INT(mm_store_state_put(st, "bruteforce", "i-a", 3, "x", 1, &err), 0);
+	CHECK_EQ_INT(mm_store_commit(st, &err), 0);
+
+	/* one detector's rows, entity order, version and bytes exact */
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(mm_store_state_each(st, "portscan", state_cb, &r, &err), 0);
+	CHECK_EQ_INT(r.n, 3);
+	CHECK_EQ_STR(r.entity[0], "i-a");
+	CHECK_EQ_INT(r.len[0], 4);
+	CHECK(memcmp(r.blob[0], bin, 4) == 0);	/* binary-safe */
+	CHECK_EQ_STR(r.entity[1], "i-b");
+	CHECK_EQ_INT(r.version[1], 1);
+	CHECK_EQ_STR(r.entity[2], "i-c");
+	CHECK_EQ_INT(r.version[2], 7);
+	CHECK_EQ_INT(r.len[2], 0);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(mm_store_state_each(st, "bruteforce", state_cb, &r, &err), 0);
+	CHECK_EQ_INT(r.n, 1);
+	CHECK_EQ_INT(r.version[0], 3);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(mm_store_state_each(st, "nobody", state_cb, &r, &err), 0);
+	CHECK_EQ_INT(r.n, 0);
+
+	/* replace in place; a stored version is returned as it is, the
+	 * detector decides (here: one it does not know) */
+	CHECK_EQ_INT(mm_store_state_put(st, "portscan", "i-b", 99, "new", 3, &err), 0);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(mm_store_state_each(st, "portscan", state_cb, &r, &err), 0);
+	CHECK_EQ_INT(r.n, 3);
+	CHECK_EQ_INT(r.version[1], 99);
+	CHECK(memcmp(r.blob[1], "new", 3) == 0);
+
+	/* delete: 1, then 0 */
+	CHECK_EQ_INT(mm_store_state_del(st, "portscan", "i-b", &err), 1);
+	CHECK_EQ_INT(mm_store_state_del(st, "portscan", "i-b", &err), 0);
+	CHECK_EQ_INT(mm_store_state_del(st, "bruteforce", "i-zzz", &err), 0);
+
+	/* it is in the caller's transaction: a rollback takes it back */
+	CHECK_EQ_INT(mm_store_begin(st, &err), 0);
+	CHECK_EQ_INT(mm_store_state_put(st, "portscan", "i-d", 1, "d", 1, &err), 0);
+	CHECK_EQ_INT(mm_store_state_del(st, "portscan", "i-a", &err), 1);
+	CHECK_EQ_INT(mm_store_rollback(st), 0);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(mm_store_state_each(st, "portscan", state_cb, &r, &err), 0);
+	CHECK_EQ_INT(r.n, 2);
+	CHECK_EQ_STR(r.entity[0], "i-a");
+	CHECK_EQ_STR(r.entity[1], "i-c");
+
+	/* the callback stops the walk */
+	memset(&r, 0, sizeof(r));
+	r.stop_at = 1;
+	CHECK_EQ_INT(mm_store_state_each(st, "portscan", state_cb, &r, &err), 5);
+	CHECK_EQ_INT(r.n, 1);
+
+	/* bounds */
+	CHECK_EQ_INT(mm_store_state_put(st, "portscan", "i-a", 1, big, sizeof(big), &err),
+		     MM_ETOOBIG);
+	CHECK_EQ_INT(mm_store_state_put(st, "portscan", "i-big", 1, big, sizeof(big) - 1, &err), 0);
+	memset(name, 'e', sizeof(name));
+	name[sizeof(name) - 1] = '\0';
+	CHECK_EQ_INT(mm_store_state_put(st, "portscan", name, 1, "x", 1, &err), MM_EINVAL);
+	name[MM_STORE_ENTITY_MAX] = '\0';
+	CHECK_EQ_INT(mm_store_state_put(st, "portscan", name, 1, "x", 1, &err), 0);
+	CHECK_EQ_INT(mm_store_state_put(st, "", "i-a", 1, "x", 1, &err), MM_EINVAL);
+	CHECK_EQ_INT(mm_store_state_put(st, NULL, "i-a", 1, "x", 1, &err), MM_EINVAL);
+	CHECK_EQ_INT(mm_store_state_put(st, "portscan", NULL, 1, "x", 1, &err), MM_EINVAL);
+	CHECK_EQ_INT(mm_store_state_put(st, "portscan", "i-a", 1, NULL, 3, &err), MM_EINVAL);
+	CHECK_EQ_INT(mm_store_state_each(st, "", state_cb, &r, &err), MM_EINVAL);
+	CHECK_EQ_INT(mm_store_state_del(st, "portscan", NULL, &err), MM_EINVAL);
+	memset(name, 'd', MM_STORE_DETECTOR_MAX + 1);
+	name[MM_STORE_DETECTOR_MAX + 1] = '\0';
+	CHECK_EQ_INT(mm_store_state_put(st, name, "i-a", 1, "x", 1, &err), MM_EINVAL);
+
+	/* survives reopen */
+	mm_store_close(st);
+	st = open_ok(&t);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(mm_store_state_each(st, "portscan", state_cb, &r, &err), 0);
+	CHECK_EQ_INT(r.n, 4);	/* i-a, i-big, i-c, eee... */
+	mm_store_close(st);
+	CHECK(pragma_int(t.db, "SELECT min(updated_ms) FROM detector_state") > 0 ||
+	      pragma_int(t.db, "SELECT count(*) FROM detector_state WHERE updated_ms > 1600000000000") ==
+		      5);
+	tmp_clean(&t);
+}
+
+/* ---- file permissions ---- */
+
+static int mode_of(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (int)(sb.st_mode & 07777) : -1;
+}
+
+MM_TEST(store_new_file_is_private)
+{
+	struct tmp t;
+	struct mm_store *st;
+	struct mm_err err;
+	char p[200];
+	FILE *fp;
+
+	umask(0);	/* so any 0644 from SQLite's own create would show */
+	tmp_make(&t);
+	st = open_ok(&t);
+	CHECK_EQ_INT(mode_of(t.db), 0600);
+	snprintf(p, sizeof(p), "%s-wal", t.db);
+	CHECK_EQ_INT(mode_of(p), 0600);
+	snprintf(p, sizeof(p), "%s-shm", t.db);
+	CHECK_EQ_INT(mode_of(p), 0600);
+	CHECK_EQ_INT(mm_store_lock(st, 0, &err), 0);
+	snprintf(p, sizeof(p), "%s.lock", t.db);
+	CHECK_EQ_INT(mode_of(p), 0600);
+	mm_store_close(st);
+	tmp_clean(&t);
+
+	/* an existing file keeps the mode its owner gave it (an empty file
+	 * is an empty database to SQLite) */
+	tmp_make(&t);
+	fp = fopen(t.db, "w");
+	CHECK(fp != NULL);
+	if (fp)
+		fclose(fp);
+	CHECK_EQ_INT(chmod(t.db, 0640), 0);
+	st = open_ok(&t);
+	CHECK_EQ_INT(mode_of(t.db), 0640);
+	mm_store_close(st);
+	st = open_ok(&t);
+	CHECK_EQ_INT(mode_of(t.db), 0640);
+	mm_store_close(st);
+	tmp_clean(&t);
+}
+
+/* ---- read-only open ---- */
+
+/* A store at t->db with two findings, closed. */
+static void two_findings(struct tmp *t, struct mm_finding fs[2])
+{
+	struct mm_store *st = open_ok(t);
+	mkfinding(&fs[0], "Trojan:EC2/DropPoint", "i-1", 5, 1, 2);
+	mkfinding(&fs[1], "Backdoor:EC2/C&CActivity.B", "i-2", 8, 1, 3);
+	CHECK_EQ_INT(put(st, &fs[0]), 0);
+	CHECK_EQ_INT(put(st, &fs[1]), 0);
+	mm_store_close(st);
+}
+
+MM_TEST(store_open_ro)
+{
+	struct tmp t;
+	struct mm_store *st = NULL;
+	struct mm_finding fs[2], f;
+	struct mm_err err;
+	struct ids x;
+	struct state_rows r;
+	char p[200];
+	FILE *fp;
+
+	tmp_make(&t);
+	two_findings(&t, fs);
+	CHECK_EQ_INT(mm_store_open_ro(&st, t.db, &err), 0);
+	CHECK(st != NULL);
+	if (!st)
+		goto done;
+	CHECK_EQ_INT(mm_store_schema(st), 2);
+	CHECK_EQ_INT(list(st, NULL, &x), 0);
+	CHECK_EQ_INT(x.n, 2);
+	CHECK_EQ_STR(x.id[0], fs[1].id);
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ_INT(mm_store_finding_by_id(st, fs[0].id, ids_cb, &x, &err), 1);
+	/* every write is refused */
+	mkfinding(&f, "Trojan:EC2/DropPoint", "i-3", 5, 1, 2);
+	mm_err_clear(&err);
+	CHECK_EQ_INT(mm_store_finding_put(st, &f, "{}", &err), MM_EDB);
+	CHECK(strstr(err.msg, "readonly") != NULL);
+	CHECK_EQ_INT(mm_store_finding_delete(st, fs[0].id, &err), MM_EDB);
+	CHECK_EQ_INT(mm_store_state_put(st, "d", "e", 1, "x", 1, &err), MM_EDB);
+	CHECK_EQ_INT(mm_store_begin(st, &err), MM_EDB);
+	mm_store_close(st);
+	st = NULL;
+
+	/* a missing file is not created; an empty one says to scan first */
+	CHECK_EQ_INT(mm_store_open_ro(&st, "/tmp/mm-no-such-dir-h5/x.db", &err), MM_EIO);
+	snprintf(p, sizeof(p), "%s/none.db", t.dir);
+	CHECK_EQ_INT(mm_store_open_ro(&st, p, &err), MM_EIO);
+	CHECK(access(p, F_OK) != 0);
+	fp = fopen(p, "w");
+	if (fp)
+		fclose(fp);
+	mm_err_clear(&err);
+	CHECK_EQ_INT(mm_store_open_ro(&st, p, &err), MM_EDB);
+	CHECK(strstr(err.msg, "mamori scan") != NULL);
+	CHECK(st == NULL);
+	unlink(p);
+
+	/* a schema 1 file (0 and 1) is read as it is, never upgraded */
+	for (int uv = 0; uv <= 1; uv++) {
+		snprintf(p, sizeof(p), "%s/v1-%d.db", t.dir, uv);
+		make_v1(p, uv, &fs[0]);
+		CHECK_EQ_INT(mm_store_open_ro(&st, p, &err), 0);
+		if (!st)
+			continue;
+		CHECK_EQ_INT(mm_store_schema(st), 1);
+		CHECK_EQ_INT(list(st, NULL, &x), 0);
+		CHECK_EQ_INT(x.n, 1);
+		CHECK_EQ_STR(x.id[0], fs[0].id);
+		memset(&x, 0, sizeof(x));
+		CHECK_EQ_INT(mm_store_finding_by_id(st, fs[0].id, ids_cb, &x, &err), 1);
+		memcpy(x.id[0], fs[0].id, 8);
+		x.id[0][8] = '\0';
+		CHECK_EQ_INT(mm_store_finding_by_id(st, x.id[0], ids_cb, &x, &err), 1);
+		memset(&x, 0, sizeof(x));
+		CHECK_EQ_INT(mm_store_held_each(st, ids_cb, &x, &err), 0);
+		CHECK_EQ_INT(x.n, 0);
+		memset(&r, 0, sizeof(r));
+		CHECK_EQ_INT(mm_store_state_each(st, "d", state_cb, &r, &err), 0);
+		CHECK_EQ_INT(r.n, 0);
+		mm_store_close(st);
+		st = NULL;
+		CHECK_EQ_INT(pragma_int(p, "PRAGMA user_version"), uv);
+	}
+done:
+	tmp_clean(&t);
+}
+
+/* As a user who may not write the database nor its directory (so no
+ * -shm can be made): open_ro reads it, and `mamori findings list|show`
+ * pick open_ro by themselves. Run by the test as that user; the caller
+ * owns t->dir (writable), the database is in t->dir/ro/. */
+static void ro_as_reader(struct tmp *t)
+{
+	static char out[65536], errs[4096];
+	struct mm_store *st = NULL;
+	struct mm_finding fs[2];
+	struct mm_err err;
+	struct tmp sub;
+	struct ids x;
+	char rodir[160], wal[200];
+	int rc;
+
+	snprintf(rodir, sizeof(rodir), "%s/ro", t->dir);
+	CHECK_EQ_INT(mkdir(rodir, 0700), 0);
+	memcpy(&sub, t, sizeof(sub));
+	snprintf(sub.db, sizeof(sub.db), "%s/mamori.db", rodir);
+	two_findings(&sub, fs);
+	snprintf(wal, sizeof(wal), "%s-wal", sub.db);
+	CHECK(access(wal, F_OK) != 0);	/* a clean close checkpoints it away */
+	CHECK_EQ_INT(chmod(sub.db, 0400), 0);
+	CHECK_EQ_INT(chmod(rodir, 0500), 0);
+	CHECK(access(sub.db, W_OK) != 0);
+
+	/* the read-write open cannot work here... */
+	CHECK(mm_store_open(&st, sub.db, &err) != 0);
+	CHECK(st == NULL);
+	/* ...the read-only one can */
+	mm_err_clear(&err);
+	rc = mm_store_open_ro(&st, sub.db, &err);
+	CHECK_EQ_INT(rc, 0);
+	if (rc)
+		fprintf(stderr, "  open_ro: %s\n", err.msg);
+	if (st) {
+		CHECK_EQ_INT(list(st, NULL, &x), 0);
+		CHECK_EQ_INT(x.n, 2);
+		mm_store_close(st);
+	}
+
+	rc = run_cmd(t, out, sizeof(out), errs, sizeof(errs), "findings", "list", "--db", sub.db,
+		     "--format", "json", (char *)NULL);
+	CHECK_EQ_INT(rc, 0);
+	if (rc)
+		fprintf(stderr, "  list: %s\n", errs);
+	CHECK(strstr(out, fs[0].id) != NULL);
+	CHECK(strstr(out, fs[1].id) != NULL);
+	rc = run_cmd(t, out, sizeof(out), errs, sizeof(errs), "findings", "show", fs[0].id, "--db",
+		     sub.db, (char *)NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, fs[0].id) != NULL);
+
+	/* with a -wal beside it (a scan may be writing), reading the main
+	 * file alone could miss commits: refused, and said why */
+	CHECK_EQ_INT(chmod(rodir, 0700), 0);
+	{
+		FILE *fp = fopen(wal, "w");
+		CHECK(fp != NULL);
+		if (fp)
+			fclose(fp);
+	}
+	CHECK_EQ_INT(chmod(wal, 0400), 0);
+	CHECK_EQ_INT(chmod(rodir, 0500), 0);
+	mm_err_clear(&err);
+	st = NULL;
+	rc = mm_store_open_ro(&st, sub.db, &err);
+	if (rc) {
+		CHECK(strstr(err.msg, "-shm") != NULL);
+		CHECK(st == NULL);
+	} else {
+		mm_store_close(st);	/* an SQLite that reads it anyway is fine too */
+	}
+	CHECK_EQ_INT(chmod(rodir, 0700), 0);
+	unlink(wal);
+	chmod(sub.db, 0600);
+	unlink(sub.db);
+	rmdir(rodir);
+}
+
+MM_TEST(store_open_ro_unwritable)
+{
+	struct tmp t;
+	pid_t pid;
+	int status = 0;
+
+	tmp_make(&t);
+	if (geteuid() != 0) {
+		ro_as_reader(&t);
+		tmp_clean(&t);
+		return;
+	}
+	/* root: access() says yes to everything, so run as nobody */
+	CHECK_EQ_INT(chown(t.dir, 65534, 65534), 0);
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(77);
+		ro_as_reader(&t);
+		fflush(NULL);
+		_exit(mmtest_failures ? 1 : 0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		fprintf(stderr, "  (cannot become nobody: read-only case not run)\n");
+	else
+		CHECK_EQ_INT(WEXITSTATUS(status), 0);
+	tmp_clean(&t);
+}
+
+/* ---- scan lock ---- */
+
+MM_TEST(store_scan_lock)
+{
+	struct tmp t;
+	struct mm_store *st = NULL, *st2 = NULL;
+	struct mm_err err;
+	int up[2], down[2], status = 0;
+	char c = 0, want[64];
+	pid_t pid;
+
+	tmp_make(&t);
+	st = open_ok(&t);	/* create the file; closed before the fork */
+	mm_store_close(st);
+	st = NULL;
+	CHECK_EQ_INT(pipe(up), 0);
+	CHECK_EQ_INT(pipe(down), 0);
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		/* child: take the lock, say so, hold it until told to go */
+		struct mm_store *cs = NULL;
+		close(up[0]);
+		close(down[1]);
+		if (mm_store_open(&cs, t.db, &err) || mm_store_lock(cs, 0, &err))
+			_exit(1);
+		if (write(up[1], "L", 1) != 1)
+			_exit(2);
+		if (read(down[0], &c, 1) != 1)
+			_exit(3);
+		mm_store_close(cs);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	CHECK_EQ_INT(read(up[0], &c, 1), 1);
+	CHECK_EQ_INT(c, 'L');
+
+	st = open_ok(&t);
+	mm_err_clear(&err);
+	CHECK_EQ_INT(mm_store_lock(st, 0, &err), MM_EBUSY);
+	snprintf(want, sizeof(want), "(pid %ld)", (long)pid);
+	CHECK(strstr(err.msg, want) != NULL);
+	CHECK(strstr(err.msg, t.db) != NULL);
+	CHECK(strstr(err.msg, "is in use by another mamori process") != NULL);
+	CHECK(strstr(err.msg, "--wait SECONDS") != NULL);
+	CHECK_EQ_STR(mm_strerror(MM_EBUSY), "in use by another process");
+	/* the store itself still reads while another process scans */
+	{
+		struct ids x;
+		CHECK_EQ_INT(list(st, NULL, &x), 0);
+	}
+
+	/* let the child go, then wait for the lock: it is released when the
+	 * holder closes (or dies); the wait bound is only reached on failure */
+	CHECK_EQ_INT(write(down[1], "G", 1), 1);
+	CHECK_EQ_INT(mm_store_lock(st, 600000, &err), 0);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK_EQ_INT(mm_store_lock(st, 0, &err), 0);	/* held already: fine */
+
+	/* now we hold it: another handle (same process even) is refused
+	 * with our pid, and gets it once we close */
+	st2 = open_ok(&t);
+	CHECK_EQ_INT(mm_store_lock(st2, 0, &err), MM_EBUSY);
+	snprintf(want, sizeof(want), "(pid %ld)", (long)getpid());
+	CHECK(strstr(err.msg, want) != NULL);
+	mm_store_close(st);
+	CHECK_EQ_INT(mm_store_lock(st2, 0, &err), 0);
+	mm_store_close(st2);
+	close(up[0]);
+	close(down[1]);
+	tmp_clean(&t);
 }
 
 MM_TEST(cli_findings_list_show)
