@@ -12,6 +12,7 @@
 #define MM_EXIT_USAGE 2		/* bad command line */
 #define MM_EXIT_BADINPUT 3	/* scan --strict: some records were malformed */
 #define MM_EXIT_FINDINGS 4	/* scan --fail-on: findings at/above a severity */
+#define MM_EXIT_BUSY 5		/* scan: another run holds the database (see --wait) */
 
 int mm_cmd_scan(int argc, char **argv);
 int mm_cmd_findings(int argc, char **argv);

@@ -38,6 +38,12 @@ static void usage(FILE *out)
 	      "  --options-file FILE       read more options from FILE, one word a line; relative\n"
 	      "                            paths in it are relative to FILE's folder\n"
 	      "  --threads N               worker threads (default: one per CPU)\n"
+	      "  --flush-every N           commit findings, state and progress after every N\n"
+	      "                            files (default: once, at the end); same result\n"
+	      "  --wait SECONDS            if another run holds the database, wait this long\n"
+	      "                            for it (default 0: exit 5 at once)\n"
+	      "  --max-findings N          findings a worker holds before writing them to the\n"
+	      "                            open transaction (memory bound; default 100000)\n"
 	      "  --format table|json|guardduty\n"
 	      "                            how to print the findings this scan touched (default:\n"
 	      "                            table on a terminal, json otherwise)\n"
@@ -52,7 +58,7 @@ static void usage(FILE *out)
 	      "  -h, --help                this help\n"
 	      "\n"
 	      "exit status: 0 ok, 1 error, 2 usage, 3 malformed records (--strict),\n"
-	      "4 findings at/above --fail-on\n",
+	      "4 findings at/above --fail-on, 5 the database is in use by another run\n",
 	      out);
 }
 
@@ -98,9 +104,22 @@ static void summary(const struct mm_scan_result *r)
 	if (r->findings_unattributed)
 		fprintf(stderr,
 			"mamori: %llu findings on interfaces or addresses of no known instance (NAT "
-			"gateways, load balancers, endpoints) not reported; --report-unknown-enis "
-			"reports them\n",
+			"gateways, load balancers, endpoints) held, not reported: they move onto "
+			"their instance when a later file names it; --report-unknown-enis reports "
+			"them now\n",
 			(unsigned long long)r->findings_unattributed);
+	if (r->partial_lines)
+		fprintf(stderr,
+			"mamori: %llu files end in a line still being written; it is left for the "
+			"next scan\n",
+			(unsigned long long)r->partial_lines);
+	if (r->files_moved)
+		fprintf(stderr, "mamori: %llu files known by content under another name (renamed or "
+				"moved): not counted again\n",
+			(unsigned long long)r->files_moved);
+	if (r->findings_attributed_late)
+		fprintf(stderr, "mamori: %llu findings held earlier now name their instance\n",
+			(unsigned long long)r->findings_attributed_late);
 	if (r->findings_dropped)
 		fprintf(stderr, "mamori: warning: %llu findings dropped: finding table full\n",
 			(unsigned long long)r->findings_dropped);
@@ -186,7 +205,7 @@ static int read_options_file(const char *path, char ***argv_out, int *argc_out, 
 enum {
 	OPT_DB = 1000, OPT_SOURCE, OPT_INVENTORY, OPT_THREAT, OPT_TRUSTED, OPT_NODEFAULT,
 	OPT_THREADS, OPT_FORMAT, OPT_RESCAN, OPT_STRICT, OPT_FAILON, OPT_NOPROGRESS, OPT_OPTFILE,
-	OPT_UNKNOWN_ENIS, OPT_REGION
+	OPT_UNKNOWN_ENIS, OPT_REGION, OPT_FLUSH_EVERY, OPT_WAIT, OPT_MAX_FINDINGS
 };
 
 int mm_cmd_scan(int argc, char **argv)
@@ -207,6 +226,9 @@ int mm_cmd_scan(int argc, char **argv)
 		{"options-file", required_argument, NULL, OPT_OPTFILE},
 		{"report-unknown-enis", no_argument, NULL, OPT_UNKNOWN_ENIS},
 		{"region", required_argument, NULL, OPT_REGION},
+		{"flush-every", required_argument, NULL, OPT_FLUSH_EVERY},
+		{"wait", required_argument, NULL, OPT_WAIT},
+		{"max-findings", required_argument, NULL, OPT_MAX_FINDINGS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -222,7 +244,6 @@ int mm_cmd_scan(int argc, char **argv)
 	int nargs = 0, nowned = 0;
 	const char *optfiles[8];
 	int noptfiles = 0;
-	FILE *emit = NULL;
 
 	memset(&o, 0, sizeof(o));
 	mm_err_clear(&err);
@@ -252,10 +273,10 @@ int mm_cmd_scan(int argc, char **argv)
 	while ((c = getopt_long(nargs, args, "qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DB:
-			o.db_path = optarg;
+			o.p.db_path = optarg;
 			break;
 		case OPT_SOURCE:
-			if (mm_source_parse(optarg, &o.source)) {
+			if (mm_source_parse(optarg, &o.p.source)) {
 				fprintf(stderr, "mamori scan: --source takes flow, cloudtrail or dns, not '%s'\n",
 					optarg);
 				rc = MM_EXIT_USAGE;
@@ -263,13 +284,13 @@ int mm_cmd_scan(int argc, char **argv)
 			}
 			break;
 		case OPT_INVENTORY:
-			o.inventory_path = optarg;
+			o.p.inventory_path = optarg;
 			break;
 		case OPT_THREAT: {
 			char *eq = strchr(optarg, '=');
 			enum mm_intel_cat cat = MM_CAT_CUSTOM;
 			const char *path = optarg;
-			if (o.nlists >= MM_SCAN_MAX_LISTS) {
+			if (o.p.nlists >= MM_SCAN_MAX_LISTS) {
 				fprintf(stderr, "mamori scan: at most %d threat lists\n", MM_SCAN_MAX_LISTS);
 				rc = MM_EXIT_USAGE;
 				goto out;
@@ -288,21 +309,21 @@ int mm_cmd_scan(int argc, char **argv)
 					goto out;
 				}
 			}
-			o.lists[o.nlists].cat = cat;
-			o.lists[o.nlists].path = path;
-			o.nlists++;
+			o.p.lists[o.p.nlists].cat = cat;
+			o.p.lists[o.p.nlists].path = path;
+			o.p.nlists++;
 			break;
 		}
 		case OPT_TRUSTED:
-			if (o.ntrusted >= MM_SCAN_MAX_LISTS) {
+			if (o.p.ntrusted >= MM_SCAN_MAX_LISTS) {
 				fprintf(stderr, "mamori scan: at most %d trusted lists\n", MM_SCAN_MAX_LISTS);
 				rc = MM_EXIT_USAGE;
 				goto out;
 			}
-			o.trusted[o.ntrusted++] = optarg;
+			o.p.trusted[o.p.ntrusted++] = optarg;
 			break;
 		case OPT_NODEFAULT:
-			o.no_default_lists = 1;
+			o.p.no_default_lists = 1;
 			break;
 		case OPT_THREADS: {
 			char *end;
@@ -312,7 +333,7 @@ int mm_cmd_scan(int argc, char **argv)
 				rc = MM_EXIT_USAGE;
 				goto out;
 			}
-			o.threads = (int)t;
+			o.p.threads = (int)t;
 			break;
 		}
 		case OPT_FORMAT:
@@ -323,7 +344,7 @@ int mm_cmd_scan(int argc, char **argv)
 			}
 			break;
 		case OPT_RESCAN:
-			o.rescan = 1;
+			o.p.rescan = 1;
 			break;
 		case OPT_STRICT:
 			strict = 1;
@@ -341,11 +362,32 @@ int mm_cmd_scan(int argc, char **argv)
 		case OPT_OPTFILE:
 			break; /* spliced in above */
 		case OPT_UNKNOWN_ENIS:
-			o.report_unknown_enis = 1;
+			o.p.report_unknown_enis = 1;
 			break;
 		case OPT_REGION:
-			o.default_region = optarg;
+			o.p.default_region = optarg;
 			break;
+		case OPT_FLUSH_EVERY:
+		case OPT_WAIT:
+		case OPT_MAX_FINDINGS: {
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+			if (*end || v < (c == OPT_WAIT ? 0 : 1) || v > 100000000) {
+				fprintf(stderr, "mamori scan: --%s takes a whole number%s\n",
+					c == OPT_WAIT ? "wait" : c == OPT_FLUSH_EVERY ? "flush-every"
+										: "max-findings",
+					c == OPT_WAIT ? " of seconds" : " from 1");
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			if (c == OPT_WAIT)
+				o.p.lock_wait_ms = (int)(v > 86400 ? 86400000 : v * 1000);
+			else if (c == OPT_FLUSH_EVERY)
+				o.flush_every = (size_t)v;
+			else
+				o.p.max_findings = (size_t)v;
+			break;
+		}
 		case 'q':
 			quiet = 1;
 			break;
@@ -369,77 +411,44 @@ int mm_cmd_scan(int argc, char **argv)
 	}
 	o.paths = (const char *const *)(args + optind);
 	o.npaths = nargs - optind;
-	o.progress = !quiet && !noprogress && isatty(2);
+	o.p.progress = !quiet && !noprogress && isatty(2);
 	if (quiet)
 		mm_log_set_level(MM_LOG_QUIET);
 
-	if (fmt != MM_OUT_TABLE) {
-		emit = tmpfile();
-		if (!emit) {
-			fprintf(stderr, "mamori scan: cannot create a temporary file (TMPDIR?)\n");
-			rc = MM_EXIT_ERROR;
-			goto out;
-		}
-		o.emit = emit;
-	}
 	if (mm_scan_run(&o, &r, &err)) {
 		fprintf(stderr, "mamori scan: %s\n", err.msg[0] ? err.msg : mm_strerror(err.code));
-		rc = MM_EXIT_ERROR;
+		rc = err.code == MM_EBUSY ? MM_EXIT_BUSY : MM_EXIT_ERROR;
 		goto out;
 	}
 	if (!quiet)
 		summary(&r);
-	if (fmt == MM_OUT_TABLE) {
-		/* a table is sorted like `findings list`: read back what was stored */
+	{
+		/* print what this scan stored or updated, read back from the
+		 * store after the last commit (sorted like `findings list`) */
 		struct mm_store *st = NULL;
 		struct mm_finding_filter flt;
 		struct mm_printer pr;
 		memset(&flt, 0, sizeof(flt));
 		flt.updated_since_ms = r.started_ms;
 		flt.include_archived = 0;
-		if (mm_store_open(&st, o.db_path ? o.db_path : mm_store_default_path(), &err)) {
+		if (mm_store_open(&st, o.p.db_path ? o.p.db_path : mm_store_default_path(), &err)) {
 			fprintf(stderr, "mamori scan: %s\n", err.msg);
 			rc = MM_EXIT_ERROR;
 			goto out;
 		}
-		mm_printer_begin(&pr, stdout, fmt, isatty(1));
+		mm_printer_begin(&pr, stdout, fmt, fmt == MM_OUT_TABLE && isatty(1));
 		if (mm_store_findings(st, &flt, print_row, &pr, &err) < 0) {
 			fprintf(stderr, "mamori scan: %s\n", err.msg);
 			rc = MM_EXIT_ERROR;
 		}
 		mm_printer_end(&pr);
 		mm_store_close(st);
-	} else {
-		/* JSON: the lines the scan wrote as it stored them, printed only
-		 * now that they are committed */
-		struct mm_printer p;
-		struct mm_finding_row row;
-		char *line = NULL;
-		size_t cap = 0;
-		ssize_t n;
-		memset(&row, 0, sizeof(row));
-		rewind(emit);
-		mm_printer_begin(&p, stdout, fmt, 0);
-		while ((n = getline(&line, &cap, emit)) > 0) {
-			if (line[n - 1] == '\n')
-				line[n - 1] = '\0';
-			row.json = line;
-			if (mm_printer_row(&p, &row)) {
-				fprintf(stderr, "mamori scan: writing to standard output failed\n");
-				rc = MM_EXIT_ERROR;
-				break;
-			}
-		}
-		mm_printer_end(&p);
-		free(line);
 	}
 	if (rc == MM_EXIT_OK && fail_on > 0 && r.max_severity >= fail_on)
 		rc = MM_EXIT_FINDINGS;
 	if (rc == MM_EXIT_OK && strict && r.bad_records)
 		rc = MM_EXIT_BADINPUT;
 out:
-	if (emit)
-		fclose(emit);
 	for (i = 0; i < nowned; i++)
 		mm_free(owned[i]);
 	mm_free(args);

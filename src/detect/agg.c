@@ -1,5 +1,5 @@
 /* agg.c - bounded open-addressing table of findings keyed by
- * (type, resource, threat list). Findings live in fixed-size chunks so
+ * (type, account, resource, discriminator): the same key the id hashes. Findings live in fixed-size chunks so
  * pointers handed out stay valid as the table grows. */
 #include "detect/detect.h"
 
@@ -55,6 +55,24 @@ void mm_agg_free(struct mm_agg *a)
 }
 
 size_t mm_agg_count(const struct mm_agg *a) { return a->count; }
+int mm_agg_full(const struct mm_agg *a) { return a->count >= a->max; }
+
+void mm_agg_clear(struct mm_agg *a)
+{
+	memset(a->slots, 0, a->nslots * sizeof(struct slot));
+	a->count = 0;
+}
+
+struct mm_finding *mm_agg_find_id(struct mm_agg *a, const char *id)
+{
+	size_t i;
+	for (i = 0; i < a->count; i++) {
+		struct mm_finding *f = mm_agg_at(a, i);
+		if (f->archived >= 0 && strcmp(f->id, id) == 0)
+			return f;
+	}
+	return NULL;
+}
 uint64_t mm_agg_dropped(const struct mm_agg *a) { return a->dropped; }
 
 struct mm_finding *mm_agg_at(struct mm_agg *a, size_t i)
@@ -64,20 +82,22 @@ struct mm_finding *mm_agg_at(struct mm_agg *a, size_t i)
 	return &a->chunks[i / CHUNK][i % CHUNK];
 }
 
-static uint64_t key_hash(const char *type, const char *res, size_t rn, const char *list)
+static uint64_t key_hash(const char *type, const char *acct, const char *res, size_t rn,
+			 const char *disc)
 {
 	uint64_t h = mm_hash(type, strlen(type), 1);
+	h = mm_hash(acct, strlen(acct), h);
 	h = mm_hash(res, rn, h);
-	return mm_hash(list, strlen(list), h);
+	return mm_hash(disc, strlen(disc), h);
 }
 
-static int key_eq(const struct mm_finding *f, const char *type, const char *res, size_t rn,
-		  const char *list)
+static int key_eq(const struct mm_finding *f, const char *type, const char *acct, const char *res,
+		  size_t rn, const char *disc)
 {
 	char k[256];
 	mm_finding_resource_key(f, k, sizeof(k));
-	return strcmp(f->type, type) == 0 && strlen(k) == rn && memcmp(k, res, rn) == 0 &&
-	       strcmp(f->threat_list, list) == 0;
+	return strcmp(f->type, type) == 0 && strcmp(f->account, acct) == 0 && strlen(k) == rn &&
+	       memcmp(k, res, rn) == 0 && strcmp(f->disc, disc) == 0;
 }
 
 static int grow(struct mm_agg *a)
@@ -118,10 +138,11 @@ static void set_resource(struct mm_finding *f, const char *res, size_t rn)
 		snprintf(f->eni, sizeof(f->eni), "%s", tmp);
 }
 
-static struct mm_finding *lookup(struct mm_agg *a, const char *type, const char *res, size_t rn,
-				 const char *list, int restype, int *created)
+static struct mm_finding *lookup(struct mm_agg *a, const char *type, const char *acct,
+				 const char *res, size_t rn, const char *disc, int restype,
+				 int *created)
 {
-	uint64_t h = key_hash(type, res, rn, list);
+	uint64_t h = key_hash(type, acct, res, rn, disc);
 	size_t j = h & (a->nslots - 1);
 	struct mm_finding *f;
 	const struct mm_ftype *ft;
@@ -130,7 +151,7 @@ static struct mm_finding *lookup(struct mm_agg *a, const char *type, const char 
 	while (a->slots[j].idx) {
 		if (a->slots[j].hash == h) {
 			f = mm_agg_at(a, a->slots[j].idx - 1);
-			if (key_eq(f, type, res, rn, list))
+			if (key_eq(f, type, acct, res, rn, disc))
 				return f;
 		}
 		j = (j + 1) & (a->nslots - 1);
@@ -155,7 +176,8 @@ static struct mm_finding *lookup(struct mm_agg *a, const char *type, const char 
 	f = &a->chunks[a->count / CHUNK][a->count % CHUNK];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->type, sizeof(f->type), "%s", type);
-	snprintf(f->threat_list, sizeof(f->threat_list), "%s", list);
+	snprintf(f->account, sizeof(f->account), "%s", acct);
+	snprintf(f->disc, sizeof(f->disc), "%s", disc);
 	ft = mm_ftype_get(type);
 	if (ft) {
 		f->severity = ft->severity;
@@ -172,12 +194,13 @@ static struct mm_finding *lookup(struct mm_agg *a, const char *type, const char 
 	return f;
 }
 
-struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *resource,
-			      size_t resource_len, const char *list, int *created)
+struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *account,
+			      const char *resource, size_t resource_len, const char *disc,
+			      int *created)
 {
 	const struct mm_ftype *ft = mm_ftype_get(type);
 	int restype = ft && ft->action == MM_ACTION_AWS_API_CALL ? MM_RES_ACCESSKEY : MM_RES_INSTANCE;
-	return lookup(a, type, resource, resource_len, list, restype, created);
+	return lookup(a, type, account, resource, resource_len, disc, restype, created);
 }
 
 int mm_agg_rekey(struct mm_agg *a)
@@ -195,11 +218,11 @@ int mm_agg_rekey(struct mm_agg *a)
 			continue;
 		mm_finding_resource_key(f, k, sizeof(k));
 		kn = strlen(k);
-		h = key_hash(f->type, k, kn, f->threat_list);
+		h = key_hash(f->type, f->account, k, kn, f->disc);
 		j = h & (a->nslots - 1);
 		while (a->slots[j].idx) {
 			struct mm_finding *g = mm_agg_at(a, a->slots[j].idx - 1);
-			if (a->slots[j].hash == h && key_eq(g, f->type, k, kn, f->threat_list)) {
+			if (a->slots[j].hash == h && key_eq(g, f->type, f->account, k, kn, f->disc)) {
 				mm_finding_merge(g, f);
 				f->archived = -1;
 				break;
@@ -223,7 +246,7 @@ int mm_agg_merge(struct mm_agg *a, const struct mm_finding *f)
 	mm_finding_resource_key(f, k, sizeof(k));
 	if (a->count >= a->max)
 		a->max = a->count + 1;
-	d = lookup(a, f->type, k, strlen(k), f->threat_list, f->res_type, &created);
+	d = lookup(a, f->type, f->account, k, strlen(k), f->disc, f->res_type, &created);
 	if (!d)
 		return MM_ETOOBIG;
 	if (created)

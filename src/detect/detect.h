@@ -1,54 +1,81 @@
-/* detect.h - detectors and the per-thread finding aggregator.
+/* detect.h - the detector registry, the context a detector runs in, and
+ * the bounded finding aggregator.
  *
- * Each scan thread owns one struct mm_detector: events go in one at a
- * time (mm_detect_event); findings accumulate in the thread's aggregator,
- * keyed by (type, resource, threat list), so repeated activity updates
- * one finding. Shared inputs (intel, base inventory) are read-only. What
- * the thread learns about instances (CloudTrail RunInstances) goes to its
- * own inventory; the pipeline merges threads at the end.
+ * A detector family is one file under src/detect/ that defines one
+ * struct mm_detector_def and one line in the registry (registry.c). The
+ * engine (src/engine/pipeline.c) owns everything else: it gives every
+ * worker thread its own instance of each detector's state, calls
+ * on_event for the event kinds the detector asked for, and at each flush
+ * merges the workers' states into the pipeline's own (merge must be
+ * exact: the result cannot depend on how files were split among
+ * threads), then calls finish on the merged state.
+ *
+ * Findings go into the worker's aggregator through mm_emit_*; the
+ * aggregator merges exactly too (counts add, times widen, details come
+ * from the latest record by (event time, file, line)). So a detector
+ * whose findings are a function of single events needs no state at all
+ * (threat intel, root credential use), and one that counts per entity
+ * keeps a table keyed by the entity (ENI/instance for flows and DNS,
+ * principal for CloudTrail, host for host events) in its state, with a
+ * merge that adds the tables.
  *
  * Time is event time only: a replay of old logs yields the same findings
- * as live processing did. */
+ * as live processing did. Files are read in any order, so a detector
+ * must not assume events arrive sorted; see docs/ARCHITECTURE.md. */
 #ifndef MM_DETECT_H
 #define MM_DETECT_H
 
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/event.h"
 #include "enrich/inventory.h"
 #include "finding/finding.h"
 #include "intel/intel.h"
 
-/* Bounded finding table: past max, new keys are dropped and counted. */
+/* ---- aggregator --------------------------------------------------------- */
+
+/* Bounded finding table keyed by (type, account, resource, discriminator).
+ * mm_agg_full() tells the engine to spill the table to the store; a
+ * lookup past max returns NULL and counts a drop (the engine spills
+ * before that happens, so nothing is dropped in practice). */
 struct mm_agg;
 int mm_agg_new(struct mm_agg **out, size_t max_findings);
 void mm_agg_free(struct mm_agg *a);
+/* Forget every finding, keep the memory. */
+void mm_agg_clear(struct mm_agg *a);
 size_t mm_agg_count(const struct mm_agg *a);
+int mm_agg_full(const struct mm_agg *a);
 struct mm_finding *mm_agg_at(struct mm_agg *a, size_t i);
 uint64_t mm_agg_dropped(const struct mm_agg *a);
-/* Find the finding for key (type, resource, list) or create it zeroed with
- * those set. *created tells which. NULL when full or out of memory. The
- * strings are copied; type must be a table string (mm_ftype_get). */
-struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *resource,
-			      size_t resource_len, const char *list, int *created);
-/* Add (merge) a complete finding under its own id-less key
- * (type + mm_finding_resource_key + threat_list). Raises the table's cap
- * if needed: merging never drops what workers already found. */
+/* Find the finding for the key or create it zeroed with the key fields
+ * and the type's metadata set. *created tells which. NULL when full or
+ * out of memory. The strings are copied; type must be a table type. */
+struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *account,
+			      const char *resource, size_t resource_len, const char *disc,
+			      int *created);
+/* Add (merge) a complete finding under its own key. Raises the table's
+ * cap if needed: merging never drops what workers already found. */
 int mm_agg_merge(struct mm_agg *a, const struct mm_finding *f);
 /* Rebuild the index after callers changed findings' resource fields (ENI
  * resolved to an instance): a finding whose new key equals an earlier
  * one's is merged into it and marked dead (archived = -1, skipped by
  * everyone). No copy of the table is made. */
 int mm_agg_rekey(struct mm_agg *a);
+/* The finding with this id, or NULL (linear; for flush-time rules). */
+struct mm_finding *mm_agg_find_id(struct mm_agg *a, const char *id);
+
+/* ---- the context a detector runs in ------------------------------------- */
 
 /* Defaults for a file: the account and region in its S3 key (may be empty). */
 struct mm_file_ctx {
-	const char *path;
+	const char *path;	/* as the scan names it (canonical) */
+	const char *rel;	/* relative to the scanned root: evidence paths */
 	char account[32];
 	char region[32];
 };
 /* Fill account/region from an S3-layout path
- * (.../AWSLogs/<account>/<service>/<region>/...). */
+ * (.../AWSLogs/<account>/<service>/<region>/...); rel = path. */
 void mm_file_ctx_from_path(struct mm_file_ctx *fc, const char *path);
 
 struct mm_detect_stats {
@@ -66,17 +93,76 @@ struct mm_ipmemo {
 	uint64_t key[MM_IPMEMO_SLOTS];	/* (ip << 16 | port) + 1; 0 = empty */
 };
 
-struct mm_detector {
+/* What a detector sees besides its own state. One per worker thread;
+ * everything borrowed is read-only while workers run. */
+struct mm_detect_ctx {
 	const struct mm_intel *intel;		/* borrowed */
-	const struct mm_inventory *inv;		/* borrowed, may be NULL */
-	struct mm_inventory *learned;		/* owned by the caller */
-	struct mm_agg *agg;			/* owned by the caller */
+	const struct mm_inventory *inv;		/* borrowed, may be empty */
+	struct mm_inventory *learned;		/* this worker's: RunInstances */
+	struct mm_agg *agg;			/* this worker's findings */
 	const struct mm_file_ctx *file;		/* current file */
-	struct mm_ipmemo *memo;			/* owned by the caller, may be NULL */
+	struct mm_ipmemo *memo;			/* this worker's, may be NULL */
 	struct mm_detect_stats st;
 };
 
-void mm_detect_event(struct mm_detector *d, const struct mm_event *ev);
+/* Add one occurrence of (type, resource, disc) seen in ev between first
+ * and last (event time, ms): count, times and evidence. Returns the
+ * finding (NULL when the table is full); *latest is 1 when this record
+ * is the latest one seen for it, and only then may the caller set the
+ * detail fields (so details never depend on reading order). The account
+ * is acct, else the file's S3 key's; the region the file key's. */
+struct mm_finding *mm_emit(struct mm_detect_ctx *c, const char *type, struct mm_str acct,
+			   struct mm_str resource, const char *disc, const struct mm_event *ev,
+			   int64_t first, int64_t last, int *latest);
+
+/* ---- the registry -------------------------------------------------------- */
+
+#define MM_KIND_BIT(k) (1u << (k))
+
+/* Flush-time rule a detector declares: a finding of type `dropped` is not
+ * reported on a resource that has a finding of type `by` (same account).
+ * The engine applies it across the batch and the store. */
+struct mm_supersede {
+	const char *dropped, *by;
+};
+
+struct mm_detector_def {
+	const char *name;		/* stable: keys its stored state */
+	unsigned kinds;			/* MM_KIND_BIT(MM_EV_...) it wants */
+	int state_version;		/* of what save writes; 0 = no stored state */
+	const char *const *types;	/* finding types it emits, NULL-terminated */
+	const struct mm_supersede *supersedes; /* NULL-terminated or NULL */
+
+	/* All hooks may be NULL. state_new returns NULL on out of memory. */
+	void *(*state_new)(void);
+	void (*state_free)(void *state);
+	void (*on_event)(void *state, struct mm_detect_ctx *c, const struct mm_event *ev);
+	/* Merge src into dst exactly; src is freed by the caller after. */
+	int (*merge)(void *dst, void *src);
+	/* After the merge of a batch: emit what the merged state shows. */
+	void (*finish)(void *state, struct mm_detect_ctx *c);
+	/* Persist / restore per-entity state (store's detector_state). save
+	 * calls put once per entity; load is called once per stored row. */
+	int (*save)(void *state, int (*put)(void *pctx, const char *entity, const void *blob,
+					    size_t n),
+		    void *pctx);
+	int (*load)(void *state, const char *entity, int version, const void *blob, size_t n);
+};
+
+/* The registry, NULL-terminated (registry.c). */
+extern const struct mm_detector_def *const mm_detectors[];
+/* The registered detector by name, or NULL. */
+const struct mm_detector_def *mm_detector_by_name(const char *name);
+
+/* Run every registered stateless detector on one event (tests, fuzzing;
+ * the pipeline dispatches itself, with states). */
+void mm_detect_event(struct mm_detect_ctx *c, const struct mm_event *ev);
+
+/* The families (each defined in its own file). */
+extern const struct mm_detector_def mm_det_threatintel;
+extern const struct mm_detector_def mm_det_rootcred;
+
+/* ---- helpers shared by detectors ---------------------------------------- */
 
 /* Connection initiator for a flow record, from the local and remote
  * ports: the well-known/registered port is the server's; ambiguous cases
@@ -87,5 +173,12 @@ enum mm_dir mm_flow_initiator(uint8_t proto, uint16_t lport, uint16_t rport, int
 
 /* API names GuardDuty's Recon:IAMUser types cover (List*, Describe*, Get*). */
 int mm_api_is_recon(const char *name, size_t n);
+
+/* The principal an API call is attributed to: access key id, else
+ * principal id, else ARN (empty when none). */
+struct mm_str mm_api_principal(const struct mm_api *a);
+
+/* Fill the AccessKey resource and API call details of f from a. */
+void mm_finding_set_api(struct mm_finding *f, const struct mm_api *a);
 
 #endif

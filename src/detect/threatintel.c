@@ -39,6 +39,7 @@ void mm_file_ctx_from_path(struct mm_file_ctx *fc, const char *path)
 {
 	const char *p = strstr(path, "AWSLogs/");
 	fc->path = path;
+	fc->rel = path;
 	fc->account[0] = fc->region[0] = '\0';
 	if (!p)
 		return;
@@ -92,12 +93,6 @@ enum mm_dir mm_flow_initiator(uint8_t proto, uint16_t lport, uint16_t rport, int
 	return lport > rport ? MM_DIR_OUTBOUND : MM_DIR_INBOUND;
 }
 
-int mm_api_is_recon(const char *name, size_t n)
-{
-	return (n > 4 && memcmp(name, "List", 4) == 0) ||
-	       (n > 8 && memcmp(name, "Describe", 8) == 0) || (n > 3 && memcmp(name, "Get", 3) == 0);
-}
-
 static const char *proto_name(uint8_t p, char *buf)
 {
 	switch (p) {
@@ -111,7 +106,7 @@ static const char *proto_name(uint8_t p, char *buf)
 }
 
 /* mm_intel_match_ip through the per-thread miss memo. */
-static int match_ip(struct mm_detector *d, const struct mm_ip *ip, uint16_t port,
+static int match_ip(struct mm_detect_ctx *d, const struct mm_ip *ip, uint16_t port,
 		    struct mm_intel_hit *hits, int max)
 {
 	uint64_t key = 0;
@@ -155,7 +150,7 @@ static int nif_owns(const struct mm_netif *nif, const struct mm_ip *addr)
 }
 
 /* 1 if src is the local side, 0 if dst is, -1 if it cannot be told. */
-static int src_is_local(const struct mm_detector *d, const struct mm_flow *f)
+static int src_is_local(const struct mm_detect_ctx *d, const struct mm_flow *f)
 {
 	const struct mm_netif *nif = eni_nif(d->inv, f->eni);
 	int sp, dp;
@@ -175,51 +170,29 @@ static int src_is_local(const struct mm_detector *d, const struct mm_flow *f)
 	return -1;
 }
 
-static void add_hit(struct mm_detector *d, const char *type, struct mm_str res,
-		    const struct mm_intel_hit *hit, const struct mm_event *ev, int64_t first,
-		    int64_t last, struct mm_finding **out)
+/* Count one list hit; *out is the finding when this record is its latest
+ * (the caller then sets the details), else NULL. */
+static void add_hit(struct mm_detect_ctx *d, const char *type, struct mm_str acct,
+		    struct mm_str res, const struct mm_intel_hit *hit, const struct mm_event *ev,
+		    int64_t first, int64_t last, struct mm_finding **out)
 {
-	int created;
-	struct mm_finding *f;
-	char rkey[256];
+	int latest;
+	struct mm_finding *f = mm_emit(d, type, acct, res, hit->list_name, ev, first, last, &latest);
 
-	mm_str_copy(rkey, sizeof(rkey), res);
-	f = mm_agg_get(d->agg, type, rkey, strlen(rkey), hit->list_name, &created);
-	*out = f;
+	*out = NULL;
 	if (!f)
 		return;
-	d->st.matches++;
-	if (created) {
-		f->first_seen_ms = first;
-		f->last_seen_ms = last;
-		f->detail_file = ev->loc.file;
-		f->detail_line = ev->loc.line;
-		f->count = 1;
-		snprintf(f->threat_name, sizeof(f->threat_name), "%s", mm_intel_cat_name(hit->cat));
-		snprintf(f->indicator, sizeof(f->indicator), "%s", hit->indicator);
-		if (d->file) {
-			snprintf(f->account, sizeof(f->account), "%s", d->file->account);
-			snprintf(f->region, sizeof(f->region), "%s", d->file->region);
-		}
-	} else {
-		f->count++;
-		if (first < f->first_seen_ms)
-			f->first_seen_ms = first;
-		if (!mm_finding_is_later(f, last, ev->loc.file, ev->loc.line)) {
-			*out = NULL; /* not later than what we hold: keep the latest details */
-			goto evidence;
-		}
-		f->last_seen_ms = last;
-		f->detail_file = ev->loc.file;
-		f->detail_line = ev->loc.line;
-		snprintf(f->indicator, sizeof(f->indicator), "%s", hit->indicator);
-	}
-evidence:
-	if (f->nevidence < MM_EVIDENCE_MAX || first < f->ev[MM_EVIDENCE_MAX - 1].time_ms)
-		mm_finding_add_evidence(f, ev->loc.file, ev->loc.line, ev->loc.offset, first);
+	if (ev->kind == MM_EV_API)
+		mm_finding_add_api(f, ev->u.api.event_name.p, ev->u.api.event_name.n, first);
+	if (!latest)
+		return;
+	*out = f;
+	snprintf(f->threat_list, sizeof(f->threat_list), "%s", hit->list_name);
+	snprintf(f->threat_name, sizeof(f->threat_name), "%s", mm_intel_cat_name(hit->cat));
+	snprintf(f->indicator, sizeof(f->indicator), "%s", hit->indicator);
 }
 
-static void detect_flow(struct mm_detector *d, const struct mm_event *ev)
+static void detect_flow(struct mm_detect_ctx *d, const struct mm_event *ev)
 {
 	const struct mm_flow *fl = &ev->u.flow;
 	struct mm_intel_hit hits[MM_INTEL_MAX_HITS];
@@ -300,13 +273,12 @@ static void detect_flow(struct mm_detector *d, const struct mm_event *ev)
 		}
 		if (!type)
 			continue;
-		add_hit(d, type, res, &hits[i], ev, first, last, &f);
+		add_hit(d, type, d->file && d->file->account[0] ? mm_str_c(d->file->account) : fl->account,
+			res, &hits[i], ev, first, last, &f);
 		if (!f)
 			continue;
 		if (!f->instance_id[0] && fl->instance_id.n)
 			mm_str_copy(f->instance_id, sizeof(f->instance_id), fl->instance_id);
-		if (!f->account[0] && fl->account.n)
-			mm_str_copy(f->account, sizeof(f->account), fl->account);
 		if (!f->region[0] && fl->region.n)
 			mm_str_copy(f->region, sizeof(f->region), fl->region);
 		f->role = role;
@@ -323,7 +295,7 @@ static void detect_flow(struct mm_detector *d, const struct mm_event *ev)
 	}
 }
 
-static void detect_dns(struct mm_detector *d, const struct mm_event *ev)
+static void detect_dns(struct mm_detect_ctx *d, const struct mm_event *ev)
 {
 	const struct mm_dns *q = &ev->u.dns;
 	struct mm_intel_hit hits[MM_INTEL_MAX_HITS];
@@ -348,11 +320,10 @@ static void detect_dns(struct mm_detector *d, const struct mm_event *ev)
 		struct mm_finding *f = NULL;
 		if (!type)
 			continue;
-		add_hit(d, type, res, &hits[i], ev, q->time_ms, q->time_ms, &f);
+		add_hit(d, type, d->file && d->file->account[0] ? mm_str_c(d->file->account) : q->account,
+			res, &hits[i], ev, q->time_ms, q->time_ms, &f);
 		if (!f)
 			continue;
-		if (!f->account[0])
-			mm_str_copy(f->account, sizeof(f->account), q->account);
 		if (q->region.n)
 			mm_str_copy(f->region, sizeof(f->region), q->region);
 		f->role = MM_ROLE_ACTOR;
@@ -376,7 +347,7 @@ static void detect_dns(struct mm_detector *d, const struct mm_event *ev)
 	}
 }
 
-static void detect_api(struct mm_detector *d, const struct mm_event *ev)
+static void detect_api(struct mm_detect_ctx *d, const struct mm_event *ev)
 {
 	const struct mm_api *a = &ev->u.api;
 	struct mm_intel_hit hits[MM_INTEL_MAX_HITS];
@@ -384,8 +355,6 @@ static void detect_api(struct mm_detector *d, const struct mm_event *ev)
 	struct mm_str res;
 
 	d->st.api++;
-	if (d->learned && mm_str_eqz(a->event_name, "RunInstances"))
-		mm_inventory_add_event(d->learned, ev, NULL);
 	if (!a->has_source_ip)
 		return; /* AWS service or internal caller */
 	nh = match_ip(d, &a->source_ip, 0, hits, MM_INTEL_MAX_HITS);
@@ -395,9 +364,7 @@ static void detect_api(struct mm_detector *d, const struct mm_event *ev)
 		d->st.trusted_skips++;
 		return;
 	}
-	res = a->who.access_key_id.n ? a->who.access_key_id : a->who.principal_id;
-	if (!res.n)
-		res = a->who.arn;
+	res = mm_api_principal(a);
 	if (!res.n)
 		return;
 	recon = mm_api_is_recon(a->event_name.p, a->event_name.n);
@@ -419,32 +386,18 @@ static void detect_api(struct mm_detector *d, const struct mm_event *ev)
 			type = recon ? "Recon:IAMUser/MaliciousIPCaller"
 				     : "UnauthorizedAccess:IAMUser/MaliciousIPCaller";
 		}
-		add_hit(d, type, res, &hits[i], ev, a->time_ms, a->time_ms, &f);
+		add_hit(d, type, a->account.n ? a->account : a->who.account_id, res, &hits[i], ev,
+			a->time_ms, a->time_ms, &f);
 		if (!f)
 			continue;
-		mm_str_copy(f->account, sizeof(f->account),
-			    a->account.n ? a->account : a->who.account_id);
-		if (a->region.n)
-			mm_str_copy(f->region, sizeof(f->region), a->region);
 		f->role = MM_ROLE_TARGET;
-		f->has_remote_ip = 1;
-		f->remote_ip = a->source_ip;
-		mm_str_copy(f->api, sizeof(f->api), a->event_name);
-		mm_str_copy(f->service_name, sizeof(f->service_name), a->event_source);
-		mm_str_copy(f->user_agent, sizeof(f->user_agent), a->user_agent);
-		mm_str_copy(f->error_code, sizeof(f->error_code), a->error_code);
-		mm_str_copy(f->principal_id, sizeof(f->principal_id), a->who.principal_id);
-		mm_str_copy(f->user_type, sizeof(f->user_type), a->who.type);
-		if (a->who.user_name.n)
-			mm_str_copy(f->user_name, sizeof(f->user_name), a->who.user_name);
-		else if (a->who.issuer_user_name.n)
-			mm_str_copy(f->user_name, sizeof(f->user_name), a->who.issuer_user_name);
-		snprintf(f->caller_type, sizeof(f->caller_type), "Remote IP");
+		mm_finding_set_api(f, a);
 	}
 }
 
-void mm_detect_event(struct mm_detector *d, const struct mm_event *ev)
+static void on_event(void *state, struct mm_detect_ctx *d, const struct mm_event *ev)
 {
+	(void)state;
 	switch (ev->kind) {
 	case MM_EV_FLOW:
 		detect_flow(d, ev);
@@ -459,3 +412,40 @@ void mm_detect_event(struct mm_detector *d, const struct mm_event *ev)
 		break;
 	}
 }
+
+static const char *const types[] = {
+	"CryptoCurrency:EC2/BitcoinTool.B",
+	"Backdoor:EC2/C&CActivity.B",
+	"UnauthorizedAccess:EC2/TorClient",
+	"UnauthorizedAccess:EC2/TorRelay",
+	"UnauthorizedAccess:EC2/MaliciousIPCaller.Custom",
+	"Trojan:EC2/BlackholeTraffic",
+	"Trojan:EC2/DropPoint",
+	"CryptoCurrency:EC2/BitcoinTool.B!DNS",
+	"Backdoor:EC2/C&CActivity.B!DNS",
+	"Impact:EC2/MaliciousDomainRequest.Custom",
+	"Trojan:EC2/BlackholeTraffic!DNS",
+	"Trojan:EC2/DropPoint!DNS",
+	"UnauthorizedAccess:IAMUser/MaliciousIPCaller",
+	"UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom",
+	"Recon:IAMUser/MaliciousIPCaller",
+	"Recon:IAMUser/MaliciousIPCaller.Custom",
+	"UnauthorizedAccess:IAMUser/TorIPCaller",
+	"Recon:IAMUser/TorIPCaller",
+	NULL,
+};
+
+/* An instance that relays Tor also connects out to relays: it is
+ * reported as the relay it is, not also as a client. */
+static const struct mm_supersede supersedes[] = {
+	{"UnauthorizedAccess:EC2/TorClient", "UnauthorizedAccess:EC2/TorRelay"},
+	{NULL, NULL},
+};
+
+const struct mm_detector_def mm_det_threatintel = {
+	.name = "threatintel",
+	.kinds = MM_KIND_BIT(MM_EV_FLOW) | MM_KIND_BIT(MM_EV_DNS) | MM_KIND_BIT(MM_EV_API),
+	.types = types,
+	.supersedes = supersedes,
+	.on_event = on_event,
+};

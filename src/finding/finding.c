@@ -1,7 +1,7 @@
 /* finding.c - identity and merging of findings.
  *
- * A finding's id is a hash of its key (type, account, resource, threat
- * list), so the same activity found by any run, on any machine, in any
+ * A finding's id is a hash of its key (type, account, resource,
+ * discriminator; for list findings the discriminator is the list name), so the same activity found by any run, on any machine, in any
  * order, gets the same id: rescans and replays update, never duplicate.
  * The indicator (which list entry matched last) is detail, not identity:
  * a mining instance hopping between pool addresses is one finding. */
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/err.h"
 #include "core/hash.h"
 #include "core/intern.h"
 
@@ -31,7 +32,7 @@ void mm_finding_make_id(struct mm_finding *f)
 	int n;
 
 	mm_finding_resource_key(f, res, sizeof(res));
-	n = snprintf(key, sizeof(key), "%s|%s|%s|%s", f->type, f->account, res, f->threat_list);
+	n = snprintf(key, sizeof(key), "%s|%s|%s|%s", f->type, f->account, res, f->disc);
 	if (n < 0)
 		n = 0;
 	if ((size_t)n >= sizeof(key))
@@ -97,9 +98,51 @@ int mm_finding_is_later(const struct mm_finding *f, int64_t time_ms, const char 
 	return line > f->detail_line;
 }
 
+static void api_add(struct mm_finding *f, const struct mm_api_call *c)
+{
+	int i, pos;
+
+	for (i = 0; i < f->napis; i++) {
+		int k = strcmp(f->apis[i].name, c->name);
+		if (k == 0) {
+			struct mm_api_call *d = &f->apis[i];
+			d->count += c->count;
+			if (c->first_ms < d->first_ms)
+				d->first_ms = c->first_ms;
+			if (c->last_ms > d->last_ms)
+				d->last_ms = c->last_ms;
+			return;
+		}
+		if (k > 0)
+			break;
+	}
+	pos = i;
+	if (pos >= MM_API_CALLS_MAX)
+		return;
+	if (f->napis < MM_API_CALLS_MAX)
+		f->napis++;
+	memmove(&f->apis[pos + 1], &f->apis[pos], (size_t)(f->napis - 1 - pos) * sizeof(f->apis[0]));
+	f->apis[pos] = *c;
+}
+
+void mm_finding_add_api(struct mm_finding *f, const char *name, size_t n, int64_t time_ms)
+{
+	struct mm_api_call c;
+	if (n >= sizeof(c.name))
+		n = sizeof(c.name) - 1;
+	memcpy(c.name, name, n);
+	c.name[n] = '\0';
+	c.count = 1;
+	c.first_ms = c.last_ms = time_ms;
+	api_add(f, &c);
+}
+
 void mm_finding_merge(struct mm_finding *dst, const struct mm_finding *src)
 {
 	int i;
+
+	for (i = 0; i < src->napis; i++)
+		api_add(dst, &src->apis[i]);
 
 	dst->count += src->count;
 	if (src->first_seen_ms < dst->first_seen_ms) {
@@ -136,4 +179,67 @@ void mm_finding_merge(struct mm_finding *dst, const struct mm_finding *src)
 		memcpy(dst->eni, src->eni, sizeof(dst->eni));
 	for (i = 0; i < src->nevidence; i++)
 		ev_insert(dst, &src->ev[i]);
+}
+
+#define PACK_MAGIC "MMF1"
+
+static int pack_str(struct mm_buf *out, const char *p)
+{
+	uint32_t n = p ? (uint32_t)strlen(p) : 0;
+	int rc = mm_buf_add(out, (const char *)&n, sizeof(n));
+	return rc ? rc : mm_buf_add(out, p ? p : "", n);
+}
+
+int mm_finding_pack(const struct mm_finding *f, struct mm_buf *out)
+{
+	struct mm_finding c = *f;
+	int i, rc;
+
+	c.detail_file = NULL;
+	for (i = 0; i < MM_EVIDENCE_MAX; i++)
+		c.ev[i].file = NULL;
+	if ((rc = mm_buf_add(out, PACK_MAGIC, 4)) ||
+	    (rc = mm_buf_add(out, (const char *)&c, sizeof(c))) ||
+	    (rc = pack_str(out, f->detail_file)))
+		return rc;
+	for (i = 0; i < f->nevidence && i < MM_EVIDENCE_MAX; i++)
+		if ((rc = pack_str(out, f->ev[i].file)))
+			return rc;
+	return 0;
+}
+
+static int unpack_str(const char **p, const char *end, const char **s)
+{
+	uint32_t n;
+	if ((size_t)(end - *p) < sizeof(n))
+		return MM_EFORMAT;
+	memcpy(&n, *p, sizeof(n));
+	*p += sizeof(n);
+	if ((size_t)(end - *p) < n)
+		return MM_EFORMAT;
+	*s = mm_intern(*p, n);
+	*p += n;
+	return 0;
+}
+
+int mm_finding_unpack(struct mm_finding *f, const void *blob, size_t n)
+{
+	const char *p = blob, *end = p + n;
+	const char *df = NULL;
+	int i;
+
+	if (n < 4 + sizeof(*f) || memcmp(p, PACK_MAGIC, 4))
+		return MM_EFORMAT;
+	memcpy(f, p + 4, sizeof(*f));
+	p += 4 + sizeof(*f);
+	if (f->nevidence < 0 || f->nevidence > MM_EVIDENCE_MAX || f->napis < 0 ||
+	    f->napis > MM_API_CALLS_MAX || unpack_str(&p, end, &df))
+		return MM_EFORMAT;
+	f->detail_file = *df ? df : NULL;
+	for (i = 0; i < f->nevidence; i++)
+		if (unpack_str(&p, end, &f->ev[i].file))
+			return MM_EFORMAT;
+	/* strings inside are fixed arrays: make sure they end */
+	f->id[sizeof(f->id) - 1] = f->type[sizeof(f->type) - 1] = '\0';
+	return 0;
 }

@@ -11,9 +11,18 @@
 
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/ip.h"
 
 #define MM_EVIDENCE_MAX 8
+#define MM_API_CALLS_MAX 8
+
+/* One API name behind an AWS_API_CALL finding (additionalInfo.apiCalls). */
+struct mm_api_call {
+	char name[64];
+	uint64_t count;
+	int64_t first_ms, last_ms;
+};
 
 enum mm_res_type { MM_RES_INSTANCE = 0, MM_RES_ACCESSKEY };
 enum mm_action_type {
@@ -63,6 +72,10 @@ struct mm_finding {
 	char caller_type[32];	/* "Remote IP" / "Domain" / "AWS Service" */
 	char error_code[64];
 	char user_agent[256];
+	/* the APIs merged into this finding: the MM_API_CALLS_MAX smallest
+	 * names (a total order, so merging is exact in any order) */
+	struct mm_api_call apis[MM_API_CALLS_MAX];
+	int napis;
 
 	enum mm_role role;
 	uint64_t count;
@@ -75,6 +88,8 @@ struct mm_finding {
 	uint64_t detail_line;
 
 	/* evidence */
+	char disc[64];		/* aggregation discriminator (part of the key and id):
+				 * the threat list's name for list findings, "" for most */
 	char threat_list[64];	/* list name (file base name; longer names are cut) */
 	char threat_name[64];	/* category word: "mining", "c2", "tor", ... */
 	char indicator[64];	/* the list entry that matched last (detail, not key) */
@@ -113,6 +128,16 @@ void mm_finding_merge(struct mm_finding *dst, const struct mm_finding *src);
  * from? The total order used to pick a finding's details. */
 int mm_finding_is_later(const struct mm_finding *f, int64_t time_ms, const char *file,
 			uint64_t line);
+/* Count one call of API name at time_ms in f->apis. */
+void mm_finding_add_api(struct mm_finding *f, const char *name, size_t n, int64_t time_ms);
+/* The whole mergeable state of a finding as bytes (the store keeps it so
+ * a later flush or run merges exactly, details and evidence included).
+ * The version changes whenever struct mm_finding does; a blob of another
+ * version is not unpacked (MM_EFORMAT) and the caller falls back. */
+#define MM_FINDING_STATE_VERSION ((int)(1000 + sizeof(struct mm_finding) % 100000))
+int mm_finding_pack(const struct mm_finding *f, struct mm_buf *out);
+/* 0, or MM_EFORMAT for bytes that are not a packed finding of this build. */
+int mm_finding_unpack(struct mm_finding *f, const void *blob, size_t n);
 /* Add one evidence record keeping the bounded earliest-first sample. */
 void mm_finding_add_evidence(struct mm_finding *f, const char *file, uint64_t line,
 			     uint64_t offset, int64_t time_ms);

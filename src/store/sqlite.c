@@ -47,6 +47,11 @@ enum {
 	Q_STATE_PUT,
 	Q_STATE_DEL,
 	Q_STATE_EACH,
+	Q_STATE_GET,
+	Q_FIND_HAS,
+	Q_FIND_DEL_STATE_TR,
+	Q_FIND_DEL_TR,
+	Q_FILE_BY_CONTENT,
 	Q_BEGIN,
 	Q_COMMIT,
 	Q_ROLLBACK,
@@ -72,6 +77,13 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_STATE_DEL] = "DELETE FROM detector_state WHERE detector = ?1 AND entity = ?2",
 	[Q_STATE_EACH] = "SELECT entity, version, state FROM detector_state WHERE detector = ?1"
 			 " ORDER BY entity",
+	[Q_STATE_GET] = "SELECT version, state FROM detector_state WHERE detector = ?1 AND entity = ?2",
+	[Q_FIND_HAS] = "SELECT 1 FROM findings WHERE type = ?1 AND resource = ?2 AND held = 0 LIMIT 1",
+	[Q_FIND_DEL_STATE_TR] = "DELETE FROM detector_state WHERE detector = 'finding' AND entity IN"
+				" (SELECT id FROM findings WHERE type = ?1 AND resource = ?2)",
+	[Q_FIND_DEL_TR] = "DELETE FROM findings WHERE type = ?1 AND resource = ?2",
+	[Q_FILE_BY_CONTENT] = "SELECT path, size, mtime, head_hash, offset, line, complete FROM files"
+			      " WHERE head_hash = ?1 AND size = ?2 ORDER BY path LIMIT 1",
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
@@ -106,7 +118,8 @@ static const char schema_v2_sql[] =
 	"CREATE INDEX IF NOT EXISTS findings_held ON findings(id) WHERE held != 0;"
 	"CREATE TABLE IF NOT EXISTS detector_state("
 	" detector TEXT NOT NULL, entity TEXT NOT NULL, version INTEGER NOT NULL,"
-	" state BLOB, updated_ms INTEGER NOT NULL, PRIMARY KEY(detector, entity));";
+	" state BLOB, updated_ms INTEGER NOT NULL, PRIMARY KEY(detector, entity));"
+	"CREATE INDEX IF NOT EXISTS files_content ON files(head_hash, size);";
 
 /* The migration steps, in order: step i takes the file from version
  * migrations[i].to - 1 to .to. A new schema is a new line here, never an
@@ -1226,4 +1239,102 @@ const char *mm_store_default_path(void)
 {
 	const char *e = getenv("MAMORI_DB");
 	return e && *e ? e : "./mamori.db";
+}
+
+int mm_store_state_get(struct mm_store *st, const char *detector, const char *entity, int *version,
+		       struct mm_buf *out, struct mm_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = state_key_ok(detector, entity, err)))
+		return rc;
+	if (st->schema < 2)
+		return 0;
+	s = stmt(st, Q_STATE_GET);
+	if (!s)
+		return db_fail(st, err, "reading detector state");
+	sqlite3_bind_text(s, 1, detector, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, entity, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int(s, 0);
+		rc = 1;
+		if (out) {
+			const void *b = sqlite3_column_blob(s, 1);
+			size_t n = (size_t)sqlite3_column_bytes(s, 1);
+			if (mm_buf_add(out, b ? b : "", n))
+				rc = mm_err_set(err, MM_ENOMEM, "reading state of %s for %s: out of memory",
+						detector, entity);
+		}
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = mm_err_set(err, MM_EDB, "reading state of %s for %s: %s (database %s)", detector,
+				entity, sqlite3_errmsg(st->db), st->path);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int mm_store_has_finding(struct mm_store *st, const char *type, const char *resource,
+			 struct mm_err *err)
+{
+	sqlite3_stmt *s = stmt(st, Q_FIND_HAS);
+	int rc;
+
+	if (!s)
+		return db_fail(st, err, "looking up a finding");
+	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, resource, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_fail(st, err, "looking up a finding");
+	sqlite3_reset(s);
+	return rc;
+}
+
+int mm_store_delete_findings(struct mm_store *st, const char *type, const char *resource,
+			     struct mm_err *err)
+{
+	int q[2] = {Q_FIND_DEL_STATE_TR, Q_FIND_DEL_TR}, i, rc = 0;
+
+	for (i = 0; i < 2 && !rc; i++) {
+		sqlite3_stmt *s = stmt(st, q[i]);
+		if (!s)
+			return db_fail(st, err, "deleting findings");
+		sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, resource, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = db_fail(st, err, "deleting findings");
+		sqlite3_reset(s);
+	}
+	return rc ? rc : sqlite3_changes(st->db);
+}
+
+int mm_store_file_by_content(struct mm_store *st, uint64_t head_hash, uint64_t size,
+			     char *path, size_t cap, struct mm_file_state *fs)
+{
+	sqlite3_stmt *s = stmt(st, Q_FILE_BY_CONTENT);
+	int rc;
+
+	if (!s)
+		return MM_EDB;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)head_hash);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)size);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(s, 0);
+		snprintf(path, cap, "%s", p ? p : "");
+		fs->size = (uint64_t)sqlite3_column_int64(s, 1);
+		fs->mtime = sqlite3_column_int64(s, 2);
+		fs->head_hash = (uint64_t)sqlite3_column_int64(s, 3);
+		fs->offset = (uint64_t)sqlite3_column_int64(s, 4);
+		fs->line = (uint64_t)sqlite3_column_int64(s, 5);
+		fs->complete = sqlite3_column_int(s, 6);
+		rc = 1;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : MM_EDB;
+	}
+	sqlite3_reset(s);
+	return rc;
 }

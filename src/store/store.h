@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "finding/finding.h"
 
@@ -166,5 +167,23 @@ int mm_store_state_each(struct mm_store *st, const char *detector, mm_state_row_
 
 /* The default database path: $MAMORI_DB, else ./mamori.db. */
 const char *mm_store_default_path(void);
+
+/* One state row: 1 with *version and the bytes appended to out (out may
+ * be NULL: only whether it exists), 0 none, negative error. */
+int mm_store_state_get(struct mm_store *st, const char *detector, const char *entity, int *version,
+		       struct mm_buf *out, struct mm_err *err);
+/* Is there a listed (not held) finding of this type on this resource key?
+ * 1/0/negative. */
+int mm_store_has_finding(struct mm_store *st, const char *type, const char *resource,
+			 struct mm_err *err);
+/* Delete every finding of this type on this resource key, with its
+ * aggregation state ("finding" rows). Number deleted, or negative. */
+int mm_store_delete_findings(struct mm_store *st, const char *type, const char *resource,
+			     struct mm_err *err);
+/* A remembered file with this content hash and size (a file renamed or
+ * a tree moved): 1 with its path (cut to cap) and state, 0 none, negative
+ * error. */
+int mm_store_file_by_content(struct mm_store *st, uint64_t head_hash, uint64_t size,
+			     char *path, size_t cap, struct mm_file_state *fs);
 
 #endif

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mm_err e;
 	struct mm_arena scratch;
 	struct mm_flow_fmt ff;
-	struct mm_detector d;
+	struct mm_detect_ctx d;
 	struct mm_agg *agg = NULL;
 	const char *head, *line;
 	size_t headn, n;

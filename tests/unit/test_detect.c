@@ -14,7 +14,7 @@ struct fixture {
 	struct mm_intel *in;
 	struct mm_agg *agg;
 	struct mm_inventory *learned;
-	struct mm_detector d;
+	struct mm_detect_ctx d;
 	struct mm_file_ctx fc;
 	char mem[1 << 16];
 	struct mm_arena scratch;

@@ -1,0 +1,87 @@
+/* emit.c - how detectors add findings, and helpers several detector
+ * families share. */
+#include <stdio.h>
+#include <string.h>
+
+#include "detect/detect.h"
+
+struct mm_finding *mm_emit(struct mm_detect_ctx *c, const char *type, struct mm_str acct,
+			   struct mm_str resource, const char *disc, const struct mm_event *ev,
+			   int64_t first, int64_t last, int *latest)
+{
+	char rkey[256], account[32];
+	const char *file = c->file && c->file->rel ? c->file->rel : ev->loc.file;
+	struct mm_finding *f;
+	int created;
+
+	mm_str_copy(rkey, sizeof(rkey), resource);
+	if (acct.n)
+		mm_str_copy(account, sizeof(account), acct);
+	else
+		snprintf(account, sizeof(account), "%s", c->file ? c->file->account : "");
+	*latest = 0;
+	f = mm_agg_get(c->agg, type, account, rkey, strlen(rkey), disc, &created);
+	if (!f)
+		return NULL;
+	*latest = 1;
+	c->st.matches++;
+	if (f->nevidence < MM_EVIDENCE_MAX || first < f->ev[MM_EVIDENCE_MAX - 1].time_ms)
+		mm_finding_add_evidence(f, file, ev->loc.line, ev->loc.offset, first);
+	if (created) {
+		f->first_seen_ms = first;
+		f->last_seen_ms = last;
+		f->detail_file = file;
+		f->detail_line = ev->loc.line;
+		f->count = 1;
+		if (c->file)
+			snprintf(f->region, sizeof(f->region), "%s", c->file->region);
+		return f;
+	}
+	f->count++;
+	if (first < f->first_seen_ms)
+		f->first_seen_ms = first;
+	if (!mm_finding_is_later(f, last, file, ev->loc.line)) {
+		*latest = 0; /* not later than what we hold: keep the latest details */
+		return f;
+	}
+	f->last_seen_ms = last;
+	f->detail_file = file;
+	f->detail_line = ev->loc.line;
+	return f;
+}
+
+int mm_api_is_recon(const char *name, size_t n)
+{
+	return (n > 4 && memcmp(name, "List", 4) == 0) ||
+	       (n > 8 && memcmp(name, "Describe", 8) == 0) || (n > 3 && memcmp(name, "Get", 3) == 0);
+}
+
+struct mm_str mm_api_principal(const struct mm_api *a)
+{
+	struct mm_str res = a->who.access_key_id.n ? a->who.access_key_id : a->who.principal_id;
+	return res.n ? res : a->who.arn;
+}
+
+void mm_finding_set_api(struct mm_finding *f, const struct mm_api *a)
+{
+	if (a->region.n)
+		mm_str_copy(f->region, sizeof(f->region), a->region);
+	if (a->has_source_ip) {
+		f->has_remote_ip = 1;
+		f->remote_ip = a->source_ip;
+		snprintf(f->caller_type, sizeof(f->caller_type), "Remote IP");
+	} else {
+		f->has_remote_ip = 0;
+		snprintf(f->caller_type, sizeof(f->caller_type), "AWS Service");
+	}
+	mm_str_copy(f->api, sizeof(f->api), a->event_name);
+	mm_str_copy(f->service_name, sizeof(f->service_name), a->event_source);
+	mm_str_copy(f->user_agent, sizeof(f->user_agent), a->user_agent);
+	mm_str_copy(f->error_code, sizeof(f->error_code), a->error_code);
+	mm_str_copy(f->principal_id, sizeof(f->principal_id), a->who.principal_id);
+	mm_str_copy(f->user_type, sizeof(f->user_type), a->who.type);
+	if (a->who.user_name.n)
+		mm_str_copy(f->user_name, sizeof(f->user_name), a->who.user_name);
+	else if (a->who.issuer_user_name.n)
+		mm_str_copy(f->user_name, sizeof(f->user_name), a->who.issuer_user_name);
+}

@@ -1,0 +1,49 @@
+/* rootcred.c - Policy:IAMUser/RootCredentialUsage: an API call made with
+ * the account's root credentials (userIdentity.type "Root").
+ *
+ * GuardDuty raises it for any successful or failed API call by the root
+ * user except calls AWS makes on the root's behalf (invokedBy an AWS
+ * service) and the console sign-in itself; it aggregates per root
+ * principal, listing the APIs in additionalInfo.apiCalls. No state: the
+ * aggregator does the counting. Severity Low (GuardDuty's). */
+#include <string.h>
+
+#include "detect/detect.h"
+
+#define TYPE "Policy:IAMUser/RootCredentialUsage"
+
+static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event *ev)
+{
+	const struct mm_api *a = &ev->u.api;
+	struct mm_finding *f;
+	struct mm_str res;
+	int latest;
+
+	(void)state;
+	if (!mm_str_eqz(a->who.type, "Root") || a->who.invoked_by.n)
+		return;
+	/* the console sign-in is ConsoleLogin's business, not an API use */
+	if (mm_str_eqz(a->event_name, "ConsoleLogin") || mm_str_eqz(a->event_type, "AwsConsoleSignIn"))
+		return;
+	res = mm_api_principal(a);
+	if (!res.n)
+		return;
+	f = mm_emit(c, TYPE, a->account.n ? a->account : a->who.account_id, res, "", ev, a->time_ms,
+		    a->time_ms, &latest);
+	if (!f)
+		return;
+	mm_finding_add_api(f, a->event_name.p, a->event_name.n, a->time_ms);
+	if (!latest)
+		return;
+	f->role = MM_ROLE_ACTOR;
+	mm_finding_set_api(f, a);
+}
+
+static const char *const types[] = {TYPE, NULL};
+
+const struct mm_detector_def mm_det_rootcred = {
+	.name = "rootcred",
+	.kinds = MM_KIND_BIT(MM_EV_API),
+	.types = types,
+	.on_event = on_event,
+};

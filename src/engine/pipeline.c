@@ -1,0 +1,1590 @@
+/* pipeline.c - the detection engine (see pipeline.h for the shape).
+ *
+ * Threads: files are the unit of parallel work. Each worker owns its
+ * parser scratch, its instance of every detector's state, its finding
+ * aggregator and what it learned about instances, so the hot path takes
+ * no locks. Exactness comes from merging: detector states merge exactly
+ * (their contract), findings merge exactly (counts add, times widen,
+ * evidence keeps the earliest by a total order, details come from the
+ * latest record by (event time, file, line)), and the store keeps each
+ * finding's whole mergeable state, so a later flush or a later run
+ * continues it exactly. */
+#include "engine/pipeline.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/arena.h"
+#include "core/hash.h"
+#include "core/intern.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/mtime.h"
+#include "detect/detect.h"
+#include "enrich/inventory.h"
+#include "finding/output.h"
+#include "input/reader.h"
+#include "parse/cloudtrail.h"
+#include "parse/flowlog.h"
+#include "parse/route53.h"
+#include "store/store.h"
+
+#ifndef MM_DATADIR
+#define MM_DATADIR "/usr/local/share/mamori"
+#endif
+
+#define SCRATCH_CAP (1u << 20)
+#define LINE_BUF_CAP (MM_CT_MAX_RECORD + (1u << 20))
+#define MAX_DOC ((size_t)1 << 30)
+#define HEAD_HASH_BYTES 4096
+#define DEFAULT_MAX_FINDINGS 100000
+/* split plain files from this size, into parts no smaller than a
+ * quarter of it; MM_SPLIT_MIN_BYTES overrides (tests cut small files) */
+static uint64_t split_min(void)
+{
+	const char *e = getenv("MM_SPLIT_MIN_BYTES");
+	long long v = e ? atoll(e) : 0;
+	return v > 0 ? (uint64_t)v : (uint64_t)64 << 20;
+}
+#define SPLIT_MIN split_min()
+#define SPLIT_PART_MIN (split_min() / 4)
+#define SPLIT_BUF ((size_t)1 << 20)
+#define MAX_UNKNOWN_WARNINGS 10u
+#define MAX_THREADS 64
+/* the aggregation stage's stored state: one row per finding id */
+#define AGG_STATE "finding"
+
+/* Per-file outcome, written to the store at the flush. */
+struct file_job {
+	const char *path;		/* borrowed from the feed's caller (copied) */
+	const char *rel;		/* evidence name (interned) */
+	struct mm_file_state prev;	/* remembered progress */
+	int has_prev;
+	struct mm_file_state now;	/* progress after this run */
+	int record;			/* write now to the store */
+	/* A big plain line-oriented file is cut at line boundaries into
+	 * parts that workers read in parallel: part is -1 for a whole file,
+	 * else 0..nparts-1 covering bytes [start, end) whose first line is
+	 * line first_line + 1. Part 0 records the file's state for all. */
+	int part, nparts;
+	uint64_t start, end, first_line;
+	uint64_t total_lines;		/* part 0: lines in the whole file */
+};
+
+struct worker {
+	struct mm_pipeline *s;
+	pthread_t th;
+	char *scratch_mem;
+	struct mm_arena scratch;
+	struct mm_detect_ctx det;
+	void *dstate[16];		/* each detector's state, this worker's */
+	struct mm_agg *agg;
+	struct mm_inventory *learned;
+	struct mm_scan_result r;	/* counts only */
+	struct mm_buf doc;
+	char *linebuf;			/* LINE_BUF_CAP, reused for every file */
+	int spill;			/* asks the main thread to spill agg */
+	struct mm_err err;
+};
+
+struct mm_pipeline {
+	struct mm_pipeline_opts o;
+	const struct mm_detector_def *const *dets;
+	int ndet;
+	void *gstate[16];		/* merged detector states */
+	struct mm_intel *intel;
+	struct mm_inventory *inv;
+	struct mm_store *st;
+	int in_txn;
+	struct worker *ws;
+	int nthreads;
+	struct mm_agg *final;		/* merge target, reused across flushes */
+	char (*spilled)[33];		/* ids spilled during this batch */
+	size_t nspilled, capspilled;
+	struct mm_buf js, blob;
+	/* the batch being read */
+	struct file_job *jobs;
+	size_t njobs;
+	atomic_size_t next;
+	atomic_uint_fast64_t bytes, records, files_done;
+	atomic_uint unknown_warned;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int running;
+	/* file progress waiting for the flush */
+	struct file_job *done;
+	size_t ndone, capdone;
+	char **owned;			/* copied paths of done jobs */
+	size_t nowned, capowned;
+	struct mm_scan_result res;
+	struct timespec t0;
+	int64_t now_ms;
+};
+
+static char data_dir_buf[PATH_MAX];
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *mm_data_dir(void)
+{
+	const char *env = getenv("MAMORI_DATA");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(data_dir_buf, sizeof(data_dir_buf), "%s", env);
+		return is_dir(data_dir_buf) ? data_dir_buf : NULL;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		char *slash;
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(data_dir_buf, sizeof(data_dir_buf), "%s/../data", exe);
+			if (is_dir(data_dir_buf))
+				return data_dir_buf;
+			snprintf(data_dir_buf, sizeof(data_dir_buf), "%s/../share/mamori", exe);
+			if (is_dir(data_dir_buf))
+				return data_dir_buf;
+		}
+	}
+	snprintf(data_dir_buf, sizeof(data_dir_buf), "%s", MM_DATADIR);
+	return is_dir(data_dir_buf) ? data_dir_buf : NULL;
+}
+
+/* The bundled lists: maltrail's mining pools, the Tor relay and exit lists. */
+static const struct {
+	enum mm_intel_cat cat;
+	const char *rel;
+} bundled[] = {
+	{MM_CAT_MINING, "intel/crypto_mining.txt"},
+	{MM_CAT_TOR, "intel/tor-nodes.lst"},
+	{MM_CAT_TOREXIT, "intel/tor-exit-nodes.lst"},
+};
+
+static int load_intel(struct mm_pipeline *s, struct mm_err *err)
+{
+	const struct mm_pipeline_opts *o = &s->o;
+	int i, rc;
+
+	if ((rc = mm_intel_new(&s->intel)))
+		return mm_err_set(err, rc, "out of memory");
+	if (!o->no_default_lists) {
+		const char *dd = mm_data_dir();
+		if (!dd) {
+			mm_warn("bundled threat lists not found (set MAMORI_DATA to the data folder, "
+				"or pass --no-default-lists)");
+		} else {
+			for (i = 0; i < (int)MM_ARRAY_LEN(bundled); i++) {
+				char p[PATH_MAX + 64];
+				snprintf(p, sizeof(p), "%s/%s", dd, bundled[i].rel);
+				if ((rc = mm_intel_load(s->intel, bundled[i].cat, p, NULL, NULL, err)))
+					return rc;
+			}
+		}
+	}
+	for (i = 0; i < o->nlists; i++)
+		if ((rc = mm_intel_load(s->intel, o->lists[i].cat, o->lists[i].path, NULL, NULL, err)))
+			return rc;
+	for (i = 0; i < o->ntrusted; i++)
+		if ((rc = mm_intel_load_trusted(s->intel, o->trusted[i], err)))
+			return rc;
+	if ((rc = mm_intel_build(s->intel, err)))
+		return rc;
+	s->res.intel_entries = mm_intel_count(s->intel);
+	return 0;
+}
+
+static void flush_progress(struct worker *w, uint64_t *records, uint64_t *bytes)
+{
+	if (*records) {
+		atomic_fetch_add_explicit(&w->s->records, *records, memory_order_relaxed);
+		*records = 0;
+	}
+	if (*bytes) {
+		atomic_fetch_add_explicit(&w->s->bytes, *bytes, memory_order_relaxed);
+		*bytes = 0;
+	}
+}
+
+static void bad_record(struct worker *w, const char *path, uint64_t line, const struct mm_err *e)
+{
+	w->r.bad_records++;
+	mm_log_record_error(path, line, e->msg[0] ? e->msg : mm_strerror(e->code));
+}
+
+/* Ask the main thread to write this worker's full finding table into the
+ * open transaction; wait until it has (then the table is empty). */
+static void spill_request(struct worker *w)
+{
+	struct mm_pipeline *s = w->s;
+	pthread_mutex_lock(&s->mu);
+	w->spill = 1;
+	pthread_cond_broadcast(&s->cv);
+	while (w->spill)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static int spill(struct mm_pipeline *s, struct mm_agg *a, struct mm_err *err);
+
+/* Enrich, then hand the event to every detector that wants its kind. */
+static void detect(struct worker *w, const struct mm_event *ev)
+{
+	struct mm_pipeline *s = w->s;
+	unsigned bit = MM_KIND_BIT(ev->kind);
+	int i;
+
+	switch (ev->kind) {
+	case MM_EV_FLOW: w->r.records_flow++; w->det.st.flows++; break;
+	case MM_EV_DNS: w->r.records_dns++; w->det.st.dns++; break;
+	case MM_EV_API:
+		w->r.records_api++;
+		w->det.st.api++;
+		/* enrichment: instances learned from RunInstances name the
+		 * ENIs in findings at the flush, whatever order files come in */
+		if (mm_str_eqz(ev->u.api.event_name, "RunInstances"))
+			mm_inventory_add_event(w->learned, ev, NULL);
+		break;
+	default: break;
+	}
+	for (i = 0; i < s->ndet; i++)
+		if ((s->dets[i]->kinds & bit) && s->dets[i]->on_event)
+			s->dets[i]->on_event(w->dstate[i], &w->det, ev);
+	if (MM_UNLIKELY(mm_agg_full(w->agg))) {
+		if (w == &s->ws[0] && !s->running) {
+			/* fed from the caller's thread: spill here */
+			if (spill(s, w->agg, &w->err) == 0)
+				mm_agg_clear(w->agg);
+		} else {
+			spill_request(w);
+		}
+	}
+}
+
+/* Hash of the file's first min(limit, HEAD_HASH_BYTES) raw bytes: it
+ * identifies the content across runs. A file that only grew keeps the
+ * hash of its old prefix, so comparing with the length hashed last time
+ * tells "appended to" from "replaced". */
+static uint64_t head_hash(const char *path, uint64_t limit, uint64_t *size, int64_t *mtime)
+{
+	unsigned char b[HEAD_HASH_BYTES];
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	*size = 0;
+	*mtime = 0;
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (stat(path, &st) == 0) {
+		*size = (uint64_t)st.st_size;
+		*mtime = (int64_t)st.st_mtime;
+	}
+	f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	n = fread(b, 1, (size_t)MM_MIN((uint64_t)sizeof(b), limit), f);
+	fclose(f);
+	return mm_hash(b, n, 0x68656164ULL) | 1; /* never 0 */
+}
+
+/* Line-oriented formats: flow, DNS, CloudTrail JSON lines. */
+static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt,
+		      struct mm_lines *ln, struct mm_reader *rd, struct mm_flow_fmt *ffmt,
+		      uint64_t raw_base, uint64_t skip_lines)
+{
+	uint64_t stop = job->part >= 0 ? job->end : UINT64_MAX;
+	const char *line;
+	size_t n;
+	uint64_t recs = 0, last_raw = raw_base; /* bytes of this file already counted */
+	struct mm_event ev;
+	struct mm_err e;
+	int rc, held_back = 0;
+
+	for (;;) {
+		rc = mm_lines_next(ln, &line, &n, &e);
+		if (rc == 0)
+			break;
+		if (rc == MM_ETOOBIG) {
+			bad_record(w, job->path, ln->line, &e);
+			continue;
+		}
+		if (rc < 0) {
+			/* stream damage: the lines before were processed */
+			w->r.bad_records++;
+			mm_log_record_error(job->path, ln->line + 1, e.msg);
+			job->now.complete = 0;
+			goto out;
+		}
+		if (MM_UNLIKELY(ln->line_offset >= stop))
+			break; /* the next part's first line */
+		if (n == 0 || (n == 1 && line[0] == ' '))
+			continue;
+		if (ln->line <= skip_lines) {
+			/* counted by an earlier scan; a flow header still sets the
+			 * layout of the lines after it */
+			if (fmt == MM_FMT_FLOW && mm_flow_classify(line, n) == MM_FLOW_LINE_HEADER)
+				mm_flow_fmt_header(ffmt, line, n, &e);
+			continue;
+		}
+		mm_arena_reset(&w->scratch);
+		e.code = 0;
+		e.msg[0] = '\0';
+		/* no memset of ev: each parser sets kind and clears its own part */
+		switch (fmt) {
+		case MM_FMT_FLOW:
+			rc = mm_flow_parse(ffmt, line, n, &w->scratch, &ev, &e);
+			break;
+		case MM_FMT_DNS:
+			rc = mm_dns_parse(line, n, &w->scratch, &ev, &e);
+			break;
+		default:
+			rc = mm_ct_parse_line(line, n, &w->scratch, &ev, &e);
+			break;
+		}
+		if (rc == MM_ESKIP) {
+			w->r.records_skipped++;
+			continue;
+		}
+		if (rc) {
+			if (job->part < 0 && !rd->gz && strcmp(job->path, "-") != 0 &&
+			    ln->line_offset + n == ln->offset + ln->start) {
+				/* the last line, without its newline, and it does not
+				 * parse: a line still being written. Not consumed: the
+				 * next scan reads it whole. */
+				w->r.partial_lines++;
+				held_back = 1;
+				break;
+			}
+			bad_record(w, job->path, ln->line, &e);
+			continue;
+		}
+		ev.loc.file = job->path;
+		ev.loc.line = ln->line;
+		ev.loc.offset = ln->line_offset;
+		detect(w, &ev);
+		if (++recs >= 65536) {
+			uint64_t b = rd->raw_read - last_raw;
+			last_raw = rd->raw_read;
+			flush_progress(w, &recs, &b);
+		}
+	}
+	job->now.complete = !held_back;
+out:
+	job->now.offset = held_back ? ln->line_offset : ln->offset + ln->start;
+	job->now.line = held_back ? ln->line - 1 : ln->line;
+	{
+		uint64_t b = rd->raw_read - last_raw;
+		flush_progress(w, &recs, &b);
+	}
+	return 0;
+}
+
+static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader *rd,
+		       const char *head, size_t headn, uint64_t skip_before)
+{
+	struct mm_ct_doc doc;
+	struct mm_event ev;
+	struct mm_err e;
+	uint64_t line, off, recs = 0, b, good_end = 0;
+	int rc, slurp_rc = 0;
+	const char *dp;
+	size_t dn;
+	void *map = NULL;
+	size_t map_n = 0;
+
+	/* A plain file is mapped, not copied: the page cache is the buffer.
+	 * gzip and stdin are inflated into the worker's reusable buffer. */
+	if (!rd->gz && strcmp(job->path, "-") != 0) {
+		int fd = open(job->path, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 && (size_t)st.st_size <= MAX_DOC) {
+			map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (map == MAP_FAILED) {
+				map = NULL;
+			} else {
+				map_n = (size_t)st.st_size;
+				madvise(map, map_n, MADV_SEQUENTIAL);
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (map) {
+		dp = map;
+		dn = map_n;
+	} else {
+		mm_buf_reset(&w->doc);
+		if ((rc = mm_buf_add(&w->doc, head, headn))) {
+			mm_error("%s: out of memory", job->path);
+			return rc;
+		}
+		slurp_rc = mm_reader_slurp(rd, &w->doc, &e);
+		if (slurp_rc && slurp_rc != MM_ETRUNC) {
+			w->r.bad_records++;
+			mm_log_record_error(job->path, 1, e.msg);
+			if (slurp_rc != MM_EPARSE)
+				return 0;
+		}
+		dp = w->doc.p;
+		dn = w->doc.len;
+	}
+	if (mm_ct_doc_init(&doc, dp, dn, &e)) {
+		bad_record(w, job->path, 1, &e);
+		if (map)
+			munmap(map, map_n);
+		return 0;
+	}
+	for (;;) {
+		mm_err_clear(&e);
+		rc = mm_ct_doc_next_event(&doc, &w->scratch, &ev, &line, &off, &e);
+		if (rc == 0)
+			break;
+		if (rc == MM_EPARSE) {
+			bad_record(w, job->path, line, &e);
+			continue;
+		}
+		if (rc < 0) {
+			bad_record(w, job->path, line, &e);
+			break;
+		}
+		if (off < skip_before)
+			continue; /* counted by an earlier scan of this damaged file */
+		ev.loc.file = job->path;
+		ev.loc.line = line;
+		ev.loc.offset = off;
+		detect(w, &ev);
+		recs++;
+		good_end = (uint64_t)(doc.p - doc.buf);
+	}
+	if (slurp_rc == MM_ETRUNC)
+		mm_log_record_error(job->path, doc.line, "gzip stream ends early (truncated file)");
+	b = map ? map_n : rd->raw_read;
+	flush_progress(w, &recs, &b);
+	job->now.complete = slurp_rc == 0;
+	/* a damaged document remembers where its good records end, so a
+	 * second read of it counts none of them again */
+	job->now.offset = slurp_rc == 0 ? dn : MM_MAX(good_end, skip_before);
+	job->now.line = doc.line;
+	if (map)
+		munmap(map, map_n);
+	return 0;
+}
+
+static void scan_file(struct worker *w, struct file_job *job)
+{
+	struct mm_reader rd;
+	struct mm_lines ln;
+	struct mm_flow_fmt ffmt;
+	struct mm_file_ctx fc;
+	struct mm_err e;
+	const char *head;
+	size_t headn;
+	enum mm_format fmt = MM_FMT_UNKNOWN;
+	uint64_t start_off = 0, start_line = 0, skip_lines = 0;
+	int have_reader = 0, have_lines = 0, rc;
+
+	memset(&job->now, 0, sizeof(job->now));
+	job->now.head_hash = head_hash(job->path, UINT64_MAX, &job->now.size, &job->now.mtime);
+	if (job->part >= 0) {
+		/* a part of a split file: read only [start, end) */
+		start_off = job->start;
+		start_line = job->first_line;
+	} else if (job->has_prev && !w->s->o.rescan && strcmp(job->path, "-") != 0 &&
+		   job->prev.size <= job->now.size &&
+		   job->prev.head_hash ==
+			   (job->prev.size >= HEAD_HASH_BYTES
+				    ? job->now.head_hash /* same bytes hashed: no second read */
+				    : head_hash(job->path, job->prev.size, &(uint64_t){0},
+						&(int64_t){0}))) {
+		/* same content, same size, read to its end: done before */
+		if (job->prev.size == job->now.size && job->prev.complete) {
+			w->r.files_done_before++;
+			return;
+		}
+		/* it grew, or was not read whole (damage, a line still being
+		 * written): a plain file resumes at the offset; a .gz (no
+		 * mid-stream resume) is read again with the records already
+		 * counted skipped */
+		if (job->prev.offset) {
+			start_off = job->prev.offset;
+			start_line = job->prev.line;
+		}
+	}
+	mm_file_ctx_from_path(&fc, job->path);
+	fc.rel = job->rel;
+	w->det.file = &fc;
+
+	/* detect the format (and a flow header) from the start of the stream */
+	if ((rc = mm_reader_open(&rd, job->path, 0, &e))) {
+		mm_error("%s", e.msg);
+		w->r.files_failed++;
+		return;
+	}
+	have_reader = 1;
+	if ((rc = mm_lines_init_buf(&ln, &rd, w->linebuf, LINE_BUF_CAP, MM_CT_MAX_RECORD, 0, 0))) {
+		mm_error("%s: out of memory", job->path);
+		w->r.files_failed++;
+		goto out;
+	}
+	have_lines = 1;
+	if ((rc = mm_lines_peek(&ln, &head, &headn, &e)) < 0 && headn == 0) {
+		/* damaged from the first bytes (a corrupt .gz): a located error,
+		 * counted, and the file is not remembered (it is no "empty" file) */
+		w->r.bad_records++;
+		mm_log_record_error(job->path, 1, e.msg[0] ? e.msg : mm_strerror(rc));
+		goto out;
+	}
+	fmt = mm_format_detect(job->path, head, headn, w->s->o.source);
+	mm_flow_fmt_auto(&ffmt);
+	switch (fmt) {
+	case MM_FMT_EMPTY:
+		w->r.files_empty++;
+		job->now.complete = 1;
+		job->record = 1;
+		goto out;
+	case MM_FMT_CT_DIGEST:
+		w->r.files_digest++;
+		job->now.complete = 1;
+		job->record = 1;
+		goto out;
+	case MM_FMT_UNKNOWN: {
+		char first[81];
+		size_t k = 0;
+		while (k < headn && k < 80 && head[k] != '\n' && head[k] != '\r') {
+			first[k] = (head[k] >= 0x20 && head[k] < 0x7f) ? head[k] : '?';
+			k++;
+		}
+		first[k] = '\0';
+		/* a folder of other files must not flood the terminal: the first
+		 * few are named, the summary counts them all */
+		if (atomic_fetch_add(&w->s->unknown_warned, 1) < MAX_UNKNOWN_WARNINGS)
+			mm_warn("%s: not a known log format (starts \"%s\"); skipped. Use --source "
+				"flow|cloudtrail|dns to force one", job->path, first);
+		w->r.files_unknown++;
+		goto out;
+	}
+	case MM_FMT_CT_DOC:
+		w->r.files++;
+		scan_ct_doc(w, job, &rd, head, headn, start_off);
+		ln.start = ln.end; /* consumed by the slurp */
+		job->record = 1;
+		goto out;
+	default:
+		break;
+	}
+	if (job->part <= 0)
+		w->r.files++;
+	if (rd.gz) {
+		/* gzip cannot be resumed mid-stream: read it from the start and
+		 * skip the lines counted before */
+		skip_lines = start_line;
+		start_off = 0;
+		start_line = 0;
+	}
+	if (start_off) {
+		/* resume: take the flow header from line 1, then jump */
+		const char *l1;
+		size_t n1;
+		if (fmt == MM_FMT_FLOW && mm_lines_next(&ln, &l1, &n1, &e) == 1 &&
+		    mm_flow_classify(l1, n1) == MM_FLOW_LINE_HEADER)
+			mm_flow_fmt_header(&ffmt, l1, n1, &e);
+		mm_lines_free(&ln);
+		have_lines = 0;
+		mm_reader_close(&rd);
+		have_reader = 0;
+		if ((rc = mm_reader_open(&rd, job->path, start_off, &e))) {
+			mm_error("%s", e.msg);
+			w->r.files_failed++;
+			goto out;
+		}
+		have_reader = 1;
+		if ((rc = mm_lines_init_buf(&ln, &rd, w->linebuf, LINE_BUF_CAP, MM_CT_MAX_RECORD,
+					    start_off, start_line))) {
+			w->r.files_failed++;
+			goto out;
+		}
+		have_lines = 1;
+	}
+	scan_lines(w, job, fmt, &ln, &rd, &ffmt, start_off, skip_lines);
+	job->record = job->part <= 0;
+	if (job->part == 0) {
+		/* the parts together read the whole file */
+		job->now.complete = 1;
+		job->now.offset = job->now.size;
+		job->now.line = job->total_lines;
+	}
+out:
+	atomic_fetch_add_explicit(&w->s->files_done, 1, memory_order_relaxed);
+	if (have_lines)
+		mm_lines_free(&ln);
+	if (have_reader) {
+		if (job->now.size == 0)
+			job->now.size = rd.raw_read;
+		mm_reader_close(&rd);
+	}
+	w->det.file = NULL;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct mm_pipeline *s = w->s;
+	for (;;) {
+		size_t i = atomic_fetch_add(&s->next, 1);
+		if (i >= s->njobs)
+			break;
+		scan_file(w, &s->jobs[i]);
+	}
+	pthread_mutex_lock(&s->mu);
+	s->running--;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static int worker_init(struct worker *w, struct mm_pipeline *s)
+{
+	int rc, i;
+	memset(w, 0, sizeof(*w));
+	w->s = s;
+	w->scratch_mem = mm_malloc(SCRATCH_CAP);
+	w->linebuf = mm_malloc(LINE_BUF_CAP);
+	w->det.memo = mm_calloc(1, sizeof(struct mm_ipmemo));
+	if (!w->scratch_mem || !w->linebuf || !w->det.memo)
+		return MM_ENOMEM;
+	mm_arena_init(&w->scratch, w->scratch_mem, SCRATCH_CAP);
+	if ((rc = mm_agg_new(&w->agg, s->o.max_findings ? s->o.max_findings
+							: DEFAULT_MAX_FINDINGS)))
+		return rc;
+	if ((rc = mm_inventory_new(&w->learned)))
+		return rc;
+	for (i = 0; i < s->ndet; i++)
+		if (s->dets[i]->state_new && !(w->dstate[i] = s->dets[i]->state_new()))
+			return MM_ENOMEM;
+	mm_buf_init(&w->doc, MAX_DOC);
+	w->det.intel = s->intel; /* det.memo was set above */
+	w->det.inv = s->inv;
+	w->det.learned = w->learned;
+	w->det.agg = w->agg;
+	return 0;
+}
+
+static void worker_free(struct worker *w)
+{
+	int i;
+	mm_free(w->scratch_mem);
+	mm_free(w->linebuf);
+	mm_free(w->det.memo);
+	mm_agg_free(w->agg);
+	mm_inventory_free(w->learned);
+	mm_buf_free(&w->doc);
+	for (i = 0; w->s && i < w->s->ndet; i++)
+		if (w->dstate[i] && w->s->dets[i]->state_free)
+			w->s->dets[i]->state_free(w->dstate[i]);
+}
+
+static void add_counts(struct mm_scan_result *r, struct mm_scan_result *x)
+{
+	r->files += x->files;
+	r->files_done_before += x->files_done_before;
+	r->files_moved += x->files_moved;
+	r->files_unknown += x->files_unknown;
+	r->files_empty += x->files_empty;
+	r->files_digest += x->files_digest;
+	r->files_failed += x->files_failed;
+	r->records_flow += x->records_flow;
+	r->records_dns += x->records_dns;
+	r->records_api += x->records_api;
+	r->records_skipped += x->records_skipped;
+	r->bad_records += x->bad_records;
+	r->partial_lines += x->partial_lines;
+	memset(x, 0, sizeof(*x));
+}
+
+/* Name the instance behind ENI- or address-keyed findings. */
+static void resolve(struct mm_finding *f, const struct mm_inventory *inv)
+{
+	const struct mm_instance *inst = NULL;
+	if (f->res_type != MM_RES_INSTANCE)
+		return;
+	if (f->instance_id[0])
+		inst = mm_inventory_by_id(inv, f->instance_id, strlen(f->instance_id));
+	if (!inst && f->eni[0])
+		inst = mm_inventory_by_eni(inv, f->eni, strlen(f->eni));
+	if (!inst && f->local_ip_key[0]) {
+		struct mm_ip ip;
+		if (mm_ip_parse(f->local_ip_key, strlen(f->local_ip_key), &ip) == 0)
+			inst = mm_inventory_by_ip(inv, &ip);
+	}
+	if (!inst)
+		return;
+	snprintf(f->instance_id, sizeof(f->instance_id), "%s", inst->instance_id);
+	if (!f->eni[0] && inst->nnif)
+		snprintf(f->eni, sizeof(f->eni), "%s", inst->nifs[0].eni);
+	if (!f->account[0])
+		snprintf(f->account, sizeof(f->account), "%s", inst->account);
+	if (!f->region[0] && inst->az[0]) {
+		size_t n = strlen(inst->az);
+		/* us-east-1a -> us-east-1 */
+		snprintf(f->region, sizeof(f->region), "%.*s", (int)(n > 1 ? n - 1 : n), inst->az);
+	}
+}
+
+static void progress_line(struct mm_pipeline *s, double secs, int final)
+{
+	uint64_t b = atomic_load(&s->bytes), r = atomic_load(&s->records);
+	uint64_t fd = atomic_load(&s->files_done);
+	fprintf(stderr,
+		"\r\033[Kscanning: %llu/%zu files, %.2fM records (%.2fM/s), %.0f MB read (%.0f MB/s)%s",
+		(unsigned long long)fd, s->njobs, (double)r / 1e6,
+		secs > 0 ? (double)r / 1e6 / secs : 0.0, (double)b / 1e6,
+		secs > 0 ? (double)b / 1e6 / secs : 0.0, final ? "\n" : "");
+	fflush(stderr);
+}
+
+struct inv_load_ctx {
+	struct mm_inventory *inv;
+};
+
+static int inv_row(void *ctx, const char *id, const char *json)
+{
+	struct inv_load_ctx *c = ctx;
+	(void)id;
+	mm_inventory_add_details_json(c->inv, json, strlen(json), NULL);
+	return 0;
+}
+
+/* Is path a plain (not gzip) file in a line-oriented format, and how big? */
+static int splittable(const char *path, enum mm_source forced, uint64_t *size)
+{
+	char head[65536];
+	struct stat st;
+	ssize_t n;
+	int fd, ok = 0;
+	enum mm_format f;
+
+	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size < SPLIT_MIN)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n < 2 || ((unsigned char)head[0] == 0x1f && (unsigned char)head[1] == 0x8b))
+		return 0;
+	f = mm_format_detect(path, head, (size_t)n, forced);
+	ok = f == MM_FMT_FLOW || f == MM_FMT_DNS || f == MM_FMT_CT_LINES;
+	*size = (uint64_t)st.st_size;
+	return ok;
+}
+
+/* Cut big plain line-oriented files into parts at line boundaries so both
+ * cores work on them (files are otherwise the unit of parallel work).
+ * Line numbers stay exact: one memchr pass counts the lines before each
+ * cut. Files with remembered progress keep the resume path instead. */
+static int split_big_files(struct mm_pipeline *s, int nthreads, struct mm_err *err)
+{
+	struct file_job *nj = NULL;
+	size_t k, cap = s->njobs, n = 0;
+	char *buf;
+
+	/* With files enough to keep every thread busy, splitting would only
+	 * add the counting pass: files stay the unit of work. */
+	if (s->njobs >= (size_t)nthreads * 2)
+		return 0;
+
+	for (k = 0; k < s->njobs; k++) {
+		uint64_t size;
+		if ((s->jobs[k].has_prev && !s->o.rescan) ||
+		    !splittable(s->jobs[k].path, s->o.source, &size))
+			continue;
+		cap += (size_t)MM_MIN((uint64_t)2 * (uint64_t)nthreads, size / SPLIT_PART_MIN);
+	}
+	if (cap == s->njobs)
+		return 0;
+	nj = mm_calloc(cap, sizeof(*nj));
+	if (!nj)
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	buf = mm_malloc(SPLIT_BUF);
+	if (!buf) {
+		mm_free(nj);
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	}
+	for (k = 0; k < s->njobs; k++) {
+		struct file_job *j = &s->jobs[k];
+		uint64_t size = 0, nparts, lines = 0, p, pos = 0;
+		int fd, last_nl = 1;
+		size_t first = n;
+
+		if ((j->has_prev && !s->o.rescan) || !splittable(j->path, s->o.source, &size) ||
+		    (fd = open(j->path, O_RDONLY | O_CLOEXEC)) < 0) {
+			nj[n++] = *j;
+			continue;
+		}
+		/* One read()-based pass (not mmap: mapped pages would count as
+		 * resident for the whole file) finds the cut after each nominal
+		 * boundary and counts the lines before it. */
+		nparts = MM_MIN((uint64_t)2 * (uint64_t)nthreads, size / SPLIT_PART_MIN);
+		p = 0;
+		nj[n] = *j;
+		nj[n].part = 0;
+		nj[n].start = 0;
+		nj[n].first_line = 0;
+		while (pos < size) {
+			ssize_t got = pread(fd, buf, SPLIT_BUF, (off_t)pos);
+			const char *q = buf, *e;
+			if (got <= 0)
+				break;
+			e = buf + got;
+			while (q < e) {
+				const char *nl = memchr(q, '\n', (size_t)(e - q));
+				uint64_t at;
+				if (!nl)
+					break;
+				lines++;
+				at = pos + (uint64_t)(nl - buf) + 1;
+				q = nl + 1;
+				/* cut after the first newline past the next boundary */
+				if (p + 1 < nparts && at >= size / nparts * (p + 1) && at < size) {
+					nj[n].end = at;
+					n++;
+					p++;
+					nj[n] = *j;
+					nj[n].part = (int)p;
+					nj[n].start = at;
+					nj[n].first_line = lines;
+				}
+			}
+			last_nl = buf[got - 1] == '\n';
+			pos += (uint64_t)got;
+		}
+		close(fd);
+		nj[n].end = size;
+		n++;
+		for (p = first; p < n; p++) {
+			nj[p].nparts = (int)(n - first);
+			nj[p].total_lines = lines + !last_nl;
+		}
+	}
+	mm_free(buf);
+	mm_free(s->jobs);
+	s->jobs = nj;
+	s->njobs = n;
+	return 0;
+}
+
+/* ---- the flush side: everything below runs on the caller's thread ---- */
+
+static int begin(struct mm_pipeline *s, struct mm_err *err)
+{
+	int rc;
+	if (s->in_txn)
+		return 0;
+	if ((rc = mm_store_begin(s->st, err)))
+		return rc;
+	s->in_txn = 1;
+	return 0;
+}
+
+/* The instanceDetails JSON for f (enrichment: the renderer never looks
+ * the inventory up itself), into s->blob; NULL when there is none. */
+static const char *instance_details(struct mm_pipeline *s, const struct mm_finding *f)
+{
+	const struct mm_instance *inst;
+	if (f->res_type != MM_RES_INSTANCE || !f->instance_id[0])
+		return NULL;
+	inst = mm_inventory_by_id(s->inv, f->instance_id, strlen(f->instance_id));
+	if (!inst)
+		return NULL;
+	mm_buf_reset(&s->blob);
+	if (mm_instance_to_json(inst, f->eni[0] ? f->eni : NULL, &s->blob) || !s->blob.len)
+		return NULL;
+	return s->blob.p;
+}
+
+/* Is there a finding of type `by` on f's resource, in this batch or
+ * stored? 1 yes, 0 no, negative error. */
+static int superseded_by(struct mm_pipeline *s, struct mm_agg *a, const struct mm_finding *f,
+			 const char *by, struct mm_err *err)
+{
+	size_t i;
+	char rk[256], k[256];
+
+	mm_finding_resource_key(f, rk, sizeof(rk));
+	for (i = 0; i < mm_agg_count(a); i++) {
+		struct mm_finding *g = mm_agg_at(a, i);
+		if (g->archived < 0 || strcmp(g->type, by) || strcmp(g->account, f->account))
+			continue;
+		mm_finding_resource_key(g, k, sizeof(k));
+		if (!strcmp(k, rk))
+			return 1;
+	}
+	return mm_store_has_finding(s->st, by, rk, err);
+}
+
+/* Apply the detectors' supersede rules to f: 1 if f is not reported. A
+ * finding of a `by` type removes stored ones it supersedes. */
+static int apply_supersede(struct mm_pipeline *s, struct mm_agg *a, const struct mm_finding *f,
+			   struct mm_err *err)
+{
+	int i, j, rc;
+	for (i = 0; i < s->ndet; i++) {
+		const struct mm_supersede *r = s->dets[i]->supersedes;
+		for (j = 0; r && r[j].dropped; j++) {
+			if (!strcmp(f->type, r[j].dropped)) {
+				if ((rc = superseded_by(s, a, f, r[j].by, err)))
+					return rc;
+			} else if (!strcmp(f->type, r[j].by)) {
+				char rk[256];
+				mm_finding_resource_key(f, rk, sizeof(rk));
+				if ((rc = mm_store_delete_findings(s->st, r[j].dropped, rk, err)) < 0)
+					return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Merge f with what the store holds for its id and write it back:
+ * finding row (GuardDuty JSON), its mergeable state, held or not. With
+ * replace, f already is the whole stored state (a spilled finding seen
+ * again at the flush, with the inventory complete): it is rendered and
+ * written again, not merged a second time. */
+static int write_one(struct mm_pipeline *s, struct mm_agg *a, struct mm_finding *f, int replace,
+		     struct mm_err *err)
+{
+	struct mm_finding old;
+	int found = 0, held, rc, ver = 0, first_touch;
+	const char *details;
+
+	if (f->archived < 0)
+		return 0;
+	if (!f->region[0] && s->o.default_region)
+		snprintf(f->region, sizeof(f->region), "%s", s->o.default_region);
+	mm_finding_make_id(f);
+	if ((rc = apply_supersede(s, a, f, err)) < 0)
+		return rc;
+	if (rc == 1) {
+		f->archived = -1;
+		return 0;
+	}
+	/* the filter stage: with an inventory, an interface or address it
+	 * does not know is not an instance's (NAT gateway, load balancer,
+	 * endpoint): GuardDuty raises EC2 findings on instances only. Such a
+	 * finding is held, not dropped: when a later file or run names the
+	 * instance, it moves onto it. */
+	held = f->res_type == MM_RES_INSTANCE && !f->instance_id[0] &&
+	       mm_inventory_count(s->inv) > 0 && !s->o.report_unknown_enis;
+
+	mm_buf_reset(&s->blob);
+	if (!replace)
+		found = mm_store_state_get(s->st, AGG_STATE, f->id, &ver, &s->blob, err);
+	if (found < 0)
+		return found;
+	if (found && (ver != MM_FINDING_STATE_VERSION ||
+		      mm_finding_unpack(&old, s->blob.p, s->blob.len)))
+		found = 0; /* another build's state: fall back to the row */
+	if (replace) {
+		first_touch = 0;
+		goto render;
+	}
+	if (!found) {
+		memcpy(&old, f, sizeof(old));
+		old.count = 0;
+		old.nevidence = 0;
+		old.napis = 0;
+		old.detail_file = NULL;
+		found = mm_store_finding_load_state(s->st, &old);
+		if (found < 0)
+			return mm_err_set(err, found, "reading stored finding %s failed", f->id);
+	}
+	/* counted once per run however often spills and flushes write it */
+	first_touch = !found || old.updated_at_ms < s->res.started_ms;
+	f->updated_at_ms = s->now_ms;
+	if (found) {
+		int archived = old.archived;
+		mm_finding_merge(f, &old);
+		f->archived = archived > 0 ? archived : 0;
+		if (first_touch)
+			s->res.findings_updated++;
+	} else {
+		if (!f->created_at_ms)
+			f->created_at_ms = s->now_ms;
+		s->res.findings_new++;
+	}
+	if (held && first_touch)
+		s->res.findings_unattributed++;
+render:
+	details = instance_details(s, f);
+	(void)details;
+	mm_buf_reset(&s->js);
+	if ((rc = mm_finding_to_json(f, s->inv, &s->js)))
+		return mm_err_set(err, rc, "rendering finding %s failed", f->id);
+	if ((rc = mm_store_finding_put_held(s->st, f, s->js.p, held, err)))
+		return rc;
+	mm_buf_reset(&s->blob);
+	if ((rc = mm_finding_pack(f, &s->blob)) ||
+	    (rc = mm_store_state_put(s->st, AGG_STATE, f->id, MM_FINDING_STATE_VERSION, s->blob.p,
+				     s->blob.len, err)))
+		return rc ? rc : MM_ENOMEM;
+	if (!held && f->severity > s->res.max_severity)
+		s->res.max_severity = f->severity;
+	return 0;
+}
+
+/* Resolve, re-key and write every finding of a into the open
+ * transaction. A spill remembers the ids it wrote: the flush writes them
+ * again once the batch's inventory is complete. */
+static int write_agg(struct mm_pipeline *s, struct mm_agg *a, int spilling, struct mm_err *err)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < mm_agg_count(a); i++)
+		resolve(mm_agg_at(a, i), s->inv);
+	mm_agg_rekey(a);
+	for (i = 0; i < mm_agg_count(a); i++) {
+		struct mm_finding *f = mm_agg_at(a, i);
+		if ((rc = write_one(s, a, f, 0, err)))
+			return rc;
+		if (spilling && f->archived >= 0) {
+			if (s->nspilled == s->capspilled) {
+				size_t nc = s->capspilled ? s->capspilled * 2 : 1024;
+				char (*ni)[33] = mm_realloc(s->spilled, nc * sizeof(*ni));
+				if (!ni)
+					return mm_err_set(err, MM_ENOMEM, "out of memory");
+				s->spilled = ni;
+				s->capspilled = nc;
+			}
+			memcpy(s->spilled[s->nspilled++], f->id, 33);
+		}
+	}
+	return 0;
+}
+
+/* The findings spilled during the batch, written again now that what the
+ * batch learned about instances is merged: same key, rendered again
+ * (instance details, held or not); a key that changed (the ENI now names
+ * an instance) moves, merging into what that key holds. */
+static int rewrite_spilled(struct mm_pipeline *s, struct mm_err *err)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->nspilled; i++) {
+		struct mm_finding f;
+		char oldid[33];
+		int ver = 0, g;
+
+		mm_buf_reset(&s->blob);
+		g = mm_store_state_get(s->st, AGG_STATE, s->spilled[i], &ver, &s->blob, err);
+		if (g < 0)
+			return g;
+		if (!g || ver != MM_FINDING_STATE_VERSION ||
+		    mm_finding_unpack(&f, s->blob.p, s->blob.len))
+			continue; /* moved already, or superseded */
+		memcpy(oldid, f.id, sizeof(oldid));
+		resolve(&f, s->inv);
+		mm_finding_make_id(&f);
+		if (!strcmp(f.id, oldid)) {
+			rc = write_one(s, s->final, &f, 1, err);
+		} else {
+			if ((rc = mm_store_finding_delete(s->st, oldid, err)) < 0 ||
+			    (rc = mm_store_state_del(s->st, AGG_STATE, oldid, err)) < 0)
+				return rc;
+			rc = write_one(s, s->final, &f, 0, err);
+		}
+		if (rc)
+			return rc;
+	}
+	s->nspilled = 0;
+	return 0;
+}
+
+static int spill(struct mm_pipeline *s, struct mm_agg *a, struct mm_err *err)
+{
+	int rc;
+	if ((rc = begin(s, err)))
+		return rc;
+	s->res.spills++;
+	mm_debug("spilling %zu findings into the open transaction", mm_agg_count(a));
+	return write_agg(s, a, 1, err);
+}
+
+/* Held findings whose instance is now known move onto it. */
+struct held_ctx {
+	struct mm_pipeline *s;
+	char (*ids)[33];
+	size_t n, cap;
+};
+
+static int held_row(void *ctx, const struct mm_finding_row *row)
+{
+	struct held_ctx *h = ctx;
+	if (h->n == h->cap) {
+		size_t nc = h->cap ? h->cap * 2 : 64;
+		char (*ni)[33] = mm_realloc(h->ids, nc * sizeof(*ni));
+		if (!ni)
+			return MM_ENOMEM;
+		h->ids = ni;
+		h->cap = nc;
+	}
+	snprintf(h->ids[h->n++], 33, "%s", row->id);
+	return 0;
+}
+
+static int attribute_held(struct mm_pipeline *s, struct mm_agg *final, struct mm_err *err)
+{
+	struct held_ctx h = {s, NULL, 0, 0};
+	size_t i;
+	int rc;
+
+	if (mm_inventory_count(s->inv) == 0)
+		return 0;
+	if ((rc = mm_store_held_each(s->st, held_row, &h, err)) < 0)
+		goto out;
+	for (i = 0; i < h.n; i++) {
+		struct mm_finding f;
+		int ver = 0, g;
+		mm_buf_reset(&s->blob);
+		g = mm_store_state_get(s->st, AGG_STATE, h.ids[i], &ver, &s->blob, err);
+		if (g < 0) {
+			rc = g;
+			goto out;
+		}
+		if (!g || ver != MM_FINDING_STATE_VERSION ||
+		    mm_finding_unpack(&f, s->blob.p, s->blob.len))
+			continue;
+		resolve(&f, s->inv);
+		if (!f.instance_id[0])
+			continue;
+		if ((rc = begin(s, err)) || (rc = mm_store_finding_delete(s->st, h.ids[i], err)) < 0 ||
+		    (rc = mm_store_state_del(s->st, AGG_STATE, h.ids[i], err)) < 0)
+			goto out;
+		/* its own count was stored: merging it in again is exact */
+		f.created_at_ms = 0;
+		if ((rc = mm_agg_merge(final, &f)))
+			goto out;
+		s->res.findings_attributed_late++;
+	}
+	rc = 0;
+out:
+	mm_free(h.ids);
+	return rc;
+}
+
+static int state_put(void *pctx, const char *entity, const void *blob, size_t n)
+{
+	void **c = pctx;
+	struct mm_pipeline *s = c[0];
+	const struct mm_detector_def *d = c[1];
+	return mm_store_state_put(s->st, d->name, entity, d->state_version, blob, n, c[2]);
+}
+
+int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
+{
+	struct mm_agg *final = s->final;
+	size_t k;
+	int i, j, rc;
+
+	s->now_ms = mm_now_ms();
+	/* merge what the workers learned and found */
+	for (i = 0; i < s->nthreads; i++) {
+		struct worker *w = &s->ws[i];
+		add_counts(&s->res, &w->r);
+		mm_inventory_merge(s->inv, w->learned);
+		s->res.findings_dropped += mm_agg_dropped(w->agg);
+		for (k = 0; k < mm_agg_count(w->agg); k++)
+			if ((rc = mm_agg_merge(final, mm_agg_at(w->agg, k))))
+				return mm_err_set(err, MM_ENOMEM, "out of memory merging findings");
+		mm_agg_clear(w->agg);
+	}
+	/* detector states: merge exactly, then let each finish on the whole */
+	for (j = 0; j < s->ndet; j++) {
+		const struct mm_detector_def *d = s->dets[j];
+		struct mm_detect_ctx c;
+		for (i = 0; d->merge && d->state_new && i < s->nthreads; i++) {
+			void *fresh;
+			if ((rc = d->merge(s->gstate[j], s->ws[i].dstate[j])))
+				return mm_err_set(err, rc, "%s: merging detector state failed", d->name);
+			if (!(fresh = d->state_new()))
+				return mm_err_set(err, MM_ENOMEM, "out of memory");
+			if (d->state_free)
+				d->state_free(s->ws[i].dstate[j]);
+			s->ws[i].dstate[j] = fresh;
+		}
+		if (!d->finish)
+			continue;
+		memset(&c, 0, sizeof(c));
+		c.intel = s->intel;
+		c.inv = s->inv;
+		c.agg = final;
+		d->finish(s->gstate[j], &c);
+	}
+	if ((rc = attribute_held(s, final, err)))
+		goto fail;
+	if ((rc = begin(s, err)) || (rc = write_agg(s, final, 0, err)) ||
+	    (rc = rewrite_spilled(s, err)))
+		goto fail;
+	for (j = 0; j < s->ndet; j++) {
+		const struct mm_detector_def *d = s->dets[j];
+		void *pc[3] = {s, (void *)d, err};
+		if (d->save && d->state_version > 0 && (rc = d->save(s->gstate[j], state_put, pc)))
+			goto fail;
+	}
+	for (k = 0; k < s->ndone; k++) {
+		struct file_job *jb = &s->done[k];
+		if ((rc = mm_store_file_put(s->st, jb->path, &jb->now, err)))
+			goto fail;
+	}
+	for (k = 0;; k++) {
+		const struct mm_instance *inst = mm_inventory_at(s->inv, k);
+		if (!inst)
+			break;
+		mm_buf_reset(&s->js);
+		if (mm_instance_to_json(inst, NULL, &s->js) == 0 &&
+		    (rc = mm_store_inventory_put(s->st, inst->instance_id, s->js.p, err)))
+			goto fail;
+	}
+	if ((rc = mm_store_commit(s->st, err)))
+		goto fail;
+	s->in_txn = 0;
+	mm_agg_clear(final);
+	for (k = 0; k < s->nowned; k++)
+		mm_free(s->owned[k]);
+	s->nowned = 0;
+	s->ndone = 0;
+	return 0;
+fail:
+	mm_store_rollback(s->st);
+	s->in_txn = 0;
+	s->nspilled = 0;
+	return rc;
+}
+
+struct state_load_ctx {
+	const struct mm_detector_def *d;
+	void *state;
+	uint64_t discarded;
+};
+
+static int state_row(void *ctx, const char *entity, int version, const void *blob, size_t n)
+{
+	struct state_load_ctx *c = ctx;
+	/* a version this build does not know is discarded: the detector
+	 * relearns (documented per detector) */
+	if (version != c->d->state_version || c->d->load(c->state, entity, version, blob, n)) {
+		c->discarded++;
+		return 0;
+	}
+	return 0;
+}
+
+int mm_pipeline_open(struct mm_pipeline **out, const struct mm_pipeline_opts *o,
+		     struct mm_err *err)
+{
+	struct mm_pipeline *s;
+	int i, rc;
+
+	*out = NULL;
+	s = mm_calloc(1, sizeof(*s));
+	if (!s)
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	s->o = *o;
+	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	s->res.started_ms = mm_now_ms();
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	mm_buf_init(&s->js, 16u << 20);
+	mm_buf_init(&s->blob, 64u << 20);
+	s->dets = o->detectors ? o->detectors : mm_detectors;
+	while (s->dets[s->ndet])
+		s->ndet++;
+	if (s->ndet > (int)MM_ARRAY_LEN(s->gstate)) {
+		rc = mm_err_set(err, MM_EINVAL, "too many detectors");
+		goto fail;
+	}
+	for (i = 0; i < s->ndet; i++) {
+		if (s->dets[i]->state_new && !(s->gstate[i] = s->dets[i]->state_new())) {
+			rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	if ((rc = mm_store_open(&s->st, o->db_path ? o->db_path : mm_store_default_path(), err)))
+		goto fail;
+	/* one run at a time per database: a second one would read the same
+	 * remembered progress and count the same files again */
+	if ((rc = mm_store_lock(s->st, o->lock_wait_ms, err)))
+		goto fail;
+	if ((rc = load_intel(s, err)))
+		goto fail;
+	mm_debug("threat lists loaded: %llu entries (%.3f s)",
+		 (unsigned long long)s->res.intel_entries, since(&s->t0));
+	if ((rc = mm_inventory_new(&s->inv))) {
+		rc = mm_err_set(err, rc, "out of memory");
+		goto fail;
+	}
+	{
+		struct inv_load_ctx c = {s->inv};
+		if ((rc = mm_store_inventory_each(s->st, inv_row, &c, err)))
+			goto fail;
+	}
+	if (o->inventory_path && (rc = mm_inventory_load_file(s->inv, o->inventory_path, err)))
+		goto fail;
+	for (i = 0; i < s->ndet; i++) {
+		struct state_load_ctx c = {s->dets[i], s->gstate[i], 0};
+		if (!s->dets[i]->load || s->dets[i]->state_version <= 0)
+			continue;
+		if ((rc = mm_store_state_each(s->st, s->dets[i]->name, state_row, &c, err)))
+			goto fail;
+		if (c.discarded)
+			mm_warn("%s: %llu stored state rows of another version discarded",
+				s->dets[i]->name, (unsigned long long)c.discarded);
+	}
+	if ((rc = mm_agg_new(&s->final, SIZE_MAX / 2))) {
+		rc = mm_err_set(err, rc, "out of memory");
+		goto fail;
+	}
+	s->nthreads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (s->nthreads < 1)
+		s->nthreads = 1;
+	if (s->nthreads > MAX_THREADS)
+		s->nthreads = MAX_THREADS;
+	s->ws = mm_calloc((size_t)s->nthreads, sizeof(*s->ws));
+	if (!s->ws) {
+		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < s->nthreads; i++) {
+		if ((rc = worker_init(&s->ws[i], s))) {
+			rc = mm_err_set(err, rc, "out of memory starting workers");
+			goto fail;
+		}
+	}
+	*out = s;
+	return 0;
+fail:
+	mm_pipeline_close(s);
+	return rc;
+}
+
+/* A file of no remembered name may be a remembered file renamed or moved
+ * (same first bytes, same size): take its progress, so it is not counted
+ * twice. Whole-content identity is the promise; a file that differs only
+ * after its first 4 KiB at the same size is rare enough for logs, which
+ * only grow, and is documented. */
+static void known_by_content(struct mm_pipeline *s, struct file_job *j)
+{
+	struct mm_file_state fs;
+	uint64_t size;
+	int64_t mtime;
+	uint64_t h = head_hash(j->path, UINT64_MAX, &size, &mtime);
+	char other[PATH_MAX];
+
+	if (!h || mm_store_file_by_content(s->st, h, size, other, sizeof(other), &fs) != 1)
+		return;
+	j->prev = fs;
+	j->has_prev = 1;
+	s->res.files_moved++;
+	mm_debug("%s: same content as %s, scanned before", j->path, other);
+}
+
+/* Keep a copy of each finished job for the flush. */
+static int keep_done(struct mm_pipeline *s, const struct file_job *j)
+{
+	char *copy;
+	if (s->ndone == s->capdone) {
+		size_t nc = s->capdone ? s->capdone * 2 : 256;
+		struct file_job *nd = mm_realloc(s->done, nc * sizeof(*nd));
+		if (!nd)
+			return MM_ENOMEM;
+		s->done = nd;
+		s->capdone = nc;
+	}
+	if (s->nowned == s->capowned) {
+		size_t nc = s->capowned ? s->capowned * 2 : 256;
+		char **no = mm_realloc(s->owned, nc * sizeof(*no));
+		if (!no)
+			return MM_ENOMEM;
+		s->owned = no;
+		s->capowned = nc;
+	}
+	if (!(copy = mm_strdup(j->path)))
+		return MM_ENOMEM;
+	s->owned[s->nowned++] = copy;
+	s->done[s->ndone] = *j;
+	s->done[s->ndone++].path = copy;
+	return 0;
+}
+
+int mm_pipeline_feed_files(struct mm_pipeline *s, const char *const *paths,
+			   const char *const *rels, size_t n, struct mm_err *err)
+{
+	struct timespec t1;
+	size_t k;
+	int i, rc = 0, started = 0, nthreads;
+
+	s->jobs = mm_calloc(n ? n : 1, sizeof(*s->jobs));
+	if (!s->jobs)
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	s->njobs = n;
+	for (k = 0; k < n; k++) {
+		const char *rel = rels && rels[k] ? rels[k] : paths[k];
+		s->jobs[k].path = paths[k];
+		s->jobs[k].rel = mm_intern(rel, strlen(rel));
+		s->jobs[k].part = -1;
+		if (strcmp(paths[k], "-") != 0) {
+			int g = mm_store_file_get(s->st, paths[k], &s->jobs[k].prev);
+			s->jobs[k].has_prev = g == 1;
+			if (g == 0 && !s->o.rescan)
+				known_by_content(s, &s->jobs[k]);
+		}
+	}
+	nthreads = s->nthreads;
+	if (nthreads > 1 && (rc = split_big_files(s, nthreads, err)))
+		goto out;
+	atomic_store(&s->next, 0);
+	atomic_store(&s->files_done, 0);
+	if ((size_t)nthreads > s->njobs)
+		nthreads = s->njobs ? (int)s->njobs : 1;
+	/* workers always run on their own threads, so this thread is free to
+	 * draw progress and to spill full finding tables */
+	pthread_mutex_lock(&s->mu);
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&s->ws[i].th, NULL, worker_main, &s->ws[i]) != 0) {
+			rc = mm_err_set(err, MM_ENOMEM, "cannot start thread");
+			break;
+		}
+		started++;
+		s->running++;
+	}
+	while (s->running > 0) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 250000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&s->cv, &s->mu, &until);
+		for (i = 0; i < started; i++) {
+			struct worker *w = &s->ws[i];
+			int src;
+			if (!w->spill)
+				continue;
+			pthread_mutex_unlock(&s->mu);
+			src = spill(s, w->agg, err);
+			mm_agg_clear(w->agg);
+			pthread_mutex_lock(&s->mu);
+			if (src && !rc)
+				rc = src;
+			w->spill = 0;
+			pthread_cond_broadcast(&s->cv);
+		}
+		if (s->o.progress) {
+			pthread_mutex_unlock(&s->mu);
+			progress_line(s, since(&s->t0), 0);
+			pthread_mutex_lock(&s->mu);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	for (i = 0; i < started; i++)
+		pthread_join(s->ws[i].th, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s->res.seconds = since(&s->t0);
+	s->res.bytes_in += atomic_exchange(&s->bytes, 0);
+	atomic_store(&s->records, 0);
+	if (s->o.progress)
+		progress_line(s, s->res.seconds, 1);
+	if (rc)
+		goto out;
+	for (k = 0; k < s->njobs; k++) {
+		struct file_job *j = &s->jobs[k];
+		if (j->record && strcmp(j->path, "-") != 0 && (rc = keep_done(s, j))) {
+			rc = mm_err_set(err, rc, "out of memory");
+			goto out;
+		}
+	}
+out:
+	mm_free(s->jobs);
+	s->jobs = NULL;
+	s->njobs = 0;
+	return rc;
+}
+
+int mm_pipeline_feed_event(struct mm_pipeline *s, const struct mm_event *ev)
+{
+	struct worker *w = &s->ws[0];
+	struct mm_file_ctx fc;
+	mm_file_ctx_from_path(&fc, ev->loc.file ? ev->loc.file : "");
+	w->det.file = &fc;
+	detect(w, ev);
+	w->det.file = NULL;
+	return 0;
+}
+
+const struct mm_scan_result *mm_pipeline_result(const struct mm_pipeline *s)
+{
+	return &s->res;
+}
+
+void mm_pipeline_close(struct mm_pipeline *s)
+{
+	int i;
+	size_t k;
+
+	if (!s)
+		return;
+	if (s->ws) {
+		for (i = 0; i < s->nthreads; i++)
+			worker_free(&s->ws[i]);
+		mm_free(s->ws);
+	}
+	for (i = 0; i < s->ndet; i++)
+		if (s->gstate[i] && s->dets[i]->state_free)
+			s->dets[i]->state_free(s->gstate[i]);
+	if (s->st) {
+		if (s->in_txn)
+			mm_store_rollback(s->st); /* an unflushed batch is not half-kept */
+		mm_store_close(s->st);
+	}
+	mm_agg_free(s->final);
+	mm_inventory_free(s->inv);
+	mm_intel_free(s->intel);
+	for (k = 0; k < s->nowned; k++)
+		mm_free(s->owned[k]);
+	mm_free(s->owned);
+	mm_free(s->spilled);
+	mm_free(s->done);
+	mm_free(s->jobs);
+	mm_buf_free(&s->js);
+	mm_buf_free(&s->blob);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	mm_free(s);
+}
