@@ -3,6 +3,7 @@
  * pointers handed out stay valid as the table grows. */
 #include "detect/detect.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,6 +57,7 @@ void mm_agg_free(struct mm_agg *a)
 
 size_t mm_agg_count(const struct mm_agg *a) { return a->count; }
 int mm_agg_full(const struct mm_agg *a) { return a->count >= a->max; }
+void mm_agg_unbound(struct mm_agg *a) { a->max = SIZE_MAX / 2; }
 
 void mm_agg_clear(struct mm_agg *a)
 {

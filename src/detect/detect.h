@@ -42,6 +42,8 @@
 struct mm_agg;
 int mm_agg_new(struct mm_agg **out, size_t max_findings);
 void mm_agg_free(struct mm_agg *a);
+/* Lift the cap (a merge target never refuses). */
+void mm_agg_unbound(struct mm_agg *a);
 /* Forget every finding, keep the memory. */
 void mm_agg_clear(struct mm_agg *a);
 size_t mm_agg_count(const struct mm_agg *a);

@@ -1212,18 +1212,37 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 	size_t k;
 	int i, j, rc;
 
+	struct timespec tp;
+
 	s->now_ms = mm_now_ms();
-	/* merge what the workers learned and found */
+	clock_gettime(CLOCK_MONOTONIC, &tp);
+	/* merge what the workers learned and found; tables are freed as they
+	 * are merged, so findings are never held twice */
 	for (i = 0; i < s->nthreads; i++) {
 		struct worker *w = &s->ws[i];
+		struct mm_agg *fresh;
 		add_counts(&s->res, &w->r);
 		mm_inventory_merge(s->inv, w->learned);
 		s->res.findings_dropped += mm_agg_dropped(w->agg);
-		for (k = 0; k < mm_agg_count(w->agg); k++)
-			if ((rc = mm_agg_merge(final, mm_agg_at(w->agg, k))))
-				return mm_err_set(err, MM_ENOMEM, "out of memory merging findings");
-		mm_agg_clear(w->agg);
+		if ((rc = mm_agg_new(&fresh, s->o.max_findings ? s->o.max_findings
+							       : DEFAULT_MAX_FINDINGS)))
+			return mm_err_set(err, rc, "out of memory");
+		if (mm_agg_count(final) == 0) {
+			/* the first non-empty table becomes the merge target */
+			mm_agg_free(final);
+			final = s->final = w->agg;
+			mm_agg_unbound(final);
+		} else {
+			for (k = 0; k < mm_agg_count(w->agg); k++)
+				if ((rc = mm_agg_merge(final, mm_agg_at(w->agg, k)))) {
+					mm_agg_free(fresh);
+					return mm_err_set(err, MM_ENOMEM, "out of memory merging findings");
+				}
+			mm_agg_free(w->agg);
+		}
+		w->agg = w->det.agg = fresh;
 	}
+	mm_debug("flush: merged %zu findings (%.3f s)", mm_agg_count(final), since(&tp));
 	/* detector states: merge exactly, then let each finish on the whole */
 	for (j = 0; j < s->ndet; j++) {
 		const struct mm_detector_def *d = s->dets[j];
@@ -1248,9 +1267,11 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 	}
 	if ((rc = attribute_held(s, final, err)))
 		goto fail;
+	clock_gettime(CLOCK_MONOTONIC, &tp);
 	if ((rc = begin(s, err)) || (rc = write_agg(s, final, 0, err)) ||
 	    (rc = rewrite_spilled(s, err)))
 		goto fail;
+	mm_debug("flush: findings written (%.3f s)", since(&tp));
 	for (j = 0; j < s->ndet; j++) {
 		const struct mm_detector_def *d = s->dets[j];
 		void *pc[3] = {s, (void *)d, err};
@@ -1271,8 +1292,10 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		    (rc = mm_store_inventory_put(s->st, inst->instance_id, s->js.p, err)))
 			goto fail;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &tp);
 	if ((rc = mm_store_commit(s->st, err)))
 		goto fail;
+	mm_debug("flush: commit (%.3f s)", since(&tp));
 	s->in_txn = 0;
 	mm_agg_clear(final);
 	for (k = 0; k < s->nowned; k++)
