@@ -282,7 +282,11 @@ static int show_table(const struct mm_finding_row *row)
 	printf("%-12s %s\n", "Last seen", mm_time_format_iso(row->last_seen_ms, t));
 	printf("%-12s %s\n", "Updated", mm_time_format_iso(row->updated_ms, t));
 	printf("%-12s %s\n", "Archived", row->archived ? "yes" : "no");
-	if (root.type == MM_JSON_OBJECT && mm_json_path(&root, "service.mamoriEvidence", &evs) == 1 &&
+	/* the evidence sample: service.additionalInfo.evidence; findings
+	 * stored by earlier versions have it in service.mamoriEvidence */
+	if (root.type == MM_JSON_OBJECT &&
+	    (mm_json_path(&root, "service.additionalInfo.evidence", &evs) == 1 ||
+	     mm_json_path(&root, "service.mamoriEvidence", &evs) == 1) &&
 	    evs.type == MM_JSON_ARRAY && mm_json_iter_init(&it, &evs) == 0) {
 		while (mm_json_iter_next(&it, &key, &el) == 1) {
 			struct mm_str file = MM_STR_NULL;

@@ -3,8 +3,9 @@
  * mm_finding_to_json writes exactly the shape AWS GuardDuty emits
  * (schemaVersion "2.0", camelCase, AWS's key order), so tools that read
  * GuardDuty findings read ours. mamori's one addition is
- * service.mamoriEvidence, the records behind the finding (file, line,
- * offset, time); GuardDuty consumers ignore unknown keys.
+ * service.additionalInfo.evidence, the records behind the finding (file,
+ * line, offset, time): additionalInfo is GuardDuty's free-form member and
+ * consumers ignore keys they do not know.
  *
  * Rendering is pure: the finding plus, optionally, the instanceDetails
  * JSON the caller looked up before (enrichment is not the renderer's job).
@@ -642,8 +643,9 @@ static void jw_evidence(struct jw *w, const struct mm_finding *f)
 	jw_raw(w, "]");
 }
 
-/* additionalInfo: GuardDuty's members, then "value" (the members again
- * as one JSON string, as GuardDuty writes it) and "type". The members are built once in a
+/* additionalInfo: GuardDuty's members, our evidence, then "value" (the
+ * members again as one JSON string, as GuardDuty writes it; the evidence
+ * is not repeated there) and "type". The members are built once in a
  * bounded stack buffer: their sizes are bounded by struct mm_finding. */
 static void jw_additional(struct jw *w, const struct mm_finding *f)
 {
@@ -664,7 +666,9 @@ static void jw_additional(struct jw *w, const struct mm_finding *f)
 
 	jw_raw(w, "{");
 	jw_raw(w, mem);
-	jw_key(w, "value", inner.len == 0);
+	jw_key(w, "evidence", inner.len == 0);
+	jw_evidence(w, f);
+	jw_key(w, "value", 0);
 	jw_raw(w, "\"{");
 	jw_esc(w, mem, inner.len);
 	jw_raw(w, "}\"");
@@ -728,8 +732,6 @@ static void jw_service(struct jw *w, const struct mm_finding *f, const char *det
 		jw_kstr(w, "threatListName", f->threat_list, 0);
 		jw_raw(w, "}]}");
 	}
-	jw_key(w, "mamoriEvidence", 0);
-	jw_evidence(w, f);
 	jw_ktime(w, "eventFirstSeen", f->first_seen_ms, 0);
 	jw_ktime(w, "eventLastSeen", f->last_seen_ms, 0);
 	jw_kbool(w, "archived", f->archived, 0);

@@ -17,7 +17,7 @@
 #include "mmtest.h"
 
 /* where the renderer puts the evidence sample */
-#define EVIDENCE_PATH "service.mamoriEvidence"
+#define EVIDENCE_PATH "service.additionalInfo.evidence"
 
 static char arena_mem[65536];
 static struct mm_arena ar;
@@ -169,8 +169,12 @@ MM_TEST(json_network_finding_fields)
 	      v.type == MM_JSON_ARRAY);
 	CHECK(strstr(b.p, "\"threatIntelligenceDetails\":[{\"threatNames\":[\"mining\"],"
 			  "\"threatListName\":\"crypto_mining\"}]") != NULL);
-	CHECK(strstr(b.p, "\"mamoriEvidence\":[{\"file\":\"vpc/flows.log\",\"line\":7,"
-			  "\"offset\":1234,\"time\":\"2022-11-17T09:33:19.000Z\"}]") != NULL);
+	/* our evidence: in additionalInfo (free-form), not in its "value" */
+	CHECK(strstr(b.p, "\"additionalInfo\":{\"threatName\":\"mining\",\"threatListName\":"
+			  "\"crypto_mining\",\"evidence\":[{\"file\":\"vpc/flows.log\",\"line\":7,"
+			  "\"offset\":1234,\"time\":\"2022-11-17T09:33:19.000Z\"}],\"value\":") !=
+	      NULL);
+	CHECK(strstr(b.p, "mamoriEvidence") == NULL);
 
 	/* detector id: 32 hex, in the arn, stable for (account, region) */
 	{
@@ -254,16 +258,15 @@ MM_TEST(json_key_order_like_aws)
 		keys_of(&a, want, sizeof(want));
 		keys_of(&o, got, sizeof(got));
 		CHECK_EQ_STR(got, want);
-		/* service: AWS's keys in AWS's order, plus our mamoriEvidence
-		 * (AWS's additionalInfo.sample is a sample-finding marker) */
+		/* service: AWS's keys in AWS's order (our evidence is inside
+		 * additionalInfo) */
 		CHECK(mm_json_get(&a, "service", &sa) == 1);
 		CHECK(mm_json_get(&o, "service", &so) == 1);
 		keys_of(&sa, want, sizeof(want));
 		keys_of(&so, got, sizeof(got));
 		CHECK_EQ_STR(want, "serviceName,detectorId,action,resourceRole,additionalInfo,evidence,"
 				   "eventFirstSeen,eventLastSeen,archived,count");
-		CHECK_EQ_STR(got, "serviceName,detectorId,action,resourceRole,additionalInfo,evidence,"
-				  "mamoriEvidence,eventFirstSeen,eventLastSeen,archived,count");
+		CHECK_EQ_STR(got, want);
 		CHECK(mm_json_path(&a, "service.action.dnsRequestAction", &sa) == 1);
 		CHECK(mm_json_path(&o, "service.action.dnsRequestAction", &so) == 1);
 		keys_of(&sa, want, sizeof(want));
