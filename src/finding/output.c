@@ -813,21 +813,35 @@ int mm__finding_to_json_inv(const struct mm_finding *f, const struct mm_inventor
 
 /* ---- EventBridge ---- */
 
-int mm_eventbridge_event(const char *finding_json, int64_t updated_ms, struct mm_buf *out)
+/* The inside of a JSON string value that holds plain text (no escapes),
+ * copied to buf of cap bytes; 0 or MM_EINVAL. */
+static int plain_str(const struct mm_json_val *v, char *buf, size_t cap)
 {
-	struct mm_json_val doc, acct, region, id;
+	if (v->type != MM_JSON_STRING || v->n < 2 || v->n - 2 >= cap ||
+	    memchr(v->p, '\\', v->n))
+		return MM_EINVAL;
+	memcpy(buf, v->p + 1, v->n - 2);
+	buf[v->n - 2] = '\0';
+	return 0;
+}
+
+int mm_eventbridge_event(const char *finding_json, struct mm_buf *out)
+{
+	struct mm_json_val doc, acct, region, id, upd;
 	struct jw w = {out, 0};
-	size_t start = out->len, used, n = strlen(finding_json);
-	char key[128], hex[33], uuid[37], t[MM_TIME_STRLEN];
+	size_t start = out->len, used;
+	char key[160], hex[33], uuid[37], idz[100], t[MM_TIME_STRLEN];
 	int kn;
 
-	if (mm_json_value(finding_json, n, &doc, &used) != 0 || doc.type != MM_JSON_OBJECT ||
-	    mm_json_get(&doc, "accountId", &acct) != 1 || acct.type != MM_JSON_STRING ||
-	    mm_json_get(&doc, "region", &region) != 1 || region.type != MM_JSON_STRING ||
-	    mm_json_get(&doc, "id", &id) != 1 || id.type != MM_JSON_STRING)
+	if (mm_json_value(finding_json, strlen(finding_json), &doc, &used) != 0 ||
+	    doc.type != MM_JSON_OBJECT || mm_json_get(&doc, "accountId", &acct) != 1 ||
+	    acct.type != MM_JSON_STRING || mm_json_get(&doc, "region", &region) != 1 ||
+	    region.type != MM_JSON_STRING || mm_json_get(&doc, "id", &id) != 1 ||
+	    mm_json_get(&doc, "updatedAt", &upd) != 1 || plain_str(&id, idz, sizeof(idz)) ||
+	    plain_str(&upd, t, sizeof(t)))
 		return MM_EINVAL;
 	/* a UUID-shaped id, stable for (finding id, update time) */
-	kn = snprintf(key, sizeof(key), "%.*s|%lld", (int)id.n, id.p, (long long)updated_ms);
+	kn = snprintf(key, sizeof(key), "%s|%s", idz, t);
 	if (kn < 0)
 		kn = 0;
 	if ((size_t)kn >= sizeof(key))
@@ -835,9 +849,9 @@ int mm_eventbridge_event(const char *finding_json, int64_t updated_ms, struct mm
 	mm_hash_hex128(key, (size_t)kn, 0x6576656e74627573ULL, hex);	/* "eventbus" */
 	snprintf(uuid, sizeof(uuid), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
 		 hex + 16, hex + 20);
-	/* EventBridge times are to the second: "2022-11-22T12:22:20Z" */
-	mm_time_format_iso(updated_ms, t);
-	if (strlen(t) == 24) {
+	/* EventBridge times are to the second:
+	 * "2022-11-22T12:22:20.934Z" -> "2022-11-22T12:22:20Z" */
+	if (strlen(t) == 24 && t[19] == '.') {
 		t[19] = 'Z';
 		t[20] = '\0';
 	}
@@ -959,7 +973,7 @@ static int eventbridge_row(struct mm_printer *p, const struct mm_finding_row *ro
 	int rc;
 
 	mm_buf_init(&b, (size_t)64 << 20);
-	rc = mm_eventbridge_event(row->json, row->updated_ms, &b);
+	rc = mm_eventbridge_event(row->json, &b);
 	if (!rc && (fputs(b.p, p->out) == EOF || fputc('\n', p->out) == EOF))
 		rc = MM_EIO;
 	mm_buf_free(&b);

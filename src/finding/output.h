@@ -85,12 +85,12 @@ void mm_printer_end(struct mm_printer *p);
 /* The EventBridge event AWS sends for a finding, one line, appended to
  * out: {"version":"0","id":...,"detail-type":"GuardDuty Finding",
  * "source":"aws.guardduty","account":...,"time":...,"region":...,
- * "resources":[],"detail":<finding_json>}. account and region come from
- * the finding JSON's accountId and region; time is updated_ms to the
- * second; id is UUID-shaped and stable for (finding id, updated_ms), so
- * re-sending the same update gives the same event id. finding_json
- * (borrowed) must be one finding as mm_finding_to_json wrote it.
- * 0, MM_EINVAL (not a finding object), or an out error (out cut back). */
-int mm_eventbridge_event(const char *finding_json, int64_t updated_ms, struct mm_buf *out);
+ * "resources":[],"detail":<finding_json>}. account, region and time come
+ * from the finding's accountId, region and updatedAt (to the second, as
+ * EventBridge writes times); id is UUID-shaped and stable for (finding
+ * id, updatedAt), so re-sending the same update gives the same event id.
+ * finding_json (borrowed) must be one finding as mm_finding_to_json wrote
+ * it. 0, MM_EINVAL (not such a finding), or an out error (out cut back). */
+int mm_eventbridge_event(const char *finding_json, struct mm_buf *out);
 
 #endif

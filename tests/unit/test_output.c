@@ -1074,7 +1074,7 @@ MM_TEST(eventbridge_envelope)
 	mm_buf_init(&ev, 1 << 20);
 	mm_buf_init(&ev2, 1 << 20);
 	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &fj), 0);
-	CHECK_EQ_INT(mm_eventbridge_event(fj.p, f.updated_at_ms, &ev), 0);
+	CHECK_EQ_INT(mm_eventbridge_event(fj.p, &ev), 0);
 	CHECK(strchr(ev.p, '\n') == NULL);
 	if (parse(&ev, &o))
 		goto out;
@@ -1097,21 +1097,29 @@ MM_TEST(eventbridge_envelope)
 		for (i = 0; i < id.n && id.n == 36; i++)
 			CHECK(i == 8 || i == 13 || i == 18 || i == 23 ? id.p[i] == '-'
 								       : strchr("0123456789abcdef", id.p[i]) != NULL);
-		CHECK_EQ_INT(mm_eventbridge_event(fj.p, f.updated_at_ms, &ev2), 0);
+		CHECK_EQ_INT(mm_eventbridge_event(fj.p, &ev2), 0);
 		CHECK_EQ_STR(ev2.p, ev.p);
+		/* the next update of the same finding is another event */
+		f.updated_at_ms += 1000;
+		mm_buf_reset(&fj);
+		CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &fj), 0);
 		mm_buf_reset(&ev2);
-		CHECK_EQ_INT(mm_eventbridge_event(fj.p, f.updated_at_ms + 1000, &ev2), 0);
+		CHECK_EQ_INT(mm_eventbridge_event(fj.p, &ev2), 0);
 		CHECK(strncmp(ev2.p, ev.p, 60) != 0);
+		CHECK(strstr(ev2.p, "\"time\":\"2022-11-22T12:22:21Z\"") != NULL);
+		f.updated_at_ms -= 1000;
+		mm_buf_reset(&fj);
+		CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &fj), 0);
 	}
 	/* not a finding: refused, nothing written */
 	mm_buf_reset(&ev2);
-	CHECK_EQ_INT(mm_eventbridge_event("{\"x\":1}", 0, &ev2), MM_EINVAL);
-	CHECK_EQ_INT(mm_eventbridge_event("not json", 0, &ev2), MM_EINVAL);
+	CHECK_EQ_INT(mm_eventbridge_event("{\"x\":1}", &ev2), MM_EINVAL);
+	CHECK_EQ_INT(mm_eventbridge_event("not json", &ev2), MM_EINVAL);
 	CHECK_EQ_INT(ev2.len, 0);
 
-	/* the printer: one event a line */
+	/* the printer: one event a line; only the JSON is needed (scan's
+	 * rows carry nothing else) */
 	row = mkrow(f.id, f.type, 8, fj.p);
-	row.updated_ms = f.updated_at_ms;
 	{
 		struct mm_finding_row rows[2];
 		rows[0] = rows[1] = row;
