@@ -86,8 +86,8 @@ static const struct mm_ftype types[] = {
 	 "Blackholed domain name queried by EC2 instance {instance}.",
 	 "EC2 instance {instance} is querying a domain name of a blackholed domain."},
 	{"Trojan:EC2/DropPoint!DNS", MED, INST, DNS,
-	 "Drop Point domain name queried by EC2 instance {instance}.",
 	 /* as GuardDuty */
+	 "Drop Point domain name queried by EC2 instance {instance}.",
 	 "EC2 instance {instance} is querying a domain name of a remote host that is known to hold "
 	 "credentials and other stolen data captured by malware."},
 	/* CloudTrail + threat intelligence */
