@@ -2,8 +2,8 @@
  *
  *   mamori findings list [--db FILE] [--type T] [--severity S]
  *       [--resource R] [--since WHEN] [--archived] [--limit N]
- *       [--format table|json|guardduty]
- *   mamori findings show ID [--db FILE] [--format json|table]
+ *       [--format table|json|guardduty|eventbridge]
+ *   mamori findings show ID [--db FILE] [--format json|table|eventbridge]
  *
  * Read-only in spirit: a missing database is an error that points at
  * `mamori scan`, never silently created empty (an empty list would look
@@ -41,19 +41,22 @@ static const char list_usage[] =
 	"  --since WHEN       activity since WHEN: 2024-01-02, 2024-01-02T03:04:05Z, 24h, 7d\n"
 	"  --archived         include archived findings\n"
 	"  --limit N          at most N findings\n"
-	"  --format F         table, json (one GuardDuty finding a line) or guardduty\n"
-	"                     ({\"findings\":[...]}); default table on a terminal, else json\n"
+	"  --format F         table, json (one GuardDuty finding a line), guardduty\n"
+	"                     ({\"findings\":[...]}) or eventbridge (one EventBridge\n"
+	"                     \"GuardDuty Finding\" event a line); default table on a\n"
+	"                     terminal, else json\n"
 	"  -h, --help         this help\n";
 
 static const char show_usage[] =
-	"usage: mamori findings show ID [--db FILE] [--format json|table]\n"
+	"usage: mamori findings show ID [--db FILE] [--format json|table|eventbridge]\n"
 	"\n"
 	"Show one finding. ID is the full id or a unique prefix of at least 6 characters.\n"
 	"\n"
 	"  --db FILE          findings database (default $MAMORI_DB, else ./mamori.db)\n"
-	"  --format F         json (the stored GuardDuty JSON, one line) or table (a summary\n"
-	"                     with the evidence records as file:line); default table on a\n"
-	"                     terminal, else json\n"
+	"  --format F         json (the stored GuardDuty JSON, one line), table (a summary\n"
+	"                     with the evidence records as file:line) or eventbridge (the\n"
+	"                     finding as an EventBridge event, one line); default table on\n"
+	"                     a terminal, else json\n"
 	"  -h, --help         this help\n";
 
 static const char top_usage[] =
@@ -201,8 +204,11 @@ static int cmd_list(int argc, char **argv)
 			break;
 		}
 		case OPT_FORMAT:
-			if (mm_outfmt_parse(optarg, &fmt))
-				return usage_error("list", "--format takes table, json or guardduty");
+			if (mm_outfmt_parse(optarg, &fmt)) {
+				char msg[160];
+				snprintf(msg, sizeof(msg), "--format takes %s", mm_outfmt_names());
+				return usage_error("list", msg);
+			}
 			have_fmt = 1;
 			break;
 		default:
@@ -279,7 +285,11 @@ static int show_table(const struct mm_finding_row *row)
 	printf("%-12s %s\n", "Last seen", mm_time_format_iso(row->last_seen_ms, t));
 	printf("%-12s %s\n", "Updated", mm_time_format_iso(row->updated_ms, t));
 	printf("%-12s %s\n", "Archived", row->archived ? "yes" : "no");
-	if (root.type == MM_JSON_OBJECT && mm_json_path(&root, "service.mamoriEvidence", &evs) == 1 &&
+	/* the evidence sample: service.additionalInfo.evidence; findings
+	 * stored by earlier versions have it in service.mamoriEvidence */
+	if (root.type == MM_JSON_OBJECT &&
+	    (mm_json_path(&root, "service.additionalInfo.evidence", &evs) == 1 ||
+	     mm_json_path(&root, "service.mamoriEvidence", &evs) == 1) &&
 	    evs.type == MM_JSON_ARRAY && mm_json_iter_init(&it, &evs) == 0) {
 		while (mm_json_iter_next(&it, &key, &el) == 1) {
 			struct mm_str file = MM_STR_NULL;
@@ -332,8 +342,11 @@ static int cmd_show(int argc, char **argv)
 			db = optarg;
 			break;
 		case OPT_FORMAT:
-			if (mm_outfmt_parse(optarg, &ctx.fmt))
-				return usage_error("show", "--format takes json or table");
+			if (mm_outfmt_parse(optarg, &ctx.fmt)) {
+				char msg[160];
+				snprintf(msg, sizeof(msg), "--format takes %s", mm_outfmt_names());
+				return usage_error("show", msg);
+			}
 			have_fmt = 1;
 			break;
 		default:

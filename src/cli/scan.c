@@ -44,7 +44,7 @@ static void usage(FILE *out)
 	      "                            for it (default 0: exit 5 at once)\n"
 	      "  --max-findings N          findings a worker holds before writing them to the\n"
 	      "                            open transaction (memory bound; default 100000)\n"
-	      "  --format table|json|guardduty\n"
+	      "  --format table|json|guardduty|eventbridge\n"
 	      "                            how to print the findings this scan touched (default:\n"
 	      "                            table on a terminal, json otherwise)\n"
 	      "  --rescan                  forget what was scanned before (counts again!)\n"
@@ -338,7 +338,7 @@ int mm_cmd_scan(int argc, char **argv)
 		}
 		case OPT_FORMAT:
 			if (mm_outfmt_parse(optarg, &fmt)) {
-				fprintf(stderr, "mamori scan: --format takes table, json or guardduty\n");
+				fprintf(stderr, "mamori scan: --format takes %s\n", mm_outfmt_names());
 				rc = MM_EXIT_USAGE;
 				goto out;
 			}

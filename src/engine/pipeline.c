@@ -1041,9 +1041,8 @@ static int write_one(struct mm_pipeline *s, struct mm_agg *a, struct mm_finding 
 		s->res.findings_unattributed++;
 render:
 	details = instance_details(s, f);
-	(void)details;
 	mm_buf_reset(&s->js);
-	if ((rc = mm_finding_to_json(f, s->inv, &s->js)))
+	if ((rc = mm_finding_to_json(f, details, &s->js)))
 		return mm_err_set(err, rc, "rendering finding %s failed", f->id);
 	if ((rc = mm_store_finding_put_held(s->st, f, s->js.p, held, err)))
 		return rc;

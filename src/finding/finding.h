@@ -1,11 +1,20 @@
-/* finding.h - mamori's in-memory finding: one GuardDuty finding.
+/* finding.h - mamori's in-memory finding: one GuardDuty finding, and the
+ * table of finding types it can be.
  *
  * A finding owns all its strings (fixed arrays, truncated if longer), so
  * it can be copied with memcpy and outlives the records behind it. It is
- * keyed by (type, resource, threat list): repeated activity of the same
- * kind on the same resource against the same indicator updates one
- * finding (count, eventFirstSeen, eventLastSeen, evidence sample).
- * The list entry that matched (indicator) is detail, not identity. */
+ * keyed by (type, resource, discriminator): repeated activity of the same
+ * kind on the same resource updates one finding (count, eventFirstSeen,
+ * eventLastSeen, evidence sample). The discriminator (disc) is whatever
+ * else a detector says separates two findings - the threat list name for
+ * intel findings - and is empty when nothing does. The list entry that
+ * matched (indicator) is detail, not identity.
+ *
+ * The model is general: a resource is an Instance, an AccessKey, an
+ * S3Bucket or an Instance seen from inside (Runtime: a host agent's
+ * process); an action is a network connection, a DNS request, an AWS API
+ * call or a port probe. finding/output.c renders each the way GuardDuty
+ * does. */
 #ifndef MM_FINDING_H
 #define MM_FINDING_H
 
@@ -15,20 +24,19 @@
 #include "core/ip.h"
 
 #define MM_EVIDENCE_MAX 8
-#define MM_API_CALLS_MAX 8
+#define MM_API_CALLS_MAX 8	/* service.additionalInfo.apiCalls entries kept */
+#define MM_PROBES_MAX 8		/* portProbeDetails entries kept */
+#define MM_CMDLINE_MAX 256	/* a process command line is cut to this (with NUL) */
 
-/* One API name behind an AWS_API_CALL finding (additionalInfo.apiCalls). */
-struct mm_api_call {
-	char name[64];
-	uint64_t count;
-	int64_t first_ms, last_ms;
-};
-
-enum mm_res_type { MM_RES_INSTANCE = 0, MM_RES_ACCESSKEY };
+/* resource.resourceType. RUNTIME renders as "Instance" plus
+ * service.runtimeDetails (the process a host agent saw). */
+enum mm_res_type { MM_RES_INSTANCE = 0, MM_RES_ACCESSKEY, MM_RES_S3BUCKET, MM_RES_RUNTIME };
+/* service.action.actionType */
 enum mm_action_type {
 	MM_ACTION_NETWORK_CONNECTION = 0,
 	MM_ACTION_DNS_REQUEST,
-	MM_ACTION_AWS_API_CALL
+	MM_ACTION_AWS_API_CALL,
+	MM_ACTION_PORT_PROBE
 };
 enum mm_role { MM_ROLE_ACTOR = 0, MM_ROLE_TARGET };
 enum mm_dir { MM_DIR_UNKNOWN = 0, MM_DIR_INBOUND, MM_DIR_OUTBOUND };
@@ -39,6 +47,32 @@ struct mm_evidence {
 	uint64_t line;
 	uint64_t offset;
 	int64_t time_ms;
+};
+
+/* One API of an AWS_API_CALL finding that merged several
+ * (service.additionalInfo.apiCalls). Times are event times in ms. */
+struct mm_api_call {
+	char name[64];
+	uint64_t count;
+	int64_t first_ms, last_ms;
+};
+
+/* One probed port of a PORT_PROBE finding (portProbeDetails[]). */
+struct mm_port_probe {
+	uint16_t local_port;
+	uint8_t has_local_ip, has_remote_ip;
+	struct mm_ip local_ip, remote_ip;
+};
+
+/* The process behind a Runtime finding, as a host agent reported it.
+ * Every string is cut to its array; 0 means "unknown" for the numbers. */
+struct mm_process {
+	char name[64];
+	char exe[256];		/* executablePath */
+	int64_t pid, ppid;
+	char user[32];
+	char cmdline[MM_CMDLINE_MAX]; /* bounded: longer lines are cut */
+	char host[64];		/* the agent's host name */
 };
 
 struct mm_finding {
@@ -53,10 +87,12 @@ struct mm_finding {
 	char instance_id[32];	/* Instance: may be empty when only the ENI is known */
 	char eni[32];		/* Instance: the interface the traffic used */
 	char local_ip_key[MM_IP_STRLEN]; /* DNS without srcids: the asking address */
-	char access_key_id[32];	/* AccessKey */
+	char access_key_id[32];	/* AccessKey (and the caller of S3Bucket) */
 	char principal_id[128];
 	char user_name[128];
-	char user_type[32];	/* userIdentity.type */
+	char user_type[32];	/* userIdentity.type ("IAMUser", "Root", ...) */
+	char bucket_name[64];	/* S3Bucket */
+	struct mm_process proc;	/* Runtime */
 
 	/* service.action */
 	enum mm_action_type action;
@@ -72,10 +108,10 @@ struct mm_finding {
 	char caller_type[32];	/* "Remote IP" / "Domain" / "AWS Service" */
 	char error_code[64];
 	char user_agent[256];
-	/* the APIs merged into this finding: the MM_API_CALLS_MAX smallest
-	 * names (a total order, so merging is exact in any order) */
+	int napis;		/* AWS_API_CALL: the APIs merged, at most MM_API_CALLS_MAX */
 	struct mm_api_call apis[MM_API_CALLS_MAX];
-	int napis;
+	int nprobes;		/* PORT_PROBE: the probed ports; 0 = use local_port/ips */
+	struct mm_port_probe probes[MM_PROBES_MAX];
 
 	enum mm_role role;
 	uint64_t count;
@@ -87,9 +123,11 @@ struct mm_finding {
 	const char *detail_file;
 	uint64_t detail_line;
 
+	/* Aggregation discriminator: part of the key and of the id (generic:
+	 * the threat list name for intel findings, "" when not needed). */
+	char disc[64];
+
 	/* evidence */
-	char disc[64];		/* aggregation discriminator (part of the key and id):
-				 * the threat list's name for list findings, "" for most */
 	char threat_list[64];	/* list name (file base name; longer names are cut) */
 	char threat_name[64];	/* category word: "mining", "c2", "tor", ... */
 	char indicator[64];	/* the list entry that matched last (detail, not key) */
@@ -100,13 +138,16 @@ struct mm_finding {
 	int archived;
 };
 
-/* Static facts about a finding type. */
+/* Static facts about a finding type: one row of finding/types.c. The
+ * title and description are templates whose {tokens} the renderer fills
+ * from the finding (see finding/types.c for the tokens). */
 struct mm_ftype {
 	const char *type;
-	double severity;
+	double severity;	/* GuardDuty's default: 8 high, 5 medium, 2 low */
+	enum mm_res_type res_type;
 	enum mm_action_type action;
-	const char *title;	/* fixed title text */
-	const char *description; /* printf-style, see finding/types.c */
+	const char *title;
+	const char *description;
 };
 
 /* NULL for an unknown type. */

@@ -1,23 +1,35 @@
-/* output.c - GuardDuty finding JSON and the finding printers.
+/* output.c - GuardDuty finding JSON and the output formats.
  *
  * mm_finding_to_json writes exactly the shape AWS GuardDuty emits
  * (schemaVersion "2.0", camelCase, AWS's key order), so tools that read
- * GuardDuty findings read ours. The one addition is service.mamoriEvidence,
- * the records behind the finding (file, line, offset, time); GuardDuty
- * consumers ignore unknown keys.
+ * GuardDuty findings read ours. mamori's one addition is
+ * service.additionalInfo.evidence, the records behind the finding (file,
+ * line, offset, time): additionalInfo is GuardDuty's free-form member and
+ * consumers ignore keys they do not know.
+ *
+ * Rendering is pure: the finding plus, optionally, the instanceDetails
+ * JSON the caller looked up before (enrichment is not the renderer's job).
  *
  * The writer appends to the caller's buffer through a small sticky-error
  * helper (struct jw): the first failed append stops all later ones and on
  * failure the buffer is cut back to where it was, so a caller never sees
- * half a finding. No allocation besides the buffer's own growth. */
+ * half a finding. Every string from outside goes through jw_esc, which
+ * escapes control characters and replaces invalid UTF-8 with U+FFFD, so
+ * a file name with odd bytes cannot make the line invalid JSON. No
+ * allocation besides the buffer's own growth.
+ *
+ * The output formats are one table (formats[] below): a name and
+ * begin/row/end hooks. Adding a format is one entry. */
 #include "finding/output.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/common.h"
 #include "core/err.h"
 #include "core/hash.h"
+#include "core/json.h"
 #include "core/mtime.h"
 
 /* ---- sticky JSON writer ---- */
@@ -33,10 +45,81 @@ static void jw_raw(struct jw *w, const char *z)
 		w->rc = mm_buf_addz(w->b, z);
 }
 
-static void jw_str(struct jw *w, const char *z)
+/* Length of the well-formed UTF-8 sequence at s (n bytes available, s[0]
+ * >= 0x80), or 0 if it is not one (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t k, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		k = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		k = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		k = 4;
+	else
+		return 0;
+	if (n < k)
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < k; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return k;
+}
+
+/* Append s[0..n) as the inside of a JSON string: ", \ and control
+ * characters escaped (core/buf.c), each byte that does not start a
+ * well-formed UTF-8 sequence replaced by U+FFFD. Runs of plain bytes are
+ * copied in one append. */
+static int esc(struct mm_buf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run = 0, k;
+	int rc = 0;
+
+	while (i < n && !rc) {
+		unsigned char c = u[i];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		if (c >= 0x80 && (k = utf8_seq(u + i, n - i))) {
+			i += k;
+			continue;
+		}
+		rc = mm_buf_add(b, s + run, i - run);
+		if (!rc)
+			rc = c >= 0x80 ? mm_buf_add(b, "\xef\xbf\xbd", 3) : mm_buf_json_esc(b, s + i, 1);
+		run = ++i;
+	}
+	if (!rc)
+		rc = mm_buf_add(b, s + run, n - run);
+	return rc;
+}
+
+static void jw_esc(struct jw *w, const char *s, size_t n)
 {
 	if (!w->rc)
-		w->rc = mm_buf_json_strz(w->b, z);
+		w->rc = esc(w->b, s, n);
+}
+
+static void jw_str(struct jw *w, const char *z)
+{
+	jw_raw(w, "\"");
+	jw_esc(w, z, strlen(z));
+	jw_raw(w, "\"");
 }
 
 /* ,"key": (leading comma unless first). Keys are our own constants,
@@ -134,17 +217,85 @@ static void detector_id(const struct mm_finding *f, char out[33])
 	mm_hash_hex128(key, (size_t)n, 0x6465746563746f72ULL, out);	/* "detector" */
 }
 
-/* Value of a {token} in a title/description template, or NULL when the
- * token is not one we know (then it is copied literally). */
+/* ---- domainWithSuffix ---- */
+
+/* Two-label public suffixes common enough to matter; see output.h for
+ * what this list is not. Sorted by nothing: it is short. */
+static const char *const multi_suffixes[] = {
+	"co.uk",  "org.uk", "ac.uk",  "gov.uk", "me.uk",  "net.uk", "ltd.uk", "plc.uk", "sch.uk",
+	"com.au", "net.au", "org.au", "edu.au", "gov.au", "id.au",  "co.nz",  "net.nz", "org.nz",
+	"govt.nz", "ac.nz", "co.jp",  "ne.jp",  "or.jp",  "ac.jp",  "go.jp",  "gr.jp",  "com.br",
+	"net.br", "org.br", "gov.br", "com.cn", "net.cn", "org.cn", "gov.cn", "edu.cn", "com.hk",
+	"net.hk", "org.hk", "com.tw", "net.tw", "org.tw", "com.sg", "net.sg", "org.sg", "com.my",
+	"net.my", "co.in",  "net.in", "org.in", "gov.in", "firm.in", "co.za", "org.za", "co.kr",
+	"or.kr",  "ne.kr",  "com.mx", "net.mx", "org.mx", "com.ar", "net.ar", "com.tr", "net.tr",
+	"org.tr", "com.ua", "net.ua", "co.il",  "org.il", "com.pl", "net.pl", "co.id",  "or.id",
+	"web.id", "com.vn", "net.vn", "com.ph", "net.ph", "com.pk", "com.ng", "com.eg", "com.sa",
+	"com.co", "com.pe", "com.ve", "com.ec", "co.th",  "in.th",  "com.bd", "com.np", "co.ke",
+	"com.ru", "net.ru", "org.ru", "com.es", "com.gr", "com.pt", "co.at",  "or.at",  "com.cy",
+};
+
+const char *mm_domain_with_suffix(const char *name, char *out, size_t cap)
+{
+	size_t n = strlen(name), dots[3] = {0, 0, 0}, nd = 0, i, start = 0, len;
+
+	if (!cap)
+		return out;
+	if (n && name[n - 1] == '.')
+		n--;
+	/* positions of the last three dots */
+	for (i = n; i-- > 0;) {
+		if (name[i] == '.') {
+			dots[nd++] = i;
+			if (nd == 3)
+				break;
+		}
+	}
+	if (nd >= 2) {
+		/* last two labels: name[dots[1]+1 .. n) */
+		size_t sl = n - dots[1] - 1, j;
+		int multi = 0;
+		for (j = 0; j < MM_ARRAY_LEN(multi_suffixes); j++) {
+			const char *m = multi_suffixes[j];
+			if (strlen(m) == sl && strncasecmp(name + dots[1] + 1, m, sl) == 0) {
+				multi = 1;
+				break;
+			}
+		}
+		if (multi)
+			start = nd == 3 ? dots[2] + 1 : 0;
+		else
+			start = dots[1] + 1;
+	}
+	len = n - start;
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(out, name + start, len);
+	out[len] = '\0';
+	return out;
+}
+
+/* ---- templates ---- */
+
+/* The subject of an Instance or Runtime finding as titles name it. */
+static const char *instance_name(const struct mm_finding *f)
+{
+	return f->instance_id[0]    ? f->instance_id
+	       : f->eni[0]	    ? f->eni
+	       : f->local_ip_key[0] ? f->local_ip_key
+	       : f->proc.host[0]    ? f->proc.host
+				    : "(unknown)";
+}
+
+/* Value of a {token} in a title/description template (finding/types.c
+ * lists them), or NULL when the token is not one we know (then it is
+ * copied literally). */
 static const char *token_value(const struct mm_finding *f, const char *tok, size_t n, char *tmp,
 			       size_t cap)
 {
 #define TOK(s) (n == sizeof(s) - 1 && memcmp(tok, s, n) == 0)
 	if (TOK("instance"))
-		return f->instance_id[0] ? f->instance_id
-		       : f->eni[0]	  ? f->eni
-		       : f->local_ip_key[0] ? f->local_ip_key
-					    : "(unknown)";
+		return instance_name(f);
 	if (TOK("ip")) {
 		if (!f->has_remote_ip)
 			return "(unknown)";
@@ -166,6 +317,12 @@ static const char *token_value(const struct mm_finding *f, const char *tok, size
 		return f->access_key_id;
 	if (TOK("list"))
 		return f->threat_list;
+	if (TOK("bucket"))
+		return f->bucket_name;
+	if (TOK("process"))
+		return f->proc.name;
+	if (TOK("host"))
+		return f->proc.host;
 #undef TOK
 	return NULL;
 }
@@ -194,16 +351,16 @@ static void jw_template(struct jw *w, const struct mm_finding *f, const char *tp
 			p++;
 			continue;
 		}
-		w->rc = mm_buf_json_esc(w->b, run, (size_t)(p - run));
-		if (!w->rc)
-			w->rc = mm_buf_json_esc(w->b, val, strlen(val));
+		jw_esc(w, run, (size_t)(p - run));
+		jw_esc(w, val, strlen(val));
 		p = close + 1;
 		run = p;
 	}
-	if (!w->rc)
-		w->rc = mm_buf_json_esc(w->b, run, strlen(run));
+	jw_esc(w, run, strlen(run));
 	jw_raw(w, "\"");
 }
+
+/* ---- resource ---- */
 
 static void jw_ip(struct jw *w, const struct mm_ip *ip, int first)
 {
@@ -214,15 +371,23 @@ static void jw_ip(struct jw *w, const struct mm_ip *ip, int first)
 /* remoteIpDetails: the address; organization, country, city and
  * geoLocation stay empty objects until an ASN/geo source fills them,
  * rather than invented values. */
-static void jw_remote_ip(struct jw *w, const struct mm_finding *f, int first)
+static void jw_remote_ip(struct jw *w, const struct mm_ip *ip, int has, int first)
 {
 	jw_key(w, "remoteIpDetails", first);
 	jw_raw(w, "{");
-	if (f->has_remote_ip) {
-		jw_ip(w, &f->remote_ip, 1);
+	if (has) {
+		jw_ip(w, ip, 1);
 		jw_raw(w, ",");
 	}
 	jw_raw(w, "\"organization\":{},\"country\":{},\"city\":{},\"geoLocation\":{}}");
+}
+
+static void jw_local_ip(struct jw *w, const struct mm_ip *ip, int first)
+{
+	jw_key(w, "localIpDetails", first);
+	jw_raw(w, "{");
+	jw_ip(w, ip, 1);
+	jw_raw(w, "}");
 }
 
 static void jw_port(struct jw *w, const char *key, uint16_t port, int first)
@@ -234,56 +399,114 @@ static void jw_port(struct jw *w, const char *key, uint16_t port, int first)
 	jw_raw(w, "}");
 }
 
-static void jw_resource(struct jw *w, const struct mm_finding *f, const struct mm_inventory *inv)
+/* The caller's instanceDetails object, without an "instanceState":
+ * "pending" member: that state comes from a RunInstances record and says
+ * nothing about the instance now. The object is mm_instance_to_json's,
+ * compact, so the member is matched as text. */
+static void jw_instance_json(struct jw *w, const char *js)
 {
-	const struct mm_instance *inst = NULL;
+	static const char pend[] = "\"instanceState\":\"pending\"";
+	const char *p = strstr(js, pend);
+	size_t n = sizeof(pend) - 1;
 
-	jw_raw(w, "{");
-	if (f->res_type == MM_RES_ACCESSKEY) {
-		jw_kstr(w, "resourceType", "AccessKey", 1);
-		jw_key(w, "accessKeyDetails", 0);
-		jw_raw(w, "{");
-		jw_kstr(w, "accessKeyId", f->access_key_id, 1);
-		jw_kstr(w, "principalId", f->principal_id, 0);
-		jw_kstr(w, "userName", f->user_name, 0);
-		jw_kstr(w, "userType", f->user_type, 0);
-		jw_raw(w, "}}");
+	if (!p) {
+		jw_raw(w, js);
 		return;
 	}
-	jw_kstr(w, "resourceType", "Instance", 1);
-	jw_key(w, "instanceDetails", 0);
-	if (inv && f->instance_id[0])
-		inst = mm_inventory_by_id(inv, f->instance_id, strlen(f->instance_id));
-	if (inv && !inst && f->eni[0])
-		inst = mm_inventory_by_eni(inv, f->eni, strlen(f->eni));
-	if (inst || (!f->instance_id[0] && f->eni[0])) {
-		if (!w->rc)
-			w->rc = mm_instance_to_json(inst, f->eni[0] ? f->eni : NULL, w->b);
-	} else {
-		/* Not in the inventory: name what the logs told us. */
-		int first = 1;
-		jw_raw(w, "{");
-		if (f->instance_id[0]) {
-			jw_kstr(w, "instanceId", f->instance_id, 1);
-			first = 0;
-		}
-		if (f->eni[0] || f->local_ip_key[0]) {
-			jw_key(w, "networkInterfaces", first);
-			jw_raw(w, "[{");
-			if (f->eni[0])
-				jw_kstr(w, "networkInterfaceId", f->eni, 1);
-			if (f->local_ip_key[0])
-				jw_kstr(w, "privateIpAddress", f->local_ip_key, !f->eni[0]);
-			jw_raw(w, "}]");
-		}
-		jw_raw(w, "}");
+	if (p > js && p[-1] == ',') {
+		p--;
+		n++;
+	} else if (p[n] == ',') {
+		n++;
+	}
+	if (!w->rc)
+		w->rc = mm_buf_add(w->b, js, (size_t)(p - js));
+	jw_raw(w, p + n);
+}
+
+/* instanceDetails from what the logs told: instance id, interface,
+ * asking address. */
+static void jw_instance_from_logs(struct jw *w, const struct mm_finding *f)
+{
+	int first = 1;
+
+	if (!f->instance_id[0] && f->eni[0]) {
+		/* the shape mm_instance_to_json gives an interface alone */
+		jw_raw(w, "{\"networkInterfaces\":[{");
+		jw_kstr(w, "networkInterfaceId", f->eni, 1);
+		jw_raw(w, "}]}");
+		return;
+	}
+	jw_raw(w, "{");
+	if (f->instance_id[0]) {
+		jw_kstr(w, "instanceId", f->instance_id, 1);
+		first = 0;
+	}
+	if (f->eni[0] || f->local_ip_key[0]) {
+		jw_key(w, "networkInterfaces", first);
+		jw_raw(w, "[{");
+		if (f->eni[0])
+			jw_kstr(w, "networkInterfaceId", f->eni, 1);
+		if (f->local_ip_key[0])
+			jw_kstr(w, "privateIpAddress", f->local_ip_key, !f->eni[0]);
+		jw_raw(w, "}]");
 	}
 	jw_raw(w, "}");
 }
 
+static void jw_access_key(struct jw *w, const struct mm_finding *f, int first)
+{
+	jw_key(w, "accessKeyDetails", first);
+	jw_raw(w, "{");
+	jw_kstr(w, "accessKeyId", f->access_key_id, 1);
+	jw_kstr(w, "principalId", f->principal_id, 0);
+	jw_kstr(w, "userName", f->user_name, 0);
+	jw_kstr(w, "userType", f->user_type, 0);
+	jw_raw(w, "}");
+}
+
+static void jw_resource(struct jw *w, const struct mm_finding *f, const char *inst_json)
+{
+	jw_raw(w, "{");
+	switch (f->res_type) {
+	case MM_RES_ACCESSKEY:
+		jw_kstr(w, "resourceType", "AccessKey", 1);
+		jw_access_key(w, f, 0);
+		break;
+	case MM_RES_S3BUCKET:
+		/* GuardDuty: the caller's key, then the bucket(s) */
+		jw_kstr(w, "resourceType", "S3Bucket", 1);
+		if (f->access_key_id[0] || f->principal_id[0])
+			jw_access_key(w, f, 0);
+		jw_key(w, "s3BucketDetails", 0);
+		jw_raw(w, "[{\"arn\":\"arn:aws:s3:::");
+		jw_esc(w, f->bucket_name, strlen(f->bucket_name));
+		jw_raw(w, "\"");
+		jw_kstr(w, "name", f->bucket_name, 0);
+		jw_kstr(w, "type", "Destination", 0);
+		jw_raw(w, "}]");
+		break;
+	case MM_RES_RUNTIME:	/* an Instance; the process goes in service.runtimeDetails */
+	case MM_RES_INSTANCE:
+	default:
+		jw_kstr(w, "resourceType", "Instance", 1);
+		jw_key(w, "instanceDetails", 0);
+		if (inst_json && inst_json[0] == '{')
+			jw_instance_json(w, inst_json);
+		else
+			jw_instance_from_logs(w, f);
+		break;
+	}
+	jw_raw(w, "}");
+}
+
+/* ---- service ---- */
+
 static void jw_action(struct jw *w, const struct mm_finding *f)
 {
 	static const char *const dir[] = {"UNKNOWN", "INBOUND", "OUTBOUND"};
+	char dws[256];
+	int i;
 
 	jw_raw(w, "{");
 	switch (f->action) {
@@ -293,15 +516,11 @@ static void jw_action(struct jw *w, const struct mm_finding *f)
 		jw_raw(w, "{");
 		jw_kstr(w, "connectionDirection",
 			(unsigned)f->direction < MM_ARRAY_LEN(dir) ? dir[f->direction] : "UNKNOWN", 1);
-		jw_remote_ip(w, f, 0);
+		jw_remote_ip(w, &f->remote_ip, f->has_remote_ip, 0);
 		jw_port(w, "remotePortDetails", f->remote_port, 0);
 		jw_port(w, "localPortDetails", f->local_port, 0);
-		if (f->has_local_ip) {
-			jw_key(w, "localIpDetails", 0);
-			jw_raw(w, "{");
-			jw_ip(w, &f->local_ip, 1);
-			jw_raw(w, "}");
-		}
+		if (f->has_local_ip)
+			jw_local_ip(w, &f->local_ip, 0);
 		jw_kstr(w, "protocol", f->protocol[0] ? f->protocol : "Unknown", 0);
 		jw_kbool(w, "blocked", f->blocked, 0);
 		jw_raw(w, "}");
@@ -312,6 +531,33 @@ static void jw_action(struct jw *w, const struct mm_finding *f)
 		jw_raw(w, "{");
 		jw_kstr(w, "domain", f->domain, 1);
 		jw_kstr(w, "protocol", f->protocol[0] ? f->protocol : "UDP", 0);
+		jw_kbool(w, "blocked", f->blocked, 0);
+		jw_kstr(w, "domainWithSuffix", mm_domain_with_suffix(f->domain, dws, sizeof(dws)), 0);
+		jw_raw(w, "}");
+		break;
+	case MM_ACTION_PORT_PROBE:
+		jw_kstr(w, "actionType", "PORT_PROBE", 1);
+		jw_key(w, "portProbeAction", 0);
+		jw_raw(w, "{\"portProbeDetails\":[");
+		if (f->nprobes <= 0) {
+			/* one probe: the finding's own ports and addresses */
+			jw_raw(w, "{");
+			jw_port(w, "localPortDetails", f->local_port, 1);
+			if (f->has_local_ip)
+				jw_local_ip(w, &f->local_ip, 0);
+			jw_remote_ip(w, &f->remote_ip, f->has_remote_ip, 0);
+			jw_raw(w, "}");
+		}
+		for (i = 0; i < f->nprobes && i < MM_PROBES_MAX; i++) {
+			const struct mm_port_probe *pp = &f->probes[i];
+			jw_raw(w, i ? ",{" : "{");
+			jw_port(w, "localPortDetails", pp->local_port, 1);
+			if (pp->has_local_ip)
+				jw_local_ip(w, &pp->local_ip, 0);
+			jw_remote_ip(w, &pp->remote_ip, pp->has_remote_ip, 0);
+			jw_raw(w, "}");
+		}
+		jw_raw(w, "]");
 		jw_kbool(w, "blocked", f->blocked, 0);
 		jw_raw(w, "}");
 		break;
@@ -324,7 +570,7 @@ static void jw_action(struct jw *w, const struct mm_finding *f)
 		jw_kstr(w, "serviceName", f->service_name, 0);
 		jw_kstr(w, "callerType", f->caller_type[0] ? f->caller_type : "Remote IP", 0);
 		if (f->has_remote_ip)
-			jw_remote_ip(w, f, 0);
+			jw_remote_ip(w, &f->remote_ip, 1, 0);
 		if (f->error_code[0])
 			jw_kstr(w, "errorCode", f->error_code, 0);
 		if (f->user_agent[0])
@@ -335,63 +581,139 @@ static void jw_action(struct jw *w, const struct mm_finding *f)
 	jw_raw(w, "}");
 }
 
-/* additionalInfo: GuardDuty repeats its members as a JSON string in
- * "value". We build that inner object in a bounded buffer, then write it
- * escaped; list and threat names are bounded by struct mm_finding. */
-static void jw_additional(struct jw *w, const struct mm_finding *f)
+/* Floor division to whole seconds (apiCalls times are epoch seconds). */
+static long long secs(int64_t ms)
 {
-	char mem[1024];
-	struct mm_buf inner;
-	int rc = 0;
+	return (long long)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+}
 
-	jw_raw(w, "{");
+/* additionalInfo's GuardDuty members, without braces, into w. */
+static void jw_additional_members(struct jw *w, const struct mm_finding *f)
+{
+	int first = 1, i;
+
 	if (f->threat_list[0]) {
 		/* AWS's order: threatName, then threatListName */
-		if (f->threat_name[0])
-			jw_kstr(w, "threatName", f->threat_name, 1);
-		jw_kstr(w, "threatListName", f->threat_list, !f->threat_name[0]);
-		jw_raw(w, ",");
+		if (f->threat_name[0]) {
+			jw_kstr(w, "threatName", f->threat_name, first);
+			first = 0;
+		}
+		jw_kstr(w, "threatListName", f->threat_list, first);
+		first = 0;
 	}
-	/* A fixed stack buffer, not mm_buf's heap: build by hand. */
+	if (f->action == MM_ACTION_AWS_API_CALL && f->napis > 0) {
+		jw_key(w, "apiCalls", first);
+		first = 0;
+		jw_raw(w, "[");
+		for (i = 0; i < f->napis && i < MM_API_CALLS_MAX; i++) {
+			const struct mm_api_call *a = &f->apis[i];
+			jw_raw(w, i ? ",{" : "{");
+			jw_kstr(w, "name", a->name, 1);
+			jw_kint(w, "count", (long long)a->count, 0);
+			jw_kint(w, "firstSeen", secs(a->first_ms), 0);
+			jw_kint(w, "lastSeen", secs(a->last_ms), 0);
+			jw_raw(w, "}");
+		}
+		jw_raw(w, "]");
+	}
+	if (f->res_type == MM_RES_RUNTIME && f->proc.host[0])
+		jw_kstr(w, "hostName", f->proc.host, first);
+}
+
+/* The records behind the finding: [{"file","line","offset","time"}].
+ * The path is printed as stored: the scan decides relative or not. */
+static void jw_evidence(struct jw *w, const struct mm_finding *f)
+{
+	int i;
+
+	jw_raw(w, "[");
+	for (i = 0; i < f->nevidence && i < MM_EVIDENCE_MAX; i++) {
+		const struct mm_evidence *e = &f->ev[i];
+		jw_raw(w, i ? ",{" : "{");
+		jw_kstr(w, "file", e->file ? e->file : "", 1);
+		jw_kint(w, "line", (long long)e->line, 0);
+		jw_kint(w, "offset", (long long)e->offset, 0);
+		jw_ktime(w, "time", e->time_ms, 0);
+		jw_raw(w, "}");
+	}
+	jw_raw(w, "]");
+}
+
+/* additionalInfo: GuardDuty's members, our evidence, then "value" (the
+ * members again as one JSON string, as GuardDuty writes it; the evidence
+ * is not repeated there) and "type". The members are built once in a
+ * bounded stack buffer: their sizes are bounded by struct mm_finding. */
+static void jw_additional(struct jw *w, const struct mm_finding *f)
+{
+	char mem[4096];
+	struct mm_buf inner;
+	struct jw iw;
+
 	inner.p = mem;
 	inner.cap = sizeof(mem);
 	inner.len = 0;
-	inner.max = sizeof(mem) - 1;
+	inner.max = sizeof(mem) - 1;	/* never grows: TOOBIG, not realloc */
 	mem[0] = '\0';
-	if (f->threat_list[0]) {
-		rc = mm_buf_addc(&inner, '{');
-		if (!rc && f->threat_name[0]) {
-			rc = mm_buf_addz(&inner, "\"threatName\":");
-			if (!rc)
-				rc = mm_buf_json_strz(&inner, f->threat_name);
-			if (!rc)
-				rc = mm_buf_addc(&inner, ',');
-		}
-		if (!rc)
-			rc = mm_buf_addz(&inner, "\"threatListName\":");
-		if (!rc)
-			rc = mm_buf_json_strz(&inner, f->threat_list);
-		if (!rc)
-			rc = mm_buf_addc(&inner, '}');
-	} else {
-		rc = mm_buf_addz(&inner, "{}");
-	}
-	if (rc && !w->rc)
-		w->rc = rc;
-	jw_kstr(w, "value", mem, 1);
+	iw.b = &inner;
+	iw.rc = 0;
+	jw_additional_members(&iw, f);
+	if (iw.rc && !w->rc)
+		w->rc = iw.rc;
+
+	jw_raw(w, "{");
+	jw_raw(w, mem);
+	jw_key(w, "evidence", inner.len == 0);
+	jw_evidence(w, f);
+	jw_key(w, "value", 0);
+	jw_raw(w, "\"{");
+	jw_esc(w, mem, inner.len);
+	jw_raw(w, "}\"");
 	jw_kstr(w, "type", "default", 0);
+	jw_raw(w, "}");
+}
+
+/* runtimeDetails for a Runtime finding: the process as GuardDuty's
+ * Runtime Monitoring names it; the parent as the first lineage entry. */
+static void jw_runtime(struct jw *w, const struct mm_finding *f)
+{
+	const struct mm_process *pr = &f->proc;
+
+	jw_raw(w, "{\"process\":{");
+	jw_kstr(w, "name", pr->name, 1);
+	jw_kstr(w, "executablePath", pr->exe, 0);
+	if (pr->pid > 0)
+		jw_kint(w, "pid", (long long)pr->pid, 0);
+	if (pr->user[0])
+		jw_kstr(w, "user", pr->user, 0);
+	if (pr->ppid > 0) {
+		jw_key(w, "lineage", 0);
+		jw_raw(w, "[{");
+		jw_kint(w, "pid", (long long)pr->ppid, 1);
+		jw_raw(w, "}]");
+	}
+	jw_raw(w, "}");
+	if (pr->cmdline[0]) {
+		jw_key(w, "context", 0);
+		jw_raw(w, "{");
+		jw_kstr(w, "commandLineExample", pr->cmdline, 1);
+		jw_raw(w, "}");
+	}
 	jw_raw(w, "}");
 }
 
 static void jw_service(struct jw *w, const struct mm_finding *f, const char *det)
 {
-	int i;
-
 	jw_raw(w, "{");
 	jw_kstr(w, "serviceName", "guardduty", 1);
+	if (f->res_type == MM_RES_RUNTIME)
+		jw_kstr(w, "featureName", "RuntimeMonitoring", 0);
 	jw_kstr(w, "detectorId", det, 0);
 	jw_key(w, "action", 0);
 	jw_action(w, f);
+	if (f->res_type == MM_RES_RUNTIME) {
+		jw_key(w, "runtimeDetails", 0);
+		jw_runtime(w, f);
+	}
 	jw_kstr(w, "resourceRole", f->role == MM_ROLE_TARGET ? "TARGET" : "ACTOR", 0);
 	jw_key(w, "additionalInfo", 0);
 	jw_additional(w, f);
@@ -406,23 +728,6 @@ static void jw_service(struct jw *w, const struct mm_finding *f, const char *det
 		jw_kstr(w, "threatListName", f->threat_list, 0);
 		jw_raw(w, "}]}");
 	}
-	jw_key(w, "mamoriEvidence", 0);
-	jw_raw(w, "[");
-	for (i = 0; i < f->nevidence && i < MM_EVIDENCE_MAX; i++) {
-		const struct mm_evidence *e = &f->ev[i];
-		char t[MM_TIME_STRLEN];
-		if (i)
-			jw_raw(w, ",");
-		jw_raw(w, "{");
-		jw_key(w, "file", 1);
-		if (!w->rc)
-			w->rc = mm_buf_json_strz(w->b, e->file ? e->file : "");
-		jw_kint(w, "line", (long long)e->line, 0);
-		jw_kint(w, "offset", (long long)e->offset, 0);
-		jw_kstr(w, "time", mm_time_format_iso(e->time_ms, t), 0);
-		jw_raw(w, "}");
-	}
-	jw_raw(w, "]");
 	jw_ktime(w, "eventFirstSeen", f->first_seen_ms, 0);
 	jw_ktime(w, "eventLastSeen", f->last_seen_ms, 0);
 	jw_kbool(w, "archived", f->archived, 0);
@@ -430,7 +735,7 @@ static void jw_service(struct jw *w, const struct mm_finding *f, const char *det
 	jw_raw(w, "}");
 }
 
-int mm_finding_to_json(const struct mm_finding *f, const struct mm_inventory *inv,
+int mm_finding_to_json(const struct mm_finding *f, const char *instance_details_json,
 		       struct mm_buf *out)
 {
 	const struct mm_ftype *ft = mm_ftype_get(f->type);
@@ -446,24 +751,19 @@ int mm_finding_to_json(const struct mm_finding *f, const struct mm_inventory *in
 	jw_kstr(&w, "partition", "aws", 0);
 	jw_kstr(&w, "id", f->id, 0);
 	jw_key(&w, "arn", 0);
-	if (!w.rc)
-		w.rc = mm_buf_addc(out, '"');
 	/* account, region and id are plain words, but escape anyway */
-	jw_raw(&w, "arn:aws:guardduty:");
-	if (!w.rc)
-		w.rc = mm_buf_json_esc(out, f->region, strlen(f->region));
+	jw_raw(&w, "\"arn:aws:guardduty:");
+	jw_esc(&w, f->region, strlen(f->region));
 	jw_raw(&w, ":");
-	if (!w.rc)
-		w.rc = mm_buf_json_esc(out, f->account, strlen(f->account));
+	jw_esc(&w, f->account, strlen(f->account));
 	jw_raw(&w, ":detector/");
 	jw_raw(&w, det);
 	jw_raw(&w, "/finding/");
-	if (!w.rc)
-		w.rc = mm_buf_json_esc(out, f->id, strlen(f->id));
+	jw_esc(&w, f->id, strlen(f->id));
 	jw_raw(&w, "\"");
 	jw_kstr(&w, "type", f->type, 0);
 	jw_key(&w, "resource", 0);
-	jw_resource(&w, f, inv);
+	jw_resource(&w, f, instance_details_json);
 	jw_key(&w, "service", 0);
 	jw_service(&w, f, det);
 	jw_key(&w, "severity", 0);
@@ -484,22 +784,76 @@ int mm_finding_to_json(const struct mm_finding *f, const struct mm_inventory *in
 	return w.rc;
 }
 
-/* ---- printers ---- */
+/* ---- EventBridge ---- */
 
-int mm_outfmt_parse(const char *word, enum mm_outfmt *out)
+/* The inside of a JSON string value that holds plain text (no escapes),
+ * copied to buf of cap bytes; 0 or MM_EINVAL. */
+static int plain_str(const struct mm_json_val *v, char *buf, size_t cap)
 {
-	if (!word)
+	if (v->type != MM_JSON_STRING || v->n < 2 || v->n - 2 >= cap ||
+	    memchr(v->p, '\\', v->n))
 		return MM_EINVAL;
-	if (strcmp(word, "table") == 0)
-		*out = MM_OUT_TABLE;
-	else if (strcmp(word, "json") == 0 || strcmp(word, "jsonl") == 0)
-		*out = MM_OUT_JSON;
-	else if (strcmp(word, "guardduty") == 0)
-		*out = MM_OUT_GUARDDUTY;
-	else
-		return MM_EINVAL;
+	memcpy(buf, v->p + 1, v->n - 2);
+	buf[v->n - 2] = '\0';
 	return 0;
 }
+
+int mm_eventbridge_event(const char *finding_json, struct mm_buf *out)
+{
+	struct mm_json_val doc, acct, region, id, upd;
+	struct jw w = {out, 0};
+	size_t start = out->len, used;
+	char key[160], hex[33], uuid[37], idz[100], t[MM_TIME_STRLEN];
+	int kn;
+
+	if (mm_json_value(finding_json, strlen(finding_json), &doc, &used) != 0 ||
+	    doc.type != MM_JSON_OBJECT || mm_json_get(&doc, "accountId", &acct) != 1 ||
+	    acct.type != MM_JSON_STRING || mm_json_get(&doc, "region", &region) != 1 ||
+	    region.type != MM_JSON_STRING || mm_json_get(&doc, "id", &id) != 1 ||
+	    mm_json_get(&doc, "updatedAt", &upd) != 1 || plain_str(&id, idz, sizeof(idz)) ||
+	    plain_str(&upd, t, sizeof(t)))
+		return MM_EINVAL;
+	/* a UUID-shaped id, stable for (finding id, update time) */
+	kn = snprintf(key, sizeof(key), "%s|%s", idz, t);
+	if (kn < 0)
+		kn = 0;
+	if ((size_t)kn >= sizeof(key))
+		kn = sizeof(key) - 1;
+	mm_hash_hex128(key, (size_t)kn, 0x6576656e74627573ULL, hex);	/* "eventbus" */
+	snprintf(uuid, sizeof(uuid), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+		 hex + 16, hex + 20);
+	/* EventBridge times are to the second:
+	 * "2022-11-22T12:22:20.934Z" -> "2022-11-22T12:22:20Z" */
+	if (strlen(t) == 24 && t[19] == '.') {
+		t[19] = 'Z';
+		t[20] = '\0';
+	}
+	jw_raw(&w, "{\"version\":\"0\"");
+	jw_kstr(&w, "id", uuid, 0);
+	jw_kstr(&w, "detail-type", "GuardDuty Finding", 0);
+	jw_kstr(&w, "source", "aws.guardduty", 0);
+	/* account and region: already JSON strings in the finding */
+	jw_key(&w, "account", 0);
+	if (!w.rc)
+		w.rc = mm_buf_add(out, acct.p, acct.n);
+	jw_kstr(&w, "time", t, 0);
+	jw_key(&w, "region", 0);
+	if (!w.rc)
+		w.rc = mm_buf_add(out, region.p, region.n);
+	jw_raw(&w, ",\"resources\":[]");
+	jw_key(&w, "detail", 0);
+	if (!w.rc)
+		w.rc = mm_buf_add(out, doc.p, doc.n);
+	jw_raw(&w, "}");
+	if (w.rc) {
+		out->len = start;
+		if (out->p)
+			out->p[start] = '\0';
+	}
+	return w.rc;
+}
+
+/* ---- output formats ---- */
 
 #define COL_ID 12
 #define COL_SEV 8
@@ -519,12 +873,6 @@ static int type_width(void)
 	return (int)w;
 }
 
-static void table_header(struct mm_printer *p)
-{
-	fprintf(p->out, "%-*s  %-*s  %-*s  %-*s  %*s  %s\n", COL_ID, "ID", COL_SEV, "SEVERITY",
-		type_width(), "TYPE", COL_RES, "RESOURCE", COL_COUNT, "COUNT", "LAST SEEN");
-}
-
 static const char *sev_color(double sev)
 {
 	if (sev >= 7.0)
@@ -534,62 +882,161 @@ static const char *sev_color(double sev)
 	return "\033[36m";
 }
 
+static int table_row(struct mm_printer *p, const struct mm_finding_row *row)
+{
+	char t[MM_TIME_STRLEN];
+	const char *label = mm_severity_label(row->severity);
+
+	if (p->n == 0)
+		fprintf(p->out, "%-*s  %-*s  %-*s  %-*s  %*s  %s\n", COL_ID, "ID", COL_SEV,
+			"SEVERITY", type_width(), "TYPE", COL_RES, "RESOURCE", COL_COUNT, "COUNT",
+			"LAST SEEN");
+	mm_time_format_iso(row->last_seen_ms, t);
+	/* "2022-11-22T12:22:20.000Z" -> "2022-11-22T12:22:20Z" */
+	if (strlen(t) == 24) {
+		t[19] = 'Z';
+		t[20] = '\0';
+	}
+	fprintf(p->out, "%-*.*s  ", COL_ID, COL_ID, row->id);
+	if (p->color)
+		fprintf(p->out, "%s%-*s\033[0m  ", sev_color(row->severity), COL_SEV, label);
+	else
+		fprintf(p->out, "%-*s  ", COL_SEV, label);
+	if (fprintf(p->out, "%-*s  %-*s  %*llu  %s%s\n", type_width(), row->type, COL_RES,
+		    row->resource, COL_COUNT, (unsigned long long)row->count, t,
+		    row->archived ? " (archived)" : "") < 0)
+		return MM_EIO;
+	return 0;
+}
+
+static void table_end(struct mm_printer *p)
+{
+	if (p->n == 0)
+		fputs("No findings.\n", p->out);
+}
+
+static int jsonl_row(struct mm_printer *p, const struct mm_finding_row *row)
+{
+	if (fputs(row->json, p->out) == EOF || fputc('\n', p->out) == EOF)
+		return MM_EIO;
+	return 0;
+}
+
+static void guardduty_begin(struct mm_printer *p)
+{
+	fputs("{\"findings\":[", p->out);
+}
+
+static int guardduty_row(struct mm_printer *p, const struct mm_finding_row *row)
+{
+	if ((p->n && fputc(',', p->out) == EOF) || fputs(row->json, p->out) == EOF)
+		return MM_EIO;
+	return 0;
+}
+
+static void guardduty_end(struct mm_printer *p)
+{
+	fputs("]}\n", p->out);
+}
+
+/* Output is not a hot path: one buffer per event is fine. */
+static int eventbridge_row(struct mm_printer *p, const struct mm_finding_row *row)
+{
+	struct mm_buf b;
+	int rc;
+
+	mm_buf_init(&b, (size_t)64 << 20);
+	rc = mm_eventbridge_event(row->json, &b);
+	if (!rc && (fputs(b.p, p->out) == EOF || fputc('\n', p->out) == EOF))
+		rc = MM_EIO;
+	mm_buf_free(&b);
+	return rc;
+}
+
+/* The formats: one entry each. An alias (another name for a format) has
+ * alias set and is left out of mm_outfmt_names. Hooks may be NULL. */
+static const struct outfmt_def {
+	const char *name;
+	enum mm_outfmt fmt;
+	int alias;
+	void (*begin)(struct mm_printer *p);
+	int (*row)(struct mm_printer *p, const struct mm_finding_row *row);
+	void (*end)(struct mm_printer *p);
+} formats[] = {
+	{"table", MM_OUT_TABLE, 0, NULL, table_row, table_end},
+	{"json", MM_OUT_JSON, 0, NULL, jsonl_row, NULL},
+	{"jsonl", MM_OUT_JSON, 1, NULL, jsonl_row, NULL},
+	{"guardduty", MM_OUT_GUARDDUTY, 0, guardduty_begin, guardduty_row, guardduty_end},
+	{"eventbridge", MM_OUT_EVENTBRIDGE, 0, NULL, eventbridge_row, NULL},
+};
+
+/* The entry for fmt; an unknown value prints as a table. */
+static const struct outfmt_def *outfmt_def(enum mm_outfmt fmt)
+{
+	size_t i;
+	for (i = 0; i < MM_ARRAY_LEN(formats); i++)
+		if (formats[i].fmt == fmt)
+			return &formats[i];
+	return &formats[0];
+}
+
+int mm_outfmt_parse(const char *word, enum mm_outfmt *out)
+{
+	size_t i;
+
+	if (!word)
+		return MM_EINVAL;
+	for (i = 0; i < MM_ARRAY_LEN(formats); i++) {
+		if (strcmp(word, formats[i].name) == 0) {
+			*out = formats[i].fmt;
+			return 0;
+		}
+	}
+	return MM_EINVAL;
+}
+
+const char *mm_outfmt_names(void)
+{
+	static char names[256];
+	size_t i, n = 0;
+
+	if (names[0])
+		return names;
+	for (i = 0; i < MM_ARRAY_LEN(formats); i++) {
+		int k;
+		if (formats[i].alias)
+			continue;
+		k = snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "", formats[i].name);
+		if (k < 0 || (size_t)k >= sizeof(names) - n)
+			break;
+		n += (size_t)k;
+	}
+	return names;
+}
+
 void mm_printer_begin(struct mm_printer *p, FILE *out, enum mm_outfmt fmt, int color)
 {
+	const struct outfmt_def *d = outfmt_def(fmt);
+
 	p->out = out;
-	p->fmt = fmt;
+	p->fmt = d->fmt;
 	p->color = color;
 	p->n = 0;
-	if (fmt == MM_OUT_GUARDDUTY)
-		fputs("{\"findings\":[", out);
+	if (d->begin)
+		d->begin(p);
 }
 
 int mm_printer_row(struct mm_printer *p, const struct mm_finding_row *row)
 {
-	char t[MM_TIME_STRLEN];
-	const char *label;
-	int rc = 0;
-
-	switch (p->fmt) {
-	case MM_OUT_JSON:
-		if (fputs(row->json, p->out) == EOF || fputc('\n', p->out) == EOF)
-			rc = MM_EIO;
-		break;
-	case MM_OUT_GUARDDUTY:
-		if ((p->n && fputc(',', p->out) == EOF) || fputs(row->json, p->out) == EOF)
-			rc = MM_EIO;
-		break;
-	case MM_OUT_TABLE:
-	default:
-		if (p->n == 0)
-			table_header(p);
-		label = mm_severity_label(row->severity);
-		mm_time_format_iso(row->last_seen_ms, t);
-		/* "2022-11-22T12:22:20.000Z" -> "2022-11-22T12:22:20Z" */
-		if (strlen(t) == 24) {
-			t[19] = 'Z';
-			t[20] = '\0';
-		}
-		fprintf(p->out, "%-*.*s  ", COL_ID, COL_ID, row->id);
-		if (p->color)
-			fprintf(p->out, "%s%-*s\033[0m  ", sev_color(row->severity), COL_SEV, label);
-		else
-			fprintf(p->out, "%-*s  ", COL_SEV, label);
-		if (fprintf(p->out, "%-*s  %-*s  %*llu  %s%s\n", type_width(), row->type, COL_RES,
-			    row->resource, COL_COUNT, (unsigned long long)row->count, t,
-			    row->archived ? " (archived)" : "") < 0)
-			rc = MM_EIO;
-		break;
-	}
+	int rc = outfmt_def(p->fmt)->row(p, row);
 	p->n++;
 	return rc;
 }
 
 void mm_printer_end(struct mm_printer *p)
 {
-	if (p->fmt == MM_OUT_GUARDDUTY)
-		fputs("]}\n", p->out);
-	else if (p->fmt == MM_OUT_TABLE && p->n == 0)
-		fputs("No findings.\n", p->out);
+	const struct outfmt_def *d = outfmt_def(p->fmt);
+	if (d->end)
+		d->end(p);
 	fflush(p->out);
 }

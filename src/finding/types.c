@@ -1,11 +1,25 @@
-/* types.c - the finding types mamori raises, with GuardDuty's default
- * severity, action type, title and description for each.
+/* types.c - the finding types mamori raises: one table row each, with
+ * GuardDuty's default severity, resource type, action type, title and
+ * description.
  *
  * Severities follow GuardDuty's finding-type reference (High = 8,
- * Medium = 5, Low = 2). Description templates use tokens that
- * finding/output.c substitutes: {instance} {ip} {port} {domain} {api}
- * {service} {user} {key} {list}. docs/finding-types.md is the prose twin
- * of this table; keep them together. */
+ * Medium = 5, Low = 2). Titles and descriptions are GuardDuty's wording
+ * where we could check it against findings GuardDuty emitted (marked
+ * "as GuardDuty" below); the others follow the same pattern and are noted
+ * in docs/finding-types.md. They are templates: finding/output.c replaces
+ * these tokens at render time, from the finding:
+ *
+ *   {instance}  instance id, else the ENI, else the asking address, else
+ *               the runtime host name
+ *   {ip} {port} remote address and port     {domain}  queried name
+ *   {api}       API name (the latest)        {service} eventSource
+ *   {user}      user name, else principal id {key}     access key id
+ *   {list}      threat list name             {bucket}  S3 bucket name
+ *   {process}   process name                 {host}    runtime host name
+ *
+ * An unknown token is copied as it stands. docs/finding-types.md is the
+ * prose twin of this table; keep them together. Adding a type is one row
+ * here (and its doc entry); nothing else switches on type names. */
 #include "finding/finding.h"
 
 #include <string.h>
@@ -14,83 +28,99 @@
 #define MED 5.0
 #define LOW 2.0
 
+#define INST MM_RES_INSTANCE
+#define AKEY MM_RES_ACCESSKEY
+#define NET MM_ACTION_NETWORK_CONNECTION
+#define DNS MM_ACTION_DNS_REQUEST
+#define API MM_ACTION_AWS_API_CALL
+
 static const struct mm_ftype types[] = {
 	/* VPC Flow Logs + threat intelligence */
-	{"CryptoCurrency:EC2/BitcoinTool.B", HIGH, MM_ACTION_NETWORK_CONNECTION,
-	 "EC2 instance is communicating with a cryptocurrency mining pool.",
+	{"CryptoCurrency:EC2/BitcoinTool.B", HIGH, INST, NET,
+	 "EC2 instance {instance} is communicating with a Bitcoin-related IP address.",
+	 /* as GuardDuty */
+	 "EC2 instance {instance} is communicating outbound with a known Bitcoin-related IP address "
+	 "{ip}."},
+	{"Backdoor:EC2/C&CActivity.B", HIGH, INST, NET,
+	 "EC2 instance {instance} is communicating with a Command and Control server IP address.",
 	 "EC2 instance {instance} is communicating with IP address {ip} on port {port}, which is "
-	 "associated with cryptocurrency-related activity (threat list {list})."},
-	{"Backdoor:EC2/C&CActivity.B", HIGH, MM_ACTION_NETWORK_CONNECTION,
-	 "EC2 instance is communicating with a command and control server.",
-	 "EC2 instance {instance} is communicating with IP address {ip}, a known command and control "
-	 "server (threat list {list})."},
-	{"UnauthorizedAccess:EC2/TorClient", HIGH, MM_ACTION_NETWORK_CONNECTION,
-	 "EC2 instance is making connections to Tor Guard or Entry nodes.",
-	 "EC2 instance {instance} is making connections to Tor relay {ip} on port {port}, which "
-	 "suggests it is running a Tor client (threat list {list})."},
-	{"UnauthorizedAccess:EC2/TorRelay", HIGH, MM_ACTION_NETWORK_CONNECTION,
-	 "EC2 instance is acting as a Tor relay.",
-	 "EC2 instance {instance} is accepting connections from Tor relay {ip} on port {port} in a "
-	 "manner that suggests it is acting as a Tor relay (threat list {list})."},
-	{"UnauthorizedAccess:EC2/MaliciousIPCaller.Custom", MED, MM_ACTION_NETWORK_CONNECTION,
-	 "EC2 instance is communicating with an IP address on a custom threat list.",
-	 "EC2 instance {instance} is communicating with IP address {ip} on port {port}, which is on "
-	 "your custom threat list {list}."},
-	{"Trojan:EC2/BlackholeTraffic", MED, MM_ACTION_NETWORK_CONNECTION,
-	 "EC2 instance is attempting to communicate with a black hole IP address.",
-	 "EC2 instance {instance} is attempting to communicate with IP address {ip}, a known black "
-	 "hole (threat list {list})."},
-	{"Trojan:EC2/DropPoint", MED, MM_ACTION_NETWORK_CONNECTION,
-	 "EC2 instance is communicating with a known drop point.",
-	 "EC2 instance {instance} is communicating with IP address {ip}, known to hold credentials "
-	 "and other data captured by malware (threat list {list})."},
+	 "associated with a known Command and Control server."},
+	{"UnauthorizedAccess:EC2/TorClient", HIGH, INST, NET,
+	 /* as GuardDuty */
+	 "EC2 instance {instance} is communicating with Tor Entry node.",
+	 "EC2 instance {instance} is communicating with IP address {ip} on the Tor Anonymizing Proxy "
+	 "network marked as an Entry node."},
+	{"UnauthorizedAccess:EC2/TorRelay", HIGH, INST, NET,
+	 "EC2 instance {instance} is communicating with Tor network as a relay.",
+	 "EC2 instance {instance} is communicating with IP address {ip} on the Tor Anonymizing Proxy "
+	 "network in a manner that suggests it is acting as a Tor relay."},
+	{"UnauthorizedAccess:EC2/MaliciousIPCaller.Custom", MED, INST, NET,
+	 "EC2 instance {instance} is communicating with an IP address on a custom threat list.",
+	 "EC2 instance {instance} is communicating with IP address {ip} on port {port}, which is "
+	 "on the custom threat list {list}."},
+	{"Trojan:EC2/BlackholeTraffic", MED, INST, NET,
+	 "EC2 instance {instance} is communicating with a blackholed IP address.",
+	 "EC2 instance {instance} is attempting to communicate with IP address {ip} of a remote host "
+	 "that is a known black hole."},
+	{"Trojan:EC2/DropPoint", MED, INST, NET,
+	 "EC2 instance {instance} is communicating with a Drop Point IP address.",
+	 "EC2 instance {instance} is communicating with IP address {ip} of a remote host that is "
+	 "known to hold credentials and other stolen data captured by malware."},
 	/* Route 53 Resolver query logs + threat intelligence */
-	{"CryptoCurrency:EC2/BitcoinTool.B!DNS", HIGH, MM_ACTION_DNS_REQUEST,
-	 "EC2 instance is querying a domain name associated with cryptocurrency mining.",
-	 "EC2 instance {instance} is querying domain {domain}, which is associated with "
-	 "cryptocurrency-related activity (threat list {list})."},
-	{"Backdoor:EC2/C&CActivity.B!DNS", HIGH, MM_ACTION_DNS_REQUEST,
-	 "EC2 instance is querying a domain name of a command and control server.",
-	 "EC2 instance {instance} is querying domain {domain}, which is associated with a known "
-	 "command and control server (threat list {list})."},
-	{"Impact:EC2/MaliciousDomainRequest.Custom", MED, MM_ACTION_DNS_REQUEST,
-	 "EC2 instance is querying a domain on a custom threat list.",
-	 "EC2 instance {instance} is querying domain {domain}, which is on your custom threat list "
-	 "{list}."},
-	{"Trojan:EC2/BlackholeTraffic!DNS", MED, MM_ACTION_DNS_REQUEST,
-	 "EC2 instance is querying a domain name that is being redirected to a black hole.",
-	 "EC2 instance {instance} is querying domain {domain}, which is redirected to a black hole "
-	 "(threat list {list})."},
-	{"Trojan:EC2/DropPoint!DNS", MED, MM_ACTION_DNS_REQUEST,
-	 "EC2 instance is querying a domain name of a known drop point.",
-	 "EC2 instance {instance} is querying domain {domain}, known to hold credentials and other "
-	 "data captured by malware (threat list {list})."},
+	{"CryptoCurrency:EC2/BitcoinTool.B!DNS", HIGH, INST, DNS,
+	 /* as GuardDuty */
+	 "Bitcoin-related domain name queried by EC2 instance {instance}.",
+	 "EC2 instance {instance} is querying a domain name that is associated with Bitcoin-related "
+	 "activity."},
+	{"Backdoor:EC2/C&CActivity.B!DNS", HIGH, INST, DNS,
+	 /* title as GuardDuty */
+	 "Command and Control server domain name queried by EC2 instance {instance}.",
+	 "EC2 instance {instance} is querying a domain name associated with a known Command and "
+	 "Control server."},
+	{"Impact:EC2/MaliciousDomainRequest.Custom", MED, INST, DNS,
+	 "Domain name on a custom threat list queried by EC2 instance {instance}.",
+	 "EC2 instance {instance} is querying domain name {domain}, which is on the custom threat "
+	 "list {list}."},
+	{"Trojan:EC2/BlackholeTraffic!DNS", MED, INST, DNS,
+	 /* as GuardDuty */
+	 "Blackholed domain name queried by EC2 instance {instance}.",
+	 "EC2 instance {instance} is querying a domain name of a blackholed domain."},
+	{"Trojan:EC2/DropPoint!DNS", MED, INST, DNS,
+	 /* as GuardDuty */
+	 "Drop Point domain name queried by EC2 instance {instance}.",
+	 "EC2 instance {instance} is querying a domain name of a remote host that is known to hold "
+	 "credentials and other stolen data captured by malware."},
 	/* CloudTrail + threat intelligence */
-	{"UnauthorizedAccess:IAMUser/MaliciousIPCaller", MED, MM_ACTION_AWS_API_CALL,
-	 "An API was invoked from a known malicious IP address.",
-	 "API {api} of {service} was invoked by {user} with access key {key} from IP address {ip}, "
-	 "which is on threat list {list}."},
-	{"UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom", MED, MM_ACTION_AWS_API_CALL,
-	 "An API was invoked from an IP address on a custom threat list.",
-	 "API {api} of {service} was invoked by {user} with access key {key} from IP address {ip}, "
-	 "which is on your custom threat list {list}."},
-	{"Recon:IAMUser/MaliciousIPCaller", MED, MM_ACTION_AWS_API_CALL,
-	 "Reconnaissance API was invoked from a known malicious IP address.",
-	 "API {api} of {service}, commonly used to discover resources, was invoked by {user} with "
-	 "access key {key} from IP address {ip}, which is on threat list {list}."},
-	{"Recon:IAMUser/MaliciousIPCaller.Custom", MED, MM_ACTION_AWS_API_CALL,
-	 "Reconnaissance API was invoked from an IP address on a custom threat list.",
-	 "API {api} of {service}, commonly used to discover resources, was invoked by {user} with "
-	 "access key {key} from IP address {ip}, which is on your custom threat list {list}."},
-	{"UnauthorizedAccess:IAMUser/TorIPCaller", MED, MM_ACTION_AWS_API_CALL,
-	 "An API was invoked from a Tor exit node IP address.",
-	 "API {api} of {service} was invoked by {user} with access key {key} from Tor exit node IP "
+	{"UnauthorizedAccess:IAMUser/MaliciousIPCaller", MED, AKEY, API,
+	 /* title as GuardDuty */
+	 "API {api} was invoked from a known malicious IP address.",
+	 "API {api} was invoked from IP address {ip}, which is on the threat list {list}."},
+	{"UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom", MED, AKEY, API,
+	 /* title as GuardDuty */
+	 "API {api} was invoked from an IP address on a custom threat list.",
+	 "API {api} was invoked from IP address {ip}, which is on the custom threat list {list}."},
+	{"Recon:IAMUser/MaliciousIPCaller", MED, AKEY, API,
+	 "API {api} was invoked from a known malicious IP address.",
+	 "API {api}, commonly used to discover resources, was invoked from IP address {ip}, which "
+	 "is on the threat list {list}."},
+	{"Recon:IAMUser/MaliciousIPCaller.Custom", MED, AKEY, API,
+	 "API {api} was invoked from an IP address on a custom threat list.",
+	 "API {api}, commonly used to discover resources, was invoked from IP address {ip}, which "
+	 "is on the custom threat list {list}."},
+	{"UnauthorizedAccess:IAMUser/TorIPCaller", MED, AKEY, API,
+	 /* as GuardDuty */
+	 "API {api} was invoked from a Tor exit node.",
+	 "API {api} was invoked from a Tor exit node IP address {ip}."},
+	{"Recon:IAMUser/TorIPCaller", MED, AKEY, API,
+	 "API {api} was invoked from a Tor exit node.",
+	 "API {api}, commonly used to discover resources, was invoked from a Tor exit node IP "
 	 "address {ip}."},
-	{"Recon:IAMUser/TorIPCaller", MED, MM_ACTION_AWS_API_CALL,
-	 "Reconnaissance API was invoked from a Tor exit node IP address.",
-	 "API {api} of {service}, commonly used to discover resources, was invoked by {user} with "
-	 "access key {key} from Tor exit node IP address {ip}."},
-	{NULL, 0, 0, NULL, NULL},
+	/* CloudTrail: the account's root user made a call */
+	{"Policy:IAMUser/RootCredentialUsage", LOW, AKEY, API,
+	 /* as GuardDuty */
+	 "The API {api} was invoked using root credentials.",
+	 "The API {api} was invoked using root credentials from IP address {ip}."},
+	{NULL, 0, 0, 0, NULL, NULL},
 };
 
 const struct mm_ftype *mm_ftype_all(void)

@@ -666,14 +666,16 @@ int mm_store_finding_load_state(struct mm_store *st, struct mm_finding *f)
 				f->nevidence = 0;
 		} else {
 			/* the evidence lives once, in the finding's
-			 * service.mamoriEvidence (writing it twice cost a third of
-			 * the database's size) */
+			 * service.additionalInfo.evidence (service.mamoriEvidence
+			 * before schema 2; writing it twice cost a third of the
+			 * database's size) */
 			const char *j = (const char *)sqlite3_column_text(s, 6);
 			struct mm_json_val doc, ev;
 			size_t used;
 			f->nevidence = 0;
 			if (j && mm_json_value(j, (size_t)sqlite3_column_bytes(s, 6), &doc, &used) == 0 &&
-			    mm_json_path(&doc, "service.mamoriEvidence", &ev) == 1 &&
+			    (mm_json_path(&doc, "service.additionalInfo.evidence", &ev) == 1 ||
+			     mm_json_path(&doc, "service.mamoriEvidence", &ev) == 1) &&
 			    evidence_from_json(f, ev.p, ev.n))
 				f->nevidence = 0;
 		}
@@ -714,7 +716,8 @@ int mm_store_finding_put_held(struct mm_store *st, const struct mm_finding *f, c
 	sqlite3_bind_int64(s, 10, f->created_at_ms);
 	sqlite3_bind_int64(s, 11, f->updated_at_ms);
 	sqlite3_bind_int(s, 12, f->archived ? 1 : 0);
-	/* evidence column: NULL; the sample is in the JSON's mamoriEvidence */
+	/* evidence column: NULL; the sample is in the JSON's
+	 * service.additionalInfo.evidence */
 	sqlite3_bind_null(s, 13);
 	sqlite3_bind_text(s, 14, json ? json : "{}", -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 15, held ? 1 : 0);

@@ -85,6 +85,59 @@ MM_TEST(type_table_has_guardduty_severities)
 	CHECK_EQ_STR(mm_severity_label(2), "Low");
 }
 
+/* The table's rows are complete and consistent: unique names, a
+ * GuardDuty severity, titles that are sentences naming their subject
+ * through a token, a resource type that fits the action. */
+MM_TEST(type_table_rows_consistent)
+{
+	const struct mm_ftype *t, *u;
+	int n = 0;
+
+	for (t = mm_ftype_all(); t->type; t++, n++) {
+		size_t tl = strlen(t->title);
+		CHECK(t->severity == 2.0 || t->severity == 5.0 || t->severity == 8.0);
+		CHECK(tl > 0 && t->title[tl - 1] == '.');
+		CHECK(strstr(t->title, "{instance}") || strstr(t->title, "{api}"));
+		CHECK(t->res_type == MM_RES_INSTANCE || t->res_type == MM_RES_ACCESSKEY ||
+		      t->res_type == MM_RES_S3BUCKET || t->res_type == MM_RES_RUNTIME);
+		if (t->action == MM_ACTION_AWS_API_CALL)
+			CHECK(t->res_type == MM_RES_ACCESSKEY || t->res_type == MM_RES_S3BUCKET);
+		else
+			CHECK(t->res_type == MM_RES_INSTANCE || t->res_type == MM_RES_RUNTIME);
+		CHECK(mm_ftype_get(t->type) == t);
+		for (u = t + 1; u->type; u++)
+			CHECK(strcmp(t->type, u->type) != 0);
+	}
+	CHECK(n >= 19);
+	t = mm_ftype_get("Policy:IAMUser/RootCredentialUsage");
+	CHECK(t && t->severity == 2.0 && t->res_type == MM_RES_ACCESSKEY &&
+	      t->action == MM_ACTION_AWS_API_CALL);
+}
+
+/* New finding fields are plain data: a finding still copies with memcpy
+ * and the bounded arrays have their documented sizes. */
+MM_TEST(finding_general_fields)
+{
+	static struct mm_finding f, g;
+
+	memset(&f, 0, sizeof(f));
+	CHECK_EQ_INT(sizeof(f.disc), 64);
+	CHECK_EQ_INT(sizeof(f.bucket_name), 64);
+	CHECK_EQ_INT(MM_API_CALLS_MAX, 8);
+	CHECK_EQ_INT(sizeof(f.apis) / sizeof(f.apis[0]), MM_API_CALLS_MAX);
+	CHECK_EQ_INT(sizeof(f.apis[0].name), 64);
+	CHECK_EQ_INT(sizeof(f.proc.cmdline), MM_CMDLINE_MAX);
+	snprintf(f.disc, sizeof(f.disc), "mining.txt");
+	snprintf(f.apis[0].name, sizeof(f.apis[0].name), "GetObject");
+	f.apis[0].count = 3;
+	f.napis = 1;
+	f.proc.pid = 77;
+	memcpy(&g, &f, sizeof(f));
+	CHECK_EQ_STR(g.disc, "mining.txt");
+	CHECK_EQ_STR(g.apis[0].name, "GetObject");
+	CHECK_EQ_INT(g.proc.pid, 77);
+}
+
 MM_TEST(agg_merges_same_key_and_bounds_table)
 {
 	struct mm_agg *a;

@@ -16,6 +16,9 @@
 #include "finding/output.h"
 #include "mmtest.h"
 
+/* where the renderer puts the evidence sample */
+#define EVIDENCE_PATH "service.additionalInfo.evidence"
+
 static char arena_mem[65536];
 static struct mm_arena ar;
 
@@ -109,6 +112,22 @@ static void keys_of(const struct mm_json_val *o, char *buf, size_t cap)
 	}
 }
 
+/* What the pipeline's enrichment does before rendering: the instance by
+ * id, else by ENI, as instanceDetails JSON (into db); NULL if unknown. */
+static const char *enrich(const struct mm_inventory *inv, const struct mm_finding *f,
+			  struct mm_buf *db)
+{
+	const struct mm_instance *inst = NULL;
+	if (f->instance_id[0])
+		inst = mm_inventory_by_id(inv, f->instance_id, strlen(f->instance_id));
+	if (!inst && f->eni[0])
+		inst = mm_inventory_by_eni(inv, f->eni, strlen(f->eni));
+	if (!inst)
+		return NULL;
+	mm_buf_reset(db);
+	return mm_instance_to_json(inst, f->eni[0] ? f->eni : NULL, db) == 0 ? db->p : NULL;
+}
+
 MM_TEST(json_network_finding_fields)
 {
 	struct mm_finding f;
@@ -166,8 +185,12 @@ MM_TEST(json_network_finding_fields)
 	      v.type == MM_JSON_ARRAY);
 	CHECK(strstr(b.p, "\"threatIntelligenceDetails\":[{\"threatNames\":[\"mining\"],"
 			  "\"threatListName\":\"crypto_mining\"}]") != NULL);
-	CHECK(strstr(b.p, "\"mamoriEvidence\":[{\"file\":\"vpc/flows.log\",\"line\":7,"
-			  "\"offset\":1234,\"time\":\"2022-11-17T09:33:19.000Z\"}]") != NULL);
+	/* our evidence: in additionalInfo (free-form), not in its "value" */
+	CHECK(strstr(b.p, "\"additionalInfo\":{\"threatName\":\"mining\",\"threatListName\":"
+			  "\"crypto_mining\",\"evidence\":[{\"file\":\"vpc/flows.log\",\"line\":7,"
+			  "\"offset\":1234,\"time\":\"2022-11-17T09:33:19.000Z\"}],\"value\":") !=
+	      NULL);
+	CHECK(strstr(b.p, "mamoriEvidence") == NULL);
 
 	/* detector id: 32 hex, in the arn, stable for (account, region) */
 	{
@@ -181,18 +204,13 @@ MM_TEST(json_network_finding_fields)
 			 det, f.id);
 		CHECK_EQ_SLICE(str_at(&o, "arn"), arn);
 	}
-	/* title and description: template tokens substituted */
-	{
-		struct mm_str d = str_at(&o, "description");
-		char desc[600];
-		snprintf(desc, sizeof(desc), "%.*s", (int)d.n, d.p);
-		CHECK(strstr(desc, "i-0123456789abcdef0") != NULL);
-		CHECK(strstr(desc, "198.51.100.7") != NULL);
-		CHECK(strstr(desc, "443") != NULL);
-		CHECK(strstr(desc, "crypto_mining") != NULL);
-		CHECK(strchr(desc, '{') == NULL);
-		CHECK(str_at(&o, "title").n > 10);
-	}
+	/* title and description: GuardDuty's wording, subject filled in */
+	CHECK_EQ_SLICE(str_at(&o, "title"),
+		       "EC2 instance i-0123456789abcdef0 is communicating with a Bitcoin-related "
+		       "IP address.");
+	CHECK_EQ_SLICE(str_at(&o, "description"),
+		       "EC2 instance i-0123456789abcdef0 is communicating outbound with a known "
+		       "Bitcoin-related IP address 198.51.100.7.");
 
 	/* same account+region -> same detector; another region -> another */
 	{
@@ -256,21 +274,24 @@ MM_TEST(json_key_order_like_aws)
 		keys_of(&a, want, sizeof(want));
 		keys_of(&o, got, sizeof(got));
 		CHECK_EQ_STR(got, want);
-		/* service: AWS's keys in AWS's order, plus our mamoriEvidence
-		 * (AWS's additionalInfo.sample is a sample-finding marker) */
+		/* service: AWS's keys in AWS's order (our evidence is inside
+		 * additionalInfo) */
 		CHECK(mm_json_get(&a, "service", &sa) == 1);
 		CHECK(mm_json_get(&o, "service", &so) == 1);
 		keys_of(&sa, want, sizeof(want));
 		keys_of(&so, got, sizeof(got));
 		CHECK_EQ_STR(want, "serviceName,detectorId,action,resourceRole,additionalInfo,evidence,"
 				   "eventFirstSeen,eventLastSeen,archived,count");
-		CHECK_EQ_STR(got, "serviceName,detectorId,action,resourceRole,additionalInfo,evidence,"
-				  "mamoriEvidence,eventFirstSeen,eventLastSeen,archived,count");
+		CHECK_EQ_STR(got, want);
 		CHECK(mm_json_path(&a, "service.action.dnsRequestAction", &sa) == 1);
 		CHECK(mm_json_path(&o, "service.action.dnsRequestAction", &so) == 1);
 		keys_of(&sa, want, sizeof(want));
 		keys_of(&so, got, sizeof(got));
-		CHECK_EQ_STR(got, want);
+		/* this 2022 sample predates domainWithSuffix (API model: last) */
+		CHECK_EQ_STR(want, "domain,protocol,blocked");
+		CHECK_EQ_STR(got, "domain,protocol,blocked,domainWithSuffix");
+		CHECK_EQ_SLICE(str_at(&o, "service.action.dnsRequestAction.domainWithSuffix"),
+			       "example.com");
 		CHECK_EQ_SLICE(str_at(&o, "service.action.dnsRequestAction.domain"),
 			       "pool.example.com");
 		CHECK_EQ_SLICE(str_at(&o, "service.resourceRole"), "TARGET");
@@ -285,9 +306,10 @@ MM_TEST(json_resource_from_inventory)
 	static struct mm_instance inst;
 	struct mm_inventory *inv = NULL;
 	struct mm_finding f;
-	struct mm_buf b;
+	struct mm_buf b, db;
 	struct mm_json_val o;
 
+	mm_buf_init(&db, 1 << 20);
 	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
 	CHECK_EQ_INT(mm_inventory_new(&inv), 0);
 	memset(&inst, 0, sizeof(inst));
@@ -303,7 +325,7 @@ MM_TEST(json_resource_from_inventory)
 	/* by instance id */
 	net_finding(&f);
 	mm_buf_init(&b, 1 << 20);
-	CHECK_EQ_INT(mm_finding_to_json(&f, inv, &b), 0);
+	CHECK_EQ_INT(mm_finding_to_json(&f, enrich(inv, &f, &db), &b), 0);
 	if (!parse(&b, &o)) {
 		CHECK_EQ_SLICE(str_at(&o, "resource.instanceDetails.instanceId"),
 			       "i-0123456789abcdef0");
@@ -313,14 +335,14 @@ MM_TEST(json_resource_from_inventory)
 	/* by ENI only: the inventory names the instance */
 	f.instance_id[0] = '\0';
 	mm_buf_reset(&b);
-	CHECK_EQ_INT(mm_finding_to_json(&f, inv, &b), 0);
+	CHECK_EQ_INT(mm_finding_to_json(&f, enrich(inv, &f, &db), &b), 0);
 	if (!parse(&b, &o))
 		CHECK_EQ_SLICE(str_at(&o, "resource.instanceDetails.instanceId"),
 			       "i-0123456789abcdef0");
 	/* unknown ENI, no inventory: the interface alone */
 	snprintf(f.eni, sizeof(f.eni), "eni-0zzz");
 	mm_buf_reset(&b);
-	CHECK_EQ_INT(mm_finding_to_json(&f, inv, &b), 0);
+	CHECK_EQ_INT(mm_finding_to_json(&f, enrich(inv, &f, &db), &b), 0);
 	if (!parse(&b, &o)) {
 		CHECK(!has(&o, "resource.instanceDetails.instanceId"));
 		CHECK(strstr(b.p, "\"networkInterfaceId\":\"eni-0zzz\"") != NULL);
@@ -330,7 +352,7 @@ MM_TEST(json_resource_from_inventory)
 	/* instance id known from the logs but not in the inventory */
 	snprintf(f.instance_id, sizeof(f.instance_id), "i-0notininventory");
 	mm_buf_reset(&b);
-	CHECK_EQ_INT(mm_finding_to_json(&f, inv, &b), 0);
+	CHECK_EQ_INT(mm_finding_to_json(&f, enrich(inv, &f, &db), &b), 0);
 	if (!parse(&b, &o)) {
 		CHECK_EQ_SLICE(str_at(&o, "resource.instanceDetails.instanceId"), "i-0notininventory");
 		CHECK(strstr(b.p, "\"networkInterfaceId\":\"eni-0zzz\"") != NULL);
@@ -650,7 +672,485 @@ MM_TEST(outfmt_parse)
 	CHECK_EQ_INT(f, MM_OUT_JSON);
 	CHECK_EQ_INT(mm_outfmt_parse("guardduty", &f), 0);
 	CHECK_EQ_INT(f, MM_OUT_GUARDDUTY);
+	CHECK_EQ_INT(mm_outfmt_parse("jsonl", &f), 0);
+	CHECK_EQ_INT(f, MM_OUT_JSON);
+	CHECK_EQ_INT(mm_outfmt_parse("eventbridge", &f), 0);
+	CHECK_EQ_INT(f, MM_OUT_EVENTBRIDGE);
+	CHECK_EQ_STR(mm_outfmt_names(), "table, json, guardduty, eventbridge");
 	CHECK_EQ_INT(mm_outfmt_parse("JSON", &f), MM_EINVAL);
 	CHECK_EQ_INT(mm_outfmt_parse("", &f), MM_EINVAL);
 	CHECK_EQ_INT(mm_outfmt_parse(NULL, &f), MM_EINVAL);
+}
+
+/* ---- the general model: titles, resources, actions ---- */
+
+/* Render f and return its title into buf. */
+static void title_of(const struct mm_finding *f, char *buf, size_t cap)
+{
+	struct mm_buf b;
+	struct mm_json_val o;
+	struct mm_str t;
+
+	buf[0] = '\0';
+	mm_buf_init(&b, 1 << 20);
+	CHECK_EQ_INT(mm_finding_to_json(f, NULL, &b), 0);
+	if (!parse(&b, &o)) {
+		t = str_at(&o, "title");
+		snprintf(buf, cap, "%.*s", (int)t.n, t.p);
+	}
+	mm_buf_free(&b);
+}
+
+static void api_finding(struct mm_finding *f, const char *type, const char *api)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->type, sizeof(f->type), "%s", type);
+	f->severity = mm_ftype_get(type) ? mm_ftype_get(type)->severity : 5;
+	snprintf(f->account, sizeof(f->account), "123456789012");
+	snprintf(f->region, sizeof(f->region), "us-east-1");
+	f->res_type = MM_RES_ACCESSKEY;
+	snprintf(f->access_key_id, sizeof(f->access_key_id), "AKIAIOSFODNN7EXAMPLE");
+	snprintf(f->principal_id, sizeof(f->principal_id), "AIDAEXAMPLE");
+	snprintf(f->user_name, sizeof(f->user_name), "alice");
+	snprintf(f->user_type, sizeof(f->user_type), "IAMUser");
+	f->action = MM_ACTION_AWS_API_CALL;
+	snprintf(f->api, sizeof(f->api), "%s", api);
+	snprintf(f->service_name, sizeof(f->service_name), "s3.amazonaws.com");
+	f->has_remote_ip = 1;
+	mm_ip_parse("203.0.113.9", 11, &f->remote_ip);
+	f->count = 1;
+	f->first_seen_ms = f->last_seen_ms = f->created_at_ms = f->updated_at_ms = 1669119740000;
+	mm_finding_make_id(f);
+}
+
+MM_TEST(titles_name_the_subject)
+{
+	struct mm_finding f;
+	char t[300];
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	net_finding(&f);
+	snprintf(f.type, sizeof(f.type), "CryptoCurrency:EC2/BitcoinTool.B!DNS");
+	f.action = MM_ACTION_DNS_REQUEST;
+	snprintf(f.domain, sizeof(f.domain), "pool.minexmr.com");
+	title_of(&f, t, sizeof(t));
+	CHECK_EQ_STR(t, "Bitcoin-related domain name queried by EC2 instance i-0123456789abcdef0.");
+
+	snprintf(f.type, sizeof(f.type), "Trojan:EC2/BlackholeTraffic!DNS");
+	title_of(&f, t, sizeof(t));
+	CHECK_EQ_STR(t, "Blackholed domain name queried by EC2 instance i-0123456789abcdef0.");
+
+	snprintf(f.type, sizeof(f.type), "UnauthorizedAccess:EC2/TorClient");
+	f.action = MM_ACTION_NETWORK_CONNECTION;
+	title_of(&f, t, sizeof(t));
+	CHECK_EQ_STR(t, "EC2 instance i-0123456789abcdef0 is communicating with Tor Entry node.");
+
+	api_finding(&f, "UnauthorizedAccess:IAMUser/TorIPCaller", "GetObject");
+	title_of(&f, t, sizeof(t));
+	CHECK_EQ_STR(t, "API GetObject was invoked from a Tor exit node.");
+
+	api_finding(&f, "UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom", "ListBuckets");
+	title_of(&f, t, sizeof(t));
+	CHECK_EQ_STR(t, "API ListBuckets was invoked from an IP address on a custom threat list.");
+
+	api_finding(&f, "Policy:IAMUser/RootCredentialUsage", "GetDetector");
+	title_of(&f, t, sizeof(t));
+	CHECK_EQ_STR(t, "The API GetDetector was invoked using root credentials.");
+}
+
+MM_TEST(type_table_metadata)
+{
+	const struct mm_ftype *t = mm_ftype_get("Policy:IAMUser/RootCredentialUsage");
+
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	CHECK(t->severity == 2.0);
+	CHECK_EQ_INT(t->res_type, MM_RES_ACCESSKEY);
+	CHECK_EQ_INT(t->action, MM_ACTION_AWS_API_CALL);
+	CHECK_EQ_INT(mm_ftype_get("Trojan:EC2/DropPoint!DNS")->res_type, MM_RES_INSTANCE);
+	/* every type's resource agrees with its action: API calls are AccessKey findings */
+	for (t = mm_ftype_all(); t->type; t++)
+		CHECK((t->action == MM_ACTION_AWS_API_CALL) == (t->res_type == MM_RES_ACCESSKEY));
+}
+
+MM_TEST(json_root_credential_usage_api_calls)
+{
+	struct mm_finding f;
+	struct mm_buf b;
+	struct mm_json_val o, v, el;
+	struct mm_json_iter it;
+	struct mm_str k;
+	int n = 0;
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	api_finding(&f, "Policy:IAMUser/RootCredentialUsage", "GetDetector");
+	snprintf(f.user_type, sizeof(f.user_type), "Root");
+	snprintf(f.user_name, sizeof(f.user_name), "Root");
+	snprintf(f.access_key_id, sizeof(f.access_key_id), "ASIAROOTEXAMPLE");
+	snprintf(f.apis[0].name, sizeof(f.apis[0].name), "ListDetectors");
+	f.apis[0].count = 2;
+	f.apis[0].first_ms = 1513312081000;
+	f.apis[0].last_ms = 1513312095999;
+	snprintf(f.apis[1].name, sizeof(f.apis[1].name), "GetDetector");
+	f.apis[1].count = 3;
+	f.apis[1].first_ms = 1513312082000;
+	f.apis[1].last_ms = 1513312096000;
+	f.napis = 2;
+	mm_buf_init(&b, 1 << 20);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	if (parse(&b, &o))
+		goto out;
+	CHECK_EQ_SLICE(raw_at(&o, "severity"), "2");
+	CHECK_EQ_SLICE(str_at(&o, "resource.resourceType"), "AccessKey");
+	CHECK_EQ_SLICE(str_at(&o, "resource.accessKeyDetails.userType"), "Root");
+	CHECK_EQ_SLICE(str_at(&o, "service.action.actionType"), "AWS_API_CALL");
+	CHECK_EQ_SLICE(str_at(&o, "service.action.awsApiCallAction.api"), "GetDetector");
+	CHECK_EQ_SLICE(str_at(&o, "description"),
+		       "The API GetDetector was invoked using root credentials from IP address "
+		       "203.0.113.9.");
+	/* GuardDuty's apiCalls: name, count, epoch-second firstSeen/lastSeen */
+	CHECK(strstr(b.p, "\"apiCalls\":[{\"name\":\"ListDetectors\",\"count\":2,"
+			  "\"firstSeen\":1513312081,\"lastSeen\":1513312095},"
+			  "{\"name\":\"GetDetector\",\"count\":3,\"firstSeen\":1513312082,"
+			  "\"lastSeen\":1513312096}]") != NULL);
+	CHECK(mm_json_path(&o, "service.additionalInfo.apiCalls", &v) == 1 &&
+	      v.type == MM_JSON_ARRAY);
+	if (mm_json_iter_init(&it, &v) == 0)
+		while (mm_json_iter_next(&it, &k, &el) == 1) {
+			char keys[100];
+			keys_of(&el, keys, sizeof(keys));
+			CHECK_EQ_STR(keys, "name,count,firstSeen,lastSeen");
+			n++;
+		}
+	CHECK_EQ_INT(n, 2);
+	/* "value" repeats the members as a JSON string */
+	{
+		struct mm_str inner = str_at(&o, "service.additionalInfo.value");
+		struct mm_json_val iv, x;
+		size_t used;
+		CHECK_EQ_INT(mm_json_value(inner.p, inner.n, &iv, &used), 0);
+		CHECK(mm_json_get(&iv, "apiCalls", &x) == 1 && x.type == MM_JSON_ARRAY);
+	}
+	/* apiCalls only for API findings that carry them */
+	f.napis = 0;
+	mm_buf_reset(&b);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	CHECK(strstr(b.p, "apiCalls") == NULL);
+out:
+	mm_buf_free(&b);
+}
+
+MM_TEST(domain_with_suffix)
+{
+	char d[64];
+
+	CHECK_EQ_STR(mm_domain_with_suffix("pool.minexmr.com", d, sizeof(d)), "minexmr.com");
+	CHECK_EQ_STR(mm_domain_with_suffix("minexmr.com", d, sizeof(d)), "minexmr.com");
+	CHECK_EQ_STR(mm_domain_with_suffix("a.b.c.example.org.", d, sizeof(d)), "example.org");
+	CHECK_EQ_STR(mm_domain_with_suffix("www.bbc.co.uk", d, sizeof(d)), "bbc.co.uk");
+	CHECK_EQ_STR(mm_domain_with_suffix("bbc.co.uk", d, sizeof(d)), "bbc.co.uk");
+	CHECK_EQ_STR(mm_domain_with_suffix("x.y.shop.com.au", d, sizeof(d)), "shop.com.au");
+	CHECK_EQ_STR(mm_domain_with_suffix("WWW.Example.CO.UK", d, sizeof(d)), "Example.CO.UK");
+	CHECK_EQ_STR(mm_domain_with_suffix("co.uk", d, sizeof(d)), "co.uk");
+	CHECK_EQ_STR(mm_domain_with_suffix("localhost", d, sizeof(d)), "localhost");
+	CHECK_EQ_STR(mm_domain_with_suffix("", d, sizeof(d)), "");
+	CHECK_EQ_STR(mm_domain_with_suffix("pool.minexmr.com", d, 4), "min");
+}
+
+MM_TEST(json_instance_details_from_caller)
+{
+	struct mm_finding f;
+	struct mm_buf b;
+	struct mm_json_val o;
+	static const char pending[] =
+		"{\"instanceId\":\"i-0123456789abcdef0\",\"instanceType\":\"t3.micro\","
+		"\"tags\":[{\"key\":\"Name\",\"value\":\"web\"}],\"instanceState\":\"pending\","
+		"\"availabilityZone\":\"eu-west-1a\",\"imageId\":\"ami-0abc\"}";
+	static const char running[] =
+		"{\"instanceId\":\"i-0123456789abcdef0\",\"instanceState\":\"running\"}";
+	static const char last[] = "{\"instanceId\":\"i-1\",\"instanceState\":\"pending\"}";
+	static const char only[] = "{\"instanceState\":\"pending\"}";
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	net_finding(&f);
+	mm_buf_init(&b, 1 << 20);
+	CHECK_EQ_INT(mm_finding_to_json(&f, pending, &b), 0);
+	if (!parse(&b, &o)) {
+		CHECK(strstr(b.p, "pending") == NULL);
+		CHECK(strstr(b.p, "\"instanceDetails\":{\"instanceId\":\"i-0123456789abcdef0\","
+				  "\"instanceType\":\"t3.micro\",\"tags\":[{\"key\":\"Name\","
+				  "\"value\":\"web\"}],\"availabilityZone\":\"eu-west-1a\","
+				  "\"imageId\":\"ami-0abc\"}") != NULL);
+	}
+	mm_buf_reset(&b);
+	CHECK_EQ_INT(mm_finding_to_json(&f, running, &b), 0);
+	if (!parse(&b, &o))
+		CHECK_EQ_SLICE(str_at(&o, "resource.instanceDetails.instanceState"), "running");
+	mm_buf_reset(&b);
+	CHECK_EQ_INT(mm_finding_to_json(&f, last, &b), 0);
+	if (!parse(&b, &o))
+		CHECK(strstr(b.p, "\"instanceDetails\":{\"instanceId\":\"i-1\"}") != NULL);
+	mm_buf_reset(&b);
+	CHECK_EQ_INT(mm_finding_to_json(&f, only, &b), 0);
+	if (!parse(&b, &o))
+		CHECK(strstr(b.p, "\"instanceDetails\":{}") != NULL);
+	/* NULL: what the logs told */
+	mm_buf_reset(&b);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	if (!parse(&b, &o)) {
+		CHECK_EQ_SLICE(str_at(&o, "resource.instanceDetails.instanceId"),
+			       "i-0123456789abcdef0");
+		CHECK(!has(&o, "resource.instanceDetails.instanceType"));
+	}
+	mm_buf_free(&b);
+}
+
+/* A file name with control characters and bytes that are not UTF-8
+ * still gives valid JSON: controls as \u00XX, bad bytes as U+FFFD. */
+MM_TEST(json_hostile_bytes_stay_valid)
+{
+	struct mm_finding f;
+	struct mm_buf b;
+	struct mm_json_val o;
+	static const char name[] = "logs/\x01\x1f\x7f\xff\xc3(\xe2\x82 ok \xc3\xa9\xf0\x9f\x98\x80"
+				   "\xed\xa0\x80\xc0\xaf.gz";
+	static const char want[] = "logs/\x01\x1f\x7f\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd"
+				   " ok \xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+				   "\xef\xbf\xbd\xef\xbf\xbd.gz";
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	net_finding(&f);
+	f.nevidence = 0;
+	mm_finding_add_evidence(&f, name, 1, 0, 1000);
+	snprintf(f.user_agent, sizeof(f.user_agent), "ua\xfe\n");
+	snprintf(f.domain, sizeof(f.domain), "bad\x80.example.com");
+	mm_buf_init(&b, 1 << 20);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	if (parse(&b, &o))
+		goto out;
+	/* controls escaped, never raw */
+	{
+		size_t i;
+		for (i = 0; i < b.len; i++)
+			CHECK((unsigned char)b.p[i] >= 0x20);
+	}
+	CHECK(strstr(b.p, "logs/\\u0001\\u001f") != NULL);
+	/* the whole line is well-formed UTF-8 */
+	{
+		const unsigned char *u = (const unsigned char *)b.p;
+		size_t i = 0;
+		int bad = 0;
+		while (i < b.len) {
+			size_t k = u[i] < 0x80 ? 1 : (u[i] & 0xe0) == 0xc0 ? 2 : (u[i] & 0xf0) == 0xe0 ? 3 : 4;
+			size_t j;
+			if (u[i] >= 0x80 && (u[i] < 0xc2 || u[i] > 0xf4))
+				bad = 1;
+			for (j = 1; j < k && i + j < b.len; j++)
+				if ((u[i + j] & 0xc0) != 0x80)
+					bad = 1;
+			i += k;
+		}
+		CHECK(!bad);
+	}
+	/* the evidence file name reads back with the bad bytes replaced */
+	{
+		struct mm_json_val ev, e0, fv;
+		struct mm_json_iter it;
+		struct mm_str k, file = {"", 0};
+		CHECK(mm_json_path(&o, EVIDENCE_PATH, &ev) == 1);
+		if (mm_json_iter_init(&it, &ev) == 0 && mm_json_iter_next(&it, &k, &e0) == 1 &&
+		    mm_json_get(&e0, "file", &fv) == 1)
+			CHECK_EQ_INT(mm_json_str(&fv, &ar, &file), 0);
+		CHECK_EQ_SLICE(file, want);
+	}
+	CHECK_EQ_SLICE(str_at(&o, "service.action.networkConnectionAction.protocol"), "TCP");
+out:
+	mm_buf_free(&b);
+}
+
+MM_TEST(json_port_probe)
+{
+	struct mm_finding f;
+	struct mm_buf b;
+	struct mm_json_val o, v;
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	net_finding(&f);
+	snprintf(f.type, sizeof(f.type), "Recon:EC2/PortProbeUnprotectedPort");
+	f.action = MM_ACTION_PORT_PROBE;
+	f.role = MM_ROLE_TARGET;
+	f.local_port = 22;
+	mm_buf_init(&b, 1 << 20);
+	/* no probes listed: the finding's own port and addresses */
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	if (!parse(&b, &o)) {
+		CHECK_EQ_SLICE(str_at(&o, "service.action.actionType"), "PORT_PROBE");
+		CHECK(strstr(b.p, "\"portProbeAction\":{\"portProbeDetails\":[{\"localPortDetails\":"
+				  "{\"port\":22,\"portName\":\"SSH\"},\"localIpDetails\":{\"ipAddressV4\":"
+				  "\"10.0.0.5\"},\"remoteIpDetails\":{\"ipAddressV4\":\"198.51.100.7\",") !=
+		      NULL);
+		CHECK_EQ_SLICE(raw_at(&o, "service.action.portProbeAction.blocked"), "false");
+	}
+	/* several probes */
+	f.nprobes = 2;
+	f.probes[0].local_port = 443;
+	f.probes[0].has_remote_ip = 1;
+	mm_ip_parse("192.0.2.1", 9, &f.probes[0].remote_ip);
+	f.probes[1].local_port = 3389;
+	f.probes[1].has_local_ip = 1;
+	mm_ip_parse("10.0.0.6", 8, &f.probes[1].local_ip);
+	f.probes[1].has_remote_ip = 1;
+	mm_ip_parse("2001:db8::2", 11, &f.probes[1].remote_ip);
+	mm_buf_reset(&b);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	if (!parse(&b, &o)) {
+		CHECK(mm_json_path(&o, "service.action.portProbeAction.portProbeDetails", &v) == 1 &&
+		      v.type == MM_JSON_ARRAY);
+		CHECK(strstr(b.p, "{\"localPortDetails\":{\"port\":443,\"portName\":\"HTTPS\"},"
+				  "\"remoteIpDetails\":{\"ipAddressV4\":\"192.0.2.1\",") != NULL);
+		CHECK(strstr(b.p, "{\"localPortDetails\":{\"port\":3389,\"portName\":\"RDP\"},"
+				  "\"localIpDetails\":{\"ipAddressV4\":\"10.0.0.6\"},\"remoteIpDetails\":"
+				  "{\"ipAddressV6\":\"2001:db8::2\",") != NULL);
+		CHECK(strstr(b.p, "198.51.100.7\",\"org") == NULL);
+	}
+	mm_buf_free(&b);
+}
+
+MM_TEST(json_s3_bucket_resource)
+{
+	struct mm_finding f;
+	struct mm_buf b;
+	struct mm_json_val o;
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	api_finding(&f, "UnauthorizedAccess:IAMUser/TorIPCaller", "GetObject");
+	f.res_type = MM_RES_S3BUCKET;
+	snprintf(f.bucket_name, sizeof(f.bucket_name), "my-bucket");
+	mm_buf_init(&b, 1 << 20);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	if (!parse(&b, &o)) {
+		CHECK(strstr(b.p, "\"resource\":{\"resourceType\":\"S3Bucket\",\"accessKeyDetails\":{"
+				  "\"accessKeyId\":\"AKIAIOSFODNN7EXAMPLE\",") != NULL);
+		CHECK(strstr(b.p, "\"s3BucketDetails\":[{\"arn\":\"arn:aws:s3:::my-bucket\","
+				  "\"name\":\"my-bucket\",\"type\":\"Destination\"}]}") != NULL);
+		CHECK(!has(&o, "resource.instanceDetails"));
+	}
+	mm_buf_free(&b);
+}
+
+MM_TEST(json_runtime_process)
+{
+	struct mm_finding f;
+	struct mm_buf b;
+	struct mm_json_val o;
+	char t[300];
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	net_finding(&f);
+	f.res_type = MM_RES_RUNTIME;
+	f.instance_id[0] = f.eni[0] = '\0';
+	snprintf(f.proc.name, sizeof(f.proc.name), "xmrig");
+	snprintf(f.proc.exe, sizeof(f.proc.exe), "/tmp/.x/xmrig");
+	f.proc.pid = 4242;
+	f.proc.ppid = 1;
+	snprintf(f.proc.user, sizeof(f.proc.user), "www-data");
+	snprintf(f.proc.cmdline, sizeof(f.proc.cmdline), "/tmp/.x/xmrig -o pool:3333");
+	snprintf(f.proc.host, sizeof(f.proc.host), "web-1");
+	mm_buf_init(&b, 1 << 20);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+	if (!parse(&b, &o)) {
+		CHECK_EQ_SLICE(str_at(&o, "resource.resourceType"), "Instance");
+		CHECK_EQ_SLICE(str_at(&o, "service.featureName"), "RuntimeMonitoring");
+		CHECK(strstr(b.p, "\"runtimeDetails\":{\"process\":{\"name\":\"xmrig\","
+				  "\"executablePath\":\"/tmp/.x/xmrig\",\"pid\":4242,\"user\":"
+				  "\"www-data\",\"lineage\":[{\"pid\":1}]},\"context\":{"
+				  "\"commandLineExample\":\"/tmp/.x/xmrig -o pool:3333\"}}") != NULL);
+		CHECK_EQ_SLICE(str_at(&o, "service.additionalInfo.hostName"), "web-1");
+	}
+	title_of(&f, t, sizeof(t));
+	CHECK_EQ_STR(t, "EC2 instance web-1 is communicating with a Bitcoin-related IP address.");
+	mm_buf_free(&b);
+}
+
+/* ---- EventBridge ---- */
+
+MM_TEST(eventbridge_envelope)
+{
+	struct mm_finding f;
+	struct mm_finding_row row;
+	struct mm_buf fj, ev, ev2;
+	struct mm_json_val o, d;
+	char keys[300];
+	char *s;
+	size_t len, used;
+
+	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+	net_finding(&f);
+	mm_buf_init(&fj, 1 << 20);
+	mm_buf_init(&ev, 1 << 20);
+	mm_buf_init(&ev2, 1 << 20);
+	CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &fj), 0);
+	CHECK_EQ_INT(mm_eventbridge_event(fj.p, &ev), 0);
+	CHECK(strchr(ev.p, '\n') == NULL);
+	if (parse(&ev, &o))
+		goto out;
+	keys_of(&o, keys, sizeof(keys));
+	CHECK_EQ_STR(keys, "version,id,detail-type,source,account,time,region,resources,detail");
+	CHECK_EQ_SLICE(str_at(&o, "version"), "0");
+	CHECK_EQ_SLICE(str_at(&o, "detail-type"), "GuardDuty Finding");
+	CHECK_EQ_SLICE(str_at(&o, "source"), "aws.guardduty");
+	CHECK_EQ_SLICE(str_at(&o, "account"), "123456789012");
+	CHECK_EQ_SLICE(str_at(&o, "region"), "eu-west-1");
+	CHECK_EQ_SLICE(str_at(&o, "time"), "2022-11-22T12:22:20Z");
+	CHECK_EQ_SLICE(raw_at(&o, "resources"), "[]");
+	CHECK(mm_json_get(&o, "detail", &d) == 1 && d.type == MM_JSON_OBJECT);
+	CHECK(d.n == fj.len && memcmp(d.p, fj.p, fj.len) == 0);
+	/* id: UUID-shaped, stable for the same update, new for the next */
+	{
+		struct mm_str id = str_at(&o, "id");
+		size_t i;
+		CHECK_EQ_INT(id.n, 36);
+		for (i = 0; i < id.n && id.n == 36; i++)
+			CHECK(i == 8 || i == 13 || i == 18 || i == 23 ? id.p[i] == '-'
+								       : strchr("0123456789abcdef", id.p[i]) != NULL);
+		CHECK_EQ_INT(mm_eventbridge_event(fj.p, &ev2), 0);
+		CHECK_EQ_STR(ev2.p, ev.p);
+		/* the next update of the same finding is another event */
+		f.updated_at_ms += 1000;
+		mm_buf_reset(&fj);
+		CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &fj), 0);
+		mm_buf_reset(&ev2);
+		CHECK_EQ_INT(mm_eventbridge_event(fj.p, &ev2), 0);
+		CHECK(strncmp(ev2.p, ev.p, 60) != 0);
+		CHECK(strstr(ev2.p, "\"time\":\"2022-11-22T12:22:21Z\"") != NULL);
+		f.updated_at_ms -= 1000;
+		mm_buf_reset(&fj);
+		CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &fj), 0);
+	}
+	/* not a finding: refused, nothing written */
+	mm_buf_reset(&ev2);
+	CHECK_EQ_INT(mm_eventbridge_event("{\"x\":1}", &ev2), MM_EINVAL);
+	CHECK_EQ_INT(mm_eventbridge_event("not json", &ev2), MM_EINVAL);
+	CHECK_EQ_INT(ev2.len, 0);
+
+	/* the printer: one event a line; only the JSON is needed (scan's
+	 * rows carry nothing else) */
+	row = mkrow(f.id, f.type, 8, fj.p);
+	{
+		struct mm_finding_row rows[2];
+		rows[0] = rows[1] = row;
+		s = print_rows(MM_OUT_EVENTBRIDGE, 0, rows, 2, &len);
+		CHECK_EQ_INT(len, 2 * (ev.len + 1));
+		CHECK(strncmp(s, ev.p, ev.len) == 0 && s[ev.len] == '\n');
+		CHECK_EQ_INT(mm_json_value(s, len, &o, &used), 0);
+		free(s);
+		s = print_rows(MM_OUT_EVENTBRIDGE, 0, rows, 0, &len);
+		CHECK_EQ_STR(s, "");
+		free(s);
+	}
+out:
+	mm_buf_free(&fj);
+	mm_buf_free(&ev);
+	mm_buf_free(&ev2);
 }

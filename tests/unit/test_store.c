@@ -86,7 +86,7 @@ static void mkfinding(struct mm_finding *f, const char *type, const char *iid, d
 }
 
 /* Store f with its real GuardDuty JSON (the evidence sample lives in
- * its service.mamoriEvidence). */
+ * its service.additionalInfo.evidence). */
 static int put(struct mm_store *st, const struct mm_finding *f)
 {
 	struct mm_err err;
