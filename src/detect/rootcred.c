@@ -2,10 +2,14 @@
  * the account's root credentials (userIdentity.type "Root").
  *
  * GuardDuty raises it for any successful or failed API call by the root
- * user except calls AWS makes on the root's behalf (invokedBy an AWS
- * service) and the console sign-in itself; it aggregates per root
- * principal, listing the APIs in additionalInfo.apiCalls. No state: the
- * aggregator does the counting. Severity Low (GuardDuty's). */
+ * user except what AWS does on the root's behalf (invokedBy an AWS
+ * service; eventType AwsServiceEvent) and the console sign-in itself
+ * (ConsoleLogin findings are their own type); it aggregates per root
+ * credential (the access key of the session), listing the APIs in
+ * additionalInfo.apiCalls. No state: the aggregator does the counting.
+ * Severity Low (GuardDuty's); resource AccessKey with userName and
+ * userType "Root", role TARGET like GuardDuty's other IAM findings. */
+#include <stdio.h>
 #include <string.h>
 
 #include "detect/detect.h"
@@ -23,7 +27,8 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	if (!mm_str_eqz(a->who.type, "Root") || a->who.invoked_by.n)
 		return;
 	/* the console sign-in is ConsoleLogin's business, not an API use */
-	if (mm_str_eqz(a->event_name, "ConsoleLogin") || mm_str_eqz(a->event_type, "AwsConsoleSignIn"))
+	if (mm_str_eqz(a->event_name, "ConsoleLogin") || mm_str_eqz(a->event_type, "AwsConsoleSignIn") ||
+	    mm_str_eqz(a->event_type, "AwsServiceEvent"))
 		return;
 	res = mm_api_principal(a);
 	if (!res.n)
@@ -35,8 +40,10 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	mm_finding_add_api(f, a->event_name.p, a->event_name.n, a->time_ms);
 	if (!latest)
 		return;
-	f->role = MM_ROLE_ACTOR;
+	f->role = MM_ROLE_TARGET;
 	mm_finding_set_api(f, a);
+	if (!f->user_name[0])
+		snprintf(f->user_name, sizeof(f->user_name), "Root");
 }
 
 static const char *const types[] = {TYPE, NULL};

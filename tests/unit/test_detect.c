@@ -322,3 +322,61 @@ MM_TEST(aws_service_caller_without_address_is_ignored)
 	CHECK_EQ_INT((int)mm_agg_count(fx.agg), 0);
 	teardown(&fx);
 }
+
+/* A CloudTrail call by userIdentity type `who` (Root or IAMUser), with
+ * invokedBy and eventType as given (NULL = absent / AwsApiCall). */
+static void call_as(struct fixture *fx, const char *who, const char *name, const char *invoked,
+		    const char *etype, const char *time)
+{
+	char line[2048];
+	struct mm_event ev;
+	struct mm_err e;
+	snprintf(line, sizeof(line),
+		 "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"%s\",\"principalId\":"
+		 "\"111122223333\",\"arn\":\"arn:aws:iam::111122223333:root\",\"accountId\":"
+		 "\"111122223333\",\"accessKeyId\":\"ASIAROOTKEY1\"%s%s%s},"
+		 "\"eventTime\":\"%s\",\"eventSource\":\"s3.amazonaws.com\","
+		 "\"eventName\":\"%s\",\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"198.51.100.9\","
+		 "\"userAgent\":\"console.amazonaws.com\",\"eventID\":\"e1\",\"eventType\":\"%s\","
+		 "\"recipientAccountId\":\"111122223333\"}",
+		 who, invoked ? ",\"invokedBy\":\"" : "", invoked ? invoked : "", invoked ? "\"" : "",
+		 time, name, etype ? etype : "AwsApiCall");
+	memset(&ev, 0, sizeof(ev));
+	mm_arena_reset(&fx->scratch);
+	CHECK_EQ_INT(mm_ct_parse_line(line, strlen(line), &fx->scratch, &ev, &e), 0);
+	ev.loc.file = "ct.json";
+	ev.loc.line = 1;
+	mm_detect_event(&fx->d, &ev);
+}
+
+MM_TEST(root_credential_usage_positive_and_lookalikes)
+{
+	struct fixture fx;
+	struct mm_finding *f;
+	setup(&fx);
+	/* look-alikes first: none of these is the root using its credentials */
+	call_as(&fx, "Root", "ConsoleLogin", NULL, "AwsConsoleSignIn", "2024-05-01T10:00:00Z");
+	call_as(&fx, "Root", "Decrypt", "cloudtrail.amazonaws.com", NULL, "2024-05-01T10:00:01Z");
+	call_as(&fx, "Root", "ConfigRuleEvaluation", NULL, "AwsServiceEvent", "2024-05-01T10:00:02Z");
+	call_as(&fx, "IAMUser", "ListBuckets", NULL, NULL, "2024-05-01T10:00:03Z");
+	CHECK(find(&fx, "Policy:IAMUser/RootCredentialUsage") == NULL);
+	/* the positive control, in the same fixture */
+	call_as(&fx, "Root", "ListBuckets", NULL, NULL, "2024-05-01T10:01:00Z");
+	call_as(&fx, "Root", "ListBuckets", NULL, NULL, "2024-05-01T10:02:00Z");
+	call_as(&fx, "Root", "CreateBucket", NULL, NULL, "2024-05-01T10:03:00Z");
+	f = find(&fx, "Policy:IAMUser/RootCredentialUsage");
+	CHECK(f != NULL);
+	if (f) {
+		CHECK_EQ_INT(f->count, 3);
+		CHECK_EQ_STR(f->access_key_id, "ASIAROOTKEY1");
+		CHECK_EQ_STR(f->user_type, "Root");
+		CHECK_EQ_STR(f->user_name, "Root");
+		CHECK_EQ_STR(f->api, "CreateBucket"); /* the latest call's details */
+		CHECK_EQ_INT(f->severity, 2);
+		CHECK_EQ_INT(f->napis, 2);
+		CHECK_EQ_STR(f->apis[0].name, "CreateBucket");
+		CHECK_EQ_STR(f->apis[1].name, "ListBuckets");
+		CHECK_EQ_INT(f->apis[1].count, 2);
+	}
+	teardown(&fx);
+}
