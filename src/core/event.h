@@ -98,6 +98,11 @@ struct mm_api {
 struct mm_event {
 	enum mm_ev_kind kind;
 	struct mm_loc loc;
+	/* The record as read (borrowed, like every slice here): the line, or
+	 * a CloudTrail record's JSON object, so a rule engine can read any
+	 * field the normalised view leaves out. Empty when a driver feeds
+	 * events it built itself. */
+	struct mm_str raw;
 	union {
 		struct mm_flow flow;
 		struct mm_dns dns;

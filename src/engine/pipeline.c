@@ -385,6 +385,8 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 		ev.loc.file = job->path;
 		ev.loc.line = ln->line;
 		ev.loc.offset = ln->line_offset;
+		ev.raw.p = line;
+		ev.raw.n = n;
 		detect(w, &ev);
 		if (++recs >= 65536) {
 			uint64_t b = rd->raw_read - last_raw;
@@ -401,6 +403,23 @@ out:
 		flush_progress(w, &recs, &b);
 	}
 	return 0;
+}
+
+/* The bytes of the record that starts at off and ends before the
+ * iterator's position (separators trimmed). */
+static struct mm_str record_bytes(const char *dp, size_t dn, uint64_t off, const char *end)
+{
+	struct mm_str r = {NULL, 0};
+	const char *p;
+	if (off >= dn || end < dp + off || end > dp + dn)
+		return r;
+	p = dp + off;
+	while (end > p && (end[-1] == ',' || end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\r' ||
+			   end[-1] == '\t' || end[-1] == ']'))
+		end--;
+	r.p = p;
+	r.n = (size_t)(end - p);
+	return r;
 }
 
 static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader *rd,
@@ -476,6 +495,7 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 		ev.loc.file = job->path;
 		ev.loc.line = line;
 		ev.loc.offset = off;
+		ev.raw = record_bytes(dp, dn, off, doc.p);
 		detect(w, &ev);
 		recs++;
 		good_end = (uint64_t)(doc.p - doc.buf);

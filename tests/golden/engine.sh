@@ -106,6 +106,17 @@ c2=$("$M" findings list --db "$T/dmg.db" --format json | grep -o '"count":[0-9]*
 expect corrupt_gz_not_done "second run exit $rc, want 3 again (not remembered as done)" test $rc -eq 3
 expect corrupt_gz_good_records_once "$c1 then $c2" sh -c "[ -n '$c1' ] && [ '$c1' = '$c2' ]"
 
+# --- a flood of distinct ENIs: bounded by spilling, nothing dropped -------
+awk -v h="$H" 'BEGIN { print h; for (i = 0; i < 30000; i++)
+	printf "2 123456789012 eni-%017x 10.%d.%d.%d 100.200.3.3 %d 443 6 10 840 1714557600 1714557660 ACCEPT OK\n",
+		i, int(i / 65536) % 256, int(i / 256) % 256, i % 256, 32768 + i % 20000 }' >"$T/flood.log"
+"$M" scan --db "$T/flood1.db" $R --threads 1 --max-findings 1000 "$T/flood.log" >/dev/null 2>"$T/flood1.err"
+"$M" scan --db "$T/flood4.db" $R --threads 4 --max-findings 1000 "$T/flood.log" >/dev/null 2>"$T/flood4.err"
+n1=$("$M" findings list --db "$T/flood1.db" --format json | wc -l)
+expect flood_all_stored "$n1 of 30000 findings stored: $(tail -2 "$T/flood1.err")" test "$n1" -eq 30000
+expect flood_nothing_dropped "a drop was reported" sh -c "! grep -q dropped '$T/flood1.err' '$T/flood4.err'"
+same flood_1_vs_4_threads "$T/flood1.db" "$T/flood4.db"
+
 # --- RootCredentialUsage: the registry's second detector --------------------
 "$M" scan --db "$T/root.db" --no-default-lists "$HERE/engine/root" >/dev/null 2>&1
 "$M" findings list --db "$T/root.db" --format json >"$T/root.json"

@@ -358,3 +358,68 @@ MM_TEST(registry_names_every_type_once)
 		}
 	}
 }
+
+/* The raw record travels with every event: a rule engine reads any field. */
+static char raw_seen[4][512];
+static int nraw;
+static void r_event(void *st, struct mm_detect_ctx *c, const struct mm_event *ev)
+{
+	(void)st;
+	(void)c;
+	if (nraw < 4)
+		snprintf(raw_seen[nraw++], sizeof(raw_seen[0]), "%.*s", (int)ev->raw.n, ev->raw.p);
+}
+static const struct mm_detector_def rawdet = {
+	.name = "test-raw",
+	.kinds = MM_KIND_BIT(MM_EV_FLOW) | MM_KIND_BIT(MM_EV_API),
+	.types = c_types,
+	.on_event = r_event,
+};
+static const struct mm_detector_def *const raw_dets[] = {&rawdet, NULL};
+
+MM_TEST(raw_record_reaches_detectors)
+{
+	char dir[64], flow[96], ct[96], db[96];
+	const char *paths[2];
+	struct mm_pipeline *p;
+	struct mm_pipeline_opts o;
+	struct mm_err e;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "/tmp/mm_raw_XXXXXX");
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(flow, sizeof(flow), "%s/a.log", dir);
+	snprintf(ct, sizeof(ct), "%s/b.json", dir);
+	snprintf(db, sizeof(db), "%s/t.db", dir);
+	f = fopen(flow, "w");
+	fputs("2 123456789012 eni-0abc 10.0.0.5 203.0.113.9 40001 443 6 10 840 1714557600 "
+	      "1714557660 ACCEPT OK\n", f);
+	fclose(f);
+	f = fopen(ct, "w");
+	fputs("{\"Records\":[{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\"},"
+	      "\"eventTime\":\"2024-05-01T10:00:00Z\",\"eventSource\":\"s3.amazonaws.com\","
+	      "\"eventName\":\"GetObject\",\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"1.2.3.4\","
+	      "\"custom\":{\"deep\":[1,2]}},\n {\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":"
+	      "\"Root\"},\"eventTime\":\"2024-05-01T10:00:01Z\",\"eventSource\":\"s3.amazonaws.com\","
+	      "\"eventName\":\"PutObject\",\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"1.2.3.4\"}]}",
+	      f);
+	fclose(f);
+	memset(&o, 0, sizeof(o));
+	o.db_path = db;
+	o.threads = 1;
+	o.no_default_lists = 1;
+	o.detectors = raw_dets;
+	nraw = 0;
+	paths[0] = flow;
+	paths[1] = ct;
+	CHECK_EQ_INT(mm_pipeline_open(&p, &o, &e), 0);
+	CHECK_EQ_INT(mm_pipeline_feed_files(p, paths, NULL, 2, &e), 0);
+	CHECK_EQ_INT(mm_pipeline_flush(p, &e), 0);
+	mm_pipeline_close(p);
+	CHECK_EQ_INT(nraw, 3);
+	CHECK_EQ_STR(raw_seen[0], "2 123456789012 eni-0abc 10.0.0.5 203.0.113.9 40001 443 6 10 840 "
+				  "1714557600 1714557660 ACCEPT OK");
+	CHECK(raw_seen[1][0] == '{' && strstr(raw_seen[1], "\"custom\":{\"deep\":[1,2]}}") != NULL);
+	CHECK(strstr(raw_seen[1], "PutObject") == NULL);
+	CHECK(raw_seen[2][0] == '{' && raw_seen[2][strlen(raw_seen[2]) - 1] == '}');
+}
