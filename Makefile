@@ -55,6 +55,11 @@ $(BUILD)/tests/mmtest.o: tests/unit/mmtest.c tests/unit/mmtest.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
+# the runner's self-check: three tests in a runner that holds two must fail
+$(BUILD)/tests/mmtest-overflow: tests/unit/mmtest_overflow.c tests/unit/mmtest.c tests/unit/mmtest.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DMMTEST_MAX=2 -Itests/unit -o $@ tests/unit/mmtest_overflow.c tests/unit/mmtest.c
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/mmtest.o $(BUILD)/libmamori.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $^ $(LDLIBS)
@@ -65,12 +70,13 @@ deps:
 unit: $(TEST_BIN) $(BUILD)/mamori
 	@scripts/run-tests.sh $(BUILD) $(TEST_BIN)
 
-golden samples: $(BUILD)/mamori
-	@tests/golden/run.sh $(BUILD)/mamori
+# every end-to-end suite: tests/golden/*.sh, each given the binary as $$1
+golden samples: $(BUILD)/mamori $(BUILD)/tests/mmtest-overflow
+	@scripts/run-tests.sh $(BUILD) -- $(BUILD)/mamori
 
 test: deps
-	@$(MAKE) --no-print-directory all $(TEST_BIN)
-	@scripts/run-tests.sh $(BUILD) $(TEST_BIN) -- tests/golden/run.sh $(BUILD)/mamori
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(BUILD)/tests/mmtest-overflow
+	@scripts/run-tests.sh $(BUILD) $(TEST_BIN) -- $(BUILD)/mamori
 
 check: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/check.sh
