@@ -2,7 +2,7 @@
 #
 #   make            build build/mamori
 #   make demo       install deps if missing, build, simulate an estate, scan it, list findings
-#   make check      every test: unit + golden + samples, the ASan+UBSan build of them, fuzz smoke
+#   make check      every test: unit + golden + samples, again without ../shared/data, the ASan+UBSan build of them, fuzz smoke
 #   make test       unit + golden + samples on the normal build only (fast loop)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 20)
 #   make bench      the benchmark harness (bench/README.md)
