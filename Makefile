@@ -55,10 +55,10 @@ $(BUILD)/tests/mmtest.o: tests/unit/mmtest.c tests/unit/mmtest.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
-# the runner's self-check: three tests in a runner that holds two must fail
-$(BUILD)/tests/mmtest-overflow: tests/unit/mmtest_overflow.c tests/unit/mmtest.c tests/unit/mmtest.h
+# the runner's self-check (tests/unit/mmtest_selftest.c): three tests in a runner that holds two
+$(BUILD)/tests/mmtest-selftest: tests/unit/mmtest_selftest.c tests/unit/mmtest.c tests/unit/mmtest.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DMMTEST_MAX=2 -Itests/unit -o $@ tests/unit/mmtest_overflow.c tests/unit/mmtest.c
+	$(CC) $(CFLAGS) -DMMTEST_MAX=2 -Itests/unit -o $@ tests/unit/mmtest_selftest.c tests/unit/mmtest.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/mmtest.o $(BUILD)/libmamori.a
 	@mkdir -p $(dir $@)
@@ -71,11 +71,11 @@ unit: $(TEST_BIN) $(BUILD)/mamori
 	@scripts/run-tests.sh $(BUILD) $(TEST_BIN)
 
 # every end-to-end suite: tests/golden/*.sh, each given the binary as $$1
-golden samples: $(BUILD)/mamori $(BUILD)/tests/mmtest-overflow
+golden samples: $(BUILD)/mamori $(BUILD)/tests/mmtest-selftest
 	@scripts/run-tests.sh $(BUILD) -- $(BUILD)/mamori
 
 test: deps
-	@$(MAKE) --no-print-directory all $(TEST_BIN) $(BUILD)/tests/mmtest-overflow
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(BUILD)/tests/mmtest-selftest
 	@scripts/run-tests.sh $(BUILD) $(TEST_BIN) -- $(BUILD)/mamori
 
 check: deps
