@@ -4,6 +4,8 @@
 #   make demo       install deps if missing, build, simulate an estate, scan it, list findings
 #   make check      every test: unit + golden + samples, again without ../shared/data, the ASan+UBSan build of them, fuzz smoke
 #   make test       unit + golden + samples on the normal build only (fast loop)
+#   make golden     every end-to-end suite tests/golden/*.sh (MM_GOLDEN_UPDATE=1 rewrites the
+#                   cases' expected.jsonl: tests/golden/cases/README.md)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 20)
 #   make bench      the benchmark harness (bench/README.md)
 #   make install    PREFIX=/usr/local: binary, bundled threat lists, man pages

@@ -6,6 +6,8 @@
 # "NAME: N passed, N failed[, N skipped]"; a run without one counts as a
 # failure, and so does a non-zero exit. Prints the sums as the closing line
 # "BUILD: N passed, N failed, N skipped".
+# Helpers that suites source belong in tests/golden/lib/, not in a top-level
+# tests/golden/*.sh (that would be run as a suite).
 cd "$(dirname "$0")/.." || exit 1
 build=$1; shift
 total_pass=0; total_fail=0; total_skip=0; bad=0
