@@ -2,8 +2,10 @@
 #
 #   make            build build/mamori
 #   make demo       install deps if missing, build, simulate an estate, scan it, list findings
-#   make check      every test: unit + golden + samples, the ASan+UBSan build of them, fuzz smoke
+#   make check      every test: unit + golden + samples, again without ../shared/data, the ASan+UBSan build of them, fuzz smoke
 #   make test       unit + golden + samples on the normal build only (fast loop)
+#   make golden     every end-to-end suite tests/golden/*.sh (MM_GOLDEN_UPDATE=1 rewrites the
+#                   cases' expected.jsonl: tests/golden/cases/README.md)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 20)
 #   make bench      the benchmark harness (bench/README.md)
 #   make install    PREFIX=/usr/local: binary, bundled threat lists, man pages
@@ -55,6 +57,11 @@ $(BUILD)/tests/mmtest.o: tests/unit/mmtest.c tests/unit/mmtest.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
+# the runner's self-check (tests/unit/mmtest_selftest.c): three tests in a runner that holds two
+$(BUILD)/tests/mmtest-selftest: tests/unit/mmtest_selftest.c tests/unit/mmtest.c tests/unit/mmtest.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DMMTEST_MAX=2 -Itests/unit -o $@ tests/unit/mmtest_selftest.c tests/unit/mmtest.c
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/mmtest.o $(BUILD)/libmamori.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $^ $(LDLIBS)
@@ -65,12 +72,13 @@ deps:
 unit: $(TEST_BIN) $(BUILD)/mamori
 	@scripts/run-tests.sh $(BUILD) $(TEST_BIN)
 
-golden samples: $(BUILD)/mamori
-	@tests/golden/run.sh $(BUILD)/mamori
+# every end-to-end suite: tests/golden/*.sh, each given the binary as $$1
+golden samples: $(BUILD)/mamori $(BUILD)/tests/mmtest-selftest
+	@scripts/run-tests.sh $(BUILD) -- $(BUILD)/mamori
 
 test: deps
-	@$(MAKE) --no-print-directory all $(TEST_BIN)
-	@scripts/run-tests.sh $(BUILD) $(TEST_BIN) -- tests/golden/run.sh $(BUILD)/mamori
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(BUILD)/tests/mmtest-selftest
+	@scripts/run-tests.sh $(BUILD) $(TEST_BIN) -- $(BUILD)/mamori
 
 check: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/check.sh

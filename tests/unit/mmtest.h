@@ -2,7 +2,9 @@
  *
  * MM_TEST(name) { ... } registers a test. Each test runs in its own
  * forked process, so a crash fails that test and not the run. The binary
- * ends with "N passed, N failed". Set MMTEST_NOFORK=1 to debug in-process. */
+ * ends with "N passed, N failed, N skipped". Registering more tests than
+ * the runner holds (MMTEST_MAX) fails the run. Set MMTEST_NOFORK=1 to
+ * debug in-process. */
 #ifndef MMTEST_H
 #define MMTEST_H
 
@@ -64,7 +66,13 @@ extern int mmtest_failures;
 		}                                                                  \
 	} while (0)
 
-/* Path of shared/data (env MM_SHARED_DATA, else ../shared/data). */
+/* Path of shared/data (env MM_SHARED_DATA, else ../shared/data). Where
+ * that folder is absent (a fresh clone), the calling test is skipped:
+ * this does not return. */
 const char *mmtest_shared_data(void);
+
+/* End the running test as skipped ("skip NAME: why"; counted apart from
+ * passed and failed). Does not return. */
+void mmtest_skip(const char *why) __attribute__((noreturn));
 
 #endif

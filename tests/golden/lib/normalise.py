@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""normalise.py - `mamori findings list --format json` (one finding a line)
+on stdin -> the golden form on stdout: one line per finding with only the
+fields that must not drift (type, resource id, severity, count,
+eventFirstSeen, eventLastSeen, resourceRole), keys in that order, lines
+sorted. Ids, ARNs, createdAt/updatedAt, evidence paths and texts are left
+out: they change with the machine, the clock or the wording.
+
+The resource id is the access key (else principal) of an AccessKey
+resource; for an Instance, the instance id, else the first interface's
+id, else its private address. Exits 1 on a line that is not a finding."""
+import json
+import sys
+
+
+def resource_id(res):
+    if res.get("resourceType") == "AccessKey":
+        ak = res.get("accessKeyDetails") or {}
+        return ak.get("accessKeyId") or ak.get("principalId") or ""
+    inst = res.get("instanceDetails") or {}
+    if inst.get("instanceId"):
+        return inst["instanceId"]
+    for ni in inst.get("networkInterfaces") or []:
+        rid = ni.get("networkInterfaceId") or ni.get("privateIpAddress")
+        if rid:
+            return rid
+    return ""
+
+
+def main():
+    out = []
+    for n, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            f = json.loads(line)
+            svc = f["service"]
+            row = {
+                "type": f["type"],
+                "resource": resource_id(f["resource"]),
+                "severity": f["severity"],
+                "count": svc["count"],
+                "eventFirstSeen": svc["eventFirstSeen"],
+                "eventLastSeen": svc["eventLastSeen"],
+                "resourceRole": svc.get("resourceRole", ""),
+            }
+        except (ValueError, KeyError, TypeError) as e:
+            sys.stderr.write("normalise: line %d is not a finding: %s\n" % (n, e))
+            return 1
+        out.append(json.dumps(row, separators=(",", ":")))
+    for line in sorted(out):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
