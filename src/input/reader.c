@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -122,6 +123,32 @@ void mm_reader_close(struct mm_reader *r)
 	r->raw = NULL;
 }
 
+/* Record how the stream ended and say where: the compressed offset is
+ * what inflate had consumed when it stopped (bytes read minus those still
+ * waiting in the window). */
+static int stream_fail(struct mm_reader *r, int code, enum mm_read_end end, const char *reason,
+		       struct mm_err *err)
+{
+	r->end = end;
+	r->err_offset = r->raw_read - r->zs.avail_in;
+	if (end == MM_READ_TRUNC)
+		return mm_err_set(err, code, "%s: offset %llu: %s", r->name,
+				  (unsigned long long)r->err_offset, reason);
+	return mm_err_set(err, code, "%s: offset %llu: %s (%llu bytes decompressed before it)",
+			  r->name, (unsigned long long)r->err_offset, reason,
+			  (unsigned long long)r->out_total);
+}
+
+static int read_error(struct mm_reader *r, struct mm_err *err)
+{
+	r->end = MM_READ_IOERR;
+	r->err_offset = r->raw_read;
+	return mm_err_set(err, MM_EIO, "%s: offset %llu: read: %s", r->name,
+			  (unsigned long long)r->raw_read, strerror(errno));
+}
+
+#define TRUNC_REASON "gzip stream ends early (truncated file)"
+
 static int refill(struct mm_reader *r, struct mm_err *err)
 {
 	ssize_t k;
@@ -134,7 +161,7 @@ static int refill(struct mm_reader *r, struct mm_err *err)
 		break;
 	}
 	if (k < 0)
-		return mm_err_set(err, MM_EIO, "%s: read: %s", r->name, strerror(errno));
+		return read_error(r, err);
 	if (k == 0)
 		r->eof = 1;
 	r->raw_read += (uint64_t)k;
@@ -154,7 +181,7 @@ static int ended_early(struct mm_reader *r, const char *buf, const char *next_ou
 	if (*got)
 		return 0;
 	r->done = 2;
-	return mm_err_set(err, MM_ETRUNC, "%s: gzip stream ends early (truncated file)", r->name);
+	return stream_fail(r, MM_ETRUNC, MM_READ_TRUNC, TRUNC_REASON, err);
 }
 
 #ifdef MM_HAVE_ISAL
@@ -196,31 +223,40 @@ static int read_isal(struct mm_reader *r, char *buf, size_t cap, size_t *got, st
 		ir = isal_inflate(st);
 		r->zs.next_in = st->next_in;
 		r->zs.avail_in = st->avail_in;
-		if (ir < 0)
-			return mm_err_set(err, MM_EPARSE, "%s: corrupt gzip data (%s)", r->name,
-					  ir == ISAL_INCORRECT_CHECKSUM ? "checksum mismatch"
-					  : ir == ISAL_INVALID_WRAPPER  ? "bad gzip header"
-									: "bad deflate data");
+		if (ir < 0) {
+			r->out_total += (uint64_t)((char *)st->next_out - buf);
+			return stream_fail(r, MM_EPARSE, MM_READ_CORRUPT,
+					   ir == ISAL_INCORRECT_CHECKSUM ? "corrupt gzip data (checksum mismatch)"
+					   : ir == ISAL_INVALID_WRAPPER	 ? "corrupt gzip data (bad gzip header)"
+									 : "corrupt gzip data (bad deflate data)",
+					   err);
+		}
 		if (st->block_state != ISAL_BLOCK_FINISH && st->avail_in == in_before &&
-		    st->avail_out == out_before && r->zs.avail_in > 0)
-			return mm_err_set(err, MM_EPARSE, "%s: corrupt gzip data (no progress)",
-					  r->name);
+		    st->avail_out == out_before && r->zs.avail_in > 0) {
+			r->out_total += (uint64_t)((char *)st->next_out - buf);
+			return stream_fail(r, MM_EPARSE, MM_READ_CORRUPT,
+					   "corrupt gzip data (no progress)", err);
+		}
 	}
 	*got = (size_t)((char *)st->next_out - buf);
 	return 0;
 }
 #endif
 
-int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, struct mm_err *err)
+static int read_inner(struct mm_reader *r, char *buf, size_t cap, size_t *got, struct mm_err *err)
 {
 	int rc;
 	*got = 0;
-	if (r->done == 2 || cap == 0)
+	if (r->done == 2 || cap == 0) {
+		/* a reported damage is reported again, never turned into a clean end */
+		if (r->end == MM_READ_TRUNC)
+			return mm_err_set(err, MM_ETRUNC, "%s: offset %llu: " TRUNC_REASON, r->name,
+					  (unsigned long long)r->err_offset);
 		return 0;
+	}
 	if (r->done == 1) {
 		r->done = 2;
-		return mm_err_set(err, MM_ETRUNC, "%s: gzip stream ends early (truncated file)",
-				  r->name);
+		return stream_fail(r, MM_ETRUNC, MM_READ_TRUNC, TRUNC_REASON, err);
 	}
 	if (!r->gz) {
 		if (r->zs.avail_in) {
@@ -229,7 +265,7 @@ int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, stru
 			memcpy(buf, r->zs.next_in, n);
 			r->zs.next_in += n;
 			r->zs.avail_in -= (uInt)n;
-			if (n < cap && !r->eof && (rc = mm_reader_read(r, buf + n, cap - n, &more, err)))
+			if (n < cap && !r->eof && (rc = read_inner(r, buf + n, cap - n, &more, err)))
 				return rc;
 			*got = n + more;
 			return 0;
@@ -243,7 +279,7 @@ int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, stru
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k < 0)
-				return mm_err_set(err, MM_EIO, "%s: read: %s", r->name, strerror(errno));
+				return read_error(r, err);
 			if (k == 0) {
 				r->eof = 1;
 				r->done = 2;
@@ -278,17 +314,40 @@ int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, stru
 				break;
 			}
 			if (inflateReset(&r->zs) != Z_OK)
-				return mm_err_set(err, MM_EPARSE, "%s: bad gzip member", r->name);
+				return stream_fail(r, MM_EPARSE, MM_READ_CORRUPT, "bad gzip member", err);
 			continue;
 		}
 		if (zr == Z_BUF_ERROR)
 			continue; /* needs input: loop refills */
-		if (zr != Z_OK)
-			return mm_err_set(err, MM_EPARSE, "%s: corrupt gzip data: %s", r->name,
-					  r->zs.msg ? r->zs.msg : "inflate error");
+		if (zr != Z_OK) {
+			char why[160];
+			snprintf(why, sizeof(why), "corrupt gzip data (%s)",
+				 r->zs.msg ? r->zs.msg : "inflate error");
+			r->out_total += (uint64_t)((char *)r->zs.next_out - buf);
+			return stream_fail(r, MM_EPARSE, MM_READ_CORRUPT, why, err);
+		}
 	}
 	*got = (size_t)((char *)r->zs.next_out - buf);
 	return 0;
+}
+
+int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, struct mm_err *err)
+{
+	int rc;
+
+	if (r->end == MM_READ_CORRUPT || r->end == MM_READ_IOERR) {
+		*got = 0;	/* sticky: never read on past damage */
+		return mm_err_set(err, r->end == MM_READ_IOERR ? MM_EIO : MM_EPARSE,
+				  "%s: offset %llu: stream already failed", r->name,
+				  (unsigned long long)r->err_offset);
+	}
+	rc = read_inner(r, buf, cap, got, err);
+	if (rc == 0) {
+		r->out_total += *got;
+		if (*got == 0 && cap && r->end == MM_READ_MORE)
+			r->end = MM_READ_EOF;
+	}
+	return rc;
 }
 
 int mm_reader_slurp(struct mm_reader *r, struct mm_buf *out, struct mm_err *err)
@@ -396,6 +455,7 @@ int mm_lines_peek(struct mm_lines *l, const char **p, size_t *n, struct mm_err *
 
 int mm_lines_next(struct mm_lines *l, const char **line, size_t *n, struct mm_err *err)
 {
+	l->last_unterminated = 0;
 	for (;;) {
 		char *s = l->buf + l->start;
 		size_t avail = l->end - l->start;
@@ -439,6 +499,7 @@ int mm_lines_next(struct mm_lines *l, const char **line, size_t *n, struct mm_er
 				l->line++;
 				l->line_offset = l->offset + l->start;
 				l->start = l->end;
+				l->last_unterminated = 1;
 				if (avail && s[avail - 1] == '\r')
 					avail--;
 				*line = s;
