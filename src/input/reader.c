@@ -438,11 +438,25 @@ static int fill(struct mm_lines *l)
 	return 0;
 }
 
+/* Newlines in p[0..n), counting no further than max. */
+static int count_nl(const char *p, size_t n, int max)
+{
+	const char *end = p + n;
+	int k = 0;
+	while (k < max && p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		k++;
+		p++;
+	}
+	return k;
+}
+
 int mm_lines_peek(struct mm_lines *l, const char **p, size_t *n, struct mm_err *err)
 {
-	/* enough to see the whole first line (or the buffer's worth) */
+	/* enough to see the first few lines (format detection looks past a
+	 * damaged first one), or the buffer's worth */
 	while (!l->eof && !l->pending_err && l->end < l->cap &&
-	       !memchr(l->buf + l->start, '\n', l->end - l->start)) {
+	       count_nl(l->buf + l->start, l->end - l->start, MM_LINES_PEEK_LINES) <
+		       MM_LINES_PEEK_LINES) {
 		size_t before = l->end;
 		fill(l);
 		if (l->end == before && !l->eof && !l->pending_err)

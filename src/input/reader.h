@@ -107,7 +107,9 @@ void mm_lines_free(struct mm_lines *l);
  * '\n' is returned as a line, with l->last_unterminated set. */
 int mm_lines_next(struct mm_lines *l, const char **line, size_t *n, struct mm_err *err);
 /* Bytes available at the start without consuming them (for format
- * detection): fills the buffer once. */
+ * detection): reads until MM_LINES_PEEK_LINES lines are in (or the
+ * buffer is full, or the input ended). */
+#define MM_LINES_PEEK_LINES 16
 int mm_lines_peek(struct mm_lines *l, const char **p, size_t *n, struct mm_err *err);
 
 #endif
