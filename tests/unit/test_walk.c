@@ -232,3 +232,124 @@ MM_TEST(each_file_knows_its_root)
 	mm_filelist_free(&fl);
 	rmtop();
 }
+
+/* ---- the rest of the command line's inputs: --options-file ----------- */
+
+#include "cli/cli.h"
+
+static void put(const char *rel, const char *text)
+{
+	FILE *f = fopen(at(rel), "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+MM_TEST(options_file_words_come_before_the_command_line)
+{
+	struct mm_cli_args a;
+	struct mm_err e;
+	char *argv[8], want[PATH_MAX + 32];
+
+	mktop();
+	put("opts", "# scan options\n--db\nrel.db\n  --format  \njson\n\n--strict\n--threat-list\n"
+		    "c2=lists/x.txt\n--threat-list\nother/y.txt\n--inventory=inv.json\n--db=/abs.db\n");
+	argv[0] = "scan";
+	argv[1] = "--options-file";
+	argv[2] = (char *)at("opts");
+	argv[3] = "--format";
+	argv[4] = "table";
+	argv[5] = "logs";
+	argv[6] = NULL;
+	CHECK_EQ_INT(mm_cli_splice_options(6, argv, &a, &e), 0);
+	CHECK_EQ_INT(a.argc, 1 + 11 + 5);
+	CHECK_EQ_INT(a.nowned, 11);
+	if (a.argc == 17) {
+		CHECK_EQ_STR(a.argv[0], "scan");
+		CHECK_EQ_STR(a.argv[1], "--db");
+		snprintf(want, sizeof(want), "%s/rel.db", top);
+		CHECK_EQ_STR(a.argv[2], want);
+		CHECK_EQ_STR(a.argv[3], "--format");
+		CHECK_EQ_STR(a.argv[4], "json");
+		CHECK_EQ_STR(a.argv[5], "--strict");
+		snprintf(want, sizeof(want), "c2=%s/lists/x.txt", top);
+		CHECK_EQ_STR(a.argv[7], want);
+		snprintf(want, sizeof(want), "%s/other/y.txt", top);
+		CHECK_EQ_STR(a.argv[9], want);
+		snprintf(want, sizeof(want), "--inventory=%s/inv.json", top);
+		CHECK_EQ_STR(a.argv[10], want);
+		CHECK_EQ_STR(a.argv[11], "--db=/abs.db");
+		/* the command line last: its --format wins */
+		CHECK_EQ_STR(a.argv[12], "--options-file");
+		CHECK_EQ_STR(a.argv[14], "--format");
+		CHECK_EQ_STR(a.argv[15], "table");
+		CHECK_EQ_STR(a.argv[16], "logs");
+		CHECK(a.argv[17] == NULL && a.argv[16] != NULL);
+	}
+	mm_cli_args_free(&a);
+
+	/* without an options file: the command line as it is */
+	CHECK_EQ_INT(mm_cli_splice_options(1, argv, &a, &e), 0);
+	CHECK_EQ_INT(a.argc, 1);
+	mm_cli_args_free(&a);
+	rmtop();
+}
+
+MM_TEST(options_file_word_limit_counts_the_files_words)
+{
+	struct mm_cli_args a;
+	struct mm_err e;
+	char *argv[400], big[4096] = "";
+	int i;
+
+	mktop();
+	for (i = 0; i < MM_CLI_MAX_FILE_WORDS / 2 + 1; i++)
+		strcat(big, "--strict\n");
+	put("half1", big);
+	put("half2", big);
+	put("small", "--strict\n");
+	/* two files that together pass the limit: a clear error */
+	argv[0] = "scan";
+	argv[1] = "--options-file";
+	argv[2] = (char *)at("half1");
+	{
+		static char opt[PATH_MAX + 32];
+		snprintf(opt, sizeof(opt), "--options-file=%s", at("half2"));
+		argv[3] = opt;
+	}
+	CHECK(mm_cli_splice_options(4, argv, &a, &e) == MM_EINVAL);
+	CHECK(strstr(e.msg, "half2") != NULL);
+	CHECK(strstr(e.msg, "more than 256 words") != NULL);
+	CHECK(a.argv == NULL && a.nowned == 0);
+	mm_cli_args_free(&a);
+	/* a long command line does not count against the files' limit */
+	argv[1] = "--options-file";
+	argv[2] = (char *)at("small");
+	for (i = 3; i < 390; i++)
+		argv[i] = "x.log";
+	CHECK_EQ_INT(mm_cli_splice_options(390, argv, &a, &e), 0);
+	CHECK_EQ_INT(a.argc, 391);
+	mm_cli_args_free(&a);
+	/* missing file, over-long line, too many files */
+	argv[2] = "/nonexistent/opts";
+	CHECK_EQ_INT(mm_cli_splice_options(3, argv, &a, &e), MM_EIO);
+	CHECK(strstr(e.msg, "/nonexistent/opts") != NULL);
+	{
+		static char line[MM_CLI_MAX_WORD + 100];
+		memset(line, 'a', sizeof(line) - 2);
+		line[sizeof(line) - 2] = '\n';
+		put("long", line);
+	}
+	argv[2] = (char *)at("long");
+	CHECK_EQ_INT(mm_cli_splice_options(3, argv, &a, &e), MM_EINVAL);
+	CHECK(strstr(e.msg, "line longer") != NULL);
+	for (i = 1; i <= 2 * (MM_CLI_MAX_OPTFILES + 1); i += 2) {
+		argv[i] = "--options-file";
+		argv[i + 1] = (char *)at("small");
+	}
+	CHECK_EQ_INT(mm_cli_splice_options(1 + 2 * (MM_CLI_MAX_OPTFILES + 1), argv, &a, &e),
+		     MM_EINVAL);
+	rmtop();
+}
