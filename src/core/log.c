@@ -160,7 +160,7 @@ void mm_log_located(const char *msg)
 {
 	char m[MSG_MAX];
 
-	if (!budget_take() || level < MM_LOG_NORMAL)
+	if (level < MM_LOG_NORMAL)
 		return;
 	mm_log_safe(msg, m, sizeof(m));
 	pthread_mutex_lock(&lock);

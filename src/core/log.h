@@ -38,8 +38,10 @@ void mm_log_record_error(const char *file, uint64_t line, const char *reason);
  * MM_LOG_ERR_LIMIT (the caller limits per list: MM_LOG_LIST_LIMIT). */
 void mm_log_list_error(const char *file, uint64_t line, const char *reason);
 /* A located message printed as it is (already "file: offset N: reason"
- * or "file:line: reason"), sanitised and under the record-error budget;
- * for stream errors whose text names its own place (reader errors). */
+ * or "file:line: reason"), sanitised; for the one stream error a file can
+ * end with (reader errors name their own place). Not rate-limited: at
+ * most one a file, and it must not be lost behind the garbage lines a
+ * corrupt stream may have produced before it. */
 void mm_log_located(const char *msg);
 /* Copy s into out (cap > 0 bytes, always NUL-terminated) with control
  * characters (< 0x20, 0x7f), C1 controls (U+0080-U+009F), bidi

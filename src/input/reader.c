@@ -123,33 +123,47 @@ void mm_reader_close(struct mm_reader *r)
 	r->raw = NULL;
 }
 
-/* Record how the stream ended and say where: the compressed offset is
- * what inflate had consumed when it stopped (bytes read minus those still
- * waiting in the window). */
-static int stream_fail(struct mm_reader *r, int code, enum mm_read_end end, const char *reason,
-		       struct mm_err *err)
+/* Say how the stream ended and where ("NAME: offset N: reason"). */
+static int report(struct mm_reader *r, struct mm_err *err)
+{
+	unsigned long long off = (unsigned long long)r->err_offset;
+
+	switch (r->end) {
+	case MM_READ_TRUNC:
+		return mm_err_set(err, MM_ETRUNC, "%s: offset %llu: gzip stream ends early (truncated file)",
+				  r->name, off);
+	case MM_READ_IOERR:
+		return mm_err_set(err, MM_EIO, "%s: offset %llu: read: %s", r->name, off,
+				  strerror(r->err_errno));
+	default:
+		return mm_err_set(err, MM_EPARSE,
+				  "%s: offset %llu: corrupt gzip data (%s; %llu bytes decompressed before it)",
+				  r->name, off, r->err_why ? r->err_why : "inflate error",
+				  (unsigned long long)r->out_total);
+	}
+}
+
+/* The stream is damaged: record how and where (the compressed offset is
+ * what inflate had consumed: bytes read minus those still waiting in the
+ * window). The bytes this call produced before the damage are handed out
+ * first (*got > 0, return 0) - dropping them would make a file corrupt
+ * after its first megabyte look empty - and the error comes on the next
+ * call; with nothing produced it comes now. why must be a static string. */
+static int damaged(struct mm_reader *r, enum mm_read_end end, const char *why, const char *buf,
+		   const char *next_out, size_t *got, struct mm_err *err)
 {
 	r->end = end;
-	r->err_offset = r->raw_read - r->zs.avail_in;
-	if (end == MM_READ_TRUNC)
-		return mm_err_set(err, code, "%s: offset %llu: %s", r->name,
-				  (unsigned long long)r->err_offset, reason);
-	return mm_err_set(err, code, "%s: offset %llu: %s (%llu bytes decompressed before it)",
-			  r->name, (unsigned long long)r->err_offset, reason,
-			  (unsigned long long)r->out_total);
+	r->err_why = why;
+	r->err_offset = end == MM_READ_IOERR ? r->raw_read : r->raw_read - r->zs.avail_in;
+	*got = (size_t)(next_out - buf);
+	if (*got)
+		return 0;
+	return report(r, err);
 }
 
-static int read_error(struct mm_reader *r, struct mm_err *err)
-{
-	r->end = MM_READ_IOERR;
-	r->err_offset = r->raw_read;
-	return mm_err_set(err, MM_EIO, "%s: offset %llu: read: %s", r->name,
-			  (unsigned long long)r->raw_read, strerror(errno));
-}
-
-#define TRUNC_REASON "gzip stream ends early (truncated file)"
-
-static int refill(struct mm_reader *r, struct mm_err *err)
+/* Read the next raw window. 0 (avail_in = 0 at the end of the file) or
+ * MM_EIO with r->end set (nothing reported yet: the caller does). */
+static int refill(struct mm_reader *r)
 {
 	ssize_t k;
 	if (r->eof)
@@ -160,8 +174,10 @@ static int refill(struct mm_reader *r, struct mm_err *err)
 			continue;
 		break;
 	}
-	if (k < 0)
-		return read_error(r, err);
+	if (k < 0) {
+		r->err_errno = errno;
+		return MM_EIO;
+	}
 	if (k == 0)
 		r->eof = 1;
 	r->raw_read += (uint64_t)k;
@@ -170,28 +186,18 @@ static int refill(struct mm_reader *r, struct mm_err *err)
 	return 0;
 }
 
-/* The input ended inside a gzip member: hand out what was inflated so
- * far, and report the truncation on this call if there is nothing, else
- * on the next. */
-static int ended_early(struct mm_reader *r, const char *buf, const char *next_out, size_t *got,
-		       struct mm_err *err)
-{
-	*got = (size_t)(next_out - buf);
-	r->done = 1;
-	if (*got)
-		return 0;
-	r->done = 2;
-	return stream_fail(r, MM_ETRUNC, MM_READ_TRUNC, TRUNC_REASON, err);
-}
+#define IOERR(next_out) damaged(r, MM_READ_IOERR, NULL, buf, (const char *)(next_out), got, err)
+#define TRUNC(next_out) damaged(r, MM_READ_TRUNC, NULL, buf, (const char *)(next_out), got, err)
+#define CORRUPT(why, next_out) \
+	damaged(r, MM_READ_CORRUPT, why, buf, (const char *)(next_out), got, err)
 
 #ifdef MM_HAVE_ISAL
 /* gzip through ISA-L: same contract as the zlib loop below (concatenated
- * members, truncation reported after the good bytes, corrupt data and
- * CRC mismatches are MM_EPARSE). */
+ * members, damage reported after the good bytes, corrupt data and CRC
+ * mismatches are MM_EPARSE). */
 static int read_isal(struct mm_reader *r, char *buf, size_t cap, size_t *got, struct mm_err *err)
 {
 	struct inflate_state *st = r->isal;
-	int rc;
 
 	st->next_out = (uint8_t *)buf;
 	st->avail_out = (uint32_t)MM_MIN(cap, (size_t)1 << 30);
@@ -201,20 +207,20 @@ static int read_isal(struct mm_reader *r, char *buf, size_t cap, size_t *got, st
 
 		if (st->block_state == ISAL_BLOCK_FINISH) {
 			/* end of a member: another may follow */
-			if (r->zs.avail_in == 0 && (rc = refill(r, err)))
-				return rc;
+			if (r->zs.avail_in == 0 && refill(r))
+				return IOERR(st->next_out);
 			if (r->zs.avail_in == 0) {
-				r->done = 2; /* clean end */
+				r->done = 1; /* clean end */
 				break;
 			}
 			isal_inflate_reset(st);
 			st->crc_flag = ISAL_GZIP;
 		}
 		if (r->zs.avail_in == 0) {
-			if ((rc = refill(r, err)))
-				return rc;
+			if (refill(r))
+				return IOERR(st->next_out);
 			if (r->zs.avail_in == 0)
-				return ended_early(r, buf, (char *)st->next_out, got, err);
+				return TRUNC(st->next_out);
 		}
 		st->next_in = r->zs.next_in;
 		st->avail_in = r->zs.avail_in;
@@ -223,20 +229,14 @@ static int read_isal(struct mm_reader *r, char *buf, size_t cap, size_t *got, st
 		ir = isal_inflate(st);
 		r->zs.next_in = st->next_in;
 		r->zs.avail_in = st->avail_in;
-		if (ir < 0) {
-			r->out_total += (uint64_t)((char *)st->next_out - buf);
-			return stream_fail(r, MM_EPARSE, MM_READ_CORRUPT,
-					   ir == ISAL_INCORRECT_CHECKSUM ? "corrupt gzip data (checksum mismatch)"
-					   : ir == ISAL_INVALID_WRAPPER	 ? "corrupt gzip data (bad gzip header)"
-									 : "corrupt gzip data (bad deflate data)",
-					   err);
-		}
+		if (ir < 0)
+			return CORRUPT(ir == ISAL_INCORRECT_CHECKSUM ? "checksum mismatch"
+				       : ir == ISAL_INVALID_WRAPPER  ? "bad gzip header"
+								     : "bad deflate data",
+				       st->next_out);
 		if (st->block_state != ISAL_BLOCK_FINISH && st->avail_in == in_before &&
-		    st->avail_out == out_before && r->zs.avail_in > 0) {
-			r->out_total += (uint64_t)((char *)st->next_out - buf);
-			return stream_fail(r, MM_EPARSE, MM_READ_CORRUPT,
-					   "corrupt gzip data (no progress)", err);
-		}
+		    st->avail_out == out_before && r->zs.avail_in > 0)
+			return CORRUPT("no progress", st->next_out);
 	}
 	*got = (size_t)((char *)st->next_out - buf);
 	return 0;
@@ -245,44 +245,37 @@ static int read_isal(struct mm_reader *r, char *buf, size_t cap, size_t *got, st
 
 static int read_inner(struct mm_reader *r, char *buf, size_t cap, size_t *got, struct mm_err *err)
 {
-	int rc;
 	*got = 0;
-	if (r->done == 2 || cap == 0) {
-		/* a reported damage is reported again, never turned into a clean end */
-		if (r->end == MM_READ_TRUNC)
-			return mm_err_set(err, MM_ETRUNC, "%s: offset %llu: " TRUNC_REASON, r->name,
-					  (unsigned long long)r->err_offset);
+	if (r->done || cap == 0)
 		return 0;
-	}
-	if (r->done == 1) {
-		r->done = 2;
-		return stream_fail(r, MM_ETRUNC, MM_READ_TRUNC, TRUNC_REASON, err);
-	}
 	if (!r->gz) {
 		if (r->zs.avail_in) {
 			/* the peeked magic bytes first, then a normal read after them */
 			size_t n = MM_MIN((size_t)r->zs.avail_in, cap), more = 0;
+			int rc;
 			memcpy(buf, r->zs.next_in, n);
 			r->zs.next_in += n;
 			r->zs.avail_in -= (uInt)n;
 			if (n < cap && !r->eof && (rc = read_inner(r, buf + n, cap - n, &more, err)))
-				return rc;
+				return rc; /* cannot happen with n > 0: damage is deferred */
 			*got = n + more;
 			return 0;
 		}
 		if (r->eof) {
-			r->done = 2;
+			r->done = 1;
 			return 0;
 		}
 		for (;;) {
 			ssize_t k = read(r->fd, buf, cap);
 			if (k < 0 && errno == EINTR)
 				continue;
-			if (k < 0)
-				return read_error(r, err);
+			if (k < 0) {
+				r->err_errno = errno;
+				return IOERR(buf);
+			}
 			if (k == 0) {
 				r->eof = 1;
-				r->done = 2;
+				r->done = 1;
 				return 0;
 			}
 			r->raw_read += (uint64_t)k;
@@ -299,33 +292,28 @@ static int read_inner(struct mm_reader *r, char *buf, size_t cap, size_t *got, s
 	while (r->zs.avail_out > 0) {
 		int zr;
 		if (r->zs.avail_in == 0) {
-			if ((rc = refill(r, err)))
-				return rc;
+			if (refill(r))
+				return IOERR(r->zs.next_out);
 			if (r->zs.avail_in == 0)
-				return ended_early(r, buf, (char *)r->zs.next_out, got, err);
+				return TRUNC(r->zs.next_out);
 		}
 		zr = inflate(&r->zs, Z_NO_FLUSH);
 		if (zr == Z_STREAM_END) {
 			/* another member may follow (concatenated gzip) */
-			if (r->zs.avail_in == 0 && (rc = refill(r, err)))
-				return rc;
+			if (r->zs.avail_in == 0 && refill(r))
+				return IOERR(r->zs.next_out);
 			if (r->zs.avail_in == 0) {
-				r->done = 2; /* clean end */
+				r->done = 1; /* clean end */
 				break;
 			}
 			if (inflateReset(&r->zs) != Z_OK)
-				return stream_fail(r, MM_EPARSE, MM_READ_CORRUPT, "bad gzip member", err);
+				return CORRUPT("bad gzip member", r->zs.next_out);
 			continue;
 		}
 		if (zr == Z_BUF_ERROR)
 			continue; /* needs input: loop refills */
-		if (zr != Z_OK) {
-			char why[160];
-			snprintf(why, sizeof(why), "corrupt gzip data (%s)",
-				 r->zs.msg ? r->zs.msg : "inflate error");
-			r->out_total += (uint64_t)((char *)r->zs.next_out - buf);
-			return stream_fail(r, MM_EPARSE, MM_READ_CORRUPT, why, err);
-		}
+		if (zr != Z_OK) /* zlib's messages are static strings */
+			return CORRUPT(r->zs.msg ? r->zs.msg : "inflate error", r->zs.next_out);
 	}
 	*got = (size_t)((char *)r->zs.next_out - buf);
 	return 0;
@@ -335,12 +323,9 @@ int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, stru
 {
 	int rc;
 
-	if (r->end == MM_READ_CORRUPT || r->end == MM_READ_IOERR) {
-		*got = 0;	/* sticky: never read on past damage */
-		return mm_err_set(err, r->end == MM_READ_IOERR ? MM_EIO : MM_EPARSE,
-				  "%s: offset %llu: stream already failed", r->name,
-				  (unsigned long long)r->err_offset);
-	}
+	*got = 0;
+	if (r->end >= MM_READ_TRUNC)
+		return report(r, err); /* sticky: damage is never turned into a clean end */
 	rc = read_inner(r, buf, cap, got, err);
 	if (rc == 0) {
 		r->out_total += *got;

@@ -38,7 +38,7 @@ struct mm_reader {
 	int gz;			/* stream is gzip */
 	int zinit;
 	int eof;		/* no more raw input */
-	int done;		/* no more output */
+	int done;		/* clean end reached: no more output */
 	z_stream zs;		/* zlib state; its next_in/avail_in are the raw window
 				 * for the ISA-L path too */
 	struct inflate_state *isal;	/* ISA-L inflate, when built with it */
@@ -49,6 +49,8 @@ struct mm_reader {
 	enum mm_read_end end;	/* set once the stream has ended, well or not */
 	uint64_t err_offset;	/* TRUNC/CORRUPT: compressed (file) byte offset
 				 * inflate had consumed up to when it stopped */
+	const char *err_why;	/* CORRUPT: static detail ("bad deflate data") */
+	int err_errno;		/* IOERR: errno of the failed read */
 	const char *name;	/* borrowed, for messages */
 };
 
@@ -57,8 +59,9 @@ struct mm_reader {
  * the magic bytes. */
 int mm_reader_open(struct mm_reader *r, const char *path, uint64_t offset, struct mm_err *err);
 /* Up to cap bytes into buf; *got = 0 means end of stream (r->end is
- * then MM_READ_EOF). MM_ETRUNC / MM_EPARSE / MM_EIO set r->end to say
- * which; their err text is "NAME: offset N: reason". */
+ * then MM_READ_EOF). Damage: the bytes inflated before it are returned
+ * first, then MM_ETRUNC / MM_EPARSE / MM_EIO (again on every later call),
+ * with r->end saying which and err "NAME: offset N: reason". */
 int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, struct mm_err *err);
 void mm_reader_close(struct mm_reader *r);
 
