@@ -2,7 +2,9 @@
  * documents, iteration, lookups, unescaping (surrogates included), integer
  * conversion, depth and bounds. Inputs are copied into exact-size heap
  * buffers so ASan catches any read past the end. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/json.h"
@@ -397,4 +399,54 @@ MM_TEST(log_safe_neutralises_terminal_controls)
 	/* bounded: cut at a whole escape, always terminated */
 	CHECK_EQ_STR(mm_log_safe("ab\x01\x02", out, 7), "ab\\x01");
 	CHECK_EQ_STR(mm_log_safe("\xc3\xa9\xc3\xa9", out, 4), "\xc3\xa9");
+}
+
+/* stderr of fn, into text */
+static void capture(void (*fn)(void), char *text, size_t cap)
+{
+	char path[] = "/tmp/mmtest_logXXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	FILE *f;
+	size_t n = 0;
+
+	fflush(stderr);
+	dup2(fd, 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(text, 1, cap - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	unlink(path);
+}
+
+static void log_many(void)
+{
+	int i;
+	mm_log_reset();
+	for (i = 0; i < MM_LOG_ERR_LIMIT + 5; i++)
+		mm_log_record_error("f\x1b.log", (uint64_t)i + 1, "bad\x07");
+	/* a file's stream error is printed even after the budget is spent */
+	mm_log_located("f.log.gz: offset 42: corrupt gzip data (bad deflate data)");
+	mm_warn("%s: cannot open folder", "dir\nname");
+}
+
+MM_TEST(log_budget_sanitising_and_located)
+{
+	static char text[16384];
+
+	capture(log_many, text, sizeof(text));
+	CHECK(strstr(text, "f\\x1b.log:1: bad\\x07\n") != NULL);
+	CHECK(strstr(text, "f\\x1b.log:50: ") != NULL);
+	CHECK(strstr(text, "f\\x1b.log:51: ") == NULL);
+	CHECK_EQ_INT(mm_log_suppressed(), 5);
+	CHECK(strstr(text, "f.log.gz: offset 42: corrupt gzip data (bad deflate data)\n") != NULL);
+	CHECK(strstr(text, "mamori: warning: dir\\x0aname: cannot open folder\n") != NULL);
+	CHECK(strchr(text, '\x1b') == NULL);
+	mm_log_reset();
 }
