@@ -12,6 +12,8 @@
  * deep input cannot overflow the C stack. */
 #include "core/json.h"
 
+#include "core/buf.h"
+
 #include <string.h>
 
 #include "core/err.h"
@@ -783,4 +785,69 @@ int mm_json_path(const struct mm_json_val *obj, const char *path, struct mm_json
 	}
 	*out = cur;
 	return 1;
+}
+
+/* ---- writing: escaping arbitrary bytes into a JSON string ---- */
+
+int mm_utf8_seq(const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	int len;
+
+	if (n == 0)
+		return 0;
+	if (u[0] < 0x80)
+		return 1;
+	len = utf8_len(u, u + n);
+	return len < 0 ? 0 : len;
+}
+
+int mm_json_escape(struct mm_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, run = 0;
+	int rc;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+		size_t en = 0;
+		int len;
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		if (c >= 0x80 && (len = mm_utf8_seq(s + i, n - i)) > 0) {
+			i += (size_t)len;
+			continue;
+		}
+		if ((rc = mm_buf_add(b, s + run, i - run)))
+			return rc;
+		if (c >= 0x80) {
+			memcpy(esc, "\xef\xbf\xbd", 3); /* U+FFFD */
+			en = 3;
+		} else {
+			esc[en++] = '\\';
+			switch (c) {
+			case '"': esc[en++] = '"'; break;
+			case '\\': esc[en++] = '\\'; break;
+			case '\n': esc[en++] = 'n'; break;
+			case '\r': esc[en++] = 'r'; break;
+			case '\t': esc[en++] = 't'; break;
+			case '\b': esc[en++] = 'b'; break;
+			case '\f': esc[en++] = 'f'; break;
+			default:
+				memcpy(esc + en, "u00", 3);
+				en += 3;
+				esc[en++] = hex[c >> 4];
+				esc[en++] = hex[c & 15];
+			}
+		}
+		if ((rc = mm_buf_add(b, esc, en)))
+			return rc;
+		i++;
+		run = i;
+	}
+	return mm_buf_add(b, s + run, n - run);
 }

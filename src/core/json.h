@@ -101,4 +101,18 @@ int mm_json_int(const struct mm_json_val *v, int64_t *out);
 /* Key equality on a raw (escaped) key slice. */
 int mm_json_key_eq(struct mm_str raw_key, const char *key);
 
+/* Bytes in the UTF-8 sequence starting at p (n > 0 bytes available): 1
+ * for ASCII, 2-4 for a valid multi-byte sequence, 0 when the bytes are
+ * not valid UTF-8 (stray continuation, overlong, surrogate, past
+ * U+10FFFF, or cut short by n). */
+int mm_utf8_seq(const char *p, size_t n);
+
+struct mm_buf;
+/* Append s (any bytes) to b as the inside of a JSON string, always valid
+ * JSON: '"' and '\\' escaped, \n \r \t \b \f short forms, other control
+ * characters (and DEL) as \u00XX, every byte that is not part of valid
+ * UTF-8 as U+FFFD (the replacement character, written as its UTF-8
+ * bytes). 0 or MM_ETOOBIG/MM_ENOMEM from the buffer. */
+int mm_json_escape(struct mm_buf *b, const char *s, size_t n);
+
 #endif

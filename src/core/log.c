@@ -1,9 +1,13 @@
-/* log.c - stderr messages with a rate limit on per-record errors. */
+/* log.c - stderr messages with a rate limit on per-record errors, and
+ * sanitising of text from outside before it reaches a terminal. */
 #include "core/log.h"
 
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "core/json.h"
 
 static enum mm_log_level level = MM_LOG_NORMAL;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -12,11 +16,66 @@ static uint64_t printed, suppressed;
 void mm_log_set_level(enum mm_log_level lvl) { level = lvl; }
 enum mm_log_level mm_log_get_level(void) { return level; }
 
+/* Does the valid sequence at u (len bytes) encode a character a terminal
+ * may act on: a C1 control or a bidi override/isolate? */
+static int risky_char(const unsigned char *u, int len)
+{
+	if (len == 2)
+		return u[0] == 0xc2 && u[1] < 0xa0; /* U+0080-U+009F */
+	if (len == 3 && u[0] == 0xe2 && u[1] == 0x80)
+		return u[2] >= 0xaa && u[2] <= 0xae; /* U+202A-U+202E */
+	if (len == 3 && u[0] == 0xe2 && u[1] == 0x81)
+		return u[2] >= 0xa6 && u[2] <= 0xa9; /* U+2066-U+2069 */
+	return 0;
+}
+
+char *mm_log_safe(const char *s, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, k = 0, n;
+
+	if (cap == 0)
+		return out;
+	n = s ? strlen(s) : 0;
+	while (i < n) {
+		const unsigned char *u = (const unsigned char *)s + i;
+		int len = u[0] >= 0x20 && u[0] < 0x7f ? 1 : mm_utf8_seq(s + i, n - i);
+
+		if (len > 1 && risky_char(u, len))
+			len = 0;
+		if (u[0] < 0x20 || u[0] == 0x7f)
+			len = 0;
+		if (len > 0) {
+			if (k + (size_t)len >= cap)
+				break;
+			memcpy(out + k, u, (size_t)len);
+			k += (size_t)len;
+			i += (size_t)len;
+			continue;
+		}
+		if (k + 4 >= cap)
+			break;
+		out[k++] = '\\';
+		out[k++] = 'x';
+		out[k++] = hex[u[0] >> 4];
+		out[k++] = hex[u[0] & 15];
+		i++;
+	}
+	out[k] = '\0';
+	return out;
+}
+
+#define MSG_MAX 2048
+
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
+	char raw[MSG_MAX], safe[MSG_MAX * 2];
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	mm_log_safe(raw, safe, sizeof(safe));
 	pthread_mutex_lock(&lock);
 	fputs(prefix, stderr);
-	vfprintf(stderr, fmt, ap);
+	fputs(safe, stderr);
 	fputc('\n', stderr);
 	pthread_mutex_unlock(&lock);
 }
@@ -59,16 +118,53 @@ void mm_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Take one unit of the record-error budget: 1 if the caller may print. */
+static int budget_take(void)
+{
+	int ok;
+	pthread_mutex_lock(&lock);
+	ok = printed < MM_LOG_ERR_LIMIT;
+	if (ok)
+		printed++;
+	else
+		suppressed++;
+	pthread_mutex_unlock(&lock);
+	return ok;
+}
+
+static void located(const char *file, uint64_t line, const char *reason)
+{
+	char f[MSG_MAX], r[MSG_MAX];
+
+	if (level < MM_LOG_NORMAL)
+		return;
+	mm_log_safe(file, f, sizeof(f));
+	mm_log_safe(reason, r, sizeof(r));
+	pthread_mutex_lock(&lock);
+	fprintf(stderr, "%s:%llu: %s\n", f, (unsigned long long)line, r);
+	pthread_mutex_unlock(&lock);
+}
+
 void mm_log_record_error(const char *file, uint64_t line, const char *reason)
 {
+	if (budget_take())
+		located(file, line, reason);
+}
+
+void mm_log_list_error(const char *file, uint64_t line, const char *reason)
+{
+	located(file, line, reason);
+}
+
+void mm_log_located(const char *msg)
+{
+	char m[MSG_MAX];
+
+	if (level < MM_LOG_NORMAL)
+		return;
+	mm_log_safe(msg, m, sizeof(m));
 	pthread_mutex_lock(&lock);
-	if (printed < MM_LOG_ERR_LIMIT) {
-		printed++;
-		if (level >= MM_LOG_NORMAL)
-			fprintf(stderr, "%s:%llu: %s\n", file, (unsigned long long)line, reason);
-	} else {
-		suppressed++;
-	}
+	fprintf(stderr, "%s\n", m);
 	pthread_mutex_unlock(&lock);
 }
 

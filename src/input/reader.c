@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -122,7 +123,47 @@ void mm_reader_close(struct mm_reader *r)
 	r->raw = NULL;
 }
 
-static int refill(struct mm_reader *r, struct mm_err *err)
+/* Say how the stream ended and where ("NAME: offset N: reason"). */
+static int report(struct mm_reader *r, struct mm_err *err)
+{
+	unsigned long long off = (unsigned long long)r->err_offset;
+
+	switch (r->end) {
+	case MM_READ_TRUNC:
+		return mm_err_set(err, MM_ETRUNC, "%s: offset %llu: gzip stream ends early (truncated file)",
+				  r->name, off);
+	case MM_READ_IOERR:
+		return mm_err_set(err, MM_EIO, "%s: offset %llu: read: %s", r->name, off,
+				  strerror(r->err_errno));
+	default:
+		return mm_err_set(err, MM_EPARSE,
+				  "%s: offset %llu: corrupt gzip data (%s; %llu bytes decompressed before it)",
+				  r->name, off, r->err_why ? r->err_why : "inflate error",
+				  (unsigned long long)r->out_total);
+	}
+}
+
+/* The stream is damaged: record how and where (the compressed offset is
+ * what inflate had consumed: bytes read minus those still waiting in the
+ * window). The bytes this call produced before the damage are handed out
+ * first (*got > 0, return 0) - dropping them would make a file corrupt
+ * after its first megabyte look empty - and the error comes on the next
+ * call; with nothing produced it comes now. why must be a static string. */
+static int damaged(struct mm_reader *r, enum mm_read_end end, const char *why, const char *buf,
+		   const char *next_out, size_t *got, struct mm_err *err)
+{
+	r->end = end;
+	r->err_why = why;
+	r->err_offset = end == MM_READ_IOERR ? r->raw_read : r->raw_read - r->zs.avail_in;
+	*got = (size_t)(next_out - buf);
+	if (*got)
+		return 0;
+	return report(r, err);
+}
+
+/* Read the next raw window. 0 (avail_in = 0 at the end of the file) or
+ * MM_EIO with r->end set (nothing reported yet: the caller does). */
+static int refill(struct mm_reader *r)
 {
 	ssize_t k;
 	if (r->eof)
@@ -133,8 +174,10 @@ static int refill(struct mm_reader *r, struct mm_err *err)
 			continue;
 		break;
 	}
-	if (k < 0)
-		return mm_err_set(err, MM_EIO, "%s: read: %s", r->name, strerror(errno));
+	if (k < 0) {
+		r->err_errno = errno;
+		return MM_EIO;
+	}
 	if (k == 0)
 		r->eof = 1;
 	r->raw_read += (uint64_t)k;
@@ -143,28 +186,18 @@ static int refill(struct mm_reader *r, struct mm_err *err)
 	return 0;
 }
 
-/* The input ended inside a gzip member: hand out what was inflated so
- * far, and report the truncation on this call if there is nothing, else
- * on the next. */
-static int ended_early(struct mm_reader *r, const char *buf, const char *next_out, size_t *got,
-		       struct mm_err *err)
-{
-	*got = (size_t)(next_out - buf);
-	r->done = 1;
-	if (*got)
-		return 0;
-	r->done = 2;
-	return mm_err_set(err, MM_ETRUNC, "%s: gzip stream ends early (truncated file)", r->name);
-}
+#define IOERR(next_out) damaged(r, MM_READ_IOERR, NULL, buf, (const char *)(next_out), got, err)
+#define TRUNC(next_out) damaged(r, MM_READ_TRUNC, NULL, buf, (const char *)(next_out), got, err)
+#define CORRUPT(why, next_out) \
+	damaged(r, MM_READ_CORRUPT, why, buf, (const char *)(next_out), got, err)
 
 #ifdef MM_HAVE_ISAL
 /* gzip through ISA-L: same contract as the zlib loop below (concatenated
- * members, truncation reported after the good bytes, corrupt data and
- * CRC mismatches are MM_EPARSE). */
+ * members, damage reported after the good bytes, corrupt data and CRC
+ * mismatches are MM_EPARSE). */
 static int read_isal(struct mm_reader *r, char *buf, size_t cap, size_t *got, struct mm_err *err)
 {
 	struct inflate_state *st = r->isal;
-	int rc;
 
 	st->next_out = (uint8_t *)buf;
 	st->avail_out = (uint32_t)MM_MIN(cap, (size_t)1 << 30);
@@ -174,20 +207,20 @@ static int read_isal(struct mm_reader *r, char *buf, size_t cap, size_t *got, st
 
 		if (st->block_state == ISAL_BLOCK_FINISH) {
 			/* end of a member: another may follow */
-			if (r->zs.avail_in == 0 && (rc = refill(r, err)))
-				return rc;
+			if (r->zs.avail_in == 0 && refill(r))
+				return IOERR(st->next_out);
 			if (r->zs.avail_in == 0) {
-				r->done = 2; /* clean end */
+				r->done = 1; /* clean end */
 				break;
 			}
 			isal_inflate_reset(st);
 			st->crc_flag = ISAL_GZIP;
 		}
 		if (r->zs.avail_in == 0) {
-			if ((rc = refill(r, err)))
-				return rc;
+			if (refill(r))
+				return IOERR(st->next_out);
 			if (r->zs.avail_in == 0)
-				return ended_early(r, buf, (char *)st->next_out, got, err);
+				return TRUNC(st->next_out);
 		}
 		st->next_in = r->zs.next_in;
 		st->avail_in = r->zs.avail_in;
@@ -197,56 +230,52 @@ static int read_isal(struct mm_reader *r, char *buf, size_t cap, size_t *got, st
 		r->zs.next_in = st->next_in;
 		r->zs.avail_in = st->avail_in;
 		if (ir < 0)
-			return mm_err_set(err, MM_EPARSE, "%s: corrupt gzip data (%s)", r->name,
-					  ir == ISAL_INCORRECT_CHECKSUM ? "checksum mismatch"
-					  : ir == ISAL_INVALID_WRAPPER  ? "bad gzip header"
-									: "bad deflate data");
+			return CORRUPT(ir == ISAL_INCORRECT_CHECKSUM ? "checksum mismatch"
+				       : ir == ISAL_INVALID_WRAPPER  ? "bad gzip header"
+								     : "bad deflate data",
+				       st->next_out);
 		if (st->block_state != ISAL_BLOCK_FINISH && st->avail_in == in_before &&
 		    st->avail_out == out_before && r->zs.avail_in > 0)
-			return mm_err_set(err, MM_EPARSE, "%s: corrupt gzip data (no progress)",
-					  r->name);
+			return CORRUPT("no progress", st->next_out);
 	}
 	*got = (size_t)((char *)st->next_out - buf);
 	return 0;
 }
 #endif
 
-int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, struct mm_err *err)
+static int read_inner(struct mm_reader *r, char *buf, size_t cap, size_t *got, struct mm_err *err)
 {
-	int rc;
 	*got = 0;
-	if (r->done == 2 || cap == 0)
+	if (r->done || cap == 0)
 		return 0;
-	if (r->done == 1) {
-		r->done = 2;
-		return mm_err_set(err, MM_ETRUNC, "%s: gzip stream ends early (truncated file)",
-				  r->name);
-	}
 	if (!r->gz) {
 		if (r->zs.avail_in) {
 			/* the peeked magic bytes first, then a normal read after them */
 			size_t n = MM_MIN((size_t)r->zs.avail_in, cap), more = 0;
+			int rc;
 			memcpy(buf, r->zs.next_in, n);
 			r->zs.next_in += n;
 			r->zs.avail_in -= (uInt)n;
-			if (n < cap && !r->eof && (rc = mm_reader_read(r, buf + n, cap - n, &more, err)))
-				return rc;
+			if (n < cap && !r->eof && (rc = read_inner(r, buf + n, cap - n, &more, err)))
+				return rc; /* cannot happen with n > 0: damage is deferred */
 			*got = n + more;
 			return 0;
 		}
 		if (r->eof) {
-			r->done = 2;
+			r->done = 1;
 			return 0;
 		}
 		for (;;) {
 			ssize_t k = read(r->fd, buf, cap);
 			if (k < 0 && errno == EINTR)
 				continue;
-			if (k < 0)
-				return mm_err_set(err, MM_EIO, "%s: read: %s", r->name, strerror(errno));
+			if (k < 0) {
+				r->err_errno = errno;
+				return IOERR(buf);
+			}
 			if (k == 0) {
 				r->eof = 1;
-				r->done = 2;
+				r->done = 1;
 				return 0;
 			}
 			r->raw_read += (uint64_t)k;
@@ -263,32 +292,47 @@ int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, stru
 	while (r->zs.avail_out > 0) {
 		int zr;
 		if (r->zs.avail_in == 0) {
-			if ((rc = refill(r, err)))
-				return rc;
+			if (refill(r))
+				return IOERR(r->zs.next_out);
 			if (r->zs.avail_in == 0)
-				return ended_early(r, buf, (char *)r->zs.next_out, got, err);
+				return TRUNC(r->zs.next_out);
 		}
 		zr = inflate(&r->zs, Z_NO_FLUSH);
 		if (zr == Z_STREAM_END) {
 			/* another member may follow (concatenated gzip) */
-			if (r->zs.avail_in == 0 && (rc = refill(r, err)))
-				return rc;
+			if (r->zs.avail_in == 0 && refill(r))
+				return IOERR(r->zs.next_out);
 			if (r->zs.avail_in == 0) {
-				r->done = 2; /* clean end */
+				r->done = 1; /* clean end */
 				break;
 			}
 			if (inflateReset(&r->zs) != Z_OK)
-				return mm_err_set(err, MM_EPARSE, "%s: bad gzip member", r->name);
+				return CORRUPT("bad gzip member", r->zs.next_out);
 			continue;
 		}
 		if (zr == Z_BUF_ERROR)
 			continue; /* needs input: loop refills */
-		if (zr != Z_OK)
-			return mm_err_set(err, MM_EPARSE, "%s: corrupt gzip data: %s", r->name,
-					  r->zs.msg ? r->zs.msg : "inflate error");
+		if (zr != Z_OK) /* zlib's messages are static strings */
+			return CORRUPT(r->zs.msg ? r->zs.msg : "inflate error", r->zs.next_out);
 	}
 	*got = (size_t)((char *)r->zs.next_out - buf);
 	return 0;
+}
+
+int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, struct mm_err *err)
+{
+	int rc;
+
+	*got = 0;
+	if (r->end >= MM_READ_TRUNC)
+		return report(r, err); /* sticky: damage is never turned into a clean end */
+	rc = read_inner(r, buf, cap, got, err);
+	if (rc == 0) {
+		r->out_total += *got;
+		if (*got == 0 && cap && r->end == MM_READ_MORE)
+			r->end = MM_READ_EOF;
+	}
+	return rc;
 }
 
 int mm_reader_slurp(struct mm_reader *r, struct mm_buf *out, struct mm_err *err)
@@ -379,11 +423,25 @@ static int fill(struct mm_lines *l)
 	return 0;
 }
 
+/* Newlines in p[0..n), counting no further than max. */
+static int count_nl(const char *p, size_t n, int max)
+{
+	const char *end = p + n;
+	int k = 0;
+	while (k < max && p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		k++;
+		p++;
+	}
+	return k;
+}
+
 int mm_lines_peek(struct mm_lines *l, const char **p, size_t *n, struct mm_err *err)
 {
-	/* enough to see the whole first line (or the buffer's worth) */
+	/* enough to see the first few lines (format detection looks past a
+	 * damaged first one), or the buffer's worth */
 	while (!l->eof && !l->pending_err && l->end < l->cap &&
-	       !memchr(l->buf + l->start, '\n', l->end - l->start)) {
+	       count_nl(l->buf + l->start, l->end - l->start, MM_LINES_PEEK_LINES) <
+		       MM_LINES_PEEK_LINES) {
 		size_t before = l->end;
 		fill(l);
 		if (l->end == before && !l->eof && !l->pending_err)
@@ -396,6 +454,7 @@ int mm_lines_peek(struct mm_lines *l, const char **p, size_t *n, struct mm_err *
 
 int mm_lines_next(struct mm_lines *l, const char **line, size_t *n, struct mm_err *err)
 {
+	l->last_unterminated = 0;
 	for (;;) {
 		char *s = l->buf + l->start;
 		size_t avail = l->end - l->start;
@@ -439,6 +498,7 @@ int mm_lines_next(struct mm_lines *l, const char **line, size_t *n, struct mm_er
 				l->line++;
 				l->line_offset = l->offset + l->start;
 				l->start = l->end;
+				l->last_unterminated = 1;
 				if (avail && s[avail - 1] == '\r')
 					avail--;
 				*line = s;

@@ -5,7 +5,11 @@
  * read through. Inflate is ISA-L's when mamori is built with libisal
  * (2-3x zlib's speed: decompression dominates S3-delivered logs), zlib's
  * otherwise; both check the gzip CRC. A truncated .gz yields every byte before the damage and
- * then MM_ETRUNC; corrupt deflate data gives MM_EPARSE. Plain files can
+ * then MM_ETRUNC; corrupt deflate data gives MM_EPARSE. Either way the
+ * message is located: "NAME: offset N: reason", N being the compressed
+ * (file) byte offset inflate had consumed up to when it stopped, and
+ * r->end says how the stream ended (clean, truncated, corrupt), so a
+ * caller can refuse to remember a damaged file as done. Plain files can
  * start at a byte offset (resuming a scan). */
 #ifndef MM_READER_H
 #define MM_READER_H
@@ -18,19 +22,35 @@ struct inflate_state;
 #include "core/buf.h"
 #include "core/err.h"
 
+/* How a stream ended (struct mm_reader.end). Only MM_READ_EOF is a
+ * complete file; the others mean bytes are missing. */
+enum mm_read_end {
+	MM_READ_MORE = 0,	/* not at the end yet */
+	MM_READ_EOF,		/* clean end: every gzip member complete */
+	MM_READ_TRUNC,		/* input ended inside a gzip member (MM_ETRUNC) */
+	MM_READ_CORRUPT,	/* bad deflate data, header or CRC (MM_EPARSE) */
+	MM_READ_IOERR		/* read(2) failed (MM_EIO) */
+};
+
 struct mm_reader {
 	int fd;
 	int owns_fd;
 	int gz;			/* stream is gzip */
 	int zinit;
 	int eof;		/* no more raw input */
-	int done;		/* no more output */
+	int done;		/* clean end reached: no more output */
 	z_stream zs;		/* zlib state; its next_in/avail_in are the raw window
 				 * for the ISA-L path too */
 	struct inflate_state *isal;	/* ISA-L inflate, when built with it */
 	unsigned char *raw;	/* compressed input buffer */
 	size_t raw_cap;
 	uint64_t raw_read;	/* bytes read from the file (progress) */
+	uint64_t out_total;	/* decompressed bytes handed out so far */
+	enum mm_read_end end;	/* set once the stream has ended, well or not */
+	uint64_t err_offset;	/* TRUNC/CORRUPT: compressed (file) byte offset
+				 * inflate had consumed up to when it stopped */
+	const char *err_why;	/* CORRUPT: static detail ("bad deflate data") */
+	int err_errno;		/* IOERR: errno of the failed read */
 	const char *name;	/* borrowed, for messages */
 };
 
@@ -38,7 +58,10 @@ struct mm_reader {
  * a non-zero offset on gzip input is MM_EINVAL). Never reads more than
  * the magic bytes. */
 int mm_reader_open(struct mm_reader *r, const char *path, uint64_t offset, struct mm_err *err);
-/* Up to cap bytes into buf; *got = 0 means end of stream. */
+/* Up to cap bytes into buf; *got = 0 means end of stream (r->end is
+ * then MM_READ_EOF). Damage: the bytes inflated before it are returned
+ * first, then MM_ETRUNC / MM_EPARSE / MM_EIO (again on every later call),
+ * with r->end saying which and err "NAME: offset N: reason". */
 int mm_reader_read(struct mm_reader *r, char *buf, size_t cap, size_t *got, struct mm_err *err);
 void mm_reader_close(struct mm_reader *r);
 
@@ -60,6 +83,13 @@ struct mm_lines {
 	struct mm_err perr;
 	int skipping;		/* dropping the rest of an over-long line */
 	int owns_buf;
+	/* 1 when the line just returned was the stream's last bytes and no
+	 * '\n' ended it: at a clean end (a line perhaps still being written)
+	 * or just before a reader error (cut by the damage). A caller that
+	 * cannot parse such a line should hold it back (resume at
+	 * line_offset next time) rather than call it malformed. 0 for every
+	 * other line. */
+	int last_unterminated;
 };
 
 /* buf_cap must be > max_line. start_offset/start_line: where the reader
@@ -75,11 +105,14 @@ void mm_lines_free(struct mm_lines *l);
  * call), 0 at end of input, negative MM_E... on a problem:
  * MM_ETOOBIG = a line over max_line (skipped; l->line is its number; the
  * next call continues after it), MM_ETRUNC / MM_EPARSE / MM_EIO from the
- * reader (after all lines before the damage were returned; fatal). A last
- * line without '\n' is returned as a line. */
+ * reader (after all lines before the damage were returned; fatal;
+ * l->r->end says which, l->r->err_offset where). A last line without
+ * '\n' is returned as a line, with l->last_unterminated set. */
 int mm_lines_next(struct mm_lines *l, const char **line, size_t *n, struct mm_err *err);
 /* Bytes available at the start without consuming them (for format
- * detection): fills the buffer once. */
+ * detection): reads until MM_LINES_PEEK_LINES lines are in (or the
+ * buffer is full, or the input ended). */
+#define MM_LINES_PEEK_LINES 16
 int mm_lines_peek(struct mm_lines *l, const char **p, size_t *n, struct mm_err *err);
 
 #endif

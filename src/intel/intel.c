@@ -272,6 +272,7 @@ struct ld {
 	uint16_t list;
 	int trusted;
 	int adblock;		/* "[Adblock ...]" header seen: only ||rules count */
+	uint64_t shown;		/* problems printed for this load (MM_LOG_LIST_LIMIT) */
 };
 
 static int is_ws(char ch)
@@ -279,10 +280,64 @@ static int is_ws(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
 }
 
+/* Print a problem with this list, within the list's own budget. */
+static void say(struct ld *c, const char *reason)
+{
+	if (c->shown++ < MM_LOG_LIST_LIMIT)
+		mm_log_list_error(c->path, c->line, reason);
+}
+
 static void bad(struct ld *c, const char *reason)
 {
 	c->st.errors++;
-	mm_log_record_error(c->path, c->line, reason);
+	say(c, reason);
+}
+
+/* An entry that would match everything: refused, said, counted. */
+static int refuse(struct ld *c, const char *t, size_t n)
+{
+	char msg[160];
+
+	c->st.refused++;
+	snprintf(msg, sizeof(msg), "entry '%.*s%s' would match everything; skipped",
+		 (int)MM_MIN(n, (size_t)80), t, n > 80 ? "..." : "");
+	say(c, msg);
+	return 0;
+}
+
+/* Public suffixes (and AWS's own service domains) that a list entry
+ * would turn into "every name under them": a short table, not the whole
+ * Public Suffix List, for the mistakes seen in practice. */
+static int is_public_suffix(const char *name, size_t n)
+{
+	static const char *const sfx[] = {
+		"co.uk",     "org.uk",	  "ac.uk",	   "gov.uk",	"com.au",   "net.au",
+		"org.au",    "co.jp",	  "ne.jp",	   "or.jp",	"com.br",   "com.cn",
+		"net.cn",    "org.cn",	  "co.in",	   "co.kr",	"com.mx",   "co.nz",
+		"co.za",     "com.tr",	  "com.tw",	   "com.hk",	"com.sg",   "amazonaws.com",
+		"aws",	     "cloudfront.net", "amazonaws.com.cn", "in-addr.arpa", "ip6.arpa",
+	};
+	size_t i;
+
+	for (i = 0; i < MM_ARRAY_LEN(sfx); i++)
+		if (strlen(sfx[i]) == n && memcmp(sfx[i], name, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Single labels that are not ICANN top-level domains but overlay
+ * networks or alternative roots: every name under them is suspicious in
+ * itself, so lists carry them bare on purpose (maltrail's ".onion"). */
+static int is_overlay_tld(const char *name, size_t n)
+{
+	static const char *const tld[] = {"onion", "i2p", "bit", "exit", "tor", "loki",
+					  "emc", "coin", "lib", "bazar"};
+	size_t i;
+
+	for (i = 0; i < MM_ARRAY_LEN(tld); i++)
+		if (strlen(tld[i]) == n && memcmp(tld[i], name, n) == 0)
+			return 1;
+	return 0;
 }
 
 /* Lowercase, strip "*." / "." in front and one "." behind, validate.
@@ -420,6 +475,9 @@ static int add_pfx(struct ld *c, const struct mm_ip *ip, int plen, const char *t
 	size_t *np, *cap;
 	int rc;
 
+	if (is_cidr && (plen == 0 || (!c->trusted && plen < (ip->v6 ? MM_INTEL_MIN_PLEN6
+									  : MM_INTEL_MIN_PLEN4))))
+		return refuse(c, t, n);
 	if ((rc = take_entry(c)))
 		return rc;
 	np = c->trusted ? &in->ntpf : &in->npf;
@@ -477,19 +535,25 @@ static int add_domain(struct ld *c, const char *t, size_t n)
 {
 	struct mm_intel *in = c->in;
 	char name[MAX_DOMAIN + 1];
-	size_t nn = 0;
-	const char *why = norm_domain(t, n, name, &nn);
+	size_t nn = 0, i;
+	const char *why;
 	struct doment *e;
 	int rc;
 
-	if (why) {
-		bad(c, why);
-		return 0;
-	}
 	if (c->trusted) {	/* trusted lists hold addresses only */
 		c->st.skipped++;
 		return 0;
 	}
+	for (i = 0; i < n && (t[i] == '.' || t[i] == '*'); i++)
+		;
+	if (i == n)		/* ".", "*", "*.": the root, every name */
+		return refuse(c, t, n);
+	if ((why = norm_domain(t, n, name, &nn))) {
+		bad(c, why);
+		return 0;
+	}
+	if ((!memchr(name, '.', nn) && !is_overlay_tld(name, nn)) || is_public_suffix(name, nn))
+		return refuse(c, t, n);
 	if ((rc = take_entry(c)))
 		return rc;
 	if (vgrow(&in->de, &in->capde, in->nde + 1, sizeof(*in->de)))
@@ -819,6 +883,9 @@ static int load_any(struct mm_intel *in, int trusted, enum mm_intel_cat cat, con
 	if (!trusted && (rc = find_list(in, cat, name ? name : base_name(path), &c.list, err)))
 		return rc;
 	rc = f ? parse_file(&c, f) : parse_mem(&c, buf ? buf : "", buf ? n : 0);
+	if (c.shown > MM_LOG_LIST_LIMIT)
+		mm_warn("%s: %llu more problems in this list not shown", path,
+			(unsigned long long)(c.shown - MM_LOG_LIST_LIMIT));
 	if (st)
 		*st = c.st;
 	return rc;

@@ -47,14 +47,29 @@ struct mm_intel_hit {
 
 struct mm_intel_load_stats {
 	uint64_t ips, cidrs, ip_ports, domains, skipped, errors;
+	uint64_t refused;	/* entries that would match everything (not in errors) */
 };
+
+/* Entries that would match (nearly) everything are refused with a
+ * located warning "list:line: entry 'X' would match everything; skipped"
+ * and counted in refused: on threat lists, IPv4 prefixes shorter than
+ * /8 and IPv6 prefixes shorter than /16 (0.0.0.0/0, ::/0 included), a
+ * bare top-level domain ("com"), a public suffix from a short built-in
+ * table ("co.uk", "amazonaws.com"), and ".", "*", "*."; on trusted lists
+ * only /0 (trusting every address hides every finding; wide private
+ * ranges such as fc00::/7 stay allowed there). */
+#define MM_INTEL_MIN_PLEN4 8
+#define MM_INTEL_MIN_PLEN6 16
 
 int mm_intel_new(struct mm_intel **out);
 void mm_intel_free(struct mm_intel *in);
 /* Load a list file. name is the list's name in findings (NULL: the
  * file's base name; loading the same name and category twice adds to one
  * list). path and name are borrowed (copied). Bad lines are reported as
- * "path:line: reason" through mm_log_record_error and counted in st (may
+ * "path:line: reason" through mm_log_list_error - the first
+ * MM_LOG_LIST_LIMIT of each load, then one warning says how many more;
+ * they never use up the record-error budget of the scanned logs - and
+ * counted in st (may
  * be NULL; overwritten with this load's counts); they do not fail the
  * load. URL entries are skipped (counted). Fails only on I/O error, out of
  * memory, after mm_intel_build (MM_EINVAL), or when the set would exceed

@@ -586,6 +586,9 @@ int mm_ct_doc_next(struct mm_ct_doc *d, struct mm_json_val *rec, uint64_t *line,
 			   (unsigned long long)*line,
 			   rc == MM_EDEPTH ? "nested too deeply" : "bad JSON",
 			   (unsigned long long)eline, (unsigned long long)(*offset + at));
+		/* one bad record, whatever the reason (MM_EDEPTH too): the
+		 * caller counts it and goes on to the next */
+		rc = MM_EPARSE;
 		goto resynchronise;
 	}
 	*rec = v;

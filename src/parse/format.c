@@ -42,33 +42,16 @@ static int has(const char *p, size_t n, const char *needle)
 	return memmem(p, n, needle, strlen(needle)) != NULL;
 }
 
-enum mm_format mm_format_detect(const char *path, const char *head, size_t n,
-				enum mm_source forced)
+/* The verdict of one line (no '\n'), or MM_FMT_UNKNOWN. */
+static enum mm_format line_format(const char *line, size_t ln, enum mm_source forced)
 {
-	size_t i = 0, ln;
-	const char *line, *nl;
-
-	if (n >= 3 && (unsigned char)head[0] == 0xef && (unsigned char)head[1] == 0xbb &&
-	    (unsigned char)head[2] == 0xbf)
-		i = 3; /* UTF-8 BOM */
-	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
-		i++;
-	if (i == n)
-		return MM_FMT_EMPTY;
-	line = head + i;
-	nl = memchr(line, '\n', n - i);
-	ln = nl ? (size_t)(nl - line) : n - i;
-
+	while (ln && (line[0] == ' ' || line[0] == '\t'))
+		line++, ln--;
+	while (ln && (line[ln - 1] == '\r' || line[ln - 1] == ' ' || line[ln - 1] == '\t'))
+		ln--;
+	if (ln == 0)
+		return MM_FMT_UNKNOWN;
 	if (line[0] == '{') {
-		size_t j = 1;
-		/* {"Records":[ ... ]}: the first key decides */
-		while (i + j < n && (line[j] == ' ' || line[j] == '\t' || line[j] == '\r' ||
-				     line[j] == '\n'))
-			j++;
-		if (i + j + 9 <= n && memcmp(line + j, "\"Records\"", 9) == 0)
-			return forced && forced != MM_SRC_CLOUDTRAIL ? MM_FMT_UNKNOWN : MM_FMT_CT_DOC;
-		if (mm_ct_is_digest(line, n - i))
-			return MM_FMT_CT_DIGEST;
 		if (forced == MM_SRC_FLOW)
 			return MM_FMT_FLOW;
 		if (forced == MM_SRC_DNS)
@@ -90,6 +73,57 @@ enum mm_format mm_format_detect(const char *path, const char *head, size_t n,
 		return MM_FMT_UNKNOWN;
 	if (mm_flow_classify(line, ln) != MM_FLOW_LINE_NONE)
 		return MM_FMT_FLOW;
+	return MM_FMT_UNKNOWN;
+}
+
+enum mm_format mm_format_detect(const char *path, const char *head, size_t n,
+				enum mm_source forced)
+{
+	size_t i = 0, ln;
+	const char *line, *nl;
+	int k;
+
+	if (n >= 3 && (unsigned char)head[0] == 0xef && (unsigned char)head[1] == 0xbb &&
+	    (unsigned char)head[2] == 0xbf)
+		i = 3; /* UTF-8 BOM */
+	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+		i++;
+	if (i == n)
+		return MM_FMT_EMPTY;
+	line = head + i;
+
+	/* whole-document shapes are decided by the start of the stream */
+	if (line[0] == '{') {
+		size_t j = 1;
+		/* {"Records":[ ... ]}: the first key decides */
+		while (i + j < n && (line[j] == ' ' || line[j] == '\t' || line[j] == '\r' ||
+				     line[j] == '\n'))
+			j++;
+		if (i + j + 9 <= n && memcmp(line + j, "\"Records\"", 9) == 0)
+			return forced && forced != MM_SRC_CLOUDTRAIL ? MM_FMT_UNKNOWN : MM_FMT_CT_DOC;
+		if (mm_ct_is_digest(line, n - i))
+			return MM_FMT_CT_DIGEST;
+	}
+
+	/* Line formats: the first line that says what it is wins, among the
+	 * first MM_FORMAT_HEAD_LINES. A damaged first line (binary garbage,
+	 * a record cut short) does not hide the good lines after it. The
+	 * last line of the head counts only when no '\n' ends it and it is
+	 * the first (the head may cut a line short, and a guess from half a
+	 * line is worse than none). */
+	for (k = 0; k < MM_FORMAT_HEAD_LINES && line < head + n; k++) {
+		enum mm_format f;
+		nl = memchr(line, '\n', (size_t)(head + n - line));
+		ln = nl ? (size_t)(nl - line) : (size_t)(head + n - line);
+		if (nl || k == 0) {
+			f = line_format(line, ln, forced);
+			if (f != MM_FMT_UNKNOWN)
+				return f;
+		}
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
 	(void)path;
 	return MM_FMT_UNKNOWN;
 }

@@ -1,12 +1,17 @@
 /* fuzz_json.c - libFuzzer target for the JSON scanner: scan, iterate,
  * descend, look up, unescape and convert whatever comes in. The input is
- * copied to an exact-size buffer so ASan sees any read past the end. */
+ * copied to an exact-size buffer so ASan sees any read past the end.
+ * The writing side too: any bytes escaped with mm_json_escape must scan
+ * back as one valid JSON string, and mm_log_safe output must carry no
+ * control byte. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/log.h"
 
 static char arena_mem[1 << 16];
 
@@ -67,6 +72,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					break;
 			} else if (mm_json_iter_value(&it, &o) != 1)
 				break;
+		}
+	}
+	/* writing: any bytes become a valid JSON string */
+	{
+		struct mm_buf w;
+		mm_buf_init(&w, 8 * size + 16);
+		if (mm_buf_addc(&w, '"') == 0 && mm_json_escape(&w, b, size) == 0 &&
+		    mm_buf_addc(&w, '"') == 0) {
+			if (mm_json_scan(w.p, w.len, &v, &used, NULL) != 0 || used != w.len ||
+			    v.type != MM_JSON_STRING)
+				abort();
+		}
+		mm_buf_free(&w);
+	}
+	/* terminal-safe text: no control byte survives */
+	{
+		char *z = malloc(size + 1), out[512];
+		size_t i;
+		if (z) {
+			memcpy(z, b, size);
+			z[size] = '\0';
+			mm_log_safe(z, out, sizeof(out));
+			for (i = 0; out[i]; i++)
+				if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+					abort();
+			free(z);
 		}
 	}
 	free(b);

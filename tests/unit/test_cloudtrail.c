@@ -539,3 +539,76 @@ MM_TEST(digest_detection)
 	CHECK(!mm_ct_is_digest("", 0));
 	CHECK(!mm_ct_is_digest("nonsense", 8));
 }
+
+/* A document of three records, the middle one nested `depth` levels deep
+ * in requestParameters (objects, or arrays with commas inside). */
+static char *deep_doc(size_t depth, int arrays, size_t *n)
+{
+	char *b = mm_malloc(depth * 8 + 1024);
+	size_t k = 0, i;
+
+	k += (size_t)sprintf(b + k, "{\"Records\":[\n" REC("2021-01-01T00:00:00Z", "A") ",\n");
+	k += (size_t)sprintf(b + k, "{\"eventVersion\":\"1.08\",\"eventTime\":\"2021-01-01T00:00:01Z\","
+				    "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"Deep\","
+				    "\"requestParameters\":");
+	for (i = 0; i < depth; i++)
+		k += (size_t)sprintf(b + k, arrays ? "[1," : "{\"a\":");
+	b[k++] = '0';
+	for (i = 0; i < depth; i++)
+		b[k++] = arrays ? ']' : '}';
+	k += (size_t)sprintf(b + k, "},\n" REC("2021-01-01T00:00:02Z", "C") "\n]}\n");
+	*n = k;
+	return b;
+}
+
+MM_TEST(doc_deep_middle_record_does_not_abort_the_document)
+{
+	int arrays;
+
+	for (arrays = 0; arrays < 2; arrays++) {
+		size_t n;
+		char *b = deep_doc(200, arrays, &n);
+		struct mm_ct_doc d;
+		struct mm_err err;
+		struct mm_event ev;
+		struct mm_arena a;
+		uint64_t line = 0, off = 0;
+		int good = 0, bad = 0, rc;
+		char names[64] = "";
+
+		/* the one-pass path used by the scan */
+		CHECK_EQ_INT(mm_ct_doc_init(&d, b, n, &err), 0);
+		mm_arena_init(&a, scratch_mem, sizeof(scratch_mem));
+		while ((rc = mm_ct_doc_next_event(&d, &a, &ev, &line, &off, &err)) != 0) {
+			if (rc == 1) {
+				good++;
+				strncat(names, ev.u.api.event_name.p, ev.u.api.event_name.n);
+				strcat(names, ",");
+				continue;
+			}
+			CHECK_EQ_INT(rc, MM_EPARSE);
+			if (rc != MM_EPARSE)
+				break;
+			bad++;
+			/* located: the record's line, and why */
+			CHECK_EQ_INT(line, 8);
+			CHECK(strstr(err.msg, "line 8") != NULL);
+			CHECK(strstr(err.msg, "nested too deeply") != NULL);
+		}
+		CHECK_EQ_INT(good, 2);
+		CHECK_EQ_INT(bad, 1);
+		CHECK_EQ_STR(names, "A,C,");
+
+		/* and the two-step iterator */
+		{
+			int g2, b2;
+			uint64_t bl = 0;
+			char nm[64];
+			CHECK_EQ_INT(doc_all(b, n, &g2, &b2, &bl, nm, sizeof(nm), &err), 0);
+			CHECK_EQ_INT(g2, 2);
+			CHECK_EQ_INT(b2, 1);
+			CHECK_EQ_INT(bl, 8);
+		}
+		mm_free(b);
+	}
+}

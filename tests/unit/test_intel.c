@@ -146,17 +146,24 @@ MM_TEST(intel_slash0_and_extremes)
 {
 	struct mm_intel *in = mk();
 	struct mm_intel_hit h[MM_INTEL_MAX_HITS];
+	struct mm_intel_load_stats st;
 
-	load(in, MM_CAT_CUSTOM, "all", "0.0.0.0/0\n", NULL);
+	/* /0 would match everything: refused (tests/unit: intel_refuses_broad) */
+	load(in, MM_CAT_CUSTOM, "all", "0.0.0.0/0\n", &st);
+	CHECK_EQ_INT(st.refused, 1);
+	/* the widest allowed prefixes at both ends of the space */
+	load(in, MM_CAT_CUSTOM, "wide", "0.0.0.0/8\n255.0.0.0/8\n", NULL);
 	load(in, MM_CAT_CUSTOM, "edge", "255.255.255.255\n0.0.0.0/32\n", NULL);
 	build(in);
-	CHECK_EQ_INT(mip(in, "8.8.8.8", 0, h), 1);
-	CHECK_EQ_STR(h[0].indicator, "0.0.0.0/0");
+	CHECK_EQ_INT(mip(in, "8.8.8.8", 0, h), 0);
 	CHECK_EQ_INT(mip(in, "255.255.255.255", 0, h), 2);
 	CHECK_EQ_STR(hit_of(h, 2, "edge"), "255.255.255.255");
+	CHECK_EQ_STR(hit_of(h, 2, "wide"), "255.0.0.0/8");
 	CHECK_EQ_INT(mip(in, "0.0.0.0", 0, h), 2);
 	CHECK_EQ_INT(mip(in, "0.0.0.1", 0, h), 1);
-	/* IPv4 /0 does not cover IPv6 */
+	CHECK_EQ_STR(h[0].indicator, "0.0.0.0/8");
+	CHECK_EQ_INT(mip(in, "1.0.0.0", 0, h), 0);
+	/* IPv4 prefixes do not cover IPv6 */
 	CHECK_EQ_INT(mip(in, "2001:db8::1", 0, h), 0);
 	mm_intel_free(in);
 }
@@ -168,8 +175,10 @@ MM_TEST(intel_ipv6)
 	struct mm_intel_load_stats st;
 
 	load(in, MM_CAT_TOR, "v6",
-	     "2001:db8::/32\n2001:db8:1::/48\n2001:db8:1::5\n[2001:db8:ffff::1]\n::/0\n", &st);
+	     "2001:db8::/32\n2001:db8:1::/48\n2001:db8:1::5\n[2001:db8:ffff::1]\n2001::/16\n::/0\n",
+	     &st);
 	CHECK_EQ_INT(st.cidrs, 3);
+	CHECK_EQ_INT(st.refused, 1);
 	CHECK_EQ_INT(st.ips, 2);
 	CHECK_EQ_INT(st.errors, 0);
 	load(in, MM_CAT_TOR, "top", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\n", NULL);
@@ -183,10 +192,11 @@ MM_TEST(intel_ipv6)
 	CHECK_EQ_INT(mip(in, "2001:db8:2::", 0, h), 1);
 	CHECK_EQ_STR(h[0].indicator, "2001:db8::/32");
 	CHECK_EQ_INT(mip(in, "2001:db9::", 0, h), 1);
-	CHECK_EQ_STR(h[0].indicator, "::/0");
+	CHECK_EQ_STR(h[0].indicator, "2001::/16");
 	CHECK_EQ_INT(mip(in, "2001:db8:ffff::1", 0, h), 1);
 	CHECK_EQ_STR(h[0].indicator, "2001:db8:ffff::1");
-	CHECK_EQ_INT(mip(in, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0, h), 2);
+	CHECK_EQ_INT(mip(in, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0, h), 1);
+	CHECK_EQ_INT(mip(in, "2002::1", 0, h), 0);
 	CHECK_EQ_INT(mip(in, "1.2.3.4", 0, h), 0);
 	mm_intel_free(in);
 }
@@ -727,4 +737,99 @@ MM_TEST(intel_real_lists)
 	CHECK_EQ_INT(mdom(in, "example.org", h), 0);
 	CHECK_EQ_INT(mip(in, "192.0.2.1", 0, h), 0);
 	mm_intel_free(in);
+}
+
+MM_TEST(intel_refuses_broad)
+{
+	struct mm_intel *in = mk();
+	struct mm_intel_hit h[MM_INTEL_MAX_HITS];
+	struct mm_intel_load_stats st;
+	struct mm_err err;
+	struct mm_ip ip;
+	const char *t = "0.0.0.0/0\n::/0\n1.0.0.0/7\n2000::/15\ncom\n.\n*\n*.\nco.uk\nAmazonAWS.com.\n"
+			"10.0.0.0/8\n2001:db8::/16\nevil.com\n.onion\nx.co.uk\n";
+
+	load(in, MM_CAT_C2, "c2", t, &st);
+	CHECK_EQ_INT(st.refused, 10);
+	CHECK_EQ_INT(st.errors, 0);
+	CHECK_EQ_INT(st.cidrs, 2);
+	CHECK_EQ_INT(st.domains, 3);
+	/* trusted lists refuse only /0: wide private ranges are fine there */
+	CHECK_EQ_INT(mm_intel_load_trusted_mem(in, "trusted", "0.0.0.0/0\nfc00::/7\n", 19, &err), 0);
+	build(in);
+	CHECK_EQ_INT(mip(in, "8.8.8.8", 0, h), 0);
+	CHECK_EQ_INT(mip(in, "10.1.2.3", 0, h), 1);
+	CHECK_EQ_INT(mdom(in, "www.example.com", h), 0);
+	CHECK_EQ_INT(mdom(in, "a.evil.com", h), 1);
+	CHECK_EQ_INT(mdom(in, "bbc.co.uk", h), 0);
+	CHECK_EQ_INT(mdom(in, "a.x.co.uk", h), 1);
+	CHECK_EQ_INT(mdom(in, "ec2.us-east-1.amazonaws.com", h), 0);
+	CHECK_EQ_INT(mdom(in, "abcdefghijklmnop.onion", h), 1);
+	mm_ip_parse("8.8.8.8", 7, &ip);
+	CHECK_EQ_INT(mm_intel_trusted(in, &ip), 0);
+	mm_ip_parse("fd00::1", 7, &ip);
+	CHECK_EQ_INT(mm_intel_trusted(in, &ip), 1);
+	mm_intel_free(in);
+}
+
+/* Lines of stderr written while fn runs. */
+static int stderr_lines(void (*fn)(void), char *text, size_t cap)
+{
+	char path[] = "/tmp/mmtest_errXXXXXX";
+	int fd = mkstemp(path), saved = dup(2), lines = 0;
+	FILE *f;
+	size_t n;
+
+	fflush(stderr);
+	dup2(fd, 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	f = fopen(path, "r");
+	n = fread(text, 1, cap - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	unlink(path);
+	for (n = 0; text[n]; n++)
+		lines += text[n] == '\n';
+	return lines;
+}
+
+static void load_100_bad(void)
+{
+	struct mm_intel *in = mk();
+	struct mm_intel_load_stats st;
+	static char t[4096];
+	int i;
+
+	t[0] = '\0';
+	for (i = 0; i < 100; i++)
+		strcat(t, i % 2 ? "0.0.0.0/0\n" : "bad..name\n");
+	load(in, MM_CAT_CUSTOM, "noisy.txt", t, &st);
+	CHECK_EQ_INT(st.errors, 50);
+	CHECK_EQ_INT(st.refused, 50);
+	mm_intel_free(in);
+}
+
+MM_TEST(intel_problems_have_their_own_budget)
+{
+	static char text[16384];
+	int i;
+
+	mm_log_reset();
+	/* MM_LOG_LIST_LIMIT lines, then one saying how many more */
+	CHECK_EQ_INT(stderr_lines(load_100_bad, text, sizeof(text)), MM_LOG_LIST_LIMIT + 1);
+	CHECK(strstr(text, "noisy.txt:1: empty label in domain") != NULL);
+	CHECK(strstr(text, "noisy.txt:2: entry '0.0.0.0/0' would match everything; skipped") != NULL);
+	CHECK(strstr(text, "noisy.txt: 80 more problems in this list not shown") != NULL);
+	/* the record-error budget of the scanned logs is untouched */
+	CHECK_EQ_INT(mm_log_suppressed(), 0);
+	for (i = 0; i < MM_LOG_ERR_LIMIT; i++)
+		mm_log_record_error("/dev/null", 1, "x");
+	CHECK_EQ_INT(mm_log_suppressed(), 0);
+	mm_log_record_error("/dev/null", 1, "x");
+	CHECK_EQ_INT(mm_log_suppressed(), 1);
+	mm_log_reset();
 }

@@ -2,7 +2,9 @@
  * documents, iteration, lookups, unescaping (surrogates included), integer
  * conversion, depth and bounds. Inputs are copied into exact-size heap
  * buffers so ASan catches any read past the end. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/json.h"
@@ -334,4 +336,117 @@ MM_TEST(long_strings_every_length)
 		memset(buf + 1, 'x', len);
 		CHECK_EQ_INT(scan(buf, len + 1, &v, &used), MM_ETRUNC);
 	}
+}
+
+/* ---- writing: any bytes give valid JSON; terminal-safe log text ---- */
+
+#include "core/buf.h"
+#include "core/log.h"
+
+static int escaped_ok(const char *s, size_t n, struct mm_buf *b)
+{
+	struct mm_json_val v;
+	size_t used = 0;
+	mm_buf_reset(b);
+	if (mm_buf_addc(b, '"') || mm_json_escape(b, s, n) || mm_buf_addc(b, '"'))
+		return 0;
+	return mm_json_scan(b->p, b->len, &v, &used, NULL) == 0 && used == b->len &&
+	       v.type == MM_JSON_STRING;
+}
+
+MM_TEST(json_escape_any_bytes_is_valid_json)
+{
+	struct mm_buf b;
+	char s[64];
+	unsigned x = 7;
+	int i, j;
+
+	mm_buf_init(&b, 1 << 16);
+	CHECK(escaped_ok("a\"b\\c\n\x01\x7f", 8, &b));
+	CHECK_EQ_STR(b.p, "\"a\\\"b\\\\c\\n\\u0001\\u007f\"");
+	/* invalid UTF-8: stray continuation, overlong, surrogate, cut short */
+	CHECK(escaped_ok("x\x80y\xc0\xafz\xed\xa0\x80w\xe2\x82", 12, &b));
+	CHECK_EQ_STR(b.p, "\"x\xef\xbf\xbdy\xef\xbf\xbd\xef\xbf\xbdz\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdw"
+			  "\xef\xbf\xbd\xef\xbf\xbd\"");
+	/* valid multi-byte text is kept as it is */
+	CHECK(escaped_ok("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, &b));
+	CHECK_EQ_STR(b.p, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+	for (i = 0; i < 20000; i++) {
+		for (j = 0; j < (int)sizeof(s); j++) {
+			x = x * 1103515245u + 12345u;
+			s[j] = (char)(x >> 16);
+		}
+		if (!escaped_ok(s, (size_t)(x % sizeof(s)), &b)) {
+			CHECK(!"random bytes escaped to invalid JSON");
+			break;
+		}
+	}
+	mm_buf_free(&b);
+}
+
+MM_TEST(log_safe_neutralises_terminal_controls)
+{
+	char out[128];
+
+	CHECK_EQ_STR(mm_log_safe("plain/path.log", out, sizeof(out)), "plain/path.log");
+	CHECK_EQ_STR(mm_log_safe("a\x1b[31mred\n", out, sizeof(out)), "a\\x1b[31mred\\x0a");
+	CHECK_EQ_STR(mm_log_safe("bad\xff\xfe", out, sizeof(out)), "bad\\xff\\xfe");
+	CHECK_EQ_STR(mm_log_safe("caf\xc3\xa9", out, sizeof(out)), "caf\xc3\xa9");
+	/* C1 CSI and a right-to-left override */
+	CHECK_EQ_STR(mm_log_safe("x\xc2\x9by\xe2\x80\xaez", out, sizeof(out)),
+		     "x\\xc2\\x9by\\xe2\\x80\\xaez");
+	CHECK_EQ_STR(mm_log_safe(NULL, out, sizeof(out)), "");
+	/* bounded: cut at a whole escape, always terminated */
+	CHECK_EQ_STR(mm_log_safe("ab\x01\x02", out, 7), "ab\\x01");
+	CHECK_EQ_STR(mm_log_safe("\xc3\xa9\xc3\xa9", out, 4), "\xc3\xa9");
+}
+
+/* stderr of fn, into text */
+static void capture(void (*fn)(void), char *text, size_t cap)
+{
+	char path[] = "/tmp/mmtest_logXXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	FILE *f;
+	size_t n = 0;
+
+	fflush(stderr);
+	dup2(fd, 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(text, 1, cap - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	unlink(path);
+}
+
+static void log_many(void)
+{
+	int i;
+	mm_log_reset();
+	for (i = 0; i < MM_LOG_ERR_LIMIT + 5; i++)
+		mm_log_record_error("f\x1b.log", (uint64_t)i + 1, "bad\x07");
+	/* a file's stream error is printed even after the budget is spent */
+	mm_log_located("f.log.gz: offset 42: corrupt gzip data (bad deflate data)");
+	mm_warn("%s: cannot open folder", "dir\nname");
+}
+
+MM_TEST(log_budget_sanitising_and_located)
+{
+	static char text[16384];
+
+	capture(log_many, text, sizeof(text));
+	CHECK(strstr(text, "f\\x1b.log:1: bad\\x07\n") != NULL);
+	CHECK(strstr(text, "f\\x1b.log:50: ") != NULL);
+	CHECK(strstr(text, "f\\x1b.log:51: ") == NULL);
+	CHECK_EQ_INT(mm_log_suppressed(), 5);
+	CHECK(strstr(text, "f.log.gz: offset 42: corrupt gzip data (bad deflate data)\n") != NULL);
+	CHECK(strstr(text, "mamori: warning: dir\\x0aname: cannot open folder\n") != NULL);
+	CHECK(strchr(text, '\x1b') == NULL);
+	mm_log_reset();
 }

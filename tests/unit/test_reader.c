@@ -202,3 +202,227 @@ MM_TEST(walk_is_recursive_sorted_and_skips_hidden)
 	snprintf(p, sizeof(p), "rm -rf %s", dir);
 	CHECK_EQ_INT(system(p), 0);
 }
+
+/* ---- how a stream ends: clean, truncated, corrupt (with offset) ---- */
+
+/* Text of many distinct lines so the deflate stream is long enough to
+ * damage in the middle. */
+static size_t big_text(char *text, size_t cap)
+{
+	size_t n = 0;
+	unsigned x = 12345;
+	int i;
+	for (i = 0; i < 3000 && n + 64 < cap; i++) {
+		x = x * 1103515245u + 12345u;
+		n += (size_t)snprintf(text + n, cap - n, "rec-%05d %08x %u\n", i, x, x % 977);
+	}
+	return n;
+}
+
+/* Read every line of path; returns the final code, with the reader's end
+ * state, error offset and message. */
+static int drain(const char *path, enum mm_read_end *end, uint64_t *off, char *msg, size_t mcap,
+		 int *lines)
+{
+	struct mm_reader r;
+	struct mm_lines l;
+	struct mm_err e;
+	const char *line;
+	size_t n;
+	int rc;
+
+	*lines = 0;
+	msg[0] = '\0';
+	if (mm_reader_open(&r, path, 0, &e))
+		return -1000;
+	mm_lines_init(&l, &r, 4096, 1024, 0, 0);
+	while ((rc = mm_lines_next(&l, &line, &n, &e)) == 1)
+		(*lines)++;
+	if (rc < 0)
+		snprintf(msg, mcap, "%s", e.msg);
+	*end = r.end;
+	*off = r.err_offset;
+	mm_lines_free(&l);
+	mm_reader_close(&r);
+	return rc;
+}
+
+MM_TEST(gzip_end_states_clean_truncated_corrupt)
+{
+	char path[] = "/tmp/mmtest_rdXXXXXX", msg[600], want[64];
+	static char text[200000];
+	static unsigned char gz[200000];
+	size_t tn = big_text(text, sizeof(text)), n;
+	enum mm_read_end end;
+	uint64_t off;
+	int fd = mkstemp(path), rc, lines, i;
+	z_stream zs;
+
+	close(fd);
+	memset(&zs, 0, sizeof(zs));
+	deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	zs.next_in = (unsigned char *)text;
+	zs.avail_in = (uInt)tn;
+	zs.next_out = gz;
+	zs.avail_out = sizeof(gz);
+	deflate(&zs, Z_FINISH);
+	deflateEnd(&zs);
+	n = sizeof(gz) - zs.avail_out;
+	CHECK(n > 4000);
+
+	/* clean */
+	write_file(path, gz, n);
+	rc = drain(path, &end, &off, msg, sizeof(msg), &lines);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(end, MM_READ_EOF);
+	CHECK_EQ_INT(lines, 3000);
+
+	/* cut short: the lines before the cut, then a located MM_ETRUNC */
+	write_file(path, gz, n / 2);
+	rc = drain(path, &end, &off, msg, sizeof(msg), &lines);
+	CHECK_EQ_INT(rc, MM_ETRUNC);
+	CHECK_EQ_INT(end, MM_READ_TRUNC);
+	CHECK_EQ_INT(off, n / 2);
+	snprintf(want, sizeof(want), ": offset %llu: ", (unsigned long long)(n / 2));
+	CHECK(strstr(msg, want) != NULL);
+	CHECK(strncmp(msg, path, strlen(path)) == 0);
+	CHECK(lines > 100 && lines < 3000);
+
+	/* corrupted in the middle: a located MM_EPARSE, distinct from both */
+	for (i = 0; i < 32; i++)
+		gz[n / 2 + (size_t)i] ^= 0xa5;
+	write_file(path, gz, n);
+	rc = drain(path, &end, &off, msg, sizeof(msg), &lines);
+	CHECK_EQ_INT(rc, MM_EPARSE);
+	CHECK_EQ_INT(end, MM_READ_CORRUPT);
+	CHECK(off >= n / 2 - 4096 && off <= n);
+	snprintf(want, sizeof(want), ": offset %llu: corrupt gzip data", (unsigned long long)off);
+	CHECK(strstr(msg, want) != NULL);
+	CHECK(lines > 0); /* what inflated before the damage (garbage included) */
+	unlink(path);
+}
+
+/* Regression: a stream that failed inside the call that also produced
+ * the good bytes before the damage looked empty (those bytes were
+ * dropped with the error). A good member, then one whose deflate data
+ * starts with a reserved block type: every line of the first, then a
+ * located MM_EPARSE. */
+MM_TEST(corrupt_second_member_keeps_the_first)
+{
+	char path[] = "/tmp/mmtest_rdXXXXXX", msg[600];
+	static char text[200000];
+	static unsigned char gz[400000];
+	size_t tn = big_text(text, sizeof(text)), n1, n2;
+	enum mm_read_end end;
+	uint64_t off;
+	int fd = mkstemp(path), rc, lines;
+	z_stream zs;
+	int k;
+
+	close(fd);
+	for (k = 0, n1 = n2 = 0; k < 2; k++) {
+		size_t at = k ? n1 : 0;
+		memset(&zs, 0, sizeof(zs));
+		deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+		zs.next_in = (unsigned char *)text;
+		zs.avail_in = (uInt)tn;
+		zs.next_out = gz + at;
+		zs.avail_out = (uInt)(sizeof(gz) - at);
+		deflate(&zs, Z_FINISH);
+		deflateEnd(&zs);
+		if (k)
+			n2 = sizeof(gz) - at - zs.avail_out;
+		else
+			n1 = sizeof(gz) - zs.avail_out;
+	}
+	gz[n1 + 10] = 0x07; /* BFINAL=1, BTYPE=11: reserved */
+	write_file(path, gz, n1 + n2);
+	rc = drain(path, &end, &off, msg, sizeof(msg), &lines);
+	CHECK_EQ_INT(rc, MM_EPARSE);
+	CHECK_EQ_INT(end, MM_READ_CORRUPT);
+	CHECK_EQ_INT(lines, 3000);
+	CHECK(off > n1 && off <= n1 + n2);
+	CHECK(strstr(msg, ": offset ") != NULL);
+	CHECK(strstr(msg, "corrupt gzip data (") != NULL);
+	unlink(path);
+}
+
+MM_TEST(corrupt_gzip_stays_failed)
+{
+	char path[] = "/tmp/mmtest_rdXXXXXX", buf[256];
+	unsigned char gz[512];
+	struct mm_reader r;
+	struct mm_err e;
+	size_t n, got = 0;
+	int fd = mkstemp(path), rc;
+
+	close(fd);
+	n = gz_bytes("hello world\nagain\n", gz, sizeof(gz));
+	memset(gz + 10, 0xff, 4); /* an invalid deflate block type */
+	write_file(path, gz, n);
+	CHECK_EQ_INT(mm_reader_open(&r, path, 0, &e), 0);
+	do
+		rc = mm_reader_read(&r, buf, sizeof(buf), &got, &e);
+	while (rc == 0 && got > 0);
+	CHECK(rc == MM_EPARSE || rc == MM_ETRUNC);
+	CHECK(r.end == MM_READ_CORRUPT || r.end == MM_READ_TRUNC);
+	/* asking again never turns the damage into a clean end */
+	CHECK(mm_reader_read(&r, buf, sizeof(buf), &got, &e) < 0);
+	CHECK_EQ_INT(got, 0);
+	mm_reader_close(&r);
+	unlink(path);
+}
+
+MM_TEST(plain_end_is_clean)
+{
+	char path[] = "/tmp/mmtest_rdXXXXXX", msg[600];
+	enum mm_read_end end;
+	uint64_t off;
+	int fd = mkstemp(path), lines;
+	close(fd);
+	write_file(path, "a\nb\n", 4);
+	CHECK_EQ_INT(drain(path, &end, &off, msg, sizeof(msg), &lines), 0);
+	CHECK_EQ_INT(end, MM_READ_EOF);
+	CHECK_EQ_INT(lines, 2);
+	unlink(path);
+}
+
+/* ---- framing: the caller learns a last line had no newline ---- */
+
+MM_TEST(last_unterminated_line_is_flagged)
+{
+	char path[] = "/tmp/mmtest_rdXXXXXX";
+	struct mm_reader r;
+	struct mm_lines l;
+	struct mm_err e;
+	const char *line;
+	size_t n;
+	int fd = mkstemp(path);
+
+	close(fd);
+	write_file(path, "one\ntwo\nthr", 11);
+	CHECK_EQ_INT(mm_reader_open(&r, path, 0, &e), 0);
+	mm_lines_init(&l, &r, 64, 32, 0, 0);
+	CHECK_EQ_INT(mm_lines_next(&l, &line, &n, &e), 1);
+	CHECK_EQ_INT(l.last_unterminated, 0);
+	CHECK_EQ_INT(mm_lines_next(&l, &line, &n, &e), 1);
+	CHECK_EQ_INT(l.last_unterminated, 0);
+	CHECK_EQ_INT(mm_lines_next(&l, &line, &n, &e), 1);
+	CHECK(n == 3 && memcmp(line, "thr", 3) == 0);
+	CHECK_EQ_INT(l.last_unterminated, 1);
+	CHECK_EQ_INT((int)l.line_offset, 8); /* where to resume to re-read it */
+	CHECK_EQ_INT(mm_lines_next(&l, &line, &n, &e), 0);
+	CHECK_EQ_INT(l.last_unterminated, 0);
+	mm_lines_free(&l);
+	mm_reader_close(&r);
+
+	/* a file that ends with '\n' never sets it */
+	write_file(path, "one\ntwo\n", 8);
+	CHECK_EQ_INT(mm_reader_open(&r, path, 0, &e), 0);
+	mm_lines_init(&l, &r, 64, 32, 0, 0);
+	while (mm_lines_next(&l, &line, &n, &e) == 1)
+		CHECK_EQ_INT(l.last_unterminated, 0);
+	mm_lines_free(&l);
+	mm_reader_close(&r);
+	unlink(path);
+}
