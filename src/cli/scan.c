@@ -13,7 +13,6 @@
 #include "scan/scan.h"
 #include "store/store.h"
 
-#define MAX_ARGS_FILE 256
 
 static void usage(FILE *out)
 {
@@ -50,7 +49,8 @@ static void usage(FILE *out)
 	      "  --rescan                  forget what was scanned before (counts again!)\n"
 	      "  --report-unknown-enis     with an inventory, still report traffic on interfaces\n"
 	      "                            it does not know (NAT gateways, load balancers, ...)\n"
-	      "  --strict                  exit 3 if any record was malformed\n"
+	      "  --strict                  exit 3 if any record was malformed or any folder\n"
+	      "                            could not be read\n"
 	      "  --fail-on SEVERITY        exit 4 if a finding at or above SEVERITY was touched\n"
 	      "  -q, --quiet               no progress, no summary, no warnings\n"
 	      "  -v, --verbose             also print phase timings\n"
@@ -108,6 +108,10 @@ static void summary(const struct mm_scan_result *r)
 			"their instance when a later file names it; --report-unknown-enis reports "
 			"them now\n",
 			(unsigned long long)r->findings_unattributed);
+	if (r->inputs_unreadable)
+		fprintf(stderr, "mamori: %llu folders could not be read (see the warnings above); "
+				"--strict fails on them\n",
+			(unsigned long long)r->inputs_unreadable);
 	if (r->partial_lines)
 		fprintf(stderr,
 			"mamori: %llu files end in a line still being written; it is left for the "
@@ -125,81 +129,6 @@ static void summary(const struct mm_scan_result *r)
 			(unsigned long long)r->findings_dropped);
 	fprintf(stderr, "mamori: findings: %llu new, %llu updated\n",
 		(unsigned long long)r->findings_new, (unsigned long long)r->findings_updated);
-}
-
-/* Resolve a relative path against dir into a fresh string (caller frees). */
-static char *resolve_rel(const char *dir, const char *p)
-{
-	char *out;
-	size_t n;
-	if (p[0] == '/' || !dir[0])
-		return mm_strdup(p);
-	n = strlen(dir) + strlen(p) + 2;
-	out = mm_malloc(n);
-	if (out)
-		snprintf(out, n, "%s/%s", dir, p);
-	return out;
-}
-
-/* Read FILE's words (one a line) into an argv-style array appended to
- * the command line. Values of path options are resolved against FILE's
- * folder. */
-static int read_options_file(const char *path, char ***argv_out, int *argc_out, char **owned,
-			     int *nowned)
-{
-	FILE *f = fopen(path, "r");
-	char line[PATH_MAX + 64], dir[PATH_MAX];
-	const char *slash;
-	int prev_path_opt = 0;
-
-	if (!f) {
-		fprintf(stderr, "mamori scan: cannot open options file %s\n", path);
-		return -1;
-	}
-	slash = strrchr(path, '/');
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
-	while (fgets(line, sizeof(line), f)) {
-		size_t n = strlen(line);
-		char *word;
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
-			line[--n] = '\0';
-		if (!n || line[0] == '#')
-			continue;
-		if (*argc_out >= MAX_ARGS_FILE || *nowned >= MAX_ARGS_FILE) {
-			fprintf(stderr, "mamori scan: %s: too many options\n", path);
-			fclose(f);
-			return -1;
-		}
-		if (prev_path_opt) {
-			char *eq = strchr(line, '=');
-			if (eq && prev_path_opt == 2) {
-				char *rp = resolve_rel(dir, eq + 1);
-				size_t m = (size_t)(eq - line) + 1 + (rp ? strlen(rp) : 0) + 1;
-				word = mm_malloc(m);
-				if (word && rp)
-					snprintf(word, m, "%.*s=%s", (int)(eq - line), line, rp);
-				mm_free(rp);
-			} else {
-				word = resolve_rel(dir, line);
-			}
-		} else {
-			word = mm_strdup(line);
-		}
-		if (!word) {
-			fclose(f);
-			return -1;
-		}
-		owned[(*nowned)++] = word;
-		(*argv_out)[(*argc_out)++] = word;
-		prev_path_opt = 0;
-		if (!strcmp(line, "--inventory") || !strcmp(line, "--trusted-ips") ||
-		    !strcmp(line, "--db"))
-			prev_path_opt = 1;
-		else if (!strcmp(line, "--threat-list"))
-			prev_path_opt = 2;
-	}
-	fclose(f);
-	return 0;
 }
 
 enum {
@@ -238,37 +167,24 @@ int mm_cmd_scan(int argc, char **argv)
 	struct mm_scan_result r;
 	struct mm_err err;
 	enum mm_outfmt fmt = isatty(1) ? MM_OUT_TABLE : MM_OUT_JSON;
-	int c, strict = 0, quiet = 0, noprogress = 0, rc = MM_EXIT_OK, i;
+	int c, strict = 0, quiet = 0, noprogress = 0, rc = MM_EXIT_OK;
 	double fail_on = 0;
-	char **args = NULL, *owned[MAX_ARGS_FILE];
-	int nargs = 0, nowned = 0;
-	const char *optfiles[8];
-	int noptfiles = 0;
+	struct mm_cli_args a;
+	char **args = NULL;
+	int nargs = 0;
 
 	memset(&o, 0, sizeof(o));
+	memset(&a, 0, sizeof(a));
 	mm_err_clear(&err);
-	/* first pass: find --options-file and splice its words in */
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--options-file") && i + 1 < argc && noptfiles < 8)
-			optfiles[noptfiles++] = argv[i + 1];
-		else if (!strncmp(argv[i], "--options-file=", 15) && noptfiles < 8)
-			optfiles[noptfiles++] = argv[i] + 15;
+	/* the words of every --options-file first, then the command line's,
+	 * so the command line wins; paths in a file are relative to it */
+	if ((c = mm_cli_splice_options(argc, argv, &a, &err))) {
+		fprintf(stderr, "mamori scan: %s\n", err.msg[0] ? err.msg : mm_strerror(c));
+		rc = c == MM_EIO || c == MM_ENOMEM ? MM_EXIT_ERROR : MM_EXIT_USAGE;
+		goto out;
 	}
-	args = mm_calloc((size_t)argc + MAX_ARGS_FILE + 1, sizeof(char *));
-	if (!args) {
-		fprintf(stderr, "mamori scan: out of memory\n");
-		return MM_EXIT_ERROR;
-	}
-	for (i = 0; i < argc; i++)
-		args[nargs++] = argv[i];
-	for (i = 0; i < noptfiles; i++) {
-		if (read_options_file(optfiles[i], &args, &nargs, owned, &nowned)) {
-			rc = MM_EXIT_USAGE;
-			goto out;
-		}
-	}
-	args[nargs] = NULL;
-
+	nargs = a.argc;
+	args = a.argv;
 	optind = 1;
 	while ((c = getopt_long(nargs, args, "qvh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -446,11 +362,10 @@ int mm_cmd_scan(int argc, char **argv)
 	}
 	if (rc == MM_EXIT_OK && fail_on > 0 && r.max_severity >= fail_on)
 		rc = MM_EXIT_FINDINGS;
-	if (rc == MM_EXIT_OK && strict && r.bad_records)
+	if (rc == MM_EXIT_OK && strict && (r.bad_records || r.inputs_unreadable))
 		rc = MM_EXIT_BADINPUT;
 out:
-	for (i = 0; i < nowned; i++)
-		mm_free(owned[i]);
-	mm_free(args);
+	/* optarg pointed into these words until now */
+	mm_cli_args_free(&a);
 	return rc;
 }

@@ -1,6 +1,8 @@
 /* buf.c - capped growable buffer. */
 #include "core/buf.h"
 
+#include "core/json.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -89,38 +91,9 @@ int mm_buf_printf(struct mm_buf *b, const char *fmt, ...)
 
 int mm_buf_json_esc(struct mm_buf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0;
-	int rc;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7];
-		size_t en = 0;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		if ((rc = mm_buf_add(b, s + run, i - run)))
-			return rc;
-		run = i + 1;
-		esc[en++] = '\\';
-		switch (c) {
-		case '"': esc[en++] = '"'; break;
-		case '\\': esc[en++] = '\\'; break;
-		case '\n': esc[en++] = 'n'; break;
-		case '\r': esc[en++] = 'r'; break;
-		case '\t': esc[en++] = 't'; break;
-		default:
-			esc[en++] = 'u';
-			esc[en++] = '0';
-			esc[en++] = '0';
-			esc[en++] = hex[c >> 4];
-			esc[en++] = hex[c & 15];
-		}
-		if ((rc = mm_buf_add(b, esc, en)))
-			return rc;
-	}
-	return mm_buf_add(b, s + run, n - run);
+	/* one escaper for every JSON mamori writes: any bytes (a file name
+	 * is not necessarily UTF-8) become a valid JSON string */
+	return mm_json_escape(b, s, n);
 }
 
 int mm_buf_json_str(struct mm_buf *b, const char *s, size_t n)

@@ -333,9 +333,10 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 			continue;
 		}
 		if (rc < 0) {
-			/* stream damage: the lines before were processed */
+			/* stream damage ("file: offset N: why"): the lines before
+			 * were processed; the file is not done */
 			w->r.bad_records++;
-			mm_log_record_error(job->path, ln->line + 1, e.msg);
+			mm_log_located(e.msg);
 			job->now.complete = 0;
 			goto out;
 		}
@@ -371,7 +372,7 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 		}
 		if (rc) {
 			if (job->part < 0 && !rd->gz && strcmp(job->path, "-") != 0 &&
-			    ln->line_offset + n == ln->offset + ln->start) {
+			    ln->last_unterminated && rd->end == MM_READ_EOF) {
 				/* the last line, without its newline, and it does not
 				 * parse: a line still being written. Not consumed: the
 				 * next scan reads it whole. */
@@ -462,10 +463,12 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 			return rc;
 		}
 		slurp_rc = mm_reader_slurp(rd, &w->doc, &e);
-		if (slurp_rc && slurp_rc != MM_ETRUNC) {
+		if (slurp_rc) {
+			/* damaged or cut: the records before the damage count,
+			 * the error is located, the file is not done */
 			w->r.bad_records++;
-			mm_log_record_error(job->path, 1, e.msg);
-			if (slurp_rc != MM_EPARSE)
+			mm_log_located(e.msg);
+			if (slurp_rc != MM_EPARSE && slurp_rc != MM_ETRUNC)
 				return 0;
 		}
 		dp = w->doc.p;
@@ -500,8 +503,6 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 		recs++;
 		good_end = (uint64_t)(doc.p - doc.buf);
 	}
-	if (slurp_rc == MM_ETRUNC)
-		mm_log_record_error(job->path, doc.line, "gzip stream ends early (truncated file)");
 	b = map ? map_n : rd->raw_read;
 	flush_progress(w, &recs, &b);
 	job->now.complete = slurp_rc == 0;
@@ -575,7 +576,7 @@ static void scan_file(struct worker *w, struct file_job *job)
 		/* damaged from the first bytes (a corrupt .gz): a located error,
 		 * counted, and the file is not remembered (it is no "empty" file) */
 		w->r.bad_records++;
-		mm_log_record_error(job->path, 1, e.msg[0] ? e.msg : mm_strerror(rc));
+		mm_log_located(e.msg[0] ? e.msg : mm_strerror(rc));
 		goto out;
 	}
 	fmt = mm_format_detect(job->path, head, headn, w->s->o.source);

@@ -70,9 +70,10 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 	memset(res, 0, sizeof(*res));
 	memset(&roots, 0, sizeof(roots));
 	mm_filelist_init(&fl);
-	for (i = 0; i < o->npaths; i++)
-		if ((rc = mm_walk_add(&fl, o->paths[i], err)))
-			goto out;
+	/* every root is known before any is walked, so a link from one root
+	 * into another is followed and one out of all of them is not */
+	if ((rc = mm_walk_paths(&fl, o->paths, (size_t)o->npaths, err)))
+		goto out;
 	mm_filelist_sort(&fl);
 	for (i = 0; i < o->npaths && roots.n < 64; i++) {
 		char *c = realpath(o->paths[i], NULL);
@@ -108,6 +109,7 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 			break;
 	}
 	*res = *mm_pipeline_result(p);
+	res->inputs_unreadable = fl.unreadable;
 out:
 	mm_pipeline_close(p);
 	for (k = 0; rels && k < fl.n; k++)
