@@ -131,5 +131,32 @@ expect hostile_names_no_raw_escape "stderr carries a raw ESC byte" \
 	python3 -c "import sys; sys.exit(b'\x1b' in open(sys.argv[1], 'rb').read())" "$T/u.err"
 expect hostile_names_escaped "want the ESC shown as \\x1b" has "$T/u.err" 'esc-\\x1b\[31m-name.log'
 
+# --- the command line wins over --options-file; the file's words are counted -
+mkdir -p "$T/opt"
+printf '%s\n' "--region" "eu-west-1" "--no-default-lists" "--threat-list" "custom=list.txt" >"$T/opt/scan.args"
+echo "100.200.3.3" >"$T/opt/list.txt"
+printf '%s\n' "2 123456789012 eni-0opt000000000001 10.0.0.5 100.200.3.3 40001 443 6 10 840 1714557600 1714557660 ACCEPT OK" >"$T/opt/flow.log"
+run "$M" scan --db "$T/opt1.db" --options-file "$T/opt/scan.args" --region us-west-2 "$T/opt/flow.log" >/dev/null 2>&1
+run "$M" findings list --db "$T/opt1.db" --format json >"$T/opt1.json"
+expect options_file_command_line_wins "region: $(grep -o '"region":"[^"]*"' "$T/opt1.json" | head -1)" has "$T/opt1.json" '"region":"us-west-2"'
+run "$M" scan --db "$T/opt2.db" --options-file "$T/opt/scan.args" "$T/opt/flow.log" >/dev/null 2>&1
+run "$M" findings list --db "$T/opt2.db" --format json >"$T/opt2.json"
+expect options_file_applies "the file's --region was not used" has "$T/opt2.json" '"region":"eu-west-1"'
+i=0; while [ $i -lt 300 ]; do echo "--no-progress"; i=$((i+1)); done >"$T/opt/many.args"
+run "$M" scan --db "$T/opt3.db" --options-file "$T/opt/many.args" "$T/opt/flow.log" >/dev/null 2>"$T/opt3.err"; rc=$?
+expect options_file_word_limit "exit $rc, want 2 with a message: $(head -1 "$T/opt3.err")" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'many.args' '$T/opt3.err'"
+
+# --- an input that cannot be read whole: a warning, the rest scans; --strict fails
+mkdir -p "$T/deep/ok"
+cp "$T/opt/flow.log" "$T/deep/ok/flow.log"
+d="$T/deep"; i=0; while [ $i -lt 34 ]; do d="$d/d"; i=$((i+1)); done; mkdir -p "$d"
+cp "$T/opt/flow.log" "$d/lost.log"
+run "$M" scan --db "$T/deep.db" $L "$T/deep" >/dev/null 2>"$T/deep.err"; rc=$?
+expect unreadable_folder_warns_rest_scans "exit $rc: $(tail -2 "$T/deep.err")" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'deeper than' '$T/deep.err' && grep -q 'scanned 1 files' '$T/deep.err'"
+run "$M" scan --db "$T/deep2.db" $L --strict "$T/deep" >/dev/null 2>&1; rc=$?
+expect unreadable_folder_strict_fails "exit $rc, want 3" test $rc -eq 3
+
 echo "ingest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
