@@ -174,6 +174,12 @@ MM_TEST(neighbours_of_listed_addresses_do_not_fire)
 	flow(&fx, ENI "10.0.0.5 45.8.255.255 41000 3333 6 20 4000 1714557600 1714557660 ACCEPT OK");
 	flow(&fx, ENI "- - - - - - - 1714557600 1714557660 - NODATA");
 	CHECK_EQ_INT((int)mm_agg_count(fx.agg), 0);
+	/* positive control: the listed address and the CIDR's edges do fire */
+	flow(&fx, ENI "10.0.0.5 198.51.100.7 41000 3333 6 20 4000 1714557600 1714557660 ACCEPT OK");
+	flow(&fx, ENI "10.0.0.5 45.9.255.255 41000 3333 6 20 4000 1714557600 1714557660 ACCEPT OK");
+	CHECK(find(&fx, "CryptoCurrency:EC2/BitcoinTool.B") != NULL);
+	if (find(&fx, "CryptoCurrency:EC2/BitcoinTool.B"))
+		CHECK_EQ_INT(find(&fx, "CryptoCurrency:EC2/BitcoinTool.B")->count, 2);
 	teardown(&fx);
 }
 
@@ -198,6 +204,9 @@ MM_TEST(inbound_rejected_probe_from_c2_does_not_fire)
 	setup(&fx);
 	flow(&fx, ENI "203.0.113.66 10.0.0.5 51515 22 6 1 60 1714557600 1714557660 REJECT OK");
 	CHECK_EQ_INT((int)mm_agg_count(fx.agg), 0);
+	/* positive control: the instance opening a connection to it fires */
+	flow(&fx, ENI "10.0.0.5 203.0.113.66 51515 443 6 1 60 1714557600 1714557660 ACCEPT OK");
+	CHECK(find(&fx, "Backdoor:EC2/C&CActivity.B") != NULL);
 	teardown(&fx);
 }
 
@@ -226,6 +235,10 @@ MM_TEST(trusted_beats_threat)
 	api(&fx, "CreateUser", "203.0.113.99");
 	CHECK_EQ_INT((int)mm_agg_count(fx.agg), 0);
 	CHECK(fx.d.st.trusted_skips >= 3);
+	/* positive control: the same lists, an address that is not trusted */
+	flow(&fx, ENI "10.0.0.5 203.0.113.66 50000 443 6 5 400 1714557600 1714557660 ACCEPT OK");
+	api(&fx, "CreateUser", "203.0.113.66");
+	CHECK_EQ_INT((int)mm_agg_count(fx.agg), 2);
 	teardown(&fx);
 }
 
@@ -320,6 +333,9 @@ MM_TEST(aws_service_caller_without_address_is_ignored)
 	api(&fx, "CreateUser", "ec2.amazonaws.com");
 	api(&fx, "CreateUser", "AWS Internal");
 	CHECK_EQ_INT((int)mm_agg_count(fx.agg), 0);
+	/* positive control: a listed address in the same field fires */
+	api(&fx, "CreateUser", "203.0.113.66");
+	CHECK_EQ_INT((int)mm_agg_count(fx.agg), 1);
 	teardown(&fx);
 }
 
