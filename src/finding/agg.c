@@ -1,7 +1,8 @@
-/* agg.c - bounded open-addressing table of findings keyed by
- * (type, account, resource, discriminator): the same key the id hashes. Findings live in fixed-size chunks so
- * pointers handed out stay valid as the table grows. */
-#include "detect/detect.h"
+/* agg.c - bounded open-addressing table of findings keyed by (type,
+ * account, resource, discriminator): the same key the id hashes.
+ * Findings live in fixed-size chunks so pointers handed out stay valid
+ * as the table grows. */
+#include "finding/agg.h"
 
 #include <stdint.h>
 #include <stdio.h>
