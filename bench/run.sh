@@ -235,6 +235,31 @@ SC=$(awk -v a=$DNS_BYTES -v b=$DNS_SLICE_BYTES 'BEGIN {printf "%.4f", a / b}')
 measure $J jq jq "2 fields (20000-line slice, x$SC)" plain 20000 $DNS_SLICE_BYTES $SC \
 	"jq -r '[.query_name, .srcaddr] | @tsv' $DNS_SLICE >/dev/null"
 
+# ---- job 4: a flood of distinct ENIs ------------------------------------------
+# 1M flow records, each from its own ENI to one listed address: 1M findings.
+# Memory must stay bounded by spilling full finding tables into the open
+# transaction, never by dropping findings: the answer column is the scan's
+# own count of findings stored.
+J=flood
+FL=$D/flood
+if [ ! -f $FL/flood.log ]; then
+	log "generating the ENI flood (1M records)"
+	mkdir -p $FL
+	echo "100.200.3.3" >$FL/list.txt
+	awk 'BEGIN { print "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+		for (i = 0; i < 1000000; i++)
+			printf "2 123456789012 eni-%017x 10.%d.%d.%d 100.200.3.3 %d 443 6 10 840 1714557600 1714557660 ACCEPT OK\n",
+				i, int(i / 65536) % 256, int(i / 256) % 256, i % 256, 32768 + i % 20000 }' >$FL/flood.log
+fi
+FLOOD_BYTES=$(wc -c <$FL/flood.log)
+measure $J wc floor "wc -l" plain 1000000 $FLOOD_BYTES 1 "wc -l $FL/flood.log"
+if [ $HAVE_MAMORI = 1 ]; then
+	measure $J mamori mamori "scan, 1M findings stored, 2 threads" plain 1000000 $FLOOD_BYTES 1 \
+		"rm -f $DB $DB-wal $DB-shm; exec $MAMORI scan --db $DB --no-default-lists --threat-list custom=$FL/list.txt --format none $FL/flood.log"
+	measure $J mamori-1t mamori "scan, 1M findings stored, 1 thread" plain 1000000 $FLOOD_BYTES 1 \
+		"rm -f $DB $DB-wal $DB-shm; exec $MAMORI scan --db $DB --threads 1 --no-default-lists --threat-list custom=$FL/list.txt --format none $FL/flood.log"
+fi
+
 # ---- report ------------------------------------------------------------------
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(($(date +%s) - T_START))

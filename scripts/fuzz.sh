@@ -11,8 +11,14 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefine
 LIBS="-lsqlite3 -lz -lm"
 if [ -f /usr/include/isa-l/igzip_lib.h ]; then CFLAGS="$CFLAGS -DMM_HAVE_ISAL"; LIBS="$LIBS -lisal"; fi
 pass=0; fail=0
-# library objects once
+# library objects once; all of them again when any header changed (a
+# struct that changed shape must not meet objects built with the old one)
 objs=""
+stamp=$out/obj/.headers
+if [ -f $stamp ] && [ -n "$(find src -name '*.h' -newer $stamp | head -1)" ]; then
+	rm -f $out/obj/*.o
+fi
+touch $stamp
 for src in $(find src -name '*.c' ! -path 'src/cli/*' | sort); do
 	o=$out/obj/$(echo "$src" | tr / _).o
 	if [ ! -f "$o" ] || [ "$src" -nt "$o" ]; then

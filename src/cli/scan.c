@@ -42,10 +42,10 @@ static void usage(FILE *out)
 	      "  --wait SECONDS            if another run holds the database, wait this long\n"
 	      "                            for it (default 0: exit 5 at once)\n"
 	      "  --max-findings N          findings a worker holds before writing them to the\n"
-	      "                            open transaction (memory bound; default 100000)\n"
-	      "  --format table|json|guardduty|eventbridge\n"
+	      "                            open transaction (memory bound; default 20000)\n"
+	      "  --format table|json|guardduty|eventbridge|none\n"
 	      "                            how to print the findings this scan touched (default:\n"
-	      "                            table on a terminal, json otherwise)\n"
+	      "                            table on a terminal, json otherwise; none: store only)\n"
 	      "  --rescan                  forget what was scanned before (counts again!)\n"
 	      "  --report-unknown-enis     with an inventory, still report traffic on interfaces\n"
 	      "                            it does not know (NAT gateways, load balancers, ...)\n"
@@ -167,7 +167,7 @@ int mm_cmd_scan(int argc, char **argv)
 	struct mm_scan_result r;
 	struct mm_err err;
 	enum mm_outfmt fmt = isatty(1) ? MM_OUT_TABLE : MM_OUT_JSON;
-	int c, strict = 0, quiet = 0, noprogress = 0, rc = MM_EXIT_OK;
+	int c, strict = 0, quiet = 0, noprogress = 0, rc = MM_EXIT_OK, print = 1;
 	double fail_on = 0;
 	struct mm_cli_args a;
 	char **args = NULL;
@@ -253,8 +253,14 @@ int mm_cmd_scan(int argc, char **argv)
 			break;
 		}
 		case OPT_FORMAT:
+			if (!strcmp(optarg, "none")) {
+				print = 0; /* store only (cron jobs, benchmarks) */
+				break;
+			}
+			print = 1;
 			if (mm_outfmt_parse(optarg, &fmt)) {
-				fprintf(stderr, "mamori scan: --format takes %s\n", mm_outfmt_names());
+				fprintf(stderr, "mamori scan: --format takes %s or none\n",
+					mm_outfmt_names());
 				rc = MM_EXIT_USAGE;
 				goto out;
 			}
@@ -338,7 +344,7 @@ int mm_cmd_scan(int argc, char **argv)
 	}
 	if (!quiet)
 		summary(&r);
-	{
+	if (print) {
 		/* print what this scan stored or updated, read back from the
 		 * store after the last commit (sorted like `findings list`) */
 		struct mm_store *st = NULL;

@@ -46,7 +46,8 @@
 #define LINE_BUF_CAP (MM_CT_MAX_RECORD + (1u << 20))
 #define MAX_DOC ((size_t)1 << 30)
 #define HEAD_HASH_BYTES 4096
-#define DEFAULT_MAX_FINDINGS 100000
+/* findings a worker holds before a spill: ~4 KB each, so ~80 MB a worker */
+#define DEFAULT_MAX_FINDINGS 20000
 /* split plain files from this size, into parts no smaller than a
  * quarter of it; MM_SPLIT_MIN_BYTES overrides (tests cut small files) */
 static uint64_t split_min(void)
@@ -1038,7 +1039,8 @@ static int write_one(struct mm_pipeline *s, struct mm_agg *a, struct mm_finding 
 		memcpy(&old, f, sizeof(old));
 		old.count = 0;
 		old.nevidence = 0;
-		old.napis = 0;
+		if (mm_finding_has_apis(&old))
+			old.napis = 0;
 		old.detail_file = NULL;
 		found = mm_store_finding_load_state(s->st, &old);
 		if (found < 0)
@@ -1233,8 +1235,10 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 	int i, j, rc;
 
 	struct timespec tp;
+	int inv_changed = 0;	/* spilled findings need writing again only then */
 
 	s->now_ms = mm_now_ms();
+	s->res.findings_spilled += s->nspilled;
 	clock_gettime(CLOCK_MONOTONIC, &tp);
 	/* merge what the workers learned and found; tables are freed as they
 	 * are merged, so findings are never held twice */
@@ -1242,6 +1246,8 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		struct worker *w = &s->ws[i];
 		struct mm_agg *fresh;
 		add_counts(&s->res, &w->r);
+		if (mm_inventory_count(w->learned))
+			inv_changed = 1;
 		mm_inventory_merge(s->inv, w->learned);
 		s->res.findings_dropped += mm_agg_dropped(w->agg);
 		if ((rc = mm_agg_new(&fresh, s->o.max_findings ? s->o.max_findings
@@ -1289,7 +1295,7 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &tp);
 	if ((rc = begin(s, err)) || (rc = write_agg(s, final, 0, err)) ||
-	    (rc = rewrite_spilled(s, err)))
+	    (inv_changed && (rc = rewrite_spilled(s, err))))
 		goto fail;
 	mm_debug("flush: findings written (%.3f s)", since(&tp));
 	for (j = 0; j < s->ndet; j++) {
@@ -1317,6 +1323,7 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		goto fail;
 	mm_debug("flush: commit (%.3f s)", since(&tp));
 	s->in_txn = 0;
+	s->nspilled = 0;
 	mm_agg_clear(final);
 	for (k = 0; k < s->nowned; k++)
 		mm_free(s->owned[k]);

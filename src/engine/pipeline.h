@@ -55,7 +55,7 @@ struct mm_pipeline_opts {
 	int progress;			/* show progress on stderr */
 	int report_unknown_enis;	/* keep findings on interfaces/addresses the
 					 * inventory does not know (see docs) */
-	size_t max_findings;		/* per worker before a spill; 0 = default */
+	size_t max_findings;		/* per worker before a spill; 0 = default (20k) */
 	const char *default_region;	/* for findings whose records and path name
 					 * no region (flow logs v2 outside the S3 layout) */
 	int lock_wait_ms;		/* wait this long for another run's lock */
@@ -77,6 +77,7 @@ struct mm_scan_result {
 	uint64_t findings_unattributed;	/* held: no known instance behind them yet */
 	uint64_t findings_attributed_late; /* held before, now on their instance */
 	uint64_t spills;		/* finding tables written before the flush */
+	uint64_t findings_spilled;	/* findings those tables held */
 	double max_severity;		/* highest severity among stored findings */
 	uint64_t intel_entries;
 	double seconds;

@@ -128,6 +128,8 @@ static void api_add(struct mm_finding *f, const struct mm_api_call *c)
 void mm_finding_add_api(struct mm_finding *f, const char *name, size_t n, int64_t time_ms)
 {
 	struct mm_api_call c;
+	if (!mm_finding_has_apis(f))
+		return;
 	if (n >= sizeof(c.name))
 		n = sizeof(c.name) - 1;
 	memcpy(c.name, name, n);
@@ -141,8 +143,9 @@ void mm_finding_merge(struct mm_finding *dst, const struct mm_finding *src)
 {
 	int i;
 
-	for (i = 0; i < src->napis; i++)
-		api_add(dst, &src->apis[i]);
+	if (mm_finding_has_apis(dst) && mm_finding_has_apis(src))
+		for (i = 0; i < src->napis; i++)
+			api_add(dst, &src->apis[i]);
 
 	dst->count += src->count;
 	if (src->first_seen_ms < dst->first_seen_ms) {
@@ -293,8 +296,10 @@ int mm_finding_unpack(struct mm_finding *f, const void *blob, size_t n)
 	if (!used)
 		return MM_EFORMAT;
 	p += 4 + used;
-	if (f->nevidence < 0 || f->nevidence > MM_EVIDENCE_MAX || f->napis < 0 ||
-	    f->napis > MM_API_CALLS_MAX || unpack_str(&p, end, &df))
+	if (f->nevidence < 0 || f->nevidence > MM_EVIDENCE_MAX ||
+	    (mm_finding_has_apis(f) && (f->napis < 0 || f->napis > MM_API_CALLS_MAX)) ||
+	    (mm_finding_has_probes(f) && (f->nprobes < 0 || f->nprobes > MM_PROBES_MAX)) ||
+	    unpack_str(&p, end, &df))
 		return MM_EFORMAT;
 	f->detail_file = *df ? df : NULL;
 	for (i = 0; i < f->nevidence; i++)

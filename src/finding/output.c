@@ -283,8 +283,8 @@ static const char *instance_name(const struct mm_finding *f)
 	return f->instance_id[0]    ? f->instance_id
 	       : f->eni[0]	    ? f->eni
 	       : f->local_ip_key[0] ? f->local_ip_key
-	       : f->proc.host[0]    ? f->proc.host
-				    : "(unknown)";
+	       : mm_finding_has_proc(f) && f->proc.host[0] ? f->proc.host
+							   : "(unknown)";
 }
 
 /* Value of a {token} in a title/description template (finding/types.c
@@ -320,9 +320,9 @@ static const char *token_value(const struct mm_finding *f, const char *tok, size
 	if (TOK("bucket"))
 		return f->bucket_name;
 	if (TOK("process"))
-		return f->proc.name;
+		return mm_finding_has_proc(f) ? f->proc.name : "";
 	if (TOK("host"))
-		return f->proc.host;
+		return mm_finding_has_proc(f) ? f->proc.host : "";
 #undef TOK
 	return NULL;
 }
@@ -601,7 +601,7 @@ static void jw_additional_members(struct jw *w, const struct mm_finding *f)
 		jw_kstr(w, "threatListName", f->threat_list, first);
 		first = 0;
 	}
-	if (f->action == MM_ACTION_AWS_API_CALL && f->napis > 0) {
+	if (mm_finding_has_apis(f) && f->napis > 0) {
 		jw_key(w, "apiCalls", first);
 		first = 0;
 		jw_raw(w, "[");
@@ -616,7 +616,7 @@ static void jw_additional_members(struct jw *w, const struct mm_finding *f)
 		}
 		jw_raw(w, "]");
 	}
-	if (f->res_type == MM_RES_RUNTIME && f->proc.host[0])
+	if (mm_finding_has_proc(f) && f->proc.host[0])
 		jw_kstr(w, "hostName", f->proc.host, first);
 }
 

@@ -433,12 +433,12 @@ static int fill(const uint8_t *ids, const struct fields *f, struct mm_event *ev,
 				return bad_field(err, id, v, n);
 			break;
 		case F_START:
-			if (parse_u64(v, n, INT64_MAX, &u))
+			if (parse_u64(v, n, MM_FLOW_MAX_TIME, &u))
 				return bad_field(err, id, v, n);
 			fl->start = (int64_t)u;
 			break;
 		case F_END:
-			if (parse_u64(v, n, INT64_MAX, &u))
+			if (parse_u64(v, n, MM_FLOW_MAX_TIME, &u))
 				return bad_field(err, id, v, n);
 			fl->end = (int64_t)u;
 			break;
@@ -774,11 +774,11 @@ static int fast_v2(const char *p, const char *end, struct mm_event *ev)
 		fl->proto = (uint8_t)u;
 	if (fnum(&p, end, UINT64_MAX, &fl->packets) < 0 || fnum(&p, end, UINT64_MAX, &fl->bytes) < 0)
 		return -1;
-	if ((r = fnum(&p, end, INT64_MAX, &u)) < 0)
+	if ((r = fnum(&p, end, MM_FLOW_MAX_TIME, &u)) < 0)
 		return -1;
 	if (!r)
 		fl->start = (int64_t)u;
-	if ((r = fnum(&p, end, INT64_MAX, &u)) < 0)
+	if ((r = fnum(&p, end, MM_FLOW_MAX_TIME, &u)) < 0)
 		return -1;
 	if (!r)
 		fl->end = (int64_t)u;

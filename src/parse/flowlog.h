@@ -16,6 +16,10 @@
 #include "core/err.h"
 #include "core/event.h"
 
+/* start/end beyond this (9999-12-31T23:59:59Z, in epoch seconds) are not
+ * times: the record is malformed (and milliseconds stay in int64_t). */
+#define MM_FLOW_MAX_TIME 253402300799ULL
+
 #define MM_FLOW_MAX_FIELDS 64
 #define MM_FLOW_MAX_LINE 8192
 

@@ -68,8 +68,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						    &ev.u.flow.reject_reason,
 						    &ev.u.flow.ecs_cluster_name};
 			size_t i, k;
+			/* an absent field is {NULL, 0}: never index it (clang may
+			 * form p + n before the loop, NULL + 0 to UBSan) */
 			for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-				for (k = 0; k < s[i]->n; k++)
+				for (k = 0; s[i]->p && k < s[i]->n; k++)
 					sink ^= s[i]->p[k];
 			(void)sink;
 			if (ev.kind != MM_EV_FLOW)

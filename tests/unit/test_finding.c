@@ -128,14 +128,28 @@ MM_TEST(finding_general_fields)
 	CHECK_EQ_INT(sizeof(f.apis[0].name), 64);
 	CHECK_EQ_INT(sizeof(f.proc.cmdline), MM_CMDLINE_MAX);
 	snprintf(f.disc, sizeof(f.disc), "mining.txt");
+	f.action = MM_ACTION_AWS_API_CALL;
+	f.res_type = MM_RES_ACCESSKEY;
 	snprintf(f.apis[0].name, sizeof(f.apis[0].name), "GetObject");
 	f.apis[0].count = 3;
 	f.napis = 1;
-	f.proc.pid = 77;
 	memcpy(&g, &f, sizeof(f));
 	CHECK_EQ_STR(g.disc, "mining.txt");
 	CHECK_EQ_STR(g.apis[0].name, "GetObject");
-	CHECK_EQ_INT(g.proc.pid, 77);
+	/* the kind-specific members are overlaid: exactly one is in use */
+	CHECK(mm_finding_has_apis(&g) && !mm_finding_has_probes(&g) && !mm_finding_has_proc(&g));
+	memset(&f, 0, sizeof(f));
+	f.res_type = MM_RES_RUNTIME;
+	f.action = MM_ACTION_NETWORK_CONNECTION;
+	f.proc.pid = 77;
+	CHECK(mm_finding_has_proc(&f) && !mm_finding_has_apis(&f) && !mm_finding_has_probes(&f));
+	/* an API name counted on a non-API finding does not touch the process */
+	mm_finding_add_api(&f, "GetObject", 9, 1000);
+	CHECK_EQ_INT(f.proc.pid, 77);
+	f.res_type = MM_RES_INSTANCE;
+	f.action = MM_ACTION_PORT_PROBE;
+	CHECK(mm_finding_has_probes(&f) && !mm_finding_has_apis(&f) && !mm_finding_has_proc(&f));
+	CHECK(sizeof(struct mm_finding) < 3000);
 }
 
 MM_TEST(agg_merges_same_key_and_bounds_table)

@@ -489,11 +489,11 @@ MM_TEST(bad_numeric_fields)
 	}
 	CHECK_EQ_INT(parse_auto(line, &ev, &err), 0);
 	CHECK_EQ_INT(parse_auto("2 1 eni-1 255.255.255.255 0.0.0.0 65535 0 255 18446744073709551615 "
-				"0 9223372036854775807 0 REJECT OK", &ev, &err), 0);
+				"0 253402300799 0 REJECT OK", &ev, &err), 0);
 	CHECK_EQ_INT(ev.u.flow.packets, (long long)UINT64_MAX);
 	CHECK_EQ_INT(ev.u.flow.sport, 65535);
 	CHECK_EQ_INT(ev.u.flow.proto, 255);
-	CHECK_EQ_INT(ev.u.flow.start, INT64_MAX);
+	CHECK_EQ_INT(ev.u.flow.start, 253402300799LL); /* 9999-12-31T23:59:59Z */
 	CHECK_EQ_STR(ipstr(&ev.u.flow.src), "255.255.255.255");
 	/* IPv4-mapped IPv6 folds to IPv4 (mm_ip_parse's rule) */
 	CHECK_EQ_INT(parse_auto("2 1 eni-1 ::ffff:1.2.3.4 1.2.3.4 1 1 6 1 1 1 1 ACCEPT OK", &ev,
@@ -690,4 +690,24 @@ MM_TEST(fast_path_agrees_with_general_parser)
 			CHECK_EQ_STR(e1.msg, e2.msg);
 		}
 	}
+}
+
+/* A start or end past year 9999 is no time: malformed, on both paths
+ * (found by fuzzing: seconds * 1000 overflowed int64 downstream). */
+MM_TEST(times_beyond_year_9999_are_malformed)
+{
+	struct mm_flow_fmt fmt;
+	struct mm_event ev;
+	struct mm_err e;
+	mm_flow_fmt_auto(&fmt);
+	CHECK_EQ_INT(parse(&fmt, "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 253402300799 253402300799 ACCEPT OK",
+			   &ev, &e), 0);
+	CHECK(parse(&fmt, "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1714557601714557601 1714557660 ACCEPT OK",
+		    &ev, &e) != 0);
+	CHECK(parse(&fmt, "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1714557600 253402300800 ACCEPT OK",
+		    &ev, &e) != 0);
+	mm__flow_no_fast_path = 1;
+	CHECK(parse(&fmt, "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1714557601714557601 1714557660 ACCEPT OK",
+		    &ev, &e) != 0);
+	mm__flow_no_fast_path = 0;
 }
