@@ -46,7 +46,7 @@
 #define LINE_BUF_CAP (MM_CT_MAX_RECORD + (1u << 20))
 #define MAX_DOC ((size_t)1 << 30)
 #define HEAD_HASH_BYTES 4096
-/* findings a worker holds before a spill: ~4 KB each, so ~80 MB a worker */
+/* findings a worker holds before a spill: ~2.8 KB each, ~56 MB a worker */
 #define DEFAULT_MAX_FINDINGS 20000
 /* split plain files from this size, into parts no smaller than a
  * quarter of it; MM_SPLIT_MIN_BYTES overrides (tests cut small files) */
@@ -109,6 +109,7 @@ struct mm_pipeline {
 	struct worker *ws;
 	int nthreads;
 	struct mm_agg *final;		/* merge target, reused across flushes */
+	int inv_unsaved;		/* --inventory loaded, not yet stored */
 	char (*spilled)[33];		/* ids spilled during this batch */
 	size_t nspilled, capspilled;
 	struct mm_buf js, blob;
@@ -1246,9 +1247,14 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		struct worker *w = &s->ws[i];
 		struct mm_agg *fresh;
 		add_counts(&s->res, &w->r);
-		if (mm_inventory_count(w->learned))
+		if (mm_inventory_count(w->learned)) {
+			struct mm_inventory *empty;
 			inv_changed = 1;
-		mm_inventory_merge(s->inv, w->learned);
+			if (mm_inventory_merge(s->inv, w->learned) || mm_inventory_new(&empty))
+				return mm_err_set(err, MM_ENOMEM, "out of memory merging instances");
+			mm_inventory_free(w->learned);
+			w->learned = w->det.learned = empty;
+		}
 		s->res.findings_dropped += mm_agg_dropped(w->agg);
 		if ((rc = mm_agg_new(&fresh, s->o.max_findings ? s->o.max_findings
 							       : DEFAULT_MAX_FINDINGS)))
@@ -1309,7 +1315,9 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		if ((rc = mm_store_file_put(s->st, jb->path, &jb->now, err)))
 			goto fail;
 	}
-	for (k = 0;; k++) {
+	/* the inventory is written when it changed: the given one at the
+	 * first flush, what RunInstances taught at any */
+	for (k = 0; inv_changed || s->inv_unsaved; k++) {
 		const struct mm_instance *inst = mm_inventory_at(s->inv, k);
 		if (!inst)
 			break;
@@ -1322,6 +1330,7 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 	if ((rc = mm_store_commit(s->st, err)))
 		goto fail;
 	mm_debug("flush: commit (%.3f s)", since(&tp));
+	s->inv_unsaved = 0;
 	s->in_txn = 0;
 	s->nspilled = 0;
 	mm_agg_clear(final);
@@ -1348,10 +1357,8 @@ static int state_row(void *ctx, const char *entity, int version, const void *blo
 	struct state_load_ctx *c = ctx;
 	/* a version this build does not know is discarded: the detector
 	 * relearns (documented per detector) */
-	if (version != c->d->state_version || c->d->load(c->state, entity, version, blob, n)) {
+	if (version != c->d->state_version || c->d->load(c->state, entity, version, blob, n))
 		c->discarded++;
-		return 0;
-	}
 	return 0;
 }
 
@@ -1406,6 +1413,7 @@ int mm_pipeline_open(struct mm_pipeline **out, const struct mm_pipeline_opts *o,
 	}
 	if (o->inventory_path && (rc = mm_inventory_load_file(s->inv, o->inventory_path, err)))
 		goto fail;
+	s->inv_unsaved = o->inventory_path != NULL;
 	for (i = 0; i < s->ndet; i++) {
 		struct state_load_ctx c = {s->dets[i], s->gstate[i], 0};
 		if (!s->dets[i]->load || s->dets[i]->state_version <= 0)
@@ -1495,7 +1503,6 @@ static int keep_done(struct mm_pipeline *s, const struct file_job *j)
 int mm_pipeline_feed_files(struct mm_pipeline *s, const char *const *paths,
 			   const char *const *rels, size_t n, struct mm_err *err)
 {
-	struct timespec t1;
 	size_t k;
 	int i, rc = 0, started = 0, nthreads;
 
@@ -1565,7 +1572,6 @@ int mm_pipeline_feed_files(struct mm_pipeline *s, const char *const *paths,
 	pthread_mutex_unlock(&s->mu);
 	for (i = 0; i < started; i++)
 		pthread_join(s->ws[i].th, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s->res.seconds = since(&s->t0);
 	s->res.bytes_in += atomic_exchange(&s->bytes, 0);
 	atomic_store(&s->records, 0);
