@@ -84,6 +84,15 @@ run "$M" scan --db "$T/w.db" $L "$T/tree" >/dev/null 2>"$T/w.err"; rc=$?
 expect link_loop_ends "exit $rc, want 0" test $rc -eq 0
 expect link_file_once "want one file scanned: $(grep scanned "$T/w.err")" has "$T/w.err" "scanned 1 file"
 expect link_outside_warned "want a warning for leak.log" has "$T/w.err" "leak.log: link to .*outside the paths given; skipped"
+# a file outside the roots, of no known format, behind a link: never read, so its first line is
+# never echoed in the "not a known log format" warning (positive control: the same file inside)
+printf 'TOP SECRET first line\n' >"$T/outside/secret.txt"
+mkdir -p "$T/tree2"; ln -s "$T/outside/secret.txt" "$T/tree2/leak.txt"
+run "$M" scan --db "$T/w2.db" $L "$T/tree2" >/dev/null 2>"$T/w2.err"
+expect link_outside_not_echoed "the outside file's first line reached stderr" sh -c "! grep -q 'TOP SECRET' '$T/w2.err'"
+cp "$T/outside/secret.txt" "$T/tree2/inside.txt"
+run "$M" scan --db "$T/w3.db" $L "$T/tree2" >/dev/null 2>"$T/w3.err"
+expect unknown_inside_is_named "a file of no known format inside the roots is named with its start" has "$T/w3.err" "inside.txt: not a known log format (starts \"TOP SECRET"
 
 # --- a damaged first line does not hide the flow records after it -----------
 run "$M" scan --db "$T/d.db" $L "$I/flow_damaged.log" >/dev/null 2>"$T/d.err"; rc=$?
