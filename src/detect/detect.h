@@ -10,9 +10,11 @@
  * exact: the result cannot depend on how files were split among
  * threads), then calls finish on the merged state.
  *
- * Findings go into the worker's aggregator through mm_emit_*; the
- * aggregator merges exactly too (counts add, times widen, details come
- * from the latest record by (event time, file, line)). So a detector
+ * Findings go into the batch's one aggregator through mm_emit (locked on
+ * a match, so each finding is held once whatever the thread count); it
+ * aggregates exactly (counts add, times widen, details come from the
+ * latest record by (event time, file, line)), so arrival order between
+ * threads never shows. So a detector
  * whose findings are a function of single events needs no state at all
  * (threat intel, root credential use), and one that counts per entity
  * keeps a table keyed by the entity (ENI/instance for flows and DNS,
@@ -25,6 +27,7 @@
 #ifndef MM_DETECT_H
 #define MM_DETECT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -68,7 +71,13 @@ struct mm_detect_ctx {
 	const struct mm_intel *intel;		/* borrowed */
 	const struct mm_inventory *inv;		/* borrowed, may be empty */
 	struct mm_inventory *learned;		/* this worker's: RunInstances */
-	struct mm_agg *agg;			/* this worker's findings */
+	struct mm_agg *agg;			/* the batch's findings (shared) */
+	/* The table is shared by the workers: mm_emit takes agg_lock (when
+	 * set) and the pipeline releases it after the event's detectors ran,
+	 * so a detector may set details on what mm_emit returned. Locking
+	 * happens on matches only, never per record. */
+	pthread_mutex_t *agg_lock;		/* NULL: one thread (tests) */
+	int locked;
 	const struct mm_file_ctx *file;		/* current file */
 	struct mm_ipmemo *memo;			/* this worker's, may be NULL */
 	struct mm_detect_stats st;

@@ -20,12 +20,18 @@ struct mm_finding *mm_emit(struct mm_detect_ctx *c, const char *type, struct mm_
 	else
 		snprintf(account, sizeof(account), "%s", c->file ? c->file->account : "");
 	*latest = 0;
+	if (c->agg_lock && !c->locked) {
+		pthread_mutex_lock(c->agg_lock); /* released by the pipeline */
+		c->locked = 1;
+	}
 	f = mm_agg_get(c->agg, type, account, rkey, strlen(rkey), disc, &created);
 	if (!f)
 		return NULL;
 	*latest = 1;
 	c->st.matches++;
-	if (f->nevidence < MM_EVIDENCE_MAX || first < f->ev[MM_EVIDENCE_MAX - 1].time_ms)
+	/* the sample is the earliest by (time, file, line) whatever the
+	 * arrival order: a later record at the same time may still belong */
+	if (f->nevidence < MM_EVIDENCE_MAX || first <= f->ev[MM_EVIDENCE_MAX - 1].time_ms)
 		mm_finding_add_evidence(f, file, ev->loc.line, ev->loc.offset, first);
 	if (created) {
 		f->first_seen_ms = first;

@@ -1,14 +1,15 @@
 /* pipeline.c - the detection engine (see pipeline.h for the shape).
  *
  * Threads: files are the unit of parallel work. Each worker owns its
- * parser scratch, its instance of every detector's state, its finding
- * aggregator and what it learned about instances, so the hot path takes
- * no locks. Exactness comes from merging: detector states merge exactly
- * (their contract), findings merge exactly (counts add, times widen,
- * evidence keeps the earliest by a total order, details come from the
- * latest record by (event time, file, line)), and the store keeps each
- * finding's whole mergeable state, so a later flush or a later run
- * continues it exactly. */
+ * parser scratch, its instance of every detector's state and what it
+ * learned about instances, so reading and detecting take no locks; the
+ * batch's findings are in one table, locked only when a detector emits
+ * (a match). Exactness: detector states merge exactly at the flush
+ * (their contract), findings aggregate exactly in any arrival order
+ * (counts add, times widen, evidence keeps the earliest by a total
+ * order, details come from the latest record by (event time, file,
+ * line)), and the store keeps each finding's whole mergeable state, so a
+ * later flush or a later run continues it exactly. */
 #include "engine/pipeline.h"
 
 #include <limits.h>
@@ -46,8 +47,9 @@
 #define LINE_BUF_CAP (MM_CT_MAX_RECORD + (1u << 20))
 #define MAX_DOC ((size_t)1 << 30)
 #define HEAD_HASH_BYTES 4096
-/* findings a worker holds before a spill: ~2.8 KB each, ~56 MB a worker */
-#define DEFAULT_MAX_FINDINGS 20000
+/* findings the batch's table holds before a spill: ~2.8 KB each, so
+ * ~140 MB at most, whatever the thread count */
+#define DEFAULT_MAX_FINDINGS 50000
 /* split plain files from this size, into parts no smaller than a
  * quarter of it; MM_SPLIT_MIN_BYTES overrides (tests cut small files) */
 static uint64_t split_min(void)
@@ -88,13 +90,12 @@ struct worker {
 	struct mm_arena scratch;
 	struct mm_detect_ctx det;
 	void *dstate[16];		/* each detector's state, this worker's */
-	struct mm_agg *agg;
 	struct mm_inventory *learned;
 	struct mm_scan_result r;	/* counts only */
 	struct mm_buf doc;
 	char *linebuf;			/* LINE_BUF_CAP, reused for every file */
-	int spill;			/* asks the main thread to spill agg */
-	struct mm_err err;
+	struct mm_err err;		/* a spill's, made by this worker */
+	int spill_failed;
 };
 
 struct mm_pipeline {
@@ -108,7 +109,12 @@ struct mm_pipeline {
 	int in_txn;
 	struct worker *ws;
 	int nthreads;
-	struct mm_agg *final;		/* merge target, reused across flushes */
+	/* The batch's findings: ONE table that every worker adds to under
+	 * agg_mu (taken only when a detector emits, i.e. on a match, not per
+	 * record), so each finding is held once however files are split. */
+	struct mm_agg *final;
+	pthread_mutex_t agg_mu;
+	size_t agg_max;			/* spill threshold */
 	int inv_unsaved;		/* --inventory loaded, not yet stored */
 	char (*spilled)[33];		/* ids spilled during this batch */
 	size_t nspilled, capspilled;
@@ -237,19 +243,6 @@ static void bad_record(struct worker *w, const char *path, uint64_t line, const 
 	mm_log_record_error(path, line, e->msg[0] ? e->msg : mm_strerror(e->code));
 }
 
-/* Ask the main thread to write this worker's full finding table into the
- * open transaction; wait until it has (then the table is empty). */
-static void spill_request(struct worker *w)
-{
-	struct mm_pipeline *s = w->s;
-	pthread_mutex_lock(&s->mu);
-	w->spill = 1;
-	pthread_cond_broadcast(&s->cv);
-	while (w->spill)
-		pthread_cond_wait(&s->cv, &s->mu);
-	pthread_mutex_unlock(&s->mu);
-}
-
 static int spill(struct mm_pipeline *s, struct mm_agg *a, struct mm_err *err);
 
 /* Enrich, then hand the event to every detector that wants its kind. */
@@ -275,14 +268,20 @@ static void detect(struct worker *w, const struct mm_event *ev)
 	for (i = 0; i < s->ndet; i++)
 		if ((s->dets[i]->kinds & bit) && s->dets[i]->on_event)
 			s->dets[i]->on_event(w->dstate[i], &w->det, ev);
-	if (MM_UNLIKELY(mm_agg_full(w->agg))) {
-		if (w == &s->ws[0] && !s->running) {
-			/* fed from the caller's thread: spill here */
-			if (spill(s, w->agg, &w->err) == 0)
-				mm_agg_clear(w->agg);
-		} else {
-			spill_request(w);
+	if (w->det.locked) {
+		/* a detector emitted: the shared table is still locked. A full
+		 * table is written into the open transaction right here (the
+		 * store is only ever used under this lock while workers run) */
+		if (MM_UNLIKELY(mm_agg_full(s->final))) {
+			if (spill(s, s->final, &w->err) == 0) {
+				mm_agg_clear(s->final);
+			} else {
+				mm_error("%s", w->err.msg);
+				w->spill_failed = 1;
+			}
 		}
+		w->det.locked = 0;
+		pthread_mutex_unlock(&s->agg_mu);
 	}
 }
 
@@ -700,9 +699,6 @@ static int worker_init(struct worker *w, struct mm_pipeline *s)
 	if (!w->scratch_mem || !w->linebuf || !w->det.memo)
 		return MM_ENOMEM;
 	mm_arena_init(&w->scratch, w->scratch_mem, SCRATCH_CAP);
-	if ((rc = mm_agg_new(&w->agg, s->o.max_findings ? s->o.max_findings
-							: DEFAULT_MAX_FINDINGS)))
-		return rc;
 	if ((rc = mm_inventory_new(&w->learned)))
 		return rc;
 	for (i = 0; i < s->ndet; i++)
@@ -712,7 +708,8 @@ static int worker_init(struct worker *w, struct mm_pipeline *s)
 	w->det.intel = s->intel; /* det.memo was set above */
 	w->det.inv = s->inv;
 	w->det.learned = w->learned;
-	w->det.agg = w->agg;
+	w->det.agg = s->final;
+	w->det.agg_lock = &s->agg_mu;
 	return 0;
 }
 
@@ -722,7 +719,6 @@ static void worker_free(struct worker *w)
 	mm_free(w->scratch_mem);
 	mm_free(w->linebuf);
 	mm_free(w->det.memo);
-	mm_agg_free(w->agg);
 	mm_inventory_free(w->learned);
 	mm_buf_free(&w->doc);
 	for (i = 0; w->s && i < w->s->ndet; i++)
@@ -1241,12 +1237,15 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 	s->now_ms = mm_now_ms();
 	s->res.findings_spilled += s->nspilled;
 	clock_gettime(CLOCK_MONOTONIC, &tp);
-	/* merge what the workers learned and found; tables are freed as they
-	 * are merged, so findings are never held twice */
+	/* what the workers learned; their findings are in the shared table */
 	for (i = 0; i < s->nthreads; i++) {
 		struct worker *w = &s->ws[i];
-		struct mm_agg *fresh;
 		add_counts(&s->res, &w->r);
+		if (w->spill_failed) {
+			w->spill_failed = 0;
+			rc = mm_err_set(err, MM_EDB, "writing findings during the batch failed (see above)");
+			goto fail;
+		}
 		if (mm_inventory_count(w->learned)) {
 			struct mm_inventory *empty;
 			inv_changed = 1;
@@ -1255,25 +1254,8 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 			mm_inventory_free(w->learned);
 			w->learned = w->det.learned = empty;
 		}
-		s->res.findings_dropped += mm_agg_dropped(w->agg);
-		if ((rc = mm_agg_new(&fresh, s->o.max_findings ? s->o.max_findings
-							       : DEFAULT_MAX_FINDINGS)))
-			return mm_err_set(err, rc, "out of memory");
-		if (mm_agg_count(final) == 0) {
-			/* the first non-empty table becomes the merge target */
-			mm_agg_free(final);
-			final = s->final = w->agg;
-			mm_agg_unbound(final);
-		} else {
-			for (k = 0; k < mm_agg_count(w->agg); k++)
-				if ((rc = mm_agg_merge(final, mm_agg_at(w->agg, k)))) {
-					mm_agg_free(fresh);
-					return mm_err_set(err, MM_ENOMEM, "out of memory merging findings");
-				}
-			mm_agg_free(w->agg);
-		}
-		w->agg = w->det.agg = fresh;
 	}
+	s->res.findings_dropped += mm_agg_dropped(final);
 	mm_debug("flush: merged %zu findings (%.3f s)", mm_agg_count(final), since(&tp));
 	/* detector states: merge exactly, then let each finish on the whole */
 	for (j = 0; j < s->ndet; j++) {
@@ -1334,6 +1316,7 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 	s->in_txn = 0;
 	s->nspilled = 0;
 	mm_agg_clear(final);
+	mm_agg_set_max(final, s->agg_max); /* merges at the flush may have raised it */
 	for (k = 0; k < s->nowned; k++)
 		mm_free(s->owned[k]);
 	s->nowned = 0;
@@ -1376,6 +1359,7 @@ int mm_pipeline_open(struct mm_pipeline **out, const struct mm_pipeline_opts *o,
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	s->res.started_ms = mm_now_ms();
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->agg_mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	mm_buf_init(&s->js, 16u << 20);
 	mm_buf_init(&s->blob, 64u << 20);
@@ -1424,7 +1408,8 @@ int mm_pipeline_open(struct mm_pipeline **out, const struct mm_pipeline_opts *o,
 			mm_warn("%s: %llu stored state rows of another version discarded",
 				s->dets[i]->name, (unsigned long long)c.discarded);
 	}
-	if ((rc = mm_agg_new(&s->final, SIZE_MAX / 2))) {
+	s->agg_max = o->max_findings ? o->max_findings : DEFAULT_MAX_FINDINGS;
+	if ((rc = mm_agg_new(&s->final, s->agg_max))) {
 		rc = mm_err_set(err, rc, "out of memory");
 		goto fail;
 	}
@@ -1530,7 +1515,7 @@ int mm_pipeline_feed_files(struct mm_pipeline *s, const char *const *paths,
 	if ((size_t)nthreads > s->njobs)
 		nthreads = s->njobs ? (int)s->njobs : 1;
 	/* workers always run on their own threads, so this thread is free to
-	 * draw progress and to spill full finding tables */
+	 * draw progress */
 	pthread_mutex_lock(&s->mu);
 	for (i = 0; i < nthreads; i++) {
 		if (pthread_create(&s->ws[i].th, NULL, worker_main, &s->ws[i]) != 0) {
@@ -1549,20 +1534,6 @@ int mm_pipeline_feed_files(struct mm_pipeline *s, const char *const *paths,
 			until.tv_nsec -= 1000000000;
 		}
 		pthread_cond_timedwait(&s->cv, &s->mu, &until);
-		for (i = 0; i < started; i++) {
-			struct worker *w = &s->ws[i];
-			int src;
-			if (!w->spill)
-				continue;
-			pthread_mutex_unlock(&s->mu);
-			src = spill(s, w->agg, err);
-			mm_agg_clear(w->agg);
-			pthread_mutex_lock(&s->mu);
-			if (src && !rc)
-				rc = src;
-			w->spill = 0;
-			pthread_cond_broadcast(&s->cv);
-		}
 		if (s->o.progress) {
 			pthread_mutex_unlock(&s->mu);
 			progress_line(s, since(&s->t0), 0);
@@ -1641,6 +1612,7 @@ void mm_pipeline_close(struct mm_pipeline *s)
 	mm_buf_free(&s->js);
 	mm_buf_free(&s->blob);
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->agg_mu);
 	pthread_cond_destroy(&s->cv);
 	mm_free(s);
 }

@@ -18,9 +18,9 @@
  *   mm_pipeline_close  releases everything (an unflushed batch is lost,
  *                      and so is its file progress: nothing is half-kept).
  *
- * Memory is bounded by spilling, never by dropping: when a worker's
- * finding table fills, the main thread writes it into the open
- * transaction (not committed until the flush) and the worker goes on. */
+ * Memory is bounded by spilling, never by dropping: when the batch's one
+ * finding table fills, it is written into the open transaction (not
+ * committed until the flush) and emptied. */
 #ifndef MM_PIPELINE_H
 #define MM_PIPELINE_H
 
@@ -55,7 +55,7 @@ struct mm_pipeline_opts {
 	int progress;			/* show progress on stderr */
 	int report_unknown_enis;	/* keep findings on interfaces/addresses the
 					 * inventory does not know (see docs) */
-	size_t max_findings;		/* per worker before a spill; 0 = default (20k) */
+	size_t max_findings;		/* in the batch's table before a spill; 0 = 50k */
 	const char *default_region;	/* for findings whose records and path name
 					 * no region (flow logs v2 outside the S3 layout) */
 	int lock_wait_ms;		/* wait this long for another run's lock */

@@ -58,7 +58,10 @@ void mm_agg_free(struct mm_agg *a)
 
 size_t mm_agg_count(const struct mm_agg *a) { return a->count; }
 int mm_agg_full(const struct mm_agg *a) { return a->count >= a->max; }
-void mm_agg_unbound(struct mm_agg *a) { a->max = SIZE_MAX / 2; }
+void mm_agg_set_max(struct mm_agg *a, size_t max_findings)
+{
+	a->max = max_findings ? max_findings : 1;
+}
 
 void mm_agg_clear(struct mm_agg *a)
 {
@@ -159,7 +162,7 @@ static struct mm_finding *lookup(struct mm_agg *a, const char *type, const char 
 		}
 		j = (j + 1) & (a->nslots - 1);
 	}
-	if (a->count >= a->max || a->count >= UINT32_MAX - 1) {
+	if (a->count >= a->max + MM_AGG_HEADROOM || a->count >= UINT32_MAX - 1) {
 		a->dropped++;
 		return NULL;
 	}

@@ -12,14 +12,17 @@
 #include "finding/finding.h"
 
 /* Bounded finding table keyed by (type, account, resource, discriminator).
- * mm_agg_full() tells the engine to spill the table to the store; a
- * lookup past max returns NULL and counts a drop (the engine spills
- * before that happens, so nothing is dropped in practice). */
+ * mm_agg_full() (the cap reached) tells the engine to spill the table to
+ * the store after the event at hand; only MM_AGG_HEADROOM past the cap
+ * does a lookup return NULL and count a drop, and one event adds a few
+ * findings at most, so nothing is dropped. */
 struct mm_agg;
 int mm_agg_new(struct mm_agg **out, size_t max_findings);
 void mm_agg_free(struct mm_agg *a);
-/* Lift the cap (a merge target never refuses). */
-void mm_agg_unbound(struct mm_agg *a);
+/* Set the cap (mm_agg_merge may have raised it). */
+void mm_agg_set_max(struct mm_agg *a, size_t max_findings);
+/* Room past the cap for the findings one event may still add. */
+#define MM_AGG_HEADROOM 64
 /* Forget every finding, keep the memory. */
 void mm_agg_clear(struct mm_agg *a);
 size_t mm_agg_count(const struct mm_agg *a);

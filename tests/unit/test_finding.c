@@ -167,10 +167,25 @@ MM_TEST(agg_merges_same_key_and_bounds_table)
 	f2 = mm_agg_get(a, "Trojan:EC2/DropPoint", "", "i-9", 3, "d.txt", &created);
 	CHECK(f2 && created);
 	CHECK_EQ_STR(f2->instance_id, "i-9");
+	/* at the cap the table is full (the engine spills after the event),
+	 * yet keeps MM_AGG_HEADROOM places for what the event still adds */
+	CHECK(mm_agg_full(a));
 	f3 = mm_agg_get(a, "Trojan:EC2/DropPoint", "", "eni-3", 5, "d.txt", &created);
-	CHECK(f3 == NULL);
+	CHECK(f3 != NULL && created);
+	{
+		int k;
+		char eni[16];
+		for (k = 0; k < MM_AGG_HEADROOM; k++) {
+			snprintf(eni, sizeof(eni), "eni-x%d", k);
+			f3 = mm_agg_get(a, "Trojan:EC2/DropPoint", "", eni, strlen(eni), "d.txt", &created);
+		}
+	}
+	CHECK(f3 == NULL); /* only past the headroom is a finding refused */
 	CHECK_EQ_INT((int)mm_agg_dropped(a), 1);
-	CHECK_EQ_INT((int)mm_agg_count(a), 2);
+	CHECK_EQ_INT((int)mm_agg_count(a), 2 + MM_AGG_HEADROOM);
+	mm_agg_clear(a);
+	CHECK_EQ_INT((int)mm_agg_count(a), 0);
+	CHECK(!mm_agg_full(a));
 	mm_agg_free(a);
 }
 
