@@ -1457,6 +1457,65 @@ static void known_by_content(struct mm_pipeline *s, struct file_job *j)
 	mm_debug("%s: same content as %s, scanned before", j->path, other);
 }
 
+/* Two files of this batch with the same content (a copy of a log next to
+ * it, one delivery synced twice): the second is the first's records
+ * again, so it is dropped from the batch, counted as known by content.
+ * Across batches and runs known_by_content catches it. */
+struct content_key {
+	uint64_t hash, size;
+	size_t job;
+};
+
+static int content_cmp(const void *a, const void *b)
+{
+	const struct content_key *x = a, *y = b;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return x->job < y->job ? -1 : x->job > y->job; /* the first in path order stays */
+}
+
+static int drop_same_content(struct mm_pipeline *s)
+{
+	struct content_key *k = mm_calloc(s->njobs ? s->njobs : 1, sizeof(*k));
+	size_t i, n = 0, out = 0;
+	char *drop;
+
+	if (!k)
+		return MM_ENOMEM;
+	drop = mm_calloc(s->njobs ? s->njobs : 1, 1);
+	if (!drop) {
+		mm_free(k);
+		return MM_ENOMEM;
+	}
+	for (i = 0; i < s->njobs; i++) {
+		int64_t mtime;
+		if (s->jobs[i].has_prev || strcmp(s->jobs[i].path, "-") == 0)
+			continue;
+		k[n].hash = head_hash(s->jobs[i].path, UINT64_MAX, &k[n].size, &mtime);
+		k[n].job = i;
+		if (k[n].hash && k[n].size)
+			n++;
+	}
+	qsort(k, n, sizeof(*k), content_cmp);
+	for (i = 1; i < n; i++)
+		if (k[i].hash == k[i - 1].hash && k[i].size == k[i - 1].size) {
+			drop[k[i].job] = 1;
+			s->res.files_moved++;
+			s->res.files_done_before++;
+			mm_debug("%s: same content as %s in this batch", s->jobs[k[i].job].path,
+				 s->jobs[k[i - 1].job].path);
+		}
+	for (i = 0; i < s->njobs; i++)
+		if (!drop[i])
+			s->jobs[out++] = s->jobs[i];
+	s->njobs = out;
+	mm_free(drop);
+	mm_free(k);
+	return 0;
+}
+
 /* Keep a copy of each finished job for the flush. */
 static int keep_done(struct mm_pipeline *s, const struct file_job *j)
 {
@@ -1506,6 +1565,10 @@ int mm_pipeline_feed_files(struct mm_pipeline *s, const char *const *paths,
 			if (g == 0 && !s->o.rescan)
 				known_by_content(s, &s->jobs[k]);
 		}
+	}
+	if ((rc = drop_same_content(s))) {
+		rc = mm_err_set(err, rc, "out of memory");
+		goto out;
 	}
 	nthreads = s->nthreads;
 	if (nthreads > 1 && (rc = split_big_files(s, nthreads, err)))

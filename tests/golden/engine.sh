@@ -65,6 +65,18 @@ cp "$T/ref.db" "$T/mv.db"
 "$M" scan --db "$T/mv.db" $A "$T/moved/AWSLogs" >/dev/null 2>"$T/mv.err"
 same moved_tree_not_counted_twice "$T/ref.db" "$T/mv.db"
 
+# a copy of a delivery next to it, in the same run: its records are the same records
+mkdir -p "$T/one/d" "$T/two/d"
+# a delivery that holds evidence of a finding (named by its S3 key in the evidence)
+k=$("$M" findings list --db "$T/ref.db" --format json | grep -o '"file":"AWSLogs/[^"]*vpcflowlogs[^"]*"' | head -1 | cut -d'"' -f4)
+f="$T/sim/$k"
+cp "$f" "$T/one/d/a.log.gz"; cp "$f" "$T/two/d/a.log.gz"; cp "$f" "$T/two/d/b-copy.log.gz"
+"$M" scan --db "$T/dup1.db" $A "$T/one/d" >/dev/null 2>&1
+"$M" scan --db "$T/dup2.db" $A "$T/two/d" >/dev/null 2>"$T/dup2.err"
+same copy_in_same_run_counted_once "$T/dup1.db" "$T/dup2.db"
+expect copy_in_same_run_reported "the summary does not say a file was known by content" \
+	grep -q "known by content" "$T/dup2.err"
+
 # --- two runs at once on one database ---------------------------------
 # the first run reads stdin from a fifo kept open here, so it holds the
 # database until this script closes its end
