@@ -134,6 +134,9 @@ struct mm_pipeline {
 	char **owned;			/* copied paths of done jobs */
 	size_t nowned, capowned;
 	struct mm_scan_result res;
+	uint64_t prog_files, prog_records;	/* of batches before this one */
+	size_t expect_files;
+	int progress_drawn;			/* a line without its newline is up */
 	struct timespec t0;
 	int64_t now_ms;
 };
@@ -773,16 +776,21 @@ static void resolve(struct mm_finding *f, const struct mm_inventory *inv)
 	}
 }
 
+/* One line, redrawn: files, records and bytes since open (every batch),
+ * out of the files the driver announced (mm_pipeline_expect_files). */
 static void progress_line(struct mm_pipeline *s, double secs, int final)
 {
-	uint64_t b = atomic_load(&s->bytes), r = atomic_load(&s->records);
-	uint64_t fd = atomic_load(&s->files_done);
+	uint64_t b = s->res.bytes_in + atomic_load(&s->bytes);
+	uint64_t r = s->prog_records + atomic_load(&s->records);
+	uint64_t fd = s->prog_files + atomic_load(&s->files_done);
+	uint64_t total = MM_MAX((uint64_t)s->expect_files, (uint64_t)(s->prog_files + s->njobs));
 	fprintf(stderr,
-		"\r\033[Kscanning: %llu/%zu files, %.2fM records (%.2fM/s), %.0f MB read (%.0f MB/s)%s",
-		(unsigned long long)fd, s->njobs, (double)r / 1e6,
+		"\r\033[Kscanning: %llu/%llu files, %.2fM records (%.2fM/s), %.0f MB read (%.0f MB/s)%s",
+		(unsigned long long)fd, (unsigned long long)total, (double)r / 1e6,
 		secs > 0 ? (double)r / 1e6 / secs : 0.0, (double)b / 1e6,
 		secs > 0 ? (double)b / 1e6 / secs : 0.0, final ? "\n" : "");
 	fflush(stderr);
+	s->progress_drawn = !final;
 }
 
 struct inv_load_ctx {
@@ -1574,7 +1582,6 @@ int mm_pipeline_feed_files(struct mm_pipeline *s, const char *const *paths,
 	if (nthreads > 1 && (rc = split_big_files(s, nthreads, err)))
 		goto out;
 	atomic_store(&s->next, 0);
-	atomic_store(&s->files_done, 0);
 	if ((size_t)nthreads > s->njobs)
 		nthreads = s->njobs ? (int)s->njobs : 1;
 	/* workers always run on their own threads, so this thread is free to
@@ -1607,10 +1614,11 @@ int mm_pipeline_feed_files(struct mm_pipeline *s, const char *const *paths,
 	for (i = 0; i < started; i++)
 		pthread_join(s->ws[i].th, NULL);
 	s->res.seconds = since(&s->t0);
-	s->res.bytes_in += atomic_exchange(&s->bytes, 0);
-	atomic_store(&s->records, 0);
 	if (s->o.progress)
-		progress_line(s, s->res.seconds, 1);
+		progress_line(s, s->res.seconds, 0); /* the newline comes at close */
+	s->res.bytes_in += atomic_exchange(&s->bytes, 0);
+	s->prog_records += atomic_exchange(&s->records, 0);
+	s->prog_files += atomic_exchange(&s->files_done, 0);
 	if (rc)
 		goto out;
 	for (k = 0; k < s->njobs; k++) {
@@ -1638,6 +1646,11 @@ int mm_pipeline_feed_event(struct mm_pipeline *s, const struct mm_event *ev)
 	return 0;
 }
 
+void mm_pipeline_expect_files(struct mm_pipeline *s, size_t n)
+{
+	s->expect_files = n;
+}
+
 const struct mm_scan_result *mm_pipeline_result(const struct mm_pipeline *s)
 {
 	return &s->res;
@@ -1650,6 +1663,8 @@ void mm_pipeline_close(struct mm_pipeline *s)
 
 	if (!s)
 		return;
+	if (s->progress_drawn)
+		progress_line(s, since(&s->t0), 1);
 	if (s->ws) {
 		for (i = 0; i < s->nthreads; i++)
 			worker_free(&s->ws[i]);

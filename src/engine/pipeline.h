@@ -97,6 +97,8 @@ int mm_pipeline_feed_files(struct mm_pipeline *p, const char *const *paths,
 /* One parsed event; loc.file must live until the next flush. */
 int mm_pipeline_feed_event(struct mm_pipeline *p, const struct mm_event *ev);
 int mm_pipeline_flush(struct mm_pipeline *p, struct mm_err *err);
+/* How many files the driver will feed in all (the progress line's total). */
+void mm_pipeline_expect_files(struct mm_pipeline *p, size_t n);
 void mm_pipeline_close(struct mm_pipeline *p);
 /* Borrowed; valid until close. */
 const struct mm_scan_result *mm_pipeline_result(const struct mm_pipeline *p);

@@ -97,6 +97,7 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 		}
 	if ((rc = mm_pipeline_open(&p, &o->p, err)))
 		goto out;
+	mm_pipeline_expect_files(p, fl.n);
 	batch = o->flush_every ? o->flush_every : (fl.n ? fl.n : 1);
 	for (k = 0; k < fl.n || k == 0; k += batch) {
 		size_t n = fl.n - k < batch ? fl.n - k : batch;
