@@ -13,7 +13,6 @@
 #include "scan/scan.h"
 #include "store/store.h"
 
-
 static void usage(FILE *out)
 {
 	fputs("usage: mamori scan [options] PATH...\n"
