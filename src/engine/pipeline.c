@@ -256,11 +256,10 @@ static void detect(struct worker *w, const struct mm_event *ev)
 	int i;
 
 	switch (ev->kind) {
-	case MM_EV_FLOW: w->r.records_flow++; w->det.st.flows++; break;
-	case MM_EV_DNS: w->r.records_dns++; w->det.st.dns++; break;
+	case MM_EV_FLOW: w->r.records_flow++; break;
+	case MM_EV_DNS: w->r.records_dns++; break;
 	case MM_EV_API:
 		w->r.records_api++;
-		w->det.st.api++;
 		/* enrichment: instances learned from RunInstances name the
 		 * ENIs in findings at the flush, whatever order files come in */
 		if (mm_str_eqz(ev->u.api.event_name, "RunInstances"))

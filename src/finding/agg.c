@@ -69,16 +69,6 @@ void mm_agg_clear(struct mm_agg *a)
 	a->count = 0;
 }
 
-struct mm_finding *mm_agg_find_id(struct mm_agg *a, const char *id)
-{
-	size_t i;
-	for (i = 0; i < a->count; i++) {
-		struct mm_finding *f = mm_agg_at(a, i);
-		if (f->archived >= 0 && strcmp(f->id, id) == 0)
-			return f;
-	}
-	return NULL;
-}
 uint64_t mm_agg_dropped(const struct mm_agg *a) { return a->dropped; }
 
 struct mm_finding *mm_agg_at(struct mm_agg *a, size_t i)

@@ -43,7 +43,5 @@ int mm_agg_merge(struct mm_agg *a, const struct mm_finding *f);
  * one's is merged into it and marked dead (archived = -1, skipped by
  * everyone). No copy of the table is made. */
 int mm_agg_rekey(struct mm_agg *a);
-/* The finding with this id, or NULL (linear; for flush-time rules). */
-struct mm_finding *mm_agg_find_id(struct mm_agg *a, const char *id);
 
 #endif
