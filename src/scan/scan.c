@@ -13,39 +13,36 @@
 #include "core/mem.h"
 #include "input/walk.h"
 
-/* The canonical roots given on the command line. */
-struct roots {
-	char *path[64];
-	size_t len[64];
-	int n;
-};
-
 /* The name evidence gives path: a file in the S3 layout is named by its
  * object key ("AWSLogs/123456789012/vpcflowlogs/..."), the same whichever
  * folder was scanned and wherever the tree lives; any other file by its
- * path below the root it was found under, starting with the root's own
- * last component; a file given by itself by its base name. Caller frees. */
-static char *rel_name(const struct roots *r, const char *path)
+ * path below the deepest root it lies under (the walk's canonical roots),
+ * starting with the root's own last component; a file given by itself
+ * by its base name. Caller frees. */
+static char *rel_name(const struct mm_filelist *fl, const char *path)
 {
-	int i, best = -1;
 	const char *base, *rest, *key = strstr(path, "/AWSLogs/");
-	size_t bl;
+	const char *best = NULL;
+	size_t i, bn = 0, bl;
 	char *out;
 
 	if (key)
 		return mm_strdup(key + 1);
-	for (i = 0; i < r->n; i++) {
-		size_t n = r->len[i];
-		if (strncmp(path, r->path[i], n) == 0 && (path[n] == '/' || path[n] == '\0') &&
-		    (best < 0 || n > r->len[best]))
-			best = i;
+	for (i = 0; i < fl->nroots; i++) {
+		const char *r = fl->roots[i];
+		size_t n = strcmp(r, "/") == 0 ? 0 : strlen(r);
+		if (strncmp(path, r, n) == 0 && (path[n] == '/' || path[n] == '\0') &&
+		    (!best || n > bn)) {
+			best = r;
+			bn = n;
+		}
 	}
-	if (best < 0 || strcmp(path, "-") == 0)
+	if (!best || strcmp(path, "-") == 0)
 		return mm_strdup(path);
-	base = strrchr(r->path[best], '/');
-	base = base ? base + 1 : r->path[best];
+	base = strrchr(best, '/');
+	base = base ? base + 1 : best;
 	bl = strlen(base);
-	rest = path + r->len[best];
+	rest = path + bn;
 	if (!*rest) { /* the root is the file itself */
 		const char *b = strrchr(path, '/');
 		return mm_strdup(b ? b + 1 : path);
@@ -62,36 +59,24 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 {
 	struct mm_filelist fl;
 	struct mm_pipeline *p = NULL;
-	struct roots roots;
 	char **rels = NULL;
 	size_t k, batch;
-	int i, rc;
+	int rc;
 
 	memset(res, 0, sizeof(*res));
-	memset(&roots, 0, sizeof(roots));
 	mm_filelist_init(&fl);
 	/* every root is known before any is walked, so a link from one root
 	 * into another is followed and one out of all of them is not */
 	if ((rc = mm_walk_paths(&fl, o->paths, (size_t)o->npaths, err)))
 		goto out;
 	mm_filelist_sort(&fl);
-	for (i = 0; i < o->npaths && roots.n < 64; i++) {
-		char *c = realpath(o->paths[i], NULL);
-		if (!c)
-			continue;
-		roots.path[roots.n] = c;
-		roots.len[roots.n] = strlen(c);
-		if (roots.len[roots.n] == 1) /* "/" */
-			roots.len[roots.n] = 0;
-		roots.n++;
-	}
 	rels = mm_calloc(fl.n ? fl.n : 1, sizeof(*rels));
 	if (!rels) {
 		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (k = 0; k < fl.n; k++)
-		if (!(rels[k] = rel_name(&roots, fl.paths[k]))) {
+		if (!(rels[k] = rel_name(&fl, fl.paths[k]))) {
 			rc = mm_err_set(err, MM_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -116,8 +101,6 @@ out:
 	for (k = 0; rels && k < fl.n; k++)
 		mm_free(rels[k]);
 	mm_free(rels);
-	for (i = 0; i < roots.n; i++)
-		free(roots.path[i]);
 	mm_filelist_free(&fl);
 	return rc;
 }
