@@ -72,6 +72,8 @@ struct file_job {
 	const char *rel;		/* evidence name (interned) */
 	struct mm_file_state prev;	/* remembered progress */
 	int has_prev;
+	uint64_t content_hash, content_size; /* at feed time, for a file of no
+					      * remembered name (0: not taken) */
 	struct mm_file_state now;	/* progress after this run */
 	int record;			/* write now to the store */
 	/* A big plain line-oriented file is cut at line boundaries into
@@ -1451,12 +1453,10 @@ fail:
 static void known_by_content(struct mm_pipeline *s, struct file_job *j)
 {
 	struct mm_file_state fs;
-	uint64_t size;
-	int64_t mtime;
-	uint64_t h = head_hash(j->path, UINT64_MAX, &size, &mtime);
 	char other[PATH_MAX];
 
-	if (!h || mm_store_file_by_content(s->st, h, size, other, sizeof(other), &fs) != 1)
+	if (!j->content_hash || mm_store_file_by_content(s->st, j->content_hash, j->content_size,
+							 other, sizeof(other), &fs) != 1)
 		return;
 	j->prev = fs;
 	j->has_prev = 1;
@@ -1497,13 +1497,12 @@ static int drop_same_content(struct mm_pipeline *s)
 		return MM_ENOMEM;
 	}
 	for (i = 0; i < s->njobs; i++) {
-		int64_t mtime;
-		if (s->jobs[i].has_prev || strcmp(s->jobs[i].path, "-") == 0)
+		if (s->jobs[i].has_prev || !s->jobs[i].content_hash || !s->jobs[i].content_size)
 			continue;
-		k[n].hash = head_hash(s->jobs[i].path, UINT64_MAX, &k[n].size, &mtime);
+		k[n].hash = s->jobs[i].content_hash;
+		k[n].size = s->jobs[i].content_size;
 		k[n].job = i;
-		if (k[n].hash && k[n].size)
-			n++;
+		n++;
 	}
 	qsort(k, n, sizeof(*k), content_cmp);
 	for (i = 1; i < n; i++)
@@ -1567,10 +1566,17 @@ int mm_pipeline_feed_files(struct mm_pipeline *s, const char *const *paths,
 		s->jobs[k].rel = mm_intern(rel, strlen(rel));
 		s->jobs[k].part = -1;
 		if (strcmp(paths[k], "-") != 0) {
-			int g = mm_store_file_get(s->st, paths[k], &s->jobs[k].prev);
-			s->jobs[k].has_prev = g == 1;
-			if (g == 0 && !s->o.rescan)
-				known_by_content(s, &s->jobs[k]);
+			struct file_job *j = &s->jobs[k];
+			int g = mm_store_file_get(s->st, paths[k], &j->prev);
+			j->has_prev = g == 1;
+			if (g == 0) {
+				/* one read of its first bytes serves both content checks */
+				int64_t mtime;
+				j->content_hash = head_hash(j->path, UINT64_MAX, &j->content_size,
+							    &mtime);
+				if (!s->o.rescan)
+					known_by_content(s, j);
+			}
 		}
 	}
 	if ((rc = drop_same_content(s))) {

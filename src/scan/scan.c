@@ -4,9 +4,7 @@
  * to the scanned root, so moving the tree changes nothing. */
 #include "scan/scan.h"
 
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
