@@ -998,6 +998,32 @@ static int apply_supersede(struct mm_pipeline *s, struct mm_agg *a, const struct
 	return 0;
 }
 
+/* The whole stored state of finding id into *f: 1 found, 0 none (or the
+ * state of another build, which the caller treats as none), negative
+ * error. Uses s->blob. */
+static int stored_finding(struct mm_pipeline *s, const char *id, struct mm_finding *f,
+			  struct mm_err *err)
+{
+	int ver = 0, g;
+
+	mm_buf_reset(&s->blob);
+	g = mm_store_state_get(s->st, AGG_STATE, id, &ver, &s->blob, err);
+	if (g <= 0)
+		return g;
+	return ver == MM_FINDING_STATE_VERSION && mm_finding_unpack(f, s->blob.p, s->blob.len) == 0;
+}
+
+/* Remove finding id (row and state): it is about to be written under
+ * another key. 0 or negative. */
+static int forget_finding(struct mm_pipeline *s, const char *id, struct mm_err *err)
+{
+	int rc;
+	if ((rc = begin(s, err)) || (rc = mm_store_finding_delete(s->st, id, err)) < 0 ||
+	    (rc = mm_store_state_del(s->st, AGG_STATE, id, err)) < 0)
+		return rc;
+	return 0;
+}
+
 /* Merge f with what the store holds for its id and write it back:
  * finding row (GuardDuty JSON), its mergeable state, held or not. With
  * replace, f already is the whole stored state (a spilled finding seen
@@ -1007,7 +1033,7 @@ static int write_one(struct mm_pipeline *s, struct mm_agg *a, struct mm_finding 
 		     struct mm_err *err)
 {
 	struct mm_finding old;
-	int found = 0, held, rc, ver = 0, first_touch;
+	int found = 0, held, rc, first_touch;
 	const char *details;
 
 	if (f->archived < 0)
@@ -1029,14 +1055,9 @@ static int write_one(struct mm_pipeline *s, struct mm_agg *a, struct mm_finding 
 	held = f->res_type == MM_RES_INSTANCE && !f->instance_id[0] &&
 	       mm_inventory_count(s->inv) > 0 && !s->o.report_unknown_enis;
 
-	mm_buf_reset(&s->blob);
-	if (!replace)
-		found = mm_store_state_get(s->st, AGG_STATE, f->id, &ver, &s->blob, err);
-	if (found < 0)
+	if (!replace && (found = stored_finding(s, f->id, &old, err)) < 0)
 		return found;
-	if (found && (ver != MM_FINDING_STATE_VERSION ||
-		      mm_finding_unpack(&old, s->blob.p, s->blob.len)))
-		found = 0; /* another build's state: fall back to the row */
+	/* none, or another build's state: the row's (below) */
 	if (replace) {
 		first_touch = 0;
 		goto render;
@@ -1127,26 +1148,19 @@ static int rewrite_spilled(struct mm_pipeline *s, struct mm_err *err)
 	for (i = 0; i < s->nspilled; i++) {
 		struct mm_finding f;
 		char oldid[33];
-		int ver = 0, g;
+		int g = stored_finding(s, s->spilled[i], &f, err);
 
-		mm_buf_reset(&s->blob);
-		g = mm_store_state_get(s->st, AGG_STATE, s->spilled[i], &ver, &s->blob, err);
 		if (g < 0)
 			return g;
-		if (!g || ver != MM_FINDING_STATE_VERSION ||
-		    mm_finding_unpack(&f, s->blob.p, s->blob.len))
+		if (!g)
 			continue; /* moved already, or superseded */
 		memcpy(oldid, f.id, sizeof(oldid));
 		resolve(&f, s->inv);
 		mm_finding_make_id(&f);
-		if (!strcmp(f.id, oldid)) {
+		if (!strcmp(f.id, oldid))
 			rc = write_one(s, s->final, &f, 1, err);
-		} else {
-			if ((rc = mm_store_finding_delete(s->st, oldid, err)) < 0 ||
-			    (rc = mm_store_state_del(s->st, AGG_STATE, oldid, err)) < 0)
-				return rc;
+		else if ((rc = forget_finding(s, oldid, err)) == 0)
 			rc = write_one(s, s->final, &f, 0, err);
-		}
 		if (rc)
 			return rc;
 	}
@@ -1198,21 +1212,18 @@ static int attribute_held(struct mm_pipeline *s, struct mm_agg *final, struct mm
 		goto out;
 	for (i = 0; i < h.n; i++) {
 		struct mm_finding f;
-		int ver = 0, g;
-		mm_buf_reset(&s->blob);
-		g = mm_store_state_get(s->st, AGG_STATE, h.ids[i], &ver, &s->blob, err);
+		int g = stored_finding(s, h.ids[i], &f, err);
+
 		if (g < 0) {
 			rc = g;
 			goto out;
 		}
-		if (!g || ver != MM_FINDING_STATE_VERSION ||
-		    mm_finding_unpack(&f, s->blob.p, s->blob.len))
+		if (!g)
 			continue;
 		resolve(&f, s->inv);
 		if (!f.instance_id[0])
 			continue;
-		if ((rc = begin(s, err)) || (rc = mm_store_finding_delete(s->st, h.ids[i], err)) < 0 ||
-		    (rc = mm_store_state_del(s->st, AGG_STATE, h.ids[i], err)) < 0)
+		if ((rc = forget_finding(s, h.ids[i], err)))
 			goto out;
 		/* its own count was stored: merging it in again is exact */
 		f.created_at_ms = 0;
