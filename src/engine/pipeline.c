@@ -955,29 +955,22 @@ static const char *instance_details(struct mm_pipeline *s, const struct mm_findi
 	return s->blob.p;
 }
 
-/* Is there a finding of type `by` on f's resource, in this batch or
- * stored? 1 yes, 0 no, negative error. */
-static int superseded_by(struct mm_pipeline *s, struct mm_agg *a, const struct mm_finding *f,
-			 const char *by, struct mm_err *err)
+/* Is f's type one that supersedes another (some rule's `by`)? */
+static int supersedes_others(const struct mm_pipeline *s, const struct mm_finding *f)
 {
-	size_t i;
-	char rk[256], k[256];
-
-	mm_finding_resource_key(f, rk, sizeof(rk));
-	for (i = 0; i < mm_agg_count(a); i++) {
-		struct mm_finding *g = mm_agg_at(a, i);
-		if (g->archived < 0 || strcmp(g->type, by) || strcmp(g->account, f->account))
-			continue;
-		mm_finding_resource_key(g, k, sizeof(k));
-		if (!strcmp(k, rk))
-			return 1;
+	int i, j;
+	for (i = 0; i < s->ndet; i++) {
+		const struct mm_supersede *r = s->dets[i]->supersedes;
+		for (j = 0; r && r[j].dropped; j++)
+			if (!strcmp(f->type, r[j].by))
+				return 1;
 	}
-	return mm_store_has_finding(s->st, by, rk, err);
+	return 0;
 }
 
 /* Apply the detectors' supersede rules to f: 1 if f is not reported. A
  * finding of a `by` type removes stored ones it supersedes. */
-static int apply_supersede(struct mm_pipeline *s, struct mm_agg *a, const struct mm_finding *f,
+static int apply_supersede(struct mm_pipeline *s, const struct mm_finding *f,
 			   struct mm_err *err)
 {
 	int i, j, rc;
@@ -985,7 +978,11 @@ static int apply_supersede(struct mm_pipeline *s, struct mm_agg *a, const struct
 		const struct mm_supersede *r = s->dets[i]->supersedes;
 		for (j = 0; r && r[j].dropped; j++) {
 			if (!strcmp(f->type, r[j].dropped)) {
-				if ((rc = superseded_by(s, a, f, r[j].by, err)))
+				/* write_agg writes `by` types first, so the store
+				 * answers for this batch too */
+				char rk[256];
+				mm_finding_resource_key(f, rk, sizeof(rk));
+				if ((rc = mm_store_has_finding(s->st, r[j].by, rk, err)))
 					return rc;
 			} else if (!strcmp(f->type, r[j].by)) {
 				char rk[256];
@@ -1029,7 +1026,7 @@ static int forget_finding(struct mm_pipeline *s, const char *id, struct mm_err *
  * replace, f already is the whole stored state (a spilled finding seen
  * again at the flush, with the inventory complete): it is rendered and
  * written again, not merged a second time. */
-static int write_one(struct mm_pipeline *s, struct mm_agg *a, struct mm_finding *f, int replace,
+static int write_one(struct mm_pipeline *s, struct mm_finding *f, int replace,
 		     struct mm_err *err)
 {
 	struct mm_finding old;
@@ -1041,7 +1038,7 @@ static int write_one(struct mm_pipeline *s, struct mm_agg *a, struct mm_finding 
 	if (!f->region[0] && s->o.default_region)
 		snprintf(f->region, sizeof(f->region), "%s", s->o.default_region);
 	mm_finding_make_id(f);
-	if ((rc = apply_supersede(s, a, f, err)) < 0)
+	if ((rc = apply_supersede(s, f, err)) < 0)
 		return rc;
 	if (rc == 1) {
 		f->archived = -1;
@@ -1117,9 +1114,13 @@ static int write_agg(struct mm_pipeline *s, struct mm_agg *a, int spilling, stru
 	for (i = 0; i < mm_agg_count(a); i++)
 		resolve(mm_agg_at(a, i), s->inv);
 	mm_agg_rekey(a);
-	for (i = 0; i < mm_agg_count(a); i++) {
-		struct mm_finding *f = mm_agg_at(a, i);
-		if ((rc = write_one(s, a, f, 0, err)))
+	/* two passes: the types that supersede others first, so a finding
+	 * they supersede finds them in the store, batch or not */
+	for (i = 0; i < 2 * mm_agg_count(a); i++) {
+		struct mm_finding *f = mm_agg_at(a, i % mm_agg_count(a));
+		if (supersedes_others(s, f) != (i < mm_agg_count(a)))
+			continue;
+		if ((rc = write_one(s, f, 0, err)))
 			return rc;
 		if (spilling && f->archived >= 0) {
 			if (s->nspilled == s->capspilled) {
@@ -1158,9 +1159,9 @@ static int rewrite_spilled(struct mm_pipeline *s, struct mm_err *err)
 		resolve(&f, s->inv);
 		mm_finding_make_id(&f);
 		if (!strcmp(f.id, oldid))
-			rc = write_one(s, s->final, &f, 1, err);
+			rc = write_one(s, &f, 1, err);
 		else if ((rc = forget_finding(s, oldid, err)) == 0)
-			rc = write_one(s, s->final, &f, 0, err);
+			rc = write_one(s, &f, 0, err);
 		if (rc)
 			return rc;
 	}

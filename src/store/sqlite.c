@@ -78,7 +78,7 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_STATE_EACH] = "SELECT entity, version, state FROM detector_state WHERE detector = ?1"
 			 " ORDER BY entity",
 	[Q_STATE_GET] = "SELECT version, state FROM detector_state WHERE detector = ?1 AND entity = ?2",
-	[Q_FIND_HAS] = "SELECT 1 FROM findings WHERE type = ?1 AND resource = ?2 AND held = 0 LIMIT 1",
+	[Q_FIND_HAS] = "SELECT 1 FROM findings WHERE type = ?1 AND resource = ?2 LIMIT 1",
 	[Q_FIND_DEL_STATE_TR] = "DELETE FROM detector_state WHERE detector = 'finding' AND entity IN"
 				" (SELECT id FROM findings WHERE type = ?1 AND resource = ?2)",
 	[Q_FIND_DEL_TR] = "DELETE FROM findings WHERE type = ?1 AND resource = ?2",

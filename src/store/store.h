@@ -172,7 +172,8 @@ const char *mm_store_default_path(void);
  * be NULL: only whether it exists), 0 none, negative error. */
 int mm_store_state_get(struct mm_store *st, const char *detector, const char *entity, int *version,
 		       struct mm_buf *out, struct mm_err *err);
-/* Is there a listed (not held) finding of this type on this resource key?
+/* Is there a finding of this type on this resource key (held ones too: a
+ * held relay still supersedes a held client on the same interface)?
  * 1/0/negative. */
 int mm_store_has_finding(struct mm_store *st, const char *type, const char *resource,
 			 struct mm_err *err);
