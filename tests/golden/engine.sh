@@ -5,17 +5,8 @@
 # rerun, an overlapping run, a moved tree, a damaged .gz or a line still
 # being written; the registry's second detector (RootCredentialUsage).
 # Needs nothing outside the repository. Ends "engine: N passed, N failed".
-M=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export MAMORI_DATA="$ROOT/data"
-unset MAMORI_DB
-pass=0; fail=0
-ok() { echo "ok   $1"; pass=$((pass+1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail+1)); }
-expect() { n=$1; d=$2; shift 2; if "$@"; then ok "$n"; else bad "$n" "$d"; fi; }
+. "$HERE/lib/suite.sh"
 # the stored findings without the wall-clock fields, one a line, sorted
 norm() { "$M" findings list --db "$1" --format json | sed 's/"createdAt":"[^"]*","updatedAt":"[^"]*"//' | sort; }
 same() { # NAME DB-A DB-B: both non-empty and equal

@@ -5,21 +5,9 @@
 # damaged first lines, deep CloudTrail records, and hostile file names
 # that must not break the terminal or the JSON output. Inputs are made
 # here or come from tests/golden/ingest/. Ends "ingest: N passed, N failed".
-M=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
 I=$HERE/ingest
-T=$(mktemp -d)
-trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
-export MAMORI_DATA="$ROOT/data"
-unset MAMORI_DB
-pass=0; fail=0
-ok() { echo "ok   $1"; pass=$((pass+1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail+1)); }
-# expect NAME WHY COMMAND...: pass when COMMAND succeeds
-expect() { n=$1; d=$2; shift 2; if "$@"; then ok "$n"; else bad "$n" "$d"; fi; }
-has() { grep -q -- "$2" "$1"; }
-hasE() { grep -Eq -- "$2" "$1"; }
+. "$HERE/lib/suite.sh"
 # the process must end on its own (a hang guard, not a timing check)
 run() { timeout 300 "$@"; }
 L="--no-default-lists --threat-list custom=$I/custom.txt"

@@ -6,23 +6,11 @@
 # test harness itself. Ends "golden: N passed, N failed, N skipped".
 # MM_GOLDEN_UPDATE=1 rewrites each case's expected.jsonl from what the
 # scan found (review the diff before committing it).
-M=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-BUILD=$(dirname "$M")
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
+. "$HERE/lib/suite.sh"
+BUILD=$(dirname "$M")
 SHARED=${MM_SHARED_DATA:-$ROOT/../shared/data}
 DATA=$ROOT/tests/data
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export MAMORI_DATA="$ROOT/data"
-unset MAMORI_DB
-pass=0; fail=0; skip=0
-ok() { echo "ok   $1"; pass=$((pass+1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail+1)); }
-skipped() { echo "skip $1: $2"; skip=$((skip+1)); }
-# expect NAME CONDITION-DESCRIPTION COMMAND...: pass when COMMAND succeeds
-expect() { n=$1; d=$2; shift 2; if "$@"; then ok "$n"; else bad "$n" "$d"; fi; }
-has() { grep -q -- "$2" "$1"; }
 nfind() { "$M" findings list --db "$1" --format json | wc -l | tr -d ' '; }
 
 # --- the test harness itself -------------------------------------------------

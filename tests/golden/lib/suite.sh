@@ -1,0 +1,20 @@
+# suite.sh - sourced by every tests/golden/*.sh suite after it set HERE:
+# the binary under test ($1 made absolute) as M, the repository root,
+# a temporary folder T removed at exit, the bundled data, no MAMORI_DB,
+# and the pass/fail helpers each suite's closing "N passed, N failed"
+# line counts.
+M=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+ROOT=$(cd "$HERE/../.." && pwd)
+T=$(mktemp -d)
+# chmod first: a test may leave a folder it made unreadable
+trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
+export MAMORI_DATA="$ROOT/data"
+unset MAMORI_DB
+pass=0; fail=0; skip=0
+ok() { echo "ok   $1"; pass=$((pass+1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail+1)); }
+skipped() { echo "skip $1: $2"; skip=$((skip+1)); }
+# expect NAME WHY COMMAND...: pass when COMMAND succeeds
+expect() { n=$1; d=$2; shift 2; if "$@"; then ok "$n"; else bad "$n" "$d"; fi; }
+has() { grep -q -- "$2" "$1"; }
+hasE() { grep -Eq -- "$2" "$1"; }
