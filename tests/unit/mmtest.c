@@ -134,3 +134,29 @@ int main(int argc, char **argv)
 	printf("%s: %d passed, %d failed, %d skipped\n", argv[0], passed, failed, skipped);
 	return failed ? 1 : 0;
 }
+
+int mmtest_capture_stderr(void (*fn)(void), char *text, size_t cap)
+{
+	char path[] = "/tmp/mmtest_errXXXXXX";
+	int fd = mkstemp(path), saved = dup(2), lines = 0;
+	FILE *f;
+	size_t n = 0;
+
+	fflush(stderr);
+	dup2(fd, 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(text, 1, cap - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	unlink(path);
+	for (n = 0; text[n]; n++)
+		lines += text[n] == '\n';
+	return lines;
+}

@@ -66,6 +66,10 @@ extern int mmtest_failures;
 		}                                                                  \
 	} while (0)
 
+/* Run fn with stderr sent to a temporary file; its text (cut to cap - 1
+ * bytes) into text. Returns the number of lines written. */
+int mmtest_capture_stderr(void (*fn)(void), char *text, size_t cap);
+
 /* Path of shared/data (env MM_SHARED_DATA, else ../shared/data). Where
  * that folder is absent (a fresh clone), the calling test is skipped:
  * this does not return. */

@@ -772,31 +772,6 @@ MM_TEST(intel_refuses_broad)
 	mm_intel_free(in);
 }
 
-/* Lines of stderr written while fn runs. */
-static int stderr_lines(void (*fn)(void), char *text, size_t cap)
-{
-	char path[] = "/tmp/mmtest_errXXXXXX";
-	int fd = mkstemp(path), saved = dup(2), lines = 0;
-	FILE *f;
-	size_t n;
-
-	fflush(stderr);
-	dup2(fd, 2);
-	fn();
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	close(fd);
-	f = fopen(path, "r");
-	n = fread(text, 1, cap - 1, f);
-	text[n] = '\0';
-	fclose(f);
-	unlink(path);
-	for (n = 0; text[n]; n++)
-		lines += text[n] == '\n';
-	return lines;
-}
-
 static void load_100_bad(void)
 {
 	struct mm_intel *in = mk();
@@ -820,7 +795,7 @@ MM_TEST(intel_problems_have_their_own_budget)
 
 	mm_log_reset();
 	/* MM_LOG_LIST_LIMIT lines, then one saying how many more */
-	CHECK_EQ_INT(stderr_lines(load_100_bad, text, sizeof(text)), MM_LOG_LIST_LIMIT + 1);
+	CHECK_EQ_INT(mmtest_capture_stderr(load_100_bad, text, sizeof(text)), MM_LOG_LIST_LIMIT + 1);
 	CHECK(strstr(text, "noisy.txt:1: empty label in domain") != NULL);
 	CHECK(strstr(text, "noisy.txt:2: entry '0.0.0.0/0' would match everything; skipped") != NULL);
 	CHECK(strstr(text, "noisy.txt: 80 more problems in this list not shown") != NULL);

@@ -401,30 +401,6 @@ MM_TEST(log_safe_neutralises_terminal_controls)
 	CHECK_EQ_STR(mm_log_safe("\xc3\xa9\xc3\xa9", out, 4), "\xc3\xa9");
 }
 
-/* stderr of fn, into text */
-static void capture(void (*fn)(void), char *text, size_t cap)
-{
-	char path[] = "/tmp/mmtest_logXXXXXX";
-	int fd = mkstemp(path), saved = dup(2);
-	FILE *f;
-	size_t n = 0;
-
-	fflush(stderr);
-	dup2(fd, 2);
-	fn();
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	close(fd);
-	f = fopen(path, "r");
-	if (f) {
-		n = fread(text, 1, cap - 1, f);
-		fclose(f);
-	}
-	text[n] = '\0';
-	unlink(path);
-}
-
 static void log_many(void)
 {
 	int i;
@@ -440,7 +416,7 @@ MM_TEST(log_budget_sanitising_and_located)
 {
 	static char text[16384];
 
-	capture(log_many, text, sizeof(text));
+	mmtest_capture_stderr(log_many, text, sizeof(text));
 	CHECK(strstr(text, "f\\x1b.log:1: bad\\x07\n") != NULL);
 	CHECK(strstr(text, "f\\x1b.log:50: ") != NULL);
 	CHECK(strstr(text, "f\\x1b.log:51: ") == NULL);
