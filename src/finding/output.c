@@ -39,6 +39,18 @@ struct jw {
 	int rc;
 };
 
+/* The writer's result; on failure the buffer is cut back to its length
+ * at start, so a caller never sees half a document. */
+static int jw_end(struct jw *w, size_t start)
+{
+	if (w->rc) {
+		w->b->len = start;
+		if (w->b->p)
+			w->b->p[start] = '\0';
+	}
+	return w->rc;
+}
+
 static void jw_raw(struct jw *w, const char *z)
 {
 	if (!w->rc)
@@ -776,12 +788,7 @@ int mm_finding_to_json(const struct mm_finding *f, const char *instance_details_
 	jw_key(&w, "description", 0);
 	jw_template(&w, f, ft ? ft->description : f->type);
 	jw_raw(&w, "}");
-	if (w.rc) {
-		out->len = start;
-		if (out->p)
-			out->p[start] = '\0';
-	}
-	return w.rc;
+	return jw_end(&w, start);
 }
 
 /* ---- EventBridge ---- */
@@ -845,12 +852,7 @@ int mm_eventbridge_event(const char *finding_json, struct mm_buf *out)
 	if (!w.rc)
 		w.rc = mm_buf_add(out, doc.p, doc.n);
 	jw_raw(&w, "}");
-	if (w.rc) {
-		out->len = start;
-		if (out->p)
-			out->p[start] = '\0';
-	}
-	return w.rc;
+	return jw_end(&w, start);
 }
 
 /* ---- output formats ---- */
