@@ -118,6 +118,7 @@ struct mm_pipeline {
 	pthread_mutex_t agg_mu;
 	size_t agg_max;			/* spill threshold */
 	int inv_unsaved;		/* --inventory loaded, not yet stored */
+	int held_checked;		/* held findings tried against this inventory */
 	char (*spilled)[33];		/* ids spilled during this batch */
 	size_t nspilled, capspilled;
 	struct mm_buf js, blob;
@@ -1300,7 +1301,9 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		c.agg = final;
 		d->finish(s->gstate[j], &c);
 	}
-	if ((rc = attribute_held(s, final, err)))
+	/* held findings can only move when the inventory has news: the one
+	 * loaded at open (first flush) or instances this batch learned */
+	if ((inv_changed || !s->held_checked) && (rc = attribute_held(s, final, err)))
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &tp);
 	if ((rc = begin(s, err)) || (rc = write_agg(s, final, 0, err)) ||
@@ -1334,6 +1337,7 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		goto fail;
 	mm_debug("flush: commit (%.3f s)", since(&tp));
 	s->inv_unsaved = 0;
+	s->held_checked = 1;
 	s->in_txn = 0;
 	s->nspilled = 0;
 	mm_agg_clear(final);
