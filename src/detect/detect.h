@@ -80,6 +80,10 @@ struct mm_detect_ctx {
 	int locked;
 	const struct mm_file_ctx *file;		/* current file */
 	struct mm_ipmemo *memo;			/* this worker's, may be NULL */
+	/* The running detector's tunables, in the order of its params table
+	 * (set by the engine before each hook; the config file's values or
+	 * the defaults). NULL only for a detector without params. */
+	const double *params;
 	struct mm_detect_stats st;
 };
 
@@ -92,6 +96,42 @@ struct mm_detect_ctx {
 struct mm_finding *mm_emit(struct mm_detect_ctx *c, const char *type, struct mm_str acct,
 			   struct mm_str resource, const char *disc, const struct mm_event *ev,
 			   int64_t first, int64_t last, int *latest);
+
+/* A record a detector keeps in its state to cite later, when it emits
+ * from finish (a threshold crossed over many records): where it is and
+ * its event time. file is interned (lives for the process). */
+struct mm_evref {
+	const char *file;
+	uint64_t line, offset;
+	int64_t time_ms;
+};
+/* Remember ev (seen in c's current file) at time_ms. */
+void mm_evref_take(struct mm_evref *r, const struct mm_detect_ctx *c, const struct mm_event *ev,
+		   int64_t time_ms);
+/* Is a earlier than b by (time, file, line)? Keeps samples order-free. */
+int mm_evref_before(const struct mm_evref *a, const struct mm_evref *b);
+/* mm_emit for a finding whose records are refs[0..n) (n >= 1; the
+ * latest one gives the detail location): one occurrence, every ref in
+ * the evidence sample. Used from finish, where no event is at hand. */
+struct mm_finding *mm_emit_refs(struct mm_detect_ctx *c, const char *type, struct mm_str acct,
+				struct mm_str resource, const char *disc,
+				const struct mm_evref *refs, int n, int64_t first, int64_t last,
+				int *latest);
+
+/* ---- tunables ------------------------------------------------------------ */
+
+/* One threshold a detector reads: its name in the config file (under the
+ * detector's name: `portprobe: {min_ports: 3}`), its built-in default,
+ * the accepted range, a unit word and why the default is what it is
+ * (`mamori config show` prints all of it; docs/finding-types.md says the
+ * same at length). */
+#define MM_PARAMS_MAX 32	/* per detector */
+struct mm_param {
+	const char *name;
+	double def, min, max;
+	const char *unit;	/* "flows", "seconds", "bytes", "bool", ... */
+	const char *reason;
+};
 
 /* ---- the registry -------------------------------------------------------- */
 
@@ -110,6 +150,7 @@ struct mm_detector_def {
 	int state_version;		/* of what save writes; 0 = no stored state */
 	const char *const *types;	/* finding types it emits, NULL-terminated */
 	const struct mm_supersede *supersedes; /* NULL-terminated or NULL */
+	const struct mm_param *params;	/* terminated by name == NULL, or NULL */
 
 	/* All hooks may be NULL. state_new returns NULL on out of memory. */
 	void *(*state_new)(void);
@@ -132,8 +173,13 @@ extern const struct mm_detector_def *const mm_detectors[];
 /* The registered detector by name, or NULL. */
 const struct mm_detector_def *mm_detector_by_name(const char *name);
 
-/* Run every registered stateless detector on one event (tests, fuzzing;
- * the pipeline dispatches itself, with states). */
+/* Number of params d declares. */
+int mm_detector_nparams(const struct mm_detector_def *d);
+/* d's defaults into out[0..mm_detector_nparams(d)). */
+void mm_detector_defaults(const struct mm_detector_def *d, double *out);
+
+/* Run every registered stateless detector on one event, with default
+ * params (tests, fuzzing; the pipeline dispatches itself, with states). */
 void mm_detect_event(struct mm_detect_ctx *c, const struct mm_event *ev);
 
 /* The families (each defined in its own file). */

@@ -3,11 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/intern.h"
 #include "detect/detect.h"
 
-struct mm_finding *mm_emit(struct mm_detect_ctx *c, const char *type, struct mm_str acct,
-			   struct mm_str resource, const char *disc, const struct mm_event *ev,
-			   int64_t first, int64_t last, int *latest)
+/* mm_emit, citing ev as seen at ev_ms */
+static struct mm_finding *emit_at(struct mm_detect_ctx *c, const char *type, struct mm_str acct,
+				  struct mm_str resource, const char *disc,
+				  const struct mm_event *ev, int64_t ev_ms, int64_t first,
+				  int64_t last, int *latest)
 {
 	char rkey[256], account[32];
 	const char *file = c->file && c->file->rel ? c->file->rel : ev->loc.file;
@@ -31,8 +34,8 @@ struct mm_finding *mm_emit(struct mm_detect_ctx *c, const char *type, struct mm_
 	c->st.matches++;
 	/* the sample is the earliest by (time, file, line) whatever the
 	 * arrival order: a later record at the same time may still belong */
-	if (f->nevidence < MM_EVIDENCE_MAX || first <= f->ev[MM_EVIDENCE_MAX - 1].time_ms)
-		mm_finding_add_evidence(f, file, ev->loc.line, ev->loc.offset, first);
+	if (f->nevidence < MM_EVIDENCE_MAX || ev_ms <= f->ev[MM_EVIDENCE_MAX - 1].time_ms)
+		mm_finding_add_evidence(f, file, ev->loc.line, ev->loc.offset, ev_ms);
 	if (created) {
 		f->first_seen_ms = first;
 		f->last_seen_ms = last;
@@ -53,6 +56,64 @@ struct mm_finding *mm_emit(struct mm_detect_ctx *c, const char *type, struct mm_
 	f->last_seen_ms = last;
 	f->detail_file = file;
 	f->detail_line = ev->loc.line;
+	return f;
+}
+
+struct mm_finding *mm_emit(struct mm_detect_ctx *c, const char *type, struct mm_str acct,
+			   struct mm_str resource, const char *disc, const struct mm_event *ev,
+			   int64_t first, int64_t last, int *latest)
+{
+	return emit_at(c, type, acct, resource, disc, ev, first, first, last, latest);
+}
+
+void mm_evref_take(struct mm_evref *r, const struct mm_detect_ctx *c, const struct mm_event *ev,
+		   int64_t time_ms)
+{
+	const char *file = c->file && c->file->rel ? c->file->rel : ev->loc.file;
+	r->file = mm_intern(file ? file : "", file ? strlen(file) : 0);
+	r->line = ev->loc.line;
+	r->offset = ev->loc.offset;
+	r->time_ms = time_ms;
+}
+
+int mm_evref_before(const struct mm_evref *a, const struct mm_evref *b)
+{
+	int k;
+	if (a->time_ms != b->time_ms)
+		return a->time_ms < b->time_ms;
+	if (a->file != b->file && (k = strcmp(a->file ? a->file : "", b->file ? b->file : "")))
+		return k < 0;
+	return a->line < b->line;
+}
+
+struct mm_finding *mm_emit_refs(struct mm_detect_ctx *c, const char *type, struct mm_str acct,
+				struct mm_str resource, const char *disc,
+				const struct mm_evref *refs, int n, int64_t first, int64_t last,
+				int *latest)
+{
+	const struct mm_file_ctx *saved = c->file;
+	struct mm_event ev;
+	struct mm_finding *f;
+	int i, last_i = 0;
+
+	for (i = 1; i < n; i++)
+		if (mm_evref_before(&refs[last_i], &refs[i]))
+			last_i = i;
+	memset(&ev, 0, sizeof(ev));
+	ev.loc.file = n ? refs[last_i].file : "";
+	ev.loc.line = n ? refs[last_i].line : 0;
+	ev.loc.offset = n ? refs[last_i].offset : 0;
+	c->file = NULL; /* refs already name the file as evidence shows it */
+	f = emit_at(c, type, acct, resource, disc, &ev, n ? refs[last_i].time_ms : first, first,
+		    last, latest);
+	c->file = saved;
+	if (!f)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (i != last_i && (f->nevidence < MM_EVIDENCE_MAX ||
+				    refs[i].time_ms <= f->ev[MM_EVIDENCE_MAX - 1].time_ms))
+			mm_finding_add_evidence(f, refs[i].file, refs[i].line, refs[i].offset,
+						refs[i].time_ms);
 	return f;
 }
 

@@ -20,12 +20,33 @@ const struct mm_detector_def *mm_detector_by_name(const char *name)
 	return NULL;
 }
 
+int mm_detector_nparams(const struct mm_detector_def *d)
+{
+	int n = 0;
+	while (d->params && d->params[n].name)
+		n++;
+	return n;
+}
+
+void mm_detector_defaults(const struct mm_detector_def *d, double *out)
+{
+	int i, n = mm_detector_nparams(d);
+	for (i = 0; i < n; i++)
+		out[i] = d->params[i].def;
+}
+
 void mm_detect_event(struct mm_detect_ctx *c, const struct mm_event *ev)
 {
 	unsigned bit = MM_KIND_BIT(ev->kind);
+	const double *saved = c->params;
+	double p[MM_PARAMS_MAX];
 	int i;
 	for (i = 0; mm_detectors[i]; i++)
 		if ((mm_detectors[i]->kinds & bit) && mm_detectors[i]->on_event &&
-		    !mm_detectors[i]->state_new)
+		    !mm_detectors[i]->state_new) {
+			mm_detector_defaults(mm_detectors[i], p);
+			c->params = p;
 			mm_detectors[i]->on_event(NULL, c, ev);
+		}
+	c->params = saved;
 }

@@ -30,6 +30,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/mtime.h"
+#include "config/config.h"
 #include "detect/detect.h"
 #include "enrich/inventory.h"
 #include "finding/output.h"
@@ -102,8 +103,9 @@ struct worker {
 
 struct mm_pipeline {
 	struct mm_pipeline_opts o;
-	const struct mm_detector_def *const *dets;
+	const struct mm_detector_def *dets[16];	/* the enabled ones */
 	int ndet;
+	double params[16][MM_PARAMS_MAX];	/* each one's tunables */
 	void *gstate[16];		/* merged detector states */
 	struct mm_intel *intel;
 	struct mm_inventory *inv;
@@ -271,8 +273,10 @@ static void detect(struct worker *w, const struct mm_event *ev)
 	default: break;
 	}
 	for (i = 0; i < s->ndet; i++)
-		if ((s->dets[i]->kinds & bit) && s->dets[i]->on_event)
+		if ((s->dets[i]->kinds & bit) && s->dets[i]->on_event) {
+			w->det.params = s->params[i];
 			s->dets[i]->on_event(w->dstate[i], &w->det, ev);
+		}
 	if (w->det.locked) {
 		/* a detector emitted: the shared table is still locked. A full
 		 * table is written into the open transaction right here (the
@@ -1299,6 +1303,7 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		c.intel = s->intel;
 		c.inv = s->inv;
 		c.agg = final;
+		c.params = s->params[j];
 		d->finish(s->gstate[j], &c);
 	}
 	/* held findings can only move when the inventory has news: the one
@@ -1388,12 +1393,22 @@ int mm_pipeline_open(struct mm_pipeline **out, const struct mm_pipeline_opts *o,
 	pthread_cond_init(&s->cv, NULL);
 	mm_buf_init(&s->js, 16u << 20);
 	mm_buf_init(&s->blob, 64u << 20);
-	s->dets = o->detectors ? o->detectors : mm_detectors;
-	while (s->dets[s->ndet])
+	/* the detectors the config leaves enabled, each with its params */
+	for (i = 0; (o->detectors ? o->detectors : mm_detectors)[i]; i++) {
+		const struct mm_detector_def *d = (o->detectors ? o->detectors : mm_detectors)[i];
+		if (!mm_config_enabled(o->config, d->name))
+			continue;
+		if (s->ndet >= (int)MM_ARRAY_LEN(s->gstate)) {
+			rc = mm_err_set(err, MM_EINVAL, "too many detectors");
+			goto fail;
+		}
+		if (mm_detector_nparams(d) > MM_PARAMS_MAX) {
+			rc = mm_err_set(err, MM_EINVAL, "%s: too many params", d->name);
+			goto fail;
+		}
+		s->dets[s->ndet] = d;
+		mm_config_params(o->config, d, s->params[s->ndet]);
 		s->ndet++;
-	if (s->ndet > (int)MM_ARRAY_LEN(s->gstate)) {
-		rc = mm_err_set(err, MM_EINVAL, "too many detectors");
-		goto fail;
 	}
 	for (i = 0; i < s->ndet; i++) {
 		if (s->dets[i]->state_new && !(s->gstate[i] = s->dets[i]->state_new())) {

@@ -32,6 +32,8 @@
 #include "intel/intel.h"
 #include "parse/format.h"
 
+struct mm_config;
+
 #define MM_SCAN_MAX_LISTS 64
 
 struct mm_detector_def;
@@ -62,6 +64,9 @@ struct mm_pipeline_opts {
 	/* NULL-terminated detector table; NULL = the registry (tests pass
 	 * their own) */
 	const struct mm_detector_def *const *detectors;
+	/* thresholds and enabled detectors (config/config.h); NULL = the
+	 * built-in defaults. Borrowed: must outlive the pipeline. */
+	const struct mm_config *config;
 };
 
 /* Counters, summed over every feed and flush of the pipeline. */
