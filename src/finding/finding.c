@@ -309,3 +309,59 @@ int mm_finding_unpack(struct mm_finding *f, const void *blob, size_t n)
 	f->id[sizeof(f->id) - 1] = f->type[sizeof(f->type) - 1] = '\0';
 	return 0;
 }
+
+void mm_finding_info_clear(struct mm_finding *f)
+{
+	f->info[0] = '\0';
+}
+
+/* Append the member "key":<val> where val is already JSON text. */
+static void info_add(struct mm_finding *f, const char *key, const char *val)
+{
+	char m[sizeof(f->info)];
+	size_t have = strlen(f->info), k = 0;
+	const char *p;
+
+	if (have)
+		m[k++] = ',';
+	m[k++] = '"';
+	for (p = key; *p && k < sizeof(m) - 2; p++)
+		if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+			m[k++] = *p;
+	m[k++] = '"';
+	if (k + 1 + strlen(val) + 1 > sizeof(m) || have + k + 1 + strlen(val) + 1 > sizeof(f->info))
+		return; /* does not fit: leave it out whole */
+	m[k++] = ':';
+	memcpy(m + k, val, strlen(val) + 1);
+	memcpy(f->info + have, m, strlen(m) + 1);
+}
+
+void mm_finding_info_str(struct mm_finding *f, const char *key, const char *val)
+{
+	char q[sizeof(f->info)];
+	size_t k = 0;
+	q[k++] = '"';
+	for (; *val && k < sizeof(q) - 3; val++) {
+		unsigned char ch = (unsigned char)*val;
+		if (ch < 0x20 || ch >= 0x7f)
+			continue; /* names and words only: no control or non-ASCII bytes */
+		if (ch == '"' || ch == '\\')
+			q[k++] = '\\';
+		q[k++] = (char)ch;
+	}
+	q[k++] = '"';
+	q[k] = '\0';
+	info_add(f, key, q);
+}
+
+void mm_finding_info_num(struct mm_finding *f, const char *key, double val)
+{
+	char q[48];
+	if (val != val || val > 1e15 || val < -1e15)
+		return;
+	if (val == (double)(long long)val)
+		snprintf(q, sizeof(q), "%lld", (long long)val);
+	else
+		snprintf(q, sizeof(q), "%.4g", val);
+	info_add(f, key, q);
+}

@@ -145,6 +145,11 @@ struct mm_finding {
 	char indicator[64];	/* the list entry that matched last (detail, not key) */
 	int nevidence;
 	struct mm_evidence ev[MM_EVIDENCE_MAX];
+	/* More service.additionalInfo members a detector adds, as JSON member
+	 * text without braces ("unusual":6667,"scanner":"x"): written only
+	 * through mm_finding_info_* (always valid JSON; what does not fit is
+	 * left out whole). Detail: set from the latest record, like ports. */
+	char info[128];
 
 	int64_t created_at_ms, updated_at_ms;
 	int archived;
@@ -205,6 +210,11 @@ void mm_finding_add_api(struct mm_finding *f, const char *name, size_t n, int64_
 int mm_finding_pack(const struct mm_finding *f, struct mm_buf *out);
 /* 0, or MM_EFORMAT for bytes that are not a packed finding of this build. */
 int mm_finding_unpack(struct mm_finding *f, const void *blob, size_t n);
+/* Append one additionalInfo member (see info above); a member that does
+ * not fit is left out. clear empties the list. */
+void mm_finding_info_clear(struct mm_finding *f);
+void mm_finding_info_str(struct mm_finding *f, const char *key, const char *val);
+void mm_finding_info_num(struct mm_finding *f, const char *key, double val);
 /* Add one evidence record keeping the bounded earliest-first sample. */
 void mm_finding_add_evidence(struct mm_finding *f, const char *file, uint64_t line,
 			     uint64_t offset, int64_t time_ms);

@@ -628,8 +628,15 @@ static void jw_additional_members(struct jw *w, const struct mm_finding *f)
 		}
 		jw_raw(w, "]");
 	}
-	if (mm_finding_has_proc(f) && f->proc.host[0])
+	if (mm_finding_has_proc(f) && f->proc.host[0]) {
 		jw_kstr(w, "hostName", f->proc.host, first);
+		first = 0;
+	}
+	if (f->info[0]) {
+		if (!first)
+			jw_raw(w, ",");
+		jw_raw(w, f->info);
+	}
 }
 
 /* The records behind the finding: [{"file","line","offset","time"}].
