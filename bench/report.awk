@@ -22,6 +22,7 @@ END {
 	title["flows"] = "VPC Flow Logs x 100k-entry IP/CIDR threat list"
 	title["cloudtrail"] = "CloudTrail (S3 objects of 5-10k records)"
 	title["dns"] = "Route 53 Resolver query logs x 10k-domain list"
+	title["estate"] = "A simulated estate (mamori sim, scale 10), 3 and 10 days, every detector"
 	title["flood"] = "A flood of 1M distinct ENIs, each touching one listed address (1M findings)"
 	for (k = 1; k <= nj; k++) {
 		j = jobs[k]
@@ -52,6 +53,7 @@ END {
 		if (j == "flows") {
 			target("mamori (every detector) vs DuckDB threat-list join, speed-up", ratio(T(j, "duck-join"), m), 5, " (aim 10)")
 			target("same, .gz input", ratio(T(j, "duck-join-gz"), mg), 5, " (aim 10)")
+			target("mamori (every detector) vs DuckDB distinct ports per source, speed-up", ratio(T(j, "duck-ports"), m), 2, "")
 			q = R(j, "mamori-q"); f = R(j, "mamori")
 			printf "| mamori peak RSS, 1/4 input -> full input | %s | flat, < 100 MB | %s |\n",
 				(q && f) ? fmt(q / 1024, 1) " MB -> " fmt(f / 1024, 1) " MB" : "n/a",
@@ -71,6 +73,11 @@ END {
 				R(j, "mamori") ? (R(j, "mamori") < 102400 ? "met" : "NOT met") : "not measured"
 			print ""
 			print "Reference figures for this machine class: simdjson 469 MB/s, DuckDB 276 MB/s."
+		} else if (j == "estate") {
+			a = R(j, "mamori-d3"); b = R(j, "mamori-d10")
+			printf "| mamori peak RSS, 3 days -> 10 days | %s | flat (10 days <= 1.25x 3 days) | %s |\n",
+				(a && b) ? fmt(a / 1024, 1) " MB -> " fmt(b / 1024, 1) " MB" : "n/a",
+				(a && b) ? ((b <= a * 1.25) ? "met" : "NOT met") : "not measured"
 		} else if (j == "flood") {
 			printf "| mamori findings stored (answer column) | %s | 1000000, none dropped | %s |\n",
 				chk[key[j "/mamori"]], (chk[key[j "/mamori"]] ~ /1000000 new/) ? "met" : "NOT met"

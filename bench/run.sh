@@ -260,6 +260,33 @@ if [ $HAVE_MAMORI = 1 ]; then
 		"rm -f $DB $DB-wal $DB-shm; exec $MAMORI scan --db $DB --threads 1 --no-default-lists --threat-list custom=$FL/list.txt --format none $FL/flood.log"
 fi
 
+# ---- job 5: a simulated estate as days of input grow -------------------------
+# `mamori sim` at scale 10 (~120 instances), every detector on (the
+# baselines, probes, brute force, DoS, DNS), 3 then 10 days: time and peak
+# RSS per day of input, and the persisted detector state per tracked ENI
+# (from the store). RSS must stay flat as days grow: state is bounded per
+# entity, findings spill.
+J=estate
+if [ $HAVE_MAMORI = 1 ]; then
+	for days in 3 10; do
+		E=$D/estate-d$days
+		if [ ! -f $E/truth.json ] || [ "$MAMORI" -nt $E/truth.json ]; then
+			log "generating the simulated estate ($days days, scale 10)"
+			rm -rf $E
+			"$MAMORI" sim --out $E --days $days --scale 10 --seed 1 >/dev/null
+		fi
+		EREC=$(cat $E/AWSLogs/*/vpcflowlogs/*/*/*/*/* 2>/dev/null | gzip -dcf | wc -l)
+		EBYT=$(cat $E/AWSLogs/*/vpcflowlogs/*/*/*/*/* 2>/dev/null | gzip -dcf | wc -c)
+		measure $J mamori-d$days mamori "scan sim estate, $days days, every detector" gz $EREC $EBYT 1 \
+			"rm -f $DB $DB-wal $DB-shm; exec $MAMORI scan --db $DB --options-file $E/scan.args --format none $E/AWSLogs"
+		if [ -z "$ONLY" ] || [[ "$J/mamori-d$days" == $ONLY ]]; then
+			sqlite3 $DB "select '$days', count(distinct entity), coalesce(sum(length(state)),0) from detector_state where detector <> 'finding'" \
+				>>$W/estate-state-s$SCALE.tsv.new 2>/dev/null || true
+		fi
+	done
+	[ -f $W/estate-state-s$SCALE.tsv.new ] && mv $W/estate-state-s$SCALE.tsv.new $W/estate-state-s$SCALE.tsv
+fi
+
 # ---- report ------------------------------------------------------------------
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(($(date +%s) - T_START))
@@ -309,5 +336,13 @@ ver() { "$@" 2>&1 | head -1 | tr -d '\r' || true; }
 	echo "| domains.txt | 1 | $(wc -l <$D/domains.txt) domains | $(wc -c <$D/domains.txt) | |"
 	echo
 	awk -F'\t' -v have=$HAVE_MAMORI -v note="$MAMORI_NOTE" -f bench/report.awk $RES
+	if [ -f $W/estate-state-s$SCALE.tsv ]; then
+		echo "Persisted detector state of the estate runs (store's detector_state, findings excluded):"
+		echo
+		echo "| days | entities | bytes | bytes per entity |"
+		echo "|---|---|---|---|"
+		awk -F'|' '{printf "| %s | %s | %s | %.0f |\n", $1, $2, $3, $2 ? $3 / $2 : 0}' $W/estate-state-s$SCALE.tsv
+		echo
+	fi
 } >$OUT
 log "wrote $OUT (${ELAPSED}s)"
