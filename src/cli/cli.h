@@ -19,6 +19,16 @@
 int mm_cmd_scan(int argc, char **argv);
 int mm_cmd_findings(int argc, char **argv);
 int mm_cmd_sim(int argc, char **argv);
+int mm_cmd_config(int argc, char **argv);
+
+struct mm_config;
+/* The configuration a command runs with: path (--config), else
+ * $MAMORI_CONFIG when set and not empty, else none (*out = NULL: the
+ * built-in defaults). On failure prints "mamori CMD: file:line:column:
+ * reason" to stderr and returns the exit code (MM_EXIT_USAGE: a config
+ * that cannot be used is a usage error; MM_EXIT_ERROR: out of memory);
+ * 0 otherwise. Caller frees *out with mm_config_free. */
+int mm_cli_load_config(const char *cmd, const char *path, struct mm_config **out);
 
 /* Parse "high"/"medium"/"low" or a number into a severity. 0 or MM_EINVAL. */
 int mm_cli_parse_severity(const char *s, double *out);
@@ -28,7 +38,7 @@ int mm_cli_parse_since(const char *s, long long *out_ms);
 
 /* --options-file: words (one a line; blank lines and "#" comments
  * skipped; surrounding blanks trimmed) spliced into the command line.
- * The values of path options (--db, --inventory, --trusted-ips,
+ * The values of path options (--db, --inventory, --trusted-ips, --config,
  * --threat-list [CAT=]PATH, as separate words or --opt=VALUE) are
  * resolved against the file's folder. */
 #define MM_CLI_MAX_OPTFILES 8

@@ -19,6 +19,7 @@ static void usage(FILE *out)
 	      "  scan PATH...        read logs, detect threats, store findings\n"
 	      "  findings list|show  read stored findings\n"
 	      "  sim                 write a simulated estate's logs with attacks in them\n"
+	      "  config show|check   print the effective configuration; validate a config file\n"
 	      "\n"
 	      "Run 'mamori COMMAND --help' for a command's options; 'man mamori' for more.\n",
 	      out);
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 		return mm_cmd_findings(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sim"))
 		return mm_cmd_sim(argc - 1, argv + 1);
+	if (!strcmp(cmd, "config"))
+		return mm_cmd_config(argc - 1, argv + 1);
 	fprintf(stderr, "mamori: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return MM_EXIT_USAGE;

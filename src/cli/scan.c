@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "config/config.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "finding/output.h"
@@ -33,6 +34,8 @@ static void usage(FILE *out)
 	      "                            droppoint, scanner or custom (default custom). Repeatable.\n"
 	      "  --trusted-ips FILE        trusted addresses/CIDRs: never reported. Repeatable.\n"
 	      "  --no-default-lists        do not load the bundled mining and Tor lists\n"
+	      "  --config FILE             detector settings: thresholds, enabled (YAML; default\n"
+	      "                            $MAMORI_CONFIG if set; see 'mamori config show')\n"
 	      "  --options-file FILE       read more options from FILE, one word a line; relative\n"
 	      "                            paths in it are relative to FILE's folder\n"
 	      "  --threads N               worker threads (default: one per CPU)\n"
@@ -56,8 +59,8 @@ static void usage(FILE *out)
 	      "  --no-progress             no progress line (it only shows on a terminal anyway)\n"
 	      "  -h, --help                this help\n"
 	      "\n"
-	      "exit status: 0 ok, 1 error, 2 usage, 3 malformed records (--strict),\n"
-	      "4 findings at/above --fail-on, 5 the database is in use by another run\n",
+	      "exit status: 0 ok, 1 error, 2 usage or a bad --config file, 3 malformed records\n"
+	      "(--strict), 4 findings at/above --fail-on, 5 the database is in use by another run\n",
 	      out);
 }
 
@@ -133,7 +136,7 @@ static void summary(const struct mm_scan_result *r)
 enum {
 	OPT_DB = 1000, OPT_SOURCE, OPT_INVENTORY, OPT_THREAT, OPT_TRUSTED, OPT_NODEFAULT,
 	OPT_THREADS, OPT_FORMAT, OPT_RESCAN, OPT_STRICT, OPT_FAILON, OPT_NOPROGRESS, OPT_OPTFILE,
-	OPT_UNKNOWN_ENIS, OPT_REGION, OPT_FLUSH_EVERY, OPT_WAIT, OPT_MAX_FINDINGS
+	OPT_UNKNOWN_ENIS, OPT_REGION, OPT_FLUSH_EVERY, OPT_WAIT, OPT_MAX_FINDINGS, OPT_CONFIG
 };
 
 int mm_cmd_scan(int argc, char **argv)
@@ -157,6 +160,7 @@ int mm_cmd_scan(int argc, char **argv)
 		{"flush-every", required_argument, NULL, OPT_FLUSH_EVERY},
 		{"wait", required_argument, NULL, OPT_WAIT},
 		{"max-findings", required_argument, NULL, OPT_MAX_FINDINGS},
+		{"config", required_argument, NULL, OPT_CONFIG},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -171,6 +175,8 @@ int mm_cmd_scan(int argc, char **argv)
 	struct mm_cli_args a;
 	char **args = NULL;
 	int nargs = 0;
+	const char *config_path = NULL;
+	struct mm_config *cfg = NULL;
 
 	memset(&o, 0, sizeof(o));
 	memset(&a, 0, sizeof(a));
@@ -288,6 +294,9 @@ int mm_cmd_scan(int argc, char **argv)
 		case OPT_REGION:
 			o.p.default_region = optarg;
 			break;
+		case OPT_CONFIG:
+			config_path = optarg;
+			break;
 		case OPT_FLUSH_EVERY:
 		case OPT_WAIT:
 		case OPT_MAX_FINDINGS: {
@@ -330,6 +339,10 @@ int mm_cmd_scan(int argc, char **argv)
 		rc = MM_EXIT_USAGE;
 		goto out;
 	}
+	/* the config before anything is opened: a typo in it stops the run */
+	if ((rc = mm_cli_load_config("scan", config_path, &cfg)))
+		goto out;
+	o.p.config = cfg;
 	o.paths = (const char *const *)(args + optind);
 	o.npaths = nargs - optind;
 	o.p.progress = !quiet && !noprogress && isatty(2);
@@ -372,5 +385,6 @@ int mm_cmd_scan(int argc, char **argv)
 out:
 	/* optarg pointed into these words until now */
 	mm_cli_args_free(&a);
+	mm_config_free(cfg);
 	return rc;
 }

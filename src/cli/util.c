@@ -15,6 +15,7 @@
 
 #include <stdio.h>
 
+#include "config/config.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/mtime.h"
@@ -145,7 +146,7 @@ static char *with_prefix(const char *prefix, size_t n, const char *dir, const ch
 /* 1: the option's value is a path; 2: a [CAT=]PATH list; 0: neither. */
 static int path_opt(const char *w, size_t n)
 {
-	static const char *const paths[] = {"--db", "--inventory", "--trusted-ips"};
+	static const char *const paths[] = {"--db", "--inventory", "--trusted-ips", "--config"};
 	size_t i;
 
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
@@ -301,4 +302,27 @@ fail:
 	mm_free(ws.w);
 	memset(out, 0, sizeof(*out));
 	return rc;
+}
+
+/* ---- --config ------------------------------------------------------------ */
+
+int mm_cli_load_config(const char *cmd, const char *path, struct mm_config **out)
+{
+	struct mm_err err;
+	int rc;
+
+	*out = NULL;
+	if (!path) {
+		path = getenv("MAMORI_CONFIG");
+		if (path && !*path)
+			path = NULL;
+	}
+	if (!path)
+		return MM_EXIT_OK;
+	mm_err_clear(&err);
+	if ((rc = mm_config_load(out, path, &err))) {
+		fprintf(stderr, "mamori %s: %s\n", cmd, err.msg[0] ? err.msg : mm_strerror(rc));
+		return rc == MM_ENOMEM ? MM_EXIT_ERROR : MM_EXIT_USAGE;
+	}
+	return MM_EXIT_OK;
 }

@@ -1,42 +1,897 @@
-/* config.c - placeholder until the YAML loader lands: defaults only. */
+/* config.c - the YAML configuration file (config.h), read with libyaml's
+ * event parser.
+ *
+ * The schema is two levels deep: a mapping of sections, each a mapping
+ * of setting: scalar. The loader walks libyaml's events against that
+ * shape and stops at the first event that does not fit it, so nesting
+ * depth, anchors and aliases (a "billion laughs" file) never get further
+ * than one event; the file size (MM_CONFIG_MAX_BYTES) bounds what
+ * libyaml itself holds, and names and values are bounded too. Every
+ * error names the file, line and column of the offending event (1-based,
+ * like compilers), the reason and what to write instead.
+ *
+ * Values are typed by YAML's own rules: only plain (unquoted) scalars
+ * are numbers or booleans, so `enabled: "false"` is an error rather
+ * than a truthy string. libyaml allocates with the C library's malloc
+ * (it has no hook); everything this file keeps goes through mm_malloc. */
 #include "config/config.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "core/mem.h"
+
+/* One detector's section as the file gave it. */
+struct section {
+	int enabled;		/* 1 unless the file says false */
+	int given;		/* the section appeared */
+	uint64_t set;		/* bit i: param i given; bit 63: `enabled` given */
+	double val[MM_PARAMS_MAX];
+};
+#define ENABLED_BIT (1ull << 63)
 
 struct mm_config {
-	int unused;
+	const struct mm_detector_def *const *dets;	/* borrowed */
+	int ndets;
+	struct section *sec;				/* ndets of them, in dets order */
+	uint32_t topset;				/* bit i: topsecs[i] given */
+	char source[512];
 };
 
-int mm_config_load(struct mm_config **out, const char *path, struct mm_err *err)
+/* ---- the loader ---------------------------------------------------------- */
+
+struct loader {
+	yaml_parser_t p;
+	const char *name;	/* for locations */
+	const char *buf;	/* the whole input (reader errors are located in it) */
+	size_t n;
+	struct mm_config *cfg;
+	struct mm_err *err;
+};
+
+/* ---- top-level sections that are not detectors ---------------------------
+ *
+ * The extension point for settings that belong to no detector (the
+ * coming `serve:` section: listen address, database, ...). A section
+ * here is parsed by its own hook, given the event that starts its value
+ * (the hook consumes the whole value: for a mapping, through its
+ * MAPPING_END), and printed by `config show` after the detectors. Its
+ * state lives in struct mm_config. A name here must not be a detector's
+ * (checked at load). Keep the table in the order `config show` prints. */
+struct topsec {
+	const char *name;
+	int (*parse)(struct loader *L, yaml_event_t *value);
+	void (*show)(const struct mm_config *cfg, FILE *out);
+};
+static const struct topsec topsecs[] = {
+	{NULL, NULL, NULL},
+};
+
+/* printable copy of a scalar for messages: bounded, controls as '?' */
+static const char *shown(const yaml_event_t *ev, char *b, size_t cap)
 {
+	const unsigned char *s = ev->data.scalar.value;
+	size_t n = ev->data.scalar.length, i, k = 0;
+	for (i = 0; i < n && k + 4 < cap; i++)
+		b[k++] = (s[i] < 0x20 || s[i] == 0x7f) ? '?' : (char)s[i];
+	if (i < n) {
+		b[k++] = '.';
+		b[k++] = '.';
+		b[k++] = '.';
+	}
+	b[k] = '\0';
+	return b;
+}
+
+/* "name:line:col: " + message; returns code */
+static int fail_at(struct loader *L, int code, yaml_mark_t m, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail_at(struct loader *L, int code, yaml_mark_t m, const char *fmt, ...)
+{
+	char msg[480];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return mm_err_set(L->err, code, "%s:%lu:%lu: %s", L->name, (unsigned long)m.line + 1,
+			  (unsigned long)m.column + 1, msg);
+}
+
+/* libyaml's own error, located at its mark */
+static int yaml_fail(struct loader *L)
+{
+	yaml_parser_t *p = &L->p;
+	yaml_mark_t m = p->problem_mark;
+	const char *what = p->problem ? p->problem : "malformed YAML";
+
+	if (p->error == YAML_MEMORY_ERROR)
+		return mm_err_set(L->err, MM_ENOMEM, "%s: out of memory", L->name);
+	if (p->error == YAML_READER_ERROR) {
+		/* the reader has an offset, not a mark: count lines up to it */
+		size_t i, off = p->problem_offset < L->n ? p->problem_offset : L->n;
+		memset(&m, 0, sizeof(m));
+		for (i = 0; i < off; i++) {
+			if (L->buf[i] == '\n') {
+				m.line++;
+				m.column = 0;
+			} else {
+				m.column++;
+			}
+		}
+		return fail_at(L, MM_EPARSE, m, "not valid YAML text: %s; save the file as UTF-8 "
+						"text without control characters", what);
+	}
+	if (p->context)
+		return fail_at(L, MM_EPARSE, m, "YAML syntax error: %s (%s at line %lu); check the "
+						"indentation and quoting there", what, p->context,
+			       (unsigned long)p->context_mark.line + 1);
+	return fail_at(L, MM_EPARSE, m, "YAML syntax error: %s; check the indentation and "
+					"quoting there", what);
+}
+
+/* Next event into ev (caller deletes it), refusing what a config never
+ * needs: anchors, aliases and tags. */
+static int next(struct loader *L, yaml_event_t *ev)
+{
+	const yaml_char_t *anchor = NULL, *tag = NULL;
+
+	if (!yaml_parser_parse(&L->p, ev))
+		return yaml_fail(L);
+	switch (ev->type) {
+	case YAML_ALIAS_EVENT:
+		anchor = ev->data.alias.anchor;
+		break;
+	case YAML_SCALAR_EVENT:
+		anchor = ev->data.scalar.anchor;
+		tag = ev->data.scalar.tag;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = ev->data.sequence_start.anchor;
+		tag = ev->data.sequence_start.tag;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = ev->data.mapping_start.anchor;
+		tag = ev->data.mapping_start.tag;
+		break;
+	default:
+		return 0;
+	}
+	if (anchor || tag) {
+		int rc = fail_at(L, MM_EINVAL, ev->start_mark,
+				 "YAML %s are not used in a mamori config; write the value out",
+				 ev->type == YAML_ALIAS_EVENT ? "aliases (*name)"
+				 : anchor		       ? "anchors (&name)"
+							       : "tags (!name)");
+		yaml_event_delete(ev);
+		return rc;
+	}
+	return 0;
+}
+
+static const char *kind_word(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_MAPPING_START_EVENT:
+		return "a mapping";
+	case YAML_SEQUENCE_START_EVENT:
+		return "a list";
+	case YAML_SCALAR_EVENT:
+		return "a single value";
+	default:
+		return "nothing";
+	}
+}
+
+static int is_plain(const yaml_event_t *ev)
+{
+	return ev->type == YAML_SCALAR_EVENT && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+/* A YAML null: empty plain scalar, ~ or null. */
+static int is_null(const yaml_event_t *ev)
+{
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t n = ev->data.scalar.length;
+	return is_plain(ev) && (n == 0 || (n == 1 && s[0] == '~') ||
+				(n == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) ||
+					    !memcmp(s, "NULL", 4))));
+}
+
+static int scalar_is(const yaml_event_t *ev, const char *z)
+{
+	size_t n = strlen(z);
+	return ev->data.scalar.length == n && memcmp(ev->data.scalar.value, z, n) == 0;
+}
+
+/* YAML 1.1 booleans: true/false, yes/no, on/off in any case. 0 or -1. */
+static int parse_bool(const yaml_event_t *ev, int *out)
+{
+	static const char *const t[] = {"true", "yes", "on"}, *const f[] = {"false", "no", "off"};
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t n = ev->data.scalar.length, i;
+
+	if (!is_plain(ev))
+		return -1;
+	for (i = 0; i < 3; i++) {
+		if (n == strlen(t[i]) && strncasecmp(s, t[i], n) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (n == strlen(f[i]) && strncasecmp(s, f[i], n) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A decimal number: [+-]digits[.digits][e[+-]digits], '_' allowed
+ * between digits (10_000). No hex, no inf/nan. 0 or -1. */
+static int parse_number(const yaml_event_t *ev, double *out)
+{
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t n = ev->data.scalar.length, i = 0, k = 0;
+	char b[MM_CONFIG_MAX_VALUE + 1], *end;
+	int digits = 0;
+	double v;
+
+	if (!is_plain(ev) || n == 0 || n > MM_CONFIG_MAX_VALUE)
+		return -1;
+	if (s[i] == '+' || s[i] == '-')
+		b[k++] = s[i++];
+	for (; i < n; i++) {
+		char c = s[i];
+		if (isdigit((unsigned char)c)) {
+			b[k++] = c;
+			digits++;
+		} else if (c == '_' && i > 0 && isdigit((unsigned char)s[i - 1]) && i + 1 < n &&
+			   isdigit((unsigned char)s[i + 1])) {
+			continue;
+		} else {
+			break;
+		}
+	}
+	if (i < n && s[i] == '.') {
+		b[k++] = s[i++];
+		for (; i < n && isdigit((unsigned char)s[i]); i++, digits++)
+			b[k++] = s[i];
+	}
+	if (!digits)
+		return -1;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		int ed = 0;
+		b[k++] = s[i++];
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			b[k++] = s[i++];
+		for (; i < n && isdigit((unsigned char)s[i]); i++, ed++)
+			b[k++] = s[i];
+		if (!ed)
+			return -1;
+	}
+	if (i != n)
+		return -1;
+	b[k] = '\0';
+	errno = 0;
+	v = strtod(b, &end);
+	if (*end || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Shortest text that reads back as v exactly. */
+static const char *fmt_num(double v, char *b, size_t cap)
+{
+	snprintf(b, cap, "%.15g", v);
+	if (strtod(b, NULL) != v)
+		snprintf(b, cap, "%.17g", v);
+	return b;
+}
+
+/* Edit distance, for "did you mean"; names are short (bounded by the
+ * key cap), so two rows on the stack do. */
+static size_t distance(const char *a, size_t na, const char *b, size_t nb)
+{
+	size_t row[MM_CONFIG_MAX_KEY + 1], i, j;
+	if (na > MM_CONFIG_MAX_KEY || nb > MM_CONFIG_MAX_KEY)
+		return (size_t)-1;
+	for (j = 0; j <= nb; j++)
+		row[j] = j;
+	for (i = 1; i <= na; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= nb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[nb];
+}
+
+/* Collects "known: a, b, c" and the closest name to a typo. */
+struct known {
+	char list[300];
+	size_t len;
+	int full;
+	const char *near;
+	size_t near_d;
+	const yaml_event_t *key;
+};
+
+static void known_init(struct known *k, const yaml_event_t *key)
+{
+	k->list[0] = '\0';
+	k->len = 0;
+	k->full = 0;
+	k->near = NULL;
+	k->near_d = (size_t)-1;
+	k->key = key;
+}
+
+static void known_add(struct known *k, const char *name)
+{
+	size_t n = strlen(name), d;
+	const char *sep = k->len ? ", " : "";
+	if (!k->full && k->len + strlen(sep) + n + 6 < sizeof(k->list)) {
+		k->len += (size_t)snprintf(k->list + k->len, sizeof(k->list) - k->len, "%s%s", sep,
+					   name);
+	} else if (!k->full) { /* room for ", ..." was kept */
+		k->len += (size_t)snprintf(k->list + k->len, sizeof(k->list) - k->len, ", ...");
+		k->full = 1;
+	}
+	d = distance((const char *)k->key->data.scalar.value, k->key->data.scalar.length, name, n);
+	/* a near miss: at most 2 edits, and fewer than half the name */
+	if (d <= 2 && d * 2 < n && d < k->near_d) {
+		k->near = name;
+		k->near_d = d;
+	}
+}
+
+/* "; did you mean 'x'?" or "" */
+static const char *known_hint(const struct known *k, char *b, size_t cap)
+{
+	if (!k->near)
+		return "";
+	snprintf(b, cap, "; did you mean '%s'?", k->near);
+	return b;
+}
+
+/* A name (section or setting): a plain or quoted scalar within the cap. */
+static int check_key(struct loader *L, const yaml_event_t *ev, const char *what)
+{
+	if (ev->type != YAML_SCALAR_EVENT)
+		return fail_at(L, MM_EINVAL, ev->start_mark,
+			       "a %s name must be a word, not %s; write `name: value` lines", what,
+			       kind_word(ev));
+	if (ev->data.scalar.length > MM_CONFIG_MAX_KEY)
+		return fail_at(L, MM_EINVAL, ev->start_mark,
+			       "%s name longer than %d bytes; no mamori %s is named like that "
+			       "(see `mamori config show`)",
+			       what, MM_CONFIG_MAX_KEY, what);
+	return 0;
+}
+
+static const char *unit_of(const struct mm_param *pr)
+{
+	return pr->unit && pr->unit[0] ? pr->unit : "number";
+}
+
+/* The value of `enabled` in section sname, or of param pr. */
+static int parse_value(struct loader *L, const char *sname, const char *key,
+		       const struct mm_param *pr, const yaml_event_t *ev, double *out)
+{
+	char vb[MM_CONFIG_MAX_VALUE + 8], lo[32], hi[32], def[32];
+	int b;
+
+	if (ev->type != YAML_SCALAR_EVENT)
+		return fail_at(L, MM_EINVAL, ev->start_mark,
+			       "setting '%s' in section '%s' takes %s, not %s", key, sname,
+			       pr ? "a number" : "true or false", kind_word(ev));
+	if (!pr) {
+		if (parse_bool(ev, &b) == 0) {
+			*out = b;
+			return 0;
+		}
+		if (is_null(ev))
+			return fail_at(L, MM_EINVAL, ev->start_mark,
+				       "setting 'enabled' in section '%s' has no value; write true "
+				       "or false",
+				       sname);
+		return fail_at(L, MM_EINVAL, ev->start_mark,
+			       "setting 'enabled' in section '%s' takes true or false (also yes/no, "
+			       "on/off), not '%s'%s",
+			       sname, shown(ev, vb, sizeof(vb)),
+			       is_plain(ev) ? "" : "; write it without quotes");
+	}
+	fmt_num(pr->min, lo, sizeof(lo));
+	fmt_num(pr->max, hi, sizeof(hi));
+	fmt_num(pr->def, def, sizeof(def));
+	if (is_null(ev))
+		return fail_at(L, MM_EINVAL, ev->start_mark,
+			       "setting '%s' in section '%s' has no value; give a number from %s "
+			       "to %s (%s), or remove the line to keep the default %s",
+			       key, sname, lo, hi, unit_of(pr), def);
+	if (pr->unit && !strcmp(pr->unit, "bool") && parse_bool(ev, &b) == 0) {
+		*out = b;
+	} else if (parse_number(ev, out)) {
+		return fail_at(L, MM_EINVAL, ev->start_mark,
+			       "setting '%s' in section '%s' takes a number from %s to %s (%s), not "
+			       "'%s'%s",
+			       key, sname, lo, hi, unit_of(pr), shown(ev, vb, sizeof(vb)),
+			       is_plain(ev) ? "" : "; write it without quotes");
+	}
+	if (!(*out >= pr->min && *out <= pr->max))
+		return fail_at(L, MM_EINVAL, ev->start_mark,
+			       "setting '%s' in section '%s' is %s, out of range; use a value from "
+			       "%s to %s (%s; default %s)",
+			       key, sname, shown(ev, vb, sizeof(vb)), lo, hi, unit_of(pr), def);
+	return 0;
+}
+
+/* The mapping of one detector's section, after its MAPPING_START. */
+static int parse_detector(struct loader *L, int di)
+{
+	const struct mm_detector_def *d = L->cfg->dets[di];
+	struct section *s = &L->cfg->sec[di];
+	int np = mm_detector_nparams(d), rc = 0, i;
+	yaml_event_t k, v;
+	yaml_mark_t first[MM_PARAMS_MAX + 1];
+
+	for (;;) {
+		char kb[MM_CONFIG_MAX_KEY + 8];
+		const struct mm_param *pr = NULL;
+		uint64_t bit;
+		double val = 0;
+		int idx = -1;
+
+		if ((rc = next(L, &k)))
+			return rc;
+		if (k.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&k);
+			return 0;
+		}
+		if ((rc = check_key(L, &k, "setting")))
+			goto out_k;
+		if (scalar_is(&k, "enabled")) {
+			bit = ENABLED_BIT;
+			idx = MM_PARAMS_MAX;
+		} else {
+			for (i = 0; i < np; i++)
+				if (scalar_is(&k, d->params[i].name))
+					break;
+			if (i == np) {
+				struct known kn;
+				char hint[96];
+				known_init(&kn, &k);
+				known_add(&kn, "enabled");
+				for (i = 0; i < np; i++)
+					known_add(&kn, d->params[i].name);
+				rc = fail_at(L, MM_EINVAL, k.start_mark,
+					     "unknown setting '%s' in section '%s'%s (known: %s; see "
+					     "`mamori config show`)",
+					     shown(&k, kb, sizeof(kb)), d->name,
+					     known_hint(&kn, hint, sizeof(hint)), kn.list);
+				goto out_k;
+			}
+			pr = &d->params[i];
+			bit = 1ull << i;
+			idx = i;
+		}
+		if (s->set & bit) {
+			rc = fail_at(L, MM_EINVAL, k.start_mark,
+				     "duplicate setting '%s' in section '%s' (first given at line "
+				     "%lu); keep one",
+				     shown(&k, kb, sizeof(kb)), d->name,
+				     (unsigned long)first[idx].line + 1);
+			goto out_k;
+		}
+		first[idx] = k.start_mark;
+		if ((rc = next(L, &v)))
+			goto out_k;
+		rc = parse_value(L, d->name, shown(&k, kb, sizeof(kb)), pr, &v, &val);
+		yaml_event_delete(&v);
+		if (rc)
+			goto out_k;
+		s->set |= bit;
+		if (pr)
+			s->val[idx] = val;
+		else
+			s->enabled = val != 0;
+		yaml_event_delete(&k);
+	}
+out_k:
+	yaml_event_delete(&k);
+	return rc;
+}
+
+static int find_det(const struct mm_config *cfg, const char *name, size_t n)
+{
+	int i;
+	for (i = 0; i < cfg->ndets; i++)
+		if (strlen(cfg->dets[i]->name) == n && memcmp(cfg->dets[i]->name, name, n) == 0)
+			return i;
+	return -1;
+}
+
+/* The top-level mapping, after its MAPPING_START. */
+static int parse_top(struct loader *L)
+{
+	struct mm_config *cfg = L->cfg;
+	yaml_event_t k, v;
+	int rc = 0, i;
+	yaml_mark_t *firstdet = NULL, firsttop[MM_ARRAY_LEN(topsecs)];
+
+	firstdet = mm_calloc((size_t)cfg->ndets + 1, sizeof(*firstdet));
+	if (!firstdet)
+		return mm_err_set(L->err, MM_ENOMEM, "out of memory");
+	for (;;) {
+		char kb[MM_CONFIG_MAX_KEY + 8];
+		const char *key;
+		size_t kn;
+		int di, ti = -1;
+		yaml_mark_t *first;
+
+		if ((rc = next(L, &k)))
+			goto out;
+		if (k.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&k);
+			goto out;
+		}
+		if ((rc = check_key(L, &k, "section")))
+			goto out_k;
+		key = (const char *)k.data.scalar.value;
+		kn = k.data.scalar.length;
+		di = find_det(cfg, key, kn);
+		if (di < 0)
+			for (i = 0; topsecs[i].name; i++)
+				if (strlen(topsecs[i].name) == kn && !memcmp(topsecs[i].name, key, kn))
+					ti = i;
+		if (di < 0 && ti < 0) {
+			struct known kw;
+			char hint[96];
+			known_init(&kw, &k);
+			for (i = 0; i < cfg->ndets; i++)
+				known_add(&kw, cfg->dets[i]->name);
+			for (i = 0; topsecs[i].name; i++)
+				known_add(&kw, topsecs[i].name);
+			rc = fail_at(L, MM_EINVAL, k.start_mark,
+				     "unknown section '%s'%s (known: %s; each detector is a section, "
+				     "see `mamori config show`)",
+				     shown(&k, kb, sizeof(kb)), known_hint(&kw, hint, sizeof(hint)),
+				     kw.list);
+			goto out_k;
+		}
+		first = di >= 0 ? &firstdet[di] : &firsttop[ti];
+		if (di >= 0 ? cfg->sec[di].given : (int)(cfg->topset >> ti & 1)) {
+			rc = fail_at(L, MM_EINVAL, k.start_mark,
+				     "duplicate section '%s' (first given at line %lu); merge the two "
+				     "into one",
+				     shown(&k, kb, sizeof(kb)), (unsigned long)first->line + 1);
+			goto out_k;
+		}
+		*first = k.start_mark;
+		if ((rc = next(L, &v)))
+			goto out_k;
+		if (ti >= 0) {
+			cfg->topset |= 1u << ti;
+			rc = topsecs[ti].parse(L, &v);
+		} else {
+			cfg->sec[di].given = 1;
+			if (v.type == YAML_MAPPING_START_EVENT)
+				rc = parse_detector(L, di);
+			else if (!is_null(&v)) /* `name:` alone: an empty section */
+				rc = fail_at(L, MM_EINVAL, v.start_mark,
+					     "section '%s' must be a mapping of setting: value, not %s "
+					     "(e.g. `%s: {enabled: false}`)",
+					     cfg->dets[di]->name, kind_word(&v), cfg->dets[di]->name);
+		}
+		yaml_event_delete(&v);
+		if (rc)
+			goto out_k;
+		yaml_event_delete(&k);
+	}
+out_k:
+	yaml_event_delete(&k);
+out:
+	mm_free(firstdet);
+	return rc;
+}
+
+/* stream: at most one document, holding a mapping or nothing */
+static int parse_stream(struct loader *L)
+{
+	yaml_event_t ev;
+	int rc;
+
+	if ((rc = next(L, &ev)))
+		return rc;
+	yaml_event_delete(&ev); /* STREAM_START */
+	if ((rc = next(L, &ev)))
+		return rc;
+	if (ev.type == YAML_STREAM_END_EVENT) { /* empty or comments only */
+		yaml_event_delete(&ev);
+		return 0;
+	}
+	yaml_event_delete(&ev); /* DOCUMENT_START */
+	if ((rc = next(L, &ev)))
+		return rc;
+	if (ev.type == YAML_MAPPING_START_EVENT) {
+		rc = parse_top(L);
+	} else if (!is_null(&ev)) {
+		rc = fail_at(L, MM_EINVAL, ev.start_mark,
+			     "a mamori config is a mapping of sections (one per detector, "
+			     "`threatintel:` ...), not %s; see `mamori config show` for one",
+			     kind_word(&ev));
+	}
+	yaml_event_delete(&ev);
+	if (rc)
+		return rc;
+	if ((rc = next(L, &ev)))
+		return rc;
+	yaml_event_delete(&ev); /* DOCUMENT_END */
+	if ((rc = next(L, &ev)))
+		return rc;
+	if (ev.type != YAML_STREAM_END_EVENT)
+		rc = fail_at(L, MM_EINVAL, ev.start_mark,
+			     "a second YAML document ('---'); a mamori config is one document: "
+			     "merge them");
+	yaml_event_delete(&ev);
+	return rc;
+}
+
+static int config_new(struct mm_config **out, const struct mm_detector_def *const *dets,
+		      struct mm_err *err)
+{
+	struct mm_config *cfg;
+	int i, j;
+
 	*out = NULL;
-	if (path)
-		return mm_err_set(err, MM_EINVAL, "%s: config files are not read yet", path);
+	if (!dets)
+		dets = mm_detectors;
+	cfg = mm_calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	cfg->dets = dets;
+	while (dets[cfg->ndets])
+		cfg->ndets++;
+	cfg->sec = mm_calloc((size_t)cfg->ndets + 1, sizeof(*cfg->sec));
+	if (!cfg->sec) {
+		mm_config_free(cfg);
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < cfg->ndets; i++) {
+		cfg->sec[i].enabled = 1;
+		if (mm_detector_nparams(dets[i]) > MM_PARAMS_MAX) {
+			mm_config_free(cfg);
+			return mm_err_set(err, MM_EINVAL, "detector %s: more than %d params",
+					  dets[i]->name, MM_PARAMS_MAX);
+		}
+		mm_detector_defaults(dets[i], cfg->sec[i].val);
+		/* a section name is a detector or a top-level section, never both */
+		for (j = 0; topsecs[j].name; j++)
+			if (!strcmp(topsecs[j].name, dets[i]->name)) {
+				mm_config_free(cfg);
+				return mm_err_set(err, MM_EINVAL,
+						  "detector %s has a top-level section's name",
+						  dets[i]->name);
+			}
+	}
+	*out = cfg;
+	return 0;
+}
+
+int mm_config_parse(struct mm_config **out, const char *name, const char *buf, size_t n,
+		    const struct mm_detector_def *const *dets, struct mm_err *err)
+{
+	struct loader L;
+	int rc;
+
+	*out = NULL;
+	if (n > MM_CONFIG_MAX_BYTES)
+		return mm_err_set(err, MM_ETOOBIG,
+				  "%s: larger than %u bytes; a mamori config is a few kilobytes: "
+				  "is this the right file?",
+				  name, MM_CONFIG_MAX_BYTES);
+	memset(&L, 0, sizeof(L));
+	if ((rc = config_new(&L.cfg, dets, err)))
+		return rc;
+	snprintf(L.cfg->source, sizeof(L.cfg->source), "%s", name);
+	if (!yaml_parser_initialize(&L.p)) {
+		mm_config_free(L.cfg);
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	}
+	L.name = name;
+	L.buf = buf;
+	L.n = n;
+	L.err = err;
+	yaml_parser_set_input_string(&L.p, (const unsigned char *)buf, n);
+	rc = parse_stream(&L);
+	yaml_parser_delete(&L.p);
+	if (rc) {
+		mm_config_free(L.cfg);
+		return rc;
+	}
+	*out = L.cfg;
 	return 0;
 }
 
 int mm_config_load_mem(struct mm_config **out, const char *name, const char *buf, size_t n,
 		       struct mm_err *err)
 {
+	return mm_config_parse(out, name, buf, n, NULL, err);
+}
+
+int mm_config_load(struct mm_config **out, const char *path, struct mm_err *err)
+{
+	FILE *f = NULL;
+	char *buf = NULL;
+	size_t n = 0;
+	int rc = 0;
+
 	*out = NULL;
-	return mm_err_set(err, MM_EINVAL, "%s: config files are not read yet", name);
+	if (!path)
+		return 0;
+	if (!(f = fopen(path, "rb")))
+		return mm_err_set(err, MM_EIO, "cannot open config file %s: %s", path,
+				  strerror(errno));
+	/* one byte more than the cap tells "too big" from "exactly the cap" */
+	if (!(buf = mm_malloc(MM_CONFIG_MAX_BYTES + 1))) {
+		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+		goto out;
+	}
+	n = fread(buf, 1, MM_CONFIG_MAX_BYTES + 1, f);
+	if (ferror(f)) {
+		rc = mm_err_set(err, MM_EIO, "cannot read config file %s: %s", path,
+				strerror(errno));
+		goto out;
+	}
+	rc = mm_config_parse(out, path, buf, n, NULL, err);
+out:
+	mm_free(buf);
+	fclose(f);
+	return rc;
 }
 
 void mm_config_free(struct mm_config *cfg)
 {
-	free(cfg);
+	if (!cfg)
+		return;
+	mm_free(cfg->sec);
+	mm_free(cfg);
 }
+
+/* ---- lookups --------------------------------------------------------------- */
 
 void mm_config_params(const struct mm_config *cfg, const struct mm_detector_def *d, double *out)
 {
+	int di, i, j, np, cnp;
+	const struct mm_detector_def *cd;
+
 	mm_detector_defaults(d, out);
+	if (!cfg || (di = find_det(cfg, d->name, strlen(d->name))) < 0)
+		return;
+	cd = cfg->dets[di];
+	np = mm_detector_nparams(d);
+	cnp = mm_detector_nparams(cd);
+	/* by name: d may be another table's detector of the same name */
+	for (i = 0; i < np; i++)
+		for (j = 0; j < cnp; j++)
+			if ((cfg->sec[di].set >> j & 1) && !strcmp(d->params[i].name, cd->params[j].name))
+				out[i] = cfg->sec[di].val[j];
 }
 
 int mm_config_enabled(const struct mm_config *cfg, const char *detector)
 {
-	return 1;
+	int di;
+	if (!cfg || (di = find_det(cfg, detector, strlen(detector))) < 0)
+		return 1;
+	return cfg->sec[di].enabled;
+}
+
+const char *mm_config_source(const struct mm_config *cfg)
+{
+	return cfg ? cfg->source : "";
+}
+
+/* ---- show ------------------------------------------------------------------ */
+
+/* text as "  # ..." comment lines of at most ~78 columns (newlines and
+ * controls in it become spaces: a comment cannot end early) */
+static void comment(FILE *out, const char *indent, const char *text)
+{
+	char line[96];
+	size_t width = 78 - strlen(indent) - 2, k = 0;
+	const char *p = text;
+
+	while (*p) {
+		const char *w;
+		size_t n;
+		while (*p && (unsigned char)*p <= ' ')
+			p++;
+		if (!*p)
+			break;
+		for (w = p; *p && (unsigned char)*p > ' '; p++)
+			;
+		n = (size_t)(p - w);
+		if (n > width)
+			n = width; /* one overlong word: cut */
+		if (k && k + 1 + n > width) {
+			fprintf(out, "%s# %.*s\n", indent, (int)k, line);
+			k = 0;
+		}
+		if (k)
+			line[k++] = ' ';
+		memcpy(line + k, w, n);
+		k += n;
+	}
+	if (k)
+		fprintf(out, "%s# %.*s\n", indent, (int)k, line);
 }
 
 void mm_config_show(const struct mm_config *cfg, FILE *out)
 {
+	const struct mm_detector_def *const *dets = cfg ? cfg->dets : mm_detectors;
+	char src[600];
+	int i, j;
+
+	fputs("# mamori configuration: the effective values (`mamori config show`).\n"
+	      "# Every setting is optional: remove a line to get its built-in default.\n"
+	      "# Values marked \"changed\" differ from the default.\n",
+	      out);
+	if (cfg && cfg->source[0]) {
+		snprintf(src, sizeof(src), "Loaded from %s.", cfg->source);
+		comment(out, "", src);
+	} else {
+		fputs("# Built-in defaults (no --config FILE, no $MAMORI_CONFIG).\n", out);
+	}
+	for (i = 0; dets[i]; i++) {
+		const struct mm_detector_def *d = dets[i];
+		const struct section *s = cfg ? &cfg->sec[i] : NULL;
+		int np = mm_detector_nparams(d), en = s ? s->enabled : 1;
+
+		fprintf(out, "\n%s:\n", d->name);
+		fprintf(out, "  enabled: %s%s\n", en ? "true" : "false",
+			en ? "" : "    # changed (default true)");
+		for (j = 0; j < np; j++) {
+			const struct mm_param *pr = &d->params[j];
+			double v = s && (s->set >> j & 1) ? s->val[j] : pr->def;
+			int isbool = pr->unit && !strcmp(pr->unit, "bool");
+			char text[1024], vb[32], lo[32], hi[32], db[32];
+
+			fmt_num(pr->def, db, sizeof(db));
+			fmt_num(pr->min, lo, sizeof(lo));
+			fmt_num(pr->max, hi, sizeof(hi));
+			if (isbool)
+				snprintf(text, sizeof(text), "%s (true or false; default %s)",
+					 pr->reason ? pr->reason : "", pr->def != 0 ? "true" : "false");
+			else
+				snprintf(text, sizeof(text), "%s (%s; default %s, range %s to %s)",
+					 pr->reason ? pr->reason : "", unit_of(pr),
+					 db, lo, hi);
+			comment(out, "  ", text);
+			if (isbool)
+				snprintf(vb, sizeof(vb), "%s", v != 0 ? "true" : "false");
+			else
+				fmt_num(v, vb, sizeof(vb));
+			fprintf(out, "  %s: %s", pr->name, vb);
+			if (v != pr->def)
+				fprintf(out, "    # changed (default %s)",
+					isbool ? (pr->def != 0 ? "true" : "false") : db);
+			fputc('\n', out);
+		}
+	}
+	for (i = 0; topsecs[i].name; i++)
+		topsecs[i].show(cfg, out);
 }

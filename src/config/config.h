@@ -2,40 +2,67 @@
  * read: YAML (libyaml), every key optional, built-in defaults for all.
  *
  *   # mamori.yaml
- *   learning_days: 7            # top-level settings (see config show)
  *   portprobe:                  # a detector's name (src/detect/registry.c)
  *     enabled: true             # every detector takes `enabled`
  *     min_ports: 3              # its params (struct mm_param)
  *
- * Unknown sections and keys, values out of range and malformed YAML are
- * errors located "file:line: reason" at load: a typo never silently
- * leaves a default in place. `mamori config show` prints the effective
- * values, each with its default, unit and reason. */
+ * Top-level keys are sections: one per registered detector, plus the
+ * few non-detector sections config.c's table of top-level sections
+ * names (none yet; `serve:` will be one). Unknown sections and keys,
+ * duplicate keys, values out of range and malformed YAML are errors
+ * located "file:line:column: reason" at load, and the load fails as a
+ * whole: a typo never silently leaves a default in place. `mamori config
+ * show` prints the effective values, each with its default, unit and
+ * reason. docs/internals/config.md has the format and the precedence. */
 #ifndef MM_CONFIG_H
 #define MM_CONFIG_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "core/err.h"
 #include "detect/detect.h"
 
+#define MM_CONFIG_MAX_BYTES (1u << 20)	/* a config is a few kB: larger is the wrong file */
+#define MM_CONFIG_MAX_KEY 64		/* bytes in a section or setting name */
+#define MM_CONFIG_MAX_VALUE 64		/* bytes in a scalar value */
+
 struct mm_config;	/* opaque; read-only after load */
 
-/* Load path (NULL: the built-in defaults only). */
+/* Load path against the registry (mm_detectors). path NULL: *out = NULL,
+ * which every function below reads as the built-in defaults. On failure
+ * *out is NULL and err says where and why ("file:line:column: reason;
+ * what to do"); the code is MM_EIO (unreadable), MM_ETOOBIG (over
+ * MM_CONFIG_MAX_BYTES), MM_EPARSE (not YAML), MM_EINVAL (valid YAML but
+ * not a valid config) or MM_ENOMEM. Caller frees *out. */
 int mm_config_load(struct mm_config **out, const char *path, struct mm_err *err);
-/* Same, from memory (tests, fuzzing); name locates errors. */
+/* Same, from memory (tests, fuzzing); name locates errors. *out is never
+ * NULL on success (an empty buffer is the defaults). */
 int mm_config_load_mem(struct mm_config **out, const char *name, const char *buf, size_t n,
 		       struct mm_err *err);
+/* mm_config_load_mem against the detector table dets (NULL-terminated,
+ * borrowed: must outlive the config; NULL = the registry). Its names
+ * are the sections; show prints its detectors. Tests and fuzzing pass
+ * their own table, like mm_pipeline_opts.detectors. */
+int mm_config_parse(struct mm_config **out, const char *name, const char *buf, size_t n,
+		    const struct mm_detector_def *const *dets, struct mm_err *err);
 void mm_config_free(struct mm_config *cfg);
 
-/* d's effective params into out[0..mm_detector_nparams(d)); cfg may be
- * NULL (defaults). */
+/* d's effective params into out[0..mm_detector_nparams(d)): the file's
+ * value where it set one, else the default. d is matched by name, so a
+ * detector the config was not loaded against gets its defaults. cfg may
+ * be NULL (defaults). */
 void mm_config_params(const struct mm_config *cfg, const struct mm_detector_def *d, double *out);
 /* 0 when the file says `<name>: {enabled: false}`; cfg may be NULL. */
 int mm_config_enabled(const struct mm_config *cfg, const char *detector);
 
-/* The effective configuration as YAML that mm_config_load accepts, each
- * value commented with its default, unit and reason. */
+/* The effective configuration as YAML that mm_config_load accepts: every
+ * detector, `enabled`, every param with its value, each commented with
+ * its reason, unit, default and range; values that differ from the
+ * default are marked "# changed". cfg may be NULL (the defaults of the
+ * registry). */
 void mm_config_show(const struct mm_config *cfg, FILE *out);
+/* The file cfg was loaded from ("" for the defaults); borrowed. */
+const char *mm_config_source(const struct mm_config *cfg);
 
 #endif
