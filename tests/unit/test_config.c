@@ -399,6 +399,58 @@ MM_TEST(show_without_config_prints_the_registry)
 	free(s);
 }
 
+/* a config name: lowercase letters, digits, '_' and '-', 1..MM_CONFIG_MAX_KEY */
+static int good_name(const char *s)
+{
+	size_t n = strlen(s), i;
+	if (n == 0 || n > MM_CONFIG_MAX_KEY)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		      s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* What the loader and `config show` rely on in every registered
+ * detector's def (a detector added later is checked here too). */
+MM_TEST(registry_detectors_are_configurable)
+{
+	int i, j, k;
+	for (i = 0; mm_detectors[i]; i++) {
+		const struct mm_detector_def *d = mm_detectors[i];
+		int np = mm_detector_nparams(d);
+		if (!good_name(d->name))
+			fprintf(stderr, "  detector name '%s' is not a config section name\n", d->name);
+		CHECK(good_name(d->name));
+		CHECK(np <= MM_PARAMS_MAX);
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(mm_detectors[j]->name, d->name) != 0);
+		for (j = 0; j < np && j < MM_PARAMS_MAX; j++) {
+			const struct mm_param *p = &d->params[j];
+			int ok = good_name(p->name) && strcmp(p->name, "enabled") != 0 &&
+				 p->min <= p->def && p->def <= p->max && p->unit && p->unit[0] &&
+				 p->reason && p->reason[0];
+			for (k = 0; k < j; k++)
+				ok = ok && strcmp(d->params[k].name, p->name) != 0;
+			if (!ok)
+				fprintf(stderr, "  %s.%s: want a unique lowercase name (not 'enabled'), "
+						"min <= default <= max, a unit and a reason\n",
+					d->name, p->name);
+			CHECK(ok);
+		}
+	}
+	/* and their defaults show as a file that loads back */
+	{
+		struct mm_config *cfg = NULL;
+		struct mm_err e;
+		char *s = show(NULL);
+		CHECK_EQ_INT(mm_config_load_mem(&cfg, "shown", s, strlen(s), &e), 0);
+		mm_config_free(cfg);
+		free(s);
+	}
+}
+
 /* ---- the pipeline honours the config -------------------------------------- */
 
 static void flow(struct mm_event *ev, const char *eni, long t)
