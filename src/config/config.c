@@ -125,15 +125,18 @@ static int yaml_fail(struct loader *L)
 				m.column++;
 			}
 		}
-		return fail_at(L, MM_EPARSE, m, "not valid YAML text: %s; save the file as UTF-8 "
-						"text without control characters", what);
+		return fail_at(L, MM_EPARSE, m,
+			       "not valid YAML text: %s; save the file as UTF-8 text without "
+			       "control characters",
+			       what);
 	}
 	if (p->context)
-		return fail_at(L, MM_EPARSE, m, "YAML syntax error: %s (%s at line %lu); check the "
-						"indentation and quoting there", what, p->context,
-			       (unsigned long)p->context_mark.line + 1);
-	return fail_at(L, MM_EPARSE, m, "YAML syntax error: %s; check the indentation and "
-					"quoting there", what);
+		return fail_at(L, MM_EPARSE, m,
+			       "YAML syntax error: %s (%s at line %lu); check the indentation and "
+			       "quoting there",
+			       what, p->context, (unsigned long)p->context_mark.line + 1);
+	return fail_at(L, MM_EPARSE, m,
+		       "YAML syntax error: %s; check the indentation and quoting there", what);
 }
 
 /* Next event into ev (caller deletes it), refusing what a config never
