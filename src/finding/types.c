@@ -33,6 +33,7 @@
 #define NET MM_ACTION_NETWORK_CONNECTION
 #define DNS MM_ACTION_DNS_REQUEST
 #define API MM_ACTION_AWS_API_CALL
+#define PROBE MM_ACTION_PORT_PROBE
 
 static const struct mm_ftype types[] = {
 	/* VPC Flow Logs + threat intelligence */
@@ -120,6 +121,26 @@ static const struct mm_ftype types[] = {
 	 /* as GuardDuty */
 	 "The API {api} was invoked using root credentials.",
 	 "The API {api} was invoked using root credentials from IP address {ip}."},
+	/* VPC Flow Logs: probes of the instance, scans from it (detect/netscan.c) */
+	{"Recon:EC2/PortProbeUnprotectedPort", LOW, INST, PROBE,
+	 /* title as GuardDuty */
+	 "Unprotected port on EC2 instance {instance} is being probed.",
+	 "EC2 instance {instance} has an unprotected port {port} which is being probed by known "
+	 "malicious hosts or scanners."},
+	{"Recon:EC2/PortProbeEMRUnprotectedPort", HIGH, INST, PROBE,
+	 /* title as GuardDuty */
+	 "Unprotected EMR-related sensitive port on EC2 instance {instance} is being probed.",
+	 "EC2 instance {instance} has an unprotected EMR-related sensitive port {port} which is "
+	 "being probed by known malicious hosts or scanners."},
+	{"Recon:EC2/Portscan", MED, INST, NET,
+	 /* title as GuardDuty */
+	 "EC2 instance {instance} is performing outbound port scans against remote host {ip}.",
+	 "EC2 instance {instance} is being used to perform reconnaissance scans on ports of remote "
+	 "host {ip}."},
+	{"Impact:EC2/PortSweep", HIGH, INST, NET,
+	 "EC2 instance {instance} is probing a port on a large number of IP addresses.",
+	 "EC2 instance {instance} is probing port {port} on a large number of IP addresses, as a "
+	 "port sweep or worm does."},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -1,0 +1,1124 @@
+/* netscan.c - port probes against an instance and scans/sweeps from it
+ * (VPC Flow Logs; docs/finding-types.md has the logic and reasons):
+ *
+ *   Recon:EC2/PortProbeUnprotectedPort     TARGET  a local port reached
+ *   Recon:EC2/PortProbeEMRUnprotectedPort  TARGET  (EMR master ports)
+ *   Recon:EC2/Portscan                     ACTOR   many ports, one host
+ *   Impact:EC2/PortSweep                   ACTOR   one port, many hosts
+ *
+ * The hot path filters first: a probe is an ACCEPTed record sent by a
+ * public remote that opened the connection; a scan/sweep attempt is a
+ * record the instance sent when it opened the connection that carried at
+ * most attempt_max_packets packets (SYN, SYN+RST) or was REJECTed. Only
+ * those records reach the table: one open-addressing lookup keyed by a
+ * 64-bit hash of (kind, ENI, port or remote, window start), and the
+ * distinct items behind a count (probing sources, ports, remote hosts)
+ * are a small set per entry that stops growing at the largest threshold
+ * a param can ask for - we only need to know when it reaches N. No
+ * allocation per record: entries and their item slots are created once
+ * per key (amortised doubling).
+ *
+ * Windows are tumbling and aligned to the epoch in event time (a day for
+ * probes, 10 minutes for scans), so a scan split at a day boundary sees
+ * every window whole and two scans give what one gives. Decisions are
+ * taken in finish on the merged state; an entry that fired is marked
+ * done (persisted) so it never fires twice. Entries whose window ended
+ * more than `retain` seconds before the ENI's latest tracked record are
+ * dropped at finish: a record later than that for a dropped window
+ * starts it again (documented limit). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "core/intern.h"
+#include "core/mem.h"
+#include "detect/detect.h"
+
+#define T_PROBE "Recon:EC2/PortProbeUnprotectedPort"
+#define T_EMR "Recon:EC2/PortProbeEMRUnprotectedPort"
+#define T_SCAN "Recon:EC2/Portscan"
+#define T_SWEEP "Impact:EC2/PortSweep"
+
+/* params, in table order */
+enum {
+	P_PROBE_MIN,
+	P_PROBE_PKTS,
+	P_PROBE_WIN,
+	P_SERVED,
+	P_MASS,
+	P_SCAN_MIN,
+	P_SCAN_WIN,
+	P_SWEEP_MIN,
+	P_SWEEP_WIN,
+	P_ATTEMPT_PKTS,
+	P_RETAIN,
+	P_MAX_ENTRIES,
+};
+
+enum { K_PROBE = 1, K_SCAN, K_SWEEP };
+
+/* Item slots per kind: the largest threshold the params allow, so a set
+ * never needs to hold more (probe: 8 sources then 16 served clients). */
+#define PROBE_SRC_CAP 8
+#define SERVED_CAP 16
+#define SCAN_CAP 64
+#define SWEEP_CAP 128
+#define NREF 4	/* evidence records kept per entry (earliest) */
+
+struct ent {
+	uint64_t key;		/* 0 = empty slot */
+	int64_t win;		/* window start, s */
+	int64_t first_ms, last_ms; /* counted records */
+	uint32_t eni;		/* index into names */
+	uint32_t off;		/* first item slot in pool */
+	uint8_t kind, done, proto, v6mask; /* v6mask: probe sources kept as hashes */
+	uint16_t port;		/* probe: local port; sweep: remote port */
+	uint16_t n, m;		/* distinct items; probe: m = served clients */
+	uint8_t dead;		/* scan/sweep: trusted local address */
+	uint8_t nref;
+	struct mm_ip remote, local; /* scan: the host; else the latest remote */
+	struct mm_evref ref[NREF];
+};
+
+struct eni_name {
+	uint64_t h;
+	char name[32];
+	char account[16];
+	char region[24];
+};
+
+struct nstate {
+	struct ent *t;		/* open addressing, tcap a power of two */
+	size_t tcap, count;
+	uint32_t *pool;		/* item slots */
+	size_t pool_n, pool_cap;
+	struct eni_name *names;
+	size_t nnames, names_cap;
+	uint32_t *nidx;		/* open addressing on names[].h: index + 1 */
+	size_t nidx_cap;
+	uint64_t dropped;	/* keys not tracked: table at max_entries */
+};
+
+static const uint16_t emr_ports[] = {8088, 8890, 8889, 18080, 8042, 20888, 50070, 9870};
+
+static size_t item_cap(int kind)
+{
+	return kind == K_PROBE ? PROBE_SRC_CAP + SERVED_CAP : kind == K_SCAN ? SCAN_CAP : SWEEP_CAP;
+}
+
+static void *state_new(void)
+{
+	struct nstate *s = mm_calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->tcap = 1024;
+	s->nidx_cap = 64;
+	s->t = mm_calloc(s->tcap, sizeof(*s->t));
+	s->nidx = mm_calloc(s->nidx_cap, sizeof(*s->nidx));
+	if (!s->t || !s->nidx) {
+		mm_free(s->t);
+		mm_free(s->nidx);
+		mm_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void state_free(void *st)
+{
+	struct nstate *s = st;
+	if (!s)
+		return;
+	mm_free(s->t);
+	mm_free(s->pool);
+	mm_free(s->names);
+	mm_free(s->nidx);
+	mm_free(s);
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+static uint64_t ip_key(const struct mm_ip *ip)
+{
+	return ip->v6 ? mm_hash(ip->b, 16, 7) : mm_ip_v4(ip);
+}
+
+/* 32-bit item for an address: the IPv4 address itself (so probe sources
+ * can be shown), a hash for IPv6. */
+static uint32_t ip_item(const struct mm_ip *ip)
+{
+	return ip->v6 ? (uint32_t)mm_hash(ip->b, 16, 11) : mm_ip_v4(ip);
+}
+
+static uint64_t ent_key(uint64_t enih, int kind, int proto, uint16_t port, uint64_t rkey,
+			int64_t win)
+{
+	uint64_t a = mm_hash_mix(((uint64_t)kind << 56) ^ ((uint64_t)proto << 48) ^
+				 ((uint64_t)port << 32) ^ (uint64_t)win);
+	uint64_t k = mm_hash_mix(enih ^ a ^ mm_hash_mix(rkey + 0x9e3779b97f4a7c15ULL));
+	return k ? k : 1;
+}
+
+/* ---- the ENI names (touched only when an entry is created) -------------- */
+
+static int name_find(const struct nstate *s, uint64_t h)
+{
+	size_t i = (size_t)h & (s->nidx_cap - 1);
+	while (s->nidx[i]) {
+		if (s->names[s->nidx[i] - 1].h == h)
+			return (int)(s->nidx[i] - 1);
+		i = (i + 1) & (s->nidx_cap - 1);
+	}
+	return -1;
+}
+
+static int name_add(struct nstate *s, uint64_t h, struct mm_str eni, struct mm_str acct,
+		    struct mm_str region)
+{
+	int k = name_find(s, h);
+	size_t i;
+	if (k >= 0)
+		return k;
+	if ((s->nnames + 1) * 2 > s->nidx_cap) {
+		size_t nc = s->nidx_cap * 2, j;
+		uint32_t *ni = mm_calloc(nc, sizeof(*ni));
+		if (!ni)
+			return -1;
+		for (j = 0; j < s->nnames; j++) {
+			size_t p = (size_t)s->names[j].h & (nc - 1);
+			while (ni[p])
+				p = (p + 1) & (nc - 1);
+			ni[p] = (uint32_t)j + 1;
+		}
+		mm_free(s->nidx);
+		s->nidx = ni;
+		s->nidx_cap = nc;
+	}
+	if (s->nnames == s->names_cap) {
+		size_t nc = s->names_cap ? s->names_cap * 2 : 16;
+		struct eni_name *nn = mm_realloc(s->names, nc * sizeof(*nn));
+		if (!nn)
+			return -1;
+		s->names = nn;
+		s->names_cap = nc;
+	}
+	memset(&s->names[s->nnames], 0, sizeof(s->names[0]));
+	s->names[s->nnames].h = h;
+	mm_str_copy(s->names[s->nnames].name, sizeof(s->names[0].name), eni);
+	mm_str_copy(s->names[s->nnames].account, sizeof(s->names[0].account), acct);
+	mm_str_copy(s->names[s->nnames].region, sizeof(s->names[0].region), region);
+	i = (size_t)h & (s->nidx_cap - 1);
+	while (s->nidx[i])
+		i = (i + 1) & (s->nidx_cap - 1);
+	s->nidx[i] = (uint32_t)s->nnames + 1;
+	return (int)s->nnames++;
+}
+
+/* ---- the entry table ----------------------------------------------------- */
+
+static struct ent *ent_find(const struct nstate *s, uint64_t key)
+{
+	size_t i = (size_t)key & (s->tcap - 1);
+	for (;;) {
+		struct ent *e = &s->t[i];
+		if (e->key == key)
+			return e;
+		if (!e->key)
+			return NULL;
+		i = (i + 1) & (s->tcap - 1);
+	}
+}
+
+static int grow(struct nstate *s)
+{
+	size_t nc = s->tcap * 2, i;
+	struct ent *nt = mm_calloc(nc, sizeof(*nt));
+	if (!nt)
+		return MM_ENOMEM;
+	for (i = 0; i < s->tcap; i++) {
+		size_t p;
+		if (!s->t[i].key)
+			continue;
+		p = (size_t)s->t[i].key & (nc - 1);
+		while (nt[p].key)
+			p = (p + 1) & (nc - 1);
+		nt[p] = s->t[i];
+	}
+	mm_free(s->t);
+	s->t = nt;
+	s->tcap = nc;
+	return 0;
+}
+
+/* A new entry for key (absent), with its item slots; NULL when the table
+ * is at max entries or out of memory (the key is then not tracked). */
+static struct ent *ent_add(struct nstate *s, uint64_t key, int kind, size_t max)
+{
+	size_t need = item_cap(kind), i;
+	struct ent *e;
+
+	if (s->count >= max) {
+		s->dropped++;
+		return NULL;
+	}
+	if ((s->count + 1) * 4 > s->tcap * 3 && grow(s))
+		return NULL;
+	if (s->pool_n + need > s->pool_cap) {
+		size_t nc = s->pool_cap ? s->pool_cap * 2 : 4096;
+		uint32_t *np;
+		while (nc < s->pool_n + need)
+			nc *= 2;
+		if (!(np = mm_realloc(s->pool, nc * sizeof(*np))))
+			return NULL;
+		s->pool = np;
+		s->pool_cap = nc;
+	}
+	i = (size_t)key & (s->tcap - 1);
+	while (s->t[i].key)
+		i = (i + 1) & (s->tcap - 1);
+	e = &s->t[i];
+	memset(e, 0, sizeof(*e));
+	e->key = key;
+	e->kind = (uint8_t)kind;
+	e->off = (uint32_t)s->pool_n;
+	s->pool_n += need;
+	s->count++;
+	return e;
+}
+
+static int has_item(const uint32_t *it, int n, uint32_t v)
+{
+	int i;
+	for (i = 0; i < n; i++)
+		if (it[i] == v)
+			return 1;
+	return 0;
+}
+
+/* Keep the NREF earliest records by (time, file, line). */
+static void ref_add(struct ent *e, const struct mm_evref *r)
+{
+	int i, worst = 0;
+	for (i = 0; i < e->nref; i++)
+		if (e->ref[i].time_ms == r->time_ms && e->ref[i].line == r->line &&
+		    e->ref[i].file == r->file)
+			return;
+	if (e->nref < NREF) {
+		e->ref[e->nref++] = *r;
+		return;
+	}
+	for (i = 1; i < NREF; i++)
+		if (mm_evref_before(&e->ref[worst], &e->ref[i]))
+			worst = i;
+	if (mm_evref_before(r, &e->ref[worst]))
+		e->ref[worst] = *r;
+}
+
+static void widen(struct ent *e, int64_t first, int64_t last)
+{
+	if (!e->first_ms || first < e->first_ms)
+		e->first_ms = first;
+	if (last > e->last_ms)
+		e->last_ms = last;
+}
+
+/* ---- the hot path -------------------------------------------------------- */
+
+/* Public unicast: not private/CGNAT/loopback/link-local (mm_ip_is_private),
+ * not multicast, broadcast or 0/8. */
+static int is_public(const struct mm_ip *ip)
+{
+	if (mm_ip_is_private(ip))
+		return 0;
+	if (!ip->v6)
+		return ip->b[0] != 0 && ip->b[0] < 224;
+	return ip->b[0] != 0xff;
+}
+
+static struct ent *get(struct nstate *s, struct mm_detect_ctx *c, const struct mm_flow *fl,
+		       uint64_t enih, uint64_t key, int kind, int *created)
+{
+	struct ent *e = ent_find(s, key);
+	int k;
+	*created = 0;
+	if (e)
+		return e;
+	if ((k = name_add(s, enih, fl->eni, c->file && c->file->account[0] ? mm_str_c(c->file->account)
+									   : fl->account,
+			  fl->region.n ? fl->region
+				       : mm_str_c(c->file ? c->file->region : ""))) < 0)
+		return NULL;
+	if (!(e = ent_add(s, key, kind, (size_t)c->params[P_MAX_ENTRIES])))
+		return NULL;
+	e->eni = (uint32_t)k;
+	*created = 1;
+	return e;
+}
+
+static void count_item(struct ent *e, uint32_t *it, int cap, uint32_t v, struct mm_detect_ctx *c,
+		       const struct mm_event *ev, int64_t t0, int64_t t1)
+{
+	struct mm_evref r;
+	if (e->n >= cap || has_item(it, e->n, v))
+		return;
+	it[e->n++] = v;
+	widen(e, t0, t1);
+	mm_evref_take(&r, c, ev, t0);
+	ref_add(e, &r);
+}
+
+/* Probe sources: the PROBE_SRC_CAP smallest items seen (so which ones are
+ * kept does not depend on arrival order; n is min(distinct, cap)). The
+ * slot v would take, or -1 when it is kept already or not among them. */
+static int src_slot(const struct ent *e, const uint32_t *it, uint32_t v)
+{
+	int i, mx = 0;
+	if (has_item(it, e->n, v))
+		return -1;
+	if (e->n < PROBE_SRC_CAP)
+		return e->n;
+	for (i = 1; i < e->n; i++)
+		if (it[i] > it[mx])
+			mx = i;
+	return v < it[mx] ? mx : -1;
+}
+
+static void src_put(struct ent *e, uint32_t *it, int pos, uint32_t v, int v6)
+{
+	it[pos] = v;
+	e->v6mask = (uint8_t)((e->v6mask & ~(1u << pos)) | ((unsigned)(v6 != 0) << pos));
+	if (pos == e->n)
+		e->n++;
+}
+
+static int is_scanner(const struct mm_detect_ctx *c, const struct mm_ip *ip)
+{
+	struct mm_intel_hit h[MM_INTEL_MAX_HITS];
+	int i, nh;
+	if (!c->intel)
+		return 0;
+	nh = mm_intel_match_ip(c->intel, ip, 0, h, MM_INTEL_MAX_HITS);
+	for (i = 0; i < nh; i++)
+		if (h[i].cat == MM_CAT_SCANNER)
+			return 1;
+	return 0;
+}
+
+static void on_probe(struct nstate *s, struct mm_detect_ctx *c, const struct mm_event *ev,
+		     uint64_t enih, const struct mm_ip *remote, const struct mm_ip *local,
+		     uint16_t lport)
+{
+	const struct mm_flow *fl = &ev->u.flow;
+	const double *p = c->params;
+	int64_t w = (int64_t)p[P_PROBE_WIN], win = fl->start - ((fl->start % w) + w) % w;
+	int created;
+	struct ent *e = get(s, c, fl, enih, ent_key(enih, K_PROBE, 0, lport, 0, win), K_PROBE,
+			    &created);
+	struct mm_evref r;
+	uint32_t *it, v;
+	int pos;
+
+	if (!e)
+		return;
+	if (created) {
+		e->win = win;
+		e->port = lport;
+		e->proto = fl->proto;
+	}
+	it = s->pool + e->off;
+	v = ip_item(remote);
+	if (fl->packets > (uint64_t)p[P_PROBE_PKTS]) {
+		/* a real session: a client of a port the instance serves */
+		if (e->m < SERVED_CAP && !has_item(it + PROBE_SRC_CAP, e->m, v))
+			it[PROBE_SRC_CAP + e->m++] = v;
+		return;
+	}
+	if ((pos = src_slot(e, it, v)) < 0)
+		return;
+	/* a new source: trusted never counts, nor (mass_scanner 2) a scanner */
+	if (mm_intel_trusted(c->intel, remote)) {
+		c->st.trusted_skips++;
+		return;
+	}
+	if ((int)p[P_MASS] == 2 && is_scanner(c, remote))
+		return;
+	src_put(e, it, pos, v, remote->v6);
+	widen(e, fl->start * 1000, fl->end * 1000);
+	mm_evref_take(&r, c, ev, fl->start * 1000);
+	ref_add(e, &r);
+	if (fl->end * 1000 >= e->last_ms || e->n == 1) {
+		e->remote = *remote;
+		e->local = *local;
+	}
+}
+
+static void on_attempt(struct nstate *s, struct mm_detect_ctx *c, const struct mm_event *ev,
+		       uint64_t enih, const struct mm_ip *remote, const struct mm_ip *local,
+		       uint16_t rport)
+{
+	const struct mm_flow *fl = &ev->u.flow;
+	const double *p = c->params;
+	int64_t w, win;
+	int created;
+	struct ent *e;
+
+	/* the ports tried on this one host */
+	w = (int64_t)p[P_SCAN_WIN];
+	win = fl->start - ((fl->start % w) + w) % w;
+	e = get(s, c, fl, enih, ent_key(enih, K_SCAN, 0, 0, ip_key(remote), win), K_SCAN, &created);
+	if (e) {
+		if (created) {
+			e->win = win;
+			e->remote = *remote;
+			e->local = *local;
+			e->proto = fl->proto;
+			e->dead = mm_intel_trusted(c->intel, remote) || mm_intel_trusted(c->intel, local);
+		}
+		if (!e->dead)
+			count_item(e, s->pool + e->off, SCAN_CAP, rport, c, ev, fl->start * 1000,
+				   fl->end * 1000);
+	}
+	/* the hosts tried on this one port */
+	w = (int64_t)p[P_SWEEP_WIN];
+	win = fl->start - ((fl->start % w) + w) % w;
+	e = get(s, c, fl, enih, ent_key(enih, K_SWEEP, fl->proto, rport, 0, win), K_SWEEP,
+		&created);
+	if (!e)
+		return;
+	if (created) {
+		e->win = win;
+		e->port = rport;
+		e->proto = fl->proto;
+		e->local = *local;
+		e->dead = mm_intel_trusted(c->intel, local);
+	}
+	if (e->dead || e->n >= SWEEP_CAP || has_item(s->pool + e->off, e->n, ip_item(remote)))
+		return;
+	if (mm_intel_trusted(c->intel, remote)) {
+		c->st.trusted_skips++;
+		return;
+	}
+	count_item(e, s->pool + e->off, SWEEP_CAP, ip_item(remote), c, ev, fl->start * 1000,
+		   fl->end * 1000);
+	if (fl->end * 1000 >= e->last_ms || e->n == 1)
+		e->remote = *remote;
+}
+
+static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *ev)
+{
+	const struct mm_flow *fl = &ev->u.flow;
+	const struct mm_ip *local, *remote;
+	uint16_t lport, rport;
+	int sp, dp, sl;
+	uint64_t enih;
+
+	if (!fl->has_addrs || !fl->has_ports || (fl->proto != 6 && fl->proto != 17) ||
+	    !fl->eni.n)
+		return;
+	sp = mm_ip_is_private(&fl->src);
+	dp = mm_ip_is_private(&fl->dst);
+	if (sp != dp)
+		sl = sp;
+	else if (fl->fdir == MM_FDIR_EGRESS)
+		sl = 1;
+	else if (fl->fdir == MM_FDIR_INGRESS)
+		sl = 0;
+	else
+		return; /* both sides private or public and no flow-direction: can't tell */
+	if (sl) {
+		/* the instance sent it: an attempt if it opened the connection
+		 * and little came of it */
+		if (fl->packets > (uint64_t)c->params[P_ATTEMPT_PKTS] && fl->action != MM_ACT_REJECT)
+			return;
+		local = &fl->src;
+		remote = &fl->dst;
+		lport = fl->sport;
+		rport = fl->dport;
+		if (mm_flow_initiator(fl->proto, lport, rport, 1, 0) != MM_DIR_OUTBOUND)
+			return;
+		enih = mm_hash(fl->eni.p, fl->eni.n, 0);
+		on_attempt(st, c, ev, enih, remote, local, rport);
+		return;
+	}
+	/* the remote sent it: a probe if it got in and the remote opened it */
+	if (fl->action != MM_ACT_ACCEPT)
+		return;
+	local = &fl->dst;
+	remote = &fl->src;
+	lport = fl->dport;
+	rport = fl->sport;
+	if (!is_public(remote) || mm_flow_initiator(fl->proto, lport, rport, 0, 0) != MM_DIR_INBOUND)
+		return;
+	enih = mm_hash(fl->eni.p, fl->eni.n, 0);
+	on_probe(st, c, ev, enih, remote, local, lport);
+}
+
+/* ---- merge ----------------------------------------------------------------- */
+
+/* Union src's entry (with its items at sit) into dst; names[si] is its ENI. */
+static int merge_ent(struct nstate *d, const struct ent *se, const uint32_t *sit,
+		     const struct eni_name *nm, size_t max)
+{
+	struct ent *e = ent_find(d, se->key);
+	uint32_t *it;
+	int i, k;
+
+	if (!e) {
+		k = name_add(d, nm->h, mm_str_c(nm->name), mm_str_c(nm->account),
+			     mm_str_c(nm->region));
+		if (k < 0)
+			return MM_ENOMEM;
+		if (!(e = ent_add(d, se->key, se->kind, max)))
+			return d->count >= max ? 0 : MM_ENOMEM;
+		{
+			uint32_t off = e->off;
+			*e = *se;
+			e->off = off;
+			e->eni = (uint32_t)k;
+			e->n = e->m = 0;
+			e->v6mask = 0;
+			e->nref = 0;
+			e->first_ms = e->last_ms = 0;
+		}
+	} else {
+		e->done |= se->done;
+		e->dead |= se->dead;
+		if (se->last_ms > e->last_ms) {
+			if (se->kind != K_SCAN)
+				e->remote = se->remote;
+			e->local = se->local;
+		}
+	}
+	it = d->pool + e->off;
+	if (se->kind == K_PROBE) {
+		for (i = 0; i < se->n; i++) {
+			int pos = src_slot(e, it, sit[i]);
+			if (pos >= 0)
+				src_put(e, it, pos, sit[i], se->v6mask & (1u << i));
+		}
+		for (i = 0; i < se->m && e->m < SERVED_CAP; i++)
+			if (!has_item(it + PROBE_SRC_CAP, e->m, sit[PROBE_SRC_CAP + i]))
+				it[PROBE_SRC_CAP + e->m++] = sit[PROBE_SRC_CAP + i];
+	} else {
+		int cap = (int)item_cap(se->kind);
+		for (i = 0; i < se->n && e->n < cap; i++)
+			if (!has_item(it, e->n, sit[i]))
+				it[e->n++] = sit[i];
+	}
+	if (se->n)
+		widen(e, se->first_ms, se->last_ms);
+	for (i = 0; i < se->nref; i++)
+		ref_add(e, &se->ref[i]);
+	return 0;
+}
+
+static int merge(void *dst, void *src)
+{
+	struct nstate *d = dst, *s = src;
+	size_t i;
+	int rc;
+	for (i = 0; i < s->tcap; i++) {
+		const struct ent *se = &s->t[i];
+		if (!se->key)
+			continue;
+		/* max_entries is the engine's to set; merge keeps what fits
+		 * (the cap is hit gracefully: counted in dropped) */
+		if ((rc = merge_ent(d, se, s->pool + se->off, &s->names[se->eni], (size_t)-1)))
+			return rc;
+	}
+	d->dropped += s->dropped;
+	return 0;
+}
+
+/* ---- finish ------------------------------------------------------------------ */
+
+static const char *proto_word(uint8_t p)
+{
+	return p == 17 ? "UDP" : "TCP";
+}
+
+static int emr_instance(const struct mm_instance *inst)
+{
+	int i;
+	for (i = 0; inst && i < inst->ntags; i++)
+		if (!strncmp(inst->tags[i].key, "aws:elasticmapreduce:", 21))
+			return 1;
+	return 0;
+}
+
+static int emr_port(uint16_t p)
+{
+	size_t i;
+	for (i = 0; i < MM_ARRAY_LEN(emr_ports); i++)
+		if (emr_ports[i] == p)
+			return 1;
+	return 0;
+}
+
+static int probe_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct mm_port_probe *)a)->remote_ip.b,
+		      ((const struct mm_port_probe *)b)->remote_ip.b, 4);
+}
+
+static void fire(struct nstate *s, struct mm_detect_ctx *c, struct ent *e)
+{
+	const struct eni_name *nm = &s->names[e->eni];
+	const struct mm_instance *inst = NULL;
+	const char *type;
+	char disc[16] = "";
+	struct mm_finding *f;
+	int latest, i;
+	uint32_t *it = s->pool + e->off;
+	struct mm_str res = mm_str_c(nm->name);
+
+	if (c->inv && mm_inventory_count(c->inv))
+		inst = mm_inventory_by_eni(c->inv, nm->name, strlen(nm->name));
+	if (inst)
+		res = mm_str_c(inst->instance_id);
+	if (e->kind == K_PROBE) {
+		type = emr_instance(inst) && emr_port(e->port) ? T_EMR : T_PROBE;
+		snprintf(disc, sizeof(disc), "port:%u", e->port);
+	} else {
+		type = e->kind == K_SCAN ? T_SCAN : T_SWEEP;
+	}
+	f = mm_emit_refs(c, type, mm_str_c(nm->account), res, disc, e->ref, e->nref, e->first_ms,
+			 e->last_ms, &latest);
+	if (!f || !latest)
+		return;
+	if (inst)
+		snprintf(f->instance_id, sizeof(f->instance_id), "%s", inst->instance_id);
+	snprintf(f->eni, sizeof(f->eni), "%s", nm->name);
+	if (nm->region[0])
+		snprintf(f->region, sizeof(f->region), "%s", nm->region);
+	snprintf(f->protocol, sizeof(f->protocol), "%s", proto_word(e->proto));
+	snprintf(f->caller_type, sizeof(f->caller_type), "Remote IP");
+	f->blocked = 0;
+	f->has_remote_ip = 1;
+	f->remote_ip = e->remote;
+	f->has_local_ip = 1;
+	f->local_ip = e->local;
+	mm_finding_info_clear(f);
+	if (e->kind == K_PROBE) {
+		int known = 0, shown = 0;
+		f->role = MM_ROLE_TARGET;
+		f->direction = MM_DIR_INBOUND;
+		f->local_port = e->port;
+		f->remote_port = 0;
+		f->nprobes = 0;
+		for (i = 0; i < e->n; i++) {
+			struct mm_port_probe *pp;
+			struct mm_ip ip;
+			if (e->v6mask & (1u << i))
+				continue; /* kept as a hash: shown only as the latest */
+			mm_ip_set_v4(&ip, it[i]);
+			known += is_scanner(c, &ip);
+			pp = &f->probes[shown++];
+			memset(pp, 0, sizeof(*pp));
+			pp->local_port = e->port;
+			pp->has_local_ip = 1;
+			pp->local_ip = e->local;
+			pp->has_remote_ip = 1;
+			pp->remote_ip = ip;
+		}
+		f->nprobes = shown;
+		qsort(f->probes, (size_t)shown, sizeof(f->probes[0]), probe_cmp);
+		if (!shown)
+			known = is_scanner(c, &e->remote);
+		if (e->kind == K_PROBE && !strcmp(type, T_PROBE))
+			f->severity = e->port == 9200 || e->port == 9300 ? 8.0 : 2.0;
+		if (known) {
+			mm_finding_info_num(f, "knownScanners", known);
+			if ((int)c->params[P_MASS] == 1 && known >= e->n)
+				f->severity = 2.0;
+		}
+		mm_finding_info_num(f, "probeSources", e->n);
+	} else {
+		f->role = MM_ROLE_ACTOR;
+		f->direction = MM_DIR_OUTBOUND;
+		f->local_port = 0;
+		if (e->kind == K_SCAN) {
+			uint32_t mx = 0;
+			for (i = 0; i < e->n; i++)
+				mx = it[i] > mx ? it[i] : mx;
+			f->remote_port = (uint16_t)mx; /* the highest port tried */
+			mm_finding_info_num(f, "distinctPorts", e->n);
+		} else {
+			f->remote_port = e->port;
+			mm_finding_info_num(f, "distinctHosts", e->n);
+		}
+	}
+}
+
+/* Drop windows that ended more than `retain` before their ENI's latest
+ * tracked record: table and pool are rebuilt with the survivors (O(kept
+ * entries)). Nothing changes when memory runs out. */
+static void prune(struct nstate *s, const double *p)
+{
+	int64_t *maxt;
+	struct ent *nt = NULL;
+	uint32_t *np = NULL;
+	size_t i, live = 0, npool = 0;
+
+	if (!s->count || !(maxt = mm_calloc(s->nnames, sizeof(*maxt))))
+		return;
+	for (i = 0; i < s->tcap; i++)
+		if (s->t[i].key && s->t[i].last_ms > maxt[s->t[i].eni])
+			maxt[s->t[i].eni] = s->t[i].last_ms;
+	for (i = 0; i < s->tcap; i++) {
+		const struct ent *e = &s->t[i];
+		int64_t len;
+		if (!e->key)
+			continue;
+		len = (int64_t)p[e->kind == K_PROBE ? P_PROBE_WIN
+			       : e->kind == K_SCAN ? P_SCAN_WIN : P_SWEEP_WIN];
+		if ((e->win + len + (int64_t)p[P_RETAIN]) * 1000 >= maxt[e->eni])
+			live++;
+	}
+	if (live == s->count)
+		goto out;
+	if (!(nt = mm_calloc(s->tcap, sizeof(*nt))) || !(np = mm_malloc(s->pool_cap * sizeof(*np))))
+		goto out;
+	for (i = 0; i < s->tcap; i++) {
+		const struct ent *e = &s->t[i];
+		size_t pos, need;
+		int64_t len;
+		if (!e->key)
+			continue;
+		len = (int64_t)p[e->kind == K_PROBE ? P_PROBE_WIN
+			       : e->kind == K_SCAN ? P_SCAN_WIN : P_SWEEP_WIN];
+		if ((e->win + len + (int64_t)p[P_RETAIN]) * 1000 < maxt[e->eni])
+			continue;
+		need = item_cap(e->kind);
+		pos = (size_t)e->key & (s->tcap - 1);
+		while (nt[pos].key)
+			pos = (pos + 1) & (s->tcap - 1);
+		nt[pos] = *e;
+		memcpy(np + npool, s->pool + e->off, need * sizeof(*np));
+		nt[pos].off = (uint32_t)npool;
+		npool += need;
+	}
+	mm_free(s->t);
+	mm_free(s->pool);
+	s->t = nt;
+	s->pool = np;
+	s->pool_n = npool;
+	s->count = live;
+	nt = NULL;
+	np = NULL;
+out:
+	mm_free(nt);
+	mm_free(np);
+	mm_free(maxt);
+}
+
+static void finish(void *st, struct mm_detect_ctx *c)
+{
+	struct nstate *s = st;
+	const double *p = c->params;
+	size_t i;
+
+	for (i = 0; i < s->tcap; i++) {
+		struct ent *e = &s->t[i];
+		int hit;
+		if (!e->key || e->done || e->dead)
+			continue;
+		if (e->kind == K_PROBE)
+			hit = e->n >= (int)p[P_PROBE_MIN] && e->m < (int)p[P_SERVED];
+		else if (e->kind == K_SCAN)
+			hit = e->n >= (int)p[P_SCAN_MIN];
+		else
+			hit = e->n >= (int)p[P_SWEEP_MIN];
+		if (!hit)
+			continue;
+		fire(s, c, e);
+		e->done = 1;
+	}
+	prune(s, p);
+}
+
+/* ---- save / load ---------------------------------------------------------- */
+
+/* Blob (version 1), little-endian, per ENI:
+ *   "NS1" u8 count(of entries, <= 65535 per blob)... see put_ent. Every
+ *   length is checked on load; a blob that does not parse is rejected
+ *   whole (MM_EFORMAT) and the detector relearns that ENI. */
+#define MAGIC "NS1"
+
+static int put_u(struct mm_buf *b, uint64_t v, int n)
+{
+	unsigned char x[8];
+	int i;
+	for (i = 0; i < n; i++)
+		x[i] = (unsigned char)(v >> (8 * i));
+	return mm_buf_add(b, x, (size_t)n);
+}
+
+static int put_ip(struct mm_buf *b, const struct mm_ip *ip)
+{
+	int rc = put_u(b, ip->v6, 1);
+	return rc ? rc : mm_buf_add(b, ip->b, 16);
+}
+
+static int put_ent(struct mm_buf *b, const struct ent *e, const uint32_t *it)
+{
+	int rc = 0, i, nitems = e->kind == K_PROBE ? PROBE_SRC_CAP + e->m : e->n;
+	rc = rc ? rc : put_u(b, e->kind, 1);
+	rc = rc ? rc : put_u(b, e->done, 1);
+	rc = rc ? rc : put_u(b, e->dead, 1);
+	rc = rc ? rc : put_u(b, e->proto, 1);
+	rc = rc ? rc : put_u(b, e->v6mask, 1);
+	rc = rc ? rc : put_u(b, e->port, 2);
+	rc = rc ? rc : put_u(b, e->n, 2);
+	rc = rc ? rc : put_u(b, e->m, 2);
+	rc = rc ? rc : put_u(b, (uint64_t)e->win, 8);
+	rc = rc ? rc : put_u(b, (uint64_t)e->first_ms, 8);
+	rc = rc ? rc : put_u(b, (uint64_t)e->last_ms, 8);
+	rc = rc ? rc : put_ip(b, &e->remote);
+	rc = rc ? rc : put_ip(b, &e->local);
+	rc = rc ? rc : put_u(b, e->nref, 1);
+	for (i = 0; !rc && i < e->nref; i++) {
+		const struct mm_evref *r = &e->ref[i];
+		size_t fl = r->file ? strlen(r->file) : 0;
+		if (fl > 1024)
+			fl = 1024;
+		rc = put_u(b, fl, 2);
+		rc = rc ? rc : mm_buf_add(b, r->file ? r->file : "", fl);
+		rc = rc ? rc : put_u(b, r->line, 8);
+		rc = rc ? rc : put_u(b, r->offset, 8);
+		rc = rc ? rc : put_u(b, (uint64_t)r->time_ms, 8);
+	}
+	for (i = 0; !rc && i < nitems; i++)
+		rc = put_u(b, it[i], 4);
+	return rc;
+}
+
+static int save(void *st, int (*put)(void *, const char *, const void *, size_t), void *pctx)
+{
+	struct nstate *s = st;
+	size_t i, k;
+	int rc = 0;
+	struct mm_buf b;
+
+	mm_buf_init(&b, 1u << 20);
+	for (k = 0; k < s->nnames && !rc; k++) {
+		uint32_t cnt = 0;
+		mm_buf_reset(&b);
+		rc = mm_buf_add(&b, MAGIC, 3);
+		rc = rc ? rc : put_u(&b, 0, 4); /* count, patched below */
+		rc = rc ? rc : put_u(&b, strlen(s->names[k].account), 1);
+		rc = rc ? rc : mm_buf_add(&b, s->names[k].account, strlen(s->names[k].account));
+		rc = rc ? rc : put_u(&b, strlen(s->names[k].region), 1);
+		rc = rc ? rc : mm_buf_add(&b, s->names[k].region, strlen(s->names[k].region));
+		for (i = 0; i < s->tcap && !rc; i++)
+			if (s->t[i].key && s->t[i].eni == k) {
+				rc = put_ent(&b, &s->t[i], s->pool + s->t[i].off);
+				cnt++;
+			}
+		if (rc || !cnt)
+			continue;
+		for (i = 0; i < 4; i++)
+			((unsigned char *)b.p)[3 + i] = (unsigned char)(cnt >> (8 * i));
+		rc = put(pctx, s->names[k].name, b.p, b.len);
+	}
+	mm_buf_free(&b);
+	return rc;
+}
+
+struct rd {
+	const unsigned char *p, *end;
+	int bad;
+};
+
+static uint64_t get_u(struct rd *r, int n)
+{
+	uint64_t v = 0;
+	int i;
+	if (r->bad || r->end - r->p < n) {
+		r->bad = 1;
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		v |= (uint64_t)r->p[i] << (8 * i);
+	r->p += n;
+	return v;
+}
+
+static const unsigned char *get_bytes(struct rd *r, size_t n)
+{
+	const unsigned char *p = r->p;
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		return NULL;
+	}
+	r->p += n;
+	return p;
+}
+
+static void get_ip(struct rd *r, struct mm_ip *ip)
+{
+	const unsigned char *p;
+	uint64_t v6 = get_u(r, 1);
+	memset(ip, 0, sizeof(*ip));
+	if (v6 > 1)
+		r->bad = 1;
+	ip->v6 = (uint8_t)v6;
+	if ((p = get_bytes(r, 16)))
+		memcpy(ip->b, p, 16);
+	if (!ip->v6 && (ip->b[4] | ip->b[5] | ip->b[6] | ip->b[7]))
+		r->bad = 1; /* IPv4 leaves the rest zero (memcmp-equal) */
+}
+
+/* Parse one entry into e and items; 0 or MM_EFORMAT. */
+static int get_ent(struct rd *r, struct ent *e, uint32_t *items)
+{
+	int i, nitems;
+	memset(e, 0, sizeof(*e));
+	e->kind = (uint8_t)get_u(r, 1);
+	e->done = (uint8_t)get_u(r, 1);
+	e->dead = (uint8_t)get_u(r, 1);
+	e->proto = (uint8_t)get_u(r, 1);
+	e->v6mask = (uint8_t)get_u(r, 1);
+	e->port = (uint16_t)get_u(r, 2);
+	e->n = (uint16_t)get_u(r, 2);
+	e->m = (uint16_t)get_u(r, 2);
+	e->win = (int64_t)get_u(r, 8);
+	e->first_ms = (int64_t)get_u(r, 8);
+	e->last_ms = (int64_t)get_u(r, 8);
+	get_ip(r, &e->remote);
+	get_ip(r, &e->local);
+	e->nref = (uint8_t)get_u(r, 1);
+	if (r->bad || e->kind < K_PROBE || e->kind > K_SWEEP || e->done > 1 || e->dead > 1 ||
+	    e->nref > NREF || e->n > item_cap(e->kind) ||
+	    (e->kind == K_PROBE ? (e->n > PROBE_SRC_CAP || e->m > SERVED_CAP) : e->m != 0) ||
+	    (e->kind != K_PROBE && e->v6mask))
+		return MM_EFORMAT;
+	for (i = 0; i < e->nref; i++) {
+		size_t fl = (size_t)get_u(r, 2);
+		const unsigned char *fp = get_bytes(r, fl);
+		if (r->bad || fl > 1024)
+			return MM_EFORMAT;
+		e->ref[i].file = mm_intern((const char *)fp, fl);
+		e->ref[i].line = get_u(r, 8);
+		e->ref[i].offset = get_u(r, 8);
+		e->ref[i].time_ms = (int64_t)get_u(r, 8);
+	}
+	nitems = e->kind == K_PROBE ? PROBE_SRC_CAP + e->m : e->n;
+	for (i = 0; i < nitems; i++)
+		items[i] = (uint32_t)get_u(r, 4);
+	return r->bad ? MM_EFORMAT : 0;
+}
+
+static int load(void *st, const char *entity, int version, const void *blob, size_t n)
+{
+	struct nstate *s = st;
+	struct rd r = {blob, (const unsigned char *)blob + n, 0};
+	struct eni_name nm;
+	const unsigned char *p;
+	uint32_t cnt, k;
+	size_t len;
+	struct ent *es = NULL;
+	uint32_t *items = NULL;
+	int rc = MM_EFORMAT;
+
+	if (version != 1 || !entity || strlen(entity) >= sizeof(nm.name) || !(p = get_bytes(&r, 3)) ||
+	    memcmp(p, MAGIC, 3))
+		return MM_EFORMAT;
+	memset(&nm, 0, sizeof(nm));
+	snprintf(nm.name, sizeof(nm.name), "%s", entity);
+	nm.h = mm_hash(entity, strlen(entity), 0);
+	cnt = (uint32_t)get_u(&r, 4);
+	len = (size_t)get_u(&r, 1);
+	if (len >= sizeof(nm.account) || !(p = get_bytes(&r, len)))
+		return MM_EFORMAT;
+	memcpy(nm.account, p, len);
+	len = (size_t)get_u(&r, 1);
+	if (len >= sizeof(nm.region) || !(p = get_bytes(&r, len)))
+		return MM_EFORMAT;
+	memcpy(nm.region, p, len);
+	/* each entry takes at least 70 bytes: a count beyond that is a lie */
+	if (r.bad || cnt == 0 || cnt > (size_t)(r.end - r.p) / 70)
+		return MM_EFORMAT;
+	/* parse all first, so a bad blob changes nothing */
+	es = mm_malloc(cnt * sizeof(*es));
+	items = mm_malloc((size_t)cnt * SWEEP_CAP * sizeof(*items));
+	if (!es || !items) {
+		rc = MM_ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < cnt; k++) {
+		if (get_ent(&r, &es[k], items + (size_t)k * SWEEP_CAP))
+			goto out;
+		es[k].key = ent_key(nm.h, es[k].kind, es[k].kind == K_SWEEP ? es[k].proto : 0,
+				    es[k].kind == K_SCAN ? 0 : es[k].port,
+				    es[k].kind == K_SCAN ? ip_key(&es[k].remote) : 0, es[k].win);
+	}
+	if (r.p != r.end)
+		goto out;
+	for (k = 0, rc = 0; k < cnt && !rc; k++)
+		rc = merge_ent(s, &es[k], items + (size_t)k * SWEEP_CAP, &nm, (size_t)-1);
+out:
+	mm_free(es);
+	mm_free(items);
+	return rc;
+}
+
+/* ---- the definition -------------------------------------------------------- */
+
+static const struct mm_param params[] = {
+	[P_PROBE_MIN] = {"probe_min_sources", 3, 1, PROBE_SRC_CAP, "sources",
+			 "distinct public, untrusted remote IPs that reach a local port with a "
+			 "probe-sized flow in one window: internet scanners arrive from several "
+			 "addresses a day on any exposed port, one stray packet is not a probe"},
+	[P_PROBE_PKTS] = {"probe_max_packets", 3, 1, 100, "packets",
+			  "a probe sends at most a SYN, an ACK and a RST/FIN (connect scan, banner "
+			  "check); a client using the service sends more"},
+	[P_PROBE_WIN] = {"probe_window", 86400, 600, 604800, "seconds",
+			 "probes of one port are counted per day (GuardDuty reports them daily)"},
+	[P_SERVED] = {"served_min_clients", 5, 1, SERVED_CAP, "clients",
+		      "a port that in the same window carries real sessions (more than "
+		      "probe_max_packets) from this many distinct remotes is a service in use, "
+		      "and its short flows are session tails and scanners: not reported"},
+	[P_MASS] = {"mass_scanner", 0, 0, 2, "mode",
+		    "known mass scanners (bundled maltrail list, category scanner): 0 label the "
+		    "finding (knownScanners), 1 also lower it to Low when every source is one, 2 "
+		    "ignore them"},
+	[P_SCAN_MIN] = {"scan_min_ports", 50, 2, SCAN_CAP, "ports",
+			"distinct ports tried on one remote host in a window: nmap's fast scan tries "
+			"100, its default 1000 in seconds; clients use a handful"},
+	[P_SCAN_WIN] = {"scan_window", 600, 60, 86400, "seconds",
+			"scanners finish a host in seconds to minutes; 10 minutes catches slow ones"},
+	[P_SWEEP_MIN] = {"sweep_min_hosts", 100, 2, SWEEP_CAP, "hosts",
+			 "distinct remote hosts tried on one port in a window: worms and masscan "
+			 "try thousands a minute; a monitoring probe checks tens"},
+	[P_SWEEP_WIN] = {"sweep_window", 600, 60, 86400, "seconds",
+			 "as scan_window"},
+	[P_ATTEMPT_PKTS] = {"attempt_max_packets", 3, 1, 100, "packets",
+			    "an outbound attempt is a flow the instance opened that sent at most "
+			    "this (SYN, retries, RST) or was rejected; a real session sends more"},
+	[P_RETAIN] = {"retain", 172800, 0, 2592000, "seconds",
+		      "a window is kept this long after the ENI's latest tracked record, for "
+		      "records that arrive late; then dropped (bounded state)"},
+	[P_MAX_ENTRIES] = {"max_entries", 500000, 1000, 50000000, "entries",
+			   "tracked (ENI, port/host, window) keys at most (~250-750 bytes each); "
+			   "new keys beyond are not tracked"},
+	{NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const char *const types[] = {T_PROBE, T_EMR, T_SCAN, T_SWEEP, NULL};
+
+const struct mm_detector_def mm_det_netscan = {
+	.name = "netscan",
+	.kinds = MM_KIND_BIT(MM_EV_FLOW),
+	.state_version = 1,
+	.types = types,
+	.params = params,
+	.state_new = state_new,
+	.state_free = state_free,
+	.on_event = on_event,
+	.merge = merge,
+	.finish = finish,
+	.save = save,
+	.load = load,
+};
