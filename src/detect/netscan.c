@@ -32,6 +32,7 @@
 
 #include "core/hash.h"
 #include "core/intern.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "detect/detect.h"
 
@@ -64,20 +65,25 @@ enum { K_PROBE = 1, K_SCAN, K_SWEEP };
 #define SERVED_CAP 16
 #define SCAN_CAP 64
 #define SWEEP_CAP 128
-#define NREF 4	/* evidence records kept per entry (earliest) */
+#define NREF 2	/* evidence records kept per entry (earliest): entries stay small */
+/* Most scan/sweep keys see one or two items (a client's few attempts):
+ * those stay inline; the pool slots are taken at the fifth. */
+#define INL 4
+#define NOPOOL UINT32_MAX
 
 struct ent {
 	uint64_t key;		/* 0 = empty slot */
 	int64_t win;		/* window start, s */
 	int64_t first_ms, last_ms; /* counted records */
 	uint32_t eni;		/* index into names */
-	uint32_t off;		/* first item slot in pool */
+	uint32_t off;		/* first item slot in pool, or NOPOOL: inl */
 	uint8_t kind, done, proto, v6mask; /* v6mask: probe sources kept as hashes */
 	uint16_t port;		/* probe: local port; sweep: remote port */
 	uint16_t n, m;		/* distinct items; probe: m = served clients */
 	uint8_t dead;		/* scan/sweep: trusted local address */
 	uint8_t nref;
 	struct mm_ip remote, local; /* scan: the host; else the latest remote */
+	uint32_t inl[INL];
 	struct mm_evref ref[NREF];
 };
 
@@ -88,9 +94,27 @@ struct eni_name {
 	char region[24];
 };
 
+/* The index: open addressing on the key, tcap a power of two; entries
+ * themselves are dense (0..count) in fixed chunks that never move, so
+ * growing the index copies 16 bytes a key, not the entries. */
+struct slot {
+	uint64_t key;		/* 0 = empty */
+	uint32_t idx;
+};
+#define CH_SHIFT 8
+#define CH_N (1u << CH_SHIFT)
+
+/* Two indexes: probe keys (few, hit by every inbound record: stays in
+ * cache) and scan/sweep keys (many, hit only by outbound attempts). */
+#define IX(kind) ((kind) == K_PROBE ? 0 : 1)
+
 struct nstate {
-	struct ent *t;		/* open addressing, tcap a power of two */
-	size_t tcap, count;
+	struct slot *t[2];
+	size_t tcap[2], tn[2];
+	size_t count;
+	const char *fcache;	/* the interned file name last cited */
+	struct ent **ch;	/* chunks of CH_N entries */
+	size_t nch;
 	uint32_t *pool;		/* item slots */
 	size_t pool_n, pool_cap;
 	struct eni_name *names;
@@ -112,12 +136,15 @@ static void *state_new(void)
 	struct nstate *s = mm_calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->tcap = 1024;
+	s->tcap[0] = 256;
+	s->tcap[1] = 1024;
 	s->nidx_cap = 64;
-	s->t = mm_calloc(s->tcap, sizeof(*s->t));
+	s->t[0] = mm_calloc(s->tcap[0], sizeof(*s->t[0]));
+	s->t[1] = mm_calloc(s->tcap[1], sizeof(*s->t[1]));
 	s->nidx = mm_calloc(s->nidx_cap, sizeof(*s->nidx));
-	if (!s->t || !s->nidx) {
-		mm_free(s->t);
+	if (!s->t[0] || !s->t[1] || !s->nidx) {
+		mm_free(s->t[0]);
+		mm_free(s->t[1]);
 		mm_free(s->nidx);
 		mm_free(s);
 		return NULL;
@@ -130,7 +157,14 @@ static void state_free(void *st)
 	struct nstate *s = st;
 	if (!s)
 		return;
-	mm_free(s->t);
+	{
+		size_t i;
+		for (i = 0; i < s->nch; i++)
+			mm_free(s->ch[i]);
+	}
+	mm_free(s->ch);
+	mm_free(s->t[0]);
+	mm_free(s->t[1]);
 	mm_free(s->pool);
 	mm_free(s->names);
 	mm_free(s->nidx);
@@ -217,76 +251,6 @@ static int name_add(struct nstate *s, uint64_t h, struct mm_str eni, struct mm_s
 
 /* ---- the entry table ----------------------------------------------------- */
 
-static struct ent *ent_find(const struct nstate *s, uint64_t key)
-{
-	size_t i = (size_t)key & (s->tcap - 1);
-	for (;;) {
-		struct ent *e = &s->t[i];
-		if (e->key == key)
-			return e;
-		if (!e->key)
-			return NULL;
-		i = (i + 1) & (s->tcap - 1);
-	}
-}
-
-static int grow(struct nstate *s)
-{
-	size_t nc = s->tcap * 2, i;
-	struct ent *nt = mm_calloc(nc, sizeof(*nt));
-	if (!nt)
-		return MM_ENOMEM;
-	for (i = 0; i < s->tcap; i++) {
-		size_t p;
-		if (!s->t[i].key)
-			continue;
-		p = (size_t)s->t[i].key & (nc - 1);
-		while (nt[p].key)
-			p = (p + 1) & (nc - 1);
-		nt[p] = s->t[i];
-	}
-	mm_free(s->t);
-	s->t = nt;
-	s->tcap = nc;
-	return 0;
-}
-
-/* A new entry for key (absent), with its item slots; NULL when the table
- * is at max entries or out of memory (the key is then not tracked). */
-static struct ent *ent_add(struct nstate *s, uint64_t key, int kind, size_t max)
-{
-	size_t need = item_cap(kind), i;
-	struct ent *e;
-
-	if (s->count >= max) {
-		s->dropped++;
-		return NULL;
-	}
-	if ((s->count + 1) * 4 > s->tcap * 3 && grow(s))
-		return NULL;
-	if (s->pool_n + need > s->pool_cap) {
-		size_t nc = s->pool_cap ? s->pool_cap * 2 : 4096;
-		uint32_t *np;
-		while (nc < s->pool_n + need)
-			nc *= 2;
-		if (!(np = mm_realloc(s->pool, nc * sizeof(*np))))
-			return NULL;
-		s->pool = np;
-		s->pool_cap = nc;
-	}
-	i = (size_t)key & (s->tcap - 1);
-	while (s->t[i].key)
-		i = (i + 1) & (s->tcap - 1);
-	e = &s->t[i];
-	memset(e, 0, sizeof(*e));
-	e->key = key;
-	e->kind = (uint8_t)kind;
-	e->off = (uint32_t)s->pool_n;
-	s->pool_n += need;
-	s->count++;
-	return e;
-}
-
 static int has_item(const uint32_t *it, int n, uint32_t v)
 {
 	int i;
@@ -294,6 +258,127 @@ static int has_item(const uint32_t *it, int n, uint32_t v)
 		if (it[i] == v)
 			return 1;
 	return 0;
+}
+
+
+static inline struct ent *ENT(const struct nstate *s, size_t i)
+{
+	return &s->ch[i >> CH_SHIFT][i & (CH_N - 1)];
+}
+
+static struct ent *ent_find(const struct nstate *s, uint64_t key, int kind)
+{
+	const struct slot *tab = s->t[IX(kind)];
+	size_t mask = s->tcap[IX(kind)] - 1, i = (size_t)key & mask;
+	for (;;) {
+		const struct slot *t = &tab[i];
+		if (t->key == key)
+			return ENT(s, t->idx);
+		if (!t->key)
+			return NULL;
+		i = (i + 1) & mask;
+	}
+}
+
+static void slot_put(struct slot *t, size_t cap, uint64_t key, uint32_t idx)
+{
+	size_t p = (size_t)key & (cap - 1);
+	while (t[p].key)
+		p = (p + 1) & (cap - 1);
+	t[p].key = key;
+	t[p].idx = idx;
+}
+
+static int grow(struct nstate *s, int x)
+{
+	size_t nc = s->tcap[x] * 2, i;
+	struct slot *nt = mm_calloc(nc, sizeof(*nt));
+	if (!nt)
+		return MM_ENOMEM;
+	for (i = 0; i < s->tcap[x]; i++)
+		if (s->t[x][i].key)
+			slot_put(nt, nc, s->t[x][i].key, s->t[x][i].idx);
+	mm_free(s->t[x]);
+	s->t[x] = nt;
+	s->tcap[x] = nc;
+	return 0;
+}
+
+/* n item slots from the pool (amortised doubling); 0 or MM_ENOMEM. */
+static int pool_take(struct nstate *s, size_t n, uint32_t *off)
+{
+	if (s->pool_n + n > s->pool_cap) {
+		size_t nc = s->pool_cap ? s->pool_cap * 2 : 4096;
+		uint32_t *np;
+		while (nc < s->pool_n + n)
+			nc *= 2;
+		if (nc > NOPOOL || !(np = mm_realloc(s->pool, nc * sizeof(*np))))
+			return MM_ENOMEM;
+		s->pool = np;
+		s->pool_cap = nc;
+	}
+	*off = (uint32_t)s->pool_n;
+	s->pool_n += n;
+	return 0;
+}
+
+/* A new entry for key (absent), with its item slots; NULL when the table
+ * is at max entries or out of memory (the key is then not tracked). */
+static struct ent *ent_add(struct nstate *s, uint64_t key, int kind, size_t max)
+{
+	uint32_t off = NOPOOL;
+	struct ent *e;
+
+	if (s->count >= max) {
+		s->dropped++;
+		return NULL;
+	}
+	if ((s->tn[IX(kind)] + 1) * 4 > s->tcap[IX(kind)] * 3 && grow(s, IX(kind)))
+		return NULL;
+	if ((s->count >> CH_SHIFT) >= s->nch) {
+		struct ent **nch, *c;
+		if (!(c = mm_malloc(CH_N * sizeof(*c))))
+			return NULL;
+		if (!(nch = mm_realloc(s->ch, (s->nch + 1) * sizeof(*nch)))) {
+			mm_free(c);
+			return NULL;
+		}
+		s->ch = nch;
+		s->ch[s->nch++] = c;
+	}
+	if (kind == K_PROBE && pool_take(s, item_cap(kind), &off))
+		return NULL;
+	e = ENT(s, s->count);
+	memset(e, 0, sizeof(*e));
+	e->key = key;
+	e->kind = (uint8_t)kind;
+	e->off = off;
+	slot_put(s->t[IX(kind)], s->tcap[IX(kind)], key, (uint32_t)s->count);
+	s->tn[IX(kind)]++;
+	s->count++;
+	return e;
+}
+
+static uint32_t *items(const struct nstate *s, struct ent *e)
+{
+	return e->off == NOPOOL ? e->inl : s->pool + e->off;
+}
+
+/* Add v to e's distinct items (at most cap); 1 if it was new. */
+static int add_item(struct nstate *s, struct ent *e, int cap, uint32_t v)
+{
+	uint32_t *it = items(s, e), off;
+	if (e->n >= cap || has_item(it, e->n, v))
+		return 0;
+	if (e->off == NOPOOL && e->n == INL) {
+		if (pool_take(s, (size_t)cap, &off))
+			return 0;
+		memcpy(s->pool + off, e->inl, sizeof(e->inl));
+		e->off = off;
+		it = s->pool + off;
+	}
+	it[e->n++] = v;
+	return 1;
 }
 
 /* Keep the NREF earliest records by (time, file, line). */
@@ -339,7 +424,7 @@ static int is_public(const struct mm_ip *ip)
 static struct ent *get(struct nstate *s, struct mm_detect_ctx *c, const struct mm_flow *fl,
 		       uint64_t enih, uint64_t key, int kind, int *created)
 {
-	struct ent *e = ent_find(s, key);
+	struct ent *e = ent_find(s, key, kind);
 	int k;
 	*created = 0;
 	if (e)
@@ -356,15 +441,30 @@ static struct ent *get(struct nstate *s, struct mm_detect_ctx *c, const struct m
 	return e;
 }
 
-static void count_item(struct ent *e, uint32_t *it, int cap, uint32_t v, struct mm_detect_ctx *c,
-		       const struct mm_event *ev, int64_t t0, int64_t t1)
+/* mm_evref_take without interning the file name again for every record
+ * of the same file (interning locks a process-wide table). */
+static void take(struct nstate *s, struct mm_evref *r, const struct mm_detect_ctx *c,
+		 const struct mm_event *ev, int64_t t)
+{
+	const char *file = c->file && c->file->rel ? c->file->rel : ev->loc.file;
+	if (!file)
+		file = "";
+	if (!s->fcache || strcmp(s->fcache, file))
+		s->fcache = mm_intern(file, strlen(file));
+	r->file = s->fcache;
+	r->line = ev->loc.line;
+	r->offset = ev->loc.offset;
+	r->time_ms = t;
+}
+
+static void count_item(struct nstate *s, struct ent *e, int cap, uint32_t v,
+		       struct mm_detect_ctx *c, const struct mm_event *ev, int64_t t0, int64_t t1)
 {
 	struct mm_evref r;
-	if (e->n >= cap || has_item(it, e->n, v))
+	if (!add_item(s, e, cap, v))
 		return;
-	it[e->n++] = v;
 	widen(e, t0, t1);
-	mm_evref_take(&r, c, ev, t0);
+	take(s, &r, c, ev, t0);
 	ref_add(e, &r);
 }
 
@@ -445,7 +545,7 @@ static void on_probe(struct nstate *s, struct mm_detect_ctx *c, const struct mm_
 		return;
 	src_put(e, it, pos, v, remote->v6);
 	widen(e, fl->start * 1000, fl->end * 1000);
-	mm_evref_take(&r, c, ev, fl->start * 1000);
+	take(s, &r, c, ev, fl->start * 1000);
 	ref_add(e, &r);
 	if (fl->end * 1000 >= e->last_ms || e->n == 1) {
 		e->remote = *remote;
@@ -476,8 +576,7 @@ static void on_attempt(struct nstate *s, struct mm_detect_ctx *c, const struct m
 			e->dead = mm_intel_trusted(c->intel, remote) || mm_intel_trusted(c->intel, local);
 		}
 		if (!e->dead)
-			count_item(e, s->pool + e->off, SCAN_CAP, rport, c, ev, fl->start * 1000,
-				   fl->end * 1000);
+			count_item(s, e, SCAN_CAP, rport, c, ev, fl->start * 1000, fl->end * 1000);
 	}
 	/* the hosts tried on this one port */
 	w = (int64_t)p[P_SWEEP_WIN];
@@ -493,14 +592,13 @@ static void on_attempt(struct nstate *s, struct mm_detect_ctx *c, const struct m
 		e->local = *local;
 		e->dead = mm_intel_trusted(c->intel, local);
 	}
-	if (e->dead || e->n >= SWEEP_CAP || has_item(s->pool + e->off, e->n, ip_item(remote)))
+	if (e->dead || e->n >= SWEEP_CAP || has_item(items(s, e), e->n, ip_item(remote)))
 		return;
 	if (mm_intel_trusted(c->intel, remote)) {
 		c->st.trusted_skips++;
 		return;
 	}
-	count_item(e, s->pool + e->off, SWEEP_CAP, ip_item(remote), c, ev, fl->start * 1000,
-		   fl->end * 1000);
+	count_item(s, e, SWEEP_CAP, ip_item(remote), c, ev, fl->start * 1000, fl->end * 1000);
 	if (fl->end * 1000 >= e->last_ms || e->n == 1)
 		e->remote = *remote;
 }
@@ -560,7 +658,7 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 static int merge_ent(struct nstate *d, const struct ent *se, const uint32_t *sit,
 		     const struct eni_name *nm, size_t max)
 {
-	struct ent *e = ent_find(d, se->key);
+	struct ent *e = ent_find(d, se->key, se->kind);
 	uint32_t *it;
 	int i, k;
 
@@ -571,16 +669,14 @@ static int merge_ent(struct nstate *d, const struct ent *se, const uint32_t *sit
 			return MM_ENOMEM;
 		if (!(e = ent_add(d, se->key, se->kind, max)))
 			return d->count >= max ? 0 : MM_ENOMEM;
-		{
-			uint32_t off = e->off;
-			*e = *se;
-			e->off = off;
-			e->eni = (uint32_t)k;
-			e->n = e->m = 0;
-			e->v6mask = 0;
-			e->nref = 0;
-			e->first_ms = e->last_ms = 0;
-		}
+		e->eni = (uint32_t)k;
+		e->win = se->win;
+		e->done = se->done;
+		e->dead = se->dead;
+		e->proto = se->proto;
+		e->port = se->port;
+		e->remote = se->remote;
+		e->local = se->local;
 	} else {
 		e->done |= se->done;
 		e->dead |= se->dead;
@@ -590,8 +686,8 @@ static int merge_ent(struct nstate *d, const struct ent *se, const uint32_t *sit
 			e->local = se->local;
 		}
 	}
-	it = d->pool + e->off;
 	if (se->kind == K_PROBE) {
+		it = items(d, e);
 		for (i = 0; i < se->n; i++) {
 			int pos = src_slot(e, it, sit[i]);
 			if (pos >= 0)
@@ -601,10 +697,9 @@ static int merge_ent(struct nstate *d, const struct ent *se, const uint32_t *sit
 			if (!has_item(it + PROBE_SRC_CAP, e->m, sit[PROBE_SRC_CAP + i]))
 				it[PROBE_SRC_CAP + e->m++] = sit[PROBE_SRC_CAP + i];
 	} else {
-		int cap = (int)item_cap(se->kind);
-		for (i = 0; i < se->n && e->n < cap; i++)
-			if (!has_item(it, e->n, sit[i]))
-				it[e->n++] = sit[i];
+		for (i = 0; i < se->n; i++)
+			if (!add_item(d, e, (int)item_cap(se->kind), sit[i]))
+				continue;
 	}
 	if (se->n)
 		widen(e, se->first_ms, se->last_ms);
@@ -618,13 +713,11 @@ static int merge(void *dst, void *src)
 	struct nstate *d = dst, *s = src;
 	size_t i;
 	int rc;
-	for (i = 0; i < s->tcap; i++) {
-		const struct ent *se = &s->t[i];
-		if (!se->key)
-			continue;
+	for (i = 0; i < s->count; i++) {
+		struct ent *se = ENT(s, i);
 		/* max_entries is the engine's to set; merge keeps what fits
 		 * (the cap is hit gracefully: counted in dropped) */
-		if ((rc = merge_ent(d, se, s->pool + se->off, &s->names[se->eni], (size_t)-1)))
+		if ((rc = merge_ent(d, se, items(s, se), &s->names[se->eni], (size_t)-1)))
 			return rc;
 	}
 	d->dropped += s->dropped;
@@ -670,7 +763,7 @@ static void fire(struct nstate *s, struct mm_detect_ctx *c, struct ent *e)
 	char disc[16] = "";
 	struct mm_finding *f;
 	int latest, i;
-	uint32_t *it = s->pool + e->off;
+	uint32_t *it = items(s, e);
 	struct mm_str res = mm_str_c(nm->name);
 
 	if (c->inv && mm_inventory_count(c->inv))
@@ -751,65 +844,62 @@ static void fire(struct nstate *s, struct mm_detect_ctx *c, struct ent *e)
 	}
 }
 
+static int expired(const struct ent *e, const double *p, const int64_t *maxt)
+{
+	int64_t len = (int64_t)p[e->kind == K_PROBE ? P_PROBE_WIN
+			       : e->kind == K_SCAN ? P_SCAN_WIN : P_SWEEP_WIN];
+	return (e->win + len + (int64_t)p[P_RETAIN]) * 1000 < maxt[e->eni];
+}
+
 /* Drop windows that ended more than `retain` before their ENI's latest
- * tracked record: table and pool are rebuilt with the survivors (O(kept
- * entries)). Nothing changes when memory runs out. */
+ * tracked record: survivors move down (entries, then their pool slots
+ * into a fresh pool) and the index is rebuilt: O(entries). When memory
+ * runs out nothing is dropped. */
 static void prune(struct nstate *s, const double *p)
 {
 	int64_t *maxt;
-	struct ent *nt = NULL;
 	uint32_t *np = NULL;
-	size_t i, live = 0, npool = 0;
+	size_t i, j, npool = 0;
 
 	if (!s->count || !(maxt = mm_calloc(s->nnames, sizeof(*maxt))))
 		return;
-	for (i = 0; i < s->tcap; i++)
-		if (s->t[i].key && s->t[i].last_ms > maxt[s->t[i].eni])
-			maxt[s->t[i].eni] = s->t[i].last_ms;
-	for (i = 0; i < s->tcap; i++) {
-		const struct ent *e = &s->t[i];
-		int64_t len;
-		if (!e->key)
-			continue;
-		len = (int64_t)p[e->kind == K_PROBE ? P_PROBE_WIN
-			       : e->kind == K_SCAN ? P_SCAN_WIN : P_SWEEP_WIN];
-		if ((e->win + len + (int64_t)p[P_RETAIN]) * 1000 >= maxt[e->eni])
-			live++;
+	for (i = 0; i < s->count; i++) {
+		const struct ent *e = ENT(s, i);
+		if (e->last_ms > maxt[e->eni])
+			maxt[e->eni] = e->last_ms;
 	}
-	if (live == s->count)
+	for (i = 0; i < s->count && !expired(ENT(s, i), p, maxt); i++)
+		;
+	if (i == s->count || !(np = mm_malloc((s->pool_cap ? s->pool_cap : 1) * sizeof(*np))))
 		goto out;
-	if (!(nt = mm_calloc(s->tcap, sizeof(*nt))) || !(np = mm_malloc(s->pool_cap * sizeof(*np))))
-		goto out;
-	for (i = 0; i < s->tcap; i++) {
-		const struct ent *e = &s->t[i];
-		size_t pos, need;
-		int64_t len;
-		if (!e->key)
+	memset(s->t[0], 0, s->tcap[0] * sizeof(*s->t[0]));
+	memset(s->t[1], 0, s->tcap[1] * sizeof(*s->t[1]));
+	s->tn[0] = s->tn[1] = 0;
+	for (i = 0, j = 0; i < s->count; i++) {
+		struct ent *e = ENT(s, i), *d;
+		if (expired(e, p, maxt))
 			continue;
-		len = (int64_t)p[e->kind == K_PROBE ? P_PROBE_WIN
-			       : e->kind == K_SCAN ? P_SCAN_WIN : P_SWEEP_WIN];
-		if ((e->win + len + (int64_t)p[P_RETAIN]) * 1000 < maxt[e->eni])
-			continue;
-		need = item_cap(e->kind);
-		pos = (size_t)e->key & (s->tcap - 1);
-		while (nt[pos].key)
-			pos = (pos + 1) & (s->tcap - 1);
-		nt[pos] = *e;
-		memcpy(np + npool, s->pool + e->off, need * sizeof(*np));
-		nt[pos].off = (uint32_t)npool;
-		npool += need;
+		d = ENT(s, j);
+		if (d != e)
+			*d = *e;
+		if (d->off != NOPOOL) {
+			size_t need = item_cap(d->kind);
+			memcpy(np + npool, s->pool + d->off, need * sizeof(*np));
+			d->off = (uint32_t)npool;
+			npool += need;
+		}
+		slot_put(s->t[IX(d->kind)], s->tcap[IX(d->kind)], d->key, (uint32_t)j);
+		s->tn[IX(d->kind)]++;
+		j++;
 	}
-	mm_free(s->t);
+	s->count = j;
 	mm_free(s->pool);
-	s->t = nt;
 	s->pool = np;
 	s->pool_n = npool;
-	s->count = live;
-	nt = NULL;
-	np = NULL;
+	/* chunks past the survivors go back */
+	while (s->nch > 1 && ((s->nch - 1) << CH_SHIFT) >= s->count + CH_N)
+		mm_free(s->ch[--s->nch]);
 out:
-	mm_free(nt);
-	mm_free(np);
 	mm_free(maxt);
 }
 
@@ -819,10 +909,10 @@ static void finish(void *st, struct mm_detect_ctx *c)
 	const double *p = c->params;
 	size_t i;
 
-	for (i = 0; i < s->tcap; i++) {
-		struct ent *e = &s->t[i];
+	for (i = 0; i < s->count; i++) {
+		struct ent *e = ENT(s, i);
 		int hit;
-		if (!e->key || e->done || e->dead)
+		if (e->done || e->dead)
 			continue;
 		if (e->kind == K_PROBE)
 			hit = e->n >= (int)p[P_PROBE_MIN] && e->m < (int)p[P_SERVED];
@@ -835,6 +925,8 @@ static void finish(void *st, struct mm_detect_ctx *c)
 		fire(s, c, e);
 		e->done = 1;
 	}
+	mm_debug("netscan: %zu keys (%zu probe), %zu item slots, %zu ENIs, %llu not tracked",
+		 s->count, s->tn[0], s->pool_n, s->nnames, (unsigned long long)s->dropped);
 	prune(s, p);
 }
 
@@ -845,6 +937,7 @@ static void finish(void *st, struct mm_detect_ctx *c)
  *   length is checked on load; a blob that does not parse is rejected
  *   whole (MM_EFORMAT) and the detector relearns that ENI. */
 #define MAGIC "NS1"
+#define BLOB_MAX ((1u << 20) - 4096) /* under the store's 1 MiB per blob */
 
 static int put_u(struct mm_buf *b, uint64_t v, int n)
 {
@@ -897,32 +990,70 @@ static int put_ent(struct mm_buf *b, const struct ent *e, const uint32_t *it)
 static int save(void *st, int (*put)(void *, const char *, const void *, size_t), void *pctx)
 {
 	struct nstate *s = st;
-	size_t i, k;
+	size_t i, k, *first = NULL, *order = NULL;
 	int rc = 0;
 	struct mm_buf b;
 
-	mm_buf_init(&b, 1u << 20);
+	if (!s->count)
+		return 0;
+	/* entries grouped by ENI: one pass to count, one to place */
+	first = mm_calloc(s->nnames + 1, sizeof(*first));
+	order = mm_malloc(s->count * sizeof(*order));
+	if (!first || !order) {
+		rc = MM_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < s->count; i++)
+		first[ENT(s, i)->eni + 1]++;
+	for (k = 0; k < s->nnames; k++)
+		first[k + 1] += first[k];
+	{
+		size_t *at = mm_malloc((s->nnames ? s->nnames : 1) * sizeof(*at));
+		if (!at) {
+			rc = MM_ENOMEM;
+			goto out;
+		}
+		memcpy(at, first, s->nnames * sizeof(*at));
+		for (i = 0; i < s->count; i++)
+			order[at[ENT(s, i)->eni]++] = i;
+		mm_free(at);
+	}
+	mm_buf_init(&b, BLOB_MAX);
 	for (k = 0; k < s->nnames && !rc; k++) {
 		uint32_t cnt = 0;
+		const struct eni_name *nm = &s->names[k];
+		if (first[k] == first[k + 1])
+			continue;
 		mm_buf_reset(&b);
 		rc = mm_buf_add(&b, MAGIC, 3);
 		rc = rc ? rc : put_u(&b, 0, 4); /* count, patched below */
-		rc = rc ? rc : put_u(&b, strlen(s->names[k].account), 1);
-		rc = rc ? rc : mm_buf_add(&b, s->names[k].account, strlen(s->names[k].account));
-		rc = rc ? rc : put_u(&b, strlen(s->names[k].region), 1);
-		rc = rc ? rc : mm_buf_add(&b, s->names[k].region, strlen(s->names[k].region));
-		for (i = 0; i < s->tcap && !rc; i++)
-			if (s->t[i].key && s->t[i].eni == k) {
-				rc = put_ent(&b, &s->t[i], s->pool + s->t[i].off);
-				cnt++;
+		rc = rc ? rc : put_u(&b, strlen(nm->account), 1);
+		rc = rc ? rc : mm_buf_add(&b, nm->account, strlen(nm->account));
+		rc = rc ? rc : put_u(&b, strlen(nm->region), 1);
+		rc = rc ? rc : mm_buf_add(&b, nm->region, strlen(nm->region));
+		for (i = first[k]; i < first[k + 1] && !rc; i++) {
+			struct ent *e = ENT(s, order[i]);
+			size_t at = b.len;
+			if ((rc = put_ent(&b, e, items(s, e))) == MM_ETOOBIG) {
+				/* the store's blob limit: what does not fit is
+				 * not kept (counted); the rest is */
+				b.len = at;
+				s->dropped++;
+				rc = 0;
+				continue;
 			}
+			cnt++;
+		}
 		if (rc || !cnt)
 			continue;
 		for (i = 0; i < 4; i++)
 			((unsigned char *)b.p)[3 + i] = (unsigned char)(cnt >> (8 * i));
-		rc = put(pctx, s->names[k].name, b.p, b.len);
+		rc = put(pctx, nm->name, b.p, b.len);
 	}
 	mm_buf_free(&b);
+out:
+	mm_free(first);
+	mm_free(order);
 	return rc;
 }
 
@@ -1097,12 +1228,13 @@ static const struct mm_param params[] = {
 	[P_ATTEMPT_PKTS] = {"attempt_max_packets", 3, 1, 100, "packets",
 			    "an outbound attempt is a flow the instance opened that sent at most "
 			    "this (SYN, retries, RST) or was rejected; a real session sends more"},
-	[P_RETAIN] = {"retain", 172800, 0, 2592000, "seconds",
-		      "a window is kept this long after the ENI's latest tracked record, for "
-		      "records that arrive late; then dropped (bounded state)"},
-	[P_MAX_ENTRIES] = {"max_entries", 500000, 1000, 50000000, "entries",
-			   "tracked (ENI, port/host, window) keys at most (~250-750 bytes each); "
-			   "new keys beyond are not tracked"},
+	[P_RETAIN] = {"retain", 3600, 0, 2592000, "seconds",
+		      "a window is kept this long after its end, measured by the ENI's latest "
+		      "tracked record, for records that arrive late (flow log files are delivered "
+		      "within about 10 minutes); then dropped, which bounds state over time"},
+	[P_MAX_ENTRIES] = {"max_entries", 200000, 1000, 50000000, "entries",
+			   "tracked (ENI, port or host, window) keys at most, 300-700 bytes each "
+			   "(about 100 MB at the default): new keys beyond are not tracked"},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
