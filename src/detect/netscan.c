@@ -78,7 +78,7 @@ struct ent {
 	uint32_t eni;		/* index into names */
 	uint32_t off;		/* first item slot in pool, or NOPOOL: inl */
 	uint8_t kind, done, proto, v6mask; /* v6mask: probe sources kept as hashes */
-	uint16_t port;		/* probe: local port; sweep: remote port */
+	uint16_t port;		/* probe: local port; sweep: remote port; scan: source port */
 	uint16_t n, m;		/* distinct items; probe: m = served clients */
 	uint8_t dead;		/* scan/sweep: trusted local address */
 	uint8_t nref;
@@ -461,6 +461,11 @@ static void count_item(struct nstate *s, struct ent *e, int cap, uint32_t v,
 		       struct mm_detect_ctx *c, const struct mm_event *ev, int64_t t0, int64_t t1)
 {
 	struct mm_evref r;
+	/* a repeat, or more items than the set holds: part of the activity */
+	if (e->n >= cap || has_item(items(s, e), e->n, v)) {
+		widen(e, t0, t1);
+		return;
+	}
 	if (!add_item(s, e, cap, v))
 		return;
 	widen(e, t0, t1);
@@ -534,6 +539,10 @@ static void on_probe(struct nstate *s, struct mm_detect_ctx *c, const struct mm_
 			it[PROBE_SRC_CAP + e->m++] = v;
 		return;
 	}
+	if (has_item(it, e->n, v)) {
+		widen(e, fl->start * 1000, fl->end * 1000);
+		return;
+	}
 	if ((pos = src_slot(e, it, v)) < 0)
 		return;
 	/* a new source: trusted never counts, nor (mass_scanner 2) a scanner */
@@ -570,6 +579,7 @@ static void on_attempt(struct nstate *s, struct mm_detect_ctx *c, const struct m
 	if (e) {
 		if (created) {
 			e->win = win;
+			e->port = fl->sport; /* the scanner's source port: detail only */
 			e->remote = *remote;
 			e->local = *local;
 			e->proto = fl->proto;
@@ -592,8 +602,12 @@ static void on_attempt(struct nstate *s, struct mm_detect_ctx *c, const struct m
 		e->local = *local;
 		e->dead = mm_intel_trusted(c->intel, local);
 	}
-	if (e->dead || e->n >= SWEEP_CAP || has_item(items(s, e), e->n, ip_item(remote)))
+	if (e->dead)
 		return;
+	if (has_item(items(s, e), e->n, ip_item(remote))) {
+		widen(e, fl->start * 1000, fl->end * 1000);
+		return;
+	}
 	if (mm_intel_trusted(c->intel, remote)) {
 		c->st.trusted_skips++;
 		return;
@@ -830,7 +844,7 @@ static void fire(struct nstate *s, struct mm_detect_ctx *c, struct ent *e)
 	} else {
 		f->role = MM_ROLE_ACTOR;
 		f->direction = MM_DIR_OUTBOUND;
-		f->local_port = 0;
+		f->local_port = e->kind == K_SCAN ? e->port : 0;
 		if (e->kind == K_SCAN) {
 			uint32_t mx = 0;
 			for (i = 0; i < e->n; i++)

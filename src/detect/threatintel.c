@@ -372,6 +372,8 @@ static void detect_api(struct mm_detect_ctx *d, const struct mm_event *ev)
 		const char *type;
 		struct mm_finding *f = NULL;
 		switch (hits[i].cat) {
+		case MM_CAT_SCANNER:
+			continue; /* a scanner list labels probes (netscan), nothing else */
 		case MM_CAT_TOR:
 		case MM_CAT_TOREXIT:
 			if (tor_done++)

@@ -190,7 +190,8 @@ const char *mm_data_dir(void)
 	return is_dir(data_dir_buf) ? data_dir_buf : NULL;
 }
 
-/* The bundled lists: maltrail's mining pools, the Tor relay and exit lists. */
+/* The bundled lists: maltrail's mining pools, malware C2 and mass scanners,
+ * the Tor relay and exit lists. */
 static const struct {
 	enum mm_intel_cat cat;
 	const char *rel;
@@ -198,6 +199,11 @@ static const struct {
 	{MM_CAT_MINING, "intel/crypto_mining.txt"},
 	{MM_CAT_TOR, "intel/tor-nodes.lst"},
 	{MM_CAT_TOREXIT, "intel/tor-exit-nodes.lst"},
+	/* maltrail's malware trails (IP entries): C2 and download hosts */
+	{MM_CAT_C2, "intel/malware_c2.txt"},
+	/* maltrail's mass scanners: labels for netscan, never a finding alone */
+	{MM_CAT_SCANNER, "intel/mass_scanner.txt"},
+	{MM_CAT_SCANNER, "intel/mass_scanner_cidr.txt"},
 };
 
 static int load_intel(struct mm_pipeline *s, struct mm_err *err)

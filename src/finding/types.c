@@ -12,6 +12,7 @@
  *   {instance}  instance id, else the ENI, else the asking address, else
  *               the runtime host name
  *   {ip} {port} remote address and port     {domain}  queried name
+ *   {lport}     local port (a probed port)
  *   {api}       API name (the latest)        {service} eventSource
  *   {user}      user name, else principal id {key}     access key id
  *   {list}      threat list name             {bucket}  S3 bucket name
@@ -125,12 +126,12 @@ static const struct mm_ftype types[] = {
 	{"Recon:EC2/PortProbeUnprotectedPort", LOW, INST, PROBE,
 	 /* title as GuardDuty */
 	 "Unprotected port on EC2 instance {instance} is being probed.",
-	 "EC2 instance {instance} has an unprotected port {port} which is being probed by known "
+	 "EC2 instance {instance} has an unprotected port {lport} which is being probed by known "
 	 "malicious hosts or scanners."},
 	{"Recon:EC2/PortProbeEMRUnprotectedPort", HIGH, INST, PROBE,
 	 /* title as GuardDuty */
 	 "Unprotected EMR-related sensitive port on EC2 instance {instance} is being probed.",
-	 "EC2 instance {instance} has an unprotected EMR-related sensitive port {port} which is "
+	 "EC2 instance {instance} has an unprotected EMR-related sensitive port {lport} which is "
 	 "being probed by known malicious hosts or scanners."},
 	{"Recon:EC2/Portscan", MED, INST, NET,
 	 /* title as GuardDuty */
