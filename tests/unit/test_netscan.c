@@ -10,6 +10,7 @@
 #include "core/mem.h"
 #include "detect/detect.h"
 #include "mmtest.h"
+#include "parse/cloudtrail.h"
 #include "parse/flowlog.h"
 
 #define D (&mm_det_netscan)
@@ -708,4 +709,41 @@ MM_TEST(params_are_declared)
 	}
 	CHECK(mm_ftype_get(T_PROBE) && mm_ftype_get(T_PROBE)->action == MM_ACTION_PORT_PROBE);
 	CHECK(mm_ftype_get(T_EMR) && mm_ftype_get(T_SWEEP) && mm_ftype_get(T_SCAN));
+}
+
+/* The scanner category labels probes; on its own it is no threat-list
+ * finding: not for an API call from a listed address, not for flows. */
+MM_TEST(scanner_list_raises_no_threat_finding)
+{
+	struct fx x;
+	char line[2048];
+	struct mm_event ev;
+	struct mm_err e;
+	setup(&x);
+	snprintf(line, sizeof(line),
+		 "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"principalId\":"
+		 "\"AIDAEXAMPLE\",\"arn\":\"arn:aws:iam::111122223333:user/alice\",\"accountId\":"
+		 "\"111122223333\",\"accessKeyId\":\"AKIAEXAMPLE1\",\"userName\":\"alice\"},"
+		 "\"eventTime\":\"2024-05-01T11:00:00Z\",\"eventSource\":\"iam.amazonaws.com\","
+		 "\"eventName\":\"ListUsers\",\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":"
+		 "\"203.0.113.9\",\"userAgent\":\"aws-cli/2\",\"requestParameters\":null,"
+		 "\"responseElements\":null,\"eventID\":\"e1\",\"eventType\":\"AwsApiCall\","
+		 "\"recipientAccountId\":\"111122223333\"}");
+	memset(&ev, 0, sizeof(ev));
+	mm_arena_reset(&x.scratch);
+	CHECK_EQ_INT(mm_ct_parse_line(line, strlen(line), &x.scratch, &ev, &e), 0);
+	ev.loc.file = "ct.json";
+	ev.loc.line = 1;
+	mm_detect_event(&x.d, &ev);
+	snprintf(line, sizeof(line),
+		 "2 111122223333 eni-0aaa 10.0.0.5 203.0.113.9 40000 443 6 10 900 %lld %lld ACCEPT OK",
+		 T0, T0 + 5);
+	memset(&ev, 0, sizeof(ev));
+	mm_arena_reset(&x.scratch);
+	CHECK_EQ_INT(mm_flow_parse(&x.fmt, line, strlen(line), &x.scratch, &ev, &e), 0);
+	ev.loc.file = "t.log";
+	ev.loc.line = 2;
+	mm_detect_event(&x.d, &ev);
+	CHECK_EQ_INT(mm_agg_count(x.agg), 0);
+	teardown(&x);
 }
