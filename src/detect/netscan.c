@@ -9,7 +9,8 @@
  * The hot path filters first: a probe is an ACCEPTed record sent by a
  * public remote that opened the connection; a scan/sweep attempt is a
  * record the instance sent when it opened the connection that carried at
- * most attempt_max_packets packets (SYN, SYN+RST) or was REJECTed. Only
+ * most attempt_max_packets packets of no payload (SYN, retries, RST) or
+ * was REJECTed. Only
  * those records reach the table: one open-addressing lookup keyed by a
  * 64-bit hash of (kind, ENI, port or remote, window start), and the
  * distinct items behind a count (probing sources, ports, remote hosts)
@@ -55,6 +56,7 @@ enum {
 	P_ATTEMPT_PKTS,
 	P_RETAIN,
 	P_MAX_ENTRIES,
+	P_ATTEMPT_BPP,
 };
 
 enum { K_PROBE = 1, K_SCAN, K_SWEEP };
@@ -69,6 +71,9 @@ enum { K_PROBE = 1, K_SCAN, K_SWEEP };
 /* Most scan/sweep keys see one or two items (a client's few attempts):
  * those stay inline; the pool slots are taken at the fifth. */
 #define INL 4
+/* Event times beyond this (seconds; year 5138) are not real: ignored, so
+ * no window or ms arithmetic can overflow on hostile input. */
+#define MAX_T 100000000000LL
 #define NOPOOL UINT32_MAX
 
 struct ent {
@@ -626,7 +631,7 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	uint64_t enih;
 
 	if (!fl->has_addrs || !fl->has_ports || (fl->proto != 6 && fl->proto != 17) ||
-	    !fl->eni.n)
+	    !fl->eni.n || fl->start < 0 || fl->start > MAX_T || fl->end < 0 || fl->end > MAX_T)
 		return;
 	sp = mm_ip_is_private(&fl->src);
 	dp = mm_ip_is_private(&fl->dst);
@@ -641,7 +646,9 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	if (sl) {
 		/* the instance sent it: an attempt if it opened the connection
 		 * and little came of it */
-		if (fl->packets > (uint64_t)c->params[P_ATTEMPT_PKTS] && fl->action != MM_ACT_REJECT)
+		if (fl->action != MM_ACT_REJECT &&
+		    (fl->packets > (uint64_t)c->params[P_ATTEMPT_PKTS] ||
+		     fl->bytes > fl->packets * (uint64_t)c->params[P_ATTEMPT_BPP]))
 			return;
 		local = &fl->src;
 		remote = &fl->dst;
@@ -1135,6 +1142,8 @@ static int get_ent(struct rd *r, struct ent *e, uint32_t *items)
 	get_ip(r, &e->local);
 	e->nref = (uint8_t)get_u(r, 1);
 	if (r->bad || e->kind < K_PROBE || e->kind > K_SWEEP || e->done > 1 || e->dead > 1 ||
+	    e->win < 0 || e->win > MAX_T || e->first_ms < 0 || e->first_ms > MAX_T * 1000 ||
+	    e->last_ms < 0 || e->last_ms > MAX_T * 1000 ||
 	    e->nref > NREF || e->n > item_cap(e->kind) ||
 	    (e->kind == K_PROBE ? (e->n > PROBE_SRC_CAP || e->m > SERVED_CAP) : e->m != 0) ||
 	    (e->kind != K_PROBE && e->v6mask))
@@ -1249,6 +1258,10 @@ static const struct mm_param params[] = {
 	[P_MAX_ENTRIES] = {"max_entries", 200000, 1000, 50000000, "entries",
 			   "tracked (ENI, port or host, window) keys at most, 300-700 bytes each "
 			   "(about 100 MB at the default): new keys beyond are not tracked"},
+	[P_ATTEMPT_BPP] = {"attempt_max_bytes_per_packet", 100, 40, 9001, "bytes",
+			   "an attempt carries no payload: a SYN, its retries and a RST are 40-80 "
+			   "bytes with headers; packets averaging more carried data (a short real "
+			   "exchange, a session's tail), which is no attempt"},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -67,6 +67,8 @@ static void teardown(struct fx *x)
 	mm_intel_free(x->in);
 }
 
+static int g_bpp = 60; /* bytes per packet of the records flow() writes */
+
 /* One v2 flow record on eni-0aaa at T0 + dt. */
 static void flow(struct fx *x, void *st, const char *src, const char *dst, int sport, int dport,
 		 int proto, int pkts, long long dt, const char *action)
@@ -75,7 +77,7 @@ static void flow(struct fx *x, void *st, const char *src, const char *dst, int s
 	struct mm_event ev;
 	struct mm_err e;
 	snprintf(line, sizeof(line), "2 111122223333 eni-0aaa %s %s %d %d %d %d %d %lld %lld %s OK",
-		 src, dst, sport, dport, proto, pkts, pkts * 60, T0 + dt, T0 + dt + 5, action);
+		 src, dst, sport, dport, proto, pkts, pkts * g_bpp, T0 + dt, T0 + dt + 5, action);
 	memset(&ev, 0, sizeof(ev));
 	mm_arena_reset(&x->scratch);
 	CHECK_EQ_INT(mm_flow_parse(&x->fmt, line, strlen(line), &x->scratch, &ev, &e), 0);
@@ -351,6 +353,9 @@ MM_TEST(portscan_edge_and_lookalikes)
 	scan(&x, st, "192.0.2.51", 60, 10, 0);	/* real sessions, not attempts */
 	scan(&x, st, "192.0.2.52", 30, 1, 0);	/* split across two windows */
 	scan(&x, st, "192.0.2.52", 30, 1, 600);
+	g_bpp = 101;				/* 1-packet records with payload */
+	scan(&x, st, "192.0.2.54", 60, 1, 0);
+	g_bpp = 60;
 	finish(&x, st);
 	CHECK_EQ_INT(mm_agg_count(x.agg), 0);
 	scan(&x, st, "192.0.2.53", 50, 2, 0);
@@ -702,7 +707,7 @@ MM_TEST(hostile_blobs_are_rejected)
 MM_TEST(params_are_declared)
 {
 	int n = mm_detector_nparams(D), i;
-	CHECK_EQ_INT(n, 12);
+	CHECK_EQ_INT(n, 13);
 	for (i = 0; i < n; i++) {
 		CHECK(D->params[i].def >= D->params[i].min && D->params[i].def <= D->params[i].max);
 		CHECK(D->params[i].reason && D->params[i].reason[0]);
