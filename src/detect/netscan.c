@@ -118,6 +118,11 @@ struct nstate {
 	size_t tcap[2], tn[2];
 	size_t count;
 	const char *fcache;	/* the interned file name last cited */
+	/* hot-path memo: records come in runs of one ENI and one window */
+	char last_eni[32];
+	size_t last_eni_n;
+	uint64_t last_enih;
+	int64_t pwin, pwin_len;	/* the probe window last computed */
 	struct ent **ch;	/* chunks of CH_N entries */
 	size_t nch;
 	uint32_t *pool;		/* item slots */
@@ -417,9 +422,9 @@ static void widen(struct ent *e, int64_t first, int64_t last)
 
 /* Public unicast: not private/CGNAT/loopback/link-local (mm_ip_is_private),
  * not multicast, broadcast or 0/8. */
-static int is_public(const struct mm_ip *ip)
+static int is_public(const struct mm_ip *ip, int known_not_private)
 {
-	if (mm_ip_is_private(ip))
+	if (!known_not_private && mm_ip_is_private(ip))
 		return 0;
 	if (!ip->v6)
 		return ip->b[0] != 0 && ip->b[0] < 224;
@@ -521,7 +526,15 @@ static void on_probe(struct nstate *s, struct mm_detect_ctx *c, const struct mm_
 {
 	const struct mm_flow *fl = &ev->u.flow;
 	const double *p = c->params;
-	int64_t w = (int64_t)p[P_PROBE_WIN], win = fl->start - ((fl->start % w) + w) % w;
+	int64_t w = (int64_t)p[P_PROBE_WIN], win;
+	/* the division once per window, not per record */
+	if (s->pwin_len == w && fl->start >= s->pwin && fl->start - s->pwin < w) {
+		win = s->pwin;
+	} else {
+		win = fl->start - ((fl->start % w) + w) % w;
+		s->pwin = win;
+		s->pwin_len = w;
+	}
 	int created;
 	struct ent *e = get(s, c, fl, enih, ent_key(enih, K_PROBE, 0, lport, 0, win), K_PROBE,
 			    &created);
@@ -622,6 +635,19 @@ static void on_attempt(struct nstate *s, struct mm_detect_ctx *c, const struct m
 		e->remote = *remote;
 }
 
+/* The ENI's hash, memoised for runs of records of one ENI. */
+static uint64_t eni_hash(struct nstate *s, struct mm_str eni)
+{
+	if (eni.n != s->last_eni_n || memcmp(eni.p, s->last_eni, eni.n)) {
+		if (eni.n > sizeof(s->last_eni))
+			return mm_hash(eni.p, eni.n, 0);
+		memcpy(s->last_eni, eni.p, eni.n);
+		s->last_eni_n = eni.n;
+		s->last_enih = mm_hash(eni.p, eni.n, 0);
+	}
+	return s->last_enih;
+}
+
 static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *ev)
 {
 	const struct mm_flow *fl = &ev->u.flow;
@@ -656,7 +682,7 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 		rport = fl->dport;
 		if (mm_flow_initiator(fl->proto, lport, rport, 1, 0) != MM_DIR_OUTBOUND)
 			return;
-		enih = mm_hash(fl->eni.p, fl->eni.n, 0);
+		enih = eni_hash(st, fl->eni);
 		on_attempt(st, c, ev, enih, remote, local, rport);
 		return;
 	}
@@ -667,9 +693,10 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	remote = &fl->src;
 	lport = fl->dport;
 	rport = fl->sport;
-	if (!is_public(remote) || mm_flow_initiator(fl->proto, lport, rport, 0, 0) != MM_DIR_INBOUND)
+	if (!is_public(remote, sp != dp) ||
+	    mm_flow_initiator(fl->proto, lport, rport, 0, 0) != MM_DIR_INBOUND)
 		return;
-	enih = mm_hash(fl->eni.p, fl->eni.n, 0);
+	enih = eni_hash(st, fl->eni);
 	on_probe(st, c, ev, enih, remote, local, lport);
 }
 
