@@ -328,6 +328,7 @@ static int pool_take(struct nstate *s, size_t n, uint32_t *off)
 		s->pool_cap = nc;
 	}
 	*off = (uint32_t)s->pool_n;
+	memset(s->pool + s->pool_n, 0, n * sizeof(*s->pool)); /* saved as is */
 	s->pool_n += n;
 	return 0;
 }
