@@ -57,6 +57,7 @@ enum {
 	P_RETAIN,
 	P_MAX_ENTRIES,
 	P_ATTEMPT_BPP,
+	P_PROBE_BPP,
 };
 
 enum { K_PROBE = 1, K_SCAN, K_SWEEP };
@@ -552,8 +553,10 @@ static void on_probe(struct nstate *s, struct mm_detect_ctx *c, const struct mm_
 	}
 	it = s->pool + e->off;
 	v = ip_item(remote);
-	if (fl->packets > (uint64_t)p[P_PROBE_PKTS]) {
-		/* a real session: a client of a port the instance serves */
+	if (fl->packets > (uint64_t)p[P_PROBE_PKTS] ||
+	    fl->bytes > fl->packets * (uint64_t)p[P_PROBE_BPP]) {
+		/* a real session (more packets, or payload): a client of a
+		 * port the instance serves */
 		if (e->m < SERVED_CAP && !has_item(it + PROBE_SRC_CAP, e->m, v))
 			it[PROBE_SRC_CAP + e->m++] = v;
 		return;
@@ -1290,6 +1293,9 @@ static const struct mm_param params[] = {
 			   "an attempt carries no payload: a SYN, its retries and a RST are 40-80 "
 			   "bytes with headers; packets averaging more carried data (a short real "
 			   "exchange, a session's tail), which is no attempt"},
+	[P_PROBE_BPP] = {"probe_max_bytes_per_packet", 100, 40, 9001, "bytes",
+			 "a probe's packets carry no payload (SYN, ACK, RST: 40-80 bytes with "
+			 "headers); a short flow averaging more is a client's request and answer"},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -219,6 +219,10 @@ MM_TEST(probe_served_port_edge)
 		flow(&x, st, src, "10.0.0.5", 50000 + i, 443, 6, 2, 60 + i, "ACCEPT"); /* tail */
 	}
 	probes(&x, st, 443, 1, 4, 0);
+	/* short client requests that carry data: sessions, not probes */
+	g_bpp = 700;
+	probes(&x, st, 8443, 1, 5, 0);
+	g_bpp = 60;
 	for (i = 0; i < 4; i++) {
 		snprintf(src, sizeof(src), "198.18.%d.1", i + 1);
 		flow(&x, st, src, "10.0.0.5", 50000 + i, 80, 6, 30, i, "ACCEPT");
@@ -707,7 +711,7 @@ MM_TEST(hostile_blobs_are_rejected)
 MM_TEST(params_are_declared)
 {
 	int n = mm_detector_nparams(D), i;
-	CHECK_EQ_INT(n, 13);
+	CHECK_EQ_INT(n, 14);
 	for (i = 0; i < n; i++) {
 		CHECK(D->params[i].def >= D->params[i].min && D->params[i].def <= D->params[i].max);
 		CHECK(D->params[i].reason && D->params[i].reason[0]);
