@@ -58,6 +58,7 @@ enum {
 	P_MAX_ENTRIES,
 	P_ATTEMPT_BPP,
 	P_PROBE_BPP,
+	P_CLOSE_AFTER,
 };
 
 enum { K_PROBE = 1, K_SCAN, K_SWEEP };
@@ -133,6 +134,7 @@ struct nstate {
 	uint32_t *nidx;		/* open addressing on names[].h: index + 1 */
 	size_t nidx_cap;
 	uint64_t dropped;	/* keys not tracked: table at max_entries */
+	int64_t wm;		/* watermark: latest record start seen, s */
 };
 
 static const uint16_t emr_ports[] = {8088, 8890, 8889, 18080, 8042, 20888, 50070, 9870};
@@ -663,6 +665,8 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	if (!fl->has_addrs || !fl->has_ports || (fl->proto != 6 && fl->proto != 17) ||
 	    !fl->eni.n || fl->start < 0 || fl->start > MAX_T || fl->end < 0 || fl->end > MAX_T)
 		return;
+	if (fl->start > ((struct nstate *)st)->wm)
+		((struct nstate *)st)->wm = fl->start;
 	sp = mm_ip_is_private(&fl->src);
 	dp = mm_ip_is_private(&fl->dst);
 	if (sp != dp)
@@ -773,6 +777,8 @@ static int merge(void *dst, void *src)
 			return rc;
 	}
 	d->dropped += s->dropped;
+	if (s->wm > d->wm)
+		d->wm = s->wm;
 	return 0;
 }
 
@@ -900,7 +906,9 @@ static int expired(const struct ent *e, const double *p, const int64_t *maxt)
 {
 	int64_t len = (int64_t)p[e->kind == K_PROBE ? P_PROBE_WIN
 			       : e->kind == K_SCAN ? P_SCAN_WIN : P_SWEEP_WIN];
-	return (e->win + len + (int64_t)p[P_RETAIN]) * 1000 < maxt[e->eni];
+	int64_t keep = (int64_t)(p[P_RETAIN] > p[P_CLOSE_AFTER] ? p[P_RETAIN] : p[P_CLOSE_AFTER]);
+	/* never before it closed (and was decided) */
+	return (e->win + len + keep) * 1000 < maxt[e->eni];
 }
 
 /* Drop windows that ended more than `retain` before their ENI's latest
@@ -955,6 +963,14 @@ out:
 	mm_free(maxt);
 }
 
+/* Is e's window over: has the data (any ENI) moved close_after past its
+ * end? Then no more records for it are expected and the served-port test
+ * sees the whole window, however the scan was cut into flushes or runs. */
+static int closed(const struct nstate *s, const struct ent *e, const double *p)
+{
+	return s->wm >= e->win + (int64_t)p[P_PROBE_WIN] + (int64_t)p[P_CLOSE_AFTER];
+}
+
 static void finish(void *st, struct mm_detect_ctx *c)
 {
 	struct nstate *s = st;
@@ -966,8 +982,12 @@ static void finish(void *st, struct mm_detect_ctx *c)
 		int hit;
 		if (e->done || e->dead)
 			continue;
-		if (e->kind == K_PROBE)
+		if (e->kind == K_PROBE && closed(s, e, p))
 			hit = e->n >= (int)p[P_PROBE_MIN] && e->m < (int)p[P_SERVED];
+		else if (e->kind == K_PROBE)
+			/* still open: later clients could show the port is
+			 * served, so only a port nobody uses yet may fire now */
+			hit = e->n >= (int)p[P_PROBE_MIN] && e->m == 0;
 		else if (e->kind == K_SCAN)
 			hit = e->n >= (int)p[P_SCAN_MIN];
 		else
@@ -1083,6 +1103,7 @@ static int save(void *st, int (*put)(void *, const char *, const void *, size_t)
 		rc = rc ? rc : mm_buf_add(&b, nm->account, strlen(nm->account));
 		rc = rc ? rc : put_u(&b, strlen(nm->region), 1);
 		rc = rc ? rc : mm_buf_add(&b, nm->region, strlen(nm->region));
+		rc = rc ? rc : put_u(&b, (uint64_t)s->wm, 8);
 		for (i = first[k]; i < first[k + 1] && !rc; i++) {
 			struct ent *e = ENT(s, order[i]);
 			size_t at = b.len;
@@ -1206,6 +1227,7 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 	struct ent *es = NULL;
 	uint32_t *items = NULL;
 	int rc = MM_EFORMAT;
+	int64_t wm;
 
 	if (version != 1 || !entity || strlen(entity) >= sizeof(nm.name) || !(p = get_bytes(&r, 3)) ||
 	    memcmp(p, MAGIC, 3))
@@ -1222,6 +1244,9 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 	if (len >= sizeof(nm.region) || !(p = get_bytes(&r, len)))
 		return MM_EFORMAT;
 	memcpy(nm.region, p, len);
+	wm = (int64_t)get_u(&r, 8);
+	if (wm < 0 || wm > MAX_T)
+		return MM_EFORMAT;
 	/* each entry takes at least 70 bytes: a count beyond that is a lie */
 	if (r.bad || cnt == 0 || cnt > (size_t)(r.end - r.p) / 70)
 		return MM_EFORMAT;
@@ -1243,6 +1268,8 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 		goto out;
 	for (k = 0, rc = 0; k < cnt && !rc; k++)
 		rc = merge_ent(s, &es[k], items + (size_t)k * SWEEP_CAP, &nm, (size_t)-1);
+	if (!rc && wm > s->wm)
+		s->wm = wm;
 out:
 	mm_free(es);
 	mm_free(items);
@@ -1296,6 +1323,10 @@ static const struct mm_param params[] = {
 	[P_PROBE_BPP] = {"probe_max_bytes_per_packet", 100, 40, 9001, "bytes",
 			 "a probe's packets carry no payload (SYN, ACK, RST: 40-80 bytes with "
 			 "headers); a short flow averaging more is a client's request and answer"},
+	[P_CLOSE_AFTER] = {"close_after", 900, 0, 86400, "seconds",
+			   "a probe window is decided in full once the data has moved this far past "
+			   "its end (flow log records arrive up to about 10 minutes late); before that "
+			   "only a port with no real client yet may fire"},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
