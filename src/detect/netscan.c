@@ -23,8 +23,13 @@
  * probes, 10 minutes for scans), so a scan split at a day boundary sees
  * every window whole and two scans give what one gives. Decisions are
  * taken in finish on the merged state; an entry that fired is marked
- * done (persisted) so it never fires twice. Entries whose window ended
- * more than `retain` seconds before the ENI's latest tracked record are
+ * done (persisted) so it never fires twice. Scan and sweep counts only
+ * grow, so they fire when reached. The served-port test can turn a probe
+ * window off as clients arrive, so a probe window is decided in full only
+ * once closed (the data moved close_after past its end); before that only
+ * a port without any real client may fire - which keeps results the same
+ * however flushes and runs cut the data. Entries whose window ended more
+ * than `retain` seconds before the ENI's latest tracked record are
  * dropped at finish: a record later than that for a dropped window
  * starts it again (documented limit). */
 #include <stdio.h>
