@@ -84,7 +84,7 @@ enum { K_PROBE = 1, K_SCAN, K_SWEEP };
 #define NOPOOL UINT32_MAX
 
 struct ent {
-	uint64_t key;		/* 0 = empty slot */
+	uint64_t key;		/* never 0 (ent_key) */
 	int64_t win;		/* window start, s */
 	int64_t first_ms, last_ms; /* counted records */
 	uint32_t eni;		/* index into names */
@@ -92,7 +92,7 @@ struct ent {
 	uint8_t kind, done, proto, v6mask; /* v6mask: probe sources kept as hashes */
 	uint16_t port;		/* probe: local port; sweep: remote port; scan: source port */
 	uint16_t n, m;		/* distinct items; probe: m = served clients */
-	uint8_t dead;		/* scan/sweep: trusted local address */
+	uint8_t dead;		/* scan/sweep: a trusted side (never counts) */
 	uint8_t nref;
 	struct mm_ip remote, local; /* scan: the host; else the latest remote */
 	uint32_t inl[INL];
@@ -448,6 +448,10 @@ static struct ent *get(struct nstate *s, struct mm_detect_ctx *c, const struct m
 	*created = 0;
 	if (e)
 		return e;
+	if (s->count >= (size_t)c->params[P_MAX_ENTRIES]) {
+		s->dropped++; /* bounded: names too are added only with an entry */
+		return NULL;
+	}
 	if ((k = name_add(s, enih, fl->eni, c->file && c->file->account[0] ? mm_str_c(c->file->account)
 									   : fl->account,
 			  fl->region.n ? fl->region
@@ -882,7 +886,7 @@ static void fire(struct nstate *s, struct mm_detect_ctx *c, struct ent *e)
 		qsort(f->probes, (size_t)shown, sizeof(f->probes[0]), probe_cmp);
 		if (!shown)
 			known = is_scanner(c, &e->remote);
-		if (e->kind == K_PROBE && !strcmp(type, T_PROBE))
+		if (!strcmp(type, T_PROBE)) /* GuardDuty: High for Elasticsearch */
 			f->severity = e->port == 9200 || e->port == 9300 ? 8.0 : 2.0;
 		if (known) {
 			mm_finding_info_num(f, "knownScanners", known);
