@@ -47,10 +47,13 @@ for day in (0, 1):
     for k in range(0, 288, 12):
         for h in range(20):
             rec(t0 + 300 * k + h, C, '10.0.1.30', f'198.19.0.{h + 1}', 40000 + h, 9100, 3)
-    # E: Elasticsearch probed by 3 hosts, late on day 1 only
+    # E: Elasticsearch probed by 3 hosts, late on day 1 only; RDP probed
+    # on both days by other hosts (one finding: the latest day's details)
     if day == 0:
         for i in range(3):
             rec(t0 + 86000 + i, E, f'192.0.2.{60 + i}', '10.0.1.40', 40000 + i, 9200, 1)
+    for i in range(3 + day):
+        rec(t0 + 40000 + i, E, f'198.51.100.{100 + 10 * day + i}', '10.0.1.40', 40000 + i, 3389, 1)
 for (day, hour), lines in sorted(files.items()):
     d = os.path.join(root, '2024', '05', f'{day + 1:02d}')
     os.makedirs(d, exist_ok=True)
@@ -63,10 +66,11 @@ A0="--no-default-lists --no-progress"
 "$M" scan --db "$T/ref.db" --threads 1 $A0 "$T/AWSLogs" >/dev/null 2>"$T/ref.err"
 norm "$T/ref.db" >"$T/ref.jsonl"
 types() { grep -o '"type":"[^"]*"' "$T/ref.jsonl" | sort | uniq -c | tr -s ' ' | tr '\n' ';'; }
-expect expected_types "got: $(types)" sh -c "[ \"\$(grep -c 'Recon:EC2/PortProbeUnprotectedPort' '$T/ref.jsonl')\" = 2 ] &&
+expect expected_types "got: $(types)" sh -c "[ \"\$(grep -c 'Recon:EC2/PortProbeUnprotectedPort' '$T/ref.jsonl')\" = 3 ] &&
 	[ \"\$(grep -c 'Recon:EC2/Portscan' '$T/ref.jsonl')\" = 1 ] && [ \"\$(grep -c 'Impact:EC2/PortSweep' '$T/ref.jsonl')\" = 1 ] &&
-	[ \"\$(wc -l <'$T/ref.jsonl')\" = 4 ]"
+	[ \"\$(wc -l <'$T/ref.jsonl')\" = 5 ]"
 expect portscan_counts_both_days "want count 2" sh -c "grep 'Recon:EC2/Portscan' '$T/ref.jsonl' | grep -q '\"count\":2'"
+expect rdp_probe_both_days "want count 2, day 2's 4 sources listed" sh -c "grep '\"port\":3389' '$T/ref.jsonl' | grep '\"count\":2' | grep -q '198.51.100.113'"
 expect probe_on_day2_only "the day-2 probe of 22 (3 hosts) on eni-...1, the 9200 probe on eni-...4" sh -c \
 	"grep 'PortProbe' '$T/ref.jsonl' | grep -q 'eni-0a0a0a0a0a0a0a0a1' && grep 'PortProbe' '$T/ref.jsonl' | grep -q 'eni-0e0e0e0e0e0e0e0e4'"
 "$M" scan --db "$T/t4.db" --threads 4 $A0 "$T/AWSLogs" >/dev/null 2>&1
