@@ -762,3 +762,42 @@ MM_TEST(scanner_list_raises_no_threat_finding)
 	CHECK_EQ_INT(mm_agg_count(x.agg), 0);
 	teardown(&x);
 }
+
+/* A probe finding continued by a later flush or run shows the later
+ * window's probes, labels and severity (mm_finding_merge). */
+MM_TEST(finding_merge_takes_latest_probe_details)
+{
+	struct mm_finding a, b;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	snprintf(a.type, sizeof(a.type), "%s", T_PROBE);
+	snprintf(b.type, sizeof(b.type), "%s", T_PROBE);
+	a.action = b.action = MM_ACTION_PORT_PROBE;
+	a.count = b.count = 1;
+	a.first_seen_ms = a.last_seen_ms = 1000;
+	b.first_seen_ms = b.last_seen_ms = 2000;
+	a.severity = 8;
+	b.severity = 2;
+	a.nprobes = 1;
+	b.nprobes = 2;
+	b.probes[1].local_port = 9200;
+	mm_finding_info_num(&a, "probeSources", 3);
+	mm_finding_info_num(&b, "knownScanners", 4);
+	mm_finding_merge(&a, &b);
+	CHECK_EQ_INT(a.count, 2);
+	CHECK_EQ_INT(a.severity, 2);
+	CHECK_EQ_INT(a.nprobes, 2);
+	CHECK_EQ_INT(a.probes[1].local_port, 9200);
+	CHECK(strstr(a.info, "knownScanners") && !strstr(a.info, "probeSources"));
+	/* an earlier one changes nothing but counts and times */
+	memset(&b, 0, sizeof(b));
+	snprintf(b.type, sizeof(b.type), "%s", T_PROBE);
+	b.action = MM_ACTION_PORT_PROBE;
+	b.count = 1;
+	b.first_seen_ms = b.last_seen_ms = 500;
+	b.severity = 8;
+	mm_finding_merge(&a, &b);
+	CHECK_EQ_INT(a.severity, 2);
+	CHECK_EQ_INT(a.nprobes, 2);
+	CHECK_EQ_INT(a.first_seen_ms, 500);
+}
