@@ -1323,8 +1323,8 @@ static const struct mm_param params[] = {
 		      "tracked record, for records that arrive late (flow log files are delivered "
 		      "within about 10 minutes); then dropped, which bounds state over time"},
 	[P_MAX_ENTRIES] = {"max_entries", 200000, 1000, 50000000, "entries",
-			   "tracked (ENI, port or host, window) keys at most, 300-700 bytes each "
-			   "(about 100 MB at the default): new keys beyond are not tracked"},
+			   "tracked (ENI, port or host, window) keys per worker, 200-700 bytes each "
+			   "(40-140 MB at the default): new keys beyond are not tracked"},
 	[P_ATTEMPT_BPP] = {"attempt_max_bytes_per_packet", 100, 40, 9001, "bytes",
 			   "an attempt carries no payload: a SYN, its retries and a RST are 40-80 "
 			   "bytes with headers; packets averaging more carried data (a short real "
