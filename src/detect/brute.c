@@ -246,7 +246,7 @@ static void mark_attacks(struct pair *p, int w, uint64_t min)
 	uint64_t sum = 0;
 	size_t j, k = 0, cover = 0;
 	for (j = 0; j < p->nb; j++) {
-		while (k < p->nb && p->b[k].minute <= p->b[j].minute + w - 1)
+		while (k < p->nb && (int64_t)p->b[k].minute <= (int64_t)p->b[j].minute + w - 1)
 			sum += p->b[k++].count;
 		if (sum >= min && k > cover)
 			cover = k;
@@ -681,12 +681,24 @@ static void finish(void *st, struct mm_detect_ctx *c)
 
 struct wbuf {
 	unsigned char *p;
-	size_t n, cap;
-	int full;
+	size_t n, cap;		/* cap grows up to BLOB_MAX */
+	int full, oom;
 };
 
 static void put(struct wbuf *w, const void *v, size_t n)
 {
+	if (!w->full && w->n + n > w->cap && w->cap < BLOB_MAX && !w->oom) {
+		size_t nc = w->cap * 2 < w->n + n ? w->n + n : w->cap * 2;
+		unsigned char *np;
+		if (nc > BLOB_MAX)
+			nc = BLOB_MAX;
+		if ((np = mm_realloc(w->p, nc))) {
+			w->p = np;
+			w->cap = nc;
+		} else {
+			w->oom = 1;
+		}
+	}
 	if (w->full || w->n + n > w->cap) {
 		w->full = 1;
 		return;
@@ -748,11 +760,11 @@ static int save(void *st, int (*putrow)(void *pctx, const char *entity, const vo
 		void *pctx)
 {
 	struct state *s = st;
-	struct wbuf w = {NULL, 0, BLOB_MAX, 0};
+	struct wbuf w = {NULL, 0, 4096, 0, 0};
 	int sh, rc = 0;
 	size_t i;
 
-	w.p = mm_malloc(BLOB_MAX);
+	w.p = mm_malloc(w.cap);
 	if (!w.p)
 		return MM_ENOMEM;
 	for (sh = 0; sh < NSHARDS && !rc; sh++) {
@@ -778,6 +790,10 @@ static int save(void *st, int (*putrow)(void *pctx, const char *entity, const vo
 				continue;
 			}
 			np++;
+		}
+		if (w.oom) {
+			rc = MM_ENOMEM; /* a short row would lose pairs silently */
+			break;
 		}
 		w.p[at] = (unsigned char)np;
 		w.p[at + 1] = (unsigned char)(np >> 8);
