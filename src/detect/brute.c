@@ -126,6 +126,7 @@ struct state {
 	int w;
 	uint64_t min;
 	uint64_t dropped;	/* attempts not counted (bounds) */
+	const char *file;	/* interned path of the last attempt's file */
 };
 
 /* ---- the table ------------------------------------------------------------ */
@@ -444,8 +445,19 @@ static void slow_path(struct state *s, struct mm_detect_ctx *c, const struct mm_
 	if (m > s->max_minute)
 		s->max_minute = m;
 	{
+		/* an attack's records share a file: intern its path once, not
+		 * under the pool's lock per attempt */
+		const char *path = c->file && c->file->rel ? c->file->rel : ev->loc.file;
 		struct mm_evref r;
-		mm_evref_take(&r, c, ev, t * 1000);
+		if (s->file && path && strcmp(s->file, path) == 0) {
+			r.file = s->file;
+			r.line = ev->loc.line;
+			r.offset = ev->loc.offset;
+			r.time_ms = t * 1000;
+		} else {
+			mm_evref_take(&r, c, ev, t * 1000);
+			s->file = r.file;
+		}
 		add_ref(p, &r, 0);
 		if (!p->has_latest || mm_evref_before(&p->latest, &r)) {
 			p->latest = r;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
+#include "finding/output.h"
 #include "detect/detect.h"
 #include "mmtest.h"
 #include "parse/flowlog.h"
@@ -405,6 +407,42 @@ MM_TEST(late_records_beyond_slack)
 		attempt_in(&fx, "203.0.113.50", 22, T0 + 30 + k, 10 + k);
 	finish(&fx, fx.st);
 	CHECK_EQ_INT(count_type(&fx, NULL), 0);
+	teardown(&fx);
+}
+
+/* The title names the attacker first: the remote for TARGET, the
+ * instance for ACTOR (as GuardDuty's "X is performing SSH brute force
+ * attacks against Y"). */
+MM_TEST(titles_follow_the_role)
+{
+	struct fixture fx;
+	struct mm_buf b;
+	size_t i;
+	int k, seen = 0;
+	setup(&fx);
+	for (k = 0; k < 20; k++) {
+		attempt_in(&fx, "203.0.113.50", 22, T0 + k, k);
+		rec_into(&fx, fx.st, ENI, LOCAL, "198.51.100.99", 50000 + k, 22, 14, 2900, T0 + k,
+			 "ACCEPT");
+	}
+	finish(&fx, fx.st);
+	for (i = 0; i < mm_agg_count(fx.agg); i++) {
+		struct mm_finding *f = mm_agg_at(fx.agg, i);
+		mm_buf_init(&b, 1 << 20);
+		CHECK_EQ_INT(mm_finding_to_json(f, NULL, &b), 0);
+		if (f->role == MM_ROLE_TARGET) {
+			seen |= 1;
+			CHECK(strstr(b.p, "\"title\":\"203.0.113.50 is performing SSH brute force attacks "
+					  "against " ENI ".\"") != NULL);
+		} else {
+			seen |= 2;
+			CHECK(strstr(b.p, "\"title\":\"" ENI " is performing SSH brute force attacks "
+					  "against 198.51.100.99.\"") != NULL);
+			CHECK(strstr(b.p, "\"severity\":8") != NULL);
+		}
+		mm_buf_free(&b);
+	}
+	CHECK_EQ_INT(seen, 3);
 	teardown(&fx);
 }
 
