@@ -37,9 +37,9 @@
  * docs/finding-types.md: at most MAX_BUCKETS minutes per pair (the
  * oldest is retired first, its attack decided on what is present), at
  * most max_pairs pairs per state (new pairs beyond it are not tracked),
- * and buckets older than the newest event time seen minus (window +
- * late_minutes) are dropped at finish - records later than that are not
- * counted. */
+ * and at finish a pair's minutes older than its newest minus (window +
+ * late_minutes) are dropped, and pairs whose newest is that far behind
+ * the newest record of all - records later than that are not counted. */
 #include <stdio.h>
 #include <string.h>
 
@@ -63,16 +63,17 @@ static const struct mm_param params[] = {
 	{"max_bytes", 20000, 40, 1e12, "bytes",
 	 "a client->server record with more bytes is a session, not an attempt: a failed login "
 	 "sends 2-6 KB (key exchange or TLS/CredSSP plus credentials), typing and file copies more"},
-	{"late_minutes", 60, 0, 10080, "minutes",
-	 "how far behind the newest event time a record may arrive and still be counted (logs "
-	 "arrive out of order, files in any order); bounds the state kept between batches"},
+	{"late_minutes", 1440, 0, 10080, "minutes",
+	 "how far out of event-time order a pair's records may arrive (files read in any order, "
+	 "scans split by day) and still meet their attack; a pair quiet that long behind the "
+	 "newest record is forgotten: bounds the state kept between batches and scans"},
 	{"max_pairs", 100000, 100, 10000000, "pairs",
-	 "(interface, remote, port, direction) pairs tracked at once; bounds memory (~0.3-1.3 KB "
+	 "(interface, remote, port, direction) pairs tracked at once; bounds memory (~0.3-2.3 KB "
 	 "each) under a flood of spoofed sources; new pairs beyond it are not counted"},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
-#define MAX_BUCKETS 64	/* minutes kept per pair */
+#define MAX_BUCKETS 128	/* minutes kept per pair: 2 KB at most */
 #define MAX_REFS 4	/* earliest attempts kept per pair as evidence */
 #define NSHARDS 32	/* stored rows: every save rewrites all of them */
 
@@ -647,22 +648,28 @@ static void finish(void *st, struct mm_detect_ctx *c)
 	const double *pm = c->params;
 	int w = (int)((pm[P_WINDOW] + 59) / 60);
 	uint64_t min = (uint64_t)pm[P_MIN_ATTEMPTS];
-	int64_t keep_from = s->max_minute - w - (int64_t)pm[P_LATE];
+	int64_t late = (int64_t)pm[P_LATE];
+	int64_t keep_from = s->max_minute - w - late;
 	size_t i, o = 0;
 
 	s->w = w;
 	s->min = min;
 	for (i = 0; i < s->n; i++)
 		emit_pair(&s->p[i], c, w, min);
-	/* forget what is too old to matter again; empty pairs go */
+	/* forget what is too old to matter again: a pair's minutes more than
+	 * (window + late) behind its own newest, and whole pairs whose newest
+	 * is that far behind the newest record of all (a quiet pair). Per
+	 * pair, so logs of another account or region read days later still
+	 * meet their own attack's earlier minutes. */
 	for (i = 0; i < s->n; i++) {
 		struct pair *p = &s->p[i];
+		int64_t from = p->nb ? (int64_t)p->b[p->nb - 1].minute - w - late : 0;
 		int j, k = 0;
 		for (j = 0; j < p->nb; j++)
-			if (p->b[j].minute >= keep_from)
+			if (p->b[j].minute >= from)
 				p->b[k++] = p->b[j];
 		p->nb = (uint16_t)k;
-		if (!p->nb && !p->pend) {
+		if ((!p->nb || p->b[p->nb - 1].minute < keep_from) && !p->pend) {
 			mm_free(p->b);
 			continue;
 		}

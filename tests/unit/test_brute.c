@@ -399,6 +399,7 @@ MM_TEST(late_records_beyond_slack)
 	struct fixture fx;
 	int k;
 	setup(&fx);
+	fx.p[P_LATE] = 60;
 	for (k = 0; k < 10; k++)
 		attempt_in(&fx, "203.0.113.50", 22, T0 + k, k);
 	attempt_in(&fx, "203.0.113.99", 22, T0 + 6 * 3600, 1); /* moves the clock */
