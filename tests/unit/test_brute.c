@@ -693,3 +693,90 @@ MM_TEST(load_rejects_malformed_blobs)
 	CHECK_EQ_INT(rc, 0);
 	rows_free(&r);
 }
+
+/* A slow two-hour attack (about 1.8 tries a minute, so only some windows
+ * reach 20) read in a scrambled order: one state, three merged workers
+ * and two scans split mid-way all count the same attempts as time order. */
+#define NS 220 /* about 18 per 10 minutes: some windows reach 20, most not */
+MM_TEST(scrambled_long_attack_same_everywhere)
+{
+	struct fixture fx;
+	struct tot ordered, t;
+	long when[NS];
+	int order[NS], i, mode;
+	unsigned x = 12345;
+	for (i = 0; i < NS; i++) {
+		x = x * 1103515245u + 12345u;
+		when[i] = T0 + (long)((x >> 8) % 7200);
+		order[i] = i;
+	}
+	for (i = NS - 1; i > 0; i--) { /* Fisher-Yates with the same generator */
+		int j, tmp;
+		x = x * 1103515245u + 12345u;
+		j = (int)((x >> 8) % (unsigned)(i + 1));
+		tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	memset(&ordered, 0, sizeof(ordered));
+	setup(&fx);
+	{
+		/* time order: a sort of the indices by when[] */
+		int idx[NS], a, b;
+		for (i = 0; i < NS; i++)
+			idx[i] = i;
+		for (a = 1; a < NS; a++)
+			for (b = a; b > 0 && when[idx[b]] < when[idx[b - 1]]; b--) {
+				int tmp = idx[b];
+				idx[b] = idx[b - 1];
+				idx[b - 1] = tmp;
+			}
+		for (i = 0; i < NS; i++)
+			attempt_in(&fx, "203.0.113.50", 22, when[idx[i]], idx[i]);
+	}
+	finish(&fx, fx.st);
+	collect(&fx, &ordered);
+	teardown(&fx);
+	CHECK(ordered.count[0] > 0 && ordered.count[0] < NS);
+	for (mode = 0; mode < 3; mode++) {
+		memset(&t, 0, sizeof(t));
+		setup(&fx);
+		if (mode == 0) {
+			for (i = 0; i < NS; i++)
+				attempt_in(&fx, "203.0.113.50", 22, when[order[i]], order[i]);
+		} else if (mode == 1) {
+			void *w[3];
+			void *keep = fx.st;
+			for (i = 0; i < 3; i++)
+				w[i] = det()->state_new();
+			for (i = 0; i < NS; i++) {
+				fx.st = w[i % 3];
+				attempt_in(&fx, "203.0.113.50", 22, when[order[i]], order[i]);
+			}
+			fx.st = keep;
+			for (i = 0; i < 3; i++) {
+				CHECK_EQ_INT(det()->merge(fx.st, w[i]), 0);
+				det()->state_free(w[i]);
+			}
+		} else {
+			struct rows r;
+			memset(&r, 0, sizeof(r));
+			for (i = 0; i < NS / 2; i++)
+				attempt_in(&fx, "203.0.113.50", 22, when[order[i]], order[i]);
+			finish(&fx, fx.st);
+			collect(&fx, &t);
+			CHECK_EQ_INT(det()->save(fx.st, put_row, &r), 0);
+			det()->state_free(fx.st);
+			fx.st = det()->state_new();
+			for (i = 0; i < r.n; i++)
+				CHECK_EQ_INT(det()->load(fx.st, r.ent[i], 1, r.blob[i], r.len[i]), 0);
+			rows_free(&r);
+			for (i = NS / 2; i < NS; i++)
+				attempt_in(&fx, "203.0.113.50", 22, when[order[i]], order[i]);
+		}
+		finish(&fx, fx.st);
+		collect(&fx, &t);
+		check_tot(&ordered, &t);
+		teardown(&fx);
+	}
+}
