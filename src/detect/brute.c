@@ -375,6 +375,13 @@ static int is_public(const struct mm_ip *ip)
 	return ip->b[0] != 0xff && memcmp(ip->b, zero, 16) != 0;
 }
 
+/* The pair's owner: its interface, else (a log without interface-id) its
+ * instance. */
+static uint64_t owner_hash(const char *p, size_t n)
+{
+	return mm_hash(p, n, 0x6272757465ULL);
+}
+
 static void copy_str(char *dst, size_t cap, struct mm_str s)
 {
 	if (!dst[0] && s.n)
@@ -423,7 +430,8 @@ static void slow_path(struct state *s, struct mm_detect_ctx *c, const struct mm_
 	t = fl->start;
 	m = (int32_t)(t / 60);
 	sec = (uint8_t)(t % 60);
-	eni_h = mm_hash(fl->eni.p ? fl->eni.p : "", fl->eni.n, 0x6272757465ULL);
+	eni_h = fl->eni.n ? owner_hash(fl->eni.p, fl->eni.n) : owner_hash(fl->instance_id.p,
+									     fl->instance_id.n);
 	p = pair_get(s, eni_h, remote, fl->dport, dir, (size_t)pm[P_MAX_PAIRS], &created);
 	if (!p) {
 		s->dropped++;
@@ -928,7 +936,8 @@ static void get_pair(struct rbuf *r, struct pair *q, struct bucket *qb)
 	}
 	q->nb = (uint16_t)nb;
 	q->b = qb;
-	q->eni_h = mm_hash(q->eni, strlen(q->eni), 0x6272757465ULL);
+	q->eni_h = q->eni[0] ? owner_hash(q->eni, strlen(q->eni))
+			     : owner_hash(q->inst, strlen(q->inst));
 }
 
 /* Check the whole blob first, then add it: a malformed row adds nothing. */
