@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "detect/detect.h"
 
@@ -127,6 +128,7 @@ struct state {
 	int w;
 	uint64_t min;
 	uint64_t dropped;	/* attempts not counted (bounds) */
+	uint64_t warned;	/* dropped when finish last said so */
 	const char *file;	/* interned path of the last attempt's file */
 };
 
@@ -548,7 +550,9 @@ static int merge(void *dst, void *src)
 		int created;
 		struct pair *p = pair_get(d, q->eni_h, &q->remote, q->port, q->dir, max, &created);
 		if (!p) {
-			d->dropped += q->nb;
+			int k;
+			for (k = 0; k < q->nb; k++)
+				d->dropped += q->b[k].count;
 			continue;
 		}
 		if (created) {
@@ -664,6 +668,12 @@ static void finish(void *st, struct mm_detect_ctx *c)
 	s->min = min;
 	for (i = 0; i < s->n; i++)
 		emit_pair(&s->p[i], c, w, min);
+	if (s->dropped > s->warned) {
+		mm_warn("brute: %llu attempts not counted: a bound was hit (max_pairs pairs, or "
+			"more than 128 minutes of one pair read out of order)",
+			(unsigned long long)(s->dropped - s->warned));
+		s->warned = s->dropped;
+	}
 	/* forget what is too old to matter again: a pair's minutes more than
 	 * (window + late) behind its own newest, and whole pairs whose newest
 	 * is that far behind the newest record of all (a quiet pair). Per
