@@ -126,10 +126,12 @@ static const struct mm_ftype types[] = {
 	 * is the target; the detector raises it to High when it is the actor,
 	 * as GuardDuty does. {actor}/{target}: the attacking/attacked side. */
 	{"UnauthorizedAccess:EC2/SSHBruteForce", LOW, INST, NET,
+	 /* as GuardDuty's sample finding (TARGET) */
 	 "{actor} is performing SSH brute force attacks against {target}.",
 	 "{actor} is performing SSH brute force attacks against {target}. Brute force attacks are "
 	 "used to gain unauthorized access to your instance by guessing the SSH password."},
 	{"UnauthorizedAccess:EC2/RDPBruteForce", LOW, INST, NET,
+	 /* as GuardDuty (TARGET; AWS's brute force knowledge-center article) */
 	 "{actor} is performing RDP brute force attacks against {target}.",
 	 "{actor} is performing RDP brute force attacks against {target}. Brute force attacks are "
 	 "used to gain unauthorized access to your instance by guessing the RDP password."},
