@@ -31,6 +31,7 @@
  * its base label is new to the per-worker score cache (DGA). No
  * allocation except when a new window opens. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/hash.h"
@@ -770,6 +771,38 @@ static int put_set(struct mm_buf *b, const uint64_t *h, uint8_t n)
 	return 0;
 }
 
+static int xwin_cmp(const void *a, const void *b)
+{
+	const struct xwin *x = a, *y = b;
+	if (x->hour != y->hour)
+		return x->hour < y->hour ? -1 : 1;
+	return x->bh < y->bh ? -1 : x->bh > y->bh;
+}
+
+static int gwin_cmp(const void *a, const void *b)
+{
+	const struct gwin *x = a, *y = b;
+	return x->hour < y->hour ? -1 : x->hour > y->hour;
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+	return mm_evref_before(a, b) ? -1 : mm_evref_before(b, a);
+}
+
+/* Windows by (hour, base), evidence by (time, file, line): what is saved
+ * depends on the state, not on the order records arrived in. */
+static void canon(struct ent *e)
+{
+	int j;
+	qsort(e->x, (size_t)e->nx, sizeof(e->x[0]), xwin_cmp);
+	qsort(e->g, (size_t)e->ng, sizeof(e->g[0]), gwin_cmp);
+	for (j = 0; j < e->nx; j++)
+		qsort(e->x[j].rf.r, e->x[j].rf.n, sizeof(struct mm_evref), ref_cmp);
+	for (j = 0; j < e->ng; j++)
+		qsort(e->g[j].rf.r, e->g[j].rf.n, sizeof(struct mm_evref), ref_cmp);
+}
+
 static int save(void *state, int (*put)(void *pctx, const char *entity, const void *blob, size_t n),
 		void *pctx)
 {
@@ -784,6 +817,7 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 		if (!e)
 			continue;
 		mm_buf_reset(&b);
+		canon(e);
 		if (put_u(&b, BLOB_MAGIC, 4) || put_s(&b, e->acct, 15) || put_s(&b, e->region, 23) ||
 		    put_u(&b, (uint64_t)e->nx, 2) || put_u(&b, (uint64_t)e->ng, 2)) {
 			rc = MM_ENOMEM;
