@@ -36,17 +36,24 @@ static const char *const suffix2[] = {
 	"com.cy", "com.mt", "co.hu",
 };
 
+static char fold(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
 static int is_suffix2(const char *s, size_t n)
 {
 	size_t i, k;
 	char b[16];
 
-	if (n >= sizeof(b))
+	/* every entry ends in a two-letter country code: most names leave here */
+	if (n < 5 || n >= sizeof(b) || s[n - 3] != '.')
 		return 0;
 	for (i = 0; i < n; i++)
 		b[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
 	for (k = 0; k < sizeof(suffix2) / sizeof(suffix2[0]); k++)
-		if (strlen(suffix2[k]) == n && memcmp(suffix2[k], b, n) == 0)
+		if (suffix2[k][n - 1] == b[n - 1] && suffix2[k][n - 2] == b[n - 2] &&
+		    strlen(suffix2[k]) == n && memcmp(suffix2[k], b, n) == 0)
 			return 1;
 	return 0;
 }
@@ -87,26 +94,30 @@ int mm_dns_base(const char *name, size_t n, size_t *off, size_t *len)
 
 double mm_dns_entropy(const char *s, size_t n)
 {
-	unsigned cnt[256] = {0};
+	unsigned cnt[256];
 	size_t i, m = 0;
 	double h = 0;
 
+	/* counts of the bytes present only: one pass to count, one to sum
+	 * (clearing each count as it is used), no walk over 256 slots */
+	for (i = 0; i < n; i++)
+		cnt[(unsigned char)fold(s[i])] = 0;
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.')
+		if (s[i] == '.')
 			continue;
-		if (c >= 'A' && c <= 'Z')
-			c += 32;
-		cnt[c]++;
+		cnt[(unsigned char)fold(s[i])]++;
 		m++;
 	}
 	if (!m)
 		return 0;
-	for (i = 0; i < 256; i++)
-		if (cnt[i]) {
-			double p = (double)cnt[i] / (double)m;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)fold(s[i]);
+		if (s[i] != '.' && cnt[c]) {
+			double p = (double)cnt[c] / (double)m;
 			h -= p * log2(p);
+			cnt[c] = 0;
 		}
+	}
 	return h;
 }
 

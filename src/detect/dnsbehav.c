@@ -51,7 +51,8 @@
 #define DGA_MAX 48	/* hour windows per entity */
 #define NAME_CAP 96	/* a base domain or DGA name kept for the finding */
 #define KEY_CAP 48	/* entity key: "i-0123456789abcdef0" or "ip:<address>" */
-#define CACHE_SLOTS 4096
+#define CACHE_SLOTS 4096	/* DGA scores by base label */
+#define NAME_SLOTS 8192		/* names that need nothing */
 #define HOUR_MS 3600000LL
 #define BLOB_MAGIC 0x31424e44u	/* "DNB1" */
 #define FILE_CAP 512	/* an evidence file name is saved cut to this */
@@ -143,6 +144,7 @@ struct state {
 	size_t cap, n;
 	uint64_t dropped;	/* windows that gave way at a bound */
 	struct cache_slot cache[CACHE_SLOTS];
+	uint64_t names[NAME_SLOTS];	/* hash | 1 of names as logged; 0 empty */
 };
 
 /* ---- small pieces ------------------------------------------------------ */
@@ -353,42 +355,44 @@ static void times_add(int64_t *first, int64_t *last, int64_t f, int64_t l)
 
 /* ---- what a name is ------------------------------------------------------ */
 
-/* Bases (or their parent domains) whose long hashed host names are how
+/* Registered domains whose long hashed host names are how
  * the service works, not a tunnel: AWS, the big CDNs and clouds, reverse
  * lookups, resolver-internal names, and anti-malware services that look
  * file hashes up over DNS. Neither exfiltration nor DGA is counted under
  * them. */
-static const char *const quiet_bases[] = {
-	"amazonaws.com", "amazonaws.com.cn", "aws", "amazon.com", "awsstatic.com",
-	"cloudfront.net", "akamaiedge.net", "akamai.net", "akamaihd.net", "akamaized.net",
-	"edgekey.net", "edgesuite.net", "akadns.net", "akamaitechnologies.com", "azureedge.net",
-	"azurefd.net", "trafficmanager.net", "cloudapp.net", "windows.net", "microsoft.com",
-	"googleapis.com", "googleusercontent.com", "gvt1.com", "1e100.net", "fastly.net",
-	"fastlylb.net", "cloudflare.net", "sophosxl.net", "mcafee.com", "in-addr.arpa",
-	"ip6.arpa", "compute.internal", "ec2.internal",
+#define Q(z) {z, sizeof(z) - 1}
+static const struct {
+	const char *z;
+	size_t n;
+} quiet_bases[] = {
+	Q("amazonaws.com"), Q("amazonaws.com.cn"), Q("amazon.com"), Q("awsstatic.com"),
+	Q("cloudfront.net"), Q("akamaiedge.net"), Q("akamai.net"), Q("akamaihd.net"),
+	Q("akamaized.net"), Q("edgekey.net"), Q("edgesuite.net"), Q("akadns.net"),
+	Q("akamaitechnologies.com"), Q("azureedge.net"), Q("azurefd.net"), Q("trafficmanager.net"),
+	Q("cloudapp.net"), Q("windows.net"), Q("microsoft.com"), Q("googleapis.com"),
+	Q("googleusercontent.com"), Q("gvt1.com"), Q("1e100.net"), Q("fastly.net"),
+	Q("fastlylb.net"), Q("cloudflare.net"), Q("sophosxl.net"), Q("mcafee.com"),
+	Q("compute.internal"), Q("ec2.internal"),
+}, quiet_tlds[] = {
+	/* top-level names that never leave the network, and reverse lookups */
+	Q("arpa"), Q("aws"), Q("internal"), Q("local"), Q("localdomain"), Q("localhost"), Q("lan"),
+	Q("home"), Q("intranet"), Q("corp"),
 };
-/* top-level names that never leave the network */
-static const char *const quiet_tlds[] = {"arpa", "internal", "local", "localdomain", "localhost",
-					 "lan", "home", "intranet", "corp"};
+#undef Q
 
 static int quiet(const char *base, size_t n)
 {
-	size_t k, m;
-	const char *dot = memchr(base, '.', n);
+	size_t k;
 	const char *tld = base + n;
 	while (tld > base && tld[-1] != '.')
 		tld--;
-	for (k = 0; k < MM_ARRAY_LEN(quiet_tlds); k++) {
-		m = strlen(quiet_tlds[k]);
-		if ((size_t)(base + n - tld) == m && memcmp(tld, quiet_tlds[k], m) == 0)
+	for (k = 0; k < MM_ARRAY_LEN(quiet_tlds); k++)
+		if ((size_t)(base + n - tld) == quiet_tlds[k].n && memcmp(tld, quiet_tlds[k].z, quiet_tlds[k].n) == 0)
 			return 1;
-	}
-	(void)dot;
-	for (k = 0; k < MM_ARRAY_LEN(quiet_bases); k++) {
-		m = strlen(quiet_bases[k]);
-		if (m == n && memcmp(base, quiet_bases[k], m) == 0)
+	for (k = 0; k < MM_ARRAY_LEN(quiet_bases); k++)
+		if (quiet_bases[k].n == n && base[0] == quiet_bases[k].z[0] &&
+		    memcmp(base, quiet_bases[k].z, n) == 0)
 			return 1;
-	}
 	return 0;
 }
 
@@ -423,6 +427,22 @@ static void ent_ctx(struct ent *e, const struct mm_detect_ctx *c, const struct m
 
 /* ---- metadata rebinding (no state) --------------------------------------- */
 
+/* Does the text hold either address at all? Every record with answers
+ * comes here, so it is a few vectorised memchr calls: a '9' of
+ * "169.254.169.254" (rare in answers: digits of other addresses, few
+ * nines) and a ':' of "fd00:ec2::254" (the JSON's three or four colons). */
+static int imds_text(const char *p, size_t n)
+{
+	const char *end = p + n, *x;
+	for (x = p + 2; x < end && (x = memchr(x, '9', (size_t)(end - x))); x++)
+		if ((size_t)(end - (x - 2)) >= 15 && memcmp(x - 2, "169.254.169.254", 15) == 0)
+			return 1;
+	for (x = p + 4; x < end && (x = memchr(x, ':', (size_t)(end - x))); x++)
+		if ((size_t)(end - (x - 4)) >= 13 && memcmp(x - 4, "fd00:ec2::254", 13) == 0)
+			return 1;
+	return 0;
+}
+
 /* Does the answers array hold an A/AAAA record of the metadata service? */
 static int answers_imds(struct mm_str a)
 {
@@ -430,8 +450,6 @@ static int answers_imds(struct mm_str a)
 	struct mm_json_iter it, ot;
 	struct mm_str k;
 
-	if (!a.n || (!memmem(a.p, a.n, "169.254.169.254", 15) && !memmem(a.p, a.n, "fd00:ec2::254", 13)))
-		return 0;
 	arr.type = MM_JSON_ARRAY;
 	arr.p = a.p;
 	arr.n = a.n;
@@ -492,22 +510,38 @@ static void rebind(struct mm_detect_ctx *c, const struct mm_event *ev, const cha
 
 /* ---- per record -------------------------------------------------------- */
 
+/* Remember that a name as logged needs nothing (no candidate for
+ * either count): most resolver traffic repeats a few names. */
+static void boring(struct state *s, uint64_t nh)
+{
+	s->names[nh & (NAME_SLOTS - 1)] = nh;
+}
+
 static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event *ev)
 {
 	struct state *s = state;
 	const struct mm_dns *q = &ev->u.dns;
 	const double *P = c->params;
 	char key[KEY_CAP], lname[MM_DNS_NAME_MAX + 1];
-	size_t kn, n, boff = 0, blen = 0, i, maxlab = 0, lab = 0, subchars = 0;
-	int has_base;
+	size_t kn, n, boff = 0, blen = 0, i, maxlab = 0, lab = 0, subchars = 0, ln;
+	int has_base, cand = 0, imds;
 	int64_t hour;
+	uint64_t nh;
 	struct mm_evref r;
 	struct ent *e;
+	const char *dot;
+	struct cache_slot *cs;
 
 	n = q->qname.n;
 	if (n && q->qname.p[n - 1] == '.')
 		n--;
-	if (n == 0 || n > MM_DNS_NAME_MAX || !(kn = entity_key(q, key, sizeof(key))))
+	if (n == 0 || n > MM_DNS_NAME_MAX)
+		return;
+	nh = mm_hash(q->qname.p, n, 5) | 1;
+	imds = q->answers.n && imds_text(q->answers.p, q->answers.n);
+	if (s->names[nh & (NAME_SLOTS - 1)] == nh && !imds)
+		return; /* seen, nothing to count, no metadata address */
+	if (!(kn = entity_key(q, key, sizeof(key))))
 		return;
 	for (i = 0; i < n; i++) {
 		char ch = q->qname.p[i];
@@ -515,10 +549,14 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	}
 	lname[n] = '\0';
 	has_base = mm_dns_base(lname, n, &boff, &blen) == 0;
-	if (q->answers.n && answers_imds(q->answers))
+	if (imds && answers_imds(q->answers))
 		rebind(c, ev, key, lname, n, has_base, boff, blen);
-	if (!has_base || q->time_ms <= 0 || quiet(lname + boff, blen))
+	if (s->names[nh & (NAME_SLOTS - 1)] == nh)
 		return;
+	if (!has_base || quiet(lname + boff, blen)) {
+		boring(s, nh);
+		return;
+	}
 	hour = q->time_ms / HOUR_MS;
 
 	/* exfiltration: the part left of the base (boff - 1 bytes) */
@@ -536,6 +574,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		    mm_dns_entropy(lname, boff - 1) >= P[P_EXFIL_ENTROPY]) {
 			uint64_t bh = mm_hash(lname + boff, blen, 1);
 			struct xwin *w;
+			cand = 1;
 			if ((e = ent_get(s, key, kn)) && (w = xwin_get(s, e, bh, hour))) {
 				ent_ctx(e, c, q);
 				if (!w->base[0])
@@ -549,33 +588,34 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	}
 
 	/* DGA: the base label's score, cached by its hash */
-	{
-		const char *dot = memchr(lname + boff, '.', blen);
-		size_t ln = dot ? (size_t)(dot - (lname + boff)) : blen;
+	dot = memchr(lname + boff, '.', blen);
+	ln = dot ? (size_t)(dot - (lname + boff)) : blen;
+	if (ln >= MM_DGA_MIN_LEN) {
 		uint64_t lh = mm_hash(lname + boff, ln, 3) | 1;
-		struct cache_slot *cs = &s->cache[(lh >> 20) & (CACHE_SLOTS - 1)];
 		struct gwin *w;
-		if (ln < MM_DGA_MIN_LEN)
-			return;
+		cs = &s->cache[(lh >> 20) & (CACHE_SLOTS - 1)];
 		if (cs->h != lh) {
 			cs->h = lh;
 			cs->score = mm_dga_score(lname + boff, ln);
 		}
-		if (cs->score < P[P_DGA_SCORE])
-			return;
-		if (!(e = ent_get(s, key, kn)) || !(w = gwin_get(s, e, hour)))
-			return;
-		ent_ctx(e, c, q);
-		set_add(w->h, &w->n, (mm_hash(lname + boff, blen, 4) & ~1ULL) | (uint64_t)is_nx(q),
-			~1ULL);
-		mm_evref_take(&r, c, ev, q->time_ms);
-		refs_add(&w->rf, &r);
-		times_add(&w->first, &w->last, q->time_ms, q->time_ms);
-		if (!w->name[0] || mm_evref_before(&w->name_ref, &r)) {
-			w->name_ref = r;
-			mm_str_copy(w->name, sizeof(w->name), mm_str_make(lname + boff, blen));
+		if (cs->score >= P[P_DGA_SCORE]) {
+			cand = 1;
+			if ((e = ent_get(s, key, kn)) && (w = gwin_get(s, e, hour))) {
+				ent_ctx(e, c, q);
+				set_add(w->h, &w->n,
+					(mm_hash(lname + boff, blen, 4) & ~1ULL) | (uint64_t)is_nx(q), ~1ULL);
+				mm_evref_take(&r, c, ev, q->time_ms);
+				refs_add(&w->rf, &r);
+				times_add(&w->first, &w->last, q->time_ms, q->time_ms);
+				if (!w->name[0] || mm_evref_before(&w->name_ref, &r)) {
+					w->name_ref = r;
+					mm_str_copy(w->name, sizeof(w->name), mm_str_make(lname + boff, blen));
+				}
+			}
 		}
 	}
+	if (!cand)
+		boring(s, nh);
 }
 
 /* ---- merge ------------------------------------------------------------- */
