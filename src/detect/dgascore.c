@@ -21,20 +21,27 @@
  * list of the common ones (ICANN section of the Public Suffix List), not
  * the whole list: a name under a suffix not here gets a base one label
  * too short (see dgascore.h), which only groups it more coarsely. */
-static const char *const suffix2[] = {
-	"ac.uk", "co.uk", "gov.uk", "ltd.uk", "me.uk", "net.uk", "nhs.uk", "org.uk", "plc.uk",
-	"sch.uk", "com.au", "edu.au", "gov.au", "net.au", "org.au", "id.au", "co.nz", "net.nz",
-	"org.nz", "govt.nz", "ac.nz", "co.jp", "ne.jp", "or.jp", "ac.jp", "go.jp", "ad.jp",
-	"co.kr", "or.kr", "ne.kr", "go.kr", "ac.kr", "com.cn", "net.cn", "org.cn", "gov.cn",
-	"edu.cn", "com.hk", "org.hk", "com.tw", "org.tw", "net.tw", "com.sg", "edu.sg",
-	"gov.sg", "com.my", "co.in", "net.in", "org.in", "gov.in", "ac.in", "firm.in",
-	"co.za", "org.za", "gov.za", "co.il", "org.il", "ac.il", "com.br", "net.br", "org.br",
-	"gov.br", "edu.br", "com.mx", "org.mx", "gob.mx", "com.ar", "gob.ar", "com.co",
-	"com.pe", "com.ve", "com.ec", "com.uy", "com.tr", "gov.tr", "com.ua", "co.id",
-	"or.id", "go.id", "co.th", "in.th", "com.vn", "com.ph", "com.pk", "com.sa", "com.eg",
-	"com.ng", "co.ke", "com.pl", "com.ru", "com.es", "com.pt", "co.at", "or.at", "com.gr",
-	"com.cy", "com.mt", "co.hu",
+#define S(z) {z, sizeof(z) - 1}
+static const struct {
+	const char *z;
+	size_t n;
+} suffix2[] = {
+	S("ac.uk"), S("co.uk"), S("gov.uk"), S("ltd.uk"), S("me.uk"), S("net.uk"), S("nhs.uk"),
+	S("org.uk"), S("plc.uk"), S("sch.uk"), S("com.au"), S("edu.au"), S("gov.au"), S("net.au"),
+	S("org.au"), S("id.au"), S("co.nz"), S("net.nz"), S("org.nz"), S("govt.nz"), S("ac.nz"),
+	S("co.jp"), S("ne.jp"), S("or.jp"), S("ac.jp"), S("go.jp"), S("ad.jp"), S("co.kr"),
+	S("or.kr"), S("ne.kr"), S("go.kr"), S("ac.kr"), S("com.cn"), S("net.cn"), S("org.cn"),
+	S("gov.cn"), S("edu.cn"), S("com.hk"), S("org.hk"), S("com.tw"), S("org.tw"), S("net.tw"),
+	S("com.sg"), S("edu.sg"), S("gov.sg"), S("com.my"), S("co.in"), S("net.in"), S("org.in"),
+	S("gov.in"), S("ac.in"), S("firm.in"), S("co.za"), S("org.za"), S("gov.za"), S("co.il"),
+	S("org.il"), S("ac.il"), S("com.br"), S("net.br"), S("org.br"), S("gov.br"), S("edu.br"),
+	S("com.mx"), S("org.mx"), S("gob.mx"), S("com.ar"), S("gob.ar"), S("com.co"), S("com.pe"),
+	S("com.ve"), S("com.ec"), S("com.uy"), S("com.tr"), S("gov.tr"), S("com.ua"), S("co.id"),
+	S("or.id"), S("go.id"), S("co.th"), S("in.th"), S("com.vn"), S("com.ph"), S("com.pk"),
+	S("com.sa"), S("com.eg"), S("com.ng"), S("co.ke"), S("com.pl"), S("com.ru"), S("com.es"),
+	S("com.pt"), S("co.at"), S("or.at"), S("com.gr"), S("com.cy"), S("com.mt"), S("co.hu"),
 };
+#undef S
 
 static char fold(char c)
 {
@@ -52,8 +59,7 @@ static int is_suffix2(const char *s, size_t n)
 	for (i = 0; i < n; i++)
 		b[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
 	for (k = 0; k < sizeof(suffix2) / sizeof(suffix2[0]); k++)
-		if (suffix2[k][n - 1] == b[n - 1] && suffix2[k][n - 2] == b[n - 2] &&
-		    strlen(suffix2[k]) == n && memcmp(suffix2[k], b, n) == 0)
+		if (suffix2[k].n == n && memcmp(suffix2[k].z, b, n) == 0)
 			return 1;
 	return 0;
 }

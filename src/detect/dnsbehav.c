@@ -835,8 +835,10 @@ static int ref_cmp(const void *a, const void *b)
 static void canon(struct ent *e)
 {
 	int j;
-	qsort(e->x, (size_t)e->nx, sizeof(e->x[0]), xwin_cmp);
-	qsort(e->g, (size_t)e->ng, sizeof(e->g[0]), gwin_cmp);
+	if (e->nx)
+		qsort(e->x, (size_t)e->nx, sizeof(e->x[0]), xwin_cmp);
+	if (e->ng)
+		qsort(e->g, (size_t)e->ng, sizeof(e->g[0]), gwin_cmp);
 	for (j = 0; j < e->nx; j++)
 		qsort(e->x[j].rf.r, e->x[j].rf.n, sizeof(struct mm_evref), ref_cmp);
 	for (j = 0; j < e->ng; j++)
