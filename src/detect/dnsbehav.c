@@ -443,7 +443,8 @@ static int imds_text(const char *p, size_t n)
 	return 0;
 }
 
-/* Does the answers array hold an A/AAAA record of the metadata service? */
+/* Does the answers array hold an A (1) or AAAA (2) record of the
+ * metadata service? 0 if not. */
 static int answers_imds(struct mm_str a)
 {
 	struct mm_json_val arr, el, v;
@@ -467,15 +468,16 @@ static int answers_imds(struct mm_str a)
 			else if (mm_str_eqz(k, "Rdata"))
 				rdata = mm_str_make(v.p + 1, v.n - 2);
 		}
-		if ((mm_str_eqz(type, "A") && mm_str_eqz(rdata, "169.254.169.254")) ||
-		    (mm_str_eqz(type, "AAAA") && mm_str_eqz(rdata, "fd00:ec2::254")))
+		if (mm_str_eqz(type, "A") && mm_str_eqz(rdata, "169.254.169.254"))
 			return 1;
+		if (mm_str_eqz(type, "AAAA") && mm_str_eqz(rdata, "fd00:ec2::254"))
+			return 2;
 	}
 	return 0;
 }
 
 static void rebind(struct mm_detect_ctx *c, const struct mm_event *ev, const char *key,
-		   const char *lname, size_t n, int has_base, size_t boff, size_t blen)
+		   const char *lname, size_t n, int has_base, size_t boff, size_t blen, int v6)
 {
 	const struct mm_dns *q = &ev->u.dns;
 	struct mm_finding *f;
@@ -505,7 +507,8 @@ static void rebind(struct mm_detect_ctx *c, const struct mm_event *ev, const cha
 		f->local_ip = q->src;
 	}
 	snprintf(f->caller_type, sizeof(f->caller_type), "Domain");
-	mm_finding_info_str(f, "resolvedAddress", "169.254.169.254");
+	mm_finding_info_clear(f);
+	mm_finding_info_str(f, "resolvedAddress", v6 ? "fd00:ec2::254" : "169.254.169.254");
 }
 
 /* ---- per record -------------------------------------------------------- */
@@ -549,8 +552,8 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	}
 	lname[n] = '\0';
 	has_base = mm_dns_base(lname, n, &boff, &blen) == 0;
-	if (imds && answers_imds(q->answers))
-		rebind(c, ev, key, lname, n, has_base, boff, blen);
+	if (imds && (imds = answers_imds(q->answers)))
+		rebind(c, ev, key, lname, n, has_base, boff, blen, imds == 2);
 	if (s->names[nh & (NAME_SLOTS - 1)] == nh)
 		return;
 	if (!has_base || quiet(lname + boff, blen)) {
@@ -700,6 +703,7 @@ static void fill(struct mm_finding *f, const struct ent *e, const char *domain)
 	snprintf(f->domain, sizeof(f->domain), "%s", domain);
 	snprintf(f->protocol, sizeof(f->protocol), "UDP");
 	snprintf(f->caller_type, sizeof(f->caller_type), "Domain");
+	mm_finding_info_clear(f); /* the latest window's counts only */
 }
 
 static void finish(void *state, struct mm_detect_ctx *c)

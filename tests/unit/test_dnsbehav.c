@@ -473,10 +473,16 @@ MM_TEST(dga_exactly_half_nx_fires)
 	void *st;
 	setup(&f);
 	st = mm_det_dnsbehav.state_new();
+	struct mm_finding *x = NULL;
 	dga(&f, st, 10, 10, 5, I1, "com");	/* 5 of 10: share 0.5 is enough */
 	dga(&f, st, 11, 10, 4, I2, "com");	/* 4 of 10: not */
+	dga(&f, st, 13, 11, 11, I1, "net");	/* another hour: the same finding, counted twice */
 	mm_det_dnsbehav.finish(st, &f.c);
-	CHECK_EQ_INT(nfind(&f, DGA, I1, NULL), 1);
+	CHECK_EQ_INT(nfind(&f, DGA, I1, &x), 1);
+	if (x) {
+		CHECK_EQ_INT(x->count, 2);
+		CHECK_EQ_STR(x->info, "\"generatedDomains\":11,\"nxdomain\":11");
+	}
 	CHECK_EQ_INT(nfind(&f, DGA, I2, NULL), 0);
 	mm_det_dnsbehav.state_free(st);
 	teardown(&f);
@@ -508,6 +514,7 @@ MM_TEST(metadata_rebind)
 	if (x) {
 		CHECK_EQ_INT(x->count, 2);
 		CHECK_EQ_STR(x->domain, "v6.attacker.example");
+		CHECK_EQ_STR(x->info, "\"resolvedAddress\":\"fd00:ec2::254\""); /* once, the latest's */
 	}
 	mm_det_dnsbehav.state_free(st);
 	teardown(&f);
