@@ -19,9 +19,10 @@
  * and the count min(distinct, 64) decides any threshold up to 64. A
  * window's decision is taken in finish on the merged state and
  * remembered (done), so a later flush or scan does not count it twice;
- * windows more than retain_hours older than the entity's newest are
- * pruned at finish, and their records, if they arrive even later, start
- * a new window. Bounds: EXFIL_MAX (base, hour) windows and DGA_MAX hour
+ * windows more than retain_hours behind the newest hour of any entity
+ * are pruned at finish, and their records, if they arrive even later,
+ * start a new window; an entity left without windows is saved once as
+ * an empty blob (its stored row emptied) and dropped. Bounds: EXFIL_MAX (base, hour) windows and DGA_MAX hour
  * windows per entity (when full, the oldest window gives way), K hashes
  * and REFS evidence records per window; a saved entity stays far below
  * the store's 1 MiB blob limit.
@@ -94,8 +95,9 @@ static const struct mm_param params[] = {
 	 "share of those domains answered NXDOMAIN, at least: most generated names are not "
 	 "registered, while real random-looking names resolve"},
 	{"retain_hours", 48, 2, 720, "hours",
-	 "hourly windows kept per entity behind its newest record, for records that arrive late "
-	 "(files delivered out of order, a later scan of an earlier day)"},
+	 "hourly windows kept behind the newest hour seen, for records that arrive late (files "
+	 "delivered out of order, a later scan of an earlier day); older ones are dropped after "
+	 "their decision"},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -127,6 +129,7 @@ struct gwin {
 
 struct ent {
 	uint64_t kh;
+	int gone;		/* no window left: saved empty, then dropped */
 	char key[KEY_CAP];
 	char acct[16], region[24];
 	int nx, ng, capx, capg;
@@ -710,19 +713,28 @@ static void finish(void *state, struct mm_detect_ctx *c)
 {
 	struct state *s = state;
 	const double *P = c->params;
+	int64_t newest = INT64_MIN;
 	size_t i;
 	int j, k, latest;
 
+	/* the newest hour of any entity: windows far behind it are pruned,
+	 * so an instance that went quiet (or away) leaves no state behind */
 	for (i = 0; i < s->cap; i++) {
 		struct ent *e = s->tab[i];
-		int64_t newest = INT64_MIN;
+		for (j = 0; e && j < e->nx; j++)
+			if (e->x[j].hour > newest)
+				newest = e->x[j].hour;
+		for (j = 0; e && j < e->ng; j++)
+			if (e->g[j].hour > newest)
+				newest = e->g[j].hour;
+	}
+	for (i = 0; i < s->cap; i++) {
+		struct ent *e = s->tab[i];
 		if (!e)
 			continue;
 		for (j = 0; j < e->nx; j++) {
 			struct xwin *w = &e->x[j];
 			struct mm_finding *f;
-			if (w->hour > newest)
-				newest = w->hour;
 			if (w->done || w->n < (int)P[P_EXFIL_MIN] || !w->rf.n)
 				continue;
 			w->done = 1;
@@ -737,8 +749,6 @@ static void finish(void *state, struct mm_detect_ctx *c)
 			struct gwin *w = &e->g[j];
 			struct mm_finding *f;
 			int nx = 0;
-			if (w->hour > newest)
-				newest = w->hour;
 			if (w->done || w->n < (int)P[P_DGA_MIN] || !w->rf.n)
 				continue;
 			for (k = 0; k < w->n; k++)
@@ -754,7 +764,6 @@ static void finish(void *state, struct mm_detect_ctx *c)
 			mm_finding_info_num(f, "generatedDomains", w->n);
 			mm_finding_info_num(f, "nxdomain", nx);
 		}
-		/* prune what is older than retain_hours behind the newest */
 		for (j = 0; j < e->nx;)
 			if (e->x[j].hour < newest - (int64_t)P[P_RETAIN])
 				e->x[j] = e->x[--e->nx];
@@ -765,6 +774,9 @@ static void finish(void *state, struct mm_detect_ctx *c)
 				e->g[j] = e->g[--e->ng];
 			else
 				j++;
+		/* saved once more, empty, so its stored row is emptied too; then
+		 * dropped (save) */
+		e->gone = !e->nx && !e->ng;
 	}
 }
 
@@ -815,6 +827,34 @@ static int put_set(struct mm_buf *b, const uint64_t *h, uint8_t n)
 	return 0;
 }
 
+/* Remove the entities finish found empty (after save stored them so). */
+static void drop_gone(struct state *s)
+{
+	struct ent **old = s->tab;
+	size_t cap = s->cap, i, j;
+	struct ent **nt = mm_calloc(cap, sizeof(nt[0]));
+
+	if (!nt)
+		return; /* kept: they are empty, and tried again at the next save */
+	s->n = 0;
+	for (i = 0; i < cap; i++) {
+		struct ent *e = old[i];
+		if (!e)
+			continue;
+		if (e->gone) {
+			ent_free(e);
+			continue;
+		}
+		j = (size_t)e->kh & (cap - 1);
+		while (nt[j])
+			j = (j + 1) & (cap - 1);
+		nt[j] = e;
+		s->n++;
+	}
+	mm_free(old);
+	s->tab = nt;
+}
+
 static int xwin_cmp(const void *a, const void *b)
 {
 	const struct xwin *x = a, *y = b;
@@ -862,6 +902,10 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 		struct ent *e = s->tab[i];
 		if (!e)
 			continue;
+		if (e->gone) {
+			rc = put(pctx, e->key, "", 0);
+			continue;
+		}
 		mm_buf_reset(&b);
 		canon(e);
 		if (put_u(&b, BLOB_MAGIC, 4) || put_s(&b, e->acct, 15) || put_s(&b, e->region, 23) ||
@@ -888,6 +932,8 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 			rc = put(pctx, e->key, b.p, b.len);
 	}
 	mm_buf_free(&b);
+	if (!rc)
+		drop_gone(s);
 	return rc;
 }
 
@@ -977,7 +1023,11 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 	int j, rc = MM_EPARSE;
 
 	(void)version;
-	if (!entity || !*entity || strlen(entity) >= KEY_CAP || !(tmp = mm_calloc(1, sizeof(*tmp))))
+	if (!entity || !*entity || strlen(entity) >= KEY_CAP)
+		goto out;
+	if (n == 0)
+		return 0; /* an entity whose windows all aged out */
+	if (!(tmp = mm_calloc(1, sizeof(*tmp))))
 		goto out;
 	if (get_u(&r, 4) != BLOB_MAGIC)
 		goto out;

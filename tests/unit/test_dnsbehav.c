@@ -273,6 +273,17 @@ static void setup(struct fx *f)
 	mm_arena_init(&f->scratch, f->mem, sizeof(f->mem));
 }
 
+/* The index of a dnsbehav param by name (its slot in fx.p). */
+static int param(const char *name)
+{
+	int i;
+	for (i = 0; mm_det_dnsbehav.params[i].name; i++)
+		if (strcmp(mm_det_dnsbehav.params[i].name, name) == 0)
+			return i;
+	CHECK(0);
+	return 0;
+}
+
 static void teardown(struct fx *f)
 {
 	mm_agg_free(f->agg);
@@ -715,6 +726,37 @@ MM_TEST(bounded_and_pruned)
 	teardown(&f);
 }
 
+/* An instance whose windows all fell more than retain_hours behind the
+ * newest hour of any instance is saved once, empty (its stored row is
+ * emptied), then forgotten. */
+MM_TEST(quiet_instance_ages_out)
+{
+	struct fx f;
+	void *st;
+	struct blobs bs = {0};
+	setup(&f);
+	st = mm_det_dnsbehav.state_new();
+	tunnel(&f, st, 0, 3, 40, "t.old.example", I1, 1);
+	/* retain_hours 5: I2's window at hour 6 leaves I1's at hour 0 behind */
+	f.p[param("retain_hours")] = 5;
+	tunnel(&f, st, 6, 3, 40, "t.new.example", I2, 2);
+	mm_det_dnsbehav.finish(st, &f.c);
+	CHECK_EQ_INT(mm_det_dnsbehav.save(st, put_blob, &bs), 0);
+	CHECK_EQ_INT(bs.n, 2);
+	{
+		const struct mm_buf *x = blob_of(&bs, I1), *y = blob_of(&bs, I2);
+		CHECK(x && x->len == 0);
+		CHECK(y && y->len > 0);
+	}
+	blobs_free(&bs);
+	CHECK_EQ_INT(mm_det_dnsbehav.save(st, put_blob, &bs), 0);
+	CHECK_EQ_INT(bs.n, 1);
+	CHECK(blob_of(&bs, I2) != NULL);
+	blobs_free(&bs);
+	mm_det_dnsbehav.state_free(st);
+	teardown(&f);
+}
+
 /* Malformed blobs are refused without crashing: every truncation, every
  * single-byte change, garbage, a bad entity name. */
 MM_TEST(load_rejects_malformed)
@@ -731,7 +773,8 @@ MM_TEST(load_rejects_malformed)
 	CHECK_EQ_INT(mm_det_dnsbehav.save(st, put_blob, &bs), 0);
 	CHECK(bs.n == 2);
 	b = mm_det_dnsbehav.state_new();
-	for (cut = 0; cut < bs.b[0].len; cut++)
+	CHECK_EQ_INT(mm_det_dnsbehav.load(b, bs.key[0], 1, "", 0), 0); /* aged out: nothing */
+	for (cut = 1; cut < bs.b[0].len; cut++)
 		CHECK(mm_det_dnsbehav.load(b, bs.key[0], 1, bs.b[0].p, cut) != 0);
 	m = malloc(bs.b[0].len + 1);
 	for (cut = 0; cut < bs.b[0].len; cut += 3) {
