@@ -360,8 +360,8 @@ static void times_add(int64_t *first, int64_t *last, int64_t f, int64_t l)
 
 /* Registered domains whose long hashed host names are how
  * the service works, not a tunnel: AWS, the big CDNs and clouds, reverse
- * lookups, resolver-internal names, and anti-malware services that look
- * file hashes up over DNS. Neither exfiltration nor DGA is counted under
+ * lookups, resolver-internal names, anti-malware services that look
+ * file hashes up over DNS, and the DNS blocklists mail servers query. Neither exfiltration nor DGA is counted under
  * them. */
 #define Q(z) {z, sizeof(z) - 1}
 static const struct {
@@ -376,6 +376,10 @@ static const struct {
 	Q("googleusercontent.com"), Q("gvt1.com"), Q("1e100.net"), Q("fastly.net"),
 	Q("fastlylb.net"), Q("cloudflare.net"), Q("sophosxl.net"), Q("mcafee.com"),
 	Q("compute.internal"), Q("ec2.internal"),
+	/* mail servers' blocklist lookups: reversed IPv6 addresses (32
+	 * nibbles) plus an access key make long, random, distinct names */
+	Q("spamhaus.org"), Q("spamhaus.net"), Q("spamcop.net"), Q("sorbs.net"),
+	Q("barracudacentral.org"), Q("surbl.org"), Q("uribl.com"), Q("mailspike.net"), Q("dnswl.org"),
 }, quiet_tlds[] = {
 	/* top-level names that never leave the network, and reverse lookups */
 	Q("arpa"), Q("aws"), Q("internal"), Q("local"), Q("localdomain"), Q("localhost"), Q("lan"),

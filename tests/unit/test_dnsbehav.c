@@ -375,6 +375,7 @@ MM_TEST(exfil_threshold_edges)
 	tunnel(&f, st, 11, 60, 29, "short.example", I2, 3);	/* labels of 29, subdomain < 50 */
 	tunnel(&f, st, 12, 60, 40, "x.cloudfront.net", I2, 4);	/* quiet base */
 	tunnel(&f, st, 12, 60, 40, "a.b.in-addr.arpa", I2, 5);	/* reverse lookups */
+	tunnel(&f, st, 13, 60, 40, "zen.dq.spamhaus.net", I2, 6);	/* a mail server's blocklist */
 	mm_det_dnsbehav.finish(st, &f.c);
 	CHECK_EQ_INT(nfind(&f, EXFIL, I1, &x), 1);
 	CHECK_EQ_INT(nfind(&f, EXFIL, I2, NULL), 0);
