@@ -206,4 +206,9 @@ struct mm_str mm_api_principal(const struct mm_api *a);
 /* Fill the AccessKey resource and API call details of f from a. */
 void mm_finding_set_api(struct mm_finding *f, const struct mm_api *a);
 
+/* Fill a DNS_REQUEST finding's details from the query q: region, role
+ * ACTOR, outbound, the name asked (without the final dot), transport,
+ * blocked (DNS Firewall BLOCK), the asking address, caller "Domain". */
+void mm_finding_set_dns(struct mm_finding *f, const struct mm_dns *q);
+
 #endif

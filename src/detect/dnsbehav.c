@@ -484,7 +484,7 @@ static int answers_imds(struct mm_str a)
 }
 
 static void rebind(struct mm_detect_ctx *c, const struct mm_event *ev, const char *key,
-		   const char *lname, size_t n, int has_base, size_t boff, size_t blen, int v6)
+		   const char *lname, int has_base, size_t boff, size_t blen, int v6)
 {
 	const struct mm_dns *q = &ev->u.dns;
 	struct mm_finding *f;
@@ -494,26 +494,11 @@ static void rebind(struct mm_detect_ctx *c, const struct mm_event *ev, const cha
 	 * instance-data.ec2.internal, ...) resolve there by design */
 	if (!has_base || quiet(lname + boff, blen))
 		return;
-	(void)n;
 	f = mm_emit(c, T_REBIND, c->file && c->file->account[0] ? mm_str_c(c->file->account) : q->account,
 		    mm_str_c(key), "", ev, q->time_ms, q->time_ms, &latest);
 	if (!f || !latest)
 		return;
-	if (q->region.n)
-		mm_str_copy(f->region, sizeof(f->region), q->region);
-	f->role = MM_ROLE_ACTOR;
-	f->direction = MM_DIR_OUTBOUND;
-	mm_str_copy(f->domain, sizeof(f->domain), mm_str_make(lname, n));
-	if (q->transport.n)
-		mm_str_copy(f->protocol, sizeof(f->protocol), q->transport);
-	else
-		snprintf(f->protocol, sizeof(f->protocol), "UDP");
-	f->blocked = mm_str_eqz(q->firewall_action, "BLOCK");
-	if (q->has_src) {
-		f->has_local_ip = 1;
-		f->local_ip = q->src;
-	}
-	snprintf(f->caller_type, sizeof(f->caller_type), "Domain");
+	mm_finding_set_dns(f, q);
 	mm_finding_info_clear(f);
 	mm_finding_info_str(f, "resolvedAddress", v6 ? "fd00:ec2::254" : "169.254.169.254");
 }
@@ -560,7 +545,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	lname[n] = '\0';
 	has_base = mm_dns_base(lname, n, &boff, &blen) == 0;
 	if (imds && (imds = answers_imds(q->answers)))
-		rebind(c, ev, key, lname, n, has_base, boff, blen, imds == 2);
+		rebind(c, ev, key, lname, has_base, boff, blen, imds == 2);
 	if (s->names[nh & (NAME_SLOTS - 1)] == nh)
 		return;
 	if (!has_base || quiet(lname + boff, blen)) {

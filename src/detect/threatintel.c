@@ -338,28 +338,8 @@ static void detect_dns(struct mm_detect_ctx *d, const struct mm_event *ev)
 			continue;
 		add_hit(d, type, d->file && d->file->account[0] ? mm_str_c(d->file->account) : q->account,
 			res, &hits[i], ev, q->time_ms, q->time_ms, &f);
-		if (!f)
-			continue;
-		if (q->region.n)
-			mm_str_copy(f->region, sizeof(f->region), q->region);
-		f->role = MM_ROLE_ACTOR;
-		f->direction = MM_DIR_OUTBOUND;
-		{
-			struct mm_str dn = q->qname;
-			if (dn.n && dn.p[dn.n - 1] == '.')
-				dn.n--;
-			mm_str_copy(f->domain, sizeof(f->domain), dn);
-		}
-		if (q->transport.n)
-			mm_str_copy(f->protocol, sizeof(f->protocol), q->transport);
-		else
-			snprintf(f->protocol, sizeof(f->protocol), "UDP");
-		f->blocked = mm_str_eqz(q->firewall_action, "BLOCK");
-		if (q->has_src) {
-			f->has_local_ip = 1;
-			f->local_ip = q->src;
-		}
-		snprintf(f->caller_type, sizeof(f->caller_type), "Domain");
+		if (f)
+			mm_finding_set_dns(f, q);
 	}
 }
 
