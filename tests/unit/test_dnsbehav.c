@@ -877,3 +877,40 @@ MM_TEST(reputation_list_types)
 	}
 	teardown(&f);
 }
+
+/* Names people registered (maltrail's dynamic DNS, web proxy and IP
+ * lookup trails in ../shared/data: ~3300 human-chosen names, some by
+ * abusers, none generated): the share scoring >= 55, printed; under 1 %. */
+MM_TEST(dga_score_human_names_shared)
+{
+	static const char *const files[] = {"suspicious/dynamic_domain.txt",
+					    "suspicious/anonymous_web_proxy.txt", "suspicious/ipinfo.txt"};
+	const char *dir = mmtest_shared_data();
+	size_t k;
+	int n = 0, hi = 0;
+	for (k = 0; k < MM_ARRAY_LEN(files); k++) {
+		char path[1024], line[512];
+		FILE *fp;
+		snprintf(path, sizeof(path), "%s/intel/maltrail/%s", dir, files[k]);
+		fp = fopen(path, "r");
+		CHECK(fp != NULL);
+		if (!fp)
+			continue;
+		while (fgets(line, sizeof(line), fp)) {
+			int s;
+			line[strcspn(line, "\r\n")] = '\0';
+			if (!line[0] || line[0] == '#' || strchr(line, '/') || strchr(line, ':') ||
+			    strspn(line, "0123456789.") == strlen(line))
+				continue;
+			if ((s = score_of(line)) < 0)
+				continue;
+			n++;
+			hi += s >= 55;
+		}
+		fclose(fp);
+	}
+	fprintf(stderr, "  dga score >= 55: %d of %d human-chosen names (%.2f %%)\n", hi, n,
+		n ? 100.0 * hi / n : 0);
+	CHECK(n > 3000);
+	CHECK(hi * 100 < n);
+}
