@@ -190,7 +190,9 @@ const char *mm_data_dir(void)
 	return is_dir(data_dir_buf) ? data_dir_buf : NULL;
 }
 
-/* The bundled lists: maltrail's mining pools, the Tor relay and exit lists. */
+/* The bundled lists: maltrail's mining pools, the Tor relay and exit lists;
+ * maltrail's dynamic DNS (abused), blockchain DNS (bitcoin) and
+ * exploit-kit (driveby) domains. */
 static const struct {
 	enum mm_intel_cat cat;
 	const char *rel;
@@ -198,6 +200,9 @@ static const struct {
 	{MM_CAT_MINING, "intel/crypto_mining.txt"},
 	{MM_CAT_TOR, "intel/tor-nodes.lst"},
 	{MM_CAT_TOREXIT, "intel/tor-exit-nodes.lst"},
+	{MM_CAT_ABUSED, "intel/dynamic_domain.txt"},
+	{MM_CAT_BITCOIN, "intel/blockchain_dns.txt"},
+	{MM_CAT_DRIVEBY, "intel/ek_underminer.txt"},
 };
 
 static int load_intel(struct mm_pipeline *s, struct mm_err *err)

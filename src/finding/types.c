@@ -92,6 +92,55 @@ static const struct mm_ftype types[] = {
 	 "Drop Point domain name queried by EC2 instance {instance}.",
 	 "EC2 instance {instance} is querying a domain name of a remote host that is known to hold "
 	 "credentials and other stolen data captured by malware."},
+	/* Route 53 Resolver query logs + domain reputation lists */
+	{"Impact:EC2/AbusedDomainRequest.Reputation", MED, INST, DNS,
+	 "EC2 instance {instance} is querying a low reputation domain name associated with known "
+	 "abused domains.",
+	 "EC2 instance {instance} is querying domain name {domain}, which is on the abused-domain "
+	 "list {list} (dynamic DNS and other freely abused names)."},
+	{"Impact:EC2/BitcoinDomainRequest.Reputation", HIGH, INST, DNS,
+	 "EC2 instance {instance} is querying a low reputation domain name associated with "
+	 "cryptocurrency-related activity.",
+	 "EC2 instance {instance} is querying domain name {domain}, which is on the "
+	 "cryptocurrency-related domain list {list}."},
+	{"Impact:EC2/MaliciousDomainRequest.Reputation", HIGH, INST, DNS,
+	 "EC2 instance {instance} is querying a low reputation domain name associated with known "
+	 "malicious domains.",
+	 "EC2 instance {instance} is querying domain name {domain}, which is on the malicious-domain "
+	 "list {list}."},
+	{"Impact:EC2/SuspiciousDomainRequest.Reputation", LOW, INST, DNS,
+	 "EC2 instance {instance} is querying a low reputation domain name that is suspicious in "
+	 "nature.",
+	 "EC2 instance {instance} is querying domain name {domain}, which is on the suspicious-domain "
+	 "list {list}."},
+	{"Trojan:EC2/DriveBySourceTraffic!DNS", HIGH, INST, DNS,
+	 "EC2 instance {instance} is querying a domain name of a known source of drive-by download "
+	 "attacks.",
+	 "EC2 instance {instance} is querying domain name {domain} of a remote host that is a known "
+	 "source of drive-by download attacks (list {list})."},
+	{"Trojan:EC2/PhishingDomainRequest!DNS", HIGH, INST, DNS,
+	 "EC2 instance {instance} is querying a domain involved in phishing attacks.",
+	 "EC2 instance {instance} is querying domain name {domain}, which is on the phishing list "
+	 "{list}."},
+	{"Trojan:EC2/DGADomainRequest.C!DNS", HIGH, INST, DNS,
+	 "EC2 instance {instance} is querying an algorithmically generated domain.",
+	 "EC2 instance {instance} is querying domain name {domain}, which is on the list of known "
+	 "generated domains {list}. Such domains are commonly used by malware."},
+	/* Route 53 Resolver query logs: behaviour (detect/dnsbehav.c) */
+	{"Trojan:EC2/DNSDataExfiltration", HIGH, INST, DNS,
+	 "EC2 instance {instance} is exfiltrating data through DNS queries.",
+	 "EC2 instance {instance} is querying many long, random-looking subdomains of {domain}, a "
+	 "pattern of data carried out of the network in DNS queries."},
+	{"Trojan:EC2/DGADomainRequest.B", HIGH, INST, DNS,
+	 "EC2 instance {instance} is querying algorithmically generated domains.",
+	 "EC2 instance {instance} is querying many algorithmically generated-looking domain names "
+	 "such as {domain}, most of which do not exist. Such domains are commonly used by malware."},
+	{"UnauthorizedAccess:EC2/MetadataDNSRebind", HIGH, INST, DNS,
+	 "EC2 instance {instance} is performing DNS lookups that resolve to the instance metadata "
+	 "service.",
+	 "EC2 instance {instance} queried domain name {domain}, which resolves to the instance "
+	 "metadata address 169.254.169.254 (a DNS rebinding attempt to reach the metadata "
+	 "service)."},
 	/* CloudTrail + threat intelligence */
 	{"UnauthorizedAccess:IAMUser/MaliciousIPCaller", MED, AKEY, API,
 	 /* title as GuardDuty */
