@@ -47,6 +47,7 @@
 #define NB_MAIL_IPS 16
 #define NB_MAX_HITS 4
 #define NB_HLL 32
+#define NB_BIG 8
 
 /* item kinds: the top byte of the 64-bit key (never 0, so 0 is empty) */
 #define K_OUT 1ULL	/* proto << 16 | remote server port, instance initiated */
@@ -78,7 +79,14 @@ struct nb_hour {
 	uint32_t hour;	/* event time / 3600 + 1; 0 = empty */
 	uint32_t flags;
 	uint64_t bytes;	/* sent by the instance to public remotes */
-	uint64_t big;	/* the largest record's bytes, and where it is */
+};
+
+/* The largest record of one of the latest NB_BIG hours that had a big
+ * record (>= volume_floor_bytes / 64): the evidence of a volume finding,
+ * kept apart so the per-hour buckets stay 16 bytes. */
+struct nb_big {
+	uint32_t hour;
+	uint64_t bytes;
 	struct mm_evref ref;
 	struct mm_ip rip;
 };
@@ -102,6 +110,7 @@ struct nb_hit {		/* an hour a mail port reached the spambot count */
 
 struct nb_eni {
 	char name[32];
+	size_t nlen;
 	char account[16];
 	char region[24];
 	int64_t tmin, tmax;	/* event time span, s; tmin > tmax: none yet */
@@ -111,6 +120,8 @@ struct nb_eni {
 	uint32_t hcap, nhours, hlast, hoverflow;
 	struct nb_hour *hr;
 	uint64_t frozen_max;	/* max bytes of hours folded out of hr */
+	int nbig;
+	struct nb_big big[NB_BIG];
 	struct nb_mail *mail;	/* NB_MAIL_SLOTS, or NULL */
 	int nhits;
 	struct nb_hit hits[NB_MAX_HITS];
@@ -128,6 +139,7 @@ struct nb_state {
 	double p[P__N];	/* params last seen (merge and load have no ctx) */
 	int has_p;
 	uint64_t dropped_enis;
+	struct nb_eni *last;	/* the previous record's: files come grouped by ENI */
 };
 
 static const struct mm_param params[] = {
@@ -319,6 +331,7 @@ static struct nb_eni *eni_get(struct nb_state *s, uint64_t h, const char *p, siz
 	if (!e)
 		return NULL;
 	memcpy(e->name, p, n);
+	e->nlen = n;
 	e->tmin = INT64_MAX;
 	e->tmax = INT64_MIN;
 	s->t[j].h = h;
@@ -329,12 +342,19 @@ static struct nb_eni *eni_get(struct nb_state *s, uint64_t h, const char *p, siz
 
 /* ---- items ----------------------------------------------------------------- */
 
+/* Keys differ in their low bits (ports, hours): a multiplicative hash
+ * spreads them for a power-of-two table at one multiply. */
+static inline uint32_t slot_of(uint64_t key)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ULL) >> 32);
+}
+
 static inline int item_find(const struct nb_eni *e, uint64_t key)
 {
 	uint32_t j;
 	if (!e->icap)
 		return -1;
-	for (j = (uint32_t)mm_hash_mix(key) & (e->icap - 1); e->it[j].key;
+	for (j = slot_of(key) & (e->icap - 1); e->it[j].key;
 	     j = (j + 1) & (e->icap - 1))
 		if (e->it[j].key == key)
 			return (int)j;
@@ -345,7 +365,7 @@ static inline int item_find(const struct nb_eni *e, uint64_t key)
 static uint32_t item_place(struct nb_item *it, uint32_t cap, uint64_t key)
 {
 	uint32_t j;
-	for (j = (uint32_t)mm_hash_mix(key) & (cap - 1); it[j].key; j = (j + 1) & (cap - 1))
+	for (j = slot_of(key) & (cap - 1); it[j].key; j = (j + 1) & (cap - 1))
 		;
 	return j;
 }
@@ -500,7 +520,7 @@ static int hour_find(const struct nb_eni *e, uint32_t hour)
 	uint32_t j;
 	if (!e->hcap)
 		return -1;
-	for (j = mm_hash_mix(hour) & (e->hcap - 1); e->hr[j].hour; j = (j + 1) & (e->hcap - 1))
+	for (j = slot_of(hour) & (e->hcap - 1); e->hr[j].hour; j = (j + 1) & (e->hcap - 1))
 		if (e->hr[j].hour == hour)
 			return (int)j;
 	return -1;
@@ -516,7 +536,7 @@ static int hour_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 		uint32_t j;
 		if (!e->hr[i].hour || (int)i == skip)
 			continue;
-		for (j = mm_hash_mix(e->hr[i].hour) & (ncap - 1); nh[j].hour; j = (j + 1) & (ncap - 1))
+		for (j = slot_of(e->hr[i].hour) & (ncap - 1); nh[j].hour; j = (j + 1) & (ncap - 1))
 			;
 		nh[j] = e->hr[i];
 		n++;
@@ -555,7 +575,7 @@ static int hour_get(struct nb_eni *e, uint32_t hour, uint32_t max)
 		   hour_rebuild(e, e->hcap ? e->hcap * 2 : 16, -1)) {
 		return -1;
 	}
-	for (j = (int)(mm_hash_mix(hour) & (e->hcap - 1)); e->hr[j].hour;
+	for (j = (int)(slot_of(hour) & (e->hcap - 1)); e->hr[j].hour;
 	     j = (int)((j + 1) & (e->hcap - 1)))
 		;
 	memset(&e->hr[j], 0, sizeof(e->hr[j]));
@@ -564,19 +584,36 @@ static int hour_get(struct nb_eni *e, uint32_t hour, uint32_t max)
 	return j;
 }
 
-/* Merge one hour's numbers into the bucket. */
-static void hour_add(struct nb_eni *e, int j, uint64_t bytes, uint32_t flags, uint64_t big,
-		     const struct mm_evref *ref, const struct mm_ip *rip)
+/* Keep b if it is the largest record of its hour among the NB_BIG
+ * latest hours (order-free: the same set whatever the arrival order). */
+static void big_add(struct nb_eni *e, const struct nb_big *b)
 {
-	struct nb_hour *h = &e->hr[j];
-	h->bytes += bytes;
-	h->flags |= flags;
-	if (ref && ref->file &&
-	    (big > h->big || (big == h->big && (!h->ref.file || mm_evref_before(ref, &h->ref))))) {
-		h->big = big;
-		h->ref = *ref;
-		h->rip = *rip;
+	int i, k = -1;
+	for (i = 0; i < e->nbig; i++)
+		if (e->big[i].hour == b->hour) {
+			if (b->bytes > e->big[i].bytes ||
+			    (b->bytes == e->big[i].bytes && mm_evref_before(&b->ref, &e->big[i].ref)))
+				e->big[i] = *b;
+			return;
+		}
+	if (e->nbig < NB_BIG) {
+		e->big[e->nbig++] = *b;
+		return;
 	}
+	for (i = 0; i < e->nbig; i++)
+		if (k < 0 || e->big[i].hour < e->big[k].hour)
+			k = i;
+	if (e->big[k].hour < b->hour)
+		e->big[k] = *b;
+}
+
+static const struct nb_big *big_of(const struct nb_eni *e, uint32_t hour)
+{
+	int i;
+	for (i = 0; i < e->nbig; i++)
+		if (e->big[i].hour == hour)
+			return &e->big[i];
+	return NULL;
 }
 
 static inline void add_bytes(struct nb_eni *e, const struct rec *r, uint64_t bytes)
@@ -594,10 +631,17 @@ static inline void add_bytes(struct nb_eni *e, const struct rec *r, uint64_t byt
 	h->bytes += bytes;
 	/* the hour's largest record is its evidence; only records that could
 	 * matter at the floor are worth interning a file name for */
-	if (bytes > h->big && bytes >= (uint64_t)(r->c->params[P_VOL_FLOOR] / 4096)) {
-		struct mm_evref ref;
-		mm_evref_take(&ref, r->c, r->ev, (int64_t)r->t * 1000);
-		hour_add(e, j, 0, 0, bytes, &ref, r->remote);
+	if (MM_UNLIKELY(bytes >= (uint64_t)(r->c->params[P_VOL_FLOOR] / 64))) {
+		struct nb_big b;
+		const struct nb_big *old = big_of(e, hour);
+		if (old && old->bytes >= bytes)
+			return;
+		memset(&b, 0, sizeof(b));
+		b.hour = hour;
+		b.bytes = bytes;
+		b.rip = *r->remote;
+		mm_evref_take(&b.ref, r->c, r->ev, (int64_t)r->t * 1000);
+		big_add(e, &b);
 	}
 }
 
@@ -742,9 +786,13 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		memcpy(s->p, c->params, sizeof(s->p));
 		s->has_p = 1;
 	}
-	e = eni_get(s, eni_hash(fl->eni.p, fl->eni.n), fl->eni.p, fl->eni.n);
-	if (!e)
-		return;
+	e = s->last;
+	if (!e || e->nlen != fl->eni.n || memcmp(e->name, fl->eni.p, fl->eni.n)) {
+		e = eni_get(s, eni_hash(fl->eni.p, fl->eni.n), fl->eni.p, fl->eni.n);
+		if (!e)
+			return;
+		s->last = e;
+	}
 	r.s = s;
 	r.c = c;
 	r.ev = ev;
@@ -825,9 +873,11 @@ static void eni_merge(struct nb_eni *d, const struct nb_eni *s, const double *p)
 		int j;
 		if (!s->hr[i].hour || (j = hour_get(d, s->hr[i].hour, (uint32_t)p[P_MAX_HOURS])) < 0)
 			continue;
-		hour_add(d, j, s->hr[i].bytes, s->hr[i].flags, s->hr[i].big, &s->hr[i].ref,
-			 &s->hr[i].rip);
+		d->hr[j].bytes += s->hr[i].bytes;
+		d->hr[j].flags |= s->hr[i].flags;
 	}
+	for (k = 0; k < s->nbig; k++)
+		big_add(d, &s->big[k]);
 	if (s->mail && !mail_slots(d))
 		for (i = 0; i < NB_MAIL_SLOTS; i++)
 			if (s->mail[i].hour)
@@ -1023,6 +1073,8 @@ static void finish_spam(struct mm_detect_ctx *c, struct nb_eni *e, int64_t learn
 	}
 }
 
+static const struct mm_ip zero_ip;
+
 static int hour_cmp(const void *a, const void *b)
 {
 	uint32_t x = (*(struct nb_hour *const *)a)->hour, y = (*(struct nb_hour *const *)b)->hour;
@@ -1049,6 +1101,7 @@ static void finish_volume(struct mm_detect_ctx *c, struct nb_eni *e, int64_t lea
 		int64_t start = (int64_t)(h->hour - 1) * 3600;
 		double lim = c->params[P_VOL_FACTOR] * (double)m;
 		struct mm_finding *f;
+		const struct nb_big *b;
 		if (h->flags & F_REPORTED)
 			continue;
 		if (lim < c->params[P_VOL_FLOOR])
@@ -1059,13 +1112,15 @@ static void finish_volume(struct mm_detect_ctx *c, struct nb_eni *e, int64_t lea
 			continue;
 		}
 		h->flags |= F_REPORTED;
-		f = emit(c, e, "Behavior:EC2/TrafficVolumeUnusual", h->ref.file ? &h->ref : NULL,
-			 h->ref.file ? h->ref.time_ms : start * 1000,
-			 h->ref.file ? h->ref.time_ms : start * 1000);
+		b = big_of(e, h->hour);
+		if (b && !b->ref.file)
+			b = NULL;
+		f = emit(c, e, "Behavior:EC2/TrafficVolumeUnusual", b ? &b->ref : NULL,
+			 b ? b->ref.time_ms : start * 1000, b ? b->ref.time_ms : start * 1000);
 		if (!f)
 			continue;
-		set_net(f, e, &h->rip, 0, 0, 6);
-		f->has_remote_ip = h->ref.file != NULL;
+		set_net(f, e, b ? &b->rip : &zero_ip, 0, 0, 6);
+		f->has_remote_ip = b != NULL;
 		f->protocol[0] = '\0';
 		mm_finding_info_num(f, "hourBytes", (double)h->bytes);
 		mm_finding_info_num(f, "baselineBytes", (double)m);
@@ -1236,7 +1291,8 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		int k;
 		if (!hour || hour_find(tmp, hour) >= 0 || (k = hour_get(tmp, hour, 8760)) < 0)
 			goto out;
-		hour_add(tmp, k, get64(p + 8), get32(p + 4) & F_REPORTED, 0, NULL, NULL);
+		tmp->hr[k].bytes = get64(p + 8);
+		tmp->hr[k].flags = get32(p + 4) & F_REPORTED;
 	}
 	for (j = 0; j < nt; j++, p += 7) {
 		struct nb_hit h;
