@@ -818,7 +818,8 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		/* HyperLogLog of remote peers: 32 registers, ~18% error; enough
 		 * to tell "a few" from "thousands" in the evidence */
 		uint64_t h = mm_hash_mix(((uint64_t)ip_key32(r.remote) << 1) | r.remote->v6);
-		uint8_t rank = (uint8_t)(__builtin_clzll((h >> 5) | 1ULL << 58) - 4);
+		uint64_t w = h >> 5; /* 59 bits: rank = leading zeros + 1, 1..60 */
+		uint8_t rank = (uint8_t)(w ? __builtin_clzll(w) - 4 : 60);
 		if (rank > e->hll[h & (NB_HLL - 1)])
 			e->hll[h & (NB_HLL - 1)] = rank;
 	}
@@ -958,7 +959,7 @@ static double hll_estimate(const uint8_t *reg)
 	double sum = 0;
 	int i, zeros = 0;
 	for (i = 0; i < NB_HLL; i++) {
-		sum += 1.0 / (double)(1ULL << reg[i]);
+		sum += ldexp(1.0, -(int)reg[i]);
 		zeros += reg[i] == 0;
 	}
 	{
@@ -1278,7 +1279,7 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 	if (tmp->tmin > tmp->tmax || tmp->tmin < 0 || tmp->tmax > 0xfffffffeLL)
 		goto out;
 	for (j = 0; j < NB_HLL; j++)
-		if (tmp->hll[j] > 64)
+		if (tmp->hll[j] > 60)
 			goto out;
 	for (j = 0; j < ni; j++, p += 16) {
 		uint64_t key = get64(p), kind = KIND(key);
