@@ -222,17 +222,6 @@ static inline uint32_t clamp_time(int64_t t)
 	return t < 0 ? 0 : t > 0xfffffffeLL ? 0xfffffffeu : (uint32_t)t;
 }
 
-static const char *proto_name(uint8_t p, char *buf)
-{
-	switch (p) {
-	case 6: return "TCP";
-	case 17: return "UDP";
-	case 1: return "ICMP";
-	case 58: return "ICMPv6";
-	default: snprintf(buf, 8, "%u", p); return buf;
-	}
-}
-
 static int is_mail_port(uint16_t p)
 {
 	return p == 25 || p == 465 || p == 587;
@@ -825,7 +814,8 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	}
 	if (sl && fl->bytes)
 		add_bytes(e, &r, fl->bytes);
-	if (!fl->has_ports && fl->proto != 1 && fl->proto != 58)
+	/* ports are a TCP/UDP notion: other protocols only count as bytes */
+	if (!fl->has_ports || (fl->proto != 6 && fl->proto != 17))
 		return;
 	dir = mm_flow_initiator(fl->proto, r.lport, r.rport, sl, 0);
 	if (dir != MM_DIR_OUTBOUND) {
@@ -973,7 +963,6 @@ static double hll_estimate(const uint8_t *reg)
 static void set_net(struct mm_finding *f, const struct nb_eni *e, const struct mm_ip *rip,
 		    uint16_t lport, uint16_t rport, uint8_t proto)
 {
-	char pb[8];
 	f->role = MM_ROLE_ACTOR;
 	f->direction = MM_DIR_OUTBOUND;
 	f->has_remote_ip = 1;
@@ -981,7 +970,8 @@ static void set_net(struct mm_finding *f, const struct nb_eni *e, const struct m
 	f->remote_port = rport;
 	f->local_port = lport;
 	f->blocked = 0;
-	snprintf(f->protocol, sizeof(f->protocol), "%s", proto_name(proto, pb));
+	/* items are TCP or UDP only (server ports) */
+	snprintf(f->protocol, sizeof(f->protocol), "%s", proto == 17 ? "UDP" : "TCP");
 	snprintf(f->caller_type, sizeof(f->caller_type), "Remote IP");
 	snprintf(f->eni, sizeof(f->eni), "%s", e->name);
 	if (e->region[0] && !f->region[0])
