@@ -109,15 +109,23 @@ struct nb_hit {		/* an hour a mail port reached the spambot count */
 };
 
 struct nb_eni {
+	/* hot: what every record reads or writes, in the first two lines */
 	char name[32];
-	size_t nlen;
+	uint32_t nlen;
+	/* the hours being summed here (by hour parity: a file's records
+	 * straddle an hour boundary), flushed into hr on change */
+	uint32_t cur_hour[2];
+	uint64_t cur_bytes[2];
+	int64_t tmin, tmax;	/* event time span, s; tmin > tmax: none yet */
+	uint8_t hll[NB_HLL];
+	uint32_t icap, nitems;
+	struct nb_item *it;
+	/* cold */
+	struct nb_det *det;
+	uint32_t overflow;
 	char account[16];
 	char region[24];
-	int64_t tmin, tmax;	/* event time span, s; tmin > tmax: none yet */
-	uint32_t icap, nitems, overflow;
-	struct nb_item *it;
-	struct nb_det *det;
-	uint32_t hcap, nhours, hlast, hoverflow;
+	uint32_t hcap, nhours, hoverflow;
 	struct nb_hour *hr;
 	uint64_t frozen_max;	/* max bytes of hours folded out of hr */
 	int nbig;
@@ -125,7 +133,6 @@ struct nb_eni {
 	struct nb_mail *mail;	/* NB_MAIL_SLOTS, or NULL */
 	int nhits;
 	struct nb_hit hits[NB_MAX_HITS];
-	uint8_t hll[NB_HLL];
 };
 
 struct nb_slot {
@@ -139,7 +146,9 @@ struct nb_state {
 	double p[P__N];	/* params last seen (merge and load have no ctx) */
 	int has_p;
 	uint64_t dropped_enis;
-	struct nb_eni *last;	/* the previous record's: files come grouped by ENI */
+	/* ENIs by the last three characters of their id: records of an ENI
+	 * come in short runs, and a hit here skips hashing and the table */
+	struct nb_eni *recent[256];
 };
 
 static const struct mm_param params[] = {
@@ -266,9 +275,19 @@ static void state_free(void *state)
 	mm_free(s);
 }
 
-static uint64_t eni_hash(const char *p, size_t n)
+/* Hash of an ENI id: three overlapping 8-byte words and one mix (an id
+ * is "eni-" and 17 hex digits), a fraction of mm_hash's rounds; the
+ * table also compares the name, so a collision costs a probe, never a
+ * wrong ENI. */
+static inline uint64_t eni_hash(const char *p, size_t n)
 {
-	uint64_t h = mm_hash(p, n, 0x6e6574626173ULL);
+	uint64_t h;
+	if (n < 16)
+		h = mm_hash(p, n, 0x6e6574626173ULL);
+	else
+		h = mm_hash_mix((mm__rd64((const unsigned char *)p + 4) * 0x9e3779b97f4a7c15ULL) ^
+				(mm__rd64((const unsigned char *)p + (n - 8) / 2) * 0xc2b2ae3d27d4eb4fULL) ^
+				mm__rd64((const unsigned char *)p + n - 8) ^ n);
 	return h ? h : 1;
 }
 
@@ -303,7 +322,7 @@ static struct nb_eni *eni_get(struct nb_state *s, uint64_t h, const char *p, siz
 		e = s->t[j].e;
 		if (!e)
 			break;
-		if (s->t[j].h == h)
+		if (s->t[j].h == h && e->nlen == n && memcmp(e->name, p, n) == 0)
 			return e;
 		j = (j + 1) & (s->cap - 1);
 	}
@@ -320,7 +339,7 @@ static struct nb_eni *eni_get(struct nb_state *s, uint64_t h, const char *p, siz
 	if (!e)
 		return NULL;
 	memcpy(e->name, p, n);
-	e->nlen = n;
+	e->nlen = (uint32_t)n;
 	e->tmin = INT64_MAX;
 	e->tmax = INT64_MIN;
 	s->t[j].h = h;
@@ -534,7 +553,6 @@ static int hour_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 	e->hr = nh;
 	e->hcap = ncap;
 	e->nhours = n;
-	e->hlast = 0;
 	return 0;
 }
 
@@ -605,19 +623,36 @@ static const struct nb_big *big_of(const struct nb_eni *e, uint32_t hour)
 	return NULL;
 }
 
+/* Move inline hour sum k into its bucket. */
+static void hour_flush1(struct nb_eni *e, int k, uint32_t max)
+{
+	int j;
+	if (!e->cur_hour[k])
+		return;
+	if ((j = hour_get(e, e->cur_hour[k], max)) >= 0)
+		e->hr[j].bytes += e->cur_bytes[k];
+	e->cur_hour[k] = 0;
+	e->cur_bytes[k] = 0;
+}
+
+/* Both (before anything reads hr). */
+static void hour_flush(struct nb_eni *e, uint32_t max)
+{
+	hour_flush1(e, 0, max);
+	hour_flush1(e, 1, max);
+}
+
 static inline void add_bytes(struct nb_eni *e, const struct rec *r, uint64_t bytes)
 {
 	uint32_t hour = r->t / 3600 + 1;
-	int j;
-	struct nb_hour *h;
 
-	if (e->hcap && e->hr[e->hlast].hour == hour)
-		j = (int)e->hlast;
-	else if ((j = hour_get(e, hour, (uint32_t)r->c->params[P_MAX_HOURS])) < 0)
-		return;
-	e->hlast = (uint32_t)j;
-	h = &e->hr[j];
-	h->bytes += bytes;
+	/* records of one ENI come in runs within an hour: sum in the ENI's
+	 * hot lines, touch the hour table only when the hour changes */
+	if (MM_UNLIKELY(hour != e->cur_hour[hour & 1])) {
+		hour_flush1(e, hour & 1, (uint32_t)r->c->params[P_MAX_HOURS]);
+		e->cur_hour[hour & 1] = hour;
+	}
+	e->cur_bytes[hour & 1] += bytes;
 	/* the hour's largest record is its evidence; only records that could
 	 * matter at the floor are worth interning a file name for */
 	if (MM_UNLIKELY(bytes >= (uint64_t)(r->c->params[P_VOL_FLOOR] / 64))) {
@@ -752,6 +787,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	struct nb_eni *e;
 	struct rec r;
 	int sl, snp, dnp;
+	unsigned rk;
 	enum mm_dir dir;
 
 	if (fl->action != MM_ACT_ACCEPT || !fl->has_addrs || !fl->eni.n)
@@ -775,12 +811,25 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		memcpy(s->p, c->params, sizeof(s->p));
 		s->has_p = 1;
 	}
-	e = s->last;
+	{
+		const unsigned char *q = (const unsigned char *)fl->eni.p + fl->eni.n;
+		rk = fl->eni.n >= 3 ? (unsigned)(q[-1] ^ q[-2] << 3 ^ q[-3] << 6) & 255 : 0;
+	}
+	e = s->recent[rk];
 	if (!e || e->nlen != fl->eni.n || memcmp(e->name, fl->eni.p, fl->eni.n)) {
 		e = eni_get(s, eni_hash(fl->eni.p, fl->eni.n), fl->eni.p, fl->eni.n);
 		if (!e)
 			return;
-		s->last = e;
+		s->recent[rk] = e;
+		if (MM_UNLIKELY(e->tmin == INT64_MAX && !e->account[0])) {
+			struct mm_str a = c->file && c->file->account[0] ? mm_str_c(c->file->account)
+									 : fl->account;
+			mm_str_copy(e->account, sizeof(e->account), a);
+			if (fl->region.n)
+				mm_str_copy(e->region, sizeof(e->region), fl->region);
+			else if (c->file)
+				snprintf(e->region, sizeof(e->region), "%s", c->file->region);
+		}
 	}
 	r.s = s;
 	r.c = c;
@@ -790,15 +839,6 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	r.lport = sl ? fl->sport : fl->dport;
 	r.rport = sl ? fl->dport : fl->sport;
 	r.proto = fl->proto;
-	if (MM_UNLIKELY(!e->account[0])) {
-		struct mm_str a = c->file && c->file->account[0] ? mm_str_c(c->file->account)
-								 : fl->account;
-		mm_str_copy(e->account, sizeof(e->account), a);
-		if (fl->region.n)
-			mm_str_copy(e->region, sizeof(e->region), fl->region);
-		else if (c->file)
-			snprintf(e->region, sizeof(e->region), "%s", c->file->region);
-	}
 	if (r.t < e->tmin)
 		e->tmin = r.t;
 	if (r.t > e->tmax)
@@ -836,11 +876,13 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 
 /* ---- merge ----------------------------------------------------------------- */
 
-static void eni_merge(struct nb_eni *d, const struct nb_eni *s, const double *p)
+static void eni_merge(struct nb_eni *d, struct nb_eni *s, const double *p)
 {
 	uint32_t i;
 	int k;
 
+	hour_flush(d, (uint32_t)p[P_MAX_HOURS]);
+	hour_flush(s, (uint32_t)p[P_MAX_HOURS]);
 	if (!d->account[0])
 		memcpy(d->account, s->account, sizeof(d->account));
 	if (!d->region[0])
@@ -1131,6 +1173,7 @@ static void finish(void *state, struct mm_detect_ctx *c)
 		learn_end = e->tmin + (int64_t)(c->params[P_LEARN] * 86400);
 		if (e->tmax < learn_end)
 			continue; /* no baseline yet */
+		hour_flush(e, (uint32_t)c->params[P_MAX_HOURS]);
 		finish_items(c, e, learn_end);
 		finish_spam(c, e, learn_end, (uint32_t)c->params[P_SPAM_IPS]);
 		finish_volume(c, e, learn_end);
@@ -1192,6 +1235,7 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 		int k;
 		if (!e || e->tmin > e->tmax)
 			continue;
+		hour_flush(e, (uint32_t)state_params(s, NULL)[P_MAX_HOURS]);
 		n = NB_HDR + (size_t)e->nitems * 16 + (size_t)e->nhours * 16 + (size_t)e->nhits * 7;
 		if (!(b = mm_malloc(n)))
 			return MM_ENOMEM;
