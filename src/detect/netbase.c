@@ -43,7 +43,11 @@
 #include "detect/detect.h"
 
 #define NB_MAX_ENIS (1u << 18)
-#define NB_MAIL_SLOTS 8
+/* Mail hours are kept by hour modulo this, so an hour's remotes seen by
+ * different threads meet at the merge unless a thread saw mail more than
+ * this many hours later in the same batch (then the part it held is
+ * judged alone). */
+#define NB_MAIL_SLOTS 128
 #define NB_MAIL_IPS 16
 #define NB_MAX_HITS 4
 #define NB_HLL 32

@@ -481,6 +481,38 @@ MM_TEST(merge_is_exact_whatever_the_split)
 	teardown(&two);
 }
 
+MM_TEST(spambot_burst_split_between_threads_still_counts)
+{
+	struct fx x;
+	void *a, *b;
+	char ip[32];
+	int i;
+	setup(&x);
+	a = DET.state_new();
+	b = DET.state_new();
+	for (i = 0; i < 9; i++)
+		rec_on(&x, i & 1 ? a : b, ENI, LOCAL, 40000, "93.184.216.34", 443, 6, 100,
+		       T0 + i * DAY);
+	/* 14 MXs in one hour, half seen by each thread (7 each: under the count) */
+	for (i = 0; i < 14; i++) {
+		snprintf(ip, sizeof(ip), "203.0.113.%d", 100 + i);
+		rec_on(&x, i & 1 ? a : b, ENI, LOCAL, 41000 + i, ip, 25, 6, 3000,
+		       T0 + 8 * DAY + 3600 + i * 60);
+	}
+	/* then a day of mail in each thread, one server an hour */
+	for (i = 0; i < 24; i++) {
+		rec_on(&x, a, ENI, LOCAL, 42000, "198.51.100.25", 25, 6, 3000, T0 + 8 * DAY + (2 + i) * 3600);
+		rec_on(&x, b, ENI, LOCAL, 42000, "198.51.100.25", 25, 6, 3000, T0 + 8 * DAY + (2 + i) * 3600);
+	}
+	CHECK_EQ_INT(DET.merge(x.st, a), 0);
+	CHECK_EQ_INT(DET.merge(x.st, b), 0);
+	DET.state_free(a);
+	DET.state_free(b);
+	finish(&x);
+	CHECK_EQ_INT(count(&x, SPAM), 1);
+	teardown(&x);
+}
+
 struct blobs {
 	int n;
 	char entity[16][32];
