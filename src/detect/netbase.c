@@ -850,11 +850,16 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	{
 		/* HyperLogLog of remote peers: 32 registers, ~18% error; enough
 		 * to tell "a few" from "thousands" in the evidence */
-		uint64_t h = mm_hash_mix(((uint64_t)ip_key32(r.remote) << 1) | r.remote->v6);
-		uint64_t w = h >> 5; /* 59 bits: rank = leading zeros + 1, 1..60 */
-		uint8_t rank = (uint8_t)(w ? __builtin_clzll(w) - 4 : 60);
-		if (rank > e->hll[h & (NB_HLL - 1)])
-			e->hll[h & (NB_HLL - 1)] = rank;
+		/* one multiply: the register from the top 5 bits, the rank from
+		 * the leading zeros of the next 59 (1..60) */
+		uint64_t h = ((((uint64_t)ip_key32(r.remote) << 1) | r.remote->v6) + 1) *
+			     0x9e3779b97f4a7c15ULL;
+		uint64_t w = h << 5;
+		uint8_t rank = (uint8_t)(w ? __builtin_clzll(w) + 1 : 60);
+		if (rank > 60)
+			rank = 60;
+		if (rank > e->hll[h >> 59])
+			e->hll[h >> 59] = rank;
 	}
 	if (sl && fl->bytes)
 		add_bytes(e, &r, fl->bytes);
