@@ -867,10 +867,17 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	if (!fl->has_ports || (fl->proto != 6 && fl->proto != 17))
 		return;
 	dir = mm_flow_initiator(fl->proto, r.lport, r.rport, sl, 0);
+	/* a server port in the ephemeral range (>= 32768) is a guess between
+	 * two client-looking ports (P2P, passive FTP data, a reply whose
+	 * request was not logged): not an item, or every such flow would be
+	 * "new" */
 	if (dir != MM_DIR_OUTBOUND) {
-		touch(e, &r, KEY(K_IN, (uint32_t)fl->proto << 16 | r.lport));
+		if (r.lport < 32768)
+			touch(e, &r, KEY(K_IN, (uint32_t)fl->proto << 16 | r.lport));
 		return;
 	}
+	if (r.rport >= 32768)
+		return;
 	touch(e, &r, KEY(K_OUT, (uint32_t)fl->proto << 16 | r.rport));
 	if (MM_LIKELY(r.rport != 53 && r.rport != 443 && r.rport != 25 && r.rport != 465 &&
 		      r.rport != 587))

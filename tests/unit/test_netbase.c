@@ -220,6 +220,8 @@ MM_TEST(inbound_private_and_trusted_do_not_fire)
 	rec(&x, LOCAL, 40001, "10.0.2.9", 5432, 6, 500, T0 + 8 * DAY);
 	/* the security team's trusted host on a new port */
 	out(&x, "198.51.100.99", 9999, T0 + 8 * DAY);
+	/* both ports in the ephemeral range: no server port to judge */
+	rec(&x, LOCAL, 50123, "203.0.113.8", 40999, 17, 500, T0 + 8 * DAY);
 	out(&x, "203.0.113.9", 7777, T0 + 8 * DAY); /* positive control */
 	finish(&x);
 	CHECK_EQ_INT(mm_agg_count(x.agg), 1);
