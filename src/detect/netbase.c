@@ -74,7 +74,7 @@ struct nb_item {	/* hot: probed per record */
 
 struct nb_det {		/* cold: the item's earliest record, for the finding */
 	struct mm_evref ref;	/* ref.file NULL: none (restored from the store) */
-	struct mm_ip rip;
+	struct mm_ip rip, lip;	/* remote, local */
 	uint16_t lport, rport;
 	uint8_t proto;
 };
@@ -92,7 +92,7 @@ struct nb_big {
 	uint32_t hour;
 	uint64_t bytes;
 	struct mm_evref ref;
-	struct mm_ip rip;
+	struct mm_ip rip, lip;	/* remote, local */
 };
 
 struct nb_mail {
@@ -100,7 +100,7 @@ struct nb_mail {
 	uint32_t n;
 	uint32_t ip[NB_MAIL_IPS];	/* hashes of the distinct remotes */
 	struct mm_evref ref;		/* earliest record of the hour */
-	struct mm_ip rip;
+	struct mm_ip rip, lip;	/* remote, local */
 	uint16_t rport;
 };
 
@@ -108,7 +108,7 @@ struct nb_hit {		/* an hour a mail port reached the spambot count */
 	uint32_t hour;
 	uint16_t rport;
 	uint8_t flags;
-	struct mm_ip rip;
+	struct mm_ip rip, lip;	/* remote, local */
 	struct mm_evref ref;
 };
 
@@ -478,7 +478,7 @@ struct rec {
 	struct nb_state *s;
 	struct mm_detect_ctx *c;
 	const struct mm_event *ev;
-	const struct mm_ip *remote;
+	const struct mm_ip *remote, *local;
 	uint32_t t;
 	uint16_t lport, rport;
 	uint8_t proto;
@@ -499,6 +499,7 @@ static void rec_det(const struct rec *r, struct nb_det *d)
 	memset(d, 0, sizeof(*d));
 	mm_evref_take(&d->ref, r->c, r->ev, (int64_t)r->t * 1000);
 	d->rip = *r->remote;
+	d->lip = *r->local;
 	d->lport = r->lport;
 	d->rport = r->rport;
 	d->proto = r->proto;
@@ -668,6 +669,7 @@ static inline void add_bytes(struct nb_eni *e, const struct rec *r, uint64_t byt
 		b.hour = hour;
 		b.bytes = bytes;
 		b.rip = *r->remote;
+		b.lip = *r->local;
 		mm_evref_take(&b.ref, r->c, r->ev, (int64_t)r->t * 1000);
 		big_add(e, &b);
 	}
@@ -684,6 +686,7 @@ static void hit_add(struct nb_eni *e, const struct nb_hit *h)
 			if (mm_evref_before(&h->ref, &e->hits[i].ref)) {
 				e->hits[i].ref = h->ref;
 				e->hits[i].rip = h->rip;
+				e->hits[i].lip = h->lip;
 			}
 			return;
 		}
@@ -712,6 +715,7 @@ static void mail_check(struct nb_eni *e, const struct nb_mail *m, uint32_t min)
 	h.hour = m->hour;
 	h.rport = m->rport;
 	h.rip = m->rip;
+	h.lip = m->lip;
 	h.ref = m->ref;
 	hit_add(e, &h);
 }
@@ -748,6 +752,7 @@ static void mail_merge_slot(struct nb_eni *e, const struct nb_mail *src, uint32_
 	if (src->ref.file && (!m->ref.file || mm_evref_before(&src->ref, &m->ref))) {
 		m->ref = src->ref;
 		m->rip = src->rip;
+		m->lip = src->lip;
 		m->rport = src->rport;
 	}
 }
@@ -778,6 +783,7 @@ static void mail_add(struct nb_eni *e, const struct rec *r)
 	one.ip[0] = ip;
 	mm_evref_take(&one.ref, r->c, r->ev, (int64_t)r->t * 1000);
 	one.rip = *r->remote;
+	one.lip = *r->local;
 	one.rport = r->rport;
 	mail_merge_slot(e, &one, (uint32_t)r->c->params[P_SPAM_IPS]);
 }
@@ -839,6 +845,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	r.c = c;
 	r.ev = ev;
 	r.remote = sl ? &fl->dst : &fl->src;
+	r.local = sl ? &fl->src : &fl->dst;
 	r.t = clamp_time(fl->start);
 	r.lport = sl ? fl->sport : fl->dport;
 	r.rport = sl ? fl->dport : fl->sport;
@@ -1019,8 +1026,11 @@ static double hll_estimate(const uint8_t *reg)
 }
 
 static void set_net(struct mm_finding *f, const struct nb_eni *e, const struct mm_ip *rip,
-		    uint16_t lport, uint16_t rport, uint8_t proto)
+		    const struct mm_ip *lip, uint16_t lport, uint16_t rport, uint8_t proto)
 {
+	f->has_local_ip = lip != NULL;
+	if (lip)
+		f->local_ip = *lip;
 	f->role = MM_ROLE_ACTOR;
 	f->direction = MM_DIR_OUTBOUND;
 	f->has_remote_ip = 1;
@@ -1087,7 +1097,7 @@ static void finish_items(struct mm_detect_ctx *c, struct nb_eni *e, int64_t lear
 		f = emit(c, e, type, &d->ref, d->ref.time_ms, d->ref.time_ms);
 		if (!f)
 			continue;
-		set_net(f, e, &d->rip, d->lport, d->rport, d->proto);
+		set_net(f, e, &d->rip, &d->lip, d->lport, d->rport, d->proto);
 		if (kind == K_OUT)
 			mm_finding_info_num(f, "unusualPort", port);
 	}
@@ -1118,7 +1128,7 @@ static void finish_spam(struct mm_detect_ctx *c, struct nb_eni *e, int64_t learn
 			continue;
 		f = emit(c, e, "Backdoor:EC2/Spambot", &h->ref, h->ref.time_ms, h->ref.time_ms);
 		if (f)
-			set_net(f, e, &h->rip, 0, h->rport, 6);
+			set_net(f, e, &h->rip, &h->lip, 0, h->rport, 6);
 	}
 }
 
@@ -1168,7 +1178,7 @@ static void finish_volume(struct mm_detect_ctx *c, struct nb_eni *e, int64_t lea
 			 b ? b->ref.time_ms : start * 1000, b ? b->ref.time_ms : start * 1000);
 		if (!f)
 			continue;
-		set_net(f, e, b ? &b->rip : &zero_ip, 0, 0, 6);
+		set_net(f, e, b ? &b->rip : &zero_ip, b ? &b->lip : NULL, 0, 0, 6);
 		f->has_remote_ip = b != NULL;
 		f->protocol[0] = '\0';
 		mm_finding_info_num(f, "hourBytes", (double)h->bytes);

@@ -152,6 +152,8 @@ MM_TEST(new_port_after_learning_fires_once_with_details)
 		CHECK_EQ_INT(f->direction, MM_DIR_OUTBOUND);
 		CHECK_EQ_INT(f->remote_port, 6667);
 		CHECK_EQ_STR(mm_ip_format(&f->remote_ip, ip), "203.0.113.50");
+		CHECK(f->has_local_ip);
+		CHECK_EQ_STR(mm_ip_format(&f->local_ip, ip), LOCAL);
 		CHECK_EQ_STR(f->eni, ENI);
 		CHECK_EQ_STR(f->protocol, "TCP");
 		CHECK_EQ_INT(f->first_seen_ms, (T0 + 8 * DAY + 7200) * 1000);
