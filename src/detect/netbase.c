@@ -127,6 +127,7 @@ struct nb_eni {
 	/* cold */
 	struct nb_det *det;
 	uint32_t overflow;
+	struct nb_item latest;	/* at the cap: the latest item kept (key 0: unknown) */
 	char account[16];
 	char region[24];
 	uint32_t hcap, nhours, hoverflow;
@@ -432,11 +433,19 @@ static int item_room(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t ma
 		return item_rebuild(e, e->icap ? e->icap * 2 : 16, -1);
 	}
 	e->overflow = 1;
+	/* the latest kept item, remembered: at the cap most new items are
+	 * later than it (time order), and are turned away in O(1) */
+	if (e->latest.key && !item_later(&e->latest, &nw))
+		return -1;
 	for (i = 0; i < e->icap; i++)
 		if (e->it[i].key && (latest < 0 || item_later(&e->it[i], &e->it[latest])))
 			latest = (int)i;
-	if (latest < 0 || !item_later(&e->it[latest], &nw))
+	if (latest < 0)
 		return -1;
+	e->latest = e->it[latest];
+	if (!item_later(&e->latest, &nw))
+		return -1;
+	e->latest.key = 0; /* the set changes: find it again next time */
 	return item_rebuild(e, e->icap, latest);
 }
 
@@ -466,8 +475,10 @@ static void item_add(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t fl
 		return;
 	}
 	e->it[j].flags |= flags;
-	if (first < e->it[j].first)
+	if (first < e->it[j].first) {
 		e->it[j].first = first;
+		e->latest.key = 0; /* it may have been the latest */
+	}
 	if (det && det->ref.file && det_better(&e->det[j], &det->ref))
 		e->det[j] = *det;
 }

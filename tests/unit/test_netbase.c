@@ -407,6 +407,29 @@ MM_TEST(item_cap_keeps_the_earliest_and_never_fires_on_overflow)
 	teardown(&x);
 }
 
+MM_TEST(hostile_port_sweep_stays_bounded_and_fast)
+{
+	struct fx x;
+	int i;
+	struct mm_finding *f;
+	setup(&x);
+	web_days(&x, 9);
+	/* an outbound sweep of every non-ephemeral port, twice (tcp and udp):
+	 * 65k new items against a cap of 256, turned away in O(1) each */
+	for (i = 1; i < 32768; i++) {
+		rec(&x, LOCAL, 40000, "203.0.113.200", i, 6, 60, T0 + 8 * DAY + i);
+		rec(&x, LOCAL, 40000, "203.0.113.200", i, 17, 60, T0 + 8 * DAY + i);
+	}
+	finish(&x);
+	/* the earliest new ports fit under the cap and are reported, in one
+	 * finding; the rest are neither learned nor reported */
+	f = get(&x, PORT);
+	CHECK(f != NULL);
+	CHECK(f && f->count > 200 && f->count < 256);
+	CHECK_EQ_INT(count(&x, PORT), 1);
+	teardown(&x);
+}
+
 /* The records of a small estate, in order; i selects a subset. */
 static void estate(struct fx *x, void *st, int from_day, int to_day, int parity)
 {
