@@ -25,14 +25,14 @@
  * the cap are neither learned nor reported: an ENI that talks to more
  * ports than that never gets a NetworkPortUnusual for the overflow, rather
  * than one for everything), at most max_hours hour buckets (the oldest is
- * folded into the baseline maximum), 8 mail hours of at most 16 remotes,
- * NB_MAX_ENIS interfaces (new ones past it are not tracked).
+ * folded into the baseline maximum), NB_MAIL_SLOTS mail hours of at most
+ * 16 remotes, NB_MAX_ENIS interfaces (new ones past it are not tracked).
  *
  * Cost: the flow scan's hot path is here. A record is dropped early
- * unless ACCEPTed with addresses and one public side; then one hash of
- * the ENI id, one probe of an open-addressing table, one probe of the
- * ENI's item table and a cached hour bucket. No allocation, no
- * formatting except on a new item or a new hour. */
+ * unless ACCEPTed with addresses and one public side; then a small cache
+ * of recent ENIs (else one cheap hash of the id and one table probe), one
+ * probe of the ENI's item table and a byte sum in the ENI's hot lines.
+ * No allocation, no formatting except on a new item or a new hour. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
