@@ -187,6 +187,7 @@ extern const struct mm_detector_def mm_det_threatintel;
 extern const struct mm_detector_def mm_det_rootcred;
 extern const struct mm_detector_def mm_det_brute;
 extern const struct mm_detector_def mm_det_dnsbehav;
+extern const struct mm_detector_def mm_det_netbase;
 
 /* ---- helpers shared by detectors ---------------------------------------- */
 

@@ -10,6 +10,7 @@ const struct mm_detector_def *const mm_detectors[] = {
 	&mm_det_rootcred,
 	&mm_det_brute,
 	&mm_det_dnsbehav,
+	&mm_det_netbase,
 	NULL,
 };
 

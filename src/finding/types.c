@@ -189,6 +189,33 @@ static const struct mm_ftype types[] = {
 	 "{actor} is performing Windows Remote Management (WinRM) brute force attacks against "
 	 "{target}. Brute force attacks are used to gain unauthorized access to Windows instances "
 	 "by guessing their credentials."},
+	/* VPC Flow Logs: per-ENI baselines (detect/netbase.c) */
+	{"Behavior:EC2/NetworkPortUnusual", MED, INST, NET,
+	 "EC2 instance {instance} is communicating with a remote host on an unusual server port.",
+	 "EC2 instance {instance} is communicating with a remote host {ip} on server port {port}, "
+	 "which it has not used before."},
+	{"Backdoor:EC2/Spambot", MED, INST, NET,
+	 "EC2 instance {instance} is exhibiting unusual behavior by communicating with a remote host "
+	 "on port {port}.",
+	 "EC2 instance {instance} is communicating with many remote mail servers such as {ip} on "
+	 "port {port}, which it did not do before: it may be sending spam."},
+	{"Behavior:EC2/TrafficVolumeUnusual", MED, INST, NET,
+	 "EC2 instance {instance} is generating unusually large amounts of network traffic to a "
+	 "remote host.",
+	 "EC2 instance {instance} sent far more traffic to remote hosts such as {ip} in one hour "
+	 "than in any hour of its baseline."},
+	{"DefenseEvasion:EC2/UnusualDNSResolver", MED, INST, NET,
+	 "EC2 instance {instance} is communicating with an unusual public DNS resolver.",
+	 "EC2 instance {instance} is sending DNS queries to the public resolver {ip}, which it has "
+	 "not used before."},
+	{"DefenseEvasion:EC2/UnusualDoHActivity", MED, INST, NET,
+	 "EC2 instance {instance} is performing an unusual DNS over HTTPS communication.",
+	 "EC2 instance {instance} is communicating with the DNS over HTTPS resolver {ip} on port "
+	 "{port}, which it has not done before."},
+	{"DefenseEvasion:EC2/UnusualDoTActivity", MED, INST, NET,
+	 "EC2 instance {instance} is performing an unusual DNS over TLS communication.",
+	 "EC2 instance {instance} is communicating with {ip} on port {port} (DNS over TLS), which "
+	 "it has not done before."},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
