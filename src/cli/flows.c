@@ -465,8 +465,7 @@ int mm_cmd_flows(int argc, char **argv)
 	struct mm_inventory *inv = NULL;
 	struct mm_store *st = NULL;
 	const char *db = NULL, *inv_path = NULL, *finding = NULL;
-	const char *instances[MM_FLOWS_MAX_TARGETS];
-	size_t ninst = 0, i, top = DEFAULT_TOP;
+	size_t top = DEFAULT_TOP;
 	int c, json = !isatty(STDOUT_FILENO), quiet = 0, noprogress = 0, rc = MM_EXIT_OK;
 	long long around = DEFAULT_AROUND_S, ms;
 	long v;
@@ -480,12 +479,10 @@ int mm_cmd_flows(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_INSTANCE:
-			if (ninst >= MM_FLOWS_MAX_TARGETS ||
-			    mm_flows_add_instance(&q, optarg) == MM_ETOOBIG)
-				return usage_error("too many --instance/--eni (at most 64 each)");
 			if (strncmp(optarg, "i-", 2) != 0 || strlen(optarg) >= 32)
 				return usage_error("--instance takes an instance id (i-...)");
-			instances[ninst++] = optarg;
+			if (mm_flows_add_instance(&q, optarg))
+				return usage_error("too many --instance/--eni (at most 64 each)");
 			break;
 		case OPT_ENI:
 			if (strlen(optarg) < 2 || strlen(optarg) >= 32)
@@ -673,26 +670,6 @@ int mm_cmd_flows(int argc, char **argv)
 				finding, fc.type, fc.resource, mm_time_format_iso(q.since_ms, t1),
 				mm_time_format_iso(q.until_ms, t2));
 		}
-	}
-	/* an instance: its interfaces from the inventory; records naming it
-	 * (instance-id, flow logs v3+) match through q.instances as well */
-	for (i = 0; i < ninst; i++) {
-		const struct mm_instance *in = mm_inventory_by_id(inv, instances[i],
-								  strlen(instances[i]));
-		int k;
-		if (!in) {
-			if (!quiet)
-				mm_warn("%s is not in the inventory (--inventory, or the database's); "
-					"only records that name it (instance-id, flow logs v3+) match",
-					instances[i]);
-			continue;
-		}
-		for (k = 0; k < in->nnif; k++)
-			if (in->nifs[k].eni[0] &&
-			    mm_flows_add_eni(&q, in->nifs[k].eni) == MM_ETOOBIG) {
-				rc = usage_error("too many interfaces (at most 64)");
-				goto out;
-			}
 	}
 	q.inv = inv;
 	q.progress = !quiet && !noprogress && isatty(STDERR_FILENO);

@@ -25,6 +25,7 @@
 #include "enrich/inventory.h"
 #include "finding/finding.h"
 #include "input/reader.h"
+#include "parse/cloudtrail.h"
 #include "parse/flowlog.h"
 #include "parse/format.h"
 
@@ -32,6 +33,7 @@
 #define LINE_BUF_CAP (1u << 20)
 #define MAX_LINE (256u << 10)	/* CloudWatch-wrapped records are longer than plain ones */
 #define MAX_THREADS 64
+#define MAX_CT_DOC ((size_t)1 << 30)	/* as scan: one CloudTrail S3 document */
 
 void mm_flows_query_init(struct mm_flows_query *q)
 {
@@ -395,6 +397,138 @@ static struct mm_flow_row *rows_push(struct rows *v, size_t limit)
 	return &v->r[v->n++];
 }
 
+
+/* ---- instances named by CloudTrail RunInstances in the input ------------- */
+
+/* May the file hold CloudTrail? Its S3 key says so, or it is outside the
+ * layout (then its content decides). */
+static int maybe_cloudtrail(const char *path)
+{
+	const char *p = strstr(path, "AWSLogs/"), *s;
+
+	if (!p || !(s = strchr(p + 8, '/')))
+		return 1;
+	return strncmp(s + 1, "CloudTrail/", 11) == 0;
+}
+
+static void learn_event(struct mm_inventory *inv, const struct mm_event *ev, uint64_t *n)
+{
+	if (mm_str_eqz(ev->u.api.event_name, "RunInstances") &&
+	    mm_inventory_add_event(inv, ev, NULL) == 0)
+		(*n)++;
+}
+
+/* One file: RunInstances records (a cheap substring test first: most
+ * CloudTrail files have none) into inv. Errors are the scan's business:
+ * here a damaged file only teaches less. */
+static void learn_file(const char *path, struct mm_inventory *inv, char *linebuf,
+		       struct mm_arena *scratch, struct mm_buf *doc, uint64_t *n)
+{
+	struct mm_reader rd;
+	struct mm_lines ln;
+	struct mm_event ev;
+	struct mm_err e;
+	const char *head, *line;
+	size_t headn, len;
+	enum mm_format fmt;
+	int rc;
+
+	if (mm_reader_open(&rd, path, 0, &e))
+		return;
+	if (mm_lines_init_buf(&ln, &rd, linebuf, LINE_BUF_CAP, MAX_LINE, 0, 0)) {
+		mm_reader_close(&rd);
+		return;
+	}
+	if (mm_lines_peek(&ln, &head, &headn, &e) < 0 && headn == 0)
+		goto out;
+	fmt = mm_format_detect(path, head, headn, MM_SRC_AUTO);
+	if (fmt == MM_FMT_CT_LINES) {
+		while ((rc = mm_lines_next(&ln, &line, &len, &e)) != 0) {
+			if (rc < 0 && rc != MM_ETOOBIG)
+				break;
+			mm_arena_reset(scratch);
+			if (rc == 1 && memmem(line, len, "RunInstances", 12) &&
+			    mm_ct_parse_line(line, len, scratch, &ev, &e) == 0)
+				learn_event(inv, &ev, n);
+		}
+	} else if (fmt == MM_FMT_CT_DOC) {
+		struct mm_ct_doc d;
+		uint64_t l, off;
+		mm_buf_reset(doc);
+		if (mm_buf_add(doc, head, headn))
+			goto out;
+		mm_reader_slurp(&rd, doc, &e); /* a damaged tail: the records before count */
+		if (!memmem(doc->p, doc->len, "RunInstances", 12) ||
+		    mm_ct_doc_init(&d, doc->p, doc->len, &e))
+			goto out;
+		while ((rc = mm_ct_doc_next_event(&d, scratch, &ev, &l, &off, &e)) != 0) {
+			if (rc == 1)
+				learn_event(inv, &ev, n);
+			else if (rc != MM_EPARSE)
+				break;
+		}
+	}
+out:
+	mm_lines_free(&ln);
+	mm_reader_close(&rd);
+}
+
+/* Add the interfaces of every instance target to q's ENIs; learn from
+ * the input's CloudTrail when the inventory lacks one. */
+static int resolve_instances(struct mm_flows_query *q, struct mm_flows_result *res,
+			     struct mm_err *err)
+{
+	size_t i, k, missing = 0;
+	int rc = 0;
+
+	if (!q->ninstances)
+		return 0;
+	for (i = 0; i < q->ninstances; i++)
+		if (!q->inv || !mm_inventory_by_id(q->inv, q->instances[i], strlen(q->instances[i])))
+			missing++;
+	if (missing && q->inv) {
+		char *linebuf = mm_malloc(LINE_BUF_CAP), *smem = mm_malloc(SCRATCH_CAP);
+		struct mm_arena scratch;
+		struct mm_buf doc;
+		mm_buf_init(&doc, MAX_CT_DOC);
+		if (!linebuf || !smem) {
+			rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+		} else {
+			mm_arena_init(&scratch, smem, SCRATCH_CAP);
+			for (k = 0; k < res->files.n; k++)
+				if (maybe_cloudtrail(res->files.paths[k]))
+					learn_file(res->files.paths[k], q->inv, linebuf, &scratch,
+						   &doc, &res->instances_learned);
+		}
+		mm_buf_free(&doc);
+		mm_free(linebuf);
+		mm_free(smem);
+		if (rc)
+			return rc;
+	}
+	for (i = 0; i < q->ninstances; i++) {
+		const struct mm_instance *in =
+			q->inv ? mm_inventory_by_id(q->inv, q->instances[i], strlen(q->instances[i]))
+			       : NULL;
+		int n;
+		if (!in) {
+			res->instances_unknown++;
+			mm_warn("%s is in no inventory (--inventory, the database's, or RunInstances "
+				"in the input): only records that name it (instance-id, flow logs "
+				"v3+) match",
+				q->instances[i]);
+			continue;
+		}
+		for (n = 0; n < in->nnif; n++)
+			if (in->nifs[n].eni[0] && mm_flows_add_eni(q, in->nifs[n].eni) == MM_ETOOBIG)
+				return mm_err_set(err, MM_ETOOBIG,
+						  "more than %d interfaces to look for; ask for fewer "
+						  "instances at a time",
+						  MM_FLOWS_MAX_TARGETS);
+	}
+	return 0;
+}
+
 /* ---- workers ------------------------------------------------------------- */
 
 struct run;
@@ -706,13 +840,14 @@ static int merge(const struct mm_flows_query *q, struct worker *ws, int nw,
 	return 0;
 }
 
-int mm_flows_run(const struct mm_flows_query *q, const char *const *paths, size_t npaths,
+int mm_flows_run(const struct mm_flows_query *query, const char *const *paths, size_t npaths,
 		 struct mm_flows_result *res, struct mm_err *err)
 {
+	struct mm_flows_query *q = NULL;	/* the query with instances resolved */
 	struct run r;
 	struct worker *ws = NULL;
 	struct timespec t0;
-	int nthreads = q->threads, i, started = 0, rc = 0;
+	int nthreads, i, started = 0, rc = 0;
 
 	memset(res, 0, sizeof(*res));
 	mm_filelist_init(&res->files);
@@ -722,7 +857,15 @@ int mm_flows_run(const struct mm_flows_query *q, const char *const *paths, size_
 	mm_filelist_sort(&res->files);
 	if (res->files.n > UINT32_MAX)
 		return mm_err_set(err, MM_ETOOBIG, "too many files");
+	if (!(q = mm_malloc(sizeof(*q))))
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	*q = *query;
+	if ((rc = resolve_instances(q, res, err))) {
+		mm_free(q);
+		return rc;
+	}
 
+	nthreads = q->threads;
 	memset(&r, 0, sizeof(r));
 	r.q = q;
 	r.fl = &res->files;
@@ -804,6 +947,7 @@ out:
 		mm_free(ws[i].groups.g);
 	}
 	mm_free(ws);
+	mm_free(q);
 	pthread_mutex_destroy(&r.mu);
 	pthread_cond_destroy(&r.cv);
 	return rc;

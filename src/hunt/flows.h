@@ -64,10 +64,14 @@ struct mm_flows_query {
 	int remote_port;	/* -1 any */
 	int proto;		/* IANA number, -1 any */
 	enum mm_action action;	/* MM_ACT_NONE = any */
-	/* Borrowed, may be NULL: tells which side of a record is the
-	 * interface's own address (else the private one, else the logged
-	 * flow-direction, else the source). */
-	const struct mm_inventory *inv;
+	/* Borrowed, may be NULL: maps each instances[] target to its
+	 * interfaces, and tells which side of a record is the interface's
+	 * own address (else the private one, else the logged flow-direction,
+	 * else the source). When an instance target is not in it,
+	 * mm_flows_run first reads the CloudTrail files among the inputs and
+	 * adds the instances their RunInstances responses name (as scan
+	 * learns them). */
+	struct mm_inventory *inv;
 	enum mm_flows_mode mode;
 	size_t limit;		/* rows: keep the earliest N (0 = all, up to MM_FLOWS_MAX_ROWS) */
 	int no_prune;		/* open every file, whatever its key says */
@@ -119,11 +123,16 @@ struct mm_flows_result {
 	uint64_t records;		/* flow records read */
 	uint64_t bad_records;		/* malformed lines (reported as file:line) */
 	uint64_t files_read, files_pruned, files_other, files_failed;
+	uint64_t instances_learned;	/* from RunInstances in the input */
+	size_t instances_unknown;	/* instance targets no inventory knew */
 	uint64_t bytes_in;		/* bytes read from disk */
 	double seconds;
 };
 
-/* Walk paths, read every flow-log file the query may need and fill res
+/* Walk paths, map instance targets to their interfaces (learning from
+ * CloudTrail RunInstances in the input if the inventory lacks one; an
+ * instance still unknown is warned about and matched by the records'
+ * instance-id only), read every flow-log file the query may need and fill res
  * (call mm_flows_result_free afterwards, also on failure). 0, or a
  * negative MM_E... with err set: a missing path (MM_EIO), out of memory,
  * MM_ETOOBIG past MM_FLOWS_MAX_ROWS / MM_FLOWS_MAX_GROUPS (err says to
