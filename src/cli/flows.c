@@ -317,11 +317,13 @@ static int print_rows(const struct mm_flows_result *r, int json)
 		       "DIR", "SOURCE", "DESTINATION", "PROTO", "PACKETS", "BYTES", "ACTION");
 	for (i = 0; i < r->nrows; i++) {
 		const struct mm_flow_row *w = &r->rows[i];
+		/* ICMP logs 0 (or type and code) as ports: not ports */
+		int ports = w->has_ports && w->proto != 1 && w->proto != 58;
 		if (!json) {
 			printf("%-20s  %-21s  %-3s  %-41s  %-41s  %-5s  %7llu  %10llu  %s\n",
 			       tstr(w->start, t1), w->eni[0] ? w->eni : "-", dir_str(w->src_local),
-			       endpoint(&w->src, w->sport, w->has_addrs, w->has_ports, s, sizeof(s)),
-			       endpoint(&w->dst, w->dport, w->has_addrs, w->has_ports, d, sizeof(d)),
+			       endpoint(&w->src, w->sport, w->has_addrs, ports, s, sizeof(s)),
+			       endpoint(&w->dst, w->dport, w->has_addrs, ports, d, sizeof(d)),
 			       w->has_addrs ? proto_str(w->proto, pb) : "-",
 			       (unsigned long long)w->packets, (unsigned long long)w->bytes,
 			       w->status == MM_LOGST_OK || !w->status ? action_str(w->action)
