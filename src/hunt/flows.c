@@ -656,13 +656,16 @@ static void read_file(struct worker *w, size_t idx)
 		mm_reader_close(&rd);
 		return;
 	}
-	if ((rc = mm_lines_peek(&ln, &head, &headn, &e)) < 0 && headn == 0) {
-		w->bad++;
-		mm_log_located(e.msg[0] ? e.msg : mm_strerror(rc));
-		goto out;
-	}
+	rc = mm_lines_peek(&ln, &head, &headn, &e);
 	if (mm_format_detect(path, head, headn, MM_SRC_AUTO) != MM_FMT_FLOW) {
-		w->files_other++;
+		if (rc < 0 || ln.pending_err) {
+			/* damaged before a first whole line (a cut .gz): say so */
+			w->bad++;
+			mm_log_located(ln.pending_err && ln.perr.msg[0] ? ln.perr.msg
+				       : e.msg[0] ? e.msg : mm_strerror(rc));
+		} else {
+			w->files_other++;
+		}
 		goto out;
 	}
 	w->files_read++;
