@@ -159,10 +159,10 @@ int mm_flows_prune(const struct mm_flows_query *q, const char *path)
 		return 1;
 	if (q->no_prune || (!q->has_since && !q->has_until) || !mm_flows_key_time(path, &lo, &hi))
 		return 0;
-	/* records end before the key time and start at most LATE before it */
-	if (q->has_since && (hi + MM_FLOWS_SKEW_S) * 1000 < q->since_ms)
+	/* its records lie within SLACK of the key time (flows.h says why) */
+	if (q->has_since && (hi + MM_FLOWS_SLACK_S) * 1000 < q->since_ms)
 		return 1;
-	if (q->has_until && (lo - MM_FLOWS_LATE_S - MM_FLOWS_SKEW_S) * 1000 >= q->until_ms)
+	if (q->has_until && (lo - MM_FLOWS_SLACK_S) * 1000 >= q->until_ms)
 		return 1;
 	return 0;
 }

@@ -27,13 +27,14 @@ struct mm_inventory;
 #define MM_FLOWS_MAX_TARGETS 64		/* ENIs + instance ids in one query */
 #define MM_FLOWS_MAX_ROWS 20000000	/* rows held with --limit 0 (~3 GB) */
 #define MM_FLOWS_MAX_GROUPS 4000000	/* summary groups (~400 MB) */
-/* Key-time pruning: a flow-log file holds records that ended before its
- * key time (the capture window closes, then the file is published), and
- * that started at most MM_FLOWS_LATE_S before it (the aggregation window
- * is at most 10 minutes and S3 publishes every 5; an hour covers late
- * deliveries with room). SKEW_S allows for clocks and rounding. */
-#define MM_FLOWS_LATE_S 3600
-#define MM_FLOWS_SKEW_S 900
+/* Key-time pruning: a file is skipped when its S3 key time (the stamp in
+ * the file name, else the date folder's day) lies more than
+ * MM_FLOWS_SLACK_S outside the window. AWS publishes flow-log files every
+ * 5 minutes holding about the previous 5 minutes (records aggregate over
+ * at most 10), but delivery can lag and other writers stamp a file with
+ * the start of the hour it holds (mamori sim does): two hours either way
+ * keeps every record while still skipping the other days of a month. */
+#define MM_FLOWS_SLACK_S 7200
 
 enum mm_flows_mode {
 	MM_FLOWS_ROWS = 0,	/* the records themselves */
