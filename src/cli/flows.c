@@ -308,7 +308,7 @@ static int print_rows(const struct mm_flows_result *r, int json)
 {
 	struct mm_buf b;
 	char t1[MM_TIME_STRLEN], t2[MM_TIME_STRLEN], s[80], d[80], pb[8];
-	char a[MM_IP_STRLEN];
+	char a[MM_IP_STRLEN], eni[4 * sizeof(r->rows[0].eni)];
 	size_t i;
 
 	mm_buf_init(&b, 1 << 20);
@@ -321,7 +321,8 @@ static int print_rows(const struct mm_flows_result *r, int json)
 		int ports = w->has_ports && w->proto != 1 && w->proto != 58;
 		if (!json) {
 			printf("%-20s  %-21s  %-3s  %-41s  %-41s  %-5s  %7llu  %10llu  %s\n",
-			       tstr(w->start, t1), w->eni[0] ? w->eni : "-", dir_str(w->src_local),
+			       tstr(w->start, t1), w->eni[0] ? mm_log_safe(w->eni, eni, sizeof(eni)) : "-",
+			       dir_str(w->src_local),
 			       endpoint(&w->src, w->sport, w->has_addrs, ports, s, sizeof(s)),
 			       endpoint(&w->dst, w->dport, w->has_addrs, ports, d, sizeof(d)),
 			       w->has_addrs ? proto_str(w->proto, pb) : "-",

@@ -406,6 +406,8 @@ static int maybe_cloudtrail(const char *path)
 {
 	const char *p = strstr(path, "AWSLogs/"), *s;
 
+	if (strcmp(path, "-") == 0)
+		return 0; /* stdin can be read once: it is for the flows */
 	if (!p || !(s = strchr(p + 8, '/')))
 		return 1;
 	return strncmp(s + 1, "CloudTrail/", 11) == 0;
@@ -806,14 +808,26 @@ static int merge(const struct mm_flows_query *q, struct worker *ws, int nw,
 		total += w->rows.n;
 	}
 	if (q->mode == MM_FLOWS_ROWS) {
-		res->rows = mm_malloc((total ? total : 1) * sizeof(*res->rows));
+		/* grow the biggest worker's array and move the others into it,
+		 * freeing each: the peak stays near one copy of the rows */
+		int big = 0;
+		for (i = 1; i < nw; i++)
+			if (ws[i].rows.n > ws[big].rows.n)
+				big = i;
+		res->rows = mm_realloc(ws[big].rows.r, (total ? total : 1) * sizeof(*res->rows));
 		if (!res->rows)
 			return MM_ENOMEM;
+		ws[big].rows.r = NULL;
+		res->nrows = ws[big].rows.n;
 		for (i = 0; i < nw; i++) {
+			if (i == big)
+				continue;
 			if (ws[i].rows.n)
 				memcpy(res->rows + res->nrows, ws[i].rows.r,
 				       ws[i].rows.n * sizeof(*res->rows));
 			res->nrows += ws[i].rows.n;
+			mm_free(ws[i].rows.r);
+			ws[i].rows.r = NULL;
 		}
 		qsort(res->rows, res->nrows, sizeof(*res->rows), row_cmp);
 		if (q->limit && res->nrows > q->limit)
