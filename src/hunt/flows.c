@@ -696,7 +696,8 @@ static void read_file(struct worker *w, size_t idx)
 			mm_log_record_error(path, ln.line, e.msg[0] ? e.msg : mm_strerror(rc));
 			continue;
 		}
-		recs++;
+		if ((++recs & 65535) == 0)
+			atomic_fetch_add_explicit(&w->run->prog_records, 65536, memory_order_relaxed);
 		if (!mm_flows_match(q, &ev.u.flow, &sl))
 			continue;
 		w->matched++;
@@ -707,8 +708,6 @@ static void read_file(struct worker *w, size_t idx)
 			summarise(w, &ev.u.flow, sl);
 		if (MM_UNLIKELY(w->failed))
 			break;
-		if ((recs & 65535) == 0)
-			atomic_fetch_add_explicit(&w->run->prog_records, 65536, memory_order_relaxed);
 	}
 	atomic_fetch_add_explicit(&w->run->prog_records, recs & 65535, memory_order_relaxed);
 	w->records += recs;

@@ -117,6 +117,14 @@ expect no_prune_reads_all "$(cat "$T/np.err")" has "$T/np.err" "in 4 files read 
 "$M" flows --remote 198.51.100.7 --format json --threads 1 "$L" >"$T/t1.json" 2>/dev/null
 "$M" flows --remote 198.51.100.7 --format json --threads 4 "$L" >"$T/t4.json" 2>/dev/null
 expect threads_same_output "1 vs 4 threads differ" cmp -s "$T/t1.json" "$T/t4.json"
+expect no_progress_when_piped "a progress line on a pipe: $(head -c 200 "$T/np.err")" \
+	sh -c "! grep -q 'files, .* records' '$T/np.err'"
+if command -v script >/dev/null 2>&1; then
+	script -qc "'$M' flows --eni $A --summary bytes '$L'" /dev/null >"$T/tty.out" 2>&1 </dev/null
+	expect progress_on_a_terminal "$(head -c 300 "$T/tty.out")" has "$T/tty.out" "flows: 6/6 files, 0.00M records"
+else
+	skipped progress_on_a_terminal "script(1) not installed"
+fi
 expect malformed_located "$(cat "$T/p.err")" has "$T/np.err" "_20240304T1005Z_0a1b2c3d.log:11: bad srcport 'notaport'"
 
 # --- JSON rows: every field, and where the record is -------------------------
@@ -207,5 +215,5 @@ expect help_exit_codes "--help documents the exit status" has "$T/help" "exit st
 "$M" --help >"$T/mhelp" 2>&1
 expect main_help_lists_flows "mamori --help" has "$T/mhelp" "flows PATH"
 
-echo "flows: $pass passed, $fail failed"
+echo "flows: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]
