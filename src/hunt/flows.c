@@ -184,7 +184,9 @@ static int nif_has(const struct mm_netif *nif, const struct mm_ip *addr)
 	return 0;
 }
 
-/* Which side of f is the interface: 1 src, 0 dst, -1 cannot tell. */
+/* Which side of f is the interface: 1 src, 0 dst, -1 cannot tell. The
+ * rule scan's detectors use (threatintel.c), so the hunt and the finding
+ * agree on what "remote" means. */
 static int which_local(const struct mm_inventory *inv, const struct mm_flow *f)
 {
 	int ps, pd;
@@ -206,7 +208,7 @@ static int which_local(const struct mm_inventory *inv, const struct mm_flow *f)
 	return -1;
 }
 
-static int in_set(char (*set)[32], size_t n, struct mm_str s)
+static int in_set(const char (*set)[32], size_t n, struct mm_str s)
 {
 	size_t i;
 	for (i = 0; i < n; i++)
@@ -231,8 +233,8 @@ int mm_flows_match(const struct mm_flows_query *q, const struct mm_flow *f, int 
 	int sl;
 
 	*src_local = -1;
-	if ((q->nenis || q->ninstances) && !in_set((char (*)[32])q->enis, q->nenis, f->eni) &&
-	    !in_set((char (*)[32])q->instances, q->ninstances, f->instance_id))
+	if ((q->nenis || q->ninstances) && !in_set(q->enis, q->nenis, f->eni) &&
+	    !in_set(q->instances, q->ninstances, f->instance_id))
 		return 0;
 	if (q->has_since && f->end * 1000 < q->since_ms)
 		return 0;
@@ -763,14 +765,12 @@ static void progress_line(struct run *r, double secs, int final)
 
 /* Summary order: hours ascending; otherwise bytes, then flows,
  * descending, then the key, so ties print the same on every run. */
-static enum mm_flows_mode sort_mode;
-
-static int group_cmp(const void *pa, const void *pb)
+static int group_cmp(const void *pa, const void *pb, void *mode)
 {
 	const struct mm_flows_group *a = pa, *b = pb;
 	int c;
 
-	if (sort_mode == MM_FLOWS_BYTES)
+	if (*(const enum mm_flows_mode *)mode == MM_FLOWS_BYTES)
 		return a->hour < b->hour ? -1 : a->hour > b->hour;
 	if (a->bytes != b->bytes)
 		return a->bytes > b->bytes ? -1 : 1;
@@ -851,8 +851,7 @@ static int merge(const struct mm_flows_query *q, struct worker *ws, int nw,
 		if (all.g[k].flows)
 			res->groups[res->ngroups++] = all.g[k];
 	mm_free(all.g);
-	sort_mode = q->mode;
-	qsort(res->groups, res->ngroups, sizeof(*res->groups), group_cmp);
+	qsort_r(res->groups, res->ngroups, sizeof(*res->groups), group_cmp, (void *)&q->mode);
 	return 0;
 }
 
