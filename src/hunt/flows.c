@@ -34,6 +34,7 @@
 #define MAX_LINE (256u << 10)	/* CloudWatch-wrapped records are longer than plain ones */
 #define MAX_THREADS 64
 #define MAX_CT_DOC ((size_t)1 << 30)	/* as scan: one CloudTrail S3 document */
+#define CT_SCRATCH_CAP (1u << 20)	/* as scan: a RunInstances response unescaped */
 
 void mm_flows_query_init(struct mm_flows_query *q)
 {
@@ -491,14 +492,14 @@ static int resolve_instances(struct mm_flows_query *q, struct mm_flows_result *r
 		if (!q->inv || !mm_inventory_by_id(q->inv, q->instances[i], strlen(q->instances[i])))
 			missing++;
 	if (missing && q->inv) {
-		char *linebuf = mm_malloc(LINE_BUF_CAP), *smem = mm_malloc(SCRATCH_CAP);
+		char *linebuf = mm_malloc(LINE_BUF_CAP), *smem = mm_malloc(CT_SCRATCH_CAP);
 		struct mm_arena scratch;
 		struct mm_buf doc;
 		mm_buf_init(&doc, MAX_CT_DOC);
 		if (!linebuf || !smem) {
 			rc = mm_err_set(err, MM_ENOMEM, "out of memory");
 		} else {
-			mm_arena_init(&scratch, smem, SCRATCH_CAP);
+			mm_arena_init(&scratch, smem, CT_SCRATCH_CAP);
 			for (k = 0; k < res->files.n; k++)
 				if (maybe_cloudtrail(res->files.paths[k]))
 					learn_file(res->files.paths[k], q->inv, linebuf, &scratch,
