@@ -190,6 +190,10 @@ KEYCOLS=1 sums finding_talkers "203.0.113.50 3 103000 5000 98000 3 0" --db "$T/f
 "$M" flows --db "$T/f.db" --finding "$FA" "$L" >/dev/null 2>"$T/fw.err"
 expect finding_says_window "$(cat "$T/fw.err")" has "$T/fw.err" \
 	"finding $FA: UnauthorizedAccess:EC2/MaliciousIPCaller.Custom on i-0f10000000000000a, flows from 2024-03-04T08:56:00.000Z to 2024-03-05T01:03:00.001Z"
+# the instances scan learned are in the database: B's interface without its CloudTrail
+rows instance_via_stored_inventory "2024-03-04T09:58:00Z $B out 10.0.1.20:41000 198.51.100.7:3333 tcp 3000 ACCEPT
+2024-03-04T09:58:00Z $B in 198.51.100.7:3333 10.0.1.20:41000 tcp 2500 ACCEPT" \
+	--db "$T/f.db" --instance i-0f10000000000000b "$L/AWSLogs/123456789012/vpcflowlogs"
 usage finding_unknown "no finding .ffffffffffff. in" --db "$T/f.db" --finding ffffffffffff "$L"
 "$M" flows --db "$T/nodb.db" --finding abcdef "$L" >/dev/null 2>"$T/nodb.err"; rc=$?
 expect finding_no_db "exit $rc: $(cat "$T/nodb.err")" sh -c "[ $rc -eq 1 ] && grep -q 'run .mamori scan. first' '$T/nodb.err'"
