@@ -37,14 +37,16 @@ static void usage(FILE *out)
 	      "time window, and CloudTrail / Route 53 folders, are skipped unopened.\n"
 	      "\n"
 	      "what (repeatable; none: every interface):\n"
-	      "  --instance ID         an instance: its interfaces from --inventory and the\n"
-	      "                        database's inventory, and records naming it (v3+ logs)\n"
+	      "  --instance ID         an instance: its interfaces (from --inventory, the\n"
+	      "                        database's inventory or RunInstances in the input)\n"
+	      "                        and the records naming it (instance-id, v3+ logs)\n"
 	      "  --eni ID              an interface (eni-...)\n"
 	      "  --finding ID          a stored finding (id or a unique prefix of 6+): its\n"
 	      "                        instance or interface, in its first..last seen window\n"
 	      "                        widened by --around\n"
-	      "  --db FILE             findings database for --finding and the stored\n"
-	      "                        inventory (default $MAMORI_DB, else ./mamori.db)\n"
+	      "  --db FILE             findings database: --finding's (default $MAMORI_DB,\n"
+	      "                        else ./mamori.db), and the instances scan learned\n"
+	      "                        (read when --db or $MAMORI_DB is given)\n"
 	      "  --inventory FILE      `aws ec2 describe-instances` JSON (instance -> ENIs,\n"
 	      "                        and which side of a record is the instance)\n"
 	      "\n"
@@ -597,9 +599,19 @@ int mm_cmd_flows(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return MM_EXIT_OK;
-		default:
-			return usage_error(optopt ? "an option is missing its value"
-						  : "unknown option");
+		default: {
+			/* name the word: a known option missing its value, or an unknown one */
+			char msg[160];
+			const struct option *o = longopts;
+			while (o->name && (!optopt || o->val != optopt))
+				o++;
+			if (optopt && o->name)
+				snprintf(msg, sizeof(msg), "--%s needs a value", o->name);
+			else
+				snprintf(msg, sizeof(msg), "unknown option '%s'",
+					 optind > 0 && optind <= argc ? argv[optind - 1] : "?");
+			return usage_error(msg);
+		}
 		}
 	}
 	if (optind >= argc)

@@ -210,7 +210,8 @@ usage bad_instance "--instance takes an instance id" --instance web-1 "$L"
 usage bad_format "--format takes table or json" --format csv "$L"
 usage bad_around "--around takes a duration" --finding x --around soon "$L"
 usage no_input "no input; give the log files or folders" --eni $A
-usage unknown_option "unknown option" --frobnicate "$L"
+usage unknown_option "unknown option .--frobnicate." --frobnicate "$L"
+usage missing_value "--port needs a value" "$L" --port
 "$M" flows --eni $A "$T/missing" >/dev/null 2>"$T/miss.err"; rc=$?
 expect missing_path_exit_1 "exit $rc: $(cat "$T/miss.err")" test $rc -eq 1
 "$M" flows --help >"$T/help" 2>&1; rc=$?
