@@ -121,8 +121,10 @@ struct mm_flows_result {
 	size_t ngroups;
 	struct mm_filelist files;	/* the walked inputs; rows name them by index */
 	uint64_t matched;		/* records that passed every filter (rows may be cut) */
-	uint64_t records;		/* flow records read */
-	uint64_t bad_records;		/* malformed lines (reported as file:line) */
+	uint64_t records;		/* flow records read (with up to 8 targets, lines
+					 * holding none of their ids are counted here
+					 * without being parsed) */
+	uint64_t bad_records;		/* malformed lines parsed (reported as file:line) */
 	uint64_t files_read, files_pruned, files_other, files_failed;
 	uint64_t instances_learned;	/* from RunInstances in the input */
 	size_t instances_unknown;	/* instance targets no inventory knew */

@@ -548,3 +548,39 @@ MM_TEST(prune_keeps_records_of_an_hour_file)
 	mm_flows_result_free(&all);
 	rm_tmp();
 }
+
+/* The substring prefilter (lines holding no target id are not parsed)
+ * changes nothing: the rows equal those of an unfiltered run kept by
+ * interface, and so do those of a query with too many targets for it. */
+MM_TEST(prefilter_changes_no_row)
+{
+	static struct mm_flows_query q;
+	struct mm_flows_result all, pre, many;
+	char id[32];
+	size_t i, k = 0;
+	int t;
+
+	mm_flows_query_init(&q);
+	CHECK_EQ_INT(run(&q, FIX, &all), 0);
+	mm_flows_add_eni(&q, ENI_A);
+	mm_flows_add_eni(&q, "eni-0f10000000000000"); /* a prefix of every ENI: no match */
+	CHECK_EQ_INT(run(&q, FIX, &pre), 0);
+	for (t = 0; t < 10; t++) {
+		snprintf(id, sizeof(id), "eni-none%d", t);
+		mm_flows_add_eni(&q, id);
+	}
+	CHECK_EQ_INT(run(&q, FIX, &many), 0);
+	for (i = 0; i < all.nrows; i++) {
+		if (strcmp(all.rows[i].eni, ENI_A) != 0)
+			continue;
+		CHECK(k < pre.nrows && memcmp(&all.rows[i], &pre.rows[k], sizeof(all.rows[i])) == 0);
+		k++;
+	}
+	CHECK_EQ_INT(k, pre.nrows);
+	CHECK_EQ_INT(pre.nrows, 12);
+	CHECK_EQ_INT(many.nrows, pre.nrows);
+	CHECK(memcmp(many.rows, pre.rows, pre.nrows * sizeof(*pre.rows)) == 0);
+	mm_flows_result_free(&all);
+	mm_flows_result_free(&pre);
+	mm_flows_result_free(&many);
+}
