@@ -297,10 +297,13 @@ static uint64_t key_hash(const struct mm_flows_group *k)
 static int gtab_grow(struct gtab *t)
 {
 	size_t ncap = t->cap ? t->cap * 2 : 1024, i;
-	struct mm_flows_group *ng = mm_calloc(ncap, sizeof(*ng));
+	/* written before read: calloc's zero pages would each fault twice
+	 * (read, then copy on write with a TLB shootdown across threads) */
+	struct mm_flows_group *ng = mm_malloc(ncap * sizeof(*ng));
 
 	if (!ng)
 		return MM_ENOMEM;
+	memset(ng, 0, ncap * sizeof(*ng));
 	for (i = 0; i < t->cap; i++) {
 		size_t j;
 		if (!t->g[i].flows)
