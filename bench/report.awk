@@ -24,6 +24,7 @@ END {
 	title["dns"] = "Route 53 Resolver query logs x 10k-domain list"
 	title["estate"] = "A simulated estate (mamori sim, scale 10), 3 and 10 days, every detector"
 	title["flood"] = "A flood of 1M distinct ENIs, each touching one listed address (1M findings)"
+	title["hunt"] = "The hunt: mamori flows over a day of a simulated estate (sim scale 100, ~1,200 instances)"
 	for (k = 1; k <= nj; k++) {
 		j = jobs[k]
 		cat = T(j, "cat"); m = T(j, "mamori"); mg = T(j, "mamori-gz")
@@ -78,6 +79,12 @@ END {
 			printf "| mamori peak RSS, 3 days -> 10 days | %s | flat (10 days <= 1.25x 3 days) | %s |\n",
 				(a && b) ? fmt(a / 1024, 1) " MB -> " fmt(b / 1024, 1) " MB" : "n/a",
 				(a && b) ? ((b <= a * 1.25) ? "met" : "NOT met") : "not measured"
+		} else if (j == "hunt") {
+			e = T(j, "flows-eni"); h = T(j, "flows-talkers")
+			printf "| mamori flows, one ENI's rows over the day | %s | about 1 s | %s |\n", e ? fmt(e, 2) " s" : "n/a",
+				e ? (e <= 1.5 ? "met" : "NOT met") : "not measured"
+			printf "| mamori flows, one ENI's top talkers over the day | %s | about 1 s | %s |\n", h ? fmt(h, 2) " s" : "n/a",
+				h ? (h <= 1.5 ? "met" : "NOT met") : "not measured"
 		} else if (j == "flood") {
 			printf "| mamori findings stored (answer column) | %s | 1000000, none dropped | %s |\n",
 				chk[key[j "/mamori"]], (chk[key[j "/mamori"]] ~ /1000000 new/) ? "met" : "NOT met"

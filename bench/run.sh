@@ -287,6 +287,33 @@ if [ $HAVE_MAMORI = 1 ]; then
 	[ -f $W/estate-state-s$SCALE.tsv.new ] && mv $W/estate-state-s$SCALE.tsv.new $W/estate-state-s$SCALE.tsv
 fi
 
+# ---- job 6: the hunt (mamori flows) over a day of a large estate -------------
+# `mamori sim --scale 100 --days 1` (~1,200 instances, 2M flow records, 33 MB
+# of gzip): one ENI's rows and top talkers over the day, one instance's hour
+# (files outside it skipped by their S3 key), and the scan of the same files
+# for scale. Target (issue 6): a day of the estate answers in about a second.
+J=hunt
+if [ $HAVE_MAMORI = 1 ] && "$MAMORI" flows --help >/dev/null 2>&1; then
+	H=$D/hunt-s100
+	if [ ! -f $H/truth.json ] || [ "$MAMORI" -nt $H/truth.json ]; then
+		log "generating the hunt estate (1 day, scale 100)"
+		rm -rf $H
+		"$MAMORI" sim --out $H --days 1 --scale 100 --seed 1 >/dev/null
+	fi
+	HREC=$(cat $H/AWSLogs/*/vpcflowlogs/*/*/*/*/* | gzip -dc | wc -l)
+	HBYT=$(cat $H/AWSLogs/*/vpcflowlogs/*/*/*/*/* | gzip -dc | wc -c)
+	HENI=$(grep -o '"NetworkInterfaceId": *"eni-[0-9a-f]*"' $H/inventory.json | head -1 | grep -o 'eni-[0-9a-f]*')
+	HINST=$(grep -o '"InstanceId": *"i-[0-9a-f]*"' $H/inventory.json | head -1 | grep -o 'i-[0-9a-f]*')
+	measure $J flows-eni mamori "flows --eni $HENI: every row of a day" gz $HREC $HBYT 1 \
+		"exec $MAMORI flows --eni $HENI --limit 0 --format json $H/AWSLogs >/dev/null"
+	measure $J flows-talkers mamori "flows --eni --summary talkers, a day" gz $HREC $HBYT 1 \
+		"exec $MAMORI flows --eni $HENI --summary talkers --format json $H/AWSLogs >/dev/null"
+	measure $J flows-hour mamori "flows --instance, one hour (other files skipped by key)" gz $HREC $HBYT 1 \
+		"exec $MAMORI flows --instance $HINST --inventory $H/inventory.json --since 2024-03-04T10:00:00Z --until 2024-03-04T11:00:00Z --format json $H/AWSLogs >/dev/null"
+	measure $J scan mamori "scan of the same files, every detector" gz $HREC $HBYT 1 \
+		"rm -f $DB $DB-wal $DB-shm; exec $MAMORI scan --db $DB --options-file $H/scan.args --format none $H/AWSLogs"
+fi
+
 # ---- report ------------------------------------------------------------------
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(($(date +%s) - T_START))

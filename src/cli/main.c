@@ -20,6 +20,7 @@ static void usage(FILE *out)
 	      "  findings list|show  read stored findings\n"
 	      "  sim                 write a simulated estate's logs with attacks in them\n"
 	      "  config show|check   print the effective configuration; validate a config file\n"
+	      "  flows PATH...       the flow records behind an instance, interface or finding\n"
 	      "\n"
 	      "Run 'mamori COMMAND --help' for a command's options; 'man mamori' for more.\n",
 	      out);
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
 		return mm_cmd_sim(argc - 1, argv + 1);
 	if (!strcmp(cmd, "config"))
 		return mm_cmd_config(argc - 1, argv + 1);
+	if (!strcmp(cmd, "flows"))
+		return mm_cmd_flows(argc - 1, argv + 1);
 	fprintf(stderr, "mamori: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return MM_EXIT_USAGE;

@@ -31,9 +31,11 @@ static void usage(FILE *out)
 	      "  --region REGION           region for findings whose logs do not say (flow logs\n"
 	      "                            outside the AWSLogs/<account>/<service>/<region>/ layout)\n"
 	      "  --threat-list [CAT=]FILE  threat list; CAT is mining, c2, tor, torexit, blackhole,\n"
-	      "                            droppoint, scanner or custom (default custom). Repeatable.\n"
+	      "                            droppoint, scanner, abused, bitcoin, malicious, suspicious,\n"
+	      "                            driveby, phishing, dga or custom (default custom). Repeatable.\n"
 	      "  --trusted-ips FILE        trusted addresses/CIDRs: never reported. Repeatable.\n"
-	      "  --no-default-lists        do not load the bundled mining and Tor lists\n"
+	      "  --no-default-lists        do not load the bundled threat lists (mining, Tor, dynamic\n"
+	      "                            DNS, blockchain DNS, exploit kits)\n"
 	      "  --config FILE             detector settings: thresholds, enabled (YAML; default\n"
 	      "                            $MAMORI_CONFIG if set; see 'mamori config show')\n"
 	      "  --options-file FILE       read more options from FILE, one word a line; relative\n"
@@ -224,7 +226,8 @@ int mm_cmd_scan(int argc, char **argv)
 				} else if (access(optarg, F_OK) != 0) {
 					fprintf(stderr,
 						"mamori scan: unknown threat list category '%s' (use mining, c2, "
-						"tor, torexit, blackhole, droppoint, scanner or custom)\n",
+						"tor, torexit, blackhole, droppoint, scanner, abused, bitcoin, "
+						"malicious, suspicious, driveby, phishing, dga or custom)\n",
 						word);
 					rc = MM_EXIT_USAGE;
 					goto out;

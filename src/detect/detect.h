@@ -185,6 +185,9 @@ void mm_detect_event(struct mm_detect_ctx *c, const struct mm_event *ev);
 /* The families (each defined in its own file). */
 extern const struct mm_detector_def mm_det_threatintel;
 extern const struct mm_detector_def mm_det_rootcred;
+extern const struct mm_detector_def mm_det_brute;
+extern const struct mm_detector_def mm_det_dnsbehav;
+extern const struct mm_detector_def mm_det_netbase;
 extern const struct mm_detector_def mm_det_netscan;
 
 /* ---- helpers shared by detectors ---------------------------------------- */
@@ -205,5 +208,10 @@ struct mm_str mm_api_principal(const struct mm_api *a);
 
 /* Fill the AccessKey resource and API call details of f from a. */
 void mm_finding_set_api(struct mm_finding *f, const struct mm_api *a);
+
+/* Fill a DNS_REQUEST finding's details from the query q: region, role
+ * ACTOR, outbound, the name asked (without the final dot), transport,
+ * blocked (DNS Firewall BLOCK), the asking address, caller "Domain". */
+void mm_finding_set_dns(struct mm_finding *f, const struct mm_dns *q);
 
 #endif

@@ -152,3 +152,26 @@ void mm_finding_set_api(struct mm_finding *f, const struct mm_api *a)
 	else if (a->who.issuer_user_name.n)
 		mm_str_copy(f->user_name, sizeof(f->user_name), a->who.issuer_user_name);
 }
+
+void mm_finding_set_dns(struct mm_finding *f, const struct mm_dns *q)
+{
+	struct mm_str dn = q->qname;
+
+	if (q->region.n)
+		mm_str_copy(f->region, sizeof(f->region), q->region);
+	f->role = MM_ROLE_ACTOR;
+	f->direction = MM_DIR_OUTBOUND;
+	if (dn.n && dn.p[dn.n - 1] == '.')
+		dn.n--;
+	mm_str_copy(f->domain, sizeof(f->domain), dn);
+	if (q->transport.n)
+		mm_str_copy(f->protocol, sizeof(f->protocol), q->transport);
+	else
+		snprintf(f->protocol, sizeof(f->protocol), "UDP");
+	f->blocked = mm_str_eqz(q->firewall_action, "BLOCK");
+	if (q->has_src) {
+		f->has_local_ip = 1;
+		f->local_ip = q->src;
+	}
+	snprintf(f->caller_type, sizeof(f->caller_type), "Domain");
+}

@@ -33,7 +33,23 @@ static const char *const dns_type[MM_CAT__COUNT] = {
 	[MM_CAT_C2] = "Backdoor:EC2/C&CActivity.B!DNS",
 	[MM_CAT_BLACKHOLE] = "Trojan:EC2/BlackholeTraffic!DNS",
 	[MM_CAT_DROPPOINT] = "Trojan:EC2/DropPoint!DNS",
+	/* domain reputation lists: DNS only (GuardDuty has no flow or API
+	 * twin of these; an address on such a list is ignored) */
+	[MM_CAT_ABUSED] = "Impact:EC2/AbusedDomainRequest.Reputation",
+	[MM_CAT_BITCOIN] = "Impact:EC2/BitcoinDomainRequest.Reputation",
+	[MM_CAT_MALICIOUS] = "Impact:EC2/MaliciousDomainRequest.Reputation",
+	[MM_CAT_SUSPICIOUS] = "Impact:EC2/SuspiciousDomainRequest.Reputation",
+	[MM_CAT_DRIVEBY] = "Trojan:EC2/DriveBySourceTraffic!DNS",
+	[MM_CAT_PHISHING] = "Trojan:EC2/PhishingDomainRequest!DNS",
+	[MM_CAT_DGA] = "Trojan:EC2/DGADomainRequest.C!DNS",
 };
+
+/* Categories that only name domains: their entries never match a flow
+ * or an API caller (dns_type above has their findings). */
+static int cat_dns_only(enum mm_intel_cat c)
+{
+	return c >= MM_CAT_ABUSED && c <= MM_CAT_DGA;
+}
 
 void mm_file_ctx_from_path(struct mm_file_ctx *fc, const char *path)
 {
@@ -322,28 +338,8 @@ static void detect_dns(struct mm_detect_ctx *d, const struct mm_event *ev)
 			continue;
 		add_hit(d, type, d->file && d->file->account[0] ? mm_str_c(d->file->account) : q->account,
 			res, &hits[i], ev, q->time_ms, q->time_ms, &f);
-		if (!f)
-			continue;
-		if (q->region.n)
-			mm_str_copy(f->region, sizeof(f->region), q->region);
-		f->role = MM_ROLE_ACTOR;
-		f->direction = MM_DIR_OUTBOUND;
-		{
-			struct mm_str dn = q->qname;
-			if (dn.n && dn.p[dn.n - 1] == '.')
-				dn.n--;
-			mm_str_copy(f->domain, sizeof(f->domain), dn);
-		}
-		if (q->transport.n)
-			mm_str_copy(f->protocol, sizeof(f->protocol), q->transport);
-		else
-			snprintf(f->protocol, sizeof(f->protocol), "UDP");
-		f->blocked = mm_str_eqz(q->firewall_action, "BLOCK");
-		if (q->has_src) {
-			f->has_local_ip = 1;
-			f->local_ip = q->src;
-		}
-		snprintf(f->caller_type, sizeof(f->caller_type), "Domain");
+		if (f)
+			mm_finding_set_dns(f, q);
 	}
 }
 
@@ -371,6 +367,8 @@ static void detect_api(struct mm_detect_ctx *d, const struct mm_event *ev)
 	for (i = 0; i < nh; i++) {
 		const char *type;
 		struct mm_finding *f = NULL;
+		if (cat_dns_only(hits[i].cat))
+			continue;
 		switch (hits[i].cat) {
 		case MM_CAT_SCANNER:
 			continue; /* a scanner list labels probes (netscan), nothing else */
@@ -428,6 +426,13 @@ static const char *const types[] = {
 	"Impact:EC2/MaliciousDomainRequest.Custom",
 	"Trojan:EC2/BlackholeTraffic!DNS",
 	"Trojan:EC2/DropPoint!DNS",
+	"Impact:EC2/AbusedDomainRequest.Reputation",
+	"Impact:EC2/BitcoinDomainRequest.Reputation",
+	"Impact:EC2/MaliciousDomainRequest.Reputation",
+	"Impact:EC2/SuspiciousDomainRequest.Reputation",
+	"Trojan:EC2/DriveBySourceTraffic!DNS",
+	"Trojan:EC2/PhishingDomainRequest!DNS",
+	"Trojan:EC2/DGADomainRequest.C!DNS",
 	"UnauthorizedAccess:IAMUser/MaliciousIPCaller",
 	"UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom",
 	"Recon:IAMUser/MaliciousIPCaller",

@@ -191,7 +191,8 @@ const char *mm_data_dir(void)
 }
 
 /* The bundled lists: maltrail's mining pools, malware C2 and mass scanners,
- * the Tor relay and exit lists. */
+ * the Tor relay and exit lists; maltrail's dynamic DNS (abused), blockchain
+ * DNS (bitcoin) and exploit-kit (driveby) domains. */
 static const struct {
 	enum mm_intel_cat cat;
 	const char *rel;
@@ -199,6 +200,9 @@ static const struct {
 	{MM_CAT_MINING, "intel/crypto_mining.txt"},
 	{MM_CAT_TOR, "intel/tor-nodes.lst"},
 	{MM_CAT_TOREXIT, "intel/tor-exit-nodes.lst"},
+	{MM_CAT_ABUSED, "intel/dynamic_domain.txt"},
+	{MM_CAT_BITCOIN, "intel/blockchain_dns.txt"},
+	{MM_CAT_DRIVEBY, "intel/ek_underminer.txt"},
 	/* maltrail's malware trails (IP entries): C2 and download hosts */
 	{MM_CAT_C2, "intel/malware_c2.txt"},
 	/* maltrail's mass scanners: labels for netscan, never a finding alone */

@@ -17,6 +17,8 @@
  *   {user}      user name, else principal id {key}     access key id
  *   {list}      threat list name             {bucket}  S3 bucket name
  *   {process}   process name                 {host}    runtime host name
+ *   {actor} {target}  the attacking and the attacked side: the instance
+ *               and the remote address, by the finding's resource role
  *
  * An unknown token is copied as it stands. docs/finding-types.md is the
  * prose twin of this table; keep them together. Adding a type is one row
@@ -92,6 +94,55 @@ static const struct mm_ftype types[] = {
 	 "Drop Point domain name queried by EC2 instance {instance}.",
 	 "EC2 instance {instance} is querying a domain name of a remote host that is known to hold "
 	 "credentials and other stolen data captured by malware."},
+	/* Route 53 Resolver query logs + domain reputation lists */
+	{"Impact:EC2/AbusedDomainRequest.Reputation", MED, INST, DNS,
+	 "EC2 instance {instance} is querying a low reputation domain name associated with known "
+	 "abused domains.",
+	 "EC2 instance {instance} is querying domain name {domain}, which is on the abused-domain "
+	 "list {list} (dynamic DNS and other freely abused names)."},
+	{"Impact:EC2/BitcoinDomainRequest.Reputation", HIGH, INST, DNS,
+	 "EC2 instance {instance} is querying a low reputation domain name associated with "
+	 "cryptocurrency-related activity.",
+	 "EC2 instance {instance} is querying domain name {domain}, which is on the "
+	 "cryptocurrency-related domain list {list}."},
+	{"Impact:EC2/MaliciousDomainRequest.Reputation", HIGH, INST, DNS,
+	 "EC2 instance {instance} is querying a low reputation domain name associated with known "
+	 "malicious domains.",
+	 "EC2 instance {instance} is querying domain name {domain}, which is on the malicious-domain "
+	 "list {list}."},
+	{"Impact:EC2/SuspiciousDomainRequest.Reputation", LOW, INST, DNS,
+	 "EC2 instance {instance} is querying a low reputation domain name that is suspicious in "
+	 "nature.",
+	 "EC2 instance {instance} is querying domain name {domain}, which is on the suspicious-domain "
+	 "list {list}."},
+	{"Trojan:EC2/DriveBySourceTraffic!DNS", HIGH, INST, DNS,
+	 "EC2 instance {instance} is querying a domain name of a known source of drive-by download "
+	 "attacks.",
+	 "EC2 instance {instance} is querying domain name {domain} of a remote host that is a known "
+	 "source of drive-by download attacks (list {list})."},
+	{"Trojan:EC2/PhishingDomainRequest!DNS", HIGH, INST, DNS,
+	 "EC2 instance {instance} is querying a domain involved in phishing attacks.",
+	 "EC2 instance {instance} is querying domain name {domain}, which is on the phishing list "
+	 "{list}."},
+	{"Trojan:EC2/DGADomainRequest.C!DNS", HIGH, INST, DNS,
+	 "EC2 instance {instance} is querying an algorithmically generated domain.",
+	 "EC2 instance {instance} is querying domain name {domain}, which is on the list of known "
+	 "generated domains {list}. Such domains are commonly used by malware."},
+	/* Route 53 Resolver query logs: behaviour (detect/dnsbehav.c) */
+	{"Trojan:EC2/DNSDataExfiltration", HIGH, INST, DNS,
+	 "EC2 instance {instance} is exfiltrating data through DNS queries.",
+	 "EC2 instance {instance} is querying many long, random-looking subdomains of {domain}, a "
+	 "pattern of data carried out of the network in DNS queries."},
+	{"Trojan:EC2/DGADomainRequest.B", HIGH, INST, DNS,
+	 "EC2 instance {instance} is querying algorithmically generated domains.",
+	 "EC2 instance {instance} is querying many algorithmically generated-looking domain names "
+	 "such as {domain}, most of which do not exist. Such domains are commonly used by malware."},
+	{"UnauthorizedAccess:EC2/MetadataDNSRebind", HIGH, INST, DNS,
+	 "EC2 instance {instance} is performing DNS lookups that resolve to the instance metadata "
+	 "service.",
+	 "EC2 instance {instance} queried domain name {domain}, which resolves to the instance "
+	 "metadata address 169.254.169.254 (a DNS rebinding attempt to reach the metadata "
+	 "service)."},
 	/* CloudTrail + threat intelligence */
 	{"UnauthorizedAccess:IAMUser/MaliciousIPCaller", MED, AKEY, API,
 	 /* title as GuardDuty */
@@ -122,6 +173,51 @@ static const struct mm_ftype types[] = {
 	 /* as GuardDuty */
 	 "The API {api} was invoked using root credentials.",
 	 "The API {api} was invoked using root credentials from IP address {ip}."},
+	/* VPC Flow Logs: brute force (detector brute). Low when the instance
+	 * is the target; the detector raises it to High when it is the actor,
+	 * as GuardDuty does. {actor}/{target}: the attacking/attacked side. */
+	{"UnauthorizedAccess:EC2/SSHBruteForce", LOW, INST, NET,
+	 /* as GuardDuty's sample finding (TARGET) */
+	 "{actor} is performing SSH brute force attacks against {target}.",
+	 "{actor} is performing SSH brute force attacks against {target}. Brute force attacks are "
+	 "used to gain unauthorized access to your instance by guessing the SSH password."},
+	{"UnauthorizedAccess:EC2/RDPBruteForce", LOW, INST, NET,
+	 /* as GuardDuty (TARGET; AWS's brute force knowledge-center article) */
+	 "{actor} is performing RDP brute force attacks against {target}.",
+	 "{actor} is performing RDP brute force attacks against {target}. Brute force attacks are "
+	 "used to gain unauthorized access to your instance by guessing the RDP password."},
+	{"Impact:EC2/WinRMBruteForce", LOW, INST, NET,
+	 "{actor} is performing WinRM brute force attacks against {target}.",
+	 "{actor} is performing Windows Remote Management (WinRM) brute force attacks against "
+	 "{target}. Brute force attacks are used to gain unauthorized access to Windows instances "
+	 "by guessing their credentials."},
+	/* VPC Flow Logs: per-ENI baselines (detect/netbase.c) */
+	{"Behavior:EC2/NetworkPortUnusual", MED, INST, NET,
+	 "EC2 instance {instance} is communicating with a remote host on an unusual server port.",
+	 "EC2 instance {instance} is communicating with a remote host {ip} on server port {port}, "
+	 "which it has not used before."},
+	{"Backdoor:EC2/Spambot", MED, INST, NET,
+	 "EC2 instance {instance} is exhibiting unusual behavior by communicating with a remote host "
+	 "on port {port}.",
+	 "EC2 instance {instance} is communicating with many remote mail servers such as {ip} on "
+	 "port {port}, which it did not do before: it may be sending spam."},
+	{"Behavior:EC2/TrafficVolumeUnusual", MED, INST, NET,
+	 "EC2 instance {instance} is generating unusually large amounts of network traffic to a "
+	 "remote host.",
+	 "EC2 instance {instance} sent far more traffic to remote hosts such as {ip} in one hour "
+	 "than in any hour of its baseline."},
+	{"DefenseEvasion:EC2/UnusualDNSResolver", MED, INST, NET,
+	 "EC2 instance {instance} is communicating with an unusual public DNS resolver.",
+	 "EC2 instance {instance} is sending DNS queries to the public resolver {ip}, which it has "
+	 "not used before."},
+	{"DefenseEvasion:EC2/UnusualDoHActivity", MED, INST, NET,
+	 "EC2 instance {instance} is performing an unusual DNS over HTTPS communication.",
+	 "EC2 instance {instance} is communicating with the DNS over HTTPS resolver {ip} on port "
+	 "{port}, which it has not done before."},
+	{"DefenseEvasion:EC2/UnusualDoTActivity", MED, INST, NET,
+	 "EC2 instance {instance} is performing an unusual DNS over TLS communication.",
+	 "EC2 instance {instance} is communicating with {ip} on port {port} (DNS over TLS), which "
+	 "it has not done before."},
 	/* VPC Flow Logs: probes of the instance, scans from it (detect/netscan.c) */
 	{"Recon:EC2/PortProbeUnprotectedPort", LOW, INST, PROBE,
 	 /* title as GuardDuty */

@@ -178,6 +178,7 @@ static const char *pool_dup(struct mm_intel *in, const char *s, size_t n)
 
 static const char *const cat_names[MM_CAT__COUNT] = {
 	"custom", "mining", "c2", "tor", "torexit", "blackhole", "droppoint", "scanner",
+	"abused", "bitcoin", "malicious", "suspicious", "driveby", "phishing", "dga",
 };
 
 const char *mm_intel_cat_name(enum mm_intel_cat c)
