@@ -188,6 +188,7 @@ extern const struct mm_detector_def mm_det_rootcred;
 extern const struct mm_detector_def mm_det_brute;
 extern const struct mm_detector_def mm_det_dnsbehav;
 extern const struct mm_detector_def mm_det_netbase;
+extern const struct mm_detector_def mm_det_netscan;
 
 /* ---- helpers shared by detectors ---------------------------------------- */
 

@@ -11,6 +11,7 @@ const struct mm_detector_def *const mm_detectors[] = {
 	&mm_det_brute,
 	&mm_det_dnsbehav,
 	&mm_det_netbase,
+	&mm_det_netscan,
 	NULL,
 };
 

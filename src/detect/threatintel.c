@@ -370,6 +370,8 @@ static void detect_api(struct mm_detect_ctx *d, const struct mm_event *ev)
 		if (cat_dns_only(hits[i].cat))
 			continue;
 		switch (hits[i].cat) {
+		case MM_CAT_SCANNER:
+			continue; /* a scanner list labels probes (netscan), nothing else */
 		case MM_CAT_TOR:
 		case MM_CAT_TOREXIT:
 			if (tor_done++)

@@ -190,9 +190,9 @@ const char *mm_data_dir(void)
 	return is_dir(data_dir_buf) ? data_dir_buf : NULL;
 }
 
-/* The bundled lists: maltrail's mining pools, the Tor relay and exit lists;
- * maltrail's dynamic DNS (abused), blockchain DNS (bitcoin) and
- * exploit-kit (driveby) domains. */
+/* The bundled lists: maltrail's mining pools, malware C2 and mass scanners,
+ * the Tor relay and exit lists; maltrail's dynamic DNS (abused), blockchain
+ * DNS (bitcoin) and exploit-kit (driveby) domains. */
 static const struct {
 	enum mm_intel_cat cat;
 	const char *rel;
@@ -203,6 +203,11 @@ static const struct {
 	{MM_CAT_ABUSED, "intel/dynamic_domain.txt"},
 	{MM_CAT_BITCOIN, "intel/blockchain_dns.txt"},
 	{MM_CAT_DRIVEBY, "intel/ek_underminer.txt"},
+	/* maltrail's malware trails (IP entries): C2 and download hosts */
+	{MM_CAT_C2, "intel/malware_c2.txt"},
+	/* maltrail's mass scanners: labels for netscan, never a finding alone */
+	{MM_CAT_SCANNER, "intel/mass_scanner.txt"},
+	{MM_CAT_SCANNER, "intel/mass_scanner_cidr.txt"},
 };
 
 static int load_intel(struct mm_pipeline *s, struct mm_err *err)

@@ -317,6 +317,10 @@ static const char *token_value(const struct mm_finding *f, const char *tok, size
 		snprintf(tmp, cap, "%u", (unsigned)f->remote_port);
 		return tmp;
 	}
+	if (TOK("lport")) {
+		snprintf(tmp, cap, "%u", (unsigned)f->local_port);
+		return tmp;
+	}
 	if (TOK("domain"))
 		return f->domain;
 	if (TOK("api"))
