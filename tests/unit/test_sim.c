@@ -128,11 +128,12 @@ MM_TEST(sim_layout_and_files)
 	o.out_dir = dir;
 	o.seed = 11;
 	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
-	/* default 2 days, scale 1: the volume the brief asks for */
-	CHECK(st.flow_records >= 50000 && st.flow_records <= 100000);
+	/* default 2 days, scale 1, all attacks: about 155k flow records */
+	CHECK(st.flow_records >= 100000 && st.flow_records <= 250000);
 	CHECK(st.dns_records > 1000);
 	CHECK(st.ct_records > 100);
-	CHECK_EQ_INT(st.expected, 18);
+	CHECK_EQ_INT(st.expected, 38);	/* 18 threat-list + 20 network (no baseline ones) */
+	CHECK_EQ_INT(st.instances, 52);
 	for (i = 0; i < MM_ARRAY_LEN(names); i++) {
 		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
 		CHECK(stat(p, &sb) == 0 && sb.st_size > 0);
@@ -146,6 +147,22 @@ MM_TEST(sim_layout_and_files)
 	CHECK_EQ_INT(find_files(dir, "/CloudTrail-Digest/us-east-1/2024/03/04/"), 1);
 	CHECK_EQ_INT(find_files(dir, "T0005Z_"), 4);	/* 2 VPCs x 2 days, hour 00 */
 	CHECK_EQ_INT(find_files(dir, ".json.gz"), 49);
+	rm_rf(dir);
+	/* the threat-list estate alone keeps its size */
+	tmpdir(dir, sizeof dir);
+	o.out_dir = dir;
+	o.attacks = MM_SIM_ATTACKS_INTEL;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK(st.flow_records >= 50000 && st.flow_records <= 100000);
+	CHECK_EQ_INT(st.expected, 18);
+	CHECK_EQ_INT(st.instances, 21);
+	rm_rf(dir);
+	tmpdir(dir, sizeof dir);
+	o.out_dir = dir;
+	o.attacks = MM_SIM_ATTACKS_NETWORK;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK_EQ_INT(st.expected, 20);
+	CHECK_EQ_INT(st.instances, 43);
 	rm_rf(dir);
 }
 
@@ -400,8 +417,14 @@ static const char TRUTH[] =
 	"{\"type\":\"CryptoCurrency:EC2/BitcoinTool.B\",\"resourceType\":\"Instance\",\"resource\":\"i-0aaa\","
 	"\"role\":\"ACTOR\",\"direction\":\"OUTBOUND\",\"firstSeen\":\"2024-03-04T10:00:00Z\",\"lastSeen\":\"2024-03-04T12:00:00Z\"},"
 	"{\"type\":\"Recon:IAMUser/TorIPCaller\",\"resourceType\":\"AccessKey\",\"resource\":\"AKIAXX\","
-	"\"role\":\"TARGET\",\"firstSeen\":\"2024-03-04T13:00:00Z\",\"lastSeen\":\"2024-03-04T13:10:00Z\"}"
-	"],\"benign\":[]}";
+	"\"role\":\"TARGET\",\"firstSeen\":\"2024-03-04T13:00:00Z\",\"lastSeen\":\"2024-03-04T13:10:00Z\"},"
+	"{\"type\":\"Behavior:EC2/NetworkPortUnusual\",\"resourceType\":\"Instance\",\"resource\":\"i-0aaa\","
+	"\"role\":\"ACTOR\",\"firstSeen\":\"2024-03-04T10:00:00Z\",\"lastSeen\":\"2024-03-04T12:00:00Z\",\"optional\":true}"
+	"],\"benign\":[{\"what\":\"nightly backup\",\"resource\":\"eni-0bbb\"}]}";
+static const char F_NPU_TARGET[] =
+	"{\"type\":\"Behavior:EC2/NetworkPortUnusual\",\"resource\":{\"resourceType\":\"Instance\",\"instanceDetails\":"
+	"{\"instanceId\":\"i-0aaa\"}},\"service\":{\"resourceRole\":\"TARGET\","
+	"\"eventFirstSeen\":\"2024-03-04T11:00:00.000Z\",\"eventLastSeen\":\"2024-03-04T11:10:00.000Z\"}}\n";
 
 static const char F_MINE[] =
 	"{\"schemaVersion\":\"2.0\",\"type\":\"CryptoCurrency:EC2/BitcoinTool.B\",\"resource\":{\"resourceType\":\"Instance\","
@@ -456,7 +479,12 @@ MM_TEST(verify_verdicts)
 	strcat(fl, F_KEY);
 	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 0);
 	CHECK(strstr(rep, "ok CryptoCurrency:EC2/BitcoinTool.B i-0aaa") != NULL);
-	CHECK(strstr(rep, "2 passed, 0 failed") != NULL);
+	CHECK(strstr(rep, "ok Behavior:EC2/NetworkPortUnusual i-0aaa (optional, not raised)") != NULL);
+	CHECK(strstr(rep, "3 passed, 0 failed") != NULL);
+	/* an optional finding that is raised must still fit (role) */
+	strcat(fl, F_NPU_TARGET);
+	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 1);
+	CHECK(strstr(rep, "MISMATCH Behavior:EC2/NetworkPortUnusual i-0aaa: role TARGET, expected ACTOR") != NULL);
 	/* missing key finding */
 	snprintf(fl, sizeof fl, F_MINE, "OUTBOUND", "ACTOR", "2024-03-04T10:00:00.000Z");
 	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 1);
@@ -480,7 +508,8 @@ MM_TEST(verify_verdicts)
 	strcat(fl, F_EXTRA);
 	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 1);
 	CHECK(strstr(rep, "UNEXPECTED UnauthorizedAccess:EC2/TorClient eni-0bbb ACTOR") != NULL);
-	CHECK(strstr(rep, "2 passed, 1 failed") != NULL);
+	CHECK(strstr(rep, "on look-alike: nightly backup") != NULL);
+	CHECK(strstr(rep, "3 passed, 1 failed") != NULL);
 	/* garbage findings file */
 	CHECK_EQ_INT(run_verify("{\"type\":\n", rep, sizeof rep), -1);
 	CHECK_EQ_INT(run_verify("{\"nottype\":1}\n", rep, sizeof rep), -1);
@@ -532,12 +561,12 @@ MM_TEST(verify_roundtrip_generated_truth)
 	if (f)
 		fclose(f);
 	free(buf);
-	CHECK_EQ_INT(k, 18);
+	CHECK_EQ_INT(k, 38);
 	out = fmemopen(rep, sizeof rep, "w");
 	CHECK_EQ_INT(mm_sim_found_load_jsonl(&set, fp, &err), 0);
 	CHECK_EQ_INT(mm_sim_verify(p, &set, out, &passed, &failed, &err), 0);
 	fclose(out);
-	CHECK_EQ_INT(passed, 18);
+	CHECK_EQ_INT(passed, 38);
 	CHECK_EQ_INT(failed, 0);
 	mm_sim_found_free(&set);
 	/* and a truth file that is not one */
