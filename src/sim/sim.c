@@ -926,10 +926,15 @@ static int build_estate(struct sim *s)
 	return 0;
 }
 
-/* Round to the minute plus up to jitter minutes of the estate stream. */
+/* Round to the minute plus up to jitter minutes of the estate stream.
+ * frac is of the run, but of at most its first 10 days: every threat-list
+ * attack then starts before day 7, while each ENI still learns its
+ * baseline, so its new ports and volumes never add a network finding
+ * however long the run. */
 static int64_t at(struct sim *s, double frac, int jitter_min)
 {
-	int64_t t = s->t0 + (int64_t)((double)(s->t1 - s->t0) * frac);
+	int64_t span = s->t1 - s->t0 < 10 * 86400 ? s->t1 - s->t0 : 10 * 86400;
+	int64_t t = s->t0 + (int64_t)((double)span * frac);
 	return t - t % 60 + 60 * (int64_t)rnd(&s->est, (uint32_t)jitter_min + 1);
 }
 
@@ -1151,11 +1156,12 @@ static void attacks_net(struct sim *s, int64_t hs)
 		dns_emit(s, in, t, "blackhole-sink.org", "A", IP4(172, 96, 13, 40), "NOERROR");
 		track(s, E_BH_DNS, t, t);
 	}
-	/* drop point: large uploads */
+	/* drop point: large uploads (20-80 MB in a minute: under 60k packets,
+	 * an upload's rate, not a flood's) */
 	in = &s->inst[s->ix[K_DROP]];
 	EACH(t, E_DROP, 300, hs) {
 		e = conn(s, in, IP4(193, 29, 56, 44), eph(s), 443, 1, 6, t,
-			 50000000 + (uint64_t)rnd(&s->r, 150000000), 40000 + rnd(&s->r, 20000));
+			 20000000 + (uint64_t)rnd(&s->r, 60000000), 40000 + rnd(&s->r, 20000));
 		track(s, E_DROP, t, e);
 	}
 	EACH(t, E_DROP_DNS, 1800, hs) {

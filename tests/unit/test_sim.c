@@ -573,3 +573,178 @@ MM_TEST(verify_roundtrip_generated_truth)
 	CHECK(mm_sim_verify(fp, &set, stderr, &passed, &failed, &err) < 0);
 	rm_rf(dir);
 }
+
+/* ---- network behaviours ---- */
+
+/* v is the JSON string s (raw, quotes included in v). */
+static int jeq(const struct mm_json_val *v, const char *s)
+{
+	size_t n = strlen(s);
+	return v->type == MM_JSON_STRING && v->n == n + 2 && !memcmp(v->p + 1, s, n);
+}
+
+/* What truth must hold: type, role, the instance's kind name. */
+static const struct {
+	const char *type, *role, *kind;
+	int baseline, optional;
+} NET_WANT[] = {
+	{"Behavior:EC2/NetworkPortUnusual", "ACTOR", "shop-web", 1, 0},
+	{"Backdoor:EC2/Spambot", "ACTOR", "newsletter-app", 1, 0},
+	{"Behavior:EC2/TrafficVolumeUnusual", "ACTOR", "analytics-etl", 1, 0},
+	{"DefenseEvasion:EC2/UnusualDNSResolver", "ACTOR", "legacy-agent", 1, 0},
+	{"DefenseEvasion:EC2/UnusualDoHActivity", "ACTOR", "vdi-desktop", 1, 0},
+	{"DefenseEvasion:EC2/UnusualDoTActivity", "ACTOR", "iot-gateway", 1, 0},
+	{"Behavior:EC2/NetworkPortUnusual", "ACTOR", "iot-gateway", 1, 1},
+	{"Recon:EC2/PortProbeUnprotectedPort", "TARGET", "search-es", 0, 0},
+	{"Recon:EC2/PortProbeUnprotectedPort", "TARGET", "reports-mysql", 0, 0},
+	{"Recon:EC2/PortProbeEMRUnprotectedPort", "TARGET", "emr-master", 0, 0},
+	{"Recon:EC2/PortProbeUnprotectedPort", "TARGET", "emr-master", 0, 1},
+	{"Recon:EC2/Portscan", "ACTOR", "ci-runner-7", 0, 0},
+	{"Impact:EC2/PortSweep", "ACTOR", "cache-warmer", 0, 0},
+	{"UnauthorizedAccess:EC2/SSHBruteForce", "TARGET", "sftp-gateway", 0, 0},
+	{"UnauthorizedAccess:EC2/RDPBruteForce", "TARGET", "win-jump", 0, 0},
+	{"Impact:EC2/WinRMBruteForce", "TARGET", "win-mgmt", 0, 0},
+	{"UnauthorizedAccess:EC2/SSHBruteForce", "ACTOR", "batch-07", 0, 0},
+	{"UnauthorizedAccess:EC2/RDPBruteForce", "ACTOR", "win-build", 0, 0},
+	{"Impact:EC2/WinRMBruteForce", "ACTOR", "ops-tools", 0, 0},
+	{"Backdoor:EC2/DenialOfService.Tcp", "ACTOR", "render-01", 0, 0},
+	{"Backdoor:EC2/DenialOfService.Udp", "ACTOR", "render-02", 0, 0},
+	{"Backdoor:EC2/DenialOfService.UdpOnTcpPorts", "ACTOR", "render-03", 0, 0},
+	{"Backdoor:EC2/DenialOfService.UnusualProtocol", "ACTOR", "render-04", 0, 0},
+	{"Backdoor:EC2/DenialOfService.Dns", "ACTOR", "dns-cache", 0, 0},
+	{"Trojan:EC2/DNSDataExfiltration", "ACTOR", "hr-portal", 0, 0},
+	{"Trojan:EC2/DGADomainRequest.B", "ACTOR", "kiosk-05", 0, 0},
+	{"UnauthorizedAccess:EC2/MetadataDNSRebind", "ACTOR", "pdf-render", 0, 0},
+};
+
+/* Check a --attacks network truth of days days: every entry matches
+ * NET_WANT in order (baseline ones only when days >= 9), on the right
+ * instance kind, in the right part of the run; returns the entry count. */
+static int check_net_truth(const char *dir, int days)
+{
+	char p[1200];
+	size_t n, used, i = 0;
+	char *buf;
+	struct mm_json_val root, exp, e, inst, ben, v, k;
+	struct mm_json_iter it;
+	int count = 0, bad = 0, nben = 0;
+	const int64_t t0 = 1709510400;	/* 2024-03-04 */
+
+	snprintf(p, sizeof p, "%s/truth.json", dir);
+	buf = read_all(p, &n);
+	if (!buf || mm_json_value(buf, n, &root, &used) || mm_json_get(&root, "expected", &exp) != 1 ||
+	    mm_json_get(&root, "instances", &inst) != 1 || mm_json_iter_init(&it, &exp)) {
+		free(buf);
+		return -1;
+	}
+	while (mm_json_iter_next(&it, NULL, &e) == 1) {
+		struct mm_json_val ty, ro, res, fs, ls, opt, in;
+		char id[64], fbuf[32], lbuf[32];
+		int64_t fms = 0, lms = 0;
+		while (i < MM_ARRAY_LEN(NET_WANT) && NET_WANT[i].baseline && days < 9)
+			i++;
+		if (i >= MM_ARRAY_LEN(NET_WANT)) {
+			bad++;
+			break;
+		}
+		mm_json_get(&e, "type", &ty);
+		mm_json_get(&e, "role", &ro);
+		mm_json_get(&e, "resource", &res);
+		mm_json_get(&e, "firstSeen", &fs);
+		mm_json_get(&e, "lastSeen", &ls);
+		snprintf(id, sizeof id, "%.*s", (int)res.n - 2, res.p + 1);
+		snprintf(fbuf, sizeof fbuf, "%.*s", (int)fs.n - 2, fs.p + 1);
+		snprintf(lbuf, sizeof lbuf, "%.*s", (int)ls.n - 2, ls.p + 1);
+		mm_time_parse_iso(fbuf, strlen(fbuf), &fms);
+		mm_time_parse_iso(lbuf, strlen(lbuf), &lms);
+		if (!jeq(&ty, NET_WANT[i].type) || !jeq(&ro, NET_WANT[i].role) ||
+		    (mm_json_get(&e, "optional", &opt) == 1) != NET_WANT[i].optional ||
+		    mm_json_get(&inst, id, &in) != 1 || mm_json_get(&in, "kind", &k) != 1 ||
+		    !jeq(&k, NET_WANT[i].kind) || fms > lms) {
+			fprintf(stderr, "  entry %d: not %s %s on %s\n", count, NET_WANT[i].type,
+				NET_WANT[i].role, NET_WANT[i].kind);
+			bad++;
+		}
+		/* baseline: day 9; the rest inside min(days, 6) days */
+		if (NET_WANT[i].baseline ? fms < (t0 + 8 * 86400) * 1000LL || lms >= (t0 + 9 * 86400) * 1000LL
+					 : lms >= (t0 + (days < 6 ? days : 6) * 86400) * 1000LL) {
+			fprintf(stderr, "  entry %d (%s): window %s..%s in the wrong part of the run\n", count,
+				NET_WANT[i].type, fbuf, lbuf);
+			bad++;
+		}
+		i++;
+		count++;
+	}
+	if (mm_json_get(&root, "benign", &ben) == 1 && !mm_json_iter_init(&it, &ben))
+		while (mm_json_iter_next(&it, NULL, &v) == 1)
+			nben++;
+	free(buf);
+	if (nben != 8) {
+		fprintf(stderr, "  %d benign entries, want 8\n", nben);
+		bad++;
+	}
+	return bad ? -1 : count;
+}
+
+MM_TEST(sim_network_truth)
+{
+	char dir[64], p[1200];
+	struct mm_sim_opts o;
+	struct mm_sim_stats st;
+	struct mm_err err;
+	size_t n;
+	char *buf;
+
+	tmpdir(dir, sizeof dir);
+	mm_sim_opts_init(&o);
+	o.out_dir = dir;
+	o.days = 10;
+	o.seed = 4;
+	o.attacks = MM_SIM_ATTACKS_NETWORK;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK_EQ_INT(st.expected, 27);
+	CHECK_EQ_INT(check_net_truth(dir, 10), 27);
+	/* the EMR master's tags, the announced resolvers, the trusted scanner */
+	snprintf(p, sizeof p, "%s/inventory.json", dir);
+	buf = read_all(p, &n);
+	CHECK(buf && strstr(buf, "{\"Key\":\"aws:elasticmapreduce:instance-group-role\",\"Value\":\"MASTER\"}"));
+	CHECK(buf && strstr(buf, "{\"Key\":\"aws:elasticmapreduce:job-flow-id\",\"Value\":\"j-"));
+	CHECK(buf && strstr(buf, "{\"Key\":\"mamori:dns-resolver\",\"Value\":\"1.1.1.1,1.0.0.1\"}"));
+	free(buf);
+	snprintf(p, sizeof p, "%s/intel/trusted.txt", dir);
+	buf = read_all(p, &n);
+	CHECK(buf && strstr(buf, "147.75.90.0/29\n"));
+	free(buf);
+	rm_rf(dir);
+	/* short runs: no baseline behaviours, the rest squeezed into the run */
+	for (o.days = 1; o.days <= 9; o.days += 4) {
+		tmpdir(dir, sizeof dir);
+		o.out_dir = dir;
+		CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+		CHECK_EQ_INT(check_net_truth(dir, o.days), o.days >= 9 ? 27 : 20);
+		rm_rf(dir);
+	}
+}
+
+MM_TEST(sim_attacks_option)
+{
+	char dir[64], d[80];
+	char *bad1[] = {"sim", "--out", "/tmp/x", "--attacks", "dns", NULL};
+	char *bad2[] = {"sim", "--out", "/tmp/x", "--attacks", "intel,", NULL};
+	char *bad3[] = {"sim", "--out", "/tmp/x", "--attacks", "", NULL};
+	char *ok[] = {"sim", "--out", d, "--days", "1", "--attacks", "network,intel", NULL};
+	struct mm_sim_opts o;
+	struct mm_err err;
+
+	CHECK_EQ_INT(mm_cmd_sim(5, bad1), MM_EXIT_USAGE);
+	CHECK_EQ_INT(mm_cmd_sim(5, bad2), MM_EXIT_USAGE);
+	CHECK_EQ_INT(mm_cmd_sim(5, bad3), MM_EXIT_USAGE);
+	tmpdir(dir, sizeof dir);
+	snprintf(d, sizeof d, "%s/out", dir);
+	CHECK_EQ_INT(mm_cmd_sim(7, ok), MM_EXIT_OK);
+	rm_rf(dir);
+	mm_sim_opts_init(&o);
+	o.out_dir = "/tmp/mamori-sim-never";
+	o.attacks = 4;
+	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), MM_EINVAL);
+}
