@@ -1461,7 +1461,7 @@ static void attack_one(struct sim *s, enum nexp_ix e, int64_t hs)
 	case N_DOS_UDP: flood(s, e, IP4(144, 76, 40, 8), 0, 27015, 17, 1000, 5, 3000); break;
 	case N_DOS_UDPTCP: flood(s, e, IP4(5, 9, 120, 77), 0, 80, 17, 1000, 5, 3000); break;
 	case N_DOS_PROTO: flood(s, e, IP4(88, 99, 60, 2), 0, 0, 47, 548, 5, 3000); break;
-	case N_DOS_DNS: flood(s, e, IP4(185, 60, 216, 35), 53, 53, 17, 2800, 5, 3000); break;
+	case N_DOS_DNS: flood(s, e, IP4(185, 60, 216, 35), 53, 53, 17, 1200, 5, 3000); break;
 	case N_EXFIL:	/* a DNS tunnel: 150 TXT queries, 48-60 char base32 labels */
 		for (i = 0; i < 150; i++) {
 			n = 48 + (int)rnd(&s->r, 13);
