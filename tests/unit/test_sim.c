@@ -748,3 +748,101 @@ MM_TEST(sim_attacks_option)
 	o.attacks = 4;
 	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), MM_EINVAL);
 }
+
+/* ---- flow records look like a real network's ---- */
+
+static struct {
+	long recs, bad_mtu, web_small, web, probes, big_probe, flood_min, flood;
+} g_fr;
+
+/* Field i (0-based) of a space-separated line into out. */
+static void field(const char *line, int i, char *out, size_t cap)
+{
+	const char *p = line, *e;
+	while (i-- > 0 && (p = strchr(p, ' ')) != NULL)
+		p++;
+	if (!p) {
+		out[0] = '\0';
+		return;
+	}
+	e = p + strcspn(p, " \n");
+	snprintf(out, cap, "%.*s", (int)(e - p), p);
+}
+
+static void flow_line(const char *l)
+{
+	char src[32], dst[32], dp[16], proto[8], pk[32], by[32], act[16];
+	int v5 = l[0] == '5';
+	double pkts, bytes;
+
+	field(l, v5 ? 7 : 3, src, sizeof src);
+	field(l, v5 ? 8 : 4, dst, sizeof dst);
+	field(l, v5 ? 10 : 6, dp, sizeof dp);
+	field(l, v5 ? 13 : 7, proto, sizeof proto);
+	field(l, v5 ? 15 : 8, pk, sizeof pk);
+	field(l, v5 ? 14 : 9, by, sizeof by);
+	field(l, v5 ? 18 : 12, act, sizeof act);
+	if (!strcmp(pk, "-") || !pk[0])
+		return;	/* NODATA / SKIPDATA */
+	g_fr.recs++;
+	pkts = atof(pk);
+	bytes = atof(by);
+	/* no packet is above the 1500-byte MTU nor below a bare IP+TCP/UDP header */
+	if (pkts < 1 || bytes / pkts > 1500.5 || bytes / pkts < 28)
+		g_fr.bad_mtu++;
+	/* web clients' requests are whole TCP sessions: 6+ packets */
+	if (!strncmp(src, "24.56.", 6) && !strcmp(proto, "6") && !strcmp(act, "ACCEPT")) {
+		g_fr.web++;
+		if (pkts < 6)
+			g_fr.web_small++;
+	}
+	/* port probes: 1-3 packets */
+	if ((!strcmp(dp, "9200") || !strcmp(dp, "3306") || !strcmp(dp, "8088")) && strncmp(src, "10.", 3)) {
+		g_fr.probes++;
+		if (pkts > 3)
+			g_fr.big_probe++;
+	}
+	/* floods: every one-minute record of a flood flow >= 10k packets */
+	if (!strcmp(dst, "51.89.14.120") || !strcmp(dst, "144.76.40.8") || !strcmp(dst, "5.9.120.77") ||
+	    !strcmp(dst, "88.99.60.2") || !strcmp(dst, "185.60.216.35")) {
+		g_fr.flood++;
+		if (pkts < 10000)
+			g_fr.flood_min++;
+	}
+}
+
+static int flow_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	size_t n;
+	char *buf, *p, *nl;
+	if (flag != FTW_F || !strstr(path, "_vpcflowlogs_"))
+		return 0;
+	buf = read_all(path, &n);
+	if (!buf)
+		return 1;
+	for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		if (p[0] == '2' || p[0] == '5')
+			flow_line(p);
+	}
+	free(buf);
+	return 0;
+}
+
+MM_TEST(sim_flow_counts_realistic)
+{
+	char dir[64];
+	tmpdir(dir, sizeof dir);
+	CHECK_EQ_INT(gen(dir, 8, 1, 0), 0);
+	memset(&g_fr, 0, sizeof g_fr);
+	CHECK_EQ_INT(nftw(dir, flow_cb, 16, FTW_PHYS), 0);
+	CHECK(g_fr.recs > 50000);
+	CHECK_EQ_INT((int)g_fr.bad_mtu, 0);
+	CHECK(g_fr.web > 1000);
+	CHECK_EQ_INT((int)g_fr.web_small, 0);
+	CHECK_EQ_INT((int)g_fr.probes, 16);	/* 6 + 5 + 5 probers */
+	CHECK_EQ_INT((int)g_fr.big_probe, 0);
+	CHECK(g_fr.flood >= 5 * 5 * 2);
+	CHECK_EQ_INT((int)g_fr.flood_min, 0);
+	rm_rf(dir);
+}
