@@ -29,8 +29,11 @@ static void usage(FILE *f)
 		"  --start DATE   first day, UTC (default 2024-03-04)\n"
 		"  --attacks SET  which attacks (and look-alikes) to inject: intel (threat lists),\n"
 		"                 network (behaviours: baselines, probes, scans, brute force, DoS,\n"
-		"                 DNS), comma-separated, or all (default). Behaviours that need a\n"
-		"                 learned baseline start on day 9: only with --days 9 or more\n"
+		"                 DNS), comma-separated, or all (default: intel,network). Behaviours\n"
+		"                 that need a learned baseline start on day 9: only with --days 9\n"
+		"                 or more. dnslists (opt-in) adds the list-driven DNS types: its\n"
+		"                 scan.args names the abused, bitcoin, malicious, suspicious,\n"
+		"                 driveby, phishing and dga list categories\n"
 		"  --force        write into a non-empty DIR (overwrites, deletes nothing)\n"
 		"\n"
 		"verify prints one line per check (ok / MISSING / MISMATCH / UNEXPECTED) and\n"
@@ -64,6 +67,8 @@ static int parse_attacks(const char *s, int *out)
 			v |= MM_SIM_ATTACKS_NETWORK;
 		else if (n == 3 && !strncmp(s, "all", 3))
 			v |= MM_SIM_ATTACKS_ALL;
+		else if (n == 8 && !strncmp(s, "dnslists", 8))
+			v |= MM_SIM_ATTACKS_DNSLISTS;
 		else
 			return -1;
 		s += n;
@@ -181,7 +186,7 @@ int mm_cmd_sim(int argc, char **argv)
 			break;
 		case 'A':
 			if (parse_attacks(optarg, &o.attacks)) {
-				fprintf(stderr, "mamori sim: bad --attacks '%s'; give intel, network, intel,network or all\n",
+				fprintf(stderr, "mamori sim: bad --attacks '%s'; give intel, network, all or dnslists, comma-separated\n",
 					optarg);
 				return MM_EXIT_USAGE;
 			}

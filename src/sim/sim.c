@@ -151,6 +151,8 @@ enum kind {
 	K_EXFIL, K_DGA, K_REBIND,
 	/* ... and their benign look-alikes */
 	K_RESOLV_LA, K_BACKUP, K_RELAY, K_CDN, K_MONITOR, K_DNS_LA,
+	/* list-driven DNS types (--attacks dnslists) */
+	K_DNSLIST,
 	K__N
 };
 #define K_NET_FIRST K_NPU
@@ -209,6 +211,7 @@ static const struct kinfo {
 	[K_CDN] = {"cdn-origin", "web", "c5.xlarge", "web-role", 0, 1, 0, 0, 1},
 	[K_MONITOR] = {"uptime-probe", "monitoring", "t3.small", NULL, 1, 0, 0, 0},
 	[K_DNS_LA] = {"k8s-node-03", "worker", "m5.large", "worker-role", 1, 0, 0, 0},
+	[K_DNSLIST] = {"dev-workstation", "app", "t3.large", "app-role", 0, 0, 1, 1},
 };
 
 static const enum kind UNIT_KINDS[] = {K_WEB, K_WEB, K_WEB, K_APP, K_APP, K_APP,
@@ -291,13 +294,15 @@ enum nexp_ix {
 	N_PROBE_ES, N_PROBE_DB, N_EMR, N_EMR_PP, N_PSCAN, N_PSWEEP,
 	N_SSH_T, N_RDP_T, N_WINRM_T, N_SSH_A, N_RDP_A, N_WINRM_A,
 	N_DOS_TCP, N_DOS_UDP, N_DOS_UDPTCP, N_DOS_PROTO, N_DOS_DNS,
-	N_EXFIL, N_DGA, N_REBIND, N__N
+	N_EXFIL, N_DGA, N_REBIND,
+	N_ABUSED, N_BITCOIN, N_MALICIOUS, N_SUSPICIOUS, N_DRIVEBY, N_PHISHING, N_DGA_C, N__N
 };
 
 static const struct nexpdef {
 	const char *type, *role, *dir, *indicator;
 	enum kind kind;
 	int baseline, optional;
+	int dnslist;	/* --attacks dnslists: a query for a domain on that list */
 } NEXP[N__N] = {
 	[N_NPU] = {"Behavior:EC2/NetworkPortUnusual", "ACTOR", "OUTBOUND", "tcp/6667 185.117.88.30", K_NPU, 1, 0},
 	[N_SPAM] = {"Backdoor:EC2/Spambot", "ACTOR", "OUTBOUND", "tcp/25 to 40 MX hosts", K_SPAM, 1, 0},
@@ -326,6 +331,26 @@ static const struct nexpdef {
 	[N_EXFIL] = {"Trojan:EC2/DNSDataExfiltration", "ACTOR", NULL, "cdn-metrics-sync.com", K_EXFIL, 0, 0},
 	[N_DGA] = {"Trojan:EC2/DGADomainRequest.B", "ACTOR", NULL, "40 generated domains", K_DGA, 0, 0},
 	[N_REBIND] = {"UnauthorizedAccess:EC2/MetadataDNSRebind", "ACTOR", NULL, "c2fd1a.rebind-lab.net", K_REBIND, 0, 0},
+	[N_ABUSED] = {"Impact:EC2/AbusedDomainRequest.Reputation", "ACTOR", NULL, "myhome.dyn-home-sim.net", K_DNSLIST, 0, 0, 1},
+	[N_BITCOIN] = {"Impact:EC2/BitcoinDomainRequest.Reputation", "ACTOR", NULL, "seed.btc-node-sim.org", K_DNSLIST, 0, 0, 1},
+	[N_MALICIOUS] = {"Impact:EC2/MaliciousDomainRequest.Reputation", "ACTOR", NULL, "cdn.malware-drop-sim.com", K_DNSLIST, 0, 0, 1},
+	[N_SUSPICIOUS] = {"Impact:EC2/SuspiciousDomainRequest.Reputation", "ACTOR", NULL, "free-vpn-sim.xyz", K_DNSLIST, 0, 0, 1},
+	[N_DRIVEBY] = {"Trojan:EC2/DriveBySourceTraffic!DNS", "ACTOR", NULL, "ek-landing-sim.info", K_DNSLIST, 0, 0, 1},
+	[N_PHISHING] = {"Trojan:EC2/PhishingDomainRequest!DNS", "ACTOR", NULL, "account.secure-login-sim.com", K_DNSLIST, 0, 0, 1},
+	[N_DGA_C] = {"Trojan:EC2/DGADomainRequest.C!DNS", "ACTOR", NULL, "qxvbtzkwplmnrs.biz", K_DNSLIST, 0, 0, 1},
+};
+
+/* The lists of --attacks dnslists: file, scan category, contents. */
+static const struct {
+	const char *file, *cat, *text;
+} DNSLISTS[] = {
+	{"intel/abused.txt", "abused", "myhome.dyn-home-sim.net\n"},
+	{"intel/bitcoin.txt", "bitcoin", "btc-node-sim.org\n"},
+	{"intel/malicious.txt", "malicious", "malware-drop-sim.com\n"},
+	{"intel/suspicious.txt", "suspicious", "free-vpn-sim.xyz\n"},
+	{"intel/driveby.txt", "driveby", "ek-landing-sim.info\n"},
+	{"intel/phishing.txt", "phishing", "secure-login-sim.com\n"},
+	{"intel/dga.txt", "dga", "qxvbtzkwplmnrs.biz\n"},
 };
 
 /* Where benign software goes: package mirrors and AWS endpoints. */
@@ -371,7 +396,7 @@ struct sim {
 	int64_t launch;		/* RunInstances */
 	/* observed event-time window of each expected finding */
 	int64_t first[E__N], last[E__N];
-	int intel, net;		/* --attacks */
+	int intel, net, dnsl;	/* --attacks */
 	int base_ok;		/* the run is long enough for baseline behaviours */
 	int64_t n0[N__N];	/* network attack start (epoch seconds) */
 	int64_t nfirst[N__N], nlast[N__N];
@@ -917,12 +942,13 @@ static int build_estate(struct sim *s)
 			s->inst[i].db = db;
 	}
 	/* after every unit, so the threat-list estate keeps its ids */
-	if (s->net)
-		for (k = K_NET_FIRST; k < K__N; k++) {
-			if ((rc = add_inst(s, (enum kind)k, 0, counter)))
-				return rc;
-			s->inst[s->ninst - 1].db = s->inst[0].db;
-		}
+	for (k = K_NET_FIRST; k < K__N; k++) {
+		if (k == K_DNSLIST ? !s->dnsl : !s->net)
+			continue;
+		if ((rc = add_inst(s, (enum kind)k, 0, counter)))
+			return rc;
+		s->inst[s->ninst - 1].db = s->inst[0].db;
+	}
 	return 0;
 }
 
@@ -1211,7 +1237,9 @@ static void schedule_net(struct sim *s)
 		[N_PSWEEP] = 0.38, [N_SSH_T] = 0.42, [N_RDP_T] = 0.46, [N_WINRM_T] = 0.50,
 		[N_SSH_A] = 0.54, [N_RDP_A] = 0.58, [N_WINRM_A] = 0.62, [N_DOS_TCP] = 0.66,
 		[N_DOS_UDP] = 0.70, [N_DOS_UDPTCP] = 0.74, [N_DOS_PROTO] = 0.78, [N_DOS_DNS] = 0.82,
-		[N_EXFIL] = 0.86, [N_DGA] = 0.90, [N_REBIND] = 0.12};
+		[N_EXFIL] = 0.86, [N_DGA] = 0.90, [N_REBIND] = 0.12, [N_ABUSED] = 0.48,
+		[N_BITCOIN] = 0.48, [N_MALICIOUS] = 0.48, [N_SUSPICIOUS] = 0.48, [N_DRIVEBY] = 0.48,
+		[N_PHISHING] = 0.48, [N_DGA_C] = 0.48};
 	static const int hour[N__N] = {[N_NPU] = 10, [N_SPAM] = 11, [N_VOL] = 13,
 				       [N_RESOLV] = 14, [N_DOH] = 15, [N_DOT] = 16};
 	int64_t span = s->t1 - s->t0 < 6 * 86400 ? s->t1 - s->t0 : 6 * 86400;
@@ -1493,15 +1521,31 @@ static void attack_one(struct sim *s, enum nexp_ix e, int64_t hs)
 		}
 		break;
 	default:
+		if (NEXP[e].dnslist)	/* two lookups of the listed name, 5 min apart */
+			for (i = 0; i < 2; i++) {
+				t = t0 + (e - N_ABUSED) * 60 + i * 300;
+				if (e == N_DGA_C)
+					dns_emit(s, in, t, NEXP[e].indicator, "A", 0, "NXDOMAIN");
+				else
+					dns_emit(s, in, t, NEXP[e].indicator, "A", IP4(87, 120, 36, 70 + e - N_ABUSED),
+						 "NOERROR");
+				ntrack(s, e, t, t);
+			}
 		break;
 	}
+}
+
+/* The entry is injected and expected in this run. */
+static int nexp_on(const struct sim *s, int e)
+{
+	return (NEXP[e].dnslist ? s->dnsl : s->net) && (!NEXP[e].baseline || s->base_ok);
 }
 
 static void attacks_netbeh(struct sim *s, int64_t hs)
 {
 	int e;
 	for (e = 0; e < N__N; e++)
-		if (!NEXP[e].optional && (!NEXP[e].baseline || s->base_ok))
+		if (!NEXP[e].optional && nexp_on(s, e))
 			attack_one(s, (enum nexp_ix)e, hs);
 }
 
@@ -1639,6 +1683,11 @@ static void lookalikes_net(struct sim *s, int64_t hs)
 			 IP4(151, 101, rnd(&s->r, 256), 1 + rnd(&s->r, 254)), "NOERROR");
 	dns_emit(s, in, hs + rnd(&s->r, HOUR), "instance-data.ec2.internal", "A", IP4(169, 254, 169, 254),
 		 "NOERROR");
+	/* the parent of a listed name and a near miss: not on any list */
+	if (s->dnsl && (hs / HOUR) % 6 == 0) {
+		dns_emit(s, in, hs + 120, "dyn-home-sim.net", "A", IP4(87, 120, 36, 80), "NOERROR");
+		dns_emit(s, in, hs + 180, "xsecure-login-sim.com", "A", 0, "NXDOMAIN");
+	}
 }
 
 static void cloudtrail_hour(struct sim *s, int64_t hs)
@@ -1881,10 +1930,10 @@ static int gen_hour(struct sim *s, int64_t hs)
 		attacks_net(s, hs);
 		lookalikes(s, hs);
 	}
-	if (s->net) {
+	if (s->net || s->dnsl)
 		attacks_netbeh(s, hs);
+	if (s->net)
 		lookalikes_net(s, hs);
-	}
 	cloudtrail_hour(s, hs);
 	if (s->intel) {
 		attacks_iam(s, hs);
@@ -2025,6 +2074,13 @@ static int write_digest(struct sim *s)
 	return write_gz(s, path, body, strlen(body));
 }
 
+static const char *attacks_name(const struct sim *s)
+{
+	static const char *const names[8] = {"", "intel", "network", "intel,network", "dnslists",
+					     "intel,dnslists", "network,dnslists", "intel,network,dnslists"};
+	return names[s->intel | s->net << 1 | s->dnsl << 2];
+}
+
 static int write_truth(struct sim *s)
 {
 	struct mm_buf *b = &s->tmp;
@@ -2035,8 +2091,7 @@ static int write_truth(struct sim *s)
 	add(s, b, "{\"seed\":%llu,\"days\":%d,\"scale\":%d,\"start\":\"%.10s\",\"account\":\"%s\",\"region\":\"%s\",\n"
 	    "\"attacks\":\"%s\",\"baselineBehaviours\":%s,\n\"expected\":[\n",
 	    (unsigned long long)s->o->seed, s->o->days, s->o->scale, iso(s->t0, f), ACCOUNT, REGION,
-	    s->intel && s->net ? "intel,network" : s->intel ? "intel" : "network",
-	    s->net && s->base_ok ? "true" : "false");
+	    attacks_name(s), s->net && s->base_ok ? "true" : "false");
 	for (i = 0; s->intel && i < E__N; i++) {
 		const struct expdef *e = &EXP[i];
 		int key = e->kind == K__N;
@@ -2050,10 +2105,10 @@ static int write_truth(struct sim *s)
 		    key ? s->users[e->user].name : s->inst[s->ix[e->kind]].name);
 		s->st.expected++;
 	}
-	for (i = 0; s->net && i < N__N; i++) {
+	for (i = 0; i < N__N; i++) {
 		const struct nexpdef *e = &NEXP[i];
 		int w = i == N_DOT_NPU ? N_DOT : i == N_EMR_PP ? N_EMR : i;
-		if (e->baseline && !s->base_ok)
+		if (!nexp_on(s, i))
 			continue;
 		add(s, b,
 		    "%s{\"type\":\"%s\",\"resourceType\":\"Instance\",\"resource\":\"%s\",\"role\":\"%s\",%s%s%s"
@@ -2116,6 +2171,9 @@ static int write_truth(struct sim *s)
 		for (i = 0; i < (int)MM_ARRAY_LEN(B); i++)
 			add(s, b, "%s{\"what\":\"%s\",\"resource\":\"%s\"}", i || s->intel ? ",\n" : "",
 			    B[i].what, B[i].res);
+		if (s->dnsl)
+			add(s, b, ",\n{\"what\":\"DNS dyn-home-sim.net (parent of listed myhome.dyn-home-sim.net) and xsecure-login-sim.com every 6 hours\",\"resource\":\"%s\"}",
+			    s->inst[s->ix[K_DNS_LA]].id);
 	}
 	add(s, b, "\n],\n\"instances\":{");
 	for (i = 0; i < s->ninst; i++)
@@ -2175,7 +2233,7 @@ int mm_sim_generate(const struct mm_sim_opts *o, struct mm_sim_stats *st, struct
 		return mm_err_set(err, MM_EINVAL, "sim: days must be 1..%d", MM_SIM_MAX_DAYS);
 	if (o->scale < 1 || o->scale > MM_SIM_MAX_SCALE)
 		return mm_err_set(err, MM_EINVAL, "sim: scale must be 1..%d", MM_SIM_MAX_SCALE);
-	if (o->attacks < 0 || o->attacks > MM_SIM_ATTACKS_ALL)
+	if (o->attacks < 0 || o->attacks > (MM_SIM_ATTACKS_ALL | MM_SIM_ATTACKS_DNSLISTS))
 		return mm_err_set(err, MM_EINVAL, "sim: bad attack set");
 	if (o->start_day < 0 || o->start_day > 100000)
 		return mm_err_set(err, MM_EINVAL, "sim: start date out of range");
@@ -2191,6 +2249,7 @@ int mm_sim_generate(const struct mm_sim_opts *o, struct mm_sim_stats *st, struct
 	s->err = err;
 	s->intel = !o->attacks || (o->attacks & MM_SIM_ATTACKS_INTEL);
 	s->net = !o->attacks || (o->attacks & MM_SIM_ATTACKS_NETWORK);
+	s->dnsl = !!(o->attacks & MM_SIM_ATTACKS_DNSLISTS);
 	s->t0 = o->start_day * 86400;
 	s->t1 = s->t0 + (int64_t)o->days * 86400;
 	for (k = 0; k < 2; k++) {
@@ -2203,15 +2262,32 @@ int mm_sim_generate(const struct mm_sim_opts *o, struct mm_sim_stats *st, struct
 	if ((rc = build_estate(s)))
 		goto out;
 	schedule(s);
-	if (s->net)
+	if (s->net || s->dnsl)
 		schedule_net(s);
 	for (hs = s->t0; hs < s->t1; hs += HOUR)
 		if ((rc = gen_hour(s, hs)))
 			goto out;
 	if ((rc = write_digest(s)) || (rc = write_inventory(s)))
 		goto out;
-	for (i = 0; i < MM_ARRAY_LEN(LISTS); i++)
-		if ((rc = write_text(s, LISTS[i].file, LISTS[i].text)))
+	for (i = 0; i < MM_ARRAY_LEN(LISTS); i++) {
+		const char *text = LISTS[i].text;
+		if (s->dnsl && !strcmp(LISTS[i].file, "scan.args")) {
+			size_t j;
+			mm_buf_reset(&s->tmp);
+			add(s, &s->tmp, "%s", text);
+			for (j = 0; j < MM_ARRAY_LEN(DNSLISTS); j++)
+				add(s, &s->tmp, "--threat-list\n%s=%s\n", DNSLISTS[j].cat, DNSLISTS[j].file);
+			if (s->rc) {
+				rc = s->rc;
+				goto out;
+			}
+			text = s->tmp.p;
+		}
+		if ((rc = write_text(s, LISTS[i].file, text)))
+			goto out;
+	}
+	for (i = 0; s->dnsl && i < MM_ARRAY_LEN(DNSLISTS); i++)
+		if ((rc = write_text(s, DNSLISTS[i].file, DNSLISTS[i].text)))
 			goto out;
 	for (k = 0; s->intel && k < E__N; k++)
 		if (!s->first[k]) {
@@ -2219,8 +2295,8 @@ int mm_sim_generate(const struct mm_sim_opts *o, struct mm_sim_stats *st, struct
 					EXP[k].type);
 			goto out;
 		}
-	for (k = 0; s->net && k < N__N; k++)
-		if (!NEXP[k].optional && (!NEXP[k].baseline || s->base_ok) && !s->nfirst[k]) {
+	for (k = 0; k < N__N; k++)
+		if (!NEXP[k].optional && nexp_on(s, k) && !s->nfirst[k]) {
 			rc = mm_err_set(err, MM_EINVAL, "sim: attack %s produced no records", NEXP[k].type);
 			goto out;
 		}

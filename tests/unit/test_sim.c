@@ -745,8 +745,64 @@ MM_TEST(sim_attacks_option)
 	rm_rf(dir);
 	mm_sim_opts_init(&o);
 	o.out_dir = "/tmp/mamori-sim-never";
-	o.attacks = 4;
+	o.attacks = 8;
 	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), MM_EINVAL);
+}
+
+/* --attacks dnslists: one lookup pair per list-driven type, the lists,
+ * and scan.args naming their categories. */
+MM_TEST(sim_dnslists)
+{
+	char dir[64], p[1200];
+	struct mm_sim_opts o;
+	struct mm_sim_stats st;
+	struct mm_err err;
+	size_t n, i;
+	char *buf;
+	static const char *const types[] = {
+		"Impact:EC2/AbusedDomainRequest.Reputation", "Impact:EC2/BitcoinDomainRequest.Reputation",
+		"Impact:EC2/MaliciousDomainRequest.Reputation", "Impact:EC2/SuspiciousDomainRequest.Reputation",
+		"Trojan:EC2/DriveBySourceTraffic!DNS", "Trojan:EC2/PhishingDomainRequest!DNS",
+		"Trojan:EC2/DGADomainRequest.C!DNS"};
+	static const char *const cats[] = {"abused", "bitcoin", "malicious", "suspicious", "driveby",
+					   "phishing", "dga"};
+
+	tmpdir(dir, sizeof dir);
+	mm_sim_opts_init(&o);
+	o.out_dir = dir;
+	o.days = 1;
+	o.attacks = MM_SIM_ATTACKS_ALL | MM_SIM_ATTACKS_DNSLISTS;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK_EQ_INT(st.expected, 45);
+	snprintf(p, sizeof p, "%s/truth.json", dir);
+	buf = read_all(p, &n);
+	CHECK(buf && strstr(buf, "\"attacks\":\"intel,network,dnslists\""));
+	for (i = 0; buf && i < MM_ARRAY_LEN(types); i++) {
+		char want[160];
+		snprintf(want, sizeof want, "{\"type\":\"%s\",\"resourceType\":\"Instance\"", types[i]);
+		CHECK(strstr(buf, want) != NULL);
+	}
+	free(buf);
+	snprintf(p, sizeof p, "%s/scan.args", dir);
+	buf = read_all(p, &n);
+	for (i = 0; buf && i < MM_ARRAY_LEN(cats); i++) {
+		char want[80], f[1200];
+		struct stat sb;
+		snprintf(want, sizeof want, "--threat-list\n%s=intel/%s.txt\n", cats[i], cats[i]);
+		CHECK(strstr(buf, want) != NULL);
+		snprintf(f, sizeof f, "%s/intel/%s.txt", dir, cats[i]);
+		CHECK(stat(f, &sb) == 0 && sb.st_size > 0);
+	}
+	free(buf);
+	rm_rf(dir);
+	/* alone: only its seven entries on one more instance */
+	tmpdir(dir, sizeof dir);
+	o.out_dir = dir;
+	o.attacks = MM_SIM_ATTACKS_DNSLISTS;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK_EQ_INT(st.expected, 7);
+	CHECK_EQ_INT(st.instances, 13);
+	rm_rf(dir);
 }
 
 /* ---- flow records look like a real network's ---- */
