@@ -144,6 +144,17 @@ expect attacks_network_only "threat-list entries with --attacks network" sh -c \
 	"! grep -q 'BitcoinTool' '$T/s2d/truth.json'"
 rm -rf "$T/s2d"
 
+# --- the opt-in list-driven DNS types ---------------------------------------
+"$M" sim --out "$T/sdl" --days 2 --seed 1 --attacks all,dnslists >/dev/null 2>&1
+n=$(grep -cE '"type":"(Impact:EC2/(Abused|Bitcoin|Malicious|Suspicious)DomainRequest\.Reputation|Trojan:EC2/(DriveBySourceTraffic|PhishingDomainRequest|DGADomainRequest\.C)!DNS)"' "$T/sdl/truth.json")
+expect dnslists_truth "want 7 list-driven entries, got $n" test "$n" -eq 7
+expect dnslists_scan_args "scan.args lacks the list categories" sh -c \
+	"[ \$(grep -cE '^(abused|bitcoin|malicious|suspicious|driveby|phishing|dga)=intel/' '$T/sdl/scan.args') -eq 7 ]"
+find "$T/sdl/AWSLogs" -path '*vpcdnsquerylogs*' -name '*.log.gz' | xargs cat | gzip -dc >"$T/dldns"
+expect dnslists_in_logs "a listed name is not looked up" sh -c \
+	"for d in myhome.dyn-home-sim.net seed.btc-node-sim.org cdn.malware-drop-sim.com free-vpn-sim.xyz ek-landing-sim.info account.secure-login-sim.com qxvbtzkwplmnrs.biz; do grep -q \"\\\"\$d\\.\\\"\" '$T/dldns' || exit 1; done"
+rm -rf "$T/sdl" "$T/dldns"
+
 # --- with the detectors: scan and verify at two seeds and two scales --------
 if [ "${MM_SIM_NETWORK:-0}" = 1 ]; then
 	for seed in 1 2; do
@@ -163,8 +174,14 @@ if [ "${MM_SIM_NETWORK:-0}" = 1 ]; then
 	"$M" scan --no-progress --db "$T/def.db" --options-file "$S/scan-defaults.args" "$S/AWSLogs" >/dev/null 2>&1
 	"$M" sim verify --truth "$TR" --db "$T/def.db" >"$T/def.ver" 2>&1; rc=$?
 	expect verify_with_bundled_lists "$(grep -v '^ok' "$T/def.ver" | head -3)" test $rc -eq 0
+	# the list-driven DNS types too (needs the DNS list categories)
+	D="$T/edl"
+	"$M" sim --out "$D" --days 10 --seed 2 --attacks all,dnslists >/dev/null 2>&1
+	"$M" scan --no-progress --db "$D.db" --options-file "$D/scan.args" "$D/AWSLogs" >/dev/null 2>&1
+	"$M" sim verify --truth "$D/truth.json" --db "$D.db" >"$D.ver" 2>&1; rc=$?
+	expect verify_dnslists "$(grep -v '^ok' "$D.ver" | head -3)" test $rc -eq 0
 else
-	for n in seed1_scale1 seed1_scale3 seed2_scale1 seed2_scale3 with_bundled_lists; do
+	for n in seed1_scale1 seed1_scale3 seed2_scale1 seed2_scale3 with_bundled_lists dnslists; do
 		skipped "verify_$n" "set MM_SIM_NETWORK=1 once the network detectors are merged"
 	done
 fi
