@@ -55,6 +55,7 @@
 #define DOS_MAX_BUCKETS 32768
 #define DOS_BLOB_MAX 4096	/* buckets per ENI in one stored blob: the newest */
 #define DOS_PKTS_MAX 1000000000000000ULL /* one record's packets/bytes, clamped */
+#define DOS_MINUTE_MAX 224000000	/* record starts after 2395 are not counted */
 
 enum { C_TCP, C_UDP, C_UDPTCP, C_UNUSUAL, C_DNS, C__COUNT };
 
@@ -374,11 +375,10 @@ static void heavy(struct dos_state *s, struct mm_detect_ctx *c, const struct mm_
 	int64_t dur = fl->end - fl->start;
 	uint16_t lport, rport;
 	struct dos_bucket *b;
-	struct mm_evref r;
 	long ei;
 	int sl, cls;
 
-	if (!fl->has_addrs || !fl->eni.n)
+	if (!fl->has_addrs || !fl->eni.n || fl->start < 0 || fl->start / 60 > DOS_MINUTE_MAX)
 		return;
 	if (dur < 1)
 		dur = 1;
@@ -390,10 +390,9 @@ static void heavy(struct dos_state *s, struct mm_detect_ctx *c, const struct mm_
 	remote = sl ? &fl->dst : &fl->src;
 	lport = fl->has_ports ? (sl ? fl->sport : fl->dport) : 0;
 	rport = fl->has_ports ? (sl ? fl->dport : fl->sport) : 0;
-	if (!is_public(remote) || (cls = classify(fl->proto, lport, rport)) < 0)
-		return;
-	if (!sl && fl->action == MM_ACT_REJECT)
-		return; /* a blocked inbound packet is no answer */
+	if (!is_public(remote) || (cls = classify(fl->proto, lport, rport)) < 0 ||
+	    (!sl && fl->action == MM_ACT_REJECT))
+		return; /* (a blocked inbound packet is no answer) */
 	if ((ei = eni_get(s, fl->eni.p, fl->eni.n)) < 0 ||
 	    !(b = bucket_get(s, (uint32_t)ei, remote, cls, floor_div(fl->start, 60)))) {
 		s->dropped++;
@@ -412,29 +411,29 @@ static void heavy(struct dos_state *s, struct mm_detect_ctx *c, const struct mm_
 		if (!e->instance[0] && fl->instance_id.n)
 			mm_str_copy(e->instance, sizeof(e->instance), fl->instance_id);
 	}
-	if (!sl) {
-		b->in_pk = sat_add(b->in_pk, pk);
-		b->in_by = sat_add(b->in_by, by);
-		return;
-	}
-	if (!b->out_pk || fl->start * 1000 < b->first_ms)
-		b->first_ms = fl->start * 1000;
-	if (!b->out_pk || fl->end * 1000 > b->last_ms)
-		b->last_ms = fl->end * 1000;
-	b->out_pk = sat_add(b->out_pk, pk);
-	b->out_by = sat_add(b->out_by, by);
-	b->out_mpps = sat_add(b->out_mpps, pk * 1000 / (uint64_t)dur);
-	mm_evref_take(&r, c, ev, fl->start * 1000);
-	if (!b->first.file || mm_evref_before(&r, &b->first))
-		b->first = r;
-	if (top_better(pk, &r, b)) {
-		b->top = r;
-		b->top_pk = pk;
-		b->local = *local;
-		b->lport = lport;
-		b->rport = rport;
-		b->proto = fl->proto;
-		b->blocked = fl->action == MM_ACT_REJECT;
+	{
+		/* the record as a bucket of one, added like a merge adds */
+		struct dos_bucket one;
+		memset(&one, 0, sizeof(one));
+		if (!sl) {
+			one.in_pk = pk;
+			one.in_by = by;
+		} else {
+			one.out_pk = pk;
+			one.out_by = by;
+			one.out_mpps = pk * 1000 / (uint64_t)dur;
+			one.first_ms = fl->start * 1000;
+			one.last_ms = fl->end * 1000;
+			mm_evref_take(&one.first, c, ev, fl->start * 1000);
+			one.top = one.first;
+			one.top_pk = pk;
+			one.local = *local;
+			one.lport = lport;
+			one.rport = rport;
+			one.proto = fl->proto;
+			one.blocked = fl->action == MM_ACT_REJECT;
+		}
+		bucket_add(b, &one);
 	}
 }
 
@@ -849,9 +848,8 @@ static void get_bucket(struct rd *r, struct dos_bucket *b)
 	b->last_ms = (int64_t)get_u(r, 8);
 	get_ref(r, &b->first);
 	get_ref(r, &b->top);
-	/* a minute is a record's start / 60: years 1970..2400 */
 	if (b->cls >= C__COUNT || b->reported > 1 || b->blocked > 1 || b->minute < 0 ||
-	    b->minute > 224000000 || (b->out_pk && !b->top.file))
+	    b->minute > DOS_MINUTE_MAX || (b->out_pk && !b->top.file))
 		r->bad = 1;
 }
 

@@ -164,70 +164,46 @@ static int fires(struct fixture *fx, const char *type)
 }
 
 /* min_packets (100000 in one minute) and min_pps (1000/s summed) at
- * their edges. */
+ * their edges: each case is up to two TCP records (start offset,
+ * duration, packets; 40-byte packets) and whether the minute fires. */
 MM_TEST(thresholds_at_their_edges)
 {
-	struct fixture fx;
-	void *st;
-
-	setup(&fx); /* exactly 100000 packets at 1000/s: fires */
-	st = D->state_new();
-	out(&fx, st, "203.0.113.50", 40000, 80, 6, 100000, 4000000, T0, 100);
-	finish(&fx, st);
-	CHECK(fires(&fx, T_TCP));
-	D->state_free(st);
-	teardown(&fx);
-
-	setup(&fx); /* 99999 packets: no */
-	st = D->state_new();
-	out(&fx, st, "203.0.113.50", 40000, 80, 6, 99999, 4000000, T0, 60);
-	finish(&fx, st);
-	CHECK_EQ_INT(mm_agg_count(fx.agg), 0);
-	D->state_free(st);
-	teardown(&fx);
-
-	setup(&fx); /* 100000 packets over 101 s: 990/s, no */
-	st = D->state_new();
-	out(&fx, st, "203.0.113.50", 40000, 80, 6, 100000, 4000000, T0, 101);
-	finish(&fx, st);
-	CHECK_EQ_INT(mm_agg_count(fx.agg), 0);
-	D->state_free(st);
-	teardown(&fx);
-
-	setup(&fx); /* a 600 s capture window with 300k packets: 500/s, no */
-	st = D->state_new();
-	out(&fx, st, "203.0.113.50", 40000, 80, 6, 300000, 12000000, T0, 600);
-	finish(&fx, st);
-	CHECK_EQ_INT(mm_agg_count(fx.agg), 0);
-	D->state_free(st);
-	teardown(&fx);
-
-	setup(&fx); /* the same minute split in two 50k records: summed, fires */
-	st = D->state_new();
-	out(&fx, st, "203.0.113.50", 40000, 80, 6, 50000, 2000000, T0 + 1, 40);
-	out(&fx, st, "203.0.113.50", 40002, 80, 6, 50000, 2000000, T0 + 59, 40);
-	finish(&fx, st);
-	CHECK(fires(&fx, T_TCP));
-	D->state_free(st);
-	teardown(&fx);
-
-	setup(&fx); /* 60k + 60k in two different minutes: neither fires */
-	st = D->state_new();
-	out(&fx, st, "203.0.113.50", 40000, 80, 6, 60000, 2400000, T0, 30);
-	out(&fx, st, "203.0.113.50", 40000, 80, 6, 60000, 2400000, T0 + 60, 30);
-	finish(&fx, st);
-	CHECK_EQ_INT(mm_agg_count(fx.agg), 0);
-	D->state_free(st);
-	teardown(&fx);
-
-	setup(&fx); /* min_packets from the config: 50000 */
-	fx.params[0] = 50000;
-	st = D->state_new();
-	out(&fx, st, "203.0.113.50", 40000, 80, 6, 60000, 2400000, T0, 30);
-	finish(&fx, st);
-	CHECK(fires(&fx, T_TCP));
-	D->state_free(st);
-	teardown(&fx);
+	static const struct {
+		const char *what;
+		long off[2], dur[2];
+		unsigned long long pk[2];
+		double min_packets;	/* 0: the default */
+		int fires;
+	} cases[] = {
+		{"exactly 100000 packets at 1000/s", {0, -1}, {100, 0}, {100000, 0}, 0, 1},
+		{"99999 packets", {0, -1}, {60, 0}, {99999, 0}, 0, 0},
+		{"100000 packets over 101 s: 990/s", {0, -1}, {101, 0}, {100000, 0}, 0, 0},
+		{"a 600 s window with 300k packets: 500/s", {0, -1}, {600, 0}, {300000, 0}, 0, 0},
+		{"one minute in two 50k records: summed", {1, 59}, {40, 40}, {50000, 50000}, 0, 1},
+		{"60k + 60k in two minutes", {0, 60}, {30, 30}, {60000, 60000}, 0, 0},
+		{"min_packets 50000 from the config", {0, -1}, {30, 0}, {60000, 0}, 50000, 1},
+	};
+	size_t i;
+	int k;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture fx;
+		void *st;
+		setup(&fx);
+		if (cases[i].min_packets)
+			fx.params[0] = cases[i].min_packets;
+		st = D->state_new();
+		for (k = 0; k < 2 && cases[i].off[k] >= 0; k++)
+			out(&fx, st, "203.0.113.50", 40000 + k, 80, 6, cases[i].pk[k], cases[i].pk[k] * 40,
+			    T0 + cases[i].off[k], cases[i].dur[k]);
+		finish(&fx, st);
+		if ((int)mm_agg_count(fx.agg) != cases[i].fires || (cases[i].fires && !fires(&fx, T_TCP))) {
+			fprintf(stderr, "  case \"%s\": %zu findings, want %d\n", cases[i].what,
+				mm_agg_count(fx.agg), cases[i].fires);
+			mmtest_failures++;
+		}
+		D->state_free(st);
+		teardown(&fx);
+	}
 }
 
 /* The per-record floor: records under min_record_packets and
