@@ -690,3 +690,37 @@ MM_TEST(huge_counts_saturate)
 	D->state_free(st);
 	teardown(&fx);
 }
+
+/* An outbound flood the security group REJECTs still fires (the instance
+ * tried; blocked), and a REJECTed inbound record is no answer. */
+MM_TEST(rejected_flood_is_blocked)
+{
+	struct fixture fx;
+	struct mm_event ev;
+	struct mm_err e;
+	const char *lines[] = {
+		"2 111122223333 eni-0d05 10.0.1.10 203.0.113.70 40000 9999 17 200000 8000000 "
+		"1714557600 1714557660 REJECT OK",
+		"2 111122223333 eni-0d05 203.0.113.70 10.0.1.10 9999 40000 17 200000 8000000 "
+		"1714557600 1714557660 REJECT OK",
+	};
+	void *st;
+	size_t i;
+	setup(&fx);
+	st = D->state_new();
+	for (i = 0; i < 2; i++) {
+		memset(&ev, 0, sizeof(ev));
+		mm_arena_reset(&fx.scratch);
+		CHECK_EQ_INT(mm_flow_parse(&fx.fmt, lines[i], strlen(lines[i]), &fx.scratch, &ev, &e), 0);
+		ev.loc.file = "t.log";
+		ev.loc.line = i + 1;
+		D->on_event(st, &fx.d, &ev);
+	}
+	finish(&fx, st);
+	{
+		struct mm_finding *f = find(&fx, T_UDP);
+		CHECK(f && f->blocked == 1);
+	}
+	D->state_free(st);
+	teardown(&fx);
+}
