@@ -631,7 +631,7 @@ struct wr {
 
 static void put(struct wr *w, const void *v, size_t n)
 {
-	if (w->bad)
+	if (w->bad || !n)
 		return;
 	if (w->n + n > w->cap) {
 		size_t nc = w->cap ? w->cap * 2 : 1024;
@@ -883,6 +883,8 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 	}
 	if (r.bad || r.off != n)
 		return MM_EFORMAT;
+	if (!count)
+		return 0; /* a cleared row: nothing to hold, nothing to clear again */
 	if ((ei = eni_get(s, entity, strlen(entity))) < 0)
 		return MM_ETOOBIG;
 	{
