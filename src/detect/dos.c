@@ -24,8 +24,8 @@
  *
  * Classes (by protocol and the remote's port):
  *   Tcp            proto 6; not when the outbound packets are full-size
- *                  and acknowledged (an upload) or the remote sends
- *                  full-size data back (a download: our side is its ACKs)
+ *                  (an upload) or the remote sends full-size data back
+ *                  (a download: our side is its ACK stream)
  *   Dns            udp to port 53 at flood rates, or from local port 53 to
  *                  the victim (the instance reflects/amplifies DNS)
  *   UdpOnTcpPorts  udp to a port whose service is TCP (80, 443, 22, ...)
@@ -86,12 +86,10 @@ static const struct mm_param params[] = {
 	 "state at the cost of one compare"},
 	{"bulk_packet_bytes", 1000, 64, 65535, "bytes",
 	 "tcp: an average packet this large in either direction is a transfer (MSS-sized "
-	 "segments of an upload or download, if acknowledged), not a SYN/ACK/RST flood "
-	 "(40-60 byte packets)"},
+	 "segments of an upload or download), not a SYN/ACK/RST flood (40-60 byte packets)"},
 	{"answered_ratio", 0.05, 0, 1, "ratio",
-	 "inbound packets from the remote >= this share of outbound make a conversation: "
-	 "VPN, QUIC and RTP peers answer udp, a tcp receiver ACKs every 1-2 segments; a "
-	 "flood target does not (for tcp, only full-size traffic is excused)"},
+	 "udp/other: inbound packets from the remote >= this share of outbound make a "
+	 "conversation (VPN, QUIC and RTP peers answer; a flood target does not)"},
 	{"retain_minutes", 180, 10, 10080, "minutes",
 	 "buckets older than the newest by this much are dropped after finish: flow logs "
 	 "arrive within ~10-15 minutes, so a minute's records are all in by then"},
@@ -497,9 +495,11 @@ static int flood_shaped(const struct dos_bucket *b, const double *p)
 
 	switch (b->cls) {
 	case C_TCP:
-		if ((double)b->out_by >= bulk * (double)b->out_pk &&
-		    (double)b->in_pk >= p[P_ANSWERED] * (double)b->out_pk)
-			return 0; /* full-size segments the remote acknowledges: an upload */
+		/* not required to be acknowledged: flow logs of uploads can
+		 * show few ACK packets (coalesced), and a missed large-packet
+		 * flood is better than a backup paging someone */
+		if ((double)b->out_by >= bulk * (double)b->out_pk)
+			return 0; /* full-size segments: an upload */
 		if (b->in_pk && (double)b->in_by >= bulk * (double)b->in_pk && b->in_by >= b->out_by)
 			return 0; /* the remote sends data: we are its ACK stream */
 		return 1;
