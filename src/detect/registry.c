@@ -8,6 +8,7 @@
 const struct mm_detector_def *const mm_detectors[] = {
 	&mm_det_threatintel,
 	&mm_det_rootcred,
+	&mm_det_brute,
 	&mm_det_dos,
 	NULL,
 };

@@ -335,6 +335,14 @@ static const char *token_value(const struct mm_finding *f, const char *tok, size
 		return mm_finding_has_proc(f) ? f->proc.name : "";
 	if (TOK("host"))
 		return mm_finding_has_proc(f) ? f->proc.host : "";
+	if (TOK("actor") || TOK("target")) {
+		/* the instance is the actor in role ACTOR, else the remote is */
+		if (TOK("actor") == (f->role == MM_ROLE_ACTOR))
+			return instance_name(f);
+		if (!f->has_remote_ip)
+			return "(unknown)";
+		return cap >= MM_IP_STRLEN ? mm_ip_format(&f->remote_ip, tmp) : "";
+	}
 #undef TOK
 	return NULL;
 }

@@ -16,6 +16,8 @@
  *   {user}      user name, else principal id {key}     access key id
  *   {list}      threat list name             {bucket}  S3 bucket name
  *   {process}   process name                 {host}    runtime host name
+ *   {actor} {target}  the attacking and the attacked side: the instance
+ *               and the remote address, by the finding's resource role
  *
  * An unknown token is copied as it stands. docs/finding-types.md is the
  * prose twin of this table; keep them together. Adding a type is one row
@@ -120,6 +122,24 @@ static const struct mm_ftype types[] = {
 	 /* as GuardDuty */
 	 "The API {api} was invoked using root credentials.",
 	 "The API {api} was invoked using root credentials from IP address {ip}."},
+	/* VPC Flow Logs: brute force (detector brute). Low when the instance
+	 * is the target; the detector raises it to High when it is the actor,
+	 * as GuardDuty does. {actor}/{target}: the attacking/attacked side. */
+	{"UnauthorizedAccess:EC2/SSHBruteForce", LOW, INST, NET,
+	 /* as GuardDuty's sample finding (TARGET) */
+	 "{actor} is performing SSH brute force attacks against {target}.",
+	 "{actor} is performing SSH brute force attacks against {target}. Brute force attacks are "
+	 "used to gain unauthorized access to your instance by guessing the SSH password."},
+	{"UnauthorizedAccess:EC2/RDPBruteForce", LOW, INST, NET,
+	 /* as GuardDuty (TARGET; AWS's brute force knowledge-center article) */
+	 "{actor} is performing RDP brute force attacks against {target}.",
+	 "{actor} is performing RDP brute force attacks against {target}. Brute force attacks are "
+	 "used to gain unauthorized access to your instance by guessing the RDP password."},
+	{"Impact:EC2/WinRMBruteForce", LOW, INST, NET,
+	 "{actor} is performing WinRM brute force attacks against {target}.",
+	 "{actor} is performing Windows Remote Management (WinRM) brute force attacks against "
+	 "{target}. Brute force attacks are used to gain unauthorized access to Windows instances "
+	 "by guessing their credentials."},
 	/* VPC Flow Logs: the instance floods one remote (detect/dos.c) */
 	{"Backdoor:EC2/DenialOfService.Tcp", HIGH, INST, NET,
 	 /* as GuardDuty (title and description) */
