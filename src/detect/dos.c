@@ -34,6 +34,8 @@
  * The udp classes and UnusualProtocol fire only when the remote does not
  * answer in kind (inbound packets < answered_ratio x outbound): a VPN
  * tunnel, a QUIC upload or a GRE tunnel to one peer is a conversation.
+ * Udp to a telemetry collector's port (syslog, NetFlow, ...) is a one-way
+ * stream by design and does not fire (telemetry_ports).
  *
  * State: one ENI table and one bucket table per worker, merged exactly at
  * the flush; finish emits each bucket once (marked reported) and drops
@@ -68,7 +70,7 @@ static const char *const types[] = {
 	NULL,
 };
 
-enum { P_MIN_PACKETS, P_MIN_PPS, P_REC_PACKETS, P_REC_PPS, P_BULK, P_ANSWERED, P_RETAIN };
+enum { P_MIN_PACKETS, P_MIN_PPS, P_REC_PACKETS, P_REC_PPS, P_BULK, P_ANSWERED, P_RETAIN, P_TELEMETRY };
 
 static const struct mm_param params[] = {
 	{"min_packets", 100000, 1, 1e12, "packets",
@@ -93,6 +95,10 @@ static const struct mm_param params[] = {
 	{"retain_minutes", 180, 10, 10080, "minutes",
 	 "buckets older than the newest by this much are dropped after finish: flow logs "
 	 "arrive within ~10-15 minutes, so a minute's records are all in by then"},
+	{"telemetry_ports", 1, 0, 1, "bool",
+	 "1: udp to the ports of one-way telemetry (syslog 514, SNMP traps 162, NetFlow "
+	 "2055/9995/9996, IPFIX 4739, sFlow 6343, StatsD 8125, GELF 12201) is a log or metrics "
+	 "stream to a collector, unanswered by design, not a flood"},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -321,6 +327,17 @@ static int tcp_service_port(uint16_t p)
 	return 0;
 }
 
+/* UDP ports of one-way telemetry streams (telemetry_ports). */
+static int telemetry_port(uint16_t p)
+{
+	static const uint16_t ports[] = {162, 514, 2055, 4739, 6343, 8125, 9995, 9996, 12201};
+	size_t i;
+	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		if (ports[i] == p)
+			return 1;
+	return 0;
+}
+
 /* The class, or -1 for protocols no type covers (icmp, esp, icmpv6). */
 static int classify(uint8_t proto, uint16_t lport, uint16_t rport)
 {
@@ -505,6 +522,10 @@ static int flood_shaped(const struct dos_bucket *b, const double *p)
 		return 1;
 	case C_DNS:
 		return 1; /* reflection gets its spoofed queries "answered" by design */
+	case C_UDP:
+		if (p[P_TELEMETRY] != 0 && telemetry_port(b->rport))
+			return 0;
+		/* fall through */
 	default:
 		return (double)b->in_pk < p[P_ANSWERED] * (double)b->out_pk;
 	}

@@ -111,7 +111,7 @@ static void finish(struct fixture *fx, void *st)
 MM_TEST(dos_registered_with_params)
 {
 	CHECK(mm_detector_by_name("dos") == D);
-	CHECK_EQ_INT(mm_detector_nparams(D), 7);
+	CHECK_EQ_INT(mm_detector_nparams(D), 8);
 	CHECK(mm_ftype_get(T_TCP) && mm_ftype_get(T_UDP) && mm_ftype_get(T_UDPTCP) &&
 	      mm_ftype_get(T_UNUSUAL) && mm_ftype_get(T_DNS));
 	CHECK_EQ_INT((int)mm_ftype_get(T_DNS)->severity, 8);
@@ -329,6 +329,9 @@ MM_TEST(lookalikes_do_not_fire)
 	/* QUIC (udp 443) upload, acknowledged */
 	out(&fx, st, "203.0.113.91", 51000, 443, 17, 500000, 650000000, T0, 60);
 	in(&fx, st, "203.0.113.91", 443, 51000, 17, 100000, 5000000, T0, 60);
+	/* syslog and NetFlow export to public collectors: one-way by design */
+	out(&fx, st, "203.0.113.95", 41000, 514, 17, 180000, 54000000, T0, 60);
+	out(&fx, st, "203.0.113.96", 41000, 2055, 17, 180000, 250000000, T0, 60);
 	/* a GRE tunnel (47) both ways */
 	out(&fx, st, "203.0.113.92", 0, 0, 47, 500000, 650000000, T0, 60);
 	in(&fx, st, "203.0.113.92", 0, 0, 47, 400000, 500000000, T0, 60);
@@ -350,6 +353,21 @@ MM_TEST(lookalikes_do_not_fire)
 		char b[MM_IP_STRLEN];
 		CHECK(f && !strcmp(mm_ip_format(&f->remote_ip, b), "203.0.113.94"));
 	}
+	D->state_free(st);
+	teardown(&fx);
+}
+
+/* telemetry_ports 0: a syslog stream at flood rates counts like any udp. */
+MM_TEST(telemetry_ports_switch)
+{
+	struct fixture fx;
+	void *st;
+	setup(&fx);
+	fx.params[7] = 0;
+	st = D->state_new();
+	out(&fx, st, "203.0.113.95", 41000, 514, 17, 180000, 54000000, T0, 60);
+	finish(&fx, st);
+	CHECK(fires(&fx, T_UDP));
 	D->state_free(st);
 	teardown(&fx);
 }
