@@ -40,7 +40,7 @@
  * State: one ENI table and one bucket table per worker, merged exactly at
  * the flush; finish emits each bucket once (marked reported) and drops
  * buckets more than retain_minutes older than the newest one, so state
- * stays a few recent minutes of heavy traffic. Persisted per ENI. */
+ * holds the last hours of heavy traffic only. Persisted per ENI. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +103,7 @@ static const struct mm_param params[] = {
 };
 
 struct dos_eni {
-	uint64_t h;
+	uint64_t h;		/* first: grow_slots reads it */
 	char name[32];		/* interface-id */
 	char account[16];
 	char region[24];
@@ -113,7 +113,7 @@ struct dos_eni {
 
 /* One (ENI, remote, class, minute) of heavy records. */
 struct dos_bucket {
-	uint64_t h;
+	uint64_t h;		/* first: grow_slots reads it */
 	uint32_t eni;
 	uint8_t cls, reported, proto, blocked;
 	struct mm_ip remote, local;
@@ -140,6 +140,9 @@ struct dos_state {
 
 /* ---- tables ---------------------------------------------------------------- */
 
+/* Make the index (index + 1 per slot, 0 empty) hold n entries at most
+ * half full, rehashing arr's n entries of stride bytes when it grows.
+ * Every entry type starts with its uint64_t hash (dos_eni, dos_bucket). */
 static int grow_slots(uint32_t **slot, size_t *mask, size_t n, const void *arr, size_t stride)
 {
 	size_t cap = *mask ? (*mask + 1) : 0, ncap, i;
