@@ -54,7 +54,7 @@
 /* Hard bounds (docs/finding-types.md): what does not fit is not counted
  * (s->dropped, logged at finish), never grown past. */
 #define DOS_MAX_ENIS 16384
-#define DOS_MAX_BUCKETS 32768
+#define DOS_MAX_BUCKETS 65536	/* inbound records may fill 3/4: room stays for floods */
 #define DOS_BLOB_MAX 4096	/* buckets per ENI in one stored blob: the newest */
 #define DOS_PKTS_MAX 1000000000000000ULL /* one record's packets/bytes, clamped */
 #define DOS_MINUTE_MAX 224000000	/* record starts after 2395 are not counted */
@@ -228,9 +228,10 @@ static uint64_t bucket_hash(uint64_t eni_h, const struct mm_ip *remote, int cls,
 		       eni_h ^ mm_hash_mix((uint64_t)minute * 8 + (uint64_t)cls + 1));
 }
 
-/* The bucket of the key, added (zeroed) when absent; NULL when full. */
+/* The bucket of the key, added (zeroed) when absent and fewer than limit
+ * buckets are held; NULL when not. */
 static struct dos_bucket *bucket_get(struct dos_state *s, uint32_t eni, const struct mm_ip *remote,
-				     int cls, int64_t minute)
+				     int cls, int64_t minute, size_t limit)
 {
 	uint64_t h = bucket_hash(s->eni[eni].h, remote, cls, minute);
 	struct dos_bucket *b;
@@ -243,7 +244,7 @@ static struct dos_bucket *bucket_get(struct dos_state *s, uint32_t eni, const st
 			    mm_ip_eq(&b->remote, remote))
 				return b;
 		}
-	if (s->nb >= DOS_MAX_BUCKETS ||
+	if (s->nb >= limit || s->nb >= DOS_MAX_BUCKETS ||
 	    grow_arr((void **)&s->b, &s->canb, s->nb, sizeof(*s->b), DOS_MAX_BUCKETS) ||
 	    grow_slots(&s->bslot, &s->bmask, s->nb + 1, s->b, sizeof(*s->b)))
 		return NULL;
@@ -413,8 +414,12 @@ static void heavy(struct dos_state *s, struct mm_detect_ctx *c, const struct mm_
 	if (!is_public(remote) || (cls = classify(fl->proto, lport, rport)) < 0 ||
 	    (!sl && fl->action == MM_ACT_REJECT))
 		return; /* (a blocked inbound packet is no answer) */
+	/* inbound tcp matters only as a download's full-size data */
+	if (!sl && cls == C_TCP && (double)by < p[P_BULK] * (double)pk)
+		return;
 	if ((ei = eni_get(s, fl->eni.p, fl->eni.n)) < 0 ||
-	    !(b = bucket_get(s, (uint32_t)ei, remote, cls, floor_div(fl->start, 60)))) {
+	    !(b = bucket_get(s, (uint32_t)ei, remote, cls, floor_div(fl->start, 60),
+			     sl ? DOS_MAX_BUCKETS : DOS_MAX_BUCKETS / 4 * 3))) {
 		s->dropped++;
 		return;
 	}
@@ -480,7 +485,8 @@ static int merge(void *dst, void *src)
 		const struct dos_eni *se = &s->eni[sb->eni];
 		struct dos_bucket *db;
 		long ei = eni_get(d, se->name, strlen(se->name));
-		if (ei < 0 || !(db = bucket_get(d, (uint32_t)ei, &sb->remote, sb->cls, sb->minute))) {
+		if (ei < 0 || !(db = bucket_get(d, (uint32_t)ei, &sb->remote, sb->cls, sb->minute,
+						DOS_MAX_BUCKETS))) {
 			d->dropped++;
 			continue;
 		}
@@ -629,7 +635,8 @@ static void finish(void *st, struct mm_detect_ctx *c)
 		emit(s, c, b);
 	}
 	if (s->dropped) {
-		mm_warn("dos: %llu heavy flow records not counted (state full: %d ENIs, %d buckets)",
+		mm_warn("dos: %llu heavy flow records not counted (bounds: %d ENIs, %d buckets, "
+			"3/4 of them for inbound records)",
 			(unsigned long long)s->dropped, DOS_MAX_ENIS, DOS_MAX_BUCKETS);
 		s->dropped = 0;
 	}
@@ -925,7 +932,7 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 	for (k = 0; k < count; k++) {
 		struct dos_bucket b, *d;
 		get_bucket(&r, &b);
-		if (!(d = bucket_get(s, (uint32_t)ei, &b.remote, b.cls, b.minute))) {
+		if (!(d = bucket_get(s, (uint32_t)ei, &b.remote, b.cls, b.minute, DOS_MAX_BUCKETS))) {
 			s->dropped++;
 			continue;
 		}
