@@ -189,6 +189,7 @@ extern const struct mm_detector_def mm_det_brute;
 extern const struct mm_detector_def mm_det_dnsbehav;
 extern const struct mm_detector_def mm_det_netbase;
 extern const struct mm_detector_def mm_det_netscan;
+extern const struct mm_detector_def mm_det_dos;
 
 /* ---- helpers shared by detectors ---------------------------------------- */
 
@@ -198,6 +199,15 @@ extern const struct mm_detector_def mm_det_netscan;
  * higher port being the client. Exposed for tests. */
 enum mm_dir mm_flow_initiator(uint8_t proto, uint16_t lport, uint16_t rport, int src_is_local,
 			      int prefer_outbound);
+
+/* Which side of a flow record is the instance: 1 if src is the local
+ * side, 0 if dst is, -1 if it cannot be told (the ENI's addresses from
+ * the inventory, else the private side, else the logged flow-direction). */
+int mm_flow_src_is_local(const struct mm_detect_ctx *d, const struct mm_flow *f);
+
+/* GuardDuty's protocol name ("TCP", "UDP", "ICMP", ...; else the number
+ * written into buf of at least 8 bytes). Returns the name. */
+const char *mm_proto_name(uint8_t p, char *buf);
 
 /* API names GuardDuty's Recon:IAMUser types cover (List*, Describe*, Get*). */
 int mm_api_is_recon(const char *name, size_t n);

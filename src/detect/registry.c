@@ -12,6 +12,7 @@ const struct mm_detector_def *const mm_detectors[] = {
 	&mm_det_dnsbehav,
 	&mm_det_netbase,
 	&mm_det_netscan,
+	&mm_det_dos,
 	NULL,
 };
 

@@ -238,6 +238,33 @@ static const struct mm_ftype types[] = {
 	 "EC2 instance {instance} is probing a port on a large number of IP addresses.",
 	 "EC2 instance {instance} is probing port {port} on a large number of IP addresses, as a "
 	 "port sweep or worm does."},
+	/* VPC Flow Logs: the instance floods one remote (detect/dos.c) */
+	{"Backdoor:EC2/DenialOfService.Tcp", HIGH, INST, NET,
+	 /* as GuardDuty (title and description) */
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using TCP protocol.",
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using TCP protocol."},
+	{"Backdoor:EC2/DenialOfService.Udp", HIGH, INST, NET,
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using UDP protocol.",
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using UDP protocol against {ip}."},
+	{"Backdoor:EC2/DenialOfService.UdpOnTcpPorts", HIGH, INST, NET,
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using UDP protocol on a TCP port.",
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using UDP protocol on TCP port {port} of {ip}."},
+	{"Backdoor:EC2/DenialOfService.UnusualProtocol", HIGH, INST, NET,
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using an unusual protocol.",
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using an unusual protocol against {ip}."},
+	{"Backdoor:EC2/DenialOfService.Dns", HIGH, INST, NET,
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using DNS protocol.",
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using DNS protocol against {ip}."},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
