@@ -480,6 +480,25 @@ static void take(struct nstate *s, struct mm_evref *r, const struct mm_detect_ct
 	r->time_ms = t;
 }
 
+/* Offer a record of the activity as evidence: the NREF earliest by
+ * (time, file, line) whatever the reading order, so a record of an item
+ * already counted may still replace a later one. Cheap when it can't. */
+static void offer(struct nstate *s, struct ent *e, const struct mm_detect_ctx *c,
+		  const struct mm_event *ev, int64_t t)
+{
+	struct mm_evref r;
+	int i;
+	if (e->nref == NREF) {
+		for (i = 0; i < NREF; i++)
+			if (e->ref[i].time_ms >= t)
+				break;
+		if (i == NREF)
+			return;
+	}
+	take(s, &r, c, ev, t);
+	ref_add(e, &r);
+}
+
 static void count_item(struct nstate *s, struct ent *e, int cap, uint32_t v,
 		       struct mm_detect_ctx *c, const struct mm_event *ev, int64_t t0, int64_t t1)
 {
@@ -487,6 +506,7 @@ static void count_item(struct nstate *s, struct ent *e, int cap, uint32_t v,
 	/* a repeat, or more items than the set holds: part of the activity */
 	if (e->n >= cap || has_item(items(s, e), e->n, v)) {
 		widen(e, t0, t1);
+		offer(s, e, c, ev, t0);
 		return;
 	}
 	if (!add_item(s, e, cap, v))
@@ -574,10 +594,10 @@ static void on_probe(struct nstate *s, struct mm_detect_ctx *c, const struct mm_
 	}
 	if (has_item(it, e->n, v)) {
 		widen(e, fl->start * 1000, fl->end * 1000);
+		offer(s, e, c, ev, fl->start * 1000);
 		return;
 	}
-	if ((pos = src_slot(e, it, v)) < 0)
-		return;
+	pos = src_slot(e, it, v);
 	/* a new source: trusted never counts, nor (mass_scanner 2) a scanner */
 	if (mm_intel_trusted(c->intel, remote)) {
 		c->st.trusted_skips++;
@@ -585,6 +605,12 @@ static void on_probe(struct nstate *s, struct mm_detect_ctx *c, const struct mm_
 	}
 	if ((int)p[P_MASS] == 2 && is_scanner(c, remote))
 		return;
+	if (pos < 0) {
+		/* a source past the kept ones: still a probe of this port */
+		widen(e, fl->start * 1000, fl->end * 1000);
+		offer(s, e, c, ev, fl->start * 1000);
+		return;
+	}
 	src_put(e, it, pos, v, remote->v6);
 	widen(e, fl->start * 1000, fl->end * 1000);
 	take(s, &r, c, ev, fl->start * 1000);
@@ -639,6 +665,7 @@ static void on_attempt(struct nstate *s, struct mm_detect_ctx *c, const struct m
 		return;
 	if (has_item(items(s, e), e->n, ip_item(remote))) {
 		widen(e, fl->start * 1000, fl->end * 1000);
+		offer(s, e, c, ev, fl->start * 1000);
 		return;
 	}
 	if (mm_intel_trusted(c->intel, remote)) {
