@@ -2233,7 +2233,7 @@ int mm_sim_generate(const struct mm_sim_opts *o, struct mm_sim_stats *st, struct
 		return mm_err_set(err, MM_EINVAL, "sim: days must be 1..%d", MM_SIM_MAX_DAYS);
 	if (o->scale < 1 || o->scale > MM_SIM_MAX_SCALE)
 		return mm_err_set(err, MM_EINVAL, "sim: scale must be 1..%d", MM_SIM_MAX_SCALE);
-	if (o->attacks < 0 || o->attacks > (MM_SIM_ATTACKS_ALL | MM_SIM_ATTACKS_DNSLISTS))
+	if (o->attacks < 0 || o->attacks > MM_SIM_ATTACKS_ALL)
 		return mm_err_set(err, MM_EINVAL, "sim: bad attack set");
 	if (o->start_day < 0 || o->start_day > 100000)
 		return mm_err_set(err, MM_EINVAL, "sim: start date out of range");

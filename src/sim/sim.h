@@ -34,14 +34,13 @@ struct mm_sim_opts {
 /* Which attacks (and their look-alikes) to inject: the threat-list ones
  * (flow, DNS and CloudTrail against the intel lists), the network
  * behaviours (baselines, probes, scans, brute force, DoS, DNS analysis)
- * and, opt-in, the list-driven DNS types (abused, bitcoin, malicious,
- * suspicious, driveby, phishing, dga lists: scan.args then names those
- * list categories, which a scanner without them refuses). ALL is intel
- * and network. */
+ * and the list-driven DNS types (abused, bitcoin, malicious, suspicious,
+ * driveby, phishing, dga lists the simulator writes; scan.args names
+ * them). ALL is all three. */
 #define MM_SIM_ATTACKS_INTEL 1
 #define MM_SIM_ATTACKS_NETWORK 2
-#define MM_SIM_ATTACKS_ALL 3
 #define MM_SIM_ATTACKS_DNSLISTS 4
+#define MM_SIM_ATTACKS_ALL 7
 
 struct mm_sim_stats {
 	uint64_t flow_records, dns_records, ct_records;

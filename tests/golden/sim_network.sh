@@ -5,10 +5,10 @@
 # truth.json is well-formed (the verifier reads it, one entry per type with
 # its role), baseline behaviours sit on day 9 and the others inside the
 # learning week, the run is deterministic, every attack and look-alike is
-# in the logs, and --days 2 carries no baseline entries. With
-# MM_SIM_NETWORK=1 (once the network detectors are merged): scan each of
-# seeds 1, 2 x scales 1, 3 and `sim verify` must pass (every finding on its
-# resource, role and window; nothing on a look-alike).
+# in the logs, and --days 2 carries no baseline entries. Then the
+# detectors: scan each of seeds 1, 2 x scales 1, 3 and `sim verify` must
+# pass (every finding on its resource, role and window; nothing on a
+# look-alike), with the bundled lists on too.
 # Ends "sim_network: N passed, N failed, N skipped".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
@@ -25,8 +25,8 @@ TR="$S/truth.json"
 # --- truth.json: the verifier reads it; every type with its role ---------
 : >"$T/none.jsonl"
 "$M" sim verify --truth "$TR" --findings "$T/none.jsonl" >"$T/v0.out" 2>&1
-expect truth_parses "want '2 passed, 43 failed' with no findings: $(tail -1 "$T/v0.out")" \
-	has "$T/v0.out" "^2 passed, 43 failed$"
+expect truth_parses "want '2 passed, 50 failed' with no findings (2 optional entries): $(tail -1 "$T/v0.out")" \
+	has "$T/v0.out" "^2 passed, 50 failed$"
 expect truth_optional_entries "optional entries not accepted as absent" \
 	sh -c "[ \$(grep -c '(optional, not raised)' '$T/v0.out') -eq 2 ]"
 # TYPE ROLE INSTANCE-NAME, one a line: the network entries truth must hold
@@ -156,35 +156,29 @@ expect dnslists_in_logs "a listed name is not looked up" sh -c \
 rm -rf "$T/sdl" "$T/dldns"
 
 # --- with the detectors: scan and verify at two seeds and two scales --------
-if [ "${MM_SIM_NETWORK:-0}" = 1 ]; then
-	for seed in 1 2; do
-		for scale in 1 3; do
-			D="$T/e$seed-$scale"
-			if [ "$seed$scale" = 11 ]; then D="$S"; else "$M" sim --out "$D" --days 10 --seed "$seed" --scale "$scale" >/dev/null 2>&1; fi
-			"$M" scan --no-progress --db "$D.db" --options-file "$D/scan.args" "$D/AWSLogs" >/dev/null 2>"$D.err"; rc=$?
-			expect "scan_seed${seed}_scale$scale" "exit $rc: $(tail -2 "$D.err")" test $rc -eq 0
-			"$M" sim verify --truth "$D/truth.json" --db "$D.db" >"$D.ver" 2>&1; rc=$?
-			grep -v '^ok' "$D.ver" | head -20 | sed 's/^/    /'
-			expect "verify_seed${seed}_scale$scale" "$(tail -1 "$D.ver")" test $rc -eq 0
-			[ "$D" = "$S" ] || rm -rf "$D"
-		done
+for seed in 1 2; do
+	for scale in 1 3; do
+		D="$T/e$seed-$scale"
+		if [ "$seed$scale" = 11 ]; then D="$S"; else "$M" sim --out "$D" --days 10 --seed "$seed" --scale "$scale" >/dev/null 2>&1; fi
+		"$M" scan --no-progress --db "$D.db" --options-file "$D/scan.args" "$D/AWSLogs" >/dev/null 2>"$D.err"; rc=$?
+		expect "scan_seed${seed}_scale$scale" "exit $rc: $(tail -2 "$D.err")" test $rc -eq 0
+		"$M" sim verify --truth "$D/truth.json" --db "$D.db" >"$D.ver" 2>&1; rc=$?
+		grep -v '^ok' "$D.ver" | head -20 | sed 's/^/    /'
+		expect "verify_seed${seed}_scale$scale" "$(tail -1 "$D.ver")" test $rc -eq 0
+		[ "$D" = "$S" ] || rm -rf "$D"
 	done
-	# the bundled lists on too: still nothing on a look-alike
-	grep -v -- --no-default-lists "$S/scan.args" >"$S/scan-defaults.args"
-	"$M" scan --no-progress --db "$T/def.db" --options-file "$S/scan-defaults.args" "$S/AWSLogs" >/dev/null 2>&1
-	"$M" sim verify --truth "$TR" --db "$T/def.db" >"$T/def.ver" 2>&1; rc=$?
-	expect verify_with_bundled_lists "$(grep -v '^ok' "$T/def.ver" | head -3)" test $rc -eq 0
-	# the list-driven DNS types too (needs the DNS list categories)
-	D="$T/edl"
-	"$M" sim --out "$D" --days 10 --seed 2 --attacks all,dnslists >/dev/null 2>&1
-	"$M" scan --no-progress --db "$D.db" --options-file "$D/scan.args" "$D/AWSLogs" >/dev/null 2>&1
-	"$M" sim verify --truth "$D/truth.json" --db "$D.db" >"$D.ver" 2>&1; rc=$?
-	expect verify_dnslists "$(grep -v '^ok' "$D.ver" | head -3)" test $rc -eq 0
-else
-	for n in seed1_scale1 seed1_scale3 seed2_scale1 seed2_scale3 with_bundled_lists dnslists; do
-		skipped "verify_$n" "set MM_SIM_NETWORK=1 once the network detectors are merged"
-	done
-fi
+done
+# the bundled lists on too: still nothing on a look-alike
+grep -v -- --no-default-lists "$S/scan.args" >"$S/scan-defaults.args"
+"$M" scan --no-progress --db "$T/def.db" --options-file "$S/scan-defaults.args" "$S/AWSLogs" >/dev/null 2>&1
+"$M" sim verify --truth "$TR" --db "$T/def.db" >"$T/def.ver" 2>&1; rc=$?
+expect verify_with_bundled_lists "$(grep -v '^ok' "$T/def.ver" | head -3)" test $rc -eq 0
+# the list-driven DNS types too (needs the DNS list categories)
+D="$T/edl"
+"$M" sim --out "$D" --days 10 --seed 2 --attacks all,dnslists >/dev/null 2>&1
+"$M" scan --no-progress --db "$D.db" --options-file "$D/scan.args" "$D/AWSLogs" >/dev/null 2>&1
+"$M" sim verify --truth "$D/truth.json" --db "$D.db" >"$D.ver" 2>&1; rc=$?
+expect verify_dnslists "$(grep -v '^ok' "$D.ver" | head -3)" test $rc -eq 0
 
 echo "sim_network: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

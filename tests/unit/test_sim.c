@@ -132,8 +132,8 @@ MM_TEST(sim_layout_and_files)
 	CHECK(st.flow_records >= 100000 && st.flow_records <= 250000);
 	CHECK(st.dns_records > 1000);
 	CHECK(st.ct_records > 100);
-	CHECK_EQ_INT(st.expected, 38);	/* 18 threat-list + 20 network (no baseline ones) */
-	CHECK_EQ_INT(st.instances, 52);
+	CHECK_EQ_INT(st.expected, 45);	/* 18 threat-list + 20 network (no baseline ones) + 7 DNS-list */
+	CHECK_EQ_INT(st.instances, 53);
 	for (i = 0; i < MM_ARRAY_LEN(names); i++) {
 		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
 		CHECK(stat(p, &sb) == 0 && sb.st_size > 0);
@@ -561,12 +561,12 @@ MM_TEST(verify_roundtrip_generated_truth)
 	if (f)
 		fclose(f);
 	free(buf);
-	CHECK_EQ_INT(k, 38);
+	CHECK_EQ_INT(k, 45);
 	out = fmemopen(rep, sizeof rep, "w");
 	CHECK_EQ_INT(mm_sim_found_load_jsonl(&set, fp, &err), 0);
 	CHECK_EQ_INT(mm_sim_verify(p, &set, out, &passed, &failed, &err), 0);
 	fclose(out);
-	CHECK_EQ_INT(passed, 38);
+	CHECK_EQ_INT(passed, 45);
 	CHECK_EQ_INT(failed, 0);
 	mm_sim_found_free(&set);
 	/* and a truth file that is not one */
