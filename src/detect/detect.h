@@ -185,11 +185,11 @@ void mm_detect_event(struct mm_detect_ctx *c, const struct mm_event *ev);
 /* The families (each defined in its own file). */
 extern const struct mm_detector_def mm_det_threatintel;
 extern const struct mm_detector_def mm_det_rootcred;
-extern const struct mm_detector_def mm_det_brute;
-extern const struct mm_detector_def mm_det_dnsbehav;
 extern const struct mm_detector_def mm_det_netbase;
 extern const struct mm_detector_def mm_det_netscan;
+extern const struct mm_detector_def mm_det_brute;
 extern const struct mm_detector_def mm_det_dos;
+extern const struct mm_detector_def mm_det_dnsbehav;
 
 /* ---- helpers shared by detectors ---------------------------------------- */
 
