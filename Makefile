@@ -28,6 +28,11 @@ ifneq ($(wildcard /usr/include/isa-l/igzip_lib.h),)
 CFLAGS  += -DMM_HAVE_ISAL
 LDLIBS  += -lisal
 endif
+# libmaxminddb for --geoip FILE.mmdb when its headers are installed (make deps installs them)
+ifneq ($(wildcard /usr/include/maxminddb.h /usr/include/*/maxminddb.h),)
+CFLAGS  += -DMM_HAVE_MAXMINDDB
+LDLIBS  += -lmaxminddb
+endif
 
 LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/main.c'))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

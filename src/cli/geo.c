@@ -25,17 +25,19 @@ static const char build_usage[] =
 	"exit status: 0 ok, 1 error (unreadable or malformed input), 2 usage\n";
 
 static const char lookup_usage[] =
-	"usage: mamori geo lookup --geo FILE [--bench N] [IP...]\n"
+	"usage: mamori geo lookup [--geo FILE] [--geoip FILE.mmdb]... [--bench N] [IP...]\n"
 	"\n"
-	"Print, one JSON line per address, what FILE says about it: asn, asnOrg,\n"
-	"countryCode, countryName, insideAws. --bench N times N lookups of random\n"
-	"addresses (half IPv4, half IPv6) and prints nanoseconds per lookup.\n"
+	"Print, one JSON line per address, what the data says about it: asn, asnOrg\n"
+	"(isp, org when a MaxMind ISP database names them), countryCode, countryName,\n"
+	"insideAws. --geoip files (MaxMind DB, through libmaxminddb) are asked first.\n"
+	"--bench N times N lookups of random addresses (half IPv4, half IPv6) and\n"
+	"prints nanoseconds per lookup.\n"
 	"\n"
 	"exit status: 0 ok, 1 error, 2 usage\n";
 
 static const char top_usage[] =
 	"usage: mamori geo build [--asn CSV]... [--country CSV]... [--aws CIDRS]... -o FILE\n"
-	"       mamori geo lookup --geo FILE [--bench N] [IP...]\n"
+	"       mamori geo lookup [--geo FILE] [--geoip FILE.mmdb]... [--bench N] [IP...]\n"
 	"\n"
 	"IP ownership data for findings' remoteIpDetails (ASN, organisation, country) and\n"
 	"for telling AWS's addresses from others. See docs/internals/geo.md.\n";
@@ -164,24 +166,35 @@ out:
 	return rc;
 }
 
+/* a plain-text value as a JSON string */
+static void put_json_str(const char *z)
+{
+	putchar('"');
+	for (; *z; z++) {
+		if (*z == '"' || *z == '\\')
+			printf("\\%c", *z);
+		else if ((unsigned char)*z < 0x20)
+			printf("\\u%04x", (unsigned char)*z);
+		else
+			putchar(*z);
+	}
+	putchar('"');
+}
+
 static void print_info(const char *text, const struct mm_geo_info *gi, unsigned found)
 {
 	const char *name = mm_geo_country_name(gi->cc);
-	const char *o;
 
 	printf("{\"ip\":\"%s\"", text);
 	if (found & MM_GEO_ASN) {
-		printf(",\"asn\":\"%u\",\"asnOrg\":\"", gi->asn);
-		/* organisation names: plain text, but escape what JSON needs */
-		for (o = gi->as_org; *o; o++) {
-			if (*o == '"' || *o == '\\')
-				printf("\\%c", *o);
-			else if ((unsigned char)*o < 0x20)
-				printf("\\u%04x", (unsigned char)*o);
-			else
-				putchar(*o);
+		printf(",\"asn\":\"%u\",\"asnOrg\":", gi->asn);
+		put_json_str(gi->as_org);
+		if (strcmp(gi->isp, gi->as_org) || strcmp(gi->org, gi->as_org)) {
+			printf(",\"isp\":");
+			put_json_str(gi->isp);
+			printf(",\"org\":");
+			put_json_str(gi->org);
 		}
-		putchar('"');
 	}
 	if (found & MM_GEO_COUNTRY) {
 		printf(",\"countryCode\":\"%s\"", gi->cc);
@@ -203,21 +216,29 @@ static int cmd_lookup(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"geo", required_argument, NULL, 'g'},
+		{"geoip", required_argument, NULL, 'm'},
 		{"bench", required_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct mm_geo *g = NULL;
 	struct mm_err err;
-	const char *path = NULL;
+	const char *path = NULL, *mmdb[MM_GEO_MAX_MMDB];
 	long long bench = 0;
-	int c, i, rc = MM_EXIT_OK;
+	int c, i, rc = MM_EXIT_OK, nmmdb = 0;
 
 	mm_err_clear(&err);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 'g') {
 			path = optarg;
+		} else if (c == 'm') {
+			if (nmmdb >= MM_GEO_MAX_MMDB) {
+				fprintf(stderr, "mamori geo lookup: at most %d --geoip files\n",
+					MM_GEO_MAX_MMDB);
+				return MM_EXIT_USAGE;
+			}
+			mmdb[nmmdb++] = optarg;
 		} else if (c == 'b') {
 			char *end;
 			bench = strtoll(optarg, &end, 10);
@@ -233,14 +254,20 @@ static int cmd_lookup(int argc, char **argv)
 			return MM_EXIT_USAGE;
 		}
 	}
-	if (!path) {
-		fprintf(stderr, "mamori geo lookup: give --geo FILE\n");
+	if (!path && !nmmdb) {
+		fprintf(stderr, "mamori geo lookup: give --geo FILE and/or --geoip FILE.mmdb\n");
 		return MM_EXIT_USAGE;
 	}
-	if (mm_geo_open(&g, path, &err)) {
+	if (path && mm_geo_open(&g, path, &err)) {
 		fprintf(stderr, "mamori geo lookup: %s\n", err.msg);
 		return MM_EXIT_ERROR;
 	}
+	for (i = 0; i < nmmdb; i++)
+		if (mm_geo_add_mmdb(&g, mmdb[i], &err)) {
+			fprintf(stderr, "mamori geo lookup: %s\n", err.msg);
+			mm_geo_close(g);
+			return MM_EXIT_ERROR;
+		}
 	for (i = optind; i < argc; i++) {
 		struct mm_ip ip;
 		struct mm_geo_info gi;

@@ -41,6 +41,8 @@ static void usage(FILE *out)
 	      "  --geo FILE                IP ownership file (`mamori geo build`, `make geo`) for\n"
 	      "                            remoteIpDetails organization/country (default: the data\n"
 	      "                            folder's geo/geo.mmgeo if built)\n"
+	      "  --geoip FILE.mmdb         MaxMind DB (GeoLite2/GeoIP2 ASN, ISP, Country, City) asked\n"
+	      "                            before --geo's file; repeatable (up to 4)\n"
 	      "  --no-geo                  no organization/country, even with a default file\n"
 	      "  --options-file FILE       read more options from FILE, one word a line; relative\n"
 	      "                            paths in it are relative to FILE's folder\n"
@@ -143,7 +145,7 @@ enum {
 	OPT_DB = 1000, OPT_SOURCE, OPT_INVENTORY, OPT_THREAT, OPT_TRUSTED, OPT_NODEFAULT,
 	OPT_THREADS, OPT_FORMAT, OPT_RESCAN, OPT_STRICT, OPT_FAILON, OPT_NOPROGRESS, OPT_OPTFILE,
 	OPT_UNKNOWN_ENIS, OPT_REGION, OPT_FLUSH_EVERY, OPT_WAIT, OPT_MAX_FINDINGS, OPT_CONFIG,
-	OPT_GEO, OPT_NOGEO
+	OPT_GEO, OPT_NOGEO, OPT_GEOIP
 };
 
 int mm_cmd_scan(int argc, char **argv)
@@ -170,6 +172,7 @@ int mm_cmd_scan(int argc, char **argv)
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"geo", required_argument, NULL, OPT_GEO},
 		{"no-geo", no_argument, NULL, OPT_NOGEO},
+		{"geoip", required_argument, NULL, OPT_GEOIP},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -313,6 +316,15 @@ int mm_cmd_scan(int argc, char **argv)
 			break;
 		case OPT_NOGEO:
 			o.p.no_geo = 1;
+			break;
+		case OPT_GEOIP:
+			if (o.p.ngeoip >= (int)MM_ARRAY_LEN(o.p.geoip)) {
+				fprintf(stderr, "mamori scan: at most %d --geoip files\n",
+					(int)MM_ARRAY_LEN(o.p.geoip));
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			o.p.geoip[o.p.ngeoip++] = optarg;
 			break;
 		case OPT_FLUSH_EVERY:
 		case OPT_WAIT:

@@ -209,32 +209,38 @@ static const struct {
 /* The IP ownership file findings are enriched from when written: --geo
  * FILE (must load), else <data dir>/geo/geo.mmgeo when `make geo` built
  * one (a broken default is warned about, not fatal: enrichment is not
- * what the scan is for). no_geo turns it off. Without ASN/country data
+ * what the scan is for); --geoip .mmdb files (must load) are asked
+ * before it. no_geo turns it off. Without ASN/country data
  * the scan says so once and writes remoteIpDetails without
  * organization/country. */
 static int load_geo(struct mm_pipeline *s, struct mm_err *err)
 {
 	const char *path = s->o.geo_path, *dd;
 	char def[PATH_MAX + 32];
-	int rc;
+	int rc, i;
 
 	if (s->o.no_geo)
 		return 0;
-	if (path)
-		return mm_geo_open(&s->geo, path, err);
-	if ((dd = mm_data_dir())) {
+	if (path) {
+		if ((rc = mm_geo_open(&s->geo, path, err)))
+			return rc;
+	} else if ((dd = mm_data_dir())) {
 		snprintf(def, sizeof(def), "%s/geo/geo.mmgeo", dd);
 		if (access(def, F_OK) == 0) {
 			struct mm_err gerr;
 			mm_err_clear(&gerr);
-			if ((rc = mm_geo_open(&s->geo, def, &gerr)))
-				mm_warn("%s (findings carry no organization/country; rebuild it with "
-					"`make geo`)", gerr.msg);
+			if (mm_geo_open(&s->geo, def, &gerr))
+				mm_warn("%s (findings carry no organization/country from it; rebuild it "
+					"with `make geo`)", gerr.msg);
 		}
 	}
+	/* .mmdb files join the same handle: asked first, the file fills in */
+	for (i = 0; i < s->o.ngeoip; i++)
+		if ((rc = mm_geo_add_mmdb(&s->geo, s->o.geoip[i], err)))
+			return rc;
 	if (!(mm_geo_kinds(s->geo) & (MM_GEO_ASN | MM_GEO_COUNTRY)))
 		mm_info("no IP ownership data: findings' remoteIpDetails carry no organization or "
-			"country (build it with `make geo`, or pass --geo FILE)");
+			"country (build it with `make geo`, or pass --geo FILE or --geoip FILE.mmdb)");
 	return 0;
 }
 

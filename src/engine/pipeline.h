@@ -70,6 +70,8 @@ struct mm_pipeline_opts {
 	/* IP ownership file (geo/geo.h) for remoteIpDetails; NULL = the data
 	 * folder's geo/geo.mmgeo if there is one */
 	const char *geo_path;
+	const char *geoip[4];		/* MaxMind .mmdb files, asked first (borrowed) */
+	int ngeoip;
 	int no_geo;			/* no enrichment at all */
 };
 

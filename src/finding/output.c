@@ -393,8 +393,8 @@ static void jw_ip(struct jw *w, const struct mm_ip *ip, int first)
  * any) who owns it: organization {asn, asnOrg, isp, org} and country
  * {countryCode, countryName}. What the data does not know is left out,
  * never written as an empty object. ip-location-db names only the AS's
- * organisation, so isp and org repeat asnOrg (GuardDuty's come from a
- * commercial ISP database). */
+ * organisation, so isp and org repeat asnOrg unless a MaxMind ISP
+ * database (--geoip) names them (GuardDuty's come from such a one). */
 static void jw_remote_ip(struct jw *w, const struct mm_ip *ip, int has, int first)
 {
 	struct mm_geo_info gi;
@@ -411,8 +411,8 @@ static void jw_remote_ip(struct jw *w, const struct mm_ip *ip, int has, int firs
 		jw_raw(w, "{");
 		jw_kstr(w, "asn", asn, 1);
 		jw_kstr(w, "asnOrg", gi.as_org, 0);
-		jw_kstr(w, "isp", gi.as_org, 0);
-		jw_kstr(w, "org", gi.as_org, 0);
+		jw_kstr(w, "isp", gi.isp, 0);
+		jw_kstr(w, "org", gi.org, 0);
 		jw_raw(w, "}");
 	}
 	if (found & MM_GEO_COUNTRY) {

@@ -26,6 +26,7 @@
 
 #include "core/common.h"
 #include "core/mem.h"
+#include "geo/mmdb.h"
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -54,6 +55,8 @@ struct mm_geo {
 	uint32_t nrec;
 	const char *str;
 	unsigned kinds;
+	struct mm__mmdb *mmdb[MM_GEO_MAX_MMDB];	/* asked first, in order */
+	int nmmdb;
 };
 
 /* ---- little-endian access (the host must be little-endian: checked) ---- */
@@ -261,10 +264,34 @@ out:
 	return rc;
 }
 
+int mm_geo_add_mmdb(struct mm_geo **g, const char *path, struct mm_err *err)
+{
+	struct mm__mmdb *m = NULL;
+	int rc;
+
+	if (*g && (*g)->nmmdb >= MM_GEO_MAX_MMDB)
+		return mm_err_set(err, MM_EINVAL, "at most %d .mmdb files", MM_GEO_MAX_MMDB);
+	if ((rc = mm__mmdb_open(&m, path, err)))
+		return rc;
+	if (!*g) {
+		if (!(*g = mm_calloc(1, sizeof(**g)))) {
+			mm__mmdb_close(m);
+			return mm_err_set(err, MM_ENOMEM, "out of memory");
+		}
+	}
+	(*g)->mmdb[(*g)->nmmdb++] = m;
+	(*g)->kinds |= mm__mmdb_kinds(m);
+	return 0;
+}
+
 void mm_geo_close(struct mm_geo *g)
 {
+	int i;
+
 	if (!g)
 		return;
+	for (i = 0; i < g->nmmdb; i++)
+		mm__mmdb_close(g->mmdb[i]);
 	if (g->mapped)
 		munmap(g->base, g->len);
 	else
@@ -319,18 +346,24 @@ unsigned mm_geo_lookup(const struct mm_geo *g, const struct mm_ip *ip, struct mm
 {
 	uint32_t v[3];
 	unsigned found = 0;
-	int fam = ip->v6 ? 1 : 0, w;
+	int fam = ip->v6 ? 1 : 0, w, i;
 	u128 x6 = 0;
 
-	memset(out, 0, sizeof(*out));
-	out->as_org = "";
+	out->asn = 0;
+	out->as_org = out->isp = out->org = "";
+	memset(out->cc, 0, sizeof(out->cc));
+	out->aws = 0;
 	if (!g)
 		return 0;
+	for (i = 0; i < g->nmmdb; i++)
+		found |= mm__mmdb_lookup(g->mmdb[i], ip, out);
 	if (fam)
 		x6 = ip128(ip);
 	for (w = 0; w < 3; w++) {
 		const struct tab *t = &g->t[w][fam];
-		v[w] = !t->n ? NONE : fam ? find6(t, x6) : find4(t, mm_ip_v4(ip));
+		/* what a .mmdb answered is not asked again */
+		int skip = (w == 0 && (found & MM_GEO_ASN)) || (w == 1 && (found & MM_GEO_COUNTRY));
+		v[w] = !t->n || skip ? NONE : fam ? find6(t, x6) : find4(t, mm_ip_v4(ip));
 	}
 	if (v[0] != NONE) {
 		out->asn = g->rec[2 * v[0]];
@@ -345,6 +378,12 @@ unsigned mm_geo_lookup(const struct mm_geo *g, const struct mm_ip *ip, struct mm
 	if (v[2] != NONE) {
 		out->aws = 1;
 		found |= MM_GEO_AWS;
+	}
+	if (found & MM_GEO_ASN) {
+		if (!out->isp[0])
+			out->isp = out->as_org;
+		if (!out->org[0])
+			out->org = out->as_org;
 	}
 	return found;
 }

@@ -31,9 +31,12 @@ struct mm_geo;	/* opaque */
 
 struct mm_geo_info {
 	uint32_t asn;		/* 0 = unknown */
-	const char *as_org;	/* borrowed; "" when unknown */
+	const char *as_org;	/* borrowed (from g or buf); "" when unknown */
+	const char *isp, *org;	/* a MaxMind ISP database's isp/organization,
+				 * else as_org; "" when unknown */
 	char cc[3];		/* "US"; "" when unknown */
 	int aws;		/* inside one of AWS's ranges */
+	char buf[3][128];	/* names read from .mmdb files (cut to 127 bytes) */
 };
 
 /* Map the file at path. 0, or MM_EIO (cannot open/map; err names the
@@ -45,6 +48,16 @@ int mm_geo_open(struct mm_geo **out, const char *path, struct mm_err *err);
 /* The same from a buffer of len bytes that must be 8-byte aligned.
  * Takes ownership of buf (mm_free at close), also on failure. */
 int mm_geo_open_mem(struct mm_geo **out, void *buf, size_t len, struct mm_err *err);
+
+/* Add a MaxMind DB (.mmdb: GeoLite2/GeoIP2 ASN, ISP, Country, City,
+ * Enterprise, or ip-location-db's -mmdb files) read through
+ * libmaxminddb. *g NULL: a new handle holding only this database. Lookups
+ * ask the .mmdb files first, in the order added, and the mapped file
+ * fills what they do not know (AWS ranges come from the mapped file
+ * only). At most MM_GEO_MAX_MMDB. MM_EIO / MM_EFORMAT with the reason in
+ * err; MM_EINVAL when this mamori was built without libmaxminddb. */
+#define MM_GEO_MAX_MMDB 4
+int mm_geo_add_mmdb(struct mm_geo **g, const char *path, struct mm_err *err);
 
 void mm_geo_close(struct mm_geo *g);
 
