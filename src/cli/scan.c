@@ -43,7 +43,7 @@ static void usage(FILE *out)
 	      "                            folder's geo/geo.mmgeo if built)\n"
 	      "  --geoip FILE.mmdb         MaxMind DB (GeoLite2/GeoIP2 ASN, ISP, Country, City) asked\n"
 	      "                            before --geo's file; repeatable (up to 4)\n"
-	      "  --no-geo                  no organization/country, even with a default file\n"
+	      "  --no-geo                  no organization/country at all (wins over the above)\n"
 	      "  --options-file FILE       read more options from FILE, one word a line; relative\n"
 	      "                            paths in it are relative to FILE's folder\n"
 	      "  --threads N               worker threads (default: one per CPU)\n"
@@ -312,7 +312,6 @@ int mm_cmd_scan(int argc, char **argv)
 			break;
 		case OPT_GEO:
 			o.p.geo_path = optarg;
-			o.p.no_geo = 0;
 			break;
 		case OPT_NOGEO:
 			o.p.no_geo = 1;

@@ -87,6 +87,29 @@ scan g.db g.json g.err --geo "$T/data/geo/geo.mmgeo"; rc=$?
 expect scan_broken_geo_fails "exit $rc" test $rc -ne 0
 expect scan_broken_geo_says "$(cat "$T/g.err")" has "$T/g.err" "geo.mmgeo"
 
+# --geoip: MaxMind DB files (hand-made by tests/data/geo/mkmmdb.py), asked first
+if "$M" geo lookup --geoip "$D/test-asn.mmdb" 8.8.8.8 >"$T/mm.out" 2>&1; then
+	expect lookup_mmdb "$(cat "$T/mm.out")" has "$T/mm.out" '"asn":"15169","asnOrg":"GOOGLE (mmdb)"'
+	scan h.db h.json h.err --geo "$T/geo.mmgeo" --geoip "$D/test-isp.mmdb" --geoip "$D/test-country.mmdb"; rc=$?
+	expect scan_geoip_exit "exit $rc: $(cat "$T/h.err")" test $rc -eq 0
+	# 8.8.8.8: not in the ISP .mmdb, so the ASN comes from the file; the country from the .mmdb
+	expect scan_geoip_fills_in "$(cat "$T/h.json")" has "$T/h.json" \
+		'"ipAddressV4":"8.8.8.8","organization":{"asn":"15169","asnOrg":"Google LLC","isp":"Google LLC","org":"Google LLC"},"country":{"countryCode":"US","countryName":"United States"}}'
+	printf '8.8.4.4\n' >"$T/c2.txt"
+	scan i.db i.json i.err --no-geo --geoip "$D/test-isp.mmdb"
+	expect scan_geoip_nogeo_wins "$(cat "$T/i.json")" sh -c "! grep -q organization '$T/i.json'"
+	sed 's/8\.8\.8\.8/8.8.4.4/' "$T/in/flow.log" >"$T/in/flow2.log" && rm "$T/in/flow.log"
+	MAMORI_DATA="$T/nodata" scan j.db j.json j.err --geoip "$D/test-isp.mmdb"; rc=$?
+	expect scan_geoip_isp_org "exit $rc: $(cat "$T/j.json" "$T/j.err")" has "$T/j.json" \
+		'"organization":{"asn":"15169","asnOrg":"Google LLC","isp":"Google Fiber","org":"Google Cloud"}}'
+	scan k.db k.json k.err --geoip "$D/asn.csv"; rc=$?
+	expect scan_geoip_bad_fails "exit $rc" test $rc -ne 0
+	expect scan_geoip_bad_says "$(cat "$T/k.err")" has "$T/k.err" "asn.csv"
+else
+	expect lookup_mmdb_unsupported_says_why "$(cat "$T/mm.out")" has "$T/mm.out" "built without libmaxminddb"
+	skipped scan_geoip "built without libmaxminddb"
+fi
+
 "$M" scan --help >"$T/help" 2>&1
 expect scan_help_mentions_geo "no --geo in scan --help" has "$T/help" "--geo FILE"
 

@@ -562,3 +562,71 @@ MM_TEST(geo_finding_json_enriched)
 	mm_buf_free(&b);
 	mm_geo_close(g);
 }
+
+/* ---- MaxMind DB files (libmaxminddb; tests/data/geo/mkmmdb.py made them) ---- */
+
+MM_TEST(geo_mmdb_first_then_file)
+{
+#ifndef MM_HAVE_MAXMINDDB
+	struct mm_geo *g = NULL;
+	struct mm_err err;
+	CHECK_EQ_INT(mm_geo_add_mmdb(&g, DATA "test-asn.mmdb", &err), MM_EINVAL);
+	CHECK(strstr(err.msg, "libmaxminddb") != NULL);
+	CHECK(g == NULL);
+	mmtest_skip("built without libmaxminddb");
+#else
+	struct mm_geo *g = NULL, *only = NULL;
+	struct mm_err err;
+	struct mm_geo_info gi;
+	struct mm_finding f;
+	struct mm_buf b;
+	const char *js;
+
+	/* .mmdb alone: a handle of its own */
+	CHECK_EQ_INT(mm_geo_add_mmdb(&only, DATA "test-asn.mmdb", &err), 0);
+	CHECK_EQ_INT(mm_geo_kinds(only), MM_GEO_ASN);
+	if (only) {
+		expect(only, "8.8.8.8", 15169, "GOOGLE (mmdb)", "", 0);
+		expect(only, "2001:4860::1", 15169, "GOOGLE (mmdb)", "", 0);
+		expect(only, "1.0.0.1", 0, "", "", 0);
+	}
+	mm_geo_close(only);
+
+	/* with the mapped file: .mmdb answers first, the file fills in */
+	g = open_built();
+	CHECK_EQ_INT(mm_geo_add_mmdb(&g, DATA "test-asn.mmdb", &err), 0);
+	CHECK_EQ_INT(mm_geo_add_mmdb(&g, DATA "test-isp.mmdb", &err), 0);
+	CHECK_EQ_INT(mm_geo_add_mmdb(&g, DATA "test-country.mmdb", &err), 0);
+	if (!g)
+		return;
+	expect(g, "8.8.8.8", 15169, "GOOGLE (mmdb)", "US", 0);
+	expect(g, "1.0.0.1", 13335, "Cloudflare, Inc.", "JP", 0);	/* country from .mmdb */
+	expect(g, "3.0.0.1", 16509, "Amazon.com, Inc.", "US", 1);	/* all from the file */
+	expect(g, "9.9.9.9", 19281, "QUAD9-AS-1", "", 0);
+	expect(g, "10.0.0.1", 0, "", "", 0);
+	/* an ISP database names isp and org; elsewhere they repeat asnOrg */
+	CHECK_EQ_INT(look(g, "8.8.4.4", &gi), MM_GEO_ASN);
+	CHECK_EQ_STR(gi.isp, "Google Fiber");
+	CHECK_EQ_STR(gi.org, "Google Cloud");
+	CHECK_EQ_STR(gi.as_org, "Google LLC");
+	look(g, "8.8.8.8", &gi);
+	CHECK_EQ_STR(gi.isp, "GOOGLE (mmdb)");
+	CHECK_EQ_STR(gi.org, "GOOGLE (mmdb)");
+	mm_buf_init(&b, 1 << 20);
+	net_finding(&f, "8.8.4.4");
+	js = render(&f, g, &b);
+	CHECK(strstr(js, "\"organization\":{\"asn\":\"15169\",\"asnOrg\":\"Google LLC\","
+			 "\"isp\":\"Google Fiber\",\"org\":\"Google Cloud\"}}") != NULL);
+	mm_buf_free(&b);
+	/* at most MM_GEO_MAX_MMDB */
+	CHECK_EQ_INT(mm_geo_add_mmdb(&g, DATA "test-asn.mmdb", &err), 0);
+	CHECK_EQ_INT(mm_geo_add_mmdb(&g, DATA "test-asn.mmdb", &err), MM_EINVAL);
+	mm_geo_close(g);
+	/* not an .mmdb, missing: refused with the path, no handle made */
+	g = NULL;
+	CHECK_EQ_INT(mm_geo_add_mmdb(&g, DATA "asn.csv", &err), MM_EFORMAT);
+	CHECK(strstr(err.msg, "asn.csv") != NULL);
+	CHECK_EQ_INT(mm_geo_add_mmdb(&g, DATA "missing.mmdb", &err), MM_EIO);
+	CHECK(g == NULL);
+#endif
+}
