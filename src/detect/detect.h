@@ -37,6 +37,8 @@
 #include "finding/finding.h"
 #include "intel/intel.h"
 
+struct mm_geo;
+
 /* ---- the context a detector runs in ------------------------------------- */
 
 /* Defaults for a file: the account and region in its S3 key (may be empty). */
@@ -69,6 +71,7 @@ struct mm_ipmemo {
  * everything borrowed is read-only while workers run. */
 struct mm_detect_ctx {
 	const struct mm_intel *intel;		/* borrowed */
+	const struct mm_geo *geo;		/* borrowed: IP owner, inside AWS; may be NULL */
 	const struct mm_inventory *inv;		/* borrowed, may be empty */
 	struct mm_inventory *learned;		/* this worker's: RunInstances */
 	struct mm_agg *agg;			/* the batch's findings (shared) */
