@@ -115,10 +115,10 @@ struct pair {
 	char eni[32], inst[24], acct[16], region[24];
 };
 
-/* The strings of a pair's records (first non-empty of each), interned:
- * pairs of one interface share them. */
+/* The strings of a small pair's record but its interface, interned:
+ * a file's records share them. */
 struct ctx {
-	char eni[32], inst[24], acct[16], region[24];
+	char inst[24], acct[16], region[24];
 };
 
 /* A pair as the table holds it: its key, and while it is small its one
@@ -141,6 +141,7 @@ struct ent {
 	uint16_t cport;
 	struct mm_ip remote, local;
 	uint8_t dir, reject, fsec, lsec;
+	char eni[32];
 };
 
 #define CTX_NONE UINT32_MAX
@@ -161,6 +162,7 @@ struct state {
 	size_t ncx, capcx;
 	struct slot *cxslot;	/* open addressing over cx */
 	size_t ncxslots;
+	uint32_t lastcx;	/* the last one interned (+ 1), tried first */
 	int64_t max_minute;	/* newest attempt seen (event time) */
 	/* window (minutes) and min_attempts of the run, learnt from the
 	 * hooks that get params (merge and load do not); 0 = not known yet:
@@ -269,28 +271,43 @@ static int field_eq(const char *f, size_t cap, struct mm_str v)
 	return f[n] == '\0' && (!n || memcmp(f, v.p, n) == 0);
 }
 
+static uint64_t ctx_hash(struct mm_str inst, struct mm_str acct, struct mm_str region)
+{
+	const struct mm_str v[3] = {inst, acct, region};
+	const size_t cap[3] = {24, 16, 24};
+	uint64_t h = 0x637478ULL;
+	int i;
+	for (i = 0; i < 3; i++)
+		h = mm_hash(v[i].p, v[i].n < cap[i] - 1 ? v[i].n : cap[i] - 1, h);
+	return h;
+}
+
+static int ctx_eq(const struct ctx *x, struct mm_str inst, struct mm_str acct,
+		  struct mm_str region)
+{
+	return field_eq(x->inst, sizeof(x->inst), inst) && field_eq(x->acct, sizeof(x->acct), acct) &&
+	       field_eq(x->region, sizeof(x->region), region);
+}
+
 /* The index of the strings (each cut to its field as copy_str would),
- * added when new; CTX_NONE when out of memory. h: any hash that equal
- * strings share (the pair's owner hash: one interface, one context). */
-static uint32_t ctx_intern(struct state *s, uint64_t h, struct mm_str eni, struct mm_str inst,
-			   struct mm_str acct, struct mm_str region)
+ * added when new; CTX_NONE when out of memory. */
+static uint32_t ctx_intern(struct state *s, struct mm_str inst, struct mm_str acct,
+			   struct mm_str region)
 {
 	struct ctx *k;
+	uint64_t h;
 	size_t j;
 
-	h = mm_hash_mix(h ^ acct.n ^ (region.n << 8));
+	if (s->lastcx && ctx_eq(&s->cx[s->lastcx - 1], inst, acct, region))
+		return s->lastcx - 1;
+	h = ctx_hash(inst, acct, region);
 	if (s->ncxslots)
-		for (j = HOME(h, s->ncxslots); s->cxslot[j].idx; j = (j + 1) & (s->ncxslots - 1)) {
-			const struct ctx *x;
-			if (s->cxslot[j].tag != (uint32_t)(h >> 32))
-				continue;
-			x = &s->cx[s->cxslot[j].idx - 1];
-			if (field_eq(x->eni, sizeof(x->eni), eni) &&
-			    field_eq(x->inst, sizeof(x->inst), inst) &&
-			    field_eq(x->acct, sizeof(x->acct), acct) &&
-			    field_eq(x->region, sizeof(x->region), region))
+		for (j = HOME(h, s->ncxslots); s->cxslot[j].idx; j = (j + 1) & (s->ncxslots - 1))
+			if (s->cxslot[j].tag == (uint32_t)(h >> 32) &&
+			    ctx_eq(&s->cx[s->cxslot[j].idx - 1], inst, acct, region)) {
+				s->lastcx = s->cxslot[j].idx;
 				return s->cxslot[j].idx - 1;
-		}
+			}
 	if (s->ncx >= UINT32_MAX - 1)
 		return CTX_NONE;
 	if (s->ncx == s->capcx) {
@@ -322,12 +339,12 @@ static uint32_t ctx_intern(struct state *s, uint64_t h, struct mm_str eni, struc
 		;
 	k = &s->cx[s->ncx];
 	memset(k, 0, sizeof(*k));
-	mm_str_copy(k->eni, sizeof(k->eni), eni);
 	mm_str_copy(k->inst, sizeof(k->inst), inst);
 	mm_str_copy(k->acct, sizeof(k->acct), acct);
 	mm_str_copy(k->region, sizeof(k->region), region);
 	s->cxslot[j].idx = (uint32_t)(s->ncx + 1);
 	s->cxslot[j].tag = (uint32_t)(h >> 32);
+	s->lastcx = s->cxslot[j].idx;
 	return (uint32_t)s->ncx++;
 }
 
@@ -517,9 +534,9 @@ static void small_view(const struct state *s, const struct ent *e, struct pair *
 		v->latest = v->ref[0];
 		v->has_latest = 1;
 	}
+	memcpy(v->eni, e->eni, sizeof(v->eni));
 	if (e->ctx != CTX_NONE) {
 		const struct ctx *x = &s->cx[e->ctx];
-		memcpy(v->eni, x->eni, sizeof(v->eni));
 		memcpy(v->inst, x->inst, sizeof(v->inst));
 		memcpy(v->acct, x->acct, sizeof(v->acct));
 		memcpy(v->region, x->region, sizeof(v->region));
@@ -673,7 +690,8 @@ static void slow_path(struct state *s, struct mm_detect_ctx *c, const struct mm_
 		e->rfile = r.file;
 		e->rline = r.line;
 		e->roff = r.offset;
-		e->ctx = ctx_intern(s, eni_h, fl->eni, fl->instance_id, acct, region);
+		mm_str_copy(e->eni, sizeof(e->eni), fl->eni);
+		e->ctx = ctx_intern(s, fl->instance_id, acct, region);
 		if (m > s->max_minute)
 			s->max_minute = m;
 		if (r.file && e->ctx != CTX_NONE)
@@ -789,7 +807,7 @@ static int merge(void *dst, void *src)
 			/* small stays small; its strings interned here */
 			*e = *qe;
 			e->ctx = qe->ctx == CTX_NONE ? CTX_NONE
-						     : ctx_intern(d, qe->eni_h, mm_str_c(v.eni), mm_str_c(v.inst),
+						     : ctx_intern(d, mm_str_c(v.inst),
 								  mm_str_c(v.acct), mm_str_c(v.region));
 			if (e->ctx != CTX_NONE || qe->ctx == CTX_NONE)
 				continue;
@@ -913,13 +931,14 @@ static void ctx_compact(struct state *s)
 	s->cx = NULL;
 	s->cxslot = NULL;
 	s->ncx = s->capcx = s->ncxslots = 0;
+	s->lastcx = 0;
 	for (i = 0; i < s->n; i++) {
 		struct ent *e = &s->p[i];
 		const struct ctx *x;
 		if (e->full || e->ctx == CTX_NONE)
 			continue;
 		x = &old[e->ctx];
-		e->ctx = ctx_intern(s, e->eni_h, mm_str_c(x->eni), mm_str_c(x->inst), mm_str_c(x->acct),
+		e->ctx = ctx_intern(s, mm_str_c(x->inst), mm_str_c(x->acct),
 				    mm_str_c(x->region));
 	}
 	mm_free(old);
@@ -1288,7 +1307,8 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 					e->count = q.b[0].count;
 					e->fsec = q.b[0].fsec;
 					e->lsec = q.b[0].lsec;
-					e->ctx = ctx_intern(s, q.eni_h, mm_str_c(q.eni), mm_str_c(q.inst),
+					memcpy(e->eni, q.eni, sizeof(e->eni));
+					e->ctx = ctx_intern(s, mm_str_c(q.inst),
 							    mm_str_c(q.acct), mm_str_c(q.region));
 					if (e->ctx != CTX_NONE)
 						continue;
