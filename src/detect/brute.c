@@ -1102,11 +1102,29 @@ static int save(void *st, int (*putrow)(void *pctx, const char *entity, const vo
 	struct state *s = st;
 	struct wbuf w = {NULL, 0, 4096, 0, 0};
 	int sh, rc = 0;
-	size_t i;
+	size_t i, k, start[NSHARDS + 1];
+	uint32_t *ord;
 
+	/* the pairs of each shard in table order, found in one pass (not
+	 * one pass over all pairs per shard) */
+	ord = mm_malloc((s->n ? s->n : 1) * sizeof(*ord));
 	w.p = mm_malloc(w.cap);
-	if (!w.p)
+	if (!w.p || !ord) {
+		mm_free(ord);
+		mm_free(w.p);
 		return MM_ENOMEM;
+	}
+	memset(start, 0, sizeof(start));
+	for (i = 0; i < s->n; i++)
+		start[(s->p[i].h >> 59) % NSHARDS + 1]++;
+	for (sh = 0; sh < NSHARDS; sh++)
+		start[sh + 1] += start[sh];
+	{
+		size_t at[NSHARDS];
+		memcpy(at, start, sizeof(at));
+		for (i = 0; i < s->n; i++)
+			ord[at[(s->p[i].h >> 59) % NSHARDS]++] = (uint32_t)i;
+	}
 	for (sh = 0; sh < NSHARDS && !rc; sh++) {
 		char ent[16];
 		uint32_t np = 0;
@@ -1119,10 +1137,9 @@ static int save(void *st, int (*putrow)(void *pctx, const char *entity, const vo
 		put_u(&w, (uint64_t)s->max_minute, 8);
 		at = w.n;
 		put_u(&w, 0, 4);
-		for (i = 0; i < s->n; i++) {
+		for (k = start[sh]; k < start[sh + 1]; k++) {
 			size_t before = w.n;
-			if ((s->p[i].h >> 59) % NSHARDS != (uint64_t)sh)
-				continue;
+			i = ord[k];
 			if (s->p[i].full) {
 				put_pair(&w, s->p[i].full);
 			} else {
@@ -1150,6 +1167,7 @@ static int save(void *st, int (*putrow)(void *pctx, const char *entity, const vo
 		rc = putrow(pctx, ent, w.p, w.n);
 	}
 	mm_free(w.p);
+	mm_free(ord);
 	return rc;
 }
 
