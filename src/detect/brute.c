@@ -26,6 +26,10 @@
  *
  * State. One pair per (ENI, remote address, service port, direction):
  * attempts counted per event-time minute (a short sorted bucket list).
+ * Most pairs are a random public remote's one try: such a pair stays a
+ * small inline table entry (~140 bytes: its minute, its record, its
+ * interface name; the other strings interned) until a second minute or
+ * record makes it a full pair - the same pair, so nothing else changes.
  * At each finish a bucket is "in an attack" when some window of `window`
  * seconds (whole minutes) holding it has >= min_attempts attempts; that
  * is monotone in the counts (more records can only add attacks), so a
@@ -69,8 +73,9 @@ static const struct mm_param params[] = {
 	 "scans split by day) and still meet their attack; a pair quiet that long behind the "
 	 "newest record is forgotten: bounds the state kept between batches and scans"},
 	{"max_pairs", 100000, 100, 10000000, "pairs",
-	 "(interface, remote, port, direction) pairs tracked at once; bounds memory (~0.3-2.3 KB "
-	 "each) under a flood of spoofed sources; new pairs beyond it are not counted"},
+	 "(interface, remote, port, direction) pairs tracked at once; bounds memory (~150 bytes "
+	 "for a pair with one minute of attempts, up to ~2.5 KB for a full one) under a flood of "
+	 "spoofed sources; new pairs beyond it are not counted"},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
