@@ -250,7 +250,9 @@ static struct ent *pair_get(struct state *s, uint64_t eni_h, const struct mm_ip 
 		s->p = np;
 		s->cap = nc;
 	}
-	if ((s->n + 1) * 2 > s->nslots && rehash(s, s->nslots ? s->nslots * 2 : 128))
+	/* grown at 3/4 full: tags keep a probe cheap, and the table stays
+	 * small (its pages are first touched at random) */
+	if ((s->n + 1) * 4 > s->nslots * 3 && rehash(s, s->nslots ? s->nslots * 2 : 128))
 		return NULL;
 	p = &s->p[s->n];
 	memset(p, 0, sizeof(*p));
