@@ -26,6 +26,10 @@
  *
  * State. One pair per (ENI, remote address, service port, direction):
  * attempts counted per event-time minute (a short sorted bucket list).
+ * Most pairs are a random public remote's one try: such a pair stays a
+ * small inline table entry (~140 bytes: its minute, its record, its
+ * interface name; the other strings interned) until a second minute or
+ * record makes it a full pair - the same pair, so nothing else changes.
  * At each finish a bucket is "in an attack" when some window of `window`
  * seconds (whole minutes) holding it has >= min_attempts attempts; that
  * is monotone in the counts (more records can only add attacks), so a
@@ -69,8 +73,9 @@ static const struct mm_param params[] = {
 	 "scans split by day) and still meet their attack; a pair quiet that long behind the "
 	 "newest record is forgotten: bounds the state kept between batches and scans"},
 	{"max_pairs", 100000, 100, 10000000, "pairs",
-	 "(interface, remote, port, direction) pairs tracked at once; bounds memory (~0.3-2.3 KB "
-	 "each) under a flood of spoofed sources; new pairs beyond it are not counted"},
+	 "(interface, remote, port, direction) pairs tracked at once; bounds memory (~150 bytes "
+	 "for a pair with one minute of attempts, up to ~2.5 KB for a full one) under a flood of "
+	 "spoofed sources; new pairs beyond it are not counted"},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -115,11 +120,54 @@ struct pair {
 	char eni[32], inst[24], acct[16], region[24];
 };
 
+/* The strings of a small pair's record but its interface, interned:
+ * a file's records share them. */
+struct ctx {
+	char inst[24], acct[16], region[24];
+};
+
+/* A pair as the table holds it: its key, and while it is small its one
+ * minute of attempts and at most one evidence record inline (~100 bytes:
+ * most pairs are a random public remote's single try that never comes
+ * back); a pair with more (a second minute, a second record, anything
+ * reported or retired) is promoted to a full struct pair. */
+struct ent {
+	uint64_t h;		/* hash of the key */
+	uint64_t eni_h;
+	struct pair *full;	/* NULL while small */
+	/* small: the evidence record (rfile NULL: none, loaded from the
+	 * store), its minute's attempts and the strings */
+	const char *rfile;
+	uint64_t rline, roff;
+	int32_t minute;
+	uint32_t count;
+	uint32_t ctx;		/* index into the state's ctx; CTX_NONE: no strings */
+	uint16_t port;
+	uint16_t cport;
+	struct mm_ip remote, local;
+	uint8_t dir, reject, fsec, lsec;
+	char eni[32];
+};
+
+#define CTX_NONE UINT32_MAX
+
+/* idx: index + 1 into the state's p, 0 = empty; tag: the upper half of
+ * the entry's hash, so a probe past other keys does not read their
+ * entries (one cache miss per record, not three). */
+struct slot {
+	uint32_t idx, tag;
+};
+
 struct state {
-	struct pair *p;
+	struct ent *p;		/* in insertion order */
 	size_t n, cap;
-	uint32_t *slot;		/* index + 1 into p; 0 = empty */
+	struct slot *slot;	/* open addressing over p */
 	size_t nslots;
+	struct ctx *cx;		/* interned strings */
+	size_t ncx, capcx;
+	struct slot *cxslot;	/* open addressing over cx */
+	size_t ncxslots;
+	uint32_t lastcx;	/* the last one interned (+ 1), tried first */
 	int64_t max_minute;	/* newest attempt seen (event time) */
 	/* window (minutes) and min_attempts of the run, learnt from the
 	 * hooks that get params (merge and load do not); 0 = not known yet:
@@ -143,7 +191,11 @@ static uint64_t key_hash(uint64_t eni_h, const struct mm_ip *r, uint16_t port, u
 			   ((uint64_t)port << 8 | dir << 1 | r->v6)) | 1;
 }
 
-static int key_eq(const struct pair *p, uint64_t h, uint64_t eni_h, const struct mm_ip *r,
+/* The slot a hash starts probing at: its upper half (the low bit is
+ * always set). */
+#define HOME(h, nslots) ((size_t)((h) >> 32) & ((nslots) - 1))
+
+static int key_eq(const struct ent *p, uint64_t h, uint64_t eni_h, const struct mm_ip *r,
 		  uint16_t port, uint8_t dir)
 {
 	return p->h == h && p->eni_h == eni_h && p->port == port && p->dir == dir &&
@@ -152,15 +204,16 @@ static int key_eq(const struct pair *p, uint64_t h, uint64_t eni_h, const struct
 
 static int rehash(struct state *s, size_t nslots)
 {
-	uint32_t *ns = mm_calloc(nslots, sizeof(*ns));
+	struct slot *ns = mm_calloc(nslots, sizeof(*ns));
 	size_t i;
 	if (!ns)
 		return -1;
 	for (i = 0; i < s->n; i++) {
-		size_t j = (size_t)s->p[i].h & (nslots - 1);
-		while (ns[j])
+		size_t j = HOME(s->p[i].h, nslots);
+		while (ns[j].idx)
 			j = (j + 1) & (nslots - 1);
-		ns[j] = (uint32_t)(i + 1);
+		ns[j].idx = (uint32_t)(i + 1);
+		ns[j].tag = (uint32_t)(s->p[i].h >> 32);
 	}
 	mm_free(s->slot);
 	s->slot = ns;
@@ -168,19 +221,21 @@ static int rehash(struct state *s, size_t nslots)
 	return 0;
 }
 
-/* The pair for the key, created (zeroed, key set) when absent and the
- * table has room (max pairs); NULL otherwise. */
-static struct pair *pair_get(struct state *s, uint64_t eni_h, const struct mm_ip *r, uint16_t port,
-			     uint8_t dir, size_t max, int *created)
+/* The entry for the key, created (small, empty: count 0, key set) when
+ * absent and the table has room (max pairs); NULL otherwise. */
+static struct ent *pair_get(struct state *s, uint64_t eni_h, const struct mm_ip *r, uint16_t port,
+			    uint8_t dir, size_t max, int *created)
 {
 	uint64_t h = key_hash(eni_h, r, port, dir);
-	struct pair *p;
+	struct ent *p;
 	size_t j;
 
 	*created = 0;
 	if (s->nslots) {
-		for (j = (size_t)h & (s->nslots - 1); s->slot[j]; j = (j + 1) & (s->nslots - 1)) {
-			p = &s->p[s->slot[j] - 1];
+		for (j = HOME(h, s->nslots); s->slot[j].idx; j = (j + 1) & (s->nslots - 1)) {
+			if (s->slot[j].tag != (uint32_t)(h >> 32))
+				continue;
+			p = &s->p[s->slot[j].idx - 1];
 			if (key_eq(p, h, eni_h, r, port, dir))
 				return p;
 		}
@@ -189,13 +244,15 @@ static struct pair *pair_get(struct state *s, uint64_t eni_h, const struct mm_ip
 		return NULL;
 	if (s->n == s->cap) {
 		size_t nc = s->cap ? s->cap * 2 : 64;
-		struct pair *np = mm_realloc(s->p, nc * sizeof(*np));
+		struct ent *np = mm_realloc(s->p, nc * sizeof(*np));
 		if (!np)
 			return NULL;
 		s->p = np;
 		s->cap = nc;
 	}
-	if ((s->n + 1) * 2 > s->nslots && rehash(s, s->nslots ? s->nslots * 2 : 128))
+	/* grown at 3/4 full: tags keep a probe cheap, and the table stays
+	 * small (its pages are first touched at random) */
+	if ((s->n + 1) * 4 > s->nslots * 3 && rehash(s, s->nslots ? s->nslots * 2 : 128))
 		return NULL;
 	p = &s->p[s->n];
 	memset(p, 0, sizeof(*p));
@@ -204,17 +261,111 @@ static struct pair *pair_get(struct state *s, uint64_t eni_h, const struct mm_ip
 	p->remote = *r;
 	p->port = port;
 	p->dir = dir;
-	for (j = (size_t)h & (s->nslots - 1); s->slot[j]; j = (j + 1) & (s->nslots - 1))
+	p->ctx = CTX_NONE;
+	for (j = HOME(h, s->nslots); s->slot[j].idx; j = (j + 1) & (s->nslots - 1))
 		;
-	s->slot[j] = (uint32_t)(s->n + 1);
+	s->slot[j].idx = (uint32_t)(s->n + 1);
+	s->slot[j].tag = (uint32_t)(h >> 32);
 	s->n++;
 	*created = 1;
 	return p;
 }
 
+/* Is field f (cap bytes) what copy_str makes of v? */
+static int field_eq(const char *f, size_t cap, struct mm_str v)
+{
+	size_t n = v.n < cap - 1 ? v.n : cap - 1;
+	return f[n] == '\0' && (!n || memcmp(f, v.p, n) == 0);
+}
+
+static uint64_t ctx_hash(struct mm_str inst, struct mm_str acct, struct mm_str region)
+{
+	const struct mm_str v[3] = {inst, acct, region};
+	const size_t cap[3] = {24, 16, 24};
+	uint64_t h = 0x637478ULL;
+	int i;
+	for (i = 0; i < 3; i++)
+		h = mm_hash(v[i].p, v[i].n < cap[i] - 1 ? v[i].n : cap[i] - 1, h);
+	return h;
+}
+
+static int ctx_eq(const struct ctx *x, struct mm_str inst, struct mm_str acct,
+		  struct mm_str region)
+{
+	return field_eq(x->inst, sizeof(x->inst), inst) && field_eq(x->acct, sizeof(x->acct), acct) &&
+	       field_eq(x->region, sizeof(x->region), region);
+}
+
+/* The index of the strings (each cut to its field as copy_str would),
+ * added when new; CTX_NONE when out of memory. */
+static uint32_t ctx_intern(struct state *s, struct mm_str inst, struct mm_str acct,
+			   struct mm_str region)
+{
+	struct ctx *k;
+	uint64_t h;
+	size_t j;
+
+	if (s->lastcx && ctx_eq(&s->cx[s->lastcx - 1], inst, acct, region))
+		return s->lastcx - 1;
+	h = ctx_hash(inst, acct, region);
+	if (s->ncxslots)
+		for (j = HOME(h, s->ncxslots); s->cxslot[j].idx; j = (j + 1) & (s->ncxslots - 1))
+			if (s->cxslot[j].tag == (uint32_t)(h >> 32) &&
+			    ctx_eq(&s->cx[s->cxslot[j].idx - 1], inst, acct, region)) {
+				s->lastcx = s->cxslot[j].idx;
+				return s->cxslot[j].idx - 1;
+			}
+	if (s->ncx >= UINT32_MAX - 1)
+		return CTX_NONE;
+	if (s->ncx == s->capcx) {
+		size_t nc = s->capcx ? s->capcx * 2 : 16;
+		struct ctx *np = mm_realloc(s->cx, nc * sizeof(*np));
+		if (!np)
+			return CTX_NONE;
+		s->cx = np;
+		s->capcx = nc;
+	}
+	if ((s->ncx + 1) * 2 > s->ncxslots) {
+		size_t ns = s->ncxslots ? s->ncxslots * 2 : 32, i;
+		struct slot *nsl = mm_calloc(ns, sizeof(*nsl));
+		if (!nsl)
+			return CTX_NONE;
+		for (i = 0; i < s->ncxslots; i++) {
+			if (!s->cxslot[i].idx)
+				continue;
+			j = s->cxslot[i].tag & (ns - 1); /* HOME: the tag is h >> 32 */
+			while (nsl[j].idx)
+				j = (j + 1) & (ns - 1);
+			nsl[j] = s->cxslot[i];
+		}
+		mm_free(s->cxslot);
+		s->cxslot = nsl;
+		s->ncxslots = ns;
+	}
+	for (j = HOME(h, s->ncxslots); s->cxslot[j].idx; j = (j + 1) & (s->ncxslots - 1))
+		;
+	k = &s->cx[s->ncx];
+	memset(k, 0, sizeof(*k));
+	mm_str_copy(k->inst, sizeof(k->inst), inst);
+	mm_str_copy(k->acct, sizeof(k->acct), acct);
+	mm_str_copy(k->region, sizeof(k->region), region);
+	s->cxslot[j].idx = (uint32_t)(s->ncx + 1);
+	s->cxslot[j].tag = (uint32_t)(h >> 32);
+	s->lastcx = s->cxslot[j].idx;
+	return (uint32_t)s->ncx++;
+}
+
 static void *state_new(void)
 {
 	return mm_calloc(1, sizeof(struct state));
+}
+
+static void pair_free(struct pair *p)
+{
+	if (p) {
+		mm_free(p->b);
+		mm_free(p);
+	}
 }
 
 static void state_free(void *st)
@@ -224,9 +375,11 @@ static void state_free(void *st)
 	if (!s)
 		return;
 	for (i = 0; i < s->n; i++)
-		mm_free(s->p[i].b);
+		pair_free(s->p[i].full);
 	mm_free(s->p);
 	mm_free(s->slot);
+	mm_free(s->cx);
+	mm_free(s->cxslot);
 	mm_free(s);
 }
 
@@ -353,6 +506,81 @@ static void add_ref(struct pair *p, const struct mm_evref *r, uint8_t sent)
 	p->ref_sent[i] = sent;
 }
 
+static int pair_merge(struct pair *p, const struct pair *q, int w, uint64_t min, uint64_t *dropped);
+
+/* A small entry as the full pair it stands for (its bucket in *tb;
+ * nothing allocated). */
+static void small_view(const struct state *s, const struct ent *e, struct pair *v,
+		       struct bucket *tb)
+{
+	memset(v, 0, sizeof(*v));
+	memset(tb, 0, sizeof(*tb));
+	v->h = e->h;
+	v->eni_h = e->eni_h;
+	v->remote = e->remote;
+	v->local = e->local;
+	v->port = e->port;
+	v->last_cport = e->cport;
+	v->dir = e->dir;
+	v->last_reject = e->reject;
+	v->b = tb;
+	if (e->count) {
+		tb->minute = e->minute;
+		tb->count = e->count;
+		tb->fsec = e->fsec;
+		tb->lsec = e->lsec;
+		v->nb = 1;
+		v->cap = 1;
+	}
+	if (e->rfile) {
+		v->ref[0].file = e->rfile;
+		v->ref[0].line = e->rline;
+		v->ref[0].offset = e->roff;
+		v->ref[0].time_ms = ((int64_t)e->minute * 60 + e->fsec) * 1000;
+		v->nref = 1;
+		v->latest = v->ref[0];
+		v->has_latest = 1;
+	}
+	memcpy(v->eni, e->eni, sizeof(v->eni));
+	if (e->ctx != CTX_NONE) {
+		const struct ctx *x = &s->cx[e->ctx];
+		memcpy(v->inst, x->inst, sizeof(v->inst));
+		memcpy(v->acct, x->acct, sizeof(v->acct));
+		memcpy(v->region, x->region, sizeof(v->region));
+	}
+}
+
+/* The entry's full pair, made from its small form when it has none yet
+ * (the same pair the small one stands for); NULL when out of memory. */
+static struct pair *promote(struct state *s, struct ent *e)
+{
+	struct pair v, *p;
+	struct bucket tb;
+	uint64_t dropped = 0;
+
+	if (e->full)
+		return e->full;
+	if (!(p = mm_malloc(sizeof(*p))))
+		return NULL;
+	memset(p, 0, sizeof(*p));
+	small_view(s, e, &v, &tb);
+	p->h = e->h;
+	p->eni_h = e->eni_h;
+	p->remote = e->remote;
+	p->local = e->local;
+	p->port = e->port;
+	p->dir = e->dir;
+	p->last_cport = e->cport;
+	p->last_reject = e->reject;
+	pair_merge(p, &v, s->w, s->min, &dropped);
+	if (dropped) {
+		pair_free(p);
+		return NULL;
+	}
+	e->full = p;
+	return p;
+}
+
 /* ---- per record ----------------------------------------------------------- */
 
 static int service_type(uint16_t port)
@@ -396,7 +624,10 @@ static void slow_path(struct state *s, struct mm_detect_ctx *c, const struct mm_
 	const double *pm = c->params;
 	int sp, dp, src_local, created;
 	const struct mm_ip *remote;
+	struct ent *e;
 	struct pair *p;
+	struct mm_evref r;
+	struct mm_str acct, region;
 	uint64_t eni_h;
 	int64_t t;
 	int32_t m;
@@ -434,32 +665,15 @@ static void slow_path(struct state *s, struct mm_detect_ctx *c, const struct mm_
 	sec = (uint8_t)(t % 60);
 	eni_h = fl->eni.n ? owner_hash(fl->eni.p, fl->eni.n) : owner_hash(fl->instance_id.p,
 									     fl->instance_id.n);
-	p = pair_get(s, eni_h, remote, fl->dport, dir, (size_t)pm[P_MAX_PAIRS], &created);
-	if (!p) {
+	e = pair_get(s, eni_h, remote, fl->dport, dir, (size_t)pm[P_MAX_PAIRS], &created);
+	if (!e) {
 		s->dropped++;
 		return;
 	}
-	if (created) {
-		p->local = src_local ? fl->src : fl->dst;
-		p->last_cport = fl->sport;
-	}
-	copy_str(p->eni, sizeof(p->eni), fl->eni);
-	copy_str(p->inst, sizeof(p->inst), fl->instance_id);
-	copy_str(p->acct, sizeof(p->acct),
-		 c->file && c->file->account[0] ? mm_str_c(c->file->account) : fl->account);
-	copy_str(p->region, sizeof(p->region),
-		 fl->region.n ? fl->region : c->file ? mm_str_c(c->file->region) : fl->region);
-	if (add_bucket(p, m, 1, 0, sec, sec, 0, w, (uint64_t)pm[P_MIN_ATTEMPTS])) {
-		s->dropped++;
-		return;
-	}
-	if (m > s->max_minute)
-		s->max_minute = m;
 	{
 		/* an attack's records share a file: intern its path once, not
 		 * under the pool's lock per attempt */
 		const char *path = c->file && c->file->rel ? c->file->rel : ev->loc.file;
-		struct mm_evref r;
 		if (s->file && path && strcmp(s->file, path) == 0) {
 			r.file = s->file;
 			r.line = ev->loc.line;
@@ -469,14 +683,54 @@ static void slow_path(struct state *s, struct mm_detect_ctx *c, const struct mm_
 			mm_evref_take(&r, c, ev, t * 1000);
 			s->file = r.file;
 		}
-		add_ref(p, &r, 0);
-		if (!p->has_latest || mm_evref_before(&p->latest, &r)) {
-			p->latest = r;
-			p->has_latest = 1;
-			p->local = src_local ? fl->src : fl->dst;
-			p->last_cport = fl->sport;
-			p->last_reject = fl->action == MM_ACT_REJECT;
-		}
+	}
+	acct = c->file && c->file->account[0] ? mm_str_c(c->file->account) : fl->account;
+	region = fl->region.n ? fl->region : c->file ? mm_str_c(c->file->region) : fl->region;
+	if (created) {
+		/* the common case: a remote's first try, kept small */
+		e->local = src_local ? fl->src : fl->dst;
+		e->cport = fl->sport;
+		e->reject = fl->action == MM_ACT_REJECT;
+		e->minute = m;
+		e->count = 1;
+		e->fsec = e->lsec = sec;
+		e->rfile = r.file;
+		e->rline = r.line;
+		e->roff = r.offset;
+		mm_str_copy(e->eni, sizeof(e->eni), fl->eni);
+		e->ctx = ctx_intern(s, fl->instance_id, acct, region);
+		if (m > s->max_minute)
+			s->max_minute = m;
+		if (r.file && e->ctx != CTX_NONE)
+			return;
+		e->rfile = NULL; /* out of memory: the full pair takes the record */
+		e->count = 0;
+	}
+	if (!(p = promote(s, e))) {
+		s->dropped++;
+		return;
+	}
+	if (created) {
+		p->local = src_local ? fl->src : fl->dst;
+		p->last_cport = fl->sport;
+	}
+	copy_str(p->eni, sizeof(p->eni), fl->eni);
+	copy_str(p->inst, sizeof(p->inst), fl->instance_id);
+	copy_str(p->acct, sizeof(p->acct), acct);
+	copy_str(p->region, sizeof(p->region), region);
+	if (add_bucket(p, m, 1, 0, sec, sec, 0, w, (uint64_t)pm[P_MIN_ATTEMPTS])) {
+		s->dropped++;
+		return;
+	}
+	if (m > s->max_minute)
+		s->max_minute = m;
+	add_ref(p, &r, 0);
+	if (!p->has_latest || mm_evref_before(&p->latest, &r)) {
+		p->latest = r;
+		p->has_latest = 1;
+		p->local = src_local ? fl->src : fl->dst;
+		p->last_cport = fl->sport;
+		p->last_reject = fl->action == MM_ACT_REJECT;
 	}
 }
 
@@ -546,10 +800,28 @@ static int merge(void *dst, void *src)
 	min = d->min;
 
 	for (i = 0; i < s->n; i++) {
-		const struct pair *q = &s->p[i];
+		const struct ent *qe = &s->p[i];
+		const struct pair *q = qe->full;
+		struct pair v, *p;
+		struct bucket tb;
 		int created;
-		struct pair *p = pair_get(d, q->eni_h, &q->remote, q->port, q->dir, max, &created);
-		if (!p) {
+		struct ent *e = pair_get(d, qe->eni_h, &qe->remote, qe->port, qe->dir, max, &created);
+		if (!q) {
+			small_view(s, qe, &v, &tb);
+			q = &v;
+		}
+		if (e && created && !qe->full) {
+			/* small stays small; its strings interned here */
+			*e = *qe;
+			e->ctx = qe->ctx == CTX_NONE ? CTX_NONE
+						     : ctx_intern(d, mm_str_c(v.inst),
+								  mm_str_c(v.acct), mm_str_c(v.region));
+			if (e->ctx != CTX_NONE || qe->ctx == CTX_NONE)
+				continue;
+			e->count = 0; /* out of memory: the full pair takes it */
+			e->rfile = NULL;
+		}
+		if (!e || !(p = promote(d, e))) {
 			int k;
 			for (k = 0; k < q->nb; k++)
 				d->dropped += q->b[k].count;
@@ -654,6 +926,32 @@ static void emit_pair(struct pair *p, struct mm_detect_ctx *c, int w, uint64_t m
 	snprintf(f->caller_type, sizeof(f->caller_type), "Remote IP");
 }
 
+/* Drop the strings no small pair uses any more (after pruning), so they
+ * do not pile up over many batches. Out of memory: a pair keeps no
+ * strings (they name the resource only). */
+static void ctx_compact(struct state *s)
+{
+	struct ctx *old = s->cx;
+	struct slot *oldslot = s->cxslot;
+	size_t i;
+
+	s->cx = NULL;
+	s->cxslot = NULL;
+	s->ncx = s->capcx = s->ncxslots = 0;
+	s->lastcx = 0;
+	for (i = 0; i < s->n; i++) {
+		struct ent *e = &s->p[i];
+		const struct ctx *x;
+		if (e->full || e->ctx == CTX_NONE)
+			continue;
+		x = &old[e->ctx];
+		e->ctx = ctx_intern(s, mm_str_c(x->inst), mm_str_c(x->acct),
+				    mm_str_c(x->region));
+	}
+	mm_free(old);
+	mm_free(oldslot);
+}
+
 static void finish(void *st, struct mm_detect_ctx *c)
 {
 	struct state *s = st;
@@ -666,8 +964,13 @@ static void finish(void *st, struct mm_detect_ctx *c)
 
 	s->w = w;
 	s->min = min;
-	for (i = 0; i < s->n; i++)
-		emit_pair(&s->p[i], c, w, min);
+	for (i = 0; i < s->n; i++) {
+		struct ent *e = &s->p[i];
+		/* a small pair's one minute is an attack only when it holds
+		 * min_attempts by itself (a loaded one, thresholds changed) */
+		if (e->full || (e->count >= min && promote(s, e)))
+			emit_pair(e->full, c, w, min);
+	}
 	if (s->dropped > s->warned) {
 		mm_warn("brute: %llu attempts not counted: a bound was hit (max_pairs pairs, or "
 			"more than 128 minutes of one pair read out of order)",
@@ -680,24 +983,31 @@ static void finish(void *st, struct mm_detect_ctx *c)
 	 * pair, so logs of another account or region read days later still
 	 * meet their own attack's earlier minutes. */
 	for (i = 0; i < s->n; i++) {
-		struct pair *p = &s->p[i];
-		int64_t from = p->nb ? (int64_t)p->b[p->nb - 1].minute - w - late : 0;
-		int j, k = 0;
-		for (j = 0; j < p->nb; j++)
-			if (p->b[j].minute >= from)
-				p->b[k++] = p->b[j];
-		p->nb = (uint16_t)k;
-		if ((!p->nb || p->b[p->nb - 1].minute < keep_from) && !p->pend) {
-			mm_free(p->b);
-			continue;
+		struct ent *e = &s->p[i];
+		struct pair *p = e->full;
+		if (!p) {
+			if (e->minute < keep_from)
+				continue;
+		} else {
+			int64_t from = p->nb ? (int64_t)p->b[p->nb - 1].minute - w - late : 0;
+			int j, k = 0;
+			for (j = 0; j < p->nb; j++)
+				if (p->b[j].minute >= from)
+					p->b[k++] = p->b[j];
+			p->nb = (uint16_t)k;
+			if ((!p->nb || p->b[p->nb - 1].minute < keep_from) && !p->pend) {
+				pair_free(p);
+				continue;
+			}
 		}
 		if (o != i)
-			s->p[o] = *p;
+			s->p[o] = *e;
 		o++;
 	}
 	if (o != s->n) {
 		s->n = o;
 		rehash(s, s->nslots); /* same size: cannot need more room */
+		ctx_compact(s);
 	}
 }
 
@@ -799,11 +1109,29 @@ static int save(void *st, int (*putrow)(void *pctx, const char *entity, const vo
 	struct state *s = st;
 	struct wbuf w = {NULL, 0, 4096, 0, 0};
 	int sh, rc = 0;
-	size_t i;
+	size_t i, k, start[NSHARDS + 1];
+	uint32_t *ord;
 
+	/* the pairs of each shard in table order, found in one pass (not
+	 * one pass over all pairs per shard) */
+	ord = mm_malloc((s->n ? s->n : 1) * sizeof(*ord));
 	w.p = mm_malloc(w.cap);
-	if (!w.p)
+	if (!w.p || !ord) {
+		mm_free(ord);
+		mm_free(w.p);
 		return MM_ENOMEM;
+	}
+	memset(start, 0, sizeof(start));
+	for (i = 0; i < s->n; i++)
+		start[(s->p[i].h >> 59) % NSHARDS + 1]++;
+	for (sh = 0; sh < NSHARDS; sh++)
+		start[sh + 1] += start[sh];
+	{
+		size_t at[NSHARDS];
+		memcpy(at, start, sizeof(at));
+		for (i = 0; i < s->n; i++)
+			ord[at[(s->p[i].h >> 59) % NSHARDS]++] = (uint32_t)i;
+	}
 	for (sh = 0; sh < NSHARDS && !rc; sh++) {
 		char ent[16];
 		uint32_t np = 0;
@@ -816,11 +1144,17 @@ static int save(void *st, int (*putrow)(void *pctx, const char *entity, const vo
 		put_u(&w, (uint64_t)s->max_minute, 8);
 		at = w.n;
 		put_u(&w, 0, 4);
-		for (i = 0; i < s->n; i++) {
+		for (k = start[sh]; k < start[sh + 1]; k++) {
 			size_t before = w.n;
-			if ((s->p[i].h >> 59) % NSHARDS != (uint64_t)sh)
-				continue;
-			put_pair(&w, &s->p[i]);
+			i = ord[k];
+			if (s->p[i].full) {
+				put_pair(&w, s->p[i].full);
+			} else {
+				struct pair v;
+				struct bucket tb;
+				small_view(s, &s->p[i], &v, &tb);
+				put_pair(&w, &v);
+			}
 			if (w.full) { /* does not fit: leave it out (documented) */
 				w.n = before;
 				w.full = 0;
@@ -840,6 +1174,7 @@ static int save(void *st, int (*putrow)(void *pctx, const char *entity, const vo
 		rc = putrow(pctx, ent, w.p, w.n);
 	}
 	mm_free(w.p);
+	mm_free(ord);
 	return rc;
 }
 
@@ -982,9 +1317,29 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 				return MM_EPARSE;
 			if (pass == 1) {
 				int created;
-				struct pair *p = pair_get(s, q.eni_h, &q.remote, q.port, q.dir,
-							  (size_t)params[P_MAX_PAIRS].max, &created);
-				if (!p)
+				struct pair *p;
+				struct ent *e = pair_get(s, q.eni_h, &q.remote, q.port, q.dir,
+							 (size_t)params[P_MAX_PAIRS].max, &created);
+				if (!e)
+					return MM_ENOMEM;
+				if (created && q.nb == 1 && !q.b[0].reported && !q.b[0].qual &&
+				    !q.pend && !q.pend_first && !q.pend_last) {
+					/* nothing a small pair cannot hold */
+					e->local = q.local;
+					e->cport = q.last_cport;
+					e->reject = q.last_reject;
+					e->minute = q.b[0].minute;
+					e->count = q.b[0].count;
+					e->fsec = q.b[0].fsec;
+					e->lsec = q.b[0].lsec;
+					memcpy(e->eni, q.eni, sizeof(e->eni));
+					e->ctx = ctx_intern(s, mm_str_c(q.inst),
+							    mm_str_c(q.acct), mm_str_c(q.region));
+					if (e->ctx != CTX_NONE)
+						continue;
+					e->count = 0;
+				}
+				if (!(p = promote(s, e)))
 					return MM_ENOMEM;
 				if (created) {
 					p->local = q.local;

@@ -616,6 +616,83 @@ MM_TEST(merge_is_order_free)
 	}
 }
 
+/* A pair's first attempt is kept small (inline in the table) and the
+ * full pair made when a second comes, by record, merge or load: the same
+ * finding whichever way, and a saved small pair reloads and saves to the
+ * same bytes. */
+MM_TEST(small_pairs_grow_exactly)
+{
+	struct fixture fx;
+	struct rows r1, r2;
+	int order, i, k;
+	int64_t first = 0, last = 0;
+
+	for (order = 0; order < 3; order++) {
+		void *w[2];
+		struct mm_finding *f;
+		setup(&fx);
+		w[0] = det()->state_new();
+		w[1] = det()->state_new();
+		/* the first attempt alone in one worker, 19 in the other */
+		rec_into(&fx, w[0], ENI, "203.0.113.9", LOCAL, 40000, 22, 14, 2900, T0, "ACCEPT");
+		for (k = 1; k < 20; k++)
+			rec_into(&fx, w[1], ENI, "203.0.113.9", LOCAL, 40000 + k, 22, 14, 2900,
+				 T0 + k * 20, "ACCEPT");
+		if (order == 2) { /* the small one through the store */
+			memset(&r1, 0, sizeof(r1));
+			CHECK_EQ_INT(det()->save(w[0], put_row, &r1), 0);
+			det()->state_free(w[0]);
+			w[0] = det()->state_new();
+			for (i = 0; i < r1.n; i++)
+				CHECK_EQ_INT(det()->load(w[0], r1.ent[i], det()->state_version,
+							 r1.blob[i], r1.len[i]),
+					     0);
+			rows_free(&r1);
+		}
+		for (i = 0; i < 2; i++) {
+			CHECK_EQ_INT(det()->merge(fx.st, w[order == 1 ? 1 - i : i]), 0);
+			det()->state_free(w[order == 1 ? 1 - i : i]);
+		}
+		finish(&fx, fx.st);
+		f = find(&fx, SSH);
+		CHECK(f != NULL);
+		if (f) {
+			CHECK_EQ_INT(f->count, 20);
+			if (order == 0) {
+				first = f->first_seen_ms;
+				last = f->last_seen_ms;
+			}
+			CHECK_EQ_INT(f->first_seen_ms, first);
+			CHECK_EQ_INT(f->last_seen_ms, last);
+			CHECK_EQ_INT(f->first_seen_ms, (int64_t)T0 * 1000);
+		}
+		teardown(&fx);
+	}
+
+	/* save, load, save: the same rows, small pairs and full ones */
+	setup(&fx);
+	for (i = 0; i < NREC; i++)
+		record(&fx, fx.st, i);
+	memset(&r1, 0, sizeof(r1));
+	memset(&r2, 0, sizeof(r2));
+	CHECK_EQ_INT(det()->save(fx.st, put_row, &r1), 0);
+	det()->state_free(fx.st);
+	fx.st = det()->state_new();
+	for (i = 0; i < r1.n; i++)
+		CHECK_EQ_INT(det()->load(fx.st, r1.ent[i], det()->state_version, r1.blob[i],
+					 r1.len[i]),
+			     0);
+	CHECK_EQ_INT(det()->save(fx.st, put_row, &r2), 0);
+	CHECK_EQ_INT(r1.n, r2.n);
+	for (i = 0; i < r1.n && i < r2.n; i++) {
+		CHECK_EQ_INT(r1.len[i], r2.len[i]);
+		CHECK(r1.len[i] == r2.len[i] && memcmp(r1.blob[i], r2.blob[i], r1.len[i]) == 0);
+	}
+	rows_free(&r1);
+	rows_free(&r2);
+	teardown(&fx);
+}
+
 /* ---- malformed state --------------------------------------------------------- */
 
 static size_t pairs_after_load(const void *blob, size_t n, int *rc)
