@@ -53,8 +53,8 @@
 
 /* Hard bounds (docs/finding-types.md): what does not fit is not counted
  * (s->dropped, logged at finish), never grown past. */
-#define DOS_MAX_ENIS 16384
-#define DOS_MAX_BUCKETS 65536	/* inbound records may fill 3/4: room stays for floods */
+#define DOS_MAX_ENIS 65536
+#define DOS_MAX_BUCKETS 262144	/* inbound records may fill 3/4: room stays for floods */
 #define DOS_BLOB_MAX 4096	/* buckets per ENI in one stored blob: the newest */
 #define DOS_SHARDS 16		/* stored rows: ENIs by hash, many ENIs per row */
 #define DOS_PKTS_MAX 1000000000000000ULL /* one record's packets/bytes, clamped */
@@ -162,9 +162,17 @@ static size_t slot_ix(uint64_t sl)
 	return (size_t)(uint32_t)sl - 1;
 }
 
-/* Make the index hold n entries at most half full, rehashing arr's n
- * entries of stride bytes when it grows. Every entry type starts with
- * its uint64_t hash (dos_eni, dos_bucket). */
+/* Where a hash's probe starts: its high half, which the slot keeps as
+ * the tag, so growing the index never reads the entries. */
+static size_t home(uint64_t h, size_t mask)
+{
+	return (size_t)(h >> 32) & mask;
+}
+
+/* Make the index hold n entries at most half full: grown from the old
+ * slots, or built from arr's n entries of stride bytes when there are
+ * none. Every entry type starts with its uint64_t hash (dos_eni,
+ * dos_bucket). */
 static int grow_slots(uint64_t **slot_arr, size_t *mask, size_t n, const void *arr, size_t stride)
 {
 	size_t cap = *mask ? (*mask + 1) : 0, ncap, i;
@@ -177,12 +185,23 @@ static int grow_slots(uint64_t **slot_arr, size_t *mask, size_t n, const void *a
 		ncap *= 2;
 	if (!(ns = mm_calloc(ncap, sizeof(*ns))))
 		return MM_ENOMEM;
-	for (i = 0; i < n; i++) {
-		uint64_t h = *(const uint64_t *)((const char *)arr + i * stride);
-		size_t k = (size_t)h & (ncap - 1);
-		while (ns[k])
-			k = (k + 1) & (ncap - 1);
-		ns[k] = slot(i, h);
+	if (*slot_arr) {
+		for (i = 0; i < cap; i++) {
+			size_t k;
+			if (!(*slot_arr)[i])
+				continue;
+			for (k = home((*slot_arr)[i], ncap - 1); ns[k]; k = (k + 1) & (ncap - 1))
+				;
+			ns[k] = (*slot_arr)[i];
+		}
+	} else {
+		for (i = 0; i < n; i++) {
+			uint64_t h = *(const uint64_t *)((const char *)arr + i * stride);
+			size_t k;
+			for (k = home(h, ncap - 1); ns[k]; k = (k + 1) & (ncap - 1))
+				;
+			ns[k] = slot(i, h);
+		}
 	}
 	mm_free(*slot_arr);
 	*slot_arr = ns;
@@ -225,7 +244,7 @@ static long eni_get(struct dos_state *s, const char *name, size_t n)
 	if (!n || n >= sizeof(s->eni[0].name))
 		return -1;
 	if (s->emask)
-		for (k = (size_t)h & s->emask; s->eslot[k]; k = (k + 1) & s->emask) {
+		for (k = home(h, s->emask); s->eslot[k]; k = (k + 1) & s->emask) {
 			if (!slot_tag_eq(s->eslot[k], h))
 				continue;
 			e = &s->eni[slot_ix(s->eslot[k])];
@@ -240,7 +259,7 @@ static long eni_get(struct dos_state *s, const char *name, size_t n)
 	memset(e, 0, sizeof(*e));
 	e->h = h;
 	eni_set(e, name, n);
-	for (k = (size_t)h & s->emask; s->eslot[k]; k = (k + 1) & s->emask)
+	for (k = home(h, s->emask); s->eslot[k]; k = (k + 1) & s->emask)
 		;
 	s->eslot[k] = slot(s->neni, h);
 	return (long)s->neni++;
@@ -262,7 +281,7 @@ static struct dos_bucket *bucket_get(struct dos_state *s, uint32_t eni, const st
 	size_t k;
 
 	if (s->bmask)
-		for (k = (size_t)h & s->bmask; s->bslot[k]; k = (k + 1) & s->bmask) {
+		for (k = home(h, s->bmask); s->bslot[k]; k = (k + 1) & s->bmask) {
 			if (!slot_tag_eq(s->bslot[k], h))
 				continue;
 			b = &s->b[slot_ix(s->bslot[k])];
@@ -281,7 +300,7 @@ static struct dos_bucket *bucket_get(struct dos_state *s, uint32_t eni, const st
 	b->cls = (uint8_t)cls;
 	b->minute = minute;
 	b->remote = *remote;
-	for (k = (size_t)h & s->bmask; s->bslot[k]; k = (k + 1) & s->bmask)
+	for (k = home(h, s->bmask); s->bslot[k]; k = (k + 1) & s->bmask)
 		;
 	s->bslot[k] = slot(s->nb, h);
 	s->nb++;

@@ -764,9 +764,9 @@ MM_TEST(rejected_flood_is_blocked)
 	teardown(&fx);
 }
 
-/* The bound, hit gracefully: inbound records from 60000 addresses may take
- * 3/4 of the 65536 buckets and no more, so a flood still gets counted
- * (the skipped records are warned about at finish). */
+/* The bound, hit gracefully: inbound records from 200000 addresses may
+ * take 3/4 of the 262144 buckets and no more, so a flood still gets
+ * counted (the skipped records are warned about at finish). */
 MM_TEST(bound_keeps_room_for_floods)
 {
 	struct fixture fx;
@@ -775,7 +775,7 @@ MM_TEST(bound_keeps_room_for_floods)
 	int i;
 	setup(&fx);
 	st = D->state_new();
-	for (i = 0; i < 60000; i++) {
+	for (i = 0; i < 200000; i++) {
 		snprintf(ip, sizeof(ip), "11.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
 		in(&fx, st, ip, 5000, 6000, 17, 1000, 100000, T0, 60);
 	}
