@@ -651,7 +651,7 @@ static void emit(struct dos_state *s, struct mm_detect_ctx *c, struct dos_bucket
 static int prune(struct dos_state *s, int64_t keep)
 {
 	int64_t newest = INT64_MIN;
-	size_t i, n = 0, ne = 0;
+	size_t i, n = 0, ne = 0, nb0 = s->nb, neni0 = s->neni;
 	uint32_t *map = NULL;
 	int rc = 0;
 
@@ -676,6 +676,8 @@ static int prune(struct dos_state *s, int64_t keep)
 	for (i = 0; i < s->nb; i++)
 		s->b[i].eni = map[s->b[i].eni];
 	mm_free(map);
+	if (n == nb0 && ne == neni0)
+		return 0; /* nothing moved: the indexes still hold */
 	/* rebuild both indexes */
 	mm_free(s->eslot);
 	mm_free(s->bslot);
