@@ -50,13 +50,15 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "detect/detect.h"
+#include "store/store.h"
 
 /* Hard bounds (docs/finding-types.md): what does not fit is not counted
  * (s->dropped, logged at finish), never grown past. */
 #define DOS_MAX_ENIS 65536
 #define DOS_MAX_BUCKETS 262144	/* inbound records may fill 3/4: room stays for floods */
 #define DOS_BLOB_MAX 4096	/* buckets per ENI in one stored blob: the newest */
-#define DOS_SHARDS 16		/* stored rows: ENIs by hash, many ENIs per row */
+#define DOS_SHARDS 256		/* stored rows: ENIs by hash, many ENIs per row */
+#define DOS_ROW_MAX MM_STORE_STATE_MAX	/* one row's bytes: the store's limit */
 #define DOS_PKTS_MAX 1000000000000000ULL /* one record's packets/bytes, clamped */
 #define DOS_MINUTE_MAX 224000000	/* record starts after 2395 are not counted */
 
@@ -136,7 +138,7 @@ struct dos_state {
 	uint64_t *bslot;
 	size_t bmask;
 	uint64_t dropped;
-	uint32_t stored;	/* bit k: shard k's row holds ENIs (saved or loaded) */
+	uint64_t stored[DOS_SHARDS / 64];	/* bit k: shard k's row holds ENIs */
 	const char *last_name;	/* the evidence file name of the last reference taken */
 	const char *last_file;	/* and its interned copy */
 };
@@ -544,16 +546,16 @@ static int merge(void *dst, void *src)
 	size_t i;
 
 	d->dropped += s->dropped;
-	d->stored |= s->stored;
+	for (i = 0; i < DOS_SHARDS / 64; i++)
+		d->stored[i] |= s->stored[i];
 	if (!d->nb && !d->neni) {
 		/* the first worker merged into an empty state: take its tables
 		 * whole (the caller frees src) */
 		struct dos_state t = *d;
 		*d = *s;
 		d->dropped = t.dropped;
-		d->stored = t.stored;
+		memcpy(d->stored, t.stored, sizeof(d->stored));
 		t.dropped = 0;
-		t.stored = 0;
 		*s = t;
 		return 0;
 	}
@@ -716,7 +718,7 @@ static void finish(void *st, struct mm_detect_ctx *c)
 }
 
 /* ---- persistence ------------------------------------------------------------
- * DOS_SHARDS rows "shard-00".., the ENIs spread over them by hash (a row
+ * DOS_SHARDS rows "shard-000".., the ENIs spread over them by hash (a row
  * per ENI cost a database write per ENI: on a large estate most ENIs hold
  * a bucket or two of ordinary heavy records, and those writes were most
  * of the detector's time). Little-endian:
@@ -736,10 +738,15 @@ struct wr {
 	/* the row's file names: interned pointers, index + 1 in a small
 	 * open-addressing map (reset per row) */
 	const char **files;
-	size_t nfiles, capfiles;
+	size_t nfiles, capfiles, fbytes;	/* fbytes: the file table's size */
 	uint32_t *fmap;
 	size_t fmask;
 };
+
+static size_t fbytes(const struct wr *w)
+{
+	return w->fbytes;
+}
 
 static void put(struct wr *w, const void *v, size_t n)
 {
@@ -825,8 +832,25 @@ static uint32_t file_ix(struct wr *w, const char *file)
 		if (w->files[w->fmap[k] - 1] == file)
 			return w->fmap[k];
 	w->files[w->nfiles++] = file;
+	w->fbytes += 2 + strlen(file);
 	w->fmap[k] = (uint32_t)w->nfiles;
 	return w->fmap[k];
+}
+
+/* Forget the files numbered past nf (an ENI taken back out of the row). */
+static int files_trim(struct wr *w, size_t nf, size_t fb)
+{
+	size_t i, k;
+	w->nfiles = nf;
+	w->fbytes = fb;
+	memset(w->fmap, 0, (w->fmask + 1) * sizeof(*w->fmap));
+	for (i = 0; i < w->nfiles; i++) {
+		k = (size_t)mm_hash_mix((uint64_t)(uintptr_t)w->files[i]) & w->fmask;
+		while (w->fmap[k])
+			k = (k + 1) & w->fmask;
+		w->fmap[k] = (uint32_t)(i + 1);
+	}
+	return 0;
 }
 
 static void put_ref(struct wr *w, const struct mm_evref *r)
@@ -876,8 +900,12 @@ static int save(void *st, int (*putf)(void *, const char *, const void *, size_t
 	size_t shs[DOS_SHARDS + 1], at[DOS_SHARDS + 1];
 	int rc = 0, sh;
 
-	if (!s->neni && !s->stored)
-		return 0;
+	if (!s->neni) {
+		for (i = 0; i < DOS_SHARDS / 64 && !s->stored[i]; i++)
+			;
+		if (i == DOS_SHARDS / 64)
+			return 0;
+	}
 	start = mm_calloc(s->neni + 1, sizeof(*start));
 	fill = mm_calloc(s->neni + 1, sizeof(*fill));
 	order = mm_calloc(s->nb ? s->nb : 1, sizeof(*order));
@@ -896,23 +924,24 @@ static int save(void *st, int (*putf)(void *, const char *, const void *, size_t
 		shs[i] = 0;
 	for (i = 0; i < s->neni; i++)
 		if (start[i + 1] > start[i])
-			shs[(s->eni[i].h >> 60) % DOS_SHARDS + 1]++;
+			shs[(s->eni[i].h >> 56) % DOS_SHARDS + 1]++;
 	for (i = 0; i < DOS_SHARDS; i++)
 		shs[i + 1] += shs[i];
 	memcpy(at, shs, sizeof(at));
 	for (i = 0; i < s->neni; i++)
 		if (start[i + 1] > start[i])
-			fill[at[(s->eni[i].h >> 60) % DOS_SHARDS]++] = i;
+			fill[at[(s->eni[i].h >> 56) % DOS_SHARDS]++] = i;
 	for (sh = 0; sh < DOS_SHARDS && !rc; sh++) {
 		size_t j;
 		uint32_t neni = 0;
 		char ent[16];
 		w.n = 0;
 		w.nfiles = 0;
+		w.fbytes = 0;
 		if (w.fmap)
 			memset(w.fmap, 0, (w.fmask + 1) * sizeof(*w.fmap));
 		for (j = shs[sh]; j < shs[sh + 1]; j++) {
-			size_t n, k;
+			size_t n, k, before = w.n, nf = w.nfiles, fb = fbytes(&w);
 			struct dos_eni *e;
 			i = fill[j];
 			e = &s->eni[i];
@@ -928,9 +957,18 @@ static int save(void *st, int (*putf)(void *, const char *, const void *, size_t
 			put_str(&w, e->instance, 1);
 			for (k = 0; k < n; k++)
 				put_bucket(&w, order[start[i] + k]);
+			if (12 + fbytes(&w) + w.n > DOS_ROW_MAX) {
+				/* the row is full: this ENI is not kept (counted
+				 * and warned about like any bound) */
+				w.n = before;
+				if (w.nfiles != nf && files_trim(&w, nf, fb))
+					w.bad = 1;
+				s->dropped += n;
+				continue;
+			}
 			neni++;
 		}
-		if (!neni && !(s->stored >> sh & 1))
+		if (!neni && !(s->stored[sh / 64] >> (sh % 64) & 1))
 			continue;
 		o.n = 0;
 		put(&o, "DOS2", 4);
@@ -943,12 +981,12 @@ static int save(void *st, int (*putf)(void *, const char *, const void *, size_t
 			rc = MM_ENOMEM;
 			break;
 		}
-		snprintf(ent, sizeof(ent), "shard-%02d", sh);
+		snprintf(ent, sizeof(ent), "shard-%03d", sh);
 		rc = putf(pctx, ent, o.p, o.n);
 		if (neni)
-			s->stored |= 1u << sh;
+			s->stored[sh / 64] |= 1ULL << (sh % 64);
 		else
-			s->stored &= ~(1u << sh);
+			s->stored[sh / 64] &= ~(1ULL << (sh % 64));
 	}
 out:
 	mm_free(w.p);
@@ -1109,8 +1147,8 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 
 	(void)version;
 	if (strncmp(entity, "shard-", 6) || entity[6] < '0' || entity[6] > '9' ||
-	    entity[7] < '0' || entity[7] > '9' || entity[8] ||
-	    (sh = (entity[6] - '0') * 10 + entity[7] - '0') >= DOS_SHARDS)
+	    entity[7] < '0' || entity[7] > '9' || entity[8] < '0' || entity[8] > '9' || entity[9] ||
+	    (sh = (entity[6] - '0') * 100 + (entity[7] - '0') * 10 + entity[8] - '0') >= DOS_SHARDS)
 		return MM_EFORMAT;
 	if (n < 12 || memcmp(blob, "DOS2", 4))
 		return MM_EFORMAT;
@@ -1144,7 +1182,7 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 		get_str(&r, file, sizeof(file), 2);
 		r.files[k] = mm_intern(file, strlen(file));
 	}
-	s->stored |= 1u << sh;
+	s->stored[sh / 64] |= 1ULL << (sh % 64);
 	r.off = body;
 	for (k = 0; k < neni && !rc; k++)
 		rc = load_eni(s, &r);

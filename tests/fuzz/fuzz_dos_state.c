@@ -16,8 +16,8 @@ struct saved {
 	unsigned char *p;	/* the rows holding ENIs, concatenated */
 	size_t n;
 	int rows;
-	char ent[16][16];	/* and each one's entity, start and length */
-	size_t at[16], len[16];
+	char ent[256][16];	/* and each one's entity, start and length */
+	size_t at[256], len[256];
 };
 
 static int put(void *pctx, const char *entity, const void *blob, size_t n)
@@ -25,7 +25,7 @@ static int put(void *pctx, const char *entity, const void *blob, size_t n)
 	struct saved *s = pctx;
 	if (n == 12)
 		return 0; /* a cleared row ("DOS2", no ENIs, no files) */
-	if (s->rows == 16 || strlen(entity) >= sizeof(s->ent[0]))
+	if (s->rows == 256 || strlen(entity) >= sizeof(s->ent[0]))
 		abort();
 	s->p = realloc(s->p, s->n + n + 1);
 	if (!s->p)
@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!st)
 		abort();
-	if (d->load(st, "shard-03", 2, data, size))
+	if (d->load(st, "shard-003", 2, data, size))
 		goto out;
 	if (d->save(st, put, &a))
 		abort();
