@@ -40,7 +40,8 @@
  * State: one ENI table and one bucket table per worker, merged exactly at
  * the flush; finish emits each bucket once (marked reported) and drops
  * buckets more than retain_minutes older than the newest one, so state
- * holds the last hours of heavy traffic only. Persisted per ENI. */
+ * holds the last hours of heavy traffic only. Persisted in 256 rows of
+ * ENIs by hash (see persistence). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
