@@ -40,7 +40,8 @@
  * State: one ENI table and one bucket table per worker, merged exactly at
  * the flush; finish emits each bucket once (marked reported) and drops
  * buckets more than retain_minutes older than the newest one, so state
- * holds the last hours of heavy traffic only. Persisted per ENI. */
+ * holds the last hours of heavy traffic only. Persisted in 256 rows of
+ * ENIs by hash (see persistence). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,12 +51,15 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "detect/detect.h"
+#include "store/store.h"
 
 /* Hard bounds (docs/finding-types.md): what does not fit is not counted
  * (s->dropped, logged at finish), never grown past. */
-#define DOS_MAX_ENIS 16384
-#define DOS_MAX_BUCKETS 65536	/* inbound records may fill 3/4: room stays for floods */
+#define DOS_MAX_ENIS 65536
+#define DOS_MAX_BUCKETS 262144	/* inbound records may fill 3/4: room stays for floods */
 #define DOS_BLOB_MAX 4096	/* buckets per ENI in one stored blob: the newest */
+#define DOS_SHARDS 256		/* stored rows: ENIs by hash, many ENIs per row */
+#define DOS_ROW_MAX MM_STORE_STATE_MAX	/* one row's bytes: the store's limit */
 #define DOS_PKTS_MAX 1000000000000000ULL /* one record's packets/bytes, clamped */
 #define DOS_MINUTE_MAX 224000000	/* record starts after 2395 are not counted */
 
@@ -108,7 +112,6 @@ struct dos_eni {
 	char account[16];
 	char region[24];
 	char instance[24];	/* instance-id if the record logged it */
-	uint8_t stored;		/* a blob with buckets was saved or loaded for it */
 };
 
 /* One (ENI, remote, class, minute) of heavy records. */
@@ -129,24 +132,54 @@ struct dos_bucket {
 struct dos_state {
 	struct dos_eni *eni;
 	size_t neni, caneni;
-	uint32_t *eslot;	/* index + 1; 0 empty */
+	uint64_t *eslot;	/* slot(): index + 1 and a hash tag; 0 empty */
 	size_t emask;
 	struct dos_bucket *b;
 	size_t nb, canb;
-	uint32_t *bslot;
+	uint64_t *bslot;
 	size_t bmask;
 	uint64_t dropped;
+	uint64_t stored[DOS_SHARDS / 64];	/* bit k: shard k's row holds ENIs */
+	const char *last_name;	/* the evidence file name of the last reference taken */
+	const char *last_file;	/* and its interned copy */
 };
 
 /* ---- tables ---------------------------------------------------------------- */
 
-/* Make the index (index + 1 per slot, 0 empty) hold n entries at most
- * half full, rehashing arr's n entries of stride bytes when it grows.
- * Every entry type starts with its uint64_t hash (dos_eni, dos_bucket). */
-static int grow_slots(uint32_t **slot, size_t *mask, size_t n, const void *arr, size_t stride)
+/* An index slot: the entry's index + 1 in the low half, the top half of
+ * its hash in the high half, so a probe past other keys compares the tag
+ * and never touches their entries (one cache miss per lookup, not one per
+ * probe: most heavy records on a busy estate open a new bucket). */
+static uint64_t slot(size_t i, uint64_t h)
+{
+	return (uint64_t)(i + 1) | (h & 0xffffffff00000000ULL);
+}
+
+static int slot_tag_eq(uint64_t sl, uint64_t h)
+{
+	return ((sl ^ h) >> 32) == 0;
+}
+
+static size_t slot_ix(uint64_t sl)
+{
+	return (size_t)(uint32_t)sl - 1;
+}
+
+/* Where a hash's probe starts: its high half, which the slot keeps as
+ * the tag, so growing the index never reads the entries. */
+static size_t home(uint64_t h, size_t mask)
+{
+	return (size_t)(h >> 32) & mask;
+}
+
+/* Make the index hold n entries at most half full: grown from the old
+ * slots, or built from arr's n entries of stride bytes when there are
+ * none. Every entry type starts with its uint64_t hash (dos_eni,
+ * dos_bucket). */
+static int grow_slots(uint64_t **slot_arr, size_t *mask, size_t n, const void *arr, size_t stride)
 {
 	size_t cap = *mask ? (*mask + 1) : 0, ncap, i;
-	uint32_t *ns;
+	uint64_t *ns;
 
 	if (n * 2 < cap)
 		return 0;
@@ -155,15 +188,26 @@ static int grow_slots(uint32_t **slot, size_t *mask, size_t n, const void *arr, 
 		ncap *= 2;
 	if (!(ns = mm_calloc(ncap, sizeof(*ns))))
 		return MM_ENOMEM;
-	for (i = 0; i < n; i++) {
-		uint64_t h = *(const uint64_t *)((const char *)arr + i * stride);
-		size_t k = (size_t)h & (ncap - 1);
-		while (ns[k])
-			k = (k + 1) & (ncap - 1);
-		ns[k] = (uint32_t)(i + 1);
+	if (*slot_arr) {
+		for (i = 0; i < cap; i++) {
+			size_t k;
+			if (!(*slot_arr)[i])
+				continue;
+			for (k = home((*slot_arr)[i], ncap - 1); ns[k]; k = (k + 1) & (ncap - 1))
+				;
+			ns[k] = (*slot_arr)[i];
+		}
+	} else {
+		for (i = 0; i < n; i++) {
+			uint64_t h = *(const uint64_t *)((const char *)arr + i * stride);
+			size_t k;
+			for (k = home(h, ncap - 1); ns[k]; k = (k + 1) & (ncap - 1))
+				;
+			ns[k] = slot(i, h);
+		}
 	}
-	mm_free(*slot);
-	*slot = ns;
+	mm_free(*slot_arr);
+	*slot_arr = ns;
 	*mask = ncap - 1;
 	return 0;
 }
@@ -203,10 +247,12 @@ static long eni_get(struct dos_state *s, const char *name, size_t n)
 	if (!n || n >= sizeof(s->eni[0].name))
 		return -1;
 	if (s->emask)
-		for (k = (size_t)h & s->emask; s->eslot[k]; k = (k + 1) & s->emask) {
-			e = &s->eni[s->eslot[k] - 1];
+		for (k = home(h, s->emask); s->eslot[k]; k = (k + 1) & s->emask) {
+			if (!slot_tag_eq(s->eslot[k], h))
+				continue;
+			e = &s->eni[slot_ix(s->eslot[k])];
 			if (e->h == h && strlen(e->name) == n && !memcmp(e->name, name, n))
-				return (long)s->eslot[k] - 1;
+				return (long)slot_ix(s->eslot[k]);
 		}
 	if (s->neni >= DOS_MAX_ENIS ||
 	    grow_arr((void **)&s->eni, &s->caneni, s->neni, sizeof(*s->eni), DOS_MAX_ENIS) ||
@@ -216,9 +262,9 @@ static long eni_get(struct dos_state *s, const char *name, size_t n)
 	memset(e, 0, sizeof(*e));
 	e->h = h;
 	eni_set(e, name, n);
-	for (k = (size_t)h & s->emask; s->eslot[k]; k = (k + 1) & s->emask)
+	for (k = home(h, s->emask); s->eslot[k]; k = (k + 1) & s->emask)
 		;
-	s->eslot[k] = (uint32_t)(s->neni + 1);
+	s->eslot[k] = slot(s->neni, h);
 	return (long)s->neni++;
 }
 
@@ -238,8 +284,10 @@ static struct dos_bucket *bucket_get(struct dos_state *s, uint32_t eni, const st
 	size_t k;
 
 	if (s->bmask)
-		for (k = (size_t)h & s->bmask; s->bslot[k]; k = (k + 1) & s->bmask) {
-			b = &s->b[s->bslot[k] - 1];
+		for (k = home(h, s->bmask); s->bslot[k]; k = (k + 1) & s->bmask) {
+			if (!slot_tag_eq(s->bslot[k], h))
+				continue;
+			b = &s->b[slot_ix(s->bslot[k])];
 			if (b->h == h && b->eni == eni && b->cls == cls && b->minute == minute &&
 			    mm_ip_eq(&b->remote, remote))
 				return b;
@@ -255,9 +303,9 @@ static struct dos_bucket *bucket_get(struct dos_state *s, uint32_t eni, const st
 	b->cls = (uint8_t)cls;
 	b->minute = minute;
 	b->remote = *remote;
-	for (k = (size_t)h & s->bmask; s->bslot[k]; k = (k + 1) & s->bmask)
+	for (k = home(h, s->bmask); s->bslot[k]; k = (k + 1) & s->bmask)
 		;
-	s->bslot[k] = (uint32_t)(s->nb + 1);
+	s->bslot[k] = slot(s->nb, h);
 	s->nb++;
 	return b;
 }
@@ -385,8 +433,27 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-/* A record that passed the packet floor. */
-static void heavy(struct dos_state *s, struct mm_detect_ctx *c, const struct mm_event *ev)
+/* mm_evref_take, with the interned file name remembered: the records of
+ * one file share it, and interning takes a lock. */
+static void take_ref(struct dos_state *s, struct mm_evref *r, const struct mm_detect_ctx *c,
+		     const struct mm_event *ev, int64_t time_ms)
+{
+	const char *file = c->file && c->file->rel ? c->file->rel : ev->loc.file;
+	if (file && file == s->last_name && !strcmp(file, s->last_file)) {
+		r->file = s->last_file;
+		r->line = ev->loc.line;
+		r->offset = ev->loc.offset;
+		r->time_ms = time_ms;
+		return;
+	}
+	mm_evref_take(r, c, ev, time_ms);
+	s->last_name = file;
+	s->last_file = r->file;
+}
+
+/* A record that passed the packet floor (out of line: the common record
+ * stops in on_event and should not pay for this one's stack frame). */
+static __attribute__((noinline)) void heavy(struct dos_state *s, struct mm_detect_ctx *c, const struct mm_event *ev)
 {
 	const struct mm_flow *fl = &ev->u.flow;
 	const double *p = c->params;
@@ -449,7 +516,7 @@ static void heavy(struct dos_state *s, struct mm_detect_ctx *c, const struct mm_
 			one.out_mpps = pk * 1000 / (uint64_t)dur;
 			one.first_ms = fl->start * 1000;
 			one.last_ms = fl->end * 1000;
-			mm_evref_take(&one.first, c, ev, fl->start * 1000);
+			take_ref(s, &one.first, c, ev, fl->start * 1000);
 			one.top = one.first;
 			one.top_pk = pk;
 			one.local = *local;
@@ -480,6 +547,19 @@ static int merge(void *dst, void *src)
 	size_t i;
 
 	d->dropped += s->dropped;
+	for (i = 0; i < DOS_SHARDS / 64; i++)
+		d->stored[i] |= s->stored[i];
+	if (!d->nb && !d->neni) {
+		/* the first worker merged into an empty state: take its tables
+		 * whole (the caller frees src) */
+		struct dos_state t = *d;
+		*d = *s;
+		d->dropped = t.dropped;
+		memcpy(d->stored, t.stored, sizeof(d->stored));
+		t.dropped = 0;
+		*s = t;
+		return 0;
+	}
 	for (i = 0; i < s->nb; i++) {
 		const struct dos_bucket *sb = &s->b[i];
 		const struct dos_eni *se = &s->eni[sb->eni];
@@ -498,18 +578,9 @@ static int merge(void *dst, void *src)
 				memcpy(de->region, se->region, sizeof(de->region));
 			if (!de->instance[0])
 				memcpy(de->instance, se->instance, sizeof(de->instance));
-			de->stored |= se->stored;
 		}
 		bucket_add(db, sb);
 	}
-	/* ENIs with stored state but no bucket here still need their row
-	 * cleared at the next save */
-	for (i = 0; i < s->neni; i++)
-		if (s->eni[i].stored) {
-			long ei = eni_get(d, s->eni[i].name, strlen(s->eni[i].name));
-			if (ei >= 0)
-				d->eni[ei].stored = 1;
-		}
 	return 0;
 }
 
@@ -578,11 +649,12 @@ static void emit(struct dos_state *s, struct mm_detect_ctx *c, struct dos_bucket
 }
 
 /* Drop buckets older than the newest by more than keep minutes, and ENIs
- * left with neither buckets nor a stored row to clear. */
+ * left without buckets (their shard's row is rewritten at the next save:
+ * s->stored remembers which rows hold something). */
 static int prune(struct dos_state *s, int64_t keep)
 {
 	int64_t newest = INT64_MIN;
-	size_t i, n = 0, ne = 0;
+	size_t i, n = 0, ne = 0, nb0 = s->nb, neni0 = s->neni;
 	uint32_t *map = NULL;
 	int rc = 0;
 
@@ -598,7 +670,7 @@ static int prune(struct dos_state *s, int64_t keep)
 	for (i = 0; i < s->nb; i++)
 		map[s->b[i].eni] = 1;
 	for (i = 0; i < s->neni; i++) {
-		if (!map[i] && !s->eni[i].stored)
+		if (!map[i])
 			continue;
 		s->eni[ne] = s->eni[i];
 		map[i] = (uint32_t)ne++;
@@ -607,6 +679,8 @@ static int prune(struct dos_state *s, int64_t keep)
 	for (i = 0; i < s->nb; i++)
 		s->b[i].eni = map[s->b[i].eni];
 	mm_free(map);
+	if (n == nb0 && ne == neni0)
+		return 0; /* nothing moved: the indexes still hold */
 	/* rebuild both indexes */
 	mm_free(s->eslot);
 	mm_free(s->bslot);
@@ -645,20 +719,35 @@ static void finish(void *st, struct mm_detect_ctx *c)
 }
 
 /* ---- persistence ------------------------------------------------------------
- * One blob per ENI, little-endian:
- *   "DOS1" u32 count, str account, str region, str instance,
- *   count x { u8 cls reported proto blocked, ip remote, ip local,
- *             u16 lport rport, i64 minute, u64 out_pk out_by out_mpps in_pk
- *             in_by top_pk, i64 first_ms last_ms, ref first, ref top }
+ * DOS_SHARDS rows "shard-000".., the ENIs spread over them by hash (a row
+ * per ENI cost a database write per ENI: on a large estate most ENIs hold
+ * a bucket or two of ordinary heavy records, and those writes were most
+ * of the detector's time). Little-endian:
+ *   "DOS2" u32 neni, neni x { str name, u32 count, str account, str region,
+ *     str instance, count x { u8 cls reported proto blocked, ip remote,
+ *     ip local, u16 lport rport, i64 minute, u64 out_pk out_by out_mpps
+ *     in_pk in_by top_pk, i64 first_ms last_ms, ref first, ref top } }
  *   ip = u8 v6 + 16 bytes; str = u8 length + bytes; ref = str file (u16
  *   length) + u64 line, offset + i64 time (file length 0: no reference).
- * An ENI with nothing left is saved as count 0 (clears its row). */
+ * A shard whose row held ENIs and now holds none is saved as neni 0
+ * (clears the row); one that never held any is not written. */
 
 struct wr {
 	uint8_t *p;
 	size_t n, cap;
 	int bad;
+	/* the row's file names: interned pointers, index + 1 in a small
+	 * open-addressing map (reset per row) */
+	const char **files;
+	size_t nfiles, capfiles, fbytes;	/* fbytes: the file table's size */
+	uint32_t *fmap;
+	size_t fmask;
 };
+
+static size_t fbytes(const struct wr *w)
+{
+	return w->fbytes;
+}
 
 static void put(struct wr *w, const void *v, size_t n)
 {
@@ -684,6 +773,13 @@ static void put_u(struct wr *w, uint64_t v, int bytes)
 {
 	uint8_t b[8];
 	int i;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (!w->bad && w->cap - w->n >= 8) { /* the common case: room */
+		memcpy(w->p + w->n, &v, 8);
+		w->n += (size_t)bytes;
+		return;
+	}
+#endif
 	for (i = 0; i < bytes; i++)
 		b[i] = (uint8_t)(v >> (8 * i));
 	put(w, b, (size_t)bytes);
@@ -704,9 +800,63 @@ static void put_ip(struct wr *w, const struct mm_ip *ip)
 	put(w, ip->b, 16);
 }
 
+/* The row-local number of an interned file name (1-based; 0: none). */
+static uint32_t file_ix(struct wr *w, const char *file)
+{
+	size_t k, i;
+	if (!file || !file[0])
+		return 0;
+	if ((w->nfiles + 1) * 2 > w->fmask + 1) {
+		size_t nc = w->fmask ? (w->fmask + 1) * 2 : 64;
+		uint32_t *nm = mm_calloc(nc, sizeof(*nm));
+		const char **nf = mm_realloc(w->files, nc / 2 * sizeof(*nf));
+		if (!nm || !nf) {
+			mm_free(nm);
+			if (nf)
+				w->files = nf;
+			w->bad = 1;
+			return 0;
+		}
+		w->files = nf;
+		mm_free(w->fmap);
+		w->fmap = nm;
+		w->fmask = nc - 1;
+		for (i = 0; i < w->nfiles; i++) {
+			k = (size_t)mm_hash_mix((uint64_t)(uintptr_t)w->files[i]) & w->fmask;
+			while (w->fmap[k])
+				k = (k + 1) & w->fmask;
+			w->fmap[k] = (uint32_t)(i + 1);
+		}
+	}
+	for (k = (size_t)mm_hash_mix((uint64_t)(uintptr_t)file) & w->fmask; w->fmap[k];
+	     k = (k + 1) & w->fmask)
+		if (w->files[w->fmap[k] - 1] == file)
+			return w->fmap[k];
+	w->files[w->nfiles++] = file;
+	w->fbytes += 2 + strlen(file);
+	w->fmap[k] = (uint32_t)w->nfiles;
+	return w->fmap[k];
+}
+
+/* Forget the files numbered past nf (an ENI taken back out of the row). */
+static int files_trim(struct wr *w, size_t nf, size_t fb)
+{
+	size_t i, k;
+	w->nfiles = nf;
+	w->fbytes = fb;
+	memset(w->fmap, 0, (w->fmask + 1) * sizeof(*w->fmap));
+	for (i = 0; i < w->nfiles; i++) {
+		k = (size_t)mm_hash_mix((uint64_t)(uintptr_t)w->files[i]) & w->fmask;
+		while (w->fmap[k])
+			k = (k + 1) & w->fmask;
+		w->fmap[k] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
 static void put_ref(struct wr *w, const struct mm_evref *r)
 {
-	put_str(w, r->file, 2);
+	put_u(w, file_ix(w, r->file), 4);
 	put_u(w, r->line, 8);
 	put_u(w, r->offset, 8);
 	put_u(w, (uint64_t)r->time_ms, 8);
@@ -747,13 +897,18 @@ static int save(void *st, int (*putf)(void *, const char *, const void *, size_t
 	struct dos_state *s = st;
 	size_t *start = NULL, *fill = NULL, i;
 	const struct dos_bucket **order = NULL;
-	struct wr w = {0};
-	int rc = 0;
+	struct wr w = {0}, o = {0};
+	size_t shs[DOS_SHARDS + 1], at[DOS_SHARDS + 1];
+	int rc = 0, sh;
 
-	if (!s->neni)
-		return 0;
+	if (!s->neni) {
+		for (i = 0; i < DOS_SHARDS / 64 && !s->stored[i]; i++)
+			;
+		if (i == DOS_SHARDS / 64)
+			return 0;
+	}
 	start = mm_calloc(s->neni + 1, sizeof(*start));
-	fill = mm_calloc(s->neni, sizeof(*fill));
+	fill = mm_calloc(s->neni + 1, sizeof(*fill));
 	order = mm_calloc(s->nb ? s->nb : 1, sizeof(*order));
 	if (!start || !fill || !order) {
 		rc = MM_ENOMEM;
@@ -765,32 +920,80 @@ static int save(void *st, int (*putf)(void *, const char *, const void *, size_t
 		start[i + 1] += start[i];
 	for (i = 0; i < s->nb; i++)
 		order[start[s->b[i].eni] + fill[s->b[i].eni]++] = &s->b[i];
-	for (i = 0; i < s->neni && !rc; i++) {
-		struct dos_eni *e = &s->eni[i];
-		size_t n = start[i + 1] - start[i], k;
-		if (!n && !e->stored)
-			continue;
-		if (n > DOS_BLOB_MAX) {
-			qsort(order + start[i], n, sizeof(*order), cmp_newest);
-			n = DOS_BLOB_MAX;
-		}
+	/* the ENIs with buckets, by shard (fill reused: ENI indexes) */
+	for (i = 0; i <= DOS_SHARDS; i++)
+		shs[i] = 0;
+	for (i = 0; i < s->neni; i++)
+		if (start[i + 1] > start[i])
+			shs[(s->eni[i].h >> 56) % DOS_SHARDS + 1]++;
+	for (i = 0; i < DOS_SHARDS; i++)
+		shs[i + 1] += shs[i];
+	memcpy(at, shs, sizeof(at));
+	for (i = 0; i < s->neni; i++)
+		if (start[i + 1] > start[i])
+			fill[at[(s->eni[i].h >> 56) % DOS_SHARDS]++] = i;
+	for (sh = 0; sh < DOS_SHARDS && !rc; sh++) {
+		size_t j;
+		uint32_t neni = 0;
+		char ent[16];
 		w.n = 0;
-		put(&w, "DOS1", 4);
-		put_u(&w, n, 4);
-		put_str(&w, e->account, 1);
-		put_str(&w, e->region, 1);
-		put_str(&w, e->instance, 1);
-		for (k = 0; k < n; k++)
-			put_bucket(&w, order[start[i] + k]);
-		if (w.bad) {
+		w.nfiles = 0;
+		w.fbytes = 0;
+		if (w.fmap)
+			memset(w.fmap, 0, (w.fmask + 1) * sizeof(*w.fmap));
+		for (j = shs[sh]; j < shs[sh + 1]; j++) {
+			size_t n, k, before = w.n, nf = w.nfiles, fb = fbytes(&w);
+			struct dos_eni *e;
+			i = fill[j];
+			e = &s->eni[i];
+			n = start[i + 1] - start[i];
+			if (n > DOS_BLOB_MAX) {
+				qsort(order + start[i], n, sizeof(*order), cmp_newest);
+				n = DOS_BLOB_MAX;
+			}
+			put_str(&w, e->name, 1);
+			put_u(&w, n, 4);
+			put_str(&w, e->account, 1);
+			put_str(&w, e->region, 1);
+			put_str(&w, e->instance, 1);
+			for (k = 0; k < n; k++)
+				put_bucket(&w, order[start[i] + k]);
+			if (12 + fbytes(&w) + w.n > DOS_ROW_MAX) {
+				/* the row is full: this ENI is not kept (counted
+				 * and warned about like any bound) */
+				w.n = before;
+				if (w.nfiles != nf && files_trim(&w, nf, fb))
+					w.bad = 1;
+				s->dropped += n;
+				continue;
+			}
+			neni++;
+		}
+		if (!neni && !(s->stored[sh / 64] >> (sh % 64) & 1))
+			continue;
+		o.n = 0;
+		put(&o, "DOS2", 4);
+		put_u(&o, neni, 4);
+		put_u(&o, w.nfiles, 4);
+		for (i = 0; i < w.nfiles; i++)
+			put_str(&o, w.files[i], 2);
+		put(&o, w.p, w.n);
+		if (w.bad || o.bad) {
 			rc = MM_ENOMEM;
 			break;
 		}
-		rc = putf(pctx, e->name, w.p, w.n);
-		e->stored = n > 0;
+		snprintf(ent, sizeof(ent), "shard-%03d", sh);
+		rc = putf(pctx, ent, o.p, o.n);
+		if (neni)
+			s->stored[sh / 64] |= 1ULL << (sh % 64);
+		else
+			s->stored[sh / 64] &= ~(1ULL << (sh % 64));
 	}
 out:
 	mm_free(w.p);
+	mm_free(w.files);
+	mm_free(w.fmap);
+	mm_free(o.p);
 	mm_free(start);
 	mm_free(fill);
 	mm_free(order);
@@ -801,6 +1004,8 @@ struct rd {
 	const uint8_t *p;
 	size_t n, off;
 	int bad;
+	uint64_t nfiles;
+	const char **files;	/* interned; NULL while validating */
 };
 
 static uint64_t get_u(struct rd *r, int bytes)
@@ -852,12 +1057,17 @@ static void get_ip(struct rd *r, struct mm_ip *ip)
 
 static void get_ref(struct rd *r, struct mm_evref *ref)
 {
-	char file[4096];
-	get_str(r, file, sizeof(file), 2);
+	uint64_t f = get_u(r, 4);
 	ref->line = get_u(r, 8);
 	ref->offset = get_u(r, 8);
 	ref->time_ms = (int64_t)get_u(r, 8);
-	ref->file = !r->bad && file[0] ? mm_intern(file, strlen(file)) : NULL;
+	ref->file = NULL;
+	if (f > r->nfiles)
+		r->bad = 1;
+	else if (f && r->files)
+		ref->file = r->files[f - 1];
+	else if (f)
+		ref->file = ""; /* validating: any non-NULL */
 }
 
 static void get_bucket(struct rd *r, struct dos_bucket *b)
@@ -887,64 +1097,104 @@ static void get_bucket(struct rd *r, struct dos_bucket *b)
 		r->bad = 1;
 }
 
-static int load(void *st, const char *entity, int version, const void *blob, size_t n)
+/* One ENI's group: its header, then (with s) its buckets into the state
+ * (validate with s NULL first: a malformed row never touches the state). */
+static int load_eni(struct dos_state *s, struct rd *r)
 {
-	struct dos_state *s = st;
-	struct rd r = {blob, n, 0, 0};
-	char acct[16], region[24], inst[24];
+	char name[32], acct[16], region[24], inst[24];
 	uint64_t count, k;
-	size_t start;
-	long ei;
+	long ei = -1;
 
-	(void)version;
-	if (n < 8 || memcmp(blob, "DOS1", 4))
+	get_str(r, name, sizeof(name), 1);
+	count = get_u(r, 4);
+	get_str(r, acct, sizeof(acct), 1);
+	get_str(r, region, sizeof(region), 1);
+	get_str(r, inst, sizeof(inst), 1);
+	if (r->bad || !name[0] || !count || count > DOS_BLOB_MAX)
 		return MM_EFORMAT;
-	r.off = 4;
-	count = get_u(&r, 4);
-	get_str(&r, acct, sizeof(acct), 1);
-	get_str(&r, region, sizeof(region), 1);
-	get_str(&r, inst, sizeof(inst), 1);
-	if (r.bad || count > DOS_BLOB_MAX)
-		return MM_EFORMAT;
-	/* validate the whole blob before it touches the state */
-	start = r.off;
-	for (k = 0; k < count && !r.bad; k++) {
-		struct dos_bucket b;
-		get_bucket(&r, &b);
-	}
-	if (r.bad || r.off != n)
-		return MM_EFORMAT;
-	if (!count)
-		return 0; /* a cleared row: nothing to hold, nothing to clear again */
-	if ((ei = eni_get(s, entity, strlen(entity))) < 0)
-		return MM_ETOOBIG;
-	{
-		struct dos_eni *e = &s->eni[ei];
+	if (s) {
+		struct dos_eni *e;
+		if ((ei = eni_get(s, name, strlen(name))) < 0)
+			return MM_ETOOBIG;
+		e = &s->eni[ei];
 		if (!e->account[0])
 			snprintf(e->account, sizeof(e->account), "%s", acct);
 		if (!e->region[0])
 			snprintf(e->region, sizeof(e->region), "%s", region);
 		if (!e->instance[0])
 			snprintf(e->instance, sizeof(e->instance), "%s", inst);
-		e->stored = 1;
 	}
-	r.off = start;
-	for (k = 0; k < count; k++) {
+	for (k = 0; k < count && !r->bad; k++) {
 		struct dos_bucket b, *d;
-		get_bucket(&r, &b);
+		get_bucket(r, &b);
+		if (!s || r->bad)
+			continue;
 		if (!(d = bucket_get(s, (uint32_t)ei, &b.remote, b.cls, b.minute, DOS_MAX_BUCKETS))) {
 			s->dropped++;
 			continue;
 		}
 		bucket_add(d, &b);
 	}
-	return 0;
+	return r->bad ? MM_EFORMAT : 0;
+}
+
+static int load(void *st, const char *entity, int version, const void *blob, size_t n)
+{
+	struct dos_state *s = st;
+	struct rd r = {blob, n, 0, 0, 0, NULL};
+	uint64_t neni, k;
+	size_t body;
+	int sh, rc = 0;
+
+	(void)version;
+	if (strncmp(entity, "shard-", 6) || entity[6] < '0' || entity[6] > '9' ||
+	    entity[7] < '0' || entity[7] > '9' || entity[8] < '0' || entity[8] > '9' || entity[9] ||
+	    (sh = (entity[6] - '0') * 100 + (entity[7] - '0') * 10 + entity[8] - '0') >= DOS_SHARDS)
+		return MM_EFORMAT;
+	if (n < 12 || memcmp(blob, "DOS2", 4))
+		return MM_EFORMAT;
+	r.off = 4;
+	neni = get_u(&r, 4);
+	r.nfiles = get_u(&r, 4);
+	/* every file is named by some reference: at most two per bucket */
+	if (neni > DOS_MAX_ENIS || r.nfiles > 2 * (uint64_t)DOS_MAX_BUCKETS)
+		return MM_EFORMAT;
+	for (k = 0; k < r.nfiles && !r.bad; k++) {
+		char file[4096];
+		get_str(&r, file, sizeof(file), 2);
+		if (!r.bad && !file[0])
+			r.bad = 1;
+	}
+	if (r.bad)
+		return MM_EFORMAT;
+	body = r.off;
+	/* validate the whole row before it touches the state */
+	for (k = 0; k < neni && !rc; k++)
+		rc = load_eni(NULL, &r);
+	if (rc || r.off != n)
+		return MM_EFORMAT;
+	if (!neni)
+		return 0; /* a cleared row: nothing to hold, nothing to clear again */
+	if (r.nfiles && !(r.files = mm_calloc((size_t)r.nfiles, sizeof(*r.files))))
+		return MM_ENOMEM;
+	r.off = 12;
+	for (k = 0; k < r.nfiles; k++) {
+		char file[4096];
+		get_str(&r, file, sizeof(file), 2);
+		r.files[k] = mm_intern(file, strlen(file));
+	}
+	s->stored[sh / 64] |= 1ULL << (sh % 64);
+	r.off = body;
+	for (k = 0; k < neni && !rc; k++)
+		rc = load_eni(s, &r);
+	mm_free(r.files);
+	return rc;
 }
 
 const struct mm_detector_def mm_det_dos = {
 	.name = "dos",
 	.kinds = MM_KIND_BIT(MM_EV_FLOW),
-	.state_version = 1,
+	.state_version = 2,
 	.types = types,
 	.params = params,
 	.state_new = state_new,
