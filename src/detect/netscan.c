@@ -958,6 +958,18 @@ static int merge(void *dst, void *src)
 	struct nstate *d = dst, *s = src;
 	size_t i;
 	int rc;
+	if (!d->count && !d->sn && !d->nnames && !d->dropped) {
+		/* an empty destination (a flush's first merge) takes the
+		 * source whole: the same state, without copying (and touching)
+		 * every entry again */
+		struct nstate t = *d;
+		int64_t wm = d->wm > s->wm ? d->wm : s->wm;
+		*d = *s;
+		*s = t;
+		d->wm = wm;
+		d->fcache = NULL;
+		return 0;
+	}
 	for (i = 0; i < s->count; i++) {
 		struct ent *se = ENT(s, i);
 		/* max_entries is the engine's to set; merge keeps what fits
