@@ -156,7 +156,8 @@ struct nstate {
 	size_t pool_n, pool_cap;
 	struct eni_name *names;
 	size_t nnames, names_cap;
-	uint32_t *nidx;		/* open addressing on names[].h: index + 1 */
+	struct slot *nidx;	/* open addressing on names[].h (kept in the
+				 * slot: one cache line a probe); idx: index + 1 */
 	size_t nidx_cap;
 	uint64_t dropped;	/* keys not tracked: table at max_entries */
 	int64_t wm;		/* watermark: latest record start seen, s */
@@ -244,9 +245,9 @@ static uint64_t ent_key(uint64_t enih, int kind, int proto, uint16_t port, uint6
 static int name_find(const struct nstate *s, uint64_t h)
 {
 	size_t i = (size_t)h & (s->nidx_cap - 1);
-	while (s->nidx[i]) {
-		if (s->names[s->nidx[i] - 1].h == h)
-			return (int)(s->nidx[i] - 1);
+	while (s->nidx[i].idx) {
+		if (s->nidx[i].key == h)
+			return (int)(s->nidx[i].idx - 1);
 		i = (i + 1) & (s->nidx_cap - 1);
 	}
 	return -1;
@@ -259,16 +260,19 @@ static int name_add(struct nstate *s, uint64_t h, struct mm_str eni, struct mm_s
 	size_t i;
 	if (k >= 0)
 		return k;
-	if ((s->nnames + 1) * 2 > s->nidx_cap) {
+	if ((s->nnames + 1) * 4 > s->nidx_cap * 3) {
 		size_t nc = s->nidx_cap * 2, j;
-		uint32_t *ni = mm_calloc(nc, sizeof(*ni));
+		struct slot *ni = mm_calloc(nc, sizeof(*ni));
 		if (!ni)
 			return -1;
-		for (j = 0; j < s->nnames; j++) {
-			size_t p = (size_t)s->names[j].h & (nc - 1);
-			while (ni[p])
+		for (j = 0; j < s->nidx_cap; j++) {
+			size_t p;
+			if (!s->nidx[j].idx)
+				continue;
+			p = (size_t)s->nidx[j].key & (nc - 1);
+			while (ni[p].idx)
 				p = (p + 1) & (nc - 1);
-			ni[p] = (uint32_t)j + 1;
+			ni[p] = s->nidx[j];
 		}
 		mm_free(s->nidx);
 		s->nidx = ni;
@@ -288,9 +292,10 @@ static int name_add(struct nstate *s, uint64_t h, struct mm_str eni, struct mm_s
 	mm_str_copy(s->names[s->nnames].account, sizeof(s->names[0].account), acct);
 	mm_str_copy(s->names[s->nnames].region, sizeof(s->names[0].region), region);
 	i = (size_t)h & (s->nidx_cap - 1);
-	while (s->nidx[i])
+	while (s->nidx[i].idx)
 		i = (i + 1) & (s->nidx_cap - 1);
-	s->nidx[i] = (uint32_t)s->nnames + 1;
+	s->nidx[i].key = h;
+	s->nidx[i].idx = (uint32_t)s->nnames + 1;
 	return (int)s->nnames++;
 }
 
