@@ -17,7 +17,10 @@
  * are a small set per entry that stops growing at the largest threshold
  * a param can ask for - we only need to know when it reaches N. No
  * allocation per record: entries and their item slots are created once
- * per key (amortised doubling).
+ * per key (amortised doubling). Inbound sessions (the served-port test's
+ * clients) are most inbound records and most of their ports never see a
+ * probe: they go to a separate table of 40-byte records, so a probe
+ * entry exists only for a key that saw a probe-sized record.
  *
  * Windows are tumbling and aligned to the epoch in event time (a day for
  * probes, 10 minutes for scans), so a scan split at a day boundary sees
@@ -101,14 +104,15 @@ struct ent {
 
 /* A probe key's served clients (real sessions to the port in the window),
  * apart from the probe entries: most inbound records are sessions, so
- * most probe keys only ever see clients and need nothing else. 48 bytes;
- * the first SRV_INL clients inline, then SERVED_CAP pool slots. */
+ * most probe keys only ever see clients and need nothing else. 40 bytes,
+ * held in the open-addressing table itself (one cache miss a record);
+ * the first SRV_INL clients inline, then SERVED_CAP pool slots whose
+ * offset is inl[0]. */
 #define SRV_INL 4
 struct srv {
-	uint64_t key;		/* the probe entry's key */
+	uint64_t key;		/* the probe entry's key; 0: empty slot */
 	int64_t win;
 	uint32_t eni;
-	uint32_t off;		/* pool slots, or NOPOOL: inl */
 	uint16_t port;
 	uint8_t proto, m;	/* m: distinct clients, at most SERVED_CAP */
 	uint32_t inl[SRV_INL];
@@ -147,11 +151,9 @@ struct nstate {
 	int64_t pwin, pwin_len;	/* the probe window last computed */
 	struct ent **ch;	/* chunks of CH_N entries */
 	size_t nch;
-	/* served clients of probe keys: index, count, chunks of CH_N */
-	struct slot *sx;
-	size_t sxcap, sn;
-	struct srv **sch;
-	size_t nsch;
+	/* served clients of probe keys: open addressing, svcap a power of 2 */
+	struct srv *sv;
+	size_t svcap, sn;
 	uint32_t *pool;		/* item slots */
 	size_t pool_n, pool_cap;
 	struct eni_name *names;
@@ -178,16 +180,16 @@ static void *state_new(void)
 	s->tcap[0] = 256;
 	s->tcap[1] = 1024;
 	s->nidx_cap = 64;
-	s->sxcap = 256;
+	s->svcap = 256;
 	s->t[0] = mm_calloc(s->tcap[0], sizeof(*s->t[0]));
 	s->t[1] = mm_calloc(s->tcap[1], sizeof(*s->t[1]));
 	s->nidx = mm_calloc(s->nidx_cap, sizeof(*s->nidx));
-	s->sx = mm_calloc(s->sxcap, sizeof(*s->sx));
-	if (!s->t[0] || !s->t[1] || !s->nidx || !s->sx) {
+	s->sv = mm_calloc(s->svcap, sizeof(*s->sv));
+	if (!s->t[0] || !s->t[1] || !s->nidx || !s->sv) {
 		mm_free(s->t[0]);
 		mm_free(s->t[1]);
 		mm_free(s->nidx);
-		mm_free(s->sx);
+		mm_free(s->sv);
 		mm_free(s);
 		return NULL;
 	}
@@ -203,12 +205,9 @@ static void state_free(void *st)
 		size_t i;
 		for (i = 0; i < s->nch; i++)
 			mm_free(s->ch[i]);
-		for (i = 0; i < s->nsch; i++)
-			mm_free(s->sch[i]);
 	}
 	mm_free(s->ch);
-	mm_free(s->sch);
-	mm_free(s->sx);
+	mm_free(s->sv);
 	mm_free(s->t[0]);
 	mm_free(s->t[1]);
 	mm_free(s->pool);
@@ -434,68 +433,59 @@ static int add_item(struct nstate *s, struct ent *e, int cap, uint32_t v)
 
 /* ---- served clients of probe keys ------------------------------------------ */
 
-static inline struct srv *SRV(const struct nstate *s, size_t i)
-{
-	return &s->sch[i >> CH_SHIFT][i & (CH_N - 1)];
-}
-
 static struct srv *srv_find(const struct nstate *s, uint64_t key)
 {
-	size_t mask = s->sxcap - 1, i = (size_t)key & mask;
+	size_t mask = s->svcap - 1, i = (size_t)key & mask;
 	for (;;) {
-		const struct slot *t = &s->sx[i];
-		if (t->key == key)
-			return SRV(s, t->idx);
-		if (!t->key)
+		struct srv *v = &s->sv[i];
+		if (v->key == key)
+			return v;
+		if (!v->key)
 			return NULL;
 		i = (i + 1) & mask;
 	}
 }
 
-/* A new served set for key (absent); NULL when out of memory. */
+static struct srv *srv_slot(struct srv *t, size_t cap, uint64_t key)
+{
+	size_t p = (size_t)key & (cap - 1);
+	while (t[p].key)
+		p = (p + 1) & (cap - 1);
+	return &t[p];
+}
+
+/* A new served set for key (absent); NULL when out of memory. Moves the
+ * table's records when it grows: no pointer into it is kept across. */
 static struct srv *srv_add(struct nstate *s, uint64_t key, int64_t win, uint32_t eni,
 			   uint16_t port, uint8_t proto)
 {
 	struct srv *v;
-	if ((s->sn + 1) * 4 > s->sxcap * 3) {
-		size_t nc = s->sxcap * 2, i;
-		struct slot *nt = mm_calloc(nc, sizeof(*nt));
+	if ((s->sn + 1) * 4 > s->svcap * 3) {
+		size_t nc = s->svcap * 2, i;
+		struct srv *nt = mm_calloc(nc, sizeof(*nt));
 		if (!nt)
 			return NULL;
-		for (i = 0; i < s->sxcap; i++)
-			if (s->sx[i].key)
-				slot_put(nt, nc, s->sx[i].key, s->sx[i].idx);
-		mm_free(s->sx);
-		s->sx = nt;
-		s->sxcap = nc;
+		for (i = 0; i < s->svcap; i++)
+			if (s->sv[i].key)
+				*srv_slot(nt, nc, s->sv[i].key) = s->sv[i];
+		mm_free(s->sv);
+		s->sv = nt;
+		s->svcap = nc;
 	}
-	if ((s->sn >> CH_SHIFT) >= s->nsch) {
-		struct srv **nch, *c;
-		if (!(c = mm_malloc(CH_N * sizeof(*c))))
-			return NULL;
-		if (!(nch = mm_realloc(s->sch, (s->nsch + 1) * sizeof(*nch)))) {
-			mm_free(c);
-			return NULL;
-		}
-		s->sch = nch;
-		s->sch[s->nsch++] = c;
-	}
-	v = SRV(s, s->sn);
+	v = srv_slot(s->sv, s->svcap, key);
 	memset(v, 0, sizeof(*v));
 	v->key = key;
 	v->win = win;
 	v->eni = eni;
 	v->port = port;
 	v->proto = proto;
-	v->off = NOPOOL;
-	slot_put(s->sx, s->sxcap, key, (uint32_t)s->sn);
 	s->sn++;
 	return v;
 }
 
 static uint32_t *srv_items(const struct nstate *s, struct srv *v)
 {
-	return v->off == NOPOOL ? v->inl : s->pool + v->off;
+	return v->m > SRV_INL ? s->pool + v->inl[0] : v->inl;
 }
 
 /* Add client x to v's set (at most SERVED_CAP; the pool from the
@@ -505,11 +495,11 @@ static void srv_put(struct nstate *s, struct srv *v, uint32_t x)
 	uint32_t *it = srv_items(s, v), off;
 	if (v->m >= SERVED_CAP || has_item(it, v->m, x))
 		return;
-	if (v->off == NOPOOL && v->m == SRV_INL) {
+	if (v->m == SRV_INL) {
 		if (pool_take(s, SERVED_CAP, &off))
 			return;
 		memcpy(s->pool + off, v->inl, sizeof(v->inl));
-		v->off = off;
+		v->inl[0] = off;
 		it = s->pool + off;
 	}
 	it[v->m++] = x;
@@ -982,9 +972,9 @@ static int merge(void *dst, void *src)
 		if ((rc = merge_ent(d, se, items(s, se), &s->names[se->eni], (size_t)-1)))
 			return rc;
 	}
-	for (i = 0; i < s->sn; i++) {
-		struct srv *v = SRV(s, i);
-		if ((rc = srv_merge(d, v->key, v->win, &s->names[v->eni], v->port, v->proto,
+	for (i = 0; i < s->svcap; i++) {
+		struct srv *v = &s->sv[i];
+		if (v->key && (rc = srv_merge(d, v->key, v->win, &s->names[v->eni], v->port, v->proto,
 				    srv_items(s, v), v->m)))
 			return rc;
 	}
@@ -1141,8 +1131,8 @@ static void prune(struct nstate *s, const double *p)
 {
 	int64_t *maxt;
 	uint32_t *np = NULL;
+	struct srv *nsv = NULL;
 	size_t i, j, npool = 0;
-
 	int any = 0;
 
 	if ((!s->count && !s->sn) || !(maxt = mm_calloc(s->nnames ? s->nnames : 1, sizeof(*maxt))))
@@ -1154,10 +1144,13 @@ static void prune(struct nstate *s, const double *p)
 	}
 	for (i = 0; i < s->count && !any; i++)
 		any = expired(ENT(s, i), p, maxt);
-	for (i = 0; i < s->sn && !any; i++)
-		any = srv_expired(SRV(s, i), p, maxt);
-	if (!any || !(np = mm_malloc((s->pool_cap ? s->pool_cap : 1) * sizeof(*np))))
+	for (i = 0; i < s->svcap && !any; i++)
+		any = s->sv[i].key && srv_expired(&s->sv[i], p, maxt);
+	if (!any || !(np = mm_malloc((s->pool_cap ? s->pool_cap : 1) * sizeof(*np))) ||
+	    !(nsv = mm_calloc(s->svcap, sizeof(*nsv)))) {
+		mm_free(np);
 		goto out;
+	}
 	memset(s->t[0], 0, s->tcap[0] * sizeof(*s->t[0]));
 	memset(s->t[1], 0, s->tcap[1] * sizeof(*s->t[1]));
 	s->tn[0] = s->tn[1] = 0;
@@ -1179,25 +1172,23 @@ static void prune(struct nstate *s, const double *p)
 		j++;
 	}
 	s->count = j;
-	memset(s->sx, 0, s->sxcap * sizeof(*s->sx));
-	for (i = 0, j = 0; i < s->sn; i++) {
-		struct srv *v = SRV(s, i), *d;
-		if (srv_expired(v, p, maxt))
+	/* served sets: survivors into a fresh table of the same size */
+	for (i = 0, j = 0; i < s->svcap; i++) {
+		struct srv *v = &s->sv[i], *d;
+		if (!v->key || srv_expired(v, p, maxt))
 			continue;
-		d = SRV(s, j);
-		if (d != v)
-			*d = *v;
-		if (d->off != NOPOOL) {
-			memcpy(np + npool, s->pool + d->off, SERVED_CAP * sizeof(*np));
-			d->off = (uint32_t)npool;
+		d = srv_slot(nsv, s->svcap, v->key);
+		*d = *v;
+		if (d->m > SRV_INL) {
+			memcpy(np + npool, s->pool + d->inl[0], SERVED_CAP * sizeof(*np));
+			d->inl[0] = (uint32_t)npool;
 			npool += SERVED_CAP;
 		}
-		slot_put(s->sx, s->sxcap, d->key, (uint32_t)j);
 		j++;
 	}
+	mm_free(s->sv);
+	s->sv = nsv;
 	s->sn = j;
-	while (s->nsch > 1 && ((s->nsch - 1) << CH_SHIFT) >= s->sn + CH_N)
-		mm_free(s->sch[--s->nsch]);
 	mm_free(s->pool);
 	s->pool = np;
 	s->pool_n = npool;
@@ -1317,20 +1308,21 @@ static int save(void *st, int (*put)(void *, const char *, const void *, size_t)
 	int rc = 0;
 	struct mm_buf b;
 
-	size_t tot = s->count + s->sn;
+	size_t tot = s->count + s->svcap; /* entries, then served-table slots */
 
-	if (!tot)
+	if (!s->count && !s->sn)
 		return 0;
 	/* entries, then served sets (index count + i), grouped by ENI: one
 	 * pass to count, one to place */
 	first = mm_calloc(s->nnames + 1, sizeof(*first));
-	order = mm_malloc(tot * sizeof(*order));
+	order = mm_malloc((s->count + s->sn) * sizeof(*order));
 	if (!first || !order) {
 		rc = MM_ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < tot; i++)
-		first[(i < s->count ? ENT(s, i)->eni : SRV(s, i - s->count)->eni) + 1]++;
+		if (i < s->count || s->sv[i - s->count].key)
+			first[(i < s->count ? ENT(s, i)->eni : s->sv[i - s->count].eni) + 1]++;
 	for (k = 0; k < s->nnames; k++)
 		first[k + 1] += first[k];
 	{
@@ -1341,7 +1333,9 @@ static int save(void *st, int (*put)(void *, const char *, const void *, size_t)
 		}
 		memcpy(at, first, s->nnames * sizeof(*at));
 		for (i = 0; i < tot; i++)
-			order[at[i < s->count ? ENT(s, i)->eni : SRV(s, i - s->count)->eni]++] = i;
+			if (i < s->count || s->sv[i - s->count].key)
+				order[at[i < s->count ? ENT(s, i)->eni
+						      : s->sv[i - s->count].eni]++] = i;
 		mm_free(at);
 	}
 	mm_buf_init(&b, BLOB_MAX);
@@ -1379,7 +1373,7 @@ static int save(void *st, int (*put)(void *, const char *, const void *, size_t)
 			} else {
 				/* a served set without a probe entry: an entry
 				 * with no sources (the blob's layout) */
-				sv = SRV(s, order[i] - s->count);
+				sv = &s->sv[order[i] - s->count];
 				if (ent_find(s, sv->key, K_PROBE))
 					continue; /* written with the entry */
 				memset(&tmp, 0, sizeof(tmp));
@@ -1602,8 +1596,9 @@ static const struct mm_param params[] = {
 		      "tracked record, for records that arrive late (flow log files are delivered "
 		      "within about 10 minutes); then dropped, which bounds state over time"},
 	[P_MAX_ENTRIES] = {"max_entries", 200000, 1000, 50000000, "entries",
-			   "tracked (ENI, port or host, window) keys per worker, 200-700 bytes each "
-			   "(40-140 MB at the default): new keys beyond are not tracked"},
+			   "tracked (ENI, port or host, window) keys per worker: probe and attempt "
+			   "entries 200-700 bytes each (40-140 MB at the default), a port's served "
+			   "clients 60-120 bytes: new keys beyond are not tracked"},
 	[P_ATTEMPT_BPP] = {"attempt_max_bytes_per_packet", 100, 40, 9001, "bytes",
 			   "an attempt carries no payload: a SYN, its retries and a RST are 40-80 "
 			   "bytes with headers; packets averaging more carried data (a short real "
