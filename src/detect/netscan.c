@@ -17,7 +17,10 @@
  * are a small set per entry that stops growing at the largest threshold
  * a param can ask for - we only need to know when it reaches N. No
  * allocation per record: entries and their item slots are created once
- * per key (amortised doubling).
+ * per key (amortised doubling). Inbound sessions (the served-port test's
+ * clients) are most inbound records and most of their ports never see a
+ * probe: they go to a separate table of 40-byte records, so a probe
+ * entry exists only for a key that saw a probe-sized record.
  *
  * Windows are tumbling and aligned to the epoch in event time (a day for
  * probes, 10 minutes for scans), so a scan split at a day boundary sees
@@ -99,6 +102,22 @@ struct ent {
 	struct mm_evref ref[NREF];
 };
 
+/* A probe key's served clients (real sessions to the port in the window),
+ * apart from the probe entries: most inbound records are sessions, so
+ * most probe keys only ever see clients and need nothing else. 40 bytes,
+ * held in the open-addressing table itself (one cache miss a record);
+ * the first SRV_INL clients inline, then SERVED_CAP pool slots whose
+ * offset is inl[0]. */
+#define SRV_INL 4
+struct srv {
+	uint64_t key;		/* the probe entry's key; 0: empty slot */
+	int64_t win;
+	uint32_t eni;
+	uint16_t port;
+	uint8_t proto, m;	/* m: distinct clients, at most SERVED_CAP */
+	uint32_t inl[SRV_INL];
+};
+
 struct eni_name {
 	uint64_t h;
 	char name[32];
@@ -132,11 +151,15 @@ struct nstate {
 	int64_t pwin, pwin_len;	/* the probe window last computed */
 	struct ent **ch;	/* chunks of CH_N entries */
 	size_t nch;
+	/* served clients of probe keys: open addressing, svcap a power of 2 */
+	struct srv *sv;
+	size_t svcap, sn;
 	uint32_t *pool;		/* item slots */
 	size_t pool_n, pool_cap;
 	struct eni_name *names;
 	size_t nnames, names_cap;
-	uint32_t *nidx;		/* open addressing on names[].h: index + 1 */
+	struct slot *nidx;	/* open addressing on names[].h (kept in the
+				 * slot: one cache line a probe); idx: index + 1 */
 	size_t nidx_cap;
 	uint64_t dropped;	/* keys not tracked: table at max_entries */
 	int64_t wm;		/* watermark: latest record start seen, s */
@@ -146,7 +169,7 @@ static const uint16_t emr_ports[] = {8088, 8890, 8889, 18080, 8042, 20888, 50070
 
 static size_t item_cap(int kind)
 {
-	return kind == K_PROBE ? PROBE_SRC_CAP + SERVED_CAP : kind == K_SCAN ? SCAN_CAP : SWEEP_CAP;
+	return kind == K_PROBE ? PROBE_SRC_CAP : kind == K_SCAN ? SCAN_CAP : SWEEP_CAP;
 }
 
 static void *state_new(void)
@@ -157,13 +180,16 @@ static void *state_new(void)
 	s->tcap[0] = 256;
 	s->tcap[1] = 1024;
 	s->nidx_cap = 64;
+	s->svcap = 256;
 	s->t[0] = mm_calloc(s->tcap[0], sizeof(*s->t[0]));
 	s->t[1] = mm_calloc(s->tcap[1], sizeof(*s->t[1]));
 	s->nidx = mm_calloc(s->nidx_cap, sizeof(*s->nidx));
-	if (!s->t[0] || !s->t[1] || !s->nidx) {
+	s->sv = mm_calloc(s->svcap, sizeof(*s->sv));
+	if (!s->t[0] || !s->t[1] || !s->nidx || !s->sv) {
 		mm_free(s->t[0]);
 		mm_free(s->t[1]);
 		mm_free(s->nidx);
+		mm_free(s->sv);
 		mm_free(s);
 		return NULL;
 	}
@@ -181,6 +207,7 @@ static void state_free(void *st)
 			mm_free(s->ch[i]);
 	}
 	mm_free(s->ch);
+	mm_free(s->sv);
 	mm_free(s->t[0]);
 	mm_free(s->t[1]);
 	mm_free(s->pool);
@@ -217,9 +244,9 @@ static uint64_t ent_key(uint64_t enih, int kind, int proto, uint16_t port, uint6
 static int name_find(const struct nstate *s, uint64_t h)
 {
 	size_t i = (size_t)h & (s->nidx_cap - 1);
-	while (s->nidx[i]) {
-		if (s->names[s->nidx[i] - 1].h == h)
-			return (int)(s->nidx[i] - 1);
+	while (s->nidx[i].idx) {
+		if (s->nidx[i].key == h)
+			return (int)(s->nidx[i].idx - 1);
 		i = (i + 1) & (s->nidx_cap - 1);
 	}
 	return -1;
@@ -232,16 +259,19 @@ static int name_add(struct nstate *s, uint64_t h, struct mm_str eni, struct mm_s
 	size_t i;
 	if (k >= 0)
 		return k;
-	if ((s->nnames + 1) * 2 > s->nidx_cap) {
+	if ((s->nnames + 1) * 4 > s->nidx_cap * 3) {
 		size_t nc = s->nidx_cap * 2, j;
-		uint32_t *ni = mm_calloc(nc, sizeof(*ni));
+		struct slot *ni = mm_calloc(nc, sizeof(*ni));
 		if (!ni)
 			return -1;
-		for (j = 0; j < s->nnames; j++) {
-			size_t p = (size_t)s->names[j].h & (nc - 1);
-			while (ni[p])
+		for (j = 0; j < s->nidx_cap; j++) {
+			size_t p;
+			if (!s->nidx[j].idx)
+				continue;
+			p = (size_t)s->nidx[j].key & (nc - 1);
+			while (ni[p].idx)
 				p = (p + 1) & (nc - 1);
-			ni[p] = (uint32_t)j + 1;
+			ni[p] = s->nidx[j];
 		}
 		mm_free(s->nidx);
 		s->nidx = ni;
@@ -261,9 +291,10 @@ static int name_add(struct nstate *s, uint64_t h, struct mm_str eni, struct mm_s
 	mm_str_copy(s->names[s->nnames].account, sizeof(s->names[0].account), acct);
 	mm_str_copy(s->names[s->nnames].region, sizeof(s->names[0].region), region);
 	i = (size_t)h & (s->nidx_cap - 1);
-	while (s->nidx[i])
+	while (s->nidx[i].idx)
 		i = (i + 1) & (s->nidx_cap - 1);
-	s->nidx[i] = (uint32_t)s->nnames + 1;
+	s->nidx[i].key = h;
+	s->nidx[i].idx = (uint32_t)s->nnames + 1;
 	return (int)s->nnames++;
 }
 
@@ -400,6 +431,99 @@ static int add_item(struct nstate *s, struct ent *e, int cap, uint32_t v)
 	return 1;
 }
 
+/* ---- served clients of probe keys ------------------------------------------ */
+
+static struct srv *srv_find(const struct nstate *s, uint64_t key)
+{
+	size_t mask = s->svcap - 1, i = (size_t)key & mask;
+	for (;;) {
+		struct srv *v = &s->sv[i];
+		if (v->key == key)
+			return v;
+		if (!v->key)
+			return NULL;
+		i = (i + 1) & mask;
+	}
+}
+
+static struct srv *srv_slot(struct srv *t, size_t cap, uint64_t key)
+{
+	size_t p = (size_t)key & (cap - 1);
+	while (t[p].key)
+		p = (p + 1) & (cap - 1);
+	return &t[p];
+}
+
+/* A new served set for key (absent); NULL when out of memory. Moves the
+ * table's records when it grows: no pointer into it is kept across. */
+static struct srv *srv_add(struct nstate *s, uint64_t key, int64_t win, uint32_t eni,
+			   uint16_t port, uint8_t proto)
+{
+	struct srv *v;
+	if ((s->sn + 1) * 4 > s->svcap * 3) {
+		size_t nc = s->svcap * 2, i;
+		struct srv *nt = mm_calloc(nc, sizeof(*nt));
+		if (!nt)
+			return NULL;
+		for (i = 0; i < s->svcap; i++)
+			if (s->sv[i].key)
+				*srv_slot(nt, nc, s->sv[i].key) = s->sv[i];
+		mm_free(s->sv);
+		s->sv = nt;
+		s->svcap = nc;
+	}
+	v = srv_slot(s->sv, s->svcap, key);
+	memset(v, 0, sizeof(*v));
+	v->key = key;
+	v->win = win;
+	v->eni = eni;
+	v->port = port;
+	v->proto = proto;
+	s->sn++;
+	return v;
+}
+
+static uint32_t *srv_items(const struct nstate *s, struct srv *v)
+{
+	return v->m > SRV_INL ? s->pool + v->inl[0] : v->inl;
+}
+
+/* Add client x to v's set (at most SERVED_CAP; the pool from the
+ * (SRV_INL+1)th). */
+static void srv_put(struct nstate *s, struct srv *v, uint32_t x)
+{
+	uint32_t *it = srv_items(s, v), off;
+	if (v->m >= SERVED_CAP || has_item(it, v->m, x))
+		return;
+	if (v->m == SRV_INL) {
+		if (pool_take(s, SERVED_CAP, &off))
+			return;
+		memcpy(s->pool + off, v->inl, sizeof(v->inl));
+		v->inl[0] = off;
+		it = s->pool + off;
+	}
+	it[v->m++] = x;
+}
+
+/* Union n clients into the set of key (created if absent); 0 or MM_ENOMEM. */
+static int srv_merge(struct nstate *d, uint64_t key, int64_t win, const struct eni_name *nm,
+		     uint16_t port, uint8_t proto, const uint32_t *x, int n)
+{
+	struct srv *v;
+	int i, k;
+	if (n <= 0)
+		return 0;
+	if (!(v = srv_find(d, key))) {
+		if ((k = name_add(d, nm->h, mm_str_c(nm->name), mm_str_c(nm->account),
+				  mm_str_c(nm->region))) < 0 ||
+		    !(v = srv_add(d, key, win, (uint32_t)k, port, proto)))
+			return MM_ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		srv_put(d, v, x[i]);
+	return 0;
+}
+
 /* Keep the NREF earliest records by (time, file, line). */
 static void ref_add(struct ent *e, const struct mm_evref *r)
 {
@@ -448,7 +572,7 @@ static struct ent *get(struct nstate *s, struct mm_detect_ctx *c, const struct m
 	*created = 0;
 	if (e)
 		return e;
-	if (s->count >= (size_t)c->params[P_MAX_ENTRIES]) {
+	if (s->count + s->sn >= (size_t)c->params[P_MAX_ENTRIES]) {
 		s->dropped++; /* bounded: names too are added only with an entry */
 		return NULL;
 	}
@@ -568,30 +692,49 @@ static void on_probe(struct nstate *s, struct mm_detect_ctx *c, const struct mm_
 		s->pwin = win;
 		s->pwin_len = w;
 	}
+	uint64_t key = ent_key(enih, K_PROBE, 0, lport, 0, win);
 	int created;
-	struct ent *e = get(s, c, fl, enih, ent_key(enih, K_PROBE, 0, lport, 0, win), K_PROBE,
-			    &created);
+	struct ent *e;
 	struct mm_evref r;
-	uint32_t *it, v;
+	uint32_t *it, v = ip_item(remote);
 	int pos;
 
-	if (!e)
-		return;
-	if (created) {
-		e->win = win;
-		e->port = lport;
-		e->proto = fl->proto;
-	}
-	it = s->pool + e->off;
-	v = ip_item(remote);
 	if (fl->packets > (uint64_t)p[P_PROBE_PKTS] ||
 	    fl->bytes > fl->packets * (uint64_t)p[P_PROBE_BPP]) {
 		/* a real session (more packets, or payload): a client of a
-		 * port the instance serves */
-		if (e->m < SERVED_CAP && !has_item(it + PROBE_SRC_CAP, e->m, v))
-			it[PROBE_SRC_CAP + e->m++] = v;
+		 * port the instance serves; kept in the small served table,
+		 * no probe entry */
+		struct srv *sv = srv_find(s, key);
+		if (!sv) {
+			int k;
+			uint8_t proto = fl->proto;
+			if (s->count + s->sn >= (size_t)p[P_MAX_ENTRIES]) {
+				s->dropped++;
+				return;
+			}
+			if ((k = name_add(s, enih, fl->eni,
+					  c->file && c->file->account[0] ? mm_str_c(c->file->account)
+									 : fl->account,
+					  fl->region.n ? fl->region
+						       : mm_str_c(c->file ? c->file->region : ""))) < 0)
+				return;
+			if ((e = ent_find(s, key, K_PROBE)))
+				proto = e->proto; /* the key's first record's */
+			if (!(sv = srv_add(s, key, win, (uint32_t)k, lport, proto)))
+				return;
+		}
+		srv_put(s, sv, v);
 		return;
 	}
+	if (!(e = get(s, c, fl, enih, key, K_PROBE, &created)))
+		return;
+	if (created) {
+		struct srv *sv = srv_find(s, key);
+		e->win = win;
+		e->port = lport;
+		e->proto = sv ? sv->proto : fl->proto;
+	}
+	it = s->pool + e->off;
 	if (has_item(it, e->n, v)) {
 		widen(e, fl->start * 1000, fl->end * 1000);
 		offer(s, e, c, ev, fl->start * 1000);
@@ -754,6 +897,14 @@ static int merge_ent(struct nstate *d, const struct ent *se, const uint32_t *sit
 	uint32_t *it;
 	int i, k;
 
+	if (se->kind == K_PROBE) {
+		/* served clients (a blob's m; entries in memory keep none) */
+		if ((k = srv_merge(d, se->key, se->win, nm, se->port, se->proto,
+				   sit + PROBE_SRC_CAP, se->m)))
+			return k;
+		if (!se->n && !se->nref && !se->done)
+			return 0; /* only clients: no probe entry */
+	}
 	if (!e) {
 		k = name_add(d, nm->h, mm_str_c(nm->name), mm_str_c(nm->account),
 			     mm_str_c(nm->region));
@@ -785,9 +936,6 @@ static int merge_ent(struct nstate *d, const struct ent *se, const uint32_t *sit
 			if (pos >= 0)
 				src_put(e, it, pos, sit[i], se->v6mask & (1u << i));
 		}
-		for (i = 0; i < se->m && e->m < SERVED_CAP; i++)
-			if (!has_item(it + PROBE_SRC_CAP, e->m, sit[PROBE_SRC_CAP + i]))
-				it[PROBE_SRC_CAP + e->m++] = sit[PROBE_SRC_CAP + i];
 	} else {
 		for (i = 0; i < se->n; i++)
 			if (!add_item(d, e, (int)item_cap(se->kind), sit[i]))
@@ -805,11 +953,29 @@ static int merge(void *dst, void *src)
 	struct nstate *d = dst, *s = src;
 	size_t i;
 	int rc;
+	if (!d->count && !d->sn && !d->nnames && !d->dropped) {
+		/* an empty destination (a flush's first merge) takes the
+		 * source whole: the same state, without copying (and touching)
+		 * every entry again */
+		struct nstate t = *d;
+		int64_t wm = d->wm > s->wm ? d->wm : s->wm;
+		*d = *s;
+		*s = t;
+		d->wm = wm;
+		d->fcache = NULL;
+		return 0;
+	}
 	for (i = 0; i < s->count; i++) {
 		struct ent *se = ENT(s, i);
 		/* max_entries is the engine's to set; merge keeps what fits
 		 * (the cap is hit gracefully: counted in dropped) */
 		if ((rc = merge_ent(d, se, items(s, se), &s->names[se->eni], (size_t)-1)))
+			return rc;
+	}
+	for (i = 0; i < s->svcap; i++) {
+		struct srv *v = &s->sv[i];
+		if (v->key && (rc = srv_merge(d, v->key, v->win, &s->names[v->eni], v->port, v->proto,
+				    srv_items(s, v), v->m)))
 			return rc;
 	}
 	d->dropped += s->dropped;
@@ -938,13 +1104,23 @@ static void fire(struct nstate *s, struct mm_detect_ctx *c, struct ent *e)
 	}
 }
 
-static int expired(const struct ent *e, const double *p, const int64_t *maxt)
+static int expired_at(int kind, int64_t win, const double *p, int64_t maxt)
 {
-	int64_t len = (int64_t)p[e->kind == K_PROBE ? P_PROBE_WIN
-			       : e->kind == K_SCAN ? P_SCAN_WIN : P_SWEEP_WIN];
+	int64_t len = (int64_t)p[kind == K_PROBE ? P_PROBE_WIN
+			       : kind == K_SCAN ? P_SCAN_WIN : P_SWEEP_WIN];
 	int64_t keep = (int64_t)(p[P_RETAIN] > p[P_CLOSE_AFTER] ? p[P_RETAIN] : p[P_CLOSE_AFTER]);
 	/* never before it closed (and was decided) */
-	return (e->win + len + keep) * 1000 < maxt[e->eni];
+	return (win + len + keep) * 1000 < maxt;
+}
+
+static int expired(const struct ent *e, const double *p, const int64_t *maxt)
+{
+	return expired_at(e->kind, e->win, p, maxt[e->eni]);
+}
+
+static int srv_expired(const struct srv *v, const double *p, const int64_t *maxt)
+{
+	return expired_at(K_PROBE, v->win, p, maxt[v->eni]);
 }
 
 /* Drop windows that ended more than `retain` before their ENI's latest
@@ -955,19 +1131,26 @@ static void prune(struct nstate *s, const double *p)
 {
 	int64_t *maxt;
 	uint32_t *np = NULL;
+	struct srv *nsv = NULL;
 	size_t i, j, npool = 0;
+	int any = 0;
 
-	if (!s->count || !(maxt = mm_calloc(s->nnames, sizeof(*maxt))))
+	if ((!s->count && !s->sn) || !(maxt = mm_calloc(s->nnames ? s->nnames : 1, sizeof(*maxt))))
 		return;
 	for (i = 0; i < s->count; i++) {
 		const struct ent *e = ENT(s, i);
 		if (e->last_ms > maxt[e->eni])
 			maxt[e->eni] = e->last_ms;
 	}
-	for (i = 0; i < s->count && !expired(ENT(s, i), p, maxt); i++)
-		;
-	if (i == s->count || !(np = mm_malloc((s->pool_cap ? s->pool_cap : 1) * sizeof(*np))))
+	for (i = 0; i < s->count && !any; i++)
+		any = expired(ENT(s, i), p, maxt);
+	for (i = 0; i < s->svcap && !any; i++)
+		any = s->sv[i].key && srv_expired(&s->sv[i], p, maxt);
+	if (!any || !(np = mm_malloc((s->pool_cap ? s->pool_cap : 1) * sizeof(*np))) ||
+	    !(nsv = mm_calloc(s->svcap, sizeof(*nsv)))) {
+		mm_free(np);
 		goto out;
+	}
 	memset(s->t[0], 0, s->tcap[0] * sizeof(*s->t[0]));
 	memset(s->t[1], 0, s->tcap[1] * sizeof(*s->t[1]));
 	s->tn[0] = s->tn[1] = 0;
@@ -989,6 +1172,23 @@ static void prune(struct nstate *s, const double *p)
 		j++;
 	}
 	s->count = j;
+	/* served sets: survivors into a fresh table of the same size */
+	for (i = 0, j = 0; i < s->svcap; i++) {
+		struct srv *v = &s->sv[i], *d;
+		if (!v->key || srv_expired(v, p, maxt))
+			continue;
+		d = srv_slot(nsv, s->svcap, v->key);
+		*d = *v;
+		if (d->m > SRV_INL) {
+			memcpy(np + npool, s->pool + d->inl[0], SERVED_CAP * sizeof(*np));
+			d->inl[0] = (uint32_t)npool;
+			npool += SERVED_CAP;
+		}
+		j++;
+	}
+	mm_free(s->sv);
+	s->sv = nsv;
+	s->sn = j;
 	mm_free(s->pool);
 	s->pool = np;
 	s->pool_n = npool;
@@ -1018,12 +1218,17 @@ static void finish(void *st, struct mm_detect_ctx *c)
 		int hit;
 		if (e->done || e->dead)
 			continue;
-		if (e->kind == K_PROBE && closed(s, e, p))
-			hit = e->n >= (int)p[P_PROBE_MIN] && e->m < (int)p[P_SERVED];
-		else if (e->kind == K_PROBE)
-			/* still open: later clients could show the port is
-			 * served, so only a port nobody uses yet may fire now */
-			hit = e->n >= (int)p[P_PROBE_MIN] && e->m == 0;
+		if (e->kind == K_PROBE) {
+			const struct srv *sv = srv_find(s, e->key);
+			int m = sv ? sv->m : 0;
+			if (closed(s, e, p))
+				hit = e->n >= (int)p[P_PROBE_MIN] && m < (int)p[P_SERVED];
+			else
+				/* still open: later clients could show the port
+				 * is served, so only a port nobody uses yet may
+				 * fire now */
+				hit = e->n >= (int)p[P_PROBE_MIN] && m == 0;
+		}
 		else if (e->kind == K_SCAN)
 			hit = e->n >= (int)p[P_SCAN_MIN];
 		else
@@ -1033,8 +1238,9 @@ static void finish(void *st, struct mm_detect_ctx *c)
 		fire(s, c, e);
 		e->done = 1;
 	}
-	mm_debug("netscan: %zu keys (%zu probe), %zu item slots, %zu ENIs, %llu not tracked",
-		 s->count, s->tn[0], s->pool_n, s->nnames, (unsigned long long)s->dropped);
+	mm_debug("netscan: %zu keys (%zu probe), %zu served sets, %zu item slots, %zu ENIs, "
+		 "%llu not tracked",
+		 s->count, s->tn[0], s->sn, s->pool_n, s->nnames, (unsigned long long)s->dropped);
 	prune(s, p);
 }
 
@@ -1102,17 +1308,21 @@ static int save(void *st, int (*put)(void *, const char *, const void *, size_t)
 	int rc = 0;
 	struct mm_buf b;
 
-	if (!s->count)
+	size_t tot = s->count + s->svcap; /* entries, then served-table slots */
+
+	if (!s->count && !s->sn)
 		return 0;
-	/* entries grouped by ENI: one pass to count, one to place */
+	/* entries, then served sets (index count + i), grouped by ENI: one
+	 * pass to count, one to place */
 	first = mm_calloc(s->nnames + 1, sizeof(*first));
-	order = mm_malloc(s->count * sizeof(*order));
+	order = mm_malloc((s->count + s->sn) * sizeof(*order));
 	if (!first || !order) {
 		rc = MM_ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < s->count; i++)
-		first[ENT(s, i)->eni + 1]++;
+	for (i = 0; i < tot; i++)
+		if (i < s->count || s->sv[i - s->count].key)
+			first[(i < s->count ? ENT(s, i)->eni : s->sv[i - s->count].eni) + 1]++;
 	for (k = 0; k < s->nnames; k++)
 		first[k + 1] += first[k];
 	{
@@ -1122,8 +1332,10 @@ static int save(void *st, int (*put)(void *, const char *, const void *, size_t)
 			goto out;
 		}
 		memcpy(at, first, s->nnames * sizeof(*at));
-		for (i = 0; i < s->count; i++)
-			order[at[ENT(s, i)->eni]++] = i;
+		for (i = 0; i < tot; i++)
+			if (i < s->count || s->sv[i - s->count].key)
+				order[at[i < s->count ? ENT(s, i)->eni
+						      : s->sv[i - s->count].eni]++] = i;
 		mm_free(at);
 	}
 	mm_buf_init(&b, BLOB_MAX);
@@ -1141,9 +1353,43 @@ static int save(void *st, int (*put)(void *, const char *, const void *, size_t)
 		rc = rc ? rc : mm_buf_add(&b, nm->region, strlen(nm->region));
 		rc = rc ? rc : put_u(&b, (uint64_t)s->wm, 8);
 		for (i = first[k]; i < first[k + 1] && !rc; i++) {
-			struct ent *e = ENT(s, order[i]);
+			struct ent *e, tmp;
+			const struct srv *sv;
+			uint32_t it[PROBE_SRC_CAP + SERVED_CAP];
+			const uint32_t *ip;
 			size_t at = b.len;
-			if ((rc = put_ent(&b, e, items(s, e))) == MM_ETOOBIG) {
+			if (order[i] < s->count) {
+				e = ENT(s, order[i]);
+				ip = items(s, e);
+				sv = e->kind == K_PROBE ? srv_find(s, e->key) : NULL;
+				if (e->kind == K_PROBE) {
+					/* a probe entry carries its key's clients */
+					tmp = *e;
+					tmp.m = sv ? sv->m : 0;
+					memcpy(it, ip, PROBE_SRC_CAP * sizeof(*it));
+					e = &tmp;
+					ip = it;
+				}
+			} else {
+				/* a served set without a probe entry: an entry
+				 * with no sources (the blob's layout) */
+				sv = &s->sv[order[i] - s->count];
+				if (ent_find(s, sv->key, K_PROBE))
+					continue; /* written with the entry */
+				memset(&tmp, 0, sizeof(tmp));
+				tmp.kind = K_PROBE;
+				tmp.proto = sv->proto;
+				tmp.port = sv->port;
+				tmp.win = sv->win;
+				tmp.m = sv->m;
+				memset(it, 0, PROBE_SRC_CAP * sizeof(*it));
+				e = &tmp;
+				ip = it;
+			}
+			if (sv)
+				memcpy(it + PROBE_SRC_CAP, srv_items(s, (struct srv *)sv),
+				       sv->m * sizeof(*it));
+			if ((rc = put_ent(&b, e, ip)) == MM_ETOOBIG) {
 				/* the store's blob limit: what does not fit is
 				 * not kept (counted); the rest is */
 				b.len = at;
@@ -1350,8 +1596,9 @@ static const struct mm_param params[] = {
 		      "tracked record, for records that arrive late (flow log files are delivered "
 		      "within about 10 minutes); then dropped, which bounds state over time"},
 	[P_MAX_ENTRIES] = {"max_entries", 200000, 1000, 50000000, "entries",
-			   "tracked (ENI, port or host, window) keys per worker, 200-700 bytes each "
-			   "(40-140 MB at the default): new keys beyond are not tracked"},
+			   "tracked (ENI, port or host, window) keys per worker: probe and attempt "
+			   "entries 200-700 bytes each (40-140 MB at the default), a port's served "
+			   "clients 60-120 bytes: new keys beyond are not tracked"},
 	[P_ATTEMPT_BPP] = {"attempt_max_bytes_per_packet", 100, 40, 9001, "bytes",
 			   "an attempt carries no payload: a SYN, its retries and a RST are 40-80 "
 			   "bytes with headers; packets averaging more carried data (a short real "

@@ -489,6 +489,63 @@ static void blobs_free(struct blobs *bs)
 	bs->n = 0;
 }
 
+/* Served clients live apart from probe entries: clients seen in one run
+ * (saved with no probe entry) or by another worker (merged) still keep a
+ * later probed port from firing early and decide it at close; 6 clients
+ * on 443 take the pool (past the 4 inline), 4 on 80 stay inline. */
+MM_TEST(served_clients_cross_save_and_merge)
+{
+	struct fx x;
+	void *a, *b, *c, *d;
+	struct blobs bs = {0};
+	int i;
+	char src[32];
+	setup(&x);
+	a = D->state_new();
+	for (i = 0; i < 6; i++) {
+		snprintf(src, sizeof(src), "198.18.%d.1", i + 1);
+		flow(&x, a, src, "10.0.0.5", 50000 + i, 443, 6, 30, i, "ACCEPT");
+		flow(&x, a, src, "10.0.0.5", 50000 + i, 443, 6, 30, 100 + i, "ACCEPT"); /* again */
+		if (i < 4)
+			flow(&x, a, src, "10.0.0.5", 50000 + i, 80, 6, 30, i, "ACCEPT");
+	}
+	finish(&x, a);
+	CHECK_EQ_INT(mm_agg_count(x.agg), 0);
+	CHECK_EQ_INT(D->save(a, put, &bs), 0);
+	CHECK_EQ_INT(bs.n, 1); /* clients only: still saved */
+	D->state_free(a);
+	b = D->state_new();
+	for (i = 0; i < bs.n; i++)
+		CHECK_EQ_INT(D->load(b, bs.ent[i], D->state_version, bs.b[i], bs.len[i]), 0);
+	blobs_free(&bs);
+	/* another worker saw the probes; merged into an empty state first
+	 * (taken whole), then the loaded one into it */
+	c = D->state_new();
+	probes(&x, c, 443, 1, 3, 200);
+	probes(&x, c, 80, 1, 3, 200);
+	d = D->state_new();
+	CHECK_EQ_INT(D->merge(d, c), 0);
+	CHECK_EQ_INT(D->merge(d, b), 0);
+	D->state_free(b);
+	D->state_free(c);
+	finish(&x, d);
+	CHECK_EQ_INT(nof(&x, T_PROBE), 0); /* open day, both ports have clients */
+	/* round trip again, then close the day */
+	CHECK_EQ_INT(D->save(d, put, &bs), 0);
+	D->state_free(d);
+	d = D->state_new();
+	for (i = 0; i < bs.n; i++)
+		CHECK_EQ_INT(D->load(d, bs.ent[i], D->state_version, bs.b[i], bs.len[i]), 0);
+	blobs_free(&bs);
+	flow(&x, d, "10.1.0.1", "10.0.0.5", 40000, 9999, 6, 1, 86400 + 900, "ACCEPT");
+	finish(&x, d);
+	CHECK_EQ_INT(nof(&x, T_PROBE), 1); /* 80: 4 clients < 5; 443: 6 */
+	if (get(&x, T_PROBE))
+		CHECK_EQ_INT(get(&x, T_PROBE)->local_port, 80);
+	D->state_free(d);
+	teardown(&x);
+}
+
 /* The whole mixed workload, days 1 and 2; part 0 = all, 1 = day 1, 2 = day 2
  * (the scan run split at the day boundary). */
 static void workload(struct fx *x, void *st, int part)
