@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/intern.h"
 #include "core/mem.h"
 #include "detect/detect.h"
 
@@ -62,6 +63,11 @@
 #define KIND(key) ((key) >> 56)
 
 #define F_REPORTED 1u
+/* an item's flags above the low byte: 1 + its index in the ENI's dense
+ * evidence array, 0 for none (inbound ports, mail and DNS server ports
+ * never fire on their own, so they keep no evidence) */
+#define DI_SHIFT 8
+#define ITEM_DI(it) ((it)->flags >> DI_SHIFT)
 
 /* params, in the table's order */
 enum { P_LEARN, P_MAX_ITEMS, P_SPAM_IPS, P_VOL_FACTOR, P_VOL_FLOOR, P_MAX_HOURS, P__N };
@@ -112,8 +118,11 @@ struct nb_hit {		/* an hour a mail port reached the spambot count */
 	struct mm_evref ref;
 };
 
+/* Every part past the fixed few lines is allocated on need and grows
+ * with it: an ENI seen in a handful of records costs its struct, a
+ * 4-slot item table and the evidence of the items that can fire. */
 struct nb_eni {
-	/* hot: what every record reads or writes, in the first two lines */
+	/* hot: what every record reads or writes, in the first lines */
 	char name[32];
 	uint32_t nlen;
 	/* the hours being summed here (by hour parity: a file's records
@@ -125,19 +134,20 @@ struct nb_eni {
 	uint32_t icap, nitems;
 	struct nb_item *it;
 	/* cold */
-	struct nb_det *det;
-	uint32_t overflow;
+	struct nb_det *det;	/* dense, ndet of dcap used */
+	uint16_t ndet, dcap;
+	uint8_t overflow, hoverflow;
+	uint8_t nbig, nhits;
 	struct nb_item latest;	/* at the cap: the latest item kept (key 0: unknown) */
 	char account[16];
 	char region[24];
-	uint32_t hcap, nhours, hoverflow;
+	uint32_t hcap, nhours;
 	struct nb_hour *hr;
 	uint64_t frozen_max;	/* max bytes of hours folded out of hr */
-	int nbig;
-	struct nb_big big[NB_BIG];
-	struct nb_mail *mail;	/* NB_MAIL_SLOTS, or NULL */
-	int nhits;
-	struct nb_hit hits[NB_MAX_HITS];
+	struct nb_big *big;	/* NB_BIG once a big record was seen, or NULL */
+	struct nb_mail *mail;	/* nmail of mcap: at most one per hour % NB_MAIL_SLOTS */
+	uint32_t nmail, mcap;
+	struct nb_hit *hits;	/* NB_MAX_HITS once a mail hour reached the count */
 };
 
 struct nb_slot {
@@ -154,6 +164,10 @@ struct nb_state {
 	/* ENIs by the last three characters of their id: records of an ENI
 	 * come in short runs, and a hit here skips hashing and the table */
 	struct nb_eni *recent[256];
+	/* the last file name interned for evidence (raw and interned): a
+	 * new item's evidence skips the intern table's hash */
+	const char *raw_file, *int_file;
+	uint64_t big_min;	/* volume_floor_bytes / 64: a record worth keeping */
 };
 
 static const struct mm_param params[] = {
@@ -251,6 +265,8 @@ static void eni_free(struct nb_eni *e)
 	mm_free(e->det);
 	mm_free(e->hr);
 	mm_free(e->mail);
+	mm_free(e->big);
+	mm_free(e->hits);
 	mm_free(e);
 }
 
@@ -383,16 +399,55 @@ static uint32_t item_place(struct nb_item *it, uint32_t cap, uint64_t key)
 	return j;
 }
 
-/* Rebuild into ncap slots, leaving out the slot `skip` (-1: none). */
+/* Can an item of this key fire on its own (and so needs the evidence
+ * of its earliest record)? Inbound ports are baseline only; the mail
+ * and DNS server ports fire through Spambot's hours and the resolvers. */
+static inline int needs_det(uint64_t key)
+{
+	uint32_t port, proto;
+	if (KIND(key) != K_OUT)
+		return KIND(key) != K_IN;
+	port = (uint16_t)key;
+	proto = (uint8_t)(key >> 16);
+	return !((proto == 6 && is_mail_port((uint16_t)port)) ||
+		 ((proto == 6 || proto == 17) && port == 53));
+}
+
+static inline const struct nb_det *item_det(const struct nb_eni *e, const struct nb_item *it)
+{
+	return ITEM_DI(it) ? &e->det[ITEM_DI(it) - 1] : NULL;
+}
+
+/* A zeroed evidence slot for item it (index into det kept in its flags). */
+static struct nb_det *det_new(struct nb_eni *e, struct nb_item *it)
+{
+	struct nb_det *d;
+	if (e->ndet == e->dcap) {
+		uint32_t ncap = e->dcap ? e->dcap * 2u : 2u;
+		struct nb_det *nd;
+		if (ncap > 0xffff || !(nd = mm_realloc(e->det, ncap * sizeof(*nd))))
+			return NULL;
+		e->det = nd;
+		e->dcap = (uint16_t)ncap;
+	}
+	d = &e->det[e->ndet++];
+	memset(d, 0, sizeof(*d));
+	it->flags = (it->flags & ((1u << DI_SHIFT) - 1)) | (uint32_t)e->ndet << DI_SHIFT;
+	return d;
+}
+
+/* Rebuild into ncap slots, leaving out the slot `skip` (-1: none); the
+ * evidence array is rebuilt dense alongside when an item leaves. */
 static int item_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 {
 	struct nb_item *nit = mm_calloc(ncap, sizeof(*nit));
-	struct nb_det *ndet = mm_calloc(ncap, sizeof(*ndet));
-	uint32_t i, n = 0;
+	struct nb_det *ndet = NULL;
+	uint32_t i, n = 0, nd = 0;
 
-	if (!nit || !ndet) {
+	if (!nit)
+		return -1;
+	if (skip >= 0 && e->ndet && !(ndet = mm_malloc(e->dcap * sizeof(*ndet)))) {
 		mm_free(nit);
-		mm_free(ndet);
 		return -1;
 	}
 	for (i = 0; i < e->icap; i++) {
@@ -401,13 +456,19 @@ static int item_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 			continue;
 		j = item_place(nit, ncap, e->it[i].key);
 		nit[j] = e->it[i];
-		ndet[j] = e->det[i];
+		if (ndet && ITEM_DI(&e->it[i])) {
+			ndet[nd++] = e->det[ITEM_DI(&e->it[i]) - 1];
+			nit[j].flags = (nit[j].flags & ((1u << DI_SHIFT) - 1)) | nd << DI_SHIFT;
+		}
 		n++;
 	}
 	mm_free(e->it);
-	mm_free(e->det);
+	if (ndet) {
+		mm_free(e->det);
+		e->det = ndet;
+		e->ndet = (uint16_t)nd;
+	}
 	e->it = nit;
-	e->det = ndet;
 	e->icap = ncap;
 	e->nitems = n;
 	return 0;
@@ -430,7 +491,7 @@ static int item_room(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t ma
 	if (e->nitems < max) {
 		if ((e->nitems + 1) * 4 <= e->icap * 3)
 			return 0;
-		return item_rebuild(e, e->icap ? e->icap * 2 : 16, -1);
+		return item_rebuild(e, e->icap ? e->icap * 2 : 4, -1);
 	}
 	e->overflow = 1;
 	/* the latest kept item, remembered: at the cap most new items are
@@ -455,11 +516,15 @@ static int det_better(const struct nb_det *d, const struct mm_evref *ref)
 	return !d->ref.file || mm_evref_before(ref, &d->ref);
 }
 
-/* Learn key seen at first (flags OR'ed in), with its detail when given. */
+/* Learn key seen at first (flags OR'ed in), with its detail when given
+ * (kept only for the kinds that can fire). */
 static void item_add(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t flags,
 		     const struct nb_det *det, uint32_t max)
 {
 	int j = item_find(e, key);
+	struct nb_det *d;
+
+	flags &= F_REPORTED;
 	if (j < 0) {
 		if (item_room(e, key, first, max))
 			return;
@@ -467,11 +532,9 @@ static void item_add(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t fl
 		e->it[j].key = key;
 		e->it[j].first = first;
 		e->it[j].flags = flags;
-		if (det)
-			e->det[j] = *det;
-		else
-			memset(&e->det[j], 0, sizeof(e->det[j]));
 		e->nitems++;
+		if (det && det->ref.file && needs_det(key) && (d = det_new(e, &e->it[j])))
+			*d = *det;
 		return;
 	}
 	e->it[j].flags |= flags;
@@ -479,8 +542,14 @@ static void item_add(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t fl
 		e->it[j].first = first;
 		e->latest.key = 0; /* it may have been the latest */
 	}
-	if (det && det->ref.file && det_better(&e->det[j], &det->ref))
-		e->det[j] = *det;
+	if (!det || !det->ref.file || !needs_det(key))
+		return;
+	if (!ITEM_DI(&e->it[j])) {
+		if ((d = det_new(e, &e->it[j])))
+			*d = *det;
+	} else if (det_better(d = &e->det[ITEM_DI(&e->it[j]) - 1], &det->ref)) {
+		*d = *det;
+	}
 }
 
 /* ---- per record ------------------------------------------------------------ */
@@ -505,10 +574,27 @@ static void rec_ref_raw(const struct rec *r, struct mm_evref *ref)
 	ref->time_ms = (int64_t)r->t * 1000;
 }
 
+/* mm_evref_take, with the interned file name cached per state. */
+static void rec_take(const struct rec *r, struct mm_evref *ref)
+{
+	const char *file = r->c->file && r->c->file->rel ? r->c->file->rel : r->ev->loc.file;
+	struct nb_state *s = r->s;
+	if (!file)
+		file = "";
+	if (file != s->raw_file || !s->int_file || strcmp(file, s->int_file)) {
+		s->int_file = mm_intern(file, strlen(file));
+		s->raw_file = s->int_file ? file : NULL;
+	}
+	ref->file = s->int_file ? s->int_file : "";
+	ref->line = r->ev->loc.line;
+	ref->offset = r->ev->loc.offset;
+	ref->time_ms = (int64_t)r->t * 1000;
+}
+
 static void rec_det(const struct rec *r, struct nb_det *d)
 {
 	memset(d, 0, sizeof(*d));
-	mm_evref_take(&d->ref, r->c, r->ev, (int64_t)r->t * 1000);
+	rec_take(r, &d->ref);
 	d->rip = *r->remote;
 	d->lip = *r->local;
 	d->lport = r->lport;
@@ -521,17 +607,22 @@ static void rec_det(const struct rec *r, struct nb_det *d)
 static inline void touch(struct nb_eni *e, const struct rec *r, uint64_t key)
 {
 	struct nb_det d;
-	int j = item_find(e, key);
+	int j = item_find(e, key), nd = needs_det(key);
 
 	if (j >= 0) {
 		struct mm_evref raw;
-		if (r->t > e->it[j].first)
+		const struct nb_det *od = item_det(e, &e->it[j]);
+		if (r->t > e->it[j].first || (r->t == e->it[j].first && !nd))
 			return;
-		if (r->t == e->it[j].first && e->det[j].ref.file) {
+		if (r->t == e->it[j].first && od && od->ref.file) {
 			rec_ref_raw(r, &raw);
-			if (!mm_evref_before(&raw, &e->det[j].ref))
+			if (!mm_evref_before(&raw, &od->ref))
 				return;
 		}
+	}
+	if (!nd) {
+		item_add(e, key, r->t, 0, NULL, (uint32_t)r->c->params[P_MAX_ITEMS]);
+		return;
 	}
 	rec_det(r, &d);
 	item_add(e, key, r->t, 0, &d, (uint32_t)r->c->params[P_MAX_ITEMS]);
@@ -595,7 +686,7 @@ static int hour_get(struct nb_eni *e, uint32_t hour, uint32_t max)
 		if (hour_rebuild(e, e->hcap, old))
 			return -1;
 	} else if ((e->nhours + 1) * 4 > e->hcap * 3 &&
-		   hour_rebuild(e, e->hcap ? e->hcap * 2 : 16, -1)) {
+		   hour_rebuild(e, e->hcap ? e->hcap * 2 : 4, -1)) {
 		return -1;
 	}
 	for (j = (int)(slot_of(hour) & (e->hcap - 1)); e->hr[j].hour;
@@ -612,6 +703,8 @@ static int hour_get(struct nb_eni *e, uint32_t hour, uint32_t max)
 static void big_add(struct nb_eni *e, const struct nb_big *b)
 {
 	int i, k = -1;
+	if (!e->big && !(e->big = mm_malloc(NB_BIG * sizeof(*e->big))))
+		return;
 	for (i = 0; i < e->nbig; i++)
 		if (e->big[i].hour == b->hour) {
 			if (b->bytes > e->big[i].bytes ||
@@ -671,7 +764,7 @@ static inline void add_bytes(struct nb_eni *e, const struct rec *r, uint64_t byt
 	e->cur_bytes[hour & 1] += bytes;
 	/* the hour's largest record is its evidence; only records that could
 	 * matter at the floor are worth interning a file name for */
-	if (MM_UNLIKELY(bytes >= (uint64_t)(r->c->params[P_VOL_FLOOR] / 64))) {
+	if (MM_UNLIKELY(bytes >= r->s->big_min)) {
 		struct nb_big b;
 		const struct nb_big *old = big_of(e, hour);
 		if (old && old->bytes >= bytes)
@@ -681,7 +774,7 @@ static inline void add_bytes(struct nb_eni *e, const struct rec *r, uint64_t byt
 		b.bytes = bytes;
 		b.rip = *r->remote;
 		b.lip = *r->local;
-		mm_evref_take(&b.ref, r->c, r->ev, (int64_t)r->t * 1000);
+		rec_take(r, &b.ref);
 		big_add(e, &b);
 	}
 }
@@ -691,6 +784,8 @@ static inline void add_bytes(struct nb_eni *e, const struct rec *r, uint64_t byt
 static void hit_add(struct nb_eni *e, const struct nb_hit *h)
 {
 	int i, k;
+	if (!e->hits && !(e->hits = mm_malloc(NB_MAX_HITS * sizeof(*e->hits))))
+		return;
 	for (i = 0; i < e->nhits; i++)
 		if (e->hits[i].hour == h->hour && e->hits[i].rport == h->rport) {
 			e->hits[i].flags |= h->flags;
@@ -731,20 +826,39 @@ static void mail_check(struct nb_eni *e, const struct nb_mail *m, uint32_t min)
 	hit_add(e, &h);
 }
 
-static int mail_slots(struct nb_eni *e)
+/* The mail hour slot of hour's class (hour % NB_MAIL_SLOTS): the slots
+ * are a small array holding only the classes seen, latest appended, so
+ * an ENI that sends mail in a few hours keeps a few. NULL when absent
+ * and not created (or out of memory); a created one is zeroed. */
+static struct nb_mail *mail_slot(struct nb_eni *e, uint32_t hour, int create)
 {
-	if (!e->mail && !(e->mail = mm_calloc(NB_MAIL_SLOTS, sizeof(*e->mail))))
-		return -1;
-	return 0;
+	uint32_t i, cls = hour % NB_MAIL_SLOTS;
+	for (i = e->nmail; i-- > 0;)
+		if (e->mail[i].hour % NB_MAIL_SLOTS == cls)
+			return &e->mail[i];
+	if (!create)
+		return NULL;
+	if (e->nmail == e->mcap) {
+		uint32_t ncap = e->mcap ? e->mcap * 2 : 1;
+		struct nb_mail *nm = mm_realloc(e->mail, ncap * sizeof(*nm));
+		if (!nm)
+			return NULL;
+		e->mail = nm;
+		e->mcap = ncap;
+	}
+	memset(&e->mail[e->nmail], 0, sizeof(e->mail[0]));
+	return &e->mail[e->nmail++];
 }
 
 /* Merge src's (hour, remotes) into its slot; the older of two hours in a
  * slot gives way (checked first: a count reached stays a hit). */
 static void mail_merge_slot(struct nb_eni *e, const struct nb_mail *src, uint32_t min)
 {
-	struct nb_mail *m = &e->mail[src->hour % NB_MAIL_SLOTS];
+	struct nb_mail *m = mail_slot(e, src->hour, 1);
 	uint32_t i, k;
 
+	if (!m)
+		return;
 	if (m->hour != src->hour) {
 		if (m->hour > src->hour) {
 			mail_check(e, src, min);
@@ -772,12 +886,9 @@ static void mail_add(struct nb_eni *e, const struct rec *r)
 {
 	struct nb_mail one;
 	uint32_t ip = ip_key32(r->remote), hour = r->t / 3600 + 1, k;
-	struct nb_mail *m;
+	struct nb_mail *m = mail_slot(e, hour, 0);
 
-	if (mail_slots(e))
-		return;
-	m = &e->mail[hour % NB_MAIL_SLOTS];
-	if (m->hour == hour) {
+	if (m && m->hour == hour) {
 		struct mm_evref raw;
 		for (k = 0; k < m->n; k++)
 			if (m->ip[k] == ip)
@@ -792,7 +903,7 @@ static void mail_add(struct nb_eni *e, const struct rec *r)
 	one.hour = hour;
 	one.n = 1;
 	one.ip[0] = ip;
-	mm_evref_take(&one.ref, r->c, r->ev, (int64_t)r->t * 1000);
+	rec_take(r, &one.ref);
 	one.rip = *r->remote;
 	one.lip = *r->local;
 	one.rport = r->rport;
@@ -831,6 +942,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	if (MM_UNLIKELY(!s->has_p)) {
 		memcpy(s->p, c->params, sizeof(s->p));
 		s->has_p = 1;
+		s->big_min = (uint64_t)(c->params[P_VOL_FLOOR] / 64);
 	}
 	{
 		const unsigned char *q = (const unsigned char *)fl->eni.p + fl->eni.n;
@@ -931,8 +1043,8 @@ static void eni_merge(struct nb_eni *d, struct nb_eni *s, const double *p)
 	d->overflow |= s->overflow;
 	for (i = 0; i < s->icap; i++)
 		if (s->it[i].key)
-			item_add(d, s->it[i].key, s->it[i].first, s->it[i].flags, &s->det[i],
-				 (uint32_t)p[P_MAX_ITEMS]);
+			item_add(d, s->it[i].key, s->it[i].first, s->it[i].flags,
+				 item_det(s, &s->it[i]), (uint32_t)p[P_MAX_ITEMS]);
 	if (s->frozen_max > d->frozen_max)
 		d->frozen_max = s->frozen_max;
 	d->hoverflow |= s->hoverflow;
@@ -945,10 +1057,9 @@ static void eni_merge(struct nb_eni *d, struct nb_eni *s, const double *p)
 	}
 	for (k = 0; k < s->nbig; k++)
 		big_add(d, &s->big[k]);
-	if (s->mail && !mail_slots(d))
-		for (i = 0; i < NB_MAIL_SLOTS; i++)
-			if (s->mail[i].hour)
-				mail_merge_slot(d, &s->mail[i], (uint32_t)p[P_SPAM_IPS]);
+	for (i = 0; i < s->nmail; i++)
+		if (s->mail[i].hour)
+			mail_merge_slot(d, &s->mail[i], (uint32_t)p[P_SPAM_IPS]);
 	for (k = 0; k < s->nhits; k++)
 		hit_add(d, &s->hits[k]);
 }
@@ -1073,7 +1184,7 @@ static void finish_items(struct mm_detect_ctx *c, struct nb_eni *e, int64_t lear
 	uint32_t i;
 	for (i = 0; i < e->icap; i++) {
 		struct nb_item *it = &e->it[i];
-		const struct nb_det *d = &e->det[i];
+		const struct nb_det *d = item_det(e, it);
 		const char *type = NULL;
 		struct mm_finding *f;
 		uint64_t kind = KIND(it->key);
@@ -1097,7 +1208,7 @@ static void finish_items(struct mm_detect_ctx *c, struct nb_eni *e, int64_t lear
 			continue; /* inbound ports: baseline only */
 		}
 		it->flags |= F_REPORTED; /* once; learned from now on */
-		if (!d->ref.file)
+		if (!d || !d->ref.file)
 			continue; /* restored without its record: learned silently */
 		if (kind != K_OUT || port == 853) {
 			if (announced_resolver(c, e->name, &d->rip))
@@ -1119,9 +1230,8 @@ static void finish_spam(struct mm_detect_ctx *c, struct nb_eni *e, int64_t learn
 {
 	int k;
 	uint32_t i;
-	if (e->mail)
-		for (i = 0; i < NB_MAIL_SLOTS; i++)
-			mail_check(e, &e->mail[i], min);
+	for (i = 0; i < e->nmail; i++)
+		mail_check(e, &e->mail[i], min);
 	for (k = 0; k < e->nhits; k++) {
 		struct nb_hit *h = &e->hits[k];
 		struct mm_finding *f;
@@ -1293,7 +1403,7 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 			if (e->it[j].key) {
 				put64(p, e->it[j].key), p += 8;
 				put32(p, e->it[j].first), p += 4;
-				put32(p, e->it[j].flags), p += 4;
+				put32(p, e->it[j].flags & F_REPORTED), p += 4;
 			}
 		for (j = 0; j < e->hcap; j++)
 			if (e->hr[j].hour) {
