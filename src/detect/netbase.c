@@ -161,9 +161,10 @@ struct nb_state {
 	double p[P__N];	/* params last seen (merge and load have no ctx) */
 	int has_p;
 	uint64_t dropped_enis;
-	/* ENIs by the last three characters of their id: records of an ENI
-	 * come in short runs, and a hit here skips hashing and the table */
-	struct nb_eni *recent[256];
+	/* ENIs by the low bits of their hash, the hash kept alongside: records
+	 * of an ENI come in short runs, a hit skips the table, and a miss is
+	 * told without touching the ENI's memory */
+	struct nb_slot recent[256];
 	/* the last file name interned for evidence (raw and interned): a
 	 * new item's evidence skips the intern table's hash */
 	const char *raw_file, *int_file;
@@ -329,6 +330,30 @@ static int table_grow(struct nb_state *s)
 	mm_free(s->t);
 	s->t = nt;
 	s->cap = ncap;
+	return 0;
+}
+
+static struct nb_eni *eni_find(const struct nb_state *s, uint64_t h, const char *p, size_t n)
+{
+	size_t j;
+	struct nb_eni *e;
+	for (j = h & (s->cap - 1); (e = s->t[j].e); j = (j + 1) & (s->cap - 1))
+		if (s->t[j].h == h && e->nlen == n && memcmp(e->name, p, n) == 0)
+			return e;
+	return NULL;
+}
+
+/* Insert e (known absent) under hash h; -1 at the bound or out of memory. */
+static int eni_put(struct nb_state *s, uint64_t h, struct nb_eni *e)
+{
+	size_t j;
+	if (s->n >= NB_MAX_ENIS || ((s->n + 1) * 2 > s->cap && table_grow(s)))
+		return -1;
+	for (j = h & (s->cap - 1); s->t[j].e; j = (j + 1) & (s->cap - 1))
+		;
+	s->t[j].h = h;
+	s->t[j].e = e;
+	s->n++;
 	return 0;
 }
 
@@ -920,6 +945,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	struct rec r;
 	int sl, snp, dnp;
 	unsigned rk;
+	uint64_t eh;
 	enum mm_dir dir;
 
 	if (fl->action != MM_ACT_ACCEPT || !fl->has_addrs || !fl->eni.n)
@@ -944,16 +970,16 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		s->has_p = 1;
 		s->big_min = (uint64_t)(c->params[P_VOL_FLOOR] / 64);
 	}
-	{
-		const unsigned char *q = (const unsigned char *)fl->eni.p + fl->eni.n;
-		rk = fl->eni.n >= 3 ? (unsigned)(q[-1] ^ q[-2] << 3 ^ q[-3] << 6) & 255 : 0;
-	}
-	e = s->recent[rk];
-	if (!e || e->nlen != fl->eni.n || memcmp(e->name, fl->eni.p, fl->eni.n)) {
-		e = eni_get(s, eni_hash(fl->eni.p, fl->eni.n), fl->eni.p, fl->eni.n);
+	eh = eni_hash(fl->eni.p, fl->eni.n);
+	rk = (unsigned)(eh >> 56);
+	e = s->recent[rk].e;
+	if (s->recent[rk].h != eh || !e || e->nlen != fl->eni.n ||
+	    memcmp(e->name, fl->eni.p, fl->eni.n)) {
+		e = eni_get(s, eh, fl->eni.p, fl->eni.n);
 		if (!e)
 			return;
-		s->recent[rk] = e;
+		s->recent[rk].h = eh;
+		s->recent[rk].e = e;
 		if (MM_UNLIKELY(e->tmin == INT64_MAX && !e->account[0])) {
 			struct mm_str a = c->file && c->file->account[0] ? mm_str_c(c->file->account)
 									 : fl->account;
@@ -1090,10 +1116,17 @@ static int merge(void *dst, void *src)
 		struct nb_eni *de, *se = s->t[i].e;
 		if (!se)
 			continue;
+		/* an ENI dst does not hold moves over as it is (src is freed
+		 * after the merge): no copy, no second allocation */
+		if (!eni_find(d, s->t[i].h, se->name, se->nlen) && !eni_put(d, s->t[i].h, se)) {
+			s->t[i].e = NULL;
+			continue;
+		}
 		de = eni_get(d, s->t[i].h, se->name, strlen(se->name));
 		if (de)
 			eni_merge(de, se, p);
 	}
+	memset(s->recent, 0, sizeof(s->recent));
 	return 0;
 }
 
