@@ -85,6 +85,18 @@ struct nb_det {		/* cold: the item's earliest record, for the finding */
 	uint8_t proto;
 };
 
+/* The same, as kept (40 bytes, not 72): the time in seconds, v4
+ * addresses inline (an IPv6 pair goes to the ENI's ip6 array at the
+ * same index), the server port and protocol from the item's key. */
+struct nb_pdet {
+	const char *file;
+	uint64_t line, offset;
+	uint32_t t;
+	uint32_t rip, lip;	/* IPv4; v6: in ip6[index] */
+	uint16_t lport;
+	uint8_t proto, v6;
+};
+
 struct nb_hour {
 	uint32_t hour;	/* event time / 3600 + 1; 0 = empty */
 	uint32_t flags;
@@ -134,7 +146,8 @@ struct nb_eni {
 	uint32_t icap, nitems;
 	struct nb_item *it;
 	/* cold */
-	struct nb_det *det;	/* dense, ndet of dcap used */
+	struct nb_pdet *det;	/* dense, ndet of dcap used */
+	struct mm_ip (*ip6)[2];	/* dcap (remote, local), once a v6 pair was kept */
 	uint16_t ndet, dcap;
 	uint8_t overflow, hoverflow;
 	uint8_t nbig, nhits;
@@ -264,6 +277,7 @@ static void eni_free(struct nb_eni *e)
 		return;
 	mm_free(e->it);
 	mm_free(e->det);
+	mm_free(e->ip6);
 	mm_free(e->hr);
 	mm_free(e->mail);
 	mm_free(e->big);
@@ -438,27 +452,83 @@ static inline int needs_det(uint64_t key)
 		 ((proto == 6 || proto == 17) && port == 53));
 }
 
-static inline const struct nb_det *item_det(const struct nb_eni *e, const struct nb_item *it)
+/* Unpack item it's evidence into d; NULL when it has none. */
+static const struct nb_det *item_det(const struct nb_eni *e, const struct nb_item *it,
+				     struct nb_det *d)
 {
-	return ITEM_DI(it) ? &e->det[ITEM_DI(it) - 1] : NULL;
+	const struct nb_pdet *p;
+	uint32_t di = ITEM_DI(it);
+	if (!di)
+		return NULL;
+	p = &e->det[--di];
+	memset(d, 0, sizeof(*d));
+	d->ref.file = p->file;
+	d->ref.line = p->line;
+	d->ref.offset = p->offset;
+	d->ref.time_ms = (int64_t)p->t * 1000;
+	if (p->v6) {
+		d->rip = e->ip6[di][0];
+		d->lip = e->ip6[di][1];
+	} else {
+		mm_ip_set_v4(&d->rip, p->rip);
+		mm_ip_set_v4(&d->lip, p->lip);
+	}
+	d->lport = p->lport;
+	d->proto = p->proto;
+	switch (KIND(it->key)) {
+	case K_OUT: d->rport = (uint16_t)it->key; break;
+	case K_RES: d->rport = 53; break;
+	case K_DOH: d->rport = 443; break;
+	default: break;
+	}
+	return d;
 }
 
-/* A zeroed evidence slot for item it (index into det kept in its flags). */
-static struct nb_det *det_new(struct nb_eni *e, struct nb_item *it)
+/* Pack d into evidence slot di; -1 when a v6 pair finds no memory. */
+static int det_put(struct nb_eni *e, uint32_t di, const struct nb_det *d)
 {
-	struct nb_det *d;
+	struct nb_pdet *p = &e->det[di];
+	memset(p, 0, sizeof(*p));
+	p->file = d->ref.file;
+	p->line = d->ref.line;
+	p->offset = d->ref.offset;
+	p->t = (uint32_t)(d->ref.time_ms / 1000);
+	p->lport = d->lport;
+	p->proto = d->proto;
+	if (d->rip.v6 || d->lip.v6) {
+		if (!e->ip6 && !(e->ip6 = mm_calloc(e->dcap, sizeof(*e->ip6))))
+			return -1;
+		p->v6 = 1;
+		e->ip6[di][0] = d->rip;
+		e->ip6[di][1] = d->lip;
+	} else {
+		p->rip = mm_ip_v4(&d->rip);
+		p->lip = mm_ip_v4(&d->lip);
+	}
+	return 0;
+}
+
+/* Keep d as item it's evidence, in a new slot (index in its flags). */
+static void det_new(struct nb_eni *e, struct nb_item *it, const struct nb_det *d)
+{
 	if (e->ndet == e->dcap) {
 		uint32_t ncap = e->dcap ? e->dcap * 2u : 2u;
-		struct nb_det *nd;
+		struct nb_pdet *nd;
 		if (ncap > 0xffff || !(nd = mm_realloc(e->det, ncap * sizeof(*nd))))
-			return NULL;
+			return;
 		e->det = nd;
+		if (e->ip6) {
+			struct mm_ip (*n6)[2] = mm_realloc(e->ip6, ncap * sizeof(*n6));
+			if (!n6)
+				return; /* det grown, dcap not: still consistent */
+			e->ip6 = n6;
+		}
 		e->dcap = (uint16_t)ncap;
 	}
-	d = &e->det[e->ndet++];
-	memset(d, 0, sizeof(*d));
+	if (det_put(e, e->ndet, d))
+		return;
+	e->ndet++;
 	it->flags = (it->flags & ((1u << DI_SHIFT) - 1)) | (uint32_t)e->ndet << DI_SHIFT;
-	return d;
 }
 
 /* Rebuild into ncap slots, leaving out the slot `skip` (-1: none); the
@@ -466,13 +536,17 @@ static struct nb_det *det_new(struct nb_eni *e, struct nb_item *it)
 static int item_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 {
 	struct nb_item *nit = mm_calloc(ncap, sizeof(*nit));
-	struct nb_det *ndet = NULL;
+	struct nb_pdet *ndet = NULL;
+	struct mm_ip (*n6)[2] = NULL;
 	uint32_t i, n = 0, nd = 0;
 
 	if (!nit)
 		return -1;
-	if (skip >= 0 && e->ndet && !(ndet = mm_malloc(e->dcap * sizeof(*ndet)))) {
+	if (skip >= 0 && e->ndet &&
+	    (!(ndet = mm_malloc(e->dcap * sizeof(*ndet))) ||
+	     (e->ip6 && !(n6 = mm_calloc(e->dcap, sizeof(*n6)))))) {
 		mm_free(nit);
+		mm_free(ndet);
 		return -1;
 	}
 	for (i = 0; i < e->icap; i++) {
@@ -482,6 +556,8 @@ static int item_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 		j = item_place(nit, ncap, e->it[i].key);
 		nit[j] = e->it[i];
 		if (ndet && ITEM_DI(&e->it[i])) {
+			if (n6)
+				memcpy(n6[nd], e->ip6[ITEM_DI(&e->it[i]) - 1], sizeof(n6[0]));
 			ndet[nd++] = e->det[ITEM_DI(&e->it[i]) - 1];
 			nit[j].flags = (nit[j].flags & ((1u << DI_SHIFT) - 1)) | nd << DI_SHIFT;
 		}
@@ -492,6 +568,10 @@ static int item_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 		mm_free(e->det);
 		e->det = ndet;
 		e->ndet = (uint16_t)nd;
+		if (n6) {
+			mm_free(e->ip6);
+			e->ip6 = n6;
+		}
 	}
 	e->it = nit;
 	e->icap = ncap;
@@ -547,7 +627,7 @@ static void item_add(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t fl
 		     const struct nb_det *det, uint32_t max)
 {
 	int j = item_find(e, key);
-	struct nb_det *d;
+	struct nb_det od;
 
 	flags &= F_REPORTED;
 	if (j < 0) {
@@ -558,8 +638,8 @@ static void item_add(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t fl
 		e->it[j].first = first;
 		e->it[j].flags = flags;
 		e->nitems++;
-		if (det && det->ref.file && needs_det(key) && (d = det_new(e, &e->it[j])))
-			*d = *det;
+		if (det && det->ref.file && needs_det(key))
+			det_new(e, &e->it[j], det);
 		return;
 	}
 	e->it[j].flags |= flags;
@@ -569,12 +649,10 @@ static void item_add(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t fl
 	}
 	if (!det || !det->ref.file || !needs_det(key))
 		return;
-	if (!ITEM_DI(&e->it[j])) {
-		if ((d = det_new(e, &e->it[j])))
-			*d = *det;
-	} else if (det_better(d = &e->det[ITEM_DI(&e->it[j]) - 1], &det->ref)) {
-		*d = *det;
-	}
+	if (!item_det(e, &e->it[j], &od))
+		det_new(e, &e->it[j], det);
+	else if (det_better(&od, &det->ref))
+		det_put(e, ITEM_DI(&e->it[j]) - 1, det);
 }
 
 /* ---- per record ------------------------------------------------------------ */
@@ -636,10 +714,10 @@ static inline void touch(struct nb_eni *e, const struct rec *r, uint64_t key)
 
 	if (j >= 0) {
 		struct mm_evref raw;
-		const struct nb_det *od = item_det(e, &e->it[j]);
+		const struct nb_det *od;
 		if (r->t > e->it[j].first || (r->t == e->it[j].first && !nd))
 			return;
-		if (r->t == e->it[j].first && od && od->ref.file) {
+		if (r->t == e->it[j].first && (od = item_det(e, &e->it[j], &d)) && od->ref.file) {
 			rec_ref_raw(r, &raw);
 			if (!mm_evref_before(&raw, &od->ref))
 				return;
@@ -1067,10 +1145,12 @@ static void eni_merge(struct nb_eni *d, struct nb_eni *s, const double *p)
 		if (s->hll[i] > d->hll[i])
 			d->hll[i] = s->hll[i];
 	d->overflow |= s->overflow;
-	for (i = 0; i < s->icap; i++)
+	for (i = 0; i < s->icap; i++) {
+		struct nb_det sd;
 		if (s->it[i].key)
 			item_add(d, s->it[i].key, s->it[i].first, s->it[i].flags,
-				 item_det(s, &s->it[i]), (uint32_t)p[P_MAX_ITEMS]);
+				 item_det(s, &s->it[i], &sd), (uint32_t)p[P_MAX_ITEMS]);
+	}
 	if (s->frozen_max > d->frozen_max)
 		d->frozen_max = s->frozen_max;
 	d->hoverflow |= s->hoverflow;
@@ -1217,7 +1297,8 @@ static void finish_items(struct mm_detect_ctx *c, struct nb_eni *e, int64_t lear
 	uint32_t i;
 	for (i = 0; i < e->icap; i++) {
 		struct nb_item *it = &e->it[i];
-		const struct nb_det *d = item_det(e, it);
+		struct nb_det dd;
+		const struct nb_det *d = item_det(e, it, &dd);
 		const char *type = NULL;
 		struct mm_finding *f;
 		uint64_t kind = KIND(it->key);
