@@ -1492,12 +1492,20 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 		struct nb_eni *e = s->t[i].e;
 		unsigned char *b, *p;
 		size_t n;
-		uint32_t j;
+		uint32_t j, nh;
 		int k;
 		if (!e || e->tmin > e->tmax)
 			continue;
-		hour_flush(e, (uint32_t)state_params(s, NULL)[P_MAX_HOURS]);
-		n = NB_HDR + (size_t)e->nitems * 16 + (size_t)e->nhours * 16 + (size_t)e->nhits * 7;
+		/* the hours being summed inline are written as they are (a
+		 * flush would allocate an hour table for every ENI); only when
+		 * they could push out a kept hour are they flushed first */
+		if (e->nhours + 2 > (uint32_t)state_params(s, NULL)[P_MAX_HOURS])
+			hour_flush(e, (uint32_t)state_params(s, NULL)[P_MAX_HOURS]);
+		nh = e->nhours;
+		for (k = 0; k < 2; k++)
+			if (e->cur_hour[k] && hour_find(e, e->cur_hour[k]) < 0)
+				nh++;
+		n = NB_HDR + (size_t)e->nitems * 16 + (size_t)nh * 16 + (size_t)e->nhits * 7;
 		if (!(b = mm_malloc(n)))
 			return MM_ENOMEM;
 		p = b;
@@ -1511,7 +1519,7 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 		memcpy(p, e->region, 24), p += 24;
 		memcpy(p, e->hll, NB_HLL), p += NB_HLL;
 		put32(p, e->nitems), p += 4;
-		put32(p, e->nhours), p += 4;
+		put32(p, nh), p += 4;
 		put32(p, (uint32_t)e->nhits), p += 4;
 		for (j = 0; j < e->icap; j++)
 			if (e->it[j].key) {
@@ -1521,9 +1529,19 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 			}
 		for (j = 0; j < e->hcap; j++)
 			if (e->hr[j].hour) {
+				uint64_t by = e->hr[j].bytes;
+				for (k = 0; k < 2; k++)
+					if (e->cur_hour[k] == e->hr[j].hour)
+						by += e->cur_bytes[k];
 				put32(p, e->hr[j].hour), p += 4;
 				put32(p, e->hr[j].flags), p += 4;
-				put64(p, e->hr[j].bytes), p += 8;
+				put64(p, by), p += 8;
+			}
+		for (k = 0; k < 2; k++)
+			if (e->cur_hour[k] && hour_find(e, e->cur_hour[k]) < 0) {
+				put32(p, e->cur_hour[k]), p += 4;
+				put32(p, 0), p += 4;
+				put64(p, e->cur_bytes[k]), p += 8;
 			}
 		for (k = 0; k < e->nhits; k++) {
 			put32(p, e->hits[k].hour), p += 4;
