@@ -147,13 +147,18 @@ struct nb_eni {
 	struct nb_item *it;
 	/* cold */
 	struct nb_pdet *det;	/* dense, ndet of dcap used */
-	struct mm_ip (*ip6)[2];	/* dcap (remote, local), once a v6 pair was kept */
 	uint16_t ndet, dcap;
-	uint8_t overflow, hoverflow;
-	uint8_t nbig, nhits;
-	struct nb_item latest;	/* at the cap: the latest item kept (key 0: unknown) */
+	uint8_t overflow;
 	char account[16];
 	char region[24];
+	/* the rest, allocated the first time an ENI needs any of it (a
+	 * second hour, a big record, mail, the item cap, an IPv6 pair);
+	 * until then the shared all-zero nb_cold_none, only ever read */
+	struct nb_cold *x;
+};
+
+struct nb_cold {
+	struct nb_item latest;	/* at the cap: the latest item kept (key 0: unknown) */
 	uint32_t hcap, nhours;
 	struct nb_hour *hr;
 	uint64_t frozen_max;	/* max bytes of hours folded out of hr */
@@ -161,7 +166,11 @@ struct nb_eni {
 	struct nb_mail *mail;	/* nmail of mcap: at most one per hour % NB_MAIL_SLOTS */
 	uint32_t nmail, mcap;
 	struct nb_hit *hits;	/* NB_MAX_HITS once a mail hour reached the count */
+	struct mm_ip (*ip6)[2];	/* dcap (remote, local), once a v6 pair was kept */
+	uint8_t hoverflow, nbig, nhits;
 };
+
+static struct nb_cold nb_cold_none;
 
 struct nb_slot {
 	uint64_t h;
@@ -271,17 +280,32 @@ static int is_mail_port(uint16_t p)
 
 /* ---- the ENI table ---------------------------------------------------------- */
 
+/* e's cold part, allocated on first need: 0, or -1 out of memory. */
+static int cold_get(struct nb_eni *e)
+{
+	struct nb_cold *x;
+	if (e->x != &nb_cold_none)
+		return 0;
+	if (!(x = mm_calloc(1, sizeof(*x))))
+		return -1;
+	e->x = x;
+	return 0;
+}
+
 static void eni_free(struct nb_eni *e)
 {
 	if (!e)
 		return;
 	mm_free(e->it);
 	mm_free(e->det);
-	mm_free(e->ip6);
-	mm_free(e->hr);
-	mm_free(e->mail);
-	mm_free(e->big);
-	mm_free(e->hits);
+	if (e->x && e->x != &nb_cold_none) {
+		mm_free(e->x->ip6);
+		mm_free(e->x->hr);
+		mm_free(e->x->mail);
+		mm_free(e->x->big);
+		mm_free(e->x->hits);
+		mm_free(e->x);
+	}
 	mm_free(e);
 }
 
@@ -400,6 +424,7 @@ static struct nb_eni *eni_get(struct nb_state *s, uint64_t h, const char *p, siz
 		return NULL;
 	memcpy(e->name, p, n);
 	e->nlen = (uint32_t)n;
+	e->x = &nb_cold_none;
 	e->tmin = INT64_MAX;
 	e->tmax = INT64_MIN;
 	s->t[j].h = h;
@@ -467,8 +492,8 @@ static const struct nb_det *item_det(const struct nb_eni *e, const struct nb_ite
 	d->ref.offset = p->offset;
 	d->ref.time_ms = (int64_t)p->t * 1000;
 	if (p->v6) {
-		d->rip = e->ip6[di][0];
-		d->lip = e->ip6[di][1];
+		d->rip = e->x->ip6[di][0];
+		d->lip = e->x->ip6[di][1];
 	} else {
 		mm_ip_set_v4(&d->rip, p->rip);
 		mm_ip_set_v4(&d->lip, p->lip);
@@ -496,11 +521,12 @@ static int det_put(struct nb_eni *e, uint32_t di, const struct nb_det *d)
 	p->lport = d->lport;
 	p->proto = d->proto;
 	if (d->rip.v6 || d->lip.v6) {
-		if (!e->ip6 && !(e->ip6 = mm_calloc(e->dcap, sizeof(*e->ip6))))
+		if (cold_get(e) ||
+		    (!e->x->ip6 && !(e->x->ip6 = mm_calloc(e->dcap, sizeof(*e->x->ip6)))))
 			return -1;
 		p->v6 = 1;
-		e->ip6[di][0] = d->rip;
-		e->ip6[di][1] = d->lip;
+		e->x->ip6[di][0] = d->rip;
+		e->x->ip6[di][1] = d->lip;
 	} else {
 		p->rip = mm_ip_v4(&d->rip);
 		p->lip = mm_ip_v4(&d->lip);
@@ -517,11 +543,11 @@ static void det_new(struct nb_eni *e, struct nb_item *it, const struct nb_det *d
 		if (ncap > 0xffff || !(nd = mm_realloc(e->det, ncap * sizeof(*nd))))
 			return;
 		e->det = nd;
-		if (e->ip6) {
-			struct mm_ip (*n6)[2] = mm_realloc(e->ip6, ncap * sizeof(*n6));
+		if (e->x->ip6) {
+			struct mm_ip (*n6)[2] = mm_realloc(e->x->ip6, ncap * sizeof(*n6));
 			if (!n6)
 				return; /* det grown, dcap not: still consistent */
-			e->ip6 = n6;
+			e->x->ip6 = n6;
 		}
 		e->dcap = (uint16_t)ncap;
 	}
@@ -544,7 +570,7 @@ static int item_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 		return -1;
 	if (skip >= 0 && e->ndet &&
 	    (!(ndet = mm_malloc(e->dcap * sizeof(*ndet))) ||
-	     (e->ip6 && !(n6 = mm_calloc(e->dcap, sizeof(*n6)))))) {
+	     (e->x->ip6 && !(n6 = mm_calloc(e->dcap, sizeof(*n6)))))) {
 		mm_free(nit);
 		mm_free(ndet);
 		return -1;
@@ -557,7 +583,7 @@ static int item_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 		nit[j] = e->it[i];
 		if (ndet && ITEM_DI(&e->it[i])) {
 			if (n6)
-				memcpy(n6[nd], e->ip6[ITEM_DI(&e->it[i]) - 1], sizeof(n6[0]));
+				memcpy(n6[nd], e->x->ip6[ITEM_DI(&e->it[i]) - 1], sizeof(n6[0]));
 			ndet[nd++] = e->det[ITEM_DI(&e->it[i]) - 1];
 			nit[j].flags = (nit[j].flags & ((1u << DI_SHIFT) - 1)) | nd << DI_SHIFT;
 		}
@@ -569,8 +595,8 @@ static int item_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 		e->det = ndet;
 		e->ndet = (uint16_t)nd;
 		if (n6) {
-			mm_free(e->ip6);
-			e->ip6 = n6;
+			mm_free(e->x->ip6);
+			e->x->ip6 = n6;
 		}
 	}
 	e->it = nit;
@@ -599,19 +625,21 @@ static int item_room(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t ma
 		return item_rebuild(e, e->icap ? e->icap * 2 : 4, -1);
 	}
 	e->overflow = 1;
+	if (cold_get(e))
+		return -1;
 	/* the latest kept item, remembered: at the cap most new items are
 	 * later than it (time order), and are turned away in O(1) */
-	if (e->latest.key && !item_later(&e->latest, &nw))
+	if (e->x->latest.key && !item_later(&e->x->latest, &nw))
 		return -1;
 	for (i = 0; i < e->icap; i++)
 		if (e->it[i].key && (latest < 0 || item_later(&e->it[i], &e->it[latest])))
 			latest = (int)i;
 	if (latest < 0)
 		return -1;
-	e->latest = e->it[latest];
-	if (!item_later(&e->latest, &nw))
+	e->x->latest = e->it[latest];
+	if (!item_later(&e->x->latest, &nw))
 		return -1;
-	e->latest.key = 0; /* the set changes: find it again next time */
+	e->x->latest.key = 0; /* the set changes: find it again next time */
 	return item_rebuild(e, e->icap, latest);
 }
 
@@ -645,7 +673,8 @@ static void item_add(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t fl
 	e->it[j].flags |= flags;
 	if (first < e->it[j].first) {
 		e->it[j].first = first;
-		e->latest.key = 0; /* it may have been the latest */
+		if (e->x->latest.key)
+			e->x->latest.key = 0; /* it may have been the latest */
 	}
 	if (!det || !det->ref.file || !needs_det(key))
 		return;
@@ -736,10 +765,10 @@ static inline void touch(struct nb_eni *e, const struct rec *r, uint64_t key)
 static int hour_find(const struct nb_eni *e, uint32_t hour)
 {
 	uint32_t j;
-	if (!e->hcap)
+	if (!e->x->hcap)
 		return -1;
-	for (j = slot_of(hour) & (e->hcap - 1); e->hr[j].hour; j = (j + 1) & (e->hcap - 1))
-		if (e->hr[j].hour == hour)
+	for (j = slot_of(hour) & (e->x->hcap - 1); e->x->hr[j].hour; j = (j + 1) & (e->x->hcap - 1))
+		if (e->x->hr[j].hour == hour)
 			return (int)j;
 	return -1;
 }
@@ -750,19 +779,19 @@ static int hour_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 	uint32_t i, n = 0;
 	if (!nh)
 		return -1;
-	for (i = 0; i < e->hcap; i++) {
+	for (i = 0; i < e->x->hcap; i++) {
 		uint32_t j;
-		if (!e->hr[i].hour || (int)i == skip)
+		if (!e->x->hr[i].hour || (int)i == skip)
 			continue;
-		for (j = slot_of(e->hr[i].hour) & (ncap - 1); nh[j].hour; j = (j + 1) & (ncap - 1))
+		for (j = slot_of(e->x->hr[i].hour) & (ncap - 1); nh[j].hour; j = (j + 1) & (ncap - 1))
 			;
-		nh[j] = e->hr[i];
+		nh[j] = e->x->hr[i];
 		n++;
 	}
-	mm_free(e->hr);
-	e->hr = nh;
-	e->hcap = ncap;
-	e->nhours = n;
+	mm_free(e->x->hr);
+	e->x->hr = nh;
+	e->x->hcap = ncap;
+	e->x->nhours = n;
 	return 0;
 }
 
@@ -775,29 +804,31 @@ static int hour_get(struct nb_eni *e, uint32_t hour, uint32_t max)
 	int j = hour_find(e, hour);
 	if (j >= 0)
 		return j;
-	if (e->nhours >= max) {
+	if (cold_get(e))
+		return -1;
+	if (e->x->nhours >= max) {
 		uint32_t i;
 		int old = -1;
-		e->hoverflow = 1;
-		for (i = 0; i < e->hcap; i++)
-			if (e->hr[i].hour && (old < 0 || e->hr[i].hour < e->hr[old].hour))
+		e->x->hoverflow = 1;
+		for (i = 0; i < e->x->hcap; i++)
+			if (e->x->hr[i].hour && (old < 0 || e->x->hr[i].hour < e->x->hr[old].hour))
 				old = (int)i;
-		if (old < 0 || e->hr[old].hour > hour)
+		if (old < 0 || e->x->hr[old].hour > hour)
 			return -1;
-		if (!(e->hr[old].flags & F_REPORTED) && e->hr[old].bytes > e->frozen_max)
-			e->frozen_max = e->hr[old].bytes;
-		if (hour_rebuild(e, e->hcap, old))
+		if (!(e->x->hr[old].flags & F_REPORTED) && e->x->hr[old].bytes > e->x->frozen_max)
+			e->x->frozen_max = e->x->hr[old].bytes;
+		if (hour_rebuild(e, e->x->hcap, old))
 			return -1;
-	} else if ((e->nhours + 1) * 4 > e->hcap * 3 &&
-		   hour_rebuild(e, e->hcap ? e->hcap * 2 : 4, -1)) {
+	} else if ((e->x->nhours + 1) * 4 > e->x->hcap * 3 &&
+		   hour_rebuild(e, e->x->hcap ? e->x->hcap * 2 : 4, -1)) {
 		return -1;
 	}
-	for (j = (int)(slot_of(hour) & (e->hcap - 1)); e->hr[j].hour;
-	     j = (int)((j + 1) & (e->hcap - 1)))
+	for (j = (int)(slot_of(hour) & (e->x->hcap - 1)); e->x->hr[j].hour;
+	     j = (int)((j + 1) & (e->x->hcap - 1)))
 		;
-	memset(&e->hr[j], 0, sizeof(e->hr[j]));
-	e->hr[j].hour = hour;
-	e->nhours++;
+	memset(&e->x->hr[j], 0, sizeof(e->x->hr[j]));
+	e->x->hr[j].hour = hour;
+	e->x->nhours++;
 	return j;
 }
 
@@ -806,32 +837,34 @@ static int hour_get(struct nb_eni *e, uint32_t hour, uint32_t max)
 static void big_add(struct nb_eni *e, const struct nb_big *b)
 {
 	int i, k = -1;
-	if (!e->big && !(e->big = mm_malloc(NB_BIG * sizeof(*e->big))))
+	if (cold_get(e))
 		return;
-	for (i = 0; i < e->nbig; i++)
-		if (e->big[i].hour == b->hour) {
-			if (b->bytes > e->big[i].bytes ||
-			    (b->bytes == e->big[i].bytes && mm_evref_before(&b->ref, &e->big[i].ref)))
-				e->big[i] = *b;
+	if (!e->x->big && !(e->x->big = mm_malloc(NB_BIG * sizeof(*e->x->big))))
+		return;
+	for (i = 0; i < e->x->nbig; i++)
+		if (e->x->big[i].hour == b->hour) {
+			if (b->bytes > e->x->big[i].bytes ||
+			    (b->bytes == e->x->big[i].bytes && mm_evref_before(&b->ref, &e->x->big[i].ref)))
+				e->x->big[i] = *b;
 			return;
 		}
-	if (e->nbig < NB_BIG) {
-		e->big[e->nbig++] = *b;
+	if (e->x->nbig < NB_BIG) {
+		e->x->big[e->x->nbig++] = *b;
 		return;
 	}
-	for (i = 0; i < e->nbig; i++)
-		if (k < 0 || e->big[i].hour < e->big[k].hour)
+	for (i = 0; i < e->x->nbig; i++)
+		if (k < 0 || e->x->big[i].hour < e->x->big[k].hour)
 			k = i;
-	if (e->big[k].hour < b->hour)
-		e->big[k] = *b;
+	if (e->x->big[k].hour < b->hour)
+		e->x->big[k] = *b;
 }
 
 static const struct nb_big *big_of(const struct nb_eni *e, uint32_t hour)
 {
 	int i;
-	for (i = 0; i < e->nbig; i++)
-		if (e->big[i].hour == hour)
-			return &e->big[i];
+	for (i = 0; i < e->x->nbig; i++)
+		if (e->x->big[i].hour == hour)
+			return &e->x->big[i];
 	return NULL;
 }
 
@@ -842,7 +875,7 @@ static void hour_flush1(struct nb_eni *e, int k, uint32_t max)
 	if (!e->cur_hour[k])
 		return;
 	if ((j = hour_get(e, e->cur_hour[k], max)) >= 0)
-		e->hr[j].bytes += e->cur_bytes[k];
+		e->x->hr[j].bytes += e->cur_bytes[k];
 	e->cur_hour[k] = 0;
 	e->cur_bytes[k] = 0;
 }
@@ -887,30 +920,32 @@ static inline void add_bytes(struct nb_eni *e, const struct rec *r, uint64_t byt
 static void hit_add(struct nb_eni *e, const struct nb_hit *h)
 {
 	int i, k;
-	if (!e->hits && !(e->hits = mm_malloc(NB_MAX_HITS * sizeof(*e->hits))))
+	if (cold_get(e))
 		return;
-	for (i = 0; i < e->nhits; i++)
-		if (e->hits[i].hour == h->hour && e->hits[i].rport == h->rport) {
-			e->hits[i].flags |= h->flags;
-			if (mm_evref_before(&h->ref, &e->hits[i].ref)) {
-				e->hits[i].ref = h->ref;
-				e->hits[i].rip = h->rip;
-				e->hits[i].lip = h->lip;
+	if (!e->x->hits && !(e->x->hits = mm_malloc(NB_MAX_HITS * sizeof(*e->x->hits))))
+		return;
+	for (i = 0; i < e->x->nhits; i++)
+		if (e->x->hits[i].hour == h->hour && e->x->hits[i].rport == h->rport) {
+			e->x->hits[i].flags |= h->flags;
+			if (mm_evref_before(&h->ref, &e->x->hits[i].ref)) {
+				e->x->hits[i].ref = h->ref;
+				e->x->hits[i].rip = h->rip;
+				e->x->hits[i].lip = h->lip;
 			}
 			return;
 		}
 	/* keep the NB_MAX_HITS earliest hours */
-	if (e->nhits < NB_MAX_HITS) {
-		k = e->nhits++;
+	if (e->x->nhits < NB_MAX_HITS) {
+		k = e->x->nhits++;
 	} else {
 		k = 0;
-		for (i = 1; i < e->nhits; i++)
-			if (e->hits[i].hour > e->hits[k].hour)
+		for (i = 1; i < e->x->nhits; i++)
+			if (e->x->hits[i].hour > e->x->hits[k].hour)
 				k = i;
-		if (e->hits[k].hour <= h->hour)
+		if (e->x->hits[k].hour <= h->hour)
 			return;
 	}
-	e->hits[k] = *h;
+	e->x->hits[k] = *h;
 }
 
 /* Did the slot reach the count? Then it is a hit (kept after the slot
@@ -936,21 +971,21 @@ static void mail_check(struct nb_eni *e, const struct nb_mail *m, uint32_t min)
 static struct nb_mail *mail_slot(struct nb_eni *e, uint32_t hour, int create)
 {
 	uint32_t i, cls = hour % NB_MAIL_SLOTS;
-	for (i = e->nmail; i-- > 0;)
-		if (e->mail[i].hour % NB_MAIL_SLOTS == cls)
-			return &e->mail[i];
-	if (!create)
+	for (i = e->x->nmail; i-- > 0;)
+		if (e->x->mail[i].hour % NB_MAIL_SLOTS == cls)
+			return &e->x->mail[i];
+	if (!create || cold_get(e))
 		return NULL;
-	if (e->nmail == e->mcap) {
-		uint32_t ncap = e->mcap ? e->mcap * 2 : 1;
-		struct nb_mail *nm = mm_realloc(e->mail, ncap * sizeof(*nm));
+	if (e->x->nmail == e->x->mcap) {
+		uint32_t ncap = e->x->mcap ? e->x->mcap * 2 : 1;
+		struct nb_mail *nm = mm_realloc(e->x->mail, ncap * sizeof(*nm));
 		if (!nm)
 			return NULL;
-		e->mail = nm;
-		e->mcap = ncap;
+		e->x->mail = nm;
+		e->x->mcap = ncap;
 	}
-	memset(&e->mail[e->nmail], 0, sizeof(e->mail[0]));
-	return &e->mail[e->nmail++];
+	memset(&e->x->mail[e->x->nmail], 0, sizeof(e->x->mail[0]));
+	return &e->x->mail[e->x->nmail++];
 }
 
 /* Merge src's (hour, remotes) into its slot; the older of two hours in a
@@ -1131,8 +1166,19 @@ static void eni_merge(struct nb_eni *d, struct nb_eni *s, const double *p)
 	uint32_t i;
 	int k;
 
-	hour_flush(d, (uint32_t)p[P_MAX_HOURS]);
-	hour_flush(s, (uint32_t)p[P_MAX_HOURS]);
+	/* src's inline hour sums: into dst's of the same hour (or its free
+	 * inline slot), else into dst's hour table */
+	for (k = 0; k < 2; k++) {
+		int j;
+		if (!s->cur_hour[k])
+			continue;
+		if (d->cur_hour[k] == s->cur_hour[k] || !d->cur_hour[k]) {
+			d->cur_hour[k] = s->cur_hour[k];
+			d->cur_bytes[k] += s->cur_bytes[k];
+		} else if ((j = hour_get(d, s->cur_hour[k], (uint32_t)p[P_MAX_HOURS])) >= 0) {
+			d->x->hr[j].bytes += s->cur_bytes[k];
+		}
+	}
 	if (!d->account[0])
 		memcpy(d->account, s->account, sizeof(d->account));
 	if (!d->region[0])
@@ -1151,23 +1197,25 @@ static void eni_merge(struct nb_eni *d, struct nb_eni *s, const double *p)
 			item_add(d, s->it[i].key, s->it[i].first, s->it[i].flags,
 				 item_det(s, &s->it[i], &sd), (uint32_t)p[P_MAX_ITEMS]);
 	}
-	if (s->frozen_max > d->frozen_max)
-		d->frozen_max = s->frozen_max;
-	d->hoverflow |= s->hoverflow;
-	for (i = 0; i < s->hcap; i++) {
+	if (s->x->frozen_max > d->x->frozen_max)
+		if (!cold_get(d))
+			d->x->frozen_max = s->x->frozen_max;
+	if (s->x->hoverflow && !cold_get(d))
+		d->x->hoverflow = 1;
+	for (i = 0; i < s->x->hcap; i++) {
 		int j;
-		if (!s->hr[i].hour || (j = hour_get(d, s->hr[i].hour, (uint32_t)p[P_MAX_HOURS])) < 0)
+		if (!s->x->hr[i].hour || (j = hour_get(d, s->x->hr[i].hour, (uint32_t)p[P_MAX_HOURS])) < 0)
 			continue;
-		d->hr[j].bytes += s->hr[i].bytes;
-		d->hr[j].flags |= s->hr[i].flags;
+		d->x->hr[j].bytes += s->x->hr[i].bytes;
+		d->x->hr[j].flags |= s->x->hr[i].flags;
 	}
-	for (k = 0; k < s->nbig; k++)
-		big_add(d, &s->big[k]);
-	for (i = 0; i < s->nmail; i++)
-		if (s->mail[i].hour)
-			mail_merge_slot(d, &s->mail[i], (uint32_t)p[P_SPAM_IPS]);
-	for (k = 0; k < s->nhits; k++)
-		hit_add(d, &s->hits[k]);
+	for (k = 0; k < s->x->nbig; k++)
+		big_add(d, &s->x->big[k]);
+	for (i = 0; i < s->x->nmail; i++)
+		if (s->x->mail[i].hour)
+			mail_merge_slot(d, &s->x->mail[i], (uint32_t)p[P_SPAM_IPS]);
+	for (k = 0; k < s->x->nhits; k++)
+		hit_add(d, &s->x->hits[k]);
 }
 
 static const double *state_params(const struct nb_state *a, const struct nb_state *b)
@@ -1344,10 +1392,10 @@ static void finish_spam(struct mm_detect_ctx *c, struct nb_eni *e, int64_t learn
 {
 	int k;
 	uint32_t i;
-	for (i = 0; i < e->nmail; i++)
-		mail_check(e, &e->mail[i], min);
-	for (k = 0; k < e->nhits; k++) {
-		struct nb_hit *h = &e->hits[k];
+	for (i = 0; i < e->x->nmail; i++)
+		mail_check(e, &e->x->mail[i], min);
+	for (k = 0; k < e->x->nhits; k++) {
+		struct nb_hit *h = &e->x->hits[k];
 		struct mm_finding *f;
 		int j;
 		if ((h->flags & F_REPORTED) || (int64_t)(h->hour - 1) * 3600 + 3599 < learn_end)
@@ -1381,14 +1429,14 @@ static int hour_cmp(const void *a, const void *b)
 static void finish_volume(struct mm_detect_ctx *c, struct nb_eni *e, int64_t learn_end)
 {
 	struct nb_hour **v;
-	uint64_t m = e->frozen_max;
+	uint64_t m = e->x->frozen_max;
 	uint32_t i, n = 0;
 
-	if (!e->nhours || !(v = mm_malloc(e->nhours * sizeof(*v))))
+	if (!e->x->nhours || !(v = mm_malloc(e->x->nhours * sizeof(*v))))
 		return;
-	for (i = 0; i < e->hcap; i++)
-		if (e->hr[i].hour)
-			v[n++] = &e->hr[i];
+	for (i = 0; i < e->x->hcap; i++)
+		if (e->x->hr[i].hour)
+			v[n++] = &e->x->hr[i];
 	qsort(v, n, sizeof(*v), hour_cmp);
 	for (i = 0; i < n; i++) {
 		struct nb_hour *h = v[i];
@@ -1499,42 +1547,42 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 		/* the hours being summed inline are written as they are (a
 		 * flush would allocate an hour table for every ENI); only when
 		 * they could push out a kept hour are they flushed first */
-		if (e->nhours + 2 > (uint32_t)state_params(s, NULL)[P_MAX_HOURS])
+		if (e->x->nhours + 2 > (uint32_t)state_params(s, NULL)[P_MAX_HOURS])
 			hour_flush(e, (uint32_t)state_params(s, NULL)[P_MAX_HOURS]);
-		nh = e->nhours;
+		nh = e->x->nhours;
 		for (k = 0; k < 2; k++)
 			if (e->cur_hour[k] && hour_find(e, e->cur_hour[k]) < 0)
 				nh++;
-		n = NB_HDR + (size_t)e->nitems * 16 + (size_t)nh * 16 + (size_t)e->nhits * 7;
+		n = NB_HDR + (size_t)e->nitems * 16 + (size_t)nh * 16 + (size_t)e->x->nhits * 7;
 		if (!(b = mm_malloc(n)))
 			return MM_ENOMEM;
 		p = b;
 		memcpy(p, NB_MAGIC, 4), p += 4;
 		put64(p, (uint64_t)e->tmin), p += 8;
 		put64(p, (uint64_t)e->tmax), p += 8;
-		put64(p, e->frozen_max), p += 8;
+		put64(p, e->x->frozen_max), p += 8;
 		*p++ = (unsigned char)e->overflow;
-		*p++ = (unsigned char)e->hoverflow;
+		*p++ = (unsigned char)e->x->hoverflow;
 		memcpy(p, e->account, 16), p += 16;
 		memcpy(p, e->region, 24), p += 24;
 		memcpy(p, e->hll, NB_HLL), p += NB_HLL;
 		put32(p, e->nitems), p += 4;
 		put32(p, nh), p += 4;
-		put32(p, (uint32_t)e->nhits), p += 4;
+		put32(p, (uint32_t)e->x->nhits), p += 4;
 		for (j = 0; j < e->icap; j++)
 			if (e->it[j].key) {
 				put64(p, e->it[j].key), p += 8;
 				put32(p, e->it[j].first), p += 4;
 				put32(p, e->it[j].flags & F_REPORTED), p += 4;
 			}
-		for (j = 0; j < e->hcap; j++)
-			if (e->hr[j].hour) {
-				uint64_t by = e->hr[j].bytes;
+		for (j = 0; j < e->x->hcap; j++)
+			if (e->x->hr[j].hour) {
+				uint64_t by = e->x->hr[j].bytes;
 				for (k = 0; k < 2; k++)
-					if (e->cur_hour[k] == e->hr[j].hour)
+					if (e->cur_hour[k] == e->x->hr[j].hour)
 						by += e->cur_bytes[k];
-				put32(p, e->hr[j].hour), p += 4;
-				put32(p, e->hr[j].flags), p += 4;
+				put32(p, e->x->hr[j].hour), p += 4;
+				put32(p, e->x->hr[j].flags), p += 4;
 				put64(p, by), p += 8;
 			}
 		for (k = 0; k < 2; k++)
@@ -1543,11 +1591,11 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 				put32(p, 0), p += 4;
 				put64(p, e->cur_bytes[k]), p += 8;
 			}
-		for (k = 0; k < e->nhits; k++) {
-			put32(p, e->hits[k].hour), p += 4;
-			p[0] = (unsigned char)e->hits[k].rport;
-			p[1] = (unsigned char)(e->hits[k].rport >> 8);
-			p[2] = e->hits[k].flags;
+		for (k = 0; k < e->x->nhits; k++) {
+			put32(p, e->x->hits[k].hour), p += 4;
+			p[0] = (unsigned char)e->x->hits[k].rport;
+			p[1] = (unsigned char)(e->x->hits[k].rport >> 8);
+			p[2] = e->x->hits[k].flags;
 			p += 3;
 		}
 		rc = put(pctx, e->name, b, n);
@@ -1577,13 +1625,18 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		return MM_EPARSE;
 	if (!(tmp = mm_calloc(1, sizeof(*tmp))))
 		return MM_ENOMEM;
+	tmp->x = &nb_cold_none;
+	if (cold_get(tmp)) {
+		mm_free(tmp);
+		return MM_ENOMEM;
+	}
 	memcpy(tmp->name, entity, en);
 	p = b + 4;
 	tmp->tmin = (int64_t)get64(p), p += 8;
 	tmp->tmax = (int64_t)get64(p), p += 8;
-	tmp->frozen_max = get64(p), p += 8;
+	tmp->x->frozen_max = get64(p), p += 8;
 	tmp->overflow = *p++ != 0;
-	tmp->hoverflow = *p++ != 0;
+	tmp->x->hoverflow = *p++ != 0;
 	memcpy(tmp->account, p, 16), p += 16;
 	memcpy(tmp->region, p, 24), p += 24;
 	memcpy(tmp->hll, p, NB_HLL), p += NB_HLL;
@@ -1605,8 +1658,8 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		int k;
 		if (!hour || hour_find(tmp, hour) >= 0 || (k = hour_get(tmp, hour, 8760)) < 0)
 			goto out;
-		tmp->hr[k].bytes = get64(p + 8);
-		tmp->hr[k].flags = get32(p + 4) & F_REPORTED;
+		tmp->x->hr[k].bytes = get64(p + 8);
+		tmp->x->hr[k].flags = get32(p + 4) & F_REPORTED;
 	}
 	for (j = 0; j < nt; j++, p += 7) {
 		struct nb_hit h;
