@@ -1100,7 +1100,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 			if (fl->region.n)
 				mm_str_copy(e->region, sizeof(e->region), fl->region);
 			else if (c->file)
-				snprintf(e->region, sizeof(e->region), "%s", c->file->region);
+				mm_str_copy(e->region, sizeof(e->region), mm_str_c(c->file->region));
 		}
 	}
 	r.s = s;
