@@ -28,11 +28,17 @@
  * folded into the baseline maximum), NB_MAIL_SLOTS mail hours of at most
  * 16 remotes, NB_MAX_ENIS interfaces (new ones past it are not tracked).
  *
+ * Memory grows with need: an ENI starts as its struct, a 4-slot item
+ * table and packed evidence for the items that can fire; its hour table,
+ * big records, mail hours and spambot hours live in a cold part
+ * allocated the first time any is needed.
+ *
  * Cost: the flow scan's hot path is here. A record is dropped early
- * unless ACCEPTed with addresses and one public side; then a small cache
- * of recent ENIs (else one cheap hash of the id and one table probe), one
- * probe of the ENI's item table and a byte sum in the ENI's hot lines.
- * No allocation, no formatting except on a new item or a new hour. */
+ * unless ACCEPTed with addresses and one public side; then one cheap hash
+ * of the id, a small cache of recent ENIs keyed by it (else one table
+ * probe), one probe of the ENI's item table and a byte sum in the ENI's
+ * hot lines. No allocation, no formatting except on a new item or a new
+ * hour. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
