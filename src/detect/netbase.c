@@ -28,17 +28,24 @@
  * folded into the baseline maximum), NB_MAIL_SLOTS mail hours of at most
  * 16 remotes, NB_MAX_ENIS interfaces (new ones past it are not tracked).
  *
+ * Memory grows with need: an ENI starts as its struct, a 4-slot item
+ * table and packed evidence for the items that can fire; its hour table,
+ * big records, mail hours and spambot hours live in a cold part
+ * allocated the first time any is needed.
+ *
  * Cost: the flow scan's hot path is here. A record is dropped early
- * unless ACCEPTed with addresses and one public side; then a small cache
- * of recent ENIs (else one cheap hash of the id and one table probe), one
- * probe of the ENI's item table and a byte sum in the ENI's hot lines.
- * No allocation, no formatting except on a new item or a new hour. */
+ * unless ACCEPTed with addresses and one public side; then one cheap hash
+ * of the id, a small cache of recent ENIs keyed by it (else one table
+ * probe), one probe of the ENI's item table and a byte sum in the ENI's
+ * hot lines. No allocation, no formatting except on a new item or a new
+ * hour. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/intern.h"
 #include "core/mem.h"
 #include "detect/detect.h"
 
@@ -62,6 +69,11 @@
 #define KIND(key) ((key) >> 56)
 
 #define F_REPORTED 1u
+/* an item's flags above the low byte: 1 + its index in the ENI's dense
+ * evidence array, 0 for none (inbound ports, mail and DNS server ports
+ * never fire on their own, so they keep no evidence) */
+#define DI_SHIFT 8
+#define ITEM_DI(it) ((it)->flags >> DI_SHIFT)
 
 /* params, in the table's order */
 enum { P_LEARN, P_MAX_ITEMS, P_SPAM_IPS, P_VOL_FACTOR, P_VOL_FLOOR, P_MAX_HOURS, P__N };
@@ -77,6 +89,18 @@ struct nb_det {		/* cold: the item's earliest record, for the finding */
 	struct mm_ip rip, lip;	/* remote, local */
 	uint16_t lport, rport;
 	uint8_t proto;
+};
+
+/* The same, as kept (40 bytes, not 72): the time in seconds, v4
+ * addresses inline (an IPv6 pair goes to the ENI's ip6 array at the
+ * same index), the server port and protocol from the item's key. */
+struct nb_pdet {
+	const char *file;
+	uint64_t line, offset;
+	uint32_t t;
+	uint32_t rip, lip;	/* IPv4; v6: in ip6[index] */
+	uint16_t lport;
+	uint8_t proto, v6;
 };
 
 struct nb_hour {
@@ -112,8 +136,11 @@ struct nb_hit {		/* an hour a mail port reached the spambot count */
 	struct mm_evref ref;
 };
 
+/* Every part past the fixed few lines is allocated on need and grows
+ * with it: an ENI seen in a handful of records costs its struct, a
+ * 4-slot item table and the evidence of the items that can fire. */
 struct nb_eni {
-	/* hot: what every record reads or writes, in the first two lines */
+	/* hot: what every record reads or writes, in the first lines */
 	char name[32];
 	uint32_t nlen;
 	/* the hours being summed here (by hour parity: a file's records
@@ -125,20 +152,31 @@ struct nb_eni {
 	uint32_t icap, nitems;
 	struct nb_item *it;
 	/* cold */
-	struct nb_det *det;
-	uint32_t overflow;
-	struct nb_item latest;	/* at the cap: the latest item kept (key 0: unknown) */
+	struct nb_pdet *det;	/* dense, ndet of dcap used */
+	uint16_t ndet, dcap;
+	uint8_t overflow;
 	char account[16];
 	char region[24];
-	uint32_t hcap, nhours, hoverflow;
+	/* the rest, allocated the first time an ENI needs any of it (a
+	 * second hour, a big record, mail, the item cap, an IPv6 pair);
+	 * until then the shared all-zero nb_cold_none, only ever read */
+	struct nb_cold *x;
+};
+
+struct nb_cold {
+	struct nb_item latest;	/* at the cap: the latest item kept (key 0: unknown) */
+	uint32_t hcap, nhours;
 	struct nb_hour *hr;
 	uint64_t frozen_max;	/* max bytes of hours folded out of hr */
-	int nbig;
-	struct nb_big big[NB_BIG];
-	struct nb_mail *mail;	/* NB_MAIL_SLOTS, or NULL */
-	int nhits;
-	struct nb_hit hits[NB_MAX_HITS];
+	struct nb_big *big;	/* NB_BIG once a big record was seen, or NULL */
+	struct nb_mail *mail;	/* nmail of mcap: at most one per hour % NB_MAIL_SLOTS */
+	uint32_t nmail, mcap;
+	struct nb_hit *hits;	/* NB_MAX_HITS once a mail hour reached the count */
+	struct mm_ip (*ip6)[2];	/* dcap (remote, local), once a v6 pair was kept */
+	uint8_t hoverflow, nbig, nhits;
 };
+
+static struct nb_cold nb_cold_none;
 
 struct nb_slot {
 	uint64_t h;
@@ -151,9 +189,14 @@ struct nb_state {
 	double p[P__N];	/* params last seen (merge and load have no ctx) */
 	int has_p;
 	uint64_t dropped_enis;
-	/* ENIs by the last three characters of their id: records of an ENI
-	 * come in short runs, and a hit here skips hashing and the table */
-	struct nb_eni *recent[256];
+	/* ENIs by the low bits of their hash, the hash kept alongside: records
+	 * of an ENI come in short runs, a hit skips the table, and a miss is
+	 * told without touching the ENI's memory */
+	struct nb_slot recent[256];
+	/* the last file name interned for evidence (raw and interned): a
+	 * new item's evidence skips the intern table's hash */
+	const char *raw_file, *int_file;
+	uint64_t big_min;	/* volume_floor_bytes / 64: a record worth keeping */
 };
 
 static const struct mm_param params[] = {
@@ -243,14 +286,32 @@ static int is_mail_port(uint16_t p)
 
 /* ---- the ENI table ---------------------------------------------------------- */
 
+/* e's cold part, allocated on first need: 0, or -1 out of memory. */
+static int cold_get(struct nb_eni *e)
+{
+	struct nb_cold *x;
+	if (e->x != &nb_cold_none)
+		return 0;
+	if (!(x = mm_calloc(1, sizeof(*x))))
+		return -1;
+	e->x = x;
+	return 0;
+}
+
 static void eni_free(struct nb_eni *e)
 {
 	if (!e)
 		return;
 	mm_free(e->it);
 	mm_free(e->det);
-	mm_free(e->hr);
-	mm_free(e->mail);
+	if (e->x && e->x != &nb_cold_none) {
+		mm_free(e->x->ip6);
+		mm_free(e->x->hr);
+		mm_free(e->x->mail);
+		mm_free(e->x->big);
+		mm_free(e->x->hits);
+		mm_free(e->x);
+	}
 	mm_free(e);
 }
 
@@ -316,6 +377,30 @@ static int table_grow(struct nb_state *s)
 	return 0;
 }
 
+static struct nb_eni *eni_find(const struct nb_state *s, uint64_t h, const char *p, size_t n)
+{
+	size_t j;
+	struct nb_eni *e;
+	for (j = h & (s->cap - 1); (e = s->t[j].e); j = (j + 1) & (s->cap - 1))
+		if (s->t[j].h == h && e->nlen == n && memcmp(e->name, p, n) == 0)
+			return e;
+	return NULL;
+}
+
+/* Insert e (known absent) under hash h; -1 at the bound or out of memory. */
+static int eni_put(struct nb_state *s, uint64_t h, struct nb_eni *e)
+{
+	size_t j;
+	if (s->n >= NB_MAX_ENIS || ((s->n + 1) * 2 > s->cap && table_grow(s)))
+		return -1;
+	for (j = h & (s->cap - 1); s->t[j].e; j = (j + 1) & (s->cap - 1))
+		;
+	s->t[j].h = h;
+	s->t[j].e = e;
+	s->n++;
+	return 0;
+}
+
 /* The ENI named (p, n) with hash h, created if absent; NULL when the
  * table is at its bound or memory is out (the ENI goes untracked). */
 static struct nb_eni *eni_get(struct nb_state *s, uint64_t h, const char *p, size_t n)
@@ -345,6 +430,7 @@ static struct nb_eni *eni_get(struct nb_state *s, uint64_t h, const char *p, siz
 		return NULL;
 	memcpy(e->name, p, n);
 	e->nlen = (uint32_t)n;
+	e->x = &nb_cold_none;
 	e->tmin = INT64_MAX;
 	e->tmax = INT64_MIN;
 	s->t[j].h = h;
@@ -383,14 +469,114 @@ static uint32_t item_place(struct nb_item *it, uint32_t cap, uint64_t key)
 	return j;
 }
 
-/* Rebuild into ncap slots, leaving out the slot `skip` (-1: none). */
+/* Can an item of this key fire on its own (and so needs the evidence
+ * of its earliest record)? Inbound ports are baseline only; the mail
+ * and DNS server ports fire through Spambot's hours and the resolvers. */
+static inline int needs_det(uint64_t key)
+{
+	uint32_t port, proto;
+	if (KIND(key) != K_OUT)
+		return KIND(key) != K_IN;
+	port = (uint16_t)key;
+	proto = (uint8_t)(key >> 16);
+	return !((proto == 6 && is_mail_port((uint16_t)port)) ||
+		 ((proto == 6 || proto == 17) && port == 53));
+}
+
+/* Unpack item it's evidence into d; NULL when it has none. */
+static const struct nb_det *item_det(const struct nb_eni *e, const struct nb_item *it,
+				     struct nb_det *d)
+{
+	const struct nb_pdet *p;
+	uint32_t di = ITEM_DI(it);
+	if (!di)
+		return NULL;
+	p = &e->det[--di];
+	memset(d, 0, sizeof(*d));
+	d->ref.file = p->file;
+	d->ref.line = p->line;
+	d->ref.offset = p->offset;
+	d->ref.time_ms = (int64_t)p->t * 1000;
+	if (p->v6) {
+		d->rip = e->x->ip6[di][0];
+		d->lip = e->x->ip6[di][1];
+	} else {
+		mm_ip_set_v4(&d->rip, p->rip);
+		mm_ip_set_v4(&d->lip, p->lip);
+	}
+	d->lport = p->lport;
+	d->proto = p->proto;
+	switch (KIND(it->key)) {
+	case K_OUT: d->rport = (uint16_t)it->key; break;
+	case K_RES: d->rport = 53; break;
+	case K_DOH: d->rport = 443; break;
+	default: break;
+	}
+	return d;
+}
+
+/* Pack d into evidence slot di; -1 when a v6 pair finds no memory. */
+static int det_put(struct nb_eni *e, uint32_t di, const struct nb_det *d)
+{
+	struct nb_pdet *p = &e->det[di];
+	memset(p, 0, sizeof(*p));
+	p->file = d->ref.file;
+	p->line = d->ref.line;
+	p->offset = d->ref.offset;
+	p->t = (uint32_t)(d->ref.time_ms / 1000);
+	p->lport = d->lport;
+	p->proto = d->proto;
+	if (d->rip.v6 || d->lip.v6) {
+		if (cold_get(e) ||
+		    (!e->x->ip6 && !(e->x->ip6 = mm_calloc(e->dcap, sizeof(*e->x->ip6)))))
+			return -1;
+		p->v6 = 1;
+		e->x->ip6[di][0] = d->rip;
+		e->x->ip6[di][1] = d->lip;
+	} else {
+		p->rip = mm_ip_v4(&d->rip);
+		p->lip = mm_ip_v4(&d->lip);
+	}
+	return 0;
+}
+
+/* Keep d as item it's evidence, in a new slot (index in its flags). */
+static void det_new(struct nb_eni *e, struct nb_item *it, const struct nb_det *d)
+{
+	if (e->ndet == e->dcap) {
+		uint32_t ncap = e->dcap ? e->dcap * 2u : 2u;
+		struct nb_pdet *nd;
+		if (ncap > 0xffff || !(nd = mm_realloc(e->det, ncap * sizeof(*nd))))
+			return;
+		e->det = nd;
+		if (e->x->ip6) {
+			struct mm_ip (*n6)[2] = mm_realloc(e->x->ip6, ncap * sizeof(*n6));
+			if (!n6)
+				return; /* det grown, dcap not: still consistent */
+			e->x->ip6 = n6;
+		}
+		e->dcap = (uint16_t)ncap;
+	}
+	if (det_put(e, e->ndet, d))
+		return;
+	e->ndet++;
+	it->flags = (it->flags & ((1u << DI_SHIFT) - 1)) | (uint32_t)e->ndet << DI_SHIFT;
+}
+
+/* Rebuild into ncap slots, leaving out the slot `skip` (-1: none); the
+ * evidence array is rebuilt dense alongside when an item leaves. */
 static int item_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 {
 	struct nb_item *nit = mm_calloc(ncap, sizeof(*nit));
-	struct nb_det *ndet = mm_calloc(ncap, sizeof(*ndet));
-	uint32_t i, n = 0;
+	struct nb_pdet *ndet = NULL;
+	struct mm_ip (*n6)[2] = NULL;
+	uint32_t i, n = 0, nd = 0;
 
-	if (!nit || !ndet) {
+	if (!nit)
+		return -1;
+	if (skip >= 0 && e->ndet &&
+	    (!(ndet = mm_malloc(e->dcap * sizeof(*ndet))) ||
+	     (e->x->ip6 && !(n6 = mm_calloc(e->dcap, sizeof(*n6)))))) {
 		mm_free(nit);
 		mm_free(ndet);
 		return -1;
@@ -401,13 +587,25 @@ static int item_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 			continue;
 		j = item_place(nit, ncap, e->it[i].key);
 		nit[j] = e->it[i];
-		ndet[j] = e->det[i];
+		if (ndet && ITEM_DI(&e->it[i])) {
+			if (n6)
+				memcpy(n6[nd], e->x->ip6[ITEM_DI(&e->it[i]) - 1], sizeof(n6[0]));
+			ndet[nd++] = e->det[ITEM_DI(&e->it[i]) - 1];
+			nit[j].flags = (nit[j].flags & ((1u << DI_SHIFT) - 1)) | nd << DI_SHIFT;
+		}
 		n++;
 	}
 	mm_free(e->it);
-	mm_free(e->det);
+	if (ndet) {
+		mm_free(e->det);
+		e->det = ndet;
+		e->ndet = (uint16_t)nd;
+		if (n6) {
+			mm_free(e->x->ip6);
+			e->x->ip6 = n6;
+		}
+	}
 	e->it = nit;
-	e->det = ndet;
 	e->icap = ncap;
 	e->nitems = n;
 	return 0;
@@ -430,22 +628,24 @@ static int item_room(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t ma
 	if (e->nitems < max) {
 		if ((e->nitems + 1) * 4 <= e->icap * 3)
 			return 0;
-		return item_rebuild(e, e->icap ? e->icap * 2 : 16, -1);
+		return item_rebuild(e, e->icap ? e->icap * 2 : 4, -1);
 	}
 	e->overflow = 1;
+	if (cold_get(e))
+		return -1;
 	/* the latest kept item, remembered: at the cap most new items are
 	 * later than it (time order), and are turned away in O(1) */
-	if (e->latest.key && !item_later(&e->latest, &nw))
+	if (e->x->latest.key && !item_later(&e->x->latest, &nw))
 		return -1;
 	for (i = 0; i < e->icap; i++)
 		if (e->it[i].key && (latest < 0 || item_later(&e->it[i], &e->it[latest])))
 			latest = (int)i;
 	if (latest < 0)
 		return -1;
-	e->latest = e->it[latest];
-	if (!item_later(&e->latest, &nw))
+	e->x->latest = e->it[latest];
+	if (!item_later(&e->x->latest, &nw))
 		return -1;
-	e->latest.key = 0; /* the set changes: find it again next time */
+	e->x->latest.key = 0; /* the set changes: find it again next time */
 	return item_rebuild(e, e->icap, latest);
 }
 
@@ -455,11 +655,15 @@ static int det_better(const struct nb_det *d, const struct mm_evref *ref)
 	return !d->ref.file || mm_evref_before(ref, &d->ref);
 }
 
-/* Learn key seen at first (flags OR'ed in), with its detail when given. */
+/* Learn key seen at first (flags OR'ed in), with its detail when given
+ * (kept only for the kinds that can fire). */
 static void item_add(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t flags,
 		     const struct nb_det *det, uint32_t max)
 {
 	int j = item_find(e, key);
+	struct nb_det od;
+
+	flags &= F_REPORTED;
 	if (j < 0) {
 		if (item_room(e, key, first, max))
 			return;
@@ -467,20 +671,23 @@ static void item_add(struct nb_eni *e, uint64_t key, uint32_t first, uint32_t fl
 		e->it[j].key = key;
 		e->it[j].first = first;
 		e->it[j].flags = flags;
-		if (det)
-			e->det[j] = *det;
-		else
-			memset(&e->det[j], 0, sizeof(e->det[j]));
 		e->nitems++;
+		if (det && det->ref.file && needs_det(key))
+			det_new(e, &e->it[j], det);
 		return;
 	}
 	e->it[j].flags |= flags;
 	if (first < e->it[j].first) {
 		e->it[j].first = first;
-		e->latest.key = 0; /* it may have been the latest */
+		if (e->x->latest.key)
+			e->x->latest.key = 0; /* it may have been the latest */
 	}
-	if (det && det->ref.file && det_better(&e->det[j], &det->ref))
-		e->det[j] = *det;
+	if (!det || !det->ref.file || !needs_det(key))
+		return;
+	if (!item_det(e, &e->it[j], &od))
+		det_new(e, &e->it[j], det);
+	else if (det_better(&od, &det->ref))
+		det_put(e, ITEM_DI(&e->it[j]) - 1, det);
 }
 
 /* ---- per record ------------------------------------------------------------ */
@@ -505,10 +712,27 @@ static void rec_ref_raw(const struct rec *r, struct mm_evref *ref)
 	ref->time_ms = (int64_t)r->t * 1000;
 }
 
+/* mm_evref_take, with the interned file name cached per state. */
+static void rec_take(const struct rec *r, struct mm_evref *ref)
+{
+	const char *file = r->c->file && r->c->file->rel ? r->c->file->rel : r->ev->loc.file;
+	struct nb_state *s = r->s;
+	if (!file)
+		file = "";
+	if (file != s->raw_file || !s->int_file || strcmp(file, s->int_file)) {
+		s->int_file = mm_intern(file, strlen(file));
+		s->raw_file = s->int_file ? file : NULL;
+	}
+	ref->file = s->int_file ? s->int_file : "";
+	ref->line = r->ev->loc.line;
+	ref->offset = r->ev->loc.offset;
+	ref->time_ms = (int64_t)r->t * 1000;
+}
+
 static void rec_det(const struct rec *r, struct nb_det *d)
 {
 	memset(d, 0, sizeof(*d));
-	mm_evref_take(&d->ref, r->c, r->ev, (int64_t)r->t * 1000);
+	rec_take(r, &d->ref);
 	d->rip = *r->remote;
 	d->lip = *r->local;
 	d->lport = r->lport;
@@ -521,17 +745,22 @@ static void rec_det(const struct rec *r, struct nb_det *d)
 static inline void touch(struct nb_eni *e, const struct rec *r, uint64_t key)
 {
 	struct nb_det d;
-	int j = item_find(e, key);
+	int j = item_find(e, key), nd = needs_det(key);
 
 	if (j >= 0) {
 		struct mm_evref raw;
-		if (r->t > e->it[j].first)
+		const struct nb_det *od;
+		if (r->t > e->it[j].first || (r->t == e->it[j].first && !nd))
 			return;
-		if (r->t == e->it[j].first && e->det[j].ref.file) {
+		if (r->t == e->it[j].first && (od = item_det(e, &e->it[j], &d)) && od->ref.file) {
 			rec_ref_raw(r, &raw);
-			if (!mm_evref_before(&raw, &e->det[j].ref))
+			if (!mm_evref_before(&raw, &od->ref))
 				return;
 		}
+	}
+	if (!nd) {
+		item_add(e, key, r->t, 0, NULL, (uint32_t)r->c->params[P_MAX_ITEMS]);
+		return;
 	}
 	rec_det(r, &d);
 	item_add(e, key, r->t, 0, &d, (uint32_t)r->c->params[P_MAX_ITEMS]);
@@ -542,10 +771,10 @@ static inline void touch(struct nb_eni *e, const struct rec *r, uint64_t key)
 static int hour_find(const struct nb_eni *e, uint32_t hour)
 {
 	uint32_t j;
-	if (!e->hcap)
+	if (!e->x->hcap)
 		return -1;
-	for (j = slot_of(hour) & (e->hcap - 1); e->hr[j].hour; j = (j + 1) & (e->hcap - 1))
-		if (e->hr[j].hour == hour)
+	for (j = slot_of(hour) & (e->x->hcap - 1); e->x->hr[j].hour; j = (j + 1) & (e->x->hcap - 1))
+		if (e->x->hr[j].hour == hour)
 			return (int)j;
 	return -1;
 }
@@ -556,19 +785,19 @@ static int hour_rebuild(struct nb_eni *e, uint32_t ncap, int skip)
 	uint32_t i, n = 0;
 	if (!nh)
 		return -1;
-	for (i = 0; i < e->hcap; i++) {
+	for (i = 0; i < e->x->hcap; i++) {
 		uint32_t j;
-		if (!e->hr[i].hour || (int)i == skip)
+		if (!e->x->hr[i].hour || (int)i == skip)
 			continue;
-		for (j = slot_of(e->hr[i].hour) & (ncap - 1); nh[j].hour; j = (j + 1) & (ncap - 1))
+		for (j = slot_of(e->x->hr[i].hour) & (ncap - 1); nh[j].hour; j = (j + 1) & (ncap - 1))
 			;
-		nh[j] = e->hr[i];
+		nh[j] = e->x->hr[i];
 		n++;
 	}
-	mm_free(e->hr);
-	e->hr = nh;
-	e->hcap = ncap;
-	e->nhours = n;
+	mm_free(e->x->hr);
+	e->x->hr = nh;
+	e->x->hcap = ncap;
+	e->x->nhours = n;
 	return 0;
 }
 
@@ -581,29 +810,31 @@ static int hour_get(struct nb_eni *e, uint32_t hour, uint32_t max)
 	int j = hour_find(e, hour);
 	if (j >= 0)
 		return j;
-	if (e->nhours >= max) {
+	if (cold_get(e))
+		return -1;
+	if (e->x->nhours >= max) {
 		uint32_t i;
 		int old = -1;
-		e->hoverflow = 1;
-		for (i = 0; i < e->hcap; i++)
-			if (e->hr[i].hour && (old < 0 || e->hr[i].hour < e->hr[old].hour))
+		e->x->hoverflow = 1;
+		for (i = 0; i < e->x->hcap; i++)
+			if (e->x->hr[i].hour && (old < 0 || e->x->hr[i].hour < e->x->hr[old].hour))
 				old = (int)i;
-		if (old < 0 || e->hr[old].hour > hour)
+		if (old < 0 || e->x->hr[old].hour > hour)
 			return -1;
-		if (!(e->hr[old].flags & F_REPORTED) && e->hr[old].bytes > e->frozen_max)
-			e->frozen_max = e->hr[old].bytes;
-		if (hour_rebuild(e, e->hcap, old))
+		if (!(e->x->hr[old].flags & F_REPORTED) && e->x->hr[old].bytes > e->x->frozen_max)
+			e->x->frozen_max = e->x->hr[old].bytes;
+		if (hour_rebuild(e, e->x->hcap, old))
 			return -1;
-	} else if ((e->nhours + 1) * 4 > e->hcap * 3 &&
-		   hour_rebuild(e, e->hcap ? e->hcap * 2 : 16, -1)) {
+	} else if ((e->x->nhours + 1) * 4 > e->x->hcap * 3 &&
+		   hour_rebuild(e, e->x->hcap ? e->x->hcap * 2 : 4, -1)) {
 		return -1;
 	}
-	for (j = (int)(slot_of(hour) & (e->hcap - 1)); e->hr[j].hour;
-	     j = (int)((j + 1) & (e->hcap - 1)))
+	for (j = (int)(slot_of(hour) & (e->x->hcap - 1)); e->x->hr[j].hour;
+	     j = (int)((j + 1) & (e->x->hcap - 1)))
 		;
-	memset(&e->hr[j], 0, sizeof(e->hr[j]));
-	e->hr[j].hour = hour;
-	e->nhours++;
+	memset(&e->x->hr[j], 0, sizeof(e->x->hr[j]));
+	e->x->hr[j].hour = hour;
+	e->x->nhours++;
 	return j;
 }
 
@@ -612,30 +843,34 @@ static int hour_get(struct nb_eni *e, uint32_t hour, uint32_t max)
 static void big_add(struct nb_eni *e, const struct nb_big *b)
 {
 	int i, k = -1;
-	for (i = 0; i < e->nbig; i++)
-		if (e->big[i].hour == b->hour) {
-			if (b->bytes > e->big[i].bytes ||
-			    (b->bytes == e->big[i].bytes && mm_evref_before(&b->ref, &e->big[i].ref)))
-				e->big[i] = *b;
+	if (cold_get(e))
+		return;
+	if (!e->x->big && !(e->x->big = mm_malloc(NB_BIG * sizeof(*e->x->big))))
+		return;
+	for (i = 0; i < e->x->nbig; i++)
+		if (e->x->big[i].hour == b->hour) {
+			if (b->bytes > e->x->big[i].bytes ||
+			    (b->bytes == e->x->big[i].bytes && mm_evref_before(&b->ref, &e->x->big[i].ref)))
+				e->x->big[i] = *b;
 			return;
 		}
-	if (e->nbig < NB_BIG) {
-		e->big[e->nbig++] = *b;
+	if (e->x->nbig < NB_BIG) {
+		e->x->big[e->x->nbig++] = *b;
 		return;
 	}
-	for (i = 0; i < e->nbig; i++)
-		if (k < 0 || e->big[i].hour < e->big[k].hour)
+	for (i = 0; i < e->x->nbig; i++)
+		if (k < 0 || e->x->big[i].hour < e->x->big[k].hour)
 			k = i;
-	if (e->big[k].hour < b->hour)
-		e->big[k] = *b;
+	if (e->x->big[k].hour < b->hour)
+		e->x->big[k] = *b;
 }
 
 static const struct nb_big *big_of(const struct nb_eni *e, uint32_t hour)
 {
 	int i;
-	for (i = 0; i < e->nbig; i++)
-		if (e->big[i].hour == hour)
-			return &e->big[i];
+	for (i = 0; i < e->x->nbig; i++)
+		if (e->x->big[i].hour == hour)
+			return &e->x->big[i];
 	return NULL;
 }
 
@@ -646,7 +881,7 @@ static void hour_flush1(struct nb_eni *e, int k, uint32_t max)
 	if (!e->cur_hour[k])
 		return;
 	if ((j = hour_get(e, e->cur_hour[k], max)) >= 0)
-		e->hr[j].bytes += e->cur_bytes[k];
+		e->x->hr[j].bytes += e->cur_bytes[k];
 	e->cur_hour[k] = 0;
 	e->cur_bytes[k] = 0;
 }
@@ -671,7 +906,7 @@ static inline void add_bytes(struct nb_eni *e, const struct rec *r, uint64_t byt
 	e->cur_bytes[hour & 1] += bytes;
 	/* the hour's largest record is its evidence; only records that could
 	 * matter at the floor are worth interning a file name for */
-	if (MM_UNLIKELY(bytes >= (uint64_t)(r->c->params[P_VOL_FLOOR] / 64))) {
+	if (MM_UNLIKELY(bytes >= r->s->big_min)) {
 		struct nb_big b;
 		const struct nb_big *old = big_of(e, hour);
 		if (old && old->bytes >= bytes)
@@ -681,7 +916,7 @@ static inline void add_bytes(struct nb_eni *e, const struct rec *r, uint64_t byt
 		b.bytes = bytes;
 		b.rip = *r->remote;
 		b.lip = *r->local;
-		mm_evref_take(&b.ref, r->c, r->ev, (int64_t)r->t * 1000);
+		rec_take(r, &b.ref);
 		big_add(e, &b);
 	}
 }
@@ -691,28 +926,32 @@ static inline void add_bytes(struct nb_eni *e, const struct rec *r, uint64_t byt
 static void hit_add(struct nb_eni *e, const struct nb_hit *h)
 {
 	int i, k;
-	for (i = 0; i < e->nhits; i++)
-		if (e->hits[i].hour == h->hour && e->hits[i].rport == h->rport) {
-			e->hits[i].flags |= h->flags;
-			if (mm_evref_before(&h->ref, &e->hits[i].ref)) {
-				e->hits[i].ref = h->ref;
-				e->hits[i].rip = h->rip;
-				e->hits[i].lip = h->lip;
+	if (cold_get(e))
+		return;
+	if (!e->x->hits && !(e->x->hits = mm_malloc(NB_MAX_HITS * sizeof(*e->x->hits))))
+		return;
+	for (i = 0; i < e->x->nhits; i++)
+		if (e->x->hits[i].hour == h->hour && e->x->hits[i].rport == h->rport) {
+			e->x->hits[i].flags |= h->flags;
+			if (mm_evref_before(&h->ref, &e->x->hits[i].ref)) {
+				e->x->hits[i].ref = h->ref;
+				e->x->hits[i].rip = h->rip;
+				e->x->hits[i].lip = h->lip;
 			}
 			return;
 		}
 	/* keep the NB_MAX_HITS earliest hours */
-	if (e->nhits < NB_MAX_HITS) {
-		k = e->nhits++;
+	if (e->x->nhits < NB_MAX_HITS) {
+		k = e->x->nhits++;
 	} else {
 		k = 0;
-		for (i = 1; i < e->nhits; i++)
-			if (e->hits[i].hour > e->hits[k].hour)
+		for (i = 1; i < e->x->nhits; i++)
+			if (e->x->hits[i].hour > e->x->hits[k].hour)
 				k = i;
-		if (e->hits[k].hour <= h->hour)
+		if (e->x->hits[k].hour <= h->hour)
 			return;
 	}
-	e->hits[k] = *h;
+	e->x->hits[k] = *h;
 }
 
 /* Did the slot reach the count? Then it is a hit (kept after the slot
@@ -731,20 +970,39 @@ static void mail_check(struct nb_eni *e, const struct nb_mail *m, uint32_t min)
 	hit_add(e, &h);
 }
 
-static int mail_slots(struct nb_eni *e)
+/* The mail hour slot of hour's class (hour % NB_MAIL_SLOTS): the slots
+ * are a small array holding only the classes seen, latest appended, so
+ * an ENI that sends mail in a few hours keeps a few. NULL when absent
+ * and not created (or out of memory); a created one is zeroed. */
+static struct nb_mail *mail_slot(struct nb_eni *e, uint32_t hour, int create)
 {
-	if (!e->mail && !(e->mail = mm_calloc(NB_MAIL_SLOTS, sizeof(*e->mail))))
-		return -1;
-	return 0;
+	uint32_t i, cls = hour % NB_MAIL_SLOTS;
+	for (i = e->x->nmail; i-- > 0;)
+		if (e->x->mail[i].hour % NB_MAIL_SLOTS == cls)
+			return &e->x->mail[i];
+	if (!create || cold_get(e))
+		return NULL;
+	if (e->x->nmail == e->x->mcap) {
+		uint32_t ncap = e->x->mcap ? e->x->mcap * 2 : 1;
+		struct nb_mail *nm = mm_realloc(e->x->mail, ncap * sizeof(*nm));
+		if (!nm)
+			return NULL;
+		e->x->mail = nm;
+		e->x->mcap = ncap;
+	}
+	memset(&e->x->mail[e->x->nmail], 0, sizeof(e->x->mail[0]));
+	return &e->x->mail[e->x->nmail++];
 }
 
 /* Merge src's (hour, remotes) into its slot; the older of two hours in a
  * slot gives way (checked first: a count reached stays a hit). */
 static void mail_merge_slot(struct nb_eni *e, const struct nb_mail *src, uint32_t min)
 {
-	struct nb_mail *m = &e->mail[src->hour % NB_MAIL_SLOTS];
+	struct nb_mail *m = mail_slot(e, src->hour, 1);
 	uint32_t i, k;
 
+	if (!m)
+		return;
 	if (m->hour != src->hour) {
 		if (m->hour > src->hour) {
 			mail_check(e, src, min);
@@ -772,12 +1030,9 @@ static void mail_add(struct nb_eni *e, const struct rec *r)
 {
 	struct nb_mail one;
 	uint32_t ip = ip_key32(r->remote), hour = r->t / 3600 + 1, k;
-	struct nb_mail *m;
+	struct nb_mail *m = mail_slot(e, hour, 0);
 
-	if (mail_slots(e))
-		return;
-	m = &e->mail[hour % NB_MAIL_SLOTS];
-	if (m->hour == hour) {
+	if (m && m->hour == hour) {
 		struct mm_evref raw;
 		for (k = 0; k < m->n; k++)
 			if (m->ip[k] == ip)
@@ -792,7 +1047,7 @@ static void mail_add(struct nb_eni *e, const struct rec *r)
 	one.hour = hour;
 	one.n = 1;
 	one.ip[0] = ip;
-	mm_evref_take(&one.ref, r->c, r->ev, (int64_t)r->t * 1000);
+	rec_take(r, &one.ref);
 	one.rip = *r->remote;
 	one.lip = *r->local;
 	one.rport = r->rport;
@@ -809,6 +1064,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	struct rec r;
 	int sl, snp, dnp;
 	unsigned rk;
+	uint64_t eh;
 	enum mm_dir dir;
 
 	if (fl->action != MM_ACT_ACCEPT || !fl->has_addrs || !fl->eni.n)
@@ -831,17 +1087,18 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	if (MM_UNLIKELY(!s->has_p)) {
 		memcpy(s->p, c->params, sizeof(s->p));
 		s->has_p = 1;
+		s->big_min = (uint64_t)(c->params[P_VOL_FLOOR] / 64);
 	}
-	{
-		const unsigned char *q = (const unsigned char *)fl->eni.p + fl->eni.n;
-		rk = fl->eni.n >= 3 ? (unsigned)(q[-1] ^ q[-2] << 3 ^ q[-3] << 6) & 255 : 0;
-	}
-	e = s->recent[rk];
-	if (!e || e->nlen != fl->eni.n || memcmp(e->name, fl->eni.p, fl->eni.n)) {
-		e = eni_get(s, eni_hash(fl->eni.p, fl->eni.n), fl->eni.p, fl->eni.n);
+	eh = eni_hash(fl->eni.p, fl->eni.n);
+	rk = (unsigned)(eh >> 56);
+	e = s->recent[rk].e;
+	if (s->recent[rk].h != eh || !e || e->nlen != fl->eni.n ||
+	    memcmp(e->name, fl->eni.p, fl->eni.n)) {
+		e = eni_get(s, eh, fl->eni.p, fl->eni.n);
 		if (!e)
 			return;
-		s->recent[rk] = e;
+		s->recent[rk].h = eh;
+		s->recent[rk].e = e;
 		if (MM_UNLIKELY(e->tmin == INT64_MAX && !e->account[0])) {
 			struct mm_str a = c->file && c->file->account[0] ? mm_str_c(c->file->account)
 									 : fl->account;
@@ -849,7 +1106,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 			if (fl->region.n)
 				mm_str_copy(e->region, sizeof(e->region), fl->region);
 			else if (c->file)
-				snprintf(e->region, sizeof(e->region), "%s", c->file->region);
+				mm_str_copy(e->region, sizeof(e->region), mm_str_c(c->file->region));
 		}
 	}
 	r.s = s;
@@ -915,8 +1172,19 @@ static void eni_merge(struct nb_eni *d, struct nb_eni *s, const double *p)
 	uint32_t i;
 	int k;
 
-	hour_flush(d, (uint32_t)p[P_MAX_HOURS]);
-	hour_flush(s, (uint32_t)p[P_MAX_HOURS]);
+	/* src's inline hour sums: into dst's of the same hour (or its free
+	 * inline slot), else into dst's hour table */
+	for (k = 0; k < 2; k++) {
+		int j;
+		if (!s->cur_hour[k])
+			continue;
+		if (d->cur_hour[k] == s->cur_hour[k] || !d->cur_hour[k]) {
+			d->cur_hour[k] = s->cur_hour[k];
+			d->cur_bytes[k] += s->cur_bytes[k];
+		} else if ((j = hour_get(d, s->cur_hour[k], (uint32_t)p[P_MAX_HOURS])) >= 0) {
+			d->x->hr[j].bytes += s->cur_bytes[k];
+		}
+	}
 	if (!d->account[0])
 		memcpy(d->account, s->account, sizeof(d->account));
 	if (!d->region[0])
@@ -929,28 +1197,31 @@ static void eni_merge(struct nb_eni *d, struct nb_eni *s, const double *p)
 		if (s->hll[i] > d->hll[i])
 			d->hll[i] = s->hll[i];
 	d->overflow |= s->overflow;
-	for (i = 0; i < s->icap; i++)
+	for (i = 0; i < s->icap; i++) {
+		struct nb_det sd;
 		if (s->it[i].key)
-			item_add(d, s->it[i].key, s->it[i].first, s->it[i].flags, &s->det[i],
-				 (uint32_t)p[P_MAX_ITEMS]);
-	if (s->frozen_max > d->frozen_max)
-		d->frozen_max = s->frozen_max;
-	d->hoverflow |= s->hoverflow;
-	for (i = 0; i < s->hcap; i++) {
-		int j;
-		if (!s->hr[i].hour || (j = hour_get(d, s->hr[i].hour, (uint32_t)p[P_MAX_HOURS])) < 0)
-			continue;
-		d->hr[j].bytes += s->hr[i].bytes;
-		d->hr[j].flags |= s->hr[i].flags;
+			item_add(d, s->it[i].key, s->it[i].first, s->it[i].flags,
+				 item_det(s, &s->it[i], &sd), (uint32_t)p[P_MAX_ITEMS]);
 	}
-	for (k = 0; k < s->nbig; k++)
-		big_add(d, &s->big[k]);
-	if (s->mail && !mail_slots(d))
-		for (i = 0; i < NB_MAIL_SLOTS; i++)
-			if (s->mail[i].hour)
-				mail_merge_slot(d, &s->mail[i], (uint32_t)p[P_SPAM_IPS]);
-	for (k = 0; k < s->nhits; k++)
-		hit_add(d, &s->hits[k]);
+	if (s->x->frozen_max > d->x->frozen_max)
+		if (!cold_get(d))
+			d->x->frozen_max = s->x->frozen_max;
+	if (s->x->hoverflow && !cold_get(d))
+		d->x->hoverflow = 1;
+	for (i = 0; i < s->x->hcap; i++) {
+		int j;
+		if (!s->x->hr[i].hour || (j = hour_get(d, s->x->hr[i].hour, (uint32_t)p[P_MAX_HOURS])) < 0)
+			continue;
+		d->x->hr[j].bytes += s->x->hr[i].bytes;
+		d->x->hr[j].flags |= s->x->hr[i].flags;
+	}
+	for (k = 0; k < s->x->nbig; k++)
+		big_add(d, &s->x->big[k]);
+	for (i = 0; i < s->x->nmail; i++)
+		if (s->x->mail[i].hour)
+			mail_merge_slot(d, &s->x->mail[i], (uint32_t)p[P_SPAM_IPS]);
+	for (k = 0; k < s->x->nhits; k++)
+		hit_add(d, &s->x->hits[k]);
 }
 
 static const double *state_params(const struct nb_state *a, const struct nb_state *b)
@@ -979,10 +1250,17 @@ static int merge(void *dst, void *src)
 		struct nb_eni *de, *se = s->t[i].e;
 		if (!se)
 			continue;
+		/* an ENI dst does not hold moves over as it is (src is freed
+		 * after the merge): no copy, no second allocation */
+		if (!eni_find(d, s->t[i].h, se->name, se->nlen) && !eni_put(d, s->t[i].h, se)) {
+			s->t[i].e = NULL;
+			continue;
+		}
 		de = eni_get(d, s->t[i].h, se->name, strlen(se->name));
 		if (de)
 			eni_merge(de, se, p);
 	}
+	memset(s->recent, 0, sizeof(s->recent));
 	return 0;
 }
 
@@ -1073,7 +1351,8 @@ static void finish_items(struct mm_detect_ctx *c, struct nb_eni *e, int64_t lear
 	uint32_t i;
 	for (i = 0; i < e->icap; i++) {
 		struct nb_item *it = &e->it[i];
-		const struct nb_det *d = &e->det[i];
+		struct nb_det dd;
+		const struct nb_det *d = item_det(e, it, &dd);
 		const char *type = NULL;
 		struct mm_finding *f;
 		uint64_t kind = KIND(it->key);
@@ -1097,7 +1376,7 @@ static void finish_items(struct mm_detect_ctx *c, struct nb_eni *e, int64_t lear
 			continue; /* inbound ports: baseline only */
 		}
 		it->flags |= F_REPORTED; /* once; learned from now on */
-		if (!d->ref.file)
+		if (!d || !d->ref.file)
 			continue; /* restored without its record: learned silently */
 		if (kind != K_OUT || port == 853) {
 			if (announced_resolver(c, e->name, &d->rip))
@@ -1119,11 +1398,10 @@ static void finish_spam(struct mm_detect_ctx *c, struct nb_eni *e, int64_t learn
 {
 	int k;
 	uint32_t i;
-	if (e->mail)
-		for (i = 0; i < NB_MAIL_SLOTS; i++)
-			mail_check(e, &e->mail[i], min);
-	for (k = 0; k < e->nhits; k++) {
-		struct nb_hit *h = &e->hits[k];
+	for (i = 0; i < e->x->nmail; i++)
+		mail_check(e, &e->x->mail[i], min);
+	for (k = 0; k < e->x->nhits; k++) {
+		struct nb_hit *h = &e->x->hits[k];
 		struct mm_finding *f;
 		int j;
 		if ((h->flags & F_REPORTED) || (int64_t)(h->hour - 1) * 3600 + 3599 < learn_end)
@@ -1157,14 +1435,14 @@ static int hour_cmp(const void *a, const void *b)
 static void finish_volume(struct mm_detect_ctx *c, struct nb_eni *e, int64_t learn_end)
 {
 	struct nb_hour **v;
-	uint64_t m = e->frozen_max;
+	uint64_t m = e->x->frozen_max;
 	uint32_t i, n = 0;
 
-	if (!e->nhours || !(v = mm_malloc(e->nhours * sizeof(*v))))
+	if (!e->x->nhours || !(v = mm_malloc(e->x->nhours * sizeof(*v))))
 		return;
-	for (i = 0; i < e->hcap; i++)
-		if (e->hr[i].hour)
-			v[n++] = &e->hr[i];
+	for (i = 0; i < e->x->hcap; i++)
+		if (e->x->hr[i].hour)
+			v[n++] = &e->x->hr[i];
 	qsort(v, n, sizeof(*v), hour_cmp);
 	for (i = 0; i < n; i++) {
 		struct nb_hour *h = v[i];
@@ -1268,44 +1546,62 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 		struct nb_eni *e = s->t[i].e;
 		unsigned char *b, *p;
 		size_t n;
-		uint32_t j;
+		uint32_t j, nh;
 		int k;
 		if (!e || e->tmin > e->tmax)
 			continue;
-		hour_flush(e, (uint32_t)state_params(s, NULL)[P_MAX_HOURS]);
-		n = NB_HDR + (size_t)e->nitems * 16 + (size_t)e->nhours * 16 + (size_t)e->nhits * 7;
+		/* the hours being summed inline are written as they are (a
+		 * flush would allocate an hour table for every ENI); only when
+		 * they could push out a kept hour are they flushed first */
+		if (e->x->nhours + 2 > (uint32_t)state_params(s, NULL)[P_MAX_HOURS])
+			hour_flush(e, (uint32_t)state_params(s, NULL)[P_MAX_HOURS]);
+		nh = e->x->nhours;
+		for (k = 0; k < 2; k++)
+			if (e->cur_hour[k] && hour_find(e, e->cur_hour[k]) < 0)
+				nh++;
+		n = NB_HDR + (size_t)e->nitems * 16 + (size_t)nh * 16 + (size_t)e->x->nhits * 7;
 		if (!(b = mm_malloc(n)))
 			return MM_ENOMEM;
 		p = b;
 		memcpy(p, NB_MAGIC, 4), p += 4;
 		put64(p, (uint64_t)e->tmin), p += 8;
 		put64(p, (uint64_t)e->tmax), p += 8;
-		put64(p, e->frozen_max), p += 8;
+		put64(p, e->x->frozen_max), p += 8;
 		*p++ = (unsigned char)e->overflow;
-		*p++ = (unsigned char)e->hoverflow;
+		*p++ = (unsigned char)e->x->hoverflow;
 		memcpy(p, e->account, 16), p += 16;
 		memcpy(p, e->region, 24), p += 24;
 		memcpy(p, e->hll, NB_HLL), p += NB_HLL;
 		put32(p, e->nitems), p += 4;
-		put32(p, e->nhours), p += 4;
-		put32(p, (uint32_t)e->nhits), p += 4;
+		put32(p, nh), p += 4;
+		put32(p, (uint32_t)e->x->nhits), p += 4;
 		for (j = 0; j < e->icap; j++)
 			if (e->it[j].key) {
 				put64(p, e->it[j].key), p += 8;
 				put32(p, e->it[j].first), p += 4;
-				put32(p, e->it[j].flags), p += 4;
+				put32(p, e->it[j].flags & F_REPORTED), p += 4;
 			}
-		for (j = 0; j < e->hcap; j++)
-			if (e->hr[j].hour) {
-				put32(p, e->hr[j].hour), p += 4;
-				put32(p, e->hr[j].flags), p += 4;
-				put64(p, e->hr[j].bytes), p += 8;
+		for (j = 0; j < e->x->hcap; j++)
+			if (e->x->hr[j].hour) {
+				uint64_t by = e->x->hr[j].bytes;
+				for (k = 0; k < 2; k++)
+					if (e->cur_hour[k] == e->x->hr[j].hour)
+						by += e->cur_bytes[k];
+				put32(p, e->x->hr[j].hour), p += 4;
+				put32(p, e->x->hr[j].flags), p += 4;
+				put64(p, by), p += 8;
 			}
-		for (k = 0; k < e->nhits; k++) {
-			put32(p, e->hits[k].hour), p += 4;
-			p[0] = (unsigned char)e->hits[k].rport;
-			p[1] = (unsigned char)(e->hits[k].rport >> 8);
-			p[2] = e->hits[k].flags;
+		for (k = 0; k < 2; k++)
+			if (e->cur_hour[k] && hour_find(e, e->cur_hour[k]) < 0) {
+				put32(p, e->cur_hour[k]), p += 4;
+				put32(p, 0), p += 4;
+				put64(p, e->cur_bytes[k]), p += 8;
+			}
+		for (k = 0; k < e->x->nhits; k++) {
+			put32(p, e->x->hits[k].hour), p += 4;
+			p[0] = (unsigned char)e->x->hits[k].rport;
+			p[1] = (unsigned char)(e->x->hits[k].rport >> 8);
+			p[2] = e->x->hits[k].flags;
 			p += 3;
 		}
 		rc = put(pctx, e->name, b, n);
@@ -1335,13 +1631,18 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		return MM_EPARSE;
 	if (!(tmp = mm_calloc(1, sizeof(*tmp))))
 		return MM_ENOMEM;
+	tmp->x = &nb_cold_none;
+	if (cold_get(tmp)) {
+		mm_free(tmp);
+		return MM_ENOMEM;
+	}
 	memcpy(tmp->name, entity, en);
 	p = b + 4;
 	tmp->tmin = (int64_t)get64(p), p += 8;
 	tmp->tmax = (int64_t)get64(p), p += 8;
-	tmp->frozen_max = get64(p), p += 8;
+	tmp->x->frozen_max = get64(p), p += 8;
 	tmp->overflow = *p++ != 0;
-	tmp->hoverflow = *p++ != 0;
+	tmp->x->hoverflow = *p++ != 0;
 	memcpy(tmp->account, p, 16), p += 16;
 	memcpy(tmp->region, p, 24), p += 24;
 	memcpy(tmp->hll, p, NB_HLL), p += NB_HLL;
@@ -1363,8 +1664,8 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		int k;
 		if (!hour || hour_find(tmp, hour) >= 0 || (k = hour_get(tmp, hour, 8760)) < 0)
 			goto out;
-		tmp->hr[k].bytes = get64(p + 8);
-		tmp->hr[k].flags = get32(p + 4) & F_REPORTED;
+		tmp->x->hr[k].bytes = get64(p + 8);
+		tmp->x->hr[k].flags = get32(p + 4) & F_REPORTED;
 	}
 	for (j = 0; j < nt; j++, p += 7) {
 		struct nb_hit h;

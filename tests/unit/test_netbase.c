@@ -407,6 +407,63 @@ MM_TEST(item_cap_keeps_the_earliest_and_never_fires_on_overflow)
 	teardown(&x);
 }
 
+/* Evidence is packed (v4 pairs inline): an IPv6 pair is kept beside it,
+ * through growth of the evidence array, the cap's rebuilds and a merge. */
+MM_TEST(ipv6_evidence_survives_packing_growth_cap_and_merge)
+{
+	struct fx x, y;
+	struct mm_finding *f;
+	char ip[MM_IP_STRLEN];
+	void *a;
+	int i;
+
+	setup(&x);
+	web_days(&x, 9);
+	for (i = 0; i < 5; i++) /* v4 evidence first: the v6 pair comes after growth */
+		out(&x, "203.0.113.50", 2000 + i, T0 + 8 * DAY + 3600 + i);
+	rec(&x, "fd00::5", 40001, "2600:1f18:aaaa::50", 6667, 6, 2000, T0 + 8 * DAY + 7200);
+	for (i = 0; i < 5; i++) /* and more after it */
+		out(&x, "203.0.113.50", 2100 + i, T0 + 8 * DAY + 100 + i);
+	finish(&x);
+	f = get(&x, PORT);
+	CHECK(f != NULL);
+	if (f) {
+		CHECK_EQ_INT(f->count, 11);
+		CHECK_EQ_INT(f->remote_port, 6667); /* the latest new port's details */
+		CHECK_EQ_STR(mm_ip_format(&f->remote_ip, ip), "2600:1f18:aaaa::50");
+		CHECK(f->has_local_ip);
+		CHECK_EQ_STR(mm_ip_format(&f->local_ip, ip), "fd00::5");
+		CHECK_EQ_INT(f->first_seen_ms, (T0 + 8 * DAY + 100) * 1000);
+		CHECK_EQ_INT(f->last_seen_ms, (T0 + 8 * DAY + 7200) * 1000);
+	}
+	teardown(&x);
+
+	/* at the cap, split over two states: the other state's earlier
+	 * items displace later ones around the v6 pair at the merge */
+	setup(&y);
+	y.p[P_MAX_ITEMS] = 16;
+	a = DET.state_new();
+	web_days(&y, 9);
+	rec(&y, "fd00::5", 40001, "2600:1f18:aaaa::50", 6667, 6, 2000, T0 + 8 * DAY + 50000);
+	for (i = 0; i < 16; i++) /* later than the v6 item, latest first */
+		rec_on(&y, a, ENI, LOCAL, 40000, "203.0.113.50", 3000 + i, 6, 2000,
+		       T0 + 8 * DAY + 60000 - i * 100);
+	for (i = 0; i < 14; i++) /* earlier: these and 443 and the v6 item are kept */
+		rec_on(&y, a, ENI, LOCAL, 40000, "203.0.113.50", 4000 + i, 6, 2000,
+		       T0 + 8 * DAY + 1000 + i);
+	CHECK_EQ_INT(DET.merge(y.st, a), 0);
+	DET.state_free(a);
+	finish(&y);
+	f = get(&y, PORT);
+	CHECK(f != NULL);
+	if (f) {
+		CHECK_EQ_INT(f->count, 15); /* 16 kept, 443 among them */
+		CHECK_EQ_INT(f->remote_port, 6667);
+		CHECK_EQ_STR(mm_ip_format(&f->remote_ip, ip), "2600:1f18:aaaa::50");
+	}
+	teardown(&y);
+}
+
 MM_TEST(hostile_port_sweep_stays_bounded_and_fast)
 {
 	struct fx x;
