@@ -43,6 +43,8 @@ static void usage(FILE *out)
 	      "                    event per line, or a CloudTrail S3 log file\n"
 	      "                    {\"Records\":[...]}, not compressed) and print each\n"
 	      "                    matching event as FILE:LINE: eventName eventTime\n"
+	      "                    (TITLE, by AUTHOR): the rule's author is named with\n"
+	      "                    its matches, as the Detection Rule License asks\n"
 	      "\n"
 	      "  -q, --quiet       check: print only rules that are not ok; test: no\n"
 	      "                    summary line\n"
@@ -212,7 +214,10 @@ struct run {
 	int quiet;
 };
 
-static void print_match(const char *file, uint64_t line, const struct mm_event *ev)
+/* The Detection Rule License asks that views showing a rule's matches
+ * name the rule's author: each match line carries the rule's title and
+ * author. */
+static void print_match(const struct mm_sigma_rule *r, const char *file, uint64_t line, const struct mm_event *ev)
 {
 	const struct mm_api *a = &ev->u.api;
 	char when[32] = "";
@@ -223,8 +228,9 @@ static void print_match(const char *file, uint64_t line, const struct mm_event *
 		gmtime_r(&tt, &tmv);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tmv);
 	}
-	printf("%s:%llu: %.*s %s\n", file, (unsigned long long)line, (int)a->event_name.n,
-	       a->event_name.p ? a->event_name.p : "", when);
+	printf("%s:%llu: %.*s %s (%s, by %s)\n", file, (unsigned long long)line, (int)a->event_name.n,
+	       a->event_name.p ? a->event_name.p : "", when, r->title ? r->title : "untitled",
+	       r->author ? r->author : "unknown author");
 }
 
 static void one(struct run *R, const char *file, uint64_t line, const struct mm_json_val *obj)
@@ -244,7 +250,7 @@ static void one(struct run *R, const char *file, uint64_t line, const struct mm_
 	m = mm_sigma_match(R->r, mm_str_make(obj->p, obj->n), &R->s);
 	if (m == 1) {
 		R->matched++;
-		print_match(file, line, &ev);
+		print_match(R->r, file, line, &ev);
 	}
 }
 
