@@ -27,6 +27,7 @@
 #include <yaml.h>
 
 #include "core/err.h"
+#include "core/hash.h"
 #include "core/ip.h"
 #include "core/json.h"
 #include "core/mem.h"
@@ -60,6 +61,8 @@ struct val {
 struct fmatch {
 	char **segs;		/* dotted field name split; nsegs 0 = keyword */
 	int nsegs;
+	char *name;		/* the dotted name, and its hash: the per-event cache key */
+	uint64_t h;
 	uint8_t all, neq, cased;
 	struct val *v;
 	int nv;
@@ -713,6 +716,11 @@ static int compile_field(struct ld *L, struct fmatch *fm, yaml_node_t *kn, yaml_
 	}
 	if (kn && split_field(L, kn, key, flen, &fm->segs, &fm->nsegs))
 		return -1;
+	if (kn) {
+		if (!(fm->name = rdup(L, key, flen)))
+			return -1;
+		fm->h = mm_hash(key, flen, 0x5167);
+	}
 	if (vn->type == YAML_SEQUENCE_NODE) {
 		yaml_node_item_t *it;
 		size_t cnt = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
@@ -1235,11 +1243,48 @@ struct mm_sigma_rule *mm_sigma_load_file(const char *path)
 
 /* ---- matching ------------------------------------------------------------------ */
 
+struct leaves {
+	struct mm_json_val v[MM_SIGMA_MAX_LEAVES];
+	int n;
+};
+
+/* Per-event cache of field values: rules loaded together mostly test the
+ * same few fields (eventSource, eventName, userIdentity.type), so within
+ * one mm_sigma_match_many call each dotted name is looked up in the record
+ * once. Open addressing on the name's hash, name compared on a hit; when
+ * full (or a field has too many values for the pool), lookups just bypass
+ * the cache. */
+#define CACHE_SLOTS 256
+#define CACHE_POOL 8192
+#define TOP_MAX 128
+struct fcache {
+	struct {
+		uint64_t h;
+		const char *name;	/* borrowed from a loaded rule; NULL = empty */
+		int off, n;
+	} slot[CACHE_SLOTS];
+	int used;		/* slots filled */
+	int pool_used;
+	int on;			/* inside mm_sigma_match_many */
+	struct mm_json_val pool[CACHE_POOL];
+	/* the record's top-level members, read in one pass: a lookup starts
+	 * here instead of walking the record again (ntop < 0: not indexed) */
+	int ntop;
+	struct mm_str topkey[TOP_MAX];
+	struct mm_json_val topval[TOP_MAX];
+};
+
 int mm_sigma_scratch_init(struct mm_sigma_scratch *s, size_t cap)
 {
 	s->mem = mm_malloc(cap);
-	if (!s->mem)
+	s->cache = mm_calloc(1, sizeof(struct fcache));
+	if (!s->mem || !s->cache) {
+		mm_free(s->mem);
+		mm_free(s->cache);
+		s->mem = NULL;
+		s->cache = NULL;
 		return MM_ENOMEM;
+	}
 	mm_arena_init(&s->arena, s->mem, cap);
 	return 0;
 }
@@ -1247,13 +1292,11 @@ int mm_sigma_scratch_init(struct mm_sigma_scratch *s, size_t cap)
 void mm_sigma_scratch_free(struct mm_sigma_scratch *s)
 {
 	mm_free(s->mem);
+	mm_free(s->cache);
 	s->mem = NULL;
+	s->cache = NULL;
 }
 
-struct leaves {
-	struct mm_json_val v[MM_SIGMA_MAX_LEAVES];
-	int n;
-};
 
 /* Every value at the dotted path under v: arrays on the way (and at the
  * end) are walked, so a field that is a list yields its elements. */
@@ -1449,6 +1492,46 @@ static int present(const struct leaves *l)
 	return 0;
 }
 
+/* The values of fm's field in rec, through the per-event cache when on. */
+static int fetch(const struct fmatch *fm, const struct mm_json_val *rec, struct mm_sigma_scratch *s,
+		 struct leaves *l)
+{
+	struct fcache *c = s->cache;
+	unsigned i, k;
+	int rc;
+	if (!c || !c->on)
+		return collect(rec, fm->segs, fm->nsegs, l, 0);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		k = (unsigned)(fm->h + i) & (CACHE_SLOTS - 1);
+		if (!c->slot[k].name)
+			break;
+		if (c->slot[k].h == fm->h && !strcmp(c->slot[k].name, fm->name)) {
+			memcpy(l->v, c->pool + c->slot[k].off, sizeof(l->v[0]) * (size_t)c->slot[k].n);
+			l->n = c->slot[k].n;
+			return 0;
+		}
+	}
+	if (c->ntop >= 0) {
+		int t;
+		l->n = 0;
+		for (t = 0; t < c->ntop; t++)
+			if (mm_json_key_eq(c->topkey[t], fm->segs[0]) &&
+			    (rc = collect(&c->topval[t], fm->segs + 1, fm->nsegs - 1, l, 1)) < 0)
+				return rc;
+	} else if ((rc = collect(rec, fm->segs, fm->nsegs, l, 0)) < 0)
+		return rc;
+	if (i < CACHE_SLOTS && c->used < CACHE_SLOTS / 2 && c->pool_used + l->n <= CACHE_POOL) {
+		c->slot[k].h = fm->h;
+		c->slot[k].name = fm->name;
+		c->slot[k].off = c->pool_used;
+		c->slot[k].n = l->n;
+		memcpy(c->pool + c->pool_used, l->v, sizeof(l->v[0]) * (size_t)l->n);
+		c->pool_used += l->n;
+		c->used++;
+	}
+	return 0;
+}
+
 static int field_match(const struct fmatch *fm, const struct mm_json_val *rec, struct mm_sigma_scratch *s)
 {
 	static __thread struct leaves l;
@@ -1458,7 +1541,7 @@ static int field_match(const struct fmatch *fm, const struct mm_json_val *rec, s
 		/* keywords: anywhere in the record as written (compared as raw text) */
 		l.v[0] = *rec;
 		l.n = 1;
-	} else if (collect(rec, fm->segs, fm->nsegs, &l, 0) < 0)
+	} else if (fetch(fm, rec, s, &l) < 0)
 		return 0;
 	for (i = 0; i < fm->nv; i++) {
 		const struct val *v = &fm->v[i];
@@ -1537,15 +1620,87 @@ static int eval(const struct mm__sigma_det *d, int n, const struct mm_json_val *
 	return 0;
 }
 
+/* One rule, the plain way: the record validated, each field looked up by
+ * walking it (no cache). mm_sigma_match_many must agree with this; the
+ * unit tests and the fuzz target check that it does. */
 int mm_sigma_match(const struct mm_sigma_rule *r, struct mm_str raw, struct mm_sigma_scratch *s)
 {
 	struct mm_json_val rec;
 	struct memo m = {0, 0};
 	size_t used;
-	if (!r || r->status != MM_SIGMA_OK || !r->det)
-		return 0;
 	if (mm_json_value(raw.p, raw.n, &rec, &used) || rec.type != MM_JSON_OBJECT)
 		return MM_EPARSE;
+	if (!r || r->status != MM_SIGMA_OK || !r->det)
+		return 0;
 	mm_arena_reset(&s->arena);
 	return eval(r->det, r->det->root, &rec, s, &m);
+}
+
+/* Index rec's top-level members; -1 when there are too many or rec is
+ * malformed (lookups then walk the record itself, which copes). */
+static int index_top(struct fcache *c, const struct mm_json_val *rec)
+{
+	struct mm_json_iter it;
+	struct mm_str k;
+	struct mm_json_val v;
+	int n = 0, rc;
+	if (mm_json_iter_init(&it, rec))
+		return -1;
+	while ((rc = mm_json_iter_next(&it, &k, &v)) == 1) {
+		if (n == TOP_MAX)
+			return -1;
+		c->topkey[n] = k;
+		c->topval[n++] = v;
+	}
+	return rc < 0 ? -1 : n;
+}
+
+int mm_sigma_match_many(const struct mm_sigma_rule *const *rules, int n, struct mm_str raw,
+			struct mm_sigma_scratch *s, uint8_t *hit)
+{
+	struct mm_json_val rec;
+	struct fcache *c = s->cache;
+	size_t used;
+	int i, nhit = 0;
+	memset(hit, 0, (size_t)(n > 0 ? n : 0));
+	if (c) {
+		/* indexing the members validates the record as it goes: no
+		 * separate validating scan */
+		size_t at = 0;
+		while (at < raw.n && (raw.p[at] == ' ' || raw.p[at] == '\t' || raw.p[at] == '\r' || raw.p[at] == '\n'))
+			at++;
+		if (at == raw.n || raw.p[at] != '{')
+			return MM_EPARSE;
+		rec.type = MM_JSON_OBJECT;
+		rec.p = raw.p + at;
+		rec.n = raw.n - at;
+		if ((c->ntop = index_top(c, &rec)) < 0 &&
+		    (mm_json_value(raw.p, raw.n, &rec, &used) || rec.type != MM_JSON_OBJECT))
+			return MM_EPARSE;
+	} else if (mm_json_value(raw.p, raw.n, &rec, &used) || rec.type != MM_JSON_OBJECT)
+		return MM_EPARSE;
+	if (c) {
+		/* only the slots used are cleared: the cost follows the fields read */
+		if (c->used) {
+			for (i = 0; i < CACHE_SLOTS; i++)
+				c->slot[i].name = NULL;
+		}
+		c->used = 0;
+		c->pool_used = 0;
+		c->on = 1;
+	}
+	for (i = 0; i < n; i++) {
+		struct memo m = {0, 0};
+		const struct mm_sigma_rule *r = rules[i];
+		if (!r || r->status != MM_SIGMA_OK || !r->det)
+			continue;
+		mm_arena_reset(&s->arena);
+		if (eval(r->det, r->det->root, &rec, s, &m)) {
+			hit[i] = 1;
+			nhit++;
+		}
+	}
+	if (c)
+		c->on = 0;
+	return nhit;
 }

@@ -73,6 +73,7 @@ const char *mm_sigma_status_name(enum mm_sigma_status s);
 struct mm_sigma_scratch {
 	struct mm_arena arena;
 	char *mem;
+	void *cache;	/* per-event field cache (sigma.c) */
 };
 int mm_sigma_scratch_init(struct mm_sigma_scratch *s, size_t cap);
 void mm_sigma_scratch_free(struct mm_sigma_scratch *s);
@@ -81,5 +82,11 @@ void mm_sigma_scratch_free(struct mm_sigma_scratch *s);
  * object raw (borrowed)? 1 yes, 0 no, MM_EPARSE when raw is not a JSON
  * object. A rule that is not OK never matches (0). */
 int mm_sigma_match(const struct mm_sigma_rule *r, struct mm_str raw, struct mm_sigma_scratch *s);
+/* Several rules on one record: the record is scanned once and each field
+ * is looked up once for all of them. hit[i] is set to 1 for each rule that
+ * matches, 0 otherwise. Returns the number of matching rules, or
+ * MM_EPARSE when raw is not a JSON object (hit all 0). */
+int mm_sigma_match_many(const struct mm_sigma_rule *const *rules, int n, struct mm_str raw,
+			struct mm_sigma_scratch *s, uint8_t *hit);
 
 #endif

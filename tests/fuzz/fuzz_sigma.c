@@ -4,7 +4,7 @@
  * record. The rule is loaded from an exact-size copy (ASan sees reads past
  * the end); whatever its verdict, a rule that is not OK must say why, and
  * an OK rule is matched on the record (also an exact-size copy), which
- * must answer 1, 0 or MM_EPARSE. Every rule is freed (LeakSanitizer). */
+ * must answer 1, 0 or MM_EPARSE, and mm_sigma_match_many the same. Every rule is freed (LeakSanitizer). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +43,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ev = malloc(en ? en : 1);
 		if (ev) {
 			memcpy(ev, sep + sizeof(SEP) - 1, en);
+			const struct mm_sigma_rule *one[1] = {r};
+			uint8_t hit = 0;
+			int mm;
 			m = mm_sigma_match(r, mm_str_make(ev, en), &s);
 			if (m != 0 && m != 1 && m != MM_EPARSE)
+				abort();
+			/* the many-rules path (field cache, member index) agrees */
+			mm = mm_sigma_match_many(one, 1, mm_str_make(ev, en), &s, &hit);
+			if (mm != m || (m >= 0 && hit != m))
 				abort();
 			free(ev);
 		}

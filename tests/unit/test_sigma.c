@@ -418,3 +418,50 @@ MM_TEST(shared_cloudtrail_rules)
 		mm_sigma_free(r);
 	}
 }
+
+/* several rules at once (one scan of the record, one lookup per field)
+ * answer exactly what each rule alone does, record after record (no
+ * stale field cache between records) */
+MM_TEST(many_equals_one)
+{
+	static const char *const names[] = {"cloudtrail_stopped.yml", "console_login_without_mfa.yml",
+					    "own_login_profile_changed.yml", "userdata_downloads_script.yml",
+					    "pentest_cli_user_creation.yml"};
+	struct mm_sigma_rule *r[MM_ARRAY_LEN(names) + 1];
+	struct mm_sigma_scratch s;
+	FILE *f = fopen("tests/data/sigma/events/events.jsonl", "r");
+	char line[8192];
+	size_t i;
+	int total = 0, lines = 0;
+	CHECK(f != NULL);
+	CHECK_EQ_INT(mm_sigma_scratch_init(&s, 1 << 16), 0);
+	for (i = 0; i < MM_ARRAY_LEN(names); i++)
+		r[i] = mm_sigma_load_file(path_join("tests/data/sigma/rules", names[i]));
+	r[i] = rule("  k:\n    - 'kali'\n  condition: k\n");	/* a keyword rule too */
+	while (f && fgets(line, sizeof(line), f)) {
+		uint8_t hit[MM_ARRAY_LEN(r)];
+		int n = mm_sigma_match_many((const struct mm_sigma_rule *const *)r, (int)MM_ARRAY_LEN(r),
+					    mm_str_c(line), &s, hit), sum = 0;
+		lines++;
+		for (i = 0; i < MM_ARRAY_LEN(r); i++) {
+			CHECK_EQ_INT(hit[i], match(r[i], line));
+			sum += hit[i];
+		}
+		CHECK_EQ_INT(n, sum);
+		total += n;
+	}
+	if (f)
+		fclose(f);
+	CHECK_EQ_INT(lines, 11);
+	CHECK_EQ_INT(total, 5 + 2);	/* one per own rule, kali twice */
+	{
+		uint8_t hit[MM_ARRAY_LEN(r)];
+		CHECK_EQ_INT(mm_sigma_match_many((const struct mm_sigma_rule *const *)r, (int)MM_ARRAY_LEN(r),
+						 mm_str_c(" [1]"), &s, hit), MM_EPARSE);
+		CHECK_EQ_INT(mm_sigma_match_many((const struct mm_sigma_rule *const *)r, (int)MM_ARRAY_LEN(r),
+						 mm_str_c("{\"a\":"), &s, hit), MM_EPARSE);
+	}
+	for (i = 0; i < MM_ARRAY_LEN(r); i++)
+		mm_sigma_free(r[i]);
+	mm_sigma_scratch_free(&s);
+}
