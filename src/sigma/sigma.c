@@ -958,29 +958,22 @@ static int cfactor(struct cp *c)
 	return newnode(c, C_SEL, i, -1);
 }
 
-static int cterm(struct cp *c)
+/* a chain of one binary operator: level 0 is `or` over `and` chains,
+ * level 1 is `and` over factors (so `not` > `and` > `or`) */
+static int cchain(struct cp *c, int level)
 {
-	int a = cfactor(c), b;
-	while (a >= 0 && lex(c) > 0 && !strcmp(c->tok, "and")) {
+	const char *op = level ? "and" : "or";
+	int a = level ? cfactor(c) : cchain(c, 1), b;
+	while (a >= 0 && lex(c) > 0 && !strcmp(c->tok, op)) {
 		take(c);
-		if ((b = cfactor(c)) < 0)
+		if ((b = level ? cfactor(c) : cchain(c, 1)) < 0)
 			return -1;
-		a = newnode(c, C_AND, a, b);
+		a = newnode(c, level ? C_AND : C_OR, a, b);
 	}
 	return a;
 }
 
-static int cexpr(struct cp *c)
-{
-	int a = cterm(c), b;
-	while (a >= 0 && lex(c) > 0 && !strcmp(c->tok, "or")) {
-		take(c);
-		if ((b = cterm(c)) < 0)
-			return -1;
-		a = newnode(c, C_OR, a, b);
-	}
-	return a;
-}
+static int cexpr(struct cp *c) { return cchain(c, 0); }
 
 static int compile_condition(struct ld *L, struct mm__sigma_det *d, const yaml_node_t *cn)
 {
