@@ -1629,9 +1629,11 @@ int mm_sigma_match(const struct mm_sigma_rule *r, struct mm_str raw, struct mm_s
 	return eval(r->det, r->det->root, &rec, s, &m);
 }
 
-/* Index rec's top-level members; -1 when there are too many or rec is
- * malformed (lookups then walk the record itself, which copes). */
-static int index_top(struct fcache *c, const struct mm_json_val *rec)
+/* Index rec's top-level members and cut rec->n to where the object ends
+ * (as mm_json_value would: bytes after it are not the record's); -1 when
+ * there are too many members or rec is malformed (the caller then scans
+ * the record the plain way). */
+static int index_top(struct fcache *c, struct mm_json_val *rec)
 {
 	struct mm_json_iter it;
 	struct mm_str k;
@@ -1645,7 +1647,10 @@ static int index_top(struct fcache *c, const struct mm_json_val *rec)
 		c->topkey[n] = k;
 		c->topval[n++] = v;
 	}
-	return rc < 0 ? -1 : n;
+	if (rc < 0)
+		return -1;
+	rec->n = (size_t)(it.p - rec->p);
+	return n;
 }
 
 int mm_sigma_match_many(const struct mm_sigma_rule *const *rules, int n, struct mm_str raw,

@@ -452,6 +452,15 @@ MM_TEST(many_equals_one)
 	}
 	if (f)
 		fclose(f);
+	{
+		/* bytes after the object are not the record's: both paths ignore
+		 * them (a keyword that only occurs there does not match) */
+		uint8_t hit[MM_ARRAY_LEN(r)];
+		const char *tail = "{\"eventName\":\"x\"} \"kali\"";
+		CHECK_EQ_INT(mm_sigma_match_many((const struct mm_sigma_rule *const *)r, (int)MM_ARRAY_LEN(r),
+						 mm_str_c(tail), &s, hit), 0);
+		CHECK_EQ_INT(match(r[MM_ARRAY_LEN(names)], tail), 0);
+	}
 	CHECK_EQ_INT(lines, 11);
 	CHECK_EQ_INT(total, 5 + 2);	/* one per own rule, kali twice */
 	{
