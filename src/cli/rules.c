@@ -63,6 +63,7 @@ struct tally {
 	long ok, unsupported, broken, files;
 	int quiet;
 	int io_error;
+	int capped;
 };
 
 static int is_rule_name(const char *n)
@@ -129,11 +130,21 @@ static void walk(const char *path, struct tally *t, int depth)
 	}
 	for (i = 0; i < n; i++) {
 		char sub[4096];
+		if (t->files >= MAX_RULE_FILES) {
+			if (!t->capped)
+				fprintf(stderr, "mamori rules: more than %d rule files; the rest not read\n", MAX_RULE_FILES);
+			t->capped = 1;
+			t->io_error = 1;
+			free(ents[i]);
+			continue;
+		}
 		struct stat cs;
 		if (snprintf(sub, sizeof(sub), "%s/%s", path, ents[i]->d_name) >= (int)sizeof(sub)) {
 			fprintf(stderr, "mamori rules: %s/%s: path too long\n", path, ents[i]->d_name);
 			t->io_error = 1;
-		} else if (!stat(sub, &cs) && S_ISDIR(cs.st_mode))
+		} else if (!lstat(sub, &cs) && S_ISDIR(cs.st_mode))
+			/* lstat: a symlinked folder inside is not followed, so a
+			 * link back up cannot loop (the folders named are) */
 			walk(sub, t, depth + 1);
 		else if (is_rule_name(ents[i]->d_name) && t->files < MAX_RULE_FILES)
 			check_file(sub, t);

@@ -46,6 +46,10 @@ expect check_missing_dir "exit $rc, want 1: $(cat "$T/none.err")" sh -c "[ $rc -
 mkdir "$T/empty"
 "$M" rules check "$T/empty" >/dev/null 2>"$T/empty.err"; rc=$?
 expect check_no_rules "exit $rc, want 1: $(cat "$T/empty.err")" sh -c "[ $rc -eq 1 ] && grep -q 'no rule files' '$T/empty.err'"
+# a symlinked folder inside is not followed: a link back up cannot loop
+mkdir -p "$T/loop/a" && cp tests/data/sigma/rules/cloudtrail_stopped.yml "$T/loop/a/" && ln -s .. "$T/loop/a/up"
+"$M" rules check "$T/loop" >"$T/loop.out" 2>"$T/loop.err"; rc=$?
+expect check_symlink_loop "exit $rc: $(cat "$T/loop.err")" sh -c "[ $rc -eq 0 ] && grep -q '^rules: 1 files: 1 ok' '$T/loop.err'"
 "$M" rules check >/dev/null 2>&1; rc=$?
 expect check_usage "exit $rc, want 2" test $rc -eq 2
 "$M" rules --help >"$T/help" 2>&1; rc=$?
