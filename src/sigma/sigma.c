@@ -95,6 +95,12 @@ struct mm__sigma_det {
 	int root;
 	regex_t **res;		/* for regfree */
 	int nres, capres;
+	/* Prefilter: when the rule can only match events whose eventName is
+	 * one of these literal values (see find_gate), a many-rules match
+	 * skips it on any other event with one compare per value. ngate 0 =
+	 * no gate. Borrowed from the values above. */
+	const struct val **gate;
+	int ngate;
 };
 
 /* ---- the per-rule pool ------------------------------------------------------ */
@@ -1055,6 +1061,79 @@ static int load_detection(struct ld *L, yaml_node_t *det)
 	return 0;
 }
 
+/* A selection that must match for the condition to hold, or -1. */
+static int must_sel(const struct mm__sigma_det *d, int n)
+{
+	const struct cnode *c = &d->node[n];
+	int i, k;
+	switch (c->op) {
+	case C_SEL:
+		return c->a;
+	case C_AND:
+		return (k = must_sel(d, c->a)) >= 0 ? k : must_sel(d, c->b);
+	case C_ALL:
+	case C_ONE:
+		/* all of: any member must; 1 of: only when it names one */
+		for (i = 0, k = -1; i < d->nsel; i++)
+			if (c->set >> i & 1) {
+				if (c->op == C_ALL)
+					return i;
+				if (k >= 0)
+					return -1;
+				k = i;
+			}
+		return k;
+	default:
+		return -1;
+	}
+}
+
+/* The gate: when every alternative of a must-match selection tests
+ * eventName (a top-level field) against literal values only (no wildcard,
+ * no neq, no all), the rule cannot match an event whose eventName is none
+ * of them. */
+static void find_gate(struct ld *L, struct mm__sigma_det *d)
+{
+	const struct sel *sl;
+	int s_i = must_sel(d, d->root), a, f, v, n = 0;
+	if (s_i < 0)
+		return;
+	sl = &d->sel[s_i];
+	for (a = 0; a < sl->na; a++) {
+		int found = 0;
+		for (f = 0; f < sl->a[a].nf && !found; f++) {
+			const struct fmatch *fm = &sl->a[a].f[f];
+			if (fm->nsegs != 1 || strcmp(fm->segs[0], "eventName") || fm->neq || (fm->all && fm->nv > 1))
+				continue;
+			for (v = 0; v < fm->nv; v++)
+				if (fm->v[v].op != V_GLOB || !fm->v[v].flag)
+					break;
+			if (v == fm->nv) {
+				found = 1;
+				n += fm->nv;
+			}
+		}
+		if (!found)
+			return;
+	}
+	if (!(d->gate = ralloc(L, sizeof(*d->gate) * (size_t)n)))
+		return;
+	for (a = 0; a < sl->na; a++)
+		for (f = 0; f < sl->a[a].nf; f++) {
+			const struct fmatch *fm = &sl->a[a].f[f];
+			if (fm->nsegs != 1 || strcmp(fm->segs[0], "eventName") || fm->neq || (fm->all && fm->nv > 1))
+				continue;
+			for (v = 0; v < fm->nv; v++)
+				if (fm->v[v].op != V_GLOB || !fm->v[v].flag)
+					break;
+			if (v < fm->nv)
+				continue;
+			for (v = 0; v < fm->nv && d->ngate < n; v++)
+				d->gate[d->ngate++] = &fm->v[v];
+			break;	/* one matcher per alternative, as counted */
+		}
+}
+
 static void load_doc(struct ld *L)
 {
 	struct mm_sigma_rule *r = L->r;
@@ -1112,6 +1191,7 @@ static void load_doc(struct ld *L)
 		return;
 	if (r->status != MM_SIGMA_OK)
 		return;
+	find_gate(L, r->det);
 	/* the log sources mamori reads (see docs/internals/sigma.md) */
 	if (!r->product || strcmp(r->product, "aws") || !r->service || strcmp(r->service, "cloudtrail"))
 		UNSUP(L, v, "logsource product=%s service=%s category=%s: mamori reads no such events "
@@ -1653,13 +1733,57 @@ static int index_top(struct fcache *c, struct mm_json_val *rec)
 	return n;
 }
 
+/* The event's eventName as text into name (1), or 0 when the gate cannot
+ * be used for this event: no member index, no or several eventName
+ * members, a value that is not a string, or a name longer than the
+ * buffer. Not gating is always safe: the rule is then evaluated. */
+static int event_name(struct fcache *c, struct mm_sigma_scratch *s, char *name, size_t *len)
+{
+	int t, seen = -1;
+	struct mm_str txt;
+	if (c->ntop < 0)
+		return 0;
+	for (t = 0; t < c->ntop; t++)
+		if (mm_json_key_eq(c->topkey[t], "eventName")) {
+			if (seen >= 0)
+				return 0;
+			seen = t;
+		}
+	if (seen < 0 || c->topval[seen].type != MM_JSON_STRING)
+		return 0;
+	mm_arena_reset(&s->arena);
+	if (mm_json_str(&c->topval[seen], &s->arena, &txt) || txt.n > 127)
+		return 0;
+	memcpy(name, txt.p, txt.n);
+	*len = txt.n;
+	return 1;
+}
+
+static int gate_pass(const struct mm__sigma_det *d, const char *name, size_t n)
+{
+	int g;
+	size_t i;
+	for (g = 0; g < d->ngate; g++) {
+		const struct val *v = d->gate[g];
+		if (v->n != n)
+			continue;
+		for (i = 0; i < n; i++)
+			if (tolower((unsigned char)v->s[i]) != tolower((unsigned char)name[i]))
+				break;
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
 int mm_sigma_match_many(const struct mm_sigma_rule *const *rules, int n, struct mm_str raw,
 			struct mm_sigma_scratch *s, uint8_t *hit)
 {
 	struct mm_json_val rec;
 	struct fcache *c = s->cache;
-	size_t used;
-	int i, nhit = 0;
+	size_t used, namelen = 0;
+	int i, nhit = 0, gated = 0;
+	char name[128];
 	memset(hit, 0, (size_t)(n > 0 ? n : 0));
 	if (c) {
 		/* indexing the members validates the record as it goes: no
@@ -1687,10 +1811,14 @@ int mm_sigma_match_many(const struct mm_sigma_rule *const *rules, int n, struct 
 		c->pool_used = 0;
 		c->on = 1;
 	}
+	if (c)
+		gated = event_name(c, s, name, &namelen);
 	for (i = 0; i < n; i++) {
 		struct memo m = {0, 0};
 		const struct mm_sigma_rule *r = rules[i];
 		if (!r || r->status != MM_SIGMA_OK || !r->det)
+			continue;
+		if (gated && r->det->ngate && !gate_pass(r->det, name, namelen))
 			continue;
 		mm_arena_reset(&s->arena);
 		if (eval(r->det, r->det->root, &rec, s, &m)) {
