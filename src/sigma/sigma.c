@@ -481,6 +481,62 @@ static const char *re_unsupported(const char *s)
 	return NULL;
 }
 
+/* A run of literal bytes every match of regex re must contain (the
+ * longest such run outside groups and classes), so a match can first look
+ * for it with memmem and skip regexec, which is costly in glibc. Returns
+ * its length (0: none usable: alternation, groups, or no run of 3). out
+ * holds cap bytes. */
+static size_t re_literal(const char *re, char *out, size_t cap)
+{
+	char run[256];
+	size_t n = 0, best = 0;
+	const char *p;
+	if (strchr(re, '|') || strchr(re, '('))
+		return 0;
+	for (p = re;; p++) {
+		char c = *p;
+		int lit = 1;
+		if (c == '\\' && p[1]) {
+			c = *++p;	/* escaped punctuation (letters were refused) */
+		} else if (!c || c == '.' || c == '^' || c == '$' || c == '[' || c == '+' || c == '*' ||
+			   c == '?' || c == '{') {
+			lit = 0;
+			/* a quantifier that allows zero takes the last byte away */
+			if ((c == '*' || c == '?' || c == '{') && n)
+				n--;
+		}
+		if (lit && n < sizeof(run)) {
+			run[n++] = c;
+			continue;
+		}
+		if (n > best && n <= cap) {
+			memcpy(out, run, n);
+			best = n;
+		}
+		n = 0;
+		if (!c)
+			break;
+		if (c == '[') {
+			/* skip the class: a ']' first (after an optional '^') is a member */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']')
+				p++;
+			if (!*p)
+				break;
+		} else if (c == '{') {
+			while (*p && *p != '}')
+				p++;
+			if (!*p)
+				break;
+		}
+	}
+	return best >= 3 ? best : 0;
+}
+
 static int fill_values(struct ld *L, struct fmatch *fm, const yaml_node_t *keynode, int mask,
 		       const char *order[], int norder, yaml_node_t **vals, int nvals, const char *field,
 		       struct pv *cur, struct pv *nxt)
@@ -576,6 +632,14 @@ static int fill_values(struct ld *L, struct fmatch *fm, const yaml_node_t *keyno
 				L->r->det->capres = cap;
 			}
 			L->r->det->res[L->r->det->nres++] = v->re;
+			{
+				char lit[128];
+				size_t ln = re_literal(sval(vn), lit, sizeof(lit));
+				if (ln && !(v->s = rdup(L, lit, ln)))
+					return -1;
+				v->n = ln;
+				v->flag = !!(mask & M_RE_I);
+			}
 			continue;
 		}
 		/* a string value through its transformations, in the order written */
@@ -1475,6 +1539,22 @@ static int numval(struct mm_str t, double *out)
 	return *end == '\0';
 }
 
+/* Does t contain the n bytes of lit (ASCII case folded when icase)? */
+static int has_literal(struct mm_str t, const char *lit, size_t n, int icase)
+{
+	size_t i, j;
+	if (!icase)
+		return memmem(t.p, t.n, lit, n) != NULL;
+	for (i = 0; i + n <= t.n; i++) {
+		for (j = 0; j < n; j++)
+			if (tolower((unsigned char)t.p[i + j]) != tolower((unsigned char)lit[j]))
+				break;
+		if (j == n)
+			return 1;
+	}
+	return 0;
+}
+
 /* one value against one leaf */
 static int val_leaf(const struct val *v, const struct mm_json_val *leaf, const struct fmatch *fm,
 		    struct mm_sigma_scratch *s)
@@ -1492,7 +1572,10 @@ static int val_leaf(const struct val *v, const struct mm_json_val *leaf, const s
 		r = glob(v, t, fm->cased);
 		break;
 	case V_RE: {
-		char *z = mm_arena_alloc(&s->arena, t.n + 1);
+		char *z;
+		if (v->n && !has_literal(t, v->s, v->n, v->flag))
+			break;
+		z = mm_arena_alloc(&s->arena, t.n + 1);
 		if (z) {
 			memcpy(z, t.p, t.n);
 			z[t.n] = '\0';
