@@ -799,8 +799,13 @@ static int compile_field(struct ld *L, struct fmatch *fm, yaml_node_t *kn, yaml_
 		vals = ralloc(L, sizeof(*vals) * (cnt + 1));
 		if (!vals)
 			return -1;
-		for (it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++)
-			vals[nvals++] = node(L, *it);
+		for (it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++) {
+			vals[nvals] = node(L, *it);
+			/* the spec: null is its own type and cannot be in a list */
+			if (kn && vals[nvals] && is_null(vals[nvals]))
+				return BROKEN(L, vals[nvals], "null cannot be part of a list of values ('%s')", key);
+			nvals++;
+		}
 	} else {
 		vals = ralloc(L, sizeof(*vals));
 		if (!vals)

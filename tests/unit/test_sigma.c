@@ -235,6 +235,8 @@ MM_TEST(broken_rules_say_where)
 	verdict("  sel:\n    a|gt: many\n  condition: sel\n", 0, MM_SIGMA_BROKEN, "not a number");
 	verdict("  sel:\n    a|re|cidr: x\n  condition: sel\n", 0, MM_SIGMA_BROKEN, "cannot be combined");
 	verdict("  sel:\n    a: []\n  condition: sel\n", 0, MM_SIGMA_BROKEN, "empty list of values");
+	verdict("  sel:\n    a:\n      - x\n      - null\n  condition: sel\n", 0, MM_SIGMA_BROKEN,
+		"t.yml:11: null cannot be part of a list of values ('a')");
 	verdict("  sel:\n    a:\n      b: 1\n  condition: sel\n", 0, MM_SIGMA_BROKEN, "is a map");
 	verdict("  sel:\n    a: 1\n", 0, MM_SIGMA_BROKEN, "no condition");
 	verdict("  sel:\n    a: 1\n  condition: (sel\n", 0, MM_SIGMA_BROKEN, "without its ')'");
