@@ -778,15 +778,18 @@ static int compile_field(struct ld *L, struct fmatch *fm, yaml_node_t *kn, yaml_
 	fm->all = !!(mask & M_ALL);
 	fm->neq = !!(mask & M_NEQ);
 	fm->cased = !!(mask & M_CASED);
-	if (kn && !flen)
-		return UNSUP(L, kn, "keywords with modifiers ('%s')", key);
-	if (!kn) {
-		/* a keyword is found anywhere in the record: implied wildcards */
+	if (kn && !flen && (mask & (M_CIDR | M_EXISTS | M_FIELDREF | M_NEQ | M_LT | M_LTE | M_GT | M_GTE)))
+		return UNSUP(L, kn, "keywords with '%s': only string modifiers apply to keywords", key);
+	if ((!kn || !flen) && !(mask & M_RE)) {
+		/* a keyword ("|all" etc. included) is found anywhere in the
+		 * record: implied wildcards */
+		if (norder == (int)MM_ARRAY_LEN(order))
+			return BROKEN(L, kn ? kn : vn, "too many modifiers");
 		order[norder++] = "contains";
 	}
-	if (kn && split_field(L, kn, key, flen, &fm->segs, &fm->nsegs))
+	if (kn && flen && split_field(L, kn, key, flen, &fm->segs, &fm->nsegs))
 		return -1;
-	if (kn) {
+	if (kn && flen) {
 		if (!(fm->name = rdup(L, key, flen)))
 			return -1;
 		fm->h = mm_hash(key, flen, 0x5167);

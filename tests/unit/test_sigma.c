@@ -177,6 +177,15 @@ MM_TEST(keywords)
 	      L("{\"userAgent\":\"aws-cli Linux/6.5-Kali\"}", "{\"x\":{\"y\":\"parrotsec\"}}"), L("{\"userAgent\":\"ubuntu\"}"));
 }
 
+MM_TEST(keywords_with_modifiers)
+{
+	/* '|all': every keyword somewhere in the record; '|re' over its text */
+	cases("  k:\n    '|all':\n      - kali\n      - CreateUser\n  condition: k\n",
+	      L("{\"eventName\":\"CreateUser\",\"userAgent\":\"x-kali\"}"),
+	      L("{\"eventName\":\"CreateUser\"}", "{\"userAgent\":\"kali\"}"));
+	cases("  k:\n    '|re': 'kali[0-9]'\n  condition: k\n", L("{\"a\":\"kali3\"}"), L("{\"a\":\"kali\"}"));
+}
+
 MM_TEST(conditions)
 {
 	const char *sels = "  sel_a:\n    a: 1\n  sel_b:\n    b: 1\n  filter_x:\n    x: 1\n  _hidden:\n    h: 1\n";
@@ -264,7 +273,7 @@ MM_TEST(unsupported_rules_say_why)
 	verdict("  sel:\n    a: 1\n  condition: sel | count() > 5\n", 0, MM_SIGMA_UNSUPPORTED, "aggregation");
 	verdict("  sel:\n    a: 1\n  timeframe: 5m\n  condition: sel\n", 0, MM_SIGMA_UNSUPPORTED, "timeframe");
 	verdict("  sel:\n    a: 1\n  condition: 2 of sel\n", 0, MM_SIGMA_UNSUPPORTED, "'2 of'");
-	verdict("  sel:\n    '|contains': x\n  condition: sel\n", 0, MM_SIGMA_UNSUPPORTED, "keywords with modifiers");
+	verdict("  sel:\n    '|cidr': 10.0.0.0/8\n  condition: sel\n", 0, MM_SIGMA_UNSUPPORTED, "keywords with '|cidr'");
 	verdict("title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n", 1, MM_SIGMA_UNSUPPORTED,
 		"v.yml:3: correlation rules: not yet");
 	verdict("title: w\nlogsource:\n  product: windows\ndetection: {s: {a: 1}, condition: s}\n", 1, MM_SIGMA_UNSUPPORTED,
