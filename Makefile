@@ -9,6 +9,7 @@
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 20)
 #   make bench      the benchmark harness (bench/README.md)
 #   make install    PREFIX=/usr/local: binary, bundled threat lists, man pages
+#   make geo        fetch the ip-location-db data with npm, build data/geo/geo.mmgeo (optional)
 
 CC      ?= cc
 SAN     ?= 0
@@ -27,6 +28,11 @@ ifneq ($(wildcard /usr/include/isa-l/igzip_lib.h),)
 CFLAGS  += -DMM_HAVE_ISAL
 LDLIBS  += -lisal
 endif
+# libmaxminddb for --geoip FILE.mmdb when its headers are installed (make deps installs them)
+ifneq ($(wildcard /usr/include/maxminddb.h /usr/include/*/maxminddb.h),)
+CFLAGS  += -DMM_HAVE_MAXMINDDB
+LDLIBS  += -lmaxminddb
+endif
 
 LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/main.c'))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -38,7 +44,7 @@ FUZZ_SECONDS ?= 20
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps demo test check fuzz fuzz-build bench clean unit golden samples format install
+.PHONY: all deps demo test check fuzz fuzz-build bench clean unit golden samples format install geo
 
 all: $(BUILD)/mamori
 
@@ -91,6 +97,10 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh $(BUILD)/mamori
 
+# IP ownership data (ASN, country) for findings: optional, needs npm and the registry
+geo: all
+	@scripts/geo.sh $(BUILD)/mamori
+
 bench: all
 	@bench/run.sh $(BUILD)/mamori
 
@@ -98,6 +108,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mamori/intel $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/mamori $(DESTDIR)$(PREFIX)/bin/mamori
 	install -m 644 data/intel/* $(DESTDIR)$(PREFIX)/share/mamori/intel/
+	install -d $(DESTDIR)$(PREFIX)/share/mamori/geo
+	install -m 644 data/geo/aws-ranges.txt $(wildcard data/geo/geo.mmgeo data/geo/geo.mmgeo.txt) $(DESTDIR)$(PREFIX)/share/mamori/geo/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 format:

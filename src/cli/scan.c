@@ -38,6 +38,12 @@ static void usage(FILE *out)
 	      "                            DNS, blockchain DNS, exploit kits)\n"
 	      "  --config FILE             detector settings: thresholds, enabled (YAML; default\n"
 	      "                            $MAMORI_CONFIG if set; see 'mamori config show')\n"
+	      "  --geo FILE                IP ownership file (`mamori geo build`, `make geo`) for\n"
+	      "                            remoteIpDetails organization/country (default: the data\n"
+	      "                            folder's geo/geo.mmgeo if built)\n"
+	      "  --geoip FILE.mmdb         MaxMind DB (GeoLite2/GeoIP2 ASN, ISP, Country, City) asked\n"
+	      "                            before --geo's file; repeatable (up to 4)\n"
+	      "  --no-geo                  no organization/country at all (wins over the above)\n"
 	      "  --options-file FILE       read more options from FILE, one word a line; relative\n"
 	      "                            paths in it are relative to FILE's folder\n"
 	      "  --threads N               worker threads (default: one per CPU)\n"
@@ -138,7 +144,8 @@ static void summary(const struct mm_scan_result *r)
 enum {
 	OPT_DB = 1000, OPT_SOURCE, OPT_INVENTORY, OPT_THREAT, OPT_TRUSTED, OPT_NODEFAULT,
 	OPT_THREADS, OPT_FORMAT, OPT_RESCAN, OPT_STRICT, OPT_FAILON, OPT_NOPROGRESS, OPT_OPTFILE,
-	OPT_UNKNOWN_ENIS, OPT_REGION, OPT_FLUSH_EVERY, OPT_WAIT, OPT_MAX_FINDINGS, OPT_CONFIG
+	OPT_UNKNOWN_ENIS, OPT_REGION, OPT_FLUSH_EVERY, OPT_WAIT, OPT_MAX_FINDINGS, OPT_CONFIG,
+	OPT_GEO, OPT_NOGEO, OPT_GEOIP
 };
 
 int mm_cmd_scan(int argc, char **argv)
@@ -163,6 +170,9 @@ int mm_cmd_scan(int argc, char **argv)
 		{"wait", required_argument, NULL, OPT_WAIT},
 		{"max-findings", required_argument, NULL, OPT_MAX_FINDINGS},
 		{"config", required_argument, NULL, OPT_CONFIG},
+		{"geo", required_argument, NULL, OPT_GEO},
+		{"no-geo", no_argument, NULL, OPT_NOGEO},
+		{"geoip", required_argument, NULL, OPT_GEOIP},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -299,6 +309,21 @@ int mm_cmd_scan(int argc, char **argv)
 			break;
 		case OPT_CONFIG:
 			config_path = optarg;
+			break;
+		case OPT_GEO:
+			o.p.geo_path = optarg;
+			break;
+		case OPT_NOGEO:
+			o.p.no_geo = 1;
+			break;
+		case OPT_GEOIP:
+			if (o.p.ngeoip >= (int)MM_ARRAY_LEN(o.p.geoip)) {
+				fprintf(stderr, "mamori scan: at most %d --geoip files\n",
+					(int)MM_ARRAY_LEN(o.p.geoip));
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			o.p.geoip[o.p.ngeoip++] = optarg;
 			break;
 		case OPT_FLUSH_EVERY:
 		case OPT_WAIT:

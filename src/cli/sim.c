@@ -13,7 +13,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mamori sim --out DIR [--days N] [--seed S] [--scale K] [--start YYYY-MM-DD] [--force]\n"
+		"usage: mamori sim --out DIR [--days N] [--seed S] [--scale K] [--start YYYY-MM-DD]\n"
+		"                  [--attacks intel,network|all] [--force]\n"
 		"       mamori sim verify --truth DIR/truth.json (--db FILE | --findings FILE.jsonl)\n"
 		"\n"
 		"Writes an AWS estate's logs as AWS delivers them (VPC Flow Logs, Route 53 Resolver\n"
@@ -26,6 +27,13 @@ static void usage(FILE *f)
 		"  --seed S       PRNG seed, unsigned integer (default 1)\n"
 		"  --scale K      estate size: ~12 instances per unit, 1..%d (default 1)\n"
 		"  --start DATE   first day, UTC (default 2024-03-04)\n"
+		"  --attacks SET  which attacks (and look-alikes) to inject: intel (threat lists),\n"
+		"                 network (behaviours: baselines, probes, scans, brute force, DoS,\n"
+		"                 DNS), dnslists (the list-driven DNS types: scan.args names the\n"
+		"                 abused, bitcoin, malicious, suspicious, driveby, phishing and dga\n"
+		"                 lists it writes), comma-separated, or all (the default: all three).\n"
+		"                 Behaviours that need a learned baseline start on day 9: only with\n"
+		"                 --days 9 or more\n"
 		"  --force        write into a non-empty DIR (overwrites, deletes nothing)\n"
 		"\n"
 		"verify prints one line per check (ok / MISSING / MISMATCH / UNEXPECTED) and\n"
@@ -42,6 +50,32 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "intel", "network", "intel,network", "all" -> MM_SIM_ATTACKS_* bits. */
+static int parse_attacks(const char *s, int *out)
+{
+	int v = 0;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		if (n == 5 && !strncmp(s, "intel", 5))
+			v |= MM_SIM_ATTACKS_INTEL;
+		else if (n == 7 && !strncmp(s, "network", 7))
+			v |= MM_SIM_ATTACKS_NETWORK;
+		else if (n == 3 && !strncmp(s, "all", 3))
+			v |= MM_SIM_ATTACKS_ALL;
+		else if (n == 8 && !strncmp(s, "dnslists", 8))
+			v |= MM_SIM_ATTACKS_DNSLISTS;
+		else
+			return -1;
+		s += n;
+		if (*s == ',' && *++s == '\0')
+			return -1;
+	}
+	if (!v)
 		return -1;
 	*out = v;
 	return 0;
@@ -96,6 +130,7 @@ int mm_cmd_sim(int argc, char **argv)
 					     {"scale", required_argument, NULL, 'k'},
 					     {"start", required_argument, NULL, 'S'},
 					     {"force", no_argument, NULL, 'F'},
+					     {"attacks", required_argument, NULL, 'A'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	struct mm_sim_opts o;
@@ -148,6 +183,13 @@ int mm_cmd_sim(int argc, char **argv)
 		}
 		case 'F':
 			o.force = 1;
+			break;
+		case 'A':
+			if (parse_attacks(optarg, &o.attacks)) {
+				fprintf(stderr, "mamori sim: bad --attacks '%s'; give intel, network, all or dnslists, comma-separated\n",
+					optarg);
+				return MM_EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -146,7 +146,8 @@ static char *with_prefix(const char *prefix, size_t n, const char *dir, const ch
 /* 1: the option's value is a path; 2: a [CAT=]PATH list; 0: neither. */
 static int path_opt(const char *w, size_t n)
 {
-	static const char *const paths[] = {"--db", "--inventory", "--trusted-ips", "--config"};
+	static const char *const paths[] = {"--db", "--inventory", "--trusted-ips", "--config", "--geo",
+						   "--geoip"};
 	size_t i;
 
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)

@@ -37,6 +37,8 @@
 #include "finding/finding.h"
 #include "intel/intel.h"
 
+struct mm_geo;
+
 /* ---- the context a detector runs in ------------------------------------- */
 
 /* Defaults for a file: the account and region in its S3 key (may be empty). */
@@ -69,6 +71,7 @@ struct mm_ipmemo {
  * everything borrowed is read-only while workers run. */
 struct mm_detect_ctx {
 	const struct mm_intel *intel;		/* borrowed */
+	const struct mm_geo *geo;		/* borrowed: IP owner, inside AWS; may be NULL */
 	const struct mm_inventory *inv;		/* borrowed, may be empty */
 	struct mm_inventory *learned;		/* this worker's: RunInstances */
 	struct mm_agg *agg;			/* the batch's findings (shared) */
@@ -185,9 +188,11 @@ void mm_detect_event(struct mm_detect_ctx *c, const struct mm_event *ev);
 /* The families (each defined in its own file). */
 extern const struct mm_detector_def mm_det_threatintel;
 extern const struct mm_detector_def mm_det_rootcred;
-extern const struct mm_detector_def mm_det_brute;
-extern const struct mm_detector_def mm_det_dnsbehav;
 extern const struct mm_detector_def mm_det_netbase;
+extern const struct mm_detector_def mm_det_netscan;
+extern const struct mm_detector_def mm_det_brute;
+extern const struct mm_detector_def mm_det_dos;
+extern const struct mm_detector_def mm_det_dnsbehav;
 
 /* ---- helpers shared by detectors ---------------------------------------- */
 
@@ -197,6 +202,15 @@ extern const struct mm_detector_def mm_det_netbase;
  * higher port being the client. Exposed for tests. */
 enum mm_dir mm_flow_initiator(uint8_t proto, uint16_t lport, uint16_t rport, int src_is_local,
 			      int prefer_outbound);
+
+/* Which side of a flow record is the instance: 1 if src is the local
+ * side, 0 if dst is, -1 if it cannot be told (the ENI's addresses from
+ * the inventory, else the private side, else the logged flow-direction). */
+int mm_flow_src_is_local(const struct mm_detect_ctx *d, const struct mm_flow *f);
+
+/* GuardDuty's protocol name ("TCP", "UDP", "ICMP", ...; else the number
+ * written into buf of at least 8 bytes). Returns the name. */
+const char *mm_proto_name(uint8_t p, char *buf);
 
 /* API names GuardDuty's Recon:IAMUser types cover (List*, Describe*, Get*). */
 int mm_api_is_recon(const char *name, size_t n);

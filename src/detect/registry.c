@@ -8,9 +8,11 @@
 const struct mm_detector_def *const mm_detectors[] = {
 	&mm_det_threatintel,
 	&mm_det_rootcred,
-	&mm_det_brute,
-	&mm_det_dnsbehav,
 	&mm_det_netbase,
+	&mm_det_netscan,
+	&mm_det_brute,
+	&mm_det_dos,
+	&mm_det_dnsbehav,
 	NULL,
 };
 

@@ -109,7 +109,7 @@ enum mm_dir mm_flow_initiator(uint8_t proto, uint16_t lport, uint16_t rport, int
 	return lport > rport ? MM_DIR_OUTBOUND : MM_DIR_INBOUND;
 }
 
-static const char *proto_name(uint8_t p, char *buf)
+const char *mm_proto_name(uint8_t p, char *buf)
 {
 	switch (p) {
 	case 6: return "TCP";
@@ -165,8 +165,7 @@ static int nif_owns(const struct mm_netif *nif, const struct mm_ip *addr)
 	return nif->has_public_ip && mm_ip_eq(&nif->public_ip, addr);
 }
 
-/* 1 if src is the local side, 0 if dst is, -1 if it cannot be told. */
-static int src_is_local(const struct mm_detect_ctx *d, const struct mm_flow *f)
+int mm_flow_src_is_local(const struct mm_detect_ctx *d, const struct mm_flow *f)
 {
 	const struct mm_netif *nif = eni_nif(d->inv, f->eni);
 	int sp, dp;
@@ -223,7 +222,7 @@ static void detect_flow(struct mm_detect_ctx *d, const struct mm_event *ev)
 	d->st.flows++;
 	if (!fl->has_addrs)
 		return;
-	sl = src_is_local(d, fl);
+	sl = mm_flow_src_is_local(d, fl);
 	if (sl < 0) {
 		/* both public or both private, no inventory: the listed side is remote */
 		struct mm_intel_hit h;
@@ -306,7 +305,7 @@ static void detect_flow(struct mm_detect_ctx *d, const struct mm_event *ev)
 		f->remote_port = fl->has_ports ? rport : 0;
 		f->local_port = fl->has_ports ? lport : 0;
 		f->blocked = fl->action == MM_ACT_REJECT;
-		snprintf(f->protocol, sizeof(f->protocol), "%s", proto_name(fl->proto, pbuf));
+		snprintf(f->protocol, sizeof(f->protocol), "%s", mm_proto_name(fl->proto, pbuf));
 		snprintf(f->caller_type, sizeof(f->caller_type), "Remote IP");
 	}
 }
@@ -370,6 +369,8 @@ static void detect_api(struct mm_detect_ctx *d, const struct mm_event *ev)
 		if (cat_dns_only(hits[i].cat))
 			continue;
 		switch (hits[i].cat) {
+		case MM_CAT_SCANNER:
+			continue; /* a scanner list labels probes (netscan), nothing else */
 		case MM_CAT_TOR:
 		case MM_CAT_TOREXIT:
 			if (tor_done++)

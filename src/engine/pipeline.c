@@ -108,6 +108,7 @@ struct mm_pipeline {
 	double params[16][MM_PARAMS_MAX];	/* each one's tunables */
 	void *gstate[16];		/* merged detector states */
 	struct mm_intel *intel;
+	struct mm_geo *geo;		/* IP ownership for remoteIpDetails; NULL = none */
 	struct mm_inventory *inv;
 	struct mm_store *st;
 	int in_txn;
@@ -190,9 +191,9 @@ const char *mm_data_dir(void)
 	return is_dir(data_dir_buf) ? data_dir_buf : NULL;
 }
 
-/* The bundled lists: maltrail's mining pools, the Tor relay and exit lists;
- * maltrail's dynamic DNS (abused), blockchain DNS (bitcoin) and
- * exploit-kit (driveby) domains. */
+/* The bundled lists: maltrail's mining pools, malware C2 and mass scanners,
+ * the Tor relay and exit lists; maltrail's dynamic DNS (abused), blockchain
+ * DNS (bitcoin) and exploit-kit (driveby) domains. */
 static const struct {
 	enum mm_intel_cat cat;
 	const char *rel;
@@ -203,7 +204,50 @@ static const struct {
 	{MM_CAT_ABUSED, "intel/dynamic_domain.txt"},
 	{MM_CAT_BITCOIN, "intel/blockchain_dns.txt"},
 	{MM_CAT_DRIVEBY, "intel/ek_underminer.txt"},
+	/* maltrail's malware trails (IP entries): C2 and download hosts */
+	{MM_CAT_C2, "intel/malware_c2.txt"},
+	/* maltrail's mass scanners: labels for netscan, never a finding alone */
+	{MM_CAT_SCANNER, "intel/mass_scanner.txt"},
+	{MM_CAT_SCANNER, "intel/mass_scanner_cidr.txt"},
 };
+
+/* The IP ownership file findings are enriched from when written: --geo
+ * FILE (must load), else <data dir>/geo/geo.mmgeo when `make geo` built
+ * one (a broken default is warned about, not fatal: enrichment is not
+ * what the scan is for); --geoip .mmdb files (must load) are asked
+ * before it. no_geo turns it off. Without ASN/country data
+ * the scan says so once and writes remoteIpDetails without
+ * organization/country. */
+static int load_geo(struct mm_pipeline *s, struct mm_err *err)
+{
+	const char *path = s->o.geo_path, *dd;
+	char def[PATH_MAX + 32];
+	int rc, i;
+
+	if (s->o.no_geo)
+		return 0;
+	if (path) {
+		if ((rc = mm_geo_open(&s->geo, path, err)))
+			return rc;
+	} else if ((dd = mm_data_dir())) {
+		snprintf(def, sizeof(def), "%s/geo/geo.mmgeo", dd);
+		if (access(def, F_OK) == 0) {
+			struct mm_err gerr;
+			mm_err_clear(&gerr);
+			if (mm_geo_open(&s->geo, def, &gerr))
+				mm_warn("%s (findings carry no organization/country from it; rebuild it "
+					"with `make geo`)", gerr.msg);
+		}
+	}
+	/* .mmdb files join the same handle: asked first, the file fills in */
+	for (i = 0; i < s->o.ngeoip; i++)
+		if ((rc = mm_geo_add_mmdb(&s->geo, s->o.geoip[i], err)))
+			return rc;
+	if (!(mm_geo_kinds(s->geo) & (MM_GEO_ASN | MM_GEO_COUNTRY)))
+		mm_info("no IP ownership data: findings' remoteIpDetails carry no organization or "
+			"country (build it with `make geo`, or pass --geo FILE or --geoip FILE.mmdb)");
+	return 0;
+}
 
 static int load_intel(struct mm_pipeline *s, struct mm_err *err)
 {
@@ -720,6 +764,7 @@ static int worker_init(struct worker *w, struct mm_pipeline *s)
 			return MM_ENOMEM;
 	mm_buf_init(&w->doc, MAX_DOC);
 	w->det.intel = s->intel; /* det.memo was set above */
+	w->det.geo = s->geo;
 	w->det.inv = s->inv;
 	w->det.learned = w->learned;
 	w->det.agg = s->final;
@@ -1099,7 +1144,7 @@ static int write_one(struct mm_pipeline *s, struct mm_finding *f, int replace,
 render:
 	details = instance_details(s, f);
 	mm_buf_reset(&s->js);
-	if ((rc = mm_finding_to_json(f, details, &s->js)))
+	if ((rc = mm_finding_to_json_geo(f, details, s->geo, &s->js)))
 		return mm_err_set(err, rc, "rendering finding %s failed", f->id);
 	if ((rc = mm_store_finding_put_held(s->st, f, s->js.p, held, err)))
 		return rc;
@@ -1306,6 +1351,7 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 			continue;
 		memset(&c, 0, sizeof(c));
 		c.intel = s->intel;
+		c.geo = s->geo;
 		c.inv = s->inv;
 		c.agg = final;
 		c.params = s->params[j];
@@ -1428,6 +1474,8 @@ int mm_pipeline_open(struct mm_pipeline **out, const struct mm_pipeline_opts *o,
 	if ((rc = mm_store_lock(s->st, o->lock_wait_ms, err)))
 		goto fail;
 	if ((rc = load_intel(s, err)))
+		goto fail;
+	if ((rc = load_geo(s, err)))
 		goto fail;
 	mm_debug("threat lists loaded: %llu entries (%.3f s)",
 		 (unsigned long long)s->res.intel_entries, since(&s->t0));
@@ -1722,6 +1770,7 @@ void mm_pipeline_close(struct mm_pipeline *s)
 	mm_agg_free(s->final);
 	mm_inventory_free(s->inv);
 	mm_intel_free(s->intel);
+	mm_geo_close(s->geo);
 	for (k = 0; k < s->nowned; k++)
 		mm_free(s->owned[k]);
 	mm_free(s->owned);

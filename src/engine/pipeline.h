@@ -67,6 +67,12 @@ struct mm_pipeline_opts {
 	/* thresholds and enabled detectors (config/config.h); NULL = the
 	 * built-in defaults. Borrowed: must outlive the pipeline. */
 	const struct mm_config *config;
+	/* IP ownership file (geo/geo.h) for remoteIpDetails; NULL = the data
+	 * folder's geo/geo.mmgeo if there is one */
+	const char *geo_path;
+	const char *geoip[4];		/* MaxMind .mmdb files, asked first (borrowed) */
+	int ngeoip;
+	int no_geo;			/* no enrichment at all */
 };
 
 /* Counters, summed over every feed and flush of the pipeline. */

@@ -171,6 +171,15 @@ void mm_finding_merge(struct mm_finding *dst, const struct mm_finding *src)
 		memcpy(dst->api, src->api, sizeof(dst->api));
 		memcpy(dst->user_agent, src->user_agent, sizeof(dst->user_agent));
 		memcpy(dst->error_code, src->error_code, sizeof(dst->error_code));
+		/* what a detector set from the same latest record: its extra
+		 * additionalInfo members, the probes it lists, and a severity
+		 * that depends on them (a probe by known scanners only) */
+		memcpy(dst->info, src->info, sizeof(dst->info));
+		dst->severity = src->severity;
+		if (mm_finding_has_probes(dst) && mm_finding_has_probes(src)) {
+			dst->nprobes = src->nprobes;
+			memcpy(dst->probes, src->probes, sizeof(dst->probes));
+		}
 	}
 	if (src->created_at_ms && (!dst->created_at_ms || src->created_at_ms < dst->created_at_ms))
 		dst->created_at_ms = src->created_at_ms;

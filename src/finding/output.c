@@ -37,6 +37,7 @@
 struct jw {
 	struct mm_buf *b;
 	int rc;
+	const struct mm_geo *geo;	/* borrowed, may be NULL */
 };
 
 /* The writer's result; on failure the buffer is cut back to its length
@@ -317,6 +318,10 @@ static const char *token_value(const struct mm_finding *f, const char *tok, size
 		snprintf(tmp, cap, "%u", (unsigned)f->remote_port);
 		return tmp;
 	}
+	if (TOK("lport")) {
+		snprintf(tmp, cap, "%u", (unsigned)f->local_port);
+		return tmp;
+	}
 	if (TOK("domain"))
 		return f->domain;
 	if (TOK("api"))
@@ -388,18 +393,42 @@ static void jw_ip(struct jw *w, const struct mm_ip *ip, int first)
 	jw_kstr(w, ip->v6 ? "ipAddressV6" : "ipAddressV4", mm_ip_format(ip, t), first);
 }
 
-/* remoteIpDetails: the address; organization, country, city and
- * geoLocation stay empty objects until an ASN/geo source fills them,
- * rather than invented values. */
+/* remoteIpDetails: the address, and from the geo data (when there is
+ * any) who owns it: organization {asn, asnOrg, isp, org} and country
+ * {countryCode, countryName}. What the data does not know is left out,
+ * never written as an empty object. ip-location-db names only the AS's
+ * organisation, so isp and org repeat asnOrg unless a MaxMind ISP
+ * database (--geoip) names them (GuardDuty's come from such a one). */
 static void jw_remote_ip(struct jw *w, const struct mm_ip *ip, int has, int first)
 {
+	struct mm_geo_info gi;
+	unsigned found = has ? mm_geo_lookup(w->geo, ip, &gi) : 0;
+
 	jw_key(w, "remoteIpDetails", first);
 	jw_raw(w, "{");
-	if (has) {
+	if (has)
 		jw_ip(w, ip, 1);
-		jw_raw(w, ",");
+	if (found & MM_GEO_ASN) {
+		char asn[16];
+		snprintf(asn, sizeof(asn), "%u", gi.asn);
+		jw_key(w, "organization", 0);
+		jw_raw(w, "{");
+		jw_kstr(w, "asn", asn, 1);
+		jw_kstr(w, "asnOrg", gi.as_org, 0);
+		jw_kstr(w, "isp", gi.isp, 0);
+		jw_kstr(w, "org", gi.org, 0);
+		jw_raw(w, "}");
 	}
-	jw_raw(w, "\"organization\":{},\"country\":{},\"city\":{},\"geoLocation\":{}}");
+	if (found & MM_GEO_COUNTRY) {
+		const char *name = mm_geo_country_name(gi.cc);
+		jw_key(w, "country", 0);
+		jw_raw(w, "{");
+		jw_kstr(w, "countryCode", gi.cc, 1);
+		if (name)
+			jw_kstr(w, "countryName", name, 0);
+		jw_raw(w, "}");
+	}
+	jw_raw(w, "}");
 }
 
 static void jw_local_ip(struct jw *w, const struct mm_ip *ip, int first)
@@ -765,8 +794,14 @@ static void jw_service(struct jw *w, const struct mm_finding *f, const char *det
 int mm_finding_to_json(const struct mm_finding *f, const char *instance_details_json,
 		       struct mm_buf *out)
 {
+	return mm_finding_to_json_geo(f, instance_details_json, NULL, out);
+}
+
+int mm_finding_to_json_geo(const struct mm_finding *f, const char *instance_details_json,
+			   const struct mm_geo *geo, struct mm_buf *out)
+{
 	const struct mm_ftype *ft = mm_ftype_get(f->type);
-	struct jw w = {out, 0};
+	struct jw w = {out, 0, geo};
 	size_t start = out->len;
 	char det[33];
 
@@ -823,7 +858,7 @@ static int plain_str(const struct mm_json_val *v, char *buf, size_t cap)
 int mm_eventbridge_event(const char *finding_json, struct mm_buf *out)
 {
 	struct mm_json_val doc, acct, region, id, upd;
-	struct jw w = {out, 0};
+	struct jw w = {out, 0, NULL};
 	size_t start = out->len, used;
 	char key[160], hex[33], uuid[37], idz[100], t[MM_TIME_STRLEN];
 	int kn;

@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "enrich/inventory.h"
 #include "finding/finding.h"
+#include "geo/geo.h"
 #include "store/store.h"
 
 /* The complete GuardDuty finding JSON (one line, camelCase,
@@ -31,6 +32,12 @@
  * JSON: control characters escaped, invalid UTF-8 replaced by U+FFFD. */
 int mm_finding_to_json(const struct mm_finding *f, const char *instance_details_json,
 		       struct mm_buf *out);
+/* The same, with every remoteIpDetails enriched from geo (borrowed, may
+ * be NULL: no organization/country objects at all): organization {asn,
+ * asnOrg, isp, org} and country {countryCode, countryName}, each only
+ * when geo knows the address. */
+int mm_finding_to_json_geo(const struct mm_finding *f, const char *instance_details_json,
+			   const struct mm_geo *geo, struct mm_buf *out);
 
 /* The registrable domain of name: its last label before the public
  * suffix plus the suffix ("pool.minexmr.com" -> "minexmr.com",

@@ -12,6 +12,7 @@
  *   {instance}  instance id, else the ENI, else the asking address, else
  *               the runtime host name
  *   {ip} {port} remote address and port     {domain}  queried name
+ *   {lport}     local port (a probed port)
  *   {api}       API name (the latest)        {service} eventSource
  *   {user}      user name, else principal id {key}     access key id
  *   {list}      threat list name             {bucket}  S3 bucket name
@@ -35,6 +36,7 @@
 #define NET MM_ACTION_NETWORK_CONNECTION
 #define DNS MM_ACTION_DNS_REQUEST
 #define API MM_ACTION_AWS_API_CALL
+#define PROBE MM_ACTION_PORT_PROBE
 
 static const struct mm_ftype types[] = {
 	/* VPC Flow Logs + threat intelligence */
@@ -216,6 +218,53 @@ static const struct mm_ftype types[] = {
 	 "EC2 instance {instance} is performing an unusual DNS over TLS communication.",
 	 "EC2 instance {instance} is communicating with {ip} on port {port} (DNS over TLS), which "
 	 "it has not done before."},
+	/* VPC Flow Logs: probes of the instance, scans from it (detect/netscan.c) */
+	{"Recon:EC2/PortProbeUnprotectedPort", LOW, INST, PROBE,
+	 /* title as GuardDuty */
+	 "Unprotected port on EC2 instance {instance} is being probed.",
+	 "EC2 instance {instance} has an unprotected port {lport} which is being probed by known "
+	 "malicious hosts or scanners."},
+	{"Recon:EC2/PortProbeEMRUnprotectedPort", HIGH, INST, PROBE,
+	 /* title as GuardDuty */
+	 "Unprotected EMR-related sensitive port on EC2 instance {instance} is being probed.",
+	 "EC2 instance {instance} has an unprotected EMR-related sensitive port {lport} which is "
+	 "being probed by known malicious hosts or scanners."},
+	{"Recon:EC2/Portscan", MED, INST, NET,
+	 /* title as GuardDuty */
+	 "EC2 instance {instance} is performing outbound port scans against remote host {ip}.",
+	 "EC2 instance {instance} is being used to perform reconnaissance scans on ports of remote "
+	 "host {ip}."},
+	{"Impact:EC2/PortSweep", HIGH, INST, NET,
+	 "EC2 instance {instance} is probing a port on a large number of IP addresses.",
+	 "EC2 instance {instance} is probing port {port} on a large number of IP addresses, as a "
+	 "port sweep or worm does."},
+	/* VPC Flow Logs: the instance floods one remote (detect/dos.c) */
+	{"Backdoor:EC2/DenialOfService.Tcp", HIGH, INST, NET,
+	 /* as GuardDuty (title and description) */
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using TCP protocol.",
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using TCP protocol."},
+	{"Backdoor:EC2/DenialOfService.Udp", HIGH, INST, NET,
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using UDP protocol.",
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using UDP protocol against {ip}."},
+	{"Backdoor:EC2/DenialOfService.UdpOnTcpPorts", HIGH, INST, NET,
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using UDP protocol on a TCP port.",
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using UDP protocol on TCP port {port} of {ip}."},
+	{"Backdoor:EC2/DenialOfService.UnusualProtocol", HIGH, INST, NET,
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using an unusual protocol.",
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using an unusual protocol against {ip}."},
+	{"Backdoor:EC2/DenialOfService.Dns", HIGH, INST, NET,
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using DNS protocol.",
+	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
+	 "perform a Denial of Service (DoS) attack using DNS protocol against {ip}."},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 

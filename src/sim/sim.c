@@ -142,12 +142,29 @@ static char *fmt_ip(uint32_t a, char *buf)
 enum kind {
 	K_WEB, K_APP, K_DB, K_BASTION, K_WORKER,
 	K_MINER, K_C2, K_TORCLIENT, K_TORRELAY, K_CUSTIP, K_BLACKHOLE, K_DROP, K_CUSTDNS,
-	K_LOOKALIKE, K__N
+	K_LOOKALIKE,
+	/* network behaviours (unit 0, --attacks network): attackers ... */
+	K_NPU, K_SPAM, K_VOL, K_RESOLV, K_DOH, K_DOT,
+	K_PROBE_ES, K_PROBE_DB, K_EMR, K_PSCAN, K_PSWEEP,
+	K_SSH_T, K_RDP_T, K_WINRM_T, K_SSH_A, K_RDP_A, K_WINRM_A,
+	K_DOS_TCP, K_DOS_UDP, K_DOS_UDPTCP, K_DOS_PROTO, K_DOS_DNS,
+	K_EXFIL, K_DGA, K_REBIND,
+	/* ... and their benign look-alikes */
+	K_RESOLV_LA, K_BACKUP, K_RELAY, K_CDN, K_MONITOR, K_DNS_LA,
+	/* list-driven DNS types (--attacks dnslists) */
+	K_DNSLIST,
+	K__N
 };
+#define K_NET_FIRST K_NPU
+
+/* The vpc index matters for flow records: VPC 1 aggregates over 10
+ * minutes (v2), VPC 2 over 1 minute (v5). Floods go to VPC 2 so each
+ * record is one minute of one flow, as AWS writes them. */
 
 static const struct kinfo {
 	const char *name, *role, *itype, *profile;
 	int vpc, pub, subnet, applike;
+	int web;	/* background: serves HTTPS to the internet */
 } KINFO[K__N] = {
 	[K_WEB] = {"web", "web", "t3.medium", "web-role", 0, 1, 0, 0},
 	[K_APP] = {"app", "app", "m5.large", "app-role", 0, 0, 1, 1},
@@ -163,6 +180,38 @@ static const struct kinfo {
 	[K_DROP] = {"export-batch", "worker", "m5.xlarge", "worker-role", 1, 0, 0, 0},
 	[K_CUSTDNS] = {"crm-gateway", "worker", "t3.medium", "worker-role", 1, 0, 0, 0},
 	[K_LOOKALIKE] = {"lab-test", "app", "t3.small", "app-role", 0, 0, 1, 1},
+	[K_NPU] = {"shop-web", "web", "t3.medium", "web-role", 0, 1, 0, 0, 1},
+	[K_SPAM] = {"newsletter-app", "app", "m5.large", "app-role", 0, 0, 1, 1},
+	[K_VOL] = {"analytics-etl", "worker", "m5.xlarge", "worker-role", 1, 0, 0, 0},
+	[K_RESOLV] = {"legacy-agent", "worker", "t3.medium", "worker-role", 1, 0, 0, 0},
+	[K_DOH] = {"vdi-desktop", "app", "t3.large", "app-role", 0, 0, 1, 1},
+	[K_DOT] = {"iot-gateway", "worker", "t3.medium", "worker-role", 1, 0, 0, 0},
+	[K_PROBE_ES] = {"search-es", "search", "r5.large", NULL, 0, 1, 0, 0},
+	[K_PROBE_DB] = {"reports-mysql", "database", "r5.large", NULL, 1, 1, 0, 0},
+	[K_EMR] = {"emr-master", "emr", "m5.xlarge", NULL, 1, 1, 0, 0},
+	[K_PSCAN] = {"ci-runner-7", "ci", "c5.large", NULL, 0, 0, 1, 0},
+	[K_PSWEEP] = {"cache-warmer", "worker", "c5.large", "worker-role", 1, 0, 0, 0},
+	[K_SSH_T] = {"sftp-gateway", "sftp", "t3.medium", NULL, 0, 1, 0, 0},
+	[K_RDP_T] = {"win-jump", "windows", "m5.large", NULL, 1, 1, 0, 0},
+	[K_WINRM_T] = {"win-mgmt", "windows", "m5.large", NULL, 0, 1, 0, 0},
+	[K_SSH_A] = {"batch-07", "worker", "c5.large", "worker-role", 1, 0, 0, 0},
+	[K_RDP_A] = {"win-build", "windows", "m5.large", NULL, 0, 0, 1, 0},
+	[K_WINRM_A] = {"ops-tools", "worker", "t3.medium", "worker-role", 1, 0, 0, 0},
+	[K_DOS_TCP] = {"render-01", "worker", "c5.2xlarge", "worker-role", 1, 0, 0, 0},
+	[K_DOS_UDP] = {"render-02", "worker", "c5.2xlarge", "worker-role", 1, 0, 0, 0},
+	[K_DOS_UDPTCP] = {"render-03", "worker", "c5.2xlarge", "worker-role", 1, 0, 0, 0},
+	[K_DOS_PROTO] = {"render-04", "worker", "c5.2xlarge", "worker-role", 1, 0, 0, 0},
+	[K_DOS_DNS] = {"dns-cache", "dns", "t3.medium", NULL, 1, 0, 0, 0},
+	[K_EXFIL] = {"hr-portal", "app", "t3.medium", "app-role", 0, 0, 1, 1},
+	[K_DGA] = {"kiosk-05", "worker", "t3.small", "worker-role", 1, 0, 0, 0},
+	[K_REBIND] = {"pdf-render", "app", "t3.medium", "app-role", 0, 0, 1, 1},
+	[K_RESOLV_LA] = {"vpn-gateway", "vpn", "t3.medium", NULL, 1, 0, 0, 0},
+	[K_BACKUP] = {"db-backup", "backup", "m5.large", NULL, 0, 0, 1, 0},
+	[K_RELAY] = {"mail-relay", "mail", "t3.medium", NULL, 0, 0, 1, 0},
+	[K_CDN] = {"cdn-origin", "web", "c5.xlarge", "web-role", 0, 1, 0, 0, 1},
+	[K_MONITOR] = {"uptime-probe", "monitoring", "t3.small", NULL, 1, 0, 0, 0},
+	[K_DNS_LA] = {"k8s-node-03", "worker", "m5.large", "worker-role", 1, 0, 0, 0},
+	[K_DNSLIST] = {"dev-workstation", "app", "t3.large", "app-role", 0, 0, 1, 1},
 };
 
 static const enum kind UNIT_KINDS[] = {K_WEB, K_WEB, K_WEB, K_APP, K_APP, K_APP,
@@ -232,6 +281,78 @@ static const struct expdef {
 	[E_RECON_TOR] = {"Recon:IAMUser/TorIPCaller", NULL, "139.59.12.26", K__N, U_ERIN},
 };
 
+/* Network-behaviour findings, in truth.json order after the threat-list
+ * ones. Baseline entries need a learned baseline (7 days of an ENI's
+ * data): they are injected on day 9 and only when --days >= 9. The others
+ * happen inside the first min(days, 6) days, while every ENI is still
+ * learning, so their new ports and volumes never make a second,
+ * "unusual" finding however long the run is. Optional entries may or may
+ * not fire (GuardDuty and the contract leave it open); when they do they
+ * must fit like the others. */
+enum nexp_ix {
+	N_NPU, N_SPAM, N_VOL, N_RESOLV, N_DOH, N_DOT, N_DOT_NPU,
+	N_PROBE_ES, N_PROBE_DB, N_EMR, N_EMR_PP, N_PSCAN, N_PSWEEP,
+	N_SSH_T, N_RDP_T, N_WINRM_T, N_SSH_A, N_RDP_A, N_WINRM_A,
+	N_DOS_TCP, N_DOS_UDP, N_DOS_UDPTCP, N_DOS_PROTO, N_DOS_DNS,
+	N_EXFIL, N_DGA, N_REBIND,
+	N_ABUSED, N_BITCOIN, N_MALICIOUS, N_SUSPICIOUS, N_DRIVEBY, N_PHISHING, N_DGA_C, N__N
+};
+
+static const struct nexpdef {
+	const char *type, *role, *dir, *indicator;
+	enum kind kind;
+	int baseline, optional;
+	int dnslist;	/* --attacks dnslists: a query for a domain on that list */
+} NEXP[N__N] = {
+	[N_NPU] = {"Behavior:EC2/NetworkPortUnusual", "ACTOR", "OUTBOUND", "tcp/6667 185.117.88.30", K_NPU, 1, 0},
+	[N_SPAM] = {"Backdoor:EC2/Spambot", "ACTOR", "OUTBOUND", "tcp/25 to 40 MX hosts", K_SPAM, 1, 0},
+	[N_VOL] = {"Behavior:EC2/TrafficVolumeUnusual", "ACTOR", NULL, "3 GB in an hour to 195.154.88.30", K_VOL, 1, 0},
+	[N_RESOLV] = {"DefenseEvasion:EC2/UnusualDNSResolver", "ACTOR", NULL, "udp/53 77.88.8.8", K_RESOLV, 1, 0},
+	[N_DOH] = {"DefenseEvasion:EC2/UnusualDoHActivity", "ACTOR", NULL, "tcp/443 1.1.1.1", K_DOH, 1, 0},
+	[N_DOT] = {"DefenseEvasion:EC2/UnusualDoTActivity", "ACTOR", NULL, "tcp/853 9.9.9.9", K_DOT, 1, 0},
+	[N_DOT_NPU] = {"Behavior:EC2/NetworkPortUnusual", "ACTOR", "OUTBOUND", "tcp/853 9.9.9.9 (optional: a new port too)", K_DOT, 1, 1},
+	[N_PROBE_ES] = {"Recon:EC2/PortProbeUnprotectedPort", "TARGET", NULL, "tcp/9200 from 6 hosts", K_PROBE_ES, 0, 0},
+	[N_PROBE_DB] = {"Recon:EC2/PortProbeUnprotectedPort", "TARGET", NULL, "tcp/3306 from 5 hosts", K_PROBE_DB, 0, 0},
+	[N_EMR] = {"Recon:EC2/PortProbeEMRUnprotectedPort", "TARGET", NULL, "tcp/8088 from 5 hosts", K_EMR, 0, 0},
+	[N_EMR_PP] = {"Recon:EC2/PortProbeUnprotectedPort", "TARGET", NULL, "tcp/8088 (optional: the generic type too)", K_EMR, 0, 1},
+	[N_PSCAN] = {"Recon:EC2/Portscan", "ACTOR", "OUTBOUND", "200 ports of 5.161.77.10", K_PSCAN, 0, 0},
+	[N_PSWEEP] = {"Impact:EC2/PortSweep", "ACTOR", "OUTBOUND", "tcp/6379 on 300 hosts", K_PSWEEP, 0, 0},
+	[N_SSH_T] = {"UnauthorizedAccess:EC2/SSHBruteForce", "TARGET", "INBOUND", "116.105.215.80", K_SSH_T, 0, 0},
+	[N_RDP_T] = {"UnauthorizedAccess:EC2/RDPBruteForce", "TARGET", "INBOUND", "91.191.209.22", K_RDP_T, 0, 0},
+	[N_WINRM_T] = {"Impact:EC2/WinRMBruteForce", "TARGET", "INBOUND", "185.224.128.17", K_WINRM_T, 0, 0},
+	[N_SSH_A] = {"UnauthorizedAccess:EC2/SSHBruteForce", "ACTOR", "OUTBOUND", "159.65.140.21", K_SSH_A, 0, 0},
+	[N_RDP_A] = {"UnauthorizedAccess:EC2/RDPBruteForce", "ACTOR", "OUTBOUND", "20.115.60.12", K_RDP_A, 0, 0},
+	[N_WINRM_A] = {"Impact:EC2/WinRMBruteForce", "ACTOR", "OUTBOUND", "52.160.80.33", K_WINRM_A, 0, 0},
+	[N_DOS_TCP] = {"Backdoor:EC2/DenialOfService.Tcp", "ACTOR", "OUTBOUND", "tcp/80 51.89.14.120", K_DOS_TCP, 0, 0},
+	[N_DOS_UDP] = {"Backdoor:EC2/DenialOfService.Udp", "ACTOR", "OUTBOUND", "udp/27015 144.76.40.8", K_DOS_UDP, 0, 0},
+	[N_DOS_UDPTCP] = {"Backdoor:EC2/DenialOfService.UdpOnTcpPorts", "ACTOR", "OUTBOUND", "udp/80 5.9.120.77", K_DOS_UDPTCP, 0, 0},
+	[N_DOS_PROTO] = {"Backdoor:EC2/DenialOfService.UnusualProtocol", "ACTOR", "OUTBOUND", "proto 47 (GRE) 88.99.60.2", K_DOS_PROTO, 0, 0},
+	[N_DOS_DNS] = {"Backdoor:EC2/DenialOfService.Dns", "ACTOR", "OUTBOUND", "udp 53->53 185.60.216.35", K_DOS_DNS, 0, 0},
+	[N_EXFIL] = {"Trojan:EC2/DNSDataExfiltration", "ACTOR", NULL, "cdn-metrics-sync.com", K_EXFIL, 0, 0},
+	[N_DGA] = {"Trojan:EC2/DGADomainRequest.B", "ACTOR", NULL, "40 generated domains", K_DGA, 0, 0},
+	[N_REBIND] = {"UnauthorizedAccess:EC2/MetadataDNSRebind", "ACTOR", NULL, "c2fd1a.rebind-lab.net", K_REBIND, 0, 0},
+	[N_ABUSED] = {"Impact:EC2/AbusedDomainRequest.Reputation", "ACTOR", NULL, "myhome.dyn-home-sim.net", K_DNSLIST, 0, 0, 1},
+	[N_BITCOIN] = {"Impact:EC2/BitcoinDomainRequest.Reputation", "ACTOR", NULL, "seed.btc-node-sim.org", K_DNSLIST, 0, 0, 1},
+	[N_MALICIOUS] = {"Impact:EC2/MaliciousDomainRequest.Reputation", "ACTOR", NULL, "cdn.malware-drop-sim.com", K_DNSLIST, 0, 0, 1},
+	[N_SUSPICIOUS] = {"Impact:EC2/SuspiciousDomainRequest.Reputation", "ACTOR", NULL, "free-vpn-sim.xyz", K_DNSLIST, 0, 0, 1},
+	[N_DRIVEBY] = {"Trojan:EC2/DriveBySourceTraffic!DNS", "ACTOR", NULL, "ek-landing-sim.info", K_DNSLIST, 0, 0, 1},
+	[N_PHISHING] = {"Trojan:EC2/PhishingDomainRequest!DNS", "ACTOR", NULL, "account.secure-login-sim.com", K_DNSLIST, 0, 0, 1},
+	[N_DGA_C] = {"Trojan:EC2/DGADomainRequest.C!DNS", "ACTOR", NULL, "qxvbtzkwplmnrs.biz", K_DNSLIST, 0, 0, 1},
+};
+
+/* The lists of --attacks dnslists: file, scan category, contents. */
+static const struct {
+	const char *file, *cat, *text;
+} DNSLISTS[] = {
+	{"intel/abused.txt", "abused", "myhome.dyn-home-sim.net\n"},
+	{"intel/bitcoin.txt", "bitcoin", "btc-node-sim.org\n"},
+	{"intel/malicious.txt", "malicious", "malware-drop-sim.com\n"},
+	{"intel/suspicious.txt", "suspicious", "free-vpn-sim.xyz\n"},
+	{"intel/driveby.txt", "driveby", "ek-landing-sim.info\n"},
+	{"intel/phishing.txt", "phishing", "secure-login-sim.com\n"},
+	{"intel/dga.txt", "dga", "qxvbtzkwplmnrs.biz\n"},
+};
+
 /* Where benign software goes: package mirrors and AWS endpoints. */
 static const struct dest {
 	const char *name;
@@ -275,6 +396,10 @@ struct sim {
 	int64_t launch;		/* RunInstances */
 	/* observed event-time window of each expected finding */
 	int64_t first[E__N], last[E__N];
+	int intel, net, dnsl;	/* --attacks */
+	int base_ok;		/* the run is long enough for baseline behaviours */
+	int64_t n0[N__N];	/* network attack start (epoch seconds) */
+	int64_t nfirst[N__N], nlast[N__N];
 	struct mm_buf flow[2], dns[2], ct, tmp;
 	int nct;		/* records in ct */
 	unsigned char *z;
@@ -302,6 +427,14 @@ static void add(struct sim *s, struct mm_buf *b, const char *fmt, ...)
 	}
 	if (mm_buf_add(b, small, (size_t)n))
 		s->rc = mm_err_set(s->err, MM_ENOMEM, "sim: out of memory for an output buffer");
+}
+
+static void ntrack(struct sim *s, enum nexp_ix e, int64_t a, int64_t b)
+{
+	if (!s->nfirst[e] || a < s->nfirst[e])
+		s->nfirst[e] = a;
+	if (b > s->nlast[e])
+		s->nlast[e] = b;
 }
 
 static void track(struct sim *s, enum exp_ix e, int64_t a, int64_t b)
@@ -474,8 +607,34 @@ static void window_of(const struct sim *s, const struct inst *in, int64_t t, int
 	*we = *ws + w;
 }
 
+/* Packets and bytes of one direction of a connection as a flow log
+ * counts them (IP and transport headers included). TCP: the data in
+ * 1448-byte segments, one delayed ACK per two of the peer's segments, and
+ * the handshake and FIN packets (4 for the initiator: SYN, ACK, FIN, last
+ * ACK; 3 for the responder), 52 header bytes a packet (IP + TCP with
+ * timestamps). So even a tiny HTTPS request is 6+ packets: only scanners
+ * and refused connections produce the 1-3 packet records probes have.
+ * UDP: one datagram per 1400 bytes, 28 header bytes. */
+static void dir_count(struct sim *s, int proto, uint64_t data, uint64_t peer, int initiator,
+		      uint64_t *pk, uint64_t *by)
+{
+	uint64_t n;
+	if (proto != 6) {
+		n = data / 1400 + 1;
+		*pk = n;
+		*by = data + 28 * n;
+		return;
+	}
+	n = (data + 1447) / 1448 + ((peer + 1447) / 1448 + 1) / 2 + (initiator ? 4 : 3) +
+	    rnd(&s->r, 2);
+	*pk = n;
+	*by = data + 52 * n + 8;	/* SYN options */
+}
+
 /* One connection as in's ENI logs it: the request record and the
- * response record. out: in initiated it. Returns the record window end. */
+ * response record. out: in initiated it. req/resp are payload bytes; a
+ * TCP connection with no response (resp 0) is SYNs only, without a
+ * response record. Returns the record window end. */
 static int64_t conn(struct sim *s, const struct inst *in, uint32_t remote, int lport, int rport,
 		    int out, int proto, int64_t t, uint64_t req, uint64_t resp)
 {
@@ -493,17 +652,22 @@ static int64_t conn(struct sim *s, const struct inst *in, uint32_t remote, int l
 	q.dst = out ? remote : in->ip;
 	q.sport = out ? lport : rport;
 	q.dport = out ? rport : lport;
-	q.bytes = req;
-	q.packets = req / 1200 + 1 + rnd(&s->r, 3);
 	q.flags = proto == 6 ? 3 : 0;
 	q.ingress = !out;
+	if (proto == 6 && !resp) {
+		q.packets = 1 + rnd(&s->r, 3);	/* SYN and its retransmissions */
+		q.bytes = 60 * q.packets;
+		q.flags = 2;
+		flow_emit(s, in, &q);
+		return q.end;
+	}
+	dir_count(s, proto, req, resp, 1, &q.packets, &q.bytes);
 	p = q;
 	p.src = q.dst;
 	p.dst = q.src;
 	p.sport = q.dport;
 	p.dport = q.sport;
-	p.bytes = resp;
-	p.packets = resp / 1200 + 1 + rnd(&s->r, 3);
+	dir_count(s, proto, resp, req, 0, &p.packets, &p.bytes);
 	p.flags = proto == 6 ? 19 : 0;
 	p.ingress = out;
 	flow_emit(s, in, &q);
@@ -555,16 +719,14 @@ static void nodata(struct sim *s, const struct inst *in, int64_t t, int status)
 
 /* ---- DNS ---- */
 
-static void dns_emit(struct sim *s, const struct inst *in, int64_t t, const char *qname,
-		     const char *qtype, uint32_t answer, const char *rcode)
+/* One resolver log line; answers is the JSON array. */
+static void dns_emit_raw(struct sim *s, const struct inst *in, int64_t t, const char *qname,
+			 const char *qtype, const char *ans, const char *rcode)
 {
 	struct mm_buf *b = &s->dns[in->vpc];
-	char ts[24], src[16], ans[160] = "[]", ids[64] = "{}", a[16];
+	char ts[24], src[16], ids[64] = "{}";
 
 	s->st.dns_records++;
-	if (answer)
-		snprintf(ans, sizeof ans, "[{\"Rdata\":\"%s\",\"Type\":\"%s\",\"Class\":\"IN\"}]",
-			 fmt_ip(answer, a), qtype);
 	/* The C2 instance's resolver logs miss srcids for every other query:
 	 * the scanner must map srcaddr -> instance through the inventory. */
 	if (!(in->kind == K_C2 && rnd(&s->r, 2) == 0))
@@ -576,6 +738,16 @@ static void dns_emit(struct sim *s, const struct inst *in, int64_t t, const char
 	    "\"srcport\":\"%d\",\"transport\":\"UDP\",\"srcids\":%s}\n",
 	    ACCOUNT, REGION, s->vpc[in->vpc].id, iso(t, ts), qname, qtype, rcode, ans,
 	    fmt_ip(in->ip, src), eph(s), ids);
+}
+
+static void dns_emit(struct sim *s, const struct inst *in, int64_t t, const char *qname,
+		     const char *qtype, uint32_t answer, const char *rcode)
+{
+	char ans[160] = "[]", a[16];
+	if (answer)
+		snprintf(ans, sizeof ans, "[{\"Rdata\":\"%s\",\"Type\":\"%s\",\"Class\":\"IN\"}]",
+			 fmt_ip(answer, a), qtype);
+	dns_emit_raw(s, in, t, qname, qtype, ans, rcode);
 }
 
 static void dns_background(struct sim *s, const struct inst *in, int64_t hs, int n)
@@ -762,20 +934,33 @@ static int build_estate(struct sim *s)
 			if ((rc = add_inst(s, UNIT_KINDS[i], u, counter)))
 				return rc;
 		}
-		if (u == 0)
-			for (k = K_MINER; k < K__N; k++)
+		if (u == 0 && s->intel)
+			for (k = K_MINER; k < K_NET_FIRST; k++)
 				if ((rc = add_inst(s, (enum kind)k, u, counter)))
 					return rc;
 		for (i = first; i < s->ninst; i++)
 			s->inst[i].db = db;
 	}
+	/* after every unit, so the threat-list estate keeps its ids */
+	for (k = K_NET_FIRST; k < K__N; k++) {
+		if (k == K_DNSLIST ? !s->dnsl : !s->net)
+			continue;
+		if ((rc = add_inst(s, (enum kind)k, 0, counter)))
+			return rc;
+		s->inst[s->ninst - 1].db = s->inst[0].db;
+	}
 	return 0;
 }
 
-/* Round to the minute plus up to jitter minutes of the estate stream. */
+/* Round to the minute plus up to jitter minutes of the estate stream.
+ * frac is of the run, but of at most its first 10 days: every threat-list
+ * attack then starts before day 7, while each ENI still learns its
+ * baseline, so its new ports and volumes never add a network finding
+ * however long the run. */
 static int64_t at(struct sim *s, double frac, int jitter_min)
 {
-	int64_t t = s->t0 + (int64_t)((double)(s->t1 - s->t0) * frac);
+	int64_t span = s->t1 - s->t0 < 10 * 86400 ? s->t1 - s->t0 : 10 * 86400;
+	int64_t t = s->t0 + (int64_t)((double)span * frac);
 	return t - t % 60 + 60 * (int64_t)rnd(&s->est, (uint32_t)jitter_min + 1);
 }
 
@@ -783,7 +968,8 @@ static void schedule(struct sim *s)
 {
 	int i;
 	s->launch = at(s, 0.25, 20);
-	s->inst[s->ix[K_MINER]].launch = s->launch;
+	if (s->ix[K_MINER] >= 0)
+		s->inst[s->ix[K_MINER]].launch = s->launch;
 	s->a0[E_MINE] = s->launch + 600;
 	s->a1[E_MINE] = at(s, 0.70, 10);
 	s->a0[E_C2] = at(s, 0.30, 30);
@@ -855,7 +1041,7 @@ static void background(struct sim *s, const struct inst *in, int64_t hs)
 	if (in->launch > hs)
 		return;
 	civil_of(hs, &c);
-	switch (in->kind) {
+	switch (KINFO[in->kind].web ? K_WEB : in->kind) {
 	case K_WEB:
 		n = 50 + (int)rnd(&s->r, 40);
 		for (i = 0; i < n; i++) {
@@ -871,6 +1057,16 @@ static void background(struct sim *s, const struct inst *in, int64_t hs)
 				conn(s, in, IP4(139, 59, 12, 21 + rnd(&s->r, 8)), 443, eph(s), 0, 6,
 				     hs + rnd(&s->r, HOUR), 600 + rnd(&s->r, 2000),
 				     5000 + rnd(&s->r, 80000));
+		}
+		/* the other web tiers also call out, on 443 only */
+		if (in->kind != K_WEB) {
+			n = 2 + (int)rnd(&s->r, 4);
+			for (i = 0; i < n; i++) {
+				d = &DESTS[rnd(&s->r, MM_ARRAY_LEN(DESTS))];
+				conn(s, in, d->ip + (d->spread ? rnd(&s->r, (uint32_t)d->spread) : 0), eph(s),
+				     443, 1, 6, hs + rnd(&s->r, HOUR), 500 + rnd(&s->r, 4000),
+				     1000 + rnd(&s->r, 200000));
+			}
 		}
 		dns_background(s, in, hs, 2 + (int)rnd(&s->r, 3));
 		break;
@@ -986,11 +1182,12 @@ static void attacks_net(struct sim *s, int64_t hs)
 		dns_emit(s, in, t, "blackhole-sink.org", "A", IP4(172, 96, 13, 40), "NOERROR");
 		track(s, E_BH_DNS, t, t);
 	}
-	/* drop point: large uploads */
+	/* drop point: large uploads (20-80 MB in a minute: under 60k packets,
+	 * an upload's rate, not a flood's) */
 	in = &s->inst[s->ix[K_DROP]];
 	EACH(t, E_DROP, 300, hs) {
 		e = conn(s, in, IP4(193, 29, 56, 44), eph(s), 443, 1, 6, t,
-			 50000000 + (uint64_t)rnd(&s->r, 150000000), 40000 + rnd(&s->r, 20000));
+			 20000000 + (uint64_t)rnd(&s->r, 60000000), 40000 + rnd(&s->r, 20000));
 		track(s, E_DROP, t, e);
 	}
 	EACH(t, E_DROP_DNS, 1800, hs) {
@@ -1025,6 +1222,472 @@ static void lookalikes(struct sim *s, int64_t hs)
 	/* blocked probes from a listed C2 range at the second web server */
 	if ((hs / HOUR) % 6 == 0)
 		probe(s, web2, IP4(66, 42, 71, 130), rnd(&s->r, 2) ? 22 : 3389, t + 300);
+}
+
+/* ---- network behaviours (--attacks network) ---- */
+
+/* Start times. Behaviours needing a baseline: day 9 (index 8) at the
+ * given hour + 5..15 min. The others: inside the first min(days, 6) days
+ * (every ENI still learning), at the hour holding frac of that span, +5..15
+ * min. Every attack ends within its hour, so one hour's files hold it. */
+static void schedule_net(struct sim *s)
+{
+	static const double frac[N__N] = {
+		[N_PROBE_ES] = 0.15, [N_PROBE_DB] = 0.22, [N_EMR] = 0.28, [N_PSCAN] = 0.33,
+		[N_PSWEEP] = 0.38, [N_SSH_T] = 0.42, [N_RDP_T] = 0.46, [N_WINRM_T] = 0.50,
+		[N_SSH_A] = 0.54, [N_RDP_A] = 0.58, [N_WINRM_A] = 0.62, [N_DOS_TCP] = 0.66,
+		[N_DOS_UDP] = 0.70, [N_DOS_UDPTCP] = 0.74, [N_DOS_PROTO] = 0.78, [N_DOS_DNS] = 0.82,
+		[N_EXFIL] = 0.86, [N_DGA] = 0.90, [N_REBIND] = 0.12, [N_ABUSED] = 0.48,
+		[N_BITCOIN] = 0.48, [N_MALICIOUS] = 0.48, [N_SUSPICIOUS] = 0.48, [N_DRIVEBY] = 0.48,
+		[N_PHISHING] = 0.48, [N_DGA_C] = 0.48};
+	static const int hour[N__N] = {[N_NPU] = 10, [N_SPAM] = 11, [N_VOL] = 13,
+				       [N_RESOLV] = 14, [N_DOH] = 15, [N_DOT] = 16};
+	int64_t span = s->t1 - s->t0 < 6 * 86400 ? s->t1 - s->t0 : 6 * 86400;
+	int e;
+
+	s->base_ok = s->o->days >= 9;
+	for (e = 0; e < N__N; e++) {
+		int64_t t;
+		if (NEXP[e].optional)
+			continue;
+		if (NEXP[e].baseline) {
+			t = s->t0 + 8 * 86400 + hour[e] * HOUR;
+		} else {
+			t = s->t0 + (int64_t)((double)span * frac[e]);
+			t -= t % HOUR;
+		}
+		s->n0[e] = t + 300 + 60 * (int64_t)rnd(&s->est, 11);
+	}
+	s->n0[N_DOT_NPU] = s->n0[N_DOT];
+	s->n0[N_EMR_PP] = s->n0[N_EMR];
+}
+
+static void rawrec(struct sim *s, const struct inst *in, uint32_t src, uint32_t dst, int sp, int dp,
+		   int proto, uint64_t pk, uint64_t by, int64_t start, int64_t end, int flags,
+		   int ingress)
+{
+	struct rec q;
+	memset(&q, 0, sizeof q);
+	q.src = src;
+	q.dst = dst;
+	q.sport = sp;
+	q.dport = dp;
+	q.proto = proto;
+	q.packets = pk;
+	q.bytes = by;
+	q.start = start;
+	q.end = end > start ? end : start + 1;
+	q.flags = proto == 6 ? flags : 0;
+	q.ingress = ingress;
+	flow_emit(s, in, &q);
+}
+
+static int64_t win_end(const struct sim *s, const struct inst *in, int64_t t)
+{
+	int64_t ws, we;
+	window_of(s, in, t, &ws, &we);
+	return we;
+}
+
+/* A port probe of an open port: the prober's SYN and RST (sometimes an
+ * ACK too) in, our SYN-ACK out; all ACCEPTed. */
+static int64_t probe_open(struct sim *s, const struct inst *in, uint32_t from, int port, int64_t t)
+{
+	int sp = 1024 + (int)rnd(&s->r, 60000), n = 2 + (int)rnd(&s->r, 2);
+	int64_t we = win_end(s, in, t);
+	rawrec(s, in, from, in->ip, sp, port, 6, (uint64_t)n, 44 + 40 * (uint64_t)(n - 1), t, we - 1, 6, 1);
+	rawrec(s, in, in->ip, from, port, sp, 6, 1, 44, t, we - 1, 18, 0);
+	return we - 1;
+}
+
+/* MX hosts (Microsoft, Google, Yahoo mail exchangers' ranges): distinct
+ * for distinct i < 256. */
+static uint32_t mx_ip(int i)
+{
+	switch (i % 4) {
+	case 0: return IP4(104, 47, i / 4, 36 + i % 7);
+	case 1: return IP4(142, 250, i / 4, 26 + i % 3);
+	case 2: return IP4(67, 195, i / 4, 10 + i % 5);
+	default: return IP4(98, 136, i / 4, 96 + i % 9);
+	}
+}
+
+static const uint32_t PROBERS[6] = {IP4(102, 129, 224, 17), IP4(109, 205, 213, 44),
+				    IP4(176, 111, 174, 90), IP4(194, 180, 49, 12),
+				    IP4(80, 94, 95, 33), IP4(45, 128, 232, 71)};
+
+static int in_hour(int64_t t, int64_t hs) { return t >= hs && t < hs + HOUR; }
+
+static const struct inst *net_inst(struct sim *s, enum kind k) { return &s->inst[s->ix[k]]; }
+
+/* Brute force: n attempts 6 s apart between in and remote on port; each
+ * is one short, ACCEPTed TCP connection (key exchange and a failed
+ * login), as hydra/ncrack/crowbar produce. */
+static void brute(struct sim *s, enum nexp_ix e, int out, uint32_t remote, int port, int n)
+{
+	const struct inst *in = net_inst(s, NEXP[e].kind);
+	int i;
+	for (i = 0; i < n; i++) {
+		int64_t t = s->n0[e] + 6 * i + rnd(&s->r, 3), end;
+		uint64_t req = port == 22 ? 1400 + rnd(&s->r, 600) : port == 3389 ? 2500 + rnd(&s->r, 2000) : 1500 + rnd(&s->r, 600);
+		uint64_t resp = port == 22 ? 2200 + rnd(&s->r, 600) : port == 3389 ? 3500 + rnd(&s->r, 2000) : 600 + rnd(&s->r, 400);
+		end = conn(s, in, remote, out ? eph(s) : port, out ? port : eph(s), out, 6, t, req, resp);
+		ntrack(s, e, t, end);
+	}
+}
+
+/* A flood: nflow flows (fixed source ports, as flooding threads keep
+ * their socket) for minutes one-minute records each (VPC 2 logs per
+ * minute), pps packets per second in all. */
+static void flood(struct sim *s, enum nexp_ix e, uint32_t victim, int sport, int dport, int proto,
+		  int payload, int minutes, int pps)
+{
+	const struct inst *in = net_inst(s, NEXP[e].kind);
+	const int nflow = sport ? 1 : 8;	/* a fixed 5-tuple is one flow */
+	int m, f;
+	for (m = 0; m < minutes; m++) {
+		int64_t ms = s->n0[e] - s->n0[e] % 60 + 60 * m;
+		for (f = 0; f < nflow; f++) {
+			uint64_t pk = (uint64_t)pps * 60 / nflow * (90 + rnd(&s->r, 21)) / 100;
+			int sp = sport ? sport : (proto == 6 || proto == 17 ? 40000 + f * 97 : 0);
+			int dp = proto == 6 || proto == 17 ? dport : 0;
+			int64_t st = ms + (m ? 0 : rnd(&s->r, 3));
+			rawrec(s, in, in->ip, victim, sp, dp, proto, pk,
+			       pk * (uint64_t)(payload + (proto == 6 ? 40 : proto == 17 ? 28 : 24)), st,
+			       ms + 59, 2, 0);
+			if (proto == 17 && sport == 53)	/* the spoofed queries coming in */
+				rawrec(s, in, victim, in->ip, dport, 53, 17, pk, pk * 64, st, ms + 59, 0, 1);
+			ntrack(s, e, st, ms + 59);
+		}
+	}
+}
+
+static void dga_name(struct rng *r, char *out, size_t cap)
+{
+	static const char *const tld[] = {"com", "net", "org", "info", "biz", "ru"};
+	static const char cons[] = "bcdfghjklmnpqrstvwxz";
+	char lab[24];
+	int n = 11 + (int)rnd(r, 8), i;
+	for (i = 0; i < n; i++) {
+		unsigned k = rnd(r, 10);
+		lab[i] = k < 6 ? cons[rnd(r, 20)] : k < 8 ? "aeiouy"[rnd(r, 6)] : (char)('0' + rnd(r, 10));
+	}
+	lab[0] = cons[rnd(r, 20)];
+	lab[n] = '\0';
+	snprintf(out, cap, "%s.%s", lab, tld[rnd(r, MM_ARRAY_LEN(tld))]);
+}
+
+static void attack_one(struct sim *s, enum nexp_ix e, int64_t hs)
+{
+	const struct inst *in = net_inst(s, NEXP[e].kind);
+	int64_t t0 = s->n0[e], t, end;
+	char name[160], lab[80], ans[160];
+	int i, j, n;
+
+	if (e == N_NPU) {
+		/* an IRC bot: one session to 6667 kept for two hours, logged
+		 * every window, reconnecting once */
+		for (t = t0; t < t0 + 2 * HOUR; t += 600) {
+			if (!in_hour(t, hs))
+				continue;
+			end = conn(s, in, IP4(185, 117, 88, 30), t < t0 + HOUR ? 45123 : 45871, 6667, 1, 6, t,
+				   1500 + rnd(&s->r, 4000), 3000 + rnd(&s->r, 8000));
+			ntrack(s, e, t, end);
+		}
+		return;
+	}
+	if (!in_hour(t0, hs))
+		return;
+	switch (e) {
+	case N_SPAM:	/* 40 MX hosts on 25 within 40 minutes, 1-3 messages each */
+		for (i = 0; i < 40; i++)
+			for (j = 0, n = 1 + (int)rnd(&s->r, 3), t = t0 + i * 60; j < n; j++, t += 7) {
+				end = conn(s, in, mx_ip(i), eph(s), 25, 1, 6, t, 4000 + rnd(&s->r, 30000),
+					   400 + rnd(&s->r, 400));
+				ntrack(s, e, t, end);
+			}
+		break;
+	case N_VOL:	/* 2.5 GB in 45 minutes to one host: ~640 packets/s */
+		for (i = 0; i < 45; i++) {
+			t = t0 + i * 60;
+			end = conn(s, in, IP4(195, 154, 88, 30), 51234, 443, 1, 6, t,
+				   53000000 + rnd(&s->r, 6000000), 20000 + rnd(&s->r, 9000));
+			ntrack(s, e, t, end);
+		}
+		break;
+	case N_RESOLV:	/* malware with its own resolver */
+		for (i = 0; i < 16; i++) {
+			t = t0 + i * 150 + rnd(&s->r, 60);
+			end = conn(s, in, IP4(77, 88, 8, 8), eph(s), 53, 1, 17, t, 30 + rnd(&s->r, 30),
+				   60 + rnd(&s->r, 200));
+			ntrack(s, e, t, end);
+		}
+		break;
+	case N_DOH:
+	case N_DOT:
+		for (i = 0; i < 12; i++) {
+			t = t0 + i * 200 + rnd(&s->r, 60);
+			end = conn(s, in, e == N_DOH ? IP4(1, 1, 1, 1) : IP4(9, 9, 9, 9), eph(s),
+				   e == N_DOH ? 443 : 853, 1, 6, t, 900 + rnd(&s->r, 2000),
+				   1500 + rnd(&s->r, 4000));
+			ntrack(s, e, t, end);
+		}
+		break;
+	case N_PROBE_ES:
+	case N_PROBE_DB:
+	case N_EMR: {
+		int port = e == N_PROBE_ES ? 9200 : e == N_PROBE_DB ? 3306 : 8088;
+		n = e == N_PROBE_ES ? 6 : 5;
+		for (i = 0; i < n; i++) {
+			t = t0 + i * 420 + rnd(&s->r, 120);
+			end = probe_open(s, in, PROBERS[(i + e) % 6], port, t);
+			ntrack(s, e, t, end);
+		}
+		break;
+	}
+	case N_PSCAN:	/* nmap -sS: 200 ports in 3 minutes, RST from a third, 3 open */
+		for (i = 0; i < 200; i++) {
+			int port = 1 + (i * 37) % 1024, sp = 61000 + (int)rnd(&s->r, 200);
+			uint32_t tgt = IP4(5, 161, 77, 10);
+			int64_t we;
+			t = t0 + i * 9 / 10;
+			we = win_end(s, in, t);
+			if (port == 22 || port == 80 || port == 443) {
+				rawrec(s, in, in->ip, tgt, sp, port, 6, 2, 84, t, we - 1, 6, 0);
+				rawrec(s, in, tgt, in->ip, port, sp, 6, 1, 44, t, we - 1, 18, 1);
+			} else {
+				rawrec(s, in, in->ip, tgt, sp, port, 6, 1, 44, t, we - 1, 2, 0);
+				if (i % 3 == 0)
+					rawrec(s, in, tgt, in->ip, port, sp, 6, 1, 40, t, we - 1, 4, 1);
+			}
+			ntrack(s, e, t, we - 1);
+		}
+		break;
+	case N_PSWEEP:	/* Redis hunting: 6379 on 300 hosts in 5 minutes */
+		for (i = 0; i < 300; i++) {
+			uint32_t h = IP4(35, 180 + i % 60, (i * 7) % 256, 1 + (i * 31) % 254);
+			int sp = eph(s);
+			int64_t we;
+			t = t0 + i;
+			we = win_end(s, in, t);
+			if (i % 10 == 0) {
+				rawrec(s, in, in->ip, h, sp, 6379, 6, 2, 84, t, we - 1, 6, 0);
+				rawrec(s, in, h, in->ip, 6379, sp, 6, 1, 44, t, we - 1, 18, 1);
+			} else {
+				rawrec(s, in, in->ip, h, sp, 6379, 6, 1 + rnd(&s->r, 2), 60, t, we - 1, 2, 0);
+			}
+			ntrack(s, e, t, we - 1);
+		}
+		break;
+	case N_SSH_T: brute(s, e, 0, IP4(116, 105, 215, 80), 22, 150); break;
+	case N_RDP_T: brute(s, e, 0, IP4(91, 191, 209, 22), 3389, 150); break;
+	case N_WINRM_T: brute(s, e, 0, IP4(185, 224, 128, 17), 5985, 150); break;
+	case N_SSH_A: brute(s, e, 1, IP4(159, 65, 140, 21), 22, 150); break;
+	case N_RDP_A: brute(s, e, 1, IP4(20, 115, 60, 12), 3389, 150); break;
+	case N_WINRM_A: brute(s, e, 1, IP4(52, 160, 80, 33), 5985, 150); break;
+	case N_DOS_TCP: flood(s, e, IP4(51, 89, 14, 120), 0, 80, 6, 0, 5, 4000); break;
+	case N_DOS_UDP: flood(s, e, IP4(144, 76, 40, 8), 0, 27015, 17, 1000, 5, 3000); break;
+	case N_DOS_UDPTCP: flood(s, e, IP4(5, 9, 120, 77), 0, 80, 17, 1000, 5, 3000); break;
+	case N_DOS_PROTO: flood(s, e, IP4(88, 99, 60, 2), 0, 0, 47, 548, 5, 3000); break;
+	case N_DOS_DNS: flood(s, e, IP4(185, 60, 216, 35), 53, 53, 17, 1200, 5, 3000); break;
+	case N_EXFIL:	/* a DNS tunnel: 150 TXT queries, 48-60 char base32 labels */
+		for (i = 0; i < 150; i++) {
+			n = 48 + (int)rnd(&s->r, 13);
+			rnd_chars(&s->r, lab, n, "abcdefghijklmnopqrstuvwxyz234567");
+			snprintf(name, sizeof name, "%s.%04x.t.cdn-metrics-sync.com", lab, i);
+			t = t0 + i * 12;
+			rnd_chars(&s->r, lab, 16, "abcdefghijklmnopqrstuvwxyz234567");
+			snprintf(ans, sizeof ans, "[{\"Rdata\":\"\\\"%s\\\"\",\"Type\":\"TXT\",\"Class\":\"IN\"}]", lab);
+			dns_emit_raw(s, in, t, name, "TXT", ans, "NOERROR");
+			ntrack(s, e, t, t);
+		}
+		break;
+	case N_DGA:	/* 40 generated domains in 20 minutes, 36 NXDOMAIN */
+		for (i = 0; i < 40; i++) {
+			dga_name(&s->r, name, sizeof name);
+			t = t0 + i * 30;
+			if (i % 10 == 7)
+				dns_emit(s, in, t, name, "A", IP4(87, 120, 36, 91), "NOERROR");
+			else
+				dns_emit(s, in, t, name, "A", 0, "NXDOMAIN");
+			ntrack(s, e, t, t);
+		}
+		break;
+	case N_REBIND:
+		for (i = 0; i < 3; i++) {
+			t = t0 + i * 240;
+			dns_emit(s, in, t, "c2fd1a.rebind-lab.net", "A", IP4(169, 254, 169, 254), "NOERROR");
+			ntrack(s, e, t, t);
+		}
+		break;
+	default:
+		if (NEXP[e].dnslist)	/* two lookups of the listed name, 5 min apart */
+			for (i = 0; i < 2; i++) {
+				t = t0 + (e - N_ABUSED) * 60 + i * 300;
+				if (e == N_DGA_C)
+					dns_emit(s, in, t, NEXP[e].indicator, "A", 0, "NXDOMAIN");
+				else
+					dns_emit(s, in, t, NEXP[e].indicator, "A", IP4(87, 120, 36, 70 + e - N_ABUSED),
+						 "NOERROR");
+				ntrack(s, e, t, t);
+			}
+		break;
+	}
+}
+
+/* The entry is injected and expected in this run. */
+static int nexp_on(const struct sim *s, int e)
+{
+	return (NEXP[e].dnslist ? s->dnsl : s->net) && (!NEXP[e].baseline || s->base_ok);
+}
+
+static void attacks_netbeh(struct sim *s, int64_t hs)
+{
+	int e;
+	for (e = 0; e < N__N; e++)
+		if (!NEXP[e].optional && nexp_on(s, e))
+			attack_one(s, (enum nexp_ix)e, hs);
+}
+
+/* Real, valid domains that look random-ish: a DGA score must not fire. */
+static const char *const ODD_DOMAINS[] = {
+	"qq.com", "vk.com", "bbc.co.uk", "ycombinator.com", "jsdelivr.net", "unpkg.com", "gstatic.com",
+	"ggpht.com", "ytimg.com", "fbcdn.net", "akamaized.net", "msftncsi.com", "xboxlive.com",
+	"hcaptcha.com", "zdassets.com", "sentry.io", "pendo.io", "wsj.com", "nyt.com", "xkcd.com",
+	"twimg.com", "licdn.com", "mzstatic.com", "cdninstagram.com", "aadcdn.msftauth.net"};
+
+/* Benign look-alikes of the network behaviours, every hour they apply. */
+static void lookalikes_net(struct sim *s, int64_t hs)
+{
+	const struct inst *in;
+	struct civil c;
+	int64_t t;
+	int i, n;
+	char name[160], lab[64];
+
+	civil_of(hs, &c);
+	/* announced resolver change: 8.8.8.8 until day 9 09:00, then the
+	 * resolvers in its mamori:dns-resolver tag */
+	in = net_inst(s, K_RESOLV_LA);
+	n = 4 + (int)rnd(&s->r, 5);
+	for (i = 0; i < n; i++) {
+		t = hs + rnd(&s->r, HOUR);
+		uint32_t res = IP4(8, 8, 8, 8);
+		if (s->base_ok && t >= s->t0 + 8 * 86400 + 9 * HOUR)
+			res = rnd(&s->r, 2) ? IP4(1, 1, 1, 1) : IP4(1, 0, 0, 1);
+		conn(s, in, res, eph(s), 53, 1, 17, t, 30 + rnd(&s->r, 30), 60 + rnd(&s->r, 200));
+	}
+	/* the malware's resolver-to-be is used by its host only on its day;
+	 * its usual resolver every hour */
+	in = net_inst(s, K_RESOLV);
+	n = 3 + (int)rnd(&s->r, 4);
+	for (i = 0; i < n; i++)
+		conn(s, in, IP4(87, 120, 36, 53), eph(s), 53, 1, 17, hs + rnd(&s->r, HOUR), 30 + rnd(&s->r, 30),
+		     60 + rnd(&s->r, 200));
+	/* nightly backup: ~3 GB 02:05-03:15 to the same offsite host, one
+	 * connection, ~500 packets/s: big but regular */
+	in = net_inst(s, K_BACKUP);
+	if (c.h == 2 || c.h == 3) {
+		int64_t day = hs - hs % 86400, b0 = day + 2 * HOUR + 300, b1 = day + 3 * HOUR + 900, ws;
+		uint64_t total = 2600000000ULL + mm_hash_mix((uint64_t)day ^ s->o->seed) % 700000000ULL;
+		for (ws = b0 - b0 % 600; ws < b1; ws += 600) {
+			int64_t st = ws > b0 ? ws : b0, en = ws + 600 < b1 ? ws + 600 : b1;
+			if (!in_hour(st, hs))
+				continue;
+			conn(s, in, IP4(79, 127, 200, 10), 50022, 443, 1, 6, st,
+			     total * (uint64_t)(en - st) / (uint64_t)(b1 - b0), 30000 + rnd(&s->r, 20000));
+		}
+	}
+	/* mail relay: its smarthost and a few MX hosts on 25, every hour */
+	in = net_inst(s, K_RELAY);
+	n = 2 + (int)rnd(&s->r, 4);
+	for (i = 0; i < n; i++)
+		conn(s, in, IP4(87, 120, 36, 25), eph(s), 25, 1, 6, hs + rnd(&s->r, HOUR), 3000 + rnd(&s->r, 40000),
+		     400 + rnd(&s->r, 300));
+	n = 3 + (int)rnd(&s->r, 4);
+	for (i = 0; i < n; i++)
+		conn(s, in, mx_ip(40 + (int)rnd(&s->r, 24)), eph(s), 25, 1, 6, hs + rnd(&s->r, HOUR),
+		     3000 + rnd(&s->r, 40000), 400 + rnd(&s->r, 300));
+	/* CDN-fronted origin: many CloudFront edges, real HTTPS sessions */
+	in = net_inst(s, K_CDN);
+	n = 150 + (int)rnd(&s->r, 100);
+	for (i = 0; i < n; i++) {
+		uint32_t edge = rnd(&s->r, 3) ? IP4(130, 176, rnd(&s->r, 256), 1 + rnd(&s->r, 254))
+					      : IP4(64, 252, 64 + rnd(&s->r, 64), 1 + rnd(&s->r, 254));
+		conn(s, in, edge, 443, eph(s), 0, 6, hs + rnd(&s->r, HOUR), 2000 + rnd(&s->r, 20000),
+		     20000 + rnd(&s->r, 500000));
+	}
+	/* monitoring: 20 partner hosts on 443, 80 and 22 once a day */
+	if (c.h == 6) {
+		in = net_inst(s, K_MONITOR);
+		for (i = 0; i < 20; i++) {
+			uint32_t h = IP4(87, 120, 36, 100 + i);
+			t = hs + 60 + i * 3;
+			conn(s, in, h, eph(s), 443, 1, 6, t, 500, 4000 + rnd(&s->r, 2000));
+			conn(s, in, h, eph(s), 80, 1, 6, t + 1, 300, 400);
+			conn(s, in, h, eph(s), 22, 1, 6, t + 2, 40, 60);
+		}
+	}
+	/* trusted scanner (trusted.txt) sweeps the bastion at 12:30 daily:
+	 * 50 ports from each of 4 addresses (only 22 open) and an SSH
+	 * password audit of 30 logins */
+	in = &s->inst[s->ix[K_BASTION]];
+	if (c.h == 12) {
+		for (i = 0; i < 4; i++)
+			for (int k = 0; k < 50; k++) {
+				int port = k == 0 ? 22 : 23 + (k * 53 + i * 211) % 1000;
+				uint32_t src = IP4(147, 75, 90, 2 + i);
+				t = hs + 1800 + k * 2 + i;
+				if (port == 22)
+					probe_open(s, in, src, 22, t);
+				else
+					probe(s, in, src, port, t);
+			}
+		for (i = 0; i < 30; i++)
+			conn(s, in, IP4(147, 75, 90, 2), 22, eph(s), 0, 6, hs + 2000 + i * 10, 1400 + rnd(&s->r, 600),
+			     2200 + rnd(&s->r, 600));
+	}
+	/* the admin from home: two failed logins at 10, sessions at 10 and 15 */
+	if (c.h == 10 || c.h == 15) {
+		uint32_t home = IP4(73, 162, 40, 17);
+		t = hs + 600 + rnd(&s->r, 1200);
+		if (c.h == 10)
+			for (i = 0; i < 2; i++)
+				conn(s, in, home, 22, eph(s), 0, 6, t - 60 + i * 20, 1500, 2400);
+		conn(s, in, home, 22, eph(s), 0, 6, t, 20000 + rnd(&s->r, 200000), 50000 + rnd(&s->r, 900000));
+	}
+	/* DNS that is long, odd or points at the metadata address, benignly */
+	in = net_inst(s, K_DNS_LA);
+	n = 40 + (int)rnd(&s->r, 20);
+	for (i = 0; i < n; i++) {
+		static const char *const stacks[] = {"assets", "logs", "artifacts", "cdk-hnb659fds"};
+		rnd_chars(&s->r, lab, 12, "abcdefghijklmnopqrstuvwxyz0123456789");
+		snprintf(name, sizeof name, "prodstack-%sbucket%08x-%s.s3.us-east-1.amazonaws.com",
+			 stacks[rnd(&s->r, 4)], (unsigned)(rng_next(&s->r) >> 32), lab);
+		dns_emit(s, in, hs + rnd(&s->r, HOUR), name, "A", IP4(3, 5, 0, 10) + rnd(&s->r, 200), "NOERROR");
+	}
+	for (i = 0; i < 8; i++) {
+		rnd_chars(&s->r, lab, 14, "abcdefghijklmnopqrstuvwxyz0123456789");
+		snprintf(name, sizeof name, "d%s.cloudfront.net", lab);
+		dns_emit(s, in, hs + rnd(&s->r, HOUR), name, "A", IP4(130, 176, rnd(&s->r, 256), 1 + rnd(&s->r, 254)), "NOERROR");
+		snprintf(name, sizeof name, "%u.%u.56.24.in-addr.arpa", 1 + rnd(&s->r, 254), rnd(&s->r, 256));
+		dns_emit_raw(s, in, hs + rnd(&s->r, HOUR), name, "PTR", "[]", "NXDOMAIN");
+	}
+	for (i = 0; i < 3; i++) {
+		rnd_chars(&s->r, lab, 32, HEX);
+		snprintf(name, sizeof name, "_acme-challenge.%s.acme-corp.com", lab);
+		dns_emit_raw(s, in, hs + rnd(&s->r, HOUR), name, "TXT", "[]", "NXDOMAIN");
+	}
+	for (i = 0; i < 12; i++)
+		dns_emit(s, in, hs + rnd(&s->r, HOUR), ODD_DOMAINS[rnd(&s->r, MM_ARRAY_LEN(ODD_DOMAINS))], "A",
+			 IP4(151, 101, rnd(&s->r, 256), 1 + rnd(&s->r, 254)), "NOERROR");
+	dns_emit(s, in, hs + rnd(&s->r, HOUR), "instance-data.ec2.internal", "A", IP4(169, 254, 169, 254),
+		 "NOERROR");
+	/* the parent of a listed name and a near miss: not on any list */
+	if (s->dnsl && (hs / HOUR) % 6 == 0) {
+		dns_emit(s, in, hs + 120, "dyn-home-sim.net", "A", IP4(87, 120, 36, 80), "NOERROR");
+		dns_emit(s, in, hs + 180, "xsecure-login-sim.com", "A", 0, "NXDOMAIN");
+	}
 }
 
 static void cloudtrail_hour(struct sim *s, int64_t hs)
@@ -1263,12 +1926,20 @@ static int gen_hour(struct sim *s, int64_t hs)
 	/* a delivery gap now and then */
 	if ((hs / HOUR) % 12 == 5)
 		nodata(s, &s->inst[s->ix[K_WEB]], hs + rnd(&s->r, HOUR), ST_SKIPDATA);
-	attacks_net(s, hs);
-	lookalikes(s, hs);
+	if (s->intel) {
+		attacks_net(s, hs);
+		lookalikes(s, hs);
+	}
+	if (s->net || s->dnsl)
+		attacks_netbeh(s, hs);
+	if (s->net)
+		lookalikes_net(s, hs);
 	cloudtrail_hour(s, hs);
-	attacks_iam(s, hs);
-	if (s->launch >= hs && s->launch < hs + HOUR)
-		runinstances(s);
+	if (s->intel) {
+		attacks_iam(s, hs);
+		if (s->launch >= hs && s->launch < hs + HOUR)
+			runinstances(s);
+	}
 	if (s->rc)
 		return s->rc;
 	return flush_hour(s, hs);
@@ -1280,7 +1951,7 @@ static void inv_instance(struct sim *s, struct mm_buf *b, const struct inst *in,
 {
 	const struct vpc *v = &s->vpc[in->vpc];
 	const struct kinfo *ki = &KINFO[in->kind];
-	char ip[16], pub[16], lt[24], assoc[256] = "", pubf[200] = "", prof[200] = "";
+	char ip[16], pub[16], lt[24], assoc[256] = "", pubf[200] = "", prof[200] = "", tags[256] = "";
 	unsigned o1 = in->ip >> 24, o2 = (in->ip >> 16) & 255, o3 = (in->ip >> 8) & 255, o4 = in->ip & 255;
 
 	fmt_ip(in->ip, ip);
@@ -1297,6 +1968,15 @@ static void inv_instance(struct sim *s, struct mm_buf *b, const struct inst *in,
 	} else {
 		snprintf(pubf, sizeof pubf, "\"PublicDnsName\":\"\",");
 	}
+	/* an EMR master carries EMR's tags; the VPN gateway announces the
+	 * resolvers it is about to switch to */
+	if (in->kind == K_EMR)
+		snprintf(tags, sizeof tags,
+			 ",{\"Key\":\"aws:elasticmapreduce:instance-group-role\",\"Value\":\"MASTER\"},"
+			 "{\"Key\":\"aws:elasticmapreduce:job-flow-id\",\"Value\":\"j-%.13s\"}",
+			 in->eni + 4);
+	else if (in->kind == K_RESOLV_LA)
+		snprintf(tags, sizeof tags, ",{\"Key\":\"mamori:dns-resolver\",\"Value\":\"1.1.1.1,1.0.0.1\"}");
 	if (ki->profile)
 		snprintf(prof, sizeof prof,
 			 "\"IamInstanceProfile\":{\"Arn\":\"arn:aws:iam::%s:instance-profile/%s\",\"Id\":\"AIPA%.17s\"},",
@@ -1317,12 +1997,12 @@ static void inv_instance(struct sim *s, struct mm_buf *b, const struct inst *in,
 	    "\"PrivateIpAddress\":\"%s\"}],\"SourceDestCheck\":true,\"Status\":\"in-use\",\"SubnetId\":\"%s\","
 	    "\"VpcId\":\"%s\",\"InterfaceType\":\"interface\"}],\"RootDeviceName\":\"/dev/xvda\","
 	    "\"RootDeviceType\":\"ebs\",\"SecurityGroups\":[{\"GroupName\":\"%s-sg\",\"GroupId\":\"%s\"}],"
-	    "\"SourceDestCheck\":true,\"Tags\":[{\"Key\":\"Name\",\"Value\":\"%s\"},{\"Key\":\"Role\",\"Value\":\"%s\"}],"
+	    "\"SourceDestCheck\":true,\"Tags\":[{\"Key\":\"Name\",\"Value\":\"%s\"},{\"Key\":\"Role\",\"Value\":\"%s\"}%s],"
 	    "\"VirtualizationType\":\"hvm\"}],\"OwnerId\":\"%s\",\"ReservationId\":\"r-%.17s\"}",
 	    first ? "" : ",\n", in->id, ki->itype, lt, 'a' + in->subnet, o1, o2, o3, o4, ip, pubf,
 	    v->subnet[in->subnet], v->id, prof, assoc, lt, in->eni_attach, ki->role, s->sg[in->kind],
 	    in->mac, in->eni, ACCOUNT, o1, o2, o3, o4, ip, assoc, o1, o2, o3, o4, ip,
-	    v->subnet[in->subnet], v->id, ki->role, s->sg[in->kind], in->name, ki->role, ACCOUNT,
+	    v->subnet[in->subnet], v->id, ki->role, s->sg[in->kind], in->name, ki->role, tags, ACCOUNT,
 	    in->id + 2);
 }
 
@@ -1363,7 +2043,7 @@ static const struct {
 	{"intel/blackhole.txt", "172.96.13.5\n172.96.13.32/28\nblackhole-sink.org\n"},
 	{"intel/droppoint.txt", "193.29.56.44\ndrop-vault.net\nexfil-bucket.info\n"},
 	{"intel/custom.txt", "154.16.49.77\n154.16.49.160/27\nbadactor-portal.com\n"},
-	{"intel/trusted.txt", "66.42.71.200\n81.2.69.160/28\n"},
+	{"intel/trusted.txt", "66.42.71.200\n81.2.69.160/28\n147.75.90.0/29\n"},
 	/* Paths are relative to the simulation directory: the scanner
 	 * resolves them against the directory holding scan.args. */
 	{"scan.args", "--no-default-lists\n--inventory\ninventory.json\n"
@@ -1394,6 +2074,13 @@ static int write_digest(struct sim *s)
 	return write_gz(s, path, body, strlen(body));
 }
 
+static const char *attacks_name(const struct sim *s)
+{
+	static const char *const names[8] = {"", "intel", "network", "intel,network", "dnslists",
+					     "intel,dnslists", "network,dnslists", "intel,network,dnslists"};
+	return names[s->intel | s->net << 1 | s->dnsl << 2];
+}
+
 static int write_truth(struct sim *s)
 {
 	struct mm_buf *b = &s->tmp;
@@ -1401,9 +2088,11 @@ static int write_truth(struct sim *s)
 	int i;
 
 	mm_buf_reset(b);
-	add(s, b, "{\"seed\":%llu,\"days\":%d,\"scale\":%d,\"start\":\"%.10s\",\"account\":\"%s\",\"region\":\"%s\",\n\"expected\":[\n",
-	    (unsigned long long)s->o->seed, s->o->days, s->o->scale, iso(s->t0, f), ACCOUNT, REGION);
-	for (i = 0; i < E__N; i++) {
+	add(s, b, "{\"seed\":%llu,\"days\":%d,\"scale\":%d,\"start\":\"%.10s\",\"account\":\"%s\",\"region\":\"%s\",\n"
+	    "\"attacks\":\"%s\",\"baselineBehaviours\":%s,\n\"expected\":[\n",
+	    (unsigned long long)s->o->seed, s->o->days, s->o->scale, iso(s->t0, f), ACCOUNT, REGION,
+	    attacks_name(s), s->net && s->base_ok ? "true" : "false");
+	for (i = 0; s->intel && i < E__N; i++) {
 		const struct expdef *e = &EXP[i];
 		int key = e->kind == K__N;
 		add(s, b,
@@ -1414,9 +2103,24 @@ static int write_truth(struct sim *s)
 		    e->dir ? "\"direction\":\"" : "", e->dir ? e->dir : "", e->dir ? "\"," : "",
 		    e->indicator, iso(s->first[i], f), iso(s->last[i], l),
 		    key ? s->users[e->user].name : s->inst[s->ix[e->kind]].name);
+		s->st.expected++;
+	}
+	for (i = 0; i < N__N; i++) {
+		const struct nexpdef *e = &NEXP[i];
+		int w = i == N_DOT_NPU ? N_DOT : i == N_EMR_PP ? N_EMR : i;
+		if (!nexp_on(s, i))
+			continue;
+		add(s, b,
+		    "%s{\"type\":\"%s\",\"resourceType\":\"Instance\",\"resource\":\"%s\",\"role\":\"%s\",%s%s%s"
+		    "\"indicator\":\"%s\",\"firstSeen\":\"%s\",\"lastSeen\":\"%s\",\"what\":\"%s\"%s}",
+		    s->st.expected ? ",\n" : "", e->type, s->inst[s->ix[e->kind]].id, e->role,
+		    e->dir ? "\"direction\":\"" : "", e->dir ? e->dir : "", e->dir ? "\"," : "",
+		    e->indicator, iso(s->nfirst[w], f), iso(s->nlast[w], l), s->inst[s->ix[e->kind]].name,
+		    e->optional ? ",\"optional\":true" : "");
+		s->st.expected++;
 	}
 	add(s, b, "\n],\n\"benign\":[\n");
-	{
+	if (s->intel) {
 		const struct inst *la = &s->inst[s->ix[K_LOOKALIKE]];
 		const struct inst *w1 = &s->inst[s->ix[K_WEB]];
 		const struct inst *w2 = w1 + 1;
@@ -1442,11 +2146,40 @@ static int write_truth(struct sim *s)
 			add(s, b, "%s{\"what\":\"%s\",\"resource\":\"%s\"}", i ? ",\n" : "", B[i].what,
 			    B[i].res);
 	}
+	if (s->net) {
+		const char *bastion = s->inst[s->ix[K_BASTION]].id;
+		const struct {
+			const char *what, *res;
+		} B[] = {
+			{"nightly backup: ~3 GB 02:05-03:15 UTC every night to 79.127.200.10:443, ~500 packets/s (big but regular)",
+			 s->inst[s->ix[K_BACKUP]].id},
+			{"mail relay: tcp/25 to its smarthost 87.120.36.25 and 3-6 MX hosts an hour, since the first day",
+			 s->inst[s->ix[K_RELAY]].id},
+			{"CDN-fronted origin: 150-250 HTTPS sessions an hour from CloudFront edges (many peers, multi-packet)",
+			 s->inst[s->ix[K_CDN]].id},
+			{"trusted scanner 147.75.90.0/29 (trusted.txt): daily 12:30 SYN scan of 50 ports from 4 addresses and 30 SSH logins",
+			 bastion},
+			{"admin SSH from home 73.162.40.17: sessions at 10 and 15 UTC, two failed logins a day", bastion},
+			{"monitoring probe: 20 partner hosts 87.120.36.100-119 on 443, 80 and 22 once a day at 06:00",
+			 s->inst[s->ix[K_MONITOR]].id},
+			{s->base_ok ? "resolver change 8.8.8.8 -> 1.1.1.1/1.0.0.1 on day 9 at 09:00, announced in tag mamori:dns-resolver"
+				    : "public resolver 8.8.8.8 used every hour since the first day (tag mamori:dns-resolver announces 1.1.1.1,1.0.0.1)",
+			 s->inst[s->ix[K_RESOLV_LA]].id},
+			{"DNS: 40-60 long S3 bucket names an hour, CloudFront names, PTR, 3 _acme-challenge names, real odd-looking domains, instance-data.ec2.internal -> 169.254.169.254",
+			 s->inst[s->ix[K_DNS_LA]].id},
+		};
+		for (i = 0; i < (int)MM_ARRAY_LEN(B); i++)
+			add(s, b, "%s{\"what\":\"%s\",\"resource\":\"%s\"}", i || s->intel ? ",\n" : "",
+			    B[i].what, B[i].res);
+		if (s->dnsl)
+			add(s, b, ",\n{\"what\":\"DNS dyn-home-sim.net (parent of listed myhome.dyn-home-sim.net) and xsecure-login-sim.com every 6 hours\",\"resource\":\"%s\"}",
+			    s->inst[s->ix[K_DNS_LA]].id);
+	}
 	add(s, b, "\n],\n\"instances\":{");
 	for (i = 0; i < s->ninst; i++)
-		add(s, b, "%s\"%s\":{\"name\":\"%s\",\"eni\":\"%s\",\"ip\":\"%s\",\"inInventory\":%s}",
-		    i ? ",\n" : "\n", s->inst[i].id, s->inst[i].name, s->inst[i].eni,
-		    fmt_ip(s->inst[i].ip, ip), s->inst[i].in_inventory ? "true" : "false");
+		add(s, b, "%s\"%s\":{\"name\":\"%s\",\"kind\":\"%s\",\"eni\":\"%s\",\"ip\":\"%s\",\"inInventory\":%s}",
+		    i ? ",\n" : "\n", s->inst[i].id, s->inst[i].name, KINFO[s->inst[i].kind].name,
+		    s->inst[i].eni, fmt_ip(s->inst[i].ip, ip), s->inst[i].in_inventory ? "true" : "false");
 	add(s, b, "}}\n");
 	return s->rc ? s->rc : write_text(s, "truth.json", b->p);
 }
@@ -1460,6 +2193,7 @@ void mm_sim_opts_init(struct mm_sim_opts *o)
 	o->scale = 1;
 	o->seed = 1;
 	o->start_day = mm_days_from_civil(2024, 3, 4);
+	o->attacks = MM_SIM_ATTACKS_ALL;
 }
 
 /* 0 when dir is missing or empty, MM_EEXISTS when it has entries,
@@ -1499,6 +2233,8 @@ int mm_sim_generate(const struct mm_sim_opts *o, struct mm_sim_stats *st, struct
 		return mm_err_set(err, MM_EINVAL, "sim: days must be 1..%d", MM_SIM_MAX_DAYS);
 	if (o->scale < 1 || o->scale > MM_SIM_MAX_SCALE)
 		return mm_err_set(err, MM_EINVAL, "sim: scale must be 1..%d", MM_SIM_MAX_SCALE);
+	if (o->attacks < 0 || o->attacks > MM_SIM_ATTACKS_ALL)
+		return mm_err_set(err, MM_EINVAL, "sim: bad attack set");
 	if (o->start_day < 0 || o->start_day > 100000)
 		return mm_err_set(err, MM_EINVAL, "sim: start date out of range");
 	if (!o->force && (rc = check_out_dir(o->out_dir, err)))
@@ -1511,6 +2247,9 @@ int mm_sim_generate(const struct mm_sim_opts *o, struct mm_sim_stats *st, struct
 		return mm_err_set(err, MM_ENOMEM, "sim: out of memory");
 	s->o = o;
 	s->err = err;
+	s->intel = !o->attacks || (o->attacks & MM_SIM_ATTACKS_INTEL);
+	s->net = !o->attacks || (o->attacks & MM_SIM_ATTACKS_NETWORK);
+	s->dnsl = !!(o->attacks & MM_SIM_ATTACKS_DNSLISTS);
 	s->t0 = o->start_day * 86400;
 	s->t1 = s->t0 + (int64_t)o->days * 86400;
 	for (k = 0; k < 2; k++) {
@@ -1523,24 +2262,47 @@ int mm_sim_generate(const struct mm_sim_opts *o, struct mm_sim_stats *st, struct
 	if ((rc = build_estate(s)))
 		goto out;
 	schedule(s);
+	if (s->net || s->dnsl)
+		schedule_net(s);
 	for (hs = s->t0; hs < s->t1; hs += HOUR)
 		if ((rc = gen_hour(s, hs)))
 			goto out;
 	if ((rc = write_digest(s)) || (rc = write_inventory(s)))
 		goto out;
-	for (i = 0; i < MM_ARRAY_LEN(LISTS); i++)
-		if ((rc = write_text(s, LISTS[i].file, LISTS[i].text)))
+	for (i = 0; i < MM_ARRAY_LEN(LISTS); i++) {
+		const char *text = LISTS[i].text;
+		if (s->dnsl && !strcmp(LISTS[i].file, "scan.args")) {
+			size_t j;
+			mm_buf_reset(&s->tmp);
+			add(s, &s->tmp, "%s", text);
+			for (j = 0; j < MM_ARRAY_LEN(DNSLISTS); j++)
+				add(s, &s->tmp, "--threat-list\n%s=%s\n", DNSLISTS[j].cat, DNSLISTS[j].file);
+			if (s->rc) {
+				rc = s->rc;
+				goto out;
+			}
+			text = s->tmp.p;
+		}
+		if ((rc = write_text(s, LISTS[i].file, text)))
 			goto out;
-	for (k = 0; k < E__N; k++)
+	}
+	for (i = 0; s->dnsl && i < MM_ARRAY_LEN(DNSLISTS); i++)
+		if ((rc = write_text(s, DNSLISTS[i].file, DNSLISTS[i].text)))
+			goto out;
+	for (k = 0; s->intel && k < E__N; k++)
 		if (!s->first[k]) {
 			rc = mm_err_set(err, MM_EINVAL, "sim: attack %s produced no records (run too short?)",
 					EXP[k].type);
 			goto out;
 		}
+	for (k = 0; k < N__N; k++)
+		if (!NEXP[k].optional && nexp_on(s, k) && !s->nfirst[k]) {
+			rc = mm_err_set(err, MM_EINVAL, "sim: attack %s produced no records", NEXP[k].type);
+			goto out;
+		}
 	if ((rc = write_truth(s)))
 		goto out;
 	s->st.instances = s->ninst;
-	s->st.expected = E__N;
 	if (st)
 		*st = s->st;
 out:

@@ -28,7 +28,19 @@ struct mm_sim_opts {
 	uint64_t seed;
 	int64_t start_day;	/* days since the epoch (UTC midnight of --start) */
 	int force;		/* write into a non-empty out_dir */
+	int attacks;		/* MM_SIM_ATTACKS_* bits; 0 = MM_SIM_ATTACKS_ALL */
 };
+
+/* Which attacks (and their look-alikes) to inject: the threat-list ones
+ * (flow, DNS and CloudTrail against the intel lists), the network
+ * behaviours (baselines, probes, scans, brute force, DoS, DNS analysis)
+ * and the list-driven DNS types (abused, bitcoin, malicious, suspicious,
+ * driveby, phishing, dga lists the simulator writes; scan.args names
+ * them). ALL is all three. */
+#define MM_SIM_ATTACKS_INTEL 1
+#define MM_SIM_ATTACKS_NETWORK 2
+#define MM_SIM_ATTACKS_DNSLISTS 4
+#define MM_SIM_ATTACKS_ALL 7
 
 struct mm_sim_stats {
 	uint64_t flow_records, dns_records, ct_records;
@@ -36,7 +48,8 @@ struct mm_sim_stats {
 	int instances, expected;
 };
 
-/* Defaults: days 2, scale 1, seed 1, start 2024-03-04, no force. */
+/* Defaults: days 2, scale 1, seed 1, start 2024-03-04, no force, all
+ * attacks. */
 void mm_sim_opts_init(struct mm_sim_opts *o);
 
 /* Write the estate into o->out_dir (created if missing). Refuses a
@@ -78,8 +91,11 @@ int mm_sim_found_load_jsonl(struct mm_sim_found_set *s, const char *path, struct
 int mm_sim_found_load_db(struct mm_sim_found_set *s, const char *db_path, struct mm_err *err);
 
 /* Check the findings against truth.json: one line per check to out
- * ("ok ...", "MISSING ...", "MISMATCH ...", "UNEXPECTED ...") and the
- * final "N passed, N failed". Marks s->v[i].used. Returns 0 and sets
+ * ("ok ...", "MISSING ...", "MISMATCH ...", "UNEXPECTED ..." - with
+ * "on look-alike: WHAT" when the resource is one of truth's benign
+ * entries) and the final "N passed, N failed". Expected entries marked
+ * "optional" may be absent; when present they must fit like the others.
+ * Marks s->v[i].used. Returns 0 and sets
  * *failed (0 = all passed), or a negative code if truth.json is unusable. */
 int mm_sim_verify(const char *truth_path, struct mm_sim_found_set *s, FILE *out, int *passed,
 		  int *failed, struct mm_err *err);

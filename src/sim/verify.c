@@ -5,9 +5,11 @@
  * every finding with that (type, resource) must have the expected role,
  * direction (when truth gives one) and an event-time window inside the
  * expected one widened by MM_SIM_SLACK_MS (flow records are aggregated
- * over up to 10 minutes and scanners may use start or end). A finding no
- * expected entry claims is UNEXPECTED. Several findings for one expected
- * (type, resource) - e.g. one per indicator - are accepted as one. */
+ * over up to 10 minutes and scanners may use start or end). An entry
+ * marked "optional" may be absent. A finding no expected entry claims is
+ * UNEXPECTED, labelled with the benign look-alike it landed on when its
+ * resource is one. Several findings for one expected (type, resource) -
+ * e.g. one per indicator - are accepted as one. */
 #include <stdio.h>
 #include <string.h>
 
@@ -190,6 +192,7 @@ int mm_sim_found_load_jsonl(struct mm_sim_found_set *s, const char *path, struct
 struct expect {
 	char type[96], resource[128], role[16], direction[16], first_s[32], last_s[32];
 	int64_t first_ms, last_ms;
+	int optional;
 };
 
 static int parse_expect(const struct mm_json_val *v, struct mm_arena *ar, struct expect *e)
@@ -200,6 +203,10 @@ static int parse_expect(const struct mm_json_val *v, struct mm_arena *ar, struct
 		return MM_EPARSE;
 	get_str(v, "role", ar, e->role, sizeof e->role);
 	get_str(v, "direction", ar, e->direction, sizeof e->direction);
+	{
+		struct mm_json_val o;
+		e->optional = mm_json_get(v, "optional", &o) == 1 && o.type == MM_JSON_TRUE;
+	}
 	if (get_str(v, "firstSeen", ar, e->first_s, sizeof e->first_s) <= 0 ||
 	    get_str(v, "lastSeen", ar, e->last_s, sizeof e->last_s) <= 0 ||
 	    mm_time_parse_iso(e->first_s, strlen(e->first_s), &e->first_ms) ||
@@ -228,6 +235,29 @@ static int misfit(const struct expect *e, const struct mm_sim_found *f, char *wh
 		return 1;
 	}
 	return 0;
+}
+
+/* The "what" of the first benign entry of truth whose resource is res
+ * (truncated into out), or "" when none is. */
+static void lookalike_of(const struct mm_json_val *root, const char *res, char *out, size_t cap)
+{
+	struct mm_json_val ben, v;
+	struct mm_json_iter it;
+	char scratch[4096], r[128];
+	struct mm_arena ar;
+
+	out[0] = '\0';
+	if (!res[0] || mm_json_get(root, "benign", &ben) != 1 || ben.type != MM_JSON_ARRAY ||
+	    mm_json_iter_init(&it, &ben))
+		return;
+	while (mm_json_iter_next(&it, NULL, &v) == 1) {
+		mm_arena_init(&ar, scratch, sizeof scratch);
+		if (v.type == MM_JSON_OBJECT && get_str(&v, "resource", &ar, r, sizeof r) > 0 &&
+		    !strcmp(r, res)) {
+			get_str(&v, "what", &ar, out, cap);
+			return;
+		}
+	}
 }
 
 int mm_sim_verify(const char *truth_path, struct mm_sim_found_set *s, FILE *out, int *passed,
@@ -267,7 +297,10 @@ int mm_sim_verify(const char *truth_path, struct mm_sim_found_set *s, FILE *out,
 			if (misfit(&e, f, why, sizeof why))
 				nbad++;
 		}
-		if (!nmatch) {
+		if (!nmatch && e.optional) {
+			fprintf(out, "ok %s %s (optional, not raised)\n", e.type, e.resource);
+			ok++;
+		} else if (!nmatch) {
 			fprintf(out, "MISSING %s %s %s%s%s %s..%s\n", e.type, e.resource, e.role,
 				e.direction[0] ? " " : "", e.direction, e.first_s, e.last_s);
 			bad++;
@@ -285,13 +318,14 @@ int mm_sim_verify(const char *truth_path, struct mm_sim_found_set *s, FILE *out,
 		goto out;
 	}
 	for (i = 0; i < s->n; i++) {
-		char a[MM_TIME_STRLEN], b[MM_TIME_STRLEN];
+		char a[MM_TIME_STRLEN], b[MM_TIME_STRLEN], la[200];
 		const struct mm_sim_found *f = &s->v[i];
 		if (f->used)
 			continue;
-		fprintf(out, "UNEXPECTED %s %s %s%s%s %s..%s\n", f->type, f->resource, f->role,
+		lookalike_of(&root, f->resource, la, sizeof la);
+		fprintf(out, "UNEXPECTED %s %s %s%s%s %s..%s%s%s\n", f->type, f->resource, f->role,
 			f->direction[0] ? " " : "", f->direction, mm_time_format_iso(f->first_ms, a),
-			mm_time_format_iso(f->last_ms, b));
+			mm_time_format_iso(f->last_ms, b), la[0] ? " on look-alike: " : "", la);
 		bad++;
 	}
 	fprintf(out, "%d passed, %d failed\n", ok, bad);

@@ -246,6 +246,8 @@ id=$("$M" findings list --db "$T/p.db" --format json | grep -o '"id":"[0-9a-f]*"
 expect findings_show "show $id" has "$T/show.json" "\"schemaVersion\":\"2.0\""
 
 # --- the simulated estate: every injected attack found, nothing else -------
+# (two days of every attack set; tests/golden/sim_network.sh runs ten days,
+# where the baseline behaviours show, at two seeds and two scales)
 if "$M" sim --out "$T/sim" --days 2 --seed 7 >"$T/sim.out" 2>&1; then
 	ok sim_runs
 	"$M" sim --out "$T/sim2" --days 2 --seed 7 >/dev/null 2>&1

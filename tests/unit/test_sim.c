@@ -128,11 +128,12 @@ MM_TEST(sim_layout_and_files)
 	o.out_dir = dir;
 	o.seed = 11;
 	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
-	/* default 2 days, scale 1: the volume the brief asks for */
-	CHECK(st.flow_records >= 50000 && st.flow_records <= 100000);
+	/* default 2 days, scale 1, all attacks: about 155k flow records */
+	CHECK(st.flow_records >= 100000 && st.flow_records <= 250000);
 	CHECK(st.dns_records > 1000);
 	CHECK(st.ct_records > 100);
-	CHECK_EQ_INT(st.expected, 18);
+	CHECK_EQ_INT(st.expected, 45);	/* 18 threat-list + 20 network (no baseline ones) + 7 DNS-list */
+	CHECK_EQ_INT(st.instances, 53);
 	for (i = 0; i < MM_ARRAY_LEN(names); i++) {
 		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
 		CHECK(stat(p, &sb) == 0 && sb.st_size > 0);
@@ -146,6 +147,22 @@ MM_TEST(sim_layout_and_files)
 	CHECK_EQ_INT(find_files(dir, "/CloudTrail-Digest/us-east-1/2024/03/04/"), 1);
 	CHECK_EQ_INT(find_files(dir, "T0005Z_"), 4);	/* 2 VPCs x 2 days, hour 00 */
 	CHECK_EQ_INT(find_files(dir, ".json.gz"), 49);
+	rm_rf(dir);
+	/* the threat-list estate alone keeps its size */
+	tmpdir(dir, sizeof dir);
+	o.out_dir = dir;
+	o.attacks = MM_SIM_ATTACKS_INTEL;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK(st.flow_records >= 50000 && st.flow_records <= 100000);
+	CHECK_EQ_INT(st.expected, 18);
+	CHECK_EQ_INT(st.instances, 21);
+	rm_rf(dir);
+	tmpdir(dir, sizeof dir);
+	o.out_dir = dir;
+	o.attacks = MM_SIM_ATTACKS_NETWORK;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK_EQ_INT(st.expected, 20);
+	CHECK_EQ_INT(st.instances, 43);
 	rm_rf(dir);
 }
 
@@ -400,8 +417,14 @@ static const char TRUTH[] =
 	"{\"type\":\"CryptoCurrency:EC2/BitcoinTool.B\",\"resourceType\":\"Instance\",\"resource\":\"i-0aaa\","
 	"\"role\":\"ACTOR\",\"direction\":\"OUTBOUND\",\"firstSeen\":\"2024-03-04T10:00:00Z\",\"lastSeen\":\"2024-03-04T12:00:00Z\"},"
 	"{\"type\":\"Recon:IAMUser/TorIPCaller\",\"resourceType\":\"AccessKey\",\"resource\":\"AKIAXX\","
-	"\"role\":\"TARGET\",\"firstSeen\":\"2024-03-04T13:00:00Z\",\"lastSeen\":\"2024-03-04T13:10:00Z\"}"
-	"],\"benign\":[]}";
+	"\"role\":\"TARGET\",\"firstSeen\":\"2024-03-04T13:00:00Z\",\"lastSeen\":\"2024-03-04T13:10:00Z\"},"
+	"{\"type\":\"Behavior:EC2/NetworkPortUnusual\",\"resourceType\":\"Instance\",\"resource\":\"i-0aaa\","
+	"\"role\":\"ACTOR\",\"firstSeen\":\"2024-03-04T10:00:00Z\",\"lastSeen\":\"2024-03-04T12:00:00Z\",\"optional\":true}"
+	"],\"benign\":[{\"what\":\"nightly backup\",\"resource\":\"eni-0bbb\"}]}";
+static const char F_NPU_TARGET[] =
+	"{\"type\":\"Behavior:EC2/NetworkPortUnusual\",\"resource\":{\"resourceType\":\"Instance\",\"instanceDetails\":"
+	"{\"instanceId\":\"i-0aaa\"}},\"service\":{\"resourceRole\":\"TARGET\","
+	"\"eventFirstSeen\":\"2024-03-04T11:00:00.000Z\",\"eventLastSeen\":\"2024-03-04T11:10:00.000Z\"}}\n";
 
 static const char F_MINE[] =
 	"{\"schemaVersion\":\"2.0\",\"type\":\"CryptoCurrency:EC2/BitcoinTool.B\",\"resource\":{\"resourceType\":\"Instance\","
@@ -456,7 +479,12 @@ MM_TEST(verify_verdicts)
 	strcat(fl, F_KEY);
 	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 0);
 	CHECK(strstr(rep, "ok CryptoCurrency:EC2/BitcoinTool.B i-0aaa") != NULL);
-	CHECK(strstr(rep, "2 passed, 0 failed") != NULL);
+	CHECK(strstr(rep, "ok Behavior:EC2/NetworkPortUnusual i-0aaa (optional, not raised)") != NULL);
+	CHECK(strstr(rep, "3 passed, 0 failed") != NULL);
+	/* an optional finding that is raised must still fit (role) */
+	strcat(fl, F_NPU_TARGET);
+	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 1);
+	CHECK(strstr(rep, "MISMATCH Behavior:EC2/NetworkPortUnusual i-0aaa: role TARGET, expected ACTOR") != NULL);
 	/* missing key finding */
 	snprintf(fl, sizeof fl, F_MINE, "OUTBOUND", "ACTOR", "2024-03-04T10:00:00.000Z");
 	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 1);
@@ -480,7 +508,8 @@ MM_TEST(verify_verdicts)
 	strcat(fl, F_EXTRA);
 	CHECK_EQ_INT(run_verify(fl, rep, sizeof rep), 1);
 	CHECK(strstr(rep, "UNEXPECTED UnauthorizedAccess:EC2/TorClient eni-0bbb ACTOR") != NULL);
-	CHECK(strstr(rep, "2 passed, 1 failed") != NULL);
+	CHECK(strstr(rep, "on look-alike: nightly backup") != NULL);
+	CHECK(strstr(rep, "3 passed, 1 failed") != NULL);
 	/* garbage findings file */
 	CHECK_EQ_INT(run_verify("{\"type\":\n", rep, sizeof rep), -1);
 	CHECK_EQ_INT(run_verify("{\"nottype\":1}\n", rep, sizeof rep), -1);
@@ -532,15 +561,344 @@ MM_TEST(verify_roundtrip_generated_truth)
 	if (f)
 		fclose(f);
 	free(buf);
-	CHECK_EQ_INT(k, 18);
+	CHECK_EQ_INT(k, 45);
 	out = fmemopen(rep, sizeof rep, "w");
 	CHECK_EQ_INT(mm_sim_found_load_jsonl(&set, fp, &err), 0);
 	CHECK_EQ_INT(mm_sim_verify(p, &set, out, &passed, &failed, &err), 0);
 	fclose(out);
-	CHECK_EQ_INT(passed, 18);
+	CHECK_EQ_INT(passed, 45);
 	CHECK_EQ_INT(failed, 0);
 	mm_sim_found_free(&set);
 	/* and a truth file that is not one */
 	CHECK(mm_sim_verify(fp, &set, stderr, &passed, &failed, &err) < 0);
+	rm_rf(dir);
+}
+
+/* ---- network behaviours ---- */
+
+/* v is the JSON string s (raw, quotes included in v). */
+static int jeq(const struct mm_json_val *v, const char *s)
+{
+	size_t n = strlen(s);
+	return v->type == MM_JSON_STRING && v->n == n + 2 && !memcmp(v->p + 1, s, n);
+}
+
+/* What truth must hold: type, role, the instance's kind name. */
+static const struct {
+	const char *type, *role, *kind;
+	int baseline, optional;
+} NET_WANT[] = {
+	{"Behavior:EC2/NetworkPortUnusual", "ACTOR", "shop-web", 1, 0},
+	{"Backdoor:EC2/Spambot", "ACTOR", "newsletter-app", 1, 0},
+	{"Behavior:EC2/TrafficVolumeUnusual", "ACTOR", "analytics-etl", 1, 0},
+	{"DefenseEvasion:EC2/UnusualDNSResolver", "ACTOR", "legacy-agent", 1, 0},
+	{"DefenseEvasion:EC2/UnusualDoHActivity", "ACTOR", "vdi-desktop", 1, 0},
+	{"DefenseEvasion:EC2/UnusualDoTActivity", "ACTOR", "iot-gateway", 1, 0},
+	{"Behavior:EC2/NetworkPortUnusual", "ACTOR", "iot-gateway", 1, 1},
+	{"Recon:EC2/PortProbeUnprotectedPort", "TARGET", "search-es", 0, 0},
+	{"Recon:EC2/PortProbeUnprotectedPort", "TARGET", "reports-mysql", 0, 0},
+	{"Recon:EC2/PortProbeEMRUnprotectedPort", "TARGET", "emr-master", 0, 0},
+	{"Recon:EC2/PortProbeUnprotectedPort", "TARGET", "emr-master", 0, 1},
+	{"Recon:EC2/Portscan", "ACTOR", "ci-runner-7", 0, 0},
+	{"Impact:EC2/PortSweep", "ACTOR", "cache-warmer", 0, 0},
+	{"UnauthorizedAccess:EC2/SSHBruteForce", "TARGET", "sftp-gateway", 0, 0},
+	{"UnauthorizedAccess:EC2/RDPBruteForce", "TARGET", "win-jump", 0, 0},
+	{"Impact:EC2/WinRMBruteForce", "TARGET", "win-mgmt", 0, 0},
+	{"UnauthorizedAccess:EC2/SSHBruteForce", "ACTOR", "batch-07", 0, 0},
+	{"UnauthorizedAccess:EC2/RDPBruteForce", "ACTOR", "win-build", 0, 0},
+	{"Impact:EC2/WinRMBruteForce", "ACTOR", "ops-tools", 0, 0},
+	{"Backdoor:EC2/DenialOfService.Tcp", "ACTOR", "render-01", 0, 0},
+	{"Backdoor:EC2/DenialOfService.Udp", "ACTOR", "render-02", 0, 0},
+	{"Backdoor:EC2/DenialOfService.UdpOnTcpPorts", "ACTOR", "render-03", 0, 0},
+	{"Backdoor:EC2/DenialOfService.UnusualProtocol", "ACTOR", "render-04", 0, 0},
+	{"Backdoor:EC2/DenialOfService.Dns", "ACTOR", "dns-cache", 0, 0},
+	{"Trojan:EC2/DNSDataExfiltration", "ACTOR", "hr-portal", 0, 0},
+	{"Trojan:EC2/DGADomainRequest.B", "ACTOR", "kiosk-05", 0, 0},
+	{"UnauthorizedAccess:EC2/MetadataDNSRebind", "ACTOR", "pdf-render", 0, 0},
+};
+
+/* Check a --attacks network truth of days days: every entry matches
+ * NET_WANT in order (baseline ones only when days >= 9), on the right
+ * instance kind, in the right part of the run; returns the entry count. */
+static int check_net_truth(const char *dir, int days)
+{
+	char p[1200];
+	size_t n, used, i = 0;
+	char *buf;
+	struct mm_json_val root, exp, e, inst, ben, v, k;
+	struct mm_json_iter it;
+	int count = 0, bad = 0, nben = 0;
+	const int64_t t0 = 1709510400;	/* 2024-03-04 */
+
+	snprintf(p, sizeof p, "%s/truth.json", dir);
+	buf = read_all(p, &n);
+	if (!buf || mm_json_value(buf, n, &root, &used) || mm_json_get(&root, "expected", &exp) != 1 ||
+	    mm_json_get(&root, "instances", &inst) != 1 || mm_json_iter_init(&it, &exp)) {
+		free(buf);
+		return -1;
+	}
+	while (mm_json_iter_next(&it, NULL, &e) == 1) {
+		struct mm_json_val ty, ro, res, fs, ls, opt, in;
+		char id[64], fbuf[32], lbuf[32];
+		int64_t fms = 0, lms = 0;
+		while (i < MM_ARRAY_LEN(NET_WANT) && NET_WANT[i].baseline && days < 9)
+			i++;
+		if (i >= MM_ARRAY_LEN(NET_WANT)) {
+			bad++;
+			break;
+		}
+		mm_json_get(&e, "type", &ty);
+		mm_json_get(&e, "role", &ro);
+		mm_json_get(&e, "resource", &res);
+		mm_json_get(&e, "firstSeen", &fs);
+		mm_json_get(&e, "lastSeen", &ls);
+		snprintf(id, sizeof id, "%.*s", (int)res.n - 2, res.p + 1);
+		snprintf(fbuf, sizeof fbuf, "%.*s", (int)fs.n - 2, fs.p + 1);
+		snprintf(lbuf, sizeof lbuf, "%.*s", (int)ls.n - 2, ls.p + 1);
+		mm_time_parse_iso(fbuf, strlen(fbuf), &fms);
+		mm_time_parse_iso(lbuf, strlen(lbuf), &lms);
+		if (!jeq(&ty, NET_WANT[i].type) || !jeq(&ro, NET_WANT[i].role) ||
+		    (mm_json_get(&e, "optional", &opt) == 1) != NET_WANT[i].optional ||
+		    mm_json_get(&inst, id, &in) != 1 || mm_json_get(&in, "kind", &k) != 1 ||
+		    !jeq(&k, NET_WANT[i].kind) || fms > lms) {
+			fprintf(stderr, "  entry %d: not %s %s on %s\n", count, NET_WANT[i].type,
+				NET_WANT[i].role, NET_WANT[i].kind);
+			bad++;
+		}
+		/* baseline: day 9; the rest inside min(days, 6) days */
+		if (NET_WANT[i].baseline ? fms < (t0 + 8 * 86400) * 1000LL || lms >= (t0 + 9 * 86400) * 1000LL
+					 : lms >= (t0 + (days < 6 ? days : 6) * 86400) * 1000LL) {
+			fprintf(stderr, "  entry %d (%s): window %s..%s in the wrong part of the run\n", count,
+				NET_WANT[i].type, fbuf, lbuf);
+			bad++;
+		}
+		i++;
+		count++;
+	}
+	if (mm_json_get(&root, "benign", &ben) == 1 && !mm_json_iter_init(&it, &ben))
+		while (mm_json_iter_next(&it, NULL, &v) == 1)
+			nben++;
+	free(buf);
+	if (nben != 8) {
+		fprintf(stderr, "  %d benign entries, want 8\n", nben);
+		bad++;
+	}
+	return bad ? -1 : count;
+}
+
+MM_TEST(sim_network_truth)
+{
+	char dir[64], p[1200];
+	struct mm_sim_opts o;
+	struct mm_sim_stats st;
+	struct mm_err err;
+	size_t n;
+	char *buf;
+
+	tmpdir(dir, sizeof dir);
+	mm_sim_opts_init(&o);
+	o.out_dir = dir;
+	o.days = 10;
+	o.seed = 4;
+	o.attacks = MM_SIM_ATTACKS_NETWORK;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK_EQ_INT(st.expected, 27);
+	CHECK_EQ_INT(check_net_truth(dir, 10), 27);
+	/* the EMR master's tags, the announced resolvers, the trusted scanner */
+	snprintf(p, sizeof p, "%s/inventory.json", dir);
+	buf = read_all(p, &n);
+	CHECK(buf && strstr(buf, "{\"Key\":\"aws:elasticmapreduce:instance-group-role\",\"Value\":\"MASTER\"}"));
+	CHECK(buf && strstr(buf, "{\"Key\":\"aws:elasticmapreduce:job-flow-id\",\"Value\":\"j-"));
+	CHECK(buf && strstr(buf, "{\"Key\":\"mamori:dns-resolver\",\"Value\":\"1.1.1.1,1.0.0.1\"}"));
+	free(buf);
+	snprintf(p, sizeof p, "%s/intel/trusted.txt", dir);
+	buf = read_all(p, &n);
+	CHECK(buf && strstr(buf, "147.75.90.0/29\n"));
+	free(buf);
+	rm_rf(dir);
+	/* short runs: no baseline behaviours, the rest squeezed into the run */
+	for (o.days = 1; o.days <= 9; o.days += 4) {
+		tmpdir(dir, sizeof dir);
+		o.out_dir = dir;
+		CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+		CHECK_EQ_INT(check_net_truth(dir, o.days), o.days >= 9 ? 27 : 20);
+		rm_rf(dir);
+	}
+}
+
+MM_TEST(sim_attacks_option)
+{
+	char dir[64], d[80];
+	char *bad1[] = {"sim", "--out", "/tmp/x", "--attacks", "dns", NULL};
+	char *bad2[] = {"sim", "--out", "/tmp/x", "--attacks", "intel,", NULL};
+	char *bad3[] = {"sim", "--out", "/tmp/x", "--attacks", "", NULL};
+	char *ok[] = {"sim", "--out", d, "--days", "1", "--attacks", "network,intel", NULL};
+	struct mm_sim_opts o;
+	struct mm_err err;
+
+	CHECK_EQ_INT(mm_cmd_sim(5, bad1), MM_EXIT_USAGE);
+	CHECK_EQ_INT(mm_cmd_sim(5, bad2), MM_EXIT_USAGE);
+	CHECK_EQ_INT(mm_cmd_sim(5, bad3), MM_EXIT_USAGE);
+	tmpdir(dir, sizeof dir);
+	snprintf(d, sizeof d, "%s/out", dir);
+	CHECK_EQ_INT(mm_cmd_sim(7, ok), MM_EXIT_OK);
+	rm_rf(dir);
+	mm_sim_opts_init(&o);
+	o.out_dir = "/tmp/mamori-sim-never";
+	o.attacks = 8;
+	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), MM_EINVAL);
+}
+
+/* --attacks dnslists: one lookup pair per list-driven type, the lists,
+ * and scan.args naming their categories. */
+MM_TEST(sim_dnslists)
+{
+	char dir[64], p[1200];
+	struct mm_sim_opts o;
+	struct mm_sim_stats st;
+	struct mm_err err;
+	size_t n, i;
+	char *buf;
+	static const char *const types[] = {
+		"Impact:EC2/AbusedDomainRequest.Reputation", "Impact:EC2/BitcoinDomainRequest.Reputation",
+		"Impact:EC2/MaliciousDomainRequest.Reputation", "Impact:EC2/SuspiciousDomainRequest.Reputation",
+		"Trojan:EC2/DriveBySourceTraffic!DNS", "Trojan:EC2/PhishingDomainRequest!DNS",
+		"Trojan:EC2/DGADomainRequest.C!DNS"};
+	static const char *const cats[] = {"abused", "bitcoin", "malicious", "suspicious", "driveby",
+					   "phishing", "dga"};
+
+	tmpdir(dir, sizeof dir);
+	mm_sim_opts_init(&o);
+	o.out_dir = dir;
+	o.days = 1;
+	o.attacks = MM_SIM_ATTACKS_ALL | MM_SIM_ATTACKS_DNSLISTS;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK_EQ_INT(st.expected, 45);
+	snprintf(p, sizeof p, "%s/truth.json", dir);
+	buf = read_all(p, &n);
+	CHECK(buf && strstr(buf, "\"attacks\":\"intel,network,dnslists\""));
+	for (i = 0; buf && i < MM_ARRAY_LEN(types); i++) {
+		char want[160];
+		snprintf(want, sizeof want, "{\"type\":\"%s\",\"resourceType\":\"Instance\"", types[i]);
+		CHECK(strstr(buf, want) != NULL);
+	}
+	free(buf);
+	snprintf(p, sizeof p, "%s/scan.args", dir);
+	buf = read_all(p, &n);
+	for (i = 0; buf && i < MM_ARRAY_LEN(cats); i++) {
+		char want[80], f[1200];
+		struct stat sb;
+		snprintf(want, sizeof want, "--threat-list\n%s=intel/%s.txt\n", cats[i], cats[i]);
+		CHECK(strstr(buf, want) != NULL);
+		snprintf(f, sizeof f, "%s/intel/%s.txt", dir, cats[i]);
+		CHECK(stat(f, &sb) == 0 && sb.st_size > 0);
+	}
+	free(buf);
+	rm_rf(dir);
+	/* alone: only its seven entries on one more instance */
+	tmpdir(dir, sizeof dir);
+	o.out_dir = dir;
+	o.attacks = MM_SIM_ATTACKS_DNSLISTS;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK_EQ_INT(st.expected, 7);
+	CHECK_EQ_INT(st.instances, 13);
+	rm_rf(dir);
+}
+
+/* ---- flow records look like a real network's ---- */
+
+static struct {
+	long recs, bad_mtu, web_small, web, probes, big_probe, flood_min, flood;
+} g_fr;
+
+/* Field i (0-based) of a space-separated line into out. */
+static void field(const char *line, int i, char *out, size_t cap)
+{
+	const char *p = line, *e;
+	while (i-- > 0 && (p = strchr(p, ' ')) != NULL)
+		p++;
+	if (!p) {
+		out[0] = '\0';
+		return;
+	}
+	e = p + strcspn(p, " \n");
+	snprintf(out, cap, "%.*s", (int)(e - p), p);
+}
+
+static void flow_line(const char *l)
+{
+	char src[32], dst[32], dp[16], proto[8], pk[32], by[32], act[16];
+	int v5 = l[0] == '5';
+	double pkts, bytes;
+
+	field(l, v5 ? 7 : 3, src, sizeof src);
+	field(l, v5 ? 8 : 4, dst, sizeof dst);
+	field(l, v5 ? 10 : 6, dp, sizeof dp);
+	field(l, v5 ? 13 : 7, proto, sizeof proto);
+	field(l, v5 ? 15 : 8, pk, sizeof pk);
+	field(l, v5 ? 14 : 9, by, sizeof by);
+	field(l, v5 ? 18 : 12, act, sizeof act);
+	if (!strcmp(pk, "-") || !pk[0])
+		return;	/* NODATA / SKIPDATA */
+	g_fr.recs++;
+	pkts = atof(pk);
+	bytes = atof(by);
+	/* no packet is above the 1500-byte MTU nor below a bare IP+TCP/UDP header */
+	if (pkts < 1 || bytes / pkts > 1500.5 || bytes / pkts < 28)
+		g_fr.bad_mtu++;
+	/* web clients' requests are whole TCP sessions: 6+ packets */
+	if (!strncmp(src, "24.56.", 6) && !strcmp(proto, "6") && !strcmp(act, "ACCEPT")) {
+		g_fr.web++;
+		if (pkts < 6)
+			g_fr.web_small++;
+	}
+	/* port probes: 1-3 packets */
+	if ((!strcmp(dp, "9200") || !strcmp(dp, "3306") || !strcmp(dp, "8088")) && strncmp(src, "10.", 3)) {
+		g_fr.probes++;
+		if (pkts > 3)
+			g_fr.big_probe++;
+	}
+	/* floods: every one-minute record of a flood flow >= 10k packets */
+	if (!strcmp(dst, "51.89.14.120") || !strcmp(dst, "144.76.40.8") || !strcmp(dst, "5.9.120.77") ||
+	    !strcmp(dst, "88.99.60.2") || !strcmp(dst, "185.60.216.35")) {
+		g_fr.flood++;
+		if (pkts < 10000)
+			g_fr.flood_min++;
+	}
+}
+
+static int flow_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	size_t n;
+	char *buf, *p, *nl;
+	if (flag != FTW_F || !strstr(path, "_vpcflowlogs_"))
+		return 0;
+	buf = read_all(path, &n);
+	if (!buf)
+		return 1;
+	for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		if (p[0] == '2' || p[0] == '5')
+			flow_line(p);
+	}
+	free(buf);
+	return 0;
+}
+
+MM_TEST(sim_flow_counts_realistic)
+{
+	char dir[64];
+	tmpdir(dir, sizeof dir);
+	CHECK_EQ_INT(gen(dir, 8, 1, 0), 0);
+	memset(&g_fr, 0, sizeof g_fr);
+	CHECK_EQ_INT(nftw(dir, flow_cb, 16, FTW_PHYS), 0);
+	CHECK(g_fr.recs > 50000);
+	CHECK_EQ_INT((int)g_fr.bad_mtu, 0);
+	CHECK(g_fr.web > 1000);
+	CHECK_EQ_INT((int)g_fr.web_small, 0);
+	CHECK_EQ_INT((int)g_fr.probes, 16);	/* 6 + 5 + 5 probers */
+	CHECK_EQ_INT((int)g_fr.big_probe, 0);
+	CHECK(g_fr.flood >= 5 * 5 * 2);
+	CHECK_EQ_INT((int)g_fr.flood_min, 0);
 	rm_rf(dir);
 }

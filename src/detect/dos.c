@@ -1,0 +1,957 @@
+/* dos.c - Backdoor:EC2/DenialOfService.{Tcp,Udp,UdpOnTcpPorts,UnusualProtocol,Dns}:
+ * the instance floods one remote host (docs/finding-types.md has the
+ * logic and the reasons in prose).
+ *
+ * A flood is packets per second to one public remote, not bytes: per
+ * (ENI, remote, class, minute of the record's start) the outbound
+ * records' packets are summed, and so are their rates (packets /
+ * max(1, end - start): a VPC flow record covers a capture window of up
+ * to 60 s, or 600 s, so its packet count alone says little about its
+ * rate). A minute fires when it holds >= min_packets packets AND its
+ * rates add up to >= min_pps, and the traffic has the shape of a flood
+ * rather than a transfer or a conversation (below).
+ *
+ * Cost. Almost every flow record has a handful of packets; a flood at
+ * 1000 pps over a 60 s window produces records with tens of thousands.
+ * So a record only counts when its own packet count is large
+ * (>= min_record_packets, or its own rate >= min_record_pps): the common
+ * record costs one compare and touches no state. Only those heavy
+ * records enter the (bounded) tables, in both directions: a heavy inbound
+ * record from the remote tells a conversation or a download from a
+ * flood. finish is O(entries). The definition is exact and order-free:
+ * a minute's sums are over its heavy records, whatever the file order or
+ * thread split; merge adds them.
+ *
+ * Classes (by protocol and the remote's port):
+ *   Tcp            proto 6; not when the outbound packets are full-size
+ *                  (an upload) or the remote sends full-size data back
+ *                  (a download: our side is its ACK stream)
+ *   Dns            udp to port 53 at flood rates, or from local port 53 to
+ *                  the victim (the instance reflects/amplifies DNS)
+ *   UdpOnTcpPorts  udp to a port whose service is TCP (80, 443, 22, ...)
+ *   Udp            any other udp
+ *   UnusualProtocol  not icmp (1), tcp, udp, esp (50) or icmpv6 (58)
+ * The udp classes and UnusualProtocol fire only when the remote does not
+ * answer in kind (inbound packets < answered_ratio x outbound): a VPN
+ * tunnel, a QUIC upload or a GRE tunnel to one peer is a conversation.
+ * Udp to a telemetry collector's port (syslog, NetFlow, ...) is a one-way
+ * stream by design and does not fire (telemetry_ports).
+ *
+ * State: one ENI table and one bucket table per worker, merged exactly at
+ * the flush; finish emits each bucket once (marked reported) and drops
+ * buckets more than retain_minutes older than the newest one, so state
+ * holds the last hours of heavy traffic only. Persisted per ENI. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "core/intern.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "detect/detect.h"
+
+/* Hard bounds (docs/finding-types.md): what does not fit is not counted
+ * (s->dropped, logged at finish), never grown past. */
+#define DOS_MAX_ENIS 16384
+#define DOS_MAX_BUCKETS 65536	/* inbound records may fill 3/4: room stays for floods */
+#define DOS_BLOB_MAX 4096	/* buckets per ENI in one stored blob: the newest */
+#define DOS_PKTS_MAX 1000000000000000ULL /* one record's packets/bytes, clamped */
+#define DOS_MINUTE_MAX 224000000	/* record starts after 2395 are not counted */
+
+enum { C_TCP, C_UDP, C_UDPTCP, C_UNUSUAL, C_DNS, C__COUNT };
+
+static const char *const types[] = {
+	"Backdoor:EC2/DenialOfService.Tcp",
+	"Backdoor:EC2/DenialOfService.Udp",
+	"Backdoor:EC2/DenialOfService.UdpOnTcpPorts",
+	"Backdoor:EC2/DenialOfService.UnusualProtocol",
+	"Backdoor:EC2/DenialOfService.Dns",
+	NULL,
+};
+
+enum { P_MIN_PACKETS, P_MIN_PPS, P_REC_PACKETS, P_REC_PPS, P_BULK, P_ANSWERED, P_RETAIN, P_TELEMETRY };
+
+static const struct mm_param params[] = {
+	{"min_packets", 100000, 1, 1e12, "packets",
+	 "packets to one remote in one minute: a flood tool (hping3 --flood, LOIC, botnet "
+	 "UDP/SYN floods) sends tens of thousands per second; 100k in a minute is 1667/s "
+	 "sustained"},
+	{"min_pps", 1000, 1, 1e9, "packets/s",
+	 "summed rate (packets / record duration) to one remote in one minute: normal "
+	 "per-peer traffic is far below (a 5 Mbit/s video stream is ~450/s), floods far above"},
+	{"min_record_packets", 1000, 1, 1e12, "packets",
+	 "a record counts toward a flood only if it has this many packets (or min_record_pps): "
+	 "a 1000/s flood over a 60 s capture window logs ~60000 per record, normal records few"},
+	{"min_record_pps", 100, 1, 1e9, "packets/s",
+	 "or if its own rate is this high (short records); keeps ordinary records out of the "
+	 "state at the cost of one compare"},
+	{"bulk_packet_bytes", 1000, 64, 65535, "bytes",
+	 "tcp: an average packet this large in either direction is a transfer (MSS-sized "
+	 "segments of an upload or download), not a SYN/ACK/RST flood (40-60 byte packets)"},
+	{"answered_ratio", 0.05, 0, 1, "ratio",
+	 "udp/other: inbound packets from the remote >= this share of outbound make a "
+	 "conversation (VPN, QUIC and RTP peers answer; a flood target does not)"},
+	{"retain_minutes", 180, 10, 10080, "minutes",
+	 "buckets older than the newest by this much are dropped after finish: flow logs "
+	 "arrive within ~10-15 minutes, so a minute's records are all in by then"},
+	{"telemetry_ports", 1, 0, 1, "bool",
+	 "1: udp to the ports of one-way telemetry (syslog 514, SNMP traps 162, NetFlow "
+	 "2055/9995/9996, IPFIX 4739, sFlow 6343, StatsD 8125, GELF 12201) is a log or metrics "
+	 "stream to a collector, unanswered by design, not a flood"},
+	{NULL, 0, 0, 0, NULL, NULL},
+};
+
+struct dos_eni {
+	uint64_t h;		/* first: grow_slots reads it */
+	char name[32];		/* interface-id */
+	char account[16];
+	char region[24];
+	char instance[24];	/* instance-id if the record logged it */
+	uint8_t stored;		/* a blob with buckets was saved or loaded for it */
+};
+
+/* One (ENI, remote, class, minute) of heavy records. */
+struct dos_bucket {
+	uint64_t h;		/* first: grow_slots reads it */
+	uint32_t eni;
+	uint8_t cls, reported, proto, blocked;
+	struct mm_ip remote, local;
+	uint16_t lport, rport;
+	int64_t minute;
+	uint64_t out_pk, out_by, out_mpps;	/* mpps: sum of packets * 1000 / duration */
+	uint64_t in_pk, in_by;
+	uint64_t top_pk;			/* the largest outbound record: details */
+	int64_t first_ms, last_ms;
+	struct mm_evref first, top;		/* file NULL: none yet */
+};
+
+struct dos_state {
+	struct dos_eni *eni;
+	size_t neni, caneni;
+	uint32_t *eslot;	/* index + 1; 0 empty */
+	size_t emask;
+	struct dos_bucket *b;
+	size_t nb, canb;
+	uint32_t *bslot;
+	size_t bmask;
+	uint64_t dropped;
+};
+
+/* ---- tables ---------------------------------------------------------------- */
+
+/* Make the index (index + 1 per slot, 0 empty) hold n entries at most
+ * half full, rehashing arr's n entries of stride bytes when it grows.
+ * Every entry type starts with its uint64_t hash (dos_eni, dos_bucket). */
+static int grow_slots(uint32_t **slot, size_t *mask, size_t n, const void *arr, size_t stride)
+{
+	size_t cap = *mask ? (*mask + 1) : 0, ncap, i;
+	uint32_t *ns;
+
+	if (n * 2 < cap)
+		return 0;
+	ncap = cap ? cap * 2 : 64;
+	while (n * 2 >= ncap)
+		ncap *= 2;
+	if (!(ns = mm_calloc(ncap, sizeof(*ns))))
+		return MM_ENOMEM;
+	for (i = 0; i < n; i++) {
+		uint64_t h = *(const uint64_t *)((const char *)arr + i * stride);
+		size_t k = (size_t)h & (ncap - 1);
+		while (ns[k])
+			k = (k + 1) & (ncap - 1);
+		ns[k] = (uint32_t)(i + 1);
+	}
+	mm_free(*slot);
+	*slot = ns;
+	*mask = ncap - 1;
+	return 0;
+}
+
+static int grow_arr(void **arr, size_t *cap, size_t n, size_t stride, size_t max)
+{
+	size_t ncap;
+	void *p;
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	if (ncap > max)
+		ncap = max;
+	if (n >= ncap || !(p = mm_realloc(*arr, ncap * stride)))
+		return MM_ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static int eni_set(struct dos_eni *e, const char *name, size_t n)
+{
+	if (!n || n >= sizeof(e->name))
+		return -1;
+	memcpy(e->name, name, n);
+	e->name[n] = '\0';
+	return 0;
+}
+
+/* Index of the ENI named name[0..n), added when absent (-1: full, too long). */
+static long eni_get(struct dos_state *s, const char *name, size_t n)
+{
+	uint64_t h = mm_hash(name, n, 0x646f73);
+	size_t k;
+	struct dos_eni *e;
+
+	if (!n || n >= sizeof(s->eni[0].name))
+		return -1;
+	if (s->emask)
+		for (k = (size_t)h & s->emask; s->eslot[k]; k = (k + 1) & s->emask) {
+			e = &s->eni[s->eslot[k] - 1];
+			if (e->h == h && strlen(e->name) == n && !memcmp(e->name, name, n))
+				return (long)s->eslot[k] - 1;
+		}
+	if (s->neni >= DOS_MAX_ENIS ||
+	    grow_arr((void **)&s->eni, &s->caneni, s->neni, sizeof(*s->eni), DOS_MAX_ENIS) ||
+	    grow_slots(&s->eslot, &s->emask, s->neni + 1, s->eni, sizeof(*s->eni)))
+		return -1;
+	e = &s->eni[s->neni];
+	memset(e, 0, sizeof(*e));
+	e->h = h;
+	eni_set(e, name, n);
+	for (k = (size_t)h & s->emask; s->eslot[k]; k = (k + 1) & s->emask)
+		;
+	s->eslot[k] = (uint32_t)(s->neni + 1);
+	return (long)s->neni++;
+}
+
+static uint64_t bucket_hash(uint64_t eni_h, const struct mm_ip *remote, int cls, int64_t minute)
+{
+	return mm_hash(remote, sizeof(*remote),
+		       eni_h ^ mm_hash_mix((uint64_t)minute * 8 + (uint64_t)cls + 1));
+}
+
+/* The bucket of the key, added (zeroed) when absent and fewer than limit
+ * buckets are held; NULL when not. */
+static struct dos_bucket *bucket_get(struct dos_state *s, uint32_t eni, const struct mm_ip *remote,
+				     int cls, int64_t minute, size_t limit)
+{
+	uint64_t h = bucket_hash(s->eni[eni].h, remote, cls, minute);
+	struct dos_bucket *b;
+	size_t k;
+
+	if (s->bmask)
+		for (k = (size_t)h & s->bmask; s->bslot[k]; k = (k + 1) & s->bmask) {
+			b = &s->b[s->bslot[k] - 1];
+			if (b->h == h && b->eni == eni && b->cls == cls && b->minute == minute &&
+			    mm_ip_eq(&b->remote, remote))
+				return b;
+		}
+	if (s->nb >= limit || s->nb >= DOS_MAX_BUCKETS ||
+	    grow_arr((void **)&s->b, &s->canb, s->nb, sizeof(*s->b), DOS_MAX_BUCKETS) ||
+	    grow_slots(&s->bslot, &s->bmask, s->nb + 1, s->b, sizeof(*s->b)))
+		return NULL;
+	b = &s->b[s->nb];
+	memset(b, 0, sizeof(*b));
+	b->h = h;
+	b->eni = eni;
+	b->cls = (uint8_t)cls;
+	b->minute = minute;
+	b->remote = *remote;
+	for (k = (size_t)h & s->bmask; s->bslot[k]; k = (k + 1) & s->bmask)
+		;
+	s->bslot[k] = (uint32_t)(s->nb + 1);
+	s->nb++;
+	return b;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+/* Is r the better "top" record: more packets, ties to the earliest? */
+static int top_better(uint64_t pk, const struct mm_evref *r, const struct dos_bucket *b)
+{
+	return !b->top.file || pk > b->top_pk || (pk == b->top_pk && mm_evref_before(r, &b->top));
+}
+
+/* Add src's sums, times, references and details into dst (same key). */
+static void bucket_add(struct dos_bucket *d, const struct dos_bucket *src)
+{
+	if (src->out_pk) {
+		if (!d->out_pk || src->first_ms < d->first_ms)
+			d->first_ms = src->first_ms;
+		if (!d->out_pk || src->last_ms > d->last_ms)
+			d->last_ms = src->last_ms;
+	}
+	d->out_pk = sat_add(d->out_pk, src->out_pk);
+	d->out_by = sat_add(d->out_by, src->out_by);
+	d->out_mpps = sat_add(d->out_mpps, src->out_mpps);
+	d->in_pk = sat_add(d->in_pk, src->in_pk);
+	d->in_by = sat_add(d->in_by, src->in_by);
+	d->reported |= src->reported;
+	if (src->first.file && (!d->first.file || mm_evref_before(&src->first, &d->first)))
+		d->first = src->first;
+	if (src->top.file && top_better(src->top_pk, &src->top, d)) {
+		d->top = src->top;
+		d->top_pk = src->top_pk;
+		d->local = src->local;
+		d->lport = src->lport;
+		d->rport = src->rport;
+		d->proto = src->proto;
+		d->blocked = src->blocked;
+	}
+}
+
+/* ---- classification -------------------------------------------------------- */
+
+/* Not RFC 1918/6598, loopback, link-local, ULA (mm_ip_is_private), nor
+ * this-network, multicast or reserved/broadcast: GuardDuty's DoS types
+ * are about publicly routable victims. */
+static int is_public(const struct mm_ip *ip)
+{
+	if (mm_ip_is_private(ip))
+		return 0;
+	if (!ip->v6) {
+		uint32_t a = mm_ip_v4(ip);
+		return (a >> 24) != 0 && (a >> 28) < 14;
+	}
+	return ip->b[0] != 0xff;
+}
+
+/* Ports whose service runs over TCP only (or where UDP is a fallback a
+ * flood tool aims at because a firewall lets the TCP port through):
+ * udp sent there at flood rates is UdpOnTcpPorts. */
+static int tcp_service_port(uint16_t p)
+{
+	static const uint16_t ports[] = {21,  22,  23,  25,  80,   110,  143,  443,  445,  465,
+					 587, 993, 995, 1433, 3306, 3389, 5432, 5900, 8080, 8443};
+	size_t i;
+	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		if (ports[i] == p)
+			return 1;
+	return 0;
+}
+
+/* UDP ports of one-way telemetry streams (telemetry_ports). */
+static int telemetry_port(uint16_t p)
+{
+	static const uint16_t ports[] = {162, 514, 2055, 4739, 6343, 8125, 9995, 9996, 12201};
+	size_t i;
+	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		if (ports[i] == p)
+			return 1;
+	return 0;
+}
+
+/* The class, or -1 for protocols no type covers (icmp, esp, icmpv6). */
+static int classify(uint8_t proto, uint16_t lport, uint16_t rport)
+{
+	switch (proto) {
+	case 6:
+		return C_TCP;
+	case 17:
+		if (rport == 53 || lport == 53)
+			return C_DNS;
+		return tcp_service_port(rport) ? C_UDPTCP : C_UDP;
+	case 1:
+	case 50:
+	case 58:
+		return -1;
+	default:
+		return C_UNUSUAL;
+	}
+}
+
+/* ---- hooks ----------------------------------------------------------------- */
+
+static void *state_new(void)
+{
+	return mm_calloc(1, sizeof(struct dos_state));
+}
+
+static void state_free(void *st)
+{
+	struct dos_state *s = st;
+	if (!s)
+		return;
+	mm_free(s->eni);
+	mm_free(s->eslot);
+	mm_free(s->b);
+	mm_free(s->bslot);
+	mm_free(s);
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* A record that passed the packet floor. */
+static void heavy(struct dos_state *s, struct mm_detect_ctx *c, const struct mm_event *ev)
+{
+	const struct mm_flow *fl = &ev->u.flow;
+	const double *p = c->params;
+	const struct mm_ip *local, *remote;
+	uint64_t pk = fl->packets < DOS_PKTS_MAX ? fl->packets : DOS_PKTS_MAX;
+	uint64_t by = fl->bytes < DOS_PKTS_MAX ? fl->bytes : DOS_PKTS_MAX;
+	int64_t dur = fl->end - fl->start;
+	uint16_t lport, rport;
+	struct dos_bucket *b;
+	long ei;
+	int sl, cls;
+
+	if (!fl->has_addrs || !fl->eni.n || fl->start < 0 || fl->start / 60 > DOS_MINUTE_MAX)
+		return;
+	if (dur < 1)
+		dur = 1;
+	if ((double)pk < p[P_REC_PACKETS] && (double)pk < p[P_REC_PPS] * (double)dur)
+		return;
+	if ((sl = mm_flow_src_is_local(c, fl)) < 0)
+		return;
+	local = sl ? &fl->src : &fl->dst;
+	remote = sl ? &fl->dst : &fl->src;
+	lport = fl->has_ports ? (sl ? fl->sport : fl->dport) : 0;
+	rport = fl->has_ports ? (sl ? fl->dport : fl->sport) : 0;
+	if (!is_public(remote) || (cls = classify(fl->proto, lport, rport)) < 0 ||
+	    (!sl && fl->action == MM_ACT_REJECT))
+		return; /* (a blocked inbound packet is no answer) */
+	/* inbound tcp matters only as a download's full-size data */
+	if (!sl && cls == C_TCP && (double)by < p[P_BULK] * (double)pk)
+		return;
+	if ((ei = eni_get(s, fl->eni.p, fl->eni.n)) < 0 ||
+	    !(b = bucket_get(s, (uint32_t)ei, remote, cls, floor_div(fl->start, 60),
+			     sl ? DOS_MAX_BUCKETS : DOS_MAX_BUCKETS / 4 * 3))) {
+		s->dropped++;
+		return;
+	}
+	{
+		struct dos_eni *e = &s->eni[ei];
+		struct mm_str acct = c->file && c->file->account[0] ? mm_str_c(c->file->account)
+								     : fl->account;
+		if (!e->account[0] && acct.n)
+			mm_str_copy(e->account, sizeof(e->account), acct);
+		if (!e->region[0])
+			mm_str_copy(e->region, sizeof(e->region),
+				    fl->region.n ? fl->region
+						 : mm_str_c(c->file ? c->file->region : ""));
+		if (!e->instance[0] && fl->instance_id.n)
+			mm_str_copy(e->instance, sizeof(e->instance), fl->instance_id);
+	}
+	{
+		/* the record as a bucket of one, added like a merge adds */
+		struct dos_bucket one;
+		memset(&one, 0, sizeof(one));
+		if (!sl) {
+			one.in_pk = pk;
+			one.in_by = by;
+		} else {
+			one.out_pk = pk;
+			one.out_by = by;
+			one.out_mpps = pk * 1000 / (uint64_t)dur;
+			one.first_ms = fl->start * 1000;
+			one.last_ms = fl->end * 1000;
+			mm_evref_take(&one.first, c, ev, fl->start * 1000);
+			one.top = one.first;
+			one.top_pk = pk;
+			one.local = *local;
+			one.lport = lport;
+			one.rport = rport;
+			one.proto = fl->proto;
+			one.blocked = fl->action == MM_ACT_REJECT;
+		}
+		bucket_add(b, &one);
+	}
+}
+
+static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *ev)
+{
+	const double *p = c->params;
+	double floor = p[P_REC_PACKETS] < p[P_REC_PPS] ? p[P_REC_PACKETS] : p[P_REC_PPS];
+
+	/* the one compare almost every record stops at: a record below both
+	 * per-record floors (rate >= min_record_pps needs packets >= it) */
+	if ((double)ev->u.flow.packets < floor)
+		return;
+	heavy(st, c, ev);
+}
+
+static int merge(void *dst, void *src)
+{
+	struct dos_state *d = dst, *s = src;
+	size_t i;
+
+	d->dropped += s->dropped;
+	for (i = 0; i < s->nb; i++) {
+		const struct dos_bucket *sb = &s->b[i];
+		const struct dos_eni *se = &s->eni[sb->eni];
+		struct dos_bucket *db;
+		long ei = eni_get(d, se->name, strlen(se->name));
+		if (ei < 0 || !(db = bucket_get(d, (uint32_t)ei, &sb->remote, sb->cls, sb->minute,
+						DOS_MAX_BUCKETS))) {
+			d->dropped++;
+			continue;
+		}
+		{
+			struct dos_eni *de = &d->eni[ei];
+			if (!de->account[0])
+				memcpy(de->account, se->account, sizeof(de->account));
+			if (!de->region[0])
+				memcpy(de->region, se->region, sizeof(de->region));
+			if (!de->instance[0])
+				memcpy(de->instance, se->instance, sizeof(de->instance));
+			de->stored |= se->stored;
+		}
+		bucket_add(db, sb);
+	}
+	/* ENIs with stored state but no bucket here still need their row
+	 * cleared at the next save */
+	for (i = 0; i < s->neni; i++)
+		if (s->eni[i].stored) {
+			long ei = eni_get(d, s->eni[i].name, strlen(s->eni[i].name));
+			if (ei >= 0)
+				d->eni[ei].stored = 1;
+		}
+	return 0;
+}
+
+/* Does the minute look like a flood rather than a transfer or a
+ * conversation? (The rates were checked by the caller.) */
+static int flood_shaped(const struct dos_bucket *b, const double *p)
+{
+	double bulk = p[P_BULK];
+
+	switch (b->cls) {
+	case C_TCP:
+		/* not required to be acknowledged: flow logs of uploads can
+		 * show few ACK packets (coalesced), and a missed large-packet
+		 * flood is better than a backup paging someone */
+		if ((double)b->out_by >= bulk * (double)b->out_pk)
+			return 0; /* full-size segments: an upload */
+		if (b->in_pk && (double)b->in_by >= bulk * (double)b->in_pk && b->in_by >= b->out_by)
+			return 0; /* the remote sends data: we are its ACK stream */
+		return 1;
+	case C_DNS:
+		return 1; /* reflection gets its spoofed queries "answered" by design */
+	case C_UDP:
+		if (p[P_TELEMETRY] != 0 && telemetry_port(b->rport))
+			return 0;
+		/* fall through */
+	default:
+		return (double)b->in_pk < p[P_ANSWERED] * (double)b->out_pk;
+	}
+}
+
+static void emit(struct dos_state *s, struct mm_detect_ctx *c, struct dos_bucket *b)
+{
+	const struct dos_eni *e = &s->eni[b->eni];
+	struct mm_evref refs[2];
+	struct mm_finding *f;
+	int n = 0, latest;
+	char pbuf[8];
+
+	refs[n++] = b->top;
+	if (b->first.file && (b->first.file != b->top.file || b->first.line != b->top.line))
+		refs[n++] = b->first;
+	f = mm_emit_refs(c, types[b->cls], mm_str_c(e->account), mm_str_c(e->name), "", refs, n,
+			 b->first_ms, b->last_ms, &latest);
+	if (!f)
+		return;
+	if (!f->region[0])
+		snprintf(f->region, sizeof(f->region), "%s", e->region);
+	if (!f->instance_id[0])
+		snprintf(f->instance_id, sizeof(f->instance_id), "%s", e->instance);
+	if (!latest)
+		return;
+	f->role = MM_ROLE_ACTOR;
+	f->direction = MM_DIR_OUTBOUND;
+	f->has_remote_ip = 1;
+	f->remote_ip = b->remote;
+	f->has_local_ip = 1;
+	f->local_ip = b->local;
+	f->remote_port = b->rport;
+	f->local_port = b->lport;
+	f->blocked = b->blocked;
+	snprintf(f->protocol, sizeof(f->protocol), "%s", mm_proto_name(b->proto, pbuf));
+	snprintf(f->caller_type, sizeof(f->caller_type), "Remote IP");
+	mm_finding_info_clear(f);
+	mm_finding_info_num(f, "packetsPerSecond", (double)(b->out_mpps / 1000));
+	mm_finding_info_num(f, "packets", (double)b->out_pk);
+}
+
+/* Drop buckets older than the newest by more than keep minutes, and ENIs
+ * left with neither buckets nor a stored row to clear. */
+static int prune(struct dos_state *s, int64_t keep)
+{
+	int64_t newest = INT64_MIN;
+	size_t i, n = 0, ne = 0;
+	uint32_t *map = NULL;
+	int rc = 0;
+
+	for (i = 0; i < s->nb; i++)
+		if (s->b[i].minute > newest)
+			newest = s->b[i].minute;
+	for (i = 0; i < s->nb; i++)
+		if (s->b[i].minute >= newest - keep)
+			s->b[n++] = s->b[i];
+	s->nb = n;
+	if (s->neni && !(map = mm_calloc(s->neni, sizeof(*map))))
+		return MM_ENOMEM;
+	for (i = 0; i < s->nb; i++)
+		map[s->b[i].eni] = 1;
+	for (i = 0; i < s->neni; i++) {
+		if (!map[i] && !s->eni[i].stored)
+			continue;
+		s->eni[ne] = s->eni[i];
+		map[i] = (uint32_t)ne++;
+	}
+	s->neni = ne;
+	for (i = 0; i < s->nb; i++)
+		s->b[i].eni = map[s->b[i].eni];
+	mm_free(map);
+	/* rebuild both indexes */
+	mm_free(s->eslot);
+	mm_free(s->bslot);
+	s->eslot = s->bslot = NULL;
+	s->emask = s->bmask = 0;
+	if ((s->neni && (rc = grow_slots(&s->eslot, &s->emask, s->neni, s->eni, sizeof(*s->eni)))) ||
+	    (s->nb && (rc = grow_slots(&s->bslot, &s->bmask, s->nb, s->b, sizeof(*s->b)))))
+		return rc;
+	return 0;
+}
+
+static void finish(void *st, struct mm_detect_ctx *c)
+{
+	struct dos_state *s = st;
+	const double *p = c->params;
+	size_t i;
+
+	for (i = 0; i < s->nb; i++) {
+		struct dos_bucket *b = &s->b[i];
+		if (b->reported || (double)b->out_pk < p[P_MIN_PACKETS] ||
+		    (double)b->out_mpps < p[P_MIN_PPS] * 1000.0 || !flood_shaped(b, p))
+			continue;
+		if (c->intel && mm_intel_trusted(c->intel, &b->remote))
+			continue; /* your own load-test target, say */
+		b->reported = 1;
+		emit(s, c, b);
+	}
+	if (s->dropped) {
+		mm_warn("dos: %llu heavy flow records not counted (bounds: %d ENIs, %d buckets, "
+			"3/4 of them for inbound records)",
+			(unsigned long long)s->dropped, DOS_MAX_ENIS, DOS_MAX_BUCKETS);
+		s->dropped = 0;
+	}
+	if (prune(s, (int64_t)p[P_RETAIN]))
+		mm_warn("dos: out of memory pruning state");
+}
+
+/* ---- persistence ------------------------------------------------------------
+ * One blob per ENI, little-endian:
+ *   "DOS1" u32 count, str account, str region, str instance,
+ *   count x { u8 cls reported proto blocked, ip remote, ip local,
+ *             u16 lport rport, i64 minute, u64 out_pk out_by out_mpps in_pk
+ *             in_by top_pk, i64 first_ms last_ms, ref first, ref top }
+ *   ip = u8 v6 + 16 bytes; str = u8 length + bytes; ref = str file (u16
+ *   length) + u64 line, offset + i64 time (file length 0: no reference).
+ * An ENI with nothing left is saved as count 0 (clears its row). */
+
+struct wr {
+	uint8_t *p;
+	size_t n, cap;
+	int bad;
+};
+
+static void put(struct wr *w, const void *v, size_t n)
+{
+	if (w->bad || !n)
+		return;
+	if (w->n + n > w->cap) {
+		size_t nc = w->cap ? w->cap * 2 : 1024;
+		uint8_t *q;
+		while (nc < w->n + n)
+			nc *= 2;
+		if (!(q = mm_realloc(w->p, nc))) {
+			w->bad = 1;
+			return;
+		}
+		w->p = q;
+		w->cap = nc;
+	}
+	memcpy(w->p + w->n, v, n);
+	w->n += n;
+}
+
+static void put_u(struct wr *w, uint64_t v, int bytes)
+{
+	uint8_t b[8];
+	int i;
+	for (i = 0; i < bytes; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	put(w, b, (size_t)bytes);
+}
+
+static void put_str(struct wr *w, const char *z, int lenbytes)
+{
+	size_t n = z ? strlen(z) : 0;
+	if (n > (lenbytes == 1 ? 255u : 4095u))
+		n = 0;
+	put_u(w, n, lenbytes);
+	put(w, z, n);
+}
+
+static void put_ip(struct wr *w, const struct mm_ip *ip)
+{
+	put_u(w, ip->v6, 1);
+	put(w, ip->b, 16);
+}
+
+static void put_ref(struct wr *w, const struct mm_evref *r)
+{
+	put_str(w, r->file, 2);
+	put_u(w, r->line, 8);
+	put_u(w, r->offset, 8);
+	put_u(w, (uint64_t)r->time_ms, 8);
+}
+
+static void put_bucket(struct wr *w, const struct dos_bucket *b)
+{
+	put_u(w, b->cls, 1);
+	put_u(w, b->reported, 1);
+	put_u(w, b->proto, 1);
+	put_u(w, b->blocked, 1);
+	put_ip(w, &b->remote);
+	put_ip(w, &b->local);
+	put_u(w, b->lport, 2);
+	put_u(w, b->rport, 2);
+	put_u(w, (uint64_t)b->minute, 8);
+	put_u(w, b->out_pk, 8);
+	put_u(w, b->out_by, 8);
+	put_u(w, b->out_mpps, 8);
+	put_u(w, b->in_pk, 8);
+	put_u(w, b->in_by, 8);
+	put_u(w, b->top_pk, 8);
+	put_u(w, (uint64_t)b->first_ms, 8);
+	put_u(w, (uint64_t)b->last_ms, 8);
+	put_ref(w, &b->first);
+	put_ref(w, &b->top);
+}
+
+static int cmp_newest(const void *a, const void *b)
+{
+	const struct dos_bucket *x = *(const struct dos_bucket *const *)a;
+	const struct dos_bucket *y = *(const struct dos_bucket *const *)b;
+	return (x->minute < y->minute) - (x->minute > y->minute);
+}
+
+static int save(void *st, int (*putf)(void *, const char *, const void *, size_t), void *pctx)
+{
+	struct dos_state *s = st;
+	size_t *start = NULL, *fill = NULL, i;
+	const struct dos_bucket **order = NULL;
+	struct wr w = {0};
+	int rc = 0;
+
+	if (!s->neni)
+		return 0;
+	start = mm_calloc(s->neni + 1, sizeof(*start));
+	fill = mm_calloc(s->neni, sizeof(*fill));
+	order = mm_calloc(s->nb ? s->nb : 1, sizeof(*order));
+	if (!start || !fill || !order) {
+		rc = MM_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < s->nb; i++)
+		start[s->b[i].eni + 1]++;
+	for (i = 0; i < s->neni; i++)
+		start[i + 1] += start[i];
+	for (i = 0; i < s->nb; i++)
+		order[start[s->b[i].eni] + fill[s->b[i].eni]++] = &s->b[i];
+	for (i = 0; i < s->neni && !rc; i++) {
+		struct dos_eni *e = &s->eni[i];
+		size_t n = start[i + 1] - start[i], k;
+		if (!n && !e->stored)
+			continue;
+		if (n > DOS_BLOB_MAX) {
+			qsort(order + start[i], n, sizeof(*order), cmp_newest);
+			n = DOS_BLOB_MAX;
+		}
+		w.n = 0;
+		put(&w, "DOS1", 4);
+		put_u(&w, n, 4);
+		put_str(&w, e->account, 1);
+		put_str(&w, e->region, 1);
+		put_str(&w, e->instance, 1);
+		for (k = 0; k < n; k++)
+			put_bucket(&w, order[start[i] + k]);
+		if (w.bad) {
+			rc = MM_ENOMEM;
+			break;
+		}
+		rc = putf(pctx, e->name, w.p, w.n);
+		e->stored = n > 0;
+	}
+out:
+	mm_free(w.p);
+	mm_free(start);
+	mm_free(fill);
+	mm_free(order);
+	return rc;
+}
+
+struct rd {
+	const uint8_t *p;
+	size_t n, off;
+	int bad;
+};
+
+static uint64_t get_u(struct rd *r, int bytes)
+{
+	uint64_t v = 0;
+	int i;
+	if (r->bad || r->n - r->off < (size_t)bytes) {
+		r->bad = 1;
+		return 0;
+	}
+	for (i = 0; i < bytes; i++)
+		v |= (uint64_t)r->p[r->off + (size_t)i] << (8 * i);
+	r->off += (size_t)bytes;
+	return v;
+}
+
+/* A string of lenbytes' length into out (cap bytes with NUL). */
+static void get_str(struct rd *r, char *out, size_t cap, int lenbytes)
+{
+	size_t n = (size_t)get_u(r, lenbytes);
+	out[0] = '\0';
+	if (r->bad || n >= cap || r->n - r->off < n || memchr(r->p + r->off, '\0', n)) {
+		r->bad = 1;
+		return;
+	}
+	memcpy(out, r->p + r->off, n);
+	out[n] = '\0';
+	r->off += n;
+}
+
+static void get_ip(struct rd *r, struct mm_ip *ip)
+{
+	uint64_t v6 = get_u(r, 1);
+	memset(ip, 0, sizeof(*ip));
+	if (r->bad || v6 > 1 || r->n - r->off < 16) {
+		r->bad = 1;
+		return;
+	}
+	ip->v6 = (uint8_t)v6;
+	memcpy(ip->b, r->p + r->off, 16);
+	r->off += 16;
+	if (!v6) {
+		int i;
+		for (i = 4; i < 16; i++)
+			if (ip->b[i])
+				r->bad = 1; /* IPv4 keeps the rest zero (ip.h) */
+	}
+}
+
+static void get_ref(struct rd *r, struct mm_evref *ref)
+{
+	char file[4096];
+	get_str(r, file, sizeof(file), 2);
+	ref->line = get_u(r, 8);
+	ref->offset = get_u(r, 8);
+	ref->time_ms = (int64_t)get_u(r, 8);
+	ref->file = !r->bad && file[0] ? mm_intern(file, strlen(file)) : NULL;
+}
+
+static void get_bucket(struct rd *r, struct dos_bucket *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->cls = (uint8_t)get_u(r, 1);
+	b->reported = (uint8_t)get_u(r, 1);
+	b->proto = (uint8_t)get_u(r, 1);
+	b->blocked = (uint8_t)get_u(r, 1);
+	get_ip(r, &b->remote);
+	get_ip(r, &b->local);
+	b->lport = (uint16_t)get_u(r, 2);
+	b->rport = (uint16_t)get_u(r, 2);
+	b->minute = (int64_t)get_u(r, 8);
+	b->out_pk = get_u(r, 8);
+	b->out_by = get_u(r, 8);
+	b->out_mpps = get_u(r, 8);
+	b->in_pk = get_u(r, 8);
+	b->in_by = get_u(r, 8);
+	b->top_pk = get_u(r, 8);
+	b->first_ms = (int64_t)get_u(r, 8);
+	b->last_ms = (int64_t)get_u(r, 8);
+	get_ref(r, &b->first);
+	get_ref(r, &b->top);
+	if (b->cls >= C__COUNT || b->reported > 1 || b->blocked > 1 || b->minute < 0 ||
+	    b->minute > DOS_MINUTE_MAX || (b->out_pk && !b->top.file))
+		r->bad = 1;
+}
+
+static int load(void *st, const char *entity, int version, const void *blob, size_t n)
+{
+	struct dos_state *s = st;
+	struct rd r = {blob, n, 0, 0};
+	char acct[16], region[24], inst[24];
+	uint64_t count, k;
+	size_t start;
+	long ei;
+
+	(void)version;
+	if (n < 8 || memcmp(blob, "DOS1", 4))
+		return MM_EFORMAT;
+	r.off = 4;
+	count = get_u(&r, 4);
+	get_str(&r, acct, sizeof(acct), 1);
+	get_str(&r, region, sizeof(region), 1);
+	get_str(&r, inst, sizeof(inst), 1);
+	if (r.bad || count > DOS_BLOB_MAX)
+		return MM_EFORMAT;
+	/* validate the whole blob before it touches the state */
+	start = r.off;
+	for (k = 0; k < count && !r.bad; k++) {
+		struct dos_bucket b;
+		get_bucket(&r, &b);
+	}
+	if (r.bad || r.off != n)
+		return MM_EFORMAT;
+	if (!count)
+		return 0; /* a cleared row: nothing to hold, nothing to clear again */
+	if ((ei = eni_get(s, entity, strlen(entity))) < 0)
+		return MM_ETOOBIG;
+	{
+		struct dos_eni *e = &s->eni[ei];
+		if (!e->account[0])
+			snprintf(e->account, sizeof(e->account), "%s", acct);
+		if (!e->region[0])
+			snprintf(e->region, sizeof(e->region), "%s", region);
+		if (!e->instance[0])
+			snprintf(e->instance, sizeof(e->instance), "%s", inst);
+		e->stored = 1;
+	}
+	r.off = start;
+	for (k = 0; k < count; k++) {
+		struct dos_bucket b, *d;
+		get_bucket(&r, &b);
+		if (!(d = bucket_get(s, (uint32_t)ei, &b.remote, b.cls, b.minute, DOS_MAX_BUCKETS))) {
+			s->dropped++;
+			continue;
+		}
+		bucket_add(d, &b);
+	}
+	return 0;
+}
+
+const struct mm_detector_def mm_det_dos = {
+	.name = "dos",
+	.kinds = MM_KIND_BIT(MM_EV_FLOW),
+	.state_version = 1,
+	.types = types,
+	.params = params,
+	.state_new = state_new,
+	.state_free = state_free,
+	.on_event = on_event,
+	.merge = merge,
+	.finish = finish,
+	.save = save,
+	.load = load,
+};
