@@ -1,0 +1,409 @@
+/* rules.c - `mamori rules check|test`: Sigma rules without a scan.
+ *
+ * check loads every rule file under the folders named and says, per rule,
+ * ok / unsupported (why) / broken (why); test runs one rule over files of
+ * CloudTrail events and prints each match with its file:line. The rule
+ * engine is src/sigma/sigma.c; this file is options, files and printing. */
+#include "cli/cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/arena.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "parse/cloudtrail.h"
+#include "sigma/sigma.h"
+
+#define MAX_EVENTS_FILE (256u << 20)	/* bytes of one events file read whole */
+#define MAX_RULE_FILES 100000
+#define MAX_WALK_DEPTH 32
+
+static void usage(FILE *out)
+{
+	fputs("usage: mamori rules check [-q] PATH...\n"
+	      "       mamori rules test [-q] RULE EVENTS...\n"
+	      "\n"
+	      "Sigma rules, evaluated natively (docs/internals/sigma.md).\n"
+	      "\n"
+	      "  check PATH...     load every rule file (*.yml, *.yaml) under each folder\n"
+	      "                    (or each file named) and print one line per rule:\n"
+	      "                      ok FILE: TITLE\n"
+	      "                      unsupported FILE:LINE: why mamori cannot run it\n"
+	      "                      broken FILE:LINE: why it is not valid Sigma\n"
+	      "                    then a summary line on stderr\n"
+	      "  test RULE EVENTS...\n"
+	      "                    run one rule on files of CloudTrail events (one JSON\n"
+	      "                    event per line, or a CloudTrail S3 log file\n"
+	      "                    {\"Records\":[...]}, not compressed) and print each\n"
+	      "                    matching event as FILE:LINE: eventName eventTime\n"
+	      "                    (TITLE, by AUTHOR): the rule's author is named with\n"
+	      "                    its matches, as the Detection Rule License asks\n"
+	      "\n"
+	      "  -q, --quiet       check: print only rules that are not ok; test: no\n"
+	      "                    summary line\n"
+	      "  -h, --help        this help\n"
+	      "\n"
+	      "exit status: 0 ok (check: no rule is broken, unsupported ones included;\n"
+	      "test: the rule ran, whether or not it matched), 1 error (unreadable file or\n"
+	      "folder, no rule files found, test: the rule is unsupported), 2 usage,\n"
+	      "3 a rule is broken\n",
+	      out);
+}
+
+/* ---- check ------------------------------------------------------------------- */
+
+struct tally {
+	long ok, unsupported, broken, files;
+	int quiet;
+	int io_error;
+	int capped;
+};
+
+static int is_rule_name(const char *n)
+{
+	size_t l = strlen(n);
+	return (l > 4 && !strcmp(n + l - 4, ".yml")) || (l > 5 && !strcmp(n + l - 5, ".yaml"));
+}
+
+static void check_file(const char *path, struct tally *t)
+{
+	struct mm_sigma_rule *r = mm_sigma_load_file(path);
+	if (!r) {
+		fprintf(stderr, "mamori rules: out of memory loading %s\n", path);
+		t->io_error = 1;
+		return;
+	}
+	t->files++;
+	switch (r->status) {
+	case MM_SIGMA_OK:
+		t->ok++;
+		if (!t->quiet)
+			printf("ok %s: %s\n", path, r->title ? r->title : "");
+		break;
+	case MM_SIGMA_UNSUPPORTED:
+		t->unsupported++;
+		printf("unsupported %s\n", r->reason);
+		break;
+	default:
+		t->broken++;
+		printf("broken %s\n", r->reason);
+		break;
+	}
+	mm_sigma_free(r);
+}
+
+static int skip_dot(const struct dirent *d) { return d->d_name[0] != '.'; }
+
+/* Every rule file under path, in name order (so the output is stable). */
+static void walk(const char *path, struct tally *t, int depth)
+{
+	struct stat st;
+	struct dirent **ents = NULL;
+	int n, i;
+	if (stat(path, &st)) {
+		fprintf(stderr, "mamori rules: %s: %s\n", path, strerror(errno));
+		t->io_error = 1;
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (t->files < MAX_RULE_FILES)
+			check_file(path, t);
+		return;
+	}
+	if (depth > MAX_WALK_DEPTH) {
+		fprintf(stderr, "mamori rules: %s: folders nested deeper than %d, not read\n", path, MAX_WALK_DEPTH);
+		t->io_error = 1;
+		return;
+	}
+	n = scandir(path, &ents, skip_dot, alphasort);
+	if (n < 0) {
+		fprintf(stderr, "mamori rules: %s: %s\n", path, strerror(errno));
+		t->io_error = 1;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		char sub[4096];
+		if (t->files >= MAX_RULE_FILES) {
+			if (!t->capped)
+				fprintf(stderr, "mamori rules: more than %d rule files; the rest not read\n", MAX_RULE_FILES);
+			t->capped = 1;
+			t->io_error = 1;
+			free(ents[i]);
+			continue;
+		}
+		struct stat cs;
+		if (snprintf(sub, sizeof(sub), "%s/%s", path, ents[i]->d_name) >= (int)sizeof(sub)) {
+			fprintf(stderr, "mamori rules: %s/%s: path too long\n", path, ents[i]->d_name);
+			t->io_error = 1;
+		} else if (!lstat(sub, &cs) && S_ISDIR(cs.st_mode))
+			/* lstat: a symlinked folder inside is not followed, so a
+			 * link back up cannot loop (the folders named are) */
+			walk(sub, t, depth + 1);
+		else if (is_rule_name(ents[i]->d_name) && t->files < MAX_RULE_FILES)
+			check_file(sub, t);
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+static int cmd_check(int argc, char **argv, int quiet)
+{
+	struct tally t = {0};
+	int i;
+	t.quiet = quiet;
+	for (i = 0; i < argc; i++)
+		walk(argv[i], &t, 0);
+	fprintf(stderr, "rules: %ld files: %ld ok, %ld unsupported, %ld broken\n", t.files, t.ok, t.unsupported,
+		t.broken);
+	if (t.broken)
+		return MM_EXIT_BADINPUT;
+	if (t.io_error)
+		return MM_EXIT_ERROR;
+	if (!t.files) {
+		fprintf(stderr, "mamori rules: no rule files (*.yml, *.yaml) found; name a folder of Sigma rules\n");
+		return MM_EXIT_ERROR;
+	}
+	return MM_EXIT_OK;
+}
+
+/* ---- test -------------------------------------------------------------------- */
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *b = NULL;
+	size_t got = 0, cap = 1 << 16;
+	if (!f)
+		return NULL;
+	b = mm_malloc(cap + 1);
+	while (b) {
+		size_t r = fread(b + got, 1, cap - got, f);
+		got += r;
+		if (got < cap)
+			break;
+		if (cap >= MAX_EVENTS_FILE) {
+			mm_free(b);
+			b = NULL;
+			errno = EFBIG;
+			break;
+		}
+		{
+			char *nb = mm_realloc(b, cap * 2 + 1);
+			if (!nb) {
+				mm_free(b);
+				b = NULL;
+				break;
+			}
+			b = nb;
+			cap *= 2;
+		}
+	}
+	if (b && ferror(f)) {
+		mm_free(b);
+		b = NULL;
+	}
+	fclose(f);
+	if (b) {
+		b[got] = '\0';
+		*n = got;
+	}
+	return b;
+}
+
+struct run {
+	const struct mm_sigma_rule *r;
+	struct mm_sigma_scratch s;
+	struct mm_arena ct;
+	long events, matched, malformed;
+	int quiet;
+};
+
+/* The Detection Rule License asks that views showing a rule's matches
+ * name the rule's author: each match line carries the rule's title and
+ * author. */
+static void print_match(const struct mm_sigma_rule *r, const char *file, uint64_t line, const struct mm_event *ev)
+{
+	const struct mm_api *a = &ev->u.api;
+	char when[32] = "";
+	if (a->time_ms) {
+		long long sec = a->time_ms / 1000;
+		struct tm tmv;
+		time_t tt = (time_t)sec;
+		gmtime_r(&tt, &tmv);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tmv);
+	}
+	printf("%s:%llu: %.*s %s (%s, by %s)\n", file, (unsigned long long)line, (int)a->event_name.n,
+	       a->event_name.p ? a->event_name.p : "", when, r->title ? r->title : "untitled",
+	       r->author ? r->author : "unknown author");
+}
+
+static void one(struct run *R, const char *file, uint64_t line, const struct mm_json_val *obj)
+{
+	struct mm_event ev;
+	struct mm_err e;
+	int m;
+	mm_arena_reset(&R->ct);
+	memset(&ev, 0, sizeof(ev));
+	if (mm_ct_parse_value(obj, &R->ct, &ev, &e)) {
+		R->malformed++;
+		if (!R->quiet)
+			fprintf(stderr, "mamori rules: %s:%llu: %s\n", file, (unsigned long long)line, e.msg);
+		return;
+	}
+	R->events++;
+	m = mm_sigma_match(R->r, mm_str_make(obj->p, obj->n), &R->s);
+	if (m == 1) {
+		R->matched++;
+		print_match(R->r, file, line, &ev);
+	}
+}
+
+static int test_file(struct run *R, const char *file)
+{
+	size_t n = 0, i = 0;
+	char *buf = slurp(file, &n);
+	struct mm_ct_doc d;
+	struct mm_err e;
+	uint64_t line = 1;
+	if (!buf) {
+		fprintf(stderr, "mamori rules: %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	if (mm_ct_doc_init(&d, buf, n, &e) == 0) {
+		struct mm_json_val rec;
+		uint64_t off;
+		int rc;
+		while ((rc = mm_ct_doc_next(&d, &rec, &line, &off, &e)) != 0) {
+			if (rc == 1)
+				one(R, file, line, &rec);
+			else {
+				R->malformed++;
+				if (!R->quiet)
+					fprintf(stderr, "mamori rules: %s:%llu: %s\n", file, (unsigned long long)line, e.msg);
+				if (rc == MM_ETRUNC)
+					break;
+			}
+		}
+		mm_free(buf);
+		return 0;
+	}
+	/* one event per line */
+	while (i < n) {
+		size_t j = i, used;
+		struct mm_json_val v;
+		while (j < n && buf[j] != '\n')
+			j++;
+		{
+			size_t k = i;
+			while (k < j && (buf[k] == ' ' || buf[k] == '\t' || buf[k] == '\r'))
+				k++;
+			if (k < j) {
+				if (mm_json_value(buf + i, j - i, &v, &used) == 0 && v.type == MM_JSON_OBJECT)
+					one(R, file, line, &v);
+				else {
+					R->malformed++;
+					if (!R->quiet)
+						fprintf(stderr, "mamori rules: %s:%llu: not a JSON object\n", file,
+							(unsigned long long)line);
+				}
+			}
+		}
+		i = j + 1;
+		line++;
+	}
+	mm_free(buf);
+	return 0;
+}
+
+static int cmd_test(int argc, char **argv, int quiet)
+{
+	struct run R = {0};
+	struct mm_sigma_rule *r;
+	char *ctmem = NULL;
+	int i, rc = MM_EXIT_OK;
+	r = mm_sigma_load_file(argv[0]);
+	if (!r) {
+		fprintf(stderr, "mamori rules: out of memory\n");
+		return MM_EXIT_ERROR;
+	}
+	if (r->status != MM_SIGMA_OK) {
+		fprintf(stderr, "mamori rules: %s %s\n", mm_sigma_status_name(r->status), r->reason);
+		rc = r->status == MM_SIGMA_BROKEN ? MM_EXIT_BADINPUT : MM_EXIT_ERROR;
+		mm_sigma_free(r);
+		return rc;
+	}
+	R.r = r;
+	R.quiet = quiet;
+	ctmem = mm_malloc(MM_CT_MAX_RECORD);
+	if (!ctmem || mm_sigma_scratch_init(&R.s, MM_CT_MAX_RECORD)) {
+		fprintf(stderr, "mamori rules: out of memory\n");
+		mm_free(ctmem);
+		mm_sigma_free(r);
+		return MM_EXIT_ERROR;
+	}
+	mm_arena_init(&R.ct, ctmem, MM_CT_MAX_RECORD);
+	for (i = 1; i < argc; i++)
+		if (test_file(&R, argv[i]))
+			rc = MM_EXIT_ERROR;
+	if (!quiet)
+		fprintf(stderr, "rules test: %s: %ld events, %ld matched, %ld malformed\n", r->title ? r->title : argv[0],
+			R.events, R.matched, R.malformed);
+	mm_sigma_scratch_free(&R.s);
+	mm_free(ctmem);
+	mm_sigma_free(r);
+	return rc;
+}
+
+int mm_cmd_rules(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *sub;
+	int c, quiet = 0;
+	if (argc < 2) {
+		usage(stderr);
+		return MM_EXIT_USAGE;
+	}
+	sub = argv[1];
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
+		usage(stdout);
+		return MM_EXIT_OK;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc - 1, argv + 1, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'q': quiet = 1; break;
+		case 'h': usage(stdout); return MM_EXIT_OK;
+		default: usage(stderr); return MM_EXIT_USAGE;
+		}
+	}
+	argc -= 1 + optind;
+	argv += 1 + optind;
+	if (!strcmp(sub, "check")) {
+		if (argc < 1) {
+			fprintf(stderr, "mamori rules check: name a folder of Sigma rules (or rule files)\n");
+			return MM_EXIT_USAGE;
+		}
+		return cmd_check(argc, argv, quiet);
+	}
+	if (!strcmp(sub, "test")) {
+		if (argc < 2) {
+			fprintf(stderr, "mamori rules test: name a rule file and at least one events file\n");
+			return MM_EXIT_USAGE;
+		}
+		return cmd_test(argc, argv, quiet);
+	}
+	fprintf(stderr, "mamori rules: unknown subcommand '%s'; use check or test\n", sub);
+	usage(stderr);
+	return MM_EXIT_USAGE;
+}

@@ -1,0 +1,1923 @@
+/* sigma.c - load a Sigma rule (sigma.h) and match it on raw JSON records.
+ *
+ * Loading uses libyaml's document API: rules are small (capped at
+ * MM_SIGMA_MAX_FILE), and a node tree with marks lets every error name its
+ * line. libyaml allocates with the C library's malloc; everything the
+ * compiled rule keeps goes through mm_malloc in one pool per rule, capped
+ * at MM_SIGMA_MAX_BYTES, so hostile rules are bounded.
+ *
+ * Matching follows the Sigma specification (v2): values compare
+ * case-insensitively (ASCII) with the wildcards * and ?, a list of values
+ * is OR (AND with |all), a map is the AND of its fields, a list of maps
+ * the OR of them. A dotted field name walks nested objects, and any
+ * array on the way (a field that is a list matches when one element
+ * does). Regular expressions are POSIX extended (regcomp): the spec
+ * limits `re` to the metacharacters . ^ $ * + ? {n,m} [..] | ( ), which
+ * ERE has; anything beyond (\d, lookaround, (?i) ...) is reported
+ * unsupported at load rather than misread. */
+#include "sigma/sigma.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "core/err.h"
+#include "core/hash.h"
+#include "core/ip.h"
+#include "core/json.h"
+#include "core/mem.h"
+
+/* ---- the compiled form ---------------------------------------------------- */
+
+enum vop {
+	V_GLOB = 0,	/* pattern with wildcards */
+	V_RE,
+	V_CIDR,
+	V_EXISTS,
+	V_NULL,
+	V_FIELDREF,
+	V_LT, V_LTE, V_GT, V_GTE
+};
+
+struct val {
+	uint8_t op;
+	uint8_t flag;		/* V_EXISTS: wanted; V_GLOB: no wildcard at all */
+	char *s;		/* V_GLOB: bytes (wild marks which are * / ?); V_FIELDREF: field */
+	uint8_t *wild;		/* 0 literal, '*' or '?' */
+	size_t n;
+	regex_t *re;
+	struct mm_ip net;
+	int plen;
+	double num;
+	char **segs;		/* V_FIELDREF: the other field's parts */
+	int nsegs;
+};
+
+struct fmatch {
+	char **segs;		/* dotted field name split; nsegs 0 = keyword */
+	int nsegs;
+	char *name;		/* the dotted name, and its hash: the per-event cache key */
+	uint64_t h;
+	uint8_t all, neq, cased;
+	struct val *v;
+	int nv;
+};
+
+struct alt {
+	struct fmatch *f;	/* AND */
+	int nf;
+};
+
+struct sel {
+	char *name;
+	struct alt *a;		/* OR */
+	int na;
+};
+
+enum cop { C_SEL, C_AND, C_OR, C_NOT, C_ONE, C_ALL };
+
+struct cnode {
+	uint8_t op;
+	int a, b;		/* children (C_AND/C_OR/C_NOT), selection (C_SEL) */
+	uint64_t set;		/* C_ONE/C_ALL: selections, one bit each */
+};
+
+struct mm__sigma_det {
+	struct sel *sel;
+	int nsel;
+	struct cnode *node;
+	int nnode;
+	int root;
+	regex_t **res;		/* for regfree */
+	int nres, capres;
+	/* Prefilter: when the rule can only match events whose eventName is
+	 * one of these literal values (see find_gate), a many-rules match
+	 * skips it on any other event with one compare per value. ngate 0 =
+	 * no gate. Borrowed from the values above. */
+	const struct val **gate;
+	int ngate;
+};
+
+/* ---- the per-rule pool ------------------------------------------------------ */
+
+struct blk {
+	struct blk *next;
+	max_align_t pad[];
+};
+
+struct ld {
+	struct mm_sigma_rule *r;
+	yaml_document_t *doc;
+	int oom;
+	int toobig;
+};
+
+static void *ralloc(struct ld *L, size_t n)
+{
+	struct blk *b;
+	if (L->oom || L->toobig)
+		return NULL;
+	if (n > MM_SIGMA_MAX_BYTES || L->r->bytes + n > MM_SIGMA_MAX_BYTES) {
+		L->toobig = 1;
+		return NULL;
+	}
+	b = mm_calloc(1, sizeof(*b) + n);
+	if (!b) {
+		L->oom = 1;
+		return NULL;
+	}
+	b->next = L->r->pool;
+	L->r->pool = b;
+	L->r->bytes += n;
+	return b->pad;
+}
+
+static char *rdup(struct ld *L, const char *s, size_t n)
+{
+	char *d = ralloc(L, n + 1);
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+const char *mm_sigma_status_name(enum mm_sigma_status s)
+{
+	switch (s) {
+	case MM_SIGMA_OK: return "ok";
+	case MM_SIGMA_UNSUPPORTED: return "unsupported";
+	default: return "broken";
+	}
+}
+
+/* First verdict wins (broken beats unsupported: a broken rule is a bug to
+ * fix whatever else it lacks). Returns -1 so callers can bail out. */
+static int verdict(struct ld *L, enum mm_sigma_status st, const yaml_node_t *at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int verdict(struct ld *L, enum mm_sigma_status st, const yaml_node_t *at, const char *fmt, ...)
+{
+	struct mm_sigma_rule *r = L->r;
+	char msg[400];
+	va_list ap;
+	if (r->status == MM_SIGMA_BROKEN || (st == MM_SIGMA_UNSUPPORTED && r->status != MM_SIGMA_OK))
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->status = st;
+	if (at)
+		snprintf(r->reason, sizeof(r->reason), "%s:%lu: %s", r->file, (unsigned long)at->start_mark.line + 1, msg);
+	else
+		snprintf(r->reason, sizeof(r->reason), "%s: %s", r->file, msg);
+	return -1;
+}
+#define BROKEN(L, at, ...) verdict(L, MM_SIGMA_BROKEN, at, __VA_ARGS__)
+#define UNSUP(L, at, ...) verdict(L, MM_SIGMA_UNSUPPORTED, at, __VA_ARGS__)
+
+/* ---- YAML helpers --------------------------------------------------------- */
+
+static yaml_node_t *node(struct ld *L, int i) { return yaml_document_get_node(L->doc, i); }
+
+static const char *sval(const yaml_node_t *n) { return (const char *)n->data.scalar.value; }
+
+static int is_null(const yaml_node_t *n)
+{
+	const char *s;
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return 0;
+	s = sval(n);
+	return !*s || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL") || !strcmp(s, "~");
+}
+
+static yaml_node_t *map_get(struct ld *L, yaml_node_t *m, const char *key)
+{
+	yaml_node_pair_t *p;
+	if (!m || m->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(L, p->key);
+		if (k && k->type == YAML_SCALAR_NODE && !strcmp(sval(k), key))
+			return node(L, p->value);
+	}
+	return NULL;
+}
+
+/* a scalar metadata field: owned copy, or NULL (wrong shape is broken) */
+static char *meta(struct ld *L, yaml_node_t *top, const char *key)
+{
+	yaml_node_t *v = map_get(L, top, key);
+	if (!v || is_null(v))
+		return NULL;
+	if (v->type != YAML_SCALAR_NODE) {
+		BROKEN(L, v, "'%s' must be a text", key);
+		return NULL;
+	}
+	return rdup(L, sval(v), v->data.scalar.length);
+}
+
+/* ---- values and modifiers ----------------------------------------------- */
+
+/* A value under construction: bytes with a wildcard mark per byte. */
+struct pv {
+	char *s;
+	uint8_t *w;
+	size_t n;
+};
+
+static int pv_make(struct ld *L, struct pv *p, size_t n)
+{
+	p->s = ralloc(L, n + 1);
+	p->w = ralloc(L, n + 1);
+	p->n = n;
+	return p->s && p->w ? 0 : -1;
+}
+
+/* Sigma's escaping: \* \? \\ are literals; a backslash before anything
+ * else is itself literal; bare * and ? are wildcards. */
+static int pv_from_sigma(struct ld *L, const char *s, size_t n, struct pv *out)
+{
+	size_t i, k = 0;
+	if (pv_make(L, out, n))
+		return -1;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		uint8_t w = 0;
+		if (c == '\\' && i + 1 < n && (s[i + 1] == '*' || s[i + 1] == '?' || s[i + 1] == '\\'))
+			c = s[++i];
+		else if (c == '*' || c == '?')
+			w = (uint8_t)c;
+		out->s[k] = c;
+		out->w[k++] = w;
+	}
+	out->n = k;
+	return 0;
+}
+
+static int pv_has_wild(const struct pv *p)
+{
+	size_t i;
+	for (i = 0; i < p->n; i++)
+		if (p->w[i])
+			return 1;
+	return 0;
+}
+
+/* pre/post '*' around p (contains, startswith, endswith) */
+static int pv_wrap(struct ld *L, struct pv *p, int pre, int post)
+{
+	struct pv q;
+	size_t k = 0;
+	pre = pre && !(p->n && p->w[0] == '*');
+	post = post && !(p->n && p->w[p->n - 1] == '*');
+	if (pv_make(L, &q, p->n + 2))
+		return -1;
+	if (pre) {
+		q.s[k] = '*';
+		q.w[k++] = '*';
+	}
+	memcpy(q.s + k, p->s, p->n);
+	memcpy(q.w + k, p->w, p->n);
+	k += p->n;
+	if (post) {
+		q.s[k] = '*';
+		q.w[k++] = '*';
+	}
+	q.n = k;
+	*p = q;
+	return 0;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static size_t b64_enc(const unsigned char *in, size_t n, char *out)
+{
+	size_t i, k = 0;
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[k++] = b64[v >> 18];
+		out[k++] = b64[(v >> 12) & 63];
+		out[k++] = b64[(v >> 6) & 63];
+		out[k++] = b64[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		out[k++] = b64[v >> 18];
+		out[k++] = b64[(v >> 12) & 63];
+		out[k++] = '=';
+		out[k++] = '=';
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[k++] = b64[v >> 18];
+		out[k++] = b64[(v >> 12) & 63];
+		out[k++] = b64[(v >> 6) & 63];
+		out[k++] = '=';
+	}
+	return k;
+}
+
+static int pv_literal(struct ld *L, const char *s, size_t n, struct pv *out)
+{
+	if (pv_make(L, out, n))
+		return -1;
+	memcpy(out->s, s, n);
+	memset(out->w, 0, n);
+	return 0;
+}
+
+/* base64 (one value) or base64offset (three: the value shifted by 0, 1 and
+ * 2 bytes, with the characters that depend on the neighbours cut off, as
+ * pySigma does) */
+static int pv_base64(struct ld *L, struct pv *in, int offset, struct pv *out, int *nout)
+{
+	static const int start[3] = {0, 2, 3};
+	static const int endcut[3] = {0, 3, 2};
+	char *tmp, *enc;
+	int i;
+	tmp = ralloc(L, in->n + 3);
+	enc = ralloc(L, (in->n + 3) / 3 * 4 + 8);
+	if (!tmp || !enc)
+		return -1;
+	if (!offset) {
+		size_t k = b64_enc((const unsigned char *)in->s, in->n, enc);
+		*nout = 1;
+		return pv_literal(L, enc, k, &out[0]);
+	}
+	for (i = 0; i < 3; i++) {
+		size_t k, a, e;
+		memset(tmp, ' ', (size_t)i);
+		memcpy(tmp + i, in->s, in->n);
+		k = b64_enc((const unsigned char *)tmp, in->n + (size_t)i, enc);
+		a = (size_t)start[i];
+		e = endcut[(in->n + (size_t)i) % 3];
+		if (k < a + e) {
+			*nout = i;
+			return 0;
+		}
+		if (pv_literal(L, enc + a, k - a - e, &out[i]))
+			return -1;
+	}
+	*nout = 3;
+	return 0;
+}
+
+static int is_word(unsigned char c) { return isalnum(c) || c == '_'; }
+
+/* windash: every '-' or '/' that starts a word (pySigma's \B[-/]\b) in
+ * every combination of - / en dash, em dash, horizontal bar */
+static const char *const dashes[5] = {"-", "/", "\xe2\x80\x93", "\xe2\x80\x94", "\xe2\x80\x95"};
+
+static int pv_windash(struct ld *L, const yaml_node_t *at, struct pv *in, struct pv *out, int cap, int *nout)
+{
+	size_t pos[8];
+	int np = 0, combos = 1, c, j;
+	size_t i;
+	for (i = 0; i < in->n; i++) {
+		if (in->w[i] || (in->s[i] != '-' && in->s[i] != '/'))
+			continue;
+		if (i > 0 && is_word((unsigned char)in->s[i - 1]))
+			continue;
+		if (i + 1 >= in->n || !is_word((unsigned char)in->s[i + 1]))
+			continue;
+		if (np == 4)
+			return UNSUP(L, at, "windash: more than 4 dashes in one value");
+		pos[np++] = i;
+		combos *= 5;
+	}
+	if (combos > cap)
+		return BROKEN(L, at, "too many values after windash (limit %d)", MM_SIGMA_MAX_VALUES);
+	for (c = 0; c < combos; c++) {
+		struct pv *o = &out[c];
+		int sel = c;
+		size_t k = 0, p = 0;
+		if (pv_make(L, o, in->n + 2 * (size_t)np))
+			return -1;
+		for (i = 0; i < in->n; i++) {
+			if (p < (size_t)np && pos[p] == i) {
+				const char *d = dashes[sel % 5];
+				sel /= 5;
+				p++;
+				for (j = 0; d[j]; j++) {
+					o->s[k] = d[j];
+					o->w[k++] = 0;
+				}
+				continue;
+			}
+			o->s[k] = in->s[i];
+			o->w[k++] = in->w[i];
+		}
+		o->n = k;
+	}
+	*nout = combos;
+	return 0;
+}
+
+/* Split a dotted field name into parts. */
+static int split_field(struct ld *L, const yaml_node_t *at, const char *f, size_t n, char ***segs, int *nsegs)
+{
+	char *parts[MM_SIGMA_MAX_SEGS];
+	int k = 0;
+	size_t i, start = 0;
+	for (i = 0; i <= n; i++) {
+		if (i < n && f[i] != '.')
+			continue;
+		if (i == start)
+			return BROKEN(L, at, "field name '%.*s' has an empty part", (int)n, f);
+		if (k == MM_SIGMA_MAX_SEGS)
+			return UNSUP(L, at, "field name '%.*s' has more than %d parts", (int)n, f, MM_SIGMA_MAX_SEGS);
+		if (!(parts[k++] = rdup(L, f + start, i - start)))
+			return -1;
+		start = i + 1;
+	}
+	*segs = ralloc(L, sizeof(char *) * (size_t)k);
+	if (!*segs)
+		return -1;
+	memcpy(*segs, parts, sizeof(char *) * (size_t)k);
+	*nsegs = k;
+	return 0;
+}
+
+/* Modifiers, as the spec lists them. Anything else is broken. */
+enum {
+	M_CONTAINS = 1 << 0, M_STARTS = 1 << 1, M_ENDS = 1 << 2, M_ALL = 1 << 3,
+	M_RE = 1 << 4, M_CIDR = 1 << 5, M_B64 = 1 << 6, M_B64OFF = 1 << 7,
+	M_EXISTS = 1 << 8, M_WINDASH = 1 << 9, M_FIELDREF = 1 << 10, M_CASED = 1 << 11,
+	M_NEQ = 1 << 12, M_LT = 1 << 13, M_LTE = 1 << 14, M_GT = 1 << 15, M_GTE = 1 << 16,
+	M_RE_I = 1 << 17, M_RE_M = 1 << 18, M_RE_S = 1 << 19
+};
+static const struct { const char *name; int bit; } mods[] = {
+	{"contains", M_CONTAINS}, {"startswith", M_STARTS}, {"endswith", M_ENDS}, {"all", M_ALL},
+	{"re", M_RE}, {"cidr", M_CIDR}, {"base64", M_B64}, {"base64offset", M_B64OFF},
+	{"exists", M_EXISTS}, {"windash", M_WINDASH}, {"fieldref", M_FIELDREF}, {"cased", M_CASED},
+	{"neq", M_NEQ}, {"lt", M_LT}, {"lte", M_LTE}, {"gt", M_GT}, {"gte", M_GTE},
+	{"i", M_RE_I}, {"m", M_RE_M}, {"s", M_RE_S},
+};
+static const char *const unsupported_mods[] = {
+	"utf16le", "utf16be", "utf16", "wide", "expand",
+	"minute", "hour", "day", "week", "month", "year",
+};
+
+/* A regex the spec allows (ERE metacharacters only); anything that POSIX
+ * would read differently from PCRE is refused. */
+static const char *re_unsupported(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\') {
+			char c = s[1];
+			if (!c)
+				return "ends with a backslash";
+			if (isalnum((unsigned char)c))
+				return "uses a PCRE escape (\\d, \\w, \\s, \\b, ...) that POSIX regex reads differently";
+			s++;
+		} else if (*s == '(' && s[1] == '?') {
+			return "uses a (?...) group (flags, lookaround, non-capturing): not in the Sigma regex flavour";
+		}
+	}
+	return NULL;
+}
+
+/* A run of literal bytes every match of regex re must contain (the
+ * longest such run outside groups and classes), so a match can first look
+ * for it with memmem and skip regexec, which is costly in glibc. Returns
+ * its length (0: none usable: alternation, groups, or no run of 3). out
+ * holds cap bytes. */
+static size_t re_literal(const char *re, char *out, size_t cap)
+{
+	char run[256];
+	size_t n = 0, best = 0;
+	const char *p;
+	if (strchr(re, '|') || strchr(re, '('))
+		return 0;
+	for (p = re;; p++) {
+		char c = *p;
+		int lit = 1;
+		if (c == '\\' && p[1]) {
+			c = *++p;	/* escaped punctuation (letters were refused) */
+		} else if (!c || c == '.' || c == '^' || c == '$' || c == '[' || c == '+' || c == '*' ||
+			   c == '?' || c == '{') {
+			lit = 0;
+			/* a quantifier that allows zero takes the last byte away */
+			if ((c == '*' || c == '?' || c == '{') && n)
+				n--;
+		}
+		if (lit && n < sizeof(run)) {
+			run[n++] = c;
+			continue;
+		}
+		if (n > best && n <= cap) {
+			memcpy(out, run, n);
+			best = n;
+		}
+		n = 0;
+		if (!c)
+			break;
+		if (c == '[') {
+			/* skip the class: a ']' first (after an optional '^') is a member */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']')
+				p++;
+			if (!*p)
+				break;
+		} else if (c == '{') {
+			while (*p && *p != '}')
+				p++;
+			if (!*p)
+				break;
+		}
+	}
+	return best >= 3 ? best : 0;
+}
+
+static int fill_values(struct ld *L, struct fmatch *fm, const yaml_node_t *keynode, int mask,
+		       const char *order[], int norder, yaml_node_t **vals, int nvals, const char *field,
+		       struct pv *cur, struct pv *nxt)
+{
+	int i, j, k, nv = 0;
+	for (i = 0; i < nvals; i++) {
+		const yaml_node_t *vn = vals[i];
+		struct val *v;
+		int ncur = 1, o;
+		if (vn->type != YAML_SCALAR_NODE)
+			return BROKEN(L, vn, "a value of '%s' must be a text or number, not a %s", field,
+				      vn->type == YAML_MAPPING_NODE ? "map" : "list");
+		if (is_null(vn)) {
+			if (mask & ~(M_ALL | M_NEQ | M_CASED))
+				return BROKEN(L, vn, "null value of '%s' with a modifier", field);
+			if (nv >= MM_SIGMA_MAX_VALUES)
+				return BROKEN(L, vn, "more than %d values", MM_SIGMA_MAX_VALUES);
+			fm->v[nv++].op = V_NULL;
+			continue;
+		}
+		if (mask & M_EXISTS) {
+			const char *s = sval(vn);
+			v = &fm->v[nv++];
+			v->op = V_EXISTS;
+			if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "yes"))
+				v->flag = 1;
+			else if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "no"))
+				v->flag = 0;
+			else
+				return BROKEN(L, vn, "exists wants true or false, not '%s'", s);
+			continue;
+		}
+		if (mask & M_FIELDREF) {
+			v = &fm->v[nv++];
+			v->op = V_FIELDREF;
+			if (split_field(L, vn, sval(vn), vn->data.scalar.length, &v->segs, &v->nsegs))
+				return -1;
+			continue;
+		}
+		if (mask & (M_LT | M_LTE | M_GT | M_GTE)) {
+			char *end;
+			double d;
+			errno = 0;
+			d = strtod(sval(vn), &end);
+			if (end == sval(vn) || *end || errno)
+				return BROKEN(L, vn, "'%s' is not a number", sval(vn));
+			v = &fm->v[nv++];
+			v->op = mask & M_LT ? V_LT : mask & M_LTE ? V_LTE : mask & M_GT ? V_GT : V_GTE;
+			v->num = d;
+			continue;
+		}
+		if (mask & M_CIDR) {
+			v = &fm->v[nv++];
+			v->op = V_CIDR;
+			if (mm_cidr_parse(sval(vn), vn->data.scalar.length, &v->net, &v->plen))
+				return BROKEN(L, vn, "'%s' is not a CIDR range", sval(vn));
+			continue;
+		}
+		if (mask & M_RE) {
+			int fl = REG_EXTENDED | REG_NOSUB, rc;
+			const char *why = re_unsupported(sval(vn));
+			if (why)
+				return UNSUP(L, vn, "regex '%s' %s", sval(vn), why);
+			if (mask & M_RE_I)
+				fl |= REG_ICASE;
+			if (mask & M_RE_M)
+				fl |= REG_NEWLINE;
+			v = &fm->v[nv++];
+			v->op = V_RE;
+			v->re = mm_calloc(1, sizeof(regex_t));
+			if (!v->re) {
+				L->oom = 1;
+				return -1;
+			}
+			rc = regcomp(v->re, sval(vn), fl);
+			if (rc) {
+				char eb[128];
+				regerror(rc, v->re, eb, sizeof(eb));
+				mm_free(v->re);
+				v->re = NULL;
+				return BROKEN(L, vn, "regex '%s': %s", sval(vn), eb);
+			}
+			if (L->r->det->nres == L->r->det->capres) {
+				int cap = L->r->det->capres ? 2 * L->r->det->capres : 8;
+				regex_t **nr = mm_realloc(L->r->det->res, sizeof(*nr) * (size_t)cap);
+				if (!nr) {
+					regfree(v->re);
+					mm_free(v->re);
+					L->oom = 1;
+					return -1;
+				}
+				L->r->det->res = nr;
+				L->r->det->capres = cap;
+			}
+			L->r->det->res[L->r->det->nres++] = v->re;
+			{
+				char lit[128];
+				size_t ln = re_literal(sval(vn), lit, sizeof(lit));
+				if (ln && !(v->s = rdup(L, lit, ln)))
+					return -1;
+				v->n = ln;
+				v->flag = !!(mask & M_RE_I);
+			}
+			continue;
+		}
+		/* a string value through its transformations, in the order written */
+		if (pv_from_sigma(L, sval(vn), vn->data.scalar.length, &cur[0]))
+			return -1;
+		for (o = 0; o < norder; o++) {
+			int nn = 0;
+			if (!strcmp(order[o], "windash")) {
+				for (j = 0; j < ncur; j++) {
+					int got = 0;
+					if (pv_windash(L, vn, &cur[j], nxt + nn, MM_SIGMA_MAX_VALUES - nn, &got))
+						return -1;
+					nn += got;
+				}
+			} else if (!strcmp(order[o], "base64") || !strcmp(order[o], "base64offset")) {
+				for (j = 0; j < ncur; j++) {
+					int got = 0;
+					if (pv_has_wild(&cur[j]))
+						return UNSUP(L, vn, "wildcards under %s", order[o]);
+					if (nn + 3 > MM_SIGMA_MAX_VALUES)
+						return BROKEN(L, vn, "more than %d values", MM_SIGMA_MAX_VALUES);
+					if (pv_base64(L, &cur[j], order[o][6] == 'o', nxt + nn, &got))
+						return -1;
+					nn += got;
+				}
+			} else {
+				int pre = !strcmp(order[o], "contains") || !strcmp(order[o], "endswith");
+				int post = !strcmp(order[o], "contains") || !strcmp(order[o], "startswith");
+				if (!pre && !post)
+					continue;
+				for (j = 0; j < ncur; j++)
+					if (pv_wrap(L, &cur[j], pre, post))
+						return -1;
+				continue;
+			}
+			memcpy(cur, nxt, sizeof(struct pv) * (size_t)nn);
+			ncur = nn;
+		}
+		if (nv + ncur > MM_SIGMA_MAX_VALUES)
+			return BROKEN(L, vn, "more than %d values after modifiers", MM_SIGMA_MAX_VALUES);
+		for (k = 0; k < ncur; k++) {
+			v = &fm->v[nv++];
+			v->op = V_GLOB;
+			v->s = cur[k].s;
+			v->wild = cur[k].w;
+			v->n = cur[k].n;
+			v->flag = !pv_has_wild(&cur[k]);
+		}
+	}
+	fm->nv = nv;
+	if (!nv)
+		return BROKEN(L, keynode, "'%s' has an empty list of values", field);
+	return 0;
+}
+
+/* the values of one field, compiled into fm->v (pool memory, exact size);
+ * the working lists are temporary so a field costs what it holds */
+static int compile_values(struct ld *L, struct fmatch *fm, const yaml_node_t *keynode, int mask,
+			  const char *order[], int norder, yaml_node_t **vals, int nvals, const char *field)
+{
+	struct pv *cur = mm_calloc(MM_SIGMA_MAX_VALUES, sizeof(*cur));
+	struct pv *nxt = mm_calloc(MM_SIGMA_MAX_VALUES, sizeof(*nxt));
+	struct val *tv = mm_calloc(MM_SIGMA_MAX_VALUES, sizeof(*tv));
+	int rc = -1;
+	if (!cur || !nxt || !tv) {
+		L->oom = 1;
+		goto out;
+	}
+	fm->v = tv;
+	rc = fill_values(L, fm, keynode, mask, order, norder, vals, nvals, field, cur, nxt);
+	fm->v = NULL;
+	if (rc == 0) {
+		fm->v = ralloc(L, sizeof(*tv) * (size_t)fm->nv);
+		if (fm->v)
+			memcpy(fm->v, tv, sizeof(*tv) * (size_t)fm->nv);
+		else
+			rc = -1;
+	}
+	if (rc)
+		fm->nv = 0;
+out:
+	mm_free(cur);
+	mm_free(nxt);
+	mm_free(tv);
+	return rc;
+}
+
+/* One "field|mod|mod: value(s)" entry of a selection map (or, with key
+ * NULL, a keyword list). */
+static int compile_field(struct ld *L, struct fmatch *fm, yaml_node_t *kn, yaml_node_t *vn)
+{
+	const char *key = kn ? sval(kn) : "";
+	const char *bar = strchr(key, '|');
+	size_t flen = bar ? (size_t)(bar - key) : strlen(key);
+	const char *order[16];
+	int norder = 0, mask = 0, i, nvals = 0;
+	yaml_node_t **vals;
+	char field[256];
+	snprintf(field, sizeof(field), "%.*s", (int)flen, key);
+	while (bar) {
+		const char *m = bar + 1;
+		size_t ml;
+		int bit = 0, idx = 0;
+		bar = strchr(m, '|');
+		ml = bar ? (size_t)(bar - m) : strlen(m);
+		for (i = 0; i < (int)MM_ARRAY_LEN(mods); i++)
+			if (strlen(mods[i].name) == ml && !memcmp(mods[i].name, m, ml)) {
+				bit = mods[i].bit;
+				idx = i;
+			}
+		if (!bit) {
+			for (i = 0; i < (int)MM_ARRAY_LEN(unsupported_mods); i++)
+				if (strlen(unsupported_mods[i]) == ml && !memcmp(unsupported_mods[i], m, ml))
+					return UNSUP(L, kn, "modifier '%.*s' is not implemented", (int)ml, m);
+			return BROKEN(L, kn, "unknown modifier '%.*s'", (int)ml, m);
+		}
+		if ((bit & (M_RE_I | M_RE_M | M_RE_S)) && !(mask & M_RE))
+			return BROKEN(L, kn, "modifier '%.*s' only follows 're'", (int)ml, m);
+		if (norder == (int)MM_ARRAY_LEN(order))
+			return BROKEN(L, kn, "too many modifiers");
+		mask |= bit;
+		order[norder++] = mods[idx].name;
+	}
+	/* without REG_NEWLINE POSIX '.' already crosses lines (re|s) */
+	if ((mask & M_RE_S) && (mask & M_RE_M))
+		return UNSUP(L, kn, "'re|m|s' together: POSIX regex cannot have ^/$ at lines and '.' across them");
+	{
+		int kinds = !!(mask & M_RE) + !!(mask & M_CIDR) + !!(mask & M_EXISTS) + !!(mask & M_FIELDREF) +
+			    !!(mask & (M_LT | M_LTE | M_GT | M_GTE));
+		int strmods = mask & (M_CONTAINS | M_STARTS | M_ENDS | M_B64 | M_B64OFF | M_WINDASH);
+		if (kinds > 1 || (kinds && strmods))
+			return BROKEN(L, kn, "modifiers of '%s' cannot be combined", key);
+		if ((mask & M_FIELDREF) && (mask & M_CASED))
+			return UNSUP(L, kn, "fieldref with cased");
+	}
+	fm->all = !!(mask & M_ALL);
+	fm->neq = !!(mask & M_NEQ);
+	fm->cased = !!(mask & M_CASED);
+	if (kn && !flen && (mask & (M_CIDR | M_EXISTS | M_FIELDREF | M_NEQ | M_LT | M_LTE | M_GT | M_GTE)))
+		return UNSUP(L, kn, "keywords with '%s': only string modifiers apply to keywords", key);
+	if ((!kn || !flen) && !(mask & M_RE)) {
+		/* a keyword ("|all" etc. included) is found anywhere in the
+		 * record: implied wildcards */
+		if (norder == (int)MM_ARRAY_LEN(order))
+			return BROKEN(L, kn ? kn : vn, "too many modifiers");
+		order[norder++] = "contains";
+	}
+	if (kn && flen && split_field(L, kn, key, flen, &fm->segs, &fm->nsegs))
+		return -1;
+	if (kn && flen) {
+		if (!(fm->name = rdup(L, key, flen)))
+			return -1;
+		fm->h = mm_hash(key, flen, 0x5167);
+	}
+	if (vn->type == YAML_SEQUENCE_NODE) {
+		yaml_node_item_t *it;
+		size_t cnt = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
+		if (cnt > MM_SIGMA_MAX_VALUES)
+			return BROKEN(L, vn, "more than %d values", MM_SIGMA_MAX_VALUES);
+		vals = ralloc(L, sizeof(*vals) * (cnt + 1));
+		if (!vals)
+			return -1;
+		for (it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++) {
+			vals[nvals] = node(L, *it);
+			/* the spec: null is its own type and cannot be in a list */
+			if (kn && vals[nvals] && is_null(vals[nvals]))
+				return BROKEN(L, vals[nvals], "null cannot be part of a list of values ('%s')", key);
+			nvals++;
+		}
+	} else {
+		vals = ralloc(L, sizeof(*vals));
+		if (!vals)
+			return -1;
+		vals[nvals++] = vn;
+	}
+	if (fm->all && (mask & (M_EXISTS)))
+		return BROKEN(L, kn, "all with exists");
+	return compile_values(L, fm, kn ? kn : vn, mask, order, norder, vals, nvals, kn ? field : "keywords");
+}
+
+static int compile_map(struct ld *L, struct alt *a, yaml_node_t *m)
+{
+	yaml_node_pair_t *p;
+	size_t cnt = (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+	if (!cnt)
+		return BROKEN(L, m, "an empty selection map");
+	if (cnt > 256)
+		return UNSUP(L, m, "more than 256 fields in one map");
+	a->f = ralloc(L, sizeof(struct fmatch) * cnt);
+	if (!a->f)
+		return -1;
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
+		if (!k || !v || k->type != YAML_SCALAR_NODE)
+			return BROKEN(L, m, "a selection key must be a field name");
+		if (v->type == YAML_MAPPING_NODE)
+			return BROKEN(L, v, "the value of '%s' is a map", sval(k));
+		if (compile_field(L, &a->f[a->nf++], k, v))
+			return -1;
+	}
+	return 0;
+}
+
+static int compile_sel(struct ld *L, struct sel *s, yaml_node_t *kn, yaml_node_t *vn)
+{
+	s->name = rdup(L, sval(kn), kn->data.scalar.length);
+	if (!s->name)
+		return -1;
+	if (vn->type == YAML_MAPPING_NODE) {
+		s->a = ralloc(L, sizeof(struct alt));
+		if (!s->a)
+			return -1;
+		s->na = 1;
+		return compile_map(L, &s->a[0], vn);
+	}
+	if (vn->type == YAML_SEQUENCE_NODE) {
+		yaml_node_item_t *it;
+		size_t cnt = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
+		int maps = 0, scalars = 0;
+		if (!cnt)
+			return BROKEN(L, vn, "selection '%s' is an empty list", s->name);
+		for (it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++) {
+			yaml_node_t *e = node(L, *it);
+			maps += e && e->type == YAML_MAPPING_NODE;
+			scalars += e && e->type == YAML_SCALAR_NODE;
+		}
+		if (scalars == (int)cnt) {
+			/* keywords: one alternative whose one matcher has no field */
+			s->a = ralloc(L, sizeof(struct alt));
+			if (!s->a || !(s->a->f = ralloc(L, sizeof(struct fmatch))))
+				return -1;
+			s->na = 1;
+			s->a->nf = 1;
+			return compile_field(L, s->a->f, NULL, vn);
+		}
+		if (maps != (int)cnt)
+			return UNSUP(L, vn, "selection '%s' mixes maps with other values", s->name);
+		if (cnt > 256)
+			return UNSUP(L, vn, "more than 256 maps in selection '%s'", s->name);
+		s->a = ralloc(L, sizeof(struct alt) * cnt);
+		if (!s->a)
+			return -1;
+		for (it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++)
+			if (compile_map(L, &s->a[s->na++], node(L, *it)))
+				return -1;
+		return 0;
+	}
+	if (is_null(vn))
+		return BROKEN(L, vn, "selection '%s' is empty", s->name);
+	/* one keyword */
+	s->a = ralloc(L, sizeof(struct alt));
+	if (!s->a || !(s->a->f = ralloc(L, sizeof(struct fmatch))))
+		return -1;
+	s->na = 1;
+	s->a->nf = 1;
+	return compile_field(L, s->a->f, NULL, vn);
+}
+
+/* ---- the condition ---------------------------------------------------------- */
+
+struct cp {
+	struct ld *L;
+	const yaml_node_t *at;
+	struct mm__sigma_det *d;
+	const char *s;		/* the condition text */
+	char tok[128];
+	int tlen;
+	int depth;
+};
+
+/* next token: ( ) or a word; returns its length, 0 at the end, -1 if too long */
+static int lex(struct cp *c)
+{
+	const char *s = c->s;
+	int n = 0;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	if (*s == '(' || *s == ')' || *s == '|') {
+		c->tok[0] = *s;
+		c->tok[1] = '\0';
+		c->tlen = 1;
+		return 1;
+	}
+	while (s[n] && !strchr(" \t\r\n()|", s[n])) {
+		if (n == (int)sizeof(c->tok) - 1)
+			return -1;
+		c->tok[n] = s[n];
+		n++;
+	}
+	c->tok[n] = '\0';
+	c->tlen = n;
+	return n;
+}
+
+static void take(struct cp *c)
+{
+	while (*c->s == ' ' || *c->s == '\t' || *c->s == '\n' || *c->s == '\r')
+		c->s++;
+	c->s += c->tlen;
+}
+
+static int newnode(struct cp *c, int op, int a, int b)
+{
+	struct mm__sigma_det *d = c->d;
+	if (d->nnode == MM_SIGMA_MAX_NODES)
+		return BROKEN(c->L, c->at, "condition too long (more than %d terms)", MM_SIGMA_MAX_NODES);
+	d->node[d->nnode].op = (uint8_t)op;
+	d->node[d->nnode].a = a;
+	d->node[d->nnode].b = b;
+	return d->nnode++;
+}
+
+static int glob_plain(const char *pat, const char *s)
+{
+	if (!*pat)
+		return !*s;
+	if (*pat == '*')
+		return glob_plain(pat + 1, s) || (*s && glob_plain(pat, s + 1));
+	return *s == *pat && glob_plain(pat + 1, s + 1);
+}
+
+static int cexpr(struct cp *c);
+
+static int cfactor(struct cp *c)
+{
+	int n = lex(c), a, i;
+	if (n < 0)
+		return BROKEN(c->L, c->at, "condition: a word longer than %d characters", (int)sizeof(c->tok) - 1);
+	if (!n)
+		return BROKEN(c->L, c->at, "condition ends where a selection was expected");
+	if (++c->depth > 64)
+		return BROKEN(c->L, c->at, "condition nested too deeply");
+	if (!strcmp(c->tok, "|"))
+		return UNSUP(c->L, c->at, "aggregation in the condition ('| count() ...', Sigma 1.0): use a correlation rule");
+	if (!strcmp(c->tok, "not")) {
+		take(c);
+		if ((a = cfactor(c)) < 0)
+			return -1;
+		c->depth--;
+		return newnode(c, C_NOT, a, -1);
+	}
+	if (!strcmp(c->tok, "(")) {
+		take(c);
+		if ((a = cexpr(c)) < 0)
+			return -1;
+		if (lex(c) != 1 || strcmp(c->tok, ")"))
+			return BROKEN(c->L, c->at, "condition: '(' without its ')'");
+		take(c);
+		c->depth--;
+		return a;
+	}
+	if (!strcmp(c->tok, ")"))
+		return BROKEN(c->L, c->at, "condition: ')' without its '('");
+	if (!strcmp(c->tok, "and") || !strcmp(c->tok, "or"))
+		return BROKEN(c->L, c->at, "condition: '%s' where a selection was expected", c->tok);
+	if (!strcmp(c->tok, "1") || !strcmp(c->tok, "all") || !strcmp(c->tok, "any") ||
+	    strspn(c->tok, "0123456789") == (size_t)c->tlen) {
+		int isall = !strcmp(c->tok, "all");
+		int isone = !strcmp(c->tok, "1") || !strcmp(c->tok, "any");
+		char q[128];
+		uint64_t set = 0;
+		snprintf(q, sizeof(q), "%s", c->tok);
+		take(c);
+		if (lex(c) <= 0 || strcmp(c->tok, "of"))
+			return BROKEN(c->L, c->at, "condition: '%s' must be followed by 'of'", q);
+		take(c);
+		if (!isall && !isone)
+			return UNSUP(c->L, c->at, "condition: '%s of' (only '1 of' and 'all of' are Sigma)", q);
+		if (lex(c) <= 0 || c->tlen == 1)
+			return BROKEN(c->L, c->at, "condition: '%s of' without a pattern", q);
+		take(c);
+		for (i = 0; i < c->d->nsel; i++) {
+			const char *nm = c->d->sel[i].name;
+			if (!strcmp(c->tok, "them") ? nm[0] != '_' : glob_plain(c->tok, nm))
+				set |= (uint64_t)1 << i;
+		}
+		if (!set)
+			return BROKEN(c->L, c->at, "condition: '%s of %s' names no selection", q, c->tok);
+		if ((a = newnode(c, isall ? C_ALL : C_ONE, -1, -1)) < 0)
+			return -1;
+		c->d->node[a].set = set;
+		c->depth--;
+		return a;
+	}
+	if (!strcmp(c->tok, "near"))
+		return UNSUP(c->L, c->at, "condition: 'near' (Sigma 1.0 aggregation)");
+	for (i = 0; i < c->d->nsel; i++)
+		if (!strcmp(c->d->sel[i].name, c->tok))
+			break;
+	if (i == c->d->nsel)
+		return BROKEN(c->L, c->at, "condition names '%s', which is not a selection", c->tok);
+	take(c);
+	c->depth--;
+	return newnode(c, C_SEL, i, -1);
+}
+
+/* a chain of one binary operator: level 0 is `or` over `and` chains,
+ * level 1 is `and` over factors (so `not` > `and` > `or`) */
+static int cchain(struct cp *c, int level)
+{
+	const char *op = level ? "and" : "or";
+	int a = level ? cfactor(c) : cchain(c, 1), b;
+	while (a >= 0 && lex(c) > 0 && !strcmp(c->tok, op)) {
+		take(c);
+		if ((b = level ? cfactor(c) : cchain(c, 1)) < 0)
+			return -1;
+		a = newnode(c, level ? C_AND : C_OR, a, b);
+	}
+	return a;
+}
+
+static int cexpr(struct cp *c) { return cchain(c, 0); }
+
+static int compile_condition(struct ld *L, struct mm__sigma_det *d, const yaml_node_t *cn)
+{
+	struct cp c = {L, cn, d, NULL, {0}, 0, 0};
+	int root;
+	if (cn->type != YAML_SCALAR_NODE || is_null(cn))
+		return BROKEN(L, cn, "condition must be a text or a list of texts");
+	c.s = sval(cn);
+	if ((root = cexpr(&c)) < 0)
+		return -1;
+	if (lex(&c) != 0) {
+		if (!strcmp(c.tok, "|"))
+			return UNSUP(L, cn, "aggregation in the condition ('| count() ...', Sigma 1.0): use a correlation rule");
+		return BROKEN(L, cn, "condition: unexpected '%s'", c.tok);
+	}
+	return root;
+}
+
+/* ---- the rule ---------------------------------------------------------------- */
+
+static int load_detection(struct ld *L, yaml_node_t *det)
+{
+	struct mm__sigma_det *d = L->r->det;
+	yaml_node_pair_t *p;
+	yaml_node_t *cond = NULL;
+	if (det->type != YAML_MAPPING_NODE)
+		return BROKEN(L, det, "detection must be a map");
+	d->sel = ralloc(L, sizeof(struct sel) * MM_SIGMA_MAX_SELECTIONS);
+	d->node = ralloc(L, sizeof(struct cnode) * MM_SIGMA_MAX_NODES);
+	if (!d->sel || !d->node)
+		return -1;
+	for (p = det->data.mapping.pairs.start; p < det->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
+		if (!k || !v || k->type != YAML_SCALAR_NODE)
+			return BROKEN(L, det, "a detection key must be a name");
+		if (!strcmp(sval(k), "condition")) {
+			cond = v;
+			continue;
+		}
+		if (!strcmp(sval(k), "timeframe")) {
+			UNSUP(L, k, "timeframe in detection (Sigma 1.0 aggregation): use a correlation rule");
+			continue;
+		}
+		if (d->nsel == MM_SIGMA_MAX_SELECTIONS)
+			return UNSUP(L, k, "more than %d selections", MM_SIGMA_MAX_SELECTIONS);
+		if (strspn(sval(k), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+			    k->data.scalar.length || !k->data.scalar.length)
+			return BROKEN(L, k, "selection name '%s' has characters a condition cannot name", sval(k));
+		if (compile_sel(L, &d->sel[d->nsel++], k, v) && L->r->status == MM_SIGMA_BROKEN)
+			return -1;
+		if (L->oom || L->toobig)
+			return -1;
+	}
+	if (!cond)
+		return BROKEN(L, det, "detection has no condition");
+	if (cond->type == YAML_SEQUENCE_NODE) {
+		/* several conditions (deprecated): any of them */
+		yaml_node_item_t *it;
+		int root = -1;
+		if (cond->data.sequence.items.start == cond->data.sequence.items.top)
+			return BROKEN(L, cond, "condition is an empty list");
+		for (it = cond->data.sequence.items.start; it < cond->data.sequence.items.top; it++) {
+			int one = compile_condition(L, d, node(L, *it));
+			if (one < 0)
+				return -1;
+			if (root < 0)
+				root = one;
+			else {
+				struct cp c = {L, cond, d, NULL, {0}, 0, 0};
+				if ((root = newnode(&c, C_OR, root, one)) < 0)
+					return -1;
+			}
+		}
+		d->root = root;
+		return 0;
+	}
+	if ((d->root = compile_condition(L, d, cond)) < 0)
+		return -1;
+	return 0;
+}
+
+/* A selection that must match for the condition to hold, or -1. */
+static int must_sel(const struct mm__sigma_det *d, int n)
+{
+	const struct cnode *c = &d->node[n];
+	int i, k;
+	switch (c->op) {
+	case C_SEL:
+		return c->a;
+	case C_AND:
+		return (k = must_sel(d, c->a)) >= 0 ? k : must_sel(d, c->b);
+	case C_ALL:
+	case C_ONE:
+		/* all of: any member must; 1 of: only when it names one */
+		for (i = 0, k = -1; i < d->nsel; i++)
+			if (c->set >> i & 1) {
+				if (c->op == C_ALL)
+					return i;
+				if (k >= 0)
+					return -1;
+				k = i;
+			}
+		return k;
+	default:
+		return -1;
+	}
+}
+
+/* The gate: when every alternative of a must-match selection tests
+ * eventName (a top-level field) against literal values only (no wildcard,
+ * no neq, no all), the rule cannot match an event whose eventName is none
+ * of them. */
+static void find_gate(struct ld *L, struct mm__sigma_det *d)
+{
+	const struct sel *sl;
+	int s_i = must_sel(d, d->root), a, f, v, n = 0;
+	if (s_i < 0)
+		return;
+	sl = &d->sel[s_i];
+	for (a = 0; a < sl->na; a++) {
+		int found = 0;
+		for (f = 0; f < sl->a[a].nf && !found; f++) {
+			const struct fmatch *fm = &sl->a[a].f[f];
+			if (fm->nsegs != 1 || strcmp(fm->segs[0], "eventName") || fm->neq || (fm->all && fm->nv > 1))
+				continue;
+			for (v = 0; v < fm->nv; v++)
+				if (fm->v[v].op != V_GLOB || !fm->v[v].flag)
+					break;
+			if (v == fm->nv) {
+				found = 1;
+				n += fm->nv;
+			}
+		}
+		if (!found)
+			return;
+	}
+	if (!(d->gate = ralloc(L, sizeof(*d->gate) * (size_t)n)))
+		return;
+	for (a = 0; a < sl->na; a++)
+		for (f = 0; f < sl->a[a].nf; f++) {
+			const struct fmatch *fm = &sl->a[a].f[f];
+			if (fm->nsegs != 1 || strcmp(fm->segs[0], "eventName") || fm->neq || (fm->all && fm->nv > 1))
+				continue;
+			for (v = 0; v < fm->nv; v++)
+				if (fm->v[v].op != V_GLOB || !fm->v[v].flag)
+					break;
+			if (v < fm->nv)
+				continue;
+			for (v = 0; v < fm->nv && d->ngate < n; v++)
+				d->gate[d->ngate++] = &fm->v[v];
+			break;	/* one matcher per alternative, as counted */
+		}
+}
+
+static void load_doc(struct ld *L)
+{
+	struct mm_sigma_rule *r = L->r;
+	yaml_node_t *top = yaml_document_get_root_node(L->doc), *v, *det;
+	if (!top)
+		return (void)BROKEN(L, NULL, "empty file");
+	if (top->type != YAML_MAPPING_NODE)
+		return (void)BROKEN(L, top, "a rule must be a YAML map");
+	r->title = meta(L, top, "title");
+	if ((v = map_get(L, top, "title")))
+		r->line = (int)v->start_mark.line + 1;
+	r->id = meta(L, top, "id");
+	r->status_text = meta(L, top, "status");
+	r->level = meta(L, top, "level");
+	r->description = meta(L, top, "description");
+	r->author = meta(L, top, "author");
+	if ((v = map_get(L, top, "tags")) && !is_null(v)) {
+		yaml_node_item_t *it;
+		if (v->type != YAML_SEQUENCE_NODE)
+			return (void)BROKEN(L, v, "tags must be a list");
+		r->tags = ralloc(L, sizeof(char *) * MM_SIGMA_MAX_TAGS);
+		if (!r->tags)
+			return;
+		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+			yaml_node_t *t = node(L, *it);
+			if (!t || t->type != YAML_SCALAR_NODE)
+				return (void)BROKEN(L, v, "a tag must be a text");
+			if (r->ntags == MM_SIGMA_MAX_TAGS)
+				return (void)UNSUP(L, t, "more than %d tags", MM_SIGMA_MAX_TAGS);
+			if (!(r->tags[r->ntags++] = rdup(L, sval(t), t->data.scalar.length)))
+				return;
+		}
+	}
+	if (map_get(L, top, "correlation"))
+		return (void)UNSUP(L, map_get(L, top, "correlation"), "correlation rules: not yet");
+	if (map_get(L, top, "filter"))
+		return (void)UNSUP(L, map_get(L, top, "filter"), "Sigma filters: not yet");
+	if (map_get(L, top, "action"))
+		return (void)UNSUP(L, map_get(L, top, "action"), "rule collections ('action: global' ...): not yet");
+	if (!r->title && r->status != MM_SIGMA_BROKEN)
+		return (void)BROKEN(L, top, "a rule needs a title");
+	if (!(v = map_get(L, top, "logsource")))
+		return (void)BROKEN(L, top, "a rule needs a logsource");
+	if (v->type != YAML_MAPPING_NODE)
+		return (void)BROKEN(L, v, "logsource must be a map");
+	r->product = meta(L, v, "product");
+	r->service = meta(L, v, "service");
+	r->category = meta(L, v, "category");
+	if (!(det = map_get(L, top, "detection")))
+		return (void)BROKEN(L, top, "a rule needs a detection");
+	r->det = ralloc(L, sizeof(*r->det));
+	if (!r->det)
+		return;
+	if (load_detection(L, det))
+		return;
+	if (r->status != MM_SIGMA_OK)
+		return;
+	find_gate(L, r->det);
+	/* the log sources mamori reads (see docs/internals/sigma.md) */
+	if (!r->product || strcmp(r->product, "aws") || !r->service || strcmp(r->service, "cloudtrail"))
+		UNSUP(L, v, "logsource product=%s service=%s category=%s: mamori reads no such events "
+			    "(it reads product aws, service cloudtrail)",
+		      r->product ? r->product : "-", r->service ? r->service : "-",
+		      r->category ? r->category : "-");
+}
+
+static void free_det(struct mm__sigma_det *d)
+{
+	int i;
+	if (!d)
+		return;
+	for (i = 0; i < d->nres; i++) {
+		regfree(d->res[i]);
+		mm_free(d->res[i]);
+	}
+	mm_free(d->res);
+	d->res = NULL;
+	d->nres = 0;
+}
+
+void mm_sigma_free(struct mm_sigma_rule *r)
+{
+	struct blk *b, *n;
+	if (!r)
+		return;
+	free_det(r->det);
+	for (b = r->pool; b; b = n) {
+		n = b->next;
+		mm_free(b);
+	}
+	mm_free(r);
+}
+
+struct mm_sigma_rule *mm_sigma_load(const char *name, const char *buf, size_t n)
+{
+	struct mm_sigma_rule *r = mm_calloc(1, sizeof(*r));
+	struct ld L = {r, NULL, 0, 0};
+	yaml_parser_t p;
+	yaml_document_t doc, doc2;
+	int have_doc = 0, ok;
+	if (!r)
+		return NULL;
+	if (!(r->file = rdup(&L, name ? name : "-", strlen(name ? name : "-")))) {
+		mm_free(r);
+		return NULL;
+	}
+	if (!yaml_parser_initialize(&p)) {
+		mm_sigma_free(r);
+		return NULL;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, n);
+	ok = yaml_parser_load(&p, &doc);
+	if (!ok) {
+		BROKEN(&L, NULL, "YAML: %s", p.problem ? p.problem : "cannot parse");
+		snprintf(r->reason, sizeof(r->reason), "%s:%lu: YAML: %s", r->file,
+			 (unsigned long)p.problem_mark.line + 1, p.problem ? p.problem : "cannot parse");
+		goto out;
+	}
+	have_doc = 1;
+	L.doc = &doc;
+	load_doc(&L);
+	if (r->status != MM_SIGMA_BROKEN && yaml_parser_load(&p, &doc2)) {
+		if (yaml_document_get_root_node(&doc2))
+			UNSUP(&L, yaml_document_get_root_node(&doc2),
+			      "several YAML documents (a rule collection): not yet");
+		yaml_document_delete(&doc2);
+	}
+out:
+	if (L.toobig)
+		BROKEN(&L, NULL, "rule too large (over %u bytes compiled)", MM_SIGMA_MAX_BYTES);
+	if (have_doc)
+		yaml_document_delete(&doc);
+	yaml_parser_delete(&p);
+	if (L.oom) {
+		mm_sigma_free(r);
+		return NULL;
+	}
+	if (r->status != MM_SIGMA_OK) {
+		free_det(r->det);
+		r->det = NULL;
+	}
+	return r;
+}
+
+struct mm_sigma_rule *mm_sigma_load_file(const char *path)
+{
+	struct mm_sigma_rule *r;
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0;
+	const char *why = NULL;
+	if (!f)
+		why = strerror(errno);
+	else {
+		buf = mm_malloc(MM_SIGMA_MAX_FILE + 1);
+		if (!buf) {
+			fclose(f);
+			return NULL;
+		}
+		n = fread(buf, 1, MM_SIGMA_MAX_FILE + 1, f);
+		if (ferror(f))
+			why = strerror(errno);
+		else if (n > MM_SIGMA_MAX_FILE)
+			why = "larger than 1 MiB";
+		fclose(f);
+	}
+	if (why) {
+		mm_free(buf);
+		r = mm_sigma_load(path, "", 0);
+		if (r) {
+			r->status = MM_SIGMA_BROKEN;
+			snprintf(r->reason, sizeof(r->reason), "%s: cannot read: %s", path, why);
+		}
+		return r;
+	}
+	r = mm_sigma_load(path, buf, n);
+	mm_free(buf);
+	return r;
+}
+
+/* ---- matching ------------------------------------------------------------------ */
+
+struct leaves {
+	struct mm_json_val v[MM_SIGMA_MAX_LEAVES];
+	int n;
+};
+
+/* Per-event cache of field values: rules loaded together mostly test the
+ * same few fields (eventSource, eventName, userIdentity.type), so within
+ * one mm_sigma_match_many call each dotted name is looked up in the record
+ * once. Open addressing on the name's hash, name compared on a hit; when
+ * full (or a field has too many values for the pool), lookups just bypass
+ * the cache. */
+#define CACHE_SLOTS 256
+#define CACHE_POOL 8192
+#define TOP_MAX 128
+struct fcache {
+	struct {
+		uint64_t h;
+		const char *name;	/* borrowed from a loaded rule; NULL = empty */
+		int off, n;
+	} slot[CACHE_SLOTS];
+	int used;		/* slots filled */
+	int pool_used;
+	int on;			/* inside mm_sigma_match_many */
+	struct mm_json_val pool[CACHE_POOL];
+	/* the record's top-level members, read in one pass: a lookup starts
+	 * here instead of walking the record again (ntop < 0: not indexed) */
+	int ntop;
+	struct mm_str topkey[TOP_MAX];
+	struct mm_json_val topval[TOP_MAX];
+};
+
+int mm_sigma_scratch_init(struct mm_sigma_scratch *s, size_t cap)
+{
+	s->mem = mm_malloc(cap);
+	s->cache = mm_calloc(1, sizeof(struct fcache));
+	if (!s->mem || !s->cache) {
+		mm_free(s->mem);
+		mm_free(s->cache);
+		s->mem = NULL;
+		s->cache = NULL;
+		return MM_ENOMEM;
+	}
+	mm_arena_init(&s->arena, s->mem, cap);
+	return 0;
+}
+
+void mm_sigma_scratch_free(struct mm_sigma_scratch *s)
+{
+	mm_free(s->mem);
+	mm_free(s->cache);
+	s->mem = NULL;
+	s->cache = NULL;
+}
+
+
+/* Every value at the dotted path under v: arrays on the way (and at the
+ * end) are walked, so a field that is a list yields its elements. */
+static int collect(const struct mm_json_val *v, char **segs, int nsegs, struct leaves *out, int depth)
+{
+	struct mm_json_iter it;
+	struct mm_str k;
+	struct mm_json_val c;
+	int rc;
+	if (depth > MM_SIGMA_MAX_SEGS * 2)
+		return 0;
+	if (v->type == MM_JSON_ARRAY) {
+		if (mm_json_iter_init(&it, v))
+			return MM_EPARSE;
+		while ((rc = mm_json_iter_next(&it, &k, &c)) == 1) {
+			if (!nsegs) {
+				if (out->n < MM_SIGMA_MAX_LEAVES)
+					out->v[out->n++] = c;
+			} else if ((rc = collect(&c, segs, nsegs, out, depth + 1)) < 0)
+				return rc;
+		}
+		return rc;
+	}
+	if (!nsegs) {
+		if (out->n < MM_SIGMA_MAX_LEAVES)
+			out->v[out->n++] = *v;
+		return 0;
+	}
+	if (v->type != MM_JSON_OBJECT)
+		return 0;
+	if (mm_json_iter_init(&it, v))
+		return MM_EPARSE;
+	while ((rc = mm_json_iter_next(&it, &k, &c)) == 1)
+		if (mm_json_key_eq(k, segs[0]) && (rc = collect(&c, segs + 1, nsegs - 1, out, depth + 1)) < 0)
+			return rc;
+	return rc;
+}
+
+/* the text a value compares as: strings unescaped, anything else as written */
+static int text_of(const struct mm_json_val *v, struct mm_sigma_scratch *s, struct mm_str *out)
+{
+	if (v->type == MM_JSON_OBJECT || v->type == MM_JSON_ARRAY) {
+		*out = mm_str_make(v->p, v->n);
+		return 0;
+	}
+	return mm_json_str(v, &s->arena, out);
+}
+
+static inline unsigned char fold(unsigned char c, int cased)
+{
+	return cased ? c : (unsigned char)tolower(c);
+}
+
+/* wildcard match: * any run, ? one UTF-8 character; iterative with one
+ * backtrack point, so linear-ish and never recursive */
+static int glob(const struct val *v, struct mm_str t, int cased)
+{
+	size_t pi = 0, ti = 0, star_p = (size_t)-1, star_t = 0;
+	if (v->flag) {
+		size_t i;
+		if (t.n != v->n)
+			return 0;
+		for (i = 0; i < t.n; i++)
+			if (fold((unsigned char)t.p[i], cased) != fold((unsigned char)v->s[i], cased))
+				return 0;
+		return 1;
+	}
+	while (ti < t.n) {
+		if (pi < v->n && v->wild[pi] == '*') {
+			star_p = pi++;
+			star_t = ti;
+			continue;
+		}
+		if (pi < v->n && v->wild[pi] == '?') {
+			int k = mm_utf8_seq(t.p + ti, t.n - ti);
+			ti += k > 0 ? (size_t)k : 1;
+			pi++;
+			continue;
+		}
+		if (pi < v->n && fold((unsigned char)t.p[ti], cased) == fold((unsigned char)v->s[pi], cased)) {
+			pi++;
+			ti++;
+			continue;
+		}
+		if (star_p == (size_t)-1)
+			return 0;
+		pi = star_p + 1;
+		ti = ++star_t;
+	}
+	while (pi < v->n && v->wild[pi] == '*')
+		pi++;
+	return pi == v->n;
+}
+
+static int numval(struct mm_str t, double *out)
+{
+	char b[64], *end;
+	if (!t.n || t.n >= sizeof(b))
+		return 0;
+	memcpy(b, t.p, t.n);
+	b[t.n] = '\0';
+	*out = strtod(b, &end);
+	return *end == '\0';
+}
+
+/* Does t contain the n bytes of lit (ASCII case folded when icase)? */
+static int has_literal(struct mm_str t, const char *lit, size_t n, int icase)
+{
+	size_t i, j;
+	if (!icase)
+		return memmem(t.p, t.n, lit, n) != NULL;
+	for (i = 0; i + n <= t.n; i++) {
+		for (j = 0; j < n; j++)
+			if (tolower((unsigned char)t.p[i + j]) != tolower((unsigned char)lit[j]))
+				break;
+		if (j == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* one value against one leaf */
+static int val_leaf(const struct val *v, const struct mm_json_val *leaf, const struct fmatch *fm,
+		    struct mm_sigma_scratch *s)
+{
+	struct mm_str t;
+	size_t mark = s->arena.used;
+	int r = 0;
+	double d;
+	if (leaf->type == MM_JSON_NULL)
+		return 0;
+	if (text_of(leaf, s, &t))
+		return 0;
+	switch (v->op) {
+	case V_GLOB:
+		r = glob(v, t, fm->cased);
+		break;
+	case V_RE: {
+		char *z;
+		if (v->n && !has_literal(t, v->s, v->n, v->flag))
+			break;
+		z = mm_arena_alloc(&s->arena, t.n + 1);
+		if (z) {
+			memcpy(z, t.p, t.n);
+			z[t.n] = '\0';
+			r = regexec(v->re, z, 0, NULL, 0) == 0;
+		}
+		break;
+	}
+	case V_CIDR: {
+		struct mm_ip ip;
+		int i, bits = v->plen;
+		if (mm_ip_parse(t.p, t.n, &ip) || ip.v6 != v->net.v6)
+			break;
+		for (i = 0; bits > 0; i++, bits -= 8) {
+			uint8_t m = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+			if ((ip.b[i] & m) != (v->net.b[i] & m))
+				break;
+		}
+		r = bits <= 0;
+		break;
+	}
+	case V_LT: r = numval(t, &d) && d < v->num; break;
+	case V_LTE: r = numval(t, &d) && d <= v->num; break;
+	case V_GT: r = numval(t, &d) && d > v->num; break;
+	case V_GTE: r = numval(t, &d) && d >= v->num; break;
+	default: break;
+	}
+	s->arena.used = mark;
+	return r;
+}
+
+static int str_ieq(struct mm_str a, struct mm_str b)
+{
+	size_t i;
+	if (a.n != b.n)
+		return 0;
+	for (i = 0; i < a.n; i++)
+		if (tolower((unsigned char)a.p[i]) != tolower((unsigned char)b.p[i]))
+			return 0;
+	return 1;
+}
+
+/* fieldref: some value of the field equals some value of the other */
+static int fieldref(const struct val *v, const struct leaves *mine, const struct mm_json_val *rec,
+		    struct mm_sigma_scratch *s)
+{
+	static __thread struct leaves other;
+	int i, j;
+	other.n = 0;
+	if (collect(rec, v->segs, v->nsegs, &other, 0) < 0)
+		return 0;
+	for (i = 0; i < mine->n; i++)
+		for (j = 0; j < other.n; j++) {
+			struct mm_str a, b;
+			size_t mark = s->arena.used;
+			int eq = mine->v[i].type != MM_JSON_NULL && other.v[j].type != MM_JSON_NULL &&
+				 !text_of(&mine->v[i], s, &a) && !text_of(&other.v[j], s, &b) && str_ieq(a, b);
+			s->arena.used = mark;
+			if (eq)
+				return 1;
+		}
+	return 0;
+}
+
+static int present(const struct leaves *l)
+{
+	int i;
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].type != MM_JSON_NULL)
+			return 1;
+	return 0;
+}
+
+/* The values of fm's field in rec, through the per-event cache when on. */
+static int fetch(const struct fmatch *fm, const struct mm_json_val *rec, struct mm_sigma_scratch *s,
+		 struct leaves *l)
+{
+	struct fcache *c = s->cache;
+	unsigned i, k;
+	int rc;
+	if (!c || !c->on)
+		return collect(rec, fm->segs, fm->nsegs, l, 0);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		k = (unsigned)(fm->h + i) & (CACHE_SLOTS - 1);
+		if (!c->slot[k].name)
+			break;
+		if (c->slot[k].h == fm->h && !strcmp(c->slot[k].name, fm->name)) {
+			memcpy(l->v, c->pool + c->slot[k].off, sizeof(l->v[0]) * (size_t)c->slot[k].n);
+			l->n = c->slot[k].n;
+			return 0;
+		}
+	}
+	if (c->ntop >= 0) {
+		int t;
+		l->n = 0;
+		for (t = 0; t < c->ntop; t++)
+			if (mm_json_key_eq(c->topkey[t], fm->segs[0]) &&
+			    (rc = collect(&c->topval[t], fm->segs + 1, fm->nsegs - 1, l, 1)) < 0)
+				return rc;
+	} else if ((rc = collect(rec, fm->segs, fm->nsegs, l, 0)) < 0)
+		return rc;
+	if (i < CACHE_SLOTS && c->used < CACHE_SLOTS / 2 && c->pool_used + l->n <= CACHE_POOL) {
+		c->slot[k].h = fm->h;
+		c->slot[k].name = fm->name;
+		c->slot[k].off = c->pool_used;
+		c->slot[k].n = l->n;
+		memcpy(c->pool + c->pool_used, l->v, sizeof(l->v[0]) * (size_t)l->n);
+		c->pool_used += l->n;
+		c->used++;
+	}
+	return 0;
+}
+
+static int field_match(const struct fmatch *fm, const struct mm_json_val *rec, struct mm_sigma_scratch *s)
+{
+	static __thread struct leaves l;
+	int i, j, hit = fm->all;
+	l.n = 0;
+	if (!fm->nsegs) {
+		/* keywords: anywhere in the record as written (compared as raw text) */
+		l.v[0] = *rec;
+		l.n = 1;
+	} else if (fetch(fm, rec, s, &l) < 0)
+		return 0;
+	for (i = 0; i < fm->nv; i++) {
+		const struct val *v = &fm->v[i];
+		int one = 0;
+		if (v->op == V_NULL)
+			one = !present(&l);
+		else if (v->op == V_EXISTS)
+			one = (l.n > 0) == v->flag;
+		else if (v->op == V_FIELDREF)
+			one = fieldref(v, &l, rec, s);
+		else
+			for (j = 0; j < l.n && !one; j++)
+				one = val_leaf(v, &l.v[j], fm, s);
+		if (fm->all && !one) {
+			hit = 0;
+			break;
+		}
+		if (!fm->all && one) {
+			hit = 1;
+			break;
+		}
+	}
+	return fm->neq ? !hit : hit;
+}
+
+static int sel_match(const struct sel *sl, const struct mm_json_val *rec, struct mm_sigma_scratch *s)
+{
+	int i, j;
+	for (i = 0; i < sl->na; i++) {
+		for (j = 0; j < sl->a[i].nf; j++)
+			if (!field_match(&sl->a[i].f[j], rec, s))
+				break;
+		if (j == sl->a[i].nf)
+			return 1;
+	}
+	return 0;
+}
+
+struct memo {
+	uint64_t done, hit;
+};
+
+static int sel_memo(const struct mm__sigma_det *d, int i, const struct mm_json_val *rec,
+		    struct mm_sigma_scratch *s, struct memo *m)
+{
+	uint64_t bit = (uint64_t)1 << i;
+	if (!(m->done & bit)) {
+		m->done |= bit;
+		if (sel_match(&d->sel[i], rec, s))
+			m->hit |= bit;
+	}
+	return !!(m->hit & bit);
+}
+
+static int eval(const struct mm__sigma_det *d, int n, const struct mm_json_val *rec, struct mm_sigma_scratch *s,
+		struct memo *m)
+{
+	const struct cnode *c = &d->node[n];
+	int i;
+	switch (c->op) {
+	case C_SEL: return sel_memo(d, c->a, rec, s, m);
+	case C_AND: return eval(d, c->a, rec, s, m) && eval(d, c->b, rec, s, m);
+	case C_OR: return eval(d, c->a, rec, s, m) || eval(d, c->b, rec, s, m);
+	case C_NOT: return !eval(d, c->a, rec, s, m);
+	case C_ONE:
+		for (i = 0; i < d->nsel; i++)
+			if ((c->set >> i & 1) && sel_memo(d, i, rec, s, m))
+				return 1;
+		return 0;
+	case C_ALL:
+		for (i = 0; i < d->nsel; i++)
+			if ((c->set >> i & 1) && !sel_memo(d, i, rec, s, m))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* One rule, the plain way: the record validated, each field looked up by
+ * walking it (no cache). mm_sigma_match_many must agree with this; the
+ * unit tests and the fuzz target check that it does. */
+int mm_sigma_match(const struct mm_sigma_rule *r, struct mm_str raw, struct mm_sigma_scratch *s)
+{
+	struct mm_json_val rec;
+	struct memo m = {0, 0};
+	size_t used;
+	if (mm_json_value(raw.p, raw.n, &rec, &used) || rec.type != MM_JSON_OBJECT)
+		return MM_EPARSE;
+	if (!r || r->status != MM_SIGMA_OK || !r->det)
+		return 0;
+	mm_arena_reset(&s->arena);
+	return eval(r->det, r->det->root, &rec, s, &m);
+}
+
+/* Index rec's top-level members and cut rec->n to where the object ends
+ * (as mm_json_value would: bytes after it are not the record's); -1 when
+ * there are too many members or rec is malformed (the caller then scans
+ * the record the plain way). */
+static int index_top(struct fcache *c, struct mm_json_val *rec)
+{
+	struct mm_json_iter it;
+	struct mm_str k;
+	struct mm_json_val v;
+	int n = 0, rc;
+	if (mm_json_iter_init(&it, rec))
+		return -1;
+	while ((rc = mm_json_iter_next(&it, &k, &v)) == 1) {
+		if (n == TOP_MAX)
+			return -1;
+		c->topkey[n] = k;
+		c->topval[n++] = v;
+	}
+	if (rc < 0)
+		return -1;
+	rec->n = (size_t)(it.p - rec->p);
+	return n;
+}
+
+/* The event's eventName as text into name (1), or 0 when the gate cannot
+ * be used for this event: no member index, no or several eventName
+ * members, a value that is not a string, or a name longer than the
+ * buffer. Not gating is always safe: the rule is then evaluated. */
+static int event_name(struct fcache *c, struct mm_sigma_scratch *s, char *name, size_t *len)
+{
+	int t, seen = -1;
+	struct mm_str txt;
+	if (c->ntop < 0)
+		return 0;
+	for (t = 0; t < c->ntop; t++)
+		if (mm_json_key_eq(c->topkey[t], "eventName")) {
+			if (seen >= 0)
+				return 0;
+			seen = t;
+		}
+	if (seen < 0 || c->topval[seen].type != MM_JSON_STRING)
+		return 0;
+	mm_arena_reset(&s->arena);
+	if (mm_json_str(&c->topval[seen], &s->arena, &txt) || txt.n > 127)
+		return 0;
+	memcpy(name, txt.p, txt.n);
+	*len = txt.n;
+	return 1;
+}
+
+static int gate_pass(const struct mm__sigma_det *d, const char *name, size_t n)
+{
+	int g;
+	size_t i;
+	for (g = 0; g < d->ngate; g++) {
+		const struct val *v = d->gate[g];
+		if (v->n != n)
+			continue;
+		for (i = 0; i < n; i++)
+			if (tolower((unsigned char)v->s[i]) != tolower((unsigned char)name[i]))
+				break;
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+int mm_sigma_match_many(const struct mm_sigma_rule *const *rules, int n, struct mm_str raw,
+			struct mm_sigma_scratch *s, uint8_t *hit)
+{
+	struct mm_json_val rec;
+	struct fcache *c = s->cache;
+	size_t used, namelen = 0;
+	int i, nhit = 0, gated = 0;
+	char name[128];
+	memset(hit, 0, (size_t)(n > 0 ? n : 0));
+	if (c) {
+		/* indexing the members validates the record as it goes: no
+		 * separate validating scan */
+		size_t at = 0;
+		while (at < raw.n && (raw.p[at] == ' ' || raw.p[at] == '\t' || raw.p[at] == '\r' || raw.p[at] == '\n'))
+			at++;
+		if (at == raw.n || raw.p[at] != '{')
+			return MM_EPARSE;
+		rec.type = MM_JSON_OBJECT;
+		rec.p = raw.p + at;
+		rec.n = raw.n - at;
+		if ((c->ntop = index_top(c, &rec)) < 0 &&
+		    (mm_json_value(raw.p, raw.n, &rec, &used) || rec.type != MM_JSON_OBJECT))
+			return MM_EPARSE;
+	} else if (mm_json_value(raw.p, raw.n, &rec, &used) || rec.type != MM_JSON_OBJECT)
+		return MM_EPARSE;
+	if (c) {
+		/* only the slots used are cleared: the cost follows the fields read */
+		if (c->used) {
+			for (i = 0; i < CACHE_SLOTS; i++)
+				c->slot[i].name = NULL;
+		}
+		c->used = 0;
+		c->pool_used = 0;
+		c->on = 1;
+	}
+	if (c)
+		gated = event_name(c, s, name, &namelen);
+	for (i = 0; i < n; i++) {
+		struct memo m = {0, 0};
+		const struct mm_sigma_rule *r = rules[i];
+		if (!r || r->status != MM_SIGMA_OK || !r->det)
+			continue;
+		if (gated && r->det->ngate && !gate_pass(r->det, name, namelen))
+			continue;
+		mm_arena_reset(&s->arena);
+		if (eval(r->det, r->det->root, &rec, s, &m)) {
+			hit[i] = 1;
+			nhit++;
+		}
+	}
+	if (c)
+		c->on = 0;
+	return nhit;
+}

@@ -1,0 +1,125 @@
+#!/bin/sh
+# sigma.sh MAMORI - `mamori rules check|test` end to end: the repository's
+# own rules (tests/data/sigma/rules) load, the broken and unsupported
+# examples (tests/data/sigma/bad) are each named with file:line and why,
+# the exit status follows the worst verdict, `rules test` prints exactly
+# the matching events' file:line from JSON Lines and from a
+# {"Records":[...]} file; and, when ../shared/data is present, every
+# SigmaHQ CloudTrail rule there loads and a sample fires on the
+# repository's events. Ends "sigma: N passed, N failed, N skipped".
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/suite.sh"
+SHARED=${MM_SHARED_DATA:-$ROOT/../shared/data}
+D=$ROOT/tests/data/sigma
+EV="$D/events/events.jsonl"
+REC="$D/events/records.json"
+cd "$ROOT" || exit 1
+
+# --- check ---------------------------------------------------------------------
+"$M" rules check tests/data/sigma/rules >"$T/ok.out" 2>"$T/ok.err"; rc=$?
+expect check_own_rules_exit "exit $rc, want 0: $(cat "$T/ok.out" "$T/ok.err")" test $rc -eq 0
+expect check_own_rules_all_ok "$(cat "$T/ok.err")" has "$T/ok.err" "^rules: 5 files: 5 ok, 0 unsupported, 0 broken$"
+expect check_own_rules_lines "want one 'ok FILE: TITLE' line per rule" \
+	sh -c "[ \$(grep -c '^ok tests/data/sigma/rules/.*\.yml: ' '$T/ok.out') -eq 5 ]"
+
+"$M" rules check tests/data/sigma/bad >"$T/bad.out" 2>"$T/bad.err"; rc=$?
+expect check_broken_exit_3 "exit $rc, want 3 (a broken rule)" test $rc -eq 3
+printf '%s\n' \
+	"broken tests/data/sigma/bad/broken_condition.yml:8: condition names 'filter', which is not a selection" \
+	"broken tests/data/sigma/bad/broken_modifier.yml:7: unknown modifier 'containz'" \
+	"broken tests/data/sigma/bad/broken_yaml.yml:8: YAML: did not find expected key" \
+	"unsupported tests/data/sigma/bad/unsupported_correlation.yml:4: correlation rules: not yet" \
+	"unsupported tests/data/sigma/bad/unsupported_utf16.yml:7: modifier 'wide' is not implemented" \
+	"unsupported tests/data/sigma/bad/unsupported_windows.yml:3: logsource product=windows service=- category=process_creation: mamori reads no such events (it reads product aws, service cloudtrail)" \
+	>"$T/bad.want"
+expect check_reasons_exact "got:
+$(cat "$T/bad.out")" cmp -s "$T/bad.out" "$T/bad.want"
+expect check_summary "$(cat "$T/bad.err")" has "$T/bad.err" "^rules: 6 files: 0 ok, 3 unsupported, 3 broken$"
+
+"$M" rules check tests/data/sigma/bad/unsupported_correlation.yml tests/data/sigma/bad/unsupported_windows.yml \
+	>"$T/uns.out" 2>&1; rc=$?
+expect check_unsupported_exit_0 "exit $rc, want 0 (unsupported is not an error)" test $rc -eq 0
+"$M" rules check -q tests/data/sigma >"$T/q.out" 2>/dev/null
+expect check_quiet_hides_ok "$(head -3 "$T/q.out")" sh -c "! grep -q '^ok ' '$T/q.out' && [ \$(wc -l <'$T/q.out') -eq 6 ]"
+"$M" rules check "$T/nothing" >/dev/null 2>"$T/none.err"; rc=$?
+expect check_missing_dir "exit $rc, want 1: $(cat "$T/none.err")" sh -c "[ $rc -eq 1 ] && grep -q nothing '$T/none.err'"
+mkdir "$T/empty"
+"$M" rules check "$T/empty" >/dev/null 2>"$T/empty.err"; rc=$?
+expect check_no_rules "exit $rc, want 1: $(cat "$T/empty.err")" sh -c "[ $rc -eq 1 ] && grep -q 'no rule files' '$T/empty.err'"
+# a symlinked folder inside is not followed: a link back up cannot loop
+mkdir -p "$T/loop/a" && cp tests/data/sigma/rules/cloudtrail_stopped.yml "$T/loop/a/" && ln -s .. "$T/loop/a/up"
+"$M" rules check "$T/loop" >"$T/loop.out" 2>"$T/loop.err"; rc=$?
+expect check_symlink_loop "exit $rc: $(cat "$T/loop.err")" sh -c "[ $rc -eq 0 ] && grep -q '^rules: 1 files: 1 ok' '$T/loop.err'"
+"$M" rules check >/dev/null 2>&1; rc=$?
+expect check_usage "exit $rc, want 2" test $rc -eq 2
+"$M" rules --help >"$T/help" 2>&1; rc=$?
+expect help "exit $rc" sh -c "[ $rc -eq 0 ] && grep -q 'rules test' '$T/help' && grep -q 'exit status' '$T/help'"
+
+# --- test: each own rule on the events: exactly the intended lines ---------------
+# rules_test NAME RULE WANT: stdout of `rules test RULE events.jsonl records.json`,
+# without the attribution each line ends with (checked on its own below)
+noattr() { sed 's/ ([^(]*, by [^)]*)$//'; }
+rules_test() {
+	n=$1; r=$2; want=$3
+	"$M" rules test -q "tests/data/sigma/rules/$r" tests/data/sigma/events/events.jsonl \
+		tests/data/sigma/events/records.json >"$T/$n.raw" 2>"$T/$n.err"; rc=$?
+	noattr <"$T/$n.raw" >"$T/$n.out"
+	printf '%s' "$want" >"$T/$n.want"
+	[ -n "$want" ] && echo >>"$T/$n.want"
+	if [ $rc -eq 0 ] && cmp -s "$T/$n.out" "$T/$n.want"; then ok "$n"; else
+		bad "$n" "exit $rc; got:
+$(cat "$T/$n.out" "$T/$n.err")
+want:
+$want"
+	fi
+}
+E=tests/data/sigma/events/events.jsonl
+rules_test test_stop_logging cloudtrail_stopped.yml "$E:1: StopLogging 2024-05-01T10:01:00Z
+tests/data/sigma/events/records.json:31: StopLogging 2024-05-01T10:01:00Z"
+rules_test test_login_without_mfa console_login_without_mfa.yml "$E:3: ConsoleLogin 2024-05-01T10:03:00Z"
+rules_test test_fieldref_self own_login_profile_changed.yml "$E:5: UpdateLoginProfile 2024-05-01T10:05:00Z"
+rules_test test_base64offset userdata_downloads_script.yml "$E:7: RunInstances 2024-05-01T10:07:00Z"
+rules_test test_cidr_re_all pentest_cli_user_creation.yml "$E:9: CreateUser 2024-05-01T10:09:00Z"
+
+"$M" rules test tests/data/sigma/rules/cloudtrail_stopped.yml "$E" >"$T/sum.out" 2>"$T/sum.err"
+expect test_names_rule_and_author "DRL: a match names the rule's author: $(cat "$T/sum.out")" \
+	has "$T/sum.out" "^$E:1: StopLogging 2024-05-01T10:01:00Z (CloudTrail Logging Stopped Or Trail Deleted, by mamori)$"
+expect test_summary "$(cat "$T/sum.err")" has "$T/sum.err" "^rules test: CloudTrail Logging Stopped Or Trail Deleted: 11 events, 1 matched, 0 malformed$"
+printf '{"eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com"}\nnot json\n\n{"eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com","userIdentity":{"type":"Root"},"eventTime":"2024-05-01T00:00:00Z"}\n' >"$T/mixed.jsonl"
+"$M" rules test tests/data/sigma/rules/cloudtrail_stopped.yml "$T/mixed.jsonl" >"$T/mixed.out" 2>"$T/mixed.err"; rc=$?
+expect test_malformed_located "exit $rc; $(cat "$T/mixed.out" "$T/mixed.err")" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'mixed.jsonl:2: not a JSON object' '$T/mixed.err' && grep -q 'mixed.jsonl:4: StopLogging' '$T/mixed.out'"
+"$M" rules test tests/data/sigma/bad/broken_condition.yml "$E" >/dev/null 2>"$T/tb.err"; rc=$?
+expect test_broken_rule_exit_3 "exit $rc: $(cat "$T/tb.err")" sh -c "[ $rc -eq 3 ] && grep -q 'broken_condition.yml:8' '$T/tb.err'"
+"$M" rules test tests/data/sigma/bad/unsupported_windows.yml "$E" >/dev/null 2>"$T/tu.err"; rc=$?
+expect test_unsupported_rule_exit_1 "exit $rc: $(cat "$T/tu.err")" sh -c "[ $rc -eq 1 ] && grep -q 'unsupported' '$T/tu.err'"
+"$M" rules test tests/data/sigma/rules/cloudtrail_stopped.yml "$T/absent.jsonl" >/dev/null 2>"$T/ta.err"; rc=$?
+expect test_missing_events_exit_1 "exit $rc" test $rc -eq 1
+"$M" rules test tests/data/sigma/rules/cloudtrail_stopped.yml >/dev/null 2>&1; rc=$?
+expect test_usage "exit $rc, want 2" test $rc -eq 2
+
+# --- the shared SigmaHQ CloudTrail rules ----------------------------------------
+AWS=$SHARED/sigma/rules/cloud/aws
+if [ -d "$AWS" ]; then
+	"$M" rules check "$AWS" >"$T/aws.out" 2>"$T/aws.err"; rc=$?
+	n=$(find "$AWS" -name '*.yml' | wc -l | tr -d ' ')
+	expect shared_aws_all_load "exit $rc; $(cat "$T/aws.err"); $(grep -v '^ok' "$T/aws.out" | head -5)" \
+		sh -c "[ $rc -eq 0 ] && grep -q '^rules: $n files: $n ok, 0 unsupported, 0 broken\$' '$T/aws.err'"
+	# a sample on the repository's events: the matches and only them
+	S=$AWS/cloudtrail
+	"$M" rules test -q "$S/aws_cloudtrail_disable_logging.yml" "$E" 2>&1 | noattr >"$T/s1.out"
+	expect shared_disable_logging "$(cat "$T/s1.out")" sh -c "[ \"\$(cat '$T/s1.out')\" = '$E:1: StopLogging 2024-05-01T10:01:00Z' ]"
+	"$M" rules test -q "$S/aws_cloudtrail_console_login_success_without_mfa.yml" "$E" 2>&1 | noattr >"$T/s2.out"
+	expect shared_login_without_mfa "$(cat "$T/s2.out")" sh -c "[ \"\$(cat '$T/s2.out')\" = '$E:3: ConsoleLogin 2024-05-01T10:03:00Z' ]"
+	"$M" rules test -q "$S/aws_cloudtrail_imds_malicious_usage.yml" "$E" >"$T/s3.out" 2>&1
+	expect shared_imds_no_match "$(cat "$T/s3.out")" test ! -s "$T/s3.out"
+	# the whole shared set (Linux, network too): nothing is broken, all reported
+	"$M" rules check -q "$SHARED/sigma/rules" >"$T/all.out" 2>"$T/all.err"; rc=$?
+	expect shared_all_reported "exit $rc; $(cat "$T/all.err")" \
+		sh -c "[ $rc -eq 0 ] && [ \$(wc -l <'$T/all.out') -eq \$(grep -Eo '[0-9]+ unsupported' '$T/all.err' | cut -d' ' -f1) ]"
+else
+	skipped shared_aws_rules "$AWS absent"
+fi
+
+echo "sigma: $pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
