@@ -46,9 +46,9 @@
 #include <string.h>
 
 #include "core/hash.h"
-#include "core/intern.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "detect/blob.h"
 #include "detect/detect.h"
 
 /* Hard bounds (docs/finding-types.md): what does not fit is not counted
@@ -654,87 +654,30 @@ static void finish(void *st, struct mm_detect_ctx *c)
  *   length) + u64 line, offset + i64 time (file length 0: no reference).
  * An ENI with nothing left is saved as count 0 (clears its row). */
 
-struct wr {
-	uint8_t *p;
-	size_t n, cap;
-	int bad;
-};
+#define REF_FILE_MAX 4095	/* longer names (past PATH_MAX) are cut */
 
-static void put(struct wr *w, const void *v, size_t n)
+static int put_bucket(struct mm_buf *w, const struct dos_bucket *b)
 {
-	if (w->bad || !n)
-		return;
-	if (w->n + n > w->cap) {
-		size_t nc = w->cap ? w->cap * 2 : 1024;
-		uint8_t *q;
-		while (nc < w->n + n)
-			nc *= 2;
-		if (!(q = mm_realloc(w->p, nc))) {
-			w->bad = 1;
-			return;
-		}
-		w->p = q;
-		w->cap = nc;
-	}
-	memcpy(w->p + w->n, v, n);
-	w->n += n;
+	int rc = mm_blob_put_u(w, b->cls, 1);
+	rc = rc ? rc : mm_blob_put_u(w, b->reported, 1);
+	rc = rc ? rc : mm_blob_put_u(w, b->proto, 1);
+	rc = rc ? rc : mm_blob_put_u(w, b->blocked, 1);
+	rc = rc ? rc : mm_blob_put_ip(w, &b->remote);
+	rc = rc ? rc : mm_blob_put_ip(w, &b->local);
+	rc = rc ? rc : mm_blob_put_u(w, b->lport, 2);
+	rc = rc ? rc : mm_blob_put_u(w, b->rport, 2);
+	rc = rc ? rc : mm_blob_put_u(w, (uint64_t)b->minute, 8);
+	rc = rc ? rc : mm_blob_put_u(w, b->out_pk, 8);
+	rc = rc ? rc : mm_blob_put_u(w, b->out_by, 8);
+	rc = rc ? rc : mm_blob_put_u(w, b->out_mpps, 8);
+	rc = rc ? rc : mm_blob_put_u(w, b->in_pk, 8);
+	rc = rc ? rc : mm_blob_put_u(w, b->in_by, 8);
+	rc = rc ? rc : mm_blob_put_u(w, b->top_pk, 8);
+	rc = rc ? rc : mm_blob_put_u(w, (uint64_t)b->first_ms, 8);
+	rc = rc ? rc : mm_blob_put_u(w, (uint64_t)b->last_ms, 8);
+	rc = rc ? rc : mm_blob_put_ref(w, &b->first, REF_FILE_MAX);
+	return rc ? rc : mm_blob_put_ref(w, &b->top, REF_FILE_MAX);
 }
-
-static void put_u(struct wr *w, uint64_t v, int bytes)
-{
-	uint8_t b[8];
-	int i;
-	for (i = 0; i < bytes; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-	put(w, b, (size_t)bytes);
-}
-
-static void put_str(struct wr *w, const char *z, int lenbytes)
-{
-	size_t n = z ? strlen(z) : 0;
-	if (n > (lenbytes == 1 ? 255u : 4095u))
-		n = 0;
-	put_u(w, n, lenbytes);
-	put(w, z, n);
-}
-
-static void put_ip(struct wr *w, const struct mm_ip *ip)
-{
-	put_u(w, ip->v6, 1);
-	put(w, ip->b, 16);
-}
-
-static void put_ref(struct wr *w, const struct mm_evref *r)
-{
-	put_str(w, r->file, 2);
-	put_u(w, r->line, 8);
-	put_u(w, r->offset, 8);
-	put_u(w, (uint64_t)r->time_ms, 8);
-}
-
-static void put_bucket(struct wr *w, const struct dos_bucket *b)
-{
-	put_u(w, b->cls, 1);
-	put_u(w, b->reported, 1);
-	put_u(w, b->proto, 1);
-	put_u(w, b->blocked, 1);
-	put_ip(w, &b->remote);
-	put_ip(w, &b->local);
-	put_u(w, b->lport, 2);
-	put_u(w, b->rport, 2);
-	put_u(w, (uint64_t)b->minute, 8);
-	put_u(w, b->out_pk, 8);
-	put_u(w, b->out_by, 8);
-	put_u(w, b->out_mpps, 8);
-	put_u(w, b->in_pk, 8);
-	put_u(w, b->in_by, 8);
-	put_u(w, b->top_pk, 8);
-	put_u(w, (uint64_t)b->first_ms, 8);
-	put_u(w, (uint64_t)b->last_ms, 8);
-	put_ref(w, &b->first);
-	put_ref(w, &b->top);
-}
-
 static int cmp_newest(const void *a, const void *b)
 {
 	const struct dos_bucket *x = *(const struct dos_bucket *const *)a;
@@ -747,11 +690,12 @@ static int save(void *st, int (*putf)(void *, const char *, const void *, size_t
 	struct dos_state *s = st;
 	size_t *start = NULL, *fill = NULL, i;
 	const struct dos_bucket **order = NULL;
-	struct wr w = {0};
+	struct mm_buf w;
 	int rc = 0;
 
 	if (!s->neni)
 		return 0;
+	mm_buf_init(&w, SIZE_MAX / 2); /* bounded by DOS_BLOB_MAX buckets */
 	start = mm_calloc(s->neni + 1, sizeof(*start));
 	fill = mm_calloc(s->neni, sizeof(*fill));
 	order = mm_calloc(s->nb ? s->nb : 1, sizeof(*order));
@@ -774,112 +718,55 @@ static int save(void *st, int (*putf)(void *, const char *, const void *, size_t
 			qsort(order + start[i], n, sizeof(*order), cmp_newest);
 			n = DOS_BLOB_MAX;
 		}
-		w.n = 0;
-		put(&w, "DOS1", 4);
-		put_u(&w, n, 4);
-		put_str(&w, e->account, 1);
-		put_str(&w, e->region, 1);
-		put_str(&w, e->instance, 1);
-		for (k = 0; k < n; k++)
-			put_bucket(&w, order[start[i] + k]);
-		if (w.bad) {
-			rc = MM_ENOMEM;
+		mm_buf_reset(&w);
+		rc = mm_buf_add(&w, "DOS1", 4);
+		rc = rc ? rc : mm_blob_put_u(&w, n, 4);
+		rc = rc ? rc : mm_blob_put_str(&w, e->account, 1, 255);
+		rc = rc ? rc : mm_blob_put_str(&w, e->region, 1, 255);
+		rc = rc ? rc : mm_blob_put_str(&w, e->instance, 1, 255);
+		for (k = 0; k < n && !rc; k++)
+			rc = put_bucket(&w, order[start[i] + k]);
+		if (rc)
 			break;
-		}
-		rc = putf(pctx, e->name, w.p, w.n);
+		rc = putf(pctx, e->name, w.p, w.len);
 		e->stored = n > 0;
 	}
 out:
-	mm_free(w.p);
+	mm_buf_free(&w);
 	mm_free(start);
 	mm_free(fill);
 	mm_free(order);
 	return rc;
 }
 
-struct rd {
-	const uint8_t *p;
-	size_t n, off;
-	int bad;
-};
-
-static uint64_t get_u(struct rd *r, int bytes)
+/* An empty file name is "no reference" here (file NULL). */
+static void get_ref(struct mm_blob_rd *r, struct mm_evref *ref)
 {
-	uint64_t v = 0;
-	int i;
-	if (r->bad || r->n - r->off < (size_t)bytes) {
-		r->bad = 1;
-		return 0;
-	}
-	for (i = 0; i < bytes; i++)
-		v |= (uint64_t)r->p[r->off + (size_t)i] << (8 * i);
-	r->off += (size_t)bytes;
-	return v;
+	mm_blob_get_ref(r, ref, REF_FILE_MAX);
+	if (ref->file && !ref->file[0])
+		ref->file = NULL;
 }
 
-/* A string of lenbytes' length into out (cap bytes with NUL). */
-static void get_str(struct rd *r, char *out, size_t cap, int lenbytes)
-{
-	size_t n = (size_t)get_u(r, lenbytes);
-	out[0] = '\0';
-	if (r->bad || n >= cap || r->n - r->off < n || memchr(r->p + r->off, '\0', n)) {
-		r->bad = 1;
-		return;
-	}
-	memcpy(out, r->p + r->off, n);
-	out[n] = '\0';
-	r->off += n;
-}
-
-static void get_ip(struct rd *r, struct mm_ip *ip)
-{
-	uint64_t v6 = get_u(r, 1);
-	memset(ip, 0, sizeof(*ip));
-	if (r->bad || v6 > 1 || r->n - r->off < 16) {
-		r->bad = 1;
-		return;
-	}
-	ip->v6 = (uint8_t)v6;
-	memcpy(ip->b, r->p + r->off, 16);
-	r->off += 16;
-	if (!v6) {
-		int i;
-		for (i = 4; i < 16; i++)
-			if (ip->b[i])
-				r->bad = 1; /* IPv4 keeps the rest zero (ip.h) */
-	}
-}
-
-static void get_ref(struct rd *r, struct mm_evref *ref)
-{
-	char file[4096];
-	get_str(r, file, sizeof(file), 2);
-	ref->line = get_u(r, 8);
-	ref->offset = get_u(r, 8);
-	ref->time_ms = (int64_t)get_u(r, 8);
-	ref->file = !r->bad && file[0] ? mm_intern(file, strlen(file)) : NULL;
-}
-
-static void get_bucket(struct rd *r, struct dos_bucket *b)
+static void get_bucket(struct mm_blob_rd *r, struct dos_bucket *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->cls = (uint8_t)get_u(r, 1);
-	b->reported = (uint8_t)get_u(r, 1);
-	b->proto = (uint8_t)get_u(r, 1);
-	b->blocked = (uint8_t)get_u(r, 1);
-	get_ip(r, &b->remote);
-	get_ip(r, &b->local);
-	b->lport = (uint16_t)get_u(r, 2);
-	b->rport = (uint16_t)get_u(r, 2);
-	b->minute = (int64_t)get_u(r, 8);
-	b->out_pk = get_u(r, 8);
-	b->out_by = get_u(r, 8);
-	b->out_mpps = get_u(r, 8);
-	b->in_pk = get_u(r, 8);
-	b->in_by = get_u(r, 8);
-	b->top_pk = get_u(r, 8);
-	b->first_ms = (int64_t)get_u(r, 8);
-	b->last_ms = (int64_t)get_u(r, 8);
+	b->cls = (uint8_t)mm_blob_get_u(r, 1);
+	b->reported = (uint8_t)mm_blob_get_u(r, 1);
+	b->proto = (uint8_t)mm_blob_get_u(r, 1);
+	b->blocked = (uint8_t)mm_blob_get_u(r, 1);
+	mm_blob_get_ip(r, &b->remote);
+	mm_blob_get_ip(r, &b->local);
+	b->lport = (uint16_t)mm_blob_get_u(r, 2);
+	b->rport = (uint16_t)mm_blob_get_u(r, 2);
+	b->minute = (int64_t)mm_blob_get_u(r, 8);
+	b->out_pk = mm_blob_get_u(r, 8);
+	b->out_by = mm_blob_get_u(r, 8);
+	b->out_mpps = mm_blob_get_u(r, 8);
+	b->in_pk = mm_blob_get_u(r, 8);
+	b->in_by = mm_blob_get_u(r, 8);
+	b->top_pk = mm_blob_get_u(r, 8);
+	b->first_ms = (int64_t)mm_blob_get_u(r, 8);
+	b->last_ms = (int64_t)mm_blob_get_u(r, 8);
 	get_ref(r, &b->first);
 	get_ref(r, &b->top);
 	if (b->cls >= C__COUNT || b->reported > 1 || b->blocked > 1 || b->minute < 0 ||
@@ -890,29 +777,29 @@ static void get_bucket(struct rd *r, struct dos_bucket *b)
 static int load(void *st, const char *entity, int version, const void *blob, size_t n)
 {
 	struct dos_state *s = st;
-	struct rd r = {blob, n, 0, 0};
+	struct mm_blob_rd r;
 	char acct[16], region[24], inst[24];
 	uint64_t count, k;
-	size_t start;
+	const unsigned char *start;
 	long ei;
 
 	(void)version;
 	if (n < 8 || memcmp(blob, "DOS1", 4))
 		return MM_EFORMAT;
-	r.off = 4;
-	count = get_u(&r, 4);
-	get_str(&r, acct, sizeof(acct), 1);
-	get_str(&r, region, sizeof(region), 1);
-	get_str(&r, inst, sizeof(inst), 1);
+	mm_blob_rd_init(&r, (const unsigned char *)blob + 4, n - 4);
+	count = mm_blob_get_u(&r, 4);
+	mm_blob_get_str(&r, acct, sizeof(acct), 1);
+	mm_blob_get_str(&r, region, sizeof(region), 1);
+	mm_blob_get_str(&r, inst, sizeof(inst), 1);
 	if (r.bad || count > DOS_BLOB_MAX)
 		return MM_EFORMAT;
 	/* validate the whole blob before it touches the state */
-	start = r.off;
+	start = r.p;
 	for (k = 0; k < count && !r.bad; k++) {
 		struct dos_bucket b;
 		get_bucket(&r, &b);
 	}
-	if (r.bad || r.off != n)
+	if (r.bad || r.p != r.end)
 		return MM_EFORMAT;
 	if (!count)
 		return 0; /* a cleared row: nothing to hold, nothing to clear again */
@@ -928,7 +815,7 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 			snprintf(e->instance, sizeof(e->instance), "%s", inst);
 		e->stored = 1;
 	}
-	r.off = start;
+	r.p = start;
 	for (k = 0; k < count; k++) {
 		struct dos_bucket b, *d;
 		get_bucket(&r, &b);
