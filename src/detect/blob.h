@@ -8,8 +8,9 @@
  * owns its layout (documented next to its save).
  *
  * Writing appends to an mm_buf (its max bounds the blob) and returns 0,
- * MM_ENOMEM or MM_ETOOBIG (a full buffer; the caller may drop what does
- * not fit and go on). Reading never trusts the blob: the first short
+ * MM_ENOMEM or MM_ETOOBIG (a full buffer, which may hold part of the
+ * piece: a caller that drops what does not fit and goes on sets len back
+ * to where its record began). Reading never trusts the blob: the first short
  * read or out-of-shape value sets bad, and from then on every read
  * fails and returns 0 (strings come back empty), so a loader can read a
  * whole record and check bad once. Only save and load use it, never the
