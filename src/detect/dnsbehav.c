@@ -154,16 +154,7 @@ struct state {
 
 static void refs_add(struct refs *rf, const struct mm_evref *r)
 {
-	int i, worst = 0;
-	if (rf->n < REFS) {
-		rf->r[rf->n++] = *r;
-		return;
-	}
-	for (i = 1; i < REFS; i++)
-		if (mm_evref_before(&rf->r[worst], &rf->r[i]))
-			worst = i;
-	if (mm_evref_before(r, &rf->r[worst]))
-		rf->r[worst] = *r;
+	mm_evref_keep(rf->r, &rf->n, REFS, r);
 }
 
 /* Bottom-K insert of v (mask: the bits that identify; the rest are

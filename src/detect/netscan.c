@@ -404,20 +404,12 @@ static int add_item(struct nstate *s, struct ent *e, int cap, uint32_t v)
 /* Keep the NREF earliest records by (time, file, line). */
 static void ref_add(struct ent *e, const struct mm_evref *r)
 {
-	int i, worst = 0;
+	int i;
 	for (i = 0; i < e->nref; i++)
 		if (e->ref[i].time_ms == r->time_ms && e->ref[i].line == r->line &&
 		    e->ref[i].file == r->file)
 			return;
-	if (e->nref < NREF) {
-		e->ref[e->nref++] = *r;
-		return;
-	}
-	for (i = 1; i < NREF; i++)
-		if (mm_evref_before(&e->ref[worst], &e->ref[i]))
-			worst = i;
-	if (mm_evref_before(r, &e->ref[worst]))
-		e->ref[worst] = *r;
+	mm_evref_keep(e->ref, &e->nref, NREF, r);
 }
 
 static void widen(struct ent *e, int64_t first, int64_t last)
