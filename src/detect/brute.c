@@ -50,6 +50,7 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "detect/blob.h"
 #include "detect/detect.h"
 
 enum { P_MIN_ATTEMPTS, P_WINDOW, P_MAX_PACKETS, P_MAX_BYTES, P_LATE, P_MAX_PAIRS };
@@ -1026,88 +1027,39 @@ static void finish(void *st, struct mm_detect_ctx *c)
 
 #define BLOB_MAX (1u << 20)
 
-struct wbuf {
-	unsigned char *p;
-	size_t n, cap;		/* cap grows up to BLOB_MAX */
-	int full, oom;
-};
-
-static void put(struct wbuf *w, const void *v, size_t n)
+/* 0, MM_ETOOBIG (the row is full) or MM_ENOMEM. */
+static int put_pair(struct mm_buf *w, const struct pair *p)
 {
-	if (!w->full && w->n + n > w->cap && w->cap < BLOB_MAX && !w->oom) {
-		size_t nc = w->cap * 2 < w->n + n ? w->n + n : w->cap * 2;
-		unsigned char *np;
-		if (nc > BLOB_MAX)
-			nc = BLOB_MAX;
-		if ((np = mm_realloc(w->p, nc))) {
-			w->p = np;
-			w->cap = nc;
-		} else {
-			w->oom = 1;
-		}
+	int i, rc = mm_blob_put_ip(w, &p->remote);
+	rc = rc ? rc : mm_blob_put_ip(w, &p->local);
+	rc = rc ? rc : mm_blob_put_u(w, p->port, 2);
+	rc = rc ? rc : mm_blob_put_u(w, p->dir, 1);
+	rc = rc ? rc : mm_blob_put_u(w, p->last_cport, 2);
+	rc = rc ? rc : mm_blob_put_u(w, p->last_reject, 1);
+	rc = rc ? rc : mm_blob_put_str(w, p->eni, 1, sizeof(p->eni) - 1);
+	rc = rc ? rc : mm_blob_put_str(w, p->inst, 1, sizeof(p->inst) - 1);
+	rc = rc ? rc : mm_blob_put_str(w, p->acct, 1, sizeof(p->acct) - 1);
+	rc = rc ? rc : mm_blob_put_str(w, p->region, 1, sizeof(p->region) - 1);
+	rc = rc ? rc : mm_blob_put_u(w, p->pend, 4);
+	rc = rc ? rc : mm_blob_put_u(w, (uint64_t)p->pend_first, 8);
+	rc = rc ? rc : mm_blob_put_u(w, (uint64_t)p->pend_last, 8);
+	rc = rc ? rc : mm_blob_put_u(w, p->nb, 2);
+	for (i = 0; i < p->nb && !rc; i++) {
+		rc = mm_blob_put_u(w, (uint32_t)p->b[i].minute, 4);
+		rc = rc ? rc : mm_blob_put_u(w, p->b[i].count, 4);
+		rc = rc ? rc : mm_blob_put_u(w, p->b[i].reported, 4);
+		rc = rc ? rc : mm_blob_put_u(w, p->b[i].fsec, 1);
+		rc = rc ? rc : mm_blob_put_u(w, p->b[i].lsec, 1);
+		rc = rc ? rc : mm_blob_put_u(w, p->b[i].qual, 1);
 	}
-	if (w->full || w->n + n > w->cap) {
-		w->full = 1;
-		return;
-	}
-	memcpy(w->p + w->n, v, n);
-	w->n += n;
-}
-
-static void put_u(struct wbuf *w, uint64_t v, int bytes)
-{
-	unsigned char b[8];
-	int i;
-	for (i = 0; i < bytes; i++)
-		b[i] = (unsigned char)(v >> (8 * i));
-	put(w, b, (size_t)bytes);
-}
-
-static void put_s(struct wbuf *w, const char *s)
-{
-	size_t n = strlen(s);
-	put_u(w, n, 1);
-	put(w, s, n);
-}
-
-static void put_ip(struct wbuf *w, const struct mm_ip *ip)
-{
-	put_u(w, ip->v6, 1);
-	put(w, ip->b, 16);
-}
-
-static void put_pair(struct wbuf *w, const struct pair *p)
-{
-	int i;
-	put_ip(w, &p->remote);
-	put_ip(w, &p->local);
-	put_u(w, p->port, 2);
-	put_u(w, p->dir, 1);
-	put_u(w, p->last_cport, 2);
-	put_u(w, p->last_reject, 1);
-	put_s(w, p->eni);
-	put_s(w, p->inst);
-	put_s(w, p->acct);
-	put_s(w, p->region);
-	put_u(w, p->pend, 4);
-	put_u(w, (uint64_t)p->pend_first, 8);
-	put_u(w, (uint64_t)p->pend_last, 8);
-	put_u(w, p->nb, 2);
-	for (i = 0; i < p->nb; i++) {
-		put_u(w, (uint32_t)p->b[i].minute, 4);
-		put_u(w, p->b[i].count, 4);
-		put_u(w, p->b[i].reported, 4);
-		put_u(w, p->b[i].fsec, 1);
-		put_u(w, p->b[i].lsec, 1);
-		put_u(w, p->b[i].qual, 1);
-	}
+	return rc;
 }
 
 static int save(void *st, int (*putrow)(void *pctx, const char *entity, const void *blob, size_t n),
 		void *pctx)
 {
 	struct state *s = st;
-	struct wbuf w = {NULL, 0, 4096, 0, 0};
+	struct mm_buf w;
 	int sh, rc = 0;
 	size_t i, k, start[NSHARDS + 1];
 	uint32_t *ord;
@@ -1115,12 +1067,8 @@ static int save(void *st, int (*putrow)(void *pctx, const char *entity, const vo
 	/* the pairs of each shard in table order, found in one pass (not
 	 * one pass over all pairs per shard) */
 	ord = mm_malloc((s->n ? s->n : 1) * sizeof(*ord));
-	w.p = mm_malloc(w.cap);
-	if (!w.p || !ord) {
-		mm_free(ord);
-		mm_free(w.p);
+	if (!ord)
 		return MM_ENOMEM;
-	}
 	memset(start, 0, sizeof(start));
 	for (i = 0; i < s->n; i++)
 		start[(s->p[i].h >> 59) % NSHARDS + 1]++;
@@ -1132,134 +1080,69 @@ static int save(void *st, int (*putrow)(void *pctx, const char *entity, const vo
 		for (i = 0; i < s->n; i++)
 			ord[at[(s->p[i].h >> 59) % NSHARDS]++] = (uint32_t)i;
 	}
+	mm_buf_init(&w, BLOB_MAX);
 	for (sh = 0; sh < NSHARDS && !rc; sh++) {
 		char ent[16];
 		uint32_t np = 0;
 		size_t at;
-		w.n = 0;
-		w.full = 0;
-		put(&w, "MMBF", 4);
-		put_u(&w, 1, 1);
-		put_u(&w, (uint64_t)sh, 1);
-		put_u(&w, (uint64_t)s->max_minute, 8);
-		at = w.n;
-		put_u(&w, 0, 4);
-		for (k = start[sh]; k < start[sh + 1]; k++) {
-			size_t before = w.n;
+		mm_buf_reset(&w);
+		rc = mm_buf_add(&w, "MMBF", 4);
+		rc = rc ? rc : mm_blob_put_u(&w, 1, 1);
+		rc = rc ? rc : mm_blob_put_u(&w, (uint64_t)sh, 1);
+		rc = rc ? rc : mm_blob_put_u(&w, (uint64_t)s->max_minute, 8);
+		at = w.len;
+		rc = rc ? rc : mm_blob_put_u(&w, 0, 4);
+		for (k = start[sh]; k < start[sh + 1] && !rc; k++) {
+			size_t before = w.len;
 			i = ord[k];
 			if (s->p[i].full) {
-				put_pair(&w, s->p[i].full);
+				rc = put_pair(&w, s->p[i].full);
 			} else {
 				struct pair v;
 				struct bucket tb;
 				small_view(s, &s->p[i], &v, &tb);
-				put_pair(&w, &v);
+				rc = put_pair(&w, &v);
 			}
-			if (w.full) { /* does not fit: leave it out (documented) */
-				w.n = before;
-				w.full = 0;
+			if (rc == MM_ETOOBIG) {
+				/* does not fit: leave it out (documented) */
+				w.len = before;
+				rc = 0;
 				continue;
 			}
 			np++;
 		}
-		if (w.oom) {
-			rc = MM_ENOMEM; /* a short row would lose pairs silently */
-			break;
-		}
-		w.p[at] = (unsigned char)np;
-		w.p[at + 1] = (unsigned char)(np >> 8);
-		w.p[at + 2] = (unsigned char)(np >> 16);
-		w.p[at + 3] = (unsigned char)(np >> 24);
+		if (rc)
+			break; /* out of memory: a short row would lose pairs silently */
+		mm_le_put((unsigned char *)w.p + at, np, 4);
 		snprintf(ent, sizeof(ent), "shard-%02d", sh);
-		rc = putrow(pctx, ent, w.p, w.n);
+		rc = putrow(pctx, ent, w.p, w.len);
 	}
-	mm_free(w.p);
+	mm_buf_free(&w);
 	mm_free(ord);
 	return rc;
 }
 
-struct rbuf {
-	const unsigned char *p;
-	size_t n, at;
-	int bad;
-};
-
-static const unsigned char *take(struct rbuf *r, size_t n)
-{
-	const unsigned char *v;
-	if (r->bad || r->n - r->at < n) {
-		r->bad = 1;
-		return NULL;
-	}
-	v = r->p + r->at;
-	r->at += n;
-	return v;
-}
-
-static uint64_t get_u(struct rbuf *r, int bytes)
-{
-	const unsigned char *b = take(r, (size_t)bytes);
-	uint64_t v = 0;
-	int i;
-	if (!b)
-		return 0;
-	for (i = 0; i < bytes; i++)
-		v |= (uint64_t)b[i] << (8 * i);
-	return v;
-}
-
-static void get_s(struct rbuf *r, char *dst, size_t cap)
-{
-	size_t n = (size_t)get_u(r, 1);
-	const unsigned char *b = take(r, n);
-	dst[0] = '\0';
-	if (!b)
-		return;
-	if (n >= cap || memchr(b, '\0', n)) {
-		r->bad = 1;
-		return;
-	}
-	memcpy(dst, b, n);
-	dst[n] = '\0';
-}
-
-static void get_ip(struct rbuf *r, struct mm_ip *ip)
-{
-	const unsigned char *b;
-	uint64_t v6 = get_u(r, 1);
-	b = take(r, 16);
-	if (!b || v6 > 1) {
-		r->bad = 1;
-		return;
-	}
-	ip->v6 = (uint8_t)v6;
-	memcpy(ip->b, b, 16);
-	if (!v6 && (ip->b[4] | ip->b[5] | ip->b[6] | ip->b[7] | ip->b[8] | ip->b[9] | ip->b[10] |
-		    ip->b[11] | ip->b[12] | ip->b[13] | ip->b[14] | ip->b[15]))
-		r->bad = 1; /* an IPv4 address keeps the rest zero */
-}
-
 /* Read one pair into q (buckets into qb). Sets r->bad on anything out of
  * shape. */
-static void get_pair(struct rbuf *r, struct pair *q, struct bucket *qb)
+static void get_pair(struct mm_blob_rd *r, struct pair *q, struct bucket *qb)
 {
 	uint64_t nb;
 	size_t i;
 	memset(q, 0, sizeof(*q));
-	get_ip(r, &q->remote);
-	get_ip(r, &q->local);
-	q->port = (uint16_t)get_u(r, 2);
-	q->dir = (uint8_t)get_u(r, 1);
-	q->last_cport = (uint16_t)get_u(r, 2);
-	q->last_reject = (uint8_t)get_u(r, 1);
-	get_s(r, q->eni, sizeof(q->eni));
-	get_s(r, q->inst, sizeof(q->inst));
-	get_s(r, q->acct, sizeof(q->acct));
-	get_s(r, q->region, sizeof(q->region));
-	q->pend = (uint32_t)get_u(r, 4);
-	q->pend_first = (int64_t)get_u(r, 8);
-	q->pend_last = (int64_t)get_u(r, 8);
-	nb = get_u(r, 2);
+	mm_blob_get_ip(r, &q->remote);
+	mm_blob_get_ip(r, &q->local);
+	q->port = (uint16_t)mm_blob_get_u(r, 2);
+	q->dir = (uint8_t)mm_blob_get_u(r, 1);
+	q->last_cport = (uint16_t)mm_blob_get_u(r, 2);
+	q->last_reject = (uint8_t)mm_blob_get_u(r, 1);
+	mm_blob_get_str(r, q->eni, sizeof(q->eni), 1);
+	mm_blob_get_str(r, q->inst, sizeof(q->inst), 1);
+	mm_blob_get_str(r, q->acct, sizeof(q->acct), 1);
+	mm_blob_get_str(r, q->region, sizeof(q->region), 1);
+	q->pend = (uint32_t)mm_blob_get_u(r, 4);
+	q->pend_first = (int64_t)mm_blob_get_u(r, 8);
+	q->pend_last = (int64_t)mm_blob_get_u(r, 8);
+	nb = mm_blob_get_u(r, 2);
 	if (service_type(q->port) < 0 || (q->dir != MM_DIR_INBOUND && q->dir != MM_DIR_OUTBOUND) ||
 	    q->last_reject > 1 || nb > MAX_BUCKETS || (!q->eni[0] && !q->inst[0]) ||
 	    (q->pend && q->pend_first > q->pend_last)) {
@@ -1268,12 +1151,12 @@ static void get_pair(struct rbuf *r, struct pair *q, struct bucket *qb)
 	}
 	for (i = 0; i < nb && !r->bad; i++) {
 		struct bucket *b = &qb[i];
-		b->minute = (int32_t)(uint32_t)get_u(r, 4);
-		b->count = (uint32_t)get_u(r, 4);
-		b->reported = (uint32_t)get_u(r, 4);
-		b->fsec = (uint8_t)get_u(r, 1);
-		b->lsec = (uint8_t)get_u(r, 1);
-		b->qual = (uint8_t)get_u(r, 1);
+		b->minute = (int32_t)(uint32_t)mm_blob_get_u(r, 4);
+		b->count = (uint32_t)mm_blob_get_u(r, 4);
+		b->reported = (uint32_t)mm_blob_get_u(r, 4);
+		b->fsec = (uint8_t)mm_blob_get_u(r, 1);
+		b->lsec = (uint8_t)mm_blob_get_u(r, 1);
+		b->qual = (uint8_t)mm_blob_get_u(r, 1);
 		if (b->minute <= 0 || b->count == 0 || b->reported > b->count || b->fsec > 59 ||
 		    b->lsec > 59 || b->fsec > b->lsec || b->qual > 1 ||
 		    (i && b->minute <= qb[i - 1].minute))
@@ -1289,7 +1172,7 @@ static void get_pair(struct rbuf *r, struct pair *q, struct bucket *qb)
 static int load(void *st, const char *entity, int version, const void *blob, size_t n)
 {
 	struct state *s = st;
-	struct rbuf r = {blob, n, 0, 0};
+	struct mm_blob_rd r;
 	struct bucket qb[MAX_BUCKETS];
 	struct pair q;
 	int64_t maxm;
@@ -1301,14 +1184,13 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 	if (version != 1 || !blob)
 		return MM_EINVAL;
 	for (pass = 0; pass < 2; pass++) {
-		r.at = 0;
-		r.bad = 0;
-		magic = take(&r, 4);
-		if (!magic || memcmp(magic, "MMBF", 4) || get_u(&r, 1) != 1 ||
-		    get_u(&r, 1) >= NSHARDS)
+		mm_blob_rd_init(&r, blob, n);
+		magic = mm_blob_get_bytes(&r, 4);
+		if (!magic || memcmp(magic, "MMBF", 4) || mm_blob_get_u(&r, 1) != 1 ||
+		    mm_blob_get_u(&r, 1) >= NSHARDS)
 			return MM_EPARSE;
-		maxm = (int64_t)get_u(&r, 8);
-		np = get_u(&r, 4);
+		maxm = (int64_t)mm_blob_get_u(&r, 8);
+		np = mm_blob_get_u(&r, 4);
 		if (r.bad || maxm < 0 || maxm > INT32_MAX || np > n / 40)
 			return MM_EPARSE;
 		for (i = 0; i < np; i++) {
@@ -1349,7 +1231,7 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 				pair_merge(p, &q, s->w, s->min, &s->dropped);
 			}
 		}
-		if (r.at != n)
+		if (r.p != r.end)
 			return MM_EPARSE; /* trailing bytes */
 	}
 	if (maxm > s->max_minute)

@@ -113,6 +113,10 @@ void mm_evref_take(struct mm_evref *r, const struct mm_detect_ctx *c, const stru
 		   int64_t time_ms);
 /* Is a earlier than b by (time, file, line)? Keeps samples order-free. */
 int mm_evref_before(const struct mm_evref *a, const struct mm_evref *b);
+/* Keep the cap earliest of the records offered, by mm_evref_before, in
+ * refs[0..*n) (unsorted): the sample then does not depend on the order
+ * they came in. */
+void mm_evref_keep(struct mm_evref *refs, uint8_t *n, int cap, const struct mm_evref *r);
 /* mm_emit for a finding whose records are refs[0..n) (n >= 1; the
  * latest one gives the detail location): one occurrence, every ref in
  * the evidence sample. Used from finish, where no event is at hand. */

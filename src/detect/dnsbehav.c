@@ -36,9 +36,9 @@
 #include <string.h>
 
 #include "core/hash.h"
-#include "core/intern.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "detect/blob.h"
 #include "detect/detect.h"
 #include "detect/dgascore.h"
 
@@ -154,16 +154,7 @@ struct state {
 
 static void refs_add(struct refs *rf, const struct mm_evref *r)
 {
-	int i, worst = 0;
-	if (rf->n < REFS) {
-		rf->r[rf->n++] = *r;
-		return;
-	}
-	for (i = 1; i < REFS; i++)
-		if (mm_evref_before(&rf->r[worst], &rf->r[i]))
-			worst = i;
-	if (mm_evref_before(r, &rf->r[worst]))
-		rf->r[worst] = *r;
+	mm_evref_keep(rf->r, &rf->n, REFS, r);
 }
 
 /* Bottom-K insert of v (mask: the bits that identify; the rest are
@@ -771,33 +762,20 @@ static void finish(void *state, struct mm_detect_ctx *c)
 
 /* ---- save / load ------------------------------------------------------- */
 
-static int put_u(struct mm_buf *b, uint64_t v, int bytes)
+static int put_s(struct mm_buf *b, const char *z, size_t max)
 {
-	unsigned char t[8];
-	int i;
-	for (i = 0; i < bytes; i++)
-		t[i] = (unsigned char)(v >> (8 * i));
-	return mm_buf_add(b, t, (size_t)bytes);
-}
-
-static int put_s(struct mm_buf *b, const char *z, size_t cap)
-{
-	size_t n = strlen(z);
-	if (n > cap)
-		n = cap;
-	return put_u(b, n, 2) || mm_buf_add(b, z, n);
+	return mm_blob_put_str(b, z, 2, max);
 }
 
 static int put_ref(struct mm_buf *b, const struct mm_evref *r)
 {
-	return put_s(b, r->file ? r->file : "", FILE_CAP) || put_u(b, r->line, 8) ||
-	       put_u(b, r->offset, 8) || put_u(b, (uint64_t)r->time_ms, 8);
+	return mm_blob_put_ref(b, r, FILE_CAP);
 }
 
 static int put_refs(struct mm_buf *b, const struct refs *rf)
 {
 	int i;
-	if (put_u(b, rf->n, 1))
+	if (mm_blob_put_u(b, rf->n, 1))
 		return -1;
 	for (i = 0; i < rf->n; i++)
 		if (put_ref(b, &rf->r[i]))
@@ -808,10 +786,10 @@ static int put_refs(struct mm_buf *b, const struct refs *rf)
 static int put_set(struct mm_buf *b, const uint64_t *h, uint8_t n)
 {
 	int i;
-	if (put_u(b, n, 1))
+	if (mm_blob_put_u(b, n, 1))
 		return -1;
 	for (i = 0; i < n; i++)
-		if (put_u(b, h[i], 8))
+		if (mm_blob_put_u(b, h[i], 8))
 			return -1;
 	return 0;
 }
@@ -897,22 +875,22 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 		}
 		mm_buf_reset(&b);
 		canon(e);
-		if (put_u(&b, BLOB_MAGIC, 4) || put_s(&b, e->acct, 15) || put_s(&b, e->region, 23) ||
-		    put_u(&b, (uint64_t)e->nx, 2) || put_u(&b, (uint64_t)e->ng, 2)) {
+		if (mm_blob_put_u(&b, BLOB_MAGIC, 4) || put_s(&b, e->acct, 15) || put_s(&b, e->region, 23) ||
+		    mm_blob_put_u(&b, (uint64_t)e->nx, 2) || mm_blob_put_u(&b, (uint64_t)e->ng, 2)) {
 			rc = MM_ENOMEM;
 			break;
 		}
 		for (j = 0; j < e->nx && !rc; j++) {
 			const struct xwin *w = &e->x[j];
-			if (put_u(&b, (uint64_t)w->hour, 8) || put_u(&b, (uint64_t)w->first, 8) ||
-			    put_u(&b, (uint64_t)w->last, 8) || put_u(&b, w->bh, 8) || put_u(&b, w->done, 1) ||
+			if (mm_blob_put_u(&b, (uint64_t)w->hour, 8) || mm_blob_put_u(&b, (uint64_t)w->first, 8) ||
+			    mm_blob_put_u(&b, (uint64_t)w->last, 8) || mm_blob_put_u(&b, w->bh, 8) || mm_blob_put_u(&b, w->done, 1) ||
 			    put_s(&b, w->base, NAME_CAP - 1) || put_set(&b, w->h, w->n) || put_refs(&b, &w->rf))
 				rc = MM_ENOMEM;
 		}
 		for (j = 0; j < e->ng && !rc; j++) {
 			const struct gwin *w = &e->g[j];
-			if (put_u(&b, (uint64_t)w->hour, 8) || put_u(&b, (uint64_t)w->first, 8) ||
-			    put_u(&b, (uint64_t)w->last, 8) || put_u(&b, w->done, 1) ||
+			if (mm_blob_put_u(&b, (uint64_t)w->hour, 8) || mm_blob_put_u(&b, (uint64_t)w->first, 8) ||
+			    mm_blob_put_u(&b, (uint64_t)w->last, 8) || mm_blob_put_u(&b, w->done, 1) ||
 			    put_s(&b, w->name, NAME_CAP - 1) || put_ref(&b, &w->name_ref) ||
 			    put_set(&b, w->h, w->n) || put_refs(&b, &w->rf))
 				rc = MM_ENOMEM;
@@ -926,60 +904,15 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 	return rc;
 }
 
-struct rd {
-	const unsigned char *p, *end;
-	int bad;
-};
-
-static uint64_t get_u(struct rd *r, int bytes)
+static void get_ref(struct mm_blob_rd *r, struct mm_evref *e)
 {
-	uint64_t v = 0;
-	int i;
-	if (r->bad || r->end - r->p < bytes) {
-		r->bad = 1;
-		return 0;
-	}
-	for (i = 0; i < bytes; i++)
-		v |= (uint64_t)r->p[i] << (8 * i);
-	r->p += bytes;
-	return v;
+	mm_blob_get_ref(r, e, FILE_CAP);
 }
 
-/* A string into buf (cap bytes with the NUL); NULL buf: interned. */
-static const char *get_s(struct rd *r, char *buf, size_t cap, size_t max)
-{
-	size_t n = (size_t)get_u(r, 2);
-	const char *z;
-	if (r->bad || n > max || (size_t)(r->end - r->p) < n || (buf && n >= cap) ||
-	    memchr(r->p, '\0', n)) {
-		r->bad = 1;
-		return NULL;
-	}
-	if (buf) {
-		memcpy(buf, r->p, n);
-		buf[n] = '\0';
-		z = buf;
-	} else {
-		z = mm_intern((const char *)r->p, n);
-	}
-	r->p += n;
-	return z;
-}
-
-static void get_ref(struct rd *r, struct mm_evref *e)
-{
-	e->file = get_s(r, NULL, 0, FILE_CAP);
-	e->line = get_u(r, 8);
-	e->offset = get_u(r, 8);
-	e->time_ms = (int64_t)get_u(r, 8);
-	if (!e->file)
-		r->bad = 1;
-}
-
-static void get_refs(struct rd *r, struct refs *rf)
+static void get_refs(struct mm_blob_rd *r, struct refs *rf)
 {
 	int i;
-	rf->n = (uint8_t)get_u(r, 1);
+	rf->n = (uint8_t)mm_blob_get_u(r, 1);
 	if (rf->n > REFS) {
 		r->bad = 1;
 		return;
@@ -989,16 +922,16 @@ static void get_refs(struct rd *r, struct refs *rf)
 }
 
 /* A set: ascending by the identifying bits, no duplicates. */
-static void get_set(struct rd *r, uint64_t *h, uint8_t *n, uint64_t mask)
+static void get_set(struct mm_blob_rd *r, uint64_t *h, uint8_t *n, uint64_t mask)
 {
 	int i;
-	*n = (uint8_t)get_u(r, 1);
+	*n = (uint8_t)mm_blob_get_u(r, 1);
 	if (*n > SET_MAX) {
 		r->bad = 1;
 		return;
 	}
 	for (i = 0; i < *n && !r->bad; i++) {
-		h[i] = get_u(r, 8);
+		h[i] = mm_blob_get_u(r, 8);
 		if (i && (h[i] & mask) <= (h[i - 1] & mask))
 			r->bad = 1;
 	}
@@ -1007,7 +940,7 @@ static void get_set(struct rd *r, uint64_t *h, uint8_t *n, uint64_t mask)
 static int load(void *state, const char *entity, int version, const void *blob, size_t n)
 {
 	struct state *s = state;
-	struct rd r = {blob, (const unsigned char *)blob + n, 0};
+	struct mm_blob_rd r;
 	struct ent *tmp = NULL, *d;
 	int j, rc = MM_EPARSE;
 
@@ -1018,12 +951,13 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		return 0; /* an entity whose windows all aged out */
 	if (!(tmp = mm_calloc(1, sizeof(*tmp))))
 		goto out;
-	if (get_u(&r, 4) != BLOB_MAGIC)
+	mm_blob_rd_init(&r, blob, n);
+	if (mm_blob_get_u(&r, 4) != BLOB_MAGIC)
 		goto out;
-	get_s(&r, tmp->acct, sizeof(tmp->acct), 15);
-	get_s(&r, tmp->region, sizeof(tmp->region), 23);
-	tmp->nx = (int)get_u(&r, 2);
-	tmp->ng = (int)get_u(&r, 2);
+	mm_blob_get_str(&r, tmp->acct, sizeof(tmp->acct), 2);
+	mm_blob_get_str(&r, tmp->region, sizeof(tmp->region), 2);
+	tmp->nx = (int)mm_blob_get_u(&r, 2);
+	tmp->ng = (int)mm_blob_get_u(&r, 2);
 	if (r.bad || tmp->nx > EXFIL_MAX || tmp->ng > DGA_MAX)
 		goto out;
 	if ((tmp->nx && !(tmp->x = mm_calloc((size_t)tmp->nx, sizeof(*tmp->x)))) ||
@@ -1035,22 +969,22 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 	tmp->capg = tmp->ng;
 	for (j = 0; j < tmp->nx && !r.bad; j++) {
 		struct xwin *w = &tmp->x[j];
-		w->hour = (int64_t)get_u(&r, 8);
-		w->first = (int64_t)get_u(&r, 8);
-		w->last = (int64_t)get_u(&r, 8);
-		w->bh = get_u(&r, 8);
-		w->done = (uint8_t)get_u(&r, 1);
-		get_s(&r, w->base, sizeof(w->base), NAME_CAP - 1);
+		w->hour = (int64_t)mm_blob_get_u(&r, 8);
+		w->first = (int64_t)mm_blob_get_u(&r, 8);
+		w->last = (int64_t)mm_blob_get_u(&r, 8);
+		w->bh = mm_blob_get_u(&r, 8);
+		w->done = (uint8_t)mm_blob_get_u(&r, 1);
+		mm_blob_get_str(&r, w->base, sizeof(w->base), 2);
 		get_set(&r, w->h, &w->n, ~0ULL);
 		get_refs(&r, &w->rf);
 	}
 	for (j = 0; j < tmp->ng && !r.bad; j++) {
 		struct gwin *w = &tmp->g[j];
-		w->hour = (int64_t)get_u(&r, 8);
-		w->first = (int64_t)get_u(&r, 8);
-		w->last = (int64_t)get_u(&r, 8);
-		w->done = (uint8_t)get_u(&r, 1);
-		get_s(&r, w->name, sizeof(w->name), NAME_CAP - 1);
+		w->hour = (int64_t)mm_blob_get_u(&r, 8);
+		w->first = (int64_t)mm_blob_get_u(&r, 8);
+		w->last = (int64_t)mm_blob_get_u(&r, 8);
+		w->done = (uint8_t)mm_blob_get_u(&r, 1);
+		mm_blob_get_str(&r, w->name, sizeof(w->name), 2);
 		get_ref(&r, &w->name_ref);
 		get_set(&r, w->h, &w->n, ~1ULL);
 		get_refs(&r, &w->rf);

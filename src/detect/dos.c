@@ -50,6 +50,7 @@
 #include "core/intern.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "detect/blob.h"
 #include "detect/detect.h"
 #include "store/store.h"
 
@@ -732,6 +733,10 @@ static void finish(void *st, struct mm_detect_ctx *c)
  * A shard whose row held ENIs and now holds none is saved as neni 0
  * (clears the row); one that never held any is not written. */
 
+/* The writer is not the shared codec (blob.h): a reference here is a
+ * number in the row's file table, the row's size counts that table before
+ * it is written, and put_u's one-store fast path is part of the save's
+ * measured cost. The reader below does use the codec. */
 struct wr {
 	uint8_t *p;
 	size_t n, cap;
@@ -1000,70 +1005,23 @@ out:
 	return rc;
 }
 
+/* The row's reader: the shared codec (blob.h) plus the row's file table,
+ * which a reference names by number (1-based; 0: none). */
 struct rd {
-	const uint8_t *p;
-	size_t n, off;
-	int bad;
+	struct mm_blob_rd b;
 	uint64_t nfiles;
 	const char **files;	/* interned; NULL while validating */
 };
 
-static uint64_t get_u(struct rd *r, int bytes)
-{
-	uint64_t v = 0;
-	int i;
-	if (r->bad || r->n - r->off < (size_t)bytes) {
-		r->bad = 1;
-		return 0;
-	}
-	for (i = 0; i < bytes; i++)
-		v |= (uint64_t)r->p[r->off + (size_t)i] << (8 * i);
-	r->off += (size_t)bytes;
-	return v;
-}
-
-/* A string of lenbytes' length into out (cap bytes with NUL). */
-static void get_str(struct rd *r, char *out, size_t cap, int lenbytes)
-{
-	size_t n = (size_t)get_u(r, lenbytes);
-	out[0] = '\0';
-	if (r->bad || n >= cap || r->n - r->off < n || memchr(r->p + r->off, '\0', n)) {
-		r->bad = 1;
-		return;
-	}
-	memcpy(out, r->p + r->off, n);
-	out[n] = '\0';
-	r->off += n;
-}
-
-static void get_ip(struct rd *r, struct mm_ip *ip)
-{
-	uint64_t v6 = get_u(r, 1);
-	memset(ip, 0, sizeof(*ip));
-	if (r->bad || v6 > 1 || r->n - r->off < 16) {
-		r->bad = 1;
-		return;
-	}
-	ip->v6 = (uint8_t)v6;
-	memcpy(ip->b, r->p + r->off, 16);
-	r->off += 16;
-	if (!v6) {
-		int i;
-		for (i = 4; i < 16; i++)
-			if (ip->b[i])
-				r->bad = 1; /* IPv4 keeps the rest zero (ip.h) */
-	}
-}
-
 static void get_ref(struct rd *r, struct mm_evref *ref)
 {
-	uint64_t f = get_u(r, 4);
-	ref->line = get_u(r, 8);
-	ref->offset = get_u(r, 8);
-	ref->time_ms = (int64_t)get_u(r, 8);
+	uint64_t f = mm_blob_get_u(&r->b, 4);
+	ref->line = mm_blob_get_u(&r->b, 8);
+	ref->offset = mm_blob_get_u(&r->b, 8);
+	ref->time_ms = (int64_t)mm_blob_get_u(&r->b, 8);
 	ref->file = NULL;
 	if (f > r->nfiles)
-		r->bad = 1;
+		r->b.bad = 1;
 	else if (f && r->files)
 		ref->file = r->files[f - 1];
 	else if (f)
@@ -1073,28 +1031,28 @@ static void get_ref(struct rd *r, struct mm_evref *ref)
 static void get_bucket(struct rd *r, struct dos_bucket *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->cls = (uint8_t)get_u(r, 1);
-	b->reported = (uint8_t)get_u(r, 1);
-	b->proto = (uint8_t)get_u(r, 1);
-	b->blocked = (uint8_t)get_u(r, 1);
-	get_ip(r, &b->remote);
-	get_ip(r, &b->local);
-	b->lport = (uint16_t)get_u(r, 2);
-	b->rport = (uint16_t)get_u(r, 2);
-	b->minute = (int64_t)get_u(r, 8);
-	b->out_pk = get_u(r, 8);
-	b->out_by = get_u(r, 8);
-	b->out_mpps = get_u(r, 8);
-	b->in_pk = get_u(r, 8);
-	b->in_by = get_u(r, 8);
-	b->top_pk = get_u(r, 8);
-	b->first_ms = (int64_t)get_u(r, 8);
-	b->last_ms = (int64_t)get_u(r, 8);
+	b->cls = (uint8_t)mm_blob_get_u(&r->b, 1);
+	b->reported = (uint8_t)mm_blob_get_u(&r->b, 1);
+	b->proto = (uint8_t)mm_blob_get_u(&r->b, 1);
+	b->blocked = (uint8_t)mm_blob_get_u(&r->b, 1);
+	mm_blob_get_ip(&r->b, &b->remote);
+	mm_blob_get_ip(&r->b, &b->local);
+	b->lport = (uint16_t)mm_blob_get_u(&r->b, 2);
+	b->rport = (uint16_t)mm_blob_get_u(&r->b, 2);
+	b->minute = (int64_t)mm_blob_get_u(&r->b, 8);
+	b->out_pk = mm_blob_get_u(&r->b, 8);
+	b->out_by = mm_blob_get_u(&r->b, 8);
+	b->out_mpps = mm_blob_get_u(&r->b, 8);
+	b->in_pk = mm_blob_get_u(&r->b, 8);
+	b->in_by = mm_blob_get_u(&r->b, 8);
+	b->top_pk = mm_blob_get_u(&r->b, 8);
+	b->first_ms = (int64_t)mm_blob_get_u(&r->b, 8);
+	b->last_ms = (int64_t)mm_blob_get_u(&r->b, 8);
 	get_ref(r, &b->first);
 	get_ref(r, &b->top);
 	if (b->cls >= C__COUNT || b->reported > 1 || b->blocked > 1 || b->minute < 0 ||
 	    b->minute > DOS_MINUTE_MAX || (b->out_pk && !b->top.file))
-		r->bad = 1;
+		r->b.bad = 1;
 }
 
 /* One ENI's group: its header, then (with s) its buckets into the state
@@ -1105,12 +1063,12 @@ static int load_eni(struct dos_state *s, struct rd *r)
 	uint64_t count, k;
 	long ei = -1;
 
-	get_str(r, name, sizeof(name), 1);
-	count = get_u(r, 4);
-	get_str(r, acct, sizeof(acct), 1);
-	get_str(r, region, sizeof(region), 1);
-	get_str(r, inst, sizeof(inst), 1);
-	if (r->bad || !name[0] || !count || count > DOS_BLOB_MAX)
+	mm_blob_get_str(&r->b, name, sizeof(name), 1);
+	count = mm_blob_get_u(&r->b, 4);
+	mm_blob_get_str(&r->b, acct, sizeof(acct), 1);
+	mm_blob_get_str(&r->b, region, sizeof(region), 1);
+	mm_blob_get_str(&r->b, inst, sizeof(inst), 1);
+	if (r->b.bad || !name[0] || !count || count > DOS_BLOB_MAX)
 		return MM_EFORMAT;
 	if (s) {
 		struct dos_eni *e;
@@ -1124,10 +1082,10 @@ static int load_eni(struct dos_state *s, struct rd *r)
 		if (!e->instance[0])
 			snprintf(e->instance, sizeof(e->instance), "%s", inst);
 	}
-	for (k = 0; k < count && !r->bad; k++) {
+	for (k = 0; k < count && !r->b.bad; k++) {
 		struct dos_bucket b, *d;
 		get_bucket(r, &b);
-		if (!s || r->bad)
+		if (!s || r->b.bad)
 			continue;
 		if (!(d = bucket_get(s, (uint32_t)ei, &b.remote, b.cls, b.minute, DOS_MAX_BUCKETS))) {
 			s->dropped++;
@@ -1135,15 +1093,15 @@ static int load_eni(struct dos_state *s, struct rd *r)
 		}
 		bucket_add(d, &b);
 	}
-	return r->bad ? MM_EFORMAT : 0;
+	return r->b.bad ? MM_EFORMAT : 0;
 }
 
 static int load(void *st, const char *entity, int version, const void *blob, size_t n)
 {
 	struct dos_state *s = st;
-	struct rd r = {blob, n, 0, 0, 0, NULL};
+	struct rd r = {{NULL, NULL, 0}, 0, NULL};
 	uint64_t neni, k;
-	size_t body;
+	const unsigned char *body;
 	int sh, rc = 0;
 
 	(void)version;
@@ -1153,38 +1111,38 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 		return MM_EFORMAT;
 	if (n < 12 || memcmp(blob, "DOS2", 4))
 		return MM_EFORMAT;
-	r.off = 4;
-	neni = get_u(&r, 4);
-	r.nfiles = get_u(&r, 4);
+	mm_blob_rd_init(&r.b, (const unsigned char *)blob + 4, n - 4);
+	neni = mm_blob_get_u(&r.b, 4);
+	r.nfiles = mm_blob_get_u(&r.b, 4);
 	/* every file is named by some reference: at most two per bucket */
 	if (neni > DOS_MAX_ENIS || r.nfiles > 2 * (uint64_t)DOS_MAX_BUCKETS)
 		return MM_EFORMAT;
-	for (k = 0; k < r.nfiles && !r.bad; k++) {
+	for (k = 0; k < r.nfiles && !r.b.bad; k++) {
 		char file[4096];
-		get_str(&r, file, sizeof(file), 2);
-		if (!r.bad && !file[0])
-			r.bad = 1;
+		mm_blob_get_str(&r.b, file, sizeof(file), 2);
+		if (!r.b.bad && !file[0])
+			r.b.bad = 1;
 	}
-	if (r.bad)
+	if (r.b.bad)
 		return MM_EFORMAT;
-	body = r.off;
+	body = r.b.p;
 	/* validate the whole row before it touches the state */
 	for (k = 0; k < neni && !rc; k++)
 		rc = load_eni(NULL, &r);
-	if (rc || r.off != n)
+	if (rc || r.b.p != r.b.end)
 		return MM_EFORMAT;
 	if (!neni)
 		return 0; /* a cleared row: nothing to hold, nothing to clear again */
 	if (r.nfiles && !(r.files = mm_calloc((size_t)r.nfiles, sizeof(*r.files))))
 		return MM_ENOMEM;
-	r.off = 12;
+	r.b.p = (const unsigned char *)blob + 12;
 	for (k = 0; k < r.nfiles; k++) {
 		char file[4096];
-		get_str(&r, file, sizeof(file), 2);
+		mm_blob_get_str(&r.b, file, sizeof(file), 2);
 		r.files[k] = mm_intern(file, strlen(file));
 	}
 	s->stored[sh / 64] |= 1ULL << (sh % 64);
-	r.off = body;
+	r.b.p = body;
 	for (k = 0; k < neni && !rc; k++)
 		rc = load_eni(s, &r);
 	mm_free(r.files);

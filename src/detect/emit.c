@@ -86,6 +86,20 @@ int mm_evref_before(const struct mm_evref *a, const struct mm_evref *b)
 	return a->line < b->line;
 }
 
+void mm_evref_keep(struct mm_evref *refs, uint8_t *n, int cap, const struct mm_evref *r)
+{
+	int i, worst = 0;
+	if (*n < cap) {
+		refs[(*n)++] = *r;
+		return;
+	}
+	for (i = 1; i < cap; i++)
+		if (mm_evref_before(&refs[worst], &refs[i]))
+			worst = i;
+	if (mm_evref_before(r, &refs[worst]))
+		refs[worst] = *r;
+}
+
 struct mm_finding *mm_emit_refs(struct mm_detect_ctx *c, const char *type, struct mm_str acct,
 				struct mm_str resource, const char *disc,
 				const struct mm_evref *refs, int n, int64_t first, int64_t last,

@@ -47,6 +47,7 @@
 #include "core/hash.h"
 #include "core/intern.h"
 #include "core/mem.h"
+#include "detect/blob.h"
 #include "detect/detect.h"
 
 #define NB_MAX_ENIS (1u << 18)
@@ -1510,31 +1511,6 @@ static void finish(void *state, struct mm_detect_ctx *c)
 #define NB_MAGIC "NB01"
 #define NB_HDR (4 + 8 + 8 + 8 + 1 + 1 + 16 + 24 + NB_HLL + 4 + 4 + 4)
 
-static void put64(unsigned char *p, uint64_t v)
-{
-	int i;
-	for (i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put32(unsigned char *p, uint32_t v)
-{
-	int i;
-	for (i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static int save(void *state, int (*put)(void *pctx, const char *entity, const void *blob, size_t n),
 		void *pctx)
 {
@@ -1564,22 +1540,22 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 			return MM_ENOMEM;
 		p = b;
 		memcpy(p, NB_MAGIC, 4), p += 4;
-		put64(p, (uint64_t)e->tmin), p += 8;
-		put64(p, (uint64_t)e->tmax), p += 8;
-		put64(p, e->x->frozen_max), p += 8;
+		mm_le_put(p, (uint64_t)e->tmin, 8), p += 8;
+		mm_le_put(p, (uint64_t)e->tmax, 8), p += 8;
+		mm_le_put(p, e->x->frozen_max, 8), p += 8;
 		*p++ = (unsigned char)e->overflow;
 		*p++ = (unsigned char)e->x->hoverflow;
 		memcpy(p, e->account, 16), p += 16;
 		memcpy(p, e->region, 24), p += 24;
 		memcpy(p, e->hll, NB_HLL), p += NB_HLL;
-		put32(p, e->nitems), p += 4;
-		put32(p, nh), p += 4;
-		put32(p, (uint32_t)e->x->nhits), p += 4;
+		mm_le_put(p, e->nitems, 4), p += 4;
+		mm_le_put(p, nh, 4), p += 4;
+		mm_le_put(p, (uint32_t)e->x->nhits, 4), p += 4;
 		for (j = 0; j < e->icap; j++)
 			if (e->it[j].key) {
-				put64(p, e->it[j].key), p += 8;
-				put32(p, e->it[j].first), p += 4;
-				put32(p, e->it[j].flags & F_REPORTED), p += 4;
+				mm_le_put(p, e->it[j].key, 8), p += 8;
+				mm_le_put(p, e->it[j].first, 4), p += 4;
+				mm_le_put(p, e->it[j].flags & F_REPORTED, 4), p += 4;
 			}
 		for (j = 0; j < e->x->hcap; j++)
 			if (e->x->hr[j].hour) {
@@ -1587,20 +1563,19 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 				for (k = 0; k < 2; k++)
 					if (e->cur_hour[k] == e->x->hr[j].hour)
 						by += e->cur_bytes[k];
-				put32(p, e->x->hr[j].hour), p += 4;
-				put32(p, e->x->hr[j].flags), p += 4;
-				put64(p, by), p += 8;
+				mm_le_put(p, e->x->hr[j].hour, 4), p += 4;
+				mm_le_put(p, e->x->hr[j].flags, 4), p += 4;
+				mm_le_put(p, by, 8), p += 8;
 			}
 		for (k = 0; k < 2; k++)
 			if (e->cur_hour[k] && hour_find(e, e->cur_hour[k]) < 0) {
-				put32(p, e->cur_hour[k]), p += 4;
-				put32(p, 0), p += 4;
-				put64(p, e->cur_bytes[k]), p += 8;
+				mm_le_put(p, e->cur_hour[k], 4), p += 4;
+				mm_le_put(p, 0, 4), p += 4;
+				mm_le_put(p, e->cur_bytes[k], 8), p += 8;
 			}
 		for (k = 0; k < e->x->nhits; k++) {
-			put32(p, e->x->hits[k].hour), p += 4;
-			p[0] = (unsigned char)e->x->hits[k].rport;
-			p[1] = (unsigned char)(e->x->hits[k].rport >> 8);
+			mm_le_put(p, e->x->hits[k].hour, 4), p += 4;
+			mm_le_put(p, e->x->hits[k].rport, 2);
 			p[2] = e->x->hits[k].flags;
 			p += 3;
 		}
@@ -1625,7 +1600,9 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 	if (version != 1 || n < NB_HDR || memcmp(b, NB_MAGIC, 4) || !en || en >= sizeof(tmp->name))
 		return MM_EPARSE;
 	p = b + NB_HDR - 12;
-	ni = get32(p), nh = get32(p + 4), nt = get32(p + 8);
+	ni = (uint32_t)mm_le_get(p, 4);
+	nh = (uint32_t)mm_le_get(p + 4, 4);
+	nt = (uint32_t)mm_le_get(p + 8, 4);
 	if (ni > 4096 || nh > 8760 || nt > NB_MAX_HITS ||
 	    n != NB_HDR + (size_t)ni * 16 + (size_t)nh * 16 + (size_t)nt * 7)
 		return MM_EPARSE;
@@ -1638,9 +1615,9 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 	}
 	memcpy(tmp->name, entity, en);
 	p = b + 4;
-	tmp->tmin = (int64_t)get64(p), p += 8;
-	tmp->tmax = (int64_t)get64(p), p += 8;
-	tmp->x->frozen_max = get64(p), p += 8;
+	tmp->tmin = (int64_t)mm_le_get(p, 8), p += 8;
+	tmp->tmax = (int64_t)mm_le_get(p, 8), p += 8;
+	tmp->x->frozen_max = mm_le_get(p, 8), p += 8;
 	tmp->overflow = *p++ != 0;
 	tmp->x->hoverflow = *p++ != 0;
 	memcpy(tmp->account, p, 16), p += 16;
@@ -1654,24 +1631,25 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		if (tmp->hll[j] > 60)
 			goto out;
 	for (j = 0; j < ni; j++, p += 16) {
-		uint64_t key = get64(p), kind = KIND(key);
+		uint64_t key = mm_le_get(p, 8), kind = KIND(key);
 		if (kind < K_OUT || kind > K_DOH || item_find(tmp, key) >= 0)
 			goto out;
-		item_add(tmp, key, get32(p + 8), get32(p + 12) & F_REPORTED, NULL, 4096);
+		item_add(tmp, key, (uint32_t)mm_le_get(p + 8, 4),
+			 (uint32_t)mm_le_get(p + 12, 4) & F_REPORTED, NULL, 4096);
 	}
 	for (j = 0; j < nh; j++, p += 16) {
-		uint32_t hour = get32(p);
+		uint32_t hour = (uint32_t)mm_le_get(p, 4);
 		int k;
 		if (!hour || hour_find(tmp, hour) >= 0 || (k = hour_get(tmp, hour, 8760)) < 0)
 			goto out;
-		tmp->x->hr[k].bytes = get64(p + 8);
-		tmp->x->hr[k].flags = get32(p + 4) & F_REPORTED;
+		tmp->x->hr[k].bytes = mm_le_get(p + 8, 8);
+		tmp->x->hr[k].flags = (uint32_t)mm_le_get(p + 4, 4) & F_REPORTED;
 	}
 	for (j = 0; j < nt; j++, p += 7) {
 		struct nb_hit h;
 		memset(&h, 0, sizeof(h));
-		h.hour = get32(p);
-		h.rport = (uint16_t)(p[4] | p[5] << 8);
+		h.hour = (uint32_t)mm_le_get(p, 4);
+		h.rport = (uint16_t)mm_le_get(p + 4, 2);
 		h.flags = p[6] & F_REPORTED;
 		if (!h.hour || !is_mail_port(h.rport))
 			goto out;

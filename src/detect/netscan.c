@@ -43,6 +43,7 @@
 #include "core/intern.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "detect/blob.h"
 #include "detect/detect.h"
 
 #define T_PROBE "Recon:EC2/PortProbeUnprotectedPort"
@@ -527,20 +528,12 @@ static int srv_merge(struct nstate *d, uint64_t key, int64_t win, const struct e
 /* Keep the NREF earliest records by (time, file, line). */
 static void ref_add(struct ent *e, const struct mm_evref *r)
 {
-	int i, worst = 0;
+	int i;
 	for (i = 0; i < e->nref; i++)
 		if (e->ref[i].time_ms == r->time_ms && e->ref[i].line == r->line &&
 		    e->ref[i].file == r->file)
 			return;
-	if (e->nref < NREF) {
-		e->ref[e->nref++] = *r;
-		return;
-	}
-	for (i = 1; i < NREF; i++)
-		if (mm_evref_before(&e->ref[worst], &e->ref[i]))
-			worst = i;
-	if (mm_evref_before(r, &e->ref[worst]))
-		e->ref[worst] = *r;
+	mm_evref_keep(e->ref, &e->nref, NREF, r);
 }
 
 static void widen(struct ent *e, int64_t first, int64_t last)
@@ -1252,52 +1245,29 @@ static void finish(void *st, struct mm_detect_ctx *c)
  *   whole (MM_EFORMAT) and the detector relearns that ENI. */
 #define MAGIC "NS1"
 #define BLOB_MAX ((1u << 20) - 4096) /* under the store's 1 MiB per blob */
-
-static int put_u(struct mm_buf *b, uint64_t v, int n)
-{
-	unsigned char x[8];
-	int i;
-	for (i = 0; i < n; i++)
-		x[i] = (unsigned char)(v >> (8 * i));
-	return mm_buf_add(b, x, (size_t)n);
-}
-
-static int put_ip(struct mm_buf *b, const struct mm_ip *ip)
-{
-	int rc = put_u(b, ip->v6, 1);
-	return rc ? rc : mm_buf_add(b, ip->b, 16);
-}
+#define REF_FILE_MAX 1024	/* an evidence file name is saved cut to this */
 
 static int put_ent(struct mm_buf *b, const struct ent *e, const uint32_t *it)
 {
 	int rc = 0, i, nitems = e->kind == K_PROBE ? PROBE_SRC_CAP + e->m : e->n;
-	rc = rc ? rc : put_u(b, e->kind, 1);
-	rc = rc ? rc : put_u(b, e->done, 1);
-	rc = rc ? rc : put_u(b, e->dead, 1);
-	rc = rc ? rc : put_u(b, e->proto, 1);
-	rc = rc ? rc : put_u(b, e->v6mask, 1);
-	rc = rc ? rc : put_u(b, e->port, 2);
-	rc = rc ? rc : put_u(b, e->n, 2);
-	rc = rc ? rc : put_u(b, e->m, 2);
-	rc = rc ? rc : put_u(b, (uint64_t)e->win, 8);
-	rc = rc ? rc : put_u(b, (uint64_t)e->first_ms, 8);
-	rc = rc ? rc : put_u(b, (uint64_t)e->last_ms, 8);
-	rc = rc ? rc : put_ip(b, &e->remote);
-	rc = rc ? rc : put_ip(b, &e->local);
-	rc = rc ? rc : put_u(b, e->nref, 1);
-	for (i = 0; !rc && i < e->nref; i++) {
-		const struct mm_evref *r = &e->ref[i];
-		size_t fl = r->file ? strlen(r->file) : 0;
-		if (fl > 1024)
-			fl = 1024;
-		rc = put_u(b, fl, 2);
-		rc = rc ? rc : mm_buf_add(b, r->file ? r->file : "", fl);
-		rc = rc ? rc : put_u(b, r->line, 8);
-		rc = rc ? rc : put_u(b, r->offset, 8);
-		rc = rc ? rc : put_u(b, (uint64_t)r->time_ms, 8);
-	}
+	rc = rc ? rc : mm_blob_put_u(b, e->kind, 1);
+	rc = rc ? rc : mm_blob_put_u(b, e->done, 1);
+	rc = rc ? rc : mm_blob_put_u(b, e->dead, 1);
+	rc = rc ? rc : mm_blob_put_u(b, e->proto, 1);
+	rc = rc ? rc : mm_blob_put_u(b, e->v6mask, 1);
+	rc = rc ? rc : mm_blob_put_u(b, e->port, 2);
+	rc = rc ? rc : mm_blob_put_u(b, e->n, 2);
+	rc = rc ? rc : mm_blob_put_u(b, e->m, 2);
+	rc = rc ? rc : mm_blob_put_u(b, (uint64_t)e->win, 8);
+	rc = rc ? rc : mm_blob_put_u(b, (uint64_t)e->first_ms, 8);
+	rc = rc ? rc : mm_blob_put_u(b, (uint64_t)e->last_ms, 8);
+	rc = rc ? rc : mm_blob_put_ip(b, &e->remote);
+	rc = rc ? rc : mm_blob_put_ip(b, &e->local);
+	rc = rc ? rc : mm_blob_put_u(b, e->nref, 1);
+	for (i = 0; !rc && i < e->nref; i++)
+		rc = mm_blob_put_ref(b, &e->ref[i], REF_FILE_MAX);
 	for (i = 0; !rc && i < nitems; i++)
-		rc = put_u(b, it[i], 4);
+		rc = mm_blob_put_u(b, it[i], 4);
 	return rc;
 }
 
@@ -1346,12 +1316,10 @@ static int save(void *st, int (*put)(void *, const char *, const void *, size_t)
 			continue;
 		mm_buf_reset(&b);
 		rc = mm_buf_add(&b, MAGIC, 3);
-		rc = rc ? rc : put_u(&b, 0, 4); /* count, patched below */
-		rc = rc ? rc : put_u(&b, strlen(nm->account), 1);
-		rc = rc ? rc : mm_buf_add(&b, nm->account, strlen(nm->account));
-		rc = rc ? rc : put_u(&b, strlen(nm->region), 1);
-		rc = rc ? rc : mm_buf_add(&b, nm->region, strlen(nm->region));
-		rc = rc ? rc : put_u(&b, (uint64_t)s->wm, 8);
+		rc = rc ? rc : mm_blob_put_u(&b, 0, 4); /* count, patched below */
+		rc = rc ? rc : mm_blob_put_str(&b, nm->account, 1, sizeof(nm->account) - 1);
+		rc = rc ? rc : mm_blob_put_str(&b, nm->region, 1, sizeof(nm->region) - 1);
+		rc = rc ? rc : mm_blob_put_u(&b, (uint64_t)s->wm, 8);
 		for (i = first[k]; i < first[k + 1] && !rc; i++) {
 			struct ent *e, tmp;
 			const struct srv *sv;
@@ -1412,69 +1380,25 @@ out:
 	return rc;
 }
 
-struct rd {
-	const unsigned char *p, *end;
-	int bad;
-};
-
-static uint64_t get_u(struct rd *r, int n)
-{
-	uint64_t v = 0;
-	int i;
-	if (r->bad || r->end - r->p < n) {
-		r->bad = 1;
-		return 0;
-	}
-	for (i = 0; i < n; i++)
-		v |= (uint64_t)r->p[i] << (8 * i);
-	r->p += n;
-	return v;
-}
-
-static const unsigned char *get_bytes(struct rd *r, size_t n)
-{
-	const unsigned char *p = r->p;
-	if (r->bad || (size_t)(r->end - r->p) < n) {
-		r->bad = 1;
-		return NULL;
-	}
-	r->p += n;
-	return p;
-}
-
-static void get_ip(struct rd *r, struct mm_ip *ip)
-{
-	const unsigned char *p;
-	uint64_t v6 = get_u(r, 1);
-	memset(ip, 0, sizeof(*ip));
-	if (v6 > 1)
-		r->bad = 1;
-	ip->v6 = (uint8_t)v6;
-	if ((p = get_bytes(r, 16)))
-		memcpy(ip->b, p, 16);
-	if (!ip->v6 && (ip->b[4] | ip->b[5] | ip->b[6] | ip->b[7]))
-		r->bad = 1; /* IPv4 leaves the rest zero (memcmp-equal) */
-}
-
 /* Parse one entry into e and items; 0 or MM_EFORMAT. */
-static int get_ent(struct rd *r, struct ent *e, uint32_t *items)
+static int get_ent(struct mm_blob_rd *r, struct ent *e, uint32_t *items)
 {
 	int i, nitems;
 	memset(e, 0, sizeof(*e));
-	e->kind = (uint8_t)get_u(r, 1);
-	e->done = (uint8_t)get_u(r, 1);
-	e->dead = (uint8_t)get_u(r, 1);
-	e->proto = (uint8_t)get_u(r, 1);
-	e->v6mask = (uint8_t)get_u(r, 1);
-	e->port = (uint16_t)get_u(r, 2);
-	e->n = (uint16_t)get_u(r, 2);
-	e->m = (uint16_t)get_u(r, 2);
-	e->win = (int64_t)get_u(r, 8);
-	e->first_ms = (int64_t)get_u(r, 8);
-	e->last_ms = (int64_t)get_u(r, 8);
-	get_ip(r, &e->remote);
-	get_ip(r, &e->local);
-	e->nref = (uint8_t)get_u(r, 1);
+	e->kind = (uint8_t)mm_blob_get_u(r, 1);
+	e->done = (uint8_t)mm_blob_get_u(r, 1);
+	e->dead = (uint8_t)mm_blob_get_u(r, 1);
+	e->proto = (uint8_t)mm_blob_get_u(r, 1);
+	e->v6mask = (uint8_t)mm_blob_get_u(r, 1);
+	e->port = (uint16_t)mm_blob_get_u(r, 2);
+	e->n = (uint16_t)mm_blob_get_u(r, 2);
+	e->m = (uint16_t)mm_blob_get_u(r, 2);
+	e->win = (int64_t)mm_blob_get_u(r, 8);
+	e->first_ms = (int64_t)mm_blob_get_u(r, 8);
+	e->last_ms = (int64_t)mm_blob_get_u(r, 8);
+	mm_blob_get_ip(r, &e->remote);
+	mm_blob_get_ip(r, &e->local);
+	e->nref = (uint8_t)mm_blob_get_u(r, 1);
 	if (r->bad || e->kind < K_PROBE || e->kind > K_SWEEP || e->done > 1 || e->dead > 1 ||
 	    e->win < 0 || e->win > MAX_T || e->first_ms < 0 || e->first_ms > MAX_T * 1000 ||
 	    e->last_ms < 0 || e->last_ms > MAX_T * 1000 ||
@@ -1482,51 +1406,37 @@ static int get_ent(struct rd *r, struct ent *e, uint32_t *items)
 	    (e->kind == K_PROBE ? (e->n > PROBE_SRC_CAP || e->m > SERVED_CAP) : e->m != 0) ||
 	    (e->kind != K_PROBE && e->v6mask))
 		return MM_EFORMAT;
-	for (i = 0; i < e->nref; i++) {
-		size_t fl = (size_t)get_u(r, 2);
-		const unsigned char *fp = get_bytes(r, fl);
-		if (r->bad || fl > 1024)
-			return MM_EFORMAT;
-		e->ref[i].file = mm_intern((const char *)fp, fl);
-		e->ref[i].line = get_u(r, 8);
-		e->ref[i].offset = get_u(r, 8);
-		e->ref[i].time_ms = (int64_t)get_u(r, 8);
-	}
+	for (i = 0; i < e->nref; i++)
+		mm_blob_get_ref(r, &e->ref[i], REF_FILE_MAX);
 	nitems = e->kind == K_PROBE ? PROBE_SRC_CAP + e->m : e->n;
 	for (i = 0; i < nitems; i++)
-		items[i] = (uint32_t)get_u(r, 4);
+		items[i] = (uint32_t)mm_blob_get_u(r, 4);
 	return r->bad ? MM_EFORMAT : 0;
 }
 
 static int load(void *st, const char *entity, int version, const void *blob, size_t n)
 {
 	struct nstate *s = st;
-	struct rd r = {blob, (const unsigned char *)blob + n, 0};
+	struct mm_blob_rd r;
 	struct eni_name nm;
 	const unsigned char *p;
 	uint32_t cnt, k;
-	size_t len;
 	struct ent *es = NULL;
 	uint32_t *items = NULL;
 	int rc = MM_EFORMAT;
 	int64_t wm;
 
-	if (version != 1 || !entity || strlen(entity) >= sizeof(nm.name) || !(p = get_bytes(&r, 3)) ||
-	    memcmp(p, MAGIC, 3))
+	mm_blob_rd_init(&r, blob, n);
+	if (version != 1 || !entity || strlen(entity) >= sizeof(nm.name) ||
+	    !(p = mm_blob_get_bytes(&r, 3)) || memcmp(p, MAGIC, 3))
 		return MM_EFORMAT;
 	memset(&nm, 0, sizeof(nm));
 	snprintf(nm.name, sizeof(nm.name), "%s", entity);
 	nm.h = mm_hash(entity, strlen(entity), 0);
-	cnt = (uint32_t)get_u(&r, 4);
-	len = (size_t)get_u(&r, 1);
-	if (len >= sizeof(nm.account) || !(p = get_bytes(&r, len)))
-		return MM_EFORMAT;
-	memcpy(nm.account, p, len);
-	len = (size_t)get_u(&r, 1);
-	if (len >= sizeof(nm.region) || !(p = get_bytes(&r, len)))
-		return MM_EFORMAT;
-	memcpy(nm.region, p, len);
-	wm = (int64_t)get_u(&r, 8);
+	cnt = (uint32_t)mm_blob_get_u(&r, 4);
+	mm_blob_get_str(&r, nm.account, sizeof(nm.account), 1);
+	mm_blob_get_str(&r, nm.region, sizeof(nm.region), 1);
+	wm = (int64_t)mm_blob_get_u(&r, 8);
 	if (wm < 0 || wm > MAX_T)
 		return MM_EFORMAT;
 	/* each entry takes at least 70 bytes: a count beyond that is a lie */

@@ -170,45 +170,6 @@ int mm_flows_prune(const struct mm_flows_query *q, const char *path)
 
 /* ---- matching ------------------------------------------------------------ */
 
-/* Is addr one of the interface's own addresses? */
-static int nif_has(const struct mm_netif *nif, const struct mm_ip *addr)
-{
-	int i;
-	if (nif->has_public_ip && mm_ip_eq(&nif->public_ip, addr))
-		return 1;
-	for (i = 0; i < nif->nprivate; i++)
-		if (mm_ip_eq(&nif->private_ips[i], addr))
-			return 1;
-	for (i = 0; i < nif->nipv6; i++)
-		if (mm_ip_eq(&nif->ipv6[i], addr))
-			return 1;
-	return 0;
-}
-
-/* Which side of f is the interface: 1 src, 0 dst, -1 cannot tell. The
- * rule scan's detectors use (threatintel.c), so the hunt and the finding
- * agree on what "remote" means. */
-static int which_local(const struct mm_inventory *inv, const struct mm_flow *f)
-{
-	int ps, pd;
-
-	if (inv && f->eni.n) {
-		const struct mm_instance *in = mm_inventory_by_eni(inv, f->eni.p, f->eni.n);
-		const struct mm_netif *nif = in ? mm_instance_nif(in, f->eni.p, f->eni.n) : NULL;
-		if (nif && nif_has(nif, &f->src))
-			return 1;
-		if (nif && nif_has(nif, &f->dst))
-			return 0;
-	}
-	ps = mm_ip_is_private(&f->src);
-	pd = mm_ip_is_private(&f->dst);
-	if (ps != pd)
-		return ps;
-	if (f->fdir != MM_FDIR_UNKNOWN)
-		return f->fdir == MM_FDIR_EGRESS;
-	return -1;
-}
-
 static int in_set(const char (*set)[32], size_t n, struct mm_str s)
 {
 	size_t i;
@@ -247,7 +208,12 @@ int mm_flows_match(const struct mm_flows_query *q, const struct mm_flow *f, int 
 		return 0;
 	if (q->port >= 0 && (!f->has_ports || (f->sport != q->port && f->dport != q->port)))
 		return 0;
-	sl = which_local(q->inv, f);
+	{
+		/* the side rule of scan's detectors (threatintel.c), so the
+		 * hunt and the finding agree on what "remote" means */
+		struct mm_detect_ctx d = {.inv = q->inv};
+		sl = mm_flow_src_is_local(&d, f);
+	}
 	*src_local = sl;
 	if (q->has_remote) {
 		if (!f->has_addrs)

@@ -7,14 +7,6 @@
 # Needs nothing outside the repository. Ends "engine: N passed, N failed".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
-# the stored findings without the wall-clock fields, one a line, sorted
-norm() { "$M" findings list --db "$1" --format json | sed 's/"createdAt":"[^"]*","updatedAt":"[^"]*"//' | sort; }
-same() { # NAME DB-A DB-B: both non-empty and equal
-	norm "$2" >"$T/a.jsonl"; norm "$3" >"$T/b.jsonl"
-	if [ -s "$T/a.jsonl" ] && cmp -s "$T/a.jsonl" "$T/b.jsonl"; then ok "$1"; else
-		bad "$1" "$(wc -l <"$T/a.jsonl") vs $(wc -l <"$T/b.jsonl") findings; first difference:"
-		diff "$T/a.jsonl" "$T/b.jsonl" | head -4 | cut -c1-300 | sed 's/^/    /'; fi
-}
 
 "$M" sim --out "$T/sim" --days 3 --seed 5 >/dev/null 2>&1 || { bad sim "mamori sim failed"; echo "engine: $pass passed, $((fail)) failed"; exit 1; }
 A="--options-file $T/sim/scan.args"

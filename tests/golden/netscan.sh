@@ -6,13 +6,6 @@
 # expected types on the expected interfaces. Ends "netscan: N passed, N failed".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
-norm() { "$M" findings list --db "$1" --format json | sed 's/"createdAt":"[^"]*","updatedAt":"[^"]*"//' | sort; }
-same() { # NAME DB-A DB-B: both non-empty and equal
-	norm "$2" >"$T/a.jsonl"; norm "$3" >"$T/b.jsonl"
-	if [ -s "$T/a.jsonl" ] && cmp -s "$T/a.jsonl" "$T/b.jsonl"; then ok "$1"; else
-		bad "$1" "$(wc -l <"$T/a.jsonl") vs $(wc -l <"$T/b.jsonl") findings; first difference:"
-		diff "$T/a.jsonl" "$T/b.jsonl" | head -4 | cut -c1-300 | sed 's/^/    /'; fi
-}
 L="$T/AWSLogs/123456789012/vpcflowlogs/us-east-1"
 python3 - "$L" <<'PY' || { bad generate "python3 failed"; echo "netscan: $pass passed, $fail failed"; exit 1; }
 import os, sys

@@ -102,6 +102,45 @@ static int run_one(int i)
 	return WEXITSTATUS(st) == 0 ? RUN_PASS : RUN_FAIL;
 }
 
+int mmtest_row(const struct mmtest_rows *r, const char *entity)
+{
+	int i;
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->entity[i], entity))
+			return i;
+	return -1;
+}
+
+int mmtest_put_row(void *pctx, const char *entity, const void *blob, size_t n)
+{
+	struct mmtest_rows *r = pctx;
+	int i = mmtest_row(r, entity);
+	if (strlen(entity) >= sizeof(r->entity[0]))
+		return -1;
+	if (i < 0) {
+		if (r->n == MMTEST_ROWS_MAX)
+			return -1;
+		i = r->n++;
+		snprintf(r->entity[i], sizeof(r->entity[i]), "%s", entity);
+	} else {
+		free(r->blob[i]);
+	}
+	if (!(r->blob[i] = malloc(n ? n : 1)))
+		abort();
+	if (n)
+		memcpy(r->blob[i], blob, n);
+	r->len[i] = n;
+	return 0;
+}
+
+void mmtest_rows_free(struct mmtest_rows *r)
+{
+	int i;
+	for (i = 0; i < r->n; i++)
+		free(r->blob[i]);
+	memset(r, 0, sizeof(*r));
+}
+
 int main(int argc, char **argv)
 {
 	int i, passed = 0, failed = 0, skipped = 0;

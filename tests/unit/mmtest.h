@@ -79,4 +79,21 @@ const char *mmtest_shared_data(void);
  * passed and failed). Does not return. */
 void mmtest_skip(const char *why) __attribute__((noreturn));
 
+/* A stand-in for the store's detector_state table, for save/load tests:
+ * mmtest_put_row is a detector's save callback that keeps a copy of each
+ * row in the order put (a row put again for the same entity replaces it,
+ * as in the store). Start from {0}; mmtest_rows_free empties it again. */
+#define MMTEST_ROWS_MAX 64
+struct mmtest_rows {
+	int n;
+	char entity[MMTEST_ROWS_MAX][64];
+	unsigned char *blob[MMTEST_ROWS_MAX];
+	size_t len[MMTEST_ROWS_MAX];
+};
+/* 0, or -1 when the table is full or the name too long. */
+int mmtest_put_row(void *pctx, const char *entity, const void *blob, size_t n);
+void mmtest_rows_free(struct mmtest_rows *r);
+/* Index of entity's row, or -1. */
+int mmtest_row(const struct mmtest_rows *r, const char *entity);
+
 #endif

@@ -449,34 +449,6 @@ MM_TEST(titles_follow_the_role)
 
 /* ---- save / load and merge ------------------------------------------------ */
 
-struct rows {
-	int n;
-	char ent[64][32];
-	unsigned char *blob[64];
-	size_t len[64];
-};
-
-static int put_row(void *pctx, const char *entity, const void *blob, size_t n)
-{
-	struct rows *r = pctx;
-	if (r->n >= 64)
-		return -1;
-	snprintf(r->ent[r->n], sizeof(r->ent[0]), "%s", entity);
-	r->blob[r->n] = malloc(n ? n : 1);
-	memcpy(r->blob[r->n], blob, n);
-	r->len[r->n] = n;
-	r->n++;
-	return 0;
-}
-
-static void rows_free(struct rows *r)
-{
-	int i;
-	for (i = 0; i < r->n; i++)
-		free(r->blob[i]);
-	r->n = 0;
-}
-
 /* The attack records of the save/load and merge tests, i = 0..n-1: an
  * SSH attack that straddles 12:00, an RDP actor, a WinRM target, noise. */
 #define NREC 400
@@ -542,7 +514,7 @@ MM_TEST(two_scans_equal_one)
 {
 	struct fixture fx;
 	struct tot one, two;
-	struct rows r;
+	struct mmtest_rows r;
 	int i, cut;
 	setup(&fx);
 	memset(&one, 0, sizeof(one));
@@ -562,12 +534,12 @@ MM_TEST(two_scans_equal_one)
 			record(&fx, fx.st, i);
 		finish(&fx, fx.st);
 		collect(&fx, &two);
-		CHECK_EQ_INT(det()->save(fx.st, put_row, &r), 0);
+		CHECK_EQ_INT(det()->save(fx.st, mmtest_put_row, &r), 0);
 		CHECK_EQ_INT(r.n, 32);
 		det()->state_free(fx.st);
 		fx.st = det()->state_new();
 		for (i = 0; i < r.n; i++)
-			CHECK_EQ_INT(det()->load(fx.st, r.ent[i], det()->state_version, r.blob[i],
+			CHECK_EQ_INT(det()->load(fx.st, r.entity[i], det()->state_version, r.blob[i],
 						 r.len[i]),
 				     0);
 		for (i = cut; i < NREC; i++)
@@ -575,7 +547,7 @@ MM_TEST(two_scans_equal_one)
 		finish(&fx, fx.st);
 		collect(&fx, &two);
 		check_tot(&one, &two);
-		rows_free(&r);
+		mmtest_rows_free(&r);
 		teardown(&fx);
 	}
 }
@@ -623,7 +595,7 @@ MM_TEST(merge_is_order_free)
 MM_TEST(small_pairs_grow_exactly)
 {
 	struct fixture fx;
-	struct rows r1, r2;
+	struct mmtest_rows r1, r2;
 	int order, i, k;
 	int64_t first = 0, last = 0;
 
@@ -640,14 +612,14 @@ MM_TEST(small_pairs_grow_exactly)
 				 T0 + k * 20, "ACCEPT");
 		if (order == 2) { /* the small one through the store */
 			memset(&r1, 0, sizeof(r1));
-			CHECK_EQ_INT(det()->save(w[0], put_row, &r1), 0);
+			CHECK_EQ_INT(det()->save(w[0], mmtest_put_row, &r1), 0);
 			det()->state_free(w[0]);
 			w[0] = det()->state_new();
 			for (i = 0; i < r1.n; i++)
-				CHECK_EQ_INT(det()->load(w[0], r1.ent[i], det()->state_version,
+				CHECK_EQ_INT(det()->load(w[0], r1.entity[i], det()->state_version,
 							 r1.blob[i], r1.len[i]),
 					     0);
-			rows_free(&r1);
+			mmtest_rows_free(&r1);
 		}
 		for (i = 0; i < 2; i++) {
 			CHECK_EQ_INT(det()->merge(fx.st, w[order == 1 ? 1 - i : i]), 0);
@@ -675,21 +647,21 @@ MM_TEST(small_pairs_grow_exactly)
 		record(&fx, fx.st, i);
 	memset(&r1, 0, sizeof(r1));
 	memset(&r2, 0, sizeof(r2));
-	CHECK_EQ_INT(det()->save(fx.st, put_row, &r1), 0);
+	CHECK_EQ_INT(det()->save(fx.st, mmtest_put_row, &r1), 0);
 	det()->state_free(fx.st);
 	fx.st = det()->state_new();
 	for (i = 0; i < r1.n; i++)
-		CHECK_EQ_INT(det()->load(fx.st, r1.ent[i], det()->state_version, r1.blob[i],
+		CHECK_EQ_INT(det()->load(fx.st, r1.entity[i], det()->state_version, r1.blob[i],
 					 r1.len[i]),
 			     0);
-	CHECK_EQ_INT(det()->save(fx.st, put_row, &r2), 0);
+	CHECK_EQ_INT(det()->save(fx.st, mmtest_put_row, &r2), 0);
 	CHECK_EQ_INT(r1.n, r2.n);
 	for (i = 0; i < r1.n && i < r2.n; i++) {
 		CHECK_EQ_INT(r1.len[i], r2.len[i]);
 		CHECK(r1.len[i] == r2.len[i] && memcmp(r1.blob[i], r2.blob[i], r1.len[i]) == 0);
 	}
-	rows_free(&r1);
-	rows_free(&r2);
+	mmtest_rows_free(&r1);
+	mmtest_rows_free(&r2);
 	teardown(&fx);
 }
 
@@ -714,7 +686,7 @@ static size_t pairs_after_load(const void *blob, size_t n, int *rc)
 MM_TEST(load_rejects_malformed_blobs)
 {
 	struct fixture fx;
-	struct rows r;
+	struct mmtest_rows r;
 	int i, rc, big = -1;
 	size_t n;
 	unsigned char *b;
@@ -723,7 +695,7 @@ MM_TEST(load_rejects_malformed_blobs)
 	for (i = 0; i < NREC; i++)
 		record(&fx, fx.st, i);
 	/* no finish: buckets with counts, some reported, some not */
-	CHECK_EQ_INT(det()->save(fx.st, put_row, &r), 0);
+	CHECK_EQ_INT(det()->save(fx.st, mmtest_put_row, &r), 0);
 	teardown(&fx);
 	for (i = 0; i < r.n; i++)
 		if (big < 0 || r.len[i] > r.len[big])
@@ -768,7 +740,7 @@ MM_TEST(load_rejects_malformed_blobs)
 	/* the intact blob loads */
 	pairs_after_load(b, n, &rc);
 	CHECK_EQ_INT(rc, 0);
-	rows_free(&r);
+	mmtest_rows_free(&r);
 }
 
 /* A slow two-hour attack (about 1.8 tries a minute, so only some windows
@@ -836,18 +808,18 @@ MM_TEST(scrambled_long_attack_same_everywhere)
 				det()->state_free(w[i]);
 			}
 		} else {
-			struct rows r;
+			struct mmtest_rows r;
 			memset(&r, 0, sizeof(r));
 			for (i = 0; i < NS / 2; i++)
 				attempt_in(&fx, "203.0.113.50", 22, when[order[i]], order[i]);
 			finish(&fx, fx.st);
 			collect(&fx, &t);
-			CHECK_EQ_INT(det()->save(fx.st, put_row, &r), 0);
+			CHECK_EQ_INT(det()->save(fx.st, mmtest_put_row, &r), 0);
 			det()->state_free(fx.st);
 			fx.st = det()->state_new();
 			for (i = 0; i < r.n; i++)
-				CHECK_EQ_INT(det()->load(fx.st, r.ent[i], 1, r.blob[i], r.len[i]), 0);
-			rows_free(&r);
+				CHECK_EQ_INT(det()->load(fx.st, r.entity[i], 1, r.blob[i], r.len[i]), 0);
+			mmtest_rows_free(&r);
 			for (i = NS / 2; i < NS; i++)
 				attempt_in(&fx, "203.0.113.50", 22, when[order[i]], order[i]);
 		}

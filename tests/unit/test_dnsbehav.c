@@ -534,42 +534,6 @@ MM_TEST(metadata_rebind)
 
 /* ---- persistence and merge ------------------------------------------------- */
 
-struct blobs {
-	int n;
-	char key[8][64];
-	struct mm_buf b[8];
-};
-
-static int put_blob(void *pctx, const char *entity, const void *blob, size_t n)
-{
-	struct blobs *bs = pctx;
-	if (bs->n >= 8)
-		return -1;
-	snprintf(bs->key[bs->n], sizeof(bs->key[0]), "%s", entity);
-	mm_buf_init(&bs->b[bs->n], 1 << 20);
-	mm_buf_add(&bs->b[bs->n], blob, n);
-	bs->n++;
-	return 0;
-}
-
-static void blobs_free(struct blobs *bs)
-{
-	int i;
-	for (i = 0; i < bs->n; i++)
-		mm_buf_free(&bs->b[i]);
-	bs->n = 0;
-}
-
-/* The blob saved for key, or NULL. */
-static const struct mm_buf *blob_of(const struct blobs *bs, const char *key)
-{
-	int i;
-	for (i = 0; i < bs->n; i++)
-		if (strcmp(bs->key[i], key) == 0)
-			return &bs->b[i];
-	return NULL;
-}
-
 /* Feed the day's records: exfil 30 + 30 in hour 10, DGA 6 + 6 in hour 11. */
 static void half(struct fx *f, void *st, int part)
 {
@@ -581,7 +545,7 @@ MM_TEST(save_load_two_scans_equal_one)
 {
 	struct fx one, two;
 	void *s1, *a, *b;
-	struct blobs bs = {0};
+	struct mmtest_rows bs = {0};
 	struct mm_finding *x = NULL, *y = NULL;
 	int i;
 
@@ -600,13 +564,13 @@ MM_TEST(save_load_two_scans_equal_one)
 	half(&two, a, 0);
 	mm_det_dnsbehav.finish(a, &two.c);
 	CHECK_EQ_INT(mm_agg_count(two.agg), 0);
-	CHECK_EQ_INT(mm_det_dnsbehav.save(a, put_blob, &bs), 0);
+	CHECK_EQ_INT(mm_det_dnsbehav.save(a, mmtest_put_row, &bs), 0);
 	CHECK_EQ_INT(bs.n, 2);
 	mm_det_dnsbehav.state_free(a);
 	b = mm_det_dnsbehav.state_new();
 	for (i = 0; i < bs.n; i++)
-		CHECK_EQ_INT(mm_det_dnsbehav.load(b, bs.key[i], 1, bs.b[i].p, bs.b[i].len), 0);
-	blobs_free(&bs);
+		CHECK_EQ_INT(mm_det_dnsbehav.load(b, bs.entity[i], 1, bs.blob[i], bs.len[i]), 0);
+	mmtest_rows_free(&bs);
 	half(&two, b, 1);
 	mm_det_dnsbehav.finish(b, &two.c);
 	{
@@ -627,12 +591,12 @@ MM_TEST(save_load_two_scans_equal_one)
 		}
 	}
 	/* and a third scan of nothing new emits nothing again (done is kept) */
-	CHECK_EQ_INT(mm_det_dnsbehav.save(b, put_blob, &bs), 0);
+	CHECK_EQ_INT(mm_det_dnsbehav.save(b, mmtest_put_row, &bs), 0);
 	mm_det_dnsbehav.state_free(b);
 	b = mm_det_dnsbehav.state_new();
 	for (i = 0; i < bs.n; i++)
-		CHECK_EQ_INT(mm_det_dnsbehav.load(b, bs.key[i], 1, bs.b[i].p, bs.b[i].len), 0);
-	blobs_free(&bs);
+		CHECK_EQ_INT(mm_det_dnsbehav.load(b, bs.entity[i], 1, bs.blob[i], bs.len[i]), 0);
+	mmtest_rows_free(&bs);
 	mm_agg_clear(two.agg);
 	mm_det_dnsbehav.finish(b, &two.c);
 	CHECK_EQ_INT(mm_agg_count(two.agg), 0);
@@ -648,7 +612,7 @@ MM_TEST(merge_order_is_exact)
 {
 	struct fx f;
 	void *w[3], *g1, *g2;
-	struct blobs b1 = {0}, b2 = {0};
+	struct mmtest_rows b1 = {0}, b2 = {0};
 	int i, k;
 	setup(&f);
 	for (k = 0; k < 3; k++)
@@ -683,16 +647,17 @@ MM_TEST(merge_order_is_exact)
 		CHECK_EQ_INT(mm_det_dnsbehav.merge(g2, w[k]), 0);
 		mm_det_dnsbehav.state_free(w[k]);
 	}
-	CHECK_EQ_INT(mm_det_dnsbehav.save(g1, put_blob, &b1), 0);
-	CHECK_EQ_INT(mm_det_dnsbehav.save(g2, put_blob, &b2), 0);
+	CHECK_EQ_INT(mm_det_dnsbehav.save(g1, mmtest_put_row, &b1), 0);
+	CHECK_EQ_INT(mm_det_dnsbehav.save(g2, mmtest_put_row, &b2), 0);
 	CHECK_EQ_INT(b1.n, 1);
 	CHECK_EQ_INT(b2.n, 1);
 	{
-		const struct mm_buf *x = blob_of(&b1, I1), *y = blob_of(&b2, I1);
-		CHECK(x && y && x->len == y->len && memcmp(x->p, y->p, x->len) == 0);
+		int x = mmtest_row(&b1, I1), y = mmtest_row(&b2, I1);
+		CHECK(x >= 0 && y >= 0 && b1.len[x] == b2.len[y] &&
+		      memcmp(b1.blob[x], b2.blob[y], b1.len[x]) == 0);
 	}
-	blobs_free(&b1);
-	blobs_free(&b2);
+	mmtest_rows_free(&b1);
+	mmtest_rows_free(&b2);
 	mm_det_dnsbehav.state_free(g1);
 	mm_det_dnsbehav.state_free(g2);
 	teardown(&f);
@@ -704,7 +669,7 @@ MM_TEST(bounded_and_pruned)
 {
 	struct fx f;
 	void *st;
-	struct blobs bs = {0};
+	struct mmtest_rows bs = {0};
 	char base[64];
 	int h;
 	setup(&f);
@@ -719,10 +684,10 @@ MM_TEST(bounded_and_pruned)
 	}
 	mm_det_dnsbehav.finish(st, &f.c);
 	CHECK_EQ_INT(mm_agg_count(f.agg), 0);
-	CHECK_EQ_INT(mm_det_dnsbehav.save(st, put_blob, &bs), 0);
+	CHECK_EQ_INT(mm_det_dnsbehav.save(st, mmtest_put_row, &bs), 0);
 	CHECK_EQ_INT(bs.n, 1);
-	CHECK(bs.b[0].len < 200000); /* 64 + 24 windows at most */
-	blobs_free(&bs);
+	CHECK(bs.len[0] < 200000); /* 64 + 24 windows at most */
+	mmtest_rows_free(&bs);
 	mm_det_dnsbehav.state_free(st);
 	teardown(&f);
 }
@@ -734,7 +699,7 @@ MM_TEST(quiet_instance_ages_out)
 {
 	struct fx f;
 	void *st;
-	struct blobs bs = {0};
+	struct mmtest_rows bs = {0};
 	setup(&f);
 	st = mm_det_dnsbehav.state_new();
 	tunnel(&f, st, 0, 3, 40, "t.old.example", I1, 1);
@@ -742,18 +707,18 @@ MM_TEST(quiet_instance_ages_out)
 	f.p[param("retain_hours")] = 5;
 	tunnel(&f, st, 6, 3, 40, "t.new.example", I2, 2);
 	mm_det_dnsbehav.finish(st, &f.c);
-	CHECK_EQ_INT(mm_det_dnsbehav.save(st, put_blob, &bs), 0);
+	CHECK_EQ_INT(mm_det_dnsbehav.save(st, mmtest_put_row, &bs), 0);
 	CHECK_EQ_INT(bs.n, 2);
 	{
-		const struct mm_buf *x = blob_of(&bs, I1), *y = blob_of(&bs, I2);
-		CHECK(x && x->len == 0);
-		CHECK(y && y->len > 0);
+		int x = mmtest_row(&bs, I1), y = mmtest_row(&bs, I2);
+		CHECK(x >= 0 && bs.len[x] == 0);
+		CHECK(y >= 0 && bs.len[y] > 0);
 	}
-	blobs_free(&bs);
-	CHECK_EQ_INT(mm_det_dnsbehav.save(st, put_blob, &bs), 0);
+	mmtest_rows_free(&bs);
+	CHECK_EQ_INT(mm_det_dnsbehav.save(st, mmtest_put_row, &bs), 0);
 	CHECK_EQ_INT(bs.n, 1);
-	CHECK(blob_of(&bs, I2) != NULL);
-	blobs_free(&bs);
+	CHECK(mmtest_row(&bs, I2) >= 0);
+	mmtest_rows_free(&bs);
 	mm_det_dnsbehav.state_free(st);
 	teardown(&f);
 }
@@ -764,35 +729,35 @@ MM_TEST(load_rejects_malformed)
 {
 	struct fx f;
 	void *st, *b;
-	struct blobs bs = {0};
+	struct mmtest_rows bs = {0};
 	size_t cut;
 	unsigned char *m;
 	setup(&f);
 	st = mm_det_dnsbehav.state_new();
 	half(&f, st, 0);
 	tunnel(&f, st, 12, 3, 40, "t.x.example", I2, 99);
-	CHECK_EQ_INT(mm_det_dnsbehav.save(st, put_blob, &bs), 0);
+	CHECK_EQ_INT(mm_det_dnsbehav.save(st, mmtest_put_row, &bs), 0);
 	CHECK(bs.n == 2);
 	b = mm_det_dnsbehav.state_new();
-	CHECK_EQ_INT(mm_det_dnsbehav.load(b, bs.key[0], 1, "", 0), 0); /* aged out: nothing */
-	for (cut = 1; cut < bs.b[0].len; cut++)
-		CHECK(mm_det_dnsbehav.load(b, bs.key[0], 1, bs.b[0].p, cut) != 0);
-	m = malloc(bs.b[0].len + 1);
-	for (cut = 0; cut < bs.b[0].len; cut += 3) {
-		memcpy(m, bs.b[0].p, bs.b[0].len);
+	CHECK_EQ_INT(mm_det_dnsbehav.load(b, bs.entity[0], 1, "", 0), 0); /* aged out: nothing */
+	for (cut = 1; cut < bs.len[0]; cut++)
+		CHECK(mm_det_dnsbehav.load(b, bs.entity[0], 1, bs.blob[0], cut) != 0);
+	m = malloc(bs.len[0] + 1);
+	for (cut = 0; cut < bs.len[0]; cut += 3) {
+		memcpy(m, bs.blob[0], bs.len[0]);
 		m[cut] ^= 0xa5;
-		(void)mm_det_dnsbehav.load(b, bs.key[0], 1, m, bs.b[0].len); /* may or may not load; never crash */
+		(void)mm_det_dnsbehav.load(b, bs.entity[0], 1, m, bs.len[0]); /* may or may not load; never crash */
 	}
-	memcpy(m, bs.b[0].p, bs.b[0].len);
-	m[bs.b[0].len] = 0;
-	CHECK(mm_det_dnsbehav.load(b, bs.key[0], 1, m, bs.b[0].len + 1) != 0); /* trailing byte */
-	CHECK(mm_det_dnsbehav.load(b, "", 1, bs.b[0].p, bs.b[0].len) != 0);
+	memcpy(m, bs.blob[0], bs.len[0]);
+	m[bs.len[0]] = 0;
+	CHECK(mm_det_dnsbehav.load(b, bs.entity[0], 1, m, bs.len[0] + 1) != 0); /* trailing byte */
+	CHECK(mm_det_dnsbehav.load(b, "", 1, bs.blob[0], bs.len[0]) != 0);
 	CHECK(mm_det_dnsbehav.load(b, "i-0123456789abcdef0123456789abcdef0123456789abcdef", 1,
-				   bs.b[0].p, bs.b[0].len) != 0);
+				   bs.blob[0], bs.len[0]) != 0);
 	CHECK(mm_det_dnsbehav.load(b, I1, 1, "garbage", 7) != 0);
-	CHECK_EQ_INT(mm_det_dnsbehav.load(b, bs.key[0], 1, bs.b[0].p, bs.b[0].len), 0);
+	CHECK_EQ_INT(mm_det_dnsbehav.load(b, bs.entity[0], 1, bs.blob[0], bs.len[0]), 0);
 	free(m);
-	blobs_free(&bs);
+	mmtest_rows_free(&bs);
 	mm_det_dnsbehav.state_free(b);
 	mm_det_dnsbehav.state_free(st);
 	teardown(&f);

@@ -483,42 +483,6 @@ MM_TEST(merge_is_exact_in_any_split)
 
 /* ---- persistence ----------------------------------------------------------- */
 
-struct rows {
-	int n;
-	char entity[8][32];
-	unsigned char *blob[8];
-	size_t len[8];
-};
-
-static int put_row(void *pctx, const char *entity, const void *blob, size_t n)
-{
-	struct rows *r = pctx;
-	int i;
-	for (i = 0; i < r->n; i++)
-		if (!strcmp(r->entity[i], entity))
-			break;
-	if (i == r->n) {
-		if (r->n == 8)
-			return -1;
-		r->n++;
-		snprintf(r->entity[i], sizeof(r->entity[i]), "%s", entity);
-	} else {
-		free(r->blob[i]);
-	}
-	r->blob[i] = malloc(n ? n : 1);
-	memcpy(r->blob[i], blob, n);
-	r->len[i] = n;
-	return 0;
-}
-
-static void rows_free(struct rows *r)
-{
-	int i;
-	for (i = 0; i < r->n; i++)
-		free(r->blob[i]);
-	memset(r, 0, sizeof(*r));
-}
-
 /* save st, free it, and return a fresh state loaded from the rows */
 /* Does the row hold the text (an ENI's name)? */
 static int has(const unsigned char *b, size_t n, const char *z)
@@ -530,11 +494,11 @@ static int has(const unsigned char *b, size_t n, const char *z)
 	return 0;
 }
 
-static void *reload(void *st, struct rows *r)
+static void *reload(void *st, struct mmtest_rows *r)
 {
 	void *ns = D->state_new();
 	int i;
-	CHECK_EQ_INT(D->save(st, put_row, r), 0);
+	CHECK_EQ_INT(D->save(st, mmtest_put_row, r), 0);
 	D->state_free(st);
 	for (i = 0; i < r->n; i++)
 		CHECK_EQ_INT(D->load(ns, r->entity[i], D->state_version, r->blob[i], r->len[i]), 0);
@@ -547,7 +511,7 @@ static void *reload(void *st, struct rows *r)
 MM_TEST(save_load_two_scans_equal_one)
 {
 	struct fixture fx;
-	struct rows r = {0};
+	struct mmtest_rows r = {0};
 	char want[2048], got[2048];
 	void *st;
 
@@ -582,7 +546,7 @@ MM_TEST(save_load_two_scans_equal_one)
 	summary(&fx, got, sizeof(got));
 	CHECK_EQ_STR(got, want);
 	D->state_free(st);
-	rows_free(&r);
+	mmtest_rows_free(&r);
 	teardown(&fx);
 }
 
@@ -591,18 +555,18 @@ MM_TEST(save_load_two_scans_equal_one)
 MM_TEST(prune_bounds_state)
 {
 	struct fixture fx;
-	struct rows r = {0};
+	struct mmtest_rows r = {0};
 	char first[16];
 	void *st;
 	setup(&fx);
 	st = D->state_new();
 	out(&fx, st, "203.0.113.50", 40000, 80, 6, 5000, 200000, T0, 60);
 	finish(&fx, st);
-	CHECK_EQ_INT(D->save(st, put_row, &r), 0);
+	CHECK_EQ_INT(D->save(st, mmtest_put_row, &r), 0);
 	CHECK_EQ_INT(r.n, 1);
 	CHECK(r.len[0] > 16);
 	snprintf(first, sizeof(first), "%s", r.entity[0]);
-	rows_free(&r);
+	mmtest_rows_free(&r);
 	/* a record on another ENI four hours later pushes eni-0d05's out */
 	{
 		char line[256];
@@ -622,7 +586,7 @@ MM_TEST(prune_bounds_state)
 		/* eni-0d05's row is rewritten without it (cleared when it was
 		 * alone in its shard), eni-0d06 is in one */
 		int i, old = 0, found = 0;
-		CHECK_EQ_INT(D->save(st, put_row, &r), 0);
+		CHECK_EQ_INT(D->save(st, mmtest_put_row, &r), 0);
 		CHECK(r.n == 1 || r.n == 2);
 		for (i = 0; i < r.n; i++) {
 			old |= has(r.blob[i], r.len[i], "eni-0d05");
@@ -632,12 +596,12 @@ MM_TEST(prune_bounds_state)
 		}
 		CHECK(!old && found);
 	}
-	rows_free(&r);
+	mmtest_rows_free(&r);
 	/* next save: a cleared row is not written again */
-	CHECK_EQ_INT(D->save(st, put_row, &r), 0);
+	CHECK_EQ_INT(D->save(st, mmtest_put_row, &r), 0);
 	CHECK_EQ_INT(r.n, 1);
 	CHECK(has(r.blob[0], r.len[0], "eni-0d06"));
-	rows_free(&r);
+	mmtest_rows_free(&r);
 	D->state_free(st);
 	teardown(&fx);
 }
@@ -646,7 +610,7 @@ MM_TEST(prune_bounds_state)
 MM_TEST(hostile_blobs_rejected)
 {
 	struct fixture fx;
-	struct rows r = {0}, after = {0};
+	struct mmtest_rows r = {0}, after = {0};
 	unsigned char *b;
 	void *st, *ns;
 	size_t n, i, bk;
@@ -656,7 +620,7 @@ MM_TEST(hostile_blobs_rejected)
 	st = D->state_new();
 	out(&fx, st, "203.0.113.50", 40000, 80, 6, 5000, 200000, T0, 60);
 	out(&fx, st, "203.0.113.51", 40000, 9999, 17, 5000, 200000, T0, 60);
-	CHECK_EQ_INT(D->save(st, put_row, &r), 0);
+	CHECK_EQ_INT(D->save(st, mmtest_put_row, &r), 0);
 	CHECK_EQ_INT(r.n, 1);
 	b = r.blob[0];
 	n = r.len[0];
@@ -702,15 +666,15 @@ MM_TEST(hostile_blobs_rejected)
 		CHECK(D->load(ns, longname, 2, b, n) != 0);
 	}
 	/* nothing got in */
-	CHECK_EQ_INT(D->save(ns, put_row, &after), 0);
+	CHECK_EQ_INT(D->save(ns, mmtest_put_row, &after), 0);
 	CHECK_EQ_INT(after.n, 0);
 	/* and the good blob still loads */
 	CHECK_EQ_INT(D->load(ns, ent, 2, b, n), 0);
-	CHECK_EQ_INT(D->save(ns, put_row, &after), 0);
+	CHECK_EQ_INT(D->save(ns, mmtest_put_row, &after), 0);
 	CHECK_EQ_INT(after.n, 1);
 	CHECK_EQ_INT(after.len[0], n);
-	rows_free(&after);
-	rows_free(&r);
+	mmtest_rows_free(&after);
+	mmtest_rows_free(&r);
 	D->state_free(ns);
 	D->state_free(st);
 	teardown(&fx);
@@ -795,7 +759,7 @@ MM_TEST(bound_keeps_room_for_floods)
 MM_TEST(row_stays_under_store_limit)
 {
 	struct fixture fx;
-	struct rows r = {0};
+	struct mmtest_rows r = {0};
 	char name[2][16], line[256];
 	void *st, *ns;
 	int a = 0, b, i, k, in0, in1;
@@ -827,7 +791,7 @@ MM_TEST(row_stays_under_store_limit)
 			D->on_event(st, &fx.d, &ev);
 		}
 	finish(&fx, st);
-	CHECK_EQ_INT(D->save(st, put_row, &r), 0);
+	CHECK_EQ_INT(D->save(st, mmtest_put_row, &r), 0);
 	CHECK_EQ_INT(r.n, 1);
 	CHECK(r.len[0] <= (size_t)1 << 20);
 	in0 = has(r.blob[0], r.len[0], name[0]);
@@ -836,7 +800,7 @@ MM_TEST(row_stays_under_store_limit)
 	ns = D->state_new();
 	CHECK_EQ_INT(D->load(ns, r.entity[0], D->state_version, r.blob[0], r.len[0]), 0);
 	D->state_free(ns);
-	rows_free(&r);
+	mmtest_rows_free(&r);
 	D->state_free(st);
 	teardown(&fx);
 }

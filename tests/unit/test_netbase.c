@@ -597,36 +597,10 @@ MM_TEST(spambot_burst_split_between_threads_still_counts)
 	teardown(&x);
 }
 
-struct blobs {
-	int n;
-	char entity[16][32];
-	unsigned char *blob[16];
-	size_t len[16];
-};
-
-static int put(void *pctx, const char *entity, const void *blob, size_t n)
-{
-	struct blobs *b = pctx;
-	if (b->n >= 16)
-		return -1;
-	snprintf(b->entity[b->n], sizeof(b->entity[0]), "%s", entity);
-	b->blob[b->n] = malloc(n);
-	memcpy(b->blob[b->n], blob, n);
-	b->len[b->n++] = n;
-	return 0;
-}
-
-static void blobs_free(struct blobs *b)
-{
-	int i;
-	for (i = 0; i < b->n; i++)
-		free(b->blob[i]);
-}
-
 MM_TEST(save_load_continues_the_baseline)
 {
 	struct fx one, two;
-	struct blobs bl = {0};
+	struct mmtest_rows bl = {0};
 	char s1[8192], s2[8192];
 	int i;
 
@@ -640,7 +614,7 @@ MM_TEST(save_load_continues_the_baseline)
 	estate(&two, two.st, 0, 5, -1);
 	finish(&two);
 	CHECK_EQ_INT(mm_agg_count(two.agg), 0);
-	CHECK_EQ_INT(DET.save(two.st, put, &bl), 0);
+	CHECK_EQ_INT(DET.save(two.st, mmtest_put_row, &bl), 0);
 	CHECK_EQ_INT(bl.n, 2);
 	DET.state_free(two.st);
 	two.st = DET.state_new();
@@ -650,11 +624,10 @@ MM_TEST(save_load_continues_the_baseline)
 	finish(&two);
 	summary(&two, s2, sizeof(s2));
 	CHECK_EQ_STR(s2, s1);
-	blobs_free(&bl);
+	mmtest_rows_free(&bl);
 
 	/* and what was reported stays reported across a save/load */
-	memset(&bl, 0, sizeof(bl));
-	CHECK_EQ_INT(DET.save(two.st, put, &bl), 0);
+	CHECK_EQ_INT(DET.save(two.st, mmtest_put_row, &bl), 0);
 	DET.state_free(two.st);
 	two.st = DET.state_new();
 	for (i = 0; i < bl.n; i++)
@@ -664,7 +637,7 @@ MM_TEST(save_load_continues_the_baseline)
 	two.c.agg = two.agg;
 	finish(&two);
 	CHECK_EQ_INT(mm_agg_count(two.agg), 0);
-	blobs_free(&bl);
+	mmtest_rows_free(&bl);
 	teardown(&one);
 	teardown(&two);
 }
@@ -672,12 +645,12 @@ MM_TEST(save_load_continues_the_baseline)
 MM_TEST(malformed_blobs_are_rejected)
 {
 	struct fx x;
-	struct blobs bl = {0};
+	struct mmtest_rows bl = {0};
 	unsigned char *m;
 	size_t i, n;
 	setup(&x);
 	estate(&x, x.st, 0, 10, -1);
-	CHECK_EQ_INT(DET.save(x.st, put, &bl), 0);
+	CHECK_EQ_INT(DET.save(x.st, mmtest_put_row, &bl), 0);
 	CHECK(bl.n >= 1);
 	n = bl.len[0];
 	m = malloc(n + 8);
@@ -699,6 +672,6 @@ MM_TEST(malformed_blobs_are_rejected)
 		(void)DET.load(x.st, "eni-flip", 1, m, n);
 	}
 	free(m);
-	blobs_free(&bl);
+	mmtest_rows_free(&bl);
 	teardown(&x);
 }

@@ -462,33 +462,6 @@ MM_TEST(trusted_local_scanner_never_fires)
 
 /* ---- state: save/load, merge, bounds ---------------------------------------- */
 
-struct blobs {
-	int n;
-	char ent[8][64];
-	unsigned char *b[8];
-	size_t len[8];
-};
-
-static int put(void *pctx, const char *entity, const void *blob, size_t n)
-{
-	struct blobs *bs = pctx;
-	if (bs->n == 8)
-		return MM_ETOOBIG;
-	snprintf(bs->ent[bs->n], sizeof(bs->ent[0]), "%s", entity);
-	bs->b[bs->n] = malloc(n);
-	memcpy(bs->b[bs->n], blob, n);
-	bs->len[bs->n++] = n;
-	return 0;
-}
-
-static void blobs_free(struct blobs *bs)
-{
-	int i;
-	for (i = 0; i < bs->n; i++)
-		free(bs->b[i]);
-	bs->n = 0;
-}
-
 /* Served clients live apart from probe entries: clients seen in one run
  * (saved with no probe entry) or by another worker (merged) still keep a
  * later probed port from firing early and decide it at close; 6 clients
@@ -497,7 +470,7 @@ MM_TEST(served_clients_cross_save_and_merge)
 {
 	struct fx x;
 	void *a, *b, *c, *d;
-	struct blobs bs = {0};
+	struct mmtest_rows bs = {0};
 	int i;
 	char src[32];
 	setup(&x);
@@ -511,13 +484,13 @@ MM_TEST(served_clients_cross_save_and_merge)
 	}
 	finish(&x, a);
 	CHECK_EQ_INT(mm_agg_count(x.agg), 0);
-	CHECK_EQ_INT(D->save(a, put, &bs), 0);
+	CHECK_EQ_INT(D->save(a, mmtest_put_row, &bs), 0);
 	CHECK_EQ_INT(bs.n, 1); /* clients only: still saved */
 	D->state_free(a);
 	b = D->state_new();
 	for (i = 0; i < bs.n; i++)
-		CHECK_EQ_INT(D->load(b, bs.ent[i], D->state_version, bs.b[i], bs.len[i]), 0);
-	blobs_free(&bs);
+		CHECK_EQ_INT(D->load(b, bs.entity[i], D->state_version, bs.blob[i], bs.len[i]), 0);
+	mmtest_rows_free(&bs);
 	/* another worker saw the probes; merged into an empty state first
 	 * (taken whole), then the loaded one into it */
 	c = D->state_new();
@@ -531,12 +504,12 @@ MM_TEST(served_clients_cross_save_and_merge)
 	finish(&x, d);
 	CHECK_EQ_INT(nof(&x, T_PROBE), 0); /* open day, both ports have clients */
 	/* round trip again, then close the day */
-	CHECK_EQ_INT(D->save(d, put, &bs), 0);
+	CHECK_EQ_INT(D->save(d, mmtest_put_row, &bs), 0);
 	D->state_free(d);
 	d = D->state_new();
 	for (i = 0; i < bs.n; i++)
-		CHECK_EQ_INT(D->load(d, bs.ent[i], D->state_version, bs.b[i], bs.len[i]), 0);
-	blobs_free(&bs);
+		CHECK_EQ_INT(D->load(d, bs.entity[i], D->state_version, bs.blob[i], bs.len[i]), 0);
+	mmtest_rows_free(&bs);
 	flow(&x, d, "10.1.0.1", "10.0.0.5", 40000, 9999, 6, 1, 86400 + 900, "ACCEPT");
 	finish(&x, d);
 	CHECK_EQ_INT(nof(&x, T_PROBE), 1); /* 80: 4 clients < 5; 443: 6 */
@@ -591,7 +564,7 @@ MM_TEST(two_scans_equal_one_scan)
 {
 	struct fx one, two;
 	void *st, *s1, *s2;
-	struct blobs bs = {0};
+	struct mmtest_rows bs = {0};
 	int i;
 
 	setup(&one);
@@ -607,17 +580,17 @@ MM_TEST(two_scans_equal_one_scan)
 	s1 = D->state_new();
 	workload(&two, s1, 1);
 	finish(&two, s1);
-	CHECK_EQ_INT(D->save(s1, put, &bs), 0);
+	CHECK_EQ_INT(D->save(s1, mmtest_put_row, &bs), 0);
 	CHECK_EQ_INT(bs.n, 1);
 	D->state_free(s1);
 	s2 = D->state_new();
 	for (i = 0; i < bs.n; i++)
-		CHECK_EQ_INT(D->load(s2, bs.ent[i], D->state_version, bs.b[i], bs.len[i]), 0);
+		CHECK_EQ_INT(D->load(s2, bs.entity[i], D->state_version, bs.blob[i], bs.len[i]), 0);
 	workload(&two, s2, 2);
 	finish(&two, s2);
 	compare(&one, &two);
 	D->state_free(s2);
-	blobs_free(&bs);
+	mmtest_rows_free(&bs);
 	teardown(&one);
 	teardown(&two);
 }
@@ -627,14 +600,14 @@ MM_TEST(save_load_continues_a_window)
 {
 	struct fx x;
 	void *s1, *s2;
-	struct blobs bs = {0};
+	struct mmtest_rows bs = {0};
 	setup(&x);
 	s1 = D->state_new();
 	probes(&x, s1, 22, 1, 2, 0);
 	finish(&x, s1);
-	CHECK_EQ_INT(D->save(s1, put, &bs), 0);
+	CHECK_EQ_INT(D->save(s1, mmtest_put_row, &bs), 0);
 	s2 = D->state_new();
-	CHECK_EQ_INT(D->load(s2, bs.ent[0], 1, bs.b[0], bs.len[0]), 0);
+	CHECK_EQ_INT(D->load(s2, bs.entity[0], 1, bs.blob[0], bs.len[0]), 0);
 	probes(&x, s2, 22, 1, 1, 50); /* the same source again: still 2 */
 	finish(&x, s2);
 	CHECK_EQ_INT(mm_agg_count(x.agg), 0);
@@ -642,17 +615,17 @@ MM_TEST(save_load_continues_a_window)
 	finish(&x, s2);
 	CHECK_EQ_INT(nof(&x, T_PROBE), 1);
 	/* a loaded entry that fired stays fired */
-	blobs_free(&bs);
-	CHECK_EQ_INT(D->save(s2, put, &bs), 0);
+	mmtest_rows_free(&bs);
+	CHECK_EQ_INT(D->save(s2, mmtest_put_row, &bs), 0);
 	D->state_free(s1);
 	s1 = D->state_new();
-	CHECK_EQ_INT(D->load(s1, bs.ent[0], 1, bs.b[0], bs.len[0]), 0);
+	CHECK_EQ_INT(D->load(s1, bs.entity[0], 1, bs.blob[0], bs.len[0]), 0);
 	probes(&x, s1, 22, 30, 3, 70);
 	finish(&x, s1);
 	CHECK_EQ_INT(get(&x, T_PROBE)->count, 1);
 	D->state_free(s1);
 	D->state_free(s2);
-	blobs_free(&bs);
+	mmtest_rows_free(&bs);
 	teardown(&x);
 }
 
@@ -691,21 +664,21 @@ MM_TEST(old_windows_are_dropped)
 {
 	struct fx x;
 	void *st;
-	struct blobs bs = {0};
+	struct mmtest_rows bs = {0};
 	size_t before;
 	setup(&x);
 	st = D->state_new();
 	probes(&x, st, 22, 1, 2, 0);
 	sweep(&x, st, 445, 10, 1, 0);
 	finish(&x, st);
-	CHECK_EQ_INT(D->save(st, put, &bs), 0);
+	CHECK_EQ_INT(D->save(st, mmtest_put_row, &bs), 0);
 	before = bs.len[0];
-	blobs_free(&bs);
+	mmtest_rows_free(&bs);
 	probes(&x, st, 23, 1, 1, 86400 * 5); /* five days later */
 	finish(&x, st);
-	CHECK_EQ_INT(D->save(st, put, &bs), 0);
+	CHECK_EQ_INT(D->save(st, mmtest_put_row, &bs), 0);
 	CHECK(bs.len[0] < before);
-	blobs_free(&bs);
+	mmtest_rows_free(&bs);
 	D->state_free(st);
 	teardown(&x);
 }
@@ -733,23 +706,23 @@ MM_TEST(hostile_blobs_are_rejected)
 {
 	struct fx x;
 	void *st, *s2;
-	struct blobs bs = {0};
+	struct mmtest_rows bs = {0};
 	static unsigned char buf[1 << 16];
 	size_t n, i;
 	unsigned seed = 7;
 	setup(&x);
 	st = D->state_new();
 	workload(&x, st, 0);
-	CHECK_EQ_INT(D->save(st, put, &bs), 0);
+	CHECK_EQ_INT(D->save(st, mmtest_put_row, &bs), 0);
 	n = bs.len[0];
 	CHECK(n <= sizeof(buf));
 	s2 = D->state_new();
 	/* every truncation */
 	for (i = 0; i < n; i++)
-		CHECK(D->load(s2, "eni-0aaa", 1, bs.b[0], i) != 0);
+		CHECK(D->load(s2, "eni-0aaa", 1, bs.blob[0], i) != 0);
 	/* wrong version, wrong entity length, trailing bytes */
-	CHECK(D->load(s2, "eni-0aaa", 2, bs.b[0], n) != 0);
-	memcpy(buf, bs.b[0], n);
+	CHECK(D->load(s2, "eni-0aaa", 2, bs.blob[0], n) != 0);
+	memcpy(buf, bs.blob[0], n);
 	buf[n] = 0;
 	CHECK(D->load(s2, "eni-0aaa", 1, buf, n + 1) != 0);
 	CHECK(D->load(s2, "eni-0123456789abcdef0123456789abcdef", 1, buf, n) != 0);
@@ -759,7 +732,7 @@ MM_TEST(hostile_blobs_are_rejected)
 	CHECK(D->load(s2, "eni-0aaa", 1, buf, n) != 0);
 	/* random byte flips: must not crash (may load or not) */
 	for (i = 0; i < 2000; i++) {
-		memcpy(buf, bs.b[0], n);
+		memcpy(buf, bs.blob[0], n);
 		seed = seed * 1103515245u + 12345u;
 		buf[(seed >> 8) % n] ^= (unsigned char)(1u << ((seed >> 4) & 7));
 		(void)D->load(s2, "eni-0aaa", 1, buf, n);
@@ -767,7 +740,7 @@ MM_TEST(hostile_blobs_are_rejected)
 	finish(&x, s2);
 	D->state_free(st);
 	D->state_free(s2);
-	blobs_free(&bs);
+	mmtest_rows_free(&bs);
 	teardown(&x);
 }
 

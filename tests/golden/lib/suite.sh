@@ -18,3 +18,12 @@ skipped() { echo "skip $1: $2"; skip=$((skip+1)); }
 expect() { n=$1; d=$2; shift 2; if "$@"; then ok "$n"; else bad "$n" "$d"; fi; }
 has() { grep -q -- "$2" "$1"; }
 hasE() { grep -Eq -- "$2" "$1"; }
+# the stored findings of database $1 without the wall-clock fields, one a
+# line, sorted
+norm() { "$M" findings list --db "$1" --format json | sed 's/"createdAt":"[^"]*","updatedAt":"[^"]*"//' | sort; }
+same() { # NAME DB-A DB-B: pass when both hold findings and the same ones
+	norm "$2" >"$T/a.jsonl"; norm "$3" >"$T/b.jsonl"
+	if [ -s "$T/a.jsonl" ] && cmp -s "$T/a.jsonl" "$T/b.jsonl"; then ok "$1"; else
+		bad "$1" "$(wc -l <"$T/a.jsonl") vs $(wc -l <"$T/b.jsonl") findings; first difference:"
+		diff "$T/a.jsonl" "$T/b.jsonl" | head -4 | cut -c1-300 | sed 's/^/    /'; fi
+}
