@@ -302,8 +302,10 @@ if [ $HAVE_MAMORI = 1 ] && "$MAMORI" flows --help >/dev/null 2>&1; then
 	fi
 	HREC=$(cat $H/AWSLogs/*/vpcflowlogs/*/*/*/*/* | gzip -dc | wc -l)
 	HBYT=$(cat $H/AWSLogs/*/vpcflowlogs/*/*/*/*/* | gzip -dc | wc -c)
-	HENI=$(grep -o '"NetworkInterfaceId": *"eni-[0-9a-f]*"' $H/inventory.json | head -1 | grep -o 'eni-[0-9a-f]*')
-	HINST=$(grep -o '"InstanceId": *"i-[0-9a-f]*"' $H/inventory.json | head -1 | grep -o 'i-[0-9a-f]*')
+	# the first interface and instance of the inventory (awk reads to the
+	# end: `head` would close the pipe and pipefail end the run)
+	HENI=$(grep -o '"NetworkInterfaceId": *"eni-[0-9a-f]*"' $H/inventory.json | awk 'NR == 1 { sub(/.*"eni-/, "eni-"); sub(/"$/, ""); print }')
+	HINST=$(grep -o '"InstanceId": *"i-[0-9a-f]*"' $H/inventory.json | awk 'NR == 1 { sub(/.*"i-/, "i-"); sub(/"$/, ""); print }')
 	measure $J flows-eni mamori "flows --eni $HENI: every row of a day" gz $HREC $HBYT 1 \
 		"exec $MAMORI flows --eni $HENI --limit 0 --format json $H/AWSLogs >/dev/null"
 	measure $J flows-talkers mamori "flows --eni --summary talkers, a day" gz $HREC $HBYT 1 \
