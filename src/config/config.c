@@ -435,6 +435,10 @@ static int parse_value(struct loader *L, const char *sname, const char *key,
 			       key, sname, lo, hi, unit_of(pr), shown(ev, vb, sizeof(vb)),
 			       is_plain(ev) ? "" : "; write it without quotes");
 	}
+	if (pr->unit && !strcmp(pr->unit, "bool") && *out != 0 && *out != 1)
+		return fail_at(L, MM_EINVAL, ev->start_mark,
+			       "setting '%s' in section '%s' takes true or false (or 1/0), not '%s'",
+			       key, sname, shown(ev, vb, sizeof(vb)));
 	if (!(*out >= pr->min && *out <= pr->max))
 		return fail_at(L, MM_EINVAL, ev->start_mark,
 			       "setting '%s' in section '%s' is %s, out of range; use a value from "

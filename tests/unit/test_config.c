@@ -193,6 +193,9 @@ MM_TEST(numbers_and_booleans)
 	CHECK_ERR("probe: {min_ports: 1__0}", "not '1__0'");
 	CHECK_ERR("probe: {min_ports: '5'}", "not '5'; write it without quotes");
 	CHECK_ERR("probe: {min_ports: yes}", "takes a number");
+	/* a switch is 0 or 1: 0.5 would show as true and load back as 1 (fuzz_config found it) */
+	CHECK_ERR("probe: {strict: 0.5}", "t.yaml:1:17: setting 'strict' in section 'probe' takes true "
+					   "or false (or 1/0), not '0.5'");
 	CHECK_ERR("plain: {enabled: maybe}",
 		  "t.yaml:1:18: setting 'enabled' in section 'plain' takes true or false (also "
 		  "yes/no, on/off), not 'maybe'");
@@ -214,7 +217,7 @@ MM_TEST(range_checks_name_the_range)
 	CHECK_ERR("probe: {min_ports: 0}", "is 0, out of range; use a value from 1 to 1000");
 	CHECK_ERR("probe: {min_ports: -3}", "is -3, out of range");
 	CHECK_ERR("probe: {window_minutes: 0.25}", "use a value from 0.5 to 1440 (minutes");
-	CHECK_ERR("probe: {strict: 2}", "is 2, out of range; use a value from 0 to 1");
+	CHECK_ERR("probe: {strict: 2}", "takes true or false (or 1/0), not '2'");
 	CHECK_ERR("probe: {min_ports: 1e400}", "not '1e400'"); /* not finite */
 	{
 		struct mm_config *cfg = NULL;
