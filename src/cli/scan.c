@@ -52,7 +52,7 @@ static void usage(FILE *out)
 	      "  --wait SECONDS            if another run holds the database, wait this long\n"
 	      "                            for it (default 0: exit 5 at once)\n"
 	      "  --max-findings N          findings held before they are written into the open\n"
-	      "                            transaction (memory bound; default 50000, ~140 MB)\n"
+	      "                            transaction (memory bound; default 50000, ~180 MB)\n"
 	      "  --format table|json|guardduty|eventbridge|none\n"
 	      "                            how to print the findings this scan touched (default:\n"
 	      "                            table on a terminal, json otherwise; none: store only)\n"

@@ -48,8 +48,8 @@
 #define LINE_BUF_CAP (MM_CT_MAX_RECORD + (1u << 20))
 #define MAX_DOC ((size_t)1 << 30)
 #define HEAD_HASH_BYTES 4096
-/* findings the batch's table holds before a spill: ~2.8 KB each, so
- * ~140 MB at most, whatever the thread count */
+/* findings the batch's table holds before a spill: ~3.6 KB each, so
+ * ~180 MB at most, whatever the thread count */
 #define DEFAULT_MAX_FINDINGS 50000
 /* split plain files from this size, into parts no smaller than a
  * quarter of it; MM_SPLIT_MIN_BYTES overrides (tests cut small files) */

@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "core/hash.h"
 #include "core/intern.h"
+#include "core/json.h"
 
 void mm_finding_resource_key(const struct mm_finding *f, char *buf, size_t cap)
 {
@@ -373,4 +374,14 @@ void mm_finding_info_num(struct mm_finding *f, const char *key, double val)
 	else
 		snprintf(q, sizeof(q), "%.4g", val);
 	info_add(f, key, q);
+}
+
+void mm_finding_info_json(struct mm_finding *f, const char *key, const char *json)
+{
+	struct mm_json_val v;
+	size_t n = strlen(json), used = 0;
+	/* one whole value and nothing after it, so info stays valid JSON */
+	if (mm_json_value(json, n, &v, &used) || used != n)
+		return;
+	info_add(f, key, json);
 }

@@ -75,6 +75,11 @@ struct mm_process {
 	char host[64];		/* the agent's host name */
 };
 
+/* additionalInfo members a detector adds (JSON member text): room for an
+ * anomaly's profiledBehavior/unusualBehavior or a Sigma rule's id, title
+ * and tags; zero-run encoding keeps the unused part out of the store. */
+#define MM_INFO_MAX 768
+
 struct mm_finding {
 	char id[33];		/* 32 lowercase hex, stable for the key */
 	char type[96];		/* "CryptoCurrency:EC2/BitcoinTool.B" */
@@ -109,7 +114,7 @@ struct mm_finding {
 	char user_agent[256];
 	/* What only one kind of finding has, overlaid: a finding's type fixes
 	 * its action and resource, so at most one member is ever in use, and
-	 * the overlay keeps a finding at ~2.8 KB instead of ~3.9 (the flows
+	 * the overlay keeps a finding at ~3.6 KB instead of ~4.4 (the flows
 	 * benchmark holds 22k of them). Read and write a member only for its
 	 * kind: apis for AWS_API_CALL, probes for PORT_PROBE, proc for the
 	 * Runtime resource (mm_finding_kind_* below say which). */
@@ -149,7 +154,7 @@ struct mm_finding {
 	 * text without braces ("unusual":6667,"scanner":"x"): written only
 	 * through mm_finding_info_* (always valid JSON; what does not fit is
 	 * left out whole). Detail: set from the latest record, like ports. */
-	char info[128];
+	char info[MM_INFO_MAX];
 
 	int64_t created_at_ms, updated_at_ms;
 	int archived;
@@ -215,6 +220,9 @@ int mm_finding_unpack(struct mm_finding *f, const void *blob, size_t n);
 void mm_finding_info_clear(struct mm_finding *f);
 void mm_finding_info_str(struct mm_finding *f, const char *key, const char *val);
 void mm_finding_info_num(struct mm_finding *f, const char *key, double val);
+/* Add "key": json where json is one complete JSON value (object, array,
+ * ...); it is checked and left out when invalid or when it does not fit. */
+void mm_finding_info_json(struct mm_finding *f, const char *key, const char *json);
 /* Add one evidence record keeping the bounded earliest-first sample. */
 void mm_finding_add_evidence(struct mm_finding *f, const char *file, uint64_t line,
 			     uint64_t offset, int64_t time_ms);

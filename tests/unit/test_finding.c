@@ -150,7 +150,7 @@ MM_TEST(finding_general_fields)
 	f.res_type = MM_RES_INSTANCE;
 	f.action = MM_ACTION_PORT_PROBE;
 	CHECK(mm_finding_has_probes(&f) && !mm_finding_has_apis(&f) && !mm_finding_has_proc(&f));
-	CHECK(sizeof(struct mm_finding) <= 3072); /* 3 KiB: the flood bench holds 1M */
+	CHECK(sizeof(struct mm_finding) <= 3712); /* 3.6 KiB: the table holds 50k before a spill */
 }
 
 MM_TEST(agg_merges_same_key_and_bounds_table)
@@ -230,4 +230,26 @@ MM_TEST(recon_api_names)
 	CHECK(!mm_api_is_recon("CreateUser", 10));
 	CHECK(!mm_api_is_recon("Listen", 3));
 	CHECK(!mm_api_is_recon("Get", 3));
+}
+
+MM_TEST(info_json_member_is_checked_and_bounded)
+{
+	struct mm_finding f;
+	char big[MM_INFO_MAX + 16];
+	base(&f);
+	mm_finding_info_num(&f, "n", 3);
+	mm_finding_info_json(&f, "anomalies", "{\"a\":[1,2,\"x\"]}");
+	CHECK_EQ_STR(f.info, "\"n\":3,\"anomalies\":{\"a\":[1,2,\"x\"]}");
+	/* invalid, trailing bytes, two values: each left out whole */
+	mm_finding_info_json(&f, "bad", "{\"a\":");
+	mm_finding_info_json(&f, "bad", "{} x");
+	mm_finding_info_json(&f, "bad", "1 2");
+	CHECK_EQ_STR(f.info, "\"n\":3,\"anomalies\":{\"a\":[1,2,\"x\"]}");
+	/* too big for the room left: left out, info unchanged */
+	memset(big, 'a', sizeof(big));
+	big[0] = '"';
+	big[sizeof(big) - 2] = '"';
+	big[sizeof(big) - 1] = '\0';
+	mm_finding_info_json(&f, "big", big);
+	CHECK_EQ_STR(f.info, "\"n\":3,\"anomalies\":{\"a\":[1,2,\"x\"]}");
 }
