@@ -13,6 +13,8 @@ const struct mm_detector_def *const mm_detectors[] = {
 	&mm_det_brute,
 	&mm_det_dos,
 	&mm_det_dnsbehav,
+	/* last: its finish reads the findings every other detector made */
+	&mm_det_sequence,
 	NULL,
 };
 

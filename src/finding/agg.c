@@ -195,7 +195,11 @@ struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *ac
 			      int *created)
 {
 	const struct mm_ftype *ft = mm_ftype_get(type);
-	int restype = ft && ft->action == MM_ACTION_AWS_API_CALL ? MM_RES_ACCESSKEY : MM_RES_INSTANCE;
+	/* an attack sequence is keyed by its principal, held in the
+	 * AccessKey fields (output renders it as AttackSequence) */
+	int restype = ft && (ft->action == MM_ACTION_AWS_API_CALL || ft->action == MM_ACTION_SEQUENCE)
+			      ? MM_RES_ACCESSKEY
+			      : MM_RES_INSTANCE;
 	return lookup(a, type, account, resource, resource_len, disc, restype, created);
 }
 

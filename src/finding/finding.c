@@ -181,6 +181,10 @@ void mm_finding_merge(struct mm_finding *dst, const struct mm_finding *src)
 			dst->nprobes = src->nprobes;
 			memcpy(dst->probes, src->probes, sizeof(dst->probes));
 		}
+		/* a sequence's signals are the whole story as of its latest
+		 * record, like info */
+		if (mm_finding_has_seq(dst) && mm_finding_has_seq(src))
+			dst->seq = src->seq;
 	}
 	if (src->created_at_ms && (!dst->created_at_ms || src->created_at_ms < dst->created_at_ms))
 		dst->created_at_ms = src->created_at_ms;
@@ -309,6 +313,7 @@ int mm_finding_unpack(struct mm_finding *f, const void *blob, size_t n)
 	if (f->nevidence < 0 || f->nevidence > MM_EVIDENCE_MAX ||
 	    (mm_finding_has_apis(f) && (f->napis < 0 || f->napis > MM_API_CALLS_MAX)) ||
 	    (mm_finding_has_probes(f) && (f->nprobes < 0 || f->nprobes > MM_PROBES_MAX)) ||
+	    (mm_finding_has_seq(f) && f->seq.nsig > MM_SEQ_SIGNALS_MAX) ||
 	    unpack_str(&p, end, &df))
 		return MM_EFORMAT;
 	f->detail_file = *df ? df : NULL;

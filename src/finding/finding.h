@@ -36,7 +36,9 @@ enum mm_action_type {
 	MM_ACTION_NETWORK_CONNECTION = 0,
 	MM_ACTION_DNS_REQUEST,
 	MM_ACTION_AWS_API_CALL,
-	MM_ACTION_PORT_PROBE
+	MM_ACTION_PORT_PROBE,
+	/* no action: an attack sequence (service.detection.sequence) */
+	MM_ACTION_SEQUENCE
 };
 enum mm_role { MM_ROLE_ACTOR = 0, MM_ROLE_TARGET };
 enum mm_dir { MM_DIR_UNKNOWN = 0, MM_DIR_INBOUND, MM_DIR_OUTBOUND };
@@ -73,6 +75,26 @@ struct mm_process {
 	char user[32];
 	char cmdline[MM_CMDLINE_MAX]; /* bounded: longer lines are cut */
 	char host[64];		/* the agent's host name */
+};
+
+/* One signal of an attack sequence (service.detection.sequence.signals):
+ * a member finding, or the calls of one API. Overlaid in the finding's
+ * union (see struct mm_finding), so the set is small and fixed. */
+#define MM_SEQ_SIGNALS_MAX 9
+enum mm_seq_kind { MM_SEQ_FINDING = 1, MM_SEQ_API = 2 };
+struct mm_seq_signal {
+	int64_t first_ms, last_ms;
+	uint32_t count;
+	uint32_t thash;		/* FINDING: mm_ftype_hash() of its type */
+	uint8_t kind;		/* enum mm_seq_kind */
+	uint8_t tactic;		/* enum mm_tactic (detect/apitactic.h) */
+	uint8_t sev10;		/* FINDING: its severity x 10 */
+	char name[41];		/* FINDING: its id; API: "iam:CreateAccessKey" (cut) */
+};
+struct mm_seq {
+	uint8_t nsig;		/* signals[0..nsig), in time order */
+	char cred[24];		/* the latest access key the principal used */
+	struct mm_seq_signal sig[MM_SEQ_SIGNALS_MAX];
 };
 
 /* additionalInfo members a detector adds (JSON member text): room for an
@@ -117,7 +139,8 @@ struct mm_finding {
 	 * the overlay keeps a finding at ~3.6 KB instead of ~4.4 (the flows
 	 * benchmark holds 22k of them). Read and write a member only for its
 	 * kind: apis for AWS_API_CALL, probes for PORT_PROBE, proc for the
-	 * Runtime resource (mm_finding_kind_* below say which). */
+	 * Runtime resource, seq for an attack sequence (mm_finding_has_*
+	 * below say which). */
 	union {
 		struct {
 			int napis;	/* the APIs merged, at most MM_API_CALLS_MAX */
@@ -128,6 +151,7 @@ struct mm_finding {
 			struct mm_port_probe probes[MM_PROBES_MAX];
 		};
 		struct mm_process proc;	/* Runtime */
+		struct mm_seq seq;	/* action MM_ACTION_SEQUENCE */
 	};
 
 	enum mm_role role;
@@ -188,6 +212,15 @@ static inline int mm_finding_has_proc(const struct mm_finding *f)
 {
 	return f->res_type == MM_RES_RUNTIME;
 }
+static inline int mm_finding_has_seq(const struct mm_finding *f)
+{
+	return f->action == MM_ACTION_SEQUENCE && f->res_type != MM_RES_RUNTIME;
+}
+/* A type name's 32-bit hash (stable across builds, unlike a row number):
+ * how a sequence names its member findings' types. */
+uint32_t mm_ftype_hash(const char *type);
+/* The table type whose mm_ftype_hash is h, or NULL. */
+const struct mm_ftype *mm_ftype_by_hash(uint32_t h);
 /* The table, terminated by an entry with type == NULL. */
 const struct mm_ftype *mm_ftype_all(void);
 /* "High" / "Medium" / "Low" for a severity number. */

@@ -31,6 +31,7 @@
 #include "core/hash.h"
 #include "core/json.h"
 #include "core/mtime.h"
+#include "detect/apitactic.h"
 
 /* ---- sticky JSON writer ---- */
 
@@ -332,6 +333,8 @@ static const char *token_value(const struct mm_finding *f, const char *tok, size
 		return f->user_name[0] ? f->user_name : f->principal_id;
 	if (TOK("key"))
 		return f->access_key_id;
+	if (TOK("usertype"))
+		return f->user_type[0] ? f->user_type : "IAMUser";
 	if (TOK("list"))
 		return f->threat_list;
 	if (TOK("bucket"))
@@ -517,6 +520,12 @@ static void jw_access_key(struct jw *w, const struct mm_finding *f, int first)
 static void jw_resource(struct jw *w, const struct mm_finding *f, const char *inst_json)
 {
 	jw_raw(w, "{");
+	if (mm_finding_has_seq(f)) {
+		/* GuardDuty: the type only; who and what are in the sequence */
+		jw_kstr(w, "resourceType", "AttackSequence", 1);
+		jw_raw(w, "}");
+		return;
+	}
 	switch (f->res_type) {
 	case MM_RES_ACCESSKEY:
 		jw_kstr(w, "resourceType", "AccessKey", 1);
@@ -757,15 +766,207 @@ static void jw_runtime(struct jw *w, const struct mm_finding *f)
 	jw_raw(w, "}");
 }
 
+/* ---- attack sequence (service.detection.sequence) ---- */
+
+/* A fixed-size string of the sequence (a hostile stored blob may lack
+ * its NUL): at most cap bytes; key NULL: an array element. */
+static void jw_kfix(struct jw *w, const char *key, const char *p, size_t cap, int first)
+{
+	if (key)
+		jw_key(w, key, first);
+	else if (!first)
+		jw_raw(w, ",");
+	jw_raw(w, "\"");
+	jw_esc(w, p, strnlen(p, cap));
+	jw_raw(w, "\"");
+}
+
+/* ATT&CK's name of a tactic: "DefenseEvasion" -> "Defense Evasion". */
+static void jw_tactic(struct jw *w, unsigned t)
+{
+	const char *z = t < MM_TAC__N ? mm_tactic_name((enum mm_tactic)t) : "";
+	char out[40];
+	size_t k = 0;
+
+	for (; *z && k < sizeof(out) - 2; z++) {
+		if (k && *z >= 'A' && *z <= 'Z')
+			out[k++] = ' ';
+		out[k++] = *z;
+	}
+	out[k] = '\0';
+	jw_str(w, out);
+}
+
+/* The principal as the sequence's actor id: user name, else principal id. */
+static const char *seq_actor(const struct mm_finding *f)
+{
+	return f->user_name[0] ? f->user_name : f->principal_id;
+}
+
+static void jw_signal(struct jw *w, const struct mm_finding *f, const struct mm_seq_signal *g,
+		      int first)
+{
+	const struct mm_ftype *ft;
+	char ip[MM_IP_STRLEN];
+
+	jw_raw(w, first ? "{" : ",{");
+	if (g->kind == MM_SEQ_FINDING) {
+		jw_kfix(w, "uid", g->name, sizeof(g->name), 1);
+		jw_kstr(w, "type", "FINDING", 0);
+		ft = mm_ftype_by_hash(g->thash);
+		jw_kstr(w, "name", ft ? ft->type : "", 0);
+	} else {
+		jw_key(w, "uid", 1);
+		jw_raw(w, "\"");
+		jw_esc(w, g->name, strnlen(g->name, sizeof(g->name)));
+		jw_raw(w, "@");
+		jw_esc(w, f->id, strlen(f->id));
+		jw_raw(w, "\"");
+		jw_kstr(w, "type", "CLOUD_TRAIL", 0);
+		jw_kfix(w, "name", g->name, sizeof(g->name), 0);
+	}
+	jw_ktime(w, "createdAt", g->first_ms, 0);
+	jw_ktime(w, "updatedAt", g->last_ms, 0);
+	jw_ktime(w, "firstSeenAt", g->first_ms, 0);
+	jw_ktime(w, "lastSeenAt", g->last_ms, 0);
+	if (g->kind == MM_SEQ_FINDING) {
+		jw_key(w, "severity", 0);
+		if (!w->rc)
+			w->rc = mm_buf_printf(w->b, "%.10g", g->sev10 / 10.0);
+	}
+	jw_kint(w, "count", (long long)g->count, 0);
+	jw_key(w, "resourceUids", 0);
+	jw_raw(w, "[");
+	if (f->seq.cred[0])
+		jw_kfix(w, NULL, f->seq.cred, sizeof(f->seq.cred), 1);
+	jw_raw(w, "]");
+	jw_key(w, "actorIds", 0);
+	jw_raw(w, "[");
+	jw_str(w, seq_actor(f));
+	jw_raw(w, "]");
+	if (f->has_remote_ip) {
+		jw_key(w, "endpointIds", 0);
+		jw_raw(w, "[");
+		jw_str(w, mm_ip_format(&f->remote_ip, ip));
+		jw_raw(w, "]");
+	}
+	jw_key(w, "signalIndicators", 0);
+	jw_raw(w, "[{\"key\":\"ATTACK_TACTIC\",\"values\":[");
+	jw_tactic(w, g->tactic);
+	jw_raw(w, "]}");
+	if (g->kind == MM_SEQ_API && g->tactic != MM_TAC_DISCOVERY) {
+		jw_raw(w, ",{\"key\":\"HIGH_RISK_API\",\"values\":[");
+		jw_kfix(w, NULL, g->name, sizeof(g->name), 1);
+		jw_raw(w, "]}");
+	}
+	jw_raw(w, "]}");
+}
+
+/* detection.sequence from f->seq: GuardDuty's Sequence object (uid,
+ * description, actors, resources, endpoints, signals, sequenceIndicators). */
+static void jw_sequence(struct jw *w, const struct mm_finding *f)
+{
+	const struct mm_seq *q = &f->seq;
+	const char *utype = f->user_type[0] ? f->user_type : "IAMUser";
+	unsigned seen = 0;
+	int i, n = q->nsig < MM_SEQ_SIGNALS_MAX ? q->nsig : MM_SEQ_SIGNALS_MAX, any;
+	char ip[MM_IP_STRLEN];
+
+	jw_raw(w, "{");
+	jw_kstr(w, "uid", f->id, 1);
+	jw_key(w, "description", 0);
+	jw_raw(w, "\"A sequence of actions involving multiple signals indicating a possible "
+		  "credential compromise was observed for ");
+	jw_esc(w, utype, strlen(utype));
+	jw_raw(w, "/");
+	jw_esc(w, seq_actor(f), strlen(seq_actor(f)));
+	jw_raw(w, ".\"");
+	/* the actor: the principal the story is about */
+	jw_key(w, "actors", 0);
+	jw_raw(w, "[{");
+	jw_kstr(w, "id", seq_actor(f), 1);
+	jw_key(w, "user", 0);
+	jw_raw(w, "{");
+	jw_kstr(w, "name", f->user_name, 1);
+	jw_kstr(w, "uid", f->principal_id, 0);
+	jw_kstr(w, "type", f->user_type, 0);
+	if (q->cred[0])
+		jw_kfix(w, "credentialUid", q->cred, sizeof(q->cred), 0);
+	jw_kstr(w, "account", f->account, 0);
+	jw_raw(w, "}}]");
+	/* the resource: the credential it used last */
+	jw_key(w, "resources", 0);
+	jw_raw(w, "[");
+	if (q->cred[0]) {
+		jw_raw(w, "{");
+		jw_kfix(w, "uid", q->cred, sizeof(q->cred), 1);
+		jw_kfix(w, "name", q->cred, sizeof(q->cred), 0);
+		jw_kstr(w, "accountId", f->account, 0);
+		jw_kstr(w, "resourceType", "ACCESS_KEY", 0);
+		jw_kstr(w, "region", f->region, 0);
+		jw_kstr(w, "service", "IAM", 0);
+		jw_raw(w, "}");
+	}
+	jw_raw(w, "]");
+	jw_key(w, "endpoints", 0);
+	jw_raw(w, "[");
+	if (f->has_remote_ip) {
+		jw_raw(w, "{");
+		jw_kstr(w, "id", mm_ip_format(&f->remote_ip, ip), 1);
+		jw_kstr(w, "ip", ip, 0);
+		jw_raw(w, "}");
+	}
+	jw_raw(w, "]");
+	jw_key(w, "signals", 0);
+	jw_raw(w, "[");
+	for (i = 0; i < n; i++)
+		jw_signal(w, f, &q->sig[i], i == 0);
+	jw_raw(w, "]");
+	/* the tactics in the order the story reached them, then the
+	 * non-discovery APIs */
+	jw_key(w, "sequenceIndicators", 0);
+	jw_raw(w, "[{\"key\":\"ATTACK_TACTIC\",\"values\":[");
+	for (i = 0, any = 0; i < n; i++) {
+		unsigned t = q->sig[i].tactic;
+		if (t >= MM_TAC__N || t == MM_TAC_NONE || (seen & (1u << t)))
+			continue;
+		seen |= 1u << t;
+		if (any++)
+			jw_raw(w, ",");
+		jw_tactic(w, t);
+	}
+	jw_raw(w, "]}");
+	for (i = 0, any = 0; i < n; i++) {
+		const struct mm_seq_signal *g = &q->sig[i];
+		if (g->kind != MM_SEQ_API || g->tactic == MM_TAC_DISCOVERY)
+			continue;
+		jw_raw(w, any++ ? "," : ",{\"key\":\"HIGH_RISK_API\",\"values\":[");
+		jw_kfix(w, NULL, g->name, sizeof(g->name), 1);
+	}
+	if (any)
+		jw_raw(w, "]}");
+	jw_raw(w, "]}");
+}
+
 static void jw_service(struct jw *w, const struct mm_finding *f, const char *det)
 {
 	jw_raw(w, "{");
 	jw_kstr(w, "serviceName", "guardduty", 1);
 	if (f->res_type == MM_RES_RUNTIME)
 		jw_kstr(w, "featureName", "RuntimeMonitoring", 0);
+	if (mm_finding_has_seq(f))
+		jw_kstr(w, "featureName", "Correlation", 0);
 	jw_kstr(w, "detectorId", det, 0);
-	jw_key(w, "action", 0);
-	jw_action(w, f);
+	if (mm_finding_has_seq(f)) {
+		/* a sequence has no action of its own: its signals have */
+		jw_key(w, "detection", 0);
+		jw_raw(w, "{\"sequence\":");
+		jw_sequence(w, f);
+		jw_raw(w, "}");
+	} else {
+		jw_key(w, "action", 0);
+		jw_action(w, f);
+	}
 	if (f->res_type == MM_RES_RUNTIME) {
 		jw_key(w, "runtimeDetails", 0);
 		jw_runtime(w, f);

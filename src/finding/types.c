@@ -27,6 +27,8 @@
 
 #include <string.h>
 
+#include "core/hash.h"
+
 #define HIGH 8.0
 #define MED 5.0
 #define LOW 2.0
@@ -265,6 +267,13 @@ static const struct mm_ftype types[] = {
 	 "perform a Denial of Service (DoS) attack using DNS protocol.",
 	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
 	 "perform a Denial of Service (DoS) attack using DNS protocol against {ip}."},
+	/* CloudTrail: attack sequences (detect/sequence.c). Title and
+	 * description as GuardDuty's; {usertype}/{user} the principal. */
+	{"AttackSequence:IAM/CompromisedCredentials", 9.0, AKEY, MM_ACTION_SEQUENCE,
+	 "Potential credential compromise of {usertype}/{user} indicated by a sequence of "
+	 "actions.",
+	 "A sequence of actions involving multiple signals indicating a possible credential "
+	 "compromise was observed for {usertype}/{user}."},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -282,8 +291,26 @@ const struct mm_ftype *mm_ftype_get(const char *type)
 	return NULL;
 }
 
+uint32_t mm_ftype_hash(const char *type)
+{
+	return (uint32_t)mm_hash(type, strlen(type), 0x5e9);
+}
+
+const struct mm_ftype *mm_ftype_by_hash(uint32_t h)
+{
+	const struct mm_ftype *t;
+	for (t = types; t->type; t++)
+		if (mm_ftype_hash(t->type) == h)
+			return t;
+	return NULL;
+}
+
+/* GuardDuty's bands: Critical 9.0-10.0 (attack sequences), High 7.0-8.9,
+ * Medium 4.0-6.9, Low 1.0-3.9. */
 const char *mm_severity_label(double sev)
 {
+	if (sev >= 9.0)
+		return "Critical";
 	if (sev >= 7.0)
 		return "High";
 	if (sev >= 4.0)

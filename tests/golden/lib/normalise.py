@@ -7,13 +7,17 @@ sorted. Ids, ARNs, createdAt/updatedAt, evidence paths and texts are left
 out: they change with the machine, the clock or the wording.
 
 The resource id is the access key (else principal) of an AccessKey
-resource; for an Instance, the instance id, else the first interface's
+resource; the actor's principal id of an AttackSequence; for an Instance, the instance id, else the first interface's
 id, else its private address. Exits 1 on a line that is not a finding."""
 import json
 import sys
 
 
-def resource_id(res):
+def resource_id(res, svc):
+    if res.get("resourceType") == "AttackSequence":
+        seq = (svc.get("detection") or {}).get("sequence") or {}
+        actors = seq.get("actors") or [{}]
+        return (actors[0].get("user") or {}).get("uid") or ""
     if res.get("resourceType") == "AccessKey":
         ak = res.get("accessKeyDetails") or {}
         return ak.get("accessKeyId") or ak.get("principalId") or ""
@@ -37,7 +41,7 @@ def main():
             svc = f["service"]
             row = {
                 "type": f["type"],
-                "resource": resource_id(f["resource"]),
+                "resource": resource_id(f["resource"], svc),
                 "severity": f["severity"],
                 "count": svc["count"],
                 "eventFirstSeen": svc["eventFirstSeen"],
