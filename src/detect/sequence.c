@@ -24,11 +24,13 @@
  * Impact as named. Policy types (root use, S3 public access settings)
  * are not members: an administrator's routine work raises them.
  *
- * The rule, for one principal, in some window of window_hours: the
- * findings alone cover min_finding_stages distinct stages, or the
- * findings and signals together cover min_stages distinct stages and
- * one finding is at least anchor_severity (see docs/finding-types.md for
- * why). Signals alone never fire: GuardDuty calls them weak.
+ * The rule, for one principal, in some window of window_hours: one
+ * harmful stage (anything past initial access and discovery) is there,
+ * and either the findings alone cover min_finding_stages distinct
+ * stages, or the findings and signals together cover min_stages distinct
+ * stages and one finding is at least anchor_severity (see
+ * docs/finding-types.md for why). Signals alone never fire: GuardDuty
+ * calls them weak.
  *
  * The principal is CloudTrail's userIdentity.principalId within the
  * account (recipientAccountId, else the caller's): stable for an IAM
@@ -564,6 +566,9 @@ struct item {
 	const void *src;
 };
 
+/* the stages past access and discovery */
+#define HARM (~((1u << MM_TAC_NONE) | (1u << MM_TAC_INITIAL_ACCESS) | (1u << MM_TAC_DISCOVERY)))
+
 static int popcount(unsigned m)
 {
 	int n = 0;
@@ -596,7 +601,10 @@ static int qualify(struct item *it, int n, int64_t w, const double *params)
 				anchored |= it[j].sev10 >= anchor10;
 			}
 		}
-		if (popcount(fnd) < min_fst && (popcount(all) < min_stages || !anchored))
+		/* a story ends in harm: looking around from a bad place is
+		 * two stages (access, discovery) and no more */
+		if (!(all & HARM) ||
+		    (popcount(fnd) < min_fst && (popcount(all) < min_stages || !anchored)))
 			continue;
 		for (j = 0; j < n; j++)
 			if (!it[j].qualified && it[j].first <= t + w && it[j].last >= t) {
@@ -980,8 +988,10 @@ static void get_prin(struct mm_blob_rd *r, struct prin *q, struct sig *qs)
 		mm_blob_get_ref(r, &m->ref, REF_MAX);
 		mm_blob_get_ref(r, &m->lref, REF_MAX);
 		m->tactic = (uint8_t)type_tactic(m->type);
-		if (r->bad || !is_hex_id(m->id) || !mm_ftype_get(m->type) ||
-		    m->tactic == MM_TAC_NONE || m->reported > 1 || m->first > m->last)
+		/* a type this build does not know still counts by its
+		 * ThreatPurpose (another build's detectors raised it) */
+		if (r->bad || !is_hex_id(m->id) || m->tactic == MM_TAC_NONE || m->reported > 1 ||
+		    !m->count || m->first > m->last)
 			r->bad = 1;
 	}
 }

@@ -95,14 +95,18 @@ MM_TEST(type_table_rows_consistent)
 
 	for (t = mm_ftype_all(); t->type; t++, n++) {
 		size_t tl = strlen(t->title);
-		CHECK(t->severity == 2.0 || t->severity == 5.0 || t->severity == 8.0);
+		/* 9: Critical, attack sequences only */
+		CHECK(t->severity == 2.0 || t->severity == 5.0 || t->severity == 8.0 ||
+		      (t->severity == 9.0 && t->action == MM_ACTION_SEQUENCE));
 		CHECK(tl > 0 && t->title[tl - 1] == '.');
 		CHECK(strstr(t->title, "{instance}") || strstr(t->title, "{api}") ||
-		      strstr(t->title, "{actor}"));
+		      strstr(t->title, "{actor}") || strstr(t->title, "{user}"));
 		CHECK(t->res_type == MM_RES_INSTANCE || t->res_type == MM_RES_ACCESSKEY ||
 		      t->res_type == MM_RES_S3BUCKET || t->res_type == MM_RES_RUNTIME);
 		if (t->action == MM_ACTION_AWS_API_CALL)
 			CHECK(t->res_type == MM_RES_ACCESSKEY || t->res_type == MM_RES_S3BUCKET);
+		else if (t->action == MM_ACTION_SEQUENCE)
+			CHECK(t->res_type == MM_RES_ACCESSKEY); /* keyed by the principal */
 		else
 			CHECK(t->res_type == MM_RES_INSTANCE || t->res_type == MM_RES_RUNTIME);
 		CHECK(mm_ftype_get(t->type) == t);
