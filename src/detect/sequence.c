@@ -69,6 +69,7 @@
 #define SEQ_MAX_SIGS 32
 #define SEQ_MAX_MEMBERS 16
 #define SEQ_MAX_PRINCIPALS 100000
+#define SEQ_IPS 4	/* source addresses kept per signal and per member */
 #define NSHARDS 16
 #define BLOB_MAX ((size_t)32 << 20)
 #define REF_MAX 1024	/* a stored evidence file name */
@@ -87,6 +88,8 @@ struct sig {
 	uint64_t count;
 	int64_t first, last;
 	struct mm_evref ref;	/* the earliest record */
+	uint8_t nip;
+	uint64_t iph[SEQ_IPS];	/* its source addresses: the smallest hashes */
 };
 
 /* a finding on the principal */
@@ -97,6 +100,8 @@ struct mem {
 	uint64_t count;
 	int64_t first, last;
 	struct mm_evref ref, lref;	/* earliest and latest record */
+	uint8_t nip;
+	uint64_t iph[SEQ_IPS];	/* the addresses it was seen from */
 };
 
 struct prin {
@@ -237,6 +242,32 @@ static void state_free(void *st)
 
 /* ---- items ---------------------------------------------------------------- */
 
+/* Add address hash h to the set iph[0..*n): the SEQ_IPS smallest
+ * distinct hashes, sorted - a bottom-k sketch, the same whatever order
+ * addresses come in, merged exactly. */
+static void ips_add(uint64_t *iph, uint8_t *n, uint64_t h)
+{
+	int i, j;
+	for (i = 0; i < *n && iph[i] < h; i++)
+		;
+	if (i < *n && iph[i] == h)
+		return;
+	if (i == SEQ_IPS)
+		return;
+	j = *n < SEQ_IPS ? *n : SEQ_IPS - 1;
+	for (; j > i; j--)
+		iph[j] = iph[j - 1];
+	iph[i] = h;
+	if (*n < SEQ_IPS)
+		(*n)++;
+}
+
+/* The hash of a source address (no address: the AWS-internal caller). */
+static uint64_t ip_hash(const struct mm_ip *ip, int has)
+{
+	return has ? mm_hash(ip, sizeof(*ip), 0x1d) : 1;
+}
+
 /* Is item time range a (its last, then name) older than b's? The order
  * in which full lists give way. */
 static int sig_older(const struct sig *a, const struct sig *b)
@@ -267,6 +298,8 @@ static void sig_add(struct prin *p, const struct sig *q)
 			if (mm_evref_before(&q->ref, &g->ref))
 				g->ref = q->ref;
 			g->reported |= q->reported;
+			for (i = 0; i < q->nip; i++)
+				ips_add(g->iph, &g->nip, q->iph[i]);
 			return;
 		}
 	}
@@ -319,6 +352,8 @@ static void mem_add(struct prin *p, const struct mem *q)
 			if (q->sev10 > m->sev10)
 				m->sev10 = q->sev10;
 			m->reported |= q->reported;
+			for (i = 0; i < q->nip; i++)
+				ips_add(m->iph, &m->nip, q->iph[i]);
 			return;
 		}
 	}
@@ -381,6 +416,7 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	struct sig q;
 	int64_t w;
 	const char *dot;
+	uint64_t iph;
 	int i;
 
 	if (!a->who.principal_id.n || !a->event_name.n || a->time_ms <= 0)
@@ -398,6 +434,7 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 		w = DAY_MS;
 	if ((dot = memchr(svc.p, '.', svc.n)))
 		svc.n = (size_t)(dot - svc.p);
+	iph = ip_hash(&a->source_ip, a->has_source_ip);
 	/* the common case: a bucket we have, found without copying */
 	for (i = 0; i < p->nsig; i++) {
 		struct sig *g = &p->sig[i];
@@ -414,6 +451,7 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 				if (mm_evref_before(&r, &g->ref))
 					g->ref = r;
 			}
+			ips_add(g->iph, &g->nip, iph);
 			return;
 		}
 	}
@@ -425,6 +463,7 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	q.count = 1;
 	q.first = q.last = a->time_ms;
 	mm_evref_take(&q.ref, c, ev, a->time_ms);
+	ips_add(q.iph, &q.nip, iph);
 	sig_add(p, &q);
 }
 
@@ -540,6 +579,7 @@ static void take_members(struct state *s, struct mm_detect_ctx *c)
 		else
 			ref_of(&m.ref, NULL, 0, 0, m.first);
 		ref_of(&m.lref, f->detail_file, f->detail_line, 0, m.last);
+		ips_add(m.iph, &m.nip, ip_hash(&f->remote_ip, f->has_remote_ip));
 		mem_add(p, &m);
 		p->dirty = 1;
 		if (ctx_later(p, m.last, m.id)) {
@@ -718,8 +758,14 @@ static void judge(struct prin *p, struct mm_detect_ctx *c, int64_t w)
 	struct mm_finding *f;
 	int is_latest;
 
+	uint64_t mip[SEQ_MAX_MEMBERS * SEQ_IPS];
+	int nmip = 0, j, k;
+
 	if (!p->nmem)
 		return;
+	for (i = 0; i < p->nmem; i++)
+		for (j = 0; j < p->mem[i].nip; j++)
+			mip[nmip++] = p->mem[i].iph[j];
 	for (i = 0; i < p->nmem; i++) {
 		struct mem *m = &p->mem[i];
 		it[n] = (struct item){m->first, m->last, m->tactic, 1, m->sev10, &m->reported, 0,
@@ -728,6 +774,15 @@ static void judge(struct prin *p, struct mm_detect_ctx *c, int64_t w)
 	}
 	for (i = 0; i < p->nsig; i++) {
 		struct sig *g = &p->sig[i];
+		int linked = 0;
+		/* a signal joins the story when it came from an address one of
+		 * the principal's findings came from: the same hands, not the
+		 * owner's routine work from the office the same day */
+		for (j = 0; j < g->nip && !linked; j++)
+			for (k = 0; k < nmip && !linked; k++)
+				linked = g->iph[j] == mip[k];
+		if (!linked)
+			continue;
 		it[n] = (struct item){g->first, g->last, g->tactic, 0, 0, &g->reported, 0,
 				      &g->ref, &g->ref, g};
 		n++;
@@ -847,10 +902,36 @@ static void finish(void *st, struct mm_detect_ctx *c)
  * str1 account, str1 principal id, str1 user name, str1 user type, str1
  * access key, str1 region, ip, u8 has_ip, i64 ctx time, str1 ctx id, u8
  * signals, u8 members; a signal: str1 service, str1 API, u8 tactic, u8
- * reported, i64 bucket, u64 count, i64 first, i64 last, ref; a member:
- * str1 id, str1 type, u8 sev10, u8 reported, u64 count, i64 first, i64
- * last, ref, ref (its stage is recomputed from the type). A principal
+ * reported, i64 bucket, u64 count, i64 first, i64 last, ref, ips; a
+ * member: str1 id, str1 type, u8 sev10, u8 reported, u64 count, i64
+ * first, i64 last, ref, ref, ips (its stage is recomputed from the
+ * type); ips: u8 n (1..SEQ_IPS), n u64 address hashes, increasing. A principal
  * that does not fit a row's BLOB_MAX is left out. */
+
+static int put_ips(struct mm_buf *b, const uint64_t *iph, uint8_t n)
+{
+	int i, rc = mm_blob_put_u(b, n, 1);
+	for (i = 0; i < n && !rc; i++)
+		rc = mm_blob_put_u(b, iph[i], 8);
+	return rc;
+}
+
+/* u8 count (1..SEQ_IPS), then the hashes, strictly increasing. */
+static void get_ips(struct mm_blob_rd *r, uint64_t *iph, uint8_t *n)
+{
+	int i;
+	*n = (uint8_t)mm_blob_get_u(r, 1);
+	if (*n < 1 || *n > SEQ_IPS) {
+		r->bad = 1;
+		*n = 0;
+		return;
+	}
+	for (i = 0; i < *n; i++) {
+		iph[i] = mm_blob_get_u(r, 8);
+		if (i && iph[i] <= iph[i - 1])
+			r->bad = 1;
+	}
+}
 
 static int put_prin(struct mm_buf *b, const struct prin *p)
 {
@@ -878,6 +959,7 @@ static int put_prin(struct mm_buf *b, const struct prin *p)
 		rc = rc ? rc : mm_blob_put_u(b, (uint64_t)g->first, 8);
 		rc = rc ? rc : mm_blob_put_u(b, (uint64_t)g->last, 8);
 		rc = rc ? rc : mm_blob_put_ref(b, &g->ref, REF_MAX);
+		rc = rc ? rc : put_ips(b, g->iph, g->nip);
 	}
 	for (i = 0; i < p->nmem && !rc; i++) {
 		const struct mem *m = &p->mem[i];
@@ -890,6 +972,7 @@ static int put_prin(struct mm_buf *b, const struct prin *p)
 		rc = rc ? rc : mm_blob_put_u(b, (uint64_t)m->last, 8);
 		rc = rc ? rc : mm_blob_put_ref(b, &m->ref, REF_MAX);
 		rc = rc ? rc : mm_blob_put_ref(b, &m->lref, REF_MAX);
+		rc = rc ? rc : put_ips(b, m->iph, m->nip);
 	}
 	return rc;
 }
@@ -971,6 +1054,7 @@ static void get_prin(struct mm_blob_rd *r, struct prin *q, struct sig *qs)
 		g->first = (int64_t)mm_blob_get_u(r, 8);
 		g->last = (int64_t)mm_blob_get_u(r, 8);
 		mm_blob_get_ref(r, &g->ref, REF_MAX);
+		get_ips(r, g->iph, &g->nip);
 		if (!g->api[0] || g->tactic == MM_TAC_NONE || g->tactic >= MM_TAC__N ||
 		    g->reported > 1 || !g->count || g->first > g->last)
 			r->bad = 1;
@@ -987,6 +1071,7 @@ static void get_prin(struct mm_blob_rd *r, struct prin *q, struct sig *qs)
 		m->last = (int64_t)mm_blob_get_u(r, 8);
 		mm_blob_get_ref(r, &m->ref, REF_MAX);
 		mm_blob_get_ref(r, &m->lref, REF_MAX);
+		get_ips(r, m->iph, &m->nip);
 		m->tactic = (uint8_t)type_tactic(m->type);
 		/* a type this build does not know still counts by its
 		 * ThreatPurpose (another build's detectors raised it) */

@@ -66,8 +66,12 @@ static void teardown(struct fixture *fx)
 
 struct who {
 	const char *type, *pid, *key, *user;
+	const char *ip;	/* where the calls (and findings) come from */
 };
-static const struct who alice = {"IAMUser", ALICE, ALICE_KEY, "alice"};
+#define BAD_IP "203.0.113.9"
+static const struct who alice = {"IAMUser", ALICE, ALICE_KEY, "alice", BAD_IP};
+/* the same user at work: her own address */
+static const struct who alice_office = {"IAMUser", ALICE, ALICE_KEY, "alice", "198.51.100.20"};
 
 /* One CloudTrail call by w into state st. */
 static void call_into(struct fixture *fx, void *st, const struct who *w, const char *src,
@@ -90,6 +94,8 @@ static void call_into(struct fixture *fx, void *st, const struct who *w, const c
 	a->who.access_key_id = mm_str_c(w->key);
 	a->who.user_name = mm_str_c(w->user);
 	a->who.account_id = mm_str_c(ACCT);
+	a->source_ip_raw = mm_str_c(w->ip);
+	a->has_source_ip = mm_ip_parse(w->ip, strlen(w->ip), &a->source_ip) == 0;
 	det()->on_event(st, &fx->d, &ev);
 }
 
@@ -122,7 +128,7 @@ static void member(struct fixture *fx, const struct who *w, const char *type, do
 	snprintf(f->user_name, sizeof(f->user_name), "%s", w->user);
 	snprintf(f->user_type, sizeof(f->user_type), "%s", w->type);
 	snprintf(f->region, sizeof(f->region), "us-east-1");
-	mm_ip_parse("203.0.113.9", 11, &f->remote_ip);
+	mm_ip_parse(w->ip, strlen(w->ip), &f->remote_ip);
 	f->has_remote_ip = 1;
 	mm_finding_add_evidence(f, "t/x.json", ++fx->line, 0, first);
 }
@@ -297,7 +303,7 @@ MM_TEST(security_tool_listing_everything_hourly_does_not_fire)
 	static const char *const src[] = {"iam", "iam", "iam", "iam", "s3", "ec2", "ec2",
 					  "cloudtrail", "guardduty", "iam"};
 	struct who tool = {"AssumedRole", "AROAEXAMPLESECTOOL001:scanner", "ASIAEXAMPLESECTOOL01",
-			   "SecurityAudit"};
+			   "SecurityAudit", BAD_IP};
 	struct fixture fx;
 	const struct mm_finding *f;
 	char s[64];
@@ -339,6 +345,34 @@ MM_TEST(admin_creating_a_user_does_not_fire)
 	       T0 + 4 * MIN);
 	flush(&fx);
 	CHECK_EQ_INT(sequences(&fx, &f), 0);
+	teardown(&fx);
+}
+
+MM_TEST(one_listed_call_and_routine_office_work_do_not_fire)
+{
+	/* a VPN exit on a threat list once; the rest of the day she works
+	 * from the office: list, create a user, attach a policy, stop a
+	 * trail. Those calls are not the listed caller's: no story */
+	struct fixture fx;
+	const struct mm_finding *f;
+	setup(&fx);
+	call(&fx, &alice, "iam.amazonaws.com", "ListUsers", T0, 1);
+	member(&fx, &alice, "Recon:IAMUser/MaliciousIPCaller", 5, T0, T0);
+	call(&fx, &alice_office, "iam.amazonaws.com", "ListUsers", T0 + HOUR, 1);
+	call(&fx, &alice_office, "iam.amazonaws.com", "CreateUser", T0 + 2 * HOUR, 0);
+	call(&fx, &alice_office, "iam.amazonaws.com", "AttachUserPolicy", T0 + 2 * HOUR, 0);
+	call(&fx, &alice_office, "cloudtrail.amazonaws.com", "StopLogging", T0 + 3 * HOUR, 0);
+	flush(&fx);
+	CHECK_EQ_INT(sequences(&fx, &f), 0);
+	/* the same calls from the listed address: the story */
+	call(&fx, &alice, "iam.amazonaws.com", "CreateUser", T0 + 4 * HOUR, 0);
+	call(&fx, &alice, "cloudtrail.amazonaws.com", "StopLogging", T0 + 4 * HOUR, 0);
+	member(&fx, &alice, "UnauthorizedAccess:IAMUser/MaliciousIPCaller", 5, T0 + 4 * HOUR,
+	       T0 + 4 * HOUR);
+	flush(&fx);
+	CHECK_EQ_INT(sequences(&fx, &f), 1);
+	if (f) /* 2 members; ListUsers, CreateUser and StopLogging from it */
+		CHECK_EQ_INT((int)f->count, 5);
 	teardown(&fx);
 }
 
@@ -426,12 +460,12 @@ MM_TEST(assumed_role_sessions_key_by_principal_not_by_temporary_key)
 {
 	/* an instance role's session (session name = instance id) renews
 	 * its ASIA key; its credentials used elsewhere: one story */
-	struct who s1 = {"AssumedRole", "AROAEXAMPLEAPPROLE001:i-0abc", "ASIAEXAMPLESESSION01", "app"};
-	struct who s2 = {"AssumedRole", "AROAEXAMPLEAPPROLE001:i-0abc", "ASIAEXAMPLESESSION02", "app"};
-	struct who s3 = {"AssumedRole", "AROAEXAMPLEAPPROLE001:i-0abc", "ASIAEXAMPLESESSION03", "app"};
+	struct who s1 = {"AssumedRole", "AROAEXAMPLEAPPROLE001:i-0abc", "ASIAEXAMPLESESSION01", "app", BAD_IP};
+	struct who s2 = {"AssumedRole", "AROAEXAMPLEAPPROLE001:i-0abc", "ASIAEXAMPLESESSION02", "app", BAD_IP};
+	struct who s3 = {"AssumedRole", "AROAEXAMPLEAPPROLE001:i-0abc", "ASIAEXAMPLESESSION03", "app", BAD_IP};
 	/* the same role on another instance: another principal */
 	struct who other = {"AssumedRole", "AROAEXAMPLEAPPROLE001:i-0def", "ASIAEXAMPLESESSION09",
-			    "app"};
+			    "app", BAD_IP};
 	struct fixture fx;
 	const struct mm_finding *f;
 	setup(&fx);
