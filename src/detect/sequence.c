@@ -80,8 +80,9 @@ enum { P_WINDOW, P_MIN_STAGES, P_MIN_FSTAGES, P_ANCHOR, P_RETENTION };
 
 /* the calls of one API in one window-sized bucket */
 struct sig {
-	char svc[24];		/* eventSource's first label: "iam" */
-	char api[48];		/* eventName */
+	const char *name;	/* "iam:ListUsers": eventSource's first label and
+				 * eventName, interned (lives for the process) */
+	uint64_t kh;		/* name_hash() of the two */
 	uint8_t tactic;
 	uint8_t reported;	/* already counted in a sequence finding */
 	int64_t bucket;		/* time / window */
@@ -109,9 +110,10 @@ struct prin {
 	char acct[16];
 	char pid[128];
 	uint8_t dirty;		/* touched since the last finish */
+	uint8_t alen, plen;	/* of acct and pid */
 	int nsig, capsig, nmem;
 	struct sig *sig;
-	struct mem mem[SEQ_MAX_MEMBERS];
+	struct mem *mem;	/* SEQ_MAX_MEMBERS, made at the first member */
 	/* details for the finding, from the latest member */
 	int64_t ctx_ms;
 	char ctx_id[33];
@@ -171,8 +173,8 @@ static struct prin *prin_get(struct state *s, const char *acct, size_t an, const
 		return NULL;
 	for (j = h & (s->nslots - 1); s->slots[j]; j = (j + 1) & (s->nslots - 1)) {
 		p = s->v[s->slots[j] - 1];
-		if (p->h == h && strlen(p->acct) == an && !memcmp(p->acct, acct, an) &&
-		    strlen(p->pid) == pn && !memcmp(p->pid, pid, pn))
+		if (p->h == h && p->alen == an && p->plen == pn && !memcmp(p->pid, pid, pn) &&
+		    !memcmp(p->acct, acct, an))
 			return p;
 	}
 	if (!create)
@@ -200,6 +202,8 @@ static struct prin *prin_get(struct state *s, const char *acct, size_t an, const
 	p->h = h;
 	memcpy(p->acct, acct, an);
 	memcpy(p->pid, pid, pn);
+	p->alen = (uint8_t)an;
+	p->plen = (uint8_t)pn;
 	s->v[s->n] = p;
 	s->slots[j] = (uint32_t)(s->n + 1);
 	s->n++;
@@ -224,6 +228,7 @@ static void prin_free(struct prin *p)
 	if (!p)
 		return;
 	mm_free(p->sig);
+	mm_free(p->mem);
 	mm_free(p);
 }
 
@@ -262,6 +267,12 @@ static void ips_add(uint64_t *iph, uint8_t *n, uint64_t h)
 		(*n)++;
 }
 
+/* The key hash of a signal's (service, API). */
+static uint64_t name_hash(const char *svc, size_t sn, const char *api, size_t an)
+{
+	return mm_hash(api, an, mm_hash(svc, sn, 0x5e9));
+}
+
 /* The hash of a source address (no address: the AWS-internal caller). */
 static uint64_t ip_hash(const struct mm_ip *ip, int has)
 {
@@ -272,12 +283,9 @@ static uint64_t ip_hash(const struct mm_ip *ip, int has)
  * in which full lists give way. */
 static int sig_older(const struct sig *a, const struct sig *b)
 {
-	int k;
 	if (a->last != b->last)
 		return a->last < b->last;
-	if ((k = strcmp(a->api, b->api)))
-		return k < 0;
-	return strcmp(a->svc, b->svc) < 0;
+	return strcmp(a->name, b->name) < 0;
 }
 
 /* Add q (one API bucket) into p: counts add, times widen; a full list
@@ -289,7 +297,8 @@ static void sig_add(struct prin *p, const struct sig *q)
 
 	for (i = 0; i < p->nsig; i++) {
 		g = &p->sig[i];
-		if (g->bucket == q->bucket && !strcmp(g->api, q->api) && !strcmp(g->svc, q->svc)) {
+		/* names are interned: equal strings are one pointer */
+		if (g->bucket == q->bucket && g->kh == q->kh && g->name == q->name) {
 			g->count += q->count;
 			if (q->first < g->first)
 				g->first = q->first;
@@ -357,6 +366,8 @@ static void mem_add(struct prin *p, const struct mem *q)
 			return;
 		}
 	}
+	if (!p->mem && !(p->mem = mm_calloc(SEQ_MAX_MEMBERS, sizeof(*p->mem))))
+		return;
 	if (p->nmem < SEQ_MAX_MEMBERS) {
 		p->mem[p->nmem++] = *q;
 		return;
@@ -406,6 +417,13 @@ static int prin_merge(struct state *s, const struct prin *q)
 
 /* ---- events --------------------------------------------------------------- */
 
+/* Is the interned name "svc:api"? */
+static int name_is(const char *name, struct mm_str svc, struct mm_str api)
+{
+	return !memcmp(name, svc.p, svc.n) && name[svc.n] == ':' &&
+	       !memcmp(name + svc.n + 1, api.p, api.n) && name[svc.n + 1 + api.n] == '\0';
+}
+
 static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *ev)
 {
 	struct state *s = st;
@@ -416,7 +434,9 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	struct sig q;
 	int64_t w;
 	const char *dot;
-	uint64_t iph;
+	uint64_t iph, kh;
+	int64_t b;
+	char name[80];
 	int i;
 
 	if (!a->who.principal_id.n || !a->event_name.n || a->time_ms <= 0)
@@ -435,11 +455,12 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	if ((dot = memchr(svc.p, '.', svc.n)))
 		svc.n = (size_t)(dot - svc.p);
 	iph = ip_hash(&a->source_ip, a->has_source_ip);
-	/* the common case: a bucket we have, found without copying */
+	kh = name_hash(svc.p, svc.n, a->event_name.p, a->event_name.n);
+	b = a->time_ms / w;
+	/* the common case: a bucket we have, found by hash without copying */
 	for (i = 0; i < p->nsig; i++) {
 		struct sig *g = &p->sig[i];
-		if (g->bucket == a->time_ms / w && mm_str_eqz(a->event_name, g->api) &&
-		    mm_str_eqz(svc, g->svc)) {
+		if (g->bucket == b && g->kh == kh && name_is(g->name, svc, a->event_name)) {
 			struct mm_evref r;
 			g->count++;
 			if (a->time_ms < g->first)
@@ -455,11 +476,16 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 			return;
 		}
 	}
+	/* a new (API, bucket): name it once */
+	if (svc.n > 23 || a->event_name.n > 47)
+		return; /* longer than any AWS service or API name */
 	memset(&q, 0, sizeof(q));
-	mm_str_copy(q.svc, sizeof(q.svc), svc);
-	mm_str_copy(q.api, sizeof(q.api), a->event_name);
+	snprintf(name, sizeof(name), "%.*s:%.*s", (int)svc.n, svc.p, (int)a->event_name.n,
+		 a->event_name.p);
+	q.name = mm_intern(name, strlen(name));
+	q.kh = kh;
 	q.tactic = (uint8_t)t;
-	q.bucket = a->time_ms / w;
+	q.bucket = b;
 	q.count = 1;
 	q.first = q.last = a->time_ms;
 	mm_evref_take(&q.ref, c, ev, a->time_ms);
@@ -665,8 +691,8 @@ static int item_cmp(const void *x, const void *y)
 		return a->first < b->first ? -1 : 1;
 	if (a->is_mem != b->is_mem)
 		return a->is_mem ? -1 : 1;
-	na = a->is_mem ? ((const struct mem *)a->src)->id : ((const struct sig *)a->src)->api;
-	nb = b->is_mem ? ((const struct mem *)b->src)->id : ((const struct sig *)b->src)->api;
+	na = a->is_mem ? ((const struct mem *)a->src)->id : ((const struct sig *)a->src)->name;
+	nb = b->is_mem ? ((const struct mem *)b->src)->id : ((const struct sig *)b->src)->name;
 	return strcmp(na, nb);
 }
 
@@ -713,7 +739,7 @@ static void fill_seq(struct mm_finding *f, const struct prin *p, const struct it
 			const struct sig *q = it[i].src;
 			g->kind = MM_SEQ_API;
 			g->count = (uint32_t)(q->count > UINT32_MAX ? UINT32_MAX : q->count);
-			snprintf(g->name, sizeof(g->name), "%s:%s", q->svc, q->api);
+			snprintf(g->name, sizeof(g->name), "%s", q->name);
 		}
 	}
 }
@@ -950,8 +976,7 @@ static int put_prin(struct mm_buf *b, const struct prin *p)
 	rc = rc ? rc : mm_blob_put_u(b, (uint64_t)p->nmem, 1);
 	for (i = 0; i < p->nsig && !rc; i++) {
 		const struct sig *g = &p->sig[i];
-		rc = mm_blob_put_str(b, g->svc, 1, sizeof(g->svc) - 1);
-		rc = rc ? rc : mm_blob_put_str(b, g->api, 1, sizeof(g->api) - 1);
+		rc = mm_blob_put_str(b, g->name, 1, 80);
 		rc = rc ? rc : mm_blob_put_u(b, g->tactic, 1);
 		rc = rc ? rc : mm_blob_put_u(b, g->reported, 1);
 		rc = rc ? rc : mm_blob_put_u(b, (uint64_t)g->bucket, 8);
@@ -1020,8 +1045,9 @@ static int save(void *st, int (*putrow)(void *pctx, const char *entity, const vo
 
 /* Read one principal into q (signals into qs). r->bad on anything out of
  * shape. */
-static void get_prin(struct mm_blob_rd *r, struct prin *q, struct sig *qs)
+static void get_prin(struct mm_blob_rd *r, struct prin *q, struct sig *qs, struct mem *qm)
 {
+	char name[81], *colon;
 	int i;
 	memset(q, 0, sizeof(*q));
 	mm_blob_get_str(r, q->acct, sizeof(q->acct), 1);
@@ -1042,11 +1068,21 @@ static void get_prin(struct mm_blob_rd *r, struct prin *q, struct sig *qs)
 		return;
 	q->sig = qs;
 	q->capsig = q->nsig;
+	q->mem = qm;
+	q->alen = (uint8_t)strlen(q->acct);
+	q->plen = (uint8_t)strlen(q->pid);
 	for (i = 0; i < q->nsig && !r->bad; i++) {
 		struct sig *g = &qs[i];
 		memset(g, 0, sizeof(*g));
-		mm_blob_get_str(r, g->svc, sizeof(g->svc), 1);
-		mm_blob_get_str(r, g->api, sizeof(g->api), 1);
+		mm_blob_get_str(r, name, sizeof(name), 1);
+		colon = strchr(name, ':');
+		if (!colon || colon == name || colon - name > 23 || !colon[1] ||
+		    strlen(colon + 1) > 47) {
+			r->bad = 1;
+			break;
+		}
+		g->name = mm_intern(name, strlen(name));
+		g->kh = name_hash(name, (size_t)(colon - name), colon + 1, strlen(colon + 1));
 		g->tactic = (uint8_t)mm_blob_get_u(r, 1);
 		g->reported = (uint8_t)mm_blob_get_u(r, 1);
 		g->bucket = (int64_t)mm_blob_get_u(r, 8);
@@ -1055,7 +1091,7 @@ static void get_prin(struct mm_blob_rd *r, struct prin *q, struct sig *qs)
 		g->last = (int64_t)mm_blob_get_u(r, 8);
 		mm_blob_get_ref(r, &g->ref, REF_MAX);
 		get_ips(r, g->iph, &g->nip);
-		if (!g->api[0] || g->tactic == MM_TAC_NONE || g->tactic >= MM_TAC__N ||
+		if (g->tactic == MM_TAC_NONE || g->tactic >= MM_TAC__N ||
 		    g->reported > 1 || !g->count || g->first > g->last)
 			r->bad = 1;
 	}
@@ -1088,6 +1124,7 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 	const unsigned char *magic;
 	struct prin *q = NULL;
 	struct sig *qs = NULL;
+	struct mem *qm = NULL;
 	uint64_t np, i;
 	int rc = MM_EFORMAT;
 
@@ -1104,19 +1141,20 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 		return MM_EFORMAT;
 	q = mm_malloc(sizeof(*q));
 	qs = mm_malloc(SEQ_MAX_SIGS * sizeof(*qs));
-	if (!q || !qs) {
+	qm = mm_malloc(SEQ_MAX_MEMBERS * sizeof(*qm));
+	if (!q || !qs || !qm) {
 		rc = MM_ENOMEM;
 		goto out;
 	}
 	/* a row is applied whole or not at all: read it all first */
 	for (i = 0; i < np && !r.bad; i++)
-		get_prin(&r, q, qs);
+		get_prin(&r, q, qs, qm);
 	if (r.bad || r.p != r.end)
 		goto out;
 	mm_blob_rd_init(&r, blob, n);
 	mm_blob_get_bytes(&r, 4 + 1 + 1 + 4);
 	for (i = 0; i < np; i++) {
-		get_prin(&r, q, qs);
+		get_prin(&r, q, qs, qm);
 		if ((rc = prin_merge(s, q)))
 			goto out;
 	}
@@ -1124,6 +1162,7 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 out:
 	mm_free(q);
 	mm_free(qs);
+	mm_free(qm);
 	return rc;
 }
 
