@@ -173,6 +173,11 @@ struct mm_detector_def {
 					    size_t n),
 		    void *pctx);
 	int (*load)(void *state, const char *entity, int version, const void *blob, size_t n);
+	/* The batch's findings (c->agg) are about to be spilled to the store
+	 * mid-batch and leave the table: a detector that reads them in
+	 * finish (sequence) reads these here, into its worker's state. Called
+	 * by the worker that spills, with the table locked. May be NULL. */
+	void (*on_spill)(void *state, struct mm_detect_ctx *c);
 };
 
 /* The registry, NULL-terminated (registry.c). */

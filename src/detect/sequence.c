@@ -46,7 +46,7 @@
  * mm_pipeline_flush), so this detector, registered last, sees what every
  * other detector emitted in the batch, including from their finish.
  * Findings spilled to the store during a very large batch (the table's
- * cap, 50 000) are not seen (documented limit).
+ * cap, 50 000) are read just before they leave (on_spill).
  *
  * Bounds: SEQ_MAX_SIGS API buckets and SEQ_MAX_MEMBERS findings per
  * principal (the oldest give way), SEQ_MAX_PRINCIPALS principals (new
@@ -619,6 +619,14 @@ static void take_members(struct state *s, struct mm_detect_ctx *c)
 			p->has_ip = f->has_remote_ip;
 		}
 	}
+}
+
+/* A spill mid-batch takes findings out of the table before finish: read
+ * them now (into this worker's state; merged at the flush, by id, so a
+ * finding seen in parts - before and after a spill - adds up exactly). */
+static void on_spill(void *st, struct mm_detect_ctx *c)
+{
+	take_members(st, c);
 }
 
 /* ---- the rule ------------------------------------------------------------- */
@@ -1204,4 +1212,5 @@ const struct mm_detector_def mm_det_sequence = {
 	.finish = finish,
 	.save = save,
 	.load = load,
+	.on_spill = on_spill,
 };

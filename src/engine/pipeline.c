@@ -331,6 +331,13 @@ static void detect(struct worker *w, const struct mm_event *ev)
 		 * table is written into the open transaction right here (the
 		 * store is only ever used under this lock while workers run) */
 		if (MM_UNLIKELY(mm_agg_full(s->final))) {
+			/* what leaves the table is read first by the detectors
+			 * that read the batch's findings at finish */
+			for (i = 0; i < s->ndet; i++)
+				if (s->dets[i]->on_spill) {
+					w->det.params = s->params[i];
+					s->dets[i]->on_spill(w->dstate[i], &w->det);
+				}
 			if (spill(s, s->final, &w->err) == 0) {
 				mm_agg_clear(s->final);
 			} else {

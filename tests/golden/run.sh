@@ -262,9 +262,9 @@ if "$M" sim --out "$T/sim" --days 2 --seed 7 >"$T/sim.out" 2>&1; then
 	expect sim_rescan_idempotent "verify after rescan failed" test $rc -eq 0
 	# same findings (ids, counts, times, evidence) whatever the thread count
 	"$M" scan --db "$T/sim1.db" --threads 1 --options-file "$T/sim/scan.args" "$T/sim/AWSLogs" >/dev/null 2>&1
-	"$M" findings list --db "$T/sim1.db" --format json | sed 's/"createdAt":"[^"]*","updatedAt":"[^"]*"//' | sort >"$T/one.jsonl"
+	"$M" findings list --db "$T/sim1.db" --format json | sed 's/"createdAt":"[^"]*","updatedAt":"[^"]*"//g' | sort >"$T/one.jsonl"
 	"$M" scan --db "$T/sim4.db" --threads 4 --options-file "$T/sim/scan.args" "$T/sim/AWSLogs" >/dev/null 2>&1
-	"$M" findings list --db "$T/sim4.db" --format json | sed 's/"createdAt":"[^"]*","updatedAt":"[^"]*"//' | sort >"$T/four.jsonl"
+	"$M" findings list --db "$T/sim4.db" --format json | sed 's/"createdAt":"[^"]*","updatedAt":"[^"]*"//g' | sort >"$T/four.jsonl"
 	expect sim_thread_count_invariant "1 and 4 threads gave different findings" \
 		sh -c "[ -s '$T/one.jsonl' ] && cmp -s '$T/one.jsonl' '$T/four.jsonl'"
 	# the bundled mining and Tor lists on as well: still nothing on look-alikes

@@ -20,7 +20,7 @@ has() { grep -q -- "$2" "$1"; }
 hasE() { grep -Eq -- "$2" "$1"; }
 # the stored findings of database $1 without the wall-clock fields, one a
 # line, sorted
-norm() { "$M" findings list --db "$1" --format json | sed 's/"createdAt":"[^"]*","updatedAt":"[^"]*"//' | sort; }
+norm() { "$M" findings list --db "$1" --format json | sed 's/"createdAt":"[^"]*","updatedAt":"[^"]*"//g' | sort; }
 same() { # NAME DB-A DB-B: pass when both hold findings and the same ones
 	norm "$2" >"$T/a.jsonl"; norm "$3" >"$T/b.jsonl"
 	if [ -s "$T/a.jsonl" ] && cmp -s "$T/a.jsonl" "$T/b.jsonl"; then ok "$1"; else
