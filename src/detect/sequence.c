@@ -84,7 +84,8 @@ struct sig {
 				 * eventName, interned (lives for the process) */
 	uint64_t kh;		/* name_hash() of the two */
 	uint8_t tactic;
-	uint8_t reported;	/* already counted in a sequence finding */
+	uint64_t rcount;	/* its count when a sequence finding last
+				 * showed it; 0: not yet in one */
 	int64_t bucket;		/* time / window */
 	uint64_t count;
 	int64_t first, last;
@@ -97,7 +98,8 @@ struct sig {
 struct mem {
 	char id[33];
 	char type[96];
-	uint8_t tactic, sev10, reported;
+	uint8_t tactic, sev10;
+	uint64_t rcount;	/* as struct sig's */
 	uint64_t count;
 	int64_t first, last;
 	struct mm_evref ref, lref;	/* earliest and latest record */
@@ -306,7 +308,8 @@ static void sig_add(struct prin *p, const struct sig *q)
 				g->last = q->last;
 			if (mm_evref_before(&q->ref, &g->ref))
 				g->ref = q->ref;
-			g->reported |= q->reported;
+			if (q->rcount > g->rcount)
+				g->rcount = q->rcount;
 			for (i = 0; i < q->nip; i++)
 				ips_add(g->iph, &g->nip, q->iph[i]);
 			return;
@@ -360,7 +363,8 @@ static void mem_add(struct prin *p, const struct mem *q)
 				m->lref = q->lref;
 			if (q->sev10 > m->sev10)
 				m->sev10 = q->sev10;
-			m->reported |= q->reported;
+			if (q->rcount > m->rcount)
+				m->rcount = q->rcount;
 			for (i = 0; i < q->nip; i++)
 				ips_add(m->iph, &m->nip, q->iph[i]);
 			return;
@@ -634,7 +638,8 @@ static void on_spill(void *st, struct mm_detect_ctx *c)
 /* One item of the story: a member or a signal, seen through one view. */
 struct item {
 	int64_t first, last;
-	uint8_t tactic, is_mem, sev10, *reported;
+	uint8_t tactic, is_mem, sev10;
+	uint64_t count, *rcount;
 	int qualified;
 	const struct mm_evref *ref, *lref;
 	const void *src;
@@ -785,7 +790,7 @@ static void judge(struct prin *p, struct mm_detect_ctx *c, int64_t w)
 	struct mm_evref refs[MM_EVIDENCE_MAX];
 	const struct mm_evref *latest = NULL;
 	uint8_t nref = 0;
-	int i, n = 0, fresh = 0, nmem = 0, nsig = 0;
+	int i, n = 0, fresh = 0, changed = 0, nmem = 0, nsig = 0;
 	int64_t first = INT64_MAX, last = INT64_MIN;
 	char res[32], disc[64];
 	const char *colon;
@@ -802,7 +807,7 @@ static void judge(struct prin *p, struct mm_detect_ctx *c, int64_t w)
 			mip[nmip++] = p->mem[i].iph[j];
 	for (i = 0; i < p->nmem; i++) {
 		struct mem *m = &p->mem[i];
-		it[n] = (struct item){m->first, m->last, m->tactic, 1, m->sev10, &m->reported, 0,
+		it[n] = (struct item){m->first, m->last, m->tactic, 1, m->sev10, m->count, &m->rcount, 0,
 				      &m->ref, &m->lref, m};
 		n++;
 	}
@@ -817,7 +822,7 @@ static void judge(struct prin *p, struct mm_detect_ctx *c, int64_t w)
 				linked = g->iph[j] == mip[k];
 		if (!linked)
 			continue;
-		it[n] = (struct item){g->first, g->last, g->tactic, 0, 0, &g->reported, 0,
+		it[n] = (struct item){g->first, g->last, g->tactic, 0, 0, g->count, &g->rcount, 0,
 				      &g->ref, &g->ref, g};
 		n++;
 	}
@@ -831,16 +836,18 @@ static void judge(struct prin *p, struct mm_detect_ctx *c, int64_t w)
 		nsig += !it[i].is_mem;
 		if (!latest || mm_evref_before(latest, it[i].lref))
 			latest = it[i].lref;
-		if (*it[i].reported)
-			continue;
-		fresh++;
+		if (*it[i].rcount == it[i].count)
+			continue; /* shown as it is */
+		if (!*it[i].rcount)
+			fresh++; /* new in the story; else it grew */
 		if (it[i].first < first)
 			first = it[i].first;
 		if (it[i].last > last)
 			last = it[i].last;
 		mm_evref_keep(refs, &nref, MM_EVIDENCE_MAX - 1, it[i].ref);
+		changed++;
 	}
-	if (!fresh)
+	if (!changed)
 		return;
 	/* the latest record of the whole story names the details, so the
 	 * emission that knows most of it wins a merge */
@@ -853,11 +860,13 @@ static void judge(struct prin *p, struct mm_detect_ctx *c, int64_t w)
 			 &is_latest);
 	if (!f)
 		return;
-	/* count: the members and signals this story links, each once */
-	f->count += (uint64_t)fresh - 1;
+	/* count: the members and signals this story links, each once (an
+	 * emission for items that only grew adds nothing: its times and
+	 * details are what it brings) */
+	f->count = f->count + (uint64_t)fresh - 1;
 	for (i = 0; i < n; i++)
 		if (it[i].qualified)
-			*it[i].reported = 1;
+			*it[i].rcount = it[i].count;
 	if (!is_latest)
 		return;
 	/* like GuardDuty's IAM findings: the principal is what was hit */
@@ -936,8 +945,8 @@ static void finish(void *st, struct mm_detect_ctx *c)
  * str1 account, str1 principal id, str1 user name, str1 user type, str1
  * access key, str1 region, ip, u8 has_ip, i64 ctx time, str1 ctx id, u8
  * signals, u8 members; a signal: str1 service, str1 API, u8 tactic, u8
- * reported, i64 bucket, u64 count, i64 first, i64 last, ref, ips; a
- * member: str1 id, str1 type, u8 sev10, u8 reported, u64 count, i64
+ * rcount, i64 bucket, u64 count, i64 first, i64 last, ref, ips; a
+ * member: str1 id, str1 type, u8 sev10, u64 rcount, u64 count, i64
  * first, i64 last, ref, ref, ips (its stage is recomputed from the
  * type); ips: u8 n (1..SEQ_IPS), n u64 address hashes, increasing. A principal
  * that does not fit a row's BLOB_MAX is left out. */
@@ -986,7 +995,7 @@ static int put_prin(struct mm_buf *b, const struct prin *p)
 		const struct sig *g = &p->sig[i];
 		rc = mm_blob_put_str(b, g->name, 1, 80);
 		rc = rc ? rc : mm_blob_put_u(b, g->tactic, 1);
-		rc = rc ? rc : mm_blob_put_u(b, g->reported, 1);
+		rc = rc ? rc : mm_blob_put_u(b, g->rcount, 8);
 		rc = rc ? rc : mm_blob_put_u(b, (uint64_t)g->bucket, 8);
 		rc = rc ? rc : mm_blob_put_u(b, g->count, 8);
 		rc = rc ? rc : mm_blob_put_u(b, (uint64_t)g->first, 8);
@@ -999,7 +1008,7 @@ static int put_prin(struct mm_buf *b, const struct prin *p)
 		rc = mm_blob_put_str(b, m->id, 1, sizeof(m->id) - 1);
 		rc = rc ? rc : mm_blob_put_str(b, m->type, 1, sizeof(m->type) - 1);
 		rc = rc ? rc : mm_blob_put_u(b, m->sev10, 1);
-		rc = rc ? rc : mm_blob_put_u(b, m->reported, 1);
+		rc = rc ? rc : mm_blob_put_u(b, m->rcount, 8);
 		rc = rc ? rc : mm_blob_put_u(b, m->count, 8);
 		rc = rc ? rc : mm_blob_put_u(b, (uint64_t)m->first, 8);
 		rc = rc ? rc : mm_blob_put_u(b, (uint64_t)m->last, 8);
@@ -1092,7 +1101,7 @@ static void get_prin(struct mm_blob_rd *r, struct prin *q, struct sig *qs, struc
 		g->name = mm_intern(name, strlen(name));
 		g->kh = name_hash(name, (size_t)(colon - name), colon + 1, strlen(colon + 1));
 		g->tactic = (uint8_t)mm_blob_get_u(r, 1);
-		g->reported = (uint8_t)mm_blob_get_u(r, 1);
+		g->rcount = mm_blob_get_u(r, 8);
 		g->bucket = (int64_t)mm_blob_get_u(r, 8);
 		g->count = mm_blob_get_u(r, 8);
 		g->first = (int64_t)mm_blob_get_u(r, 8);
@@ -1100,7 +1109,7 @@ static void get_prin(struct mm_blob_rd *r, struct prin *q, struct sig *qs, struc
 		mm_blob_get_ref(r, &g->ref, REF_MAX);
 		get_ips(r, g->iph, &g->nip);
 		if (g->tactic == MM_TAC_NONE || g->tactic >= MM_TAC__N ||
-		    g->reported > 1 || !g->count || g->first > g->last)
+		    g->rcount > g->count || !g->count || g->first > g->last)
 			r->bad = 1;
 	}
 	for (i = 0; i < q->nmem && !r->bad; i++) {
@@ -1109,7 +1118,7 @@ static void get_prin(struct mm_blob_rd *r, struct prin *q, struct sig *qs, struc
 		mm_blob_get_str(r, m->id, sizeof(m->id), 1);
 		mm_blob_get_str(r, m->type, sizeof(m->type), 1);
 		m->sev10 = (uint8_t)mm_blob_get_u(r, 1);
-		m->reported = (uint8_t)mm_blob_get_u(r, 1);
+		m->rcount = mm_blob_get_u(r, 8);
 		m->count = mm_blob_get_u(r, 8);
 		m->first = (int64_t)mm_blob_get_u(r, 8);
 		m->last = (int64_t)mm_blob_get_u(r, 8);
@@ -1119,7 +1128,7 @@ static void get_prin(struct mm_blob_rd *r, struct prin *q, struct sig *qs, struc
 		m->tactic = (uint8_t)type_tactic(m->type);
 		/* a type this build does not know still counts by its
 		 * ThreatPurpose (another build's detectors raised it) */
-		if (r->bad || !is_hex_id(m->id) || m->tactic == MM_TAC_NONE || m->reported > 1 ||
+		if (r->bad || !is_hex_id(m->id) || m->tactic == MM_TAC_NONE || m->rcount > m->count ||
 		    !m->count || m->first > m->last)
 			r->bad = 1;
 	}

@@ -231,6 +231,15 @@ MM_TEST(full_chain_fires_once_with_members_and_signals_in_order)
 	CHECK_EQ_INT(sequences(&fx, &f), 1);
 	CHECK_EQ_INT((int)f->count, 7);
 	CHECK(f->last_seen_ms == T0 + 50 * MIN);
+	/* a member seen again later: nothing new to count, but the story's
+	 * times and the member's count follow */
+	member(&fx, &alice, "UnauthorizedAccess:IAMUser/MaliciousIPCaller", 5, T0 + 55 * MIN,
+	       T0 + 55 * MIN);
+	flush(&fx);
+	CHECK_EQ_INT(sequences(&fx, &f), 1);
+	CHECK_EQ_INT((int)f->count, 7);
+	CHECK(f->last_seen_ms == T0 + 55 * MIN);
+	CHECK(f->seq.nsig > 3 && f->seq.sig[3].kind == MM_SEQ_FINDING && f->seq.sig[3].count == 2);
 out:
 	teardown(&fx);
 }
@@ -656,6 +665,48 @@ MM_TEST(bounds_hit_gracefully)
 	if (f)
 		CHECK(f->seq.nsig == MM_SEQ_SIGNALS_MAX);
 	teardown(&fx);
+}
+
+MM_TEST(findings_spilled_mid_batch_still_count)
+{
+	/* the engine spills a full table mid-batch: on_spill reads it first
+	 * (into a worker's state, merged at the flush), and a finding seen
+	 * in parts adds up to the same as seen whole */
+	struct fixture a, b;
+	char da[2048], db[2048];
+	void *w;
+	int i;
+	setup(&a);
+	for (i = 0; i < NSTEP; i++)
+		step_into(&a, a.st, i);
+	setup(&b);
+	w = det()->state_new();
+	for (i = 0; i < NSTEP; i++) {
+		step_into(&b, w, i);
+		if (i == 3 || i == 6) {
+			size_t k;
+			CHECK(det()->on_spill != NULL);
+			det()->on_spill(w, &b.d);
+			for (k = 0; k < mm_agg_count(b.agg); k++) {
+				struct mm_finding *f = mm_agg_at(b.agg, k);
+				mm_finding_make_id(f);
+				CHECK_EQ_INT(mm_agg_merge(b.store, f), 0);
+			}
+			mm_agg_clear(b.agg);
+		}
+	}
+	/* one more part of the first member after the spill */
+	member(&b, &alice, "Recon:IAMUser/MaliciousIPCaller", 5, T0 + MIN, T0 + MIN);
+	member(&a, &alice, "Recon:IAMUser/MaliciousIPCaller", 5, T0 + MIN, T0 + MIN);
+	flush(&a); /* one batch, no spill */
+	digest(&a, da, sizeof(da));
+	CHECK_EQ_INT(det()->merge(b.st, w), 0);
+	det()->state_free(w);
+	flush(&b);
+	digest(&b, db, sizeof(db));
+	CHECK_EQ_STR(db, da);
+	teardown(&a);
+	teardown(&b);
 }
 
 /* ---- hostile state ------------------------------------------------------- */
