@@ -36,6 +36,7 @@
 #include "finding/output.h"
 #include "input/reader.h"
 #include "parse/cloudtrail.h"
+#include "parse/ctwrap.h"
 #include "parse/flowlog.h"
 #include "parse/route53.h"
 #include "store/store.h"
@@ -445,8 +446,10 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 		ev.loc.file = job->path;
 		ev.loc.line = ln->line;
 		ev.loc.offset = ln->line_offset;
-		ev.raw.p = line;
-		ev.raw.n = n;
+		if (fmt != MM_FMT_CT_LINES) {	/* CloudTrail's parser sets raw (a wrapped record's own) */
+			ev.raw.p = line;
+			ev.raw.n = n;
+		}
 		detect(w, &ev);
 		if (++recs >= 65536) {
 			uint64_t b = rd->raw_read - last_raw;
@@ -482,10 +485,14 @@ static struct mm_str record_bytes(const char *dp, size_t dn, uint64_t off, const
 	return r;
 }
 
+/* A whole CloudTrail document: the S3 {"Records":[...]} file (its one-pass
+ * iterator), or any other wrapper (fmt MM_FMT_CT_STREAM: parse/ctwrap.h). */
 static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader *rd,
-		       const char *head, size_t headn, uint64_t skip_before)
+		       const char *head, size_t headn, uint64_t skip_before, enum mm_format fmt)
 {
 	struct mm_ct_doc doc;
+	struct mm_ctw cw;
+	int stream = fmt == MM_FMT_CT_STREAM;
 	struct mm_event ev;
 	struct mm_err e;
 	uint64_t line, off, recs = 0, b, good_end = 0;
@@ -533,7 +540,9 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 		dp = w->doc.p;
 		dn = w->doc.len;
 	}
-	if (mm_ct_doc_init(&doc, dp, dn, &e)) {
+	if (stream)
+		mm_ctw_init(&cw, dp, dn);
+	else if (mm_ct_doc_init(&doc, dp, dn, &e)) {
 		bad_record(w, job->path, 1, &e);
 		if (map)
 			munmap(map, map_n);
@@ -541,9 +550,14 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 	}
 	for (;;) {
 		mm_err_clear(&e);
-		rc = mm_ct_doc_next_event(&doc, &w->scratch, &ev, &line, &off, &e);
+		rc = stream ? mm_ctw_next_event(&cw, &w->scratch, &ev, &line, &off, &e)
+			    : mm_ct_doc_next_event(&doc, &w->scratch, &ev, &line, &off, &e);
 		if (rc == 0)
 			break;
+		if (rc == MM_ESKIP) {
+			w->r.records_skipped++;
+			continue;
+		}
 		if (rc == MM_EPARSE) {
 			bad_record(w, job->path, line, &e);
 			continue;
@@ -557,10 +571,11 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 		ev.loc.file = job->path;
 		ev.loc.line = line;
 		ev.loc.offset = off;
-		ev.raw = record_bytes(dp, dn, off, doc.p);
+		if (!stream)
+			ev.raw = record_bytes(dp, dn, off, doc.p);
 		detect(w, &ev);
 		recs++;
-		good_end = (uint64_t)(doc.p - doc.buf);
+		good_end = stream ? mm_ctw_offset(&cw) : (uint64_t)(doc.p - doc.buf);
 	}
 	b = map ? map_n : rd->raw_read;
 	flush_progress(w, &recs, &b);
@@ -568,7 +583,7 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 	/* a damaged document remembers where its good records end, so a
 	 * second read of it counts none of them again */
 	job->now.offset = slurp_rc == 0 ? dn : MM_MAX(good_end, skip_before);
-	job->now.line = doc.line;
+	job->now.line = stream ? cw.line : doc.line;
 	if (map)
 		munmap(map, map_n);
 	return 0;
@@ -668,8 +683,9 @@ static void scan_file(struct worker *w, struct file_job *job)
 		goto out;
 	}
 	case MM_FMT_CT_DOC:
+	case MM_FMT_CT_STREAM:
 		w->r.files++;
-		scan_ct_doc(w, job, &rd, head, headn, start_off);
+		scan_ct_doc(w, job, &rd, head, headn, start_off, fmt);
 		ln.start = ln.end; /* consumed by the slurp */
 		job->record = 1;
 		goto out;
