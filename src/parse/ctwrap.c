@@ -346,7 +346,7 @@ int mm_ctw_parse_item_at(const char *p, const char *end, struct mm_arena *scratc
 	lim = MM_MIN(lim, (size_t)MM_CT_MAX_RECORD);
 	mm_err_clear(&own);
 	/* the common case: a bare event, one pass */
-	*rec = p;
+	*rec = p;	/* the item itself unless it wraps the record */
 	if (mm_ct_parse_at(p, p + lim, scratch, ev, &own, after) == 0) {
 		ev->raw = mm_str_make(p, (size_t)(*after - p));
 		return 0;
@@ -388,6 +388,7 @@ int mm_ctw_parse_item_at(const char *p, const char *end, struct mm_arena *scratc
 		if (!via_cloudtrail(&dtype))
 			return mm_err_set(err, MM_ESKIP, "EventBridge event %.*s is not from CloudTrail",
 					  (int)MM_MIN(dtype.n, 60), dtype.p);
+		*rec = detail.p;
 		if (detail.type != MM_JSON_OBJECT)
 			return mm_err_set(err, MM_EPARSE, "EventBridge detail is not an object");
 		const char *a2;
@@ -404,6 +405,7 @@ int mm_ctw_parse_item_at(const char *p, const char *end, struct mm_arena *scratc
 		char *dec;
 		const char *s, *e, *a2;
 		size_t n;
+		*rec = cte.p;
 		if (cte.type != MM_JSON_STRING)
 			return mm_err_set(err, MM_EPARSE, "CloudTrailEvent is not a string");
 		mm_arena_reset(scratch);
@@ -646,12 +648,11 @@ static int take_item(struct mm_ctw *w, const char *p, int row, struct mm_arena *
 		return MM_EPARSE;
 	}
 	w->p = after;
-	if (rc)
-		return rc;
-	/* the record's own start (an EventBridge detail, a CloudTrailEvent) */
+	/* the record's own start (an EventBridge detail, a CloudTrailEvent),
+	 * for its error too */
 	if (rec > p && rec < after)
 		located(w, rec, line, offset);
-	return 1;
+	return rc ? rc : 1;
 }
 
 int mm_ctw_next_event(struct mm_ctw *w, struct mm_arena *scratch, struct mm_event *ev,

@@ -51,8 +51,8 @@
  * when the input ends inside the object (*after NULL). */
 int mm_ctw_parse_item(const char *p, const char *end, struct mm_arena *scratch,
 		      struct mm_event *ev, struct mm_err *err, const char **after);
-/* The same, also telling where the record starts in the input (*rec, on
- * success): the object itself, its EventBridge detail, or the opening
+/* The same, also telling where the record starts in the input (*rec, set
+ * whenever *after is): the object itself, its EventBridge detail, or the opening
  * quote of its CloudTrailEvent string (ev->raw is then the decoded copy). */
 int mm_ctw_parse_item_at(const char *p, const char *end, struct mm_arena *scratch,
 			 struct mm_event *ev, struct mm_err *err, const char **after,
