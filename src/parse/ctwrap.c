@@ -507,6 +507,31 @@ int mm_ctw_parse_row(const char *p, const char *end, struct mm_arena *scratch,
 
 /* ---- the document walker ---- */
 
+/* Does a Lake result row start at p ('['): its first element a one-key
+ * object whose key is a CloudTrail field? (rows outside their wrapper:
+ * `jq '.QueryResultRows'`, `jq -c '.QueryResultRows[]'`) */
+static int looks_like_row(const char *p, const char *end)
+{
+	struct mm_json_val k, v;
+	size_t used;
+	const char *q = ws(p + 1, end);
+	if (q >= end || *q != '{')
+		return 0;
+	q = ws(q + 1, end);
+	if (q >= end || *q != '"' ||
+	    mm_json_scan(q, MM_MIN((size_t)(end - q), (size_t)256), &k, &used, NULL) ||
+	    k.type != MM_JSON_STRING || !canon(top_names, k.p + 1, k.n - 2))
+		return 0;
+	q = ws(q + used, end);
+	if (q >= end || *q != ':')
+		return 0;
+	q++;
+	if (mm_json_scan(q, MM_MIN((size_t)(end - q), (size_t)MM_CT_MAX_RECORD), &v, &used, NULL))
+		return 0;
+	q = ws(q + used, end);
+	return q < end && *q == '}';
+}
+
 static uint64_t count_nl(const char *p, const char *end)
 {
 	uint64_t c = 0;
@@ -677,6 +702,8 @@ int mm_ctw_next_event(struct mm_ctw *w, struct mm_arena *scratch, struct mm_even
 				return 0;
 			}
 			l->first = 0;
+			if (*p == '[' && looks_like_row(p, end))
+				return take_item(w, p, 1, scratch, ev, line, offset, err);
 			if (*p == '[' && w->depth < MM_CTW_MAX_NEST) {
 				push(w, LV_ARRAY, 0);
 				w->p = p + 1;
@@ -726,6 +753,8 @@ int mm_ctw_next_event(struct mm_ctw *w, struct mm_arena *scratch, struct mm_even
 					continue;
 				}
 				return take_item(w, p, 0, scratch, ev, line, offset, err);
+			} else if (*p == '[' && looks_like_row(p, end)) {
+				return take_item(w, p, 1, scratch, ev, line, offset, err);
 			} else if (*p == '[' && w->depth < MM_CTW_MAX_NEST) {
 				push(w, LV_ARRAY, 0);
 				w->p = p + 1;

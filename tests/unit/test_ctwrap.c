@@ -355,6 +355,14 @@ MM_TEST(lake_rows_rebuilt)
 	CHECK_EQ_INT(G.bad_line[0], 6);
 	CHECK(strstr(G.bad_msg[0], "SELECT *") != NULL);
 	CHECK_EQ_INT(G.bad_line[1], 8);
+	/* rows outside their wrapper: jq '.QueryResultRows' and jq -c '.QueryResultRows[]' */
+	WALK("[\n" LAKE_ROW_A ",\n" LAKE_ROW_B "\n]\n");
+	CHECK_EQ_INT(G.n, 2);
+	CHECK_EQ_INT(G.line[1], 3);
+	WALK(LAKE_ROW_A "\n" LAKE_ROW_B "\n");
+	CHECK_EQ_INT(G.n, 2);
+	CHECK_EQ_INT(G.line[1], 2);
+	same_as_bare(EV_B, 1);
 	/* a value in the {} rendering that is no struct stays a string */
 	WALK("{\"QueryResultRows\":[[{\"eventTime\":\"2024-05-01 10:00:00.000\"},{\"eventSource\":\"s\"},"
 	     "{\"eventName\":\"n\"},{\"userAgent\":\"{not a struct\"},{\"userIdentity\":\"{type=Root, "
