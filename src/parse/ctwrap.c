@@ -345,9 +345,12 @@ int mm_ctw_parse_item_at(const char *p, const char *end, struct mm_arena *scratc
 	dtype = cte = detail;
 	lim = MM_MIN(lim, (size_t)MM_CT_MAX_RECORD);
 	mm_err_clear(&own);
-	/* the common case: a bare event, one pass */
 	*rec = p;	/* the item itself unless it wraps the record */
-	if (mm_ct_parse_at(p, p + lim, scratch, ev, &own, after) == 0) {
+	/* the common case: a bare event, one pass (skipped when the first key
+	 * already says wrapper: EventBridge starts "version", a lookup-events
+	 * Event "EventId") */
+	if (!(first_key(p, p + lim, &k) && (KEY(k, "version") || KEY(k, "EventId"))) &&
+	    mm_ct_parse_at(p, p + lim, scratch, ev, &own, after) == 0) {
 		ev->raw = mm_str_make(p, (size_t)(*after - p));
 		return 0;
 	}
