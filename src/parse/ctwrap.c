@@ -461,12 +461,13 @@ int mm_ctw_parse_row(const char *p, const char *end, struct mm_arena *scratch,
 	if (row.type != MM_JSON_ARRAY)
 		return mm_err_set(err, MM_EPARSE, "a Lake result row is not an array");
 	mm_arena_reset(scratch);
-	/* the rebuilt record is no longer than the row; the unescape room
-	 * no longer than its longest string */
+	/* the unescape room is no longer than the row's longest string; the
+	 * rebuilt record about the row's size (a {key=value} struct grows by
+	 * its quotes: twice the row is ample; past the arena it is an error) */
 	tmp = mm_arena_alloc(scratch, row.n);
 	if (!tmp)
 		return mm_err_set(err, MM_EPARSE, "row longer than the %zu-byte scratch", scratch->cap);
-	wr_init(&o, scratch, row.n + 16);
+	wr_init(&o, scratch, 2 * row.n + 64);
 	mm_json_iter_init(&it, &row);
 	putc1(&o, '{');
 	while ((rc = mm_json_iter_next(&it, NULL, &cell)) == 1) {
