@@ -412,31 +412,12 @@ int mm_ct_parse_line(const char *line, size_t n, struct mm_arena *scratch, struc
 
 enum { DOC_FIRST = 0, DOC_NEXT, DOC_END, DOC_DONE };
 
-static uint64_t count_nl(const char *p, const char *end)
-{
-	/* memchr (vectorised in libc) hops from newline to newline; in
-	 * CloudTrail files newlines are rare, so this touches each byte once
-	 * at memchr speed and needs no POPCNT instruction (not in baseline
-	 * x86-64: the builtin became a slow library call) */
-	uint64_t c = 0;
-	while (p < end) {
-		const char *q = memchr(p, '\n', (size_t)(end - p));
-		if (!q)
-			break;
-		c++;
-		p = q + 1;
-	}
-	return c;
-}
+#define count_nl mm__json_count_nl
 
 /* Bring d->line up to position q (q never moves backwards). */
 static uint64_t line_at(struct mm_ct_doc *d, const char *q)
 {
-	if (q > d->line_at) {
-		d->line += count_nl(d->line_at, q);
-		d->line_at = q;
-	}
-	return d->line;
+	return mm__json_line_at(&d->line, &d->line_at, q);
 }
 
 int mm_ct_doc_init(struct mm_ct_doc *d, const char *buf, size_t n, struct mm_err *err)

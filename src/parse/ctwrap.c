@@ -536,26 +536,9 @@ static int looks_like_row(const char *p, const char *end)
 	return q < end && *q == '}';
 }
 
-static uint64_t count_nl(const char *p, const char *end)
-{
-	uint64_t c = 0;
-	while (p < end) {
-		const char *q = memchr(p, '\n', (size_t)(end - p));
-		if (!q)
-			break;
-		c++;
-		p = q + 1;
-	}
-	return c;
-}
-
 static uint64_t line_of(struct mm_ctw *w, const char *q)
 {
-	if (q > w->line_at) {
-		w->line += count_nl(w->line_at, q);
-		w->line_at = q;
-	}
-	return w->line;
+	return mm__json_line_at(&w->line, &w->line_at, q);
 }
 
 void mm_ctw_init(struct mm_ctw *w, const char *buf, size_t n)
@@ -684,6 +667,44 @@ static int take_item(struct mm_ctw *w, const char *p, int row, struct mm_arena *
 	return rc ? rc : 1;
 }
 
+enum { ENTERED = 2, NOT_A_VALUE = 3 };	/* beside take_item's 1 and MM_E... */
+
+/* The level's closing bracket at p? Then leave the level. */
+static int leave(struct mm_ctw *w, const char *p, char close)
+{
+	if (*p != close)
+		return 0;
+	w->depth--;
+	w->p = p + 1;
+	return 1;
+}
+
+static int enter(struct mm_ctw *w, const char *p, int kind, int rows)
+{
+	push(w, kind, rows);
+	w->p = p + 1;
+	return ENTERED;
+}
+
+/* A value in the stream or in an array of items: an object (a wrapper is
+ * entered, anything else taken as an item), a Lake row, or an array
+ * (entered). ENTERED, NOT_A_VALUE, or take_item's answer. */
+static int value(struct mm_ctw *w, const char *p, struct mm_arena *scratch, struct mm_event *ev,
+		 uint64_t *line, uint64_t *offset, struct mm_err *err)
+{
+	struct mm_str k;
+	if (*p == '{') {
+		if (first_key(p, w->end, &k) && is_wrapper_key(k) && w->depth < MM_CTW_MAX_NEST)
+			return enter(w, p, LV_WRAP, 0);
+		return take_item(w, p, 0, scratch, ev, line, offset, err);
+	}
+	if (*p == '[' && looks_like_row(p, w->end))
+		return take_item(w, p, 1, scratch, ev, line, offset, err);
+	if (*p == '[' && w->depth < MM_CTW_MAX_NEST)
+		return enter(w, p, LV_ARRAY, 0);
+	return NOT_A_VALUE;
+}
+
 int mm_ctw_next_event(struct mm_ctw *w, struct mm_arena *scratch, struct mm_event *ev,
 		      uint64_t *line, uint64_t *offset, struct mm_err *err)
 {
@@ -691,6 +712,7 @@ int mm_ctw_next_event(struct mm_ctw *w, struct mm_arena *scratch, struct mm_even
 	struct mm_json_val v;
 	struct mm_str k;
 	size_t used;
+	int rc;
 
 	for (;;) {
 		struct mm_ctw_level *l;
@@ -706,22 +728,11 @@ int mm_ctw_next_event(struct mm_ctw *w, struct mm_arena *scratch, struct mm_even
 				return 0;
 			}
 			l->first = 0;
-			if (*p == '[' && looks_like_row(p, end))
-				return take_item(w, p, 1, scratch, ev, line, offset, err);
-			if (*p == '[' && w->depth < MM_CTW_MAX_NEST) {
-				push(w, LV_ARRAY, 0);
-				w->p = p + 1;
+			rc = value(w, p, scratch, ev, line, offset, err);
+			if (rc == ENTERED)
 				continue;
-			}
-			if (*p == '{') {
-				if (first_key(p, end, &k) && is_wrapper_key(k) &&
-				    w->depth < MM_CTW_MAX_NEST) {
-					push(w, LV_WRAP, 0);
-					w->p = p + 1;
-					continue;
-				}
-				return take_item(w, p, 0, scratch, ev, line, offset, err);
-			}
+			if (rc != NOT_A_VALUE)
+				return rc;
 			located(w, p, line, offset);
 			mm_err_set(err, MM_EPARSE, "expected a JSON object or array");
 			resync_top(w, p + 1);
@@ -729,11 +740,8 @@ int mm_ctw_next_event(struct mm_ctw *w, struct mm_arena *scratch, struct mm_even
 		case LV_ARRAY:
 			if (p >= end)
 				goto trunc;
-			if (*p == ']') {
-				w->depth--;
-				w->p = p + 1;
+			if (leave(w, p, ']'))
 				continue;
-			}
 			if (!l->first) {
 				if (*p != ',') {
 					located(w, p, line, offset);
@@ -746,23 +754,14 @@ int mm_ctw_next_event(struct mm_ctw *w, struct mm_arena *scratch, struct mm_even
 					goto trunc;
 			}
 			l->first = 0;
-			if (l->rows) {
-				if (*p == '[')
-					return take_item(w, p, 1, scratch, ev, line, offset, err);
-			} else if (*p == '{') {
-				if (first_key(p, end, &k) && is_wrapper_key(k) &&
-				    w->depth < MM_CTW_MAX_NEST) {
-					push(w, LV_WRAP, 0);
-					w->p = p + 1;
-					continue;
-				}
-				return take_item(w, p, 0, scratch, ev, line, offset, err);
-			} else if (*p == '[' && looks_like_row(p, end)) {
+			if (l->rows && *p == '[')
 				return take_item(w, p, 1, scratch, ev, line, offset, err);
-			} else if (*p == '[' && w->depth < MM_CTW_MAX_NEST) {
-				push(w, LV_ARRAY, 0);
-				w->p = p + 1;
-				continue;
+			if (!l->rows) {
+				rc = value(w, p, scratch, ev, line, offset, err);
+				if (rc == ENTERED)
+					continue;
+				if (rc != NOT_A_VALUE)
+					return rc;
 			}
 			located(w, p, line, offset);
 			if (mm_json_scan(p, MM_MIN((size_t)(end - p), (size_t)MM_CT_MAX_RECORD), &v,
@@ -779,11 +778,8 @@ int mm_ctw_next_event(struct mm_ctw *w, struct mm_arena *scratch, struct mm_even
 		default: /* LV_WRAP: members of a wrapper object */
 			if (p >= end)
 				goto trunc;
-			if (*p == '}') {
-				w->depth--;
-				w->p = p + 1;
+			if (leave(w, p, '}'))
 				continue;
-			}
 			if (!l->first) {
 				if (*p != ',')
 					goto bad_wrapper;
@@ -805,14 +801,13 @@ int mm_ctw_next_event(struct mm_ctw *w, struct mm_arena *scratch, struct mm_even
 			p = ws(p + 1, end);
 			if (p < end && *p == '[' && w->depth < MM_CTW_MAX_NEST &&
 			    (KEY(k, "Records") || KEY(k, "Events") || KEY(k, "QueryResultRows"))) {
-				push(w, LV_ARRAY, KEY(k, "QueryResultRows"));
-				w->p = p + 1;
+				enter(w, p, LV_ARRAY, KEY(k, "QueryResultRows"));
 				continue;
 			}
 			/* NextToken, QueryStatus, QueryStatistics...: skipped */
 			{
 				size_t lim = MM_MIN((size_t)(end - p), (size_t)MM_CT_MAX_RECORD);
-				int rc = mm_json_scan(p, lim, &v, &used, NULL);
+				rc = mm_json_scan(p, lim, &v, &used, NULL);
 				if (rc == MM_ETRUNC && lim == (size_t)(end - p))
 					goto trunc;
 				if (rc)
