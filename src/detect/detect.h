@@ -143,6 +143,8 @@ struct mm_param {
 /* ---- the registry -------------------------------------------------------- */
 
 #define MM_KIND_BIT(k) (1u << (k))
+/* flow records the engine hands on_batch at once, at most */
+#define MM_DETECT_BATCH 32
 
 /* Flush-time rule a detector declares: a finding of type `dropped` is not
  * reported on a resource that has a finding of type `by` (same account).
@@ -163,6 +165,15 @@ struct mm_detector_def {
 	void *(*state_new)(void);
 	void (*state_free)(void *state);
 	void (*on_event)(void *state, struct mm_detect_ctx *c, const struct mm_event *ev);
+	/* Optional: the same for evs[0..n) in order (n <= MM_DETECT_BATCH),
+	 * exactly as n on_event calls would. The engine hands flow records
+	 * in such runs so a detector can load (prefetch) the per-entity state
+	 * of the next records while it works on this one: with tens of
+	 * thousands of ENIs that state is out of cache, and one record at a
+	 * time waits for each miss in turn. Findings must not be emitted
+	 * here (only from finish), so the table's spill check per event is
+	 * not needed. */
+	void (*on_batch)(void *state, struct mm_detect_ctx *c, const struct mm_event *evs, int n);
 	/* Merge src into dst exactly; src is freed by the caller after. */
 	int (*merge)(void *dst, void *src);
 	/* After the merge of a batch: emit what the merged state shows. */
