@@ -614,66 +614,144 @@ static void emit(struct mm_detect_ctx *c, const struct mm_event *ev, int t, stru
 		mm_str_copy(f->access_key_id, sizeof(f->access_key_id), a->who.access_key_id);
 }
 
+/* The calls the rules read, by service. `what` says which rule. */
+enum call {
+	C_STOP_TRAIL,
+	C_UPDATE_TRAIL,
+	C_SELECTORS,
+	C_PW_DELETE,
+	C_PW_UPDATE,
+	C_ACCT_BPA_PUT,
+	C_ACCT_BPA_DELETE,
+	C_BPA_PUT,
+	C_BPA_DELETE,
+	C_S3_LOGGING,
+	C_POLICY,
+	C_ACL,
+	C_BEDROCK_DELETE,
+	C_BEDROCK_PUT
+};
+
+static const struct {
+	const char *src, *name;
+	enum call what;
+} CALLS[] = {
+    {"cloudtrail.amazonaws.com", "StopLogging", C_STOP_TRAIL},
+    {"cloudtrail.amazonaws.com", "DeleteTrail", C_STOP_TRAIL},
+    {"cloudtrail.amazonaws.com", "UpdateTrail", C_UPDATE_TRAIL},
+    {"cloudtrail.amazonaws.com", "PutEventSelectors", C_SELECTORS},
+    {"iam.amazonaws.com", "DeleteAccountPasswordPolicy", C_PW_DELETE},
+    {"iam.amazonaws.com", "UpdateAccountPasswordPolicy", C_PW_UPDATE},
+    {"s3.amazonaws.com", "PutAccountPublicAccessBlock", C_ACCT_BPA_PUT},
+    {"s3.amazonaws.com", "DeleteAccountPublicAccessBlock", C_ACCT_BPA_DELETE},
+    /* the S3 Control names; with a bucket they are the bucket's */
+    {"s3.amazonaws.com", "PutPublicAccessBlock", C_ACCT_BPA_PUT},
+    {"s3.amazonaws.com", "DeletePublicAccessBlock", C_ACCT_BPA_DELETE},
+    {"s3.amazonaws.com", "PutBucketPublicAccessBlock", C_BPA_PUT},
+    {"s3.amazonaws.com", "DeleteBucketPublicAccessBlock", C_BPA_DELETE},
+    {"s3.amazonaws.com", "PutBucketLogging", C_S3_LOGGING},
+    {"s3.amazonaws.com", "PutBucketPolicy", C_POLICY},
+    {"s3.amazonaws.com", "PutBucketAcl", C_ACL},
+    {"bedrock.amazonaws.com", "DeleteModelInvocationLoggingConfiguration", C_BEDROCK_DELETE},
+    {"bedrock.amazonaws.com", "PutModelInvocationLoggingConfiguration", C_BEDROCK_PUT},
+};
+
+/* Which of CALLS this record is, or -1. Names start with S, D, U or P:
+ * one byte turns most records (Describe*, Get*, List*, AssumeRole...)
+ * away before any string compare. */
+static int which_call(struct mm_str src, struct mm_str name)
+{
+	size_t i;
+	char c0 = name.n ? name.p[0] : 0;
+
+	if ((c0 != 'S' && c0 != 'D' && c0 != 'U' && c0 != 'P') || src.n < 16)
+		return -1;
+	if (mm_str_eqz(src, "s3-control.amazonaws.com"))
+		src = mm_str_c("s3.amazonaws.com");
+	for (i = 0; i < MM_ARRAY_LEN(CALLS); i++)
+		if (CALLS[i].name[0] == c0 && mm_str_eqz(name, CALLS[i].name) &&
+		    mm_str_eqz(src, CALLS[i].src))
+			return (int)CALLS[i].what;
+	return -1;
+}
+
 static void config_change(struct mm_detect_ctx *c, const struct mm_event *ev)
 {
 	const struct mm_api *a = &ev->u.api;
-	struct mm_str src = a->event_source, name = a->event_name;
 	struct mm_json_val rp, v;
-	int have = parse(a->request_parameters.p, a->request_parameters.n, &rp) &&
-	           rp.type == MM_JSON_OBJECT;
 	struct mm_str bucket = MM_STR_NULL;
+	int what = which_call(a->event_source, a->event_name), have, g;
 
+	if (what < 0)
+		return;
+	have = parse(a->request_parameters.p, a->request_parameters.n, &rp) &&
+	       rp.type == MM_JSON_OBJECT;
 	if (have && get(&rp, "bucketName", &v))
 		bucket = text(&v);
-	if (mm_str_eqz(src, "cloudtrail.amazonaws.com")) {
-		if (mm_str_eqz(name, "StopLogging") || mm_str_eqz(name, "DeleteTrail") ||
-		    (have && mm_str_eqz(name, "UpdateTrail") && trail_narrowed(&rp)) ||
-		    (have && mm_str_eqz(name, "PutEventSelectors") &&
-		     selectors_drop_management(&rp)))
+	/* S3 Control's Put/DeletePublicAccessBlock on a bucket */
+	if (bucket.n && what == C_ACCT_BPA_PUT &&
+	    !mm_str_eqz(a->event_name, "PutAccountPublicAccessBlock"))
+		what = C_BPA_PUT;
+	if (bucket.n && what == C_ACCT_BPA_DELETE &&
+	    !mm_str_eqz(a->event_name, "DeleteAccountPublicAccessBlock"))
+		what = C_BPA_DELETE;
+	switch (what) {
+	case C_STOP_TRAIL:
+		emit(c, ev, T_TRAIL, MM_STR_NULL);
+		break;
+	case C_UPDATE_TRAIL:
+		if (have && trail_narrowed(&rp))
 			emit(c, ev, T_TRAIL, MM_STR_NULL);
-	} else if (mm_str_eqz(src, "iam.amazonaws.com")) {
-		if (mm_str_eqz(name, "DeleteAccountPasswordPolicy") ||
-		    (have && mm_str_eqz(name, "UpdateAccountPasswordPolicy") &&
-		     password_policy_weak(&rp, c->params)))
+		break;
+	case C_SELECTORS:
+		if (have && selectors_drop_management(&rp))
+			emit(c, ev, T_TRAIL, MM_STR_NULL);
+		break;
+	case C_PW_DELETE:
+		emit(c, ev, T_PWPOL, MM_STR_NULL);
+		break;
+	case C_PW_UPDATE:
+		if (have && password_policy_weak(&rp, c->params))
 			emit(c, ev, T_PWPOL, MM_STR_NULL);
-	} else if (mm_str_eqz(src, "s3.amazonaws.com") ||
-	           mm_str_eqz(src, "s3-control.amazonaws.com")) {
-		if (mm_str_eqz(name, "PutAccountPublicAccessBlock") ||
-		    mm_str_eqz(name, "DeleteAccountPublicAccessBlock") ||
-		    ((mm_str_eqz(name, "PutPublicAccessBlock") ||
-		      mm_str_eqz(name, "DeletePublicAccessBlock")) &&
-		     !bucket.n)) {
-			if (name.p[0] == 'D' || (have && bpa_off(&rp)))
-				emit(c, ev, T_ACCT_BPA, MM_STR_NULL);
-			return;
-		}
-		if (!bucket.n)
-			return;
-		if (mm_str_eqz(name, "PutBucketLogging")) {
-			if (have && bucket_logging_off(&rp))
-				emit(c, ev, T_S3LOG, bucket);
-		} else if (mm_str_eqz(name, "DeleteBucketPublicAccessBlock") ||
-		           mm_str_eqz(name, "DeletePublicAccessBlock")) {
+		break;
+	case C_ACCT_BPA_DELETE:
+		emit(c, ev, T_ACCT_BPA, MM_STR_NULL);
+		break;
+	case C_ACCT_BPA_PUT:
+		if (have && bpa_off(&rp))
+			emit(c, ev, T_ACCT_BPA, MM_STR_NULL);
+		break;
+	case C_BPA_DELETE:
+		if (bucket.n)
 			emit(c, ev, T_BKT_BPA, bucket);
-		} else if (mm_str_eqz(name, "PutBucketPublicAccessBlock") ||
-		           mm_str_eqz(name, "PutPublicAccessBlock")) {
-			if (bpa_off(&rp))
-				emit(c, ev, T_BKT_BPA, bucket);
-		} else if (mm_str_eqz(name, "PutBucketPolicy")) {
-			if (get(&rp, "bucketPolicy", &v) &&
-			    mm_ct_policy_grant(v.p, v.n) == MM_CT_GRANT_ANONYMOUS)
-				emit(c, ev, T_ANON, bucket);
-		} else if (mm_str_eqz(name, "PutBucketAcl")) {
-			/* the widest grant only: anonymous covers authenticated */
-			int g = mm_ct_acl_grant(a->request_parameters.p, a->request_parameters.n);
-			if (g)
-				emit(c, ev, g == MM_CT_GRANT_ANONYMOUS ? T_ANON : T_PUBLIC, bucket);
-		}
-	} else if (mm_str_eqz(src, "bedrock.amazonaws.com")) {
-		if (mm_str_eqz(name, "DeleteModelInvocationLoggingConfiguration") ||
-		    (have && mm_str_eqz(name, "PutModelInvocationLoggingConfiguration") &&
-		     bedrock_logging_off(&rp)))
+		break;
+	case C_BPA_PUT:
+		if (bucket.n && bpa_off(&rp))
+			emit(c, ev, T_BKT_BPA, bucket);
+		break;
+	case C_S3_LOGGING:
+		if (bucket.n && bucket_logging_off(&rp))
+			emit(c, ev, T_S3LOG, bucket);
+		break;
+	case C_POLICY:
+		if (bucket.n && get(&rp, "bucketPolicy", &v) &&
+		    mm_ct_policy_grant(v.p, v.n) == MM_CT_GRANT_ANONYMOUS)
+			emit(c, ev, T_ANON, bucket);
+		break;
+	case C_ACL:
+		/* the widest grant only: anonymous covers authenticated */
+		g = bucket.n ? mm_ct_acl_grant(a->request_parameters.p, a->request_parameters.n)
+		             : 0;
+		if (g)
+			emit(c, ev, g == MM_CT_GRANT_ANONYMOUS ? T_ANON : T_PUBLIC, bucket);
+		break;
+	case C_BEDROCK_DELETE:
+		emit(c, ev, T_BEDROCK, MM_STR_NULL);
+		break;
+	case C_BEDROCK_PUT:
+		if (have && bedrock_logging_off(&rp))
 			emit(c, ev, T_BEDROCK, MM_STR_NULL);
+		break;
 	}
 }
 
@@ -686,7 +764,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	/* AWS acting for itself is not a caller GuardDuty judges */
 	if (mm_str_eqz(a->event_type, "AwsServiceEvent") || mm_str_eqz(a->who.type, "AWSService"))
 		return;
-	if (!a->error_code.n && (a->event_source.n > 3 && a->event_name.n > 3))
+	if (!a->error_code.n)
 		config_change(c, ev);
 	if (a->user_agent.n && (!a->error_code.n || c->params[P_PENTEST_FAILED] != 0) &&
 	    (d = mm_ct_pentest_distro(a->user_agent.p, a->user_agent.n)))

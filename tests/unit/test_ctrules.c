@@ -262,15 +262,23 @@ MM_TEST(block_public_access_account_and_bucket)
 	     NULL, 13);
 	call(&fx, KEY_M, S3, "DeleteBucketPublicAccessBlock", "{\"bucketName\":\"acme-media\"}",
 	     NULL, NULL, 14);
+	/* S3 Control's names: account-level without a bucket, the bucket's with one */
+	call(&fx, KEY_M, "s3-control.amazonaws.com", "PutPublicAccessBlock",
+	     BPA("false", "true", "true", "true") ",\"x-amz-account-id\":\"111122223333\"}", NULL,
+	     NULL, 15);
+	call(&fx, KEY_M, S3, "DeletePublicAccessBlock", "{\"bucketName\":\"acme-media\"}", NULL,
+	     NULL, 16);
 	CHECK_EQ_INT(count(&fx, ACCT_BPA), 1);
 	f = find(&fx, ACCT_BPA);
-	CHECK(f && f->count == 2 && f->res_type == MM_RES_ACCESSKEY);
+	CHECK(f && f->count == 3 && f->res_type == MM_RES_ACCESSKEY);
 	/* one finding per bucket */
 	CHECK_EQ_INT(count(&fx, BKT_BPA), 2);
 	f = find(&fx, BKT_BPA);
 	CHECK(f && f->res_type == MM_RES_S3BUCKET && f->severity == 2);
 	if (f && !strcmp(f->bucket_name, "acme-web"))
 		CHECK_EQ_INT(f->count, 2);
+	else if (f)
+		CHECK_EQ_INT(f->count, 2); /* acme-media: Delete and DeletePublicAccessBlock */
 	teardown(&fx);
 }
 
