@@ -35,7 +35,6 @@
  * millions of records that match nothing. */
 #include "detect/ctrules.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "core/json.h"
@@ -57,33 +56,35 @@ enum {
 };
 
 static const char *const types[T__N + 1] = {
-    [T_TRAIL] = "Stealth:IAMUser/CloudTrailLoggingDisabled",
-    [T_PWPOL] = "Stealth:IAMUser/PasswordPolicyChange",
-    [T_S3LOG] = "Stealth:S3/ServerAccessLoggingDisabled",
-    [T_ACCT_BPA] = "Policy:S3/AccountBlockPublicAccessDisabled",
-    [T_BKT_BPA] = "Policy:S3/BucketBlockPublicAccessDisabled",
-    [T_ANON] = "Policy:S3/BucketAnonymousAccessGranted",
-    [T_PUBLIC] = "Policy:S3/BucketPublicAccessGranted",
-    [T_KALI] = "PenTest:IAMUser/KaliLinux",
-    [T_PARROT] = "PenTest:IAMUser/ParrotLinux",
-    [T_PENTOO] = "PenTest:IAMUser/PentooLinux",
-    [T_BEDROCK] = "DefenseEvasion:IAMUser/BedrockLoggingDisabled",
-    NULL,
+	[T_TRAIL] = "Stealth:IAMUser/CloudTrailLoggingDisabled",
+	[T_PWPOL] = "Stealth:IAMUser/PasswordPolicyChange",
+	[T_S3LOG] = "Stealth:S3/ServerAccessLoggingDisabled",
+	[T_ACCT_BPA] = "Policy:S3/AccountBlockPublicAccessDisabled",
+	[T_BKT_BPA] = "Policy:S3/BucketBlockPublicAccessDisabled",
+	[T_ANON] = "Policy:S3/BucketAnonymousAccessGranted",
+	[T_PUBLIC] = "Policy:S3/BucketPublicAccessGranted",
+	[T_KALI] = "PenTest:IAMUser/KaliLinux",
+	[T_PARROT] = "PenTest:IAMUser/ParrotLinux",
+	[T_PENTOO] = "PenTest:IAMUser/PentooLinux",
+	[T_BEDROCK] = "DefenseEvasion:IAMUser/BedrockLoggingDisabled",
+	NULL,
 };
 
 enum { P_PENTEST_FAILED, P_PW_MIN_LEN, P_PW_MIN_CLASSES };
 
 static const struct mm_param params[] = {
-    [P_PENTEST_FAILED] = {"pentest_failed_calls", 1, 0, 1, "bool",
-                          "GuardDuty's PenTest types describe the machine making the calls, not "
-                          "their outcome; a stolen key probed from Kali is mostly denied"},
-    [P_PW_MIN_LEN] = {"password_min_length", 14, 6, 128, "characters",
-                      "a policy set below 14 characters (CIS AWS Foundations 1.8) reads as "
-                      "weakened; one record does not show the policy it replaced"},
-    [P_PW_MIN_CLASSES] = {"password_min_char_classes", 3, 0, 4, "classes",
-                          "AWS's own default policy asks for 3 of upper, lower, digits, symbols; "
-                          "a custom policy requiring fewer is weaker than having none"},
-    {NULL, 0, 0, 0, NULL, NULL},
+	[P_PENTEST_FAILED] =
+		{"pentest_failed_calls", 1, 0, 1, "bool",
+		 "GuardDuty's PenTest types describe the machine making the calls, not "
+		 "their outcome; a stolen key probed from Kali is mostly denied"},
+	[P_PW_MIN_LEN] = {"password_min_length", 14, 6, 128, "characters",
+			  "a policy set below 14 characters (CIS AWS Foundations 1.8) reads as "
+			  "weakened; one record does not show the policy it replaced"},
+	[P_PW_MIN_CLASSES] =
+		{"password_min_char_classes", 3, 0, 4, "classes",
+		 "AWS's own default policy asks for 3 of upper, lower, digits, symbols; "
+		 "a custom policy requiring fewer is weaker than having none"},
+	{NULL, 0, 0, 0, NULL, NULL},
 };
 
 /* ---- JSON helpers (bounded, no allocation) ------------------------------- */
@@ -147,7 +148,7 @@ static int is_true(const struct mm_json_val *v)
  * one-element XML lists into a bare object). Stops at the first nonzero
  * result and returns it. */
 static int each(const struct mm_json_val *v, int (*fn)(const struct mm_json_val *, void *),
-                void *arg)
+		void *arg)
 {
 	struct mm_json_iter it;
 	struct mm_json_val e;
@@ -176,11 +177,11 @@ static int parse(const char *p, size_t n, struct mm_json_val *v)
  * grant to a fixed network, account, organisation or resource: a
  * statement conditioned on one of them is not public. */
 static const char *const RESTRICTING[] = {
-    "aws:SourceIp",     "aws:SourceVpc",         "aws:SourceVpce",
-    "aws:SourceArn",    "aws:SourceAccount",     "aws:SourceOwner",
-    "aws:SourceOrgID",  "aws:SourceOrgPaths",    "aws:PrincipalAccount",
-    "aws:PrincipalArn", "aws:PrincipalOrgID",    "aws:PrincipalOrgPaths",
-    "aws:userid",       "s3:DataAccessPointArn", "s3:DataAccessPointAccount",
+	"aws:SourceIp",     "aws:SourceVpc",         "aws:SourceVpce",
+	"aws:SourceArn",    "aws:SourceAccount",     "aws:SourceOwner",
+	"aws:SourceOrgID",  "aws:SourceOrgPaths",    "aws:PrincipalAccount",
+	"aws:PrincipalArn", "aws:PrincipalOrgID",    "aws:PrincipalOrgPaths",
+	"aws:userid",       "s3:DataAccessPointArn", "s3:DataAccessPointAccount",
 };
 
 static int key_restricts(const struct mm_json_val *op, void *arg)
@@ -400,11 +401,11 @@ static int token_distro(const char *p, size_t n)
 		const char *seps;
 		int kernel;
 	} F[] = {
-	    {"linux/", "-._+", 1},                      /* Linux/6.5.0-kali3-amd64 */
-	    {"os/linux#", "-._+", 1},                   /* os/linux#6.5.0-kali3-amd64 */
-	    {"md/distrib#", ".", 0},                    /* md/distrib#kali.2024 */
-	    {"distrib/", ".", 0},     {"exe/", ".", 0}, /* exe/x86_64.kali.2023 */
-	    {"source/", ".", 0},
+		{"linux/", "-._+", 1},                      /* Linux/6.5.0-kali3-amd64 */
+		{"os/linux#", "-._+", 1},                   /* os/linux#6.5.0-kali3-amd64 */
+		{"md/distrib#", ".", 0},                    /* md/distrib#kali.2024 */
+		{"distrib/", ".", 0},     {"exe/", ".", 0}, /* exe/x86_64.kali.2023 */
+		{"source/", ".", 0},
 	};
 	size_t i;
 	for (i = 0; i < MM_ARRAY_LEN(F); i++) {
@@ -521,8 +522,8 @@ static int selectors_drop_management(const struct mm_json_val *rp)
 static int password_policy_weak(const struct mm_json_val *rp, const double *pm)
 {
 	static const char *const classes[] = {"requireSymbols", "requireNumbers",
-	                                      "requireUppercaseCharacters",
-	                                      "requireLowercaseCharacters"};
+					      "requireUppercaseCharacters",
+					      "requireLowercaseCharacters"};
 	struct mm_json_val v;
 	int64_t len = 6;
 	size_t i;
@@ -540,7 +541,7 @@ static int password_policy_weak(const struct mm_json_val *rp, const double *pm)
 static int bpa_off(const struct mm_json_val *rp)
 {
 	static const char *const keys[] = {"BlockPublicAcls", "IgnorePublicAcls",
-	                                   "BlockPublicPolicy", "RestrictPublicBuckets"};
+					   "BlockPublicPolicy", "RestrictPublicBuckets"};
 	struct mm_json_val cfg, v;
 	size_t i;
 
@@ -567,8 +568,8 @@ static int bucket_logging_off(const struct mm_json_val *rp)
 static int bedrock_logging_off(const struct mm_json_val *rp)
 {
 	static const char *const kinds[] = {"textDataDeliveryEnabled", "imageDataDeliveryEnabled",
-	                                    "embeddingDataDeliveryEnabled",
-	                                    "videoDataDeliveryEnabled"};
+					    "embeddingDataDeliveryEnabled",
+					    "videoDataDeliveryEnabled"};
 	struct mm_json_val cfg, v;
 	size_t i;
 	int on = 0;
@@ -589,28 +590,17 @@ static void emit(struct mm_detect_ctx *c, const struct mm_event *ev, int t, stru
 	const struct mm_api *a = &ev->u.api;
 	struct mm_str who = mm_api_principal(a);
 	struct mm_finding *f;
-	char disc[64];
+	char disc[64] = "";
 	int latest;
 
 	if (!who.n)
 		return;
-	if (bucket.n) {
-		/* resource: the bucket; the caller keeps findings apart */
+	/* a bucket type's resource is the bucket; the caller keeps findings
+	 * apart (disc); the others' resource is the caller */
+	if (bucket.n)
 		mm_str_copy(disc, sizeof(disc), who);
-		f = mm_emit(c, types[t], a->account.n ? a->account : a->who.account_id, bucket,
-		            disc, ev, a->time_ms, a->time_ms, &latest);
-	} else {
-		f = mm_emit(c, types[t], a->account.n ? a->account : a->who.account_id, who, "", ev,
-		            a->time_ms, a->time_ms, &latest);
-	}
-	if (!f)
-		return;
-	mm_finding_add_api(f, a->event_name.p, a->event_name.n, a->time_ms);
-	if (!latest)
-		return;
-	f->role = MM_ROLE_TARGET;
-	mm_finding_set_api(f, a);
-	if (f->res_type == MM_RES_S3BUCKET)
+	f = mm_emit_api(c, types[t], bucket.n ? bucket : who, disc, ev, &latest);
+	if (f && latest && f->res_type == MM_RES_S3BUCKET)
 		mm_str_copy(f->access_key_id, sizeof(f->access_key_id), a->who.access_key_id);
 }
 
@@ -636,24 +626,24 @@ static const struct {
 	const char *src, *name;
 	enum call what;
 } CALLS[] = {
-    {"cloudtrail.amazonaws.com", "StopLogging", C_STOP_TRAIL},
-    {"cloudtrail.amazonaws.com", "DeleteTrail", C_STOP_TRAIL},
-    {"cloudtrail.amazonaws.com", "UpdateTrail", C_UPDATE_TRAIL},
-    {"cloudtrail.amazonaws.com", "PutEventSelectors", C_SELECTORS},
-    {"iam.amazonaws.com", "DeleteAccountPasswordPolicy", C_PW_DELETE},
-    {"iam.amazonaws.com", "UpdateAccountPasswordPolicy", C_PW_UPDATE},
-    {"s3.amazonaws.com", "PutAccountPublicAccessBlock", C_ACCT_BPA_PUT},
-    {"s3.amazonaws.com", "DeleteAccountPublicAccessBlock", C_ACCT_BPA_DELETE},
-    /* the S3 Control names; with a bucket they are the bucket's */
-    {"s3.amazonaws.com", "PutPublicAccessBlock", C_ACCT_BPA_PUT},
-    {"s3.amazonaws.com", "DeletePublicAccessBlock", C_ACCT_BPA_DELETE},
-    {"s3.amazonaws.com", "PutBucketPublicAccessBlock", C_BPA_PUT},
-    {"s3.amazonaws.com", "DeleteBucketPublicAccessBlock", C_BPA_DELETE},
-    {"s3.amazonaws.com", "PutBucketLogging", C_S3_LOGGING},
-    {"s3.amazonaws.com", "PutBucketPolicy", C_POLICY},
-    {"s3.amazonaws.com", "PutBucketAcl", C_ACL},
-    {"bedrock.amazonaws.com", "DeleteModelInvocationLoggingConfiguration", C_BEDROCK_DELETE},
-    {"bedrock.amazonaws.com", "PutModelInvocationLoggingConfiguration", C_BEDROCK_PUT},
+	{"cloudtrail.amazonaws.com", "StopLogging", C_STOP_TRAIL},
+	{"cloudtrail.amazonaws.com", "DeleteTrail", C_STOP_TRAIL},
+	{"cloudtrail.amazonaws.com", "UpdateTrail", C_UPDATE_TRAIL},
+	{"cloudtrail.amazonaws.com", "PutEventSelectors", C_SELECTORS},
+	{"iam.amazonaws.com", "DeleteAccountPasswordPolicy", C_PW_DELETE},
+	{"iam.amazonaws.com", "UpdateAccountPasswordPolicy", C_PW_UPDATE},
+	{"s3.amazonaws.com", "PutAccountPublicAccessBlock", C_ACCT_BPA_PUT},
+	{"s3.amazonaws.com", "DeleteAccountPublicAccessBlock", C_ACCT_BPA_DELETE},
+	/* the S3 Control names; with a bucket they are the bucket's */
+	{"s3.amazonaws.com", "PutPublicAccessBlock", C_ACCT_BPA_PUT},
+	{"s3.amazonaws.com", "DeletePublicAccessBlock", C_ACCT_BPA_DELETE},
+	{"s3.amazonaws.com", "PutBucketPublicAccessBlock", C_BPA_PUT},
+	{"s3.amazonaws.com", "DeleteBucketPublicAccessBlock", C_BPA_DELETE},
+	{"s3.amazonaws.com", "PutBucketLogging", C_S3_LOGGING},
+	{"s3.amazonaws.com", "PutBucketPolicy", C_POLICY},
+	{"s3.amazonaws.com", "PutBucketAcl", C_ACL},
+	{"bedrock.amazonaws.com", "DeleteModelInvocationLoggingConfiguration", C_BEDROCK_DELETE},
+	{"bedrock.amazonaws.com", "PutModelInvocationLoggingConfiguration", C_BEDROCK_PUT},
 };
 
 /* Which of CALLS this record is, or -1. Names start with S, D, U or P:
@@ -741,7 +731,7 @@ static void config_change(struct mm_detect_ctx *c, const struct mm_event *ev)
 	case C_ACL:
 		/* the widest grant only: anonymous covers authenticated */
 		g = bucket.n ? mm_ct_acl_grant(a->request_parameters.p, a->request_parameters.n)
-		             : 0;
+			     : 0;
 		if (g)
 			emit(c, ev, g == MM_CT_GRANT_ANONYMOUS ? T_ANON : T_PUBLIC, bucket);
 		break;
@@ -772,9 +762,9 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 }
 
 const struct mm_detector_def mm_det_ctrules = {
-    .name = "ctrules",
-    .kinds = MM_KIND_BIT(MM_EV_API),
-    .types = types,
-    .params = params,
-    .on_event = on_event,
+	.name = "ctrules",
+	.kinds = MM_KIND_BIT(MM_EV_API),
+	.types = types,
+	.params = params,
+	.on_event = on_event,
 };

@@ -19,15 +19,15 @@
 static const struct {
 	const char *src, *name;
 } CALLS[] = {
-    {"cloudtrail.amazonaws.com", "UpdateTrail"},
-    {"cloudtrail.amazonaws.com", "PutEventSelectors"},
-    {"iam.amazonaws.com", "UpdateAccountPasswordPolicy"},
-    {"s3.amazonaws.com", "PutBucketLogging"},
-    {"s3.amazonaws.com", "PutBucketPublicAccessBlock"},
-    {"s3.amazonaws.com", "PutAccountPublicAccessBlock"},
-    {"s3.amazonaws.com", "PutBucketPolicy"},
-    {"s3.amazonaws.com", "PutBucketAcl"},
-    {"bedrock.amazonaws.com", "PutModelInvocationLoggingConfiguration"},
+	{"cloudtrail.amazonaws.com", "UpdateTrail"},
+	{"cloudtrail.amazonaws.com", "PutEventSelectors"},
+	{"iam.amazonaws.com", "UpdateAccountPasswordPolicy"},
+	{"s3.amazonaws.com", "PutBucketLogging"},
+	{"s3.amazonaws.com", "PutBucketPublicAccessBlock"},
+	{"s3.amazonaws.com", "PutAccountPublicAccessBlock"},
+	{"s3.amazonaws.com", "PutBucketPolicy"},
+	{"s3.amazonaws.com", "PutBucketAcl"},
+	{"bedrock.amazonaws.com", "PutModelInvocationLoggingConfiguration"},
 };
 
 static char arena_mem[1 << 16];
@@ -67,14 +67,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	n = (size_t)snprintf(
-	    line, cap,
-	    "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"IAMUser\",\"principalId\":"
-	    "\"AIDAFUZZ\",\"accountId\":\"111122223333\",\"accessKeyId\":\"AKIAFUZZ\"},"
-	    "\"eventTime\":\"2024-05-01T10:00:00Z\",\"eventSource\":\"%s\",\"eventName\":\"%s\","
-	    "\"userAgent\":\"%.*s\",\"requestParameters\":%.*s,\"eventType\":\"AwsApiCall\"}",
-	    CALLS[k].src, CALLS[k].name,
-	    memchr(buf + 1, '"', size - 1) || memchr(buf + 1, '\\', size - 1) ? 0 : (int)(size - 1),
-	    buf + 1, (int)(size - 1), buf + 1);
+		line, cap,
+		"{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"IAMUser\",\"principalId\":"
+		"\"AIDAFUZZ\",\"accountId\":\"111122223333\",\"accessKeyId\":\"AKIAFUZZ\"},"
+		"\"eventTime\":\"2024-05-01T10:00:00Z\",\"eventSource\":\"%s\",\"eventName\":\"%"
+		"s\","
+		"\"userAgent\":\"%.*s\",\"requestParameters\":%.*s,\"eventType\":\"AwsApiCall\"}",
+		CALLS[k].src, CALLS[k].name,
+		memchr(buf + 1, '"', size - 1) || memchr(buf + 1, '\\', size - 1) ? 0
+										  : (int)(size - 1),
+		buf + 1, (int)(size - 1), buf + 1);
 	mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
 	memset(&ev, 0, sizeof(ev));
 	if (n < cap && mm_ct_parse_line(line, n, &ar, &ev, &err) == 0) {

@@ -48,7 +48,7 @@ static void teardown(struct fixture *fx)
  * NULL), agent ua (NULL: an Ubuntu CLI), errorCode err (NULL: success),
  * at minute min of 2024-05-01T10. */
 static void call(struct fixture *fx, const char *key, const char *src, const char *name,
-                 const char *rp, const char *ua, const char *err, int min)
+		 const char *rp, const char *ua, const char *err, int min)
 {
 	static char line[16384];
 	struct mm_event ev;
@@ -57,19 +57,22 @@ static void call(struct fixture *fx, const char *key, const char *src, const cha
 
 	if (err)
 		snprintf(errf, sizeof(errf), "\"errorCode\":\"%s\",\"errorMessage\":\"denied\",",
-		         err);
+			 err);
 	snprintf(
-	    line, sizeof(line),
-	    "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"IAMUser\",\"principalId\":"
-	    "\"AIDA%s\",\"arn\":\"arn:aws:iam::111122223333:user/u\",\"accountId\":"
-	    "\"111122223333\",\"accessKeyId\":\"%s\",\"userName\":\"u-%s\"},"
-	    "\"eventTime\":\"2024-05-01T10:%02d:00Z\",\"eventSource\":\"%s\",\"eventName\":\"%s\","
-	    "\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"198.51.100.23\",\"userAgent\":\"%"
-	    "s\","
-	    "%s\"requestParameters\":%s,\"responseElements\":null,\"eventID\":\"e%d\","
-	    "\"readOnly\":false,\"eventType\":\"AwsApiCall\",\"recipientAccountId\":"
-	    "\"111122223333\"}",
-	    key + 4, key, key + 4, min, src, name, ua ? ua : UA_OK, errf, rp ? rp : "null", min);
+		line, sizeof(line),
+		"{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"IAMUser\",\"principalId\":"
+		"\"AIDA%s\",\"arn\":\"arn:aws:iam::111122223333:user/u\",\"accountId\":"
+		"\"111122223333\",\"accessKeyId\":\"%s\",\"userName\":\"u-%s\"},"
+		"\"eventTime\":\"2024-05-01T10:%02d:00Z\",\"eventSource\":\"%s\",\"eventName\":\"%"
+		"s\","
+		"\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"198.51.100.23\",\"userAgent\":"
+		"\"%"
+		"s\","
+		"%s\"requestParameters\":%s,\"responseElements\":null,\"eventID\":\"e%d\","
+		"\"readOnly\":false,\"eventType\":\"AwsApiCall\",\"recipientAccountId\":"
+		"\"111122223333\"}",
+		key + 4, key, key + 4, min, src, name, ua ? ua : UA_OK, errf, rp ? rp : "null",
+		min);
 	memset(&ev, 0, sizeof(ev));
 	mm_arena_reset(&fx->scratch);
 	CHECK_EQ_INT(mm_ct_parse_line(line, strlen(line), &fx->scratch, &ev, &e), 0);
@@ -105,11 +108,11 @@ MM_TEST(cloudtrail_logging_disabled_and_lookalikes)
 	struct mm_finding *f;
 	setup(&fx);
 	/* look-alikes: updated but still logging everything, failed stops */
-	call(
-	    &fx, KEY_A, CT, "UpdateTrail",
-	    "{\"name\":\"org-trail\",\"s3BucketName\":\"acme-trail-2\",\"isMultiRegionTrail\":true,"
-	    "\"includeGlobalServiceEvents\":true,\"enableLogFileValidation\":true}",
-	    NULL, NULL, 1);
+	call(&fx, KEY_A, CT, "UpdateTrail",
+	     "{\"name\":\"org-trail\",\"s3BucketName\":\"acme-trail-2\",\"isMultiRegionTrail\":"
+	     "true,"
+	     "\"includeGlobalServiceEvents\":true,\"enableLogFileValidation\":true}",
+	     NULL, NULL, 1);
 	call(&fx, KEY_A, CT, "StopLogging", "{\"name\":\"org-trail\"}", NULL, "AccessDenied", 2);
 	call(&fx, KEY_A, CT, "StartLogging", "{\"name\":\"org-trail\"}", NULL, NULL, 3);
 	call(&fx, KEY_A, CT, "PutEventSelectors",
@@ -254,10 +257,10 @@ MM_TEST(block_public_access_account_and_bucket)
 	call(&fx, KEY_M, S3, "DeleteAccountPublicAccessBlock",
 	     "{\"x-amz-account-id\":\"111122223333\"}", NULL, NULL, 11);
 	/* the XML body's booleans, logged as strings */
-	call(
-	    &fx, KEY_M, S3, "PutBucketPublicAccessBlock",
-	    BPA("\"false\"", "\"false\"", "\"false\"", "\"false\"") ",\"bucketName\":\"acme-web\"}",
-	    NULL, NULL, 12);
+	call(&fx, KEY_M, S3, "PutBucketPublicAccessBlock",
+	     BPA("\"false\"", "\"false\"", "\"false\"",
+		 "\"false\"") ",\"bucketName\":\"acme-web\"}",
+	     NULL, NULL, 12);
 	call(&fx, KEY_M, S3, "DeleteBucketPublicAccessBlock", "{\"bucketName\":\"acme-web\"}", NULL,
 	     NULL, 13);
 	call(&fx, KEY_M, S3, "DeleteBucketPublicAccessBlock", "{\"bucketName\":\"acme-media\"}",
@@ -296,44 +299,45 @@ MM_TEST(policy_grant_reader)
 		const char *doc;
 		int want;
 	} C[] = {
-	    {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"," GET "}]}", 2},
-	    {"{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"}," GET "}}", 2},
-	    {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[\"arn:aws:iam::"
-	     "444455556666:root\",\"*\"]}," GET "}]}",
-	     2},
-	    {"{\"Statement\":[{\"Effect\":\"Allow\",\"NotPrincipal\":{\"AWS\":\"arn:aws:iam::"
-	     "444455556666:root\"}," GET "}]}",
-	     2},
-	    /* a condition that does not narrow who: still public */
-	    {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"," GET ",\"Condition\":"
-	     "{\"Bool\":{\"aws:SecureTransport\":\"true\"}}}]}",
-	     2},
-	    {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"," GET ",\"Condition\":"
-	     "{\"StringLike\":{\"aws:Referer\":\"https://acme.example/*\"}}}]}",
-	     2},
-	    /* the text of a policy, as some tools log it */
-	    {"\"{\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":\\\"*\\\"}]}\"",
-	     2},
-	    /* look-alikes */
-	    {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::"
-	     "444455556666:root\"}," GET "}]}",
-	     0},
-	    {"{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\","
-	     "\"Condition\":{\"Bool\":{\"aws:SecureTransport\":\"false\"}}}]}",
-	     0},
-	    {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"," GET ",\"Condition\":"
-	     "{\"IpAddress\":{\"aws:SourceIp\":\"203.0.113.0/24\"}}}]}",
-	     0},
-	    {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"," GET ",\"Condition\":"
-	     "{\"StringEquals\":{\"aws:PrincipalOrgID\":\"o-abc123\"}}}]}",
-	     0},
-	    {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":"
-	     "\"cloudtrail.amazonaws.com\"},\"Action\":\"s3:PutObject\"}]}",
-	     0},
-	    {"{\"Statement\":[]}", 0},
-	    {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"", 0},
-	    {"", 0},
-	    {"[1,2", 0},
+		{"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"," GET "}]}", 2},
+		{"{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"}," GET "}}", 2},
+		{"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[\"arn:aws:iam::"
+		 "444455556666:root\",\"*\"]}," GET "}]}",
+		 2},
+		{"{\"Statement\":[{\"Effect\":\"Allow\",\"NotPrincipal\":{\"AWS\":\"arn:aws:iam::"
+		 "444455556666:root\"}," GET "}]}",
+		 2},
+		/* a condition that does not narrow who: still public */
+		{"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"," GET ",\"Condition\":"
+		 "{\"Bool\":{\"aws:SecureTransport\":\"true\"}}}]}",
+		 2},
+		{"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"," GET ",\"Condition\":"
+		 "{\"StringLike\":{\"aws:Referer\":\"https://acme.example/*\"}}}]}",
+		 2},
+		/* the text of a policy, as some tools log it */
+		{"\"{\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":\\\"*\\\"}]"
+		 "}\"",
+		 2},
+		/* look-alikes */
+		{"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::"
+		 "444455556666:root\"}," GET "}]}",
+		 0},
+		{"{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\","
+		 "\"Condition\":{\"Bool\":{\"aws:SecureTransport\":\"false\"}}}]}",
+		 0},
+		{"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"," GET ",\"Condition\":"
+		 "{\"IpAddress\":{\"aws:SourceIp\":\"203.0.113.0/24\"}}}]}",
+		 0},
+		{"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"," GET ",\"Condition\":"
+		 "{\"StringEquals\":{\"aws:PrincipalOrgID\":\"o-abc123\"}}}]}",
+		 0},
+		{"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":"
+		 "\"cloudtrail.amazonaws.com\"},\"Action\":\"s3:PutObject\"}]}",
+		 0},
+		{"{\"Statement\":[]}", 0},
+		{"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"", 0},
+		{"", 0},
+		{"[1,2", 0},
 	};
 	size_t i;
 	for (i = 0; i < MM_ARRAY_LEN(C); i++) {
@@ -363,23 +367,24 @@ MM_TEST(acl_grant_reader)
 		const char *rp;
 		int want;
 	} C[] = {
-	    {ACL("[" CANON("79a59df9") "," GROUP("AllUsers", "READ") "]"), 2},
-	    {ACL(GROUP("AllUsers", "WRITE")), 2},
-	    {ACL("[" GROUP("AuthenticatedUsers", "READ") "]"), 1},
-	    {ACL("[" GROUP("AuthenticatedUsers", "READ") "," GROUP("AllUsers", "READ_ACP") "]"), 2},
-	    {"{\"bucketName\":\"b\",\"x-amz-acl\":[\"public-read\"],\"acl\":[\"\"]}", 2},
-	    {"{\"bucketName\":\"b\",\"x-amz-acl\":\"public-read-write\",\"acl\":\"\"}", 2},
-	    {"{\"bucketName\":\"b\",\"x-amz-acl\":[\"authenticated-read\"],\"acl\":[\"\"]}", 1},
-	    {"{\"bucketName\":\"b\",\"x-amz-grant-read\":[\"uri=\\\"http://acs.amazonaws.com/"
-	     "groups/global/AllUsers\\\"\"],\"acl\":[\"\"]}",
-	     2},
-	    /* look-alikes */
-	    {ACL("[" CANON("79a59df9") "," CANON("be4c2c1f") "]"), 0},
-	    {ACL(GROUP("s3/LogDelivery", "WRITE")), 0},
-	    {"{\"bucketName\":\"b\",\"x-amz-acl\":[\"private\"],\"acl\":[\"\"]}", 0},
-	    {"{\"bucketName\":\"b\",\"x-amz-acl\":[\"bucket-owner-full-control\"]}", 0},
-	    {"{\"bucketName\":\"b\",\"x-amz-grant-full-control\":[\"id=79a59df9\"]}", 0},
-	    {"{\"AccessControlPolicy\":{\"AccessControlList\":{\"Grant\":[", 0},
+		{ACL("[" CANON("79a59df9") "," GROUP("AllUsers", "READ") "]"), 2},
+		{ACL(GROUP("AllUsers", "WRITE")), 2},
+		{ACL("[" GROUP("AuthenticatedUsers", "READ") "]"), 1},
+		{ACL("[" GROUP("AuthenticatedUsers", "READ") "," GROUP("AllUsers", "READ_ACP") "]"),
+		 2},
+		{"{\"bucketName\":\"b\",\"x-amz-acl\":[\"public-read\"],\"acl\":[\"\"]}", 2},
+		{"{\"bucketName\":\"b\",\"x-amz-acl\":\"public-read-write\",\"acl\":\"\"}", 2},
+		{"{\"bucketName\":\"b\",\"x-amz-acl\":[\"authenticated-read\"],\"acl\":[\"\"]}", 1},
+		{"{\"bucketName\":\"b\",\"x-amz-grant-read\":[\"uri=\\\"http://acs.amazonaws.com/"
+		 "groups/global/AllUsers\\\"\"],\"acl\":[\"\"]}",
+		 2},
+		/* look-alikes */
+		{ACL("[" CANON("79a59df9") "," CANON("be4c2c1f") "]"), 0},
+		{ACL(GROUP("s3/LogDelivery", "WRITE")), 0},
+		{"{\"bucketName\":\"b\",\"x-amz-acl\":[\"private\"],\"acl\":[\"\"]}", 0},
+		{"{\"bucketName\":\"b\",\"x-amz-acl\":[\"bucket-owner-full-control\"]}", 0},
+		{"{\"bucketName\":\"b\",\"x-amz-grant-full-control\":[\"id=79a59df9\"]}", 0},
+		{"{\"AccessControlPolicy\":{\"AccessControlList\":{\"Grant\":[", 0},
 	};
 	size_t i;
 	for (i = 0; i < MM_ARRAY_LEN(C); i++) {
@@ -398,7 +403,7 @@ MM_TEST(bucket_public_and_anonymous_grants_per_bucket_and_caller)
 	/* a partner account, the log-delivery group, one canonical user */
 	call(&fx, KEY_A, S3, "PutBucketPolicy",
 	     POLICY("{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::444455556666:"
-	            "root\"}," GET "}"),
+		    "root\"}," GET "}"),
 	     NULL, NULL, 1);
 	call(&fx, KEY_A, S3, "PutBucketAcl", ACL(CANON("be4c2c1f")), NULL, NULL, 2);
 	call(&fx, KEY_A, S3, "PutBucketPolicy",
@@ -434,40 +439,43 @@ MM_TEST(pentest_agent_reader)
 		const char *ua;
 		int want;
 	} C[] = {
-	    {"aws-cli/1.22.34 Python/3.11.2 Linux/6.1.0-kali5-amd64 botocore/1.23.34", 1},
-	    {"Boto3/1.26.0 Python/3.11.2 Linux/6.5.0-kali3-amd64 Botocore/1.29.0", 1},
-	    {"aws-cli/2.13.25 Python/3.11.6 Linux/6.5.0-kali3-amd64 source/x86_64.kali.2023 "
-	     "prompt/off command/sts.get-caller-identity",
-	     1},
-	    {"aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/linux#6.6.9-amd64 md/arch#x86_64 "
-	     "lang/python#3.11.8 md/pyimpl#CPython md/distrib#kali.2024 cfg/retry-mode#standard",
-	     1},
-	    {"[aws-cli/2.9.0 Python/3.9.11 Linux/5.18.0-kali7-amd64 exe/x86_64.kali.2022 "
-	     "prompt/off]",
-	     1},
-	    {"aws-cli/1.27.0 Python/3.9.2 Linux/6.5.0-13parrot1-amd64 botocore/1.29.0", 2},
-	    {"aws-cli/2.13.0 Python/3.11.4 Linux/6.1.0-1parrot1-amd64 exe/x86_64.parrot.5 "
-	     "prompt/off",
-	     2},
-	    {"Boto3/1.28.0 md/Botocore#1.31.0 ua/2.0 os/linux#6.6.30-pentoo md/arch#x86_64", 3},
-	    {"aws-cli/2.11.0 Python/3.11.3 Linux/6.1.19-pentoo exe/x86_64.pentoo.2023 prompt/off",
-	     3},
-	    /* look-alikes */
-	    {UA_OK, 0},
-	    {"aws-cli/1.18.69 Python/3.8.10 Linux/5.4.0-1045-aws botocore/1.16.19", 0},
-	    {"aws-cli/2.15.0 Python/3.11.6 Linux/6.1.0-18-amd64 exe/x86_64.debian.12 prompt/off",
-	     0},
-	    {"kali-backup/1.2 Linux/6.1.0-18-amd64 md/distrib#debian.12", 0},
-	    {"aws-cli/2.15.0 md/command#s3.cp /home/kali/exports md/distrib#ubuntu.22", 0},
-	    {"Boto3/1.34 Linux/6.5.0-kalibrate-amd64 md/distrib#parrotfish.1", 0},
-	    {"console.amazonaws.com", 0},
-	    {"S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750 "
-	     "Linux/5.10.220-188.869.amzn2int.x86_64",
-	     0},
-	    {"", 0},
-	    {"kali", 0},
-	    {"Linux/", 0},
-	    {"Linux/-", 0},
+		{"aws-cli/1.22.34 Python/3.11.2 Linux/6.1.0-kali5-amd64 botocore/1.23.34", 1},
+		{"Boto3/1.26.0 Python/3.11.2 Linux/6.5.0-kali3-amd64 Botocore/1.29.0", 1},
+		{"aws-cli/2.13.25 Python/3.11.6 Linux/6.5.0-kali3-amd64 source/x86_64.kali.2023 "
+		 "prompt/off command/sts.get-caller-identity",
+		 1},
+		{"aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/linux#6.6.9-amd64 md/arch#x86_64 "
+		 "lang/python#3.11.8 md/pyimpl#CPython md/distrib#kali.2024 "
+		 "cfg/retry-mode#standard",
+		 1},
+		{"[aws-cli/2.9.0 Python/3.9.11 Linux/5.18.0-kali7-amd64 exe/x86_64.kali.2022 "
+		 "prompt/off]",
+		 1},
+		{"aws-cli/1.27.0 Python/3.9.2 Linux/6.5.0-13parrot1-amd64 botocore/1.29.0", 2},
+		{"aws-cli/2.13.0 Python/3.11.4 Linux/6.1.0-1parrot1-amd64 exe/x86_64.parrot.5 "
+		 "prompt/off",
+		 2},
+		{"Boto3/1.28.0 md/Botocore#1.31.0 ua/2.0 os/linux#6.6.30-pentoo md/arch#x86_64", 3},
+		{"aws-cli/2.11.0 Python/3.11.3 Linux/6.1.19-pentoo exe/x86_64.pentoo.2023 "
+		 "prompt/off",
+		 3},
+		/* look-alikes */
+		{UA_OK, 0},
+		{"aws-cli/1.18.69 Python/3.8.10 Linux/5.4.0-1045-aws botocore/1.16.19", 0},
+		{"aws-cli/2.15.0 Python/3.11.6 Linux/6.1.0-18-amd64 exe/x86_64.debian.12 "
+		 "prompt/off",
+		 0},
+		{"kali-backup/1.2 Linux/6.1.0-18-amd64 md/distrib#debian.12", 0},
+		{"aws-cli/2.15.0 md/command#s3.cp /home/kali/exports md/distrib#ubuntu.22", 0},
+		{"Boto3/1.34 Linux/6.5.0-kalibrate-amd64 md/distrib#parrotfish.1", 0},
+		{"console.amazonaws.com", 0},
+		{"S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750 "
+		 "Linux/5.10.220-188.869.amzn2int.x86_64",
+		 0},
+		{"", 0},
+		{"kali", 0},
+		{"Linux/", 0},
+		{"Linux/-", 0},
 	};
 	size_t i;
 	for (i = 0; i < MM_ARRAY_LEN(C); i++) {
@@ -544,12 +552,12 @@ static void replay(struct fixture *fx, int reverse)
 		const char *key, *src, *name, *rp, *ua;
 		int min;
 	} R[] = {
-	    {KEY_M, CT, "StopLogging", "{\"name\":\"t\"}", NULL, 5},
-	    {KEY_M, CT, "DeleteTrail", "{\"name\":\"t\"}", KALI_UA, 9},
-	    {KEY_M, S3, "PutBucketAcl", ACL(GROUP("AllUsers", "READ")), NULL, 7},
-	    {KEY_M, S3, "PutBucketPolicy",
-	     POLICY("{\"Effect\":\"Allow\",\"Principal\":\"*\"," GET "}"), KALI_UA, 3},
-	    {KEY_A, S3, "PutBucketAcl", ACL(GROUP("AllUsers", "READ")), NULL, 8},
+		{KEY_M, CT, "StopLogging", "{\"name\":\"t\"}", NULL, 5},
+		{KEY_M, CT, "DeleteTrail", "{\"name\":\"t\"}", KALI_UA, 9},
+		{KEY_M, S3, "PutBucketAcl", ACL(GROUP("AllUsers", "READ")), NULL, 7},
+		{KEY_M, S3, "PutBucketPolicy",
+		 POLICY("{\"Effect\":\"Allow\",\"Principal\":\"*\"," GET "}"), KALI_UA, 3},
+		{KEY_A, S3, "PutBucketAcl", ACL(GROUP("AllUsers", "READ")), NULL, 8},
 	};
 	int i, n = (int)MM_ARRAY_LEN(R);
 	for (i = 0; i < n; i++) {
@@ -627,17 +635,17 @@ MM_TEST(types_are_in_the_table_with_guardduty_severities)
 		double sev;
 		int res;
 	} W[] = {
-	    {TRAIL, 2, MM_RES_ACCESSKEY},
-	    {PW, 2, MM_RES_ACCESSKEY},
-	    {S3LOG, 2, MM_RES_S3BUCKET},
-	    {ACCT_BPA, 2, MM_RES_ACCESSKEY},
-	    {BKT_BPA, 2, MM_RES_S3BUCKET},
-	    {ANON, 8, MM_RES_S3BUCKET},
-	    {PUBLIC, 8, MM_RES_S3BUCKET},
-	    {"PenTest:IAMUser/KaliLinux", 5, MM_RES_ACCESSKEY},
-	    {"PenTest:IAMUser/ParrotLinux", 5, MM_RES_ACCESSKEY},
-	    {"PenTest:IAMUser/PentooLinux", 5, MM_RES_ACCESSKEY},
-	    {BEDROCK, 5, MM_RES_ACCESSKEY},
+		{TRAIL, 2, MM_RES_ACCESSKEY},
+		{PW, 2, MM_RES_ACCESSKEY},
+		{S3LOG, 2, MM_RES_S3BUCKET},
+		{ACCT_BPA, 2, MM_RES_ACCESSKEY},
+		{BKT_BPA, 2, MM_RES_S3BUCKET},
+		{ANON, 8, MM_RES_S3BUCKET},
+		{PUBLIC, 8, MM_RES_S3BUCKET},
+		{"PenTest:IAMUser/KaliLinux", 5, MM_RES_ACCESSKEY},
+		{"PenTest:IAMUser/ParrotLinux", 5, MM_RES_ACCESSKEY},
+		{"PenTest:IAMUser/PentooLinux", 5, MM_RES_ACCESSKEY},
+		{BEDROCK, 5, MM_RES_ACCESSKEY},
 	};
 	size_t i;
 	int n = 0;
