@@ -208,6 +208,7 @@ extern const struct mm_detector_def mm_det_netscan;
 extern const struct mm_detector_def mm_det_brute;
 extern const struct mm_detector_def mm_det_dos;
 extern const struct mm_detector_def mm_det_dnsbehav;
+extern const struct mm_detector_def mm_det_ctrules;
 
 /* ---- helpers shared by detectors ---------------------------------------- */
 
@@ -236,6 +237,13 @@ struct mm_str mm_api_principal(const struct mm_api *a);
 
 /* Fill the AccessKey resource and API call details of f from a. */
 void mm_finding_set_api(struct mm_finding *f, const struct mm_api *a);
+
+/* mm_emit for a finding about one CloudTrail call (ev, kind API) at its
+ * event time, in the call's account: counts the API in apiCalls and, when
+ * ev is the latest record, sets role TARGET and the call's details
+ * (mm_finding_set_api). The single-record CloudTrail detectors' emit. */
+struct mm_finding *mm_emit_api(struct mm_detect_ctx *c, const char *type, struct mm_str resource,
+			       const char *disc, const struct mm_event *ev, int *latest);
 
 /* Fill a DNS_REQUEST finding's details from the query q: region, role
  * ACTOR, outbound, the name asked (without the final dot), transport,
