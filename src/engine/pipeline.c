@@ -98,6 +98,10 @@ struct worker {
 	struct mm_scan_result r;	/* counts only */
 	struct mm_buf doc;
 	char *linebuf;			/* LINE_BUF_CAP, reused for every file */
+	/* flow records parsed but not yet given to the detectors: their
+	 * slices point into linebuf, which stays put while mm_lines_ready */
+	struct mm_event *batch;		/* MM_DETECT_BATCH */
+	int nbatch;
 	struct mm_err err;		/* a spill's, made by this worker */
 	int spill_failed;
 };
@@ -303,6 +307,8 @@ static void bad_record(struct worker *w, const char *path, uint64_t line, const 
 
 static int spill(struct mm_pipeline *s, struct mm_agg *a, struct mm_err *err);
 
+static void release(struct worker *w);
+
 /* Enrich, then hand the event to every detector that wants its kind. */
 static void detect(struct worker *w, const struct mm_event *ev)
 {
@@ -327,10 +333,50 @@ static void detect(struct worker *w, const struct mm_event *ev)
 			w->det.params = s->params[i];
 			s->dets[i]->on_event(w->dstate[i], &w->det, ev);
 		}
+	release(w);
+}
+
+/* The held flow records to every flow detector: a whole run to those
+ * with on_batch, one by one to the others (releasing the table after
+ * each, as detect does). The same calls in the same order per detector
+ * as one record at a time; detectors do not see each other, so the
+ * order between detectors does not matter. */
+static void detect_batch(struct worker *w)
+{
+	struct mm_pipeline *s = w->s;
+	unsigned bit = MM_KIND_BIT(MM_EV_FLOW);
+	int i, k, n = w->nbatch;
+
+	if (!n)
+		return;
+	w->nbatch = 0;
+	w->r.records_flow += (uint64_t)n;
+	for (i = 0; i < s->ndet; i++) {
+		const struct mm_detector_def *d = s->dets[i];
+		if (!(d->kinds & bit))
+			continue;
+		w->det.params = s->params[i];
+		if (d->on_batch) {
+			d->on_batch(w->dstate[i], &w->det, w->batch, n);
+			release(w);
+		} else if (d->on_event) {
+			for (k = 0; k < n; k++) {
+				d->on_event(w->dstate[i], &w->det, &w->batch[k]);
+				release(w);
+			}
+		}
+	}
+}
+
+/* After a detector emitted, the shared table is still locked: spill it
+ * when full, then unlock. */
+static void release(struct worker *w)
+{
+	struct mm_pipeline *s = w->s;
 	if (w->det.locked) {
-		/* a detector emitted: the shared table is still locked. A full
-		 * table is written into the open transaction right here (the
-		 * store is only ever used under this lock while workers run) */
+		/* a full table is written into the open transaction right here
+		 * (the store is only ever used under this lock while workers
+		 * run) */
 		if (MM_UNLIKELY(mm_agg_full(s->final))) {
 			if (spill(s, s->final, &w->err) == 0) {
 				mm_agg_clear(s->final);
@@ -385,6 +431,11 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 	int rc, held_back = 0;
 
 	for (;;) {
+		struct mm_event *pev = &ev;
+		/* held records point into the line buffer: give them to the
+		 * detectors before it is refilled */
+		if (w->nbatch && !mm_lines_ready(ln))
+			detect_batch(w);
 		rc = mm_lines_next(ln, &line, &n, &e);
 		if (rc == 0)
 			break;
@@ -417,7 +468,8 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 		/* no memset of ev: each parser sets kind and clears its own part */
 		switch (fmt) {
 		case MM_FMT_FLOW:
-			rc = mm_flow_parse(ffmt, line, n, &w->scratch, &ev, &e);
+			pev = &w->batch[w->nbatch];
+			rc = mm_flow_parse(ffmt, line, n, &w->scratch, pev, &e);
 			break;
 		case MM_FMT_DNS:
 			rc = mm_dns_parse(line, n, &w->scratch, &ev, &e);
@@ -443,14 +495,21 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 			bad_record(w, job->path, ln->line, &e);
 			continue;
 		}
-		ev.loc.file = job->path;
-		ev.loc.line = ln->line;
-		ev.loc.offset = ln->line_offset;
+		pev->loc.file = job->path;
+		pev->loc.line = ln->line;
+		pev->loc.offset = ln->line_offset;
 		if (fmt != MM_FMT_CT_LINES) {	/* CloudTrail's parser sets raw (a wrapped record's own) */
-			ev.raw.p = line;
-			ev.raw.n = n;
+			pev->raw.p = line;
+			pev->raw.n = n;
 		}
-		detect(w, &ev);
+		if (pev != &ev) {
+			/* a flow record is held; one that used the scratch arena
+			 * (a CloudWatch-wrapped line) goes at once, with the run */
+			if (++w->nbatch == MM_DETECT_BATCH || w->scratch.used)
+				detect_batch(w);
+		} else {
+			detect(w, &ev);
+		}
 		if (++recs >= 65536) {
 			uint64_t b = rd->raw_read - last_raw;
 			last_raw = rd->raw_read;
@@ -459,6 +518,7 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 	}
 	job->now.complete = !held_back;
 out:
+	detect_batch(w);
 	job->now.offset = held_back ? ln->line_offset : ln->offset + ln->start;
 	job->now.line = held_back ? ln->line - 1 : ln->line;
 	{
@@ -770,7 +830,8 @@ static int worker_init(struct worker *w, struct mm_pipeline *s)
 	w->scratch_mem = mm_malloc(SCRATCH_CAP);
 	w->linebuf = mm_malloc(LINE_BUF_CAP);
 	w->det.memo = mm_calloc(1, sizeof(struct mm_ipmemo));
-	if (!w->scratch_mem || !w->linebuf || !w->det.memo)
+	w->batch = mm_malloc(MM_DETECT_BATCH * sizeof(struct mm_event));
+	if (!w->scratch_mem || !w->linebuf || !w->det.memo || !w->batch)
 		return MM_ENOMEM;
 	mm_arena_init(&w->scratch, w->scratch_mem, SCRATCH_CAP);
 	if ((rc = mm_inventory_new(&w->learned)))
@@ -793,6 +854,7 @@ static void worker_free(struct worker *w)
 	int i;
 	mm_free(w->scratch_mem);
 	mm_free(w->linebuf);
+	mm_free(w->batch);
 	mm_free(w->det.memo);
 	mm_inventory_free(w->learned);
 	mm_buf_free(&w->doc);
