@@ -64,6 +64,8 @@ END {
 			print "wc -l 0.19 s; DuckDB distinct ports 3.1 s."
 		} else if (j == "cloudtrail") {
 			target("mamori speed / simdjson 1-thread parse-only pass", ratio(T(j, "sj"), m), 0.5, "")
+			if (T(j, "mamori-sigma"))
+				target("same, with the shared Sigma rules (scan --rules)", ratio(T(j, "sj"), T(j, "mamori-sigma")), 0.5, "")
 			printf "| mamori peak RSS | %s | < 100 MB | %s |\n", R(j, "mamori") ? fmt(R(j, "mamori") / 1024, 1) " MB" : "n/a",
 				R(j, "mamori") ? (R(j, "mamori") < 102400 ? "met" : "NOT met") : "not measured"
 			print ""

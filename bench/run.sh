@@ -129,6 +129,7 @@ else
 	MAMORI_NOTE="no mamori binary at \`$MAMORI\`"
 fi
 # the database is recreated every run, so every run does the same work
+SIGMA=${SIGMA:-../shared/data/sigma/rules/cloud/aws}
 mscan() { echo "rm -f $DB $DB-wal $DB-shm; exec $MAMORI scan --db $DB --no-default-lists --threat-list custom=$1 --format json ${*:2} >/dev/null"; }
 
 # ---- measurement -----------------------------------------------------------
@@ -207,6 +208,13 @@ measure $J zcat floor "gzip -dc" gz $CT_RECS $CT_BYTES 1 "gzip -dc $CTS_GZ >/dev
 if [ $HAVE_MAMORI = 1 ]; then
 	measure $J mamori mamori "scan, every detector" plain $CT_RECS $CT_BYTES 1 "$(mscan $D/threats.txt $CTS)"
 	measure $J mamori-gz mamori "scan, every detector" gz $CT_RECS $CT_BYTES 1 "$(mscan $D/threats.txt $CTS_GZ)"
+	# the same with the community's Sigma rules for CloudTrail (the shared
+	# data set's SigmaHQ copy, when it is beside the repository)
+	if [ -d "$SIGMA" ]; then
+		NSIGMA=$(find "$SIGMA" -name '*.yml' | wc -l)
+		measure $J mamori-sigma mamori "scan, every detector + $NSIGMA Sigma rules" plain $CT_RECS $CT_BYTES 1 \
+			"$(mscan $D/threats.txt --rules $SIGMA $CTS)"
+	fi
 fi
 measure $J sj simdjson "4 fields, 1 thread" plain $CT_RECS $CT_BYTES 1 "$SJ ct $CTS"
 measure $J sj2 simdjson "4 fields, 2 threads" plain $CT_RECS $CT_BYTES 1 "$SJ ct -j 2 $CTS"

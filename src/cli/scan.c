@@ -27,6 +27,8 @@ static void usage(FILE *out)
 	      "  --db FILE                 findings database (default $MAMORI_DB or ./mamori.db)\n"
 	      "  --source flow|cloudtrail|dns\n"
 	      "                            force the log format instead of detecting it per file\n"
+	      "                            (CloudTrail: S3 files, JSON lines, arrays, pretty JSON,\n"
+	      "                            lookup-events output, EventBridge events, Lake results)\n"
 	      "  --inventory FILE          `aws ec2 describe-instances` JSON (ENI -> instance)\n"
 	      "  --region REGION           region for findings whose logs do not say (flow logs\n"
 	      "                            outside the AWSLogs/<account>/<service>/<region>/ layout)\n"

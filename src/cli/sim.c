@@ -14,7 +14,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: mamori sim --out DIR [--days N] [--seed S] [--scale K] [--start YYYY-MM-DD]\n"
-		"                  [--attacks intel,network|all] [--force]\n"
+		"                  [--attacks intel,network,dnslists,ctrules|all] [--force]\n"
 		"       mamori sim verify --truth DIR/truth.json (--db FILE | --findings FILE.jsonl)\n"
 		"\n"
 		"Writes an AWS estate's logs as AWS delivers them (VPC Flow Logs, Route 53 Resolver\n"
@@ -31,7 +31,10 @@ static void usage(FILE *f)
 		"                 network (behaviours: baselines, probes, scans, brute force, DoS,\n"
 		"                 DNS), dnslists (the list-driven DNS types: scan.args names the\n"
 		"                 abused, bitcoin, malicious, suspicious, driveby, phishing and dga\n"
-		"                 lists it writes), comma-separated, or all (the default: all three).\n"
+		"                 lists it writes), ctrules (the single-record CloudTrail types:\n"
+		"                 logging disabled, password policy, S3 buckets opened, PenTest\n"
+		"                 agents, Bedrock logging), comma-separated, or all (the default:\n"
+		"                 all four).\n"
 		"                 Behaviours that need a learned baseline start on day 9: only with\n"
 		"                 --days 9 or more\n"
 		"  --force        write into a non-empty DIR (overwrites, deletes nothing)\n"
@@ -55,7 +58,8 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 	return 0;
 }
 
-/* "intel", "network", "intel,network", "all" -> MM_SIM_ATTACKS_* bits. */
+/* "intel", "network", "dnslists", "ctrules" (comma-separated), "all" ->
+ * MM_SIM_ATTACKS_* bits. */
 static int parse_attacks(const char *s, int *out)
 {
 	int v = 0;
@@ -69,6 +73,8 @@ static int parse_attacks(const char *s, int *out)
 			v |= MM_SIM_ATTACKS_ALL;
 		else if (n == 8 && !strncmp(s, "dnslists", 8))
 			v |= MM_SIM_ATTACKS_DNSLISTS;
+		else if (n == 7 && !strncmp(s, "ctrules", 7))
+			v |= MM_SIM_ATTACKS_CTRULES;
 		else
 			return -1;
 		s += n;
@@ -186,7 +192,7 @@ int mm_cmd_sim(int argc, char **argv)
 			break;
 		case 'A':
 			if (parse_attacks(optarg, &o.attacks)) {
-				fprintf(stderr, "mamori sim: bad --attacks '%s'; give intel, network, all or dnslists, comma-separated\n",
+				fprintf(stderr, "mamori sim: bad --attacks '%s'; give intel, network, dnslists, ctrules or all, comma-separated\n",
 					optarg);
 				return MM_EXIT_USAGE;
 			}

@@ -257,12 +257,39 @@ static int data_plane_read(struct mm_str source, struct mm_str name)
 	return 0;
 }
 
+static int digits(const char *p, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* The name without the API version some services append: Lambda's
+ * "CreateFunction20150331", "UpdateFunctionCode20150331v2", CloudFront's
+ * "CreateDistribution2020_05_31". */
+static struct mm_str unversioned(struct mm_str name)
+{
+	size_t n = name.n;
+	const char *p = name.p;
+	if (n > 2 && p[n - 2] == 'v' && p[n - 1] >= '0' && p[n - 1] <= '9')
+		n -= 2;
+	if (n > 8 && digits(p + n - 8, 8))
+		name.n = n - 8;
+	else if (n > 10 && p[n - 3] == '_' && p[n - 6] == '_' && digits(p + n - 10, 4) &&
+		 digits(p + n - 5, 2) && digits(p + n - 2, 2))
+		name.n = n - 10;
+	return name;
+}
+
 enum mm_tactic mm_api_tactic(struct mm_str source, struct mm_str name, int read_only)
 {
 	size_t lo = 0, hi = NROWS;
 
 	if (!name.n || name.n > 96)
 		return MM_TAC_NONE;
+	name = unversioned(name);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const char *r = rows[mid].name;

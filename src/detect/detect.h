@@ -143,6 +143,8 @@ struct mm_param {
 /* ---- the registry -------------------------------------------------------- */
 
 #define MM_KIND_BIT(k) (1u << (k))
+/* flow records the engine hands on_batch at once, at most */
+#define MM_DETECT_BATCH 32
 
 /* Flush-time rule a detector declares: a finding of type `dropped` is not
  * reported on a resource that has a finding of type `by` (same account).
@@ -163,6 +165,15 @@ struct mm_detector_def {
 	void *(*state_new)(void);
 	void (*state_free)(void *state);
 	void (*on_event)(void *state, struct mm_detect_ctx *c, const struct mm_event *ev);
+	/* Optional: the same for evs[0..n) in order (n <= MM_DETECT_BATCH),
+	 * exactly as n on_event calls would. The engine hands flow records
+	 * in such runs so a detector can load (prefetch) the per-entity state
+	 * of the next records while it works on this one: with tens of
+	 * thousands of ENIs that state is out of cache, and one record at a
+	 * time waits for each miss in turn. Findings must not be emitted
+	 * here (only from finish), so the table's spill check per event is
+	 * not needed. */
+	void (*on_batch)(void *state, struct mm_detect_ctx *c, const struct mm_event *evs, int n);
 	/* Merge src into dst exactly; src is freed by the caller after. */
 	int (*merge)(void *dst, void *src);
 	/* After the merge of a batch: emit what the merged state shows. */
@@ -202,6 +213,7 @@ extern const struct mm_detector_def mm_det_netscan;
 extern const struct mm_detector_def mm_det_brute;
 extern const struct mm_detector_def mm_det_dos;
 extern const struct mm_detector_def mm_det_dnsbehav;
+extern const struct mm_detector_def mm_det_ctrules;
 extern const struct mm_detector_def mm_det_sequence;
 
 /* ---- helpers shared by detectors ---------------------------------------- */
@@ -231,6 +243,13 @@ struct mm_str mm_api_principal(const struct mm_api *a);
 
 /* Fill the AccessKey resource and API call details of f from a. */
 void mm_finding_set_api(struct mm_finding *f, const struct mm_api *a);
+
+/* mm_emit for a finding about one CloudTrail call (ev, kind API) at its
+ * event time, in the call's account: counts the API in apiCalls and, when
+ * ev is the latest record, sets role TARGET and the call's details
+ * (mm_finding_set_api). The single-record CloudTrail detectors' emit. */
+struct mm_finding *mm_emit_api(struct mm_detect_ctx *c, const char *type, struct mm_str resource,
+			       const char *disc, const struct mm_event *ev, int *latest);
 
 /* Fill a DNS_REQUEST finding's details from the query q: region, role
  * ACTOR, outbound, the name asked (without the final dot), transport,

@@ -239,9 +239,14 @@ static int eni_set(struct dos_eni *e, const char *name, size_t n)
 }
 
 /* Index of the ENI named name[0..n), added when absent (-1: full, too long). */
-static long eni_get(struct dos_state *s, const char *name, size_t n)
+static uint64_t eni_hash(const char *name, size_t n)
 {
-	uint64_t h = mm_hash(name, n, 0x646f73);
+	return mm_hash(name, n, 0x646f73);
+}
+
+/* h is eni_hash(name, n). */
+static long eni_get(struct dos_state *s, uint64_t h, const char *name, size_t n)
+{
 	size_t k;
 	struct dos_eni *e;
 
@@ -452,42 +457,64 @@ static void take_ref(struct dos_state *s, struct mm_evref *r, const struct mm_de
 	s->last_file = r->file;
 }
 
-/* A record that passed the packet floor (out of line: the common record
- * stops in on_event and should not pay for this one's stack frame). */
-static __attribute__((noinline)) void heavy(struct dos_state *s, struct mm_detect_ctx *c, const struct mm_event *ev)
+/* What a record that passed the packet floor adds to: the sides, the
+ * class, the ENI's hash. */
+struct plan {
+	const struct mm_ip *local, *remote;
+	uint16_t lport, rport;
+	int sl, cls;
+	uint64_t eh;	/* eni_get's hash of the name */
+};
+
+/* Fill pl for ev; 0 when the record counts, -1 when it is left out. Pure:
+ * reads the record and the context only, so a run can be planned (and
+ * its state loaded) before any of it is applied. */
+static int prep(const struct mm_detect_ctx *c, const struct mm_event *ev, struct plan *pl)
 {
 	const struct mm_flow *fl = &ev->u.flow;
 	const double *p = c->params;
-	const struct mm_ip *local, *remote;
 	uint64_t pk = fl->packets < DOS_PKTS_MAX ? fl->packets : DOS_PKTS_MAX;
 	uint64_t by = fl->bytes < DOS_PKTS_MAX ? fl->bytes : DOS_PKTS_MAX;
 	int64_t dur = fl->end - fl->start;
-	uint16_t lport, rport;
-	struct dos_bucket *b;
-	long ei;
-	int sl, cls;
 
 	if (!fl->has_addrs || !fl->eni.n || fl->start < 0 || fl->start / 60 > DOS_MINUTE_MAX)
-		return;
+		return -1;
 	if (dur < 1)
 		dur = 1;
 	if ((double)pk < p[P_REC_PACKETS] && (double)pk < p[P_REC_PPS] * (double)dur)
-		return;
-	if ((sl = mm_flow_src_is_local(c, fl)) < 0)
-		return;
-	local = sl ? &fl->src : &fl->dst;
-	remote = sl ? &fl->dst : &fl->src;
-	lport = fl->has_ports ? (sl ? fl->sport : fl->dport) : 0;
-	rport = fl->has_ports ? (sl ? fl->dport : fl->sport) : 0;
-	if (!is_public(remote) || (cls = classify(fl->proto, lport, rport)) < 0 ||
-	    (!sl && fl->action == MM_ACT_REJECT))
-		return; /* (a blocked inbound packet is no answer) */
+		return -1;
+	if ((pl->sl = mm_flow_src_is_local(c, fl)) < 0)
+		return -1;
+	pl->local = pl->sl ? &fl->src : &fl->dst;
+	pl->remote = pl->sl ? &fl->dst : &fl->src;
+	pl->lport = fl->has_ports ? (pl->sl ? fl->sport : fl->dport) : 0;
+	pl->rport = fl->has_ports ? (pl->sl ? fl->dport : fl->sport) : 0;
+	if (!is_public(pl->remote) || (pl->cls = classify(fl->proto, pl->lport, pl->rport)) < 0 ||
+	    (!pl->sl && fl->action == MM_ACT_REJECT))
+		return -1; /* (a blocked inbound packet is no answer) */
 	/* inbound tcp matters only as a download's full-size data */
-	if (!sl && cls == C_TCP && (double)by < p[P_BULK] * (double)pk)
-		return;
-	if ((ei = eni_get(s, fl->eni.p, fl->eni.n)) < 0 ||
-	    !(b = bucket_get(s, (uint32_t)ei, remote, cls, floor_div(fl->start, 60),
-			     sl ? DOS_MAX_BUCKETS : DOS_MAX_BUCKETS / 4 * 3))) {
+	if (!pl->sl && pl->cls == C_TCP && (double)by < p[P_BULK] * (double)pk)
+		return -1;
+	pl->eh = eni_hash(fl->eni.p, fl->eni.n);
+	return 0;
+}
+
+/* Add the planned record to its bucket. */
+static void apply(struct dos_state *s, struct mm_detect_ctx *c, const struct mm_event *ev,
+		  const struct plan *pl)
+{
+	const struct mm_flow *fl = &ev->u.flow;
+	uint64_t pk = fl->packets < DOS_PKTS_MAX ? fl->packets : DOS_PKTS_MAX;
+	uint64_t by = fl->bytes < DOS_PKTS_MAX ? fl->bytes : DOS_PKTS_MAX;
+	int64_t dur = fl->end - fl->start;
+	struct dos_bucket *b;
+	long ei;
+
+	if (dur < 1)
+		dur = 1;
+	if ((ei = eni_get(s, pl->eh, fl->eni.p, fl->eni.n)) < 0 ||
+	    !(b = bucket_get(s, (uint32_t)ei, pl->remote, pl->cls, floor_div(fl->start, 60),
+			     pl->sl ? DOS_MAX_BUCKETS : DOS_MAX_BUCKETS / 4 * 3))) {
 		s->dropped++;
 		return;
 	}
@@ -508,7 +535,7 @@ static __attribute__((noinline)) void heavy(struct dos_state *s, struct mm_detec
 		/* the record as a bucket of one, added like a merge adds */
 		struct dos_bucket one;
 		memset(&one, 0, sizeof(one));
-		if (!sl) {
+		if (!pl->sl) {
 			one.in_pk = pk;
 			one.in_by = by;
 		} else {
@@ -520,9 +547,9 @@ static __attribute__((noinline)) void heavy(struct dos_state *s, struct mm_detec
 			take_ref(s, &one.first, c, ev, fl->start * 1000);
 			one.top = one.first;
 			one.top_pk = pk;
-			one.local = *local;
-			one.lport = lport;
-			one.rport = rport;
+			one.local = *pl->local;
+			one.lport = pl->lport;
+			one.rport = pl->rport;
 			one.proto = fl->proto;
 			one.blocked = fl->action == MM_ACT_REJECT;
 		}
@@ -530,16 +557,59 @@ static __attribute__((noinline)) void heavy(struct dos_state *s, struct mm_detec
 	}
 }
 
+/* The smaller of the two per-record floors: a record below both stops
+ * at one compare (rate >= min_record_pps needs packets >= it). */
+static double floor_of(const double *p)
+{
+	return p[P_REC_PACKETS] < p[P_REC_PPS] ? p[P_REC_PACKETS] : p[P_REC_PPS];
+}
+
 static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *ev)
 {
-	const double *p = c->params;
-	double floor = p[P_REC_PACKETS] < p[P_REC_PPS] ? p[P_REC_PACKETS] : p[P_REC_PPS];
-
-	/* the one compare almost every record stops at: a record below both
-	 * per-record floors (rate >= min_record_pps needs packets >= it) */
-	if ((double)ev->u.flow.packets < floor)
+	struct plan pl;
+	if ((double)ev->u.flow.packets < floor_of(c->params) || prep(c, ev, &pl))
 		return;
-	heavy(st, c, ev);
+	apply(st, c, ev, &pl);
+}
+
+/* A run: plan every record and ask for its ENI's and its bucket's table
+ * slots, then for the ENI and the bucket, then apply, so the misses of
+ * a run overlap. Only loads move earlier: the result is on_event's. */
+static void on_batch(void *st, struct mm_detect_ctx *c, const struct mm_event *evs, int n)
+{
+	struct dos_state *s = st;
+	struct plan pl[MM_DETECT_BATCH];
+	uint64_t bh[MM_DETECT_BATCH];
+	signed char ok[MM_DETECT_BATCH];
+	double floor = floor_of(c->params);
+	int k, any = 0;
+
+	for (k = 0; k < n; k++) {
+		ok[k] = (double)evs[k].u.flow.packets >= floor && !prep(c, &evs[k], &pl[k]);
+		if (!ok[k])
+			continue;
+		any = 1;
+		bh[k] = bucket_hash(pl[k].eh, pl[k].remote, pl[k].cls,
+				    floor_div(evs[k].u.flow.start, 60));
+		if (s->emask)
+			__builtin_prefetch(&s->eslot[home(pl[k].eh, s->emask)]);
+		if (s->bmask)
+			__builtin_prefetch(&s->bslot[home(bh[k], s->bmask)]);
+	}
+	if (!any)
+		return;
+	for (k = 0; k < n; k++) {
+		uint64_t sl;
+		if (!ok[k])
+			continue;
+		if (s->emask && (sl = s->eslot[home(pl[k].eh, s->emask)]))
+			__builtin_prefetch(&s->eni[slot_ix(sl)]);
+		if (s->bmask && (sl = s->bslot[home(bh[k], s->bmask)]))
+			__builtin_prefetch(&s->b[slot_ix(sl)]);
+	}
+	for (k = 0; k < n; k++)
+		if (ok[k])
+			apply(s, c, &evs[k], &pl[k]);
 }
 
 static int merge(void *dst, void *src)
@@ -565,7 +635,7 @@ static int merge(void *dst, void *src)
 		const struct dos_bucket *sb = &s->b[i];
 		const struct dos_eni *se = &s->eni[sb->eni];
 		struct dos_bucket *db;
-		long ei = eni_get(d, se->name, strlen(se->name));
+		long ei = eni_get(d, eni_hash(se->name, strlen(se->name)), se->name, strlen(se->name));
 		if (ei < 0 || !(db = bucket_get(d, (uint32_t)ei, &sb->remote, sb->cls, sb->minute,
 						DOS_MAX_BUCKETS))) {
 			d->dropped++;
@@ -1072,7 +1142,7 @@ static int load_eni(struct dos_state *s, struct rd *r)
 		return MM_EFORMAT;
 	if (s) {
 		struct dos_eni *e;
-		if ((ei = eni_get(s, name, strlen(name))) < 0)
+		if ((ei = eni_get(s, eni_hash(name, strlen(name)), name, strlen(name))) < 0)
 			return MM_ETOOBIG;
 		e = &s->eni[ei];
 		if (!e->account[0])
@@ -1158,6 +1228,7 @@ const struct mm_detector_def mm_det_dos = {
 	.state_new = state_new,
 	.state_free = state_free,
 	.on_event = on_event,
+	.on_batch = on_batch,
 	.merge = merge,
 	.finish = finish,
 	.save = save,

@@ -167,6 +167,24 @@ void mm_finding_set_api(struct mm_finding *f, const struct mm_api *a)
 		mm_str_copy(f->user_name, sizeof(f->user_name), a->who.issuer_user_name);
 }
 
+struct mm_finding *mm_emit_api(struct mm_detect_ctx *c, const char *type, struct mm_str resource,
+			       const char *disc, const struct mm_event *ev, int *latest)
+{
+	const struct mm_api *a = &ev->u.api;
+	struct mm_finding *f;
+
+	f = mm_emit(c, type, a->account.n ? a->account : a->who.account_id, resource, disc, ev,
+		    a->time_ms, a->time_ms, latest);
+	if (!f)
+		return NULL;
+	mm_finding_add_api(f, a->event_name.p, a->event_name.n, a->time_ms);
+	if (*latest) {
+		f->role = MM_ROLE_TARGET;
+		mm_finding_set_api(f, a);
+	}
+	return f;
+}
+
 void mm_finding_set_dns(struct mm_finding *f, const struct mm_dns *q)
 {
 	struct mm_str dn = q->qname;

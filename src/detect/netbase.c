@@ -1057,40 +1057,62 @@ static void mail_add(struct nb_eni *e, const struct rec *r)
 
 /* ---- on_event -------------------------------------------------------------- */
 
-static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event *ev)
+/* Does netbase look at this record at all? (accepted, with addresses) */
+static inline int wanted(const struct mm_flow *fl)
 {
-	struct nb_state *s = state;
+	return fl->action == MM_ACT_ACCEPT && fl->has_addrs && fl->eni.n;
+}
+
+/* Which side of fl is the instance: 1 src, 0 dst, -1 neither has a
+ * public remote or it cannot be told. */
+static inline int local_side(const struct mm_flow *fl)
+{
+	int snp = not_public(&fl->src), dnp = not_public(&fl->dst);
+	if (snp != dnp)
+		return snp;
+	if (snp)
+		return -1; /* private to private: no public remote */
+	/* both public (an ENI's public address logged): the logged direction */
+	return fl->fdir == MM_FDIR_EGRESS ? 1 : fl->fdir == MM_FDIR_INGRESS ? 0 : -1;
+}
+
+/* The port item a record touches, 0 for none: (proto, local port) for
+ * a connection accepted inbound, (proto, remote server port) for one the
+ * instance opened. Ports are a TCP/UDP notion: other protocols only
+ * count as bytes. A server port in the ephemeral range (>= 32768) is a
+ * guess between two client-looking ports (P2P, passive FTP data, a
+ * reply whose request was not logged): not an item, or every such flow
+ * would be "new". */
+static inline uint64_t port_key(const struct mm_flow *fl, int sl)
+{
+	uint16_t lport = sl ? fl->sport : fl->dport, rport = sl ? fl->dport : fl->sport;
+	if (!fl->has_ports || (fl->proto != 6 && fl->proto != 17))
+		return 0;
+	if (mm_flow_initiator(fl->proto, lport, rport, sl, 0) != MM_DIR_OUTBOUND)
+		return lport < 32768 ? KEY(K_IN, (uint32_t)fl->proto << 16 | lport) : 0;
+	return rport < 32768 ? KEY(K_OUT, (uint32_t)fl->proto << 16 | rport) : 0;
+}
+
+/* One record; eh is eni_hash of its ENI (0: compute it). */
+static void on_flow(struct nb_state *s, struct mm_detect_ctx *c, const struct mm_event *ev,
+		    uint64_t eh)
+{
 	const struct mm_flow *fl = &ev->u.flow;
 	struct nb_eni *e;
 	struct rec r;
-	int sl, snp, dnp;
+	int sl;
 	unsigned rk;
-	uint64_t eh;
-	enum mm_dir dir;
+	uint64_t key;
 
-	if (fl->action != MM_ACT_ACCEPT || !fl->has_addrs || !fl->eni.n)
+	if (!wanted(fl) || (sl = local_side(fl)) < 0)
 		return;
-	snp = not_public(&fl->src);
-	dnp = not_public(&fl->dst);
-	if (snp == dnp) {
-		if (snp)
-			return; /* private to private: no public remote */
-		/* both public (an ENI's public address logged): the logged direction */
-		if (fl->fdir == MM_FDIR_EGRESS)
-			sl = 1;
-		else if (fl->fdir == MM_FDIR_INGRESS)
-			sl = 0;
-		else
-			return;
-	} else {
-		sl = snp;
-	}
 	if (MM_UNLIKELY(!s->has_p)) {
 		memcpy(s->p, c->params, sizeof(s->p));
 		s->has_p = 1;
 		s->big_min = (uint64_t)(c->params[P_VOL_FLOOR] / 64);
 	}
-	eh = eni_hash(fl->eni.p, fl->eni.n);
+	if (!eh)
+		eh = eni_hash(fl->eni.p, fl->eni.n);
 	rk = (unsigned)(eh >> 56);
 	e = s->recent[rk].e;
 	if (s->recent[rk].h != eh || !e || e->nlen != fl->eni.n ||
@@ -1139,22 +1161,12 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	}
 	if (sl && fl->bytes)
 		add_bytes(e, &r, fl->bytes);
-	/* ports are a TCP/UDP notion: other protocols only count as bytes */
-	if (!fl->has_ports || (fl->proto != 6 && fl->proto != 17))
+	/* the port item: accepted inbound or the remote server port */
+	if (!(key = port_key(fl, sl)))
 		return;
-	dir = mm_flow_initiator(fl->proto, r.lport, r.rport, sl, 0);
-	/* a server port in the ephemeral range (>= 32768) is a guess between
-	 * two client-looking ports (P2P, passive FTP data, a reply whose
-	 * request was not logged): not an item, or every such flow would be
-	 * "new" */
-	if (dir != MM_DIR_OUTBOUND) {
-		if (r.lport < 32768)
-			touch(e, &r, KEY(K_IN, (uint32_t)fl->proto << 16 | r.lport));
+	touch(e, &r, key);
+	if (KIND(key) == K_IN)
 		return;
-	}
-	if (r.rport >= 32768)
-		return;
-	touch(e, &r, KEY(K_OUT, (uint32_t)fl->proto << 16 | r.rport));
 	if (MM_LIKELY(r.rport != 53 && r.rport != 443 && r.rport != 25 && r.rport != 465 &&
 		      r.rport != 587))
 		return;
@@ -1164,6 +1176,54 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		touch(e, &r, KEY(K_DOH, 0));
 	else if (fl->proto == 6 && is_mail_port(r.rport))
 		mail_add(e, &r);
+}
+
+static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event *ev)
+{
+	on_flow(state, c, ev, 0);
+}
+
+/* A run of records: first ask for each one's table slot, then for its
+ * ENI and the ENI's item table, then do the work, so the cache misses
+ * of a run overlap instead of coming one after another. Only loads are
+ * moved earlier: the result is on_event's, record by record. */
+static void on_batch(void *state, struct mm_detect_ctx *c, const struct mm_event *evs, int n)
+{
+	struct nb_state *s = state;
+	uint64_t h[MM_DETECT_BATCH];
+	int k;
+
+	for (k = 0; k < n; k++) {
+		const struct mm_flow *fl = &evs[k].u.flow;
+		h[k] = 0;
+		if (!wanted(fl))
+			continue;
+		h[k] = eni_hash(fl->eni.p, fl->eni.n);
+		if (s->cap)
+			__builtin_prefetch(&s->t[h[k] & (s->cap - 1)]);
+	}
+	for (k = 0; k < n; k++) {
+		const struct nb_eni *e;
+		if (!h[k] || !s->cap || !(e = s->t[h[k] & (s->cap - 1)].e))
+			continue;
+		__builtin_prefetch(e);
+		__builtin_prefetch((const char *)e + 64);
+	}
+	/* the port item's slot in the ENI's item table (the ENI's first
+	 * lines are in by now, or on their way) */
+	for (k = 0; k < n; k++) {
+		const struct mm_flow *fl = &evs[k].u.flow;
+		const struct nb_eni *e;
+		uint64_t key;
+		int sl;
+		if (!h[k] || !s->cap || !(e = s->t[h[k] & (s->cap - 1)].e) || !e->icap ||
+		    (sl = local_side(fl)) < 0 || !(key = port_key(fl, sl)))
+			continue;
+		__builtin_prefetch(&e->it[slot_of(key) & (e->icap - 1)]);
+	}
+	for (k = 0; k < n; k++)
+		if (h[k])
+			on_flow(s, c, &evs[k], h[k]);
 }
 
 /* ---- merge ----------------------------------------------------------------- */
@@ -1686,6 +1746,7 @@ const struct mm_detector_def mm_det_netbase = {
 	.state_new = state_new,
 	.state_free = state_free,
 	.on_event = on_event,
+	.on_batch = on_batch,
 	.merge = merge,
 	.finish = finish,
 	.save = save,

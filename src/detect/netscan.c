@@ -557,6 +557,12 @@ static int is_public(const struct mm_ip *ip, int known_not_private)
 	return ip->b[0] != 0xff;
 }
 
+/* The window of length w holding t. */
+static int64_t win_of(int64_t t, int64_t w)
+{
+	return t - ((t % w) + w) % w;
+}
+
 static struct ent *get(struct nstate *s, struct mm_detect_ctx *c, const struct mm_flow *fl,
 		       uint64_t enih, uint64_t key, int kind, int *created)
 {
@@ -681,7 +687,7 @@ static void on_probe(struct nstate *s, struct mm_detect_ctx *c, const struct mm_
 	if (s->pwin_len == w && fl->start >= s->pwin && fl->start - s->pwin < w) {
 		win = s->pwin;
 	} else {
-		win = fl->start - ((fl->start % w) + w) % w;
+		win = win_of(fl->start, w);
 		s->pwin = win;
 		s->pwin_len = w;
 	}
@@ -769,7 +775,7 @@ static void on_attempt(struct nstate *s, struct mm_detect_ctx *c, const struct m
 
 	/* the ports tried on this one host */
 	w = (int64_t)p[P_SCAN_WIN];
-	win = fl->start - ((fl->start % w) + w) % w;
+	win = win_of(fl->start, w);
 	e = get(s, c, fl, enih, ent_key(enih, K_SCAN, 0, 0, ip_key(remote), win), K_SCAN, &created);
 	if (e) {
 		if (created) {
@@ -785,7 +791,7 @@ static void on_attempt(struct nstate *s, struct mm_detect_ctx *c, const struct m
 	}
 	/* the hosts tried on this one port */
 	w = (int64_t)p[P_SWEEP_WIN];
-	win = fl->start - ((fl->start % w) + w) % w;
+	win = win_of(fl->start, w);
 	e = get(s, c, fl, enih, ent_key(enih, K_SWEEP, fl->proto, rport, 0, win), K_SWEEP,
 		&created);
 	if (!e)
@@ -826,19 +832,29 @@ static uint64_t eni_hash(struct nstate *s, struct mm_str eni)
 	return s->last_enih;
 }
 
-static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *ev)
+/* What a record is to netscan: nothing, an attempt by the instance, or
+ * a probe of it. */
+enum { PL_NONE, PL_ATTEMPT, PL_PROBE };
+struct plan {
+	int what;
+	const struct mm_ip *local, *remote;
+	uint16_t port;	/* attempt: the remote port; probe: the local one */
+};
+
+/* Classify ev (reads the record and the params only, no state but the
+ * watermark, which on_event's order updates anyway). */
+static int prep(struct nstate *s, const struct mm_detect_ctx *c, const struct mm_event *ev,
+		struct plan *pl)
 {
 	const struct mm_flow *fl = &ev->u.flow;
-	const struct mm_ip *local, *remote;
-	uint16_t lport, rport;
 	int sp, dp, sl;
-	uint64_t enih;
 
+	pl->what = PL_NONE;
 	if (!fl->has_addrs || !fl->has_ports || (fl->proto != 6 && fl->proto != 17) ||
 	    !fl->eni.n || fl->start < 0 || fl->start > MAX_T || fl->end < 0 || fl->end > MAX_T)
-		return;
-	if (fl->start > ((struct nstate *)st)->wm)
-		((struct nstate *)st)->wm = fl->start;
+		return PL_NONE;
+	if (fl->start > s->wm)
+		s->wm = fl->start;
 	sp = mm_ip_is_private(&fl->src);
 	dp = mm_ip_is_private(&fl->dst);
 	if (sp != dp)
@@ -848,36 +864,105 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	else if (fl->fdir == MM_FDIR_INGRESS)
 		sl = 0;
 	else
-		return; /* both sides private or public and no flow-direction: can't tell */
+		return PL_NONE; /* both sides private or public and no flow-direction: can't tell */
 	if (sl) {
 		/* the instance sent it: an attempt if it opened the connection
 		 * and little came of it */
 		if (fl->action != MM_ACT_REJECT &&
 		    (fl->packets > (uint64_t)c->params[P_ATTEMPT_PKTS] ||
 		     fl->bytes > fl->packets * (uint64_t)c->params[P_ATTEMPT_BPP]))
-			return;
-		local = &fl->src;
-		remote = &fl->dst;
-		lport = fl->sport;
-		rport = fl->dport;
-		if (mm_flow_initiator(fl->proto, lport, rport, 1, 0) != MM_DIR_OUTBOUND)
-			return;
-		enih = eni_hash(st, fl->eni);
-		on_attempt(st, c, ev, enih, remote, local, rport);
-		return;
+			return PL_NONE;
+		if (mm_flow_initiator(fl->proto, fl->sport, fl->dport, 1, 0) != MM_DIR_OUTBOUND)
+			return PL_NONE;
+		pl->local = &fl->src;
+		pl->remote = &fl->dst;
+		pl->port = fl->dport;
+		return pl->what = PL_ATTEMPT;
 	}
 	/* the remote sent it: a probe if it got in and the remote opened it */
 	if (fl->action != MM_ACT_ACCEPT)
-		return;
-	local = &fl->dst;
-	remote = &fl->src;
-	lport = fl->dport;
-	rport = fl->sport;
-	if (!is_public(remote, sp != dp) ||
-	    mm_flow_initiator(fl->proto, lport, rport, 0, 0) != MM_DIR_INBOUND)
-		return;
-	enih = eni_hash(st, fl->eni);
-	on_probe(st, c, ev, enih, remote, local, lport);
+		return PL_NONE;
+	if (!is_public(&fl->src, sp != dp) ||
+	    mm_flow_initiator(fl->proto, fl->dport, fl->sport, 0, 0) != MM_DIR_INBOUND)
+		return PL_NONE;
+	pl->local = &fl->dst;
+	pl->remote = &fl->src;
+	pl->port = fl->dport;
+	return pl->what = PL_PROBE;
+}
+
+static void apply(struct nstate *s, struct mm_detect_ctx *c, const struct mm_event *ev,
+		  const struct plan *pl, uint64_t enih)
+{
+	if (pl->what == PL_ATTEMPT)
+		on_attempt(s, c, ev, enih, pl->remote, pl->local, pl->port);
+	else if (pl->what == PL_PROBE)
+		on_probe(s, c, ev, enih, pl->remote, pl->local, pl->port);
+}
+
+static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *ev)
+{
+	struct plan pl;
+	if (prep(st, c, ev, &pl))
+		apply(st, c, ev, &pl, eni_hash(st, ev->u.flow.eni));
+}
+
+static void want_slot(const struct nstate *s, int kind, uint64_t key)
+{
+	if (s->tcap[IX(kind)])
+		__builtin_prefetch(&s->t[IX(kind)][key & (s->tcap[IX(kind)] - 1)]);
+}
+
+static void want_ent(const struct nstate *s, int kind, uint64_t key)
+{
+	const struct slot *t;
+	if (s->tcap[IX(kind)] && (t = &s->t[IX(kind)][key & (s->tcap[IX(kind)] - 1)])->key)
+		__builtin_prefetch(ENT(s, t->idx));
+}
+
+/* A run: classify every record and ask for the table slots of the
+ * entries it will touch, then for the entries, then apply, so the cache
+ * misses of a run overlap. Only loads move earlier: the result is
+ * on_event's, record by record. */
+static void on_batch(void *st, struct mm_detect_ctx *c, const struct mm_event *evs, int n)
+{
+	struct nstate *s = st;
+	const double *p = c->params;
+	struct plan pl[MM_DETECT_BATCH];
+	uint64_t h[MM_DETECT_BATCH], key[MM_DETECT_BATCH][2];
+	int k;
+
+	for (k = 0; k < n; k++) {
+		const struct mm_flow *fl = &evs[k].u.flow;
+		if (!prep(s, c, &evs[k], &pl[k]))
+			continue;
+		h[k] = eni_hash(s, fl->eni);
+		if (pl[k].what == PL_ATTEMPT) {
+			key[k][0] = ent_key(h[k], K_SCAN, 0, 0, ip_key(pl[k].remote),
+					    win_of(fl->start, (int64_t)p[P_SCAN_WIN]));
+			key[k][1] = ent_key(h[k], K_SWEEP, fl->proto, pl[k].port, 0,
+					    win_of(fl->start, (int64_t)p[P_SWEEP_WIN]));
+			want_slot(s, K_SCAN, key[k][0]);
+			want_slot(s, K_SWEEP, key[k][1]);
+		} else {
+			key[k][0] = ent_key(h[k], K_PROBE, 0, pl[k].port, 0,
+					    win_of(fl->start, (int64_t)p[P_PROBE_WIN]));
+			want_slot(s, K_PROBE, key[k][0]);
+			if (s->svcap)
+				__builtin_prefetch(&s->sv[key[k][0] & (s->svcap - 1)]);
+		}
+	}
+	for (k = 0; k < n; k++) {
+		if (pl[k].what == PL_ATTEMPT) {
+			want_ent(s, K_SCAN, key[k][0]);
+			want_ent(s, K_SWEEP, key[k][1]);
+		} else if (pl[k].what == PL_PROBE) {
+			want_ent(s, K_PROBE, key[k][0]);
+		}
+	}
+	for (k = 0; k < n; k++)
+		if (pl[k].what)
+			apply(s, c, &evs[k], &pl[k], h[k]);
 }
 
 /* ---- merge ----------------------------------------------------------------- */
@@ -1534,6 +1619,7 @@ const struct mm_detector_def mm_det_netscan = {
 	.state_new = state_new,
 	.state_free = state_free,
 	.on_event = on_event,
+	.on_batch = on_batch,
 	.merge = merge,
 	.finish = finish,
 	.save = save,

@@ -33,15 +33,9 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	res = mm_api_principal(a);
 	if (!res.n)
 		return;
-	f = mm_emit(c, TYPE, a->account.n ? a->account : a->who.account_id, res, "", ev, a->time_ms,
-		    a->time_ms, &latest);
-	if (!f)
+	f = mm_emit_api(c, TYPE, res, "", ev, &latest);
+	if (!f || !latest)
 		return;
-	mm_finding_add_api(f, a->event_name.p, a->event_name.n, a->time_ms);
-	if (!latest)
-		return;
-	f->role = MM_ROLE_TARGET;
-	mm_finding_set_api(f, a);
 	if (!f->user_name[0])
 		snprintf(f->user_name, sizeof(f->user_name), "Root");
 }

@@ -27,7 +27,7 @@
  * The rule, for one principal, in some window of window_hours: one
  * harmful stage (anything past initial access and discovery) is there,
  * and either the findings alone cover min_finding_stages distinct
- * stages, or the findings and signals together cover min_stages distinct
+ * stages past initial access, or the findings and signals together cover min_stages distinct
  * stages and one finding is at least anchor_severity (see
  * docs/finding-types.md for why). Signals alone never fire: GuardDuty
  * calls them weak.
@@ -676,7 +676,13 @@ static int qualify(struct item *it, int n, int64_t w, const double *params)
 				continue;
 			all |= 1u << it[j].tactic;
 			if (it[j].is_mem) {
-				fnd |= 1u << it[j].tactic;
+				/* initial access says who holds the key (a listed
+				 * or Tor caller, a pentest tool, a new place), not
+				 * what was done: it does not make a findings-only
+				 * story (one listed StopLogging is two findings
+				 * of one call) */
+				if (it[j].tactic != MM_TAC_INITIAL_ACCESS)
+					fnd |= 1u << it[j].tactic;
 				anchored |= it[j].sev10 >= anchor10;
 			}
 		}
@@ -1194,8 +1200,9 @@ static const struct mm_param params[] = {
 	 "step (evasion, persistence, escalation, exfiltration, impact); two stages are what any "
 	 "admin session shows"},
 	{"min_finding_stages", 2, 1, 8, "tactics",
-	 "two findings of different tactics on one principal within the window are a story by "
-	 "themselves (an anomaly, then logging disabled): each is already suspicious alone"},
+	 "two findings of different tactics past initial access on one principal within the window "
+	 "are a story by themselves (an anomaly, then logging disabled): each is already suspicious "
+	 "alone; initial-access findings (a listed caller) say who acts, not what was done"},
 	{"anchor_severity", 5, 1, 10, "severity",
 	 "with API signals making up the stages, one finding of GuardDuty's Medium default (5) "
 	 "must say the principal is suspicious: a threat-listed caller, a pentest distribution, "

@@ -36,6 +36,7 @@
 #include "finding/output.h"
 #include "input/reader.h"
 #include "parse/cloudtrail.h"
+#include "parse/ctwrap.h"
 #include "parse/flowlog.h"
 #include "parse/route53.h"
 #include "store/store.h"
@@ -97,6 +98,10 @@ struct worker {
 	struct mm_scan_result r;	/* counts only */
 	struct mm_buf doc;
 	char *linebuf;			/* LINE_BUF_CAP, reused for every file */
+	/* flow records parsed but not yet given to the detectors: their
+	 * slices point into linebuf, which stays put while mm_lines_ready */
+	struct mm_event *batch;		/* MM_DETECT_BATCH */
+	int nbatch;
 	struct mm_err err;		/* a spill's, made by this worker */
 	int spill_failed;
 };
@@ -302,6 +307,8 @@ static void bad_record(struct worker *w, const char *path, uint64_t line, const 
 
 static int spill(struct mm_pipeline *s, struct mm_agg *a, struct mm_err *err);
 
+static void release(struct worker *w);
+
 /* Enrich, then hand the event to every detector that wants its kind. */
 static void detect(struct worker *w, const struct mm_event *ev)
 {
@@ -326,18 +333,62 @@ static void detect(struct worker *w, const struct mm_event *ev)
 			w->det.params = s->params[i];
 			s->dets[i]->on_event(w->dstate[i], &w->det, ev);
 		}
+	release(w);
+}
+
+/* The held flow records to every flow detector: a whole run to those
+ * with on_batch, one by one to the others (releasing the table after
+ * each, as detect does). The same calls in the same order per detector
+ * as one record at a time; detectors do not see each other, so the
+ * order between detectors does not matter. */
+static void detect_batch(struct worker *w)
+{
+	struct mm_pipeline *s = w->s;
+	unsigned bit = MM_KIND_BIT(MM_EV_FLOW);
+	int i, k, n = w->nbatch;
+
+	if (!n)
+		return;
+	w->nbatch = 0;
+	w->r.records_flow += (uint64_t)n;
+	for (i = 0; i < s->ndet; i++) {
+		const struct mm_detector_def *d = s->dets[i];
+		if (!(d->kinds & bit))
+			continue;
+		w->det.params = s->params[i];
+		if (d->on_batch) {
+			d->on_batch(w->dstate[i], &w->det, w->batch, n);
+			release(w);
+		} else if (d->on_event) {
+			for (k = 0; k < n; k++) {
+				d->on_event(w->dstate[i], &w->det, &w->batch[k]);
+				release(w);
+			}
+		}
+	}
+}
+
+/* After a detector emitted, the shared table is still locked: spill it
+ * when full, then unlock. */
+static void release(struct worker *w)
+{
+	struct mm_pipeline *s = w->s;
 	if (w->det.locked) {
-		/* a detector emitted: the shared table is still locked. A full
-		 * table is written into the open transaction right here (the
-		 * store is only ever used under this lock while workers run) */
+		/* a full table is written into the open transaction right here
+		 * (the store is only ever used under this lock while workers
+		 * run) */
 		if (MM_UNLIKELY(mm_agg_full(s->final))) {
 			/* what leaves the table is read first by the detectors
-			 * that read the batch's findings at finish */
+			 * that read the batch's findings at finish (the running
+			 * detector's params are put back after) */
+			const double *params = w->det.params;
+			int i;
 			for (i = 0; i < s->ndet; i++)
 				if (s->dets[i]->on_spill) {
 					w->det.params = s->params[i];
 					s->dets[i]->on_spill(w->dstate[i], &w->det);
 				}
+			w->det.params = params;
 			if (spill(s, s->final, &w->err) == 0) {
 				mm_agg_clear(s->final);
 			} else {
@@ -391,6 +442,11 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 	int rc, held_back = 0;
 
 	for (;;) {
+		struct mm_event *pev = &ev;
+		/* held records point into the line buffer: give them to the
+		 * detectors before it is refilled */
+		if (w->nbatch && !mm_lines_ready(ln))
+			detect_batch(w);
 		rc = mm_lines_next(ln, &line, &n, &e);
 		if (rc == 0)
 			break;
@@ -423,7 +479,8 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 		/* no memset of ev: each parser sets kind and clears its own part */
 		switch (fmt) {
 		case MM_FMT_FLOW:
-			rc = mm_flow_parse(ffmt, line, n, &w->scratch, &ev, &e);
+			pev = &w->batch[w->nbatch];
+			rc = mm_flow_parse(ffmt, line, n, &w->scratch, pev, &e);
 			break;
 		case MM_FMT_DNS:
 			rc = mm_dns_parse(line, n, &w->scratch, &ev, &e);
@@ -449,12 +506,21 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 			bad_record(w, job->path, ln->line, &e);
 			continue;
 		}
-		ev.loc.file = job->path;
-		ev.loc.line = ln->line;
-		ev.loc.offset = ln->line_offset;
-		ev.raw.p = line;
-		ev.raw.n = n;
-		detect(w, &ev);
+		pev->loc.file = job->path;
+		pev->loc.line = ln->line;
+		pev->loc.offset = ln->line_offset;
+		if (fmt != MM_FMT_CT_LINES) {	/* CloudTrail's parser sets raw (a wrapped record's own) */
+			pev->raw.p = line;
+			pev->raw.n = n;
+		}
+		if (pev != &ev) {
+			/* a flow record is held; one that used the scratch arena
+			 * (a CloudWatch-wrapped line) goes at once, with the run */
+			if (++w->nbatch == MM_DETECT_BATCH || w->scratch.used)
+				detect_batch(w);
+		} else {
+			detect(w, &ev);
+		}
 		if (++recs >= 65536) {
 			uint64_t b = rd->raw_read - last_raw;
 			last_raw = rd->raw_read;
@@ -463,6 +529,7 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 	}
 	job->now.complete = !held_back;
 out:
+	detect_batch(w);
 	job->now.offset = held_back ? ln->line_offset : ln->offset + ln->start;
 	job->now.line = held_back ? ln->line - 1 : ln->line;
 	{
@@ -489,10 +556,14 @@ static struct mm_str record_bytes(const char *dp, size_t dn, uint64_t off, const
 	return r;
 }
 
+/* A whole CloudTrail document: the S3 {"Records":[...]} file (its one-pass
+ * iterator), or any other wrapper (fmt MM_FMT_CT_STREAM: parse/ctwrap.h). */
 static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader *rd,
-		       const char *head, size_t headn, uint64_t skip_before)
+		       const char *head, size_t headn, uint64_t skip_before, enum mm_format fmt)
 {
 	struct mm_ct_doc doc;
+	struct mm_ctw cw;
+	int stream = fmt == MM_FMT_CT_STREAM;
 	struct mm_event ev;
 	struct mm_err e;
 	uint64_t line, off, recs = 0, b, good_end = 0;
@@ -540,7 +611,9 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 		dp = w->doc.p;
 		dn = w->doc.len;
 	}
-	if (mm_ct_doc_init(&doc, dp, dn, &e)) {
+	if (stream)
+		mm_ctw_init(&cw, dp, dn);
+	else if (mm_ct_doc_init(&doc, dp, dn, &e)) {
 		bad_record(w, job->path, 1, &e);
 		if (map)
 			munmap(map, map_n);
@@ -548,9 +621,14 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 	}
 	for (;;) {
 		mm_err_clear(&e);
-		rc = mm_ct_doc_next_event(&doc, &w->scratch, &ev, &line, &off, &e);
+		rc = stream ? mm_ctw_next_event(&cw, &w->scratch, &ev, &line, &off, &e)
+			    : mm_ct_doc_next_event(&doc, &w->scratch, &ev, &line, &off, &e);
 		if (rc == 0)
 			break;
+		if (rc == MM_ESKIP) {
+			w->r.records_skipped++;
+			continue;
+		}
 		if (rc == MM_EPARSE) {
 			bad_record(w, job->path, line, &e);
 			continue;
@@ -564,10 +642,11 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 		ev.loc.file = job->path;
 		ev.loc.line = line;
 		ev.loc.offset = off;
-		ev.raw = record_bytes(dp, dn, off, doc.p);
+		if (!stream)
+			ev.raw = record_bytes(dp, dn, off, doc.p);
 		detect(w, &ev);
 		recs++;
-		good_end = (uint64_t)(doc.p - doc.buf);
+		good_end = stream ? mm_ctw_offset(&cw) : (uint64_t)(doc.p - doc.buf);
 	}
 	b = map ? map_n : rd->raw_read;
 	flush_progress(w, &recs, &b);
@@ -575,7 +654,7 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 	/* a damaged document remembers where its good records end, so a
 	 * second read of it counts none of them again */
 	job->now.offset = slurp_rc == 0 ? dn : MM_MAX(good_end, skip_before);
-	job->now.line = doc.line;
+	job->now.line = stream ? cw.line : doc.line;
 	if (map)
 		munmap(map, map_n);
 	return 0;
@@ -675,8 +754,9 @@ static void scan_file(struct worker *w, struct file_job *job)
 		goto out;
 	}
 	case MM_FMT_CT_DOC:
+	case MM_FMT_CT_STREAM:
 		w->r.files++;
-		scan_ct_doc(w, job, &rd, head, headn, start_off);
+		scan_ct_doc(w, job, &rd, head, headn, start_off, fmt);
 		ln.start = ln.end; /* consumed by the slurp */
 		job->record = 1;
 		goto out;
@@ -761,7 +841,8 @@ static int worker_init(struct worker *w, struct mm_pipeline *s)
 	w->scratch_mem = mm_malloc(SCRATCH_CAP);
 	w->linebuf = mm_malloc(LINE_BUF_CAP);
 	w->det.memo = mm_calloc(1, sizeof(struct mm_ipmemo));
-	if (!w->scratch_mem || !w->linebuf || !w->det.memo)
+	w->batch = mm_malloc(MM_DETECT_BATCH * sizeof(struct mm_event));
+	if (!w->scratch_mem || !w->linebuf || !w->det.memo || !w->batch)
 		return MM_ENOMEM;
 	mm_arena_init(&w->scratch, w->scratch_mem, SCRATCH_CAP);
 	if ((rc = mm_inventory_new(&w->learned)))
@@ -784,6 +865,7 @@ static void worker_free(struct worker *w)
 	int i;
 	mm_free(w->scratch_mem);
 	mm_free(w->linebuf);
+	mm_free(w->batch);
 	mm_free(w->det.memo);
 	mm_inventory_free(w->learned);
 	mm_buf_free(&w->doc);

@@ -126,6 +126,8 @@ static void set_resource(struct mm_finding *f, const char *res, size_t rn)
 	tmp[n] = '\0';
 	if (f->res_type == MM_RES_ACCESSKEY)
 		snprintf(f->access_key_id, sizeof(f->access_key_id), "%s", tmp);
+	else if (f->res_type == MM_RES_S3BUCKET)
+		snprintf(f->bucket_name, sizeof(f->bucket_name), "%s", tmp);
 	else if (strncmp(tmp, "i-", 2) == 0)
 		snprintf(f->instance_id, sizeof(f->instance_id), "%s", tmp);
 	else if (strncmp(tmp, "ip:", 3) == 0)
@@ -200,6 +202,8 @@ struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *ac
 	int restype = ft && (ft->action == MM_ACTION_AWS_API_CALL || ft->action == MM_ACTION_SEQUENCE)
 			      ? MM_RES_ACCESSKEY
 			      : MM_RES_INSTANCE;
+	if (ft && ft->res_type == MM_RES_S3BUCKET)
+		restype = MM_RES_S3BUCKET; /* resource key: the bucket name */
 	return lookup(a, type, account, resource, resource_len, disc, restype, created);
 }
 

@@ -19,6 +19,8 @@ void mm_finding_resource_key(const struct mm_finding *f, char *buf, size_t cap)
 {
 	if (f->res_type == MM_RES_ACCESSKEY)
 		snprintf(buf, cap, "%s", f->access_key_id[0] ? f->access_key_id : f->principal_id);
+	else if (f->res_type == MM_RES_S3BUCKET)
+		snprintf(buf, cap, "%s", f->bucket_name); /* the caller is in disc */
 	else if (f->instance_id[0])
 		snprintf(buf, cap, "%s", f->instance_id);
 	else if (f->eni[0])

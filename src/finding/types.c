@@ -267,6 +267,56 @@ static const struct mm_ftype types[] = {
 	 "perform a Denial of Service (DoS) attack using DNS protocol.",
 	 "EC2 instance {instance} is behaving in a manner that may indicate it is being used to "
 	 "perform a Denial of Service (DoS) attack using DNS protocol against {ip}."},
+	/* CloudTrail: single-event configuration and agent rules (detector
+	 * ctrules). Severities and headings from GuardDuty's IAM and S3
+	 * finding-type reference; titles name the API like the other CloudTrail
+	 * types; the S3 bucket types' resource is the bucket
+	 * (with the caller's access key), the others' the access key. */
+	{"Stealth:IAMUser/CloudTrailLoggingDisabled", LOW, AKEY, API,
+	 "API {api} was invoked to disable AWS CloudTrail logging.",
+	 "The API {api} was invoked by {user} from IP address {ip} to stop or narrow CloudTrail "
+	 "logging."},
+	{"Stealth:IAMUser/PasswordPolicyChange", LOW, AKEY, API,
+	 "API {api} was invoked to weaken the account password policy.",
+	 "The account password policy was deleted or weakened by {user} calling {api} from IP "
+	 "address {ip}."},
+	{"Stealth:S3/ServerAccessLoggingDisabled", LOW, MM_RES_S3BUCKET, API,
+	 "API {api} was invoked to disable server access logging for S3 bucket {bucket}.",
+	 "The API {api} was invoked by {user} from IP address {ip} to disable server access logging "
+	 "for S3 bucket {bucket}."},
+	{"Policy:S3/AccountBlockPublicAccessDisabled", LOW, AKEY, API,
+	 "API {api} was invoked to disable S3 Block Public Access for the account.",
+	 "The API {api} was invoked by {user} from IP address {ip} to turn off S3 Block Public "
+	 "Access settings for the account."},
+	{"Policy:S3/BucketBlockPublicAccessDisabled", LOW, MM_RES_S3BUCKET, API,
+	 "API {api} was invoked to disable S3 Block Public Access for S3 bucket {bucket}.",
+	 "The API {api} was invoked by {user} from IP address {ip} to turn off S3 Block Public "
+	 "Access settings for S3 bucket {bucket}."},
+	{"Policy:S3/BucketAnonymousAccessGranted", HIGH, MM_RES_S3BUCKET, API,
+	 "API {api} was invoked to grant anonymous access to S3 bucket {bucket}.",
+	 "The API {api} was invoked by {user} from IP address {ip} to grant anonymous access to S3 "
+	 "bucket {bucket} through its bucket policy or ACL."},
+	{"Policy:S3/BucketPublicAccessGranted", HIGH, MM_RES_S3BUCKET, API,
+	 "API {api} was invoked to grant all authenticated AWS users access to S3 bucket "
+	 "{bucket}.",
+	 "The API {api} was invoked by {user} from IP address {ip} to grant every authenticated AWS "
+	 "user access to S3 bucket {bucket} through its ACL."},
+	{"PenTest:IAMUser/KaliLinux", MED, AKEY, API,
+	 "API {api} was invoked from a Kali Linux computer.",
+	 "API {api} was invoked with the credentials of {user} from a Kali Linux computer with IP "
+	 "address {ip}."},
+	{"PenTest:IAMUser/ParrotLinux", MED, AKEY, API,
+	 "API {api} was invoked from a Parrot Security Linux computer.",
+	 "API {api} was invoked with the credentials of {user} from a Parrot Security Linux "
+	 "computer with IP address {ip}."},
+	{"PenTest:IAMUser/PentooLinux", MED, AKEY, API,
+	 "API {api} was invoked from a Pentoo Linux computer.",
+	 "API {api} was invoked with the credentials of {user} from a Pentoo Linux computer with IP "
+	 "address {ip}."},
+	{"DefenseEvasion:IAMUser/BedrockLoggingDisabled", MED, AKEY, API,
+	 "API {api} was invoked to disable Amazon Bedrock model invocation logging.",
+	 "The API {api} was invoked by {user} from IP address {ip} to stop Amazon Bedrock model "
+	 "invocation logging."},
 	/* CloudTrail: attack sequences (detect/sequence.c). Title and
 	 * description as GuardDuty's; {usertype}/{user} the principal. */
 	{"AttackSequence:IAM/CompromisedCredentials", 9.0, AKEY, MM_ACTION_SEQUENCE,

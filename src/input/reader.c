@@ -403,6 +403,7 @@ static int fill(struct mm_lines *l)
 	int rc;
 	if (l->eof || l->pending_err)
 		return 0;
+	l->nl_end = 0;
 	if (l->start > 0) {
 		memmove(l->buf, l->buf + l->start, l->end - l->start);
 		l->offset += l->start;
@@ -416,6 +417,13 @@ static int fill(struct mm_lines *l)
 	rc = mm_reader_read(l->r, l->buf + l->end, MM_MIN(l->cap - l->end, (size_t)1 << 20), &got,
 			    &l->perr);
 	l->end += got;
+	{
+		/* where the buffer's last complete line ends: lines before it
+		 * stay where they are until the next fill (mm_lines_ready) */
+		const char *z = l->end > l->start ? memrchr(l->buf + l->start, '\n', l->end - l->start)
+						  : NULL;
+		l->nl_end = z ? (size_t)(z - l->buf) + 1 : 0;
+	}
 	if (rc)
 		l->pending_err = rc;
 	else if (got == 0)

@@ -83,6 +83,7 @@ struct mm_lines {
 	struct mm_err perr;
 	int skipping;		/* dropping the rest of an over-long line */
 	int owns_buf;
+	size_t nl_end;		/* buf index past the last '\n' read in; 0: none */
 	/* 1 when the line just returned was the stream's last bytes and no
 	 * '\n' ended it: at a clean end (a line perhaps still being written)
 	 * or just before a reader error (cut by the damage). A caller that
@@ -101,6 +102,13 @@ int mm_lines_init(struct mm_lines *l, struct mm_reader *r, size_t buf_cap, size_
 int mm_lines_init_buf(struct mm_lines *l, struct mm_reader *r, char *buf, size_t buf_cap,
 		      size_t max_line, uint64_t start_offset, uint64_t start_line);
 void mm_lines_free(struct mm_lines *l);
+/* 1 when the next mm_lines_next returns a line already in the buffer:
+ * lines returned before it stay valid (nothing is moved or read) until
+ * a call for which this is 0. Lets a caller hold a few lines at once. */
+static inline int mm_lines_ready(const struct mm_lines *l)
+{
+	return l->start < l->nl_end;
+}
 /* 1 with the next line (without '\n' or '\r\n'; borrowed until the next
  * call), 0 at end of input, negative MM_E... on a problem:
  * MM_ETOOBIG = a line over max_line (skipped; l->line is its number; the

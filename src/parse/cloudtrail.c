@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/ip.h"
+#include "parse/ctwrap.h"
 #include "parse/jsonrec.h"
 
 /* Short names for parse/jsonrec.h's helpers: the dispatch below stays
@@ -361,6 +362,14 @@ static int parse_obj(const char *p, const char *end, struct mm_arena *a, struct 
 	return 0;
 }
 
+int mm_ct_parse_at(const char *p, const char *end, struct mm_arena *scratch, struct mm_event *ev,
+		   struct mm_err *err, const char **after)
+{
+	if (p >= end || *p != '{')
+		return mm_err_set(err, MM_EPARSE, "record is not a JSON object");
+	return parse_obj(p, end, scratch, ev, err, after);
+}
+
 int mm_ct_parse_value(const struct mm_json_val *obj, struct mm_arena *scratch, struct mm_event *ev,
 		      struct mm_err *err)
 {
@@ -383,8 +392,17 @@ int mm_ct_parse_line(const char *line, size_t n, struct mm_arena *scratch, struc
 		return mm_err_set(err, MM_EPARSE, "line is not a JSON object");
 	/* single pass: the iterator finds the record's end as it parses */
 	rc = parse_obj(p, end, scratch, ev, err, &after);
-	if (rc)
-		return rc;
+	if (rc == 0) {
+		ev->raw = mm_str_make(p, (size_t)(after - p));
+	} else {
+		/* not a bare event: perhaps a wrapped one (EventBridge, a
+		 * lookup-events Event). Only failures pay for the second look;
+		 * a record that is no wrapper keeps its own reason. */
+		mm_arena_reset(scratch);
+		rc = mm_ctw_parse_item(p, end, scratch, ev, err, &after);
+		if (rc)
+			return rc == MM_ESKIP ? MM_ESKIP : MM_EPARSE;
+	}
 	if (ws(after, end) < end)
 		return mm_err_set(err, MM_EPARSE, "trailing bytes after the record");
 	return 0;
@@ -394,31 +412,12 @@ int mm_ct_parse_line(const char *line, size_t n, struct mm_arena *scratch, struc
 
 enum { DOC_FIRST = 0, DOC_NEXT, DOC_END, DOC_DONE };
 
-static uint64_t count_nl(const char *p, const char *end)
-{
-	/* memchr (vectorised in libc) hops from newline to newline; in
-	 * CloudTrail files newlines are rare, so this touches each byte once
-	 * at memchr speed and needs no POPCNT instruction (not in baseline
-	 * x86-64: the builtin became a slow library call) */
-	uint64_t c = 0;
-	while (p < end) {
-		const char *q = memchr(p, '\n', (size_t)(end - p));
-		if (!q)
-			break;
-		c++;
-		p = q + 1;
-	}
-	return c;
-}
+#define count_nl mm__json_count_nl
 
 /* Bring d->line up to position q (q never moves backwards). */
 static uint64_t line_at(struct mm_ct_doc *d, const char *q)
 {
-	if (q > d->line_at) {
-		d->line += count_nl(d->line_at, q);
-		d->line_at = q;
-	}
-	return d->line;
+	return mm__json_line_at(&d->line, &d->line_at, q);
 }
 
 int mm_ct_doc_init(struct mm_ct_doc *d, const char *buf, size_t n, struct mm_err *err)

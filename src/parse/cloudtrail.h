@@ -19,7 +19,16 @@
  * types are kept as they are. */
 int mm_ct_parse_value(const struct mm_json_val *obj, struct mm_arena *scratch, struct mm_event *ev,
 		      struct mm_err *err);
-/* Parse one line holding one event object. */
+/* Parse the event object that starts at p (p[0] == '{') and ends at or
+ * before end, in one pass; *after is set past its closing brace. The
+ * building block of the wrappers in parse/ctwrap.h. */
+int mm_ct_parse_at(const char *p, const char *end, struct mm_arena *scratch, struct mm_event *ev,
+		   struct mm_err *err, const char **after);
+/* Parse one line holding one event object, or one wrapped event
+ * (parse/ctwrap.h: an EventBridge "... via CloudTrail" event, a
+ * lookup-events Event with its CloudTrailEvent string). Sets ev->raw to
+ * the record's own JSON (the object on the line, the EventBridge detail,
+ * or the decoded string in scratch). */
 int mm_ct_parse_line(const char *line, size_t n, struct mm_arena *scratch, struct mm_event *ev,
 		     struct mm_err *err);
 

@@ -6,6 +6,7 @@
 #include "core/common.h"
 #include "core/err.h"
 #include "parse/cloudtrail.h"
+#include "parse/ctwrap.h"
 #include "parse/flowlog.h"
 #include "parse/route53.h"
 
@@ -18,6 +19,7 @@ const char *mm_format_name(enum mm_format f)
 	case MM_FMT_CT_DOC: return "CloudTrail (S3 file)";
 	case MM_FMT_CT_LINES: return "CloudTrail (JSON lines)";
 	case MM_FMT_CT_DIGEST: return "CloudTrail digest";
+	case MM_FMT_CT_STREAM: return "CloudTrail (JSON document)";
 	default: return "unknown";
 	}
 }
@@ -40,6 +42,16 @@ int mm_source_parse(const char *word, enum mm_source *out)
 static int has(const char *p, size_t n, const char *needle)
 {
 	return memmem(p, n, needle, strlen(needle)) != NULL;
+}
+
+/* Does the head name a CloudTrail field or wrapper? (pretty-printed
+ * documents spread a record over lines, so the whole head is looked at) */
+static int ct_marked(const char *p, size_t n)
+{
+	return has(p, n, "\"eventVersion\"") || has(p, n, "\"eventSource\"") ||
+	       has(p, n, "\"eventTime\"") || has(p, n, "\"CloudTrailEvent\"") ||
+	       has(p, n, "\"EventId\"") || has(p, n, "via CloudTrail\"") ||
+	       has(p, n, "\"QueryResultRows\"");
 }
 
 /* The verdict of one line (no '\n'), or MM_FMT_UNKNOWN. */
@@ -104,6 +116,12 @@ enum mm_format mm_format_detect(const char *path, const char *head, size_t n,
 		if (mm_ct_is_digest(line, n - i))
 			return MM_FMT_CT_DIGEST;
 	}
+	/* an array, a pretty-printed document, lookup-events or Lake output:
+	 * the walker of parse/ctwrap.h (one compact value a line stays a
+	 * line format, which splits and streams) */
+	if ((!forced || forced == MM_SRC_CLOUDTRAIL) && mm_ctw_detect(line, n - i) &&
+	    (forced || ct_marked(line, n - i)))
+		return MM_FMT_CT_STREAM;
 
 	/* Line formats: the first line that says what it is wins, among the
 	 * first MM_FORMAT_HEAD_LINES. A damaged first line (binary garbage,

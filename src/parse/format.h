@@ -12,7 +12,9 @@ enum mm_format {
 	MM_FMT_DNS,		/* Route 53 Resolver query logs */
 	MM_FMT_CT_DOC,		/* CloudTrail S3 file {"Records":[...]} */
 	MM_FMT_CT_LINES,	/* CloudTrail, one event a line */
-	MM_FMT_CT_DIGEST	/* CloudTrail digest (skipped) */
+	MM_FMT_CT_DIGEST,	/* CloudTrail digest (skipped) */
+	MM_FMT_CT_STREAM	/* CloudTrail in another wrapper: an array, pretty-printed
+				 * JSON, lookup-events, EventBridge, Lake (parse/ctwrap.h) */
 };
 
 /* Source families for --source. */

@@ -28,6 +28,35 @@ static inline const char *mm__json_ws(const char *p, const char *end)
 	return p;
 }
 
+/* Newlines in [p, end). memchr (vectorised in libc) hops from newline to
+ * newline; in CloudTrail files newlines are rare, so this touches each
+ * byte once at memchr speed and needs no POPCNT instruction (not in
+ * baseline x86-64: the builtin became a slow library call). */
+static inline uint64_t mm__json_count_nl(const char *p, const char *end)
+{
+	uint64_t c = 0;
+	while (p < end) {
+		const char *q = memchr(p, '\n', (size_t)(end - p));
+		if (!q)
+			break;
+		c++;
+		p = q + 1;
+	}
+	return c;
+}
+
+/* A document iterator's line counter: *line is the 1-based line of
+ * *at; bring it up to q (never backwards) and return it. Counting only
+ * over bytes passed keeps it one pass over the document. */
+static inline uint64_t mm__json_line_at(uint64_t *line, const char **at, const char *q)
+{
+	if (q > *at) {
+		*line += mm__json_count_nl(*at, q);
+		*at = q;
+	}
+	return *line;
+}
+
 /* A raw key with escapes ("event\u004eame") unescaped into buf (cap
  * bytes), so a dispatch sees what a JSON reader would. Keys the parsers
  * know are short: a longer or undecodable escaped key comes back empty,

@@ -397,6 +397,7 @@ struct sim {
 	/* observed event-time window of each expected finding */
 	int64_t first[E__N], last[E__N];
 	int intel, net, dnsl;	/* --attacks */
+	int ctr;		/* --attacks ctrules: its state is in ctr_* below */
 	int base_ok;		/* the run is long enough for baseline behaviours */
 	int64_t n0[N__N];	/* network attack start (epoch seconds) */
 	int64_t nfirst[N__N], nlast[N__N];
@@ -405,6 +406,10 @@ struct sim {
 	unsigned char *z;
 	size_t zcap;
 	struct mm_sim_stats st;
+	char attacks_str[48];	/* truth's "attacks" */
+	/* --attacks ctrules (the "CloudTrail single-record rules" block) */
+	struct user ctr_users[24];
+	int64_t ctr_t[24];	/* when each positive / look-alike record happens */
 };
 
 static void add(struct sim *s, struct mm_buf *b, const char *fmt, ...)
@@ -1860,6 +1865,255 @@ static void attacks_iam(struct sim *s, int64_t hs)
 	}
 }
 
+/* ==== CloudTrail single-record rules (--attacks ctrules) ==================
+ * GuardDuty's one-record CloudTrail types (detector ctrules): each is
+ * raised once, by its own IAM user, at a fixed time of the first day
+ * (13:00 UTC plus 6 minutes per type), and a benign look-alike of each
+ * follows from other users at 15:00 (a trail updated without stopping, a
+ * policy for one partner account, logging re-pointed to another bucket,
+ * a tightened password policy, agents on Ubuntu and Debian, Bedrock
+ * logging kept on). The block has its own PRNG stream (keys, jitter,
+ * record ids), so adding it leaves every other record, id and file name
+ * as it was. Other CloudTrail-side attack groups go in blocks of their
+ * own after this one. */
+
+enum ctr_ix {
+	R_TRAIL, R_PWPOL, R_S3LOG, R_ACCT_BPA, R_BKT_BPA, R_ANON, R_PUBLIC, R_KALI, R_PARROT,
+	R_PENTOO, R_BEDROCK, R__N
+};
+enum ctr_benign { CB_TRAIL, CB_PW, CB_S3, CB_POLICY, CB_AGENT, CB_BEDROCK, CB__N };
+
+#define CTR_XMLNS "\"xmlns\":\"http://s3.amazonaws.com/doc/2006-03-01/\""
+#define CTR_BPA(v)                                                                               \
+	"{\"PublicAccessBlockConfiguration\":{" CTR_XMLNS ",\"BlockPublicAcls\":" v                \
+	",\"IgnorePublicAcls\":" v ",\"BlockPublicPolicy\":" v ",\"RestrictPublicBuckets\":" v "}"
+#define CTR_GRANTEE "\"xmlns:xsi\":\"http://www.w3.org/2001/XMLSchema-instance\"}"
+#define CTR_OWNER "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+
+static const char UA_KALI[] =
+	"aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/linux#6.6.9-amd64 md/arch#x86_64 "
+	"lang/python#3.11.8 md/pyimpl#CPython md/distrib#kali.2024 cfg/retry-mode#standard "
+	"md/installer#exe md/prompt#off md/command#sts.get-caller-identity";
+static const char UA_PARROT[] = "Boto3/1.28.57 Python/3.11.2 Linux/6.5.0-13parrot1-amd64 Botocore/1.31.57";
+static const char UA_PENTOO[] =
+	"aws-cli/2.11.0 Python/3.11.3 Linux/6.1.19-pentoo exe/x86_64.pentoo.2023 prompt/off "
+	"command/ec2.describe-instances";
+static const char UA_DEBIAN[] =
+	"aws-cli/2.15.0 Python/3.11.6 Linux/6.1.0-18-amd64 exe/x86_64.debian.12 prompt/off";
+static const char UA_KALI_NAMED_TOOL[] =
+	"kali-inventory/1.4 Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#6.5.0-1016-aws "
+	"md/distrib#ubuntu.22";
+
+/* user: the caller (its own key); bucket: the S3Bucket resource, NULL for
+ * an AccessKey one. */
+static const struct ctrdef {
+	const char *type, *user, *bucket, *src, *name, *ua, *req, *indicator;
+} CTR[R__N] = {
+	[R_TRAIL] = {"Stealth:IAMUser/CloudTrailLoggingDisabled", "build-agent", NULL,
+		     "cloudtrail.amazonaws.com", "StopLogging", NULL,
+		     "{\"name\":\"arn:aws:cloudtrail:us-east-1:" ACCOUNT ":trail/org-trail\"}",
+		     "StopLogging org-trail"},
+	[R_PWPOL] = {"Stealth:IAMUser/PasswordPolicyChange", "helpdesk-lead", NULL, "iam.amazonaws.com",
+		     "UpdateAccountPasswordPolicy", NULL,
+		     "{\"minimumPasswordLength\":8,\"requireNumbers\":true,\"allowUsersToChangePassword\":true}",
+		     "length 8, numbers only"},
+	[R_S3LOG] = {"Stealth:S3/ServerAccessLoggingDisabled", "web-publisher", "acme-web-assets",
+		     "s3.amazonaws.com", "PutBucketLogging", NULL,
+		     "{\"BucketLoggingStatus\":{" CTR_XMLNS "},\"Host\":\"acme-web-assets.s3.us-east-1."
+		     "amazonaws.com\",\"bucketName\":\"acme-web-assets\",\"logging\":\"\"}",
+		     "empty BucketLoggingStatus"},
+	[R_ACCT_BPA] = {"Policy:S3/AccountBlockPublicAccessDisabled", "platform-ops", NULL,
+			"s3.amazonaws.com", "PutAccountPublicAccessBlock", NULL,
+			CTR_BPA("false") ",\"x-amz-account-id\":\"" ACCOUNT "\"}", "all four settings off"},
+	[R_BKT_BPA] = {"Policy:S3/BucketBlockPublicAccessDisabled", "data-loader", "acme-data-lake",
+		       "s3.amazonaws.com", "DeleteBucketPublicAccessBlock", NULL,
+		       "{\"bucketName\":\"acme-data-lake\",\"Host\":\"acme-data-lake.s3.us-east-1."
+		       "amazonaws.com\",\"publicAccessBlock\":\"\"}",
+		       "DeleteBucketPublicAccessBlock"},
+	[R_ANON] = {"Policy:S3/BucketAnonymousAccessGranted", "share-bot", "acme-data-lake",
+		    "s3.amazonaws.com", "PutBucketPolicy", NULL,
+		    "{\"bucketPolicy\":{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"Public\","
+		    "\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":"
+		    "\"arn:aws:s3:::acme-data-lake/*\"}]},\"bucketName\":\"acme-data-lake\",\"Host\":"
+		    "\"acme-data-lake.s3.us-east-1.amazonaws.com\",\"policy\":\"\"}",
+		    "Principal * s3:GetObject"},
+	[R_PUBLIC] = {"Policy:S3/BucketPublicAccessGranted", "press-team", "acme-press-kit",
+		      "s3.amazonaws.com", "PutBucketAcl", NULL,
+		      "{\"bucketName\":\"acme-press-kit\",\"Host\":\"acme-press-kit.s3.us-east-1."
+		      "amazonaws.com\",\"acl\":\"\",\"AccessControlPolicy\":{\"AccessControlList\":"
+		      "{\"Grant\":[{\"Grantee\":{\"xsi:type\":\"CanonicalUser\",\"ID\":\"" CTR_OWNER
+		      "\"," CTR_GRANTEE ",\"Permission\":\"FULL_CONTROL\"},{\"Grantee\":{\"xsi:type\":"
+		      "\"Group\",\"URI\":\"http://acs.amazonaws.com/groups/global/AuthenticatedUsers\","
+		      CTR_GRANTEE ",\"Permission\":\"READ\"}]},\"Owner\":{\"ID\":\"" CTR_OWNER "\"},"
+		      CTR_XMLNS "}}",
+		      "AuthenticatedUsers READ"},
+	[R_KALI] = {"PenTest:IAMUser/KaliLinux", "contractor-kim", NULL, "sts.amazonaws.com",
+		    "GetCallerIdentity", UA_KALI, NULL, "md/distrib#kali.2024"},
+	[R_PARROT] = {"PenTest:IAMUser/ParrotLinux", "vendor-audit", NULL, "iam.amazonaws.com",
+		      "ListUsers", UA_PARROT, NULL, "Linux/6.5.0-13parrot1-amd64"},
+	[R_PENTOO] = {"PenTest:IAMUser/PentooLinux", "qa-lab", NULL, "ec2.amazonaws.com",
+		      "DescribeInstances", UA_PENTOO, "{\"instancesSet\":{},\"filterSet\":{}}",
+		      "Linux/6.1.19-pentoo"},
+	[R_BEDROCK] = {"DefenseEvasion:IAMUser/BedrockLoggingDisabled", "ml-platform", NULL,
+		       "bedrock.amazonaws.com", "DeleteModelInvocationLoggingConfiguration", NULL, NULL,
+		       "DeleteModelInvocationLoggingConfiguration"},
+};
+
+/* The look-alikes: who, what they look like, the records (up to 3). */
+static const struct ctrbenign {
+	const char *user, *bucket, *what;
+	struct {
+		const char *src, *name, *ua, *req;
+	} rec[3];
+} CTRB[CB__N] = {
+	[CB_TRAIL] = {"trail-admin", NULL,
+		      "org-trail re-pointed to another bucket, still multi-region with global events; data events added with management events kept",
+		      {{"cloudtrail.amazonaws.com", "UpdateTrail", NULL,
+			"{\"name\":\"org-trail\",\"s3BucketName\":\"acme-trail-archive\",\"isMultiRegionTrail\":true,"
+			"\"includeGlobalServiceEvents\":true,\"enableLogFileValidation\":true}"},
+		       {"cloudtrail.amazonaws.com", "PutEventSelectors", NULL,
+			"{\"trailName\":\"org-trail\",\"eventSelectors\":[{\"readWriteType\":\"All\","
+			"\"includeManagementEvents\":true,\"dataResources\":[{\"type\":\"AWS::S3::Object\","
+			"\"values\":[\"arn:aws:s3:::acme-data-lake/\"]}]}]}"}}},
+	[CB_PW] = {"iam-admin", NULL, "password policy tightened: 16 characters, all four classes, reuse prevention 24",
+		   {{"iam.amazonaws.com", "UpdateAccountPasswordPolicy", NULL,
+		     "{\"minimumPasswordLength\":16,\"requireSymbols\":true,\"requireNumbers\":true,"
+		     "\"requireUppercaseCharacters\":true,\"requireLowercaseCharacters\":true,"
+		     "\"allowUsersToChangePassword\":true,\"passwordReusePrevention\":24}"}}},
+	[CB_S3] = {"storage-admin", "acme-web-assets",
+		   "acme-web-assets access logs re-pointed to acme-logs-archive; Block Public Access turned fully on for the bucket and the account",
+		   {{"s3.amazonaws.com", "PutBucketLogging", NULL,
+		     "{\"BucketLoggingStatus\":{\"LoggingEnabled\":{\"TargetBucket\":\"acme-logs-archive\","
+		     "\"TargetPrefix\":\"web/\"}," CTR_XMLNS "},\"Host\":\"acme-web-assets.s3.us-east-1."
+		     "amazonaws.com\",\"bucketName\":\"acme-web-assets\",\"logging\":\"\"}"},
+		    {"s3.amazonaws.com", "PutBucketPublicAccessBlock", NULL,
+		     CTR_BPA("true") ",\"bucketName\":\"acme-web-assets\",\"Host\":\"acme-web-assets.s3."
+		     "us-east-1.amazonaws.com\",\"publicAccessBlock\":\"\"}"},
+		    {"s3.amazonaws.com", "PutAccountPublicAccessBlock", NULL,
+		     CTR_BPA("true") ",\"x-amz-account-id\":\"" ACCOUNT "\"}"}}},
+	[CB_POLICY] = {"partner-admin", "acme-partner-share",
+		       "acme-partner-share shared with one partner account (bucket policy) and one canonical user (ACL)",
+		       {{"s3.amazonaws.com", "PutBucketPolicy", NULL,
+			 "{\"bucketPolicy\":{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"Partner\","
+			 "\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::444455556666:root\"},"
+			 "\"Action\":[\"s3:GetObject\",\"s3:ListBucket\"],\"Resource\":[\"arn:aws:s3:::"
+			 "acme-partner-share\",\"arn:aws:s3:::acme-partner-share/*\"]}]},\"bucketName\":"
+			 "\"acme-partner-share\",\"Host\":\"acme-partner-share.s3.us-east-1.amazonaws.com\","
+			 "\"policy\":\"\"}"},
+			{"s3.amazonaws.com", "PutBucketAcl", NULL,
+			 "{\"bucketName\":\"acme-partner-share\",\"Host\":\"acme-partner-share.s3.us-east-1."
+			 "amazonaws.com\",\"acl\":\"\",\"AccessControlPolicy\":{\"AccessControlList\":"
+			 "{\"Grant\":[{\"Grantee\":{\"xsi:type\":\"CanonicalUser\",\"ID\":\"be4c2c1f7e9d4a0f"
+			 "2b6c8d1e3f5a7b9c0d2e4f6a8b0c1d3e5f7a9b1c3d5e7f90\"," CTR_GRANTEE ",\"Permission\":"
+			 "\"READ\"}]},\"Owner\":{\"ID\":\"" CTR_OWNER "\"}," CTR_XMLNS "}}"}}},
+	[CB_AGENT] = {"dev-ubuntu", NULL,
+		      "calls from Ubuntu and Debian agents and from a tool named kali-inventory",
+		      {{"sts.amazonaws.com", "GetCallerIdentity", UA_CLI, NULL},
+		       {"ec2.amazonaws.com", "DescribeInstances", UA_DEBIAN,
+			"{\"instancesSet\":{},\"filterSet\":{}}"},
+		       {"iam.amazonaws.com", "ListUsers", UA_KALI_NAMED_TOOL, NULL}}},
+	[CB_BEDROCK] = {"ml-admin", NULL, "Bedrock invocation logging configured to S3 with text delivery on",
+			{{"bedrock.amazonaws.com", "PutModelInvocationLoggingConfiguration", NULL,
+			  "{\"loggingConfig\":{\"s3Config\":{\"bucketName\":\"acme-bedrock-logs\","
+			  "\"keyPrefix\":\"invocations/\"},\"textDataDeliveryEnabled\":true,"
+			  "\"imageDataDeliveryEnabled\":false,\"embeddingDataDeliveryEnabled\":false}}"}}},
+};
+
+/* Keys and times, from the block's own stream. Users 0..R__N-1 raise the
+ * types; R__N.. are the look-alikes. */
+static void ctr_setup(struct sim *s)
+{
+	struct rng r;
+	int i;
+
+	rng_seed(&r, s->o->seed ^ 0x637472756c6573ULL); /* "ctrules" */
+	for (i = 0; i < R__N + CB__N; i++) {
+		struct user *u = &s->ctr_users[i];
+		u->name = i < R__N ? CTR[i].user : CTRB[i - R__N].user;
+		memcpy(u->key, "AKIA", 4);
+		rnd_chars(&r, u->key + 4, 16, B32);
+		memcpy(u->pid, "AIDA", 4);
+		rnd_chars(&r, u->pid + 4, 17, B32);
+		s->ctr_t[i] = i < R__N ? s->t0 + 13 * HOUR + i * 360 + rnd(&r, 120)
+				       : s->t0 + 15 * HOUR + (i - R__N) * 600 + rnd(&r, 120);
+	}
+}
+
+static void ctr_call(struct sim *s, int64_t t, const struct user *u, const char *src,
+		     const char *name, const char *ua, const char *req)
+{
+	char id[512], ub[320];
+	int s3 = !strcmp(src, "s3.amazonaws.com");
+	ident_user(u, 1, id, sizeof id);
+	if (!ua)
+		ua = UA_CLI;
+	/* S3 logs the agent in brackets */
+	snprintf(ub, sizeof ub, "%s%s%s", s3 ? "[" : "", ua, s3 ? "]" : "");
+	ct(s, t, id, "198.51.100.77", src, name, ub, req, NULL, 0, 0);
+}
+
+/* This hour's records of the block. */
+static void ctr_hour(struct sim *s, int64_t hs)
+{
+	struct rng saved = s->r;
+	int i, k, any = 0;
+
+	for (i = 0; i < R__N + CB__N; i++)
+		any |= in_hour(s->ctr_t[i], hs);
+	if (!any)
+		return;
+	rng_seed(&s->r, s->o->seed ^ mm_hash_mix((uint64_t)hs + 0x637472ULL));
+	for (i = 0; i < R__N; i++)
+		if (in_hour(s->ctr_t[i], hs))
+			ctr_call(s, s->ctr_t[i], &s->ctr_users[i], CTR[i].src, CTR[i].name, CTR[i].ua,
+				 CTR[i].req);
+	for (i = 0; i < CB__N; i++)
+		for (k = 0; k < 3 && CTRB[i].rec[k].src; k++)
+			if (in_hour(s->ctr_t[R__N + i], hs))
+				ctr_call(s, s->ctr_t[R__N + i] + k * 60, &s->ctr_users[R__N + i],
+					 CTRB[i].rec[k].src, CTRB[i].rec[k].name, CTRB[i].rec[k].ua,
+					 CTRB[i].rec[k].req);
+	s->r = saved;
+}
+
+/* truth.json: the expected entries (after the others) and the benign ones. */
+static void ctr_truth_expected(struct sim *s, struct mm_buf *b)
+{
+	char f[24], res[128];
+	int i;
+
+	for (i = 0; i < R__N; i++) {
+		const struct ctrdef *e = &CTR[i];
+		if (e->bucket)
+			snprintf(res, sizeof res, "s3:%s/%s", e->bucket, s->ctr_users[i].key);
+		else
+			snprintf(res, sizeof res, "%s", s->ctr_users[i].key);
+		add(s, b,
+		    "%s{\"type\":\"%s\",\"resourceType\":\"%s\",\"resource\":\"%s\",\"role\":\"TARGET\","
+		    "\"indicator\":\"%s\",\"firstSeen\":\"%s\",\"lastSeen\":\"%s\",\"what\":\"%s\"}",
+		    s->st.expected ? ",\n" : "", e->type, e->bucket ? "S3Bucket" : "AccessKey", res,
+		    e->indicator, iso(s->ctr_t[i], f), f, e->user);
+		s->st.expected++;
+	}
+}
+
+static void ctr_truth_benign(struct sim *s, struct mm_buf *b, int first)
+{
+	char res[128];
+	int i;
+
+	for (i = 0; i < CB__N; i++) {
+		const struct user *u = &s->ctr_users[R__N + i];
+		if (CTRB[i].bucket)
+			snprintf(res, sizeof res, "s3:%s/%s", CTRB[i].bucket, u->key);
+		else
+			snprintf(res, sizeof res, "%s", u->key);
+		add(s, b, "%s{\"what\":\"%s: %s\",\"resource\":\"%s\"}", first && !i ? "" : ",\n",
+		    u->name, CTRB[i].what, res);
+	}
+}
+/* ==== end of the CloudTrail single-record rules block ==================== */
+
 static int flush_hour(struct sim *s, int64_t hs)
 {
 	char path[SIM_PATH_MAX], ymd[16], stamp[16], h8[9], r16[17];
@@ -1940,6 +2194,8 @@ static int gen_hour(struct sim *s, int64_t hs)
 		if (s->launch >= hs && s->launch < hs + HOUR)
 			runinstances(s);
 	}
+	if (s->ctr)
+		ctr_hour(s, hs);
 	if (s->rc)
 		return s->rc;
 	return flush_hour(s, hs);
@@ -2074,11 +2330,19 @@ static int write_digest(struct sim *s)
 	return write_gz(s, path, body, strlen(body));
 }
 
-static const char *attacks_name(const struct sim *s)
+/* "intel,network,dnslists,ctrules" for the sets in use. */
+static const char *attacks_name(struct sim *s)
 {
-	static const char *const names[8] = {"", "intel", "network", "intel,network", "dnslists",
-					     "intel,dnslists", "network,dnslists", "intel,network,dnslists"};
-	return names[s->intel | s->net << 1 | s->dnsl << 2];
+	static const char *const names[] = {"intel", "network", "dnslists", "ctrules"};
+	int on[4] = {s->intel, s->net, s->dnsl, s->ctr}, i;
+	size_t n = 0;
+
+	s->attacks_str[0] = '\0';
+	for (i = 0; i < 4; i++)
+		if (on[i])
+			n += (size_t)snprintf(s->attacks_str + n, sizeof s->attacks_str - n, "%s%s",
+					      n ? "," : "", names[i]);
+	return s->attacks_str;
 }
 
 static int write_truth(struct sim *s)
@@ -2119,6 +2383,8 @@ static int write_truth(struct sim *s)
 		    e->optional ? ",\"optional\":true" : "");
 		s->st.expected++;
 	}
+	if (s->ctr)
+		ctr_truth_expected(s, b);
 	add(s, b, "\n],\n\"benign\":[\n");
 	if (s->intel) {
 		const struct inst *la = &s->inst[s->ix[K_LOOKALIKE]];
@@ -2175,6 +2441,8 @@ static int write_truth(struct sim *s)
 			add(s, b, ",\n{\"what\":\"DNS dyn-home-sim.net (parent of listed myhome.dyn-home-sim.net) and xsecure-login-sim.com every 6 hours\",\"resource\":\"%s\"}",
 			    s->inst[s->ix[K_DNS_LA]].id);
 	}
+	if (s->ctr)
+		ctr_truth_benign(s, b, !s->intel && !s->net);
 	add(s, b, "\n],\n\"instances\":{");
 	for (i = 0; i < s->ninst; i++)
 		add(s, b, "%s\"%s\":{\"name\":\"%s\",\"kind\":\"%s\",\"eni\":\"%s\",\"ip\":\"%s\",\"inInventory\":%s}",
@@ -2250,6 +2518,7 @@ int mm_sim_generate(const struct mm_sim_opts *o, struct mm_sim_stats *st, struct
 	s->intel = !o->attacks || (o->attacks & MM_SIM_ATTACKS_INTEL);
 	s->net = !o->attacks || (o->attacks & MM_SIM_ATTACKS_NETWORK);
 	s->dnsl = !!(o->attacks & MM_SIM_ATTACKS_DNSLISTS);
+	s->ctr = !!(o->attacks & MM_SIM_ATTACKS_CTRULES);
 	s->t0 = o->start_day * 86400;
 	s->t1 = s->t0 + (int64_t)o->days * 86400;
 	for (k = 0; k < 2; k++) {
@@ -2264,6 +2533,8 @@ int mm_sim_generate(const struct mm_sim_opts *o, struct mm_sim_stats *st, struct
 	schedule(s);
 	if (s->net || s->dnsl)
 		schedule_net(s);
+	if (s->ctr)
+		ctr_setup(s);
 	for (hs = s->t0; hs < s->t1; hs += HOUR)
 		if ((rc = gen_hour(s, hs)))
 			goto out;

@@ -36,11 +36,14 @@ struct mm_sim_opts {
  * behaviours (baselines, probes, scans, brute force, DoS, DNS analysis)
  * and the list-driven DNS types (abused, bitcoin, malicious, suspicious,
  * driveby, phishing, dga lists the simulator writes; scan.args names
- * them). ALL is all three. */
+ * them) and the single-record CloudTrail rules (logging disabled,
+ * password policy, S3 buckets opened, PenTest agents, Bedrock logging).
+ * ALL is all four. */
 #define MM_SIM_ATTACKS_INTEL 1
 #define MM_SIM_ATTACKS_NETWORK 2
 #define MM_SIM_ATTACKS_DNSLISTS 4
-#define MM_SIM_ATTACKS_ALL 7
+#define MM_SIM_ATTACKS_CTRULES 8
+#define MM_SIM_ATTACKS_ALL 15
 
 struct mm_sim_stats {
 	uint64_t flow_records, dns_records, ct_records;

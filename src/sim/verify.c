@@ -78,10 +78,20 @@ int mm_sim_found_add_json(struct mm_sim_found_set *s, const char *json, size_t n
 	if (get_time(&root, "service.eventFirstSeen", &ar, &f.first_ms) ||
 	    get_time(&root, "service.eventLastSeen", &ar, &f.last_ms))
 		return mm_err_set(err, MM_EPARSE, "finding %s has no eventFirstSeen/eventLastSeen", f.type);
-	if (resource) {
+	get_str(&root, "resource.resourceType", &ar, rtype, sizeof rtype);
+	if (!strcmp(rtype, "S3Bucket")) {
+		/* "s3:BUCKET/KEY": the bucket and the caller (the store's
+		 * column holds only the bucket) */
+		char bucket[64] = "", key[64] = "";
+		if (mm_json_path(&root, "resource.s3BucketDetails", &nifs) == 1 &&
+		    nifs.type == MM_JSON_ARRAY && !mm_json_iter_init(&it, &nifs) &&
+		    mm_json_iter_next(&it, NULL, &nif) == 1)
+			get_str(&nif, "name", &ar, bucket, sizeof bucket);
+		get_str(&root, "resource.accessKeyDetails.accessKeyId", &ar, key, sizeof key);
+		snprintf(f.resource, sizeof f.resource, "s3:%s/%s", bucket, key);
+	} else if (resource) {
 		snprintf(f.resource, sizeof f.resource, "%s", resource);
 	} else {
-		get_str(&root, "resource.resourceType", &ar, rtype, sizeof rtype);
 		if (!strcmp(rtype, "AccessKey"))
 			get_str(&root, "resource.accessKeyDetails.accessKeyId", &ar, f.resource,
 				sizeof f.resource);

@@ -107,6 +107,46 @@ expect ct_deep_exit "exit $rc, want 3 (one malformed record)" test $rc -eq 3
 expect ct_deep_located "want 'deep.json:N: ... nested too deeply'" hasE "$T/ct.err" "deep\.json:[0-9]+: .*nested too deeply"
 expect ct_deep_rest_counts "want the two other records: $(grep scanned "$T/ct.err")" has "$T/ct.err" "cloudtrail 2)"
 
+# --- CloudTrail in other wrappers: a cut .gz, CRLF, a rescan, --source ------
+python3 - "$T" <<'EOF'
+import gzip, json, sys
+t = sys.argv[1]
+def ev(i, ip):
+    return {"eventVersion": "1.09", "userIdentity": {"type": "IAMUser", "principalId": "AIDAW%d" % i,
+            "arn": "arn:aws:iam::123456789012:user/u%d" % i, "accountId": "123456789012",
+            "accessKeyId": "AKIAWRAP0000000000%02d" % i}, "eventTime": "2024-05-01T10:%02d:00Z" % i,
+            "eventSource": "iam.amazonaws.com", "eventName": "CreateUser", "awsRegion": "us-east-1",
+            "sourceIPAddress": ip, "eventID": "w%d" % i}
+page = {"Events": [{"EventId": "w%d" % i, "CloudTrailEvent": json.dumps(ev(i, "198.51.100.23"))}
+                   for i in range(40)], "NextToken": "t"}
+z = gzip.compress((json.dumps(page, indent=4) + "\n").encode(), 6, mtime=0)
+open(t + "/lookup-cut.json.gz", "wb").write(z[:len(z) * 2 // 3])
+arr = json.dumps([ev(i, "198.51.100.23") for i in range(3)], indent=2).replace("\n", "\r\n")
+open(t + "/crlf-array.json", "w", newline="").write(arr)
+open(t + "/oneevent.json", "w").write(json.dumps({"a": 1, "b": ev(9, "198.51.100.23")}, indent=2))
+open(t + "/other.json", "w").write(json.dumps({"a": 1, "b": [1, 2]}, indent=2))
+EOF
+run "$M" scan --db "$T/w1.db" $L --strict "$T/lookup-cut.json.gz" >/dev/null 2>"$T/w1.err"; rc=$?
+expect ctwrap_cut_gz_exit "exit $rc, want 3" test $rc -eq 3
+expect ctwrap_cut_gz_located "want 'lookup-cut.json.gz: offset N: gzip stream ends early'" \
+	hasE "$T/w1.err" "lookup-cut\.json\.gz: offset [0-9]+: gzip stream ends early"
+expect ctwrap_cut_gz_records_before "want the whole records before the cut: $(grep scanned "$T/w1.err")" \
+	hasE "$T/w1.err" "cloudtrail [1-3][0-9]\)"
+run "$M" scan --db "$T/w2.db" $L --strict --format json "$T/crlf-array.json" >"$T/w2.json" 2>"$T/w2.err"; rc=$?
+expect ctwrap_crlf_array "exit $rc, want 0 and 3 records: $(grep scanned "$T/w2.err")" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'cloudtrail 3)' '$T/w2.err'"
+expect ctwrap_crlf_evidence_line "want the finding's evidence at line 2, offset 5 (the first record's '{' after '[', CRLF and two spaces)" \
+	hasE "$T/w2.json" '"file":"crlf-array.json","line":2,"offset":5'
+run "$M" scan --db "$T/w2.db" $L --strict "$T/crlf-array.json" >/dev/null 2>"$T/w3.err"
+expect ctwrap_rescan_counts_nothing "a second scan must skip the file: $(grep scanned "$T/w3.err")" \
+	has "$T/w3.err" "1 already scanned"
+run "$M" scan --db "$T/w4.db" $L "$T/other.json" >/dev/null 2>"$T/w4.err"
+expect ctwrap_unknown_shape_one_warning "want one 'not a known log format' warning: $(head -2 "$T/w4.err")" \
+	has "$T/w4.err" "other.json: not a known log format"
+run "$M" scan --db "$T/w5.db" $L "$T/oneevent.json" >/dev/null 2>"$T/w5.err"
+expect ctwrap_forced_unknown_shape_located "want 'oneevent.json:1: missing eventTime': $(head -2 "$T/w5.err")" \
+	has "$T/w5.err" "oneevent.json:1: missing eventTime"
+
 # --- hostile file names: the terminal and the JSON output stay intact -------
 mkdir -p "$T/names"
 python3 - "$I/flows.log" "$T/names" <<'EOF'

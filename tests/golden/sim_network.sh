@@ -5,7 +5,9 @@
 # truth.json is well-formed (the verifier reads it, one entry per type with
 # its role), baseline behaviours sit on day 9 and the others inside the
 # learning week, the run is deterministic, every attack and look-alike is
-# in the logs, and --days 2 carries no baseline entries. Then the
+# in the logs, and --days 2 carries no baseline entries; the single-record
+# CloudTrail rules (--attacks ctrules, in the default) are in truth and the
+# logs with their look-alikes. Then the
 # detectors: scan each of seeds 1, 2 x scales 1, 3 and `sim verify` must
 # pass (every finding on its resource, role and window; nothing on a
 # look-alike), with the bundled lists on too.
@@ -25,8 +27,8 @@ TR="$S/truth.json"
 # --- truth.json: the verifier reads it; every type with its role ---------
 : >"$T/none.jsonl"
 "$M" sim verify --truth "$TR" --findings "$T/none.jsonl" >"$T/v0.out" 2>&1
-expect truth_parses "want '2 passed, 50 failed' with no findings (2 optional entries): $(tail -1 "$T/v0.out")" \
-	has "$T/v0.out" "^2 passed, 50 failed$"
+expect truth_parses "want '2 passed, 61 failed' with no findings (2 optional entries): $(tail -1 "$T/v0.out")" \
+	has "$T/v0.out" "^2 passed, 61 failed$"
 expect truth_optional_entries "optional entries not accepted as absent" \
 	sh -c "[ \$(grep -c '(optional, not raised)' '$T/v0.out') -eq 2 ]"
 # TYPE ROLE INSTANCE-NAME, one a line: the network entries truth must hold
@@ -72,6 +74,16 @@ expect truth_others_in_learning "a non-baseline network entry is after day 6" sh
 	"grep -E 'PortProbe|Portscan|PortSweep|BruteForce|DenialOfService|DNSData|DGADomain|MetadataDNS' '$TR' | grep -E '\"lastSeen\":\"2024-03-(1[0-9]|0[0-9])' | grep -vE '\"lastSeen\":\"2024-03-(0[4-9])T' | grep -q . && exit 1 || exit 0"
 expect truth_lookalikes_named "want 8 network look-alikes in benign" sh -c \
 	"[ \$(grep -cE '\"what\":\"(nightly backup|mail relay|CDN-fronted|trusted scanner|admin SSH|monitoring probe|resolver change|DNS: 40-60 long)' '$TR') -eq 8 ]"
+
+# the single-record CloudTrail rules (--attacks ctrules, in the default set)
+n=$(grep -cE '"type":"(Stealth:IAMUser/(CloudTrailLoggingDisabled|PasswordPolicyChange)|Stealth:S3/ServerAccessLoggingDisabled|Policy:S3/(Account|Bucket)BlockPublicAccessDisabled|Policy:S3/Bucket(Anonymous|Public)AccessGranted|PenTest:IAMUser/(Kali|Parrot|Pentoo)Linux|DefenseEvasion:IAMUser/BedrockLoggingDisabled)","resourceType":"(AccessKey|S3Bucket)"' "$TR")
+expect truth_ctrules "want 11 CloudTrail rule entries, got $n" test "$n" -eq 11
+expect truth_ctrules_lookalikes "want 6 CloudTrail look-alikes in benign" sh -c \
+	"[ \$(grep -cE '\"what\":\"(trail-admin|iam-admin|storage-admin|partner-admin|dev-ubuntu|ml-admin): ' '$TR') -eq 6 ]"
+find "$S/AWSLogs" -path '*CloudTrail/*' -name '*.json.gz' | xargs cat | gzip -dc >"$T/ct"
+expect ctrules_in_logs "a CloudTrail rule record is missing" sh -c \
+	"for w in '\"eventName\":\"StopLogging\"' 'md/distrib#kali.2024' '13parrot1' '6.1.19-pentoo' 'global/AuthenticatedUsers' '\"Principal\":\"*\"' 'DeleteModelInvocationLoggingConfiguration' 'acme-logs-archive'; do grep -qF \"\$w\" '$T/ct' || exit 1; done"
+rm -f "$T/ct"
 
 # --- determinism ------------------------------------------------------------
 "$M" sim --out "$T/s1b" --days 10 --seed 1 >/dev/null 2>&1

@@ -61,3 +61,16 @@ MM_TEST(reads_are_discovery_but_not_the_workloads_data)
 	CHECK_EQ_INT(tac("cloudtrail.amazonaws.com", "StopLoggingX", 0), MM_TAC_NONE);
 	CHECK_EQ_INT(tac("cloudtrail.amazonaws.com", "StopLoggin", 0), MM_TAC_NONE);
 }
+
+MM_TEST(versioned_event_names_are_their_api)
+{
+	CHECK_EQ_INT(tac("lambda.amazonaws.com", "CreateFunction20150331", 0), MM_TAC_PERSISTENCE);
+	CHECK_EQ_INT(tac("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", 0), MM_TAC_PERSISTENCE);
+	CHECK_EQ_INT(tac("lambda.amazonaws.com", "AddPermission20150331v2", 0), MM_TAC_PERSISTENCE);
+	CHECK_EQ_INT(tac("lambda.amazonaws.com", "ListFunctions20150331", 1), MM_TAC_DISCOVERY);
+	CHECK_EQ_INT(tac("cloudfront.amazonaws.com", "GetDistribution2020_05_31", 1), MM_TAC_DISCOVERY);
+	CHECK_EQ_INT(tac("lambda.amazonaws.com", "DeleteFunction20150331", 0), MM_TAC_IMPACT);
+	/* digits that are not a version stay */
+	CHECK_EQ_INT(tac("x.amazonaws.com", "StopLogging2015", 0), MM_TAC_NONE);
+	CHECK_EQ_INT(tac("x.amazonaws.com", "20150331", 0), MM_TAC_NONE);
+}

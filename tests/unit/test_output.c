@@ -769,10 +769,11 @@ MM_TEST(type_table_metadata)
 	CHECK_EQ_INT(t->res_type, MM_RES_ACCESSKEY);
 	CHECK_EQ_INT(t->action, MM_ACTION_AWS_API_CALL);
 	CHECK_EQ_INT(mm_ftype_get("Trojan:EC2/DropPoint!DNS")->res_type, MM_RES_INSTANCE);
-	/* every type's resource agrees with its action: API calls are AccessKey findings */
+	/* every type's resource agrees with its action: API calls are AccessKey
+	 * findings, or S3Bucket ones (with the caller's key) */
 	for (t = mm_ftype_all(); t->type; t++)
 		CHECK((t->action == MM_ACTION_AWS_API_CALL || t->action == MM_ACTION_SEQUENCE) ==
-		      (t->res_type == MM_RES_ACCESSKEY));
+		      (t->res_type == MM_RES_ACCESSKEY || t->res_type == MM_RES_S3BUCKET));
 }
 
 MM_TEST(json_root_credential_usage_api_calls)

@@ -426,3 +426,49 @@ MM_TEST(last_unterminated_line_is_flagged)
 	mm_reader_close(&r);
 	unlink(path);
 }
+
+/* The engine holds flow lines in runs while mm_lines_ready says the
+ * buffer will not move: every held line must still read the same when
+ * the run is handed on, across refills of a small buffer. */
+MM_TEST(lines_held_while_ready_stay_valid)
+{
+	char path[] = "/tmp/mmtest_rdXXXXXX", text[4096], want[64];
+	int fd = mkstemp(path), i, got = 0, runs = 0, nh = 0, rc;
+	struct mm_reader r;
+	struct mm_lines l;
+	struct mm_err e;
+	const char *held[64], *line;
+	size_t hn[64], n, k = 0;
+
+	close(fd);
+	for (i = 0; i < 200; i++)
+		k += (size_t)snprintf(text + k, sizeof(text) - k, "line %03d%s\n", i, i % 7 ? "" : " long tail");
+	write_file(path, text, k);
+	CHECK(mm_reader_open(&r, path, 0, &e) == 0);
+	CHECK(mm_lines_init(&l, &r, 64, 40, 0, 0) == 0);
+	for (;;) {
+		if (nh && !mm_lines_ready(&l)) {
+			/* hand the run on: each held line is intact */
+			for (i = 0; i < nh; i++) {
+				int num = got - nh + i;
+				snprintf(want, sizeof(want), "line %03d%s", num, num % 7 ? "" : " long tail");
+				CHECK(hn[i] == strlen(want) && memcmp(held[i], want, hn[i]) == 0);
+			}
+			nh = 0;
+			runs++;
+		}
+		rc = mm_lines_next(&l, &line, &n, &e);
+		if (rc <= 0)
+			break;
+		CHECK(nh < 64);
+		held[nh] = line;
+		hn[nh++] = n;
+		got++;
+	}
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(got, 200);
+	CHECK(runs > 10); /* the 64-byte buffer was refilled many times */
+	mm_lines_free(&l);
+	mm_reader_close(&r);
+	unlink(path);
+}

@@ -385,6 +385,25 @@ MM_TEST(one_listed_call_and_routine_office_work_do_not_fire)
 	teardown(&fx);
 }
 
+MM_TEST(listed_callers_single_stoplogging_is_not_a_story)
+{
+	/* one call, two findings (the caller is listed; logging stopped):
+	 * initial access says who, so the findings make one stage */
+	struct fixture fx;
+	const struct mm_finding *f;
+	setup(&fx);
+	call(&fx, &alice, "cloudtrail.amazonaws.com", "StopLogging", T0, 0);
+	member(&fx, &alice, "UnauthorizedAccess:IAMUser/MaliciousIPCaller", 5, T0, T0);
+	member(&fx, &alice, "Stealth:IAMUser/CloudTrailLoggingDisabled", 2, T0, T0);
+	flush(&fx);
+	CHECK_EQ_INT(sequences(&fx, &f), 0);
+	/* a look around from the same address makes the third stage */
+	call(&fx, &alice, "iam.amazonaws.com", "ListUsers", T0 + HOUR, 1);
+	flush(&fx);
+	CHECK_EQ_INT(sequences(&fx, &f), 1);
+	teardown(&fx);
+}
+
 MM_TEST(two_findings_of_two_stages_fire)
 {
 	/* the issue's story: discovery anomaly, then CloudTrail stopped;

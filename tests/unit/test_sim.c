@@ -132,7 +132,8 @@ MM_TEST(sim_layout_and_files)
 	CHECK(st.flow_records >= 100000 && st.flow_records <= 250000);
 	CHECK(st.dns_records > 1000);
 	CHECK(st.ct_records > 100);
-	CHECK_EQ_INT(st.expected, 45);	/* 18 threat-list + 20 network (no baseline ones) + 7 DNS-list */
+	/* 18 threat-list + 20 network (no baseline ones) + 7 DNS-list + 11 CloudTrail rules */
+	CHECK_EQ_INT(st.expected, 56);
 	CHECK_EQ_INT(st.instances, 53);
 	for (i = 0; i < MM_ARRAY_LEN(names); i++) {
 		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
@@ -548,6 +549,20 @@ MM_TEST(verify_roundtrip_generated_truth)
 			mm_json_get(&e, "firstSeen", &fs);
 			mm_json_get(&e, "lastSeen", &ls);
 			key = rt.n == 11;	/* "AccessKey" */
+			if (rt.n == 10 && !memcmp(rt.p, "\"S3Bucket\"", 10)) { /* resource "s3:BUCKET/KEY" */
+				const char *sl = memchr(r.p, '/', r.n);
+				int bn = sl ? (int)(sl - r.p) - 4 : 0;
+				fprintf(f,
+					"{\"type\":%.*s,\"resource\":{\"resourceType\":\"S3Bucket\","
+					"\"accessKeyDetails\":{\"accessKeyId\":\"%.*s\"},\"s3BucketDetails\":"
+					"[{\"name\":\"%.*s\"}]},\"service\":{\"resourceRole\":%.*s,"
+					"\"eventFirstSeen\":%.*s,\"eventLastSeen\":%.*s}}\n",
+					(int)t.n, t.p, sl ? (int)(r.p + r.n - 1 - sl - 1) : 0,
+					sl ? sl + 1 : "", bn, r.p + 4, (int)ro.n, ro.p, (int)fs.n, fs.p,
+					(int)ls.n, ls.p);
+				k++;
+				continue;
+			}
 			fprintf(f,
 				"{\"type\":%.*s,\"resource\":{\"resourceType\":%.*s,\"%s\":{\"%s\":%.*s}},"
 				"\"service\":{\"action\":{\"networkConnectionAction\":{\"connectionDirection\":%.*s}},"
@@ -561,12 +576,12 @@ MM_TEST(verify_roundtrip_generated_truth)
 	if (f)
 		fclose(f);
 	free(buf);
-	CHECK_EQ_INT(k, 45);
+	CHECK_EQ_INT(k, 56);
 	out = fmemopen(rep, sizeof rep, "w");
 	CHECK_EQ_INT(mm_sim_found_load_jsonl(&set, fp, &err), 0);
 	CHECK_EQ_INT(mm_sim_verify(p, &set, out, &passed, &failed, &err), 0);
 	fclose(out);
-	CHECK_EQ_INT(passed, 45);
+	CHECK_EQ_INT(passed, 56);
 	CHECK_EQ_INT(failed, 0);
 	mm_sim_found_free(&set);
 	/* and a truth file that is not one */
@@ -745,7 +760,7 @@ MM_TEST(sim_attacks_option)
 	rm_rf(dir);
 	mm_sim_opts_init(&o);
 	o.out_dir = "/tmp/mamori-sim-never";
-	o.attacks = 8;
+	o.attacks = 16;
 	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), MM_EINVAL);
 }
 
@@ -771,7 +786,7 @@ MM_TEST(sim_dnslists)
 	mm_sim_opts_init(&o);
 	o.out_dir = dir;
 	o.days = 1;
-	o.attacks = MM_SIM_ATTACKS_ALL | MM_SIM_ATTACKS_DNSLISTS;
+	o.attacks = MM_SIM_ATTACKS_INTEL | MM_SIM_ATTACKS_NETWORK | MM_SIM_ATTACKS_DNSLISTS;
 	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
 	CHECK_EQ_INT(st.expected, 45);
 	snprintf(p, sizeof p, "%s/truth.json", dir);
@@ -803,6 +818,79 @@ MM_TEST(sim_dnslists)
 	CHECK_EQ_INT(st.expected, 7);
 	CHECK_EQ_INT(st.instances, 13);
 	rm_rf(dir);
+}
+
+/* --attacks ctrules: one entry per single-record CloudTrail type on its
+ * own key (S3 bucket types as s3:BUCKET/KEY), the look-alikes named, the
+ * records in the logs; adding the set changes no other record. */
+MM_TEST(sim_ctrules)
+{
+	char dir[64], d2[64], p[1200], q[1200];
+	struct mm_sim_opts o;
+	struct mm_sim_stats st;
+	struct mm_err err;
+	size_t n, n2, i;
+	char *buf, *b2;
+	static const char *const types[] = {
+		"Stealth:IAMUser/CloudTrailLoggingDisabled\",\"resourceType\":\"AccessKey",
+		"Stealth:IAMUser/PasswordPolicyChange\",\"resourceType\":\"AccessKey",
+		"Stealth:S3/ServerAccessLoggingDisabled\",\"resourceType\":\"S3Bucket\",\"resource\":\"s3:acme-web-assets/AKIA",
+		"Policy:S3/AccountBlockPublicAccessDisabled\",\"resourceType\":\"AccessKey",
+		"Policy:S3/BucketBlockPublicAccessDisabled\",\"resourceType\":\"S3Bucket\",\"resource\":\"s3:acme-data-lake/AKIA",
+		"Policy:S3/BucketAnonymousAccessGranted\",\"resourceType\":\"S3Bucket\",\"resource\":\"s3:acme-data-lake/AKIA",
+		"Policy:S3/BucketPublicAccessGranted\",\"resourceType\":\"S3Bucket\",\"resource\":\"s3:acme-press-kit/AKIA",
+		"PenTest:IAMUser/KaliLinux\",\"resourceType\":\"AccessKey",
+		"PenTest:IAMUser/ParrotLinux\",\"resourceType\":\"AccessKey",
+		"PenTest:IAMUser/PentooLinux\",\"resourceType\":\"AccessKey",
+		"DefenseEvasion:IAMUser/BedrockLoggingDisabled\",\"resourceType\":\"AccessKey"};
+	static const char *const lookalikes[] = {"trail-admin: ", "iam-admin: ", "storage-admin: ",
+						 "partner-admin: ", "dev-ubuntu: ", "ml-admin: "};
+
+	tmpdir(dir, sizeof dir);
+	mm_sim_opts_init(&o);
+	o.out_dir = dir;
+	o.days = 1;
+	o.attacks = MM_SIM_ATTACKS_CTRULES;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK_EQ_INT(st.expected, 11);
+	CHECK_EQ_INT(st.instances, 12);
+	snprintf(p, sizeof p, "%s/truth.json", dir);
+	buf = read_all(p, &n);
+	CHECK(buf && strstr(buf, "\"attacks\":\"ctrules\""));
+	for (i = 0; buf && i < MM_ARRAY_LEN(types); i++) {
+		char want[200];
+		snprintf(want, sizeof want, "{\"type\":\"%s", types[i]);
+		if (!strstr(buf, want))
+			printf("  missing %s\n", types[i]);
+		CHECK(strstr(buf, want) != NULL);
+	}
+	for (i = 0; buf && i < MM_ARRAY_LEN(lookalikes); i++)
+		CHECK(strstr(buf, lookalikes[i]) != NULL);
+	CHECK(buf && strstr(buf, "\"firstSeen\":\"2024-03-04T13:0"));
+	free(buf);
+	/* the records are in the day's CloudTrail files */
+	CHECK_EQ_INT(find_files(dir, "_CloudTrail_us-east-1_20240304T1355Z_"), 1);
+	rm_rf(dir);
+	/* with and without the set: the same estate (inventory bytes) and log files */
+	tmpdir(dir, sizeof dir);
+	tmpdir(d2, sizeof d2);
+	o.out_dir = dir;
+	o.attacks = MM_SIM_ATTACKS_INTEL;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	o.out_dir = d2;
+	o.attacks = MM_SIM_ATTACKS_INTEL | MM_SIM_ATTACKS_CTRULES;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK_EQ_INT(st.expected, 29);
+	snprintf(p, sizeof p, "%s/inventory.json", dir);
+	snprintf(q, sizeof q, "%s/inventory.json", d2);
+	buf = read_all(p, &n);
+	b2 = read_all(q, &n2);
+	CHECK(buf && b2 && n == n2 && !memcmp(buf, b2, n));
+	free(buf);
+	free(b2);
+	CHECK_EQ_INT(find_files(dir, ".log.gz"), find_files(d2, ".log.gz"));
+	rm_rf(dir);
+	rm_rf(d2);
 }
 
 /* ---- flow records look like a real network's ---- */

@@ -7,7 +7,7 @@ sorted. Ids, ARNs, createdAt/updatedAt, evidence paths and texts are left
 out: they change with the machine, the clock or the wording.
 
 The resource id is the access key (else principal) of an AccessKey
-resource; the actor's principal id of an AttackSequence; for an Instance, the instance id, else the first interface's
+resource; the actor's principal id of an AttackSequence; "s3:BUCKET/KEY" for an S3Bucket one; for an Instance, the instance id, else the first interface's
 id, else its private address. Exits 1 on a line that is not a finding."""
 import json
 import sys
@@ -21,6 +21,11 @@ def resource_id(res, svc):
     if res.get("resourceType") == "AccessKey":
         ak = res.get("accessKeyDetails") or {}
         return ak.get("accessKeyId") or ak.get("principalId") or ""
+    if res.get("resourceType") == "S3Bucket":
+        # the bucket(s), then the caller's key: "s3:bucket/AKIA..."
+        ak = res.get("accessKeyDetails") or {}
+        names = ",".join(b.get("name", "") for b in res.get("s3BucketDetails") or [])
+        return "s3:%s/%s" % (names, ak.get("accessKeyId") or ak.get("principalId") or "")
     inst = res.get("instanceDetails") or {}
     if inst.get("instanceId"):
         return inst["instanceId"]
