@@ -313,7 +313,7 @@ static const struct mm_ftype types[] = {
 	 "Credentials created exclusively for an EC2 instance using instance role {user} have "
 	 "been used from {ip}, an AWS address that is not the instance's."},
 	{"UnauthorizedAccess:IAMUser/UnusualASNCaller", HIGH, AKEY, API,
-	 "API was invoked from an IP address with an unusual ASN.",
+	 "API {api} was invoked from an IP address with an unusual ASN.",
 	 "API {api} was invoked by {user} from IP address {ip}, in a network (ASN) this principal "
 	 "has not used before."},
 	{NULL, 0, 0, 0, NULL, NULL},
