@@ -43,6 +43,7 @@
  * geo lookup and one cached user-agent family, and six or seven probes of
  * the principal's item table; allocation and formatting only when an
  * item is new or earlier than the one held. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -880,6 +881,23 @@ static void top_labels(const struct cb_ent *e, int kind, int64_t ready, int n, c
 	}
 }
 
+/* Append a formatted piece to b (cap bytes, *len used) only when it fits
+ * whole: 1, else 0 with b unchanged. */
+static int bput(char *b, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+	va_start(ap, fmt);
+	w = vsnprintf(b + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (w < 0 || (size_t)w >= cap - *len) {
+		b[*len] = '\0';
+		return 0;
+	}
+	*len += (size_t)w;
+	return 1;
+}
+
 /* additionalInfo of an AnomalousBehavior finding in GuardDuty's shape:
  * anomalies.anomalousAPIs, profiledBehavior (the principal's most used
  * networks, agents and APIs) and unusualBehavior (what was new), each
@@ -888,22 +906,37 @@ static void anomaly_info(struct mm_finding *f, const struct cb_ent *e,
 			 const struct cb_item *const *grp, int ng, const struct cb_item *last,
 			 int64_t ready, const double *p)
 {
-	char apis[160], pa[56], pn[80], pu[56], un[64] = "", uu[40] = "", js[760];
-	size_t len = 0;
+	char apis[176], names[72], pa[56], pn[80], pu[56], un[64] = "", uu[40] = "", js[760];
+	size_t len = 0, nlen = 0;
 	int i;
 	const struct cb_item *n = item_get(e, last->ctx_net), *u = item_get(e, last->ctx_ua);
 
-	apis[0] = '\0';
+	/* GuardDuty's shape: "svc:[API:success , API:failure] , svc2:[...]",
+	 * one bracket per service in order of first call; cut whole */
+	apis[0] = names[0] = '\0';
 	for (i = 0; i < ng; i++) {
-		const struct cb_det *d = grp[i]->det;
-		int w = snprintf(apis + len, sizeof(apis) - len, "%s%s:[%s:%s]", i ? " , " : "",
-				 d ? d->src : "", grp[i]->label, d && d->err[0] ? "failure" : "success");
-		if (w < 0 || (size_t)w >= sizeof(apis) - len) {
-			apis[len] = '\0';
+		const char *src = grp[i]->det ? grp[i]->det->src : "";
+		int k, seen = 0;
+		for (k = 0; k < i; k++)
+			seen |= strcmp(grp[k]->det ? grp[k]->det->src : "", src) == 0;
+		if (seen)
+			continue;
+		if (!bput(apis, sizeof(apis), &len, "%s%s:[", i ? " , " : "", src))
 			break;
+		for (seen = 0, k = i; k < ng; k++) {
+			const struct cb_det *d = grp[k]->det;
+			if (strcmp(d ? d->src : "", src) != 0)
+				continue;
+			if (!bput(apis, sizeof(apis), &len, "%s%s:%s", seen++ ? " , " : "",
+				  grp[k]->label, d && d->err[0] ? "failure" : "success"))
+				break;
 		}
-		len += (size_t)w;
+		if (!bput(apis, sizeof(apis), &len, "]"))
+			break;
 	}
+	for (i = 0; i < ng; i++)
+		if (!bput(names, sizeof(names), &nlen, "%s%s", i ? " , " : "", grp[i]->label))
+			break;
 	snprintf(js, sizeof(js), "{\"anomalousAPIs\":\"%s\"}", apis);
 	mm_finding_info_json(f, "anomalies", js);
 	top_labels(e, K_API, ready, 3, pa, sizeof(pa));
@@ -920,11 +953,11 @@ static void anomaly_info(struct mm_finding *f, const struct cb_ent *e,
 	if (u && novel(e, u->key, last->ref.time_ms, ready, p))
 		snprintf(uu, sizeof(uu), "%s", u->label);
 	snprintf(js, sizeof(js),
-		 "{\"unusualAPIsUserIdentityProfiling\":\"%.60s\","
+		 "{\"unusualAPIsUserIdentityProfiling\":\"%s\","
 		 "\"unusualASNsUserIdentityProfiling\":\"%s\","
 		 "\"unusualUserAgentsUserIdentityProfiling\":\"%s\","
 		 "\"isUnusualUserIdentity\":\"false\"}",
-		 last->label, un, uu);
+		 names, un, uu);
 	mm_finding_info_json(f, "unusualBehavior", js);
 }
 
@@ -964,7 +997,7 @@ static int cmp_item_time(const void *x, const void *y)
  * agent; discovery only as a burst. */
 static void judge_apis(struct mm_detect_ctx *c, struct cb_ent *e, int64_t ready, const double *p)
 {
-	struct cb_item **q = NULL, *grp[MM_TAC__N][8];
+	struct cb_item **q = NULL, *grp[MM_TAC__N][16];
 	int nq = 0, ngrp[MM_TAC__N], i, k;
 	uint32_t j;
 
@@ -1015,7 +1048,7 @@ static void judge_apis(struct mm_detect_ctx *c, struct cb_ent *e, int64_t ready,
 		it->flags &= (uint8_t)~0x80;
 		f = emit_item(c, tactic_types[tac], it, &latest);
 		it->flags |= F_REPORTED;
-		if (ngrp[tac] < 8)
+		if (ngrp[tac] < 16)
 			grp[tac][ngrp[tac]++] = it;
 		if (f && latest) {
 			mm_finding_info_clear(f);
