@@ -145,6 +145,14 @@ struct cb_det {
 	uint8_t has_ip, aws;
 };
 
+/* What every record probes, apart from the rest of the item so a probe
+ * touches 16 bytes: the key and its first record's time (kept equal to
+ * the item's key and ref.time_ms). */
+struct cb_hot {
+	uint64_t key;
+	int64_t t;
+};
+
 struct cb_item {
 	uint64_t key;
 	struct mm_evref ref;		/* the earliest record */
@@ -164,10 +172,13 @@ struct cb_act {		/* the places of one hour */
 struct cb_ent {
 	uint64_t h;
 	char name[CB_NAME_MAX + 1];
+	uint32_t nlen;
 	uint8_t inst;			/* an instance-role session */
 	int64_t tmin, tmax;		/* ms; tmin > tmax: none yet */
 	uint32_t icap, nitems;
 	uint32_t nkind[K__N];
+	int64_t kmax[K__N];		/* at a kind's cap: its latest first time (an upper bound) */
+	struct cb_hot *hot;		/* icap, parallel to it */
 	struct cb_item *it;
 	uint32_t days[CB_DAYS];		/* day numbers + 1, the smallest, unsorted */
 	uint8_t ndays;
@@ -223,11 +234,7 @@ static void label_set(char *dst, size_t cap, const char *src, size_t n)
 
 static int str_has(struct mm_str s, const char *z)
 {
-	size_t n = strlen(z), i;
-	for (i = 0; i + n <= s.n; i++)
-		if (memcmp(s.p + i, z, n) == 0)
-			return 1;
-	return 0;
+	return s.n && memmem(s.p, s.n, z, strlen(z)) != NULL;
 }
 
 /* "name/version..." at p (n bytes) -> "name/major" into out. */
@@ -340,19 +347,24 @@ static void ent_free(struct cb_ent *e)
 	for (i = 0; i < e->icap; i++)
 		mm_free(e->it[i].det);
 	mm_free(e->it);
+	mm_free(e->hot);
 	mm_free(e);
 }
 
 static struct cb_ent *ent_new(uint64_t h, const char *name, size_t n, int inst)
 {
 	struct cb_ent *e = mm_calloc(1, sizeof(*e));
+	int k;
 	if (!e)
 		return NULL;
 	e->h = h;
 	memcpy(e->name, name, n);
+	e->nlen = (uint32_t)n;
 	e->inst = (uint8_t)inst;
 	e->tmin = INT64_MAX;
 	e->tmax = INT64_MIN;
+	for (k = 0; k < K__N; k++)
+		e->kmax[k] = INT64_MAX;
 	return e;
 }
 
@@ -382,13 +394,13 @@ static struct cb_ent *ent_get(struct cb_state *s, uint64_t h, const char *name, 
 	size_t j;
 	struct cb_ent *e;
 
-	if (s->recent && s->recent->h == h && s->recent->inst == inst &&
-	    strlen(s->recent->name) == n && memcmp(s->recent->name, name, n) == 0)
+	if (s->recent && s->recent->h == h && s->recent->inst == inst && s->recent->nlen == n &&
+	    memcmp(s->recent->name, name, n) == 0)
 		return s->recent;
 	if ((s->n + 1) * 4 > s->cap * 3 && tab_grow(s))
 		return NULL;
 	for (j = h & (s->cap - 1); (e = s->t[j]); j = (j + 1) & (s->cap - 1))
-		if (e->h == h && e->inst == inst && strlen(e->name) == n && !memcmp(e->name, name, n))
+		if (e->h == h && e->inst == inst && e->nlen == n && !memcmp(e->name, name, n))
 			return s->recent = e;
 	if (s->n >= CB_MAX_ENTS || n > CB_NAME_MAX) {
 		s->dropped++;
@@ -411,9 +423,9 @@ static int item_find(const struct cb_ent *e, uint64_t key)
 	uint32_t j;
 	if (!e->icap)
 		return -1;
-	for (j = (uint32_t)mm_hash_mix(key) & (e->icap - 1); e->it[j].key;
+	for (j = (uint32_t)mm_hash_mix(key) & (e->icap - 1); e->hot[j].key;
 	     j = (j + 1) & (e->icap - 1))
-		if (e->it[j].key == key)
+		if (e->hot[j].key == key)
 			return (int)j;
 	return -1;
 }
@@ -422,17 +434,24 @@ static int item_grow(struct cb_ent *e)
 {
 	uint32_t ncap = e->icap ? e->icap * 2 : 16, i;
 	struct cb_item *nt = mm_calloc(ncap, sizeof(*nt));
-	if (!nt)
+	struct cb_hot *nh = mm_calloc(ncap, sizeof(*nh));
+	if (!nt || !nh) {
+		mm_free(nt);
+		mm_free(nh);
 		return MM_ENOMEM;
+	}
 	for (i = 0; i < e->icap; i++)
 		if (e->it[i].key) {
 			uint32_t j = (uint32_t)mm_hash_mix(e->it[i].key) & (ncap - 1);
 			while (nt[j].key)
 				j = (j + 1) & (ncap - 1);
 			nt[j] = e->it[i];
+			nh[j] = e->hot[i];
 		}
 	mm_free(e->it);
+	mm_free(e->hot);
 	e->it = nt;
+	e->hot = nh;
 	e->icap = ncap;
 	return 0;
 }
@@ -445,12 +464,15 @@ static void item_del(struct cb_ent *e, uint32_t j)
 	e->nitems--;
 	mm_free(e->it[j].det);
 	memset(&e->it[j], 0, sizeof(e->it[j]));
+	memset(&e->hot[j], 0, sizeof(e->hot[j]));
 	for (i = (j + 1) & m; e->it[i].key; i = (i + 1) & m) {
 		k = (uint32_t)mm_hash_mix(e->it[i].key) & m;
 		/* move it[i] to the hole when its home is not in (j, i] */
 		if ((j < i) ? (k <= j || k > i) : (k <= j && k > i)) {
 			e->it[j] = e->it[i];
+			e->hot[j] = e->hot[i];
 			memset(&e->it[i], 0, sizeof(e->it[i]));
+			memset(&e->hot[i], 0, sizeof(e->hot[i]));
 			j = i;
 		}
 	}
@@ -484,21 +506,30 @@ static int item_slot(struct cb_ent *e, uint64_t key, const struct mm_evref *ref,
 
 	if ((int)e->nkind[kind] >= kind_cap(kind, p)) {
 		int worst = -1;
+		/* later than every kept one: cannot get in (no scan) */
+		if (ref->time_ms > e->kmax[kind])
+			return -1;
 		for (j = 0; j < e->icap; j++)
 			if (KIND(e->it[j].key) == kind &&
 			    (worst < 0 || item_before(&e->it[worst].ref, e->it[worst].key,
 						      &e->it[j].ref, e->it[j].key)))
 				worst = (int)j;
-		if (worst < 0 || !item_before(ref, key, &e->it[worst].ref, e->it[worst].key))
+		if (worst < 0)
 			return -1;
+		if (!item_before(ref, key, &e->it[worst].ref, e->it[worst].key)) {
+			e->kmax[kind] = e->it[worst].ref.time_ms;
+			return -1;
+		}
 		item_del(e, (uint32_t)worst);
+		e->kmax[kind] = INT64_MAX; /* unknown until the next scan */
 	}
 	if ((e->nitems + 1) * 4 > e->icap * 3 && item_grow(e))
 		return -2;
 	for (j = (uint32_t)mm_hash_mix(key) & (e->icap - 1); e->it[j].key;
 	     j = (j + 1) & (e->icap - 1))
 		;
-	e->it[j].key = key;
+	e->it[j].key = e->hot[j].key = key;
+	e->it[j].ref.time_ms = e->hot[j].t = ref->time_ms;
 	e->nitems++;
 	e->nkind[kind]++;
 	return (int)j;
@@ -659,11 +690,11 @@ static const struct mm_evref *rec_ref(struct rec *r)
 	return &r->ref;
 }
 
-/* Count one occurrence of key in e; when the record is the item's
- * earliest, it becomes its first (with label, details when want_det, and
- * the API context). Returns the item or NULL (not kept). */
-static struct cb_item *touch(struct rec *r, struct cb_ent *e, uint64_t key, const char *label,
-			     int want_det, uint64_t ctx_net, uint64_t ctx_ua, int tactic)
+/* Count one occurrence of key in e. Returns the item when the record
+ * became its first (the earliest seen: the caller then sets its label
+ * and context; details are filled here when want_det), else NULL (a
+ * later record, or not kept at the cap). No formatting unless first. */
+static struct cb_item *touch(struct rec *r, struct cb_ent *e, uint64_t key, int want_det)
 {
 	int j = item_find(e, key), fresh = 0;
 	struct cb_item *it;
@@ -677,15 +708,12 @@ static struct cb_item *touch(struct rec *r, struct cb_ent *e, uint64_t key, cons
 	it = &e->it[j];
 	if (it->count < UINT32_MAX)
 		it->count++;
-	if (!fresh && r->a->time_ms > it->ref.time_ms)
-		return it;
+	if (!fresh && r->a->time_ms > e->hot[j].t)
+		return NULL;
 	if (!fresh && !mm_evref_before(rec_ref(r), &it->ref))
-		return it;
+		return NULL;
 	it->ref = *rec_ref(r);
-	it->ctx_net = ctx_net;
-	it->ctx_ua = ctx_ua;
-	it->tactic = (uint8_t)tactic;
-	label_set(it->label, sizeof(it->label), label, strlen(label));
+	e->hot[j].t = it->ref.time_ms;
 	if (want_det && !(it->flags & F_DONE)) {
 		if (!it->det)
 			it->det = mm_malloc(sizeof(*it->det));
@@ -693,6 +721,12 @@ static struct cb_item *touch(struct rec *r, struct cb_ent *e, uint64_t key, cons
 			det_fill(it->det, r->a, r->g);
 	}
 	return it;
+}
+
+static void set_label(struct cb_item *it, const char *z)
+{
+	if (it)
+		label_set(it->label, sizeof(it->label), z, strlen(z));
 }
 
 static int login_success(const struct mm_api *a)
@@ -708,9 +742,10 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	struct mm_str who;
 	struct cb_ent *e;
 	const struct cb_ua *ua;
+	struct cb_item *it;
 	uint64_t nk, place;
 	uint32_t hour;
-	char nlabel[CB_LABEL], buf[CB_LABEL];
+	char buf[CB_LABEL];
 	int signin;
 
 	if (skip_call(a) || a->time_ms <= 0)
@@ -732,16 +767,16 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	    (e = ent_get(s, ent_hash(a->who.arn.p, a->who.arn.n, 1), a->who.arn.p, a->who.arn.n,
 			 1))) {
 		char ipb[MM_IP_STRLEN];
-		struct cb_item *it;
 		if (a->time_ms < e->tmin)
 			e->tmin = a->time_ms;
 		if (a->time_ms > e->tmax)
 			e->tmax = a->time_ms;
-		mm_ip_format(&a->source_ip, ipb);
-		it = touch(&r, e, KEY(K_IADDR, mm_hash(a->source_ip.b, 16, a->source_ip.v6)), ipb, 1,
-			   0, 0, 0);
-		if (it && a->source_ip.v6)
-			it->flags |= F_V6;
+		it = touch(&r, e, KEY(K_IADDR, mm_hash(a->source_ip.b, 16, a->source_ip.v6)), 1);
+		if (it) {
+			set_label(it, mm_ip_format(&a->source_ip, ipb));
+			if (a->source_ip.v6)
+				it->flags |= F_V6;
+		}
 	}
 
 	if (!(e = ent_get(s, ent_hash(who.p, who.n, 0), who.p, who.n, 0)))
@@ -757,25 +792,31 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	place = place_of(r.g);
 	act_add(e, hour, place);
 
-	nk = net_key(r.g, nlabel, sizeof(nlabel));
-	touch(&r, e, nk, nlabel, 1, 0, 0, 0);
-	if (r.g->cc[0])
-		touch(&r, e, KEY(K_CC, place), r.g->cc, 0, 0, 0, 0);
-	ua = ua_of(s, a->user_agent);
-	touch(&r, e, ua->key, ua->label, 0, 0, 0, 0);
-	snprintf(buf, sizeof(buf), "%02u", (unsigned)((hour - 1) % 24));
-	touch(&r, e, KEY(K_HOUR, (hour - 1) % 24), buf, 0, 0, 0, 0);
-	if (a->region.n) {
-		label_set(buf, sizeof(buf), a->region.p, a->region.n);
-		touch(&r, e, KEY(K_REGION, mm_hash(a->region.p, a->region.n, 0x7267)), buf, 0, 0, 0,
-		      0);
+	nk = net_key(r.g, NULL, 0);
+	if ((it = touch(&r, e, nk, 1))) {
+		net_key(r.g, buf, sizeof(buf));
+		set_label(it, buf);
 	}
+	if (r.g->cc[0])
+		set_label(touch(&r, e, KEY(K_CC, place), 0), r.g->cc);
+	ua = ua_of(s, a->user_agent);
+	set_label(touch(&r, e, ua->key, 0), ua->label);
+	if ((it = touch(&r, e, KEY(K_HOUR, (hour - 1) % 24), 0))) {
+		snprintf(buf, sizeof(buf), "%02u", (unsigned)((hour - 1) % 24));
+		set_label(it, buf);
+	}
+	if (a->region.n && (it = touch(&r, e, KEY(K_REGION, mm_hash(a->region.p, a->region.n,
+								     0x7267)), 0)))
+		label_set(it->label, sizeof(it->label), a->region.p, a->region.n);
 	signin = mm_str_eqz(a->event_source, "signin.amazonaws.com") ||
 		 mm_str_eqz(a->event_type, "AwsConsoleSignIn");
 	if (signin) {
 		/* a sign-in is no API use: only its place is learned */
-		if (login_success(a))
-			touch(&r, e, KEY(K_LOGIN, place), r.g->cc[0] ? r.g->cc : nlabel, 1, 0, 0, 0);
+		if (login_success(a) && (it = touch(&r, e, KEY(K_LOGIN, place), 1))) {
+			if (!r.g->cc[0])
+				net_key(r.g, buf, sizeof(buf));
+			set_label(it, r.g->cc[0] ? r.g->cc : buf);
+		}
 		return;
 	}
 	{
@@ -783,15 +824,19 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		int j;
 		h = mm_hash(a->event_name.p, a->event_name.n, h);
 		j = item_find(e, KEY(K_API, h));
-		/* the tactic is looked up only for a first or an earlier call */
-		if (j >= 0 && a->time_ms > e->it[j].ref.time_ms) {
+		/* the common case, a later call of a known API, touches one count */
+		if (j >= 0 && a->time_ms > e->hot[j].t) {
 			if (e->it[j].count < UINT32_MAX)
 				e->it[j].count++;
 			return;
 		}
-		label_set(buf, sizeof(buf), a->event_name.p, a->event_name.n);
-		touch(&r, e, KEY(K_API, h), buf, 1, nk, ua->key, 
-		      (int)mm_api_tactic(a->event_source, a->event_name, a->read_only));
+		if ((it = touch(&r, e, KEY(K_API, h), 1))) {
+			label_set(it->label, sizeof(it->label), a->event_name.p, a->event_name.n);
+			it->ctx_net = nk;
+			it->ctx_ua = ua->key;
+			it->tactic = (uint8_t)mm_api_tactic(a->event_source, a->event_name,
+							    a->read_only);
+		}
 	}
 }
 
@@ -906,7 +951,7 @@ static void anomaly_info(struct mm_finding *f, const struct cb_ent *e,
 			 const struct cb_item *const *grp, int ng, const struct cb_item *last,
 			 int64_t ready, const double *p)
 {
-	char apis[176], names[72], pa[56], pn[80], pu[56], un[64] = "", uu[40] = "", js[760];
+	char apis[160], names[64], pa[56], pn[80], pu[48], un[64] = "", uu[40] = "", js[760];
 	size_t len = 0, nlen = 0;
 	int i;
 	const struct cb_item *n = item_get(e, last->ctx_net), *u = item_get(e, last->ctx_ua);
@@ -937,28 +982,50 @@ static void anomaly_info(struct mm_finding *f, const struct cb_ent *e,
 	for (i = 0; i < ng; i++)
 		if (!bput(names, sizeof(names), &nlen, "%s%s", i ? " , " : "", grp[i]->label))
 			break;
-	snprintf(js, sizeof(js), "{\"anomalousAPIs\":\"%s\"}", apis);
-	mm_finding_info_json(f, "anomalies", js);
-	top_labels(e, K_API, ready, 3, pa, sizeof(pa));
-	top_labels(e, K_NET, ready, 2, pn, sizeof(pn));
-	top_labels(e, K_UA, ready, 2, pu, sizeof(pu));
-	snprintf(js, sizeof(js),
-		 "{\"frequentProfiledAPIsUserIdentityProfiling\":\"%s\","
-		 "\"frequentProfiledASNsUserIdentityProfiling\":\"%s\","
-		 "\"frequentProfiledUserAgentsUserIdentityProfiling\":\"%s\"}",
-		 pa, pn, pu);
-	mm_finding_info_json(f, "profiledBehavior", js);
+	/* unusualBehavior first: what was new is the finding; the profile
+	 * after it, shortened when the room runs out */
 	if (n && novel(e, n->key, last->ref.time_ms, ready, p))
 		snprintf(un, sizeof(un), "%s", n->label);
 	if (u && novel(e, u->key, last->ref.time_ms, ready, p))
 		snprintf(uu, sizeof(uu), "%s", u->label);
-	snprintf(js, sizeof(js),
-		 "{\"unusualAPIsUserIdentityProfiling\":\"%s\","
-		 "\"unusualASNsUserIdentityProfiling\":\"%s\","
-		 "\"unusualUserAgentsUserIdentityProfiling\":\"%s\","
-		 "\"isUnusualUserIdentity\":\"false\"}",
-		 names, un, uu);
+	len = (size_t)snprintf(js, sizeof(js),
+			       "{\"unusualAPIsUserIdentityProfiling\":\"%s\","
+			       "\"unusualASNsUserIdentityProfiling\":\"%s\","
+			       "\"unusualUserAgentsUserIdentityProfiling\":\"%s\"",
+			       names, un, uu);
+	/* mamori's own members, in GuardDuty's naming: a new hour of day or
+	 * region for the call, when it is new (novelty_hours, as networks) */
+	{
+		uint32_t hod = (uint32_t)((last->ref.time_ms / HOUR_MS) % 24);
+		const char *reg = last->det ? last->det->region : "";
+		if (novel(e, KEY(K_HOUR, hod), last->ref.time_ms, ready, p))
+			len += (size_t)snprintf(js + len, sizeof(js) - len,
+						",\"unusualHoursUserIdentityProfiling\":\"%02u\"", hod);
+		if (reg[0] && novel(e, KEY(K_REGION, mm_hash(reg, strlen(reg), 0x7267)),
+				    last->ref.time_ms, ready, p))
+			len += (size_t)snprintf(js + len, sizeof(js) - len,
+						",\"unusualRegionsUserIdentityProfiling\":\"%s\"",
+						item_get(e, KEY(K_REGION, mm_hash(reg, strlen(reg),
+										  0x7267)))->label);
+		snprintf(js + len, sizeof(js) - len, "}");
+	}
 	mm_finding_info_json(f, "unusualBehavior", js);
+	snprintf(js, sizeof(js), "{\"anomalousAPIs\":\"%s\"}", apis);
+	mm_finding_info_json(f, "anomalies", js);
+	for (i = 3; i >= 1; i -= 2) {
+		size_t before = strlen(f->info);
+		top_labels(e, K_API, ready, i, pa, sizeof(pa));
+		top_labels(e, K_NET, ready, i > 1 ? 2 : 1, pn, sizeof(pn));
+		top_labels(e, K_UA, ready, i > 1 ? 2 : 1, pu, sizeof(pu));
+		snprintf(js, sizeof(js),
+			 "{\"frequentProfiledAPIsUserIdentityProfiling\":\"%s\","
+			 "\"frequentProfiledASNsUserIdentityProfiling\":\"%s\","
+			 "\"frequentProfiledUserAgentsUserIdentityProfiling\":\"%s\"}",
+			 pa, pn, pu);
+		mm_finding_info_json(f, "profiledBehavior", js);
+		if (strlen(f->info) != before)
+			break;
+	}
 }
 
 /* Emit one finding occurrence for item it (its first call). */
@@ -1180,14 +1247,17 @@ static void finish(void *state, struct mm_detect_ctx *c)
 			continue;
 		}
 		ready = ready_at(e, p);
+		if (ready != INT64_MAX) {
+			judge_apis(c, e, ready, p);
+			judge_logins(c, e, ready, p);
+			if (p[P_ASN_CALLER] >= 1)
+				judge_asn(c, e, ready);
+		}
+		/* what is in the baseline never fires (without a baseline yet,
+		 * what came before first record + learning_days), nor a network
+		 * while the opt-in is off: drop their details */
 		if (ready == INT64_MAX)
-			continue;
-		judge_apis(c, e, ready, p);
-		judge_logins(c, e, ready, p);
-		if (p[P_ASN_CALLER] >= 1)
-			judge_asn(c, e, ready);
-		/* what was in the baseline never fires, nor a network while the
-		 * opt-in is off: drop their details */
+			ready = e->tmin + (int64_t)(p[P_LEARN] * DAY_MS);
 		for (j = 0; j < e->icap; j++)
 			if (e->it[j].det && (e->it[j].ref.time_ms < ready ||
 					     (KIND(e->it[j].key) == K_NET && p[P_ASN_CALLER] < 1))) {
@@ -1234,6 +1304,7 @@ static int item_merge(struct cb_ent *e, struct cb_item *src, const double *p)
 			return 0;
 		d = &e->it[j];
 		*d = *src;
+		e->hot[j].t = d->ref.time_ms;
 		src->det = NULL;
 		return 0;
 	}
@@ -1244,6 +1315,7 @@ static int item_merge(struct cb_ent *e, struct cb_item *src, const double *p)
 		struct cb_det *keep = d->det;
 		uint8_t fl = d->flags;
 		d->ref = src->ref;
+		e->hot[j].t = d->ref.time_ms;
 		d->ctx_net = src->ctx_net;
 		d->ctx_ua = src->ctx_ua;
 		d->tactic = src->tactic;
@@ -1505,6 +1577,7 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 			continue; /* past a cap lowered since: the earliest stay */
 		}
 		tmp->it[j] = it;
+		tmp->hot[j].t = it.ref.time_ms;
 	}
 	if (r.bad || r.p != r.end)
 		goto out;
