@@ -50,6 +50,7 @@
 
 #include "core/hash.h"
 #include "core/intern.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "detect/apitactic.h"
 #include "detect/blob.h"
@@ -205,7 +206,7 @@ struct cb_state {
 	struct cb_ent **t;
 	struct cb_ent *recent;
 	double p[P__N];
-	uint64_t dropped;
+	uint64_t dropped, warned;	/* principals not tracked (CB_MAX_ENTS) */
 	const char *raw_file, *int_file;
 	struct cb_geo geo[CB_GEO_SLOTS];
 	struct cb_ua ua[CB_UA_SLOTS];
@@ -1123,8 +1124,13 @@ static void judge_apis(struct mm_detect_ctx *c, struct cb_ent *e, int64_t ready,
 				     ready, p);
 		}
 	}
+	/* a discovery read that found no burst is done once records past
+	 * its window came (in order, no window holding it can grow) */
 	for (i = 0; i < nq; i++)
-		if (q[i]->flags & F_REPORTED) {
+		if ((q[i]->flags & F_REPORTED) ||
+		    e->tmax - q[i]->ref.time_ms > (int64_t)(p[P_DISC_WIN] * 1000)) {
+			if (!(q[i]->flags & F_REPORTED))
+				q[i]->flags |= F_DONE;
 			mm_free(q[i]->det);
 			q[i]->det = NULL;
 		}
@@ -1236,6 +1242,11 @@ static void finish(void *state, struct mm_detect_ctx *c)
 	const double *p = state_params(s, c);
 	size_t i;
 
+	if (s->dropped > s->warned) {
+		mm_warn("ctbase: %llu records of principals past the %u tracked were not learned",
+			(unsigned long long)(s->dropped - s->warned), CB_MAX_ENTS);
+		s->warned = s->dropped;
+	}
 	for (i = 0; i < s->cap; i++) {
 		struct cb_ent *e = s->t[i];
 		int64_t ready;
