@@ -297,8 +297,10 @@ static int skip_call(const struct mm_api *a)
 	if (a->who.invoked_by.n || !a->has_source_ip || mm_str_eqz(a->who.type, "AWSService") ||
 	    mm_str_eqz(a->event_type, "AwsServiceEvent"))
 		return 1;
-	return str_has(a->who.issuer_arn, ":role/aws-service-role/") ||
-	       str_has(a->who.arn, ":assumed-role/AWSServiceRoleFor");
+	/* service-linked roles are only ever assumed */
+	return a->who.type.n == 11 && mm_str_eqz(a->who.type, "AssumedRole") &&
+	       (str_has(a->who.issuer_arn, ":role/aws-service-role/") ||
+		str_has(a->who.arn, ":assumed-role/AWSServiceRoleFor"));
 }
 
 /* The stable principal of a call (empty: none): the role for an assumed
@@ -794,7 +796,8 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	act_add(e, hour, place);
 
 	nk = net_key(r.g, NULL, 0);
-	if ((it = touch(&r, e, nk, 1))) {
+	/* a network's details serve only the opt-in UnusualASNCaller */
+	if ((it = touch(&r, e, nk, r.p[P_ASN_CALLER] >= 1))) {
 		net_key(r.g, buf, sizeof(buf));
 		set_label(it, buf);
 	}
