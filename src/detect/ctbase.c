@@ -298,7 +298,7 @@ static int skip_call(const struct mm_api *a)
 	    mm_str_eqz(a->event_type, "AwsServiceEvent"))
 		return 1;
 	/* service-linked roles are only ever assumed */
-	return a->who.type.n == 11 && mm_str_eqz(a->who.type, "AssumedRole") &&
+	return mm_str_eqz(a->who.type, "AssumedRole") &&
 	       (str_has(a->who.issuer_arn, ":role/aws-service-role/") ||
 		str_has(a->who.arn, ":assumed-role/AWSServiceRoleFor"));
 }
