@@ -181,7 +181,7 @@ struct cb_ent {
 	int64_t kmax[K__N];		/* at a kind's cap: its latest first time (an upper bound) */
 	struct cb_hot *hot;		/* icap, parallel to it */
 	struct cb_item *it;
-	uint32_t days[CB_DAYS];		/* day numbers + 1, the smallest, unsorted */
+	uint64_t days[CB_DAYS];		/* day numbers + 1, the smallest, unsorted */
 	uint8_t ndays;
 	uint32_t last_day;
 	struct cb_act act[CB_ACT];
@@ -538,45 +538,40 @@ static int item_slot(struct cb_ent *e, uint64_t key, const struct mm_evref *ref,
 	return (int)j;
 }
 
-static void days_add(struct cb_ent *e, uint32_t d)
+/* Add v to the set[0..*n) that keeps the cap smallest values (unsorted):
+ * the same set whatever the order values come in. */
+static void keep_smallest(uint64_t *set, uint8_t *n, int cap, uint64_t v)
 {
 	int i, worst = 0;
-	for (i = 0; i < e->ndays; i++)
-		if (e->days[i] == d)
+	for (i = 0; i < *n; i++)
+		if (set[i] == v)
 			return;
-	if (e->ndays < CB_DAYS) {
-		e->days[e->ndays++] = d;
+	if (*n < cap) {
+		set[(*n)++] = v;
 		return;
 	}
-	for (i = 1; i < CB_DAYS; i++)
-		if (e->days[i] > e->days[worst])
+	for (i = 1; i < cap; i++)
+		if (set[i] > set[worst])
 			worst = i;
-	if (d < e->days[worst])
-		e->days[worst] = d;
+	if (v < set[worst])
+		set[worst] = v;
+}
+
+static void days_add(struct cb_ent *e, uint32_t d)
+{
+	keep_smallest(e->days, &e->ndays, CB_DAYS, d);
 }
 
 static void act_add(struct cb_ent *e, uint32_t hour, uint64_t place)
 {
 	struct cb_act *b = &e->act[hour % CB_ACT];
-	int i, worst = 0;
 	if (b->hour > hour)
 		return;
 	if (b->hour < hour) {
 		b->hour = hour;
 		b->n = 0;
 	}
-	for (i = 0; i < b->n; i++)
-		if (b->place[i] == place)
-			return;
-	if (b->n < CB_PLACES) {
-		b->place[b->n++] = place;
-		return;
-	}
-	for (i = 1; i < CB_PLACES; i++)
-		if (b->place[i] > b->place[worst])
-			worst = i;
-	if (place < b->place[worst])
-		b->place[worst] = place;
+	keep_smallest(b->place, &b->n, CB_PLACES, place);
 }
 
 /* ---- the per-record path -------------------------------------------------- */
@@ -849,7 +844,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 /* When the principal's baseline is complete (ms), or INT64_MAX. */
 static int64_t ready_at(const struct cb_ent *e, const double *p)
 {
-	uint32_t d[CB_DAYS], t;
+	uint64_t d[CB_DAYS], t;
 	int i, j, n = e->ndays, need = (int)p[P_MIN_DAYS];
 	int64_t r;
 	if (e->tmin > e->tmax || n < need || need < 1)
