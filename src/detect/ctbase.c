@@ -992,11 +992,18 @@ static void anomaly_info(struct mm_finding *f, const struct cb_ent *e,
 			       "\"unusualASNsUserIdentityProfiling\":\"%s\","
 			       "\"unusualUserAgentsUserIdentityProfiling\":\"%s\"",
 			       names, un, uu);
-	/* mamori's own members, in GuardDuty's naming: a new hour of day or
-	 * region for the call, when it is new (novelty_hours, as networks) */
+	/* mamori's own members, in GuardDuty's naming: the call's country,
+	 * hour of day or region when new (novelty_hours, as networks) */
 	{
 		uint32_t hod = (uint32_t)((last->ref.time_ms / HOUR_MS) % 24);
 		const char *reg = last->det ? last->det->region : "";
+		const char *cc = last->det ? last->det->cc : "";
+		if (cc[0] && cc[1] &&
+		    novel(e, KEY(K_CC, (uint64_t)(unsigned char)cc[0] << 8 | (unsigned char)cc[1]),
+			  last->ref.time_ms, ready, p))
+			len += (size_t)snprintf(js + len, sizeof(js) - len,
+						",\"unusualCountriesUserIdentityProfiling\":\"%.2s\"",
+						cc);
 		if (novel(e, KEY(K_HOUR, hod), last->ref.time_ms, ready, p))
 			len += (size_t)snprintf(js + len, sizeof(js) - len,
 						",\"unusualHoursUserIdentityProfiling\":\"%02u\"", hod);

@@ -277,6 +277,7 @@ MM_TEST(anomalous_new_api_from_new_network)
 		CHECK(strstr(f->info, "\"unusualUserAgentsUserIdentityProfiling\":\"Boto3/1\"") !=
 		      NULL);
 		CHECK(strstr(f->info, "\"unusualHoursUserIdentityProfiling\":\"03\"") != NULL);
+		CHECK(strstr(f->info, "\"unusualCountriesUserIdentityProfiling\":\"RU\"") != NULL);
 		CHECK(strstr(f->info, "unusualRegions") == NULL); /* us-east-1 as ever */
 		CHECK(strlen(f->info) < MM_INFO_MAX);
 	}
