@@ -209,6 +209,7 @@ extern const struct mm_detector_def mm_det_brute;
 extern const struct mm_detector_def mm_det_dos;
 extern const struct mm_detector_def mm_det_dnsbehav;
 extern const struct mm_detector_def mm_det_ctrules;
+extern const struct mm_detector_def mm_det_ctbase;
 
 /* ---- helpers shared by detectors ---------------------------------------- */
 

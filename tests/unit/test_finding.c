@@ -98,7 +98,7 @@ MM_TEST(type_table_rows_consistent)
 		CHECK(t->severity == 2.0 || t->severity == 5.0 || t->severity == 8.0);
 		CHECK(tl > 0 && t->title[tl - 1] == '.');
 		CHECK(strstr(t->title, "{instance}") || strstr(t->title, "{api}") ||
-		      strstr(t->title, "{actor}"));
+		      strstr(t->title, "{actor}") || strstr(t->title, "{user}"));
 		CHECK(t->res_type == MM_RES_INSTANCE || t->res_type == MM_RES_ACCESSKEY ||
 		      t->res_type == MM_RES_S3BUCKET || t->res_type == MM_RES_RUNTIME);
 		if (t->action == MM_ACTION_AWS_API_CALL)
