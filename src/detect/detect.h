@@ -214,6 +214,7 @@ extern const struct mm_detector_def mm_det_brute;
 extern const struct mm_detector_def mm_det_dos;
 extern const struct mm_detector_def mm_det_dnsbehav;
 extern const struct mm_detector_def mm_det_ctrules;
+extern const struct mm_detector_def mm_det_ctbase;
 extern const struct mm_detector_def mm_det_sequence;
 
 /* ---- helpers shared by detectors ---------------------------------------- */

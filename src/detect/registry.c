@@ -14,6 +14,7 @@ const struct mm_detector_def *const mm_detectors[] = {
 	&mm_det_dos,
 	&mm_det_dnsbehav,
 	&mm_det_ctrules,
+	&mm_det_ctbase,
 	/* last: its finish reads the findings every other detector made */
 	&mm_det_sequence,
 	NULL,

@@ -317,6 +317,57 @@ static const struct mm_ftype types[] = {
 	 "API {api} was invoked to disable Amazon Bedrock model invocation logging.",
 	 "The API {api} was invoked by {user} from IP address {ip} to stop Amazon Bedrock model "
 	 "invocation logging."},
+	/* CloudTrail: per-principal baselines (detector ctbase). The
+	 * AnomalousBehavior titles and descriptions as GuardDuty's sample
+	 * finding (its "User AssumedRole : NAME" becomes {user}). */
+	{"CredentialAccess:IAMUser/AnomalousBehavior", MED, AKEY, API,
+	 "User {user} is anomalously invoking APIs commonly used in CredentialAccess tactics.",
+	 "APIs commonly used in CredentialAccess tactics were invoked by user {user}, under anomalous "
+	 "circumstances. Such activity is not typically seen from this user."},
+	{"DefenseEvasion:IAMUser/AnomalousBehavior", MED, AKEY, API,
+	 "User {user} is anomalously invoking APIs commonly used in DefenseEvasion tactics.",
+	 "APIs commonly used in DefenseEvasion tactics were invoked by user {user}, under anomalous "
+	 "circumstances. Such activity is not typically seen from this user."},
+	{"Discovery:IAMUser/AnomalousBehavior", LOW, AKEY, API,
+	 "User {user} is anomalously invoking APIs commonly used in Discovery tactics.",
+	 "APIs commonly used in Discovery tactics were invoked by user {user}, under anomalous "
+	 "circumstances. Such activity is not typically seen from this user."},
+	{"Exfiltration:IAMUser/AnomalousBehavior", HIGH, AKEY, API,
+	 "User {user} is anomalously invoking APIs commonly used in Exfiltration tactics.",
+	 "APIs commonly used in Exfiltration tactics were invoked by user {user}, under anomalous "
+	 "circumstances. Such activity is not typically seen from this user."},
+	{"Impact:IAMUser/AnomalousBehavior", HIGH, AKEY, API,
+	 "User {user} is anomalously invoking APIs commonly used in Impact tactics.",
+	 "APIs commonly used in Impact tactics were invoked by user {user}, under anomalous "
+	 "circumstances. Such activity is not typically seen from this user."},
+	{"InitialAccess:IAMUser/AnomalousBehavior", MED, AKEY, API,
+	 "User {user} is anomalously invoking APIs commonly used in InitialAccess tactics.",
+	 "APIs commonly used in InitialAccess tactics were invoked by user {user}, under anomalous "
+	 "circumstances. Such activity is not typically seen from this user."},
+	{"Persistence:IAMUser/AnomalousBehavior", MED, AKEY, API,
+	 "User {user} is anomalously invoking APIs commonly used in Persistence tactics.",
+	 "APIs commonly used in Persistence tactics were invoked by user {user}, under anomalous "
+	 "circumstances. Such activity is not typically seen from this user."},
+	{"PrivilegeEscalation:IAMUser/AnomalousBehavior", MED, AKEY, API,
+	 "User {user} is anomalously invoking APIs commonly used in PrivilegeEscalation tactics.",
+	 "APIs commonly used in PrivilegeEscalation tactics were invoked by user {user}, under anomalous "
+	 "circumstances. Such activity is not typically seen from this user."},
+	{"UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B", MED, AKEY, API,
+	 "Unusual console login was seen for principal {user}.",
+	 "Multiple worldwide successful console logins were observed for {user}: one from {ip}, "
+	 "a place it never signed in from, while it was active from another."},
+	{"UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", HIGH, AKEY, API,
+	 "Credentials for instance role {user} used from external IP address.",
+	 "Credentials created exclusively for an EC2 instance using instance role {user} have "
+	 "been used from external IP address {ip}."},
+	{"UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS", HIGH, AKEY, API,
+	 "Credentials for instance role {user} used from a different AWS address.",
+	 "Credentials created exclusively for an EC2 instance using instance role {user} have "
+	 "been used from {ip}, an AWS address that is not the instance's."},
+	{"UnauthorizedAccess:IAMUser/UnusualASNCaller", HIGH, AKEY, API,
+	 "API {api} was invoked from an IP address with an unusual ASN.",
+	 "API {api} was invoked by {user} from IP address {ip}, in a network (ASN) this principal "
+	 "has not used before."},
 	/* CloudTrail: attack sequences (detect/sequence.c). Title and
 	 * description as GuardDuty's; {usertype}/{user} the principal. */
 	{"AttackSequence:IAM/CompromisedCredentials", 9.0, AKEY, MM_ACTION_SEQUENCE,

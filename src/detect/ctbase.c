@@ -1,0 +1,1641 @@
+/* ctbase.c - per-principal CloudTrail baselines, learned in event time,
+ * and the findings for calls that leave them:
+ * <Tactic>:IAMUser/AnomalousBehavior (eight tactics),
+ * UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B,
+ * UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS /
+ * .InsideAWS and the opt-in UnauthorizedAccess:IAMUser/UnusualASNCaller
+ * (docs/finding-types.md has the rules and every threshold's reason;
+ * docs/internals/ctbase.md the design).
+ *
+ * The principal is what stays the same across credentials: the IAM
+ * user's ARN, for an assumed role the role (sessionIssuer ARN), never
+ * the access key (an STS session's key changes every hour or so). Calls
+ * AWS makes on a principal's behalf (invokedBy, a service name as the
+ * source address, AwsServiceEvent), AWS service principals and
+ * service-linked roles are not learned and never fire (GuardDuty's
+ * policy). An EC2 instance-role session (principalId ".../i-...") is
+ * also kept as its own entity: the public addresses its credentials
+ * are used from.
+ *
+ * What is learned per principal: the first time (earliest record by
+ * (time, file, line)) each item was seen and how often - networks (the
+ * caller's ASN, else its /24 or /48 when there is no ASN data), user-agent
+ * families, APIs (with the tactic of apitactic.h and the network and
+ * agent of their first call), hours of day, regions, the places (country,
+ * else network) of successful console logins - plus the distinct active
+ * days and, per hour, the places the principal acted from.
+ *
+ * Order-free by construction, as netbase: the baseline is what was seen
+ * before ready = max(first record + learning_days, the end of the
+ * min_active_days-th active day); an item first seen at or after it is
+ * new. Findings are judged at finish from the items' earliest records,
+ * so files may come in any order, per-thread states merge exactly (min
+ * of first records, sums of counts, unions of sets kept smallest-first)
+ * and two scans with the state saved between them equal one scan.
+ *
+ * Bounds: max_items APIs per principal and a quarter of it for each other
+ * kind (the earliest kept; past the cap an item is neither learned nor
+ * reported), CB_DAYS active days, CB_ACT hours of places (the latest),
+ * CB_MAX_ENTS principals (new ones past it are not tracked and counted).
+ *
+ * Cost per record: a cheap filter, one hash of the principal's ARN (a
+ * one-entry cache skips the table for runs of one principal), one cached
+ * geo lookup and one cached user-agent family, and six or seven probes of
+ * the principal's item table; allocation and formatting only when an
+ * item is new or earlier than the one held. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "core/intern.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "detect/apitactic.h"
+#include "detect/blob.h"
+#include "detect/ctbase.h"
+#include "detect/detect.h"
+#include "geo/geo.h"
+
+#define CB_MAX_ENTS (1u << 17)
+#define CB_NAME_MAX 200		/* principal ARNs longer than this are not tracked */
+#define CB_DAYS 16		/* the smallest distinct active days kept */
+#define CB_ACT 48		/* hours of places kept (the latest, by hour % CB_ACT) */
+#define CB_PLACES 4		/* places per hour (the smallest keys) */
+#define CB_LABEL 56
+#define CB_GEO_SLOTS 512
+#define CB_UA_SLOTS 256
+#define DAY_MS 86400000LL
+#define HOUR_MS 3600000LL
+
+/* item kinds: the top byte of the key (never 0, so 0 is empty) */
+enum { K_NET = 1, K_CC, K_UA, K_API, K_HOUR, K_REGION, K_LOGIN, K_IADDR, K__N };
+#define KEY(k, v) ((uint64_t)(k) << 56 | ((uint64_t)(v) & 0x00ffffffffffffffULL))
+#define KIND(key) ((int)((key) >> 56))
+
+/* item flags */
+#define F_REPORTED 1u	/* fired (its type's finding); kept in the stored state */
+#define F_V6 2u		/* K_IADDR: an IPv6 address */
+#define F_DONE 4u	/* judged for good: its details are no longer kept */
+
+/* params, in the table's order */
+enum {
+	P_LEARN,
+	P_MIN_DAYS,
+	P_NOVEL_H,
+	P_DISC_MIN,
+	P_DISC_WIN,
+	P_LOGIN_H,
+	P_MAX_ITEMS,
+	P_ASN_CALLER,
+	P__N
+};
+
+static const struct mm_param params[] = {
+	{"learning_days", 7, 1, 90, "days",
+	 "a principal has a baseline once its records span this long: a week holds the weekly "
+	 "cycle of people and jobs (GuardDuty learns about that long before its anomaly findings)"},
+	{"min_active_days", 3, 1, CB_DAYS, "days",
+	 "and once it was active on this many distinct days: a principal seen once in a week "
+	 "has no profile, everything it does would look new"},
+	{"novelty_hours", 24, 1, 720, "hours",
+	 "a network or user agent counts as new for a call when first seen at most this long "
+	 "before it (after the baseline): a stolen key's session, not a user's new ISP of last "
+	 "month"},
+	{"discovery_min_apis", 10, 1, 1000, "APIs",
+	 "Discovery fires on this many distinct new read APIs within discovery_window_seconds: "
+	 "enumeration tools (Pacu, enumerate-iam, ScoutSuite) issue tens to hundreds, a person "
+	 "opening an unfamiliar console page 3-8"},
+	{"discovery_window_seconds", 3600, 60, 86400, "seconds",
+	 "the burst window for discovery_min_apis: tools finish in minutes, an hour takes slow ones"},
+	{"login_concurrent_hours", 1, 0, 24, "hours",
+	 "ConsoleLoginSuccess.B needs activity from another place within this many hours of the "
+	 "login from a new place (GuardDuty: logins worldwide at about the same time); a traveller's "
+	 "first login abroad is hours from the last one at home"},
+	{"max_items", 512, 16, 4096, "items",
+	 "APIs kept per principal (a quarter of it for networks, agents, regions, logins): people "
+	 "call a few hundred distinct APIs in a month, automation tens; the earliest are kept"},
+	{"unusual_asn_caller", 0, 0, 1, "bool",
+	 "UnusualASNCaller (retired by GuardDuty: any call from a new network) is opt-in: alone it "
+	 "fires on every new ISP, VPN or hotel network"},
+	{NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const char *const tactic_types[MM_TAC__N] = {
+	[MM_TAC_CREDENTIAL_ACCESS] = "CredentialAccess:IAMUser/AnomalousBehavior",
+	[MM_TAC_DEFENSE_EVASION] = "DefenseEvasion:IAMUser/AnomalousBehavior",
+	[MM_TAC_DISCOVERY] = "Discovery:IAMUser/AnomalousBehavior",
+	[MM_TAC_EXFILTRATION] = "Exfiltration:IAMUser/AnomalousBehavior",
+	[MM_TAC_IMPACT] = "Impact:IAMUser/AnomalousBehavior",
+	[MM_TAC_INITIAL_ACCESS] = "InitialAccess:IAMUser/AnomalousBehavior",
+	[MM_TAC_PERSISTENCE] = "Persistence:IAMUser/AnomalousBehavior",
+	[MM_TAC_PRIVILEGE_ESCALATION] = "PrivilegeEscalation:IAMUser/AnomalousBehavior",
+};
+#define T_LOGIN "UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B"
+#define T_OUTSIDE "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"
+#define T_INSIDE "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS"
+#define T_ASN "UnauthorizedAccess:IAMUser/UnusualASNCaller"
+
+/* The details of an item's first call, to write its finding from finish. */
+struct cb_det {
+	char akid[32], pid[128], user[64], utype[24], src[48], api[64], ua[128], region[24];
+	char err[40];
+	char acct[16], cc[3];
+	struct mm_ip ip;
+	uint8_t has_ip, aws;
+};
+
+/* What every record probes, apart from the rest of the item so a probe
+ * touches 16 bytes: the key and its first record's time (kept equal to
+ * the item's key and ref.time_ms). */
+struct cb_hot {
+	uint64_t key;
+	int64_t t;
+};
+
+struct cb_item {
+	uint64_t key;
+	struct mm_evref ref;		/* the earliest record */
+	uint64_t ctx_net, ctx_ua;	/* K_API: the first call's network and agent keys */
+	uint32_t count;
+	uint8_t flags, tactic;
+	char label[CB_LABEL];		/* what it is, for additionalInfo */
+	struct cb_det *det;		/* NULL once it cannot fire */
+};
+
+struct cb_act {		/* the places of one hour */
+	uint32_t hour;	/* event time / 1 h + 1; 0 = empty */
+	uint8_t n;
+	uint64_t place[CB_PLACES];
+};
+
+struct cb_ent {
+	uint64_t h;
+	char name[CB_NAME_MAX + 1];
+	uint32_t nlen;
+	uint8_t inst;			/* an instance-role session */
+	int64_t tmin, tmax;		/* ms; tmin > tmax: none yet */
+	uint32_t icap, nitems;
+	uint32_t nkind[K__N];
+	int64_t kmax[K__N];		/* at a kind's cap: its latest first time (an upper bound) */
+	struct cb_hot *hot;		/* icap, parallel to it */
+	struct cb_item *it;
+	uint64_t days[CB_DAYS];		/* day numbers + 1, the smallest, unsorted */
+	uint8_t ndays;
+	uint32_t last_day;
+	struct cb_act act[CB_ACT];
+};
+
+struct cb_geo {		/* one cached lookup */
+	struct mm_ip ip;
+	uint8_t used, aws;
+	uint32_t asn;
+	char cc[3];
+	char org[32];
+};
+
+struct cb_ua {
+	uint64_t h;	/* hash of the whole user agent + 1; 0 = empty */
+	uint64_t key;
+	char label[CB_LABEL];
+};
+
+struct cb_state {
+	size_t cap, n;
+	struct cb_ent **t;
+	struct cb_ent *recent;
+	double p[P__N];
+	uint64_t dropped, warned;	/* principals not tracked (CB_MAX_ENTS) */
+	const char *raw_file, *int_file;
+	struct cb_geo geo[CB_GEO_SLOTS];
+	struct cb_ua ua[CB_UA_SLOTS];
+};
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static const double *state_params(struct cb_state *s, const struct mm_detect_ctx *c)
+{
+	if (c && c->params)
+		memcpy(s->p, c->params, sizeof(s->p));
+	return s->p;
+}
+
+/* Copy src into a label, keeping it a safe JSON string body: double
+ * quotes become single ones, backslashes and control bytes spaces. */
+static void label_set(char *dst, size_t cap, const char *src, size_t n)
+{
+	size_t i, k = 0;
+	for (i = 0; i < n && k + 1 < cap; i++) {
+		unsigned char ch = (unsigned char)src[i];
+		dst[k++] = ch == '"' ? '\'' : (ch < 0x20 || ch == '\\' || ch >= 0x7f) ? ' ' : (char)ch;
+	}
+	dst[k] = '\0';
+}
+
+static int str_has(struct mm_str s, const char *z)
+{
+	return s.n && memmem(s.p, s.n, z, strlen(z)) != NULL;
+}
+
+/* "name/version..." at p (n bytes) -> "name/major" into out. */
+static void tool_major(const char *p, size_t n, char *out, size_t cap)
+{
+	size_t i = 0, j;
+	char tmp[CB_LABEL];
+	while (i < n && p[i] != '/' && p[i] != ' ')
+		i++;
+	if (i >= n || p[i] != '/') {
+		label_set(out, cap, p, i);
+		return;
+	}
+	j = i + 1;
+	while (j < n && p[j] >= '0' && p[j] <= '9')
+		j++;
+	if (i > 32)
+		i = 32;
+	snprintf(tmp, sizeof(tmp), "%.*s/%.*s", (int)i, p, (int)(j - i - 1), p + i + 1);
+	label_set(out, cap, tmp, strlen(tmp));
+}
+
+/* The tool family of a user agent, "name/major" (docs/internals/ctbase.md):
+ * Terraform wherever it appears (its AWS provider puts other tokens
+ * first), "browser" for the console and browsers, "AWS Internal", else
+ * the first token: "aws-cli/2", "Boto3/1", "aws-sdk-go-v2/1"... */
+void mm__ctbase_ua_family(struct mm_str ua, char *out, size_t cap)
+{
+	const char *p = ua.p;
+	size_t n = ua.n, i;
+
+	while (n && (*p == '[' || *p == ' '))
+		p++, n--;
+	if (!n) {
+		snprintf(out, cap, "none");
+		return;
+	}
+	for (i = 0; i + 10 <= n; i++)
+		if (memcmp(p + i, "Terraform/", 10) == 0) {
+			tool_major(p + i, n - i, out, cap);
+			return;
+		}
+	if ((n >= 8 && memcmp(p, "Mozilla/", 8) == 0) || str_has(ua, "console.amazonaws.com") ||
+	    str_has(ua, "console.aws.amazon.com") || str_has(ua, "signin.amazonaws.com")) {
+		snprintf(out, cap, "browser");
+		return;
+	}
+	if (n >= 12 && memcmp(p, "AWS Internal", 12) == 0) {
+		snprintf(out, cap, "AWS Internal");
+		return;
+	}
+	tool_major(p, n, out, cap);
+}
+
+/* Not learned, never fires: what AWS does on a principal's behalf, AWS
+ * service principals and service-linked roles (GuardDuty's policy). */
+static int skip_call(const struct mm_api *a)
+{
+	if (a->who.invoked_by.n || !a->has_source_ip || mm_str_eqz(a->who.type, "AWSService") ||
+	    mm_str_eqz(a->event_type, "AwsServiceEvent"))
+		return 1;
+	/* service-linked roles are only ever assumed */
+	return mm_str_eqz(a->who.type, "AssumedRole") &&
+	       (str_has(a->who.issuer_arn, ":role/aws-service-role/") ||
+		str_has(a->who.arn, ":assumed-role/AWSServiceRoleFor"));
+}
+
+/* The stable principal of a call (empty: none): the role for an assumed
+ * role (sessionIssuer ARN, else the session ARN without its session
+ * name), else the ARN, else the principal id. */
+static struct mm_str principal_of(const struct mm_api *a)
+{
+	struct mm_str s = a->who.arn;
+	if (mm_str_eqz(a->who.type, "AssumedRole")) {
+		if (a->who.issuer_arn.n)
+			return a->who.issuer_arn;
+		while (s.n && s.p[s.n - 1] != '/')
+			s.n--;
+		if (s.n)
+			s.n--;
+		if (s.n)
+			return s;
+		s = a->who.arn;
+	}
+	return s.n ? s : a->who.principal_id;
+}
+
+/* An EC2 instance-role session: principalId "AROA...:i-<hex>". */
+static int instance_session(const struct mm_api *a)
+{
+	struct mm_str p = a->who.principal_id;
+	size_t i = p.n;
+	if (!mm_str_eqz(a->who.type, "AssumedRole"))
+		return 0;
+	while (i && p.p[i - 1] != ':')
+		i--;
+	if (!i || p.n - i < 10 || p.p[i] != 'i' || p.p[i + 1] != '-')
+		return 0;
+	for (i += 2; i < p.n; i++)
+		if (!((p.p[i] >= '0' && p.p[i] <= '9') || (p.p[i] >= 'a' && p.p[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* ---- entities and items --------------------------------------------------- */
+
+static void ent_free(struct cb_ent *e)
+{
+	uint32_t i;
+	if (!e)
+		return;
+	for (i = 0; i < e->icap; i++)
+		mm_free(e->it[i].det);
+	mm_free(e->it);
+	mm_free(e->hot);
+	mm_free(e);
+}
+
+static struct cb_ent *ent_new(uint64_t h, const char *name, size_t n, int inst)
+{
+	struct cb_ent *e = mm_calloc(1, sizeof(*e));
+	int k;
+	if (!e)
+		return NULL;
+	e->h = h;
+	memcpy(e->name, name, n);
+	e->nlen = (uint32_t)n;
+	e->inst = (uint8_t)inst;
+	e->tmin = INT64_MAX;
+	e->tmax = INT64_MIN;
+	for (k = 0; k < K__N; k++)
+		e->kmax[k] = INT64_MAX;
+	return e;
+}
+
+static int tab_grow(struct cb_state *s)
+{
+	size_t ncap = s->cap ? s->cap * 2 : 256, i;
+	struct cb_ent **nt = mm_calloc(ncap, sizeof(*nt));
+	if (!nt)
+		return MM_ENOMEM;
+	for (i = 0; i < s->cap; i++)
+		if (s->t[i]) {
+			size_t j = s->t[i]->h & (ncap - 1);
+			while (nt[j])
+				j = (j + 1) & (ncap - 1);
+			nt[j] = s->t[i];
+		}
+	mm_free(s->t);
+	s->t = nt;
+	s->cap = ncap;
+	return 0;
+}
+
+/* The entity named name (n bytes, hash h), created when absent; NULL
+ * when out of memory or at CB_MAX_ENTS (counted). */
+static struct cb_ent *ent_get(struct cb_state *s, uint64_t h, const char *name, size_t n, int inst)
+{
+	size_t j;
+	struct cb_ent *e;
+
+	if (s->recent && s->recent->h == h && s->recent->inst == inst && s->recent->nlen == n &&
+	    memcmp(s->recent->name, name, n) == 0)
+		return s->recent;
+	if ((s->n + 1) * 4 > s->cap * 3 && tab_grow(s))
+		return NULL;
+	for (j = h & (s->cap - 1); (e = s->t[j]); j = (j + 1) & (s->cap - 1))
+		if (e->h == h && e->inst == inst && e->nlen == n && !memcmp(e->name, name, n))
+			return s->recent = e;
+	if (s->n >= CB_MAX_ENTS || n > CB_NAME_MAX) {
+		s->dropped++;
+		return NULL;
+	}
+	if (!(e = ent_new(h, name, n, inst)))
+		return NULL;
+	s->t[j] = e;
+	s->n++;
+	return s->recent = e;
+}
+
+static uint64_t ent_hash(const char *name, size_t n, int inst)
+{
+	return mm_hash(name, n, inst ? 0x696e7374ULL : 0x7072696eULL);
+}
+
+static int item_find(const struct cb_ent *e, uint64_t key)
+{
+	uint32_t j;
+	if (!e->icap)
+		return -1;
+	for (j = (uint32_t)mm_hash_mix(key) & (e->icap - 1); e->hot[j].key;
+	     j = (j + 1) & (e->icap - 1))
+		if (e->hot[j].key == key)
+			return (int)j;
+	return -1;
+}
+
+static int item_grow(struct cb_ent *e)
+{
+	uint32_t ncap = e->icap ? e->icap * 2 : 16, i;
+	struct cb_item *nt = mm_calloc(ncap, sizeof(*nt));
+	struct cb_hot *nh = mm_calloc(ncap, sizeof(*nh));
+	if (!nt || !nh) {
+		mm_free(nt);
+		mm_free(nh);
+		return MM_ENOMEM;
+	}
+	for (i = 0; i < e->icap; i++)
+		if (e->it[i].key) {
+			uint32_t j = (uint32_t)mm_hash_mix(e->it[i].key) & (ncap - 1);
+			while (nt[j].key)
+				j = (j + 1) & (ncap - 1);
+			nt[j] = e->it[i];
+			nh[j] = e->hot[i];
+		}
+	mm_free(e->it);
+	mm_free(e->hot);
+	e->it = nt;
+	e->hot = nh;
+	e->icap = ncap;
+	return 0;
+}
+
+/* Remove slot j (linear probing: shift the followers back). */
+static void item_del(struct cb_ent *e, uint32_t j)
+{
+	uint32_t i = j, k, m = e->icap - 1;
+	e->nkind[KIND(e->it[j].key)]--;
+	e->nitems--;
+	mm_free(e->it[j].det);
+	memset(&e->it[j], 0, sizeof(e->it[j]));
+	memset(&e->hot[j], 0, sizeof(e->hot[j]));
+	for (i = (j + 1) & m; e->it[i].key; i = (i + 1) & m) {
+		k = (uint32_t)mm_hash_mix(e->it[i].key) & m;
+		/* move it[i] to the hole when its home is not in (j, i] */
+		if ((j < i) ? (k <= j || k > i) : (k <= j && k > i)) {
+			e->it[j] = e->it[i];
+			e->hot[j] = e->hot[i];
+			memset(&e->it[i], 0, sizeof(e->it[i]));
+			memset(&e->hot[i], 0, sizeof(e->hot[i]));
+			j = i;
+		}
+	}
+}
+
+static int kind_cap(int kind, const double *p)
+{
+	int cap = (int)p[P_MAX_ITEMS];
+	return kind == K_API ? cap : cap / 4 > 4 ? cap / 4 : 4;
+}
+
+/* Is (ref, key) before (ref2, key2)? The total order the caps keep by. */
+static int item_before(const struct mm_evref *r, uint64_t key, const struct mm_evref *r2,
+		       uint64_t key2)
+{
+	if (mm_evref_before(r, r2))
+		return 1;
+	if (mm_evref_before(r2, r))
+		return 0;
+	return key < key2;
+}
+
+/* A slot for a new item key first seen at ref, or -1: at its kind's cap
+ * the latest item of the kind is evicted when the new one is earlier,
+ * else the new one is not kept (so the kept set is the earliest whatever
+ * the order). -2: out of memory. */
+static int item_slot(struct cb_ent *e, uint64_t key, const struct mm_evref *ref, const double *p)
+{
+	int kind = KIND(key);
+	uint32_t j;
+
+	if ((int)e->nkind[kind] >= kind_cap(kind, p)) {
+		int worst = -1;
+		/* later than every kept one: cannot get in (no scan) */
+		if (ref->time_ms > e->kmax[kind])
+			return -1;
+		for (j = 0; j < e->icap; j++)
+			if (KIND(e->it[j].key) == kind &&
+			    (worst < 0 || item_before(&e->it[worst].ref, e->it[worst].key,
+						      &e->it[j].ref, e->it[j].key)))
+				worst = (int)j;
+		if (worst < 0)
+			return -1;
+		if (!item_before(ref, key, &e->it[worst].ref, e->it[worst].key)) {
+			e->kmax[kind] = e->it[worst].ref.time_ms;
+			return -1;
+		}
+		item_del(e, (uint32_t)worst);
+		e->kmax[kind] = INT64_MAX; /* unknown until the next scan */
+	}
+	if ((e->nitems + 1) * 4 > e->icap * 3 && item_grow(e))
+		return -2;
+	for (j = (uint32_t)mm_hash_mix(key) & (e->icap - 1); e->it[j].key;
+	     j = (j + 1) & (e->icap - 1))
+		;
+	e->it[j].key = e->hot[j].key = key;
+	e->it[j].ref.time_ms = e->hot[j].t = ref->time_ms;
+	e->nitems++;
+	e->nkind[kind]++;
+	return (int)j;
+}
+
+/* Add v to the set[0..*n) that keeps the cap smallest values (unsorted):
+ * the same set whatever the order values come in. */
+static void keep_smallest(uint64_t *set, uint8_t *n, int cap, uint64_t v)
+{
+	int i, worst = 0;
+	for (i = 0; i < *n; i++)
+		if (set[i] == v)
+			return;
+	if (*n < cap) {
+		set[(*n)++] = v;
+		return;
+	}
+	for (i = 1; i < cap; i++)
+		if (set[i] > set[worst])
+			worst = i;
+	if (v < set[worst])
+		set[worst] = v;
+}
+
+static void days_add(struct cb_ent *e, uint32_t d)
+{
+	keep_smallest(e->days, &e->ndays, CB_DAYS, d);
+}
+
+static void act_add(struct cb_ent *e, uint32_t hour, uint64_t place)
+{
+	struct cb_act *b = &e->act[hour % CB_ACT];
+	if (b->hour > hour)
+		return;
+	if (b->hour < hour) {
+		b->hour = hour;
+		b->n = 0;
+	}
+	keep_smallest(b->place, &b->n, CB_PLACES, place);
+}
+
+/* ---- the per-record path -------------------------------------------------- */
+
+/* The owner of the call's address, from the per-state cache. */
+static const struct cb_geo *geo_of(struct cb_state *s, const struct mm_detect_ctx *c,
+				   const struct mm_ip *ip)
+{
+	uint64_t h = mm_hash(ip->b, ip->v6 ? 16 : 4, ip->v6);
+	struct cb_geo *g = &s->geo[h & (CB_GEO_SLOTS - 1)];
+	struct mm_geo_info gi;
+
+	if (g->used && g->ip.v6 == ip->v6 && memcmp(g->ip.b, ip->b, 16) == 0)
+		return g;
+	memset(g, 0, sizeof(*g));
+	g->ip = *ip;
+	g->used = 1;
+	if (c->geo && mm_geo_lookup(c->geo, ip, &gi)) {
+		g->asn = gi.asn;
+		g->aws = (uint8_t)(gi.aws != 0);
+		memcpy(g->cc, gi.cc, 3);
+		label_set(g->org, sizeof(g->org), gi.as_org, strlen(gi.as_org));
+	}
+	return g;
+}
+
+/* The network of a call: its ASN, else its /24 (/48). */
+static uint64_t net_key(const struct cb_geo *g, char *label, size_t cap)
+{
+	struct mm_ip pfx = g->ip;
+	char ipb[MM_IP_STRLEN];
+	if (g->asn) {
+		if (label)
+			snprintf(label, cap, "asnNumber: %u asnOrg: %s", g->asn, g->org);
+		return KEY(K_NET, g->asn);
+	}
+	if (pfx.v6)
+		memset(pfx.b + 6, 0, 10);
+	else
+		pfx.b[3] = 0;
+	if (label)
+		snprintf(label, cap, "network: %s/%d", mm_ip_format(&pfx, ipb), pfx.v6 ? 48 : 24);
+	return KEY(K_NET, mm_hash(pfx.b, 16, pfx.v6) | 1ULL << 55);
+}
+
+/* Where a call came from for console logins and concurrency: its country,
+ * else its network. */
+static uint64_t place_of(const struct cb_geo *g)
+{
+	if (g->cc[0])
+		return (uint64_t)(unsigned char)g->cc[0] << 8 | (unsigned char)g->cc[1];
+	return net_key(g, NULL, 0) & 0x00ffffffffffffffULL;
+}
+
+static const struct cb_ua *ua_of(struct cb_state *s, struct mm_str ua)
+{
+	uint64_t h = mm_hash(ua.p, ua.n, 0x7561) | 1;
+	struct cb_ua *u = &s->ua[h & (CB_UA_SLOTS - 1)];
+	if (u->h != h) {
+		u->h = h;
+		mm__ctbase_ua_family(ua, u->label, sizeof(u->label));
+		u->key = KEY(K_UA, mm_hash(u->label, strlen(u->label), 0x7561));
+	}
+	return u;
+}
+
+static void det_fill(struct cb_det *d, const struct mm_api *a, const struct cb_geo *g)
+{
+	memset(d, 0, sizeof(*d));
+	mm_str_copy(d->akid, sizeof(d->akid), a->who.access_key_id);
+	mm_str_copy(d->pid, sizeof(d->pid), a->who.principal_id);
+	mm_str_copy(d->user, sizeof(d->user),
+		    a->who.user_name.n ? a->who.user_name : a->who.issuer_user_name);
+	mm_str_copy(d->utype, sizeof(d->utype), a->who.type);
+	label_set(d->src, sizeof(d->src), a->event_source.p, a->event_source.n);
+	label_set(d->api, sizeof(d->api), a->event_name.p, a->event_name.n);
+	mm_str_copy(d->ua, sizeof(d->ua), a->user_agent);
+	mm_str_copy(d->region, sizeof(d->region), a->region);
+	mm_str_copy(d->err, sizeof(d->err), a->error_code);
+	mm_str_copy(d->acct, sizeof(d->acct), a->account.n ? a->account : a->who.account_id);
+	memcpy(d->cc, g->cc, 3);
+	d->ip = a->source_ip;
+	d->has_ip = a->has_source_ip;
+	d->aws = g->aws;
+}
+
+struct rec {	/* what touch needs of the record at hand */
+	struct cb_state *s;
+	struct mm_detect_ctx *c;
+	const struct mm_event *ev;
+	const struct mm_api *a;
+	const struct cb_geo *g;
+	const double *p;
+	struct mm_evref ref;
+	int has_ref;
+};
+
+static const struct mm_evref *rec_ref(struct rec *r)
+{
+	if (!r->has_ref) {
+		const char *file = r->c->file && r->c->file->rel ? r->c->file->rel : r->ev->loc.file;
+		if (!file)
+			file = "";
+		if (file != r->s->raw_file) {
+			r->s->raw_file = file;
+			r->s->int_file = mm_intern(file, strlen(file));
+		}
+		r->ref.file = r->s->int_file;
+		r->ref.line = r->ev->loc.line;
+		r->ref.offset = r->ev->loc.offset;
+		r->ref.time_ms = r->a->time_ms;
+		r->has_ref = 1;
+	}
+	return &r->ref;
+}
+
+/* Count one occurrence of key in e. Returns the item when the record
+ * became its first (the earliest seen: the caller then sets its label
+ * and context; details are filled here when want_det), else NULL (a
+ * later record, or not kept at the cap). No formatting unless first. */
+static struct cb_item *touch(struct rec *r, struct cb_ent *e, uint64_t key, int want_det)
+{
+	int j = item_find(e, key), fresh = 0;
+	struct cb_item *it;
+
+	if (j < 0) {
+		j = item_slot(e, key, rec_ref(r), r->p);
+		if (j < 0)
+			return NULL;
+		fresh = 1;
+	}
+	it = &e->it[j];
+	if (it->count < UINT32_MAX)
+		it->count++;
+	if (!fresh && r->a->time_ms > e->hot[j].t)
+		return NULL;
+	if (!fresh && !mm_evref_before(rec_ref(r), &it->ref))
+		return NULL;
+	it->ref = *rec_ref(r);
+	e->hot[j].t = it->ref.time_ms;
+	if (want_det && !(it->flags & F_DONE)) {
+		if (!it->det)
+			it->det = mm_malloc(sizeof(*it->det));
+		if (it->det)
+			det_fill(it->det, r->a, r->g);
+	}
+	return it;
+}
+
+static void set_label(struct cb_item *it, const char *z)
+{
+	if (it)
+		label_set(it->label, sizeof(it->label), z, strlen(z));
+}
+
+static int login_success(const struct mm_api *a)
+{
+	return mm_str_eqz(a->event_name, "ConsoleLogin") && str_has(a->response_elements, "Success");
+}
+
+static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event *ev)
+{
+	struct cb_state *s = state;
+	const struct mm_api *a = &ev->u.api;
+	struct rec r;
+	struct mm_str who;
+	struct cb_ent *e;
+	const struct cb_ua *ua;
+	struct cb_item *it;
+	uint64_t nk, place;
+	uint32_t hour;
+	char buf[CB_LABEL];
+	int signin;
+
+	if (skip_call(a) || a->time_ms <= 0)
+		return;
+	who = principal_of(a);
+	if (!who.n)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.s = s;
+	r.c = c;
+	r.ev = ev;
+	r.a = a;
+	r.p = state_params(s, c);
+	r.g = geo_of(s, c, &a->source_ip);
+	hour = (uint32_t)(a->time_ms / HOUR_MS) + 1;
+
+	/* the instance-role session: the public addresses its keys are used from */
+	if (instance_session(a) && !mm_ip_is_private(&a->source_ip) &&
+	    (e = ent_get(s, ent_hash(a->who.arn.p, a->who.arn.n, 1), a->who.arn.p, a->who.arn.n,
+			 1))) {
+		char ipb[MM_IP_STRLEN];
+		if (a->time_ms < e->tmin)
+			e->tmin = a->time_ms;
+		if (a->time_ms > e->tmax)
+			e->tmax = a->time_ms;
+		it = touch(&r, e, KEY(K_IADDR, mm_hash(a->source_ip.b, 16, a->source_ip.v6)), 1);
+		if (it) {
+			set_label(it, mm_ip_format(&a->source_ip, ipb));
+			if (a->source_ip.v6)
+				it->flags |= F_V6;
+		}
+	}
+
+	if (!(e = ent_get(s, ent_hash(who.p, who.n, 0), who.p, who.n, 0)))
+		return;
+	if (a->time_ms < e->tmin)
+		e->tmin = a->time_ms;
+	if (a->time_ms > e->tmax)
+		e->tmax = a->time_ms;
+	if ((uint32_t)(a->time_ms / DAY_MS) + 1 != e->last_day) {
+		e->last_day = (uint32_t)(a->time_ms / DAY_MS) + 1;
+		days_add(e, e->last_day);
+	}
+	place = place_of(r.g);
+	act_add(e, hour, place);
+
+	nk = net_key(r.g, NULL, 0);
+	/* a network's details serve only the opt-in UnusualASNCaller */
+	if ((it = touch(&r, e, nk, r.p[P_ASN_CALLER] >= 1))) {
+		net_key(r.g, buf, sizeof(buf));
+		set_label(it, buf);
+	}
+	if (r.g->cc[0])
+		set_label(touch(&r, e, KEY(K_CC, place), 0), r.g->cc);
+	ua = ua_of(s, a->user_agent);
+	set_label(touch(&r, e, ua->key, 0), ua->label);
+	if ((it = touch(&r, e, KEY(K_HOUR, (hour - 1) % 24), 0))) {
+		snprintf(buf, sizeof(buf), "%02u", (unsigned)((hour - 1) % 24));
+		set_label(it, buf);
+	}
+	if (a->region.n && (it = touch(&r, e, KEY(K_REGION, mm_hash(a->region.p, a->region.n,
+								     0x7267)), 0)))
+		label_set(it->label, sizeof(it->label), a->region.p, a->region.n);
+	signin = mm_str_eqz(a->event_source, "signin.amazonaws.com") ||
+		 mm_str_eqz(a->event_type, "AwsConsoleSignIn");
+	if (signin) {
+		/* a sign-in is no API use: only its place is learned */
+		if (login_success(a) && (it = touch(&r, e, KEY(K_LOGIN, place), 1))) {
+			if (!r.g->cc[0])
+				net_key(r.g, buf, sizeof(buf));
+			set_label(it, r.g->cc[0] ? r.g->cc : buf);
+		}
+		return;
+	}
+	{
+		uint64_t h = mm_hash(a->event_source.p, a->event_source.n, 0x617069);
+		int j;
+		h = mm_hash(a->event_name.p, a->event_name.n, h);
+		j = item_find(e, KEY(K_API, h));
+		/* the common case, a later call of a known API, touches one count */
+		if (j >= 0 && a->time_ms > e->hot[j].t) {
+			if (e->it[j].count < UINT32_MAX)
+				e->it[j].count++;
+			return;
+		}
+		if ((it = touch(&r, e, KEY(K_API, h), 1))) {
+			label_set(it->label, sizeof(it->label), a->event_name.p, a->event_name.n);
+			it->ctx_net = nk;
+			it->ctx_ua = ua->key;
+			it->tactic = (uint8_t)mm_api_tactic(a->event_source, a->event_name,
+							    a->read_only);
+		}
+	}
+}
+
+/* ---- judging at finish ---------------------------------------------------- */
+
+/* When the principal's baseline is complete (ms), or INT64_MAX. */
+static int64_t ready_at(const struct cb_ent *e, const double *p)
+{
+	uint64_t d[CB_DAYS], t;
+	int i, j, n = e->ndays, need = (int)p[P_MIN_DAYS];
+	int64_t r;
+	if (e->tmin > e->tmax || n < need || need < 1)
+		return INT64_MAX;
+	memcpy(d, e->days, sizeof(d));
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && d[j - 1] > d[j]; j--)
+			t = d[j], d[j] = d[j - 1], d[j - 1] = t;
+	r = e->tmin + (int64_t)(p[P_LEARN] * DAY_MS);
+	/* days hold day + 1: the end of day d[need-1]-1 is d[need-1] * DAY_MS */
+	if ((int64_t)d[need - 1] * DAY_MS > r)
+		r = (int64_t)d[need - 1] * DAY_MS;
+	return r;
+}
+
+static const struct cb_item *item_get(const struct cb_ent *e, uint64_t key)
+{
+	int j = item_find(e, key);
+	return j < 0 ? NULL : &e->it[j];
+}
+
+/* Was key (a network or agent) new at time t: first seen after the
+ * baseline and at most novelty_hours before t? */
+static int novel(const struct cb_ent *e, uint64_t key, int64_t t, int64_t ready, const double *p)
+{
+	const struct cb_item *it = item_get(e, key);
+	return it && it->ref.time_ms >= ready &&
+	       t - it->ref.time_ms <= (int64_t)(p[P_NOVEL_H] * HOUR_MS);
+}
+
+/* The finding fields a det gives, as the record they came from. */
+static void det_api(struct mm_api *a, const struct cb_det *d, const struct cb_item *it)
+{
+	memset(a, 0, sizeof(*a));
+	a->time_ms = it->ref.time_ms;
+	a->who.access_key_id = mm_str_c(d->akid);
+	a->who.principal_id = mm_str_c(d->pid);
+	a->who.user_name = mm_str_c(d->user);
+	a->who.type = mm_str_c(d->utype);
+	a->event_source = mm_str_c(d->src);
+	a->event_name = mm_str_c(d->api);
+	a->user_agent = mm_str_c(d->ua);
+	a->region = mm_str_c(d->region);
+	a->error_code = mm_str_c(d->err);
+	a->account = mm_str_c(d->acct);
+	a->source_ip = d->ip;
+	a->has_source_ip = d->has_ip;
+}
+
+/* Append ", "-separated labels of the top n baseline items of kind by
+ * count (ties by key) into b, at most max bytes. */
+static void top_labels(const struct cb_ent *e, int kind, int64_t ready, int n, char *b, size_t max)
+{
+	int picked[4] = {-1, -1, -1, -1}, k;
+	uint32_t j;
+	size_t len = 0;
+	b[0] = '\0';
+	for (k = 0; k < n && k < 4; k++) {
+		int best = -1, q, skip;
+		for (j = 0; j < e->icap; j++) {
+			const struct cb_item *it = &e->it[j];
+			if (KIND(it->key) != kind || it->ref.time_ms >= ready)
+				continue;
+			for (skip = 0, q = 0; q < k; q++)
+				skip |= picked[q] == (int)j;
+			if (skip)
+				continue;
+			if (best < 0 || it->count > e->it[best].count ||
+			    (it->count == e->it[best].count && it->key < e->it[best].key))
+				best = (int)j;
+		}
+		if (best < 0)
+			break;
+		picked[k] = best;
+		if (len + strlen(e->it[best].label) + 4 >= max)
+			break;
+		len += (size_t)snprintf(b + len, max - len, "%s%s", k ? " , " : "", e->it[best].label);
+	}
+}
+
+/* Append a formatted piece to b (cap bytes, *len used) only when it fits
+ * whole: 1, else 0 with b unchanged. */
+static int bput(char *b, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+	va_start(ap, fmt);
+	w = vsnprintf(b + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (w < 0 || (size_t)w >= cap - *len) {
+		b[*len] = '\0';
+		return 0;
+	}
+	*len += (size_t)w;
+	return 1;
+}
+
+/* additionalInfo of an AnomalousBehavior finding in GuardDuty's shape:
+ * anomalies.anomalousAPIs, profiledBehavior (the principal's most used
+ * networks, agents and APIs) and unusualBehavior (what was new), each
+ * value cut so the whole fits MM_INFO_MAX. */
+static void anomaly_info(struct mm_finding *f, const struct cb_ent *e,
+			 const struct cb_item *const *grp, int ng, const struct cb_item *last,
+			 int64_t ready, const double *p)
+{
+	char apis[160], names[64], pa[56], pn[80], pu[48], un[64] = "", uu[40] = "", js[760];
+	size_t len = 0, nlen = 0;
+	int i;
+	const struct cb_item *n = item_get(e, last->ctx_net), *u = item_get(e, last->ctx_ua);
+
+	/* GuardDuty's shape: "svc:[API:success , API:failure] , svc2:[...]",
+	 * one bracket per service in order of first call; cut whole */
+	apis[0] = names[0] = '\0';
+	for (i = 0; i < ng; i++) {
+		const char *src = grp[i]->det ? grp[i]->det->src : "";
+		int k, seen = 0;
+		for (k = 0; k < i; k++)
+			seen |= strcmp(grp[k]->det ? grp[k]->det->src : "", src) == 0;
+		if (seen)
+			continue;
+		if (!bput(apis, sizeof(apis), &len, "%s%s:[", i ? " , " : "", src))
+			break;
+		for (seen = 0, k = i; k < ng; k++) {
+			const struct cb_det *d = grp[k]->det;
+			if (strcmp(d ? d->src : "", src) != 0)
+				continue;
+			if (!bput(apis, sizeof(apis), &len, "%s%s:%s", seen++ ? " , " : "",
+				  grp[k]->label, d && d->err[0] ? "failure" : "success"))
+				break;
+		}
+		if (!bput(apis, sizeof(apis), &len, "]"))
+			break;
+	}
+	for (i = 0; i < ng; i++)
+		if (!bput(names, sizeof(names), &nlen, "%s%s", i ? " , " : "", grp[i]->label))
+			break;
+	/* unusualBehavior first: what was new is the finding; the profile
+	 * after it, shortened when the room runs out */
+	if (n && novel(e, n->key, last->ref.time_ms, ready, p))
+		snprintf(un, sizeof(un), "%s", n->label);
+	if (u && novel(e, u->key, last->ref.time_ms, ready, p))
+		snprintf(uu, sizeof(uu), "%s", u->label);
+	len = (size_t)snprintf(js, sizeof(js),
+			       "{\"unusualAPIsUserIdentityProfiling\":\"%s\","
+			       "\"unusualASNsUserIdentityProfiling\":\"%s\","
+			       "\"unusualUserAgentsUserIdentityProfiling\":\"%s\"",
+			       names, un, uu);
+	/* mamori's own members, in GuardDuty's naming: the call's country,
+	 * hour of day or region when new (novelty_hours, as networks) */
+	{
+		uint32_t hod = (uint32_t)((last->ref.time_ms / HOUR_MS) % 24);
+		const char *reg = last->det ? last->det->region : "";
+		const char *cc = last->det ? last->det->cc : "";
+		if (cc[0] && cc[1] &&
+		    novel(e, KEY(K_CC, (uint64_t)(unsigned char)cc[0] << 8 | (unsigned char)cc[1]),
+			  last->ref.time_ms, ready, p))
+			len += (size_t)snprintf(js + len, sizeof(js) - len,
+						",\"unusualCountriesUserIdentityProfiling\":\"%.2s\"",
+						cc);
+		if (novel(e, KEY(K_HOUR, hod), last->ref.time_ms, ready, p))
+			len += (size_t)snprintf(js + len, sizeof(js) - len,
+						",\"unusualHoursUserIdentityProfiling\":\"%02u\"", hod);
+		if (reg[0] && novel(e, KEY(K_REGION, mm_hash(reg, strlen(reg), 0x7267)),
+				    last->ref.time_ms, ready, p))
+			len += (size_t)snprintf(js + len, sizeof(js) - len,
+						",\"unusualRegionsUserIdentityProfiling\":\"%s\"",
+						item_get(e, KEY(K_REGION, mm_hash(reg, strlen(reg),
+										  0x7267)))->label);
+		snprintf(js + len, sizeof(js) - len, "}");
+	}
+	mm_finding_info_json(f, "unusualBehavior", js);
+	snprintf(js, sizeof(js), "{\"anomalousAPIs\":\"%s\"}", apis);
+	mm_finding_info_json(f, "anomalies", js);
+	for (i = 3; i >= 1; i -= 2) {
+		size_t before = strlen(f->info);
+		top_labels(e, K_API, ready, i, pa, sizeof(pa));
+		top_labels(e, K_NET, ready, i > 1 ? 2 : 1, pn, sizeof(pn));
+		top_labels(e, K_UA, ready, i > 1 ? 2 : 1, pu, sizeof(pu));
+		snprintf(js, sizeof(js),
+			 "{\"frequentProfiledAPIsUserIdentityProfiling\":\"%s\","
+			 "\"frequentProfiledASNsUserIdentityProfiling\":\"%s\","
+			 "\"frequentProfiledUserAgentsUserIdentityProfiling\":\"%s\"}",
+			 pa, pn, pu);
+		mm_finding_info_json(f, "profiledBehavior", js);
+		if (strlen(f->info) != before)
+			break;
+	}
+}
+
+/* Emit one finding occurrence for item it (its first call). */
+static struct mm_finding *emit_item(struct mm_detect_ctx *c, const char *type,
+				    const struct cb_item *it, int *latest)
+{
+	struct mm_api a;
+	struct mm_finding *f;
+	det_api(&a, it->det, it);
+	f = mm_emit_refs(c, type, a.account, mm_api_principal(&a), "", &it->ref, 1,
+			 it->ref.time_ms, it->ref.time_ms, latest);
+	if (!f)
+		return NULL;
+	if (a.event_name.n)
+		mm_finding_add_api(f, a.event_name.p, a.event_name.n, a.time_ms);
+	if (*latest) {
+		f->role = MM_ROLE_TARGET;
+		mm_finding_set_api(f, &a);
+	}
+	return f;
+}
+
+static int cmp_item_time(const void *x, const void *y)
+{
+	const struct cb_item *a = *(const struct cb_item *const *)x;
+	const struct cb_item *b = *(const struct cb_item *const *)y;
+	if (mm_evref_before(&a->ref, &b->ref))
+		return -1;
+	if (mm_evref_before(&b->ref, &a->ref))
+		return 1;
+	return a->key < b->key ? -1 : a->key > b->key;
+}
+
+/* AnomalousBehavior: an API new for the principal (first called after
+ * its baseline) whose first call came from a new network or with a new
+ * agent; discovery only as a burst. */
+static void judge_apis(struct mm_detect_ctx *c, struct cb_ent *e, int64_t ready, const double *p)
+{
+	struct cb_item **q = NULL, *grp[MM_TAC__N][16];
+	int nq = 0, ngrp[MM_TAC__N], i, k;
+	uint32_t j;
+
+	for (k = 0; k < MM_TAC__N; k++)
+		ngrp[k] = 0;
+	if (!(q = mm_malloc(sizeof(*q) * (e->nkind[K_API] + 1))))
+		return;
+	for (j = 0; j < e->icap; j++) {
+		struct cb_item *it = &e->it[j];
+		int64_t t = it->ref.time_ms;
+		if (KIND(it->key) != K_API || !it->det || (it->flags & (F_REPORTED | F_DONE)))
+			continue;
+		if (t < ready || it->tactic == MM_TAC_NONE || it->tactic >= MM_TAC__N ||
+		    !(novel(e, it->ctx_net, t, ready, p) || novel(e, it->ctx_ua, t, ready, p))) {
+			it->flags |= F_DONE; /* its first call is fixed: it never qualifies */
+			mm_free(it->det);
+			it->det = NULL;
+			continue;
+		}
+		q[nq++] = it;
+	}
+	qsort(q, (size_t)nq, sizeof(*q), cmp_item_time);
+	/* discovery: mark those in a window holding discovery_min_apis */
+	{
+		int lo = 0, n = 0, hi;
+		struct cb_item **dq = mm_malloc(sizeof(*dq) * (size_t)(nq + 1));
+		if (dq) {
+			for (i = 0; i < nq; i++)
+				if (q[i]->tactic == MM_TAC_DISCOVERY)
+					dq[n++] = q[i];
+			for (hi = 0; hi < n; hi++) {
+				while (dq[hi]->ref.time_ms - dq[lo]->ref.time_ms >
+				       (int64_t)(p[P_DISC_WIN] * 1000))
+					lo++;
+				if (hi - lo + 1 >= (int)p[P_DISC_MIN])
+					for (k = lo; k <= hi; k++)
+						dq[k]->flags |= 0x80; /* in a burst (cleared below) */
+			}
+			mm_free(dq);
+		}
+	}
+	for (i = 0; i < nq; i++) {
+		struct cb_item *it = q[i];
+		int tac = it->tactic, latest;
+		struct mm_finding *f;
+		if (tac == MM_TAC_DISCOVERY && !(it->flags & 0x80))
+			continue;
+		it->flags &= (uint8_t)~0x80;
+		f = emit_item(c, tactic_types[tac], it, &latest);
+		it->flags |= F_REPORTED;
+		if (ngrp[tac] < 16)
+			grp[tac][ngrp[tac]++] = it;
+		if (f && latest) {
+			mm_finding_info_clear(f);
+			anomaly_info(f, e, (const struct cb_item *const *)grp[tac], ngrp[tac], it,
+				     ready, p);
+		}
+	}
+	/* a discovery read that found no burst is done once records past
+	 * its window came (in order, no window holding it can grow) */
+	for (i = 0; i < nq; i++)
+		if ((q[i]->flags & F_REPORTED) ||
+		    e->tmax - q[i]->ref.time_ms > (int64_t)(p[P_DISC_WIN] * 1000)) {
+			if (!(q[i]->flags & F_REPORTED))
+				q[i]->flags |= F_DONE;
+			mm_free(q[i]->det);
+			q[i]->det = NULL;
+		}
+	mm_free(q);
+}
+
+/* ConsoleLoginSuccess.B: the first successful console login from a place
+ * (country, else network) not in the baseline, while the principal was
+ * active from another place within login_concurrent_hours. */
+static void judge_logins(struct mm_detect_ctx *c, struct cb_ent *e, int64_t ready, const double *p)
+{
+	uint32_t j, w = (uint32_t)p[P_LOGIN_H], maxh = (uint32_t)(e->tmax / HOUR_MS) + 1;
+	for (j = 0; j < e->icap; j++) {
+		struct cb_item *it = &e->it[j];
+		uint32_t h, hh;
+		uint64_t pl = it->key & 0x00ffffffffffffffULL;
+		int other = 0, k, latest;
+		struct mm_finding *f;
+		if (KIND(it->key) != K_LOGIN || !it->det || (it->flags & (F_REPORTED | F_DONE)))
+			continue;
+		h = (uint32_t)(it->ref.time_ms / HOUR_MS) + 1;
+		for (hh = h > w ? h - w : 1; hh <= h + w; hh++) {
+			const struct cb_act *b = &e->act[hh % CB_ACT];
+			if (b->hour != hh)
+				continue;
+			for (k = 0; k < b->n; k++)
+				other |= b->place[k] != pl;
+		}
+		if (it->ref.time_ms >= ready && other) {
+			f = emit_item(c, T_LOGIN, it, &latest);
+			it->flags |= F_REPORTED;
+			if (f && latest) {
+				mm_finding_info_clear(f);
+				mm_finding_info_str(f, "unusualLoginPlace", it->label);
+			}
+		} else if (it->ref.time_ms < ready || maxh > h + w + 1) {
+			it->flags |= F_DONE; /* the window has passed (or baseline) */
+		} else {
+			continue; /* more of its window may come */
+		}
+		mm_free(it->det);
+		it->det = NULL;
+	}
+}
+
+static void judge_asn(struct mm_detect_ctx *c, struct cb_ent *e, int64_t ready)
+{
+	uint32_t j;
+	for (j = 0; j < e->icap; j++) {
+		struct cb_item *it = &e->it[j];
+		struct mm_finding *f;
+		int latest;
+		if (KIND(it->key) != K_NET || !it->det || (it->flags & (F_REPORTED | F_DONE)))
+			continue;
+		if (it->ref.time_ms >= ready) {
+			f = emit_item(c, T_ASN, it, &latest);
+			it->flags |= F_REPORTED;
+			if (f && latest) {
+				mm_finding_info_clear(f);
+				mm_finding_info_json(f, "unusualBehavior", "{}");
+				mm_finding_info_str(f, "unusualASN", it->label);
+			}
+		} else {
+			it->flags |= F_DONE;
+		}
+		mm_free(it->det);
+		it->det = NULL;
+	}
+}
+
+/* Instance credentials: every public address but the session's first
+ * (per family) fires, inside or outside AWS by the AWS ranges. */
+static void judge_instance(struct mm_detect_ctx *c, struct cb_ent *e)
+{
+	int home[2] = {-1, -1};
+	uint32_t j;
+	for (j = 0; j < e->icap; j++) {
+		const struct cb_item *it = &e->it[j];
+		int v6 = (it->flags & F_V6) != 0;
+		if (KIND(it->key) == K_IADDR &&
+		    (home[v6] < 0 ||
+		     item_before(&it->ref, it->key, &e->it[home[v6]].ref, e->it[home[v6]].key)))
+			home[v6] = (int)j;
+	}
+	for (j = 0; j < e->icap; j++) {
+		struct cb_item *it = &e->it[j];
+		struct mm_finding *f;
+		int latest;
+		if (KIND(it->key) != K_IADDR || (int)j == home[0] || (int)j == home[1] || !it->det ||
+		    (it->flags & F_REPORTED))
+			continue;
+		f = emit_item(c, it->det->aws ? T_INSIDE : T_OUTSIDE, it, &latest);
+		it->flags |= F_REPORTED;
+		if (f && latest) {
+			mm_finding_info_clear(f);
+			mm_finding_info_str(f, "instanceHomeAddress",
+					    home[(it->flags & F_V6) != 0] >= 0
+						    ? e->it[home[(it->flags & F_V6) != 0]].label
+						    : "");
+		}
+		mm_free(it->det);
+		it->det = NULL;
+	}
+}
+
+static void finish(void *state, struct mm_detect_ctx *c)
+{
+	struct cb_state *s = state;
+	const double *p = state_params(s, c);
+	size_t i;
+
+	if (s->dropped > s->warned) {
+		mm_warn("ctbase: %llu records of principals past the %u tracked were not learned",
+			(unsigned long long)(s->dropped - s->warned), CB_MAX_ENTS);
+		s->warned = s->dropped;
+	}
+	for (i = 0; i < s->cap; i++) {
+		struct cb_ent *e = s->t[i];
+		int64_t ready;
+		uint32_t j;
+		if (!e || e->tmin > e->tmax)
+			continue;
+		if (e->inst) {
+			judge_instance(c, e);
+			continue;
+		}
+		ready = ready_at(e, p);
+		if (ready != INT64_MAX) {
+			judge_apis(c, e, ready, p);
+			judge_logins(c, e, ready, p);
+			if (p[P_ASN_CALLER] >= 1)
+				judge_asn(c, e, ready);
+		}
+		/* what is in the baseline never fires (without a baseline yet,
+		 * what came before first record + learning_days), nor a network
+		 * while the opt-in is off: drop their details */
+		if (ready == INT64_MAX)
+			ready = e->tmin + (int64_t)(p[P_LEARN] * DAY_MS);
+		for (j = 0; j < e->icap; j++)
+			if (e->it[j].det && (e->it[j].ref.time_ms < ready ||
+					     (KIND(e->it[j].key) == K_NET && p[P_ASN_CALLER] < 1))) {
+				mm_free(e->it[j].det);
+				e->it[j].det = NULL;
+				e->it[j].flags |= F_DONE;
+			}
+	}
+}
+
+/* ---- state, merge --------------------------------------------------------- */
+
+static void *state_new(void)
+{
+	struct cb_state *s = mm_calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	mm_detector_defaults(&mm_det_ctbase, s->p);
+	return s;
+}
+
+static void state_free(void *state)
+{
+	struct cb_state *s = state;
+	size_t i;
+	if (!s)
+		return;
+	for (i = 0; i < s->cap; i++)
+		ent_free(s->t[i]);
+	mm_free(s->t);
+	mm_free(s);
+}
+
+/* Merge item src (whose det moves) into e. */
+static int item_merge(struct cb_ent *e, struct cb_item *src, const double *p)
+{
+	int j = item_find(e, src->key);
+	struct cb_item *d;
+	if (j < 0) {
+		j = item_slot(e, src->key, &src->ref, p);
+		if (j == -2)
+			return MM_ENOMEM;
+		if (j < 0)
+			return 0;
+		d = &e->it[j];
+		*d = *src;
+		e->hot[j].t = d->ref.time_ms;
+		src->det = NULL;
+		return 0;
+	}
+	d = &e->it[j];
+	d->count = d->count + src->count < d->count ? UINT32_MAX : d->count + src->count;
+	d->flags |= src->flags & (F_REPORTED | F_V6);
+	if (mm_evref_before(&src->ref, &d->ref)) {
+		struct cb_det *keep = d->det;
+		uint8_t fl = d->flags;
+		d->ref = src->ref;
+		e->hot[j].t = d->ref.time_ms;
+		d->ctx_net = src->ctx_net;
+		d->ctx_ua = src->ctx_ua;
+		d->tactic = src->tactic;
+		memcpy(d->label, src->label, sizeof(d->label));
+		d->det = src->det;
+		d->flags = (uint8_t)(fl & ~F_DONE) | (src->flags & F_DONE);
+		src->det = keep; /* freed with src */
+		if (!d->det && !(d->flags & F_REPORTED))
+			d->flags |= F_DONE;
+	}
+	return 0;
+}
+
+static int ent_merge(struct cb_ent *d, struct cb_ent *s, const double *p)
+{
+	uint32_t i;
+	int k, rc;
+	if (s->tmin < d->tmin)
+		d->tmin = s->tmin;
+	if (s->tmax > d->tmax)
+		d->tmax = s->tmax;
+	for (k = 0; k < s->ndays; k++)
+		days_add(d, s->days[k]);
+	for (k = 0; k < CB_ACT; k++) {
+		const struct cb_act *b = &s->act[k];
+		int m;
+		for (m = 0; b->hour && m < b->n; m++)
+			act_add(d, b->hour, b->place[m]);
+	}
+	for (i = 0; i < s->icap; i++)
+		if (s->it[i].key && (rc = item_merge(d, &s->it[i], p)))
+			return rc;
+	return 0;
+}
+
+static int merge(void *dst, void *src)
+{
+	struct cb_state *d = dst, *s = src;
+	size_t i;
+	int rc;
+	d->dropped += s->dropped;
+	for (i = 0; i < s->cap; i++) {
+		struct cb_ent *e = s->t[i], *t;
+		if (!e)
+			continue;
+		t = ent_get(d, e->h, e->name, strlen(e->name), e->inst);
+		if (!t)
+			return MM_ENOMEM;
+		if ((rc = ent_merge(t, e, d->p)))
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- save / load ---------------------------------------------------------- */
+
+/* Blob, little-endian, version 1 (state_version); one per principal,
+ * entity = "p|" or "i|" (instance session) + the principal's ARN:
+ *   "CB01" tmin:i64 tmax:i64 ndays:u8 ndays x day:u32
+ *   nact:u8 nact x (hour:u32 n:u8 n x place:u64)
+ *   nitems:u16 nitems x (key:u64 ref ctx_net:u64 ctx_ua:u64 count:u32
+ *     flags:u8 tactic:u8 label:str8 hasdet:u8 [det])
+ *   det = akid pid user utype src api ua region err acct cc (str8 each)
+ *         ip has_ip:u8 aws:u8
+ * ref is blob.h's (file name cut to CB_REF_FILE). Details are stored only
+ * for items that may still fire. */
+#define CB_MAGIC "CB01"
+#define CB_REF_FILE 1024
+#define CB_BLOB_MAX (4u << 20)
+
+static int put_det(struct mm_buf *b, const struct cb_det *d)
+{
+	int rc = 0;
+	rc |= mm_blob_put_str(b, d->akid, 1, sizeof(d->akid) - 1);
+	rc |= mm_blob_put_str(b, d->pid, 1, sizeof(d->pid) - 1);
+	rc |= mm_blob_put_str(b, d->user, 1, sizeof(d->user) - 1);
+	rc |= mm_blob_put_str(b, d->utype, 1, sizeof(d->utype) - 1);
+	rc |= mm_blob_put_str(b, d->src, 1, sizeof(d->src) - 1);
+	rc |= mm_blob_put_str(b, d->api, 1, sizeof(d->api) - 1);
+	rc |= mm_blob_put_str(b, d->ua, 1, sizeof(d->ua) - 1);
+	rc |= mm_blob_put_str(b, d->region, 1, sizeof(d->region) - 1);
+	rc |= mm_blob_put_str(b, d->err, 1, sizeof(d->err) - 1);
+	rc |= mm_blob_put_str(b, d->acct, 1, sizeof(d->acct) - 1);
+	rc |= mm_blob_put_str(b, d->cc, 1, sizeof(d->cc) - 1);
+	rc |= mm_blob_put_ip(b, &d->ip);
+	rc |= mm_blob_put_u(b, d->has_ip, 1);
+	rc |= mm_blob_put_u(b, d->aws, 1);
+	return rc ? MM_ETOOBIG : 0;
+}
+
+static void get_det(struct mm_blob_rd *r, struct cb_det *d)
+{
+	memset(d, 0, sizeof(*d));
+	mm_blob_get_str(r, d->akid, sizeof(d->akid), 1);
+	mm_blob_get_str(r, d->pid, sizeof(d->pid), 1);
+	mm_blob_get_str(r, d->user, sizeof(d->user), 1);
+	mm_blob_get_str(r, d->utype, sizeof(d->utype), 1);
+	mm_blob_get_str(r, d->src, sizeof(d->src), 1);
+	mm_blob_get_str(r, d->api, sizeof(d->api), 1);
+	mm_blob_get_str(r, d->ua, sizeof(d->ua), 1);
+	mm_blob_get_str(r, d->region, sizeof(d->region), 1);
+	mm_blob_get_str(r, d->err, sizeof(d->err), 1);
+	mm_blob_get_str(r, d->acct, sizeof(d->acct), 1);
+	mm_blob_get_str(r, d->cc, sizeof(d->cc), 1);
+	mm_blob_get_ip(r, &d->ip);
+	d->has_ip = (uint8_t)mm_blob_get_u(r, 1);
+	d->aws = (uint8_t)mm_blob_get_u(r, 1);
+	if (d->has_ip > 1 || d->aws > 1)
+		r->bad = 1;
+}
+
+static int ent_save(const struct cb_ent *e, struct mm_buf *b)
+{
+	uint32_t j;
+	int k, m, nact = 0, rc = 0;
+	rc |= mm_buf_add(b, CB_MAGIC, 4);
+	rc |= mm_blob_put_u(b, (uint64_t)e->tmin, 8);
+	rc |= mm_blob_put_u(b, (uint64_t)e->tmax, 8);
+	rc |= mm_blob_put_u(b, e->ndays, 1);
+	for (k = 0; k < e->ndays; k++)
+		rc |= mm_blob_put_u(b, e->days[k], 4);
+	for (k = 0; k < CB_ACT; k++)
+		nact += e->act[k].hour != 0;
+	rc |= mm_blob_put_u(b, (uint64_t)nact, 1);
+	for (k = 0; k < CB_ACT; k++) {
+		if (!e->act[k].hour)
+			continue;
+		rc |= mm_blob_put_u(b, e->act[k].hour, 4);
+		rc |= mm_blob_put_u(b, e->act[k].n, 1);
+		for (m = 0; m < e->act[k].n; m++)
+			rc |= mm_blob_put_u(b, e->act[k].place[m], 8);
+	}
+	rc |= mm_blob_put_u(b, e->nitems, 2);
+	for (j = 0; j < e->icap && !rc; j++) {
+		const struct cb_item *it = &e->it[j];
+		if (!it->key)
+			continue;
+		rc |= mm_blob_put_u(b, it->key, 8);
+		rc |= mm_blob_put_ref(b, &it->ref, CB_REF_FILE);
+		rc |= mm_blob_put_u(b, it->ctx_net, 8);
+		rc |= mm_blob_put_u(b, it->ctx_ua, 8);
+		rc |= mm_blob_put_u(b, it->count, 4);
+		rc |= mm_blob_put_u(b, it->flags, 1);
+		rc |= mm_blob_put_u(b, it->tactic, 1);
+		rc |= mm_blob_put_str(b, it->label, 1, CB_LABEL - 1);
+		rc |= mm_blob_put_u(b, it->det != NULL, 1);
+		if (it->det)
+			rc |= put_det(b, it->det);
+	}
+	return rc ? MM_ETOOBIG : 0;
+}
+
+static int save(void *state, int (*put)(void *pctx, const char *entity, const void *blob, size_t n),
+		void *pctx)
+{
+	struct cb_state *s = state;
+	struct mm_buf b;
+	char name[CB_NAME_MAX + 3];
+	size_t i;
+	int rc = 0;
+
+	mm_buf_init(&b, CB_BLOB_MAX);
+	for (i = 0; i < s->cap && !rc; i++) {
+		struct cb_ent *e = s->t[i];
+		if (!e || e->tmin > e->tmax)
+			continue;
+		mm_buf_reset(&b);
+		if (ent_save(e, &b))
+			continue; /* too big for a blob (cannot happen within the caps) */
+		snprintf(name, sizeof(name), "%c|%s", e->inst ? 'i' : 'p', e->name);
+		rc = put(pctx, name, b.p, b.len);
+	}
+	mm_buf_free(&b);
+	return rc;
+}
+
+/* Restore one principal's blob, merging into what is held. A malformed
+ * blob is rejected whole: MM_EPARSE. */
+static int load(void *state, const char *entity, int version, const void *blob, size_t n)
+{
+	struct cb_state *s = state;
+	struct mm_blob_rd r;
+	struct cb_ent *tmp = NULL, *e;
+	const unsigned char *m;
+	size_t en = strlen(entity);
+	uint32_t k, ni, na;
+	int rc = MM_EPARSE, inst;
+
+	if (version != 1 || en < 3 || en - 2 > CB_NAME_MAX || entity[1] != '|' ||
+	    (entity[0] != 'p' && entity[0] != 'i'))
+		return MM_EPARSE;
+	inst = entity[0] == 'i';
+	mm_blob_rd_init(&r, blob, n);
+	m = mm_blob_get_bytes(&r, 4);
+	if (!m || memcmp(m, CB_MAGIC, 4))
+		return MM_EPARSE;
+	if (!(tmp = ent_new(0, entity + 2, en - 2, inst)))
+		return MM_ENOMEM;
+	tmp->tmin = (int64_t)mm_blob_get_u(&r, 8);
+	tmp->tmax = (int64_t)mm_blob_get_u(&r, 8);
+	if (tmp->tmin > tmp->tmax || tmp->tmin <= 0)
+		goto out;
+	k = (uint32_t)mm_blob_get_u(&r, 1);
+	if (k > CB_DAYS)
+		goto out;
+	while (k--) {
+		uint32_t d = (uint32_t)mm_blob_get_u(&r, 4);
+		if (!d)
+			goto out;
+		days_add(tmp, d);
+	}
+	na = (uint32_t)mm_blob_get_u(&r, 1);
+	if (na > CB_ACT)
+		goto out;
+	while (na--) {
+		uint32_t hour = (uint32_t)mm_blob_get_u(&r, 4), pn = (uint32_t)mm_blob_get_u(&r, 1);
+		if (!hour || pn > CB_PLACES || r.bad)
+			goto out;
+		while (pn--)
+			act_add(tmp, hour, mm_blob_get_u(&r, 8));
+	}
+	ni = (uint32_t)mm_blob_get_u(&r, 2);
+	if (r.bad || ni > 4096 + 7 * 1024)
+		goto out;
+	for (k = 0; k < ni; k++) {
+		struct cb_item it;
+		int j, kind;
+		memset(&it, 0, sizeof(it));
+		it.key = mm_blob_get_u(&r, 8);
+		mm_blob_get_ref(&r, &it.ref, CB_REF_FILE);
+		it.ctx_net = mm_blob_get_u(&r, 8);
+		it.ctx_ua = mm_blob_get_u(&r, 8);
+		it.count = (uint32_t)mm_blob_get_u(&r, 4);
+		it.flags = (uint8_t)mm_blob_get_u(&r, 1);
+		it.tactic = (uint8_t)mm_blob_get_u(&r, 1);
+		mm_blob_get_str(&r, it.label, sizeof(it.label), 1);
+		kind = KIND(it.key);
+		if (r.bad || kind < K_NET || kind >= K__N || (kind == K_IADDR) != inst ||
+		    it.tactic >= MM_TAC__N ||
+		    (it.flags & ~(F_REPORTED | F_V6 | F_DONE)) || item_find(tmp, it.key) >= 0)
+			goto out;
+		if (mm_blob_get_u(&r, 1)) {
+			if (!(it.det = mm_malloc(sizeof(*it.det)))) {
+				rc = MM_ENOMEM;
+				goto out;
+			}
+			get_det(&r, it.det);
+		}
+		j = r.bad ? -1 : item_slot(tmp, it.key, &it.ref, s->p);
+		if (j == -2) {
+			mm_free(it.det);
+			rc = MM_ENOMEM;
+			goto out;
+		}
+		if (j < 0) {
+			mm_free(it.det);
+			if (r.bad)
+				goto out;
+			continue; /* past a cap lowered since: the earliest stay */
+		}
+		tmp->it[j] = it;
+		tmp->hot[j].t = it.ref.time_ms;
+	}
+	if (r.bad || r.p != r.end)
+		goto out;
+	tmp->h = ent_hash(tmp->name, strlen(tmp->name), inst);
+	e = ent_get(s, tmp->h, tmp->name, strlen(tmp->name), inst);
+	if (!e) {
+		rc = MM_ENOMEM;
+		goto out;
+	}
+	rc = ent_merge(e, tmp, s->p);
+out:
+	ent_free(tmp);
+	return rc;
+}
+
+static const char *const types[] = {
+	"CredentialAccess:IAMUser/AnomalousBehavior",
+	"DefenseEvasion:IAMUser/AnomalousBehavior",
+	"Discovery:IAMUser/AnomalousBehavior",
+	"Exfiltration:IAMUser/AnomalousBehavior",
+	"Impact:IAMUser/AnomalousBehavior",
+	"InitialAccess:IAMUser/AnomalousBehavior",
+	"Persistence:IAMUser/AnomalousBehavior",
+	"PrivilegeEscalation:IAMUser/AnomalousBehavior",
+	T_LOGIN,
+	T_OUTSIDE,
+	T_INSIDE,
+	T_ASN,
+	NULL,
+};
+
+const struct mm_detector_def mm_det_ctbase = {
+	.name = "ctbase",
+	.kinds = MM_KIND_BIT(MM_EV_API),
+	.state_version = 1,
+	.types = types,
+	.params = params,
+	.state_new = state_new,
+	.state_free = state_free,
+	.on_event = on_event,
+	.merge = merge,
+	.finish = finish,
+	.save = save,
+	.load = load,
+};
