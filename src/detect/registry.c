@@ -13,6 +13,7 @@ const struct mm_detector_def *const mm_detectors[] = {
 	&mm_det_brute,
 	&mm_det_dos,
 	&mm_det_dnsbehav,
+	&mm_det_sigma,
 	NULL,
 };
 

@@ -18,7 +18,7 @@ cd "$ROOT" || exit 1
 # --- check ---------------------------------------------------------------------
 "$M" rules check tests/data/sigma/rules >"$T/ok.out" 2>"$T/ok.err"; rc=$?
 expect check_own_rules_exit "exit $rc, want 0: $(cat "$T/ok.out" "$T/ok.err")" test $rc -eq 0
-expect check_own_rules_all_ok "$(cat "$T/ok.err")" has "$T/ok.err" "^rules: 5 files: 5 ok, 0 unsupported, 0 broken$"
+expect check_own_rules_all_ok "$(cat "$T/ok.err")" has "$T/ok.err" "^rules: 5 files, 5 rules: 5 ok, 0 unsupported, 0 broken$"
 expect check_own_rules_lines "want one 'ok FILE: TITLE' line per rule" \
 	sh -c "[ \$(grep -c '^ok tests/data/sigma/rules/.*\.yml: ' '$T/ok.out') -eq 5 ]"
 
@@ -26,21 +26,22 @@ expect check_own_rules_lines "want one 'ok FILE: TITLE' line per rule" \
 expect check_broken_exit_3 "exit $rc, want 3 (a broken rule)" test $rc -eq 3
 printf '%s\n' \
 	"broken tests/data/sigma/bad/broken_condition.yml:8: condition names 'filter', which is not a selection" \
+	"broken tests/data/sigma/bad/broken_correlation_ref.yml:6: correlation names 'console_login_failed', which no loaded rule has as its name or id" \
 	"broken tests/data/sigma/bad/broken_modifier.yml:7: unknown modifier 'containz'" \
 	"broken tests/data/sigma/bad/broken_yaml.yml:8: YAML: did not find expected key" \
-	"unsupported tests/data/sigma/bad/unsupported_correlation.yml:4: correlation rules: not yet" \
+	"unsupported tests/data/sigma/bad/unsupported_correlation.yml:4: correlation type value_avg (Sigma 2.1 metrics): not implemented" \
 	"unsupported tests/data/sigma/bad/unsupported_utf16.yml:7: modifier 'wide' is not implemented" \
 	"unsupported tests/data/sigma/bad/unsupported_windows.yml:3: logsource product=windows service=- category=process_creation: mamori reads no such events (it reads product aws, service cloudtrail)" \
 	>"$T/bad.want"
 expect check_reasons_exact "got:
 $(cat "$T/bad.out")" cmp -s "$T/bad.out" "$T/bad.want"
-expect check_summary "$(cat "$T/bad.err")" has "$T/bad.err" "^rules: 6 files: 0 ok, 3 unsupported, 3 broken$"
+expect check_summary "$(cat "$T/bad.err")" has "$T/bad.err" "^rules: 7 files, 7 rules: 0 ok, 3 unsupported, 4 broken$"
 
 "$M" rules check tests/data/sigma/bad/unsupported_correlation.yml tests/data/sigma/bad/unsupported_windows.yml \
 	>"$T/uns.out" 2>&1; rc=$?
 expect check_unsupported_exit_0 "exit $rc, want 0 (unsupported is not an error)" test $rc -eq 0
 "$M" rules check -q tests/data/sigma >"$T/q.out" 2>/dev/null
-expect check_quiet_hides_ok "$(head -3 "$T/q.out")" sh -c "! grep -q '^ok ' '$T/q.out' && [ \$(wc -l <'$T/q.out') -eq 6 ]"
+expect check_quiet_hides_ok "$(head -3 "$T/q.out")" sh -c "! grep -q '^ok ' '$T/q.out' && [ \$(wc -l <'$T/q.out') -eq 7 ]"
 "$M" rules check "$T/nothing" >/dev/null 2>"$T/none.err"; rc=$?
 expect check_missing_dir "exit $rc, want 1: $(cat "$T/none.err")" sh -c "[ $rc -eq 1 ] && grep -q nothing '$T/none.err'"
 mkdir "$T/empty"
@@ -49,7 +50,7 @@ expect check_no_rules "exit $rc, want 1: $(cat "$T/empty.err")" sh -c "[ $rc -eq
 # a symlinked folder inside is not followed: a link back up cannot loop
 mkdir -p "$T/loop/a" && cp tests/data/sigma/rules/cloudtrail_stopped.yml "$T/loop/a/" && ln -s .. "$T/loop/a/up"
 "$M" rules check "$T/loop" >"$T/loop.out" 2>"$T/loop.err"; rc=$?
-expect check_symlink_loop "exit $rc: $(cat "$T/loop.err")" sh -c "[ $rc -eq 0 ] && grep -q '^rules: 1 files: 1 ok' '$T/loop.err'"
+expect check_symlink_loop "exit $rc: $(cat "$T/loop.err")" sh -c "[ $rc -eq 0 ] && grep -q '^rules: 1 files, 1 rules: 1 ok' '$T/loop.err'"
 "$M" rules check >/dev/null 2>&1; rc=$?
 expect check_usage "exit $rc, want 2" test $rc -eq 2
 "$M" rules --help >"$T/help" 2>&1; rc=$?
@@ -104,7 +105,7 @@ if [ -d "$AWS" ]; then
 	"$M" rules check "$AWS" >"$T/aws.out" 2>"$T/aws.err"; rc=$?
 	n=$(find "$AWS" -name '*.yml' | wc -l | tr -d ' ')
 	expect shared_aws_all_load "exit $rc; $(cat "$T/aws.err"); $(grep -v '^ok' "$T/aws.out" | head -5)" \
-		sh -c "[ $rc -eq 0 ] && grep -q '^rules: $n files: $n ok, 0 unsupported, 0 broken\$' '$T/aws.err'"
+		sh -c "[ $rc -eq 0 ] && grep -q '^rules: $n files, $n rules: $n ok, 0 unsupported, 0 broken\$' '$T/aws.err'"
 	# a sample on the repository's events: the matches and only them
 	S=$AWS/cloudtrail
 	"$M" rules test -q "$S/aws_cloudtrail_disable_logging.yml" "$E" 2>&1 | noattr >"$T/s1.out"
