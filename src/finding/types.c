@@ -271,55 +271,55 @@ static const struct mm_ftype types[] = {
 	 * no level, the detector sets each finding's from its rule's level.
 	 * service.additionalInfo.sigma names the rule and its author. */
 	{"InitialAccess:IAMUser/SigmaRule", MED, AKEY, API,
-	 "A Sigma rule matched API calls by {user}.",
+	 "API {api} by {user} matched a Sigma rule.",
 	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
 	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	{"Execution:IAMUser/SigmaRule", MED, AKEY, API,
-	 "A Sigma rule matched API calls by {user}.",
+	 "API {api} by {user} matched a Sigma rule.",
 	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
 	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	{"Persistence:IAMUser/SigmaRule", MED, AKEY, API,
-	 "A Sigma rule matched API calls by {user}.",
+	 "API {api} by {user} matched a Sigma rule.",
 	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
 	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	{"PrivilegeEscalation:IAMUser/SigmaRule", MED, AKEY, API,
-	 "A Sigma rule matched API calls by {user}.",
+	 "API {api} by {user} matched a Sigma rule.",
 	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
 	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	{"DefenseEvasion:IAMUser/SigmaRule", MED, AKEY, API,
-	 "A Sigma rule matched API calls by {user}.",
+	 "API {api} by {user} matched a Sigma rule.",
 	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
 	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	{"Stealth:IAMUser/SigmaRule", MED, AKEY, API,
-	 "A Sigma rule matched API calls by {user}.",
+	 "API {api} by {user} matched a Sigma rule.",
 	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
 	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	{"CredentialAccess:IAMUser/SigmaRule", MED, AKEY, API,
-	 "A Sigma rule matched API calls by {user}.",
+	 "API {api} by {user} matched a Sigma rule.",
 	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
 	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	{"Discovery:IAMUser/SigmaRule", MED, AKEY, API,
-	 "A Sigma rule matched API calls by {user}.",
+	 "API {api} by {user} matched a Sigma rule.",
 	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
 	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	{"Recon:IAMUser/SigmaRule", MED, AKEY, API,
-	 "A Sigma rule matched API calls by {user}.",
+	 "API {api} by {user} matched a Sigma rule.",
 	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
 	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	{"Exfiltration:IAMUser/SigmaRule", MED, AKEY, API,
-	 "A Sigma rule matched API calls by {user}.",
+	 "API {api} by {user} matched a Sigma rule.",
 	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
 	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	{"Impact:IAMUser/SigmaRule", MED, AKEY, API,
-	 "A Sigma rule matched API calls by {user}.",
+	 "API {api} by {user} matched a Sigma rule.",
 	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
 	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	{"Backdoor:IAMUser/SigmaRule", MED, AKEY, API,
-	 "A Sigma rule matched API calls by {user}.",
+	 "API {api} by {user} matched a Sigma rule.",
 	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
 	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	{"UnauthorizedAccess:IAMUser/SigmaRule", MED, AKEY, API,
-	 "A Sigma rule matched API calls by {user}.",
+	 "API {api} by {user} matched a Sigma rule.",
 	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
 	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	{NULL, 0, 0, 0, NULL, NULL},
