@@ -60,6 +60,7 @@ static const struct mm_param params[] = {
 };
 
 #define MAX_HITS 256
+#define LOCAL_MAX 4096		/* (rule, principal) entries of a worker (~1.9 KB each) */
 #define SHARDS 16
 #define MAX_KEY 128
 #define MAX_GVAL 1024
@@ -208,9 +209,9 @@ static void set_info(struct mm_finding *f, const struct mm_sigma_set *set, const
 		rc = rc ? rc : mm_buf_addz(b, ",\"license\":");
 		rc = rc ? rc : esc_cut(b, r->license, 40);
 	}
-	if (r->reference) {
+	if (r->reference && strlen(r->reference) <= 200) {	/* a cut address would mislead */
 		rc = rc ? rc : mm_buf_addz(b, ",\"reference\":");
-		rc = rc ? rc : esc_cut(b, r->reference, 120);
+		rc = rc ? rc : mm_buf_json_strz(b, r->reference);
 	}
 	if (r->corr) {
 		rc = rc ? rc : mm_buf_addz(b, ",\"correlation\":");
@@ -279,6 +280,15 @@ struct state {
 	uint32_t *slot;		/* index + 1 into g; 0 empty */
 	size_t nslots;
 	uint32_t ev_cap;	/* max_group_events as last seen */
+	/* detection rules' matches of this batch, per (rule, principal) */
+	struct hit **hits_t;
+	size_t nhit, caphit;
+	struct hslot {
+		uint64_t h;
+		uint32_t idx;	/* into hits_t + 1; 0 empty */
+	} *hslot;
+	size_t nhslots;
+	const char *ref_src, *ref_file;	/* the file evidence cites, interned */
 	uint64_t drop_groups, drop_events, warned;
 	struct mm_buf info;
 	int hits[MAX_HITS];
@@ -303,6 +313,18 @@ static void grp_free(struct grp *g)
 	mm_free(g);
 }
 
+struct hit;
+
+static void hits_clear(struct state *s)
+{
+	size_t i;
+	for (i = 0; i < s->nhit; i++)
+		mm_free(s->hits_t[i]);
+	s->nhit = 0;
+	if (s->hslot)
+		memset(s->hslot, 0, s->nhslots * sizeof(*s->hslot));
+}
+
 static void *state_new(void)
 {
 	struct state *s = mm_calloc(1, sizeof(*s));
@@ -325,6 +347,9 @@ static void state_free(void *st)
 	mm_free(s->slot);
 	mm_free(s->tmp);
 	mm_buf_free(&s->info);
+	hits_clear(s);
+	mm_free(s->hits_t);
+	mm_free(s->hslot);
 	if (s->sc_state == 1)
 		mm_sigma_scratch_free(&s->sc);
 	mm_free(s);
@@ -448,30 +473,6 @@ static int grp_add(struct state *s, struct grp *g, const struct gev *e)
 
 /* ---- per event ------------------------------------------------------- */
 
-static void emit_rule(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set, int ri,
-		      const struct mm_event *ev)
-{
-	const struct mm_sigma_rule *r = set->r[ri];
-	const struct mm_api *a = &ev->u.api;
-	struct mm_str res = mm_api_principal(a);
-	struct mm_finding *f;
-	char kb[40];
-	int latest;
-	if (!res.n)
-		return;
-	f = mm_emit(c, rule_type(set, r), a->account.n ? a->account : a->who.account_id, res,
-		    rule_key(r, kb, sizeof(kb)), ev, a->time_ms, a->time_ms, &latest);
-	if (!f)
-		return;
-	f->severity = rule_sev(set, r);
-	mm_finding_add_api(f, a->event_name.p, a->event_name.n, a->time_ms);
-	if (!latest)
-		return;
-	f->role = MM_ROLE_TARGET;
-	mm_finding_set_api(f, a);
-	set_info(f, set, r, NULL, &s->info);
-}
-
 static void take_details(struct gdet *d, const struct mm_api *a, const struct mm_evref *ref)
 {
 	d->ref = *ref;
@@ -484,6 +485,262 @@ static void take_details(struct gdet *d, const struct mm_api *a, const struct mm
 	mm_str_copy(d->utype, sizeof(d->utype), a->who.type);
 	mm_str_copy(d->pid, sizeof(d->pid), a->who.principal_id);
 	mm_str_copy(d->err, sizeof(d->err), a->error_code);
+}
+
+/* The finding's action details from a kept record's. */
+static void set_details(struct mm_finding *f, const struct gdet *d)
+{
+	struct mm_api a;
+	memset(&a, 0, sizeof(a));
+	a.region = mm_str_c(d->region);
+	a.event_name = mm_str_c(d->api);
+	a.event_source = mm_str_c(d->source);
+	a.source_ip_raw = mm_str_c(d->ip);
+	a.has_source_ip = d->ip[0] && !mm_ip_parse(d->ip, strlen(d->ip), &a.source_ip);
+	a.user_agent = mm_str_c(d->ua);
+	a.error_code = mm_str_c(d->err);
+	a.who.principal_id = mm_str_c(d->pid);
+	a.who.type = mm_str_c(d->utype);
+	a.who.user_name = mm_str_c(d->user);
+	mm_finding_set_api(f, &a);
+}
+
+/* ---- detection rules' matches ---------------------------------------------
+ *
+ * A noisy rule matches on a large share of all events (the SigmaHQ rule
+ * for any assumed-role call does on half of them), so a match must not
+ * take the batch's finding table lock and look the finding up each time.
+ * Each worker counts its matches per (rule, principal) in a small table
+ * of its own - count, times, the earliest evidence and the latest record
+ * with its details, the APIs - and finish turns each entry into one
+ * mm_emit_refs: the same finding, exactly (counts add, times widen,
+ * evidence keeps the earliest, details come from the latest record), in
+ * one locked step per flush. A worker whose table is full emits directly. */
+
+struct hit {
+	uint64_t h;
+	int rule;
+	char principal[128], account[32];
+	uint64_t count;
+	int64_t first, last;
+	struct mm_evref refs[MM_EVIDENCE_MAX];
+	uint8_t nref;
+	struct gdet d;		/* the latest record: d.ref */
+	int napis;
+	struct mm_api_call apis[MM_API_CALLS_MAX];	/* the smallest names, as a finding keeps */
+};
+
+static uint64_t hit_hash(int rule, const char *principal, const char *account)
+{
+	uint64_t h = mm_hash(principal, strlen(principal), (uint64_t)rule + 1);
+	h = mm_hash(account, strlen(account), h);
+	return h ? h : 1;
+}
+
+/* Count one call of API c into the entry, keeping the smallest names. */
+static void hit_api(struct hit *e, const struct mm_api_call *c)
+{
+	int i, k;
+	for (i = 0; i < e->napis; i++) {
+		if (!(k = strcmp(e->apis[i].name, c->name))) {
+			e->apis[i].count += c->count;
+			e->apis[i].first_ms = MM_MIN(e->apis[i].first_ms, c->first_ms);
+			e->apis[i].last_ms = MM_MAX(e->apis[i].last_ms, c->last_ms);
+			return;
+		}
+		if (k > 0)
+			break;
+	}
+	if (i >= MM_API_CALLS_MAX)
+		return;
+	if (e->napis < MM_API_CALLS_MAX)
+		e->napis++;
+	memmove(&e->apis[i + 1], &e->apis[i], (size_t)(e->napis - 1 - i) * sizeof(e->apis[0]));
+	e->apis[i] = *c;
+}
+
+/* The entry for (rule, principal, account) in s's table, created empty;
+ * NULL when the table holds cap entries already or out of memory. */
+static struct hit *hit_get(struct state *s, int rule, const char *principal, const char *account, size_t cap)
+{
+	uint64_t h = hit_hash(rule, principal, account);
+	size_t j;
+	struct hit *e;
+	if ((s->nhit + 1) * 2 > s->nhslots) {
+		size_t ns = s->nhslots ? 2 * s->nhslots : 256, i;
+		struct hslot *sl;
+		if (s->nhit >= cap || !(sl = mm_calloc(ns, sizeof(*sl))))
+			return NULL;
+		for (i = 0; i < s->nhit; i++) {
+			for (j = s->hits_t[i]->h & (ns - 1); sl[j].idx; j = (j + 1) & (ns - 1))
+				;
+			sl[j].h = s->hits_t[i]->h;
+			sl[j].idx = (uint32_t)i + 1;
+		}
+		mm_free(s->hslot);
+		s->hslot = sl;
+		s->nhslots = ns;
+	}
+	/* the slots hold the hashes: a probe reads no entry until one agrees */
+	for (j = h & (s->nhslots - 1); s->hslot[j].idx; j = (j + 1) & (s->nhslots - 1)) {
+		if (s->hslot[j].h != h)
+			continue;
+		e = s->hits_t[s->hslot[j].idx - 1];
+		if (e->rule == rule && !strcmp(e->principal, principal) && !strcmp(e->account, account))
+			return e;
+	}
+	if (s->nhit >= cap)
+		return NULL;
+	if (s->nhit == s->caphit) {
+		size_t nc = s->caphit ? 2 * s->caphit : 64;
+		struct hit **nt = mm_realloc(s->hits_t, nc * sizeof(*nt));
+		if (!nt)
+			return NULL;
+		s->hits_t = nt;
+		s->caphit = nc;
+	}
+	if (!(e = mm_calloc(1, sizeof(*e))))
+		return NULL;
+	e->h = h;
+	e->rule = rule;
+	snprintf(e->principal, sizeof(e->principal), "%s", principal);
+	snprintf(e->account, sizeof(e->account), "%s", account);
+	s->hits_t[s->nhit] = e;
+	s->hslot[j].h = h;
+	s->hslot[j].idx = (uint32_t)++s->nhit;
+	return e;
+}
+
+/* Fold entry o (of another worker) into e, the same key. */
+static void hit_merge(struct hit *e, const struct hit *o)
+{
+	int i;
+	if (!e->count || o->first < e->first)
+		e->first = o->first;
+	if (!e->count || o->last > e->last)
+		e->last = o->last;
+	for (i = 0; i < o->nref; i++)
+		mm_evref_keep(e->refs, &e->nref, MM_EVIDENCE_MAX, &o->refs[i]);
+	if (!e->count || mm_evref_before(&e->d.ref, &o->d.ref))
+		e->d = o->d;
+	for (i = 0; i < o->napis; i++)
+		hit_api(e, &o->apis[i]);
+	e->count += o->count;
+}
+
+/* The interned name of the file evidence cites (one intern per file, not
+ * per match: interning takes a process-wide lock). */
+static const char *ref_file(struct state *s, const struct mm_detect_ctx *c, const struct mm_event *ev)
+{
+	const char *file = c->file && c->file->rel ? c->file->rel : ev->loc.file;
+	if (file != s->ref_src || !s->ref_file) {
+		struct mm_evref r;
+		mm_evref_take(&r, c, ev, 0);
+		s->ref_src = file;
+		s->ref_file = r.file;
+	}
+	return s->ref_file;
+}
+
+static void emit_direct(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set, int ri,
+			const struct mm_event *ev)
+{
+	const struct mm_sigma_rule *r = set->r[ri];
+	const struct mm_api *a = &ev->u.api;
+	struct mm_finding *f;
+	char kb[40];
+	int latest;
+	f = mm_emit(c, rule_type(set, r), a->account.n ? a->account : a->who.account_id, mm_api_principal(a),
+		    rule_key(r, kb, sizeof(kb)), ev, a->time_ms, a->time_ms, &latest);
+	if (!f)
+		return;
+	f->severity = rule_sev(set, r);
+	mm_finding_add_api(f, a->event_name.p, a->event_name.n, a->time_ms);
+	if (!latest)
+		return;
+	f->role = MM_ROLE_TARGET;
+	mm_finding_set_api(f, a);
+	if (!f->info[0])
+		set_info(f, set, r, NULL, &s->info);
+}
+
+static void emit_rule(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set, int ri,
+		      const struct mm_event *ev)
+{
+	const struct mm_api *a = &ev->u.api;
+	char principal[128], account[32];
+	struct mm_api_call call;
+	struct mm_evref ref;
+	struct hit *e;
+	mm_str_copy(principal, sizeof(principal), mm_api_principal(a));
+	if (!principal[0])
+		return;
+	mm_str_copy(account, sizeof(account), a->account.n ? a->account : a->who.account_id);
+	if (!(e = hit_get(s, ri, principal, account, LOCAL_MAX))) {
+		emit_direct(s, c, set, ri, ev);
+		return;
+	}
+	ref.file = ref_file(s, c, ev);
+	ref.line = ev->loc.line;
+	ref.offset = ev->loc.offset;
+	ref.time_ms = a->time_ms;
+	if (!e->count || a->time_ms < e->first)
+		e->first = a->time_ms;
+	if (!e->count || a->time_ms > e->last)
+		e->last = a->time_ms;
+	mm_evref_keep(e->refs, &e->nref, MM_EVIDENCE_MAX, &ref);
+	if (!e->count || mm_evref_before(&e->d.ref, &ref))
+		take_details(&e->d, a, &ref);
+	mm_str_copy(call.name, sizeof(call.name), a->event_name);
+	call.count = 1;
+	call.first_ms = call.last_ms = a->time_ms;
+	hit_api(e, &call);
+	e->count++;
+}
+
+/* Finish: one finding per entry, the table emptied. */
+static void emit_hits(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set)
+{
+	size_t i;
+	int k, n, latest;
+	for (i = 0; i < s->nhit; i++) {
+		struct hit *e = s->hits_t[i];
+		const struct mm_sigma_rule *r;
+		struct mm_evref refs[MM_EVIDENCE_MAX + 1];
+		struct mm_finding *f;
+		char kb[40];
+		if (!set || e->rule >= set->n)
+			continue;
+		r = set->r[e->rule];
+		memcpy(refs, e->refs, sizeof(e->refs[0]) * e->nref);
+		n = e->nref;
+		for (k = 0; k < n && (refs[k].file != e->d.ref.file || refs[k].line != e->d.ref.line); k++)
+			;
+		if (k == n)	/* the latest is not among the earliest: cite it too */
+			refs[n++] = e->d.ref;
+		f = mm_emit_refs(c, rule_type(set, r), mm_str_c(e->account), mm_str_c(e->principal),
+				 rule_key(r, kb, sizeof(kb)), refs, n, e->first, e->last, &latest);
+		if (!f)
+			continue;
+		f->count += e->count - 1;	/* the finding counts the matching records */
+		f->severity = rule_sev(set, r);
+		for (k = 0; k < e->napis; k++) {
+			int j;
+			mm_finding_add_api(f, e->apis[k].name, strlen(e->apis[k].name), e->apis[k].first_ms);
+			for (j = 0; j < f->napis; j++)
+				if (!strcmp(f->apis[j].name, e->apis[k].name)) {
+					f->apis[j].count += e->apis[k].count - 1;
+					f->apis[j].last_ms = MM_MAX(f->apis[j].last_ms, e->apis[k].last_ms);
+				}
+		}
+		if (!latest)
+			continue;
+		f->role = MM_ROLE_TARGET;
+		set_details(f, &e->d);
+		if (!f->info[0])
+			set_info(f, set, r, NULL, &s->info);
+	}
+	hits_clear(s);
 }
 
 static void corr_add(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set, int ci, int ri,
@@ -567,7 +824,7 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	if (s->sc_state < 0)
 		return;
 	s->ev_cap = (uint32_t)c->params[P_MAX_EVENTS];
-	n = mm_sigma_set_match(set, a->event_source, a->event_name, ev->raw, &s->sc, s->hits, MAX_HITS);
+	n = mm_sigma_set_match(set, a, ev->raw, &s->sc, s->hits, MAX_HITS);
 	for (i = 0; i < n && i < MAX_HITS; i++) {
 		int ri = s->hits[i];
 		if (set->r[ri]->emit)
@@ -587,6 +844,14 @@ static int merge(void *dstv, void *srcv)
 	d->drop_groups += s->drop_groups;
 	d->drop_events += s->drop_events;
 	d->ev_cap = s->ev_cap;
+	for (i = 0; i < s->nhit; i++) {
+		const struct hit *o = s->hits_t[i];
+		/* the merged table may hold every worker's: no cap */
+		struct hit *e = hit_get(d, o->rule, o->principal, o->account, (size_t)-1);
+		if (!e)
+			return MM_ENOMEM;
+		hit_merge(e, o);
+	}
 	for (i = 0; i < s->n; i++) {
 		struct grp *g = s->g[i], *t = grp_find(d, g->h, g->corr, g->principal, g->account, g->gval);
 		if (!t) {
@@ -741,19 +1006,7 @@ static void emit_group(struct state *s, struct mm_detect_ctx *c, const struct mm
 		return;
 	f->role = MM_ROLE_TARGET;
 	if (g->has_d) {
-		struct mm_api a;
-		memset(&a, 0, sizeof(a));
-		a.region = mm_str_c(g->d.region);
-		a.event_name = mm_str_c(g->d.api);
-		a.event_source = mm_str_c(g->d.source);
-		a.source_ip_raw = mm_str_c(g->d.ip);
-		a.has_source_ip = g->d.ip[0] && !mm_ip_parse(g->d.ip, strlen(g->d.ip), &a.source_ip);
-		a.user_agent = mm_str_c(g->d.ua);
-		a.error_code = mm_str_c(g->d.err);
-		a.who.principal_id = mm_str_c(g->d.pid);
-		a.who.type = mm_str_c(g->d.utype);
-		a.who.user_name = mm_str_c(g->d.user);
-		mm_finding_set_api(f, &a);
+		set_details(f, &g->d);
 		mm_finding_add_api(f, g->d.api, strlen(g->d.api), g->d.ref.time_ms);
 	}
 	snprintf(gtxt, sizeof(gtxt), "%s", g->gval);
@@ -770,6 +1023,8 @@ static void finish(void *st, struct mm_detect_ctx *c)
 	int64_t late = (int64_t)c->params[P_LATE] * 60000, newest = INT64_MIN;
 	size_t i, o = 0;
 	s->ev_cap = (uint32_t)c->params[P_MAX_EVENTS];
+	/* the detection rules' findings of the batch, now whole */
+	emit_hits(s, c, set);
 	for (i = 0; i < s->n; i++) {
 		struct grp *g = s->g[i];
 		grp_trim(s, g, s->ev_cap);

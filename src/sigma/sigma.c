@@ -32,6 +32,7 @@
 #include "core/hash.h"
 #include "core/ip.h"
 #include "core/json.h"
+#include "core/event.h"
 #include "core/mem.h"
 
 /* ---- the compiled form ---------------------------------------------------- */
@@ -66,6 +67,7 @@ struct fmatch {
 	char *name;		/* the dotted name, and its hash: the per-event cache key */
 	uint64_t h;
 	uint8_t all, neq, cased;
+	uint8_t fast;		/* a field the CloudTrail parser reads (fast_fields + 1), 0 none */
 	struct val *v;
 	int nv;
 };
@@ -103,9 +105,11 @@ struct mm__sigma_det {
 	 * no gate. Borrowed from the values above. */
 	const struct val **gate;
 	int ngate;
-	/* the same on eventSource (the set's index uses either) */
-	const struct val **sgate;
-	int nsgate;
+	/* the gate the set's index files the rule under: on the field of
+	 * gate_fields whose kind is ikind */
+	const struct val **igate;
+	int nigate;
+	char ikind;
 };
 
 /* ---- the per-rule pool ------------------------------------------------------ */
@@ -224,6 +228,56 @@ static char *meta(struct ld *L, yaml_node_t *top, const char *key)
 		return NULL;
 	}
 	return rdup(L, sval(v), v->data.scalar.length);
+}
+
+/* ---- fields the CloudTrail parser has already read ---------------------------
+ *
+ * When a scan evaluates a rule (mm_sigma_set_match with the event's
+ * struct mm_api), these fields are taken from the parsed event instead
+ * of the record: the parser stores exactly what a lookup would give
+ * (the string unescaped, a number or boolean as its text), so the
+ * record is only scanned when a rule reads some other field. An empty
+ * value (absent, null or "") is looked up in the record, which tells
+ * those apart. */
+static const char *const fast_fields[] = {
+	"eventName", "eventSource", "eventType", "awsRegion", "userAgent", "errorCode", "errorMessage",
+	"eventID", "eventVersion", "sourceIPAddress", "recipientAccountId",
+	"userIdentity.type", "userIdentity.arn", "userIdentity.userName", "userIdentity.accountId",
+	"userIdentity.invokedBy", "userIdentity.principalId", "userIdentity.accessKeyId",
+	"userIdentity.identityProvider", "userIdentity.sessionContext.sessionIssuer.type",
+	"userIdentity.sessionContext.sessionIssuer.arn", "userIdentity.sessionContext.sessionIssuer.userName",
+	"userIdentity.sessionContext.sessionIssuer.principalId",
+};
+
+static struct mm_str fast_value(const struct mm_api *a, int id)
+{
+	const struct mm_identity *w = &a->who;
+	switch (id - 1) {
+	case 0: return a->event_name;
+	case 1: return a->event_source;
+	case 2: return a->event_type;
+	case 3: return a->region;
+	case 4: return a->user_agent;
+	case 5: return a->error_code;
+	case 6: return a->error_message;
+	case 7: return a->event_id;
+	case 8: return a->event_version;
+	case 9: return a->source_ip_raw;
+	case 10: return a->account;
+	case 11: return w->type;
+	case 12: return w->arn;
+	case 13: return w->user_name;
+	case 14: return w->account_id;
+	case 15: return w->invoked_by;
+	case 16: return w->principal_id;
+	case 17: return w->access_key_id;
+	case 18: return w->identity_provider;
+	case 19: return w->issuer_type;
+	case 20: return w->issuer_arn;
+	case 21: return w->issuer_user_name;
+	case 22: return w->issuer_principal_id;
+	default: return mm_str_make("", 0);
+	}
 }
 
 /* ---- values and modifiers ----------------------------------------------- */
@@ -822,6 +876,10 @@ static int compile_field(struct ld *L, struct fmatch *fm, yaml_node_t *kn, yaml_
 	}
 	if (fm->all && (mask & (M_EXISTS)))
 		return BROKEN(L, kn, "all with exists");
+	if (kn && flen && !(mask & M_FIELDREF))
+		for (i = 0; i < (int)MM_ARRAY_LEN(fast_fields); i++)
+			if (strlen(fast_fields[i]) == flen && !memcmp(fast_fields[i], key, flen))
+				fm->fast = (uint8_t)(i + 1);
 	return compile_values(L, fm, kn ? kn : vn, mask, order, norder, vals, nvals, kn ? field : "keywords");
 }
 
@@ -1329,39 +1387,12 @@ static int load_detection(struct ld *L, yaml_node_t *det)
 	return 0;
 }
 
-/* A selection that must match for the condition to hold, or -1. */
-static int must_sel(const struct mm__sigma_det *d, int n)
-{
-	const struct cnode *c = &d->node[n];
-	int i, k;
-	switch (c->op) {
-	case C_SEL:
-		return c->a;
-	case C_AND:
-		return (k = must_sel(d, c->a)) >= 0 ? k : must_sel(d, c->b);
-	case C_ALL:
-	case C_ONE:
-		/* all of: any member must; 1 of: only when it names one */
-		for (i = 0, k = -1; i < d->nsel; i++)
-			if (c->set >> i & 1) {
-				if (c->op == C_ALL)
-					return i;
-				if (k >= 0)
-					return -1;
-				k = i;
-			}
-		return k;
-	default:
-		return -1;
-	}
-}
-
-/* Is fm a test of the top-level field `field` against literal values only
- * (no wildcard, no neq, no all over several values)? */
+/* Is fm a test of field `field` (its dotted name) against literal values
+ * only (no wildcard, no neq, no all over several values)? */
 static int literal_test(const struct fmatch *fm, const char *field)
 {
 	int v;
-	if (fm->nsegs != 1 || strcmp(fm->segs[0], field) || fm->neq || (fm->all && fm->nv > 1))
+	if (!fm->name || strcmp(fm->name, field) || fm->neq || (fm->all && fm->nv > 1))
 		return 0;
 	for (v = 0; v < fm->nv; v++)
 		if (fm->v[v].op != V_GLOB || !fm->v[v].flag)
@@ -1369,40 +1400,87 @@ static int literal_test(const struct fmatch *fm, const char *field)
 	return 1;
 }
 
-/* A gate on `field`: when every alternative of a must-match selection
- * tests field (a top-level one) against literal values only, the rule
- * cannot match an event whose field is none of them. The values are
- * borrowed from the compiled matchers; *ngate 0 = no gate. */
+/* The values of `field` one of which a match of selection sl requires:
+ * every alternative tests field against literals (their union), else -1.
+ * Appends to out (cap entries; -1 when they do not fit). */
+static int sel_gate(const struct sel *sl, const char *field, const struct val **out, int cap)
+{
+	int a, f, v, n = 0;
+	for (a = 0; a < sl->na; a++) {
+		for (f = 0; f < sl->a[a].nf; f++)
+			if (literal_test(&sl->a[a].f[f], field))
+				break;
+		if (f == sl->a[a].nf || n + sl->a[a].f[f].nv > cap)
+			return -1;
+		for (v = 0; v < sl->a[a].f[f].nv; v++)
+			out[n++] = &sl->a[a].f[f].v[v];
+	}
+	return n;
+}
+
+/* The same for condition node n: `and` needs one side's values, `or` and
+ * `1 of` the union of all sides' (each must have some), `all of` any
+ * member's; `not` gives none. */
+static int gate_of(const struct mm__sigma_det *d, int n, const char *field, const struct val **out, int cap)
+{
+	const struct cnode *c = &d->node[n];
+	int i, k, m, total = 0;
+	switch (c->op) {
+	case C_SEL:
+		return sel_gate(&d->sel[c->a], field, out, cap);
+	case C_AND:
+		return (k = gate_of(d, c->a, field, out, cap)) >= 0 ? k : gate_of(d, c->b, field, out, cap);
+	case C_OR:
+		if ((k = gate_of(d, c->a, field, out, cap)) < 0)
+			return -1;
+		return (m = gate_of(d, c->b, field, out + k, cap - k)) < 0 ? -1 : k + m;
+	case C_ONE:
+	case C_ALL:
+		for (i = 0; i < d->nsel; i++) {
+			if (!(c->set >> i & 1))
+				continue;
+			k = sel_gate(&d->sel[i], field, out + total, cap - total);
+			if (c->op == C_ALL && k >= 0)
+				return k;
+			if (c->op == C_ONE && k < 0)
+				return -1;
+			total += k > 0 ? k : 0;
+		}
+		return c->op == C_ONE ? total : -1;
+	default:
+		return -1;
+	}
+}
+
+/* A gate on `field`: the rule cannot match an event whose field is none
+ * of *gate's values (borrowed from the compiled matchers); *ngate 0 = no
+ * gate. */
 static void find_gate(struct ld *L, struct mm__sigma_det *d, const char *field, const struct val ***gate,
 		      int *ngate)
 {
-	const struct sel *sl;
-	int s_i = must_sel(d, d->root), a, f, v, n = 0;
+	const struct val **tmp = mm_malloc(sizeof(*tmp) * MM_SIGMA_MAX_VALUES);
+	int n;
 	*ngate = 0;
-	if (s_i < 0)
+	if (!tmp) {
+		L->oom = 1;
 		return;
-	sl = &d->sel[s_i];
-	for (a = 0; a < sl->na; a++) {
-		for (f = 0; f < sl->a[a].nf; f++)
-			if (literal_test(&sl->a[a].f[f], field)) {
-				n += sl->a[a].f[f].nv;
-				break;
-			}
-		if (f == sl->a[a].nf)
-			return;
 	}
-	if (!(*gate = ralloc(L, sizeof(**gate) * (size_t)n)))
-		return;
-	for (a = 0; a < sl->na; a++)
-		for (f = 0; f < sl->a[a].nf; f++) {
-			const struct fmatch *fm = &sl->a[a].f[f];
-			if (!literal_test(fm, field))
-				continue;
-			for (v = 0; v < fm->nv && *ngate < n; v++)
-				(*gate)[(*ngate)++] = &fm->v[v];
-			break;	/* one matcher per alternative, as counted */
-		}
+	n = gate_of(d, d->root, field, tmp, MM_SIGMA_MAX_VALUES);
+	if (n > 0 && (*gate = ralloc(L, sizeof(**gate) * (size_t)n))) {
+		memcpy(*gate, tmp, sizeof(**gate) * (size_t)n);
+		*ngate = n;
+	}
+	mm_free(tmp);
 }
+
+/* The fields an index can gate on: ones the CloudTrail parser already has
+ * (so no lookup in the record), most selective first. */
+static const struct {
+	const char *field;
+	char kind;
+} gate_fields[] = {
+	{"eventName", 'n'}, {"eventSource", 's'}, {"userAgent", 'u'}, {"userIdentity.type", 't'},
+};
 
 static void load_doc(struct ld *L)
 {
@@ -1474,7 +1552,14 @@ static void load_doc(struct ld *L)
 	if (r->status != MM_SIGMA_OK)
 		return;
 	find_gate(L, r->det, "eventName", &r->det->gate, &r->det->ngate);
-	find_gate(L, r->det, "eventSource", &r->det->sgate, &r->det->nsgate);
+	{
+		size_t k;
+		/* the index's gate: the first field that has one */
+		for (k = 0; k < MM_ARRAY_LEN(gate_fields) && !r->det->nigate; k++) {
+			find_gate(L, r->det, gate_fields[k].field, &r->det->igate, &r->det->nigate);
+			r->det->ikind = gate_fields[k].kind;
+		}
+	}
 	/* the log sources mamori reads (see docs/internals/sigma.md) */
 	if (r->product && !strcmp(r->product, "linux"))
 		UNSUP(L, v, "logsource product=linux service=%s category=%s: mamori reads no Linux logs yet "
@@ -1711,6 +1796,13 @@ struct fcache {
 	int ntop;
 	struct mm_str topkey[TOP_MAX];
 	struct mm_json_val topval[TOP_MAX];
+	/* mm_sigma_set_match: the parsed event (fast fields), and the record
+	 * indexed only when a rule first reads another field (prepped 0 not
+	 * yet, 1 done, -1 not a JSON object) */
+	const struct mm_api *api;
+	struct mm_str raw;
+	struct mm_json_val rec;
+	int prepped;
 };
 
 int mm_sigma_scratch_init(struct mm_sigma_scratch *s, size_t cap)
@@ -1857,18 +1949,28 @@ static int has_literal(struct mm_str t, const char *lit, size_t n, int icase)
 	return 0;
 }
 
+static int val_text(const struct val *v, struct mm_str t, const struct fmatch *fm, struct mm_sigma_scratch *s);
+
 /* one value against one leaf */
 static int val_leaf(const struct val *v, const struct mm_json_val *leaf, const struct fmatch *fm,
 		    struct mm_sigma_scratch *s)
 {
 	struct mm_str t;
 	size_t mark = s->arena.used;
+	int r;
+	if (leaf->type == MM_JSON_NULL || text_of(leaf, s, &t))
+		return 0;
+	r = val_text(v, t, fm, s);
+	s->arena.used = mark;
+	return r;
+}
+
+/* one value against one value's text */
+static int val_text(const struct val *v, struct mm_str t, const struct fmatch *fm, struct mm_sigma_scratch *s)
+{
+	size_t mark = s->arena.used;
 	int r = 0;
 	double d;
-	if (leaf->type == MM_JSON_NULL)
-		return 0;
-	if (text_of(leaf, s, &t))
-		return 0;
 	switch (v->op) {
 	case V_GLOB:
 		r = glob(v, t, fm->cased);
@@ -1990,10 +2092,54 @@ static int fetch(const struct fmatch *fm, const struct mm_json_val *rec, struct 
 	return 0;
 }
 
+static int prep_record(struct fcache *c, struct mm_str raw, struct mm_json_val *rec);
+
+/* The record, indexed on first use when the set path left it for later
+ * (rec NULL); NULL when it is not a JSON object. */
+static const struct mm_json_val *need_rec(const struct mm_json_val *rec, struct mm_sigma_scratch *s)
+{
+	struct fcache *c = s->cache;
+	if (rec)
+		return rec;
+	if (!c)
+		return NULL;
+	if (!c->prepped)
+		c->prepped = prep_record(c, c->raw, &c->rec) ? -1 : 1;
+	return c->prepped > 0 ? &c->rec : NULL;
+}
+
+/* A fast field's matcher on its parsed, non-empty value t: one value,
+ * present, so null never matches and exists is true. */
+static int fast_match(const struct fmatch *fm, struct mm_str t, struct mm_sigma_scratch *s)
+{
+	int i, hit = fm->all;
+	for (i = 0; i < fm->nv; i++) {
+		const struct val *v = &fm->v[i];
+		int one = v->op == V_NULL ? 0 : v->op == V_EXISTS ? v->flag == 1 : val_text(v, t, fm, s);
+		if (fm->all && !one) {
+			hit = 0;
+			break;
+		}
+		if (!fm->all && one) {
+			hit = 1;
+			break;
+		}
+	}
+	return fm->neq ? !hit : hit;
+}
+
 static int field_match(const struct fmatch *fm, const struct mm_json_val *rec, struct mm_sigma_scratch *s)
 {
 	static __thread struct leaves l;
+	struct fcache *c = s->cache;
 	int i, j, hit = fm->all;
+	if (fm->fast && c && c->on && c->api) {
+		struct mm_str t = fast_value(c->api, fm->fast);
+		if (t.n)
+			return fast_match(fm, t, s);
+	}
+	if (!(rec = need_rec(rec, s)))
+		return 0;
 	l.n = 0;
 	if (!fm->nsegs) {
 		/* keywords: anywhere in the record as written (compared as raw text) */
@@ -2163,12 +2309,23 @@ static int gate_pass(const struct mm__sigma_det *d, const char *name, size_t n)
 
 /* Make rec the record raw holds, ready for lookups through the cache c:
  * its members indexed (which validates it as it goes), the cache emptied
- * and on. Only the slots used are cleared: the cost follows the fields
- * read. MM_EPARSE when raw is not a JSON object. */
+ * and on. MM_EPARSE when raw is not a JSON object. */
+/* Empty the field cache for a new record and turn it on. Only the slots
+ * used are cleared: the cost follows the fields read. */
+static void cache_reset(struct fcache *c)
+{
+	int i;
+	if (c->used)
+		for (i = 0; i < CACHE_SLOTS; i++)
+			c->slot[i].name = NULL;
+	c->used = 0;
+	c->pool_used = 0;
+	c->on = 1;
+}
+
 static int prep_record(struct fcache *c, struct mm_str raw, struct mm_json_val *rec)
 {
 	size_t at = 0, used;
-	int i;
 	while (at < raw.n && (raw.p[at] == ' ' || raw.p[at] == '\t' || raw.p[at] == '\r' || raw.p[at] == '\n'))
 		at++;
 	if (at == raw.n || raw.p[at] != '{')
@@ -2179,12 +2336,7 @@ static int prep_record(struct fcache *c, struct mm_str raw, struct mm_json_val *
 	if ((c->ntop = index_top(c, rec)) < 0 &&
 	    (mm_json_value(raw.p, raw.n, rec, &used) || rec->type != MM_JSON_OBJECT))
 		return MM_EPARSE;
-	if (c->used)
-		for (i = 0; i < CACHE_SLOTS; i++)
-			c->slot[i].name = NULL;
-	c->used = 0;
-	c->pool_used = 0;
-	c->on = 1;
+	cache_reset(c);
 	return 0;
 }
 
@@ -2198,6 +2350,7 @@ int mm_sigma_match_many(const struct mm_sigma_rule *const *rules, int n, struct 
 	char name[128];
 	memset(hit, 0, (size_t)(n > 0 ? n : 0));
 	if (c) {
+		c->api = NULL;
 		if (prep_record(c, raw, &rec))
 			return MM_EPARSE;
 		gated = event_name(c, s, name, &namelen);
@@ -2287,6 +2440,12 @@ struct sidx {
 	int *always;
 	int nalways;
 	int ncand_max;	/* the most rules one event can be given */
+	unsigned kinds;	/* bit i: some rule is gated on gate_fields[i] */
+	/* per gate field, the lengths its values have (bit n for length n <
+	 * 256; bit 255 also stands for every longer one): a value of another
+	 * length cannot be in the index, so it is not hashed at all (most
+	 * user agents, for one) */
+	uint64_t lens[4][4];
 };
 
 static uint64_t gate_hash(char kind, const char *p, size_t n)
@@ -2295,7 +2454,7 @@ static uint64_t gate_hash(char kind, const char *p, size_t n)
 	size_t i;
 	h = (h ^ (unsigned char)kind) * 0x100000001b3ULL;
 	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)tolower((unsigned char)p[i])) * 0x100000001b3ULL;
+		h = (h ^ (unsigned char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i])) * 0x100000001b3ULL;
 	h = mm_hash_mix(h);
 	return h ? h : 1;
 }
@@ -2554,10 +2713,8 @@ static int build_index(struct mm_sigma_set *s)
 		char kind;
 		if (s->r[r]->status != MM_SIGMA_OK || !d)
 			continue;
-		if (d->ngate) {
-			gate = d->gate, ng = d->ngate, kind = 'n';
-		} else if (d->nsgate) {
-			gate = d->sgate, ng = d->nsgate, kind = 's';
+		if (d->nigate) {
+			gate = d->igate, ng = d->nigate, kind = d->ikind;
 		} else {
 			x->always[x->nalways++] = r;
 			continue;
@@ -2572,6 +2729,12 @@ static int build_index(struct mm_sigma_set *s)
 				cap = nc;
 			}
 			pairs[2 * np] = gate_hash(kind, gate[g]->s, gate[g]->n);
+			{
+				int ki = (int)(strchr("nsut", kind) - "nsut");
+				size_t ln = MM_MIN(gate[g]->n, 255);
+				x->kinds |= 1u << ki;
+				x->lens[ki][ln >> 6] |= (uint64_t)1 << (ln & 63);
+			}
 			pairs[2 * np + 1] = (uint64_t)r;
 			np++;
 		}
@@ -2666,7 +2829,7 @@ static const int *lookup(const struct sidx *x, char kind, struct mm_str v, int *
 	uint64_t h;
 	size_t j;
 	*n = 0;
-	if (!v.n || !x->nslots)
+	if (!x->nslots)
 		return NULL;
 	h = gate_hash(kind, v.p, v.n);
 	for (j = h & (x->nslots - 1); x->slot[j].h; j = (j + 1) & (x->nslots - 1))
@@ -2677,15 +2840,36 @@ static const int *lookup(const struct sidx *x, char kind, struct mm_str v, int *
 	return NULL;
 }
 
-int mm_sigma_set_candidates(const struct mm_sigma_set *s, struct mm_str source, struct mm_str name)
+#define NLISTS (MM_ARRAY_LEN(gate_fields) + 1)
+
+/* The candidate lists for an event: one per gate field, then the ungated
+ * rules. A gate field no rule uses is not hashed. */
+static void lists_of(const struct sidx *x, const struct mm_api *a, const int **list, int *nl)
 {
-	const struct sidx *x = s->index;
-	int a, b;
-	if (!x)
+	const struct mm_str v[] = {a->event_name, a->event_source, a->user_agent, a->who.type};
+	size_t i;
+	for (i = 0; i < MM_ARRAY_LEN(gate_fields); i++) {
+		size_t ln = MM_MIN(v[i].n, 255);
+		nl[i] = 0;
+		list[i] = NULL;
+		if (x->lens[i][ln >> 6] >> (ln & 63) & 1)
+			list[i] = lookup(x, gate_fields[i].kind, v[i], &nl[i]);
+	}
+	list[i] = x->always;
+	nl[i] = x->nalways;
+}
+
+int mm_sigma_set_candidates(const struct mm_sigma_set *s, const struct mm_api *a)
+{
+	const int *list[NLISTS];
+	int nl[NLISTS], n = 0;
+	size_t l;
+	if (!s->index)
 		return 0;
-	lookup(x, 'n', name, &a);
-	lookup(x, 's', source, &b);
-	return a + b + x->nalways;
+	lists_of(s->index, a, list, nl);
+	for (l = 0; l < NLISTS; l++)
+		n += nl[l];
+	return n;
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -2694,36 +2878,40 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int mm_sigma_set_match(const struct mm_sigma_set *s, struct mm_str source, struct mm_str name,
-		       struct mm_str raw, struct mm_sigma_scratch *sc, int *hits, int cap)
+int mm_sigma_set_match(const struct mm_sigma_set *s, const struct mm_api *a, struct mm_str raw,
+		       struct mm_sigma_scratch *sc, int *hits, int cap)
 {
 	const struct sidx *x = s->index;
-	const int *list[3];
-	int nl[3], l, i, nhit = 0;
-	struct mm_json_val rec;
+	const int *list[NLISTS];
+	int nl[NLISTS], i, nhit = 0, any = 0;
+	size_t l;
 	struct fcache *c = sc->cache;
 	if (!x || !c)
 		return 0;
-	list[0] = lookup(x, 'n', name, &nl[0]);
-	list[1] = lookup(x, 's', source, &nl[1]);
-	list[2] = x->always;
-	nl[2] = x->nalways;
-	if (!nl[0] && !nl[1] && !nl[2])
+	lists_of(x, a, list, nl);
+	for (l = 0; l < NLISTS; l++)
+		any += nl[l];
+	if (!any)
 		return 0;	/* the common case: no rule could match */
-	if (prep_record(c, raw, &rec))
-		return MM_EPARSE;
-	for (l = 0; l < 3; l++)
+	/* the record is indexed only if a rule reads a field the parser did
+	 * not (need_rec) */
+	cache_reset(c);
+	c->api = a;
+	c->raw = raw;
+	c->prepped = 0;
+	for (l = 0; l < NLISTS; l++)
 		for (i = 0; i < nl[l]; i++) {
 			const struct mm_sigma_rule *r = s->r[list[l][i]];
 			struct memo m = {0, 0};
 			mm_arena_reset(&sc->arena);
-			if (eval(r->det, r->det->root, &rec, sc, &m)) {
+			if (eval(r->det, r->det->root, NULL, sc, &m)) {
 				if (nhit < cap)
 					hits[nhit] = list[l][i];
 				nhit++;
 			}
 		}
 	c->on = 0;
+	c->api = NULL;
 	if (nhit > 1)
 		qsort(hits, (size_t)MM_MIN(nhit, cap), sizeof(int), cmp_int);
 	return nhit;

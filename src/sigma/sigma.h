@@ -29,6 +29,7 @@
 #include "core/arena.h"
 #include "core/common.h"
 #include "core/err.h"
+#include "core/event.h"
 
 #define MM_SIGMA_MAX_FILE (1u << 20)	/* bytes in one rule file */
 #define MM_SIGMA_MAX_BYTES (8u << 20)	/* memory one compiled rule may take */
@@ -178,17 +179,19 @@ int mm_sigma_set_add_buf(struct mm_sigma_set *s, const char *name, const char *b
  * build the index. Once, after the last add. 0 or MM_ENOMEM. */
 int mm_sigma_set_build(struct mm_sigma_set *s);
 
-/* Run the set's detection rules on one CloudTrail record whose eventSource
- * and eventName (unescaped) are source and name, and whose JSON object is
- * raw: only the rules the index admits for (source, name) are evaluated.
- * The set indexes of the matching rules go to hits (at most cap, in set
- * order); returns how many matched (all of them, even past cap), or
- * MM_EPARSE when raw is not a JSON object. */
-int mm_sigma_set_match(const struct mm_sigma_set *s, struct mm_str source, struct mm_str name,
-		       struct mm_str raw, struct mm_sigma_scratch *sc, int *hits, int cap);
-/* How many rules the index would evaluate for (source, name): tests and
- * the measurements in docs/internals/sigma.md. */
-int mm_sigma_set_candidates(const struct mm_sigma_set *s, struct mm_str source, struct mm_str name);
+/* Run the set's detection rules on one CloudTrail event: a its parsed
+ * fields, raw its JSON object. Only the rules the index admits for a's
+ * eventName, eventSource, userAgent and userIdentity.type are evaluated;
+ * fields the parser has read are taken from a (when not empty), the
+ * record is scanned only for others. The set indexes of the matching
+ * rules go to hits (at most cap, in set order); returns how many matched
+ * (all of them, even past cap). A raw that is not a JSON object matches
+ * what the parsed fields alone match. */
+int mm_sigma_set_match(const struct mm_sigma_set *s, const struct mm_api *a, struct mm_str raw,
+		       struct mm_sigma_scratch *sc, int *hits, int cap);
+/* How many rules the index would evaluate for a: tests and the
+ * measurements in docs/internals/sigma.md. */
+int mm_sigma_set_candidates(const struct mm_sigma_set *s, const struct mm_api *a);
 
 /* The values of the dotted field `field` in the JSON object raw, as text
  * (strings unescaped; several values, from arrays, joined by ","), into

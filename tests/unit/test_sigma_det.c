@@ -187,6 +187,7 @@ MM_TEST(type_from_first_tactic_tag_and_level)
 			 i, c[i].tags, c[i].level);
 		setup(&f, y);
 		ev(&f, 0, "CreateUser", K1, "");
+		fin(&f, f.st);
 		x = find(&f, c[i].type, K1);
 		CHECK(x != NULL);
 		if (x)
@@ -205,6 +206,8 @@ MM_TEST(one_finding_per_rule_and_principal)
 	ev(&f, 9, "CreateUser", K2, "");
 	ev(&f, 10, "DeleteUser", K1, "");
 	ev(&f, 11, "ListUsers", K1, "");
+	CHECK_EQ_INT(nfind(&f), 0); /* the batch's findings come at finish */
+	fin(&f, f.st);
 	CHECK_EQ_INT(nfind(&f), 3);
 	CHECK(find(&f, PER, K1) && find(&f, PER, K1)->count == 2);
 	CHECK(find(&f, PER, K2) && find(&f, PER, K2)->count == 1);
@@ -225,10 +228,21 @@ MM_TEST(no_rules_no_work)
 
 /* ---- the index ----------------------------------------------------------- */
 
+static int cands(struct fx *f, const char *src, const char *name, const char *ua, const char *type)
+{
+	struct mm_api a;
+	memset(&a, 0, sizeof(a));
+	a.event_name = mm_str_c(name);
+	a.event_source = mm_str_c(src);
+	a.user_agent = mm_str_c(ua);
+	a.who.type = mm_str_c(type);
+	return mm_sigma_set_candidates(&f->set, &a);
+}
+
 MM_TEST(index_candidates)
 {
 	struct fx f;
-	struct mm_str src = mm_str_c("iam.amazonaws.com");
+	const char *iam = "iam.amazonaws.com";
 	setup(&f, CREATE_USER "---\n" DELETE_USER "---\n"
 		  RULE("r-src", "src", "[]", "low", "  s: {eventSource: ec2.amazonaws.com, userAgent|contains: kali}\n"
 						   "  condition: s\n")
@@ -236,16 +250,27 @@ MM_TEST(index_candidates)
 		  RULE("r-wild", "wild", "[]", "low", "  s: {eventName|startswith: Delete}\n  condition: s\n")
 		  "---\n"
 		  RULE("r-or", "or", "[]", "low", "  a: {eventName: PutBucketPolicy}\n  b: {eventName: CreateUser}\n"
-						 "  condition: a or b\n"));
-	/* the gated rules only under their values; r-wild and r-or always */
-	CHECK_EQ_INT(mm_sigma_set_candidates(&f.set, src, mm_str_c("CreateUser")), 3);
-	CHECK_EQ_INT(mm_sigma_set_candidates(&f.set, src, mm_str_c("createuser")), 3);
-	CHECK_EQ_INT(mm_sigma_set_candidates(&f.set, src, mm_str_c("GetUser")), 2);
-	CHECK_EQ_INT(mm_sigma_set_candidates(&f.set, mm_str_c("EC2.amazonaws.com"), mm_str_c("RunInstances")), 3);
+						 "  condition: a or b\n")
+		  "---\n"
+		  RULE("r-ua", "ua", "[]", "low", "  s: {userAgent: TruffleHog}\n  condition: s\n")
+		  "---\n"
+		  RULE("r-root", "root", "[]", "low", "  s: {userIdentity.type: Root}\n  f: {eventType: AwsServiceEvent}\n"
+						    "  condition: s and not f\n")
+		  "---\n"
+		  RULE("r-not", "not", "[]", "low", "  s: {eventName: CreateUser}\n  condition: not s\n"));
+	/* gated rules only under their values (case-insensitive); r-wild, r-not always */
+	CHECK_EQ_INT(cands(&f, iam, "CreateUser", "aws-cli", "IAMUser"), 4);
+	CHECK_EQ_INT(cands(&f, iam, "createuser", "aws-cli", "IAMUser"), 4);
+	CHECK_EQ_INT(cands(&f, iam, "PutBucketPolicy", "aws-cli", "IAMUser"), 3);
+	CHECK_EQ_INT(cands(&f, iam, "GetUser", "aws-cli", "IAMUser"), 2);
+	CHECK_EQ_INT(cands(&f, "EC2.amazonaws.com", "RunInstances", "", ""), 3);
+	CHECK_EQ_INT(cands(&f, iam, "GetUser", "trufflehog", "Root"), 4);
 	ev(&f, 0, "PutBucketPolicy", K1, "");
 	ev(&f, 1, "DeleteUser", K1, "");
 	ev(&f, 2, "DeleteRole", K1, "");
-	CHECK_EQ_INT(nfind(&f), 3); /* r-or, r-delete, r-wild (twice) */
+	fin(&f, f.st);
+	/* r-or, r-delete, r-wild (twice), r-not (three times) */
+	CHECK_EQ_INT(nfind(&f), 4);
 	CHECK(find(&f, "UnauthorizedAccess:IAMUser/SigmaRule", K1) != NULL);
 	teardown(&f);
 }
@@ -283,8 +308,7 @@ MM_TEST(index_agrees_with_every_rule)
 		mm_arena_reset(&ar);
 		memset(&ev0, 0, sizeof(ev0));
 		CHECK_EQ_INT(mm_ct_parse_line(line, len, &ar, &ev0, &e), 0);
-		n = mm_sigma_set_match(&set, ev0.u.api.event_source, ev0.u.api.event_name, mm_str_make(line, len), &sc,
-				       hits, 64);
+		n = mm_sigma_set_match(&set, &ev0.u.api, mm_str_make(line, len), &sc, hits, 64);
 		mm_sigma_match_many((const struct mm_sigma_rule *const *)set.r, set.n, mm_str_make(line, len), &sc, hit);
 		for (i = 0, k = 0; i < set.n; i++) {
 			if (!hit[i])
