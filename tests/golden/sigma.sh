@@ -99,13 +99,46 @@ expect test_missing_events_exit_1 "exit $rc" test $rc -eq 1
 "$M" rules test tests/data/sigma/rules/cloudtrail_stopped.yml >/dev/null 2>&1; rc=$?
 expect test_usage "exit $rc, want 2" test $rc -eq 2
 
+# --- scan --rules -----------------------------------------------------------------
+gnorm() { "$M" findings list --db "$1" --format json | python3 "$HERE/lib/normalise.py"; }
+"$M" scan --db "$T/sb.db" --no-default-lists --no-geo --format none --rules tests/data/sigma/rules \
+	--rules tests/data/sigma/bad "$E" >"$T/sb.out" 2>"$T/sb.err"; rc=$?
+expect scan_broken_rule_exit_2 "exit $rc: $(cat "$T/sb.err")" sh -c "[ $rc -eq 2 ] && \
+	grep -qF 'mamori scan: broken Sigma rule: tests/data/sigma/bad/broken_condition.yml:8: condition names' '$T/sb.err' && \
+	[ ! -f '$T/sb.db' ] || [ \$(\"$M\" findings list --db '$T/sb.db' --format json | wc -l) -eq 0 ]"
+mkdir -p "$T/uns" && cp tests/data/sigma/rules/*.yml tests/data/sigma/bad/unsupported_*.yml "$T/uns/"
+"$M" scan --db "$T/su.db" --no-default-lists --no-geo --format none --rules "$T/uns" "$E" >"$T/su.out" 2>"$T/su.err"; rc=$?
+expect scan_unsupported_warned_once "exit $rc: $(cat "$T/su.err")" sh -c "[ $rc -eq 0 ] && \
+	[ \$(grep -c 'warning: Sigma rule not run: .*unsupported_windows.yml:3: logsource' '$T/su.err') -eq 1 ] && \
+	[ \$(grep -c 'warning: Sigma rule not run' '$T/su.err') -eq 3 ] && \
+	grep -q 'Sigma rules: 5 run (0 correlations), 3 not run' '$T/su.err'"
+expect scan_rules_findings "$(gnorm "$T/su.db")" sh -c "[ \$(\"$M\" findings list --db '$T/su.db' --format json | grep -c 'SigmaRule') -eq 5 ]"
+"$M" scan --db "$T/sm.db" --no-default-lists --no-geo --rules "$T/missing" "$E" >/dev/null 2>"$T/sm.err"; rc=$?
+expect scan_rules_missing_path "exit $rc: $(cat "$T/sm.err")" sh -c "[ $rc -eq 2 ] && grep -q 'missing' '$T/sm.err'"
+# the DRL sample: each bundled SigmaHQ rule fires on its odd line only
+for r in tests/data/sigma/drl/*.yml; do
+	"$M" rules test -q "$r" tests/data/sigma/drl/events.jsonl 2>&1 | sed 's/ (.*//' >>"$T/drl.out"
+done
+expect drl_sample_each_rule_its_line "$(cat "$T/drl.out")" sh -c "[ \$(wc -l <'$T/drl.out') -eq 8 ] && \
+	[ \"\$(sed 's/.*events.jsonl:\([0-9]*\):.*/\1/' '$T/drl.out' | sort -n | tr '\n' ' ')\" = '1 3 5 7 9 11 13 15 ' ]"
+# correlations: two scans (day 1, then day 2) = one scan; 1 thread = 2; a flush per file
+C=tests/golden/cases/sigma-correlations-vs-lookalikes
+SA="--no-default-lists --no-geo --format none --rules $C/rules"
+"$M" scan --db "$T/c1.db" $SA "$C/input" 2>/dev/null
+"$M" scan --db "$T/c2.db" $SA "$C/input/day1" 2>/dev/null
+"$M" scan --db "$T/c2.db" $SA "$C/input/day2" 2>/dev/null
+"$M" scan --db "$T/c3.db" $SA --threads 1 --flush-every 1 "$C/input/day2" "$C/input/day1" 2>/dev/null
+gnorm "$T/c1.db" >"$T/c1.n"; gnorm "$T/c2.db" >"$T/c2.n"; gnorm "$T/c3.db" >"$T/c3.n"
+expect correlation_two_scans_equal_one "$(diff "$T/c1.n" "$T/c2.n")" sh -c "[ -s '$T/c1.n' ] && cmp -s '$T/c1.n' '$T/c2.n'"
+expect correlation_flush_threads_order "$(diff "$T/c1.n" "$T/c3.n")" cmp -s "$T/c1.n" "$T/c3.n"
+
 # --- the shared SigmaHQ CloudTrail rules ----------------------------------------
 AWS=$SHARED/sigma/rules/cloud/aws
 if [ -d "$AWS" ]; then
 	"$M" rules check "$AWS" >"$T/aws.out" 2>"$T/aws.err"; rc=$?
-	n=$(find "$AWS" -name '*.yml' | wc -l | tr -d ' ')
+	naws=$(find "$AWS" -name '*.yml' | wc -l | tr -d ' ')
 	expect shared_aws_all_load "exit $rc; $(cat "$T/aws.err"); $(grep -v '^ok' "$T/aws.out" | head -5)" \
-		sh -c "[ $rc -eq 0 ] && grep -q '^rules: $n files, $n rules: $n ok, 0 unsupported, 0 broken\$' '$T/aws.err'"
+		sh -c "[ $rc -eq 0 ] && grep -q '^rules: $naws files, $naws rules: $naws ok, 0 unsupported, 0 broken\$' '$T/aws.err'"
 	# a sample on the repository's events: the matches and only them
 	S=$AWS/cloudtrail
 	"$M" rules test -q "$S/aws_cloudtrail_disable_logging.yml" "$E" 2>&1 | noattr >"$T/s1.out"
@@ -114,6 +147,12 @@ if [ -d "$AWS" ]; then
 	expect shared_login_without_mfa "$(cat "$T/s2.out")" sh -c "[ \"\$(cat '$T/s2.out')\" = '$E:3: ConsoleLogin 2024-05-01T10:03:00Z' ]"
 	"$M" rules test -q "$S/aws_cloudtrail_imds_malicious_usage.yml" "$E" >"$T/s3.out" 2>&1
 	expect shared_imds_no_match "$(cat "$T/s3.out")" test ! -s "$T/s3.out"
+	"$M" scan --db "$T/sh.db" --no-default-lists --no-geo --format none --rules "$AWS" "$E" >/dev/null 2>"$T/sh.err"; rc=$?
+	expect shared_aws_scan_all_run "exit $rc: $(cat "$T/sh.err")" sh -c "[ $rc -eq 0 ] && \
+		grep -q 'Sigma rules: $naws run (0 correlations), 0 not run' '$T/sh.err' && ! grep -q warning '$T/sh.err'"
+	# Linux rules: named, with the reason (mamori reads no Linux logs yet)
+	"$M" rules check -q "$SHARED/sigma/rules/linux" >"$T/lx.out" 2>/dev/null
+	expect shared_linux_unsupported_why "$(head -3 "$T/lx.out")" sh -c "grep -q 'logsource product=linux .*mamori reads no Linux logs yet' '$T/lx.out'"
 	# the whole shared set (Linux, network too): nothing is broken, all reported
 	"$M" rules check -q "$SHARED/sigma/rules" >"$T/all.out" 2>"$T/all.err"; rc=$?
 	expect shared_all_reported "exit $rc; $(cat "$T/all.err")" \
