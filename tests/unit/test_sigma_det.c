@@ -295,36 +295,39 @@ MM_TEST(index_agrees_with_every_rule)
 	CHECK(set.nok >= 10);
 	CHECK_EQ_INT(mm_sigma_scratch_init(&sc, 1 << 16), 0);
 	mm_arena_init(&ar, mem, sizeof(mem));
-	fp = fopen("tests/data/sigma/drl/events.jsonl", "r");
-	CHECK(fp != NULL);
-	while (fp && fgets(line, sizeof(line), fp)) {
-		struct mm_event ev0;
-		int hits[64], n, i, k, want = 0;
-		uint8_t hit[256];
-		size_t len = strcspn(line, "\n");
-		if (!len)
-			continue;
-		lines++;
-		mm_arena_reset(&ar);
-		memset(&ev0, 0, sizeof(ev0));
-		CHECK_EQ_INT(mm_ct_parse_line(line, len, &ar, &ev0, &e), 0);
-		n = mm_sigma_set_match(&set, &ev0.u.api, mm_str_make(line, len), &sc, hits, 64);
-		mm_sigma_match_many((const struct mm_sigma_rule *const *)set.r, set.n, mm_str_make(line, len), &sc, hit);
-		for (i = 0, k = 0; i < set.n; i++) {
-			if (!hit[i])
+	for (d = 0; d < 2; d++) {
+		fp = fopen(d ? "tests/data/sigma/events/events.jsonl" : "tests/data/sigma/drl/events.jsonl",
+			   "r");
+		CHECK(fp != NULL);
+		while (fp && fgets(line, sizeof(line), fp)) {
+			struct mm_event ev0;
+			int hits[64], n, i, k, want = 0;
+			uint8_t hit[256];
+			size_t len = strcspn(line, "\n");
+			if (!len)
 				continue;
-			want++;
-			if (k >= n || hits[k] != i)
-				fprintf(stderr, "  line %d: rule %s matched alone, not through the index\n", lines,
-					set.r[i]->file);
-			else
-				k++;
+			lines++;
+			mm_arena_reset(&ar);
+			memset(&ev0, 0, sizeof(ev0));
+			CHECK_EQ_INT(mm_ct_parse_line(line, len, &ar, &ev0, &e), 0);
+			n = mm_sigma_set_match(&set, &ev0.u.api, mm_str_make(line, len), &sc, hits, 64);
+			mm_sigma_match_many((const struct mm_sigma_rule *const *)set.r, set.n, mm_str_make(line, len), &sc, hit);
+			for (i = 0, k = 0; i < set.n; i++) {
+				if (!hit[i])
+					continue;
+				want++;
+				if (k >= n || hits[k] != i)
+					fprintf(stderr, "  line %d: rule %s matched alone, not through the index\n", lines,
+						set.r[i]->file);
+				else
+					k++;
+			}
+			CHECK_EQ_INT(n, want);
 		}
-		CHECK_EQ_INT(n, want);
+		if (fp)
+			fclose(fp);
 	}
-	if (fp)
-		fclose(fp);
-	CHECK(lines >= 10);
+	CHECK(lines >= 20);
 	mm_sigma_scratch_free(&sc);
 	mm_sigma_set_free(&set);
 }
@@ -563,6 +566,64 @@ MM_TEST(merge_any_order_equals_one_state)
 	CHECK_EQ_INT(corr_count(&g, K2), 0);
 	det()->state_free(a);
 	det()->state_free(b);
+	teardown(&g);
+	teardown(&f);
+}
+
+/* Detection rules' matches are counted per worker and emitted at finish:
+ * split over two workers and merged either way, the same finding as one. */
+MM_TEST(rule_matches_merge_any_order)
+{
+	static const long t[] = {50, 10, 30, 20, 40, 60};
+	static const char *const n[] = {"CreateUser", "DeleteUser", "CreateUser",
+					"CreateUser", "DeleteUser", "ListUsers"};
+	struct fx f, g, h;
+	struct mm_finding *x, *y, *z;
+	void *a, *b, *c2, *d2;
+	int i;
+	setup(&f, CREATE_USER "---\n" DELETE_USER);
+	setup(&g, CREATE_USER "---\n" DELETE_USER);
+	setup(&h, CREATE_USER "---\n" DELETE_USER);
+	a = det()->state_new();
+	b = det()->state_new();
+	c2 = det()->state_new();
+	d2 = det()->state_new();
+	for (i = 0; i < 6; i++) {
+		ev_into(&f, f.st, t[i], n[i], "iam.amazonaws.com", K1, "198.51.100.7", "");
+		ev_into(&g, i % 2 ? a : b, t[i], n[i], "iam.amazonaws.com", K1, "198.51.100.7", "");
+		ev_into(&h, i < 4 ? c2 : d2, t[i], n[i], "iam.amazonaws.com", K1, "198.51.100.7", "");
+	}
+	CHECK_EQ_INT(det()->merge(a, b), 0);
+	CHECK_EQ_INT(det()->merge(d2, c2), 0);
+	fin(&f, f.st);
+	fin(&g, a);
+	fin(&h, d2);
+	x = find(&f, PER, K1);
+	y = find(&g, PER, K1);
+	z = find(&h, PER, K1);
+	CHECK(x && y && z);
+	if (x && y && z) {
+		CHECK_EQ_INT(x->count, 3);
+		CHECK_EQ_INT(x->first_seen_ms, (T0 + 20) * 1000);
+		CHECK_EQ_INT(x->last_seen_ms, (T0 + 50) * 1000);
+		CHECK_EQ_INT(y->count, x->count);
+		CHECK_EQ_INT(z->count, x->count);
+		CHECK_EQ_INT(y->first_seen_ms, x->first_seen_ms);
+		CHECK_EQ_INT(z->last_seen_ms, x->last_seen_ms);
+		CHECK_EQ_INT(y->nevidence, x->nevidence);
+		CHECK_EQ_INT(y->detail_line, x->detail_line);
+		CHECK_EQ_INT(z->detail_line, x->detail_line);
+		CHECK_EQ_INT(x->napis, 1);
+		CHECK_EQ_INT(x->apis[0].count, 3);
+		CHECK_EQ_INT(z->apis[0].count, 3);
+		CHECK(!strcmp(x->info, y->info) && !strcmp(x->info, z->info));
+	}
+	CHECK(find(&g, IMP, K1) && find(&g, IMP, K1)->count == 2);
+	det()->state_free(a);
+	det()->state_free(b);
+	det()->state_free(c2);
+	det()->state_free(d2);
+	teardown(&h);
 	teardown(&g);
 	teardown(&f);
 }
