@@ -1043,8 +1043,9 @@ static void finish(void *st, struct mm_detect_ctx *c)
 	/* forget what can no longer meet new events: per group, events more
 	 * than (timespan + late) behind its newest; groups that far behind
 	 * the newest event of all. A group whose correlation is not loaded
-	 * (this run has other rules) keeps its timespan unknown: 0. */
-	for (i = 0; i < s->n; i++) {
+	 * (this run has other rules) keeps its timespan unknown: 0. A scan
+	 * without rules leaves the state as it was. */
+	for (i = 0; set && i < s->n; i++) {
 		struct grp *g = s->g[i];
 		int64_t span = set && g->ci >= 0 ? set->r[g->ci]->corr->timespan_ms : 0;
 		int64_t from = g->newest - span - late;
@@ -1059,7 +1060,7 @@ static void finish(void *st, struct mm_detect_ctx *c)
 		}
 		s->g[o++] = g;
 	}
-	if (o != s->n) {
+	if (set && o != s->n) {
 		s->n = o;
 		rehash(s, s->nslots);	/* same size: cannot need more room */
 	}
