@@ -187,10 +187,11 @@ static int esc_cut(struct mm_buf *b, const char *z, size_t max)
 /* service.additionalInfo.sigma: what names the rule (DRL attribution),
  * the most useful first; tags while they fit. group: the correlation
  * group's values (NULL for a detection rule). */
-static void set_info(struct mm_finding *f, const struct mm_sigma_set *set, const struct mm_sigma_rule *r,
-		     const char *group, struct mm_buf *b)
+static void set_info(struct mm_finding *f, const struct mm_sigma_set *set,
+                     const struct mm_sigma_rule *r, const char *group, struct mm_buf *b)
 {
-	static const char *const ctypes[] = {"event_count", "value_count", "temporal", "temporal_ordered"};
+	static const char *const ctypes[] = {"event_count", "value_count", "temporal",
+	                                     "temporal_ordered"};
 	char kb[40];
 	size_t keep;
 	int t, rc = 0;
@@ -227,7 +228,8 @@ static void set_info(struct mm_finding *f, const struct mm_sigma_set *set, const
 	if (r->ntags && mm_buf_addz(b, ",\"tags\":[") == 0) {
 		for (t = 0; t < r->ntags; t++) {
 			size_t at = b->len;
-			if ((t && mm_buf_addc(b, ',')) || esc_cut(b, r->tags[t], 48) || b->len > 680) {
+			if ((t && mm_buf_addc(b, ',')) || esc_cut(b, r->tags[t], 48) ||
+			    b->len > 680) {
 				b->len = at;
 				break;
 			}
@@ -256,7 +258,8 @@ struct gev {
 /* The latest matched event's details (what the finding shows). */
 struct gdet {
 	struct mm_evref ref;
-	char region[32], api[64], source[64], ip[48], ua[128], user[64], utype[32], pid[128], err[64];
+	char region[32], api[64], source[64], ip[48], ua[128], user[64], utype[32], pid[128],
+	    err[64];
 };
 
 struct grp {
@@ -296,7 +299,8 @@ struct state {
 	size_t ntmp;
 };
 
-static uint64_t grp_hash(const char *corr, const char *principal, const char *account, const char *gval)
+static uint64_t grp_hash(const char *corr, const char *principal, const char *account,
+                         const char *gval)
 {
 	uint64_t h = mm_hash(corr, strlen(corr), 1);
 	h = mm_hash(principal, strlen(principal), h);
@@ -409,7 +413,8 @@ static int grp_insert(struct state *s, struct grp *g)
 	return 0;
 }
 
-static struct grp *grp_new(const char *corr, const char *principal, const char *account, const char *gval)
+static struct grp *grp_new(const char *corr, const char *principal, const char *account,
+                           const char *gval)
 {
 	struct grp *g = mm_calloc(1, sizeof(*g));
 	if (!g)
@@ -481,7 +486,8 @@ static void take_details(struct gdet *d, const struct mm_api *a, const struct mm
 	mm_str_copy(d->source, sizeof(d->source), a->event_source);
 	mm_str_copy(d->ip, sizeof(d->ip), a->has_source_ip ? a->source_ip_raw : mm_str_make("", 0));
 	mm_str_copy(d->ua, sizeof(d->ua), a->user_agent);
-	mm_str_copy(d->user, sizeof(d->user), a->who.user_name.n ? a->who.user_name : a->who.issuer_user_name);
+	mm_str_copy(d->user, sizeof(d->user),
+	            a->who.user_name.n ? a->who.user_name : a->who.issuer_user_name);
 	mm_str_copy(d->utype, sizeof(d->utype), a->who.type);
 	mm_str_copy(d->pid, sizeof(d->pid), a->who.principal_id);
 	mm_str_copy(d->err, sizeof(d->err), a->error_code);
@@ -527,7 +533,7 @@ struct hit {
 	uint8_t nref;
 	struct gdet d;		/* the latest record: d.ref */
 	int napis;
-	struct mm_api_call apis[MM_API_CALLS_MAX];	/* the smallest names, as a finding keeps */
+	struct mm_api_call apis[MM_API_CALLS_MAX]; /* the smallest names, as a finding keeps */
 };
 
 static uint64_t hit_hash(int rule, const char *principal, const char *account)
@@ -561,7 +567,8 @@ static void hit_api(struct hit *e, const struct mm_api_call *c)
 
 /* The entry for (rule, principal, account) in s's table, created empty;
  * NULL when the table holds cap entries already or out of memory. */
-static struct hit *hit_get(struct state *s, int rule, const char *principal, const char *account, size_t cap)
+static struct hit *hit_get(struct state *s, int rule, const char *principal, const char *account,
+                           size_t cap)
 {
 	uint64_t h = hit_hash(rule, principal, account);
 	size_t j;
@@ -586,7 +593,8 @@ static struct hit *hit_get(struct state *s, int rule, const char *principal, con
 		if (s->hslot[j].h != h)
 			continue;
 		e = s->hits_t[s->hslot[j].idx - 1];
-		if (e->rule == rule && !strcmp(e->principal, principal) && !strcmp(e->account, account))
+		if (e->rule == rule && !strcmp(e->principal, principal) &&
+		    !strcmp(e->account, account))
 			return e;
 	}
 	if (s->nhit >= cap)
@@ -630,7 +638,8 @@ static void hit_merge(struct hit *e, const struct hit *o)
 
 /* The interned name of the file evidence cites (one intern per file, not
  * per match: interning takes a process-wide lock). */
-static const char *ref_file(struct state *s, const struct mm_detect_ctx *c, const struct mm_event *ev)
+static const char *ref_file(struct state *s, const struct mm_detect_ctx *c,
+                            const struct mm_event *ev)
 {
 	const char *file = c->file && c->file->rel ? c->file->rel : ev->loc.file;
 	if (file != s->ref_src || !s->ref_file) {
@@ -642,16 +651,17 @@ static const char *ref_file(struct state *s, const struct mm_detect_ctx *c, cons
 	return s->ref_file;
 }
 
-static void emit_direct(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set, int ri,
-			const struct mm_event *ev)
+static void emit_direct(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set,
+                        int ri, const struct mm_event *ev)
 {
 	const struct mm_sigma_rule *r = set->r[ri];
 	const struct mm_api *a = &ev->u.api;
 	struct mm_finding *f;
 	char kb[40];
 	int latest;
-	f = mm_emit(c, rule_type(set, r), a->account.n ? a->account : a->who.account_id, mm_api_principal(a),
-		    rule_key(r, kb, sizeof(kb)), ev, a->time_ms, a->time_ms, &latest);
+	f = mm_emit(c, rule_type(set, r), a->account.n ? a->account : a->who.account_id,
+	            mm_api_principal(a), rule_key(r, kb, sizeof(kb)), ev, a->time_ms, a->time_ms,
+	            &latest);
 	if (!f)
 		return;
 	f->severity = rule_sev(set, r);
@@ -664,8 +674,8 @@ static void emit_direct(struct state *s, struct mm_detect_ctx *c, const struct m
 		set_info(f, set, r, NULL, &s->info);
 }
 
-static void emit_rule(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set, int ri,
-		      const struct mm_event *ev)
+static void emit_rule(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set,
+                      int ri, const struct mm_event *ev)
 {
 	const struct mm_api *a = &ev->u.api;
 	char principal[128], account[32];
@@ -714,7 +724,8 @@ static void emit_hits(struct state *s, struct mm_detect_ctx *c, const struct mm_
 		r = set->r[e->rule];
 		memcpy(refs, e->refs, sizeof(e->refs[0]) * e->nref);
 		n = e->nref;
-		for (k = 0; k < n && (refs[k].file != e->d.ref.file || refs[k].line != e->d.ref.line); k++)
+		for (k = 0;
+		     k < n && (refs[k].file != e->d.ref.file || refs[k].line != e->d.ref.line); k++)
 			;
 		if (k == n)	/* the latest is not among the earliest: cite it too */
 			refs[n++] = e->d.ref;
@@ -726,11 +737,13 @@ static void emit_hits(struct state *s, struct mm_detect_ctx *c, const struct mm_
 		f->severity = rule_sev(set, r);
 		for (k = 0; k < e->napis; k++) {
 			int j;
-			mm_finding_add_api(f, e->apis[k].name, strlen(e->apis[k].name), e->apis[k].first_ms);
+			mm_finding_add_api(f, e->apis[k].name, strlen(e->apis[k].name),
+			                   e->apis[k].first_ms);
 			for (j = 0; j < f->napis; j++)
 				if (!strcmp(f->apis[j].name, e->apis[k].name)) {
 					f->apis[j].count += e->apis[k].count - 1;
-					f->apis[j].last_ms = MM_MAX(f->apis[j].last_ms, e->apis[k].last_ms);
+					f->apis[j].last_ms =
+					    MM_MAX(f->apis[j].last_ms, e->apis[k].last_ms);
 				}
 		}
 		if (!latest)
@@ -743,8 +756,8 @@ static void emit_hits(struct state *s, struct mm_detect_ctx *c, const struct mm_
 	hits_clear(s);
 }
 
-static void corr_add(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set, int ci, int ri,
-		     const struct mm_event *ev)
+static void corr_add(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set,
+                     int ci, int ri, const struct mm_event *ev)
 {
 	const struct mm_sigma_rule *cr = set->r[ci];
 	const struct mm_sigma_corr *co = cr->corr;
@@ -853,7 +866,8 @@ static int merge(void *dstv, void *srcv)
 		hit_merge(e, o);
 	}
 	for (i = 0; i < s->n; i++) {
-		struct grp *g = s->g[i], *t = grp_find(d, g->h, g->corr, g->principal, g->account, g->gval);
+		struct grp *g = s->g[i],
+		           *t = grp_find(d, g->h, g->corr, g->principal, g->account, g->gval);
 		if (!t) {
 			if (grp_insert(d, g))
 				return MM_ENOMEM;
@@ -887,7 +901,8 @@ static int cmp_u64(const void *pa, const void *pb)
 }
 
 /* Does the window e[i..j) satisfy the correlation? */
-static int window_ok(struct state *s, const struct mm_sigma_corr *co, const struct gev *e, uint32_t i, uint32_t j)
+static int window_ok(struct state *s, const struct mm_sigma_corr *co, const struct gev *e,
+                     uint32_t i, uint32_t j)
 {
 	uint32_t k, n = 0;
 	uint64_t distinct = 0;
@@ -939,8 +954,8 @@ static int resolve_group(const struct mm_sigma_set *set, const struct grp *g)
 	return -1;
 }
 
-static void emit_group(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set, struct grp *g,
-		       const struct mm_sigma_rule *cr)
+static void emit_group(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set,
+                       struct grp *g, const struct mm_sigma_rule *cr)
 {
 	const struct mm_sigma_corr *co = cr->corr;
 	struct mm_evref refs[MM_EVIDENCE_MAX + 1];
@@ -1035,9 +1050,10 @@ static void finish(void *st, struct mm_detect_ctx *c)
 		emit_group(s, c, set, g, set->r[g->ci]);
 	}
 	if (s->drop_groups + s->drop_events > s->warned) {
-		mm_warn("sigma: %llu correlation events not kept: a bound was hit (max_groups groups, "
-			"max_group_events events a group, or out of memory)",
-			(unsigned long long)(s->drop_groups + s->drop_events - s->warned));
+		mm_warn(
+		    "sigma: %llu correlation events not kept: a bound was hit (max_groups groups, "
+		    "max_group_events events a group, or out of memory)",
+		    (unsigned long long)(s->drop_groups + s->drop_events - s->warned));
 		s->warned = s->drop_groups + s->drop_events;
 	}
 	/* forget what can no longer meet new events: per group, events more
@@ -1078,7 +1094,8 @@ static void finish(void *st, struct mm_detect_ctx *c)
 static int put_group(struct mm_buf *b, const struct grp *g)
 {
 	const struct gdet *d = &g->d;
-	const char *strs[] = {d->region, d->api, d->source, d->ip, d->ua, d->user, d->utype, d->pid, d->err};
+	const char *strs[] = {d->region, d->api,   d->source, d->ip, d->ua,
+	                      d->user,   d->utype, d->pid,    d->err};
 	size_t k;
 	uint32_t j;
 	int rc = mm_blob_put_str(b, g->corr, 1, MAX_KEY - 1);
@@ -1101,7 +1118,8 @@ static int put_group(struct mm_buf *b, const struct grp *g)
 	return rc;
 }
 
-static int save(void *st, int (*put)(void *pctx, const char *entity, const void *blob, size_t n), void *pctx)
+static int save(void *st, int (*put)(void *pctx, const char *entity, const void *blob, size_t n),
+                void *pctx)
 {
 	struct state *s = st;
 	struct mm_buf b;
