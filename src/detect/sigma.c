@@ -524,13 +524,13 @@ static void set_details(struct mm_finding *f, const struct gdet *d)
  * one locked step per flush. A worker whose table is full emits directly. */
 
 struct hit {
-	uint64_t h;
+	/* what every match reads or writes first, together */
 	int rule;
-	char principal[128], account[32];
-	uint64_t count;
+	uint8_t nref, worst;	/* refs kept; the latest of them */
+	uint64_t h, count;
 	int64_t first, last;
+	char account[32], principal[128];
 	struct mm_evref refs[MM_EVIDENCE_MAX];
-	uint8_t nref;
 	struct gdet d;		/* the latest record: d.ref */
 	int napis;
 	struct mm_api_call apis[MM_API_CALLS_MAX]; /* the smallest names, as a finding keeps */
@@ -619,6 +619,23 @@ static struct hit *hit_get(struct state *s, int rule, const char *principal, con
 	return e;
 }
 
+/* Keep ref among the entry's MM_EVIDENCE_MAX earliest (the same set as
+ * mm_evref_keep), comparing first with the latest kept: records mostly
+ * come in time order, and then that one compare is all. */
+static void hit_keep(struct hit *e, const struct mm_evref *r)
+{
+	int i;
+	if (e->nref == MM_EVIDENCE_MAX) {
+		if (!mm_evref_before(r, &e->refs[e->worst]))
+			return;
+		e->refs[e->worst] = *r;
+	} else
+		e->refs[e->nref++] = *r;
+	for (i = 1, e->worst = 0; i < e->nref; i++)
+		if (mm_evref_before(&e->refs[e->worst], &e->refs[i]))
+			e->worst = (uint8_t)i;
+}
+
 /* Fold entry o (of another worker) into e, the same key. */
 static void hit_merge(struct hit *e, const struct hit *o)
 {
@@ -628,7 +645,7 @@ static void hit_merge(struct hit *e, const struct hit *o)
 	if (!e->count || o->last > e->last)
 		e->last = o->last;
 	for (i = 0; i < o->nref; i++)
-		mm_evref_keep(e->refs, &e->nref, MM_EVIDENCE_MAX, &o->refs[i]);
+		hit_keep(e, &o->refs[i]);
 	if (!e->count || mm_evref_before(&e->d.ref, &o->d.ref))
 		e->d = o->d;
 	for (i = 0; i < o->napis; i++)
@@ -698,7 +715,7 @@ static void emit_rule(struct state *s, struct mm_detect_ctx *c, const struct mm_
 		e->first = a->time_ms;
 	if (!e->count || a->time_ms > e->last)
 		e->last = a->time_ms;
-	mm_evref_keep(e->refs, &e->nref, MM_EVIDENCE_MAX, &ref);
+	hit_keep(e, &ref);
 	if (!e->count || mm_evref_before(&e->d.ref, &ref))
 		take_details(&e->d, a, &ref);
 	mm_str_copy(call.name, sizeof(call.name), a->event_name);
