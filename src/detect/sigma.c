@@ -66,6 +66,8 @@ static const struct mm_param params[] = {
 #define MAX_GVAL 1024
 #define MAX_FILE 1024		/* file names in a saved evidence reference */
 #define BLOB_MAGIC 0x53		/* 'S' */
+#define MIN_MS (-62135596800000LL)	/* 0001-01-01: loaded times are of years 1-9999 */
+#define MAX_MS 253402300799999LL	/* 9999-12-31 */
 
 /* ---- type, severity, rule metadata ------------------------------------ */
 
@@ -1226,7 +1228,8 @@ static struct grp *get_group(struct mm_blob_rd *r)
 		pos = mm_blob_get_u(r, 1);
 		in = mm_blob_get_u(r, 1);
 		mm_blob_get_ref(r, &e->ref, MAX_FILE);
-		if (r->bad || pos >= MM_SIGMA_CORR_RULES || in > 1) {
+		/* times are those of years 1-9999 (so window arithmetic never overflows) */
+		if (r->bad || pos >= MM_SIGMA_CORR_RULES || in > 1 || e->t < MIN_MS || e->t > MAX_MS) {
 			r->bad = 1;
 			grp_free(g);
 			return NULL;
