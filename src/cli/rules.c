@@ -6,13 +6,11 @@
  * engine is src/sigma/sigma.c; this file is options, files and printing. */
 #include "cli/cli.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "core/arena.h"
@@ -22,8 +20,6 @@
 #include "sigma/sigma.h"
 
 #define MAX_EVENTS_FILE (256u << 20)	/* bytes of one events file read whole */
-#define MAX_RULE_FILES 100000
-#define MAX_WALK_DEPTH 32
 
 static void usage(FILE *out)
 {
@@ -37,7 +33,8 @@ static void usage(FILE *out)
 	      "                      ok FILE: TITLE\n"
 	      "                      unsupported FILE:LINE: why mamori cannot run it\n"
 	      "                      broken FILE:LINE: why it is not valid Sigma\n"
-	      "                    then a summary line on stderr\n"
+	      "                    then a summary line on stderr; correlation rules are\n"
+	      "                    checked against the rules they name across every PATH\n"
 	      "  test RULE EVENTS...\n"
 	      "                    run one rule on files of CloudTrail events (one JSON\n"
 	      "                    event per line, or a CloudTrail S3 log file\n"
@@ -59,118 +56,42 @@ static void usage(FILE *out)
 
 /* ---- check ------------------------------------------------------------------- */
 
-struct tally {
-	long ok, unsupported, broken, files;
-	int quiet;
-	int io_error;
-	int capped;
-};
-
-static int is_rule_name(const char *n)
-{
-	size_t l = strlen(n);
-	return (l > 4 && !strcmp(n + l - 4, ".yml")) || (l > 5 && !strcmp(n + l - 5, ".yaml"));
-}
-
-static void check_file(const char *path, struct tally *t)
-{
-	struct mm_sigma_rule *r = mm_sigma_load_file(path);
-	if (!r) {
-		fprintf(stderr, "mamori rules: out of memory loading %s\n", path);
-		t->io_error = 1;
-		return;
-	}
-	t->files++;
-	switch (r->status) {
-	case MM_SIGMA_OK:
-		t->ok++;
-		if (!t->quiet)
-			printf("ok %s: %s\n", path, r->title ? r->title : "");
-		break;
-	case MM_SIGMA_UNSUPPORTED:
-		t->unsupported++;
-		printf("unsupported %s\n", r->reason);
-		break;
-	default:
-		t->broken++;
-		printf("broken %s\n", r->reason);
-		break;
-	}
-	mm_sigma_free(r);
-}
-
-static int skip_dot(const struct dirent *d) { return d->d_name[0] != '.'; }
-
-/* Every rule file under path, in name order (so the output is stable). */
-static void walk(const char *path, struct tally *t, int depth)
-{
-	struct stat st;
-	struct dirent **ents = NULL;
-	int n, i;
-	if (stat(path, &st)) {
-		fprintf(stderr, "mamori rules: %s: %s\n", path, strerror(errno));
-		t->io_error = 1;
-		return;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		if (t->files < MAX_RULE_FILES)
-			check_file(path, t);
-		return;
-	}
-	if (depth > MAX_WALK_DEPTH) {
-		fprintf(stderr, "mamori rules: %s: folders nested deeper than %d, not read\n", path, MAX_WALK_DEPTH);
-		t->io_error = 1;
-		return;
-	}
-	n = scandir(path, &ents, skip_dot, alphasort);
-	if (n < 0) {
-		fprintf(stderr, "mamori rules: %s: %s\n", path, strerror(errno));
-		t->io_error = 1;
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		char sub[4096];
-		if (t->files >= MAX_RULE_FILES) {
-			if (!t->capped)
-				fprintf(stderr, "mamori rules: more than %d rule files; the rest not read\n", MAX_RULE_FILES);
-			t->capped = 1;
-			t->io_error = 1;
-			free(ents[i]);
-			continue;
-		}
-		struct stat cs;
-		if (snprintf(sub, sizeof(sub), "%s/%s", path, ents[i]->d_name) >= (int)sizeof(sub)) {
-			fprintf(stderr, "mamori rules: %s/%s: path too long\n", path, ents[i]->d_name);
-			t->io_error = 1;
-		} else if (!lstat(sub, &cs) && S_ISDIR(cs.st_mode))
-			/* lstat: a symlinked folder inside is not followed, so a
-			 * link back up cannot loop (the folders named are) */
-			walk(sub, t, depth + 1);
-		else if (is_rule_name(ents[i]->d_name) && t->files < MAX_RULE_FILES)
-			check_file(sub, t);
-		free(ents[i]);
-	}
-	free(ents);
-}
-
+/* Load every path into one set (so a correlation meets the rules it names
+ * wherever they are), then print each rule's verdict in load order. */
 static int cmd_check(int argc, char **argv, int quiet)
 {
-	struct tally t = {0};
-	int i;
-	t.quiet = quiet;
-	for (i = 0; i < argc; i++)
-		walk(argv[i], &t, 0);
-	fprintf(stderr, "rules: %ld files: %ld ok, %ld unsupported, %ld broken\n", t.files, t.ok, t.unsupported,
-		t.broken);
-	if (t.broken)
-		return MM_EXIT_BADINPUT;
-	if (t.io_error)
-		return MM_EXIT_ERROR;
-	if (!t.files) {
-		fprintf(stderr, "mamori rules: no rule files (*.yml, *.yaml) found; name a folder of Sigma rules\n");
+	struct mm_sigma_set set;
+	struct mm_err err;
+	int i, files = 0, io_error = 0, rc;
+	mm_sigma_set_init(&set);
+	for (i = 0; i < argc; i++) {
+		mm_err_clear(&err);
+		if ((rc = mm_sigma_set_add_path(&set, argv[i], &err))) {
+			fprintf(stderr, "mamori rules: %s\n", err.msg[0] ? err.msg : mm_strerror(rc));
+			io_error = 1;
+			if (rc == MM_ENOMEM)
+				break;
+		}
+	}
+	if (mm_sigma_set_build(&set)) {
+		fprintf(stderr, "mamori rules: out of memory\n");
+		mm_sigma_set_free(&set);
 		return MM_EXIT_ERROR;
 	}
-	return MM_EXIT_OK;
+	for (i = 0; i < set.n; i++) {
+		const struct mm_sigma_rule *r = set.r[i];
+		files += !i || strcmp(r->file, set.r[i - 1]->file);
+		if (r->status == MM_SIGMA_OK) {
+			if (!quiet)
+				printf("ok %s: %s\n", r->file, r->title ? r->title : "");
+		} else
+			printf("%s %s\n", mm_sigma_status_name(r->status), r->reason);
+	}
+	fprintf(stderr, "rules: %d files, %d rules: %d ok, %d unsupported, %d broken\n", files, set.n, set.nok,
+		set.nunsupported, set.nbroken);
+	rc = set.nbroken ? MM_EXIT_BADINPUT : io_error || !set.n ? MM_EXIT_ERROR : MM_EXIT_OK;
+	mm_sigma_set_free(&set);
+	return rc;
 }
 
 /* ---- test -------------------------------------------------------------------- */
@@ -331,6 +252,12 @@ static int cmd_test(int argc, char **argv, int quiet)
 	r = mm_sigma_load_file(argv[0]);
 	if (!r) {
 		fprintf(stderr, "mamori rules: out of memory\n");
+		return MM_EXIT_ERROR;
+	}
+	if (r->status == MM_SIGMA_OK && r->corr) {
+		fprintf(stderr, "mamori rules: %s is a correlation rule: it runs over many events with the rules "
+				"it names, in `mamori scan --rules`\n", argv[0]);
+		mm_sigma_free(r);
 		return MM_EXIT_ERROR;
 	}
 	if (r->status != MM_SIGMA_OK) {

@@ -12,6 +12,7 @@
 #include "core/mem.h"
 #include "finding/output.h"
 #include "scan/scan.h"
+#include "sigma/sigma.h"
 #include "store/store.h"
 
 static void usage(FILE *out)
@@ -46,6 +47,10 @@ static void usage(FILE *out)
 	      "  --geoip FILE.mmdb         MaxMind DB (GeoLite2/GeoIP2 ASN, ISP, Country, City) asked\n"
 	      "                            before --geo's file; repeatable (up to 4)\n"
 	      "  --no-geo                  no organization/country at all (wins over the above)\n"
+	      "  --rules PATH              Sigma rules (a rule file, or every *.yml/*.yaml under a\n"
+	      "                            folder) run on CloudTrail events; repeatable. A broken\n"
+	      "                            rule stops the scan (exit 2); rules mamori cannot run\n"
+	      "                            are named in a warning each\n"
 	      "  --options-file FILE       read more options from FILE, one word a line; relative\n"
 	      "                            paths in it are relative to FILE's folder\n"
 	      "  --threads N               worker threads (default: one per CPU)\n"
@@ -69,8 +74,9 @@ static void usage(FILE *out)
 	      "  --no-progress             no progress line (it only shows on a terminal anyway)\n"
 	      "  -h, --help                this help\n"
 	      "\n"
-	      "exit status: 0 ok, 1 error, 2 usage or a bad --config file, 3 malformed records\n"
-	      "(--strict), 4 findings at/above --fail-on, 5 the database is in use by another run\n",
+	      "exit status: 0 ok, 1 error, 2 usage, a bad --config file or a broken --rules\n"
+	      "rule, 3 malformed records (--strict), 4 findings at/above --fail-on, 5 the\n"
+	      "database is in use by another run\n",
 	      out);
 }
 
@@ -143,11 +149,46 @@ static void summary(const struct mm_scan_result *r)
 		(unsigned long long)r->findings_new, (unsigned long long)r->findings_updated);
 }
 
+/* Load the --rules paths into set: a broken rule stops the scan (its
+ * file:line: reason on stderr, exit 2), a rule mamori cannot run is named
+ * once in a warning, never dropped silently. Returns an exit status. */
+static int load_rules(struct mm_sigma_set *set, const char *const *paths, int n, int quiet)
+{
+	struct mm_err err;
+	int i, rc;
+	mm_err_clear(&err);
+	for (i = 0; i < n; i++)
+		if ((rc = mm_sigma_set_add_path(set, paths[i], &err))) {
+			fprintf(stderr, "mamori scan: --rules: %s\n", err.msg[0] ? err.msg : mm_strerror(rc));
+			return rc == MM_ENOMEM ? MM_EXIT_ERROR : MM_EXIT_USAGE;
+		}
+	if (mm_sigma_set_build(set)) {
+		fprintf(stderr, "mamori scan: out of memory loading Sigma rules\n");
+		return MM_EXIT_ERROR;
+	}
+	for (i = 0; i < set->n; i++) {
+		const struct mm_sigma_rule *r = set->r[i];
+		if (r->status == MM_SIGMA_BROKEN)
+			fprintf(stderr, "mamori scan: broken Sigma rule: %s\n", r->reason);
+		else if (r->status == MM_SIGMA_UNSUPPORTED && !quiet)
+			fprintf(stderr, "mamori scan: warning: Sigma rule not run: %s\n", r->reason);
+	}
+	if (set->nbroken) {
+		fprintf(stderr, "mamori scan: %d broken Sigma rules; fix or remove them (`mamori rules "
+				"check` lists every verdict)\n", set->nbroken);
+		return MM_EXIT_USAGE;
+	}
+	if (!quiet)
+		fprintf(stderr, "mamori scan: Sigma rules: %d run (%d correlations), %d not run\n", set->nok,
+			set->ncorr, set->nunsupported);
+	return MM_EXIT_OK;
+}
+
 enum {
 	OPT_DB = 1000, OPT_SOURCE, OPT_INVENTORY, OPT_THREAT, OPT_TRUSTED, OPT_NODEFAULT,
 	OPT_THREADS, OPT_FORMAT, OPT_RESCAN, OPT_STRICT, OPT_FAILON, OPT_NOPROGRESS, OPT_OPTFILE,
 	OPT_UNKNOWN_ENIS, OPT_REGION, OPT_FLUSH_EVERY, OPT_WAIT, OPT_MAX_FINDINGS, OPT_CONFIG,
-	OPT_GEO, OPT_NOGEO, OPT_GEOIP
+	OPT_GEO, OPT_NOGEO, OPT_GEOIP, OPT_RULES
 };
 
 int mm_cmd_scan(int argc, char **argv)
@@ -175,6 +216,7 @@ int mm_cmd_scan(int argc, char **argv)
 		{"geo", required_argument, NULL, OPT_GEO},
 		{"no-geo", no_argument, NULL, OPT_NOGEO},
 		{"geoip", required_argument, NULL, OPT_GEOIP},
+		{"rules", required_argument, NULL, OPT_RULES},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -191,9 +233,13 @@ int mm_cmd_scan(int argc, char **argv)
 	int nargs = 0;
 	const char *config_path = NULL;
 	struct mm_config *cfg = NULL;
+	const char *rules[MM_SCAN_MAX_LISTS];
+	int nrules = 0;
+	struct mm_sigma_set sigma;
 
 	memset(&o, 0, sizeof(o));
 	memset(&a, 0, sizeof(a));
+	mm_sigma_set_init(&sigma);
 	mm_err_clear(&err);
 	/* the words of every --options-file first, then the command line's,
 	 * so the command line wins; paths in a file are relative to it */
@@ -327,6 +373,14 @@ int mm_cmd_scan(int argc, char **argv)
 			}
 			o.p.geoip[o.p.ngeoip++] = optarg;
 			break;
+		case OPT_RULES:
+			if (nrules >= MM_SCAN_MAX_LISTS) {
+				fprintf(stderr, "mamori scan: at most %d --rules paths\n", MM_SCAN_MAX_LISTS);
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			rules[nrules++] = optarg;
+			break;
 		case OPT_FLUSH_EVERY:
 		case OPT_WAIT:
 		case OPT_MAX_FINDINGS: {
@@ -373,6 +427,11 @@ int mm_cmd_scan(int argc, char **argv)
 	if ((rc = mm_cli_load_config("scan", config_path, &cfg)))
 		goto out;
 	o.p.config = cfg;
+	if (nrules) {
+		if ((rc = load_rules(&sigma, rules, nrules, quiet)))
+			goto out;
+		o.p.sigma = &sigma;
+	}
 	o.paths = (const char *const *)(args + optind);
 	o.npaths = nargs - optind;
 	o.p.progress = !quiet && !noprogress && isatty(2);
@@ -416,5 +475,6 @@ out:
 	/* optarg pointed into these words until now */
 	mm_cli_args_free(&a);
 	mm_config_free(cfg);
+	mm_sigma_set_free(&sigma);
 	return rc;
 }

@@ -38,6 +38,7 @@
 #include "intel/intel.h"
 
 struct mm_geo;
+struct mm_sigma_set;
 
 /* ---- the context a detector runs in ------------------------------------- */
 
@@ -72,6 +73,7 @@ struct mm_ipmemo {
 struct mm_detect_ctx {
 	const struct mm_intel *intel;		/* borrowed */
 	const struct mm_geo *geo;		/* borrowed: IP owner, inside AWS; may be NULL */
+	const struct mm_sigma_set *sigma;	/* borrowed: the scan's Sigma rules; may be NULL */
 	const struct mm_inventory *inv;		/* borrowed, may be empty */
 	struct mm_inventory *learned;		/* this worker's: RunInstances */
 	struct mm_agg *agg;			/* the batch's findings (shared) */
@@ -215,6 +217,7 @@ extern const struct mm_detector_def mm_det_dos;
 extern const struct mm_detector_def mm_det_dnsbehav;
 extern const struct mm_detector_def mm_det_ctrules;
 extern const struct mm_detector_def mm_det_ctbase;
+extern const struct mm_detector_def mm_det_sigma;
 extern const struct mm_detector_def mm_det_sequence;
 
 /* ---- helpers shared by detectors ---------------------------------------- */

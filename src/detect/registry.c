@@ -15,6 +15,7 @@ const struct mm_detector_def *const mm_detectors[] = {
 	&mm_det_dnsbehav,
 	&mm_det_ctrules,
 	&mm_det_ctbase,
+	&mm_det_sigma,
 	/* last: its finish reads the findings every other detector made */
 	&mm_det_sequence,
 	NULL,

@@ -853,6 +853,7 @@ static int worker_init(struct worker *w, struct mm_pipeline *s)
 	mm_buf_init(&w->doc, MAX_DOC);
 	w->det.intel = s->intel; /* det.memo was set above */
 	w->det.geo = s->geo;
+	w->det.sigma = s->o.sigma;
 	w->det.inv = s->inv;
 	w->det.learned = w->learned;
 	w->det.agg = s->final;
@@ -1441,6 +1442,7 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		memset(&c, 0, sizeof(c));
 		c.intel = s->intel;
 		c.geo = s->geo;
+		c.sigma = s->o.sigma;
 		c.inv = s->inv;
 		c.agg = final;
 		c.params = s->params[j];

@@ -33,6 +33,7 @@
 #include "parse/format.h"
 
 struct mm_config;
+struct mm_sigma_set;
 
 #define MM_SCAN_MAX_LISTS 64
 
@@ -73,6 +74,9 @@ struct mm_pipeline_opts {
 	const char *geoip[4];		/* MaxMind .mmdb files, asked first (borrowed) */
 	int ngeoip;
 	int no_geo;			/* no enrichment at all */
+	/* Sigma rules the sigma detector runs (sigma/sigma.h, built); NULL =
+	 * none. Borrowed: must outlive the pipeline. */
+	const struct mm_sigma_set *sigma;
 };
 
 /* Counters, summed over every feed and flush of the pipeline. */

@@ -368,6 +368,63 @@ static const struct mm_ftype types[] = {
 	 "API {api} was invoked from an IP address with an unusual ASN.",
 	 "API {api} was invoked by {user} from IP address {ip}, in a network (ASN) this principal "
 	 "has not used before."},
+	/* CloudTrail + Sigma rules (detector sigma): not GuardDuty types but
+	 * shaped like them, <purpose from the rule's ATT&CK tactic>:IAMUser/
+	 * SigmaRule; the severity in the row is the default for a rule with
+	 * no level, the detector sets each finding's from its rule's level.
+	 * service.additionalInfo.sigma names the rule and its author. */
+	{"InitialAccess:IAMUser/SigmaRule", MED, AKEY, API,
+	 "API {api} by {user} matched a Sigma rule.",
+	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
+	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
+	{"Execution:IAMUser/SigmaRule", MED, AKEY, API,
+	 "API {api} by {user} matched a Sigma rule.",
+	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
+	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
+	{"Persistence:IAMUser/SigmaRule", MED, AKEY, API,
+	 "API {api} by {user} matched a Sigma rule.",
+	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
+	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
+	{"PrivilegeEscalation:IAMUser/SigmaRule", MED, AKEY, API,
+	 "API {api} by {user} matched a Sigma rule.",
+	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
+	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
+	{"DefenseEvasion:IAMUser/SigmaRule", MED, AKEY, API,
+	 "API {api} by {user} matched a Sigma rule.",
+	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
+	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
+	{"Stealth:IAMUser/SigmaRule", MED, AKEY, API,
+	 "API {api} by {user} matched a Sigma rule.",
+	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
+	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
+	{"CredentialAccess:IAMUser/SigmaRule", MED, AKEY, API,
+	 "API {api} by {user} matched a Sigma rule.",
+	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
+	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
+	{"Discovery:IAMUser/SigmaRule", MED, AKEY, API,
+	 "API {api} by {user} matched a Sigma rule.",
+	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
+	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
+	{"Recon:IAMUser/SigmaRule", MED, AKEY, API,
+	 "API {api} by {user} matched a Sigma rule.",
+	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
+	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
+	{"Exfiltration:IAMUser/SigmaRule", MED, AKEY, API,
+	 "API {api} by {user} matched a Sigma rule.",
+	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
+	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
+	{"Impact:IAMUser/SigmaRule", MED, AKEY, API,
+	 "API {api} by {user} matched a Sigma rule.",
+	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
+	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
+	{"Backdoor:IAMUser/SigmaRule", MED, AKEY, API,
+	 "API {api} by {user} matched a Sigma rule.",
+	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
+	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
+	{"UnauthorizedAccess:IAMUser/SigmaRule", MED, AKEY, API,
+	 "API {api} by {user} matched a Sigma rule.",
+	 "The API {api} was invoked by {user} ({key}) from IP address {ip} in a way a Sigma detection "
+	 "rule describes; service.additionalInfo.sigma names the rule, its level and author."},
 	/* CloudTrail: attack sequences (detect/sequence.c). Title and
 	 * description as GuardDuty's; {usertype}/{user} the principal. */
 	{"AttackSequence:IAM/CompromisedCredentials", 9.0, AKEY, MM_ACTION_SEQUENCE,

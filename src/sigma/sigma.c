@@ -25,11 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include "core/err.h"
 #include "core/hash.h"
 #include "core/ip.h"
 #include "core/json.h"
+#include "core/event.h"
 #include "core/mem.h"
 
 /* ---- the compiled form ---------------------------------------------------- */
@@ -64,6 +67,7 @@ struct fmatch {
 	char *name;		/* the dotted name, and its hash: the per-event cache key */
 	uint64_t h;
 	uint8_t all, neq, cased;
+	uint8_t fast;		/* a field the CloudTrail parser reads (fast_fields + 1), 0 none */
 	struct val *v;
 	int nv;
 };
@@ -101,6 +105,11 @@ struct mm__sigma_det {
 	 * no gate. Borrowed from the values above. */
 	const struct val **gate;
 	int ngate;
+	/* the gate the set's index files the rule under: on the field of
+	 * gate_fields whose kind is ikind */
+	const struct val **igate;
+	int nigate;
+	char ikind;
 };
 
 /* ---- the per-rule pool ------------------------------------------------------ */
@@ -219,6 +228,56 @@ static char *meta(struct ld *L, yaml_node_t *top, const char *key)
 		return NULL;
 	}
 	return rdup(L, sval(v), v->data.scalar.length);
+}
+
+/* ---- fields the CloudTrail parser has already read ---------------------------
+ *
+ * When a scan evaluates a rule (mm_sigma_set_match with the event's
+ * struct mm_api), these fields are taken from the parsed event instead
+ * of the record: the parser stores exactly what a lookup would give
+ * (the string unescaped, a number or boolean as its text), so the
+ * record is only scanned when a rule reads some other field. An empty
+ * value (absent, null or "") is looked up in the record, which tells
+ * those apart. */
+static const char *const fast_fields[] = {
+	"eventName", "eventSource", "eventType", "awsRegion", "userAgent", "errorCode", "errorMessage",
+	"eventID", "eventVersion", "sourceIPAddress", "recipientAccountId",
+	"userIdentity.type", "userIdentity.arn", "userIdentity.userName", "userIdentity.accountId",
+	"userIdentity.invokedBy", "userIdentity.principalId", "userIdentity.accessKeyId",
+	"userIdentity.identityProvider", "userIdentity.sessionContext.sessionIssuer.type",
+	"userIdentity.sessionContext.sessionIssuer.arn", "userIdentity.sessionContext.sessionIssuer.userName",
+	"userIdentity.sessionContext.sessionIssuer.principalId",
+};
+
+static struct mm_str fast_value(const struct mm_api *a, int id)
+{
+	const struct mm_identity *w = &a->who;
+	switch (id - 1) {
+	case 0: return a->event_name;
+	case 1: return a->event_source;
+	case 2: return a->event_type;
+	case 3: return a->region;
+	case 4: return a->user_agent;
+	case 5: return a->error_code;
+	case 6: return a->error_message;
+	case 7: return a->event_id;
+	case 8: return a->event_version;
+	case 9: return a->source_ip_raw;
+	case 10: return a->account;
+	case 11: return w->type;
+	case 12: return w->arn;
+	case 13: return w->user_name;
+	case 14: return w->account_id;
+	case 15: return w->invoked_by;
+	case 16: return w->principal_id;
+	case 17: return w->access_key_id;
+	case 18: return w->identity_provider;
+	case 19: return w->issuer_type;
+	case 20: return w->issuer_arn;
+	case 21: return w->issuer_user_name;
+	case 22: return w->issuer_principal_id;
+	default: return mm_str_make("", 0);
+	}
 }
 
 /* ---- values and modifiers ----------------------------------------------- */
@@ -817,6 +876,10 @@ static int compile_field(struct ld *L, struct fmatch *fm, yaml_node_t *kn, yaml_
 	}
 	if (fm->all && (mask & (M_EXISTS)))
 		return BROKEN(L, kn, "all with exists");
+	if (kn && flen && !(mask & M_FIELDREF))
+		for (i = 0; i < (int)MM_ARRAY_LEN(fast_fields); i++)
+			if (strlen(fast_fields[i]) == flen && !memcmp(fast_fields[i], key, flen))
+				fm->fast = (uint8_t)(i + 1);
 	return compile_values(L, fm, kn ? kn : vn, mask, order, norder, vals, nvals, kn ? field : "keywords");
 }
 
@@ -1070,6 +1133,197 @@ static int compile_condition(struct ld *L, struct mm__sigma_det *d, const yaml_n
 	return root;
 }
 
+
+/* ---- correlation rules ---------------------------------------------------------- */
+
+/* "5m", "90s", "1h", "2d": a number and one lowercase unit letter */
+static int64_t parse_timespan(const char *t)
+{
+	char *end;
+	long long v;
+	int64_t unit;
+	errno = 0;
+	v = strtoll(t, &end, 10);
+	if (end == t || errno || v <= 0 || v > 366LL * 86400 || !end[0] || end[1])
+		return -1;
+	switch (end[0]) {
+	case 's': unit = 1000; break;
+	case 'm': unit = 60000; break;
+	case 'h': unit = 3600000; break;
+	case 'd': unit = 86400000; break;
+	default: return -1;
+	}
+	if (v * unit / 1000 > 366LL * 86400)
+		return -1;
+	return (int64_t)v * unit;
+}
+
+/* a list of texts (or one text) into out[0..*n), at most cap */
+static int text_list(struct ld *L, yaml_node_t *v, const char *what, char **out, int *n, int cap)
+{
+	yaml_node_item_t *it;
+	*n = 0;
+	if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
+		out[(*n)++] = rdup(L, sval(v), v->data.scalar.length);
+		return out[0] ? 0 : -1;
+	}
+	if (v->type != YAML_SEQUENCE_NODE)
+		return BROKEN(L, v, "%s must be a list of texts", what);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(L, *it);
+		if (!e || e->type != YAML_SCALAR_NODE || is_null(e))
+			return BROKEN(L, v, "%s must be a list of texts", what);
+		if (*n == cap)
+			return UNSUP(L, v, "more than %d %s", cap, what);
+		if (!(out[(*n)++] = rdup(L, sval(e), e->data.scalar.length)))
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_count(struct ld *L, yaml_node_t *v, const char *key, uint64_t *out)
+{
+	char *end;
+	long long x;
+	if (v->type != YAML_SCALAR_NODE)
+		return BROKEN(L, v, "condition '%s' must be a whole number", key);
+	errno = 0;
+	x = strtoll(sval(v), &end, 10);
+	if (end == sval(v) || *end || errno || x < 0 || x > 1000000000)
+		return BROKEN(L, v, "condition '%s' must be a whole number, not '%s'", key, sval(v));
+	*out = (uint64_t)x;
+	return 0;
+}
+
+static int load_corr(struct ld *L, yaml_node_t *top, yaml_node_t *cn)
+{
+	struct mm_sigma_corr *c;
+	yaml_node_t *v;
+	const char *t;
+	if (cn->type != YAML_MAPPING_NODE)
+		return BROKEN(L, cn, "correlation must be a map");
+	if (!(c = L->r->corr = ralloc(L, sizeof(*c))))
+		return -1;
+	if (!(v = map_get(L, cn, "type")) || v->type != YAML_SCALAR_NODE)
+		return BROKEN(L, cn, "correlation needs a type");
+	t = sval(v);
+	if (!strcmp(t, "event_count"))
+		c->type = MM_SIGMA_EVENT_COUNT;
+	else if (!strcmp(t, "value_count"))
+		c->type = MM_SIGMA_VALUE_COUNT;
+	else if (!strcmp(t, "temporal"))
+		c->type = MM_SIGMA_TEMPORAL;
+	else if (!strcmp(t, "temporal_ordered"))
+		c->type = MM_SIGMA_TEMPORAL_ORDERED;
+	else if (!strcmp(t, "value_sum") || !strcmp(t, "value_avg") || !strcmp(t, "value_percentile"))
+		return UNSUP(L, v, "correlation type %s (Sigma 2.1 metrics): not implemented", t);
+	else
+		return BROKEN(L, v, "unknown correlation type '%s'", t);
+	if (!(v = map_get(L, cn, "rules")))
+		return BROKEN(L, cn, "correlation needs rules");
+	c->rules_line = (int)v->start_mark.line + 1;
+	if (text_list(L, v, "rules", c->ref, &c->nrules, MM_SIGMA_CORR_RULES))
+		return -1;
+	if (!c->nrules)
+		return BROKEN(L, v, "correlation rules is empty");
+	if ((v = map_get(L, cn, "group-by")) && !is_null(v) &&
+	    text_list(L, v, "group-by fields", c->group, &c->ngroup, MM_SIGMA_CORR_GROUP))
+		return -1;
+	if (!(v = map_get(L, cn, "timespan")) || v->type != YAML_SCALAR_NODE)
+		return BROKEN(L, cn, "correlation needs a timespan");
+	if ((c->timespan_ms = parse_timespan(sval(v))) < 0)
+		return BROKEN(L, v, "timespan '%s' is not a number and one of s, m, h, d (at most a year)",
+			      sval(v));
+	c->generate = 0;
+	if ((v = map_get(L, cn, "generate")) || (v = map_get(L, top, "generate"))) {
+		if (v->type == YAML_SCALAR_NODE && (!strcmp(sval(v), "true") || !strcmp(sval(v), "yes")))
+			c->generate = 1;
+		else if (v->type != YAML_SCALAR_NODE || (strcmp(sval(v), "false") && strcmp(sval(v), "no")))
+			return BROKEN(L, v, "generate must be true or false");
+	}
+	if ((v = map_get(L, cn, "aliases")) && !is_null(v)) {
+		yaml_node_pair_t *p, *q;
+		int cnt = 0;
+		if (v->type != YAML_MAPPING_NODE)
+			return BROKEN(L, v, "aliases must be a map");
+		for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+			yaml_node_t *m = node(L, p->value);
+			if (!m || m->type != YAML_MAPPING_NODE)
+				return BROKEN(L, v, "an alias must map rule names to fields");
+			cnt += (int)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+		}
+		if (cnt > MM_SIGMA_CORR_RULES * MM_SIGMA_CORR_GROUP)
+			return UNSUP(L, v, "more than %d alias entries", MM_SIGMA_CORR_RULES * MM_SIGMA_CORR_GROUP);
+		c->alias = ralloc(L, sizeof(char *) * (size_t)(cnt + 1));
+		c->alias_rule = ralloc(L, sizeof(char *) * (size_t)(cnt + 1));
+		c->alias_field = ralloc(L, sizeof(char *) * (size_t)(cnt + 1));
+		if (!c->alias || !c->alias_rule || !c->alias_field)
+			return -1;
+		for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = node(L, p->key), *m = node(L, p->value);
+			if (!k || k->type != YAML_SCALAR_NODE)
+				return BROKEN(L, v, "an alias name must be a text");
+			for (q = m->data.mapping.pairs.start; q < m->data.mapping.pairs.top; q++) {
+				yaml_node_t *rk = node(L, q->key), *fv = node(L, q->value);
+				if (!rk || !fv || rk->type != YAML_SCALAR_NODE || fv->type != YAML_SCALAR_NODE)
+					return BROKEN(L, m, "alias '%s' must map rule names to field names", sval(k));
+				c->alias[c->nalias] = rdup(L, sval(k), k->data.scalar.length);
+				c->alias_rule[c->nalias] = rdup(L, sval(rk), rk->data.scalar.length);
+				c->alias_field[c->nalias] = rdup(L, sval(fv), fv->data.scalar.length);
+				if (!c->alias[c->nalias] || !c->alias_rule[c->nalias] || !c->alias_field[c->nalias])
+					return -1;
+				c->nalias++;
+			}
+		}
+	}
+	v = map_get(L, cn, "condition");
+	if (v && !is_null(v)) {
+		yaml_node_pair_t *p;
+		int have = 0;
+		if (v->type != YAML_MAPPING_NODE)
+			return BROKEN(L, v, "correlation condition must be a map (gte: N ...)");
+		for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = node(L, p->key), *x = node(L, p->value);
+			uint64_t n;
+			if (!k || !x || k->type != YAML_SCALAR_NODE)
+				return BROKEN(L, v, "correlation condition keys are gt, gte, lt, lte, eq, neq, field");
+			t = sval(k);
+			if (!strcmp(t, "field")) {
+				if (text_list(L, x, "condition fields", c->field, &c->nfield, MM_SIGMA_CORR_FIELDS))
+					return -1;
+				continue;
+			}
+			if (!strcmp(t, "gte") || !strcmp(t, "gt")) {
+				if (parse_count(L, x, t, &n))
+					return -1;
+				if (have++)
+					return UNSUP(L, x, "a range in a correlation condition");
+				c->min = t[2] ? n : n + 1;
+				continue;
+			}
+			if (!strcmp(t, "lt") || !strcmp(t, "lte") || !strcmp(t, "eq") || !strcmp(t, "neq")) {
+				if (parse_count(L, x, t, &n))
+					return -1;
+				return UNSUP(L, k, "correlation condition '%s': a streaming detector cannot take a "
+						   "finding back when more events arrive; only gt and gte run", t);
+			}
+			return BROKEN(L, k, "unknown correlation condition '%s'", t);
+		}
+		if (!have && c->type <= MM_SIGMA_VALUE_COUNT)
+			return BROKEN(L, v, "correlation condition needs gte or gt");
+	} else if (c->type <= MM_SIGMA_VALUE_COUNT)
+		return BROKEN(L, cn, "an %s correlation needs a condition", c->type ? "value_count" : "event_count");
+	if (c->type == MM_SIGMA_VALUE_COUNT && !c->nfield)
+		return BROKEN(L, v, "a value_count correlation needs condition.field");
+	if (c->type >= MM_SIGMA_TEMPORAL && !c->min)
+		c->min = (uint64_t)c->nrules;
+	if (c->type >= MM_SIGMA_TEMPORAL && c->min > (uint64_t)c->nrules)
+		return BROKEN(L, v, "the condition asks for more rules than the correlation names");
+	if (!c->min)
+		c->min = 1;
+	return 0;
+}
+
 /* ---- the rule ---------------------------------------------------------------- */
 
 static int load_detection(struct ld *L, yaml_node_t *det)
@@ -1133,78 +1387,100 @@ static int load_detection(struct ld *L, yaml_node_t *det)
 	return 0;
 }
 
-/* A selection that must match for the condition to hold, or -1. */
-static int must_sel(const struct mm__sigma_det *d, int n)
+/* Is fm a test of field `field` (its dotted name) against literal values
+ * only (no wildcard, no neq, no all over several values)? */
+static int literal_test(const struct fmatch *fm, const char *field)
+{
+	int v;
+	if (!fm->name || strcmp(fm->name, field) || fm->neq || (fm->all && fm->nv > 1))
+		return 0;
+	for (v = 0; v < fm->nv; v++)
+		if (fm->v[v].op != V_GLOB || !fm->v[v].flag)
+			return 0;
+	return 1;
+}
+
+/* The values of `field` one of which a match of selection sl requires:
+ * every alternative tests field against literals (their union), else -1.
+ * Appends to out (cap entries; -1 when they do not fit). */
+static int sel_gate(const struct sel *sl, const char *field, const struct val **out, int cap)
+{
+	int a, f, v, n = 0;
+	for (a = 0; a < sl->na; a++) {
+		for (f = 0; f < sl->a[a].nf; f++)
+			if (literal_test(&sl->a[a].f[f], field))
+				break;
+		if (f == sl->a[a].nf || n + sl->a[a].f[f].nv > cap)
+			return -1;
+		for (v = 0; v < sl->a[a].f[f].nv; v++)
+			out[n++] = &sl->a[a].f[f].v[v];
+	}
+	return n;
+}
+
+/* The same for condition node n: `and` needs one side's values, `or` and
+ * `1 of` the union of all sides' (each must have some), `all of` any
+ * member's; `not` gives none. */
+static int gate_of(const struct mm__sigma_det *d, int n, const char *field, const struct val **out, int cap)
 {
 	const struct cnode *c = &d->node[n];
-	int i, k;
+	int i, k, m, total = 0;
 	switch (c->op) {
 	case C_SEL:
-		return c->a;
+		return sel_gate(&d->sel[c->a], field, out, cap);
 	case C_AND:
-		return (k = must_sel(d, c->a)) >= 0 ? k : must_sel(d, c->b);
-	case C_ALL:
+		return (k = gate_of(d, c->a, field, out, cap)) >= 0 ? k : gate_of(d, c->b, field, out, cap);
+	case C_OR:
+		if ((k = gate_of(d, c->a, field, out, cap)) < 0)
+			return -1;
+		return (m = gate_of(d, c->b, field, out + k, cap - k)) < 0 ? -1 : k + m;
 	case C_ONE:
-		/* all of: any member must; 1 of: only when it names one */
-		for (i = 0, k = -1; i < d->nsel; i++)
-			if (c->set >> i & 1) {
-				if (c->op == C_ALL)
-					return i;
-				if (k >= 0)
-					return -1;
-				k = i;
-			}
-		return k;
+	case C_ALL:
+		for (i = 0; i < d->nsel; i++) {
+			if (!(c->set >> i & 1))
+				continue;
+			k = sel_gate(&d->sel[i], field, out + total, cap - total);
+			if (c->op == C_ALL && k >= 0)
+				return k;
+			if (c->op == C_ONE && k < 0)
+				return -1;
+			total += k > 0 ? k : 0;
+		}
+		return c->op == C_ONE ? total : -1;
 	default:
 		return -1;
 	}
 }
 
-/* The gate: when every alternative of a must-match selection tests
- * eventName (a top-level field) against literal values only (no wildcard,
- * no neq, no all), the rule cannot match an event whose eventName is none
- * of them. */
-static void find_gate(struct ld *L, struct mm__sigma_det *d)
+/* A gate on `field`: the rule cannot match an event whose field is none
+ * of *gate's values (borrowed from the compiled matchers); *ngate 0 = no
+ * gate. */
+static void find_gate(struct ld *L, struct mm__sigma_det *d, const char *field, const struct val ***gate,
+		      int *ngate)
 {
-	const struct sel *sl;
-	int s_i = must_sel(d, d->root), a, f, v, n = 0;
-	if (s_i < 0)
+	const struct val **tmp = mm_malloc(sizeof(*tmp) * MM_SIGMA_MAX_VALUES);
+	int n;
+	*ngate = 0;
+	if (!tmp) {
+		L->oom = 1;
 		return;
-	sl = &d->sel[s_i];
-	for (a = 0; a < sl->na; a++) {
-		int found = 0;
-		for (f = 0; f < sl->a[a].nf && !found; f++) {
-			const struct fmatch *fm = &sl->a[a].f[f];
-			if (fm->nsegs != 1 || strcmp(fm->segs[0], "eventName") || fm->neq || (fm->all && fm->nv > 1))
-				continue;
-			for (v = 0; v < fm->nv; v++)
-				if (fm->v[v].op != V_GLOB || !fm->v[v].flag)
-					break;
-			if (v == fm->nv) {
-				found = 1;
-				n += fm->nv;
-			}
-		}
-		if (!found)
-			return;
 	}
-	if (!(d->gate = ralloc(L, sizeof(*d->gate) * (size_t)n)))
-		return;
-	for (a = 0; a < sl->na; a++)
-		for (f = 0; f < sl->a[a].nf; f++) {
-			const struct fmatch *fm = &sl->a[a].f[f];
-			if (fm->nsegs != 1 || strcmp(fm->segs[0], "eventName") || fm->neq || (fm->all && fm->nv > 1))
-				continue;
-			for (v = 0; v < fm->nv; v++)
-				if (fm->v[v].op != V_GLOB || !fm->v[v].flag)
-					break;
-			if (v < fm->nv)
-				continue;
-			for (v = 0; v < fm->nv && d->ngate < n; v++)
-				d->gate[d->ngate++] = &fm->v[v];
-			break;	/* one matcher per alternative, as counted */
-		}
+	n = gate_of(d, d->root, field, tmp, MM_SIGMA_MAX_VALUES);
+	if (n > 0 && (*gate = ralloc(L, sizeof(**gate) * (size_t)n))) {
+		memcpy(*gate, tmp, sizeof(**gate) * (size_t)n);
+		*ngate = n;
+	}
+	mm_free(tmp);
 }
+
+/* The fields an index can gate on: ones the CloudTrail parser already has
+ * (so no lookup in the record), most selective first. */
+static const struct {
+	const char *field;
+	char kind;
+} gate_fields[] = {
+	{"eventName", 'n'}, {"eventSource", 's'}, {"userAgent", 'u'}, {"userIdentity.type", 't'},
+};
 
 static void load_doc(struct ld *L)
 {
@@ -1239,8 +1515,20 @@ static void load_doc(struct ld *L)
 				return;
 		}
 	}
-	if (map_get(L, top, "correlation"))
-		return (void)UNSUP(L, map_get(L, top, "correlation"), "correlation rules: not yet");
+	r->name = meta(L, top, "name");
+	r->license = meta(L, top, "license");
+	if ((v = map_get(L, top, "references")) && v->type == YAML_SEQUENCE_NODE &&
+	    v->data.sequence.items.start < v->data.sequence.items.top) {
+		yaml_node_t *first = node(L, *v->data.sequence.items.start);
+		if (first && first->type == YAML_SCALAR_NODE)
+			r->reference = rdup(L, sval(first), first->data.scalar.length);
+	}
+	if ((v = map_get(L, top, "correlation"))) {
+		if (!r->title && r->status != MM_SIGMA_BROKEN)
+			return (void)BROKEN(L, top, "a rule needs a title");
+		load_corr(L, top, v);
+		return;
+	}
 	if (map_get(L, top, "filter"))
 		return (void)UNSUP(L, map_get(L, top, "filter"), "Sigma filters: not yet");
 	if (map_get(L, top, "action"))
@@ -1263,9 +1551,21 @@ static void load_doc(struct ld *L)
 		return;
 	if (r->status != MM_SIGMA_OK)
 		return;
-	find_gate(L, r->det);
+	find_gate(L, r->det, "eventName", &r->det->gate, &r->det->ngate);
+	{
+		size_t k;
+		/* the index's gate: the first field that has one */
+		for (k = 0; k < MM_ARRAY_LEN(gate_fields) && !r->det->nigate; k++) {
+			find_gate(L, r->det, gate_fields[k].field, &r->det->igate, &r->det->nigate);
+			r->det->ikind = gate_fields[k].kind;
+		}
+	}
 	/* the log sources mamori reads (see docs/internals/sigma.md) */
-	if (!r->product || strcmp(r->product, "aws") || !r->service || strcmp(r->service, "cloudtrail"))
+	if (r->product && !strcmp(r->product, "linux"))
+		UNSUP(L, v, "logsource product=linux service=%s category=%s: mamori reads no Linux logs yet "
+			    "(the host agent that will is not built)",
+		      r->service ? r->service : "-", r->category ? r->category : "-");
+	else if (!r->product || strcmp(r->product, "aws") || !r->service || strcmp(r->service, "cloudtrail"))
 		UNSUP(L, v, "logsource product=%s service=%s category=%s: mamori reads no such events "
 			    "(it reads product aws, service cloudtrail)",
 		      r->product ? r->product : "-", r->service ? r->service : "-",
@@ -1312,6 +1612,7 @@ struct mm_sigma_rule *mm_sigma_load(const char *name, const char *buf, size_t n)
 		mm_free(r);
 		return NULL;
 	}
+	r->emit = 1;
 	if (!yaml_parser_initialize(&p)) {
 		mm_sigma_free(r);
 		return NULL;
@@ -1330,7 +1631,8 @@ struct mm_sigma_rule *mm_sigma_load(const char *name, const char *buf, size_t n)
 	if (r->status != MM_SIGMA_BROKEN && yaml_parser_load(&p, &doc2)) {
 		if (yaml_document_get_root_node(&doc2))
 			UNSUP(&L, yaml_document_get_root_node(&doc2),
-			      "several YAML documents (a rule collection): not yet");
+			      "several YAML documents (a correlation and its rules): load the file with "
+			      "`rules check` or `scan --rules`");
 		yaml_document_delete(&doc2);
 	}
 out:
@@ -1348,6 +1650,83 @@ out:
 		r->det = NULL;
 	}
 	return r;
+}
+
+
+/* What every load ends with: the size verdict, and a rule that cannot
+ * run keeps no compiled detection. NULL (rule freed) when out of memory. */
+static struct mm_sigma_rule *load_end(struct ld *L)
+{
+	struct mm_sigma_rule *r = L->r;
+	if (L->toobig)
+		BROKEN(L, NULL, "rule too large (over %u bytes compiled)", MM_SIGMA_MAX_BYTES);
+	if (L->oom) {
+		mm_sigma_free(r);
+		return NULL;
+	}
+	if (r->status != MM_SIGMA_OK) {
+		free_det(r->det);
+		r->det = NULL;
+		r->corr = NULL;
+	}
+	return r;
+}
+
+int mm_sigma_load_docs(const char *name, const char *buf, size_t n,
+		       int (*each)(void *ctx, struct mm_sigma_rule *r), void *ctx)
+{
+	yaml_parser_t p;
+	int d, rc = 0;
+	if (!name)
+		name = "-";
+	if (!yaml_parser_initialize(&p))
+		return MM_ENOMEM;
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, n);
+	for (d = 0;; d++) {
+		struct mm_sigma_rule *r = mm_calloc(1, sizeof(*r));
+		struct ld L = {r, NULL, 0, 0};
+		yaml_document_t doc;
+		int ok, last = 0;
+		if (!r || !(r->file = rdup(&L, name, strlen(name)))) {
+			mm_free(r);
+			rc = MM_ENOMEM;
+			break;
+		}
+		r->emit = 1;
+		r->doc = d;
+		ok = yaml_parser_load(&p, &doc);
+		if (!ok) {
+			BROKEN(&L, NULL, "YAML");
+			snprintf(r->reason, sizeof(r->reason), "%s:%lu: YAML: %s", r->file,
+				 (unsigned long)p.problem_mark.line + 1, p.problem ? p.problem : "cannot parse");
+			last = 1;
+		} else {
+			if (!yaml_document_get_root_node(&doc) && d > 0) {
+				/* the end of the stream */
+				yaml_document_delete(&doc);
+				mm_sigma_free(r);
+				break;
+			}
+			if (d == MM_SIGMA_MAX_DOCS) {
+				BROKEN(&L, yaml_document_get_root_node(&doc), "more than %d YAML documents in one file",
+				       MM_SIGMA_MAX_DOCS);
+				last = 1;
+			} else {
+				L.doc = &doc;
+				load_doc(&L);
+				last = !yaml_document_get_root_node(&doc);
+			}
+			yaml_document_delete(&doc);
+		}
+		if (!(r = load_end(&L))) {
+			rc = MM_ENOMEM;
+			break;
+		}
+		if ((rc = each(ctx, r)) || last)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return rc;
 }
 
 struct mm_sigma_rule *mm_sigma_load_file(const char *path)
@@ -1417,6 +1796,13 @@ struct fcache {
 	int ntop;
 	struct mm_str topkey[TOP_MAX];
 	struct mm_json_val topval[TOP_MAX];
+	/* mm_sigma_set_match: the parsed event (fast fields), and the record
+	 * indexed only when a rule first reads another field (prepped 0 not
+	 * yet, 1 done, -1 not a JSON object) */
+	const struct mm_api *api;
+	struct mm_str raw;
+	struct mm_json_val rec;
+	int prepped;
 };
 
 int mm_sigma_scratch_init(struct mm_sigma_scratch *s, size_t cap)
@@ -1563,18 +1949,28 @@ static int has_literal(struct mm_str t, const char *lit, size_t n, int icase)
 	return 0;
 }
 
+static int val_text(const struct val *v, struct mm_str t, const struct fmatch *fm, struct mm_sigma_scratch *s);
+
 /* one value against one leaf */
 static int val_leaf(const struct val *v, const struct mm_json_val *leaf, const struct fmatch *fm,
 		    struct mm_sigma_scratch *s)
 {
 	struct mm_str t;
 	size_t mark = s->arena.used;
+	int r;
+	if (leaf->type == MM_JSON_NULL || text_of(leaf, s, &t))
+		return 0;
+	r = val_text(v, t, fm, s);
+	s->arena.used = mark;
+	return r;
+}
+
+/* one value against one value's text */
+static int val_text(const struct val *v, struct mm_str t, const struct fmatch *fm, struct mm_sigma_scratch *s)
+{
+	size_t mark = s->arena.used;
 	int r = 0;
 	double d;
-	if (leaf->type == MM_JSON_NULL)
-		return 0;
-	if (text_of(leaf, s, &t))
-		return 0;
 	switch (v->op) {
 	case V_GLOB:
 		r = glob(v, t, fm->cased);
@@ -1696,10 +2092,54 @@ static int fetch(const struct fmatch *fm, const struct mm_json_val *rec, struct 
 	return 0;
 }
 
+static int prep_record(struct fcache *c, struct mm_str raw, struct mm_json_val *rec);
+
+/* The record, indexed on first use when the set path left it for later
+ * (rec NULL); NULL when it is not a JSON object. */
+static const struct mm_json_val *need_rec(const struct mm_json_val *rec, struct mm_sigma_scratch *s)
+{
+	struct fcache *c = s->cache;
+	if (rec)
+		return rec;
+	if (!c)
+		return NULL;
+	if (!c->prepped)
+		c->prepped = prep_record(c, c->raw, &c->rec) ? -1 : 1;
+	return c->prepped > 0 ? &c->rec : NULL;
+}
+
+/* A fast field's matcher on its parsed, non-empty value t: one value,
+ * present, so null never matches and exists is true. */
+static int fast_match(const struct fmatch *fm, struct mm_str t, struct mm_sigma_scratch *s)
+{
+	int i, hit = fm->all;
+	for (i = 0; i < fm->nv; i++) {
+		const struct val *v = &fm->v[i];
+		int one = v->op == V_NULL ? 0 : v->op == V_EXISTS ? v->flag == 1 : val_text(v, t, fm, s);
+		if (fm->all && !one) {
+			hit = 0;
+			break;
+		}
+		if (!fm->all && one) {
+			hit = 1;
+			break;
+		}
+	}
+	return fm->neq ? !hit : hit;
+}
+
 static int field_match(const struct fmatch *fm, const struct mm_json_val *rec, struct mm_sigma_scratch *s)
 {
 	static __thread struct leaves l;
+	struct fcache *c = s->cache;
 	int i, j, hit = fm->all;
+	if (fm->fast && c && c->on && c->api) {
+		struct mm_str t = fast_value(c->api, fm->fast);
+		if (t.n)
+			return fast_match(fm, t, s);
+	}
+	if (!(rec = need_rec(rec, s)))
+		return 0;
 	l.n = 0;
 	if (!fm->nsegs) {
 		/* keywords: anywhere in the record as written (compared as raw text) */
@@ -1867,6 +2307,39 @@ static int gate_pass(const struct mm__sigma_det *d, const char *name, size_t n)
 	return 0;
 }
 
+/* Make rec the record raw holds, ready for lookups through the cache c:
+ * its members indexed (which validates it as it goes), the cache emptied
+ * and on. MM_EPARSE when raw is not a JSON object. */
+/* Empty the field cache for a new record and turn it on. Only the slots
+ * used are cleared: the cost follows the fields read. */
+static void cache_reset(struct fcache *c)
+{
+	int i;
+	if (c->used)
+		for (i = 0; i < CACHE_SLOTS; i++)
+			c->slot[i].name = NULL;
+	c->used = 0;
+	c->pool_used = 0;
+	c->on = 1;
+}
+
+static int prep_record(struct fcache *c, struct mm_str raw, struct mm_json_val *rec)
+{
+	size_t at = 0, used;
+	while (at < raw.n && (raw.p[at] == ' ' || raw.p[at] == '\t' || raw.p[at] == '\r' || raw.p[at] == '\n'))
+		at++;
+	if (at == raw.n || raw.p[at] != '{')
+		return MM_EPARSE;
+	rec->type = MM_JSON_OBJECT;
+	rec->p = raw.p + at;
+	rec->n = raw.n - at;
+	if ((c->ntop = index_top(c, rec)) < 0 &&
+	    (mm_json_value(raw.p, raw.n, rec, &used) || rec->type != MM_JSON_OBJECT))
+		return MM_EPARSE;
+	cache_reset(c);
+	return 0;
+}
+
 int mm_sigma_match_many(const struct mm_sigma_rule *const *rules, int n, struct mm_str raw,
 			struct mm_sigma_scratch *s, uint8_t *hit)
 {
@@ -1877,33 +2350,12 @@ int mm_sigma_match_many(const struct mm_sigma_rule *const *rules, int n, struct 
 	char name[128];
 	memset(hit, 0, (size_t)(n > 0 ? n : 0));
 	if (c) {
-		/* indexing the members validates the record as it goes: no
-		 * separate validating scan */
-		size_t at = 0;
-		while (at < raw.n && (raw.p[at] == ' ' || raw.p[at] == '\t' || raw.p[at] == '\r' || raw.p[at] == '\n'))
-			at++;
-		if (at == raw.n || raw.p[at] != '{')
+		c->api = NULL;
+		if (prep_record(c, raw, &rec))
 			return MM_EPARSE;
-		rec.type = MM_JSON_OBJECT;
-		rec.p = raw.p + at;
-		rec.n = raw.n - at;
-		if ((c->ntop = index_top(c, &rec)) < 0 &&
-		    (mm_json_value(raw.p, raw.n, &rec, &used) || rec.type != MM_JSON_OBJECT))
-			return MM_EPARSE;
+		gated = event_name(c, s, name, &namelen);
 	} else if (mm_json_value(raw.p, raw.n, &rec, &used) || rec.type != MM_JSON_OBJECT)
 		return MM_EPARSE;
-	if (c) {
-		/* only the slots used are cleared: the cost follows the fields read */
-		if (c->used) {
-			for (i = 0; i < CACHE_SLOTS; i++)
-				c->slot[i].name = NULL;
-		}
-		c->used = 0;
-		c->pool_used = 0;
-		c->on = 1;
-	}
-	if (c)
-		gated = event_name(c, s, name, &namelen);
 	for (i = 0; i < n; i++) {
 		struct memo m = {0, 0};
 		const struct mm_sigma_rule *r = rules[i];
@@ -1919,5 +2371,548 @@ int mm_sigma_match_many(const struct mm_sigma_rule *const *rules, int n, struct 
 	}
 	if (c)
 		c->on = 0;
+	return nhit;
+}
+
+/* ---- field text ------------------------------------------------------------------ */
+
+int mm_sigma_field_text(struct mm_str raw, const char *field, struct mm_sigma_scratch *sc, char *out,
+			size_t cap)
+{
+	static __thread struct leaves l;
+	char name[256], *segs[MM_SIGMA_MAX_SEGS];
+	struct mm_json_val rec;
+	size_t used, k = 0, len = strlen(field);
+	int nsegs = 0, i, nv = 0;
+	char *p;
+	if (cap)
+		out[0] = '\0';
+	if (!len || len >= sizeof(name) || mm_json_value(raw.p, raw.n, &rec, &used) || rec.type != MM_JSON_OBJECT)
+		return 0;
+	memcpy(name, field, len + 1);
+	for (p = name; p && nsegs < MM_SIGMA_MAX_SEGS;) {
+		char *dot = strchr(p, '.');
+		segs[nsegs++] = p;
+		if (dot)
+			*dot = '\0';
+		p = dot ? dot + 1 : NULL;
+	}
+	if (p)
+		return 0;
+	l.n = 0;
+	if (collect(&rec, segs, nsegs, &l, 0) < 0)
+		return 0;
+	mm_arena_reset(&sc->arena);
+	for (i = 0; i < l.n; i++) {
+		struct mm_str t;
+		size_t take;
+		if (l.v[i].type == MM_JSON_NULL || text_of(&l.v[i], sc, &t))
+			continue;
+		if (nv++ && k + 1 < cap)
+			out[k++] = ',';
+		take = cap > k + 1 ? MM_MIN(t.n, cap - k - 1) : 0;
+		memcpy(out + k, t.p, take);
+		k += take;
+	}
+	if (cap)
+		out[k < cap ? k : cap - 1] = '\0';
+	return nv;
+}
+
+/* ---- rule sets ---------------------------------------------------------------------- */
+
+void mm_sigma_set_init(struct mm_sigma_set *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+/* The index: for each literal gate value (eventName 'n', else eventSource
+ * 's'), lowercased and hashed with its kind, the rules it admits; rules
+ * without a gate are always evaluated. A hash collision only adds
+ * candidates (each is still evaluated in full), so values are not kept. */
+struct sidx {
+	struct {
+		uint64_t h;	/* 0 = empty */
+		int start, n;
+	} *slot;
+	size_t nslots;
+	int *list;
+	int *always;
+	int nalways;
+	int ncand_max;	/* the most rules one event can be given */
+	unsigned kinds;	/* bit i: some rule is gated on gate_fields[i] */
+	/* per gate field, the lengths its values have (bit n for length n <
+	 * 256; bit 255 also stands for every longer one): a value of another
+	 * length cannot be in the index, so it is not hashed at all (most
+	 * user agents, for one) */
+	uint64_t lens[4][4];
+};
+
+static uint64_t gate_hash(char kind, const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+	h = (h ^ (unsigned char)kind) * 0x100000001b3ULL;
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i])) * 0x100000001b3ULL;
+	h = mm_hash_mix(h);
+	return h ? h : 1;
+}
+
+static void sidx_free(struct sidx *x)
+{
+	if (!x)
+		return;
+	mm_free(x->slot);
+	mm_free(x->list);
+	mm_free(x->always);
+	mm_free(x);
+}
+
+void mm_sigma_set_free(struct mm_sigma_set *s)
+{
+	int i;
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++) {
+		if (s->corr_of)
+			mm_free(s->corr_of[i]);
+		mm_sigma_free(s->r[i]);
+	}
+	mm_free(s->r);
+	mm_free(s->corr_of);
+	mm_free(s->ncorr_of);
+	sidx_free(s->index);
+	memset(s, 0, sizeof(*s));
+}
+
+static int set_take(void *ctx, struct mm_sigma_rule *r)
+{
+	struct mm_sigma_set *s = ctx;
+	if (s->n == s->cap) {
+		int cap = s->cap ? 2 * s->cap : 64;
+		struct mm_sigma_rule **nr = mm_realloc(s->r, sizeof(*nr) * (size_t)cap);
+		if (!nr) {
+			mm_sigma_free(r);
+			return MM_ENOMEM;
+		}
+		s->r = nr;
+		s->cap = cap;
+	}
+	s->r[s->n++] = r;
+	return 0;
+}
+
+int mm_sigma_set_add_buf(struct mm_sigma_set *s, const char *name, const char *buf, size_t n)
+{
+	return mm_sigma_load_docs(name, buf, n, set_take, s);
+}
+
+#define MAX_RULE_FILES 100000
+#define MAX_WALK_DEPTH 32
+
+struct walk {
+	struct mm_sigma_set *s;
+	struct mm_err *err;
+	int files, rc;
+};
+
+static void walk_fail(struct walk *w, int code, const char *fmt, const char *a, const char *b)
+{
+	if (!w->rc) {
+		w->rc = code;
+		mm_err_set(w->err, code, fmt, a, b);
+	}
+}
+
+static int is_rule_name(const char *n)
+{
+	size_t l = strlen(n);
+	return (l > 4 && !strcmp(n + l - 4, ".yml")) || (l > 5 && !strcmp(n + l - 5, ".yaml"));
+}
+
+static void add_file(struct walk *w, const char *path)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t n = 0;
+	const char *why = NULL;
+	int rc;
+	if (w->files >= MAX_RULE_FILES) {
+		walk_fail(w, MM_EIO, "more than %s rule files; %s and the rest not read", "100000", path);
+		return;
+	}
+	w->files++;
+	if (!(f = fopen(path, "rb")))
+		why = strerror(errno);
+	else {
+		if (!(buf = mm_malloc(MM_SIGMA_MAX_FILE + 1))) {
+			fclose(f);
+			walk_fail(w, MM_ENOMEM, "%s%s", "out of memory", "");
+			return;
+		}
+		n = fread(buf, 1, MM_SIGMA_MAX_FILE + 1, f);
+		if (ferror(f))
+			why = strerror(errno);
+		else if (n > MM_SIGMA_MAX_FILE)
+			why = "larger than 1 MiB";
+		fclose(f);
+	}
+	if (why) {
+		/* a rule file that cannot be read is a broken rule, named */
+		struct mm_sigma_rule *r = mm_sigma_load(path, "", 0);
+		mm_free(buf);
+		if (!r) {
+			walk_fail(w, MM_ENOMEM, "%s%s", "out of memory", "");
+			return;
+		}
+		r->status = MM_SIGMA_BROKEN;
+		snprintf(r->reason, sizeof(r->reason), "%s: cannot read: %s", path, why);
+		if (set_take(w->s, r))
+			walk_fail(w, MM_ENOMEM, "%s%s", "out of memory", "");
+		return;
+	}
+	rc = mm_sigma_load_docs(path, buf, n, set_take, w->s);
+	mm_free(buf);
+	if (rc)
+		walk_fail(w, rc, "%s%s", "out of memory", "");
+}
+
+static int skip_dot(const struct dirent *d) { return d->d_name[0] != '.'; }
+
+static void walk_dir(struct walk *w, const char *path, int depth)
+{
+	struct dirent **ents = NULL;
+	int n, i;
+	if (depth > MAX_WALK_DEPTH) {
+		walk_fail(w, MM_EIO, "%s: folders nested deeper than %s, not read", path, "32");
+		return;
+	}
+	if ((n = scandir(path, &ents, skip_dot, alphasort)) < 0) {
+		walk_fail(w, MM_EIO, "%s: %s", path, strerror(errno));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		char sub[4096];
+		struct stat cs;
+		if (snprintf(sub, sizeof(sub), "%s/%s", path, ents[i]->d_name) >= (int)sizeof(sub))
+			walk_fail(w, MM_EIO, "%s/%s: path too long", path, ents[i]->d_name);
+		else if (!lstat(sub, &cs) && S_ISDIR(cs.st_mode))
+			/* lstat: a symlinked folder inside is not followed, so a
+			 * link back up cannot loop (the folders named are) */
+			walk_dir(w, sub, depth + 1);
+		else if (is_rule_name(ents[i]->d_name))
+			add_file(w, sub);
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+int mm_sigma_set_add_path(struct mm_sigma_set *s, const char *path, struct mm_err *err)
+{
+	struct walk w = {s, err, 0, 0};
+	struct stat st;
+	if (stat(path, &st))
+		return mm_err_set(err, MM_EIO, "%s: %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode)) {
+		walk_dir(&w, path, 0);
+		if (!w.rc && !w.files)
+			return mm_err_set(err, MM_EIO, "%s: no rule files (*.yml, *.yaml) in it", path);
+	} else
+		add_file(&w, path);
+	return w.rc;
+}
+
+static void set_verdict(struct mm_sigma_rule *r, enum mm_sigma_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_verdict(struct mm_sigma_rule *r, enum mm_sigma_status st, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	if (r->status != MM_SIGMA_OK)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->status = st;
+	snprintf(r->reason, sizeof(r->reason), "%s:%d: %s", r->file,
+		 r->corr && r->corr->rules_line ? r->corr->rules_line : r->line, msg);
+}
+
+/* The rule a correlation's reference names: by name or id, in the same
+ * file first (names are only unique per correlation), else anywhere. */
+static int find_ref(const struct mm_sigma_set *s, int self, const char *ref)
+{
+	int pass, j;
+	for (pass = 0; pass < 2; pass++)
+		for (j = 0; j < s->n; j++) {
+			const struct mm_sigma_rule *o = s->r[j];
+			if (j == self || (!pass && strcmp(o->file, s->r[self]->file)))
+				continue;
+			if ((o->name && !strcmp(o->name, ref)) || (o->id && !strcmp(o->id, ref)))
+				return j;
+		}
+	return -1;
+}
+
+static void resolve(struct mm_sigma_set *s, int i)
+{
+	struct mm_sigma_rule *r = s->r[i];
+	struct mm_sigma_corr *c = r->corr;
+	int k, g, a;
+	for (k = 0; k < c->nrules; k++) {
+		int j = find_ref(s, i, c->ref[k]);
+		const struct mm_sigma_rule *o;
+		if (j < 0)
+			return set_verdict(r, MM_SIGMA_BROKEN, "correlation names '%s', which no loaded rule has as "
+							 "its name or id", c->ref[k]);
+		o = s->r[j];
+		if (o->corr)
+			return set_verdict(r, MM_SIGMA_UNSUPPORTED, "correlation names '%s', another correlation: "
+							      "chained correlations are not implemented", c->ref[k]);
+		if (o->status != MM_SIGMA_OK)
+			return set_verdict(r, MM_SIGMA_UNSUPPORTED, "correlation names '%s', which cannot run (%s)",
+					   c->ref[k], mm_sigma_status_name(o->status));
+		for (g = 0; g < k; g++)
+			if (c->rule[g] == j)
+				return set_verdict(r, MM_SIGMA_BROKEN, "correlation names rule '%s' twice", c->ref[k]);
+		c->rule[k] = j;
+		for (g = 0; g < c->ngroup; g++) {
+			c->gfield[g][k] = c->group[g];
+			for (a = 0; a < c->nalias; a++)
+				if (!strcmp(c->alias[a], c->group[g]) &&
+				    ((o->name && !strcmp(c->alias_rule[a], o->name)) ||
+				     !strcmp(c->alias_rule[a], c->ref[k])))
+					c->gfield[g][k] = c->alias_field[a];
+		}
+	}
+}
+
+static int cmp_u64pair(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+static int build_index(struct mm_sigma_set *s)
+{
+	struct sidx *x = mm_calloc(1, sizeof(*x));
+	uint64_t *pairs = NULL;
+	size_t np = 0, cap = 0, i, nu = 0;
+	int r, rc = MM_ENOMEM;
+	if (!x)
+		return MM_ENOMEM;
+	if (!(x->always = mm_calloc((size_t)s->n + 1, sizeof(int))))
+		goto out;
+	for (r = 0; r < s->n; r++) {
+		const struct mm__sigma_det *d = s->r[r]->det;
+		const struct val **gate;
+		int ng, g;
+		char kind;
+		if (s->r[r]->status != MM_SIGMA_OK || !d)
+			continue;
+		if (d->nigate) {
+			gate = d->igate, ng = d->nigate, kind = d->ikind;
+		} else {
+			x->always[x->nalways++] = r;
+			continue;
+		}
+		for (g = 0; g < ng; g++) {
+			if (np == cap) {
+				size_t nc = cap ? 2 * cap : 256;
+				uint64_t *pp = mm_realloc(pairs, nc * 2 * sizeof(uint64_t));
+				if (!pp)
+					goto out;
+				pairs = pp;
+				cap = nc;
+			}
+			pairs[2 * np] = gate_hash(kind, gate[g]->s, gate[g]->n);
+			{
+				int ki = (int)(strchr("nsut", kind) - "nsut");
+				size_t ln = MM_MIN(gate[g]->n, 255);
+				x->kinds |= 1u << ki;
+				x->lens[ki][ln >> 6] |= (uint64_t)1 << (ln & 63);
+			}
+			pairs[2 * np + 1] = (uint64_t)r;
+			np++;
+		}
+	}
+	if (np)
+		qsort(pairs, np, 2 * sizeof(uint64_t), cmp_u64pair);
+	for (x->nslots = 16; x->nslots < 2 * np; x->nslots *= 2)
+		;
+	if (!(x->slot = mm_calloc(x->nslots, sizeof(*x->slot))) || !(x->list = mm_calloc(np + 1, sizeof(int))))
+		goto out;
+	for (i = 0; i < np; i++) {
+		size_t j;
+		/* the same rule twice under one value (a value listed twice) once */
+		if (i && pairs[2 * i] == pairs[2 * i - 2] && pairs[2 * i + 1] == pairs[2 * i - 1])
+			continue;
+		if (!i || pairs[2 * i] != pairs[2 * i - 2]) {
+			for (j = pairs[2 * i] & (x->nslots - 1); x->slot[j].h; j = (j + 1) & (x->nslots - 1))
+				;
+			x->slot[j].h = pairs[2 * i];
+			x->slot[j].start = (int)nu;
+		} else
+			for (j = pairs[2 * i] & (x->nslots - 1); x->slot[j].h != pairs[2 * i]; j = (j + 1) & (x->nslots - 1))
+				;
+		x->slot[j].n++;
+		x->list[nu++] = (int)pairs[2 * i + 1];
+		if (x->slot[j].n + x->nalways > x->ncand_max)
+			x->ncand_max = x->slot[j].n + x->nalways;
+	}
+	rc = 0;
+out:
+	mm_free(pairs);
+	if (rc) {
+		sidx_free(x);
+		return rc;
+	}
+	s->index = x;
+	return 0;
+}
+
+int mm_sigma_set_build(struct mm_sigma_set *s)
+{
+	int i, k;
+	if (s->built)
+		return 0;
+	for (i = 0; i < s->n; i++)
+		if (s->r[i]->corr && s->r[i]->status == MM_SIGMA_OK)
+			resolve(s, i);
+	if (!(s->corr_of = mm_calloc((size_t)s->n + 1, sizeof(int *))) ||
+	    !(s->ncorr_of = mm_calloc((size_t)s->n + 1, sizeof(int))))
+		return MM_ENOMEM;
+	for (i = 0; i < s->n; i++) {
+		const struct mm_sigma_corr *c = s->r[i]->corr;
+		if (!c || s->r[i]->status != MM_SIGMA_OK)
+			continue;
+		s->ncorr++;
+		for (k = 0; k < c->nrules; k++) {
+			int j = c->rule[k];
+			int *nl = mm_realloc(s->corr_of[j], sizeof(int) * (size_t)(s->ncorr_of[j] + 1));
+			if (!nl)
+				return MM_ENOMEM;
+			s->corr_of[j] = nl;
+			nl[s->ncorr_of[j]++] = i;
+		}
+	}
+	/* a rule a correlation uses raises findings of its own only when one
+	 * of the correlations naming it says generate */
+	for (i = 0; i < s->n; i++) {
+		if (!s->ncorr_of[i])
+			continue;
+		s->r[i]->emit = 0;
+		for (k = 0; k < s->ncorr_of[i]; k++)
+			if (s->r[s->corr_of[i][k]]->corr->generate)
+				s->r[i]->emit = 1;
+	}
+	s->nok = s->nunsupported = s->nbroken = 0;
+	for (i = 0; i < s->n; i++) {
+		if (s->r[i]->status == MM_SIGMA_OK)
+			s->nok++;
+		else if (s->r[i]->status == MM_SIGMA_UNSUPPORTED)
+			s->nunsupported++;
+		else
+			s->nbroken++;
+	}
+	if (build_index(s))
+		return MM_ENOMEM;
+	s->built = 1;
+	return 0;
+}
+
+static const int *lookup(const struct sidx *x, char kind, struct mm_str v, int *n)
+{
+	uint64_t h;
+	size_t j;
+	*n = 0;
+	if (!x->nslots)
+		return NULL;
+	h = gate_hash(kind, v.p, v.n);
+	for (j = h & (x->nslots - 1); x->slot[j].h; j = (j + 1) & (x->nslots - 1))
+		if (x->slot[j].h == h) {
+			*n = x->slot[j].n;
+			return x->list + x->slot[j].start;
+		}
+	return NULL;
+}
+
+#define NLISTS (MM_ARRAY_LEN(gate_fields) + 1)
+
+/* The candidate lists for an event: one per gate field, then the ungated
+ * rules. A gate field no rule uses is not hashed. */
+static void lists_of(const struct sidx *x, const struct mm_api *a, const int **list, int *nl)
+{
+	const struct mm_str v[] = {a->event_name, a->event_source, a->user_agent, a->who.type};
+	size_t i;
+	for (i = 0; i < MM_ARRAY_LEN(gate_fields); i++) {
+		size_t ln = MM_MIN(v[i].n, 255);
+		nl[i] = 0;
+		list[i] = NULL;
+		if (x->lens[i][ln >> 6] >> (ln & 63) & 1)
+			list[i] = lookup(x, gate_fields[i].kind, v[i], &nl[i]);
+	}
+	list[i] = x->always;
+	nl[i] = x->nalways;
+}
+
+int mm_sigma_set_candidates(const struct mm_sigma_set *s, const struct mm_api *a)
+{
+	const int *list[NLISTS];
+	int nl[NLISTS], n = 0;
+	size_t l;
+	if (!s->index)
+		return 0;
+	lists_of(s->index, a, list, nl);
+	for (l = 0; l < NLISTS; l++)
+		n += nl[l];
+	return n;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+int mm_sigma_set_match(const struct mm_sigma_set *s, const struct mm_api *a, struct mm_str raw,
+		       struct mm_sigma_scratch *sc, int *hits, int cap)
+{
+	const struct sidx *x = s->index;
+	const int *list[NLISTS];
+	int nl[NLISTS], i, nhit = 0, any = 0;
+	size_t l;
+	struct fcache *c = sc->cache;
+	if (!x || !c)
+		return 0;
+	lists_of(x, a, list, nl);
+	for (l = 0; l < NLISTS; l++)
+		any += nl[l];
+	if (!any)
+		return 0;	/* the common case: no rule could match */
+	/* the record is indexed only if a rule reads a field the parser did
+	 * not (need_rec) */
+	cache_reset(c);
+	c->api = a;
+	c->raw = raw;
+	c->prepped = 0;
+	for (l = 0; l < NLISTS; l++)
+		for (i = 0; i < nl[l]; i++) {
+			const struct mm_sigma_rule *r = s->r[list[l][i]];
+			struct memo m = {0, 0};
+			mm_arena_reset(&sc->arena);
+			if (eval(r->det, r->det->root, NULL, sc, &m)) {
+				if (nhit < cap)
+					hits[nhit] = list[l][i];
+				nhit++;
+			}
+		}
+	c->on = 0;
+	c->api = NULL;
+	if (nhit > 1)
+		qsort(hits, (size_t)MM_MIN(nhit, cap), sizeof(int), cmp_int);
 	return nhit;
 }

@@ -14,7 +14,13 @@
  * BROKEN (not valid Sigma: YAML errors, an undefined selection in the
  * condition, a bad regex or CIDR, an unknown modifier), with the reason as
  * "file:line: what". Nothing is dropped silently. See
- * docs/internals/sigma.md for the semantics and their limits. */
+ * docs/internals/sigma.md for the semantics and their limits.
+ *
+ * A rule set (struct mm_sigma_set) is what a scan runs: every document of
+ * every rule file under some folders, correlation rules resolved against
+ * the detection rules they name, and an index from the literal eventName
+ * / eventSource values rules require to the rules, so an event is only
+ * evaluated against the few rules it could match. */
 #ifndef MM_SIGMA_H
 #define MM_SIGMA_H
 
@@ -22,6 +28,8 @@
 
 #include "core/arena.h"
 #include "core/common.h"
+#include "core/err.h"
+#include "core/event.h"
 
 #define MM_SIGMA_MAX_FILE (1u << 20)	/* bytes in one rule file */
 #define MM_SIGMA_MAX_BYTES (8u << 20)	/* memory one compiled rule may take */
@@ -31,6 +39,10 @@
 #define MM_SIGMA_MAX_LEAVES 256		/* values of one field in one event */
 #define MM_SIGMA_MAX_SEGS 16		/* parts of a dotted field name */
 #define MM_SIGMA_MAX_TAGS 64
+#define MM_SIGMA_MAX_DOCS 256		/* YAML documents in one rule file */
+#define MM_SIGMA_CORR_RULES 16		/* rules one correlation names */
+#define MM_SIGMA_CORR_GROUP 8		/* group-by fields of a correlation */
+#define MM_SIGMA_CORR_FIELDS 4		/* value_count fields */
 
 enum mm_sigma_status {
 	MM_SIGMA_OK = 0,
@@ -40,6 +52,39 @@ enum mm_sigma_status {
 
 struct mm__sigma_det;	/* the compiled detection (sigma.c) */
 
+enum mm_sigma_corr_type {
+	MM_SIGMA_EVENT_COUNT = 0,
+	MM_SIGMA_VALUE_COUNT,
+	MM_SIGMA_TEMPORAL,
+	MM_SIGMA_TEMPORAL_ORDERED
+};
+
+/* A correlation rule's correlation section (Sigma v2). Strings are the
+ * rule's. The condition is kept as "count >= min" (gt N is gte N+1):
+ * only conditions that more events can never make false are run, so a
+ * finding once raised stays true whatever arrives later (lt, lte, eq,
+ * neq and ranges are reported unsupported). */
+struct mm_sigma_corr {
+	enum mm_sigma_corr_type type;
+	int nrules;
+	char *ref[MM_SIGMA_CORR_RULES];		/* a rule's name or id, as written */
+	int rule[MM_SIGMA_CORR_RULES];		/* index in the set (mm_sigma_set_build) */
+	int ngroup;
+	char *group[MM_SIGMA_CORR_GROUP];	/* group-by names as written */
+	/* the field each referenced rule's events give for each group-by
+	 * name (an alias resolved, else the name itself); set by build */
+	const char *gfield[MM_SIGMA_CORR_GROUP][MM_SIGMA_CORR_RULES];
+	int nfield;
+	char *field[MM_SIGMA_CORR_FIELDS];	/* value_count: the values counted */
+	int64_t timespan_ms;
+	uint64_t min;
+	int generate;		/* the referenced rules also raise their own findings */
+	int rules_line;		/* line of `rules:` (reasons found at build) */
+	/* aliases: alias name, rule name, field (parallel arrays) */
+	int nalias;
+	char **alias, **alias_rule, **alias_field;
+};
+
 /* A loaded rule. Every string is owned by the rule (NUL-terminated, NULL
  * when the rule does not say). */
 struct mm_sigma_rule {
@@ -48,10 +93,17 @@ struct mm_sigma_rule {
 	char *file;
 	char *title, *id, *status_text, *level, *description, *author;
 	char *product, *service, *category;
+	char *name;		/* the correlation name other rules refer to it by */
+	char *license;		/* the rule's license field, if it has one */
+	char *reference;	/* its first reference (a URL) */
 	char **tags;
 	int ntags;
 	int line;		/* line of the title */
-	struct mm__sigma_det *det;	/* NULL unless status is OK */
+	int doc;		/* 0-based YAML document of the file */
+	struct mm__sigma_det *det;	/* NULL unless status is OK (detection rules) */
+	struct mm_sigma_corr *corr;	/* a correlation rule: its section (else NULL) */
+	int emit;		/* raises findings of its own (set: 0 when only a
+				 * correlation without generate uses it) */
 	void *pool;		/* every allocation of the rule, freed at once */
 	size_t bytes;
 };
@@ -65,6 +117,13 @@ struct mm_sigma_rule *mm_sigma_load(const char *name, const char *buf, size_t n)
  * memory. */
 struct mm_sigma_rule *mm_sigma_load_file(const char *path);
 void mm_sigma_free(struct mm_sigma_rule *r);
+/* Every YAML document of buf as a rule (a file may hold a correlation and
+ * the rules it names): calls each(ctx, rule) for each in order, handing
+ * over the rule (each frees it, or keeps it). A document that is not
+ * valid YAML gives a BROKEN rule and ends the file. Returns 0, or
+ * MM_ENOMEM (what was handed over stays handed over). */
+int mm_sigma_load_docs(const char *name, const char *buf, size_t n,
+		       int (*each)(void *ctx, struct mm_sigma_rule *r), void *ctx);
 
 const char *mm_sigma_status_name(enum mm_sigma_status s);
 
@@ -88,5 +147,57 @@ int mm_sigma_match(const struct mm_sigma_rule *r, struct mm_str raw, struct mm_s
  * MM_EPARSE when raw is not a JSON object (hit all 0). */
 int mm_sigma_match_many(const struct mm_sigma_rule *const *rules, int n, struct mm_str raw,
 			struct mm_sigma_scratch *s, uint8_t *hit);
+
+/* ---- rule sets ------------------------------------------------------------ */
+
+struct mm_sigma_set {
+	struct mm_sigma_rule **r;	/* every rule loaded, in load order (owned) */
+	int n, cap;
+	int nok, nunsupported, nbroken;	/* after build */
+	int built;
+	/* after build: the index (sigma.c) and, per rule, the correlations
+	 * that name it (corr_of[i][0..ncorr_of[i])) */
+	void *index;
+	int **corr_of;
+	int *ncorr_of;
+	int ncorr;			/* OK correlation rules */
+};
+
+/* Caller-allocated; init never allocates. */
+void mm_sigma_set_init(struct mm_sigma_set *s);
+void mm_sigma_set_free(struct mm_sigma_set *s);
+/* Load every rule document of path: a file, or every *.yml / *.yaml under
+ * a folder (name order, symlinked folders inside not followed). 0, or
+ * MM_EIO (unreadable path, no rule file at all; err says which) or
+ * MM_ENOMEM. Rules that are not OK are kept in the set with their
+ * verdict: the caller reports them after mm_sigma_set_build. */
+int mm_sigma_set_add_path(struct mm_sigma_set *s, const char *path, struct mm_err *err);
+/* Add the documents of one buffer (tests). */
+int mm_sigma_set_add_buf(struct mm_sigma_set *s, const char *name, const char *buf, size_t n);
+/* Resolve correlations (a name or id no rule has: broken; a rule that
+ * cannot run or another correlation: unsupported), count the verdicts and
+ * build the index. Once, after the last add. 0 or MM_ENOMEM. */
+int mm_sigma_set_build(struct mm_sigma_set *s);
+
+/* Run the set's detection rules on one CloudTrail event: a its parsed
+ * fields, raw its JSON object. Only the rules the index admits for a's
+ * eventName, eventSource, userAgent and userIdentity.type are evaluated;
+ * fields the parser has read are taken from a (when not empty), the
+ * record is scanned only for others. The set indexes of the matching
+ * rules go to hits (at most cap, in set order); returns how many matched
+ * (all of them, even past cap). A raw that is not a JSON object matches
+ * what the parsed fields alone match. */
+int mm_sigma_set_match(const struct mm_sigma_set *s, const struct mm_api *a, struct mm_str raw,
+		       struct mm_sigma_scratch *sc, int *hits, int cap);
+/* How many rules the index would evaluate for a: tests and the
+ * measurements in docs/internals/sigma.md. */
+int mm_sigma_set_candidates(const struct mm_sigma_set *s, const struct mm_api *a);
+
+/* The values of the dotted field `field` in the JSON object raw, as text
+ * (strings unescaped; several values, from arrays, joined by ","), into
+ * out (cap bytes with the NUL; cut when longer). Returns the number of
+ * values found (0: absent or null). */
+int mm_sigma_field_text(struct mm_str raw, const char *field, struct mm_sigma_scratch *sc, char *out,
+			size_t cap);
 
 #endif

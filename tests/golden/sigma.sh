@@ -18,7 +18,7 @@ cd "$ROOT" || exit 1
 # --- check ---------------------------------------------------------------------
 "$M" rules check tests/data/sigma/rules >"$T/ok.out" 2>"$T/ok.err"; rc=$?
 expect check_own_rules_exit "exit $rc, want 0: $(cat "$T/ok.out" "$T/ok.err")" test $rc -eq 0
-expect check_own_rules_all_ok "$(cat "$T/ok.err")" has "$T/ok.err" "^rules: 5 files: 5 ok, 0 unsupported, 0 broken$"
+expect check_own_rules_all_ok "$(cat "$T/ok.err")" has "$T/ok.err" "^rules: 5 files, 5 rules: 5 ok, 0 unsupported, 0 broken$"
 expect check_own_rules_lines "want one 'ok FILE: TITLE' line per rule" \
 	sh -c "[ \$(grep -c '^ok tests/data/sigma/rules/.*\.yml: ' '$T/ok.out') -eq 5 ]"
 
@@ -26,21 +26,22 @@ expect check_own_rules_lines "want one 'ok FILE: TITLE' line per rule" \
 expect check_broken_exit_3 "exit $rc, want 3 (a broken rule)" test $rc -eq 3
 printf '%s\n' \
 	"broken tests/data/sigma/bad/broken_condition.yml:8: condition names 'filter', which is not a selection" \
+	"broken tests/data/sigma/bad/broken_correlation_ref.yml:6: correlation names 'console_login_failed', which no loaded rule has as its name or id" \
 	"broken tests/data/sigma/bad/broken_modifier.yml:7: unknown modifier 'containz'" \
 	"broken tests/data/sigma/bad/broken_yaml.yml:8: YAML: did not find expected key" \
-	"unsupported tests/data/sigma/bad/unsupported_correlation.yml:4: correlation rules: not yet" \
+	"unsupported tests/data/sigma/bad/unsupported_correlation.yml:4: correlation type value_avg (Sigma 2.1 metrics): not implemented" \
 	"unsupported tests/data/sigma/bad/unsupported_utf16.yml:7: modifier 'wide' is not implemented" \
 	"unsupported tests/data/sigma/bad/unsupported_windows.yml:3: logsource product=windows service=- category=process_creation: mamori reads no such events (it reads product aws, service cloudtrail)" \
 	>"$T/bad.want"
 expect check_reasons_exact "got:
 $(cat "$T/bad.out")" cmp -s "$T/bad.out" "$T/bad.want"
-expect check_summary "$(cat "$T/bad.err")" has "$T/bad.err" "^rules: 6 files: 0 ok, 3 unsupported, 3 broken$"
+expect check_summary "$(cat "$T/bad.err")" has "$T/bad.err" "^rules: 7 files, 7 rules: 0 ok, 3 unsupported, 4 broken$"
 
 "$M" rules check tests/data/sigma/bad/unsupported_correlation.yml tests/data/sigma/bad/unsupported_windows.yml \
 	>"$T/uns.out" 2>&1; rc=$?
 expect check_unsupported_exit_0 "exit $rc, want 0 (unsupported is not an error)" test $rc -eq 0
 "$M" rules check -q tests/data/sigma >"$T/q.out" 2>/dev/null
-expect check_quiet_hides_ok "$(head -3 "$T/q.out")" sh -c "! grep -q '^ok ' '$T/q.out' && [ \$(wc -l <'$T/q.out') -eq 6 ]"
+expect check_quiet_hides_ok "$(head -3 "$T/q.out")" sh -c "! grep -q '^ok ' '$T/q.out' && [ \$(wc -l <'$T/q.out') -eq 7 ]"
 "$M" rules check "$T/nothing" >/dev/null 2>"$T/none.err"; rc=$?
 expect check_missing_dir "exit $rc, want 1: $(cat "$T/none.err")" sh -c "[ $rc -eq 1 ] && grep -q nothing '$T/none.err'"
 mkdir "$T/empty"
@@ -49,7 +50,7 @@ expect check_no_rules "exit $rc, want 1: $(cat "$T/empty.err")" sh -c "[ $rc -eq
 # a symlinked folder inside is not followed: a link back up cannot loop
 mkdir -p "$T/loop/a" && cp tests/data/sigma/rules/cloudtrail_stopped.yml "$T/loop/a/" && ln -s .. "$T/loop/a/up"
 "$M" rules check "$T/loop" >"$T/loop.out" 2>"$T/loop.err"; rc=$?
-expect check_symlink_loop "exit $rc: $(cat "$T/loop.err")" sh -c "[ $rc -eq 0 ] && grep -q '^rules: 1 files: 1 ok' '$T/loop.err'"
+expect check_symlink_loop "exit $rc: $(cat "$T/loop.err")" sh -c "[ $rc -eq 0 ] && grep -q '^rules: 1 files, 1 rules: 1 ok' '$T/loop.err'"
 "$M" rules check >/dev/null 2>&1; rc=$?
 expect check_usage "exit $rc, want 2" test $rc -eq 2
 "$M" rules --help >"$T/help" 2>&1; rc=$?
@@ -98,13 +99,46 @@ expect test_missing_events_exit_1 "exit $rc" test $rc -eq 1
 "$M" rules test tests/data/sigma/rules/cloudtrail_stopped.yml >/dev/null 2>&1; rc=$?
 expect test_usage "exit $rc, want 2" test $rc -eq 2
 
+# --- scan --rules -----------------------------------------------------------------
+gnorm() { "$M" findings list --db "$1" --format json | python3 "$HERE/lib/normalise.py"; }
+"$M" scan --db "$T/sb.db" --no-default-lists --no-geo --format none --rules tests/data/sigma/rules \
+	--rules tests/data/sigma/bad "$E" >"$T/sb.out" 2>"$T/sb.err"; rc=$?
+expect scan_broken_rule_exit_2 "exit $rc: $(cat "$T/sb.err")" sh -c "[ $rc -eq 2 ] && \
+	grep -qF 'mamori scan: broken Sigma rule: tests/data/sigma/bad/broken_condition.yml:8: condition names' '$T/sb.err' && \
+	[ ! -f '$T/sb.db' ] || [ \$(\"$M\" findings list --db '$T/sb.db' --format json | wc -l) -eq 0 ]"
+mkdir -p "$T/uns" && cp tests/data/sigma/rules/*.yml tests/data/sigma/bad/unsupported_*.yml "$T/uns/"
+"$M" scan --db "$T/su.db" --no-default-lists --no-geo --format none --rules "$T/uns" "$E" >"$T/su.out" 2>"$T/su.err"; rc=$?
+expect scan_unsupported_warned_once "exit $rc: $(cat "$T/su.err")" sh -c "[ $rc -eq 0 ] && \
+	[ \$(grep -c 'warning: Sigma rule not run: .*unsupported_windows.yml:3: logsource' '$T/su.err') -eq 1 ] && \
+	[ \$(grep -c 'warning: Sigma rule not run' '$T/su.err') -eq 3 ] && \
+	grep -q 'Sigma rules: 5 run (0 correlations), 3 not run' '$T/su.err'"
+expect scan_rules_findings "$(gnorm "$T/su.db")" sh -c "[ \$(\"$M\" findings list --db '$T/su.db' --format json | grep -c 'SigmaRule') -eq 5 ]"
+"$M" scan --db "$T/sm.db" --no-default-lists --no-geo --rules "$T/missing" "$E" >/dev/null 2>"$T/sm.err"; rc=$?
+expect scan_rules_missing_path "exit $rc: $(cat "$T/sm.err")" sh -c "[ $rc -eq 2 ] && grep -q 'missing' '$T/sm.err'"
+# the DRL sample: each bundled SigmaHQ rule fires on its odd line only
+for r in tests/data/sigma/drl/*.yml; do
+	"$M" rules test -q "$r" tests/data/sigma/drl/events.jsonl 2>&1 | sed 's/ (.*//' >>"$T/drl.out"
+done
+expect drl_sample_each_rule_its_line "$(cat "$T/drl.out")" sh -c "[ \$(wc -l <'$T/drl.out') -eq 8 ] && \
+	[ \"\$(sed 's/.*events.jsonl:\([0-9]*\):.*/\1/' '$T/drl.out' | sort -n | tr '\n' ' ')\" = '1 3 5 7 9 11 13 15 ' ]"
+# correlations: two scans (day 1, then day 2) = one scan; 1 thread = 2; a flush per file
+C=tests/golden/cases/sigma-correlations-vs-lookalikes
+SA="--no-default-lists --no-geo --format none --rules $C/rules"
+"$M" scan --db "$T/c1.db" $SA "$C/input" 2>/dev/null
+"$M" scan --db "$T/c2.db" $SA "$C/input/day1" 2>/dev/null
+"$M" scan --db "$T/c2.db" $SA "$C/input/day2" 2>/dev/null
+"$M" scan --db "$T/c3.db" $SA --threads 1 --flush-every 1 "$C/input/day2" "$C/input/day1" 2>/dev/null
+gnorm "$T/c1.db" >"$T/c1.n"; gnorm "$T/c2.db" >"$T/c2.n"; gnorm "$T/c3.db" >"$T/c3.n"
+expect correlation_two_scans_equal_one "$(diff "$T/c1.n" "$T/c2.n")" sh -c "[ -s '$T/c1.n' ] && cmp -s '$T/c1.n' '$T/c2.n'"
+expect correlation_flush_threads_order "$(diff "$T/c1.n" "$T/c3.n")" cmp -s "$T/c1.n" "$T/c3.n"
+
 # --- the shared SigmaHQ CloudTrail rules ----------------------------------------
 AWS=$SHARED/sigma/rules/cloud/aws
 if [ -d "$AWS" ]; then
 	"$M" rules check "$AWS" >"$T/aws.out" 2>"$T/aws.err"; rc=$?
-	n=$(find "$AWS" -name '*.yml' | wc -l | tr -d ' ')
+	naws=$(find "$AWS" -name '*.yml' | wc -l | tr -d ' ')
 	expect shared_aws_all_load "exit $rc; $(cat "$T/aws.err"); $(grep -v '^ok' "$T/aws.out" | head -5)" \
-		sh -c "[ $rc -eq 0 ] && grep -q '^rules: $n files: $n ok, 0 unsupported, 0 broken\$' '$T/aws.err'"
+		sh -c "[ $rc -eq 0 ] && grep -q '^rules: $naws files, $naws rules: $naws ok, 0 unsupported, 0 broken\$' '$T/aws.err'"
 	# a sample on the repository's events: the matches and only them
 	S=$AWS/cloudtrail
 	"$M" rules test -q "$S/aws_cloudtrail_disable_logging.yml" "$E" 2>&1 | noattr >"$T/s1.out"
@@ -113,6 +147,12 @@ if [ -d "$AWS" ]; then
 	expect shared_login_without_mfa "$(cat "$T/s2.out")" sh -c "[ \"\$(cat '$T/s2.out')\" = '$E:3: ConsoleLogin 2024-05-01T10:03:00Z' ]"
 	"$M" rules test -q "$S/aws_cloudtrail_imds_malicious_usage.yml" "$E" >"$T/s3.out" 2>&1
 	expect shared_imds_no_match "$(cat "$T/s3.out")" test ! -s "$T/s3.out"
+	"$M" scan --db "$T/sh.db" --no-default-lists --no-geo --format none --rules "$AWS" "$E" >/dev/null 2>"$T/sh.err"; rc=$?
+	expect shared_aws_scan_all_run "exit $rc: $(cat "$T/sh.err")" sh -c "[ $rc -eq 0 ] && \
+		grep -q 'Sigma rules: $naws run (0 correlations), 0 not run' '$T/sh.err' && ! grep -q warning '$T/sh.err'"
+	# Linux rules: named, with the reason (mamori reads no Linux logs yet)
+	"$M" rules check -q "$SHARED/sigma/rules/linux" >"$T/lx.out" 2>/dev/null
+	expect shared_linux_unsupported_why "$(head -3 "$T/lx.out")" sh -c "grep -q 'logsource product=linux .*mamori reads no Linux logs yet' '$T/lx.out'"
 	# the whole shared set (Linux, network too): nothing is broken, all reported
 	"$M" rules check -q "$SHARED/sigma/rules" >"$T/all.out" 2>"$T/all.err"; rc=$?
 	expect shared_all_reported "exit $rc; $(cat "$T/all.err")" \

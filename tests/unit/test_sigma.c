@@ -274,8 +274,14 @@ MM_TEST(unsupported_rules_say_why)
 	verdict("  sel:\n    a: 1\n  timeframe: 5m\n  condition: sel\n", 0, MM_SIGMA_UNSUPPORTED, "timeframe");
 	verdict("  sel:\n    a: 1\n  condition: 2 of sel\n", 0, MM_SIGMA_UNSUPPORTED, "'2 of'");
 	verdict("  sel:\n    '|cidr': 10.0.0.0/8\n  condition: sel\n", 0, MM_SIGMA_UNSUPPORTED, "keywords with '|cidr'");
-	verdict("title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n", 1, MM_SIGMA_UNSUPPORTED,
-		"v.yml:3: correlation rules: not yet");
+	verdict("title: c\ncorrelation:\n  type: value_sum\n  rules: [a]\n", 1, MM_SIGMA_UNSUPPORTED,
+		"v.yml:3: correlation type value_sum (Sigma 2.1 metrics): not implemented");
+	verdict("title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {lt: 3}\n",
+		1, MM_SIGMA_UNSUPPORTED, "v.yml:6: correlation condition 'lt': a streaming detector cannot take");
+	verdict("title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {gt: 3, lte: 9}\n",
+		1, MM_SIGMA_UNSUPPORTED, "correlation condition 'lte'");
+	verdict("title: l\nlogsource:\n  product: linux\n  service: auth\ndetection: {s: {a: 1}, condition: s}\n", 1,
+		MM_SIGMA_UNSUPPORTED, "v.yml:3: logsource product=linux service=auth category=-: mamori reads no Linux logs yet");
 	verdict("title: w\nlogsource:\n  product: windows\ndetection: {s: {a: 1}, condition: s}\n", 1, MM_SIGMA_UNSUPPORTED,
 		"logsource product=windows service=- category=-: mamori reads no such events");
 	verdict("title: a\nlogsource: {product: aws, service: cloudtrail}\ndetection: {s: {a: 1}, condition: s}\n---\ntitle: b\n",
