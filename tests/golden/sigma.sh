@@ -112,7 +112,7 @@ expect scan_unsupported_warned_once "exit $rc: $(cat "$T/su.err")" sh -c "[ $rc 
 	[ \$(grep -c 'warning: Sigma rule not run: .*unsupported_windows.yml:3: logsource' '$T/su.err') -eq 1 ] && \
 	[ \$(grep -c 'warning: Sigma rule not run' '$T/su.err') -eq 3 ] && \
 	grep -q 'Sigma rules: 5 run (0 correlations), 3 not run' '$T/su.err'"
-expect scan_rules_findings "$(gnorm "$T/su.db")" sh -c "[ \$(\"$M\" findings list --db '$T/su.db' --format json | grep -c 'SigmaRule') -eq 5 ]"
+expect scan_rules_findings "$(gnorm "$T/su.db")" sh -c "[ \$(\"$M\" findings list --db '$T/su.db' --format json | grep -c '\"type\":\"[A-Za-z]*:IAMUser/SigmaRule\"') -eq 5 ]"
 "$M" scan --db "$T/sm.db" --no-default-lists --no-geo --rules "$T/missing" "$E" >/dev/null 2>"$T/sm.err"; rc=$?
 expect scan_rules_missing_path "exit $rc: $(cat "$T/sm.err")" sh -c "[ $rc -eq 2 ] && grep -q 'missing' '$T/sm.err'"
 # the DRL sample: each bundled SigmaHQ rule fires on its odd line only
