@@ -2402,7 +2402,31 @@ static const char *iam_res(const struct sim *s, int e)
 {
 	if (IAMX[e].user < 0)
 		return s->iam_key;
-	return e == IX_LOGIN ? s->iam_users[IAMX[e].user].pid : s->iam_users[IAMX[e].user].key;
+	/* a sequence is the principal's, a sign-in has no key */
+	return e == IX_LOGIN || e == IX_SEQ ? s->iam_users[IAMX[e].user].pid
+					     : s->iam_users[IAMX[e].user].key;
+}
+
+/* The intel set's IAM bursts that change the account (a listed caller
+ * making users, keys, policies, opening a security group) are attack
+ * sequences too: a threat-listed caller (initial access) then
+ * persistence and privilege escalation within minutes. The bursts that
+ * only list things are not (discovery alone harms nothing). */
+static void intel_seq_truth(struct sim *s, struct mm_buf *b)
+{
+	static const enum exp_ix E[] = {E_IAM_MAL, E_IAM_MAL_CUST, E_IAM_TOR};
+	char f[24], l[24];
+	size_t i;
+
+	for (i = 0; i < MM_ARRAY_LEN(E); i++) {
+		add(s, b,
+		    "%s{\"type\":\"AttackSequence:IAM/CompromisedCredentials\",\"resourceType\":\"AccessKey\","
+		    "\"resource\":\"%s\",\"role\":\"TARGET\",\"indicator\":\"%s then new users, keys or policies\","
+		    "\"firstSeen\":\"%s\",\"lastSeen\":\"%s\",\"what\":\"%s\"}",
+		    s->st.expected ? ",\n" : "", s->users[EXP[E[i]].user].pid, EXP[E[i]].indicator,
+		    iso(s->first[E[i]], f), iso(s->last[E[i]], l), s->users[EXP[E[i]].user].name);
+		s->st.expected++;
+	}
 }
 
 static void iam_truth_expected(struct sim *s, struct mm_buf *b)
@@ -2715,6 +2739,8 @@ static int write_truth(struct sim *s)
 	}
 	if (s->ctr)
 		ctr_truth_expected(s, b);
+	if (s->intel)
+		intel_seq_truth(s, b);
 	if (s->iam)
 		iam_truth_expected(s, b);
 	add(s, b, "\n],\n\"benign\":[\n");
