@@ -14,7 +14,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: mamori sim --out DIR [--days N] [--seed S] [--scale K] [--start YYYY-MM-DD]\n"
-		"                  [--attacks intel,network,dnslists,ctrules|all] [--force]\n"
+		"                  [--attacks intel,network,dnslists,ctrules,iam|all] [--force]\n"
 		"       mamori sim verify --truth DIR/truth.json (--db FILE | --findings FILE.jsonl)\n"
 		"\n"
 		"Writes an AWS estate's logs as AWS delivers them (VPC Flow Logs, Route 53 Resolver\n"
@@ -33,8 +33,12 @@ static void usage(FILE *f)
 		"                 abused, bitcoin, malicious, suspicious, driveby, phishing and dga\n"
 		"                 lists it writes), ctrules (the single-record CloudTrail types:\n"
 		"                 logging disabled, password policy, S3 buckets opened, PenTest\n"
-		"                 agents, Bedrock logging), comma-separated, or all (the default:\n"
-		"                 all four).\n"
+		"                 agents, Bedrock logging), iam (principal baselines: a stolen key's\n"
+		"                 anomalous calls ending in an attack sequence, a console sign-in\n"
+		"                 from abroad during work, an instance role used outside AWS; with\n"
+		"                 an admin on two ISPs, a CI user, a traveller and an hourly\n"
+		"                 auditor as look-alikes), comma-separated, or all (the default:\n"
+		"                 all five).\n"
 		"                 Behaviours that need a learned baseline start on day 9: only with\n"
 		"                 --days 9 or more\n"
 		"  --force        write into a non-empty DIR (overwrites, deletes nothing)\n"
@@ -58,7 +62,7 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 	return 0;
 }
 
-/* "intel", "network", "dnslists", "ctrules" (comma-separated), "all" ->
+/* "intel", "network", "dnslists", "ctrules", "iam" (comma-separated), "all" ->
  * MM_SIM_ATTACKS_* bits. */
 static int parse_attacks(const char *s, int *out)
 {
@@ -75,6 +79,8 @@ static int parse_attacks(const char *s, int *out)
 			v |= MM_SIM_ATTACKS_DNSLISTS;
 		else if (n == 7 && !strncmp(s, "ctrules", 7))
 			v |= MM_SIM_ATTACKS_CTRULES;
+		else if (n == 3 && !strncmp(s, "iam", 3))
+			v |= MM_SIM_ATTACKS_IAM;
 		else
 			return -1;
 		s += n;
@@ -192,7 +198,7 @@ int mm_cmd_sim(int argc, char **argv)
 			break;
 		case 'A':
 			if (parse_attacks(optarg, &o.attacks)) {
-				fprintf(stderr, "mamori sim: bad --attacks '%s'; give intel, network, dnslists, ctrules or all, comma-separated\n",
+				fprintf(stderr, "mamori sim: bad --attacks '%s'; give intel, network, dnslists, ctrules, iam or all, comma-separated\n",
 					optarg);
 				return MM_EXIT_USAGE;
 			}

@@ -410,6 +410,12 @@ struct sim {
 	/* --attacks ctrules (the "CloudTrail single-record rules" block) */
 	struct user ctr_users[24];
 	int64_t ctr_t[24];	/* when each positive / look-alike record happens */
+	/* --attacks iam (the "principal baselines and sequences" block) */
+	int iam;
+	struct user iam_users[8];
+	char iam_key[24];	/* the stolen instance-role session's key */
+	int64_t iam_t0;		/* the attack day (day 9) */
+	int64_t iam_first[16], iam_last[16];
 };
 
 static void add(struct sim *s, struct mm_buf *b, const char *fmt, ...)
@@ -2114,6 +2120,352 @@ static void ctr_truth_benign(struct sim *s, struct mm_buf *b, int first)
 }
 /* ==== end of the CloudTrail single-record rules block ==================== */
 
+/* ==== principal baselines and attack sequences (--attacks iam) ===========
+ * Per-principal CloudTrail behaviour (detector ctbase) and the sequence
+ * it ends in (detector sequence). Seven people and tools keep a routine
+ * from day 1; on day 9, after the week's baseline, a developer's key is
+ * used from a VPS with another tool (a burst of reads, secrets, trail
+ * stopped, an admin user made), another's console password is used from
+ * abroad while she works, and the worker instance's role credentials are
+ * used from outside AWS. The look-alikes are the issue's: an admin on two
+ * home ISPs (and a new API from one of them), a CI user from a fixed
+ * address (and a new API), a traveller's one console login abroad, a
+ * security tool that lists everything every hour. The block has its own
+ * PRNG stream, so the other sets' records are as they were. It needs the
+ * baseline: only with --days >= 9. */
+
+enum iam_user { IU_DEV, IU_JUDY, IU_KATE, IU_IVAN, IU_CI, IU_AUDIT, IU__N };
+static const char *const IAM_NAMES[IU__N] = {"henry-dev", "judy-ops", "kate-sales", "ivan-admin",
+					     "ci-terraform", "sec-audit"};
+
+enum iam_exp {
+	IX_DISC, IX_CRED, IX_EVADE, IX_PERSIST, IX_PRIVESC, IX_TRAIL, IX_SEQ, IX_LOGIN, IX_EXFIL, IX__N
+};
+static const struct iamexp {
+	const char *type, *indicator;
+	int user;	/* IU_*, or -1: the instance role's stolen session */
+} IAMX[IX__N] = {
+	[IX_DISC] = {"Discovery:IAMUser/AnomalousBehavior", "14 new reads from 45.137.21.9 with Boto3", IU_DEV},
+	[IX_CRED] = {"CredentialAccess:IAMUser/AnomalousBehavior", "ListSecrets, GetSecretValue", IU_DEV},
+	[IX_EVADE] = {"DefenseEvasion:IAMUser/AnomalousBehavior", "StopLogging org-trail", IU_DEV},
+	[IX_PERSIST] = {"Persistence:IAMUser/AnomalousBehavior", "CreateUser, CreateAccessKey support-svc", IU_DEV},
+	[IX_PRIVESC] = {"PrivilegeEscalation:IAMUser/AnomalousBehavior", "AttachUserPolicy AdministratorAccess", IU_DEV},
+	[IX_TRAIL] = {"Stealth:IAMUser/CloudTrailLoggingDisabled", "StopLogging org-trail", IU_DEV},
+	[IX_SEQ] = {"AttackSequence:IAM/CompromisedCredentials", "discovery, credential access, evasion, persistence", IU_DEV},
+	[IX_LOGIN] = {"UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B", "console sign-in from 5.188.62.14 while at the office", IU_JUDY},
+	[IX_EXFIL] = {"UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "worker-role session used from 185.243.115.84", -1},
+};
+
+#define IAM_VPS IP4(45, 137, 21, 9)
+#define IAM_ABROAD IP4(5, 188, 62, 14)
+#define IAM_HOTEL IP4(94, 23, 41, 7)
+#define IAM_EXFIL_IP IP4(185, 243, 115, 84)
+#define IAM_CI_IP IP4(52, 44, 10, 20)
+#define IAM_AUDIT_IP IP4(34, 229, 7, 1)
+#define IAM_ISP(day, r) ((day) % 2 ? IP4(92, 41, 7, 50 + rnd((r), 4)) : IP4(86, 14, 22, 10 + rnd((r), 4)))
+
+static const char UA_PACU[] =
+	"Boto3/1.28.57 md/Botocore#1.31.57 ua/2.0 os/linux#5.15.0-91-generic md/arch#x86_64 "
+	"lang/python#3.10.12 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.31.57";
+static const char UA_TF[] =
+	"APN/1.0 HashiCorp/1.0 Terraform/1.6.6 (+https://www.terraform.io) terraform-provider-aws/5.31.0 "
+	"(+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.24.0 os/linux lang/go#1.21.5";
+static const char UA_CLI1[] = "aws-cli/1.18.69 Python/2.7.18 Linux/4.19.0-25-amd64 botocore/1.17.12";
+
+static void iam_setup(struct sim *s)
+{
+	struct rng r;
+	int i;
+
+	rng_seed(&r, s->o->seed ^ 0x69616d73696dULL); /* "iamsim" */
+	for (i = 0; i < IU__N; i++) {
+		struct user *u = &s->iam_users[i];
+		u->name = IAM_NAMES[i];
+		memcpy(u->key, "AKIA", 4);
+		rnd_chars(&r, u->key + 4, 16, B32);
+		memcpy(u->pid, "AIDA", 4);
+		rnd_chars(&r, u->pid + 4, 17, B32);
+	}
+	memcpy(s->iam_key, "ASIA", 4);
+	rnd_chars(&r, s->iam_key + 4, 16, B32);
+	s->iam_t0 = s->t0 + 8 * 86400;
+	for (i = 0; i < IX__N; i++) {
+		s->iam_first[i] = INT64_MAX;
+		s->iam_last[i] = INT64_MIN;
+	}
+}
+
+static void iam_track(struct sim *s, int e, int64_t t)
+{
+	if (t < s->iam_first[e])
+		s->iam_first[e] = t;
+	if (t > s->iam_last[e])
+		s->iam_last[e] = t;
+}
+
+/* A call by u (with its key unless key is 0). */
+static void iam_call(struct sim *s, int64_t t, int u, int key, uint32_t ip, const char *src,
+		     const char *name, const char *ua, const char *req, const char *resp, int ro)
+{
+	char id[512], a[16];
+	ident_user(&s->iam_users[u], key, id, sizeof id);
+	ct(s, t, id, fmt_ip(ip, a), src, name, ua, req, resp, ro, 0);
+}
+
+static void iam_login(struct sim *s, int64_t t, int u, uint32_t ip)
+{
+	iam_call(s, t, u, 0, ip, "signin.amazonaws.com", "ConsoleLogin", UA_CONSOLE, NULL,
+		 "{\"ConsoleLogin\":\"Success\"}", 0);
+}
+
+/* What sec-audit lists every hour (and the burst's reads: all new for
+ * henry-dev, whose routine is the first four of DEV_CALLS). */
+static const struct {
+	const char *src, *name;
+} AUDIT_CALLS[] = {
+	{"iam.amazonaws.com", "ListUsers"}, {"iam.amazonaws.com", "ListRoles"},
+	{"iam.amazonaws.com", "ListPolicies"}, {"iam.amazonaws.com", "ListGroups"},
+	{"iam.amazonaws.com", "GetAccountPasswordPolicy"}, {"ec2.amazonaws.com", "DescribeInstances"},
+	{"ec2.amazonaws.com", "DescribeSecurityGroups"}, {"ec2.amazonaws.com", "DescribeVpcs"},
+	{"ec2.amazonaws.com", "DescribeSubnets"}, {"ec2.amazonaws.com", "DescribeVolumes"},
+	{"s3.amazonaws.com", "ListBuckets"}, {"s3.amazonaws.com", "GetBucketAcl"},
+	{"cloudtrail.amazonaws.com", "DescribeTrails"}, {"config.amazonaws.com", "DescribeConfigRules"},
+	{"guardduty.amazonaws.com", "ListDetectors"},
+}, DEV_CALLS[] = {
+	{"ec2.amazonaws.com", "DescribeInstances"}, {"s3.amazonaws.com", "ListBuckets"},
+	{"logs.amazonaws.com", "DescribeLogGroups"}, {"cloudformation.amazonaws.com", "DescribeStacks"},
+}, BURST[] = {
+	{"sts.amazonaws.com", "GetCallerIdentity"}, {"iam.amazonaws.com", "ListUsers"},
+	{"iam.amazonaws.com", "ListRoles"}, {"iam.amazonaws.com", "ListPolicies"},
+	{"iam.amazonaws.com", "ListGroups"}, {"iam.amazonaws.com", "ListAccessKeys"},
+	{"iam.amazonaws.com", "GetAccountAuthorizationDetails"}, {"iam.amazonaws.com", "GetAccountSummary"},
+	{"ec2.amazonaws.com", "DescribeSecurityGroups"}, {"ec2.amazonaws.com", "DescribeVpcs"},
+	{"ec2.amazonaws.com", "DescribeSnapshots"}, {"lambda.amazonaws.com", "ListFunctions20150331"},
+	{"rds.amazonaws.com", "DescribeDBInstances"}, {"cloudtrail.amazonaws.com", "DescribeTrails"},
+};
+
+/* The routines: who acts this hour, from where, with what. */
+static void iam_routine(struct sim *s, int64_t hs, int day, int h)
+{
+	const int attack_day = hs >= s->iam_t0 && hs < s->iam_t0 + 86400;
+	size_t i;
+	int k;
+
+	/* henry-dev: office hours, the CLI, four calls */
+	if (h >= 9 && h < 17)
+		for (k = 0; k < 3; k++) {
+			i = rnd(&s->r, MM_ARRAY_LEN(DEV_CALLS));
+			iam_call(s, hs + rnd(&s->r, HOUR), IU_DEV, 1, OFFICE_IP(&s->r), DEV_CALLS[i].src,
+				 DEV_CALLS[i].name, UA_CLI, NULL, NULL, 1);
+		}
+	/* judy-ops: signs in at 9, works in the console until noon */
+	if (h == 9)
+		iam_login(s, hs + 60 + rnd(&s->r, 240), IU_JUDY, OFFICE_IP(&s->r));
+	if (h >= 9 && h < 12)
+		iam_call(s, hs + 600 + rnd(&s->r, 2400), IU_JUDY, 1, OFFICE_IP(&s->r), "ec2.amazonaws.com",
+			 "DescribeInstances", UA_CONSOLE, NULL, NULL, 1);
+	/* kate-sales: signs in at 8 at the office; on day 9 she travels: no
+	 * office, one sign-in from a hotel abroad at 19:00 */
+	if (!attack_day) {
+		if (h == 8)
+			iam_login(s, hs + 60 + rnd(&s->r, 600), IU_KATE, OFFICE_IP(&s->r));
+		if (h >= 8 && h < 11)
+			iam_call(s, hs + 900 + rnd(&s->r, 1800), IU_KATE, 1, OFFICE_IP(&s->r),
+				 "s3.amazonaws.com", "ListBuckets", UA_CONSOLE, NULL, NULL, 1);
+	} else if (h == 19) {
+		iam_login(s, hs + 300 + rnd(&s->r, 600), IU_KATE, IAM_HOTEL);
+		iam_call(s, hs + 1500, IU_KATE, 1, IAM_HOTEL, "s3.amazonaws.com", "ListBuckets", UA_CONSOLE,
+			 NULL, NULL, 1);
+	}
+	/* ivan-admin: evenings from home, ISP A on even days, B on odd days;
+	 * on day 9 he also creates a role (new APIs, usual network and tool) */
+	if (h == 20 || h == 21) {
+		static const char *const calls[] = {"ListUsers", "GetUser", "ListAttachedUserPolicies",
+						    "ListAccessKeys"};
+		for (k = 0; k < 2; k++)
+			iam_call(s, hs + rnd(&s->r, HOUR), IU_IVAN, 1, IAM_ISP(day, &s->r), "iam.amazonaws.com",
+				 calls[rnd(&s->r, 4)], UA_CLI, NULL, NULL, 1);
+		if (attack_day && h == 20) {
+			uint32_t ip = IAM_ISP(day, &s->r);
+			iam_call(s, hs + 1800, IU_IVAN, 1, ip, "iam.amazonaws.com", "CreateRole", UA_CLI,
+				 "{\"roleName\":\"reporting-reader\",\"assumeRolePolicyDocument\":\"{}\"}", NULL, 0);
+			iam_call(s, hs + 1860, IU_IVAN, 1, ip, "iam.amazonaws.com", "AttachRolePolicy", UA_CLI,
+				 "{\"roleName\":\"reporting-reader\",\"policyArn\":\"arn:aws:iam::aws:policy/ReadOnlyAccess\"}",
+				 NULL, 0);
+		}
+	}
+	/* ci-terraform: every hour from the CI runner's fixed address; on day
+	 * 9 at noon it creates a launch template (new API, same runner) */
+	iam_call(s, hs + 120 + rnd(&s->r, 60), IU_CI, 1, IAM_CI_IP, "ec2.amazonaws.com", "DescribeInstances",
+		 UA_TF, NULL, NULL, 1);
+	iam_call(s, hs + 200 + rnd(&s->r, 60), IU_CI, 1, IAM_CI_IP, "ec2.amazonaws.com", "CreateTags", UA_TF,
+		 "{\"resourcesSet\":{},\"tagSet\":{}}", NULL, 0);
+	iam_call(s, hs + 300 + rnd(&s->r, 60), IU_CI, 1, IAM_CI_IP, "lambda.amazonaws.com",
+		 "UpdateFunctionCode20150331v2", UA_TF, "{\"functionName\":\"api-handler\"}", NULL, 0);
+	if (attack_day && h == 12)
+		iam_call(s, hs + 400, IU_CI, 1, IAM_CI_IP, "ec2.amazonaws.com", "CreateLaunchTemplate", UA_TF,
+			 "{\"CreateLaunchTemplateRequest\":{\"LaunchTemplateName\":\"web-v2\"}}", NULL, 0);
+	/* sec-audit: lists everything, every hour, from its fixed address */
+	for (i = 0; i < MM_ARRAY_LEN(AUDIT_CALLS); i++)
+		iam_call(s, hs + 300 + (int64_t)i * 7, IU_AUDIT, 1, IAM_AUDIT_IP, AUDIT_CALLS[i].src,
+			 AUDIT_CALLS[i].name, UA_SDK, NULL, NULL, 1);
+}
+
+/* The attacks of day 9. */
+static void iam_attacks(struct sim *s, int64_t hs)
+{
+	int64_t t;
+	size_t i;
+
+	if (hs == s->iam_t0 + 3 * HOUR) {
+		/* henry-dev's key from a VPS with another tool */
+		t = hs + 60;
+		for (i = 0; i < MM_ARRAY_LEN(BURST); i++, t += 50) {
+			iam_call(s, t, IU_DEV, 1, IAM_VPS, BURST[i].src, BURST[i].name, UA_PACU, NULL, NULL, 1);
+			iam_track(s, IX_DISC, t);
+		}
+		t = hs + 20 * 60;
+		iam_call(s, t, IU_DEV, 1, IAM_VPS, "secretsmanager.amazonaws.com", "ListSecrets", UA_PACU, NULL,
+			 NULL, 1);
+		iam_track(s, IX_CRED, t);
+		iam_call(s, t + 40, IU_DEV, 1, IAM_VPS, "secretsmanager.amazonaws.com", "GetSecretValue",
+			 UA_PACU, "{\"secretId\":\"prod/db/master\"}", NULL, 1);
+		iam_track(s, IX_CRED, t + 40);
+		t = hs + 25 * 60;
+		iam_call(s, t, IU_DEV, 1, IAM_VPS, "cloudtrail.amazonaws.com", "StopLogging", UA_PACU,
+			 "{\"name\":\"arn:aws:cloudtrail:" REGION ":" ACCOUNT ":trail/org-trail\"}", NULL, 0);
+		iam_track(s, IX_EVADE, t);
+		iam_track(s, IX_TRAIL, t);
+		t = hs + 30 * 60;
+		iam_call(s, t, IU_DEV, 1, IAM_VPS, "iam.amazonaws.com", "CreateUser", UA_PACU,
+			 "{\"userName\":\"support-svc\"}", NULL, 0);
+		iam_track(s, IX_PERSIST, t);
+		iam_call(s, t + 60, IU_DEV, 1, IAM_VPS, "iam.amazonaws.com", "AttachUserPolicy", UA_PACU,
+			 "{\"userName\":\"support-svc\",\"policyArn\":\"arn:aws:iam::aws:policy/AdministratorAccess\"}",
+			 NULL, 0);
+		iam_track(s, IX_PRIVESC, t + 60);
+		iam_call(s, t + 120, IU_DEV, 1, IAM_VPS, "iam.amazonaws.com", "CreateAccessKey", UA_PACU,
+			 "{\"userName\":\"support-svc\"}", NULL, 0);
+		iam_track(s, IX_PERSIST, t + 120);
+		for (i = 0; i < IX__N; i++)
+			if (IAMX[i].user == IU_DEV && i != IX_SEQ && s->iam_first[i] != INT64_MAX) {
+				iam_track(s, IX_SEQ, s->iam_first[i]);
+				iam_track(s, IX_SEQ, s->iam_last[i]);
+			}
+	}
+	if (hs == s->iam_t0 + 4 * HOUR) {
+		/* the worker's instance-role credentials, used from outside AWS */
+		char id[1024], cd[24], a[16];
+		static const char *const calls[][2] = {{"ec2.amazonaws.com", "DescribeInstances"},
+						       {"s3.amazonaws.com", "ListBuckets"},
+						       {"iam.amazonaws.com", "ListAttachedRolePolicies"}};
+		const char *role = KINFO[K_WORKER].profile, *iid = s->inst[s->ix[K_WORKER]].id;
+		unsigned pidx = (unsigned)(mm_hash(role, strlen(role), 7) % 3);
+		snprintf(id, sizeof id,
+			 "{\"type\":\"AssumedRole\",\"principalId\":\"%s:%s\",\"arn\":\"arn:aws:sts::%s:assumed-role/%s/%s\","
+			 "\"accountId\":\"%s\",\"accessKeyId\":\"%s\",\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\","
+			 "\"principalId\":\"%s\",\"arn\":\"arn:aws:iam::%s:role/%s\",\"accountId\":\"%s\",\"userName\":\"%s\"},"
+			 "\"attributes\":{\"creationDate\":\"%s\",\"mfaAuthenticated\":\"false\"},"
+			 "\"ec2RoleDelivery\":\"2.0\"}}",
+			 s->profile_id[pidx], iid, ACCOUNT, role, iid, ACCOUNT, s->iam_key, s->profile_id[pidx],
+			 ACCOUNT, role, ACCOUNT, role, iso(hs - 2 * HOUR, cd));
+		for (i = 0; i < 3; i++) {
+			t = hs + 600 + (int64_t)i * 120;
+			ct(s, t, id, fmt_ip(IAM_EXFIL_IP, a), calls[i][0], calls[i][1], UA_CLI1, NULL, NULL, 1, 0);
+			iam_track(s, IX_EXFIL, t);
+		}
+	}
+	if (hs == s->iam_t0 + 10 * HOUR) {
+		/* judy-ops's password, used from abroad while she works */
+		t = hs + 20 * 60;
+		iam_login(s, t, IU_JUDY, IAM_ABROAD);
+		iam_track(s, IX_LOGIN, t);
+	}
+}
+
+static void iam_hour(struct sim *s, int64_t hs)
+{
+	struct rng saved = s->r;
+	struct civil c;
+	int day = (int)((hs - s->t0) / 86400);
+
+	civil_of(hs, &c);
+	rng_seed(&s->r, s->o->seed ^ mm_hash_mix((uint64_t)hs + 0x69616dULL));
+	iam_routine(s, hs, day, c.h);
+	iam_attacks(s, hs);
+	s->r = saved;
+}
+
+/* The resource an expected entry names: the user's key, the stolen
+ * session's key, or (sign-ins carry no key) the user's principal id. */
+static const char *iam_res(const struct sim *s, int e)
+{
+	if (IAMX[e].user < 0)
+		return s->iam_key;
+	/* a sequence is the principal's, a sign-in has no key */
+	return e == IX_LOGIN || e == IX_SEQ ? s->iam_users[IAMX[e].user].pid
+					     : s->iam_users[IAMX[e].user].key;
+}
+
+/* The intel set's IAM bursts that change the account (a listed caller
+ * making users, keys, policies, opening a security group) are attack
+ * sequences too: a threat-listed caller (initial access) then
+ * persistence and privilege escalation within minutes. The bursts that
+ * only list things are not (discovery alone harms nothing). */
+static void intel_seq_truth(struct sim *s, struct mm_buf *b)
+{
+	static const enum exp_ix E[] = {E_IAM_MAL, E_IAM_MAL_CUST, E_IAM_TOR};
+	char f[24], l[24];
+	size_t i;
+
+	for (i = 0; i < MM_ARRAY_LEN(E); i++) {
+		add(s, b,
+		    "%s{\"type\":\"AttackSequence:IAM/CompromisedCredentials\",\"resourceType\":\"AccessKey\","
+		    "\"resource\":\"%s\",\"role\":\"TARGET\",\"indicator\":\"%s then new users, keys or policies\","
+		    "\"firstSeen\":\"%s\",\"lastSeen\":\"%s\",\"what\":\"%s\"}",
+		    s->st.expected ? ",\n" : "", s->users[EXP[E[i]].user].pid, EXP[E[i]].indicator,
+		    iso(s->first[E[i]], f), iso(s->last[E[i]], l), s->users[EXP[E[i]].user].name);
+		s->st.expected++;
+	}
+}
+
+static void iam_truth_expected(struct sim *s, struct mm_buf *b)
+{
+	char f[24], l[24];
+	int i;
+
+	for (i = 0; i < IX__N; i++) {
+		if (s->iam_first[i] == INT64_MAX)
+			continue;
+		add(s, b,
+		    "%s{\"type\":\"%s\",\"resourceType\":\"AccessKey\",\"resource\":\"%s\",\"role\":\"TARGET\","
+		    "\"indicator\":\"%s\",\"firstSeen\":\"%s\",\"lastSeen\":\"%s\",\"what\":\"%s\"}",
+		    s->st.expected ? ",\n" : "", IAMX[i].type, iam_res(s, i), IAMX[i].indicator,
+		    iso(s->iam_first[i], f), iso(s->iam_last[i], l),
+		    IAMX[i].user < 0 ? "worker-role" : IAM_NAMES[IAMX[i].user]);
+		s->st.expected++;
+	}
+}
+
+static void iam_truth_benign(struct sim *s, struct mm_buf *b, int first)
+{
+	static const struct {
+		int u;
+		const char *what;
+	} B[] = {
+		{IU_IVAN, "admin on two home ISPs (alternate days), creates a role on day 9 from one of them"},
+		{IU_CI, "CI user from a fixed address with Terraform every hour, a new API on day 9"},
+		{IU_KATE, "traveller: one console sign-in from a hotel abroad on day 9, nothing from home that day"},
+		{IU_AUDIT, "security tool listing IAM, EC2, S3, CloudTrail, Config and GuardDuty every hour"},
+	};
+	size_t i;
+
+	for (i = 0; i < MM_ARRAY_LEN(B); i++)
+		add(s, b, "%s{\"what\":\"%s: %s\",\"resource\":\"%s\"}", first && !i ? "" : ",\n",
+		    IAM_NAMES[B[i].u], B[i].what, s->iam_users[B[i].u].key);
+}
+/* ==== end of the principal baselines and sequences block ================= */
+
 static int flush_hour(struct sim *s, int64_t hs)
 {
 	char path[SIM_PATH_MAX], ymd[16], stamp[16], h8[9], r16[17];
@@ -2196,6 +2548,8 @@ static int gen_hour(struct sim *s, int64_t hs)
 	}
 	if (s->ctr)
 		ctr_hour(s, hs);
+	if (s->iam)
+		iam_hour(s, hs);
 	if (s->rc)
 		return s->rc;
 	return flush_hour(s, hs);
@@ -2330,15 +2684,15 @@ static int write_digest(struct sim *s)
 	return write_gz(s, path, body, strlen(body));
 }
 
-/* "intel,network,dnslists,ctrules" for the sets in use. */
+/* "intel,network,dnslists,ctrules,iam" for the sets in use. */
 static const char *attacks_name(struct sim *s)
 {
-	static const char *const names[] = {"intel", "network", "dnslists", "ctrules"};
-	int on[4] = {s->intel, s->net, s->dnsl, s->ctr}, i;
+	static const char *const names[] = {"intel", "network", "dnslists", "ctrules", "iam"};
+	int on[5] = {s->intel, s->net, s->dnsl, s->ctr, s->iam}, i;
 	size_t n = 0;
 
 	s->attacks_str[0] = '\0';
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		if (on[i])
 			n += (size_t)snprintf(s->attacks_str + n, sizeof s->attacks_str - n, "%s%s",
 					      n ? "," : "", names[i]);
@@ -2385,6 +2739,10 @@ static int write_truth(struct sim *s)
 	}
 	if (s->ctr)
 		ctr_truth_expected(s, b);
+	if (s->intel)
+		intel_seq_truth(s, b);
+	if (s->iam)
+		iam_truth_expected(s, b);
 	add(s, b, "\n],\n\"benign\":[\n");
 	if (s->intel) {
 		const struct inst *la = &s->inst[s->ix[K_LOOKALIKE]];
@@ -2443,6 +2801,8 @@ static int write_truth(struct sim *s)
 	}
 	if (s->ctr)
 		ctr_truth_benign(s, b, !s->intel && !s->net);
+	if (s->iam)
+		iam_truth_benign(s, b, !s->intel && !s->net && !s->ctr);
 	add(s, b, "\n],\n\"instances\":{");
 	for (i = 0; i < s->ninst; i++)
 		add(s, b, "%s\"%s\":{\"name\":\"%s\",\"kind\":\"%s\",\"eni\":\"%s\",\"ip\":\"%s\",\"inInventory\":%s}",
@@ -2519,6 +2879,8 @@ int mm_sim_generate(const struct mm_sim_opts *o, struct mm_sim_stats *st, struct
 	s->net = !o->attacks || (o->attacks & MM_SIM_ATTACKS_NETWORK);
 	s->dnsl = !!(o->attacks & MM_SIM_ATTACKS_DNSLISTS);
 	s->ctr = !!(o->attacks & MM_SIM_ATTACKS_CTRULES);
+	/* the block needs the week's baseline before day 9 */
+	s->iam = !!(o->attacks & MM_SIM_ATTACKS_IAM) && o->days >= 9;
 	s->t0 = o->start_day * 86400;
 	s->t1 = s->t0 + (int64_t)o->days * 86400;
 	for (k = 0; k < 2; k++) {
@@ -2535,6 +2897,8 @@ int mm_sim_generate(const struct mm_sim_opts *o, struct mm_sim_stats *st, struct
 		schedule_net(s);
 	if (s->ctr)
 		ctr_setup(s);
+	if (s->iam)
+		iam_setup(s);
 	for (hs = s->t0; hs < s->t1; hs += HOUR)
 		if ((rc = gen_hour(s, hs)))
 			goto out;

@@ -37,13 +37,17 @@ struct mm_sim_opts {
  * and the list-driven DNS types (abused, bitcoin, malicious, suspicious,
  * driveby, phishing, dga lists the simulator writes; scan.args names
  * them) and the single-record CloudTrail rules (logging disabled,
- * password policy, S3 buckets opened, PenTest agents, Bedrock logging).
- * ALL is all four. */
+ * password policy, S3 buckets opened, PenTest agents, Bedrock logging)
+ * and the principal baselines with the attack sequence they end in
+ * (anomalous API use, a console sign-in from abroad during work, an
+ * instance's role used outside AWS; only with --days >= 9). ALL is all
+ * five. */
 #define MM_SIM_ATTACKS_INTEL 1
 #define MM_SIM_ATTACKS_NETWORK 2
 #define MM_SIM_ATTACKS_DNSLISTS 4
 #define MM_SIM_ATTACKS_CTRULES 8
-#define MM_SIM_ATTACKS_ALL 15
+#define MM_SIM_ATTACKS_IAM 16
+#define MM_SIM_ATTACKS_ALL 31
 
 struct mm_sim_stats {
 	uint64_t flow_records, dns_records, ct_records;

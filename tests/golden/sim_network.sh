@@ -7,7 +7,8 @@
 # learning week, the run is deterministic, every attack and look-alike is
 # in the logs, and --days 2 carries no baseline entries; the single-record
 # CloudTrail rules (--attacks ctrules, in the default) are in truth and the
-# logs with their look-alikes. Then the
+# logs with their look-alikes, and so are the principal baselines' attacks
+# and sequences (--attacks iam). Then the
 # detectors: scan each of seeds 1, 2 x scales 1, 3 and `sim verify` must
 # pass (every finding on its resource, role and window; nothing on a
 # look-alike), with the bundled lists on too.
@@ -27,8 +28,8 @@ TR="$S/truth.json"
 # --- truth.json: the verifier reads it; every type with its role ---------
 : >"$T/none.jsonl"
 "$M" sim verify --truth "$TR" --findings "$T/none.jsonl" >"$T/v0.out" 2>&1
-expect truth_parses "want '2 passed, 61 failed' with no findings (2 optional entries): $(tail -1 "$T/v0.out")" \
-	has "$T/v0.out" "^2 passed, 61 failed$"
+expect truth_parses "want '2 passed, 73 failed' with no findings (2 optional entries): $(tail -1 "$T/v0.out")" \
+	has "$T/v0.out" "^2 passed, 73 failed$"
 expect truth_optional_entries "optional entries not accepted as absent" \
 	sh -c "[ \$(grep -c '(optional, not raised)' '$T/v0.out') -eq 2 ]"
 # TYPE ROLE INSTANCE-NAME, one a line: the network entries truth must hold
@@ -77,12 +78,24 @@ expect truth_lookalikes_named "want 8 network look-alikes in benign" sh -c \
 
 # the single-record CloudTrail rules (--attacks ctrules, in the default set)
 n=$(grep -cE '"type":"(Stealth:IAMUser/(CloudTrailLoggingDisabled|PasswordPolicyChange)|Stealth:S3/ServerAccessLoggingDisabled|Policy:S3/(Account|Bucket)BlockPublicAccessDisabled|Policy:S3/Bucket(Anonymous|Public)AccessGranted|PenTest:IAMUser/(Kali|Parrot|Pentoo)Linux|DefenseEvasion:IAMUser/BedrockLoggingDisabled)","resourceType":"(AccessKey|S3Bucket)"' "$TR")
-expect truth_ctrules "want 11 CloudTrail rule entries, got $n" test "$n" -eq 11
+# (12: the stolen key of --attacks iam stops the trail too)
+expect truth_ctrules "want 12 CloudTrail rule entries, got $n" test "$n" -eq 12
 expect truth_ctrules_lookalikes "want 6 CloudTrail look-alikes in benign" sh -c \
 	"[ \$(grep -cE '\"what\":\"(trail-admin|iam-admin|storage-admin|partner-admin|dev-ubuntu|ml-admin): ' '$TR') -eq 6 ]"
 find "$S/AWSLogs" -path '*CloudTrail/*' -name '*.json.gz' | xargs cat | gzip -dc >"$T/ct"
 expect ctrules_in_logs "a CloudTrail rule record is missing" sh -c \
 	"for w in '\"eventName\":\"StopLogging\"' 'md/distrib#kali.2024' '13parrot1' '6.1.19-pentoo' 'global/AuthenticatedUsers' '\"Principal\":\"*\"' 'DeleteModelInvocationLoggingConfiguration' 'acme-logs-archive'; do grep -qF \"\$w\" '$T/ct' || exit 1; done"
+# the principal baselines and sequences (--attacks iam, in the default set):
+# day 9's attacks on their principals, the intel set's three account-changing
+# listed callers as sequences, the four look-alikes, the records in the logs
+n=$(grep -cE '"what":"(henry-dev|judy-ops|worker-role)"' "$TR")
+expect truth_iam "want 9 principal-baseline entries, got $n" test "$n" -eq 9
+n=$(grep -c '"type":"AttackSequence:IAM/CompromisedCredentials","resourceType":"AccessKey","resource":"AIDA' "$TR")
+expect truth_sequences "want 4 attack sequences (1 iam + 3 intel), got $n" test "$n" -eq 4
+expect truth_iam_lookalikes "want 4 iam look-alikes in benign" sh -c \
+	"[ \$(grep -cE '\"what\":\"(ivan-admin|ci-terraform|kate-sales|sec-audit): ' '$TR') -eq 4 ]"
+expect iam_in_logs "an iam attack or look-alike record is missing" sh -c \
+	"for w in '\"sourceIPAddress\":\"45.137.21.9\"' '\"sourceIPAddress\":\"5.188.62.14\"' '\"sourceIPAddress\":\"185.243.115.84\"' '\"sourceIPAddress\":\"94.23.41.7\"' 'Terraform/1.6.6' '\"userName\":\"support-svc\"'; do grep -qF \"\$w\" '$T/ct' || exit 1; done"
 rm -f "$T/ct"
 
 # --- determinism ------------------------------------------------------------

@@ -132,8 +132,9 @@ MM_TEST(sim_layout_and_files)
 	CHECK(st.flow_records >= 100000 && st.flow_records <= 250000);
 	CHECK(st.dns_records > 1000);
 	CHECK(st.ct_records > 100);
-	/* 18 threat-list + 20 network (no baseline ones) + 7 DNS-list + 11 CloudTrail rules */
-	CHECK_EQ_INT(st.expected, 56);
+	/* 18 threat-list + 3 of their attack sequences + 20 network (no baseline ones) +
+	 * 7 DNS-list + 11 CloudTrail rules */
+	CHECK_EQ_INT(st.expected, 59);
 	CHECK_EQ_INT(st.instances, 53);
 	for (i = 0; i < MM_ARRAY_LEN(names); i++) {
 		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
@@ -155,7 +156,7 @@ MM_TEST(sim_layout_and_files)
 	o.attacks = MM_SIM_ATTACKS_INTEL;
 	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
 	CHECK(st.flow_records >= 50000 && st.flow_records <= 100000);
-	CHECK_EQ_INT(st.expected, 18);
+	CHECK_EQ_INT(st.expected, 21);
 	CHECK_EQ_INT(st.instances, 21);
 	rm_rf(dir);
 	tmpdir(dir, sizeof dir);
@@ -576,12 +577,12 @@ MM_TEST(verify_roundtrip_generated_truth)
 	if (f)
 		fclose(f);
 	free(buf);
-	CHECK_EQ_INT(k, 56);
+	CHECK_EQ_INT(k, 59);
 	out = fmemopen(rep, sizeof rep, "w");
 	CHECK_EQ_INT(mm_sim_found_load_jsonl(&set, fp, &err), 0);
 	CHECK_EQ_INT(mm_sim_verify(p, &set, out, &passed, &failed, &err), 0);
 	fclose(out);
-	CHECK_EQ_INT(passed, 56);
+	CHECK_EQ_INT(passed, 59);
 	CHECK_EQ_INT(failed, 0);
 	mm_sim_found_free(&set);
 	/* and a truth file that is not one */
@@ -760,7 +761,7 @@ MM_TEST(sim_attacks_option)
 	rm_rf(dir);
 	mm_sim_opts_init(&o);
 	o.out_dir = "/tmp/mamori-sim-never";
-	o.attacks = 16;
+	o.attacks = 32;
 	CHECK_EQ_INT(mm_sim_generate(&o, NULL, &err), MM_EINVAL);
 }
 
@@ -788,7 +789,7 @@ MM_TEST(sim_dnslists)
 	o.days = 1;
 	o.attacks = MM_SIM_ATTACKS_INTEL | MM_SIM_ATTACKS_NETWORK | MM_SIM_ATTACKS_DNSLISTS;
 	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
-	CHECK_EQ_INT(st.expected, 45);
+	CHECK_EQ_INT(st.expected, 48);
 	snprintf(p, sizeof p, "%s/truth.json", dir);
 	buf = read_all(p, &n);
 	CHECK(buf && strstr(buf, "\"attacks\":\"intel,network,dnslists\""));
@@ -880,7 +881,7 @@ MM_TEST(sim_ctrules)
 	o.out_dir = d2;
 	o.attacks = MM_SIM_ATTACKS_INTEL | MM_SIM_ATTACKS_CTRULES;
 	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
-	CHECK_EQ_INT(st.expected, 29);
+	CHECK_EQ_INT(st.expected, 32);
 	snprintf(p, sizeof p, "%s/inventory.json", dir);
 	snprintf(q, sizeof q, "%s/inventory.json", d2);
 	buf = read_all(p, &n);
@@ -988,5 +989,64 @@ MM_TEST(sim_flow_counts_realistic)
 	CHECK_EQ_INT((int)g_fr.big_probe, 0);
 	CHECK(g_fr.flood >= 5 * 5 * 2);
 	CHECK_EQ_INT((int)g_fr.flood_min, 0);
+	rm_rf(dir);
+}
+
+/* --attacks iam: nothing before the baseline exists (fewer than 9 days);
+ * with 10 days, the day-9 attacks as truth entries on the right
+ * principals (keys; the principal id for a sign-in and a sequence), the
+ * four look-alikes, and the attack's records in the day's logs. */
+MM_TEST(sim_iam)
+{
+	char dir[64], p[1200];
+	struct mm_sim_opts o;
+	struct mm_sim_stats st;
+	struct mm_err err;
+	size_t n, i;
+	char *buf;
+	static const char *const types[] = {
+		"Discovery:IAMUser/AnomalousBehavior\",\"resourceType\":\"AccessKey\",\"resource\":\"AKIA",
+		"CredentialAccess:IAMUser/AnomalousBehavior\",\"resourceType\":\"AccessKey\",\"resource\":\"AKIA",
+		"DefenseEvasion:IAMUser/AnomalousBehavior\",\"resourceType\":\"AccessKey\",\"resource\":\"AKIA",
+		"Persistence:IAMUser/AnomalousBehavior\",\"resourceType\":\"AccessKey\",\"resource\":\"AKIA",
+		"PrivilegeEscalation:IAMUser/AnomalousBehavior\",\"resourceType\":\"AccessKey\",\"resource\":\"AKIA",
+		"Stealth:IAMUser/CloudTrailLoggingDisabled\",\"resourceType\":\"AccessKey\",\"resource\":\"AKIA",
+		"AttackSequence:IAM/CompromisedCredentials\",\"resourceType\":\"AccessKey\",\"resource\":\"AIDA",
+		"UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B\",\"resourceType\":\"AccessKey\",\"resource\":\"AIDA",
+		"UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS\",\"resourceType\":\"AccessKey\",\"resource\":\"ASIA"};
+	static const char *const lookalikes[] = {"ivan-admin: ", "ci-terraform: ", "kate-sales: ",
+						 "sec-audit: "};
+
+	tmpdir(dir, sizeof dir);
+	mm_sim_opts_init(&o);
+	o.out_dir = dir;
+	o.days = 8;
+	o.attacks = MM_SIM_ATTACKS_IAM;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK_EQ_INT(st.expected, 0);
+	rm_rf(dir);
+
+	tmpdir(dir, sizeof dir);
+	o.out_dir = dir;
+	o.days = 10;
+	CHECK_EQ_INT(mm_sim_generate(&o, &st, &err), 0);
+	CHECK_EQ_INT(st.expected, 9);
+	snprintf(p, sizeof p, "%s/truth.json", dir);
+	buf = read_all(p, &n);
+	CHECK(buf && strstr(buf, "\"attacks\":\"iam\""));
+	for (i = 0; buf && i < MM_ARRAY_LEN(types); i++) {
+		char want[200];
+		snprintf(want, sizeof want, "{\"type\":\"%s", types[i]);
+		if (!strstr(buf, want))
+			printf("  missing %s\n", types[i]);
+		CHECK(strstr(buf, want) != NULL);
+	}
+	for (i = 0; buf && i < MM_ARRAY_LEN(lookalikes); i++)
+		CHECK(strstr(buf, lookalikes[i]) != NULL);
+	/* day 9 is 2024-03-12: the burst at 03:01, the sign-in at 10:20 */
+	CHECK(buf && strstr(buf, "\"firstSeen\":\"2024-03-12T03:01:00Z\""));
+	CHECK(buf && strstr(buf, "\"firstSeen\":\"2024-03-12T10:20:00Z\""));
+	free(buf);
+	CHECK_EQ_INT(find_files(dir, "/CloudTrail/us-east-1/2024/03/12/123456789012_CloudTrail_us-east-1_20240312T0355Z_"), 1);
 	rm_rf(dir);
 }
