@@ -17,6 +17,7 @@
 #include "core/json.h"
 #include "core/mem.h"
 #include "parse/cloudtrail.h"
+#include "parse/ctwrap.h"
 #include "sigma/sigma.h"
 
 #define MAX_EVENTS_FILE (256u << 20)	/* bytes of one events file read whole */
@@ -142,6 +143,7 @@ struct run {
 	const struct mm_sigma_rule *r;
 	struct mm_sigma_scratch s;
 	struct mm_arena ct;
+	struct mm_arena wrap;	/* records a wrapper held as text (lookup-events, Lake) */
 	long events, matched, malformed;
 	int quiet;
 };
@@ -215,6 +217,36 @@ static int test_file(struct run *R, const char *file)
 		mm_free(buf);
 		return 0;
 	}
+	/* the other shapes scan reads: arrays, pretty events, lookup-events,
+	 * EventBridge, Lake rows (the record's own JSON is ev.raw) */
+	while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	if (i < n && mm_ctw_detect(buf + i, n - i)) {
+		struct mm_ctw w;
+		struct mm_event wev;
+		uint64_t off;
+		int rc;
+		mm_ctw_init(&w, buf, n);
+		while ((rc = mm_ctw_next_event(&w, &R->wrap, &wev, &line, &off, &e)) != 0) {
+			struct mm_json_val v;
+			size_t used;
+			if (rc == MM_ESKIP)
+				continue;
+			if (rc == 1 && mm_json_value(wev.raw.p, wev.raw.n, &v, &used) == 0) {
+				one(R, file, line, &v);
+				continue;
+			}
+			R->malformed++;
+			if (!R->quiet)
+				fprintf(stderr, "mamori rules: %s:%llu: %s\n", file, (unsigned long long)line,
+					rc == 1 ? "not a JSON object" : e.msg);
+			if (rc == MM_ETRUNC)
+				break;
+		}
+		mm_free(buf);
+		return 0;
+	}
+	i = 0;
 	/* one event per line */
 	while (i < n) {
 		size_t j = i, used;
@@ -226,9 +258,23 @@ static int test_file(struct run *R, const char *file)
 			while (k < j && (buf[k] == ' ' || buf[k] == '\t' || buf[k] == '\r'))
 				k++;
 			if (k < j) {
-				if (mm_json_value(buf + i, j - i, &v, &used) == 0 && v.type == MM_JSON_OBJECT)
+				/* as scan reads lines: an EventBridge event or a
+				 * lookup-events item on the line is unwrapped */
+				struct mm_event lev;
+				int prc;
+				mm_arena_reset(&R->wrap);
+				memset(&lev, 0, sizeof(lev));
+				prc = mm_ct_parse_line(buf + i, j - i, &R->wrap, &lev, &e);
+				if (prc == MM_ESKIP) {
+					/* not a CloudTrail record: nothing to test */
+				} else if (prc == 0 && lev.raw.n &&
+					   mm_json_value(lev.raw.p, lev.raw.n, &v, &used) == 0 &&
+					   v.type == MM_JSON_OBJECT) {
 					one(R, file, line, &v);
-				else {
+				} else if (mm_json_value(buf + i, j - i, &v, &used) == 0 &&
+					   v.type == MM_JSON_OBJECT) {
+					one(R, file, line, &v); /* says what is wrong with it */
+				} else {
 					R->malformed++;
 					if (!R->quiet)
 						fprintf(stderr, "mamori rules: %s:%llu: not a JSON object\n", file,
@@ -247,7 +293,7 @@ static int cmd_test(int argc, char **argv, int quiet)
 {
 	struct run R = {0};
 	struct mm_sigma_rule *r;
-	char *ctmem = NULL;
+	char *ctmem = NULL, *wrapmem = NULL;
 	int i, rc = MM_EXIT_OK;
 	r = mm_sigma_load_file(argv[0]);
 	if (!r) {
@@ -269,13 +315,16 @@ static int cmd_test(int argc, char **argv, int quiet)
 	R.r = r;
 	R.quiet = quiet;
 	ctmem = mm_malloc(MM_CT_MAX_RECORD);
-	if (!ctmem || mm_sigma_scratch_init(&R.s, MM_CT_MAX_RECORD)) {
+	wrapmem = mm_malloc(MM_CT_MAX_RECORD);
+	if (!ctmem || !wrapmem || mm_sigma_scratch_init(&R.s, MM_CT_MAX_RECORD)) {
 		fprintf(stderr, "mamori rules: out of memory\n");
 		mm_free(ctmem);
+		mm_free(wrapmem);
 		mm_sigma_free(r);
 		return MM_EXIT_ERROR;
 	}
 	mm_arena_init(&R.ct, ctmem, MM_CT_MAX_RECORD);
+	mm_arena_init(&R.wrap, wrapmem, MM_CT_MAX_RECORD);
 	for (i = 1; i < argc; i++)
 		if (test_file(&R, argv[i]))
 			rc = MM_EXIT_ERROR;
@@ -284,6 +333,7 @@ static int cmd_test(int argc, char **argv, int quiet)
 			R.events, R.matched, R.malformed);
 	mm_sigma_scratch_free(&R.s);
 	mm_free(ctmem);
+	mm_free(wrapmem);
 	mm_sigma_free(r);
 	return rc;
 }

@@ -90,6 +90,18 @@ printf '{"eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com"}\nno
 "$M" rules test tests/data/sigma/rules/cloudtrail_stopped.yml "$T/mixed.jsonl" >"$T/mixed.out" 2>"$T/mixed.err"; rc=$?
 expect test_malformed_located "exit $rc; $(cat "$T/mixed.out" "$T/mixed.err")" \
 	sh -c "[ $rc -eq 0 ] && grep -q 'mixed.jsonl:2: not a JSON object' '$T/mixed.err' && grep -q 'mixed.jsonl:4: StopLogging' '$T/mixed.out'"
+# the shapes scan reads: an EventBridge event a line (with a non-CloudTrail
+# one skipped) and a pretty lookup-events page (the event a JSON string)
+EVT='{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","principalId":"AIDAX","arn":"arn:aws:iam::111122223333:user/x","accountId":"111122223333","accessKeyId":"AKIAX"},"eventTime":"2024-05-01T10:01:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"aws-cli/2","requestParameters":{"name":"t"},"responseElements":null,"eventID":"e1","readOnly":false,"eventType":"AwsApiCall","recipientAccountId":"111122223333"}'
+{
+	echo '{"version":"0","id":"2","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"111122223333","time":"2024-05-01T10:00:00Z","region":"us-east-1","resources":[],"detail":{"state":"running"}}'
+	printf '{"version":"0","id":"1","detail-type":"AWS API Call via CloudTrail","source":"aws.cloudtrail","account":"111122223333","time":"2024-05-01T10:01:00Z","region":"us-east-1","resources":[],"detail":%s}\n' "$EVT"
+} >"$T/eb.jsonl"
+ESC=$(printf '%s' "$EVT" | sed 's/"/\\"/g')
+printf '{\n    "Events": [\n        {\n            "EventId": "e1",\n            "EventName": "StopLogging",\n            "CloudTrailEvent": "%s"\n        }\n    ]\n}\n' "$ESC" >"$T/lookup.json"
+"$M" rules test tests/data/sigma/rules/cloudtrail_stopped.yml "$T/eb.jsonl" "$T/lookup.json" >"$T/wrap.out" 2>"$T/wrap.err"; rc=$?
+expect test_wrapped_shapes "exit $rc; $(cat "$T/wrap.out" "$T/wrap.err")" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'eb.jsonl:2: StopLogging' '$T/wrap.out' && grep -q 'lookup.json:6: StopLogging' '$T/wrap.out' && grep -q ': 2 events, 2 matched, 0 malformed' '$T/wrap.err'"
 "$M" rules test tests/data/sigma/bad/broken_condition.yml "$E" >/dev/null 2>"$T/tb.err"; rc=$?
 expect test_broken_rule_exit_3 "exit $rc: $(cat "$T/tb.err")" sh -c "[ $rc -eq 3 ] && grep -q 'broken_condition.yml:8' '$T/tb.err'"
 "$M" rules test tests/data/sigma/bad/unsupported_windows.yml "$E" >/dev/null 2>"$T/tu.err"; rc=$?
