@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/pipeopts.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -24,48 +25,17 @@ static void usage(FILE *out)
 	      "against threat lists and store GuardDuty-format findings in SQLite. Files already\n"
 	      "scanned are skipped; files that grew are read from where the last scan stopped.\n"
 	      "\n"
-	      "options:\n"
-	      "  --db FILE                 findings database (default $MAMORI_DB or ./mamori.db)\n"
-	      "  --source flow|cloudtrail|dns\n"
-	      "                            force the log format instead of detecting it per file\n"
-	      "                            (CloudTrail: S3 files, JSON lines, arrays, pretty JSON,\n"
-	      "                            lookup-events output, EventBridge events, Lake results)\n"
-	      "  --inventory FILE          `aws ec2 describe-instances` JSON (ENI -> instance)\n"
-	      "  --region REGION           region for findings whose logs do not say (flow logs\n"
-	      "                            outside the AWSLogs/<account>/<service>/<region>/ layout)\n"
-	      "  --threat-list [CAT=]FILE  threat list; CAT is mining, c2, tor, torexit, blackhole,\n"
-	      "                            droppoint, scanner, abused, bitcoin, malicious, suspicious,\n"
-	      "                            driveby, phishing, dga or custom (default custom). Repeatable.\n"
-	      "  --trusted-ips FILE        trusted addresses/CIDRs: never reported. Repeatable.\n"
-	      "  --no-default-lists        do not load the bundled threat lists (mining, Tor, dynamic\n"
-	      "                            DNS, blockchain DNS, exploit kits)\n"
-	      "  --config FILE             detector settings: thresholds, enabled (YAML; default\n"
-	      "                            $MAMORI_CONFIG if set; see 'mamori config show')\n"
-	      "  --geo FILE                IP ownership file (`mamori geo build`, `make geo`) for\n"
-	      "                            remoteIpDetails organization/country (default: the data\n"
-	      "                            folder's geo/geo.mmgeo if built)\n"
-	      "  --geoip FILE.mmdb         MaxMind DB (GeoLite2/GeoIP2 ASN, ISP, Country, City) asked\n"
-	      "                            before --geo's file; repeatable (up to 4)\n"
-	      "  --no-geo                  no organization/country at all (wins over the above)\n"
-	      "  --rules PATH              Sigma rules (a rule file, or every *.yml/*.yaml under a\n"
-	      "                            folder) run on CloudTrail events; repeatable. A broken\n"
-	      "                            rule stops the scan (exit 2); rules mamori cannot run\n"
-	      "                            are named in a warning each\n"
-	      "  --options-file FILE       read more options from FILE, one word a line; relative\n"
+	      "options:\n",
+	      out);
+	fputs(mm_cli_pipe_help, out);
+	fputs("  --options-file FILE       read more options from FILE, one word a line; relative\n"
 	      "                            paths in it are relative to FILE's folder\n"
-	      "  --threads N               worker threads (default: one per CPU)\n"
 	      "  --flush-every N           commit findings, state and progress after every N\n"
 	      "                            files (default: once, at the end); same result\n"
-	      "  --wait SECONDS            if another run holds the database, wait this long\n"
-	      "                            for it (default 0: exit 5 at once)\n"
-	      "  --max-findings N          findings held before they are written into the open\n"
-	      "                            transaction (memory bound; default 50000, ~180 MB)\n"
 	      "  --format table|json|guardduty|eventbridge|none\n"
 	      "                            how to print the findings this scan touched (default:\n"
 	      "                            table on a terminal, json otherwise; none: store only)\n"
 	      "  --rescan                  forget what was scanned before (counts again!)\n"
-	      "  --report-unknown-enis     with an inventory, still report traffic on interfaces\n"
-	      "                            it does not know (NAT gateways, load balancers, ...)\n"
 	      "  --strict                  exit 3 if any record was malformed or any folder\n"
 	      "                            could not be read\n"
 	      "  --fail-on SEVERITY        exit 4 if a finding at or above SEVERITY was touched\n"
@@ -149,80 +119,29 @@ static void summary(const struct mm_scan_result *r)
 		(unsigned long long)r->findings_new, (unsigned long long)r->findings_updated);
 }
 
-/* Load the --rules paths into set: a broken rule stops the scan (its
- * file:line: reason on stderr, exit 2), a rule mamori cannot run is named
- * once in a warning, never dropped silently. Returns an exit status. */
-static int load_rules(struct mm_sigma_set *set, const char *const *paths, int n, int quiet)
-{
-	struct mm_err err;
-	int i, rc;
-	mm_err_clear(&err);
-	for (i = 0; i < n; i++)
-		if ((rc = mm_sigma_set_add_path(set, paths[i], &err))) {
-			fprintf(stderr, "mamori scan: --rules: %s\n", err.msg[0] ? err.msg : mm_strerror(rc));
-			return rc == MM_ENOMEM ? MM_EXIT_ERROR : MM_EXIT_USAGE;
-		}
-	if (mm_sigma_set_build(set)) {
-		fprintf(stderr, "mamori scan: out of memory loading Sigma rules\n");
-		return MM_EXIT_ERROR;
-	}
-	for (i = 0; i < set->n; i++) {
-		const struct mm_sigma_rule *r = set->r[i];
-		if (r->status == MM_SIGMA_BROKEN)
-			fprintf(stderr, "mamori scan: broken Sigma rule: %s\n", r->reason);
-		else if (r->status == MM_SIGMA_UNSUPPORTED && !quiet)
-			fprintf(stderr, "mamori scan: warning: Sigma rule not run: %s\n", r->reason);
-	}
-	if (set->nbroken) {
-		fprintf(stderr, "mamori scan: %d broken Sigma rules; fix or remove them (`mamori rules "
-				"check` lists every verdict)\n", set->nbroken);
-		return MM_EXIT_USAGE;
-	}
-	if (!quiet)
-		fprintf(stderr, "mamori scan: Sigma rules: %d run (%d correlations), %d not run\n", set->nok,
-			set->ncorr, set->nunsupported);
-	return MM_EXIT_OK;
-}
-
 enum {
-	OPT_DB = 1000, OPT_SOURCE, OPT_INVENTORY, OPT_THREAT, OPT_TRUSTED, OPT_NODEFAULT,
-	OPT_THREADS, OPT_FORMAT, OPT_RESCAN, OPT_STRICT, OPT_FAILON, OPT_NOPROGRESS, OPT_OPTFILE,
-	OPT_UNKNOWN_ENIS, OPT_REGION, OPT_FLUSH_EVERY, OPT_WAIT, OPT_MAX_FINDINGS, OPT_CONFIG,
-	OPT_GEO, OPT_NOGEO, OPT_GEOIP, OPT_RULES
+	OPT_FORMAT = 1000, OPT_RESCAN, OPT_STRICT, OPT_FAILON, OPT_NOPROGRESS, OPT_OPTFILE,
+	OPT_FLUSH_EVERY
 };
 
 int mm_cmd_scan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"db", required_argument, NULL, OPT_DB},
-		{"source", required_argument, NULL, OPT_SOURCE},
-		{"inventory", required_argument, NULL, OPT_INVENTORY},
-		{"threat-list", required_argument, NULL, OPT_THREAT},
-		{"trusted-ips", required_argument, NULL, OPT_TRUSTED},
-		{"no-default-lists", no_argument, NULL, OPT_NODEFAULT},
-		{"threads", required_argument, NULL, OPT_THREADS},
+		MM_CLI_PIPE_LONGOPTS,
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"rescan", no_argument, NULL, OPT_RESCAN},
 		{"strict", no_argument, NULL, OPT_STRICT},
 		{"fail-on", required_argument, NULL, OPT_FAILON},
 		{"no-progress", no_argument, NULL, OPT_NOPROGRESS},
 		{"options-file", required_argument, NULL, OPT_OPTFILE},
-		{"report-unknown-enis", no_argument, NULL, OPT_UNKNOWN_ENIS},
-		{"region", required_argument, NULL, OPT_REGION},
 		{"flush-every", required_argument, NULL, OPT_FLUSH_EVERY},
-		{"wait", required_argument, NULL, OPT_WAIT},
-		{"max-findings", required_argument, NULL, OPT_MAX_FINDINGS},
-		{"config", required_argument, NULL, OPT_CONFIG},
-		{"geo", required_argument, NULL, OPT_GEO},
-		{"no-geo", no_argument, NULL, OPT_NOGEO},
-		{"geoip", required_argument, NULL, OPT_GEOIP},
-		{"rules", required_argument, NULL, OPT_RULES},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct mm_scan_opts o;
+	struct mm_cli_pipe cp;
 	struct mm_scan_result r;
 	struct mm_err err;
 	enum mm_outfmt fmt = isatty(1) ? MM_OUT_TABLE : MM_OUT_JSON;
@@ -231,15 +150,10 @@ int mm_cmd_scan(int argc, char **argv)
 	struct mm_cli_args a;
 	char **args = NULL;
 	int nargs = 0;
-	const char *config_path = NULL;
-	struct mm_config *cfg = NULL;
-	const char *rules[MM_SCAN_MAX_LISTS];
-	int nrules = 0;
-	struct mm_sigma_set sigma;
 
 	memset(&o, 0, sizeof(o));
 	memset(&a, 0, sizeof(a));
-	mm_sigma_set_init(&sigma);
+	mm_cli_pipe_init(&cp);
 	mm_err_clear(&err);
 	/* the words of every --options-file first, then the command line's,
 	 * so the command line wins; paths in a file are relative to it */
@@ -252,72 +166,14 @@ int mm_cmd_scan(int argc, char **argv)
 	args = a.argv;
 	optind = 1;
 	while ((c = getopt_long(nargs, args, "qvh", longopts, NULL)) != -1) {
+		int taken = mm_cli_pipe_opt("scan", &cp, c, optarg);
+		if (taken < 0) {
+			rc = -taken;
+			goto out;
+		}
+		if (taken)
+			continue;
 		switch (c) {
-		case OPT_DB:
-			o.p.db_path = optarg;
-			break;
-		case OPT_SOURCE:
-			if (mm_source_parse(optarg, &o.p.source)) {
-				fprintf(stderr, "mamori scan: --source takes flow, cloudtrail or dns, not '%s'\n",
-					optarg);
-				rc = MM_EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case OPT_INVENTORY:
-			o.p.inventory_path = optarg;
-			break;
-		case OPT_THREAT: {
-			char *eq = strchr(optarg, '=');
-			enum mm_intel_cat cat = MM_CAT_CUSTOM;
-			const char *path = optarg;
-			if (o.p.nlists >= MM_SCAN_MAX_LISTS) {
-				fprintf(stderr, "mamori scan: at most %d threat lists\n", MM_SCAN_MAX_LISTS);
-				rc = MM_EXIT_USAGE;
-				goto out;
-			}
-			if (eq) {
-				char word[32];
-				snprintf(word, sizeof(word), "%.*s", (int)(eq - optarg), optarg);
-				if (mm_intel_cat_parse(word, &cat) == 0) {
-					path = eq + 1;
-				} else if (access(optarg, F_OK) != 0) {
-					fprintf(stderr,
-						"mamori scan: unknown threat list category '%s' (use mining, c2, "
-						"tor, torexit, blackhole, droppoint, scanner, abused, bitcoin, "
-						"malicious, suspicious, driveby, phishing, dga or custom)\n",
-						word);
-					rc = MM_EXIT_USAGE;
-					goto out;
-				}
-			}
-			o.p.lists[o.p.nlists].cat = cat;
-			o.p.lists[o.p.nlists].path = path;
-			o.p.nlists++;
-			break;
-		}
-		case OPT_TRUSTED:
-			if (o.p.ntrusted >= MM_SCAN_MAX_LISTS) {
-				fprintf(stderr, "mamori scan: at most %d trusted lists\n", MM_SCAN_MAX_LISTS);
-				rc = MM_EXIT_USAGE;
-				goto out;
-			}
-			o.p.trusted[o.p.ntrusted++] = optarg;
-			break;
-		case OPT_NODEFAULT:
-			o.p.no_default_lists = 1;
-			break;
-		case OPT_THREADS: {
-			char *end;
-			long t = strtol(optarg, &end, 10);
-			if (*end || t < 1 || t > 64) {
-				fprintf(stderr, "mamori scan: --threads takes 1..64\n");
-				rc = MM_EXIT_USAGE;
-				goto out;
-			}
-			o.p.threads = (int)t;
-			break;
-		}
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "none")) {
 				print = 0; /* store only (cron jobs, benchmarks) */
@@ -332,7 +188,7 @@ int mm_cmd_scan(int argc, char **argv)
 			}
 			break;
 		case OPT_RESCAN:
-			o.p.rescan = 1;
+			cp.p.rescan = 1;
 			break;
 		case OPT_STRICT:
 			strict = 1;
@@ -349,57 +205,15 @@ int mm_cmd_scan(int argc, char **argv)
 			break;
 		case OPT_OPTFILE:
 			break; /* spliced in above */
-		case OPT_UNKNOWN_ENIS:
-			o.p.report_unknown_enis = 1;
-			break;
-		case OPT_REGION:
-			o.p.default_region = optarg;
-			break;
-		case OPT_CONFIG:
-			config_path = optarg;
-			break;
-		case OPT_GEO:
-			o.p.geo_path = optarg;
-			break;
-		case OPT_NOGEO:
-			o.p.no_geo = 1;
-			break;
-		case OPT_GEOIP:
-			if (o.p.ngeoip >= (int)MM_ARRAY_LEN(o.p.geoip)) {
-				fprintf(stderr, "mamori scan: at most %d --geoip files\n",
-					(int)MM_ARRAY_LEN(o.p.geoip));
-				rc = MM_EXIT_USAGE;
-				goto out;
-			}
-			o.p.geoip[o.p.ngeoip++] = optarg;
-			break;
-		case OPT_RULES:
-			if (nrules >= MM_SCAN_MAX_LISTS) {
-				fprintf(stderr, "mamori scan: at most %d --rules paths\n", MM_SCAN_MAX_LISTS);
-				rc = MM_EXIT_USAGE;
-				goto out;
-			}
-			rules[nrules++] = optarg;
-			break;
-		case OPT_FLUSH_EVERY:
-		case OPT_WAIT:
-		case OPT_MAX_FINDINGS: {
+		case OPT_FLUSH_EVERY: {
 			char *end;
 			long long v = strtoll(optarg, &end, 10);
-			if (*end || v < (c == OPT_WAIT ? 0 : 1) || v > 100000000) {
-				fprintf(stderr, "mamori scan: --%s takes a whole number%s\n",
-					c == OPT_WAIT ? "wait" : c == OPT_FLUSH_EVERY ? "flush-every"
-										: "max-findings",
-					c == OPT_WAIT ? " of seconds" : " from 1");
+			if (*end || v < 1 || v > 100000000) {
+				fprintf(stderr, "mamori scan: --flush-every takes a whole number from 1\n");
 				rc = MM_EXIT_USAGE;
 				goto out;
 			}
-			if (c == OPT_WAIT)
-				o.p.lock_wait_ms = (int)(v > 86400 ? 86400000 : v * 1000);
-			else if (c == OPT_FLUSH_EVERY)
-				o.flush_every = (size_t)v;
-			else
-				o.p.max_findings = (size_t)v;
+			o.flush_every = (size_t)v;
 			break;
 		}
 		case 'q':
@@ -423,15 +237,9 @@ int mm_cmd_scan(int argc, char **argv)
 		rc = MM_EXIT_USAGE;
 		goto out;
 	}
-	/* the config before anything is opened: a typo in it stops the run */
-	if ((rc = mm_cli_load_config("scan", config_path, &cfg)))
+	if ((rc = mm_cli_pipe_ready("scan", &cp, quiet)))
 		goto out;
-	o.p.config = cfg;
-	if (nrules) {
-		if ((rc = load_rules(&sigma, rules, nrules, quiet)))
-			goto out;
-		o.p.sigma = &sigma;
-	}
+	o.p = cp.p;
 	o.paths = (const char *const *)(args + optind);
 	o.npaths = nargs - optind;
 	o.p.progress = !quiet && !noprogress && isatty(2);
@@ -474,7 +282,6 @@ int mm_cmd_scan(int argc, char **argv)
 out:
 	/* optarg pointed into these words until now */
 	mm_cli_args_free(&a);
-	mm_config_free(cfg);
-	mm_sigma_set_free(&sigma);
+	mm_cli_pipe_free(&cp);
 	return rc;
 }

@@ -1236,6 +1236,14 @@ render:
 	mm_buf_reset(&s->js);
 	if ((rc = mm_finding_to_json_geo(f, details, s->geo, &s->js)))
 		return mm_err_set(err, rc, "rendering finding %s failed", f->id);
+	/* a suppression rule archives a new finding as it arrives */
+	if (!found && !replace && !held && s->o.suppress &&
+	    s->o.suppress(s->o.suppress_ctx, s->js.p) == 1) {
+		f->archived = 1;
+		mm_buf_reset(&s->js);
+		if ((rc = mm_finding_to_json_geo(f, details, s->geo, &s->js)))
+			return mm_err_set(err, rc, "rendering finding %s failed", f->id);
+	}
 	if ((rc = mm_store_finding_put_held(s->st, f, s->js.p, held, err)))
 		return rc;
 	mm_buf_reset(&s->blob);

@@ -77,6 +77,12 @@ struct mm_pipeline_opts {
 	/* Sigma rules the sigma detector runs (sigma/sigma.h, built); NULL =
 	 * none. Borrowed: must outlive the pipeline. */
 	const struct mm_sigma_set *sigma;
+	/* Suppression rules (serve's ARCHIVE filters): called with each NEW
+	 * finding's GuardDuty JSON at the flush, in the flushing thread;
+	 * returning 1 stores it archived (GuardDuty archives such findings
+	 * on arrival). NULL = none. */
+	int (*suppress)(void *ctx, const char *json);
+	void *suppress_ctx;
 };
 
 /* Counters, summed over every feed and flush of the pipeline. */

@@ -17,7 +17,7 @@
  * path below the deepest root it lies under (the walk's canonical roots),
  * starting with the root's own last component; a file given by itself
  * by its base name. Caller frees. */
-static char *rel_name(const struct mm_filelist *fl, const char *path)
+char *mm_scan_rel_name(const struct mm_filelist *fl, const char *path)
 {
 	const char *base, *rest, *key = strstr(path, "/AWSLogs/");
 	const char *best = NULL;
@@ -74,7 +74,7 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 		goto out;
 	}
 	for (k = 0; k < fl.n; k++)
-		if (!(rels[k] = rel_name(&fl, fl.paths[k]))) {
+		if (!(rels[k] = mm_scan_rel_name(&fl, fl.paths[k]))) {
 			rc = mm_err_set(err, MM_ENOMEM, "out of memory");
 			goto out;
 		}

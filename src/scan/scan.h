@@ -5,6 +5,8 @@
 
 #include "engine/pipeline.h"
 
+struct mm_filelist;
+
 struct mm_scan_opts {
 	struct mm_pipeline_opts p;
 	const char *const *paths;	/* borrowed; "-" = stdin */
@@ -16,5 +18,11 @@ struct mm_scan_opts {
  * negative MM_E... with err set when it could not (database, lock, lists,
  * inventory, missing input path). */
 int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct mm_err *err);
+
+/* The name evidence gives path (found by walking fl's roots): its S3 key
+ * ("AWSLogs/123456789012/vpcflowlogs/..."), else its path below the
+ * deepest root it lies under, starting with the root's last component.
+ * Caller frees; NULL when out of memory. */
+char *mm_scan_rel_name(const struct mm_filelist *fl, const char *path);
 
 #endif

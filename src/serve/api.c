@@ -1,0 +1,703 @@
+/* api.c - GuardDuty's REST API: routing, request JSON in, response JSON
+ * out. Shapes follow botocore's guardduty 2017-11-28 model. */
+#include "serve/api.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "core/mtime.h"
+#include "serve/criteria.h"
+#include "serve/sdb.h"
+#include "store/store.h"
+
+#define MAX_IDS 50		/* findingIds per Get/Archive call (GuardDuty's limit) */
+#define MAX_RESULTS 50		/* ListFindings page (GuardDuty: 1..50, default 50) */
+#define MAX_LIST_RESULTS 50	/* ListFilters page */
+#define ID_MAX 300
+
+struct mm_api {
+	struct mm_store *st;	/* the API's own connection; mu guards it */
+	pthread_mutex_t mu;
+	struct mm_sdb *sdb;
+	mm_api_auth_fn auth;
+	void *auth_ctx;
+	atomic_ullong ok, client_err, denied, server_err;
+};
+
+void mm_api_error(struct mm_http_resp *rs, int status, const char *type, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rs->status = status;
+	rs->ctype = "application/json";
+	mm_buf_reset(&rs->body);
+	mm_buf_addz(&rs->body, "{\"message\":");
+	mm_buf_json_strz(&rs->body, msg);
+	mm_buf_addz(&rs->body, ",\"type\":");
+	mm_buf_json_strz(&rs->body, type);
+	mm_buf_addz(&rs->body, ",\"__type\":");
+	mm_buf_json_strz(&rs->body, type);
+	mm_buf_addc(&rs->body, '}');
+	mm_http_set_header(rs, "x-amzn-ErrorType", type);
+}
+
+#define BAD(rs, ...) mm_api_error(rs, 400, "BadRequestException", __VA_ARGS__)
+
+int mm_api_open(struct mm_api **out, const struct mm_api_opts *o, struct mm_err *err)
+{
+	struct mm_api *a;
+	int rc;
+	*out = NULL;
+	if (!(a = mm_calloc(1, sizeof(*a))))
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	if ((rc = mm_store_open(&a->st, o->db_path, err))) {
+		mm_free(a);
+		return rc;
+	}
+	pthread_mutex_init(&a->mu, NULL);
+	a->sdb = o->sdb;
+	a->auth = o->auth;
+	a->auth_ctx = o->auth_ctx;
+	*out = a;
+	return 0;
+}
+
+void mm_api_close(struct mm_api *a)
+{
+	if (!a)
+		return;
+	mm_store_close(a->st);
+	pthread_mutex_destroy(&a->mu);
+	mm_free(a);
+}
+
+void mm_api_counts(const struct mm_api *a, unsigned long long *ok, unsigned long long *client_err,
+		   unsigned long long *denied, unsigned long long *server_err)
+{
+	*ok = atomic_load(&a->ok);
+	*client_err = atomic_load(&a->client_err);
+	*denied = atomic_load(&a->denied);
+	*server_err = atomic_load(&a->server_err);
+}
+
+/* ---- request JSON helpers ------------------------------------------ */
+
+/* The request body as an object (an empty body is {}). */
+static int body_obj(const struct mm_http_req *rq, struct mm_json_val *v)
+{
+	size_t used;
+	static const char empty[] = "{}";
+	if (!rq->body_len)
+		return mm_json_value(empty, 2, v, &used);
+	if (mm_json_value(rq->body, rq->body_len, v, &used) || v->type != MM_JSON_OBJECT)
+		return MM_EPARSE;
+	return 0;
+}
+
+/* String member key into out; 1 found, 0 absent, MM_EINVAL wrong type or
+ * too long. */
+static int get_str(const struct mm_json_val *o, const char *key, char *out, size_t cap)
+{
+	struct mm_json_val v;
+	size_t len;
+	if (mm_json_get(o, key, &v) != 1 || v.type == MM_JSON_NULL)
+		return 0;
+	if (v.type != MM_JSON_STRING || v.n - 2 >= cap ||
+	    mm_json_unescape(v.p + 1, v.n - 2, out, &len) || memchr(out, 0, len))
+		return MM_EINVAL;
+	out[len] = '\0';
+	return 1;
+}
+
+static int get_int(const struct mm_json_val *o, const char *key, long long *out)
+{
+	struct mm_json_val v;
+	int64_t i;
+	if (mm_json_get(o, key, &v) != 1 || v.type == MM_JSON_NULL)
+		return 0;
+	if (v.type != MM_JSON_NUMBER || mm_json_int(&v, &i))
+		return MM_EINVAL;
+	*out = i;
+	return 1;
+}
+
+/* findingIds: up to MAX_IDS strings. Count, or MM_EINVAL. */
+static int get_ids(const struct mm_json_val *o, char ids[][ID_MAX], int *n)
+{
+	struct mm_json_val v, e;
+	struct mm_json_iter it;
+	size_t len;
+	int rc;
+	*n = 0;
+	if (mm_json_get(o, "findingIds", &v) != 1 || v.type != MM_JSON_ARRAY)
+		return MM_EINVAL;
+	mm_json_iter_init(&it, &v);
+	while ((rc = mm_json_iter_next(&it, NULL, &e)) == 1) {
+		if (*n >= MAX_IDS || e.type != MM_JSON_STRING || e.n - 2 >= ID_MAX ||
+		    mm_json_unescape(e.p + 1, e.n - 2, ids[*n], &len) || memchr(ids[*n], 0, len))
+			return MM_EINVAL;
+		ids[*n][len] = '\0';
+		(*n)++;
+	}
+	return rc < 0 ? MM_EINVAL : 0;
+}
+
+/* The findingCriteria member compiled (absent = match all). */
+static int get_criteria(const struct mm_json_val *o, struct mm_criteria **c, struct mm_err *err)
+{
+	struct mm_json_val v;
+	if (mm_json_get(o, "findingCriteria", &v) != 1 || v.type == MM_JSON_NULL)
+		return mm_criteria_compile("{}", 2, c, err);
+	return mm_criteria_compile(v.p, v.n, c, err);
+}
+
+/* ---- finding walks ---------------------------------------------------- */
+
+struct hit {
+	char id[72];
+	double num;
+	char str[128];
+	int kind;
+};
+
+struct collect {
+	const struct mm_criteria *crit;
+	const char *sort_attr;	/* NULL: the store's order */
+	struct hit *h;
+	size_t n, cap;
+	int oom;
+	/* statistics */
+	int stats;
+	double sev[64];
+	unsigned long long sevn[64];
+	int nsev;
+};
+
+static int collect_row(void *ctx, const struct mm_finding_row *row)
+{
+	struct collect *c = ctx;
+	size_t jl = strlen(row->json);
+	int i;
+	if (mm_criteria_match(c->crit, row->json, jl) != 1)
+		return 0;
+	if (c->stats) {
+		for (i = 0; i < c->nsev && c->sev[i] != row->severity; i++)
+			;
+		if (i == c->nsev && c->nsev < (int)MM_ARRAY_LEN(c->sev))
+			c->sev[c->nsev++] = row->severity;
+		if (i < c->nsev)
+			c->sevn[i]++;
+		return 0;
+	}
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 256;
+		struct hit *nh = mm_realloc(c->h, nc * sizeof(*nh));
+		if (!nh) {
+			c->oom = 1;
+			return 1;
+		}
+		c->h = nh;
+		c->cap = nc;
+	}
+	memset(&c->h[c->n], 0, sizeof(c->h[0]));
+	snprintf(c->h[c->n].id, sizeof(c->h[0].id), "%s", row->id);
+	if (c->sort_attr)
+		c->h[c->n].kind = mm_criteria_sort_key(c->sort_attr, row->json, jl, &c->h[c->n].num,
+							c->h[c->n].str, sizeof(c->h[0].str));
+	c->n++;
+	return 0;
+}
+
+/* Absent values sort last; numbers before text; ties by id. */
+static int hit_cmp(const void *x, const void *y, void *desc)
+{
+	const struct hit *a = x, *b = y;
+	int r;
+	if (a->kind <= 0 || b->kind <= 0)
+		return (a->kind <= 0) - (b->kind <= 0);
+	if (a->kind != b->kind)
+		r = a->kind - b->kind;
+	else if (a->kind == 1)
+		r = (a->num > b->num) - (a->num < b->num);
+	else
+		r = strcmp(a->str, b->str);
+	if (*(const int *)desc)
+		r = -r;
+	return r ? r : strcmp(a->id, b->id);
+}
+
+/* Walk every listed finding (archived too) through c. */
+static int walk_findings(struct mm_api *a, struct collect *c, struct mm_err *err)
+{
+	struct mm_finding_filter flt;
+	int rc;
+	memset(&flt, 0, sizeof(flt));
+	flt.include_archived = 1;
+	pthread_mutex_lock(&a->mu);
+	rc = mm_store_findings(a->st, &flt, collect_row, c, err);
+	pthread_mutex_unlock(&a->mu);
+	if (c->oom)
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- operations ------------------------------------------------------ */
+
+static void list_findings(struct mm_api *a, const struct mm_json_val *req, struct mm_http_resp *rs)
+{
+	struct collect c;
+	struct mm_criteria *crit = NULL;
+	struct mm_json_val sort;
+	struct mm_err err;
+	char attr[MM_CRIT_MAX_PATH] = "", order[8] = "", token[32] = "";
+	long long max = MAX_RESULTS;
+	size_t start = 0, i, end;
+	int rc;
+
+	mm_err_clear(&err);
+	memset(&c, 0, sizeof(c));
+	if ((rc = get_int(req, "maxResults", &max)) < 0 || max < 1 || max > MAX_RESULTS)
+		return BAD(rs, "maxResults must be a number from 1 to %d", MAX_RESULTS);
+	if (get_str(req, "nextToken", token, sizeof(token)) < 0)
+		return BAD(rs, "nextToken is not one this server gave");
+	if (token[0]) {
+		char *e;
+		unsigned long long v = strtoull(token, &e, 10);
+		if (*e || token[0] == '-')
+			return BAD(rs, "nextToken is not one this server gave");
+		start = (size_t)v;
+	}
+	if (mm_json_get(req, "sortCriteria", &sort) == 1 && sort.type == MM_JSON_OBJECT) {
+		if (get_str(&sort, "attributeName", attr, sizeof(attr)) < 0 ||
+		    get_str(&sort, "orderBy", order, sizeof(order)) < 0 ||
+		    (order[0] && strcmp(order, "ASC") && strcmp(order, "DESC")))
+			return BAD(rs, "sortCriteria: attributeName is a field path, orderBy ASC or DESC");
+	}
+	if (get_criteria(req, &crit, &err))
+		return BAD(rs, "%s", err.msg);
+	c.crit = crit;
+	c.sort_attr = attr[0] ? attr : NULL;
+	if ((rc = walk_findings(a, &c, &err))) {
+		mm_criteria_free(crit);
+		mm_free(c.h);
+		return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+	}
+	if (c.sort_attr && c.n > 1) {
+		int desc = !strcmp(order, "DESC");
+		qsort_r(c.h, c.n, sizeof(*c.h), hit_cmp, &desc);
+	}
+	end = start + (size_t)max < c.n ? start + (size_t)max : c.n;
+	mm_buf_addz(&rs->body, "{\"findingIds\":[");
+	for (i = start; i < end; i++) {
+		if (i > start)
+			mm_buf_addc(&rs->body, ',');
+		mm_buf_json_strz(&rs->body, c.h[i].id);
+	}
+	mm_buf_addc(&rs->body, ']');
+	if (end < c.n)
+		mm_buf_printf(&rs->body, ",\"nextToken\":\"%zu\"", end);
+	mm_buf_addc(&rs->body, '}');
+	mm_criteria_free(crit);
+	mm_free(c.h);
+}
+
+struct getctx {
+	struct mm_buf *out;
+	int n;
+	const char *want;
+};
+
+static int get_row(void *ctx, const struct mm_finding_row *row)
+{
+	struct getctx *g = ctx;
+	if (strcmp(row->id, g->want)) /* an id prefix matched: not this one */
+		return 0;
+	if (g->n++)
+		mm_buf_addc(g->out, ',');
+	mm_buf_addz(g->out, row->json);
+	return 0;
+}
+
+static void get_findings(struct mm_api *a, const struct mm_json_val *req, struct mm_http_resp *rs)
+{
+	char (*mine)[ID_MAX];
+	struct getctx g;
+	struct mm_err err;
+	int n, i, rc = 0;
+
+	if (!(mine = mm_malloc(MAX_IDS * sizeof(*mine))))
+		return mm_api_error(rs, 500, "InternalServerErrorException", "out of memory");
+	if (get_ids(req, mine, &n)) {
+		mm_free(mine);
+		return BAD(rs, "findingIds must be a list of 1 to %d finding ids", MAX_IDS);
+	}
+	mm_err_clear(&err);
+	memset(&g, 0, sizeof(g));
+	g.out = &rs->body;
+	mm_buf_addz(&rs->body, "{\"findings\":[");
+	pthread_mutex_lock(&a->mu);
+	for (i = 0; i < n && rc >= 0; i++) {
+		int k, dup = 0;
+		for (k = 0; k < i; k++)
+			dup |= !strcmp(mine[k], mine[i]);
+		if (dup)
+			continue;
+		g.want = mine[i];
+		rc = mm_store_finding_by_id(a->st, mine[i], get_row, &g, &err);
+	}
+	pthread_mutex_unlock(&a->mu);
+	mm_free(mine);
+	if (rc < 0)
+		return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+	mm_buf_addz(&rs->body, "]}");
+}
+
+static void statistics(struct mm_api *a, const struct mm_json_val *req, struct mm_http_resp *rs)
+{
+	struct collect c;
+	struct mm_criteria *crit = NULL;
+	struct mm_err err;
+	int i;
+
+	mm_err_clear(&err);
+	memset(&c, 0, sizeof(c));
+	if (get_criteria(req, &crit, &err))
+		return BAD(rs, "%s", err.msg);
+	c.crit = crit;
+	c.stats = 1;
+	if (walk_findings(a, &c, &err)) {
+		mm_criteria_free(crit);
+		return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+	}
+	mm_criteria_free(crit);
+	mm_buf_addz(&rs->body, "{\"findingStatistics\":{\"countBySeverity\":{");
+	for (i = 0; i < c.nsev; i++)
+		mm_buf_printf(&rs->body, "%s\"%.1f\":%llu", i ? "," : "", c.sev[i], c.sevn[i]);
+	mm_buf_addz(&rs->body, "}}}");
+}
+
+static void archive(struct mm_api *a, const struct mm_json_val *req, struct mm_http_resp *rs,
+		    int on)
+{
+	char (*ids)[ID_MAX];
+	struct mm_err err;
+	int n, i, rc = 0;
+	int64_t now = mm_now_ms();
+
+	if (!(ids = mm_malloc(MAX_IDS * sizeof(*ids))))
+		return mm_api_error(rs, 500, "InternalServerErrorException", "out of memory");
+	if (get_ids(req, ids, &n) || n == 0) {
+		mm_free(ids);
+		return BAD(rs, "findingIds must be a list of 1 to %d finding ids", MAX_IDS);
+	}
+	mm_err_clear(&err);
+	for (i = 0; i < n && rc >= 0; i++)
+		rc = mm_sdb_archive(a->sdb, ids[i], on, now, &err);
+	mm_free(ids);
+	if (rc < 0)
+		return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+	mm_buf_addz(&rs->body, "{}");
+}
+
+static void feedback(struct mm_api *a, const struct mm_json_val *req, struct mm_http_resp *rs)
+{
+	char (*ids)[ID_MAX];
+	char fb[16] = "", comments[2048] = "";
+	struct mm_err err;
+	int n, i, rc = 0;
+	int64_t now = mm_now_ms();
+
+	if (get_str(req, "feedback", fb, sizeof(fb)) != 1 ||
+	    (strcmp(fb, "USEFUL") && strcmp(fb, "NOT_USEFUL")))
+		return BAD(rs, "feedback must be USEFUL or NOT_USEFUL");
+	if (get_str(req, "comments", comments, sizeof(comments)) < 0)
+		return BAD(rs, "comments: a string of at most %zu bytes", sizeof(comments) - 1);
+	if (!(ids = mm_malloc(MAX_IDS * sizeof(*ids))))
+		return mm_api_error(rs, 500, "InternalServerErrorException", "out of memory");
+	if (get_ids(req, ids, &n) || n == 0) {
+		mm_free(ids);
+		return BAD(rs, "findingIds must be a list of 1 to %d finding ids", MAX_IDS);
+	}
+	mm_err_clear(&err);
+	for (i = 0; i < n && rc >= 0; i++)
+		rc = mm_sdb_feedback(a->sdb, ids[i], fb, comments[0] ? comments : NULL, now, &err);
+	mm_free(ids);
+	if (rc < 0)
+		return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+	mm_buf_addz(&rs->body, "{}");
+}
+
+static void list_detectors(struct mm_api *a, struct mm_http_resp *rs)
+{
+	mm_buf_printf(&rs->body, "{\"detectorIds\":[\"%s\"]}", mm_sdb_detector_id(a->sdb));
+}
+
+static void get_detector(struct mm_api *a, struct mm_http_resp *rs)
+{
+	char created[32], now[32];
+	mm_time_format_iso(mm_sdb_created_ms(a->sdb), created);
+	mm_time_format_iso(mm_now_ms(), now);
+	mm_buf_printf(&rs->body,
+		      "{\"createdAt\":\"%s\",\"updatedAt\":\"%s\",\"findingPublishingFrequency\":"
+		      "\"FIFTEEN_MINUTES\",\"serviceRole\":\"\",\"status\":\"ENABLED\","
+		      "\"dataSources\":{\"cloudTrail\":{\"status\":\"ENABLED\"},"
+		      "\"dnsLogs\":{\"status\":\"ENABLED\"},\"flowLogs\":{\"status\":\"ENABLED\"},"
+		      "\"s3Logs\":{\"status\":\"DISABLED\"}},\"tags\":{}}",
+		      created, now);
+}
+
+/* ---- filters ------------------------------------------------------------ */
+
+/* GuardDuty: 3-64 characters, letters, digits, '-', '_', '.'. */
+static int filter_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 3 && n <= 64 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
+}
+
+/* The raw JSON of member key, copied (NULL when absent). */
+static char *raw_member(const struct mm_json_val *o, const char *key, enum mm_json_type want)
+{
+	struct mm_json_val v;
+	char *s;
+	if (mm_json_get(o, key, &v) != 1 || v.type != want || !(s = mm_malloc(v.n + 1)))
+		return NULL;
+	memcpy(s, v.p, v.n);
+	s[v.n] = '\0';
+	return s;
+}
+
+static void filter_put(struct mm_api *a, const struct mm_json_val *req, const char *name_in_path,
+		       struct mm_http_resp *rs)
+{
+	struct mm_filter_row f;
+	struct mm_criteria *crit = NULL;
+	struct mm_err err;
+	char name[80] = "", action[16] = "", desc[520];
+	long long rank = 0;
+	char *criteria = NULL, *tags = NULL;
+	int create = name_in_path == NULL, rc, hasdesc;
+
+	mm_err_clear(&err);
+	memset(&f, 0, sizeof(f));
+	if (create) {
+		if (get_str(req, "name", name, sizeof(name)) != 1 || !filter_name_ok(name))
+			return BAD(rs, "name: 3 to 64 letters, digits, '-', '_' or '.'");
+	} else {
+		snprintf(name, sizeof(name), "%s", name_in_path);
+	}
+	if ((rc = get_str(req, "action", action, sizeof(action))) < 0 ||
+	    (rc == 1 && strcmp(action, "NOOP") && strcmp(action, "ARCHIVE")))
+		return BAD(rs, "action must be NOOP or ARCHIVE");
+	if ((hasdesc = get_str(req, "description", desc, sizeof(desc))) < 0)
+		return BAD(rs, "description: a string of at most 512 characters");
+	if ((rc = get_int(req, "rank", &rank)) < 0 || (rc == 1 && (rank < 1 || rank > 100)))
+		return BAD(rs, "rank must be a number from 1 to 100");
+	criteria = raw_member(req, "findingCriteria", MM_JSON_OBJECT);
+	if (create && !criteria)
+		return BAD(rs, "findingCriteria is required");
+	if (criteria && mm_criteria_compile(criteria, strlen(criteria), &crit, &err)) {
+		mm_free(criteria);
+		return BAD(rs, "%s", err.msg);
+	}
+	mm_criteria_free(crit);
+	tags = raw_member(req, "tags", MM_JSON_OBJECT);
+	f.name = name;
+	f.description = hasdesc == 1 ? desc : NULL;
+	f.action = action[0] ? action : create ? "NOOP" : NULL;
+	f.rank = (long)rank;
+	f.criteria = criteria;
+	f.tags = tags;
+	rc = mm_sdb_filter_put(a->sdb, create, &f, &err);
+	mm_free(criteria);
+	mm_free(tags);
+	if (rc == MM_EEXISTS || rc == MM_ENOTFOUND)
+		return BAD(rs, "%s", err.msg);
+	if (rc)
+		return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+	mm_buf_addz(&rs->body, "{\"name\":");
+	mm_buf_json_strz(&rs->body, name);
+	mm_buf_addc(&rs->body, '}');
+}
+
+static int filter_json(void *ctx, const struct mm_filter_row *r)
+{
+	struct mm_buf *b = ctx;
+	mm_buf_addz(b, "{\"name\":");
+	mm_buf_json_strz(b, r->name);
+	if (r->description) {
+		mm_buf_addz(b, ",\"description\":");
+		mm_buf_json_strz(b, r->description);
+	}
+	mm_buf_addz(b, ",\"action\":");
+	mm_buf_json_strz(b, r->action);
+	mm_buf_printf(b, ",\"rank\":%ld,\"findingCriteria\":%s,\"tags\":%s}", r->rank, r->criteria,
+		      r->tags ? r->tags : "{}");
+	return 0;
+}
+
+struct names {
+	struct mm_buf *b;
+	long skip, max, seen, emitted;
+};
+
+static int filter_name_cb(void *ctx, const struct mm_filter_row *r)
+{
+	struct names *n = ctx;
+	if (n->seen++ < n->skip)
+		return 0;
+	if (n->emitted >= n->max)
+		return 0;
+	if (n->emitted++)
+		mm_buf_addc(n->b, ',');
+	mm_buf_json_strz(n->b, r->name);
+	return 0;
+}
+
+static void filter_list(struct mm_api *a, const struct mm_http_req *rq, struct mm_http_resp *rs)
+{
+	struct names n = {&rs->body, 0, MAX_LIST_RESULTS, 0, 0};
+	struct mm_err err;
+	char v[32];
+	if (mm_http_query(rq, "maxResults", v, sizeof(v)))
+		n.max = atol(v) < 1 || atol(v) > MAX_LIST_RESULTS ? MAX_LIST_RESULTS : atol(v);
+	if (mm_http_query(rq, "nextToken", v, sizeof(v)))
+		n.skip = atol(v);
+	mm_err_clear(&err);
+	mm_buf_addz(&rs->body, "{\"filterNames\":[");
+	if (mm_sdb_filter_each(a->sdb, filter_name_cb, &n, &err))
+		return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+	mm_buf_addc(&rs->body, ']');
+	if (n.seen > n.skip + n.emitted)
+		mm_buf_printf(&rs->body, ",\"nextToken\":\"%ld\"", n.skip + n.emitted);
+	mm_buf_addc(&rs->body, '}');
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+/* Split a raw path into at most 5 decoded segments. Count, or -1. */
+static int segments(const char *path, char seg[5][ID_MAX])
+{
+	int n = 0;
+	const char *p = path;
+	while (*p == '/')
+		p++;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (n == 5 || len >= ID_MAX)
+			return -1;
+		memcpy(seg[n], p, len);
+		seg[n][len] = '\0';
+		if (mm_http_pct_decode(seg[n]))
+			return -1;
+		n++;
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	return n;
+}
+
+static void route(struct mm_api *a, const struct mm_http_req *rq, struct mm_http_resp *rs)
+{
+	char seg[5][ID_MAX];
+	struct mm_json_val req;
+	int n = segments(rq->path, seg);
+	const char *m = rq->method;
+	int get = !strcmp(m, "GET"), post = !strcmp(m, "POST"), del = !strcmp(m, "DELETE");
+
+	if (n < 1 || strcmp(seg[0], "detector"))
+		return mm_api_error(rs, 404, "NotFoundException", "no such operation: %s %s", m,
+				    rq->path);
+	if (n == 1 && get)
+		return list_detectors(a, rs);
+	if (n == 1 && post)
+		return BAD(rs, "this server has one detector, %s; it cannot create others",
+			   mm_sdb_detector_id(a->sdb));
+	if (strcmp(seg[1], mm_sdb_detector_id(a->sdb)))
+		return BAD(rs, "The request is rejected because the input detectorId is not owned by "
+			       "the current account.");
+	if (body_obj(rq, &req))
+		return BAD(rs, "the request body is not a JSON object");
+	if (n == 2 && get)
+		return get_detector(a, rs);
+	if (n == 3 && !strcmp(seg[2], "findings") && post)
+		return list_findings(a, &req, rs);
+	if (n == 4 && !strcmp(seg[2], "findings") && post) {
+		if (!strcmp(seg[3], "get"))
+			return get_findings(a, &req, rs);
+		if (!strcmp(seg[3], "statistics"))
+			return statistics(a, &req, rs);
+		if (!strcmp(seg[3], "archive"))
+			return archive(a, &req, rs, 1);
+		if (!strcmp(seg[3], "unarchive"))
+			return archive(a, &req, rs, 0);
+		if (!strcmp(seg[3], "feedback"))
+			return feedback(a, &req, rs);
+	}
+	if (n == 3 && !strcmp(seg[2], "filter")) {
+		if (post)
+			return filter_put(a, &req, NULL, rs);
+		if (get)
+			return filter_list(a, rq, rs);
+	}
+	if (n == 4 && !strcmp(seg[2], "filter")) {
+		struct mm_err err;
+		int rc;
+		mm_err_clear(&err);
+		if (get) {
+			mm_buf_reset(&rs->body);
+			rc = mm_sdb_filter_get(a->sdb, seg[3], filter_json, &rs->body, &err);
+			if (rc == 0)
+				return BAD(rs, "no filter named %s", seg[3]);
+			if (rc < 0)
+				return mm_api_error(rs, 500, "InternalServerErrorException", "%s",
+						    err.msg);
+			return;
+		}
+		if (post)
+			return filter_put(a, &req, seg[3], rs);
+		if (del) {
+			rc = mm_sdb_filter_del(a->sdb, seg[3], &err);
+			if (rc == 0)
+				return BAD(rs, "no filter named %s", seg[3]);
+			if (rc < 0)
+				return mm_api_error(rs, 500, "InternalServerErrorException", "%s",
+						    err.msg);
+			mm_buf_addz(&rs->body, "{}");
+			return;
+		}
+	}
+	mm_api_error(rs, 404, "NotFoundException", "no such operation: %s %s", m, rq->path);
+}
+
+void mm_api_handle(void *api, const struct mm_http_req *rq, struct mm_http_resp *rs)
+{
+	struct mm_api *a = api;
+	char type[64], msg[256];
+
+	if (a->auth(a->auth_ctx, rq, type, sizeof(type), msg, sizeof(msg))) {
+		mm_api_error(rs, 403, type, "%s", msg);
+		atomic_fetch_add(&a->denied, 1);
+		return;
+	}
+	route(a, rq, rs);
+	if (rs->status < 400)
+		atomic_fetch_add(&a->ok, 1);
+	else if (rs->status < 500)
+		atomic_fetch_add(&a->client_err, 1);
+	else
+		atomic_fetch_add(&a->server_err, 1);
+}

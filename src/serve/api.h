@@ -1,0 +1,48 @@
+/* api.h - GuardDuty's REST API over the findings store.
+ *
+ * The paths, request and response JSON of the real service (botocore's
+ * guardduty 2017-11-28 model), so the AWS CLI and SDKs work with
+ * --endpoint-url: ListDetectors, GetDetector, ListFindings,
+ * GetFindings, GetFindingsStatistics, ArchiveFindings,
+ * UnarchiveFindings, UpdateFindingsFeedback, and the filter CRUD
+ * (CreateFilter, ListFilters, GetFilter, UpdateFilter, DeleteFilter).
+ * Errors are GuardDuty's shape: {"message": ..., "__type": ...} with the
+ * type also in x-amzn-ErrorType; 400 for bad requests, 403 when the
+ * request is not signed by a known key, 404 for an unknown path.
+ * docs/api.md lists what each operation does here. */
+#ifndef MM_API_H
+#define MM_API_H
+
+#include "core/err.h"
+#include "serve/http.h"
+
+struct mm_sdb;
+
+/* Decide whether a request may proceed: 0 yes; otherwise fill type (an
+ * AWS error type name) and msg and return non-zero (answered 403). */
+typedef int (*mm_api_auth_fn)(void *ctx, const struct mm_http_req *rq, char *type, size_t tcap,
+			      char *msg, size_t mcap);
+
+struct mm_api_opts {
+	const char *db_path;
+	struct mm_sdb *sdb;		/* borrowed */
+	mm_api_auth_fn auth;		/* required */
+	void *auth_ctx;
+};
+
+struct mm_api;
+
+int mm_api_open(struct mm_api **out, const struct mm_api_opts *o, struct mm_err *err);
+void mm_api_close(struct mm_api *a);
+/* Serve one request whose path starts with /detector (an mm_http_handler
+ * with ctx = the api). */
+void mm_api_handle(void *api, const struct mm_http_req *rq, struct mm_http_resp *rs);
+/* Requests answered, by outcome (for /metrics). */
+void mm_api_counts(const struct mm_api *a, unsigned long long *ok, unsigned long long *client_err,
+		   unsigned long long *denied, unsigned long long *server_err);
+
+/* Write GuardDuty's error body and headers into rs. */
+void mm_api_error(struct mm_http_resp *rs, int status, const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif
