@@ -22,7 +22,7 @@ OPT     := -O2 -g
 endif
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation -Wno-unknown-warning-option
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -Isrc -pthread -MMD -MP
-LDLIBS  += -lsqlite3 -lyaml -lz -lpthread -lm
+LDLIBS  += -lsqlite3 -lyaml -lz -lcrypto -lpthread -lm
 # the daemon's HTTP listener (serve)
 LDLIBS  += -lmicrohttpd
 # ISA-L's inflate when its headers are installed (make deps installs them)
