@@ -17,6 +17,7 @@
 #define MM_EXIT_BUSY 5		/* scan: another run holds the database (see --wait) */
 
 int mm_cmd_scan(int argc, char **argv);
+int mm_cmd_serve(int argc, char **argv);
 int mm_cmd_findings(int argc, char **argv);
 int mm_cmd_sim(int argc, char **argv);
 int mm_cmd_config(int argc, char **argv);

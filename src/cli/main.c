@@ -17,6 +17,7 @@ static void usage(FILE *out)
 	      "\n"
 	      "commands:\n"
 	      "  scan PATH...        read logs, detect threats, store findings\n"
+	      "  serve --follow DIR  run continuously: follow logs, detect, serve GuardDuty's API\n"
 	      "  findings list|show  read stored findings\n"
 	      "  sim                 write a simulated estate's logs with attacks in them\n"
 	      "  config show|check   print the effective configuration; validate a config file\n"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "scan"))
 		return mm_cmd_scan(argc - 1, argv + 1);
+	if (!strcmp(cmd, "serve"))
+		return mm_cmd_serve(argc - 1, argv + 1);
 	if (!strcmp(cmd, "findings"))
 		return mm_cmd_findings(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sim"))

@@ -688,7 +688,13 @@ void mm_api_handle(void *api, const struct mm_http_req *rq, struct mm_http_resp 
 	struct mm_api *a = api;
 	char type[64], msg[256];
 
-	if (a->auth(a->auth_ctx, rq, type, sizeof(type), msg, sizeof(msg))) {
+	int deny = a->auth(a->auth_ctx, rq, type, sizeof(type), msg, sizeof(msg));
+	if (deny == 2) {
+		mm_api_error(rs, 500, "InternalServerErrorException", "%s", msg);
+		atomic_fetch_add(&a->server_err, 1);
+		return;
+	}
+	if (deny) {
 		mm_api_error(rs, 403, type, "%s", msg);
 		atomic_fetch_add(&a->denied, 1);
 		return;

@@ -19,7 +19,8 @@
 struct mm_sdb;
 
 /* Decide whether a request may proceed: 0 yes; otherwise fill type (an
- * AWS error type name) and msg and return non-zero (answered 403). */
+ * AWS error type name) and msg and return 1 (answered 403) or 2 (the
+ * check itself failed: 500). */
 typedef int (*mm_api_auth_fn)(void *ctx, const struct mm_http_req *rq, char *type, size_t tcap,
 			      char *msg, size_t mcap);
 

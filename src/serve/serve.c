@@ -1,0 +1,420 @@
+/* serve.c - the daemon: follow sources, detect, flush; serve the API. */
+#include "serve/serve.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/mtime.h"
+#include "input/walk.h"
+#include "scan/scan.h"
+#include "serve/api.h"
+#include "serve/auth.h"
+#include "serve/criteria.h"
+#include "serve/http.h"
+#include "serve/sdb.h"
+
+#define MAX_RULES 256	/* ARCHIVE filters compiled for suppression */
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+/* What the follower saw of a file at the last poll that fed it. */
+struct seen {
+	char *path;
+	long long size;
+	long long mtime_ns;
+};
+
+struct daemon {
+	const struct mm_serve_opts *o;
+	struct mm_pipeline *p;
+	struct mm_sdb *sdb;
+	struct mm_api *api;
+	struct mm_auth *auth;
+	struct mm_http *http;
+	/* suppression rules, owned by the ingest thread (the pipeline calls
+	 * suppress() from its flush, in that thread) */
+	struct mm_criteria *rules[MAX_RULES];
+	int nrules;
+	uint64_t rules_gen;
+	int rules_loaded;
+	/* follower state: sorted by path */
+	struct seen *seen;
+	size_t nseen;
+	/* counters for /metrics (written by the ingest thread) */
+	atomic_ullong polls, flushes, flush_errors, suppressed, files_fed;
+	atomic_llong last_flush_ms, last_poll_ms;
+	_Atomic double last_flush_s;
+	/* a copy of the pipeline's counters after each flush */
+	struct mm_scan_result res;
+	pthread_mutex_t res_mu;
+};
+
+/* ---- suppression rules ------------------------------------------------ */
+
+static int add_rule(void *ctx, const struct mm_filter_row *r)
+{
+	struct daemon *d = ctx;
+	struct mm_err err;
+	mm_err_clear(&err);
+	if (strcmp(r->action, "ARCHIVE") || d->nrules >= MAX_RULES)
+		return 0;
+	if (mm_criteria_compile(r->criteria, strlen(r->criteria), &d->rules[d->nrules], &err)) {
+		mm_warn("filter %s: %s (not applied)", r->name, err.msg);
+		return 0;
+	}
+	d->nrules++;
+	return 0;
+}
+
+/* Recompile the ARCHIVE filters when the API changed them. */
+static void refresh_rules(struct daemon *d)
+{
+	struct mm_err err;
+	uint64_t g = mm_sdb_filter_gen(d->sdb);
+	int i;
+	if (d->rules_loaded && g == d->rules_gen)
+		return;
+	for (i = 0; i < d->nrules; i++)
+		mm_criteria_free(d->rules[i]);
+	d->nrules = 0;
+	mm_err_clear(&err);
+	if (mm_sdb_filter_each(d->sdb, add_rule, d, &err))
+		mm_warn("reading suppression rules: %s", err.msg);
+	d->rules_gen = g;
+	d->rules_loaded = 1;
+}
+
+static int suppress(void *ctx, const char *json)
+{
+	struct daemon *d = ctx;
+	size_t n = strlen(json);
+	int i;
+	for (i = 0; i < d->nrules; i++)
+		if (mm_criteria_match(d->rules[i], json, n) == 1) {
+			atomic_fetch_add(&d->suppressed, 1);
+			return 1;
+		}
+	return 0;
+}
+
+/* ---- following ---------------------------------------------------------- */
+
+static int seen_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct seen *)a)->path, ((const struct seen *)b)->path);
+}
+
+static struct seen *seen_find(struct daemon *d, const char *path)
+{
+	struct seen key = {(char *)path, 0, 0};
+	return bsearch(&key, d->seen, d->nseen, sizeof(*d->seen), seen_cmp);
+}
+
+/* Remember (size, mtime) of the files just committed; the list is small
+ * next to what it saves (re-reading heads of every file every poll). */
+static int seen_update(struct daemon *d, char **paths, const struct stat *sts, size_t n)
+{
+	size_t i, n0 = d->nseen, add = 0;
+	struct seen *ns;
+	for (i = 0; i < n; i++)
+		if (!seen_find(d, paths[i]))
+			add++;
+	if (add) {
+		if (!(ns = mm_realloc(d->seen, (d->nseen + add) * sizeof(*ns))))
+			return MM_ENOMEM;
+		d->seen = ns;
+	}
+	for (i = 0; i < n; i++) {
+		struct seen key = {paths[i], 0, 0};
+		struct seen *s = bsearch(&key, d->seen, n0, sizeof(*d->seen), seen_cmp);
+		if (!s) { /* paths are unique (the walk dedupes): append, sort below */
+			s = &d->seen[d->nseen];
+			if (!(s->path = mm_strdup(paths[i])))
+				return MM_ENOMEM;
+			d->nseen++;
+		}
+		s->size = (long long)sts[i].st_size;
+		s->mtime_ns = (long long)sts[i].st_mtim.tv_sec * 1000000000LL + sts[i].st_mtim.tv_nsec;
+	}
+	if (d->nseen > n0)
+		qsort(d->seen, d->nseen, sizeof(*d->seen), seen_cmp);
+	return 0;
+}
+
+/* One poll: walk, feed what is new or changed, flush. 1 fed something,
+ * 0 nothing to do, negative on a failure of the pipeline. */
+static int poll_once(struct daemon *d, struct mm_err *err)
+{
+	struct mm_filelist fl;
+	char **paths = NULL, **rels = NULL;
+	struct stat *sts = NULL;
+	size_t i, n = 0;
+	int rc = 0;
+	int64_t t0;
+
+	mm_filelist_init(&fl);
+	atomic_fetch_add(&d->polls, 1);
+	atomic_store(&d->last_poll_ms, mm_now_ms());
+	if ((rc = mm_walk_paths(&fl, d->o->follow, (size_t)d->o->nfollow, err))) {
+		/* a followed folder that is gone for now is not fatal */
+		mm_filelist_free(&fl);
+		mm_warn("%s (will retry)", err->msg);
+		mm_err_clear(err);
+		return 0;
+	}
+	mm_filelist_sort(&fl);
+	paths = mm_calloc(fl.n + 1, sizeof(*paths));
+	rels = mm_calloc(fl.n + 1, sizeof(*rels));
+	sts = mm_calloc(fl.n + 1, sizeof(*sts));
+	if (!paths || !rels || !sts) {
+		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < fl.n; i++) {
+		struct seen *s;
+		struct stat st;
+		if (stat(fl.paths[i], &st) || !S_ISREG(st.st_mode))
+			continue;
+		s = seen_find(d, fl.paths[i]);
+		if (s && s->size == (long long)st.st_size &&
+		    s->mtime_ns == (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec)
+			continue;
+		paths[n] = fl.paths[i];
+		sts[n] = st;
+		if (!(rels[n] = mm_scan_rel_name(&fl, fl.paths[i]))) {
+			rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+			goto out;
+		}
+		n++;
+	}
+	if (!n)
+		goto out;
+	refresh_rules(d);
+	t0 = mm_now_ms();
+	if ((rc = mm_pipeline_feed_files(d->p, (const char *const *)paths,
+					 (const char *const *)rels, n, err)) ||
+	    (rc = mm_pipeline_flush(d->p, err))) {
+		atomic_fetch_add(&d->flush_errors, 1);
+		goto out;
+	}
+	atomic_fetch_add(&d->flushes, 1);
+	atomic_fetch_add(&d->files_fed, n);
+	atomic_store(&d->last_flush_ms, mm_now_ms());
+	atomic_store(&d->last_flush_s, (double)(mm_now_ms() - t0) / 1000.0);
+	pthread_mutex_lock(&d->res_mu);
+	d->res = *mm_pipeline_result(d->p);
+	pthread_mutex_unlock(&d->res_mu);
+	if ((rc = seen_update(d, paths, sts, n)))
+		mm_err_set(err, rc, "out of memory");
+	else
+		rc = 1;
+out:
+	for (i = 0; rels && i < n; i++)
+		mm_free(rels[i]);
+	mm_free(rels);
+	mm_free(paths);
+	mm_free(sts);
+	mm_filelist_free(&fl);
+	return rc;
+}
+
+/* ---- HTTP: metrics, health, API --------------------------------------- */
+
+static void metrics(struct daemon *d, struct mm_http_resp *rs)
+{
+	struct mm_scan_result r;
+	unsigned long long ok = 0, cerr = 0, den = 0, serr = 0;
+	struct mm_buf *b = &rs->body;
+	int64_t now = mm_now_ms(), lf = atomic_load(&d->last_flush_ms);
+
+	pthread_mutex_lock(&d->res_mu);
+	r = d->res;
+	pthread_mutex_unlock(&d->res_mu);
+	mm_api_counts(d->api, &ok, &cerr, &den, &serr);
+	rs->ctype = "text/plain; version=0.0.4";
+	mm_buf_printf(b,
+		      "# HELP mamori_records_total Log records read, by source.\n"
+		      "# TYPE mamori_records_total counter\n"
+		      "mamori_records_total{source=\"flow\"} %llu\n"
+		      "mamori_records_total{source=\"dns\"} %llu\n"
+		      "mamori_records_total{source=\"cloudtrail\"} %llu\n"
+		      "# HELP mamori_parse_errors_total Malformed records skipped.\n"
+		      "# TYPE mamori_parse_errors_total counter\n"
+		      "mamori_parse_errors_total %llu\n"
+		      "# HELP mamori_bytes_read_total Bytes read from log files.\n"
+		      "# TYPE mamori_bytes_read_total counter\n"
+		      "mamori_bytes_read_total %llu\n"
+		      "# HELP mamori_files_read_total Files (or their new parts) read.\n"
+		      "# TYPE mamori_files_read_total counter\n"
+		      "mamori_files_read_total %llu\n"
+		      "# HELP mamori_findings_total Findings written, new or updated.\n"
+		      "# TYPE mamori_findings_total counter\n"
+		      "mamori_findings_total{kind=\"new\"} %llu\n"
+		      "mamori_findings_total{kind=\"updated\"} %llu\n"
+		      "mamori_findings_total{kind=\"suppressed\"} %llu\n"
+		      "# HELP mamori_findings_dropped_total Findings lost to a full table (0 by design).\n"
+		      "# TYPE mamori_findings_dropped_total counter\n"
+		      "mamori_findings_dropped_total %llu\n"
+		      "# HELP mamori_flushes_total Commits of findings, state and progress.\n"
+		      "# TYPE mamori_flushes_total counter\n"
+		      "mamori_flushes_total{result=\"ok\"} %llu\n"
+		      "mamori_flushes_total{result=\"error\"} %llu\n"
+		      "# HELP mamori_last_flush_seconds How long the last read+flush took.\n"
+		      "# TYPE mamori_last_flush_seconds gauge\n"
+		      "mamori_last_flush_seconds %.3f\n"
+		      "# HELP mamori_since_last_flush_seconds Time since the last commit (-1: none yet).\n"
+		      "# TYPE mamori_since_last_flush_seconds gauge\n"
+		      "mamori_since_last_flush_seconds %.3f\n"
+		      "# HELP mamori_polls_total Polls of the followed sources.\n"
+		      "# TYPE mamori_polls_total counter\n"
+		      "mamori_polls_total %llu\n"
+		      "# HELP mamori_api_requests_total API requests, by outcome.\n"
+		      "# TYPE mamori_api_requests_total counter\n"
+		      "mamori_api_requests_total{outcome=\"ok\"} %llu\n"
+		      "mamori_api_requests_total{outcome=\"client_error\"} %llu\n"
+		      "mamori_api_requests_total{outcome=\"denied\"} %llu\n"
+		      "mamori_api_requests_total{outcome=\"server_error\"} %llu\n",
+		      (unsigned long long)r.records_flow, (unsigned long long)r.records_dns,
+		      (unsigned long long)r.records_api, (unsigned long long)r.bad_records,
+		      (unsigned long long)r.bytes_in, (unsigned long long)atomic_load(&d->files_fed),
+		      (unsigned long long)r.findings_new, (unsigned long long)r.findings_updated,
+		      (unsigned long long)atomic_load(&d->suppressed),
+		      (unsigned long long)r.findings_dropped,
+		      (unsigned long long)atomic_load(&d->flushes),
+		      (unsigned long long)atomic_load(&d->flush_errors), atomic_load(&d->last_flush_s),
+		      lf ? (double)(now - lf) / 1000.0 : -1.0,
+		      (unsigned long long)atomic_load(&d->polls), ok, cerr, den, serr);
+}
+
+static void handle(void *ctx, const struct mm_http_req *rq, struct mm_http_resp *rs)
+{
+	struct daemon *d = ctx;
+	if (!strcmp(rq->path, "/metrics") && !strcmp(rq->method, "GET"))
+		return metrics(d, rs);
+	if (!strcmp(rq->path, "/healthz") && !strcmp(rq->method, "GET")) {
+		rs->ctype = "text/plain";
+		mm_buf_addz(&rs->body, "ok\n");
+		return;
+	}
+	mm_api_handle(d->api, rq, rs);
+}
+
+/* ---- run ------------------------------------------------------------------ */
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (!stop_flag && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
+{
+	struct daemon *d;
+	struct mm_pipeline_opts po = o->p;
+	struct mm_api_opts ao;
+	struct sigaction sa;
+	char host[128];
+	int rc, i, poll_ms = o->poll_ms > 0 ? o->poll_ms : 1000;
+	size_t k;
+
+	if (!(d = mm_calloc(1, sizeof(*d))))
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	d->o = o;
+	pthread_mutex_init(&d->res_mu, NULL);
+	po.suppress = suppress;
+	po.suppress_ctx = d;
+	po.progress = 0;
+	if ((rc = mm_pipeline_open(&d->p, &po, err)))
+		goto out;
+	if ((rc = mm_sdb_open(&d->sdb, o->p.db_path, err)) ||
+	    (rc = mm_auth_open(&d->auth, o->p.db_path, err)))
+		goto out;
+	memset(&ao, 0, sizeof(ao));
+	ao.db_path = o->p.db_path;
+	ao.sdb = d->sdb;
+	ao.auth = mm_auth_check;
+	ao.auth_ctx = d->auth;
+	if ((rc = mm_api_open(&d->api, &ao, err)))
+		goto out;
+	refresh_rules(d);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	stop_flag = 0;
+	if ((rc = mm_http_start(&d->http, o->listen, o->tls_cert, o->tls_key, handle, d, err)))
+		goto out;
+	snprintf(host, sizeof(host), "%s", o->listen);
+	if (strrchr(host, ':'))
+		*strrchr(host, ':') = '\0';
+	if (!host[0])
+		snprintf(host, sizeof(host), "127.0.0.1");
+	mm_info("serve: listening on %s://%s:%d, detector %s; following %d source(s) every %d ms",
+		o->tls_cert ? "https" : "http", host, mm_http_port(d->http),
+		mm_sdb_detector_id(d->sdb), o->nfollow, poll_ms);
+	if (o->ready_file) {
+		FILE *f = fopen(o->ready_file, "w");
+		if (f) {
+			fprintf(f, "%s://%s:%d %s\n", o->tls_cert ? "https" : "http", host,
+				mm_http_port(d->http), mm_sdb_detector_id(d->sdb));
+			fclose(f);
+		}
+	}
+	while (!stop_flag) {
+		rc = poll_once(d, err);
+		if (rc < 0) {
+			/* the batch was rolled back whole; the next poll reads it again */
+			mm_warn("serve: %s (retrying in %d ms)", err->msg, poll_ms);
+			mm_err_clear(err);
+			/* the pipeline refuses work after a failed flush: reopen it */
+			mm_pipeline_close(d->p);
+			d->p = NULL;
+			for (k = 0; k < d->nseen; k++)
+				mm_free(d->seen[k].path);
+			d->nseen = 0;
+			sleep_ms(poll_ms);
+			if ((rc = mm_pipeline_open(&d->p, &po, err)))
+				goto out;
+			continue;
+		}
+		if (rc == 1)
+			mm_info("serve: flush: %llu new, %llu updated findings so far",
+				(unsigned long long)d->res.findings_new,
+				(unsigned long long)d->res.findings_updated);
+		sleep_ms(poll_ms);
+	}
+	rc = 0;
+	mm_info("serve: stopping");
+out:
+	mm_http_stop(d->http);
+	mm_api_close(d->api);
+	mm_auth_close(d->auth);
+	mm_sdb_close(d->sdb);
+	mm_pipeline_close(d->p);
+	for (i = 0; i < d->nrules; i++)
+		mm_criteria_free(d->rules[i]);
+	for (k = 0; k < d->nseen; k++)
+		mm_free(d->seen[k].path);
+	mm_free(d->seen);
+	pthread_mutex_destroy(&d->res_mu);
+	mm_free(d);
+	return rc;
+}

@@ -1,0 +1,36 @@
+/* serve.h - `mamori serve`: the live daemon.
+ *
+ * One ingest thread follows the given files and folders (new files, and
+ * files that grew, are fed to the same pipeline `scan` uses, then
+ * flushed: one transaction per poll that read anything), and an HTTP
+ * listener serves GuardDuty's API (serve/api.h), /metrics (Prometheus
+ * text) and /healthz. Restart safety is the pipeline's: file progress is
+ * committed with the findings and detector state it produced, so a kill
+ * at any point resumes where the last commit stopped, reading nothing
+ * twice. The database's scan lock is held for the daemon's lifetime (a
+ * `mamori scan` of the same database exits 5 meanwhile). */
+#ifndef MM_SERVE_H
+#define MM_SERVE_H
+
+#include "core/err.h"
+#include "engine/pipeline.h"
+
+#define MM_SERVE_MAX_FOLLOW 64
+
+struct mm_serve_opts {
+	struct mm_pipeline_opts p;	/* db_path must be set */
+	const char *follow[MM_SERVE_MAX_FOLLOW];
+	int nfollow;
+	const char *listen;		/* "127.0.0.1:8080" */
+	const char *tls_cert, *tls_key;	/* both or neither */
+	int poll_ms;			/* follow interval; 0 = 1000 */
+	/* where to write "http://HOST:PORT DETECTOR_ID" once listening (tests
+	 * and scripts that pass port 0); NULL = nowhere */
+	const char *ready_file;
+};
+
+/* Run until SIGINT/SIGTERM (then finish the current poll's flush and
+ * return 0), or fail to start (negative, err set). */
+int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err);
+
+#endif

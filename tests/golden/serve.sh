@@ -1,0 +1,171 @@
+#!/bin/sh
+# serve.sh MAMORI - `mamori serve` end to end, driven by the real AWS CLI
+# (Debian's awscli) over 127.0.0.1: a key from `mamori keys create`, log
+# lines appended to a followed folder become findings that list-findings
+# and get-findings return; unsigned and wrongly signed requests get 403;
+# archive/unarchive, statistics, feedback; a filter with action ARCHIVE
+# (a suppression rule) archives matching new findings as they arrive;
+# kill -9 then restart loses nothing and counts nothing twice.
+# Ends "serve: N passed, N failed".
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/suite.sh"
+
+if ! command -v aws >/dev/null 2>&1; then
+	bad awscli "the aws command (Debian package awscli) is missing: run scripts/deps.sh"
+	echo "serve: $pass passed, $fail failed, $skip skipped"
+	exit 1
+fi
+# the CLI reads nothing of the user's: no config, no credentials files,
+# no instance metadata, no pager
+export HOME="$T/home" AWS_CONFIG_FILE="$T/none" AWS_SHARED_CREDENTIALS_FILE="$T/none"
+export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
+mkdir -p "$HOME" "$T/logs"
+DB="$T/m.db"
+printf '# custom list\n203.0.113.0/28\n198.51.100.66\n' >"$T/custom.txt"
+HDR='version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status'
+# flow NAME ENI REMOTE N START: N accepted inbound records from REMOTE, one a minute
+flow() {
+	i=0
+	while [ $i -lt "$4" ]; do
+		s=$(($5 + 60 * i))
+		echo "2 123456789012 $2 $3 10.0.2.10 $((40000 + i)) 22 6 10 840 $s $((s + 60)) ACCEPT OK"
+		i=$((i + 1))
+	done >>"$T/logs/$1"
+}
+
+"$M" keys create ci --db "$DB" >"$T/key.env" 2>"$T/key.err"; rc=$?
+expect keys_create "exit $rc: $(cat "$T/key.err")" test $rc -eq 0
+expect keys_create_two_lines "want AWS_ACCESS_KEY_ID=/AWS_SECRET_ACCESS_KEY= lines: $(cat "$T/key.env")" \
+	test "$(grep -c '^AWS_ACCESS_KEY_ID=AKIA[A-Z2-7]\{16\}$\|^AWS_SECRET_ACCESS_KEY=.\{40\}$' "$T/key.env")" -eq 2
+set -a; . "$T/key.env"; set +a
+
+start() {
+	rm -f "$T/ready"
+	"$M" serve --db "$DB" --listen 127.0.0.1:0 --follow "$T/logs" --poll-ms 200 \
+		--no-default-lists --threat-list "custom=$T/custom.txt" --ready-file "$T/ready" \
+		2>>"$T/serve.err" &
+	PID=$!
+	n=0
+	while [ ! -s "$T/ready" ] && [ $n -lt 100 ] && kill -0 $PID 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
+	URL=$(cut -d' ' -f1 "$T/ready" 2>/dev/null)
+	DET=$(cut -d' ' -f2 "$T/ready" 2>/dev/null)
+}
+stop() { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; }
+trap 'kill $PID 2>/dev/null; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
+gd() { timeout 60 aws guardduty --endpoint-url "$URL" --output json "$@"; }
+# wait_ids CRITERIA N: until list-findings with CRITERIA returns >= N ids (20 s at most)
+wait_ids() {
+	w=0
+	while [ $w -lt 100 ]; do
+		gd list-findings --detector-id "$DET" --finding-criteria "$1" >"$T/ids.json" 2>"$T/aws.err"
+		if [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["FindingIds"]))' "$T/ids.json" 2>/dev/null || echo 0)" -ge "$2" ]; then
+			return 0
+		fi
+		sleep 0.2; w=$((w + 1))
+	done
+	return 1
+}
+field() { # FILE PYEXPR on the parsed JSON as j
+	python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+echo "$HDR" >"$T/logs/a.log"
+start
+expect serve_ready "no ready file; stderr: $(tail -c 400 "$T/serve.err")" test -n "$DET"
+expect serve_detector_id "detector id '$DET' is not 32 hex" \
+	sh -c "echo '$DET' | grep -Eq '^[0-9a-f]{32}$'"
+
+gd list-detectors >"$T/det.json" 2>"$T/aws.err"
+expect list_detectors "$(cat "$T/aws.err")" sh -c "grep -q '$DET' '$T/det.json'"
+
+# --- unsigned and wrongly signed requests -----------------------------------
+gd list-findings --detector-id "$DET" --no-sign-request >"$T/o" 2>"$T/unsigned.err"; rc=$?
+expect unsigned_refused "exit $rc: $(cat "$T/unsigned.err")" test $rc -ne 0
+expect unsigned_403_shape "want MissingAuthenticationToken: $(cat "$T/unsigned.err")" \
+	has "$T/unsigned.err" "MissingAuthenticationToken"
+AWS_SECRET_ACCESS_KEY=wrongwrongwrongwrongwrongwrongwrongwrong0 \
+	gd list-findings --detector-id "$DET" >"$T/o" 2>"$T/wrong.err"; rc=$?
+expect wrong_secret_refused "exit $rc: $(cat "$T/wrong.err")" has "$T/wrong.err" "InvalidSignature"
+AWS_ACCESS_KEY_ID=AKIAAAAAAAAAAAAAAAAA gd list-findings --detector-id "$DET" >"$T/o" 2>"$T/unk.err"
+expect unknown_key_refused "$(cat "$T/unk.err")" has "$T/unk.err" "UnrecognizedClient"
+gd list-findings --detector-id 0123456789abcdef0123456789abcdef >"$T/o" 2>"$T/baddet.err"
+expect other_detector_400 "$(cat "$T/baddet.err")" has "$T/baddet.err" "BadRequestException"
+
+# --- a record appended to a followed file becomes a finding ----------------
+T0=1714557600
+flow a.log eni-0ac0ac0ac0ac00011 203.0.113.7 3 $T0
+expect appended_found "no finding within 20 s: $(cat "$T/aws.err") $(tail -c 300 "$T/serve.err")" \
+	wait_ids '{"Criterion":{"type":{"Eq":["UnauthorizedAccess:EC2/MaliciousIPCaller.Custom"]}}}' 1
+ID=$(field "$T/ids.json" 'j["FindingIds"][0]')
+gd get-findings --detector-id "$DET" --finding-ids "$ID" >"$T/get.json" 2>"$T/aws.err"
+expect get_findings_shape "$(cat "$T/aws.err") $(head -c 300 "$T/get.json")" \
+	test "$(field "$T/get.json" 'j["Findings"][0]["SchemaVersion"], j["Findings"][0]["Type"], j["Findings"][0]["Service"]["Count"]')" = \
+	"2.0 UnauthorizedAccess:EC2/MaliciousIPCaller.Custom 3"
+gd list-findings --detector-id "$DET" --finding-criteria '{"Criterion":{"severity":{"Gte":9}}}' >"$T/hi.json"
+expect criteria_excludes "severity >= 9 should list none: $(cat "$T/hi.json")" \
+	test "$(field "$T/hi.json" 'len(j["FindingIds"])')" = 0
+
+# --- archive, unarchive, statistics, feedback ------------------------------
+gd archive-findings --detector-id "$DET" --finding-ids "$ID" 2>"$T/aws.err"
+expect archive "$(cat "$T/aws.err")" wait_ids '{"Criterion":{"service.archived":{"Eq":["true"]}}}' 1
+gd get-findings --detector-id "$DET" --finding-ids "$ID" >"$T/get.json"
+expect archived_in_json "$(head -c 300 "$T/get.json")" test "$(field "$T/get.json" 'j["Findings"][0]["Service"]["Archived"]')" = True
+"$M" findings list --db "$DB" --format json >"$T/list.json" 2>&1
+expect archived_hidden_from_cli_list "findings list shows an archived finding" sh -c "! grep -q '$ID' '$T/list.json'"
+gd unarchive-findings --detector-id "$DET" --finding-ids "$ID" 2>"$T/aws.err"
+gd get-findings --detector-id "$DET" --finding-ids "$ID" >"$T/get.json"
+expect unarchive "$(cat "$T/aws.err")" test "$(field "$T/get.json" 'j["Findings"][0]["Service"]["Archived"]')" = False
+gd get-findings-statistics --detector-id "$DET" --finding-statistic-types COUNT_BY_SEVERITY >"$T/st.json" 2>"$T/aws.err"
+expect statistics "$(cat "$T/aws.err") $(cat "$T/st.json")" \
+	test "$(field "$T/st.json" 'sum(j["FindingStatistics"]["CountBySeverity"].values())')" -ge 1
+gd update-findings-feedback --detector-id "$DET" --finding-ids "$ID" --feedback USEFUL --comments "seen" 2>"$T/aws.err"; rc=$?
+expect feedback "exit $rc: $(cat "$T/aws.err")" test $rc -eq 0
+
+# --- a suppression rule archives matching new findings on arrival ----------
+gd create-filter --detector-id "$DET" --name scanner-range --action ARCHIVE --rank 1 \
+	--finding-criteria '{"Criterion":{"service.action.networkConnectionAction.remoteIpDetails.ipAddressV4":{"Eq":["198.51.100.66"]}}}' \
+	>"$T/cf.json" 2>"$T/aws.err"
+expect create_filter "$(cat "$T/aws.err")" has "$T/cf.json" "scanner-range"
+gd list-filters --detector-id "$DET" >"$T/lf.json"
+expect list_filters "$(cat "$T/lf.json")" has "$T/lf.json" "scanner-range"
+gd get-filter --detector-id "$DET" --filter-name scanner-range >"$T/gf.json" 2>"$T/aws.err"
+expect get_filter "$(cat "$T/aws.err") $(cat "$T/gf.json")" test "$(field "$T/gf.json" 'j["Action"]')" = ARCHIVE
+gd create-filter --detector-id "$DET" --name scanner-range --action ARCHIVE \
+	--finding-criteria '{"Criterion":{}}' >/dev/null 2>"$T/dup.err"
+expect create_filter_twice_400 "$(cat "$T/dup.err")" has "$T/dup.err" "BadRequestException"
+flow a.log eni-0ac0ac0ac0ac00012 198.51.100.66 2 $T0
+flow a.log eni-0ac0ac0ac0ac00013 203.0.113.9 2 $T0
+expect suppressed_stored_archived "$(tail -c 300 "$T/serve.err")" \
+	wait_ids '{"Criterion":{"service.archived":{"Eq":["true"]},"resource.instanceDetails.networkInterfaces.networkInterfaceId":{"Eq":["eni-0ac0ac0ac0ac00012"]}}}' 1
+wait_ids '{"Criterion":{"service.archived":{"Eq":["false"]}}}' 2
+expect unsuppressed_not_archived "want the .13 finding active and the .12 one not: $(cat "$T/ids.json")" \
+	test "$(field "$T/ids.json" 'len(j["FindingIds"])')" = 2
+gd delete-filter --detector-id "$DET" --filter-name scanner-range 2>"$T/aws.err"; rc=$?
+expect delete_filter "exit $rc: $(cat "$T/aws.err")" test $rc -eq 0
+
+# --- metrics ---------------------------------------------------------------
+python3 -c 'import sys,urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/metrics", timeout=10).read().decode())' "$URL" >"$T/metrics.txt" 2>&1
+expect metrics_records "$(head -5 "$T/metrics.txt")" hasE "$T/metrics.txt" '^mamori_records_total\{source="flow"\} 7$'
+expect metrics_api "$(grep api "$T/metrics.txt")" hasE "$T/metrics.txt" '^mamori_api_requests_total\{outcome="denied"\} [3-9]'
+
+# --- kill -9, more lines while down, restart: nothing lost or counted twice --
+kill -9 $PID; wait $PID 2>/dev/null
+flow a.log eni-0ac0ac0ac0ac00011 203.0.113.7 2 $((T0 + 600))
+start
+expect restart_ready "$(tail -c 300 "$T/serve.err")" test -n "$DET"
+n=0
+while [ $n -lt 100 ]; do
+	gd get-findings --detector-id "$DET" --finding-ids "$ID" >"$T/get.json" 2>/dev/null
+	[ "$(field "$T/get.json" 'j["Findings"][0]["Service"]["Count"]' 2>/dev/null)" = 5 ] && break
+	sleep 0.2; n=$((n + 1))
+done
+expect restart_counts_once "want count 5 (3 + 2 after the restart): $(field "$T/get.json" 'j["Findings"][0]["Service"]["Count"]' 2>&1)" \
+	test "$(field "$T/get.json" 'j["Findings"][0]["Service"]["Count"]')" = 5
+# a second daemon (or scan) on the same database is refused while one runs
+"$M" scan --db "$DB" --no-default-lists "$T/logs" >/dev/null 2>"$T/busy.err"; rc=$?
+expect second_writer_refused "exit $rc, want 5: $(cat "$T/busy.err")" test $rc -eq 5
+stop
+expect stopped_cleanly "$(tail -c 300 "$T/serve.err")" has "$T/serve.err" "serve: stopping"
+
+echo "serve: $pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
