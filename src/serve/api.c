@@ -610,7 +610,7 @@ static int segments(const char *path, char seg[5][ID_MAX])
 	return n;
 }
 
-static void route(struct mm_api *a, const struct mm_http_req *rq, struct mm_http_resp *rs)
+void mm_api_route(struct mm_api *a, const struct mm_http_req *rq, struct mm_http_resp *rs)
 {
 	char seg[5][ID_MAX];
 	struct mm_json_val req;
@@ -699,7 +699,7 @@ void mm_api_handle(void *api, const struct mm_http_req *rq, struct mm_http_resp 
 		atomic_fetch_add(&a->denied, 1);
 		return;
 	}
-	route(a, rq, rs);
+	mm_api_route(a, rq, rs);
 	if (rs->status < 400)
 		atomic_fetch_add(&a->ok, 1);
 	else if (rs->status < 500)
