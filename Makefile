@@ -25,6 +25,8 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -Isrc -pthread -MMD -MP
 LDLIBS  += -lsqlite3 -lyaml -lz -lcrypto -lpthread -lm
 # the daemon's HTTP listener (serve)
 LDLIBS  += -lmicrohttpd
+# lists fetched from URLs (serve threat intel sets), notifications
+LDLIBS  += -lcurl
 # ISA-L's inflate when its headers are installed (make deps installs them)
 ifneq ($(wildcard /usr/include/isa-l/igzip_lib.h),)
 CFLAGS  += -DMM_HAVE_ISAL

@@ -2,7 +2,7 @@
 # deps.sh - install the Debian packages mamori needs to build and test,
 # only if something is missing. Runs apt-get as root (or via sudo).
 set -e
-PKGS="gcc make pkg-config libsqlite3-dev libyaml-dev zlib1g-dev libisal-dev sqlite3 clang libclang-rt-dev libmaxminddb-dev libmicrohttpd-dev libssl-dev awscli"
+PKGS="gcc make pkg-config libsqlite3-dev libyaml-dev zlib1g-dev libisal-dev sqlite3 clang libclang-rt-dev libmaxminddb-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev awscli"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

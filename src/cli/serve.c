@@ -43,9 +43,52 @@ static void usage(FILE *out)
 	      "endpoints: POST/GET /detector/... (GuardDuty API, SigV4), GET /metrics\n"
 	      "(Prometheus), GET /healthz. See docs/api.md.\n"
 	      "\n"
+	      "SIGHUP reloads the config file, the Sigma rules and every threat list; if they\n"
+	      "do not load, the daemon goes on with what it had.\n"
+	      "\n"
 	      "exit status: 0 stopped by a signal, 1 error (database, listen address), 2 usage,\n"
 	      "5 the database is in use by another run\n",
 	      out);
+}
+
+/* SIGHUP: the config file and Sigma rules parsed again into the other
+ * slot; the daemon swaps to it or keeps the first. Slots never move: the
+ * options point into them (config, rule set). */
+struct reloader {
+	struct mm_cli_pipe slot[2];
+	int cur;
+};
+
+static int reload_prepare(void *ctx, struct mm_pipeline_opts *out, struct mm_err *err)
+{
+	struct reloader *r = ctx;
+	struct mm_cli_pipe *cur = &r->slot[r->cur], *next = &r->slot[!r->cur];
+	int rc;
+	mm_cli_pipe_free(next);
+	mm_cli_pipe_init(next);
+	next->p = cur->p;		/* lists, paths, threads: as given */
+	next->p.config = NULL;
+	next->p.sigma = NULL;
+	next->config_path = cur->config_path;
+	memcpy(next->rules, cur->rules, sizeof(cur->rules));
+	next->nrules = cur->nrules;
+	if ((rc = mm_cli_pipe_ready("serve", next, 1))) {
+		mm_cli_pipe_free(next);
+		mm_cli_pipe_init(next);
+		return mm_err_set(err, MM_EINVAL, "the config file or a Sigma rule did not load "
+						  "(see the message above)");
+	}
+	*out = next->p;
+	return 0;
+}
+
+static void reload_done(void *ctx, int ok)
+{
+	struct reloader *r = ctx;
+	if (ok)
+		r->cur = !r->cur;
+	mm_cli_pipe_free(&r->slot[!r->cur]);
+	mm_cli_pipe_init(&r->slot[!r->cur]);
 }
 
 enum { OPT_FOLLOW = 1000, OPT_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_POLL, OPT_READY };
@@ -66,17 +109,20 @@ int mm_cmd_serve(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct mm_serve_opts o;
-	struct mm_cli_pipe cp;
+	struct reloader rl;
+	struct mm_cli_pipe *cp = &rl.slot[0];
 	struct mm_err err;
 	int c, rc = MM_EXIT_OK, quiet = 0;
 
 	memset(&o, 0, sizeof(o));
-	mm_cli_pipe_init(&cp);
+	rl.cur = 0;
+	mm_cli_pipe_init(&rl.slot[0]);
+	mm_cli_pipe_init(&rl.slot[1]);
 	mm_err_clear(&err);
 	o.listen = DEFAULT_LISTEN;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
-		int taken = mm_cli_pipe_opt("serve", &cp, c, optarg);
+		int taken = mm_cli_pipe_opt("serve", cp, c, optarg);
 		if (taken < 0) {
 			rc = -taken;
 			goto out;
@@ -148,18 +194,22 @@ int mm_cmd_serve(int argc, char **argv)
 		rc = MM_EXIT_USAGE;
 		goto out;
 	}
-	if ((rc = mm_cli_pipe_ready("serve", &cp, quiet)))
+	if ((rc = mm_cli_pipe_ready("serve", cp, quiet)))
 		goto out;
 	if (quiet)
 		mm_log_set_level(MM_LOG_QUIET);
-	o.p = cp.p;
-	if (!o.p.db_path)
-		o.p.db_path = mm_store_default_path();
+	if (!cp->p.db_path)
+		cp->p.db_path = mm_store_default_path();
+	o.p = cp->p;
+	o.reload.prepare = reload_prepare;
+	o.reload.done = reload_done;
+	o.reload.ctx = &rl;
 	if (mm_serve_run(&o, &err)) {
 		fprintf(stderr, "mamori serve: %s\n", err.msg[0] ? err.msg : mm_strerror(err.code));
 		rc = err.code == MM_EBUSY ? MM_EXIT_BUSY : MM_EXIT_ERROR;
 	}
 out:
-	mm_cli_pipe_free(&cp);
+	mm_cli_pipe_free(&rl.slot[0]);
+	mm_cli_pipe_free(&rl.slot[1]);
 	return rc;
 }

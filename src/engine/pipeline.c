@@ -276,7 +276,8 @@ static int load_intel(struct mm_pipeline *s, struct mm_err *err)
 		}
 	}
 	for (i = 0; i < o->nlists; i++)
-		if ((rc = mm_intel_load(s->intel, o->lists[i].cat, o->lists[i].path, NULL, NULL, err)))
+		if ((rc = mm_intel_load(s->intel, o->lists[i].cat, o->lists[i].path,
+					 o->lists[i].name, NULL, err)))
 			return rc;
 	for (i = 0; i < o->ntrusted; i++)
 		if ((rc = mm_intel_load_trusted(s->intel, o->trusted[i], err)))

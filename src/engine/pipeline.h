@@ -42,6 +42,7 @@ struct mm_detector_def;
 struct mm_scan_list {
 	enum mm_intel_cat cat;
 	const char *path;	/* borrowed */
+	const char *name;	/* the list's name in findings; NULL = the file's base name */
 };
 
 struct mm_pipeline_opts {

@@ -2,14 +2,18 @@
  * out. Shapes follow botocore's guardduty 2017-11-28 model. */
 #include "serve/api.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 
 #include "core/common.h"
+#include "intel/listfmt.h"
 #include "core/json.h"
 #include "core/mem.h"
 #include "core/mtime.h"
@@ -26,6 +30,7 @@ struct mm_api {
 	struct mm_store *st;	/* the API's own connection; mu guards it */
 	pthread_mutex_t mu;
 	struct mm_sdb *sdb;
+	char *db_path;
 	mm_api_auth_fn auth;
 	void *auth_ctx;
 	atomic_ullong ok, client_err, denied, server_err;
@@ -66,6 +71,11 @@ int mm_api_open(struct mm_api **out, const struct mm_api_opts *o, struct mm_err 
 	}
 	pthread_mutex_init(&a->mu, NULL);
 	a->sdb = o->sdb;
+	if (!(a->db_path = mm_strdup(o->db_path))) {
+		mm_store_close(a->st);
+		mm_free(a);
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	}
 	a->auth = o->auth;
 	a->auth_ctx = o->auth_ctx;
 	*out = a;
@@ -77,6 +87,7 @@ void mm_api_close(struct mm_api *a)
 	if (!a)
 		return;
 	mm_store_close(a->st);
+	mm_free(a->db_path);
 	pthread_mutex_destroy(&a->mu);
 	mm_free(a);
 }
@@ -584,6 +595,245 @@ static void filter_list(struct mm_api *a, const struct mm_http_req *rq, struct m
 	mm_buf_addc(&rs->body, '}');
 }
 
+/* ---- threat intel sets and IP sets -------------------------------------- */
+
+/* What the two families differ in: path word, id member names. */
+struct setkind {
+	const char *kind;	/* sdb kind */
+	const char *path;	/* URI segment */
+	const char *id_key;	/* CreateX response member */
+	const char *ids_key;	/* ListX response member */
+};
+static const struct setkind THREAT = {"threatintel", "threatintelset", "threatIntelSetId",
+				      "threatIntelSetIds"};
+static const struct setkind IPSET = {"ipset", "ipset", "ipSetId", "ipSetIds"};
+
+static const char *const FORMATS[] = {"TXT", "STIX", "OTX_CSV", "ALIEN_VAULT", "PROOF_POINT",
+				      "FIRE_EYE"};
+
+static int format_ok(const char *f)
+{
+	size_t i;
+	for (i = 0; i < MM_ARRAY_LEN(FORMATS); i++)
+		if (!strcmp(f, FORMATS[i]))
+			return 1;
+	return 0;
+}
+
+/* Read the set's location, convert it to one indicator a line, write it
+ * beside the database. 0 with *file set (caller frees), or an error in
+ * err (the set is then stored with status ERROR and that reason). */
+static int materialise(struct mm_api *a, const char *id, const char *format,
+		       const char *location, char **file, struct mm_err *err)
+{
+	struct mm_buf in, out;
+	char dir[4096], path[4200];
+	uint64_t count = 0;
+	int rc;
+	FILE *f;
+
+	*file = NULL;
+	mm_buf_init(&in, MM_LIST_MAX_BYTES);
+	mm_buf_init(&out, MM_LIST_MAX_BYTES);
+	if ((rc = mm_list_fetch(location, &in, err)))
+		goto out;
+	if ((rc = mm_listfmt_to_txt(format, in.p ? in.p : "", in.len, &out, &count, err)))
+		goto out;
+	snprintf(dir, sizeof(dir), "%s.lists", a->db_path);
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		rc = mm_err_set(err, MM_EIO, "cannot create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s.txt", dir, id);
+	if (!(f = fopen(path, "w")) || (out.len && fwrite(out.p, 1, out.len, f) != out.len) ||
+	    fclose(f)) {
+		rc = mm_err_set(err, MM_EIO, "cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!(*file = mm_strdup(path)))
+		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+out:
+	mm_buf_free(&in);
+	mm_buf_free(&out);
+	return rc;
+}
+
+struct setcopy {
+	char name[304], format[16], location[2100], status[16], tags[4096];
+	int found;
+};
+
+static int copy_set(void *ctx, const struct mm_set_row *r)
+{
+	struct setcopy *c = ctx;
+	snprintf(c->name, sizeof(c->name), "%s", r->name);
+	snprintf(c->format, sizeof(c->format), "%s", r->format);
+	snprintf(c->location, sizeof(c->location), "%s", r->location);
+	snprintf(c->status, sizeof(c->status), "%s", r->status);
+	snprintf(c->tags, sizeof(c->tags), "%s", r->tags ? r->tags : "{}");
+	c->found = 1;
+	return 0;
+}
+
+/* Create (id NULL) or update set id of kind k from the request. */
+static void set_put(struct mm_api *a, const struct setkind *k, const struct mm_json_val *req,
+		    const char *id_in, struct mm_http_resp *rs)
+{
+	struct setcopy cur;
+	struct mm_set_row r;
+	struct mm_err err, ferr;
+	struct mm_json_val act;
+	char id[40], *file = NULL, *tags = NULL;
+	int create = id_in == NULL, activate, rc;
+
+	mm_err_clear(&err);
+	mm_err_clear(&ferr);
+	memset(&cur, 0, sizeof(cur));
+	if (create) {
+		unsigned char rnd[16];
+		int i;
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return mm_api_error(rs, 500, "InternalServerErrorException", "no randomness");
+		for (i = 0; i < 16; i++)
+			snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	} else {
+		snprintf(id, sizeof(id), "%s", id_in);
+		if ((rc = mm_sdb_set_get(a->sdb, k->kind, id, copy_set, &cur, &err)) < 0)
+			return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+		if (!cur.found)
+			return BAD(rs, "The request is rejected because the input %s is not owned by the "
+				       "current account.", k->id_key);
+	}
+	if (get_str(req, "name", cur.name, sizeof(cur.name)) < 0 || (create && !cur.name[0]) ||
+	    strlen(cur.name) > 300)
+		return BAD(rs, "name: a string of 1 to 300 characters");
+	if (create && (get_str(req, "format", cur.format, sizeof(cur.format)) != 1 ||
+		       !format_ok(cur.format)))
+		return BAD(rs, "format must be TXT, STIX, OTX_CSV, ALIEN_VAULT, PROOF_POINT or FIRE_EYE");
+	if (get_str(req, "location", cur.location, sizeof(cur.location)) < 0 ||
+	    (create && !cur.location[0]))
+		return BAD(rs, "location: a local path, file:// or http(s):// URL of the list");
+	activate = mm_json_get(req, "activate", &act) == 1 ? act.type == MM_JSON_TRUE
+		   : !strcmp(cur.status, "ACTIVE");
+	if (create && mm_json_get(req, "activate", &act) != 1)
+		return BAD(rs, "activate is required");
+	if (create)
+		tags = raw_member(req, "tags", MM_JSON_OBJECT);
+	memset(&r, 0, sizeof(r));
+	r.id = id;
+	r.kind = k->kind;
+	r.name = cur.name;
+	r.format = cur.format;
+	r.location = cur.location;
+	r.tags = tags ? tags : cur.tags[0] ? cur.tags : NULL;
+	if (materialise(a, id, cur.format, cur.location, &file, &ferr)) {
+		r.status = "ERROR";
+		r.error = ferr.msg;
+	} else {
+		r.status = activate ? "ACTIVE" : "INACTIVE";
+		r.file = file;
+	}
+	rc = mm_sdb_set_put(a->sdb, create, &r, &err);
+	mm_free(file);
+	mm_free(tags);
+	if (rc == MM_EEXISTS)
+		return BAD(rs, "%s", err.msg);
+	if (rc)
+		return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+	if (create) {
+		mm_buf_printf(&rs->body, "{\"%s\":\"%s\"}", k->id_key, id);
+		return;
+	}
+	mm_buf_addz(&rs->body, "{}");
+}
+
+static int set_json(void *ctx, const struct mm_set_row *r)
+{
+	struct mm_buf *b = ctx;
+	mm_buf_addz(b, "{\"name\":");
+	mm_buf_json_strz(b, r->name);
+	mm_buf_addz(b, ",\"format\":");
+	mm_buf_json_strz(b, r->format);
+	mm_buf_addz(b, ",\"location\":");
+	mm_buf_json_strz(b, r->location);
+	mm_buf_addz(b, ",\"status\":");
+	mm_buf_json_strz(b, r->status);
+	mm_buf_printf(b, ",\"tags\":%s", r->tags ? r->tags : "{}");
+	if (r->error) {
+		/* not in GuardDuty's shape: says why a set is in ERROR */
+		mm_buf_addz(b, ",\"mamoriError\":");
+		mm_buf_json_strz(b, r->error);
+	}
+	mm_buf_addc(b, '}');
+	return 0;
+}
+
+struct idlist {
+	struct mm_buf *b;
+	long skip, max, seen, emitted;
+};
+
+static int set_id_cb(void *ctx, const struct mm_set_row *r)
+{
+	struct idlist *n = ctx;
+	if (n->seen++ < n->skip || n->emitted >= n->max)
+		return 0;
+	if (n->emitted++)
+		mm_buf_addc(n->b, ',');
+	mm_buf_json_strz(n->b, r->id);
+	return 0;
+}
+
+static void set_route(struct mm_api *a, const struct setkind *k, const struct mm_http_req *rq,
+		      const struct mm_json_val *req, const char *id, struct mm_http_resp *rs)
+{
+	struct mm_err err;
+	int rc, get = !strcmp(rq->method, "GET"), post = !strcmp(rq->method, "POST"),
+		del = !strcmp(rq->method, "DELETE");
+
+	mm_err_clear(&err);
+	if (!id && post)
+		return set_put(a, k, req, NULL, rs);
+	if (!id && get) {
+		struct idlist n = {&rs->body, 0, 50, 0, 0};
+		char v[32];
+		if (mm_http_query(rq, "maxResults", v, sizeof(v)) && atol(v) >= 1 && atol(v) <= 50)
+			n.max = atol(v);
+		if (mm_http_query(rq, "nextToken", v, sizeof(v)))
+			n.skip = atol(v);
+		mm_buf_printf(&rs->body, "{\"%s\":[", k->ids_key);
+		if (mm_sdb_set_each(a->sdb, k->kind, set_id_cb, &n, &err))
+			return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+		mm_buf_addc(&rs->body, ']');
+		if (n.seen > n.skip + n.emitted)
+			mm_buf_printf(&rs->body, ",\"nextToken\":\"%ld\"", n.skip + n.emitted);
+		mm_buf_addc(&rs->body, '}');
+		return;
+	}
+	if (id && get) {
+		rc = mm_sdb_set_get(a->sdb, k->kind, id, set_json, &rs->body, &err);
+		if (rc < 0)
+			return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+		if (!rc)
+			return BAD(rs, "The request is rejected because the input %s is not owned by the "
+				       "current account.", k->id_key);
+		return;
+	}
+	if (id && post)
+		return set_put(a, k, req, id, rs);
+	if (id && del) {
+		rc = mm_sdb_set_del(a->sdb, k->kind, id, &err);
+		if (rc < 0)
+			return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+		if (!rc)
+			return BAD(rs, "The request is rejected because the input %s is not owned by the "
+				       "current account.", k->id_key);
+		mm_buf_addz(&rs->body, "{}");
+		return;
+	}
+	mm_api_error(rs, 404, "NotFoundException", "no such operation: %s %s", rq->method, rq->path);
+}
+
 /* ---- routing ------------------------------------------------------------ */
 
 /* Split a raw path into at most 5 decoded segments. Count, or -1. */
@@ -647,6 +897,9 @@ void mm_api_route(struct mm_api *a, const struct mm_http_req *rq, struct mm_http
 		if (!strcmp(seg[3], "feedback"))
 			return feedback(a, &req, rs);
 	}
+	if ((n == 3 || n == 4) && (!strcmp(seg[2], "threatintelset") || !strcmp(seg[2], "ipset")))
+		return set_route(a, !strcmp(seg[2], "ipset") ? &IPSET : &THREAT, rq, &req,
+				 n == 4 ? seg[3] : NULL, rs);
 	if (n == 3 && !strcmp(seg[2], "filter")) {
 		if (post)
 			return filter_put(a, &req, NULL, rs);

@@ -15,8 +15,10 @@
 
 enum {
 	Q_META_GET, Q_META_PUT, Q_ARCHIVE, Q_FEEDBACK, Q_F_INSERT, Q_F_UPDATE, Q_F_GET, Q_F_EACH,
-	Q_F_DEL, Q_N
+	Q_F_DEL, Q_S_INSERT, Q_S_REPLACE, Q_S_GET, Q_S_EACH, Q_S_DEL, Q_N
 };
+
+#define SET_COLS "id, kind, name, format, location, status, tags, file, error, created_at, updated_at"
 
 static const char *const SQL[Q_N] = {
 	[Q_META_GET] = "SELECT value FROM serve_meta WHERE key = ?1",
@@ -40,6 +42,14 @@ static const char *const SQL[Q_N] = {
 	[Q_F_EACH] = "SELECT name, description, action, rank, criteria, tags, created_at, updated_at"
 		     " FROM filters ORDER BY rank, name",
 	[Q_F_DEL] = "DELETE FROM filters WHERE name = ?1",
+	[Q_S_INSERT] = "INSERT INTO threat_sets(" SET_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		       " ?9, ?10, ?10)",
+	[Q_S_REPLACE] = "UPDATE threat_sets SET name = ?3, format = ?4, location = ?5, status = ?6,"
+			" tags = ?7, file = ?8, error = ?9, updated_at = ?10 WHERE id = ?1 AND kind = ?2",
+	[Q_S_GET] = "SELECT " SET_COLS " FROM threat_sets WHERE kind = ?1 AND id = ?2",
+	[Q_S_EACH] = "SELECT " SET_COLS " FROM threat_sets WHERE ?1 IS NULL OR kind = ?1"
+		     " ORDER BY created_at, id",
+	[Q_S_DEL] = "DELETE FROM threat_sets WHERE kind = ?1 AND id = ?2",
 };
 
 static const char SCHEMA[] =
@@ -48,7 +58,11 @@ static const char SCHEMA[] =
 	" action TEXT NOT NULL, rank INTEGER NOT NULL, criteria TEXT NOT NULL, tags TEXT,"
 	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS feedback(finding_id TEXT NOT NULL, feedback TEXT NOT NULL,"
-	" comments TEXT, at INTEGER NOT NULL);";
+	" comments TEXT, at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS threat_sets(id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+	" name TEXT NOT NULL, format TEXT NOT NULL, location TEXT NOT NULL, status TEXT NOT NULL,"
+	" tags TEXT, file TEXT, error TEXT, created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL, UNIQUE(kind, name));";
 
 struct mm_sdb {
 	sqlite3 *db;
@@ -56,7 +70,7 @@ struct mm_sdb {
 	pthread_mutex_t mu;
 	char id[MM_SDB_ID_LEN + 1];
 	int64_t created_ms;
-	uint64_t gen;
+	uint64_t gen, set_gen;
 };
 
 static int fail(struct mm_sdb *db, struct mm_err *err, const char *what)
@@ -294,6 +308,104 @@ int mm_sdb_filter_del(struct mm_sdb *db, const char *name, struct mm_err *err)
 	rc = exec_changes(db, Q_F_DEL, err, "deleting a filter");
 	if (rc > 0)
 		db->gen++;
+	pthread_mutex_unlock(&db->mu);
+	return rc < 0 ? rc : rc > 0;
+}
+
+uint64_t mm_sdb_set_gen(struct mm_sdb *db)
+{
+	uint64_t g;
+	pthread_mutex_lock(&db->mu);
+	g = db->set_gen;
+	pthread_mutex_unlock(&db->mu);
+	return g;
+}
+
+int mm_sdb_set_put(struct mm_sdb *db, int create, const struct mm_set_row *r, struct mm_err *err)
+{
+	int q = create ? Q_S_INSERT : Q_S_REPLACE, rc;
+	sqlite3_stmt *s = db->q[q];
+	pthread_mutex_lock(&db->mu);
+	sqlite3_bind_text(s, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, r->format, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->location, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, r->status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, r->tags, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, r->file, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, r->error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 10, mm_now_ms());
+	rc = exec_changes(db, q, err, create ? "creating a list set" : "updating a list set");
+	if (rc > 0)
+		db->set_gen++;
+	pthread_mutex_unlock(&db->mu);
+	if (rc == MM_EEXISTS)
+		return mm_err_set(err, MM_EEXISTS, "a set named %s already exists", r->name);
+	if (rc == 0)
+		return mm_err_set(err, MM_ENOTFOUND, "no such set: %s", r->id);
+	return rc < 0 ? rc : 0;
+}
+
+static int set_rows(struct mm_sdb *db, int q, mm_set_cb cb, void *ctx, struct mm_err *err)
+{
+	sqlite3_stmt *s = db->q[q];
+	int rc, n = 0, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct mm_set_row r;
+		r.id = (const char *)sqlite3_column_text(s, 0);
+		r.kind = (const char *)sqlite3_column_text(s, 1);
+		r.name = (const char *)sqlite3_column_text(s, 2);
+		r.format = (const char *)sqlite3_column_text(s, 3);
+		r.location = (const char *)sqlite3_column_text(s, 4);
+		r.status = (const char *)sqlite3_column_text(s, 5);
+		r.tags = (const char *)sqlite3_column_text(s, 6);
+		r.file = (const char *)sqlite3_column_text(s, 7);
+		r.error = (const char *)sqlite3_column_text(s, 8);
+		r.created_ms = sqlite3_column_int64(s, 9);
+		r.updated_ms = sqlite3_column_int64(s, 10);
+		n++;
+		stop = cb(ctx, &r);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		n = fail(db, err, "reading list sets");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return stop ? stop : n;
+}
+
+int mm_sdb_set_get(struct mm_sdb *db, const char *kind, const char *id, mm_set_cb cb, void *ctx,
+		   struct mm_err *err)
+{
+	int rc;
+	pthread_mutex_lock(&db->mu);
+	sqlite3_bind_text(db->q[Q_S_GET], 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(db->q[Q_S_GET], 2, id, -1, SQLITE_STATIC);
+	rc = set_rows(db, Q_S_GET, cb, ctx, err);
+	pthread_mutex_unlock(&db->mu);
+	return rc < 0 ? rc : rc > 0;
+}
+
+int mm_sdb_set_each(struct mm_sdb *db, const char *kind, mm_set_cb cb, void *ctx,
+		    struct mm_err *err)
+{
+	int rc;
+	pthread_mutex_lock(&db->mu);
+	sqlite3_bind_text(db->q[Q_S_EACH], 1, kind, -1, SQLITE_STATIC);
+	rc = set_rows(db, Q_S_EACH, cb, ctx, err);
+	pthread_mutex_unlock(&db->mu);
+	return rc < 0 ? rc : 0;
+}
+
+int mm_sdb_set_del(struct mm_sdb *db, const char *kind, const char *id, struct mm_err *err)
+{
+	int rc;
+	pthread_mutex_lock(&db->mu);
+	sqlite3_bind_text(db->q[Q_S_DEL], 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(db->q[Q_S_DEL], 2, id, -1, SQLITE_STATIC);
+	rc = exec_changes(db, Q_S_DEL, err, "deleting a list set");
+	if (rc > 0)
+		db->set_gen++;
 	pthread_mutex_unlock(&db->mu);
 	return rc < 0 ? rc : rc > 0;
 }

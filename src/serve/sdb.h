@@ -9,6 +9,8 @@
  *   filters(name PRIMARY KEY, description, action, rank, criteria JSON,
  *           tags JSON, created_at, updated_at)
  *   feedback(finding_id, feedback, comments, at)
+ *   threat_sets(id PRIMARY KEY, kind, name, format, location, status,
+ *               tags JSON, file, error, created_at, updated_at)
  * Prepared statements only; every value is bound. Thread-safe (one
  * mutex around the connection). */
 #ifndef MM_SDB_H
@@ -56,5 +58,27 @@ int mm_sdb_filter_del(struct mm_sdb *db, const char *name, struct mm_err *err);
 /* Bumped by every filter change (the daemon recompiles its suppression
  * rules when it moves). */
 uint64_t mm_sdb_filter_gen(struct mm_sdb *db);
+
+/* Threat intel sets (kind "threatintel") and IP sets (kind "ipset", the
+ * trusted addresses) created through the API. file is the list as mamori
+ * loads it (TXT; converted from the set's format when it was created or
+ * updated); status ACTIVE, INACTIVE or ERROR (error says why). */
+struct mm_set_row {
+	const char *id, *kind, *name, *format, *location, *status, *tags, *file, *error;
+	int64_t created_ms, updated_ms;
+};
+typedef int (*mm_set_cb)(void *ctx, const struct mm_set_row *row);
+/* Insert (MM_EEXISTS when kind+name is taken) or replace by id. */
+int mm_sdb_set_put(struct mm_sdb *db, int create, const struct mm_set_row *s, struct mm_err *err);
+/* 1 found (cb called), 0 not. */
+int mm_sdb_set_get(struct mm_sdb *db, const char *kind, const char *id, mm_set_cb cb, void *ctx,
+		   struct mm_err *err);
+/* Every set of kind (NULL: all kinds), by creation. */
+int mm_sdb_set_each(struct mm_sdb *db, const char *kind, mm_set_cb cb, void *ctx,
+		    struct mm_err *err);
+/* 1 deleted, 0 none. */
+int mm_sdb_set_del(struct mm_sdb *db, const char *kind, const char *id, struct mm_err *err);
+/* Bumped by every set change (the daemon reloads its lists). */
+uint64_t mm_sdb_set_gen(struct mm_sdb *db);
 
 #endif

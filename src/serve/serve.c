@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/common.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/mtime.h"
@@ -22,15 +23,18 @@
 #include "serve/criteria.h"
 #include "serve/http.h"
 #include "serve/sdb.h"
+#include "store/store.h"
 
 #define MAX_RULES 256	/* ARCHIVE filters compiled for suppression */
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, hup_flag;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig == SIGHUP)
+		hup_flag = 1;
+	else
+		stop_flag = 1;
 }
 
 /* What the follower saw of a file at the last poll that fed it. */
@@ -43,6 +47,14 @@ struct seen {
 struct daemon {
 	const struct mm_serve_opts *o;
 	struct mm_pipeline *p;
+	struct mm_pipeline_opts base;	/* from the command line / config, before sets */
+	struct mm_pipeline_opts po;	/* what the pipeline runs with */
+	/* the API's threat intel sets and IP sets, as loaded: owned strings
+	 * the options borrow */
+	char *set_str[2 * MM_SCAN_MAX_LISTS];
+	int nset_str;
+	uint64_t set_gen;
+	atomic_ullong reloads, reload_errors;
 	struct mm_sdb *sdb;
 	struct mm_api *api;
 	struct mm_auth *auth;
@@ -111,6 +123,120 @@ static int suppress(void *ctx, const char *json)
 			return 1;
 		}
 	return 0;
+}
+
+/* ---- lists from the API's sets, reloads ------------------------------ */
+
+struct setload {
+	struct daemon *d;
+	struct mm_pipeline_opts *po;
+	int full;
+};
+
+static char *keep(struct daemon *d, const char *s)
+{
+	char *c;
+	if (d->nset_str >= (int)MM_ARRAY_LEN(d->set_str) || !(c = mm_strdup(s)))
+		return NULL;
+	d->set_str[d->nset_str++] = c;
+	return c;
+}
+
+static int add_set(void *ctx, const struct mm_set_row *r)
+{
+	struct setload *L = ctx;
+	struct mm_pipeline_opts *po = L->po;
+	const char *file, *name;
+	if (strcmp(r->status, "ACTIVE") || !r->file)
+		return 0;
+	if (!strcmp(r->kind, "ipset")) {
+		if (po->ntrusted >= MM_SCAN_MAX_LISTS || !(file = keep(L->d, r->file))) {
+			L->full = 1;
+			return 0;
+		}
+		po->trusted[po->ntrusted++] = file;
+		return 0;
+	}
+	if (po->nlists >= MM_SCAN_MAX_LISTS || !(file = keep(L->d, r->file)) ||
+	    !(name = keep(L->d, r->name))) {
+		L->full = 1;
+		return 0;
+	}
+	/* GuardDuty reports a custom threat list's hits as .Custom findings
+	 * naming the list */
+	po->lists[po->nlists].cat = MM_CAT_CUSTOM;
+	po->lists[po->nlists].path = file;
+	po->lists[po->nlists].name = name;
+	po->nlists++;
+	return 0;
+}
+
+/* d->po = base + the active sets (strings kept in d->set_str). */
+static void compose(struct daemon *d)
+{
+	struct setload L = {d, &d->po, 0};
+	struct mm_err err;
+	int i;
+	for (i = 0; i < d->nset_str; i++)
+		mm_free(d->set_str[i]);
+	d->nset_str = 0;
+	d->po = d->base;
+	d->po.suppress = suppress;
+	d->po.suppress_ctx = d;
+	d->po.progress = 0;
+	d->set_gen = mm_sdb_set_gen(d->sdb);
+	mm_err_clear(&err);
+	if (mm_sdb_set_each(d->sdb, NULL, add_set, &L, &err))
+		mm_warn("serve: reading threat intel sets: %s", err.msg);
+	if (L.full)
+		mm_warn("serve: more than %d lists: the sets past that are not loaded",
+			MM_SCAN_MAX_LISTS);
+}
+
+/* Close and open the pipeline with d->base + sets. 0, or negative with
+ * the pipeline closed (the caller decides). */
+static int reopen(struct daemon *d, struct mm_err *err)
+{
+	mm_pipeline_close(d->p);
+	d->p = NULL;
+	compose(d);
+	return mm_pipeline_open(&d->p, &d->po, err);
+}
+
+/* SIGHUP or a set change: reload, keeping the running setup if the new
+ * one fails. Negative only when not even the old setup opens again. */
+static int reload(struct daemon *d, int hup, struct mm_err *err)
+{
+	struct mm_pipeline_opts old = d->base, next;
+	const struct mm_serve_reload *r = &d->o->reload;
+	int prepared = 0, rc;
+
+	if (hup && r->prepare) {
+		if ((rc = r->prepare(r->ctx, &next, err))) {
+			mm_warn("serve: reload: %s; still running with the previous configuration",
+				err->msg);
+			mm_err_clear(err);
+			atomic_fetch_add(&d->reload_errors, 1);
+		} else {
+			prepared = 1;
+			d->base = next;
+		}
+	}
+	if ((rc = reopen(d, err)) == 0) {
+		if (prepared)
+			r->done(r->ctx, 1);
+		atomic_fetch_add(&d->reloads, 1);
+		mm_info("serve: reloaded (%d threat lists, %d trusted lists)", d->po.nlists,
+			d->po.ntrusted);
+		return 0;
+	}
+	mm_warn("serve: reload: %s; going back to the previous configuration", err->msg);
+	mm_err_clear(err);
+	atomic_fetch_add(&d->reload_errors, 1);
+	if (prepared)
+		r->done(r->ctx, 0);
+	d->base = old;
+	return reopen(d, err);
 }
 
 /* ---- following ---------------------------------------------------------- */
@@ -327,7 +453,6 @@ static void sleep_ms(int ms)
 int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 {
 	struct daemon *d;
-	struct mm_pipeline_opts po = o->p;
 	struct mm_api_opts ao;
 	struct sigaction sa;
 	char host[128];
@@ -338,12 +463,19 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 		return mm_err_set(err, MM_ENOMEM, "out of memory");
 	d->o = o;
 	pthread_mutex_init(&d->res_mu, NULL);
-	po.suppress = suppress;
-	po.suppress_ctx = d;
-	po.progress = 0;
-	if ((rc = mm_pipeline_open(&d->p, &po, err)))
+	d->base = o->p;
+	/* the store first (opening creates or upgrades it), then serve's
+	 * tables, whose threat intel sets the pipeline loads */
+	{
+		struct mm_store *st = NULL;
+		if ((rc = mm_store_open(&st, o->p.db_path, err)))
+			goto out;
+		mm_store_close(st);
+	}
+	if ((rc = mm_sdb_open(&d->sdb, o->p.db_path, err)))
 		goto out;
-	if ((rc = mm_sdb_open(&d->sdb, o->p.db_path, err)) ||
+	compose(d);
+	if ((rc = mm_pipeline_open(&d->p, &d->po, err)) ||
 	    (rc = mm_auth_open(&d->auth, o->p.db_path, err)))
 		goto out;
 	memset(&ao, 0, sizeof(ao));
@@ -358,6 +490,7 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	stop_flag = 0;
 	if ((rc = mm_http_start(&d->http, o->listen, o->tls_cert, o->tls_key, handle, d, err)))
@@ -379,6 +512,12 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 		}
 	}
 	while (!stop_flag) {
+		if (hup_flag || mm_sdb_set_gen(d->sdb) != d->set_gen) {
+			int hup = hup_flag;
+			hup_flag = 0;
+			if ((rc = reload(d, hup, err)))
+				goto out;
+		}
 		rc = poll_once(d, err);
 		if (rc < 0) {
 			/* the batch was rolled back whole; the next poll reads it again */
@@ -391,7 +530,7 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 				mm_free(d->seen[k].path);
 			d->nseen = 0;
 			sleep_ms(poll_ms);
-			if ((rc = mm_pipeline_open(&d->p, &po, err)))
+			if ((rc = mm_pipeline_open(&d->p, &d->po, err)))
 				goto out;
 			continue;
 		}
@@ -414,6 +553,8 @@ out:
 	for (k = 0; k < d->nseen; k++)
 		mm_free(d->seen[k].path);
 	mm_free(d->seen);
+	for (i = 0; i < d->nset_str; i++)
+		mm_free(d->set_str[i]);
 	pthread_mutex_destroy(&d->res_mu);
 	mm_free(d);
 	return rc;

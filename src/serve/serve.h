@@ -8,7 +8,14 @@
  * committed with the findings and detector state it produced, so a kill
  * at any point resumes where the last commit stopped, reading nothing
  * twice. The database's scan lock is held for the daemon's lifetime (a
- * `mamori scan` of the same database exits 5 meanwhile). */
+ * `mamori scan` of the same database exits 5 meanwhile).
+ *
+ * Reloads (SIGHUP; threat intel sets and IP sets changed through the
+ * API): the new options are built aside; between two polls (nothing is
+ * pending then: every poll ends in a commit) the pipeline is closed and
+ * opened again with them, which reloads every list and rule and reads
+ * the detectors' state back from the store, so no state is lost. If the
+ * new options cannot be opened, the old ones are opened again. */
 #ifndef MM_SERVE_H
 #define MM_SERVE_H
 
@@ -16,6 +23,17 @@
 #include "engine/pipeline.h"
 
 #define MM_SERVE_MAX_FOLLOW 64
+
+/* SIGHUP: build the pipeline options again from their sources (the
+ * config file, Sigma rules) into *out, aside from the running ones; 0, or
+ * an error (err says why) and the daemon keeps running as it was. Then,
+ * once the daemon reopened its pipeline with them or gave up, done(ok)
+ * frees whichever of the two option sets is no longer used. */
+struct mm_serve_reload {
+	int (*prepare)(void *ctx, struct mm_pipeline_opts *out, struct mm_err *err);
+	void (*done)(void *ctx, int ok);
+	void *ctx;
+};
 
 struct mm_serve_opts {
 	struct mm_pipeline_opts p;	/* db_path must be set */
@@ -27,6 +45,7 @@ struct mm_serve_opts {
 	/* where to write "http://HOST:PORT DETECTOR_ID" once listening (tests
 	 * and scripts that pass port 0); NULL = nowhere */
 	const char *ready_file;
+	struct mm_serve_reload reload;	/* prepare NULL: SIGHUP only reloads the lists */
 };
 
 /* Run until SIGINT/SIGTERM (then finish the current poll's flush and
