@@ -520,7 +520,8 @@ static int parse_credential(const char *s, size_t n, struct creds *c, char *msg,
 }
 
 /* SignedHeaders: lowercase names, ';'-separated, sorted, no repeats, and
- * only characters a header name may hold. 0 or -1. */
+ * only characters a header name may hold (so never ',', ';' or '=', which
+ * would break the Authorization value). 0 or -1. */
 static int check_signed_headers(const char *s, char *msg, size_t cap)
 {
 	const char *prev = NULL, *p = s;
@@ -539,7 +540,9 @@ static int check_signed_headers(const char *s, char *msg, size_t cap)
 		}
 		for (i = 0; i < l; i++) {
 			unsigned char ch = (unsigned char)p[i];
-			if (!(ch > 32 && ch < 127 && ch != ':' && !(ch >= 'A' && ch <= 'Z'))) {
+			/* RFC 9110 token characters, lowercase */
+			if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+			      (ch && strchr("!#$%&'*+-.^_`|~", ch)))) {
 				snprintf(msg, cap, "SignedHeaders must be lowercase header names");
 				return -1;
 			}
