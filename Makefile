@@ -72,6 +72,11 @@ $(BUILD)/tests/mmtest-selftest: tests/unit/mmtest_selftest.c tests/unit/mmtest.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DMMTEST_MAX=2 -Itests/unit -o $@ tests/unit/mmtest_selftest.c tests/unit/mmtest.c
 
+# the SigV4 driver tests/golden/keys.sh feeds requests signed by botocore (the AWS CLI's signer)
+$(BUILD)/tests/sigv4-verify: tests/unit/sigv4_verify.c $(BUILD)/libmamori.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/mmtest.o $(BUILD)/libmamori.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $^ $(LDLIBS)
@@ -83,11 +88,11 @@ unit: $(TEST_BIN) $(BUILD)/mamori
 	@scripts/run-tests.sh $(BUILD) $(TEST_BIN)
 
 # every end-to-end suite: tests/golden/*.sh, each given the binary as $$1
-golden samples: $(BUILD)/mamori $(BUILD)/tests/mmtest-selftest
+golden samples: $(BUILD)/mamori $(BUILD)/tests/mmtest-selftest $(BUILD)/tests/sigv4-verify
 	@scripts/run-tests.sh $(BUILD) -- $(BUILD)/mamori
 
 test: deps
-	@$(MAKE) --no-print-directory all $(TEST_BIN) $(BUILD)/tests/mmtest-selftest
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(BUILD)/tests/mmtest-selftest $(BUILD)/tests/sigv4-verify
 	@scripts/run-tests.sh $(BUILD) $(TEST_BIN) -- $(BUILD)/mamori
 
 check: deps

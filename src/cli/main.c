@@ -24,6 +24,8 @@ static void usage(FILE *out)
 	      "  flows PATH...       the flow records behind an instance, interface or finding\n"
 	      "  geo build|lookup    build/query the IP ownership file (ASN, country, AWS)\n"
 	      "  rules check|test    load Sigma rules and say which run; try one on events\n"
+	      "  keys create|list|delete\n"
+	      "                      access keys the API accepts (AWS CLI and SDKs, SigV4)\n"
 	      "\n"
 	      "Run 'mamori COMMAND --help' for a command's options; 'man mamori' for more.\n",
 	      out);
@@ -56,6 +58,8 @@ int main(int argc, char **argv)
 		return mm_cmd_geo(argc - 1, argv + 1);
 	if (!strcmp(cmd, "rules"))
 		return mm_cmd_rules(argc - 1, argv + 1);
+	if (!strcmp(cmd, "keys"))
+		return mm_cmd_keys(argc - 1, argv + 1);
 	fprintf(stderr, "mamori: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return MM_EXIT_USAGE;

@@ -192,7 +192,8 @@ static int date_hdr_to_amz(const char *s, char out[24])
 		return -1;
 	if (sscanf(comma + 1, " %2d %3s %4d %2d:%2d:%2d %3s%n", &d, mon, &y, &hh, &mi, &ss, tz,
 		   &n) != 7 ||
-	    comma[1 + n] != '\0' || strcmp(tz, "GMT") != 0 || strlen(mon) != 3)
+	    comma[1 + n + strspn(comma + 1 + n, " \t\r\n")] != '\0' || strcmp(tz, "GMT") != 0 ||
+	    strlen(mon) != 3)
 		return -1;
 	{
 		const char *f = strstr(months, mon);
@@ -209,7 +210,9 @@ static int date_hdr_to_amz(const char *s, char out[24])
 	return 0;
 }
 
-/* The one value of header name, or NULL; *count how many there were. */
+/* The one value of header name, or NULL; *count how many there were.
+ * Leading blanks are skipped (a server may hand values over untrimmed);
+ * trailing ones are the caller's to ignore (see trimmed_len). */
 static const char *header(const struct mm_sigv4_req *r, const char *name, int *count)
 {
 	const char *v = NULL;
@@ -217,8 +220,11 @@ static const char *header(const struct mm_sigv4_req *r, const char *name, int *c
 	*count = 0;
 	for (i = 0; i < n; i++)
 		if (r->headers[i].name && r->headers[i].value && ieq(r->headers[i].name, name)) {
-			if (!v)
+			if (!v) {
 				v = r->headers[i].value;
+				while (*v == ' ' || *v == '\t')
+					v++;
+			}
 			(*count)++;
 		}
 	return v;
@@ -514,7 +520,8 @@ static int parse_credential(const char *s, size_t n, struct creds *c, char *msg,
 }
 
 /* SignedHeaders: lowercase names, ';'-separated, sorted, no repeats, and
- * only characters a header name may hold. 0 or -1. */
+ * only characters a header name may hold (so never ',', ';' or '=', which
+ * would break the Authorization value). 0 or -1. */
 static int check_signed_headers(const char *s, char *msg, size_t cap)
 {
 	const char *prev = NULL, *p = s;
@@ -533,7 +540,9 @@ static int check_signed_headers(const char *s, char *msg, size_t cap)
 		}
 		for (i = 0; i < l; i++) {
 			unsigned char ch = (unsigned char)p[i];
-			if (!(ch > 32 && ch < 127 && ch != ':' && !(ch >= 'A' && ch <= 'Z'))) {
+			/* RFC 9110 token characters, lowercase */
+			if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+			      (ch && strchr("!#$%&'*+-.^_`|~", ch)))) {
 				snprintf(msg, cap, "SignedHeaders must be lowercase header names");
 				return -1;
 			}
@@ -567,6 +576,15 @@ static int has_signed(const char *list, const char *name)
 	return 0;
 }
 
+/* Length of z without trailing blanks. */
+static size_t trimmed_len(const char *z)
+{
+	size_t n = strlen(z);
+	while (n && (z[n - 1] == ' ' || z[n - 1] == '\t' || z[n - 1] == '\r' || z[n - 1] == '\n'))
+		n--;
+	return n;
+}
+
 static int copy_field(char *dst, size_t cap, const char *p, size_t n)
 {
 	if (n >= cap)
@@ -579,11 +597,11 @@ static int copy_field(char *dst, size_t cap, const char *p, size_t n)
 /* The Authorization header's value into c. 0 or -1 (msg set). */
 static int parse_auth_header(const char *v, struct creds *c, char *msg, size_t cap)
 {
-	size_t al = strlen(ALGO), n;
+	size_t al = strlen(ALGO), n, vl = trimmed_len(v);
 	const char *p, *end;
 	int have_cred = 0, have_sh = 0, have_sig = 0;
 
-	if (strlen(v) > MM_SIGV4_AUTH_MAX) {
+	if (vl > MM_SIGV4_AUTH_MAX) {
 		snprintf(msg, cap, "Authorization header is too long");
 		return -1;
 	}
@@ -592,7 +610,7 @@ static int parse_auth_header(const char *v, struct creds *c, char *msg, size_t c
 		return -1;
 	}
 	p = v + al;
-	end = v + strlen(v);
+	end = v + vl;
 	while (p < end) {
 		const char *comma, *eq, *ke, *vs, *ve;
 		while (p < end && (*p == ' ' || *p == '\t'))
@@ -797,7 +815,7 @@ int mm_sigv4_verify(const struct mm_sigv4_req *r, mm_sigv4_secret_fn fn, void *c
 			if (!has_signed(c.signed_hdrs, "x-amz-date"))
 				return fail(MM_SIGV4_MALFORMED, why, err,
 					    "'X-Amz-Date' must be a signed header");
-			if (copy_field(c.amz_date, sizeof(c.amz_date), xd, strlen(xd)))
+			if (copy_field(c.amz_date, sizeof(c.amz_date), xd, trimmed_len(xd)))
 				return fail(MM_SIGV4_MALFORMED, why, err,
 					    "X-Amz-Date must be YYYYMMDD'T'HHMMSS'Z'");
 		} else {
@@ -872,7 +890,7 @@ int mm_sigv4_verify(const struct mm_sigv4_req *r, mm_sigv4_secret_fn fn, void *c
 	/* payload: the body's hash; a client-sent hash must be that one */
 	payload_hash(r, payload);
 	xcs = header(r, "x-amz-content-sha256", &n);
-	if (xcs && (n > 1 || strcmp(xcs, payload)))
+	if (xcs && (n > 1 || trimmed_len(xcs) != 64 || memcmp(xcs, payload, 64)))
 		return fail(MM_SIGV4_BAD_SIGNATURE, why, err,
 			    "The provided 'x-amz-content-sha256' header does not match what was "
 			    "computed.");
@@ -990,8 +1008,8 @@ int mm_sigv4_sign(const struct mm_sigv4_req *r, const char *amz_date, const char
 		const char *xcs;
 		int n;
 		payload_hash(r, payload);
-		if ((xcs = header(r, "x-amz-content-sha256", &n)) && n == 1 && strlen(xcs) < 65)
-			snprintf(payload, sizeof(payload), "%s", xcs);
+		if ((xcs = header(r, "x-amz-content-sha256", &n)) && n == 1 && trimmed_len(xcs) < 65)
+			snprintf(payload, sizeof(payload), "%.*s", (int)trimmed_len(xcs), xcs);
 	}
 	mm_buf_init(&sts, 1024);
 	rc = string_to_sign(r, &c, payload, &sts, missing, sizeof(missing));

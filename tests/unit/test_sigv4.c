@@ -674,3 +674,19 @@ MM_TEST(sign_rejects_bad_input)
 	CHECK_EQ_STR(out, VANILLA);
 	CHECK_EQ_STR(mm_sigv4_fail_type(MM_SIGV4_OK), "InternalServerException");
 }
+
+/* values handed over untrimmed ("Name: value" split at the colon) */
+MM_TEST(untrimmed_values)
+{
+	struct rq q;
+	enum mm_sigv4_fail why;
+	struct mm_err err;
+	rq_init(&q, "GET", "/", NULL);
+	rq_add(&q, "Host", " " HOST " ");
+	rq_add(&q, "X-Amz-Date", " " DATE "\t");
+	rq_add(&q, "Authorization", " " VANILLA " ");
+	CHECK_EQ_INT(verify(&q, &why, &err), 0);
+	form(&q, "Param1=value1");
+	q.h[4].value = " " FORM_SHA " ";
+	CHECK_EQ_INT(verify(&q, &why, &err), 0);
+}
