@@ -72,8 +72,9 @@ struct daemon {
 	atomic_ullong polls, flushes, flush_errors, suppressed, files_fed;
 	atomic_llong last_flush_ms, last_poll_ms;
 	_Atomic double last_flush_s;
-	/* a copy of the pipeline's counters after each flush */
-	struct mm_scan_result res;
+	/* a copy of the pipeline's counters after each flush, plus those of
+	 * the pipelines before the last reload (acc) */
+	struct mm_scan_result res, acc;
 	pthread_mutex_t res_mu;
 };
 
@@ -195,8 +196,33 @@ static void compose(struct daemon *d)
 
 /* Close and open the pipeline with d->base + sets. 0, or negative with
  * the pipeline closed (the caller decides). */
+static void add_counts(struct mm_scan_result *to, const struct mm_scan_result *r)
+{
+	to->records_flow += r->records_flow;
+	to->records_dns += r->records_dns;
+	to->records_api += r->records_api;
+	to->bad_records += r->bad_records;
+	to->bytes_in += r->bytes_in;
+	to->findings_new += r->findings_new;
+	to->findings_updated += r->findings_updated;
+	to->findings_dropped += r->findings_dropped;
+}
+
+/* The counters so far: the closed pipelines' and the open one's. */
+static void snapshot(struct daemon *d)
+{
+	struct mm_scan_result r = d->acc;
+	if (d->p)
+		add_counts(&r, mm_pipeline_result(d->p));
+	pthread_mutex_lock(&d->res_mu);
+	d->res = r;
+	pthread_mutex_unlock(&d->res_mu);
+}
+
 static int reopen(struct daemon *d, struct mm_err *err)
 {
+	if (d->p)
+		add_counts(&d->acc, mm_pipeline_result(d->p));
 	mm_pipeline_close(d->p);
 	d->p = NULL;
 	compose(d);
@@ -343,9 +369,7 @@ static int poll_once(struct daemon *d, struct mm_err *err)
 	atomic_fetch_add(&d->files_fed, n);
 	atomic_store(&d->last_flush_ms, mm_now_ms());
 	atomic_store(&d->last_flush_s, (double)(mm_now_ms() - t0) / 1000.0);
-	pthread_mutex_lock(&d->res_mu);
-	d->res = *mm_pipeline_result(d->p);
-	pthread_mutex_unlock(&d->res_mu);
+	snapshot(d);
 	if ((rc = seen_update(d, paths, sts, n)))
 		mm_err_set(err, rc, "out of memory");
 	else
@@ -410,6 +434,10 @@ static void metrics(struct daemon *d, struct mm_http_resp *rs)
 		      "# HELP mamori_polls_total Polls of the followed sources.\n"
 		      "# TYPE mamori_polls_total counter\n"
 		      "mamori_polls_total %llu\n"
+		      "# HELP mamori_reloads_total Reloads of config, rules and lists (SIGHUP, set changes).\n"
+		      "# TYPE mamori_reloads_total counter\n"
+		      "mamori_reloads_total{result=\"ok\"} %llu\n"
+		      "mamori_reloads_total{result=\"error\"} %llu\n"
 		      "# HELP mamori_api_requests_total API requests, by outcome.\n"
 		      "# TYPE mamori_api_requests_total counter\n"
 		      "mamori_api_requests_total{outcome=\"ok\"} %llu\n"
@@ -425,7 +453,9 @@ static void metrics(struct daemon *d, struct mm_http_resp *rs)
 		      (unsigned long long)atomic_load(&d->flushes),
 		      (unsigned long long)atomic_load(&d->flush_errors), atomic_load(&d->last_flush_s),
 		      lf ? (double)(now - lf) / 1000.0 : -1.0,
-		      (unsigned long long)atomic_load(&d->polls), ok, cerr, den, serr);
+		      (unsigned long long)atomic_load(&d->polls),
+		      (unsigned long long)atomic_load(&d->reloads),
+		      (unsigned long long)atomic_load(&d->reload_errors), ok, cerr, den, serr);
 }
 
 static void handle(void *ctx, const struct mm_http_req *rq, struct mm_http_resp *rs)
@@ -523,7 +553,11 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 			/* the batch was rolled back whole; the next poll reads it again */
 			mm_warn("serve: %s (retrying in %d ms)", err->msg, poll_ms);
 			mm_err_clear(err);
-			/* the pipeline refuses work after a failed flush: reopen it */
+			/* reopen the pipeline after a failed flush; its counters
+			 * stay as of the last commit */
+			pthread_mutex_lock(&d->res_mu);
+			d->acc = d->res;
+			pthread_mutex_unlock(&d->res_mu);
 			mm_pipeline_close(d->p);
 			d->p = NULL;
 			for (k = 0; k < d->nseen; k++)

@@ -24,6 +24,9 @@ DB="$T/m.db"
 printf '# custom list\n203.0.113.0/28\n198.51.100.66\n' >"$T/custom.txt"
 HDR='version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status'
 # flow NAME ENI REMOTE N START: N accepted inbound records from REMOTE, one a minute
+flow_line() { # ENI REMOTE START: one accepted inbound record
+	echo "2 123456789012 $1 $2 10.0.2.10 40000 22 6 10 840 $3 $(($3 + 60)) ACCEPT OK"
+}
 flow() {
 	i=0
 	while [ $i -lt "$4" ]; do
@@ -41,7 +44,7 @@ set -a; . "$T/key.env"; set +a
 
 start() {
 	rm -f "$T/ready"
-	"$M" serve --db "$DB" --listen 127.0.0.1:0 --follow "$T/logs" --poll-ms 200 \
+	"$M" serve --db "$DB" --listen 127.0.0.1:0 --follow "$T/logs" --poll-ms 200 $CONFIG \
 		--no-default-lists --threat-list "custom=$T/custom.txt" --ready-file "$T/ready" \
 		2>>"$T/serve.err" &
 	PID=$!
@@ -143,14 +146,49 @@ expect unsuppressed_not_archived "want the .13 finding active and the .12 one no
 gd delete-filter --detector-id "$DET" --filter-name scanner-range 2>"$T/aws.err"; rc=$?
 expect delete_filter "exit $rc: $(cat "$T/aws.err")" test $rc -eq 0
 
+# --- threat intel sets and IP sets through the API --------------------------
+printf '# ops blocklist\n192.0.2.77\n' >"$T/tis.txt"
+printf '203.0.113.10\n' >"$T/trusted.txt"
+gd create-threat-intel-set --detector-id "$DET" --name ops-blocklist --format TXT \
+	--location "$T/tis.txt" --activate >"$T/tis.json" 2>"$T/aws.err"
+TID=$(field "$T/tis.json" 'j["ThreatIntelSetId"]' 2>/dev/null)
+expect create_threat_intel_set "$(cat "$T/aws.err")" test -n "$TID"
+gd get-threat-intel-set --detector-id "$DET" --threat-intel-set-id "$TID" >"$T/gtis.json" 2>"$T/aws.err"
+expect threat_intel_set_active "$(cat "$T/aws.err") $(cat "$T/gtis.json")" \
+	test "$(field "$T/gtis.json" 'j["Status"], j["Format"], j["Name"]')" = "ACTIVE TXT ops-blocklist"
+gd list-threat-intel-sets --detector-id "$DET" >"$T/ltis.json"
+expect list_threat_intel_sets "$(cat "$T/ltis.json")" has "$T/ltis.json" "$TID"
+gd create-ip-set --detector-id "$DET" --name office --format TXT --location "file://$T/trusted.txt" \
+	--activate >"$T/ips.json" 2>"$T/aws.err"
+expect create_ip_set "$(cat "$T/aws.err")" has "$T/ips.json" "IpSetId"
+gd create-threat-intel-set --detector-id "$DET" --name from-s3 --format TXT \
+	--location s3://bucket/list.txt --activate >"$T/s3.json" 2>"$T/aws.err"
+S3ID=$(field "$T/s3.json" 'j["ThreatIntelSetId"]' 2>/dev/null)
+gd get-threat-intel-set --detector-id "$DET" --threat-intel-set-id "$S3ID" >"$T/gs3.json" 2>/dev/null
+expect unreadable_location_error_status "$(cat "$T/gs3.json")" test "$(field "$T/gs3.json" 'j["Status"]')" = ERROR
+# the trusted address (also on the custom list) and the set's address, in one write
+{ flow_line eni-0ac0ac0ac0ac00015 203.0.113.10 $T0; flow_line eni-0ac0ac0ac0ac00014 192.0.2.77 $T0; } >>"$T/logs/a.log"
+expect threat_set_hit "$(tail -c 300 "$T/serve.err")" \
+	wait_ids '{"Criterion":{"resource.instanceDetails.networkInterfaces.networkInterfaceId":{"Eq":["eni-0ac0ac0ac0ac00014"]}}}' 1
+gd get-findings --detector-id "$DET" --finding-ids "$(field "$T/ids.json" 'j["FindingIds"][0]')" >"$T/get.json"
+expect threat_set_named "$(head -c 400 "$T/get.json")" has "$T/get.json" '"ThreatListName": "ops-blocklist"'
+gd list-findings --detector-id "$DET" --finding-criteria \
+	'{"Criterion":{"resource.instanceDetails.networkInterfaces.networkInterfaceId":{"Eq":["eni-0ac0ac0ac0ac00015"]}}}' >"$T/tr.json"
+expect ip_set_trusted "the trusted address made a finding: $(cat "$T/tr.json")" \
+	test "$(field "$T/tr.json" 'len(j["FindingIds"])')" = 0
+gd delete-threat-intel-set --detector-id "$DET" --threat-intel-set-id "$S3ID" 2>"$T/aws.err"; rc=$?
+expect delete_threat_intel_set "exit $rc: $(cat "$T/aws.err")" test $rc -eq 0
+
 # --- metrics ---------------------------------------------------------------
 python3 -c 'import sys,urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/metrics", timeout=10).read().decode())' "$URL" >"$T/metrics.txt" 2>&1
-expect metrics_records "$(head -5 "$T/metrics.txt")" hasE "$T/metrics.txt" '^mamori_records_total\{source="flow"\} 7$'
+expect metrics_records "$(head -5 "$T/metrics.txt")" hasE "$T/metrics.txt" '^mamori_records_total\{source="flow"\} 9$'
 expect metrics_api "$(grep api "$T/metrics.txt")" hasE "$T/metrics.txt" '^mamori_api_requests_total\{outcome="denied"\} [3-9]'
 
 # --- kill -9, more lines while down, restart: nothing lost or counted twice --
 kill -9 $PID; wait $PID 2>/dev/null
 flow a.log eni-0ac0ac0ac0ac00011 203.0.113.7 2 $((T0 + 600))
+: >"$T/cfg.yaml"
+CONFIG="--config $T/cfg.yaml"
 start
 expect restart_ready "$(tail -c 300 "$T/serve.err")" test -n "$DET"
 n=0
@@ -161,6 +199,17 @@ while [ $n -lt 100 ]; do
 done
 expect restart_counts_once "want count 5 (3 + 2 after the restart): $(field "$T/get.json" 'j["Findings"][0]["Service"]["Count"]' 2>&1)" \
 	test "$(field "$T/get.json" 'j["Findings"][0]["Service"]["Count"]')" = 5
+# SIGHUP with a broken config: logged, the daemon keeps running as it was
+echo "netbase: {no_such_setting: 1}" >"$T/cfg.yaml"
+kill -HUP $PID
+n=0; while [ $n -lt 50 ] && ! grep -q "still running with the previous configuration" "$T/serve.err"; do sleep 0.2; n=$((n + 1)); done
+expect sighup_bad_config_kept "$(tail -c 400 "$T/serve.err")" has "$T/serve.err" "still running with the previous configuration"
+gd list-detectors >/dev/null 2>"$T/aws.err"; rc=$?
+expect alive_after_bad_reload "exit $rc: $(cat "$T/aws.err")" test $rc -eq 0
+: >"$T/cfg.yaml"
+kill -HUP $PID
+n=0; while [ $n -lt 50 ] && ! grep -q "serve: reloaded" "$T/serve.err"; do sleep 0.2; n=$((n + 1)); done
+expect sighup_reloads "$(tail -c 400 "$T/serve.err")" has "$T/serve.err" "serve: reloaded"
 # a second daemon (or scan) on the same database is refused while one runs
 "$M" scan --db "$DB" --no-default-lists "$T/logs" >/dev/null 2>"$T/busy.err"; rc=$?
 expect second_writer_refused "exit $rc, want 5: $(cat "$T/busy.err")" test $rc -eq 5
