@@ -1699,8 +1699,9 @@ fail:
 }
 
 /* A file of no remembered name may be a remembered file renamed or moved
- * (same first bytes, same size): take its progress, so it is not counted
- * twice. Whole-content identity is the promise; a file that differs only
+ * (same first bytes, same size or grown since, as a log rotated by rename
+ * while its writer still appends): take its progress, so what was read is
+ * not counted twice and what was added is read. Whole-content identity is the promise; a file that differs only
  * after its first 4 KiB at the same size is rare enough for logs, which
  * only grow, and is documented. */
 static void known_by_content(struct mm_pipeline *s, struct file_job *j)

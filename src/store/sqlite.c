@@ -83,7 +83,7 @@ static const char *const q_sql[Q_COUNT] = {
 				" (SELECT id FROM findings WHERE type = ?1 AND resource = ?2)",
 	[Q_FIND_DEL_TR] = "DELETE FROM findings WHERE type = ?1 AND resource = ?2",
 	[Q_FILE_BY_CONTENT] = "SELECT path, size, mtime, head_hash, offset, line, complete FROM files"
-			      " WHERE head_hash = ?1 AND size = ?2 ORDER BY path LIMIT 1",
+			      " WHERE head_hash = ?1 AND size <= ?2 ORDER BY size DESC, path LIMIT 1",
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",

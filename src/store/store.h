@@ -181,9 +181,10 @@ int mm_store_has_finding(struct mm_store *st, const char *type, const char *reso
  * aggregation state ("finding" rows). Number deleted, or negative. */
 int mm_store_delete_findings(struct mm_store *st, const char *type, const char *resource,
 			     struct mm_err *err);
-/* A remembered file with this content hash and size (a file renamed or
- * a tree moved): 1 with its path (cut to cap) and state, 0 none, negative
- * error. */
+/* A remembered file with this content hash and at most this size (a
+ * file renamed or a tree moved, possibly grown since: a log rotated by
+ * rename while its writer still appends); the biggest such: 1 with its
+ * path (cut to cap) and state, 0 none, negative error. */
 int mm_store_file_by_content(struct mm_store *st, uint64_t head_hash, uint64_t size,
 			     char *path, size_t cap, struct mm_file_state *fs);
 

@@ -177,6 +177,25 @@ expect append_no_old_errors "old bad lines re-reported" sh -c "! grep -q 'grow.l
 expect append_read_one_record "want 1 record read from the appended line: $(grep scanned "$T/g3.err")" \
 	has "$T/g3.err" "scanned 1 files, 1 records"
 
+# --- a log rotated by rename while its writer still appends: read once -----
+rot() { # ENI N START-INDEX
+	i=$3; while [ $i -lt $(($3 + $2)) ]; do
+		echo "2 123456789012 $1 10.1.2.3 198.51.100.23 $((41000 + i)) 22 6 10 840 $((1714557600 + 60 * i)) $((1714557660 + 60 * i)) ACCEPT OK"
+		i=$((i + 1)); done
+}
+mkdir -p "$T/rot"
+{ head -1 "$B/flow_bad.log"; rot eni-0rot0000000000a1 100 0; } >"$T/rot/app.log"
+"$M" scan --db "$T/r.db" $L "$T/rot" >/dev/null 2>&1
+rot eni-0rot0000000000a1 5 100 >>"$T/rot/app.log"
+mv "$T/rot/app.log" "$T/rot/app.log.1"
+{ head -1 "$B/flow_bad.log"; rot eni-0rot0000000000a2 3 0; } >"$T/rot/app.log"
+"$M" scan --db "$T/r.db" $L "$T/rot" >/dev/null 2>"$T/r2.err"
+"$M" findings list --db "$T/r.db" --format json >"$T/r.json"
+expect rotated_grown_read_once "want 105 for the rotated log (100 + 5 appended after the last scan), 3 for the new one: $(grep -o '"count":[0-9]*' "$T/r.json" | tr '\n' ' ')" \
+	test "$(grep -o '"count":[0-9]*' "$T/r.json" | sort | tr '\n' ' ')" = '"count":105 "count":3 '
+expect rotated_grown_reads_only_new "want 8 records read (5 + 3): $(grep scanned "$T/r2.err")" \
+	hasE "$T/r2.err" "files, 8 records"
+
 # --- stdin, mixed folders, --source ----------------------------------------
 "$M" scan --db "$T/i.db" $L - <"$B/flow_bad.log" >/dev/null 2>&1
 expect stdin_scan "no finding from stdin" test "$(nfind "$T/i.db")" -eq 1
