@@ -17,7 +17,9 @@
 #include "core/json.h"
 #include "core/mem.h"
 #include "core/mtime.h"
+#include "finding/output.h"
 #include "serve/criteria.h"
+#include "serve/sample.h"
 #include "serve/sdb.h"
 #include "store/store.h"
 
@@ -26,7 +28,7 @@
 #define MAX_LIST_RESULTS 50	/* ListFilters page */
 #define ID_MAX 300
 
-struct mm_api {
+struct mm_gdapi {
 	struct mm_store *st;	/* the API's own connection; mu guards it */
 	pthread_mutex_t mu;
 	struct mm_sdb *sdb;
@@ -58,9 +60,9 @@ void mm_api_error(struct mm_http_resp *rs, int status, const char *type, const c
 
 #define BAD(rs, ...) mm_api_error(rs, 400, "BadRequestException", __VA_ARGS__)
 
-int mm_api_open(struct mm_api **out, const struct mm_api_opts *o, struct mm_err *err)
+int mm_api_open(struct mm_gdapi **out, const struct mm_api_opts *o, struct mm_err *err)
 {
-	struct mm_api *a;
+	struct mm_gdapi *a;
 	int rc;
 	*out = NULL;
 	if (!(a = mm_calloc(1, sizeof(*a))))
@@ -82,7 +84,7 @@ int mm_api_open(struct mm_api **out, const struct mm_api_opts *o, struct mm_err 
 	return 0;
 }
 
-void mm_api_close(struct mm_api *a)
+void mm_api_close(struct mm_gdapi *a)
 {
 	if (!a)
 		return;
@@ -92,7 +94,7 @@ void mm_api_close(struct mm_api *a)
 	mm_free(a);
 }
 
-void mm_api_counts(const struct mm_api *a, unsigned long long *ok, unsigned long long *client_err,
+void mm_api_counts(const struct mm_gdapi *a, unsigned long long *ok, unsigned long long *client_err,
 		   unsigned long long *denied, unsigned long long *server_err)
 {
 	*ok = atomic_load(&a->ok);
@@ -248,7 +250,7 @@ static int hit_cmp(const void *x, const void *y, void *desc)
 }
 
 /* Walk every listed finding (archived too) through c. */
-static int walk_findings(struct mm_api *a, struct collect *c, struct mm_err *err)
+static int walk_findings(struct mm_gdapi *a, struct collect *c, struct mm_err *err)
 {
 	struct mm_finding_filter flt;
 	int rc;
@@ -264,7 +266,7 @@ static int walk_findings(struct mm_api *a, struct collect *c, struct mm_err *err
 
 /* ---- operations ------------------------------------------------------ */
 
-static void list_findings(struct mm_api *a, const struct mm_json_val *req, struct mm_http_resp *rs)
+static void list_findings(struct mm_gdapi *a, const struct mm_json_val *req, struct mm_http_resp *rs)
 {
 	struct collect c;
 	struct mm_criteria *crit = NULL;
@@ -339,7 +341,7 @@ static int get_row(void *ctx, const struct mm_finding_row *row)
 	return 0;
 }
 
-static void get_findings(struct mm_api *a, const struct mm_json_val *req, struct mm_http_resp *rs)
+static void get_findings(struct mm_gdapi *a, const struct mm_json_val *req, struct mm_http_resp *rs)
 {
 	char (*mine)[ID_MAX];
 	struct getctx g;
@@ -373,7 +375,7 @@ static void get_findings(struct mm_api *a, const struct mm_json_val *req, struct
 	mm_buf_addz(&rs->body, "]}");
 }
 
-static void statistics(struct mm_api *a, const struct mm_json_val *req, struct mm_http_resp *rs)
+static void statistics(struct mm_gdapi *a, const struct mm_json_val *req, struct mm_http_resp *rs)
 {
 	struct collect c;
 	struct mm_criteria *crit = NULL;
@@ -397,7 +399,7 @@ static void statistics(struct mm_api *a, const struct mm_json_val *req, struct m
 	mm_buf_addz(&rs->body, "}}}");
 }
 
-static void archive(struct mm_api *a, const struct mm_json_val *req, struct mm_http_resp *rs,
+static void archive(struct mm_gdapi *a, const struct mm_json_val *req, struct mm_http_resp *rs,
 		    int on)
 {
 	char (*ids)[ID_MAX];
@@ -420,7 +422,7 @@ static void archive(struct mm_api *a, const struct mm_json_val *req, struct mm_h
 	mm_buf_addz(&rs->body, "{}");
 }
 
-static void feedback(struct mm_api *a, const struct mm_json_val *req, struct mm_http_resp *rs)
+static void feedback(struct mm_gdapi *a, const struct mm_json_val *req, struct mm_http_resp *rs)
 {
 	char (*ids)[ID_MAX];
 	char fb[16] = "", comments[2048] = "";
@@ -448,12 +450,12 @@ static void feedback(struct mm_api *a, const struct mm_json_val *req, struct mm_
 	mm_buf_addz(&rs->body, "{}");
 }
 
-static void list_detectors(struct mm_api *a, struct mm_http_resp *rs)
+static void list_detectors(struct mm_gdapi *a, struct mm_http_resp *rs)
 {
 	mm_buf_printf(&rs->body, "{\"detectorIds\":[\"%s\"]}", mm_sdb_detector_id(a->sdb));
 }
 
-static void get_detector(struct mm_api *a, struct mm_http_resp *rs)
+static void get_detector(struct mm_gdapi *a, struct mm_http_resp *rs)
 {
 	char created[32], now[32];
 	mm_time_format_iso(mm_sdb_created_ms(a->sdb), created);
@@ -465,6 +467,77 @@ static void get_detector(struct mm_api *a, struct mm_http_resp *rs)
 		      "\"dnsLogs\":{\"status\":\"ENABLED\"},\"flowLogs\":{\"status\":\"ENABLED\"},"
 		      "\"s3Logs\":{\"status\":\"DISABLED\"}},\"tags\":{}}",
 		      created, now);
+}
+
+/* CreateSampleFindings: one sample per type asked (every type mamori
+ * knows when none is), stored as new findings. */
+static void samples(struct mm_gdapi *a, const struct mm_json_val *req, struct mm_http_resp *rs)
+{
+	const struct mm_ftype *all = mm_ftype_all(), *t;
+	struct mm_json_val v, e;
+	struct mm_json_iter it;
+	struct mm_finding *f;
+	struct mm_buf js;
+	struct mm_err err;
+	char name[128];
+	size_t len;
+	int rc = 0, given = 0;
+
+	if (!(f = mm_malloc(sizeof(*f))))
+		return mm_api_error(rs, 500, "InternalServerErrorException", "out of memory");
+	mm_err_clear(&err);
+	mm_buf_init(&js, 1 << 20);
+	if (mm_json_get(req, "findingTypes", &v) == 1 && v.type == MM_JSON_ARRAY) {
+		/* check every name first: an unknown type makes nothing */
+		mm_json_iter_init(&it, &v);
+		while ((rc = mm_json_iter_next(&it, NULL, &e)) == 1) {
+			if (e.type != MM_JSON_STRING || e.n - 2 >= sizeof(name) ||
+			    mm_json_unescape(e.p + 1, e.n - 2, name, &len)) {
+				rc = -1;
+				break;
+			}
+			name[len] = '\0';
+			if (!mm_ftype_get(name)) {
+				mm_free(f);
+				mm_buf_free(&js);
+				return BAD(rs, "unknown finding type: %s", name);
+			}
+			given++;
+		}
+		if (rc < 0) {
+			mm_free(f);
+			mm_buf_free(&js);
+			return BAD(rs, "findingTypes must be a list of finding type names");
+		}
+	}
+	pthread_mutex_lock(&a->mu);
+	if (given) {
+		mm_json_iter_init(&it, &v);
+		while (rc >= 0 && mm_json_iter_next(&it, NULL, &e) == 1) {
+			mm_json_unescape(e.p + 1, e.n - 2, name, &len);
+			name[len] = '\0';
+			mm_sample_finding(mm_ftype_get(name), mm_now_ms(), f);
+			mm_buf_reset(&js);
+			rc = mm_finding_to_json(f, NULL, &js);
+			if (!rc)
+				rc = mm_store_finding_put(a->st, f, js.p, &err);
+		}
+	} else {
+		for (t = all; t->type && rc >= 0; t++) {
+			mm_sample_finding(t, mm_now_ms(), f);
+			mm_buf_reset(&js);
+			rc = mm_finding_to_json(f, NULL, &js);
+			if (!rc)
+				rc = mm_store_finding_put(a->st, f, js.p, &err);
+		}
+	}
+	pthread_mutex_unlock(&a->mu);
+	mm_free(f);
+	mm_buf_free(&js);
+	if (rc < 0)
+		return mm_api_error(rs, 500, "InternalServerErrorException", "%s",
+				    err.msg[0] ? err.msg : "rendering a sample finding failed");
+	mm_buf_addz(&rs->body, "{}");
 }
 
 /* ---- filters ------------------------------------------------------------ */
@@ -489,7 +562,7 @@ static char *raw_member(const struct mm_json_val *o, const char *key, enum mm_js
 	return s;
 }
 
-static void filter_put(struct mm_api *a, const struct mm_json_val *req, const char *name_in_path,
+static void filter_put(struct mm_gdapi *a, const struct mm_json_val *req, const char *name_in_path,
 		       struct mm_http_resp *rs)
 {
 	struct mm_filter_row f;
@@ -576,7 +649,7 @@ static int filter_name_cb(void *ctx, const struct mm_filter_row *r)
 	return 0;
 }
 
-static void filter_list(struct mm_api *a, const struct mm_http_req *rq, struct mm_http_resp *rs)
+static void filter_list(struct mm_gdapi *a, const struct mm_http_req *rq, struct mm_http_resp *rs)
 {
 	struct names n = {&rs->body, 0, MAX_LIST_RESULTS, 0, 0};
 	struct mm_err err;
@@ -623,7 +696,7 @@ static int format_ok(const char *f)
 /* Read the set's location, convert it to one indicator a line, write it
  * beside the database. 0 with *file set (caller frees), or an error in
  * err (the set is then stored with status ERROR and that reason). */
-static int materialise(struct mm_api *a, const char *id, const char *format,
+static int materialise(struct mm_gdapi *a, const char *id, const char *format,
 		       const char *location, char **file, struct mm_err *err)
 {
 	struct mm_buf in, out;
@@ -676,7 +749,7 @@ static int copy_set(void *ctx, const struct mm_set_row *r)
 }
 
 /* Create (id NULL) or update set id of kind k from the request. */
-static void set_put(struct mm_api *a, const struct setkind *k, const struct mm_json_val *req,
+static void set_put(struct mm_gdapi *a, const struct setkind *k, const struct mm_json_val *req,
 		    const char *id_in, struct mm_http_resp *rs)
 {
 	struct setcopy cur;
@@ -784,7 +857,7 @@ static int set_id_cb(void *ctx, const struct mm_set_row *r)
 	return 0;
 }
 
-static void set_route(struct mm_api *a, const struct setkind *k, const struct mm_http_req *rq,
+static void set_route(struct mm_gdapi *a, const struct setkind *k, const struct mm_http_req *rq,
 		      const struct mm_json_val *req, const char *id, struct mm_http_resp *rs)
 {
 	struct mm_err err;
@@ -860,7 +933,7 @@ static int segments(const char *path, char seg[5][ID_MAX])
 	return n;
 }
 
-void mm_api_route(struct mm_api *a, const struct mm_http_req *rq, struct mm_http_resp *rs)
+void mm_api_route(struct mm_gdapi *a, const struct mm_http_req *rq, struct mm_http_resp *rs)
 {
 	char seg[5][ID_MAX];
 	struct mm_json_val req;
@@ -896,6 +969,8 @@ void mm_api_route(struct mm_api *a, const struct mm_http_req *rq, struct mm_http
 			return archive(a, &req, rs, 0);
 		if (!strcmp(seg[3], "feedback"))
 			return feedback(a, &req, rs);
+		if (!strcmp(seg[3], "create"))
+			return samples(a, &req, rs);
 	}
 	if ((n == 3 || n == 4) && (!strcmp(seg[2], "threatintelset") || !strcmp(seg[2], "ipset")))
 		return set_route(a, !strcmp(seg[2], "ipset") ? &IPSET : &THREAT, rq, &req,
@@ -938,7 +1013,7 @@ void mm_api_route(struct mm_api *a, const struct mm_http_req *rq, struct mm_http
 
 void mm_api_handle(void *api, const struct mm_http_req *rq, struct mm_http_resp *rs)
 {
-	struct mm_api *a = api;
+	struct mm_gdapi *a = api;
 	char type[64], msg[256];
 
 	int deny = a->auth(a->auth_ctx, rq, type, sizeof(type), msg, sizeof(msg));

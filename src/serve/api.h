@@ -31,19 +31,19 @@ struct mm_api_opts {
 	void *auth_ctx;
 };
 
-struct mm_api;
+struct mm_gdapi;
 
-int mm_api_open(struct mm_api **out, const struct mm_api_opts *o, struct mm_err *err);
-void mm_api_close(struct mm_api *a);
+int mm_api_open(struct mm_gdapi **out, const struct mm_api_opts *o, struct mm_err *err);
+void mm_api_close(struct mm_gdapi *a);
 /* Serve one request whose path starts with /detector (an mm_http_handler
  * with ctx = the api). */
 void mm_api_handle(void *api, const struct mm_http_req *rq, struct mm_http_resp *rs);
 /* The same without the signature check: for callers that authenticated
  * the request their own way (the console's session cookie). rq->path
  * must start with /detector. Not counted in mm_api_counts. */
-void mm_api_route(struct mm_api *a, const struct mm_http_req *rq, struct mm_http_resp *rs);
+void mm_api_route(struct mm_gdapi *a, const struct mm_http_req *rq, struct mm_http_resp *rs);
 /* Requests answered, by outcome (for /metrics). */
-void mm_api_counts(const struct mm_api *a, unsigned long long *ok, unsigned long long *client_err,
+void mm_api_counts(const struct mm_gdapi *a, unsigned long long *ok, unsigned long long *client_err,
 		   unsigned long long *denied, unsigned long long *server_err);
 
 /* Write GuardDuty's error body and headers into rs. */

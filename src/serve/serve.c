@@ -56,7 +56,7 @@ struct daemon {
 	uint64_t set_gen;
 	atomic_ullong reloads, reload_errors;
 	struct mm_sdb *sdb;
-	struct mm_api *api;
+	struct mm_gdapi *api;
 	struct mm_auth *auth;
 	struct mm_http *http;
 	/* suppression rules, owned by the ingest thread (the pipeline calls

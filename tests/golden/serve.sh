@@ -179,6 +179,17 @@ expect ip_set_trusted "the trusted address made a finding: $(cat "$T/tr.json")" 
 gd delete-threat-intel-set --detector-id "$DET" --threat-intel-set-id "$S3ID" 2>"$T/aws.err"; rc=$?
 expect delete_threat_intel_set "exit $rc: $(cat "$T/aws.err")" test $rc -eq 0
 
+# --- sample findings ---------------------------------------------------------
+gd create-sample-findings --detector-id "$DET" --finding-types 'Backdoor:EC2/C&CActivity.B' \
+	'Policy:IAMUser/RootCredentialUsage' 2>"$T/aws.err"; rc=$?
+expect create_sample_findings "exit $rc: $(cat "$T/aws.err")" test $rc -eq 0
+expect samples_listed "$(cat "$T/ids.json")" wait_ids '{"Criterion":{"service.additionalInfo.sample":{"Eq":["true"]}}}' 2
+gd get-findings --detector-id "$DET" --finding-ids $(field "$T/ids.json" '" ".join(j["FindingIds"])') >"$T/samp.json"
+expect samples_typed "$(head -c 300 "$T/samp.json")" \
+	test "$(field "$T/samp.json" '" ".join(sorted(f["Type"] for f in j["Findings"]))')" = "Backdoor:EC2/C&CActivity.B Policy:IAMUser/RootCredentialUsage"
+gd create-sample-findings --detector-id "$DET" --finding-types 'Nope:EC2/NoSuchType' >/dev/null 2>"$T/st.err"
+expect sample_unknown_type_400 "$(cat "$T/st.err")" has "$T/st.err" "BadRequestException"
+
 # --- metrics ---------------------------------------------------------------
 python3 -c 'import sys,urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/metrics", timeout=10).read().decode())' "$URL" >"$T/metrics.txt" 2>&1
 expect metrics_records "$(head -5 "$T/metrics.txt")" hasE "$T/metrics.txt" '^mamori_records_total\{source="flow"\} 9$'
