@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.." || exit 1
 command -v clang >/dev/null 2>&1 || { echo "fuzz: clang not found (make deps installs it)"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
 out=build-fuzz; mkdir -p $out/obj $out/artifacts
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -Isrc -pthread"
-LIBS="-lsqlite3 -lyaml -lz -lcrypto -lm"
+LIBS="-lsqlite3 -lyaml -lz -lcrypto -lmicrohttpd -lcurl -lm"
 if [ -f /usr/include/isa-l/igzip_lib.h ]; then CFLAGS="$CFLAGS -DMM_HAVE_ISAL"; LIBS="$LIBS -lisal"; fi
 pass=0; fail=0
 # library objects once; all of them again when any header changed (a
