@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +28,8 @@
 #include "store/store.h"
 
 #define MAX_RULES 256	/* ARCHIVE filters compiled for suppression */
+#define MAX_WATCHES 4096	/* folders watched with inotify; past that, polling only */
+#define SETTLE_MS 20	/* after a change, wait this long for the writer's next bytes */
 
 static volatile sig_atomic_t stop_flag, hup_flag;
 
@@ -68,6 +72,12 @@ struct daemon {
 	/* follower state: sorted by path */
 	struct seen *seen;
 	size_t nseen;
+	/* inotify on the followed folders wakes the loop as soon as something
+	 * is written; the poll interval stays the safety net (network file
+	 * systems, watch limits) */
+	int ifd;
+	char **watched;		/* folders with a watch, sorted */
+	size_t nwatched;
 	/* counters for /metrics (written by the ingest thread) */
 	atomic_ullong polls, flushes, flush_errors, suppressed, files_fed;
 	atomic_llong last_flush_ms, last_poll_ms;
@@ -265,6 +275,53 @@ static int reload(struct daemon *d, int hup, struct mm_err *err)
 	return reopen(d, err);
 }
 
+/* ---- waking on changes ---------------------------------------------------- */
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Watch dir (once). Failures (limits, permissions) leave it to polling. */
+static void watch_dir(struct daemon *d, const char *dir)
+{
+	char *key = (char *)dir, *c, **nw;
+	if (d->ifd < 0 || d->nwatched >= MAX_WATCHES ||
+	    bsearch(&key, d->watched, d->nwatched, sizeof(*d->watched), str_cmp))
+		return;
+	if (inotify_add_watch(d->ifd, dir, IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO) < 0)
+		return;
+	if (!(c = mm_strdup(dir)) ||
+	    !(nw = mm_realloc(d->watched, (d->nwatched + 1) * sizeof(*nw)))) {
+		mm_free(c);
+		return;
+	}
+	d->watched = nw;
+	d->watched[d->nwatched++] = c;
+	qsort(d->watched, d->nwatched, sizeof(*d->watched), str_cmp);
+}
+
+/* Watch the folders the walk found files in (and the roots). */
+static void watch_walk(struct daemon *d, const struct mm_filelist *fl)
+{
+	char dir[4096];
+	size_t i;
+	for (i = 0; i < fl->nroots; i++) {
+		struct stat st;
+		if (stat(fl->roots[i], &st) == 0 && S_ISDIR(st.st_mode))
+			watch_dir(d, fl->roots[i]);
+	}
+	for (i = 0; i < fl->n; i++) {
+		const char *slash = strrchr(fl->paths[i], '/');
+		size_t n = slash ? (size_t)(slash - fl->paths[i]) : 0;
+		if (!n || n >= sizeof(dir))
+			continue;
+		memcpy(dir, fl->paths[i], n);
+		dir[n] = '\0';
+		watch_dir(d, dir);
+	}
+}
+
 /* ---- following ---------------------------------------------------------- */
 
 static int seen_cmp(const void *a, const void *b)
@@ -331,6 +388,7 @@ static int poll_once(struct daemon *d, struct mm_err *err)
 		return 0;
 	}
 	mm_filelist_sort(&fl);
+	watch_walk(d, &fl);
 	paths = mm_calloc(fl.n + 1, sizeof(*paths));
 	rels = mm_calloc(fl.n + 1, sizeof(*rels));
 	sts = mm_calloc(fl.n + 1, sizeof(*sts));
@@ -480,6 +538,23 @@ static void sleep_ms(int ms)
 		;
 }
 
+/* Until a followed folder changes (then a short settle, so a writer's
+ * burst is read at once), a signal, or ms have passed. */
+static void wait_change(struct daemon *d, int ms)
+{
+	struct pollfd pfd = {d->ifd, POLLIN, 0};
+	char buf[4096] __attribute__((aligned(8)));
+	if (d->ifd < 0) {
+		sleep_ms(ms);
+		return;
+	}
+	if (poll(&pfd, 1, ms) > 0) {
+		sleep_ms(SETTLE_MS);
+		while (read(d->ifd, buf, sizeof(buf)) > 0)
+			; /* drained: which file changed does not matter, the walk sees */
+	}
+}
+
 int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 {
 	struct daemon *d;
@@ -493,6 +568,7 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 		return mm_err_set(err, MM_ENOMEM, "out of memory");
 	d->o = o;
 	pthread_mutex_init(&d->res_mu, NULL);
+	d->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	d->base = o->p;
 	/* the store first (opening creates or upgrades it), then serve's
 	 * tables, whose threat intel sets the pipeline loads */
@@ -572,7 +648,7 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 			mm_info("serve: flush: %llu new, %llu updated findings so far",
 				(unsigned long long)d->res.findings_new,
 				(unsigned long long)d->res.findings_updated);
-		sleep_ms(poll_ms);
+		wait_change(d, poll_ms);
 	}
 	rc = 0;
 	mm_info("serve: stopping");
@@ -589,6 +665,11 @@ out:
 	mm_free(d->seen);
 	for (i = 0; i < d->nset_str; i++)
 		mm_free(d->set_str[i]);
+	for (k = 0; k < d->nwatched; k++)
+		mm_free(d->watched[k]);
+	mm_free(d->watched);
+	if (d->ifd >= 0)
+		close(d->ifd);
 	pthread_mutex_destroy(&d->res_mu);
 	mm_free(d);
 	return rc;
