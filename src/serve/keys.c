@@ -594,7 +594,7 @@ int mm_keys_list(struct mm_keys *k, mm_keys_list_fn cb, void *ctx, struct mm_err
 	pthread_mutex_lock(&k->mu);
 	if (sqlite3_prepare_v2(k->db,
 			       "SELECT id, name, created_at, last_used_at, active FROM api_keys "
-			       "ORDER BY created_at, id",
+			       "ORDER BY created_at, rowid",
 			       -1, &s, NULL) != SQLITE_OK) {
 		rc = db_fail(k, err, "listing keys");
 		goto out;

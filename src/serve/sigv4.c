@@ -116,6 +116,24 @@ static int uri_encode(struct mm_buf *b, const char *p, size_t n, int keep_slash)
 }
 
 /* Decode %XX (a '%' not followed by two hex digits stays itself; '+' is
+ * not a space in SigV4) and UriEncode the result, into b. */
+static int uri_reencode(struct mm_buf *b, const char *p, size_t n)
+{
+	size_t i;
+	int rc;
+	for (i = 0; i < n; i++) {
+		char c = p[i];
+		if (c == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+			c = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+			i += 2;
+		}
+		if ((rc = uri_encode(b, &c, 1, 0)))
+			return rc;
+	}
+	return 0;
+}
+
+/* Decode %XX (a '%' not followed by two hex digits stays itself; '+' is
  * not a space in SigV4) into out (cap bytes). Length, or -1 if too long. */
 static long uri_decode(const char *p, size_t n, char *out, size_t cap)
 {
@@ -233,13 +251,13 @@ static const char *header(const struct mm_sigv4_req *r, const char *name, int *c
 /* ---- canonical request ----------------------------------------------- */
 
 /* botocore's remove_dot_segments: drop empty and "." segments, ".." pops;
- * keep the leading and (if anything is left) the trailing '/'. Then
- * UriEncode it with '/' kept: the path as sent is encoded once more. */
+ * keep the leading and (if anything is left) the trailing '/'. Each kept
+ * segment is UriEncoded: the path as sent is encoded once more. Written
+ * straight into b (a ".." cuts b back to the previous '/': an encoded
+ * segment holds none), so no per-segment array on the stack. */
 static int canon_path(struct mm_buf *b, const char *path)
 {
-	const char *seg[MM_SIGV4_MAX_PATH / 2 + 1];
-	size_t len[MM_SIGV4_MAX_PATH / 2 + 1];
-	size_t n = 0, i, plen = strlen(path);
+	size_t base = b->len, plen = strlen(path), nseg = 0;
 	const char *p = path, *end = path + plen;
 	int rc;
 
@@ -249,25 +267,28 @@ static int canon_path(struct mm_buf *b, const char *path)
 		const char *q = memchr(p, '/', (size_t)(end - p));
 		size_t l = q ? (size_t)(q - p) : (size_t)(end - p);
 		if (l == 2 && p[0] == '.' && p[1] == '.') {
-			if (n)
-				n--;
+			if (nseg) {
+				size_t i = b->len;
+				while (i > base && b->p[i - 1] != '/')
+					i--;
+				b->len = i - 1;	/* drop the '/' too */
+				b->p[b->len] = '\0';
+				nseg--;
+			}
 		} else if (l && !(l == 1 && p[0] == '.')) {
-			seg[n] = p;
-			len[n++] = l;
+			if ((rc = mm_buf_addc(b, '/')) || (rc = uri_encode(b, p, l, 0)))
+				return rc;
+			nseg++;
 		}
 		p += l + 1;
 	}
-	if (path[0] == '/' && (rc = mm_buf_addc(b, '/')))
-		return rc;
-	for (i = 0; i < n; i++) {
-		if (i && (rc = mm_buf_addc(b, '/')))
-			return rc;
-		if ((rc = uri_encode(b, seg[i], len[i], 0)))
-			return rc;
+	if (nseg == 0)
+		return path[0] == '/' ? mm_buf_addc(b, '/') : 0;
+	if (path[0] != '/') {	/* not an HTTP path, but as botocore would */
+		memmove(b->p + base, b->p + base + 1, b->len - base - 1);
+		b->p[--b->len] = '\0';
 	}
-	if (plen && path[plen - 1] == '/' && n && (rc = mm_buf_addc(b, '/')))
-		return rc;
-	return 0;
+	return path[plen - 1] == '/' ? mm_buf_addc(b, '/') : 0;
 }
 
 struct param {
@@ -305,9 +326,8 @@ static int canon_query(struct mm_buf *b, const char *query, int presigned)
 {
 	struct param ps[MM_SIGV4_MAX_PARAMS];
 	struct mm_buf s;
-	char dec[MM_SIGV4_MAX_QUERY + 1];
 	size_t n = 0, i;
-	const char *p = query, *end;
+	const char *p = query, *end, *base;
 	int rc = 0;
 
 	if (!query || !*query)
@@ -315,46 +335,38 @@ static int canon_query(struct mm_buf *b, const char *query, int presigned)
 	mm_buf_init(&s, SCRATCH_MAX);
 	end = query + strlen(query);
 	while (p < end) {
-		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *start = p, *amp = memchr(p, '&', (size_t)(end - p));
 		size_t l = amp ? (size_t)(amp - p) : (size_t)(end - p);
 		const char *eq = memchr(p, '=', l);
 		size_t kl = eq ? (size_t)(eq - p) : l;
-		long dl;
 
-		if (l) {
-			if (n == MM_SIGV4_MAX_PARAMS) {
-				rc = MM_ETOOBIG;
-				goto out;
-			}
-			if ((dl = uri_decode(p, kl, dec, sizeof(dec))) < 0) {
-				rc = MM_ETOOBIG;
-				goto out;
-			}
-			if (!(presigned && !strcmp(dec, "X-Amz-Signature"))) {
-				ps[n].k = s.len;
-				if ((rc = uri_encode(&s, dec, (size_t)dl, 0)))
-					goto out;
-				ps[n].kn = s.len - ps[n].k;
-				ps[n].v = s.len;
-				dl = eq ? uri_decode(eq + 1, l - kl - 1, dec, sizeof(dec)) : 0;
-				if (dl < 0) {
-					rc = MM_ETOOBIG;
-					goto out;
-				}
-				if ((rc = uri_encode(&s, dec, (size_t)dl, 0)))
-					goto out;
-				ps[n].vn = s.len - ps[n].v;
-				n++;
-			}
-		}
 		p += l + 1;
+		if (!l)
+			continue;
+		if (n == MM_SIGV4_MAX_PARAMS) {
+			rc = MM_ETOOBIG;
+			goto out;
+		}
+		ps[n].k = s.len;
+		if ((rc = uri_reencode(&s, start, kl)))
+			goto out;
+		ps[n].kn = s.len - ps[n].k;
+		/* "X-Amz-Signature" encodes to itself */
+		if (presigned && ps[n].kn == 15 && !memcmp(s.p + ps[n].k, "X-Amz-Signature", 15)) {
+			s.len = ps[n].k;
+			continue;
+		}
+		ps[n].v = s.len;
+		if (eq && (rc = uri_reencode(&s, eq + 1, l - kl - 1)))
+			goto out;
+		ps[n].vn = s.len - ps[n].v;
+		n++;
 	}
-	if (!s.p)
-		goto out;
-	sort_params(ps, n, s.p);
+	base = s.p ? s.p : "";	/* "=" alone adds nothing to s */
+	sort_params(ps, n, base);
 	for (i = 0; i < n; i++) {
-		if ((i && (rc = mm_buf_addc(b, '&'))) || (rc = mm_buf_add(b, s.p + ps[i].k, ps[i].kn)) ||
-		    (rc = mm_buf_addc(b, '=')) || (rc = mm_buf_add(b, s.p + ps[i].v, ps[i].vn)))
+		if ((i && (rc = mm_buf_addc(b, '&'))) || (rc = mm_buf_add(b, base + ps[i].k, ps[i].kn)) ||
+		    (rc = mm_buf_addc(b, '=')) || (rc = mm_buf_add(b, base + ps[i].v, ps[i].vn)))
 			goto out;
 	}
 out:

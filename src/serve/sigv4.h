@@ -17,7 +17,8 @@
  *
  * Everything from the client is bounded (MM_SIGV4_MAX_*): larger is
  * MM_SIGV4_MALFORMED, never an allocation without limit. Thread-safe:
- * no shared state. */
+ * no shared state; about 16 KiB of stack, a few heap buffers (the
+ * canonical request) freed before return. */
 #ifndef MM_SIGV4_H
 #define MM_SIGV4_H
 
@@ -36,7 +37,7 @@
 #define MM_SIGV4_MAX_VALUE 8192			/* bytes of one header value */
 #define MM_SIGV4_KEY_ID_MAX 128			/* bytes of an access key id */
 #define MM_SIGV4_SECRET_MAX 128			/* bytes of a secret key */
-#define MM_SIGV4_AUTH_MAX 4096			/* an Authorization value mm_sigv4_sign writes */
+#define MM_SIGV4_AUTH_MAX 4096			/* Authorization values signed / read */
 
 /* One header as received (name in any case, value untrimmed, borrowed):
  * struct mm_http_header, shared with the HTTP listener. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/common.h"
+#include "core/mem.h"
 #include "serve/sigv4.h"
 #include "mmtest.h"
 
@@ -689,4 +690,112 @@ MM_TEST(untrimmed_values)
 	form(&q, "Param1=value1");
 	q.h[4].value = " " FORM_SHA " ";
 	CHECK_EQ_INT(verify(&q, &why, &err), 0);
+}
+
+/* every allocation failing in turn: an error of ours or success, never a
+ * client fault named, never a crash */
+MM_TEST(failed_allocations)
+{
+	long i;
+	int ok_seen = 0;
+	for (i = 0; i < 64; i++) {
+		struct rq q;
+		enum mm_sigv4_fail why = MM_SIGV4_MISSING;
+		struct mm_err err;
+		int rc;
+		rq_init(&q, "GET", "/", "Param2=value2&Param1=value1");
+		rq_add(&q, "Host", HOST);
+		rq_add(&q, "X-Amz-Date", DATE);
+		rq_add(&q, "Authorization", PREFIX "SignedHeaders=host;x-amz-date, Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500");
+		mm_mem_fail_after(i);
+		rc = verify(&q, &why, &err);
+		mm_mem_fail_after(-1);
+		if (rc == 0) {
+			ok_seen = 1;
+			break;
+		}
+		CHECK_EQ_INT(rc, MM_ENOMEM);
+		CHECK_EQ_INT(why, MM_SIGV4_OK);
+	}
+	CHECK(ok_seen);
+	CHECK(i > 0);	/* some allocation was made, and failed */
+}
+
+/* botocore's path normalisation beyond the suite's cases */
+MM_TEST(path_shapes)
+{
+	static const char *const same[][2] = {
+		{"/a/b/../c/./d/", "/a/c/d/"},
+		{"/a//b", "/a/b"},
+		{"/..", "/"},
+		{"/a/%20b", "/a/%20b"},
+		{"/", "//"},
+		{"/x/..//", "/"},
+	};
+	size_t i;
+	/* a request signed for one path verifies for its equivalent */
+	for (i = 0; i < MM_ARRAY_LEN(same); i++) {
+		struct rq q;
+		char out[MM_SIGV4_AUTH_MAX];
+		struct mm_err err;
+		enum mm_sigv4_fail why;
+		rq_init(&q, "GET", same[i][0], NULL);
+		rq_add(&q, "Host", HOST);
+		rq_add(&q, "X-Amz-Date", DATE);
+		CHECK_EQ_INT(mm_sigv4_sign(&q.r, DATE, "us-east-1", AKID, SECRET, out, sizeof(out),
+					   &err),
+			     0);
+		rq_add(&q, "Authorization", out);
+		q.r.path = same[i][1];
+		CHECK_EQ_INT(verify(&q, &why, &err), 0);
+	}
+	/* but an encoded character is not its plain self: %2F is not a '/' */
+	{
+		struct rq q;
+		char out[MM_SIGV4_AUTH_MAX];
+		struct mm_err err;
+		rq_init(&q, "GET", "/a%2Fb", NULL);
+		rq_add(&q, "Host", HOST);
+		rq_add(&q, "X-Amz-Date", DATE);
+		CHECK_EQ_INT(mm_sigv4_sign(&q.r, DATE, "us-east-1", AKID, SECRET, out, sizeof(out),
+					   &err),
+			     0);
+		rq_add(&q, "Authorization", out);
+		q.r.path = "/a/b";
+		expect_fail(&q, MM_SIGV4_BAD_SIGNATURE, NULL);
+	}
+}
+
+/* queries: "acl" is "acl=", "=" alone is "=", empty pieces skipped,
+ * encodings normalised ("%7e" and "~" are one) */
+MM_TEST(query_shapes)
+{
+	static const char *const same[][2] = {
+		{"acl", "acl="},
+		{"b=2&a=1", "a=1&b=2"},
+		{"a=%7e", "a=~"},
+		{"a=b%2fc", "a=b%2Fc"},
+		{"k=a+b", "k=a%2Bb"},
+		{"a=1&&b=2", "a=1&b=2"},
+		{"=", "="},
+	};
+	size_t i;
+	for (i = 0; i < MM_ARRAY_LEN(same); i++) {
+		struct rq q;
+		char out[MM_SIGV4_AUTH_MAX];
+		struct mm_err err;
+		enum mm_sigv4_fail why;
+		rq_init(&q, "GET", "/", same[i][0]);
+		rq_add(&q, "Host", HOST);
+		rq_add(&q, "X-Amz-Date", DATE);
+		CHECK_EQ_INT(mm_sigv4_sign(&q.r, DATE, "us-east-1", AKID, SECRET, out, sizeof(out),
+					   &err),
+			     0);
+		rq_add(&q, "Authorization", out);
+		q.r.query = same[i][1];
+		if (verify(&q, &why, &err) != 0) {
+			fprintf(stderr, "  '%s' vs '%s': %s\n", same[i][0], same[i][1], err.msg);
+			mmtest_failures++;
+		}
+	}
 }
