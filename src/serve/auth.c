@@ -20,7 +20,9 @@ int mm_auth_open(struct mm_auth **out, const char *db_path, struct mm_err *err)
 	*out = NULL;
 	if (!(a = mm_calloc(1, sizeof(*a))))
 		return mm_err_set(err, MM_ENOMEM, "out of memory");
-	if ((rc = mm_keys_open(&a->keys, db_path, err))) {
+	/* a wrong master key fails here, loudly, not at the first request */
+	if ((rc = mm_keys_open(&a->keys, db_path, err)) || (rc = mm_keys_check(a->keys, err))) {
+		mm_keys_close(a->keys);
 		mm_free(a);
 		return rc;
 	}
@@ -63,8 +65,10 @@ int mm_auth_check(void *ctx, const struct mm_http_req *rq, char *type, size_t tc
 	r.service = "guardduty";
 	mm_err_clear(&err);
 	rc = mm_sigv4_verify(&r, secret_of, a->keys, key, sizeof(key), &why, &err);
-	if (rc == 0)
+	if (rc == 0) {
+		mm_keys_touch(a->keys, key, r.now_ms); /* last used: at most once a minute */
 		return 0;
+	}
 	snprintf(type, tcap, "%s", mm_sigv4_fail_type(why));
 	snprintf(msg, mcap, "%s", err.msg[0] ? err.msg : "request not authenticated");
 	/* why stays OK when the fault is ours (the key store failed) */
