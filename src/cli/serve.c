@@ -33,7 +33,9 @@ static void usage(FILE *out)
 	      "  --tls-key FILE            ... and this PEM private key\n"
 	      "  --poll-ms N               how often the followed paths are looked at (default\n"
 	      "                            1000; 50..600000)\n"
-	      "  --ready-file FILE         once listening, write \"URL DETECTOR_ID\" into FILE\n",
+	      "  --ready-file FILE         once listening, write \"URL DETECTOR_ID\" into FILE\n"
+	      "  --log-format text|json    messages on stderr as text (default) or one JSON object\n"
+	      "                            a line (time, level, msg; file and line for bad records)\n",
 	      out);
 	fputs(mm_cli_pipe_help, out);
 	fputs("  -q, --quiet               errors only\n"
@@ -91,7 +93,7 @@ static void reload_done(void *ctx, int ok)
 	mm_cli_pipe_init(&r->slot[!r->cur]);
 }
 
-enum { OPT_FOLLOW = 1000, OPT_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_POLL, OPT_READY };
+enum { OPT_FOLLOW = 1000, OPT_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_POLL, OPT_READY, OPT_LOGFMT };
 
 int mm_cmd_serve(int argc, char **argv)
 {
@@ -103,6 +105,7 @@ int mm_cmd_serve(int argc, char **argv)
 		{"tls-key", required_argument, NULL, OPT_TLS_KEY},
 		{"poll-ms", required_argument, NULL, OPT_POLL},
 		{"ready-file", required_argument, NULL, OPT_READY},
+		{"log-format", required_argument, NULL, OPT_LOGFMT},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -161,6 +164,14 @@ int mm_cmd_serve(int argc, char **argv)
 		}
 		case OPT_READY:
 			o.ready_file = optarg;
+			break;
+		case OPT_LOGFMT:
+			if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
+				fprintf(stderr, "mamori serve: --log-format takes text or json\n");
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			mm_log_set_json(!strcmp(optarg, "json"));
 			break;
 		case 'q':
 			quiet = 1;

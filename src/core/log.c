@@ -3,6 +3,7 @@
 #include "core/log.h"
 
 #include <pthread.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "core/json.h"
 
 static enum mm_log_level level = MM_LOG_NORMAL;
+static int json_lines;	/* mm_log_set_json: one JSON object a line */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t printed, suppressed;
 
@@ -67,16 +69,48 @@ char *mm_log_safe(const char *s, char *out, size_t cap)
 
 #define MSG_MAX 2048
 
-static void vmsg(const char *prefix, const char *fmt, va_list ap)
+void mm_log_set_json(int on) { json_lines = on; }
+
+/* s (already through mm_log_safe: no control bytes) as a JSON string's
+ * inside: only '"' and '\\' need escaping. */
+static void json_str(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', stderr);
+		fputc(*s, stderr);
+	}
+}
+
+/* {"time":"...","level":"...", then the caller's members; lock held */
+static void json_head(const char *lvl)
+{
+	struct timespec ts;
+	struct tm tm;
+	char t[40];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\"", t, ts.tv_nsec / 1000000, lvl);
+}
+
+static void vmsg(const char *prefix, const char *lvl, const char *fmt, va_list ap)
 {
 	char raw[MSG_MAX], safe[MSG_MAX * 2];
 
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	mm_log_safe(raw, safe, sizeof(safe));
 	pthread_mutex_lock(&lock);
-	fputs(prefix, stderr);
-	fputs(safe, stderr);
-	fputc('\n', stderr);
+	if (json_lines) {
+		json_head(lvl);
+		fputs(",\"msg\":\"", stderr);
+		json_str(safe);
+		fputs("\"}\n", stderr);
+	} else {
+		fputs(prefix, stderr);
+		fputs(safe, stderr);
+		fputc('\n', stderr);
+	}
 	pthread_mutex_unlock(&lock);
 }
 
@@ -86,7 +120,7 @@ void mm_warn(const char *fmt, ...)
 	if (level < MM_LOG_NORMAL)
 		return;
 	va_start(ap, fmt);
-	vmsg("mamori: warning: ", fmt, ap);
+	vmsg("mamori: warning: ", "warning", fmt, ap);
 	va_end(ap);
 }
 
@@ -94,7 +128,7 @@ void mm_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmsg("mamori: error: ", fmt, ap);
+	vmsg("mamori: error: ", "error", fmt, ap);
 	va_end(ap);
 }
 
@@ -104,7 +138,7 @@ void mm_info(const char *fmt, ...)
 	if (level < MM_LOG_NORMAL)
 		return;
 	va_start(ap, fmt);
-	vmsg("mamori: ", fmt, ap);
+	vmsg("mamori: ", "info", fmt, ap);
 	va_end(ap);
 }
 
@@ -114,7 +148,7 @@ void mm_debug(const char *fmt, ...)
 	if (level < MM_LOG_VERBOSE)
 		return;
 	va_start(ap, fmt);
-	vmsg("mamori: debug: ", fmt, ap);
+	vmsg("mamori: debug: ", "debug", fmt, ap);
 	va_end(ap);
 }
 
@@ -141,7 +175,16 @@ static void located(const char *file, uint64_t line, const char *reason)
 	mm_log_safe(file, f, sizeof(f));
 	mm_log_safe(reason, r, sizeof(r));
 	pthread_mutex_lock(&lock);
-	fprintf(stderr, "%s:%llu: %s\n", f, (unsigned long long)line, r);
+	if (json_lines) {
+		json_head("error");
+		fputs(",\"file\":\"", stderr);
+		json_str(f);
+		fprintf(stderr, "\",\"line\":%llu,\"msg\":\"", (unsigned long long)line);
+		json_str(r);
+		fputs("\"}\n", stderr);
+	} else {
+		fprintf(stderr, "%s:%llu: %s\n", f, (unsigned long long)line, r);
+	}
 	pthread_mutex_unlock(&lock);
 }
 
@@ -164,7 +207,14 @@ void mm_log_located(const char *msg)
 		return;
 	mm_log_safe(msg, m, sizeof(m));
 	pthread_mutex_lock(&lock);
-	fprintf(stderr, "%s\n", m);
+	if (json_lines) {
+		json_head("error");
+		fputs(",\"msg\":\"", stderr);
+		json_str(m);
+		fputs("\"}\n", stderr);
+	} else {
+		fprintf(stderr, "%s\n", m);
+	}
 	pthread_mutex_unlock(&lock);
 }
 

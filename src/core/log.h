@@ -25,6 +25,10 @@
 enum mm_log_level { MM_LOG_QUIET = 0, MM_LOG_NORMAL = 1, MM_LOG_VERBOSE = 2 };
 
 void mm_log_set_level(enum mm_log_level lvl);
+/* Daemons: every message as one JSON object a line on stderr,
+ * {"time":"...Z","level":"info|warning|error|debug","msg":"..."} (located
+ * record errors add "file" and "line"). Off: the usual text. */
+void mm_log_set_json(int on);
 enum mm_log_level mm_log_get_level(void);
 /* "mamori: warning: ..." */
 void mm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -428,6 +428,11 @@ static int poll_once(struct daemon *d, struct mm_err *err)
 	atomic_store(&d->last_flush_ms, mm_now_ms());
 	atomic_store(&d->last_flush_s, (double)(mm_now_ms() - t0) / 1000.0);
 	snapshot(d);
+	/* a daemon shows the first bad records of every poll, not of its life */
+	if (mm_log_suppressed())
+		mm_warn("serve: %llu more malformed records in this poll not shown",
+			(unsigned long long)mm_log_suppressed());
+	mm_log_reset();
 	if ((rc = seen_update(d, paths, sts, n)))
 		mm_err_set(err, rc, "out of memory");
 	else

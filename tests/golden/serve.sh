@@ -199,7 +199,7 @@ expect metrics_api "$(grep api "$T/metrics.txt")" hasE "$T/metrics.txt" '^mamori
 kill -9 $PID; wait $PID 2>/dev/null
 flow a.log eni-0ac0ac0ac0ac00011 203.0.113.7 2 $((T0 + 600))
 : >"$T/cfg.yaml"
-CONFIG="--config $T/cfg.yaml"
+CONFIG="--config $T/cfg.yaml --log-format json"
 start
 expect restart_ready "$(tail -c 300 "$T/serve.err")" test -n "$DET"
 n=0
@@ -226,6 +226,8 @@ expect sighup_reloads "$(tail -c 400 "$T/serve.err")" has "$T/serve.err" "serve:
 expect second_writer_refused "exit $rc, want 5: $(cat "$T/busy.err")" test $rc -eq 5
 stop
 expect stopped_cleanly "$(tail -c 300 "$T/serve.err")" has "$T/serve.err" "serve: stopping"
+expect json_logs "want the restarted daemon's messages as JSON lines: $(tail -2 "$T/serve.err")" \
+	python3 -c 'import json,sys; j=json.loads(open(sys.argv[1]).read().splitlines()[-1]); sys.exit(not (j["level"]=="info" and j["msg"]=="serve: stopping" and j["time"].endswith("Z")))' "$T/serve.err"
 
 echo "serve: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]
