@@ -319,20 +319,12 @@ const char *mm_http_header(const struct mm_http_req *rq, const char *name)
 	return NULL;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 int mm_http_pct_decode(char *s)
 {
 	char *o = s;
 	for (; *s; s++) {
 		if (*s == '%') {
-			int a = hexval((unsigned char)s[1]), b = a < 0 ? -1 : hexval((unsigned char)s[2]);
+			int a = mm_hexval((unsigned char)s[1]), b = a < 0 ? -1 : mm_hexval((unsigned char)s[2]);
 			if (a < 0 || b < 0 || (a == 0 && b == 0))
 				return MM_EINVAL;
 			*o++ = (char)(a * 16 + b);
