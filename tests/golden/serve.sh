@@ -200,6 +200,16 @@ expect samples_typed "$(head -c 300 "$T/samp.json")" \
 gd create-sample-findings --detector-id "$DET" --finding-types 'Nope:EC2/NoSuchType' >/dev/null 2>"$T/st.err"
 expect sample_unknown_type_400 "$(cat "$T/st.err")" has "$T/st.err" "BadRequestException"
 
+# --- pagination and sorting: the CLI follows nextToken page by page -----------
+gd list-findings --detector-id "$DET" >"$T/all.json"
+gd list-findings --detector-id "$DET" --page-size 1 >"$T/paged.json" 2>"$T/aws.err"
+expect paginated_same_ids "$(cat "$T/aws.err") $(cat "$T/paged.json")" \
+	test "$(field "$T/paged.json" 'sorted(j["FindingIds"])')" = "$(field "$T/all.json" 'sorted(j["FindingIds"])')"
+gd list-findings --detector-id "$DET" --sort-criteria AttributeName=severity,OrderBy=ASC >"$T/asc.json"
+gd get-findings --detector-id "$DET" --finding-ids $(field "$T/asc.json" '" ".join(j["FindingIds"][:50])') >"$T/ascf.json"
+expect sorted_by_severity "$(field "$T/ascf.json" '[f["Severity"] for f in j["Findings"]]')" \
+	field "$T/ascf.json" 'exit(0 if [f["Severity"] for f in j["Findings"]] == sorted(f["Severity"] for f in j["Findings"]) and len(j["Findings"]) > 2 else 1)'
+
 # --- metrics ---------------------------------------------------------------
 python3 -c 'import sys,urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/metrics", timeout=10).read().decode())' "$URL" >"$T/metrics.txt" 2>&1
 expect metrics_records "$(head -5 "$T/metrics.txt")" hasE "$T/metrics.txt" '^mamori_records_total\{source="flow"\} 9$'
