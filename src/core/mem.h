@@ -11,6 +11,9 @@ void *mm_malloc(size_t n);
 void *mm_calloc(size_t count, size_t size);
 void *mm_realloc(void *p, size_t n);
 void mm_free(void *p);
+/* Process-wide allocator settings for big tables (called once by the
+ * pipeline at open; harmless to call again): see mem.c. */
+void mm_mem_tune(void);
 /* NUL-terminated copy of n bytes of s; caller frees. NULL on failure. */
 char *mm_strndup(const char *s, size_t n);
 char *mm_strdup(const char *s);

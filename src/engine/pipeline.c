@@ -31,6 +31,7 @@
 #include "core/mem.h"
 #include "core/mtime.h"
 #include "config/config.h"
+#include "detect/blob.h"
 #include "detect/detect.h"
 #include "enrich/inventory.h"
 #include "finding/output.h"
@@ -1383,12 +1384,302 @@ out:
 	return rc;
 }
 
-static int state_put(void *pctx, const char *entity, const void *blob, size_t n)
+/* ---- saving the detectors' states ------------------------------------------
+ *
+ * The detectors' save hooks run on a helper thread while this one writes
+ * the findings (they share nothing: save reads its detector's merged
+ * state, the findings are the batch's table), into a few reused buffers
+ * of one row each that this thread then writes. A detector with
+ * state_packed has its entities' blobs packed into rows of up to
+ * MM_STORE_STATE_MAX bytes named PACK_PREFIX + a sequence number:
+ *   "MMPK" u8 format=1, then per entity: u16 name length, name,
+ *   u32 blob length, blob (little-endian)
+ * and all its rows are deleted before they are written (save puts the
+ * whole state). A blob too big to share a row is written as the
+ * entity's own row, as a detector without state_packed writes all. */
+#define PACK_PREFIX "#pack-"
+#define PACK_MAGIC "MMPK"
+#define PACK_FORMAT 1
+#define PACK_HDR 5
+#define SAVE_BUFS 16	/* rows in flight: 16 MiB at most */
+
+struct save_row {
+	struct save_row *next;
+	int det;			/* index into s->dets */
+	char entity[MM_STORE_ENTITY_MAX + 1];
+	size_t n;
+	unsigned char *data;		/* MM_STORE_STATE_MAX bytes */
+};
+
+struct saver {
+	struct mm_pipeline *s;
+	struct mm_err *err;		/* the writing thread's */
+	int threaded;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct save_row *free, *head, **tail;	/* free rows; rows to write, in order */
+	struct save_row *cur;		/* the pack being filled (saving thread) */
+	int det;			/* the detector being saved */
+	unsigned seq;			/* its next pack number */
+	int done, rc;			/* saving finished; its first failure */
+	int wrc;			/* the writing thread's first failure */
+	int nrows;			/* row buffers allocated */
+};
+
+/* Write row r into the open transaction (the writing thread). */
+static int save_write(struct saver *v, const struct save_row *r)
 {
-	void **c = pctx;
-	struct mm_pipeline *s = c[0];
-	const struct mm_detector_def *d = c[1];
-	return mm_store_state_put(s->st, d->name, entity, d->state_version, blob, n, c[2]);
+	const struct mm_detector_def *d = v->s->dets[r->det];
+	return mm_store_state_put(v->s->st, d->name, r->entity, d->state_version, r->data, r->n,
+				  v->err);
+}
+
+/* A free row buffer for the saving thread (waits for one when all are
+ * in flight), or NULL out of memory or when the writer failed. */
+static struct save_row *save_take(struct saver *v)
+{
+	struct save_row *r = NULL;
+	pthread_mutex_lock(&v->mu);
+	while (!v->free && !v->wrc && v->threaded && v->nrows >= SAVE_BUFS)
+		pthread_cond_wait(&v->cv, &v->mu);
+	if (v->free) {
+		r = v->free;
+		v->free = r->next;
+	} else if (!v->wrc && (r = mm_calloc(1, sizeof(*r)))) {
+		if (!(r->data = mm_malloc(MM_STORE_STATE_MAX))) {
+			mm_free(r);
+			r = NULL;
+		} else {
+			v->nrows++;
+		}
+	}
+	pthread_mutex_unlock(&v->mu);
+	return r;
+}
+
+/* Hand a filled row to the writer (or write it now, unthreaded). */
+static int save_emit(struct saver *v, struct save_row *r)
+{
+	int rc = 0;
+	r->next = NULL;
+	if (!v->threaded) {
+		if ((rc = save_write(v, r)))
+			v->wrc = rc;
+		r->next = v->free;
+		v->free = r;
+		return rc ? MM_EDB : 0;
+	}
+	pthread_mutex_lock(&v->mu);
+	*v->tail = r;
+	v->tail = &r->next;
+	rc = v->wrc;
+	pthread_cond_broadcast(&v->cv);
+	pthread_mutex_unlock(&v->mu);
+	return rc ? MM_EDB : 0;
+}
+
+static int save_pack_out(struct saver *v)
+{
+	struct save_row *r = v->cur;
+	v->cur = NULL;
+	if (!r)
+		return 0;
+	snprintf(r->entity, sizeof(r->entity), PACK_PREFIX "%06u", v->seq++);
+	return save_emit(v, r);
+}
+
+/* The put the detectors' save hooks call (the saving thread). */
+static int save_put(void *pctx, const char *entity, const void *blob, size_t n)
+{
+	struct saver *v = pctx;
+	const struct mm_detector_def *d = v->s->dets[v->det];
+	size_t en = strlen(entity), need = 2 + en + 4 + n;
+	struct save_row *r;
+	int rc;
+
+	if (!en || en > MM_STORE_ENTITY_MAX || n > MM_STORE_STATE_MAX)
+		return MM_EINVAL;
+	if (!d->state_packed || PACK_HDR + need > MM_STORE_STATE_MAX) {
+		/* a row of its own */
+		if (!(r = save_take(v)))
+			return MM_ENOMEM;
+		r->det = v->det;
+		memcpy(r->entity, entity, en + 1);
+		if (n)
+			memcpy(r->data, blob, n);
+		r->n = n;
+		return save_emit(v, r);
+	}
+	if (v->cur && v->cur->n + need > MM_STORE_STATE_MAX && (rc = save_pack_out(v)))
+		return rc;
+	if (!v->cur) {
+		if (!(v->cur = save_take(v)))
+			return MM_ENOMEM;
+		v->cur->det = v->det;
+		memcpy(v->cur->data, PACK_MAGIC, 4);
+		v->cur->data[4] = PACK_FORMAT;
+		v->cur->n = PACK_HDR;
+	}
+	r = v->cur;
+	mm_le_put(r->data + r->n, en, 2);
+	memcpy(r->data + r->n + 2, entity, en);
+	mm_le_put(r->data + r->n + 2 + en, n, 4);
+	if (n)
+		memcpy(r->data + r->n + 6 + en, blob, n);
+	r->n += need;
+	return 0;
+}
+
+/* Run every detector's save, in registry order (the saving thread). */
+static void save_all(struct saver *v)
+{
+	struct mm_pipeline *s = v->s;
+	int j, rc = 0;
+
+	for (j = 0; j < s->ndet && !rc; j++) {
+		const struct mm_detector_def *d = s->dets[j];
+		if (!d->save || d->state_version <= 0)
+			continue;
+		v->det = j;
+		v->seq = 0;
+		rc = d->save(s->gstate[j], save_put, v);
+		if (!rc)
+			rc = save_pack_out(v);
+	}
+	if (v->threaded)
+		pthread_mutex_lock(&v->mu);
+	v->rc = rc;
+	v->done = 1;
+	if (v->threaded) {
+		pthread_cond_broadcast(&v->cv);
+		pthread_mutex_unlock(&v->mu);
+	}
+}
+
+static void *save_main(void *arg)
+{
+	save_all(arg);
+	return NULL;
+}
+
+/* Start saving (on a helper thread when there are workers to spare). */
+static void save_start(struct saver *v, struct mm_pipeline *s, struct mm_err *err, pthread_t *th)
+{
+	memset(v, 0, sizeof(*v));
+	v->s = s;
+	v->err = err;
+	v->tail = &v->head;
+	pthread_mutex_init(&v->mu, NULL);
+	pthread_cond_init(&v->cv, NULL);
+	/* set before the thread starts: it reads it */
+	v->threaded = s->nthreads > 1;
+	if (v->threaded && pthread_create(th, NULL, save_main, v) != 0)
+		v->threaded = 0;
+}
+
+/* Free the row buffers (the flush is over: none is in flight). */
+static void save_release(struct saver *v)
+{
+	if (v->cur) {
+		v->cur->next = v->free;
+		v->free = v->cur;
+		v->cur = NULL;
+	}
+	while (v->free) {
+		struct save_row *r = v->free;
+		v->free = r->next;
+		mm_free(r->data);
+		mm_free(r);
+	}
+	pthread_mutex_destroy(&v->mu);
+	pthread_cond_destroy(&v->cv);
+}
+
+/* The findings could not be written: stop the saving, drop its rows. */
+static void save_abort(struct saver *v, pthread_t th)
+{
+	if (v->threaded) {
+		pthread_mutex_lock(&v->mu);
+		v->wrc = MM_EDB;
+		pthread_cond_broadcast(&v->cv);
+		while (!v->done) {
+			while (v->head) {
+				struct save_row *r = v->head;
+				v->head = r->next;
+				r->next = v->free;
+				v->free = r;
+			}
+			pthread_cond_broadcast(&v->cv);
+			pthread_cond_wait(&v->cv, &v->mu);
+		}
+		while (v->head) {
+			struct save_row *r = v->head;
+			v->head = r->next;
+			r->next = v->free;
+			v->free = r;
+		}
+		pthread_mutex_unlock(&v->mu);
+		pthread_join(th, NULL);
+	}
+	save_release(v);
+}
+
+/* Delete the stored rows of the packed detectors, then write the rows
+ * the saving produces until it is done, then free the row buffers.
+ * 0 or an MM_E code (err set). */
+static int save_finish(struct saver *v, pthread_t th)
+{
+	struct mm_pipeline *s = v->s;
+	int j, rc = 0;
+
+	for (j = 0; j < s->ndet && !rc; j++)
+		if (s->dets[j]->state_packed && s->dets[j]->save && s->dets[j]->state_version > 0)
+			rc = mm_store_state_clear(s->st, s->dets[j]->name, v->err);
+	if (!v->threaded) {
+		if (!rc)
+			save_all(v);
+	} else {
+		if (rc) {
+			pthread_mutex_lock(&v->mu);
+			v->wrc = rc;
+			pthread_cond_broadcast(&v->cv);
+			pthread_mutex_unlock(&v->mu);
+		}
+		for (;;) {
+			struct save_row *r;
+			pthread_mutex_lock(&v->mu);
+			while (!v->head && !v->done)
+				pthread_cond_wait(&v->cv, &v->mu);
+			r = v->head;
+			if (r && !(v->head = r->next))
+				v->tail = &v->head;
+			pthread_mutex_unlock(&v->mu);
+			if (!r)
+				break;
+			if (!rc && (rc = save_write(v, r))) {
+				pthread_mutex_lock(&v->mu);
+				v->wrc = rc;
+				pthread_mutex_unlock(&v->mu);
+			}
+			pthread_mutex_lock(&v->mu);
+			r->next = v->free;
+			v->free = r;
+			pthread_cond_broadcast(&v->cv);
+			pthread_mutex_unlock(&v->mu);
+		}
+		pthread_join(th, NULL);
+	}
+	save_release(v);
+	if (rc)
+		return rc;
+	if (v->rc == MM_ENOMEM)
+		return mm_err_set(v->err, MM_ENOMEM, "out of memory saving detector state");
+	if (v->rc == MM_EDB)
+		return v->wrc ? v->wrc : MM_EDB;	/* err set by the write */
+	if (v->rc)
+		return mm_err_set(v->err, v->rc, "%s: saving detector state failed",
+				  s->dets[v->det]->name);
+	return 0;
 }
 
 /* Merging the workers' states of the detectors: a shared cursor over
@@ -1406,6 +1697,8 @@ static int merge_one(struct mm_pipeline *s, int j)
 {
 	const struct mm_detector_def *d = s->dets[j];
 	int i, rc;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; d->merge && d->state_new && i < s->nthreads; i++) {
 		void *fresh;
 		if ((rc = d->merge(s->gstate[j], s->ws[i].dstate[j])))
@@ -1416,6 +1709,7 @@ static int merge_one(struct mm_pipeline *s, int j)
 			d->state_free(s->ws[i].dstate[j]);
 		s->ws[i].dstate[j] = fresh;
 	}
+	mm_debug("flush: %s merged (%.3f s)", d->name, since(&t0));
 	return 0;
 }
 
@@ -1470,6 +1764,8 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 
 	struct timespec tp;
 	int inv_changed = 0;	/* spilled findings need writing again only then */
+	struct saver sv;
+	pthread_t save_th;
 
 	s->now_ms = mm_now_ms();
 	s->res.findings_spilled += s->nspilled;
@@ -1522,16 +1818,17 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 	if ((inv_changed || !s->held_checked) && (rc = attribute_held(s, final, err)))
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &tp);
+	/* the states are serialized meanwhile (see save_start) */
+	save_start(&sv, s, err, &save_th);
 	if ((rc = begin(s, err)) || (rc = write_agg(s, final, 0, err)) ||
-	    (inv_changed && (rc = rewrite_spilled(s, err))))
+	    (inv_changed && (rc = rewrite_spilled(s, err)))) {
+		save_abort(&sv, save_th);
 		goto fail;
-	mm_debug("flush: findings written (%.3f s)", since(&tp));
-	for (j = 0; j < s->ndet; j++) {
-		const struct mm_detector_def *d = s->dets[j];
-		void *pc[3] = {s, (void *)d, err};
-		if (d->save && d->state_version > 0 && (rc = d->save(s->gstate[j], state_put, pc)))
-			goto fail;
 	}
+	mm_debug("flush: findings written (%.3f s)", since(&tp));
+	clock_gettime(CLOCK_MONOTONIC, &tp);
+	if ((rc = save_finish(&sv, save_th)))
+		goto fail;
 	for (k = 0; k < s->ndone; k++) {
 		struct file_job *jb = &s->done[k];
 		if ((rc = mm_store_file_put(s->st, jb->path, &jb->now, err)))
@@ -1548,6 +1845,7 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		    (rc = mm_store_inventory_put(s->st, inst->instance_id, s->js.p, err)))
 			goto fail;
 	}
+	mm_debug("flush: states, files and inventory written (%.3f s)", since(&tp));
 	clock_gettime(CLOCK_MONOTONIC, &tp);
 	if ((rc = mm_store_commit(s->st, err)))
 		goto fail;
@@ -1574,14 +1872,45 @@ struct state_load_ctx {
 	const struct mm_detector_def *d;
 	void *state;
 	uint64_t discarded;
+	uint64_t bad;		/* packs that did not parse */
 };
+
+/* A pack row (see save_put): every entity's blob goes to load. A pack
+ * that does not parse is discarded whole (counted in bad). */
+static void state_pack(struct state_load_ctx *c, int version, const unsigned char *b, size_t n)
+{
+	size_t at = PACK_HDR;
+	char ent[MM_STORE_ENTITY_MAX + 1];
+
+	if (n < PACK_HDR || memcmp(b, PACK_MAGIC, 4) || b[4] != PACK_FORMAT) {
+		c->bad++;
+		return;
+	}
+	while (at < n) {
+		size_t en, bn;
+		if (n - at < 2 || (en = mm_le_get(b + at, 2)) == 0 || en > MM_STORE_ENTITY_MAX ||
+		    n - at - 2 < en + 4 || (bn = mm_le_get(b + at + 2 + en, 4)) > n - at - 6 - en) {
+			c->bad++;
+			return;
+		}
+		memcpy(ent, b + at + 2, en);
+		ent[en] = '\0';
+		if (c->d->load(c->state, ent, version, b + at + 6 + en, bn))
+			c->discarded++;
+		at += 6 + en + bn;
+	}
+}
 
 static int state_row(void *ctx, const char *entity, int version, const void *blob, size_t n)
 {
 	struct state_load_ctx *c = ctx;
 	/* a version this build does not know is discarded: the detector
 	 * relearns (documented per detector) */
-	if (version != c->d->state_version || c->d->load(c->state, entity, version, blob, n))
+	if (version != c->d->state_version)
+		c->discarded++;
+	else if (!strncmp(entity, PACK_PREFIX, strlen(PACK_PREFIX)))
+		state_pack(c, version, blob, n);
+	else if (c->d->load(c->state, entity, version, blob, n))
 		c->discarded++;
 	return 0;
 }
@@ -1598,6 +1927,7 @@ int mm_pipeline_open(struct mm_pipeline **out, const struct mm_pipeline_opts *o,
 		return mm_err_set(err, MM_ENOMEM, "out of memory");
 	s->o = *o;
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	mm_mem_tune();
 	s->res.started_ms = mm_now_ms();
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->agg_mu, NULL);
@@ -1652,7 +1982,7 @@ int mm_pipeline_open(struct mm_pipeline **out, const struct mm_pipeline_opts *o,
 		goto fail;
 	s->inv_unsaved = o->inventory_path != NULL;
 	for (i = 0; i < s->ndet; i++) {
-		struct state_load_ctx c = {s->dets[i], s->gstate[i], 0};
+		struct state_load_ctx c = {s->dets[i], s->gstate[i], 0, 0};
 		if (!s->dets[i]->load || s->dets[i]->state_version <= 0)
 			continue;
 		if ((rc = mm_store_state_each(s->st, s->dets[i]->name, state_row, &c, err)))
@@ -1660,6 +1990,10 @@ int mm_pipeline_open(struct mm_pipeline **out, const struct mm_pipeline_opts *o,
 		if (c.discarded)
 			mm_warn("%s: %llu stored state rows of another version discarded",
 				s->dets[i]->name, (unsigned long long)c.discarded);
+		if (c.bad)
+			mm_warn("%s: %llu stored state rows malformed, discarded (the detector "
+				"relearns what they held)",
+				s->dets[i]->name, (unsigned long long)c.bad);
 	}
 	s->agg_max = o->max_findings ? o->max_findings : DEFAULT_MAX_FINDINGS;
 	if ((rc = mm_agg_new(&s->final, s->agg_max))) {
@@ -1939,6 +2273,7 @@ void mm_pipeline_close(struct mm_pipeline *s)
 	mm_free(s->jobs);
 	mm_buf_free(&s->js);
 	mm_buf_free(&s->blob);
+
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->agg_mu);
 	pthread_cond_destroy(&s->cv);
