@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* Big blocks (the detectors' per-entity tables, tens to hundreds of MB
  * in all on a large estate) are asked to be backed by transparent huge
@@ -29,6 +30,43 @@ static void huge_advise(void *p, size_t n)
 	(void)p;
 	(void)n;
 #endif
+}
+
+/* The per-entity state of the flow detectors is many small blocks
+ * (tables that start tiny and grow per ENI) carved by glibc out of its
+ * heaps, which only glibc can ask to be backed by huge pages, and only
+ * when its tunable is set at start: so the process is started again
+ * once with it. Measured on the 50k-ENI flow bench file: scan phase
+ * 5.6 -> 4.6 s, sys 2.8 -> 2.2 s (fewer page faults and TLB misses). */
+#define THP_TUNABLE "glibc.malloc.hugetlb=1"
+#define THP_MARK "MAMORI_THP"
+void mm_mem_thp_restart(char **argv)
+{
+	const char *t = getenv("GLIBC_TUNABLES"), *m = getenv(THP_MARK);
+	char exe[4096], env[1024];
+	ssize_t n;
+	const char *base;
+
+	/* MAMORI_THP set: already restarted, or "0" to opt out */
+	if (m || (t && strstr(t, "glibc.malloc.hugetlb")))
+		return;
+	/* only our own binary (not a debugger or valgrind running it) */
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return;
+	exe[n] = '\0';
+	base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	if (strncmp(base, "mamori", 6))
+		return;
+	if (t && *t)
+		snprintf(env, sizeof(env), "%s:%s", t, THP_TUNABLE);
+	else
+		snprintf(env, sizeof(env), "%s", THP_TUNABLE);
+	if (strlen(env) >= sizeof(env) - 1 || setenv(THP_MARK, "1", 1) ||
+	    setenv("GLIBC_TUNABLES", env, 1))
+		return;
+	execv(exe, argv);
+	/* exec failed: carry on as we are */
 }
 
 void mm_mem_tune(void)

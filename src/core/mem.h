@@ -14,6 +14,12 @@ void mm_free(void *p);
 /* Process-wide allocator settings for big tables (called once by the
  * pipeline at open; harmless to call again): see mem.c. */
 void mm_mem_tune(void);
+/* Start the program again (execv of itself, argv as given) with glibc's
+ * malloc backing its heaps by transparent huge pages, once; returns
+ * when that is not possible or already done, or when MAMORI_THP is set
+ * in the environment (MAMORI_THP=0 opts out). For commands that build
+ * large per-entity tables (scan): see mem.c. */
+void mm_mem_thp_restart(char **argv);
 /* NUL-terminated copy of n bytes of s; caller frees. NULL on failure. */
 char *mm_strndup(const char *s, size_t n);
 char *mm_strdup(const char *s);
