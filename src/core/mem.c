@@ -1,36 +1,10 @@
 /* mem.c - allocation funnel with fault injection for tests. */
 #include "core/mem.h"
 
-#include <malloc.h>
-#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
-
-/* Big blocks (the detectors' per-entity tables, tens to hundreds of MB
- * in all on a large estate) are asked to be backed by transparent huge
- * pages: with 4 KiB pages each first touch is a page fault (a fifth of
- * the CPU of a 50k-ENI flow scan went to faults and the TLB shootdowns
- * of zero-page copies). Only the 2 MiB-aligned interior is advised; the
- * advice is a hint the kernel may ignore (THP off, or no madvise mode). */
-#define HUGE_PAGE ((uintptr_t)2 << 20)
-#define HUGE_MIN ((size_t)4 << 20)
-static void huge_advise(void *p, size_t n)
-{
-#ifdef MADV_HUGEPAGE
-	uintptr_t a, b;
-	if (!p || n < HUGE_MIN)
-		return;
-	a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-	b = ((uintptr_t)p + n) & ~(HUGE_PAGE - 1);
-	if (b > a)
-		(void)madvise((void *)a, b - a, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)n;
-#endif
-}
 
 /* The per-entity state of the flow detectors is many small blocks
  * (tables that start tiny and grow per ENI) carved by glibc out of its
@@ -69,15 +43,6 @@ void mm_mem_thp_restart(char **argv)
 	/* exec failed: carry on as we are */
 }
 
-void mm_mem_tune(void)
-{
-	/* a fixed threshold: blocks of 1 MiB and more are mapped on their
-	 * own (and advised above) and given back whole when freed, instead
-	 * of glibc raising the threshold after the first free and carving
-	 * big tables out of its heaps */
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
-}
-
 static long fail_after = -1;
 
 static int should_fail(void)
@@ -99,28 +64,21 @@ void *mm_malloc(size_t n)
 {
 	if (should_fail())
 		return NULL;
-	void *p = malloc(n ? n : 1);
-	huge_advise(p, n);
-	return p;
+	return malloc(n ? n : 1);
 }
 
 void *mm_calloc(size_t count, size_t size)
 {
 	if (should_fail())
 		return NULL;
-	void *p = calloc(count ? count : 1, size ? size : 1);
-	if (p && size && count <= SIZE_MAX / size)
-		huge_advise(p, count * size);
-	return p;
+	return calloc(count ? count : 1, size ? size : 1);
 }
 
 void *mm_realloc(void *p, size_t n)
 {
 	if (should_fail())
 		return NULL;
-	void *q = realloc(p, n ? n : 1);
-	huge_advise(q, n);
-	return q;
+	return realloc(p, n ? n : 1);
 }
 
 void mm_free(void *p)

@@ -11,9 +11,6 @@ void *mm_malloc(size_t n);
 void *mm_calloc(size_t count, size_t size);
 void *mm_realloc(void *p, size_t n);
 void mm_free(void *p);
-/* Process-wide allocator settings for big tables (called once by the
- * pipeline at open; harmless to call again): see mem.c. */
-void mm_mem_tune(void);
 /* Start the program again (execv of itself, argv as given) with glibc's
  * malloc backing its heaps by transparent huge pages, once; returns
  * when that is not possible or already done, or when MAMORI_THP is set

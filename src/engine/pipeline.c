@@ -2075,7 +2075,6 @@ int mm_pipeline_open(struct mm_pipeline **out, const struct mm_pipeline_opts *o,
 		return mm_err_set(err, MM_ENOMEM, "out of memory");
 	s->o = *o;
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
-	mm_mem_tune();
 	s->res.started_ms = mm_now_ms();
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->agg_mu, NULL);
