@@ -1393,11 +1393,11 @@ out:
  * The detectors' save hooks run on helper threads (one detector each at
  * a time) while this thread writes the findings: they share nothing
  * (save reads its detector's merged state, the findings are the batch's
- * table). They fill a few reused buffers of one row each, which this
- * thread then writes in the order they come (rows of different keys, so
- * the order does not matter). A detector with state_packed has its
- * entities' blobs packed into rows of up to MM_STORE_STATE_MAX bytes
- * named PACK_PREFIX + a sequence number:
+ * table). They hand over finished rows, which this thread then writes
+ * in the order they come (rows of different keys, so the order does not
+ * matter). A detector with state_packed has its entities' blobs packed
+ * into rows of up to MM_STORE_STATE_MAX bytes named PACK_PREFIX + a
+ * sequence number:
  *   "MMPK" u8 format=1, then per entity: u16 name length, name,
  *   u32 blob length, blob (little-endian)
  * and all its rows are deleted before they are written (save puts the
@@ -1409,8 +1409,10 @@ out:
 #define PACK_MAGIC "MMPK"
 #define PACK_FORMAT 1
 #define PACK_HDR 5
-#define SAVE_BUFS 16	/* rows in flight: 16 MiB at most (twice, deflated) */
 #define SAVERS 2	/* helper threads at most */
+/* rows handed over and not yet written, bytes: the savers wait past it
+ * (the bench file's whole state is ~42 MB deflated) */
+#define SAVE_QUEUE_MAX ((size_t)64 << 20)
 /* A row whose version has this bit holds "u32 length" and the raw
  * deflate of the detector's blob (or pack) of that length; the version
  * without the bit is the detector's. The blobs of a 50k-ENI estate
@@ -1422,24 +1424,26 @@ out:
 #define STATE_DEFLATED 0x10000
 #define DEFLATE_MIN 4096	/* smaller rows are written as they are */
 
+/* A finished row, handed from a saving thread to the writer. */
 struct save_row {
 	struct save_row *next;
 	int det;			/* index into s->dets */
+	int deflated;
 	char entity[MM_STORE_ENTITY_MAX + 1];
 	size_t n;
-	unsigned char *data;		/* MM_STORE_STATE_MAX bytes */
-	unsigned char *z;		/* data deflated (zn bytes) when zn > 0 */
-	size_t zn;
+	unsigned char data[];		/* n bytes */
 };
 
 struct saver;
 
-/* One saving thread's: the detector it saves and its pack being filled. */
+/* One saving thread's: the detector it saves, its pack being filled. */
 struct save_hand {
 	struct saver *v;
 	int det;
 	unsigned seq;			/* the detector's next pack number */
-	struct save_row *cur;
+	unsigned char *pack;		/* MM_STORE_STATE_MAX bytes */
+	size_t pn;			/* bytes in pack; 0: none open */
+	unsigned char *z;		/* deflate output, MM_STORE_STATE_MAX */
 	unsigned char *lvl;		/* ISA-L's level 1 buffer */
 	pthread_t th;
 	int started;
@@ -1451,99 +1455,91 @@ struct saver {
 	int threaded;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct save_row *free, *head, **tail;	/* free rows; rows to write, in order */
+	struct save_row *head, **tail;	/* rows to write, in order */
+	size_t queued;			/* their bytes */
 	int next;			/* the next detector to save */
 	int running;			/* saving threads not done */
 	int rc, failed;			/* the first failure of a save, its detector */
 	int wrc;			/* the writing thread's first failure */
-	int nrows;			/* row buffers allocated */
-	int nhands;
 	struct save_hand hand[SAVERS];
 };
 
-/* Write row r into the open transaction (the writing thread). */
-static int save_write(struct saver *v, const struct save_row *r)
+static int save_write(struct saver *v, int det, const char *entity, int deflated,
+		      const unsigned char *p, size_t n)
 {
-	const struct mm_detector_def *d = v->s->dets[r->det];
-	if (r->zn)
-		return mm_store_state_put(v->s->st, d->name, r->entity,
-					  d->state_version | STATE_DEFLATED, r->z, r->zn, v->err);
-	return mm_store_state_put(v->s->st, d->name, r->entity, d->state_version, r->data, r->n,
-				  v->err);
+	const struct mm_detector_def *d = v->s->dets[det];
+	return mm_store_state_put(v->s->st, d->name, entity,
+				  d->state_version | (deflated ? STATE_DEFLATED : 0), p, n, v->err);
 }
 
-/* Deflate r's bytes into r->z when that saves an eighth or more
- * (r->zn = 0: written as they are). */
-static void save_deflate(struct save_hand *h, struct save_row *r)
+/* Deflate p[0..n) into h->z: its length ("u32 n" and the stream), or 0
+ * when that would not save an eighth (then written as it is). */
+static size_t save_deflate(struct save_hand *h, const unsigned char *p, size_t n)
 {
-	r->zn = 0;
 #ifdef MM_HAVE_ISAL
 	struct isal_zstream zs;
-	if (r->n < DEFLATE_MIN || r->n > 0xffffffffu)
-		return;
+	if (n < DEFLATE_MIN || n > MM_STORE_STATE_MAX)
+		return 0;
 	if (!h->lvl && !(h->lvl = mm_malloc(ISAL_DEF_LVL1_DEFAULT)))
-		return;
-	if (!r->z && !(r->z = mm_malloc(MM_STORE_STATE_MAX)))
-		return;
+		return 0;
+	if (!h->z && !(h->z = mm_malloc(MM_STORE_STATE_MAX)))
+		return 0;
 	isal_deflate_stateless_init(&zs);
 	zs.level = 1;
 	zs.level_buf = h->lvl;
 	zs.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
-	zs.next_in = r->data;
-	zs.avail_in = (uint32_t)r->n;
-	zs.next_out = r->z + 4;
-	zs.avail_out = (uint32_t)(r->n - r->n / 8 - 4);
+	zs.next_in = (uint8_t *)p;
+	zs.avail_in = (uint32_t)n;
+	zs.next_out = h->z + 4;
+	zs.avail_out = (uint32_t)(n - n / 8 - 4);
 	zs.end_of_stream = 1;
 	zs.flush = NO_FLUSH;
 	if (isal_deflate_stateless(&zs) != COMP_OK || zs.avail_in)
-		return;
-	mm_le_put(r->z, r->n, 4);
-	r->zn = 4 + zs.total_out;
+		return 0;
+	mm_le_put(h->z, n, 4);
+	return 4 + zs.total_out;
 #else
 	(void)h;
+	(void)p;
+	(void)n;
+	return 0;
 #endif
 }
 
-/* A free row buffer for a saving thread (waits for one when all are in
- * flight), or NULL out of memory or when the writer failed. */
-static struct save_row *save_take(struct saver *v)
-{
-	struct save_row *r = NULL;
-	pthread_mutex_lock(&v->mu);
-	while (!v->free && !v->wrc && v->threaded && v->nrows >= SAVE_BUFS)
-		pthread_cond_wait(&v->cv, &v->mu);
-	if (v->free) {
-		r = v->free;
-		v->free = r->next;
-	} else if (!v->wrc && (r = mm_calloc(1, sizeof(*r)))) {
-		if (!(r->data = mm_malloc(MM_STORE_STATE_MAX))) {
-			mm_free(r);
-			r = NULL;
-		} else {
-			v->nrows++;
-		}
-	}
-	pthread_mutex_unlock(&v->mu);
-	return r;
-}
-
-/* Hand a filled row to the writer (or write it now, unthreaded). */
-static int save_emit(struct save_hand *h, struct save_row *r)
+/* One finished row of the current detector: deflated, then handed to
+ * the writer (or written now, unthreaded). 0, MM_ENOMEM, or MM_EDB when
+ * the writer failed (its err is set). */
+static int save_emit(struct save_hand *h, const char *entity, const unsigned char *p, size_t n)
 {
 	struct saver *v = h->v;
-	int rc = 0;
-	save_deflate(h, r);
-	r->next = NULL;
+	size_t zn = save_deflate(h, p, n);
+	struct save_row *r;
+	int rc;
+
+	if (zn) {
+		p = h->z;
+		n = zn;
+	}
 	if (!v->threaded) {
-		if ((rc = save_write(v, r)))
+		if ((rc = save_write(v, h->det, entity, zn > 0, p, n)))
 			v->wrc = rc;
-		r->next = v->free;
-		v->free = r;
 		return rc ? MM_EDB : 0;
 	}
+	if (!(r = mm_malloc(sizeof(*r) + n)))
+		return MM_ENOMEM;
+	r->next = NULL;
+	r->det = h->det;
+	r->deflated = zn > 0;
+	snprintf(r->entity, sizeof(r->entity), "%s", entity);
+	r->n = n;
+	if (n)
+		memcpy(r->data, p, n);
 	pthread_mutex_lock(&v->mu);
+	while (v->queued > SAVE_QUEUE_MAX && !v->wrc)
+		pthread_cond_wait(&v->cv, &v->mu);
 	*v->tail = r;
 	v->tail = &r->next;
+	v->queued += n;
 	rc = v->wrc;
 	pthread_cond_broadcast(&v->cv);
 	pthread_mutex_unlock(&v->mu);
@@ -1552,12 +1548,13 @@ static int save_emit(struct save_hand *h, struct save_row *r)
 
 static int save_pack_out(struct save_hand *h)
 {
-	struct save_row *r = h->cur;
-	h->cur = NULL;
-	if (!r)
+	char ent[32];
+	size_t n = h->pn;
+	if (!n)
 		return 0;
-	snprintf(r->entity, sizeof(r->entity), PACK_PREFIX "%06u", h->seq++);
-	return save_emit(h, r);
+	h->pn = 0;
+	snprintf(ent, sizeof(ent), PACK_PREFIX "%06u", h->seq++);
+	return save_emit(h, ent, h->pack, n);
 }
 
 /* The put the detectors' save hooks call (a saving thread). */
@@ -1566,39 +1563,29 @@ static int save_put(void *pctx, const char *entity, const void *blob, size_t n)
 	struct save_hand *h = pctx;
 	const struct mm_detector_def *d = h->v->s->dets[h->det];
 	size_t en = strlen(entity), need = 2 + en + 4 + n;
-	struct save_row *r;
+	unsigned char *q;
 	int rc;
 
 	if (!en || en > MM_STORE_ENTITY_MAX || n > MM_STORE_STATE_MAX)
 		return MM_EINVAL;
-	if (!d->state_packed || PACK_HDR + need > MM_STORE_STATE_MAX) {
-		/* a row of its own */
-		if (!(r = save_take(h->v)))
-			return MM_ENOMEM;
-		r->det = h->det;
-		memcpy(r->entity, entity, en + 1);
-		if (n)
-			memcpy(r->data, blob, n);
-		r->n = n;
-		return save_emit(h, r);
-	}
-	if (h->cur && h->cur->n + need > MM_STORE_STATE_MAX && (rc = save_pack_out(h)))
+	if (!d->state_packed || PACK_HDR + need > MM_STORE_STATE_MAX)
+		return save_emit(h, entity, blob, n);	/* a row of its own */
+	if (h->pn && h->pn + need > MM_STORE_STATE_MAX && (rc = save_pack_out(h)))
 		return rc;
-	if (!h->cur) {
-		if (!(h->cur = save_take(h->v)))
-			return MM_ENOMEM;
-		h->cur->det = h->det;
-		memcpy(h->cur->data, PACK_MAGIC, 4);
-		h->cur->data[4] = PACK_FORMAT;
-		h->cur->n = PACK_HDR;
+	if (!h->pack && !(h->pack = mm_malloc(MM_STORE_STATE_MAX)))
+		return MM_ENOMEM;
+	if (!h->pn) {
+		memcpy(h->pack, PACK_MAGIC, 4);
+		h->pack[4] = PACK_FORMAT;
+		h->pn = PACK_HDR;
 	}
-	r = h->cur;
-	mm_le_put(r->data + r->n, en, 2);
-	memcpy(r->data + r->n + 2, entity, en);
-	mm_le_put(r->data + r->n + 2 + en, n, 4);
+	q = h->pack + h->pn;
+	mm_le_put(q, en, 2);
+	memcpy(q + 2, entity, en);
+	mm_le_put(q + 2 + en, n, 4);
 	if (n)
-		memcpy(r->data + r->n + 6 + en, blob, n);
-	r->n += need;
+		memcpy(q + 6 + en, blob, n);
+	h->pn += need;
 	return 0;
 }
 
@@ -1624,6 +1611,7 @@ static void save_all(struct save_hand *h)
 			continue;
 		h->det = j;
 		h->seq = 0;
+		h->pn = 0;
 		rc = d->save(s->gstate[j], save_put, h);
 		if (!rc)
 			rc = save_pack_out(h);
@@ -1678,13 +1666,12 @@ static void save_start(struct saver *v, struct mm_pipeline *s, struct mm_err *er
 		v->hand[i].started = 1;
 		v->running++;
 	}
-	v->nhands = i;
 	pthread_mutex_unlock(&v->mu);
 	if (!i)
 		v->threaded = 0;
 }
 
-/* Wait for the saving threads, then free the row buffers. */
+/* Wait for the saving threads, then free what is left. */
 static void save_release(struct saver *v)
 {
 	int i;
@@ -1692,23 +1679,13 @@ static void save_release(struct saver *v)
 		struct save_hand *h = &v->hand[i];
 		if (h->started)
 			pthread_join(h->th, NULL);
-		if (h->cur) {
-			h->cur->next = v->free;
-			v->free = h->cur;
-		}
+		mm_free(h->pack);
+		mm_free(h->z);
 		mm_free(h->lvl);
 	}
 	while (v->head) {
 		struct save_row *r = v->head;
 		v->head = r->next;
-		r->next = v->free;
-		v->free = r;
-	}
-	while (v->free) {
-		struct save_row *r = v->free;
-		v->free = r->next;
-		mm_free(r->data);
-		mm_free(r->z);
 		mm_free(r);
 	}
 	pthread_mutex_destroy(&v->mu);
@@ -1722,25 +1699,23 @@ static int save_drain(struct saver *v, int rc)
 	for (;;) {
 		struct save_row *r;
 		pthread_mutex_lock(&v->mu);
-		if (rc && !v->wrc) {
+		if (rc && !v->wrc)
 			v->wrc = rc;
-			pthread_cond_broadcast(&v->cv);
-		}
 		while (!v->head && v->running)
 			pthread_cond_wait(&v->cv, &v->mu);
 		r = v->head;
-		if (r && !(v->head = r->next))
-			v->tail = &v->head;
+		if (r) {
+			if (!(v->head = r->next))
+				v->tail = &v->head;
+			v->queued -= r->n;
+		}
+		pthread_cond_broadcast(&v->cv);
 		pthread_mutex_unlock(&v->mu);
 		if (!r)
 			return rc;
 		if (!rc)
-			rc = save_write(v, r);
-		pthread_mutex_lock(&v->mu);
-		r->next = v->free;
-		v->free = r;
-		pthread_cond_broadcast(&v->cv);
-		pthread_mutex_unlock(&v->mu);
+			rc = save_write(v, r->det, r->entity, r->deflated, r->data, r->n);
+		mm_free(r);
 	}
 }
 
@@ -1753,7 +1728,7 @@ static void save_abort(struct saver *v)
 }
 
 /* Delete the stored rows of the packed detectors, then write the rows
- * the saving produces until it is done, and free the row buffers.
+ * the saving produces until it is done, and free what it used.
  * 0 or an MM_E code (err set). */
 static int save_finish(struct saver *v)
 {
