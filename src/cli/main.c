@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/mem.h"
 
 #ifndef MM_VERSION
 #define MM_VERSION "0.1.0"
@@ -42,10 +43,14 @@ int main(int argc, char **argv)
 		printf("mamori %s\n", MM_VERSION);
 		return MM_EXIT_OK;
 	}
-	if (!strcmp(cmd, "scan"))
+	if (!strcmp(cmd, "scan")) {
+		mm_mem_thp_restart(argv);
 		return mm_cmd_scan(argc - 1, argv + 1);
-	if (!strcmp(cmd, "serve"))
+	}
+	if (!strcmp(cmd, "serve")) {
+		mm_mem_thp_restart(argv);
 		return mm_cmd_serve(argc - 1, argv + 1);
+	}
 	if (!strcmp(cmd, "findings"))
 		return mm_cmd_findings(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sim"))

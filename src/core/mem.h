@@ -11,6 +11,12 @@ void *mm_malloc(size_t n);
 void *mm_calloc(size_t count, size_t size);
 void *mm_realloc(void *p, size_t n);
 void mm_free(void *p);
+/* Start the program again (execv of itself, argv as given) with glibc's
+ * malloc backing its heaps by transparent huge pages, once; returns
+ * when that is not possible or already done, or when MAMORI_THP is set
+ * in the environment (MAMORI_THP=0 opts out). For commands that build
+ * large per-entity tables (scan): see mem.c. */
+void mm_mem_thp_restart(char **argv);
 /* NUL-terminated copy of n bytes of s; caller frees. NULL on failure. */
 char *mm_strndup(const char *s, size_t n);
 char *mm_strdup(const char *s);

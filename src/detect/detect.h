@@ -191,6 +191,13 @@ struct mm_detector_def {
 	 * finish (sequence) reads these here, into its worker's state. Called
 	 * by the worker that spills, with the table locked. May be NULL. */
 	void (*on_spill)(void *state, struct mm_detect_ctx *c);
+	/* 1: save puts every entity the state holds (the whole state, not
+	 * only what changed), so the engine may pack the entities' blobs
+	 * into few rows and replace all of the detector's rows at each save
+	 * (one SQLite row per ENI was most of the flush for 50k ENIs).
+	 * load is still called once per entity, and rows of one entity each
+	 * (older databases) still load. 0 (the default): one row per put. */
+	int state_packed;
 };
 
 /* The registry, NULL-terminated (registry.c). */

@@ -1747,6 +1747,7 @@ const struct mm_detector_def mm_det_netbase = {
 	.state_free = state_free,
 	.on_event = on_event,
 	.on_batch = on_batch,
+	.state_packed = 1,
 	.merge = merge,
 	.finish = finish,
 	.save = save,

@@ -1620,6 +1620,7 @@ const struct mm_detector_def mm_det_netscan = {
 	.state_free = state_free,
 	.on_event = on_event,
 	.on_batch = on_batch,
+	.state_packed = 1,
 	.merge = merge,
 	.finish = finish,
 	.save = save,

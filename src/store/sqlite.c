@@ -46,6 +46,7 @@ enum {
 	Q_INV_EACH,
 	Q_STATE_PUT,
 	Q_STATE_DEL,
+	Q_STATE_CLEAR,
 	Q_STATE_EACH,
 	Q_STATE_GET,
 	Q_FIND_HAS,
@@ -75,6 +76,7 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_STATE_PUT] = "INSERT OR REPLACE INTO detector_state(detector, entity, version, state,"
 			" updated_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_STATE_DEL] = "DELETE FROM detector_state WHERE detector = ?1 AND entity = ?2",
+	[Q_STATE_CLEAR] = "DELETE FROM detector_state WHERE detector = ?1",
 	[Q_STATE_EACH] = "SELECT entity, version, state FROM detector_state WHERE detector = ?1"
 			 " ORDER BY entity",
 	[Q_STATE_GET] = "SELECT version, state FROM detector_state WHERE detector = ?1 AND entity = ?2",
@@ -1111,6 +1113,24 @@ int mm_store_state_del(struct mm_store *st, const char *detector, const char *en
 				detector, entity, sqlite3_errmsg(st->db), st->path);
 	else
 		rc = sqlite3_changes(st->db) > 0 ? 1 : 0;
+	sqlite3_reset(s);
+	return rc;
+}
+
+int mm_store_state_clear(struct mm_store *st, const char *detector, struct mm_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = state_key_ok(detector, "", err)))
+		return rc;
+	s = stmt(st, Q_STATE_CLEAR);
+	if (!s)
+		return db_fail(st, err, "deleting detector state");
+	sqlite3_bind_text(s, 1, detector, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = mm_err_set(err, MM_EDB, "deleting state of %s: %s (database %s)", detector,
+				sqlite3_errmsg(st->db), st->path);
 	sqlite3_reset(s);
 	return rc;
 }

@@ -164,6 +164,9 @@ int mm_store_state_del(struct mm_store *st, const char *detector, const char *en
 		       struct mm_err *err);
 int mm_store_state_each(struct mm_store *st, const char *detector, mm_state_row_cb cb, void *ctx,
 			struct mm_err *err);
+/* Delete every row of detector (before a save that writes its whole
+ * state again). 0 or a negative error. */
+int mm_store_state_clear(struct mm_store *st, const char *detector, struct mm_err *err);
 
 /* The default database path: $MAMORI_DB, else ./mamori.db. */
 const char *mm_store_default_path(void);

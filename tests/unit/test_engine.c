@@ -136,6 +136,23 @@ static const struct mm_detector_def counter = {
 	.load = c_load,
 };
 static const struct mm_detector_def *const dets[] = {&counter, NULL};
+/* the same detector with its entities packed into few rows */
+static const struct mm_detector_def counter_packed = {
+	.name = "test-counter",
+	.kinds = MM_KIND_BIT(MM_EV_FLOW),
+	.state_version = 1,
+	.types = c_types,
+	.state_new = c_new,
+	.state_free = c_free,
+	.on_event = c_event,
+	.merge = c_merge,
+	.finish = c_finish,
+	.save = c_save,
+	.load = c_load,
+	.state_packed = 1,
+};
+static const struct mm_detector_def *const packed_dets[] = {&counter_packed, NULL};
+static const struct mm_detector_def *const *use_dets = dets;
 
 /* Emits a finding per flow, on the flow's ENI: fills finding tables. */
 static void e_event(void *st, struct mm_detect_ctx *c, const struct mm_event *ev)
@@ -159,7 +176,7 @@ static void opts(struct mm_pipeline_opts *o, const char *db)
 	o->db_path = db;
 	o->threads = 2;
 	o->no_default_lists = 1;
-	o->detectors = dets;
+	o->detectors = use_dets;
 }
 
 static void flow(struct mm_event *ev, const char *eni, long t)
@@ -277,6 +294,84 @@ MM_TEST(state_persists_and_continues_in_the_next_run)
 	CHECK(strstr(r.buf, "eni-b") != NULL); /* the third flow, a run later */
 	/* and eni-a, reported before, is not reported again */
 	CHECK(strstr(strstr(r.buf, "eni-a") + 1, "eni-a") == NULL);
+}
+
+static int count_row(void *ctx, const char *entity, int version, const void *blob, size_t n)
+{
+	int *k = ctx;
+	(void)version;
+	(void)blob;
+	(void)n;
+	k[strncmp(entity, "#pack-", 6) ? 0 : 1]++;
+	return 0;
+}
+
+/* rows of test-counter: [0] one entity each, [1] packs */
+static void state_rows(const char *db, int k[2])
+{
+	struct mm_store *st;
+	struct mm_err e;
+	k[0] = k[1] = 0;
+	CHECK_EQ_INT(mm_store_open(&st, db, &e), 0);
+	CHECK_EQ_INT(mm_store_state_each(st, "test-counter", count_row, k, &e), 0);
+	mm_store_close(st);
+}
+
+/* A packed detector: the same findings at any flush cadence; rows of
+ * one entity each (a database written before packing) load, and are
+ * replaced by one pack at the next save, which the run after continues. */
+MM_TEST(packed_state_same_result_and_loads_entity_rows)
+{
+	char a[64], b[64], c[64];
+	struct rows ra, rb, rc;
+	struct mm_pipeline *p;
+	struct mm_pipeline_opts o;
+	struct mm_err e;
+	struct mm_event ev;
+	int k[2];
+
+	snprintf(a, sizeof(a), "%s", tmpdb());
+	snprintf(b, sizeof(b), "%s", tmpdb());
+	snprintf(c, sizeof(c), "%s", tmpdb());
+	run(a, 0);
+	use_dets = packed_dets;
+	run(b, 0);
+	run(c, 1);
+	stored(a, &ra);
+	stored(b, &rb);
+	stored(c, &rc);
+	CHECK_EQ_STR(rb.buf, ra.buf);
+	CHECK_EQ_STR(rc.buf, ra.buf);
+	state_rows(b, k);
+	CHECK_EQ_INT(k[0], 0);
+	CHECK_EQ_INT(k[1], 1);
+	/* a: written unpacked, eni-b at 2 of 3; continued packed */
+	state_rows(a, k);
+	CHECK_EQ_INT(k[0], 2);
+	CHECK_EQ_INT(k[1], 0);
+	opts(&o, a);
+	CHECK_EQ_INT(mm_pipeline_open(&p, &o, &e), 0);
+	flow(&ev, "eni-b", 1714560000);
+	mm_pipeline_feed_event(p, &ev);
+	CHECK_EQ_INT(mm_pipeline_flush(p, &e), 0);
+	mm_pipeline_close(p);
+	stored(a, &ra);
+	CHECK(strstr(ra.buf, "eni-b") != NULL);
+	state_rows(a, k);
+	CHECK_EQ_INT(k[0], 0);
+	CHECK_EQ_INT(k[1], 1);
+	/* and a pack continues: b's eni-b was at 2 of 3 */
+	stored(b, &rb);
+	CHECK(strstr(rb.buf, "eni-b") == NULL);
+	opts(&o, b);
+	CHECK_EQ_INT(mm_pipeline_open(&p, &o, &e), 0);
+	flow(&ev, "eni-b", 1714560000);
+	mm_pipeline_feed_event(p, &ev);
+	CHECK_EQ_INT(mm_pipeline_flush(p, &e), 0);
+	mm_pipeline_close(p);
+	stored(b, &rb);
+	CHECK_EQ_STR(rb.buf, ra.buf);
+	use_dets = dets;
 }
 
 MM_TEST(unflushed_batch_is_not_half_kept)

@@ -142,6 +142,58 @@ MM_TEST(intel_boundaries)
 	mm_intel_free(in);
 }
 
+/* A set big enough for the /24 bitmap (4096 ranges and more) answers
+ * as a small one: the boundary cases above, ranges across /24 and /16
+ * edges, and misses next to listed /24s. */
+MM_TEST(intel_big_set_same_answers)
+{
+	struct mm_intel *in = mk();
+	struct mm_intel_hit h[MM_INTEL_MAX_HITS];
+	size_t cap = 6000 * 20 + 256, n = 0;
+	char *text = malloc(cap), a[32];
+	int i;
+
+	CHECK(text != NULL);
+	/* 6000 hosts, each alone in its /24 (100.64.0.0/10) */
+	for (i = 0; i < 6000; i++)
+		n += (size_t)snprintf(text + n, cap - n, "100.%d.%d.7\n", 64 + i / 200, i % 200);
+	snprintf(text + n, cap - n,
+		 "192.0.2.64/26\n198.51.100.7/32\n1.2.3.4/24\n1.255.255.0/23\n10.4.0.0/14\n");
+	load(in, MM_CAT_CUSTOM, "b", text, NULL);
+	free(text);
+	build(in);
+	CHECK_EQ_INT(mip(in, "192.0.2.63", 0, h), 0);
+	CHECK_EQ_INT(mip(in, "192.0.2.64", 0, h), 1);
+	CHECK_EQ_INT(mip(in, "192.0.2.127", 0, h), 1);
+	CHECK_EQ_INT(mip(in, "192.0.2.128", 0, h), 0);
+	CHECK_EQ_INT(mip(in, "198.51.100.7", 0, h), 1);
+	CHECK_EQ_INT(mip(in, "198.51.100.6", 0, h), 0);
+	CHECK_EQ_INT(mip(in, "198.51.101.7", 0, h), 0);
+	CHECK_EQ_INT(mip(in, "1.2.3.0", 0, h), 1);
+	CHECK_EQ_INT(mip(in, "1.2.3.255", 0, h), 1);
+	CHECK_EQ_INT(mip(in, "1.2.4.0", 0, h), 0);
+	CHECK_EQ_INT(mip(in, "1.2.2.255", 0, h), 0);
+	CHECK_EQ_INT(mip(in, "1.255.254.0", 0, h), 1);
+	CHECK_EQ_INT(mip(in, "1.255.255.255", 0, h), 1);
+	CHECK_EQ_INT(mip(in, "2.0.0.0", 0, h), 0);
+	CHECK_EQ_INT(mip(in, "1.255.253.255", 0, h), 0);
+	/* a /14: four /16 buckets, every /24 of them */
+	CHECK_EQ_INT(mip(in, "10.4.0.0", 0, h), 1);
+	CHECK_EQ_INT(mip(in, "10.5.128.9", 0, h), 1);
+	CHECK_EQ_INT(mip(in, "10.7.255.255", 0, h), 1);
+	CHECK_EQ_INT(mip(in, "10.3.255.255", 0, h), 0);
+	CHECK_EQ_INT(mip(in, "10.8.0.0", 0, h), 0);
+	for (i = 0; i < 6000; i += 97) {
+		snprintf(a, sizeof(a), "100.%d.%d.7", 64 + i / 200, i % 200);
+		CHECK_EQ_INT(mip(in, a, 0, h), 1);
+		snprintf(a, sizeof(a), "100.%d.%d.8", 64 + i / 200, i % 200);
+		CHECK_EQ_INT(mip(in, a, 0, h), 0);
+		snprintf(a, sizeof(a), "100.%d.%d.7", 64 + i / 200, 200 + i % 50);
+		CHECK_EQ_INT(mip(in, a, 0, h), 0);
+	}
+	mm_intel_free(in);
+}
+
 MM_TEST(intel_slash0_and_extremes)
 {
 	struct mm_intel *in = mk();
