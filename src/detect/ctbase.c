@@ -232,6 +232,7 @@ struct cb_ua {
 struct cb_state {
 	size_t cap, n;
 	struct cb_ent **t;
+	uint64_t *th;		/* cap: t[j]'s hash, so a probe reads no entity until one agrees */
 	struct cb_ent *recent;
 	double p[P__N];
 	uint64_t dropped, warned;	/* principals not tracked (CB_MAX_ENTS) */
@@ -404,17 +405,24 @@ static int tab_grow(struct cb_state *s)
 {
 	size_t ncap = s->cap ? s->cap * 2 : 256, i;
 	struct cb_ent **nt = mm_calloc(ncap, sizeof(*nt));
-	if (!nt)
+	uint64_t *nh = mm_calloc(ncap, sizeof(*nh));
+	if (!nt || !nh) {
+		mm_free(nt);
+		mm_free(nh);
 		return MM_ENOMEM;
+	}
 	for (i = 0; i < s->cap; i++)
 		if (s->t[i]) {
 			size_t j = s->t[i]->h & (ncap - 1);
 			while (nt[j])
 				j = (j + 1) & (ncap - 1);
 			nt[j] = s->t[i];
+			nh[j] = s->t[i]->h;
 		}
 	mm_free(s->t);
+	mm_free(s->th);
 	s->t = nt;
+	s->th = nh;
 	s->cap = ncap;
 	return 0;
 }
@@ -432,7 +440,7 @@ static struct cb_ent *ent_get(struct cb_state *s, uint64_t h, const char *name, 
 	if ((s->n + 1) * 4 > s->cap * 3 && tab_grow(s))
 		return NULL;
 	for (j = h & (s->cap - 1); (e = s->t[j]); j = (j + 1) & (s->cap - 1))
-		if (e->h == h && e->inst == inst && e->nlen == n && !memcmp(e->name, name, n))
+		if (s->th[j] == h && e->inst == inst && e->nlen == n && !memcmp(e->name, name, n))
 			return s->recent = e;
 	if (s->n >= CB_MAX_ENTS || n > CB_NAME_MAX) {
 		s->dropped++;
@@ -441,6 +449,7 @@ static struct cb_ent *ent_get(struct cb_state *s, uint64_t h, const char *name, 
 	if (!(e = ent_new(h, name, n, inst)))
 		return NULL;
 	s->t[j] = e;
+	s->th[j] = h;
 	s->n++;
 	return s->recent = e;
 }
@@ -1477,6 +1486,7 @@ static void state_free(void *state)
 	for (i = 0; i < s->cap; i++)
 		ent_free(s->t[i]);
 	mm_free(s->t);
+	mm_free(s->th);
 	mm_free(s);
 }
 
@@ -1553,11 +1563,14 @@ static int merge(void *dst, void *src)
 		/* merging into nothing is adopting: take src's table whole
 		 * (its entities are what merging them one by one would make) */
 		struct cb_ent **t = d->t;
+		uint64_t *th = d->th;
 		size_t cap = d->cap;
 		d->t = s->t;
+		d->th = s->th;
 		d->cap = s->cap;
 		d->n = s->n;
 		s->t = t;
+		s->th = th;
 		s->cap = cap;
 		s->n = 0;
 		d->recent = s->recent = NULL;
