@@ -717,14 +717,20 @@ static void scan_file(struct worker *w, struct file_job *job)
 		goto out;
 	}
 	have_lines = 1;
-	if ((rc = mm_lines_peek(&ln, &head, &headn, &e)) < 0 && headn == 0) {
+	/* a {"Records" document is told by its first bytes: the rest of its
+	 * (single, megabytes long) first line is not read here, it is mapped */
+	mm_lines_peek_start(&ln, &head, &headn, &e);
+	if (headn && mm_format_detect(job->path, head, headn, w->s->o.source) == MM_FMT_CT_DOC)
+		fmt = MM_FMT_CT_DOC;
+	else if ((rc = mm_lines_peek(&ln, &head, &headn, &e)) < 0 && headn == 0) {
 		/* damaged from the first bytes (a corrupt .gz): a located error,
 		 * counted, and the file is not remembered (it is no "empty" file) */
 		w->r.bad_records++;
 		mm_log_located(e.msg[0] ? e.msg : mm_strerror(rc));
 		goto out;
 	}
-	fmt = mm_format_detect(job->path, head, headn, w->s->o.source);
+	if (fmt != MM_FMT_CT_DOC)
+		fmt = mm_format_detect(job->path, head, headn, w->s->o.source);
 	mm_flow_fmt_auto(&ffmt);
 	switch (fmt) {
 	case MM_FMT_EMPTY:
