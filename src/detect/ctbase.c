@@ -44,6 +44,7 @@
  * the principal's item table; allocation and formatting only when an
  * item is new or earlier than the one held. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +138,8 @@ static const char *const tactic_types[MM_TAC__N] = {
 #define T_INSIDE "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS"
 #define T_ASN "UnauthorizedAccess:IAMUser/UnusualASNCaller"
 
-/* The details of an item's first call, to write its finding from finish. */
+/* The details of an item's first call, to write its finding from finish,
+ * as a record gives them (each string cut to its field). */
 struct cb_det {
 	char akid[32], pid[128], user[64], utype[24], src[48], api[64], ua[128], region[24];
 	char err[40];
@@ -146,22 +148,47 @@ struct cb_det {
 	uint8_t has_ip, aws;
 };
 
-/* What every record probes, apart from the rest of the item so a probe
- * touches 16 bytes: the key and its first record's time (kept equal to
- * the item's key and ref.time_ms). */
-struct cb_hot {
-	uint64_t key;
-	int64_t t;
+/* The string fields of a det, in the order they are packed and stored. */
+enum { D_AKID, D_PID, D_USER, D_UTYPE, D_SRC, D_API, D_UA, D_REGION, D_ERR, D_ACCT, D__N };
+#define DF(f) {offsetof(struct cb_det, f), sizeof(((struct cb_det *)0)->f)}
+static const struct {
+	size_t off, cap;
+} dfield[D__N] = {DF(akid), DF(pid),	DF(user),   DF(utype), DF(src),
+		  DF(api),  DF(ua),	DF(region), DF(err),   DF(acct)};
+#undef DF
+
+/* A det as an item keeps it: the strings packed one after the other
+ * (NUL-terminated, len[] bytes each), about half the fixed layout's size:
+ * tens of thousands of items hold one while a scan runs. */
+struct cb_pdet {
+	struct mm_ip ip;
+	uint8_t has_ip, aws;
+	char cc[3];
+	uint8_t len[D__N];
+	char s[];
 };
 
+/* The item table's slot: everything a record of a known item reads and
+ * writes, 16 bytes, so the common case (a later call of a known item)
+ * touches one cache line and never the item itself. t is the first
+ * record's time in whole seconds (floor, clamped to [0, UINT32_MAX]): a
+ * record in a later second is later than the first; in the same second
+ * the item's full ref decides. */
+struct cb_hot {
+	uint64_t key;	/* 0 = empty */
+	uint32_t t;
+	uint32_t count;
+};
+
+/* The rest of an item, in a dense array (the slot's ix says where): the
+ * table keeps a quarter of its slots empty, the items do not. */
 struct cb_item {
 	uint64_t key;
 	struct mm_evref ref;		/* the earliest record */
 	uint64_t ctx_net, ctx_ua;	/* K_API: the first call's network and agent keys */
-	uint32_t count;
 	uint8_t flags, tactic;
 	char label[CB_LABEL];		/* what it is, for additionalInfo */
-	struct cb_det *det;		/* NULL once it cannot fire */
+	struct cb_pdet *det;		/* NULL once it cannot fire */
 };
 
 struct cb_act {		/* the places of one hour */
@@ -176,11 +203,12 @@ struct cb_ent {
 	uint32_t nlen;
 	uint8_t inst;			/* an instance-role session */
 	int64_t tmin, tmax;		/* ms; tmin > tmax: none yet */
-	uint32_t icap, nitems;
+	uint32_t icap, nitems, ccap;	/* slots, items, room in it */
 	uint32_t nkind[K__N];
 	int64_t kmax[K__N];		/* at a kind's cap: its latest first time (an upper bound) */
-	struct cb_hot *hot;		/* icap, parallel to it */
-	struct cb_item *it;
+	struct cb_hot *hot;		/* icap slots */
+	uint16_t *ix;			/* icap: the slot's item in it (items < 2^16: the caps) */
+	struct cb_item *it;		/* nitems of ccap, dense */
 	uint64_t days[CB_DAYS];		/* day numbers + 1, the smallest, unsorted */
 	uint8_t ndays;
 	uint32_t last_day;
@@ -204,6 +232,7 @@ struct cb_ua {
 struct cb_state {
 	size_t cap, n;
 	struct cb_ent **t;
+	uint64_t *th;		/* cap: t[j]'s hash, so a probe reads no entity until one agrees */
 	struct cb_ent *recent;
 	double p[P__N];
 	uint64_t dropped, warned;	/* principals not tracked (CB_MAX_ENTS) */
@@ -347,10 +376,11 @@ static void ent_free(struct cb_ent *e)
 	uint32_t i;
 	if (!e)
 		return;
-	for (i = 0; i < e->icap; i++)
+	for (i = 0; i < e->nitems; i++)
 		mm_free(e->it[i].det);
 	mm_free(e->it);
 	mm_free(e->hot);
+	mm_free(e->ix);
 	mm_free(e);
 }
 
@@ -375,17 +405,24 @@ static int tab_grow(struct cb_state *s)
 {
 	size_t ncap = s->cap ? s->cap * 2 : 256, i;
 	struct cb_ent **nt = mm_calloc(ncap, sizeof(*nt));
-	if (!nt)
+	uint64_t *nh = mm_calloc(ncap, sizeof(*nh));
+	if (!nt || !nh) {
+		mm_free(nt);
+		mm_free(nh);
 		return MM_ENOMEM;
+	}
 	for (i = 0; i < s->cap; i++)
 		if (s->t[i]) {
 			size_t j = s->t[i]->h & (ncap - 1);
 			while (nt[j])
 				j = (j + 1) & (ncap - 1);
 			nt[j] = s->t[i];
+			nh[j] = s->t[i]->h;
 		}
 	mm_free(s->t);
+	mm_free(s->th);
 	s->t = nt;
+	s->th = nh;
 	s->cap = ncap;
 	return 0;
 }
@@ -403,7 +440,7 @@ static struct cb_ent *ent_get(struct cb_state *s, uint64_t h, const char *name, 
 	if ((s->n + 1) * 4 > s->cap * 3 && tab_grow(s))
 		return NULL;
 	for (j = h & (s->cap - 1); (e = s->t[j]); j = (j + 1) & (s->cap - 1))
-		if (e->h == h && e->inst == inst && e->nlen == n && !memcmp(e->name, name, n))
+		if (s->th[j] == h && e->inst == inst && e->nlen == n && !memcmp(e->name, name, n))
 			return s->recent = e;
 	if (s->n >= CB_MAX_ENTS || n > CB_NAME_MAX) {
 		s->dropped++;
@@ -412,13 +449,40 @@ static struct cb_ent *ent_get(struct cb_state *s, uint64_t h, const char *name, 
 	if (!(e = ent_new(h, name, n, inst)))
 		return NULL;
 	s->t[j] = e;
+	s->th[j] = h;
 	s->n++;
 	return s->recent = e;
+}
+
+/* Start loading the home slot of key in e's table: a record probes five
+ * or six keys whose slots are independent cache misses, so asking for
+ * all of them before the first probe overlaps the waits. */
+static void slot_prefetch(const struct cb_ent *e, uint64_t key)
+{
+	if (e->icap)
+		__builtin_prefetch(&e->hot[(uint32_t)mm_hash_mix(key) & (e->icap - 1)]);
 }
 
 static uint64_t ent_hash(const char *name, size_t n, int inst)
 {
 	return mm_hash(name, n, inst ? 0x696e7374ULL : 0x7072696eULL);
+}
+
+/* The item in slot j. */
+#define IT(e, j) (&(e)->it[(e)->ix[j]])
+
+/* A time in ms as a slot's t: whole seconds, floor, clamped. */
+static uint32_t hot_t(int64_t ms)
+{
+	if (ms <= 0)
+		return 0;
+	return ms / 1000 >= (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)(ms / 1000);
+}
+
+/* Is a record at ms (> 0) surely later than slot j's first record? */
+static int hot_later(const struct cb_hot *h, int64_t ms)
+{
+	return ms / 1000 > (int64_t)h->t;
 }
 
 static int item_find(const struct cb_ent *e, uint64_t key)
@@ -433,49 +497,73 @@ static int item_find(const struct cb_ent *e, uint64_t key)
 	return -1;
 }
 
+/* Double the slots (the items stay where they are). Slots are re-placed
+ * in slot order, so a table's layout depends only on what was put in it
+ * and when. */
 static int item_grow(struct cb_ent *e)
 {
 	uint32_t ncap = e->icap ? e->icap * 2 : 16, i;
-	struct cb_item *nt = mm_calloc(ncap, sizeof(*nt));
 	struct cb_hot *nh = mm_calloc(ncap, sizeof(*nh));
-	if (!nt || !nh) {
-		mm_free(nt);
+	uint16_t *nx = mm_calloc(ncap, sizeof(*nx));
+	if (!nh || !nx) {
 		mm_free(nh);
+		mm_free(nx);
 		return MM_ENOMEM;
 	}
 	for (i = 0; i < e->icap; i++)
-		if (e->it[i].key) {
-			uint32_t j = (uint32_t)mm_hash_mix(e->it[i].key) & (ncap - 1);
-			while (nt[j].key)
+		if (e->hot[i].key) {
+			uint32_t j = (uint32_t)mm_hash_mix(e->hot[i].key) & (ncap - 1);
+			while (nh[j].key)
 				j = (j + 1) & (ncap - 1);
-			nt[j] = e->it[i];
 			nh[j] = e->hot[i];
+			nx[j] = e->ix[i];
 		}
-	mm_free(e->it);
 	mm_free(e->hot);
-	e->it = nt;
+	mm_free(e->ix);
 	e->hot = nh;
+	e->ix = nx;
 	e->icap = ncap;
 	return 0;
 }
 
-/* Remove slot j (linear probing: shift the followers back). */
+/* Room for one more item in the dense array (x1.5). */
+static int item_room(struct cb_ent *e)
+{
+	uint32_t ncap;
+	struct cb_item *nt;
+	if (e->nitems < e->ccap)
+		return 0;
+	ncap = e->ccap < 8 ? 8 : e->ccap + e->ccap / 2;
+	if (!(nt = mm_realloc(e->it, (size_t)ncap * sizeof(*nt))))
+		return MM_ENOMEM;
+	e->it = nt;
+	e->ccap = ncap;
+	return 0;
+}
+
+/* Remove slot j and its item (linear probing: shift the followers back;
+ * the last item moves into the freed place of the dense array). */
 static void item_del(struct cb_ent *e, uint32_t j)
 {
-	uint32_t i = j, k, m = e->icap - 1;
-	e->nkind[KIND(e->it[j].key)]--;
+	uint32_t i, k, m = e->icap - 1, c = e->ix[j], last = e->nitems - 1;
+	e->nkind[KIND(e->hot[j].key)]--;
+	mm_free(e->it[c].det);
+	if (c != last) {
+		e->it[c] = e->it[last];
+		e->ix[item_find(e, e->it[c].key)] = (uint16_t)c;
+	}
+	memset(&e->it[last], 0, sizeof(e->it[last]));
 	e->nitems--;
-	mm_free(e->it[j].det);
-	memset(&e->it[j], 0, sizeof(e->it[j]));
 	memset(&e->hot[j], 0, sizeof(e->hot[j]));
-	for (i = (j + 1) & m; e->it[i].key; i = (i + 1) & m) {
-		k = (uint32_t)mm_hash_mix(e->it[i].key) & m;
-		/* move it[i] to the hole when its home is not in (j, i] */
+	e->ix[j] = 0;
+	for (i = (j + 1) & m; e->hot[i].key; i = (i + 1) & m) {
+		k = (uint32_t)mm_hash_mix(e->hot[i].key) & m;
+		/* move slot i to the hole when its home is not in (j, i] */
 		if ((j < i) ? (k <= j || k > i) : (k <= j && k > i)) {
-			e->it[j] = e->it[i];
 			e->hot[j] = e->hot[i];
-			memset(&e->it[i], 0, sizeof(e->it[i]));
+			e->ix[j] = e->ix[i];
 			memset(&e->hot[i], 0, sizeof(e->hot[i]));
+			e->ix[i] = 0;
 			j = i;
 		}
 	}
@@ -501,11 +589,13 @@ static int item_before(const struct mm_evref *r, uint64_t key, const struct mm_e
 /* A slot for a new item key first seen at ref, or -1: at its kind's cap
  * the latest item of the kind is evicted when the new one is earlier,
  * else the new one is not kept (so the kept set is the earliest whatever
- * the order). -2: out of memory. */
+ * the order). -2: out of memory. The item is zeroed but for its key and
+ * ref.time_ms; the slot's count is 0. */
 static int item_slot(struct cb_ent *e, uint64_t key, const struct mm_evref *ref, const double *p)
 {
 	int kind = KIND(key);
 	uint32_t j;
+	struct cb_item *it;
 
 	if ((int)e->nkind[kind] >= kind_cap(kind, p)) {
 		int worst = -1;
@@ -513,14 +603,14 @@ static int item_slot(struct cb_ent *e, uint64_t key, const struct mm_evref *ref,
 		if (ref->time_ms > e->kmax[kind])
 			return -1;
 		for (j = 0; j < e->icap; j++)
-			if (KIND(e->it[j].key) == kind &&
-			    (worst < 0 || item_before(&e->it[worst].ref, e->it[worst].key,
-						      &e->it[j].ref, e->it[j].key)))
+			if (e->hot[j].key && KIND(e->hot[j].key) == kind &&
+			    (worst < 0 || item_before(&IT(e, worst)->ref, IT(e, worst)->key,
+						      &IT(e, j)->ref, e->hot[j].key)))
 				worst = (int)j;
 		if (worst < 0)
 			return -1;
-		if (!item_before(ref, key, &e->it[worst].ref, e->it[worst].key)) {
-			e->kmax[kind] = e->it[worst].ref.time_ms;
+		if (!item_before(ref, key, &IT(e, worst)->ref, IT(e, worst)->key)) {
+			e->kmax[kind] = IT(e, worst)->ref.time_ms;
 			return -1;
 		}
 		item_del(e, (uint32_t)worst);
@@ -528,11 +618,19 @@ static int item_slot(struct cb_ent *e, uint64_t key, const struct mm_evref *ref,
 	}
 	if ((e->nitems + 1) * 4 > e->icap * 3 && item_grow(e))
 		return -2;
-	for (j = (uint32_t)mm_hash_mix(key) & (e->icap - 1); e->it[j].key;
+	if (item_room(e))
+		return -2;
+	for (j = (uint32_t)mm_hash_mix(key) & (e->icap - 1); e->hot[j].key;
 	     j = (j + 1) & (e->icap - 1))
 		;
-	e->it[j].key = e->hot[j].key = key;
-	e->it[j].ref.time_ms = e->hot[j].t = ref->time_ms;
+	e->hot[j].key = key;
+	e->hot[j].t = hot_t(ref->time_ms);
+	e->hot[j].count = 0;
+	e->ix[j] = (uint16_t)e->nitems;
+	it = &e->it[e->nitems];
+	memset(it, 0, sizeof(*it));
+	it->key = key;
+	it->ref.time_ms = ref->time_ms;
 	e->nitems++;
 	e->nkind[kind]++;
 	return (int)j;
@@ -658,6 +756,60 @@ static void det_fill(struct cb_det *d, const struct mm_api *a, const struct cb_g
 	d->aws = g->aws;
 }
 
+/* String field f of a packed det. */
+static const char *pdet_str(const struct cb_pdet *d, int f)
+{
+	size_t o = 0;
+	int i;
+	for (i = 0; i < f; i++)
+		o += (size_t)d->len[i] + 1;
+	return d->s + o;
+}
+
+/* Pack x into old's place (realloc'd; NULL: a new one). NULL when out of
+ * memory (old is then freed). */
+static struct cb_pdet *pdet_pack(const struct cb_det *x, struct cb_pdet *old)
+{
+	size_t n[D__N], tot = 0;
+	struct cb_pdet *d;
+	char *o;
+	int f;
+	for (f = 0; f < D__N; f++) {
+		n[f] = strnlen((const char *)x + dfield[f].off, dfield[f].cap - 1);
+		tot += n[f] + 1;
+	}
+	if (!(d = mm_realloc(old, sizeof(*d) + tot))) {
+		mm_free(old);
+		return NULL;
+	}
+	d->ip = x->ip;
+	d->has_ip = x->has_ip;
+	d->aws = x->aws;
+	memcpy(d->cc, x->cc, sizeof(d->cc));
+	for (o = d->s, f = 0; f < D__N; f++) {
+		d->len[f] = (uint8_t)n[f];
+		memcpy(o, (const char *)x + dfield[f].off, n[f]);
+		o[n[f]] = '\0';
+		o += n[f] + 1;
+	}
+	return d;
+}
+
+static void pdet_unpack(const struct cb_pdet *d, struct cb_det *x)
+{
+	const char *o = d->s;
+	int f;
+	memset(x, 0, sizeof(*x));
+	for (f = 0; f < D__N; f++) {
+		memcpy((char *)x + dfield[f].off, o, d->len[f]);
+		o += d->len[f] + 1;
+	}
+	memcpy(x->cc, d->cc, sizeof(x->cc));
+	x->ip = d->ip;
+	x->has_ip = d->has_ip;
+	x->aws = d->aws;
+}
+
 struct rec {	/* what touch needs of the record at hand */
 	struct cb_state *s;
 	struct mm_detect_ctx *c;
@@ -703,20 +855,19 @@ static struct cb_item *touch(struct rec *r, struct cb_ent *e, uint64_t key, int 
 			return NULL;
 		fresh = 1;
 	}
-	it = &e->it[j];
-	if (it->count < UINT32_MAX)
-		it->count++;
-	if (!fresh && r->a->time_ms > e->hot[j].t)
+	if (e->hot[j].count < UINT32_MAX)
+		e->hot[j].count++;
+	if (!fresh && hot_later(&e->hot[j], r->a->time_ms))
 		return NULL;
+	it = IT(e, j);
 	if (!fresh && !mm_evref_before(rec_ref(r), &it->ref))
 		return NULL;
 	it->ref = *rec_ref(r);
-	e->hot[j].t = it->ref.time_ms;
+	e->hot[j].t = hot_t(it->ref.time_ms);
 	if (want_det && !(it->flags & F_DONE)) {
-		if (!it->det)
-			it->det = mm_malloc(sizeof(*it->det));
-		if (it->det)
-			det_fill(it->det, r->a, r->g);
+		struct cb_det x;
+		det_fill(&x, r->a, r->g);
+		it->det = pdet_pack(&x, it->det);
 	}
 	return it;
 }
@@ -741,7 +892,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	struct cb_ent *e;
 	const struct cb_ua *ua;
 	struct cb_item *it;
-	uint64_t nk, place;
+	uint64_t nk, place, ph, hk, rk = 0, ak;
 	uint32_t hour;
 	char buf[CB_LABEL];
 	int signin;
@@ -759,6 +910,10 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	r.p = state_params(s, c);
 	r.g = geo_of(s, c, &a->source_ip);
 	hour = (uint32_t)(a->time_ms / HOUR_MS) + 1;
+	/* the principal's entity is loaded while the session's is worked on */
+	ph = ent_hash(who.p, who.n, 0);
+	if (s->cap && s->t[ph & (s->cap - 1)])
+		__builtin_prefetch(s->t[ph & (s->cap - 1)]);
 
 	/* the instance-role session: the public addresses its keys are used from */
 	if (instance_session(a) && !mm_ip_is_private(&a->source_ip) &&
@@ -777,8 +932,24 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		}
 	}
 
-	if (!(e = ent_get(s, ent_hash(who.p, who.n, 0), who.p, who.n, 0)))
+	if (!(e = ent_get(s, ph, who.p, who.n, 0)))
 		return;
+	place = place_of(r.g);
+	nk = net_key(r.g, NULL, 0);
+	ua = ua_of(s, a->user_agent);
+	hk = KEY(K_HOUR, (hour - 1) % 24);
+	if (a->region.n)
+		rk = KEY(K_REGION, mm_hash(a->region.p, a->region.n, 0x7267));
+	ak = KEY(K_API, mm_hash(a->event_name.p, a->event_name.n,
+				mm_hash(a->event_source.p, a->event_source.n, 0x617069)));
+	slot_prefetch(e, nk);
+	if (r.g->cc[0])
+		slot_prefetch(e, KEY(K_CC, place));
+	slot_prefetch(e, ua->key);
+	slot_prefetch(e, hk);
+	if (rk)
+		slot_prefetch(e, rk);
+	slot_prefetch(e, ak);
 	if (a->time_ms < e->tmin)
 		e->tmin = a->time_ms;
 	if (a->time_ms > e->tmax)
@@ -787,10 +958,8 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		e->last_day = (uint32_t)(a->time_ms / DAY_MS) + 1;
 		days_add(e, e->last_day);
 	}
-	place = place_of(r.g);
 	act_add(e, hour, place);
 
-	nk = net_key(r.g, NULL, 0);
 	/* a network's details serve only the opt-in UnusualASNCaller */
 	if ((it = touch(&r, e, nk, r.p[P_ASN_CALLER] >= 1))) {
 		net_key(r.g, buf, sizeof(buf));
@@ -798,14 +967,12 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	}
 	if (r.g->cc[0])
 		set_label(touch(&r, e, KEY(K_CC, place), 0), r.g->cc);
-	ua = ua_of(s, a->user_agent);
 	set_label(touch(&r, e, ua->key, 0), ua->label);
-	if ((it = touch(&r, e, KEY(K_HOUR, (hour - 1) % 24), 0))) {
+	if ((it = touch(&r, e, hk, 0))) {
 		snprintf(buf, sizeof(buf), "%02u", (unsigned)((hour - 1) % 24));
 		set_label(it, buf);
 	}
-	if (a->region.n && (it = touch(&r, e, KEY(K_REGION, mm_hash(a->region.p, a->region.n,
-								     0x7267)), 0)))
+	if (a->region.n && (it = touch(&r, e, rk, 0)))
 		label_set(it->label, sizeof(it->label), a->region.p, a->region.n);
 	signin = mm_str_eqz(a->event_source, "signin.amazonaws.com") ||
 		 mm_str_eqz(a->event_type, "AwsConsoleSignIn");
@@ -819,17 +986,14 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		return;
 	}
 	{
-		uint64_t h = mm_hash(a->event_source.p, a->event_source.n, 0x617069);
-		int j;
-		h = mm_hash(a->event_name.p, a->event_name.n, h);
-		j = item_find(e, KEY(K_API, h));
+		int j = item_find(e, ak);
 		/* the common case, a later call of a known API, touches one count */
-		if (j >= 0 && a->time_ms > e->hot[j].t) {
-			if (e->it[j].count < UINT32_MAX)
-				e->it[j].count++;
+		if (j >= 0 && hot_later(&e->hot[j], a->time_ms)) {
+			if (e->hot[j].count < UINT32_MAX)
+				e->hot[j].count++;
 			return;
 		}
-		if ((it = touch(&r, e, KEY(K_API, h), 1))) {
+		if ((it = touch(&r, e, ak, 1))) {
 			label_set(it->label, sizeof(it->label), a->event_name.p, a->event_name.n);
 			it->ctx_net = nk;
 			it->ctx_ua = ua->key;
@@ -863,7 +1027,7 @@ static int64_t ready_at(const struct cb_ent *e, const double *p)
 static const struct cb_item *item_get(const struct cb_ent *e, uint64_t key)
 {
 	int j = item_find(e, key);
-	return j < 0 ? NULL : &e->it[j];
+	return j < 0 ? NULL : IT(e, j);
 }
 
 /* Was key (a network or agent) new at time t: first seen after the
@@ -905,23 +1069,23 @@ static void top_labels(const struct cb_ent *e, int kind, int64_t ready, int n, c
 	for (k = 0; k < n && k < 4; k++) {
 		int best = -1, q, skip;
 		for (j = 0; j < e->icap; j++) {
-			const struct cb_item *it = &e->it[j];
-			if (KIND(it->key) != kind || it->ref.time_ms >= ready)
+			const struct cb_hot *h = &e->hot[j];
+			if (!h->key || KIND(h->key) != kind || IT(e, j)->ref.time_ms >= ready)
 				continue;
 			for (skip = 0, q = 0; q < k; q++)
 				skip |= picked[q] == (int)j;
 			if (skip)
 				continue;
-			if (best < 0 || it->count > e->it[best].count ||
-			    (it->count == e->it[best].count && it->key < e->it[best].key))
+			if (best < 0 || h->count > e->hot[best].count ||
+			    (h->count == e->hot[best].count && h->key < e->hot[best].key))
 				best = (int)j;
 		}
 		if (best < 0)
 			break;
 		picked[k] = best;
-		if (len + strlen(e->it[best].label) + 4 >= max)
+		if (len + strlen(IT(e, best)->label) + 4 >= max)
 			break;
-		len += (size_t)snprintf(b + len, max - len, "%s%s", k ? " , " : "", e->it[best].label);
+		len += (size_t)snprintf(b + len, max - len, "%s%s", k ? " , " : "", IT(e, best)->label);
 	}
 }
 
@@ -959,20 +1123,20 @@ static void anomaly_info(struct mm_finding *f, const struct cb_ent *e,
 	 * one bracket per service in order of first call; cut whole */
 	apis[0] = names[0] = '\0';
 	for (i = 0; i < ng; i++) {
-		const char *src = grp[i]->det ? grp[i]->det->src : "";
+		const char *src = grp[i]->det ? pdet_str(grp[i]->det, D_SRC) : "";
 		int k, seen = 0;
 		for (k = 0; k < i; k++)
-			seen |= strcmp(grp[k]->det ? grp[k]->det->src : "", src) == 0;
+			seen |= strcmp(grp[k]->det ? pdet_str(grp[k]->det, D_SRC) : "", src) == 0;
 		if (seen)
 			continue;
 		if (!bput(apis, sizeof(apis), &len, "%s%s:[", i ? " , " : "", src))
 			break;
 		for (seen = 0, k = i; k < ng; k++) {
-			const struct cb_det *d = grp[k]->det;
-			if (strcmp(d ? d->src : "", src) != 0)
+			const struct cb_pdet *d = grp[k]->det;
+			if (strcmp(d ? pdet_str(d, D_SRC) : "", src) != 0)
 				continue;
 			if (!bput(apis, sizeof(apis), &len, "%s%s:%s", seen++ ? " , " : "",
-				  grp[k]->label, d && d->err[0] ? "failure" : "success"))
+				  grp[k]->label, d && d->len[D_ERR] ? "failure" : "success"))
 				break;
 		}
 		if (!bput(apis, sizeof(apis), &len, "]"))
@@ -996,7 +1160,7 @@ static void anomaly_info(struct mm_finding *f, const struct cb_ent *e,
 	 * hour of day or region when new (novelty_hours, as networks) */
 	{
 		uint32_t hod = (uint32_t)((last->ref.time_ms / HOUR_MS) % 24);
-		const char *reg = last->det ? last->det->region : "";
+		const char *reg = last->det ? pdet_str(last->det, D_REGION) : "";
 		const char *cc = last->det ? last->det->cc : "";
 		if (cc[0] && cc[1] &&
 		    novel(e, KEY(K_CC, (uint64_t)(unsigned char)cc[0] << 8 | (unsigned char)cc[1]),
@@ -1040,7 +1204,9 @@ static struct mm_finding *emit_item(struct mm_detect_ctx *c, const char *type,
 {
 	struct mm_api a;
 	struct mm_finding *f;
-	det_api(&a, it->det, it);
+	struct cb_det x;
+	pdet_unpack(it->det, &x);
+	det_api(&a, &x, it);
 	f = mm_emit_refs(c, type, a.account, mm_api_principal(&a), "", &it->ref, 1,
 			 it->ref.time_ms, it->ref.time_ms, latest);
 	if (!f)
@@ -1079,8 +1245,12 @@ static void judge_apis(struct mm_detect_ctx *c, struct cb_ent *e, int64_t ready,
 	if (!(q = mm_malloc(sizeof(*q) * (e->nkind[K_API] + 1))))
 		return;
 	for (j = 0; j < e->icap; j++) {
-		struct cb_item *it = &e->it[j];
-		int64_t t = it->ref.time_ms;
+		struct cb_item *it;
+		int64_t t;
+		if (!e->hot[j].key)
+			continue;
+		it = IT(e, j);
+		t = it->ref.time_ms;
 		if (KIND(it->key) != K_API || !it->det || (it->flags & (F_REPORTED | F_DONE)))
 			continue;
 		if (t < ready || it->tactic == MM_TAC_NONE || it->tactic >= MM_TAC__N ||
@@ -1149,11 +1319,15 @@ static void judge_logins(struct mm_detect_ctx *c, struct cb_ent *e, int64_t read
 {
 	uint32_t j, w = (uint32_t)p[P_LOGIN_H], maxh = (uint32_t)(e->tmax / HOUR_MS) + 1;
 	for (j = 0; j < e->icap; j++) {
-		struct cb_item *it = &e->it[j];
+		struct cb_item *it;
 		uint32_t h, hh;
-		uint64_t pl = it->key & 0x00ffffffffffffffULL;
+		uint64_t pl;
 		int other = 0, k, latest;
 		struct mm_finding *f;
+		if (!e->hot[j].key)
+			continue;
+		it = IT(e, j);
+		pl = it->key & 0x00ffffffffffffffULL;
 		if (KIND(it->key) != K_LOGIN || !it->det || (it->flags & (F_REPORTED | F_DONE)))
 			continue;
 		h = (uint32_t)(it->ref.time_ms / HOUR_MS) + 1;
@@ -1185,9 +1359,12 @@ static void judge_asn(struct mm_detect_ctx *c, struct cb_ent *e, int64_t ready)
 {
 	uint32_t j;
 	for (j = 0; j < e->icap; j++) {
-		struct cb_item *it = &e->it[j];
+		struct cb_item *it;
 		struct mm_finding *f;
 		int latest;
+		if (!e->hot[j].key)
+			continue;
+		it = IT(e, j);
 		if (KIND(it->key) != K_NET || !it->det || (it->flags & (F_REPORTED | F_DONE)))
 			continue;
 		if (it->ref.time_ms >= ready) {
@@ -1213,17 +1390,24 @@ static void judge_instance(struct mm_detect_ctx *c, struct cb_ent *e)
 	int home[2] = {-1, -1};
 	uint32_t j;
 	for (j = 0; j < e->icap; j++) {
-		const struct cb_item *it = &e->it[j];
-		int v6 = (it->flags & F_V6) != 0;
+		const struct cb_item *it;
+		int v6;
+		if (!e->hot[j].key)
+			continue;
+		it = IT(e, j);
+		v6 = (it->flags & F_V6) != 0;
 		if (KIND(it->key) == K_IADDR &&
 		    (home[v6] < 0 ||
-		     item_before(&it->ref, it->key, &e->it[home[v6]].ref, e->it[home[v6]].key)))
+		     item_before(&it->ref, it->key, &IT(e, home[v6])->ref, IT(e, home[v6])->key)))
 			home[v6] = (int)j;
 	}
 	for (j = 0; j < e->icap; j++) {
-		struct cb_item *it = &e->it[j];
+		struct cb_item *it;
 		struct mm_finding *f;
 		int latest;
+		if (!e->hot[j].key)
+			continue;
+		it = IT(e, j);
 		if (KIND(it->key) != K_IADDR || (int)j == home[0] || (int)j == home[1] || !it->det ||
 		    (it->flags & F_REPORTED))
 			continue;
@@ -1233,7 +1417,7 @@ static void judge_instance(struct mm_detect_ctx *c, struct cb_ent *e)
 			mm_finding_info_clear(f);
 			mm_finding_info_str(f, "instanceHomeAddress",
 					    home[(it->flags & F_V6) != 0] >= 0
-						    ? e->it[home[(it->flags & F_V6) != 0]].label
+						    ? IT(e, home[(it->flags & F_V6) != 0])->label
 						    : "");
 		}
 		mm_free(it->det);
@@ -1251,6 +1435,26 @@ static void finish(void *state, struct mm_detect_ctx *c)
 		mm_warn("ctbase: %llu records of principals past the %u tracked were not learned",
 			(unsigned long long)(s->dropped - s->warned), CB_MAX_ENTS);
 		s->warned = s->dropped;
+	}
+	if (mm_log_get_level() >= MM_LOG_VERBOSE) {
+		size_t ne = 0, ni = 0, slots = 0, items = 0, dets = 0, nk[K__N] = {0};
+		for (i = 0; i < s->cap; i++) {
+			struct cb_ent *e = s->t[i];
+			uint32_t j;
+			if (!e)
+				continue;
+			ne++;
+			ni += e->inst;
+			slots += e->icap;
+			items += e->nitems;
+			for (j = 0; j < e->nitems; j++) {
+				dets += e->it[j].det != NULL;
+				nk[KIND(e->it[j].key)]++;
+			}
+		}
+		mm_debug("ctbase: %zu entities (%zu instance sessions), %zu items in %zu slots, %zu "
+			 "details; net %zu ua %zu api %zu hour %zu iaddr %zu", ne, ni, items, slots, dets,
+			 nk[K_NET], nk[K_UA], nk[K_API], nk[K_HOUR], nk[K_IADDR]);
 	}
 	for (i = 0; i < s->cap; i++) {
 		struct cb_ent *e = s->t[i];
@@ -1274,7 +1478,7 @@ static void finish(void *state, struct mm_detect_ctx *c)
 		 * while the opt-in is off: drop their details */
 		if (ready == INT64_MAX)
 			ready = e->tmin + (int64_t)(p[P_LEARN] * DAY_MS);
-		for (j = 0; j < e->icap; j++)
+		for (j = 0; j < e->nitems; j++)
 			if (e->it[j].det && (e->it[j].ref.time_ms < ready ||
 					     (KIND(e->it[j].key) == K_NET && p[P_ASN_CALLER] < 1))) {
 				mm_free(e->it[j].det);
@@ -1304,34 +1508,38 @@ static void state_free(void *state)
 	for (i = 0; i < s->cap; i++)
 		ent_free(s->t[i]);
 	mm_free(s->t);
+	mm_free(s->th);
 	mm_free(s);
 }
 
-/* Merge item src (whose det moves) into e. */
-static int item_merge(struct cb_ent *e, struct cb_item *src, const double *p)
+/* Merge item src seen count times (its det moves) into e. */
+static int item_merge(struct cb_ent *e, struct cb_item *src, uint32_t count, const double *p)
 {
 	int j = item_find(e, src->key);
 	struct cb_item *d;
+	uint32_t *n;
 	if (j < 0) {
 		j = item_slot(e, src->key, &src->ref, p);
 		if (j == -2)
 			return MM_ENOMEM;
 		if (j < 0)
 			return 0;
-		d = &e->it[j];
+		d = IT(e, j);
 		*d = *src;
-		e->hot[j].t = d->ref.time_ms;
+		e->hot[j].t = hot_t(d->ref.time_ms);
+		e->hot[j].count = count;
 		src->det = NULL;
 		return 0;
 	}
-	d = &e->it[j];
-	d->count = d->count + src->count < d->count ? UINT32_MAX : d->count + src->count;
+	d = IT(e, j);
+	n = &e->hot[j].count;
+	*n = *n + count < *n ? UINT32_MAX : *n + count;
 	d->flags |= src->flags & (F_REPORTED | F_V6);
 	if (mm_evref_before(&src->ref, &d->ref)) {
-		struct cb_det *keep = d->det;
+		struct cb_pdet *keep = d->det;
 		uint8_t fl = d->flags;
 		d->ref = src->ref;
-		e->hot[j].t = d->ref.time_ms;
+		e->hot[j].t = hot_t(d->ref.time_ms);
 		d->ctx_net = src->ctx_net;
 		d->ctx_ua = src->ctx_ua;
 		d->tactic = src->tactic;
@@ -1362,7 +1570,7 @@ static int ent_merge(struct cb_ent *d, struct cb_ent *s, const double *p)
 			act_add(d, b->hour, b->place[m]);
 	}
 	for (i = 0; i < s->icap; i++)
-		if (s->it[i].key && (rc = item_merge(d, &s->it[i], p)))
+		if (s->hot[i].key && (rc = item_merge(d, IT(s, i), s->hot[i].count, p)))
 			return rc;
 	return 0;
 }
@@ -1373,6 +1581,23 @@ static int merge(void *dst, void *src)
 	size_t i;
 	int rc;
 	d->dropped += s->dropped;
+	if (!d->n) {
+		/* merging into nothing is adopting: take src's table whole
+		 * (its entities are what merging them one by one would make) */
+		struct cb_ent **t = d->t;
+		uint64_t *th = d->th;
+		size_t cap = d->cap;
+		d->t = s->t;
+		d->th = s->th;
+		d->cap = s->cap;
+		d->n = s->n;
+		s->t = t;
+		s->th = th;
+		s->cap = cap;
+		s->n = 0;
+		d->recent = s->recent = NULL;
+		return 0;
+	}
 	for (i = 0; i < s->cap; i++) {
 		struct cb_ent *e = s->t[i], *t;
 		if (!e)
@@ -1402,19 +1627,11 @@ static int merge(void *dst, void *src)
 #define CB_REF_FILE 1024
 #define CB_BLOB_MAX (4u << 20)
 
-static int put_det(struct mm_buf *b, const struct cb_det *d)
+static int put_det(struct mm_buf *b, const struct cb_pdet *d)
 {
-	int rc = 0;
-	rc |= mm_blob_put_str(b, d->akid, 1, sizeof(d->akid) - 1);
-	rc |= mm_blob_put_str(b, d->pid, 1, sizeof(d->pid) - 1);
-	rc |= mm_blob_put_str(b, d->user, 1, sizeof(d->user) - 1);
-	rc |= mm_blob_put_str(b, d->utype, 1, sizeof(d->utype) - 1);
-	rc |= mm_blob_put_str(b, d->src, 1, sizeof(d->src) - 1);
-	rc |= mm_blob_put_str(b, d->api, 1, sizeof(d->api) - 1);
-	rc |= mm_blob_put_str(b, d->ua, 1, sizeof(d->ua) - 1);
-	rc |= mm_blob_put_str(b, d->region, 1, sizeof(d->region) - 1);
-	rc |= mm_blob_put_str(b, d->err, 1, sizeof(d->err) - 1);
-	rc |= mm_blob_put_str(b, d->acct, 1, sizeof(d->acct) - 1);
+	int rc = 0, f;
+	for (f = 0; f < D__N; f++)
+		rc |= mm_blob_put_str(b, pdet_str(d, f), 1, dfield[f].cap - 1);
 	rc |= mm_blob_put_str(b, d->cc, 1, sizeof(d->cc) - 1);
 	rc |= mm_blob_put_ip(b, &d->ip);
 	rc |= mm_blob_put_u(b, d->has_ip, 1);
@@ -1424,17 +1641,10 @@ static int put_det(struct mm_buf *b, const struct cb_det *d)
 
 static void get_det(struct mm_blob_rd *r, struct cb_det *d)
 {
+	int f;
 	memset(d, 0, sizeof(*d));
-	mm_blob_get_str(r, d->akid, sizeof(d->akid), 1);
-	mm_blob_get_str(r, d->pid, sizeof(d->pid), 1);
-	mm_blob_get_str(r, d->user, sizeof(d->user), 1);
-	mm_blob_get_str(r, d->utype, sizeof(d->utype), 1);
-	mm_blob_get_str(r, d->src, sizeof(d->src), 1);
-	mm_blob_get_str(r, d->api, sizeof(d->api), 1);
-	mm_blob_get_str(r, d->ua, sizeof(d->ua), 1);
-	mm_blob_get_str(r, d->region, sizeof(d->region), 1);
-	mm_blob_get_str(r, d->err, sizeof(d->err), 1);
-	mm_blob_get_str(r, d->acct, sizeof(d->acct), 1);
+	for (f = 0; f < D__N; f++)
+		mm_blob_get_str(r, (char *)d + dfield[f].off, dfield[f].cap, 1);
 	mm_blob_get_str(r, d->cc, sizeof(d->cc), 1);
 	mm_blob_get_ip(r, &d->ip);
 	d->has_ip = (uint8_t)mm_blob_get_u(r, 1);
@@ -1466,14 +1676,15 @@ static int ent_save(const struct cb_ent *e, struct mm_buf *b)
 	}
 	rc |= mm_blob_put_u(b, e->nitems, 2);
 	for (j = 0; j < e->icap && !rc; j++) {
-		const struct cb_item *it = &e->it[j];
-		if (!it->key)
+		const struct cb_item *it;
+		if (!e->hot[j].key)
 			continue;
+		it = IT(e, j);
 		rc |= mm_blob_put_u(b, it->key, 8);
 		rc |= mm_blob_put_ref(b, &it->ref, CB_REF_FILE);
 		rc |= mm_blob_put_u(b, it->ctx_net, 8);
 		rc |= mm_blob_put_u(b, it->ctx_ua, 8);
-		rc |= mm_blob_put_u(b, it->count, 4);
+		rc |= mm_blob_put_u(b, e->hot[j].count, 4);
 		rc |= mm_blob_put_u(b, it->flags, 1);
 		rc |= mm_blob_put_u(b, it->tactic, 1);
 		rc |= mm_blob_put_str(b, it->label, 1, CB_LABEL - 1);
@@ -1558,13 +1769,14 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		goto out;
 	for (k = 0; k < ni; k++) {
 		struct cb_item it;
+		uint32_t count;
 		int j, kind;
 		memset(&it, 0, sizeof(it));
 		it.key = mm_blob_get_u(&r, 8);
 		mm_blob_get_ref(&r, &it.ref, CB_REF_FILE);
 		it.ctx_net = mm_blob_get_u(&r, 8);
 		it.ctx_ua = mm_blob_get_u(&r, 8);
-		it.count = (uint32_t)mm_blob_get_u(&r, 4);
+		count = (uint32_t)mm_blob_get_u(&r, 4);
 		it.flags = (uint8_t)mm_blob_get_u(&r, 1);
 		it.tactic = (uint8_t)mm_blob_get_u(&r, 1);
 		mm_blob_get_str(&r, it.label, sizeof(it.label), 1);
@@ -1574,11 +1786,12 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		    (it.flags & ~(F_REPORTED | F_V6 | F_DONE)) || item_find(tmp, it.key) >= 0)
 			goto out;
 		if (mm_blob_get_u(&r, 1)) {
-			if (!(it.det = mm_malloc(sizeof(*it.det)))) {
+			struct cb_det x;
+			get_det(&r, &x);
+			if (!(it.det = pdet_pack(&x, NULL))) {
 				rc = MM_ENOMEM;
 				goto out;
 			}
-			get_det(&r, it.det);
 		}
 		j = r.bad ? -1 : item_slot(tmp, it.key, &it.ref, s->p);
 		if (j == -2) {
@@ -1592,8 +1805,9 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 				goto out;
 			continue; /* past a cap lowered since: the earliest stay */
 		}
-		tmp->it[j] = it;
-		tmp->hot[j].t = it.ref.time_ms;
+		*IT(tmp, j) = it;
+		tmp->hot[j].t = hot_t(it.ref.time_ms);
+		tmp->hot[j].count = count;
 	}
 	if (r.bad || r.p != r.end)
 		goto out;

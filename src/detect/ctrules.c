@@ -37,6 +37,10 @@
 
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/json.h"
 #include "detect/detect.h"
 
@@ -416,22 +420,45 @@ static int token_distro(const char *p, size_t n)
 	return 0;
 }
 
+/* Does "kali", "parrot" or "pentoo" (any case) start at ua[i]? */
+static int distro_at(const char *ua, size_t n, size_t i)
+{
+	int c = lower((unsigned char)ua[i]);
+	return i + 4 <= n && ((c == 'k' && ieq(ua + i, 4, "kali")) ||
+			      (c == 'p' && i + 6 <= n &&
+			       (ieq(ua + i, 6, "parrot") || ieq(ua + i, 6, "pentoo"))));
+}
+
+/* Does any agent byte start one of the three names? Every record asks, so
+ * 16 bytes at a time look for a 'k' or 'p' in either case first. */
+static int distro_hint(const char *ua, size_t n)
+{
+	size_t i = 0;
+#if defined(__SSE2__)
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(ua + i)),
+					 _mm_set1_epi8(0x20));
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('k')),
+				     _mm_cmpeq_epi8(x, _mm_set1_epi8('p'))));
+		for (; m; m &= m - 1)
+			if (distro_at(ua, n, i + (size_t)__builtin_ctz(m)))
+				return 1;
+	}
+#endif
+	for (; i < n; i++)
+		if (distro_at(ua, n, i))
+			return 1;
+	return 0;
+}
+
 int mm_ct_pentest_distro(const char *ua, size_t n)
 {
 	size_t i = 0;
-	int hint = 0;
 
 	/* one cheap pass first: most agents name none of the three */
-	for (i = 0; i + 4 <= n && !hint; i++) {
-		int c = lower((unsigned char)ua[i]);
-		if ((c == 'k' && ieq(ua + i, 4, "kali")) ||
-		    (c == 'p' && i + 6 <= n &&
-		     (ieq(ua + i, 6, "parrot") || ieq(ua + i, 6, "pentoo"))))
-			hint = 1;
-	}
-	if (!hint)
+	if (!distro_hint(ua, n))
 		return 0;
-	i = 0;
 	while (i < n) {
 		size_t j;
 		int r;

@@ -399,7 +399,7 @@ void mm_lines_free(struct mm_lines *l)
 /* Move unconsumed bytes to the front and read more. 0 or error. */
 static int fill(struct mm_lines *l)
 {
-	size_t got = 0;
+	size_t got = 0, old_end, old_nl = l->nl_end;
 	int rc;
 	if (l->eof || l->pending_err)
 		return 0;
@@ -408,10 +408,12 @@ static int fill(struct mm_lines *l)
 		memmove(l->buf, l->buf + l->start, l->end - l->start);
 		l->offset += l->start;
 		l->end -= l->start;
+		old_nl = old_nl > l->start ? old_nl - l->start : 0;
 		l->start = 0;
 	}
 	if (l->end == l->cap)
 		return 0;
+	old_end = l->end;
 	/* at most 1 MiB a read: the buffer is sized for the longest record,
 	 * but filling it whole would touch (and keep resident) all of it */
 	rc = mm_reader_read(l->r, l->buf + l->end, MM_MIN(l->cap - l->end, (size_t)1 << 20), &got,
@@ -419,10 +421,13 @@ static int fill(struct mm_lines *l)
 	l->end += got;
 	{
 		/* where the buffer's last complete line ends: lines before it
-		 * stay where they are until the next fill (mm_lines_ready) */
-		const char *z = l->end > l->start ? memrchr(l->buf + l->start, '\n', l->end - l->start)
-						  : NULL;
-		l->nl_end = z ? (size_t)(z - l->buf) + 1 : 0;
+		 * stay where they are until the next fill (mm_lines_ready).
+		 * Only the bytes just read are searched: a line longer than a
+		 * read (a one-line CloudTrail document) is not searched again
+		 * at every fill */
+		const char *z = l->end > old_end ? memrchr(l->buf + old_end, '\n', l->end - old_end)
+						 : NULL;
+		l->nl_end = z ? (size_t)(z - l->buf) + 1 : old_nl;
 	}
 	if (rc)
 		l->pending_err = rc;
@@ -446,15 +451,28 @@ static int count_nl(const char *p, size_t n, int max)
 int mm_lines_peek(struct mm_lines *l, const char **p, size_t *n, struct mm_err *err)
 {
 	/* enough to see the first few lines (format detection looks past a
-	 * damaged first one), or the buffer's worth */
+	 * damaged first one), or the buffer's worth; newlines are counted
+	 * over each fill's new bytes only (seen: bytes past start counted) */
+	size_t seen = 0;
+	int k = 0;
 	while (!l->eof && !l->pending_err && l->end < l->cap &&
-	       count_nl(l->buf + l->start, l->end - l->start, MM_LINES_PEEK_LINES) <
-		       MM_LINES_PEEK_LINES) {
+	       (k += count_nl(l->buf + l->start + seen, l->end - l->start - seen,
+			      MM_LINES_PEEK_LINES - k)) < MM_LINES_PEEK_LINES) {
 		size_t before = l->end;
+		seen = l->end - l->start;
 		fill(l);
 		if (l->end == before && !l->eof && !l->pending_err)
 			break;
 	}
+	*p = l->buf + l->start;
+	*n = l->end - l->start;
+	return 0;
+}
+
+int mm_lines_peek_start(struct mm_lines *l, const char **p, size_t *n, struct mm_err *err)
+{
+	if (l->end == l->start)
+		fill(l);
 	*p = l->buf + l->start;
 	*n = l->end - l->start;
 	return 0;

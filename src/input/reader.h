@@ -122,5 +122,10 @@ int mm_lines_next(struct mm_lines *l, const char **line, size_t *n, struct mm_er
  * buffer is full, or the input ended). */
 #define MM_LINES_PEEK_LINES 16
 int mm_lines_peek(struct mm_lines *l, const char **p, size_t *n, struct mm_err *err);
+/* The same after at most one read (none when bytes are buffered): for
+ * shapes the first bytes decide (a {"Records": ...} CloudTrail document,
+ * mapped whole afterwards), so the rest of a one-line document is not
+ * read, scanned for newlines and dropped. mm_lines_peek may follow. */
+int mm_lines_peek_start(struct mm_lines *l, const char **p, size_t *n, struct mm_err *err);
 
 #endif
