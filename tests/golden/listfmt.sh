@@ -2,10 +2,11 @@
 # listfmt.sh MAMORI - threat intel sets and IP sets in GuardDuty's list
 # formats through `mamori serve`, driven by the real AWS CLI over
 # 127.0.0.1: a STIX set from a path, an OTX CSV set from an http:// URL
-# (python3's http.server on 127.0.0.1), a Proofpoint IP set (trusted);
-# both threat sets go ACTIVE, flow records from an address of each become
-# findings that name the set (ThreatListName), the trusted address makes
-# none; TXT content declared STIX ends in status ERROR with the reason.
+# (python3's http.server on 127.0.0.1), FireEye and AlienVault sets, a
+# Proofpoint IP set (trusted); the threat sets go ACTIVE, flow records
+# from an address of each become findings that name the set
+# (ThreatListName), the trusted address makes none; TXT content declared
+# STIX ends in status ERROR with the reason.
 # Ends "listfmt: N passed, N failed, N skipped".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
@@ -88,6 +89,20 @@ gd get-threat-intel-set --detector-id "$DET" --threat-intel-set-id "$OID" >"$T/g
 expect otx_active "$(cat "$T/aws.err") $(cat "$T/gotx.json")" \
 	test "$(field "$T/gotx.json" 'j["Status"], j["Format"]')" = "ACTIVE OTX_CSV"
 
+# --- FireEye iSIGHT (path) and AlienVault (file://) sets --------------------------
+gd create-threat-intel-set --detector-id "$DET" --name isight --format FIRE_EYE \
+	--location "$DATA/isight.fireeye.csv" --activate >"$T/fe.json" 2>"$T/aws.err"
+FID=$(field "$T/fe.json" 'j["ThreatIntelSetId"]' 2>/dev/null)
+gd get-threat-intel-set --detector-id "$DET" --threat-intel-set-id "$FID" >"$T/gfe.json" 2>"$T/aws.err"
+expect fireeye_active "$(cat "$T/aws.err") $(cat "$T/gfe.json")" \
+	test "$(field "$T/gfe.json" 'j["Status"], j["Format"]')" = "ACTIVE FIRE_EYE"
+gd create-threat-intel-set --detector-id "$DET" --name av-reputation --format ALIEN_VAULT \
+	--location "file://$DATA/reputation.alienvault.txt" --activate >"$T/av.json" 2>"$T/aws.err"
+AID=$(field "$T/av.json" 'j["ThreatIntelSetId"]' 2>/dev/null)
+gd get-threat-intel-set --detector-id "$DET" --threat-intel-set-id "$AID" >"$T/gav.json" 2>"$T/aws.err"
+expect alienvault_active "$(cat "$T/aws.err") $(cat "$T/gav.json")" \
+	test "$(field "$T/gav.json" 'j["Status"], j["Format"]')" = "ACTIVE ALIEN_VAULT"
+
 # --- a trusted IP set in Proofpoint's format: 198.51.100.2 is also on the STIX set
 printf 'ip, category, score, first_seen, last_seen, ports (|)\r\n198.51.100.2, 1, 100, 2024-01-01, 2024-05-01,\r\n' >"$T/trusted.csv"
 gd create-ip-set --detector-id "$DET" --name office-proofpoint --format PROOF_POINT \
@@ -117,6 +132,8 @@ T0=1714557600
 	flow_line eni-0aa0aa0aa0aa00002 203.0.113.201 $T0	# OTX: the host of a URL
 	flow_line eni-0aa0aa0aa0aa00003 198.51.100.2 $T0	# STIX, but trusted
 	flow_line eni-0aa0aa0aa0aa00004 198.51.100.250 $T0	# only on the set in ERROR
+	flow_line eni-0aa0aa0aa0aa00006 198.51.100.51 $T0	# FireEye: the ip column
+	flow_line eni-0aa0aa0aa0aa00007 198.51.100.41 $T0	# AlienVault
 	flow_line eni-0aa0aa0aa0aa00005 198.51.100.23 $T0	# OTX: an IPv4 row
 } >>"$T/logs/a.log"
 expect stix_hit "$(tail -c 300 "$T/serve.err")" wait_ids "$(eni eni-0aa0aa0aa0aa00001)" 1
@@ -125,8 +142,13 @@ expect stix_hit_named "$(head -c 600 "$T/f1.json")" has "$T/f1.json" '"ThreatLis
 expect otx_hit "$(tail -c 300 "$T/serve.err")" wait_ids "$(eni eni-0aa0aa0aa0aa00002)" 1
 gd get-findings --detector-id "$DET" --finding-ids "$(field "$T/ids.json" 'j["FindingIds"][0]')" >"$T/f2.json"
 expect otx_hit_named "$(head -c 600 "$T/f2.json")" has "$T/f2.json" '"ThreatListName": "otx-pulse"'
+for e in 6:isight 7:av-reputation; do
+	wait_ids "$(eni eni-0aa0aa0aa0aa0000${e%%:*})" 1
+	gd get-findings --detector-id "$DET" --finding-ids "$(field "$T/ids.json" 'j["FindingIds"][0]' 2>/dev/null)" >"$T/f.json" 2>"$T/aws.err"
+	expect "${e#*:}_hit_named" "$(cat "$T/aws.err") $(head -c 600 "$T/f.json")" has "$T/f.json" "\"ThreatListName\": \"${e#*:}\""
+done
 expect otx_row_hit "$(tail -c 300 "$T/serve.err")" wait_ids "$(eni eni-0aa0aa0aa0aa00005)" 1
-# the five records were appended in one write: once .05 is in, so is the rest
+# the records were appended in one write: once .05 is in, so is the rest
 gd list-findings --detector-id "$DET" --finding-criteria "$(eni eni-0aa0aa0aa0aa00003)" >"$T/tr.json"
 expect trusted_no_finding "$(cat "$T/tr.json")" test "$(field "$T/tr.json" 'len(j["FindingIds"])')" = 0
 gd list-findings --detector-id "$DET" --finding-criteria "$(eni eni-0aa0aa0aa0aa00004)" >"$T/er.json"

@@ -280,8 +280,8 @@ MM_TEST(fireeye_export)
 	struct res r;
 	conv_file("FIRE_EYE", DATA "isight.fireeye.csv", &r);
 	CHECK_EQ_INT(r.rc, 0);
-	CHECK_EQ_STR(r.out, "192.0.2.0/24\n198.51.100.51\n203.0.113.0/24\nursnif-c2.example.com\n"
-			    "203.0.113.5\n203.0.113.202\n");
+	CHECK_EQ_STR(r.out, "192.0.2.0/25\n198.51.100.51\n203.0.113.0/26\nursnif-c2.example.com\n"
+			    "203.0.113.5\n203.0.113.40\n");
 	/* the file-hash row and the e-mail row (sender fields are not taken) */
 	CHECK_EQ_INT(r.st.skipped, 2);
 }
