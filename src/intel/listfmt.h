@@ -32,4 +32,19 @@ int mm_list_fetch(const char *location, struct mm_buf *out, struct mm_err *err);
 int mm_listfmt_to_txt(const char *format, const char *buf, size_t n, struct mm_buf *out,
 		      uint64_t *count, struct mm_err *err);
 
+/* What a conversion took and left. */
+struct mm_listfmt_stats {
+	uint64_t written;	/* indicators written to out (= *count above) */
+	uint64_t skipped;	/* values that are not an address, CIDR or domain
+				 * mm_intel_load would take: file hashes, e-mail
+				 * addresses, URLs with a path on a named host,
+				 * patterns other than equality, malformed entries */
+};
+
+/* Same as mm_listfmt_to_txt, with both counts in st (overwritten; never
+ * NULL). buf is borrowed; out is appended to (on failure it may hold part
+ * of the list: the caller discards it). */
+int mm_listfmt_convert(const char *format, const char *buf, size_t n, struct mm_buf *out,
+		       struct mm_listfmt_stats *st, struct mm_err *err);
+
 #endif
