@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/pipeopts.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "serve/serve.h"
 #include "store/store.h"
 
@@ -35,7 +36,15 @@ static void usage(FILE *out)
 	      "                            1000; 50..600000)\n"
 	      "  --ready-file FILE         once listening, write \"URL DETECTOR_ID\" into FILE\n"
 	      "  --log-format text|json    messages on stderr as text (default) or one JSON object\n"
-	      "                            a line (time, level, msg; file and line for bad records)\n",
+	      "                            a line (time, level, msg; file and line for bad records)\n"
+	      "  --webhook URL             POST each new finding to URL as the EventBridge event\n"
+	      "                            GuardDuty sends (repeatable; sinks webhook-1, ...)\n"
+	      "  --slack-webhook URL       post each new finding to this Slack incoming webhook\n"
+	      "  --console-url URL         link notifications to URL/#/finding/ID\n"
+	      "  --min-severity S          notify these sinks only at or above S (low, medium,\n"
+	      "                            high, critical or 0..10; default any)\n"
+	      "                            (email sinks, type filters, frequencies: the serve:\n"
+	      "                            section of --config; see docs/notify.md)\n",
 	      out);
 	fputs(mm_cli_pipe_help, out);
 	fputs("  -q, --quiet               errors only\n"
@@ -93,7 +102,37 @@ static void reload_done(void *ctx, int ok)
 	mm_cli_pipe_init(&r->slot[!r->cur]);
 }
 
-enum { OPT_FOLLOW = 1000, OPT_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_POLL, OPT_READY, OPT_LOGFMT };
+enum {
+	OPT_FOLLOW = 1000, OPT_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_POLL, OPT_READY, OPT_LOGFMT,
+	OPT_WEBHOOK, OPT_SLACK, OPT_CONSOLE, OPT_MINSEV
+};
+
+/* A sink from --webhook / --slack-webhook. */
+static int flag_sink(struct mm_notify_conf *nc, enum mm_sink_kind kind, const char *url)
+{
+	struct mm_notify_sink *s;
+	int i, k = 0;
+	if (nc->nsinks >= MM_NOTIFY_MAX_SINKS) {
+		fprintf(stderr, "mamori serve: at most %d notification sinks\n", MM_NOTIFY_MAX_SINKS);
+		return MM_EXIT_USAGE;
+	}
+	if (strlen(url) >= sizeof(s->url) ||
+	    (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))) {
+		fprintf(stderr, "mamori serve: %s takes an http:// or https:// URL (under %d bytes)\n",
+			kind == MM_SINK_SLACK ? "--slack-webhook" : "--webhook", MM_NOTIFY_URL);
+		return MM_EXIT_USAGE;
+	}
+	for (i = 0; i < nc->nsinks; i++)
+		if (nc->sinks[i].kind == kind)
+			k++;
+	s = &nc->sinks[nc->nsinks++];
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	snprintf(s->name, sizeof(s->name), "%s-%d", kind == MM_SINK_SLACK ? "slack" : "webhook",
+		 k + 1);
+	snprintf(s->url, sizeof(s->url), "%s", url);
+	return 0;
+}
 
 int mm_cmd_serve(int argc, char **argv)
 {
@@ -106,6 +145,10 @@ int mm_cmd_serve(int argc, char **argv)
 		{"poll-ms", required_argument, NULL, OPT_POLL},
 		{"ready-file", required_argument, NULL, OPT_READY},
 		{"log-format", required_argument, NULL, OPT_LOGFMT},
+		{"webhook", required_argument, NULL, OPT_WEBHOOK},
+		{"slack-webhook", required_argument, NULL, OPT_SLACK},
+		{"console-url", required_argument, NULL, OPT_CONSOLE},
+		{"min-severity", required_argument, NULL, OPT_MINSEV},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -115,9 +158,15 @@ int mm_cmd_serve(int argc, char **argv)
 	struct reloader rl;
 	struct mm_cli_pipe *cp = &rl.slot[0];
 	struct mm_err err;
-	int c, rc = MM_EXIT_OK, quiet = 0;
+	struct mm_notify_conf *nc = NULL;	/* big: on the heap */
+	double minsev = 0;
+	int c, rc = MM_EXIT_OK, quiet = 0, i;
 
 	memset(&o, 0, sizeof(o));
+	if (!(nc = mm_calloc(1, sizeof(*nc)))) {
+		fprintf(stderr, "mamori serve: out of memory\n");
+		return MM_EXIT_ERROR;
+	}
 	rl.cur = 0;
 	mm_cli_pipe_init(&rl.slot[0]);
 	mm_cli_pipe_init(&rl.slot[1]);
@@ -173,6 +222,32 @@ int mm_cmd_serve(int argc, char **argv)
 			}
 			mm_log_set_json(!strcmp(optarg, "json"));
 			break;
+		case OPT_WEBHOOK:
+		case OPT_SLACK:
+			if ((rc = flag_sink(nc, c == OPT_SLACK ? MM_SINK_SLACK : MM_SINK_WEBHOOK,
+					    optarg)))
+				goto out;
+			break;
+		case OPT_CONSOLE:
+			if (strlen(optarg) >= sizeof(nc->console_url)) {
+				fprintf(stderr, "mamori serve: --console-url is too long\n");
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			snprintf(nc->console_url, sizeof(nc->console_url), "%s", optarg);
+			/* links are built as URL/#/finding/ID */
+			while (nc->console_url[0] &&
+			       nc->console_url[strlen(nc->console_url) - 1] == '/')
+				nc->console_url[strlen(nc->console_url) - 1] = '\0';
+			break;
+		case OPT_MINSEV:
+			if (mm_notify_severity_parse(optarg, &minsev)) {
+				fprintf(stderr, "mamori serve: --min-severity takes low, medium, high, "
+						"critical or a number 0..10\n");
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -212,6 +287,9 @@ int mm_cmd_serve(int argc, char **argv)
 	if (!cp->p.db_path)
 		cp->p.db_path = mm_store_default_path();
 	o.p = cp->p;
+	for (i = 0; i < nc->nsinks; i++)
+		nc->sinks[i].min_severity = minsev;
+	o.notify = nc;
 	o.reload.prepare = reload_prepare;
 	o.reload.done = reload_done;
 	o.reload.ctx = &rl;
@@ -220,6 +298,7 @@ int mm_cmd_serve(int argc, char **argv)
 		rc = err.code == MM_EBUSY ? MM_EXIT_BUSY : MM_EXIT_ERROR;
 	}
 out:
+	mm_free(nc);
 	mm_cli_pipe_free(&rl.slot[0]);
 	mm_cli_pipe_free(&rl.slot[1]);
 	return rc;

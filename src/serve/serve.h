@@ -21,6 +21,7 @@
 
 #include "core/err.h"
 #include "engine/pipeline.h"
+#include "serve/notify.h"
 
 #define MM_SERVE_MAX_FOLLOW 64
 
@@ -46,6 +47,7 @@ struct mm_serve_opts {
 	 * and scripts that pass port 0); NULL = nowhere */
 	const char *ready_file;
 	struct mm_serve_reload reload;	/* prepare NULL: SIGHUP only reloads the lists */
+	const struct mm_notify_conf *notify;	/* sinks (serve/notify.h); NULL = none */
 };
 
 /* Run until SIGINT/SIGTERM (then finish the current poll's flush and
