@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/pipeopts.h"
+#include "config/config.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "serve/serve.h"
@@ -158,7 +159,9 @@ int mm_cmd_serve(int argc, char **argv)
 	struct reloader rl;
 	struct mm_cli_pipe *cp = &rl.slot[0];
 	struct mm_err err;
-	struct mm_notify_conf *nc = NULL;	/* big: on the heap */
+	struct mm_notify_conf *nc = NULL, *fin = NULL;	/* big: on the heap */
+	struct mm_config_serve *svc = NULL;
+	int listen_given = 0;
 	double minsev = 0;
 	int c, rc = MM_EXIT_OK, quiet = 0, i;
 
@@ -193,6 +196,7 @@ int mm_cmd_serve(int argc, char **argv)
 			break;
 		case OPT_LISTEN:
 			o.listen = optarg;
+			listen_given = 1;
 			break;
 		case OPT_TLS_CERT:
 			o.tls_cert = optarg;
@@ -269,27 +273,76 @@ int mm_cmd_serve(int argc, char **argv)
 		rc = MM_EXIT_USAGE;
 		goto out;
 	}
-	if (!o.nfollow) {
-		fprintf(stderr, "mamori serve: nothing to follow; give --follow FOLDER (or FILE).\n"
-				"Try 'mamori serve --help'.\n");
-		rc = MM_EXIT_USAGE;
-		goto out;
-	}
-	if (!o.tls_cert != !o.tls_key) {
-		fprintf(stderr, "mamori serve: TLS needs both --tls-cert and --tls-key\n");
-		rc = MM_EXIT_USAGE;
-		goto out;
-	}
 	if ((rc = mm_cli_pipe_ready("serve", cp, quiet)))
 		goto out;
 	if (quiet)
 		mm_log_set_level(MM_LOG_QUIET);
+	/* the config file's serve: section under the flags; copied, since a
+	 * SIGHUP frees the config it came from */
+	if (mm_config_serve(cp->cfg)) {
+		if (!(svc = mm_malloc(sizeof(*svc)))) {
+			fprintf(stderr, "mamori serve: out of memory\n");
+			rc = MM_EXIT_ERROR;
+			goto out;
+		}
+		*svc = *mm_config_serve(cp->cfg);
+		if (!listen_given && (svc->set & MM_SERVE_LISTEN))
+			o.listen = svc->listen;
+		if (!o.nfollow)
+			for (i = 0; i < svc->nfollow && i < MM_SERVE_MAX_FOLLOW; i++)
+				o.follow[o.nfollow++] = svc->follow[i];
+		if (!o.poll_ms && (svc->set & MM_SERVE_POLL))
+			o.poll_ms = svc->poll_ms;
+		if (!o.tls_cert && !o.tls_key && (svc->set & MM_SERVE_TLS_CERT))
+			o.tls_cert = svc->tls_cert;
+		if (!o.tls_key && o.tls_cert == svc->tls_cert && (svc->set & MM_SERVE_TLS_KEY))
+			o.tls_key = svc->tls_key;
+	}
+	if (!o.nfollow) {
+		fprintf(stderr, "mamori serve: nothing to follow; give --follow FOLDER (or FILE), or\n"
+				"follow: in the config file's serve: section. Try 'mamori serve --help'.\n");
+		rc = MM_EXIT_USAGE;
+		goto out;
+	}
+	if (!o.tls_cert != !o.tls_key) {
+		fprintf(stderr, "mamori serve: TLS needs both a certificate and a key (--tls-cert and "
+				"--tls-key, or tls_cert and tls_key in the config file)\n");
+		rc = MM_EXIT_USAGE;
+		goto out;
+	}
+	/* sinks: the file's, then the flags' (their --min-severity); the
+	 * flag's --console-url wins */
+	if (!(fin = mm_calloc(1, sizeof(*fin)))) {
+		fprintf(stderr, "mamori serve: out of memory\n");
+		rc = MM_EXIT_ERROR;
+		goto out;
+	}
+	if (svc)
+		*fin = svc->notify;
+	if (nc->console_url[0])
+		memcpy(fin->console_url, nc->console_url, sizeof(fin->console_url));
+	for (i = 0; i < nc->nsinks; i++) {
+		int j;
+		if (fin->nsinks >= MM_NOTIFY_MAX_SINKS) {
+			fprintf(stderr, "mamori serve: at most %d notification sinks (flags and config "
+					"file together)\n", MM_NOTIFY_MAX_SINKS);
+			rc = MM_EXIT_USAGE;
+			goto out;
+		}
+		for (j = 0; j < fin->nsinks; j++)
+			if (!strcmp(fin->sinks[j].name, nc->sinks[i].name)) {
+				fprintf(stderr, "mamori serve: the config file has a sink named %s too; "
+						"rename it\n", nc->sinks[i].name);
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+		fin->sinks[fin->nsinks] = nc->sinks[i];
+		fin->sinks[fin->nsinks++].min_severity = minsev;
+	}
 	if (!cp->p.db_path)
 		cp->p.db_path = mm_store_default_path();
 	o.p = cp->p;
-	for (i = 0; i < nc->nsinks; i++)
-		nc->sinks[i].min_severity = minsev;
-	o.notify = nc;
+	o.notify = fin;
 	o.reload.prepare = reload_prepare;
 	o.reload.done = reload_done;
 	o.reload.ctx = &rl;
@@ -299,6 +352,8 @@ int mm_cmd_serve(int argc, char **argv)
 	}
 out:
 	mm_free(nc);
+	mm_free(fin);
+	mm_free(svc);
 	mm_cli_pipe_free(&rl.slot[0]);
 	mm_cli_pipe_free(&rl.slot[1]);
 	return rc;
