@@ -820,8 +820,9 @@ static int sv_int(struct loader *L, const yaml_event_t *ev, const char *what, do
 {
 	char vb[MM_CONFIG_MAX_VALUE + 8];
 	double v;
-	if (ev->type != YAML_SCALAR_EVENT || parse_number(ev, &v) || v != (double)(long long)v ||
-	    v < lo || v > hi)
+	/* range first: a huge value does not fit the integer the check casts to */
+	if (ev->type != YAML_SCALAR_EVENT || parse_number(ev, &v) || !(v >= lo && v <= hi) ||
+	    v != floor(v))
 		return fail_at(L, MM_EINVAL, ev->start_mark,
 			       "'%s' takes a whole number from %.0f to %.0f, not %s", what, lo, hi,
 			       ev->type == YAML_SCALAR_EVENT ? shown(ev, vb, sizeof(vb))

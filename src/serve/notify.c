@@ -71,7 +71,9 @@ static const char SCHEMA[] =
 	" sink TEXT NOT NULL, finding_id TEXT NOT NULL, resource TEXT, kind TEXT NOT NULL,"
 	" payload TEXT NOT NULL, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL,"
 	" next_at INTEGER NOT NULL, status TEXT NOT NULL, last_error TEXT, done_at INTEGER);"
-	"CREATE INDEX IF NOT EXISTS notify_outbox_due ON notify_outbox(status, next_at);";
+	"CREATE INDEX IF NOT EXISTS notify_outbox_due ON notify_outbox(status, next_at);"
+	/* the worker looks for held-back updates every round: only those rows */
+	"CREATE INDEX IF NOT EXISTS notify_state_dirty ON notify_state(sink, last_enq) WHERE dirty = 1;";
 
 struct sinkstate {
 	atomic_ullong sent, failed, dead, dropped, queued;
