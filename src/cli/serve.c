@@ -17,7 +17,7 @@
 
 static void usage(FILE *out)
 {
-	fputs("usage: mamori serve [options] --follow PATH...\n"
+	fputs("usage: mamori serve [options] --follow PATH... [--syslog-udp|--syslog-tcp HOST:PORT] [--stdin]\n"
 	      "\n"
 	      "Run continuously: follow log folders and files as they grow (new files in the\n"
 	      "S3 layout, lines appended to files), detect with every detector `mamori scan`\n"
@@ -28,7 +28,15 @@ static void usage(FILE *out)
 	      "\n"
 	      "options:\n"
 	      "  --follow PATH             a folder (walked recursively) or file to follow;\n"
-	      "                            repeatable (at least one)\n"
+	      "                            repeatable\n"
+	      "  --syslog-udp HOST:PORT    receive syslog (RFC 3164/5424) over UDP ...\n"
+	      "  --syslog-tcp HOST:PORT    ... or TCP (newline or octet-counted frames); each\n"
+	      "                            message's text goes to SPOOL/<tag>.log, tag = the\n"
+	      "                            sender's TAG/APP-NAME (tag each log type apart)\n"
+	      "  --stdin                   read log lines from stdin into SPOOL/stdin.log\n"
+	      "  --spool DIR               where stream sources are spooled and followed from\n"
+	      "                            (default DB.spool; at most 1 GiB: then UDP drops,\n"
+	      "                            counted, and TCP is not read until the daemon caught up)\n"
 	      "  --listen HOST:PORT        where the API listens (default " DEFAULT_LISTEN ";\n"
 	      "                            port 0 picks a free one)\n"
 	      "  --tls-cert FILE           serve HTTPS with this PEM certificate ...\n"
@@ -105,6 +113,7 @@ static void reload_done(void *ctx, int ok)
 
 enum {
 	OPT_FOLLOW = 1000, OPT_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_POLL, OPT_READY, OPT_LOGFMT,
+	OPT_SYSLOG_UDP, OPT_SYSLOG_TCP, OPT_STDIN, OPT_SPOOL,
 	OPT_WEBHOOK, OPT_SLACK, OPT_CONSOLE, OPT_MINSEV
 };
 
@@ -150,6 +159,10 @@ int mm_cmd_serve(int argc, char **argv)
 		{"slack-webhook", required_argument, NULL, OPT_SLACK},
 		{"console-url", required_argument, NULL, OPT_CONSOLE},
 		{"min-severity", required_argument, NULL, OPT_MINSEV},
+		{"syslog-udp", required_argument, NULL, OPT_SYSLOG_UDP},
+		{"syslog-tcp", required_argument, NULL, OPT_SYSLOG_TCP},
+		{"stdin", no_argument, NULL, OPT_STDIN},
+		{"spool", required_argument, NULL, OPT_SPOOL},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -217,6 +230,18 @@ int mm_cmd_serve(int argc, char **argv)
 		}
 		case OPT_READY:
 			o.ready_file = optarg;
+			break;
+		case OPT_SYSLOG_UDP:
+			o.syslog_udp = optarg;
+			break;
+		case OPT_SYSLOG_TCP:
+			o.syslog_tcp = optarg;
+			break;
+		case OPT_STDIN:
+			o.stdin_src = 1;
+			break;
+		case OPT_SPOOL:
+			o.spool_dir = optarg;
 			break;
 		case OPT_LOGFMT:
 			if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
@@ -298,9 +323,10 @@ int mm_cmd_serve(int argc, char **argv)
 		if (!o.tls_key && o.tls_cert == svc->tls_cert && (svc->set & MM_SERVE_TLS_KEY))
 			o.tls_key = svc->tls_key;
 	}
-	if (!o.nfollow) {
-		fprintf(stderr, "mamori serve: nothing to follow; give --follow FOLDER (or FILE), or\n"
-				"follow: in the config file's serve: section. Try 'mamori serve --help'.\n");
+	if (!o.nfollow && !o.syslog_udp && !o.syslog_tcp && !o.stdin_src) {
+		fprintf(stderr, "mamori serve: nothing to follow; give --follow FOLDER (or FILE), "
+				"--syslog-udp/--syslog-tcp HOST:PORT or --stdin,\n"
+				"or follow: in the config file's serve: section. Try 'mamori serve --help'.\n");
 		rc = MM_EXIT_USAGE;
 		goto out;
 	}

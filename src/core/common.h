@@ -26,6 +26,18 @@ struct mm_str {
 #define MM_STR_NULL ((struct mm_str){NULL, 0})
 #define MM_STR_LIT(s) ((struct mm_str){(s), sizeof(s) - 1})
 
+/* The value of one hex digit (either case), or -1. */
+static inline int mm_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static inline struct mm_str mm_str_make(const char *p, size_t n)
 {
 	struct mm_str s = {p, n};

@@ -1,5 +1,6 @@
 /* ip.c - address parsing and formatting without libc's NUL-terminated
  * inet_pton (our inputs are slices), plus classification helpers. */
+#include "core/common.h"
 #include "core/ip.h"
 
 #include <stdio.h>
@@ -33,17 +34,6 @@ static int parse_v4(const char *s, size_t n, uint8_t out[4])
 	return i == n ? 0 : MM_EPARSE;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int parse_v6(const char *s, size_t n, uint8_t out[16])
 {
 	uint16_t words[8];
@@ -64,7 +54,7 @@ static int parse_v6(const char *s, size_t n, uint8_t out[16])
 		size_t start = i;
 		unsigned v = 0;
 		int h;
-		while (i < n && (h = hexval(s[i])) >= 0) {
+		while (i < n && (h = mm_hexval(s[i])) >= 0) {
 			v = (v << 4) | (unsigned)h;
 			if (i - start >= 4)
 				return MM_EPARSE;

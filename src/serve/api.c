@@ -25,7 +25,6 @@
 
 #define MAX_IDS 50		/* findingIds per Get/Archive call (GuardDuty's limit) */
 #define MAX_RESULTS 50		/* ListFindings page (GuardDuty: 1..50, default 50) */
-#define MAX_LIST_RESULTS 50	/* ListFilters page */
 #define ID_MAX 300
 
 struct mm_gdapi {
@@ -631,41 +630,61 @@ static int filter_json(void *ctx, const struct mm_filter_row *r)
 	return 0;
 }
 
-struct names {
+/* One page of a List* answer: names after skip, at most max of them. */
+struct page {
 	struct mm_buf *b;
 	long skip, max, seen, emitted;
 };
 
-static int filter_name_cb(void *ctx, const struct mm_filter_row *r)
+static void page_add(struct page *n, const char *name)
 {
-	struct names *n = ctx;
-	if (n->seen++ < n->skip)
-		return 0;
-	if (n->emitted >= n->max)
-		return 0;
+	if (n->seen++ < n->skip || n->emitted >= n->max)
+		return;
 	if (n->emitted++)
 		mm_buf_addc(n->b, ',');
-	mm_buf_json_strz(n->b, r->name);
+	mm_buf_json_strz(n->b, name);
+}
+
+/* maxResults (1..50) and nextToken from the query; writes the open of
+ * the answer ({"KEY":[). */
+static void page_begin(struct page *n, const struct mm_http_req *rq, struct mm_http_resp *rs,
+		       const char *key)
+{
+	char v[32];
+	n->b = &rs->body;
+	n->skip = n->seen = n->emitted = 0;
+	n->max = 50;
+	if (mm_http_query(rq, "maxResults", v, sizeof(v)) && atol(v) >= 1 && atol(v) <= 50)
+		n->max = atol(v);
+	if (mm_http_query(rq, "nextToken", v, sizeof(v)) && atol(v) > 0)
+		n->skip = atol(v);
+	mm_buf_printf(&rs->body, "{\"%s\":[", key);
+}
+
+/* ]} with a nextToken when more are left. */
+static void page_end(struct page *n)
+{
+	mm_buf_addc(n->b, ']');
+	if (n->seen > n->skip + n->emitted)
+		mm_buf_printf(n->b, ",\"nextToken\":\"%ld\"", n->skip + n->emitted);
+	mm_buf_addc(n->b, '}');
+}
+
+static int filter_name_cb(void *ctx, const struct mm_filter_row *r)
+{
+	page_add(ctx, r->name);
 	return 0;
 }
 
 static void filter_list(struct mm_gdapi *a, const struct mm_http_req *rq, struct mm_http_resp *rs)
 {
-	struct names n = {&rs->body, 0, MAX_LIST_RESULTS, 0, 0};
+	struct page n;
 	struct mm_err err;
-	char v[32];
-	if (mm_http_query(rq, "maxResults", v, sizeof(v)))
-		n.max = atol(v) < 1 || atol(v) > MAX_LIST_RESULTS ? MAX_LIST_RESULTS : atol(v);
-	if (mm_http_query(rq, "nextToken", v, sizeof(v)))
-		n.skip = atol(v);
 	mm_err_clear(&err);
-	mm_buf_addz(&rs->body, "{\"filterNames\":[");
+	page_begin(&n, rq, rs, "filterNames");
 	if (mm_sdb_filter_each(a->sdb, filter_name_cb, &n, &err))
 		return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
-	mm_buf_addc(&rs->body, ']');
-	if (n.seen > n.skip + n.emitted)
-		mm_buf_printf(&rs->body, ",\"nextToken\":\"%ld\"", n.skip + n.emitted);
-	mm_buf_addc(&rs->body, '}');
+	page_end(&n);
 }
 
 /* ---- threat intel sets and IP sets -------------------------------------- */
@@ -841,19 +860,9 @@ static int set_json(void *ctx, const struct mm_set_row *r)
 	return 0;
 }
 
-struct idlist {
-	struct mm_buf *b;
-	long skip, max, seen, emitted;
-};
-
 static int set_id_cb(void *ctx, const struct mm_set_row *r)
 {
-	struct idlist *n = ctx;
-	if (n->seen++ < n->skip || n->emitted >= n->max)
-		return 0;
-	if (n->emitted++)
-		mm_buf_addc(n->b, ',');
-	mm_buf_json_strz(n->b, r->id);
+	page_add(ctx, r->id);
 	return 0;
 }
 
@@ -868,19 +877,11 @@ static void set_route(struct mm_gdapi *a, const struct setkind *k, const struct 
 	if (!id && post)
 		return set_put(a, k, req, NULL, rs);
 	if (!id && get) {
-		struct idlist n = {&rs->body, 0, 50, 0, 0};
-		char v[32];
-		if (mm_http_query(rq, "maxResults", v, sizeof(v)) && atol(v) >= 1 && atol(v) <= 50)
-			n.max = atol(v);
-		if (mm_http_query(rq, "nextToken", v, sizeof(v)))
-			n.skip = atol(v);
-		mm_buf_printf(&rs->body, "{\"%s\":[", k->ids_key);
+		struct page n;
+		page_begin(&n, rq, rs, k->ids_key);
 		if (mm_sdb_set_each(a->sdb, k->kind, set_id_cb, &n, &err))
 			return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
-		mm_buf_addc(&rs->body, ']');
-		if (n.seen > n.skip + n.emitted)
-			mm_buf_printf(&rs->body, ",\"nextToken\":\"%ld\"", n.skip + n.emitted);
-		mm_buf_addc(&rs->body, '}');
+		page_end(&n);
 		return;
 	}
 	if (id && get) {

@@ -197,9 +197,8 @@ static char *slurp(const char *path, struct mm_err *err)
 	return b.p;
 }
 
-/* "host:port", "[v6]:port", ":port" (= 127.0.0.1). */
-static int parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *len,
-		      struct mm_err *err)
+int mm_http_parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *len,
+		       struct mm_err *err)
 {
 	char host[256];
 	const char *colon, *port;
@@ -209,16 +208,14 @@ static int parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *
 	if (addr[0] == '[') {
 		const char *rb = strchr(addr, ']');
 		if (!rb || rb[1] != ':' || (size_t)(rb - addr - 1) >= sizeof(host))
-			return mm_err_set(err, MM_EINVAL, "--listen '%s': use HOST:PORT or [V6]:PORT",
-					  addr);
+			return mm_err_set(err, MM_EINVAL, "'%s': use HOST:PORT or [V6]:PORT", addr);
 		memcpy(host, addr + 1, (size_t)(rb - addr - 1));
 		host[rb - addr - 1] = '\0';
 		port = rb + 2;
 	} else {
 		colon = strrchr(addr, ':');
 		if (!colon || (size_t)(colon - addr) >= sizeof(host))
-			return mm_err_set(err, MM_EINVAL, "--listen '%s': use HOST:PORT or [V6]:PORT",
-					  addr);
+			return mm_err_set(err, MM_EINVAL, "'%s': use HOST:PORT or [V6]:PORT", addr);
 		memcpy(host, addr, (size_t)(colon - addr));
 		host[colon - addr] = '\0';
 		port = colon + 1;
@@ -226,12 +223,12 @@ static int parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *
 			snprintf(host, sizeof(host), "127.0.0.1");
 	}
 	if (!*port || strspn(port, "0123456789") != strlen(port) || atol(port) > 65535)
-		return mm_err_set(err, MM_EINVAL, "--listen '%s': bad port", addr);
+		return mm_err_set(err, MM_EINVAL, "'%s': bad port", addr);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, port, &hints, &ai)) || !ai)
-		return mm_err_set(err, MM_EINVAL, "--listen '%s': %s", addr, gai_strerror(rc));
+		return mm_err_set(err, MM_EINVAL, "'%s': %s", addr, gai_strerror(rc));
 	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
 	*len = ai->ai_addrlen;
 	freeaddrinfo(ai);
@@ -249,7 +246,7 @@ int mm_http_start(struct mm_http **out, const char *addr, const char *tls_cert,
 	int rc;
 
 	*out = NULL;
-	if ((rc = parse_addr(addr, &ss, &sl, err)))
+	if ((rc = mm_http_parse_addr(addr, &ss, &sl, err)))
 		return rc;
 	if (!(s = mm_calloc(1, sizeof(*s))))
 		return mm_err_set(err, MM_ENOMEM, "out of memory");
@@ -322,20 +319,12 @@ const char *mm_http_header(const struct mm_http_req *rq, const char *name)
 	return NULL;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 int mm_http_pct_decode(char *s)
 {
 	char *o = s;
 	for (; *s; s++) {
 		if (*s == '%') {
-			int a = hexval((unsigned char)s[1]), b = a < 0 ? -1 : hexval((unsigned char)s[2]);
+			int a = mm_hexval((unsigned char)s[1]), b = a < 0 ? -1 : mm_hexval((unsigned char)s[2]);
 			if (a < 0 || b < 0 || (a == 0 && b == 0))
 				return MM_EINVAL;
 			*o++ = (char)(a * 16 + b);

@@ -11,6 +11,7 @@
 #define MM_HTTP_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -55,6 +56,10 @@ int mm_http_start(struct mm_http **out, const char *addr, const char *tls_cert,
 int mm_http_port(const struct mm_http *s);
 void mm_http_stop(struct mm_http *s);
 
+/* "host:port", "[v6]:port", ":port" (= 127.0.0.1) resolved (numeric
+ * port; host by name or address). 0 or MM_EINVAL with the reason. */
+int mm_http_parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *len,
+		       struct mm_err *err);
 /* A request header's value by name (case-insensitive), or NULL. */
 const char *mm_http_header(const struct mm_http_req *rq, const char *name);
 /* The value of query parameter name, percent-decoded into out (cap

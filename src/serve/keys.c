@@ -7,6 +7,7 @@
  * a flipped bit or a secret pasted into another row fails the tag check
  * instead of yielding a wrong secret. The stored blob is
  *   version (1 byte, 1) | nonce (12) | ciphertext (40) | tag (16). */
+#include "core/common.h"
 #include "serve/keys.h"
 
 #include <errno.h>
@@ -90,17 +91,6 @@ static int random_bytes(void *p, size_t n)
 	return 0;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 64 hex characters (then optional blanks/newline) -> 32 bytes. 0/-1. */
 static int parse_hex_key(const char *s, size_t n, unsigned char out[32])
 {
@@ -110,7 +100,7 @@ static int parse_hex_key(const char *s, size_t n, unsigned char out[32])
 	if (n != 64)
 		return -1;
 	for (i = 0; i < 32; i++) {
-		int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
+		int hi = mm_hexval((unsigned char)s[2 * i]), lo = mm_hexval((unsigned char)s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (unsigned char)(hi * 16 + lo);

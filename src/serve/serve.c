@@ -26,6 +26,7 @@
 #include "serve/http.h"
 #include "serve/notify.h"
 #include "serve/sdb.h"
+#include "serve/spool.h"
 #include "store/store.h"
 
 #define MAX_RULES 256	/* ARCHIVE filters compiled for suppression */
@@ -65,6 +66,11 @@ struct daemon {
 	struct mm_notify *notify;	/* NULL without sinks */
 	struct mm_auth *auth;
 	struct mm_http *http;
+	struct mm_spool *spool;
+	struct mm_store *st;	/* the daemon's reader: which spool files are read */
+	const char *follow[MM_SERVE_MAX_FOLLOW + 1];
+	int nfollow;
+	char spool_dir[4096];
 	/* suppression rules, owned by the ingest thread (the pipeline calls
 	 * suppress() from its flush, in that thread) */
 	struct mm_criteria *rules[MAX_RULES];
@@ -368,6 +374,15 @@ static int seen_update(struct daemon *d, char **paths, const struct stat *sts, s
 	return 0;
 }
 
+/* A rotated spool file whose every byte the pipeline committed. */
+static int spool_done(void *ctx, const char *path, uint64_t size)
+{
+	struct daemon *d = ctx;
+	struct mm_file_state fs;
+	return d->st && mm_store_file_get(d->st, path, &fs) == 1 && fs.complete &&
+	       fs.offset >= size;
+}
+
 /* One poll: walk, feed what is new or changed, flush. 1 fed something,
  * 0 nothing to do, negative on a failure of the pipeline. */
 static int poll_once(struct daemon *d, struct mm_err *err)
@@ -382,7 +397,7 @@ static int poll_once(struct daemon *d, struct mm_err *err)
 	mm_filelist_init(&fl);
 	atomic_fetch_add(&d->polls, 1);
 	atomic_store(&d->last_poll_ms, mm_now_ms());
-	if ((rc = mm_walk_paths(&fl, d->o->follow, (size_t)d->o->nfollow, err))) {
+	if ((rc = mm_walk_paths(&fl, d->follow, (size_t)d->nfollow, err))) {
 		/* a followed folder that is gone for now is not fatal */
 		mm_filelist_free(&fl);
 		mm_warn("%s (will retry)", err->msg);
@@ -439,6 +454,8 @@ static int poll_once(struct daemon *d, struct mm_err *err)
 		mm_warn("serve: %llu more malformed records in this poll not shown",
 			(unsigned long long)mm_log_suppressed());
 	mm_log_reset();
+	if (d->spool)
+		mm_spool_prune(d->spool, spool_done, d);
 	if ((rc = seen_update(d, paths, sts, n)))
 		mm_err_set(err, rc, "out of memory");
 	else
@@ -480,6 +497,7 @@ static void notify_metrics(struct daemon *d, struct mm_buf *b)
 static void metrics(struct daemon *d, struct mm_http_resp *rs)
 {
 	struct mm_scan_result r;
+	struct mm_spool_counts sc;
 	unsigned long long ok = 0, cerr = 0, den = 0, serr = 0;
 	struct mm_buf *b = &rs->body;
 	int64_t now = mm_now_ms(), lf = atomic_load(&d->last_flush_ms);
@@ -488,6 +506,7 @@ static void metrics(struct daemon *d, struct mm_http_resp *rs)
 	r = d->res;
 	pthread_mutex_unlock(&d->res_mu);
 	mm_api_counts(d->api, &ok, &cerr, &den, &serr);
+	mm_spool_counts(d->spool, &sc);
 	rs->ctype = "text/plain; version=0.0.4";
 	mm_buf_printf(b,
 		      "# HELP mamori_records_total Log records read, by source.\n"
@@ -529,6 +548,18 @@ static void metrics(struct daemon *d, struct mm_http_resp *rs)
 		      "# TYPE mamori_reloads_total counter\n"
 		      "mamori_reloads_total{result=\"ok\"} %llu\n"
 		      "mamori_reloads_total{result=\"error\"} %llu\n"
+		      "# HELP mamori_stream_messages_total Syslog/stdin messages spooled.\n"
+		      "# TYPE mamori_stream_messages_total counter\n"
+		      "mamori_stream_messages_total %llu\n"
+		      "# HELP mamori_stream_dropped_total Syslog UDP messages dropped: spool full.\n"
+		      "# TYPE mamori_stream_dropped_total counter\n"
+		      "mamori_stream_dropped_total %llu\n"
+		      "# HELP mamori_stream_cut_total Messages cut to the size bound.\n"
+		      "# TYPE mamori_stream_cut_total counter\n"
+		      "mamori_stream_cut_total %llu\n"
+		      "# HELP mamori_spool_bytes Bytes waiting in the spool folder (queue depth).\n"
+		      "# TYPE mamori_spool_bytes gauge\n"
+		      "mamori_spool_bytes %llu\n"
 		      "# HELP mamori_api_requests_total API requests, by outcome.\n"
 		      "# TYPE mamori_api_requests_total counter\n"
 		      "mamori_api_requests_total{outcome=\"ok\"} %llu\n"
@@ -546,7 +577,10 @@ static void metrics(struct daemon *d, struct mm_http_resp *rs)
 		      lf ? (double)(now - lf) / 1000.0 : -1.0,
 		      (unsigned long long)atomic_load(&d->polls),
 		      (unsigned long long)atomic_load(&d->reloads),
-		      (unsigned long long)atomic_load(&d->reload_errors), ok, cerr, den, serr);
+		      (unsigned long long)atomic_load(&d->reload_errors),
+		      (unsigned long long)sc.messages, (unsigned long long)sc.dropped,
+		      (unsigned long long)sc.cut, (unsigned long long)sc.spool_bytes, ok, cerr, den,
+		      serr);
 	notify_metrics(d, b);
 }
 
@@ -612,8 +646,25 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 			goto out;
 		mm_store_close(st);
 	}
-	if ((rc = mm_sdb_open(&d->sdb, o->p.db_path, err)))
+	if ((rc = mm_sdb_open(&d->sdb, o->p.db_path, err)) ||
+	    (rc = mm_store_open(&d->st, o->p.db_path, err)))
 		goto out;
+	for (i = 0; i < o->nfollow; i++)
+		d->follow[d->nfollow++] = o->follow[i];
+	if (o->syslog_udp || o->syslog_tcp || o->stdin_src) {
+		struct mm_spool_opts so;
+		snprintf(d->spool_dir, sizeof(d->spool_dir), "%s", o->spool_dir ? o->spool_dir : "");
+		if (!o->spool_dir)
+			snprintf(d->spool_dir, sizeof(d->spool_dir), "%s.spool", o->p.db_path);
+		memset(&so, 0, sizeof(so));
+		so.dir = d->spool_dir;
+		so.udp = o->syslog_udp;
+		so.tcp = o->syslog_tcp;
+		so.stdin_src = o->stdin_src;
+		if ((rc = mm_spool_open(&d->spool, &so, err)))
+			goto out;
+		d->follow[d->nfollow++] = d->spool_dir;
+	}
 	compose(d);
 	if ((rc = mm_pipeline_open(&d->p, &d->po, err)) ||
 	    (rc = mm_auth_open(&d->auth, o->p.db_path, err)))
@@ -644,12 +695,22 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 	mm_info("serve: listening on %s://%s:%d, detector %s; following %d source(s) every %d ms",
 		o->tls_cert ? "https" : "http", host, mm_http_port(d->http),
 		mm_sdb_detector_id(d->sdb), o->nfollow, poll_ms);
+	if (d->spool)
+		mm_info("serve: spooling%s%s%s into %s (udp port %d, tcp port %d)",
+			o->syslog_udp ? " syslog/udp" : "", o->syslog_tcp ? " syslog/tcp" : "",
+			o->stdin_src ? " stdin" : "", d->spool_dir, mm_spool_udp_port(d->spool),
+			mm_spool_tcp_port(d->spool));
 	if (o->ready_file) {
-		FILE *f = fopen(o->ready_file, "w");
-		if (f) {
-			fprintf(f, "%s://%s:%d %s\n", o->tls_cert ? "https" : "http", host,
-				mm_http_port(d->http), mm_sdb_detector_id(d->sdb));
-			fclose(f);
+		/* written whole, then renamed: a reader never sees half of it */
+		char tmp[4200];
+		FILE *f;
+		snprintf(tmp, sizeof(tmp), "%s.tmp", o->ready_file);
+		if ((f = fopen(tmp, "w"))) {
+			fprintf(f, "%s://%s:%d %s %d %d\n", o->tls_cert ? "https" : "http", host,
+				mm_http_port(d->http), mm_sdb_detector_id(d->sdb),
+				mm_spool_udp_port(d->spool), mm_spool_tcp_port(d->spool));
+			if (fclose(f) == 0)
+				rename(tmp, o->ready_file);
 		}
 	}
 	while (!stop_flag) {
@@ -690,6 +751,8 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 out:
 	mm_http_stop(d->http);
 	mm_notify_close(d->notify);
+	mm_spool_close(d->spool);
+	mm_store_close(d->st);
 	mm_api_close(d->api);
 	mm_auth_close(d->auth);
 	mm_sdb_close(d->sdb);

@@ -47,6 +47,11 @@ struct mm_serve_opts {
 	 * and scripts that pass port 0); NULL = nowhere */
 	const char *ready_file;
 	struct mm_serve_reload reload;	/* prepare NULL: SIGHUP only reloads the lists */
+	/* stream sources, written into spool files the daemon follows
+	 * (serve/spool.h) */
+	const char *syslog_udp, *syslog_tcp;	/* "HOST:PORT" or NULL */
+	int stdin_src;
+	const char *spool_dir;		/* NULL = "<db>.spool" */
 	const struct mm_notify_conf *notify;	/* sinks (serve/notify.h); NULL = none */
 };
 

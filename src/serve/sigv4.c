@@ -76,17 +76,6 @@ static void hex(const unsigned char *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int unreserved(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -123,8 +112,8 @@ static int uri_reencode(struct mm_buf *b, const char *p, size_t n)
 	int rc;
 	for (i = 0; i < n; i++) {
 		char c = p[i];
-		if (c == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-			c = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+		if (c == '%' && i + 2 < n && mm_hexval(p[i + 1]) >= 0 && mm_hexval(p[i + 2]) >= 0) {
+			c = (char)(mm_hexval(p[i + 1]) * 16 + mm_hexval(p[i + 2]));
 			i += 2;
 		}
 		if ((rc = uri_encode(b, &c, 1, 0)))
@@ -140,8 +129,8 @@ static long uri_decode(const char *p, size_t n, char *out, size_t cap)
 	size_t i, o = 0;
 	for (i = 0; i < n; i++) {
 		int c = (unsigned char)p[i];
-		if (c == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-			c = hexval(p[i + 1]) * 16 + hexval(p[i + 2]);
+		if (c == '%' && i + 2 < n && mm_hexval(p[i + 1]) >= 0 && mm_hexval(p[i + 2]) >= 0) {
+			c = mm_hexval(p[i + 1]) * 16 + mm_hexval(p[i + 2]);
 			i += 2;
 		}
 		if (o + 1 >= cap)

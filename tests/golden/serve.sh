@@ -12,7 +12,17 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 if ! command -v aws >/dev/null 2>&1; then
 	bad awscli "the aws command (Debian package awscli) is missing: run scripts/deps.sh"
-	echo "serve: $pass passed, $fail failed, $skip skipped"
+	# --- stdin: lines piped into the daemon ---------------------------------------
+{ echo "$HDR"; flow_line eni-0ac0ac0ac0ac00031 203.0.113.11 $T0; } >"$T/stdin.log"
+"$M" serve --db "$T/s.db" --listen 127.0.0.1:0 --stdin --poll-ms 200 --no-default-lists \
+	--threat-list "custom=$T/custom.txt" <"$T/stdin.log" 2>"$T/stdin.err" &
+SPID=$!
+n=0; while [ $n -lt 100 ] && [ "$("$M" findings list --db "$T/s.db" --format json 2>/dev/null | grep -c eni-0ac0ac0ac0ac00031)" -lt 1 ]; do sleep 0.2; n=$((n + 1)); done
+expect stdin_source "$(tail -c 300 "$T/stdin.err")" \
+	test "$("$M" findings list --db "$T/s.db" --format json | grep -c eni-0ac0ac0ac0ac00031)" -eq 1
+kill $SPID; wait $SPID 2>/dev/null
+
+echo "serve: $pass passed, $fail failed, $skip skipped"
 	exit 1
 fi
 # the CLI reads nothing of the user's: no config, no credentials files,
@@ -190,6 +200,16 @@ expect samples_typed "$(head -c 300 "$T/samp.json")" \
 gd create-sample-findings --detector-id "$DET" --finding-types 'Nope:EC2/NoSuchType' >/dev/null 2>"$T/st.err"
 expect sample_unknown_type_400 "$(cat "$T/st.err")" has "$T/st.err" "BadRequestException"
 
+# --- pagination and sorting: the CLI follows nextToken page by page -----------
+gd list-findings --detector-id "$DET" >"$T/all.json"
+gd list-findings --detector-id "$DET" --page-size 1 >"$T/paged.json" 2>"$T/aws.err"
+expect paginated_same_ids "$(cat "$T/aws.err") $(cat "$T/paged.json")" \
+	test "$(field "$T/paged.json" 'sorted(j["FindingIds"])')" = "$(field "$T/all.json" 'sorted(j["FindingIds"])')"
+gd list-findings --detector-id "$DET" --sort-criteria AttributeName=severity,OrderBy=ASC >"$T/asc.json"
+gd get-findings --detector-id "$DET" --finding-ids $(field "$T/asc.json" '" ".join(j["FindingIds"][:50])') >"$T/ascf.json"
+expect sorted_by_severity "$(field "$T/ascf.json" '[f["Severity"] for f in j["Findings"]]')" \
+	field "$T/ascf.json" 'exit(0 if [f["Severity"] for f in j["Findings"]] == sorted(f["Severity"] for f in j["Findings"]) and len(j["Findings"]) > 2 else 1)'
+
 # --- metrics ---------------------------------------------------------------
 python3 -c 'import sys,urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/metrics", timeout=10).read().decode())' "$URL" >"$T/metrics.txt" 2>&1
 expect metrics_records "$(head -5 "$T/metrics.txt")" hasE "$T/metrics.txt" '^mamori_records_total\{source="flow"\} 9$'
@@ -199,7 +219,7 @@ expect metrics_api "$(grep api "$T/metrics.txt")" hasE "$T/metrics.txt" '^mamori
 kill -9 $PID; wait $PID 2>/dev/null
 flow a.log eni-0ac0ac0ac0ac00011 203.0.113.7 2 $((T0 + 600))
 : >"$T/cfg.yaml"
-CONFIG="--config $T/cfg.yaml --log-format json"
+CONFIG="--config $T/cfg.yaml --log-format json --syslog-udp 127.0.0.1:0 --syslog-tcp 127.0.0.1:0"
 start
 expect restart_ready "$(tail -c 300 "$T/serve.err")" test -n "$DET"
 n=0
@@ -210,6 +230,29 @@ while [ $n -lt 100 ]; do
 done
 expect restart_counts_once "want count 5 (3 + 2 after the restart): $(field "$T/get.json" 'j["Findings"][0]["Service"]["Count"]' 2>&1)" \
 	test "$(field "$T/get.json" 'j["Findings"][0]["Service"]["Count"]')" = 5
+# --- syslog over UDP (RFC 3164) and TCP (RFC 5424, octet-counted and newline frames) --
+UDP=$(cut -d' ' -f3 "$T/ready"); TCP=$(cut -d' ' -f4 "$T/ready")
+python3 - "$UDP" "$TCP" "$HDR" <<'PY'
+import socket, sys
+u, t, hdr = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rec = "2 123456789012 eni-0ac0ac0ac0ac000%d 203.0.113.%d 10.0.2.10 50500 22 6 20 4249 1714557600 1714557660 ACCEPT OK"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for m in (hdr, rec % (21, 3)):
+    s.sendto(("<14>Dec  5 16:00:00 ip-10-0-2-10 vpcflow[12]: " + m).encode(), ("127.0.0.1", u))
+c = socket.create_connection(("127.0.0.1", t), timeout=10)
+for m in (hdr, rec % (22, 4)):
+    b = ("<14>1 2026-12-05T16:00:00Z host flowtcp - - - " + m).encode()
+    c.sendall(str(len(b)).encode() + b" " + b)
+for m in (hdr, rec % (23, 5)):
+    c.sendall(("<14>Dec  5 16:00:00 host flowlines: " + m + "\n").encode())
+c.close()
+PY
+expect syslog_udp_tcp_found "$(ls "$DB.spool" 2>&1) $(tail -c 300 "$T/serve.err")" \
+	wait_ids '{"Criterion":{"resource.instanceDetails.networkInterfaces.networkInterfaceId":{"Eq":["eni-0ac0ac0ac0ac00021","eni-0ac0ac0ac0ac00022","eni-0ac0ac0ac0ac00023"]}}}' 3
+expect spool_one_file_per_tag "$(ls "$DB.spool")" test "$(ls "$DB.spool" | tr '\n' ' ')" = "flowlines.log flowtcp.log vpcflow.log "
+python3 -c 'import sys,urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/metrics", timeout=10).read().decode())' "$URL" >"$T/metrics2.txt" 2>&1
+expect metrics_stream "$(grep stream "$T/metrics2.txt")" hasE "$T/metrics2.txt" '^mamori_stream_messages_total 6$'
+
 # SIGHUP with a broken config: logged, the daemon keeps running as it was
 echo "netbase: {no_such_setting: 1}" >"$T/cfg.yaml"
 kill -HUP $PID
@@ -228,6 +271,16 @@ stop
 expect stopped_cleanly "$(tail -c 300 "$T/serve.err")" has "$T/serve.err" "serve: stopping"
 expect json_logs "want the restarted daemon's messages as JSON lines: $(tail -2 "$T/serve.err")" \
 	python3 -c 'import json,sys; j=json.loads(open(sys.argv[1]).read().splitlines()[-1]); sys.exit(not (j["level"]=="info" and j["msg"]=="serve: stopping" and j["time"].endswith("Z")))' "$T/serve.err"
+
+# --- stdin: lines piped into the daemon ---------------------------------------
+{ echo "$HDR"; flow_line eni-0ac0ac0ac0ac00031 203.0.113.11 $T0; } >"$T/stdin.log"
+"$M" serve --db "$T/s.db" --listen 127.0.0.1:0 --stdin --poll-ms 200 --no-default-lists \
+	--threat-list "custom=$T/custom.txt" <"$T/stdin.log" 2>"$T/stdin.err" &
+SPID=$!
+n=0; while [ $n -lt 100 ] && [ "$("$M" findings list --db "$T/s.db" --format json 2>/dev/null | grep -c eni-0ac0ac0ac0ac00031)" -lt 1 ]; do sleep 0.2; n=$((n + 1)); done
+expect stdin_source "$(tail -c 300 "$T/stdin.err")" \
+	test "$("$M" findings list --db "$T/s.db" --format json | grep -c eni-0ac0ac0ac0ac00031)" -eq 1
+kill $SPID; wait $SPID 2>/dev/null
 
 echo "serve: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]
