@@ -7,7 +7,9 @@
 
 #include "cli/cli.h"
 #include "cli/pipeopts.h"
+#include "config/config.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "serve/serve.h"
 #include "store/store.h"
 
@@ -43,7 +45,15 @@ static void usage(FILE *out)
 	      "                            1000; 50..600000)\n"
 	      "  --ready-file FILE         once listening, write \"URL DETECTOR_ID\" into FILE\n"
 	      "  --log-format text|json    messages on stderr as text (default) or one JSON object\n"
-	      "                            a line (time, level, msg; file and line for bad records)\n",
+	      "                            a line (time, level, msg; file and line for bad records)\n"
+	      "  --webhook URL             POST each new finding to URL as the EventBridge event\n"
+	      "                            GuardDuty sends (repeatable; sinks webhook-1, ...)\n"
+	      "  --slack-webhook URL       post each new finding to this Slack incoming webhook\n"
+	      "  --console-url URL         link notifications to URL/#/finding/ID\n"
+	      "  --min-severity S          notify these sinks only at or above S (low, medium,\n"
+	      "                            high, critical or 0..10; default any)\n"
+	      "                            (email sinks, type filters, frequencies: the serve:\n"
+	      "                            section of --config; see docs/notify.md)\n",
 	      out);
 	fputs(mm_cli_pipe_help, out);
 	fputs("  -q, --quiet               errors only\n"
@@ -103,8 +113,36 @@ static void reload_done(void *ctx, int ok)
 
 enum {
 	OPT_FOLLOW = 1000, OPT_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_POLL, OPT_READY, OPT_LOGFMT,
-	OPT_SYSLOG_UDP, OPT_SYSLOG_TCP, OPT_STDIN, OPT_SPOOL
+	OPT_SYSLOG_UDP, OPT_SYSLOG_TCP, OPT_STDIN, OPT_SPOOL,
+	OPT_WEBHOOK, OPT_SLACK, OPT_CONSOLE, OPT_MINSEV
 };
+
+/* A sink from --webhook / --slack-webhook. */
+static int flag_sink(struct mm_notify_conf *nc, enum mm_sink_kind kind, const char *url)
+{
+	struct mm_notify_sink *s;
+	int i, k = 0;
+	if (nc->nsinks >= MM_NOTIFY_MAX_SINKS) {
+		fprintf(stderr, "mamori serve: at most %d notification sinks\n", MM_NOTIFY_MAX_SINKS);
+		return MM_EXIT_USAGE;
+	}
+	if (strlen(url) >= sizeof(s->url) ||
+	    (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))) {
+		fprintf(stderr, "mamori serve: %s takes an http:// or https:// URL (under %d bytes)\n",
+			kind == MM_SINK_SLACK ? "--slack-webhook" : "--webhook", MM_NOTIFY_URL);
+		return MM_EXIT_USAGE;
+	}
+	for (i = 0; i < nc->nsinks; i++)
+		if (nc->sinks[i].kind == kind)
+			k++;
+	s = &nc->sinks[nc->nsinks++];
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	snprintf(s->name, sizeof(s->name), "%s-%d", kind == MM_SINK_SLACK ? "slack" : "webhook",
+		 k + 1);
+	snprintf(s->url, sizeof(s->url), "%s", url);
+	return 0;
+}
 
 int mm_cmd_serve(int argc, char **argv)
 {
@@ -117,6 +155,10 @@ int mm_cmd_serve(int argc, char **argv)
 		{"poll-ms", required_argument, NULL, OPT_POLL},
 		{"ready-file", required_argument, NULL, OPT_READY},
 		{"log-format", required_argument, NULL, OPT_LOGFMT},
+		{"webhook", required_argument, NULL, OPT_WEBHOOK},
+		{"slack-webhook", required_argument, NULL, OPT_SLACK},
+		{"console-url", required_argument, NULL, OPT_CONSOLE},
+		{"min-severity", required_argument, NULL, OPT_MINSEV},
 		{"syslog-udp", required_argument, NULL, OPT_SYSLOG_UDP},
 		{"syslog-tcp", required_argument, NULL, OPT_SYSLOG_TCP},
 		{"stdin", no_argument, NULL, OPT_STDIN},
@@ -130,9 +172,17 @@ int mm_cmd_serve(int argc, char **argv)
 	struct reloader rl;
 	struct mm_cli_pipe *cp = &rl.slot[0];
 	struct mm_err err;
-	int c, rc = MM_EXIT_OK, quiet = 0;
+	struct mm_notify_conf *nc = NULL, *fin = NULL;	/* big: on the heap */
+	struct mm_config_serve *svc = NULL;
+	int listen_given = 0;
+	double minsev = 0;
+	int c, rc = MM_EXIT_OK, quiet = 0, i;
 
 	memset(&o, 0, sizeof(o));
+	if (!(nc = mm_calloc(1, sizeof(*nc)))) {
+		fprintf(stderr, "mamori serve: out of memory\n");
+		return MM_EXIT_ERROR;
+	}
 	rl.cur = 0;
 	mm_cli_pipe_init(&rl.slot[0]);
 	mm_cli_pipe_init(&rl.slot[1]);
@@ -159,6 +209,7 @@ int mm_cmd_serve(int argc, char **argv)
 			break;
 		case OPT_LISTEN:
 			o.listen = optarg;
+			listen_given = 1;
 			break;
 		case OPT_TLS_CERT:
 			o.tls_cert = optarg;
@@ -200,6 +251,32 @@ int mm_cmd_serve(int argc, char **argv)
 			}
 			mm_log_set_json(!strcmp(optarg, "json"));
 			break;
+		case OPT_WEBHOOK:
+		case OPT_SLACK:
+			if ((rc = flag_sink(nc, c == OPT_SLACK ? MM_SINK_SLACK : MM_SINK_WEBHOOK,
+					    optarg)))
+				goto out;
+			break;
+		case OPT_CONSOLE:
+			if (strlen(optarg) >= sizeof(nc->console_url)) {
+				fprintf(stderr, "mamori serve: --console-url is too long\n");
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			snprintf(nc->console_url, sizeof(nc->console_url), "%s", optarg);
+			/* links are built as URL/#/finding/ID */
+			while (nc->console_url[0] &&
+			       nc->console_url[strlen(nc->console_url) - 1] == '/')
+				nc->console_url[strlen(nc->console_url) - 1] = '\0';
+			break;
+		case OPT_MINSEV:
+			if (mm_notify_severity_parse(optarg, &minsev)) {
+				fprintf(stderr, "mamori serve: --min-severity takes low, medium, high, "
+						"critical or a number 0..10\n");
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -221,25 +298,77 @@ int mm_cmd_serve(int argc, char **argv)
 		rc = MM_EXIT_USAGE;
 		goto out;
 	}
-	if (!o.nfollow && !o.syslog_udp && !o.syslog_tcp && !o.stdin_src) {
-		fprintf(stderr, "mamori serve: nothing to follow; give --follow FOLDER (or FILE), "
-				"--syslog-udp/--syslog-tcp HOST:PORT or --stdin.\n"
-				"Try 'mamori serve --help'.\n");
-		rc = MM_EXIT_USAGE;
-		goto out;
-	}
-	if (!o.tls_cert != !o.tls_key) {
-		fprintf(stderr, "mamori serve: TLS needs both --tls-cert and --tls-key\n");
-		rc = MM_EXIT_USAGE;
-		goto out;
-	}
 	if ((rc = mm_cli_pipe_ready("serve", cp, quiet)))
 		goto out;
 	if (quiet)
 		mm_log_set_level(MM_LOG_QUIET);
+	/* the config file's serve: section under the flags; copied, since a
+	 * SIGHUP frees the config it came from */
+	if (mm_config_serve(cp->cfg)) {
+		if (!(svc = mm_malloc(sizeof(*svc)))) {
+			fprintf(stderr, "mamori serve: out of memory\n");
+			rc = MM_EXIT_ERROR;
+			goto out;
+		}
+		*svc = *mm_config_serve(cp->cfg);
+		if (!listen_given && (svc->set & MM_SERVE_LISTEN))
+			o.listen = svc->listen;
+		if (!o.nfollow)
+			for (i = 0; i < svc->nfollow && i < MM_SERVE_MAX_FOLLOW; i++)
+				o.follow[o.nfollow++] = svc->follow[i];
+		if (!o.poll_ms && (svc->set & MM_SERVE_POLL))
+			o.poll_ms = svc->poll_ms;
+		if (!o.tls_cert && !o.tls_key && (svc->set & MM_SERVE_TLS_CERT))
+			o.tls_cert = svc->tls_cert;
+		if (!o.tls_key && o.tls_cert == svc->tls_cert && (svc->set & MM_SERVE_TLS_KEY))
+			o.tls_key = svc->tls_key;
+	}
+	if (!o.nfollow && !o.syslog_udp && !o.syslog_tcp && !o.stdin_src) {
+		fprintf(stderr, "mamori serve: nothing to follow; give --follow FOLDER (or FILE), "
+				"--syslog-udp/--syslog-tcp HOST:PORT or --stdin,\n"
+				"or follow: in the config file's serve: section. Try 'mamori serve --help'.\n");
+		rc = MM_EXIT_USAGE;
+		goto out;
+	}
+	if (!o.tls_cert != !o.tls_key) {
+		fprintf(stderr, "mamori serve: TLS needs both a certificate and a key (--tls-cert and "
+				"--tls-key, or tls_cert and tls_key in the config file)\n");
+		rc = MM_EXIT_USAGE;
+		goto out;
+	}
+	/* sinks: the file's, then the flags' (their --min-severity); the
+	 * flag's --console-url wins */
+	if (!(fin = mm_calloc(1, sizeof(*fin)))) {
+		fprintf(stderr, "mamori serve: out of memory\n");
+		rc = MM_EXIT_ERROR;
+		goto out;
+	}
+	if (svc)
+		*fin = svc->notify;
+	if (nc->console_url[0])
+		memcpy(fin->console_url, nc->console_url, sizeof(fin->console_url));
+	for (i = 0; i < nc->nsinks; i++) {
+		int j;
+		if (fin->nsinks >= MM_NOTIFY_MAX_SINKS) {
+			fprintf(stderr, "mamori serve: at most %d notification sinks (flags and config "
+					"file together)\n", MM_NOTIFY_MAX_SINKS);
+			rc = MM_EXIT_USAGE;
+			goto out;
+		}
+		for (j = 0; j < fin->nsinks; j++)
+			if (!strcmp(fin->sinks[j].name, nc->sinks[i].name)) {
+				fprintf(stderr, "mamori serve: the config file has a sink named %s too; "
+						"rename it\n", nc->sinks[i].name);
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+		fin->sinks[fin->nsinks] = nc->sinks[i];
+		fin->sinks[fin->nsinks++].min_severity = minsev;
+	}
 	if (!cp->p.db_path)
 		cp->p.db_path = mm_store_default_path();
 	o.p = cp->p;
+	o.notify = fin;
 	o.reload.prepare = reload_prepare;
 	o.reload.done = reload_done;
 	o.reload.ctx = &rl;
@@ -248,6 +377,9 @@ int mm_cmd_serve(int argc, char **argv)
 		rc = err.code == MM_EBUSY ? MM_EXIT_BUSY : MM_EXIT_ERROR;
 	}
 out:
+	mm_free(nc);
+	mm_free(fin);
+	mm_free(svc);
 	mm_cli_pipe_free(&rl.slot[0]);
 	mm_cli_pipe_free(&rl.slot[1]);
 	return rc;

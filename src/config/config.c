@@ -42,6 +42,7 @@ struct mm_config {
 	int ndets;
 	struct section *sec;				/* ndets of them, in dets order */
 	uint32_t topset;				/* bit i: topsecs[i] given */
+	struct mm_config_serve *serve;			/* the serve: section, NULL if none */
 	char source[512];
 };
 
@@ -70,7 +71,10 @@ struct topsec {
 	int (*parse)(struct loader *L, yaml_event_t *value);
 	void (*show)(const struct mm_config *cfg, FILE *out);
 };
+static int parse_serve(struct loader *L, yaml_event_t *value);
+static void show_serve(const struct mm_config *cfg, FILE *out);
 static const struct topsec topsecs[] = {
+	{"serve", parse_serve, show_serve},
 	{NULL, NULL, NULL},
 };
 
@@ -776,7 +780,478 @@ void mm_config_free(struct mm_config *cfg)
 	if (!cfg)
 		return;
 	mm_free(cfg->sec);
+	mm_free(cfg->serve);
 	mm_free(cfg);
+}
+
+/* ---- the serve: section ---------------------------------------------------
+ *
+ * A mapping of settings; `follow` and a sink's `types` and `to` are a
+ * list or one value; `sinks` is a list of mappings. Only these shapes
+ * are walked (event by event, like the rest of the loader), so the
+ * depth stays bounded. Strings are bounded by the arrays they go to and
+ * may hold no control characters. */
+
+static int sv_scalar(struct loader *L, const yaml_event_t *ev, const char *what, char *out,
+		     size_t cap)
+{
+	size_t n, i;
+	if (ev->type != YAML_SCALAR_EVENT)
+		return fail_at(L, MM_EINVAL, ev->start_mark, "'%s' takes a single value, not %s",
+			       what, kind_word(ev));
+	n = ev->data.scalar.length;
+	if (is_null(ev) || n == 0)
+		return fail_at(L, MM_EINVAL, ev->start_mark,
+			       "'%s' has no value; give one or remove the line", what);
+	if (n >= cap)
+		return fail_at(L, MM_EINVAL, ev->start_mark, "'%s' is longer than %zu bytes", what,
+			       cap - 1);
+	for (i = 0; i < n; i++)
+		if (ev->data.scalar.value[i] < 0x20 || ev->data.scalar.value[i] == 0x7f)
+			return fail_at(L, MM_EINVAL, ev->start_mark,
+				       "'%s' holds a control character; write it on one line", what);
+	memcpy(out, ev->data.scalar.value, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int sv_int(struct loader *L, const yaml_event_t *ev, const char *what, double lo,
+		  double hi, int *out)
+{
+	char vb[MM_CONFIG_MAX_VALUE + 8];
+	double v;
+	/* range first: a huge value does not fit the integer the check casts to */
+	if (ev->type != YAML_SCALAR_EVENT || parse_number(ev, &v) || !(v >= lo && v <= hi) ||
+	    v != floor(v))
+		return fail_at(L, MM_EINVAL, ev->start_mark,
+			       "'%s' takes a whole number from %.0f to %.0f, not %s", what, lo, hi,
+			       ev->type == YAML_SCALAR_EVENT ? shown(ev, vb, sizeof(vb))
+							     : kind_word(ev));
+	*out = (int)v;
+	return 0;
+}
+
+/* A list of strings (or one string) into out[0..max) of stride bytes;
+ * ev is the value's first event (a list's SEQUENCE_START is consumed
+ * through its SEQUENCE_END). */
+static int sv_list(struct loader *L, const yaml_event_t *ev, const char *what, char *out,
+		   size_t stride, int max, int *n)
+{
+	yaml_event_t e;
+	int rc;
+	*n = 0;
+	if (ev->type == YAML_SCALAR_EVENT) {
+		if ((rc = sv_scalar(L, ev, what, out, stride)))
+			return rc;
+		*n = 1;
+		return 0;
+	}
+	if (ev->type != YAML_SEQUENCE_START_EVENT)
+		return fail_at(L, MM_EINVAL, ev->start_mark, "'%s' takes a list of values, not %s",
+			       what, kind_word(ev));
+	for (;;) {
+		if ((rc = next(L, &e)))
+			return rc;
+		if (e.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&e);
+			return 0;
+		}
+		if (*n >= max)
+			rc = fail_at(L, MM_EINVAL, e.start_mark, "'%s' holds more than %d values",
+				     what, max);
+		else
+			rc = sv_scalar(L, &e, what, out + (size_t)*n * stride, stride);
+		yaml_event_delete(&e);
+		if (rc)
+			return rc;
+		(*n)++;
+	}
+}
+
+/* Walks a mapping's keys (after its MAPPING_START) against names[]; for
+ * each, next value event to cb(ctx, index, value). Unknown and duplicate
+ * keys are errors. */
+typedef int (*sv_cb)(struct loader *L, void *ctx, int idx, yaml_event_t *v);
+static int sv_map(struct loader *L, const char *where, const char *const *names, sv_cb cb,
+		  void *ctx)
+{
+	yaml_event_t k, v;
+	yaml_mark_t first[32];
+	uint32_t seen = 0;
+	int rc, i;
+
+	for (;;) {
+		char kb[MM_CONFIG_MAX_KEY + 8];
+		if ((rc = next(L, &k)))
+			return rc;
+		if (k.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&k);
+			return 0;
+		}
+		if ((rc = check_key(L, &k, "setting")))
+			goto out_k;
+		for (i = 0; names[i]; i++)
+			if (scalar_is(&k, names[i]))
+				break;
+		if (!names[i]) {
+			struct known kn;
+			char hint[96];
+			known_init(&kn, &k);
+			for (i = 0; names[i]; i++)
+				known_add(&kn, names[i]);
+			rc = fail_at(L, MM_EINVAL, k.start_mark,
+				     "unknown setting '%s' in %s%s (known: %s; see docs/notify.md)",
+				     shown(&k, kb, sizeof(kb)), where,
+				     known_hint(&kn, hint, sizeof(hint)), kn.list);
+			goto out_k;
+		}
+		if (seen >> i & 1) {
+			rc = fail_at(L, MM_EINVAL, k.start_mark,
+				     "duplicate setting '%s' in %s (first given at line %lu); keep one",
+				     names[i], where, (unsigned long)first[i].line + 1);
+			goto out_k;
+		}
+		seen |= 1u << i;
+		first[i] = k.start_mark;
+		if ((rc = next(L, &v)))
+			goto out_k;
+		rc = cb(L, ctx, i, &v);
+		yaml_event_delete(&v);
+		if (rc)
+			goto out_k;
+		yaml_event_delete(&k);
+	}
+out_k:
+	yaml_event_delete(&k);
+	return rc;
+}
+
+static const char *const SINK_KEYS[] = {
+	"name", "type", "url", "min_severity", "types", "frequency", "max_attempts", "from", "to",
+	"user", "password_env", NULL,
+};
+enum { SK_NAME, SK_TYPE, SK_URL, SK_MINSEV, SK_TYPES, SK_FREQ, SK_ATTEMPTS, SK_FROM, SK_TO,
+       SK_USER, SK_PWENV };
+
+static const char *const SINK_KINDS[] = {NULL, "webhook", "slack", "email"};
+
+static int sink_value(struct loader *L, void *ctx, int idx, yaml_event_t *v)
+{
+	struct mm_notify_sink *s = ctx;
+	char b[MM_CONFIG_MAX_VALUE + 8];
+	int rc, i;
+	switch (idx) {
+	case SK_NAME:
+		if ((rc = sv_scalar(L, v, "name", s->name, sizeof(s->name))))
+			return rc;
+		if (strspn(s->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+		    strlen(s->name))
+			return fail_at(L, MM_EINVAL, v->start_mark,
+				       "sink name '%s': use letters, digits, '_', '.' and '-'",
+				       s->name);
+		return 0;
+	case SK_TYPE:
+		if ((rc = sv_scalar(L, v, "type", b, sizeof(b))))
+			return rc;
+		for (i = 1; i <= MM_SINK_EMAIL; i++)
+			if (!strcmp(b, SINK_KINDS[i]))
+				s->kind = (enum mm_sink_kind)i;
+		if (!s->kind)
+			return fail_at(L, MM_EINVAL, v->start_mark,
+				       "sink type '%s': use webhook, slack or email", b);
+		return 0;
+	case SK_URL:
+		return sv_scalar(L, v, "url", s->url, sizeof(s->url));
+	case SK_MINSEV:
+		if ((rc = sv_scalar(L, v, "min_severity", b, sizeof(b))))
+			return rc;
+		if (mm_notify_severity_parse(b, &s->min_severity))
+			return fail_at(L, MM_EINVAL, v->start_mark,
+				       "min_severity '%s': use low, medium, high, critical or a "
+				       "number from 0 to 10",
+				       b);
+		return 0;
+	case SK_TYPES:
+		return sv_list(L, v, "types", &s->types[0][0], sizeof(s->types[0]),
+			       MM_NOTIFY_MAX_TYPES, &s->ntypes);
+	case SK_FREQ:
+		if ((rc = sv_scalar(L, v, "frequency", b, sizeof(b))))
+			return rc;
+		if (mm_notify_frequency_parse(b, &s->frequency_s))
+			return fail_at(L, MM_EINVAL, v->start_mark,
+				       "frequency '%s': use FIFTEEN_MINUTES, ONE_HOUR or SIX_HOURS "
+				       "(GuardDuty's findingPublishingFrequency)",
+				       b);
+		return 0;
+	case SK_ATTEMPTS:
+		return sv_int(L, v, "max_attempts", 1, 100, &s->max_attempts);
+	case SK_FROM:
+		return sv_scalar(L, v, "from", s->from, sizeof(s->from));
+	case SK_TO:
+		return sv_list(L, v, "to", &s->to[0][0], sizeof(s->to[0]), MM_NOTIFY_MAX_TO, &s->nto);
+	case SK_USER:
+		return sv_scalar(L, v, "user", s->user, sizeof(s->user));
+	default:
+		return sv_scalar(L, v, "password_env", s->password_env, sizeof(s->password_env));
+	}
+}
+
+/* The sink is complete and consistent; located at its mapping. */
+static int sink_check(struct loader *L, struct mm_notify_conf *nc, yaml_mark_t at)
+{
+	struct mm_notify_sink *s = &nc->sinks[nc->nsinks];
+	const char *url = s->url;
+	int i;
+	if (!s->name[0] || !s->kind || !s->url[0])
+		return fail_at(L, MM_EINVAL, at, "a sink needs name, type (webhook, slack or email) "
+						 "and url; this one has no %s",
+			       !s->name[0] ? "name" : !s->kind ? "type" : "url");
+	for (i = 0; i < nc->nsinks; i++)
+		if (!strcmp(nc->sinks[i].name, s->name))
+			return fail_at(L, MM_EINVAL, at, "two sinks are named '%s'; names must differ",
+				       s->name);
+	if (s->kind == MM_SINK_EMAIL) {
+		if (strncmp(url, "smtp://", 7) && strncmp(url, "smtps://", 8))
+			return fail_at(L, MM_EINVAL, at,
+				       "email sink '%s': url must be smtp://HOST:PORT or "
+				       "smtps://HOST:PORT",
+				       s->name);
+		if (!s->from[0] || !s->nto)
+			return fail_at(L, MM_EINVAL, at, "email sink '%s' needs from and to",
+				       s->name);
+	} else {
+		if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+			return fail_at(L, MM_EINVAL, at, "sink '%s': url must be http:// or https://",
+				       s->name);
+		if (s->from[0] || s->nto || s->user[0] || s->password_env[0])
+			return fail_at(L, MM_EINVAL, at,
+				       "sink '%s': from, to, user and password_env are for email "
+				       "sinks",
+				       s->name);
+	}
+	if (!s->frequency_s)
+		s->frequency_s = 900;
+	if (!s->max_attempts)
+		s->max_attempts = 8;
+	nc->nsinks++;
+	return 0;
+}
+
+static int parse_sinks(struct loader *L, struct mm_notify_conf *nc, const yaml_event_t *v)
+{
+	yaml_event_t e;
+	int rc;
+	if (v->type != YAML_SEQUENCE_START_EVENT)
+		return fail_at(L, MM_EINVAL, v->start_mark,
+			       "'sinks' takes a list of mappings (`- name: ...`), not %s",
+			       kind_word(v));
+	for (;;) {
+		yaml_mark_t at;
+		if ((rc = next(L, &e)))
+			return rc;
+		if (e.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&e);
+			return 0;
+		}
+		at = e.start_mark;
+		if (e.type != YAML_MAPPING_START_EVENT)
+			rc = fail_at(L, MM_EINVAL, at, "a sink is a mapping (name, type, url, ...), "
+						       "not %s",
+				     kind_word(&e));
+		else if (nc->nsinks >= MM_NOTIFY_MAX_SINKS)
+			rc = fail_at(L, MM_EINVAL, at, "more than %d sinks", MM_NOTIFY_MAX_SINKS);
+		yaml_event_delete(&e);
+		if (rc)
+			return rc;
+		memset(&nc->sinks[nc->nsinks], 0, sizeof(nc->sinks[0]));
+		if ((rc = sv_map(L, "a sink", SINK_KEYS, sink_value, &nc->sinks[nc->nsinks])) ||
+		    (rc = sink_check(L, nc, at)))
+			return rc;
+	}
+}
+
+static const char *const SERVE_KEYS[] = {
+	"listen", "follow", "poll_ms", "tls_cert", "tls_key", "console_url", "retry_base_ms",
+	"retry_max_ms", "queue_max", "sinks", NULL,
+};
+
+static int serve_value(struct loader *L, void *ctx, int idx, yaml_event_t *v)
+{
+	struct mm_config_serve *sv = ctx;
+	struct mm_notify_conf *nc = &sv->notify;
+	int rc = 0;
+	size_t n;
+	switch (idx) {
+	case 0:
+		rc = sv_scalar(L, v, "listen", sv->listen, sizeof(sv->listen));
+		break;
+	case 1:
+		rc = sv_list(L, v, "follow", &sv->follow[0][0], sizeof(sv->follow[0]),
+			     MM_CONFIG_MAX_FOLLOW, &sv->nfollow);
+		break;
+	case 2:
+		rc = sv_int(L, v, "poll_ms", 50, 600000, &sv->poll_ms);
+		break;
+	case 3:
+		rc = sv_scalar(L, v, "tls_cert", sv->tls_cert, sizeof(sv->tls_cert));
+		break;
+	case 4:
+		rc = sv_scalar(L, v, "tls_key", sv->tls_key, sizeof(sv->tls_key));
+		break;
+	case 5:
+		if ((rc = sv_scalar(L, v, "console_url", nc->console_url, sizeof(nc->console_url))))
+			break;
+		/* links are URL/#/finding/ID */
+		while ((n = strlen(nc->console_url)) > 0 && nc->console_url[n - 1] == '/')
+			nc->console_url[n - 1] = '\0';
+		if (!nc->console_url[0])
+			rc = fail_at(L, MM_EINVAL, v->start_mark,
+				     "'console_url' takes the console's URL (https://HOST[:PORT])");
+		break;
+	case 6:
+		rc = sv_int(L, v, "retry_base_ms", 10, 3600000, &nc->backoff_ms);
+		break;
+	case 7:
+		rc = sv_int(L, v, "retry_max_ms", 10, 86400000, &nc->backoff_max_ms);
+		break;
+	case 8:
+		rc = sv_int(L, v, "queue_max", 1, 1000000, &nc->queue_max);
+		break;
+	default:
+		rc = parse_sinks(L, nc, v);
+		break;
+	}
+	if (!rc)
+		sv->set |= 1u << idx;
+	return rc;
+}
+
+static int parse_serve(struct loader *L, yaml_event_t *value)
+{
+	struct mm_config_serve *sv;
+	if (!(sv = mm_calloc(1, sizeof(*sv))))
+		return mm_err_set(L->err, MM_ENOMEM, "out of memory");
+	L->cfg->serve = sv;
+	if (is_null(value))
+		return 0;
+	if (value->type != YAML_MAPPING_START_EVENT)
+		return fail_at(L, MM_EINVAL, value->start_mark,
+			       "section 'serve' must be a mapping of setting: value, not %s", kind_word(value));
+	return sv_map(L, "section 'serve'", SERVE_KEYS, serve_value, sv);
+}
+
+const struct mm_config_serve *mm_config_serve(const struct mm_config *cfg)
+{
+	return cfg ? cfg->serve : NULL;
+}
+
+/* s as a YAML double-quoted string (JSON's escapes are YAML's) */
+static void dq(FILE *out, const char *s)
+{
+	struct mm_buf b;
+	mm_buf_init(&b, 1u << 16);
+	if (mm_buf_json_strz(&b, s) == 0)
+		fputs(b.p, out);
+	else
+		fputs("\"\"", out);
+	mm_buf_free(&b);
+}
+
+static void show_list(FILE *out, const char *indent, const char *key, const char *base,
+		      size_t stride, int n)
+{
+	int i;
+	fprintf(out, "%s%s: [", indent, key);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", out);
+		dq(out, base + (size_t)i * stride);
+	}
+	fputs("]\n", out);
+}
+
+static void show_serve(const struct mm_config *cfg, FILE *out)
+{
+	const struct mm_config_serve *sv = cfg ? cfg->serve : NULL;
+	const struct mm_notify_conf *nc;
+	char nb[32];
+	int i;
+
+	if (!sv) {
+		fputs("\n# serve: the daemon's settings and notification sinks (`mamori serve`;\n"
+		      "# docs/notify.md): listen, follow, poll_ms, tls_cert, tls_key,\n"
+		      "# console_url, retry_base_ms, retry_max_ms, queue_max, sinks. Not set.\n",
+		      out);
+		return;
+	}
+	nc = &sv->notify;
+	fputs("\n# the daemon's settings and notification sinks (`mamori serve`; flags win)\n"
+	      "serve:\n", out);
+	if (!sv->set)
+		fputs("  {}\n", out);
+	if (sv->set & MM_SERVE_LISTEN) {
+		fputs("  listen: ", out);
+		dq(out, sv->listen);
+		fputc('\n', out);
+	}
+	if (sv->set & MM_SERVE_FOLLOW)
+		show_list(out, "  ", "follow", &sv->follow[0][0], sizeof(sv->follow[0]), sv->nfollow);
+	if (sv->set & MM_SERVE_POLL)
+		fprintf(out, "  poll_ms: %d\n", sv->poll_ms);
+	if (sv->set & MM_SERVE_TLS_CERT) {
+		fputs("  tls_cert: ", out);
+		dq(out, sv->tls_cert);
+		fputc('\n', out);
+	}
+	if (sv->set & MM_SERVE_TLS_KEY) {
+		fputs("  tls_key: ", out);
+		dq(out, sv->tls_key);
+		fputc('\n', out);
+	}
+	if (sv->set & MM_SERVE_CONSOLE) {
+		fputs("  console_url: ", out);
+		dq(out, nc->console_url);
+		fputc('\n', out);
+	}
+	if (sv->set & MM_SERVE_RETRY_BASE)
+		fprintf(out, "  retry_base_ms: %d\n", nc->backoff_ms);
+	if (sv->set & MM_SERVE_RETRY_MAX)
+		fprintf(out, "  retry_max_ms: %d\n", nc->backoff_max_ms);
+	if (sv->set & MM_SERVE_QUEUE)
+		fprintf(out, "  queue_max: %d\n", nc->queue_max);
+	if (sv->set & MM_SERVE_SINKS) {
+		fputs("  sinks:", out);
+		fputs(nc->nsinks ? "\n" : " []\n", out);
+	}
+	for (i = 0; i < nc->nsinks; i++) {
+		const struct mm_notify_sink *s = &nc->sinks[i];
+		fputs("    - name: ", out);
+		dq(out, s->name);
+		fprintf(out, "\n      type: %s\n      url: ", SINK_KINDS[s->kind]);
+		dq(out, s->url);
+		fprintf(out, "\n      min_severity: %s\n", fmt_num(s->min_severity, nb, sizeof(nb)));
+		if (s->ntypes)
+			show_list(out, "      ", "types", &s->types[0][0], sizeof(s->types[0]),
+				  s->ntypes);
+		fprintf(out, "      frequency: %s\n      max_attempts: %d\n",
+			mm_notify_frequency_name(s->frequency_s), s->max_attempts);
+		if (s->kind != MM_SINK_EMAIL)
+			continue;
+		fputs("      from: ", out);
+		dq(out, s->from);
+		fputc('\n', out);
+		show_list(out, "      ", "to", &s->to[0][0], sizeof(s->to[0]), s->nto);
+		if (s->user[0]) {
+			fputs("      user: ", out);
+			dq(out, s->user);
+			fputc('\n', out);
+		}
+		if (s->password_env[0]) {
+			fputs("      password_env: ", out);
+			dq(out, s->password_env);
+			fputc('\n', out);
+		}
+	}
 }
 
 /* ---- lookups --------------------------------------------------------------- */

@@ -8,7 +8,7 @@
  *
  * Top-level keys are sections: one per registered detector, plus the
  * few non-detector sections config.c's table of top-level sections
- * names (none yet; `serve:` will be one). Unknown sections and keys,
+ * names (`serve:`, the daemon's settings and notification sinks). Unknown sections and keys,
  * duplicate keys, values out of range and malformed YAML are errors
  * located "file:line:column: reason" at load, and the load fails as a
  * whole: a typo never silently leaves a default in place. `mamori config
@@ -22,6 +22,7 @@
 
 #include "core/err.h"
 #include "detect/detect.h"
+#include "serve/notify.h"
 
 #define MM_CONFIG_MAX_BYTES (1u << 20)	/* a config is a few kB: larger is the wrong file */
 #define MM_CONFIG_MAX_KEY 64		/* bytes in a section or setting name */
@@ -55,6 +56,55 @@ void mm_config_free(struct mm_config *cfg);
 void mm_config_params(const struct mm_config *cfg, const struct mm_detector_def *d, double *out);
 /* 0 when the file says `<name>: {enabled: false}`; cfg may be NULL. */
 int mm_config_enabled(const struct mm_config *cfg, const char *detector);
+
+/* The `serve:` section (`mamori serve`; docs/notify.md for the sinks):
+ *
+ *   serve:
+ *     listen: 127.0.0.1:8600
+ *     follow: [/var/log/flows, /var/log/cloudtrail]
+ *     poll_ms: 1000
+ *     tls_cert: /etc/mamori/cert.pem
+ *     tls_key: /etc/mamori/key.pem
+ *     console_url: https://mamori.example.com
+ *     retry_base_ms: 1000        # first retry of a failed delivery
+ *     retry_max_ms: 300000       # the backoff's cap
+ *     queue_max: 10000           # pending notifications per sink
+ *     sinks:
+ *       - {name: ops, type: webhook, url: https://hooks.example.com/gd}
+ *       - name: oncall
+ *         type: email
+ *         url: smtps://smtp.example.com:465
+ *         from: mamori@example.com
+ *         to: [oncall@example.com]
+ *         user: mamori
+ *         password_env: MAMORI_SMTP_PASSWORD   # the secret stays out of the file
+ *         min_severity: high
+ *         types: ["Backdoor:*", "CryptoCurrency:*"]
+ *         frequency: ONE_HOUR
+ *         max_attempts: 5
+ *
+ * Every key is optional; command-line flags win over the file. The
+ * strings are arrays in the struct (copied with it). */
+#define MM_CONFIG_MAX_FOLLOW 64
+#define MM_CONFIG_PATH 1024
+enum {
+	MM_SERVE_LISTEN = 1 << 0, MM_SERVE_FOLLOW = 1 << 1, MM_SERVE_POLL = 1 << 2,
+	MM_SERVE_TLS_CERT = 1 << 3, MM_SERVE_TLS_KEY = 1 << 4, MM_SERVE_CONSOLE = 1 << 5,
+	MM_SERVE_RETRY_BASE = 1 << 6, MM_SERVE_RETRY_MAX = 1 << 7, MM_SERVE_QUEUE = 1 << 8,
+	MM_SERVE_SINKS = 1 << 9
+};
+struct mm_config_serve {
+	unsigned set;				/* MM_SERVE_* bits: what the file gave */
+	char listen[128];
+	char follow[MM_CONFIG_MAX_FOLLOW][MM_CONFIG_PATH];
+	int nfollow;
+	int poll_ms;
+	char tls_cert[MM_CONFIG_PATH], tls_key[MM_CONFIG_PATH];
+	struct mm_notify_conf notify;		/* console_url, retry timing, queue, sinks */
+};
+/* The file's serve: section, or NULL when it has none (or cfg is NULL).
+ * Borrowed from cfg. */
+const struct mm_config_serve *mm_config_serve(const struct mm_config *cfg);
 
 /* The effective configuration as YAML that mm_config_load accepts: every
  * detector, `enabled`, every param with its value, each commented with

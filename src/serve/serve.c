@@ -24,6 +24,7 @@
 #include "serve/auth.h"
 #include "serve/criteria.h"
 #include "serve/http.h"
+#include "serve/notify.h"
 #include "serve/sdb.h"
 #include "serve/spool.h"
 #include "store/store.h"
@@ -62,6 +63,7 @@ struct daemon {
 	atomic_ullong reloads, reload_errors;
 	struct mm_sdb *sdb;
 	struct mm_gdapi *api;
+	struct mm_notify *notify;	/* NULL without sinks */
 	struct mm_auth *auth;
 	struct mm_http *http;
 	struct mm_spool *spool;
@@ -443,6 +445,10 @@ static int poll_once(struct daemon *d, struct mm_err *err)
 	atomic_store(&d->last_flush_ms, mm_now_ms());
 	atomic_store(&d->last_flush_s, (double)(mm_now_ms() - t0) / 1000.0);
 	snapshot(d);
+	if (mm_notify_flushed(d->notify, t0, err)) {
+		mm_warn("serve: %s", err->msg);
+		mm_err_clear(err);
+	}
 	/* a daemon shows the first bad records of every poll, not of its life */
 	if (mm_log_suppressed())
 		mm_warn("serve: %llu more malformed records in this poll not shown",
@@ -465,6 +471,28 @@ out:
 }
 
 /* ---- HTTP: metrics, health, API --------------------------------------- */
+
+static void notify_metrics(struct daemon *d, struct mm_buf *b)
+{
+	static const struct { const char *name, *type, *help; } m[] = {
+		{"mamori_notify_sent_total", "counter", "Notifications delivered, by sink."},
+		{"mamori_notify_failures_total", "counter", "Failed delivery attempts, by sink."},
+		{"mamori_notify_dead_letters", "gauge", "Notifications given up on, kept as dead letters."},
+		{"mamori_notify_dropped_total", "counter", "Notifications dropped: the sink's queue was full."},
+		{"mamori_notify_queue_depth", "gauge", "Notifications waiting to be delivered."},
+	};
+	struct mm_notify_count c[MM_NOTIFY_MAX_SINKS];
+	int n = mm_notify_counts(d->notify, c, MM_NOTIFY_MAX_SINKS), i, j;
+	for (j = 0; n && j < (int)MM_ARRAY_LEN(m); j++) {
+		mm_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", m[j].name, m[j].help, m[j].name,
+			      m[j].type);
+		for (i = 0; i < n; i++) {
+			unsigned long long v = j == 0 ? c[i].sent : j == 1 ? c[i].failed
+					     : j == 2 ? c[i].dead : j == 3 ? c[i].dropped : c[i].queued;
+			mm_buf_printf(b, "%s{sink=\"%s\"} %llu\n", m[j].name, c[i].sink, v);
+		}
+	}
+}
 
 static void metrics(struct daemon *d, struct mm_http_resp *rs)
 {
@@ -553,6 +581,7 @@ static void metrics(struct daemon *d, struct mm_http_resp *rs)
 		      (unsigned long long)sc.messages, (unsigned long long)sc.dropped,
 		      (unsigned long long)sc.cut, (unsigned long long)sc.spool_bytes, ok, cerr, den,
 		      serr);
+	notify_metrics(d, b);
 }
 
 static void handle(void *ctx, const struct mm_http_req *rq, struct mm_http_resp *rs)
@@ -645,7 +674,8 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 	ao.sdb = d->sdb;
 	ao.auth = mm_auth_check;
 	ao.auth_ctx = d->auth;
-	if ((rc = mm_api_open(&d->api, &ao, err)))
+	if ((rc = mm_api_open(&d->api, &ao, err)) ||
+	    (rc = mm_notify_open(&d->notify, o->p.db_path, o->notify, err)))
 		goto out;
 	refresh_rules(d);
 	memset(&sa, 0, sizeof(sa));
@@ -720,6 +750,7 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 	mm_info("serve: stopping");
 out:
 	mm_http_stop(d->http);
+	mm_notify_close(d->notify);
 	mm_spool_close(d->spool);
 	mm_store_close(d->st);
 	mm_api_close(d->api);

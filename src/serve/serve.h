@@ -21,6 +21,7 @@
 
 #include "core/err.h"
 #include "engine/pipeline.h"
+#include "serve/notify.h"
 
 #define MM_SERVE_MAX_FOLLOW 64
 
@@ -51,6 +52,7 @@ struct mm_serve_opts {
 	const char *syslog_udp, *syslog_tcp;	/* "HOST:PORT" or NULL */
 	int stdin_src;
 	const char *spool_dir;		/* NULL = "<db>.spool" */
+	const struct mm_notify_conf *notify;	/* sinks (serve/notify.h); NULL = none */
 };
 
 /* Run until SIGINT/SIGTERM (then finish the current poll's flush and

@@ -241,10 +241,10 @@ MM_TEST(unknown_names_are_located_and_list_the_known_ones)
 	CHECK_ERR("probe: {colour: 4}", "t.yaml:1:9: unknown setting 'colour' in section 'probe' "
 					 "(known: enabled, min_ports");
 	CHECK_ERR("plane:\n  enabled: false\n",
-		  "t.yaml:1:1: unknown section 'plane'; did you mean 'plain'? (known: probe, plain; "
+		  "t.yaml:1:1: unknown section 'plane'; did you mean 'plain'? (known: probe, plain, serve; "
 		  "each detector is a section, see `mamori config show`)");
 	CHECK_ERR("learning_days: 7\n", "t.yaml:1:1: unknown section 'learning_days' (known: "
-					 "probe, plain;");
+					 "probe, plain, serve;");
 	CHECK_ERR("probe:\n  ? [a, b]\n  : 1\n", "t.yaml:2:5: a setting name must be a word, not a list");
 }
 
@@ -529,4 +529,120 @@ MM_TEST(enabled_false_keeps_the_detector_out_of_the_pipeline)
 	CHECK_EQ_INT(findings_with("probe:\n  enabled: false\n  min_ports: 42\n"), 0);
 	CHECK(seen_calls == 0);
 	CHECK_EQ_INT(findings_with("plain: {enabled: false}\n"), 1);
+}
+
+/* ---- the serve: section ---------------------------------------------- */
+
+MM_TEST(serve_section_parsed_and_shown)
+{
+	struct mm_config *cfg = NULL, *again = NULL;
+	const struct mm_config_serve *sv;
+	char msg[512], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	CHECK_EQ_INT(load("serve:\n"
+			  "  listen: 127.0.0.1:9000\n"
+			  "  follow: [/logs/a, \"/logs/b c\"]\n"
+			  "  poll_ms: 250\n"
+			  "  console_url: https://m.example/\n"
+			  "  retry_base_ms: 500\n"
+			  "  sinks:\n"
+			  "    - {name: ops, type: webhook, url: 'https://h.example/x'}\n"
+			  "    - name: chat\n"
+			  "      type: slack\n"
+			  "      url: https://hooks.slack.com/services/T/B/X\n"
+			  "      min_severity: medium\n"
+			  "      types: [\"Backdoor:*\", \"Recon:*\"]\n"
+			  "      frequency: SIX_HOURS\n"
+			  "      max_attempts: 3\n"
+			  "    - name: mail\n"
+			  "      type: email\n"
+			  "      url: smtps://smtp.example:465\n"
+			  "      from: m@example.com\n"
+			  "      to: soc@example.com\n"
+			  "      user: m\n"
+			  "      password_env: SMTP_PW\n"
+			  "probe: {min_ports: 4}\n",
+			  &cfg, msg, sizeof(msg)),
+		     0);
+	CHECK_EQ_STR(msg, "");
+	sv = mm_config_serve(cfg);
+	CHECK(sv != NULL);
+	if (!sv)
+		goto out;
+	CHECK_EQ_STR(sv->listen, "127.0.0.1:9000");
+	CHECK_EQ_INT(sv->nfollow, 2);
+	CHECK_EQ_STR(sv->follow[1], "/logs/b c");
+	CHECK_EQ_INT(sv->poll_ms, 250);
+	CHECK_EQ_STR(sv->notify.console_url, "https://m.example");
+	CHECK_EQ_INT(sv->notify.backoff_ms, 500);
+	CHECK_EQ_INT(sv->notify.nsinks, 3);
+	CHECK_EQ_INT(sv->notify.sinks[0].kind, MM_SINK_WEBHOOK);
+	CHECK_EQ_INT(sv->notify.sinks[0].frequency_s, 900);
+	CHECK_EQ_INT(sv->notify.sinks[0].max_attempts, 8);
+	CHECK_EQ_INT(sv->notify.sinks[1].kind, MM_SINK_SLACK);
+	CHECK(sv->notify.sinks[1].min_severity == 4);
+	CHECK_EQ_INT(sv->notify.sinks[1].ntypes, 2);
+	CHECK_EQ_STR(sv->notify.sinks[1].types[1], "Recon:*");
+	CHECK_EQ_INT(sv->notify.sinks[1].frequency_s, 21600);
+	CHECK_EQ_INT(sv->notify.sinks[1].max_attempts, 3);
+	CHECK_EQ_INT(sv->notify.sinks[2].nto, 1);
+	CHECK_EQ_STR(sv->notify.sinks[2].password_env, "SMTP_PW");
+	/* show prints the section, and what it prints loads back the same */
+	f = open_memstream(&text, &len);
+	mm_config_show(cfg, f);
+	fclose(f);
+	CHECK(strstr(text, "serve:\n  listen: \"127.0.0.1:9000\"\n") != NULL);
+	CHECK(strstr(text, "      frequency: SIX_HOURS\n") != NULL);
+	CHECK(strstr(text, "      password_env: \"SMTP_PW\"\n") != NULL);
+	CHECK_EQ_INT(load(text, &again, msg, sizeof(msg)), 0);
+	CHECK_EQ_STR(msg, "");
+	if (again) {
+		CHECK_EQ_INT(mm_config_serve(again)->notify.nsinks, 3);
+		CHECK_EQ_STR(mm_config_serve(again)->notify.sinks[1].types[0], "Backdoor:*");
+	}
+	free(text);
+	mm_config_free(again);
+out:
+	mm_config_free(cfg);
+	/* no section: NULL */
+	CHECK_EQ_INT(load("probe: {min_ports: 4}\n", &cfg, msg, sizeof(msg)), 0);
+	CHECK(mm_config_serve(cfg) == NULL);
+	mm_config_free(cfg);
+	CHECK(mm_config_serve(NULL) == NULL);
+}
+
+MM_TEST(serve_section_errors_located)
+{
+	CHECK_ERR("serve:\n  listn: x\n", "t.yaml:2:3: unknown setting 'listn' in section 'serve'; "
+					  "did you mean 'listen'?");
+	CHECK_ERR("serve: [1]\n", "t.yaml:1:8: section 'serve' must be a mapping");
+	CHECK_ERR("serve:\n  poll_ms: 10\n", "t.yaml:2:12: 'poll_ms' takes a whole number from 50 "
+					    "to 600000, not 10");
+	CHECK_ERR("serve:\n  listen: a\n  listen: b\n", "t.yaml:3:3: duplicate setting 'listen'");
+	CHECK_ERR("serve:\n  sinks:\n    - {name: a, type: webhok, url: 'http://x'}\n",
+		  "t.yaml:3:23: sink type 'webhok': use webhook, slack or email");
+	CHECK_ERR("serve:\n  sinks:\n    - {name: a, type: slack}\n",
+		  "t.yaml:3:7: a sink needs name, type (webhook, slack or email) and url; this one "
+		  "has no url");
+	CHECK_ERR("serve:\n  sinks:\n    - {name: a, type: email, url: 'smtp://h', from: f}\n",
+		  "email sink 'a' needs from and to");
+	CHECK_ERR("serve:\n  sinks:\n    - {name: a, type: email, url: 'http://h', from: f, to: t}\n",
+		  "url must be smtp://HOST:PORT or smtps://HOST:PORT");
+	CHECK_ERR("serve:\n  sinks:\n    - {name: a, type: webhook, url: 'http://h', password_env: X}\n",
+		  "are for email sinks");
+	CHECK_ERR("serve:\n  sinks:\n    - {name: a, type: webhook, url: 'http://h'}\n"
+		  "    - {name: a, type: webhook, url: 'http://i'}\n",
+		  "t.yaml:4:7: two sinks are named 'a'");
+	CHECK_ERR("serve:\n  sinks:\n    - {name: a, type: webhook, url: 'http://h', frequency: 1h}\n",
+		  "frequency '1h': use FIFTEEN_MINUTES, ONE_HOUR or SIX_HOURS");
+	CHECK_ERR("serve:\n  sinks:\n    - {name: a, type: webhook, url: 'http://h', min_severity: loud}\n",
+		  "min_severity 'loud': use low, medium, high, critical");
+	CHECK_ERR("serve:\n  sinks:\n    - {name: 'a b', type: webhook, url: 'http://h'}\n",
+		  "sink name 'a b': use letters");
+	CHECK_ERR("serve:\n  sinks: {name: a}\n", "'sinks' takes a list of mappings");
+	CHECK_ERR("serve:\n  follow: [[a]]\n", "'follow' takes a single value, not a list");
+	CHECK_ERR("serve:\n  console_url: \"\"\n", "'console_url' has no value");
+	CHECK_ERR("serve:\n  sinks:\n    - {name: a, type: webhook, url: 'http://h', types: [&x a]}\n",
+		  "anchors");
 }
