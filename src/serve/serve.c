@@ -22,6 +22,7 @@
 #include "scan/scan.h"
 #include "serve/api.h"
 #include "serve/auth.h"
+#include "serve/console.h"
 #include "serve/criteria.h"
 #include "serve/http.h"
 #include "serve/sdb.h"
@@ -61,6 +62,7 @@ struct daemon {
 	atomic_ullong reloads, reload_errors;
 	struct mm_sdb *sdb;
 	struct mm_gdapi *api;
+	struct mm_console *console;
 	struct mm_auth *auth;
 	struct mm_http *http;
 	/* suppression rules, owned by the ingest thread (the pipeline calls
@@ -531,6 +533,8 @@ static void handle(void *ctx, const struct mm_http_req *rq, struct mm_http_resp 
 		mm_buf_addz(&rs->body, "ok\n");
 		return;
 	}
+	if (mm_console_handle(d->console, rq, rs))
+		return;
 	mm_api_handle(d->api, rq, rs);
 }
 
@@ -596,6 +600,12 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 	ao.auth_ctx = d->auth;
 	if ((rc = mm_api_open(&d->api, &ao, err)))
 		goto out;
+	{
+		struct mm_console_opts co = {o->p.db_path, d->api, mm_sdb_detector_id(d->sdb),
+					     o->tls_cert != NULL, &o->p};
+		if ((rc = mm_console_open(&d->console, &co, err)))
+			goto out;
+	}
 	refresh_rules(d);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -659,6 +669,7 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 	mm_info("serve: stopping");
 out:
 	mm_http_stop(d->http);
+	mm_console_close(d->console);
 	mm_api_close(d->api);
 	mm_auth_close(d->auth);
 	mm_sdb_close(d->sdb);
