@@ -191,7 +191,7 @@ function chart(days) {
   const svg = document.createElementNS(NS, 'svg');
   const el = (tag, a, text) => { const e = document.createElementNS(NS, tag); for (const k in a) e.setAttribute(k, a[k]); if (text !== undefined) e.textContent = text; return e; };
   svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
-  svg.setAttribute('width', '100%');
+  svg.setAttribute('width', W);
   svg.setAttribute('height', H);
   svg.id = 'severity-chart';
   svg.append(el('title', {}, 'Findings by day of last activity and severity'));
@@ -213,7 +213,8 @@ function chart(days) {
       r.append(el('title', {}, d.day + ': ' + d[b] + ' ' + b));
       svg.append(r);
     });
-    if (i === 0 || i === days.length - 1 || i % 7 === 0) svg.append(el('text', { x, y: H - 5, class: 'axis' }, d.day.slice(5)));
+    const last = days.length - 1;
+    if (i % 7 === 0 || (i === last && last % 7 > 3)) svg.append(el('text', { x, y: H - 5, class: 'axis' }, d.day.slice(5)));
   });
   return svg;
 }
