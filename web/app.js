@@ -334,7 +334,7 @@ function suppressForm(f) {
   const msg = h('p.msg#suppress-msg', {});
   const form = h('form.card#suppress-form', {},
     h('h2', {}, 'Suppress findings like this'),
-    h('p.note', {}, 'Creates a filter with action ARCHIVE: matching findings are archived as they arrive and not notified.'),
+    h('p.note', {}, 'Creates a filter with action ARCHIVE: matching findings are archived as they arrive.'),
     h('label', {}, 'Rule name', h('input#s-name', { value: name, size: 50 })),
     h('label', {}, 'Description', h('input#s-desc', { value: 'Suppress ' + f.type + (rk ? ' on ' + rk[1] : ''), size: 70 })),
     h('div', {}, row('s-type', 'Type', 'type', f.type, true)),
@@ -386,7 +386,7 @@ async function pageRules() {
     } catch (e) { msg.textContent = e.message; }
   });
   main.replaceChildren(h('h1', {}, 'Suppression rules'),
-    h('p.note', {}, 'GuardDuty filters: those with action ARCHIVE archive matching findings as they arrive (and keep them from notifications). The AWS CLI sees the same ones (aws guardduty list-filters).'),
+    h('p.note', {}, 'GuardDuty filters: those with action ARCHIVE archive matching findings as they arrive. The AWS CLI sees the same ones (aws guardduty list-filters).'),
     list, form);
   try {
     const names = [];
