@@ -314,7 +314,10 @@ async function pageFinding(id) {
       ['Domain', get(s, 'action.dnsRequestAction.domain')],
       ['API call', get(s, 'action.awsApiCallAction.api') ? get(s, 'action.awsApiCallAction.serviceName') + ' ' + get(s, 'action.awsApiCallAction.api') : ''],
       ['User agent', get(s, 'action.awsApiCallAction.userAgent')],
-      ['Threat lists', ti.map((t) => t.threatListName + ' (' + (t.threatNames || []).join(', ') + ')').join('; ')]])),
+      ['Threat lists', ti.map((t) => t.threatListName + ' (' + (t.threatNames || []).join(', ') + ')').join('; ')],
+      ['Probes', (get(s, 'action.portProbeAction.portProbeDetails') || []).map((d) => get(d, 'remoteIpDetails.ipAddressV4') + ' -> port ' + get(d, 'localPortDetails.port')).join(', ')],
+      ['Actors', (get(s, 'detection.sequence.actors') || []).map((a) => get(a, 'user.name') ? a.user.name + ' (' + a.user.type + ')' : a.id).join(', ')],
+      ['Signals', (get(s, 'detection.sequence.signals') || []).map((g) => g.name + ' x' + g.count).join(', ')]])),
     h('div.card', {}, h('h2', {}, 'Evidence records (' + ev.length + ')'),
       ev.length ? h('table#evidence', {}, h('thead', {}, h('tr', {}, h('th', {}, 'File:line'), h('th', {}, 'Time'), h('th', {}, 'Byte offset'))),
         h('tbody', {}, ev.map((e) => h('tr', {}, h('td.mono', {}, e.file + ':' + e.line), h('td', {}, fmtTime(e.time)), h('td', {}, e.offset)))))
