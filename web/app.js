@@ -423,24 +423,48 @@ async function setsOf(kind, idsKey) {
 async function pageLists() {
   const main = $('#main');
   main.replaceChildren(h('h1', {}, 'Threat lists'), h('p', {}, 'Loading...'));
+  let L, ti, ips;
   try {
-    const [L, ti, ips] = await Promise.all([api('GET', '/console/api/lists'), setsOf('threatintelset', 'threatIntelSetIds'), setsOf('ipset', 'ipSetIds')]);
-    const setTable = (id, sets) => sets.length ? h('table#' + id, {},
-      h('thead', {}, h('tr', {}, ['Name', 'Id', 'Format', 'Location', 'Status'].map((t) => h('th', {}, t)))),
-      h('tbody', {}, sets.map((s) => h('tr', {}, h('td', {}, s.name), h('td.mono', {}, s.id), h('td', {}, s.format), h('td.mono', {}, s.location),
-        h('td', {}, s.status, s.mamoriError ? h('div.msg', {}, s.mamoriError) : null)))))
-      : h('p.note', {}, 'None.');
-    main.replaceChildren(h('h1', {}, 'Threat lists'),
-      h('p.note', {}, 'What this mamori serve loaded. This page is read-only: add, change or remove threat intel sets and IP sets with the AWS CLI (aws guardduty create-threat-intel-set / create-ip-set --endpoint-url ...), and command-line lists with serve\'s --threat-list and --trusted-ips options.'),
-      h('h2', {}, 'From the command line or config (as serve started)'),
-      h('p', {}, L.bundled ? 'Bundled lists (Tor, mining, C2, scanners...): loaded from ' + (L.dataDir || 'the data folder') + '.' : 'Bundled lists: not loaded (--no-default-lists).'),
-      L.lists.length ? h('table#cli-lists', {}, h('thead', {}, h('tr', {}, ['Category', 'Name', 'File'].map((t) => h('th', {}, t)))),
-        h('tbody', {}, L.lists.map((l) => h('tr', {}, h('td', {}, l.category), h('td', {}, l.name || '(file name)'), h('td.mono', {}, l.path)))))
-        : h('p.note', {}, 'No --threat-list options.'),
-      L.trusted.length ? h('p', {}, 'Trusted address lists: ', L.trusted.join(', ')) : null,
-      h('h2', {}, 'Threat intel sets (GuardDuty API)'), setTable('threat-sets', ti),
-      h('h2', {}, 'IP sets: trusted addresses (GuardDuty API)'), setTable('ip-sets', ips));
-  } catch (e) { fail(main, e); }
+    [L, ti, ips] = await Promise.all([api('GET', '/console/api/lists'), setsOf('threatintelset', 'threatIntelSetIds'), setsOf('ipset', 'ipSetIds')]);
+  } catch (e) { return fail(main, e); }
+  const msg = h('p.msg#set-msg', {});
+  const act = async (fn) => { msg.textContent = ''; try { await fn(); pageLists(); } catch (e) { msg.textContent = e.message; } };
+  const setTable = (id, kind, sets) => sets.length ? h('table#' + id, {},
+    h('thead', {}, h('tr', {}, ['Name', 'Id', 'Format', 'Location', 'Status', ''].map((t) => h('th', {}, t)))),
+    h('tbody', {}, sets.map((s) => h('tr', { 'data-name': s.name }, h('td', {}, s.name), h('td.mono', {}, s.id), h('td', {}, s.format), h('td.mono', {}, s.location),
+      h('td', {}, s.status, s.mamoriError ? h('div.msg', {}, s.mamoriError) : null),
+      h('td', {},
+        s.status !== 'ERROR' ? h('button', { type: 'button', onclick: () => act(() => gd('POST', '/' + kind + '/' + encodeURIComponent(s.id), { activate: s.status !== 'ACTIVE' })) }, s.status === 'ACTIVE' ? 'Deactivate' : 'Activate') : null,
+        ' ',
+        h('button.danger', { type: 'button', onclick: () => { if (confirm('Delete ' + s.name + '?')) act(() => gd('DELETE', '/' + kind + '/' + encodeURIComponent(s.id))); } }, 'Delete'))))))
+    : h('p.note', {}, 'None.');
+  const formats = ['TXT', 'STIX', 'OTX_CSV', 'ALIEN_VAULT', 'PROOF_POINT', 'FIRE_EYE'];
+  const form = h('form.card#set-form', {},
+    h('h2', {}, 'Add a list'),
+    h('div.filters', {},
+      h('label', {}, 'Kind', h('select#set-kind', {}, h('option', { value: 'threatintelset' }, 'threat intel set (bad addresses and domains)'), h('option', { value: 'ipset' }, 'IP set (trusted addresses)'))),
+      h('label', {}, 'Name', h('input#set-name', { required: true })),
+      h('label', {}, 'Format', h('select#set-format', {}, formats.map((f) => h('option', { value: f }, f)))),
+      h('label', {}, 'Location (path on the server, or http(s) URL)', h('input#set-location', { size: 50, required: true })),
+      h('label.check', {}, h('input#set-activate', { type: 'checkbox', checked: true }), 'active'),
+      h('button.primary#set-create', { type: 'submit' }, 'Add')),
+    h('p.note', {}, 'The server reads the list from that path or URL when it is added or changed, and reloads its lists.'));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    act(() => gd('POST', '/' + $('#set-kind').value, { name: $('#set-name').value.trim(), format: $('#set-format').value, location: $('#set-location').value.trim(), activate: $('#set-activate').checked }));
+  });
+  main.replaceChildren(h('h1', {}, 'Threat lists'),
+    h('p.note', {}, 'What this mamori serve loaded. Threat intel sets and IP sets are GuardDuty\'s: managed here or with the AWS CLI (aws guardduty create-threat-intel-set ... --endpoint-url ...). Command-line lists come from serve\'s --threat-list and --trusted-ips options and are read-only here.'),
+    msg,
+    h('h2', {}, 'Threat intel sets'), setTable('threat-sets', 'threatintelset', ti),
+    h('h2', {}, 'IP sets: trusted addresses'), setTable('ip-sets', 'ipset', ips),
+    form,
+    h('h2', {}, 'From the command line or config (as serve started)'),
+    h('p', {}, L.bundled ? 'Bundled lists (Tor, mining, C2, scanners...): loaded from ' + (L.dataDir || 'the data folder') + '.' : 'Bundled lists: not loaded (--no-default-lists).'),
+    L.lists.length ? h('table#cli-lists', {}, h('thead', {}, h('tr', {}, ['Category', 'Name', 'File'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, L.lists.map((l) => h('tr', {}, h('td', {}, l.category), h('td', {}, l.name || '(file name)'), h('td.mono', {}, l.path)))))
+      : h('p.note', {}, 'No --threat-list options.'),
+    L.trusted.length ? h('p', {}, 'Trusted address lists: ', L.trusted.join(', ')) : null);
 }
 
 /* ---- start --------------------------------------------------------------------- */

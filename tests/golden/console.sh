@@ -8,7 +8,8 @@
 # type, severity and free text, the chart, the finding's detail (type,
 # resource, remote IP, evidence file:line, playbook), archive (gone from
 # the default view, shown as archived), "suppress findings like this"
-# creating an ARCHIVE rule seen on the rules page, the threat lists page,
+# creating an ARCHIVE rule seen on the rules page, the threat lists page
+# (a threat intel set added from a file, deactivated, deleted),
 # requests without the CSRF header or from another origin refused (403),
 # sign-out. Screenshots of each step go to $MAMORI_ARTEFACTS, else to
 # artefacts/console beside the binary under test (kept after the run).
@@ -75,14 +76,15 @@ for i in 0 1 2; do
 	echo "2 123456789012 eni-0ac0ac0ac0ac00011 203.0.113.7 10.0.2.10 $((40000 + i)) 22 6 10 840 $s $((s + 60)) ACCEPT OK"
 done >>"$T/logs/a.log"
 
-timeout 180 node "$HERE/console/console.js" "$URL" alice "$PASSWORD" "$ART" >"$T/browser.out" 2>"$T/browser.err"
+printf '198.51.100.99\n' >"$T/extra.txt"
+timeout 180 node "$HERE/console/console.js" "$URL" alice "$PASSWORD" "$ART" "$T/extra.txt" >"$T/browser.out" 2>"$T/browser.err"
 rc=$?
 cat "$T/browser.out"
 pass=$((pass + $(grep -c '^ok ' "$T/browser.out")))
 fail=$((fail + $(grep -c '^FAIL ' "$T/browser.out")))
 expect browser_driver_exit "exit $rc: $(tail -c 800 "$T/browser.err")" test $rc -eq 0
-expect browser_ran_every_check "$(grep -c '^ok \|^FAIL ' "$T/browser.out") checks reported, want 26" \
-	test "$(grep -c '^ok \|^FAIL ' "$T/browser.out")" -eq 26
+expect browser_ran_every_check "$(grep -c '^ok \|^FAIL ' "$T/browser.out") checks reported, want 28" \
+	test "$(grep -c '^ok \|^FAIL ' "$T/browser.out")" -eq 28
 expect screenshots_kept "no screenshots in $ART" sh -c "ls '$ART'/*.png >/dev/null 2>&1"
 kill $PID 2>/dev/null; wait $PID 2>/dev/null
 finish

@@ -1,4 +1,4 @@
-// console.js URL USER PASSWORD ARTEFACT_DIR - drives the web console of a
+// console.js URL USER PASSWORD ARTEFACT_DIR LIST_FILE - drives the web console of a
 // running `mamori serve` in Debian's headless chromium (playwright-core,
 // no browser download) and prints one "ok NAME" / "FAIL NAME: why" line
 // per check, for tests/golden/console.sh to count. Every wait is bounded
@@ -8,7 +8,7 @@
 const { chromium } = require('playwright-core');
 const path = require('path');
 
-const [url, user, password, art] = process.argv.slice(2);
+const [url, user, password, art, listFile] = process.argv.slice(2);
 let shot = 0;
 const results = [];
 function ok(name) { results.push(name); console.log('ok   ' + name); }
@@ -35,6 +35,7 @@ async function check(name, fn) {
   page.setDefaultNavigationTimeout(10000);
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('dialog', (d) => d.accept());	// "Delete ...?" confirmations
   // expected 401s and 403s show up as 'Failed to load resource': not errors of the page
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
   const snap = async (name) => {
@@ -206,7 +207,25 @@ async function check(name, fn) {
   await check('threat_lists_page', async () => {
     await page.click('#nav-lists');
     await page.locator('#cli-lists', { hasText: 'custom' }).waitFor();
+  });
+
+  const setRow = () => page.locator('#threat-sets tbody tr[data-name="browser-set"]');
+  await check('threat_set_added', async () => {
+    await page.fill('#set-name', 'browser-set');
+    await page.selectOption('#set-format', 'TXT');
+    await page.fill('#set-location', listFile);
+    await page.click('#set-create');
+    await setRow().waitFor();
+    const t = await setRow().textContent();
+    if (!t.includes('ACTIVE') || t.includes('INACTIVE')) throw new Error(t);
     await snap('threat-lists');
+  });
+
+  await check('threat_set_deactivated_then_deleted', async () => {
+    await setRow().locator('button', { hasText: 'Deactivate' }).click();
+    await setRow().locator('td', { hasText: 'INACTIVE' }).waitFor();
+    await setRow().locator('button', { hasText: 'Delete' }).click();
+    await setRow().waitFor({ state: 'detached' });
   });
 
   // the checks a browser cannot make by itself: requests without the
