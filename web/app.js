@@ -279,6 +279,12 @@ async function pageFinding(id) {
   const setArchived = async (on) => {
     try { await gd('POST', on ? '/findings/archive' : '/findings/unarchive', { findingIds: [f.id] }); pageFinding(f.id); } catch (e) { msg.className = 'msg'; msg.textContent = e.message; }
   };
+  const feedback = async (fb) => {
+    try {
+      await gd('POST', '/findings/feedback', { findingIds: [f.id], feedback: fb });
+      msg.className = 'ok'; msg.textContent = 'Feedback recorded: ' + (fb === 'USEFUL' ? 'useful' : 'not useful') + '.';
+    } catch (e) { msg.className = 'msg'; msg.textContent = e.message; }
+  };
   main.replaceChildren(
     h('p', {}, h('a#back', { href: '#/findings' }, '< Findings')),
     h('h1', {}, sevBadge(f.severity), ' ', h('span#detail-type', {}, f.type), archived ? h('span.archived-tag#detail-archived', {}, 'archived') : null),
@@ -286,7 +292,9 @@ async function pageFinding(id) {
     h('div.actions', {},
       archived ? h('button#btn-unarchive', { type: 'button', onclick: () => setArchived(false) }, 'Unarchive')
         : h('button#btn-archive', { type: 'button', onclick: () => setArchived(true) }, 'Archive'),
-      h('button#btn-suppress', { type: 'button', onclick: () => suppressForm(f) }, 'Suppress findings like this')),
+      h('button#btn-suppress', { type: 'button', onclick: () => suppressForm(f) }, 'Suppress findings like this'),
+      h('button#btn-useful', { type: 'button', onclick: () => feedback('USEFUL') }, 'Useful'),
+      h('button#btn-not-useful', { type: 'button', onclick: () => feedback('NOT_USEFUL') }, 'Not useful')),
     msg,
     h('div#suppress-wrap'),
     h('div.card', {}, h('h2', {}, 'Summary'), kv([

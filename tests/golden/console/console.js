@@ -160,6 +160,11 @@ async function check(name, fn) {
     if (!steps.join(' ').includes('security group')) throw new Error('no isolation step');
   });
 
+  await check('feedback', async () => {
+    await page.click('#btn-useful');
+    await page.locator('#action-msg', { hasText: 'Feedback recorded: useful' }).waitFor();
+  });
+
   await check('archive', async () => {
     await page.click('#btn-archive');
     await page.locator('#btn-unarchive').waitFor();
