@@ -406,7 +406,7 @@ static void findings(struct mm_console *c, const struct mm_http_req *rq, struct 
 	if (rc >= 0 && !t.oom && !t.toomany) {
 		key = !strcmp(sort, "severity") ? 1 : !strcmp(sort, "count") ? 2 : 0;
 		desc = strcmp(order, "asc") != 0;
-		if (key || !desc)	/* the store's order is lastSeen descending */
+		if (t.n > 1 && (key || !desc))	/* the store's order is lastSeen descending */
 			qsort_r(t.h, t.n, sizeof(*t.h), hit_cmp, &key);
 		if (!desc)
 			for (i = 0; i < t.n / 2; i++) {
