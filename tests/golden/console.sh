@@ -11,7 +11,8 @@
 # creating an ARCHIVE rule seen on the rules page, the threat lists page
 # (a threat intel set added from a file, deactivated, deleted),
 # requests without the CSRF header or from another origin refused (403),
-# sign-out. Screenshots of each step go to $MAMORI_ARTEFACTS, else to
+# sign-out; then under TLS the cookie is Secure and an http Origin is
+# refused. Screenshots of each step go to $MAMORI_ARTEFACTS, else to
 # artefacts/console beside the binary under test (kept after the run).
 # Ends "console: N passed, N failed, N skipped".
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -89,4 +90,30 @@ GOT=$(grep -c '^ok \|^FAIL ' "$T/browser.out")
 expect browser_ran_every_check "$GOT checks reported, want $WANT" test "$GOT" -eq "$WANT"
 expect screenshots_kept "no screenshots in $ART" sh -c "ls '$ART'/*.png >/dev/null 2>&1"
 kill $PID 2>/dev/null; wait $PID 2>/dev/null
+
+# --- under TLS the session cookie is also Secure ---------------------------
+if command -v openssl >/dev/null 2>&1 && command -v curl >/dev/null 2>&1; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
+	rm -f "$T/ready"
+	"$M" serve --db "$DB" --listen 127.0.0.1:0 --follow "$T/logs" --poll-ms 200 --no-default-lists \
+		--tls-cert "$T/cert.pem" --tls-key "$T/key.pem" --ready-file "$T/ready" 2>>"$T/serve.err" &
+	PID=$!
+	n=0
+	while [ ! -s "$T/ready" ] && [ $n -lt 100 ] && kill -0 $PID 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
+	URL=$(cut -d' ' -f1 "$T/ready" 2>/dev/null)
+	printf '{"user":"alice","password":"%s"}' "$PASSWORD" >"$T/signin.json"
+	curl -sk --max-time 20 -D "$T/tls.hdr" -o "$T/tls.body" -X POST --data-binary @"$T/signin.json" \
+		"$URL/console/api/signin"
+	expect tls_signin "$(cat "$T/tls.hdr" "$T/tls.body" 2>/dev/null | head -c 400)" \
+		sh -c "case '$URL' in https://*) grep -q '^HTTP/[0-9.]* 200' '$T/tls.hdr';; *) false;; esac"
+	expect tls_cookie_secure "$(grep -i '^set-cookie' "$T/tls.hdr")" \
+		grep -qi '^set-cookie: mamori_session=[0-9a-f]\{64\}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200; Secure' "$T/tls.hdr"
+	curl -sk --max-time 20 -o /dev/null -w '%{http_code}' -H 'Origin: http://'"${URL#https://}" \
+		-X POST --data-binary @"$T/signin.json" "$URL/console/api/signin" >"$T/tls.code"
+	expect tls_http_origin_403 "status $(cat "$T/tls.code")" test "$(cat "$T/tls.code")" = 403
+	kill $PID 2>/dev/null; wait $PID 2>/dev/null
+else
+	skipped tls_cookie_secure "openssl or curl missing"
+fi
 finish
