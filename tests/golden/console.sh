@@ -54,6 +54,9 @@ printf 'short\n' | "$M" users add bob --db "$DB" --password-stdin 2>"$T/users.er
 expect users_add_short_password_refused "exit $rc" test $rc -eq 1
 "$M" users list --db "$DB" --format json >"$T/users.json" 2>&1
 expect users_list "$(cat "$T/users.json")" has "$T/users.json" '"name":"alice"'
+python3 "$HERE/console/pwprompt.py" "$M" "$T/tty.db" >"$T/tty.out" 2>&1
+expect users_add_tty_twice_no_echo "$(cat "$T/tty.out")" grep -qx 'same 0 False' "$T/tty.out"
+expect users_add_tty_mismatch_refused "$(cat "$T/tty.out")" grep -qx 'differ 1 True' "$T/tty.out"
 expect users_db_no_clear_password "the password is in the database file" \
 	sh -c "! grep -q '$PASSWORD' '$DB'"
 
