@@ -40,6 +40,8 @@ endif
 
 LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/main.c'))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# the web console's files, embedded: src/serve/assets.S .incbin's web/*
+ASSET_OBJ := $(BUILD)/src/serve/assets.o
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -56,7 +58,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/libmamori.a: $(LIB_OBJ)
+$(ASSET_OBJ): src/serve/assets.S $(wildcard web/*)
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+
+$(BUILD)/libmamori.a: $(LIB_OBJ) $(ASSET_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 

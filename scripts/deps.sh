@@ -2,7 +2,7 @@
 # deps.sh - install the Debian packages mamori needs to build and test,
 # only if something is missing. Runs apt-get as root (or via sudo).
 set -e
-PKGS="gcc make pkg-config libsqlite3-dev libyaml-dev zlib1g-dev libisal-dev sqlite3 clang libclang-rt-dev libmaxminddb-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev awscli"
+PKGS="gcc make pkg-config libsqlite3-dev libyaml-dev zlib1g-dev libisal-dev sqlite3 clang libclang-rt-dev libmaxminddb-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev awscli chromium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -10,6 +10,9 @@ done
 # the golden case runner normalises findings with python3 (any python3 on
 # PATH will do, installed by Debian or not)
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+# the console's browser test drives chromium with playwright-core from npm
+# (any npm on PATH will do: Node.js's own installs one)
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 echo "mamori: installing Debian packages:$missing"
 SUDO=""

@@ -19,9 +19,10 @@ if [ -f $stamp ] && [ -n "$(find src -name '*.h' -newer $stamp | head -1)" ]; th
 	rm -f $out/obj/*.o
 fi
 touch $stamp
-for src in $(find src -name '*.c' ! -path 'src/cli/*' | sort); do
+for src in $(find src \( -name '*.c' -o -name '*.S' \) ! -path 'src/cli/*' | sort); do
 	o=$out/obj/$(echo "$src" | tr / _).o
-	if [ ! -f "$o" ] || [ "$src" -nt "$o" ]; then
+	# assets.S embeds web/*: rebuilt every run (cheap)
+	if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ "${src%.S}" != "$src" ]; then
 		clang $CFLAGS -c "$src" -o "$o" || { echo "fuzz: cannot build $src"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
 	fi
 	objs="$objs $o"

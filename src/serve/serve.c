@@ -22,6 +22,7 @@
 #include "scan/scan.h"
 #include "serve/api.h"
 #include "serve/auth.h"
+#include "serve/console.h"
 #include "serve/criteria.h"
 #include "serve/http.h"
 #include "serve/notify.h"
@@ -64,6 +65,7 @@ struct daemon {
 	struct mm_sdb *sdb;
 	struct mm_gdapi *api;
 	struct mm_notify *notify;	/* NULL without sinks */
+	struct mm_console *console;
 	struct mm_auth *auth;
 	struct mm_http *http;
 	struct mm_spool *spool;
@@ -594,6 +596,8 @@ static void handle(void *ctx, const struct mm_http_req *rq, struct mm_http_resp 
 		mm_buf_addz(&rs->body, "ok\n");
 		return;
 	}
+	if (mm_console_handle(d->console, rq, rs))
+		return;
 	mm_api_handle(d->api, rq, rs);
 }
 
@@ -677,6 +681,12 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 	if ((rc = mm_api_open(&d->api, &ao, err)) ||
 	    (rc = mm_notify_open(&d->notify, o->p.db_path, o->notify, err)))
 		goto out;
+	{
+		struct mm_console_opts co = {o->p.db_path, d->api, mm_sdb_detector_id(d->sdb),
+					     o->tls_cert != NULL, &o->p};
+		if ((rc = mm_console_open(&d->console, &co, err)))
+			goto out;
+	}
 	refresh_rules(d);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -753,6 +763,7 @@ out:
 	mm_notify_close(d->notify);
 	mm_spool_close(d->spool);
 	mm_store_close(d->st);
+	mm_console_close(d->console);
 	mm_api_close(d->api);
 	mm_auth_close(d->auth);
 	mm_sdb_close(d->sdb);
