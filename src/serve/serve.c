@@ -297,7 +297,7 @@ static void watch_dir(struct daemon *d, const char *dir)
 {
 	char *key = (char *)dir, *c, **nw;
 	if (d->ifd < 0 || d->nwatched >= MAX_WATCHES ||
-	    bsearch(&key, d->watched, d->nwatched, sizeof(*d->watched), str_cmp))
+	    (d->nwatched && bsearch(&key, d->watched, d->nwatched, sizeof(*d->watched), str_cmp)))
 		return;
 	if (inotify_add_watch(d->ifd, dir, IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO) < 0)
 		return;
@@ -342,6 +342,8 @@ static int seen_cmp(const void *a, const void *b)
 static struct seen *seen_find(struct daemon *d, const char *path)
 {
 	struct seen key = {(char *)path, 0, 0};
+	if (!d->nseen) /* bsearch wants a base even for no elements */
+		return NULL;
 	return bsearch(&key, d->seen, d->nseen, sizeof(*d->seen), seen_cmp);
 }
 
