@@ -180,17 +180,19 @@ static long read_tty(const char *prompt, char *buf, size_t cap)
 	long n;
 	if (!tty)
 		return -2;
-	fputs(prompt, tty);
-	fflush(tty);
 	if (tcgetattr(fileno(tty), &old)) {
 		fclose(tty);
 		return -2;
 	}
+	/* echo off (dropping what was typed ahead) before the prompt shows, so
+	 * an answer typed as soon as it appears is neither echoed nor dropped */
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	fputs(prompt, tty);
+	fflush(tty);
 	n = read_line(tty, buf, cap);
-	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	tcsetattr(fileno(tty), TCSANOW, &old);
 	fputs("\n", tty);
 	fclose(tty);
 	return n;
