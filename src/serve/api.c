@@ -104,8 +104,7 @@ void mm_api_counts(const struct mm_gdapi *a, unsigned long long *ok, unsigned lo
 
 /* ---- request JSON helpers ------------------------------------------ */
 
-/* The request body as an object (an empty body is {}). */
-static int body_obj(const struct mm_http_req *rq, struct mm_json_val *v)
+int mm_api_body(const struct mm_http_req *rq, struct mm_json_val *v)
 {
 	size_t used;
 	static const char empty[] = "{}";
@@ -116,9 +115,7 @@ static int body_obj(const struct mm_http_req *rq, struct mm_json_val *v)
 	return 0;
 }
 
-/* String member key into out; 1 found, 0 absent, MM_EINVAL wrong type or
- * too long. */
-static int get_str(const struct mm_json_val *o, const char *key, char *out, size_t cap)
+int mm_api_get_str(const struct mm_json_val *o, const char *key, char *out, size_t cap)
 {
 	struct mm_json_val v;
 	size_t len;
@@ -280,7 +277,7 @@ static void list_findings(struct mm_gdapi *a, const struct mm_json_val *req, str
 	memset(&c, 0, sizeof(c));
 	if ((rc = get_int(req, "maxResults", &max)) < 0 || max < 1 || max > MAX_RESULTS)
 		return BAD(rs, "maxResults must be a number from 1 to %d", MAX_RESULTS);
-	if (get_str(req, "nextToken", token, sizeof(token)) < 0)
+	if (mm_api_get_str(req, "nextToken", token, sizeof(token)) < 0)
 		return BAD(rs, "nextToken is not one this server gave");
 	if (token[0]) {
 		char *e;
@@ -290,8 +287,8 @@ static void list_findings(struct mm_gdapi *a, const struct mm_json_val *req, str
 		start = (size_t)v;
 	}
 	if (mm_json_get(req, "sortCriteria", &sort) == 1 && sort.type == MM_JSON_OBJECT) {
-		if (get_str(&sort, "attributeName", attr, sizeof(attr)) < 0 ||
-		    get_str(&sort, "orderBy", order, sizeof(order)) < 0 ||
+		if (mm_api_get_str(&sort, "attributeName", attr, sizeof(attr)) < 0 ||
+		    mm_api_get_str(&sort, "orderBy", order, sizeof(order)) < 0 ||
 		    (order[0] && strcmp(order, "ASC") && strcmp(order, "DESC")))
 			return BAD(rs, "sortCriteria: attributeName is a field path, orderBy ASC or DESC");
 	}
@@ -429,10 +426,10 @@ static void feedback(struct mm_gdapi *a, const struct mm_json_val *req, struct m
 	int n, i, rc = 0;
 	int64_t now = mm_now_ms();
 
-	if (get_str(req, "feedback", fb, sizeof(fb)) != 1 ||
+	if (mm_api_get_str(req, "feedback", fb, sizeof(fb)) != 1 ||
 	    (strcmp(fb, "USEFUL") && strcmp(fb, "NOT_USEFUL")))
 		return BAD(rs, "feedback must be USEFUL or NOT_USEFUL");
-	if (get_str(req, "comments", comments, sizeof(comments)) < 0)
+	if (mm_api_get_str(req, "comments", comments, sizeof(comments)) < 0)
 		return BAD(rs, "comments: a string of at most %zu bytes", sizeof(comments) - 1);
 	if (!(ids = mm_malloc(MAX_IDS * sizeof(*ids))))
 		return mm_api_error(rs, 500, "InternalServerErrorException", "out of memory");
@@ -575,15 +572,15 @@ static void filter_put(struct mm_gdapi *a, const struct mm_json_val *req, const 
 	mm_err_clear(&err);
 	memset(&f, 0, sizeof(f));
 	if (create) {
-		if (get_str(req, "name", name, sizeof(name)) != 1 || !filter_name_ok(name))
+		if (mm_api_get_str(req, "name", name, sizeof(name)) != 1 || !filter_name_ok(name))
 			return BAD(rs, "name: 3 to 64 letters, digits, '-', '_' or '.'");
 	} else {
 		snprintf(name, sizeof(name), "%s", name_in_path);
 	}
-	if ((rc = get_str(req, "action", action, sizeof(action))) < 0 ||
+	if ((rc = mm_api_get_str(req, "action", action, sizeof(action))) < 0 ||
 	    (rc == 1 && strcmp(action, "NOOP") && strcmp(action, "ARCHIVE")))
 		return BAD(rs, "action must be NOOP or ARCHIVE");
-	if ((hasdesc = get_str(req, "description", desc, sizeof(desc))) < 0)
+	if ((hasdesc = mm_api_get_str(req, "description", desc, sizeof(desc))) < 0)
 		return BAD(rs, "description: a string of at most 512 characters");
 	if ((rc = get_int(req, "rank", &rank)) < 0 || (rc == 1 && (rank < 1 || rank > 100)))
 		return BAD(rs, "rank must be a number from 1 to 100");
@@ -796,13 +793,13 @@ static void set_put(struct mm_gdapi *a, const struct setkind *k, const struct mm
 			return BAD(rs, "The request is rejected because the input %s is not owned by the "
 				       "current account.", k->id_key);
 	}
-	if (get_str(req, "name", cur.name, sizeof(cur.name)) < 0 || (create && !cur.name[0]) ||
+	if (mm_api_get_str(req, "name", cur.name, sizeof(cur.name)) < 0 || (create && !cur.name[0]) ||
 	    strlen(cur.name) > 300)
 		return BAD(rs, "name: a string of 1 to 300 characters");
-	if (create && (get_str(req, "format", cur.format, sizeof(cur.format)) != 1 ||
+	if (create && (mm_api_get_str(req, "format", cur.format, sizeof(cur.format)) != 1 ||
 		       !format_ok(cur.format)))
 		return BAD(rs, "format must be TXT, STIX, OTX_CSV, ALIEN_VAULT, PROOF_POINT or FIRE_EYE");
-	if (get_str(req, "location", cur.location, sizeof(cur.location)) < 0 ||
+	if (mm_api_get_str(req, "location", cur.location, sizeof(cur.location)) < 0 ||
 	    (create && !cur.location[0]))
 		return BAD(rs, "location: a local path, file:// or http(s):// URL of the list");
 	activate = mm_json_get(req, "activate", &act) == 1 ? act.type == MM_JSON_TRUE
@@ -953,7 +950,7 @@ void mm_api_route(struct mm_gdapi *a, const struct mm_http_req *rq, struct mm_ht
 	if (strcmp(seg[1], mm_sdb_detector_id(a->sdb)))
 		return BAD(rs, "The request is rejected because the input detectorId is not owned by "
 			       "the current account.");
-	if (body_obj(rq, &req))
+	if (mm_api_body(rq, &req))
 		return BAD(rs, "the request body is not a JSON object");
 	if (n == 2 && get)
 		return get_detector(a, rs);

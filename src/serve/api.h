@@ -46,6 +46,13 @@ void mm_api_route(struct mm_gdapi *a, const struct mm_http_req *rq, struct mm_ht
 void mm_api_counts(const struct mm_gdapi *a, unsigned long long *ok, unsigned long long *client_err,
 		   unsigned long long *denied, unsigned long long *server_err);
 
+struct mm_json_val;
+/* The request body as a JSON object (an empty body is {}); 0 or MM_EPARSE. */
+int mm_api_body(const struct mm_http_req *rq, struct mm_json_val *v);
+/* String member key of object o, unescaped into out: 1 found, 0 absent
+ * (out untouched), MM_EINVAL wrong type, too long or holding a NUL. */
+int mm_api_get_str(const struct mm_json_val *o, const char *key, char *out, size_t cap);
+
 /* Write GuardDuty's error body and headers into rs. */
 void mm_api_error(struct mm_http_resp *rs, int status, const char *type, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

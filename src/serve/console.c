@@ -175,30 +175,11 @@ static void asset(struct mm_http_resp *rs, const char *ctype, const char *p, con
 
 /* ---- request helpers ------------------------------------------------------ */
 
-static int body_obj(const struct mm_http_req *rq, struct mm_json_val *v)
-{
-	size_t used;
-	static const char empty[] = "{}";
-	if (!rq->body_len)
-		return mm_json_value(empty, 2, v, &used);
-	if (mm_json_value(rq->body, rq->body_len, v, &used) || v->type != MM_JSON_OBJECT)
-		return MM_EPARSE;
-	return 0;
-}
-
-/* 1 found, 0 absent, MM_EINVAL wrong type or too long */
+/* mm_api_get_str, with "" when the member is absent */
 static int get_str(const struct mm_json_val *o, const char *key, char *out, size_t cap)
 {
-	struct mm_json_val v;
-	size_t len;
 	out[0] = '\0';
-	if (mm_json_get(o, key, &v) != 1 || v.type == MM_JSON_NULL)
-		return 0;
-	if (v.type != MM_JSON_STRING || v.n - 2 >= cap ||
-	    mm_json_unescape(v.p + 1, v.n - 2, out, &len) || memchr(out, 0, len))
-		return MM_EINVAL;
-	out[len] = '\0';
-	return 1;
+	return mm_api_get_str(o, key, out, cap);
 }
 
 static long long get_num(const struct mm_json_val *o, const char *key, long long dflt)
@@ -222,7 +203,7 @@ static void signin(struct mm_console *c, const struct mm_http_req *rq, struct mm
 	int rc;
 
 	mm_err_clear(&err);
-	if (body_obj(rq, &req) || get_str(&req, "user", user, sizeof(user)) != 1 ||
+	if (mm_api_body(rq, &req) || get_str(&req, "user", user, sizeof(user)) != 1 ||
 	    get_str(&req, "password", pw, sizeof(pw)) != 1)
 		return json_error(rs, 400, "send {\"user\": ..., \"password\": ...}");
 	rc = mm_users_signin(c->users, user, pw, strlen(pw), mm_now_ms(), token, &retry, &err);
@@ -377,7 +358,7 @@ static void findings(struct mm_console *c, const struct mm_http_req *rq, struct 
 
 	mm_err_clear(&err);
 	memset(&t, 0, sizeof(t));
-	if (body_obj(rq, &req))
+	if (mm_api_body(rq, &req))
 		return json_error(rs, 400, "the request body is not a JSON object");
 	if (get_str(&req, "q", q, sizeof(q)) < 0)
 		return json_error(rs, 400, "q: the free text is at most 256 bytes");
