@@ -16,7 +16,9 @@ enum mm_ev_kind {
 	MM_EV_NONE = 0,
 	MM_EV_FLOW,	/* VPC Flow Logs record */
 	MM_EV_DNS,	/* Route 53 Resolver query log record */
-	MM_EV_API	/* CloudTrail record */
+	MM_EV_API,	/* CloudTrail record */
+	MM_EV_HOST	/* a host event: an auth/cron log line, or what a host
+			 * agent's collector saw (process, socket, file, account) */
 };
 
 /* Where a record came from: file is borrowed from the pipeline (one
@@ -95,6 +97,64 @@ struct mm_api {
 	struct mm_identity who;
 };
 
+/* What a host event says happened. Log-derived kinds come from
+ * parse/syslog (auth/secure and cron logs, as rsyslog or journald write
+ * them); the others from the host agent's collectors (src/agent). */
+enum mm_host_what {
+	MM_HOST_NONE = 0,
+	/* auth/secure log */
+	MM_HOST_LOGIN_FAIL,	/* sshd: Failed password/publickey, Invalid user, auth failure */
+	MM_HOST_LOGIN_OK,	/* sshd: Accepted password/publickey/... */
+	MM_HOST_SUDO,		/* sudo: user ran command as run_as */
+	MM_HOST_SU,		/* su: session opened for target by user */
+	MM_HOST_USER_ADD,	/* useradd/adduser: new user (or group) */
+	MM_HOST_USER_MOD,	/* usermod/chsh/gpasswd: account changed */
+	MM_HOST_USER_DEL,	/* userdel */
+	MM_HOST_PASSWD,		/* passwd/chpasswd: password changed */
+	/* cron log */
+	MM_HOST_CRON_CMD,	/* CROND/CRON ran command for user */
+	MM_HOST_CRONTAB,	/* crontab: REPLACE/BEGIN EDIT/DELETE for user */
+	/* host agent collectors */
+	MM_HOST_PROC,		/* a running process (with exe, hash, CPU, lineage) */
+	MM_HOST_SOCK,		/* a socket of a process (local/remote, state) */
+	MM_HOST_FILE,		/* a watched file changed (FIM) */
+	MM_HOST_ACCOUNT		/* the account table changed (new user, uid 0, shell) */
+};
+
+/* A host event. Fields a kind does not have are empty / 0. */
+struct mm_host {
+	enum mm_host_what what;
+	int64_t time_ms;		/* event time (syslog stamp resolved to a year) */
+	struct mm_str host;		/* syslog hostname or the agent's host name */
+	struct mm_str instance_id;	/* when known: agent metadata, folder, --host */
+	struct mm_str program;		/* "sshd", "CRON", "sudo", ... */
+	int64_t pid;			/* the logging program's or the process's */
+	struct mm_str user;		/* login user, cron user, process user */
+	struct mm_str target_user;	/* sudo/su run-as, useradd's new name */
+	struct mm_str method;		/* "password", "publickey", ... */
+	uint8_t invalid_user;		/* sshd said the user does not exist */
+	uint8_t has_remote, has_local;
+	uint8_t proto;			/* IANA number (SOCK) */
+	uint16_t rport, lport;
+	struct mm_ip remote, local;
+	struct mm_str state;		/* SOCK: "ESTABLISHED", "LISTEN", ... */
+	struct mm_str command;		/* cron CMD, sudo COMMAND, process cmdline */
+	/* PROC and SOCK: the process */
+	struct mm_str exe;		/* executable path (" (deleted)" stripped) */
+	struct mm_str name;		/* comm */
+	struct mm_str sha256;		/* of the executable, hex; may be empty */
+	struct mm_str lineage;		/* parent chain "pid:name:exe;..." nearest first */
+	int64_t ppid;
+	uint8_t exe_deleted;
+	uint32_t cpu_permille;		/* CPU share over the sample interval, 1000 = one core */
+	int64_t start_ms;		/* process start time */
+	/* FILE (and ACCOUNT): what changed */
+	struct mm_str path;
+	struct mm_str change;		/* "created", "modified", "deleted", "mode", "owner" */
+	struct mm_str old_sha256, new_sha256;
+	struct mm_str diff;		/* bounded unified diff of a text file; may be empty */
+};
+
 struct mm_event {
 	enum mm_ev_kind kind;
 	struct mm_loc loc;
@@ -107,6 +167,7 @@ struct mm_event {
 		struct mm_flow flow;
 		struct mm_dns dns;
 		struct mm_api api;
+		struct mm_host host;
 	} u;
 };
 

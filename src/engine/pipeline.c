@@ -332,6 +332,7 @@ static void detect(struct worker *w, const struct mm_event *ev)
 		if (mm_str_eqz(ev->u.api.event_name, "RunInstances"))
 			mm_inventory_add_event(w->learned, ev, NULL);
 		break;
+	case MM_EV_HOST: w->r.records_host++; break;
 	default: break;
 	}
 	for (i = 0; i < s->ndet; i++)
@@ -902,6 +903,7 @@ static void add_counts(struct mm_scan_result *r, struct mm_scan_result *x)
 	r->records_flow += x->records_flow;
 	r->records_dns += x->records_dns;
 	r->records_api += x->records_api;
+	r->records_host += x->records_host;
 	r->records_skipped += x->records_skipped;
 	r->bad_records += x->bad_records;
 	r->partial_lines += x->partial_lines;

@@ -91,7 +91,7 @@ struct mm_scan_result {
 	uint64_t files, files_done_before, files_unknown, files_empty, files_digest, files_failed;
 	uint64_t files_moved;		/* known by content under another name */
 	uint64_t inputs_unreadable;	/* folders/paths that could not be read */
-	uint64_t records_flow, records_dns, records_api, records_skipped;
+	uint64_t records_flow, records_dns, records_api, records_host, records_skipped;
 	uint64_t bad_records;
 	uint64_t partial_lines;		/* unterminated last lines left for later */
 	uint64_t bytes_in;		/* bytes read from disk */

@@ -221,6 +221,7 @@ static void add_counts(struct mm_scan_result *to, const struct mm_scan_result *r
 	to->records_flow += r->records_flow;
 	to->records_dns += r->records_dns;
 	to->records_api += r->records_api;
+	to->records_host += r->records_host;
 	to->bad_records += r->bad_records;
 	to->bytes_in += r->bytes_in;
 	to->findings_new += r->findings_new;
