@@ -28,6 +28,7 @@ static void usage(FILE *out)
 	      "  keys create|list|delete\n"
 	      "                      access keys the API accepts (AWS CLI and SDKs, SigV4)\n"
 	      "  users add|list|delete  who may sign in to serve's web console\n"
+	      "  agent [SUBCOMMAND]  the host agent: collect, detect, triage, respond\n"
 	      "\n"
 	      "Run 'mamori COMMAND --help' for a command's options; 'man mamori' for more.\n",
 	      out);
@@ -68,6 +69,8 @@ int main(int argc, char **argv)
 		return mm_cmd_keys(argc - 1, argv + 1);
 	if (!strcmp(cmd, "users"))
 		return mm_cmd_users(argc - 1, argv + 1);
+	if (!strcmp(cmd, "agent"))
+		return mm_cmd_agent(argc - 1, argv + 1);
 	fprintf(stderr, "mamori: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return MM_EXIT_USAGE;
