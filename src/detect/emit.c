@@ -41,6 +41,7 @@ static struct mm_finding *emit_at(struct mm_detect_ctx *c, const char *type, str
 		f->last_seen_ms = last;
 		f->detail_file = file;
 		f->detail_line = ev->loc.line;
+		f->detail_offset = ev->loc.offset;
 		f->count = 1;
 		if (c->file)
 			snprintf(f->region, sizeof(f->region), "%s", c->file->region);
@@ -49,13 +50,14 @@ static struct mm_finding *emit_at(struct mm_detect_ctx *c, const char *type, str
 	f->count++;
 	if (first < f->first_seen_ms)
 		f->first_seen_ms = first;
-	if (!mm_finding_is_later(f, last, file, ev->loc.line)) {
+	if (!mm_finding_is_later(f, last, file, ev->loc.line, ev->loc.offset)) {
 		*latest = 0; /* not later than what we hold: keep the latest details */
 		return f;
 	}
 	f->last_seen_ms = last;
 	f->detail_file = file;
 	f->detail_line = ev->loc.line;
+	f->detail_offset = ev->loc.offset;
 	return f;
 }
 
@@ -83,7 +85,9 @@ int mm_evref_before(const struct mm_evref *a, const struct mm_evref *b)
 		return a->time_ms < b->time_ms;
 	if (a->file != b->file && (k = strcmp(a->file ? a->file : "", b->file ? b->file : "")))
 		return k < 0;
-	return a->line < b->line;
+	if (a->line != b->line)
+		return a->line < b->line;
+	return a->offset < b->offset; /* one-line CloudTrail documents */
 }
 
 void mm_evref_keep(struct mm_evref *refs, uint8_t *n, int cap, const struct mm_evref *r)

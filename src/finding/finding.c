@@ -54,6 +54,9 @@ static int ev_cmp(const struct mm_evidence *a, const struct mm_evidence *b)
 		return c;
 	if (a->line != b->line)
 		return a->line < b->line ? -1 : 1;
+	/* records of a one-line CloudTrail document share their line */
+	if (a->offset != b->offset)
+		return a->offset < b->offset ? -1 : 1;
 	return 0;
 }
 
@@ -88,7 +91,7 @@ void mm_finding_add_evidence(struct mm_finding *f, const char *file, uint64_t li
 }
 
 int mm_finding_is_later(const struct mm_finding *f, int64_t time_ms, const char *file,
-			uint64_t line)
+			uint64_t line, uint64_t offset)
 {
 	int c;
 	if (time_ms != f->last_seen_ms)
@@ -98,7 +101,9 @@ int mm_finding_is_later(const struct mm_finding *f, int64_t time_ms, const char 
 	c = file == f->detail_file ? 0 : strcmp(file, f->detail_file);
 	if (c)
 		return c > 0;
-	return line > f->detail_line;
+	if (line != f->detail_line)
+		return line > f->detail_line;
+	return offset > f->detail_offset;
 }
 
 static void api_add(struct mm_finding *f, const struct mm_api_call *c)
@@ -154,11 +159,13 @@ void mm_finding_merge(struct mm_finding *dst, const struct mm_finding *src)
 	if (src->first_seen_ms < dst->first_seen_ms) {
 		dst->first_seen_ms = src->first_seen_ms;
 	}
-	if (mm_finding_is_later(dst, src->last_seen_ms, src->detail_file, src->detail_line)) {
+	if (mm_finding_is_later(dst, src->last_seen_ms, src->detail_file, src->detail_line,
+				src->detail_offset)) {
 		/* the latest activity describes the finding's action details */
 		dst->last_seen_ms = src->last_seen_ms;
 		dst->detail_file = src->detail_file;
 		dst->detail_line = src->detail_line;
+		dst->detail_offset = src->detail_offset;
 		dst->remote_ip = src->remote_ip;
 		dst->has_remote_ip = src->has_remote_ip;
 		dst->blocked = src->blocked;

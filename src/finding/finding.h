@@ -163,6 +163,7 @@ struct mm_finding {
 	 * borrowed from the scan (NULL for a finding loaded from the store). */
 	const char *detail_file;
 	uint64_t detail_line;
+	uint64_t detail_offset;	/* breaks ties within a line (one-line CloudTrail documents) */
 
 	/* Aggregation discriminator: part of the key and of the id (generic:
 	 * the threat list name for intel findings, "" when not needed). */
@@ -237,7 +238,7 @@ void mm_finding_merge(struct mm_finding *dst, const struct mm_finding *src);
 /* Is the record (time, file, line) later than the one f's details come
  * from? The total order used to pick a finding's details. */
 int mm_finding_is_later(const struct mm_finding *f, int64_t time_ms, const char *file,
-			uint64_t line);
+			uint64_t line, uint64_t offset);
 /* Count one call of API name at time_ms in f->apis. */
 void mm_finding_add_api(struct mm_finding *f, const char *name, size_t n, int64_t time_ms);
 /* The whole mergeable state of a finding as bytes (the store keeps it so

@@ -67,6 +67,28 @@ MM_TEST(evidence_keeps_the_earliest_records_bounded)
 	CHECK_EQ_INT((int)f.ev[MM_EVIDENCE_MAX - 1].line, MM_EVIDENCE_MAX);
 }
 
+/* Records of a one-line CloudTrail document share (time, file, line):
+ * the byte offset tells them apart, as evidence and as the latest. */
+MM_TEST(evidence_and_latest_tell_records_of_one_line_apart)
+{
+	struct mm_finding f;
+	base(&f);
+	f.nevidence = 0;
+	mm_finding_add_evidence(&f, "ct.json", 1, 900, 5000);
+	mm_finding_add_evidence(&f, "ct.json", 1, 12, 5000);
+	mm_finding_add_evidence(&f, "ct.json", 1, 12, 5000); /* the same record again */
+	CHECK_EQ_INT(f.nevidence, 2);
+	CHECK_EQ_INT((int)f.ev[0].offset, 12);
+	CHECK_EQ_INT((int)f.ev[1].offset, 900);
+	f.last_seen_ms = 5000;
+	f.detail_file = "ct.json";
+	f.detail_line = 1;
+	f.detail_offset = 500;
+	CHECK(mm_finding_is_later(&f, 5000, "ct.json", 1, 900));
+	CHECK(!mm_finding_is_later(&f, 5000, "ct.json", 1, 12));
+	CHECK(!mm_finding_is_later(&f, 5000, "ct.json", 1, 500));
+}
+
 MM_TEST(type_table_has_guardduty_severities)
 {
 	const struct mm_ftype *t;
