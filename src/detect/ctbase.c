@@ -209,7 +209,7 @@ struct cb_ent {
 	struct cb_hot *hot;		/* icap slots */
 	uint16_t *ix;			/* icap: the slot's item in it (items < 2^16: the caps) */
 	struct cb_item *it;		/* nitems of ccap, dense */
-	uint64_t days[CB_DAYS];		/* day numbers + 1, the smallest, unsorted */
+	uint64_t days[CB_DAYS];		/* day numbers + 1, the smallest, ascending */
 	uint8_t ndays;
 	uint32_t last_day;
 	struct cb_act act[CB_ACT];
@@ -638,21 +638,22 @@ static int item_slot(struct cb_ent *e, uint64_t key, const struct mm_evref *ref,
 
 /* Add v to the set[0..*n) that keeps the cap smallest values (unsorted):
  * the same set whatever the order values come in. */
+/* Keep the cap smallest distinct values of a set, ascending: the order
+ * is part of the stored state, so it must not depend on arrival (how
+ * files were split among threads). */
 static void keep_smallest(uint64_t *set, uint8_t *n, int cap, uint64_t v)
 {
-	int i, worst = 0;
-	for (i = 0; i < *n; i++)
-		if (set[i] == v)
-			return;
-	if (*n < cap) {
-		set[(*n)++] = v;
+	int i = *n;
+	while (i > 0 && set[i - 1] > v)
+		i--;
+	if (i > 0 && set[i - 1] == v)
 		return;
-	}
-	for (i = 1; i < cap; i++)
-		if (set[i] > set[worst])
-			worst = i;
-	if (v < set[worst])
-		set[worst] = v;
+	if (i >= cap)
+		return; /* not among the smallest */
+	if (*n < cap)
+		(*n)++;
+	memmove(&set[i + 1], &set[i], (size_t)(*n - 1 - i) * sizeof(*set));
+	set[i] = v;
 }
 
 static void days_add(struct cb_ent *e, uint32_t d)
@@ -1547,8 +1548,9 @@ static int item_merge(struct cb_ent *e, struct cb_item *src, uint32_t count, con
 		d->det = src->det;
 		d->flags = (uint8_t)(fl & ~F_DONE) | (src->flags & F_DONE);
 		src->det = keep; /* freed with src */
-		if (!d->det && !(d->flags & F_REPORTED))
-			d->flags |= F_DONE;
+		/* no F_DONE invented here: a record without details is one of
+		 * a kind that never keeps them, and marking it would make the
+		 * stored state depend on how files were split among threads */
 	}
 	return 0;
 }
@@ -1653,9 +1655,18 @@ static void get_det(struct mm_blob_rd *r, struct cb_det *d)
 		r->bad = 1;
 }
 
+/* qsort's comparator reads the entity being saved from here */
+static _Thread_local const struct cb_ent *sort_e;
+static int slot_key_cmp(const void *a, const void *b)
+{
+	uint64_t x = sort_e->hot[*(const uint32_t *)a].key;
+	uint64_t y = sort_e->hot[*(const uint32_t *)b].key;
+	return x < y ? -1 : x > y;
+}
+
 static int ent_save(const struct cb_ent *e, struct mm_buf *b)
 {
-	uint32_t j;
+	uint32_t j, n = 0, *ord;
 	int k, m, nact = 0, rc = 0;
 	rc |= mm_buf_add(b, CB_MAGIC, 4);
 	rc |= mm_blob_put_u(b, (uint64_t)e->tmin, 8);
@@ -1675,10 +1686,18 @@ static int ent_save(const struct cb_ent *e, struct mm_buf *b)
 			rc |= mm_blob_put_u(b, e->act[k].place[m], 8);
 	}
 	rc |= mm_blob_put_u(b, e->nitems, 2);
-	for (j = 0; j < e->icap && !rc; j++) {
+	/* items by key: the slots' order depends on insertion order */
+	ord = mm_malloc((e->nitems ? e->nitems : 1) * sizeof(*ord));
+	if (!ord)
+		return MM_ENOMEM;
+	for (j = 0; j < e->icap; j++)
+		if (e->hot[j].key && n < e->nitems)
+			ord[n++] = j;
+	sort_e = e;
+	qsort(ord, n, sizeof(*ord), slot_key_cmp);
+	for (k = 0; k < (int)n && !rc; k++) {
 		const struct cb_item *it;
-		if (!e->hot[j].key)
-			continue;
+		j = ord[k];
 		it = IT(e, j);
 		rc |= mm_blob_put_u(b, it->key, 8);
 		rc |= mm_blob_put_ref(b, &it->ref, CB_REF_FILE);
@@ -1692,6 +1711,7 @@ static int ent_save(const struct cb_ent *e, struct mm_buf *b)
 		if (it->det)
 			rc |= put_det(b, it->det);
 	}
+	mm_free(ord);
 	return rc ? MM_ETOOBIG : 0;
 }
 
@@ -1710,8 +1730,12 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 		if (!e || e->tmin > e->tmax)
 			continue;
 		mm_buf_reset(&b);
-		if (ent_save(e, &b))
+		if ((rc = ent_save(e, &b)) == MM_ENOMEM)
+			break;
+		if (rc) {
+			rc = 0;
 			continue; /* too big for a blob (cannot happen within the caps) */
+		}
 		snprintf(name, sizeof(name), "%c|%s", e->inst ? 'i' : 'p', e->name);
 		rc = put(pctx, name, b.p, b.len);
 	}

@@ -286,6 +286,13 @@ if "$M" sim --out "$T/sim" --days 2 --seed 7 >"$T/sim.out" 2>&1; then
 	"$M" findings list --db "$T/sim4.db" --format json | sed 's/"createdAt":"[^"]*","updatedAt":"[^"]*"//g' | sort >"$T/four.jsonl"
 	expect sim_thread_count_invariant "1 and 4 threads gave different findings" \
 		sh -c "[ -s '$T/one.jsonl' ] && cmp -s '$T/one.jsonl' '$T/four.jsonl'"
+	# and the same stored baselines: a principal's CloudTrail state is
+	# byte-identical (items by key, days ascending, no flag that depends
+	# on which thread saw a record first)
+	st() { sqlite3 "$1" "select entity, hex(state) from detector_state where detector='ctbase' order by entity"; }
+	st "$T/sim1.db" >"$T/cb1.txt"; st "$T/sim4.db" >"$T/cb4.txt"
+	expect sim_thread_count_same_ctbase_state "1 and 4 threads stored different ctbase state" \
+		sh -c "[ -s '$T/cb1.txt' ] && cmp -s '$T/cb1.txt' '$T/cb4.txt'"
 	# the bundled mining and Tor lists on as well: still nothing on look-alikes
 	grep -v -- --no-default-lists "$T/sim/scan.args" >"$T/sim/scan-defaults.args"
 	"$M" scan --db "$T/simd.db" --options-file "$T/sim/scan-defaults.args" "$T/sim/AWSLogs" >/dev/null 2>&1
