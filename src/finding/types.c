@@ -432,6 +432,62 @@ static const struct mm_ftype types[] = {
 	 "actions.",
 	 "A sequence of actions involving multiple signals indicating a possible credential "
 	 "compromise was observed for {usertype}/{user}."},
+	/* Host events + Sigma rules (detector sigma): Linux rules' matches,
+	 * <purpose from the rule's ATT&CK tactic>:Runtime/SigmaRule on the
+	 * Runtime resource (the host, the process from the event); severity
+	 * from the rule's level as for the IAMUser ones. */
+	{"InitialAccess:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Execution:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Persistence:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"PrivilegeEscalation:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"DefenseEvasion:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Stealth:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"CredentialAccess:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Discovery:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Recon:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Exfiltration:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Impact:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Backdoor:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"UnauthorizedAccess:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
