@@ -10,6 +10,7 @@
 #include "parse/flowlog.h"
 #include "parse/hostjson.h"
 #include "parse/route53.h"
+#include "parse/syslog.h"
 
 const char *mm_format_name(enum mm_format f)
 {
@@ -22,6 +23,8 @@ const char *mm_format_name(enum mm_format f)
 	case MM_FMT_CT_DIGEST: return "CloudTrail digest";
 	case MM_FMT_CT_STREAM: return "CloudTrail (JSON document)";
 	case MM_FMT_HOSTJSON: return "host events (JSON lines)";
+	case MM_FMT_SYSLOG: return "host log (syslog)";
+	case MM_FMT_JOURNAL: return "host log (journald JSON)";
 	default: return "unknown";
 	}
 }
@@ -34,6 +37,8 @@ int mm_source_parse(const char *word, enum mm_source *out)
 		*out = MM_SRC_CLOUDTRAIL;
 	else if (!strcmp(word, "dns") || !strcmp(word, "route53"))
 		*out = MM_SRC_DNS;
+	else if (!strcmp(word, "hostlog") || !strcmp(word, "syslog"))
+		*out = MM_SRC_HOSTLOG;
 	else if (!strcmp(word, "auto"))
 		*out = MM_SRC_AUTO;
 	else
@@ -84,6 +89,10 @@ static enum mm_format line_format(const char *line, size_t ln, enum mm_source fo
 			return MM_FMT_CT_LINES;
 		if (mm_hostjson_looks_like(line, ln))
 			return MM_FMT_HOSTJSON;
+		if (forced == MM_SRC_HOSTLOG)
+			return mm_journal_looks_like(line, ln) ? MM_FMT_JOURNAL : MM_FMT_UNKNOWN;
+		if (mm_journal_looks_like(line, ln))
+			return MM_FMT_JOURNAL;
 		if (mm_dns_looks_like(line, ln))
 			return MM_FMT_DNS;
 		if (has(line, ln, "\"eventVersion\"") ||
@@ -95,6 +104,10 @@ static enum mm_format line_format(const char *line, size_t ln, enum mm_source fo
 	}
 	if (forced == MM_SRC_FLOW)
 		return MM_FMT_FLOW;
+	if (forced == MM_SRC_HOSTLOG || !forced) {
+		if (mm_syslog_looks_like(line, ln))
+			return MM_FMT_SYSLOG;
+	}
 	if (forced)
 		return MM_FMT_UNKNOWN;
 	if (mm_flow_classify(line, ln) != MM_FLOW_LINE_NONE)
