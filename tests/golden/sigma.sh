@@ -149,6 +149,33 @@ expect correlation_flush_threads_order "$(diff "$T/c1.n" "$T/c3.n")" cmp -s "$T/
 "$M" rules check tests/data/sigma/linux >"$T/lxo.out" 2>"$T/lxo.err"; rc=$?
 expect check_linux_rules_ok "exit $rc: $(cat "$T/lxo.out" "$T/lxo.err")" sh -c "[ $rc -eq 0 ] && \
 	grep -q '^rules: 7 files, 7 rules: 7 ok, 0 unsupported, 0 broken\$' '$T/lxo.err'"
+# rules test on host events: syslog lines (RFC 3339 stamps) and host-event JSON lines
+LX=tests/data/sigma/linux
+: >"$T/lxt.out"
+for r in lnx_cron_crontab_file_modification lnx_shell_susp_rev_shells proc_creation_lnx_crontab_removal \
+	net_connection_lnx_susp_malware_callback_port file_event_lnx_persistence_sudoers_files lnx_sshd_susp_ssh; do
+	"$M" rules test -q "$LX/$r.yml" "$LX/events/auth.log" "$LX/events/web1.hostevents.jsonl" 2>&1 | sed 's/ (.*//' >>"$T/lxt.out"
+done
+printf '%s\n' \
+	"$LX/events/auth.log:1: crontab 2026-12-05T22:48:54Z web1" \
+	"$LX/events/auth.log:4: sudo 2026-12-05T22:51:00Z web1" \
+	"$LX/events/auth.log:5: sudo 2026-12-05T22:51:30Z web1" \
+	"$LX/events/web1.hostevents.jsonl:1: proc 2026-12-05T22:53:00Z web1" \
+	"$LX/events/web1.hostevents.jsonl:3: sock 2026-12-05T22:53:02Z web1" \
+	"$LX/events/web1.hostevents.jsonl:5: file 2026-12-05T22:53:04Z web1" >"$T/lxt.want"
+expect test_linux_rules_host_events "got:
+$(cat "$T/lxt.out")" cmp -s "$T/lxt.out" "$T/lxt.want"
+"$M" rules test "$LX/proc_creation_lnx_crontab_removal.yml" "$LX/events/web1.hostevents.jsonl" 2>"$T/lxt.err" >/dev/null
+expect test_linux_summary "$(cat "$T/lxt.err")" has "$T/lxt.err" "6 events, 1 matched, 0 malformed$"
+# a scan with the Linux rules: Runtime findings on the host, the process from the event
+"$M" scan --db "$T/lx.db" --no-default-lists --no-geo --format json --rules "$LX" \
+	"$LX/events/auth.log" "$LX/events/web1.hostevents.jsonl" >"$T/lxs.json" 2>"$T/lxs.err"; rc=$?
+expect scan_linux_rules_run "exit $rc: $(cat "$T/lxs.err")" sh -c "[ $rc -eq 0 ] && grep -q 'Sigma rules: 7 run (0 correlations), 0 not run' '$T/lxs.err'"
+expect scan_linux_runtime_finding "$(grep -o '"type":"[^"]*SigmaRule"' "$T/lxs.json" | sort | uniq -c)" sh -c \
+	"[ \$(grep -o '\"type\":\"[A-Za-z]*:Runtime/SigmaRule\"' '$T/lxs.json' | wc -l) -eq 6 ] && \
+	grep -q '\"executablePath\":\"/tmp/.gitlab/kthreaddw\"' '$T/lxs.json' && \
+	grep -q '\"commandLineExample\":\"/usr/bin/crontab -r -u git\"' '$T/lxs.json' && \
+	! grep -q 'IAMUser/SigmaRule' '$T/lxs.json'"
 
 AWS=$SHARED/sigma/rules/cloud/aws
 if [ -d "$AWS" ]; then
