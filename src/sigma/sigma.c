@@ -51,6 +51,8 @@ enum vop {
 struct val {
 	uint8_t op;
 	uint8_t flag;		/* V_EXISTS: wanted; V_GLOB: no wildcard at all */
+	uint8_t shape;		/* V_GLOB: 1 "*lit*", 2 "lit*", 3 "*lit" (lit without
+				 * wildcards: a substring, prefix or suffix test), 0 other */
 	char *s;		/* V_GLOB: bytes (wild marks which are * / ?); V_FIELDREF: field */
 	uint8_t *wild;		/* 0 literal, '*' or '?' */
 	size_t n;
@@ -597,6 +599,27 @@ static size_t re_literal(const char *re, char *out, size_t cap)
 	return best >= 3 ? best : 0;
 }
 
+/* The shape of a pattern whose only wildcards are a leading and/or a
+ * trailing '*' (what contains, startswith and endswith make): see
+ * struct val. */
+static uint8_t glob_shape(const struct val *v)
+{
+	size_t i, a, b;
+	int lead, trail;
+	if (v->n < 2)
+		return 0;
+	lead = v->wild[0] == '*';
+	trail = v->wild[v->n - 1] == '*';
+	if (!lead && !trail)
+		return 0;
+	a = lead ? 1 : 0;
+	b = trail ? v->n - 1 : v->n;
+	for (i = a; i < b; i++)
+		if (v->wild[i])
+			return 0;
+	return lead && trail ? 1 : trail ? 2 : 3;
+}
+
 static int fill_values(struct ld *L, struct fmatch *fm, const yaml_node_t *keynode, int mask,
 		       const char *order[], int norder, yaml_node_t **vals, int nvals, const char *field,
 		       struct pv *cur, struct pv *nxt)
@@ -747,6 +770,7 @@ static int fill_values(struct ld *L, struct fmatch *fm, const yaml_node_t *keyno
 			v->wild = cur[k].w;
 			v->n = cur[k].n;
 			v->flag = !pv_has_wild(&cur[k]);
+			v->shape = glob_shape(v);
 		}
 	}
 	fm->nv = nv;
@@ -1935,7 +1959,18 @@ static int text_of(const struct mm_json_val *v, struct mm_sigma_scratch *s, stru
 
 static inline unsigned char fold(unsigned char c, int cased)
 {
-	return cased ? c : (unsigned char)tolower(c);
+	/* ASCII only, as the spec's case-insensitivity (and without a
+	 * locale lookup per byte) */
+	return cased || c < 'A' || c > 'Z' ? c : (unsigned char)(c + 32);
+}
+
+static int eq_fold(const char *a, const char *b, size_t n, int cased)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (fold((unsigned char)a[i], cased) != fold((unsigned char)b[i], cased))
+			return 0;
+	return 1;
 }
 
 /* wildcard match: * any run, ? one UTF-8 character; iterative with one
@@ -1951,6 +1986,25 @@ static int glob(const struct val *v, struct mm_str t, int cased)
 			if (fold((unsigned char)t.p[i], cased) != fold((unsigned char)v->s[i], cased))
 				return 0;
 		return 1;
+	}
+	if (v->shape) {
+		/* contains / startswith / endswith: no backtracking needed */
+		const char *lit = v->s + (v->shape != 2);
+		size_t ln = v->n - (v->shape == 1 ? 2 : 1), i;
+		unsigned char c0;
+		if (t.n < ln)
+			return 0;
+		if (v->shape == 2)
+			return eq_fold(t.p, lit, ln, cased);
+		if (v->shape == 3)
+			return eq_fold(t.p + t.n - ln, lit, ln, cased);
+		if (!ln)
+			return 1;
+		c0 = fold((unsigned char)lit[0], cased);
+		for (i = 0; i + ln <= t.n; i++)
+			if (fold((unsigned char)t.p[i], cased) == c0 && eq_fold(t.p + i + 1, lit + 1, ln - 1, cased))
+				return 1;
+		return 0;
 	}
 	while (ti < t.n) {
 		if (pi < v->n && v->wild[pi] == '*') {

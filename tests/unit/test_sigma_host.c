@@ -510,3 +510,36 @@ MM_TEST(detector_host_correlation_group_by_host_field)
 	}
 	teardown(&f);
 }
+
+/* contains / startswith / endswith take a fast path (no backtracking):
+ * the same answers as the general wildcard match */
+MM_TEST(glob_fast_shapes_agree)
+{
+	static const struct {
+		const char *pat, *subj;
+		int want;
+	} c[] = {
+		{"'*aBc*'", "xxABCyy", 1}, {"'*abc*'", "ab", 0}, {"'*abc*'", "abab abc", 1},
+		{"'abc*'", "ABCdef", 1},   {"'abc*'", "xabc", 0},  {"'abc*'", "ab", 0},
+		{"'*abc'", "xxabc", 1},    {"'*abc'", "abcx", 0},  {"'**'", "", 1},
+		{"'*'", "anything", 1},    {"'*a?c*'", "xxabcx", 1}, {"'a*c'", "abbbc", 1},
+		{"'*é*'", "café", 1},      {"'*É*'", "café", 0},	/* non-ASCII compares exactly */
+	};
+	struct mm_sigma_scratch s;
+	size_t i;
+	CHECK_EQ_INT(mm_sigma_scratch_init(&s, 1 << 16), 0);
+	for (i = 0; i < MM_ARRAY_LEN(c); i++) {
+		char y[256], rec[128];
+		struct mm_sigma_rule *r;
+		snprintf(y, sizeof(y), "title: t\nlogsource: {product: aws, service: cloudtrail}\n"
+				       "detection:\n  s: {f: %s}\n  condition: s\n", c[i].pat);
+		snprintf(rec, sizeof(rec), "{\"f\":\"%s\"}", c[i].subj);
+		r = load_buf(y);
+		if (!r || mm_sigma_match(r, mm_str_c(rec), &s) != c[i].want) {
+			fprintf(stderr, "  %s on '%s': want %d\n", c[i].pat, c[i].subj, c[i].want);
+			mmtest_failures++;
+		}
+		mm_sigma_free(r);
+	}
+	mm_sigma_scratch_free(&s);
+}
