@@ -13,7 +13,7 @@
 
 const char mm_cli_pipe_help[] =
 	"  --db FILE                 findings database (default $MAMORI_DB or ./mamori.db)\n"
-	"  --source flow|cloudtrail|dns\n"
+	"  --source flow|cloudtrail|dns|hostlog\n"
 	"                            force the log format instead of detecting it per file\n"
 	"                            (CloudTrail: S3 files, JSON lines, arrays, pretty JSON,\n"
 	"                            lookup-events output, EventBridge events, Lake results)\n"
@@ -44,7 +44,9 @@ const char mm_cli_pipe_help[] =
 	"  --max-findings N          findings held before they are written into the open\n"
 	"                            transaction (memory bound; default 50000, ~180 MB)\n"
 	"  --report-unknown-enis     with an inventory, still report traffic on interfaces\n"
-	"                            it does not know (NAT gateways, load balancers, ...)\n";
+	"                            it does not know (NAT gateways, load balancers, ...)\n"
+	"  --host NAME               host logs (auth.log, secure, cron, journald JSON) are\n"
+	"                            this host's; an instance id (i-...) names the instance\n";
 
 void mm_cli_pipe_init(struct mm_cli_pipe *cp)
 {
@@ -67,10 +69,17 @@ int mm_cli_pipe_opt(const char *cmd, struct mm_cli_pipe *cp, int c, const char *
 			return 1;
 		case OPT_P_SOURCE:
 			if (mm_source_parse(arg, &cp->p.source)) {
-				fprintf(stderr, "mamori %s: --source takes flow, cloudtrail or dns, not '%s'\n", cmd,
+				fprintf(stderr, "mamori %s: --source takes flow, cloudtrail, dns or hostlog, not '%s'\n", cmd,
 					arg);
 				return -MM_EXIT_USAGE;
 			}
+			return 1;
+		case OPT_P_HOST:
+			if (!arg[0] || strlen(arg) > 63) {
+				fprintf(stderr, "mamori %s: --host takes a name of 1..63 bytes\n", cmd);
+				return -MM_EXIT_USAGE;
+			}
+			cp->p.host = arg;
 			return 1;
 		case OPT_P_INVENTORY:
 			cp->p.inventory_path = arg;

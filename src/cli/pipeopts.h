@@ -24,7 +24,8 @@ struct mm_cli_pipe {
 enum {
 	OPT_P_DB = 900, OPT_P_SOURCE, OPT_P_INVENTORY, OPT_P_THREAT, OPT_P_TRUSTED,
 	OPT_P_NODEFAULT, OPT_P_THREADS, OPT_P_UNKNOWN_ENIS, OPT_P_REGION, OPT_P_WAIT,
-	OPT_P_MAX_FINDINGS, OPT_P_CONFIG, OPT_P_GEO, OPT_P_NOGEO, OPT_P_GEOIP, OPT_P_RULES
+	OPT_P_MAX_FINDINGS, OPT_P_CONFIG, OPT_P_GEO, OPT_P_NOGEO, OPT_P_GEOIP, OPT_P_RULES,
+	OPT_P_HOST
 };
 
 /* struct option rows for getopt_long; splice into a command's table. */
@@ -44,7 +45,8 @@ enum {
 	{"geo", required_argument, NULL, OPT_P_GEO},                           \
 	{"no-geo", no_argument, NULL, OPT_P_NOGEO},                            \
 	{"geoip", required_argument, NULL, OPT_P_GEOIP},                       \
-	{"rules", required_argument, NULL, OPT_P_RULES}
+	{"rules", required_argument, NULL, OPT_P_RULES},                       \
+	{"host", required_argument, NULL, OPT_P_HOST}
 
 /* The help lines for those options. */
 extern const char mm_cli_pipe_help[];

@@ -2,7 +2,9 @@
  *
  * check loads every rule file under the folders named and says, per rule,
  * ok / unsupported (why) / broken (why); test runs one rule over files of
- * CloudTrail events and prints each match with its file:line. The rule
+ * CloudTrail events, or (a Linux rule) of host events - auth/secure/cron
+ * log lines, journalctl -o json lines, *.hostevents.jsonl - and prints
+ * each match with its file:line. The rule
  * engine is src/sigma/sigma.c; this file is options, files and printing. */
 #include "cli/cli.h"
 
@@ -18,7 +20,11 @@
 #include "core/mem.h"
 #include "parse/cloudtrail.h"
 #include "parse/ctwrap.h"
+#include "parse/hostjson.h"
+#include "parse/syslog.h"
 #include "sigma/sigma.h"
+
+#include <sys/stat.h>
 
 #define MAX_EVENTS_FILE (256u << 20)	/* bytes of one events file read whole */
 
@@ -42,7 +48,11 @@ static void usage(FILE *out)
 	      "                    {\"Records\":[...]}, not compressed) and print each\n"
 	      "                    matching event as FILE:LINE: eventName eventTime\n"
 	      "                    (TITLE, by AUTHOR): the rule's author is named with\n"
-	      "                    its matches, as the Detection Rule License asks\n"
+	      "                    its matches, as the Detection Rule License asks;\n"
+	      "                    a Linux rule (product: linux) runs on host events:\n"
+	      "                    auth/secure/cron log lines, journalctl -o json lines\n"
+	      "                    or *.hostevents.jsonl, each match printed as\n"
+	      "                    FILE:LINE: what time host (TITLE, by AUTHOR)\n"
 	      "\n"
 	      "  -q, --quiet       check: print only rules that are not ok; test: no\n"
 	      "                    summary line\n"
@@ -188,6 +198,76 @@ static void one(struct run *R, const char *file, uint64_t line, const struct mm_
 	}
 }
 
+/* A Linux rule's events: one host event per line, each line read as
+ * scan reads it (host-event JSON, journald JSON, else a syslog line);
+ * lines no parser makes an event of (other programs) are skipped. */
+static int test_host_file(struct run *R, const char *file, char *buf, size_t n)
+{
+	static const char *const whats[] = {"", "login_fail", "login_ok", "sudo", "su", "user_add",
+					    "user_mod", "user_del", "passwd", "cron_cmd", "crontab",
+					    "proc", "sock", "file", "account"};
+	struct mm_syslog_ctx hx;
+	struct stat st;
+	char inst[32];
+	size_t i = 0;
+	uint64_t line = 1;
+	memset(&hx, 0, sizeof(hx));
+	hx.anchor_ms = stat(file, &st) == 0 ? (int64_t)st.st_mtime * 1000 : (int64_t)time(NULL) * 1000;
+	if (mm_syslog_instance_from_path(file, inst, sizeof(inst)))
+		hx.instance_id = inst;
+	while (i < n) {
+		size_t j = i;
+		struct mm_event ev;
+		struct mm_err e;
+		int rc;
+		while (j < n && buf[j] != '\n')
+			j++;
+		if (j > i && buf[j - 1] == '\r')
+			j--;
+		mm_arena_reset(&R->ct);
+		memset(&ev, 0, sizeof(ev));
+		memset(&e, 0, sizeof(e));
+		if (j == i)
+			rc = MM_ESKIP;
+		else if (mm_hostjson_looks_like(buf + i, j - i))
+			rc = mm_hostjson_parse(buf + i, j - i, &R->ct, &ev, &e);
+		else if (mm_journal_looks_like(buf + i, j - i))
+			rc = mm_journal_parse(&hx, buf + i, j - i, &R->ct, &ev, &e);
+		else
+			rc = mm_syslog_parse(&hx, buf + i, j - i, &R->ct, &ev, &e);
+		if (rc == 0 && ev.kind == MM_EV_HOST) {
+			const struct mm_host *h = &ev.u.host;
+			if (!ev.raw.n)
+				ev.raw = mm_str_make(buf + i, j - i);
+			R->events++;
+			if (mm_sigma_match_host(R->r, &ev, &R->s) == 1) {
+				char when[32] = "";
+				time_t tt = (time_t)(h->time_ms / 1000);
+				struct tm tmv;
+				if (h->time_ms && gmtime_r(&tt, &tmv))
+					strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tmv);
+				R->matched++;
+				printf("%s:%llu: %s %s %.*s (%s, by %s)\n", file, (unsigned long long)line,
+				       (unsigned)h->what < MM_ARRAY_LEN(whats) ? whats[h->what] : "?", when,
+				       (int)h->host.n, h->host.p ? h->host.p : "",
+				       R->r->title ? R->r->title : "untitled",
+				       R->r->author ? R->r->author : "unknown author");
+			}
+		} else if (rc != MM_ESKIP) {
+			R->malformed++;
+			if (!R->quiet)
+				fprintf(stderr, "mamori rules: %s:%llu: %s\n", file, (unsigned long long)line,
+					e.msg[0] ? e.msg : "not a host event");
+		}
+		while (j < n && buf[j] != '\n')
+			j++;
+		i = j + 1;
+		line++;
+	}
+	mm_free(buf);
+	return 0;
+}
+
 static int test_file(struct run *R, const char *file)
 {
 	size_t n = 0, i = 0;
@@ -199,6 +279,8 @@ static int test_file(struct run *R, const char *file)
 		fprintf(stderr, "mamori rules: %s: %s\n", file, strerror(errno));
 		return -1;
 	}
+	if (R->r->src != MM_SIGMA_SRC_CLOUDTRAIL)
+		return test_host_file(R, file, buf, n);
 	if (mm_ct_doc_init(&d, buf, n, &e) == 0) {
 		struct mm_json_val rec;
 		uint64_t off;

@@ -75,23 +75,24 @@ static const struct mm_param params[] = {
  * purpose word. Tactics GuardDuty has no purpose for (collection,
  * lateral movement, resource development) fall to UnauthorizedAccess. */
 static const struct {
-	const char *tactic, *type;
+	const char *tactic, *type, *rtype; /* rtype: on a host event */
 } tactic_types[] = {
-	{"initial_access", "InitialAccess:IAMUser/SigmaRule"},
-	{"execution", "Execution:IAMUser/SigmaRule"},
-	{"persistence", "Persistence:IAMUser/SigmaRule"},
-	{"privilege_escalation", "PrivilegeEscalation:IAMUser/SigmaRule"},
-	{"defense_evasion", "DefenseEvasion:IAMUser/SigmaRule"},
-	{"defense_impairment", "DefenseEvasion:IAMUser/SigmaRule"},
-	{"stealth", "Stealth:IAMUser/SigmaRule"},
-	{"credential_access", "CredentialAccess:IAMUser/SigmaRule"},
-	{"discovery", "Discovery:IAMUser/SigmaRule"},
-	{"reconnaissance", "Recon:IAMUser/SigmaRule"},
-	{"exfiltration", "Exfiltration:IAMUser/SigmaRule"},
-	{"impact", "Impact:IAMUser/SigmaRule"},
-	{"command_and_control", "Backdoor:IAMUser/SigmaRule"},
+	{"initial_access", "InitialAccess:IAMUser/SigmaRule", "InitialAccess:Runtime/SigmaRule"},
+	{"execution", "Execution:IAMUser/SigmaRule", "Execution:Runtime/SigmaRule"},
+	{"persistence", "Persistence:IAMUser/SigmaRule", "Persistence:Runtime/SigmaRule"},
+	{"privilege_escalation", "PrivilegeEscalation:IAMUser/SigmaRule", "PrivilegeEscalation:Runtime/SigmaRule"},
+	{"defense_evasion", "DefenseEvasion:IAMUser/SigmaRule", "DefenseEvasion:Runtime/SigmaRule"},
+	{"defense_impairment", "DefenseEvasion:IAMUser/SigmaRule", "DefenseEvasion:Runtime/SigmaRule"},
+	{"stealth", "Stealth:IAMUser/SigmaRule", "Stealth:Runtime/SigmaRule"},
+	{"credential_access", "CredentialAccess:IAMUser/SigmaRule", "CredentialAccess:Runtime/SigmaRule"},
+	{"discovery", "Discovery:IAMUser/SigmaRule", "Discovery:Runtime/SigmaRule"},
+	{"reconnaissance", "Recon:IAMUser/SigmaRule", "Recon:Runtime/SigmaRule"},
+	{"exfiltration", "Exfiltration:IAMUser/SigmaRule", "Exfiltration:Runtime/SigmaRule"},
+	{"impact", "Impact:IAMUser/SigmaRule", "Impact:Runtime/SigmaRule"},
+	{"command_and_control", "Backdoor:IAMUser/SigmaRule", "Backdoor:Runtime/SigmaRule"},
 };
 #define FALLBACK_TYPE "UnauthorizedAccess:IAMUser/SigmaRule"
+#define FALLBACK_RTYPE "UnauthorizedAccess:Runtime/SigmaRule"
 
 static const char *const types[] = {
 	"InitialAccess:IAMUser/SigmaRule",  "Execution:IAMUser/SigmaRule",
@@ -100,11 +101,19 @@ static const char *const types[] = {
 	"CredentialAccess:IAMUser/SigmaRule", "Discovery:IAMUser/SigmaRule",
 	"Recon:IAMUser/SigmaRule",          "Exfiltration:IAMUser/SigmaRule",
 	"Impact:IAMUser/SigmaRule",         "Backdoor:IAMUser/SigmaRule",
-	FALLBACK_TYPE,                      NULL,
+	FALLBACK_TYPE,
+	"InitialAccess:Runtime/SigmaRule",  "Execution:Runtime/SigmaRule",
+	"Persistence:Runtime/SigmaRule",    "PrivilegeEscalation:Runtime/SigmaRule",
+	"DefenseEvasion:Runtime/SigmaRule", "Stealth:Runtime/SigmaRule",
+	"CredentialAccess:Runtime/SigmaRule", "Discovery:Runtime/SigmaRule",
+	"Recon:Runtime/SigmaRule",          "Exfiltration:Runtime/SigmaRule",
+	"Impact:Runtime/SigmaRule",         "Backdoor:Runtime/SigmaRule",
+	FALLBACK_RTYPE,                     NULL,
 };
 
-/* The type a rule's tags give, or NULL when no tag names a tactic. */
-static const char *tag_type(const struct mm_sigma_rule *r)
+/* The type a rule's tags give, or NULL when no tag names a tactic; the
+ * Runtime one for a rule on host events. */
+static const char *tag_type(const struct mm_sigma_rule *r, int host)
 {
 	int t, k;
 	for (t = 0; t < r->ntags; t++) {
@@ -118,7 +127,7 @@ static const char *tag_type(const struct mm_sigma_rule *r)
 		norm[i] = '\0';
 		for (k = 0; k < (int)MM_ARRAY_LEN(tactic_types); k++)
 			if (!strcmp(norm, tactic_types[k].tactic))
-				return tactic_types[k].type;
+				return host ? tactic_types[k].rtype : tactic_types[k].type;
 	}
 	return NULL;
 }
@@ -146,13 +155,23 @@ static double level_sev(const char *level)
 /* A correlation's type and severity fall back to the rules it names
  * (the spec lets only the outermost rule carry metadata, but rules in
  * the wild tag their base rules). */
+/* Is r a rule on host events (a correlation: its first rule is)? */
+static int host_rule(const struct mm_sigma_set *set, const struct mm_sigma_rule *r)
+{
+	if (r->corr)
+		return r->corr->nrules > 0 && r->corr->rule[0] >= 0 && r->corr->rule[0] < set->n &&
+		       set->r[r->corr->rule[0]]->src != MM_SIGMA_SRC_CLOUDTRAIL;
+	return r->src != MM_SIGMA_SRC_CLOUDTRAIL;
+}
+
 static const char *rule_type(const struct mm_sigma_set *set, const struct mm_sigma_rule *r)
 {
-	const char *t = tag_type(r);
+	int host = host_rule(set, r);
+	const char *t = tag_type(r, host);
 	int k;
 	for (k = 0; !t && r->corr && k < r->corr->nrules; k++)
-		t = tag_type(set->r[r->corr->rule[k]]);
-	return t ? t : FALLBACK_TYPE;
+		t = tag_type(set->r[r->corr->rule[k]], host);
+	return t ? t : host ? FALLBACK_RTYPE : FALLBACK_TYPE;
 }
 
 static double rule_sev(const struct mm_sigma_set *set, const struct mm_sigma_rule *r)
@@ -297,6 +316,7 @@ struct state {
 	uint64_t drop_groups, drop_events, warned;
 	struct mm_buf info;
 	int hits[MAX_HITS];
+	char *view;		/* a host event's view (correlation fields), lazily */
 	uint64_t *tmp;		/* finish: value hashes of a window */
 	size_t ntmp;
 };
@@ -352,6 +372,7 @@ static void state_free(void *st)
 	mm_free(s->g);
 	mm_free(s->slot);
 	mm_free(s->tmp);
+	mm_free(s->view);
 	mm_buf_free(&s->info);
 	hits_clear(s);
 	mm_free(s->hits_t);
@@ -775,12 +796,71 @@ static void emit_hits(struct state *s, struct mm_detect_ctx *c, const struct mm_
 	hits_clear(s);
 }
 
+/* ---- host events ------------------------------------------------------ */
+
+/* The entity a host event's findings are on: the instance id when
+ * known, else the host name (docs/internals/sigma.md). */
+static struct mm_str host_entity(const struct mm_host *h)
+{
+	return h->instance_id.n ? h->instance_id : h->host.n ? h->host : mm_str_c("unknown-host");
+}
+
+/* A finding on a host event: the Runtime resource, the process (and the
+ * remote side, when the event has one) from the event. */
+static void emit_host(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set,
+                      int ri, const struct mm_event *ev)
+{
+	const struct mm_sigma_rule *r = set->r[ri];
+	const struct mm_host *h = &ev->u.host;
+	struct mm_process *p;
+	struct mm_finding *f;
+	char kb[40];
+	int latest;
+	f = mm_emit(c, rule_type(set, r), mm_str_make("", 0), host_entity(h), rule_key(r, kb, sizeof(kb)),
+	            ev, h->time_ms, h->time_ms, &latest);
+	if (!f)
+		return;
+	f->res_type = MM_RES_RUNTIME;
+	f->severity = rule_sev(set, r);
+	if (!latest)
+		return;
+	f->role = MM_ROLE_TARGET;
+	p = &f->proc;
+	memset(p, 0, sizeof(*p));
+	mm_str_copy(p->name, sizeof(p->name), h->name.n ? h->name : h->program);
+	mm_str_copy(p->exe, sizeof(p->exe), h->exe);
+	p->pid = h->pid;
+	p->ppid = h->ppid;
+	mm_str_copy(p->user, sizeof(p->user), h->user);
+	mm_str_copy(p->cmdline, sizeof(p->cmdline), h->command);
+	mm_str_copy(p->host, sizeof(p->host), h->host);
+	if (h->instance_id.n)
+		mm_str_copy(f->instance_id, sizeof(f->instance_id), h->instance_id);
+	f->has_remote_ip = h->has_remote;
+	f->has_local_ip = h->has_local;
+	if (h->has_remote) {
+		f->remote_ip = h->remote;
+		f->remote_port = h->rport;
+	}
+	if (h->has_local) {
+		f->local_ip = h->local;
+		f->local_port = h->lport;
+	}
+	snprintf(f->protocol, sizeof(f->protocol), "%s",
+	         h->proto == 6 ? "TCP" : h->proto == 17 ? "UDP" : "");
+	if (!f->info[0])
+		set_info(f, set, r, NULL, &s->info);
+}
+
+/* ---- correlation: adding a matched event -------------------------------- */
+
 static void corr_add(struct state *s, struct mm_detect_ctx *c, const struct mm_sigma_set *set,
-                     int ci, int ri, const struct mm_event *ev)
+                     int ci, int ri, const struct mm_event *ev, struct mm_str rec)
 {
 	const struct mm_sigma_rule *cr = set->r[ci];
 	const struct mm_sigma_corr *co = cr->corr;
-	const struct mm_api *a = &ev->u.api;
+	const struct mm_api *a = ev->kind == MM_EV_API ? &ev->u.api : NULL;
+	int64_t t = a ? a->time_ms : ev->u.host.time_ms;
 	char corr[MAX_KEY], principal[128], account[32], gval[MAX_GVAL], kb[40];
 	struct gev e;
 	struct grp *g;
@@ -791,35 +871,36 @@ static void corr_add(struct state *s, struct mm_detect_ctx *c, const struct mm_s
 		;
 	if (pos == co->nrules)
 		return;
-	mm_str_copy(principal, sizeof(principal), mm_api_principal(a));
+	mm_str_copy(principal, sizeof(principal), a ? mm_api_principal(a) : host_entity(&ev->u.host));
 	if (!principal[0])
 		return;
-	mm_str_copy(account, sizeof(account), a->account.n ? a->account : a->who.account_id);
+	mm_str_copy(account, sizeof(account),
+	            !a ? mm_str_make("", 0) : a->account.n ? a->account : a->who.account_id);
 	if (!account[0] && c->file)
 		snprintf(account, sizeof(account), "%s", c->file->account);
 	snprintf(corr, sizeof(corr), "%s", rule_key(cr, kb, sizeof(kb)));
 	gval[0] = '\0';
 	for (i = 0; i < co->ngroup && k + 2 < sizeof(gval); i++) {
 		char v[256];
-		mm_sigma_field_text(ev->raw, co->gfield[i][pos], &s->sc, v, sizeof(v));
+		mm_sigma_field_text(rec, co->gfield[i][pos], &s->sc, v, sizeof(v));
 		k += (size_t)snprintf(gval + k, sizeof(gval) - k, "%s%s", i ? "\x1f" : "", v);
 		if (k >= sizeof(gval))
 			k = sizeof(gval) - 1;
 	}
 	memset(&e, 0, sizeof(e));
-	e.t = a->time_ms;
+	e.t = t;
 	e.pos = (uint8_t)pos;
 	if (co->type == MM_SIGMA_VALUE_COUNT) {
 		char v[512];
 		uint64_t vh = 0x9e37;
 		int got = 0;
 		for (i = 0; i < co->nfield; i++) {
-			got += mm_sigma_field_text(ev->raw, co->field[i], &s->sc, v, sizeof(v)) > 0;
+			got += mm_sigma_field_text(rec, co->field[i], &s->sc, v, sizeof(v)) > 0;
 			vh = mm_hash(v, strlen(v) + 1, vh);
 		}
 		e.vh = got ? (vh ? vh : 1) : 0;
 	}
-	mm_evref_take(&e.ref, c, ev, a->time_ms);
+	mm_evref_take(&e.ref, c, ev, t);
 	h = grp_hash(corr, principal, account, gval);
 	if (!(g = grp_find(s, h, corr, principal, account, gval))) {
 		if (s->n >= (size_t)c->params[P_MAX_GROUPS]) {
@@ -837,7 +918,7 @@ static void corr_add(struct state *s, struct mm_detect_ctx *c, const struct mm_s
 		s->drop_events++;
 		return;
 	}
-	if (!g->has_d || mm_evref_before(&g->d.ref, &e.ref)) {
+	if (a && (!g->has_d || mm_evref_before(&g->d.ref, &e.ref))) {
 		g->has_d = 1;
 		take_details(&g->d, a, &e.ref);
 	}
@@ -848,21 +929,32 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	struct state *s = st;
 	const struct mm_sigma_set *set = c->sigma;
 	const struct mm_api *a = &ev->u.api;
+	struct mm_str rec = ev->raw;
 	int n, i, k;
-	if (!set || !set->built || !ev->raw.n || !s)
+	if (!set || !set->built || !s || (ev->kind == MM_EV_API && !ev->raw.n))
 		return;
 	if (s->sc_state == 0)
 		s->sc_state = mm_sigma_scratch_init(&s->sc, MM_CT_MAX_RECORD) ? -1 : 1;
 	if (s->sc_state < 0)
 		return;
 	s->ev_cap = (uint32_t)c->params[P_MAX_EVENTS];
-	n = mm_sigma_set_match(set, a, ev->raw, &s->sc, s->hits, MAX_HITS);
+	if (ev->kind == MM_EV_HOST)
+		n = mm_sigma_set_match_host(set, ev, &s->sc, s->hits, MAX_HITS);
+	else
+		n = mm_sigma_set_match(set, a, ev->raw, &s->sc, s->hits, MAX_HITS);
 	for (i = 0; i < n && i < MAX_HITS; i++) {
 		int ri = s->hits[i];
 		if (set->r[ri]->emit)
-			emit_rule(s, c, set, ri, ev);
+			ev->kind == MM_EV_HOST ? emit_host(s, c, set, ri, ev) : emit_rule(s, c, set, ri, ev);
+		if (set->ncorr_of[ri] && ev->kind == MM_EV_HOST && !s->view) {
+			/* group-by and counted fields come from the event's view */
+			if (!(s->view = mm_malloc(MM_SIGMA_HOST_VIEW_MAX)))
+				continue;
+		}
+		if (set->ncorr_of[ri] && ev->kind == MM_EV_HOST)
+			rec = mm_str_make(s->view, mm_sigma_host_view(ev, s->view, MM_SIGMA_HOST_VIEW_MAX));
 		for (k = 0; k < set->ncorr_of[ri]; k++)
-			corr_add(s, c, set, set->corr_of[ri][k], ri, ev);
+			corr_add(s, c, set, set->corr_of[ri][k], ri, ev, rec);
 	}
 }
 
@@ -1036,10 +1128,14 @@ static void emit_group(struct state *s, struct mm_detect_ctx *c, const struct mm
 		return;
 	f->count += delta - 1;	/* the finding counts the events in the correlation */
 	f->severity = rule_sev(set, cr);
+	if (host_rule(set, cr))
+		f->res_type = MM_RES_RUNTIME;
 	if (!latest)
 		return;
 	f->role = MM_ROLE_TARGET;
-	if (g->has_d) {
+	if (host_rule(set, cr)) {
+		snprintf(f->proc.host, sizeof(f->proc.host), "%s", g->principal);
+	} else if (g->has_d) {
 		set_details(f, &g->d);
 		mm_finding_add_api(f, g->d.api, strlen(g->d.api), g->d.ref.time_ms);
 	}
@@ -1301,7 +1397,7 @@ static int load(void *st, const char *entity, int version, const void *blob, siz
 
 const struct mm_detector_def mm_det_sigma = {
 	.name = "sigma",
-	.kinds = MM_KIND_BIT(MM_EV_API),
+	.kinds = MM_KIND_BIT(MM_EV_API) | MM_KIND_BIT(MM_EV_HOST),
 	.state_version = 1,
 	.types = types,
 	.params = params,

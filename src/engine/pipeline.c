@@ -43,7 +43,9 @@
 #include "parse/cloudtrail.h"
 #include "parse/ctwrap.h"
 #include "parse/flowlog.h"
+#include "parse/hostjson.h"
 #include "parse/route53.h"
+#include "parse/syslog.h"
 #include "store/store.h"
 
 #ifndef MM_DATADIR
@@ -447,7 +449,21 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 	struct mm_event ev;
 	struct mm_err e;
 	int rc, held_back = 0;
+	struct mm_syslog_ctx hx;
+	char inst[32];
 
+	if (fmt == MM_FMT_SYSLOG || fmt == MM_FMT_JOURNAL) {
+		/* host logs: the year of year-less stamps and the host's name */
+		memset(&hx, 0, sizeof(hx));
+		hx.anchor_ms = job->now.mtime ? job->now.mtime * 1000 : mm_now_ms();
+		hx.host = w->s->o.host;
+		hx.inv = w->det.inv;
+		if (w->s->o.host)
+			hx.instance_id = mm_syslog_instance_from_path(w->s->o.host, inst, sizeof(inst))
+						 ? w->s->o.host : NULL;
+		else if (mm_syslog_instance_from_path(job->path, inst, sizeof(inst)))
+			hx.instance_id = inst;
+	}
 	for (;;) {
 		struct mm_event *pev = &ev;
 		/* held records point into the line buffer: give them to the
@@ -492,6 +508,15 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 		case MM_FMT_DNS:
 			rc = mm_dns_parse(line, n, &w->scratch, &ev, &e);
 			break;
+		case MM_FMT_HOSTJSON:
+			rc = mm_hostjson_parse(line, n, &w->scratch, &ev, &e);
+			break;
+		case MM_FMT_SYSLOG:
+			rc = mm_syslog_parse(&hx, line, n, &w->scratch, &ev, &e);
+			break;
+		case MM_FMT_JOURNAL:
+			rc = mm_journal_parse(&hx, line, n, &w->scratch, &ev, &e);
+			break;
 		default:
 			rc = mm_ct_parse_line(line, n, &w->scratch, &ev, &e);
 			break;
@@ -527,6 +552,12 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 				detect_batch(w);
 		} else {
 			detect(w, &ev);
+			/* "message repeated N times": the line stands for N */
+			if ((fmt == MM_FMT_SYSLOG || fmt == MM_FMT_JOURNAL) && hx.repeat > 1) {
+				uint32_t k;
+				for (k = 1; k < hx.repeat; k++)
+					detect(w, &ev);
+			}
 		}
 		if (++recs >= 65536) {
 			uint64_t b = rd->raw_read - last_raw;

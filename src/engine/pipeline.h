@@ -84,6 +84,10 @@ struct mm_pipeline_opts {
 	 * on arrival). NULL = none. */
 	int (*suppress)(void *ctx, const char *json);
 	void *suppress_ctx;
+	/* --host NAME: host logs (parse/syslog.h) are this host's, whatever
+	 * their hostname; an instance id ("i-...") also names the instance.
+	 * NULL = the logged name / a path folder / the inventory decide. */
+	const char *host;
 };
 
 /* Counters, summed over every feed and flush of the pipeline. */

@@ -432,6 +432,86 @@ static const struct mm_ftype types[] = {
 	 "actions.",
 	 "A sequence of actions involving multiple signals indicating a possible credential "
 	 "compromise was observed for {usertype}/{user}."},
+	/* Host events + Sigma rules (detector sigma): Linux rules' matches,
+	 * <purpose from the rule's ATT&CK tactic>:Runtime/SigmaRule on the
+	 * Runtime resource (the host, the process from the event); severity
+	 * from the rule's level as for the IAMUser ones. */
+	{"InitialAccess:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Execution:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Persistence:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"PrivilegeEscalation:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"DefenseEvasion:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Stealth:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"CredentialAccess:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Discovery:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Recon:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Exfiltration:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Impact:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"Backdoor:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	{"UnauthorizedAccess:Runtime/SigmaRule", MED, MM_RES_RUNTIME, NET,
+	 "A process or log line on {instance} matched a Sigma rule.",
+	 "An event on host {host} (process {process}) matched a Sigma detection rule for Linux; "
+	 "service.additionalInfo.sigma names the rule, its level and author."},
+	/* host auth/cron logs and host agent events (detect/hostauth.c,
+	 * detect/hostcmd.c): the Runtime resource */
+	{"UnauthorizedAccess:Runtime/SSHBruteForce", LOW, MM_RES_RUNTIME, NET,
+	 "SSH brute force attacks against host {host}.",
+	 "Host {host} ({instance}) is the target of SSH brute force attempts from {ip}: many failed "
+	 "SSH authentications in a short time in its auth log."},
+	{"InitialAccess:Runtime/SuccessfulLoginAfterBruteForce", HIGH, MM_RES_RUNTIME, NET,
+	 "A login to host {host} succeeded from an address that was brute forcing it.",
+	 "User {user} logged in to host {host} ({instance}) over SSH from {ip}, an address that made "
+	 "many failed SSH authentications against it just before. The brute force may have found a "
+	 "valid password or key."},
+	{"Execution:Runtime/SuspiciousCommand", MED, MM_RES_RUNTIME, NET,
+	 "A suspicious command was executed on host {host}.",
+	 "A suspicious command (a download piped into a shell, base64-decoded execution or an "
+	 "interpreter one-liner with a socket) was executed on host {host} ({instance}) by process "
+	 "{process}."},
+	{"Persistence:Runtime/SuspiciousCommand", MED, MM_RES_RUNTIME, NET,
+	 "A command that sets up persistence was executed on host {host}.",
+	 "A crontab, a systemd unit or a user account was created or changed on host {host} "
+	 "({instance}) by process {process}: a way to keep access after a compromise."},
+	{"DefenseEvasion:Runtime/SuspiciousCommand", MED, MM_RES_RUNTIME, NET,
+	 "A command that weakens defences was executed on host {host}.",
+	 "A command that clears history or logs, disables SELinux, the firewall or audit, or locks "
+	 "credential files was executed on host {host} ({instance}) by process {process}."},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -13,15 +13,18 @@ enum mm_format {
 	MM_FMT_CT_DOC,		/* CloudTrail S3 file {"Records":[...]} */
 	MM_FMT_CT_LINES,	/* CloudTrail, one event a line */
 	MM_FMT_CT_DIGEST,	/* CloudTrail digest (skipped) */
-	MM_FMT_CT_STREAM	/* CloudTrail in another wrapper: an array, pretty-printed
+	MM_FMT_CT_STREAM,	/* CloudTrail in another wrapper: an array, pretty-printed
 				 * JSON, lookup-events, EventBridge, Lake (parse/ctwrap.h) */
+	MM_FMT_HOSTJSON,	/* host events, JSON lines (parse/hostjson.h) */
+	MM_FMT_SYSLOG,		/* rsyslog auth/secure/cron lines (parse/syslog.h) */
+	MM_FMT_JOURNAL		/* journalctl -o json lines (parse/syslog.h) */
 };
 
 /* Source families for --source. */
-enum mm_source { MM_SRC_AUTO = 0, MM_SRC_FLOW, MM_SRC_CLOUDTRAIL, MM_SRC_DNS };
+enum mm_source { MM_SRC_AUTO = 0, MM_SRC_FLOW, MM_SRC_CLOUDTRAIL, MM_SRC_DNS, MM_SRC_HOSTLOG };
 
 const char *mm_format_name(enum mm_format f);
-/* "flow", "cloudtrail", "dns"; 0 or MM_EINVAL. */
+/* "flow", "cloudtrail", "dns", "hostlog"; 0 or MM_EINVAL. */
 int mm_source_parse(const char *word, enum mm_source *out);
 /* Lines of the head looked at: the first that is recognisably one
  * format decides, so a damaged first line does not hide the rest. */

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 #include <dirent.h>
 #include <sys/stat.h>
@@ -50,6 +51,8 @@ enum vop {
 struct val {
 	uint8_t op;
 	uint8_t flag;		/* V_EXISTS: wanted; V_GLOB: no wildcard at all */
+	uint8_t shape;		/* V_GLOB: 1 "*lit*", 2 "lit*", 3 "*lit" (lit without
+				 * wildcards: a substring, prefix or suffix test), 0 other */
 	char *s;		/* V_GLOB: bytes (wild marks which are * / ?); V_FIELDREF: field */
 	uint8_t *wild;		/* 0 literal, '*' or '?' */
 	size_t n;
@@ -596,6 +599,27 @@ static size_t re_literal(const char *re, char *out, size_t cap)
 	return best >= 3 ? best : 0;
 }
 
+/* The shape of a pattern whose only wildcards are a leading and/or a
+ * trailing '*' (what contains, startswith and endswith make): see
+ * struct val. */
+static uint8_t glob_shape(const struct val *v)
+{
+	size_t i, a, b;
+	int lead, trail;
+	if (v->n < 2)
+		return 0;
+	lead = v->wild[0] == '*';
+	trail = v->wild[v->n - 1] == '*';
+	if (!lead && !trail)
+		return 0;
+	a = lead ? 1 : 0;
+	b = trail ? v->n - 1 : v->n;
+	for (i = a; i < b; i++)
+		if (v->wild[i])
+			return 0;
+	return lead && trail ? 1 : trail ? 2 : 3;
+}
+
 static int fill_values(struct ld *L, struct fmatch *fm, const yaml_node_t *keynode, int mask,
 		       const char *order[], int norder, yaml_node_t **vals, int nvals, const char *field,
 		       struct pv *cur, struct pv *nxt)
@@ -746,6 +770,7 @@ static int fill_values(struct ld *L, struct fmatch *fm, const yaml_node_t *keyno
 			v->wild = cur[k].w;
 			v->n = cur[k].n;
 			v->flag = !pv_has_wild(&cur[k]);
+			v->shape = glob_shape(v);
 		}
 	}
 	fm->nv = nv;
@@ -1482,6 +1507,59 @@ static const struct {
 	{"eventName", 'n'}, {"eventSource", 's'}, {"userAgent", 'u'}, {"userIdentity.type", 't'},
 };
 
+/* A product: linux rule's log source onto host events (r->src, r->svc),
+ * or the reason mamori cannot run it. */
+static void linux_source(struct ld *L, const yaml_node_t *v)
+{
+	static const struct {
+		const char *name;
+		uint8_t src, svc;
+	} cats[] = {
+		{"process_creation", MM_SIGMA_SRC_PROC, 0},
+		{"network_connection", MM_SIGMA_SRC_NET, 0},
+		{"file_event", MM_SIGMA_SRC_FILE, 0},
+		{"file_change", MM_SIGMA_SRC_FILE, 0},
+		{"file_delete", MM_SIGMA_SRC_FILE_DEL, 0},
+	}, svcs[] = {
+		{"syslog", MM_SIGMA_SRC_LINUX_LOG, MM_SIGMA_SVC_ANY},
+		{"auth", MM_SIGMA_SRC_LINUX_LOG, MM_SIGMA_SVC_AUTH},
+		{"sshd", MM_SIGMA_SRC_LINUX_LOG, MM_SIGMA_SVC_SSHD},
+		{"sudo", MM_SIGMA_SRC_LINUX_LOG, MM_SIGMA_SVC_SUDO},
+		{"cron", MM_SIGMA_SRC_LINUX_LOG, MM_SIGMA_SVC_CRON},
+	};
+	struct mm_sigma_rule *r = L->r;
+	size_t k;
+	if (r->category) {
+		for (k = 0; k < MM_ARRAY_LEN(cats); k++)
+			if (!strcmp(r->category, cats[k].name)) {
+				r->src = cats[k].src;
+				return;
+			}
+		UNSUP(L, v, "logsource product=linux category=%s: mamori has no such Linux events (it has "
+			    "process_creation, network_connection, file_event, file_delete and log lines)",
+		      r->category);
+		return;
+	}
+	if (!r->service) {
+		r->src = MM_SIGMA_SRC_LINUX_LOG;
+		r->svc = MM_SIGMA_SVC_ANY;
+		return;
+	}
+	for (k = 0; k < MM_ARRAY_LEN(svcs); k++)
+		if (!strcmp(r->service, svcs[k].name)) {
+			r->src = svcs[k].src;
+			r->svc = svcs[k].svc;
+			return;
+		}
+	if (!strcmp(r->service, "auditd"))
+		UNSUP(L, v, "logsource product=linux service=auditd: mamori does not read the audit log "
+			    "(audit.log) yet");
+	else
+		UNSUP(L, v, "logsource product=linux service=%s: mamori reads the auth, sshd, sudo, cron "
+			    "and syslog lines, not %s's log",
+		      r->service, r->service);
+}
+
 static void load_doc(struct ld *L)
 {
 	struct mm_sigma_rule *r = L->r;
@@ -1562,12 +1640,10 @@ static void load_doc(struct ld *L)
 	}
 	/* the log sources mamori reads (see docs/internals/sigma.md) */
 	if (r->product && !strcmp(r->product, "linux"))
-		UNSUP(L, v, "logsource product=linux service=%s category=%s: mamori reads no Linux logs yet "
-			    "(the host agent that will is not built)",
-		      r->service ? r->service : "-", r->category ? r->category : "-");
+		linux_source(L, v);
 	else if (!r->product || strcmp(r->product, "aws") || !r->service || strcmp(r->service, "cloudtrail"))
 		UNSUP(L, v, "logsource product=%s service=%s category=%s: mamori reads no such events "
-			    "(it reads product aws, service cloudtrail)",
+			    "(it reads product aws, service cloudtrail, and product linux)",
 		      r->product ? r->product : "-", r->service ? r->service : "-",
 		      r->category ? r->category : "-");
 }
@@ -1803,6 +1879,11 @@ struct fcache {
 	struct mm_str raw;
 	struct mm_json_val rec;
 	int prepped;
+	/* a host event: keywords search kw (the message), not the record,
+	 * which is then the event's view, written into hv */
+	int kwon;
+	struct mm_str kw;
+	char hv[MM_SIGMA_HOST_VIEW_MAX];
 };
 
 int mm_sigma_scratch_init(struct mm_sigma_scratch *s, size_t cap)
@@ -1878,7 +1959,18 @@ static int text_of(const struct mm_json_val *v, struct mm_sigma_scratch *s, stru
 
 static inline unsigned char fold(unsigned char c, int cased)
 {
-	return cased ? c : (unsigned char)tolower(c);
+	/* ASCII only, as the spec's case-insensitivity (and without a
+	 * locale lookup per byte) */
+	return cased || c < 'A' || c > 'Z' ? c : (unsigned char)(c + 32);
+}
+
+static int eq_fold(const char *a, const char *b, size_t n, int cased)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (fold((unsigned char)a[i], cased) != fold((unsigned char)b[i], cased))
+			return 0;
+	return 1;
 }
 
 /* wildcard match: * any run, ? one UTF-8 character; iterative with one
@@ -1894,6 +1986,25 @@ static int glob(const struct val *v, struct mm_str t, int cased)
 			if (fold((unsigned char)t.p[i], cased) != fold((unsigned char)v->s[i], cased))
 				return 0;
 		return 1;
+	}
+	if (v->shape) {
+		/* contains / startswith / endswith: no backtracking needed */
+		const char *lit = v->s + (v->shape != 2);
+		size_t ln = v->n - (v->shape == 1 ? 2 : 1), i;
+		unsigned char c0;
+		if (t.n < ln)
+			return 0;
+		if (v->shape == 2)
+			return eq_fold(t.p, lit, ln, cased);
+		if (v->shape == 3)
+			return eq_fold(t.p + t.n - ln, lit, ln, cased);
+		if (!ln)
+			return 1;
+		c0 = fold((unsigned char)lit[0], cased);
+		for (i = 0; i + ln <= t.n; i++)
+			if (fold((unsigned char)t.p[i], cased) == c0 && eq_fold(t.p + i + 1, lit + 1, ln - 1, cased))
+				return 1;
+		return 0;
 	}
 	while (ti < t.n) {
 		if (pi < v->n && v->wild[pi] == '*') {
@@ -2141,7 +2252,13 @@ static int field_match(const struct fmatch *fm, const struct mm_json_val *rec, s
 	if (!(rec = need_rec(rec, s)))
 		return 0;
 	l.n = 0;
-	if (!fm->nsegs) {
+	if (!fm->nsegs && c && c->kwon) {
+		/* keywords on a host event: its message (compared as raw text) */
+		l.v[0].type = MM_JSON_OBJECT;
+		l.v[0].p = c->kw.p;
+		l.v[0].n = c->kw.n;
+		l.n = c->kw.n > 0;
+	} else if (!fm->nsegs) {
 		/* keywords: anywhere in the record as written (compared as raw text) */
 		l.v[0] = *rec;
 		l.n = 1;
@@ -2439,6 +2556,8 @@ struct sidx {
 	int *list;
 	int *always;
 	int nalways;
+	int *host;	/* the rules for host events (never in the lists above) */
+	int nhost;
 	int ncand_max;	/* the most rules one event can be given */
 	unsigned kinds;	/* bit i: some rule is gated on gate_fields[i] */
 	/* per gate field, the lengths its values have (bit n for length n <
@@ -2466,6 +2585,7 @@ static void sidx_free(struct sidx *x)
 	mm_free(x->slot);
 	mm_free(x->list);
 	mm_free(x->always);
+	mm_free(x->host);
 	mm_free(x);
 }
 
@@ -2704,7 +2824,8 @@ static int build_index(struct mm_sigma_set *s)
 	int r, rc = MM_ENOMEM;
 	if (!x)
 		return MM_ENOMEM;
-	if (!(x->always = mm_calloc((size_t)s->n + 1, sizeof(int))))
+	if (!(x->always = mm_calloc((size_t)s->n + 1, sizeof(int))) ||
+	    !(x->host = mm_calloc((size_t)s->n + 1, sizeof(int))))
 		goto out;
 	for (r = 0; r < s->n; r++) {
 		const struct mm__sigma_det *d = s->r[r]->det;
@@ -2713,6 +2834,10 @@ static int build_index(struct mm_sigma_set *s)
 		char kind;
 		if (s->r[r]->status != MM_SIGMA_OK || !d)
 			continue;
+		if (s->r[r]->src != MM_SIGMA_SRC_CLOUDTRAIL) {
+			x->host[x->nhost++] = r;
+			continue;
+		}
 		if (d->nigate) {
 			gate = d->igate, ng = d->nigate, kind = d->ikind;
 		} else {
@@ -2914,5 +3039,339 @@ int mm_sigma_set_match(const struct mm_sigma_set *s, const struct mm_api *a, str
 	c->api = NULL;
 	if (nhit > 1)
 		qsort(hits, (size_t)MM_MIN(nhit, cap), sizeof(int), cmp_int);
+	return nhit;
+}
+
+/* ---- host events ------------------------------------------------------------------ */
+
+/* The view's writer: a bounded buffer; a member that does not fit is
+ * left out whole (the object stays valid). */
+struct vw {
+	char *p;
+	size_t n, cap;
+	int first;
+};
+
+static int vw_raw(struct vw *w, const char *z, size_t n)
+{
+	if (w->n + n + 2 > w->cap)	/* room for the closing brace */
+		return -1;
+	memcpy(w->p + w->n, z, n);
+	w->n += n;
+	return 0;
+}
+
+static void vw_str(struct vw *w, const char *key, const char *z, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t at = w->n, i;
+	int bad = 0;
+	if (!z || !n)
+		return;	/* an absent field stays absent */
+	if (n > MM_SIGMA_HOST_VALUE_MAX) {
+		n = MM_SIGMA_HOST_VALUE_MAX;
+		while (n && ((unsigned char)z[n] & 0xc0) == 0x80)
+			n--;
+	}
+	bad |= vw_raw(w, w->first ? "\"" : ",\"", w->first ? 1 : 2);
+	bad |= vw_raw(w, key, strlen(key));
+	bad |= vw_raw(w, "\":\"", 3);
+	for (i = 0; i < n && !bad; i++) {
+		unsigned char c = (unsigned char)z[i];
+		char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+		if (c == '"' || c == '\\') {
+			e[1] = (char)c;
+			bad |= vw_raw(w, e, 2);
+		} else if (c < 0x20 || c == 0x7f)
+			bad |= vw_raw(w, e, 6);
+		else
+			bad |= vw_raw(w, (const char *)&c, 1);
+	}
+	bad |= vw_raw(w, "\"", 1);
+	if (bad)
+		w->n = at;
+	else
+		w->first = 0;
+}
+
+static void vw_strs(struct vw *w, const char *key, struct mm_str v) { vw_str(w, key, v.p, v.n); }
+
+static void vw_num(struct vw *w, const char *key, int64_t v)
+{
+	char b[32];
+	size_t at = w->n;
+	int n = snprintf(b, sizeof(b), "%lld", (long long)v);
+	if (vw_raw(w, w->first ? "\"" : ",\"", w->first ? 1 : 2) || vw_raw(w, key, strlen(key)) ||
+	    vw_raw(w, "\":", 2) || vw_raw(w, b, (size_t)n))
+		w->n = at;
+	else
+		w->first = 0;
+}
+
+static void vw_ip(struct vw *w, const char *key, const struct mm_ip *ip)
+{
+	char b[MM_IP_STRLEN];
+	mm_ip_format(ip, b);
+	vw_str(w, key, b, strlen(b));
+}
+
+static const char *const what_names[] = {
+	"", "login_fail", "login_ok", "sudo", "su", "user_add", "user_mod", "user_del", "passwd",
+	"cron_cmd", "crontab", "proc", "sock", "file", "account",
+};
+
+/* The first word of a command (the program it runs). */
+static struct mm_str first_word(struct mm_str c)
+{
+	size_t i = 0, j;
+	while (i < c.n && (c.p[i] == ' ' || c.p[i] == '\t'))
+		i++;
+	for (j = i; j < c.n && c.p[j] != ' ' && c.p[j] != '\t'; j++)
+		;
+	return mm_str_make(c.p + i, j - i);
+}
+
+/* sudo's "PWD=/dir ;" in its log line, else empty */
+static struct mm_str sudo_pwd(struct mm_str raw)
+{
+	const char *p = raw.n > 4 ? memmem(raw.p, raw.n, "PWD=", 4) : NULL;
+	size_t i, n;
+	if (!p || (p > raw.p && p[-1] != ' '))
+		return mm_str_make("", 0);
+	p += 4;
+	n = raw.n - (size_t)(p - raw.p);
+	for (i = 0; i < n && p[i] != ';'; i++)
+		;
+	while (i && p[i - 1] == ' ')
+		i--;
+	return mm_str_make(p, i);
+}
+
+/* The nearest parent of a lineage "pid:name:exe;..." : its exe */
+static struct mm_str parent_exe(struct mm_str lin)
+{
+	size_t i, end, colons = 0;
+	for (end = 0; end < lin.n && lin.p[end] != ';'; end++)
+		;
+	for (i = 0; i < end && colons < 2; i++)
+		if (lin.p[i] == ':')
+			colons++;
+	return colons == 2 ? mm_str_make(lin.p + i, end - i) : mm_str_make("", 0);
+}
+
+size_t mm_sigma_host_view(const struct mm_event *ev, char *out, size_t cap)
+{
+	const struct mm_host *h;
+	struct vw w;
+	int proc, sock;
+	if (!ev || ev->kind != MM_EV_HOST || cap < 2)
+		return 0;
+	h = &ev->u.host;
+	w.p = out;
+	w.n = 0;
+	w.cap = MM_MIN(cap, (size_t)MM_SIGMA_HOST_VIEW_MAX);
+	w.first = 1;
+	out[w.n++] = '{';
+	if ((unsigned)h->what < MM_ARRAY_LEN(what_names))
+		vw_str(&w, "what", what_names[h->what], strlen(what_names[h->what]));
+	/* the host event's own members, named as in the JSON-lines format */
+	vw_strs(&w, "host", h->host);
+	vw_strs(&w, "instance_id", h->instance_id);
+	vw_strs(&w, "program", h->program);
+	if (h->pid)
+		vw_num(&w, "pid", h->pid);
+	vw_strs(&w, "user", h->user);
+	vw_strs(&w, "target_user", h->target_user);
+	vw_strs(&w, "method", h->method);
+	if (h->invalid_user)
+		vw_str(&w, "invalid_user", "true", 4);
+	if (h->has_remote) {
+		vw_ip(&w, "remote", &h->remote);
+		if (h->rport)
+			vw_num(&w, "rport", h->rport);
+	}
+	if (h->has_local) {
+		vw_ip(&w, "local", &h->local);
+		if (h->lport)
+			vw_num(&w, "lport", h->lport);
+	}
+	if (h->proto)
+		vw_num(&w, "proto", h->proto);
+	vw_strs(&w, "state", h->state);
+	vw_strs(&w, "command", h->command);
+	vw_strs(&w, "exe", h->exe);
+	vw_strs(&w, "name", h->name);
+	vw_strs(&w, "sha256", h->sha256);
+	vw_strs(&w, "lineage", h->lineage);
+	if (h->ppid)
+		vw_num(&w, "ppid", h->ppid);
+	vw_strs(&w, "path", h->path);
+	vw_strs(&w, "change", h->change);
+	/* the Sigma taxonomy's names (docs/internals/sigma.md) */
+	proc = h->what == MM_HOST_PROC;
+	sock = h->what == MM_HOST_SOCK;
+	if (proc || sock) {
+		vw_strs(&w, "Image", h->exe);
+		vw_strs(&w, "CommandLine", h->command);
+		vw_strs(&w, "User", h->user);
+		if (h->pid)
+			vw_num(&w, "ProcessId", h->pid);
+	}
+	if (proc) {
+		vw_strs(&w, "ParentImage", parent_exe(h->lineage));
+		if (h->ppid)
+			vw_num(&w, "ParentProcessId", h->ppid);
+		vw_strs(&w, "Hashes", h->sha256);
+	} else if (h->what == MM_HOST_CRON_CMD || h->what == MM_HOST_SUDO) {
+		/* the command a cron job or sudo ran, as a process creation:
+		 * Image is its first word as written (cron's is often not a
+		 * path); sudo's runs as its target user, root by default */
+		vw_strs(&w, "CommandLine", h->command);
+		vw_strs(&w, "Image", first_word(h->command));
+		if (h->what == MM_HOST_SUDO) {
+			if (h->target_user.n)
+				vw_strs(&w, "User", h->target_user);
+			else
+				vw_str(&w, "User", "root", 4);
+			vw_strs(&w, "CurrentDirectory", sudo_pwd(ev->raw));
+		} else
+			vw_strs(&w, "User", h->user);
+	} else if (h->what == MM_HOST_FILE)
+		vw_strs(&w, "TargetFilename", h->path);
+	if (sock) {
+		/* outbound when the local side is an ephemeral port (Linux's
+		 * default ip_local_port_range starts at 32768) and not listening */
+		int out_ = h->has_remote && h->lport >= 32768 &&
+			   !(h->state.n == 6 && !memcmp(h->state.p, "LISTEN", 6));
+		if (h->has_remote) {
+			vw_ip(&w, "DestinationIp", &h->remote);
+			vw_num(&w, "DestinationPort", h->rport);
+		}
+		if (h->has_local) {
+			vw_ip(&w, "SourceIp", &h->local);
+			vw_num(&w, "SourcePort", h->lport);
+		}
+		vw_str(&w, "Initiated", out_ ? "true" : "false", out_ ? 4 : 5);
+		if (h->proto == 6 || h->proto == 17)
+			vw_str(&w, "Protocol", h->proto == 6 ? "tcp" : "udp", 3);
+	}
+	out[w.n++] = '}';
+	return w.n;
+}
+
+static int prog_is(struct mm_str p, const char *const *names)
+{
+	for (; *names; names++)
+		if (strlen(*names) == p.n && !strncasecmp(p.p, *names, p.n))
+			return 1;
+	return 0;
+}
+
+int mm_sigma_host_applies(const struct mm_sigma_rule *r, const struct mm_event *ev)
+{
+	static const char *const sshd[] = {"sshd", "sshd-session", "sshd-auth", NULL};
+	static const char *const cron[] = {"cron", "crond", "crontab", "anacron", NULL};
+	static const char *const auth[] = {
+	    "sshd", "sshd-session", "sshd-auth", "sudo", "su", "login", "useradd", "usermod", "userdel",
+	    "groupadd", "groupmod", "groupdel", "adduser", "deluser", "passwd", "chpasswd", "chsh", "chfn",
+	    "gpasswd", "newusers", "unix_chkpwd", "systemd-logind", "polkitd", "pkexec", "runuser", NULL};
+	const struct mm_host *h;
+	if (!r || !ev || ev->kind != MM_EV_HOST || r->status != MM_SIGMA_OK)
+		return 0;
+	h = &ev->u.host;
+	switch (r->src) {
+	case MM_SIGMA_SRC_PROC:
+		return h->what == MM_HOST_PROC || h->what == MM_HOST_CRON_CMD || h->what == MM_HOST_SUDO;
+	case MM_SIGMA_SRC_NET:
+		return h->what == MM_HOST_SOCK;
+	case MM_SIGMA_SRC_FILE:
+		return h->what == MM_HOST_FILE &&
+		       !(h->change.n == 7 && !memcmp(h->change.p, "deleted", 7));
+	case MM_SIGMA_SRC_FILE_DEL:
+		return h->what == MM_HOST_FILE && h->change.n == 7 && !memcmp(h->change.p, "deleted", 7);
+	case MM_SIGMA_SRC_LINUX_LOG:
+		/* log lines: what the auth and cron logs give */
+		if (h->what < MM_HOST_LOGIN_FAIL || h->what > MM_HOST_CRONTAB)
+			return 0;
+		switch (r->svc) {
+		case MM_SIGMA_SVC_SSHD: return prog_is(h->program, sshd);
+		case MM_SIGMA_SVC_SUDO: return prog_is(h->program, (const char *const[]){"sudo", NULL});
+		case MM_SIGMA_SVC_CRON:
+			return prog_is(h->program, cron) || h->what == MM_HOST_CRON_CMD ||
+			       h->what == MM_HOST_CRONTAB;
+		case MM_SIGMA_SVC_AUTH:
+			return prog_is(h->program, auth) ||
+			       (h->what >= MM_HOST_LOGIN_FAIL && h->what <= MM_HOST_PASSWD);
+		default: return 1;
+		}
+	}
+	return 0;
+}
+
+/* Make ev's view the record the cache serves and its message the
+ * keywords' text; MM_EPARSE when the view cannot be made. */
+static int host_prep(struct fcache *c, const struct mm_event *ev, struct mm_json_val *rec)
+{
+	size_t n = mm_sigma_host_view(ev, c->hv, sizeof(c->hv));
+	if (!n || prep_record(c, mm_str_make(c->hv, n), rec))
+		return MM_EPARSE;
+	c->api = NULL;
+	c->kwon = 1;
+	c->kw = ev->raw;
+	return 0;
+}
+
+static void host_done(struct fcache *c)
+{
+	c->on = 0;
+	c->kwon = 0;
+	c->kw = mm_str_make("", 0);
+}
+
+int mm_sigma_match_host(const struct mm_sigma_rule *r, const struct mm_event *ev,
+			struct mm_sigma_scratch *s)
+{
+	struct fcache *c = s->cache;
+	struct mm_json_val rec;
+	struct memo m = {0, 0};
+	int hit;
+	if (!c || !mm_sigma_host_applies(r, ev) || !r->det)
+		return 0;
+	if (host_prep(c, ev, &rec))
+		return 0;
+	mm_arena_reset(&s->arena);
+	hit = eval(r->det, r->det->root, &rec, s, &m);
+	host_done(c);
+	return hit;
+}
+
+int mm_sigma_set_match_host(const struct mm_sigma_set *s, const struct mm_event *ev,
+			    struct mm_sigma_scratch *sc, int *hits, int cap)
+{
+	const struct sidx *x = s->index;
+	struct fcache *c = sc->cache;
+	struct mm_json_val rec;
+	int i, nhit = 0, prepped = 0;
+	if (!x || !c || !x->nhost || !ev || ev->kind != MM_EV_HOST)
+		return 0;
+	for (i = 0; i < x->nhost; i++) {
+		const struct mm_sigma_rule *r = s->r[x->host[i]];
+		struct memo m = {0, 0};
+		if (!mm_sigma_host_applies(r, ev))
+			continue;
+		if (!prepped) {
+			if (host_prep(c, ev, &rec))
+				return 0;
+			prepped = 1;
+		}
+		mm_arena_reset(&sc->arena);
+		if (eval(r->det, r->det->root, &rec, sc, &m)) {
+			if (nhit < cap)
+				hits[nhit] = x->host[i];
+			nhit++;
+		}
+	}
+	if (prepped)
+		host_done(c);
 	return nhit;
 }

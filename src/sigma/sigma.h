@@ -52,6 +52,25 @@ enum mm_sigma_status {
 
 struct mm__sigma_det;	/* the compiled detection (sigma.c) */
 
+/* The events a rule's log source stands for (docs/internals/sigma.md has
+ * the mapping of each onto host events). */
+enum mm_sigma_src {
+	MM_SIGMA_SRC_CLOUDTRAIL = 0,	/* product aws, service cloudtrail */
+	MM_SIGMA_SRC_LINUX_LOG,		/* product linux, a log service (or none): log lines */
+	MM_SIGMA_SRC_PROC,		/* product linux, category process_creation */
+	MM_SIGMA_SRC_NET,		/* product linux, category network_connection */
+	MM_SIGMA_SRC_FILE,		/* product linux, category file_event / file_change */
+	MM_SIGMA_SRC_FILE_DEL		/* product linux, category file_delete */
+};
+/* MM_SIGMA_SRC_LINUX_LOG: which lines the service admits */
+enum mm_sigma_svc {
+	MM_SIGMA_SVC_ANY = 0,	/* syslog, or no service: every log line */
+	MM_SIGMA_SVC_AUTH,	/* sshd, sudo, su, useradd, passwd, login, ... */
+	MM_SIGMA_SVC_SSHD,
+	MM_SIGMA_SVC_SUDO,
+	MM_SIGMA_SVC_CRON
+};
+
 enum mm_sigma_corr_type {
 	MM_SIGMA_EVENT_COUNT = 0,
 	MM_SIGMA_VALUE_COUNT,
@@ -106,6 +125,8 @@ struct mm_sigma_rule {
 				 * correlation without generate uses it) */
 	void *pool;		/* every allocation of the rule, freed at once */
 	size_t bytes;
+	uint8_t src;		/* enum mm_sigma_src (meaningful when status is OK) */
+	uint8_t svc;		/* enum mm_sigma_svc (src LINUX_LOG) */
 };
 
 /* Load one rule from the n bytes of buf; name labels the reasons (a file
@@ -192,6 +213,36 @@ int mm_sigma_set_match(const struct mm_sigma_set *s, const struct mm_api *a, str
 /* How many rules the index would evaluate for a: tests and the
  * measurements in docs/internals/sigma.md. */
 int mm_sigma_set_candidates(const struct mm_sigma_set *s, const struct mm_api *a);
+
+/* ---- host events ------------------------------------------------------------
+ *
+ * Linux rules run on host events (MM_EV_HOST) through a view of the event:
+ * a JSON object holding the Sigma field names the event's kind gives
+ * (Image, CommandLine, ParentImage, User, DestinationIp, TargetFilename,
+ * ...; docs/internals/sigma.md has the table) and struct mm_host's own
+ * members under their host-event JSON names (host, user, remote, ...), so
+ * every matcher, modifier and correlation group-by works on it unchanged.
+ * Keywords search the event's message: ev->raw, the log line as read. */
+
+#define MM_SIGMA_HOST_VIEW_MAX (128u << 10)	/* bytes of a view */
+#define MM_SIGMA_HOST_VALUE_MAX (32u << 10)	/* bytes of one value in it (cut beyond) */
+
+/* Does rule r's log source cover host event ev (kind MM_EV_HOST)? */
+int mm_sigma_host_applies(const struct mm_sigma_rule *r, const struct mm_event *ev);
+/* Write ev's view (a JSON object) into out (cap bytes, at most
+ * MM_SIGMA_HOST_VIEW_MAX used); returns its length (0 when ev is not a
+ * host event or cap is under 2). Values that would not fit are left out. */
+size_t mm_sigma_host_view(const struct mm_event *ev, char *out, size_t cap);
+/* Does rule r (OK) match host event ev? 1, 0 (also when its log source
+ * does not cover ev). */
+int mm_sigma_match_host(const struct mm_sigma_rule *r, const struct mm_event *ev,
+			struct mm_sigma_scratch *s);
+/* The set's host rules on host event ev, as mm_sigma_set_match does for
+ * CloudTrail: matching rule indexes into hits (set order, at most cap);
+ * returns how many matched. CloudTrail rules are never run on host events
+ * nor host rules on CloudTrail events. */
+int mm_sigma_set_match_host(const struct mm_sigma_set *s, const struct mm_event *ev,
+			    struct mm_sigma_scratch *sc, int *hits, int cap);
 
 /* The values of the dotted field `field` in the JSON object raw, as text
  * (strings unescaped; several values, from arrays, joined by ","), into

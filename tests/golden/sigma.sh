@@ -31,7 +31,7 @@ printf '%s\n' \
 	"broken tests/data/sigma/bad/broken_yaml.yml:8: YAML: did not find expected key" \
 	"unsupported tests/data/sigma/bad/unsupported_correlation.yml:4: correlation type value_avg (Sigma 2.1 metrics): not implemented" \
 	"unsupported tests/data/sigma/bad/unsupported_utf16.yml:7: modifier 'wide' is not implemented" \
-	"unsupported tests/data/sigma/bad/unsupported_windows.yml:3: logsource product=windows service=- category=process_creation: mamori reads no such events (it reads product aws, service cloudtrail)" \
+	"unsupported tests/data/sigma/bad/unsupported_windows.yml:3: logsource product=windows service=- category=process_creation: mamori reads no such events (it reads product aws, service cloudtrail, and product linux)" \
 	>"$T/bad.want"
 expect check_reasons_exact "got:
 $(cat "$T/bad.out")" cmp -s "$T/bad.out" "$T/bad.want"
@@ -145,6 +145,38 @@ expect correlation_two_scans_equal_one "$(diff "$T/c1.n" "$T/c2.n")" sh -c "[ -s
 expect correlation_flush_threads_order "$(diff "$T/c1.n" "$T/c3.n")" cmp -s "$T/c1.n" "$T/c3.n"
 
 # --- the shared SigmaHQ CloudTrail rules ----------------------------------------
+# --- Linux rules (host events): the repository's sample all load ------------------
+"$M" rules check tests/data/sigma/linux >"$T/lxo.out" 2>"$T/lxo.err"; rc=$?
+expect check_linux_rules_ok "exit $rc: $(cat "$T/lxo.out" "$T/lxo.err")" sh -c "[ $rc -eq 0 ] && \
+	grep -q '^rules: 7 files, 7 rules: 7 ok, 0 unsupported, 0 broken\$' '$T/lxo.err'"
+# rules test on host events: syslog lines (RFC 3339 stamps) and host-event JSON lines
+LX=tests/data/sigma/linux
+: >"$T/lxt.out"
+for r in lnx_cron_crontab_file_modification lnx_shell_susp_rev_shells proc_creation_lnx_crontab_removal \
+	net_connection_lnx_susp_malware_callback_port file_event_lnx_persistence_sudoers_files lnx_sshd_susp_ssh; do
+	"$M" rules test -q "$LX/$r.yml" "$LX/events/auth.log" "$LX/events/web1.hostevents.jsonl" 2>&1 | sed 's/ (.*//' >>"$T/lxt.out"
+done
+printf '%s\n' \
+	"$LX/events/auth.log:1: crontab 2026-12-05T22:48:54Z web1" \
+	"$LX/events/auth.log:4: sudo 2026-12-05T22:51:00Z web1" \
+	"$LX/events/auth.log:5: sudo 2026-12-05T22:51:30Z web1" \
+	"$LX/events/web1.hostevents.jsonl:1: proc 2026-12-05T22:53:00Z web1" \
+	"$LX/events/web1.hostevents.jsonl:3: sock 2026-12-05T22:53:02Z web1" \
+	"$LX/events/web1.hostevents.jsonl:5: file 2026-12-05T22:53:04Z web1" >"$T/lxt.want"
+expect test_linux_rules_host_events "got:
+$(cat "$T/lxt.out")" cmp -s "$T/lxt.out" "$T/lxt.want"
+"$M" rules test "$LX/proc_creation_lnx_crontab_removal.yml" "$LX/events/web1.hostevents.jsonl" 2>"$T/lxt.err" >/dev/null
+expect test_linux_summary "$(cat "$T/lxt.err")" has "$T/lxt.err" "6 events, 1 matched, 0 malformed$"
+# a scan with the Linux rules: Runtime findings on the host, the process from the event
+"$M" scan --db "$T/lx.db" --no-default-lists --no-geo --format json --rules "$LX" \
+	"$LX/events/auth.log" "$LX/events/web1.hostevents.jsonl" >"$T/lxs.json" 2>"$T/lxs.err"; rc=$?
+expect scan_linux_rules_run "exit $rc: $(cat "$T/lxs.err")" sh -c "[ $rc -eq 0 ] && grep -q 'Sigma rules: 7 run (0 correlations), 0 not run' '$T/lxs.err'"
+expect scan_linux_runtime_finding "$(grep -o '"type":"[^"]*SigmaRule"' "$T/lxs.json" | sort | uniq -c)" sh -c \
+	"[ \$(grep -o '\"type\":\"[A-Za-z]*:Runtime/SigmaRule\"' '$T/lxs.json' | wc -l) -eq 6 ] && \
+	grep -q '\"executablePath\":\"/tmp/.gitlab/kthreaddw\"' '$T/lxs.json' && \
+	grep -q '\"commandLineExample\":\"/usr/bin/crontab -r -u git\"' '$T/lxs.json' && \
+	! grep -q 'IAMUser/SigmaRule' '$T/lxs.json'"
+
 AWS=$SHARED/sigma/rules/cloud/aws
 if [ -d "$AWS" ]; then
 	"$M" rules check "$AWS" >"$T/aws.out" 2>"$T/aws.err"; rc=$?
@@ -162,9 +194,13 @@ if [ -d "$AWS" ]; then
 	"$M" scan --db "$T/sh.db" --no-default-lists --no-geo --format none --rules "$AWS" "$E" >/dev/null 2>"$T/sh.err"; rc=$?
 	expect shared_aws_scan_all_run "exit $rc: $(cat "$T/sh.err")" sh -c "[ $rc -eq 0 ] && \
 		grep -q 'Sigma rules: $naws run (0 correlations), 0 not run' '$T/sh.err' && ! grep -q warning '$T/sh.err'"
-	# Linux rules: named, with the reason (mamori reads no Linux logs yet)
-	"$M" rules check -q "$SHARED/sigma/rules/linux" >"$T/lx.out" 2>/dev/null
-	expect shared_linux_unsupported_why "$(head -3 "$T/lx.out")" sh -c "grep -q 'logsource product=linux .*mamori reads no Linux logs yet' '$T/lx.out'"
+	# Linux rules on host events: 150 load; auditd (53), services mamori does
+	# not read (vsftpd, clamav, guacamole) and 4 PCRE-only regexes are named with why
+	"$M" rules check -q "$SHARED/sigma/rules/linux" >"$T/lx.out" 2>"$T/lx.err"; rc=$?
+	expect shared_linux_counts "exit $rc; $(cat "$T/lx.err")" sh -c "[ $rc -eq 0 ] && \
+		grep -q '^rules: 210 files, 210 rules: 150 ok, 60 unsupported, 0 broken\$' '$T/lx.err'"
+	expect shared_linux_unsupported_why "$(head -3 "$T/lx.out")" sh -c "[ \$(grep -c 'service=auditd: mamori does not read the audit log' '$T/lx.out') -eq 53 ] && \
+		grep -q 'service=vsftpd: mamori reads the auth, sshd, sudo, cron and syslog lines' '$T/lx.out'"
 	# the whole shared set (Linux, network too): nothing is broken, all reported
 	"$M" rules check -q "$SHARED/sigma/rules" >"$T/all.out" 2>"$T/all.err"; rc=$?
 	expect shared_all_reported "exit $rc; $(cat "$T/all.err")" \

@@ -280,8 +280,8 @@ MM_TEST(unsupported_rules_say_why)
 		1, MM_SIGMA_UNSUPPORTED, "v.yml:6: correlation condition 'lt': a streaming detector cannot take");
 	verdict("title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {gt: 3, lte: 9}\n",
 		1, MM_SIGMA_UNSUPPORTED, "correlation condition 'lte'");
-	verdict("title: l\nlogsource:\n  product: linux\n  service: auth\ndetection: {s: {a: 1}, condition: s}\n", 1,
-		MM_SIGMA_UNSUPPORTED, "v.yml:3: logsource product=linux service=auth category=-: mamori reads no Linux logs yet");
+	verdict("title: l\nlogsource:\n  product: linux\n  service: auditd\ndetection: {s: {a: 1}, condition: s}\n", 1,
+		MM_SIGMA_UNSUPPORTED, "v.yml:3: logsource product=linux service=auditd: mamori does not read the audit log");
 	verdict("title: w\nlogsource:\n  product: windows\ndetection: {s: {a: 1}, condition: s}\n", 1, MM_SIGMA_UNSUPPORTED,
 		"logsource product=windows service=- category=-: mamori reads no such events");
 	verdict("title: a\nlogsource: {product: aws, service: cloudtrail}\ndetection: {s: {a: 1}, condition: s}\n---\ntitle: b\n",
