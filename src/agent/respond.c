@@ -1241,6 +1241,7 @@ static int do_lock_user(const struct mm_respond_opts *o, const char *name, struc
 	d_int(r, "was_locked", was_locked);
 	d_str(r, "old_expire", old_exp);
 	d_str(r, "method", o->root ? "shadow" : "usermod");
+	d_str(r, "root", o->root ? o->root : "/");
 	fprintf(out, "%s user %s (uid %ld): password %s, account expired (was: expire '%s')%s\n",
 		r->dry ? "would lock" : "locking", name, uid,
 		was_locked ? "already locked" : "locked with '!'", old_exp,
@@ -1343,6 +1344,7 @@ static int do_remove_cron(const struct mm_respond_opts *o, const char *user, con
 	d_str(r, "user", user);
 	d_str(r, "pattern", pat);
 	d_str(r, "file", path);
+	d_str(r, "root", o->root ? o->root : "/");
 	mm_buf_printf(&r->detail, ",\"removed\":[");
 	fprintf(out, "%s lines of %s%s containing '%s':\n", r->dry ? "would remove" : "removing",
 		o->root ? o->root : "", path, pat);
@@ -1451,6 +1453,16 @@ static int64_t jint(const struct mm_json_val *obj, const char *key)
 	return x;
 }
 
+/* o with the root the action was recorded under (when it recorded one):
+ * an undo works on the files the action changed, whatever --root says */
+static void recorded_root(const struct mm_json_val *d, const struct mm_respond_opts *o,
+			  struct mm_respond_opts *o2, char *root, size_t cap)
+{
+	*o2 = *o;
+	if (jstr(d, "root", root, cap) == 0 && root[0])
+		o2->root = strcmp(root, "/") ? root : NULL;
+}
+
 static int undo_quarantine(const struct mm_respond_opts *o, const struct mm_json_val *d,
 			   struct rec *r, struct mm_err *err)
 {
@@ -1548,13 +1560,17 @@ static int undo_block(const struct mm_respond_opts *o, const struct mm_json_val 
 	return nft_element(nft, "delete", &ip, 0, !r->dry, outf(o), err);
 }
 
-static int undo_lock(const struct mm_respond_opts *o, const struct mm_json_val *d, struct rec *r,
+static int undo_lock(const struct mm_respond_opts *oc, const struct mm_json_val *d, struct rec *r,
 		     struct mm_err *err)
 {
+	struct mm_respond_opts o2 = *oc;
+	const struct mm_respond_opts *o = &o2;
+	char rootb[MM_RESPOND_PATH_MAX];
 	char name[64], old_exp[32], method[16], pb[256];
 	int was_locked = (int)jint(d, "was_locked"), cur_locked = 0, rootfd, rc;
 	char cur_exp[32];
 	FILE *out = outf(o);
+	recorded_root(d, oc, &o2, rootb, sizeof(rootb));
 	if (jstr(d, "user", name, sizeof(name)) || !valid_name(name) ||
 	    jstr(d, "method", method, sizeof(method)))
 		return mm_err_set(err, MM_EPARSE, "the record's detail has no user");
@@ -1585,9 +1601,12 @@ static int undo_lock(const struct mm_respond_opts *o, const struct mm_json_val *
 	}
 }
 
-static int undo_cron(const struct mm_respond_opts *o, const struct mm_json_val *d, struct rec *r,
+static int undo_cron(const struct mm_respond_opts *oc, const struct mm_json_val *d, struct rec *r,
 		     struct mm_err *err)
 {
+	struct mm_respond_opts o2 = *oc;
+	const struct mm_respond_opts *o = &o2;
+	char rootb[MM_RESPOND_PATH_MAX];
 	struct mm_buf b, nb;
 	struct mm_json_val arr, el, tv;
 	struct mm_json_iter it;
@@ -1599,6 +1618,7 @@ static int undo_cron(const struct mm_respond_opts *o, const struct mm_json_val *
 	char *text = NULL;
 	FILE *out = outf(o);
 
+	recorded_root(d, oc, &o2, rootb, sizeof(rootb));
 	mm_buf_init(&b, MM_RESPOND_CRON_MAX + 1);
 	mm_buf_init(&nb, 2 * MM_RESPOND_CRON_MAX + 1);
 	if (jstr(d, "file", path, sizeof(path)) || mm_json_get(d, "removed", &arr) != 1 ||
@@ -1754,6 +1774,8 @@ int mm_respond_undo(const struct mm_respond_opts *o, const char *id, struct mm_e
 			goto out;
 		}
 	}
+	sqlite3_finalize(s);
+	s = NULL;
 	sqlite3_close(db);
 	db = NULL;
 	rc = rec_write(o, &r, err);
@@ -1762,6 +1784,8 @@ int mm_respond_undo(const struct mm_respond_opts *o, const char *id, struct mm_e
 				       : "done: undo recorded as %s\n", r.id);
 out:
 	if (rc && rc != MM_ENOTFOUND) {
+		sqlite3_finalize(s);
+		s = NULL;
 		sqlite3_close(db);
 		db = NULL;
 		rec_refuse(o, &r, rc == MM_EINVAL ? "refused" : "failed", rc, err);

@@ -81,12 +81,9 @@ int mm_cmd_agent_respond(int argc, char **argv)
 	if (!o.db || !o.db[0])
 		o.db = "mamori.db";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longs, NULL)) != -1 || optind < argc) {
-		if (c == -1) {
-			/* words and options mix: step over a word, go on */
-			optind++;
-			continue;
-		}
+	/* GNU getopt permutes: options anywhere, the words left in order
+	 * from optind; "--" ends the options (a PATTERN may start with '-') */
+	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
 		switch (c) {
 		case O_YES: o.yes = 1; break;
 		case O_DB: o.db = optarg; break;
@@ -134,30 +131,9 @@ int mm_cmd_agent_respond(int argc, char **argv)
 		default: usage(stderr); return MM_EXIT_USAGE;
 		}
 	}
-	/* the words, in order, with the options taken out */
 	{
-		char *words[8];
-		int nw = 0, i;
-		for (i = 1; i < argc; i++) {
-			const struct option *l;
-			if (argv[i][0] != '-' || !argv[i][1]) {
-				if (nw < 8)
-					words[nw++] = argv[i];
-				else
-					nw = 9;
-				continue;
-			}
-			if (!strcmp(argv[i], "--")) {
-				for (i++; i < argc; i++)
-					if (nw < 8)
-						words[nw++] = argv[i];
-				break;
-			}
-			for (l = longs; l->name; l++)
-				if (!strncmp(argv[i] + 2, l->name, strlen(l->name)) &&
-				    argv[i][2 + strlen(l->name)] == '\0' && l->has_arg == required_argument)
-					i++;
-		}
+		char **words = argv + optind;
+		int nw = argc - optind;
 		if (nw == 0 || nw > 8) {
 			usage(stderr);
 			return MM_EXIT_USAGE;

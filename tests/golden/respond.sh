@@ -184,7 +184,11 @@ expect cron_mode_kept "mode $(stat -c %a "$C")" test "$(stat -c %a "$C")" = 600
 # a pattern is text, never a command or a regular expression
 "$M" agent respond remove-cron git '$(touch /tmp/pwned).*' $RO --yes >"$T/c.out" 2>&1; rc=$?
 expect cron_pattern_fixed "exit $rc: $(cat "$T/c.out")" sh -c "test $rc -eq 0 && grep -q 'nothing to do' '$T/c.out' && test ! -e /tmp/pwned"
-"$M" agent respond undo "$CID" $RO --yes >"$T/u.out" 2>&1; rc=$?
+# after "--" everything is a word: a PATTERN "--yes" does not make it act
+"$M" agent respond remove-cron git $RO -- --yes >"$T/c.out" 2>&1; rc=$?
+expect cron_dashdash_word "exit $rc: $(cat "$T/c.out")" sh -c "test $rc -eq 0 && '$M' agent respond list $O | tail -1 | grep -q 'dry-run *no-match'"
+# the undo works on the recorded root, whatever --root says now
+"$M" agent respond undo "$CID" $O --root /nonexistent --yes >"$T/u.out" 2>&1; rc=$?
 expect cron_undo "exit $rc: $(cat "$T/u.out"); $(diff "$C" "$T/cron.orig")" sh -c "test $rc -eq 0 && cmp -s '$C' '$T/cron.orig'"
 ln -s /etc/shadow "$R/var/spool/cron/crontabs/bob"
 "$M" agent respond remove-cron bob root $RO --yes >"$T/r.out" 2>&1; rc=$?
