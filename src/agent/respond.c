@@ -1148,44 +1148,70 @@ static int field(const char *b, size_t s, size_t e, int k, size_t *fs, size_t *f
 	return 1;
 }
 
-/* The shadow entry of name: *was_locked and its expire field read;
- * with write_it, rewritten with the password field changed by pw (+1:
- * prefix '!' unless there; 0: as is; -1: drop one leading '!') and the
- * expire field set to expire. */
+int mm_respond_shadow_edit(const char *b, size_t n, const char *name, int pw, const char *expire,
+			   int *was_locked, char *old_expire, size_t cap, struct mm_buf *out)
+{
+	size_t ls, le, ps, pe, es, ee, i;
+	int rc;
+	if (!find_entry(b, n, name, &ls, &le) || !field(b, ls, le, 1, &ps, &pe) ||
+	    !field(b, ls, le, 7, &es, &ee) || ee <= pe)
+		return MM_ENOTFOUND;
+	/* the expire field is a day number or empty; anything else (or a
+	 * value from a record that is not one) is never written */
+	if (ee - es >= cap || ee - es > 15)
+		return MM_EINVAL;
+	for (i = es; i < ee; i++)
+		if (b[i] < '0' || b[i] > '9')
+			return MM_EINVAL;
+	for (i = 0; expire[i]; i++)
+		if (expire[i] < '0' || expire[i] > '9' || i >= 15)
+			return MM_EINVAL;
+	*was_locked = pe > ps && b[ps] == '!';
+	memcpy(old_expire, b + es, ee - es);
+	old_expire[ee - es] = '\0';
+	if (!out)
+		return 0;
+	mm_buf_reset(out);
+	mm_buf_add(out, b, ps);
+	if (pw > 0 && !*was_locked)
+		mm_buf_addc(out, '!');
+	if (pw < 0 && *was_locked)
+		ps++;
+	mm_buf_add(out, b + ps, pe - ps);
+	mm_buf_add(out, b + pe, es - pe);
+	mm_buf_addz(out, expire);
+	rc = mm_buf_add(out, b + ee, n - ee);
+	return rc ? rc : (out->p ? 0 : mm_buf_addz(out, ""));
+}
+
+/* The shadow entry of name beneath rootfd through mm_respond_shadow_edit;
+ * with write_it, the file is rewritten atomically. */
 static int shadow_set(int rootfd, const char *name, int pw, const char *expire, int *was_locked,
 		      char *old_expire, size_t cap, int write_it, struct mm_err *err)
 {
 	struct mm_buf b, nb;
 	char leaf[64];
 	struct stat sb;
-	size_t ls, le, ps, pe, es, ee;
 	int dfd = -1, rc;
 
 	mm_buf_init(&b, MM_RESPOND_FILE_MAX);
-	mm_buf_init(&nb, MM_RESPOND_FILE_MAX);
+	mm_buf_init(&nb, MM_RESPOND_FILE_MAX + 64);
 	if ((rc = load_file(rootfd, "/etc/shadow", MM_RESPOND_FILE_MAX, &b, &dfd, leaf,
 			    sizeof(leaf), &sb, err)))
 		goto out;
-	if (!find_entry(b.p, b.len, name, &ls, &le) || !field(b.p, ls, le, 1, &ps, &pe) ||
-	    !field(b.p, ls, le, 7, &es, &ee) || ee <= pe) {
-		rc = mm_err_set(err, MM_ENOTFOUND, "no entry for %s in /etc/shadow", name);
+	rc = mm_respond_shadow_edit(b.p, b.len, name, pw, expire, was_locked, old_expire, cap,
+				    write_it ? &nb : NULL);
+	if (rc == MM_ENOTFOUND) {
+		mm_err_set(err, rc, "no entry for %s in /etc/shadow", name);
 		goto out;
 	}
-	*was_locked = pe > ps && b.p[ps] == '!';
-	snprintf(old_expire, cap, "%.*s", (int)(ee - es), b.p + es);
-	if (!write_it)
+	if (rc) {
+		mm_err_set(err, rc, "the /etc/shadow entry of %s (or the expire value '%s') is not "
+			   "what mamori writes back: left alone", name, expire);
 		goto out;
-	mm_buf_add(&nb, b.p, ps);
-	if (pw > 0 && !*was_locked)
-		mm_buf_addc(&nb, '!');
-	if (pw < 0 && *was_locked)
-		ps++;
-	mm_buf_add(&nb, b.p + ps, pe - ps);
-	mm_buf_add(&nb, b.p + pe, es - pe);
-	mm_buf_addz(&nb, expire);
-	if ((rc = mm_buf_add(&nb, b.p + ee, b.len - ee)))
-		goto out;
-	rc = rewrite_at(dfd, leaf, &sb, nb.p, nb.len, err);
+	}
+	if (write_it)
+		rc = rewrite_at(dfd, leaf, &sb, nb.p, nb.len, err);
 out:
 	if (dfd >= 0)
 		close(dfd);
@@ -1306,13 +1332,88 @@ static int cron_find(int rootfd, const char *user, char *p, size_t cap)
 	return MM_ENOTFOUND;
 }
 
+static int utf8_ok(const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		int k = mm_utf8_seq(p + i, n - i);
+		if (k <= 0)
+			return 0;
+		i += (size_t)k;
+	}
+	return 1;
+}
+
+static int unhex(const char *h, size_t n, char *out, size_t *on)
+{
+	size_t i;
+	if (n % 2)
+		return MM_EPARSE;
+	for (i = 0; i < n; i += 2) {
+		int v = 0, k;
+		for (k = 0; k < 2; k++) {
+			char c = h[i + k];
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= c - '0';
+			else if (c >= 'a' && c <= 'f')
+				v |= c - 'a' + 10;
+			else
+				return MM_EPARSE;
+		}
+		out[i / 2] = (char)v;
+	}
+	*on = n / 2;
+	return 0;
+}
+
+int mm_respond_cron_filter(const char *b, size_t n, const char *pat, struct mm_buf *kept,
+			   struct mm_buf *removed, size_t *nrem, FILE *say)
+{
+	size_t i = 0, lineno = 0, pn = strlen(pat);
+	int rc = 0;
+	*nrem = 0;
+	mm_buf_reset(kept);
+	rc |= mm_buf_addc(removed, '[');
+	while (i < n) {
+		const char *e = memchr(b + i, '\n', n - i);
+		size_t end = e ? (size_t)(e - b) + 1 : n;
+		if (pn && memmem(b + i, end - i, pat, pn)) {
+			rc |= mm_buf_printf(removed, "%s{\"line\":%zu,\"text\":", *nrem ? "," : "",
+					    lineno);
+			rc |= mm_buf_json_str(removed, b + i, end - i);
+			if (!utf8_ok(b + i, end - i)) {
+				/* JSON text would turn the bad bytes into U+FFFD:
+				 * the exact bytes for the undo */
+				size_t j;
+				rc |= mm_buf_addz(removed, ",\"hex\":\"");
+				for (j = i; j < end; j++)
+					rc |= mm_buf_printf(removed, "%02x", (unsigned char)b[j]);
+				rc |= mm_buf_addc(removed, '"');
+			}
+			rc |= mm_buf_addc(removed, '}');
+			if (say)
+				fprintf(say, "  %zu: %.*s%s", lineno + 1, (int)(end - i), b + i,
+					e ? "" : "\n");
+			(*nrem)++;
+		} else {
+			rc |= mm_buf_add(kept, b + i, end - i);
+		}
+		lineno++;
+		i = end;
+	}
+	rc |= mm_buf_addc(removed, ']');
+	rc |= mm_buf_addz(kept, "");
+	return rc ? MM_ENOMEM : 0;
+}
+
 static int do_remove_cron(const struct mm_respond_opts *o, const char *user, const char *pat,
 			  struct rec *r, struct mm_err *err)
 {
 	struct mm_buf b, nb;
 	char path[256], leaf[64];
 	struct stat sb;
-	size_t i = 0, lineno = 0, nrem = 0;
+	size_t nrem = 0;
 	int rootfd = -1, dfd = -1, rc = 0;
 	FILE *out = outf(o);
 
@@ -1345,25 +1446,14 @@ static int do_remove_cron(const struct mm_respond_opts *o, const char *user, con
 	d_str(r, "pattern", pat);
 	d_str(r, "file", path);
 	d_str(r, "root", o->root ? o->root : "/");
-	mm_buf_printf(&r->detail, ",\"removed\":[");
+	mm_buf_printf(&r->detail, ",\"removed\":");
 	fprintf(out, "%s lines of %s%s containing '%s':\n", r->dry ? "would remove" : "removing",
 		o->root ? o->root : "", path, pat);
-	while (i < b.len) {
-		const char *e = memchr(b.p + i, '\n', b.len - i);
-		size_t end = e ? (size_t)(e - b.p) + 1 : b.len;
-		if (memmem(b.p + i, end - i, pat, strlen(pat))) {
-			mm_buf_printf(&r->detail, "%s{\"line\":%zu,\"text\":", nrem ? "," : "", lineno);
-			mm_buf_json_str(&r->detail, b.p + i, end - i);
-			mm_buf_addc(&r->detail, '}');
-			fprintf(out, "  %zu: %.*s%s", lineno + 1, (int)(end - i), b.p + i, e ? "" : "\n");
-			nrem++;
-		} else {
-			mm_buf_add(&nb, b.p + i, end - i);
-		}
-		lineno++;
-		i = end;
+	if ((rc = mm_respond_cron_filter(b.p, b.len, pat, &nb, &r->detail, &nrem, out))) {
+		rc = rec_refuse(o, r, "failed", rc,
+				(mm_err_set(err, rc, "out of memory filtering %s", path), err));
+		goto out;
 	}
-	mm_buf_addc(&r->detail, ']');
 	if (!nrem) {
 		r->result = "no-match";
 		snprintf(r->message, sizeof(r->message), "no line contains the pattern");
@@ -1601,6 +1691,75 @@ static int undo_lock(const struct mm_respond_opts *oc, const struct mm_json_val 
 	}
 }
 
+int mm_respond_cron_merge(const char *b, size_t n, const char *removed, size_t rn,
+			  struct mm_buf *out, FILE *say)
+{
+	struct mm_json_val arr, el, tv;
+	struct mm_json_iter it;
+	struct mm_str k;
+	size_t i = 0, lineno = 0, used;
+	int rc = 0, got;
+	char *text = NULL;
+
+	mm_buf_reset(out);
+	if (mm_json_value(removed, rn, &arr, &used) || arr.type != MM_JSON_ARRAY)
+		return MM_EPARSE;
+	if (!(text = mm_malloc(rn + 1)))
+		return MM_ENOMEM;
+	mm_json_iter_init(&it, &arr);
+	got = mm_json_iter_next(&it, &k, &el);
+	/* the removed lines at their old line numbers, in order */
+	for (;;) {
+		size_t want = 0, tn = 0;
+		int64_t w = 0;
+		struct mm_json_val lv;
+		if (got == 1) {
+			if (el.type != MM_JSON_OBJECT || mm_json_get(&el, "line", &lv) != 1 ||
+			    mm_json_int(&lv, &w) || w < 0 || mm_json_get(&el, "text", &tv) != 1 ||
+			    tv.type != MM_JSON_STRING || mm_json_unescape(tv.p + 1, tv.n - 2, text, &tn)) {
+				rc = MM_EPARSE;
+				goto out;
+			}
+			if (mm_json_get(&el, "hex", &tv) == 1 &&
+			    (tv.type != MM_JSON_STRING || unhex(tv.p + 1, tv.n - 2, text, &tn))) {
+				rc = MM_EPARSE;
+				goto out;
+			}
+			want = (size_t)w;
+		}
+		if (got == 1 && (lineno >= want || i >= n)) {
+			if (out->len && out->p[out->len - 1] != '\n')
+				rc |= mm_buf_addc(out, '\n');
+			rc |= mm_buf_add(out, text, tn);
+			if (say)
+				fprintf(say, "  %zu: %.*s%s", want + 1, (int)tn, text,
+					tn && text[tn - 1] == '\n' ? "" : "\n");
+			lineno++;
+			got = mm_json_iter_next(&it, &k, &el);
+			continue;
+		}
+		if (got < 0) {
+			rc = MM_EPARSE;
+			goto out;
+		}
+		if (i >= n)
+			break;
+		{
+			const char *e = memchr(b + i, '\n', n - i);
+			size_t end = e ? (size_t)(e - b) + 1 : n;
+			rc |= mm_buf_add(out, b + i, end - i);
+			i = end;
+			lineno++;
+		}
+	}
+	rc |= mm_buf_addz(out, "");
+	if (rc)
+		rc = MM_ETOOBIG;
+out:
+	mm_free(text);
+	return rc;
+}
+
 static int undo_cron(const struct mm_respond_opts *oc, const struct mm_json_val *d, struct rec *r,
 		     struct mm_err *err)
 {
@@ -1608,14 +1767,10 @@ static int undo_cron(const struct mm_respond_opts *oc, const struct mm_json_val 
 	const struct mm_respond_opts *o = &o2;
 	char rootb[MM_RESPOND_PATH_MAX];
 	struct mm_buf b, nb;
-	struct mm_json_val arr, el, tv;
-	struct mm_json_iter it;
-	struct mm_str k;
+	struct mm_json_val arr;
 	char path[256], leaf[64];
 	struct stat sb;
-	size_t i = 0, lineno = 0;
-	int rootfd = -1, dfd = -1, rc, got;
-	char *text = NULL;
+	int rootfd = -1, dfd = -1, rc;
 	FILE *out = outf(o);
 
 	recorded_root(d, oc, &o2, rootb, sizeof(rootb));
@@ -1634,52 +1789,14 @@ static int undo_cron(const struct mm_respond_opts *oc, const struct mm_json_val 
 	if ((rc = load_file(rootfd, path, MM_RESPOND_CRON_MAX, &b, &dfd, leaf, sizeof(leaf), &sb,
 			    err)))
 		goto out;
-	if (!(text = mm_malloc(MM_RESPOND_CRON_MAX + 1))) {
-		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
-		goto out;
-	}
 	fprintf(out, "%s lines to %s%s:\n", r->dry ? "would put back" : "putting back",
 		o->root ? o->root : "", path);
-	mm_json_iter_init(&it, &arr);
-	got = mm_json_iter_next(&it, &k, &el);
-	/* merge: the removed lines at their old line numbers */
-	for (;;) {
-		size_t want = 0, tn = 0;
-		if (got == 1) {
-			want = (size_t)jint(&el, "line");
-			if (mm_json_get(&el, "text", &tv) != 1 || tv.type != MM_JSON_STRING ||
-			    tv.n - 2 > MM_RESPOND_CRON_MAX || mm_json_unescape(tv.p + 1, tv.n - 2, text, &tn)) {
-				rc = mm_err_set(err, MM_EPARSE, "a removed line is malformed");
-				goto out;
-			}
-		}
-		if (got == 1 && (lineno >= want || i >= b.len)) {
-			if (nb.len && nb.p[nb.len - 1] != '\n')
-				mm_buf_addc(&nb, '\n');
-			mm_buf_add(&nb, text, tn);
-			fprintf(out, "  %zu: %.*s%s", want + 1, (int)tn, text,
-				tn && text[tn - 1] == '\n' ? "" : "\n");
-			lineno++;
-			got = mm_json_iter_next(&it, &k, &el);
-			continue;
-		}
-		if (i >= b.len)
-			break;
-		{
-			const char *e = memchr(b.p + i, '\n', b.len - i);
-			size_t end = e ? (size_t)(e - b.p) + 1 : b.len;
-			mm_buf_add(&nb, b.p + i, end - i);
-			i = end;
-			lineno++;
-		}
-	}
-	if (got < 0) {
-		rc = mm_err_set(err, MM_EPARSE, "the removed lines are malformed");
+	if ((rc = mm_respond_cron_merge(b.p, b.len, arr.p, arr.n, &nb, out))) {
+		mm_err_set(err, rc, "the removed lines are malformed or too many");
 		goto out;
 	}
-	rc = r->dry ? 0 : rewrite_at(dfd, leaf, &sb, nb.p ? nb.p : "", nb.len, err);
+	rc = r->dry ? 0 : rewrite_at(dfd, leaf, &sb, nb.p, nb.len, err);
 out:
-	mm_free(text);
 	if (dfd >= 0)
 		close(dfd);
 	if (rootfd >= 0)

