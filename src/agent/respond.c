@@ -310,6 +310,26 @@ out:
 	return rc;
 }
 
+/* Before acting: the audit log and the database can be written, so an
+ * action is never taken that could not be recorded. */
+static int preflight(const struct mm_respond_opts *o, struct mm_err *err)
+{
+	char ab[MM_RESPOND_PATH_MAX];
+	const char *ap = audit_path(o, ab, sizeof(ab));
+	sqlite3 *db = NULL;
+	int fd, rc;
+	mkparents(ap);
+	fd = open(ap, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return mm_err_set(err, MM_EIO, "cannot write the audit log %s: %s; give --audit-log "
+				  "FILE (nothing was done)", ap, strerror(errno));
+	close(fd);
+	if ((rc = db_open(o, &db, err)))
+		return rc;
+	sqlite3_close(db);
+	return 0;
+}
+
 /* Record a refusal or failure (code with err's text) and return code. */
 static int rec_refuse(const struct mm_respond_opts *o, struct rec *r, const char *result, int code,
 		      struct mm_err *err)
@@ -1489,6 +1509,8 @@ int mm_respond_do(const struct mm_respond_opts *o, int action, const char *const
 	if (nargs != need)
 		return mm_err_set(err, MM_EINVAL, "%s takes %s", mm_respond_action_name(action),
 				  need == 2 ? "USER PATTERN" : "one argument");
+	if ((rc = preflight(o, err)))
+		return rc;
 	rec_init(&r, mm_respond_action_name(action), args[0], !o->yes);
 	if (id)
 		memcpy(id, r.id, sizeof(r.id));
@@ -1820,7 +1842,7 @@ int mm_respond_undo(const struct mm_respond_opts *o, const char *id, struct mm_e
 	mm_err_clear(err);
 	mm_buf_init(&detail, DETAIL_MAX + 4);
 	rec_init(&r, "undo", id, !o->yes);
-	if ((rc = db_open(o, &db, err)))
+	if ((rc = preflight(o, err)) || (rc = db_open(o, &db, err)))
 		goto out;
 	if (sqlite3_prepare_v2(db, "SELECT action, dry, result, detail, undone_by FROM respond_actions"
 			       " WHERE id = ?1", -1, &s, NULL) != SQLITE_OK) {

@@ -130,6 +130,10 @@ if [ "$(stat -c %d /dev/shm 2>/dev/null)" != "$(stat -c %d "$T")" ] && [ -w /dev
 else
 	skipped q_xdev "/dev/shm is not a separate writable filesystem here"
 fi
+# an action that could not be recorded is not taken
+echo keep >"$R/tmp/f3"; : >"$T/notadir"
+"$M" agent respond quarantine /tmp/f3 --root "$R" --db "$DB" --audit-log "$T/notadir/audit.log" --yes >"$T/q.out" 2>&1; rc=$?
+expect q_unrecordable_not_done "exit $rc: $(cat "$T/q.out")" sh -c "test $rc -eq 1 && test -f '$R/tmp/f3' && grep -q 'nothing was done' '$T/q.out'"
 # refusals: symlinks (leaf and on the way out of the root), directories, '..', outside the roots
 ln -s /etc "$R/tmp/evil"
 ln -s "$R/tmp/.gitlab/miner" "$R/tmp/link"
