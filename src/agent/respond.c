@@ -424,8 +424,10 @@ int mm_respond_open_beneath(int dirfd, const char *path, int flags, int mode)
 	int fd;
 	while (*p == '/')
 		p++;
-	if (!*p)
-		return fcntl(dirfd, F_DUPFD_CLOEXEC, 0) < 0 ? -errno : fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (!*p) {
+		fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? -errno : fd;
+	}
 	memset(&how, 0, sizeof(how));
 	how.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC);
 	how.mode = (flags & O_CREAT) ? (uint64_t)mode : 0;
