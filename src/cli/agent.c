@@ -18,6 +18,7 @@ struct agent_cmd {
 
 static const struct agent_cmd agent_cmds[] = {
 	/* add subcommands below, one line each */
+	{ "respond", "contain: kill, quarantine, block, lock-user, remove-cron; undo, list", mm_cmd_agent_respond },
 	{ NULL, NULL, NULL }
 };
 

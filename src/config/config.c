@@ -27,6 +27,7 @@
 #include <yaml.h>
 
 #include "core/mem.h"
+#include "agent/respond.h"
 
 /* One detector's section as the file gave it. */
 struct section {
@@ -44,6 +45,7 @@ struct mm_config {
 	uint32_t topset;				/* bit i: topsecs[i] given */
 	struct mm_config_serve *serve;			/* the serve: section, NULL if none */
 	char source[512];
+	struct mm_respond_rules *respond;		/* the respond: section, NULL if none */
 };
 
 /* ---- the loader ---------------------------------------------------------- */
@@ -73,8 +75,11 @@ struct topsec {
 };
 static int parse_serve(struct loader *L, yaml_event_t *value);
 static void show_serve(const struct mm_config *cfg, FILE *out);
+static int parse_respond(struct loader *L, yaml_event_t *value);
+static void show_respond(const struct mm_config *cfg, FILE *out);
 static const struct topsec topsecs[] = {
 	{"serve", parse_serve, show_serve},
+	{"respond", parse_respond, show_respond},
 	{NULL, NULL, NULL},
 };
 
@@ -781,6 +786,7 @@ void mm_config_free(struct mm_config *cfg)
 		return;
 	mm_free(cfg->sec);
 	mm_free(cfg->serve);
+	mm_free(cfg->respond);
 	mm_free(cfg);
 }
 
@@ -1376,4 +1382,150 @@ void mm_config_show(const struct mm_config *cfg, FILE *out)
 	}
 	for (i = 0; topsecs[i].name; i++)
 		topsecs[i].show(cfg, out);
+}
+
+/* ---- the respond: section (automatic response rules, docs/respond.md) ----
+ *
+ *   respond:
+ *     enabled: false              # the default: no automatic response
+ *     mode: dry-run               # or act; dry-run records what it would do
+ *     rules:
+ *       - {type: "Impact:Runtime/CryptoMinerExecuted", action: kill}
+ *       - {type: "Backdoor:Runtime/C&CActivity.B", action: block, for: 1h}
+ */
+
+static const char *const RESPOND_KEYS[] = {"enabled", "mode", "rules", NULL};
+static const char *const RULE_KEYS[] = {"type", "action", "for", NULL};
+
+static int rule_value(struct loader *L, void *ctx, int idx, yaml_event_t *v)
+{
+	struct mm_respond_rule *ru = ctx;
+	char b[MM_CONFIG_MAX_VALUE + 8];
+	int rc;
+	if (idx == 0)
+		return sv_scalar(L, v, "type", ru->type, sizeof(ru->type));
+	if ((rc = sv_scalar(L, v, idx == 1 ? "action" : "for", b, sizeof(b))))
+		return rc;
+	if (idx == 1) {
+		ru->action = mm_respond_action_parse(b);
+		if (!ru->action || ru->action == MM_RESPOND_REMOVE_CRON)
+			return fail_at(L, MM_EINVAL, v->start_mark,
+				       "a rule's action is kill, quarantine, block or lock-user, not "
+				       "'%s'", b);
+		return 0;
+	}
+	if (mm_respond_parse_duration(b, &ru->block_s))
+		return fail_at(L, MM_EINVAL, v->start_mark,
+			       "'for' takes a duration like 30m, 1h or 2d (at most 366d), not '%s'", b);
+	return 0;
+}
+
+static int parse_rules(struct loader *L, struct mm_respond_rules *rr, const yaml_event_t *v)
+{
+	yaml_event_t e;
+	int rc;
+	if (v->type != YAML_SEQUENCE_START_EVENT)
+		return fail_at(L, MM_EINVAL, v->start_mark,
+			       "'rules' takes a list of mappings (`- {type: ..., action: ...}`), not %s",
+			       kind_word(v));
+	for (;;) {
+		struct mm_respond_rule *ru;
+		yaml_mark_t at;
+		if ((rc = next(L, &e)))
+			return rc;
+		if (e.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&e);
+			return 0;
+		}
+		at = e.start_mark;
+		if (e.type != YAML_MAPPING_START_EVENT)
+			rc = fail_at(L, MM_EINVAL, at, "a rule is a mapping (type, action, for), not %s",
+				     kind_word(&e));
+		else if (rr->nrules >= MM_RESPOND_MAX_RULES)
+			rc = fail_at(L, MM_EINVAL, at, "more than %d rules", MM_RESPOND_MAX_RULES);
+		yaml_event_delete(&e);
+		if (rc)
+			return rc;
+		ru = &rr->rule[rr->nrules];
+		memset(ru, 0, sizeof(*ru));
+		if ((rc = sv_map(L, "a respond rule", RULE_KEYS, rule_value, ru)))
+			return rc;
+		if (!ru->type[0] || !ru->action)
+			return fail_at(L, MM_EINVAL, at, "a respond rule needs type and action");
+		if (ru->block_s && ru->action != MM_RESPOND_BLOCK)
+			return fail_at(L, MM_EINVAL, at, "'for' is for block rules only");
+		rr->nrules++;
+	}
+}
+
+static int respond_value(struct loader *L, void *ctx, int idx, yaml_event_t *v)
+{
+	struct mm_respond_rules *rr = ctx;
+	char b[MM_CONFIG_MAX_VALUE + 8];
+	int rc;
+	if (idx == 0) {
+		if (v->type != YAML_SCALAR_EVENT || parse_bool(v, &rr->enabled))
+			return fail_at(L, MM_EINVAL, v->start_mark,
+				       "'enabled' in section 'respond' takes true or false");
+		return 0;
+	}
+	if (idx == 1) {
+		if ((rc = sv_scalar(L, v, "mode", b, sizeof(b))))
+			return rc;
+		if (strcmp(b, "act") && strcmp(b, "dry-run"))
+			return fail_at(L, MM_EINVAL, v->start_mark,
+				       "'mode' in section 'respond' is dry-run or act, not '%s'", b);
+		rr->act = !strcmp(b, "act");
+		return 0;
+	}
+	return parse_rules(L, rr, v);
+}
+
+static int parse_respond(struct loader *L, yaml_event_t *value)
+{
+	struct mm_respond_rules *rr;
+	if (!(rr = mm_calloc(1, sizeof(*rr))))
+		return mm_err_set(L->err, MM_ENOMEM, "out of memory");
+	L->cfg->respond = rr;
+	if (is_null(value))
+		return 0;
+	if (value->type != YAML_MAPPING_START_EVENT)
+		return fail_at(L, MM_EINVAL, value->start_mark,
+			       "section 'respond' must be a mapping of setting: value, not %s",
+			       kind_word(value));
+	return sv_map(L, "section 'respond'", RESPOND_KEYS, respond_value, rr);
+}
+
+const struct mm_respond_rules *mm_config_respond(const struct mm_config *cfg)
+{
+	return cfg ? cfg->respond : NULL;
+}
+
+static void show_respond(const struct mm_config *cfg, FILE *out)
+{
+	const struct mm_respond_rules *rr = cfg ? cfg->respond : NULL;
+	int i;
+	if (!rr) {
+		fputs("\n# respond: automatic response rules for `mamori agent` (docs/respond.md):\n"
+		      "# enabled (default false), mode (dry-run or act), rules (type, action,\n"
+		      "# for). Not set: no automatic response.\n",
+		      out);
+		return;
+	}
+	fputs("\n# automatic response rules for `mamori agent` (docs/respond.md)\n"
+	      "respond:\n", out);
+	fprintf(out, "  enabled: %s\n  mode: %s\n", rr->enabled ? "true" : "false",
+		rr->act ? "act" : "dry-run");
+	if (!rr->nrules)
+		fputs("  rules: []\n", out);
+	else
+		fputs("  rules:\n", out);
+	for (i = 0; i < rr->nrules; i++) {
+		fputs("    - {type: ", out);
+		dq(out, rr->rule[i].type);
+		fprintf(out, ", action: %s", mm_respond_action_name(rr->rule[i].action));
+		if (rr->rule[i].block_s)
+			fprintf(out, ", for: %llds", (long long)rr->rule[i].block_s);
+		fputs("}\n", out);
+	}
 }

@@ -115,4 +115,10 @@ void mm_config_show(const struct mm_config *cfg, FILE *out);
 /* The file cfg was loaded from ("" for the defaults); borrowed. */
 const char *mm_config_source(const struct mm_config *cfg);
 
+/* The `respond:` section (docs/respond.md): automatic response rules
+ * for `mamori agent`, applied by mm_respond_auto (agent/respond.h).
+ * NULL when the file has none or cfg is NULL (then: off). Borrowed. */
+struct mm_respond_rules;
+const struct mm_respond_rules *mm_config_respond(const struct mm_config *cfg);
+
 #endif

@@ -241,10 +241,10 @@ MM_TEST(unknown_names_are_located_and_list_the_known_ones)
 	CHECK_ERR("probe: {colour: 4}", "t.yaml:1:9: unknown setting 'colour' in section 'probe' "
 					 "(known: enabled, min_ports");
 	CHECK_ERR("plane:\n  enabled: false\n",
-		  "t.yaml:1:1: unknown section 'plane'; did you mean 'plain'? (known: probe, plain, serve; "
+		  "t.yaml:1:1: unknown section 'plane'; did you mean 'plain'? (known: probe, plain, serve, respond; "
 		  "each detector is a section, see `mamori config show`)");
 	CHECK_ERR("learning_days: 7\n", "t.yaml:1:1: unknown section 'learning_days' (known: "
-					 "probe, plain, serve;");
+					 "probe, plain, serve, respond;");
 	CHECK_ERR("probe:\n  ? [a, b]\n  : 1\n", "t.yaml:2:5: a setting name must be a word, not a list");
 }
 
