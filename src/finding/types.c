@@ -443,6 +443,11 @@ static const struct mm_ftype types[] = {
 	 "User {user} logged in to host {host} ({instance}) over SSH from {ip}, an address that made "
 	 "many failed SSH authentications against it just before. The brute force may have found a "
 	 "valid password or key."},
+	{"InitialAccess:Runtime/UnusualLogin", MED, MM_RES_RUNTIME, NET,
+	 "An unusual login to host {host}.",
+	 "User {user} logged in to host {host} ({instance}) over SSH from {ip}: a user never seen "
+	 "logging in to this host, or a network never seen for this user, after the host's learning "
+	 "period."},
 	{"Execution:Runtime/SuspiciousCommand", MED, MM_RES_RUNTIME, NET,
 	 "A suspicious command was executed on host {host}.",
 	 "A suspicious command (a download piped into a shell, base64-decoded execution or an "
