@@ -88,7 +88,6 @@ struct key {
 	uint64_t reported;		/* attempts already in a finding */
 	struct ok_login ok[MAX_OK];
 	uint8_t nok;
-	char last_user[32];
 };
 
 /* An accepted login waiting for finish's replay. */
@@ -366,8 +365,6 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	mm_evref_take(&r, c, ev, h->time_ms);
 	if (h->what == MM_HOST_LOGIN_FAIL) {
 		add_fail(k, &r);
-		if (h->user.n)
-			mm_str_copy(k->last_user, sizeof(k->last_user), h->user);
 	} else {
 		struct ok_login o;
 		struct profile *pr = prof_get(s, entity, 1);
@@ -412,8 +409,6 @@ static int merge(void *dst, void *src)
 		dk->dropped += sk->dropped;
 		for (m = 0; m < sk->nok; m++)
 			add_ok(dk, &sk->ok[m]);
-		if (sk->last_user[0] && !dk->last_user[0])
-			memcpy(dk->last_user, sk->last_user, sizeof(dk->last_user));
 	}
 	d->keys_dropped += s->keys_dropped;
 	for (i = 0; i < s->pcap; i++) {
@@ -455,6 +450,7 @@ static void fill(struct mm_finding *f, const struct key *k, const char *user)
 	snprintf(f->proc.name, sizeof(f->proc.name), "sshd");
 	snprintf(f->proc.host, sizeof(f->proc.host), "%s", k->host);
 	snprintf(f->proc.user, sizeof(f->proc.user), "%s", user);
+	snprintf(f->user_name, sizeof(f->user_name), "%s", user);
 }
 
 static void finish_key(struct key *k, struct mm_detect_ctx *c)
@@ -497,7 +493,7 @@ static void finish_key(struct key *k, struct mm_detect_ctx *c)
 		if (f) {
 			f->count += (total - k->reported) - 1;
 			k->reported = total;
-			fill(f, k, k->last_user);
+			fill(f, k, ""); /* many users: none named (order-free) */
 			mm_finding_info_clear(f);
 			mm_finding_info_num(f, "failedAttempts", (double)total);
 			mm_finding_info_num(f, "peakAttemptsInWindow", (double)best);
@@ -580,6 +576,7 @@ static void finish_profile(struct profile *p, struct mm_detect_ctx *c)
 					snprintf(f->proc.name, sizeof(f->proc.name), "sshd");
 					snprintf(f->proc.host, sizeof(f->proc.host), "%s", p->host);
 					snprintf(f->proc.user, sizeof(f->proc.user), "%s", l->user);
+					snprintf(f->user_name, sizeof(f->user_name), "%s", l->user);
 					mm_finding_info_clear(f);
 					mm_finding_info_str(f, "user", l->user);
 					mm_finding_info_str(f, "method", l->method);

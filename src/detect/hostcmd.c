@@ -231,6 +231,7 @@ static void emit(struct mm_detect_ctx *c, const struct mm_event *ev, const char 
 	f->proc.pid = h->pid;
 	f->proc.ppid = h->ppid;
 	mm_str_copy(f->proc.user, sizeof(f->proc.user), h->user);
+	mm_str_copy(f->user_name, sizeof(f->user_name), h->user);
 	mm_str_copy(f->proc.cmdline, sizeof(f->proc.cmdline),
 		    h->command.n ? h->command : h->path.n ? h->path : mm_str_c(""));
 	mm_str_copy(f->proc.host, sizeof(f->proc.host), h->host);
