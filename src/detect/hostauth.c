@@ -40,8 +40,8 @@
 #define T_AFTER "InitialAccess:Runtime/SuccessfulLoginAfterBruteForce"
 #define T_UNUSUAL "InitialAccess:Runtime/UnusualLogin"
 
-#define MAX_KEYS 65536
-#define MAX_FAILS 4096
+#define MAX_KEYS 16384
+#define MAX_FAILS 1024
 #define MAX_OK 16
 #define MAX_HOSTS 16384		/* profiles */
 #define MAX_USERS 32		/* per host */
@@ -86,6 +86,9 @@ struct key {
 	uint32_t nfails, cap;
 	uint64_t dropped;		/* attempts past MAX_FAILS (counted, not kept) */
 	uint64_t reported;		/* attempts already in a finding */
+	uint64_t pruned;		/* attempts counted, then dropped as old */
+	int64_t bf_first_ms, bf_last_ms; /* the brute force once the threshold was
+					  * reached (0: not yet); survives pruning */
 	struct ok_login ok[MAX_OK];
 	uint8_t nok;
 };
@@ -464,7 +467,7 @@ static void finish_key(struct key *k, struct mm_detect_ctx *c)
 	int latest, m;
 	uint64_t total;
 
-	if (k->nfails < need || need == 0)
+	if (need == 0 || (k->nfails < need && !k->bf_first_ms))
 		return;
 	qsort(k->fails, k->nfails, sizeof(*k->fails), cmp_ref);
 	/* the densest window: its start and end bound the brute force */
@@ -477,11 +480,23 @@ static void finish_key(struct key *k, struct mm_detect_ctx *c)
 			best_hi = i;
 		}
 	}
-	if (best < need)
+	if (best < need && !k->bf_first_ms)
 		return;
-	total = k->nfails + k->dropped;
+	if (best < need) {
+		/* below the threshold now (pruned), but a brute force was seen:
+		 * its logins still count */
+		best_lo = 0;
+		best_hi = k->nfails ? k->nfails - 1 : 0;
+	}
+	if (!k->nfails)
+		goto logins;
+	total = k->nfails + k->dropped + k->pruned;
 	bf_first = k->fails[0].time_ms;
 	bf_last = k->fails[k->nfails - 1].time_ms;
+	if (!k->bf_first_ms || k->fails[best_lo].time_ms < k->bf_first_ms)
+		k->bf_first_ms = k->fails[best_lo].time_ms;
+	if (bf_last > k->bf_last_ms)
+		k->bf_last_ms = bf_last;
 	mm_ip_format(&k->ip, disc);
 	if (total > k->reported) {
 		struct mm_evref refs[MM_EVIDENCE_MAX];
@@ -499,15 +514,19 @@ static void finish_key(struct key *k, struct mm_detect_ctx *c)
 			mm_finding_info_num(f, "peakAttemptsInWindow", (double)best);
 		}
 	}
+logins:
+	total = k->nfails + k->dropped + k->pruned;
+	mm_ip_format(&k->ip, disc);
 	for (m = 0; m < k->nok; m++) {
 		struct ok_login *o = &k->ok[m];
 		struct mm_evref refs[2];
-		if (o->reported || o->ref.time_ms < k->fails[best_lo].time_ms ||
-		    o->ref.time_ms > bf_last + after)
+		if (o->reported || o->ref.time_ms < k->bf_first_ms ||
+		    o->ref.time_ms > k->bf_last_ms + after)
 			continue;
-		refs[0] = k->fails[best_hi];
+		refs[0] = k->nfails ? k->fails[best_hi] : o->ref;
 		refs[1] = o->ref;
-		f = mm_emit_refs(c, T_AFTER, mm_str_c(""), mm_str_c(k->entity), disc, refs, 2,
+		f = mm_emit_refs(c, T_AFTER, mm_str_c(""), mm_str_c(k->entity), disc, refs,
+				 k->nfails ? 2 : 1,
 				 o->ref.time_ms, o->ref.time_ms, &latest);
 		if (!f)
 			continue;
@@ -520,6 +539,38 @@ static void finish_key(struct key *k, struct mm_detect_ctx *c)
 		mm_finding_info_str(f, "method", o->method);
 		mm_finding_info_num(f, "failedAttemptsBefore", (double)total);
 	}
+}
+
+/* Between flushes (serve, the agent) keep only what a later batch can
+ * still need: attempts within window_s of the newest (older ones are
+ * counted in pruned), logins within success_window_s of it. Bounds a
+ * long-running pipeline's memory by the window, not by the uptime. */
+static void prune_key(struct key *k, struct mm_detect_ctx *c)
+{
+	int64_t win = (int64_t)(c->params[P_WINDOW] * 1000);
+	int64_t after = (int64_t)(c->params[P_AFTER_WINDOW] * 1000);
+	int64_t newest = INT64_MIN;
+	uint32_t i, j = 0;
+	int m, n = 0;
+	for (i = 0; i < k->nfails; i++)
+		if (k->fails[i].time_ms > newest)
+			newest = k->fails[i].time_ms;
+	for (m = 0; m < k->nok; m++)
+		if (k->ok[m].ref.time_ms > newest)
+			newest = k->ok[m].ref.time_ms;
+	if (newest == INT64_MIN)
+		return;
+	for (i = 0; i < k->nfails; i++) {
+		if (k->fails[i].time_ms < newest - win)
+			k->pruned++;
+		else
+			k->fails[j++] = k->fails[i];
+	}
+	k->nfails = j;
+	for (m = 0; m < k->nok; m++)
+		if (k->ok[m].ref.time_ms >= newest - after)
+			k->ok[n++] = k->ok[m];
+	k->nok = (uint8_t)n;
 }
 
 static int cmp_login(const void *a, const void *b)
@@ -601,8 +652,10 @@ static void finish(void *state, struct mm_detect_ctx *c)
 	struct state *s = state;
 	size_t i;
 	for (i = 0; i < s->cap; i++)
-		if (s->keys[i])
+		if (s->keys[i]) {
 			finish_key(s->keys[i], c);
+			prune_key(s->keys[i], c);
+		}
 	for (i = 0; i < s->pcap; i++)
 		if (s->prof[i])
 			finish_profile(s->prof[i], c);

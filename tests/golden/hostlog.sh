@@ -95,5 +95,21 @@ cp "$U" "$T/u3/i-0badc0ffee0000001/auth.log"
 types "$T/u12.db" >"$T/u12.t"; types "$T/u3.db" >"$T/u3.t"
 expect unusual_state_persisted "two scans differ from one: $(diff "$T/u12.t" "$T/u3.t")" \
 	sh -c "cmp -s '$T/u12.t' '$T/u3.t' && [ \$(wc -l <'$T/u3.t') -eq 2 ]"
+
+# brute force and the login in two files, a flush after each (serve's
+# way): the state kept between flushes still pairs them, whatever order
+# (UnusualLogin is left out: across flushes its learning period starts at
+# the first login that arrived, as any baseline's does)
+B=$HERE/cases/hostlog-brute-then-login-vs-typos/input/i-0a1b2c3d4e5f60718/var/log/secure
+mkdir -p "$T/b1/i-0a1b2c3d4e5f60718"
+grep -v 'Accepted password for git' "$B" >"$T/b1/i-0a1b2c3d4e5f60718/a-secure"
+grep 'Accepted password for git' "$B" >"$T/b1/i-0a1b2c3d4e5f60718/b-secure"
+for order in 1 2; do
+	"$M" scan --db "$T/bf$order.db" --no-default-lists --no-progress --threads 1 --flush-every 1 "$T/b1" >/dev/null 2>&1
+	types "$T/bf$order.db" | grep -v UnusualLogin >"$T/bf$order.t"
+	[ $order = 1 ] && mv "$T/b1/i-0a1b2c3d4e5f60718/a-secure" "$T/b1/i-0a1b2c3d4e5f60718/c-secure"
+done
+expect flush_each_file_pairs "want brute force + login after it, both orders: $(cat "$T/bf1.t" "$T/bf2.t")" \
+	sh -c "cmp -s '$T/bf1.t' '$T/bf2.t' && grep -q 'SSHBruteForce i-0a1b2c3d4e5f60718 40' '$T/bf1.t' && grep -q 'SuccessfulLoginAfterBruteForce i-0a1b2c3d4e5f60718 1' '$T/bf1.t'"
 echo "hostlog: $pass passed, $fail failed"
 [ $fail -eq 0 ]
