@@ -720,6 +720,8 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 	for (k = 0; k < 8; k++)
 		v |= (uint64_t)b[at++] << (8 * k);
 	tmp.first_ms = (int64_t)v;
+	if (tmp.first_ms == INT64_MAX)
+		return MM_EPARSE; /* "no login yet" is never saved */
 	L = b[at++];
 	if (L >= sizeof(tmp.host) || at + L + 2 > n)
 		return MM_EPARSE;
