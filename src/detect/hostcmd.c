@@ -135,13 +135,19 @@ static const char *exec_match(const char *s, size_t n)
 static const char *evasion_match(const char *s, size_t n)
 {
 	long at;
-	if (has(s, n, "history -c") || has(s, n, "unset HISTFILE") || has(s, n, "HISTFILE=/dev/null") ||
-	    has(s, n, "HISTSIZE=0") || (has(s, n, ".bash_history") &&
-					(has_word(s, n, "rm") || has_word(s, n, "shred") ||
-					 has(s, n, "/dev/null") || has_word(s, n, "truncate"))))
+	/* SigmaHQ lnx_shell_clear_cmd_history's keywords ("unset HISTFILE"
+	 * left out, as there: too common in legitimate scripts) */
+	if (has(s, n, "history -c") || has(s, n, "history -w") || has(s, n, "HISTFILE=/dev/null") ||
+	    has(s, n, "HISTSIZE=0") || has(s, n, "HISTFILESIZE=0") || has(s, n, "shopt -ou history") ||
+	    has(s, n, "shopt -uo history") || has(s, n, "empty_bash_history") ||
+	    (has(s, n, "sh_history") &&
+	     (has_word(s, n, "rm") || has_word(s, n, "shred") || has(s, n, "/dev/null") ||
+	      has(s, n, "/dev/zero") || has_word(s, n, "truncate") || has(s, n, "echo \"\" >") ||
+	      (has_word(s, n, "chattr") && has(s, n, "+i")))))
 		return "shell history cleared";
 	if (has(s, n, "/var/log/") &&
 	    (has_word(s, n, "rm") || has_word(s, n, "shred") || has_word(s, n, "truncate") ||
+	     has(s, n, "mv /var/log/") ||
 	     has(s, n, "> /var/log/") || has(s, n, ">/var/log/") || has(s, n, "/dev/null > /var/log") ||
 	     has(s, n, "/dev/null >/var/log")))
 		return "log files removed or truncated";

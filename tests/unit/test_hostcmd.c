@@ -84,6 +84,8 @@ MM_TEST(lookalikes_do_not_fire)
 		"iptables -L -n",
 		"systemctl status auditd",
 		"chattr +i /srv/data/archive.tar",
+		"unset HISTFILE",
+		"cp /var/log/syslog /srv/backup/",
 		NULL};
 	char out[512];
 	int i;
@@ -98,7 +100,8 @@ MM_TEST(lookalikes_do_not_fire)
 MM_TEST(evasion_positives)
 {
 	static const char *const cmds[] = {
-		"history -c", "unset HISTFILE", "export HISTFILE=/dev/null",
+		"history -c", "export HISTFILESIZE=0", "export HISTFILE=/dev/null",
+		"ln -sf /dev/null /home/git/.zsh_history", "mv /var/log/syslog /tmp/s",
 		"rm -f /root/.bash_history", "rm -rf /var/log/secure",
 		"cat /dev/null > /var/log/wtmp", "truncate -s 0 /var/log/auth.log",
 		"setenforce 0", "iptables -F", "ufw disable", "systemctl stop auditd",
