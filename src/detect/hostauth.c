@@ -3,6 +3,15 @@
  * auth/secure log (parse/syslog.h):
  *   UnauthorizedAccess:Runtime/SSHBruteForce            (Low, TARGET)
  *   InitialAccess:Runtime/SuccessfulLoginAfterBruteForce (High)
+ * and a login by a user never seen on the host, or from a network (/24,
+ * /48) never seen for that user there, once the host's learning period
+ * (in event time, from its first login seen) is over:
+ *   InitialAccess:Runtime/UnusualLogin                   (Medium)
+ * The learned profile (per host: first login time, users, their
+ * networks; bounded) is saved to the store, so day-by-day scans learn as
+ * one scan does. Logins are collected per batch (pending) and replayed in
+ * (time, file, line) order at finish, so the verdicts do not depend on
+ * file order or threads.
  *
  * State: a table keyed by (host, remote address) holding the failed
  * attempts' times (with their records, to cite) and the accepted logins.
@@ -29,12 +38,17 @@
 
 #define T_BRUTE "UnauthorizedAccess:Runtime/SSHBruteForce"
 #define T_AFTER "InitialAccess:Runtime/SuccessfulLoginAfterBruteForce"
+#define T_UNUSUAL "InitialAccess:Runtime/UnusualLogin"
 
-#define MAX_KEYS 65536
-#define MAX_FAILS 4096
+#define MAX_KEYS 16384
+#define MAX_FAILS 1024
 #define MAX_OK 16
+#define MAX_HOSTS 16384		/* profiles */
+#define MAX_USERS 32		/* per host */
+#define MAX_NETS 8		/* per user */
+#define MAX_PENDING 4096	/* logins per host per batch */
 
-enum { P_MIN_FAILS, P_WINDOW, P_AFTER_WINDOW };
+enum { P_MIN_FAILS, P_WINDOW, P_AFTER_WINDOW, P_LEARN };
 
 static const struct mm_param params[] = {
 	{"min_failures", 20, 3, 1000000, "attempts",
@@ -49,6 +63,10 @@ static const struct mm_param params[] = {
 	 "How long after the last counted attempt of a brute force an accepted login from the same "
 	 "address is taken as its success. A day: bots often come back later with the password "
 	 "they found."},
+	{"learning_s", 259200, 0, 86400 * 365, "seconds",
+	 "UnusualLogin stays silent on a host until this long (event time) after the first login "
+	 "seen on it: three days learn the users who log in daily (and a weekly-rotated secure "
+	 "file, scanned alone, still has most of its week judged)."},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -68,15 +86,45 @@ struct key {
 	uint32_t nfails, cap;
 	uint64_t dropped;		/* attempts past MAX_FAILS (counted, not kept) */
 	uint64_t reported;		/* attempts already in a finding */
+	uint64_t pruned;		/* attempts counted, then dropped as old */
+	int64_t bf_first_ms, bf_last_ms; /* the brute force once the threshold was
+					  * reached (0: not yet); survives pruning */
 	struct ok_login ok[MAX_OK];
 	uint8_t nok;
-	char last_user[32];
+};
+
+/* An accepted login waiting for finish's replay. */
+struct login {
+	struct mm_evref ref;
+	struct mm_ip ip;
+	uint16_t rport;
+	char user[32];
+	char method[24];
+};
+
+struct puser {
+	char name[32];
+	uint8_t nnets;
+	struct mm_ip nets[MAX_NETS];	/* /24 or /48 network addresses */
+};
+
+/* One host's learned logins (UnusualLogin). */
+struct profile {
+	char entity[64];
+	char host[64];
+	int64_t first_ms;		/* earliest login seen; INT64_MAX = none yet */
+	uint16_t nusers;
+	struct puser users[MAX_USERS];
+	struct login *pending;		/* this batch's logins, unsorted */
+	uint32_t npending, cap;
 };
 
 struct state {
 	struct key **keys;		/* open addressing, power of two */
 	size_t nkeys, cap;
 	uint64_t keys_dropped;
+	struct profile **prof;		/* open addressing by entity */
+	size_t nprof, pcap;
 };
 
 static void *state_new(void)
@@ -86,7 +134,11 @@ static void *state_new(void)
 		return NULL;
 	s->cap = 64;
 	s->keys = mm_calloc(s->cap, sizeof(*s->keys));
-	if (!s->keys) {
+	s->pcap = 16;
+	s->prof = mm_calloc(s->pcap, sizeof(*s->prof));
+	if (!s->keys || !s->prof) {
+		mm_free(s->keys);
+		mm_free(s->prof);
 		mm_free(s);
 		return NULL;
 	}
@@ -105,7 +157,87 @@ static void state_free(void *p)
 			mm_free(s->keys[i]);
 		}
 	mm_free(s->keys);
+	for (i = 0; i < s->pcap; i++)
+		if (s->prof[i]) {
+			mm_free(s->prof[i]->pending);
+			mm_free(s->prof[i]);
+		}
+	mm_free(s->prof);
 	mm_free(s);
+}
+
+/* The profile of entity, created when create; NULL when absent or full. */
+static struct profile *prof_get(struct state *s, const char *entity, int create)
+{
+	size_t j;
+	struct profile *p;
+	if (create && s->nprof * 2 >= s->pcap) {
+		size_t ncap = s->pcap * 2, i;
+		struct profile **np = mm_calloc(ncap, sizeof(*np));
+		if (!np)
+			return NULL;
+		for (i = 0; i < s->pcap; i++)
+			if (s->prof[i]) {
+				size_t k = mm_hash(s->prof[i]->entity, strlen(s->prof[i]->entity), 7) &
+					   (ncap - 1);
+				while (np[k])
+					k = (k + 1) & (ncap - 1);
+				np[k] = s->prof[i];
+			}
+		mm_free(s->prof);
+		s->prof = np;
+		s->pcap = ncap;
+	}
+	j = mm_hash(entity, strlen(entity), 7) & (s->pcap - 1);
+	while ((p = s->prof[j])) {
+		if (!strcmp(p->entity, entity))
+			return p;
+		j = (j + 1) & (s->pcap - 1);
+	}
+	if (!create || s->nprof >= MAX_HOSTS)
+		return NULL;
+	p = mm_calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	snprintf(p->entity, sizeof(p->entity), "%s", entity);
+	p->first_ms = INT64_MAX;
+	s->prof[j] = p;
+	s->nprof++;
+	return p;
+}
+
+static void add_pending(struct profile *p, const struct login *l)
+{
+	if (p->npending == p->cap) {
+		uint32_t nc = p->cap ? p->cap * 2 : 8, i, worst = 0;
+		struct login *nl;
+		if (p->cap >= MAX_PENDING) {
+			/* full: keep the earliest (order-free) */
+			for (i = 1; i < p->npending; i++)
+				if (mm_evref_before(&p->pending[worst].ref, &p->pending[i].ref))
+					worst = i;
+			if (mm_evref_before(&l->ref, &p->pending[worst].ref))
+				p->pending[worst] = *l;
+			return;
+		}
+		nl = mm_realloc(p->pending, nc * sizeof(*nl));
+		if (!nl)
+			return;
+		p->pending = nl;
+		p->cap = nc;
+	}
+	p->pending[p->npending++] = *l;
+}
+
+/* The network a login came from: /24 for IPv4, /48 for IPv6. */
+static struct mm_ip net_of(const struct mm_ip *ip)
+{
+	struct mm_ip n = *ip;
+	if (n.v6)
+		memset(n.b + 6, 0, 10);
+	else
+		n.b[3] = 0;
+	return n;
 }
 
 static uint64_t key_hash(const char *entity, const struct mm_ip *ip)
@@ -236,10 +368,21 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	mm_evref_take(&r, c, ev, h->time_ms);
 	if (h->what == MM_HOST_LOGIN_FAIL) {
 		add_fail(k, &r);
-		if (h->user.n)
-			mm_str_copy(k->last_user, sizeof(k->last_user), h->user);
 	} else {
 		struct ok_login o;
+		struct profile *pr = prof_get(s, entity, 1);
+		if (pr) {
+			struct login l;
+			memset(&l, 0, sizeof(l));
+			l.ref = r;
+			l.ip = h->remote;
+			l.rport = h->rport;
+			mm_str_copy(l.user, sizeof(l.user), h->user);
+			mm_str_copy(l.method, sizeof(l.method), h->method);
+			if (!pr->host[0])
+				mm_str_copy(pr->host, sizeof(pr->host), h->host);
+			add_pending(pr, &l);
+		}
 		memset(&o, 0, sizeof(o));
 		o.ref = r;
 		mm_str_copy(o.user, sizeof(o.user), h->user);
@@ -269,10 +412,20 @@ static int merge(void *dst, void *src)
 		dk->dropped += sk->dropped;
 		for (m = 0; m < sk->nok; m++)
 			add_ok(dk, &sk->ok[m]);
-		if (sk->last_user[0] && !dk->last_user[0])
-			memcpy(dk->last_user, sk->last_user, sizeof(dk->last_user));
 	}
 	d->keys_dropped += s->keys_dropped;
+	for (i = 0; i < s->pcap; i++) {
+		struct profile *sp = s->prof[i], *dp;
+		if (!sp)
+			continue;
+		dp = prof_get(d, sp->entity, 1);
+		if (!dp)
+			continue;
+		if (!dp->host[0])
+			memcpy(dp->host, sp->host, sizeof(dp->host));
+		for (j = 0; j < sp->npending; j++)
+			add_pending(dp, &sp->pending[j]);
+	}
 	return 0;
 }
 
@@ -300,6 +453,7 @@ static void fill(struct mm_finding *f, const struct key *k, const char *user)
 	snprintf(f->proc.name, sizeof(f->proc.name), "sshd");
 	snprintf(f->proc.host, sizeof(f->proc.host), "%s", k->host);
 	snprintf(f->proc.user, sizeof(f->proc.user), "%s", user);
+	snprintf(f->user_name, sizeof(f->user_name), "%s", user);
 }
 
 static void finish_key(struct key *k, struct mm_detect_ctx *c)
@@ -313,7 +467,7 @@ static void finish_key(struct key *k, struct mm_detect_ctx *c)
 	int latest, m;
 	uint64_t total;
 
-	if (k->nfails < need || need == 0)
+	if (need == 0 || (k->nfails < need && !k->bf_first_ms))
 		return;
 	qsort(k->fails, k->nfails, sizeof(*k->fails), cmp_ref);
 	/* the densest window: its start and end bound the brute force */
@@ -326,11 +480,23 @@ static void finish_key(struct key *k, struct mm_detect_ctx *c)
 			best_hi = i;
 		}
 	}
-	if (best < need)
+	if (best < need && !k->bf_first_ms)
 		return;
-	total = k->nfails + k->dropped;
+	if (best < need) {
+		/* below the threshold now (pruned), but a brute force was seen:
+		 * its logins still count */
+		best_lo = 0;
+		best_hi = k->nfails ? k->nfails - 1 : 0;
+	}
+	if (!k->nfails)
+		goto logins;
+	total = k->nfails + k->dropped + k->pruned;
 	bf_first = k->fails[0].time_ms;
 	bf_last = k->fails[k->nfails - 1].time_ms;
+	if (!k->bf_first_ms || k->fails[best_lo].time_ms < k->bf_first_ms)
+		k->bf_first_ms = k->fails[best_lo].time_ms;
+	if (bf_last > k->bf_last_ms)
+		k->bf_last_ms = bf_last;
 	mm_ip_format(&k->ip, disc);
 	if (total > k->reported) {
 		struct mm_evref refs[MM_EVIDENCE_MAX];
@@ -342,21 +508,25 @@ static void finish_key(struct key *k, struct mm_detect_ctx *c)
 		if (f) {
 			f->count += (total - k->reported) - 1;
 			k->reported = total;
-			fill(f, k, k->last_user);
+			fill(f, k, ""); /* many users: none named (order-free) */
 			mm_finding_info_clear(f);
 			mm_finding_info_num(f, "failedAttempts", (double)total);
 			mm_finding_info_num(f, "peakAttemptsInWindow", (double)best);
 		}
 	}
+logins:
+	total = k->nfails + k->dropped + k->pruned;
+	mm_ip_format(&k->ip, disc);
 	for (m = 0; m < k->nok; m++) {
 		struct ok_login *o = &k->ok[m];
 		struct mm_evref refs[2];
-		if (o->reported || o->ref.time_ms < k->fails[best_lo].time_ms ||
-		    o->ref.time_ms > bf_last + after)
+		if (o->reported || o->ref.time_ms < k->bf_first_ms ||
+		    o->ref.time_ms > k->bf_last_ms + after)
 			continue;
-		refs[0] = k->fails[best_hi];
+		refs[0] = k->nfails ? k->fails[best_hi] : o->ref;
 		refs[1] = o->ref;
-		f = mm_emit_refs(c, T_AFTER, mm_str_c(""), mm_str_c(k->entity), disc, refs, 2,
+		f = mm_emit_refs(c, T_AFTER, mm_str_c(""), mm_str_c(k->entity), disc, refs,
+				 k->nfails ? 2 : 1,
 				 o->ref.time_ms, o->ref.time_ms, &latest);
 		if (!f)
 			continue;
@@ -371,20 +541,232 @@ static void finish_key(struct key *k, struct mm_detect_ctx *c)
 	}
 }
 
+/* Between flushes (serve, the agent) keep only what a later batch can
+ * still need: attempts within window_s of the newest (older ones are
+ * counted in pruned), logins within success_window_s of it. Bounds a
+ * long-running pipeline's memory by the window, not by the uptime. */
+static void prune_key(struct key *k, struct mm_detect_ctx *c)
+{
+	int64_t win = (int64_t)(c->params[P_WINDOW] * 1000);
+	int64_t after = (int64_t)(c->params[P_AFTER_WINDOW] * 1000);
+	int64_t newest = INT64_MIN;
+	uint32_t i, j = 0;
+	int m, n = 0;
+	for (i = 0; i < k->nfails; i++)
+		if (k->fails[i].time_ms > newest)
+			newest = k->fails[i].time_ms;
+	for (m = 0; m < k->nok; m++)
+		if (k->ok[m].ref.time_ms > newest)
+			newest = k->ok[m].ref.time_ms;
+	if (newest == INT64_MIN)
+		return;
+	for (i = 0; i < k->nfails; i++) {
+		if (k->fails[i].time_ms < newest - win)
+			k->pruned++;
+		else
+			k->fails[j++] = k->fails[i];
+	}
+	k->nfails = j;
+	for (m = 0; m < k->nok; m++)
+		if (k->ok[m].ref.time_ms >= newest - after)
+			k->ok[n++] = k->ok[m];
+	k->nok = (uint8_t)n;
+}
+
+static int cmp_login(const void *a, const void *b)
+{
+	const struct login *x = a, *y = b;
+	return cmp_ref(&x->ref, &y->ref);
+}
+
+/* Replay the batch's logins of one host against its profile, in order. */
+static void finish_profile(struct profile *p, struct mm_detect_ctx *c)
+{
+	int64_t learn = (int64_t)(c->params[P_LEARN] * 1000);
+	uint32_t i;
+
+	if (!p->npending)
+		return;
+	qsort(p->pending, p->npending, sizeof(*p->pending), cmp_login);
+	if (p->pending[0].ref.time_ms < p->first_ms)
+		p->first_ms = p->pending[0].ref.time_ms;
+	for (i = 0; i < p->npending; i++) {
+		const struct login *l = &p->pending[i];
+		struct mm_ip net = net_of(&l->ip);
+		struct puser *u = NULL;
+		int k, known_net = 0;
+		for (k = 0; k < p->nusers; k++)
+			if (!strcmp(p->users[k].name, l->user)) {
+				u = &p->users[k];
+				break;
+			}
+		if (u)
+			for (k = 0; k < u->nnets; k++)
+				if (mm_ip_eq(&u->nets[k], &net))
+					known_net = 1;
+		if ((!u || !known_net) && l->ref.time_ms >= p->first_ms + learn) {
+			char disc[64], ipb[MM_IP_STRLEN];
+			struct mm_finding *f;
+			int latest;
+			mm_ip_format(&net, ipb);
+			snprintf(disc, sizeof(disc), "%s|%s", l->user, ipb);
+			f = mm_emit_refs(c, T_UNUSUAL, mm_str_c(""), mm_str_c(p->entity), disc, &l->ref, 1,
+					 l->ref.time_ms, l->ref.time_ms, &latest);
+			if (f) {
+				f->role = MM_ROLE_TARGET;
+				if (!f->instance_id[0] && strncmp(p->entity, "i-", 2) == 0)
+					snprintf(f->instance_id, sizeof(f->instance_id), "%s", p->entity);
+				if (latest) {
+					f->has_remote_ip = 1;
+					f->remote_ip = l->ip;
+					f->remote_port = l->rport;
+					f->direction = MM_DIR_INBOUND;
+					f->local_port = 22;
+					snprintf(f->protocol, sizeof(f->protocol), "TCP");
+					memset(&f->proc, 0, sizeof(f->proc));
+					snprintf(f->proc.name, sizeof(f->proc.name), "sshd");
+					snprintf(f->proc.host, sizeof(f->proc.host), "%s", p->host);
+					snprintf(f->proc.user, sizeof(f->proc.user), "%s", l->user);
+					snprintf(f->user_name, sizeof(f->user_name), "%s", l->user);
+					mm_finding_info_clear(f);
+					mm_finding_info_str(f, "user", l->user);
+					mm_finding_info_str(f, "method", l->method);
+					mm_finding_info_str(f, "unusual", u ? "network" : "user");
+				}
+			}
+		}
+		/* learn it (bounded: a full table learns no more) */
+		if (!u && p->nusers < MAX_USERS) {
+			u = &p->users[p->nusers++];
+			memset(u, 0, sizeof(*u));
+			snprintf(u->name, sizeof(u->name), "%s", l->user);
+		}
+		if (u && !known_net && u->nnets < MAX_NETS)
+			u->nets[u->nnets++] = net;
+	}
+	p->npending = 0;
+}
+
 static void finish(void *state, struct mm_detect_ctx *c)
 {
 	struct state *s = state;
 	size_t i;
 	for (i = 0; i < s->cap; i++)
-		if (s->keys[i])
+		if (s->keys[i]) {
 			finish_key(s->keys[i], c);
+			prune_key(s->keys[i], c);
+		}
+	for (i = 0; i < s->pcap; i++)
+		if (s->prof[i])
+			finish_profile(s->prof[i], c);
 }
 
-static const char *const types[] = {T_BRUTE, T_AFTER, NULL};
+/* Blob (state_version 1), one per host entity, little-endian:
+ * first_ms i64, host name (u8 length + bytes), nusers u16, then per user:
+ * name (u8 length + bytes), nnets u8, nnets x (v6 u8, 16 bytes). */
+static int save(void *state, int (*put)(void *pctx, const char *entity, const void *blob, size_t n),
+		void *pctx)
+{
+	struct state *s = state;
+	unsigned char b[16 + 64 + MAX_USERS * (34 + MAX_NETS * 17)];
+	size_t i;
+	int rc = 0, k, m;
+
+	for (i = 0; i < s->pcap && !rc; i++) {
+		const struct profile *p = s->prof[i];
+		size_t n = 0, L;
+		if (!p || p->first_ms == INT64_MAX)
+			continue;
+		for (k = 0; k < 8; k++)
+			b[n++] = (unsigned char)((uint64_t)p->first_ms >> (8 * k));
+		L = strlen(p->host);
+		b[n++] = (unsigned char)L;
+		memcpy(b + n, p->host, L);
+		n += L;
+		b[n++] = (unsigned char)(p->nusers & 0xff);
+		b[n++] = (unsigned char)(p->nusers >> 8);
+		for (k = 0; k < p->nusers; k++) {
+			const struct puser *u = &p->users[k];
+			L = strlen(u->name);
+			b[n++] = (unsigned char)L;
+			memcpy(b + n, u->name, L);
+			n += L;
+			b[n++] = u->nnets;
+			for (m = 0; m < u->nnets; m++) {
+				b[n++] = u->nets[m].v6;
+				memcpy(b + n, u->nets[m].b, 16);
+				n += 16;
+			}
+		}
+		rc = put(pctx, p->entity, b, n);
+	}
+	return rc;
+}
+
+/* Restore one host's profile (replacing what is held for it). A
+ * malformed blob is rejected whole: MM_EPARSE. */
+static int load(void *state, const char *entity, int version, const void *blob, size_t n)
+{
+	struct state *s = state;
+	const unsigned char *b = blob;
+	struct profile tmp, *p;
+	size_t at = 0, L;
+	uint64_t v = 0;
+	int k, m;
+
+	if (version != 1 || n < 11 || strlen(entity) >= sizeof(tmp.entity))
+		return MM_EPARSE;
+	memset(&tmp, 0, sizeof(tmp));
+	for (k = 0; k < 8; k++)
+		v |= (uint64_t)b[at++] << (8 * k);
+	tmp.first_ms = (int64_t)v;
+	if (tmp.first_ms == INT64_MAX)
+		return MM_EPARSE; /* "no login yet" is never saved */
+	L = b[at++];
+	if (L >= sizeof(tmp.host) || at + L + 2 > n)
+		return MM_EPARSE;
+	memcpy(tmp.host, b + at, L);
+	at += L;
+	tmp.nusers = (uint16_t)(b[at] | (b[at + 1] << 8));
+	at += 2;
+	if (tmp.nusers > MAX_USERS)
+		return MM_EPARSE;
+	for (k = 0; k < tmp.nusers; k++) {
+		struct puser *u = &tmp.users[k];
+		if (at >= n)
+			return MM_EPARSE;
+		L = b[at++];
+		if (L >= sizeof(u->name) || at + L + 1 > n)
+			return MM_EPARSE;
+		memcpy(u->name, b + at, L);
+		at += L;
+		u->nnets = b[at++];
+		if (u->nnets > MAX_NETS || at + (size_t)u->nnets * 17 > n)
+			return MM_EPARSE;
+		for (m = 0; m < u->nnets; m++) {
+			u->nets[m].v6 = b[at++] ? 1 : 0;
+			memcpy(u->nets[m].b, b + at, 16);
+			at += 16;
+		}
+	}
+	if (at != n)
+		return MM_EPARSE;
+	p = prof_get(s, entity, 1);
+	if (!p)
+		return MM_ENOMEM;
+	p->first_ms = tmp.first_ms;
+	memcpy(p->host, tmp.host, sizeof(p->host));
+	p->nusers = tmp.nusers;
+	memcpy(p->users, tmp.users, sizeof(p->users));
+	return 0;
+}
+
+static const char *const types[] = {T_BRUTE, T_AFTER, T_UNUSUAL, NULL};
 
 const struct mm_detector_def mm_det_hostauth = {
 	.name = "hostauth",
 	.kinds = MM_KIND_BIT(MM_EV_HOST),
+	.state_version = 1,
 	.types = types,
 	.params = params,
 	.state_new = state_new,
@@ -392,4 +774,6 @@ const struct mm_detector_def mm_det_hostauth = {
 	.on_event = on_event,
 	.merge = merge,
 	.finish = finish,
+	.save = save,
+	.load = load,
 };

@@ -135,13 +135,19 @@ static const char *exec_match(const char *s, size_t n)
 static const char *evasion_match(const char *s, size_t n)
 {
 	long at;
-	if (has(s, n, "history -c") || has(s, n, "unset HISTFILE") || has(s, n, "HISTFILE=/dev/null") ||
-	    has(s, n, "HISTSIZE=0") || (has(s, n, ".bash_history") &&
-					(has_word(s, n, "rm") || has_word(s, n, "shred") ||
-					 has(s, n, "/dev/null") || has_word(s, n, "truncate"))))
+	/* SigmaHQ lnx_shell_clear_cmd_history's keywords ("unset HISTFILE"
+	 * left out, as there: too common in legitimate scripts) */
+	if (has(s, n, "history -c") || has(s, n, "history -w") || has(s, n, "HISTFILE=/dev/null") ||
+	    has(s, n, "HISTSIZE=0") || has(s, n, "HISTFILESIZE=0") || has(s, n, "shopt -ou history") ||
+	    has(s, n, "shopt -uo history") || has(s, n, "empty_bash_history") ||
+	    (has(s, n, "sh_history") &&
+	     (has_word(s, n, "rm") || has_word(s, n, "shred") || has(s, n, "/dev/null") ||
+	      has(s, n, "/dev/zero") || has_word(s, n, "truncate") || has(s, n, "echo \"\" >") ||
+	      (has_word(s, n, "chattr") && has(s, n, "+i")))))
 		return "shell history cleared";
 	if (has(s, n, "/var/log/") &&
 	    (has_word(s, n, "rm") || has_word(s, n, "shred") || has_word(s, n, "truncate") ||
+	     has(s, n, "mv /var/log/") ||
 	     has(s, n, "> /var/log/") || has(s, n, ">/var/log/") || has(s, n, "/dev/null > /var/log") ||
 	     has(s, n, "/dev/null >/var/log")))
 		return "log files removed or truncated";
@@ -231,6 +237,7 @@ static void emit(struct mm_detect_ctx *c, const struct mm_event *ev, const char 
 	f->proc.pid = h->pid;
 	f->proc.ppid = h->ppid;
 	mm_str_copy(f->proc.user, sizeof(f->proc.user), h->user);
+	mm_str_copy(f->user_name, sizeof(f->user_name), h->user);
 	mm_str_copy(f->proc.cmdline, sizeof(f->proc.cmdline),
 		    h->command.n ? h->command : h->path.n ? h->path : mm_str_c(""));
 	mm_str_copy(f->proc.host, sizeof(f->proc.host), h->host);

@@ -204,6 +204,8 @@ struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *ac
 			      : MM_RES_INSTANCE;
 	if (ft && ft->res_type == MM_RES_S3BUCKET)
 		restype = MM_RES_S3BUCKET; /* resource key: the bucket name */
+	if (ft && ft->res_type == MM_RES_RUNTIME)
+		restype = MM_RES_RUNTIME; /* an instance (or host) with runtimeDetails */
 	return lookup(a, type, account, resource, resource_len, disc, restype, created);
 }
 

@@ -491,25 +491,30 @@ static const struct mm_ftype types[] = {
 	/* host auth/cron logs and host agent events (detect/hostauth.c,
 	 * detect/hostcmd.c): the Runtime resource */
 	{"UnauthorizedAccess:Runtime/SSHBruteForce", LOW, MM_RES_RUNTIME, NET,
-	 "SSH brute force attacks against host {host}.",
+	 "SSH brute force attacks against {instance}.",
 	 "Host {host} ({instance}) is the target of SSH brute force attempts from {ip}: many failed "
 	 "SSH authentications in a short time in its auth log."},
 	{"InitialAccess:Runtime/SuccessfulLoginAfterBruteForce", HIGH, MM_RES_RUNTIME, NET,
-	 "A login to host {host} succeeded from an address that was brute forcing it.",
+	 "A login to {instance} succeeded from an address that was brute forcing it.",
 	 "User {user} logged in to host {host} ({instance}) over SSH from {ip}, an address that made "
 	 "many failed SSH authentications against it just before. The brute force may have found a "
 	 "valid password or key."},
+	{"InitialAccess:Runtime/UnusualLogin", MED, MM_RES_RUNTIME, NET,
+	 "An unusual login to {instance}.",
+	 "User {user} logged in to host {host} ({instance}) over SSH from {ip}: a user never seen "
+	 "logging in to this host, or a network never seen for this user, after the host's learning "
+	 "period."},
 	{"Execution:Runtime/SuspiciousCommand", MED, MM_RES_RUNTIME, NET,
-	 "A suspicious command was executed on host {host}.",
+	 "A suspicious command was executed on {instance}.",
 	 "A suspicious command (a download piped into a shell, base64-decoded execution or an "
 	 "interpreter one-liner with a socket) was executed on host {host} ({instance}) by process "
 	 "{process}."},
 	{"Persistence:Runtime/SuspiciousCommand", MED, MM_RES_RUNTIME, NET,
-	 "A command that sets up persistence was executed on host {host}.",
+	 "A command that sets up persistence was executed on {instance}.",
 	 "A crontab, a systemd unit or a user account was created or changed on host {host} "
 	 "({instance}) by process {process}: a way to keep access after a compromise."},
 	{"DefenseEvasion:Runtime/SuspiciousCommand", MED, MM_RES_RUNTIME, NET,
-	 "A command that weakens defences was executed on host {host}.",
+	 "A command that weakens defences was executed on {instance}.",
 	 "A command that clears history or logs, disables SELinux, the firewall or audit, or locks "
 	 "credential files was executed on host {host} ({instance}) by process {process}."},
 	{NULL, 0, 0, 0, NULL, NULL},

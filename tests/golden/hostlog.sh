@@ -1,0 +1,115 @@
+#!/bin/sh
+# hostlog.sh MAMORI - host logs collected elsewhere (parse/syslog.h,
+# detect/hostauth.c, detect/hostcmd.c) end to end over the fixtures in
+# tests/data/host: a RHEL secure and cron file with year-less stamps
+# (resolved against the file's mtime, also across New Year), a Debian
+# auth.log with RFC 3339 stamps, a journald JSON export; skipped lines
+# counted, a bad line located; attribution by folder, by --host, by
+# ip-a-b-c-d through the inventory; the same findings with 1 and 4 threads.
+# Ends "hostlog: N passed, N failed".
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/suite.sh"
+D=$ROOT/tests/data/host
+types() { "$M" findings list --db "$1" --format json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    f = json.loads(l)
+    r = f["resource"].get("instanceDetails", {}).get("instanceId", "")
+    print(f["type"], r, f["service"]["count"], f["service"]["eventFirstSeen"][:10])' | sort; }
+
+# year-less stamps: the files were last written on Dec 6 2026
+mkdir -p "$T/h1"
+cp "$D/secure" "$D/cron" "$T/h1/"
+touch -d "2026-12-06 00:00:00" "$T/h1/secure" "$T/h1/cron"
+"$M" scan --db "$T/a.db" --no-default-lists --no-progress --threads 1 "$T/h1" >/dev/null 2>"$T/a.err"
+types "$T/a.db" >"$T/a.t"
+expect yearless_brute "want SSHBruteForce dated 2026-12-05: $(cat "$T/a.t")" \
+	has "$T/a.t" "UnauthorizedAccess:Runtime/SSHBruteForce  20 2026-12-05"
+expect yearless_after "want the login after it: $(cat "$T/a.t")" \
+	has "$T/a.t" "InitialAccess:Runtime/SuccessfulLoginAfterBruteForce  1 2026-12-05"
+expect cron_wget_bash "want Execution from the cron line: $(cat "$T/a.t")" \
+	has "$T/a.t" "Execution:Runtime/SuspiciousCommand  1 2026-12-05"
+expect history_clearing "want DefenseEvasion (sudo history -c): $(cat "$T/a.t")" \
+	has "$T/a.t" "DefenseEvasion:Runtime/SuspiciousCommand  1 2026-12-05"
+expect persistence "want Persistence (crontab REPLACE, useradd, wheel): $(cat "$T/a.t")" \
+	sh -c "[ \$(grep -c 'Persistence:Runtime/SuspiciousCommand' '$T/a.t') -eq 3 ]"
+expect no_curl_o "curl -o without a pipe, apt-get, logrotate must not fire: $(cat "$T/a.t")" \
+	sh -c "[ \$(grep -c Execution '$T/a.t') -eq 1 ]"
+
+# the same files written on Jan 2 2027: Dec lines are still 2026
+touch -d "2027-01-02 00:00:00" "$T/h1/secure" "$T/h1/cron"
+"$M" scan --db "$T/b.db" --no-default-lists --no-progress "$T/h1" >/dev/null 2>&1
+types "$T/b.db" >"$T/b.t"
+expect new_year "a file spanning New Year keeps December in the old year: $(cat "$T/b.t")" \
+	sh -c "grep -q 'SSHBruteForce  20 2026-12-05' '$T/b.t' && ! grep -q 2027 '$T/b.t'"
+
+# 4 threads, the same findings
+"$M" scan --db "$T/c.db" --no-default-lists --no-progress --threads 4 "$T/h1" >/dev/null 2>&1
+touch -d "2026-12-06 00:00:00" "$T/h1/secure" "$T/h1/cron"
+"$M" scan --db "$T/c1.db" --no-default-lists --no-progress --threads 4 "$T/h1" >/dev/null 2>&1
+types "$T/c1.db" >"$T/c1.t"
+expect threads_same "1 and 4 threads differ: $(diff "$T/a.t" "$T/c1.t")" cmp -s "$T/a.t" "$T/c1.t"
+
+# attribution: a folder named after the instance, --host, the inventory
+mkdir -p "$T/h2/i-0a1b2c3d4e5f60718"
+cp "$D/secure" "$T/h2/i-0a1b2c3d4e5f60718/"
+"$M" scan --db "$T/d.db" --no-default-lists --no-progress "$T/h2" >/dev/null 2>&1
+expect attr_folder "findings on the folder's instance: $(types "$T/d.db")" \
+	sh -c "'$M' findings list --db '$T/d.db' --format json | grep -q '\"instanceId\":\"i-0a1b2c3d4e5f60718\"'"
+"$M" scan --db "$T/e.db" --no-default-lists --no-progress --host i-0feedfeedfeedfeed "$T/h2" >/dev/null 2>&1
+expect attr_host_overrides "--host wins over the folder" \
+	sh -c "'$M' findings list --db '$T/e.db' --format json | grep -q '\"instanceId\":\"i-0feedfeedfeedfeed\"' && ! '$M' findings list --db '$T/e.db' --format json | grep -q '\"instanceId\":\"i-0a1b2c3d4e5f60718'"
+mkdir -p "$T/h3"
+sed 's/ip-10-0-1-23/ip-10-0-0-157/' "$D/secure" >"$T/h3/secure"
+"$M" scan --db "$T/f.db" --no-default-lists --no-progress --inventory "$ROOT/tests/data/inventory/describe-basic.json" "$T/h3" >/dev/null 2>&1
+expect attr_inventory "ip-10-0-0-157 -> 10.0.0.157 -> i-1234567890abcdef0" \
+	sh -c "'$M' findings list --db '$T/f.db' --format json | grep -q '\"instanceId\":\"i-1234567890abcdef0\"'"
+
+# journald JSON and RFC 3339 lines; a bad line is located, the rest kept
+mkdir -p "$T/h4"
+cp "$D/journal.json" "$D/auth.log" "$T/h4/"
+echo "this is not a syslog line" >>"$T/h4/auth.log"
+"$M" scan --db "$T/g.db" --no-default-lists --no-progress "$T/h4" >/dev/null 2>"$T/g.err"
+types "$T/g.db" >"$T/g.t"
+expect bad_line_located "want auth.log:12 named: $(cat "$T/g.err")" has "$T/g.err" "auth.log:12: not a syslog line"
+expect bad_line_counted "want 1 malformed: $(cat "$T/g.err")" has "$T/g.err" "1 malformed records"
+expect journal_cron "journald's CROND wget|bash line: $(cat "$T/g.t")" has "$T/g.t" "Execution:Runtime/SuspiciousCommand"
+expect journal_auditd "journald's sudo systemctl stop auditd: $(cat "$T/g.t")" has "$T/g.t" "DefenseEvasion:Runtime/SuspiciousCommand"
+expect debian_benign "alice's two typos, apt-get, sessionclean: nothing else: $(cat "$T/g.t")" \
+	sh -c "[ \$(wc -l <'$T/g.t') -eq 2 ]"
+"$M" scan --db "$T/h.db" --no-default-lists --no-progress --source hostlog "$T/h4" >/dev/null 2>"$T/h.err"
+types "$T/h.db" >"$T/h.t"
+expect source_hostlog "--source hostlog reads both: $(diff "$T/g.t" "$T/h.t")" cmp -s "$T/g.t" "$T/h.t"
+expect summary_host_events "want the host events line: $(cat "$T/g.err")" has "$T/g.err" "host events,"
+
+# UnusualLogin's profile is kept in the store: days 1-5 then 6-10 in two
+# scans give what one scan of all ten days gives
+U=$HERE/cases/hostlog-unusual-login-vs-daily-admin/input/i-0badc0ffee0000001/auth.log
+mkdir -p "$T/u1/i-0badc0ffee0000001" "$T/u2/i-0badc0ffee0000001" "$T/u3/i-0badc0ffee0000001"
+grep -E '^2026-11-0[1-5]' "$U" >"$T/u1/i-0badc0ffee0000001/auth.log"
+grep -vE '^2026-11-0[1-5]' "$U" >"$T/u2/i-0badc0ffee0000001/auth.log"
+cp "$U" "$T/u3/i-0badc0ffee0000001/auth.log"
+"$M" scan --db "$T/u12.db" --no-default-lists --no-progress "$T/u1" >/dev/null 2>&1
+"$M" scan --db "$T/u12.db" --no-default-lists --no-progress "$T/u2" >/dev/null 2>&1
+"$M" scan --db "$T/u3.db" --no-default-lists --no-progress --threads 3 "$T/u3" >/dev/null 2>&1
+types "$T/u12.db" >"$T/u12.t"; types "$T/u3.db" >"$T/u3.t"
+expect unusual_state_persisted "two scans differ from one: $(diff "$T/u12.t" "$T/u3.t")" \
+	sh -c "cmp -s '$T/u12.t' '$T/u3.t' && [ \$(wc -l <'$T/u3.t') -eq 2 ]"
+
+# brute force and the login in two files, a flush after each (serve's
+# way): the state kept between flushes still pairs them, whatever order
+# (UnusualLogin is left out: across flushes its learning period starts at
+# the first login that arrived, as any baseline's does)
+B=$HERE/cases/hostlog-brute-then-login-vs-typos/input/i-0a1b2c3d4e5f60718/var/log/secure
+mkdir -p "$T/b1/i-0a1b2c3d4e5f60718"
+grep -v 'Accepted password for git' "$B" >"$T/b1/i-0a1b2c3d4e5f60718/a-secure"
+grep 'Accepted password for git' "$B" >"$T/b1/i-0a1b2c3d4e5f60718/b-secure"
+for order in 1 2; do
+	"$M" scan --db "$T/bf$order.db" --no-default-lists --no-progress --threads 1 --flush-every 1 "$T/b1" >/dev/null 2>&1
+	types "$T/bf$order.db" | grep -v UnusualLogin >"$T/bf$order.t"
+	[ $order = 1 ] && mv "$T/b1/i-0a1b2c3d4e5f60718/a-secure" "$T/b1/i-0a1b2c3d4e5f60718/c-secure"
+done
+expect flush_each_file_pairs "want brute force + login after it, both orders: $(cat "$T/bf1.t" "$T/bf2.t")" \
+	sh -c "cmp -s '$T/bf1.t' '$T/bf2.t' && grep -q 'SSHBruteForce i-0a1b2c3d4e5f60718 40' '$T/bf1.t' && grep -q 'SuccessfulLoginAfterBruteForce i-0a1b2c3d4e5f60718 1' '$T/bf1.t'"
+echo "hostlog: $pass passed, $fail failed"
+[ $fail -eq 0 ]
