@@ -16,6 +16,8 @@ const struct mm_detector_def *const mm_detectors[] = {
 	&mm_det_ctrules,
 	&mm_det_ctbase,
 	&mm_det_sigma,
+	&mm_det_hostproc,
+	&mm_det_hostfile,
 	/* last: its finish reads the findings every other detector made */
 	&mm_det_sequence,
 	NULL,
