@@ -228,6 +228,8 @@ extern const struct mm_detector_def mm_det_sigma;
 extern const struct mm_detector_def mm_det_sequence;
 extern const struct mm_detector_def mm_det_hostauth;
 extern const struct mm_detector_def mm_det_hostcmd;
+extern const struct mm_detector_def mm_det_hostproc;
+extern const struct mm_detector_def mm_det_hostfile;
 
 /* ---- helpers shared by detectors ---------------------------------------- */
 

@@ -18,6 +18,8 @@ const struct mm_detector_def *const mm_detectors[] = {
 	&mm_det_sigma,
 	&mm_det_hostauth,
 	&mm_det_hostcmd,
+	&mm_det_hostproc,
+	&mm_det_hostfile,
 	/* last: its finish reads the findings every other detector made */
 	&mm_det_sequence,
 	NULL,

@@ -130,6 +130,10 @@ static void set_resource(struct mm_finding *f, const char *res, size_t rn)
 		snprintf(f->bucket_name, sizeof(f->bucket_name), "%s", tmp);
 	else if (strncmp(tmp, "i-", 2) == 0)
 		snprintf(f->instance_id, sizeof(f->instance_id), "%s", tmp);
+	else if (f->res_type == MM_RES_RUNTIME)
+		/* a host with no instance id: "host:NAME" (mm_finding_resource_key) */
+		snprintf(f->proc.host, sizeof(f->proc.host), "%s",
+			 strncmp(tmp, "host:", 5) == 0 ? tmp + 5 : tmp);
 	else if (strncmp(tmp, "ip:", 3) == 0)
 		snprintf(f->local_ip_key, sizeof(f->local_ip_key), "%s", tmp + 3);
 	else
@@ -205,7 +209,7 @@ struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *ac
 	if (ft && ft->res_type == MM_RES_S3BUCKET)
 		restype = MM_RES_S3BUCKET; /* resource key: the bucket name */
 	if (ft && ft->res_type == MM_RES_RUNTIME)
-		restype = MM_RES_RUNTIME; /* an instance (or host) with runtimeDetails */
+		restype = MM_RES_RUNTIME; /* the instance id, else "host:NAME" */
 	return lookup(a, type, account, resource, resource_len, disc, restype, created);
 }
 

@@ -23,6 +23,8 @@ void mm_finding_resource_key(const struct mm_finding *f, char *buf, size_t cap)
 		snprintf(buf, cap, "%s", f->bucket_name); /* the caller is in disc */
 	else if (f->instance_id[0])
 		snprintf(buf, cap, "%s", f->instance_id);
+	else if (f->res_type == MM_RES_RUNTIME)
+		snprintf(buf, cap, "host:%s", f->proc.host);
 	else if (f->eni[0])
 		snprintf(buf, cap, "%s", f->eni);
 	else

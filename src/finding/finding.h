@@ -75,6 +75,11 @@ struct mm_process {
 	char user[32];
 	char cmdline[MM_CMDLINE_MAX]; /* bounded: longer lines are cut */
 	char host[64];		/* the agent's host name */
+	/* appended for the host agent's detectors (detect/hostproc.c) */
+	uint8_t sha256[32];	/* executableSha256; all zero: unknown */
+	int64_t start_ms;	/* startTime; 0 unknown */
+	char lineage[56];	/* parents "pid:name;..." nearest first (cut; the
+				 * finding's size is bounded: no paths here) */
 };
 
 /* One signal of an attack sequence (service.detection.sequence.signals):

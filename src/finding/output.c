@@ -742,15 +742,65 @@ static void jw_additional(struct jw *w, const struct mm_finding *f)
 static void jw_runtime(struct jw *w, const struct mm_finding *f)
 {
 	const struct mm_process *pr = &f->proc;
+	size_t ln = strnlen(pr->lineage, sizeof(pr->lineage));
 
 	jw_raw(w, "{\"process\":{");
 	jw_kstr(w, "name", pr->name, 1);
 	jw_kstr(w, "executablePath", pr->exe, 0);
+	{
+		static const uint8_t zero[sizeof(pr->sha256)];
+		if (memcmp(pr->sha256, zero, sizeof(zero)) != 0) {
+			char hex[2 * sizeof(pr->sha256) + 1];
+			size_t i;
+			for (i = 0; i < sizeof(pr->sha256); i++)
+				snprintf(hex + 2 * i, 3, "%02x", pr->sha256[i]);
+			jw_kstr(w, "executableSha256", hex, 0);
+		}
+	}
 	if (pr->pid > 0)
 		jw_kint(w, "pid", (long long)pr->pid, 0);
+	if (pr->start_ms > 0)
+		jw_ktime(w, "startTime", pr->start_ms, 0);
 	if (pr->user[0])
 		jw_kstr(w, "user", pr->user, 0);
-	if (pr->ppid > 0) {
+	if (ln) {
+		/* "pid:name;..." (or the agent's "pid:name:exe;...", nearest
+		 * parent first) as GuardDuty's lineage objects; an entry cut
+		 * short by the array keeps what it has */
+		const char *p = pr->lineage, *end = pr->lineage + ln;
+		int first = 1;
+		jw_key(w, "lineage", 0);
+		jw_raw(w, "[");
+		while (p < end) {
+			const char *e = memchr(p, ';', (size_t)(end - p));
+			const char *c1, *c2;
+			long long pid = 0;
+			if (!e)
+				e = end;
+			c1 = memchr(p, ':', (size_t)(e - p));
+			c2 = c1 ? memchr(c1 + 1, ':', (size_t)(e - c1 - 1)) : NULL;
+			for (const char *q = p; c1 && q < c1 && *q >= '0' && *q <= '9' && pid < 100000000000LL; q++)
+				pid = pid * 10 + (*q - '0');
+			if (c1 && pid > 0) {
+				jw_raw(w, first ? "{" : ",{");
+				first = 0;
+				jw_kint(w, "pid", pid, 1);
+				jw_key(w, "name", 0);
+				jw_raw(w, "\"");
+				jw_esc(w, c1 + 1, (size_t)((c2 ? c2 : e) - c1 - 1));
+				jw_raw(w, "\"");
+				if (c2) {
+					jw_key(w, "executablePath", 0);
+					jw_raw(w, "\"");
+					jw_esc(w, c2 + 1, (size_t)(e - c2 - 1));
+					jw_raw(w, "\"");
+				}
+				jw_raw(w, "}");
+			}
+			p = e + 1;
+		}
+		jw_raw(w, "]");
+	} else if (pr->ppid > 0) {
 		jw_key(w, "lineage", 0);
 		jw_raw(w, "[{");
 		jw_kint(w, "pid", (long long)pr->ppid, 1);
@@ -963,7 +1013,9 @@ static void jw_service(struct jw *w, const struct mm_finding *f, const char *det
 		jw_raw(w, "{\"sequence\":");
 		jw_sequence(w, f);
 		jw_raw(w, "}");
-	} else {
+	} else if (f->res_type != MM_RES_RUNTIME || f->has_remote_ip) {
+		/* a Runtime finding about a process or a file alone has no
+		 * action: its runtimeDetails say what happened */
 		jw_key(w, "action", 0);
 		jw_action(w, f);
 	}

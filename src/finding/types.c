@@ -517,6 +517,43 @@ static const struct mm_ftype types[] = {
 	 "A command that weakens defences was executed on {instance}.",
 	 "A command that clears history or logs, disables SELinux, the firewall or audit, or locks "
 	 "credential files was executed on host {host} ({instance}) by process {process}."},
+	/* host agent: processes and sockets (detect/hostproc.c), watched
+	 * files (detect/hostfile.c); GuardDuty Runtime Monitoring's names and
+	 * default severities, its descriptions reworded for a host */
+	{"CryptoCurrency:Runtime/BitcoinTool.B", HIGH, MM_RES_RUNTIME, NET,
+	 "Process {process} on {instance} is communicating with a Bitcoin-related IP address.",
+	 "Process {process} on {instance} is communicating outbound with IP address {ip} on port "
+	 "{port}, which is on the cryptocurrency-related list {list}."},
+	{"Impact:Runtime/CryptoMinerExecuted", HIGH, MM_RES_RUNTIME, NET,
+	 "A cryptocurrency miner is running on {instance}.",
+	 "Process {process} on {instance} is executing a binary associated with cryptocurrency "
+	 "mining (by its name, its command line, a mining pool connection or sustained CPU use "
+	 "from a temporary, hidden or deleted executable)."},
+	{"Backdoor:Runtime/C&CActivity.B", HIGH, MM_RES_RUNTIME, NET,
+	 "Process {process} on {instance} is communicating with a Command and Control server IP "
+	 "address.",
+	 "Process {process} on {instance} is communicating with IP address {ip} on port {port}, "
+	 "which is associated with a known Command and Control server (list {list})."},
+	{"UnauthorizedAccess:Runtime/TorClient", HIGH, MM_RES_RUNTIME, NET,
+	 "Process {process} on {instance} is communicating with Tor network.",
+	 "Process {process} on {instance} is making connections to IP address {ip}, a node of the "
+	 "Tor anonymizing network (list {list})."},
+	{"Execution:Runtime/ReverseShell", HIGH, MM_RES_RUNTIME, NET,
+	 "Process {process} on {instance} has created a reverse shell.",
+	 "Shell process {process} on {instance} has its input or output connected to a TCP "
+	 "connection with remote address {ip} on port {port}: a reverse shell."},
+	{"Execution:Runtime/NewBinaryExecuted", MED, MM_RES_RUNTIME, NET,
+	 "A newly created or recently modified binary was executed on {instance}.",
+	 "Process {process} on {instance} runs an executable that was created or modified after "
+	 "the host's baseline, outside the package manager's directories."},
+	{"Persistence:Runtime/AuthorizedKeysModified", MED, MM_RES_RUNTIME, NET,
+	 "An SSH authorized_keys file was modified on {instance}.",
+	 "A user's SSH authorized_keys file on {instance} was changed: a key added there gives "
+	 "whoever holds it a login that survives password changes."},
+	{"Persistence:Runtime/WatchedFileModified", LOW, MM_RES_RUNTIME, NET,
+	 "A watched file was modified on {instance}.",
+	 "A file under integrity monitoring on {instance} was created, modified, deleted or had "
+	 "its mode or owner changed."},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -339,7 +339,7 @@ static int put_str(struct mm_buf *b, const char *key, struct mm_str s, size_t bu
 
 static int put_int(struct mm_buf *b, const char *key, int64_t x)
 {
-	if (x == 0)
+	if (x <= 0)	/* 0 is absent; no member is negative (the parser refuses it) */
 		return 0;
 	return mm_buf_printf(b, ",\"%s\":%lld", key, (long long)x);
 }

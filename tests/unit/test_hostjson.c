@@ -125,6 +125,12 @@ MM_TEST(minimal_event_writes_only_required)
 	CHECK_EQ_INT(mm_hostjson_write(&b, &ev), 0);
 	CHECK_EQ_STR(b.p, "{\"mamori_host_event\":1,\"time\":\"2026-12-05T22:48:54.123Z\","
 			  "\"what\":\"sudo\",\"host\":\"h\"}\n");
+	/* a negative pid is left out, not written for the parser to refuse */
+	ev.u.host.pid = -5;
+	mm_buf_reset(&b);
+	CHECK_EQ_INT(mm_hostjson_write(&b, &ev), 0);
+	CHECK(strstr(b.p, "pid") == NULL);
+	ev.u.host.pid = 0;
 	/* not a host event, or no kind: refused, buffer untouched */
 	ev.u.host.what = MM_HOST_NONE;
 	CHECK_EQ_INT(mm_hostjson_write(&b, &ev), MM_EINVAL);

@@ -33,6 +33,9 @@ def resource_id(res, svc):
         rid = ni.get("networkInterfaceId") or ni.get("privateIpAddress")
         if rid:
             return rid
+    if "runtimeDetails" in svc:
+        # a host agent's finding on a host with no instance id: its name
+        return "host:" + ((svc.get("additionalInfo") or {}).get("hostName") or "")
     return ""
 
 
