@@ -43,6 +43,7 @@
 #include "parse/cloudtrail.h"
 #include "parse/ctwrap.h"
 #include "parse/flowlog.h"
+#include "parse/hostjson.h"
 #include "parse/route53.h"
 #include "store/store.h"
 
@@ -491,6 +492,9 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 			break;
 		case MM_FMT_DNS:
 			rc = mm_dns_parse(line, n, &w->scratch, &ev, &e);
+			break;
+		case MM_FMT_HOSTJSON:
+			rc = mm_hostjson_parse(line, n, &w->scratch, &ev, &e);
 			break;
 		default:
 			rc = mm_ct_parse_line(line, n, &w->scratch, &ev, &e);

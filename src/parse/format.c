@@ -8,6 +8,7 @@
 #include "parse/cloudtrail.h"
 #include "parse/ctwrap.h"
 #include "parse/flowlog.h"
+#include "parse/hostjson.h"
 #include "parse/route53.h"
 
 const char *mm_format_name(enum mm_format f)
@@ -20,6 +21,7 @@ const char *mm_format_name(enum mm_format f)
 	case MM_FMT_CT_LINES: return "CloudTrail (JSON lines)";
 	case MM_FMT_CT_DIGEST: return "CloudTrail digest";
 	case MM_FMT_CT_STREAM: return "CloudTrail (JSON document)";
+	case MM_FMT_HOSTJSON: return "host events (JSON lines)";
 	default: return "unknown";
 	}
 }
@@ -54,6 +56,16 @@ static int ct_marked(const char *p, size_t n)
 	       has(p, n, "\"QueryResultRows\"");
 }
 
+/* A *.hostevents.jsonl name (or .gz of one)? */
+static int hostjson_name(const char *path)
+{
+	static const char suf[] = ".hostevents.jsonl";
+	size_t n = path ? strlen(path) : 0, k = sizeof(suf) - 1;
+	if (n > 3 && memcmp(path + n - 3, ".gz", 3) == 0)
+		n -= 3;
+	return n > k && memcmp(path + n - k, suf, k) == 0;
+}
+
 /* The verdict of one line (no '\n'), or MM_FMT_UNKNOWN. */
 static enum mm_format line_format(const char *line, size_t ln, enum mm_source forced)
 {
@@ -70,6 +82,8 @@ static enum mm_format line_format(const char *line, size_t ln, enum mm_source fo
 			return MM_FMT_DNS;
 		if (forced == MM_SRC_CLOUDTRAIL)
 			return MM_FMT_CT_LINES;
+		if (mm_hostjson_looks_like(line, ln))
+			return MM_FMT_HOSTJSON;
 		if (mm_dns_looks_like(line, ln))
 			return MM_FMT_DNS;
 		if (has(line, ln, "\"eventVersion\"") ||
@@ -104,6 +118,9 @@ enum mm_format mm_format_detect(const char *path, const char *head, size_t n,
 		return MM_FMT_EMPTY;
 	line = head + i;
 
+	/* the host agent's spool files say what they are by name */
+	if (!forced && hostjson_name(path) && line[0] == '{')
+		return MM_FMT_HOSTJSON;
 	/* whole-document shapes are decided by the start of the stream */
 	if (line[0] == '{') {
 		size_t j = 1;

@@ -13,8 +13,9 @@ enum mm_format {
 	MM_FMT_CT_DOC,		/* CloudTrail S3 file {"Records":[...]} */
 	MM_FMT_CT_LINES,	/* CloudTrail, one event a line */
 	MM_FMT_CT_DIGEST,	/* CloudTrail digest (skipped) */
-	MM_FMT_CT_STREAM	/* CloudTrail in another wrapper: an array, pretty-printed
+	MM_FMT_CT_STREAM,	/* CloudTrail in another wrapper: an array, pretty-printed
 				 * JSON, lookup-events, EventBridge, Lake (parse/ctwrap.h) */
+	MM_FMT_HOSTJSON		/* host events, JSON lines (parse/hostjson.h) */
 };
 
 /* Source families for --source. */
