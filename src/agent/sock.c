@@ -255,8 +255,11 @@ int mm_sock_map(struct mm_sock_table *t, struct mm_proc_table *procs, const char
 			inode = strtoull(tgt + 8, &end, 10);
 			if (*end != ']')
 				continue;
-			if (fd >= 0 && fd <= 2)
+			if (fd >= 0 && fd <= 2) {
+				if (!pr->stdio_sock || (pr->stdio_sock & ((1u << fd) - 1)) == 0)
+					pr->stdio_inode = inode;
 				pr->stdio_sock |= (uint8_t)(1u << fd);
+			}
 			if (ix && (hit = ix_find(ix, t->n, inode))) {
 				/* the first holder keeps it (a forked child shares it) */
 				struct mm_sock *s = &t->v[hit->i];
