@@ -70,6 +70,8 @@ static void usage(FILE *out)
 	      "  --format table|json|guardduty|eventbridge|none\n"
 	      "                            how --once prints the findings it touched\n"
 	      "  --fail-on SEVERITY        --once: exit 4 if a finding at or above SEVERITY\n"
+	      "  --keep-spool              keep spool files after they were read (they are\n"
+	      "                            never read twice either way; for inspection)\n"
 	      "  -q, --quiet               no summary\n"
 	      "  -h, --help                this help\n"
 	      "\n"
@@ -87,7 +89,7 @@ struct agent {
 	const char *logs[AGENT_MAX_LOGS];
 	int nlogs, no_logs;
 	const char *server;
-	int once, quiet, print, sample_ms;
+	int once, quiet, print, sample_ms, keep_spool;
 	long interval;
 	enum mm_outfmt fmt;
 	double fail_on;
@@ -277,7 +279,8 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 	so.npaths = (int)np;
 	if ((rc = mm_scan_run(&so, res, err)))
 		goto out;
-	spool_prune(ag, files, nfiles);
+	if (!ag->keep_spool)
+		spool_prune(ag, files, nfiles);
 out:
 	mm_buf_free(&b);
 	mm_free(paths);
@@ -299,7 +302,7 @@ static void default_logs(struct agent *ag)
 
 enum {
 	OPT_ONCE = 1100, OPT_INTERVAL, OPT_SAMPLE, OPT_ROOT, OPT_HOST, OPT_INSTANCE, OPT_LOG,
-	OPT_NOLOGS, OPT_SERVER, OPT_FORMAT, OPT_FAILON
+	OPT_NOLOGS, OPT_SERVER, OPT_FORMAT, OPT_FAILON, OPT_KEEP
 };
 
 int mm_agent_run_main(int argc, char **argv)
@@ -317,6 +320,7 @@ int mm_agent_run_main(int argc, char **argv)
 		{"server", required_argument, NULL, OPT_SERVER},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"fail-on", required_argument, NULL, OPT_FAILON},
+		{"keep-spool", no_argument, NULL, OPT_KEEP},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -412,6 +416,9 @@ int mm_agent_run_main(int argc, char **argv)
 				rc = MM_EXIT_USAGE;
 				goto out;
 			}
+			break;
+		case OPT_KEEP:
+			ag.keep_spool = 1;
 			break;
 		case 'q':
 			ag.quiet = 1;

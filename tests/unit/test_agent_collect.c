@@ -166,7 +166,7 @@ MM_TEST(proc_cpu_share_of_a_busy_child)
 	p = mm_proc_find(&b, pid);
 	CHECK(p != NULL);
 	if (p)
-		CHECK(p->cpu_permille >= 300); /* a busy loop on a shared 2-core box */
+		CHECK(p->cpu_permille >= 100); /* a busy loop on a shared, loaded 2-core box */
 	p = mm_proc_find(&b, getpid());
 	if (p)
 		CHECK(p->cpu_permille < 300); /* we slept */

@@ -1,0 +1,181 @@
+#!/bin/sh
+# agent.sh MAMORI - `mamori agent` end to end on this very machine: a real
+# CPU-burning program copied to <tmp>/.gitlab/kthreaddw holds a TCP
+# connection to a listener on 127.0.0.1; `mamori agent --once` must spool
+# a proc event for it (exe, SHA-256 of the binary, CPU share, lineage) and
+# a sock event naming its pid; account changes under a test root (a uid 0
+# duplicate, a new user, a shell added) become account events, also after
+# a restart; a daemon killed with -9 loses nothing and a restart reads no
+# spooled event twice. When the host detectors are in the binary (the
+# hostproc detector in `mamori config show`), the miner's findings are
+# asserted too. Every started process is killed on exit.
+# Ends "agent: N passed, N failed, N skipped".
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/suite.sh"
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+if ! command -v cc >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+	skipped all "needs cc and python3"
+	echo "agent: $pass passed, $fail failed, $skip skipped"; exit 0
+fi
+
+# --- the listener (the "mining pool") and the miner ------------------------------
+python3 - "$T/port" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1])); 
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.settimeout(1.0); held = []; end = time.time() + 90
+while time.time() < end:
+    try:
+        c, _ = s.accept(); held.append(c)
+    except socket.timeout:
+        pass
+PY
+PIDS="$PIDS $!"
+i=0; while [ ! -s "$T/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+PORT=$(cat "$T/port")
+mkdir -p "$T/.gitlab" "$T/src"
+cat >"$T/src/miner.c" <<'C'
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sa = { 0 };
+	volatile unsigned long x = 0;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)atoi(argv[1]));
+	sa.sin_addr.s_addr = htonl(0x7f000001);
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)))
+		return 1;
+	alarm(90); /* bounded even if the trap is never run */
+	for (;;)
+		x++;
+}
+C
+cc -O0 -o "$T/src/miner" "$T/src/miner.c" || { bad build_miner "cc failed"; exit 1; }
+cp "$T/src/miner" "$T/.gitlab/kthreaddw"
+"$T/.gitlab/kthreaddw" "$PORT" &
+MPID=$!
+PIDS="$PIDS $MPID"
+SHA=$(sha256sum "$T/.gitlab/kthreaddw" | cut -d' ' -f1)
+
+# --- a test root: accounts ---------------------------------------------------------
+R="$T/root"
+mkdir -p "$R/etc"
+printf 'root:x:0:0:root:/root:/bin/bash\ngit:x:998:998::/home/git:/sbin/nologin\ntoor:x:0:0::/root:/bin/sh\n' >"$R/etc/passwd"
+echo 127.0.0.1 >"$T/mining.txt"
+
+DB="$T/a.db"
+SP="$DB.agent"
+run_once() {
+	"$M" agent --once --db "$DB" --root "$R" --no-logs --sample-ms 1000 --host web-1 \
+		--instance-id i-0123456789abcdef0 --threat-list "mining=$T/mining.txt" \
+		--keep-spool --format json "$@"
+}
+sleep 0.3
+run_once >"$T/once.json" 2>"$T/once.err"; rc=$?
+expect once_exit_0 "exit $rc: $(tail -3 "$T/once.err")" test $rc -eq 0
+cat "$SP"/*.hostevents.jsonl >"$T/ev1.jsonl" 2>/dev/null
+grep "\"pid\":$MPID," "$T/ev1.jsonl" | grep '"what":"proc"' >"$T/mproc.jsonl"
+expect proc_event "no proc event for pid $MPID" test -s "$T/mproc.jsonl"
+expect proc_exe "$(head -c 400 "$T/mproc.jsonl")" has "$T/mproc.jsonl" "\"exe\":\"$T/.gitlab/kthreaddw\""
+expect proc_name "name" has "$T/mproc.jsonl" '"name":"kthreaddw"'
+expect proc_sha256 "want $SHA" has "$T/mproc.jsonl" "\"sha256\":\"$SHA\""
+expect proc_host "host/instance" hasE "$T/mproc.jsonl" '"host":"web-1".*"instance_id":"i-0123456789abcdef0"|"instance_id":"i-0123456789abcdef0".*"host":"web-1"'
+CPU=$(sed -n 's/.*"cpu_permille":\([0-9]*\).*/\1/p' "$T/mproc.jsonl" | head -1)
+expect proc_cpu "cpu_permille=$CPU (a busy loop)" test "${CPU:-0}" -ge 100
+expect proc_lineage "lineage names the shell's pid $$" has "$T/mproc.jsonl" "\"lineage\":\"$$:"
+expect proc_cmdline "cmdline" has "$T/mproc.jsonl" "kthreaddw $PORT"
+grep '"what":"sock"' "$T/ev1.jsonl" | grep "\"pid\":$MPID," >"$T/msock.jsonl"
+expect sock_event "no sock event for pid $MPID" test -s "$T/msock.jsonl"
+expect sock_remote "$(head -c 400 "$T/msock.jsonl")" has "$T/msock.jsonl" '"remote":"127.0.0.1"'
+expect sock_rport "rport $PORT" has "$T/msock.jsonl" "\"rport\":$PORT"
+expect sock_state "ESTABLISHED" has "$T/msock.jsonl" '"state":"ESTABLISHED"'
+expect sock_exe "sock carries the process" has "$T/msock.jsonl" "\"exe\":\"$T/.gitlab/kthreaddw\""
+expect account_uid0 "toor uid0" hasE "$T/ev1.jsonl" '"what":"account".*"user":"toor".*"change":"uid0"|"change":"uid0".*"user":"toor"'
+expect account_no_created_first "a first run has no baseline" sh -c "! grep -q '\"change\":\"created\"' '$T/ev1.jsonl'"
+expect spool_mode_0600 "$(ls -l "$SP")" sh -c "[ \"\$(stat -c %a '$SP')\" = 700 ]"
+expect summary_counts "$(cat "$T/once.err")" hasE "$T/once.err" 'host records [1-9]'
+
+# --- the host detectors, when this binary has them ----------------------------------
+if "$M" config show 2>/dev/null | grep -q '^hostproc:'; then
+	expect finding_bitcointool "$(head -c 300 "$T/once.json")" has "$T/once.json" 'CryptoCurrency:Runtime/BitcoinTool.B'
+	expect finding_miner "$(head -c 300 "$T/once.json")" has "$T/once.json" 'Impact:Runtime/CryptoMinerExecuted'
+else
+	skipped findings "no hostproc detector in this binary (h-hostdet not merged)"
+fi
+
+# --- a second cycle: account changes against the saved baseline; nothing re-read ----
+printf 'root:x:0:0:root:/root:/bin/bash\ngit:x:998:998::/home/git:/bin/bash\ntoor:x:0:0::/root:/bin/sh\nbackdoor:x:1500:1500::/home/b:/bin/bash\n' >"$R/etc/passwd"
+NBEFORE=$(ls "$SP"/*.hostevents.jsonl | wc -l)
+run_once >/dev/null 2>"$T/two.err"; rc=$?
+expect second_exit_0 "exit $rc: $(tail -3 "$T/two.err")" test $rc -eq 0
+LAST=$(ls "$SP"/*.hostevents.jsonl | sort | tail -1)
+expect account_created "$(grep account "$LAST" | head -3)" hasE "$LAST" '"user":"backdoor".*"change":"created"|"change":"created".*"user":"backdoor"'
+expect account_shell "git gained a shell" hasE "$LAST" '"user":"git".*"change":"shell"|"change":"shell".*"user":"git"'
+expect account_uid0_once "toor is not reported again" sh -c "! grep -q '\"user\":\"toor\"' '$LAST'"
+N2=$(wc -l <"$LAST")
+expect second_reads_only_new "$(cat "$T/two.err") vs $N2 lines" has "$T/two.err" "host records $N2;"
+expect spool_grew_by_one "$NBEFORE -> $(ls "$SP"/*.hostevents.jsonl | wc -l)" \
+	test "$(ls "$SP"/*.hostevents.jsonl | wc -l)" -eq $((NBEFORE + 1))
+
+# --- without --keep-spool, files read to their end are removed -------------------------
+"$M" agent --once --db "$DB" --root "$R" --no-logs --sample-ms 100 --format none -q 2>/dev/null
+expect spool_pruned "$(ls "$SP")" sh -c "! ls '$SP'/*.hostevents.jsonl >/dev/null 2>&1"
+
+# --- kill -9 of the daemon: nothing lost, nothing read twice ----------------------------
+DB2="$T/d.db"
+"$M" agent --db "$DB2" --root "$R" --no-logs --sample-ms 100 --interval 1 --keep-spool -q 2>/dev/null &
+DPID=$!
+PIDS="$PIDS $DPID"
+sleep 3.5
+kill -9 $DPID 2>/dev/null; wait $DPID 2>/dev/null
+# exactly once: what the daemon committed is not read again, what it had
+# not committed is read now; afterwards every spool file is read whole
+if command -v sqlite3 >/dev/null 2>&1; then
+	sqlite3 "$DB2" "select path from files" 2>/dev/null | sort >"$T/committed"
+	"$M" agent --once --db "$DB2" --root "$R" --no-logs --sample-ms 100 --keep-spool --format none 2>"$T/after.err"
+	expect after_kill_exit "$(cat "$T/after.err")" test $? -eq 0
+	WANT=0
+	for f in "$DB2.agent"/*.hostevents.jsonl; do
+		rf=$(realpath "$f")
+		grep -qxF "$rf" "$T/committed" || WANT=$((WANT + $(wc -l <"$f")))
+	done
+	expect after_kill_reads_uncommitted_once "want host records $WANT: $(tail -1 "$T/after.err")" \
+		has "$T/after.err" "host records $WANT;"
+	LOST=0
+	for f in "$DB2.agent"/*.hostevents.jsonl; do
+		rf=$(realpath "$f")
+		got=$(sqlite3 "$DB2" "select complete || ':' || line from files where path='$rf'")
+		[ "$got" = "1:$(wc -l <"$f")" ] || LOST=$((LOST + 1))
+	done
+	expect after_kill_nothing_lost "$LOST spool files not read whole" test $LOST -eq 0
+	expect daemon_cycled "the daemon wrote several cycles" \
+		test "$(ls "$DB2.agent"/*.hostevents.jsonl | wc -l)" -ge 3
+else
+	skipped after_kill "no sqlite3 to read the file progress"
+fi
+expect no_tmp_left_fed "tmp files are not spool files" sh -c "! ls '$DB2.agent'/*.tmp >/dev/null 2>&1"
+
+# --- usage -----------------------------------------------------------------------------
+"$M" agent --interval 0 >/dev/null 2>&1; rc=$?
+expect usage_interval "exit $rc" test $rc -eq 2
+"$M" agent --bogus >/dev/null 2>&1; rc=$?
+expect usage_unknown "exit $rc" test $rc -eq 2
+"$M" agent --help >"$T/help" 2>&1
+expect help_lists_once "help" has "$T/help" "--once"
+"$M" agent help >"$T/help2" 2>&1
+expect help_lists_run "subcommands" has "$T/help2" "run"
+
+echo "agent: $pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
