@@ -11,6 +11,7 @@
 
 #include "core/mem.h"
 #include "core/mtime.h"
+#include "agent/fim.h"
 #include "parse/hostjson.h"
 
 static struct mm_str S(const char *z)
@@ -313,6 +314,23 @@ out:
 	mm_free(seen);
 	mm_proc_table_free(&first);
 	return rc;
+}
+
+int mm_collector_file_event(const struct mm_collector *c, struct mm_buf *out,
+			    const struct mm_fim_change *ch)
+{
+	struct mm_event ev;
+	base_event(c, &ev, MM_HOST_FILE, mm_now_ms());
+	ev.u.host.path = S(ch->path);
+	ev.u.host.change = S(ch->change);
+	ev.u.host.old_sha256 = S(ch->old_sha256);
+	ev.u.host.new_sha256 = S(ch->new_sha256);
+	ev.u.host.diff = S(ch->diff);
+	ev.u.host.state = S(ch->detail); /* "mode 100644->100666", "owner 0:0->1000:1000" */
+	ev.u.host.user = S(mm_accounts_uname((void *)&c->acc_prev, (uint32_t)strtoul(ch->owner, NULL, 10)));
+	if (!ev.u.host.user.n)
+		ev.u.host.user = S(ch->owner);
+	return mm_hostjson_write(out, &ev);
 }
 
 static int read_line_file(const char *path, char *out, size_t cap)

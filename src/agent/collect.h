@@ -70,6 +70,11 @@ void mm_collector_free(struct mm_collector *c);
  * (proc_dir unreadable) with err set. */
 int mm_collector_cycle(struct mm_collector *c, struct mm_buf *out, struct mm_err *err);
 
+/* Append a FILE event for a FIM change (fim.h) to out. */
+struct mm_fim_change;
+int mm_collector_file_event(const struct mm_collector *c, struct mm_buf *out,
+			    const struct mm_fim_change *ch);
+
 /* Host identity: instance id from root/var/lib/cloud/data/instance-id,
  * else /sys/devices/virtual/dmi/id/board_asset_tag when it is an
  * "i-..." id; else empty. Writes into id (cap bytes). */

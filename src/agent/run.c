@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent/collect.h"
+#include "agent/fim.h"
 #include "cli/cli.h"
 #include "cli/pipeopts.h"
 #include "core/buf.h"
@@ -70,6 +71,8 @@ static void usage(FILE *out)
 	      "  --format table|json|guardduty|eventbridge|none\n"
 	      "                            how --once prints the findings it touched\n"
 	      "  --fail-on SEVERITY        --once: exit 4 if a finding at or above SEVERITY\n"
+	      "  --no-fim                  no file integrity scan (see mamori-agent(1) for what\n"
+	      "                            it watches)\n"
 	      "  --keep-spool              keep spool files after they were read (they are\n"
 	      "                            never read twice either way; for inspection)\n"
 	      "  -q, --quiet               no summary\n"
@@ -94,6 +97,9 @@ struct agent {
 	enum mm_outfmt fmt;
 	double fail_on;
 	unsigned seq;		/* the next spool file number */
+	int no_fim;
+	struct mm_fim_counts fim;
+	uint64_t events_file;
 };
 
 static int name_seq(const char *name, unsigned *seq)
@@ -236,6 +242,31 @@ static int print_findings(struct agent *ag, int64_t since)
 	return rc;
 }
 
+struct fimctx {
+	struct agent *ag;
+	struct mm_collector *col;
+	struct mm_buf *b;
+	struct mm_err *err;
+	int written;
+};
+
+static int on_fim(void *ctx, const struct mm_fim_change *ch)
+{
+	struct fimctx *x = ctx;
+	x->ag->events_file++;
+	return mm_collector_file_event(x->col, x->b, ch);
+}
+
+/* The cycle's events are made durable before the FIM baseline moves. */
+static int fim_flush(void *ctx)
+{
+	struct fimctx *x = ctx;
+	int rc = spool_write(x->ag, x->b, x->err);
+	if (!rc)
+		x->written = 1;
+	return rc;
+}
+
 /* One cycle: collect, spool, feed (or ship), prune. Sets *res. */
 static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_result *res,
 		 struct mm_err *err)
@@ -251,6 +282,19 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 	mm_buf_init(&b, AGENT_SPOOL_MAX_CYCLE);
 	if ((rc = mm_collector_cycle(col, &b, err)))
 		goto out;
+	if (!ag->no_fim) {
+		struct fimctx x = { ag, col, &b, err, 0 };
+		size_t mark = b.len;
+		if (mm_fim_scan(ag->db, ag->root, on_fim, fim_flush, &x, &ag->fim, err)) {
+			/* the baseline stays: its changes come again next cycle */
+			mm_warn("agent: %s", err->msg);
+			mm_err_clear(err);
+		}
+		if (x.written)
+			b.len = 0; /* spooled by fim_flush */
+		else
+			b.len = mark; /* not this cycle's FIM events: they come again */
+	}
 	if ((rc = spool_write(ag, &b, err)))
 		goto out;
 	files = spool_list(ag, &nfiles);
@@ -302,7 +346,7 @@ static void default_logs(struct agent *ag)
 
 enum {
 	OPT_ONCE = 1100, OPT_INTERVAL, OPT_SAMPLE, OPT_ROOT, OPT_HOST, OPT_INSTANCE, OPT_LOG,
-	OPT_NOLOGS, OPT_SERVER, OPT_FORMAT, OPT_FAILON, OPT_KEEP
+	OPT_NOLOGS, OPT_SERVER, OPT_FORMAT, OPT_FAILON, OPT_KEEP, OPT_NOFIM
 };
 
 int mm_agent_run_main(int argc, char **argv)
@@ -321,6 +365,7 @@ int mm_agent_run_main(int argc, char **argv)
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"fail-on", required_argument, NULL, OPT_FAILON},
 		{"keep-spool", no_argument, NULL, OPT_KEEP},
+		{"no-fim", no_argument, NULL, OPT_NOFIM},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -417,6 +462,9 @@ int mm_agent_run_main(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_NOFIM:
+			ag.no_fim = 1;
+			break;
 		case OPT_KEEP:
 			ag.keep_spool = 1;
 			break;
@@ -484,11 +532,13 @@ int mm_agent_run_main(int argc, char **argv)
 		if (!ag.quiet)
 			fprintf(stderr,
 				"mamori agent: %llu processes, %llu sockets; events: %llu proc, %llu "
-				"sock, %llu account; host records %llu; findings: %llu new, %llu updated\n",
+				"sock, %llu account, %llu file (%llu files watched%s); host records %llu; findings: %llu new, %llu updated\n",
 				(unsigned long long)col.n.procs, (unsigned long long)col.n.socks,
 				(unsigned long long)col.n.events_proc,
 				(unsigned long long)col.n.events_sock,
 				(unsigned long long)col.n.events_account,
+				(unsigned long long)ag.events_file, (unsigned long long)ag.fim.files,
+				ag.fim.baseline_only ? ", baseline recorded" : "",
 				(unsigned long long)r.records_host,
 				(unsigned long long)r.findings_new,
 				(unsigned long long)r.findings_updated);

