@@ -512,7 +512,8 @@ int mm_agent_run_main(int argc, char **argv)
 		ag.nlogs = 0;
 	{
 		size_t n = 0;
-		free_list(spool_list(&ag, &n), n); /* learn the next sequence number */
+		char **v = spool_list(&ag, &n); /* learn the next sequence number */
+		free_list(v, n);
 	}
 	snprintf(accstate, sizeof(accstate), "%s/accounts.state", ag.spool);
 	memset(&co, 0, sizeof(co));
