@@ -197,6 +197,7 @@ int mm_collector_cycle(struct mm_collector *c, struct mm_buf *out, struct mm_err
 	struct mm_proc_table first = { 0 };
 	uint64_t *seen = NULL;
 	size_t nseen = 0, i;
+	char fds[32];
 	int64_t t0, t1, now;
 	int rc;
 
@@ -268,6 +269,10 @@ int mm_collector_cycle(struct mm_collector *c, struct mm_buf *out, struct mm_err
 			fill_proc(&ev.u.host, p);
 		ev.u.host.pid = s->pid;
 		fill_sock(&ev.u.host, s);
+		if (s->pid && s->fd >= 0) {
+			snprintf(fds, sizeof(fds), "fd:%d", s->fd);
+			ev.u.host.path = S(fds);
+		}
 		if ((rc = mm_hostjson_write(out, &ev))) {
 			mm_err_set(err, rc, "spool: %s", mm_strerror(rc));
 			goto out;
@@ -289,7 +294,19 @@ int mm_collector_cycle(struct mm_collector *c, struct mm_buf *out, struct mm_err
 		base_event(c, &ev, MM_HOST_SOCK, now);
 		fill_proc(&ev.u.host, p);
 		fill_sock(&ev.u.host, s);
-		ev.u.host.method = S("stdio");
+		/* "fd:0,1,2": the stdio fds of this process that are this socket
+		 * (docs/internals/hostjson.md: the reverse-shell signal) */
+		{
+			size_t len = (size_t)snprintf(fds, sizeof(fds), "fd:");
+			int k, any = 0;
+			for (k = 0; k < 3; k++)
+				if (p->stdio_inodes[k] == s->inode) {
+					len += (size_t)snprintf(fds + len, sizeof(fds) - len, "%s%d",
+								any ? "," : "", k);
+					any = 1;
+				}
+			ev.u.host.path = S(fds);
+		}
 		if ((rc = mm_hostjson_write(out, &ev))) {
 			mm_err_set(err, rc, "spool: %s", mm_strerror(rc));
 			goto out;

@@ -16,9 +16,10 @@
  *         >= cpu_report_permille; kernel threads (no exe) are left out
  *   sock  every TCP ESTABLISHED/SYN_SENT/LISTEN socket and connected UDP
  *         socket new since the last cycle, with the process holding it
- *         (pid 0 when no visible process holds it); and for a process
- *         whose fd 0, 1 or 2 is a TCP socket, one sock event for that
- *         process with "method":"stdio" (the reverse-shell shape)
+ *         (pid 0 when no visible process holds it; "path" is "fd:N", the
+ *         holder's fd); and for a process whose fd 0, 1 or 2 is a TCP
+ *         socket, one sock event for that process with "path":"fd:0,1,2"
+ *         naming those fds (the reverse-shell shape)
  *   account  created, uid0, shell, deleted (users.h) in "change"
  *
  * Caller owns the collector (mm_collector_init / mm_collector_free). */

@@ -35,6 +35,7 @@ struct mm_proc {
 	uint8_t exe_deleted;
 	uint8_t stdio_sock;		/* bit i set: fd i (0, 1, 2) is a socket (sock.c fills) */
 	uint64_t stdio_inode;		/* the socket of the lowest such fd (sock.c fills) */
+	uint64_t stdio_inodes[3];	/* each stdio fd's socket inode, 0 if none */
 	char cmdline[MM_PROC_CMDLINE];	/* NULs turned into spaces */
 	uint64_t start_ticks;		/* stat field 22: identity with pid */
 	int64_t start_ms;		/* wall clock (btime + start_ticks) */

@@ -259,6 +259,7 @@ int mm_sock_map(struct mm_sock_table *t, struct mm_proc_table *procs, const char
 				if (!pr->stdio_sock || (pr->stdio_sock & ((1u << fd) - 1)) == 0)
 					pr->stdio_inode = inode;
 				pr->stdio_sock |= (uint8_t)(1u << fd);
+				pr->stdio_inodes[fd] = inode;
 			}
 			if (ix && (hit = ix_find(ix, t->n, inode))) {
 				/* the first holder keeps it (a forked child shares it) */

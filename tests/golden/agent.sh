@@ -68,6 +68,12 @@ cp "$T/src/miner" "$T/.gitlab/kthreaddw"
 MPID=$!
 PIDS="$PIDS $MPID"
 SHA=$(sha256sum "$T/.gitlab/kthreaddw" | cut -d' ' -f1)
+# a shell whose stdin and stdout are a TCP connection: the reverse-shell shape
+python3 -c "import socket,os,sys; s=socket.create_connection(('127.0.0.1',int(sys.argv[1]))); os.dup2(s.fileno(),0); os.dup2(s.fileno(),1); os.execv('/bin/sh',['sh','-c','sleep 60; :'])" "$PORT" &
+SHPID=$!
+PIDS="$PIDS $SHPID"
+# python (maybe behind a version-manager shim) execs the shell in the same process
+i=0; while [ "$(cat /proc/$SHPID/comm 2>/dev/null)" != sh ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 
 # --- a test root: accounts ---------------------------------------------------------
 R="$T/root"
@@ -105,6 +111,10 @@ expect sock_remote "$(head -c 400 "$T/msock.jsonl")" has "$T/msock.jsonl" '"remo
 expect sock_rport "rport $PORT" has "$T/msock.jsonl" "\"rport\":$PORT"
 expect sock_state "ESTABLISHED" has "$T/msock.jsonl" '"state":"ESTABLISHED"'
 expect sock_exe "sock carries the process" has "$T/msock.jsonl" "\"exe\":\"$T/.gitlab/kthreaddw\""
+grep '"what":"sock"' "$T/ev1.jsonl" | grep "\"pid\":$SHPID," | grep '"path":"fd:0,1"' >"$T/rsh.jsonl"
+expect sock_stdio_shell "$(grep "\"pid\":$SHPID," "$T/ev1.jsonl" | cut -c1-300)" test -s "$T/rsh.jsonl"
+expect sock_stdio_remote "the shell's peer" has "$T/rsh.jsonl" "\"rport\":$PORT"
+expect sock_holder_fd "a sock event names the holder's fd" has "$T/msock.jsonl" '"path":"fd:3"'
 expect account_uid0 "toor uid0" hasE "$T/ev1.jsonl" '"what":"account".*"user":"toor".*"change":"uid0"|"change":"uid0".*"user":"toor"'
 expect account_no_created_first "a first run has no baseline" sh -c "! grep -q '\"change\":\"created\"' '$T/ev1.jsonl'"
 expect fim_baseline_first "$(cat "$T/once.err")" has "$T/once.err" "baseline recorded"
