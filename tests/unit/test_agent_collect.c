@@ -39,7 +39,19 @@ static pid_t spawn(const char *exe, const char *arg)
 		execl(exe, exe, arg, (char *)NULL);
 		_exit(127);
 	}
-	usleep(100 * 1000); /* let it exec */
+	/* until it has exec'd (a loaded machine may take a while) */
+	for (int i = 0; i < 100; i++) {
+		char lp[64], buf[512];
+		ssize_t n;
+		snprintf(lp, sizeof(lp), "/proc/%d/exe", (int)pid);
+		n = readlink(lp, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			if (!strncmp(buf, exe, strlen(exe)))
+				break;
+		}
+		usleep(50 * 1000);
+	}
 	return pid;
 }
 
@@ -160,9 +172,9 @@ MM_TEST(proc_cpu_share_of_a_busy_child)
 	}
 	usleep(100 * 1000);
 	CHECK_EQ_INT(mm_proc_snapshot(&a, "/proc", NULL, NULL), 0);
-	usleep(500 * 1000);
+	usleep(1000 * 1000);
 	CHECK_EQ_INT(mm_proc_snapshot(&b, "/proc", NULL, NULL), 0);
-	mm_proc_cpu(&b, &a, 500);
+	mm_proc_cpu(&b, &a, 1000);
 	p = mm_proc_find(&b, pid);
 	CHECK(p != NULL);
 	if (p)
@@ -264,7 +276,7 @@ MM_TEST(sock_loopback_connection_maps_to_our_pid)
 		execlp("sleep", "sleep", "30", (char *)NULL);
 		_exit(127);
 	}
-	usleep(100 * 1000);
+	usleep(300 * 1000);
 	CHECK_EQ_INT(mm_proc_snapshot(&pt, "/proc", NULL, NULL), 0);
 	CHECK_EQ_INT(mm_sock_read(&t, "/proc"), 0);
 	CHECK_EQ_INT(mm_sock_map(&t, &pt, "/proc"), 0);
