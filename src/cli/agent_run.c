@@ -1,5 +1,5 @@
-/* run.c - `mamori agent` itself: collect, spool, feed the pipeline (or
- * the shipper), print; once or as a daemon. See run.h for the spool
+/* agent_run.c - `mamori agent` itself (in src/cli: it uses the shared pipeline options) and
+ * `mamori agent triage`: collect, spool, feed the pipeline (or the shipper), print; once or as a daemon. See agent/run.h for the spool
  * and its exactly-once guarantee. */
 #include "agent/run.h"
 
