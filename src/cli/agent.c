@@ -6,6 +6,7 @@
  * Handlers are `int fn(int argc, char **argv)` with argv[0] the
  * subcommand word (for "run": "agent"), returning an MM_EXIT_ code. */
 #include "cli/cli.h"
+#include "agent/run.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,8 @@ struct agent_cmd {
 static const struct agent_cmd agent_cmds[] = {
 	/* add subcommands below, one line each */
 	{ "respond", "contain: kill, quarantine, block, lock-user, remove-cron; undo, list", mm_cmd_agent_respond },
+	{ "run", "the agent: collect, detect, store (--once or a daemon)", mm_agent_run_main },
+	{ "triage", "pack the evidence of this host into a tar.gz (read-only)", mm_agent_triage_main },
 	{ NULL, NULL, NULL }
 };
 

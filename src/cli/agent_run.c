@@ -1,0 +1,685 @@
+/* agent_run.c - `mamori agent` itself (in src/cli: it uses the shared pipeline options) and
+ * `mamori agent triage`: collect, spool, feed the pipeline (or the shipper), print; once or as a daemon. See agent/run.h for the spool
+ * and its exactly-once guarantee. */
+#include "agent/run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/collect.h"
+#include "agent/fim.h"
+#include "agent/triage.h"
+#include "cli/cli.h"
+#include "cli/pipeopts.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "finding/output.h"
+#include "scan/scan.h"
+#include "store/store.h"
+
+int (*mm_agent_ship_fn)(const char *server, const char *const *files, size_t n,
+			struct mm_err *err) = NULL;
+
+#define AGENT_MAX_LOGS 32
+#define AGENT_SPOOL_MAX_FILES 4096
+#define AGENT_SPOOL_MAX_CYCLE (64u << 20)
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: mamori agent [options]\n"
+	      "\n"
+	      "The host agent: collect processes (exe, hash, CPU, lineage), sockets with their\n"
+	      "pids and account changes from this host, follow its auth and cron logs, and\n"
+	      "feed them through the detection pipeline. Collector events are spooled to\n"
+	      "<db>.agent/*.hostevents.jsonl; nothing is lost or counted twice across\n"
+	      "restarts. Needs root (or CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH) to see every\n"
+	      "process; see mamori-agent(1).\n"
+	      "\n"
+	      "options:\n",
+	      out);
+	fputs(mm_cli_pipe_help, out);
+	fputs("  --once                    one cycle: collect, detect, store, print, exit\n"
+	      "  --interval SECS           daemon: seconds between cycles (default 60)\n"
+	      "  --sample-ms MS            between the two CPU samples of a cycle (default 1000)\n"
+	      "  --root DIR                read files (passwd, default logs, instance id) under\n"
+	      "                            DIR (tests); processes always come from /proc\n"
+	      "  --host NAME               host name in events (default: hostname)\n"
+	      "  --instance-id ID          instance id (default: cloud-init's, DMI asset tag)\n"
+	      "  --log FILE                an auth/secure/cron log to follow (repeatable; default:\n"
+	      "                            those of /var/log/secure, /var/log/auth.log, /var/log/cron\n"
+	      "                            that exist)\n"
+	      "  --no-logs                 follow no logs\n"
+	      "  --server URL              ship events to a mamori serve instead (mamori agent ship)\n"
+	      "  --format table|json|guardduty|eventbridge|none\n"
+	      "                            how --once prints the findings it touched\n"
+	      "  --fail-on SEVERITY        --once: exit 4 if a finding at or above SEVERITY\n"
+	      "  --no-fim                  no file integrity scan (see mamori-agent(1) for what\n"
+	      "                            it watches)\n"
+	      "  --keep-spool              keep spool files after they were read (they are\n"
+	      "                            never read twice either way; for inspection)\n"
+	      "  -q, --quiet               no summary\n"
+	      "  -h, --help                this help\n"
+	      "\n"
+	      "exit status as mamori scan: 0 ok, 1 error, 2 usage, 4 --fail-on, 5 database busy\n",
+	      out);
+}
+
+struct agent {
+	struct mm_cli_pipe cp;
+	const char *db;
+	char spool[PATH_MAX];
+	const char *root;
+	char host[256];
+	char instance[128];
+	const char *logs[AGENT_MAX_LOGS];
+	int nlogs, no_logs;
+	const char *server;
+	int once, quiet, print, sample_ms, keep_spool;
+	long interval;
+	enum mm_outfmt fmt;
+	double fail_on;
+	unsigned seq;		/* the next spool file number */
+	int no_fim;
+	struct mm_fim_counts fim;
+	uint64_t events_file;
+};
+
+static int name_seq(const char *name, unsigned *seq)
+{
+	char *end;
+	unsigned long v = strtoul(name, &end, 10);
+	if (end == name || strcmp(end, ".hostevents.jsonl"))
+		return -1;
+	*seq = (unsigned)v;
+	return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The spool's whole files, sorted (caller frees with free_list). */
+static char **spool_list(struct agent *ag, size_t *n)
+{
+	DIR *d;
+	struct dirent *de;
+	char **v = NULL;
+	size_t cap = 0;
+	*n = 0;
+	d = opendir(ag->spool);
+	if (!d)
+		return NULL;
+	while ((de = readdir(d)) && *n < AGENT_SPOOL_MAX_FILES) {
+		unsigned s;
+		char p[PATH_MAX];
+		if (name_seq(de->d_name, &s))
+			continue;
+		if (s + 1 > ag->seq)
+			ag->seq = s + 1;
+		if (*n == cap) {
+			char **nv = mm_realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+			if (!nv)
+				break;
+			v = nv;
+		}
+		snprintf(p, sizeof(p), "%s/%s", ag->spool, de->d_name);
+		if (!(v[*n] = mm_strdup(p)))
+			break;
+		(*n)++;
+	}
+	closedir(d);
+	if (*n)
+		qsort(v, *n, sizeof(*v), str_cmp);
+	return v;
+}
+
+static void free_list(char **v, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		mm_free(v[i]);
+	mm_free(v);
+}
+
+/* Write one cycle's lines as the next spool file, whole or not at all. */
+static int spool_write(struct agent *ag, const struct mm_buf *b, struct mm_err *err)
+{
+	char tmp[PATH_MAX], fin[PATH_MAX];
+	size_t off = 0;
+	int fd, rc = 0;
+	if (!b->len)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s/.%06u.tmp", ag->spool, ag->seq);
+	snprintf(fin, sizeof(fin), "%s/%06u.hostevents.jsonl", ag->spool, ag->seq);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return mm_err_set(err, MM_EIO, "%s: %s", tmp, strerror(errno));
+	while (off < b->len) {
+		ssize_t w = write(fd, b->p + off, b->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = mm_err_set(err, MM_EIO, "%s: %s", tmp, strerror(errno));
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (!rc && fsync(fd))
+		rc = mm_err_set(err, MM_EIO, "%s: %s", tmp, strerror(errno));
+	close(fd);
+	if (!rc && rename(tmp, fin))
+		rc = mm_err_set(err, MM_EIO, "%s: %s", fin, strerror(errno));
+	if (rc)
+		unlink(tmp);
+	else
+		ag->seq++;
+	return rc;
+}
+
+/* Remove spool files the store says were read to their end. */
+static void spool_prune(struct agent *ag, char **files, size_t n)
+{
+	struct mm_store *st = NULL;
+	struct mm_err err;
+	size_t i;
+	if (mm_store_open(&st, ag->db, &err))
+		return;
+	for (i = 0; i < n; i++) {
+		struct mm_file_state fs;
+		struct stat sb;
+		char *real = realpath(files[i], NULL);
+		if (real && !stat(real, &sb) && mm_store_file_get(st, real, &fs) == 1 &&
+		    fs.complete && fs.offset >= (uint64_t)sb.st_size)
+			unlink(real);
+		free(real);
+	}
+	mm_store_close(st);
+}
+
+static int print_row(void *ctx, const struct mm_finding_row *row)
+{
+	return mm_printer_row(ctx, row);
+}
+
+static int print_findings(struct agent *ag, int64_t since)
+{
+	struct mm_store *st = NULL;
+	struct mm_finding_filter flt;
+	struct mm_printer pr;
+	struct mm_err err;
+	int rc = 0;
+	memset(&flt, 0, sizeof(flt));
+	flt.updated_since_ms = since;
+	if (mm_store_open(&st, ag->db, &err)) {
+		fprintf(stderr, "mamori agent: %s\n", err.msg);
+		return MM_EXIT_ERROR;
+	}
+	mm_printer_begin(&pr, stdout, ag->fmt, ag->fmt == MM_OUT_TABLE && isatty(1));
+	if (mm_store_findings(st, &flt, print_row, &pr, &err) < 0) {
+		fprintf(stderr, "mamori agent: %s\n", err.msg);
+		rc = MM_EXIT_ERROR;
+	}
+	mm_printer_end(&pr);
+	mm_store_close(st);
+	return rc;
+}
+
+struct fimctx {
+	struct agent *ag;
+	struct mm_collector *col;
+	struct mm_buf *b;
+	struct mm_err *err;
+	int written;
+};
+
+static int on_fim(void *ctx, const struct mm_fim_change *ch)
+{
+	struct fimctx *x = ctx;
+	x->ag->events_file++;
+	return mm_collector_file_event(x->col, x->b, ch);
+}
+
+/* The cycle's events are made durable before the FIM baseline moves. */
+static int fim_flush(void *ctx)
+{
+	struct fimctx *x = ctx;
+	int rc = spool_write(x->ag, x->b, x->err);
+	if (!rc)
+		x->written = 1;
+	return rc;
+}
+
+/* One cycle: collect, spool, feed (or ship), prune. Sets *res. */
+static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_result *res,
+		 struct mm_err *err)
+{
+	struct mm_buf b;
+	char **files = NULL;
+	const char **paths = NULL;
+	size_t nfiles = 0, np = 0, i;
+	int rc;
+	struct mm_scan_opts so;
+
+	memset(res, 0, sizeof(*res));
+	mm_buf_init(&b, AGENT_SPOOL_MAX_CYCLE);
+	if ((rc = mm_collector_cycle(col, &b, err)))
+		goto out;
+	if (!ag->no_fim) {
+		struct fimctx x = { ag, col, &b, err, 0 };
+		size_t mark = b.len;
+		if (mm_fim_scan(ag->db, ag->root, on_fim, fim_flush, &x, &ag->fim, err)) {
+			/* the baseline stays: its changes come again next cycle */
+			mm_warn("agent: %s", err->msg);
+			mm_err_clear(err);
+		}
+		if (x.written)
+			b.len = 0; /* spooled by fim_flush */
+		else
+			b.len = mark; /* not this cycle's FIM events: they come again */
+	}
+	if ((rc = spool_write(ag, &b, err)))
+		goto out;
+	files = spool_list(ag, &nfiles);
+	if (!(paths = mm_calloc(nfiles + AGENT_MAX_LOGS + 1, sizeof(*paths)))) {
+		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nfiles; i++)
+		paths[np++] = files[i];
+	for (i = 0; i < (size_t)ag->nlogs; i++)
+		if (!access(ag->logs[i], R_OK))
+			paths[np++] = ag->logs[i];
+	if (!np)
+		goto out;
+	if (ag->server) {
+		if ((rc = mm_agent_ship_fn(ag->server, paths, np, err)))
+			goto out;
+		for (i = 0; i < nfiles; i++)
+			unlink(files[i]);
+		goto out;
+	}
+	memset(&so, 0, sizeof(so));
+	so.p = ag->cp.p;
+	so.p.db_path = ag->db;
+	so.paths = paths;
+	so.npaths = (int)np;
+	if ((rc = mm_scan_run(&so, res, err)))
+		goto out;
+	if (!ag->keep_spool)
+		spool_prune(ag, files, nfiles);
+out:
+	mm_buf_free(&b);
+	mm_free(paths);
+	free_list(files, nfiles);
+	return rc;
+}
+
+static void default_logs(struct agent *ag)
+{
+	static const char *const def[] = { "/var/log/secure", "/var/log/auth.log", "/var/log/cron" };
+	static char buf[3][PATH_MAX];
+	size_t i;
+	for (i = 0; i < 3 && ag->nlogs < AGENT_MAX_LOGS; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "%s%s", ag->root, def[i]);
+		if (!access(buf[i], R_OK))
+			ag->logs[ag->nlogs++] = buf[i];
+	}
+}
+
+enum {
+	OPT_ONCE = 1100, OPT_INTERVAL, OPT_SAMPLE, OPT_ROOT, OPT_HOST, OPT_INSTANCE, OPT_LOG,
+	OPT_NOLOGS, OPT_SERVER, OPT_FORMAT, OPT_FAILON, OPT_KEEP, OPT_NOFIM
+};
+
+int mm_agent_run_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		MM_CLI_PIPE_LONGOPTS,
+		{"once", no_argument, NULL, OPT_ONCE},
+		{"interval", required_argument, NULL, OPT_INTERVAL},
+		{"sample-ms", required_argument, NULL, OPT_SAMPLE},
+		{"root", required_argument, NULL, OPT_ROOT},
+		{"host", required_argument, NULL, OPT_HOST},
+		{"instance-id", required_argument, NULL, OPT_INSTANCE},
+		{"log", required_argument, NULL, OPT_LOG},
+		{"no-logs", no_argument, NULL, OPT_NOLOGS},
+		{"server", required_argument, NULL, OPT_SERVER},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"fail-on", required_argument, NULL, OPT_FAILON},
+		{"keep-spool", no_argument, NULL, OPT_KEEP},
+		{"no-fim", no_argument, NULL, OPT_NOFIM},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct agent ag;
+	struct mm_collector col;
+	struct mm_collector_opts co;
+	struct mm_scan_result r;
+	struct mm_err err;
+	char accstate[PATH_MAX];
+	int c, rc = MM_EXIT_OK, have_col = 0;
+
+	memset(&ag, 0, sizeof(ag));
+	mm_err_clear(&err);
+	mm_cli_pipe_init(&ag.cp);
+	ag.root = "";
+	ag.print = 1;
+	ag.interval = 60;
+	ag.sample_ms = 1000;
+	ag.fmt = isatty(1) ? MM_OUT_TABLE : MM_OUT_JSON;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		int taken = mm_cli_pipe_opt("agent", &ag.cp, c, optarg);
+		char *end;
+		if (taken < 0) {
+			rc = -taken;
+			goto out;
+		}
+		if (taken)
+			continue;
+		switch (c) {
+		case OPT_ONCE:
+			ag.once = 1;
+			break;
+		case OPT_INTERVAL:
+			ag.interval = strtol(optarg, &end, 10);
+			if (*end || ag.interval < 1 || ag.interval > 86400) {
+				fputs("mamori agent: --interval takes seconds from 1 to 86400\n", stderr);
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_SAMPLE: {
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 10 || v > 60000) {
+				fputs("mamori agent: --sample-ms takes 10 to 60000\n", stderr);
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			ag.sample_ms = (int)v;
+			break;
+		}
+		case OPT_ROOT:
+			ag.root = optarg;
+			break;
+		case OPT_HOST:
+			snprintf(ag.host, sizeof(ag.host), "%s", optarg);
+			break;
+		case OPT_INSTANCE:
+			snprintf(ag.instance, sizeof(ag.instance), "%s", optarg);
+			break;
+		case OPT_LOG:
+			if (ag.nlogs >= AGENT_MAX_LOGS) {
+				fprintf(stderr, "mamori agent: at most %d --log files\n", AGENT_MAX_LOGS);
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			ag.logs[ag.nlogs++] = optarg;
+			break;
+		case OPT_NOLOGS:
+			ag.no_logs = 1;
+			break;
+		case OPT_SERVER:
+			ag.server = optarg;
+			break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "none")) {
+				ag.print = 0;
+				break;
+			}
+			ag.print = 1;
+			if (mm_outfmt_parse(optarg, &ag.fmt)) {
+				fprintf(stderr, "mamori agent: --format takes %s or none\n",
+					mm_outfmt_names());
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_FAILON:
+			if (mm_cli_parse_severity(optarg, &ag.fail_on)) {
+				fputs("mamori agent: --fail-on takes high, medium, low or a number\n",
+				      stderr);
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_NOFIM:
+			ag.no_fim = 1;
+			break;
+		case OPT_KEEP:
+			ag.keep_spool = 1;
+			break;
+		case 'q':
+			ag.quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			goto out;
+		default:
+			fputs("Try 'mamori agent --help'.\n", stderr);
+			rc = MM_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mamori agent: unexpected argument '%s'\n", argv[optind]);
+		rc = MM_EXIT_USAGE;
+		goto out;
+	}
+	if (ag.server && !mm_agent_ship_fn) {
+		fputs("mamori agent: --server: shipping is not built into this binary\n", stderr);
+		rc = MM_EXIT_USAGE;
+		goto out;
+	}
+	if ((rc = mm_cli_pipe_ready("agent", &ag.cp, ag.quiet)))
+		goto out;
+	if (ag.quiet)
+		mm_log_set_level(MM_LOG_QUIET);
+	ag.db = ag.cp.p.db_path ? ag.cp.p.db_path : mm_store_default_path();
+	snprintf(ag.spool, sizeof(ag.spool), "%s.agent", ag.db);
+	if (mkdir(ag.spool, 0700) && errno != EEXIST) {
+		fprintf(stderr, "mamori agent: %s: %s\n", ag.spool, strerror(errno));
+		rc = MM_EXIT_ERROR;
+		goto out;
+	}
+	if (!ag.host[0] && gethostname(ag.host, sizeof(ag.host) - 1))
+		snprintf(ag.host, sizeof(ag.host), "localhost");
+	if (!ag.instance[0])
+		mm_agent_instance_id(ag.root, ag.instance, sizeof(ag.instance));
+	if (!ag.nlogs && !ag.no_logs)
+		default_logs(&ag);
+	if (ag.no_logs)
+		ag.nlogs = 0;
+	{
+		size_t n = 0;
+		char **v = spool_list(&ag, &n); /* learn the next sequence number */
+		free_list(v, n);
+	}
+	snprintf(accstate, sizeof(accstate), "%s/accounts.state", ag.spool);
+	memset(&co, 0, sizeof(co));
+	co.root = ag.root;
+	co.host = ag.host;
+	co.instance_id = ag.instance[0] ? ag.instance : NULL;
+	co.sample_ms = ag.sample_ms;
+	co.accounts_state = accstate;
+	mm_collector_init(&col, &co);
+	have_col = 1;
+
+	if (ag.once) {
+		if (cycle(&ag, &col, &r, &err)) {
+			fprintf(stderr, "mamori agent: %s\n", err.msg[0] ? err.msg : mm_strerror(err.code));
+			rc = err.code == MM_EBUSY ? MM_EXIT_BUSY : MM_EXIT_ERROR;
+			goto out;
+		}
+		if (!ag.quiet)
+			fprintf(stderr,
+				"mamori agent: %llu processes, %llu sockets; events: %llu proc, %llu "
+				"sock, %llu account, %llu file (%llu files watched%s); host records %llu; findings: %llu new, %llu updated\n",
+				(unsigned long long)col.n.procs, (unsigned long long)col.n.socks,
+				(unsigned long long)col.n.events_proc,
+				(unsigned long long)col.n.events_sock,
+				(unsigned long long)col.n.events_account,
+				(unsigned long long)ag.events_file, (unsigned long long)ag.fim.files,
+				ag.fim.baseline_only ? ", baseline recorded" : "",
+				(unsigned long long)r.records_host,
+				(unsigned long long)r.findings_new,
+				(unsigned long long)r.findings_updated);
+		if (ag.print && !ag.server && (rc = print_findings(&ag, r.started_ms)))
+			goto out;
+		if (ag.fail_on > 0 && r.max_severity >= ag.fail_on)
+			rc = MM_EXIT_FINDINGS;
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!g_stop) {
+		long waited;
+		if (cycle(&ag, &col, &r, &err)) {
+			/* a busy database or a full disk is retried next cycle */
+			mm_warn("agent: %s", err.msg[0] ? err.msg : mm_strerror(err.code));
+			mm_err_clear(&err);
+		} else if (!ag.quiet && (r.findings_new || r.findings_updated)) {
+			mm_info("agent: findings: %llu new, %llu updated",
+				(unsigned long long)r.findings_new,
+				(unsigned long long)r.findings_updated);
+		}
+		for (waited = 0; waited < ag.interval * 10 && !g_stop; waited++) {
+			struct timespec ts = { 0, 100000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+out:
+	if (have_col)
+		mm_collector_free(&col);
+	mm_cli_pipe_free(&ag.cp);
+	return rc;
+}
+
+/* ---- triage --------------------------------------------------------------- */
+
+int mm_agent_triage_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"out", required_argument, NULL, 'o'},
+		{"root", required_argument, NULL, 'r'},
+		{"db", required_argument, NULL, 'd'},
+		{"host", required_argument, NULL, 'H'},
+		{"include-binaries", no_argument, NULL, 'b'},
+		{"sample-ms", required_argument, NULL, 's'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct mm_triage_opts o;
+	struct mm_triage_counts cnt;
+	struct mm_err err;
+	char host[256] = "", out[PATH_MAX];
+	int c, quiet = 0;
+	struct stat sb;
+
+	memset(&o, 0, sizeof(o));
+	mm_err_clear(&err);
+	o.root = "";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'r':
+			o.root = optarg;
+			break;
+		case 'd':
+			o.db_path = optarg;
+			break;
+		case 'H':
+			snprintf(host, sizeof(host), "%s", optarg);
+			break;
+		case 'b':
+			o.include_binaries = 1;
+			break;
+		case 's': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 10 || v > 60000) {
+				fputs("mamori agent triage: --sample-ms takes 10 to 60000\n", stderr);
+				return MM_EXIT_USAGE;
+			}
+			o.sample_ms = (int)v;
+			break;
+		}
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			fputs("usage: mamori agent triage [--out FILE] [--root DIR] [--db FILE] [--host NAME]\n"
+			      "                           [--include-binaries] [--sample-ms MS] [-q]\n"
+			      "\n"
+			      "Write a tar.gz of what an incident responder gathers by hand: processes with\n"
+			      "CPU, exe hashes and lineage; sockets with pids; crontabs; recent auth and cron\n"
+			      "log lines; logins (wtmp); accounts; the agent's FIM changes (from --db, default\n"
+			      "the mamori database); shell histories and dotfiles of suspicious users; the\n"
+			      "suspicious binaries' hashes (the binaries too with --include-binaries, capped).\n"
+			      "Read-only: the host is never changed; FILE is never overwritten (default\n"
+			      "mamori-triage-HOST-TIME.tar.gz in the current folder).\n",
+			      stdout);
+			return MM_EXIT_OK;
+		default:
+			fputs("Try 'mamori agent triage --help'.\n", stderr);
+			return MM_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mamori agent triage: unexpected argument '%s'\n", argv[optind]);
+		return MM_EXIT_USAGE;
+	}
+	if (!host[0] && gethostname(host, sizeof(host) - 1))
+		snprintf(host, sizeof(host), "localhost");
+	o.host = host;
+	if (!o.db_path && !stat(mm_store_default_path(), &sb))
+		o.db_path = mm_store_default_path();
+	if (!o.out) {
+		char ts[32];
+		time_t tt = time(NULL);
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(out, sizeof(out), "mamori-triage-%s-%s.tar.gz", host, ts);
+		o.out = out;
+	}
+	if (mm_triage_write(&o, &cnt, &err)) {
+		fprintf(stderr, "mamori agent triage: %s\n", err.msg[0] ? err.msg : mm_strerror(err.code));
+		return MM_EXIT_ERROR;
+	}
+	if (!quiet)
+		fprintf(stderr,
+			"mamori agent triage: wrote %s: %llu files, %llu bytes; %llu processes (%llu "
+			"suspicious), %llu sockets, %llu accounts, %llu logins, %llu FIM changes, %llu "
+			"binaries\n",
+			o.out, (unsigned long long)cnt.members, (unsigned long long)cnt.bytes,
+			(unsigned long long)cnt.procs, (unsigned long long)cnt.suspicious_procs,
+			(unsigned long long)cnt.socks, (unsigned long long)cnt.users,
+			(unsigned long long)cnt.logins, (unsigned long long)cnt.fim_changes,
+			(unsigned long long)cnt.binaries);
+	return MM_EXIT_OK;
+}
