@@ -18,6 +18,7 @@ struct agent_cmd {
 
 static const struct agent_cmd agent_cmds[] = {
 	/* add subcommands below, one line each */
+	{ "ship", "upload files' new lines to a central `mamori serve` (queued while it is away)", mm_cmd_agent_ship },
 	{ NULL, NULL, NULL }
 };
 
