@@ -7,16 +7,34 @@
  * 1 MiB: then refused as full) and the stream's size must only grow by
  * what was written. The reply parser reads the same bytes: bounded by
  * their length, never past it. Exact-size copies so ASan sees over-reads. */
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/ship.h"
 #include "serve/ingest.h"
 
 static struct mm_ingest *g;
+static char root[64];
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb;
+	(void)flag;
+	(void)f;
+	return remove(path) ? 0 : 0;
+}
+
+/* the scratch spool goes with the process */
+static void cleanup(void)
+{
+	if (root[0])
+		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static void safe_name(const char *s, size_t max)
 {
@@ -43,6 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct mm_ingest_opts o;
 		if (!mkdtemp(tmpl))
 			abort();
+		snprintf(root, sizeof(root), "%s", tmpl);
+		atexit(cleanup);
 		snprintf(dir, sizeof(dir), "%s/agent", tmpl);
 		memset(&o, 0, sizeof(o));
 		o.dir = dir;
