@@ -245,6 +245,10 @@ static int append(struct mm_ingest *g, const struct mm_ingest_target *t, struct 
 			*status = MM_INGEST_FULL;
 			return 0;
 		}
+		/* the folder itself is made with the first upload */
+		if (mkdir(g->dir, 0700) && errno != EEXIST)
+			return mm_err_set(err, MM_EIO, "cannot create %s: %s", g->dir,
+					  strerror(errno));
 		if (mkdir(hdir, 0700) && errno != EEXIST)
 			return mm_err_set(err, MM_EIO, "cannot create %s: %s", hdir, strerror(errno));
 		g->nhostdirs++;
@@ -584,9 +588,6 @@ int mm_ingest_open(struct mm_ingest **out, const struct mm_ingest_opts *o, struc
 {
 	struct mm_ingest *g;
 	*out = NULL;
-	if (mkdir(o->dir, 0700) && errno != EEXIST)
-		return mm_err_set(err, MM_EIO, "cannot create the ingest folder %s: %s", o->dir,
-				  strerror(errno));
 	if (strlen(o->dir) > PATH_CAP - MM_INGEST_HOST_MAX - MM_INGEST_SOURCE_MAX - 32)
 		return mm_err_set(err, MM_EINVAL, "%s: path too long", o->dir);
 	if (!(g = mm_calloc(1, sizeof(*g))) || !(g->dir = mm_strdup(o->dir))) {

@@ -62,7 +62,7 @@
 struct mm_ingest;
 
 struct mm_ingest_opts {
-	const char *dir;		/* created 0700 if missing (parent must exist) */
+	const char *dir;		/* created 0700 with the first upload (parent must exist) */
 	uint64_t max_bytes;		/* 0 = MM_INGEST_MAX_BYTES */
 	uint64_t segment_bytes;		/* 0 = MM_INGEST_SEGMENT */
 	int max_host_files;		/* 0 = MM_INGEST_MAX_HOST_FILES */

@@ -75,7 +75,6 @@ struct daemon {
 	const char *follow[MM_SERVE_MAX_FOLLOW + 1];
 	int nfollow;
 	char spool_dir[4096];
-	char ingest_dir[4200];
 	/* suppression rules, owned by the ingest thread (the pipeline calls
 	 * suppress() from its flush, in that thread) */
 	struct mm_criteria *rules[MAX_RULES];
@@ -684,8 +683,8 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 	    (rc = mm_auth_open(&d->auth, o->p.db_path, err)))
 		goto out;
 	{
-		/* agents' uploads: SPOOL/agent, followed with the rest (inside
-		 * SPOOL when the stream sources already follow it) */
+		/* agents' uploads: SPOOL/agent, followed with the rest (SPOOL
+		 * is followed by the stream sources, else added here) */
 		struct mm_ingest_opts io;
 		char idir[4200];
 		if (mkdir(d->spool_dir, 0700) && errno != EEXIST) {
@@ -700,10 +699,9 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 		io.auth_ctx = d->auth;
 		if ((rc = mm_ingest_open(&d->ingest, &io, err)))
 			goto out;
-		if (!d->spool && d->nfollow < MM_SERVE_MAX_FOLLOW + 1) {
-			snprintf(d->ingest_dir, sizeof(d->ingest_dir), "%s", idir);
-			d->follow[d->nfollow++] = d->ingest_dir;
-		}
+		/* SPOOL itself (agent/ appears in it with the first upload) */
+		if (!d->spool && d->nfollow < MM_SERVE_MAX_FOLLOW + 1)
+			d->follow[d->nfollow++] = d->spool_dir;
 	}
 	memset(&ao, 0, sizeof(ao));
 	ao.db_path = o->p.db_path;
