@@ -22,6 +22,7 @@ static const struct agent_cmd agent_cmds[] = {
 	{ "respond", "contain: kill, quarantine, block, lock-user, remove-cron; undo, list", mm_cmd_agent_respond },
 	{ "run", "the agent: collect, detect, store (--once or a daemon)", mm_agent_run_main },
 	{ "triage", "pack the evidence of this host into a tar.gz (read-only)", mm_agent_triage_main },
+	{ "ship", "upload files' new lines to a central `mamori serve` (queued while it is away)", mm_cmd_agent_ship },
 	{ NULL, NULL, NULL }
 };
 

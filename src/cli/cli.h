@@ -28,6 +28,7 @@ int mm_cmd_keys(int argc, char **argv);
 int mm_cmd_users(int argc, char **argv);
 int mm_cmd_agent(int argc, char **argv);
 int mm_cmd_agent_respond(int argc, char **argv);
+int mm_cmd_agent_ship(int argc, char **argv);	/* `mamori agent ship` (agent_ship.c) */
 
 struct mm_config;
 /* The configuration a command runs with: path (--config), else

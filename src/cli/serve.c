@@ -61,7 +61,8 @@ static void usage(FILE *out)
 	      "  -h, --help                this help\n"
 	      "\n"
 	      "endpoints: POST/GET /detector/... (GuardDuty API, SigV4), GET /metrics\n"
-	      "(Prometheus), GET /healthz. See docs/api.md.\n"
+	      "(Prometheus), GET /healthz, POST /mamori/v1/ingest (`mamori agent ship`\n"
+	      "uploads, SigV4; kept in SPOOL/agent and followed). See docs/api.md.\n"
 	      "\n"
 	      "SIGHUP reloads the config file, the Sigma rules and every threat list; if they\n"
 	      "do not load, the daemon goes on with what it had.\n"
@@ -323,13 +324,10 @@ int mm_cmd_serve(int argc, char **argv)
 		if (!o.tls_key && o.tls_cert == svc->tls_cert && (svc->set & MM_SERVE_TLS_KEY))
 			o.tls_key = svc->tls_key;
 	}
-	if (!o.nfollow && !o.syslog_udp && !o.syslog_tcp && !o.stdin_src) {
-		fprintf(stderr, "mamori serve: nothing to follow; give --follow FOLDER (or FILE), "
-				"--syslog-udp/--syslog-tcp HOST:PORT or --stdin,\n"
-				"or follow: in the config file's serve: section. Try 'mamori serve --help'.\n");
-		rc = MM_EXIT_USAGE;
-		goto out;
-	}
+	if (!o.nfollow && !o.syslog_udp && !o.syslog_tcp && !o.stdin_src)
+		/* agents' uploads (POST /mamori/v1/ingest) are a source of their own */
+		mm_info("serve: no --follow, syslog or stdin source: detecting on what agents "
+			"ship (mamori agent ship) only");
 	if (!o.tls_cert != !o.tls_key) {
 		fprintf(stderr, "mamori serve: TLS needs both a certificate and a key (--tls-cert and "
 				"--tls-key, or tls_cert and tls_key in the config file)\n");

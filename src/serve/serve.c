@@ -25,6 +25,7 @@
 #include "serve/console.h"
 #include "serve/criteria.h"
 #include "serve/http.h"
+#include "serve/ingest.h"
 #include "serve/notify.h"
 #include "serve/sdb.h"
 #include "serve/spool.h"
@@ -69,6 +70,7 @@ struct daemon {
 	struct mm_auth *auth;
 	struct mm_http *http;
 	struct mm_spool *spool;
+	struct mm_ingest *ingest;	/* agents' uploads into SPOOL/agent (serve/ingest.h) */
 	struct mm_store *st;	/* the daemon's reader: which spool files are read */
 	const char *follow[MM_SERVE_MAX_FOLLOW + 1];
 	int nfollow;
@@ -461,6 +463,7 @@ static int poll_once(struct daemon *d, struct mm_err *err)
 	mm_log_reset();
 	if (d->spool)
 		mm_spool_prune(d->spool, spool_done, d);
+	mm_ingest_prune(d->ingest, spool_done, d);
 	if ((rc = seen_update(d, paths, sts, n)))
 		mm_err_set(err, rc, "out of memory");
 	else
@@ -587,6 +590,7 @@ static void metrics(struct daemon *d, struct mm_http_resp *rs)
 		      (unsigned long long)sc.cut, (unsigned long long)sc.spool_bytes, ok, cerr, den,
 		      serr);
 	notify_metrics(d, b);
+	mm_ingest_metrics(d->ingest, b);
 }
 
 static void handle(void *ctx, const struct mm_http_req *rq, struct mm_http_resp *rs)
@@ -599,6 +603,8 @@ static void handle(void *ctx, const struct mm_http_req *rq, struct mm_http_resp 
 		mm_buf_addz(&rs->body, "ok\n");
 		return;
 	}
+	if (!strcmp(rq->path, MM_INGEST_PATH))
+		return mm_ingest_handle(d->ingest, rq, rs);
 	if (mm_console_handle(d->console, rq, rs))
 		return;
 	mm_api_handle(d->api, rq, rs);
@@ -658,11 +664,11 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 		goto out;
 	for (i = 0; i < o->nfollow; i++)
 		d->follow[d->nfollow++] = o->follow[i];
+	snprintf(d->spool_dir, sizeof(d->spool_dir), "%s", o->spool_dir ? o->spool_dir : "");
+	if (!o->spool_dir)
+		snprintf(d->spool_dir, sizeof(d->spool_dir), "%s.spool", o->p.db_path);
 	if (o->syslog_udp || o->syslog_tcp || o->stdin_src) {
 		struct mm_spool_opts so;
-		snprintf(d->spool_dir, sizeof(d->spool_dir), "%s", o->spool_dir ? o->spool_dir : "");
-		if (!o->spool_dir)
-			snprintf(d->spool_dir, sizeof(d->spool_dir), "%s.spool", o->p.db_path);
 		memset(&so, 0, sizeof(so));
 		so.dir = d->spool_dir;
 		so.udp = o->syslog_udp;
@@ -676,6 +682,27 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 	if ((rc = mm_pipeline_open(&d->p, &d->po, err)) ||
 	    (rc = mm_auth_open(&d->auth, o->p.db_path, err)))
 		goto out;
+	{
+		/* agents' uploads: SPOOL/agent, followed with the rest (SPOOL
+		 * is followed by the stream sources, else added here) */
+		struct mm_ingest_opts io;
+		char idir[4200];
+		if (mkdir(d->spool_dir, 0700) && errno != EEXIST) {
+			rc = mm_err_set(err, MM_EIO, "cannot create the spool folder %s: %s",
+					d->spool_dir, strerror(errno));
+			goto out;
+		}
+		snprintf(idir, sizeof(idir), "%s/agent", d->spool_dir);
+		memset(&io, 0, sizeof(io));
+		io.dir = idir;
+		io.auth = mm_auth_check;
+		io.auth_ctx = d->auth;
+		if ((rc = mm_ingest_open(&d->ingest, &io, err)))
+			goto out;
+		/* SPOOL itself (agent/ appears in it with the first upload) */
+		if (!d->spool && d->nfollow < MM_SERVE_MAX_FOLLOW + 1)
+			d->follow[d->nfollow++] = d->spool_dir;
+	}
 	memset(&ao, 0, sizeof(ao));
 	ao.db_path = o->p.db_path;
 	ao.sdb = d->sdb;
@@ -765,6 +792,7 @@ out:
 	mm_http_stop(d->http);
 	mm_notify_close(d->notify);
 	mm_spool_close(d->spool);
+	mm_ingest_close(d->ingest);
 	mm_store_close(d->st);
 	mm_console_close(d->console);
 	mm_api_close(d->api);
