@@ -509,11 +509,13 @@ static void gd(struct mm_console *c, const struct mm_http_req *rq, struct mm_htt
 	       enum mm_access role)
 {
 	struct mm_http_req r = *rq;
-	const char *what;
+	const char *what = "";
+	enum mm_access need;
 	r.path = rq->path + strlen("/console/api/gd");
 	if (strncmp(r.path, "/detector", 9) || (r.path[9] && r.path[9] != '/'))
 		return json_error(rs, 404, "no such operation");
-	if (forbidden(rs, role, mm_access_gd(r.method, r.path, &what), what))
+	need = mm_access_gd(r.method, r.path, &what);	/* sets what: before its use */
+	if (forbidden(rs, role, need, what))
 		return;
 	mm_api_route(c->api, &r, rs);
 }
