@@ -1,7 +1,8 @@
 /* test_roles.c - console roles: the table of what each GuardDuty
  * operation needs (src/serve/roles.c), users' roles in the database
  * (default admin for the first user, analyst after; set-role; a database
- * from before roles gets the column with its users as admin). */
+ * from before roles gets the column with its users as admin); read-only
+ * API keys (src/serve/keys.c: the flag, a table from before it). */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "mmtest.h"
+#include "serve/keys.h"
 #include "serve/roles.h"
 #include "serve/users.h"
 
@@ -139,5 +141,49 @@ MM_TEST(users_from_before_roles_become_admin)
 	CHECK_EQ_INT(mm_users_open(&u, db, &err), 0);
 	CHECK_EQ_INT(mm_users_role(u, "old", &err), MM_ACCESS_ADMIN);
 	mm_users_close(u);
+	rmdb();
+}
+
+static int list_ro(void *ctx, const struct mm_key_info *ki)
+{
+	int *n = ctx;
+	*n = *n * 10 + (ki->read_only ? 2 : 1);
+	return 0;
+}
+
+MM_TEST(read_only_keys)
+{
+	struct mm_keys *k = NULL;
+	struct mm_err err;
+	char id[MM_KEYS_ID_LEN + 1], id2[MM_KEYS_ID_LEN + 1], sec[MM_KEYS_SECRET_LEN + 1];
+	char p[700];
+	sqlite3 *h = NULL;
+	int seen = 0;
+	mkdb();
+	unsetenv(MM_KEYS_ENV);
+	/* a table from before read-only keys: its key stays writable */
+	CHECK_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(h,
+				  "CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL"
+				  " UNIQUE, secret BLOB NOT NULL, created_at INTEGER NOT NULL,"
+				  " last_used_at INTEGER, active INTEGER NOT NULL DEFAULT 1)",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(h);
+	mm_err_clear(&err);
+	CHECK_EQ_INT(mm_keys_open(&k, db, &err), 0);
+	CHECK_EQ_INT(mm_keys_create(k, "writer", id, sec, &err), 0);
+	CHECK_EQ_INT(mm_keys_create(k, "reader", id2, sec, &err), 0);
+	CHECK_EQ_INT(mm_keys_read_only(k, id), 0);
+	CHECK_EQ_INT(mm_keys_set_read_only(k, id2, 1, &err), 1);
+	CHECK_EQ_INT(mm_keys_read_only(k, id2), 1);
+	CHECK_EQ_INT(mm_keys_read_only(k, id), 0);
+	CHECK_EQ_INT(mm_keys_read_only(k, "AKIANOSUCHKEY0000000"), 0);
+	CHECK_EQ_INT(mm_keys_set_read_only(k, "AKIANOSUCHKEY0000000", 1, &err), 0);
+	CHECK_EQ_INT(mm_keys_list(k, list_ro, &seen, &err), 0);
+	CHECK_EQ_INT(seen, 12);	/* writer, then reader (read-only) */
+	mm_keys_close(k);
+	snprintf(p, sizeof(p), "%s.key", db);
+	unlink(p);
 	rmdb();
 }
