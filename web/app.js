@@ -2,15 +2,22 @@
  *
  * Pages by URL hash: #/findings (table, filters, chart), #/finding/ID
  * (detail, playbook, archive, suppress), #/rules (suppression rules =
- * GuardDuty filters), #/lists (threat lists). Data comes from
+ * GuardDuty filters), #/lists (threat lists), #/system (the daemon's
+ * health: counters, queues, dead letters). Data comes from
  * /console/api/: the session, the findings table (server-side filtering
  * and paging: only the visible page of rows is ever rendered), and
  * GuardDuty's own operations under /console/api/gd/. Every request that
  * changes state carries the session's X-CSRF-Token. Text from findings
- * only ever reaches the page as textContent, never as HTML. */
+ * only ever reaches the page as textContent, never as HTML.
+ *
+ * Roles (viewer, analyst, admin): the page hides what the user's role
+ * cannot do; the server refuses it anyway (403). */
 'use strict';
 
-const S = { user: '', csrf: '', det: '', page: 0, pageSize: 50, filter: null };
+const S = { user: '', csrf: '', det: '', role: 'viewer', page: 0, pageSize: 50, filter: null };
+const RANK = { viewer: 1, analyst: 2, admin: 3 };
+/* may the signed-in user act at this role's level? */
+const can = (role) => (RANK[S.role] || 0) >= RANK[role];
 const $ = (sel) => document.querySelector(sel);
 
 /* h('tag.cls#id', {attr: v, onclick: f}, child...) */
@@ -69,10 +76,10 @@ function showSignin(msg) {
 }
 
 function signedIn(j) {
-  S.user = j.user; S.csrf = j.csrf; S.det = j.detectorId;
+  S.user = j.user; S.csrf = j.csrf; S.det = j.detectorId; S.role = j.role || 'viewer';
   $('#signin').hidden = true;
   $('#top').hidden = false;
-  $('#who').textContent = j.user;
+  $('#who').textContent = j.user + ' (' + S.role + ')';
   route();
 }
 
@@ -101,10 +108,21 @@ function route() {
   const hash = location.hash || '#/findings';
   document.querySelectorAll('header nav a').forEach((a) => a.classList.toggle('on', hash.startsWith(a.getAttribute('href'))));
   const m = hash.match(/^#\/finding\/([\w.-]+)$/);
+  badge();
   if (m) return pageFinding(m[1]);
   if (hash.startsWith('#/rules')) return pageRules();
   if (hash.startsWith('#/lists')) return pageLists();
+  if (hash.startsWith('#/system')) return pageSystem();
   return pageFindings();
+}
+
+/* The header's health badge: ok, or degraded (drops, dead letters, errors). */
+async function badge(j) {
+  const b = $('#health-badge');
+  try { j = j || await api('GET', '/console/api/system'); } catch (e) { b.textContent = '?'; return; }
+  b.textContent = j.status === 'ok' ? 'Healthy' : 'Degraded';
+  b.className = 'health ' + (j.status === 'ok' ? 'h-ok' : 'h-bad');
+  b.title = j.status === 'ok' ? 'no drops, dead letters or errors' : 'see System: drops, dead letters or errors';
 }
 window.addEventListener('hashchange', route);
 
@@ -289,12 +307,13 @@ async function pageFinding(id) {
     h('p', {}, h('a#back', { href: '#/findings' }, '< Findings')),
     h('h1', {}, sevBadge(f.severity), ' ', h('span#detail-type', {}, f.type), archived ? h('span.archived-tag#detail-archived', {}, 'archived') : null),
     h('p', {}, f.title),
-    h('div.actions', {},
+    can('analyst') ? h('div.actions', {},
       archived ? h('button#btn-unarchive', { type: 'button', onclick: () => setArchived(false) }, 'Unarchive')
         : h('button#btn-archive', { type: 'button', onclick: () => setArchived(true) }, 'Archive'),
       h('button#btn-suppress', { type: 'button', onclick: () => suppressForm(f) }, 'Suppress findings like this'),
       h('button#btn-useful', { type: 'button', onclick: () => feedback('USEFUL') }, 'Useful'),
-      h('button#btn-not-useful', { type: 'button', onclick: () => feedback('NOT_USEFUL') }, 'Not useful')),
+      h('button#btn-not-useful', { type: 'button', onclick: () => feedback('NOT_USEFUL') }, 'Not useful'))
+      : h('p.note#read-only', {}, 'Read only: your role (' + S.role + ') cannot archive, suppress or give feedback.'),
     msg,
     h('div#suppress-wrap'),
     h('div.card', {}, h('h2', {}, 'Summary'), kv([
@@ -398,7 +417,7 @@ async function pageRules() {
   });
   main.replaceChildren(h('h1', {}, 'Suppression rules'),
     h('p.note', {}, 'GuardDuty filters: those with action ARCHIVE archive matching findings as they arrive. The AWS CLI sees the same ones (aws guardduty list-filters).'),
-    list, form);
+    list, can('analyst') ? form : h('p.note', {}, 'Read only: your role (' + S.role + ') cannot change rules.'));
   try {
     const names = [];
     let tok;
@@ -413,10 +432,10 @@ async function pageRules() {
       h('tbody', {}, rules.length ? rules.map((r) => h('tr', { 'data-name': r.name },
         h('td.mono', {}, r.name), h('td', {}, r.action), h('td', {}, r.rank),
         h('td.mono', {}, JSON.stringify(r.findingCriteria)), h('td', {}, r.description || ''),
-        h('td', {}, h('button.danger', { type: 'button', onclick: async () => {
+        h('td', {}, can('analyst') ? h('button.danger', { type: 'button', onclick: async () => {
           if (!confirm('Delete rule ' + r.name + '?')) return;
           try { await gd('DELETE', '/filter/' + encodeURIComponent(r.name)); pageRules(); } catch (e) { msg.textContent = e.message; }
-        } }, 'Delete'))))
+        } }, 'Delete') : null)))
         : h('tr', {}, h('td', { colspan: 6 }, 'No rules yet.')))));
   } catch (e) { fail(list, e); }
 }
@@ -441,10 +460,10 @@ async function pageLists() {
     h('thead', {}, h('tr', {}, ['Name', 'Id', 'Format', 'Location', 'Status', ''].map((t) => h('th', {}, t)))),
     h('tbody', {}, sets.map((s) => h('tr', { 'data-name': s.name }, h('td', {}, s.name), h('td.mono', {}, s.id), h('td', {}, s.format), h('td.mono', {}, s.location),
       h('td', {}, s.status, s.mamoriError ? h('div.msg', {}, s.mamoriError) : null),
-      h('td', {},
+      h('td', {}, !can('admin') ? null : [
         s.status !== 'ERROR' ? h('button', { type: 'button', onclick: () => act(() => gd('POST', '/' + kind + '/' + encodeURIComponent(s.id), { activate: s.status !== 'ACTIVE' })) }, s.status === 'ACTIVE' ? 'Deactivate' : 'Activate') : null,
         ' ',
-        h('button.danger', { type: 'button', onclick: () => { if (confirm('Delete ' + s.name + '?')) act(() => gd('DELETE', '/' + kind + '/' + encodeURIComponent(s.id))); } }, 'Delete'))))))
+        h('button.danger', { type: 'button', onclick: () => { if (confirm('Delete ' + s.name + '?')) act(() => gd('DELETE', '/' + kind + '/' + encodeURIComponent(s.id))); } }, 'Delete')])))))
     : h('p.note', {}, 'None.');
   const formats = ['TXT', 'STIX', 'OTX_CSV', 'ALIEN_VAULT', 'PROOF_POINT', 'FIRE_EYE'];
   const form = h('form.card#set-form', {},
@@ -466,13 +485,60 @@ async function pageLists() {
     msg,
     h('h2', {}, 'Threat intel sets'), setTable('threat-sets', 'threatintelset', ti),
     h('h2', {}, 'IP sets: trusted addresses'), setTable('ip-sets', 'ipset', ips),
-    form,
+    can('admin') ? form : h('p.note', {}, 'Read only: lists and sets are changed by an admin.'),
     h('h2', {}, 'From the command line or config (as serve started)'),
     h('p', {}, L.bundled ? 'Bundled lists (Tor, mining, C2, scanners...): loaded from ' + (L.dataDir || 'the data folder') + '.' : 'Bundled lists: not loaded (--no-default-lists).'),
     L.lists.length ? h('table#cli-lists', {}, h('thead', {}, h('tr', {}, ['Category', 'Name', 'File'].map((t) => h('th', {}, t)))),
       h('tbody', {}, L.lists.map((l) => h('tr', {}, h('td', {}, l.category), h('td', {}, l.name || '(file name)'), h('td.mono', {}, l.path)))))
       : h('p.note', {}, 'No --threat-list options.'),
     L.trusted.length ? h('p', {}, 'Trusted address lists: ', L.trusted.join(', ')) : null);
+}
+
+/* ---- system ------------------------------------------------------------------------- */
+
+async function pageSystem() {
+  const main = $('#main');
+  main.replaceChildren(h('h1', {}, 'System'), h('p', {}, 'Loading...'));
+  let j;
+  try { j = await api('GET', '/console/api/system'); } catch (e) { return fail(main, e); }
+  badge(j);
+  const msg = h('p.msg#system-msg', {});
+  const n = j.notify, sp = j.spool;
+  const retry = async (id) => {
+    msg.textContent = '';
+    try { await api('POST', '/console/api/deadletters/retry', { id }); pageSystem(); } catch (e) { msg.textContent = e.message; }
+  };
+  main.replaceChildren(h('h1', {}, 'System'),
+    h('p', {}, 'Status: ', h('strong#system-status', {}, j.status === 'ok' ? 'healthy' : 'degraded'), ' - up ' + j.uptimeSeconds + ' s. The same counters are at /metrics (Prometheus).'),
+    msg,
+    h('div.card', {}, h('h2', {}, 'Ingest'), kv([
+      ['Events in: flow logs', String(j.events.flow), 'sys-flow'], ['DNS logs', String(j.events.dns)],
+      ['CloudTrail', String(j.events.cloudtrail)], ['Host', String(j.events.host)],
+      ['Parse errors (records skipped)', String(j.parseErrors), 'sys-parse-errors'],
+      ['Lag (since the last commit)', j.lagSeconds < 0 ? 'no commit yet' : j.lagSeconds.toFixed(1) + ' s', 'sys-lag'],
+      ['Last read + commit took', j.lastFlushSeconds.toFixed(3) + ' s'],
+      ['Commits', j.flushes.ok + ' ok, ' + j.flushes.error + ' failed'],
+      ['Reloads', j.reloads.ok + ' ok, ' + j.reloads.error + ' failed'],
+      ['Findings', j.findings.new + ' new, ' + j.findings.updated + ' updated, ' + j.findings.suppressed + ' suppressed']])),
+    h('div.card', {}, h('h2', {}, 'Syslog and stdin spool'), sp.enabled ? kv([
+      ['Queue depth (bytes waiting)', String(sp.queueBytes), 'sys-spool-bytes'], ['Messages spooled', String(sp.messages)],
+      ['UDP drops (spool full)', String(sp.udpDropped), 'sys-udp-dropped'], ['TCP back-pressure (reader pauses)', String(sp.tcpStalls), 'sys-tcp-stalls'],
+      ['Messages cut to size', String(sp.cut)], ['TCP connections', String(sp.connections)]])
+      : h('p.note', {}, 'No syslog or stdin source.')),
+    h('div.card', {}, h('h2', {}, 'Notifications'),
+      kv([['Queued (outbox depth)', String(n.queued), 'sys-queued'], ['Failed attempts (retried)', String(n.failedAttempts), 'sys-retries'],
+        ['Dead letters', String(n.deadLetterCount), 'sys-dead'], ['Dropped (queue full)', String(n.dropped)]]),
+      n.sinks.length ? h('table#sinks-table', {}, h('thead', {}, h('tr', {}, ['Sink', 'Sent', 'Failed attempts', 'Dead letters', 'Dropped', 'Queued'].map((t) => h('th', {}, t)))),
+        h('tbody', {}, n.sinks.map((k) => h('tr', {}, h('td', {}, k.name), h('td', {}, k.sent), h('td', {}, k.failedAttempts), h('td', {}, k.deadLetters), h('td', {}, k.dropped), h('td', {}, k.queued)))))
+        : h('p.note', {}, 'No notification sinks configured.')),
+    h('div.card', {}, h('h2', {}, 'Dead letters (newest ' + n.deadLetters.length + ')'),
+      n.deadLetters.length ? h('table#dead-table', {}, h('thead', {}, h('tr', {}, ['Id', 'Sink', 'Finding', 'Attempts', 'Last error', 'Given up', ''].map((t) => h('th', {}, t)))),
+        h('tbody', {}, n.deadLetters.map((d) => h('tr', { 'data-id': d.id },
+          h('td', {}, d.id), h('td', {}, d.sink, d.sinkConfigured ? null : h('div.note', {}, 'removed')),
+          h('td.mono', {}, h('a', { href: '#/finding/' + d.findingId }, d.findingId)), h('td', {}, d.attempts),
+          h('td.dead-error', {}, d.lastError), h('td', {}, fmtTime(d.at)),
+          h('td', {}, can('analyst') ? h('button.retry', { type: 'button', onclick: () => retry(d.id) }, 'Retry') : null)))))
+        : h('p.note#no-dead', {}, 'None: every notification was delivered or is still being tried.')));
 }
 
 /* ---- start --------------------------------------------------------------------- */

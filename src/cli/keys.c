@@ -1,7 +1,7 @@
 /* keys.c - `mamori keys create|list|delete`: the access keys `mamori
  * serve` accepts from the AWS CLI and SDKs (SigV4; src/serve/keys.h).
  *
- *   mamori keys create NAME [--db FILE]   prints AWS_ACCESS_KEY_ID=... and
+ *   mamori keys create NAME [--db FILE] [--read-only]   prints AWS_ACCESS_KEY_ID=... and
  *                                         AWS_SECRET_ACCESS_KEY=..., nothing else
  *   mamori keys list [--db FILE] [--format table|json]
  *   mamori keys delete ID|NAME [--db FILE]
@@ -23,7 +23,7 @@
 #include "store/store.h"
 
 static const char create_usage[] =
-	"usage: mamori keys create NAME [--db FILE]\n"
+	"usage: mamori keys create NAME [--db FILE] [--read-only]\n"
 	"\n"
 	"Create an access key for `mamori serve`'s API and print it as two lines,\n"
 	"ready for `export` or eval:\n"
@@ -33,6 +33,8 @@ static const char create_usage[] =
 	"key $MAMORI_MASTER_KEY (64 hex characters), else FILE.key beside the database\n"
 	"(created mode 0600 with the first key). NAME: 1 to 64 of A-Z a-z 0-9 . _ @ + = , -\n"
 	"\n"
+	"  --read-only        the key may only read (List/Get findings, statistics, filters,\n"
+	"                     sets); a write gets 403 AccessDeniedException\n"
 	"  --db FILE          database (default $MAMORI_DB, else ./mamori.db; created\n"
 	"                     if missing)\n"
 	"  -h, --help         this help\n"
@@ -63,7 +65,7 @@ static const char delete_usage[] =
 	"exit status: 0 ok, 1 error (no such key, database), 2 usage\n";
 
 static const char top_usage[] =
-	"usage: mamori keys create NAME [--db FILE]\n"
+	"usage: mamori keys create NAME [--db FILE] [--read-only]\n"
 	"       mamori keys list [--db FILE] [--format table|json]\n"
 	"       mamori keys delete ID|NAME [--db FILE]\n"
 	"\n"
@@ -73,16 +75,20 @@ static const char top_usage[] =
 	"  aws guardduty list-detectors --endpoint-url http://127.0.0.1:PORT --region us-east-1\n"
 	"See `mamori keys COMMAND --help` and man mamori-keys.\n";
 
-enum { OPT_DB = 0x100, OPT_FORMAT };	/* not 1: getopt returns positional words as 1 */
+enum { OPT_DB = 0x100, OPT_FORMAT, OPT_RO };	/* not 1: getopt returns positional words as 1 */
 
 static const struct option opts[] = {
 	{"db", required_argument, NULL, OPT_DB},
 	{"format", required_argument, NULL, OPT_FORMAT},
+	{"read-only", no_argument, NULL, OPT_RO},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
-/* Options common to the three: --db, --format (list only), --help.
+static int read_only;	/* create --read-only */
+
+/* Options common to the three: --db, --format (list only), --read-only
+ * (create only), --help.
  * Returns -1 to go on, else the exit code. Positional words in pos. */
 static int parse(const char *sub, const char *usage, int argc, char **argv, const char **db,
 		 const char **format, char **pos, int maxpos, int *npos)
@@ -106,6 +112,8 @@ static int parse(const char *sub, const char *usage, int argc, char **argv, cons
 			*db = optarg;
 		} else if (c == OPT_FORMAT && format) {
 			*format = optarg;
+		} else if (c == OPT_RO && !strcmp(sub, "create")) {
+			read_only = 1;
 		} else if (c == 'h') {
 			fputs(usage, stdout);
 			return MM_EXIT_OK;
@@ -174,6 +182,15 @@ static int cmd_create(int argc, char **argv)
 		mm_keys_close(k);
 		return MM_EXIT_ERROR;
 	}
+	/* before the secret is shown: nobody can use the key in between */
+	if (read_only && mm_keys_set_read_only(k, id, 1, &err) != 1) {
+		fprintf(stderr, "mamori keys create: cannot make the key read-only (%s); deleting it\n",
+			err.msg[0] ? err.msg : "no such key");
+		mm_keys_delete(k, id, &err);
+		mm_keys_close(k);
+		memset(secret, 0, sizeof(secret));
+		return MM_EXIT_ERROR;
+	}
 	mm_keys_close(k);
 	printf("AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n", id, secret);
 	memset(secret, 0, sizeof(secret));
@@ -218,13 +235,14 @@ static int print_key(void *pctx, const struct mm_key_info *ki)
 			printf("\"%s\"", used);
 		else
 			printf("null");
-		printf(",\"active\":%s}\n", ki->active ? "true" : "false");
+		printf(",\"active\":%s,\"readOnly\":%s}\n", ki->active ? "true" : "false",
+		       ki->read_only ? "true" : "false");
 	} else {
 		if (l->n == 0)
 			printf("%-20s  %-24s  %-20s  %-20s  %s\n", "ID", "NAME", "CREATED", "LAST USED",
 			       "STATUS");
-		printf("%-20s  %-24s  %-20s  %-20s  %s\n", ki->id, ki->name, created, used,
-		       ki->active ? "active" : "inactive");
+		printf("%-20s  %-24s  %-20s  %-20s  %s%s\n", ki->id, ki->name, created, used,
+		       ki->active ? "active" : "inactive", ki->read_only ? " read-only" : "");
 	}
 	l->n++;
 	return 0;

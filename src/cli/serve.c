@@ -64,8 +64,9 @@ static void usage(FILE *out)
 	      "(Prometheus), GET /healthz, POST /mamori/v1/ingest (`mamori agent ship`\n"
 	      "uploads, SigV4; kept in SPOOL/agent and followed). See docs/api.md.\n"
 	      "\n"
-	      "SIGHUP reloads the config file, the Sigma rules and every threat list; if they\n"
-	      "do not load, the daemon goes on with what it had.\n"
+	      "SIGHUP reloads the config file (its serve: sinks too), the Sigma rules and\n"
+	      "every threat list; if they do not load, the daemon goes on with what it had.\n"
+	      "listen, TLS files and follow need a restart (a reload logs when they changed).\n"
 	      "\n"
 	      "exit status: 0 stopped by a signal, 1 error (database, listen address), 2 usage,\n"
 	      "5 the database is in use by another run\n",
@@ -78,7 +79,76 @@ static void usage(FILE *out)
 struct reloader {
 	struct mm_cli_pipe slot[2];
 	int cur;
+	/* for the sinks of a reloaded serve: section: the flags' sinks and
+	 * what the daemon started with of the settings a reload cannot change */
+	const struct mm_notify_conf *flag_sinks;
+	double minsev;
+	const struct mm_serve_opts *o;
+	int listen_given, follow_given, tls_given;
 };
+
+/* The sinks: the file's (svc, may be NULL), then the flags' with their
+ * --min-severity; the flag's --console-url wins. 0, or MM_EINVAL with
+ * msg set. */
+static int compose_sinks(const struct mm_config_serve *svc, const struct mm_notify_conf *nc,
+			 double minsev, struct mm_notify_conf *fin, char *msg, size_t cap)
+{
+	int i, j;
+	memset(fin, 0, sizeof(*fin));
+	if (svc)
+		*fin = svc->notify;
+	if (nc->console_url[0])
+		memcpy(fin->console_url, nc->console_url, sizeof(fin->console_url));
+	for (i = 0; i < nc->nsinks; i++) {
+		if (fin->nsinks >= MM_NOTIFY_MAX_SINKS) {
+			snprintf(msg, cap, "at most %d notification sinks (flags and config file "
+					   "together)", MM_NOTIFY_MAX_SINKS);
+			return MM_EINVAL;
+		}
+		for (j = 0; j < fin->nsinks; j++)
+			if (!strcmp(fin->sinks[j].name, nc->sinks[i].name)) {
+				snprintf(msg, cap, "the config file has a sink named %s too; rename it",
+					 nc->sinks[i].name);
+				return MM_EINVAL;
+			}
+		fin->sinks[fin->nsinks] = nc->sinks[i];
+		fin->sinks[fin->nsinks++].min_severity = minsev;
+	}
+	return 0;
+}
+
+/* 1 when a and b differ (NULL as ""). */
+static int differs(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
+static int reload_sinks(void *ctx, struct mm_notify_conf *out, struct mm_err *err)
+{
+	struct reloader *r = ctx;
+	const struct mm_config_serve *svc = mm_config_serve(r->slot[!r->cur].cfg);
+	const struct mm_serve_opts *o = r->o;
+	char msg[256];
+	int i, fol = 0;
+	/* what needs a restart: compared, logged, kept as it runs */
+	if (!r->listen_given &&
+	    differs(svc && (svc->set & MM_SERVE_LISTEN) ? svc->listen : DEFAULT_LISTEN, o->listen))
+		mm_warn("serve: reload: listen changed: restart to apply (still listening on %s)",
+			o->listen);
+	if (!r->tls_given && svc && (((svc->set & MM_SERVE_TLS_CERT) && differs(svc->tls_cert, o->tls_cert)) ||
+		    ((svc->set & MM_SERVE_TLS_KEY) && differs(svc->tls_key, o->tls_key))))
+		mm_warn("serve: reload: TLS files changed: restart to apply");
+	if (!r->follow_given && svc && svc->nfollow) {
+		fol = svc->nfollow != o->nfollow;
+		for (i = 0; !fol && i < svc->nfollow; i++)
+			fol = differs(svc->follow[i], o->follow[i]);
+		if (fol)
+			mm_warn("serve: reload: follow changed: restart to apply");
+	}
+	if (compose_sinks(svc, r->flag_sinks, r->minsev, out, msg, sizeof(msg)))
+		return mm_err_set(err, MM_EINVAL, "%s", msg);
+	return 0;
+}
 
 static int reload_prepare(void *ctx, struct mm_pipeline_opts *out, struct mm_err *err)
 {
@@ -185,6 +255,7 @@ int mm_cmd_serve(int argc, char **argv)
 		return MM_EXIT_ERROR;
 	}
 	rl.cur = 0;
+	rl.follow_given = rl.tls_given = 0;
 	mm_cli_pipe_init(&rl.slot[0]);
 	mm_cli_pipe_init(&rl.slot[1]);
 	mm_err_clear(&err);
@@ -314,6 +385,8 @@ int mm_cmd_serve(int argc, char **argv)
 		*svc = *mm_config_serve(cp->cfg);
 		if (!listen_given && (svc->set & MM_SERVE_LISTEN))
 			o.listen = svc->listen;
+		rl.follow_given = o.nfollow > 0;
+		rl.tls_given = o.tls_cert || o.tls_key;
 		if (!o.nfollow)
 			for (i = 0; i < svc->nfollow && i < MM_SERVE_MAX_FOLLOW; i++)
 				o.follow[o.nfollow++] = svc->follow[i];
@@ -341,27 +414,13 @@ int mm_cmd_serve(int argc, char **argv)
 		rc = MM_EXIT_ERROR;
 		goto out;
 	}
-	if (svc)
-		*fin = svc->notify;
-	if (nc->console_url[0])
-		memcpy(fin->console_url, nc->console_url, sizeof(fin->console_url));
-	for (i = 0; i < nc->nsinks; i++) {
-		int j;
-		if (fin->nsinks >= MM_NOTIFY_MAX_SINKS) {
-			fprintf(stderr, "mamori serve: at most %d notification sinks (flags and config "
-					"file together)\n", MM_NOTIFY_MAX_SINKS);
+	{
+		char msg[256];
+		if (compose_sinks(svc, nc, minsev, fin, msg, sizeof(msg))) {
+			fprintf(stderr, "mamori serve: %s\n", msg);
 			rc = MM_EXIT_USAGE;
 			goto out;
 		}
-		for (j = 0; j < fin->nsinks; j++)
-			if (!strcmp(fin->sinks[j].name, nc->sinks[i].name)) {
-				fprintf(stderr, "mamori serve: the config file has a sink named %s too; "
-						"rename it\n", nc->sinks[i].name);
-				rc = MM_EXIT_USAGE;
-				goto out;
-			}
-		fin->sinks[fin->nsinks] = nc->sinks[i];
-		fin->sinks[fin->nsinks++].min_severity = minsev;
 	}
 	if (!cp->p.db_path)
 		cp->p.db_path = mm_store_default_path();
@@ -369,7 +428,12 @@ int mm_cmd_serve(int argc, char **argv)
 	o.notify = fin;
 	o.reload.prepare = reload_prepare;
 	o.reload.done = reload_done;
+	o.reload.sinks = reload_sinks;
 	o.reload.ctx = &rl;
+	rl.flag_sinks = nc;
+	rl.minsev = minsev;
+	rl.o = &o;
+	rl.listen_given = listen_given;
 	if (mm_serve_run(&o, &err)) {
 		fprintf(stderr, "mamori serve: %s\n", err.msg[0] ? err.msg : mm_strerror(err.code));
 		rc = err.code == MM_EBUSY ? MM_EXIT_BUSY : MM_EXIT_ERROR;

@@ -1,9 +1,13 @@
 /* users.c - `mamori users add|list|delete`: who may sign in to the web
  * console `mamori serve` serves (src/serve/users.h).
  *
- *   mamori users add NAME [--db FILE] [--password-stdin]
+ *   mamori users add NAME [--db FILE] [--password-stdin] [--role ROLE]
  *   mamori users list [--db FILE] [--format table|json]
+ *   mamori users set-role NAME ROLE [--db FILE]
  *   mamori users delete NAME [--db FILE]
+ *
+ * ROLE: admin, analyst or viewer (serve/roles.h); the first user is admin,
+ * later ones analyst unless --role says.
  *
  * add reads the password from the terminal without echo, twice, or one
  * line from stdin with --password-stdin (scripts, tests). */
@@ -21,11 +25,12 @@
 
 #include "core/err.h"
 #include "core/mtime.h"
+#include "serve/roles.h"
 #include "serve/users.h"
 #include "store/store.h"
 
 static const char add_usage[] =
-	"usage: mamori users add NAME [--db FILE] [--password-stdin]\n"
+	"usage: mamori users add NAME [--db FILE] [--password-stdin] [--role ROLE]\n"
 	"\n"
 	"Add a user of the web console `mamori serve` serves. The password is read\n"
 	"from the terminal without echo, twice; with --password-stdin, as one line\n"
@@ -36,6 +41,10 @@ static const char add_usage[] =
 	"  --db FILE          database (default $MAMORI_DB, else ./mamori.db; created\n"
 	"                     if missing)\n"
 	"  --password-stdin   read the password from standard input (one line)\n"
+	"  --role ROLE        viewer (reads only), analyst (also archives, gives\n"
+	"                     feedback, manages filters, retries dead letters) or admin\n"
+	"                     (also threat intel sets and IP sets); default: admin for\n"
+	"                     the first user, analyst for the others\n"
 	"  -h, --help         this help\n"
 	"\n"
 	"exit status: 0 ok, 1 error (name taken, passwords differ, database), 2 usage\n";
@@ -43,8 +52,8 @@ static const char add_usage[] =
 static const char list_usage[] =
 	"usage: mamori users list [--db FILE] [--format table|json]\n"
 	"\n"
-	"List the console's users: name, created, last sign-in (UTC), failed sign-ins\n"
-	"in a row, live sessions.\n"
+	"List the console's users: name, role, created, last sign-in (UTC), failed\n"
+	"sign-ins in a row, live sessions.\n"
 	"\n"
 	"  --db FILE          database (default $MAMORI_DB, else ./mamori.db)\n"
 	"  --format F         table (default) or json (one object a line)\n"
@@ -62,20 +71,34 @@ static const char delete_usage[] =
 	"\n"
 	"exit status: 0 ok, 1 error (no such user, database), 2 usage\n";
 
+static const char setrole_usage[] =
+	"usage: mamori users set-role NAME ROLE [--db FILE]\n"
+	"\n"
+	"Change a console user's role: viewer (reads only), analyst (also archives,\n"
+	"gives feedback, manages filters, retries dead letters) or admin (also threat\n"
+	"intel sets and IP sets). Takes effect at the user's next request.\n"
+	"\n"
+	"  --db FILE          database (default $MAMORI_DB, else ./mamori.db)\n"
+	"  -h, --help         this help\n"
+	"\n"
+	"exit status: 0 ok, 1 error (no such user, database), 2 usage\n";
+
 static const char top_usage[] =
-	"usage: mamori users add NAME [--db FILE] [--password-stdin]\n"
+	"usage: mamori users add NAME [--db FILE] [--password-stdin] [--role ROLE]\n"
 	"       mamori users list [--db FILE] [--format table|json]\n"
+	"       mamori users set-role NAME ROLE [--db FILE]\n"
 	"       mamori users delete NAME [--db FILE]\n"
 	"\n"
 	"Users of the web console that `mamori serve` serves at http://HOST:PORT/.\n"
 	"See `mamori users COMMAND --help` and man mamori-users.\n";
 
-enum { OPT_DB = 0x100, OPT_FORMAT, OPT_STDIN };
+enum { OPT_DB = 0x100, OPT_FORMAT, OPT_STDIN, OPT_ROLE };
 
 static const struct option opts[] = {
 	{"db", required_argument, NULL, OPT_DB},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"password-stdin", no_argument, NULL, OPT_STDIN},
+	{"role", required_argument, NULL, OPT_ROLE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -83,7 +106,8 @@ static const struct option opts[] = {
 struct args {
 	const char *db, *format;
 	int pw_stdin;
-	char *pos[1];
+	const char *role;
+	char *pos[2];
 	int npos;
 };
 
@@ -107,6 +131,8 @@ static int parse(const char *sub, const char *usage, int argc, char **argv, stru
 			a->format = optarg;
 		} else if (c == OPT_STDIN && !strcmp(sub, "add")) {
 			a->pw_stdin = 1;
+		} else if (c == OPT_ROLE && !strcmp(sub, "add")) {
+			a->role = optarg;
 		} else if (c == 'h') {
 			fputs(usage, stdout);
 			return MM_EXIT_OK;
@@ -200,7 +226,7 @@ static long read_tty(const char *prompt, char *buf, size_t cap)
 
 static int cmd_add(int argc, char **argv)
 {
-	struct args a = {NULL, NULL, 0, {NULL}, 0};
+	struct args a = {NULL, NULL, 0, NULL, {NULL, NULL}, 0};
 	struct mm_users *u = NULL;
 	struct mm_err err;
 	char pw[MM_USERS_PW_MAX + 2], again[MM_USERS_PW_MAX + 2];
@@ -216,6 +242,10 @@ static int cmd_add(int argc, char **argv)
 	if (!mm_users_name_ok(a.pos[0])) {
 		fprintf(stderr, "mamori users add: a user name is 1 to %d of A-Z a-z 0-9 . _ @ + -\n",
 			MM_USERS_NAME_MAX);
+		return MM_EXIT_USAGE;
+	}
+	if (a.role && !mm_access_parse(a.role)) {
+		fprintf(stderr, "mamori users add: --role is admin, analyst or viewer\n");
 		return MM_EXIT_USAGE;
 	}
 	if (a.pw_stdin) {
@@ -248,7 +278,7 @@ static int cmd_add(int argc, char **argv)
 		return rc;
 	}
 	mm_err_clear(&err);
-	rc = mm_users_add(u, a.pos[0], pw, (size_t)n, mm_now_ms(), &err);
+	rc = mm_users_add_role(u, a.pos[0], pw, (size_t)n, a.role, mm_now_ms(), &err);
 	memset(pw, 0, sizeof(pw));
 	mm_users_close(u);
 	if (rc) {
@@ -286,12 +316,14 @@ static int print_user(void *ctx, const struct mm_user_row *r)
 			printf("\"%s\"", last);
 		else
 			printf("null");
-		printf(",\"failedSignIns\":%ld,\"sessions\":%ld}\n", r->failures, r->sessions);
+		printf(",\"failedSignIns\":%ld,\"sessions\":%ld,\"role\":\"%s\"}\n", r->failures,
+		       r->sessions, mm_access_name(mm_access_parse(r->role)));
 	} else {
 		if (l->n == 0)
-			printf("%-24s  %-20s  %-20s  %-6s  %s\n", "NAME", "CREATED", "LAST SIGN-IN",
-			       "FAILED", "SESSIONS");
-		printf("%-24s  %-20s  %-20s  %-6ld  %ld\n", r->name, created, last, r->failures,
+			printf("%-24s  %-8s  %-20s  %-20s  %-6s  %s\n", "NAME", "ROLE", "CREATED",
+			       "LAST SIGN-IN", "FAILED", "SESSIONS");
+		printf("%-24s  %-8s  %-20s  %-20s  %-6ld  %ld\n", r->name,
+		       mm_access_name(mm_access_parse(r->role)), created, last, r->failures,
 		       r->sessions);
 	}
 	l->n++;
@@ -300,7 +332,7 @@ static int print_user(void *ctx, const struct mm_user_row *r)
 
 static int cmd_list(int argc, char **argv)
 {
-	struct args a = {NULL, "table", 0, {NULL}, 0};
+	struct args a = {NULL, "table", 0, NULL, {NULL, NULL}, 0};
 	struct mm_users *u = NULL;
 	struct mm_err err;
 	struct list_ctx l = {0, 0};
@@ -334,7 +366,7 @@ static int cmd_list(int argc, char **argv)
 
 static int cmd_delete(int argc, char **argv)
 {
-	struct args a = {NULL, NULL, 0, {NULL}, 0};
+	struct args a = {NULL, NULL, 0, NULL, {NULL, NULL}, 0};
 	struct mm_users *u = NULL;
 	struct mm_err err;
 	int rc;
@@ -364,6 +396,43 @@ static int cmd_delete(int argc, char **argv)
 	return MM_EXIT_OK;
 }
 
+static int cmd_set_role(int argc, char **argv)
+{
+	struct args a = {NULL, NULL, 0, NULL, {NULL, NULL}, 0};
+	struct mm_users *u = NULL;
+	struct mm_err err;
+	int rc;
+
+	if ((rc = parse("set-role", setrole_usage, argc, argv, &a, 2)) >= 0)
+		return rc;
+	if (a.npos != 2) {
+		fprintf(stderr, "mamori users set-role: give NAME and ROLE (admin, analyst or "
+				"viewer)\n");
+		return MM_EXIT_USAGE;
+	}
+	if (!mm_access_parse(a.pos[1])) {
+		fprintf(stderr, "mamori users set-role: a role is admin, analyst or viewer, not "
+				"'%s'\n", a.pos[1]);
+		return MM_EXIT_USAGE;
+	}
+	if ((rc = open_users("set-role", a.db, 1, &u)))
+		return rc;
+	mm_err_clear(&err);
+	rc = mm_users_set_role(u, a.pos[0], a.pos[1], &err);
+	mm_users_close(u);
+	if (rc < 0) {
+		fprintf(stderr, "mamori users set-role: %s\n", err.msg);
+		return MM_EXIT_ERROR;
+	}
+	if (rc == 0) {
+		fprintf(stderr, "mamori users set-role: no user named %s; `mamori users list` shows "
+				"them\n", a.pos[0]);
+		return MM_EXIT_ERROR;
+	}
+	fprintf(stderr, "mamori users set-role: %s is now %s\n", a.pos[0], a.pos[1]);
+	return MM_EXIT_OK;
+}
+
 int mm_cmd_users(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
@@ -382,7 +451,10 @@ int mm_cmd_users(int argc, char **argv)
 		return cmd_list(argc - 1, argv + 1);
 	if (!strcmp(sub, "delete"))
 		return cmd_delete(argc - 1, argv + 1);
-	fprintf(stderr, "mamori users: unknown subcommand '%s'; use add, list or delete\n", sub);
+	if (!strcmp(sub, "set-role"))
+		return cmd_set_role(argc - 1, argv + 1);
+	fprintf(stderr, "mamori users: unknown subcommand '%s'; use add, list, set-role or "
+			"delete\n", sub);
 	fputs(top_usage, stderr);
 	return MM_EXIT_USAGE;
 }

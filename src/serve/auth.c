@@ -1,4 +1,5 @@
-/* auth.c - SigV4 against the issued keys. */
+/* auth.c - SigV4 against the issued keys; a read-only key may only read
+ * (the table of writes is serve/roles.c's). */
 #include "serve/auth.h"
 
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include "core/mem.h"
 #include "core/mtime.h"
 #include "serve/keys.h"
+#include "serve/roles.h"
 #include "serve/sigv4.h"
 
 struct mm_auth {
@@ -66,8 +68,24 @@ int mm_auth_check(void *ctx, const struct mm_http_req *rq, char *type, size_t tc
 	mm_err_clear(&err);
 	rc = mm_sigv4_verify(&r, secret_of, a->keys, key, sizeof(key), &why, &err);
 	if (rc == 0) {
+		const char *what = "";
+		enum mm_access need;
 		mm_keys_touch(a->keys, key, r.now_ms); /* last used: at most once a minute */
-		return 0;
+		need = mm_access_gd(rq->method, rq->path, &what);
+		if (need <= MM_ACCESS_VIEWER)
+			return 0;
+		rc = mm_keys_read_only(a->keys, key);
+		if (rc == 0)
+			return 0;
+		if (rc < 0) {
+			snprintf(msg, mcap, "reading the API key's permissions failed");
+			return 2;
+		}
+		snprintf(type, tcap, "AccessDeniedException");
+		snprintf(msg, mcap,
+			 "API key %s is read-only: %s needs a key created without --read-only", key,
+			 what);
+		return 1;
 	}
 	snprintf(type, tcap, "%s", mm_sigv4_fail_type(why));
 	snprintf(msg, mcap, "%s", err.msg[0] ? err.msg : "request not authenticated");

@@ -17,6 +17,7 @@
 #include "serve/api.h"
 #include "serve/criteria.h"
 #include "serve/playbook.h"
+#include "serve/roles.h"
 #include "serve/users.h"
 #include "store/store.h"
 
@@ -47,6 +48,9 @@ struct mm_console {
 	char detector[64];
 	int tls;
 	const struct mm_pipeline_opts *lists;
+	void (*status)(void *ctx, struct mm_buf *out);
+	int (*retry)(void *ctx, long long id, struct mm_err *err);
+	void *status_ctx;
 };
 
 int mm_console_open(struct mm_console **out, const struct mm_console_opts *o, struct mm_err *err)
@@ -60,6 +64,9 @@ int mm_console_open(struct mm_console **out, const struct mm_console_opts *o, st
 	c->api = o->api;
 	c->tls = o->tls;
 	c->lists = o->lists;
+	c->status = o->status;
+	c->retry = o->retry;
+	c->status_ctx = o->status_ctx;
 	snprintf(c->detector, sizeof(c->detector), "%s", o->detector_id ? o->detector_id : "");
 	if ((rc = mm_users_open(&c->users, o->db_path, err)) ||
 	    (rc = mm_store_open(&c->st, o->db_path, err))) {
@@ -154,6 +161,19 @@ static void json_error(struct mm_http_resp *rs, int status, const char *msg)
 	mm_buf_addc(&rs->body, '}');
 }
 
+/* 403 for a role below need; 0 (nothing written) when the role may. */
+static int forbidden(struct mm_http_resp *rs, enum mm_access role, enum mm_access need,
+		     const char *what)
+{
+	char msg[256];
+	if (role >= need)
+		return 0;
+	snprintf(msg, sizeof(msg), "forbidden: %s needs the %s role; you are %s", what,
+		 mm_access_name(need), mm_access_name(role));
+	json_error(rs, 403, msg);
+	return 1;
+}
+
 static void common_headers(struct mm_http_resp *rs)
 {
 	mm_http_set_header(rs, "X-Content-Type-Options", "nosniff");
@@ -228,6 +248,9 @@ static void signin(struct mm_console *c, const struct mm_http_req *rq, struct mm
 	mm_buf_json_strz(&rs->body, csrf);
 	mm_buf_addz(&rs->body, ",\"detectorId\":");
 	mm_buf_json_strz(&rs->body, c->detector);
+	rc = mm_users_role(c->users, user, &err);
+	mm_buf_addz(&rs->body, ",\"role\":");
+	mm_buf_json_strz(&rs->body, mm_access_name(rc > 0 ? (enum mm_access)rc : MM_ACCESS_NONE));
 	mm_buf_addc(&rs->body, '}');
 }
 
@@ -482,13 +505,47 @@ static void lists(struct mm_console *c, struct mm_http_resp *rs)
 
 /* GuardDuty's operations under /console/api/gd/detector/...: the same
  * request with the prefix cut, answered by the API's router. */
-static void gd(struct mm_console *c, const struct mm_http_req *rq, struct mm_http_resp *rs)
+static void gd(struct mm_console *c, const struct mm_http_req *rq, struct mm_http_resp *rs,
+	       enum mm_access role)
 {
 	struct mm_http_req r = *rq;
+	const char *what = "";
+	enum mm_access need;
 	r.path = rq->path + strlen("/console/api/gd");
 	if (strncmp(r.path, "/detector", 9) || (r.path[9] && r.path[9] != '/'))
 		return json_error(rs, 404, "no such operation");
+	need = mm_access_gd(r.method, r.path, &what);	/* sets what: before its use */
+	if (forbidden(rs, role, need, what))
+		return;
 	mm_api_route(c->api, &r, rs);
+}
+
+/* The System page: what serve.c reports (counters, queues, dead letters). */
+static void system_page(struct mm_console *c, struct mm_http_resp *rs)
+{
+	if (!c->status)
+		return json_error(rs, 404, "no system status in this server");
+	c->status(c->status_ctx, &rs->body);
+}
+
+/* POST {"id": N}: queue dead letter N again. */
+static void retry(struct mm_console *c, const struct mm_http_req *rq, struct mm_http_resp *rs)
+{
+	struct mm_json_val req;
+	struct mm_err err;
+	long long id;
+	int rc;
+	mm_err_clear(&err);
+	if (mm_api_body(rq, &req) || (id = get_num(&req, "id", -1)) < 0)
+		return json_error(rs, 400, "send {\"id\": N}, the dead letter's id");
+	if (!c->retry)
+		return json_error(rs, 404, "no notification sinks in this server");
+	rc = c->retry(c->status_ctx, id, &err);
+	if (rc < 0)
+		return json_error(rs, 500, err.msg);
+	if (rc == 0)
+		return json_error(rs, 404, "no dead letter with that id");
+	mm_buf_printf(&rs->body, "{\"id\":%lld,\"status\":\"pending\"}", id);
 }
 
 static void api(struct mm_console *c, const struct mm_http_req *rq, struct mm_http_resp *rs)
@@ -497,6 +554,7 @@ static void api(struct mm_console *c, const struct mm_http_req *rq, struct mm_ht
 	char token[MM_USERS_TOKEN_HEX + 2], user[MM_USERS_NAME_MAX + 1], csrf[MM_USERS_TOKEN_HEX + 1];
 	struct mm_err err;
 	int get = !strcmp(rq->method, "GET"), post = !strcmp(rq->method, "POST"), rc;
+	enum mm_access role;
 
 	mm_err_clear(&err);
 	rs->ctype = "application/json";
@@ -515,6 +573,12 @@ static void api(struct mm_console *c, const struct mm_http_req *rq, struct mm_ht
 		return json_error(rs, 500, err.msg);
 	if (rc == 0)
 		return json_error(rs, 401, "the session has ended: sign in again");
+	/* read at every request: a role change applies at once */
+	if ((rc = mm_users_role(c->users, user, &err)) < 0)
+		return json_error(rs, 500, err.msg);
+	if (rc == 0)
+		return json_error(rs, 401, "the user no longer exists: sign in again");
+	role = (enum mm_access)rc;
 	mm_users_csrf(token, csrf);
 	if (!mm_console_csrf_ok(rq, csrf))
 		return json_error(rs, 403, "missing or wrong X-CSRF-Token header");
@@ -525,6 +589,8 @@ static void api(struct mm_console *c, const struct mm_http_req *rq, struct mm_ht
 		mm_buf_json_strz(&rs->body, csrf);
 		mm_buf_addz(&rs->body, ",\"detectorId\":");
 		mm_buf_json_strz(&rs->body, c->detector);
+		mm_buf_addz(&rs->body, ",\"role\":");
+		mm_buf_json_strz(&rs->body, mm_access_name(role));
 		mm_buf_addc(&rs->body, '}');
 		return;
 	}
@@ -543,8 +609,15 @@ static void api(struct mm_console *c, const struct mm_http_req *rq, struct mm_ht
 		return playbook(rq, rs);
 	if (!strcmp(path, "/lists") && get)
 		return lists(c, rs);
+	if (!strcmp(path, "/system") && get)
+		return system_page(c, rs);
+	if (!strcmp(path, "/deadletters/retry") && post) {
+		if (forbidden(rs, role, MM_ACCESS_ANALYST, "retrying a dead letter"))
+			return;
+		return retry(c, rq, rs);
+	}
 	if (!strncmp(path, "/gd/", 4))
-		return gd(c, rq, rs);
+		return gd(c, rq, rs, role);
 	json_error(rs, 404, "no such console operation");
 }
 

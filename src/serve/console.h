@@ -2,9 +2,9 @@
  * embedded in the binary by serve/assets.S) at /, /console and
  * /console/..., and a JSON API under /console/api/ for that page.
  *
- *   POST /console/api/signin     {"user","password"} -> {"user","csrf"} + session cookie
+ *   POST /console/api/signin     {"user","password"} -> {"user","csrf","detectorId","role"} + cookie
  *   POST /console/api/signout
- *   GET  /console/api/session    -> {"user","csrf","detectorId"} or 401
+ *   GET  /console/api/session    -> {"user","csrf","detectorId","role"} or 401
  *   ANY  /console/api/gd/detector/...   GuardDuty's own operations
  *        (serve/api.h's mm_api_route: ListFindings, GetFindings, Archive,
  *        filters, threat intel sets ...), the session standing in for SigV4
@@ -14,6 +14,14 @@
  *   GET  /console/api/playbook?type=T&role=R   remediation steps (serve/playbook.h)
  *   GET  /console/api/lists      the threat lists serve loaded from its
  *        command line / config (the API's sets come through /gd/)
+ *   GET  /console/api/system     the daemon's health (serve.c writes it):
+ *        events in by source, parse errors, lag, spool depth, syslog
+ *        drops, notification queues, retries and dead letters
+ *   POST /console/api/deadletters/retry {"id": N}   queue a dead letter again
+ *
+ * Roles (serve/roles.h): every request after the session check is held
+ * against the user's role (read from the database at each request); a
+ * role below what the operation needs gets 403 {"message": "forbidden: ..."}.
  *
  * Every API call but signin needs a live session (cookie
  * "mamori_session", serve/users.h); every one that is not GET or HEAD
@@ -25,6 +33,7 @@
 
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "serve/http.h"
 
@@ -40,6 +49,12 @@ struct mm_console_opts {
 	const char *detector_id;		/* borrowed */
 	int tls;				/* cookies get Secure */
 	const struct mm_pipeline_opts *lists;	/* borrowed, may be NULL: what /lists shows */
+	/* /system and /deadletters/retry (may be NULL): status appends the
+	 * JSON object; retry returns 1 re-queued, 0 no such dead letter,
+	 * negative on an error. Called from HTTP threads. */
+	void (*status)(void *ctx, struct mm_buf *out);
+	int (*retry)(void *ctx, long long id, struct mm_err *err);
+	void *status_ctx;
 };
 
 int mm_console_open(struct mm_console **out, const struct mm_console_opts *o, struct mm_err *err);

@@ -67,7 +67,8 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS api_keys ("
 			     " secret BLOB NOT NULL,"
 			     " created_at INTEGER NOT NULL,"
 			     " last_used_at INTEGER,"
-			     " active INTEGER NOT NULL DEFAULT 1)";
+			     " active INTEGER NOT NULL DEFAULT 1,"
+			     " read_only INTEGER NOT NULL DEFAULT 0)";
 
 static int db_fail(struct mm_keys *k, struct mm_err *err, const char *what)
 {
@@ -308,6 +309,16 @@ static int probe_master(struct mm_keys *k, struct mm_err *err)
 
 /* ---- open / close ----------------------------------------------------- */
 
+/* 1 when api_keys has the read_only column. */
+static int has_read_only(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	int ok = sqlite3_prepare_v2(db, "SELECT read_only FROM api_keys LIMIT 0", -1, &s, NULL) ==
+		 SQLITE_OK;
+	sqlite3_finalize(s);
+	return ok;
+}
+
 int mm_keys_open(struct mm_keys **out, const char *db_path, struct mm_err *err)
 {
 	struct mm_keys *k = NULL;
@@ -343,6 +354,13 @@ int mm_keys_open(struct mm_keys **out, const char *db_path, struct mm_err *err)
 	if (sqlite3_busy_timeout(k->db, BUSY_MS) != SQLITE_OK ||
 	    sqlite3_exec(k->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
 		rc = db_fail(k, err, "creating the api_keys table");
+		goto out;
+	}
+	/* a table from before read-only keys: every key keeps writing */
+	if (!has_read_only(k->db) &&
+	    sqlite3_exec(k->db, "ALTER TABLE api_keys ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(k, err, "adding read_only to the api_keys table");
 		goto out;
 	}
 	if (sqlite3_prepare_v2(k->db,
@@ -583,7 +601,7 @@ int mm_keys_list(struct mm_keys *k, mm_keys_list_fn cb, void *ctx, struct mm_err
 
 	pthread_mutex_lock(&k->mu);
 	if (sqlite3_prepare_v2(k->db,
-			       "SELECT id, name, created_at, last_used_at, active FROM api_keys "
+			       "SELECT id, name, created_at, last_used_at, active, read_only FROM api_keys "
 			       "ORDER BY created_at, rowid",
 			       -1, &s, NULL) != SQLITE_OK) {
 		rc = db_fail(k, err, "listing keys");
@@ -599,6 +617,7 @@ int mm_keys_list(struct mm_keys *k, mm_keys_list_fn cb, void *ctx, struct mm_err
 		ki.created_ms = sqlite3_column_int64(s, 2);
 		ki.last_used_ms = sqlite3_column_int64(s, 3);
 		ki.active = sqlite3_column_int(s, 4) != 0;
+		ki.read_only = sqlite3_column_int(s, 5) != 0;
 		if ((rc = cb(ctx, &ki)))
 			goto out;
 	}
@@ -704,6 +723,47 @@ int mm_keys_touch(struct mm_keys *k, const char *id, int64_t now_ms)
 	sqlite3_reset(k->touch);
 	sqlite3_busy_timeout(k->db, BUSY_MS);
 out:
+	pthread_mutex_unlock(&k->mu);
+	return rc;
+}
+
+int mm_keys_set_read_only(struct mm_keys *k, const char *id, int read_only, struct mm_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+	pthread_mutex_lock(&k->mu);
+	if (sqlite3_prepare_v2(k->db, "UPDATE api_keys SET read_only = ?2 WHERE id = ?1", -1, &s,
+			       NULL) != SQLITE_OK) {
+		rc = db_fail(k, err, "marking a key read-only");
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, read_only ? 1 : 0);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(k, err, "marking a key read-only");
+	else
+		rc = sqlite3_changes(k->db) > 0;
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&k->mu);
+	return rc;
+}
+
+int mm_keys_read_only(struct mm_keys *k, const char *id)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+	pthread_mutex_lock(&k->mu);
+	if (sqlite3_prepare_v2(k->db, "SELECT read_only FROM api_keys WHERE id = ?1", -1, &s,
+			       NULL) != SQLITE_OK) {
+		rc = MM_EDB;
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) != 0 : rc == SQLITE_DONE ? 0 : MM_EDB;
+out:
+	sqlite3_finalize(s);
 	pthread_mutex_unlock(&k->mu);
 	return rc;
 }

@@ -41,6 +41,7 @@ struct mm_key_info {
 	int64_t created_ms;
 	int64_t last_used_ms;	/* 0: never */
 	int active;
+	int read_only;		/* reads only: writes get 403 AccessDeniedException */
 };
 
 /* Open the keys of the database at db_path; *out is the caller's, freed
@@ -78,6 +79,14 @@ int mm_keys_list(struct mm_keys *k, mm_keys_list_fn cb, void *ctx, struct mm_err
 /* Delete the key whose id, else whose name, is id_or_name. 0,
  * MM_ENOTFOUND, MM_EDB. */
 int mm_keys_delete(struct mm_keys *k, const char *id_or_name, struct mm_err *err);
+
+/* Mark key id read-only (1) or not (0): 1 done, 0 no such key, negative
+ * on a database error. A table from before read-only keys gets the
+ * column at the open, every key writable. */
+int mm_keys_set_read_only(struct mm_keys *k, const char *id, int read_only, struct mm_err *err);
+/* 1 when key id is read-only, 0 when not (or unknown), negative on a
+ * database error. Thread-safe. */
+int mm_keys_read_only(struct mm_keys *k, const char *id);
 
 /* An mm_sigv4_secret_fn (ctx is the struct mm_keys *): 0 and the secret
  * (NUL-terminated) in secret if id is a known active key; MM_ENOTFOUND

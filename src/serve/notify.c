@@ -860,7 +860,7 @@ static int round_once(struct mm_notify *n)
 
 		if (d[i].si < 0) {
 			pthread_mutex_lock(&n->mu);
-			finish(n, &d[i], "dead", d[i].attempts, "the sink is no longer configured",
+			finish(n, &d[i], "dead", d[i].attempts, "sink removed",
 			       mm_now_ms());
 			pthread_mutex_unlock(&n->mu);
 			continue;
@@ -943,6 +943,39 @@ static void *worker(void *arg)
 
 /* ---- open, close, counts ---------------------------------------------------- */
 
+/* Pending rows of sinks no longer configured (removed by a reload or
+ * from the config between runs) become dead letters "sink removed". */
+static void bury_removed(struct mm_notify *n)
+{
+	char names[MM_NOTIFY_MAX_SINKS * 4][MM_NOTIFY_NAME];
+	sqlite3_stmt *s = NULL;
+	int k = 0, i;
+	if (sqlite3_prepare_v2(n->db, "SELECT DISTINCT sink FROM notify_outbox WHERE status ="
+				      " 'pending'", -1, &s, NULL) != SQLITE_OK)
+		goto out;
+	while (k < (int)MM_ARRAY_LEN(names) && sqlite3_step(s) == SQLITE_ROW) {
+		const char *nm = (const char *)sqlite3_column_text(s, 0);
+		if (nm && sink_index(n, nm) < 0)
+			snprintf(names[k++], sizeof(names[0]), "%s", nm);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!k || sqlite3_prepare_v2(n->db, "UPDATE notify_outbox SET status = 'dead', last_error ="
+					    " 'sink removed', done_at = ?2 WHERE sink = ?1 AND status"
+					    " = 'pending'", -1, &s, NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0; i < k; i++) {
+		sqlite3_bind_text(s, 1, names[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, mm_now_ms());
+		if (sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(n->db) > 0)
+			mm_warn("notify: %d queued notification(s) of sink %s, no longer configured, "
+				"kept as dead letters (sink removed)", sqlite3_changes(n->db), names[i]);
+		sqlite3_reset(s);
+	}
+out:
+	sqlite3_finalize(s);
+}
+
 int mm_notify_open(struct mm_notify **out, const char *db_path, const struct mm_notify_conf *conf,
 		   struct mm_err *err)
 {
@@ -1021,6 +1054,7 @@ int mm_notify_open(struct mm_notify **out, const char *db_path, const struct mm_
 	n->mark = meta_mark(n);
 	sqlite3_bind_int64(n->q[Q_PRUNE], 1, mm_now_ms() - KEEP_SENT_MS);
 	step_done(n, Q_PRUNE);
+	bury_removed(n);
 	for (i = 0; i < n->c.nsinks; i++) {
 		atomic_store(&n->ss[i].queued,
 			     (unsigned long long)count_q(n, Q_OB_DEPTH, n->c.sinks[i].name));
@@ -1075,4 +1109,85 @@ int mm_notify_counts(struct mm_notify *n, struct mm_notify_count *out, int max)
 		out[i].queued = atomic_load(&n->ss[i].queued);
 	}
 	return i;
+}
+
+int mm_notify_dead_each(struct mm_notify *n, int max, mm_notify_dead_cb cb, void *ctx)
+{
+	struct mm_notify_dead r;
+	sqlite3_stmt *s = NULL;
+	int k = 0;
+	if (!n)
+		return 0;
+	pthread_mutex_lock(&n->mu);
+	if (sqlite3_prepare_v2(n->db, "SELECT id, sink, finding_id, attempts, last_error, done_at"
+				      " FROM notify_outbox WHERE status = 'dead' ORDER BY id DESC"
+				      " LIMIT ?1", -1, &s, NULL) != SQLITE_OK) {
+		k = MM_EDB;
+		goto out;
+	}
+	sqlite3_bind_int(s, 1, max);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(s, 0);
+		r.sink = (const char *)sqlite3_column_text(s, 1);
+		r.finding_id = (const char *)sqlite3_column_text(s, 2);
+		r.attempts = sqlite3_column_int(s, 3);
+		r.last_error = sqlite3_column_text(s, 4) ? (const char *)sqlite3_column_text(s, 4) : "";
+		r.at_ms = sqlite3_column_int64(s, 5);
+		r.sink_configured = sink_index(n, r.sink ? r.sink : "") >= 0;
+		k++;
+		if (cb(ctx, &r))
+			break;
+	}
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&n->mu);
+	return k;
+}
+
+int mm_notify_retry(struct mm_notify *n, long long id, struct mm_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	char sink[MM_NOTIFY_NAME] = "";
+	int rc = 0, si;
+	if (!n)
+		return 0;
+	pthread_mutex_lock(&n->mu);
+	if (sqlite3_prepare_v2(n->db, "SELECT sink FROM notify_outbox WHERE id = ?1 AND status ="
+				      " 'dead'", -1, &s, NULL) != SQLITE_OK)
+		goto dberr;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(sink, sizeof(sink), "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!sink[0])
+		goto out;	/* rc 0: no such dead letter */
+	if (sqlite3_prepare_v2(n->db, "UPDATE notify_outbox SET status = 'pending', attempts = 0,"
+				      " next_at = ?2, done_at = NULL WHERE id = ?1 AND status ="
+				      " 'dead'", -1, &s, NULL) != SQLITE_OK)
+		goto dberr;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, mm_now_ms());
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto dberr;
+	rc = sqlite3_changes(n->db) > 0;
+	if (rc && (si = sink_index(n, sink)) >= 0) {
+		if (atomic_load(&n->ss[si].dead) > 0)
+			atomic_fetch_sub(&n->ss[si].dead, 1);
+		atomic_fetch_add(&n->ss[si].queued, 1);
+	}
+	if (rc)
+		mm_info("notify: %s: dead letter %lld queued again", sink, id);
+	goto out;
+dberr:
+	rc = mm_err_set(err, MM_EDB, "notify: %s", sqlite3_errmsg(n->db));
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&n->mu);
+	if (rc > 0) {
+		pthread_mutex_lock(&n->wmu);
+		pthread_cond_signal(&n->wake);
+		pthread_mutex_unlock(&n->wmu);
+	}
+	return rc;
 }

@@ -100,6 +100,24 @@ struct mm_notify_count {
  * attempts; dead the dead letters in the file; queued the pending rows. */
 int mm_notify_counts(struct mm_notify *n, struct mm_notify_count *out, int max);
 
+/* One dead letter (strings valid during the callback). */
+struct mm_notify_dead {
+	long long id;
+	const char *sink, *finding_id, *last_error;
+	int attempts;
+	int64_t at_ms;		/* when it was given up on */
+	int sink_configured;	/* 0: its sink was removed */
+};
+typedef int (*mm_notify_dead_cb)(void *ctx, const struct mm_notify_dead *r);
+/* The newest max dead letters (every sink's, removed ones too), newest
+ * first; cb returns nonzero to stop. How many were seen, or negative.
+ * Any thread. */
+int mm_notify_dead_each(struct mm_notify *n, int max, mm_notify_dead_cb cb, void *ctx);
+/* Queue dead letter id again (attempts from 0, due now): 1, 0 when there
+ * is no dead letter with that id, negative on a database error. A dead
+ * letter of a removed sink goes dead again at once ("sink removed"). */
+int mm_notify_retry(struct mm_notify *n, long long id, struct mm_err *err);
+
 /* ---- pieces, exposed for tests ---- */
 
 /* "low"/"medium"/"high"/"critical" (1, 4, 7, 9) or a number 0..10. 0 or MM_EINVAL. */

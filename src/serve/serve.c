@@ -65,7 +65,10 @@ struct daemon {
 	atomic_ullong reloads, reload_errors;
 	struct mm_sdb *sdb;
 	struct mm_gdapi *api;
-	struct mm_notify *notify;	/* NULL without sinks */
+	struct mm_notify *notify;	/* NULL without sinks; swapped on SIGHUP under notify_mu */
+	struct mm_notify_conf *nconf;	/* what notify runs with (owned) */
+	pthread_mutex_t notify_mu;	/* notify, for the HTTP threads (the ingest thread swaps it) */
+	int64_t started_ms;
 	struct mm_console *console;
 	struct mm_auth *auth;
 	struct mm_http *http;
@@ -252,6 +255,54 @@ static int reopen(struct daemon *d, struct mm_err *err)
 	return mm_pipeline_open(&d->p, &d->po, err);
 }
 
+/* The sinks of the reloaded configuration: when they differ, stop the
+ * running notifier (a delivery in flight finishes) and start one with
+ * them; if that fails, start the previous one again. The outbox is in
+ * the database, so nothing queued is lost either way. */
+static void reload_sinks(struct daemon *d)
+{
+	const struct mm_serve_reload *r = &d->o->reload;
+	struct mm_notify_conf *next = mm_calloc(1, sizeof(*next));
+	struct mm_notify *old, *nn = NULL;
+	struct mm_err err;
+	mm_err_clear(&err);
+	if (!next) {
+		mm_warn("serve: reload: out of memory; notification sinks unchanged");
+		return;
+	}
+	if (r->sinks(r->ctx, next, &err)) {
+		mm_warn("serve: reload: %s; notification sinks unchanged", err.msg);
+		atomic_fetch_add(&d->reload_errors, 1);
+		mm_free(next);
+		return;
+	}
+	if (!memcmp(next, d->nconf, sizeof(*next))) {
+		mm_free(next);
+		return;
+	}
+	pthread_mutex_lock(&d->notify_mu);
+	old = d->notify;
+	d->notify = NULL;
+	pthread_mutex_unlock(&d->notify_mu);
+	mm_notify_close(old);
+	if (mm_notify_open(&nn, d->o->p.db_path, next, &err)) {
+		mm_warn("serve: reload: notification sinks: %s; keeping the previous sinks", err.msg);
+		atomic_fetch_add(&d->reload_errors, 1);
+		mm_err_clear(&err);
+		mm_free(next);
+		if (mm_notify_open(&nn, d->o->p.db_path, d->nconf, &err))
+			mm_warn("serve: notification sinks: %s; notifications are off until the next "
+				"reload", err.msg);
+	} else {
+		mm_info("serve: reloaded notification sinks (%d)", next->nsinks);
+		mm_free(d->nconf);
+		d->nconf = next;
+	}
+	pthread_mutex_lock(&d->notify_mu);
+	d->notify = nn;
+	pthread_mutex_unlock(&d->notify_mu);
+}
+
 /* SIGHUP or a set change: reload, keeping the running setup if the new
  * one fails. Negative only when not even the old setup opens again. */
 static int reload(struct daemon *d, int hup, struct mm_err *err)
@@ -272,6 +323,8 @@ static int reload(struct daemon *d, int hup, struct mm_err *err)
 		}
 	}
 	if ((rc = reopen(d, err)) == 0) {
+		if (prepared && r->sinks)
+			reload_sinks(d);
 		if (prepared)
 			r->done(r->ctx, 1);
 		atomic_fetch_add(&d->reloads, 1);
@@ -490,7 +543,10 @@ static void notify_metrics(struct daemon *d, struct mm_buf *b)
 		{"mamori_notify_queue_depth", "gauge", "Notifications waiting to be delivered."},
 	};
 	struct mm_notify_count c[MM_NOTIFY_MAX_SINKS];
-	int n = mm_notify_counts(d->notify, c, MM_NOTIFY_MAX_SINKS), i, j;
+	int n, i, j;
+	pthread_mutex_lock(&d->notify_mu);
+	n = mm_notify_counts(d->notify, c, MM_NOTIFY_MAX_SINKS);
+	pthread_mutex_unlock(&d->notify_mu);
 	for (j = 0; n && j < (int)MM_ARRAY_LEN(m); j++) {
 		mm_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", m[j].name, m[j].help, m[j].name,
 			      m[j].type);
@@ -589,8 +645,110 @@ static void metrics(struct daemon *d, struct mm_http_resp *rs)
 		      (unsigned long long)sc.messages, (unsigned long long)sc.dropped,
 		      (unsigned long long)sc.cut, (unsigned long long)sc.spool_bytes, ok, cerr, den,
 		      serr);
+	mm_buf_printf(b, "# HELP mamori_stream_tcp_stalls_total Syslog TCP back-pressure: reader pauses, spool full.\n"
+			 "# TYPE mamori_stream_tcp_stalls_total counter\n"
+			 "mamori_stream_tcp_stalls_total %llu\n",
+		      (unsigned long long)sc.stalls);
 	notify_metrics(d, b);
 	mm_ingest_metrics(d->ingest, b);
+}
+
+/* ---- the console's System page ------------------------------------------ */
+
+#define MAX_DEAD_SHOWN 50
+
+static int dead_row(void *ctx, const struct mm_notify_dead *r)
+{
+	struct mm_buf *b = ctx;
+	char iso[40];
+	mm_buf_printf(b, "%s{\"id\":%lld,\"sink\":", b->p[b->len - 1] == '[' ? "" : ",", r->id);
+	mm_buf_json_strz(b, r->sink ? r->sink : "");
+	mm_buf_addz(b, ",\"findingId\":");
+	mm_buf_json_strz(b, r->finding_id ? r->finding_id : "");
+	mm_buf_printf(b, ",\"attempts\":%d,\"lastError\":", r->attempts);
+	mm_buf_json_strz(b, r->last_error ? r->last_error : "");
+	mm_buf_addz(b, ",\"at\":");
+	mm_buf_json_strz(b, mm_time_format_iso(r->at_ms, iso));
+	mm_buf_printf(b, ",\"sinkConfigured\":%s}", r->sink_configured ? "true" : "false");
+	return 0;
+}
+
+/* GET /console/api/system: what /metrics counts, as one JSON object. */
+static void system_status(void *ctx, struct mm_buf *b)
+{
+	struct daemon *d = ctx;
+	struct mm_scan_result r;
+	struct mm_spool_counts sc;
+	struct mm_notify_count c[MM_NOTIFY_MAX_SINKS];
+	unsigned long long q = 0, fails = 0, dead = 0, dropped = 0;
+	int64_t now = mm_now_ms(), lf = atomic_load(&d->last_flush_ms);
+	int n, i, problems = 0;
+
+	pthread_mutex_lock(&d->res_mu);
+	r = d->res;
+	pthread_mutex_unlock(&d->res_mu);
+	mm_spool_counts(d->spool, &sc);
+	mm_buf_printf(b,
+		      "{\"uptimeSeconds\":%lld,\"events\":{\"flow\":%llu,\"dns\":%llu,"
+		      "\"cloudtrail\":%llu,\"host\":%llu},\"parseErrors\":%llu,\"bytesRead\":%llu,"
+		      "\"filesRead\":%llu,\"findings\":{\"new\":%llu,\"updated\":%llu,"
+		      "\"suppressed\":%llu},\"flushes\":{\"ok\":%llu,\"error\":%llu},"
+		      "\"lagSeconds\":%.3f,\"lastFlushSeconds\":%.3f,\"polls\":%llu,"
+		      "\"reloads\":{\"ok\":%llu,\"error\":%llu},",
+		      (long long)((now - d->started_ms) / 1000), (unsigned long long)r.records_flow,
+		      (unsigned long long)r.records_dns, (unsigned long long)r.records_api,
+		      (unsigned long long)r.records_host, (unsigned long long)r.bad_records,
+		      (unsigned long long)r.bytes_in, (unsigned long long)atomic_load(&d->files_fed),
+		      (unsigned long long)r.findings_new, (unsigned long long)r.findings_updated,
+		      (unsigned long long)atomic_load(&d->suppressed),
+		      (unsigned long long)atomic_load(&d->flushes),
+		      (unsigned long long)atomic_load(&d->flush_errors),
+		      lf ? (double)(now - lf) / 1000.0 : -1.0, atomic_load(&d->last_flush_s),
+		      (unsigned long long)atomic_load(&d->polls),
+		      (unsigned long long)atomic_load(&d->reloads),
+		      (unsigned long long)atomic_load(&d->reload_errors));
+	mm_buf_printf(b,
+		      "\"spool\":{\"enabled\":%s,\"queueBytes\":%llu,\"messages\":%llu,"
+		      "\"udpDropped\":%llu,\"tcpStalls\":%llu,\"cut\":%llu,\"connections\":%llu},",
+		      d->spool ? "true" : "false", (unsigned long long)sc.spool_bytes,
+		      (unsigned long long)sc.messages, (unsigned long long)sc.dropped,
+		      (unsigned long long)sc.stalls, (unsigned long long)sc.cut,
+		      (unsigned long long)sc.connections);
+	pthread_mutex_lock(&d->notify_mu);
+	n = mm_notify_counts(d->notify, c, MM_NOTIFY_MAX_SINKS);
+	mm_buf_addz(b, "\"notify\":{\"sinks\":[");
+	for (i = 0; i < n; i++) {
+		mm_buf_addz(b, i ? ",{\"name\":" : "{\"name\":");
+		mm_buf_json_strz(b, c[i].sink);
+		mm_buf_printf(b, ",\"sent\":%llu,\"failedAttempts\":%llu,\"deadLetters\":%llu,"
+				 "\"dropped\":%llu,\"queued\":%llu}",
+			      c[i].sent, c[i].failed, c[i].dead, c[i].dropped, c[i].queued);
+		q += c[i].queued;
+		fails += c[i].failed;
+		dead += c[i].dead;
+		dropped += c[i].dropped;
+	}
+	mm_buf_addz(b, "],\"deadLetters\":[");
+	mm_notify_dead_each(d->notify, MAX_DEAD_SHOWN, dead_row, b);
+	pthread_mutex_unlock(&d->notify_mu);
+	mm_buf_printf(b, "],\"queued\":%llu,\"failedAttempts\":%llu,\"deadLetterCount\":%llu,"
+			 "\"dropped\":%llu},",
+		      q, fails, dead, dropped);
+	/* the badge: anything a person should look at */
+	if (r.bad_records || sc.dropped || dead || dropped || atomic_load(&d->flush_errors) ||
+	    atomic_load(&d->reload_errors))
+		problems = 1;
+	mm_buf_printf(b, "\"status\":\"%s\"}", problems ? "degraded" : "ok");
+}
+
+static int system_retry(void *ctx, long long id, struct mm_err *err)
+{
+	struct daemon *d = ctx;
+	int rc;
+	pthread_mutex_lock(&d->notify_mu);
+	rc = mm_notify_retry(d->notify, id, err);
+	pthread_mutex_unlock(&d->notify_mu);
+	return rc;
 }
 
 static void handle(void *ctx, const struct mm_http_req *rq, struct mm_http_resp *rs)
@@ -648,9 +806,17 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 	if (!(d = mm_calloc(1, sizeof(*d))))
 		return mm_err_set(err, MM_ENOMEM, "out of memory");
 	d->o = o;
+	d->started_ms = mm_now_ms();
 	pthread_mutex_init(&d->res_mu, NULL);
+	pthread_mutex_init(&d->notify_mu, NULL);
 	d->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	d->base = o->p;
+	if (!(d->nconf = mm_calloc(1, sizeof(*d->nconf)))) {
+		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (o->notify)
+		*d->nconf = *o->notify;
 	/* the store first (opening creates or upgrades it), then serve's
 	 * tables, whose threat intel sets the pipeline loads */
 	{
@@ -709,11 +875,11 @@ int mm_serve_run(const struct mm_serve_opts *o, struct mm_err *err)
 	ao.auth = mm_auth_check;
 	ao.auth_ctx = d->auth;
 	if ((rc = mm_api_open(&d->api, &ao, err)) ||
-	    (rc = mm_notify_open(&d->notify, o->p.db_path, o->notify, err)))
+	    (rc = mm_notify_open(&d->notify, o->p.db_path, d->nconf, err)))
 		goto out;
 	{
 		struct mm_console_opts co = {o->p.db_path, d->api, mm_sdb_detector_id(d->sdb),
-					     o->tls_cert != NULL, &o->p};
+					     o->tls_cert != NULL, &o->p, system_status, system_retry, d};
 		if ((rc = mm_console_open(&d->console, &co, err)))
 			goto out;
 	}
@@ -812,6 +978,8 @@ out:
 	if (d->ifd >= 0)
 		close(d->ifd);
 	pthread_mutex_destroy(&d->res_mu);
+	pthread_mutex_destroy(&d->notify_mu);
+	mm_free(d->nconf);
 	mm_free(d);
 	return rc;
 }

@@ -33,6 +33,15 @@
 struct mm_serve_reload {
 	int (*prepare)(void *ctx, struct mm_pipeline_opts *out, struct mm_err *err);
 	void (*done)(void *ctx, int ok);
+	/* after a prepare that succeeded, before done: the notification sinks
+	 * of the new configuration into *out (NULL: sinks are not reloaded).
+	 * 0, or an error and the running sinks stay. The daemon swaps to them
+	 * when they differ: the outbox stays in the database, so queued
+	 * deliveries of a kept sink (same name) continue and those of a
+	 * removed sink become dead letters ("sink removed"). Settings that
+	 * need a restart (listen, TLS files, follow) are the callback's to
+	 * compare and log. */
+	int (*sinks)(void *ctx, struct mm_notify_conf *out, struct mm_err *err);
 	void *ctx;
 };
 

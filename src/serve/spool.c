@@ -47,7 +47,7 @@ struct mm_spool {
 	int udp_fd, tcp_fd, udp_port, tcp_port, stdin_on;
 	pthread_t udp_th, tcp_th, stdin_th;
 	int udp_started, tcp_started, stdin_started;
-	atomic_ullong messages, bytes, dropped, cut, connections;
+	atomic_ullong messages, bytes, dropped, cut, connections, stalls;
 	uint64_t spool_bytes;
 };
 
@@ -419,9 +419,11 @@ static void *tcp_main(void *arg)
 			mm_free(cs[i].buf);
 			cs[i] = cs[--nc];
 		}
-		if (full)
+		if (full) {
+			atomic_fetch_add(&sp->stalls, 1);
 			for (i = 0; i < nc; i++)
 				tcp_frames(sp, &cs[i]);
+		}
 	}
 	for (i = 0; i < nc; i++) {
 		close(cs[i].fd);
@@ -565,6 +567,7 @@ void mm_spool_counts(const struct mm_spool *sp, struct mm_spool_counts *c)
 	c->dropped = atomic_load(&sp->dropped);
 	c->cut = atomic_load(&sp->cut);
 	c->connections = atomic_load(&sp->connections);
+	c->stalls = atomic_load(&sp->stalls);
 	pthread_mutex_lock((pthread_mutex_t *)&sp->mu);
 	c->spool_bytes = sp->spool_bytes;
 	pthread_mutex_unlock((pthread_mutex_t *)&sp->mu);

@@ -41,6 +41,7 @@ struct mm_spool_opts {
 
 struct mm_spool_counts {
 	uint64_t messages, bytes, dropped, cut, connections;
+	uint64_t stalls;	/* TCP back-pressure: polls the readers paused, spool full */
 	uint64_t spool_bytes;	/* in the folder now */
 };
 

@@ -14,22 +14,24 @@
 #include <sys/random.h>
 
 #include "core/mem.h"
+#include "serve/roles.h"
 
 #define BUSY_MS 15000
 #define TOUCH_MS 60000	/* a session's seen_at is rewritten at most once a minute */
 
 enum {
 	Q_U_INSERT, Q_U_DEL, Q_U_EACH, Q_U_GET, Q_U_FAIL, Q_U_OK, Q_S_INSERT, Q_S_GET, Q_S_TOUCH,
-	Q_S_DEL, Q_S_DEL_USER, Q_S_EXPIRE, Q_N
+	Q_S_DEL, Q_S_DEL_USER, Q_S_EXPIRE, Q_U_ROLE, Q_U_SET_ROLE, Q_N
 };
 
 static const char *const SQL[Q_N] = {
 	[Q_U_INSERT] = "INSERT INTO console_users(name, pw, created_at, failures, retry_at,"
-		       " last_signin) VALUES (?1, ?2, ?3, 0, 0, 0)",
+		       " last_signin, role) VALUES (?1, ?2, ?3, 0, 0, 0, CASE WHEN ?4 <> '' THEN ?4"
+		       " WHEN EXISTS (SELECT 1 FROM console_users) THEN 'analyst' ELSE 'admin' END)",
 	[Q_U_DEL] = "DELETE FROM console_users WHERE name = ?1",
 	[Q_U_EACH] = "SELECT u.name, u.created_at, u.last_signin, u.failures,"
 		     " (SELECT count(*) FROM console_sessions s WHERE s.name = u.name"
-		     "  AND s.seen_at > ?1 AND s.created_at > ?2)"
+		     "  AND s.seen_at > ?1 AND s.created_at > ?2), u.role"
 		     " FROM console_users u ORDER BY u.name",
 	[Q_U_GET] = "SELECT pw, failures, retry_at FROM console_users WHERE name = ?1",
 	[Q_U_FAIL] = "UPDATE console_users SET failures = failures + 1, retry_at = ?2"
@@ -43,12 +45,14 @@ static const char *const SQL[Q_N] = {
 	[Q_S_DEL] = "DELETE FROM console_sessions WHERE token_hash = ?1",
 	[Q_S_DEL_USER] = "DELETE FROM console_sessions WHERE name = ?1",
 	[Q_S_EXPIRE] = "DELETE FROM console_sessions WHERE seen_at <= ?1 OR created_at <= ?2",
+	[Q_U_ROLE] = "SELECT role FROM console_users WHERE name = ?1",
+	[Q_U_SET_ROLE] = "UPDATE console_users SET role = ?2 WHERE name = ?1",
 };
 
 static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS console_users(name TEXT PRIMARY KEY, pw TEXT NOT NULL,"
 	" created_at INTEGER NOT NULL, failures INTEGER NOT NULL, retry_at INTEGER NOT NULL,"
-	" last_signin INTEGER NOT NULL);"
+	" last_signin INTEGER NOT NULL, role TEXT NOT NULL DEFAULT 'admin');"
 	"CREATE TABLE IF NOT EXISTS console_sessions(token_hash BLOB PRIMARY KEY,"
 	" name TEXT NOT NULL, created_at INTEGER NOT NULL, seen_at INTEGER NOT NULL);";
 
@@ -188,6 +192,16 @@ static int fail(struct mm_users *u, struct mm_err *err, const char *what)
 	return mm_err_set(err, MM_EDB, "%s: %s", what, sqlite3_errmsg(u->db));
 }
 
+/* 1 when console_users has the role column. */
+static int has_role_column(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	int ok = sqlite3_prepare_v2(db, "SELECT role FROM console_users LIMIT 0", -1, &s, NULL) ==
+		 SQLITE_OK;
+	sqlite3_finalize(s);
+	return ok;
+}
+
 int mm_users_open(struct mm_users **out, const char *db_path, struct mm_err *err)
 {
 	struct mm_users *u;
@@ -207,6 +221,13 @@ int mm_users_open(struct mm_users **out, const char *db_path, struct mm_err *err
 	sqlite3_busy_timeout(u->db, BUSY_MS);
 	if (sqlite3_exec(u->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK) {
 		fail(u, err, "creating the console's tables");
+		goto bad;
+	}
+	/* a database from before roles: its users keep every right (admin) */
+	if (!has_role_column(u->db) &&
+	    sqlite3_exec(u->db, "ALTER TABLE console_users ADD COLUMN role TEXT NOT NULL DEFAULT"
+				" 'admin'", NULL, NULL, NULL) != SQLITE_OK) {
+		fail(u, err, "adding roles to the console's users");
 		goto bad;
 	}
 	for (i = 0; i < Q_N; i++)
@@ -243,6 +264,12 @@ static sqlite3_stmt *stmt(struct mm_users *u, int i)
 int mm_users_add(struct mm_users *u, const char *name, const char *pw, size_t n, int64_t now_ms,
 		 struct mm_err *err)
 {
+	return mm_users_add_role(u, name, pw, n, NULL, now_ms, err);
+}
+
+int mm_users_add_role(struct mm_users *u, const char *name, const char *pw, size_t n,
+		      const char *role, int64_t now_ms, struct mm_err *err)
+{
 	unsigned char salt[16];
 	char h[MM_USERS_PW_STR];
 	sqlite3_stmt *s;
@@ -254,6 +281,8 @@ int mm_users_add(struct mm_users *u, const char *name, const char *pw, size_t n,
 	if (n < MM_USERS_PW_MIN || n > MM_USERS_PW_MAX)
 		return mm_err_set(err, MM_EINVAL, "a password is %d to %d bytes", MM_USERS_PW_MIN,
 				  MM_USERS_PW_MAX);
+	if (role && !mm_access_parse(role))
+		return mm_err_set(err, MM_EINVAL, "a role is admin, analyst or viewer");
 	if (getrandom(salt, sizeof(salt), 0) != (ssize_t)sizeof(salt))
 		return mm_err_set(err, MM_EIO, "no random bytes for the salt");
 	if ((rc = mm_users_pw_hash(pw, n, salt, MM_USERS_ITER, h)))
@@ -263,6 +292,7 @@ int mm_users_add(struct mm_users *u, const char *name, const char *pw, size_t n,
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, h, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, now_ms);
+	sqlite3_bind_text(s, 4, role ? role : "", -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_CONSTRAINT)
 		rc = mm_err_set(err, MM_EEXISTS, "a user named %s exists already", name);
@@ -310,6 +340,7 @@ int mm_users_each(struct mm_users *u, int64_t now_ms, mm_user_cb cb, void *ctx, 
 		r.last_signin_ms = sqlite3_column_int64(s, 2);
 		r.failures = (long)sqlite3_column_int64(s, 3);
 		r.sessions = (long)sqlite3_column_int64(s, 4);
+		r.role = (const char *)sqlite3_column_text(s, 5);
 		if ((rc = cb(ctx, &r))) {
 			sqlite3_reset(s);
 			pthread_mutex_unlock(&u->mu);
@@ -468,6 +499,40 @@ int mm_users_signout(struct mm_users *u, const char *token, struct mm_err *err)
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	rc = rc == SQLITE_DONE ? 0 : fail(u, err, "ending a session");
+	pthread_mutex_unlock(&u->mu);
+	return rc;
+}
+
+int mm_users_set_role(struct mm_users *u, const char *name, const char *role, struct mm_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+	if (!mm_access_parse(role))
+		return mm_err_set(err, MM_EINVAL, "a role is admin, analyst or viewer");
+	pthread_mutex_lock(&u->mu);
+	s = stmt(u, Q_U_SET_ROLE);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, role, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? (sqlite3_changes(u->db) > 0) : fail(u, err, "setting a role");
+	sqlite3_reset(s);
+	pthread_mutex_unlock(&u->mu);
+	return rc;
+}
+
+int mm_users_role(struct mm_users *u, const char *name, struct mm_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+	pthread_mutex_lock(&u->mu);
+	s = stmt(u, Q_U_ROLE);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = (int)mm_access_parse((const char *)sqlite3_column_text(s, 0));
+	else
+		rc = rc == SQLITE_DONE ? 0 : fail(u, err, "reading a role");
+	sqlite3_reset(s);
 	pthread_mutex_unlock(&u->mu);
 	return rc;
 }

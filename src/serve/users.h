@@ -1,6 +1,7 @@
 /* users.h - the web console's users and sessions, in the findings
  * SQLite file through their own connection (as serve/sdb.h does):
- *   console_users(name PRIMARY KEY, pw, created_at, failures, retry_at, last_signin)
+ *   console_users(name PRIMARY KEY, pw, created_at, failures, retry_at, last_signin,
+ *                 role admin|analyst|viewer; serve/roles.h)
  *   console_sessions(token_hash PRIMARY KEY, name, created_at, seen_at)
  *
  * Passwords: PBKDF2-HMAC-SHA256 (OpenSSL), MM_USERS_ITER iterations, a
@@ -60,10 +61,20 @@ int mm_users_name_ok(const char *name);
 int mm_users_open(struct mm_users **out, const char *db_path, struct mm_err *err);
 void mm_users_close(struct mm_users *u);
 
-/* Add a user (MM_EEXISTS if taken; MM_EINVAL for a bad name or a
+/* Add a user, with the default role (MM_EEXISTS if taken; MM_EINVAL for a bad name or a
  * password shorter than MM_USERS_PW_MIN or longer than MM_USERS_PW_MAX). */
 int mm_users_add(struct mm_users *u, const char *name, const char *pw, size_t n, int64_t now_ms,
 		 struct mm_err *err);
+/* The same with a role ("admin", "analyst", "viewer"; MM_EINVAL for
+ * another). role NULL: admin for the first user, analyst after. A
+ * database from before roles gets the column; its users become admin. */
+int mm_users_add_role(struct mm_users *u, const char *name, const char *pw, size_t n,
+		      const char *role, int64_t now_ms, struct mm_err *err);
+/* Change a user's role: 1 changed, 0 no such user, MM_EINVAL bad role. */
+int mm_users_set_role(struct mm_users *u, const char *name, const char *role, struct mm_err *err);
+/* A user's role as enum mm_access (serve/roles.h): 1..3; 0 no such user;
+ * negative on a database error. */
+int mm_users_role(struct mm_users *u, const char *name, struct mm_err *err);
 /* Delete a user and their sessions. 1 deleted, 0 no such user. */
 int mm_users_del(struct mm_users *u, const char *name, struct mm_err *err);
 struct mm_user_row {
@@ -71,6 +82,7 @@ struct mm_user_row {
 	int64_t created_ms, last_signin_ms;	/* 0: never */
 	long failures;
 	long sessions;				/* live sessions */
+	const char *role;			/* "admin", "analyst", "viewer" */
 };
 typedef int (*mm_user_cb)(void *ctx, const struct mm_user_row *r);
 /* Every user, by name. */

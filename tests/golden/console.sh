@@ -11,8 +11,13 @@
 # creating an ARCHIVE rule seen on the rules page, the threat lists page
 # (a threat intel set added from a file, deactivated, deleted),
 # requests without the CSRF header or from another origin refused (403),
-# sign-out; then under TLS the cookie is Secure and an http Origin is
-# refused. Screenshots of each step go to $MAMORI_ARTEFACTS, else to
+# sign-out; the System page showing the dead letter of a sink pointed at
+# a closed local port (and its Retry), the health badge; roles: `users
+# add --role`, `users set-role`, `users list` with roles, a viewer sees no
+# archive button and is refused (403), an analyst archives but cannot
+# change threat lists; the console's JSON (console/roles.py: /system's
+# shape, 403s by role); then under TLS the cookie is Secure and an http
+# Origin is refused. Screenshots of each step go to $MAMORI_ARTEFACTS, else to
 # artefacts/console beside the binary under test (kept after the run).
 # Ends "console: N passed, N failed, N skipped".
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -54,14 +59,38 @@ printf 'short\n' | "$M" users add bob --db "$DB" --password-stdin 2>"$T/users.er
 expect users_add_short_password_refused "exit $rc" test $rc -eq 1
 "$M" users list --db "$DB" --format json >"$T/users.json" 2>&1
 expect users_list "$(cat "$T/users.json")" has "$T/users.json" '"name":"alice"'
+expect users_first_is_admin "$(cat "$T/users.json")" has "$T/users.json" '"role":"admin"'
+printf '%s\n' "$PASSWORD" | "$M" users add vera --role viewer --db "$DB" --password-stdin 2>"$T/users.err"; rc=$?
+expect users_add_viewer "exit $rc: $(cat "$T/users.err")" test $rc -eq 0
+printf '%s\n' "$PASSWORD" | "$M" users add anna --db "$DB" --password-stdin 2>"$T/users.err"; rc=$?
+expect users_add_default_analyst "exit $rc: $(cat "$T/users.err")" test $rc -eq 0
+printf '%s\n' "$PASSWORD" | "$M" users add bob --role root --db "$DB" --password-stdin 2>"$T/users.err"; rc=$?
+expect users_add_bad_role_usage "exit $rc: $(cat "$T/users.err")" test $rc -eq 2
+"$M" users list --db "$DB" >"$T/users.txt" 2>&1
+expect users_list_roles "$(cat "$T/users.txt")" sh -c "grep -q '^NAME  *ROLE' '$T/users.txt' && grep -q '^anna  *analyst ' '$T/users.txt' && grep -q '^vera  *viewer ' '$T/users.txt' && grep -q '^alice  *admin ' '$T/users.txt'"
+printf '%s\n' "$PASSWORD" | "$M" users add tmp --db "$DB" --password-stdin 2>/dev/null
+"$M" users set-role tmp viewer --db "$DB" 2>"$T/users.err"; rc=$?
+"$M" users list --db "$DB" --format json >"$T/users.json" 2>&1
+expect users_set_role "exit $rc: $(cat "$T/users.err")" test $rc -eq 0
+expect users_set_role_applied "$(grep tmp "$T/users.json")" sh -c "grep '\"name\":\"tmp\"' '$T/users.json' | grep -q '\"role\":\"viewer\"'"
+"$M" users set-role tmp boss --db "$DB" 2>"$T/users.err"; rc=$?
+expect users_set_role_bad_role "exit $rc: $(cat "$T/users.err")" test $rc -eq 2
+"$M" users set-role nobody admin --db "$DB" 2>"$T/users.err"; rc=$?
+expect users_set_role_unknown_user "exit $rc: $(cat "$T/users.err")" test $rc -eq 1
+"$M" users delete tmp --db "$DB" 2>/dev/null
 python3 "$HERE/console/pwprompt.py" "$M" "$T/tty.db" >"$T/tty.out" 2>&1
 expect users_add_tty_twice_no_echo "$(cat "$T/tty.out")" grep -qx 'same 0 False' "$T/tty.out"
 expect users_add_tty_mismatch_refused "$(cat "$T/tty.out")" grep -qx 'differ 1 True' "$T/tty.out"
 expect users_db_no_clear_password "the password is in the database file" \
 	sh -c "! grep -q '$PASSWORD' '$DB'"
 
+# a sink at a port nobody listens on: every delivery fails at once; after
+# two attempts it is a dead letter the System page shows
+CLOSED=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf 'serve:\n  retry_base_ms: 100\n  sinks:\n    - {name: closed, type: webhook, url: "http://127.0.0.1:%s/hook", max_attempts: 2}\n' \
+	"$CLOSED" >"$T/cfg.yaml"
 rm -f "$T/ready"
-"$M" serve --db "$DB" --listen 127.0.0.1:0 --follow "$T/logs" --poll-ms 200 \
+"$M" serve --db "$DB" --listen 127.0.0.1:0 --follow "$T/logs" --poll-ms 200 --config "$T/cfg.yaml" \
 	--no-default-lists --threat-list "custom=$T/custom.txt" --ready-file "$T/ready" \
 	2>>"$T/serve.err" &
 PID=$!
@@ -81,7 +110,7 @@ for i in 0 1 2; do
 done >>"$T/logs/a.log"
 
 printf '198.51.100.99\n' >"$T/extra.txt"
-timeout 180 node "$HERE/console/console.js" "$URL" alice "$PASSWORD" "$ART" "$T/extra.txt" >"$T/browser.out" 2>"$T/browser.err"
+timeout 240 node "$HERE/console/console.js" "$URL" alice "$PASSWORD" "$ART" "$T/extra.txt" vera anna >"$T/browser.out" 2>"$T/browser.err"
 rc=$?
 cat "$T/browser.out"
 pass=$((pass + $(grep -c '^ok ' "$T/browser.out")))
@@ -92,6 +121,15 @@ WANT=$(grep -c "await check('" "$HERE/console/console.js")
 GOT=$(grep -c '^ok \|^FAIL ' "$T/browser.out")
 expect browser_ran_every_check "$GOT checks reported, want $WANT" test "$GOT" -eq "$WANT"
 expect screenshots_kept "no screenshots in $ART" sh -c "ls '$ART'/*.png >/dev/null 2>&1"
+# the console's JSON by role, without a browser
+timeout 120 python3 "$HERE/console/roles.py" "$URL" "$PASSWORD" alice anna vera >"$T/roles.out" 2>&1
+rc=$?
+cat "$T/roles.out"
+pass=$((pass + $(grep -c '^ok ' "$T/roles.out")))
+fail=$((fail + $(grep -c '^FAIL ' "$T/roles.out")))
+WANT=$(grep -c '^ *report("' "$HERE/console/roles.py")
+GOT=$(grep -c '^ok \|^FAIL ' "$T/roles.out")
+expect roles_driver_ran "exit $rc, $GOT of at least $WANT checks" test $rc -eq 0 -a "$GOT" -ge "$WANT"
 kill $PID 2>/dev/null; wait $PID 2>/dev/null
 
 # --- under TLS the session cookie is also Secure ---------------------------

@@ -47,7 +47,7 @@ expect list_header "$(head -1 "$T/list.out")" hasE "$T/list.out" '^ID +NAME +CRE
 expect list_alice "$(cat "$T/list.out")" hasE "$T/list.out" "^$ID +alice +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +never +active$"
 expect list_no_secret "a secret in list's output" sh -c "! grep -qF -- '$SECRET' '$T/list.out'"
 "$M" keys list --db "$DB" --format json >"$T/list.json" 2>&1
-expect list_json "$(cat "$T/list.json")" has "$T/list.json" "^{\"id\":\"$ID\",\"name\":\"alice\",\"created\":\"[^\"]*\",\"lastUsed\":null,\"active\":true}$"
+expect list_json "$(cat "$T/list.json")" has "$T/list.json" "^{\"id\":\"$ID\",\"name\":\"alice\",\"created\":\"[^\"]*\",\"lastUsed\":null,\"active\":true,\"readOnly\":false}$"
 expect list_json_two "$(wc -l <"$T/list.json")" test "$(wc -l <"$T/list.json")" -eq 2
 "$M" keys list --db "$T/none.db" >/dev/null 2>"$T/none.err"; rc=$?
 expect list_missing_db_exit_1 "exit $rc" test $rc -eq 1

@@ -7,7 +7,10 @@
 # nothing; a finding archived by an ARCHIVE filter (created with the AWS
 # CLI) is not notified; 500, 500, 200 is delivered on the third attempt;
 # always 500 ends in a dead letter shown in /metrics; kill -9 with a
-# receiver down, restart with it up: delivered exactly once.
+# receiver down, restart with it up: delivered exactly once. SIGHUP with a
+# changed serve: section: a removed sink's queue becomes dead letters
+# ("sink removed"), a kept sink goes on, an added one gets the next finding;
+# a changed listen address is logged as needing a restart.
 # Ends "notify: N passed, N failed".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
@@ -204,6 +207,50 @@ expect delivered_exactly_once "$(grep -lF eni-0ac0ac0ac0ac00016 "$T/chat"/slack-
 	test "$(grep -lF eni-0ac0ac0ac0ac00016 "$T/chat"/slack-*.json | wc -l)" -eq 1
 expect hook_not_resent "$(grep -lF eni-0ac0ac0ac0ac00016 "$T/hook"/hook-*.json)" \
 	test "$(grep -lF eni-0ac0ac0ac0ac00016 "$T/hook"/hook-*.json | wc -l)" -eq 1
+
+# --- SIGHUP reloads the serve: section's sinks -------------------------------
+# chat's receiver down: its notification of ...21 stays queued; then a
+# reload drops chat (that row becomes a dead letter "sink removed"), keeps
+# hook and adds hookb, which gets the next finding
+kill $CP; wait $CP 2>/dev/null
+flow eni-0ac0ac0ac0ac00021 203.0.113.7 1
+expect hup_chat_pending "$(grep chat "$T/metrics.txt")" wait_metric '^mamori_notify_queue_depth\{sink="chat"\} [1-9]'
+expect hup_hook_before "" wait_grep "$T/hook" 'hook-*.json' eni-0ac0ac0ac0ac00021
+cat >"$T/cfg.yaml" <<EOF
+serve:
+  retry_base_ms: 200
+  sinks:
+    - {name: hook, type: webhook, url: "http://127.0.0.1:$HPORT/hook"}
+    - {name: hookb, type: webhook, url: "http://127.0.0.1:$HPORT/hookb"}
+EOF
+kill -HUP "$PID"
+expect hup_sinks_reloaded "$(tail -c 600 "$T/serve.err")" wait_for grep -q 'reloaded notification sinks (2)' "$T/serve.err"
+dead_removed() { [ "$(sqlite3 "$DB" "SELECT status || '|' || last_error FROM notify_outbox WHERE sink = 'chat' AND finding_id IN (SELECT id FROM findings WHERE json LIKE '%eni-0ac0ac0ac0ac00021%')" 2>/dev/null)" = "dead|sink removed" ]; }
+expect hup_removed_sink_dead_letter "$(sqlite3 "$DB" "SELECT sink, status, last_error FROM notify_outbox WHERE status <> 'sent'" 2>&1)" wait_for dead_removed
+flow eni-0ac0ac0ac0ac00022 203.0.113.7 1
+expect hup_new_sink_receives "$(tail -c 400 "$T/serve.err")" wait_grep "$T/hook" 'hookb-*.json' eni-0ac0ac0ac0ac00022
+expect hup_kept_sink_continues "" wait_grep "$T/hook" 'hook-*.json' eni-0ac0ac0ac0ac00022
+# (>= 1: an added sink is also given the findings of the last flush before the reload)
+expect hup_metrics_new_sink "$(metrics | grep hookb)" wait_metric '^mamori_notify_sent_total\{sink="hookb"\} [1-9]'
+expect hup_metrics_removed_sink_gone "$(grep chat "$T/metrics.txt")" sh -c "! grep -q 'sink=\"chat\"' '$T/metrics.txt'"
+expect hup_still_serving "" metric_is '^mamori_reloads_total\{result="ok"\} [1-9]'
+kill "$PID"; wait "$PID" 2>/dev/null
+
+# --- a changed listen address needs a restart: logged, still serving --------
+cat >"$T/cfg.yaml" <<EOF
+serve:
+  listen: 127.0.0.1:0
+EOF
+rm -f "$T/ready"
+"$M" serve --db "$DB" --follow "$T/logs" --poll-ms 200 --config "$T/cfg.yaml" --no-default-lists \
+	--ready-file "$T/ready" 2>"$T/serve2.err" &
+PID=$!
+wait_file "$T/ready"
+URL=$(cut -d' ' -f1 "$T/ready" 2>/dev/null)
+printf 'serve:\n  listen: 127.0.0.1:1\n' >"$T/cfg.yaml"
+kill -HUP "$PID"
+expect hup_listen_needs_restart "$(tail -c 400 "$T/serve2.err")" wait_for grep -q 'listen changed: restart to apply' "$T/serve2.err"
+expect hup_listen_still_serving "" wait_for metric_is '^mamori_reloads_total\{result="ok"\} 1$'
 kill "$PID"; wait "$PID" 2>/dev/null
 
 echo "notify: $pass passed, $fail failed, $skip skipped"

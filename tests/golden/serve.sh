@@ -166,6 +166,26 @@ fi
 gd update-findings-feedback --detector-id "$DET" --finding-ids "$ID" --feedback USEFUL --comments "seen" 2>"$T/aws.err"; rc=$?
 expect feedback "exit $rc: $(cat "$T/aws.err")" test $rc -eq 0
 
+# --- a read-only key: reads yes, writes 403 AccessDeniedException ------------
+"$M" keys create reader --read-only --db "$DB" >"$T/ro.env" 2>"$T/key.err"; rc=$?
+expect keys_create_read_only "exit $rc: $(cat "$T/key.err")" test $rc -eq 0
+"$M" keys list --db "$DB" --format json >"$T/keys.json" 2>&1
+expect keys_list_read_only "$(cat "$T/keys.json")" sh -c "grep '\"name\":\"reader\"' '$T/keys.json' | grep -q '\"readOnly\":true' && grep '\"name\":\"ci\"' '$T/keys.json' | grep -q '\"readOnly\":false'"
+ro() { (set -a; . "$T/ro.env"; set +a; gd "$@"); }
+ro get-findings --detector-id "$DET" --finding-ids "$ID" >"$T/ro-get.json" 2>"$T/aws.err"; rc=$?
+expect read_only_key_reads "exit $rc: $(cat "$T/aws.err")" test $rc -eq 0 -a "$(field "$T/ro-get.json" 'len(j["Findings"])')" = 1
+ro list-findings --detector-id "$DET" >/dev/null 2>"$T/aws.err"; rc=$?
+expect read_only_key_lists "exit $rc: $(cat "$T/aws.err")" test $rc -eq 0
+ro archive-findings --detector-id "$DET" --finding-ids "$ID" >/dev/null 2>"$T/aws.err"; rc=$?
+expect read_only_key_archive_denied "exit $rc: $(cat "$T/aws.err")" \
+	sh -c "[ $rc -ne 0 ] && grep -q 'AccessDeniedException' '$T/aws.err' && grep -q 'read-only' '$T/aws.err'"
+ro create-filter --detector-id "$DET" --name ro-rule --action ARCHIVE \
+	--finding-criteria '{"Criterion":{"type":{"Eq":["x"]}}}' >/dev/null 2>"$T/aws.err"; rc=$?
+expect read_only_key_filter_denied "exit $rc: $(cat "$T/aws.err")" \
+	sh -c "[ $rc -ne 0 ] && grep -q 'AccessDeniedException' '$T/aws.err'"
+gd get-findings --detector-id "$DET" --finding-ids "$ID" >"$T/get.json"
+expect read_only_key_changed_nothing "$(head -c 300 "$T/get.json")" test "$(field "$T/get.json" 'j["Findings"][0]["Service"]["Archived"]')" = False
+
 # --- a suppression rule archives matching new findings on arrival ----------
 gd create-filter --detector-id "$DET" --name scanner-range --action ARCHIVE --rank 1 \
 	--finding-criteria '{"Criterion":{"service.action.networkConnectionAction.remoteIpDetails.ipAddressV4":{"Eq":["198.51.100.66"]}}}' \

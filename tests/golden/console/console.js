@@ -1,4 +1,4 @@
-// console.js URL USER PASSWORD ARTEFACT_DIR LIST_FILE - drives the web console of a
+// console.js URL USER PASSWORD ARTEFACT_DIR LIST_FILE VIEWER ANALYST - drives the web console of a
 // running `mamori serve` in Debian's headless chromium (playwright-core,
 // no browser download) and prints one "ok NAME" / "FAIL NAME: why" line
 // per check, for tests/golden/console.sh to count. Every wait is bounded
@@ -8,7 +8,8 @@
 const { chromium } = require('playwright-core');
 const path = require('path');
 
-const [url, user, password, art, listFile] = process.argv.slice(2);
+// VIEWER and ANALYST: users with those roles and the same PASSWORD (USER is admin)
+const [url, user, password, art, listFile, viewer, analyst] = process.argv.slice(2);
 let shot = 0;
 const results = [];
 function ok(name) { results.push(name); console.log('ok   ' + name); }
@@ -258,6 +259,123 @@ async function check(name, fn) {
   await check('with_csrf_header_200', async () => {
     const r = await post({ 'X-CSRF-Token': csrf });
     if (r.status !== 200) throw new Error('status ' + r.status);
+  });
+
+  // the System page: the dead letter of the sink pointed at a closed port
+  const deadRow = () => page.locator('#dead-table tbody tr', { hasText: 'closed' });
+  await check('system_page_dead_letter', async () => {
+    await page.goto(url + '/#/system');
+    const until = Date.now() + 20000;
+    while (Date.now() < until) {
+      await page.locator('#system-status').waitFor();
+      if (await deadRow().count() > 0) break;
+      await page.waitForTimeout(500);
+      await page.evaluate(() => pageSystem());
+    }
+    await deadRow().first().waitFor({ timeout: 1000 });
+    const err = await deadRow().first().locator('.dead-error').textContent();
+    if (!err || !err.trim()) throw new Error('no last error shown');
+    const st = await page.locator('#system-status').textContent();
+    if (st !== 'degraded') throw new Error('status ' + st);
+    await snap('system');
+  });
+
+  await check('health_badge_degraded', async () => {
+    await page.locator('#health-badge', { hasText: 'Degraded' }).waitFor();
+  });
+
+  await check('system_page_counters', async () => {
+    const flow = Number(await page.locator('#sys-flow').textContent());
+    if (!(flow >= 3)) throw new Error('flow events ' + flow);
+    const dead = Number(await page.locator('#sys-dead').textContent());
+    if (!(dead >= 1)) throw new Error('dead letters ' + dead);
+  });
+
+  // the finding was archived above, and an archived finding is not sent
+  // (its retry would end "skipped"): unarchived for the retry, archived again after
+  const setArchived = (on) => page.evaluate(async ([id, on]) => {
+    const x = await fetch('/console/api/gd/detector/' + S.det + '/findings/' + (on ? 'archive' : 'unarchive'), {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': S.csrf },
+      body: JSON.stringify({ findingIds: [id] }) });
+    return x.status;
+  }, [fid, on]);
+  await check('dead_letter_retry', async () => {
+    if (await setArchived(false) !== 200) throw new Error('unarchive failed');
+    const before = Number(await page.locator('#sys-retries').textContent());
+    await deadRow().first().locator('button.retry').click();
+    // retried: one more failed attempt (the port is still closed), dead again
+    const until = Date.now() + 20000;
+    let now = before;
+    while (Date.now() < until && now <= before) {
+      await page.waitForTimeout(400);
+      await page.evaluate(() => pageSystem());
+      await page.locator('#sys-retries').waitFor();
+      now = Number(await page.locator('#sys-retries').textContent());
+    }
+    if (now <= before) throw new Error('failed attempts still ' + now);
+    if (await page.locator('#system-msg').textContent()) throw new Error(await page.locator('#system-msg').textContent());
+    await deadRow().first().waitFor();
+    if (await setArchived(true) !== 200) throw new Error('archive failed');
+  });
+
+  // roles: a viewer sees no triage buttons and is refused by the server;
+  // an analyst archives but cannot change threat lists
+  const signInAs = async (name) => {
+    const c = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const p = await c.newPage();
+    p.setDefaultTimeout(10000);
+    p.on('pageerror', (e) => errors.push(name + ': ' + e.message));
+    await p.goto(url + '/');
+    await p.fill('#signin-user', name);
+    await p.fill('#signin-password', password);
+    await p.click('#signin-submit');
+    await p.locator('#findings-table').waitFor();
+    return p;
+  };
+  let vp, ap;
+  await check('viewer_signs_in', async () => {
+    vp = await signInAs(viewer);
+    const who = await vp.locator('#who').textContent();
+    if (!who.includes('viewer')) throw new Error('who ' + who);
+  });
+  await check('viewer_sees_no_archive_button', async () => {
+    await vp.goto(url + '/#/finding/' + fid);
+    await vp.locator('#detail-type').waitFor();
+    await vp.locator('#read-only').waitFor();
+    const n = await vp.locator('#btn-archive, #btn-unarchive, #btn-suppress, #btn-useful').count();
+    if (n) throw new Error(n + ' triage buttons shown');
+    await vp.screenshot({ path: path.join(art, 'viewer-detail.png'), fullPage: true }).catch(() => {});
+  });
+  await check('viewer_no_retry_or_rule_form', async () => {
+    await vp.goto(url + '/#/system');
+    await vp.locator('#system-status').waitFor();
+    if (await vp.locator('button.retry').count()) throw new Error('retry button shown');
+    await vp.goto(url + '/#/rules');
+    await vp.locator('#rules-table').waitFor();
+    if (await vp.locator('#rule-form').count()) throw new Error('rule form shown');
+  });
+  await check('viewer_archive_refused_403', async () => {
+    const r = await vp.evaluate(async (id) => {
+      const x = await fetch('/console/api/gd/detector/' + S.det + '/findings/unarchive', {
+        method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': S.csrf },
+        body: JSON.stringify({ findingIds: [id] }) });
+      return [x.status, (await x.json()).message];
+    }, fid);
+    if (r[0] !== 403 || !/forbidden: .*analyst/.test(r[1])) throw new Error(JSON.stringify(r));
+  });
+  await check('analyst_can_archive', async () => {
+    ap = await signInAs(analyst);
+    await ap.goto(url + '/#/finding/' + fid);
+    await ap.locator('#btn-unarchive').click();	// the admin archived it above
+    await ap.locator('#btn-archive').waitFor();
+    await ap.locator('#btn-archive').click();
+    await ap.locator('#btn-unarchive').waitFor();
+    await ap.screenshot({ path: path.join(art, 'analyst-archived.png'), fullPage: true }).catch(() => {});
+  });
+  await check('analyst_no_set_form', async () => {
+    await ap.goto(url + '/#/lists');
+    await ap.locator('#cli-lists').waitFor();
+    if (await ap.locator('#set-form').count()) throw new Error('set form shown');
   });
 
   await check('sign_out', async () => {
