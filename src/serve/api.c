@@ -12,13 +12,9 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-
 #include "core/common.h"
 #include "intel/listfmt.h"
 #include "core/json.h"
-#include "core/log.h"
 #include "core/mem.h"
 #include "core/mtime.h"
 #include "finding/output.h"
@@ -194,78 +190,7 @@ struct collect {
 	double sev[64];
 	unsigned long long sevn[64];
 	int nsev;
-	/* statistics with groupBy: one entry per matching finding, grouped
-	 * after the walk by sorting on the key */
-	int group;		/* enum group_by, 0 = none */
-	struct gent *g;
-	size_t ng, gcap;
 };
-
-/* GetFindingsStatistics groupBy (botocore's GroupByType). */
-enum group_by { G_NONE = 0, G_ACCOUNT, G_DATE, G_FINDING_TYPE, G_RESOURCE, G_SEVERITY };
-static const char *const group_names[] = {
-	NULL, "ACCOUNT", "DATE", "FINDING_TYPE", "RESOURCE", "SEVERITY"
-};
-
-struct gent {
-	char key[200];		/* what groups: account, day, type, resource, severity */
-	char acct[32];		/* RESOURCE: the resource's account */
-	char rtype[32];		/* RESOURCE: resource.resourceType */
-	double sev;		/* the finding's severity (DATE: max of the group) */
-	int64_t day_ms;		/* DATE: the day's start */
-	int64_t updated_ms;	/* lastGeneratedAt: latest updatedAt of the group */
-	unsigned long long total;
-};
-
-static void json_str_at(const char *path, const char *json, size_t n, char *out, size_t cap)
-{
-	double num;
-	out[0] = '\0';
-	if (mm_criteria_sort_key(path, json, n, &num, out, cap) != 2)
-		out[0] = '\0';
-}
-
-static int group_row(struct collect *c, const struct mm_finding_row *row, size_t jl)
-{
-	struct gent *e;
-	if (c->ng == c->gcap) {
-		size_t nc = c->gcap ? c->gcap * 2 : 256;
-		struct gent *ng = mm_realloc(c->g, nc * sizeof(*ng));
-		if (!ng) {
-			c->oom = 1;
-			return 1;
-		}
-		c->g = ng;
-		c->gcap = nc;
-	}
-	e = &c->g[c->ng++];
-	memset(e, 0, sizeof(*e));
-	e->sev = row->severity;
-	e->updated_ms = row->updated_ms;
-	e->total = 1;
-	switch (c->group) {
-	case G_ACCOUNT:
-		json_str_at("accountId", row->json, jl, e->key, sizeof(e->key));
-		break;
-	case G_DATE:
-		/* the UTC day the finding was last generated (updatedAt) */
-		e->day_ms = row->updated_ms - ((row->updated_ms % 86400000 + 86400000) % 86400000);
-		snprintf(e->key, sizeof(e->key), "%020lld", (long long)e->day_ms);
-		break;
-	case G_FINDING_TYPE:
-		snprintf(e->key, sizeof(e->key), "%s", row->type ? row->type : "");
-		break;
-	case G_RESOURCE:
-		snprintf(e->key, sizeof(e->key), "%s", row->resource ? row->resource : "");
-		json_str_at("accountId", row->json, jl, e->acct, sizeof(e->acct));
-		json_str_at("resource.resourceType", row->json, jl, e->rtype, sizeof(e->rtype));
-		break;
-	case G_SEVERITY:
-		snprintf(e->key, sizeof(e->key), "%08.1f", row->severity);
-		break;
-	}
-	return 0;
-}
 
 static int collect_row(void *ctx, const struct mm_finding_row *row)
 {
@@ -274,8 +199,6 @@ static int collect_row(void *ctx, const struct mm_finding_row *row)
 	int i;
 	if (mm_criteria_match(c->crit, row->json, jl) != 1)
 		return 0;
-	if (c->group)
-		return group_row(c, row, jl);
 	if (c->stats) {
 		for (i = 0; i < c->nsev && c->sev[i] != row->severity; i++)
 			;
@@ -448,155 +371,28 @@ static void get_findings(struct mm_gdapi *a, const struct mm_json_val *req, stru
 	mm_buf_addz(&rs->body, "]}");
 }
 
-static int gent_key_cmp(const void *x, const void *y)
-{
-	const struct gent *a = x, *b = y;
-	int r = strcmp(a->key, b->key);
-	if (!r && (r = strcmp(a->acct, b->acct)) == 0)
-		r = strcmp(a->rtype, b->rtype);
-	return r;
-}
-
-/* Most findings first (orderBy DESC, the default), ties by key. */
-static int gent_total_cmp(const void *x, const void *y, void *desc)
-{
-	const struct gent *a = x, *b = y;
-	int r = (a->total > b->total) - (a->total < b->total);
-	if (*(const int *)desc)
-		r = -r;
-	return r ? r : gent_key_cmp(a, b);
-}
-
-/* Fold the sorted entries into groups in place; the group count. */
-static size_t gent_fold(struct gent *g, size_t n)
-{
-	size_t i, k = 0;
-	for (i = 0; i < n; i++) {
-		if (k && !gent_key_cmp(&g[k - 1], &g[i])) {
-			struct gent *d = &g[k - 1];
-			d->total += g[i].total;
-			if (g[i].updated_ms > d->updated_ms)
-				d->updated_ms = g[i].updated_ms;
-			if (g[i].sev > d->sev)
-				d->sev = g[i].sev;
-			continue;
-		}
-		if (k != i)
-			g[k] = g[i];
-		k++;
-	}
-	return k;
-}
-
-static void group_json(struct mm_buf *b, int group, const struct gent *e)
-{
-	double at = (double)e->updated_ms / 1000.0;
-	mm_buf_addc(b, '{');
-	switch (group) {
-	case G_ACCOUNT:
-		mm_buf_addz(b, "\"accountId\":");
-		mm_buf_json_strz(b, e->key);
-		break;
-	case G_DATE:
-		mm_buf_printf(b, "\"date\":%lld,\"severity\":%.1f", (long long)(e->day_ms / 1000),
-			      e->sev);
-		break;
-	case G_FINDING_TYPE:
-		mm_buf_addz(b, "\"findingType\":");
-		mm_buf_json_strz(b, e->key);
-		break;
-	case G_RESOURCE:
-		mm_buf_addz(b, "\"accountId\":");
-		mm_buf_json_strz(b, e->acct);
-		mm_buf_addz(b, ",\"resourceId\":");
-		mm_buf_json_strz(b, e->key);
-		mm_buf_addz(b, ",\"resourceType\":");
-		mm_buf_json_strz(b, e->rtype);
-		break;
-	case G_SEVERITY:
-		mm_buf_printf(b, "\"severity\":%.1f", e->sev);
-		break;
-	}
-	mm_buf_printf(b, ",\"lastGeneratedAt\":%.3f,\"totalFindings\":%llu}", at, e->total);
-}
-
 static void statistics(struct mm_gdapi *a, const struct mm_json_val *req, struct mm_http_resp *rs)
 {
-	static const char *const member[] = {
-		NULL, "groupedByAccount", "groupedByDate", "groupedByFindingType",
-		"groupedByResource", "groupedBySeverity"
-	};
 	struct collect c;
 	struct mm_criteria *crit = NULL;
-	struct mm_json_val mv;
 	struct mm_err err;
-	char by[16] = "", order[8] = "", token[32] = "";
-	long long max = 25;
-	size_t i, ng, start = 0, end;
-	int k, desc;
+	int i;
 
 	mm_err_clear(&err);
 	memset(&c, 0, sizeof(c));
-	if (mm_api_get_str(req, "groupBy", by, sizeof(by)) < 0)
-		return BAD(rs, "groupBy must be ACCOUNT, DATE, FINDING_TYPE, RESOURCE or SEVERITY");
-	for (k = 1; by[0] && k < (int)MM_ARRAY_LEN(group_names) && strcmp(by, group_names[k]); k++)
-		;
-	if (by[0] && k == (int)MM_ARRAY_LEN(group_names))
-		return BAD(rs, "groupBy must be ACCOUNT, DATE, FINDING_TYPE, RESOURCE or SEVERITY");
-	c.group = by[0] ? k : G_NONE;
-	if (mm_api_get_str(req, "orderBy", order, sizeof(order)) < 0 ||
-	    (order[0] && strcmp(order, "ASC") && strcmp(order, "DESC")))
-		return BAD(rs, "orderBy must be ASC or DESC");
-	if (get_int(req, "maxResults", &max) < 0 || max < 1 || max > 100)
-		return BAD(rs, "maxResults must be a number from 1 to 100");
-	if ((order[0] || mm_json_get(req, "maxResults", &mv) == 1) && !c.group)
-		return BAD(rs, "orderBy and maxResults apply only with groupBy");
-	if (mm_api_get_str(req, "nextToken", token, sizeof(token)) < 0)
-		return BAD(rs, "nextToken is not one this server gave");
-	if (token[0]) {
-		char *e;
-		unsigned long long v = strtoull(token, &e, 10);
-		if (*e || token[0] == '-' || !c.group)
-			return BAD(rs, "nextToken is not one this server gave");
-		start = (size_t)v;
-	}
 	if (get_criteria(req, &crit, &err))
 		return BAD(rs, "%s", err.msg);
 	c.crit = crit;
 	c.stats = 1;
 	if (walk_findings(a, &c, &err)) {
 		mm_criteria_free(crit);
-		mm_free(c.g);
 		return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
 	}
 	mm_criteria_free(crit);
-	if (!c.group) {
-		/* findingStatisticTypes COUNT_BY_SEVERITY (deprecated, the default) */
-		mm_buf_addz(&rs->body, "{\"findingStatistics\":{\"countBySeverity\":{");
-		for (k = 0; k < c.nsev; k++)
-			mm_buf_printf(&rs->body, "%s\"%.1f\":%llu", k ? "," : "", c.sev[k],
-				      c.sevn[k]);
-		mm_buf_addz(&rs->body, "}}}");
-		return;
-	}
-	if (c.ng > 1)
-		qsort(c.g, c.ng, sizeof(*c.g), gent_key_cmp);
-	ng = gent_fold(c.g, c.ng);
-	desc = strcmp(order, "ASC") != 0;
-	if (ng > 1)
-		qsort_r(c.g, ng, sizeof(*c.g), gent_total_cmp, &desc);
-	end = start + (size_t)max < ng ? start + (size_t)max : ng;
-	mm_buf_printf(&rs->body, "{\"findingStatistics\":{\"%s\":[", member[c.group]);
-	for (i = start; i < end; i++) {
-		if (i > start)
-			mm_buf_addc(&rs->body, ',');
-		group_json(&rs->body, c.group, &c.g[i]);
-	}
-	mm_buf_addz(&rs->body, "]}");
-	if (end < ng)
-		mm_buf_printf(&rs->body, ",\"nextToken\":\"%zu\"", end);
-	mm_buf_addc(&rs->body, '}');
-	mm_free(c.g);
+	mm_buf_addz(&rs->body, "{\"findingStatistics\":{\"countBySeverity\":{");
+	for (i = 0; i < c.nsev; i++)
+		mm_buf_printf(&rs->body, "%s\"%.1f\":%llu", i ? "," : "", c.sev[i], c.sevn[i]);
+	mm_buf_addz(&rs->body, "}}}");
 }
 
 static void archive(struct mm_gdapi *a, const struct mm_json_val *req, struct mm_http_resp *rs,
@@ -1135,76 +931,7 @@ static int segments(const char *path, char seg[5][ID_MAX])
 	return n;
 }
 
-static void route(struct mm_gdapi *a, const struct mm_http_req *rq, struct mm_http_resp *rs);
-
-/* clientToken (CreateFilter, CreateThreatIntelSet, CreateIPSet): the same
- * token with the same request answers what the first answered and
- * changes nothing; with another request it is refused (GuardDuty's
- * behaviour). Only successful answers are kept: a failed create can be
- * retried with its token. The request is identified by the SHA-256 of
- * its path and body. */
-#define TOKEN_MAX 64
-static int idempotent_op(const struct mm_http_req *rq, char *op, size_t cap)
-{
-	static const char *const ops[] = { "filter", "threatintelset", "ipset" };
-	const char *p = rq->path, *last;
-	size_t i;
-	if (strcmp(rq->method, "POST"))
-		return 0;
-	last = strrchr(p, '/');
-	if (!last || last == p)
-		return 0;
-	for (i = 0; i < MM_ARRAY_LEN(ops); i++)
-		if (!strcmp(last + 1, ops[i])) {
-			snprintf(op, cap, "%s", ops[i]);
-			return 1;
-		}
-	return 0;
-}
-
 void mm_api_route(struct mm_gdapi *a, const struct mm_http_req *rq, struct mm_http_resp *rs)
-{
-	struct mm_json_val req;
-	struct mm_err err;
-	char op[32], token[TOKEN_MAX + 1] = "", hash[2 * SHA256_DIGEST_LENGTH + 1], had[80];
-	unsigned char h[SHA256_DIGEST_LENGTH];
-	EVP_MD_CTX *md;
-	size_t i;
-	int rc;
-
-	if (!idempotent_op(rq, op, sizeof(op)) || mm_api_body(rq, &req) ||
-	    mm_api_get_str(&req, "clientToken", token, sizeof(token)) != 1 || !token[0])
-		return route(a, rq, rs);
-	if (!(md = EVP_MD_CTX_new()))
-		return mm_api_error(rs, 500, "InternalServerErrorException", "out of memory");
-	rc = EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(md, rq->path, strlen(rq->path)) && EVP_DigestUpdate(md, "\n", 1) &&
-	     EVP_DigestUpdate(md, rq->body ? rq->body : "", rq->body_len) &&
-	     EVP_DigestFinal_ex(md, h, NULL);
-	EVP_MD_CTX_free(md);
-	if (!rc)
-		return mm_api_error(rs, 500, "InternalServerErrorException", "SHA-256 failed");
-	for (i = 0; i < sizeof(h); i++)
-		snprintf(hash + 2 * i, 3, "%02x", h[i]);
-	mm_err_clear(&err);
-	rc = mm_sdb_token_get(a->sdb, op, token, had, sizeof(had), &rs->body, &err);
-	if (rc < 0)
-		return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
-	if (rc == 1 && !strcmp(had, hash))
-		return; /* the first answer, again */
-	if (rc == 1) {
-		mm_buf_reset(&rs->body);
-		return BAD(rs, "The request is rejected because the clientToken %s was used before "
-			       "with a different request.", token);
-	}
-	route(a, rq, rs);
-	if (rs->status == 200 &&
-	    mm_sdb_token_put(a->sdb, op, token, hash, rs->body.p ? rs->body.p : "", rs->body.len,
-			     mm_now_ms(), &err) < 0)
-		mm_warn("api: clientToken %s not kept: %s", token, err.msg);
-}
-
-static void route(struct mm_gdapi *a, const struct mm_http_req *rq, struct mm_http_resp *rs)
 {
 	char seg[5][ID_MAX];
 	struct mm_json_val req;

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "core/buf.h"
 #include "core/mem.h"
 #include "core/mtime.h"
 
@@ -16,7 +15,7 @@
 
 enum {
 	Q_META_GET, Q_META_PUT, Q_ARCHIVE, Q_FEEDBACK, Q_F_INSERT, Q_F_UPDATE, Q_F_GET, Q_F_EACH,
-	Q_F_DEL, Q_S_INSERT, Q_S_REPLACE, Q_S_GET, Q_S_EACH, Q_S_DEL, Q_T_GET, Q_T_PUT, Q_N
+	Q_F_DEL, Q_S_INSERT, Q_S_REPLACE, Q_S_GET, Q_S_EACH, Q_S_DEL, Q_N
 };
 
 #define SET_COLS "id, kind, name, format, location, status, tags, file, error, created_at, updated_at"
@@ -51,9 +50,6 @@ static const char *const SQL[Q_N] = {
 	[Q_S_EACH] = "SELECT " SET_COLS " FROM threat_sets WHERE ?1 IS NULL OR kind = ?1"
 		     " ORDER BY created_at, id",
 	[Q_S_DEL] = "DELETE FROM threat_sets WHERE kind = ?1 AND id = ?2",
-	[Q_T_GET] = "SELECT request_hash, response FROM client_tokens WHERE op = ?1 AND token = ?2",
-	[Q_T_PUT] = "INSERT OR IGNORE INTO client_tokens(op, token, request_hash, response, at)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 static const char SCHEMA[] =
@@ -66,13 +62,7 @@ static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS threat_sets(id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
 	" name TEXT NOT NULL, format TEXT NOT NULL, location TEXT NOT NULL, status TEXT NOT NULL,"
 	" tags TEXT, file TEXT, error TEXT, created_at INTEGER NOT NULL,"
-	" updated_at INTEGER NOT NULL, UNIQUE(kind, name));"
-	/* Create* requests with a clientToken: the same token and request give
-	 * the first answer again, whatever happened since (GuardDuty's
-	 * idempotency) */
-	"CREATE TABLE IF NOT EXISTS client_tokens(op TEXT NOT NULL, token TEXT NOT NULL,"
-	" request_hash TEXT NOT NULL, response TEXT NOT NULL, at INTEGER NOT NULL,"
-	" PRIMARY KEY(op, token));";
+	" updated_at INTEGER NOT NULL, UNIQUE(kind, name));";
 
 struct mm_sdb {
 	sqlite3 *db;
@@ -418,45 +408,4 @@ int mm_sdb_set_del(struct mm_sdb *db, const char *kind, const char *id, struct m
 		db->set_gen++;
 	pthread_mutex_unlock(&db->mu);
 	return rc < 0 ? rc : rc > 0;
-}
-
-int mm_sdb_token_get(struct mm_sdb *db, const char *op, const char *token, char *hash,
-		     size_t hcap, struct mm_buf *response, struct mm_err *err)
-{
-	sqlite3_stmt *q = db->q[Q_T_GET];
-	int rc;
-	pthread_mutex_lock(&db->mu);
-	sqlite3_bind_text(q, 1, op, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, token, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		const char *h = (const char *)sqlite3_column_text(q, 0);
-		const char *r = (const char *)sqlite3_column_text(q, 1);
-		snprintf(hash, hcap, "%s", h ? h : "");
-		rc = mm_buf_addz(response, r ? r : "") ? MM_ENOMEM : 1;
-	} else if (rc == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		rc = fail(db, err, "reading a client token");
-	}
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	pthread_mutex_unlock(&db->mu);
-	return rc;
-}
-
-int mm_sdb_token_put(struct mm_sdb *db, const char *op, const char *token, const char *hash,
-		     const char *response, size_t n, int64_t now_ms, struct mm_err *err)
-{
-	sqlite3_stmt *q = db->q[Q_T_PUT];
-	int rc;
-	pthread_mutex_lock(&db->mu);
-	sqlite3_bind_text(q, 1, op, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, token, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, response, (int)n, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 5, now_ms);
-	rc = exec_changes(db, Q_T_PUT, err, "storing a client token");
-	pthread_mutex_unlock(&db->mu);
-	return rc < 0 ? rc : 0;
 }

@@ -16,7 +16,6 @@
 #ifndef MM_SDB_H
 #define MM_SDB_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -81,15 +80,5 @@ int mm_sdb_set_each(struct mm_sdb *db, const char *kind, mm_set_cb cb, void *ctx
 int mm_sdb_set_del(struct mm_sdb *db, const char *kind, const char *id, struct mm_err *err);
 /* Bumped by every set change (the daemon reloads its lists). */
 uint64_t mm_sdb_set_gen(struct mm_sdb *db);
-
-struct mm_buf;
-/* clientToken idempotency of Create* operations. get: 1 with the stored
- * request hash copied into hash and the first response appended to
- * response, 0 when the (op, token) pair is new, negative on error. put:
- * keeps the first response of (op, token) (a second put is ignored). */
-int mm_sdb_token_get(struct mm_sdb *db, const char *op, const char *token, char *hash,
-		     size_t hcap, struct mm_buf *response, struct mm_err *err);
-int mm_sdb_token_put(struct mm_sdb *db, const char *op, const char *token, const char *hash,
-		     const char *response, size_t n, int64_t now_ms, struct mm_err *err);
 
 #endif
