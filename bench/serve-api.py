@@ -60,7 +60,7 @@ class Server:
                 raise SystemExit("serve failed: " + open(os.path.join(self.d, "err")).read())
             time.sleep(0.05)
         self.start_s = time.time() - t0
-        self.url, self.det = open(ready).read().split()
+        self.url, self.det = open(ready).read().split()[:2]
         host = self.url.split("//")[1]
         self.conn = http.client.HTTPConnection(host.split(":")[0], int(host.split(":")[1]),
                                                timeout=600)
