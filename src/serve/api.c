@@ -3,6 +3,7 @@
 #include "serve/api.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+
+#include <openssl/evp.h>
 
 #include "core/common.h"
 #include "intel/listfmt.h"
@@ -35,6 +38,8 @@ struct mm_gdapi {
 	mm_api_auth_fn auth;
 	void *auth_ctx;
 	atomic_ullong ok, client_err, denied, server_err;
+	int pushdown;		/* 0: every query reads every finding (tests compare) */
+	pthread_mutex_t idem_mu;	/* a clientToken's lookup, create and record */
 };
 
 void mm_api_error(struct mm_http_resp *rs, int status, const char *type, const char *fmt, ...)
@@ -71,6 +76,8 @@ int mm_api_open(struct mm_gdapi **out, const struct mm_api_opts *o, struct mm_er
 		return rc;
 	}
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_mutex_init(&a->idem_mu, NULL);
+	a->pushdown = 1;
 	a->sdb = o->sdb;
 	if (!(a->db_path = mm_strdup(o->db_path))) {
 		mm_store_close(a->st);
@@ -90,7 +97,13 @@ void mm_api_close(struct mm_gdapi *a)
 	mm_store_close(a->st);
 	mm_free(a->db_path);
 	pthread_mutex_destroy(&a->mu);
+	pthread_mutex_destroy(&a->idem_mu);
 	mm_free(a);
+}
+
+void mm_api_set_pushdown(struct mm_gdapi *a, int on)
+{
+	a->pushdown = on;
 }
 
 void mm_api_counts(const struct mm_gdapi *a, unsigned long long *ok, unsigned long long *client_err,
@@ -185,29 +198,14 @@ struct collect {
 	struct hit *h;
 	size_t n, cap;
 	int oom;
-	/* statistics */
-	int stats;
-	double sev[64];
-	unsigned long long sevn[64];
-	int nsev;
 };
 
 static int collect_row(void *ctx, const struct mm_finding_row *row)
 {
 	struct collect *c = ctx;
 	size_t jl = strlen(row->json);
-	int i;
 	if (mm_criteria_match(c->crit, row->json, jl) != 1)
 		return 0;
-	if (c->stats) {
-		for (i = 0; i < c->nsev && c->sev[i] != row->severity; i++)
-			;
-		if (i == c->nsev && c->nsev < (int)MM_ARRAY_LEN(c->sev))
-			c->sev[c->nsev++] = row->severity;
-		if (i < c->nsev)
-			c->sevn[i]++;
-		return 0;
-	}
 	if (c->n == c->cap) {
 		size_t nc = c->cap ? c->cap * 2 : 256;
 		struct hit *nh = mm_realloc(c->h, nc * sizeof(*nh));
@@ -227,34 +225,231 @@ static int collect_row(void *ctx, const struct mm_finding_row *row)
 	return 0;
 }
 
-/* Absent values sort last; numbers before text; ties by id. */
+/* Absent values sort last (among themselves by id); numbers before
+ * text; ties by id, in the direction of the order (so one index on
+ * (key, id) serves both directions: docs/api.md). */
 static int hit_cmp(const void *x, const void *y, void *desc)
 {
 	const struct hit *a = x, *b = y;
 	int r;
-	if (a->kind <= 0 || b->kind <= 0)
-		return (a->kind <= 0) - (b->kind <= 0);
-	if (a->kind != b->kind)
+	if (a->kind <= 0 || b->kind <= 0) {
+		if ((a->kind <= 0) != (b->kind <= 0))
+			return (a->kind <= 0) - (b->kind <= 0);
+		r = 0;
+	} else if (a->kind != b->kind) {
 		r = a->kind - b->kind;
-	else if (a->kind == 1)
+	} else if (a->kind == 1) {
 		r = (a->num > b->num) - (a->num < b->num);
-	else
+	} else {
 		r = strcmp(a->str, b->str);
-	if (*(const int *)desc)
-		r = -r;
-	return r ? r : strcmp(a->id, b->id);
+	}
+	if (!r)
+		r = strcmp(a->id, b->id);
+	return *(const int *)desc ? -r : r;
 }
 
-/* Walk every listed finding (archived too) through c. */
+/* ---- pushing findingCriteria down to the store's indexes --------------- */
+
+/* The criteria fields the store indexes (store.h, schema 3). */
+static const struct {
+	const char *path;
+	enum mm_fcol col;
+} PUSHED[] = {
+	{"type", MM_FCOL_TYPE},
+	{"severity", MM_FCOL_SEVERITY},
+	{"updatedAt", MM_FCOL_UPDATED},
+	{"createdAt", MM_FCOL_CREATED},
+	{"service.archived", MM_FCOL_ARCHIVED},
+	{"accountId", MM_FCOL_ACCOUNT},
+	{"region", MM_FCOL_REGION},
+	{"resource.instanceDetails.instanceId", MM_FCOL_INSTANCE},
+	{"resource.accessKeyDetails.accessKeyId", MM_FCOL_AKID},
+};
+
+#define ISO_MAX_MS 253402300799999LL	/* 9999-12-31T23:59:59.999Z */
+
+/* The SQL side of one request: conditions that select a superset of the
+ * matching findings (exactly them when exact), and the criteria the row
+ * matcher then checks on each row's JSON. */
+struct plan {
+	struct mm_fcond c[MM_CRIT_MAX_CONDS];
+	char canon[MM_CRIT_MAX_CONDS][MM_FQ_MAX_VALS][24];
+	char tbound[MM_CRIT_MAX_CONDS][32];
+	int nc;
+	int exact;	/* every condition pushed down exactly: no row matcher */
+	struct mm_fquery q;
+};
+
+static int crit_match(void *ctx, const char *json, size_t n)
+{
+	return mm_criteria_match(ctx, json, n);
+}
+
+/* A value the matcher reads as a number ("8", "8.0", " 8"): 1 with *v. */
+static int num_val(const char *s, double *v)
+{
+	char *e;
+	if (!s[0])
+		return 0;
+	*v = strtod(s, &e);
+	return *e == '\0';
+}
+
+/* Push one condition of a text column. The matcher compares text, and a
+ * numeric value also equals any text of the same number; mamori writes
+ * these fields as plain words and 12-digit account ids, so a numeric
+ * value is looked up as written, without leading zeros and padded to 12
+ * digits (the row matcher then decides). 1 pushed, 0 not. */
+static int push_text(struct plan *p, const struct mm_crit_cond *d, struct mm_fcond *f, int *exact)
+{
+	int k;
+	double v;
+	for (k = 0; k < d->nvals; k++) {
+		if (!num_val(d->vals[k], &v)) {
+			f->txt[f->n++] = d->vals[k];
+			continue;
+		}
+		*exact = 0;
+		if (d->op == MM_CRIT_NEQ)
+			continue;	/* NOT IN fewer values: still a superset */
+		if (!(v >= 0 && v < 1e15 && v == (double)(long long)v))
+			return 0;
+		f->txt[f->n++] = d->vals[k];
+		snprintf(p->canon[p->nc][k * 2], 24, "%lld", (long long)v);
+		f->txt[f->n++] = p->canon[p->nc][k * 2];
+		snprintf(p->canon[p->nc][k * 2 + 1], 24, "%012lld", (long long)v);
+		f->txt[f->n++] = p->canon[p->nc][k * 2 + 1];
+	}
+	return 1;
+}
+
+/* Build p from criteria c (pushdown 0: nothing pushed, every row
+ * matched). */
+static void plan_make(struct plan *p, const struct mm_criteria *c, int pushdown)
+{
+	size_t i, n = mm_criteria_count(c), k;
+	memset(p, 0, sizeof(*p));
+	p->exact = 1;
+	for (i = 0; i < n; i++) {
+		struct mm_crit_cond d;
+		struct mm_fcond *f = &p->c[p->nc];
+		int pushed = 0, ex = 1, j;
+		double v;
+		mm_criteria_cond(c, i, &d);
+		for (k = 0; pushdown && k < MM_ARRAY_LEN(PUSHED) && strcmp(PUSHED[k].path, d.path); k++)
+			;
+		if (!pushdown || k == MM_ARRAY_LEN(PUSHED)) {
+			p->exact = 0;
+			continue;
+		}
+		memset(f, 0, sizeof(*f));
+		f->col = PUSHED[k].col;
+		switch (f->col) {
+		case MM_FCOL_SEVERITY:
+			/* a numeric leaf equals a value only as a number */
+			if (d.op == MM_CRIT_EQ || d.op == MM_CRIT_NEQ) {
+				f->op = d.op == MM_CRIT_EQ ? MM_FOP_IN : MM_FOP_NOTIN;
+				for (j = 0; j < d.nvals; j++)
+					if (num_val(d.vals[j], &v) && isfinite(v))
+						f->num[f->n++] = v;
+				pushed = 1;
+			} else if (d.op >= MM_CRIT_GT && d.op <= MM_CRIT_LTE) {
+				f->op = (enum mm_fop)(MM_FOP_GT + (d.op - MM_CRIT_GT));
+				f->num[0] = d.num;
+				f->n = 1;
+				pushed = 1;
+			}
+			break;
+		case MM_FCOL_ARCHIVED:
+			/* a boolean leaf is the text "true" or "false", never a number */
+			if (d.op == MM_CRIT_EQ || d.op == MM_CRIT_NEQ) {
+				f->op = d.op == MM_CRIT_EQ ? MM_FOP_IN : MM_FOP_NOTIN;
+				for (j = 0; j < d.nvals; j++)
+					if (!strcmp(d.vals[j], "true") || !strcmp(d.vals[j], "false"))
+						f->num[f->n++] = d.vals[j][0] == 't';
+				pushed = 1;
+			}
+			break;
+		case MM_FCOL_UPDATED:
+		case MM_FCOL_CREATED:
+			/* ISO 8601 UTC text sorts as time: bound by the second
+			 * (superset), the row matcher compares milliseconds */
+			if (d.op >= MM_CRIT_GT && d.op <= MM_CRIT_LTE && d.num >= 0 &&
+			    d.num <= (double)ISO_MAX_MS) {
+				char t[MM_TIME_STRLEN];
+				mm_time_format_iso((int64_t)d.num, t);
+				if (d.op == MM_CRIT_GT || d.op == MM_CRIT_GTE) {
+					f->op = MM_FOP_GTE;
+					snprintf(p->tbound[p->nc], sizeof(p->tbound[0]), "%.19s", t);
+				} else {
+					f->op = MM_FOP_LT;
+					snprintf(p->tbound[p->nc], sizeof(p->tbound[0]), "%.19s~", t);
+				}
+				f->txt[0] = p->tbound[p->nc];
+				f->n = 1;
+				pushed = 1;
+				ex = 0;
+			}
+			break;
+		default:	/* text columns */
+			if (d.op == MM_CRIT_EQ || d.op == MM_CRIT_NEQ) {
+				f->op = d.op == MM_CRIT_EQ ? MM_FOP_IN : MM_FOP_NOTIN;
+				pushed = push_text(p, &d, f, &ex);
+			}
+			break;
+		}
+		if (!pushed) {
+			p->exact = 0;
+			continue;
+		}
+		if (!ex)
+			p->exact = 0;
+		p->nc++;
+	}
+	p->q.c = p->c;
+	p->q.nc = p->nc;
+	p->q.sort = -1;
+	if (n && !p->exact) {
+		p->q.match = crit_match;
+		p->q.match_ctx = (void *)c;
+	}
+}
+
+static int fq_collect_row(void *ctx, const struct mm_fq_row *r)
+{
+	struct mm_finding_row row;
+	memset(&row, 0, sizeof(row));
+	row.id = r->id;
+	row.json = r->json;
+	return collect_row(ctx, &row);
+}
+
+/* Walk every listed finding (archived too) through c: with pushdown, only
+ * the rows the criteria select (c->crit is then already applied). */
 static int walk_findings(struct mm_gdapi *a, struct collect *c, struct mm_err *err)
 {
 	struct mm_finding_filter flt;
 	int rc;
-	memset(&flt, 0, sizeof(flt));
-	flt.include_archived = 1;
-	pthread_mutex_lock(&a->mu);
-	rc = mm_store_findings(a->st, &flt, collect_row, c, err);
-	pthread_mutex_unlock(&a->mu);
+	if (a->pushdown) {
+		struct plan *p = mm_malloc(sizeof(*p));
+		const struct mm_criteria *crit = c->crit;
+		if (!p)
+			return mm_err_set(err, MM_ENOMEM, "out of memory");
+		plan_make(p, crit, 1);
+		p->q.want_json = c->sort_attr != NULL;
+		c->crit = NULL;
+		pthread_mutex_lock(&a->mu);
+		rc = mm_store_fquery(a->st, &p->q, fq_collect_row, c, err);
+		pthread_mutex_unlock(&a->mu);
+		c->crit = crit;
+		mm_free(p);
+	} else {
+		memset(&flt, 0, sizeof(flt));
+		flt.include_archived = 1;
+		pthread_mutex_lock(&a->mu);
+		rc = mm_store_findings(a->st, &flt, collect_row, c, err);
+		pthread_mutex_unlock(&a->mu);
+	}
 	if (c->oom)
 		return mm_err_set(err, MM_ENOMEM, "out of memory");
 	return rc < 0 ? rc : 0;
@@ -262,16 +457,153 @@ static int walk_findings(struct mm_gdapi *a, struct collect *c, struct mm_err *e
 
 /* ---- operations ------------------------------------------------------ */
 
+/* A keyset page: the rows after the cursor, in the order, up to want. */
+struct kpage {
+	char (*id)[72];
+	double *num;
+	char (*txt)[40];
+	int64_t *ms;
+	int *phase;
+	int has_key_phase;	/* the phase being read */
+	int n, want;
+};
+
+static int kpage_row(void *ctx, const struct mm_fq_row *r)
+{
+	struct kpage *k = ctx;
+	if (k->n >= k->want)
+		return 1;
+	snprintf(k->id[k->n], sizeof(k->id[0]), "%s", r->id);
+	k->num[k->n] = r->key_num;
+	snprintf(k->txt[k->n], sizeof(k->txt[0]), "%s", r->key_txt ? r->key_txt : "");
+	k->ms[k->n] = r->last_seen_ms;
+	k->phase[k->n] = k->has_key_phase;
+	k->n++;
+	return 0;
+}
+
+static int token_id_ok(const char *s, size_t n)
+{
+	size_t i;
+	if (!n || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_", s[i]))
+			return 0;
+	return 1;
+}
+
+/* ListFindings on the indexes: sort is -1 (the store's order) or a
+ * sortable column. The nextToken is a keyset cursor "k<phase>:<id>:<key>"
+ * (key: last_seen ms, severity or ISO time), so a page costs the same
+ * wherever it starts and findings stored meanwhile do not shift it. */
+static void list_keyset(struct mm_gdapi *a, struct mm_criteria *crit, int sort, int desc,
+			long long max, const char *token, struct mm_http_resp *rs)
+{
+	struct plan *p = NULL;
+	struct kpage k;
+	struct mm_err err;
+	char idbuf[72], keybuf[48];
+	int i, rc = 0, phase = 0;
+
+	mm_err_clear(&err);
+	memset(&k, 0, sizeof(k));
+	p = mm_calloc(1, sizeof(*p));
+	k.id = mm_malloc((size_t)(max + 1) * sizeof(*k.id));
+	k.num = mm_malloc((size_t)(max + 1) * sizeof(*k.num));
+	k.txt = mm_malloc((size_t)(max + 1) * sizeof(*k.txt));
+	k.ms = mm_malloc((size_t)(max + 1) * sizeof(*k.ms));
+	k.phase = mm_malloc((size_t)(max + 1) * sizeof(*k.phase));
+	if (!p || !k.id || !k.num || !k.txt || !k.ms || !k.phase) {
+		mm_api_error(rs, 500, "InternalServerErrorException", "out of memory");
+		goto out;
+	}
+	plan_make(p, crit, a->pushdown);
+	p->q.sort = sort;
+	p->q.desc = desc;
+	if (token[0]) {
+		const char *c1 = strchr(token, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		char *e;
+		if (token[0] != 'k' || (token[1] != '0' && token[1] != '1') || token + 2 != c1 ||
+		    !c2 || !token_id_ok(c1 + 1, (size_t)(c2 - c1 - 1)) ||
+		    strlen(c2 + 1) >= sizeof(keybuf) || (sort < 0 && token[1] != '0')) {
+			BAD(rs, "nextToken is not one this server gave");
+			goto out;
+		}
+		phase = token[1] - '0';
+		snprintf(idbuf, sizeof(idbuf), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+		snprintf(keybuf, sizeof(keybuf), "%s", c2 + 1);
+		p->q.after_id = idbuf;
+		if (sort < 0) {
+			p->q.after_ms = strtoll(keybuf, &e, 10);
+			if (*e || !keybuf[0]) {
+				BAD(rs, "nextToken is not one this server gave");
+				goto out;
+			}
+		} else if (sort == MM_FCOL_SEVERITY && phase == 0) {
+			p->q.after_num = strtod(keybuf, &e);
+			if (*e || !keybuf[0]) {
+				BAD(rs, "nextToken is not one this server gave");
+				goto out;
+			}
+		} else {
+			p->q.after_txt = keybuf;
+		}
+	}
+	k.want = (int)max + 1;	/* one more: is there a next page? */
+	pthread_mutex_lock(&a->mu);
+	for (; phase < (sort < 0 ? 1 : 2) && k.n < k.want && rc >= 0; phase++) {
+		p->q.phase = phase;
+		p->q.limit = k.want - k.n;
+		k.has_key_phase = phase;
+		rc = mm_store_fquery(a->st, &p->q, kpage_row, &k, &err);
+		p->q.after_id = NULL;	/* the next phase starts at its top */
+	}
+	pthread_mutex_unlock(&a->mu);
+	if (rc < 0) {
+		mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+		goto out;
+	}
+	mm_buf_addz(&rs->body, "{\"findingIds\":[");
+	for (i = 0; i < k.n && i < max; i++) {
+		if (i)
+			mm_buf_addc(&rs->body, ',');
+		mm_buf_json_strz(&rs->body, k.id[i]);
+	}
+	mm_buf_addc(&rs->body, ']');
+	if (k.n > max) {
+		char tok[160];
+		i = (int)max - 1;
+		if (sort < 0)
+			snprintf(tok, sizeof(tok), "k%d:%s:%lld", k.phase[i], k.id[i],
+				 (long long)k.ms[i]);
+		else if (sort == MM_FCOL_SEVERITY)
+			snprintf(tok, sizeof(tok), "k%d:%s:%.17g", k.phase[i], k.id[i], k.num[i]);
+		else
+			snprintf(tok, sizeof(tok), "k%d:%s:%s", k.phase[i], k.id[i], k.txt[i]);
+		mm_buf_addz(&rs->body, ",\"nextToken\":");
+		mm_buf_json_strz(&rs->body, tok);
+	}
+	mm_buf_addc(&rs->body, '}');
+out:
+	mm_free(p);
+	mm_free(k.id);
+	mm_free(k.num);
+	mm_free(k.txt);
+	mm_free(k.ms);
+	mm_free(k.phase);
+}
+
 static void list_findings(struct mm_gdapi *a, const struct mm_json_val *req, struct mm_http_resp *rs)
 {
 	struct collect c;
 	struct mm_criteria *crit = NULL;
 	struct mm_json_val sort;
 	struct mm_err err;
-	char attr[MM_CRIT_MAX_PATH] = "", order[8] = "", token[32] = "";
+	char attr[MM_CRIT_MAX_PATH] = "", order[8] = "", token[160] = "";
 	long long max = MAX_RESULTS;
 	size_t start = 0, i, end;
-	int rc;
+	int rc, scol = -1;
 
 	mm_err_clear(&err);
 	memset(&c, 0, sizeof(c));
@@ -279,13 +611,6 @@ static void list_findings(struct mm_gdapi *a, const struct mm_json_val *req, str
 		return BAD(rs, "maxResults must be a number from 1 to %d", MAX_RESULTS);
 	if (mm_api_get_str(req, "nextToken", token, sizeof(token)) < 0)
 		return BAD(rs, "nextToken is not one this server gave");
-	if (token[0]) {
-		char *e;
-		unsigned long long v = strtoull(token, &e, 10);
-		if (*e || token[0] == '-')
-			return BAD(rs, "nextToken is not one this server gave");
-		start = (size_t)v;
-	}
 	if (mm_json_get(req, "sortCriteria", &sort) == 1 && sort.type == MM_JSON_OBJECT) {
 		if (mm_api_get_str(&sort, "attributeName", attr, sizeof(attr)) < 0 ||
 		    mm_api_get_str(&sort, "orderBy", order, sizeof(order)) < 0 ||
@@ -294,6 +619,28 @@ static void list_findings(struct mm_gdapi *a, const struct mm_json_val *req, str
 	}
 	if (get_criteria(req, &crit, &err))
 		return BAD(rs, "%s", err.msg);
+	if (!strcmp(attr, "severity"))
+		scol = MM_FCOL_SEVERITY;
+	else if (!strcmp(attr, "updatedAt"))
+		scol = MM_FCOL_UPDATED;
+	else if (!strcmp(attr, "createdAt"))
+		scol = MM_FCOL_CREATED;
+	/* the indexes serve the store's order and the sortable columns; a
+	 * token of the other kind (digits: an offset) means the scan */
+	if (a->pushdown && (!attr[0] || scol >= 0) && !(token[0] >= '0' && token[0] <= '9')) {
+		list_keyset(a, crit, scol, !strcmp(order, "DESC"), max, token, rs);
+		mm_criteria_free(crit);
+		return;
+	}
+	if (token[0]) {
+		char *e;
+		unsigned long long v = strtoull(token, &e, 10);
+		if (*e || token[0] < '0' || token[0] > '9') {
+			mm_criteria_free(crit);
+			return BAD(rs, "nextToken is not one this server gave");
+		}
+		start = (size_t)v;
+	}
 	c.crit = crit;
 	c.sort_attr = attr[0] ? attr : NULL;
 	if ((rc = walk_findings(a, &c, &err))) {
@@ -371,28 +718,164 @@ static void get_findings(struct mm_gdapi *a, const struct mm_json_val *req, stru
 	mm_buf_addz(&rs->body, "]}");
 }
 
+/* GetFindingsStatistics' groupBy values, their store grouping and the
+ * response member. */
+static const struct {
+	const char *name;
+	enum mm_fgroup by;
+	const char *member;
+} GROUPS[] = {
+	{"ACCOUNT", MM_FG_ACCOUNT, "groupedByAccount"},
+	{"DATE", MM_FG_DATE, "groupedByDate"},
+	{"FINDING_TYPE", MM_FG_TYPE, "groupedByFindingType"},
+	{"RESOURCE", MM_FG_RESOURCE, "groupedByResource"},
+	{"SEVERITY", MM_FG_SEVERITY, "groupedBySeverity"},
+};
+
+struct gout {
+	struct mm_buf *b;
+	enum mm_fgroup by;
+	int n;
+	int legacy;	/* countBySeverity map */
+};
+
+/* A timestamp as the REST-JSON protocol writes it: epoch seconds. */
+static void put_ts(struct mm_buf *b, const char *key, int64_t ms)
+{
+	mm_buf_printf(b, "\"%s\":%lld.%03d", key, (long long)(ms / 1000), (int)(ms % 1000));
+}
+
+/* GuardDuty's resourceType for a resource key (mm_finding_resource_key):
+ * instances and their interfaces are "Instance", S3 "S3Bucket", the rest
+ * access keys. */
+static const char *resource_type(const char *key)
+{
+	if (!strncmp(key, "i-", 2) || !strncmp(key, "eni-", 4) || !strncmp(key, "ip:", 3))
+		return "Instance";
+	return "AccessKey";
+}
+
+static int group_json(void *ctx, const struct mm_fq_group *g)
+{
+	struct gout *o = ctx;
+	struct mm_buf *b = o->b;
+	if (o->n++)
+		mm_buf_addc(b, ',');
+	if (o->legacy) {
+		mm_buf_printf(b, "\"%.1f\":%lld", g->severity, g->count);
+		return 0;
+	}
+	mm_buf_addc(b, '{');
+	switch (o->by) {
+	case MM_FG_ACCOUNT:
+		mm_buf_addz(b, "\"accountId\":");
+		mm_buf_json_strz(b, g->key);
+		break;
+	case MM_FG_DATE: {
+		int64_t day = 0;
+		char iso[40];
+		snprintf(iso, sizeof(iso), "%sT00:00:00.000Z", g->key);
+		if (mm_time_parse_iso(iso, strlen(iso), &day))
+			day = 0;
+		put_ts(b, "date", day);
+		mm_buf_printf(b, ",\"severity\":%.10g", g->severity);
+		break;
+	}
+	case MM_FG_TYPE:
+		mm_buf_addz(b, "\"findingType\":");
+		mm_buf_json_strz(b, g->key);
+		break;
+	case MM_FG_RESOURCE:
+		mm_buf_addz(b, "\"accountId\":");
+		mm_buf_json_strz(b, g->account);
+		mm_buf_addz(b, ",\"resourceId\":");
+		mm_buf_json_strz(b, g->key);
+		mm_buf_addz(b, ",\"resourceType\":");
+		mm_buf_json_strz(b, resource_type(g->key));
+		break;
+	case MM_FG_SEVERITY:
+		mm_buf_printf(b, "\"severity\":%.10g", g->severity);
+		break;
+	}
+	mm_buf_addc(b, ',');
+	put_ts(b, "lastGeneratedAt", g->last_ms);
+	mm_buf_printf(b, ",\"totalFindings\":%lld}", g->count);
+	return 0;
+}
+
 static void statistics(struct mm_gdapi *a, const struct mm_json_val *req, struct mm_http_resp *rs)
 {
-	struct collect c;
 	struct mm_criteria *crit = NULL;
+	struct plan *p = NULL;
 	struct mm_err err;
-	int i;
+	struct mm_json_val types, e;
+	struct mm_json_iter it;
+	struct gout o;
+	char group[16] = "", order[8] = "";
+	long long max = 25;
+	size_t g = 0;
+	int rc, ntypes = 0;
 
 	mm_err_clear(&err);
-	memset(&c, 0, sizeof(c));
+	memset(&o, 0, sizeof(o));
+	if (mm_json_get(req, "findingStatisticTypes", &types) == 1 && types.type != MM_JSON_NULL) {
+		char t[32];
+		size_t len;
+		if (types.type != MM_JSON_ARRAY)
+			return BAD(rs, "findingStatisticTypes must be a list of COUNT_BY_SEVERITY");
+		mm_json_iter_init(&it, &types);
+		while ((rc = mm_json_iter_next(&it, NULL, &e)) == 1) {
+			if (e.type != MM_JSON_STRING || e.n - 2 >= sizeof(t) ||
+			    mm_json_unescape(e.p + 1, e.n - 2, t, &len) || len != 17 ||
+			    memcmp(t, "COUNT_BY_SEVERITY", 17) || ++ntypes > 10)
+				return BAD(rs, "findingStatisticTypes must be a list of COUNT_BY_SEVERITY");
+		}
+		if (rc < 0)
+			return BAD(rs, "findingStatisticTypes must be a list of COUNT_BY_SEVERITY");
+	}
+	if ((rc = mm_api_get_str(req, "groupBy", group, sizeof(group))) < 0)
+		return BAD(rs, "groupBy must be ACCOUNT, DATE, FINDING_TYPE, RESOURCE or SEVERITY");
+	if (rc == 1) {
+		for (g = 0; g < MM_ARRAY_LEN(GROUPS) && strcmp(GROUPS[g].name, group); g++)
+			;
+		if (g == MM_ARRAY_LEN(GROUPS))
+			return BAD(rs, "groupBy must be ACCOUNT, DATE, FINDING_TYPE, RESOURCE or "
+				       "SEVERITY");
+		if (ntypes)
+			return BAD(rs, "give either findingStatisticTypes or groupBy, not both");
+	}
+	if (mm_api_get_str(req, "orderBy", order, sizeof(order)) < 0 ||
+	    (order[0] && strcmp(order, "ASC") && strcmp(order, "DESC")))
+		return BAD(rs, "orderBy must be ASC or DESC");
+	if ((rc = get_int(req, "maxResults", &max)) < 0 || max < 1 || max > 100)
+		return BAD(rs, "maxResults must be a number from 1 to 100");
+	if (!group[0] && (order[0] || rc == 1))
+		return BAD(rs, "orderBy and maxResults go with groupBy only");
 	if (get_criteria(req, &crit, &err))
 		return BAD(rs, "%s", err.msg);
-	c.crit = crit;
-	c.stats = 1;
-	if (walk_findings(a, &c, &err)) {
+	if (!(p = mm_malloc(sizeof(*p)))) {
 		mm_criteria_free(crit);
-		return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+		return mm_api_error(rs, 500, "InternalServerErrorException", "out of memory");
 	}
+	plan_make(p, crit, a->pushdown);
+	o.b = &rs->body;
+	if (group[0]) {
+		o.by = GROUPS[g].by;
+		p->q.limit = (long)max;
+		mm_buf_printf(&rs->body, "{\"findingStatistics\":{\"%s\":[", GROUPS[g].member);
+	} else {
+		o.by = MM_FG_SEVERITY;
+		o.legacy = 1;
+		mm_buf_addz(&rs->body, "{\"findingStatistics\":{\"countBySeverity\":{");
+	}
+	pthread_mutex_lock(&a->mu);
+	rc = mm_store_fgroup(a->st, &p->q, o.by, strcmp(order, "ASC") != 0, group_json, &o, &err);
+	pthread_mutex_unlock(&a->mu);
+	mm_free(p);
 	mm_criteria_free(crit);
-	mm_buf_addz(&rs->body, "{\"findingStatistics\":{\"countBySeverity\":{");
-	for (i = 0; i < c.nsev; i++)
-		mm_buf_printf(&rs->body, "%s\"%.1f\":%llu", i ? "," : "", c.sev[i], c.sevn[i]);
-	mm_buf_addz(&rs->body, "}}}");
+	if (rc < 0)
+		return mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+	mm_buf_addz(&rs->body, group[0] ? "]}}" : "}}}");
 }
 
 static void archive(struct mm_gdapi *a, const struct mm_json_val *req, struct mm_http_resp *rs,
@@ -684,6 +1167,87 @@ static void filter_list(struct mm_gdapi *a, const struct mm_http_req *rq, struct
 	page_end(&n);
 }
 
+/* ---- clientToken idempotency --------------------------------------------- */
+
+#define TOKEN_MAX 64	/* ClientToken: 0 to 64 characters */
+
+/* Before a Create* call: -1 answered here (the recorded answer to this
+ * token, a token reused for another request, or an error), 0 no token
+ * (go on), 1 a new token (go on, then idem_end; idem_mu is held so a
+ * retry racing the first call waits for its answer). tok and hash are
+ * the caller's (TOKEN_MAX + 1 and 65 bytes). */
+static int idem_begin(struct mm_gdapi *a, const char *op, const struct mm_http_req *rq,
+		      const struct mm_json_val *req, struct mm_http_resp *rs, char *tok, char *hash)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdn = 0, i;
+	char was[80];
+	struct mm_buf prev;
+	struct mm_err err;
+	int rc;
+
+	rc = mm_api_get_str(req, "clientToken", tok, TOKEN_MAX + 1);
+	if (rc < 0) {
+		BAD(rs, "clientToken: a string of at most %d characters", TOKEN_MAX);
+		return -1;
+	}
+	if (rc == 0 || !tok[0])
+		return 0;
+	/* the request as sent (a retry sends the same bytes) */
+	if (!EVP_Digest(rq->body_len ? rq->body : "", rq->body_len, md, &mdn, EVP_sha256(), NULL)) {
+		mm_api_error(rs, 500, "InternalServerErrorException", "hashing the request failed");
+		return -1;
+	}
+	for (i = 0; i < mdn && i < 32; i++)
+		snprintf(hash + 2 * i, 3, "%02x", md[i]);
+	mm_err_clear(&err);
+	mm_buf_init(&prev, 1 << 20);
+	pthread_mutex_lock(&a->idem_mu);
+	rc = mm_sdb_idem_get(a->sdb, op, tok, was, sizeof(was), &prev, &err);
+	if (rc == 0) {
+		mm_buf_free(&prev);
+		return 1;
+	}
+	pthread_mutex_unlock(&a->idem_mu);
+	if (rc < 0)
+		mm_api_error(rs, 500, "InternalServerErrorException", "%s", err.msg);
+	else if (strcmp(was, hash))
+		BAD(rs, "The request is rejected because the clientToken %s was already used with a "
+			"different request.", tok);
+	else {
+		mm_buf_reset(&rs->body);
+		mm_buf_add(&rs->body, prev.p ? prev.p : "{}", prev.p ? prev.len : 2);
+	}
+	mm_buf_free(&prev);
+	return -1;
+}
+
+/* After the Create* call idem_begin let through: record a success. */
+static void idem_end(struct mm_gdapi *a, const char *op, const char *tok, const char *hash,
+		     struct mm_http_resp *rs)
+{
+	struct mm_err err;
+	mm_err_clear(&err);
+	if (rs->status == 200 && rs->body.p &&
+	    mm_sdb_idem_put(a->sdb, op, tok, hash, rs->body.p, &err))
+		fprintf(stderr, "mamori serve: %s: not recorded for its clientToken: %s\n", op,
+			err.msg);
+	pthread_mutex_unlock(&a->idem_mu);
+}
+
+/* Run a Create* operation under its clientToken. */
+#define IDEMPOTENT(a, op, rq, req, rs, call)                                                \
+	do {                                                                                \
+		char tok_[TOKEN_MAX + 1], hash_[65];                                        \
+		int held_ = idem_begin(a, op, rq, req, rs, tok_, hash_);                    \
+		if (held_ < 0)                                                              \
+			return;                                                             \
+		call;                                                                       \
+		if (held_)                                                                  \
+			idem_end(a, op, tok_, hash_, rs);                                   \
+		return;                                                                     \
+	} while (0)
+
 /* ---- threat intel sets and IP sets -------------------------------------- */
 
 /* What the two families differ in: path word, id member names. */
@@ -872,7 +1436,8 @@ static void set_route(struct mm_gdapi *a, const struct setkind *k, const struct 
 
 	mm_err_clear(&err);
 	if (!id && post)
-		return set_put(a, k, req, NULL, rs);
+		IDEMPOTENT(a, k == &IPSET ? "CreateIPSet" : "CreateThreatIntelSet", rq, req, rs,
+			   set_put(a, k, req, NULL, rs));
 	if (!id && get) {
 		struct page n;
 		page_begin(&n, rq, rs, k->ids_key);
@@ -975,7 +1540,7 @@ void mm_api_route(struct mm_gdapi *a, const struct mm_http_req *rq, struct mm_ht
 				 n == 4 ? seg[3] : NULL, rs);
 	if (n == 3 && !strcmp(seg[2], "filter")) {
 		if (post)
-			return filter_put(a, &req, NULL, rs);
+			IDEMPOTENT(a, "CreateFilter", rq, &req, rs, filter_put(a, &req, NULL, rs));
 		if (get)
 			return filter_list(a, rq, rs);
 	}

@@ -42,6 +42,10 @@ void mm_api_handle(void *api, const struct mm_http_req *rq, struct mm_http_resp 
  * the request their own way (the console's session cookie). rq->path
  * must start with /detector. Not counted in mm_api_counts. */
 void mm_api_route(struct mm_gdapi *a, const struct mm_http_req *rq, struct mm_http_resp *rs);
+/* 1 (the default): ListFindings and GetFindingsStatistics push the
+ * indexed criteria down to SQL; 0: they read every finding (tests compare
+ * the two). */
+void mm_api_set_pushdown(struct mm_gdapi *a, int on);
 /* Requests answered, by outcome (for /metrics). */
 void mm_api_counts(const struct mm_gdapi *a, unsigned long long *ok, unsigned long long *client_err,
 		   unsigned long long *denied, unsigned long long *server_err);

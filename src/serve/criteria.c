@@ -11,7 +11,10 @@
 #include "core/mem.h"
 #include "core/mtime.h"
 
-enum op { OP_EQ, OP_NEQ, OP_GT, OP_GTE, OP_LT, OP_LTE, OP_MATCH, OP_NOMATCH };
+enum op {
+	OP_EQ = MM_CRIT_EQ, OP_NEQ = MM_CRIT_NEQ, OP_GT = MM_CRIT_GT, OP_GTE = MM_CRIT_GTE,
+	OP_LT = MM_CRIT_LT, OP_LTE = MM_CRIT_LTE, OP_MATCH = MM_CRIT_MATCH, OP_NOMATCH = MM_CRIT_NOMATCH
+};
 
 static const struct {
 	const char *name;
@@ -53,6 +56,16 @@ void mm_criteria_free(struct mm_criteria *c)
 size_t mm_criteria_count(const struct mm_criteria *c)
 {
 	return c ? c->n : 0;
+}
+
+void mm_criteria_cond(const struct mm_criteria *c, size_t i, struct mm_crit_cond *out)
+{
+	const struct cond *d = &c->c[i];
+	out->path = d->path;
+	out->op = (enum mm_crit_op)d->op;
+	out->num = d->num;
+	out->vals = (const char *const *)d->vals;
+	out->nvals = d->nvals;
 }
 
 /* A JSON string's contents, unescaped, as an owned C string (NULs in it

@@ -48,4 +48,21 @@ size_t mm_criteria_count(const struct mm_criteria *c);
 int mm_criteria_sort_key(const char *path, const char *json, size_t n, double *num, char *str,
 			 size_t cap);
 
+
+/* The compiled conditions, read back for pushing them down to SQL
+ * (the API's indexed columns). Operators as compiled (synonyms folded). */
+enum mm_crit_op {
+	MM_CRIT_EQ, MM_CRIT_NEQ, MM_CRIT_GT, MM_CRIT_GTE, MM_CRIT_LT, MM_CRIT_LTE, MM_CRIT_MATCH,
+	MM_CRIT_NOMATCH
+};
+struct mm_crit_cond {
+	const char *path;		/* borrowed from c */
+	enum mm_crit_op op;
+	double num;			/* gt/gte/lt/lte */
+	const char *const *vals;	/* eq/neq/matches lists, borrowed */
+	int nvals;
+};
+/* Condition i (< mm_criteria_count) into *out. */
+void mm_criteria_cond(const struct mm_criteria *c, size_t i, struct mm_crit_cond *out);
+
 #endif

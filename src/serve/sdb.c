@@ -15,7 +15,7 @@
 
 enum {
 	Q_META_GET, Q_META_PUT, Q_ARCHIVE, Q_FEEDBACK, Q_F_INSERT, Q_F_UPDATE, Q_F_GET, Q_F_EACH,
-	Q_F_DEL, Q_S_INSERT, Q_S_REPLACE, Q_S_GET, Q_S_EACH, Q_S_DEL, Q_N
+	Q_F_DEL, Q_S_INSERT, Q_S_REPLACE, Q_S_GET, Q_S_EACH, Q_S_DEL, Q_I_GET, Q_I_PUT, Q_N
 };
 
 #define SET_COLS "id, kind, name, format, location, status, tags, file, error, created_at, updated_at"
@@ -50,6 +50,9 @@ static const char *const SQL[Q_N] = {
 	[Q_S_EACH] = "SELECT " SET_COLS " FROM threat_sets WHERE ?1 IS NULL OR kind = ?1"
 		     " ORDER BY created_at, id",
 	[Q_S_DEL] = "DELETE FROM threat_sets WHERE kind = ?1 AND id = ?2",
+	[Q_I_GET] = "SELECT request, response FROM idempotency WHERE op = ?1 AND token = ?2",
+	[Q_I_PUT] = "INSERT OR IGNORE INTO idempotency(op, token, request, response, at)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 static const char SCHEMA[] =
@@ -62,7 +65,10 @@ static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS threat_sets(id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
 	" name TEXT NOT NULL, format TEXT NOT NULL, location TEXT NOT NULL, status TEXT NOT NULL,"
 	" tags TEXT, file TEXT, error TEXT, created_at INTEGER NOT NULL,"
-	" updated_at INTEGER NOT NULL, UNIQUE(kind, name));";
+	" updated_at INTEGER NOT NULL, UNIQUE(kind, name));"
+	"CREATE TABLE IF NOT EXISTS idempotency(op TEXT NOT NULL, token TEXT NOT NULL,"
+	" request TEXT NOT NULL, response TEXT NOT NULL, at INTEGER NOT NULL,"
+	" PRIMARY KEY(op, token));";
 
 struct mm_sdb {
 	sqlite3 *db;
@@ -408,4 +414,46 @@ int mm_sdb_set_del(struct mm_sdb *db, const char *kind, const char *id, struct m
 		db->set_gen++;
 	pthread_mutex_unlock(&db->mu);
 	return rc < 0 ? rc : rc > 0;
+}
+
+int mm_sdb_idem_get(struct mm_sdb *db, const char *op, const char *token, char *req_hash,
+		    size_t hcap, struct mm_buf *response, struct mm_err *err)
+{
+	sqlite3_stmt *s = db->q[Q_I_GET];
+	int rc, found = 0;
+	pthread_mutex_lock(&db->mu);
+	sqlite3_bind_text(s, 1, op, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, token, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(s, 0);
+		const char *r = (const char *)sqlite3_column_text(s, 1);
+		snprintf(req_hash, hcap, "%s", h ? h : "");
+		if (r && mm_buf_addz(response, r))
+			found = mm_err_set(err, MM_ENOMEM, "out of memory");
+		else
+			found = 1;
+	} else if (rc != SQLITE_DONE) {
+		found = fail(db, err, "reading a client token");
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	pthread_mutex_unlock(&db->mu);
+	return found;
+}
+
+int mm_sdb_idem_put(struct mm_sdb *db, const char *op, const char *token, const char *req_hash,
+		    const char *response, struct mm_err *err)
+{
+	sqlite3_stmt *s = db->q[Q_I_PUT];
+	int rc;
+	pthread_mutex_lock(&db->mu);
+	sqlite3_bind_text(s, 1, op, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, token, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, req_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, response, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, mm_now_ms());
+	rc = exec_changes(db, Q_I_PUT, err, "recording a client token");
+	pthread_mutex_unlock(&db->mu);
+	return rc < 0 ? rc : 0;
 }

@@ -11,6 +11,8 @@
  *   feedback(finding_id, feedback, comments, at)
  *   threat_sets(id PRIMARY KEY, kind, name, format, location, status,
  *               tags JSON, file, error, created_at, updated_at)
+ *   idempotency(op, token, request hash, response JSON, at;
+ *               PRIMARY KEY(op, token))  Create* clientTokens
  * Prepared statements only; every value is bound. Thread-safe (one
  * mutex around the connection). */
 #ifndef MM_SDB_H
@@ -18,6 +20,7 @@
 
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 struct mm_sdb;
@@ -80,5 +83,14 @@ int mm_sdb_set_each(struct mm_sdb *db, const char *kind, mm_set_cb cb, void *ctx
 int mm_sdb_set_del(struct mm_sdb *db, const char *kind, const char *id, struct mm_err *err);
 /* Bumped by every set change (the daemon reloads its lists). */
 uint64_t mm_sdb_set_gen(struct mm_sdb *db);
+
+/* clientToken idempotency: the answer given to the first Create* call
+ * with this token, and a hash of that request. get: 1 found (req_hash
+ * filled, the response appended to response), 0 not, negative error.
+ * put keeps the first record of a token (a racing second is ignored). */
+int mm_sdb_idem_get(struct mm_sdb *db, const char *op, const char *token, char *req_hash,
+		    size_t hcap, struct mm_buf *response, struct mm_err *err);
+int mm_sdb_idem_put(struct mm_sdb *db, const char *op, const char *token, const char *req_hash,
+		    const char *response, struct mm_err *err);
 
 #endif

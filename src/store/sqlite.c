@@ -123,6 +123,36 @@ static const char schema_v2_sql[] =
 	" state BLOB, updated_ms INTEGER NOT NULL, PRIMARY KEY(detector, entity));"
 	"CREATE INDEX IF NOT EXISTS files_content ON files(head_hash, size);";
 
+/* Schema 3: the GuardDuty API's common findingCriteria and sort keys,
+ * indexed. Each j_ column is a VIRTUAL generated column that reads the
+ * value out of the finding's own JSON, so the index can never disagree
+ * with what the API's JSON matcher sees (an archive that rewrites the
+ * JSON in place moves the index with it); only the indexes store values.
+ * type, severity and archived already have real columns and indexes.
+ * Sort keys carry id so ties page stably (keyset pagination). */
+static const char schema_v3_sql[] =
+	"ALTER TABLE findings ADD COLUMN j_severity GENERATED ALWAYS AS"
+	" (json_extract(json, '$.severity')) VIRTUAL;"
+	"ALTER TABLE findings ADD COLUMN j_updated GENERATED ALWAYS AS"
+	" (json_extract(json, '$.updatedAt')) VIRTUAL;"
+	"ALTER TABLE findings ADD COLUMN j_created GENERATED ALWAYS AS"
+	" (json_extract(json, '$.createdAt')) VIRTUAL;"
+	"ALTER TABLE findings ADD COLUMN j_account GENERATED ALWAYS AS"
+	" (json_extract(json, '$.accountId')) VIRTUAL;"
+	"ALTER TABLE findings ADD COLUMN j_region GENERATED ALWAYS AS"
+	" (json_extract(json, '$.region')) VIRTUAL;"
+	"ALTER TABLE findings ADD COLUMN j_instance GENERATED ALWAYS AS"
+	" (json_extract(json, '$.resource.instanceDetails.instanceId')) VIRTUAL;"
+	"ALTER TABLE findings ADD COLUMN j_akid GENERATED ALWAYS AS"
+	" (json_extract(json, '$.resource.accessKeyDetails.accessKeyId')) VIRTUAL;"
+	"CREATE INDEX IF NOT EXISTS findings_j_severity ON findings(j_severity, id);"
+	"CREATE INDEX IF NOT EXISTS findings_j_updated ON findings(j_updated, id);"
+	"CREATE INDEX IF NOT EXISTS findings_j_created ON findings(j_created, id);"
+	"CREATE INDEX IF NOT EXISTS findings_j_account ON findings(j_account);"
+	"CREATE INDEX IF NOT EXISTS findings_j_region ON findings(j_region);"
+	"CREATE INDEX IF NOT EXISTS findings_j_instance ON findings(j_instance);"
+	"CREATE INDEX IF NOT EXISTS findings_j_akid ON findings(j_akid);";
+
 /* The migration steps, in order: step i takes the file from version
  * migrations[i].to - 1 to .to. A new schema is a new line here, never an
  * edit of a shipped step (files in the field already ran it). */
@@ -133,6 +163,7 @@ static const struct migration {
 } migrations[] = {
 	{1, "creating the tables", schema_v1_sql},
 	{2, "adding held findings and detector state", schema_v2_sql},
+	{3, "indexing the API's finding criteria", schema_v3_sql},
 };
 
 #define MM_STORE_SCHEMA ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -143,6 +174,7 @@ struct mm_store {
 	int schema;	/* the file's version (older than current only read-only) */
 	int readonly;
 	int lock_fd;	/* <db>.lock while mm_store_lock holds it, else -1 */
+	int has_rowmatch;	/* mm_rowmatch() registered on this connection */
 	char path[MM_STORE_PATH_MAX];
 };
 
@@ -1359,5 +1391,307 @@ int mm_store_file_by_content(struct mm_store *st, uint64_t head_hash, uint64_t s
 		rc = rc == SQLITE_DONE ? 0 : MM_EDB;
 	}
 	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- the API's queries ---------------------------------------------- */
+
+/* Column of each enum mm_fcol (a fixed table: never user text) and
+ * whether it holds numbers. */
+static const struct {
+	const char *name;
+	int numeric;
+} fcols[MM_FCOL_N] = {
+	[MM_FCOL_TYPE] = {"type", 0},	   [MM_FCOL_SEVERITY] = {"j_severity", 1},
+	[MM_FCOL_UPDATED] = {"j_updated", 0}, [MM_FCOL_CREATED] = {"j_created", 0},
+	[MM_FCOL_ARCHIVED] = {"archived", 1}, [MM_FCOL_ACCOUNT] = {"j_account", 0},
+	[MM_FCOL_REGION] = {"j_region", 0},   [MM_FCOL_INSTANCE] = {"j_instance", 0},
+	[MM_FCOL_AKID] = {"j_akid", 0},
+};
+
+#define FQ_SQL_MAX (1 << 18)
+
+struct fmatch {
+	mm_fq_match_fn fn;
+	void *ctx;
+};
+
+/* mm_rowmatch(json, pointer): the caller's row matcher, inside the query
+ * so LIMIT and GROUP BY see only matching rows. The pointer is bound with
+ * sqlite3_bind_pointer and can come from nowhere else; DIRECTONLY keeps
+ * the function out of the schema (triggers, views, indexes). */
+static void rowmatch_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const struct fmatch *m = sqlite3_value_pointer(argv[1], "mm_fmatch");
+	const unsigned char *j = sqlite3_value_text(argv[0]);
+	int r;
+
+	(void)argc;
+	if (!m || !j) {
+		sqlite3_result_int(cx, 0);
+		return;
+	}
+	r = m->fn(m->ctx, (const char *)j, (size_t)sqlite3_value_bytes(argv[0]));
+	sqlite3_result_int(cx, r == 1);
+}
+
+static int add_cond(struct mm_buf *b, const struct mm_fcond *c, int *bi)
+{
+	static const char *const cmp[] = {[MM_FOP_GT] = ">", [MM_FOP_GTE] = ">=",
+					  [MM_FOP_LT] = "<", [MM_FOP_LTE] = "<="};
+	const char *col;
+	int k, bad = 0;
+
+	if ((unsigned)c->col >= MM_FCOL_N || c->n < 0 || c->n > MM_FQ_MAX_VALS)
+		return MM_EINVAL;
+	col = fcols[c->col].name;
+	switch (c->op) {
+	case MM_FOP_IN:
+	case MM_FOP_NOTIN:
+		if (c->n == 0)
+			return mm_buf_addz(b, c->op == MM_FOP_IN ? " AND 0" : "");
+		if (c->op == MM_FOP_IN)
+			bad |= mm_buf_printf(b, " AND %s IN (", col);
+		else
+			bad |= mm_buf_printf(b, " AND (%s IS NULL OR %s NOT IN (", col, col);
+		for (k = 0; k < c->n; k++)
+			bad |= mm_buf_printf(b, "%s?%d", k ? "," : "", (*bi)++);
+		bad |= mm_buf_addz(b, c->op == MM_FOP_IN ? ")" : "))");
+		return bad ? MM_ETOOBIG : 0;
+	case MM_FOP_GT:
+	case MM_FOP_GTE:
+	case MM_FOP_LT:
+	case MM_FOP_LTE:
+		if (c->n != 1)
+			return MM_EINVAL;
+		return mm_buf_printf(b, " AND %s %s ?%d", col, cmp[c->op], (*bi)++);
+	}
+	return MM_EINVAL;
+}
+
+static void bind_cond(sqlite3_stmt *s, const struct mm_fcond *c, int *bi)
+{
+	int k;
+	for (k = 0; k < c->n; k++) {
+		if (fcols[c->col].numeric)
+			sqlite3_bind_double(s, (*bi)++, c->num[k]);
+		else
+			sqlite3_bind_text(s, (*bi)++, c->txt[k], -1, SQLITE_STATIC);
+	}
+}
+
+/* " FROM findings WHERE ..." for q's conditions and matcher; binds start
+ * at ?1 and *bi is the next free one. */
+static int fq_where(struct mm_store *st, struct mm_buf *b, const struct mm_fquery *q, int *bi,
+		    struct mm_err *err)
+{
+	int i, rc;
+
+	if (st->schema < 3)
+		return mm_err_set(err, MM_EDB, "database %s has schema %d: the API needs 3 (open it "
+				  "read-write once to upgrade)", st->path, st->schema);
+	if (q->match && !st->has_rowmatch) {
+		if (sqlite3_create_function_v2(st->db, "mm_rowmatch", 2,
+					       SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, rowmatch_fn,
+					       NULL, NULL, NULL) != SQLITE_OK)
+			return db_fail(st, err, "registering the row matcher");
+		st->has_rowmatch = 1;
+	}
+	if (mm_buf_addz(b, " FROM findings WHERE held = 0"))
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	for (i = 0; i < q->nc; i++)
+		if ((rc = add_cond(b, &q->c[i], bi)))
+			return mm_err_set(err, rc, "bad pushed-down condition");
+	if (q->match && mm_buf_printf(b, " AND mm_rowmatch(json, ?%d)", (*bi)++))
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	return 0;
+}
+
+static void fq_bind(sqlite3_stmt *s, const struct mm_fquery *q, const struct fmatch *m, int *bi)
+{
+	int i;
+	for (i = 0; i < q->nc; i++)
+		bind_cond(s, &q->c[i], bi);
+	if (q->match)
+		sqlite3_bind_pointer(s, (*bi)++, (void *)m, "mm_fmatch", NULL);
+}
+
+int mm_store_fquery(struct mm_store *st, const struct mm_fquery *q, mm_fq_row_cb cb, void *ctx,
+		    struct mm_err *err)
+{
+	struct mm_buf b;
+	struct fmatch m = {q->match, q->match_ctx};
+	sqlite3_stmt *s = NULL;
+	const char *key = NULL, *dir = q->desc ? "DESC" : "ASC", *rel = q->desc ? "<" : ">";
+	int bi = 1, rc, kb = 0, lb = 0, bad = 0;
+
+	mm_buf_init(&b, FQ_SQL_MAX);
+	if (q->sort >= 0) {
+		if (q->sort != MM_FCOL_SEVERITY && q->sort != MM_FCOL_UPDATED &&
+		    q->sort != MM_FCOL_CREATED)
+			return mm_err_set(err, MM_EINVAL, "no index to sort by");
+		key = fcols[q->sort].name;
+	}
+	bad |= mm_buf_printf(&b, "SELECT id, %s, last_seen, %s", key ? key : "NULL",
+			     q->want_json ? "json" : "NULL");
+	if ((rc = fq_where(st, &b, q, &bi, err)))
+		goto out;
+	if (!key) {
+		if (q->after_id) {
+			kb = bi;
+			bi += 2;
+			bad |= mm_buf_printf(&b, " AND (last_seen < ?%d OR (last_seen = ?%d AND id > ?%d))",
+				      kb, kb, kb + 1);
+		}
+		bad |= mm_buf_addz(&b, " ORDER BY last_seen DESC, id");
+	} else if (q->phase == 0) {
+		bad |= mm_buf_printf(&b, " AND %s IS NOT NULL", key);
+		if (q->after_id) {
+			kb = bi;
+			bi += 2;
+			bad |= mm_buf_printf(&b, " AND (%s, id) %s (?%d, ?%d)", key, rel, kb, kb + 1);
+		}
+		bad |= mm_buf_printf(&b, " ORDER BY %s %s, id %s", key, dir, dir);
+	} else {
+		bad |= mm_buf_printf(&b, " AND %s IS NULL", key);
+		if (q->after_id) {
+			kb = bi++;
+			bad |= mm_buf_printf(&b, " AND id %s ?%d", rel, kb);
+		}
+		bad |= mm_buf_printf(&b, " ORDER BY id %s", dir);
+	}
+	if (q->limit > 0) {
+		lb = bi++;
+		bad |= mm_buf_printf(&b, " LIMIT ?%d", lb);
+	}
+	if (bad || !b.p) {
+		rc = mm_err_set(err, MM_ETOOBIG, "query too long");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(st->db, b.p, (int)b.len, &s, NULL) != SQLITE_OK) {
+		rc = db_fail(st, err, "querying findings");
+		goto out;
+	}
+	bi = 1;
+	fq_bind(s, q, &m, &bi);
+	if (kb) {
+		if (!key) {
+			sqlite3_bind_int64(s, kb, q->after_ms);
+			sqlite3_bind_text(s, kb + 1, q->after_id, -1, SQLITE_STATIC);
+		} else if (q->phase) {
+			sqlite3_bind_text(s, kb, q->after_id, -1, SQLITE_STATIC);
+		} else {
+			if (q->sort == MM_FCOL_SEVERITY)
+				sqlite3_bind_double(s, kb, q->after_num);
+			else
+				sqlite3_bind_text(s, kb, q->after_txt ? q->after_txt : "", -1,
+						  SQLITE_STATIC);
+			sqlite3_bind_text(s, kb + 1, q->after_id, -1, SQLITE_STATIC);
+		}
+	}
+	if (lb)
+		sqlite3_bind_int64(s, lb, q->limit);
+	for (;;) {
+		struct mm_fq_row r;
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE) {
+			rc = 0;
+			break;
+		}
+		if (rc != SQLITE_ROW) {
+			rc = db_fail(st, err, "querying findings");
+			break;
+		}
+		memset(&r, 0, sizeof(r));
+		r.id = (const char *)sqlite3_column_text(s, 0);
+		r.has_key = sqlite3_column_type(s, 1) != SQLITE_NULL;
+		if (r.has_key && q->sort == MM_FCOL_SEVERITY)
+			r.key_num = sqlite3_column_double(s, 1);
+		else if (r.has_key)
+			r.key_txt = (const char *)sqlite3_column_text(s, 1);
+		r.last_seen_ms = sqlite3_column_int64(s, 2);
+		r.json = (const char *)sqlite3_column_text(s, 3);
+		if (!r.json)
+			r.json = "{}";
+		if (!r.id)
+			r.id = "";
+		if ((rc = cb(ctx, &r)))
+			break;
+	}
+out:
+	sqlite3_finalize(s);
+	mm_buf_free(&b);
+	return rc;
+}
+
+int mm_store_fgroup(struct mm_store *st, const struct mm_fquery *q, enum mm_fgroup by, int desc,
+		    mm_fq_group_cb cb, void *ctx, struct mm_err *err)
+{
+	static const char *const cols[] = {
+		[MM_FG_SEVERITY] = "NULL, NULL, severity",
+		[MM_FG_TYPE] = "type, NULL, 0",
+		[MM_FG_ACCOUNT] = "account, NULL, 0",
+		[MM_FG_RESOURCE] = "resource, account, 0",
+		[MM_FG_DATE] = "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'), NULL, severity",
+	};
+	static const char *const keys[] = {
+		[MM_FG_SEVERITY] = "3", [MM_FG_TYPE] = "1", [MM_FG_ACCOUNT] = "1",
+		[MM_FG_RESOURCE] = "1, 2", [MM_FG_DATE] = "1, 3",
+	};
+	struct mm_buf b;
+	struct fmatch m = {q->match, q->match_ctx};
+	sqlite3_stmt *s = NULL;
+	int bi = 1, rc, lb = 0, bad = 0;
+
+	if ((unsigned)by > MM_FG_DATE)
+		return mm_err_set(err, MM_EINVAL, "no such grouping");
+	mm_buf_init(&b, FQ_SQL_MAX);
+	bad |= mm_buf_printf(&b, "SELECT %s, count(*), max(updated_at)", cols[by]);
+	if ((rc = fq_where(st, &b, q, &bi, err)))
+		goto out;
+	/* ties by key so the answer is stable */
+	bad |= mm_buf_printf(&b, " GROUP BY %s ORDER BY 4 %s, %s", keys[by], desc ? "DESC" : "ASC", keys[by]);
+	if (q->limit > 0) {
+		lb = bi++;
+		bad |= mm_buf_printf(&b, " LIMIT ?%d", lb);
+	}
+	if (bad || !b.p) {
+		rc = mm_err_set(err, MM_ETOOBIG, "query too long");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(st->db, b.p, (int)b.len, &s, NULL) != SQLITE_OK) {
+		rc = db_fail(st, err, "counting findings");
+		goto out;
+	}
+	bi = 1;
+	fq_bind(s, q, &m, &bi);
+	if (lb)
+		sqlite3_bind_int64(s, lb, q->limit);
+	for (;;) {
+		struct mm_fq_group g;
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE) {
+			rc = 0;
+			break;
+		}
+		if (rc != SQLITE_ROW) {
+			rc = db_fail(st, err, "counting findings");
+			break;
+		}
+		g.key = (const char *)sqlite3_column_text(s, 0);
+		g.account = (const char *)sqlite3_column_text(s, 1);
+		g.severity = sqlite3_column_double(s, 2);
+		g.count = sqlite3_column_int64(s, 3);
+		g.last_ms = sqlite3_column_int64(s, 4);
+		if (!g.key)
+			g.key = "";
+		if (!g.account)
+			g.account = "";
+		if ((rc = cb(ctx, &g)))
+			break;
+	}
+out:
+	sqlite3_finalize(s);
+	mm_buf_free(&b);
 	return rc;
 }

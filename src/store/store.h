@@ -191,4 +191,85 @@ int mm_store_delete_findings(struct mm_store *st, const char *type, const char *
 int mm_store_file_by_content(struct mm_store *st, uint64_t head_hash, uint64_t size,
 			     char *path, size_t cap, struct mm_file_state *fs);
 
+
+/* ---- the GuardDuty API's queries (schema 3) -------------------------
+ * Conditions pushed down to SQL on indexed columns, an optional row
+ * matcher run inside the query (the API's exact JSON criteria), an
+ * order with a keyset cursor, and grouped counts for statistics. Every
+ * value is bound; column names come from a fixed table. On a file older
+ * than schema 3 (read-only open) they are MM_EDB. */
+enum mm_fcol {
+	MM_FCOL_TYPE,		/* column type */
+	MM_FCOL_SEVERITY,	/* the JSON's severity (number) */
+	MM_FCOL_UPDATED,	/* the JSON's updatedAt (ISO text) */
+	MM_FCOL_CREATED,	/* the JSON's createdAt (ISO text) */
+	MM_FCOL_ARCHIVED,	/* column archived (0/1) */
+	MM_FCOL_ACCOUNT,	/* accountId */
+	MM_FCOL_REGION,		/* region */
+	MM_FCOL_INSTANCE,	/* resource.instanceDetails.instanceId */
+	MM_FCOL_AKID,		/* resource.accessKeyDetails.accessKeyId */
+	MM_FCOL_N
+};
+enum mm_fop { MM_FOP_IN, MM_FOP_NOTIN, MM_FOP_GT, MM_FOP_GTE, MM_FOP_LT, MM_FOP_LTE };
+#define MM_FQ_MAX_VALS 160	/* values in one IN list */
+/* One condition: IN / NOT IN (n values; NOT IN also holds when the value
+ * is absent) or a comparison with value 0. Numeric columns (severity,
+ * archived) read num[], the others txt[] (borrowed). */
+struct mm_fcond {
+	enum mm_fcol col;
+	enum mm_fop op;
+	int n;
+	const char *txt[MM_FQ_MAX_VALS];
+	double num[MM_FQ_MAX_VALS];
+};
+/* 1 keeps the row, 0 drops it (negative: drop; the query fails). */
+typedef int (*mm_fq_match_fn)(void *ctx, const char *json, size_t n);
+struct mm_fquery {
+	const struct mm_fcond *c;	/* borrowed, nc of them, ANDed */
+	int nc;
+	mm_fq_match_fn match;		/* NULL: no row matcher */
+	void *match_ctx;
+	/* order: sort < 0 is last_seen DESC, id ASC (mm_store_findings's);
+	 * else MM_FCOL_SEVERITY/UPDATED/CREATED in direction desc, ties by
+	 * id in the same direction. phase 0 lists the rows that have the
+	 * key, phase 1 those that lack it (absent keys sort last), by id. */
+	int sort, desc, phase;
+	/* keyset cursor: start after this row (after_id NULL: from the top) */
+	const char *after_id;
+	double after_num;		/* severity key */
+	const char *after_txt;		/* updated/created key */
+	int64_t after_ms;		/* last_seen (default order) */
+	long limit;			/* 0: none */
+	int want_json;			/* fill mm_fq_row.json */
+};
+struct mm_fq_row {
+	const char *id;
+	const char *json;		/* only with want_json */
+	int has_key;
+	double key_num;
+	const char *key_txt;
+	int64_t last_seen_ms;
+};
+typedef int (*mm_fq_row_cb)(void *ctx, const struct mm_fq_row *row);
+int mm_store_fquery(struct mm_store *st, const struct mm_fquery *q, mm_fq_row_cb cb, void *ctx,
+		    struct mm_err *err);
+
+/* Grouped counts over the rows q selects (its order and cursor are not
+ * used; limit caps the groups). Groups by the real columns: SEVERITY
+ * (severity), FINDING_TYPE (type), ACCOUNT (account), RESOURCE
+ * (resource key, with its account), DATE (UTC day of created_at, per
+ * severity). Ordered by count (desc or not), then key. last_ms is the
+ * newest updated_at of the group. */
+enum mm_fgroup { MM_FG_SEVERITY, MM_FG_TYPE, MM_FG_ACCOUNT, MM_FG_RESOURCE, MM_FG_DATE };
+struct mm_fq_group {
+	const char *key;	/* type, account, resource key or YYYY-MM-DD */
+	const char *account;	/* RESOURCE: the resource's account */
+	double severity;	/* SEVERITY, DATE */
+	long long count;
+	int64_t last_ms;
+};
+typedef int (*mm_fq_group_cb)(void *ctx, const struct mm_fq_group *g);
+int mm_store_fgroup(struct mm_store *st, const struct mm_fquery *q, enum mm_fgroup by, int desc,
+		    mm_fq_group_cb cb, void *ctx, struct mm_err *err);
+
 #endif

@@ -230,6 +230,50 @@ gd get-findings --detector-id "$DET" --finding-ids $(field "$T/asc.json" '" ".jo
 expect sorted_by_severity "$(field "$T/ascf.json" '[f["Severity"] for f in j["Findings"]]')" \
 	field "$T/ascf.json" 'exit(0 if [f["Severity"] for f in j["Findings"]] == sorted(f["Severity"] for f in j["Findings"]) and len(j["Findings"]) > 2 else 1)'
 
+# --- keyset pages sorted by severity; statistics groupBy; clientToken ---------
+gd list-findings --detector-id "$DET" --sort-criteria AttributeName=severity,OrderBy=DESC >"$T/desc.json"
+gd list-findings --detector-id "$DET" --sort-criteria AttributeName=severity,OrderBy=DESC --page-size 1 \
+	>"$T/descp.json" 2>"$T/aws.err"
+expect keyset_pages_same_order "$(cat "$T/aws.err") $(cat "$T/descp.json")" \
+	test "$(field "$T/descp.json" 'j["FindingIds"]')" = "$(field "$T/desc.json" 'j["FindingIds"]')"
+gd get-findings-statistics --detector-id "$DET" --group-by FINDING_TYPE --order-by DESC --max-results 5 \
+	>"$T/gbt.json" 2>"$T/aws.err"
+expect stats_group_by_type "$(cat "$T/aws.err") $(cat "$T/gbt.json")" \
+	field "$T/gbt.json" 'exit(0 if j["FindingStatistics"]["GroupedByFindingType"] and all(g["TotalFindings"] >= 1 and ":" in g["FindingType"] and g["LastGeneratedAt"] > 1.5e9 for g in j["FindingStatistics"]["GroupedByFindingType"]) else 1)'
+gd get-findings-statistics --detector-id "$DET" --group-by SEVERITY >"$T/gbs.json" 2>"$T/aws.err"
+expect stats_group_by_severity_total "$(cat "$T/aws.err") $(cat "$T/gbs.json")" \
+	test "$(field "$T/gbs.json" 'sum(g["TotalFindings"] for g in j["FindingStatistics"]["GroupedBySeverity"])')" = \
+	"$(field "$T/all.json" 'len(j["FindingIds"])')"
+gd get-findings-statistics --detector-id "$DET" --group-by RESOURCE --finding-criteria '{"Criterion":{"severity":{"Gte":1}}}' \
+	>"$T/gbr.json" 2>"$T/aws.err"
+expect stats_group_by_resource "$(cat "$T/aws.err") $(cat "$T/gbr.json")" \
+	field "$T/gbr.json" 'exit(0 if all(g["ResourceId"] and g["ResourceType"] for g in j["FindingStatistics"]["GroupedByResource"]) else 1)'
+gd get-findings-statistics --detector-id "$DET" --group-by DATE >"$T/gbd.json" 2>"$T/aws.err"
+expect stats_group_by_date "$(cat "$T/aws.err") $(cat "$T/gbd.json")" \
+	field "$T/gbd.json" 'exit(0 if j["FindingStatistics"]["GroupedByDate"][0]["Date"] % 86400 == 0 else 1)'
+gd get-findings-statistics --detector-id "$DET" --group-by ACCOUNT >"$T/gba.json" 2>"$T/aws.err"
+expect stats_group_by_account "$(cat "$T/aws.err") $(cat "$T/gba.json")" \
+	test "$(field "$T/gba.json" 'j["FindingStatistics"]["GroupedByAccount"][0]["AccountId"]')" = 123456789012
+gd create-filter --detector-id "$DET" --name idem-one --action NOOP --client-token tok-abc \
+	--finding-criteria '{"Criterion":{"severity":{"Gte":8}}}' >"$T/i1.json" 2>"$T/aws.err"
+gd create-filter --detector-id "$DET" --name idem-one --action NOOP --client-token tok-abc \
+	--finding-criteria '{"Criterion":{"severity":{"Gte":8}}}' >"$T/i2.json" 2>>"$T/aws.err"
+expect client_token_same_answer "$(cat "$T/aws.err") $(cat "$T/i1.json" "$T/i2.json")" \
+	sh -c "cmp -s '$T/i1.json' '$T/i2.json' && grep -q idem-one '$T/i2.json'"
+gd create-filter --detector-id "$DET" --name idem-two --action NOOP --client-token tok-abc \
+	--finding-criteria '{"Criterion":{}}' >/dev/null 2>"$T/i3.err"
+expect client_token_other_request_400 "$(cat "$T/i3.err")" has "$T/i3.err" "BadRequestException"
+gd list-filters --detector-id "$DET" >"$T/lf2.json"
+expect client_token_made_one "$(cat "$T/lf2.json")" test "$(grep -c idem- "$T/lf2.json")" -eq 1
+printf '10.9.9.9\n' >"$T/ips.txt"
+gd create-ip-set --detector-id "$DET" --name idem-set --format TXT --location "$T/ips.txt" --activate \
+	--client-token ip-tok >"$T/ip1.json" 2>"$T/aws.err"
+gd create-ip-set --detector-id "$DET" --name idem-set --format TXT --location "$T/ips.txt" --activate \
+	--client-token ip-tok >"$T/ip2.json" 2>>"$T/aws.err"
+expect client_token_ip_set "$(cat "$T/aws.err") $(cat "$T/ip1.json" "$T/ip2.json")" \
+	sh -c "cmp -s '$T/ip1.json' '$T/ip2.json' && grep -q IpSetId '$T/ip1.json'"
+gd delete-ip-set --detector-id "$DET" --ip-set-id "$(field "$T/ip1.json" 'j["IpSetId"]')" 2>/dev/null
+
 # --- metrics ---------------------------------------------------------------
 python3 -c 'import sys,urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/metrics", timeout=10).read().decode())' "$URL" >"$T/metrics.txt" 2>&1
 expect metrics_records "$(head -5 "$T/metrics.txt")" hasE "$T/metrics.txt" '^mamori_records_total\{source="flow"\} 9$'
@@ -242,6 +286,9 @@ flow a.log eni-0ac0ac0ac0ac00011 203.0.113.7 2 $((T0 + 600))
 CONFIG="--config $T/cfg.yaml --log-format json --syslog-udp 127.0.0.1:0 --syslog-tcp 127.0.0.1:0"
 start
 expect restart_ready "$(tail -c 300 "$T/serve.err")" test -n "$DET"
+gd create-filter --detector-id "$DET" --name idem-one --action NOOP --client-token tok-abc \
+	--finding-criteria '{"Criterion":{"severity":{"Gte":8}}}' >"$T/i4.json" 2>"$T/aws.err"
+expect client_token_survives_restart "$(cat "$T/aws.err") $(cat "$T/i4.json")" cmp -s "$T/i1.json" "$T/i4.json"
 n=0
 while [ $n -lt 100 ]; do
 	gd get-findings --detector-id "$DET" --finding-ids "$ID" >"$T/get.json" 2>/dev/null
