@@ -502,6 +502,9 @@ int mm_agent_run_main(int argc, char **argv)
 		rc = MM_EXIT_ERROR;
 		goto out;
 	}
+	/* --host is also a pipeline option (scan's attribution): it names the agent's host */
+	if (!ag.host[0] && ag.cp.p.host)
+		snprintf(ag.host, sizeof(ag.host), "%s", ag.cp.p.host);
 	if (!ag.host[0] && gethostname(ag.host, sizeof(ag.host) - 1))
 		snprintf(ag.host, sizeof(ag.host), "localhost");
 	if (!ag.instance[0])

@@ -154,8 +154,8 @@ MM_TEST(store_open_creates_schema_wal)
 	CHECK_EQ_INT(sqlite3_open(t.db, &db), SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
-	CHECK_EQ_INT(sqlite3_column_int(s, 0), 2);
-	CHECK_EQ_INT(mm_store_schema(st), 2);
+	CHECK_EQ_INT(sqlite3_column_int(s, 0), 3);
+	CHECK_EQ_INT(mm_store_schema(st), 3);
 	sqlite3_finalize(s);
 	CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &s, NULL), SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
@@ -173,7 +173,7 @@ MM_TEST(store_open_creates_schema_wal)
 					-1, &s, NULL),
 		     SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
-	CHECK_EQ_INT(sqlite3_column_int(s, 0), 11);
+	CHECK_EQ_INT(sqlite3_column_int(s, 0), 18);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	mm_store_close(st);
@@ -213,9 +213,9 @@ MM_TEST(store_open_errors)
 	CHECK_EQ_INT(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_EQ_INT(mm_store_open(&st, t.db, &err), MM_EDB);
-	CHECK(strstr(err.msg, "written by a newer mamori (schema 99, this build knows 2)") != NULL);
+	CHECK(strstr(err.msg, "written by a newer mamori (schema 99, this build knows 3)") != NULL);
 	CHECK_EQ_INT(mm_store_open_ro(&st, t.db, &err), MM_EDB);
-	CHECK(strstr(err.msg, "written by a newer mamori (schema 99, this build knows 2)") != NULL);
+	CHECK(strstr(err.msg, "written by a newer mamori (schema 99, this build knows 3)") != NULL);
 	CHECK(st == NULL);
 	CHECK_EQ_INT(sqlite3_open(t.db, &db), SQLITE_OK);	/* untouched */
 	{
@@ -798,8 +798,8 @@ MM_TEST(store_migrates_v1_in_place)
 			tmp_clean(&t);
 			continue;
 		}
-		CHECK_EQ_INT(mm_store_schema(st), 2);
-		CHECK_EQ_INT(pragma_int(t.db, "PRAGMA user_version"), 2);
+		CHECK_EQ_INT(mm_store_schema(st), 3);
+		CHECK_EQ_INT(pragma_int(t.db, "PRAGMA user_version"), 3);
 		/* the finding is still there, listed and found by id */
 		CHECK_EQ_INT(list(st, NULL, &x), 0);
 		CHECK_EQ_INT(x.n, 1);
@@ -825,7 +825,7 @@ MM_TEST(store_migrates_v1_in_place)
 		mm_store_close(st);
 		/* reopening an upgraded file changes nothing */
 		st = open_ok(&t);
-		CHECK_EQ_INT(pragma_int(t.db, "PRAGMA user_version"), 2);
+		CHECK_EQ_INT(pragma_int(t.db, "PRAGMA user_version"), 3);
 		mm_store_close(st);
 		tmp_clean(&t);
 	}
@@ -1144,7 +1144,7 @@ MM_TEST(store_open_ro)
 	CHECK(st != NULL);
 	if (!st)
 		goto done;
-	CHECK_EQ_INT(mm_store_schema(st), 2);
+	CHECK_EQ_INT(mm_store_schema(st), 3);
 	CHECK_EQ_INT(list(st, NULL, &x), 0);
 	CHECK_EQ_INT(x.n, 2);
 	CHECK_EQ_STR(x.id[0], fs[1].id);
