@@ -62,7 +62,7 @@ static inline int has_backslash(const char *s, size_t n)
 
 /* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), 0 if
  * invalid, -1 if it runs past end. Overlongs and surrogates rejected. */
-static int utf8_len(const unsigned char *p, const unsigned char *end)
+int mm_json_utf8_len(const unsigned char *p, const unsigned char *end)
 {
 	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
 	int len, i;
@@ -167,7 +167,7 @@ special:
 			return MM_EPARSE;
 		}
 		{
-			int l = utf8_len((const unsigned char *)p, (const unsigned char *)end);
+			int l = mm_json_utf8_len((const unsigned char *)p, (const unsigned char *)end);
 			if (l <= 0) {
 				*close = p;
 				return l < 0 ? MM_ETRUNC : MM_EPARSE;
@@ -798,7 +798,7 @@ int mm_utf8_seq(const char *p, size_t n)
 		return 0;
 	if (u[0] < 0x80)
 		return 1;
-	len = utf8_len(u, u + n);
+	len = mm_json_utf8_len(u, u + n);
 	return len < 0 ? 0 : len;
 }
 

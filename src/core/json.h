@@ -22,6 +22,10 @@
 
 #define MM_JSON_MAX_DEPTH 64
 
+/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), 0 if
+ * invalid, -1 if it runs past end (overlongs, surrogates rejected). */
+int mm_json_utf8_len(const unsigned char *p, const unsigned char *end);
+
 enum mm_json_type {
 	MM_JSON_INVALID = 0,
 	MM_JSON_OBJECT,

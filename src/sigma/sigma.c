@@ -3082,10 +3082,22 @@ static void vw_str(struct vw *w, const char *key, const char *z, size_t n)
 		if (c == '"' || c == '\\') {
 			e[1] = (char)c;
 			bad |= vw_raw(w, e, 2);
-		} else if (c < 0x20 || c == 0x7f)
+		} else if (c < 0x20 || c == 0x7f) {
 			bad |= vw_raw(w, e, 6);
-		else
+		} else if (c >= 0x80) {
+			/* valid UTF-8 as is; any other byte as U+00XX, so the
+			 * view is always valid JSON */
+			int l = mm_json_utf8_len((const unsigned char *)z + i,
+						 (const unsigned char *)z + n);
+			if (l > 0) {
+				bad |= vw_raw(w, z + i, (size_t)l);
+				i += (size_t)l - 1;
+			} else {
+				bad |= vw_raw(w, e, 6);
+			}
+		} else {
 			bad |= vw_raw(w, (const char *)&c, 1);
+		}
 	}
 	bad |= vw_raw(w, "\"", 1);
 	if (bad)
