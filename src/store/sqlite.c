@@ -1507,13 +1507,21 @@ static int fq_where(struct mm_store *st, struct mm_buf *b, const struct mm_fquer
 	return 0;
 }
 
-static void fq_bind(sqlite3_stmt *s, const struct mm_fquery *q, const struct fmatch *m, int *bi)
+/* The query built in b (bad: a printf into it failed), prepared into *s
+ * with the criteria bound from ?1 on; what names it in errors. */
+static int fq_prepare(struct mm_store *st, const struct mm_buf *b, int bad, const char *what,
+		      const struct mm_fquery *q, const struct fmatch *m, sqlite3_stmt **s, struct mm_err *err)
 {
-	int i;
+	int i, bi = 1;
+	if (bad || !b->p)
+		return mm_err_set(err, MM_ETOOBIG, "query too long");
+	if (sqlite3_prepare_v2(st->db, b->p, (int)b->len, s, NULL) != SQLITE_OK)
+		return db_fail(st, err, what);
 	for (i = 0; i < q->nc; i++)
-		bind_cond(s, &q->c[i], bi);
+		bind_cond(*s, &q->c[i], &bi);
 	if (q->match)
-		sqlite3_bind_pointer(s, (*bi)++, (void *)m, "mm_fmatch", NULL);
+		sqlite3_bind_pointer(*s, bi++, (void *)m, "mm_fmatch", NULL);
+	return 0;
 }
 
 int mm_store_fquery(struct mm_store *st, const struct mm_fquery *q, mm_fq_row_cb cb, void *ctx,
@@ -1564,16 +1572,8 @@ int mm_store_fquery(struct mm_store *st, const struct mm_fquery *q, mm_fq_row_cb
 		lb = bi++;
 		bad |= mm_buf_printf(&b, " LIMIT ?%d", lb);
 	}
-	if (bad || !b.p) {
-		rc = mm_err_set(err, MM_ETOOBIG, "query too long");
+	if ((rc = fq_prepare(st, &b, bad, "querying findings", q, &m, &s, err)))
 		goto out;
-	}
-	if (sqlite3_prepare_v2(st->db, b.p, (int)b.len, &s, NULL) != SQLITE_OK) {
-		rc = db_fail(st, err, "querying findings");
-		goto out;
-	}
-	bi = 1;
-	fq_bind(s, q, &m, &bi);
 	if (kb) {
 		if (!key) {
 			sqlite3_bind_int64(s, kb, q->after_ms);
@@ -1655,16 +1655,8 @@ int mm_store_fgroup(struct mm_store *st, const struct mm_fquery *q, enum mm_fgro
 		lb = bi++;
 		bad |= mm_buf_printf(&b, " LIMIT ?%d", lb);
 	}
-	if (bad || !b.p) {
-		rc = mm_err_set(err, MM_ETOOBIG, "query too long");
+	if ((rc = fq_prepare(st, &b, bad, "counting findings", q, &m, &s, err)))
 		goto out;
-	}
-	if (sqlite3_prepare_v2(st->db, b.p, (int)b.len, &s, NULL) != SQLITE_OK) {
-		rc = db_fail(st, err, "counting findings");
-		goto out;
-	}
-	bi = 1;
-	fq_bind(s, q, &m, &bi);
 	if (lb)
 		sqlite3_bind_int64(s, lb, q->limit);
 	for (;;) {
