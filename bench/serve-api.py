@@ -46,7 +46,7 @@ class Server:
         self.d = os.path.join(d, name)
         os.mkdir(self.d)
         os.mkdir(os.path.join(self.d, "logs"))
-        out = subprocess.check_output([mamori, "keys", "create", "bench", "--db", db]).decode()
+        out = subprocess.check_output([mamori, "keys", "create", "bench-" + name, "--db", db]).decode()
         env = dict(l.split("=", 1) for l in out.split() if "=" in l)
         self.creds = Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
         ready = os.path.join(self.d, "ready")
