@@ -1,8 +1,9 @@
 /* agent_run.c - `mamori agent` itself (in src/cli: it uses the shared pipeline options) and
  * `mamori agent triage`: collect, spool, feed the pipeline (or the shipper), print; once or as a daemon. See agent/run.h for the spool
- * and its exactly-once guarantee. */
+ * and its exactly-once guarantee, and for --server (the ship queue). */
 #include "agent/run.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,18 +19,18 @@
 
 #include "agent/collect.h"
 #include "agent/fim.h"
+#include "agent/ship.h"
 #include "agent/triage.h"
 #include "cli/cli.h"
 #include "cli/pipeopts.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/mtime.h"
 #include "finding/output.h"
 #include "scan/scan.h"
+#include "serve/ingest.h"
 #include "store/store.h"
-
-int (*mm_agent_ship_fn)(const char *server, const char *const *files, size_t n,
-			struct mm_err *err) = NULL;
 
 #define AGENT_MAX_LOGS 32
 #define AGENT_SPOOL_MAX_FILES 4096
@@ -68,7 +69,14 @@ static void usage(FILE *out)
 	      "                            those of /var/log/secure, /var/log/auth.log, /var/log/cron\n"
 	      "                            that exist)\n"
 	      "  --no-logs                 follow no logs\n"
-	      "  --server URL              ship events to a mamori serve instead (mamori agent ship)\n"
+	      "  --server URL              ship events and logs to a central mamori serve instead\n"
+	      "                            of detecting here (queued in <db>.agent/ship/ while it\n"
+	      "                            is away; see mamori-agent(1))\n"
+	      "  --key-file FILE           --server: the AWS_ACCESS_KEY_ID=/AWS_SECRET_ACCESS_KEY=\n"
+	      "                            lines `mamori keys create` printed (default: those\n"
+	      "                            environment variables), as mamori agent ship\n"
+	      "  --max-wait SECS           --server --once: retry an away server this long\n"
+	      "                            (default 30; 0: one try)\n"
 	      "  --format table|json|guardduty|eventbridge|none\n"
 	      "                            how --once prints the findings it touched\n"
 	      "  --fail-on SEVERITY        --once: exit 4 if a finding at or above SEVERITY\n"
@@ -79,7 +87,9 @@ static void usage(FILE *out)
 	      "  -q, --quiet               no summary\n"
 	      "  -h, --help                this help\n"
 	      "\n"
-	      "exit status as mamori scan: 0 ok, 1 error, 2 usage, 4 --fail-on, 5 database busy\n",
+	      "exit status as mamori scan: 0 ok, 1 error, 2 usage, 4 --fail-on, 5 database busy;\n"
+	      "with --server --once: 0 everything shipped, 1 queued (the server is away: the next\n"
+	      "run ships it) or an error\n",
 	      out);
 }
 
@@ -93,6 +103,13 @@ struct agent {
 	const char *logs[AGENT_MAX_LOGS];
 	int nlogs, no_logs;
 	const char *server;
+	const char *key_file;
+	long max_wait;		/* --once --server: seconds */
+	struct mm_ship *ship;	/* --server: the shipper */
+	char ship_dir[PATH_MAX], ship_file[PATH_MAX];
+	int ship_rc;		/* the last mm_ship_cycle result */
+	int64_t ship_next_ms;	/* daemon: when to retry an away server */
+	uint64_t ship_dropped;	/* cycles not spooled: over the spool cap */
 	int once, quiet, print, sample_ms, keep_spool;
 	long interval;
 	enum mm_outfmt fmt;
@@ -161,12 +178,197 @@ static void free_list(char **v, size_t n)
 	mm_free(v);
 }
 
+/* ---- --server: the ship queue ---------------------------------------------
+ * With --server the cycle's events are not fed to a local pipeline: they
+ * are appended (whole lines, fsync'd) to ONE queue file,
+ * <db>.agent/ship/hostevents.jsonl, shipped as one stream (source
+ * "hostevents.jsonl") with the followed logs (source: their base names)
+ * by agent/ship.c. One file, not one per cycle: the server keeps the
+ * newest file of every stream, so a stream per cycle would fill its
+ * per-host folder. The queue file is replaced by an empty one (a new
+ * file renamed over it, so the shipper sees a new inode and the old
+ * inode cannot come back under that name) only when mm_ship_pending()
+ * says every byte of it was acknowledged (ship.h's RULE). While the
+ * server is away the file grows; past the ship spool cap the cycle's
+ * events are not queued (counted and warned: the disk stays bounded). */
+
+#define AGENT_SHIP_SOURCE "hostevents.jsonl"
+
+/* Cut a partial last line (a crash in the middle of an append): ship.c
+ * sends whole lines only, so the bytes cut were never shipped. */
+static int ship_trim(struct agent *ag, struct mm_err *err)
+{
+	char buf[4096];
+	struct stat sb;
+	off_t end, at;
+	int fd, rc = 0;
+	if ((fd = open(ag->ship_file, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return errno == ENOENT ? 0 : mm_err_set(err, MM_EIO, "%s: %s", ag->ship_file,
+							strerror(errno));
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		rc = mm_err_set(err, MM_EIO, "%s: not a regular file", ag->ship_file);
+		goto out;
+	}
+	end = sb.st_size;
+	for (at = end; at > 0;) {
+		size_t n = at > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)at;
+		ssize_t r = pread(fd, buf, n, at - (off_t)n);
+		if (r != (ssize_t)n) {
+			rc = mm_err_set(err, MM_EIO, "%s: %s", ag->ship_file, strerror(errno));
+			goto out;
+		}
+		while (n && buf[n - 1] != '\n')
+			n--, at--;
+		if (n)
+			break;
+	}
+	if (at < end) {
+		mm_warn("agent: %s: %lld bytes of a partial last line cut (an interrupted append)",
+			ag->ship_file, (long long)(end - at));
+		if (ftruncate(fd, at) || fsync(fd))
+			rc = mm_err_set(err, MM_EIO, "%s: %s", ag->ship_file, strerror(errno));
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+/* Append one cycle's lines, whole or not at all. */
+static int ship_append(struct agent *ag, const struct mm_buf *b, struct mm_err *err)
+{
+	struct stat sb;
+	size_t off = 0;
+	int fd, rc = 0;
+	if (!b->len)
+		return 0;
+	if (ag->ship_rc == MM_SHIP_OVER_CAP) {
+		ag->ship_dropped++;
+		mm_warn("agent: the ship queue is over its cap: this cycle's events are not queued");
+		return 0;
+	}
+	fd = open(ag->ship_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || fstat(fd, &sb)) {
+		rc = mm_err_set(err, MM_EIO, "%s: %s", ag->ship_file, strerror(errno));
+		goto out;
+	}
+	while (off < b->len) {
+		ssize_t w = write(fd, b->p + off, b->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = mm_err_set(err, MM_EIO, "%s: %s", ag->ship_file, strerror(errno));
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (!rc && fsync(fd))
+		rc = mm_err_set(err, MM_EIO, "%s: %s", ag->ship_file, strerror(errno));
+	if (rc && ftruncate(fd, sb.st_size) == 0) /* no partial cycle left behind */
+		(void)fsync(fd);
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Start an empty queue file when the server has all of the current one. */
+static void ship_rotate(struct agent *ag)
+{
+	char tmp[PATH_MAX + 8];
+	struct stat sb;
+	int fd, dfd;
+	if (stat(ag->ship_file, &sb) || !sb.st_size || mm_ship_pending(ag->ship, ag->ship_file))
+		return;
+	snprintf(tmp, sizeof(tmp), "%s/.new.tmp", ag->ship_dir);
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return;
+	if (fsync(fd) || rename(tmp, ag->ship_file)) {
+		close(fd);
+		unlink(tmp);
+		return;
+	}
+	close(fd);
+	if ((dfd = open(ag->ship_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+}
+
+static int ship_start(struct agent *ag, struct mm_err *err)
+{
+	struct mm_ship_opts o;
+	char id[256], secret[256], state[PATH_MAX + 96], ship_host[MM_INGEST_HOST_MAX + 1];
+	const char *hn;
+	size_t k;
+	int i, rc;
+	/* the server's folder for this host: the instance id when there is
+	 * one (the server's pipeline attributes a folder named i-... to that
+	 * instance, logs included), else the host name made a valid name */
+	hn = !strncmp(ag->instance, "i-", 2) ? ag->instance : ag->host;
+	for (k = 0; hn[k] && k < MM_INGEST_HOST_MAX; k++)
+		ship_host[k] = isalnum((unsigned char)hn[k]) || strchr("._-", hn[k]) ? hn[k] : '_';
+	ship_host[k] = '\0';
+	if (!mm_ingest_name_ok(ship_host, MM_INGEST_HOST_MAX, 0))
+		snprintf(ship_host, sizeof(ship_host), "unnamed");
+	snprintf(ag->ship_dir, sizeof(ag->ship_dir), "%s/ship", ag->spool);
+	snprintf(ag->ship_file, sizeof(ag->ship_file), "%s/%s", ag->ship_dir, AGENT_SHIP_SOURCE);
+	/* one state per host name: each (host, source) is its own stream on
+	 * the server, so a renamed host starts its streams from their start */
+	snprintf(state, sizeof(state), "%s/ship-%s.state", ag->spool, ship_host);
+	if (mkdir(ag->ship_dir, 0700) && errno != EEXIST)
+		return mm_err_set(err, MM_EIO, "%s: %s", ag->ship_dir, strerror(errno));
+	if ((rc = ship_trim(ag, err)))
+		return rc;
+	if ((rc = mm_ship_load_key(ag->key_file, id, sizeof(id), secret, sizeof(secret), err)))
+		return rc;
+	memset(&o, 0, sizeof(o));
+	o.server = ag->server;
+	o.key_id = id;
+	o.secret = secret;
+	o.host = ship_host;
+	o.state_path = state;
+	signal(SIGPIPE, SIG_IGN); /* a server gone mid-request is an error return */
+	rc = mm_ship_open(&ag->ship, &o, err);
+	memset(secret, 0, sizeof(secret));
+	if (rc)
+		return rc;
+	if ((rc = mm_ship_add(ag->ship, ag->ship_file, AGENT_SHIP_SOURCE, err)))
+		return rc;
+	for (i = 0; i < ag->nlogs; i++)
+		if ((rc = mm_ship_add(ag->ship, ag->logs[i], NULL, err)))
+			return rc;
+	return 0;
+}
+
+/* One pass of the shipper; an away server is not an error (the files
+ * are the queue): ag->ship_rc says it and when to try again. */
+static int ship_pass(struct agent *ag, struct mm_err *err)
+{
+	int r = mm_ship_cycle(ag->ship, err);
+	if (r < 0)
+		return r;
+	ag->ship_rc = r;
+	if (r == MM_SHIP_DONE) {
+		ag->ship_next_ms = 0;
+		ship_rotate(ag);
+	} else {
+		ag->ship_next_ms = mm_now_ms() + mm_ship_retry_ms(ag->ship);
+		mm_warn("agent: %s; queued, retrying in %d ms", err->msg[0] ? err->msg : "server away",
+			mm_ship_retry_ms(ag->ship));
+		mm_err_clear(err);
+	}
+	return 0;
+}
+
 /* Write one cycle's lines as the next spool file, whole or not at all. */
 static int spool_write(struct agent *ag, const struct mm_buf *b, struct mm_err *err)
 {
 	char tmp[PATH_MAX], fin[PATH_MAX];
 	size_t off = 0;
 	int fd, rc = 0;
+	if (ag->ship)
+		return ship_append(ag, b, err);
 	if (!b->len)
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s/.%06u.tmp", ag->spool, ag->seq);
@@ -281,6 +483,8 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 
 	memset(res, 0, sizeof(*res));
 	mm_buf_init(&b, AGENT_SPOOL_MAX_CYCLE);
+	if (ag->ship)
+		ship_rotate(ag);
 	if ((rc = mm_collector_cycle(col, &b, err)))
 		goto out;
 	if (!ag->no_fim) {
@@ -298,6 +502,10 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 	}
 	if ((rc = spool_write(ag, &b, err)))
 		goto out;
+	if (ag->ship) {
+		rc = ship_pass(ag, err);
+		goto out;
+	}
 	files = spool_list(ag, &nfiles);
 	if (!(paths = mm_calloc(nfiles + AGENT_MAX_LOGS + 1, sizeof(*paths)))) {
 		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
@@ -310,13 +518,6 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 			paths[np++] = ag->logs[i];
 	if (!np)
 		goto out;
-	if (ag->server) {
-		if ((rc = mm_agent_ship_fn(ag->server, paths, np, err)))
-			goto out;
-		for (i = 0; i < nfiles; i++)
-			unlink(files[i]);
-		goto out;
-	}
 	memset(&so, 0, sizeof(so));
 	so.p = ag->cp.p;
 	so.p.db_path = ag->db;
@@ -333,6 +534,44 @@ out:
 	return rc;
 }
 
+/* --once --server: retry an away server up to --max-wait, then say
+ * where things stand. MM_EXIT_OK when everything is acknowledged,
+ * MM_EXIT_ERROR when some of it waits in the queue. */
+static int ship_once_finish(struct agent *ag)
+{
+	struct mm_ship_counts c;
+	struct mm_err err;
+	int64_t give_up = mm_now_ms() + (int64_t)ag->max_wait * 1000;
+	mm_err_clear(&err);
+	while (ag->ship_rc != MM_SHIP_DONE && !g_stop) {
+		int64_t now = mm_now_ms();
+		if (ag->ship_next_ms > give_up)
+			break;
+		if (ag->ship_next_ms > now) {
+			struct timespec ts = { (ag->ship_next_ms - now) / 1000,
+					       (long)((ag->ship_next_ms - now) % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+		if (ship_pass(ag, &err)) {
+			fprintf(stderr, "mamori agent: %s\n", err.msg);
+			return MM_EXIT_ERROR;
+		}
+	}
+	mm_ship_counts(ag->ship, &c);
+	if (!ag->quiet)
+		fprintf(stderr,
+			"mamori agent: shipped to %s: %llu bytes (%llu lines) acknowledged; %llu bytes "
+			"queued%s\n",
+			ag->server, (unsigned long long)c.bytes_sent,
+			(unsigned long long)c.lines_sent, (unsigned long long)c.backlog,
+			ag->ship_dropped ? "; a cycle was not queued (over the spool cap)" : "");
+	if (ag->ship_rc == MM_SHIP_DONE)
+		return MM_EXIT_OK;
+	fprintf(stderr, "mamori agent: the server is away: the events wait in %s (and the logs "
+			"where they are); the next run ships them\n", ag->ship_dir);
+	return MM_EXIT_ERROR;
+}
+
 static void default_logs(struct agent *ag)
 {
 	static const char *const def[] = { "/var/log/secure", "/var/log/auth.log", "/var/log/cron" };
@@ -347,7 +586,8 @@ static void default_logs(struct agent *ag)
 
 enum {
 	OPT_ONCE = 1100, OPT_INTERVAL, OPT_SAMPLE, OPT_ROOT, OPT_HOST, OPT_INSTANCE, OPT_LOG,
-	OPT_NOLOGS, OPT_SERVER, OPT_FORMAT, OPT_FAILON, OPT_KEEP, OPT_NOFIM
+	OPT_NOLOGS, OPT_SERVER, OPT_FORMAT, OPT_FAILON, OPT_KEEP, OPT_NOFIM, OPT_KEYFILE,
+	OPT_MAXWAIT
 };
 
 int mm_agent_run_main(int argc, char **argv)
@@ -367,6 +607,8 @@ int mm_agent_run_main(int argc, char **argv)
 		{"fail-on", required_argument, NULL, OPT_FAILON},
 		{"keep-spool", no_argument, NULL, OPT_KEEP},
 		{"no-fim", no_argument, NULL, OPT_NOFIM},
+		{"key-file", required_argument, NULL, OPT_KEYFILE},
+		{"max-wait", required_argument, NULL, OPT_MAXWAIT},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -386,6 +628,7 @@ int mm_agent_run_main(int argc, char **argv)
 	ag.print = 1;
 	ag.interval = 60;
 	ag.sample_ms = 1000;
+	ag.max_wait = 30;
 	ag.fmt = isatty(1) ? MM_OUT_TABLE : MM_OUT_JSON;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
@@ -442,6 +685,17 @@ int mm_agent_run_main(int argc, char **argv)
 		case OPT_SERVER:
 			ag.server = optarg;
 			break;
+		case OPT_KEYFILE:
+			ag.key_file = optarg;
+			break;
+		case OPT_MAXWAIT:
+			ag.max_wait = strtol(optarg, &end, 10);
+			if (*end || ag.max_wait < 0 || ag.max_wait > 86400) {
+				fputs("mamori agent: --max-wait takes seconds from 0 to 86400\n", stderr);
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			break;
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "none")) {
 				ag.print = 0;
@@ -486,8 +740,8 @@ int mm_agent_run_main(int argc, char **argv)
 		rc = MM_EXIT_USAGE;
 		goto out;
 	}
-	if (ag.server && !mm_agent_ship_fn) {
-		fputs("mamori agent: --server: shipping is not built into this binary\n", stderr);
+	if (ag.key_file && !ag.server) {
+		fputs("mamori agent: --key-file goes with --server\n", stderr);
 		rc = MM_EXIT_USAGE;
 		goto out;
 	}
@@ -518,6 +772,12 @@ int mm_agent_run_main(int argc, char **argv)
 		char **v = spool_list(&ag, &n); /* learn the next sequence number */
 		free_list(v, n);
 	}
+	if (ag.server && ship_start(&ag, &err)) {
+		fprintf(stderr, "mamori agent: --server: %s\n", err.msg);
+		rc = err.code == MM_EINVAL || err.code == MM_ENOTFOUND || err.code == MM_EEXISTS
+			     ? MM_EXIT_USAGE : MM_EXIT_ERROR;
+		goto out;
+	}
 	snprintf(accstate, sizeof(accstate), "%s/accounts.state", ag.spool);
 	memset(&co, 0, sizeof(co));
 	co.root = ag.root;
@@ -534,7 +794,17 @@ int mm_agent_run_main(int argc, char **argv)
 			rc = err.code == MM_EBUSY ? MM_EXIT_BUSY : MM_EXIT_ERROR;
 			goto out;
 		}
-		if (!ag.quiet)
+		if (!ag.quiet && ag.ship)
+			fprintf(stderr,
+				"mamori agent: %llu processes, %llu sockets; events: %llu proc, %llu "
+				"sock, %llu account, %llu file (%llu files watched%s); queued for the server\n",
+				(unsigned long long)col.n.procs, (unsigned long long)col.n.socks,
+				(unsigned long long)col.n.events_proc,
+				(unsigned long long)col.n.events_sock,
+				(unsigned long long)col.n.events_account,
+				(unsigned long long)ag.events_file, (unsigned long long)ag.fim.files,
+				ag.fim.baseline_only ? ", baseline recorded" : "");
+		else if (!ag.quiet)
 			fprintf(stderr,
 				"mamori agent: %llu processes, %llu sockets; events: %llu proc, %llu "
 				"sock, %llu account, %llu file (%llu files watched%s); host records %llu; findings: %llu new, %llu updated\n",
@@ -547,7 +817,11 @@ int mm_agent_run_main(int argc, char **argv)
 				(unsigned long long)r.records_host,
 				(unsigned long long)r.findings_new,
 				(unsigned long long)r.findings_updated);
-		if (ag.print && !ag.server && (rc = print_findings(&ag, r.started_ms)))
+		if (ag.ship) {
+			rc = ship_once_finish(&ag);
+			goto out;
+		}
+		if (ag.print && (rc = print_findings(&ag, r.started_ms)))
 			goto out;
 		if (ag.fail_on > 0 && r.max_severity >= ag.fail_on)
 			rc = MM_EXIT_FINDINGS;
@@ -569,11 +843,17 @@ int mm_agent_run_main(int argc, char **argv)
 		for (waited = 0; waited < ag.interval * 10 && !g_stop; waited++) {
 			struct timespec ts = { 0, 100000000L };
 			nanosleep(&ts, NULL);
+			if (ag.ship && ag.ship_rc != MM_SHIP_DONE && mm_now_ms() >= ag.ship_next_ms &&
+			    ship_pass(&ag, &err)) { /* the ship backoff between cycles */
+				mm_warn("agent: %s", err.msg);
+				mm_err_clear(&err);
+			}
 		}
 	}
 out:
 	if (have_col)
 		mm_collector_free(&col);
+	mm_ship_close(ag.ship);
 	mm_cli_pipe_free(&ag.cp);
 	return rc;
 }
