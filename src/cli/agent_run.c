@@ -18,15 +18,19 @@
 #include <unistd.h>
 
 #include "agent/collect.h"
+#include "agent/respond.h"
 #include "agent/fim.h"
 #include "agent/ship.h"
 #include "agent/triage.h"
 #include "cli/cli.h"
 #include "cli/pipeopts.h"
+#include "config/config.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/mtime.h"
+#include "finding/finding.h"
 #include "finding/output.h"
 #include "scan/scan.h"
 #include "serve/ingest.h"
@@ -77,6 +81,10 @@ static void usage(FILE *out)
 	      "                            environment variables), as mamori agent ship\n"
 	      "  --max-wait SECS           --server --once: retry an away server this long\n"
 	      "                            (default 30; 0: one try)\n"
+	      "  --audit-log FILE          automatic response (the config's respond: section):\n"
+	      "                            the audit log (default /var/log/mamori/audit.log)\n"
+	      "  --quarantine-dir DIR      automatic response: the quarantine folder (default\n"
+	      "                            /var/lib/mamori/quarantine)\n"
 	      "  --format table|json|guardduty|eventbridge|none\n"
 	      "                            how --once prints the findings it touched\n"
 	      "  --fail-on SEVERITY        --once: exit 4 if a finding at or above SEVERITY\n"
@@ -104,6 +112,7 @@ struct agent {
 	int nlogs, no_logs;
 	const char *server;
 	const char *key_file;
+	const char *audit_log, *quarantine_dir;	/* automatic response; NULL: respond's */
 	long max_wait;		/* --once --server: seconds */
 	struct mm_ship *ship;	/* --server: the shipper */
 	char ship_dir[PATH_MAX], ship_file[PATH_MAX];
@@ -445,6 +454,129 @@ static int print_findings(struct agent *ag, int64_t since)
 	return rc;
 }
 
+/* ---- automatic response (the config's respond: section) --------------------
+ * After a cycle's findings are committed, each finding the cycle created
+ * (createdAt at or after the cycle's start; an updated older finding was
+ * responded to when it was new) goes through mm_respond_auto: off unless
+ * `respond: enabled: true`, a dry run unless `mode: act`, every action
+ * audited and recorded as `mamori agent respond` does. The targets are the
+ * running host's (a pid, an executable path from /proc, a remote address),
+ * so the actions work on "/" whatever --root says; --audit-log and
+ * --quarantine-dir place what they write. At most AGENT_AUTO_MAX findings
+ * a cycle (the rest counted and warned). A crash between the commit and
+ * the response loses that response (at most once: never twice). */
+
+#define AGENT_AUTO_MAX 256
+
+struct autoctx {
+	int64_t since;
+	struct mm_finding *v;
+	size_t n;
+	uint64_t over;
+};
+
+/* Copy the string member at path of o into dst (cap bytes); "" when absent. */
+static void json_copy(const struct mm_json_val *o, const char *path, char *dst, size_t cap)
+{
+	struct mm_json_val v;
+	struct mm_str s;
+	struct mm_arena ar;
+	char mem[1024];
+	dst[0] = '\0';
+	mm_arena_init(&ar, mem, sizeof(mem));
+	if (mm_json_path(o, path, &v) == 1 && v.type == MM_JSON_STRING &&
+	    !mm_json_str(&v, &ar, &s) && s.n < cap && !memchr(s.p, '\0', s.n)) {
+		memcpy(dst, s.p, s.n);
+		dst[s.n] = '\0';
+	}
+}
+
+static int auto_collect(void *ctx, const struct mm_finding_row *row)
+{
+	struct autoctx *x = ctx;
+	struct mm_finding *f;
+	struct mm_json_val o, v;
+	char created[40], ip[MM_IP_STRLEN];
+	int64_t created_ms = 0, pid = 0;
+	size_t used;
+	if (mm_json_value(row->json, strlen(row->json), &o, &used) || o.type != MM_JSON_OBJECT)
+		return 0;
+	json_copy(&o, "createdAt", created, sizeof(created));
+	if (mm_time_parse_iso(created, strlen(created), &created_ms) || created_ms < x->since)
+		return 0;
+	if (x->n >= AGENT_AUTO_MAX) {
+		x->over++;
+		return 0;
+	}
+	f = &x->v[x->n];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->id, sizeof(f->id), "%s", row->id);
+	snprintf(f->type, sizeof(f->type), "%s", row->type);
+	if (mm_json_path(&o, "service.runtimeDetails.process", &v) == 1 &&
+	    v.type == MM_JSON_OBJECT) {
+		struct mm_json_val pv;
+		f->res_type = MM_RES_RUNTIME;
+		if (mm_json_get(&v, "pid", &pv) == 1 && !mm_json_int(&pv, &pid))
+			f->proc.pid = pid;
+		json_copy(&v, "executablePath", f->proc.exe, sizeof(f->proc.exe));
+		json_copy(&v, "user", f->proc.user, sizeof(f->proc.user));
+		json_copy(&v, "name", f->proc.name, sizeof(f->proc.name));
+	}
+	json_copy(&o, "service.action.networkConnectionAction.remoteIpDetails.ipAddressV4", ip,
+		  sizeof(ip));
+	if (!ip[0])
+		json_copy(&o, "service.action.networkConnectionAction.remoteIpDetails.ipAddressV6",
+			  ip, sizeof(ip));
+	if (ip[0] && !mm_ip_parse(ip, strlen(ip), &f->remote_ip))
+		f->has_remote_ip = 1;
+	x->n++;
+	return 0;
+}
+
+/* Respond to the findings created since since_ms. Errors are warned: a
+ * failed response never stops the agent. */
+static void auto_respond(struct agent *ag, int64_t since_ms)
+{
+	const struct mm_respond_rules *rules = mm_config_respond(ag->cp.cfg);
+	struct mm_store *st = NULL;
+	struct mm_finding_filter flt;
+	struct mm_respond_opts o;
+	struct autoctx x;
+	struct mm_err err;
+	size_t i;
+	if (!rules || !rules->enabled || !rules->nrules)
+		return;
+	memset(&x, 0, sizeof(x));
+	x.since = since_ms;
+	if (!(x.v = mm_calloc(AGENT_AUTO_MAX, sizeof(*x.v)))) {
+		mm_warn("agent: automatic response: out of memory");
+		return;
+	}
+	memset(&flt, 0, sizeof(flt));
+	flt.updated_since_ms = since_ms;
+	mm_err_clear(&err);
+	/* read them all first, then act with the store closed: each action
+	 * writes its own row */
+	if (mm_store_open(&st, ag->db, &err) ||
+	    mm_store_findings(st, &flt, auto_collect, &x, &err) < 0)
+		mm_warn("agent: automatic response: %s", err.msg);
+	mm_store_close(st);
+	if (x.over)
+		mm_warn("agent: automatic response: %llu new findings past the %d a cycle are not "
+			"responded to", (unsigned long long)x.over, AGENT_AUTO_MAX);
+	memset(&o, 0, sizeof(o));
+	o.db = ag->db;
+	o.audit_log = ag->audit_log;
+	o.quarantine_dir = ag->quarantine_dir;
+	o.out = stderr;
+	for (i = 0; i < x.n; i++) {
+		mm_err_clear(&err);
+		if (mm_respond_auto(rules, &x.v[i], &o, &err) < 0)
+			mm_warn("agent: automatic response to %s: %s", x.v[i].id, err.msg);
+	}
+	mm_free(x.v);
+}
+
 struct fimctx {
 	struct agent *ag;
 	struct mm_collector *col;
@@ -525,6 +657,8 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 	so.npaths = (int)np;
 	if ((rc = mm_scan_run(&so, res, err)))
 		goto out;
+	if (res->findings_new)
+		auto_respond(ag, res->started_ms);
 	if (!ag->keep_spool)
 		spool_prune(ag, files, nfiles);
 out:
@@ -587,7 +721,7 @@ static void default_logs(struct agent *ag)
 enum {
 	OPT_ONCE = 1100, OPT_INTERVAL, OPT_SAMPLE, OPT_ROOT, OPT_HOST, OPT_INSTANCE, OPT_LOG,
 	OPT_NOLOGS, OPT_SERVER, OPT_FORMAT, OPT_FAILON, OPT_KEEP, OPT_NOFIM, OPT_KEYFILE,
-	OPT_MAXWAIT
+	OPT_MAXWAIT, OPT_AUDIT, OPT_QDIR
 };
 
 int mm_agent_run_main(int argc, char **argv)
@@ -609,6 +743,8 @@ int mm_agent_run_main(int argc, char **argv)
 		{"no-fim", no_argument, NULL, OPT_NOFIM},
 		{"key-file", required_argument, NULL, OPT_KEYFILE},
 		{"max-wait", required_argument, NULL, OPT_MAXWAIT},
+		{"audit-log", required_argument, NULL, OPT_AUDIT},
+		{"quarantine-dir", required_argument, NULL, OPT_QDIR},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -687,6 +823,12 @@ int mm_agent_run_main(int argc, char **argv)
 			break;
 		case OPT_KEYFILE:
 			ag.key_file = optarg;
+			break;
+		case OPT_AUDIT:
+			ag.audit_log = optarg;
+			break;
+		case OPT_QDIR:
+			ag.quarantine_dir = optarg;
 			break;
 		case OPT_MAXWAIT:
 			ag.max_wait = strtol(optarg, &end, 10);
