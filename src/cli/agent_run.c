@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "agent/collect.h"
-#include "agent/respond.h"
 #include "agent/fim.h"
+#include "agent/respond.h"
 #include "agent/ship.h"
 #include "agent/triage.h"
 #include "cli/cli.h"
@@ -635,7 +635,9 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 	if ((rc = spool_write(ag, &b, err)))
 		goto out;
 	if (ag->ship) {
-		rc = ship_pass(ag, err);
+		/* while the server is away, the backoff decides, not the cycle */
+		if (ag->ship_rc == MM_SHIP_DONE || mm_now_ms() >= ag->ship_next_ms)
+			rc = ship_pass(ag, err);
 		goto out;
 	}
 	files = spool_list(ag, &nfiles);

@@ -80,6 +80,9 @@ expect away_state_file "state beside the spool" test -f "$ADB.agent/ship-i-0feed
 expect away_no_local_detect "no local findings with --server" \
 	sh -c "! '$M' findings list --db '$ADB' --format json 2>/dev/null | grep -q '\"type\"'"
 N1=$(wc -l <"$Q")
+# a crash in the middle of an append leaves a partial last line: cut at the next start,
+# never shipped (it was never whole)
+printf '{"what":"proc","partial' >>"$Q"
 
 # --- the server is up: the queue and the logs are shipped -----------------------------
 start
@@ -89,6 +92,10 @@ expect up_exit_0 "exit $rc: $(tail -3 "$T/e2")" test $rc -eq 0
 expect up_summary "$(tail -2 "$T/e2")" hasE "$T/e2" 'shipped to .*: [1-9][0-9]* bytes.* 0 bytes queued'
 shipped hostevents.jsonl >"$T/ev.jsonl"
 expect up_first_cycle_shipped "the away run's events reach the server" hasE "$T/ev.jsonl" '"toor"'
+expect up_partial_line_cut "$(tail -2 "$T/e2")" has "$T/e2" "partial last line cut"
+expect up_every_line_json "a line that is not JSON reached the server" \
+	python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$T/ev.jsonl"
+expect up_no_partial "the partial line reached the server" sh -c "! grep -q partial '$T/ev.jsonl'"
 expect up_both_cycles_shipped "$(wc -l <"$T/ev.jsonl") lines, want > $N1" test "$(wc -l <"$T/ev.jsonl")" -gt "$N1"
 expect up_secure_once "$(shipped secure | wc -l) lines" sh -c "shipped() { cat '$SPOOL'/*.secure; }; shipped | cmp -s - '$R/var/log/secure'"
 expect up_cron_once "cron" sh -c "cat '$SPOOL'/*.cron | cmp -s - '$R/var/log/cron'"
@@ -123,8 +130,9 @@ timeout 60 "$M" agent --db "$ADB" --root "$R" --sample-ms 50 --interval 30 --hos
 	2>"$T/daemon.err" &
 DPID=$!
 PIDS="$PIDS $DPID"
-sleep 2
-expect daemon_retries "$(tail -3 "$T/daemon.err")" has "$T/daemon.err" "retrying in"
+w=0; while [ $w -lt 50 ] && ! grep -q "retrying in 2000" "$T/daemon.err"; do sleep 0.2; w=$((w + 1)); done
+expect daemon_retries "$(tail -3 "$T/daemon.err")" has "$T/daemon.err" "retrying in 1000 ms"
+expect daemon_backoff_doubles "$(tail -3 "$T/daemon.err")" has "$T/daemon.err" "retrying in 2000 ms"
 expect daemon_queued "queue" test -s "$Q"
 start
 w=0; while [ $w -lt 100 ] && ! cat "$SPOOL"/*.cron 2>/dev/null | grep -q x.sh; do sleep 0.2; w=$((w + 1)); done
