@@ -9,8 +9,10 @@
 # type do nothing (no audit line, the process lives). Positive: a kill
 # rule in dry-run mode is audited and recorded (the process lives); the
 # same finding seen again (updated, not new) is not responded to twice;
-# in act mode the process is killed (audit and table agree); a quarantine
-# rule moves the running binary into the quarantine folder.
+# block takes the finding's remote address (dry run) and lock-user its
+# process's user (root: refused, as no rule may lock uid 0); in act mode
+# the process is killed (audit and table agree); a quarantine rule moves
+# the running binary into the quarantine folder.
 # Ends "agent_auto: N passed, N failed, N skipped".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
@@ -104,12 +106,17 @@ conf act 'respond:
   mode: act
   rules:
     - {type: "CryptoCurrency:Runtime/BitcoinTool.B", action: kill}'
+conf blk 'respond:
+  enabled: true
+  rules:
+    - {type: "CryptoCurrency:Runtime/BitcoinTool.B", action: block, for: 1h}
+    - {type: "CryptoCurrency:Runtime/BitcoinTool.B", action: lock-user}'
 conf quar 'respond:
   enabled: true
   mode: act
   rules:
     - {type: "CryptoCurrency:Runtime/*", action: quarantine}'
-for c in none off other dry act quar; do
+for c in none off other dry act blk quar; do
 	"$M" config check "$T/$c.yaml" >"$T/check.out" 2>&1; rc=$?
 	expect "config_$c" "$(cat "$T/check.out")" test $rc -eq 0
 done
@@ -145,6 +152,18 @@ cycle d act; rc=$?
 expect again_exit_0 "exit $rc" test $rc -eq 0
 expect again_not_new "$(cat "$AUD")" test "$(lines)" -eq 1
 expect again_alive "process $P died" kill -0 $P
+
+# --- the other targets a finding names: its remote address (block, dry run) and its
+# user (lock-user: root, never locked by a rule - refused and recorded) -------------------
+cycle b blk; rc=$?
+expect blk_exit_0 "exit $rc: $(tail -2 "$T/b.blk.err")" test $rc -eq 0
+expect blk_block_dry "$(tail -3 "$AUD")" sh -c "grep '\"action\":\"block\"' '$AUD' | grep '\"target\":\"$POOL\"' | grep -q '\"result\":\"dry-run\"'"
+if [ "$(id -u)" = 0 ]; then
+	expect blk_lock_root_refused "$(tail -3 "$AUD")" sh -c "grep '\"action\":\"lock-user\"' '$AUD' | grep '\"target\":\"root\"' | grep -q '\"result\":\"refused\"'"
+else
+	expect blk_lock_user_dry "$(tail -3 "$AUD")" sh -c "grep '\"action\":\"lock-user\"' '$AUD' | grep -q '\"target\":\"$(id -un)\"'"
+fi
+expect blk_alive "process $P died" kill -0 $P
 
 # --- act: the process is killed -------------------------------------------------------------
 cycle a act; rc=$?
