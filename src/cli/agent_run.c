@@ -1,8 +1,9 @@
 /* agent_run.c - `mamori agent` itself (in src/cli: it uses the shared pipeline options) and
  * `mamori agent triage`: collect, spool, feed the pipeline (or the shipper), print; once or as a daemon. See agent/run.h for the spool
- * and its exactly-once guarantee. */
+ * and its exactly-once guarantee, and for --server (the ship queue). */
 #include "agent/run.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,18 +19,22 @@
 
 #include "agent/collect.h"
 #include "agent/fim.h"
+#include "agent/respond.h"
+#include "agent/ship.h"
 #include "agent/triage.h"
 #include "cli/cli.h"
 #include "cli/pipeopts.h"
+#include "config/config.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/mtime.h"
+#include "finding/finding.h"
 #include "finding/output.h"
 #include "scan/scan.h"
+#include "serve/ingest.h"
 #include "store/store.h"
-
-int (*mm_agent_ship_fn)(const char *server, const char *const *files, size_t n,
-			struct mm_err *err) = NULL;
 
 #define AGENT_MAX_LOGS 32
 #define AGENT_SPOOL_MAX_FILES 4096
@@ -68,7 +73,18 @@ static void usage(FILE *out)
 	      "                            those of /var/log/secure, /var/log/auth.log, /var/log/cron\n"
 	      "                            that exist)\n"
 	      "  --no-logs                 follow no logs\n"
-	      "  --server URL              ship events to a mamori serve instead (mamori agent ship)\n"
+	      "  --server URL              ship events and logs to a central mamori serve instead\n"
+	      "                            of detecting here (queued in <db>.agent/ship/ while it\n"
+	      "                            is away; see mamori-agent(1))\n"
+	      "  --key-file FILE           --server: the AWS_ACCESS_KEY_ID=/AWS_SECRET_ACCESS_KEY=\n"
+	      "                            lines `mamori keys create` printed (default: those\n"
+	      "                            environment variables), as mamori agent ship\n"
+	      "  --max-wait SECS           --server --once: retry an away server this long\n"
+	      "                            (default 30; 0: one try)\n"
+	      "  --audit-log FILE          automatic response (the config's respond: section):\n"
+	      "                            the audit log (default /var/log/mamori/audit.log)\n"
+	      "  --quarantine-dir DIR      automatic response: the quarantine folder (default\n"
+	      "                            /var/lib/mamori/quarantine)\n"
 	      "  --format table|json|guardduty|eventbridge|none\n"
 	      "                            how --once prints the findings it touched\n"
 	      "  --fail-on SEVERITY        --once: exit 4 if a finding at or above SEVERITY\n"
@@ -79,7 +95,9 @@ static void usage(FILE *out)
 	      "  -q, --quiet               no summary\n"
 	      "  -h, --help                this help\n"
 	      "\n"
-	      "exit status as mamori scan: 0 ok, 1 error, 2 usage, 4 --fail-on, 5 database busy\n",
+	      "exit status as mamori scan: 0 ok, 1 error, 2 usage, 4 --fail-on, 5 database busy;\n"
+	      "with --server --once: 0 everything shipped, 1 queued (the server is away: the next\n"
+	      "run ships it) or an error\n",
 	      out);
 }
 
@@ -93,6 +111,14 @@ struct agent {
 	const char *logs[AGENT_MAX_LOGS];
 	int nlogs, no_logs;
 	const char *server;
+	const char *key_file;
+	const char *audit_log, *quarantine_dir;	/* automatic response; NULL: respond's */
+	long max_wait;		/* --once --server: seconds */
+	struct mm_ship *ship;	/* --server: the shipper */
+	char ship_dir[PATH_MAX], ship_file[PATH_MAX];
+	int ship_rc;		/* the last mm_ship_cycle result */
+	int64_t ship_next_ms;	/* daemon: when to retry an away server */
+	uint64_t ship_dropped;	/* cycles not spooled: over the spool cap */
 	int once, quiet, print, sample_ms, keep_spool;
 	long interval;
 	enum mm_outfmt fmt;
@@ -161,12 +187,197 @@ static void free_list(char **v, size_t n)
 	mm_free(v);
 }
 
+/* ---- --server: the ship queue ---------------------------------------------
+ * With --server the cycle's events are not fed to a local pipeline: they
+ * are appended (whole lines, fsync'd) to ONE queue file,
+ * <db>.agent/ship/hostevents.jsonl, shipped as one stream (source
+ * "hostevents.jsonl") with the followed logs (source: their base names)
+ * by agent/ship.c. One file, not one per cycle: the server keeps the
+ * newest file of every stream, so a stream per cycle would fill its
+ * per-host folder. The queue file is replaced by an empty one (a new
+ * file renamed over it, so the shipper sees a new inode and the old
+ * inode cannot come back under that name) only when mm_ship_pending()
+ * says every byte of it was acknowledged (ship.h's RULE). While the
+ * server is away the file grows; past the ship spool cap the cycle's
+ * events are not queued (counted and warned: the disk stays bounded). */
+
+#define AGENT_SHIP_SOURCE "hostevents.jsonl"
+
+/* Cut a partial last line (a crash in the middle of an append): ship.c
+ * sends whole lines only, so the bytes cut were never shipped. */
+static int ship_trim(struct agent *ag, struct mm_err *err)
+{
+	char buf[4096];
+	struct stat sb;
+	off_t end, at;
+	int fd, rc = 0;
+	if ((fd = open(ag->ship_file, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return errno == ENOENT ? 0 : mm_err_set(err, MM_EIO, "%s: %s", ag->ship_file,
+							strerror(errno));
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		rc = mm_err_set(err, MM_EIO, "%s: not a regular file", ag->ship_file);
+		goto out;
+	}
+	end = sb.st_size;
+	for (at = end; at > 0;) {
+		size_t n = at > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)at;
+		ssize_t r = pread(fd, buf, n, at - (off_t)n);
+		if (r != (ssize_t)n) {
+			rc = mm_err_set(err, MM_EIO, "%s: %s", ag->ship_file, strerror(errno));
+			goto out;
+		}
+		while (n && buf[n - 1] != '\n')
+			n--, at--;
+		if (n)
+			break;
+	}
+	if (at < end) {
+		mm_warn("agent: %s: %lld bytes of a partial last line cut (an interrupted append)",
+			ag->ship_file, (long long)(end - at));
+		if (ftruncate(fd, at) || fsync(fd))
+			rc = mm_err_set(err, MM_EIO, "%s: %s", ag->ship_file, strerror(errno));
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+/* Append one cycle's lines, whole or not at all. */
+static int ship_append(struct agent *ag, const struct mm_buf *b, struct mm_err *err)
+{
+	struct stat sb;
+	size_t off = 0;
+	int fd, rc = 0;
+	if (!b->len)
+		return 0;
+	if (ag->ship_rc == MM_SHIP_OVER_CAP) {
+		ag->ship_dropped++;
+		mm_warn("agent: the ship queue is over its cap: this cycle's events are not queued");
+		return 0;
+	}
+	fd = open(ag->ship_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || fstat(fd, &sb)) {
+		rc = mm_err_set(err, MM_EIO, "%s: %s", ag->ship_file, strerror(errno));
+		goto out;
+	}
+	while (off < b->len) {
+		ssize_t w = write(fd, b->p + off, b->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = mm_err_set(err, MM_EIO, "%s: %s", ag->ship_file, strerror(errno));
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (!rc && fsync(fd))
+		rc = mm_err_set(err, MM_EIO, "%s: %s", ag->ship_file, strerror(errno));
+	if (rc && ftruncate(fd, sb.st_size) == 0) /* no partial cycle left behind */
+		(void)fsync(fd);
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Start an empty queue file when the server has all of the current one. */
+static void ship_rotate(struct agent *ag)
+{
+	char tmp[PATH_MAX + 8];
+	struct stat sb;
+	int fd, dfd;
+	if (stat(ag->ship_file, &sb) || !sb.st_size || mm_ship_pending(ag->ship, ag->ship_file))
+		return;
+	snprintf(tmp, sizeof(tmp), "%s/.new.tmp", ag->ship_dir);
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return;
+	if (fsync(fd) || rename(tmp, ag->ship_file)) {
+		close(fd);
+		unlink(tmp);
+		return;
+	}
+	close(fd);
+	if ((dfd = open(ag->ship_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+}
+
+static int ship_start(struct agent *ag, struct mm_err *err)
+{
+	struct mm_ship_opts o;
+	char id[256], secret[256], state[PATH_MAX + 96], ship_host[MM_INGEST_HOST_MAX + 1];
+	const char *hn;
+	size_t k;
+	int i, rc;
+	/* the server's folder for this host: the instance id when there is
+	 * one (the server's pipeline attributes a folder named i-... to that
+	 * instance, logs included), else the host name made a valid name */
+	hn = !strncmp(ag->instance, "i-", 2) ? ag->instance : ag->host;
+	for (k = 0; hn[k] && k < MM_INGEST_HOST_MAX; k++)
+		ship_host[k] = isalnum((unsigned char)hn[k]) || strchr("._-", hn[k]) ? hn[k] : '_';
+	ship_host[k] = '\0';
+	if (!mm_ingest_name_ok(ship_host, MM_INGEST_HOST_MAX, 0))
+		snprintf(ship_host, sizeof(ship_host), "unnamed");
+	snprintf(ag->ship_dir, sizeof(ag->ship_dir), "%s/ship", ag->spool);
+	snprintf(ag->ship_file, sizeof(ag->ship_file), "%s/%s", ag->ship_dir, AGENT_SHIP_SOURCE);
+	/* one state per host name: each (host, source) is its own stream on
+	 * the server, so a renamed host starts its streams from their start */
+	snprintf(state, sizeof(state), "%s/ship-%s.state", ag->spool, ship_host);
+	if (mkdir(ag->ship_dir, 0700) && errno != EEXIST)
+		return mm_err_set(err, MM_EIO, "%s: %s", ag->ship_dir, strerror(errno));
+	if ((rc = ship_trim(ag, err)))
+		return rc;
+	if ((rc = mm_ship_load_key(ag->key_file, id, sizeof(id), secret, sizeof(secret), err)))
+		return rc;
+	memset(&o, 0, sizeof(o));
+	o.server = ag->server;
+	o.key_id = id;
+	o.secret = secret;
+	o.host = ship_host;
+	o.state_path = state;
+	signal(SIGPIPE, SIG_IGN); /* a server gone mid-request is an error return */
+	rc = mm_ship_open(&ag->ship, &o, err);
+	memset(secret, 0, sizeof(secret));
+	if (rc)
+		return rc;
+	if ((rc = mm_ship_add(ag->ship, ag->ship_file, AGENT_SHIP_SOURCE, err)))
+		return rc;
+	for (i = 0; i < ag->nlogs; i++)
+		if ((rc = mm_ship_add(ag->ship, ag->logs[i], NULL, err)))
+			return rc;
+	return 0;
+}
+
+/* One pass of the shipper; an away server is not an error (the files
+ * are the queue): ag->ship_rc says it and when to try again. */
+static int ship_pass(struct agent *ag, struct mm_err *err)
+{
+	int r = mm_ship_cycle(ag->ship, err);
+	if (r < 0)
+		return r;
+	ag->ship_rc = r;
+	if (r == MM_SHIP_DONE) {
+		ag->ship_next_ms = 0;
+		ship_rotate(ag);
+	} else {
+		ag->ship_next_ms = mm_now_ms() + mm_ship_retry_ms(ag->ship);
+		mm_warn("agent: %s; queued, retrying in %d ms", err->msg[0] ? err->msg : "server away",
+			mm_ship_retry_ms(ag->ship));
+		mm_err_clear(err);
+	}
+	return 0;
+}
+
 /* Write one cycle's lines as the next spool file, whole or not at all. */
 static int spool_write(struct agent *ag, const struct mm_buf *b, struct mm_err *err)
 {
 	char tmp[PATH_MAX], fin[PATH_MAX];
 	size_t off = 0;
 	int fd, rc = 0;
+	if (ag->ship)
+		return ship_append(ag, b, err);
 	if (!b->len)
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s/.%06u.tmp", ag->spool, ag->seq);
@@ -243,6 +454,129 @@ static int print_findings(struct agent *ag, int64_t since)
 	return rc;
 }
 
+/* ---- automatic response (the config's respond: section) --------------------
+ * After a cycle's findings are committed, each finding the cycle created
+ * (createdAt at or after the cycle's start; an updated older finding was
+ * responded to when it was new) goes through mm_respond_auto: off unless
+ * `respond: enabled: true`, a dry run unless `mode: act`, every action
+ * audited and recorded as `mamori agent respond` does. The targets are the
+ * running host's (a pid, an executable path from /proc, a remote address),
+ * so the actions work on "/" whatever --root says; --audit-log and
+ * --quarantine-dir place what they write. At most AGENT_AUTO_MAX findings
+ * a cycle (the rest counted and warned). A crash between the commit and
+ * the response loses that response (at most once: never twice). */
+
+#define AGENT_AUTO_MAX 256
+
+struct autoctx {
+	int64_t since;
+	struct mm_finding *v;
+	size_t n;
+	uint64_t over;
+};
+
+/* Copy the string member at path of o into dst (cap bytes); "" when absent. */
+static void json_copy(const struct mm_json_val *o, const char *path, char *dst, size_t cap)
+{
+	struct mm_json_val v;
+	struct mm_str s;
+	struct mm_arena ar;
+	char mem[1024];
+	dst[0] = '\0';
+	mm_arena_init(&ar, mem, sizeof(mem));
+	if (mm_json_path(o, path, &v) == 1 && v.type == MM_JSON_STRING &&
+	    !mm_json_str(&v, &ar, &s) && s.n < cap && !memchr(s.p, '\0', s.n)) {
+		memcpy(dst, s.p, s.n);
+		dst[s.n] = '\0';
+	}
+}
+
+static int auto_collect(void *ctx, const struct mm_finding_row *row)
+{
+	struct autoctx *x = ctx;
+	struct mm_finding *f;
+	struct mm_json_val o, v;
+	char created[40], ip[MM_IP_STRLEN];
+	int64_t created_ms = 0, pid = 0;
+	size_t used;
+	if (mm_json_value(row->json, strlen(row->json), &o, &used) || o.type != MM_JSON_OBJECT)
+		return 0;
+	json_copy(&o, "createdAt", created, sizeof(created));
+	if (mm_time_parse_iso(created, strlen(created), &created_ms) || created_ms < x->since)
+		return 0;
+	if (x->n >= AGENT_AUTO_MAX) {
+		x->over++;
+		return 0;
+	}
+	f = &x->v[x->n];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->id, sizeof(f->id), "%s", row->id);
+	snprintf(f->type, sizeof(f->type), "%s", row->type);
+	if (mm_json_path(&o, "service.runtimeDetails.process", &v) == 1 &&
+	    v.type == MM_JSON_OBJECT) {
+		struct mm_json_val pv;
+		f->res_type = MM_RES_RUNTIME;
+		if (mm_json_get(&v, "pid", &pv) == 1 && !mm_json_int(&pv, &pid))
+			f->proc.pid = pid;
+		json_copy(&v, "executablePath", f->proc.exe, sizeof(f->proc.exe));
+		json_copy(&v, "user", f->proc.user, sizeof(f->proc.user));
+		json_copy(&v, "name", f->proc.name, sizeof(f->proc.name));
+	}
+	json_copy(&o, "service.action.networkConnectionAction.remoteIpDetails.ipAddressV4", ip,
+		  sizeof(ip));
+	if (!ip[0])
+		json_copy(&o, "service.action.networkConnectionAction.remoteIpDetails.ipAddressV6",
+			  ip, sizeof(ip));
+	if (ip[0] && !mm_ip_parse(ip, strlen(ip), &f->remote_ip))
+		f->has_remote_ip = 1;
+	x->n++;
+	return 0;
+}
+
+/* Respond to the findings created since since_ms. Errors are warned: a
+ * failed response never stops the agent. */
+static void auto_respond(struct agent *ag, int64_t since_ms)
+{
+	const struct mm_respond_rules *rules = mm_config_respond(ag->cp.cfg);
+	struct mm_store *st = NULL;
+	struct mm_finding_filter flt;
+	struct mm_respond_opts o;
+	struct autoctx x;
+	struct mm_err err;
+	size_t i;
+	if (!rules || !rules->enabled || !rules->nrules)
+		return;
+	memset(&x, 0, sizeof(x));
+	x.since = since_ms;
+	if (!(x.v = mm_calloc(AGENT_AUTO_MAX, sizeof(*x.v)))) {
+		mm_warn("agent: automatic response: out of memory");
+		return;
+	}
+	memset(&flt, 0, sizeof(flt));
+	flt.updated_since_ms = since_ms;
+	mm_err_clear(&err);
+	/* read them all first, then act with the store closed: each action
+	 * writes its own row */
+	if (mm_store_open(&st, ag->db, &err) ||
+	    mm_store_findings(st, &flt, auto_collect, &x, &err) < 0)
+		mm_warn("agent: automatic response: %s", err.msg);
+	mm_store_close(st);
+	if (x.over)
+		mm_warn("agent: automatic response: %llu new findings past the %d a cycle are not "
+			"responded to", (unsigned long long)x.over, AGENT_AUTO_MAX);
+	memset(&o, 0, sizeof(o));
+	o.db = ag->db;
+	o.audit_log = ag->audit_log;
+	o.quarantine_dir = ag->quarantine_dir;
+	o.out = stderr;
+	for (i = 0; i < x.n; i++) {
+		mm_err_clear(&err);
+		if (mm_respond_auto(rules, &x.v[i], &o, &err) < 0)
+			mm_warn("agent: automatic response to %s: %s", x.v[i].id, err.msg);
+	}
+	mm_free(x.v);
+}
+
 struct fimctx {
 	struct agent *ag;
 	struct mm_collector *col;
@@ -281,6 +615,8 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 
 	memset(res, 0, sizeof(*res));
 	mm_buf_init(&b, AGENT_SPOOL_MAX_CYCLE);
+	if (ag->ship)
+		ship_rotate(ag);
 	if ((rc = mm_collector_cycle(col, &b, err)))
 		goto out;
 	if (!ag->no_fim) {
@@ -298,6 +634,12 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 	}
 	if ((rc = spool_write(ag, &b, err)))
 		goto out;
+	if (ag->ship) {
+		/* while the server is away, the backoff decides, not the cycle */
+		if (ag->ship_rc == MM_SHIP_DONE || mm_now_ms() >= ag->ship_next_ms)
+			rc = ship_pass(ag, err);
+		goto out;
+	}
 	files = spool_list(ag, &nfiles);
 	if (!(paths = mm_calloc(nfiles + AGENT_MAX_LOGS + 1, sizeof(*paths)))) {
 		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
@@ -310,13 +652,6 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 			paths[np++] = ag->logs[i];
 	if (!np)
 		goto out;
-	if (ag->server) {
-		if ((rc = mm_agent_ship_fn(ag->server, paths, np, err)))
-			goto out;
-		for (i = 0; i < nfiles; i++)
-			unlink(files[i]);
-		goto out;
-	}
 	memset(&so, 0, sizeof(so));
 	so.p = ag->cp.p;
 	so.p.db_path = ag->db;
@@ -324,6 +659,8 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 	so.npaths = (int)np;
 	if ((rc = mm_scan_run(&so, res, err)))
 		goto out;
+	if (res->findings_new)
+		auto_respond(ag, res->started_ms);
 	if (!ag->keep_spool)
 		spool_prune(ag, files, nfiles);
 out:
@@ -331,6 +668,44 @@ out:
 	mm_free(paths);
 	free_list(files, nfiles);
 	return rc;
+}
+
+/* --once --server: retry an away server up to --max-wait, then say
+ * where things stand. MM_EXIT_OK when everything is acknowledged,
+ * MM_EXIT_ERROR when some of it waits in the queue. */
+static int ship_once_finish(struct agent *ag)
+{
+	struct mm_ship_counts c;
+	struct mm_err err;
+	int64_t give_up = mm_now_ms() + (int64_t)ag->max_wait * 1000;
+	mm_err_clear(&err);
+	while (ag->ship_rc != MM_SHIP_DONE && !g_stop) {
+		int64_t now = mm_now_ms();
+		if (ag->ship_next_ms > give_up)
+			break;
+		if (ag->ship_next_ms > now) {
+			struct timespec ts = { (ag->ship_next_ms - now) / 1000,
+					       (long)((ag->ship_next_ms - now) % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+		if (ship_pass(ag, &err)) {
+			fprintf(stderr, "mamori agent: %s\n", err.msg);
+			return MM_EXIT_ERROR;
+		}
+	}
+	mm_ship_counts(ag->ship, &c);
+	if (!ag->quiet)
+		fprintf(stderr,
+			"mamori agent: shipped to %s: %llu bytes (%llu lines) acknowledged; %llu bytes "
+			"queued%s\n",
+			ag->server, (unsigned long long)c.bytes_sent,
+			(unsigned long long)c.lines_sent, (unsigned long long)c.backlog,
+			ag->ship_dropped ? "; a cycle was not queued (over the spool cap)" : "");
+	if (ag->ship_rc == MM_SHIP_DONE)
+		return MM_EXIT_OK;
+	fprintf(stderr, "mamori agent: the server is away: the events wait in %s (and the logs "
+			"where they are); the next run ships them\n", ag->ship_dir);
+	return MM_EXIT_ERROR;
 }
 
 static void default_logs(struct agent *ag)
@@ -347,7 +722,8 @@ static void default_logs(struct agent *ag)
 
 enum {
 	OPT_ONCE = 1100, OPT_INTERVAL, OPT_SAMPLE, OPT_ROOT, OPT_HOST, OPT_INSTANCE, OPT_LOG,
-	OPT_NOLOGS, OPT_SERVER, OPT_FORMAT, OPT_FAILON, OPT_KEEP, OPT_NOFIM
+	OPT_NOLOGS, OPT_SERVER, OPT_FORMAT, OPT_FAILON, OPT_KEEP, OPT_NOFIM, OPT_KEYFILE,
+	OPT_MAXWAIT, OPT_AUDIT, OPT_QDIR
 };
 
 int mm_agent_run_main(int argc, char **argv)
@@ -367,6 +743,10 @@ int mm_agent_run_main(int argc, char **argv)
 		{"fail-on", required_argument, NULL, OPT_FAILON},
 		{"keep-spool", no_argument, NULL, OPT_KEEP},
 		{"no-fim", no_argument, NULL, OPT_NOFIM},
+		{"key-file", required_argument, NULL, OPT_KEYFILE},
+		{"max-wait", required_argument, NULL, OPT_MAXWAIT},
+		{"audit-log", required_argument, NULL, OPT_AUDIT},
+		{"quarantine-dir", required_argument, NULL, OPT_QDIR},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -386,6 +766,7 @@ int mm_agent_run_main(int argc, char **argv)
 	ag.print = 1;
 	ag.interval = 60;
 	ag.sample_ms = 1000;
+	ag.max_wait = 30;
 	ag.fmt = isatty(1) ? MM_OUT_TABLE : MM_OUT_JSON;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
@@ -442,6 +823,23 @@ int mm_agent_run_main(int argc, char **argv)
 		case OPT_SERVER:
 			ag.server = optarg;
 			break;
+		case OPT_KEYFILE:
+			ag.key_file = optarg;
+			break;
+		case OPT_AUDIT:
+			ag.audit_log = optarg;
+			break;
+		case OPT_QDIR:
+			ag.quarantine_dir = optarg;
+			break;
+		case OPT_MAXWAIT:
+			ag.max_wait = strtol(optarg, &end, 10);
+			if (*end || ag.max_wait < 0 || ag.max_wait > 86400) {
+				fputs("mamori agent: --max-wait takes seconds from 0 to 86400\n", stderr);
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			break;
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "none")) {
 				ag.print = 0;
@@ -486,8 +884,8 @@ int mm_agent_run_main(int argc, char **argv)
 		rc = MM_EXIT_USAGE;
 		goto out;
 	}
-	if (ag.server && !mm_agent_ship_fn) {
-		fputs("mamori agent: --server: shipping is not built into this binary\n", stderr);
+	if (ag.key_file && !ag.server) {
+		fputs("mamori agent: --key-file goes with --server\n", stderr);
 		rc = MM_EXIT_USAGE;
 		goto out;
 	}
@@ -518,6 +916,12 @@ int mm_agent_run_main(int argc, char **argv)
 		char **v = spool_list(&ag, &n); /* learn the next sequence number */
 		free_list(v, n);
 	}
+	if (ag.server && ship_start(&ag, &err)) {
+		fprintf(stderr, "mamori agent: --server: %s\n", err.msg);
+		rc = err.code == MM_EINVAL || err.code == MM_ENOTFOUND || err.code == MM_EEXISTS
+			     ? MM_EXIT_USAGE : MM_EXIT_ERROR;
+		goto out;
+	}
 	snprintf(accstate, sizeof(accstate), "%s/accounts.state", ag.spool);
 	memset(&co, 0, sizeof(co));
 	co.root = ag.root;
@@ -534,7 +938,17 @@ int mm_agent_run_main(int argc, char **argv)
 			rc = err.code == MM_EBUSY ? MM_EXIT_BUSY : MM_EXIT_ERROR;
 			goto out;
 		}
-		if (!ag.quiet)
+		if (!ag.quiet && ag.ship)
+			fprintf(stderr,
+				"mamori agent: %llu processes, %llu sockets; events: %llu proc, %llu "
+				"sock, %llu account, %llu file (%llu files watched%s); queued for the server\n",
+				(unsigned long long)col.n.procs, (unsigned long long)col.n.socks,
+				(unsigned long long)col.n.events_proc,
+				(unsigned long long)col.n.events_sock,
+				(unsigned long long)col.n.events_account,
+				(unsigned long long)ag.events_file, (unsigned long long)ag.fim.files,
+				ag.fim.baseline_only ? ", baseline recorded" : "");
+		else if (!ag.quiet)
 			fprintf(stderr,
 				"mamori agent: %llu processes, %llu sockets; events: %llu proc, %llu "
 				"sock, %llu account, %llu file (%llu files watched%s); host records %llu; findings: %llu new, %llu updated\n",
@@ -547,7 +961,11 @@ int mm_agent_run_main(int argc, char **argv)
 				(unsigned long long)r.records_host,
 				(unsigned long long)r.findings_new,
 				(unsigned long long)r.findings_updated);
-		if (ag.print && !ag.server && (rc = print_findings(&ag, r.started_ms)))
+		if (ag.ship) {
+			rc = ship_once_finish(&ag);
+			goto out;
+		}
+		if (ag.print && (rc = print_findings(&ag, r.started_ms)))
 			goto out;
 		if (ag.fail_on > 0 && r.max_severity >= ag.fail_on)
 			rc = MM_EXIT_FINDINGS;
@@ -569,11 +987,17 @@ int mm_agent_run_main(int argc, char **argv)
 		for (waited = 0; waited < ag.interval * 10 && !g_stop; waited++) {
 			struct timespec ts = { 0, 100000000L };
 			nanosleep(&ts, NULL);
+			if (ag.ship && ag.ship_rc != MM_SHIP_DONE && mm_now_ms() >= ag.ship_next_ms &&
+			    ship_pass(&ag, &err)) { /* the ship backoff between cycles */
+				mm_warn("agent: %s", err.msg);
+				mm_err_clear(&err);
+			}
 		}
 	}
 out:
 	if (have_col)
 		mm_collector_free(&col);
+	mm_ship_close(ag.ship);
 	mm_cli_pipe_free(&ag.cp);
 	return rc;
 }
