@@ -3,8 +3,8 @@
 # detect/hostauth.c, detect/hostcmd.c) end to end over the fixtures in
 # tests/data/host: a RHEL secure and cron file with year-less stamps
 # (resolved against the file's mtime, also across New Year), a Debian
-# auth.log with RFC 3339 stamps, a journald JSON export; skipped lines
-# counted, a bad line located; attribution by folder, by --host, by
+# auth.log with RFC 3339 stamps, a journald JSON export; every line
+# counted (other programs' as generic lines), a bad line located; attribution by folder, by --host, by
 # ip-a-b-c-d through the inventory; the same findings with 1 and 4 threads.
 # Ends "hostlog: N passed, N failed".
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -81,6 +81,10 @@ expect debian_benign "alice's two typos, apt-get, sessionclean: nothing else: $(
 types "$T/h.db" >"$T/h.t"
 expect source_hostlog "--source hostlog reads both: $(diff "$T/g.t" "$T/h.t")" cmp -s "$T/g.t" "$T/h.t"
 expect summary_host_events "want the host events line: $(cat "$T/g.err")" has "$T/g.err" "host events,"
+# every syslog/journald line is a host event (the other programs' as generic
+# "line" events, for Sigma keywords): 11 + 5, none skipped, no new finding
+expect summary_every_line_counted "want 16 host events, 0 skipped: $(cat "$T/g.err")" \
+	has "$T/g.err" "16 host events, 0 lines skipped"
 
 # UnusualLogin's profile is kept in the store: days 1-5 then 6-10 in two
 # scans give what one scan of all ten days gives
