@@ -196,6 +196,10 @@ void mm_finding_merge(struct mm_finding *dst, const struct mm_finding *src)
 		 * record, like info */
 		if (mm_finding_has_seq(dst) && mm_finding_has_seq(src))
 			dst->seq = src->seq;
+		/* and the process of the latest record is the one shown */
+		if (mm_finding_has_proc(dst) && mm_finding_has_proc(src) &&
+		    (src->proc.pid || src->proc.name[0] || src->proc.exe[0]))
+			dst->proc = src->proc;
 	}
 	if (src->created_at_ms && (!dst->created_at_ms || src->created_at_ms < dst->created_at_ms))
 		dst->created_at_ms = src->created_at_ms;

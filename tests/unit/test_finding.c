@@ -54,6 +54,31 @@ MM_TEST(merge_adds_counts_and_widens_times)
 	CHECK_EQ_INT(a.remote_port, 4444); /* the latest activity's details */
 }
 
+/* A Runtime finding shows the process of its latest record, in either
+ * merge order (flushes merge in any order). */
+MM_TEST(merge_keeps_the_latest_records_process)
+{
+	struct mm_finding a, b, c;
+	memset(&a, 0, sizeof(a));
+	strcpy(a.type, "Execution:Runtime/SigmaRule");
+	a.res_type = MM_RES_RUNTIME;
+	a.count = 1;
+	b = a;
+	a.first_seen_ms = a.last_seen_ms = 1000;
+	a.proc.pid = 2201;
+	strcpy(a.proc.name, "vsftpd");
+	b.first_seen_ms = b.last_seen_ms = 2000;
+	b.proc.pid = 2202;
+	strcpy(b.proc.name, "vsftpd");
+	c = a;
+	mm_finding_merge(&c, &b);
+	CHECK_EQ_INT((int)c.proc.pid, 2202);
+	c = b;
+	mm_finding_merge(&c, &a);
+	CHECK_EQ_INT((int)c.proc.pid, 2202);
+	CHECK_EQ_INT((int)c.count, 2);
+}
+
 MM_TEST(evidence_keeps_the_earliest_records_bounded)
 {
 	struct mm_finding f;
