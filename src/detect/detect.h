@@ -198,6 +198,12 @@ struct mm_detector_def {
 	 * load is still called once per entity, and rows of one entity each
 	 * (older databases) still load. 0 (the default): one row per put. */
 	int state_packed;
+	/* Optional, for a detector with on_event only: called with a run of
+	 * flow records (n <= MM_DETECT_BATCH) just before on_event goes
+	 * through them one by one. It may only load (prefetch) what those
+	 * calls will read - never change state or emit - so the misses of a
+	 * run overlap and the findings are on_event's. */
+	void (*prefetch)(void *state, struct mm_detect_ctx *c, const struct mm_event *evs, int n);
 };
 
 /* The registry, NULL-terminated (registry.c). */

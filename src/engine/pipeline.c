@@ -369,6 +369,8 @@ static void detect_batch(struct worker *w)
 			d->on_batch(w->dstate[i], &w->det, w->batch, n);
 			release(w);
 		} else if (d->on_event) {
+			if (d->prefetch)
+				d->prefetch(w->dstate[i], &w->det, w->batch, n);
 			for (k = 0; k < n; k++) {
 				d->on_event(w->dstate[i], &w->det, &w->batch[k]);
 				release(w);
