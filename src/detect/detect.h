@@ -29,6 +29,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/buf.h"
 #include "core/event.h"
@@ -113,8 +114,20 @@ struct mm_evref {
 /* Remember ev (seen in c's current file) at time_ms. */
 void mm_evref_take(struct mm_evref *r, const struct mm_detect_ctx *c, const struct mm_event *ev,
 		   int64_t time_ms);
-/* Is a earlier than b by (time, file, line)? Keeps samples order-free. */
-int mm_evref_before(const struct mm_evref *a, const struct mm_evref *b);
+/* Is a earlier than b by (time, file, line)? Keeps samples order-free.
+ * Inline: detectors call it per record (Sigma hits, ctbase items), and
+ * it almost always decides on the time. */
+static inline int mm_evref_before(const struct mm_evref *a, const struct mm_evref *b)
+{
+	int k;
+	if (a->time_ms != b->time_ms)
+		return a->time_ms < b->time_ms;
+	if (a->file != b->file && (k = strcmp(a->file ? a->file : "", b->file ? b->file : "")))
+		return k < 0;
+	if (a->line != b->line)
+		return a->line < b->line;
+	return a->offset < b->offset; /* one-line CloudTrail documents */
+}
 /* Keep the cap earliest of the records offered, by mm_evref_before, in
  * refs[0..*n) (unsorted): the sample then does not depend on the order
  * they came in. */
@@ -198,6 +211,12 @@ struct mm_detector_def {
 	 * load is still called once per entity, and rows of one entity each
 	 * (older databases) still load. 0 (the default): one row per put. */
 	int state_packed;
+	/* Optional, for a detector with on_event only: called with a run of
+	 * flow records (n <= MM_DETECT_BATCH) just before on_event goes
+	 * through them one by one. It may only load (prefetch) what those
+	 * calls will read - never change state or emit - so the misses of a
+	 * run overlap and the findings are on_event's. */
+	void (*prefetch)(void *state, struct mm_detect_ctx *c, const struct mm_event *evs, int n);
 };
 
 /* The registry, NULL-terminated (registry.c). */

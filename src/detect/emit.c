@@ -78,18 +78,6 @@ void mm_evref_take(struct mm_evref *r, const struct mm_detect_ctx *c, const stru
 	r->time_ms = time_ms;
 }
 
-int mm_evref_before(const struct mm_evref *a, const struct mm_evref *b)
-{
-	int k;
-	if (a->time_ms != b->time_ms)
-		return a->time_ms < b->time_ms;
-	if (a->file != b->file && (k = strcmp(a->file ? a->file : "", b->file ? b->file : "")))
-		return k < 0;
-	if (a->line != b->line)
-		return a->line < b->line;
-	return a->offset < b->offset; /* one-line CloudTrail documents */
-}
-
 void mm_evref_keep(struct mm_evref *refs, uint8_t *n, int cap, const struct mm_evref *r)
 {
 	int i, worst = 0;

@@ -412,6 +412,28 @@ static void on_event(void *state, struct mm_detect_ctx *d, const struct mm_event
 	}
 }
 
+/* A run of flow records: the /24 bitmap word and the miss memo's slot
+ * of each record's addresses are requested before detect_flow reads
+ * them one record at a time (with a 100k-entry list the bitmap is 2 MiB,
+ * out of cache: its load was ~90% of the lookup). Loads only. */
+static void prefetch(void *state, struct mm_detect_ctx *d, const struct mm_event *evs, int n)
+{
+	int k;
+	(void)state;
+	for (k = 0; k < n; k++) {
+		const struct mm_flow *fl = &evs[k].u.flow;
+		if (evs[k].kind != MM_EV_FLOW || !fl->has_addrs)
+			continue;
+		mm_intel_prefetch_ip(d->intel, &fl->src);
+		mm_intel_prefetch_ip(d->intel, &fl->dst);
+		if (d->memo && !fl->dst.v6) {
+			uint64_t key = (((uint64_t)mm_ip_v4(&fl->dst) << 16) | fl->dport) + 1;
+			__builtin_prefetch(&d->memo->key[(size_t)((key * 0x9e3779b97f4a7c15ULL) >> 51) &
+							 (MM_IPMEMO_SLOTS - 1)]);
+		}
+	}
+}
+
 static const char *const types[] = {
 	"CryptoCurrency:EC2/BitcoinTool.B",
 	"Backdoor:EC2/C&CActivity.B",
@@ -454,4 +476,5 @@ const struct mm_detector_def mm_det_threatintel = {
 	.types = types,
 	.supersedes = supersedes,
 	.on_event = on_event,
+	.prefetch = prefetch,
 };

@@ -369,6 +369,8 @@ static void detect_batch(struct worker *w)
 			d->on_batch(w->dstate[i], &w->det, w->batch, n);
 			release(w);
 		} else if (d->on_event) {
+			if (d->prefetch)
+				d->prefetch(w->dstate[i], &w->det, w->batch, n);
 			for (k = 0; k < n; k++) {
 				d->on_event(w->dstate[i], &w->det, &w->batch[k]);
 				release(w);
@@ -2131,6 +2133,14 @@ int mm_pipeline_open(struct mm_pipeline **out, const struct mm_pipeline_opts *o,
 		}
 	}
 	if ((rc = mm_store_open(&s->st, o->db_path ? o->db_path : mm_store_default_path(), err)))
+		goto fail;
+	/* a flush is one big transaction: 32 MiB of SQLite pages, not ~2,
+	 * so it neither spills to the WAL nor re-reads btree pages midway.
+	 * Bench files: flows (22.7k findings) pread 97k -> 14k, pwrite 112k
+	 * -> 29k calls, peak RSS unchanged (the detectors' state is the
+	 * peak); CloudTrail + Sigma pread 22.6k -> 7.8k, pwrite 31k -> 16k,
+	 * peak RSS 161 -> 166 MB (64 MiB: 4.3k preads but 197 MB) */
+	if ((rc = mm_store_cache_kib(s->st, 32 * 1024, err)))
 		goto fail;
 	/* one run at a time per database: a second one would read the same
 	 * remembered progress and count the same files again */

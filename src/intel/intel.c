@@ -1269,6 +1269,12 @@ int mm_intel_trusted(const struct mm_intel *in, const struct mm_ip *ip)
 	return find6(&in->tru, ip_num(ip)) != NONE;
 }
 
+void mm_intel_prefetch_ip(const struct mm_intel *in, const struct mm_ip *ip)
+{
+	if (in && in->built && ip && !ip->v6 && in->thr.bm24)
+		__builtin_prefetch(&in->thr.bm24[mm_ip_v4(ip) >> 14]);
+}
+
 int mm_intel_match_ip(const struct mm_intel *in, const struct mm_ip *ip, uint16_t port,
 		      struct mm_intel_hit *hits, int max)
 {

@@ -102,6 +102,10 @@ int mm_intel_trusted(const struct mm_intel *in, const struct mm_ip *ip);
  * at most max hits, one per (list); returns the number of hits. */
 int mm_intel_match_ip(const struct mm_intel *in, const struct mm_ip *ip, uint16_t port,
 		      struct mm_intel_hit *hits, int max);
+/* Hint: mm_intel_match_ip(in, ip, ...) is coming; start loading the
+ * part of the index it reads first (IPv4: the /24 bitmap's word, out of
+ * cache with a large list). No effect on any result. */
+void mm_intel_prefetch_ip(const struct mm_intel *in, const struct mm_ip *ip);
 /* Threat hits for a DNS name (any case, with or without trailing dot).
  * The most specific listed suffix per list wins. */
 int mm_intel_match_domain(const struct mm_intel *in, const char *name, size_t n,

@@ -1687,3 +1687,22 @@ out:
 	mm_buf_free(&b);
 	return rc;
 }
+
+int mm_store_cache_kib(struct mm_store *st, int kib, struct mm_err *err)
+{
+	char sql[64];
+	sqlite3_stmt *s = NULL;
+	int ok;
+
+	if (kib <= 0 || kib > 1024 * 1024)
+		return mm_err_set(err, MM_EINVAL, "page cache size %d KiB out of range", kib);
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%d", kib);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(st, err, "setting the page cache size");
+	/* read back: SQLite ignores a pragma it does not know */
+	if (sqlite3_prepare_v2(st->db, "PRAGMA cache_size", -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, err, "reading the page cache size");
+	ok = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == -kib;
+	sqlite3_finalize(s);
+	return ok ? 0 : mm_err_set(err, MM_EDB, "page cache size not taken");
+}

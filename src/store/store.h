@@ -272,4 +272,12 @@ typedef int (*mm_fq_group_cb)(void *ctx, const struct mm_fq_group *g);
 int mm_store_fgroup(struct mm_store *st, const struct mm_fquery *q, enum mm_fgroup by, int desc,
 		    mm_fq_group_cb cb, void *ctx, struct mm_err *err);
 
+/* Let SQLite keep up to kib KiB of pages in memory (its default is
+ * ~2 MiB). A flush writes one transaction of tens of MB: with the small
+ * cache dirty pages spill to the WAL mid-transaction and btree pages are
+ * read back with pread again and again. Pages are allocated as used, so
+ * a small database costs nothing. kib 1..1048576; 0, MM_EINVAL or
+ * MM_EDB (also when SQLite did not take it). */
+int mm_store_cache_kib(struct mm_store *st, int kib, struct mm_err *err);
+
 #endif

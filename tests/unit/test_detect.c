@@ -396,3 +396,19 @@ MM_TEST(root_credential_usage_positive_and_lookalikes)
 	}
 	teardown(&fx);
 }
+
+/* The engine calls prefetch only before on_event's per-record loop: a
+ * detector declaring it must have on_event and no on_batch. */
+MM_TEST(prefetch_hook_only_with_on_event)
+{
+	int i, with = 0;
+	for (i = 0; mm_detectors[i]; i++) {
+		const struct mm_detector_def *d = mm_detectors[i];
+		if (!d->prefetch)
+			continue;
+		with++;
+		CHECK(d->on_event != NULL);
+		CHECK(d->on_batch == NULL);
+	}
+	CHECK(with >= 1); /* threatintel */
+}

@@ -860,3 +860,36 @@ MM_TEST(intel_problems_have_their_own_budget)
 	CHECK_EQ_INT(mm_log_suppressed(), 1);
 	mm_log_reset();
 }
+
+/* mm_intel_prefetch_ip is a hint: safe on NULL, an unbuilt set, IPv6 and
+ * a set large enough to have the /24 bitmap, and it changes no answer. */
+MM_TEST(intel_prefetch_is_only_a_hint)
+{
+	struct mm_intel *in = mk();
+	struct mm_intel_hit h[MM_INTEL_MAX_HITS];
+	struct mm_ip v4, v6;
+	char *text = mm_malloc(5000 * 20);
+	size_t off = 0;
+	int i;
+
+	CHECK(text != NULL);
+	CHECK_EQ_INT(mm_ip_parse("198.51.100.7", 12, &v4), 0);
+	CHECK_EQ_INT(mm_ip_parse("2001:db8::1", 11, &v6), 0);
+	mm_intel_prefetch_ip(NULL, &v4);
+	mm_intel_prefetch_ip(in, &v4); /* not built yet */
+	mm_intel_prefetch_ip(in, NULL);
+	/* 5000 single addresses: more ranges than the bitmap's minimum */
+	for (i = 0; i < 5000; i++)
+		off += (size_t)snprintf(text + off, 20, "10.%d.%d.1\n", i / 256, i % 256);
+	off += (size_t)snprintf(text + off, 20, "198.51.100.7\n");
+	load(in, MM_CAT_CUSTOM, "big.txt", text, NULL);
+	build(in);
+	mm_intel_prefetch_ip(in, &v4);
+	mm_intel_prefetch_ip(in, &v6);
+	CHECK_EQ_INT(mip(in, "198.51.100.7", 0, h), 1);
+	CHECK_EQ_INT(mip(in, "198.51.100.8", 0, h), 0);
+	CHECK_EQ_INT(mip(in, "10.3.7.1", 0, h), 1);
+	CHECK_EQ_INT(mip(in, "2001:db8::1", 0, h), 0);
+	mm_free(text);
+	mm_intel_free(in);
+}

@@ -1520,3 +1520,24 @@ MM_TEST(cli_findings_list_show)
 	CHECK_EQ_INT(rc, MM_EXIT_USAGE);
 	tmp_clean(&t);
 }
+
+/* The flush's page cache: set and read back; nonsense sizes refused; the
+ * store works as before with it. */
+MM_TEST(store_cache_size_is_taken)
+{
+	struct tmp t;
+	struct mm_store *st;
+	struct mm_file_state a = {1, 2, 3, 4, 5, 1}, b;
+	struct mm_err err;
+
+	tmp_make(&t);
+	st = open_ok(&t);
+	CHECK_EQ_INT(mm_store_cache_kib(st, 64 * 1024, &err), 0);
+	CHECK_EQ_INT(mm_store_cache_kib(st, 0, &err), MM_EINVAL);
+	CHECK_EQ_INT(mm_store_cache_kib(st, -5, &err), MM_EINVAL);
+	CHECK_EQ_INT(mm_store_file_put(st, "/logs/c.log", &a, &err), 0);
+	CHECK_EQ_INT(mm_store_file_get(st, "/logs/c.log", &b), 1);
+	CHECK(b.offset == 4);
+	mm_store_close(st);
+	tmp_clean(&t);
+}
