@@ -128,4 +128,19 @@ expect server_refused "--journal with --server: want exit 2: $rc $(cat "$T/9.err
 	--format none 2>"$T/10.err"
 expect no_journal "--no-journal: want no journal line: $(cat "$T/10.err")" \
 	sh -c "! grep -q 'journal:' '$T/10.err' && ! ls '$T/d.db.agent/' | grep -q journal"
+
+# --- the daemon: a journal file that appears while it runs is read ------------------
+rm -f "$J"/*.journal
+mkj a
+"$M" agent --db "$T/e.db" --journal-dir "$J" --no-logs --no-fim --sample-ms 10 --interval 1 \
+	--keep-spool -q 2>/dev/null &
+PID=$!
+lines() { cat "$T/e.db.agent/"*.journal.jsonl 2>/dev/null | wc -l; }
+i=0; while [ "$(lines)" -lt 27 ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done
+mkj b
+i=0; while [ "$(lines)" -lt 31 ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done
+sleep 1.5
+kill $PID; wait $PID
+expect daemon_new_file "want 27 + 4 entries spooled once by the daemon, got $(lines)" \
+	test "$(lines)" -eq 31
 finish
