@@ -400,7 +400,12 @@ int mm_journal_open(struct mm_journal **out, const struct mm_journal_opts *o, st
 		goto out;
 	}
 	(void)sd_journal_get_fd(jr->j); /* notice journal files that appear later */
-	from_spool = mm_journal_spool_cursor(o->spool, c, sizeof(c)) == 1;
+	if ((from_spool = mm_journal_spool_cursor(o->spool, c, sizeof(c))) < 0) {
+		/* not the state's older cursor: that could read entries twice */
+		rc = mm_err_set(err, MM_EIO, "%s: the newest journal spool file cannot be read",
+				o->spool);
+		goto out;
+	}
 	if (from_spool || state_load(jr->state, c, sizeof(c))) {
 		if (!strcmp(c, "HEAD"))
 			r = sd_journal_seek_head(jr->j);

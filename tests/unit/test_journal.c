@@ -14,6 +14,7 @@
 #include "agent/journal.h"
 #include "core/arena.h"
 #include "core/err.h"
+#include "core/mem.h"
 #include "mmtest.h"
 #include "parse/format.h"
 #include "parse/syslog.h"
@@ -73,6 +74,9 @@ MM_TEST(text_entry_round_trip)
 			  "\"PRIORITY\":\"6\",\"SYSLOG_FACILITY\":\"10\",\"MESSAGE\":\"Failed password "
 			  "for root from 203.0.113.77 port 50100 ssh2\"}\n");
 	CHECK_EQ_INT(mm_journal_looks_like(b.p, b.len - 1), 1);
+	/* the spool file's name and content are detected as journald JSON */
+	CHECK_EQ_INT(mm_format_detect("/x/db.agent/000003.journal.jsonl", b.p, b.len, 0),
+		     MM_FMT_JOURNAL);
 	CHECK_EQ_INT(reparse(&b, &ev), 0);
 	CHECK_EQ_INT(ev.u.host.what, MM_HOST_LOGIN_FAIL);
 	CHECK_EQ_SLICE(ev.u.host.user, "root");
@@ -287,6 +291,10 @@ MM_TEST(spool_resume_cursor)
 	CHECK_EQ_STR(c, "s=1;i=6");
 	/* a cursor longer than the caller's buffer is not taken */
 	CHECK_EQ_INT(mm_journal_spool_cursor(dir, c, 4), 0);
+	/* out of memory: an error, not a wrong resume point */
+	mm_mem_fail_after(0);
+	CHECK_EQ_INT(mm_journal_spool_cursor(dir, c, sizeof(c)), -1);
+	mm_mem_fail_after(-1);
 	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
 	CHECK_EQ_INT(system(p), 0);
 	CHECK_EQ_INT(mm_journal_spool_cursor("/nonexistent/mm-journal", c, sizeof(c)), 0);
