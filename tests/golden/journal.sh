@@ -143,4 +143,25 @@ sleep 1.5
 kill $PID; wait $PID
 expect daemon_new_file "want 27 + 4 entries spooled once by the daemon, got $(lines)" \
 	test "$(lines)" -eq 31
+
+# --- the default: off with --root or --log; on for this machine's journal when it
+# has one and no auth.log/secure (the case of a Debian 12 host without rsyslog) ------
+: >"$T/some.log"
+"$M" agent --once --db "$T/f.db" --log "$T/some.log" --no-fim --sample-ms 10 --format none \
+	2>"$T/11.err"
+expect default_off_log "--log given: want no journal: $(cat "$T/11.err")" \
+	sh -c "! grep -q 'journal:' '$T/11.err'"
+mkdir -p "$T/root"
+"$M" agent --once --db "$T/g.db" --root "$T/root" --no-fim --sample-ms 10 --format none \
+	2>"$T/12.err"
+expect default_off_root "--root given: want no journal: $(cat "$T/12.err")" \
+	sh -c "! grep -q 'journal:' '$T/12.err'"
+if { [ -d /var/log/journal ] || [ -d /run/log/journal ]; } && [ ! -e /var/log/secure ] &&
+	[ ! -e /var/log/auth.log ]; then
+	"$M" agent --once --db "$T/h.db" --no-fim --sample-ms 10 --format none 2>"$T/13.err"
+	expect default_on "a journal and no auth.log/secure: want the journal read: $(cat "$T/13.err")" \
+		sh -c "grep -q 'journal: [0-9]* entries spooled' '$T/13.err' && [ -s '$T/h.db.agent/journal.cursor' ]"
+else
+	skipped default_on "this machine has /var/log/secure or auth.log, or no journal folder"
+fi
 finish
