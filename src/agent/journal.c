@@ -263,6 +263,7 @@ struct mm_journal {
 	char state[PATH_MAX];
 	char pending[MM_JOURNAL_CURSOR_MAX];	/* the last cursor read, not yet saved */
 	int dirty;
+	uint64_t max_entries;
 	struct mm_journal_counts n;
 };
 
@@ -386,6 +387,8 @@ int mm_journal_open(struct mm_journal **out, const struct mm_journal_opts *o, st
 	if (!(jr = mm_calloc(1, sizeof(*jr))))
 		return mm_err_set(err, MM_ENOMEM, "out of memory");
 	snprintf(jr->state, sizeof(jr->state), "%s", o->state);
+	jr->max_entries = o->max_entries && o->max_entries < MM_JOURNAL_CYCLE_ENTRIES
+				  ? o->max_entries : MM_JOURNAL_CYCLE_ENTRIES;
 	r = o->dir ? sd_journal_open_directory(&jr->j, o->dir, 0)
 		   : sd_journal_open(&jr->j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
 	if (r < 0) {
@@ -467,7 +470,7 @@ int mm_journal_read(struct mm_journal *jr, struct mm_buf *out, uint64_t *n, stru
 	int r;
 	*n = 0;
 	(void)sd_journal_process(jr->j);
-	while (looked < MM_JOURNAL_CYCLE_ENTRIES && out->len < MM_JOURNAL_CYCLE_BYTES) {
+	while (looked < jr->max_entries && out->len < MM_JOURNAL_CYCLE_BYTES) {
 		struct mm_journal_entry e;
 		char *cur = NULL;
 		uint64_t us = 0;

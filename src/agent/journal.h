@@ -79,6 +79,7 @@ struct mm_journal_opts {
 	int64_t since_us;	/* first run: start here; 0: the default (below); -1: the head */
 	/* first run without since_us: the head with dir (the files were
 	 * handed over to be read), the tail of the system journal */
+	uint64_t max_entries;	/* entries looked at a read; 0: MM_JOURNAL_CYCLE_ENTRIES */
 };
 
 struct mm_journal_counts {

@@ -22,8 +22,8 @@ if [ -z "$REMOTE" ]; then
 	skipped journal "systemd-journal-remote is not installed (Debian: systemd-journal-remote)"
 	finish; exit
 fi
-if "$M" agent --once --db "$T/probe.db" --journal-dir "$T" --no-logs --no-fim --format none -q \
-	2>&1 | grep -q "without libsystemd"; then
+if "$M" agent --once --db "$T/probe.db" --journal-dir "$T" --no-logs --no-fim --sample-ms 10 \
+	--format none 2>&1 | grep -q "without libsystemd"; then
 	skipped journal "this mamori was built without libsystemd (Debian: libsystemd-dev)"
 	finish; exit
 fi

@@ -372,6 +372,32 @@ MM_TEST(real_journal_file)
 		CHECK_EQ_INT((int)cnt.read, 2);
 		CHECK_EQ_INT(mm_journal_commit(j, &err), 0);
 		mm_journal_close(j);
+		j = NULL;
+	}
+	/* bounded a read: one entry at a time, the rest next read; the saved
+	 * cursor resumes a new handle after the last entry read */
+	unlink(state);
+	o.max_entries = 1;
+	CHECK_EQ_INT(mm_journal_open(&j, &o, &err), 0);
+	if (j) {
+		mm_buf_reset(&b);
+		CHECK_EQ_INT(mm_journal_read(j, &b, &n, &err), 0);
+		CHECK_EQ_INT((int)n, 1);
+		CHECK(b.p && strstr(b.p, "\"SYSLOG_IDENTIFIER\":\"sshd\"") != NULL);
+		CHECK_EQ_INT(mm_journal_commit(j, &err), 0);
+		mm_journal_close(j);
+		j = NULL;
+	}
+	CHECK_EQ_INT(mm_journal_open(&j, &o, &err), 0);
+	if (j) {
+		mm_buf_reset(&b);
+		CHECK_EQ_INT(mm_journal_read(j, &b, &n, &err), 0);
+		CHECK_EQ_INT((int)n, 1);
+		CHECK(b.p && strstr(b.p, "\"SYSLOG_IDENTIFIER\":\"CRON\"") != NULL);
+		mm_buf_reset(&b);
+		CHECK_EQ_INT(mm_journal_read(j, &b, &n, &err), 0);
+		CHECK_EQ_INT((int)n, 0); /* "not wanted" is filtered out: nothing more */
+		mm_journal_close(j);
 	}
 	mm_buf_free(&b);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
