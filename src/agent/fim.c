@@ -1,14 +1,18 @@
-/* fim.c - file integrity monitoring (see fim.h). */
+/* fim.c - file integrity monitoring (see fim.h): the baseline walk and
+ * compare, the diff, the database, and the inotify watch that wakes the
+ * daemon early. */
 #include "agent/fim.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -212,27 +216,29 @@ static int home_inside(struct walk *w, const char *hp)
 	return !strncmp(rp, w->rootreal, rl) && (rp[rl] == '/' || !rp[rl]);
 }
 
+/* The watched paths (host paths, under the root). */
+static const char *const files[] = {
+	"/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/sudoers",
+	"/etc/crontab", "/etc/ld.so.preload", "/etc/anacrontab", "/root/.bashrc",
+	"/root/.profile", "/root/.bash_profile", "/root/.ssh/authorized_keys",
+	"/root/.ssh/authorized_keys2"
+};
+static const char *const dirs[] = {
+	"/etc/sudoers.d", "/etc/cron.d", "/etc/cron.hourly", "/etc/cron.daily",
+	"/etc/cron.weekly", "/etc/cron.monthly", "/var/spool/cron", "/var/spool/cron/crontabs",
+	"/usr/bin", "/usr/sbin"
+};
+static const char *const unitdirs[] = {
+	"/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system",
+	"/etc/systemd/user", "/run/systemd/system"
+};
+static const char *const dot[] = {
+	"/.ssh/authorized_keys", "/.ssh/authorized_keys2", "/.bashrc", "/.profile",
+	"/.bash_profile"
+};
+
 static void walk_all(struct walk *w)
 {
-	static const char *const files[] = {
-		"/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/sudoers",
-		"/etc/crontab", "/etc/ld.so.preload", "/etc/anacrontab", "/root/.bashrc",
-		"/root/.profile", "/root/.bash_profile", "/root/.ssh/authorized_keys",
-		"/root/.ssh/authorized_keys2"
-	};
-	static const char *const dirs[] = {
-		"/etc/sudoers.d", "/etc/cron.d", "/etc/cron.hourly", "/etc/cron.daily",
-		"/etc/cron.weekly", "/etc/cron.monthly", "/var/spool/cron", "/var/spool/cron/crontabs",
-		"/usr/bin", "/usr/sbin"
-	};
-	static const char *const unitdirs[] = {
-		"/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system",
-		"/etc/systemd/user", "/run/systemd/system"
-	};
-	static const char *const dot[] = {
-		"/.ssh/authorized_keys", "/.ssh/authorized_keys2", "/.bashrc", "/.profile",
-		"/.bash_profile"
-	};
 	struct mm_accounts acc = { 0 };
 	size_t i, k;
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -645,4 +651,268 @@ out:
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return rc;
+}
+
+/* ---- the inotify watch ------------------------------------------------------ */
+
+/* What a watched directory's events mean: any entry is watched (a cron
+ * or unit folder), or only the entries named in names[] (the folders of
+ * single watched files: /etc, /root, a home, its .ssh). */
+enum { W_ANY = 1, W_NAMED = 2 };
+
+static const char *const names[] = {
+	"passwd", "shadow", "group", "gshadow", "sudoers", "crontab", "ld.so.preload",
+	"anacrontab", ".bashrc", ".profile", ".bash_profile", "authorized_keys",
+	"authorized_keys2", ".ssh"
+};
+
+struct wslot {
+	int wd;
+	uint8_t kind;
+};
+
+struct mm_fim_watch {
+	int fd;
+	char root[PATH_MAX];
+	struct wslot *v;
+	size_t n, max;
+	struct mm_fim_watch_stats st;
+};
+
+#define WATCH_MASK                                                                               \
+	(IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_CREATE | IN_DELETE | IN_MOVED_FROM |        \
+	 IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
+
+static struct wslot *wslot_find(struct mm_fim_watch *w, int wd)
+{
+	size_t i;
+	for (i = 0; i < w->n; i++)
+		if (w->v[i].wd == wd)
+			return &w->v[i];
+	return NULL;
+}
+
+/* Watch host folder hp (root + hp) with kind; a folder watched already
+ * (inotify gives its wd again) keeps the wider kind. */
+static void watch_dir(struct mm_fim_watch *w, const char *hp, uint8_t kind)
+{
+	char real[PATH_MAX];
+	struct wslot *s;
+	int wd;
+	if ((size_t)snprintf(real, sizeof(real), "%s%s", w->root, hp) >= sizeof(real))
+		return;
+	wd = inotify_add_watch(w->fd, real, WATCH_MASK);
+	if (wd < 0) {
+		/* absent (or a symlink: IN_DONT_FOLLOW) is fine; out of
+		 * watches (max_user_watches) leaves it to the rescan */
+		if (errno == ENOSPC)
+			w->st.limited = 1;
+		return;
+	}
+	if ((s = wslot_find(w, wd))) {
+		if (kind == W_ANY)
+			s->kind = W_ANY;
+		return;
+	}
+	if (w->n >= w->max) {
+		inotify_rm_watch(w->fd, wd);
+		w->st.limited = 1;
+		return;
+	}
+	w->v[w->n].wd = wd;
+	w->v[w->n].kind = kind;
+	w->n++;
+}
+
+/* The parent folder of host path p into out. */
+static void parent_of(const char *p, char *out, size_t cap)
+{
+	const char *s = strrchr(p, '/');
+	size_t k = s && s != p ? (size_t)(s - p) : 1;
+	if (k >= cap)
+		k = cap - 1;
+	memcpy(out, p, k);
+	out[k] = '\0';
+}
+
+/* A systemd unit folder and its *.wants folders. */
+static void watch_units(struct mm_fim_watch *w, const char *hp)
+{
+	char real[PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+	watch_dir(w, hp, W_ANY);
+	snprintf(real, sizeof(real), "%s%s", w->root, hp);
+	if (!(d = opendir(real)))
+		return;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char child[PATH_MAX];
+		if (de->d_type != DT_DIR || l <= 6 || strcmp(de->d_name + l - 6, ".wants"))
+			continue;
+		snprintf(child, sizeof(child), "%s/%s", hp, de->d_name);
+		watch_dir(w, child, W_ANY);
+	}
+	closedir(d);
+}
+
+int mm_fim_watch_refresh(struct mm_fim_watch *w)
+{
+	struct walk wk;
+	struct mm_accounts acc = { 0 };
+	char dir[PATH_MAX];
+	size_t i;
+	if (!w)
+		return 0;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		parent_of(files[i], dir, sizeof(dir));
+		watch_dir(w, dir, W_NAMED);
+	}
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		watch_dir(w, dirs[i], W_ANY);
+	for (i = 0; i < sizeof(unitdirs) / sizeof(unitdirs[0]); i++)
+		watch_units(w, unitdirs[i]);
+	memset(&wk, 0, sizeof(wk));
+	wk.root = w->root;
+	if (!realpath(w->root[0] ? w->root : "/", wk.rootreal))
+		snprintf(wk.rootreal, sizeof(wk.rootreal), "/");
+	if (!mm_accounts_load(&acc, w->root)) {
+		for (i = 0; i < acc.n; i++) {
+			const char *h = acc.v[i].home;
+			if (h[0] != '/' || !h[1] || !strcmp(h, "/root") || strstr(h, "/../") ||
+			    !home_inside(&wk, h))
+				continue;
+			watch_dir(w, h, W_NAMED);
+			snprintf(dir, sizeof(dir), "%s/.ssh", h);
+			watch_dir(w, dir, W_NAMED);
+		}
+	}
+	mm_accounts_free(&acc);
+	w->st.watches = w->n;
+	return (int)w->n;
+}
+
+int mm_fim_watch_open(struct mm_fim_watch **out, const char *root, size_t max_watches,
+		      struct mm_err *err)
+{
+	struct mm_fim_watch *w;
+	*out = NULL;
+	if (!max_watches || max_watches > MM_FIM_MAX_WATCHES)
+		max_watches = MM_FIM_MAX_WATCHES;
+	if (!(w = mm_calloc(1, sizeof(*w))) || !(w->v = mm_calloc(max_watches, sizeof(*w->v)))) {
+		if (w)
+			mm_free(w);
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	}
+	w->max = max_watches;
+	snprintf(w->root, sizeof(w->root), "%s", root ? root : "");
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->fd < 0) {
+		int e = errno;
+		mm_free(w->v);
+		mm_free(w);
+		return mm_err_set(err, MM_EIO, "inotify: %s", strerror(e));
+	}
+	mm_fim_watch_refresh(w);
+	*out = w;
+	return 0;
+}
+
+static int named(const char *n)
+{
+	size_t i;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(n, names[i]))
+			return 1;
+	return 0;
+}
+
+int mm_fim_watch_read(struct mm_fim_watch *w)
+{
+	/* aligned as inotify(7) asks */
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int hit = 0;
+	if (!w)
+		return 0;
+	for (;;) {
+		ssize_t n = read(w->fd, buf, sizeof(buf));
+		const char *p;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return MM_EIO;
+		}
+		if (n == 0)
+			break;
+		for (p = buf; p + sizeof(struct inotify_event) <= buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)(const void *)p;
+			struct wslot *s;
+			p += sizeof(*ev) + ev->len;
+			w->st.events++;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				/* events were lost: rescan everything */
+				w->st.overflows++;
+				hit = 1;
+				continue;
+			}
+			if (!(s = wslot_find(w, ev->wd)))
+				continue;
+			if (ev->mask & IN_IGNORED) {
+				/* the folder is gone (or unwatched): free its slot;
+				 * the refresh after the cycle watches a new one */
+				*s = w->v[--w->n];
+				w->st.watches = w->n;
+				hit = 1;
+				continue;
+			}
+			if ((ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) || s->kind == W_ANY ||
+			    (ev->len && named(ev->name)))
+				hit = 1;
+		}
+	}
+	if (hit)
+		w->st.wakes++;
+	return hit;
+}
+
+int mm_fim_watch_wait(struct mm_fim_watch *w, int timeout_ms)
+{
+	int64_t end = mm_now_ms() + timeout_ms, left;
+	if (!w)
+		return 0;
+	/* events on paths nobody watches (the rest of /etc) are drained and
+	 * the wait goes on: the caller's loop keeps its pace */
+	while ((left = end - mm_now_ms()) > 0) {
+		struct pollfd pf;
+		int r;
+		pf.fd = w->fd;
+		pf.events = POLLIN;
+		pf.revents = 0;
+		r = poll(&pf, 1, (int)left);
+		if (r <= 0)
+			return 0; /* timeout, or a signal: the caller's loop decides */
+		if ((r = mm_fim_watch_read(w)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+void mm_fim_watch_get_stats(const struct mm_fim_watch *w, struct mm_fim_watch_stats *st)
+{
+	if (w)
+		*st = w->st;
+	else
+		memset(st, 0, sizeof(*st));
+}
+
+void mm_fim_watch_free(struct mm_fim_watch *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	mm_free(w->v);
+	mm_free(w);
 }

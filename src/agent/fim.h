@@ -67,4 +67,41 @@ int mm_fim_diff(struct mm_buf *out, const char *a, size_t an, const char *b, siz
 int mm_fim_recent(const char *db_path, size_t max, mm_fim_change_fn fn, void *ctx,
 		  struct mm_err *err);
 
+/* ---- inotify: prompt rescans in the daemon ----
+ *
+ * The daemon's periodic rescan (each cycle) stays the safety net; the
+ * watch only wakes it early. It watches the folders of the watched paths
+ * (the cron, sudoers.d, /usr/bin and unit folders for any entry; /etc,
+ * /root, each home and its .ssh for the watched names only), at most
+ * max_watches (MM_FIM_MAX_WATCHES). A folder that does not exist yet,
+ * one inotify cannot watch (watch limit: ENOSPC, or the table full:
+ * stats.limited) and any change lost to IN_Q_OVERFLOW are covered by the
+ * next periodic rescan; an overflow also wakes the daemon. Symlinked
+ * folders are not followed (as the walk does not follow them). */
+#define MM_FIM_MAX_WATCHES 1024
+
+struct mm_fim_watch;	/* opaque */
+
+struct mm_fim_watch_stats {
+	size_t watches;		/* folders watched now */
+	int limited;		/* a folder could not be watched (limit) */
+	uint64_t events, overflows, wakes;
+};
+
+/* Start watching under root ("" = /). *out owned by the caller
+ * (mm_fim_watch_free). 0, or MM_EIO (no inotify: the caller keeps the
+ * periodic rescan only) / MM_ENOMEM with err set. */
+int mm_fim_watch_open(struct mm_fim_watch **out, const char *root, size_t max_watches,
+		      struct mm_err *err);
+/* Watch folders that appeared since (a new home, a .ssh, a unit's .wants):
+ * call after each rescan. Returns the folders watched. */
+int mm_fim_watch_refresh(struct mm_fim_watch *w);
+/* Drain pending events without blocking: 1 when one touched a watched
+ * path (or events were lost), 0 when none did, MM_EIO on a read error. */
+int mm_fim_watch_read(struct mm_fim_watch *w);
+/* Wait up to timeout_ms for events, then as mm_fim_watch_read. */
+int mm_fim_watch_wait(struct mm_fim_watch *w, int timeout_ms);
+void mm_fim_watch_get_stats(const struct mm_fim_watch *w, struct mm_fim_watch_stats *st);
+void mm_fim_watch_free(struct mm_fim_watch *w);
+
 #endif

@@ -28,13 +28,15 @@ const char *const mm_journal_field_names[MM_JF__N] = {
 	"_HOSTNAME", "_PID", "SYSLOG_IDENTIFIER", "_COMM", "PRIORITY", "SYSLOG_FACILITY", "MESSAGE",
 };
 
-/* the programs syslog.c turns into events (docs/internals/syslog.md),
- * plus systemd-logind (session lines: skipped by the parser today, kept
- * for the record) */
+/* the programs syslog.c gives an event kind (docs/internals/syslog.md),
+ * systemd-logind (session lines), and the programs of the Sigma services
+ * vsftpd, clamav and guacamole (src/sigma/sigma.c: their keyword rules
+ * read these programs' lines) */
 static const char *const wanted_progs[] = {
 	"sshd", "sshd-session", "sudo", "su", "useradd", "usermod", "userdel", "groupadd",
 	"adduser", "chsh", "gpasswd", "passwd", "chpasswd", "CRON", "cron", "CROND", "crond",
-	"crontab", "systemd-logind",
+	"crontab", "systemd-logind", "vsftpd", "clamd", "freshclam", "clamav-milter", "clamonacc",
+	"clamdscan", "clamscan", "guacd", "guacamole",
 };
 
 static int slice_is(const char *p, size_t n, const char *z)

@@ -56,7 +56,8 @@ struct mm_journal_entry {
  * or authpriv (10), or SYSLOG_IDENTIFIER / _COMM one of sshd,
  * sshd-session, sudo, su, useradd, usermod, userdel, groupadd, adduser,
  * chsh, gpasswd, passwd, chpasswd, CRON, cron, CROND, crond, crontab,
- * systemd-logind. */
+ * systemd-logind, and the Sigma services' vsftpd, clamd, freshclam,
+ * clamav-milter, clamonacc, clamdscan, clamscan, guacd, guacamole. */
 int mm_journal_wanted(const struct mm_journal_entry *e);
 
 /* Append e to out as one `journalctl -o json` line (with '\n'). MESSAGE

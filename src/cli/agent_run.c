@@ -98,6 +98,8 @@ static void usage(FILE *out)
 	      "  --fail-on SEVERITY        --once: exit 4 if a finding at or above SEVERITY\n"
 	      "  --no-fim                  no file integrity scan (see mamori-agent(1) for what\n"
 	      "                            it watches)\n"
+	      "  --no-fim-watch            daemon: no inotify wake-up on a watched file's change;\n"
+	      "                            FIM at each cycle only\n"
 	      "  --keep-spool              keep spool files after they were read (they are\n"
 	      "                            never read twice either way; for inspection)\n"
 	      "  -q, --quiet               no summary\n"
@@ -133,6 +135,7 @@ struct agent {
 	double fail_on;
 	unsigned seq;		/* the next spool file number */
 	int no_fim;
+	int no_fim_watch;	/* daemon: no inotify wake-up, periodic rescan only */
 	struct mm_fim_counts fim;
 	uint64_t events_file;
 	/* the journal (agent/journal.h): mode -1 off, 0 default, 1 on */
@@ -807,6 +810,7 @@ enum {
 	OPT_MAXWAIT, OPT_AUDIT, OPT_QDIR,
 	OPT_JOURNAL, OPT_JOURNAL_DIR, OPT_JOURNAL_SINCE, OPT_NOJOURNAL
 };
+enum { OPT_NOFIMWATCH = 1190 };
 
 int mm_agent_run_main(int argc, char **argv)
 {
@@ -829,6 +833,7 @@ int mm_agent_run_main(int argc, char **argv)
 		{"max-wait", required_argument, NULL, OPT_MAXWAIT},
 		{"audit-log", required_argument, NULL, OPT_AUDIT},
 		{"quarantine-dir", required_argument, NULL, OPT_QDIR},
+		{"no-fim-watch", no_argument, NULL, OPT_NOFIMWATCH},
 		{"journal", no_argument, NULL, OPT_JOURNAL},
 		{"journal-dir", required_argument, NULL, OPT_JOURNAL_DIR},
 		{"journal-since", required_argument, NULL, OPT_JOURNAL_SINCE},
@@ -844,6 +849,7 @@ int mm_agent_run_main(int argc, char **argv)
 	struct mm_err err;
 	char accstate[PATH_MAX];
 	int c, rc = MM_EXIT_OK, have_col = 0, logs_given;
+	struct mm_fim_watch *fw = NULL;
 
 	memset(&ag, 0, sizeof(ag));
 	mm_err_clear(&err);
@@ -949,6 +955,9 @@ int mm_agent_run_main(int argc, char **argv)
 			break;
 		case OPT_NOFIM:
 			ag.no_fim = 1;
+			break;
+		case OPT_NOFIMWATCH:
+			ag.no_fim_watch = 1;
 			break;
 		case OPT_KEEP:
 			ag.keep_spool = 1;
@@ -1086,8 +1095,15 @@ int mm_agent_run_main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* FIM: inotify wakes the loop early for a watched path's change; the
+	 * cycle's full rescan stays the safety net (agent/fim.h) */
+	if (!ag.no_fim && !ag.no_fim_watch && mm_fim_watch_open(&fw, ag.root, 0, &err)) {
+		mm_warn("agent: %s; FIM at each cycle only", err.msg);
+		mm_err_clear(&err);
+	}
 	while (!g_stop) {
 		long waited;
+		int woke = 0;
 		if (cycle(&ag, &col, &r, &err)) {
 			/* a busy database or a full disk is retried next cycle */
 			mm_warn("agent: %s", err.msg[0] ? err.msg : mm_strerror(err.code));
@@ -1097,17 +1113,26 @@ int mm_agent_run_main(int argc, char **argv)
 				(unsigned long long)r.findings_new,
 				(unsigned long long)r.findings_updated);
 		}
+		mm_fim_watch_refresh(fw);
 		for (waited = 0; waited < ag.interval * 10 && !g_stop; waited++) {
 			struct timespec ts = { 0, 100000000L };
-			nanosleep(&ts, NULL);
+			/* a watched path changed: the next cycle now, but at least
+			 * 1 s after this one (a burst is one rescan) */
+			if (fw && !woke && mm_fim_watch_wait(fw, 100) > 0)
+				woke = 1;
+			else
+				nanosleep(&ts, NULL);
 			if (ag.ship && ag.ship_rc != MM_SHIP_DONE && mm_now_ms() >= ag.ship_next_ms &&
 			    ship_pass(&ag, &err)) { /* the ship backoff between cycles */
 				mm_warn("agent: %s", err.msg);
 				mm_err_clear(&err);
 			}
+			if (woke && waited >= 10)
+				break;
 		}
 	}
 out:
+	mm_fim_watch_free(fw);
 	if (have_col)
 		mm_collector_free(&col);
 	mm_ship_close(ag.ship);

@@ -200,12 +200,12 @@ static void one(struct run *R, const char *file, uint64_t line, const struct mm_
 
 /* A Linux rule's events: one host event per line, each line read as
  * scan reads it (host-event JSON, journald JSON, else a syslog line);
- * lines no parser makes an event of (other programs) are skipped. */
+ * a syslog line of any program is an event (kind "line" at least). */
 static int test_host_file(struct run *R, const char *file, char *buf, size_t n)
 {
 	static const char *const whats[] = {"", "login_fail", "login_ok", "sudo", "su", "user_add",
 					    "user_mod", "user_del", "passwd", "cron_cmd", "crontab",
-					    "proc", "sock", "file", "account"};
+					    "proc", "sock", "file", "account", "line"};
 	struct mm_syslog_ctx hx;
 	struct stat st;
 	char inst[32];

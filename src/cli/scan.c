@@ -78,8 +78,8 @@ static void summary(const struct mm_scan_result *r)
 		(unsigned long long)r->files, a, b, c, d, r->seconds,
 		r->seconds > 0 ? (double)recs / 1e6 / r->seconds : 0.0,
 		r->seconds > 0 ? (double)r->bytes_in / 1e6 / r->seconds : 0.0);
-	if (r->records_host)	/* host logs: events, and the lines of other programs */
-		fprintf(stderr, "mamori: %llu host events, %llu lines skipped (other programs)\n",
+	if (r->records_host)	/* host logs: events (every syslog line is one) */
+		fprintf(stderr, "mamori: %llu host events, %llu lines skipped\n",
 			(unsigned long long)r->records_host, (unsigned long long)r->records_skipped);
 	if (r->files_done_before || r->files_unknown || r->files_digest || r->files_empty ||
 	    r->files_failed)

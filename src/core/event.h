@@ -118,7 +118,9 @@ enum mm_host_what {
 	MM_HOST_PROC,		/* a running process (with exe, hash, CPU, lineage) */
 	MM_HOST_SOCK,		/* a socket of a process (local/remote, state) */
 	MM_HOST_FILE,		/* a watched file changed (FIM) */
-	MM_HOST_ACCOUNT		/* the account table changed (new user, uid 0, shell) */
+	MM_HOST_ACCOUNT,	/* the account table changed (new user, uid 0, shell) */
+	/* any log line the kinds above do not cover (every program's) */
+	MM_HOST_LINE		/* program, pid, host and message; for Sigma keywords */
 };
 
 /* A host event. Fields a kind does not have are empty / 0. */
@@ -153,6 +155,9 @@ struct mm_host {
 	struct mm_str change;		/* "created", "modified", "deleted", "mode", "owner" */
 	struct mm_str old_sha256, new_sha256;
 	struct mm_str diff;		/* bounded unified diff of a text file; may be empty */
+	/* log-derived kinds (LINE and the auth/cron ones): the message after
+	 * "prog[pid]: " (journald's MESSAGE), "message repeated" unwrapped */
+	struct mm_str message;
 };
 
 struct mm_event {

@@ -3,9 +3,11 @@
  * auth/secure log (parse/syslog.h):
  *   UnauthorizedAccess:Runtime/SSHBruteForce            (Low, TARGET)
  *   InitialAccess:Runtime/SuccessfulLoginAfterBruteForce (High)
- * and a login by a user never seen on the host, or from a network (/24,
- * /48) never seen for that user there, once the host's learning period
- * (in event time, from its first login seen) is over:
+ * and a login by a user never seen on the host, or from a network never
+ * seen for that user there, once the host's learning period (in event
+ * time, from its first login seen) is over; a network is the address's
+ * ASN when the scan has ASN data (c->geo), else (no data, or an address
+ * no AS announces) its /24 (IPv4) or /48 (IPv6):
  *   InitialAccess:Runtime/UnusualLogin                   (Medium)
  * The learned profile (per host: first login time, users, their
  * networks; bounded) is saved to the store, so day-by-day scans learn as
@@ -35,6 +37,7 @@
 #include "core/hash.h"
 #include "core/mem.h"
 #include "detect/detect.h"
+#include "geo/geo.h"
 
 #define T_BRUTE "UnauthorizedAccess:Runtime/SSHBruteForce"
 #define T_AFTER "InitialAccess:Runtime/SuccessfulLoginAfterBruteForce"
@@ -97,15 +100,22 @@ struct key {
 struct login {
 	struct mm_evref ref;
 	struct mm_ip ip;
+	uint32_t asn;			/* its AS (0: no ASN data, or none announces it) */
 	uint16_t rport;
 	char user[32];
 	char method[24];
 };
 
+/* A network a user logged in from: an AS, or a /24 or /48. */
+struct pnet {
+	uint32_t asn;			/* the AS; 0: ip is the network */
+	struct mm_ip ip;		/* /24 or /48 network address (asn 0) */
+};
+
 struct puser {
 	char name[32];
 	uint8_t nnets;
-	struct mm_ip nets[MAX_NETS];	/* /24 or /48 network addresses */
+	struct pnet nets[MAX_NETS];
 };
 
 /* One host's learned logins (UnusualLogin). */
@@ -377,6 +387,11 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 			l.ref = r;
 			l.ip = h->remote;
 			l.rport = h->rport;
+			if (c->geo && (mm_geo_kinds(c->geo) & MM_GEO_ASN)) {
+				struct mm_geo_info gi;
+				if (mm_geo_lookup(c->geo, &h->remote, &gi) & MM_GEO_ASN)
+					l.asn = gi.asn;
+			}
 			mm_str_copy(l.user, sizeof(l.user), h->user);
 			mm_str_copy(l.method, sizeof(l.method), h->method);
 			if (!pr->host[0])
@@ -594,22 +609,33 @@ static void finish_profile(struct profile *p, struct mm_detect_ctx *c)
 		const struct login *l = &p->pending[i];
 		struct mm_ip net = net_of(&l->ip);
 		struct puser *u = NULL;
-		int k, known_net = 0;
+		int k, known_net = 0, known_asn = 0;
 		for (k = 0; k < p->nusers; k++)
 			if (!strcmp(p->users[k].name, l->user)) {
 				u = &p->users[k];
 				break;
 			}
+		/* known: its AS was seen, or its /24 (/48) was (learned before
+		 * ASN data was there, or without an AS) */
 		if (u)
-			for (k = 0; k < u->nnets; k++)
-				if (mm_ip_eq(&u->nets[k], &net))
+			for (k = 0; k < u->nnets; k++) {
+				if (l->asn && u->nets[k].asn == l->asn)
+					known_net = known_asn = 1;
+				else if (!u->nets[k].asn && mm_ip_eq(&u->nets[k].ip, &net))
 					known_net = 1;
+			}
 		if ((!u || !known_net) && l->ref.time_ms >= p->first_ms + learn) {
-			char disc[64], ipb[MM_IP_STRLEN];
+			char disc[64], ipb[MM_IP_STRLEN], nw[MM_IP_STRLEN + 8];
 			struct mm_finding *f;
 			int latest;
 			mm_ip_format(&net, ipb);
-			snprintf(disc, sizeof(disc), "%s|%s", l->user, ipb);
+			if (l->asn) {
+				snprintf(disc, sizeof(disc), "%s|AS%u", l->user, (unsigned)l->asn);
+				snprintf(nw, sizeof(nw), "AS%u", (unsigned)l->asn);
+			} else {
+				snprintf(disc, sizeof(disc), "%s|%s", l->user, ipb);
+				snprintf(nw, sizeof(nw), "%s/%d", ipb, net.v6 ? 48 : 24);
+			}
 			f = mm_emit_refs(c, T_UNUSUAL, mm_str_c(""), mm_str_c(p->entity), disc, &l->ref, 1,
 					 l->ref.time_ms, l->ref.time_ms, &latest);
 			if (f) {
@@ -632,6 +658,7 @@ static void finish_profile(struct profile *p, struct mm_detect_ctx *c)
 					mm_finding_info_str(f, "user", l->user);
 					mm_finding_info_str(f, "method", l->method);
 					mm_finding_info_str(f, "unusual", u ? "network" : "user");
+					mm_finding_info_str(f, "network", nw);
 				}
 			}
 		}
@@ -641,8 +668,13 @@ static void finish_profile(struct profile *p, struct mm_detect_ctx *c)
 			memset(u, 0, sizeof(*u));
 			snprintf(u->name, sizeof(u->name), "%s", l->user);
 		}
-		if (u && !known_net && u->nnets < MAX_NETS)
-			u->nets[u->nnets++] = net;
+		if (u && u->nnets < MAX_NETS && (l->asn ? !known_asn : !known_net)) {
+			struct pnet *pn = &u->nets[u->nnets++];
+			memset(pn, 0, sizeof(*pn));
+			pn->asn = l->asn;
+			if (!l->asn)
+				pn->ip = net;
+		}
 	}
 	p->npending = 0;
 }
@@ -661,9 +693,12 @@ static void finish(void *state, struct mm_detect_ctx *c)
 			finish_profile(s->prof[i], c);
 }
 
-/* Blob (state_version 1), one per host entity, little-endian:
+/* Blob (state_version 2), one per host entity, little-endian:
  * first_ms i64, host name (u8 length + bytes), nusers u16, then per user:
- * name (u8 length + bytes), nnets u8, nnets x (v6 u8, 16 bytes). */
+ * name (u8 length + bytes), nnets u8, nnets x (kind u8, 16 bytes): kind 0
+ * an IPv4 /24, 1 an IPv6 /48 (the address), 2 an AS (its number in the
+ * first 4 bytes). Version 1 (before ASNs) has kinds 0 and 1 only and
+ * still loads. */
 static int save(void *state, int (*put)(void *pctx, const char *entity, const void *blob, size_t n),
 		void *pctx)
 {
@@ -693,8 +728,16 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 			n += L;
 			b[n++] = u->nnets;
 			for (m = 0; m < u->nnets; m++) {
-				b[n++] = u->nets[m].v6;
-				memcpy(b + n, u->nets[m].b, 16);
+				const struct pnet *pn = &u->nets[m];
+				if (pn->asn) {
+					b[n++] = 2;
+					memset(b + n, 0, 16);
+					for (L = 0; L < 4; L++)
+						b[n + L] = (unsigned char)(pn->asn >> (8 * L));
+				} else {
+					b[n++] = pn->ip.v6;
+					memcpy(b + n, pn->ip.b, 16);
+				}
 				n += 16;
 			}
 		}
@@ -714,7 +757,7 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 	uint64_t v = 0;
 	int k, m;
 
-	if (version != 1 || n < 11 || strlen(entity) >= sizeof(tmp.entity))
+	if ((version != 1 && version != 2) || n < 11 || strlen(entity) >= sizeof(tmp.entity))
 		return MM_EPARSE;
 	memset(&tmp, 0, sizeof(tmp));
 	for (k = 0; k < 8; k++)
@@ -744,8 +787,19 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		if (u->nnets > MAX_NETS || at + (size_t)u->nnets * 17 > n)
 			return MM_EPARSE;
 		for (m = 0; m < u->nnets; m++) {
-			u->nets[m].v6 = b[at++] ? 1 : 0;
-			memcpy(u->nets[m].b, b + at, 16);
+			struct pnet *pn = &u->nets[m];
+			unsigned kind = b[at++];
+			if (kind == 2 && version >= 2) {
+				pn->asn = (uint32_t)b[at] | (uint32_t)b[at + 1] << 8 |
+					  (uint32_t)b[at + 2] << 16 | (uint32_t)b[at + 3] << 24;
+				if (!pn->asn)
+					return MM_EPARSE;
+			} else if (kind <= 1 || version == 1) {
+				pn->ip.v6 = kind ? 1 : 0;
+				memcpy(pn->ip.b, b + at, 16);
+			} else {
+				return MM_EPARSE;
+			}
 			at += 16;
 		}
 	}
@@ -766,7 +820,7 @@ static const char *const types[] = {T_BRUTE, T_AFTER, T_UNUSUAL, NULL};
 const struct mm_detector_def mm_det_hostauth = {
 	.name = "hostauth",
 	.kinds = MM_KIND_BIT(MM_EV_HOST),
-	.state_version = 1,
+	.state_version = 2,
 	.types = types,
 	.params = params,
 	.state_new = state_new,

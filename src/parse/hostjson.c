@@ -26,6 +26,7 @@ static const char *const what_names[] = {
 	[MM_HOST_CRON_CMD] = "cron_cmd",     [MM_HOST_CRONTAB] = "crontab",
 	[MM_HOST_PROC] = "proc",	     [MM_HOST_SOCK] = "sock",
 	[MM_HOST_FILE] = "file",	     [MM_HOST_ACCOUNT] = "account",
+	[MM_HOST_LINE] = "line",
 };
 
 const char *mm_host_what_name(enum mm_host_what w)
@@ -156,6 +157,7 @@ static int field(struct mm_host *h, struct mm_str k, const struct mm_json_val *v
 		break;
 	case 7:
 		S(program);
+		S(message);
 		S(command);
 		S(lineage);
 		break;
@@ -294,7 +296,8 @@ int mm_hostjson_looks_like(const char *line, size_t n)
 /* ---- writer ---- */
 
 /* Per-field budgets (escaped bytes): their sum plus the keys and numbers
- * stays under MM_HOSTJSON_MAX_LINE (12 small + 3 paths + command + diff). */
+ * stays under MM_HOSTJSON_MAX_LINE (12 small + 3 paths + command + diff
+ * + a log line's message at the path budget). */
 #define BUD_SMALL 512
 #define BUD_PATH 4096
 #define BUD_CMD 8192
@@ -398,6 +401,7 @@ int mm_hostjson_write(struct mm_buf *out, const struct mm_event *ev)
 	    (rc = put_str(out, "old_sha256", h->old_sha256, BUD_SMALL)) ||
 	    (rc = put_str(out, "new_sha256", h->new_sha256, BUD_SMALL)) ||
 	    (rc = put_str(out, "diff", h->diff, BUD_DIFF)) ||
+	    (rc = put_str(out, "message", h->message, BUD_PATH)) ||
 	    (rc = mm_buf_add(out, "}\n", 2)))
 		goto fail;
 	return 0;

@@ -374,24 +374,10 @@ static int cron_msg(struct mm_host *h, struct mm_str prog, struct mm_str m)
 	}
 }
 
-int mm_syslog_message(struct mm_host *h, struct mm_str prog, struct mm_str msg, uint32_t *repeat)
+/* The kind of a message of a program mamori reads; MM_ESKIP when the
+ * program or this message of it says nothing of interest. */
+static int known_msg(struct mm_host *h, struct mm_str prog, struct mm_str msg)
 {
-	struct mm_str r;
-	*repeat = 1;
-	msg = trim(msg);
-	/* rsyslog: "message repeated 3 times: [ Failed password for ...]" */
-	if (eat(msg, "message repeated ", &r)) {
-		struct mm_str num;
-		int64_t k;
-		token(r, ' ', &num, &r);
-		if (!digits(num.p, num.n, &k) || !eat(r, "times: [", &r))
-			return MM_ESKIP;
-		if (r.n && r.p[r.n - 1] == ']')
-			r.n--;
-		msg = trim(r);
-		*repeat = k < 1 ? 1 : k > MM_SYSLOG_REPEAT_MAX ? MM_SYSLOG_REPEAT_MAX : (uint32_t)k;
-	}
-	h->program = prog;
 	if (prog_is(prog, "sshd") || prog_is(prog, "sshd-session"))
 		return sshd_msg(h, msg);
 	if (prog_is(prog, "sudo"))
@@ -408,6 +394,45 @@ int mm_syslog_message(struct mm_host *h, struct mm_str prog, struct mm_str msg, 
 	    prog_is(prog, "cron") || prog_is(prog, "/usr/sbin/cron") || prog_is(prog, "crontab"))
 		return cron_msg(h, prog, msg);
 	return MM_ESKIP;
+}
+
+int mm_syslog_message(struct mm_host *h, struct mm_str prog, struct mm_str msg, uint32_t *repeat)
+{
+	struct mm_str r;
+	*repeat = 1;
+	msg = trim(msg);
+	/* rsyslog: "message repeated 3 times: [ Failed password for ...]"
+	 * (a malformed one stays a plain line of its program) */
+	if (eat(msg, "message repeated ", &r)) {
+		struct mm_str num;
+		int64_t k;
+		token(r, ' ', &num, &r);
+		if (digits(num.p, num.n, &k) && eat(r, "times: [", &r)) {
+			if (r.n && r.p[r.n - 1] == ']')
+				r.n--;
+			msg = trim(r);
+			*repeat = k < 1 ? 1 : k > MM_SYSLOG_REPEAT_MAX ? MM_SYSLOG_REPEAT_MAX : (uint32_t)k;
+		}
+	}
+	h->program = prog;
+	h->message = msg;
+	if (known_msg(h, prog, msg) == 0)
+		return 0;
+	/* any other line (another program, or one of those saying nothing
+	 * the kinds above hold): a generic line, for Sigma's keywords. A
+	 * parser that gave up may have set fields; only the header's stay. */
+	{
+		struct mm_host keep = *h;
+		memset(h, 0, sizeof(*h));
+		h->time_ms = keep.time_ms;
+		h->host = keep.host;
+		h->instance_id = keep.instance_id;
+		h->pid = keep.pid;
+	}
+	h->what = MM_HOST_LINE;
+	h->program = prog;
+	h->message = msg;
+	return 0;
 }
 
 /* ---- headers and time ----------------------------------------------------- */

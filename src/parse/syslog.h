@@ -4,11 +4,12 @@
  * rsyslog's RFC 3339 stamps ("2026-12-05T22:48:54.123456+00:00 host
  * prog[pid]: msg", Debian 12's default) and `journalctl -o json` lines.
  *
- * Only the programs whose lines say something about logins, privilege,
- * accounts and cron are turned into events (sshd, sudo, su, useradd,
+ * The programs whose lines say something about logins, privilege,
+ * accounts and cron are read into their kinds (sshd, sudo, su, useradd,
  * usermod, userdel, groupadd, passwd, chpasswd, CRON/CROND, crontab);
  * every other line, and the lines of those programs that say nothing of
- * interest, give MM_ESKIP (counted as skipped, not an error). A line
+ * interest, is an MM_HOST_LINE event (program, pid, host, message) so
+ * Sigma keyword rules see it; host detectors ignore that kind. A line
  * without a syslog header is MM_EPARSE with the reason in err.
  *
  * Year-less stamps (the traditional format) take their year from the
@@ -51,15 +52,17 @@ int mm_syslog_looks_like(const char *line, size_t n);
 int mm_journal_looks_like(const char *line, size_t n);
 
 /* Parse one line into ev (kind MM_EV_HOST; slices borrowed from line or
- * from a, which holds unescaped text). 0, MM_ESKIP, or MM_EPARSE /
+ * from a, which holds unescaped text). 0, or MM_EPARSE /
  * MM_ETOOBIG with the reason in e. Sets cx->repeat. */
 int mm_syslog_parse(struct mm_syslog_ctx *cx, const char *line, size_t n, struct mm_arena *a,
 		    struct mm_event *ev, struct mm_err *e);
 int mm_journal_parse(struct mm_syslog_ctx *cx, const char *line, size_t n, struct mm_arena *a,
 		     struct mm_event *ev, struct mm_err *e);
 
-/* Interpret msg, logged by prog, into h (what, user, remote, ...).
- * 0 when it is a line of interest, else MM_ESKIP. *repeat as above. */
+/* Interpret msg, logged by prog, into h (what, user, remote, ...;
+ * message). Always 0: a message of no known kind is MM_HOST_LINE (h's
+ * time, host, instance_id and pid kept, the rest cleared). *repeat as
+ * above. */
 int mm_syslog_message(struct mm_host *h, struct mm_str prog, struct mm_str msg, uint32_t *repeat);
 
 /* The year-less stamp (month 1-12, day, seconds of the day) resolved

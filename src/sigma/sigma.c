@@ -1526,6 +1526,9 @@ static void linux_source(struct ld *L, const yaml_node_t *v)
 		{"sshd", MM_SIGMA_SRC_LINUX_LOG, MM_SIGMA_SVC_SSHD},
 		{"sudo", MM_SIGMA_SRC_LINUX_LOG, MM_SIGMA_SVC_SUDO},
 		{"cron", MM_SIGMA_SRC_LINUX_LOG, MM_SIGMA_SVC_CRON},
+		{"vsftpd", MM_SIGMA_SRC_LINUX_LOG, MM_SIGMA_SVC_VSFTPD},
+		{"clamav", MM_SIGMA_SRC_LINUX_LOG, MM_SIGMA_SVC_CLAMAV},
+		{"guacamole", MM_SIGMA_SRC_LINUX_LOG, MM_SIGMA_SVC_GUACAMOLE},
 	};
 	struct mm_sigma_rule *r = L->r;
 	size_t k;
@@ -1555,8 +1558,8 @@ static void linux_source(struct ld *L, const yaml_node_t *v)
 		UNSUP(L, v, "logsource product=linux service=auditd: mamori does not read the audit log "
 			    "(audit.log) yet");
 	else
-		UNSUP(L, v, "logsource product=linux service=%s: mamori reads the auth, sshd, sudo, cron "
-			    "and syslog lines, not %s's log",
+		UNSUP(L, v, "logsource product=linux service=%s: mamori reads the auth, sshd, sudo, cron, "
+			    "vsftpd, clamav, guacamole and syslog lines, not %s's log",
 		      r->service, r->service);
 }
 
@@ -3129,7 +3132,7 @@ static void vw_ip(struct vw *w, const char *key, const struct mm_ip *ip)
 
 static const char *const what_names[] = {
 	"", "login_fail", "login_ok", "sudo", "su", "user_add", "user_mod", "user_del", "passwd",
-	"cron_cmd", "crontab", "proc", "sock", "file", "account",
+	"cron_cmd", "crontab", "proc", "sock", "file", "account", "line",
 };
 
 /* The first word of a command (the program it runs). */
@@ -3219,6 +3222,7 @@ size_t mm_sigma_host_view(const struct mm_event *ev, char *out, size_t cap)
 		vw_num(&w, "ppid", h->ppid);
 	vw_strs(&w, "path", h->path);
 	vw_strs(&w, "change", h->change);
+	vw_strs(&w, "message", h->message);
 	/* the Sigma taxonomy's names (docs/internals/sigma.md) */
 	proc = h->what == MM_HOST_PROC;
 	sock = h->what == MM_HOST_SOCK;
@@ -3283,6 +3287,10 @@ int mm_sigma_host_applies(const struct mm_sigma_rule *r, const struct mm_event *
 {
 	static const char *const sshd[] = {"sshd", "sshd-session", "sshd-auth", NULL};
 	static const char *const cron[] = {"cron", "crond", "crontab", "anacron", NULL};
+	static const char *const vsftpd[] = {"vsftpd", NULL};
+	static const char *const clamav[] = {"clamd", "freshclam", "clamav-milter", "clamonacc",
+					     "clamdscan", "clamscan", NULL};
+	static const char *const guac[] = {"guacd", "guacamole", NULL};
 	static const char *const auth[] = {
 	    "sshd", "sshd-session", "sshd-auth", "sudo", "su", "login", "useradd", "usermod", "userdel",
 	    "groupadd", "groupmod", "groupdel", "adduser", "deluser", "passwd", "chpasswd", "chsh", "chfn",
@@ -3302,8 +3310,10 @@ int mm_sigma_host_applies(const struct mm_sigma_rule *r, const struct mm_event *
 	case MM_SIGMA_SRC_FILE_DEL:
 		return h->what == MM_HOST_FILE && h->change.n == 7 && !memcmp(h->change.p, "deleted", 7);
 	case MM_SIGMA_SRC_LINUX_LOG:
-		/* log lines: what the auth and cron logs give */
-		if (h->what < MM_HOST_LOGIN_FAIL || h->what > MM_HOST_CRONTAB)
+		/* log lines: what the auth and cron logs give, and the
+		 * generic lines of every program */
+		if ((h->what < MM_HOST_LOGIN_FAIL || h->what > MM_HOST_CRONTAB) &&
+		    h->what != MM_HOST_LINE)
 			return 0;
 		switch (r->svc) {
 		case MM_SIGMA_SVC_SSHD: return prog_is(h->program, sshd);
@@ -3314,6 +3324,9 @@ int mm_sigma_host_applies(const struct mm_sigma_rule *r, const struct mm_event *
 		case MM_SIGMA_SVC_AUTH:
 			return prog_is(h->program, auth) ||
 			       (h->what >= MM_HOST_LOGIN_FAIL && h->what <= MM_HOST_PASSWD);
+		case MM_SIGMA_SVC_VSFTPD: return prog_is(h->program, vsftpd);
+		case MM_SIGMA_SVC_CLAMAV: return prog_is(h->program, clamav);
+		case MM_SIGMA_SVC_GUACAMOLE: return prog_is(h->program, guac);
 		default: return 1;
 		}
 	}
@@ -3329,7 +3342,11 @@ static int host_prep(struct fcache *c, const struct mm_event *ev, struct mm_json
 		return MM_EPARSE;
 	c->api = NULL;
 	c->kwon = 1;
+	/* keywords search the line as written; a JSON record (journald's,
+	 * the agent's spool) has its text escaped, so its message instead */
 	c->kw = ev->raw;
+	if (ev->u.host.message.n && (!ev->raw.n || ev->raw.p[0] == '{'))
+		c->kw = ev->u.host.message;
 	return 0;
 }
 

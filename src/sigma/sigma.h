@@ -68,7 +68,12 @@ enum mm_sigma_svc {
 	MM_SIGMA_SVC_AUTH,	/* sshd, sudo, su, useradd, passwd, login, ... */
 	MM_SIGMA_SVC_SSHD,
 	MM_SIGMA_SVC_SUDO,
-	MM_SIGMA_SVC_CRON
+	MM_SIGMA_SVC_CRON,
+	/* services whose programs log to syslog (their lines are generic
+	 * MM_HOST_LINE events, admitted by program name) */
+	MM_SIGMA_SVC_VSFTPD,	/* vsftpd (syslog_enable=YES) */
+	MM_SIGMA_SVC_CLAMAV,	/* clamd, freshclam, clamav-milter, clamonacc */
+	MM_SIGMA_SVC_GUACAMOLE	/* guacd */
 };
 
 enum mm_sigma_corr_type {

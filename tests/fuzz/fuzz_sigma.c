@@ -22,7 +22,7 @@ static void host_events(const struct mm_sigma_rule *r, const char *p, size_t n, 
 {
 	static char view[MM_SIGMA_HOST_VIEW_MAX];
 	static const enum mm_host_what whats[] = {MM_HOST_PROC, MM_HOST_SOCK, MM_HOST_SUDO, MM_HOST_FILE,
-						  MM_HOST_LOGIN_FAIL};
+						  MM_HOST_LOGIN_FAIL, MM_HOST_LINE};
 	struct mm_str all = mm_str_make(p, n), half = mm_str_make(p, n / 2);
 	size_t k, vn, used;
 	for (k = 0; k < sizeof(whats) / sizeof(whats[0]); k++) {
@@ -36,6 +36,7 @@ static void host_events(const struct mm_sigma_rule *r, const char *p, size_t n, 
 		h->what = whats[k];
 		h->host = h->program = h->user = h->target_user = h->exe = h->name = half;
 		h->command = h->lineage = h->path = h->state = h->change = all;
+		h->message = half;	/* keywords read it when raw is a JSON record */
 		h->pid = (int64_t)n;
 		h->has_remote = h->has_local = 1;
 		h->lport = (uint16_t)(n * 977);

@@ -30,6 +30,7 @@
 struct fz_state_opts {
 	const struct mm_detector_def *d;
 	const char *entity;	/* what the input row is loaded as */
+	int version;		/* the input row's state version; 0: the detector's current one */
 	size_t empty_len;	/* a saved row this long or shorter holds nothing */
 	int one_row;		/* an entity loaded must save exactly one row */
 	int same_len_only;	/* the reloaded state need only save as many bytes */
@@ -102,7 +103,7 @@ static void fz_state_run(const struct fz_state_opts *o, const uint8_t *data, siz
 
 	if (!a || !b || !st)
 		abort();
-	rc = d->load(st, o->entity, d->state_version, data, size);
+	rc = d->load(st, o->entity, o->version ? o->version : d->state_version, data, size);
 	fz_save(o, st, a);
 	if (rc) {
 		if (a->full)

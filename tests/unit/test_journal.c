@@ -125,8 +125,10 @@ MM_TEST(missing_fields)
 	CHECK_EQ_INT(mm_journal_entry_json(&b, &e), 0);
 	CHECK_EQ_STR(b.p, "{\"__REALTIME_TIMESTAMP\":\"5\",\"MESSAGE\":\"(git) CMD (id)\"}\n");
 	CHECK_EQ_INT(mm_journal_looks_like(b.p, b.len - 1), 1);
-	/* no program: the parser skips it, it does not fail */
-	CHECK_EQ_INT(reparse(&b, &ev), MM_ESKIP);
+	/* no program: a generic line event, not a failure */
+	CHECK_EQ_INT(reparse(&b, &ev), 0);
+	CHECK_EQ_INT(ev.u.host.what, MM_HOST_LINE);
+	CHECK_EQ_SLICE(ev.u.host.message, "(git) CMD (id)");
 	/* an empty MESSAGE is still a MESSAGE */
 	mm_buf_reset(&b);
 	set(&e, MM_JF_MESSAGE, "", 0);
@@ -213,7 +215,11 @@ MM_TEST(huge_message_bounded)
 		n += v[i] == ',';
 	CHECK_EQ_INT((int)n + 1, MM_JOURNAL_MSG_MAX);
 	CHECK(b.len < 65536);
-	CHECK_EQ_INT(reparse(&b, &ev), MM_ESKIP); /* parsed; no program line matches */
+	/* read back: the same MM_JOURNAL_MSG_MAX bytes, a generic line */
+	CHECK_EQ_INT(reparse(&b, &ev), 0);
+	CHECK_EQ_INT(ev.u.host.what, MM_HOST_LINE);
+	CHECK_EQ_INT((int)ev.u.host.message.n, MM_JOURNAL_MSG_MAX);
+	CHECK(ev.u.host.message.p && !memcmp(ev.u.host.message.p, big, MM_JOURNAL_MSG_MAX));
 	mm_buf_free(&b);
 	free(big);
 }
@@ -259,6 +265,10 @@ MM_TEST(wanted_and_lookalikes)
 	setz(&e, MM_JF_COMM, "crontab");
 	CHECK_EQ_INT(mm_journal_wanted(&e), 1);
 	setz(&e, MM_JF_COMM, "sudoedit");
+	CHECK_EQ_INT(mm_journal_wanted(&e), 0);
+	setz(&e, MM_JF_COMM, "freshclam");
+	CHECK_EQ_INT(mm_journal_wanted(&e), 1);
+	setz(&e, MM_JF_COMM, "clam");
 	CHECK_EQ_INT(mm_journal_wanted(&e), 0);
 }
 

@@ -131,7 +131,10 @@ MM_TEST(linux_logsources_verdicts)
 		{"{product: linux, category: network_connection}", MM_SIGMA_OK, MM_SIGMA_SRC_NET},
 		{"{product: linux, category: file_event}", MM_SIGMA_OK, MM_SIGMA_SRC_FILE},
 		{"{product: linux, service: auditd}", MM_SIGMA_UNSUPPORTED, 0},
-		{"{product: linux, service: vsftpd}", MM_SIGMA_UNSUPPORTED, 0},
+		{"{product: linux, service: vsftpd}", MM_SIGMA_OK, MM_SIGMA_SRC_LINUX_LOG},
+		{"{product: linux, service: clamav}", MM_SIGMA_OK, MM_SIGMA_SRC_LINUX_LOG},
+		{"{product: linux, service: guacamole}", MM_SIGMA_OK, MM_SIGMA_SRC_LINUX_LOG},
+		{"{product: linux, service: apache}", MM_SIGMA_UNSUPPORTED, 0},
 		{"{product: linux, category: dns_query}", MM_SIGMA_UNSUPPORTED, 0},
 		{"{product: windows, category: process_creation}", MM_SIGMA_UNSUPPORTED, 0},
 	};
@@ -542,4 +545,63 @@ MM_TEST(glob_fast_shapes_agree)
 		mm_sigma_free(r);
 	}
 	mm_sigma_scratch_free(&s);
+}
+
+/* ---- generic log lines (MM_HOST_LINE) ---------------------------------------- */
+
+MM_TEST(generic_line_keywords_by_service)
+{
+	struct mm_sigma_rule *any = load_buf("title: t\nlogsource: {product: linux, service: syslog}\n"
+					     "detection:\n  k: ['segfault at', 'Oops']\n  condition: k\n");
+	struct mm_sigma_rule *ftp = load_buf("title: t\nlogsource: {product: linux, service: vsftpd}\n"
+					     "detection:\n  k: ['Bad HTTP verb.']\n  condition: k\n");
+	struct mm_sigma_rule *clam = load_buf("title: t\nlogsource: {product: linux, service: clamav}\n"
+					      "detection:\n  k: ['Trojan*FOUND']\n  condition: k\n");
+	struct mm_event seg = logev(MM_HOST_LINE, "kernel",
+				    "Dec  5 22:48:54 web1 kernel: [9.1] a.out[77]: segfault at 0 ip 0");
+	struct mm_event nseg = logev(MM_HOST_LINE, "kernel",
+				     "Dec  5 22:48:54 web1 kernel: [9.1] a.out[77]: exited at 0 ip 0");
+	struct mm_event verb = logev(MM_HOST_LINE, "vsftpd",
+				     "Dec  5 22:48:54 web1 vsftpd[12]: Bad HTTP verb.");
+	struct mm_event verb_other = logev(MM_HOST_LINE, "nginx",
+					   "Dec  5 22:48:54 web1 nginx[12]: Bad HTTP verb.");
+	struct mm_event found = logev(MM_HOST_LINE, "clamd",
+				      "Dec  5 22:48:54 web1 clamd[3]: /tmp/x: Trojan.Linux.Mirai FOUND");
+	struct mm_event ok = logev(MM_HOST_LINE, "clamd", "Dec  5 22:48:54 web1 clamd[3]: /tmp/x: OK");
+	CHECK_EQ_INT(m(any, &seg), 1);
+	CHECK_EQ_INT(m(any, &nseg), 0);
+	CHECK_EQ_INT(m(ftp, &verb), 1);
+	CHECK_EQ_INT(m(ftp, &verb_other), 0);	/* the words, another program */
+	CHECK_EQ_INT(m(ftp, &seg), 0);
+	CHECK_EQ_INT(m(clam, &found), 1);
+	CHECK_EQ_INT(m(clam, &ok), 0);
+	CHECK_EQ_INT(m(any, &verb), 0);
+	/* an agent's spool line (raw is JSON): keywords search the message,
+	 * unescaped, not the JSON text */
+	{
+		struct mm_sigma_rule *q = load_buf("title: t\nlogsource: {product: linux}\n"
+						   "detection:\n  k: ['said \"hi\"']\n  condition: k\n");
+		struct mm_event j = logev(MM_HOST_LINE, "app",
+					  "{\"mamori_host_event\":1,\"message\":\"said \\\"hi\\\"\"}");
+		struct mm_event jn = j;
+		j.u.host.message = mm_str_c("said \"hi\"");
+		jn.u.host.message = mm_str_c("said hello");
+		CHECK_EQ_INT(m(q, &j), 1);
+		CHECK_EQ_INT(m(q, &jn), 0);
+		mm_sigma_free(q);
+	}
+	/* the view carries what "line" and the message */
+	{
+		char v[MM_SIGMA_HOST_VIEW_MAX];
+		size_t n;
+		seg.u.host.message = mm_str_c("[9.1] a.out[77]: segfault at 0 ip 0");
+		n = mm_sigma_host_view(&seg, v, sizeof(v));
+		CHECK(n > 0);
+		v[n < sizeof(v) ? n : sizeof(v) - 1] = '\0';
+		CHECK(strstr(v, "\"what\":\"line\"") != NULL);
+		CHECK(strstr(v, "\"message\":\"[9.1] a.out[77]: segfault at 0 ip 0\"") != NULL);
+	}
+	mm_sigma_free(any);
+	mm_sigma_free(ftp);
+	mm_sigma_free(clam);
 }
