@@ -37,6 +37,11 @@ ifneq ($(wildcard /usr/include/maxminddb.h /usr/include/*/maxminddb.h),)
 CFLAGS  += -DMM_HAVE_MAXMINDDB
 LDLIBS  += -lmaxminddb
 endif
+# libsystemd's sd-journal for `mamori agent --journal` when its headers are installed (make deps)
+ifneq ($(wildcard /usr/include/systemd/sd-journal.h),)
+CFLAGS  += -DMM_HAVE_SYSTEMD
+LDLIBS  += -lsystemd
+endif
 
 LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/main.c'))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -5,6 +5,8 @@ set -e
 PKGS="gcc make pkg-config libsqlite3-dev libyaml-dev zlib1g-dev libisal-dev sqlite3 clang libclang-rt-dev libmaxminddb-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev awscli chromium"
 # nft: `mamori agent respond block` and its test in a network namespace
 PKGS="$PKGS nftables"
+# libsystemd: `mamori agent --journal`; systemd-journal-remote builds tests/golden/journal.sh's journals
+PKGS="$PKGS libsystemd-dev systemd-journal-remote"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -10,6 +10,7 @@ out=build-fuzz; mkdir -p $out/obj $out/artifacts
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -Isrc -pthread"
 LIBS="-lsqlite3 -lyaml -lz -lcrypto -lmicrohttpd -lcurl -lm"
 if [ -f /usr/include/isa-l/igzip_lib.h ]; then CFLAGS="$CFLAGS -DMM_HAVE_ISAL"; LIBS="$LIBS -lisal"; fi
+if [ -f /usr/include/systemd/sd-journal.h ]; then CFLAGS="$CFLAGS -DMM_HAVE_SYSTEMD"; LIBS="$LIBS -lsystemd"; fi
 pass=0; fail=0
 # library objects once; all of them again when any header changed (a
 # struct that changed shape must not meet objects built with the old one)

@@ -19,6 +19,7 @@
 
 #include "agent/collect.h"
 #include "agent/fim.h"
+#include "agent/journal.h"
 #include "agent/respond.h"
 #include "agent/ship.h"
 #include "agent/triage.h"
@@ -73,6 +74,13 @@ static void usage(FILE *out)
 	      "                            those of /var/log/secure, /var/log/auth.log, /var/log/cron\n"
 	      "                            that exist)\n"
 	      "  --no-logs                 follow no logs\n"
+	      "  --journal                 read the system journal's auth/cron entries (default:\n"
+	      "                            when built with libsystemd, without --root, --log or\n"
+	      "                            --server, and /var/log/secure and auth.log are absent)\n"
+	      "  --journal-dir DIR         read the journal files in DIR (as journalctl -D)\n"
+	      "  --journal-since TIME      first run: journal entries from TIME (ISO 8601, or\n"
+	      "                            'all'; default: the system journal's tail, all of DIR)\n"
+	      "  --no-journal              read no journal\n"
 	      "  --server URL              ship events and logs to a central mamori serve instead\n"
 	      "                            of detecting here (queued in <db>.agent/ship/ while it\n"
 	      "                            is away; see mamori-agent(1))\n"
@@ -130,13 +138,18 @@ struct agent {
 	int no_fim_watch;	/* daemon: no inotify wake-up, periodic rescan only */
 	struct mm_fim_counts fim;
 	uint64_t events_file;
+	/* the journal (agent/journal.h): mode -1 off, 0 default, 1 on */
+	int journal_mode;
+	const char *journal_dir, *journal_since;
+	struct mm_journal *jr;
+	uint64_t journal_lines;
 };
 
 static int name_seq(const char *name, unsigned *seq)
 {
 	char *end;
 	unsigned long v = strtoul(name, &end, 10);
-	if (end == name || strcmp(end, ".hostevents.jsonl"))
+	if (end == name || (strcmp(end, ".hostevents.jsonl") && strcmp(end, MM_JOURNAL_SPOOL_SUFFIX)))
 		return -1;
 	*seq = (unsigned)v;
 	return 0;
@@ -374,7 +387,16 @@ static int ship_pass(struct agent *ag, struct mm_err *err)
 }
 
 /* Write one cycle's lines as the next spool file, whole or not at all. */
+static int spool_write_as(struct agent *ag, const struct mm_buf *b, const char *suffix,
+			  struct mm_err *err);
+
 static int spool_write(struct agent *ag, const struct mm_buf *b, struct mm_err *err)
+{
+	return spool_write_as(ag, b, ".hostevents.jsonl", err);
+}
+
+static int spool_write_as(struct agent *ag, const struct mm_buf *b, const char *suffix,
+			  struct mm_err *err)
 {
 	char tmp[PATH_MAX], fin[PATH_MAX];
 	size_t off = 0;
@@ -384,7 +406,7 @@ static int spool_write(struct agent *ag, const struct mm_buf *b, struct mm_err *
 	if (!b->len)
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s/.%06u.tmp", ag->spool, ag->seq);
-	snprintf(fin, sizeof(fin), "%s/%06u.hostevents.jsonl", ag->spool, ag->seq);
+	snprintf(fin, sizeof(fin), "%s/%06u%s", ag->spool, ag->seq, suffix);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
 		return mm_err_set(err, MM_EIO, "%s: %s", tmp, strerror(errno));
 	while (off < b->len) {
@@ -605,6 +627,63 @@ static int fim_flush(void *ctx)
 	return rc;
 }
 
+/* ---- the journal (agent/journal.h) ------------------------------------------
+ * The cycle's journal entries become their own spool file
+ * (NNNNNN.journal.jsonl, journalctl -o json lines); the cursor is saved
+ * only after that file is renamed in. MAMORI_TEST_JOURNAL_KILL=1 (tests
+ * only: tests/golden/journal.sh) kills the agent right between the two. */
+static int journal_step(struct agent *ag, struct mm_err *err)
+{
+	struct mm_buf b;
+	uint64_t n = 0;
+	int rc;
+	mm_buf_init(&b, MM_JOURNAL_CYCLE_BYTES + (1u << 20));
+	if ((rc = mm_journal_read(ag->jr, &b, &n, err)) ||
+	    (rc = spool_write_as(ag, &b, MM_JOURNAL_SPOOL_SUFFIX, err)))
+		goto out;
+	ag->journal_lines += n;
+	if (n && getenv("MAMORI_TEST_JOURNAL_KILL"))
+		raise(SIGKILL);
+	rc = mm_journal_commit(ag->jr, err);
+out:
+	mm_buf_free(&b);
+	return rc;
+}
+
+static int journal_start(struct agent *ag, int logs_given, struct mm_err *err)
+{
+	struct mm_journal_opts o;
+	char state[PATH_MAX + 16];
+	static const char *const logs[] = { "/var/log/secure", "/var/log/auth.log" };
+	size_t i;
+	if (ag->journal_mode < 0)
+		return 0;
+	if (!ag->journal_mode) {
+		/* the default: this host's journal when it is where auth logs go */
+		if (!mm_journal_built() || ag->root[0] || logs_given || ag->no_logs || ag->server ||
+		    (access("/var/log/journal", R_OK) && access("/run/log/journal", R_OK)))
+			return 0;
+		for (i = 0; i < 2; i++)
+			if (!access(logs[i], F_OK))
+				return 0;
+	}
+	memset(&o, 0, sizeof(o));
+	snprintf(state, sizeof(state), "%s/journal.cursor", ag->spool);
+	o.dir = ag->journal_dir;
+	o.state = state;
+	o.spool = ag->spool;
+	if (ag->journal_since && !strcmp(ag->journal_since, "all")) {
+		o.since_us = -1;
+	} else if (ag->journal_since) {
+		int64_t ms;
+		if (mm_time_parse_iso(ag->journal_since, strlen(ag->journal_since), &ms) || ms < 0)
+			return mm_err_set(err, MM_EINVAL, "--journal-since takes an ISO 8601 time "
+							  "or 'all'");
+		o.since_us = ms ? ms * 1000 : 1;
+	}
+	return mm_journal_open(&ag->jr, &o, err);
+}
+
 /* One cycle: collect, spool, feed (or ship), prune. Sets *res. */
 static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_result *res,
 		 struct mm_err *err)
@@ -636,6 +715,8 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 			b.len = mark; /* not this cycle's FIM events: they come again */
 	}
 	if ((rc = spool_write(ag, &b, err)))
+		goto out;
+	if (ag->jr && (rc = journal_step(ag, err)))
 		goto out;
 	if (ag->ship) {
 		/* while the server is away, the backoff decides, not the cycle */
@@ -726,7 +807,8 @@ static void default_logs(struct agent *ag)
 enum {
 	OPT_ONCE = 1100, OPT_INTERVAL, OPT_SAMPLE, OPT_ROOT, OPT_HOST, OPT_INSTANCE, OPT_LOG,
 	OPT_NOLOGS, OPT_SERVER, OPT_FORMAT, OPT_FAILON, OPT_KEEP, OPT_NOFIM, OPT_KEYFILE,
-	OPT_MAXWAIT, OPT_AUDIT, OPT_QDIR
+	OPT_MAXWAIT, OPT_AUDIT, OPT_QDIR,
+	OPT_JOURNAL, OPT_JOURNAL_DIR, OPT_JOURNAL_SINCE, OPT_NOJOURNAL
 };
 enum { OPT_NOFIMWATCH = 1190 };
 
@@ -752,6 +834,10 @@ int mm_agent_run_main(int argc, char **argv)
 		{"audit-log", required_argument, NULL, OPT_AUDIT},
 		{"quarantine-dir", required_argument, NULL, OPT_QDIR},
 		{"no-fim-watch", no_argument, NULL, OPT_NOFIMWATCH},
+		{"journal", no_argument, NULL, OPT_JOURNAL},
+		{"journal-dir", required_argument, NULL, OPT_JOURNAL_DIR},
+		{"journal-since", required_argument, NULL, OPT_JOURNAL_SINCE},
+		{"no-journal", no_argument, NULL, OPT_NOJOURNAL},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -762,7 +848,7 @@ int mm_agent_run_main(int argc, char **argv)
 	struct mm_scan_result r;
 	struct mm_err err;
 	char accstate[PATH_MAX];
-	int c, rc = MM_EXIT_OK, have_col = 0;
+	int c, rc = MM_EXIT_OK, have_col = 0, logs_given;
 	struct mm_fim_watch *fw = NULL;
 
 	memset(&ag, 0, sizeof(ag));
@@ -876,6 +962,19 @@ int mm_agent_run_main(int argc, char **argv)
 		case OPT_KEEP:
 			ag.keep_spool = 1;
 			break;
+		case OPT_JOURNAL:
+			ag.journal_mode = 1;
+			break;
+		case OPT_JOURNAL_DIR:
+			ag.journal_mode = 1;
+			ag.journal_dir = optarg;
+			break;
+		case OPT_JOURNAL_SINCE:
+			ag.journal_since = optarg;
+			break;
+		case OPT_NOJOURNAL:
+			ag.journal_mode = -1;
+			break;
 		case 'q':
 			ag.quiet = 1;
 			break;
@@ -898,6 +997,11 @@ int mm_agent_run_main(int argc, char **argv)
 		rc = MM_EXIT_USAGE;
 		goto out;
 	}
+	if (ag.journal_mode > 0 && ag.server) {
+		fputs("mamori agent: --journal does not go with --server yet\n", stderr);
+		rc = MM_EXIT_USAGE;
+		goto out;
+	}
 	if ((rc = mm_cli_pipe_ready("agent", &ag.cp, ag.quiet)))
 		goto out;
 	if (ag.quiet)
@@ -916,6 +1020,7 @@ int mm_agent_run_main(int argc, char **argv)
 		snprintf(ag.host, sizeof(ag.host), "localhost");
 	if (!ag.instance[0])
 		mm_agent_instance_id(ag.root, ag.instance, sizeof(ag.instance));
+	logs_given = ag.nlogs > 0;
 	if (!ag.nlogs && !ag.no_logs)
 		default_logs(&ag);
 	if (ag.no_logs)
@@ -929,6 +1034,11 @@ int mm_agent_run_main(int argc, char **argv)
 		fprintf(stderr, "mamori agent: --server: %s\n", err.msg);
 		rc = err.code == MM_EINVAL || err.code == MM_ENOTFOUND || err.code == MM_EEXISTS
 			     ? MM_EXIT_USAGE : MM_EXIT_ERROR;
+		goto out;
+	}
+	if (journal_start(&ag, logs_given, &err)) {
+		fprintf(stderr, "mamori agent: %s\n", err.msg);
+		rc = err.code == MM_EINVAL ? MM_EXIT_USAGE : MM_EXIT_ERROR;
 		goto out;
 	}
 	snprintf(accstate, sizeof(accstate), "%s/accounts.state", ag.spool);
@@ -970,6 +1080,9 @@ int mm_agent_run_main(int argc, char **argv)
 				(unsigned long long)r.records_host,
 				(unsigned long long)r.findings_new,
 				(unsigned long long)r.findings_updated);
+		if (!ag.quiet && ag.jr)
+			fprintf(stderr, "mamori agent: journal: %llu entries spooled\n",
+				(unsigned long long)ag.journal_lines);
 		if (ag.ship) {
 			rc = ship_once_finish(&ag);
 			goto out;
@@ -1023,6 +1136,7 @@ out:
 	if (have_col)
 		mm_collector_free(&col);
 	mm_ship_close(ag.ship);
+	mm_journal_close(ag.jr);
 	mm_cli_pipe_free(&ag.cp);
 	return rc;
 }
