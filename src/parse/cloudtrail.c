@@ -462,6 +462,20 @@ enum { DOC_FIRST = 0, DOC_NEXT, DOC_END, DOC_DONE };
 /* Bring d->line up to position q (q never moves backwards). */
 static uint64_t line_at(struct mm_ct_doc *d, const char *q)
 {
+	if (q <= d->line_at)
+		return d->line;
+	/* the next newline is found once: an S3 object is one line, and
+	 * counting up to every record would read each record twice more */
+	if (!d->nl || d->nl < d->line_at) {
+		d->nl = memchr(d->line_at, '\n', (size_t)(d->end - d->line_at));
+		if (!d->nl)
+			d->nl = d->end;
+	}
+	if (q <= d->nl) {
+		d->line_at = q;
+		return d->line;
+	}
+	d->nl = NULL;
 	return mm__json_line_at(&d->line, &d->line_at, q);
 }
 

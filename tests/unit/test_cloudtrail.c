@@ -420,6 +420,22 @@ MM_TEST(doc_pretty_printed)
 		CHECK_EQ_INT(mm_ct_doc_next(&d, &rec, &line, &off, &err), 0);
 		CHECK_EQ_INT(mm_ct_doc_next(&d, &rec, &line, &off, &err), 0);
 	}
+	/* records on one line, then after newlines: the counter skips to the
+	 * next newline it found once and counts again past it */
+	{
+		static const char t[] = "{\"Records\":[{\"a\":1},{\"a\":2},\n{\"a\":3},{\"a\":4},\n\n{\"a\":5}]}";
+		static const uint64_t want[] = {1, 1, 2, 2, 4};
+		struct mm_ct_doc d;
+		struct mm_json_val rec;
+		uint64_t line = 0, off = 0;
+		int i;
+		CHECK_EQ_INT(mm_ct_doc_init(&d, t, sizeof(t) - 1, &err), 0);
+		for (i = 0; i < 5; i++) {
+			CHECK_EQ_INT(mm_ct_doc_next(&d, &rec, &line, &off, &err), 1);
+			CHECK_EQ_INT((int)line, (int)want[i]);
+		}
+		CHECK_EQ_INT(mm_ct_doc_next(&d, &rec, &line, &off, &err), 0);
+	}
 }
 
 MM_TEST(doc_compact_and_empty)
