@@ -302,6 +302,39 @@ static int field(struct mm_api *api, struct mm_str k, const struct mm_json_val *
 	return rc;
 }
 
+/* The members of the record parse_obj last read on this thread, for
+ * mm_ct_top (p NULL: none; ntop -1: too many to keep). */
+static __thread struct {
+	const char *p;
+	size_t n;
+	int ntop;
+	struct mm_str k[MM_CT_TOP_MAX];
+	struct mm_json_val v[MM_CT_TOP_MAX];
+} t_top;
+
+static void top_add(struct mm_str k, const struct mm_json_val *v)
+{
+	if (t_top.ntop < 0)
+		return;
+	if (t_top.ntop == MM_CT_TOP_MAX) {
+		t_top.ntop = -1;
+		return;
+	}
+	t_top.k[t_top.ntop] = k;
+	t_top.v[t_top.ntop++] = *v;
+}
+
+int mm_ct_top(const char *p, size_t n, const struct mm_str **keys, const struct mm_json_val **vals,
+	      size_t *objn)
+{
+	if (!p || p != t_top.p || t_top.n > n || t_top.ntop < 0)
+		return -1;
+	*keys = t_top.k;
+	*vals = t_top.v;
+	*objn = t_top.n;
+	return t_top.ntop;
+}
+
 /* Walk the object starting at p (p[0] == '{') and ending at or before
  * end; *after is set past its closing brace. */
 static int parse_obj(const char *p, const char *end, struct mm_arena *a, struct mm_event *ev,
@@ -324,19 +357,27 @@ static int parse_obj(const char *p, const char *end, struct mm_arena *a, struct 
 	obj.n = (size_t)(end - p);
 	tf.have = 0;
 	tf.v.type = MM_JSON_INVALID;
+	t_top.p = NULL;
+	t_top.ntop = 0;
 	if (mm_json_iter_init(&it, &obj))
 		return mm_err_set(err, MM_EPARSE, "record is not a JSON object");
 	while ((rc = mm_json_iter_key(&it, &k)) == 1) {
 		if (k.n == 12 && it.p < it.end && *it.p == '{' && memcmp(k.p, "userIdentity", 12) == 0) {
+			const char *at = it.p;
 			mm_err_clear(err);
 			WALK_CHILD(&it, walk_identity, a, &api->who, err);
 			if (rc)
 				return walk_fail(rc, "userIdentity", err);
+			v.type = MM_JSON_OBJECT;
+			v.p = at;
+			v.n = (size_t)(it.p - at);
+			top_add(k, &v);
 			continue;
 		}
 		rc = mm_json_iter_value(&it, &v);
 		if (rc != 1)
 			break;
+		top_add(k, &v);
 		rc = field(api, k, &v, a, &tf, err);
 		if (rc == 1 && memchr(k.p, '\\', k.n))
 			rc = field(api, norm_key(k, kb, sizeof(kb)), &v, a, &tf, err);
@@ -359,6 +400,8 @@ static int parse_obj(const char *p, const char *end, struct mm_arena *a, struct 
 	if (api->source_ip_raw.n &&
 	    mm_ip_parse(api->source_ip_raw.p, api->source_ip_raw.n, &api->source_ip) == 0)
 		api->has_source_ip = 1;
+	t_top.p = p;
+	t_top.n = (size_t)(it.p - p);
 	return 0;
 }
 
@@ -419,6 +462,20 @@ enum { DOC_FIRST = 0, DOC_NEXT, DOC_END, DOC_DONE };
 /* Bring d->line up to position q (q never moves backwards). */
 static uint64_t line_at(struct mm_ct_doc *d, const char *q)
 {
+	if (q <= d->line_at)
+		return d->line;
+	/* the next newline is found once: an S3 object is one line, and
+	 * counting up to every record would read each record twice more */
+	if (!d->nl || d->nl < d->line_at) {
+		d->nl = memchr(d->line_at, '\n', (size_t)(d->end - d->line_at));
+		if (!d->nl)
+			d->nl = d->end;
+	}
+	if (q <= d->nl) {
+		d->line_at = q;
+		return d->line;
+	}
+	d->nl = NULL;
 	return mm__json_line_at(&d->line, &d->line_at, q);
 }
 

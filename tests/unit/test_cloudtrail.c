@@ -420,6 +420,22 @@ MM_TEST(doc_pretty_printed)
 		CHECK_EQ_INT(mm_ct_doc_next(&d, &rec, &line, &off, &err), 0);
 		CHECK_EQ_INT(mm_ct_doc_next(&d, &rec, &line, &off, &err), 0);
 	}
+	/* records on one line, then after newlines: the counter skips to the
+	 * next newline it found once and counts again past it */
+	{
+		static const char t[] = "{\"Records\":[{\"a\":1},{\"a\":2},\n{\"a\":3},{\"a\":4},\n\n{\"a\":5}]}";
+		static const uint64_t want[] = {1, 1, 2, 2, 4};
+		struct mm_ct_doc d;
+		struct mm_json_val rec;
+		uint64_t line = 0, off = 0;
+		int i;
+		CHECK_EQ_INT(mm_ct_doc_init(&d, t, sizeof(t) - 1, &err), 0);
+		for (i = 0; i < 5; i++) {
+			CHECK_EQ_INT(mm_ct_doc_next(&d, &rec, &line, &off, &err), 1);
+			CHECK_EQ_INT((int)line, (int)want[i]);
+		}
+		CHECK_EQ_INT(mm_ct_doc_next(&d, &rec, &line, &off, &err), 0);
+	}
 }
 
 MM_TEST(doc_compact_and_empty)
@@ -611,4 +627,62 @@ MM_TEST(doc_deep_middle_record_does_not_abort_the_document)
 		}
 		mm_free(b);
 	}
+}
+
+/* mm_ct_top: the members of the record parsed last, as a second index of
+ * the record would give them (Sigma reads them instead), and nothing for
+ * another record, a shorter span, a failed parse or too many members */
+MM_TEST(top_members_of_the_last_record)
+{
+	const char *rec = "{\"eventTime\":\"2021-01-01T00:00:00Z\", \"userIdentity\" : "
+			  "{\"type\":\"IAMUser\",\"sessionContext\":{\"attributes\":{}}} ,"
+			  "\"eventSource\":\"s\",\"ev\\u0065ntName\":\"n\",\"requestParameters\":"
+			  "{\"a\":[1,{\"b\":null}]},\"x\":null}";
+	static const char *const keys[] = {"eventTime", "userIdentity", "eventSource",
+					   "ev\\u0065ntName", "requestParameters", "x"};
+	static const char *const vals[] = {"\"2021-01-01T00:00:00Z\"",
+					   "{\"type\":\"IAMUser\",\"sessionContext\":{\"attributes\":{}}}",
+					   "\"s\"", "\"n\"", "{\"a\":[1,{\"b\":null}]}", "null"};
+	struct mm_event ev;
+	struct mm_err err;
+	const struct mm_str *k;
+	const struct mm_json_val *v;
+	struct mm_json_val whole;
+	size_t objn, used;
+	char *big;
+	int n, i;
+
+	CHECK_EQ_INT(parse(rec, &ev, &err), 0);
+	n = mm_ct_top(ev.raw.p, ev.raw.n, &k, &v, &objn);
+	CHECK_EQ_INT(n, 6);
+	CHECK_EQ_INT((int)objn, (int)strlen(rec));
+	for (i = 0; i < n && i < 6; i++) {
+		CHECK_EQ_INT((int)k[i].n, (int)strlen(keys[i]));
+		CHECK(!memcmp(k[i].p, keys[i], k[i].n));
+		CHECK_EQ_INT((int)v[i].n, (int)strlen(vals[i]));
+		CHECK(!memcmp(v[i].p, vals[i], v[i].n));
+		/* the same value a scan of the text gives */
+		CHECK_EQ_INT(mm_json_value(v[i].p, (size_t)(ev.raw.p + ev.raw.n - v[i].p), &whole, &used), 0);
+		CHECK_EQ_INT((int)whole.type, (int)v[i].type);
+		CHECK_EQ_INT((int)whole.n, (int)v[i].n);
+	}
+	CHECK_EQ_INT(mm_ct_top(ev.raw.p + 1, ev.raw.n - 1, &k, &v, &objn), -1);
+	CHECK_EQ_INT(mm_ct_top(ev.raw.p, ev.raw.n - 1, &k, &v, &objn), -1);
+	CHECK_EQ_INT(mm_ct_top(NULL, 0, &k, &v, &objn), -1);
+	/* a record that fails (no eventName) leaves nothing behind */
+	CHECK(parse("{\"eventTime\":\"2021-01-01T00:00:00Z\",\"eventSource\":\"s\"}", &ev, &err) != 0);
+	CHECK_EQ_INT(mm_ct_top(ev.raw.p, ev.raw.n, &k, &v, &objn), -1);
+	/* more members than kept: none */
+	big = mm_malloc(64 * 1024);
+	CHECK(big != NULL);
+	if (!big)
+		return;
+	n = snprintf(big, 64 * 1024, "{\"eventTime\":\"2021-01-01T00:00:00Z\",\"eventSource\":\"s\","
+				      "\"eventName\":\"n\"");
+	for (i = 0; i < MM_CT_TOP_MAX; i++)
+		n += snprintf(big + n, (size_t)(64 * 1024 - n), ",\"k%d\":%d", i, i);
+	snprintf(big + n, (size_t)(64 * 1024 - n), "}");
+	CHECK_EQ_INT(parse(big, &ev, &err), 0);
+	CHECK_EQ_INT(mm_ct_top(ev.raw.p, ev.raw.n, &k, &v, &objn), -1);
+	mm_free(big);
 }

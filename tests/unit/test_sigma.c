@@ -184,6 +184,11 @@ MM_TEST(keywords_with_modifiers)
 	      L("{\"eventName\":\"CreateUser\",\"userAgent\":\"x-kali\"}"),
 	      L("{\"eventName\":\"CreateUser\"}", "{\"userAgent\":\"kali\"}"));
 	cases("  k:\n    '|re': 'kali[0-9]'\n  condition: k\n", L("{\"a\":\"kali3\"}"), L("{\"a\":\"kali\"}"));
+	/* the literal prefilter: its first byte recurs before the match, the
+	 * match ends the text, a near miss at the end, case matters */
+	cases("  sel:\n    a|re: 'kali[0-9]'\n  condition: sel\n",
+	      L("{\"a\":\"kkakalkali7\"}", "{\"a\":\"k kali0 k\"}"),
+	      L("{\"a\":\"kkakalkal\"}", "{\"a\":\"kal\"}", "{\"a\":\"KALI7\"}", "{\"a\":\"\"}"));
 }
 
 MM_TEST(conditions)
