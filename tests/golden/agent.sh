@@ -12,59 +12,17 @@
 # Ends "agent: N passed, N failed, N skipped".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
+SUITE=agent
+. "$HERE/lib/hostsuite.sh"
 
-if ! command -v cc >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
-	skipped all "needs cc and python3"
-	echo "agent: $pass passed, $fail failed, $skip skipped"; exit 0
-fi
+host_need cc python3
 
 # --- the listener (the "mining pool") and the miner ------------------------------
-python3 - "$T/port" <<'PY' &
-import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
-open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1])); 
-import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-s.settimeout(1.0); held = []; end = time.time() + 90
-while time.time() < end:
-    try:
-        c, _ = s.accept(); held.append(c)
-    except socket.timeout:
-        pass
-PY
-PIDS="$PIDS $!"
-i=0; while [ ! -s "$T/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-PORT=$(cat "$T/port")
+pool_listen 127.0.0.1
 mkdir -p "$T/.gitlab" "$T/src"
-cat >"$T/src/miner.c" <<'C'
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
-int main(int argc, char **argv)
-{
-	struct sockaddr_in sa = { 0 };
-	volatile unsigned long x = 0;
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)atoi(argv[1]));
-	sa.sin_addr.s_addr = htonl(0x7f000001);
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)))
-		return 1;
-	alarm(90); /* bounded even if the trap is never run */
-	for (;;)
-		x++;
-}
-C
-cc -O0 -o "$T/src/miner" "$T/src/miner.c" || { bad build_miner "cc failed"; exit 1; }
+build_miner "$T/src/miner" full || { bad build_miner "cc failed"; exit 1; }
 cp "$T/src/miner" "$T/.gitlab/kthreaddw"
-"$T/.gitlab/kthreaddw" "$PORT" &
+"$T/.gitlab/kthreaddw" 127.0.0.1 "$PORT" &
 MPID=$!
 PIDS="$PIDS $MPID"
 SHA=$(sha256sum "$T/.gitlab/kthreaddw" | cut -d' ' -f1)
@@ -104,7 +62,7 @@ expect proc_host "host/instance" hasE "$T/mproc.jsonl" '"host":"web-1".*"instanc
 CPU=$(sed -n 's/.*"cpu_permille":\([0-9]*\).*/\1/p' "$T/mproc.jsonl" | head -1)
 expect proc_cpu "cpu_permille=$CPU (a busy loop)" test "${CPU:-0}" -ge 100
 expect proc_lineage "lineage names the shell's pid $$" has "$T/mproc.jsonl" "\"lineage\":\"$$:"
-expect proc_cmdline "cmdline" has "$T/mproc.jsonl" "kthreaddw $PORT"
+expect proc_cmdline "cmdline" has "$T/mproc.jsonl" "kthreaddw 127.0.0.1 $PORT"
 grep '"what":"sock"' "$T/ev1.jsonl" | grep "\"pid\":$MPID," >"$T/msock.jsonl"
 expect sock_event "no sock event for pid $MPID" test -s "$T/msock.jsonl"
 expect sock_remote "$(head -c 400 "$T/msock.jsonl")" has "$T/msock.jsonl" '"remote":"127.0.0.1"'

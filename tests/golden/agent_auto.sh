@@ -16,63 +16,17 @@
 # Ends "agent_auto: N passed, N failed, N skipped".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-if ! command -v cc >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
-	skipped all "needs cc and python3"
-	echo "agent_auto: $pass passed, $fail failed, $skip skipped"; exit 0
-fi
-if ! "$M" config show 2>/dev/null | grep -q '^hostproc:'; then
-	skipped all "no host detectors in this binary"
-	echo "agent_auto: $pass passed, $fail failed, $skip skipped"; exit 0
-fi
+SUITE=agent_auto
+. "$HERE/lib/hostsuite.sh"
+host_need cc python3
+host_need_detectors
 POOL=127.0.0.4
-python3 - "$T/port" "$POOL" <<'PY' &
-import os, socket, sys, time
-s = socket.socket(); s.bind((sys.argv[2], 0)); s.listen(8)
-open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-s.settimeout(1.0); held = []; end = time.time() + 90
-while time.time() < end:
-    try:
-        c, _ = s.accept(); held.append(c)
-    except socket.timeout:
-        pass
-PY
-PIDS="$PIDS $!"
-i=0; while [ ! -s "$T/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-PORT=$(cat "$T/port")
+pool_listen "$POOL"
 echo "$POOL" >"$T/mining.txt"
 mkdir -p "$T/src" "$T/.gitlab" "$T/root/etc"
 printf 'root:x:0:0:root:/root:/bin/bash\n' >"$T/root/etc/passwd"
 # connects, then waits: the finding needs the connection, not CPU
-cat >"$T/src/k.c" <<'C'
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
-int main(int argc, char **argv)
-{
-	struct sockaddr_in sa = { 0 };
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	if (argc < 3)
-		return 2;
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)atoi(argv[2]));
-	if (inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1 ||
-	    connect(s, (struct sockaddr *)&sa, sizeof(sa)))
-		return 1;
-	alarm(90);
-	for (;;)
-		pause();
-}
-C
-cc -O0 -o "$T/src/k" "$T/src/k.c" || { bad build "cc failed"; echo "agent_auto: $pass passed, $fail failed, $skip skipped"; exit 1; }
+build_miner "$T/src/k" pause || { bad build "cc failed"; echo "agent_auto: $pass passed, $fail failed, $skip skipped"; exit 1; }
 EXE="$T/.gitlab/kthreaddw"
 cp "$T/src/k" "$EXE"
 "$EXE" "$POOL" "$PORT" &

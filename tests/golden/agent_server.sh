@@ -13,16 +13,9 @@
 # Ends "agent_server: N passed, N failed, N skipped".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-if ! command -v python3 >/dev/null 2>&1; then
-	skipped all "needs python3"
-	echo "agent_server: $pass passed, $fail failed, $skip skipped"; exit 0
-fi
+SUITE=agent_server
+. "$HERE/lib/hostsuite.sh"
+host_need python3
 export HOME="$T/home"
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 mkdir -p "$HOME"

@@ -9,17 +9,10 @@
 # Ends "fim: N passed, N failed, N skipped".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
+SUITE=fim
+. "$HERE/lib/hostsuite.sh"
 
-if [ ! -d /proc/sys/fs/inotify ]; then
-	skipped all "no inotify on this kernel"
-	echo "fim: $pass passed, $fail failed, $skip skipped"; exit 0
-fi
+[ -d /proc/sys/fs/inotify ] || host_skip_all "no inotify on this kernel"
 
 # root R: a user git with a home and a key; a uid 0 duplicate so the first
 # cycle leaves a finding (the sign that the baseline is recorded)

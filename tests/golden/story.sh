@@ -18,20 +18,10 @@
 # Ends "story: N passed, N failed, N skipped".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-if ! command -v cc >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
-	skipped all "needs cc and python3"
-	echo "story: $pass passed, $fail failed, $skip skipped"; exit 0
-fi
-if ! "$M" config show 2>/dev/null | grep -q '^hostproc:'; then
-	skipped all "no host detectors in this binary"
-	echo "story: $pass passed, $fail failed, $skip skipped"; exit 0
-fi
+SUITE=story
+. "$HERE/lib/hostsuite.sh"
+host_need cc python3
+host_need_detectors
 
 R="$T/root"
 DB="$T/story.db"
@@ -40,57 +30,12 @@ POOL=127.0.0.3
 mkdir -p "$R/etc" "$R/home/git/.ssh" "$R/var/spool/cron" "$R/var/log" "$R/tmp/.gitlab" "$T/src"
 
 # --- the mining pool: a listener on 127.0.0.3 that holds what connects -----------------
-python3 - "$T/port" "$POOL" <<'PY' &
-import os, socket, sys, time
-s = socket.socket(); s.bind((sys.argv[2], 0)); s.listen(8)
-open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-s.settimeout(1.0); held = []; end = time.time() + 90
-while time.time() < end:
-    try:
-        c, _ = s.accept(); held.append(c)
-    except socket.timeout:
-        pass
-PY
-PIDS="$PIDS $!"
-i=0; while [ ! -s "$T/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-PORT=$(cat "$T/port")
+pool_listen "$POOL"
 expect pool_listening "no listener on $POOL" test -n "$PORT"
 echo "$POOL" >"$T/mining.txt"
 
 # --- the miner: a busy loop of its own (an ELF, not a copied shell) ----------------------
-cat >"$T/src/kthreaddw.c" <<'C'
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-int main(int argc, char **argv)
-{
-	struct sockaddr_in sa = { 0 };
-	volatile unsigned long x = 0;
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	if (argc < 3)
-		return 2;
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)atoi(argv[2]));
-	if (inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1 ||
-	    connect(s, (struct sockaddr *)&sa, sizeof(sa)))
-		return 1;
-	alarm(90); /* bounded even if the trap never runs */
-	for (;;) { /* half a core: burn 10 ms, rest 10 ms (a shared test machine) */
-		struct timespec t0, t1, rest = { 0, 10000000L };
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		do {
-			x++;
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-		} while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 10000000L);
-		nanosleep(&rest, NULL);
-	}
-}
-C
-cc -O0 -o "$T/src/kthreaddw" "$T/src/kthreaddw.c" || { bad build_miner "cc failed"; echo "story: $pass passed, $fail failed, $skip skipped"; exit 1; }
+build_miner "$T/src/kthreaddw" half || { bad build_miner "cc failed"; echo "story: $pass passed, $fail failed, $skip skipped"; exit 1; }
 EXE="$R/tmp/.gitlab/kthreaddw"
 cp "$T/src/kthreaddw" "$EXE"
 SHA=$(sha256sum "$EXE" | cut -d' ' -f1)
