@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
+#include "core/file.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -274,44 +275,20 @@ int mm_journal_built(void)
 	return 1;
 }
 
-/* Write the state file atomically: temp, fsync, rename, fsync the folder. */
+/* Write the state file whole: the value and a newline (core/file.h). */
 static int state_save(const char *path, const char *value, struct mm_err *err)
 {
-	char tmp[PATH_MAX + 8], dir[PATH_MAX], *slash;
-	size_t n = strlen(value), off = 0;
-	int fd, dfd, rc = 0;
+	char tmp[PATH_MAX + 8];
+	struct mm_buf b;
+	int rc;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
-		return mm_err_set(err, MM_EIO, "%s: %s", tmp, strerror(errno));
-	while (off <= n) {
-		ssize_t w = off < n ? write(fd, value + off, n - off) : write(fd, "\n", 1);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			rc = mm_err_set(err, MM_EIO, "%s: %s", tmp, strerror(errno));
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (!rc && fsync(fd))
-		rc = mm_err_set(err, MM_EIO, "%s: %s", tmp, strerror(errno));
-	close(fd);
-	if (!rc && rename(tmp, path))
-		rc = mm_err_set(err, MM_EIO, "%s: %s", path, strerror(errno));
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')))
-		*slash = '\0';
+	mm_buf_init(&b, strlen(value) + 2);
+	if (mm_buf_printf(&b, "%s\n", value) || !b.p)
+		rc = mm_err_set(err, MM_ENOMEM, "out of memory");
 	else
-		snprintf(dir, sizeof(dir), ".");
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+		rc = mm_file_replace(path, tmp, b.p, b.len, err);
+	mm_buf_free(&b);
+	return rc;
 }
 
 /* 1 read (one line, no '\n'), 0 absent. */

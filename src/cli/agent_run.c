@@ -27,6 +27,7 @@
 #include "cli/pipeopts.h"
 #include "config/config.h"
 #include "core/buf.h"
+#include "core/file.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -399,34 +400,14 @@ static int spool_write_as(struct agent *ag, const struct mm_buf *b, const char *
 			  struct mm_err *err)
 {
 	char tmp[PATH_MAX], fin[PATH_MAX];
-	size_t off = 0;
-	int fd, rc = 0;
+	int rc;
 	if (ag->ship)
 		return ship_append(ag, b, err);
 	if (!b->len)
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s/.%06u.tmp", ag->spool, ag->seq);
 	snprintf(fin, sizeof(fin), "%s/%06u%s", ag->spool, ag->seq, suffix);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
-		return mm_err_set(err, MM_EIO, "%s: %s", tmp, strerror(errno));
-	while (off < b->len) {
-		ssize_t w = write(fd, b->p + off, b->len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			rc = mm_err_set(err, MM_EIO, "%s: %s", tmp, strerror(errno));
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (!rc && fsync(fd))
-		rc = mm_err_set(err, MM_EIO, "%s: %s", tmp, strerror(errno));
-	close(fd);
-	if (!rc && rename(tmp, fin))
-		rc = mm_err_set(err, MM_EIO, "%s: %s", fin, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	else
+	if (!(rc = mm_file_replace(fin, tmp, b->p, b->len, err)))
 		ag->seq++;
 	return rc;
 }

@@ -1,0 +1,51 @@
+/* file.c - replacing a file whole (see file.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/file.h"
+
+int mm_file_replace(const char *path, const char *tmp, const void *p, size_t n, struct mm_err *err)
+{
+	char dir[PATH_MAX], *slash;
+	size_t off = 0;
+	int fd, dfd, rc = 0;
+
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return mm_err_set(err, MM_EIO, "%s: %s", tmp, strerror(errno));
+	while (off < n) {
+		ssize_t w = write(fd, (const char *)p + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = mm_err_set(err, MM_EIO, "%s: %s", tmp, w < 0 ? strerror(errno) : "short write");
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (!rc && fsync(fd))
+		rc = mm_err_set(err, MM_EIO, "%s: %s", tmp, strerror(errno));
+	close(fd);
+	if (!rc && rename(tmp, path))
+		rc = mm_err_set(err, MM_EIO, "%s: %s", path, strerror(errno));
+	if (rc) {
+		unlink(tmp);
+		return rc;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		dir[1] = '\0'; /* a file in / */
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}

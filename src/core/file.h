@@ -1,0 +1,17 @@
+/* file.h - replacing a file whole: what readers see under its name is the
+ * old content or the new, never a part (temporary file, fsync, rename,
+ * fsync of the folder). */
+#ifndef MM_CORE_FILE_H
+#define MM_CORE_FILE_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+
+/* Write the n bytes at p to tmp (created 0600, truncated; not a symlink),
+ * fsync it, rename it to path and fsync path's folder. tmp must be in the
+ * same folder as path. On failure tmp is removed, path is untouched and
+ * MM_EIO is returned with err naming the file and the reason. */
+int mm_file_replace(const char *path, const char *tmp, const void *p, size_t n, struct mm_err *err);
+
+#endif
