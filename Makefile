@@ -6,7 +6,7 @@
 #   make test       unit + golden + samples on the normal build only (fast loop)
 #   make golden     every end-to-end suite tests/golden/*.sh (MM_GOLDEN_UPDATE=1 rewrites the
 #                   cases' expected.jsonl: tests/golden/cases/README.md)
-#   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 20)
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 15)
 #   make bench      the benchmark harness (bench/README.md)
 #   make install    PREFIX=/usr/local: binary, bundled threat lists, man pages
 #   make geo        fetch the ip-location-db data with npm, build data/geo/geo.mmgeo (optional)
@@ -50,7 +50,7 @@ ASSET_OBJ := $(BUILD)/src/serve/assets.o
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 15
 
 PREFIX  ?= /usr/local
 DESTDIR ?=

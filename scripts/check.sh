@@ -7,7 +7,7 @@
 # make's own non-zero exit (a build error, a suite that crashed after its
 # summary). Ends with "check: N passed, N failed, N skipped".
 cd "$(dirname "$0")/.." || exit 1
-secs=${FUZZ_SECONDS:-20}
+secs=${FUZZ_SECONDS:-15}
 total_p=0; total_f=0; total_s=0; rc=0
 log=$(mktemp); st_file=$(mktemp)
 trap 'rm -f "$log" "$st_file"' EXIT
