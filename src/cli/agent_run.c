@@ -793,6 +793,20 @@ enum {
 };
 enum { OPT_NOFIMWATCH = 1190 };
 
+/* --opt N within [lo, hi] from optarg into *out; a usage message
+ * ("--opt takes UNITlo to hi") and MM_EXIT_USAGE otherwise. */
+static int opt_range(const char *opt, const char *unit, long lo, long hi, long *out)
+{
+	char *end;
+	long v = strtol(optarg, &end, 10);
+	if (end == optarg || *end || v < lo || v > hi) {
+		fprintf(stderr, "mamori agent: %s takes %s%ld to %ld\n", opt, unit, lo, hi);
+		return MM_EXIT_USAGE;
+	}
+	*out = v;
+	return 0;
+}
+
 int mm_agent_run_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -844,7 +858,6 @@ int mm_agent_run_main(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		int taken = mm_cli_pipe_opt("agent", &ag.cp, c, optarg);
-		char *end;
 		if (taken < 0) {
 			rc = -taken;
 			goto out;
@@ -856,20 +869,13 @@ int mm_agent_run_main(int argc, char **argv)
 			ag.once = 1;
 			break;
 		case OPT_INTERVAL:
-			ag.interval = strtol(optarg, &end, 10);
-			if (*end || ag.interval < 1 || ag.interval > 86400) {
-				fputs("mamori agent: --interval takes seconds from 1 to 86400\n", stderr);
-				rc = MM_EXIT_USAGE;
+			if ((rc = opt_range("--interval", "seconds from ", 1, 86400, &ag.interval)))
 				goto out;
-			}
 			break;
 		case OPT_SAMPLE: {
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 10 || v > 60000) {
-				fputs("mamori agent: --sample-ms takes 10 to 60000\n", stderr);
-				rc = MM_EXIT_USAGE;
+			long v;
+			if ((rc = opt_range("--sample-ms", "", 10, 60000, &v)))
 				goto out;
-			}
 			ag.sample_ms = (int)v;
 			break;
 		}
@@ -906,12 +912,8 @@ int mm_agent_run_main(int argc, char **argv)
 			ag.quarantine_dir = optarg;
 			break;
 		case OPT_MAXWAIT:
-			ag.max_wait = strtol(optarg, &end, 10);
-			if (*end || ag.max_wait < 0 || ag.max_wait > 86400) {
-				fputs("mamori agent: --max-wait takes seconds from 0 to 86400\n", stderr);
-				rc = MM_EXIT_USAGE;
+			if ((rc = opt_range("--max-wait", "seconds from ", 0, 86400, &ag.max_wait)))
 				goto out;
-			}
 			break;
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "none")) {
