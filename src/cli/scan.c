@@ -55,6 +55,49 @@ static int print_row(void *ctx, const struct mm_finding_row *row)
 	return mm_printer_row(ctx, row);
 }
 
+static void summary(const struct mm_scan_result *r);
+
+struct scan_done_ctx {
+	int quiet, print;
+	enum mm_outfmt fmt;
+	const char *db;
+	int rc;		/* MM_EXIT_OK or MM_EXIT_ERROR */
+};
+
+/* After the last flush (mm_scan_opts.done): the summary, then what this
+ * scan stored or updated, read back from the store after the last commit
+ * (sorted like `findings list`). It runs before the pipeline closes, so
+ * the flush's WAL checkpoint proceeds on its own thread meanwhile. */
+static void scan_done(void *ctx, const struct mm_scan_result *r)
+{
+	struct scan_done_ctx *dc = ctx;
+	struct mm_store *st = NULL;
+	struct mm_finding_filter flt;
+	struct mm_printer pr;
+	struct mm_err err;
+
+	if (!dc->quiet)
+		summary(r);
+	if (!dc->print)
+		return;
+	mm_err_clear(&err);
+	memset(&flt, 0, sizeof(flt));
+	flt.updated_since_ms = r->started_ms;
+	flt.include_archived = 0;
+	if (mm_store_open(&st, dc->db, &err)) {
+		fprintf(stderr, "mamori scan: %s\n", err.msg);
+		dc->rc = MM_EXIT_ERROR;
+		return;
+	}
+	mm_printer_begin(&pr, stdout, dc->fmt, dc->fmt == MM_OUT_TABLE && isatty(1));
+	if (mm_store_findings(st, &flt, print_row, &pr, &err) < 0) {
+		fprintf(stderr, "mamori scan: %s\n", err.msg);
+		dc->rc = MM_EXIT_ERROR;
+	}
+	mm_printer_end(&pr);
+	mm_store_close(st);
+}
+
 static void human(uint64_t v, char *buf, size_t cap)
 {
 	if (v >= 10000000)
@@ -144,6 +187,7 @@ int mm_cmd_scan(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct mm_scan_opts o;
+	struct scan_done_ctx dc;
 	struct mm_cli_pipe cp;
 	struct mm_scan_result r;
 	struct mm_err err;
@@ -249,35 +293,19 @@ int mm_cmd_scan(int argc, char **argv)
 	if (quiet)
 		mm_log_set_level(MM_LOG_QUIET);
 
+	dc.quiet = quiet;
+	dc.print = print;
+	dc.fmt = fmt;
+	dc.db = o.p.db_path ? o.p.db_path : mm_store_default_path();
+	dc.rc = MM_EXIT_OK;
+	o.done = scan_done;
+	o.done_ctx = &dc;
 	if (mm_scan_run(&o, &r, &err)) {
 		fprintf(stderr, "mamori scan: %s\n", err.msg[0] ? err.msg : mm_strerror(err.code));
 		rc = err.code == MM_EBUSY ? MM_EXIT_BUSY : MM_EXIT_ERROR;
 		goto out;
 	}
-	if (!quiet)
-		summary(&r);
-	if (print) {
-		/* print what this scan stored or updated, read back from the
-		 * store after the last commit (sorted like `findings list`) */
-		struct mm_store *st = NULL;
-		struct mm_finding_filter flt;
-		struct mm_printer pr;
-		memset(&flt, 0, sizeof(flt));
-		flt.updated_since_ms = r.started_ms;
-		flt.include_archived = 0;
-		if (mm_store_open(&st, o.p.db_path ? o.p.db_path : mm_store_default_path(), &err)) {
-			fprintf(stderr, "mamori scan: %s\n", err.msg);
-			rc = MM_EXIT_ERROR;
-			goto out;
-		}
-		mm_printer_begin(&pr, stdout, fmt, fmt == MM_OUT_TABLE && isatty(1));
-		if (mm_store_findings(st, &flt, print_row, &pr, &err) < 0) {
-			fprintf(stderr, "mamori scan: %s\n", err.msg);
-			rc = MM_EXIT_ERROR;
-		}
-		mm_printer_end(&pr);
-		mm_store_close(st);
-	}
+	rc = dc.rc;
 	if (rc == MM_EXIT_OK && fail_on > 0 && r.max_severity >= fail_on)
 		rc = MM_EXIT_FINDINGS;
 	if (rc == MM_EXIT_OK && strict && (r.bad_records || r.inputs_unreadable))

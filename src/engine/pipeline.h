@@ -125,6 +125,9 @@ int mm_pipeline_feed_event(struct mm_pipeline *p, const struct mm_event *ev);
 int mm_pipeline_flush(struct mm_pipeline *p, struct mm_err *err);
 /* How many files the driver will feed in all (the progress line's total). */
 void mm_pipeline_expect_files(struct mm_pipeline *p, size_t n);
+/* End the progress line (its last state and the newline) if one is up,
+ * before the driver prints more; close does it otherwise. */
+void mm_pipeline_progress_end(struct mm_pipeline *p);
 void mm_pipeline_close(struct mm_pipeline *p);
 /* Borrowed; valid until close. */
 const struct mm_scan_result *mm_pipeline_result(const struct mm_pipeline *p);

@@ -94,6 +94,10 @@ int mm_scan_run(const struct mm_scan_opts *o, struct mm_scan_result *res, struct
 	}
 	*res = *mm_pipeline_result(p);
 	res->inputs_unreadable = fl.unreadable;
+	if (o->done) {
+		mm_pipeline_progress_end(p);
+		o->done(o->done_ctx, res);
+	}
 out:
 	mm_pipeline_close(p);
 	for (k = 0; rels && k < fl.n; k++)

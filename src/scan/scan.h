@@ -12,6 +12,13 @@ struct mm_scan_opts {
 	const char *const *paths;	/* borrowed; "-" = stdin */
 	int npaths;
 	size_t flush_every;		/* files per flush; 0 = one flush at the end */
+	/* Called once when every flush succeeded, before the pipeline
+	 * closes, with the result: the last flush's WAL checkpoint runs on
+	 * its own thread meanwhile (printing the findings the scan touched
+	 * overlaps it). The store is committed; done may read it through its
+	 * own handle. NULL = none. */
+	void (*done)(void *ctx, const struct mm_scan_result *res);
+	void *done_ctx;
 };
 
 /* Run a scan. 0 when the scan ran (bad records are counted, not fatal),

@@ -1706,3 +1706,42 @@ int mm_store_cache_kib(struct mm_store *st, int kib, struct mm_err *err)
 	sqlite3_finalize(s);
 	return ok ? 0 : mm_err_set(err, MM_EDB, "page cache size not taken");
 }
+
+int mm_store_autocheckpoint_off(struct mm_store *st, struct mm_err *err)
+{
+	if (sqlite3_wal_autocheckpoint(st->db, 0) != SQLITE_OK)
+		return db_fail(st, err, "turning the automatic checkpoint off");
+	return 0;
+}
+
+int mm_store_checkpoint(struct mm_store *st, struct mm_err *err)
+{
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	/* BUSY: another handle is checkpointing right now; it copies the same frames */
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		return db_fail(st, err, "checkpointing the WAL");
+	return 0;
+}
+
+int mm_store_checkpoint_file(const char *path, struct mm_err *err)
+{
+	struct mm_store *st = NULL;
+	int rc;
+
+	if ((rc = store_new(&st, path, err)))
+		return rc;
+	/* no CREATE: a file removed meanwhile is not made again, empty */
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_fail(st, err, "opening database to checkpoint it");
+	else
+		rc = mm_store_checkpoint(st, err);
+	mm_store_close(st);
+	return rc;
+}
+
+const char *mm_store_path(const struct mm_store *st)
+{
+	return st->path;
+}

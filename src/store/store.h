@@ -279,5 +279,24 @@ int mm_store_fgroup(struct mm_store *st, const struct mm_fquery *q, enum mm_fgro
  * a small database costs nothing. kib 1..1048576; 0, MM_EINVAL or
  * MM_EDB (also when SQLite did not take it). */
 int mm_store_cache_kib(struct mm_store *st, int kib, struct mm_err *err);
+/* Commits through st no longer copy the WAL into the main file
+ * (SQLite's wal_autocheckpoint, by default at every commit that leaves
+ * the WAL over 1000 pages): the caller checkpoints itself, with
+ * mm_store_checkpoint on this or another handle. Closing the last handle
+ * of a file still checkpoints it and removes the WAL. 0 or MM_EDB. */
+int mm_store_autocheckpoint_off(struct mm_store *st, struct mm_err *err);
+/* Copy what is committed in the WAL into the main file (a PASSIVE
+ * checkpoint: it never waits for readers or a writer, and copies what
+ * they allow; the next write transaction then starts the WAL again from
+ * its beginning). Safe from a handle on another thread while st's owner
+ * reads or writes. 0 or MM_EDB. */
+int mm_store_checkpoint(struct mm_store *st, struct mm_err *err);
+/* The same on a handle of its own to the existing file path, opened and
+ * closed here (never creates a file): for a thread other than the
+ * owner's, while the owner's handle stays open. 0, MM_EDB (the file is
+ * gone, or SQLite failed) or MM_ENOMEM. */
+int mm_store_checkpoint_file(const char *path, struct mm_err *err);
+/* The path st was opened with (borrowed, valid until mm_store_close). */
+const char *mm_store_path(const struct mm_store *st);
 
 #endif

@@ -605,6 +605,81 @@ MM_TEST(store_inventory_and_transactions)
 	tmp_clean(&t);
 }
 
+/* Rows of detector_state in the main file alone (immutable: the WAL is
+ * not read), or -1. */
+static int main_file_states(const struct tmp *t)
+{
+	char uri[256];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int n = -1;
+
+	snprintf(uri, sizeof(uri), "file:%s?immutable=1", t->db);
+	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM detector_state", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Commit 20 MiB of state in one transaction: more than SQLite's automatic
+ * checkpoint threshold (1000 pages of 16 KiB). */
+static void commit_big(struct mm_store *st, const char *det)
+{
+	static unsigned char blob[MM_STORE_STATE_MAX];
+	struct mm_err err;
+	char ent[32];
+	int i;
+
+	memset(blob, 0x5a, sizeof(blob));
+	CHECK_EQ_INT(mm_store_begin(st, &err), 0);
+	for (i = 0; i < 20; i++) {
+		snprintf(ent, sizeof(ent), "e%02d", i);
+		blob[0] = (unsigned char)i;	/* distinct pages */
+		CHECK_EQ_INT(mm_store_state_put(st, det, ent, 1, blob, sizeof(blob), &err), 0);
+	}
+	CHECK_EQ_INT(mm_store_commit(st, &err), 0);
+}
+
+/* The pipeline turns the automatic checkpoint off and checkpoints on
+ * another handle (its own thread) after each flush's commit. */
+MM_TEST(store_checkpoint_off_and_on)
+{
+	struct tmp t;
+	struct mm_store *st, *other;
+	struct mm_err err;
+
+	tmp_make(&t);
+	st = open_ok(&t);
+	/* as SQLite does by default: the big commit is copied into the main file */
+	commit_big(st, "a");
+	CHECK_EQ_INT(main_file_states(&t), 20);
+	/* off: committed (this handle reads it) but only in the WAL */
+	CHECK_EQ_INT(mm_store_autocheckpoint_off(st, &err), 0);
+	commit_big(st, "b");
+	CHECK_EQ_INT(main_file_states(&t), 20);
+	/* a checkpoint on another handle copies it, while st stays open */
+	other = open_ok(&t);
+	CHECK_EQ_INT(mm_store_checkpoint(other, &err), 0);
+	CHECK_EQ_INT(main_file_states(&t), 40);
+	CHECK_EQ_STR(mm_store_path(other), t.db);
+	mm_store_close(other);
+	/* the same through a handle opened for it */
+	commit_big(st, "c");
+	CHECK_EQ_INT(main_file_states(&t), 40);
+	CHECK_EQ_INT(mm_store_checkpoint_file(t.db, &err), 0);
+	CHECK_EQ_INT(main_file_states(&t), 60);
+	mm_store_close(st);
+	/* a missing file is an error, and is not created */
+	CHECK_EQ_INT(mm_store_checkpoint_file(t.dir, &err) != 0, 1);
+	unlink(t.db);
+	CHECK_EQ_INT(mm_store_checkpoint_file(t.db, &err), MM_EDB);
+	CHECK_EQ_INT(access(t.db, F_OK), -1);
+	tmp_clean(&t);
+}
+
 MM_TEST(store_default_path)
 {
 	unsetenv("MAMORI_DB");
