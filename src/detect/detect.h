@@ -172,6 +172,9 @@ struct mm_detector_def {
 	const char *name;		/* stable: keys its stored state */
 	unsigned kinds;			/* MM_KIND_BIT(MM_EV_...) it wants */
 	int state_version;		/* of what save writes; 0 = no stored state */
+	int state_version_min;		/* the oldest version load still takes
+					 * (0: state_version only); rows of other
+					 * versions are discarded (relearned) */
 	const char *const *types;	/* finding types it emits, NULL-terminated */
 	const struct mm_supersede *supersedes; /* NULL-terminated or NULL */
 	const struct mm_param *params;	/* terminated by name == NULL, or NULL */

@@ -24,6 +24,17 @@
  * logins per key (MAX_OK). What was reported is remembered per key, so a
  * later flush adds only the new attempts to the finding.
  *
+ * Between flushes and between runs (the table is saved as detector
+ * state with the profiles) a key keeps what a later batch can still
+ * need: its attempts within window_s of its newest (older ones are
+ * counted in pruned), its logins within success_window_s, the earliest
+ * attempt time, the densest window seen (its start and count) and the
+ * brute force's bounds. So two runs over two halves of a log report
+ * what one run over the whole does. A key whose newest record is more
+ * than max(window_s, success_window_s) behind the newest record of the
+ * whole table can meet nothing more and is forgotten: the table holds
+ * the recent attackers, not every address ever seen.
+ *
  * Which sshd lines count as one attempt: "Failed <method> for <user>"
  * (a valid user), "Invalid user" (the invalid user's attempt; its own
  * "Failed ... for invalid user" line is the same attempt and is not
@@ -34,8 +45,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/hash.h"
 #include "core/mem.h"
+#include "detect/blob.h"
 #include "detect/detect.h"
 #include "geo/geo.h"
 
@@ -50,6 +63,8 @@
 #define MAX_USERS 32		/* per host */
 #define MAX_NETS 8		/* per user */
 #define MAX_PENDING 4096	/* logins per host per batch */
+#define REF_FILE 512		/* a saved evidence file name, bytes (longer: cut) */
+#define TIME_MAX ((int64_t)1 << 50) /* a loaded time's magnitude, ms (~35000 years) */
 
 enum { P_MIN_FAILS, P_WINDOW, P_AFTER_WINDOW, P_LEARN };
 
@@ -92,6 +107,10 @@ struct key {
 	uint64_t pruned;		/* attempts counted, then dropped as old */
 	int64_t bf_first_ms, bf_last_ms; /* the brute force once the threshold was
 					  * reached (0: not yet); survives pruning */
+	int64_t first_ms;		/* earliest attempt ever (INT64_MAX: none);
+					 * survives pruning */
+	uint32_t peak;			/* most attempts in one window so far (its
+					 * start is bf_first_ms once >= min_failures) */
 	struct ok_login ok[MAX_OK];
 	uint8_t nok;
 };
@@ -255,9 +274,10 @@ static uint64_t key_hash(const char *entity, const struct mm_ip *ip)
 	return mm_hash(entity, strlen(entity), mm_hash(ip, sizeof(*ip), 0x55));
 }
 
-static int grow(struct state *s)
+/* The keys into a new table of ncap slots (a power of two, > nkeys). */
+static int rehash(struct state *s, size_t ncap)
 {
-	size_t ncap = s->cap * 2, i;
+	size_t i;
 	struct key **nk = mm_calloc(ncap, sizeof(*nk));
 	if (!nk)
 		return MM_ENOMEM;
@@ -272,6 +292,11 @@ static int grow(struct state *s)
 	s->keys = nk;
 	s->cap = ncap;
 	return 0;
+}
+
+static int grow(struct state *s)
+{
+	return rehash(s, s->cap * 2);
 }
 
 /* The key for (entity, ip), created when create; NULL when absent or full. */
@@ -298,6 +323,7 @@ static struct key *get(struct state *s, const char *entity, const struct mm_ip *
 		return NULL;
 	snprintf(k->entity, sizeof(k->entity), "%s", entity);
 	k->ip = *ip;
+	k->first_ms = INT64_MAX;
 	s->keys[j] = k;
 	s->nkeys++;
 	return k;
@@ -482,9 +508,13 @@ static void finish_key(struct key *k, struct mm_detect_ctx *c)
 	int latest, m;
 	uint64_t total;
 
+	if (k->nfails) {
+		qsort(k->fails, k->nfails, sizeof(*k->fails), cmp_ref);
+		if (k->fails[0].time_ms < k->first_ms)
+			k->first_ms = k->fails[0].time_ms;
+	}
 	if (need == 0 || (k->nfails < need && !k->bf_first_ms))
 		return;
-	qsort(k->fails, k->nfails, sizeof(*k->fails), cmp_ref);
 	/* the densest window: its start and end bound the brute force */
 	for (i = 0; i < k->nfails; i++) {
 		while (k->fails[i].time_ms - k->fails[lo].time_ms > win)
@@ -506,9 +536,18 @@ static void finish_key(struct key *k, struct mm_detect_ctx *c)
 	if (!k->nfails)
 		goto logins;
 	total = k->nfails + k->dropped + k->pruned;
-	bf_first = k->fails[0].time_ms;
+	bf_first = k->first_ms;	/* an earlier run's pruned attempts included */
 	bf_last = k->fails[k->nfails - 1].time_ms;
-	if (!k->bf_first_ms || k->fails[best_lo].time_ms < k->bf_first_ms)
+	/* the brute force starts at the first of its densest windows: an
+	 * earlier batch's window stays unless this one is denser (a window
+	 * reaching back into it holds all of its attempts, kept by prune),
+	 * so batches and runs agree with one pass over everything */
+	if (best >= need &&
+	    (best > k->peak || (best == k->peak && k->fails[best_lo].time_ms < k->bf_first_ms))) {
+		k->peak = best;
+		k->bf_first_ms = k->fails[best_lo].time_ms;
+	}
+	if (!k->bf_first_ms)
 		k->bf_first_ms = k->fails[best_lo].time_ms;
 	if (bf_last > k->bf_last_ms)
 		k->bf_last_ms = bf_last;
@@ -526,7 +565,8 @@ static void finish_key(struct key *k, struct mm_detect_ctx *c)
 			fill(f, k, ""); /* many users: none named (order-free) */
 			mm_finding_info_clear(f);
 			mm_finding_info_num(f, "failedAttempts", (double)total);
-			mm_finding_info_num(f, "peakAttemptsInWindow", (double)best);
+			mm_finding_info_num(f, "peakAttemptsInWindow",
+					    (double)(best > k->peak ? best : k->peak));
 		}
 	}
 logins:
@@ -679,6 +719,69 @@ static void finish_profile(struct profile *p, struct mm_detect_ctx *c)
 	p->npending = 0;
 }
 
+/* The newest event time a key holds (INT64_MIN: none). */
+static int64_t key_newest(const struct key *k)
+{
+	int64_t t = k->bf_first_ms ? k->bf_last_ms : INT64_MIN;
+	uint32_t i;
+	int m;
+	for (i = 0; i < k->nfails; i++)
+		if (k->fails[i].time_ms > t)
+			t = k->fails[i].time_ms;
+	for (m = 0; m < k->nok; m++)
+		if (k->ok[m].ref.time_ms > t)
+			t = k->ok[m].ref.time_ms;
+	return t;
+}
+
+/* Forget the keys whose newest record is more than max(window_s,
+ * success_window_s) behind the table's newest: no attempt can share a
+ * window with them and no login pair with them any more (in event-time
+ * order). Keeps a table saved run after run to the recent attackers. */
+static void expire(struct state *s, struct mm_detect_ctx *c)
+{
+	int64_t win = (int64_t)(c->params[P_WINDOW] * 1000);
+	int64_t after = (int64_t)(c->params[P_AFTER_WINDOW] * 1000);
+	int64_t newest = INT64_MIN, keep = win > after ? win : after;
+	size_t i, gone = 0;
+
+	for (i = 0; i < s->cap; i++)
+		if (s->keys[i]) {
+			int64_t t = key_newest(s->keys[i]);
+			if (t > newest)
+				newest = t;
+		}
+	if (newest == INT64_MIN)
+		return;
+	for (i = 0; i < s->cap; i++) {
+		struct key *k = s->keys[i];
+		if (k && key_newest(k) < newest - keep) {
+			mm_free(k->fails);
+			mm_free(k);
+			s->keys[i] = NULL;
+			gone++;
+		}
+	}
+	if (!gone)
+		return;
+	/* open addressing: rehash the survivors into a table of the same
+	 * size (the old one holds gaps a lookup would stop at) */
+	s->nkeys -= gone;
+	if (rehash(s, s->cap)) {
+		/* out of memory: a table with gaps would lose lookups, so
+		 * start an empty one (the attempts are relearned) */
+		for (i = 0; i < s->cap; i++) {
+			struct key *k = s->keys[i];
+			if (k) {
+				mm_free(k->fails);
+				mm_free(k);
+				s->keys[i] = NULL;
+			}
+		}
+		s->nkeys = 0;
+	}
+}
+
 static void finish(void *state, struct mm_detect_ctx *c)
 {
 	struct state *s = state;
@@ -688,76 +791,139 @@ static void finish(void *state, struct mm_detect_ctx *c)
 			finish_key(s->keys[i], c);
 			prune_key(s->keys[i], c);
 		}
+	expire(s, c);
 	for (i = 0; i < s->pcap; i++)
 		if (s->prof[i])
 			finish_profile(s->prof[i], c);
 }
 
-/* Blob (state_version 2), one per host entity, little-endian:
- * first_ms i64, host name (u8 length + bytes), nusers u16, then per user:
- * name (u8 length + bytes), nnets u8, nnets x (kind u8, 16 bytes): kind 0
- * an IPv4 /24, 1 an IPv6 /48 (the address), 2 an AS (its number in the
- * first 4 bytes). Version 1 (before ASNs) has kinds 0 and 1 only and
- * still loads. */
+/* Rows (state_version 3), little-endian, all packed (state_packed: the
+ * whole table is written at each save), a kind byte first:
+ *
+ * 1, a host's profile, row named by the host entity: first_ms i64, host
+ * name (u8 length + bytes), nusers u16, then per user: name (u8 length
+ * + bytes), nnets u8, nnets x (kind u8, 16 bytes): kind 0 an IPv4 /24,
+ * 1 an IPv6 /48 (the address), 2 an AS (its number in the first 4
+ * bytes). Versions 1 (before ASNs: kinds 0 and 1 only) and 2 are this
+ * without the kind byte, one row per host, and still load.
+ *
+ * 2, one (host, address) key's attempts, row named "entity|address"
+ * (the key is read from the blob): entity and host (u8 length +
+ * bytes), address (blob.h), dropped, reported, pruned u64, first_ms,
+ * bf_first_ms, bf_last_ms i64, peak u32, nfails u16 and that many
+ * evidence references (blob.h, file names cut to REF_FILE bytes), nok
+ * u8 and per login: reference, user and method (u8 length + bytes),
+ * rport u16, reported u8. At most MAX_FAILS x ~540 bytes: a key fits a
+ * row. */
+static int save_profile(const struct profile *p,
+			int (*put)(void *pctx, const char *entity, const void *blob, size_t n),
+			void *pctx)
+{
+	unsigned char b[1 + 16 + 64 + MAX_USERS * (34 + MAX_NETS * 17)];
+	size_t n = 0, L;
+	int k, m;
+
+	b[n++] = 1;
+	for (k = 0; k < 8; k++)
+		b[n++] = (unsigned char)((uint64_t)p->first_ms >> (8 * k));
+	L = strlen(p->host);
+	b[n++] = (unsigned char)L;
+	memcpy(b + n, p->host, L);
+	n += L;
+	b[n++] = (unsigned char)(p->nusers & 0xff);
+	b[n++] = (unsigned char)(p->nusers >> 8);
+	for (k = 0; k < p->nusers; k++) {
+		const struct puser *u = &p->users[k];
+		L = strlen(u->name);
+		b[n++] = (unsigned char)L;
+		memcpy(b + n, u->name, L);
+		n += L;
+		b[n++] = u->nnets;
+		for (m = 0; m < u->nnets; m++) {
+			const struct pnet *pn = &u->nets[m];
+			if (pn->asn) {
+				b[n++] = 2;
+				memset(b + n, 0, 16);
+				for (L = 0; L < 4; L++)
+					b[n + L] = (unsigned char)(pn->asn >> (8 * L));
+			} else {
+				b[n++] = pn->ip.v6;
+				memcpy(b + n, pn->ip.b, 16);
+			}
+			n += 16;
+		}
+	}
+	return put(pctx, p->entity, b, n);
+}
+
+static int save_key(const struct key *k, struct mm_buf *w,
+		    int (*put)(void *pctx, const char *entity, const void *blob, size_t n),
+		    void *pctx)
+{
+	char name[64 + 1 + MM_IP_STRLEN];
+	uint32_t i;
+	int m, rc;
+
+	mm_buf_reset(w);
+	rc = mm_blob_put_u(w, 2, 1);
+	rc = rc ? rc : mm_blob_put_str(w, k->entity, 1, sizeof(k->entity) - 1);
+	rc = rc ? rc : mm_blob_put_str(w, k->host, 1, sizeof(k->host) - 1);
+	rc = rc ? rc : mm_blob_put_ip(w, &k->ip);
+	rc = rc ? rc : mm_blob_put_u(w, k->dropped, 8);
+	rc = rc ? rc : mm_blob_put_u(w, k->reported, 8);
+	rc = rc ? rc : mm_blob_put_u(w, k->pruned, 8);
+	rc = rc ? rc : mm_blob_put_u(w, (uint64_t)k->first_ms, 8);
+	rc = rc ? rc : mm_blob_put_u(w, (uint64_t)k->bf_first_ms, 8);
+	rc = rc ? rc : mm_blob_put_u(w, (uint64_t)k->bf_last_ms, 8);
+	rc = rc ? rc : mm_blob_put_u(w, k->peak, 4);
+	rc = rc ? rc : mm_blob_put_u(w, k->nfails, 2);
+	for (i = 0; i < k->nfails && !rc; i++)
+		rc = mm_blob_put_ref(w, &k->fails[i], REF_FILE);
+	rc = rc ? rc : mm_blob_put_u(w, k->nok, 1);
+	for (m = 0; m < k->nok && !rc; m++) {
+		const struct ok_login *o = &k->ok[m];
+		rc = mm_blob_put_ref(w, &o->ref, REF_FILE);
+		rc = rc ? rc : mm_blob_put_str(w, o->user, 1, sizeof(o->user) - 1);
+		rc = rc ? rc : mm_blob_put_str(w, o->method, 1, sizeof(o->method) - 1);
+		rc = rc ? rc : mm_blob_put_u(w, o->rport, 2);
+		rc = rc ? rc : mm_blob_put_u(w, o->reported, 1);
+	}
+	if (rc)
+		return rc;
+	mm_ip_format(&k->ip, name + snprintf(name, sizeof(name) - MM_IP_STRLEN, "%s|", k->entity));
+	return put(pctx, name, w->p, w->len);
+}
+
 static int save(void *state, int (*put)(void *pctx, const char *entity, const void *blob, size_t n),
 		void *pctx)
 {
 	struct state *s = state;
-	unsigned char b[16 + 64 + MAX_USERS * (34 + MAX_NETS * 17)];
+	struct mm_buf w;
 	size_t i;
-	int rc = 0, k, m;
+	int rc = 0;
 
-	for (i = 0; i < s->pcap && !rc; i++) {
-		const struct profile *p = s->prof[i];
-		size_t n = 0, L;
-		if (!p || p->first_ms == INT64_MAX)
-			continue;
-		for (k = 0; k < 8; k++)
-			b[n++] = (unsigned char)((uint64_t)p->first_ms >> (8 * k));
-		L = strlen(p->host);
-		b[n++] = (unsigned char)L;
-		memcpy(b + n, p->host, L);
-		n += L;
-		b[n++] = (unsigned char)(p->nusers & 0xff);
-		b[n++] = (unsigned char)(p->nusers >> 8);
-		for (k = 0; k < p->nusers; k++) {
-			const struct puser *u = &p->users[k];
-			L = strlen(u->name);
-			b[n++] = (unsigned char)L;
-			memcpy(b + n, u->name, L);
-			n += L;
-			b[n++] = u->nnets;
-			for (m = 0; m < u->nnets; m++) {
-				const struct pnet *pn = &u->nets[m];
-				if (pn->asn) {
-					b[n++] = 2;
-					memset(b + n, 0, 16);
-					for (L = 0; L < 4; L++)
-						b[n + L] = (unsigned char)(pn->asn >> (8 * L));
-				} else {
-					b[n++] = pn->ip.v6;
-					memcpy(b + n, pn->ip.b, 16);
-				}
-				n += 16;
-			}
-		}
-		rc = put(pctx, p->entity, b, n);
-	}
+	for (i = 0; i < s->pcap && !rc; i++)
+		if (s->prof[i] && s->prof[i]->first_ms != INT64_MAX)
+			rc = save_profile(s->prof[i], put, pctx);
+	mm_buf_init(&w, (size_t)MAX_FAILS * (REF_FILE + 32) + 4096);
+	for (i = 0; i < s->cap && !rc; i++)
+		if (s->keys[i])
+			rc = save_key(s->keys[i], &w, put, pctx);
+	mm_buf_free(&w);
 	return rc;
 }
 
 /* Restore one host's profile (replacing what is held for it). A
  * malformed blob is rejected whole: MM_EPARSE. */
-static int load(void *state, const char *entity, int version, const void *blob, size_t n)
+static int load_profile(struct state *s, const char *entity, int version, const unsigned char *b,
+			size_t n)
 {
-	struct state *s = state;
-	const unsigned char *b = blob;
 	struct profile tmp, *p;
 	size_t at = 0, L;
 	uint64_t v = 0;
 	int k, m;
 
-	if ((version != 1 && version != 2) || n < 11 || strlen(entity) >= sizeof(tmp.entity))
+	if (n < 11 || strlen(entity) >= sizeof(tmp.entity))
 		return MM_EPARSE;
 	memset(&tmp, 0, sizeof(tmp));
 	for (k = 0; k < 8; k++)
@@ -815,12 +981,99 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 	return 0;
 }
 
+static int time_ok(int64_t t)
+{
+	return t > -TIME_MAX && t < TIME_MAX;
+}
+
+/* Restore one (host, address) key (replacing what is held for it);
+ * the row's name is not read. Malformed: MM_EPARSE, nothing kept. */
+static int load_key(struct state *s, const unsigned char *b, size_t n)
+{
+	struct mm_blob_rd r;
+	struct key tmp, *k;
+	struct mm_evref *fails = NULL;
+	uint32_t i;
+	int m, rc = MM_EPARSE;
+
+	memset(&tmp, 0, sizeof(tmp));
+	mm_blob_rd_init(&r, b, n);
+	if (mm_blob_get_u(&r, 1) != 2)
+		return MM_EPARSE;
+	mm_blob_get_str(&r, tmp.entity, sizeof(tmp.entity), 1);
+	mm_blob_get_str(&r, tmp.host, sizeof(tmp.host), 1);
+	mm_blob_get_ip(&r, &tmp.ip);
+	tmp.dropped = mm_blob_get_u(&r, 8);
+	tmp.reported = mm_blob_get_u(&r, 8);
+	tmp.pruned = mm_blob_get_u(&r, 8);
+	tmp.first_ms = (int64_t)mm_blob_get_u(&r, 8);
+	tmp.bf_first_ms = (int64_t)mm_blob_get_u(&r, 8);
+	tmp.bf_last_ms = (int64_t)mm_blob_get_u(&r, 8);
+	tmp.peak = (uint32_t)mm_blob_get_u(&r, 4);
+	tmp.nfails = (uint32_t)mm_blob_get_u(&r, 2);
+	if (r.bad || !tmp.entity[0] || tmp.nfails > MAX_FAILS ||
+	    (tmp.first_ms != INT64_MAX && !time_ok(tmp.first_ms)) || !time_ok(tmp.bf_first_ms) ||
+	    !time_ok(tmp.bf_last_ms))
+		return MM_EPARSE;
+	if (tmp.nfails && !(fails = mm_malloc(tmp.nfails * sizeof(*fails))))
+		return MM_ENOMEM;
+	for (i = 0; i < tmp.nfails; i++) {
+		mm_blob_get_ref(&r, &fails[i], REF_FILE);
+		if (r.bad || !time_ok(fails[i].time_ms))
+			goto out;
+	}
+	tmp.nok = (uint8_t)mm_blob_get_u(&r, 1);
+	if (r.bad || tmp.nok > MAX_OK)
+		goto out;
+	for (m = 0; m < tmp.nok; m++) {
+		struct ok_login *o = &tmp.ok[m];
+		uint64_t rep;
+		mm_blob_get_ref(&r, &o->ref, REF_FILE);
+		mm_blob_get_str(&r, o->user, sizeof(o->user), 1);
+		mm_blob_get_str(&r, o->method, sizeof(o->method), 1);
+		o->rport = (uint16_t)mm_blob_get_u(&r, 2);
+		rep = mm_blob_get_u(&r, 1);
+		if (r.bad || rep > 1 || !time_ok(o->ref.time_ms))
+			goto out;
+		o->reported = (uint8_t)rep;
+	}
+	if (r.p != r.end)
+		goto out;
+	k = get(s, tmp.entity, &tmp.ip, 1);
+	if (!k) {
+		rc = MM_ENOMEM; /* out of memory, or the table is full */
+		goto out;
+	}
+	mm_free(k->fails);
+	tmp.fails = fails;
+	tmp.cap = tmp.nfails;
+	*k = tmp;
+	return 0;
+out:
+	mm_free(fails);
+	return rc;
+}
+
+static int load(void *state, const char *entity, int version, const void *blob, size_t n)
+{
+	const unsigned char *b = blob;
+	if (version == 1 || version == 2)
+		return load_profile(state, entity, version, b, n);
+	if (version != 3 || n < 1)
+		return MM_EPARSE;
+	if (b[0] == 1)
+		return load_profile(state, entity, version, b + 1, n - 1);
+	return load_key(state, b, n);
+}
+
 static const char *const types[] = {T_BRUTE, T_AFTER, T_UNUSUAL, NULL};
 
 const struct mm_detector_def mm_det_hostauth = {
 	.name = "hostauth",
 	.kinds = MM_KIND_BIT(MM_EV_HOST),
-	.state_version = 2,
+	.state_version = 3,
+	.state_version_min = 1,
+	.state_packed = 1,
 	.types = types,
 	.params = params,
 	.state_new = state_new,

@@ -2143,8 +2143,10 @@ static int state_row(void *ctx, const char *entity, int version, const void *blo
 		n = (size_t)m;
 	}
 	/* a version this build does not know is discarded: the detector
-	 * relearns (documented per detector) */
-	if (version != c->d->state_version)
+	 * relearns (documented per detector); one it still reads (from
+	 * state_version_min) goes to load, which tells them apart */
+	if (version > c->d->state_version ||
+	    version < (c->d->state_version_min ? c->d->state_version_min : c->d->state_version))
 		c->discarded++;
 	else if (!strncmp(entity, PACK_PREFIX, strlen(PACK_PREFIX)))
 		state_pack(c, version, blob, n);

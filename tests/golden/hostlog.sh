@@ -6,7 +6,8 @@
 # auth.log with RFC 3339 stamps, a journald JSON export; every line
 # counted (other programs' as generic lines), a bad line located; attribution by folder, by --host, by
 # ip-a-b-c-d through the inventory; the same findings with 1 and 4 threads;
-# UnusualLogin's networks by ASN with the test geo file, else by /24.
+# UnusualLogin's networks by ASN with the test geo file, else by /24;
+# brute force split over two scans or two agent --once runs as one scan.
 # Ends "hostlog: N passed, N failed".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
@@ -101,6 +102,36 @@ types "$T/u12.db" >"$T/u12.t"; types "$T/u3.db" >"$T/u3.t"
 expect unusual_state_persisted "two scans differ from one: $(diff "$T/u12.t" "$T/u3.t")" \
 	sh -c "cmp -s '$T/u12.t' '$T/u3.t' && [ \$(wc -l <'$T/u3.t') -eq 2 ]"
 
+# a database of an older build: its profile rows are version 2, one row
+# per host (no kind byte). Rewritten so, the second scan still continues
+# the profile (the pipeline hands load the versions it still takes): the
+# same findings as one scan; relearning would lose the day-6+ logins.
+"$M" scan --db "$T/uv2.db" --no-default-lists --no-progress "$T/u1" >/dev/null 2>&1
+python3 - "$T/uv2.db" <<'PY'
+import sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT entity, version, state FROM detector_state WHERE detector='hostauth'").fetchall()
+old = []
+for ent, ver, b in rows:
+    assert ent.startswith("#pack-") and ver == 3 and b[:5] == b"MMPK\x01", (ent, ver)
+    at = 5
+    while at < len(b):
+        en = struct.unpack_from("<H", b, at)[0]; name = b[at + 2:at + 2 + en].decode()
+        bn = struct.unpack_from("<I", b, at + 2 + en)[0]; blob = b[at + 6 + en:at + 6 + en + bn]
+        at += 6 + en + bn
+        if blob[0] == 1:
+            old.append((name, blob[1:]))
+assert len(old) == 1, old
+db.execute("DELETE FROM detector_state WHERE detector='hostauth'")
+for name, blob in old:
+    db.execute("INSERT INTO detector_state VALUES('hostauth', ?, 2, ?, 0)", (name, blob))
+db.commit()
+PY
+"$M" scan --db "$T/uv2.db" --no-default-lists --no-progress "$T/u2" >/dev/null 2>"$T/uv2.err"
+types "$T/uv2.db" >"$T/uv2.t"
+expect unusual_version2_profile_loads "$(cat "$T/uv2.err"; diff "$T/uv2.t" "$T/u3.t")" \
+	sh -c "cmp -s '$T/uv2.t' '$T/u3.t' && ! grep -q discarded '$T/uv2.err'"
+
 # brute force and the login in two files, a flush after each (serve's
 # way): the state kept between flushes still pairs them, whatever order
 # (UnusualLogin is left out: across flushes its learning period starts at
@@ -146,6 +177,68 @@ grep -vE '^2026-11-0[1-4]' "$D/asn/auth.log" >"$T/as2/auth.log"
 "$M" scan --db "$T/as12.db" --no-default-lists --no-progress --geo "$T/asn.mmgeo" "$T/as2" >/dev/null 2>&1
 nets "$T/as12.db" >"$T/as12.t"
 expect unusual_asn_state_persisted "got: $(cat "$T/as12.t")" cmp -s "$T/as12.t" "$T/asn.want"
+
+# hostauth's attempt table is saved with the detector state
+# (tests/data/host/split/auth.log: 203.0.113.50 tries 30 times 10:00-10:29
+# then logs in, 198.51.100.77 tries 25 times at 03:00 and logs in at
+# 16:00, 192.0.2.99 tries 12 times at 08:00 and 12 at 10:30 - never 20 in
+# an hour - then logs in). The log cut at 10:12 (12 of the 30 attempts
+# before, 18 after; 198.51.100.77's login after) and scanned in two runs
+# gives what one scan of the whole gives: counts, times, details, the
+# evidence's times; 192.0.2.99's two bursts add up in neither.
+hauth() { "$M" findings list --db "$1" --format json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    f = json.loads(l)
+    if f["type"].split("/")[-1] not in ("SSHBruteForce", "SuccessfulLoginAfterBruteForce", "UnusualLogin"):
+        continue
+    s = f["service"]
+    a = {k: v for k, v in s.get("additionalInfo", {}).items() if k not in ("evidence", "value")}
+    ev = [e["time"] for e in s.get("additionalInfo", {}).get("evidence", [])]
+    print(f["type"], f["resource"].get("instanceDetails", {}).get("instanceId", ""), s["count"],
+          s["eventFirstSeen"], s["eventLastSeen"], json.dumps(a, sort_keys=True), " ".join(ev))' | sort; }
+S=$D/split/auth.log
+I=i-0feed5a117000a001
+mkdir -p "$T/sw/$I" "$T/s1/$I" "$T/s2/$I"
+cut=$(grep -n 'T10:12:05' "$S" | cut -d: -f1)
+head -n $((cut - 1)) "$S" >"$T/s1/$I/auth.log"
+tail -n +"$cut" "$S" >"$T/s2/$I/auth.log"
+cp "$S" "$T/sw/$I/auth.log"
+"$M" scan --db "$T/sw.db" --no-default-lists --no-progress --no-geo "$T/sw" >/dev/null 2>&1
+"$M" scan --db "$T/s12.db" --no-default-lists --no-progress --no-geo "$T/s1" >/dev/null 2>&1
+"$M" scan --db "$T/s12.db" --no-default-lists --no-progress --no-geo "$T/s2" >/dev/null 2>&1
+hauth "$T/sw.db" >"$T/sw.t"; hauth "$T/s12.db" >"$T/s12.t"
+expect brute_split_whole "want the brute forces and logins: $(cut -c1-120 "$T/sw.t")" \
+	sh -c "grep -q 'SSHBruteForce $I 30 2026-12-03T10:00:05.000Z 2026-12-03T10:29:05.000Z' '$T/sw.t' &&
+	grep -q 'SSHBruteForce $I 25 2026-12-03T03:00:02' '$T/sw.t' &&
+	grep -q 'SuccessfulLoginAfterBruteForce $I 1 2026-12-03T10:40:01' '$T/sw.t' &&
+	grep -q 'SuccessfulLoginAfterBruteForce $I 1 2026-12-03T16:00:09' '$T/sw.t' && [ \$(wc -l <'$T/sw.t') -eq 4 ]"
+expect brute_split_two_scans_as_one "two scans differ from one: $(diff "$T/s12.t" "$T/sw.t" | cut -c1-200)" \
+	cmp -s "$T/s12.t" "$T/sw.t"
+# negative: 192.0.2.99's bursts are more than window_s apart, one per run
+expect brute_split_old_attempts_do_not_add "$(grep -c '' "$T/s12.t") findings" \
+	sh -c "! grep -q 'oracle' '$T/s12.t' && ! grep -q '192.0.2.99' '$T/s12.t'"
+# the same files again: file progress reads nothing twice, so the saved
+# attempts are not counted again
+"$M" scan --db "$T/s12.db" --no-default-lists --no-progress --no-geo "$T/s1" "$T/s2" >/dev/null 2>&1
+"$M" scan --db "$T/sw.db" --no-default-lists --no-progress --no-geo "$T/sw" >/dev/null 2>&1
+hauth "$T/s12.db" >"$T/s12b.t"; hauth "$T/sw.db" >"$T/swb.t"
+expect brute_rerun_counts_nothing_twice "$(diff "$T/s12b.t" "$T/sw.t" | cut -c1-200)" \
+	sh -c "cmp -s '$T/s12b.t' '$T/sw.t' && cmp -s '$T/swb.t' '$T/sw.t'"
+# the agent from cron: --once, the log growing between two runs, then a
+# third run with nothing new (the live /proc it also reads is filtered out)
+mkdir -p "$T/agr"
+head -n $((cut - 1)) "$S" >"$T/ag.log"
+agent_once() { "$M" agent --once --db "$T/ag.db" --root "$T/agr" --log "$T/ag.log" --sample-ms 100 \
+	--no-default-lists --no-geo --format none -q >/dev/null 2>&1; }
+agent_once
+tail -n +"$cut" "$S" >>"$T/ag.log"
+agent_once
+agent_once
+# (its findings name no instance: compared without that field)
+hauth "$T/ag.db" | sed 's/^\([^ ]*\) [^ ]* /\1 /' >"$T/ag.t"
+sed 's/^\([^ ]*\) [^ ]* /\1 /' "$T/sw.t" >"$T/agw.t"
+expect brute_split_agent_once_twice "$(diff "$T/ag.t" "$T/agw.t" | cut -c1-200)" cmp -s "$T/ag.t" "$T/agw.t"
 
 echo "hostlog: $pass passed, $fail failed"
 [ $fail -eq 0 ]
