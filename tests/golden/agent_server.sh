@@ -53,6 +53,9 @@ start() {
 	while [ ! -s "$T/ready" ] && [ $n -lt 100 ] && kill -0 $SPID 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
 }
 types() { "$M" findings list --db "$SDB" --format json 2>/dev/null | grep -o '"type":"[^"]*"' | sort; }
+# the types from this suite's logs and accounts: the process collector reads the real /proc,
+# where another suite's staged miner may be running, so its types are left out of comparisons
+logtypes() { types | grep -vE 'Runtime/(BitcoinTool.B|CryptoMinerExecuted|C&CActivity.B|TorClient|ReverseShell|NewBinaryExecuted)"'; }
 wait_type() { # TYPE: until the server's store has it (20 s at most)
 	w=0
 	while [ $w -lt 100 ]; do
@@ -98,7 +101,7 @@ expect finding_after_brute "$(types | uniq -c)" wait_type "InitialAccess:Runtime
 expect finding_cron_download "$(types | uniq -c)" wait_type "Execution:Runtime/SuspiciousCommand"
 expect finding_on_instance "the host's instance" sh -c "'$M' findings list --db '$SDB' --format json | grep SSHBruteForce | grep -q i-0feedfacecafe0007"
 sleep 1
-types >"$T/types1"
+logtypes >"$T/types1"
 LINES1=$(shipped hostevents.jsonl | wc -l)
 
 # --- a rerun: nothing twice ---------------------------------------------------------------
@@ -108,7 +111,7 @@ expect rerun_secure_once "secure not resent" sh -c "cat '$SPOOL'/*.secure | cmp 
 expect rerun_old_events_once "the first cycle's events once" \
 	test "$(shipped hostevents.jsonl | grep -c '"toor"')" = "$(grep -c '"toor"' "$T/ev.jsonl")"
 sleep 1.5
-types >"$T/types2"
+logtypes >"$T/types2"
 expect rerun_no_dup_findings "$(diff "$T/types1" "$T/types2")" cmp -s "$T/types1" "$T/types2"
 expect one_brute_finding "$(grep -c SSHBruteForce "$T/types2")" test "$(grep -c SSHBruteForce "$T/types2")" -eq 1
 expect one_after_brute_finding "count" test "$(grep -c SuccessfulLoginAfterBruteForce "$T/types2")" -eq 1
