@@ -720,6 +720,10 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 	memset(&so, 0, sizeof(so));
 	so.p = ag->cp.p;
 	so.p.db_path = ag->db;
+	/* the followed logs (and the journal) are this host's: its findings
+	 * name the instance, as the server names them when they are shipped */
+	if (!strncmp(ag->instance, "i-", 2))
+		so.p.host_instance = ag->instance;
 	so.paths = paths;
 	so.npaths = (int)np;
 	if ((rc = mm_scan_run(&so, res, err)))

@@ -469,6 +469,8 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 						 ? w->s->o.host : NULL;
 		else if (mm_syslog_instance_from_path(job->path, inst, sizeof(inst)))
 			hx.instance_id = inst;
+		if (!hx.instance_id)
+			hx.instance_id = w->s->o.host_instance;
 	}
 	for (;;) {
 		struct mm_event *pev = &ev;

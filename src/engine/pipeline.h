@@ -88,6 +88,10 @@ struct mm_pipeline_opts {
 	 * their hostname; an instance id ("i-...") also names the instance.
 	 * NULL = the logged name / a path folder / the inventory decide. */
 	const char *host;
+	/* The instance host logs belong to when neither --host nor their
+	 * path names one (the agent's own logs: its --instance-id). NULL =
+	 * none. Borrowed. */
+	const char *host_instance;
 };
 
 /* Counters, summed over every feed and flush of the pipeline. */

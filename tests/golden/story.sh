@@ -131,6 +131,10 @@ expect login_after_brute_force "types: $TYPES" has "$T/login.json" "$ATT"
 expect login_user_git "the user" has "$T/login.json" '"git"'
 finding "UnauthorizedAccess:Runtime/SSHBruteForce" >"$T/brute.json"
 expect brute_force "types: $TYPES" has "$T/brute.json" "$ATT"
+# the followed logs are this host's: their findings name its instance, like the collectors'
+expect brute_force_instance "$(head -c 300 "$T/brute.json")" has "$T/brute.json" '"instanceId":"i-0badc0ffee0000001"'
+expect login_after_brute_instance "instance" has "$T/login.json" '"instanceId":"i-0badc0ffee0000001"'
+expect cron_download_instance "instance" has "$T/exec.json" '"instanceId":"i-0badc0ffee0000001"'
 # look-alikes: the pool's own accepted sockets are not its doing; the deploy key
 # present at the baseline is no finding
 python3 -c 'import json,sys
