@@ -636,11 +636,18 @@ static int parse_wrapped(struct mm_flow_fmt *fmt, const char *line, size_t n,
  * splitting the line first and parsing the pieces after. Anything it does
  * not expect (IPv6, tabs, several spaces, a bad value) makes it give up
  * and the general path parses the line and gives the error, so both
- * paths accept exactly the same lines with the same results. */
+ * paths accept exactly the same lines with the same results.
+ *
+ * Numbers are read eight bytes at a time (count the leading digits of a
+ * word, then convert them with three multiplies), addresses by an
+ * unrolled dotted-quad reader, and "ACCEPT OK" / "REJECT OK" by one
+ * compare. Each of these hands anything unusual (a '-', a line's last
+ * bytes, 16+ digits) to a byte-at-a-time version with the same contract. */
 
 /* Digits up to the next single space (or the end): 0 ok, 1 "-", -1 not
- * for the fast path. */
-static inline int fnum(const char **pp, const char *end, uint64_t max, uint64_t *out)
+ * for the fast path. Byte at a time: the tail of a line, "-", and
+ * whatever the word-at-a-time version below does not take. */
+static int fnum_slow(const char **pp, const char *end, uint64_t max, uint64_t *out)
 {
 	const char *p = *pp;
 	uint64_t v = 0;
@@ -664,6 +671,121 @@ static inline int fnum(const char **pp, const char *end, uint64_t max, uint64_t 
 	*out = v;
 	*pp = p < end ? p + 1 : p;
 	return 0;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static inline uint64_t load8(const char *p)
+{
+	uint64_t x;
+	memcpy(&x, p, 8);
+	return x;
+}
+
+/* How many of the eight bytes of x (first byte lowest) are ASCII digits
+ * before the first one that is not (8: all are). A byte is a digit iff its
+ * high nibble is 3 and adding 6 keeps it 3; the carry of +6 out of a byte
+ * >= 0xFA can only disturb bytes after that non-digit, which do not count. */
+static inline unsigned digits8(uint64_t x)
+{
+	uint64_t y = (x & 0xF0F0F0F0F0F0F0F0ULL) |
+		     (((x + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4);
+	uint64_t z = y ^ 0x3333333333333333ULL;	/* non-zero byte: not a digit */
+	uint64_t m = (((z & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | z) &
+		     0x8080808080808080ULL;
+	return m ? (unsigned)__builtin_ctzll(m) >> 3 : 8;
+}
+
+/* The value of eight ASCII digits, first byte most significant: pairs,
+ * then quads, then the whole, each step one multiply. */
+static inline uint64_t conv8(uint64_t x)
+{
+	x = ((x & 0x0F0F0F0F0F0F0F0FULL) * 2561) >> 8;
+	x = ((x & 0x00FF00FF00FF00FFULL) * 6553601) >> 16;
+	return ((x & 0x0000FFFF0000FFFFULL) * 42949672960001ULL) >> 32;
+}
+
+/* The first k (1..8) digits of x: shifting left drops the bytes after
+ * them and leaves zero bytes in front, which read as leading zeros. */
+static inline uint64_t convk(uint64_t x, unsigned k)
+{
+	return conv8(x << (64 - 8 * k));
+}
+
+static const uint64_t pow10_8[9] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+};
+
+/* fnum_slow's contract, eight bytes at a time for numbers of up to 16
+ * digits with at least 8 readable bytes from their start (every field
+ * but the last two of a line). Same results: the digits are the same,
+ * and anything else goes to fnum_slow. */
+static inline __attribute__((always_inline)) int fnum(const char **pp, const char *end, uint64_t max,
+						     uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t x, v;
+	unsigned k;
+
+	if (MM_UNLIKELY(end - p < 8))
+		return fnum_slow(pp, end, max, out);
+	x = load8(p);
+	k = digits8(x);
+	if (MM_LIKELY(k < 8)) {
+		if (MM_UNLIKELY(k == 0))
+			return fnum_slow(pp, end, max, out);	/* "-" or not a number */
+		v = convk(x, k);
+		p += k;			/* inside the eight bytes: p < end */
+	} else {
+		v = conv8(x);
+		p += 8;
+		/* ten digits and a space: epoch seconds, the usual long number */
+		if (MM_LIKELY(end - p >= 3)) {
+			unsigned d8 = (unsigned)(unsigned char)p[0] - '0';
+			unsigned d9 = (unsigned)(unsigned char)p[1] - '0';
+			if (MM_LIKELY(d8 <= 9 && d9 <= 9 && p[2] == ' ')) {
+				v = v * 100 + d8 * 10 + d9;
+				p += 2;
+				goto sep;
+			}
+		}
+		if (MM_UNLIKELY(end - p < 8))
+			return fnum_slow(pp, end, max, out);
+		x = load8(p);
+		k = digits8(x);
+		if (MM_UNLIKELY(k == 8))
+			return fnum_slow(pp, end, max, out);	/* 16+ digits */
+		if (k)
+			v = v * pow10_8[k] + convk(x, k);
+		p += k;
+	}
+sep:
+	if (MM_UNLIKELY(*p != ' ' || v > max))
+		return -1;
+	*out = v;
+	*pp = p + 1;
+	return 0;
+}
+#else
+#define fnum fnum_slow
+#endif
+
+/* fnum for fields that are usually one digit (version, protocol 6): that
+ * case costs a compare, anything else goes to fnum. */
+static inline __attribute__((always_inline)) int fnum_small(const char **pp, const char *end,
+							    uint64_t max, uint64_t *out)
+{
+	const char *p = *pp;
+	unsigned d;
+
+	if (MM_LIKELY(end - p >= 2 && p[1] == ' ')) {
+		d = (unsigned)(unsigned char)p[0] - '0';
+		if (MM_LIKELY(d <= 9 && d <= max)) {
+			*out = d;
+			*pp = p + 2;
+			return 0;
+		}
+	}
+	return fnum(pp, end, max, out);
 }
 
 /* A token up to the next single space. */
@@ -696,8 +818,9 @@ found:
 	return 0;
 }
 
-/* Dotted quad up to the next single space: 0 ok, 1 "-", -1 other. */
-static inline int fip(const char **pp, const char *end, struct mm_ip *ip)
+/* Dotted quad up to the next single space: 0 ok, 1 "-", -1 other.
+ * Byte at a time: near the end of the line, and for "-". */
+static int fip_slow(const char **pp, const char *end, struct mm_ip *ip)
 {
 	const char *p = *pp;
 	unsigned part = 0, v = 0, nd = 0;
@@ -730,6 +853,56 @@ static inline int fip(const char **pp, const char *end, struct mm_ip *ip)
 	return 0;
 }
 
+/* One to three digits at *pp, at most 255; at least 3 bytes readable.
+ * 0 and *pp past them, or -1. */
+static inline int octet(const char **pp, unsigned *out)
+{
+	const unsigned char *p = (const unsigned char *)*pp;
+	unsigned d0 = p[0] - (unsigned)'0', d1 = p[1] - (unsigned)'0', d2;
+
+	if (MM_UNLIKELY(d0 > 9))
+		return -1;
+	if (d1 > 9) {
+		*out = d0;
+		*pp += 1;
+		return 0;
+	}
+	d2 = p[2] - (unsigned)'0';
+	if (d2 > 9) {
+		*out = d0 * 10 + d1;
+		*pp += 2;
+		return 0;
+	}
+	*out = d0 * 100 + d1 * 10 + d2;
+	*pp += 3;
+	return *out > 255 ? -1 : 0;
+}
+
+/* fip_slow's contract with no bounds checks inside the address: with 16
+ * readable bytes a dotted quad (at most 15) and the byte after it fit.
+ * Takes exactly the quads fip_slow takes (1-3 digits a part, leading
+ * zeros allowed, each <= 255); other input gives -1 (IPv6, odd forms)
+ * and the general path decides, or goes to fip_slow ("-"). */
+static inline __attribute__((always_inline)) int fip(const char **pp, const char *end,
+						    struct mm_ip *ip)
+{
+	const char *p = *pp;
+	unsigned a, b, c, d;
+
+	if (MM_UNLIKELY(end - p < 16 || *p == '-'))
+		return fip_slow(pp, end, ip);
+	if (octet(&p, &a) || *p++ != '.' || octet(&p, &b) || *p++ != '.' || octet(&p, &c) ||
+	    *p++ != '.' || octet(&p, &d) || *p != ' ')
+		return -1;
+	ip->v6 = 0;
+	ip->b[0] = (uint8_t)a;
+	ip->b[1] = (uint8_t)b;
+	ip->b[2] = (uint8_t)c;
+	ip->b[3] = (uint8_t)d;
+	*pp = p + 1;
+	return 0;
+}
+
 /* Tests set this to compare the fast path with the general one. */
 int mm__flow_no_fast_path;
 
@@ -744,7 +917,7 @@ static int fast_v2(const char *p, const char *end, struct mm_event *ev)
 	ev->kind = MM_EV_FLOW;
 	memset(fl, 0, sizeof(*fl));
 	fl->tcp_flags = -1;
-	if ((r = fnum(&p, end, 255, &u)) < 0)
+	if ((r = fnum_small(&p, end, 255, &u)) < 0)
 		return -1;
 	if (!r)
 		fl->version = (uint8_t)u;
@@ -768,7 +941,7 @@ static int fast_v2(const char *p, const char *end, struct mm_event *ev)
 		fl->dport = (uint16_t)u;
 		have |= 8;
 	}
-	if ((r = fnum(&p, end, 255, &u)) < 0)
+	if ((r = fnum_small(&p, end, 255, &u)) < 0)
 		return -1;
 	if (!r)
 		fl->proto = (uint8_t)u;
@@ -782,6 +955,17 @@ static int fast_v2(const char *p, const char *end, struct mm_event *ev)
 		return -1;
 	if (!r)
 		fl->end = (int64_t)u;
+	/* the usual action and status, without finding the token's end */
+	if (end - p == 9 && memcmp(p, "ACCEPT OK", 9) == 0) {
+		fl->action = MM_ACT_ACCEPT;
+		fl->status = MM_LOGST_OK;
+		goto done;
+	}
+	if (end - p == 9 && memcmp(p, "REJECT OK", 9) == 0) {
+		fl->action = MM_ACT_REJECT;
+		fl->status = MM_LOGST_OK;
+		goto done;
+	}
 	if (fstr(&p, end, &t))
 		return -1;
 	if (t.n == 6 && memcmp(t.p, "ACCEPT", 6) == 0)
@@ -800,6 +984,7 @@ static int fast_v2(const char *p, const char *end, struct mm_event *ev)
 		fl->status = MM_LOGST_SKIPDATA;
 	else if (t.n)
 		return -1;
+done:
 	fl->has_addrs = (have & 3) == 3;
 	fl->has_ports = (have & 12) == 12;
 	return 0;

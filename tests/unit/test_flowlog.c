@@ -638,14 +638,64 @@ MM_TEST(classify)
 #undef CL
 }
 
+/* Every field of two parsed flows is the same; slices must be the same
+ * pointer into the line, not just equal text. */
+static int flow_same(const struct mm_flow *a, const struct mm_flow *b)
+{
+#define SAME_STR(f) (a->f.p == b->f.p && a->f.n == b->f.n)
+	return a->version == b->version && a->has_addrs == b->has_addrs &&
+	       a->has_ports == b->has_ports && a->has_pkt_addrs == b->has_pkt_addrs &&
+	       a->proto == b->proto && a->action == b->action && a->status == b->status &&
+	       a->fdir == b->fdir && a->tcp_flags == b->tcp_flags && a->sport == b->sport &&
+	       a->dport == b->dport && memcmp(&a->src, &b->src, sizeof(a->src)) == 0 &&
+	       memcmp(&a->dst, &b->dst, sizeof(a->dst)) == 0 &&
+	       memcmp(&a->pkt_src, &b->pkt_src, sizeof(a->pkt_src)) == 0 &&
+	       memcmp(&a->pkt_dst, &b->pkt_dst, sizeof(a->pkt_dst)) == 0 &&
+	       a->packets == b->packets && a->bytes == b->bytes && a->start == b->start &&
+	       a->end == b->end && SAME_STR(account) && SAME_STR(eni) && SAME_STR(instance_id) &&
+	       SAME_STR(vpc_id) && SAME_STR(subnet_id) && SAME_STR(region) && SAME_STR(az_id) &&
+	       SAME_STR(pkt_src_service) && SAME_STR(pkt_dst_service) &&
+	       SAME_STR(ecs_cluster_name) && SAME_STR(ecs_task_id) && SAME_STR(reject_reason) &&
+	       a->traffic_path == b->traffic_path;
+#undef SAME_STR
+}
+
+/* Parse line (n bytes) with fmt on both paths: the same code, the same
+ * error text, the same event. 0 when they agree. */
+static int both_paths(const struct mm_flow_fmt *fmt, const char *line, size_t n)
+{
+	static char mem[1 << 14];
+	struct mm_flow_fmt f1 = *fmt, f2 = *fmt;
+	struct mm_event a, b;
+	struct mm_err e1, e2;
+	struct mm_arena ar;
+	int r1, r2;
+
+	mm_arena_init(&ar, mem, sizeof(mem));
+	mm_err_clear(&e1);
+	mm_err_clear(&e2);
+	memset(&a, 0x5a, sizeof(a));
+	memset(&b, 0xa5, sizeof(b));
+	r1 = mm_flow_parse(&f1, line, n, &ar, &a, &e1);
+	mm__flow_no_fast_path = 1;
+	r2 = mm_flow_parse(&f2, line, n, &ar, &b, &e2);
+	mm__flow_no_fast_path = 0;
+	if (r1 != r2)
+		return -1;
+	if (r1)
+		return strcmp(e1.msg, e2.msg) ? -1 : 0;
+	return a.kind == b.kind && flow_same(&a.u.flow, &b.u.flow) ? 0 : -1;
+}
+
 /* The default-layout fast path and the general parser agree, line by
  * line, on good and bad input (the fuzz target checks the same on
- * arbitrary bytes). */
+ * arbitrary bytes): headerless and under a v2 header. */
 MM_TEST(fast_path_agrees_with_general_parser)
 {
 	static const char *lines[] = {
 		"2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
 		"2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA",
+		"2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - SKIPDATA",
 		"2 123456789010 eni-1235b8ca123456789 2001:db8::1 2001:db8::2 1 2 6 3 4 5 6 ACCEPT OK",
 		"2 123456789010 eni-1235b8ca123456789 1.2.3.4 5.6.7.8 65535 0 255 18446744073709551615 0 1 2 REJECT SKIPDATA",
 		"2 123456789010 eni-1235b8ca123456789 1.2.3.4 5.6.7.8 65536 0 6 1 1 1 2 ACCEPT OK",
@@ -659,37 +709,167 @@ MM_TEST(fast_path_agrees_with_general_parser)
 		"2 123456789010 eni-1235b8ca123456789 1.2.3.4 5.6.7.8 1 0 6 99999999999999999999 1 1 2 ACCEPT OK",
 		"3 - - - - - - - - - - - - -",
 		"2 a b 1.2.3.4 5.6.7.8 1 0 6 1 1 1 2 - -",
+		/* maximum values, every digit count around the 8-byte words */
+		"2 123456789010 eni-1 255.255.255.255 0.0.0.0 65535 65535 255 18446744073709551615 18446744073709551614 253402300799 253402300799 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 12345678 123456789 1234567 12345678 REJECT OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 123456789012345 1234567890123456 12345678901 123456789012 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 12345678901234567 123456789012345678 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1234567890123456789 12345678901234567890 1 1 ACCEPT OK",
+		/* 2^64 and other overflows, out-of-range times and ports */
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 18446744073709551616 1 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 184467440737095516150 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 253402300800 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 99999 2 6 1 1 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 256 1 1 1 1 ACCEPT OK",
+		"256 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK",
+		/* leading zeros (accepted by both) */
+		"02 123456789010 eni-1 001.002.003.004 5.6.7.8 0065535 00000000 006 00000000000000000001 0000000000000000000000001 0001704070819 01704070879 ACCEPT OK",
+		/* addresses the fast path must not take */
+		"2 123456789010 eni-1 256.1.1.1 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.256 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4.5 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 1..2.3 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 1234.1.1.1 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 0001.2.3.4 1 2 6 1 1 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 ::ffff:1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 fe80::1 1 2 6 1 1 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4- 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 -1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK",
+		/* '-' anywhere, signs and junk inside numbers */
+		"- - - - - - - - - - - - - -",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 - 2 - 1 - 1 - ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 -1 2 6 1 1 1 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 17040708x9 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1704070819: 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1704070819/ 1 ACCEPT OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 \xff\xfa 1 ACCEPT OK",
+		/* action and status words, near misses */
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OKK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 ACCEPT O",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 REJECT NODATA",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 accept ok",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 ACCEPT  OK",
+		"2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK ",
+		"  2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK\r\n",
+		/* short lines: every value ends within 8 bytes of the line's end */
+		"2 1 e 1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 - -",
+		"2 1 e - - 1 2 6 1 1 1 1 - -",
+		"2 1 e - - - - - - - - 1",
+		"2 1 e - - - - - - - - 12345678 - -",
 	};
+	static const char hdr[] = "version account-id interface-id srcaddr dstaddr srcport dstport "
+				  "protocol packets bytes start end action log-status";
+	struct mm_flow_fmt fa, fh;
+	struct mm_err e;
 	size_t i;
-	static char mem[1 << 14];
+
+	mm_flow_fmt_auto(&fa);
+	CHECK_EQ_INT(mm_flow_fmt_header(&fh, hdr, strlen(hdr), &e), 0);
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		struct mm_flow_fmt f1, f2;
-		struct mm_event a, b;
-		struct mm_err e1, e2;
-		struct mm_arena ar;
-		int r1, r2;
-		mm_arena_init(&ar, mem, sizeof(mem));
-		mm_flow_fmt_auto(&f1);
-		mm_flow_fmt_auto(&f2);
-		r1 = mm_flow_parse(&f1, lines[i], strlen(lines[i]), &ar, &a, &e1);
-		mm__flow_no_fast_path = 1;
-		r2 = mm_flow_parse(&f2, lines[i], strlen(lines[i]), &ar, &b, &e2);
-		mm__flow_no_fast_path = 0;
-		CHECK_EQ_INT(r1, r2);
-		if (r1 == 0 && r2 == 0) {
-			CHECK(a.u.flow.has_addrs == b.u.flow.has_addrs);
-			CHECK(a.u.flow.sport == b.u.flow.sport && a.u.flow.dport == b.u.flow.dport);
-			CHECK(a.u.flow.packets == b.u.flow.packets && a.u.flow.bytes == b.u.flow.bytes);
-			CHECK(a.u.flow.start == b.u.flow.start && a.u.flow.end == b.u.flow.end);
-			CHECK(a.u.flow.action == b.u.flow.action && a.u.flow.status == b.u.flow.status);
-			CHECK(mm_str_eq(a.u.flow.eni, b.u.flow.eni));
-			CHECK(mm_str_eq(a.u.flow.account, b.u.flow.account));
-			CHECK(!a.u.flow.has_addrs || (mm_ip_eq(&a.u.flow.src, &b.u.flow.src) &&
-						      mm_ip_eq(&a.u.flow.dst, &b.u.flow.dst)));
-		} else {
-			CHECK_EQ_STR(e1.msg, e2.msg);
-		}
+		int bad_a = both_paths(&fa, lines[i], strlen(lines[i]));
+		int bad_h = both_paths(&fh, lines[i], strlen(lines[i]));
+		if (bad_a || bad_h)
+			fprintf(stderr, "paths differ (%s): %s\n", bad_a ? "auto" : "header", lines[i]);
+		CHECK(!bad_a && !bad_h);
 	}
+}
+
+/* Every prefix of a good record (truncated lines, values cut at every
+ * digit), and the record with each byte replaced by each of a set of
+ * troublesome bytes, parse the same on both paths. The parser reads only
+ * the given length: each variant sits in an exactly-sized copy. */
+MM_TEST(fast_path_agrees_on_cut_and_mutated_lines)
+{
+	static const char *good[] = {
+		"2 566742348567 eni-517e31c3b4c4328f2 10.0.29.195 108.210.169.224 43302 80 6 1 686 1704070819 1704070879 ACCEPT OK",
+		"2 645641261078 eni-bcda22e316f8c0b4e 188.41.72.142 10.0.87.81 58438 16659 17 274 234544 1704070997 1704071060 REJECT OK",
+		"2 645641261078 eni-10cd076b8f4dc169e - - - - - - - 1704071005 1704071069 - NODATA",
+	};
+	static const char subst[] = {'-', ' ', '\t', '.', '0', '9', '/', ':', 'a', '\0', (char)0xff};
+	struct mm_flow_fmt fa;
+	size_t g, i, k, fails = 0, runs = 0;
+	char *buf;
+
+	mm_flow_fmt_auto(&fa);
+	for (g = 0; g < sizeof(good) / sizeof(good[0]); g++) {
+		size_t n = strlen(good[g]);
+		CHECK_EQ_INT(both_paths(&fa, good[g], n), 0);
+		for (i = 0; i <= n; i++) {
+			buf = malloc(i ? i : 1);
+			CHECK(buf != NULL);
+			if (!buf)
+				return;
+			memcpy(buf, good[g], i);
+			fails += both_paths(&fa, buf, i) != 0;
+			runs++;
+			free(buf);
+		}
+		buf = malloc(n);
+		CHECK(buf != NULL);
+		if (!buf)
+			return;
+		for (i = 0; i < n; i++) {
+			for (k = 0; k < sizeof(subst); k++) {
+				memcpy(buf, good[g], n);
+				buf[i] = subst[k];
+				fails += both_paths(&fa, buf, n) != 0;
+				runs++;
+			}
+		}
+		free(buf);
+	}
+	CHECK(runs > 3000);
+	CHECK_EQ_INT((int)fails, 0);
+}
+
+/* The word-at-a-time number and address readers give the right values
+ * (not only the same as the general path): digit counts 1..18 around
+ * the 8-byte boundaries, maximum values, leading zeros. */
+MM_TEST(fast_path_values)
+{
+	struct mm_flow_fmt fmt;
+	struct mm_event ev;
+	struct mm_err e;
+	mm_flow_fmt_auto(&fmt);
+
+	CHECK_EQ_INT(parse(&fmt, "2 123456789012 eni-1 255.255.255.255 0.0.0.0 65535 0 255 "
+				 "123456789012345678 99999999 253402300799 1704070879 REJECT OK",
+			   &ev, &e), 0);
+	CHECK_EQ_STR(ipstr(&ev.u.flow.src), "255.255.255.255");
+	CHECK_EQ_STR(ipstr(&ev.u.flow.dst), "0.0.0.0");
+	CHECK(ev.u.flow.has_addrs && ev.u.flow.has_ports);
+	CHECK_EQ_INT(ev.u.flow.sport, 65535);
+	CHECK_EQ_INT(ev.u.flow.dport, 0);
+	CHECK_EQ_INT(ev.u.flow.proto, 255);
+	CHECK(ev.u.flow.packets == 123456789012345678ULL);
+	CHECK(ev.u.flow.bytes == 99999999ULL);
+	CHECK(ev.u.flow.start == 253402300799LL);
+	CHECK(ev.u.flow.end == 1704070879LL);
+	CHECK(ev.u.flow.action == MM_ACT_REJECT && ev.u.flow.status == MM_LOGST_OK);
+	CHECK_EQ_INT(ev.u.flow.tcp_flags, -1);
+
+	CHECK_EQ_INT(parse(&fmt, "2 123456789012 eni-1 010.001.000.099 9.9.9.9 00080 1 06 "
+				 "000000001 1234567890123456 12345678 123456789 ACCEPT OK",
+			   &ev, &e), 0);
+	CHECK_EQ_STR(ipstr(&ev.u.flow.src), "10.1.0.99");
+	CHECK_EQ_INT(ev.u.flow.sport, 80);
+	CHECK_EQ_INT(ev.u.flow.proto, 6);
+	CHECK(ev.u.flow.packets == 1);
+	CHECK(ev.u.flow.bytes == 1234567890123456ULL);
+	CHECK(ev.u.flow.start == 12345678 && ev.u.flow.end == 123456789);
+	CHECK(ev.u.flow.action == MM_ACT_ACCEPT && ev.u.flow.status == MM_LOGST_OK);
+
+	/* negative: out of range on either path, same message */
+	CHECK_EQ_INT(parse(&fmt, "2 123456789012 eni-1 1.2.3.4 5.6.7.8 65536 1 6 1 1 1 1 ACCEPT OK",
+			   &ev, &e), MM_EPARSE);
+	CHECK_EQ_STR(e.msg, "bad srcport '65536'");
+	CHECK_EQ_INT(parse(&fmt, "2 123456789012 eni-1 256.1.1.1 5.6.7.8 1 1 6 1 1 1 1 ACCEPT OK",
+			   &ev, &e), MM_EPARSE);
+	CHECK_EQ_STR(e.msg, "bad srcaddr '256.1.1.1'");
+	CHECK_EQ_INT(parse(&fmt, "2 123456789012 eni-1 1.2.3.4 5.6.7.8 1 1 6 18446744073709551616 1 1 1 ACCEPT OK",
+			   &ev, &e), MM_EPARSE);
+	CHECK_EQ_STR(e.msg, "bad packets '18446744073709551616'");
 }
 
 /* A start or end past year 9999 is no time: malformed, on both paths
