@@ -40,7 +40,8 @@
  * bucket by bucket (exact). Bounds, all documented in
  * docs/finding-types.md: at most MAX_BUCKETS minutes per pair (the
  * oldest is retired first, its attack decided on what is present), at
- * most max_pairs pairs per state (new pairs beyond it are not tracked),
+ * most max_pairs pairs per state (past it the pairs with the smallest key
+ * hashes are kept, in any order or split: see admit),
  * and at finish a pair's minutes older than its newest minus (window +
  * late_minutes) are dropped, and pairs whose newest is that far behind
  * the newest record of all - records later than that are not counted. */
@@ -76,7 +77,8 @@ static const struct mm_param params[] = {
 	{"max_pairs", 100000, 100, 10000000, "pairs",
 	 "(interface, remote, port, direction) pairs tracked at once; bounds memory (~150 bytes "
 	 "for a pair with one minute of attempts, up to ~2.5 KB for a full one) under a flood of "
-	 "spoofed sources; new pairs beyond it are not counted"},
+	 "spoofed sources; beyond it the pairs with the smallest key hashes are kept, whatever "
+	 "the order or thread split"},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 

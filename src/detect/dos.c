@@ -859,7 +859,7 @@ static int merge(void *dst, void *src)
 		long ei;
 		if (!(db = bucket_get(d, se->h, se->name, strlen(se->name), &sb->remote, sb->cls,
 				      sb->minute, &ei))) {
-			d->dropped++;
+			d->dropped += sb->nrec; /* its records (0: counted in an earlier batch) */
 			continue;
 		}
 		{

@@ -34,7 +34,9 @@
  * however flushes and runs cut the data. Entries whose window ended more
  * than `retain` seconds before the ENI's latest tracked record are
  * dropped at finish: a record later than that for a dropped window
- * starts it again (documented limit). */
+ * starts it again (documented limit). Past max_entries the keys kept are
+ * the smallest by hash, not the first to come (see admit), so findings do
+ * not depend on threads or file order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1845,9 +1847,10 @@ static const struct mm_param params[] = {
 		      "tracked record, for records that arrive late (flow log files are delivered "
 		      "within about 10 minutes); then dropped, which bounds state over time"},
 	[P_MAX_ENTRIES] = {"max_entries", 200000, 1000, 50000000, "entries",
-			   "tracked (ENI, port or host, window) keys per worker: probe and attempt "
-			   "entries 200-700 bytes each (40-140 MB at the default), a port's served "
-			   "clients 60-120 bytes: new keys beyond are not tracked"},
+			   "tracked (ENI, port or host, window) keys per worker and merged: probe and "
+			   "attempt entries 200-700 bytes each (40-140 MB at the default), a port's "
+			   "served clients 60-120 bytes: beyond, the keys with the smallest hashes are "
+			   "kept, whatever the order or thread split"},
 	[P_ATTEMPT_BPP] = {"attempt_max_bytes_per_packet", 100, 40, 9001, "bytes",
 			   "an attempt carries no payload: a SYN, its retries and a RST are 40-80 "
 			   "bytes with headers; packets averaging more carried data (a short real "
