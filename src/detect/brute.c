@@ -40,7 +40,8 @@
  * bucket by bucket (exact). Bounds, all documented in
  * docs/finding-types.md: at most MAX_BUCKETS minutes per pair (the
  * oldest is retired first, its attack decided on what is present), at
- * most max_pairs pairs per state (new pairs beyond it are not tracked),
+ * most max_pairs pairs per state (past it the pairs with the smallest key
+ * hashes are kept, in any order or split: see admit),
  * and at finish a pair's minutes older than its newest minus (window +
  * late_minutes) are dropped, and pairs whose newest is that far behind
  * the newest record of all - records later than that are not counted. */
@@ -76,7 +77,8 @@ static const struct mm_param params[] = {
 	{"max_pairs", 100000, 100, 10000000, "pairs",
 	 "(interface, remote, port, direction) pairs tracked at once; bounds memory (~150 bytes "
 	 "for a pair with one minute of attempts, up to ~2.5 KB for a full one) under a flood of "
-	 "spoofed sources; new pairs beyond it are not counted"},
+	 "spoofed sources; beyond it the pairs with the smallest key hashes are kept, whatever "
+	 "the order or thread split"},
 	{NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -179,6 +181,14 @@ struct state {
 	uint64_t dropped;	/* attempts not counted (bounds) */
 	uint64_t warned;	/* dropped when finish last said so */
 	const char *file;	/* interned path of the last attempt's file */
+	/* max_pairs as bottom-k by key hash (see admit): max (0 until the
+	 * params are seen), thr (keys >= thr refused this batch; 0: none),
+	 * a max-heap of the kept hashes built when the table first fills */
+	size_t max;
+	uint64_t thr;
+	uint64_t *heap;
+	size_t hn, hcap;
+	int heaped;
 };
 
 /* ---- the table ------------------------------------------------------------ */
@@ -222,8 +232,160 @@ static int rehash(struct state *s, size_t nslots)
 	return 0;
 }
 
+static void pair_free(struct pair *p);
+
+/* ---- the bound: bottom-k by key hash ---------------------------------------
+ *
+ * When max pairs are held, which pairs stay must not depend on the order
+ * records arrive in nor on how files were spread over workers: the kept
+ * pairs are those with the smallest key hashes. A new pair is admitted
+ * only if its hash is below the largest kept one, which is then evicted
+ * (its unreported attempts counted in dropped) and thr falls to it; pairs
+ * at or above thr are refused for the rest of the batch. thr only falls,
+ * so a pair that ends up kept was never refused nor evicted and counts
+ * exactly; the kept set is the max smallest hashes of all pairs seen, for
+ * any order or split (merge applies the same rule to the union, from the
+ * lower thr). finish starts the next batch afresh (thr reset). */
+
+static void heap_down(uint64_t *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		uint64_t t;
+		if (l < n && h[l] > h[m])
+			m = l;
+		if (l + 1 < n && h[l + 1] > h[m])
+			m = l + 1;
+		if (m == i)
+			break;
+		t = h[m], h[m] = h[i], h[i] = t;
+		i = m;
+	}
+}
+
+static int heap_push(struct state *s, uint64_t h)
+{
+	size_t i;
+	if (s->hn == s->hcap) {
+		size_t nc = s->hcap ? s->hcap * 2 : 1024;
+		uint64_t *nh = mm_realloc(s->heap, nc * sizeof(*nh));
+		if (!nh)
+			return -1;
+		s->heap = nh;
+		s->hcap = nc;
+	}
+	i = s->hn++;
+	s->heap[i] = h;
+	while (i && s->heap[(i - 1) / 2] < s->heap[i]) {
+		uint64_t t = s->heap[i];
+		s->heap[i] = s->heap[(i - 1) / 2];
+		s->heap[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+	return 0;
+}
+
+static int heap_build(struct state *s)
+{
+	size_t i;
+	if (s->n > s->hcap) {
+		uint64_t *nh = mm_realloc(s->heap, s->n * sizeof(*nh));
+		if (!nh)
+			return -1;
+		s->heap = nh;
+		s->hcap = s->n;
+	}
+	for (i = 0; i < s->n; i++)
+		s->heap[i] = s->p[i].h;
+	s->hn = s->n;
+	for (i = s->hn / 2; i-- > 0;)
+		heap_down(s->heap, s->hn, i);
+	s->heaped = 1;
+	return 0;
+}
+
+/* The slot holding entry idx (whose hash is h). */
+static size_t slot_of(const struct state *s, uint64_t h, size_t idx)
+{
+	size_t j = HOME(h, s->nslots);
+	while (s->slot[j].idx != idx + 1)
+		j = (j + 1) & (s->nslots - 1);
+	return j;
+}
+
+/* Attempts a pair holds that no finding has reported. */
+static uint64_t unreported(const struct ent *e)
+{
+	const struct pair *p = e->full;
+	uint64_t n = 0;
+	int i;
+	if (!p)
+		return e->count;
+	for (i = 0; i < p->nb; i++)
+		n += p->b[i].count - p->b[i].reported;
+	return n + p->pend;
+}
+
+/* Evict the pair with the largest hash: its slot goes (backward shift),
+ * the last entry moves into its place. */
+static void evict_top(struct state *s)
+{
+	uint64_t h = s->heap[0];
+	size_t j = HOME(h, s->nslots), i, k, last = s->n - 1;
+	uint32_t idx;
+	while (!(s->slot[j].tag == (uint32_t)(h >> 32) && s->p[s->slot[j].idx - 1].h == h))
+		j = (j + 1) & (s->nslots - 1);
+	idx = s->slot[j].idx - 1;
+	s->heap[0] = s->heap[--s->hn];
+	heap_down(s->heap, s->hn, 0);
+	s->dropped += unreported(&s->p[idx]);
+	pair_free(s->p[idx].full);
+	/* backward-shift delete of slot j */
+	for (i = j, k = j;;) {
+		size_t home;
+		k = (k + 1) & (s->nslots - 1);
+		if (!s->slot[k].idx)
+			break;
+		home = ((size_t)s->slot[k].tag) & (s->nslots - 1); /* HOME: the tag is h >> 32 */
+		if (i <= k ? (i < home && home <= k) : (i < home || home <= k))
+			continue;
+		s->slot[i] = s->slot[k];
+		i = k;
+	}
+	s->slot[i].idx = 0;
+	s->slot[i].tag = 0;
+	if (idx != last) {
+		s->slot[slot_of(s, s->p[last].h, last)].idx = idx + 1;
+		s->p[idx] = s->p[last];
+	}
+	s->n--;
+	s->thr = h;
+}
+
+/* May a new pair of hash h be added (room made by evicting a larger one)?
+ * 1 yes, 0 no (the caller counts what it does not keep). */
+static int admit(struct state *s, uint64_t h, size_t max)
+{
+	if (s->thr && h >= s->thr)
+		return 0;
+	if (s->n >= max) {
+		if (!s->heaped && heap_build(s))
+			return 0;
+		if (!s->hn || h >= s->heap[0]) {
+			s->thr = h;
+			return 0;
+		}
+		evict_top(s);
+	}
+	if (s->heaped && heap_push(s, h)) {
+		s->heaped = 0; /* rebuilt when next needed */
+		s->hn = 0;
+	}
+	return 1;
+}
+
 /* The entry for the key, created (small, empty: count 0, key set) when
- * absent and the table has room (max pairs); NULL otherwise. */
+ * absent and admitted under max pairs (admit); NULL otherwise. */
 static struct ent *pair_get(struct state *s, uint64_t eni_h, const struct mm_ip *r, uint16_t port,
 			    uint8_t dir, size_t max, int *created)
 {
@@ -241,9 +403,11 @@ static struct ent *pair_get(struct state *s, uint64_t eni_h, const struct mm_ip 
 				return p;
 		}
 	}
-	if (s->n >= max || s->n >= UINT32_MAX - 1)
+	if (s->n >= UINT32_MAX - 1)
 		return NULL;
-	if (s->n == s->cap) {
+	/* room first (an eviction in admit makes its own), so an admitted
+	 * hash is always in the table */
+	if (s->n < max && s->n == s->cap) {
 		size_t nc = s->cap ? s->cap * 2 : 64;
 		struct ent *np = mm_realloc(s->p, nc * sizeof(*np));
 		if (!np)
@@ -253,7 +417,10 @@ static struct ent *pair_get(struct state *s, uint64_t eni_h, const struct mm_ip 
 	}
 	/* grown at 3/4 full: tags keep a probe cheap, and the table stays
 	 * small (its pages are first touched at random) */
-	if ((s->n + 1) * 4 > s->nslots * 3 && rehash(s, s->nslots ? s->nslots * 2 : 128))
+	if (s->n < max && (s->n + 1) * 4 > s->nslots * 3 &&
+	    rehash(s, s->nslots ? s->nslots * 2 : 128))
+		return NULL;
+	if (!admit(s, h, max))
 		return NULL;
 	p = &s->p[s->n];
 	memset(p, 0, sizeof(*p));
@@ -381,6 +548,7 @@ static void state_free(void *st)
 	mm_free(s->slot);
 	mm_free(s->cx);
 	mm_free(s->cxslot);
+	mm_free(s->heap);
 	mm_free(s);
 }
 
@@ -637,6 +805,7 @@ static void slow_path(struct state *s, struct mm_detect_ctx *c, const struct mm_
 
 	s->w = w;
 	s->min = (uint64_t)pm[P_MIN_ATTEMPTS];
+	s->max = (size_t)pm[P_MAX_PAIRS];
 	if (!fl->has_addrs || fl->sport < 1024 || service_type(fl->sport) >= 0 || fl->start <= 0 ||
 	    fl->start / 60 > INT32_MAX || (!fl->eni.n && !fl->instance_id.n))
 		return; /* a client uses an unprivileged, non-service source port */
@@ -789,7 +958,7 @@ static int merge(void *dst, void *src)
 {
 	struct state *d = dst, *s = src;
 	size_t i;
-	size_t max = (size_t)params[P_MAX_PAIRS].max;
+	size_t max;
 	int w;
 	uint64_t min;
 
@@ -797,6 +966,12 @@ static int merge(void *dst, void *src)
 		d->w = s->w;
 		d->min = s->min;
 	}
+	if (!d->max)
+		d->max = s->max;
+	/* past max_pairs: bottom-k of the union, below both thresholds */
+	max = d->max ? d->max : (size_t)params[P_MAX_PAIRS].max;
+	if (s->thr && (!d->thr || s->thr < d->thr))
+		d->thr = s->thr;
 	w = d->w;
 	min = d->min;
 
@@ -1010,6 +1185,13 @@ static void finish(void *st, struct mm_detect_ctx *c)
 		rehash(s, s->nslots); /* same size: cannot need more room */
 		ctx_compact(s);
 	}
+	/* the next batch is a new bottom-k over what is kept plus what it
+	 * brings: a pair refused in this batch may be tracked from the next
+	 * on (with that batch's attempts only), like a pair forgotten above */
+	s->max = (size_t)pm[P_MAX_PAIRS];
+	s->thr = 0;
+	s->heaped = 0;
+	s->hn = 0;
 }
 
 /* ---- save / load ----------------------------------------------------------

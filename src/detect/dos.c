@@ -54,10 +54,11 @@
 #include "detect/detect.h"
 #include "store/store.h"
 
-/* Hard bounds (docs/finding-types.md): what does not fit is not counted
- * (s->dropped, logged at finish), never grown past. */
+/* Hard bounds (docs/finding-types.md), never grown past: past them the
+ * buckets kept are the smallest by (ENI hash, bucket hash) - see admit -
+ * and what is not kept is not counted (s->dropped, logged at finish). */
 #define DOS_MAX_ENIS 65536
-#define DOS_MAX_BUCKETS 262144	/* inbound records may fill 3/4: room stays for floods */
+#define DOS_MAX_BUCKETS 262144
 #define DOS_BLOB_MAX 4096	/* buckets per ENI in one stored blob: the newest */
 #define DOS_SHARDS 256		/* stored rows: ENIs by hash, many ENIs per row */
 #define DOS_ROW_MAX MM_STORE_STATE_MAX	/* one row's bytes: the store's limit */
@@ -113,6 +114,7 @@ struct dos_eni {
 	char account[16];
 	char region[24];
 	char instance[24];	/* instance-id if the record logged it */
+	uint32_t nb;		/* buckets of this ENI; 0: a free entry (evicted) */
 };
 
 /* One (ENI, remote, class, minute) of heavy records. */
@@ -122,6 +124,8 @@ struct dos_bucket {
 	uint8_t cls, reported, proto, blocked;
 	struct mm_ip remote, local;
 	uint16_t lport, rport;
+	uint16_t nrec;		/* heavy records in it this batch (saturates; not
+				 * saved): what an eviction leaves uncounted */
 	int64_t minute;
 	uint64_t out_pk, out_by, out_mpps;	/* mpps: sum of packets * 1000 / duration */
 	uint64_t in_pk, in_by;
@@ -140,6 +144,15 @@ struct dos_state {
 	uint64_t *bslot;
 	size_t bmask;
 	uint64_t dropped;
+	uint64_t evicted;	/* buckets given up for smaller ones (admit) */
+	/* ENI entries freed by eviction (reused first); live ENIs are neni - nfree */
+	uint32_t *efree;
+	size_t nfree;
+	/* the bound as bottom-k (admit): keys >= thr refused this batch
+	 * (thr_set: one is), a max-heap of the kept keys once full */
+	struct dos_key { uint64_t e, b; } thr, *heap;
+	int thr_set, heaped;
+	size_t hn, hcap;
 	uint64_t stored[DOS_SHARDS / 64];	/* bit k: shard k's row holds ENIs */
 	const char *last_name;	/* the evidence file name of the last reference taken */
 	const char *last_file;	/* and its interned copy */
@@ -238,20 +251,16 @@ static int eni_set(struct dos_eni *e, const char *name, size_t n)
 	return 0;
 }
 
-/* Index of the ENI named name[0..n), added when absent (-1: full, too long). */
 static uint64_t eni_hash(const char *name, size_t n)
 {
 	return mm_hash(name, n, 0x646f73);
 }
 
-/* h is eni_hash(name, n). */
-static long eni_get(struct dos_state *s, uint64_t h, const char *name, size_t n)
+/* Index of the ENI named name[0..n) (h is eni_hash of it), or -1. */
+static long eni_find(const struct dos_state *s, uint64_t h, const char *name, size_t n)
 {
 	size_t k;
-	struct dos_eni *e;
-
-	if (!n || n >= sizeof(s->eni[0].name))
-		return -1;
+	const struct dos_eni *e;
 	if (s->emask)
 		for (k = home(h, s->emask); s->eslot[k]; k = (k + 1) & s->emask) {
 			if (!slot_tag_eq(s->eslot[k], h))
@@ -260,18 +269,32 @@ static long eni_get(struct dos_state *s, uint64_t h, const char *name, size_t n)
 			if (e->h == h && strlen(e->name) == n && !memcmp(e->name, name, n))
 				return (long)slot_ix(s->eslot[k]);
 		}
-	if (s->neni >= DOS_MAX_ENIS ||
-	    grow_arr((void **)&s->eni, &s->caneni, s->neni, sizeof(*s->eni), DOS_MAX_ENIS) ||
-	    grow_slots(&s->eslot, &s->emask, s->neni + 1, s->eni, sizeof(*s->eni)))
-		return -1;
-	e = &s->eni[s->neni];
+	return -1;
+}
+
+/* Add the ENI (absent; a freed entry reused first); -1 when out of memory.
+ * The bound is admit's. */
+static long eni_add(struct dos_state *s, uint64_t h, const char *name, size_t n)
+{
+	size_t k, i;
+	struct dos_eni *e;
+	if (s->nfree) {
+		i = s->efree[--s->nfree];
+	} else {
+		if (s->neni >= DOS_MAX_ENIS ||
+		    grow_arr((void **)&s->eni, &s->caneni, s->neni, sizeof(*s->eni), DOS_MAX_ENIS) ||
+		    grow_slots(&s->eslot, &s->emask, s->neni + 1, s->eni, sizeof(*s->eni)))
+			return -1;
+		i = s->neni++;
+	}
+	e = &s->eni[i];
 	memset(e, 0, sizeof(*e));
 	e->h = h;
 	eni_set(e, name, n);
 	for (k = home(h, s->emask); s->eslot[k]; k = (k + 1) & s->emask)
 		;
-	s->eslot[k] = slot(s->neni, h);
-	return (long)s->neni++;
+	s->eslot[k] = slot(i, h);
+	return (long)i;
 }
 
 static uint64_t bucket_hash(uint64_t eni_h, const struct mm_ip *remote, int cls, int64_t minute)
@@ -280,32 +303,218 @@ static uint64_t bucket_hash(uint64_t eni_h, const struct mm_ip *remote, int cls,
 		       eni_h ^ mm_hash_mix((uint64_t)minute * 8 + (uint64_t)cls + 1));
 }
 
-/* The bucket of the key, added (zeroed) when absent and fewer than limit
- * buckets are held; NULL when not. */
-static struct dos_bucket *bucket_get(struct dos_state *s, uint32_t eni, const struct mm_ip *remote,
-				     int cls, int64_t minute, size_t limit)
+/* ---- the bounds as bottom-k -------------------------------------------------
+ *
+ * Past the bounds, which buckets are kept must not depend on the order
+ * records arrive in nor on how files were spread over workers. Buckets
+ * are ordered by (ENI hash, bucket hash) and the kept ones are always the
+ * smallest: a new bucket is admitted only if it is below the largest kept
+ * one, which is evicted (with its ENI when that was its last bucket) and
+ * thr falls to it; keys >= thr are refused for the rest of the batch. thr
+ * only falls, so a bucket that ends up kept was never refused nor evicted
+ * and holds exact sums; the kept set is every key below the first one (in
+ * that order) at which the buckets or the ENIs of all keys seen exceed
+ * their bound, for any order or split (merge applies the same rule to the
+ * union, from the lower thr). Ordering by ENI first means whole ENIs are
+ * watched or not (but at the edge). finish starts the next batch afresh. */
+
+static int key_lt(struct dos_key a, struct dos_key b)
 {
-	uint64_t h = bucket_hash(s->eni[eni].h, remote, cls, minute);
+	return a.e < b.e || (a.e == b.e && a.b < b.b);
+}
+
+static void heap_down(struct dos_key *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		struct dos_key t;
+		if (l < n && key_lt(h[m], h[l]))
+			m = l;
+		if (l + 1 < n && key_lt(h[m], h[l + 1]))
+			m = l + 1;
+		if (m == i)
+			break;
+		t = h[m], h[m] = h[i], h[i] = t;
+		i = m;
+	}
+}
+
+static int heap_push(struct dos_state *s, struct dos_key k)
+{
+	size_t i;
+	if (s->hn == s->hcap) {
+		size_t nc = s->hcap ? s->hcap * 2 : 1024;
+		struct dos_key *nh = mm_realloc(s->heap, nc * sizeof(*nh));
+		if (!nh)
+			return -1;
+		s->heap = nh;
+		s->hcap = nc;
+	}
+	i = s->hn++;
+	s->heap[i] = k;
+	while (i && key_lt(s->heap[(i - 1) / 2], s->heap[i])) {
+		struct dos_key t = s->heap[i];
+		s->heap[i] = s->heap[(i - 1) / 2];
+		s->heap[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+	return 0;
+}
+
+static int heap_build(struct dos_state *s)
+{
+	size_t i;
+	if (s->nb > s->hcap) {
+		struct dos_key *nh = mm_realloc(s->heap, s->nb * sizeof(*nh));
+		if (!nh)
+			return -1;
+		s->heap = nh;
+		s->hcap = s->nb;
+	}
+	for (i = 0; i < s->nb; i++) {
+		s->heap[i].e = s->eni[s->b[i].eni].h;
+		s->heap[i].b = s->b[i].h;
+	}
+	s->hn = s->nb;
+	for (i = s->hn / 2; i-- > 0;)
+		heap_down(s->heap, s->hn, i);
+	s->heaped = 1;
+	return 0;
+}
+
+/* Remove slot k of an index (backward shift: no tombstones). */
+static void slot_del(uint64_t *t, size_t mask, size_t k)
+{
+	size_t i = k, j = k;
+	for (;;) {
+		size_t h;
+		j = (j + 1) & mask;
+		if (!t[j])
+			break;
+		h = home(t[j], mask); /* the slot's tag is its hash's high half */
+		if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
+			continue;
+		t[i] = t[j];
+		i = j;
+	}
+	t[i] = 0;
+}
+
+/* The slot of entry ix whose hash is h. */
+static size_t slot_find(const uint64_t *t, size_t mask, uint64_t h, size_t ix)
+{
+	size_t k = home(h, mask);
+	while (slot_ix(t[k]) != ix)
+		k = (k + 1) & mask;
+	return k;
+}
+
+/* Evict the largest kept bucket (and its ENI if it was its last): the
+ * last bucket moves into its place. */
+static void evict_top(struct dos_state *s)
+{
+	struct dos_key top = s->heap[0];
+	size_t k, i, last = s->nb - 1;
+	struct dos_eni *e;
+
+	s->heap[0] = s->heap[--s->hn];
+	heap_down(s->heap, s->hn, 0);
+	s->thr = top;
+	s->thr_set = 1;
+	for (k = home(top.b, s->bmask); s->bslot[k]; k = (k + 1) & s->bmask)
+		if (slot_tag_eq(s->bslot[k], top.b) && s->b[slot_ix(s->bslot[k])].h == top.b &&
+		    s->eni[s->b[slot_ix(s->bslot[k])].eni].h == top.e)
+			break;
+	if (!s->bslot[k])
+		return; /* not held (an out-of-memory path): nothing to free */
+	i = slot_ix(s->bslot[k]);
+	slot_del(s->bslot, s->bmask, k);
+	s->dropped += s->b[i].nrec;
+	e = &s->eni[s->b[i].eni];
+	if (--e->nb == 0) {
+		slot_del(s->eslot, s->emask, slot_find(s->eslot, s->emask, e->h, s->b[i].eni));
+		s->efree[s->nfree++] = s->b[i].eni;
+		e->h = 0;
+		e->name[0] = '\0';
+	}
+	if (i != last) {
+		s->bslot[slot_find(s->bslot, s->bmask, s->b[last].h, last)] = slot(i, s->b[last].h);
+		s->b[i] = s->b[last];
+	}
+	s->nb--;
+	s->evicted++;
+}
+
+/* May a new bucket of key k be added (room made by evicting larger ones)?
+ * *ei is its ENI's index or -1 (then one more ENI is needed; it may also
+ * become -1 when the ENI's last bucket was evicted). 1 yes, 0 no. */
+static int admit(struct dos_state *s, struct dos_key k, long *ei, const char *name, size_t n)
+{
+	if (s->thr_set && !key_lt(k, s->thr))
+		return 0;
+	while (s->nb >= DOS_MAX_BUCKETS || (*ei < 0 && s->neni - s->nfree >= DOS_MAX_ENIS)) {
+		if ((!s->heaped && heap_build(s)) ||
+		    (!s->efree && !(s->efree = mm_malloc(DOS_MAX_ENIS * sizeof(*s->efree)))))
+			return 0;
+		if (!s->hn || !key_lt(k, s->heap[0])) {
+			s->thr = k;
+			s->thr_set = 1;
+			return 0;
+		}
+		evict_top(s);
+		if (*ei >= 0 && !s->eni[*ei].nb)
+			*ei = eni_find(s, k.e, name, n); /* its last bucket went */
+	}
+	if (s->heaped && heap_push(s, k)) {
+		s->heaped = 0; /* rebuilt when next needed */
+		s->hn = 0;
+	}
+	return 1;
+}
+
+/* The bucket of the key (with its ENI, named name[0..n), eh its hash),
+ * added (zeroed) when absent and admitted; *eio: the ENI's index. NULL
+ * when not kept. */
+static struct dos_bucket *bucket_get(struct dos_state *s, uint64_t eh, const char *name, size_t n,
+				     const struct mm_ip *remote, int cls, int64_t minute, long *eio)
+{
+	uint64_t h = bucket_hash(eh, remote, cls, minute);
 	struct dos_bucket *b;
+	struct dos_key key;
+	long ei;
 	size_t k;
 
-	if (s->bmask)
+	if (!n || n >= sizeof(s->eni[0].name))
+		return NULL;
+	ei = eni_find(s, eh, name, n);
+	if (ei >= 0 && s->bmask)
 		for (k = home(h, s->bmask); s->bslot[k]; k = (k + 1) & s->bmask) {
 			if (!slot_tag_eq(s->bslot[k], h))
 				continue;
 			b = &s->b[slot_ix(s->bslot[k])];
-			if (b->h == h && b->eni == eni && b->cls == cls && b->minute == minute &&
-			    mm_ip_eq(&b->remote, remote))
+			if (b->h == h && b->eni == (uint32_t)ei && b->cls == cls &&
+			    b->minute == minute && mm_ip_eq(&b->remote, remote)) {
+				*eio = ei;
 				return b;
+			}
 		}
-	if (s->nb >= limit || s->nb >= DOS_MAX_BUCKETS ||
-	    grow_arr((void **)&s->b, &s->canb, s->nb, sizeof(*s->b), DOS_MAX_BUCKETS) ||
-	    grow_slots(&s->bslot, &s->bmask, s->nb + 1, s->b, sizeof(*s->b)))
+	/* room first, so an admitted key is always held */
+	if (s->nb < DOS_MAX_BUCKETS &&
+	    (grow_arr((void **)&s->b, &s->canb, s->nb, sizeof(*s->b), DOS_MAX_BUCKETS) ||
+	     grow_slots(&s->bslot, &s->bmask, s->nb + 1, s->b, sizeof(*s->b))))
+		return NULL;
+	key.e = eh;
+	key.b = h;
+	if (!admit(s, key, &ei, name, n))
+		return NULL;
+	if (ei < 0 && (ei = eni_add(s, eh, name, n)) < 0)
+		return NULL; /* out of memory: the key is in the heap, not held (see evict_top) */
+	if (!s->bmask && grow_slots(&s->bslot, &s->bmask, s->nb + 1, s->b, sizeof(*s->b)))
 		return NULL;
 	b = &s->b[s->nb];
 	memset(b, 0, sizeof(*b));
 	b->h = h;
-	b->eni = eni;
+	b->eni = (uint32_t)ei;
 	b->cls = (uint8_t)cls;
 	b->minute = minute;
 	b->remote = *remote;
@@ -313,6 +522,8 @@ static struct dos_bucket *bucket_get(struct dos_state *s, uint32_t eni, const st
 		;
 	s->bslot[k] = slot(s->nb, h);
 	s->nb++;
+	s->eni[ei].nb++;
+	*eio = ei;
 	return b;
 }
 
@@ -336,6 +547,7 @@ static void bucket_add(struct dos_bucket *d, const struct dos_bucket *src)
 		if (!d->out_pk || src->last_ms > d->last_ms)
 			d->last_ms = src->last_ms;
 	}
+	d->nrec = (uint16_t)(d->nrec + src->nrec < d->nrec ? UINT16_MAX : d->nrec + src->nrec);
 	d->out_pk = sat_add(d->out_pk, src->out_pk);
 	d->out_by = sat_add(d->out_by, src->out_by);
 	d->out_mpps = sat_add(d->out_mpps, src->out_mpps);
@@ -431,6 +643,8 @@ static void state_free(void *st)
 	mm_free(s->eslot);
 	mm_free(s->b);
 	mm_free(s->bslot);
+	mm_free(s->efree);
+	mm_free(s->heap);
 	mm_free(s);
 }
 
@@ -512,9 +726,8 @@ static void apply(struct dos_state *s, struct mm_detect_ctx *c, const struct mm_
 
 	if (dur < 1)
 		dur = 1;
-	if ((ei = eni_get(s, pl->eh, fl->eni.p, fl->eni.n)) < 0 ||
-	    !(b = bucket_get(s, (uint32_t)ei, pl->remote, pl->cls, floor_div(fl->start, 60),
-			     pl->sl ? DOS_MAX_BUCKETS : DOS_MAX_BUCKETS / 4 * 3))) {
+	if (!(b = bucket_get(s, pl->eh, fl->eni.p, fl->eni.n, pl->remote, pl->cls,
+			     floor_div(fl->start, 60), &ei))) {
 		s->dropped++;
 		return;
 	}
@@ -535,6 +748,7 @@ static void apply(struct dos_state *s, struct mm_detect_ctx *c, const struct mm_
 		/* the record as a bucket of one, added like a merge adds */
 		struct dos_bucket one;
 		memset(&one, 0, sizeof(one));
+		one.nrec = 1;
 		if (!pl->sl) {
 			one.in_pk = pk;
 			one.in_by = by;
@@ -618,27 +832,34 @@ static int merge(void *dst, void *src)
 	size_t i;
 
 	d->dropped += s->dropped;
+	d->evicted += s->evicted;
 	for (i = 0; i < DOS_SHARDS / 64; i++)
 		d->stored[i] |= s->stored[i];
-	if (!d->nb && !d->neni) {
+	if (!d->nb && !d->neni && !d->thr_set) {
 		/* the first worker merged into an empty state: take its tables
 		 * whole (the caller frees src) */
 		struct dos_state t = *d;
 		*d = *s;
 		d->dropped = t.dropped;
+		d->evicted = t.evicted;
 		memcpy(d->stored, t.stored, sizeof(d->stored));
-		t.dropped = 0;
+		t.dropped = t.evicted = 0;
 		*s = t;
 		return 0;
+	}
+	/* keys the source refused stay refused (see admit) */
+	if (s->thr_set && (!d->thr_set || key_lt(s->thr, d->thr))) {
+		d->thr = s->thr;
+		d->thr_set = 1;
 	}
 	for (i = 0; i < s->nb; i++) {
 		const struct dos_bucket *sb = &s->b[i];
 		const struct dos_eni *se = &s->eni[sb->eni];
 		struct dos_bucket *db;
-		long ei = eni_get(d, eni_hash(se->name, strlen(se->name)), se->name, strlen(se->name));
-		if (ei < 0 || !(db = bucket_get(d, (uint32_t)ei, &sb->remote, sb->cls, sb->minute,
-						DOS_MAX_BUCKETS))) {
-			d->dropped++;
+		long ei;
+		if (!(db = bucket_get(d, se->h, se->name, strlen(se->name), &sb->remote, sb->cls,
+				      sb->minute, &ei))) {
+			d->dropped += sb->nrec; /* its records (0: counted in an earlier batch) */
 			continue;
 		}
 		{
@@ -747,8 +968,13 @@ static int prune(struct dos_state *s, int64_t keep)
 		map[i] = (uint32_t)ne++;
 	}
 	s->neni = ne;
-	for (i = 0; i < s->nb; i++)
+	s->nfree = 0; /* freed entries had no bucket: gone */
+	for (i = 0; i < s->neni; i++)
+		s->eni[i].nb = 0;
+	for (i = 0; i < s->nb; i++) {
 		s->b[i].eni = map[s->b[i].eni];
+		s->eni[s->b[i].eni].nb++;
+	}
 	mm_free(map);
 	if (n == nb0 && ne == neni0)
 		return 0; /* nothing moved: the indexes still hold */
@@ -771,6 +997,7 @@ static void finish(void *st, struct mm_detect_ctx *c)
 
 	for (i = 0; i < s->nb; i++) {
 		struct dos_bucket *b = &s->b[i];
+		b->nrec = 0; /* counted: an eviction in a later batch loses no record of these */
 		if (b->reported || (double)b->out_pk < p[P_MIN_PACKETS] ||
 		    (double)b->out_mpps < p[P_MIN_PPS] * 1000.0 || !flood_shaped(b, p))
 			continue;
@@ -779,14 +1006,21 @@ static void finish(void *st, struct mm_detect_ctx *c)
 		b->reported = 1;
 		emit(s, c, b);
 	}
-	if (s->dropped) {
-		mm_warn("dos: %llu heavy flow records not counted (bounds: %d ENIs, %d buckets, "
-			"3/4 of them for inbound records)",
-			(unsigned long long)s->dropped, DOS_MAX_ENIS, DOS_MAX_BUCKETS);
-		s->dropped = 0;
+	if (s->dropped || s->evicted) {
+		mm_warn("dos: %llu heavy flow records not counted (bounds: %d ENIs, %d buckets; "
+			"past them the smallest by hash are kept, %llu given up)",
+			(unsigned long long)s->dropped, DOS_MAX_ENIS, DOS_MAX_BUCKETS,
+			(unsigned long long)s->evicted);
+		s->dropped = s->evicted = 0;
 	}
 	if (prune(s, (int64_t)p[P_RETAIN]))
 		mm_warn("dos: out of memory pruning state");
+	/* the next batch is a new bottom-k over what is kept plus what it
+	 * brings: a key refused in this batch may be kept from the next one
+	 * on (with that batch's records only), like a pruned minute */
+	s->thr_set = 0;
+	s->heaped = 0;
+	s->hn = 0;
 }
 
 /* ---- persistence ------------------------------------------------------------
@@ -1140,10 +1374,18 @@ static int load_eni(struct dos_state *s, struct rd *r)
 	mm_blob_get_str(&r->b, inst, sizeof(inst), 1);
 	if (r->b.bad || !name[0] || !count || count > DOS_BLOB_MAX)
 		return MM_EFORMAT;
-	if (s) {
+	for (k = 0; k < count && !r->b.bad; k++) {
+		struct dos_bucket b, *d;
 		struct dos_eni *e;
-		if ((ei = eni_get(s, eni_hash(name, strlen(name)), name, strlen(name))) < 0)
-			return MM_ETOOBIG;
+		get_bucket(r, &b);
+		if (!s || r->b.bad)
+			continue;
+		if (!(d = bucket_get(s, eni_hash(name, strlen(name)), name, strlen(name), &b.remote,
+				     b.cls, b.minute, &ei))) {
+			s->dropped++;
+			continue;
+		}
+		bucket_add(d, &b);
 		e = &s->eni[ei];
 		if (!e->account[0])
 			snprintf(e->account, sizeof(e->account), "%s", acct);
@@ -1151,17 +1393,6 @@ static int load_eni(struct dos_state *s, struct rd *r)
 			snprintf(e->region, sizeof(e->region), "%s", region);
 		if (!e->instance[0])
 			snprintf(e->instance, sizeof(e->instance), "%s", inst);
-	}
-	for (k = 0; k < count && !r->b.bad; k++) {
-		struct dos_bucket b, *d;
-		get_bucket(r, &b);
-		if (!s || r->b.bad)
-			continue;
-		if (!(d = bucket_get(s, (uint32_t)ei, &b.remote, b.cls, b.minute, DOS_MAX_BUCKETS))) {
-			s->dropped++;
-			continue;
-		}
-		bucket_add(d, &b);
 	}
 	return r->b.bad ? MM_EFORMAT : 0;
 }

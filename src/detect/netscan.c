@@ -34,7 +34,9 @@
  * however flushes and runs cut the data. Entries whose window ended more
  * than `retain` seconds before the ENI's latest tracked record are
  * dropped at finish: a record later than that for a dropped window
- * starts it again (documented limit). */
+ * starts it again (documented limit). Past max_entries the keys kept are
+ * the smallest by hash, not the first to come (see admit), so findings do
+ * not depend on threads or file order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,8 +164,19 @@ struct nstate {
 	struct slot *nidx;	/* open addressing on names[].h (kept in the
 				 * slot: one cache line a probe); idx: index + 1 */
 	size_t nidx_cap;
-	uint64_t dropped;	/* keys not tracked: table at max_entries */
+	uint64_t dropped;	/* records not tracked: key refused at max_entries */
+	uint64_t evicted;	/* keys given up for smaller ones (bottom-k) */
 	int64_t wm;		/* watermark: latest record start seen, s */
+	/* The bound (bottom-k by key, see admit): max units (entries plus
+	 * served sets), 0 until params are seen; thr: keys >= thr are not
+	 * tracked in this batch (0: none yet); heap: a max-heap of the kept
+	 * keys, built when the state first fills (valid while heaped). */
+	size_t max;
+	uint64_t thr;
+	uint64_t *heap;
+	size_t hn, hcap;
+	int heaped;
+	uint32_t freel[4];	/* freed pool blocks per size class, NOPOOL: none */
 };
 
 static const uint16_t emr_ports[] = {8088, 8890, 8889, 18080, 8042, 20888, 50070, 9870};
@@ -182,6 +195,7 @@ static void *state_new(void)
 	s->tcap[1] = 1024;
 	s->nidx_cap = 64;
 	s->svcap = 256;
+	s->freel[0] = s->freel[1] = s->freel[2] = s->freel[3] = NOPOOL;
 	s->t[0] = mm_calloc(s->tcap[0], sizeof(*s->t[0]));
 	s->t[1] = mm_calloc(s->tcap[1], sizeof(*s->t[1]));
 	s->nidx = mm_calloc(s->nidx_cap, sizeof(*s->nidx));
@@ -214,6 +228,7 @@ static void state_free(void *st)
 	mm_free(s->pool);
 	mm_free(s->names);
 	mm_free(s->nidx);
+	mm_free(s->heap);
 	mm_free(s);
 }
 
@@ -354,9 +369,32 @@ static int grow(struct nstate *s, int x)
 	return 0;
 }
 
-/* n item slots from the pool (amortised doubling); 0 or MM_ENOMEM. */
+/* The free list of blocks of n slots (n is one of the four block sizes). */
+static uint32_t *freel(struct nstate *s, size_t n)
+{
+	return &s->freel[n == PROBE_SRC_CAP ? 0 : n == SERVED_CAP ? 1 : n == SCAN_CAP ? 2 : 3];
+}
+
+/* Give a block of n slots back (an evicted key's): the next take of that
+ * size reuses it, so eviction keeps the pool at its bound. */
+static void pool_give(struct nstate *s, uint32_t off, size_t n)
+{
+	uint32_t *h = freel(s, n);
+	s->pool[off] = *h;
+	*h = off;
+}
+
+/* n item slots from the pool (a freed block, else amortised doubling);
+ * 0 or MM_ENOMEM. */
 static int pool_take(struct nstate *s, size_t n, uint32_t *off)
 {
+	uint32_t *h = freel(s, n);
+	if (*h != NOPOOL) {
+		*off = *h;
+		*h = s->pool[*off];
+		memset(s->pool + *off, 0, n * sizeof(*s->pool));
+		return 0;
+	}
 	if (s->pool_n + n > s->pool_cap) {
 		size_t nc = s->pool_cap ? s->pool_cap * 2 : 4096;
 		uint32_t *np;
@@ -506,6 +544,201 @@ static void srv_put(struct nstate *s, struct srv *v, uint32_t x)
 	it[v->m++] = x;
 }
 
+/* ---- the bound: bottom-k by key -------------------------------------------- */
+
+/* When the state holds max units (entries plus served sets), which keys
+ * stay must not depend on the order records arrive in nor on how files
+ * were spread over workers. So the kept keys are always the smallest
+ * (keys are 64-bit hashes): a key k is admitted only if it is below the
+ * largest kept key, which is then evicted whole (its entry and its served
+ * set), and thr falls to it; keys >= thr are refused for the rest of the
+ * batch. thr only falls, so a key that ends up kept was never refused nor
+ * evicted before and holds exact data, and the kept set is every key
+ * below the first key (in hash order) at which the units of all keys seen
+ * add up past max - the same for any order or split (merge applies the
+ * same rule to the union, starting from the lower thr). finish resets thr
+ * (see there). */
+
+static void heap_up(uint64_t *h, size_t i)
+{
+	while (i) {
+		size_t p = (i - 1) / 2;
+		uint64_t t;
+		if (h[p] >= h[i])
+			break;
+		t = h[p], h[p] = h[i], h[i] = t;
+		i = p;
+	}
+}
+
+static void heap_down(uint64_t *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		uint64_t t;
+		if (l < n && h[l] > h[m])
+			m = l;
+		if (l + 1 < n && h[l + 1] > h[m])
+			m = l + 1;
+		if (m == i)
+			break;
+		t = h[m], h[m] = h[i], h[i] = t;
+		i = m;
+	}
+}
+
+/* Every kept key once (a probe key's entry and served set share it). */
+static int heap_build(struct nstate *s)
+{
+	size_t need = s->count + s->sn + 1, i;
+	if (need > s->hcap) {
+		uint64_t *nh = mm_realloc(s->heap, need * sizeof(*nh));
+		if (!nh)
+			return MM_ENOMEM;
+		s->heap = nh;
+		s->hcap = need;
+	}
+	s->hn = 0;
+	for (i = 0; i < s->count; i++)
+		s->heap[s->hn++] = ENT(s, i)->key;
+	for (i = 0; i < s->svcap; i++)
+		if (s->sv[i].key && !ent_find(s, s->sv[i].key, K_PROBE))
+			s->heap[s->hn++] = s->sv[i].key;
+	for (i = s->hn / 2; i-- > 0;)
+		heap_down(s->heap, s->hn, i);
+	s->heaped = 1;
+	return 0;
+}
+
+static int heap_push(struct nstate *s, uint64_t key)
+{
+	if (s->hn == s->hcap) {
+		size_t nc = s->hcap ? s->hcap * 2 : 1024;
+		uint64_t *nh = mm_realloc(s->heap, nc * sizeof(*nh));
+		if (!nh)
+			return MM_ENOMEM;
+		s->heap = nh;
+		s->hcap = nc;
+	}
+	s->heap[s->hn++] = key;
+	heap_up(s->heap, s->hn - 1);
+	return 0;
+}
+
+/* Remove slot i of a linear-probing table of cap slots (backward shift:
+ * no tombstones, lookups stay as they were). */
+#define DEL_SLOT(t, cap, i0)                                                                    \
+	do {                                                                                    \
+		size_t i_ = (i0), j_ = (i0), m_ = (cap) - 1;                                    \
+		for (;;) {                                                                      \
+			size_t h_;                                                              \
+			j_ = (j_ + 1) & m_;                                                     \
+			if (!(t)[j_].key)                                                       \
+				break;                                                          \
+			h_ = (size_t)(t)[j_].key & m_;                                          \
+			if (i_ <= j_ ? (i_ < h_ && h_ <= j_) : (i_ < h_ || h_ <= j_))           \
+				continue;                                                       \
+			(t)[i_] = (t)[j_];                                                      \
+			i_ = j_;                                                                \
+		}                                                                               \
+		memset(&(t)[i_], 0, sizeof((t)[i_]));                                           \
+	} while (0)
+
+static size_t slot_at(const struct slot *t, size_t cap, uint64_t key)
+{
+	size_t i = (size_t)key & (cap - 1);
+	while (t[i].key != key)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* Drop key's entry, if any, from index x: the last entry moves into its
+ * place (entries stay dense) and its pool block is freed. */
+static void ent_del(struct nstate *s, int x, uint64_t key)
+{
+	size_t i = (size_t)key & (s->tcap[x] - 1), last;
+	uint32_t idx;
+	struct ent *e;
+	while (s->t[x][i].key && s->t[x][i].key != key)
+		i = (i + 1) & (s->tcap[x] - 1);
+	if (!s->t[x][i].key)
+		return;
+	idx = s->t[x][i].idx;
+	DEL_SLOT(s->t[x], s->tcap[x], i);
+	s->tn[x]--;
+	e = ENT(s, idx);
+	if (e->off != NOPOOL)
+		pool_give(s, e->off, item_cap(e->kind));
+	last = s->count - 1;
+	if (idx != last) {
+		struct ent *l = ENT(s, last);
+		*e = *l;
+		s->t[IX(e->kind)][slot_at(s->t[IX(e->kind)], s->tcap[IX(e->kind)], e->key)].idx = idx;
+	}
+	s->count--;
+}
+
+static void srv_del(struct nstate *s, uint64_t key)
+{
+	size_t i = (size_t)key & (s->svcap - 1);
+	while (s->sv[i].key && s->sv[i].key != key)
+		i = (i + 1) & (s->svcap - 1);
+	if (!s->sv[i].key)
+		return;
+	if (s->sv[i].m > SRV_INL)
+		pool_give(s, s->sv[i].inl[0], SERVED_CAP);
+	DEL_SLOT(s->sv, s->svcap, i);
+	s->sn--;
+}
+
+/* Evict the largest kept key whole; thr falls to it. */
+static void evict_top(struct nstate *s)
+{
+	uint64_t k = s->heap[0];
+	s->heap[0] = s->heap[--s->hn];
+	heap_down(s->heap, s->hn, 0);
+	ent_del(s, 0, k);
+	ent_del(s, 1, k);
+	srv_del(s, k);
+	s->thr = k;
+	s->evicted++;
+}
+
+/* May one more unit (an entry or a served set) of key be added? 1 yes
+ * (room was made), 0 no (counted in dropped; if key itself was the largest
+ * kept key it was evicted). isnew: key holds no unit yet. Entries and
+ * served sets may move: no pointer into them is valid across. */
+static int admit(struct nstate *s, uint64_t key, int isnew)
+{
+	if (s->thr && key >= s->thr)
+		goto refuse;
+	while (s->max && s->count + s->sn >= s->max) {
+		if (!s->heaped && heap_build(s))
+			goto refuse;
+		if (key >= s->heap[0]) {
+			if (key == s->heap[0])
+				evict_top(s);
+			s->thr = key;
+			goto refuse;
+		}
+		evict_top(s);
+	}
+	if (isnew && s->heaped && heap_push(s, key)) {
+		s->heaped = 0; /* rebuilt when next needed */
+		s->hn = 0;
+	}
+	return 1;
+refuse:
+	s->dropped++;
+	return 0;
+}
+
+/* Is key tracked already (an entry in either index or a served set)? */
+static int known(const struct nstate *s, uint64_t key)
+{
+	return srv_find(s, key) || ent_find(s, key, K_PROBE) || ent_find(s, key, K_SCAN);
+}
+
 /* Union n clients into the set of key (created if absent); 0 or MM_ENOMEM. */
 static int srv_merge(struct nstate *d, uint64_t key, int64_t win, const struct eni_name *nm,
 		     uint16_t port, uint8_t proto, const uint32_t *x, int n)
@@ -515,6 +748,8 @@ static int srv_merge(struct nstate *d, uint64_t key, int64_t win, const struct e
 	if (n <= 0)
 		return 0;
 	if (!(v = srv_find(d, key))) {
+		if (!admit(d, key, !known(d, key)))
+			return 0;
 		if ((k = name_add(d, nm->h, mm_str_c(nm->name), mm_str_c(nm->account),
 				  mm_str_c(nm->region))) < 0 ||
 		    !(v = srv_add(d, key, win, (uint32_t)k, port, proto)))
@@ -571,10 +806,9 @@ static struct ent *get(struct nstate *s, struct mm_detect_ctx *c, const struct m
 	*created = 0;
 	if (e)
 		return e;
-	if (s->count + s->sn >= (size_t)c->params[P_MAX_ENTRIES]) {
-		s->dropped++; /* bounded: names too are added only with an entry */
+	/* bounded: names too are added only with an entry */
+	if (!admit(s, key, !srv_find(s, key)))
 		return NULL;
-	}
 	if ((k = name_add(s, enih, fl->eni, c->file && c->file->account[0] ? mm_str_c(c->file->account)
 									   : fl->account,
 			  fl->region.n ? fl->region
@@ -707,10 +941,8 @@ static void on_probe(struct nstate *s, struct mm_detect_ctx *c, const struct mm_
 		if (!sv) {
 			int k;
 			uint8_t proto = fl->proto;
-			if (s->count + s->sn >= (size_t)p[P_MAX_ENTRIES]) {
-				s->dropped++;
+			if (!admit(s, key, !ent_find(s, key, K_PROBE)))
 				return;
-			}
 			if ((k = name_add(s, enih, fl->eni,
 					  c->file && c->file->account[0] ? mm_str_c(c->file->account)
 									 : fl->account,
@@ -903,6 +1135,7 @@ static void apply(struct nstate *s, struct mm_detect_ctx *c, const struct mm_eve
 static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *ev)
 {
 	struct plan pl;
+	((struct nstate *)st)->max = (size_t)c->params[P_MAX_ENTRIES];
 	if (prep(st, c, ev, &pl))
 		apply(st, c, ev, &pl, eni_hash(st, ev->u.flow.eni));
 }
@@ -932,6 +1165,7 @@ static void on_batch(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	uint64_t h[MM_DETECT_BATCH], key[MM_DETECT_BATCH][2];
 	int k;
 
+	s->max = (size_t)p[P_MAX_ENTRIES];
 	for (k = 0; k < n; k++) {
 		const struct mm_flow *fl = &evs[k].u.flow;
 		if (!prep(s, c, &evs[k], &pl[k]))
@@ -971,7 +1205,7 @@ static void on_batch(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 static int merge_ent(struct nstate *d, const struct ent *se, const uint32_t *sit,
 		     const struct eni_name *nm, size_t max)
 {
-	struct ent *e = ent_find(d, se->key, se->kind);
+	struct ent *e;
 	uint32_t *it;
 	int i, k;
 
@@ -983,7 +1217,10 @@ static int merge_ent(struct nstate *d, const struct ent *se, const uint32_t *sit
 		if (!se->n && !se->nref && !se->done)
 			return 0; /* only clients: no probe entry */
 	}
-	if (!e) {
+	/* after the served set: admitting it may move entries */
+	if (!(e = ent_find(d, se->key, se->kind))) {
+		if (!admit(d, se->key, !srv_find(d, se->key)))
+			return 0;
 		k = name_add(d, nm->h, mm_str_c(nm->name), mm_str_c(nm->account),
 			     mm_str_c(nm->region));
 		if (k < 0)
@@ -1031,7 +1268,9 @@ static int merge(void *dst, void *src)
 	struct nstate *d = dst, *s = src;
 	size_t i;
 	int rc;
-	if (!d->count && !d->sn && !d->nnames && !d->dropped) {
+	if (!d->max)
+		d->max = s->max;
+	if (!d->count && !d->sn && !d->nnames && !d->dropped && !d->evicted && !d->thr) {
 		/* an empty destination (a flush's first merge) takes the
 		 * source whole: the same state, without copying (and touching)
 		 * every entry again */
@@ -1041,12 +1280,18 @@ static int merge(void *dst, void *src)
 		*s = t;
 		d->wm = wm;
 		d->fcache = NULL;
+		if (!d->max)
+			d->max = t.max;
 		return 0;
 	}
+	/* keys the source refused stay refused: the union's kept keys are
+	 * below both thresholds (see admit) */
+	if (s->thr && (!d->thr || s->thr < d->thr))
+		d->thr = s->thr;
 	for (i = 0; i < s->count; i++) {
 		struct ent *se = ENT(s, i);
-		/* max_entries is the engine's to set; merge keeps what fits
-		 * (the cap is hit gracefully: counted in dropped) */
+		/* past max_entries: bottom-k of the union (admit), the
+		 * refused counted in dropped */
 		if ((rc = merge_ent(d, se, items(s, se), &s->names[se->eni], (size_t)-1)))
 			return rc;
 	}
@@ -1057,6 +1302,7 @@ static int merge(void *dst, void *src)
 			return rc;
 	}
 	d->dropped += s->dropped;
+	d->evicted += s->evicted;
 	if (s->wm > d->wm)
 		d->wm = s->wm;
 	return 0;
@@ -1270,6 +1516,7 @@ static void prune(struct nstate *s, const double *p)
 	mm_free(s->pool);
 	s->pool = np;
 	s->pool_n = npool;
+	s->freel[0] = s->freel[1] = s->freel[2] = s->freel[3] = NOPOOL;
 	/* chunks past the survivors go back */
 	while (s->nch > 1 && ((s->nch - 1) << CH_SHIFT) >= s->count + CH_N)
 		mm_free(s->ch[--s->nch]);
@@ -1317,9 +1564,18 @@ static void finish(void *st, struct mm_detect_ctx *c)
 		e->done = 1;
 	}
 	mm_debug("netscan: %zu keys (%zu probe), %zu served sets, %zu item slots, %zu ENIs, "
-		 "%llu not tracked",
-		 s->count, s->tn[0], s->sn, s->pool_n, s->nnames, (unsigned long long)s->dropped);
+		 "%llu records not tracked, %llu keys evicted (max_entries)",
+		 s->count, s->tn[0], s->sn, s->pool_n, s->nnames, (unsigned long long)s->dropped,
+		 (unsigned long long)s->evicted);
 	prune(s, p);
+	/* the next batch starts a new bottom-k over what is kept plus what
+	 * it brings: a key refused in this batch may be tracked from the
+	 * next one on (with that batch's records only), like a window
+	 * dropped by retain */
+	s->max = (size_t)p[P_MAX_ENTRIES];
+	s->thr = 0;
+	s->heaped = 0;
+	s->hn = 0;
 }
 
 /* ---- save / load ---------------------------------------------------------- */
@@ -1591,9 +1847,10 @@ static const struct mm_param params[] = {
 		      "tracked record, for records that arrive late (flow log files are delivered "
 		      "within about 10 minutes); then dropped, which bounds state over time"},
 	[P_MAX_ENTRIES] = {"max_entries", 200000, 1000, 50000000, "entries",
-			   "tracked (ENI, port or host, window) keys per worker: probe and attempt "
-			   "entries 200-700 bytes each (40-140 MB at the default), a port's served "
-			   "clients 60-120 bytes: new keys beyond are not tracked"},
+			   "tracked (ENI, port or host, window) keys per worker and merged: probe and "
+			   "attempt entries 200-700 bytes each (40-140 MB at the default), a port's "
+			   "served clients 60-120 bytes: beyond, the keys with the smallest hashes are "
+			   "kept, whatever the order or thread split"},
 	[P_ATTEMPT_BPP] = {"attempt_max_bytes_per_packet", 100, 40, 9001, "bytes",
 			   "an attempt carries no payload: a SYN, its retries and a RST are 40-80 "
 			   "bytes with headers; packets averaging more carried data (a short real "

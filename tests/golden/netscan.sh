@@ -80,5 +80,34 @@ same two_runs_newest_first "$T/ref.db" "$T/r.db"
 netscan: {enabled: false}
 Y
 expect disabled_finds_nothing "netscan disabled must find nothing here" sh -c "[ \"\$('$M' findings list --db '$T/off.db' --format json | wc -l)\" = 0 ]"
+# Past max_entries (1000 via --config): 6 files, 2400 sweep windows of 2
+# hosts, so each of 2 workers alone holds more keys than the bound. The
+# kept keys are the smallest by hash (bottom-k): --threads 1 and 2 and the
+# files read in reverse must give the same findings, and some sweeps but
+# not all are reported.
+B="$T/bound/AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/01"
+mkdir -p "$B"
+python3 - "$B" <<'PY'
+import os, sys
+HDR = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n'
+t0 = 1714521600
+for f in range(6):
+    with open(os.path.join(sys.argv[1], f'123456789012_vpcflowlogs_us-east-1_fl-0b0b0b0b0b0b0b0b0_20240501T{f:02d}00Z_a1b2c3d4.log'), 'w') as o:
+        o.write(HDR)
+        for k in range(400):
+            port = 1 + f * 400 + k
+            for h in (1, 2):
+                t = t0 + 3600 * f + (k % 500)
+                o.write(f'2 123456789012 eni-0d0d0d0d0d0d0d0d{f} 10.0.2.{f + 1} 198.18.7.{h} {45000 + h} {port} 6 1 60 {t} {t + 5} REJECT OK\n')
+PY
+BC='netscan: {max_entries: 1000, sweep_min_hosts: 2}'
+echo "$BC" | "$M" scan --db "$T/b1.db" --threads 1 $A0 --config /dev/stdin "$T/bound" >/dev/null 2>&1
+echo "$BC" | "$M" scan --db "$T/b2.db" --threads 2 $A0 --config /dev/stdin "$T/bound" >/dev/null 2>&1
+echo "$BC" | "$M" scan --db "$T/b3.db" --threads 2 $A0 --config /dev/stdin $(ls -r "$B"/*.log) >/dev/null 2>&1
+same bound_threads_1_vs_2 "$T/b1.db" "$T/b2.db"
+same bound_files_reversed "$T/b1.db" "$T/b3.db"
+bsum() { "$M" findings list --db "$1" --format json | grep PortSweep | grep -o '"count":[0-9]*' | cut -d: -f2 | awk '{s+=$1} END {print s+0}'; }
+n=$(bsum "$T/b1.db")
+expect bound_is_hit "sweeps reported: $n of 2400" sh -c "[ $n -gt 100 ] && [ $n -lt 2400 ]"
 echo "netscan: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -702,6 +702,156 @@ MM_TEST(max_entries_is_a_bound)
 	teardown(&x);
 }
 
+/* ---- the bound: bottom-k, the same kept keys for any order or split ------- */
+
+struct brec {
+	char src[32], dst[32];
+	int sport, dport, pkts;
+	long long dt;
+};
+
+/* Past max_entries (1000 units): 1400 sweep keys of 2 hosts, 2 scan keys,
+ * 200 probe keys of 3 sources, 100 of them with 5 served clients. */
+static int bound_recs(struct brec *r)
+{
+	int n = 0, i, k;
+	for (i = 1; i <= 1400; i++)
+		for (k = 1; k <= 2; k++) {
+			snprintf(r[n].src, sizeof(r[n].src), "10.0.0.5");
+			snprintf(r[n].dst, sizeof(r[n].dst), "198.18.0.%d", k);
+			r[n].sport = 46000 + k, r[n].dport = i, r[n].pkts = 1;
+			r[n++].dt = i % 500;
+		}
+	for (i = 0; i < 200; i++) {
+		for (k = 1; k <= 3; k++) {
+			snprintf(r[n].src, sizeof(r[n].src), "192.0.2.%d", k);
+			snprintf(r[n].dst, sizeof(r[n].dst), "10.0.0.5");
+			r[n].sport = 40000 + k, r[n].dport = 20000 + i, r[n].pkts = 1;
+			r[n++].dt = i;
+		}
+		for (k = 0; i % 2 && k < 5; k++) {
+			snprintf(r[n].src, sizeof(r[n].src), "192.0.2.%d", 100 + k);
+			snprintf(r[n].dst, sizeof(r[n].dst), "10.0.0.5");
+			r[n].sport = 41000 + k, r[n].dport = 20000 + i, r[n].pkts = 10;
+			r[n++].dt = i + 1;
+		}
+	}
+	return n;
+}
+
+/* Record k of r into st; its line is its index whatever the order. */
+static void bound_feed(struct fx *x, void *st, const struct brec *r, int k)
+{
+	x->line = (uint64_t)k;
+	flow(x, st, r[k].src, r[k].dst, r[k].sport, r[k].dport, 6, r[k].pkts, r[k].dt, "ACCEPT");
+}
+
+/* Windows fired of type t, over its findings. */
+static int fcount(struct fx *x, const char *t)
+{
+	size_t i;
+	int n = 0;
+	for (i = 0; i < mm_agg_count(x->agg); i++)
+		if (!strcmp(mm_agg_at(x->agg, i)->type, t))
+			n += (int)mm_agg_at(x->agg, i)->count;
+	return n;
+}
+
+static void bound_setup(struct fx *x)
+{
+	setup(x);
+	x->p[11] = 1000; /* max_entries, the least allowed */
+	x->p[7] = 2;	 /* sweep_min_hosts */
+}
+
+static size_t saved_len(void *st)
+{
+	struct mmtest_rows bs = {0};
+	size_t n = 0;
+	int i;
+	CHECK_EQ_INT(D->save(st, mmtest_put_row, &bs), 0);
+	for (i = 0; i < bs.n; i++)
+		n += bs.len[i];
+	mmtest_rows_free(&bs);
+	return n;
+}
+
+MM_TEST(bound_keeps_the_same_keys_in_any_order_or_split)
+{
+	static struct brec r[4000];
+	struct fx a, b, m;
+	void *sa, *sb, *w1, *w2, *sm;
+	int n = bound_recs(r), k;
+	size_t la, lb, lm;
+
+	bound_setup(&a);
+	bound_setup(&b);
+	bound_setup(&m);
+	sa = D->state_new();
+	sb = D->state_new();
+	sm = D->state_new();
+	w1 = D->state_new();
+	w2 = D->state_new();
+	for (k = 0; k < n; k++)
+		bound_feed(&a, sa, r, k);
+	for (k = n - 1; k >= 0; k--)
+		bound_feed(&b, sb, r, k);
+	/* two workers (interleaved, each in its own order), merged as a flush
+	 * does: into an empty state, the second one last */
+	for (k = 0; k < n; k++)
+		if (k % 3)
+			bound_feed(&m, w1, r, k);
+	for (k = n - 1; k >= 0; k--)
+		if (!(k % 3))
+			bound_feed(&m, w2, r, k);
+	CHECK_EQ_INT(D->merge(sm, w2), 0);
+	CHECK_EQ_INT(D->merge(sm, w1), 0);
+	finish(&a, sa);
+	finish(&b, sb);
+	finish(&m, sm);
+	/* the bound was hit: some sweeps and probes were kept, not all */
+	CHECK(fcount(&a, T_SWEEP) > 100 && fcount(&a, T_SWEEP) < 1400);
+	CHECK(fcount(&a, T_PROBE) > 10 && fcount(&a, T_PROBE) < 100);
+	compare(&a, &b);
+	compare(&a, &m);
+	compare(&b, &a);
+	compare(&m, &a);
+	la = saved_len(sa);
+	lb = saved_len(sb);
+	lm = saved_len(sm);
+	CHECK(la > 0);
+	CHECK_EQ_INT(la, lb);
+	CHECK_EQ_INT(la, lm);
+	D->state_free(sa);
+	D->state_free(sb);
+	D->state_free(sm);
+	D->state_free(w1);
+	D->state_free(w2);
+	teardown(&a);
+	teardown(&b);
+	teardown(&m);
+}
+
+/* Under the bound nothing is evicted: every sweep fires. */
+MM_TEST(bound_not_hit_keeps_everything)
+{
+	static struct brec r[4000];
+	struct fx a;
+	void *sa;
+	int n = bound_recs(r), k;
+	bound_setup(&a);
+	a.p[11] = 5000;
+	sa = D->state_new();
+	for (k = n - 1; k >= 0; k--)
+		bound_feed(&a, sa, r, k);
+	finish(&a, sa);
+	CHECK_EQ_INT(fcount(&a, T_SWEEP), 1400);
+	CHECK_EQ_INT(fcount(&a, T_PROBE), 200 / 2); /* the served half does not fire */
+	CHECK_EQ_INT(fcount(&a, T_SCAN), 2);
+	D->state_free(sa);
+	teardown(&a);
+}
+
 MM_TEST(hostile_blobs_are_rejected)
 {
 	struct fx x;
