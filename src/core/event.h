@@ -83,6 +83,8 @@ struct mm_identity {
 	int mfa;	/* sessionContext.attributes.mfaAuthenticated: -1, 0, 1 */
 };
 
+struct mm_json_val;
+
 struct mm_api {
 	int64_t time_ms;	/* eventTime */
 	struct mm_str event_version, event_source, event_name, event_type, event_id;
@@ -95,6 +97,17 @@ struct mm_api {
 	struct mm_str request_parameters;	/* raw JSON value or empty */
 	struct mm_str response_elements;	/* raw JSON value or empty */
 	struct mm_identity who;
+	/* The record's top-level members as the parser read them (keys as
+	 * written, values), in the event's scratch arena, so Sigma reads a
+	 * record's other fields without indexing it again: top_p is the
+	 * object's first byte and top_n its length; top_p NULL when the
+	 * parser did not keep them (more than MM_CT_TOP_MAX members, the
+	 * arena full, an event not parsed from a record). */
+	const char *top_p;
+	size_t top_n;
+	int ntop;
+	const struct mm_str *top_keys;
+	const struct mm_json_val *top_vals;
 };
 
 /* What a host event says happened. Log-derived kinds come from

@@ -302,11 +302,10 @@ static int field(struct mm_api *api, struct mm_str k, const struct mm_json_val *
 	return rc;
 }
 
-/* The members of the record parse_obj last read on this thread, for
- * mm_ct_top (p NULL: none; ntop -1: too many to keep). */
+/* The members of the record parse_obj is reading on this thread (ntop
+ * -1: too many to keep); copied into the event's arena when the record
+ * parses (keep_top). */
 static __thread struct {
-	const char *p;
-	size_t n;
 	int ntop;
 	struct mm_str k[MM_CT_TOP_MAX];
 	struct mm_json_val v[MM_CT_TOP_MAX];
@@ -324,15 +323,24 @@ static void top_add(struct mm_str k, const struct mm_json_val *v)
 	t_top.v[t_top.ntop++] = *v;
 }
 
-int mm_ct_top(const char *p, size_t n, const struct mm_str **keys, const struct mm_json_val **vals,
-	      size_t *objn)
+/* The parsed record's members into the event (struct mm_api's top_*):
+ * left out, not an error, when there were too many or the arena is full. */
+static void keep_top(struct mm_api *api, struct mm_arena *a, const char *p, size_t n)
 {
-	if (!p || p != t_top.p || t_top.n > n || t_top.ntop < 0)
-		return -1;
-	*keys = t_top.k;
-	*vals = t_top.v;
-	*objn = t_top.n;
-	return t_top.ntop;
+	struct mm_str *k;
+	struct mm_json_val *v;
+	size_t m = t_top.ntop > 0 ? (size_t)t_top.ntop : 0;
+
+	if (t_top.ntop < 0 || !(k = mm_arena_alloc(a, sizeof(*k) * m + 1)) ||
+	    !(v = mm_arena_alloc(a, sizeof(*v) * m + 1)))
+		return;
+	memcpy(k, t_top.k, sizeof(*k) * m);
+	memcpy(v, t_top.v, sizeof(*v) * m);
+	api->top_keys = k;
+	api->top_vals = v;
+	api->ntop = (int)m;
+	api->top_n = n;
+	api->top_p = p;
 }
 
 /* Walk the object starting at p (p[0] == '{') and ending at or before
@@ -357,7 +365,6 @@ static int parse_obj(const char *p, const char *end, struct mm_arena *a, struct 
 	obj.n = (size_t)(end - p);
 	tf.have = 0;
 	tf.v.type = MM_JSON_INVALID;
-	t_top.p = NULL;
 	t_top.ntop = 0;
 	if (mm_json_iter_init(&it, &obj))
 		return mm_err_set(err, MM_EPARSE, "record is not a JSON object");
@@ -400,8 +407,7 @@ static int parse_obj(const char *p, const char *end, struct mm_arena *a, struct 
 	if (api->source_ip_raw.n &&
 	    mm_ip_parse(api->source_ip_raw.p, api->source_ip_raw.n, &api->source_ip) == 0)
 		api->has_source_ip = 1;
-	t_top.p = p;
-	t_top.n = (size_t)(it.p - p);
+	keep_top(api, a, p, (size_t)(it.p - p));
 	return 0;
 }
 

@@ -66,15 +66,9 @@ int mm_ct_doc_next_event(struct mm_ct_doc *d, struct mm_arena *scratch, struct m
  * file, which carries hashes, not events. */
 int mm_ct_is_digest(const char *buf, size_t n);
 
-/* The top-level members (keys as written, values) of the record at
- * [p, p + n) when it is the record this thread's parser read last and
- * whole (the object ends at or before p + n): their count, with *keys,
- * *vals and *objn (the object's length) set; -1 otherwise, or when it has
- * more than MM_CT_TOP_MAX members. Sigma reads a record's other fields
- * through them instead of indexing the record a second time. Valid until
- * this thread parses another record. */
+/* Most top-level members the parser keeps for a record (struct mm_api's
+ * top_*): Sigma reads a record's other fields through them instead of
+ * indexing the record a second time. */
 #define MM_CT_TOP_MAX 128
-int mm_ct_top(const char *p, size_t n, const struct mm_str **keys, const struct mm_json_val **vals,
-	      size_t *objn);
 
 #endif

@@ -2468,17 +2468,18 @@ static int prep_record(struct fcache *c, struct mm_str raw, struct mm_json_val *
 	rec->p = raw.p + at;
 	rec->n = raw.n - at;
 	{
-		/* the CloudTrail parser has just read this record's members:
-		 * take them rather than scan the record again */
-		const struct mm_str *tk;
-		const struct mm_json_val *tv;
-		size_t objn;
-		int n = mm_ct_top(rec->p, rec->n, &tk, &tv, &objn);
+		/* the CloudTrail parser has read this record's members and
+		 * kept them with its event: take them rather than scan the
+		 * record again */
+		const struct mm_api *api = c->api;
+		int n = api && api->top_p == rec->p && api->top_n <= rec->n ? api->ntop : -1;
 		if (n >= 0 && n <= TOP_MAX) {
+			const struct mm_str *tk = api->top_keys;
+			const struct mm_json_val *tv = api->top_vals;
 #ifdef MM_CT_TOP_CHECK
 			struct mm_json_val r2 = *rec;
 			int i, n2 = index_top(c, &r2);
-			if (n2 != n || r2.n != objn)
+			if (n2 != n || r2.n != api->top_n)
 				abort();
 			for (i = 0; i < n; i++)
 				if (c->topkey[i].p != tk[i].p || c->topkey[i].n != tk[i].n ||
@@ -2489,7 +2490,7 @@ static int prep_record(struct fcache *c, struct mm_str raw, struct mm_json_val *
 			memcpy(c->topkey, tk, sizeof(*tk) * (size_t)n);
 			memcpy(c->topval, tv, sizeof(*tv) * (size_t)n);
 			c->ntop = n;
-			rec->n = objn;
+			rec->n = api->top_n;
 			cache_reset(c);
 			return 0;
 		}

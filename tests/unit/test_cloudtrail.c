@@ -629,9 +629,9 @@ MM_TEST(doc_deep_middle_record_does_not_abort_the_document)
 	}
 }
 
-/* mm_ct_top: the members of the record parsed last, as a second index of
- * the record would give them (Sigma reads them instead), and nothing for
- * another record, a shorter span, a failed parse or too many members */
+/* The event's top_*: the record's members as a second index of the
+ * record would give them (Sigma reads them instead), kept with the event
+ * (so a later parse does not change them), and none for too many members */
 MM_TEST(top_members_of_the_last_record)
 {
 	const char *rec = "{\"eventTime\":\"2021-01-01T00:00:00Z\", \"userIdentity\" : "
@@ -648,14 +648,17 @@ MM_TEST(top_members_of_the_last_record)
 	const struct mm_str *k;
 	const struct mm_json_val *v;
 	struct mm_json_val whole;
-	size_t objn, used;
+	size_t used;
 	char *big;
 	int n, i;
 
 	CHECK_EQ_INT(parse(rec, &ev, &err), 0);
-	n = mm_ct_top(ev.raw.p, ev.raw.n, &k, &v, &objn);
+	n = ev.u.api.ntop;
+	k = ev.u.api.top_keys;
+	v = ev.u.api.top_vals;
 	CHECK_EQ_INT(n, 6);
-	CHECK_EQ_INT((int)objn, (int)strlen(rec));
+	CHECK(ev.u.api.top_p == ev.raw.p);
+	CHECK_EQ_INT((int)ev.u.api.top_n, (int)strlen(rec));
 	for (i = 0; i < n && i < 6; i++) {
 		CHECK_EQ_INT((int)k[i].n, (int)strlen(keys[i]));
 		CHECK(!memcmp(k[i].p, keys[i], k[i].n));
@@ -666,12 +669,9 @@ MM_TEST(top_members_of_the_last_record)
 		CHECK_EQ_INT((int)whole.type, (int)v[i].type);
 		CHECK_EQ_INT((int)whole.n, (int)v[i].n);
 	}
-	CHECK_EQ_INT(mm_ct_top(ev.raw.p + 1, ev.raw.n - 1, &k, &v, &objn), -1);
-	CHECK_EQ_INT(mm_ct_top(ev.raw.p, ev.raw.n - 1, &k, &v, &objn), -1);
-	CHECK_EQ_INT(mm_ct_top(NULL, 0, &k, &v, &objn), -1);
-	/* a record that fails (no eventName) leaves nothing behind */
-	CHECK(parse("{\"eventTime\":\"2021-01-01T00:00:00Z\",\"eventSource\":\"s\"}", &ev, &err) != 0);
-	CHECK_EQ_INT(mm_ct_top(ev.raw.p, ev.raw.n, &k, &v, &objn), -1);
+	/* an event made by hand (not parsed from a record) has none */
+	memset(&ev, 0, sizeof(ev));
+	CHECK(ev.u.api.top_p == NULL);
 	/* more members than kept: none */
 	big = mm_malloc(64 * 1024);
 	CHECK(big != NULL);
@@ -683,6 +683,6 @@ MM_TEST(top_members_of_the_last_record)
 		n += snprintf(big + n, (size_t)(64 * 1024 - n), ",\"k%d\":%d", i, i);
 	snprintf(big + n, (size_t)(64 * 1024 - n), "}");
 	CHECK_EQ_INT(parse(big, &ev, &err), 0);
-	CHECK_EQ_INT(mm_ct_top(ev.raw.p, ev.raw.n, &k, &v, &objn), -1);
+	CHECK(ev.u.api.top_p == NULL);
 	mm_free(big);
 }
