@@ -1440,6 +1440,10 @@ static int spill(struct mm_pipeline *s, struct mm_agg *a, struct mm_err *err)
 	int rc;
 	if ((rc = begin(s, err)))
 		return rc;
+	/* what is written now is created or updated now: without it a
+	 * spill before the first flush wrote times of 0 (1970), and the
+	 * flush then counted those findings "updated" */
+	s->now_ms = mm_now_ms();
 	s->res.spills++;
 	mm_debug("spilling %zu findings into the open transaction", mm_agg_count(a));
 	return write_agg(s, a, 1, err);

@@ -26,6 +26,11 @@ same flush_every_7_files "$T/ref.db" "$T/f7.db"
 "$M" scan --db "$T/sp.db" --threads 2 --max-findings 2 -v $A "$L" >/dev/null 2>"$T/sp.err"
 same spills_are_exact "$T/ref.db" "$T/sp.db"
 expect spills_happened "no spill reported by -v" grep -q "spill" "$T/sp.err"
+# a spilled finding is written when it spills: its times are that moment's,
+# and seeing it again in the same run does not make it "updated"
+expect spills_keep_times "a spilled finding has a 1970 createdAt/updatedAt" \
+	sh -c "! '$M' findings list --db '$T/sp.db' --format json | grep -q '\"\(created\|updated\)At\":\"1970'"
+expect spills_not_updated "$(grep 'findings:' "$T/sp.err")" grep -q 'findings: [0-9]* new, 0 updated' "$T/sp.err"
 # one big plain file, cut into parts for the threads or read whole
 cat $(find "$L" -path '*vpcflowlogs*' -name '*.log.gz' | sort) | gzip -dc | grep -v '^version\|^account-id' >"$T/body"
 { echo "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"; cat "$T/body" "$T/body" "$T/body"; } >"$T/big.log"
@@ -111,6 +116,7 @@ n1=$("$M" findings list --db "$T/flood1.db" --format json | wc -l)
 expect flood_all_stored "$n1 of 30000 findings stored: $(tail -2 "$T/flood1.err")" test "$n1" -eq 30000
 expect flood_nothing_dropped "a drop was reported" sh -c "! grep -q dropped '$T/flood1.err' '$T/flood4.err'"
 same flood_1_vs_4_threads "$T/flood1.db" "$T/flood4.db"
+expect flood_all_new "$(grep 'findings:' "$T/flood4.err")" grep -q 'findings: 30000 new, 0 updated' "$T/flood4.err"
 
 # --- RootCredentialUsage: the registry's second detector --------------------
 "$M" scan --db "$T/root.db" --no-default-lists "$HERE/engine/root" >/dev/null 2>&1
