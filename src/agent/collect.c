@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "core/mem.h"
 #include "core/mtime.h"
 #include "agent/fim.h"
@@ -381,4 +382,62 @@ void mm_agent_instance_id(const char *root, char *id, size_t cap)
 		      buf[i] == '-'))
 			return;
 	snprintf(id, cap, "%s", buf);
+}
+
+#define INSTANCE_DATA_MAX (4 << 20)
+
+/* v, a JSON string, into out when every byte is allowed (no escapes). */
+static void take_id(const struct mm_json_val *v, const char *allowed, size_t want, char *out,
+		    size_t cap)
+{
+	size_t i, n;
+	if (v->type != MM_JSON_STRING || v->n < 3)
+		return;
+	n = v->n - 2;
+	if (n >= cap || (want && n != want))
+		return;
+	for (i = 0; i < n; i++)
+		if (!strchr(allowed, v->p[1 + i]))
+			return;
+	memcpy(out, v->p + 1, n);
+	out[n] = '\0';
+}
+
+void mm_agent_instance_place(const char *root, char *account, size_t acap, char *region,
+			     size_t rcap)
+{
+	static const char digits[] = "0123456789";
+	static const char rchars[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
+	char path[1024], *buf = NULL;
+	size_t len = 0, used;
+	ssize_t n;
+	int fd;
+	struct mm_json_val top, doc, v;
+
+	account[0] = region[0] = '\0';
+	snprintf(path, sizeof(path), "%s/run/cloud-init/instance-data.json", root ? root : "");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if (!(buf = mm_malloc(INSTANCE_DATA_MAX)))
+		goto out;
+	while (len < INSTANCE_DATA_MAX && (n = read(fd, buf + len, INSTANCE_DATA_MAX - len)) > 0)
+		len += (size_t)n;
+	if (mm_json_value(buf, len, &top, &used) || top.type != MM_JSON_OBJECT)
+		goto out;
+	if (mm_json_path(&top, "ds.dynamic.instance-identity.document", &doc) == 1 &&
+	    doc.type == MM_JSON_OBJECT) {
+		if (mm_json_get(&doc, "accountId", &v) == 1)
+			take_id(&v, digits, 12, account, acap);
+		if (mm_json_get(&doc, "region", &v) == 1)
+			take_id(&v, rchars, 0, region, rcap);
+	}
+	if (mm_json_path(&top, "v1.region", &v) == 1) {
+		char r[64] = "";
+		take_id(&v, rchars, 0, r, sizeof(r));
+		if (r[0] && strlen(r) < rcap)
+			snprintf(region, rcap, "%s", r);
+	}
+out:
+	mm_free(buf);
+	close(fd);
 }

@@ -81,4 +81,13 @@ int mm_collector_file_event(const struct mm_collector *c, struct mm_buf *out,
  * "i-..." id; else empty. Writes into id (cap bytes). */
 void mm_agent_instance_id(const char *root, char *id, size_t cap);
 
+/* Account and region of the instance, from cloud-init's cache of its
+ * metadata, root/run/cloud-init/instance-data.json (world-readable, read
+ * without the network): the instance identity document's accountId
+ * (ds.dynamic.instance-identity.document) and v1.region, else the
+ * document's region. Each is left empty when absent or not an id (an
+ * account is 12 digits; a region lowercase letters, digits and '-'). */
+void mm_agent_instance_place(const char *root, char *account, size_t acap, char *region,
+			     size_t rcap);
+
 #endif

@@ -71,6 +71,10 @@ static void usage(FILE *out)
 	      "                            DIR (tests); processes always come from /proc\n"
 	      "  --host NAME               host name in events (default: hostname)\n"
 	      "  --instance-id ID          instance id (default: cloud-init's, DMI asset tag)\n"
+	      "  --account-id ID           AWS account of this host's findings (default: the\n"
+	      "                            instance identity document cloud-init cached in\n"
+	      "                            /run/cloud-init/instance-data.json; its region too,\n"
+	      "                            unless --region)\n"
 	      "  --log FILE                an auth/secure/cron log to follow (repeatable; default:\n"
 	      "                            those of /var/log/secure, /var/log/auth.log, /var/log/cron\n"
 	      "                            that exist)\n"
@@ -119,6 +123,7 @@ struct agent {
 	const char *root;
 	char host[256];
 	char instance[128];
+	char account[32], region[64];	/* --account-id; the instance's place */
 	const char *logs[AGENT_MAX_LOGS];
 	int nlogs, no_logs;
 	const char *server;
@@ -724,6 +729,8 @@ static int cycle(struct agent *ag, struct mm_collector *col, struct mm_scan_resu
 	 * name the instance, as the server names them when they are shipped */
 	if (!strncmp(ag->instance, "i-", 2))
 		so.p.host_instance = ag->instance;
+	if (ag->account[0])
+		so.p.host_account = ag->account;
 	so.paths = paths;
 	so.npaths = (int)np;
 	if ((rc = mm_scan_run(&so, res, err)))
@@ -790,7 +797,7 @@ static void default_logs(struct agent *ag)
 }
 
 enum {
-	OPT_ONCE = 1100, OPT_INTERVAL, OPT_SAMPLE, OPT_ROOT, OPT_HOST, OPT_INSTANCE, OPT_LOG,
+	OPT_ONCE = 1100, OPT_INTERVAL, OPT_SAMPLE, OPT_ROOT, OPT_HOST, OPT_INSTANCE, OPT_ACCOUNT, OPT_LOG,
 	OPT_NOLOGS, OPT_SERVER, OPT_FORMAT, OPT_FAILON, OPT_KEEP, OPT_NOFIM, OPT_KEYFILE,
 	OPT_MAXWAIT, OPT_AUDIT, OPT_QDIR,
 	OPT_JOURNAL, OPT_JOURNAL_DIR, OPT_JOURNAL_SINCE, OPT_NOJOURNAL
@@ -821,6 +828,7 @@ int mm_agent_run_main(int argc, char **argv)
 		{"root", required_argument, NULL, OPT_ROOT},
 		{"host", required_argument, NULL, OPT_HOST},
 		{"instance-id", required_argument, NULL, OPT_INSTANCE},
+		{"account-id", required_argument, NULL, OPT_ACCOUNT},
 		{"log", required_argument, NULL, OPT_LOG},
 		{"no-logs", no_argument, NULL, OPT_NOLOGS},
 		{"server", required_argument, NULL, OPT_SERVER},
@@ -891,6 +899,15 @@ int mm_agent_run_main(int argc, char **argv)
 			break;
 		case OPT_INSTANCE:
 			snprintf(ag.instance, sizeof(ag.instance), "%s", optarg);
+			break;
+		case OPT_ACCOUNT:
+			if (strlen(optarg) != 12 || strspn(optarg, "0123456789") != 12) {
+				fprintf(stderr, "mamori agent: --account-id takes a 12-digit AWS "
+						"account id, not '%s'\n", optarg);
+				rc = MM_EXIT_USAGE;
+				goto out;
+			}
+			snprintf(ag.account, sizeof(ag.account), "%s", optarg);
 			break;
 		case OPT_LOG:
 			if (ag.nlogs >= AGENT_MAX_LOGS) {
@@ -1007,6 +1024,15 @@ int mm_agent_run_main(int argc, char **argv)
 		snprintf(ag.host, sizeof(ag.host), "localhost");
 	if (!ag.instance[0])
 		mm_agent_instance_id(ag.root, ag.instance, sizeof(ag.instance));
+	{
+		/* findings name the account and region GuardDuty's would */
+		char acct[32];
+		mm_agent_instance_place(ag.root, acct, sizeof(acct), ag.region, sizeof(ag.region));
+		if (!ag.account[0])
+			snprintf(ag.account, sizeof(ag.account), "%s", acct);
+		if (!ag.cp.p.default_region && ag.region[0])
+			ag.cp.p.default_region = ag.region;
+	}
 	logs_given = ag.nlogs > 0;
 	if (!ag.nlogs && !ag.no_logs)
 		default_logs(&ag);

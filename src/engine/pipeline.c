@@ -1295,6 +1295,8 @@ static int write_one(struct mm_pipeline *s, struct mm_finding *f, int replace,
 		return 0;
 	if (!f->region[0] && s->o.default_region)
 		snprintf(f->region, sizeof(f->region), "%s", s->o.default_region);
+	if (!f->account[0] && f->res_type == MM_RES_RUNTIME && s->o.host_account)
+		snprintf(f->account, sizeof(f->account), "%s", s->o.host_account);
 	mm_finding_make_id(f);
 	if ((rc = apply_supersede(s, f, err)) < 0)
 		return rc;

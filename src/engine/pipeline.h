@@ -92,6 +92,10 @@ struct mm_pipeline_opts {
 	 * path names one (the agent's own logs: its --instance-id). NULL =
 	 * none. Borrowed. */
 	const char *host_instance;
+	/* The account of the host findings (the agent's runtime findings)
+	 * that name none: the agent's --account-id or its instance's
+	 * identity document. NULL = left empty. Borrowed. */
+	const char *host_account;
 };
 
 /* Counters, summed over every feed and flush of the pipeline. */

@@ -28,6 +28,39 @@ DB="$T/story.db"
 AUD="$T/audit.log"
 POOL=127.0.0.3
 mkdir -p "$R/etc" "$R/home/git/.ssh" "$R/var/spool/cron" "$R/var/log" "$R/tmp/.gitlab" "$T/src"
+# cloud-init's cache of the instance metadata (as on EC2; sensitive keys redacted):
+# the account and region the findings name
+mkdir -p "$R/run/cloud-init"
+cat >"$R/run/cloud-init/instance-data.json" <<'JSONEOF'
+{
+ "_beta_keys": ["subplatform"],
+ "ds": {
+  "_doc": "EXPERIMENTAL: The structure and format of content scoped under the 'ds' key may change in subsequent releases of cloud-init.",
+  "dynamic": {
+   "instance-identity": {
+    "document": {
+     "accountId": "210987654321",
+     "architecture": "x86_64",
+     "availabilityZone": "eu-west-3a",
+     "imageId": "ami-0c4b2a5e27ec8c7a1",
+     "instanceId": "i-0badc0ffee0000001",
+     "instanceType": "t3.small",
+     "privateIp": "10.0.3.17",
+     "region": "eu-west-3",
+     "version": "2017-09-30"
+    }
+   }
+  },
+  "meta_data": {"instance-id": "i-0badc0ffee0000001", "security-credentials": "redacted for non-root user"}
+ },
+ "v1": {
+  "cloud_name": "aws",
+  "instance_id": "i-0badc0ffee0000001",
+  "platform": "ec2",
+  "region": "eu-west-3"
+ }
+}
+JSONEOF
 
 # --- the mining pool: a listener on 127.0.0.3 that holds what connects -----------------
 pool_listen "$POOL"
@@ -135,6 +168,13 @@ expect brute_force "types: $TYPES" has "$T/brute.json" "$ATT"
 expect brute_force_instance "$(head -c 300 "$T/brute.json")" has "$T/brute.json" '"instanceId":"i-0badc0ffee0000001"'
 expect login_after_brute_instance "instance" has "$T/login.json" '"instanceId":"i-0badc0ffee0000001"'
 expect cron_download_instance "instance" has "$T/exec.json" '"instanceId":"i-0badc0ffee0000001"'
+# every finding names the account and region of cloud-init's identity document
+expect findings_name_account "$(grep -vc '"accountId":"210987654321"' "$T/all.json") without it" \
+	sh -c "! grep -v '\"accountId\":\"210987654321\"' '$T/all.json' | grep -q ."
+expect findings_name_region "$(grep -vc '"region":"eu-west-3"' "$T/all.json") without it" \
+	sh -c "! grep -v '\"region\":\"eu-west-3\"' '$T/all.json' | grep -q ."
+"$M" agent --once --db "$T/x.db" --root "$R" --account-id 12345 >/dev/null 2>"$T/badacct.err"; rc=$?
+expect account_id_checked "exit $rc: $(cat "$T/badacct.err")" sh -c "[ $rc -eq 2 ] && grep -q '12-digit' '$T/badacct.err'"
 # look-alikes: the pool's own accepted sockets are not its doing; the deploy key
 # present at the baseline is no finding
 python3 -c 'import json,sys

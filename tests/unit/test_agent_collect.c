@@ -410,3 +410,66 @@ MM_TEST(fim_diff_one_hunk_bounded)
 	}
 	mm_buf_free(&o);
 }
+
+#include "agent/collect.h"
+
+/* root/run/cloud-init/instance-data.json := text (NULL: no file); then
+ * the account and region read from it. */
+static void place_of(const char *root, const char *text, char acct[32], char region[64])
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/run/cloud-init/instance-data.json", root);
+	unlink(path);
+	if (text) {
+		FILE *f = fopen(path, "w");
+		if (f) {
+			fputs(text, f);
+			fclose(f);
+		}
+	}
+	mm_agent_instance_place(root, acct, 32, region, 64);
+}
+
+MM_TEST(instance_place_from_cloud_init)
+{
+	char dir[] = "/tmp/mm-place-XXXXXX", sub[600], acct[32], region[64];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(sub, sizeof(sub), "%s/run", dir);
+	mkdir(sub, 0700);
+	snprintf(sub, sizeof(sub), "%s/run/cloud-init", dir);
+	mkdir(sub, 0700);
+	/* EC2: the identity document and the standard key */
+	place_of(dir,
+		 "{\"ds\":{\"dynamic\":{\"instance-identity\":{\"document\":{\"accountId\":"
+		 "\"123456789012\",\"region\":\"us-east-2\"}}}},\"v1\":{\"region\":\"us-east-2\"}}",
+		 acct, region);
+	CHECK_EQ_STR(acct, "123456789012");
+	CHECK_EQ_STR(region, "us-east-2");
+	/* v1.region alone (another datasource): no account */
+	place_of(dir, "{\"v1\":{\"cloud_name\":\"aws\",\"region\":\"ap-south-1\"}}", acct, region);
+	CHECK_EQ_STR(acct, "");
+	CHECK_EQ_STR(region, "ap-south-1");
+	/* not ids: 13 digits, a number, escapes, a region with a slash */
+	place_of(dir,
+		 "{\"ds\":{\"dynamic\":{\"instance-identity\":{\"document\":{\"accountId\":"
+		 "\"1234567890123\",\"region\":\"us/east\"}}}}}",
+		 acct, region);
+	CHECK_EQ_STR(acct, "");
+	CHECK_EQ_STR(region, "");
+	place_of(dir,
+		 "{\"ds\":{\"dynamic\":{\"instance-identity\":{\"document\":{\"accountId\":"
+		 "123456789012,\"region\":\"us-\\u0065ast-1\"}}}}}",
+		 acct, region);
+	CHECK_EQ_STR(acct, "");
+	CHECK_EQ_STR(region, "");
+	/* broken JSON, an array, no file: empty, no crash */
+	place_of(dir, "{\"v1\":{\"region\":\"eu-west-1\"", acct, region);
+	CHECK_EQ_STR(region, "");
+	place_of(dir, "[\"v1\"]", acct, region);
+	CHECK_EQ_STR(region, "");
+	place_of(dir, NULL, acct, region);
+	CHECK_EQ_STR(acct, "");
+	CHECK_EQ_STR(region, "");
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", dir);
+	CHECK_EQ_INT(system(sub), 0);
+}
