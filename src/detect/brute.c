@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/heap64.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "detect/blob.h"
@@ -247,22 +248,6 @@ static void pair_free(struct pair *p);
  * any order or split (merge applies the same rule to the union, from the
  * lower thr). finish starts the next batch afresh (thr reset). */
 
-static void heap_down(uint64_t *h, size_t n, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, m = i;
-		uint64_t t;
-		if (l < n && h[l] > h[m])
-			m = l;
-		if (l + 1 < n && h[l + 1] > h[m])
-			m = l + 1;
-		if (m == i)
-			break;
-		t = h[m], h[m] = h[i], h[i] = t;
-		i = m;
-	}
-}
-
 static int heap_push(struct state *s, uint64_t h)
 {
 	size_t i;
@@ -276,12 +261,7 @@ static int heap_push(struct state *s, uint64_t h)
 	}
 	i = s->hn++;
 	s->heap[i] = h;
-	while (i && s->heap[(i - 1) / 2] < s->heap[i]) {
-		uint64_t t = s->heap[i];
-		s->heap[i] = s->heap[(i - 1) / 2];
-		s->heap[(i - 1) / 2] = t;
-		i = (i - 1) / 2;
-	}
+	mm_heap64_up(s->heap, i);
 	return 0;
 }
 
@@ -299,7 +279,7 @@ static int heap_build(struct state *s)
 		s->heap[i] = s->p[i].h;
 	s->hn = s->n;
 	for (i = s->hn / 2; i-- > 0;)
-		heap_down(s->heap, s->hn, i);
+		mm_heap64_down(s->heap, s->hn, i);
 	s->heaped = 1;
 	return 0;
 }
@@ -337,7 +317,7 @@ static void evict_top(struct state *s)
 		j = (j + 1) & (s->nslots - 1);
 	idx = s->slot[j].idx - 1;
 	s->heap[0] = s->heap[--s->hn];
-	heap_down(s->heap, s->hn, 0);
+	mm_heap64_down(s->heap, s->hn, 0);
 	s->dropped += unreported(&s->p[idx]);
 	pair_free(s->p[idx].full);
 	/* backward-shift delete of slot j */

@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/heap64.h"
 #include "core/intern.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -559,35 +560,6 @@ static void srv_put(struct nstate *s, struct srv *v, uint32_t x)
  * same rule to the union, starting from the lower thr). finish resets thr
  * (see there). */
 
-static void heap_up(uint64_t *h, size_t i)
-{
-	while (i) {
-		size_t p = (i - 1) / 2;
-		uint64_t t;
-		if (h[p] >= h[i])
-			break;
-		t = h[p], h[p] = h[i], h[i] = t;
-		i = p;
-	}
-}
-
-static void heap_down(uint64_t *h, size_t n, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, m = i;
-		uint64_t t;
-		if (l < n && h[l] > h[m])
-			m = l;
-		if (l + 1 < n && h[l + 1] > h[m])
-			m = l + 1;
-		if (m == i)
-			break;
-		t = h[m], h[m] = h[i], h[i] = t;
-		i = m;
-	}
-}
-
-/* Every kept key once (a probe key's entry and served set share it). */
 static int heap_build(struct nstate *s)
 {
 	size_t need = s->count + s->sn + 1, i;
@@ -605,7 +577,7 @@ static int heap_build(struct nstate *s)
 		if (s->sv[i].key && !ent_find(s, s->sv[i].key, K_PROBE))
 			s->heap[s->hn++] = s->sv[i].key;
 	for (i = s->hn / 2; i-- > 0;)
-		heap_down(s->heap, s->hn, i);
+		mm_heap64_down(s->heap, s->hn, i);
 	s->heaped = 1;
 	return 0;
 }
@@ -621,7 +593,7 @@ static int heap_push(struct nstate *s, uint64_t key)
 		s->hcap = nc;
 	}
 	s->heap[s->hn++] = key;
-	heap_up(s->heap, s->hn - 1);
+	mm_heap64_up(s->heap, s->hn - 1);
 	return 0;
 }
 
@@ -696,7 +668,7 @@ static void evict_top(struct nstate *s)
 {
 	uint64_t k = s->heap[0];
 	s->heap[0] = s->heap[--s->hn];
-	heap_down(s->heap, s->hn, 0);
+	mm_heap64_down(s->heap, s->hn, 0);
 	ent_del(s, 0, k);
 	ent_del(s, 1, k);
 	srv_del(s, k);
