@@ -69,7 +69,8 @@ static void usage(FILE *out)
 	      "  --sample-ms MS            between the two CPU samples of a cycle (default 1000)\n"
 	      "  --root DIR                read files (passwd, default logs, instance id) under\n"
 	      "                            DIR (tests); processes always come from /proc\n"
-	      "  --host NAME               host name in events (default: hostname)\n"
+	      "  --host NAME               as above; also this host's name in its events\n"
+	      "                            (default: the host name)\n"
 	      "  --instance-id ID          instance id (default: cloud-init's, DMI asset tag)\n"
 	      "  --account-id ID           AWS account of this host's findings (default: the\n"
 	      "                            instance identity document cloud-init cached in\n"
@@ -797,7 +798,7 @@ static void default_logs(struct agent *ag)
 }
 
 enum {
-	OPT_ONCE = 1100, OPT_INTERVAL, OPT_SAMPLE, OPT_ROOT, OPT_HOST, OPT_INSTANCE, OPT_ACCOUNT, OPT_LOG,
+	OPT_ONCE = 1100, OPT_INTERVAL, OPT_SAMPLE, OPT_ROOT, OPT_INSTANCE, OPT_ACCOUNT, OPT_LOG,
 	OPT_NOLOGS, OPT_SERVER, OPT_FORMAT, OPT_FAILON, OPT_KEEP, OPT_NOFIM, OPT_KEYFILE,
 	OPT_MAXWAIT, OPT_AUDIT, OPT_QDIR,
 	OPT_JOURNAL, OPT_JOURNAL_DIR, OPT_JOURNAL_SINCE, OPT_NOJOURNAL
@@ -826,7 +827,6 @@ int mm_agent_run_main(int argc, char **argv)
 		{"interval", required_argument, NULL, OPT_INTERVAL},
 		{"sample-ms", required_argument, NULL, OPT_SAMPLE},
 		{"root", required_argument, NULL, OPT_ROOT},
-		{"host", required_argument, NULL, OPT_HOST},
 		{"instance-id", required_argument, NULL, OPT_INSTANCE},
 		{"account-id", required_argument, NULL, OPT_ACCOUNT},
 		{"log", required_argument, NULL, OPT_LOG},
@@ -893,9 +893,6 @@ int mm_agent_run_main(int argc, char **argv)
 		}
 		case OPT_ROOT:
 			ag.root = optarg;
-			break;
-		case OPT_HOST:
-			snprintf(ag.host, sizeof(ag.host), "%s", optarg);
 			break;
 		case OPT_INSTANCE:
 			snprintf(ag.instance, sizeof(ag.instance), "%s", optarg);
