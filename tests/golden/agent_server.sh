@@ -56,9 +56,9 @@ types() { "$M" findings list --db "$SDB" --format json 2>/dev/null | grep -o '"t
 # the types from this suite's logs and accounts: the process collector reads the real /proc,
 # where another suite's staged miner may be running, so its types are left out of comparisons
 logtypes() { types | grep -vE 'Runtime/(BitcoinTool.B|CryptoMinerExecuted|C&CActivity.B|TorClient|ReverseShell|NewBinaryExecuted)"'; }
-wait_type() { # TYPE: until the server's store has it (20 s at most)
+wait_type() { # TYPE: until the server's store has it (30 s at most: a loaded machine, ASan)
 	w=0
-	while [ $w -lt 100 ]; do
+	while [ $w -lt 150 ]; do
 		types | grep -qF "\"$1\"" && return 0
 		sleep 0.2; w=$((w + 1))
 	done
@@ -126,14 +126,14 @@ timeout 60 "$M" agent --db "$ADB" --root "$R" --sample-ms 50 --interval 30 --hos
 	2>"$T/daemon.err" &
 DPID=$!
 PIDS="$PIDS $DPID"
-w=0; while [ $w -lt 50 ] && ! grep -q "retrying in 2000" "$T/daemon.err"; do sleep 0.2; w=$((w + 1)); done
+w=0; while [ $w -lt 150 ] && ! grep -q "retrying in 2000" "$T/daemon.err"; do sleep 0.2; w=$((w + 1)); done
 expect daemon_retries "$(tail -3 "$T/daemon.err")" has "$T/daemon.err" "retrying in 1000 ms"
 expect daemon_backoff_doubles "$(tail -3 "$T/daemon.err")" has "$T/daemon.err" "retrying in 2000 ms"
 expect daemon_queued "queue" test -s "$Q"
 start
-w=0; while [ $w -lt 100 ] && ! cat "$SPOOL"/*.cron 2>/dev/null | grep -q x.sh; do sleep 0.2; w=$((w + 1)); done
+w=0; while [ $w -lt 150 ] && ! cat "$SPOOL"/*.cron 2>/dev/null | grep -q x.sh; do sleep 0.2; w=$((w + 1)); done
 expect daemon_delivers_after_backoff "$(tail -3 "$T/daemon.err")" sh -c "cat '$SPOOL'/*.cron | cmp -s - '$R/var/log/cron'"
-w=0; while [ $w -lt 50 ] && [ -s "$Q" ]; do sleep 0.2; w=$((w + 1)); done
+w=0; while [ $w -lt 150 ] && [ -s "$Q" ]; do sleep 0.2; w=$((w + 1)); done
 expect daemon_queue_emptied "$(ls -l "$Q")" test ! -s "$Q"
 kill $DPID; wait $DPID 2>/dev/null
 sleep 1
