@@ -416,7 +416,8 @@ void mm_agent_instance_place(const char *root, char *account, size_t acap, char 
 
 	account[0] = region[0] = '\0';
 	snprintf(path, sizeof(path), "%s/run/cloud-init/instance-data.json", root ? root : "");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* O_NONBLOCK: a FIFO planted there must not hang the agent */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return;
 	if (!(buf = mm_malloc(INSTANCE_DATA_MAX)))
 		goto out;
