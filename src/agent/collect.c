@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/json.h"
 #include "core/mem.h"
 #include "core/mtime.h"
@@ -408,21 +409,14 @@ void mm_agent_instance_place(const char *root, char *account, size_t acap, char 
 {
 	static const char digits[] = "0123456789";
 	static const char rchars[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
-	char path[1024], *buf = NULL;
-	size_t len = 0, used;
-	ssize_t n;
-	int fd;
+	char path[1024], *buf;
+	size_t len, used;
 	struct mm_json_val top, doc, v;
 
 	account[0] = region[0] = '\0';
 	snprintf(path, sizeof(path), "%s/run/cloud-init/instance-data.json", root ? root : "");
-	/* O_NONBLOCK: a FIFO planted there must not hang the agent */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+	if (!(buf = mm_file_read(path, INSTANCE_DATA_MAX, &len)))
 		return;
-	if (!(buf = mm_malloc(INSTANCE_DATA_MAX)))
-		goto out;
-	while (len < INSTANCE_DATA_MAX && (n = read(fd, buf + len, INSTANCE_DATA_MAX - len)) > 0)
-		len += (size_t)n;
 	if (mm_json_value(buf, len, &top, &used) || top.type != MM_JSON_OBJECT)
 		goto out;
 	if (mm_json_path(&top, "ds.dynamic.instance-identity.document", &doc) == 1 &&
@@ -440,5 +434,4 @@ void mm_agent_instance_place(const char *root, char *account, size_t acap, char 
 	}
 out:
 	mm_free(buf);
-	close(fd);
 }

@@ -9,44 +9,8 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/file.h"
 #include "core/mem.h"
-
-/* Read a file (no symlink at the last component) up to max bytes into a
- * new buffer (caller frees). NULL with *n = 0 when absent or unreadable. */
-static char *slurp(const char *path, size_t max, size_t *n)
-{
-	size_t cap = 8192, got = 0;
-	char *buf = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	*n = 0;
-	if (fd < 0)
-		return NULL;
-	if (!(buf = mm_malloc(cap + 1)))
-		goto out;
-	for (;;) {
-		ssize_t r;
-		if (got == cap) {
-			char *nb;
-			if (cap >= max)
-				break;
-			if (!(nb = mm_realloc(buf, cap * 2 + 1)))
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + got, cap - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	*n = got;
-out:
-	close(fd);
-	return buf;
-}
 
 static void cpy(char *dst, size_t cap, const char *s, size_t n)
 {
@@ -115,13 +79,13 @@ int mm_accounts_load(struct mm_accounts *a, const char *root)
 	char *txt;
 	int rc;
 	snprintf(path, sizeof(path), "%s/etc/passwd", root && *root ? root : "");
-	txt = slurp(path, MM_USERS_FILE_MAX, &n);
+	txt = mm_file_read(path, MM_USERS_FILE_MAX, &n);
 	rc = mm_accounts_parse(a, txt ? txt : "", n);
 	mm_free(txt);
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), "%s/etc/shadow", root && *root ? root : "");
-	if ((txt = slurp(path, MM_USERS_FILE_MAX, &n))) {
+	if ((txt = mm_file_read(path, MM_USERS_FILE_MAX, &n))) {
 		const char *p = txt, *end = txt + n;
 		while (p < end) {
 			const char *eol = memchr(p, '\n', (size_t)(end - p)), *c;

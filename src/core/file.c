@@ -1,4 +1,4 @@
-/* file.c - replacing a file whole (see file.h). */
+/* file.c - replacing a file whole, reading a small one (see file.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/file.h"
+#include "core/mem.h"
 
 int mm_file_replace(const char *path, const char *tmp, const void *p, size_t n, struct mm_err *err)
 {
@@ -48,4 +49,39 @@ int mm_file_replace(const char *path, const char *tmp, const void *p, size_t n, 
 		close(dfd);
 	}
 	return 0;
+}
+
+char *mm_file_read(const char *path, size_t max, size_t *n)
+{
+	size_t cap = 8192, got = 0;
+	char *buf = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	*n = 0;
+	if (fd < 0)
+		return NULL;
+	if (!(buf = mm_malloc(cap + 1)))
+		goto out;
+	for (;;) {
+		ssize_t r;
+		if (got == cap) {
+			char *nb;
+			if (cap >= max)
+				break;
+			if (!(nb = mm_realloc(buf, cap * 2 + 1)))
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + got, cap - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	*n = got;
+out:
+	close(fd);
+	return buf;
 }
