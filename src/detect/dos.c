@@ -445,6 +445,19 @@ static void evict_top(struct dos_state *s)
 	s->evicted++;
 }
 
+/* Is key k refused for the rest of the batch without a look? In a
+ * worker's state every kept key is at or below thr (it is set only to
+ * an evicted or refused key, each at or above every kept one, and falls
+ * only), so a key above it is not held and would not be admitted: such
+ * records (most heavy records once the bound is hit) cost no table
+ * probe. Equal keys take the long way. Not for merge: a merged state may
+ * hold keys above the thr it took from a source. */
+static int refused(const struct dos_state *s, uint64_t eh, uint64_t h)
+{
+	struct dos_key k = {eh, h};
+	return s->thr_set && key_lt(s->thr, k);
+}
+
 /* May a new bucket of key k be added (room made by evicting larger ones)?
  * *ei is its ENI's index or -1 (then one more ENI is needed; it may also
  * become -1 when the ENI's last bucket was evicted). 1 yes, 0 no. */
@@ -678,6 +691,7 @@ struct plan {
 	uint16_t lport, rport;
 	int sl, cls;
 	uint64_t eh;	/* eni_get's hash of the name */
+	uint64_t bh;	/* bucket_hash of the record's bucket */
 };
 
 /* Fill pl for ev; 0 when the record counts, -1 when it is left out. Pure:
@@ -710,6 +724,7 @@ static int prep(const struct mm_detect_ctx *c, const struct mm_event *ev, struct
 	if (!pl->sl && pl->cls == C_TCP && (double)by < p[P_BULK] * (double)pk)
 		return -1;
 	pl->eh = eni_hash(fl->eni.p, fl->eni.n);
+	pl->bh = bucket_hash(pl->eh, pl->remote, pl->cls, floor_div(fl->start, 60));
 	return 0;
 }
 
@@ -726,7 +741,8 @@ static void apply(struct dos_state *s, struct mm_detect_ctx *c, const struct mm_
 
 	if (dur < 1)
 		dur = 1;
-	if (!(b = bucket_get(s, pl->eh, fl->eni.p, fl->eni.n, pl->remote, pl->cls,
+	if (refused(s, pl->eh, pl->bh) ||
+	    !(b = bucket_get(s, pl->eh, fl->eni.p, fl->eni.n, pl->remote, pl->cls,
 			     floor_div(fl->start, 60), &ei))) {
 		s->dropped++;
 		return;
@@ -803,8 +819,12 @@ static void on_batch(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 		if (!ok[k])
 			continue;
 		any = 1;
-		bh[k] = bucket_hash(pl[k].eh, pl[k].remote, pl[k].cls,
-				    floor_div(evs[k].u.flow.start, 60));
+		bh[k] = pl[k].bh;
+		if (refused(s, pl[k].eh, bh[k])) {
+			ok[k] = 0;
+			s->dropped++;
+			continue;
+		}
 		if (s->emask)
 			__builtin_prefetch(&s->eslot[home(pl[k].eh, s->emask)]);
 		if (s->bmask)
