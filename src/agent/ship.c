@@ -41,6 +41,7 @@ struct sfile {
 struct mm_ship {
 	char *server, *key_id, *secret, *region, *state_path;
 	char host[MM_INGEST_HOST_MAX + 1];
+	struct mm_place place;	/* account=, region= of every request */
 	char authority[512];	/* Host header */
 	char base_path[512];	/* the server URL's path, without a trailing '/' */
 	size_t chunk;
@@ -358,6 +359,19 @@ int mm_ship_open(struct mm_ship **out, const struct mm_ship_opts *o, struct mm_e
 		hn[sizeof(hn) - 1] = '\0';
 		sanitise(hn, s->host, MM_INGEST_HOST_MAX);
 	}
+	if (o->account && !mm_place_account_ok(o->account, strlen(o->account))) {
+		rc = mm_err_set(err, MM_EINVAL, "account '%s': not a 12-digit AWS account id",
+				o->account);
+		goto bad;
+	}
+	if (o->host_region && !mm_place_region_ok(o->host_region, strlen(o->host_region))) {
+		rc = mm_err_set(err, MM_EINVAL, "region '%s': not a region name (like eu-west-1)",
+				o->host_region);
+		goto bad;
+	}
+	snprintf(s->place.account, sizeof(s->place.account), "%s", o->account ? o->account : "");
+	snprintf(s->place.region, sizeof(s->place.region), "%s",
+		 o->host_region ? o->host_region : "");
 	if (!(s->curl = curl_easy_init())) {
 		rc = mm_err_set(err, MM_ENOMEM, "cannot start libcurl");
 		goto bad;
@@ -525,8 +539,12 @@ static enum sent post(struct mm_ship *s, struct sfile *f, const char *body, size
 		mm_err_set(err, MM_ENOMEM, "out of memory");
 		return SENT_AWAY;
 	}
-	snprintf(query, sizeof(query), "host=%s&offset=%" PRIu64 "&source=%s", s->host,
-		 f->pos.stream, f->source);
+	/* (names in the order SigV4's canonical query sorts them) */
+	snprintf(query, sizeof(query), "%s%s%shost=%s&offset=%" PRIu64 "&%s%s%ssource=%s",
+		 s->place.account[0] ? "account=" : "", s->place.account,
+		 s->place.account[0] ? "&" : "", s->host, f->pos.stream,
+		 s->place.region[0] ? "region=" : "", s->place.region, s->place.region[0] ? "&" : "",
+		 f->source);
 	snprintf(path, sizeof(path), "%s%s", s->base_path, MM_INGEST_PATH);
 	snprintf(url, sizeof(url), "%s://%s%s?%s", strncmp(s->server, "https", 5) ? "http" : "https",
 		 s->authority, path, query);

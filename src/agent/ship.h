@@ -56,6 +56,10 @@ struct mm_ship_opts {
 	const char *secret;	/* secret key; required */
 	const char *region;	/* signing region; NULL = "us-east-1" */
 	const char *host;	/* host name sent; NULL = gethostname() (sanitised) */
+	/* the host's AWS account (12 digits) and region, sent with every
+	 * request so the server's findings name them; NULL = not sent */
+	const char *account;
+	const char *host_region;
 	const char *state_path;	/* required: offsets survive restarts here */
 	size_t chunk;		/* 0 = MM_SHIP_CHUNK; at most serve's MM_INGEST_MAX_BODY */
 	uint64_t spool_cap;	/* 0 = MM_SHIP_SPOOL_CAP */

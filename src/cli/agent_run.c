@@ -22,6 +22,7 @@
 #include "agent/journal.h"
 #include "agent/respond.h"
 #include "agent/ship.h"
+#include "engine/place.h"
 #include "agent/triage.h"
 #include "cli/cli.h"
 #include "cli/pipeopts.h"
@@ -360,6 +361,12 @@ static int ship_start(struct agent *ag, struct mm_err *err)
 	o.secret = secret;
 	o.host = ship_host;
 	o.state_path = state;
+	/* the server's findings name the account and region this agent's do */
+	o.account = ag->account[0] ? ag->account : NULL;
+	o.host_region = ag->cp.p.default_region && mm_place_region_ok(ag->cp.p.default_region,
+								      strlen(ag->cp.p.default_region))
+				? ag->cp.p.default_region
+				: NULL;
 	signal(SIGPIPE, SIG_IGN); /* a server gone mid-request is an error return */
 	rc = mm_ship_open(&ag->ship, &o, err);
 	memset(secret, 0, sizeof(secret));
@@ -898,7 +905,7 @@ int mm_agent_run_main(int argc, char **argv)
 			snprintf(ag.instance, sizeof(ag.instance), "%s", optarg);
 			break;
 		case OPT_ACCOUNT:
-			if (strlen(optarg) != 12 || strspn(optarg, "0123456789") != 12) {
+			if (!mm_place_account_ok(optarg, strlen(optarg))) {
 				fprintf(stderr, "mamori agent: --account-id takes a 12-digit AWS "
 						"account id, not '%s'\n", optarg);
 				rc = MM_EXIT_USAGE;

@@ -7,9 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/collect.h"
 #include "agent/ship.h"
 #include "cli/cli.h"
 #include "core/log.h"
+#include "engine/place.h"
 #include "serve/ingest.h"
 #include "serve/sigv4.h"
 
@@ -47,6 +49,10 @@ static void usage(FILE *out)
 	      "  --spool-cap BYTES   unshipped bytes beyond which an error is reported\n"
 	      "                      (default 1 GiB; nothing is ever dropped)\n"
 	      "  --region NAME       signing region (default us-east-1)\n"
+	      "  --account-id ID     the AWS account the server's findings from these files\n"
+	      "                      name (12 digits; default: the accountId of the instance\n"
+	      "                      identity document in /run/cloud-init/instance-data.json)\n"
+	      "  --host-region NAME  the AWS region they name (default: that file's region)\n"
 	      "  -q, --quiet         errors only\n"
 	      "  -v, --verbose       also debug messages\n"
 	      "  -h, --help          this help\n"
@@ -92,7 +98,7 @@ static void summary(struct mm_ship *s)
 }
 
 enum { OPT_SERVER = 256, OPT_KEYFILE, OPT_HOST, OPT_STATE, OPT_FOLLOW, OPT_POLL, OPT_MAXWAIT,
-       OPT_CHUNK, OPT_CAP, OPT_REGION };
+       OPT_CHUNK, OPT_CAP, OPT_REGION, OPT_ACCOUNT, OPT_HOST_REGION };
 
 int mm_cmd_agent_ship(int argc, char **argv)
 {
@@ -107,6 +113,8 @@ int mm_cmd_agent_ship(int argc, char **argv)
 		{"chunk", required_argument, NULL, OPT_CHUNK},
 		{"spool-cap", required_argument, NULL, OPT_CAP},
 		{"region", required_argument, NULL, OPT_REGION},
+		{"account-id", required_argument, NULL, OPT_ACCOUNT},
+		{"host-region", required_argument, NULL, OPT_HOST_REGION},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -118,6 +126,7 @@ int mm_cmd_agent_ship(int argc, char **argv)
 	struct sigaction sa;
 	const char *key_file = NULL;
 	char id[MM_SIGV4_KEY_ID_MAX + 1], secret[MM_SIGV4_SECRET_MAX + 1], state[4200];
+	char acct[32] = "", hregion[64] = "";
 	unsigned long long v, poll_ms = 1000, max_wait_s = 60;
 	int c, follow = 0, rc = MM_EXIT_ERROR, i;
 	long long waited_ms = 0;
@@ -133,6 +142,22 @@ int mm_cmd_agent_ship(int argc, char **argv)
 		case OPT_STATE: o.state_path = optarg; break;
 		case OPT_FOLLOW: follow = 1; break;
 		case OPT_REGION: o.region = optarg; break;
+		case OPT_ACCOUNT:
+			if (!mm_place_account_ok(optarg, strlen(optarg))) {
+				fprintf(stderr, "mamori agent ship: --account-id takes a 12-digit AWS "
+						"account id, not '%s'\n", optarg);
+				return MM_EXIT_USAGE;
+			}
+			o.account = optarg;
+			break;
+		case OPT_HOST_REGION:
+			if (!mm_place_region_ok(optarg, strlen(optarg))) {
+				fprintf(stderr, "mamori agent ship: --host-region takes a region name "
+						"like eu-west-1, not '%s'\n", optarg);
+				return MM_EXIT_USAGE;
+			}
+			o.host_region = optarg;
+			break;
 		case OPT_POLL:
 			if (parse_u64(optarg, 50, 600000, &poll_ms))
 				goto bad_num;
@@ -168,6 +193,14 @@ int mm_cmd_agent_ship(int argc, char **argv)
 	}
 	o.key_id = id;
 	o.secret = secret;
+	if (!o.account || !o.host_region) {
+		/* on an EC2 instance: what cloud-init cached of its identity */
+		mm_agent_instance_place(NULL, acct, sizeof(acct), hregion, sizeof(hregion));
+		if (!o.account && acct[0])
+			o.account = acct;
+		if (!o.host_region && hregion[0] && mm_place_region_ok(hregion, strlen(hregion)))
+			o.host_region = hregion;
+	}
 	if (!o.state_path) {
 		const char *home = getenv("HOME");
 		snprintf(state, sizeof(state), "%s/.mamori-ship.state", home && *home ? home : ".");

@@ -37,6 +37,7 @@
 #include "config/config.h"
 #include "detect/blob.h"
 #include "detect/detect.h"
+#include "engine/place.h"
 #include "enrich/inventory.h"
 #include "finding/output.h"
 #include "input/reader.h"
@@ -74,6 +75,9 @@ static uint64_t split_min(void)
 #define MAX_THREADS 64
 /* the aggregation stage's stored state: one row per finding id */
 #define AGG_STATE "finding"
+/* instance -> account and region (engine/place.h): one row each */
+#define PLACE_STATE "place"
+#define PLACE_STATE_VERSION 1
 
 /* Per-file outcome, written to the store at the flush. */
 struct file_job {
@@ -122,6 +126,7 @@ struct mm_pipeline {
 	struct mm_intel *intel;
 	struct mm_geo *geo;		/* IP ownership for remoteIpDetails; NULL = none */
 	struct mm_inventory *inv;
+	struct mm_places *places;	/* instance -> account, region */
 	struct mm_store *st;
 	int in_txn;
 	struct worker *ws;
@@ -709,6 +714,49 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 	return 0;
 }
 
+/* Host logs: the account and region their folder's place file names
+ * (engine/place.h), where the path's S3 layout said none; remembered
+ * for the instance they are from (--host, else a folder named i-...),
+ * so that findings made later from saved state name the same. Read per
+ * file (host logs are few, large files) so a rewritten one counts. */
+static void host_place(struct worker *w, const struct file_job *job, struct mm_file_ctx *fc)
+{
+	const char *slash = strrchr(job->path, '/');
+	const char *inst = NULL;
+	char dir[4096], ibuf[32];
+	struct mm_place pl;
+	struct mm_err e;
+	size_t n = slash ? (size_t)(slash - job->path) : 0;
+	int rc;
+
+	if (!strcmp(job->path, "-") || n >= sizeof(dir))
+		return;
+	memcpy(dir, job->path, n);
+	dir[n] = '\0';
+	if (slash && n == 0)
+		snprintf(dir, sizeof(dir), "/");
+	if ((rc = mm_place_read_dir(dir, &pl, &e)) < 0) {
+		mm_warn("%s; findings from %s name no account or region from it", e.msg, job->path);
+		return;
+	}
+	if (rc == 0)
+		return;
+	if (!fc->account[0])
+		snprintf(fc->account, sizeof(fc->account), "%s", pl.account);
+	if (!fc->region[0])
+		snprintf(fc->region, sizeof(fc->region), "%s", pl.region);
+	if (w->s->o.host)
+		inst = mm_syslog_instance_from_path(w->s->o.host, ibuf, sizeof(ibuf)) ? w->s->o.host
+										       : NULL;
+	else if (mm_syslog_instance_from_path(job->path, ibuf, sizeof(ibuf)))
+		inst = ibuf;
+	if (!inst)
+		inst = w->s->o.host_instance;
+	if (inst && inst[0] && mm_places_put(w->s->places, inst, &pl) == MM_ETOOBIG)
+		mm_warn("%s: the account of %s is not remembered: %d instances already are", job->path,
+			inst, MM_PLACES_MAX);
+}
+
 static void scan_file(struct worker *w, struct file_job *job)
 {
 	struct mm_reader rd;
@@ -818,6 +866,8 @@ static void scan_file(struct worker *w, struct file_job *job)
 	default:
 		break;
 	}
+	if (fmt == MM_FMT_SYSLOG || fmt == MM_FMT_JOURNAL || fmt == MM_FMT_HOSTJSON)
+		host_place(w, job, &fc);
 	if (job->part <= 0)
 		w->r.files++;
 	if (rd.gz) {
@@ -1293,6 +1343,16 @@ static int write_one(struct mm_pipeline *s, struct mm_finding *f, int replace,
 
 	if (f->archived < 0)
 		return 0;
+	if (f->res_type == MM_RES_RUNTIME && f->instance_id[0] && (!f->account[0] || !f->region[0])) {
+		/* what the host's place file said (host_place), this run or before */
+		struct mm_place pl;
+		if (mm_places_get(s->places, f->instance_id, &pl)) {
+			if (!f->account[0])
+				snprintf(f->account, sizeof(f->account), "%s", pl.account);
+			if (!f->region[0])
+				snprintf(f->region, sizeof(f->region), "%s", pl.region);
+		}
+	}
 	if (!f->region[0] && s->o.default_region)
 		snprintf(f->region, sizeof(f->region), "%s", s->o.default_region);
 	if (!f->account[0] && f->res_type == MM_RES_RUNTIME && s->o.host_account)
@@ -1886,6 +1946,33 @@ struct merge_job {
 	int rc, failed;		/* the first failure and its detector */
 };
 
+struct place_save {
+	struct mm_pipeline *s;
+	struct mm_err *err;
+};
+
+/* One instance's place as its stored row. */
+static int place_put(void *ctx, const char *instance, const struct mm_place *p)
+{
+	struct place_save *v = ctx;
+	char line[128];
+	mm_place_format(p, line, sizeof(line));
+	return mm_store_state_put(v->s->st, PLACE_STATE, instance, PLACE_STATE_VERSION, line,
+				  strlen(line), v->err);
+}
+
+/* A stored place row (bad or other-version rows are skipped: the next
+ * host file of that folder says it again). */
+static int place_row(void *ctx, const char *entity, int version, const void *blob, size_t n)
+{
+	struct mm_pipeline *s = ctx;
+	struct mm_place p;
+	struct mm_err e;
+	if (version == PLACE_STATE_VERSION && mm_place_parse(blob, n, &p, &e) == 0)
+		(void)mm_places_put(s->places, entity, &p);
+	return 0;
+}
+
 /* Merge every worker's state of detector j into the pipeline's, giving
  * each worker a fresh one. 0 or an MM_E code. */
 static int merge_one(struct mm_pipeline *s, int j)
@@ -2039,12 +2126,15 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		    (rc = mm_store_inventory_put(s->st, inst->instance_id, s->js.p, err)))
 			goto fail;
 	}
+	if ((rc = mm_places_each_changed(s->places, place_put, &(struct place_save){s, err})))
+		goto fail;
 	mm_debug("flush: states, files and inventory written (%.3f s)", since(&tp));
 	clock_gettime(CLOCK_MONOTONIC, &tp);
 	if ((rc = mm_store_commit(s->st, err)))
 		goto fail;
 	mm_debug("flush: commit (%.3f s)", since(&tp));
 	ckpt_start(s);
+	mm_places_clean(s->places);
 	s->inv_unsaved = 0;
 	s->held_checked = 1;
 	s->in_txn = 0;
@@ -2236,6 +2326,13 @@ int mm_pipeline_open(struct mm_pipeline **out, const struct mm_pipeline_opts *o,
 	}
 	if (o->inventory_path && (rc = mm_inventory_load_file(s->inv, o->inventory_path, err)))
 		goto fail;
+	if ((rc = mm_places_new(&s->places))) {
+		rc = mm_err_set(err, rc, "out of memory");
+		goto fail;
+	}
+	if ((rc = mm_store_state_each(s->st, PLACE_STATE, place_row, s, err)))
+		goto fail;
+	mm_places_clean(s->places);
 	s->inv_unsaved = o->inventory_path != NULL;
 	for (i = 0; i < s->ndet; i++) {
 		struct state_load_ctx c = {s->dets[i], s->gstate[i], 0, 0, NULL};
@@ -2529,6 +2626,7 @@ void mm_pipeline_close(struct mm_pipeline *s)
 	}
 	mm_agg_free(s->final);
 	mm_inventory_free(s->inv);
+	mm_places_free(s->places);
 	mm_intel_free(s->intel);
 	mm_geo_close(s->geo);
 	for (k = 0; k < s->nowned; k++)

@@ -77,7 +77,7 @@ int mm_ingest_name_ok(const char *s, size_t max, int is_source)
 int mm_ingest_parse_query(const struct mm_http_req *rq, struct mm_ingest_target *t,
 			  struct mm_err *err)
 {
-	char off[32];
+	char off[32], val[512];
 	size_t i, n;
 	uint64_t v = 0;
 
@@ -103,6 +103,18 @@ int mm_ingest_parse_query(const struct mm_http_req *rq, struct mm_ingest_target 
 	if (v > (uint64_t)INT64_MAX)
 		return mm_err_set(err, MM_EINVAL, "offset out of range");
 	t->offset = v;
+	if (mm_http_query(rq, "account", val, sizeof(val))) {
+		if (!mm_place_account_ok(val, strlen(val)))
+			return mm_err_set(err, MM_EINVAL, "account must be a 12-digit AWS account id");
+		memcpy(t->place.account, val, strlen(val) + 1);
+	}
+	if (mm_http_query(rq, "region", val, sizeof(val))) {
+		if (!mm_place_region_ok(val, strlen(val)))
+			return mm_err_set(err, MM_EINVAL, "region must be a region name (1..%d of "
+							  "a-z 0-9 -, like eu-west-1)",
+					  MM_PLACE_REGION_MAX);
+		memcpy(t->place.region, val, strlen(val) + 1);
+	}
 	return 0;
 }
 
@@ -254,6 +266,11 @@ static int append(struct mm_ingest *g, const struct mm_ingest_target *t, struct 
 		g->nhostdirs++;
 		host_created = 1;
 	}
+	/* the host's account and region, before any of its data, so the
+	 * daemon never reads a line of it without them */
+	if ((t->place.account[0] || t->place.region[0]) &&
+	    (rc = mm_place_write_dir(hdir, &t->place, err)))
+		return rc;
 	if (s->found && s->size < g->seg) {
 		snprintf(path, sizeof(path), "%s", s->path);
 		start = s->size;

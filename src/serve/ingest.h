@@ -46,6 +46,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "engine/place.h"
 #include "serve/http.h"
 
 #define MM_INGEST_PATH "/mamori/v1/ingest"
@@ -78,6 +79,9 @@ struct mm_ingest_target {
 	char host[MM_INGEST_HOST_MAX + 1];
 	char source[MM_INGEST_SOURCE_MAX + 1];
 	uint64_t offset;
+	/* account=, region=: the host's AWS account and region (optional;
+	 * kept in the host's folder as its place file, engine/place.h) */
+	struct mm_place place;
 };
 
 /* Outcome of a write. */
@@ -94,7 +98,8 @@ void mm_ingest_close(struct mm_ingest *g);
  * (max = MM_INGEST_SOURCE_MAX, is_source set), 0 otherwise. */
 int mm_ingest_name_ok(const char *s, size_t max, int is_source);
 
-/* Read host=, source=, offset= from rq's query into t. 0 or MM_EINVAL
+/* Read host=, source=, offset= (and account=, region= when given) from
+ * rq's query into t. 0 or MM_EINVAL
  * with the reason in err. Exposed for tests and fuzzing. */
 int mm_ingest_parse_query(const struct mm_http_req *rq, struct mm_ingest_target *t,
 			  struct mm_err *err);

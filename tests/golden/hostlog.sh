@@ -7,7 +7,8 @@
 # counted (other programs' as generic lines), a bad line located; attribution by folder, by --host, by
 # ip-a-b-c-d through the inventory; the same findings with 1 and 4 threads;
 # UnusualLogin's networks by ASN with the test geo file, else by /24;
-# brute force split over two scans or two agent --once runs as one scan.
+# brute force split over two scans or two agent --once runs as one scan;
+# a folder's place file (account, region) kept across scans.
 # Ends "hostlog: N passed, N failed".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
@@ -225,6 +226,34 @@ expect brute_split_old_attempts_do_not_add "$(grep -c '' "$T/s12.t") findings" \
 hauth "$T/s12.db" >"$T/s12b.t"; hauth "$T/sw.db" >"$T/swb.t"
 expect brute_rerun_counts_nothing_twice "$(diff "$T/s12b.t" "$T/sw.t" | cut -c1-200)" \
 	sh -c "cmp -s '$T/s12b.t' '$T/sw.t' && cmp -s '$T/swb.t' '$T/sw.t'"
+# a place file names the host's account and region (engine/place.h); the
+# second half scanned from a folder without one names them too (the place
+# is kept in the store), and the findings are the same as without places
+# (one each: a finding's id includes its account); a broken place file is
+# named, and its folder's findings are still made
+acct() { "$M" findings list --db "$1" --format json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    f = json.loads(l)
+    print(f["type"].split("/")[-1], f.get("accountId", "-"), f.get("region", "-"))' | sort; }
+mkdir -p "$T/p1/$I" "$T/p2/$I" "$T/p3/$I"
+cp "$T/s1/$I/auth.log" "$T/p1/$I/"
+cp "$T/s2/$I/auth.log" "$T/p2/$I/"
+echo '{"accountId":"210987654321","region":"eu-west-3"}' >"$T/p1/$I/.mamori-place"
+"$M" scan --db "$T/p12.db" --no-default-lists --no-progress --no-geo "$T/p1" >/dev/null 2>&1
+"$M" scan --db "$T/p12.db" --no-default-lists --no-progress --no-geo "$T/p2" >/dev/null 2>&1
+acct "$T/p12.db" >"$T/p12.a"
+expect place_names_account "$(cat "$T/p12.a")" \
+	sh -c "[ \$(grep -c ' 210987654321 eu-west-3' '$T/p12.a') -eq 4 ] && [ \$(wc -l <'$T/p12.a') -eq 4 ]"
+hauth "$T/p12.db" >"$T/p12.t"
+expect place_same_findings "$(diff "$T/p12.t" "$T/sw.t" | cut -c1-200)" cmp -s "$T/p12.t" "$T/sw.t"
+cp "$T/s1/$I/auth.log" "$T/p3/$I/"
+echo 'accountId=210987654321' >"$T/p3/$I/.mamori-place"
+"$M" scan --db "$T/p3.db" --no-default-lists --no-progress --no-geo "$T/p3" >/dev/null 2>"$T/p3.err"; rc=$?
+expect place_broken_named "exit $rc: $(cat "$T/p3.err")" \
+	sh -c "[ $rc -eq 0 ] && grep -q '$I/.mamori-place: not a JSON object' '$T/p3.err'"
+expect place_broken_findings_kept "$(acct "$T/p3.db")" \
+	sh -c "'$M' findings list --db '$T/p3.db' --format json | grep -q SSHBruteForce"
 # the agent from cron: --once, the log growing between two runs, then a
 # third run with nothing new (the live /proc it also reads is filtered out)
 mkdir -p "$T/agr"

@@ -7,7 +7,8 @@
 # again: the server's spool holds every line exactly once and the
 # finding counts every record once; a stale state resends and the server
 # acknowledges without writing twice; wrongly signed requests get 403;
-# path-traversal host/source names and offset gaps are refused.
+# path-traversal host/source names and offset gaps are refused; a host
+# shipped with --account-id/--host-region gets its findings named so.
 # Ends "ship: N passed, N failed".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
@@ -155,6 +156,24 @@ cat "$T/agent/vpcflow.log.1" "$T/agent/vpcflow.log" >"$T/all"
 spooled >"$T/spooled"
 expect rotation_every_line_once "$(diff "$T/all" "$T/spooled" | head -3)" cmp -s "$T/all" "$T/spooled"
 
+# --- a host's account and region: named in its findings on the server --------
+INST=i-0a1b2c3d4e5f60718
+cp "$ROOT/tests/data/host/secure" "$T/agent/secure"
+timeout 60 "$M" agent ship --server "$URL" --key-file "$T/key.env" --host $INST \
+	--account-id 210987654321 --host-region eu-west-3 --state "$T/place.state" \
+	"$T/agent/secure" 2>"$T/place.err"; rc=$?
+expect place_ship_exit0 "exit $rc: $(cat "$T/place.err")" test $rc -eq 0
+expect place_file_written "$(cat "$SPOOL/$INST/.mamori-place" 2>&1)" \
+	has "$SPOOL/$INST/.mamori-place" '{"accountId":"210987654321","region":"eu-west-3"}'
+brute() { "$M" findings list --db "$DB" --format json 2>/dev/null | grep SSHBruteForce | grep "$INST"; }
+n=0; while [ $n -lt 100 ] && [ -z "$(brute)" ]; do sleep 0.2; n=$((n + 1)); done
+expect place_in_finding "finding: $(brute | head -c 300); $(tail -c 300 "$T/serve.err")" \
+	sh -c "'$M' findings list --db '$DB' --format json | grep SSHBruteForce | grep '$INST' | grep '\"accountId\":\"210987654321\"' | grep -q '\"region\":\"eu-west-3\"'"
+timeout 60 "$M" agent ship --server "$URL" --key-file "$T/key.env" --host web-1 \
+	--account-id 1234 --state "$T/bad.state" "$T/agent/secure" 2>"$T/badacct.err"; rc=$?
+expect place_bad_account_usage "exit $rc: $(cat "$T/badacct.err")" \
+	sh -c "[ $rc -eq 2 ] && grep -q '12-digit' '$T/badacct.err'"
+
 # --- refused requests ---------------------------------------------------------
 code=$(curl -s -o "$T/unsigned.json" -w '%{http_code}' -X POST --data-binary @/dev/null \
 	"$URL/mamori/v1/ingest?host=web-1&source=x.log&offset=0")
@@ -183,6 +202,10 @@ expect traversal_nothing_written "found a file outside the spool" \
 	sh -c "! ls '$DB.spool' '$T' 2>/dev/null | grep -q escaped"
 out=$(req 'host=web-1&source=x.log.gz&offset=0')
 expect compressed_name_400 "$out" starts "$out" "400 "
+out=$(req 'account=12345&host=web-1&source=x.log&offset=0')
+expect bad_account_400 "$out" starts "$out" "400 "
+out=$(req 'host=web-1&offset=0&region=EU%2FWest&source=x.log')
+expect bad_region_400 "$out" starts "$out" "400 "
 out=$(req "host=web-1&source=gap.log&offset=100")
 contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
 expect gap_409_with_offset "$out" contains "$out" '"__type":"OffsetMismatchException","offset":0}' 
