@@ -79,6 +79,8 @@ enum { K_NET = 1, K_CC, K_UA, K_API, K_HOUR, K_REGION, K_LOGIN, K_IADDR, K__N };
 #define F_REPORTED 1u	/* fired (its type's finding); kept in the stored state */
 #define F_V6 2u		/* K_IADDR: an IPv6 address */
 #define F_DONE 4u	/* judged for good: its details are no longer kept */
+#define F_OTHER 8u	/* K_LOGIN: another place acted within login_concurrent_hours,
+			 * in an hour the ring has let go of since (act_add) */
 
 /* params, in the table's order */
 enum {
@@ -682,12 +684,41 @@ static void days_add(struct cb_ent *e, uint32_t d)
 	keep_smallest(e->days, &e->ndays, CB_DAYS, d);
 }
 
-static void act_add(struct cb_ent *e, uint32_t hour, uint64_t place)
+/* The ring lets go of hour b->hour: the logins still waiting for their
+ * judgement whose window (w hours either side) holds that hour learn now
+ * whether it saw another place, since judge_logins, which reads the
+ * ring, will not find it there. So a long batch (weeks of CloudTrail in
+ * one scan, judged at its end) decides as a live one flushed hourly. */
+static void act_evicted(struct cb_ent *e, const struct cb_act *b, uint32_t w)
+{
+	uint32_t i;
+	int k;
+	if (!e->nkind[K_LOGIN])
+		return;
+	for (i = 0; i < e->nitems; i++) {
+		struct cb_item *it = &e->it[i];
+		uint64_t pl = it->key & 0x00ffffffffffffffULL;
+		uint32_t h;
+		if (KIND(it->key) != K_LOGIN || !it->det ||
+		    (it->flags & (F_REPORTED | F_DONE | F_OTHER)))
+			continue;
+		h = (uint32_t)(it->ref.time_ms / HOUR_MS) + 1;
+		if (b->hour + w < h || b->hour > h + w)
+			continue;
+		for (k = 0; k < b->n; k++)
+			if (b->place[k] != pl)
+				it->flags |= F_OTHER;
+	}
+}
+
+static void act_add(struct cb_ent *e, uint32_t hour, uint64_t place, uint32_t w)
 {
 	struct cb_act *b = &e->act[hour % CB_ACT];
 	if (b->hour > hour)
 		return;
 	if (b->hour < hour) {
+		if (b->hour)
+			act_evicted(e, b, w);
 		b->hour = hour;
 		b->n = 0;
 	}
@@ -981,7 +1012,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		days_add(e, e->last_day);
 	}
 	if (hour != e->last_hour || place != e->last_place) {
-		act_add(e, hour, place);
+		act_add(e, hour, place, (uint32_t)r.p[P_LOGIN_H]);
 		e->last_hour = hour;
 		e->last_place = place;
 	}
@@ -1357,6 +1388,7 @@ static void judge_logins(struct mm_detect_ctx *c, struct cb_ent *e, int64_t read
 		if (KIND(it->key) != K_LOGIN || !it->det || (it->flags & (F_REPORTED | F_DONE)))
 			continue;
 		h = (uint32_t)(it->ref.time_ms / HOUR_MS) + 1;
+		other = (it->flags & F_OTHER) != 0;
 		for (hh = h > w ? h - w : 1; hh <= h + w; hh++) {
 			const struct cb_act *b = &e->act[hh % CB_ACT];
 			if (b->hour != hh)
@@ -1560,7 +1592,7 @@ static int item_merge(struct cb_ent *e, struct cb_item *src, uint32_t count, con
 	d = IT(e, j);
 	n = &e->hot[j].count;
 	*n = *n + count < *n ? UINT32_MAX : *n + count;
-	d->flags |= src->flags & (F_REPORTED | F_V6);
+	d->flags |= src->flags & (F_REPORTED | F_V6 | F_OTHER);
 	if (mm_evref_before(&src->ref, &d->ref)) {
 		struct cb_pdet *keep = d->det;
 		uint8_t fl = d->flags;
@@ -1594,7 +1626,7 @@ static int ent_merge(struct cb_ent *d, struct cb_ent *s, const double *p)
 		const struct cb_act *b = &s->act[k];
 		int m;
 		for (m = 0; b->hour && m < b->n; m++)
-			act_add(d, b->hour, b->place[m]);
+			act_add(d, b->hour, b->place[m], (uint32_t)p[P_LOGIN_H]);
 	}
 	for (i = 0; i < s->icap; i++)
 		if (s->hot[i].key && (rc = item_merge(d, IT(s, i), s->hot[i].count, p)))
@@ -1811,7 +1843,7 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		if (!hour || pn > CB_PLACES || r.bad)
 			goto out;
 		while (pn--)
-			act_add(tmp, hour, mm_blob_get_u(&r, 8));
+			act_add(tmp, hour, mm_blob_get_u(&r, 8), 0); /* no items yet */
 	}
 	ni = (uint32_t)mm_blob_get_u(&r, 2);
 	if (r.bad || ni > 4096 + 7 * 1024)
@@ -1832,7 +1864,7 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		kind = KIND(it.key);
 		if (r.bad || kind < K_NET || kind >= K__N || (kind == K_IADDR) != inst ||
 		    it.tactic >= MM_TAC__N ||
-		    (it.flags & ~(F_REPORTED | F_V6 | F_DONE)) || item_find(tmp, it.key) >= 0)
+		    (it.flags & ~(F_REPORTED | F_V6 | F_DONE | F_OTHER)) || item_find(tmp, it.key) >= 0)
 			goto out;
 		if (mm_blob_get_u(&r, 1)) {
 			struct cb_det x;

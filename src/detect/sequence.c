@@ -66,7 +66,7 @@
 
 #define TYPE "AttackSequence:IAM/CompromisedCredentials"
 
-#define SEQ_MAX_SIGS 32
+#define SEQ_MAX_SIGS 128
 #define SEQ_MAX_MEMBERS 16
 #define SEQ_MAX_PRINCIPALS 100000
 #define SEQ_IPS 4	/* source addresses kept per signal and per member */
@@ -291,7 +291,7 @@ static int sig_older(const struct sig *a, const struct sig *b)
 }
 
 /* Add q (one API bucket) into p: counts add, times widen; a full list
- * gives its oldest entry way to a newer one. */
+ * gives way by redundancy, then age (below). */
 static void sig_add(struct prin *p, const struct sig *q)
 {
 	struct sig *g;
@@ -329,6 +329,32 @@ static void sig_add(struct prin *p, const struct sig *q)
 	}
 	if (!p->nsig)
 		return;
+	/* Full. What the rule reads of signals is which stages (tactics)
+	 * each window holds, so a signal whose (tactic, bucket) another one
+	 * also covers is the one to lose first (the oldest such, q
+	 * included): a principal's daily routine of five Describe and List
+	 * calls then takes one slot a day, not five, and a long batch (a
+	 * month of CloudTrail in one scan) keeps the early days' stages
+	 * until finish judges them. Only when every entry covers a stage of
+	 * its own does the oldest give way. */
+	{
+		int victim = -1, qdup = 0, j;
+		for (i = 0; i < p->nsig; i++) {
+			int dup = p->sig[i].tactic == q->tactic && p->sig[i].bucket == q->bucket;
+			qdup |= dup;
+			for (j = 0; j < p->nsig && !dup; j++)
+				dup = j != i && p->sig[j].tactic == p->sig[i].tactic &&
+				      p->sig[j].bucket == p->sig[i].bucket;
+			if (dup && (victim < 0 || sig_older(&p->sig[i], &p->sig[victim])))
+				victim = i;
+		}
+		if (victim >= 0 || qdup) {
+			if (qdup && (victim < 0 || sig_older(q, &p->sig[victim])))
+				return; /* q is the oldest of the redundant ones */
+			p->sig[victim] = *q;
+			return;
+		}
+	}
 	for (i = 1; i < p->nsig; i++)
 		if (sig_older(&p->sig[i], &p->sig[old]))
 			old = i;

@@ -11,7 +11,7 @@
 # and sequences (--attacks iam). Then the
 # detectors: scan each of seeds 1, 2 x scales 1, 3 and `sim verify` must
 # pass (every finding on its resource, role and window; nothing on a
-# look-alike), with the bundled lists on too.
+# look-alike), with the bundled lists on too, and for 45 days in one scan.
 # Ends "sim_network: N passed, N failed, N skipped".
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/suite.sh"
@@ -198,6 +198,19 @@ grep -v -- --no-default-lists "$S/scan.args" >"$S/scan-defaults.args"
 "$M" scan --no-progress --db "$T/def.db" --options-file "$S/scan-defaults.args" "$S/AWSLogs" >/dev/null 2>&1
 "$M" sim verify --truth "$TR" --db "$T/def.db" >"$T/def.ver" 2>&1; rc=$?
 expect verify_with_bundled_lists "$(grep -v '^ok' "$T/def.ver" | head -3)" test $rc -eq 0
+# a long batch: 45 days from another start in one scan (judged once, at
+# its end). The early attack sequences must survive 40 days of the same
+# principals' routine calls (sequence's signal bound), and the day-9
+# console login from abroad its days of later activity (ctbase's ring of
+# hours); both were lost before
+D="$T/elong"
+"$M" sim --out "$D" --days 45 --seed 2 --start 2024-01-01 >/dev/null 2>&1
+"$M" scan --no-progress --db "$D.db" --options-file "$D/scan.args" "$D/AWSLogs" >/dev/null 2>"$D.err"; rc=$?
+expect scan_long_batch "exit $rc: $(tail -2 "$D.err")" test $rc -eq 0
+"$M" sim verify --truth "$D/truth.json" --db "$D.db" >"$D.ver" 2>&1; rc=$?
+grep -v '^ok' "$D.ver" | head -20 | sed 's/^/    /'
+expect verify_long_batch "$(tail -1 "$D.ver")" test $rc -eq 0
+rm -rf "$D"
 # the list-driven DNS types too (needs the DNS list categories)
 D="$T/edl"
 "$M" sim --out "$D" --days 10 --seed 2 --attacks all,dnslists >/dev/null 2>&1

@@ -488,6 +488,47 @@ MM_TEST(traveller_first_login_abroad_is_quiet)
 	teardown(&x);
 }
 
+/* The same two, in one long batch: alice's routine goes on for five more
+ * days before finish judges, so the hours around the login leave the
+ * ring of places (CB_ACT hours) first. The concurrent activity must still
+ * count, and the traveller must still be quiet. */
+MM_TEST(console_login_judged_after_days_more_of_the_batch)
+{
+	struct fx x;
+	int d;
+	setup(&x);
+	for (d = 0; d < 10; d++) {
+		login(&x, ALICE, HOME_A, T0 + d * DAY + 8 * HOUR);
+		alice_days(&x, HOME_A, d, d + 1);
+	}
+	call(&x, ALICE, HOME_A, CLI, "s3.amazonaws.com", "ListBuckets", T0 + 10 * DAY + 9 * HOUR);
+	login(&x, ALICE, EVIL, T0 + 10 * DAY + 9 * HOUR + 30 * 60000);
+	for (d = 11; d < 16; d++) {
+		login(&x, ALICE, HOME_A, T0 + d * DAY + 8 * HOUR);
+		alice_days(&x, HOME_A, d, d + 1);
+	}
+	finish(&x);
+	CHECK_EQ_INT(count(&x, LOGIN), 1);
+	CHECK_EQ_INT(count(&x, NULL), 1);
+	teardown(&x);
+
+	setup(&x);
+	for (d = 0; d < 10; d++) {
+		login(&x, ALICE, HOME_A, T0 + d * DAY + 8 * HOUR);
+		alice_days(&x, HOME_A, d, d + 1);
+	}
+	login(&x, ALICE, US_IP, T0 + 9 * DAY + 20 * HOUR);
+	call(&x, ALICE, US_IP, BROWSER, "s3.amazonaws.com", "ListBuckets", T0 + 9 * DAY + 20 * HOUR);
+	for (d = 10; d < 16; d++) {
+		login(&x, ALICE, US_IP, T0 + d * DAY + 20 * HOUR);
+		call(&x, ALICE, US_IP, BROWSER, "s3.amazonaws.com", "ListBuckets",
+		     T0 + d * DAY + 20 * HOUR + 60000);
+	}
+	finish(&x);
+	CHECK_EQ_INT(count(&x, NULL), 0);
+	teardown(&x);
+}
+
 static void inst_call(struct fx *x, const char *ip, const char *name, int64_t t,
 		      const char *invoked_by)
 {

@@ -681,6 +681,31 @@ MM_TEST(bounds_hit_gracefully)
 	teardown(&fx);
 }
 
+/* Weeks of a principal's routine after its attack, all in the batch that
+ * finish judges once (a month of CloudTrail in one scan): the attack's
+ * signals must outlast the routine's, one discovery day after another,
+ * past the 32 a principal used to keep. Negative: the routine alone. */
+MM_TEST(long_batch_keeps_the_early_story)
+{
+	static const char *const reads[] = {"ListBuckets", "GetBucketPolicy", "DescribeVpcs",
+					    "DescribeSecurityGroups"};
+	struct fixture fx;
+	const struct mm_finding *f;
+	int d, k, attack;
+	for (attack = 1; attack >= 0; attack--) {
+		setup(&fx);
+		if (attack)
+			full_chain(&fx, &alice, T0);
+		for (d = 1; d <= 60; d++)
+			for (k = 0; k < 4; k++)
+				call(&fx, &alice_office, k < 2 ? "s3.amazonaws.com" : "ec2.amazonaws.com",
+				     reads[k], T0 + d * 24 * HOUR + k * MIN, 1);
+		flush(&fx);
+		CHECK_EQ_INT(sequences(&fx, &f), attack);
+		teardown(&fx);
+	}
+}
+
 MM_TEST(findings_spilled_mid_batch_still_count)
 {
 	/* the engine spills a full table mid-batch: on_spill reads it first
