@@ -193,6 +193,16 @@ static void alice_days(struct fx *x, const char *ip, int d0, int d1)
 	}
 }
 
+/* ... and a console sign-in from home at 08:00 before each */
+static void alice_home(struct fx *x, int d0, int d1)
+{
+	int d;
+	for (d = d0; d < d1; d++) {
+		login(x, ALICE, HOME_A, T0 + d * DAY + 8 * HOUR);
+		alice_days(x, HOME_A, d, d + 1);
+	}
+}
+
 static void finish(struct fx *x)
 {
 	DET.finish(x->st, &x->c);
@@ -450,12 +460,8 @@ MM_TEST(console_login_from_new_country_while_active_at_home)
 {
 	struct fx x;
 	const struct mm_finding *f;
-	int d;
 	setup(&x);
-	for (d = 0; d < 10; d++) {
-		login(&x, ALICE, HOME_A, T0 + d * DAY + 8 * HOUR);
-		alice_days(&x, HOME_A, d, d + 1);
-	}
+	alice_home(&x, 0, 10);
 	/* alice works from home at 09:00; someone signs in from RU at 09:30 */
 	call(&x, ALICE, HOME_A, CLI, "s3.amazonaws.com", "ListBuckets", T0 + 10 * DAY + 9 * HOUR);
 	login(&x, ALICE, EVIL, T0 + 10 * DAY + 9 * HOUR + 30 * 60000);
@@ -473,12 +479,8 @@ MM_TEST(console_login_from_new_country_while_active_at_home)
 MM_TEST(traveller_first_login_abroad_is_quiet)
 {
 	struct fx x;
-	int d;
 	setup(&x);
-	for (d = 0; d < 10; d++) {
-		login(&x, ALICE, HOME_A, T0 + d * DAY + 8 * HOUR);
-		alice_days(&x, HOME_A, d, d + 1);
-	}
+	alice_home(&x, 0, 10);
 	/* last seen at home at 09:02, lands and signs in from the US at 20:00 */
 	login(&x, ALICE, US_IP, T0 + 9 * DAY + 20 * HOUR);
 	call(&x, ALICE, US_IP, BROWSER, "s3.amazonaws.com", "ListBuckets", T0 + 9 * DAY + 20 * HOUR);
@@ -497,26 +499,17 @@ MM_TEST(console_login_judged_after_days_more_of_the_batch)
 	struct fx x;
 	int d;
 	setup(&x);
-	for (d = 0; d < 10; d++) {
-		login(&x, ALICE, HOME_A, T0 + d * DAY + 8 * HOUR);
-		alice_days(&x, HOME_A, d, d + 1);
-	}
+	alice_home(&x, 0, 10);
 	call(&x, ALICE, HOME_A, CLI, "s3.amazonaws.com", "ListBuckets", T0 + 10 * DAY + 9 * HOUR);
 	login(&x, ALICE, EVIL, T0 + 10 * DAY + 9 * HOUR + 30 * 60000);
-	for (d = 11; d < 16; d++) {
-		login(&x, ALICE, HOME_A, T0 + d * DAY + 8 * HOUR);
-		alice_days(&x, HOME_A, d, d + 1);
-	}
+	alice_home(&x, 11, 16);
 	finish(&x);
 	CHECK_EQ_INT(count(&x, LOGIN), 1);
 	CHECK_EQ_INT(count(&x, NULL), 1);
 	teardown(&x);
 
 	setup(&x);
-	for (d = 0; d < 10; d++) {
-		login(&x, ALICE, HOME_A, T0 + d * DAY + 8 * HOUR);
-		alice_days(&x, HOME_A, d, d + 1);
-	}
+	alice_home(&x, 0, 10);
 	login(&x, ALICE, US_IP, T0 + 9 * DAY + 20 * HOUR);
 	call(&x, ALICE, US_IP, BROWSER, "s3.amazonaws.com", "ListBuckets", T0 + 9 * DAY + 20 * HOUR);
 	for (d = 10; d < 16; d++) {

@@ -75,12 +75,23 @@ MM_TEST(place_parse_hostile)
 	CHECK(strstr(e.msg, "12-digit") != NULL);
 }
 
+/* path := text, then n bytes of more. 0 or -1. */
+static int put_file(const char *path, const char *text, const char *more, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	if (n)
+		fwrite(more, 1, n, f);
+	return fclose(f) ? -1 : 0;
+}
+
 MM_TEST(place_read_write_folder)
 {
 	char dir[] = "/tmp/mm-test-place-XXXXXX", path[128], big[5000];
 	struct mm_place p, q;
 	struct mm_err e;
-	FILE *f;
 
 	CHECK(mkdtemp(dir) != NULL);
 	CHECK_EQ_INT(mm_place_read_dir(dir, &p, &e), 0); /* none */
@@ -101,17 +112,12 @@ MM_TEST(place_read_write_folder)
 	CHECK(access(path, F_OK) != 0); /* no temporary left */
 	/* broken and oversized files are errors naming the file */
 	snprintf(path, sizeof(path), "%s/%s", dir, MM_PLACE_FILE);
-	CHECK((f = fopen(path, "w")) != NULL);
-	fputs("{\"accountId\":42}", f);
-	fclose(f);
+	CHECK(put_file(path, "{\"accountId\":42}", NULL, 0) == 0);
 	CHECK_EQ_INT(mm_place_read_dir(dir, &q, &e), MM_EPARSE);
 	CHECK(strstr(e.msg, MM_PLACE_FILE) != NULL);
 	CHECK(strstr(e.msg, "accountId: expected a string") != NULL);
 	memset(big, ' ', sizeof(big));
-	CHECK((f = fopen(path, "w")) != NULL);
-	fputs("{\"accountId\":\"123456789012\"}", f);
-	fwrite(big, 1, sizeof(big), f);
-	fclose(f);
+	CHECK(put_file(path, "{\"accountId\":\"123456789012\"}", big, sizeof(big)) == 0);
 	CHECK_EQ_INT(mm_place_read_dir(dir, &q, &e), MM_EPARSE);
 	CHECK(strstr(e.msg, "over") != NULL);
 	/* a symlink there is not followed */
