@@ -68,8 +68,9 @@ static const char *const q_sql[Q_COUNT] = {
 			" FROM findings WHERE id = ?1",
 	[Q_FIND_PUT] = "INSERT OR REPLACE INTO findings(id, type, severity, resource, account, region,"
 		       " count, first_seen, last_seen, created_at, updated_at, archived, evidence, json,"
-		       " held)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+		       " held, j_severity, j_updated, j_created, j_account, j_region, j_instance, j_akid)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+		       " ?17, ?18, ?19, ?20, ?21, ?22)",
 	[Q_FIND_DEL] = "DELETE FROM findings WHERE id = ?1",
 	[Q_INV_PUT] = "INSERT OR REPLACE INTO inventory(instance_id, json) VALUES (?1, ?2)",
 	[Q_INV_EACH] = "SELECT instance_id, json FROM inventory ORDER BY instance_id",
@@ -153,6 +154,45 @@ static const char schema_v3_sql[] =
 	"CREATE INDEX IF NOT EXISTS findings_j_instance ON findings(j_instance);"
 	"CREATE INDEX IF NOT EXISTS findings_j_akid ON findings(j_akid);";
 
+/* Schema 4: the j_ columns become plain columns the store fills from the
+ * finding's JSON as it writes it (j_of_json below), with the same
+ * indexes. As VIRTUAL generated columns SQLite evaluated json_extract on
+ * the whole JSON for each column at every insert and again for each
+ * index: measured on the DNS benchmark's 12 950 findings, inserting them
+ * took 0.378 s, 0.162 s with plain columns (sqlite3 3.40, one
+ * transaction, all 14 indexes). The values are the same ones: read out
+ * of the same JSON, json_extract's types (integer or real severity,
+ * strings unescaped, NULL when absent), and nothing else rewrites the
+ * JSON's severity, times, account, region, instance or key (an archive
+ * flips "archived" only). Existing rows are filled by json_extract. */
+static const char schema_v4_sql[] =
+	"DROP INDEX IF EXISTS findings_j_severity; DROP INDEX IF EXISTS findings_j_updated;"
+	"DROP INDEX IF EXISTS findings_j_created; DROP INDEX IF EXISTS findings_j_account;"
+	"DROP INDEX IF EXISTS findings_j_region; DROP INDEX IF EXISTS findings_j_instance;"
+	"DROP INDEX IF EXISTS findings_j_akid;"
+	"ALTER TABLE findings DROP COLUMN j_severity; ALTER TABLE findings DROP COLUMN j_updated;"
+	"ALTER TABLE findings DROP COLUMN j_created; ALTER TABLE findings DROP COLUMN j_account;"
+	"ALTER TABLE findings DROP COLUMN j_region; ALTER TABLE findings DROP COLUMN j_instance;"
+	"ALTER TABLE findings DROP COLUMN j_akid;"
+	"ALTER TABLE findings ADD COLUMN j_severity; ALTER TABLE findings ADD COLUMN j_updated;"
+	"ALTER TABLE findings ADD COLUMN j_created; ALTER TABLE findings ADD COLUMN j_account;"
+	"ALTER TABLE findings ADD COLUMN j_region; ALTER TABLE findings ADD COLUMN j_instance;"
+	"ALTER TABLE findings ADD COLUMN j_akid;"
+	"UPDATE findings SET j_severity = json_extract(json, '$.severity'),"
+	" j_updated = json_extract(json, '$.updatedAt'),"
+	" j_created = json_extract(json, '$.createdAt'),"
+	" j_account = json_extract(json, '$.accountId'),"
+	" j_region = json_extract(json, '$.region'),"
+	" j_instance = json_extract(json, '$.resource.instanceDetails.instanceId'),"
+	" j_akid = json_extract(json, '$.resource.accessKeyDetails.accessKeyId');"
+	"CREATE INDEX IF NOT EXISTS findings_j_severity ON findings(j_severity, id);"
+	"CREATE INDEX IF NOT EXISTS findings_j_updated ON findings(j_updated, id);"
+	"CREATE INDEX IF NOT EXISTS findings_j_created ON findings(j_created, id);"
+	"CREATE INDEX IF NOT EXISTS findings_j_account ON findings(j_account);"
+	"CREATE INDEX IF NOT EXISTS findings_j_region ON findings(j_region);"
+	"CREATE INDEX IF NOT EXISTS findings_j_instance ON findings(j_instance);"
+	"CREATE INDEX IF NOT EXISTS findings_j_akid ON findings(j_akid);";
+
 /* The migration steps, in order: step i takes the file from version
  * migrations[i].to - 1 to .to. A new schema is a new line here, never an
  * edit of a shipped step (files in the field already ran it). */
@@ -164,6 +204,7 @@ static const struct migration {
 	{1, "creating the tables", schema_v1_sql},
 	{2, "adding held findings and detector state", schema_v2_sql},
 	{3, "indexing the API's finding criteria", schema_v3_sql},
+	{4, "storing the criteria columns instead of computing them", schema_v4_sql},
 };
 
 #define MM_STORE_SCHEMA ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -727,6 +768,102 @@ int mm_store_finding_put(struct mm_store *st, const struct mm_finding *f, const 
 	return mm_store_finding_put_held(st, f, json, 0, err);
 }
 
+/* Bind what json_extract(json, path) would give for v (found), as the
+ * schema 3 columns computed it: NULL when absent or null, a string
+ * unescaped, a number as an integer when its text is one (and fits),
+ * else a real, true/false as 1/0, a container as its text. */
+static void bind_json(sqlite3_stmt *s, int i, int found, const struct mm_json_val *v)
+{
+	char num[64], *e;
+	size_t k;
+	int integral = 1;
+
+	if (found != 1 || v->type == MM_JSON_NULL) {
+		sqlite3_bind_null(s, i);
+		return;
+	}
+	switch (v->type) {
+	case MM_JSON_STRING: {
+		char small[256], *d = v->n - 2 < sizeof(small) ? small : mm_malloc(v->n - 1);
+		size_t n;
+		if (!d || mm_json_unescape(v->p + 1, v->n - 2, d, &n)) {
+			sqlite3_bind_null(s, i);
+		} else {
+			sqlite3_bind_text(s, i, d, (int)n, SQLITE_TRANSIENT);
+		}
+		if (d && d != small)
+			mm_free(d);
+		return;
+	}
+	case MM_JSON_NUMBER:
+		if (v->n >= sizeof(num)) {
+			sqlite3_bind_null(s, i);
+			return;
+		}
+		memcpy(num, v->p, v->n);
+		num[v->n] = '\0';
+		for (k = 0; k < v->n; k++)
+			if (num[k] == '.' || num[k] == 'e' || num[k] == 'E')
+				integral = 0;
+		if (integral) {
+			long long ll;
+			errno = 0;
+			ll = strtoll(num, &e, 10);
+			if (!errno && !*e) {
+				sqlite3_bind_int64(s, i, ll);
+				return;
+			}
+		}
+		sqlite3_bind_double(s, i, strtod(num, NULL));
+		return;
+	case MM_JSON_TRUE:
+	case MM_JSON_FALSE:
+		sqlite3_bind_int(s, i, v->type == MM_JSON_TRUE);
+		return;
+	default:
+		sqlite3_bind_text(s, i, v->p, (int)v->n, SQLITE_TRANSIENT);
+		return;
+	}
+}
+
+/* The j_ columns (?16..?22) from the finding's JSON (schema 4), in one
+ * walk of its members (the first of a repeated key, as json_extract). */
+static void j_of_json(sqlite3_stmt *s, const char *json)
+{
+	static const char *const top_keys[] = {"severity", "updatedAt", "createdAt", "accountId",
+					       "region"};
+	struct mm_json_val top, v, res = {MM_JSON_INVALID, NULL, 0}, val[7], d;
+	struct mm_json_iter it;
+	struct mm_str k;
+	int found[7] = {0}, i, have_res = 0;
+	size_t used;
+
+	if (json && mm_json_value(json, strlen(json), &top, &used) == 0 &&
+	    top.type == MM_JSON_OBJECT && mm_json_iter_init(&it, &top) == 0) {
+		while (mm_json_iter_next(&it, &k, &v) == 1) {
+			for (i = 0; i < 5; i++)
+				if (!found[i] && mm_json_key_eq(k, top_keys[i])) {
+					found[i] = 1;
+					val[i] = v;
+				}
+			if (!have_res && mm_json_key_eq(k, "resource")) {
+				have_res = 1;
+				res = v;
+			}
+		}
+		if (have_res && res.type == MM_JSON_OBJECT) {
+			if (mm_json_get(&res, "instanceDetails", &d) == 1 && d.type == MM_JSON_OBJECT &&
+			    mm_json_get(&d, "instanceId", &val[5]) == 1)
+				found[5] = 1;
+			if (mm_json_get(&res, "accessKeyDetails", &d) == 1 &&
+			    d.type == MM_JSON_OBJECT && mm_json_get(&d, "accessKeyId", &val[6]) == 1)
+				found[6] = 1;
+		}
+	}
+	for (i = 0; i < 7; i++)
+		bind_json(s, 16 + i, found[i], &val[i]);
+}
+
 int mm_store_finding_put_held(struct mm_store *st, const struct mm_finding *f, const char *json,
 			      int held, struct mm_err *err)
 {
@@ -755,6 +892,7 @@ int mm_store_finding_put_held(struct mm_store *st, const struct mm_finding *f, c
 	sqlite3_bind_null(s, 13);
 	sqlite3_bind_text(s, 14, json ? json : "{}", -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 15, held ? 1 : 0);
+	j_of_json(s, json);
 	rc = 0;
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = mm_err_set(err, MM_EDB, "saving finding %s: %s (database %s)", f->id,

@@ -557,7 +557,7 @@ MM_TEST(schema3_upgrades_in_place)
 	sqlite3_close(h);
 	mm_err_clear(&err);
 	CHECK_EQ_INT(mm_store_open(&st, db, &err), 0);
-	CHECK_EQ_INT(mm_store_schema(st), 3);
+	CHECK_EQ_INT(mm_store_schema(st), 4);
 	mm_store_close(st);
 	open_api();
 	paths();

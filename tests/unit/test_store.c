@@ -154,8 +154,8 @@ MM_TEST(store_open_creates_schema_wal)
 	CHECK_EQ_INT(sqlite3_open(t.db, &db), SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
-	CHECK_EQ_INT(sqlite3_column_int(s, 0), 3);
-	CHECK_EQ_INT(mm_store_schema(st), 3);
+	CHECK_EQ_INT(sqlite3_column_int(s, 0), 4);
+	CHECK_EQ_INT(mm_store_schema(st), 4);
 	sqlite3_finalize(s);
 	CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &s, NULL), SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
@@ -213,9 +213,9 @@ MM_TEST(store_open_errors)
 	CHECK_EQ_INT(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_EQ_INT(mm_store_open(&st, t.db, &err), MM_EDB);
-	CHECK(strstr(err.msg, "written by a newer mamori (schema 99, this build knows 3)") != NULL);
+	CHECK(strstr(err.msg, "written by a newer mamori (schema 99, this build knows 4)") != NULL);
 	CHECK_EQ_INT(mm_store_open_ro(&st, t.db, &err), MM_EDB);
-	CHECK(strstr(err.msg, "written by a newer mamori (schema 99, this build knows 3)") != NULL);
+	CHECK(strstr(err.msg, "written by a newer mamori (schema 99, this build knows 4)") != NULL);
 	CHECK(st == NULL);
 	CHECK_EQ_INT(sqlite3_open(t.db, &db), SQLITE_OK);	/* untouched */
 	{
@@ -852,6 +852,63 @@ static int pragma_int(const char *path, const char *pragma)
 	return v;
 }
 
+/* Rows whose j_ columns differ from what json_extract reads in their JSON
+ * (schema 4 fills them on write; schema 3 computed them). */
+#define J_MISMATCH                                                                         \
+	"SELECT count(*) FROM findings WHERE"                                              \
+	" j_severity IS NOT json_extract(json, '$.severity')"                              \
+	" OR j_updated IS NOT json_extract(json, '$.updatedAt')"                           \
+	" OR j_created IS NOT json_extract(json, '$.createdAt')"                           \
+	" OR j_account IS NOT json_extract(json, '$.accountId')"                           \
+	" OR j_region IS NOT json_extract(json, '$.region')"                               \
+	" OR j_instance IS NOT json_extract(json, '$.resource.instanceDetails.instanceId')" \
+	" OR j_akid IS NOT json_extract(json, '$.resource.accessKeyDetails.accessKeyId')"  \
+	" OR typeof(j_severity) IS NOT typeof(json_extract(json, '$.severity'))"
+
+/* The j_ columns hold exactly json_extract's values, types included, for
+ * JSON of every shape a writer may hand the store. */
+MM_TEST(store_criteria_columns_match_json)
+{
+	static const char *const docs[] = {
+		"{\"schemaVersion\":\"2.0\",\"accountId\":\"123456789012\",\"region\":\"eu-west-1\","
+		"\"resource\":{\"resourceType\":\"Instance\",\"instanceDetails\":{\"instanceId\":"
+		"\"i-0abc\"}},\"severity\":8,\"createdAt\":\"2024-05-01T10:00:00.000Z\","
+		"\"updatedAt\":\"2024-05-01T11:00:00.000Z\"}",
+		"{\"accountId\":\"12\\u00334\\\"x\",\"region\":\"\",\"resource\":{\"accessKeyDetails\":"
+		"{\"accessKeyId\":\"AKIA\\/1\"}},\"severity\":5.5,\"updatedAt\":null}",
+		"{\"severity\":2e0,\"region\":\"\\u00e9\\ud83d\\ude00\",\"resource\":{\"resourceType\":"
+		"\"AttackSequence\"},\"accountId\":true}",
+		"{\"severity\":99999999999999999999,\"accountId\":[1,2],\"region\":{\"a\":1}}",
+		"{}",
+	};
+	struct tmp t;
+	struct mm_store *st;
+	struct mm_finding f;
+	struct mm_err err;
+	size_t i;
+	char ty[32];
+
+	tmp_make(&t);
+	st = open_ok(&t);
+	CHECK(st != NULL);
+	if (!st) {
+		tmp_clean(&t);
+		return;
+	}
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		snprintf(ty, sizeof(ty), "Type:EC2/T%zu", i);
+		mkfinding(&f, ty, "i-0abc", 5, 1000, 2000);
+		mm_finding_make_id(&f);
+		CHECK_EQ_INT(mm_store_finding_put_held(st, &f, docs[i], 0, &err), 0);
+	}
+	mm_store_close(st);
+	CHECK_EQ_INT(pragma_int(t.db, "SELECT count(*) FROM findings"), 5);
+	CHECK_EQ_INT(pragma_int(t.db, J_MISMATCH), 0);
+	CHECK_EQ_INT(pragma_int(t.db, "SELECT count(*) FROM findings WHERE typeof(j_severity) = "
+				      "'integer'"), 1);
+	tmp_clean(&t);
+}
+
 MM_TEST(store_migrates_v1_in_place)
 {
 	struct mm_finding f, g;
@@ -873,8 +930,8 @@ MM_TEST(store_migrates_v1_in_place)
 			tmp_clean(&t);
 			continue;
 		}
-		CHECK_EQ_INT(mm_store_schema(st), 3);
-		CHECK_EQ_INT(pragma_int(t.db, "PRAGMA user_version"), 3);
+		CHECK_EQ_INT(mm_store_schema(st), 4);
+		CHECK_EQ_INT(pragma_int(t.db, "PRAGMA user_version"), 4);
 		/* the finding is still there, listed and found by id */
 		CHECK_EQ_INT(list(st, NULL, &x), 0);
 		CHECK_EQ_INT(x.n, 1);
@@ -898,12 +955,74 @@ MM_TEST(store_migrates_v1_in_place)
 		CHECK_EQ_INT(list(st, NULL, &x), 0);
 		CHECK_EQ_INT(x.n, 0);
 		mm_store_close(st);
+		/* the criteria columns are plain ones now, and hold what the
+		 * JSON says for the row the file had */
+		CHECK_EQ_INT(pragma_int(t.db, "SELECT count(*) FROM pragma_table_xinfo('findings')"
+					      " WHERE name LIKE 'j\\_%' ESCAPE '\\' AND hidden = 0"), 7);
+		CHECK_EQ_INT(pragma_int(t.db, J_MISMATCH), 0);
 		/* reopening an upgraded file changes nothing */
 		st = open_ok(&t);
-		CHECK_EQ_INT(pragma_int(t.db, "PRAGMA user_version"), 3);
+		CHECK_EQ_INT(pragma_int(t.db, "PRAGMA user_version"), 4);
 		mm_store_close(st);
 		tmp_clean(&t);
 	}
+}
+
+/* A schema 3 file (criteria columns computed by SQLite from the JSON)
+ * becomes schema 4 with the same values stored, indexes included. */
+MM_TEST(store_migrates_v3_criteria_columns)
+{
+	static const char to_v3[] =
+		"DROP INDEX findings_j_severity; DROP INDEX findings_j_updated;"
+		"DROP INDEX findings_j_created; DROP INDEX findings_j_account;"
+		"DROP INDEX findings_j_region; DROP INDEX findings_j_instance; DROP INDEX findings_j_akid;"
+		"ALTER TABLE findings DROP COLUMN j_severity; ALTER TABLE findings DROP COLUMN j_updated;"
+		"ALTER TABLE findings DROP COLUMN j_created; ALTER TABLE findings DROP COLUMN j_account;"
+		"ALTER TABLE findings DROP COLUMN j_region; ALTER TABLE findings DROP COLUMN j_instance;"
+		"ALTER TABLE findings DROP COLUMN j_akid;"
+		"ALTER TABLE findings ADD COLUMN j_severity GENERATED ALWAYS AS"
+		" (json_extract(json, '$.severity')) VIRTUAL;"
+		"ALTER TABLE findings ADD COLUMN j_updated GENERATED ALWAYS AS"
+		" (json_extract(json, '$.updatedAt')) VIRTUAL;"
+		"ALTER TABLE findings ADD COLUMN j_created GENERATED ALWAYS AS"
+		" (json_extract(json, '$.createdAt')) VIRTUAL;"
+		"ALTER TABLE findings ADD COLUMN j_account GENERATED ALWAYS AS"
+		" (json_extract(json, '$.accountId')) VIRTUAL;"
+		"ALTER TABLE findings ADD COLUMN j_region GENERATED ALWAYS AS"
+		" (json_extract(json, '$.region')) VIRTUAL;"
+		"ALTER TABLE findings ADD COLUMN j_instance GENERATED ALWAYS AS"
+		" (json_extract(json, '$.resource.instanceDetails.instanceId')) VIRTUAL;"
+		"ALTER TABLE findings ADD COLUMN j_akid GENERATED ALWAYS AS"
+		" (json_extract(json, '$.resource.accessKeyDetails.accessKeyId')) VIRTUAL;"
+		"CREATE INDEX findings_j_account ON findings(j_account);"
+		"INSERT INTO findings(id, type, severity, resource, count, json) VALUES ('a', 'T', 8, 'r', 1,"
+		" '{\"accountId\":\"210987654321\",\"severity\":8,\"resource\":{\"accessKeyDetails\":"
+		"{\"accessKeyId\":\"AKIA1\"}},\"updatedAt\":\"2024-05-01T11:00:00.000Z\"}');"
+		"PRAGMA user_version=3;";
+	struct tmp t;
+	struct mm_store *st;
+	sqlite3 *db;
+
+	tmp_make(&t);
+	st = open_ok(&t);
+	mm_store_close(st);
+	CHECK_EQ_INT(sqlite3_open(t.db, &db), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(db, to_v3, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ_INT(pragma_int(t.db, "SELECT count(*) FROM findings WHERE j_account = '210987654321'"),
+		     1);
+	st = open_ok(&t);
+	CHECK(st != NULL);
+	mm_store_close(st);
+	CHECK_EQ_INT(pragma_int(t.db, "PRAGMA user_version"), 4);
+	CHECK_EQ_INT(pragma_int(t.db, J_MISMATCH), 0);
+	CHECK_EQ_INT(pragma_int(t.db, "SELECT count(*) FROM findings WHERE j_account = '210987654321'"
+				      " AND j_akid = 'AKIA1' AND j_severity = 8"),
+		     1);
+	CHECK_EQ_INT(pragma_int(t.db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND"
+				      " name LIKE 'findings_j_%'"),
+		     7);
+	tmp_clean(&t);
 }
 
 /* A step that fails leaves the file at the last whole step: here a
@@ -1219,7 +1338,7 @@ MM_TEST(store_open_ro)
 	CHECK(st != NULL);
 	if (!st)
 		goto done;
-	CHECK_EQ_INT(mm_store_schema(st), 3);
+	CHECK_EQ_INT(mm_store_schema(st), 4);
 	CHECK_EQ_INT(list(st, NULL, &x), 0);
 	CHECK_EQ_INT(x.n, 2);
 	CHECK_EQ_STR(x.id[0], fs[1].id);
