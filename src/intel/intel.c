@@ -135,6 +135,12 @@ struct mm_intel {
 	struct ipidx thr, tru;
 	uint32_t *ptab, *dtab;	/* slot = entry index + 1, 0 = empty */
 	size_t pmask, dmask;
+	/* a filter before the per-suffix probes: the hashes (| 1; 0 empty)
+	 * of every entry's last two labels, and whether any entry is one
+	 * label (an overlay TLD) */
+	uint64_t *s2tab;
+	size_t s2mask;
+	int has_tld;
 };
 
 /* Grow *p (elements of size sz) so that it holds at least need. */
@@ -251,6 +257,7 @@ void mm_intel_free(struct mm_intel *in)
 	mm_free(in->de);
 	mm_free(in->ptab);
 	mm_free(in->dtab);
+	mm_free(in->s2tab);
 	ipidx_free(&in->thr);
 	ipidx_free(&in->tru);
 	while (in->pool) {
@@ -1131,6 +1138,22 @@ static int build_ports(struct mm_intel *in)
 	return 0;
 }
 
+/* Where name[0..n)'s last two labels start (0: it has at most two); -1
+ * when it is one label. */
+static long last_two(const char *name, size_t n)
+{
+	const char *p1 = memrchr(name, '.', n), *p2;
+	if (!p1)
+		return -1;
+	p2 = memrchr(name, '.', (size_t)(p1 - name));
+	return p2 ? (long)(p2 - name) + 1 : 0;
+}
+
+static uint64_t two_hash(const char *name, size_t n)
+{
+	return mm_hash(name, n, HASH_SEED ^ 0x7432) | 1;
+}
+
 static int build_domains(struct mm_intel *in)
 {
 	size_t i;
@@ -1138,6 +1161,24 @@ static int build_domains(struct mm_intel *in)
 	in->dmask = table_size(in->nde) - 1;
 	if (!(in->dtab = mm_calloc(in->dmask + 1, sizeof(*in->dtab))))
 		return MM_ENOMEM;
+	in->s2mask = table_size(in->nde) - 1;
+	if (!(in->s2tab = mm_calloc(in->s2mask + 1, sizeof(*in->s2tab))))
+		return MM_ENOMEM;
+	for (i = 0; i < in->nde; i++) {
+		const struct doment *e = &in->de[i];
+		long at = last_two(e->name, e->len);
+		uint64_t h;
+		size_t k;
+		if (at < 0) {
+			in->has_tld = 1;
+			continue;
+		}
+		h = two_hash(e->name + at, e->len - (size_t)at);
+		for (k = (size_t)h & in->s2mask; in->s2tab[k] && in->s2tab[k] != h;
+		     k = (k + 1) & in->s2mask)
+			;
+		in->s2tab[k] = h;
+	}
 	for (i = 0; i < in->nde; i++) {
 		const struct doment *e = &in->de[i];
 		size_t s = (size_t)e->h & in->dmask;
@@ -1169,7 +1210,9 @@ int mm_intel_build(struct mm_intel *in, struct mm_err *err)
 		ipidx_free(&in->tru);
 		mm_free(in->ptab);
 		mm_free(in->dtab);
+		mm_free(in->s2tab);
 		in->ptab = in->dtab = NULL;
+		in->s2tab = NULL;
 		return mm_err_set(err, rc, "building intel set: %s", mm_strerror(rc));
 	}
 	/* node strings point into the pool; the pending arrays are done */
@@ -1325,6 +1368,24 @@ int mm_intel_match_domain(const struct mm_intel *in, const char *name, size_t n,
 	for (i = 0; i < n; i++) {
 		char ch = name[i];
 		buf[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+	}
+	{
+		/* no entry ends in the name's last two labels (the common
+		 * case): only an overlay TLD entry can still match */
+		long at = last_two(buf, n);
+		if (at >= 0) {
+			uint64_t h = two_hash(buf + at, n - (size_t)at);
+			size_t s = (size_t)h & in->s2mask;
+			while (in->s2tab[s] && in->s2tab[s] != h)
+				s = (s + 1) & in->s2mask;
+			if (!in->s2tab[s]) {
+				if (!in->has_tld)
+					return 0;
+				start = (size_t)((const char *)memrchr(buf, '.', n) - buf) + 1;
+				if (start >= n)
+					return 0;
+			}
+		}
 	}
 	/* the name, then each parent at a label boundary: most specific first */
 	for (;;) {

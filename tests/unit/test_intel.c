@@ -359,6 +359,38 @@ MM_TEST(intel_domains)
 	mm_intel_free(in);
 }
 
+/* The two-label filter in front of the per-suffix probes (intel.c): a
+ * name whose last two labels no entry ends in is answered without them,
+ * unless an overlay TLD entry (one label) may still match. Every answer
+ * is the one the probes give. */
+MM_TEST(intel_domain_two_label_filter)
+{
+	struct mm_intel *in = mk();
+	struct mm_intel_hit h[MM_INTEL_MAX_HITS];
+
+	load(in, MM_CAT_C2, "c2", "deep.sub.evil.example\nshort.example\nexample.net\n", NULL);
+	load(in, MM_CAT_BITCOIN, "chain", "bit\n", NULL);
+	build(in);
+	/* matches of three, two and one label(s) */
+	CHECK_EQ_INT(mdom(in, "x.deep.sub.evil.example", h), 1);
+	CHECK_EQ_INT(mdom(in, "deep.sub.evil.example", h), 1);
+	CHECK_EQ_INT(mdom(in, "a.b.example.net", h), 1);
+	CHECK_EQ_STR(h[0].indicator, "example.net");
+	CHECK_EQ_INT(mdom(in, "wallet.bit", h), 1);
+	CHECK_EQ_STR(h[0].indicator, "bit");
+	CHECK_EQ_INT(mdom(in, "BIT", h), 1);
+	CHECK_EQ_INT(mdom(in, "a.b.c.bit.", h), 1);
+	/* the last two labels are an entry's but the name is not under it */
+	CHECK_EQ_INT(mdom(in, "sub.evil.example", h), 0);
+	CHECK_EQ_INT(mdom(in, "other.evil.example", h), 0);
+	CHECK_EQ_INT(mdom(in, "example", h), 0);
+	/* no entry ends so: filtered */
+	CHECK_EQ_INT(mdom(in, "www.example.org", h), 0);
+	CHECK_EQ_INT(mdom(in, "bit.example.org", h), 0);
+	CHECK_EQ_INT(mdom(in, "a.example.bit.org", h), 0);
+	mm_intel_free(in);
+}
+
 MM_TEST(intel_domain_validation)
 {
 	struct mm_intel *in = mk();
