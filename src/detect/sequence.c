@@ -290,6 +290,20 @@ static int sig_older(const struct sig *a, const struct sig *b)
 	return strcmp(a->name, b->name) < 0;
 }
 
+/* Are a and b the same stage (tactic) in the same window (bucket)? */
+static int same_stage(const struct sig *a, const struct sig *b)
+{
+	return a->tactic == b->tactic && a->bucket == b->bucket;
+}
+
+/* The addresses of src join dst's (what links a signal to findings). */
+static void ips_join(struct sig *dst, const struct sig *src)
+{
+	int k;
+	for (k = 0; k < src->nip; k++)
+		ips_add(dst->iph, &dst->nip, src->iph[k]);
+}
+
 /* Add q (one API bucket) into p: counts add, times widen; a full list
  * gives way by redundancy, then age (below). */
 static void sig_add(struct prin *p, const struct sig *q)
@@ -329,29 +343,38 @@ static void sig_add(struct prin *p, const struct sig *q)
 	}
 	if (!p->nsig)
 		return;
-	/* Full. What the rule reads of signals is which stages (tactics)
-	 * each window holds, so a signal whose (tactic, bucket) another one
-	 * also covers is the one to lose first (the oldest such, q
-	 * included): a principal's daily routine of five Describe and List
-	 * calls then takes one slot a day, not five, and a long batch (a
-	 * month of CloudTrail in one scan) keeps the early days' stages
-	 * until finish judges them. Only when every entry covers a stage of
-	 * its own does the oldest give way. */
+	/* Full. What the rule reads of a signal is its stage (tactic), its
+	 * window (bucket) and the addresses it links to findings by, so the
+	 * one to lose first is a signal whose stage and window another also
+	 * holds (the oldest such, q included), and its addresses join that
+	 * other's. A principal's daily routine of Describe and List calls
+	 * then takes one slot a day, and a long batch (a month of
+	 * CloudTrail in one scan) keeps the early days' stages, linked as
+	 * they were, until finish judges them. Only when every entry is a
+	 * stage and window of its own does the oldest give way. */
 	{
-		int victim = -1, qdup = 0, j;
+		int victim = -1, vcov = -2, qcov = -1, j;	/* vcov -1: q */
 		for (i = 0; i < p->nsig; i++) {
-			int dup = p->sig[i].tactic == q->tactic && p->sig[i].bucket == q->bucket;
-			qdup |= dup;
-			for (j = 0; j < p->nsig && !dup; j++)
-				dup = j != i && p->sig[j].tactic == p->sig[i].tactic &&
-				      p->sig[j].bucket == p->sig[i].bucket;
-			if (dup && (victim < 0 || sig_older(&p->sig[i], &p->sig[victim])))
+			const struct sig *a = &p->sig[i];
+			int cov = same_stage(a, q) ? -1 : -2;
+			if (cov == -1 && qcov < 0)
+				qcov = i;
+			for (j = 0; j < p->nsig && cov == -2; j++)
+				if (j != i && same_stage(&p->sig[j], a))
+					cov = j;
+			if (cov != -2 && (victim < 0 || sig_older(a, &p->sig[victim]))) {
 				victim = i;
+				vcov = cov;
+			}
 		}
-		if (victim >= 0 || qdup) {
-			if (qdup && (victim < 0 || sig_older(q, &p->sig[victim])))
-				return; /* q is the oldest of the redundant ones */
+		if (qcov >= 0 && (victim < 0 || sig_older(q, &p->sig[victim]))) {
+			ips_join(&p->sig[qcov], q); /* q is the oldest such */
+			return;
+		}
+		if (victim >= 0) {
+			struct sig gone = p->sig[victim];
 			p->sig[victim] = *q;
+			ips_join(vcov == -1 ? &p->sig[victim] : &p->sig[vcov], &gone);
 			return;
 		}
 	}

@@ -706,6 +706,33 @@ MM_TEST(long_batch_keeps_the_early_story)
 	}
 }
 
+/* As above, where the attacker's one discovery call shares its day with
+ * the office's routine discovery, and is the oldest signal of that stage
+ * and window when the list is full: it may go, but its address joins the
+ * office signal's, so the window's discovery stage still links to the
+ * findings and the story keeps it. */
+MM_TEST(long_batch_keeps_the_linked_signal_of_a_shared_day)
+{
+	static const char *const reads[] = {"ListBuckets", "GetBucketPolicy", "DescribeVpcs",
+					    "DescribeSecurityGroups"};
+	struct fixture fx;
+	const struct mm_finding *f;
+	int d, k;
+	setup(&fx);
+	call(&fx, &alice, "iam.amazonaws.com", "ListUsers", T0, 1);
+	call(&fx, &alice, "iam.amazonaws.com", "CreateAccessKey", T0 + 10 * MIN, 0);
+	member(&fx, &alice, "Recon:IAMUser/MaliciousIPCaller", 5, T0, T0);
+	member(&fx, &alice, "UnauthorizedAccess:IAMUser/MaliciousIPCaller", 5, T0 + 10 * MIN,
+	       T0 + 10 * MIN);
+	for (d = 0; d <= 60; d++)
+		for (k = 0; k < 4; k++)
+			call(&fx, &alice_office, k < 2 ? "s3.amazonaws.com" : "ec2.amazonaws.com",
+			     reads[k], T0 + d * 24 * HOUR + 2 * HOUR + k * MIN, 1);
+	flush(&fx);
+	CHECK_EQ_INT(sequences(&fx, &f), 1);
+	teardown(&fx);
+}
+
 MM_TEST(findings_spilled_mid_batch_still_count)
 {
 	/* the engine spills a full table mid-batch: on_spill reads it first
