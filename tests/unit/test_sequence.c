@@ -685,21 +685,28 @@ MM_TEST(bounds_hit_gracefully)
  * finish judges once (a month of CloudTrail in one scan): the attack's
  * signals must outlast the routine's, one discovery day after another,
  * past the 32 a principal used to keep. Negative: the routine alone. */
-MM_TEST(long_batch_keeps_the_early_story)
+/* alice's office routine on days d0..d1: four reads at the given hour */
+static void office_days(struct fixture *fx, int d0, int d1, int64_t at)
 {
 	static const char *const reads[] = {"ListBuckets", "GetBucketPolicy", "DescribeVpcs",
 					    "DescribeSecurityGroups"};
+	int d, k;
+	for (d = d0; d <= d1; d++)
+		for (k = 0; k < 4; k++)
+			call(fx, &alice_office, k < 2 ? "s3.amazonaws.com" : "ec2.amazonaws.com",
+			     reads[k], T0 + d * 24 * HOUR + at + k * MIN, 1);
+}
+
+MM_TEST(long_batch_keeps_the_early_story)
+{
 	struct fixture fx;
 	const struct mm_finding *f;
-	int d, k, attack;
+	int attack;
 	for (attack = 1; attack >= 0; attack--) {
 		setup(&fx);
 		if (attack)
 			full_chain(&fx, &alice, T0);
-		for (d = 1; d <= 60; d++)
-			for (k = 0; k < 4; k++)
-				call(&fx, &alice_office, k < 2 ? "s3.amazonaws.com" : "ec2.amazonaws.com",
-				     reads[k], T0 + d * 24 * HOUR + k * MIN, 1);
+		office_days(&fx, 1, 60, 0);
 		flush(&fx);
 		CHECK_EQ_INT(sequences(&fx, &f), attack);
 		teardown(&fx);
@@ -713,21 +720,15 @@ MM_TEST(long_batch_keeps_the_early_story)
  * findings and the story keeps it. */
 MM_TEST(long_batch_keeps_the_linked_signal_of_a_shared_day)
 {
-	static const char *const reads[] = {"ListBuckets", "GetBucketPolicy", "DescribeVpcs",
-					    "DescribeSecurityGroups"};
 	struct fixture fx;
 	const struct mm_finding *f;
-	int d, k;
 	setup(&fx);
 	call(&fx, &alice, "iam.amazonaws.com", "ListUsers", T0, 1);
 	call(&fx, &alice, "iam.amazonaws.com", "CreateAccessKey", T0 + 10 * MIN, 0);
 	member(&fx, &alice, "Recon:IAMUser/MaliciousIPCaller", 5, T0, T0);
 	member(&fx, &alice, "UnauthorizedAccess:IAMUser/MaliciousIPCaller", 5, T0 + 10 * MIN,
 	       T0 + 10 * MIN);
-	for (d = 0; d <= 60; d++)
-		for (k = 0; k < 4; k++)
-			call(&fx, &alice_office, k < 2 ? "s3.amazonaws.com" : "ec2.amazonaws.com",
-			     reads[k], T0 + d * 24 * HOUR + 2 * HOUR + k * MIN, 1);
+	office_days(&fx, 0, 60, 2 * HOUR);
 	flush(&fx);
 	CHECK_EQ_INT(sequences(&fx, &f), 1);
 	teardown(&fx);
