@@ -448,6 +448,20 @@ static uint64_t head_hash(const char *path, uint64_t limit, uint64_t *size, int6
 	return mm_hash(b, n, 0x68656164ULL) | 1; /* never 0 */
 }
 
+/* The instance a host log is from: --host when it names one, else a
+ * folder of the path named i-..., else the driver's host_instance (the
+ * agent's own); NULL for none. buf (32 bytes) may hold the answer. */
+static const char *host_instance(const struct worker *w, const struct file_job *job, char *buf,
+				 size_t cap)
+{
+	const char *inst = NULL;
+	if (w->s->o.host)
+		inst = mm_syslog_instance_from_path(w->s->o.host, buf, cap) ? w->s->o.host : NULL;
+	else if (mm_syslog_instance_from_path(job->path, buf, cap))
+		inst = buf;
+	return inst ? inst : w->s->o.host_instance;
+}
+
 /* Line-oriented formats: flow, DNS, CloudTrail JSON lines. */
 static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt,
 		      struct mm_lines *ln, struct mm_reader *rd, struct mm_flow_fmt *ffmt,
@@ -469,13 +483,7 @@ static int scan_lines(struct worker *w, struct file_job *job, enum mm_format fmt
 		hx.anchor_ms = job->now.mtime ? job->now.mtime * 1000 : mm_now_ms();
 		hx.host = w->s->o.host;
 		hx.inv = w->det.inv;
-		if (w->s->o.host)
-			hx.instance_id = mm_syslog_instance_from_path(w->s->o.host, inst, sizeof(inst))
-						 ? w->s->o.host : NULL;
-		else if (mm_syslog_instance_from_path(job->path, inst, sizeof(inst)))
-			hx.instance_id = inst;
-		if (!hx.instance_id)
-			hx.instance_id = w->s->o.host_instance;
+		hx.instance_id = host_instance(w, job, inst, sizeof(inst));
 	}
 	for (;;) {
 		struct mm_event *pev = &ev;
@@ -716,13 +724,12 @@ static int scan_ct_doc(struct worker *w, struct file_job *job, struct mm_reader 
 
 /* Host logs: the account and region their folder's place file names
  * (engine/place.h), where the path's S3 layout said none; remembered
- * for the instance they are from (--host, else a folder named i-...),
- * so that findings made later from saved state name the same. Read per
- * file (host logs are few, large files) so a rewritten one counts. */
+ * for the instance they are from (host_instance), so that findings made
+ * later from saved state name the same. Read per file (host logs are
+ * few, large files) so a rewritten one counts. */
 static void host_place(struct worker *w, const struct file_job *job, struct mm_file_ctx *fc)
 {
-	const char *slash = strrchr(job->path, '/');
-	const char *inst = NULL;
+	const char *slash = strrchr(job->path, '/'), *inst;
 	char dir[4096], ibuf[32];
 	struct mm_place pl;
 	struct mm_err e;
@@ -745,13 +752,7 @@ static void host_place(struct worker *w, const struct file_job *job, struct mm_f
 		snprintf(fc->account, sizeof(fc->account), "%s", pl.account);
 	if (!fc->region[0])
 		snprintf(fc->region, sizeof(fc->region), "%s", pl.region);
-	if (w->s->o.host)
-		inst = mm_syslog_instance_from_path(w->s->o.host, ibuf, sizeof(ibuf)) ? w->s->o.host
-										       : NULL;
-	else if (mm_syslog_instance_from_path(job->path, ibuf, sizeof(ibuf)))
-		inst = ibuf;
-	if (!inst)
-		inst = w->s->o.host_instance;
+	inst = host_instance(w, job, ibuf, sizeof(ibuf));
 	if (inst && inst[0] && mm_places_put(w->s->places, inst, &pl) == MM_ETOOBIG)
 		mm_warn("%s: the account of %s is not remembered: %d instances already are", job->path,
 			inst, MM_PLACES_MAX);
