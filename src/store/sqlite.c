@@ -836,10 +836,13 @@ static void j_of_json(sqlite3_stmt *s, const char *json)
 	struct mm_json_iter it;
 	struct mm_str k;
 	int found[7] = {0}, i, have_res = 0;
-	size_t used;
 
-	if (json && mm_json_value(json, strlen(json), &top, &used) == 0 &&
-	    top.type == MM_JSON_OBJECT && mm_json_iter_init(&it, &top) == 0) {
+	/* the walk validates what it passes: no separate pass over the
+	 * whole document first (the renderer wrote it, starting with '{') */
+	top.type = MM_JSON_OBJECT;
+	top.p = json;
+	top.n = json ? strlen(json) : 0;
+	if (json && json[0] == '{' && mm_json_iter_init(&it, &top) == 0) {
 		while (mm_json_iter_next(&it, &k, &v) == 1) {
 			for (i = 0; i < 5; i++)
 				if (!found[i] && mm_json_key_eq(k, top_keys[i])) {
