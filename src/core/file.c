@@ -55,33 +55,46 @@ char *mm_file_read(const char *path, size_t max, size_t *n)
 {
 	size_t cap = 8192, got = 0;
 	char *buf = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), e = 0;
 	*n = 0;
 	if (fd < 0)
 		return NULL;
-	if (!(buf = mm_malloc(cap + 1)))
+	if (!(buf = mm_malloc(cap + 1))) {
+		e = ENOMEM;
 		goto out;
+	}
 	for (;;) {
 		ssize_t r;
 		if (got == cap) {
 			char *nb;
 			if (cap >= max)
 				break;
-			if (!(nb = mm_realloc(buf, cap * 2 + 1)))
+			if (!(nb = mm_realloc(buf, cap * 2 + 1))) {
+				e = ENOMEM; /* never a silently shortened file */
 				break;
+			}
 			buf = nb;
 			cap *= 2;
 		}
 		r = read(fd, buf + got, cap - got);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			e = errno; /* EISDIR, EIO: not the file's content */
 		if (r <= 0)
 			break;
 		got += (size_t)r;
 	}
-	buf[got] = '\0';
-	*n = got;
+	if (e) {
+		mm_free(buf);
+		buf = NULL;
+	} else {
+		buf[got] = '\0';
+		*n = got;
+	}
 out:
 	close(fd);
+	if (e)
+		errno = e;
 	return buf;
 }

@@ -17,7 +17,8 @@ int mm_file_replace(const char *path, const char *tmp, const void *p, size_t n, 
 /* Read a file (no symlink at the last component; opened non-blocking, so
  * a FIFO reads as empty instead of hanging) into a new NUL-terminated
  * buffer the caller frees, stopping once about max bytes are in. NULL
- * with *n = 0 when absent or unreadable. */
+ * with *n = 0 and errno set when absent or unreadable, and when memory or
+ * a read fails part way: never a silently shortened content. */
 char *mm_file_read(const char *path, size_t max, size_t *n);
 
 #endif

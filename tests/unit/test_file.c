@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/file.h"
+#include "core/mem.h"
 #include "mmtest.h"
 
 static size_t slurp(const char *path, char *buf, size_t cap)
@@ -58,6 +59,52 @@ MM_TEST(replace_that_fails_says_where_and_keeps_the_old_file)
 	CHECK_EQ_INT((int)slurp(path, buf, sizeof(buf)), 3);
 	CHECK(!memcmp(buf, "old", 3));
 	rmdir(tmp);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void put(const char *path, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	size_t i;
+	for (i = 0; i < n; i++)
+		fputc('a' + (int)(i % 26), f);
+	fclose(f);
+}
+
+MM_TEST(read_whole_file_or_nothing)
+{
+	char dir[] = "/tmp/mm-file-XXXXXX", path[64];
+	size_t n = 7;
+	char *buf;
+	long k;
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	CHECK(mm_file_read(path, 1 << 20, &n) == NULL); /* absent */
+	CHECK_EQ_INT((int)n, 0);
+	put(path, 100000); /* needs several growths past the first 8 KiB */
+	buf = mm_file_read(path, 1 << 20, &n);
+	CHECK(buf != NULL);
+	CHECK_EQ_INT((int)n, 100000);
+	CHECK_EQ_INT(buf[99999], 'a' + 99999 % 26);
+	CHECK_EQ_INT(buf[n], '\0');
+	mm_free(buf);
+	/* a bound stops the read once about max bytes are in: the caller sees n >= max */
+	buf = mm_file_read(path, 16384, &n);
+	CHECK(buf != NULL && n >= 16384 && n < 100000);
+	mm_free(buf);
+	/* memory failing at any growth gives NULL, never the first part of the file */
+	for (k = 0; k < 8; k++) {
+		mm_mem_fail_after(k);
+		buf = mm_file_read(path, 1 << 20, &n);
+		mm_mem_fail_after(-1);
+		CHECK(buf == NULL || n == 100000);
+		if (!buf)
+			CHECK_EQ_INT((int)n, 0);
+		mm_free(buf);
+	}
+	/* a folder opens but does not read */
+	CHECK(mm_file_read(dir, 1 << 20, &n) == NULL);
 	unlink(path);
 	rmdir(dir);
 }
