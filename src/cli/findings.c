@@ -257,7 +257,7 @@ static int show_table(const struct mm_finding_row *row)
 {
 	static char mem[16384];
 	struct mm_arena ar;
-	struct mm_json_val root = {MM_JSON_INVALID, NULL, 0}, evs, el, v;
+	struct mm_json_val root = {.type = MM_JSON_INVALID}, evs, el, v;
 	struct mm_json_iter it;
 	struct mm_str key;
 	char t[MM_TIME_STRLEN];

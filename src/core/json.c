@@ -26,14 +26,19 @@
 #error "the container bit stack holds 64 levels"
 #endif
 
-static inline int is_ws(unsigned char c)
-{
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
+/* Byte classes: JSON whitespace, and what may follow a scalar (a
+ * delimiter: whitespace, ',', ']', '}', ':'). One load and a test where
+ * a chain of compares ran for every token. */
+enum { C_WS = 1, C_DELIM = 2 };
+static const unsigned char cls[256] = {
+	[' '] = C_WS | C_DELIM, ['\n'] = C_WS | C_DELIM, ['\r'] = C_WS | C_DELIM,
+	['\t'] = C_WS | C_DELIM, [','] = C_DELIM, [']'] = C_DELIM, ['}'] = C_DELIM,
+	[':'] = C_DELIM,
+};
 
 static inline const char *skip_ws(const char *p, const char *end)
 {
-	while (p < end && is_ws((unsigned char)*p))
+	while (p < end && (cls[(unsigned char)*p] & C_WS))
 		p++;
 	return p;
 }
@@ -231,7 +236,7 @@ static int scan_lit(const char *p, const char *end, const char *lit, size_t len)
  * value; on failure *after is where the error is. Returns 0, MM_EPARSE,
  * MM_ETRUNC or MM_EDEPTH. */
 static int scan_value(const char *p, const char *end, int max_depth, enum mm_json_type *type,
-		      const char **after)
+		      int *esc_out, const char **after)
 {
 	uint64_t stack = 0;	/* bit d set: level d is an object */
 	int d = 0, rc, esc = 0;
@@ -337,6 +342,7 @@ pop:
 	d--;
 next:
 	if (d == 0) {
+		*esc_out = esc;
 		*after = p;
 		return 0;
 	}
@@ -373,18 +379,17 @@ fail:
  * scan as a value followed by garbage the caller might not look at. */
 static inline int ends_ok(const char *p, const char *end)
 {
-	return p >= end || is_ws((unsigned char)*p) || *p == ',' || *p == ']' || *p == '}' ||
-	       *p == ':';
+	return p >= end || (cls[(unsigned char)*p] & C_DELIM);
 }
 
 int mm_json_scan(const char *p, size_t n, struct mm_json_val *out, size_t *used, size_t *err_at)
 {
 	const char *end = p + n, *s, *after = p;
 	enum mm_json_type t;
-	int rc;
+	int rc, esc = 0;
 
 	s = skip_ws(p, end);
-	rc = scan_value(s, end, MM_JSON_MAX_DEPTH, &t, &after);
+	rc = scan_value(s, end, MM_JSON_MAX_DEPTH, &t, &esc, &after);
 	if (rc == 0 && t != MM_JSON_OBJECT && t != MM_JSON_ARRAY && t != MM_JSON_STRING &&
 	    !ends_ok(after, end))
 		rc = MM_EPARSE;
@@ -394,6 +399,7 @@ int mm_json_scan(const char *p, size_t n, struct mm_json_val *out, size_t *used,
 		return rc;
 	}
 	out->type = t;
+	out->plain = t == MM_JSON_STRING && !esc;
 	out->p = s;
 	out->n = (size_t)(after - s);
 	if (used)
@@ -477,16 +483,25 @@ int mm_json_iter_value(struct mm_json_iter *it, struct mm_json_val *val)
 {
 	const char *p = it->p, *q;
 	enum mm_json_type t;
-	int rc;
+	int rc, esc = 0;
 
 	if (it->first != 3)
 		return MM_EINVAL;
-	rc = scan_value(p, it->end, MM_JSON_MAX_DEPTH - it->depth, &t, &q);
-	if (rc)
-		return rc == MM_EDEPTH ? MM_EDEPTH : MM_EPARSE;
+	if (p < it->end && *p == '"') {
+		/* most values are strings: straight to the string scanner */
+		if (scan_string(p + 1, it->end, &q, &esc))
+			return MM_EPARSE;
+		q++;
+		t = MM_JSON_STRING;
+	} else {
+		rc = scan_value(p, it->end, MM_JSON_MAX_DEPTH - it->depth, &t, &esc, &q);
+		if (rc)
+			return rc == MM_EDEPTH ? MM_EDEPTH : MM_EPARSE;
+	}
 	if (!ends_ok(q, it->end))
 		return MM_EPARSE;
 	val->type = t;
+	val->plain = t == MM_JSON_STRING && !esc;
 	val->p = p;
 	val->n = (size_t)(q - p);
 	it->p = q;
@@ -653,7 +668,7 @@ int mm_json_str(const struct mm_json_val *v, struct mm_arena *arena, struct mm_s
 		return MM_EPARSE;
 	s = v->p + 1;
 	n = v->n - 2;
-	if (!has_backslash(s, n)) {
+	if (v->plain || !has_backslash(s, n)) {
 		out->p = s;
 		out->n = n;
 		return 0;

@@ -39,6 +39,10 @@ enum mm_json_type {
 
 struct mm_json_val {
 	enum mm_json_type type;
+	/* 1: a string the scanner found without a backslash, so its text is
+	 * the bytes between the quotes (mm_json_str need not look again);
+	 * 0: not known. A value built by hand must leave it 0. */
+	unsigned char plain;
 	const char *p;	/* first byte of the value */
 	size_t n;	/* bytes in the value */
 };

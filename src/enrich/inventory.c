@@ -1229,7 +1229,7 @@ static int ct_instance(struct mm_inventory *inv, const struct mm_json_val *o,
 int mm_inventory_add_event(struct mm_inventory *inv, const struct mm_event *ev, struct mm_err *err)
 {
 	const struct mm_api *a = &ev->u.api;
-	struct mm_json_val resp, req = {MM_JSON_INVALID, NULL, 0}, arr, o;
+	struct mm_json_val resp, req = {.type = MM_JSON_INVALID}, arr, o;
 	size_t used;
 	int rc, r2;
 

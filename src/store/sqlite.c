@@ -832,7 +832,7 @@ static void j_of_json(sqlite3_stmt *s, const char *json)
 {
 	static const char *const top_keys[] = {"severity", "updatedAt", "createdAt", "accountId",
 					       "region"};
-	struct mm_json_val top, v, res = {MM_JSON_INVALID, NULL, 0}, val[7], d;
+	struct mm_json_val top, v, res = {.type = MM_JSON_INVALID}, val[7], d;
 	struct mm_json_iter it;
 	struct mm_str k;
 	int found[7] = {0}, i, have_res = 0;

@@ -178,6 +178,40 @@ MM_TEST(iterate_object)
 	CHECK_EQ_INT(mm_json_iter_init(&it, &v), MM_EINVAL);
 }
 
+/* The scanner tells mm_json_str which strings hold no escape (plain), so
+ * their text is the slice between the quotes without a second look; an
+ * escaped string, or a value that is no string, is never plain, and the
+ * strings of an iterated member are judged one by one. */
+MM_TEST(plain_strings_are_marked_by_the_scanner)
+{
+	const char *s = "{\"a\":\"x\",\"b\":\"y\\\"z\",\"c\":[\"q\"],\"d\":\"\\u0041\",\"e\":\"\",\"f\":1}";
+	const char *want[] = {"x", "y\"z", "[\"q\"]", "A", "", "1"};
+	const int plain[] = {1, 0, 0, 0, 1, 0};
+	char mem[256];
+	struct mm_arena a;
+	struct mm_json_val v, m;
+	struct mm_json_iter it;
+	struct mm_str k, t;
+	int n = 0;
+	mm_arena_init(&a, mem, sizeof(mem));
+	CHECK_EQ_INT(mm_json_value(s, strlen(s), &v, NULL), 0);
+	CHECK_EQ_INT(v.plain, 0);
+	CHECK_EQ_INT(mm_json_iter_init(&it, &v), 0);
+	while (n < 6 && mm_json_iter_next(&it, &k, &m) == 1) {
+		CHECK_EQ_INT(m.plain, plain[n]);
+		CHECK_EQ_INT(mm_json_str(&m, &a, &t), 0);
+		CHECK_EQ_SLICE(t, want[n]);
+		n++;
+	}
+	CHECK_EQ_INT(n, 6);
+	CHECK_EQ_INT(mm_json_value("\"p\"", 3, &v, NULL), 0);
+	CHECK_EQ_INT(v.plain, 1);
+	CHECK_EQ_INT(mm_json_value(" \"a\\nb\" ", 8, &v, NULL), 0);
+	CHECK_EQ_INT(v.plain, 0);
+	CHECK_EQ_INT(mm_json_str(&v, &a, &t), 0);
+	CHECK_EQ_SLICE(t, "a\nb");
+}
+
 MM_TEST(iterate_array_and_bad_members)
 {
 	struct mm_json_val v, m;
