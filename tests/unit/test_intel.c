@@ -194,6 +194,87 @@ MM_TEST(intel_big_set_same_answers)
 	mm_intel_free(in);
 }
 
+/* Lists big enough for the radix sort of the build (1024 IPv4 entries
+ * and more), dense enough that prefixes nest and repeat: every answer is
+ * the one a plain reading gives, the longest prefix per list and, for a
+ * prefix listed twice, the first as listed. */
+struct ref_entry {
+	uint32_t lo;
+	int plen, list;
+	char text[24];
+};
+
+static const char *ref_hit(const struct ref_entry *e, int n, uint32_t a, int list)
+{
+	int i, best = -1;
+	for (i = 0; i < n; i++) {
+		uint32_t mask = e[i].plen ? ~(uint32_t)0 << (32 - e[i].plen) : 0;
+		if (e[i].list == list && (a & mask) == e[i].lo && (best < 0 || e[i].plen > e[best].plen))
+			best = i;
+	}
+	return best < 0 ? NULL : e[best].text;
+}
+
+MM_TEST(intel_big_nested_lists_match_a_plain_reading)
+{
+	enum { N = 3000 };
+	static struct ref_entry e[2 * N];
+	static const char *names[2] = {"one", "two"};
+	struct mm_intel *in = mk();
+	struct mm_intel_hit h[MM_INTEL_MAX_HITS];
+	size_t cap = N * 24 + 16;
+	char *text[2] = {malloc(cap), malloc(cap)};
+	size_t len[2] = {0, 0};
+	uint32_t r = 12345;
+	int i, l, ne = 0, q;
+
+	CHECK(text[0] != NULL && text[1] != NULL);
+	for (l = 0; l < 2; l++)
+		for (i = 0; i < N; i++) {
+			struct ref_entry *x = &e[ne++];
+			uint32_t a;
+			r = r * 1103515245u + 12345u;
+			/* 10.0.0.0/20: 4096 addresses for 6000 entries */
+			a = 0x0a000000u | ((r >> 8) & 0xfff);
+			x->plen = 20 + (int)((r >> 24) % 13);
+			x->lo = a & (~(uint32_t)0 << (32 - x->plen));
+			x->list = l;
+			if (x->plen == 32)
+				snprintf(x->text, sizeof(x->text), (r & 1) ? "10.0.%u.%u" : "10.0.%u.%u/32",
+					 (x->lo >> 8) & 0xff, x->lo & 0xff);
+			else
+				snprintf(x->text, sizeof(x->text), "10.0.%u.%u/%d", (x->lo >> 8) & 0xff,
+					 x->lo & 0xff, x->plen);
+			len[l] += (size_t)snprintf(text[l] + len[l], cap - len[l], "%s\n", x->text);
+		}
+	/* v6 entries among them take the other path of the sort */
+	load(in, MM_CAT_CUSTOM, names[0], text[0], NULL);
+	load(in, MM_CAT_C2, names[1], "2001:db8::/32\n2001:db8::1\n", NULL);
+	load(in, MM_CAT_C2, names[1], text[1], NULL);
+	free(text[0]);
+	free(text[1]);
+	build(in);
+	for (q = 0; q < 4096 + 64; q += 3) {
+		char addr[32];
+		uint32_t a = 0x0a000000u + (uint32_t)q;
+		int n;
+		snprintf(addr, sizeof(addr), "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+			 a & 0xff);
+		n = mip(in, addr, 0, h);
+		for (l = 0; l < 2; l++) {
+			const char *want = ref_hit(e, ne, a, l), *got = hit_of(h, n, names[l]);
+			CHECK((want == NULL) == (got == NULL));
+			if (want && got && strcmp(want, got)) {
+				printf("  %s in list %s: got %s, want %s\n", addr, names[l], got, want);
+				CHECK(0);
+			}
+		}
+	}
+	CHECK_EQ_INT(mip(in, "2001:db8::1", 0, h), 1);
+	CHECK_EQ_STR(h[0].indicator, "2001:db8::1");
+	mm_intel_free(in);
+}
+
 MM_TEST(intel_slash0_and_extremes)
 {
 	struct mm_intel *in = mk();
