@@ -24,12 +24,18 @@ void mm_buf_free(struct mm_buf *b)
 	b->len = b->cap = 0;
 }
 
+/* Would extra more bytes stay within the buffer's max? */
+static int extra_ok(const struct mm_buf *b, size_t extra)
+{
+	return extra <= b->max && b->len <= b->max - extra;
+}
+
 int mm_buf_reserve(struct mm_buf *b, size_t extra)
 {
 	size_t need, ncap;
 	char *np;
 
-	if (extra > b->max || b->len > b->max - extra)
+	if (!extra_ok(b, extra))
 		return MM_ETOOBIG;
 	need = b->len + extra + 1;
 	if (need <= b->cap)
@@ -72,13 +78,29 @@ int mm_buf_addc(struct mm_buf *b, char c)
 int mm_buf_printf(struct mm_buf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room = b->cap > b->len ? b->cap - b->len : 0;
 	int n, rc;
 
+	/* most calls fit what the buffer already holds: format once, into
+	 * it; only a longer text is measured first and formatted again */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(room ? b->p + b->len : NULL, room, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		if (room)
+			b->p[b->len] = '\0';
 		return MM_EINVAL;
+	}
+	if ((size_t)n < room) {
+		if (extra_ok(b, (size_t)n)) {
+			b->len += (size_t)n;
+			return 0;
+		}
+		b->p[b->len] = '\0';
+		return MM_ETOOBIG;
+	}
+	if (room)
+		b->p[b->len] = '\0'; /* the cut-short text is not ours to keep */
 	rc = mm_buf_reserve(b, (size_t)n);
 	if (rc)
 		return rc;

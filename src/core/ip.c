@@ -173,7 +173,19 @@ char *mm_ip_format(const struct mm_ip *ip, char *buf)
 	char *p = buf;
 
 	if (!ip->v6) {
-		snprintf(buf, MM_IP_STRLEN, "%u.%u.%u.%u", ip->b[0], ip->b[1], ip->b[2], ip->b[3]);
+		/* by hand: snprintf took ~1.7k instructions a call, and
+		 * detectors format an address per record */
+		for (i = 0; i < 4; i++) {
+			unsigned v = ip->b[i];
+			if (i)
+				*p++ = '.';
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+		}
+		*p = '\0';
 		return buf;
 	}
 	for (i = 0; i < 8; i++) {

@@ -9,6 +9,7 @@
 #include "core/common.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/hash.h"
 #include "intel/intel.h"
 #include "mmtest.h"
 
@@ -1005,4 +1006,34 @@ MM_TEST(intel_prefetch_is_only_a_hint)
 	CHECK_EQ_INT(mip(in, "2001:db8::1", 0, h), 0);
 	mm_free(text);
 	mm_intel_free(in);
+}
+
+/* The hand-written formatters give what printf gives: every octet value
+ * in every position of an IPv4 address (and back through the parser),
+ * and the 128-bit hash's hex. */
+MM_TEST(ip_format_and_hash_hex_match_printf)
+{
+	char got[MM_IP_STRLEN], want[MM_IP_STRLEN], hx[33], hw[33];
+	struct mm_ip ip, back;
+	unsigned v;
+	int pos;
+	for (pos = 0; pos < 4; pos++)
+		for (v = 0; v < 256; v++) {
+			memset(&ip, 0, sizeof(ip));
+			ip.b[0] = 10;
+			ip.b[1] = 200;
+			ip.b[2] = 7;
+			ip.b[3] = 99;
+			ip.b[pos] = (uint8_t)v;
+			snprintf(want, sizeof(want), "%u.%u.%u.%u", ip.b[0], ip.b[1], ip.b[2], ip.b[3]);
+			CHECK_EQ_STR(mm_ip_format(&ip, got), want);
+			CHECK_EQ_INT(mm_ip_parse(got, strlen(got), &back), 0);
+			CHECK(memcmp(back.b, ip.b, 4) == 0 && !back.v6);
+		}
+	for (v = 0; v < 64; v++) {
+		uint64_t h1 = mm_hash(&v, sizeof(v), v), h2 = mm_hash(&v, sizeof(v), h1 ^ 0x9e3779b97f4a7c15ULL);
+		mm_hash_hex128(&v, sizeof(v), v, hx);
+		snprintf(hw, sizeof(hw), "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+		CHECK_EQ_STR(hx, hw);
+	}
 }

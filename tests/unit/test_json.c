@@ -460,3 +460,35 @@ MM_TEST(log_budget_sanitising_and_located)
 	CHECK(strchr(text, '\x1b') == NULL);
 	mm_log_reset();
 }
+
+/* mm_buf_printf formats into the room the buffer has, grows it for a
+ * longer text, and refuses one past the buffer's max with the buffer as
+ * it was (its text and terminator). */
+MM_TEST(buf_printf_fits_grows_and_caps)
+{
+	struct mm_buf b;
+	char big[600];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	mm_buf_init(&b, 1000);
+	CHECK_EQ_INT(mm_buf_printf(&b, "%d-%s", 42, "a"), 0); /* no room yet: grows */
+	CHECK_EQ_STR(b.p, "42-a");
+	CHECK_EQ_INT(mm_buf_printf(&b, ",%u", 7u), 0); /* fits the room */
+	CHECK_EQ_STR(b.p, "42-a,7");
+	CHECK_EQ_INT((int)b.len, 6);
+	CHECK_EQ_INT(mm_buf_printf(&b, "%s", big), 0); /* past the room: measured, grown */
+	CHECK_EQ_INT((int)b.len, 6 + 599);
+	CHECK(memcmp(b.p, "42-a,7xxx", 9) == 0);
+	CHECK_EQ_INT(b.p[b.len], '\0');
+	CHECK_EQ_INT(mm_buf_printf(&b, "%s", big), MM_ETOOBIG); /* past max */
+	CHECK_EQ_INT((int)b.len, 605);
+	CHECK_EQ_INT(b.p[b.len], '\0');
+	/* a short text that fits the room but not the max */
+	b.max = 606;
+	CHECK_EQ_INT(mm_buf_printf(&b, "ab"), MM_ETOOBIG);
+	CHECK_EQ_INT((int)b.len, 605);
+	CHECK_EQ_INT(b.p[b.len], '\0');
+	CHECK_EQ_INT(mm_buf_printf(&b, "a"), 0);
+	CHECK_EQ_INT((int)b.len, 606);
+	mm_buf_free(&b);
+}
