@@ -24,6 +24,10 @@
 
 #include <stdio.h>
 #include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <strings.h>
 
 #include "core/common.h"
@@ -93,34 +97,116 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return k;
 }
 
+/* The escape for byte c at u (n bytes available) into out (6 bytes
+ * room): 0 when the bytes are written as they are, else the escape's
+ * length, with *used the input bytes it stands for. Escapes as
+ * mm_json_escape writes them; a byte that does not start well-formed
+ * UTF-8 becomes U+FFFD. */
+static size_t esc_one(const unsigned char *u, size_t n, char *out, size_t *used)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c = u[0];
+	size_t k;
+
+	*used = 1;
+	if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
+		return 0;
+	if (c >= 0x80) {
+		if ((k = utf8_seq(u, n))) {
+			*used = k;
+			return 0;
+		}
+		memcpy(out, "\xef\xbf\xbd", 3);
+		return 3;
+	}
+	out[0] = '\\';
+	switch (c) {
+	case '"': out[1] = '"'; return 2;
+	case '\\': out[1] = '\\'; return 2;
+	case '\n': out[1] = 'n'; return 2;
+	case '\r': out[1] = 'r'; return 2;
+	case '\t': out[1] = 't'; return 2;
+	case '\b': out[1] = 'b'; return 2;
+	case '\f': out[1] = 'f'; return 2;
+	default:
+		memcpy(out + 1, "u00", 3);
+		out[4] = hex[c >> 4];
+		out[5] = hex[c & 15];
+		return 6;
+	}
+}
+
+/* Where the next byte at or after i that needs a look is (n if none):
+ * '"', '\\', a control character or a non-ASCII byte; 16 bytes a step. */
+static size_t esc_next(const unsigned char *u, size_t i, size_t n)
+{
+#if defined(__SSE2__)
+	while (n - i >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+		__m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+		__m128i bs = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+		/* signed compare: 0x00-0x1f and 0x80-0xff at once */
+		__m128i k16 = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, bs), k16));
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+		i += 16;
+	}
+#endif
+	while (i < n && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
+		i++;
+	return i;
+}
+
 /* Append s[0..n) as the inside of a JSON string: ", \ and control
- * characters escaped (core/buf.c), each byte that does not start a
- * well-formed UTF-8 sequence replaced by U+FFFD. Runs of plain bytes are
- * copied in one append. */
+ * characters escaped as core/buf.c does, each byte that does not start a
+ * well-formed UTF-8 sequence replaced by U+FFFD. When the buffer can take
+ * the worst case (6 bytes a byte) the text is written straight into it;
+ * else run by run, each append checked. */
 static int esc(struct mm_buf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, run = 0, k;
+	size_t i = 0, run = 0, used, e;
+	char tmp[6];
 	int rc = 0;
 
-	while (i < n && !rc) {
-		unsigned char c = u[i];
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			i++;
-			continue;
+	if (n <= (b->max >> 3) && mm_buf_reserve(b, n * 6) == 0) {
+		char *o = b->p + b->len;
+		while ((i = esc_next(u, i, n)) < n) {
+			memcpy(o, s + run, i - run);
+			o += i - run;
+			e = esc_one(u + i, n - i, o, &used);
+			if (!e)
+				memcpy(o, s + i, used);
+			o += e ? e : used;
+			i += used;
+			run = i;
 		}
-		if (c >= 0x80 && (k = utf8_seq(u + i, n - i))) {
-			i += k;
+		memcpy(o, s + run, n - run);
+		o += n - run;
+		b->len = (size_t)(o - b->p);
+		b->p[b->len] = '\0';
+		return 0;
+	}
+	while (!rc && (i = esc_next(u, i, n)) < n) {
+		if (!(e = esc_one(u + i, n - i, tmp, &used))) {
+			i += used; /* well-formed UTF-8: part of the run */
 			continue;
 		}
 		rc = mm_buf_add(b, s + run, i - run);
 		if (!rc)
-			rc = c >= 0x80 ? mm_buf_add(b, "\xef\xbf\xbd", 3) : mm_buf_json_esc(b, s + i, 1);
-		run = ++i;
+			rc = mm_buf_add(b, tmp, e);
+		i += used;
+		run = i;
 	}
 	if (!rc)
 		rc = mm_buf_add(b, s + run, n - run);
 	return rc;
+}
+
+int mm_finding_json_text(struct mm_buf *b, const char *s, size_t n)
+{
+	return esc(b, s, n);
 }
 
 static void jw_esc(struct jw *w, const char *s, size_t n)

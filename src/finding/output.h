@@ -39,6 +39,12 @@ int mm_finding_to_json(const struct mm_finding *f, const char *instance_details_
 int mm_finding_to_json_geo(const struct mm_finding *f, const char *instance_details_json,
 			   const struct mm_geo *geo, struct mm_buf *out);
 
+/* Append s[0..n) as the inside of a JSON string, as findings write text:
+ * '"', '\\' and control characters escaped, each byte that does not
+ * start well-formed UTF-8 replaced by U+FFFD. 0, or MM_ETOOBIG /
+ * MM_ENOMEM with the buffer's text cut at a character's edge. */
+int mm_finding_json_text(struct mm_buf *b, const char *s, size_t n);
+
 /* The registrable domain of name: its last label before the public
  * suffix plus the suffix ("pool.minexmr.com" -> "minexmr.com",
  * "a.b.example.co.uk" -> "example.co.uk"), GuardDuty's

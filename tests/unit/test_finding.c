@@ -304,3 +304,70 @@ MM_TEST(info_json_member_is_checked_and_bounded)
 	mm_finding_info_json(&f, "big", big);
 	CHECK_EQ_STR(f.info, "\"n\":3,\"anomalies\":{\"a\":[1,2,\"x\"]}");
 }
+
+/* The pack format (zero runs as 0x00 and length-1, other bytes as they
+ * are) read the way it is written, byte by byte: what mm_finding_pack
+ * writes is that, whatever the mix of runs (1, 255, 256, 257 zeros, at
+ * the ends of the struct too), and unpacks to the same struct. */
+static size_t ref_zrun(const unsigned char *p, size_t n, unsigned char *out)
+{
+	size_t i = 0, k = 0;
+	while (i < n) {
+		if (p[i] == 0) {
+			size_t r = 1;
+			while (i + r < n && p[i + r] == 0 && r < 256)
+				r++;
+			out[k++] = 0;
+			out[k++] = (unsigned char)(r - 1);
+			i += r;
+		} else
+			out[k++] = p[i++];
+	}
+	return k;
+}
+
+MM_TEST(pack_writes_the_zero_run_format_and_unpacks)
+{
+	static struct mm_finding f, c, back;
+	static unsigned char want[2 * sizeof(struct mm_finding) + 64];
+	unsigned char *raw = (unsigned char *)&c;
+	uint32_t r = 7;
+	int round;
+	for (round = 0; round < 40; round++) {
+		struct mm_buf b;
+		size_t i, k, at, len;
+		memset(&f, 0, sizeof(f));
+		/* runs of bytes, some of them zero, of lengths around the
+		 * format's 256-byte cap, from both ends */
+		for (i = 0; i < 60; i++) {
+			r = r * 1103515245u + 12345u;
+			at = (r >> 8) % sizeof(f);
+			len = (size_t)(round % 4 == 0 ? 255 + (r >> 4) % 4 : (r >> 20) % 40);
+			if (at + len > sizeof(f))
+				len = sizeof(f) - at;
+			memset((unsigned char *)&f + at, (int)((r >> 3) % 3 ? (r >> 12) & 0xff : 0), len);
+		}
+		if (round & 1)
+			((unsigned char *)&f)[0] = ((unsigned char *)&f)[sizeof(f) - 1] = 0x5a;
+		f.detail_file = round % 3 ? "flows/a.log" : NULL;
+		f.nevidence = round % MM_EVIDENCE_MAX;
+		for (i = 0; i < MM_EVIDENCE_MAX; i++)
+			f.ev[i].file = "e.log";
+		f.napis = f.nprobes = 0;
+		mm_buf_init(&b, 1 << 20);
+		CHECK_EQ_INT(mm_finding_pack(&f, &b), 0);
+		memcpy(&c, &f, sizeof(c));
+		c.detail_file = NULL;
+		for (i = 0; i < MM_EVIDENCE_MAX; i++)
+			c.ev[i].file = NULL;
+		k = ref_zrun(raw, sizeof(c), want);
+		CHECK(b.len > 4 + k);
+		CHECK(memcmp(b.p + 4, want, k) == 0);
+		memset(&back, 0xee, sizeof(back));
+		if (mm_finding_unpack(&back, b.p, b.len) == 0) {
+			CHECK_EQ_INT(back.nevidence, f.nevidence);
+			CHECK(memcmp(back.id, f.id, sizeof(f.id) - 1) == 0);
+		}
+		mm_buf_free(&b);
+	}
+}

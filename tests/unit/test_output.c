@@ -971,6 +971,56 @@ out:
 	mm_buf_free(&b);
 }
 
+/* The same hostile bytes at every offset of a long name: the writer's
+ * 16-byte steps over plain bytes stop at each byte that needs care,
+ * wherever it falls in a step. */
+MM_TEST(json_hostile_bytes_at_every_offset)
+{
+	static const char bad[] = "\x01\\\"\xff\xc3(\xc3\xa9\x7f";
+	static const char good[] = "\\u0001\\\\\\\"\xef\xbf\xbd\xef\xbf\xbd(\xc3\xa9\x7f";
+	int pre;
+	for (pre = 0; pre < 40; pre++) {
+		struct mm_finding f;
+		struct mm_buf b;
+		char name[128], want[256];
+		mm_arena_init(&ar, arena_mem, sizeof(arena_mem));
+		net_finding(&f);
+		f.nevidence = 0;
+		memset(name, 'a', (size_t)pre);
+		snprintf(name + pre, sizeof(name) - (size_t)pre, "%s%s", bad, "-tail-of-the-name.log");
+		memcpy(want, "\"file\":\"", 8);
+		memset(want + 8, 'a', (size_t)pre);
+		snprintf(want + 8 + pre, sizeof(want) - 8 - (size_t)pre, "%s%s\"", good,
+			 "-tail-of-the-name.log");
+		mm_finding_add_evidence(&f, name, 1, 0, 1000);
+		mm_buf_init(&b, 1 << 20);
+		CHECK_EQ_INT(mm_finding_to_json(&f, NULL, &b), 0);
+		if (!strstr(b.p, want)) {
+			printf("  offset %d: %s not in the output\n", pre, want);
+			CHECK(0);
+		}
+		/* a buffer capped at the text's own length cannot take the
+		 * worst case up front: it is written run by run, to the same
+		 * bytes; one byte less is refused */
+		{
+			struct mm_buf t, u;
+			size_t nl = strlen(name);
+			mm_buf_init(&t, 1 << 20);
+			CHECK_EQ_INT(mm_finding_json_text(&t, name, nl), 0);
+			CHECK(strstr(want, t.p) != NULL && t.len == strlen(want) - 9);
+			mm_buf_init(&u, t.len);
+			CHECK_EQ_INT(mm_finding_json_text(&u, name, nl), 0);
+			CHECK(u.len == t.len && memcmp(u.p, t.p, t.len) == 0);
+			mm_buf_free(&u);
+			mm_buf_init(&u, t.len - 1);
+			CHECK(mm_finding_json_text(&u, name, nl) != 0);
+			mm_buf_free(&u);
+			mm_buf_free(&t);
+		}
+		mm_buf_free(&b);
+	}
+}
+
 MM_TEST(json_port_probe)
 {
 	struct mm_finding f;
