@@ -1250,7 +1250,8 @@ static int begin(struct mm_pipeline *s, struct mm_err *err)
 
 /* The instanceDetails JSON for f (enrichment: the renderer never looks
  * the inventory up itself), into s->blob; NULL when there is none. */
-static const char *instance_details(struct mm_pipeline *s, const struct mm_finding *f)
+static const char *instance_details(const struct mm_pipeline *s, const struct mm_finding *f,
+				    struct mm_buf *b)
 {
 	const struct mm_instance *inst;
 	if (f->res_type != MM_RES_INSTANCE || !f->instance_id[0])
@@ -1258,10 +1259,10 @@ static const char *instance_details(struct mm_pipeline *s, const struct mm_findi
 	inst = mm_inventory_by_id(s->inv, f->instance_id, strlen(f->instance_id));
 	if (!inst)
 		return NULL;
-	mm_buf_reset(&s->blob);
-	if (mm_instance_to_json(inst, f->eni[0] ? f->eni : NULL, &s->blob) || !s->blob.len)
+	mm_buf_reset(b);
+	if (mm_instance_to_json(inst, f->eni[0] ? f->eni : NULL, b) || !b->len)
 		return NULL;
-	return s->blob.p;
+	return b->p;
 }
 
 /* Is f's type one that supersedes another (some rule's `by`)? */
@@ -1330,20 +1331,15 @@ static int forget_finding(struct mm_pipeline *s, const char *id, struct mm_err *
 	return 0;
 }
 
-/* Merge f with what the store holds for its id and write it back:
- * finding row (GuardDuty JSON), its mergeable state, held or not. With
- * replace, f already is the whole stored state (a spilled finding seen
- * again at the flush, with the inventory complete): it is rendered and
- * written again, not merged a second time. */
-static int write_one(struct mm_pipeline *s, struct mm_finding *f, int replace,
-		     struct mm_err *err)
-{
-	struct mm_finding old;
-	int found = 0, held, rc, first_touch;
-	const char *details;
+/* What write_prep learned about a finding, for its render and commit. */
+struct wctx {
+	int found, held, replace;
+};
 
-	if (f->archived < 0)
-		return 0;
+/* The first step of writing f: the place and id it is written under.
+ * Nothing is read from the store yet. */
+static void write_id(struct mm_pipeline *s, struct mm_finding *f)
+{
 	if (f->res_type == MM_RES_RUNTIME && f->instance_id[0] && (!f->account[0] || !f->region[0])) {
 		/* what the host's place file said (host_place), this run or before */
 		struct mm_place pl;
@@ -1359,27 +1355,40 @@ static int write_one(struct mm_pipeline *s, struct mm_finding *f, int replace,
 	if (!f->account[0] && f->res_type == MM_RES_RUNTIME && s->o.host_account)
 		snprintf(f->account, sizeof(f->account), "%s", s->o.host_account);
 	mm_finding_make_id(f);
+}
+
+/* Then, after write_id: supersede rules, and f merged with what the
+ * store holds for its id (counted new or updated). 0 to go on, 1 when f
+ * is not written (superseded), negative on error. Reads the store. With
+ * replace, f already is the whole stored state (a spilled finding seen
+ * again at the flush, with the inventory complete): it is rendered and
+ * written again, not merged a second time. */
+static int write_prep(struct mm_pipeline *s, struct mm_finding *f, int replace, struct wctx *c,
+		      struct mm_err *err)
+{
+	struct mm_finding old;
+	int found = 0, rc, first_touch;
+
 	if ((rc = apply_supersede(s, f, err)) < 0)
 		return rc;
 	if (rc == 1) {
 		f->archived = -1;
-		return 0;
+		return 1;
 	}
 	/* the filter stage: with an inventory, an interface or address it
 	 * does not know is not an instance's (NAT gateway, load balancer,
 	 * endpoint): GuardDuty raises EC2 findings on instances only. Such a
 	 * finding is held, not dropped: when a later file or run names the
 	 * instance, it moves onto it. */
-	held = f->res_type == MM_RES_INSTANCE && !f->instance_id[0] &&
-	       mm_inventory_count(s->inv) > 0 && !s->o.report_unknown_enis;
-
-	if (!replace && (found = stored_finding(s, f->id, &old, err)) < 0)
-		return found;
+	c->held = f->res_type == MM_RES_INSTANCE && !f->instance_id[0] &&
+		  mm_inventory_count(s->inv) > 0 && !s->o.report_unknown_enis;
+	c->replace = replace;
+	c->found = 0;
 	/* none, or another build's state: the row's (below) */
-	if (replace) {
-		first_touch = 0;
-		goto render;
-	}
+	if (replace)
+		return 0;
+	if ((found = stored_finding(s, f->id, &old, err)) < 0)
+		return found;
 	if (!found) {
 		memcpy(&old, f, sizeof(old));
 		old.count = 0;
@@ -1391,6 +1400,7 @@ static int write_one(struct mm_pipeline *s, struct mm_finding *f, int replace,
 		if (found < 0)
 			return mm_err_set(err, found, "reading stored finding %s failed", f->id);
 	}
+	c->found = found;
 	/* counted once per run however often spills and flushes write it */
 	first_touch = !found || old.updated_at_ms < s->res.started_ms;
 	f->updated_at_ms = s->now_ms;
@@ -1405,31 +1415,254 @@ static int write_one(struct mm_pipeline *s, struct mm_finding *f, int replace,
 			f->created_at_ms = s->now_ms;
 		s->res.findings_new++;
 	}
-	if (held && first_touch)
+	if (c->held && first_touch)
 		s->res.findings_unattributed++;
-render:
-	details = instance_details(s, f);
-	mm_buf_reset(&s->js);
-	if ((rc = mm_finding_to_json_geo(f, details, s->geo, &s->js)))
-		return mm_err_set(err, rc, "rendering finding %s failed", f->id);
-	/* a suppression rule archives a new finding as it arrives */
-	if (!found && !replace && !held && s->o.suppress &&
-	    s->o.suppress(s->o.suppress_ctx, s->js.p) == 1) {
-		f->archived = 1;
-		mm_buf_reset(&s->js);
-		if ((rc = mm_finding_to_json_geo(f, details, s->geo, &s->js)))
-			return mm_err_set(err, rc, "rendering finding %s failed", f->id);
-	}
-	if ((rc = mm_store_finding_put_held(s->st, f, s->js.p, held, err)))
+	return 0;
+}
+
+/* f's GuardDuty JSON into js and its packed state into pk (det: room
+ * for the instance's details; it may be pk). Reads only f, the inventory
+ * and the IP ownership data: safe beside the thread that writes the
+ * store. 0 or an MM_E code. */
+static int write_render(const struct mm_pipeline *s, const struct mm_finding *f,
+			struct mm_buf *det, struct mm_buf *js, struct mm_buf *pk)
+{
+	const char *details = instance_details(s, f, det);
+	int rc;
+
+	mm_buf_reset(js);
+	if ((rc = mm_finding_to_json_geo(f, details, s->geo, js)))
 		return rc;
-	mm_buf_reset(&s->blob);
-	if ((rc = mm_finding_pack(f, &s->blob)) ||
-	    (rc = mm_store_state_put(s->st, AGG_STATE, f->id, MM_FINDING_STATE_VERSION, s->blob.p,
-				     s->blob.len, err)))
-		return rc ? rc : MM_ENOMEM;
-	if (!held && f->severity > s->res.max_severity)
+	mm_buf_reset(pk);
+	return mm_finding_pack(f, pk) ? MM_ENOMEM : 0;
+}
+
+/* The last step: f (rendered: rc is write_render's answer) into the
+ * store, its row and its state. A suppression rule archives a new
+ * finding as it arrives (asked here, on the thread that owns the rules). */
+static int write_commit(struct mm_pipeline *s, struct mm_finding *f, const struct wctx *c,
+			int rc, struct mm_buf *det, struct mm_buf *js, struct mm_buf *pk,
+			struct mm_err *err)
+{
+	if (!rc && !c->found && !c->replace && !c->held && s->o.suppress &&
+	    s->o.suppress(s->o.suppress_ctx, js->p) == 1) {
+		f->archived = 1;
+		rc = write_render(s, f, det, js, pk);
+	}
+	if (rc)
+		return mm_err_set(err, rc, "rendering finding %s failed", f->id);
+	if ((rc = mm_store_finding_put_held(s->st, f, js->p, c->held, err)) ||
+	    (rc = mm_store_state_put(s->st, AGG_STATE, f->id, MM_FINDING_STATE_VERSION, pk->p,
+				     pk->len, err)))
+		return rc;
+	if (!c->held && f->severity > s->res.max_severity)
 		s->res.max_severity = f->severity;
 	return 0;
+}
+
+/* Merge f with what the store holds for its id and write it back:
+ * finding row (GuardDuty JSON), its mergeable state, held or not (see
+ * write_prep for replace). One finding, every step on this thread. */
+static int write_one(struct mm_pipeline *s, struct mm_finding *f, int replace,
+		     struct mm_err *err)
+{
+	struct wctx c;
+	int rc;
+
+	if (f->archived < 0)
+		return 0;
+	write_id(s, f);
+	if ((rc = write_prep(s, f, replace, &c, err)))
+		return rc < 0 ? rc : 0;
+	rc = write_render(s, f, &s->blob, &s->js, &s->blob);
+	return write_commit(s, f, &c, rc, &s->blob, &s->js, &s->blob, err);
+}
+
+/* ---- the pipelined writer ----
+ *
+ * A flush of many findings renders each one (JSON, packed state: ~40% of
+ * writing it) on a helper thread while this one reads and writes the
+ * store: batches of WBATCH findings, two of them, one being rendered
+ * while the other is committed and refilled. Everything a finding's
+ * preparation reads from the store is written before it is prepared:
+ * the batches drain between write_agg's two passes (supersede rules),
+ * and before a finding whose id is already in flight. */
+#define WBATCH 16
+#define WPIPE_MIN 64	/* fewer findings: not worth a thread */
+
+struct wslot {
+	struct mm_finding *f;
+	struct wctx c;
+	int rc;
+	struct mm_buf det, js, pk;
+};
+
+struct wpipe {
+	struct mm_pipeline *s;
+	struct wslot b[2][WBATCH];
+	int n[2];
+	int cur, inflight;		/* batch being filled; posted, not committed (-1) */
+	unsigned posted, rendered;	/* batches, counting up; batch number k is b[(k - 1) & 1] */
+	unsigned inflight_no;		/* the number inflight was posted as */
+	int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	int spilling;
+};
+
+static void *wpipe_main(void *arg)
+{
+	struct wpipe *p = arg;
+	for (;;) {
+		int k, i;
+		pthread_mutex_lock(&p->mu);
+		while (p->rendered == p->posted && !p->stop)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->rendered == p->posted) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		k = (int)(p->rendered & 1);
+		pthread_mutex_unlock(&p->mu);
+		for (i = 0; i < p->n[k]; i++) {
+			struct wslot *w = &p->b[k][i];
+			w->rc = write_render(p->s, w->f, &w->det, &w->js, &w->pk);
+		}
+		pthread_mutex_lock(&p->mu);
+		p->rendered++;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* The spill's list of the ids it wrote (see write_agg). */
+static int note_spilled(struct mm_pipeline *s, const struct mm_finding *f, struct mm_err *err)
+{
+	if (s->nspilled == s->capspilled) {
+		size_t nc = s->capspilled ? s->capspilled * 2 : 1024;
+		char (*ni)[33] = mm_realloc(s->spilled, nc * sizeof(*ni));
+		if (!ni)
+			return mm_err_set(err, MM_ENOMEM, "out of memory");
+		s->spilled = ni;
+		s->capspilled = nc;
+	}
+	memcpy(s->spilled[s->nspilled++], f->id, 33);
+	return 0;
+}
+
+/* Commit the posted batch once it is rendered. */
+static int wpipe_commit(struct wpipe *p, struct mm_err *err)
+{
+	int k = p->inflight, i, rc = 0;
+	if (k < 0)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	while (p->rendered < p->inflight_no)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->n[k] && !rc; i++) {
+		struct wslot *w = &p->b[k][i];
+		rc = write_commit(p->s, w->f, &w->c, w->rc, &w->det, &w->js, &w->pk, err);
+		if (!rc && p->spilling && w->f->archived >= 0)
+			rc = note_spilled(p->s, w->f, err);
+	}
+	p->inflight = -1;
+	p->n[k] = 0;
+	return rc;
+}
+
+/* Post the batch being filled, commit the one before it meanwhile. */
+static int wpipe_post(struct wpipe *p, struct mm_err *err)
+{
+	int rc;
+	if (!p->n[p->cur])
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	p->posted++;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	rc = wpipe_commit(p, err);
+	p->inflight = p->cur;
+	p->inflight_no = p->posted;
+	p->cur ^= 1;
+	return rc;
+}
+
+static int wpipe_drain(struct wpipe *p, struct mm_err *err)
+{
+	int rc = wpipe_post(p, err);
+	return rc ? rc : wpipe_commit(p, err);
+}
+
+/* Is a finding with f's id prepared and not yet committed? */
+static int wpipe_has(const struct wpipe *p, const struct mm_finding *f)
+{
+	int k, i;
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < p->n[k]; i++)
+			if (!strcmp(p->b[k][i].f->id, f->id))
+				return 1;
+	return 0;
+}
+
+static int wpipe_add(struct wpipe *p, struct mm_finding *f, struct mm_err *err)
+{
+	struct wslot *w;
+	int rc;
+
+	write_id(p->s, f);
+	if (wpipe_has(p, f) && (rc = wpipe_drain(p, err)))
+		return rc;
+	w = &p->b[p->cur][p->n[p->cur]];
+	if ((rc = write_prep(p->s, f, 0, &w->c, err)))
+		return rc < 0 ? rc : 0;
+	w->f = f;
+	w->rc = 0;
+	if (++p->n[p->cur] == WBATCH)
+		return wpipe_post(p, err);
+	return 0;
+}
+
+static int wpipe_start(struct wpipe *p, struct mm_pipeline *s, int spilling)
+{
+	int k, i;
+	memset(p, 0, sizeof(*p));
+	p->s = s;
+	p->inflight = -1;
+	p->spilling = spilling;
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < WBATCH; i++) {
+			mm_buf_init(&p->b[k][i].det, s->blob.max);
+			mm_buf_init(&p->b[k][i].js, s->js.max);
+			mm_buf_init(&p->b[k][i].pk, s->blob.max);
+		}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	if (pthread_create(&p->th, NULL, wpipe_main, p)) {
+		pthread_cond_destroy(&p->cv);
+		pthread_mutex_destroy(&p->mu);
+		return MM_ENOMEM;
+	}
+	return 0;
+}
+
+static void wpipe_end(struct wpipe *p)
+{
+	int k, i;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->th, NULL);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < WBATCH; i++) {
+			mm_buf_free(&p->b[k][i].det);
+			mm_buf_free(&p->b[k][i].js);
+			mm_buf_free(&p->b[k][i].pk);
+		}
 }
 
 /* Resolve, re-key and write every finding of a into the open
@@ -1437,33 +1670,39 @@ render:
  * again once the batch's inventory is complete. */
 static int write_agg(struct mm_pipeline *s, struct mm_agg *a, int spilling, struct mm_err *err)
 {
-	size_t i;
-	int rc;
+	struct wpipe *p = NULL;
+	size_t i, n;
+	int rc = 0;
 
 	for (i = 0; i < mm_agg_count(a); i++)
 		resolve(mm_agg_at(a, i), s->inv);
 	mm_agg_rekey(a);
+	n = mm_agg_count(a);
+	if (n >= WPIPE_MIN && s->nthreads > 1 && (p = mm_malloc(sizeof(*p))) &&
+	    wpipe_start(p, s, spilling)) {
+		mm_free(p);
+		p = NULL;
+	}
 	/* two passes: the types that supersede others first, so a finding
 	 * they supersede finds them in the store, batch or not */
-	for (i = 0; i < 2 * mm_agg_count(a); i++) {
-		struct mm_finding *f = mm_agg_at(a, i % mm_agg_count(a));
-		if (supersedes_others(s, f) != (i < mm_agg_count(a)))
+	for (i = 0; i < 2 * n && !rc; i++) {
+		struct mm_finding *f = mm_agg_at(a, i % n);
+		if (p && i == n)
+			rc = wpipe_drain(p, err);
+		if (rc || supersedes_others(s, f) != (i < n) || f->archived < 0)
 			continue;
-		if ((rc = write_one(s, f, 0, err)))
-			return rc;
-		if (spilling && f->archived >= 0) {
-			if (s->nspilled == s->capspilled) {
-				size_t nc = s->capspilled ? s->capspilled * 2 : 1024;
-				char (*ni)[33] = mm_realloc(s->spilled, nc * sizeof(*ni));
-				if (!ni)
-					return mm_err_set(err, MM_ENOMEM, "out of memory");
-				s->spilled = ni;
-				s->capspilled = nc;
-			}
-			memcpy(s->spilled[s->nspilled++], f->id, 33);
-		}
+		if (p)
+			rc = wpipe_add(p, f, err);
+		else if (!(rc = write_one(s, f, 0, err)) && spilling && f->archived >= 0)
+			rc = note_spilled(s, f, err);
 	}
-	return 0;
+	if (p) {
+		if (!rc)
+			rc = wpipe_drain(p, err);
+		wpipe_end(p);
+		mm_free(p);
+	}
+	return rc;
 }
 
 /* The findings spilled during the batch, written again now that what the
