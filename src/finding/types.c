@@ -25,6 +25,7 @@
  * here (and its doc entry); nothing else switches on type names. */
 #include "finding/finding.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "core/hash.h"
@@ -562,13 +563,47 @@ const struct mm_ftype *mm_ftype_all(void)
 	return types;
 }
 
+/* An index over the table by mm_ftype_hash, built once: findings look
+ * their type up as they are rendered (a linear search hashed or compared
+ * every name, ~12k instructions a lookup by hash). Linear probing keeps
+ * types that share a hash in table order, so the first one wins as it
+ * did. */
+#define TYPE_SLOTS 1024
+static struct {
+	uint32_t h;
+	uint16_t i;	/* index + 1; 0 = empty */
+} type_ix[TYPE_SLOTS];
+static pthread_once_t type_ix_once = PTHREAD_ONCE_INIT;
+
+static void type_ix_build(void)
+{
+	size_t i;
+	for (i = 0; types[i].type && i < TYPE_SLOTS / 2; i++) {
+		uint32_t h = mm_ftype_hash(types[i].type), j = h & (TYPE_SLOTS - 1);
+		while (type_ix[j].i)
+			j = (j + 1) & (TYPE_SLOTS - 1);
+		type_ix[j].h = h;
+		type_ix[j].i = (uint16_t)(i + 1);
+	}
+}
+
+/* The first type with hash h whose name is type (any name when type is
+ * NULL). */
+static const struct mm_ftype *type_find(uint32_t h, const char *type)
+{
+	uint32_t j;
+	pthread_once(&type_ix_once, type_ix_build);
+	for (j = h & (TYPE_SLOTS - 1); type_ix[j].i; j = (j + 1) & (TYPE_SLOTS - 1)) {
+		const struct mm_ftype *t = &types[type_ix[j].i - 1];
+		if (type_ix[j].h == h && (!type || strcmp(t->type, type) == 0))
+			return t;
+	}
+	return NULL;
+}
+
 const struct mm_ftype *mm_ftype_get(const char *type)
 {
-	const struct mm_ftype *t;
-	for (t = types; t->type; t++)
-		if (strcmp(t->type, type) == 0)
-			return t;
-	return NULL;
+	return type_find(mm_ftype_hash(type), type);
 }
 
 uint32_t mm_ftype_hash(const char *type)
@@ -578,11 +613,7 @@ uint32_t mm_ftype_hash(const char *type)
 
 const struct mm_ftype *mm_ftype_by_hash(uint32_t h)
 {
-	const struct mm_ftype *t;
-	for (t = types; t->type; t++)
-		if (mm_ftype_hash(t->type) == h)
-			return t;
-	return NULL;
+	return type_find(h, NULL);
 }
 
 /* GuardDuty's bands: Critical 9.0-10.0 (attack sequences), High 7.0-8.9,

@@ -371,3 +371,23 @@ MM_TEST(pack_writes_the_zero_run_format_and_unpacks)
 		mm_buf_free(&b);
 	}
 }
+
+/* The type index answers as a walk of the table does: every type by
+ * name and by hash (the first in table order), nothing for others. */
+MM_TEST(type_index_finds_every_type)
+{
+	const struct mm_ftype *all = mm_ftype_all(), *t, *u;
+	int n = 0;
+	for (t = all; t->type; t++, n++) {
+		for (u = all; strcmp(u->type, t->type); u++)
+			;
+		CHECK(mm_ftype_get(t->type) == u);
+		for (u = all; mm_ftype_hash(u->type) != mm_ftype_hash(t->type); u++)
+			;
+		CHECK(mm_ftype_by_hash(mm_ftype_hash(t->type)) == u);
+	}
+	CHECK(n > 100);
+	CHECK(mm_ftype_get("Recon:EC2/NoSuchType") == NULL);
+	CHECK(mm_ftype_get("") == NULL);
+	CHECK(mm_ftype_by_hash(mm_ftype_hash("Recon:EC2/NoSuchType")) == NULL);
+}
