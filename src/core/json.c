@@ -424,6 +424,7 @@ int mm_json_iter_init(struct mm_json_iter *it, const struct mm_json_val *v)
 	it->first = 1;
 	it->type = v->type;
 	it->depth = 1;
+	it->key_esc = 0;
 	return 0;
 }
 
@@ -466,6 +467,7 @@ int mm_json_iter_key(struct mm_json_iter *it, struct mm_str *key)
 			key->p = p + 1;
 			key->n = (size_t)(q - p - 1);
 		}
+		it->key_esc = esc;
 		p = skip_ws(q + 1, end);
 		if (p >= end || *p != ':')
 			return MM_EPARSE;
@@ -521,6 +523,7 @@ int mm_json_iter_enter(struct mm_json_iter *it, struct mm_json_iter *child)
 	child->first = 1;
 	child->type = *p == '{' ? MM_JSON_OBJECT : MM_JSON_ARRAY;
 	child->depth = it->depth + 1;
+	child->key_esc = 0;
 	return 0;
 }
 

@@ -63,6 +63,7 @@ struct mm_json_iter {
 	int first;
 	enum mm_json_type type;
 	int depth;	/* nesting level of this container (1 = outermost) */
+	int key_esc;	/* the last key read holds a backslash (escapes to decode) */
 };
 
 /* v must be an object or array value. Returns 0 or MM_EINVAL. */

@@ -100,7 +100,8 @@ static int walk_issuer(struct mm_json_iter *it, struct mm_arena *a, struct mm_id
 	int rc;
 
 	while ((rc = mm_json_iter_next(it, &k, &v)) == 1) {
-		k = norm_key(k, kb, sizeof(kb));
+		if (it->key_esc)
+			k = norm_key(k, kb, sizeof(kb));
 		rc = 0;
 		if (KEY(k, "type"))
 			rc = get_str(&v, a, &w->issuer_type, "sessionIssuer.type", err);
@@ -124,7 +125,8 @@ static int walk_attributes(struct mm_json_iter *it, struct mm_identity *w, struc
 	int rc;
 
 	while ((rc = mm_json_iter_next(it, &k, &v)) == 1) {
-		k = norm_key(k, kb, sizeof(kb));
+		if (it->key_esc)
+			k = norm_key(k, kb, sizeof(kb));
 		if (KEY(k, "mfaAuthenticated"))
 			w->mfa = get_bool(&v);
 	}
@@ -139,7 +141,8 @@ static int walk_session(struct mm_json_iter *it, struct mm_arena *a, struct mm_i
 	int rc;
 
 	while ((rc = mm_json_iter_key(it, &k)) == 1) {
-		k = norm_key(k, kb, sizeof(kb));
+		if (it->key_esc)
+			k = norm_key(k, kb, sizeof(kb));
 		if (KEY(k, "sessionIssuer"))
 			WALK_CHILD(it, walk_issuer, a, w, err);
 		else if (KEY(k, "attributes"))
@@ -161,7 +164,7 @@ static int walk_identity(struct mm_json_iter *it, struct mm_arena *a, struct mm_
 	int rc;
 
 	while ((rc = mm_json_iter_key(it, &k)) == 1) {
-		if (memchr(k.p, '\\', k.n))
+		if (it->key_esc)
 			k = norm_key(k, kb, sizeof(kb));
 		if (KEY(k, "sessionContext")) {
 			WALK_CHILD(it, walk_session, a, w, err);
@@ -369,7 +372,9 @@ static int parse_obj(const char *p, const char *end, struct mm_arena *a, struct 
 	if (mm_json_iter_init(&it, &obj))
 		return mm_err_set(err, MM_EPARSE, "record is not a JSON object");
 	while ((rc = mm_json_iter_key(&it, &k)) == 1) {
-		if (k.n == 12 && it.p < it.end && *it.p == '{' && memcmp(k.p, "userIdentity", 12) == 0) {
+		/* the key as a JSON reader reads it ("user\u0049dentity" too) */
+		struct mm_str nk = it.key_esc ? norm_key(k, kb, sizeof(kb)) : k;
+		if (nk.n == 12 && it.p < it.end && *it.p == '{' && memcmp(nk.p, "userIdentity", 12) == 0) {
 			const char *at = it.p;
 			mm_err_clear(err);
 			WALK_CHILD(&it, walk_identity, a, &api->who, err);
@@ -385,9 +390,7 @@ static int parse_obj(const char *p, const char *end, struct mm_arena *a, struct 
 		if (rc != 1)
 			break;
 		top_add(k, &v);
-		rc = field(api, k, &v, a, &tf, err);
-		if (rc == 1 && memchr(k.p, '\\', k.n))
-			rc = field(api, norm_key(k, kb, sizeof(kb)), &v, a, &tf, err);
+		rc = field(api, nk, &v, a, &tf, err);
 		if (rc < 0)
 			return rc;
 	}

@@ -233,7 +233,7 @@ int mm_hostjson_parse(const char *line, size_t n, struct mm_arena *a, struct mm_
 	obj.n = (size_t)(end - p);
 	mm_json_iter_init(&it, &obj);
 	while ((rc = mm_json_iter_next(&it, &k, &v)) == 1) {
-		if (memchr(k.p, '\\', k.n))
+		if (it.key_esc)
 			k = mm__json_norm_key(k, kb, sizeof(kb));
 		if ((rc = field(h, k, &v, a, &c, err)) < 0)
 			return rc;

@@ -167,7 +167,7 @@ static int parse_rec(const char *p, const char *end, struct mm_arena *a, struct 
 	mm_json_iter_init(&it, &obj);
 	while ((rc = mm_json_iter_next(&it, &k, &v)) == 1) {
 		rc = field(d, k, &v, a, &c, err);
-		if (rc == 1 && memchr(k.p, '\\', k.n))
+		if (rc == 1 && it.key_esc)
 			rc = field(d, mm__json_norm_key(k, kb, sizeof(kb)), &v, a, &c, err);
 		if (rc < 0)
 			return rc;

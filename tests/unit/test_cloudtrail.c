@@ -220,6 +220,26 @@ MM_TEST(mfa_and_string_readonly)
 	CHECK_EQ_INT(a->who.mfa, 1);
 }
 
+/* Escaped keys are read at every level of userIdentity, as a JSON
+ * reader reads them (the iterator says which keys to decode). */
+MM_TEST(escaped_identity_keys)
+{
+	struct mm_event ev;
+	struct mm_err err;
+	const struct mm_api *a = &ev.u.api;
+	CHECK_EQ_INT(parse("{\"eventTime\":\"2020-01-08T20:58:45Z\",\"eventSource\":\"s\","
+			   "\"eventName\":\"n\",\"user\\u0049dentity\":{\"typ\\u0065\":"
+			   "\"AssumedRole\",\"session\\u0043ontext\":{\"sessionIssuer\":{\"\\u0074ype\":"
+			   "\"Role\",\"arn\":\"arn:aws:iam::1:role/R\",\"user\\u004eame\":\"R\"},"
+			   "\"attribute\\u0073\":{\"mfa\\u0041uthenticated\":\"true\"}}}}",
+			   &ev, &err),
+		     0);
+	CHECK_EQ_SLICE(a->who.type, "AssumedRole");
+	CHECK_EQ_SLICE(a->who.issuer_type, "Role");
+	CHECK_EQ_SLICE(a->who.issuer_user_name, "R");
+	CHECK_EQ_INT(a->who.mfa, 1);
+}
+
 MM_TEST(every_identity_type)
 {
 	static const char *types[] = {"Root", "IAMUser", "AssumedRole", "Role", "FederatedUser",

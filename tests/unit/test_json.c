@@ -492,3 +492,32 @@ MM_TEST(buf_printf_fits_grows_and_caps)
 	CHECK_EQ_INT((int)b.len, 606);
 	mm_buf_free(&b);
 }
+
+/* The iterator says which keys hold escapes, key by key, so a parser
+ * decodes only those (and skips its search of every other key). */
+MM_TEST(iterator_marks_escaped_keys)
+{
+	const char *s = "{\"a\":1,\"b\\u0063\":{\"x\\\\y\":2,\"z\":3},\"d\":4}";
+	struct mm_json_val v, m;
+	struct mm_json_iter it, ch;
+	struct mm_str k;
+	CHECK_EQ_INT(mm_json_value(s, strlen(s), &v, NULL), 0);
+	CHECK_EQ_INT(mm_json_iter_init(&it, &v), 0);
+	CHECK_EQ_INT(it.key_esc, 0);
+	CHECK_EQ_INT(mm_json_iter_next(&it, &k, &m), 1);
+	CHECK_EQ_INT(it.key_esc, 0);
+	CHECK_EQ_INT(mm_json_iter_key(&it, &k), 1);
+	CHECK_EQ_SLICE(k, "b\\u0063");
+	CHECK_EQ_INT(it.key_esc, 1);
+	CHECK_EQ_INT(mm_json_iter_enter(&it, &ch), 0);
+	CHECK_EQ_INT(ch.key_esc, 0);
+	CHECK_EQ_INT(mm_json_iter_next(&ch, &k, &m), 1);
+	CHECK_EQ_INT(ch.key_esc, 1);
+	CHECK_EQ_INT(mm_json_iter_next(&ch, &k, &m), 1);
+	CHECK_EQ_INT(ch.key_esc, 0);
+	CHECK_EQ_INT(mm_json_iter_next(&ch, &k, &m), 0);
+	CHECK_EQ_INT(mm_json_iter_leave(&it, &ch), 0);
+	CHECK_EQ_INT(mm_json_iter_next(&it, &k, &m), 1);
+	CHECK_EQ_SLICE(k, "d");
+	CHECK_EQ_INT(it.key_esc, 0);
+}
