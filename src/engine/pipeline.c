@@ -1249,7 +1249,7 @@ static int begin(struct mm_pipeline *s, struct mm_err *err)
 }
 
 /* The instanceDetails JSON for f (enrichment: the renderer never looks
- * the inventory up itself), into s->blob; NULL when there is none. */
+ * the inventory up itself), into b; NULL when there is none. */
 static const char *instance_details(const struct mm_pipeline *s, const struct mm_finding *f,
 				    struct mm_buf *b)
 {

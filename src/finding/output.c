@@ -24,11 +24,11 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#include <strings.h>
 
 #include "core/common.h"
 #include "core/err.h"
