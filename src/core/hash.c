@@ -1,7 +1,6 @@
 /* hash.c - out-of-line hashing helpers (the hot hash is inline in hash.h). */
 #include "core/hash.h"
 
-
 void mm_hash_hex128(const void *data, size_t n, uint64_t seed, char out[33])
 {
 	uint64_t h1 = mm_hash(data, n, seed);

@@ -123,5 +123,12 @@ struct mm_buf;
  * UTF-8 as U+FFFD (the replacement character, written as its UTF-8
  * bytes). 0 or MM_ETOOBIG/MM_ENOMEM from the buffer. */
 int mm_json_escape(struct mm_buf *b, const char *s, size_t n);
+/* The escape of ASCII byte c (< 0x80) into out, as mm_json_escape writes
+ * it: its length, or 0 when c is written as it is. */
+size_t mm_json_escape_ascii(unsigned char c, char out[6]);
+/* How many bytes from s (n available) a JSON string holds as they are:
+ * up to the first '"', '\\', control character or non-ASCII byte. The
+ * string scanner's fast step (SSE2), for writers of JSON text. */
+size_t mm_json_plain_len(const char *s, size_t n);
 
 #endif

@@ -1434,7 +1434,7 @@ static int write_render(const struct mm_pipeline *s, const struct mm_finding *f,
 	if ((rc = mm_finding_to_json_geo(f, details, s->geo, js)))
 		return rc;
 	mm_buf_reset(pk);
-	return mm_finding_pack(f, pk) ? MM_ENOMEM : 0;
+	return mm_finding_pack(f, pk);
 }
 
 /* The last step: f (rendered: rc is write_render's answer) into the

@@ -26,10 +26,6 @@
 #include <string.h>
 #include <strings.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "core/common.h"
 #include "core/err.h"
 #include "core/hash.h"
@@ -99,63 +95,30 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 
 /* The escape for byte c at u (n bytes available) into out (6 bytes
  * room): 0 when the bytes are written as they are, else the escape's
- * length, with *used the input bytes it stands for. Escapes as
- * mm_json_escape writes them; a byte that does not start well-formed
- * UTF-8 becomes U+FFFD. */
+ * length, with *used the input bytes it stands for. ASCII as
+ * mm_json_escape writes it (DEL kept as it is); a byte that does not
+ * start well-formed UTF-8 becomes U+FFFD. */
 static size_t esc_one(const unsigned char *u, size_t n, char *out, size_t *used)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char c = u[0];
 	size_t k;
 
 	*used = 1;
-	if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
+	if (u[0] == 0x7f)
 		return 0;
-	if (c >= 0x80) {
-		if ((k = utf8_seq(u, n))) {
-			*used = k;
-			return 0;
-		}
-		memcpy(out, "\xef\xbf\xbd", 3);
-		return 3;
+	if (u[0] < 0x80)
+		return mm_json_escape_ascii(u[0], out);
+	if ((k = utf8_seq(u, n))) {
+		*used = k;
+		return 0;
 	}
-	out[0] = '\\';
-	switch (c) {
-	case '"': out[1] = '"'; return 2;
-	case '\\': out[1] = '\\'; return 2;
-	case '\n': out[1] = 'n'; return 2;
-	case '\r': out[1] = 'r'; return 2;
-	case '\t': out[1] = 't'; return 2;
-	case '\b': out[1] = 'b'; return 2;
-	case '\f': out[1] = 'f'; return 2;
-	default:
-		memcpy(out + 1, "u00", 3);
-		out[4] = hex[c >> 4];
-		out[5] = hex[c & 15];
-		return 6;
-	}
+	memcpy(out, "\xef\xbf\xbd", 3);
+	return 3;
 }
 
-/* Where the next byte at or after i that needs a look is (n if none):
- * '"', '\\', a control character or a non-ASCII byte; 16 bytes a step. */
+/* Where the next byte at or after i that needs a look is (n if none). */
 static size_t esc_next(const unsigned char *u, size_t i, size_t n)
 {
-#if defined(__SSE2__)
-	while (n - i >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
-		__m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
-		__m128i bs = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
-		/* signed compare: 0x00-0x1f and 0x80-0xff at once */
-		__m128i k16 = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, bs), k16));
-		if (m)
-			return i + (size_t)__builtin_ctz(m);
-		i += 16;
-	}
-#endif
-	while (i < n && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
-		i++;
-	return i;
+	return i + mm_json_plain_len((const char *)u + i, n - i);
 }
 
 /* Append s[0..n) as the inside of a JSON string: ", \ and control
