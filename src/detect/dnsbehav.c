@@ -668,6 +668,26 @@ static int merge(void *dst, void *src)
 			continue;
 		if (!(de = ent_get(d, se->key, strlen(se->key))))
 			return MM_ENOMEM;
+		if (!de->x && !de->g) {
+			/* new here: take src's windows as they are (src is
+			 * freed after the merge), which is what merging them
+			 * into nothing gives, without a second copy of them
+			 * at the flush's peak (bench DNS file: 7.6 MB) */
+			if (!de->acct[0])
+				memcpy(de->acct, se->acct, sizeof(de->acct));
+			if (!de->region[0])
+				memcpy(de->region, se->region, sizeof(de->region));
+			de->x = se->x;
+			de->nx = se->nx;
+			de->capx = se->capx;
+			de->g = se->g;
+			de->ng = se->ng;
+			de->capg = se->capg;
+			se->x = NULL;
+			se->g = NULL;
+			se->nx = se->ng = se->capx = se->capg = 0;
+			continue;
+		}
 		if ((rc = ent_merge(d, de, se)))
 			return rc;
 	}
