@@ -16,6 +16,8 @@
 #define MM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define MM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define MM_UNUSED(x) ((void)(x))
+#define MM_NOINLINE __attribute__((noinline))
+#define MM_ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* Borrowed byte slice. */
 struct mm_str {

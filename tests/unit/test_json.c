@@ -521,3 +521,171 @@ MM_TEST(iterator_marks_escaped_keys)
 	CHECK_EQ_SLICE(k, "d");
 	CHECK_EQ_INT(it.key_esc, 0);
 }
+
+/* ---- the iterator's compact fast path ---------------------------------- */
+
+/* Walk every member of v, recursing into containers; 0 when all of it
+ * iterates, else the first error (-100: a string marked plain holds a
+ * byte that needs decoding or checking; -101: a container's iteration
+ * ended away from its last byte). Keys and scalar values are appended
+ * to out as "key=value;". Plain means nothing to decode: UTF-8 is
+ * plain, an escape is not. */
+static int walk_all(const struct mm_json_val *v, struct mm_buf *out, int top)
+{
+	struct mm_json_iter it;
+	struct mm_json_val m;
+	struct mm_str k;
+	size_t i;
+	int rc;
+
+	if (mm_json_iter_init(&it, v))
+		return MM_EINVAL;
+	while ((rc = mm_json_iter_next(&it, &k, &m)) == 1) {
+		if (k.p) {
+			mm_buf_add(out, k.p, k.n);
+			mm_buf_add(out, "=", 1);
+		}
+		if (m.type == MM_JSON_OBJECT || m.type == MM_JSON_ARRAY) {
+			if ((rc = walk_all(&m, out, 0)))
+				return rc;
+		} else {
+			mm_buf_add(out, m.p, m.n);
+			for (i = 1; m.plain && i + 1 < m.n; i++) {
+				unsigned char c = (unsigned char)m.p[i];
+				if (c == '"' || c == '\\' || c < 0x20)
+					return -100;
+			}
+		}
+		mm_buf_add(out, ";", 1);
+	}
+	if (rc)
+		return rc;
+	if (!top && it.p != v->p + v->n)
+		return -101;
+	if (top)	/* only whitespace after the record */
+		for (i = (size_t)(it.p - v->p); i < v->n; i++)
+			if (!strchr(" \t\r\n", v->p[i]))
+				return MM_EPARSE;
+	return 0;
+}
+
+/* Walk a record from an exact-size heap copy of s[0..n). */
+static int walk_copy(const char *s, size_t n, struct mm_buf *out)
+{
+	char *b = mm_malloc(n ? n : 1);
+	struct mm_json_val v;
+	int rc;
+	memcpy(b, s, n);
+	v.type = MM_JSON_OBJECT;
+	v.plain = 0;
+	v.p = b;
+	v.n = n;
+	rc = n && b[0] == '{' ? walk_all(&v, out, 1) : MM_EPARSE;
+	mm_free(b);
+	return rc;
+}
+
+/* s with a space after every ',', ':', '{' and '[' outside strings: the
+ * same document, which the fast path (compact JSON only) leaves to the
+ * full one. */
+static char *spaced(const char *s)
+{
+	size_t n = strlen(s), i, j = 0;
+	char *o = mm_malloc(2 * n + 1);
+	int in = 0;
+	for (i = 0; i < n; i++) {
+		o[j++] = s[i];
+		if (in && s[i] == '\\' && i + 1 < n)
+			o[j++] = s[++i];
+		else if (s[i] == '"')
+			in = !in;
+		else if (!in && strchr(",:{[", s[i]))
+			o[j++] = ' ';
+	}
+	o[j] = '\0';
+	return o;
+}
+
+/* Compact records as AWS writes them, long enough that keys and string
+ * values take the iterator's inline path (keys up to 32 bytes, strings
+ * up to 64), next to every kind of value it must leave to the full
+ * path. At every offset, each hostile byte and a cut there: iterating
+ * every member fails exactly when the whole-document scanner says the
+ * record is not valid JSON, strings marked plain hold nothing to decode,
+ * and the valid record yields the same keys and values as its spaced
+ * copy, which never takes the inline path. */
+MM_TEST(iterator_fast_path_agrees_with_the_scanner)
+{
+	static const char *recs[] = {
+		"{\"version\":\"1.100000\",\"account_id\":\"163623026341\",\"region\":\"us-east-1\","
+		"\"vpc_id\":\"vpc-68ef43cac1b76da5f\",\"query_timestamp\":\"2024-01-01T01:03:54Z\","
+		"\"query_name\":\"www.pedofa9-shop.com.\",\"query_type\":\"TXT\",\"query_class\":\"IN\","
+		"\"rcode\":\"NOERROR\",\"answers\":[{\"Rdata\":\"143.169.120.160\",\"Type\":\"A\","
+		"\"Class\":\"IN\"}],\"srcaddr\":\"10.0.16.84\",\"srcport\":\"9205\",\"transport\":\"UDP\","
+		"\"srcids\":{\"instance\":\"i-2757e2a0ec2d7cef5\"}}",
+		"{\"k\":\"\",\"kk\":\"a\",\"exactly_fifteen\":\"0123456789abcde\","
+		"\"exactly_sixteen_\":\"0123456789abcdef\",\"a_key_of_thirty_one_bytes_long_\":1,"
+		"\"a_key_of_thirty_two_bytes_long__\":-2.5e3,\"a_key_of_thirty_three_bytes_long_\":true,"
+		"\"s31\":\"0123456789012345678901234567890\",\"s32\":\"01234567890123456789012345678901\","
+		"\"s47\":\"01234567890123456789012345678901234567890123456\","
+		"\"s63\":\"012345678901234567890123456789012345678901234567890123456789012\","
+		"\"s64\":\"0123456789012345678901234567890123456789012345678901234567890123\","
+		"\"s80\":\"01234567890123456789012345678901234567890123456789012345678901234567890123456789\","
+		"\"esc\":\"a\\\"b\\\\c\\u00e9d\\n\",\"k\\u0065y\":\"v\",\"utf8\":\"caf\xc3\xa9 \xe2\x82\xac\","
+		"\"nul\":null,\"f\":false,\"arr\":[\"x\",1,{\"deep\":[[],{}]},\"a longer string in an array\"],"
+		"\"userIdentity\":{\"type\":\"AssumedRole\",\"principalId\":\"AROAEXAMPLE:session\","
+		"\"arn\":\"arn:aws:sts::123456789012:assumed-role/Admin/session-name-of-some-length\"},"
+		"\"end\":\"x\"}",
+	};
+	static const unsigned char bad[] = {'"', '\\', 0x01, 0x1f, 0x7f, 0x80, 0xc3, 0xff, ' ', ',',
+					    ':', '}', ']', '{', '[', '0', 'a', 'u'};
+	struct mm_buf o1, o2;
+	size_t r, i, j, n;
+	int checked = 0, failed = 0;
+
+	mm_buf_init(&o1, 1 << 20);
+	mm_buf_init(&o2, 1 << 20);
+	for (r = 0; r < MM_ARRAY_LEN(recs); r++) {
+		char *sp = spaced(recs[r]), *d;
+		n = strlen(recs[r]);
+		CHECK_EQ_INT(doc_ok(recs[r]), 0);
+		mm_buf_reset(&o1);
+		mm_buf_reset(&o2);
+		CHECK_EQ_INT(walk_copy(recs[r], n, &o1), 0);
+		CHECK_EQ_INT(walk_copy(sp, strlen(sp), &o2), 0);
+		CHECK(o1.len > 100 && o1.len == o2.len && memcmp(o1.p, o2.p, o1.len) == 0);
+		mm_free(sp);
+		d = mm_malloc(n + 1);
+		for (i = 0; i <= n; i++) {
+			for (j = 0; j <= MM_ARRAY_LEN(bad); j++) {
+				size_t dn = n;
+				int want, got;
+				memcpy(d, recs[r], n + 1);
+				if (j == MM_ARRAY_LEN(bad))
+					dn = i;	/* cut at i */
+				else if (i < n)
+					d[i] = (char)bad[j];
+				else
+					continue;
+				d[dn] = '\0';
+				want = doc_ok(d) == 0 && dn && d[0] == '{';
+				mm_buf_reset(&o1);
+				got = walk_copy(d, dn, &o1);
+				if (got == -100 || got == -101 || (got == 0) != want) {
+					if (!failed++)
+						fprintf(stderr, "record %zu, offset %zu, %s 0x%02x: walk %d, "
+								"scanner says %s\n", r, i,
+							j == MM_ARRAY_LEN(bad) ? "cut" : "byte",
+							j == MM_ARRAY_LEN(bad) ? 0 : bad[j], got,
+							want ? "valid" : "invalid");
+				}
+				checked++;
+			}
+		}
+		mm_free(d);
+	}
+	CHECK_EQ_INT(failed, 0);
+	CHECK(checked > 10000);
+	mm_buf_free(&o1);
+	mm_buf_free(&o2);
+}
