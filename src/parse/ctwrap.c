@@ -338,6 +338,7 @@ int mm_ctw_parse_item_at(const char *p, const char *end, struct mm_arena *scratc
 	struct mm_str k;
 	struct mm_err own;
 	size_t used = 0, at = 0, lim = (size_t)(end - p);
+	char kb[64];
 	int rc, have_detail = 0, have_dtype = 0, have_cte = 0;
 
 	*after = NULL;
@@ -375,6 +376,8 @@ int mm_ctw_parse_item_at(const char *p, const char *end, struct mm_arena *scratc
 	if (obj.type != MM_JSON_OBJECT || mm_json_iter_init(&it, &obj))
 		return mm_err_set(err, MM_EPARSE, "record is not a JSON object");
 	while ((rc = mm_json_iter_next(&it, &k, &v)) == 1) {
+		if (it.key_esc)	/* the key as a JSON reader reads it */
+			k = mm__json_norm_key(k, kb, sizeof(kb));
 		if (KEY(k, "detail")) {
 			detail = v;
 			have_detail = 1;

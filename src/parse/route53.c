@@ -22,7 +22,7 @@ struct dns_ctx {
 	int have_ts, have_msg, have_name;
 };
 
-static int get_str(const struct mm_json_val *v, struct mm_arena *a, struct mm_str *out,
+static MM_ALWAYS_INLINE int get_str(const struct mm_json_val *v, struct mm_arena *a, struct mm_str *out,
 		   const char *name, struct mm_err *err)
 {
 	int rc = mm__json_str_field(v, a, out, name, err);
@@ -39,6 +39,7 @@ static int parse_srcids(const struct mm_json_val *obj, struct mm_arena *a, struc
 	struct mm_json_iter it;
 	struct mm_str k;
 	struct mm_json_val v;
+	char kb[64];
 	int rc;
 
 	if (obj->type == MM_JSON_NULL)
@@ -48,6 +49,8 @@ static int parse_srcids(const struct mm_json_val *obj, struct mm_arena *a, struc
 	mm_json_iter_init(&it, obj);
 	while ((rc = mm_json_iter_next(&it, &k, &v)) == 1) {
 		rc = 0;
+		if (it.key_esc)	/* the key as a JSON reader reads it */
+			k = mm__json_norm_key(k, kb, sizeof(kb));
 		if (KEY(k, "instance"))
 			rc = get_str(&v, a, &d->instance_id, "srcids.instance", err);
 		else if (KEY(k, "resolver_endpoint"))
@@ -63,7 +66,7 @@ static int parse_srcids(const struct mm_json_val *obj, struct mm_arena *a, struc
 }
 
 /* One top-level member: 0 handled, 1 not ours, negative on a bad value. */
-static int field(struct mm_dns *d, struct mm_str k, const struct mm_json_val *v,
+static MM_ALWAYS_INLINE int field(struct mm_dns *d, struct mm_str k, const struct mm_json_val *v,
 		 struct mm_arena *a, struct dns_ctx *c, struct mm_err *err)
 {
 	int64_t port;
@@ -144,6 +147,14 @@ static int field(struct mm_dns *d, struct mm_str k, const struct mm_json_val *v,
 	return 1;
 }
 
+/* field for a key written with escapes (rare): out of line, so field
+ * is inlined once, into the loop over members */
+static MM_NOINLINE int field_esc(struct mm_dns *d, struct mm_str k, const struct mm_json_val *v,
+				 struct mm_arena *a, struct dns_ctx *c, struct mm_err *err)
+{
+	return field(d, k, v, a, c, err);
+}
+
 static int parse_rec(const char *p, const char *end, struct mm_arena *a, struct mm_event *ev,
 		     int nested, struct mm_err *err)
 {
@@ -168,7 +179,7 @@ static int parse_rec(const char *p, const char *end, struct mm_arena *a, struct 
 	while ((rc = mm_json_iter_next(&it, &k, &v)) == 1) {
 		rc = field(d, k, &v, a, &c, err);
 		if (rc == 1 && it.key_esc)
-			rc = field(d, mm__json_norm_key(k, kb, sizeof(kb)), &v, a, &c, err);
+			rc = field_esc(d, mm__json_norm_key(k, kb, sizeof(kb)), &v, a, &c, err);
 		if (rc < 0)
 			return rc;
 	}

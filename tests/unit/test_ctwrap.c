@@ -301,6 +301,11 @@ MM_TEST(eventbridge_and_lookup_items_as_lines)
 	CHECK_EQ_INT(mm_ct_parse_line(line, strlen(line), &a, &ev, &err), 0);
 	CHECK_EQ_INT(ev.raw.n, strlen(EV_C));
 	CHECK(mm_str_eqz(ev.u.api.event_name, "ListBuckets"));
+	/* the wrapper's key written with an escape is the same key */
+	snprintf(line, sizeof(line), "{\"EventId\":\"e-0003\",\"CloudTrail\\u0045vent\":%s}", q);
+	mm_arena_init(&a, scratch_mem, sizeof(scratch_mem));
+	CHECK_EQ_INT(mm_ct_parse_line(line, strlen(line), &a, &ev, &err), 0);
+	CHECK(mm_str_eqz(ev.u.api.event_name, "ListBuckets"));
 	/* a bare event's raw is the object on the line */
 	mm_arena_init(&a, scratch_mem, sizeof(scratch_mem));
 	CHECK_EQ_INT(mm_ct_parse_line("  " EV_A " ", strlen(EV_A) + 3, &a, &ev, &err), 0);

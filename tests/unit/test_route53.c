@@ -206,3 +206,38 @@ MM_TEST(deep_and_long)
 	CHECK(strstr(err.msg, "longer") != NULL);
 	mm_free(b);
 }
+
+/* A key written with escapes ("query\u005fname", valid JSON) is the key
+ * a JSON reader reads: the record gives the same fields as with plain
+ * keys, and an escaped key that is no field of ours is left alone. */
+MM_TEST(escaped_keys_read_as_plain)
+{
+	const char *plain = "{\"version\":\"1.100000\",\"account_id\":\"123456789012\","
+			    "\"query_timestamp\":\"2024-01-01T01:03:54Z\",\"query_name\":\"a.example.com.\","
+			    "\"query_type\":\"A\",\"rcode\":\"NOERROR\",\"srcaddr\":\"10.0.0.5\","
+			    "\"srcport\":\"5353\",\"srcids\":{\"instance\":\"i-0123456789abcdef0\"}}";
+	const char *esc = "{\"v\\u0065rsion\":\"1.100000\",\"account\\u005fid\":\"123456789012\","
+			  "\"query_timestamp\":\"2024-01-01T01:03:54Z\",\"query\\u005fname\":\"a.example.com.\","
+			  "\"query_typ\\u0065\":\"A\",\"\\u0072code\":\"NOERROR\",\"srcaddr\":\"10.0.0.5\","
+			  "\"srcport\":\"5353\",\"src\\u0069ds\":{\"inst\\u0061nce\":\"i-0123456789abcdef0\"},"
+			  "\"n\\u006ft_ours\":\"x\"}";
+	struct mm_event a, b;
+	struct mm_err err;
+	char qa[64], qb[64], ia[64], ib[64];
+
+	CHECK_EQ_INT(parse(plain, &a, &err), 0);
+	snprintf(qa, sizeof(qa), "%.*s", (int)a.u.dns.qname.n, a.u.dns.qname.p);
+	snprintf(ia, sizeof(ia), "%.*s", (int)a.u.dns.instance_id.n, a.u.dns.instance_id.p);
+	CHECK_EQ_INT(parse(esc, &b, &err), 0);
+	snprintf(qb, sizeof(qb), "%.*s", (int)b.u.dns.qname.n, b.u.dns.qname.p);
+	snprintf(ib, sizeof(ib), "%.*s", (int)b.u.dns.instance_id.n, b.u.dns.instance_id.p);
+	CHECK_EQ_STR(qa, "a.example.com.");
+	CHECK_EQ_STR(qb, qa);
+	CHECK_EQ_STR(ib, "i-0123456789abcdef0");
+	CHECK_EQ_STR(ia, ib);
+	CHECK_EQ_SLICE(b.u.dns.account, "123456789012");
+	CHECK_EQ_SLICE(b.u.dns.qtype, "A");
+	CHECK_EQ_SLICE(b.u.dns.rcode, "NOERROR");
+	CHECK(b.u.dns.time_ms == a.u.dns.time_ms);
+	CHECK_EQ_INT(b.u.dns.sport, 5353);
+}
