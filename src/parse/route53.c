@@ -22,8 +22,8 @@ struct dns_ctx {
 	int have_ts, have_msg, have_name;
 };
 
-static MM_ALWAYS_INLINE int get_str(const struct mm_json_val *v, struct mm_arena *a, struct mm_str *out,
-		   const char *name, struct mm_err *err)
+static MM_ALWAYS_INLINE int get_str(const struct mm_json_val *v, struct mm_arena *a,
+				     struct mm_str *out, const char *name, struct mm_err *err)
 {
 	int rc = mm__json_str_field(v, a, out, name, err);
 	if (rc)
@@ -67,7 +67,7 @@ static int parse_srcids(const struct mm_json_val *obj, struct mm_arena *a, struc
 
 /* One top-level member: 0 handled, 1 not ours, negative on a bad value. */
 static MM_ALWAYS_INLINE int field(struct mm_dns *d, struct mm_str k, const struct mm_json_val *v,
-		 struct mm_arena *a, struct dns_ctx *c, struct mm_err *err)
+				   struct mm_arena *a, struct dns_ctx *c, struct mm_err *err)
 {
 	int64_t port;
 
