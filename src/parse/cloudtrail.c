@@ -313,6 +313,12 @@ static __thread struct {
 	struct mm_str k[MM_CT_TOP_MAX];
 	struct mm_json_val v[MM_CT_TOP_MAX];
 } t_top;
+static __thread int t_top_off;	/* mm_ct_keep_top(0) */
+
+void mm_ct_keep_top(int on)
+{
+	t_top_off = !on;
+}
 
 static void top_add(struct mm_str k, const struct mm_json_val *v)
 {
@@ -368,7 +374,7 @@ static int parse_obj(const char *p, const char *end, struct mm_arena *a, struct 
 	obj.n = (size_t)(end - p);
 	tf.have = 0;
 	tf.v.type = MM_JSON_INVALID;
-	t_top.ntop = 0;
+	t_top.ntop = t_top_off ? -1 : 0;
 	if (mm_json_iter_init(&it, &obj))
 		return mm_err_set(err, MM_EPARSE, "record is not a JSON object");
 	while ((rc = mm_json_iter_key(&it, &k)) == 1) {

@@ -32,6 +32,12 @@ int mm_ct_parse_at(const char *p, const char *end, struct mm_arena *scratch, str
 int mm_ct_parse_line(const char *line, size_t n, struct mm_arena *scratch, struct mm_event *ev,
 		     struct mm_err *err);
 
+/* Whether the parses on this thread keep the record's top-level members
+ * in the event (api->top_keys, for the Sigma matcher; on by default).
+ * A thread whose events meet no Sigma rule turns it off: the matcher
+ * walks a record without them, so this only saves the copying. */
+void mm_ct_keep_top(int on);
+
 /* Iterator over the Records array of an S3 CloudTrail file held whole in
  * memory (buf is borrowed and must outlive the iterator). */
 struct mm_ct_doc {

@@ -689,6 +689,18 @@ MM_TEST(top_members_of_the_last_record)
 		CHECK_EQ_INT((int)whole.type, (int)v[i].type);
 		CHECK_EQ_INT((int)whole.n, (int)v[i].n);
 	}
+	/* a thread that turned them off gets none, and the same fields; on
+	 * again, they are back */
+	mm_ct_keep_top(0);
+	CHECK_EQ_INT(parse(rec, &ev, &err), 0);
+	CHECK(ev.u.api.top_p == NULL);
+	CHECK_EQ_INT(ev.u.api.ntop, 0);
+	CHECK(mm_str_eqz(ev.u.api.event_name, "n"));
+	CHECK(mm_str_eqz(ev.u.api.event_source, "s"));
+	mm_ct_keep_top(1);
+	CHECK_EQ_INT(parse(rec, &ev, &err), 0);
+	CHECK_EQ_INT(ev.u.api.ntop, 6);
+	CHECK(ev.u.api.top_p == ev.raw.p);
 	/* an event made by hand (not parsed from a record) has none */
 	memset(&ev, 0, sizeof(ev));
 	CHECK(ev.u.api.top_p == NULL);
