@@ -122,6 +122,7 @@ geo: all
 	@scripts/geo.sh $(BUILD)/mamori
 
 bench: all
+	@scripts/deps.sh bench
 	@bench/run.sh $(BUILD)/mamori
 
 install: all

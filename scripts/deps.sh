@@ -1,12 +1,16 @@
 #!/bin/sh
 # deps.sh - install the Debian packages mamori needs to build and test,
 # only if something is missing. Runs apt-get as root (or via sudo).
+# `deps.sh bench` also installs what bench/run.sh compares against.
 set -e
 PKGS="gcc make pkg-config libsqlite3-dev libyaml-dev zlib1g-dev libisal-dev sqlite3 clang libclang-rt-dev libmaxminddb-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev awscli chromium"
 # nft: `mamori agent respond block` and its test in a network namespace
 PKGS="$PKGS nftables"
 # libsystemd: `mamori agent --journal`; systemd-journal-remote builds tests/golden/journal.sh's journals
 PKGS="$PKGS libsystemd-dev systemd-journal-remote"
+# bench/run.sh: g++ and simdjson for the CloudTrail/DNS reference pass, mawk,
+# jq, GNU time for peak RSS, Node.js for DuckDB (@duckdb/node-api via npm ci)
+[ "${1:-}" = bench ] && PKGS="$PKGS g++ libsimdjson-dev mawk jq time nodejs"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
