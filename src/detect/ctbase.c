@@ -1657,16 +1657,43 @@ static int merge(void *dst, void *src)
 		d->recent = s->recent = NULL;
 		return 0;
 	}
+	/* each of src's entities leaves it as it is merged: moved whole
+	 * when dst has none of that name (what merging it into a new one
+	 * would make, as adopting above), else merged and freed at once,
+	 * so the two states' peak is not both in full plus the growth */
+	d->recent = s->recent = NULL;
 	for (i = 0; i < s->cap; i++) {
 		struct cb_ent *e = s->t[i], *t;
+		size_t j;
 		if (!e)
 			continue;
-		t = ent_get(d, e->h, e->name, strlen(e->name), e->inst);
-		if (!t)
-			return MM_ENOMEM;
-		if ((rc = ent_merge(t, e, d->p)))
-			return rc;
+		for (j = e->h & (d->cap - 1); (t = d->t[j]); j = (j + 1) & (d->cap - 1))
+			if (d->th[j] == e->h && t->inst == e->inst && t->nlen == e->nlen &&
+			    !memcmp(t->name, e->name, e->nlen))
+				break;
+		if (!t && d->n < CB_MAX_ENTS) {
+			if ((d->n + 1) * 4 > d->cap * 3) {
+				if (tab_grow(d))
+					return MM_ENOMEM;
+				for (j = e->h & (d->cap - 1); d->t[j]; j = (j + 1) & (d->cap - 1))
+					;
+			}
+			d->t[j] = e;
+			d->th[j] = e->h;
+			d->n++;
+		} else if (!t) {
+			d->dropped++;	/* CB_MAX_ENTS: as ent_get, not tracked */
+			ent_free(e);
+		} else {
+			if ((rc = ent_merge(t, e, d->p)))
+				return rc;
+			ent_free(e);
+		}
+		s->t[i] = NULL;
+		s->th[i] = 0;
+		s->n--;
 	}
+	d->recent = NULL;
 	return 0;
 }
 

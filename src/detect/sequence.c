@@ -162,6 +162,30 @@ static int reindex(struct state *s, size_t nslots)
 	return 0;
 }
 
+/* Put p (absent from s, under s's cap) into s; j is the empty slot its
+ * lookup ended on. 0, or MM_ENOMEM. */
+static int prin_put(struct state *s, struct prin *p, size_t j)
+{
+	if ((s->n + 1) * 2 > s->nslots) {
+		if (reindex(s, s->nslots * 2))
+			return MM_ENOMEM;
+		for (j = p->h & (s->nslots - 1); s->slots[j]; j = (j + 1) & (s->nslots - 1))
+			;
+	}
+	if (s->n == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 64;
+		struct prin **nv = mm_realloc(s->v, nc * sizeof(*nv));
+		if (!nv)
+			return MM_ENOMEM;
+		s->v = nv;
+		s->cap = nc;
+	}
+	s->v[s->n] = p;
+	s->slots[j] = (uint32_t)(s->n + 1);
+	s->n++;
+	return 0;
+}
+
 /* The principal (acct, pid), created when create is set; NULL when not
  * found, at the cap or out of memory. */
 static struct prin *prin_get(struct state *s, const char *acct, size_t an, const char *pid,
@@ -185,20 +209,6 @@ static struct prin *prin_get(struct state *s, const char *acct, size_t an, const
 		s->dropped++;
 		return NULL;
 	}
-	if ((s->n + 1) * 2 > s->nslots) {
-		if (reindex(s, s->nslots * 2))
-			return NULL;
-		for (j = h & (s->nslots - 1); s->slots[j]; j = (j + 1) & (s->nslots - 1))
-			;
-	}
-	if (s->n == s->cap) {
-		size_t nc = s->cap ? s->cap * 2 : 64;
-		struct prin **nv = mm_realloc(s->v, nc * sizeof(*nv));
-		if (!nv)
-			return NULL;
-		s->v = nv;
-		s->cap = nc;
-	}
 	if (!(p = mm_calloc(1, sizeof(*p))))
 		return NULL;
 	p->h = h;
@@ -206,9 +216,10 @@ static struct prin *prin_get(struct state *s, const char *acct, size_t an, const
 	memcpy(p->pid, pid, pn);
 	p->alen = (uint8_t)an;
 	p->plen = (uint8_t)pn;
-	s->v[s->n] = p;
-	s->slots[j] = (uint32_t)(s->n + 1);
-	s->n++;
+	if (prin_put(s, p, j)) {
+		mm_free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -546,16 +557,49 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	sig_add(p, &q);
 }
 
+/* Each of src's principals leaves it as it is merged: moved whole when
+ * dst has none of that key (merging it into a new one makes the same),
+ * else merged and freed at once, so the merge's peak is not both
+ * states in full plus the growth. */
 static int merge(void *dst, void *src)
 {
 	struct state *d = dst, *s = src;
 	size_t i;
-	int rc;
-	for (i = 0; i < s->n; i++)
-		if ((rc = prin_merge(d, s->v[i])))
-			return rc;
+	int rc = 0;
+	for (i = 0; i < s->n && !rc; i++) {
+		struct prin *q = s->v[i];
+		uint64_t h = q->h;
+		size_t j;
+		int found = 0;
+		for (j = h & (d->nslots - 1); d->slots[j]; j = (j + 1) & (d->nslots - 1)) {
+			const struct prin *p = d->v[d->slots[j] - 1];
+			if (p->h == h && p->alen == q->alen && p->plen == q->plen &&
+			    !memcmp(p->pid, q->pid, q->plen) && !memcmp(p->acct, q->acct, q->alen)) {
+				found = 1;
+				break;
+			}
+		}
+		if (!found && d->n < SEQ_MAX_PRINCIPALS) {
+			if ((rc = prin_put(d, q, j)))
+				break;
+		} else {
+			rc = prin_merge(d, q);
+			prin_free(q);
+		}
+		s->v[i] = NULL;
+	}
+	/* src keeps what was not merged (after a failure), indexed again */
+	{
+		size_t k = 0;
+		for (i = 0; i < s->n; i++)
+			if (s->v[i])
+				s->v[k++] = s->v[i];
+		s->n = k;
+		if (reindex(s, s->nslots) && !rc)
+			rc = MM_ENOMEM;
+	}
 	d->dropped += s->dropped;
-	return 0;
+	return rc;
 }
 
 /* ---- members -------------------------------------------------------------- */

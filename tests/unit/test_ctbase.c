@@ -755,6 +755,39 @@ MM_TEST(merge_any_split_any_order)
 	}
 }
 
+/* Merging moves an entity the destination lacks and frees one it merged:
+ * split by principal (each state holds principals the others lack) and by
+ * record (shared ones), merged into a state that already holds some, so
+ * neither the adopting shortcut nor the copy alone is what runs. */
+MM_TEST(merge_moves_absent_and_frees_merged)
+{
+	static char sum[32 * 900];
+	struct evlist l;
+	int order, i;
+	reference();
+	scenario(&l);
+	for (order = 0; order < 2; order++) {
+		struct fx x;
+		void *a, *b;
+		setup(&x);
+		a = DET.state_new();
+		b = DET.state_new();
+		for (i = 0; i < l.n; i++) {
+			int alice = strcmp(l.k[i].who, ALICE) == 0;
+			void *to = alice ? (i % 2 ? a : x.st) : (i % 5 ? b : a);
+			call_on(&x, to, &l.k[i]);
+		}
+		CHECK_EQ_INT(DET.merge(x.st, order ? a : b), 0);
+		CHECK_EQ_INT(DET.merge(x.st, order ? b : a), 0);
+		DET.state_free(a);
+		DET.state_free(b);
+		finish(&x);
+		summary(x.agg, sum, sizeof(sum));
+		CHECK_EQ_STR(sum, ref_sum);
+		teardown(&x);
+	}
+}
+
 /* Sum two scans' findings by (type, key): the store merges them so. */
 MM_TEST(two_scans_equal_one)
 {
