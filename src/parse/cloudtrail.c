@@ -474,17 +474,29 @@ enum { DOC_FIRST = 0, DOC_NEXT, DOC_END, DOC_DONE };
 
 #define count_nl mm__json_count_nl
 
-/* Bring d->line up to position q (q never moves backwards). */
+/* The newline search's step: past the record at hand by at most this. */
+#define NL_STEP ((size_t)64 << 10)
+
+/* Bring d->line up to position q (q never moves backwards). d->nl: there
+ * is no newline in [line_at, nl), and nl is the next one or the end of
+ * what was searched. An S3 object is one line: searched once, counting
+ * up to every record would read each record twice more; searched in
+ * steps, not to the end at once, which read (and so paged in) all of a
+ * mapped document before its first record was parsed. */
 static uint64_t line_at(struct mm_ct_doc *d, const char *q)
 {
 	if (q <= d->line_at)
 		return d->line;
-	/* the next newline is found once: an S3 object is one line, and
-	 * counting up to every record would read each record twice more */
-	if (!d->nl || d->nl < d->line_at) {
-		d->nl = memchr(d->line_at, '\n', (size_t)(d->end - d->line_at));
-		if (!d->nl)
-			d->nl = d->end;
+	if (!d->nl || d->nl < d->line_at)
+		d->nl = d->line_at;
+	while (d->nl < q && d->nl < d->end) {
+		size_t span = MM_MIN(MM_MAX((size_t)(q - d->nl), NL_STEP), (size_t)(d->end - d->nl));
+		const char *f = memchr(d->nl, '\n', span);
+		if (f) {
+			d->nl = f;
+			break;
+		}
+		d->nl += span;
 	}
 	if (q <= d->nl) {
 		d->line_at = q;

@@ -44,8 +44,8 @@ struct mm_ct_doc {
 	const char *buf, *p, *end;
 	uint64_t line;		/* 1-based line of p */
 	const char *line_at;	/* position line was counted to */
-	const char *nl;		/* the first newline at or after line_at, end when
-				 * none; NULL: not looked for */
+	const char *nl;		/* no newline in [line_at, nl): nl is the next one or
+				 * where the search stopped; NULL: not looked for */
 	const char *pf;		/* bytes before this were prefetched */
 	int state;
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/mtime.h"
@@ -455,6 +456,35 @@ MM_TEST(doc_pretty_printed)
 			CHECK_EQ_INT((int)line, (int)want[i]);
 		}
 		CHECK_EQ_INT(mm_ct_doc_next(&d, &rec, &line, &off, &err), 0);
+	}
+	/* a line far longer than the newline search's step (64 KiB), as an
+	 * S3 object is: 3000 records of ~60 bytes, a newline after record
+	 * 2000 and after 2999; the search never reads more than a step past
+	 * the record at hand (so a mapped file is paged in as it is read) */
+	{
+		struct mm_buf b;
+		struct mm_ct_doc d;
+		struct mm_json_val rec;
+		uint64_t line = 0, off = 0;
+		int i;
+		mm_buf_init(&b, 1 << 20);
+		CHECK_EQ_INT(mm_buf_addz(&b, "{\"Records\":["), 0);
+		for (i = 0; i < 3000; i++) {
+			char r[96];
+			snprintf(r, sizeof(r), "%s{\"eventName\":\"E%04d\",\"pad\":\"%040d\"}%s",
+				 i ? "," : "", i, 0, i == 2000 || i == 2999 ? "\n" : "");
+			CHECK_EQ_INT(mm_buf_addz(&b, r), 0);
+		}
+		CHECK_EQ_INT(mm_buf_addz(&b, "]}"), 0);
+		CHECK(b.len > 3 * (64 << 10));
+		CHECK_EQ_INT(mm_ct_doc_init(&d, b.p, b.len, &err), 0);
+		for (i = 0; i < 3000; i++) {
+			CHECK_EQ_INT(mm_ct_doc_next(&d, &rec, &line, &off, &err), 1);
+			CHECK_EQ_INT((int)line, i <= 2000 ? 1 : 2);
+			CHECK(d.nl == NULL || d.nl <= b.p + off + rec.n + (64 << 10));
+		}
+		CHECK_EQ_INT(mm_ct_doc_next(&d, &rec, &line, &off, &err), 0);
+		mm_buf_free(&b);
 	}
 }
 
