@@ -1320,6 +1320,10 @@ static int merge(void *dst, void *src)
 		de = eni_get(d, s->t[i].h, se->name, strlen(se->name));
 		if (de)
 			eni_merge(de, se, p);
+		/* merged (or past dst's bound): freed now, not with src, so
+		 * the merge's peak is not both states in full */
+		eni_free(se);
+		s->t[i].e = NULL;
 	}
 	memset(s->recent, 0, sizeof(s->recent));
 	return 0;
