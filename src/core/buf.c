@@ -53,6 +53,27 @@ int mm_buf_reserve(struct mm_buf *b, size_t extra)
 	return 0;
 }
 
+int mm_buf_reserve_exact(struct mm_buf *b, size_t extra)
+{
+	size_t need;
+	char *np;
+
+	if (!extra_ok(b, extra))
+		return MM_ETOOBIG;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	if (!(np = mm_malloc(need)))
+		return MM_ENOMEM;
+	if (b->len)
+		memcpy(np, b->p, b->len);
+	np[b->len] = '\0';
+	mm_free(b->p);
+	b->p = np;
+	b->cap = need;
+	return 0;
+}
+
 int mm_buf_add(struct mm_buf *b, const void *p, size_t n)
 {
 	int rc = mm_buf_reserve(b, n);

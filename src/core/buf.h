@@ -23,6 +23,10 @@ void mm_buf_free(struct mm_buf *b);
 static inline void mm_buf_reset(struct mm_buf *b) { b->len = 0; if (b->p) b->p[0] = '\0'; }
 /* Make room for at least extra more bytes (plus the NUL). */
 int mm_buf_reserve(struct mm_buf *b, size_t extra);
+/* The same, but a buffer too small is replaced by one of exactly that
+ * room (its len bytes copied, not the old capacity; no doubling): for a
+ * size known up front, which doubling would overshoot by up to 2x. */
+int mm_buf_reserve_exact(struct mm_buf *b, size_t extra);
 int mm_buf_add(struct mm_buf *b, const void *p, size_t n);
 int mm_buf_addz(struct mm_buf *b, const char *z);
 int mm_buf_addc(struct mm_buf *b, char c);

@@ -68,6 +68,11 @@ void mm_reader_close(struct mm_reader *r);
 /* Read a whole stream into out (bounded by out->max: MM_ETOOBIG past
  * it). On MM_ETRUNC out holds what was read. */
 int mm_reader_slurp(struct mm_reader *r, struct mm_buf *out, struct mm_err *err);
+/* The stream's whole decompressed size as the file says it, 0 when it
+ * does not (stdin, a pipe): a plain file's size; a gzip file's ISIZE
+ * trailer (the last member's size mod 2^32: a hint, exact for the one
+ * member AWS writes), bounded by deflate's largest ratio. */
+uint64_t mm_reader_size_hint(const struct mm_reader *r);
 
 /* Line framing over a reader, with a hard line-length cap. */
 struct mm_lines {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/buf.h"
 #include "core/common.h"
 #include "input/reader.h"
 #include "input/walk.h"
@@ -469,6 +470,66 @@ MM_TEST(lines_held_while_ready_stay_valid)
 	CHECK_EQ_INT(got, 200);
 	CHECK(runs > 10); /* the 64-byte buffer was refilled many times */
 	mm_lines_free(&l);
+	mm_reader_close(&r);
+	unlink(path);
+}
+
+/* A document read whole (mm_reader_slurp) gets the room the file says it
+ * needs at once: a gzip member's ISIZE, a plain file's size; a wrong or
+ * absurd hint only costs the growth it would have had. */
+MM_TEST(slurp_sizes_the_buffer_from_the_file)
+{
+	char path[] = "/tmp/mmtest_rdXXXXXX";
+	static char text[300001];
+	static unsigned char gz[400000];
+	struct mm_reader r;
+	struct mm_buf b;
+	struct mm_err e;
+	size_t n, i, n1;
+	int fd = mkstemp(path);
+	close(fd);
+	for (i = 0; i < sizeof(text) - 1; i++)
+		text[i] = (char)('a' + (i * 7919) % 26);
+	text[sizeof(text) - 1] = '\0';
+
+	/* one gzip member: the hint is its size, the buffer not doubled */
+	n = gz_bytes(text, gz, sizeof(gz));
+	write_file(path, gz, n);
+	CHECK_EQ_INT(mm_reader_open(&r, path, 0, &e), 0);
+	CHECK_EQ_INT((int)mm_reader_size_hint(&r), (int)strlen(text));
+	mm_buf_init(&b, 1 << 30);
+	CHECK_EQ_INT(mm_reader_slurp(&r, &b, &e), 0);
+	CHECK_EQ_INT((int)b.len, (int)strlen(text));
+	CHECK(memcmp(b.p, text, b.len) == 0);
+	CHECK(b.cap < strlen(text) + 8192);	/* doubling from 256 B: 524,288 */
+	mm_reader_close(&r);
+	mm_buf_free(&b);
+
+	/* two members: the hint (the last member's) is short; all is read */
+	n1 = gz_bytes(text, gz, sizeof(gz));
+	n = n1 + gz_bytes("tail\n", gz + n1, sizeof(gz) - n1);
+	write_file(path, gz, n);
+	CHECK_EQ_INT(mm_reader_open(&r, path, 0, &e), 0);
+	CHECK_EQ_INT((int)mm_reader_size_hint(&r), 5);
+	mm_buf_init(&b, 1 << 30);
+	CHECK_EQ_INT(mm_reader_slurp(&r, &b, &e), 0);
+	CHECK_EQ_INT((int)b.len, (int)strlen(text) + 5);
+	CHECK(memcmp(b.p + strlen(text), "tail\n", 5) == 0);
+	mm_reader_close(&r);
+	mm_buf_free(&b);
+
+	/* a trailer claiming more than deflate can expand to: no hint */
+	n = gz_bytes("tiny\n", gz, sizeof(gz));
+	gz[n - 1] = 0x7f;	/* ISIZE ~2 GB from a ~25-byte file */
+	write_file(path, gz, n);
+	CHECK_EQ_INT(mm_reader_open(&r, path, 0, &e), 0);
+	CHECK_EQ_INT((int)mm_reader_size_hint(&r), 0);
+	mm_reader_close(&r);
+
+	/* a plain file: its size */
+	write_file(path, text, 1000);
+	CHECK_EQ_INT(mm_reader_open(&r, path, 0, &e), 0);
+	CHECK_EQ_INT((int)mm_reader_size_hint(&r), 1000);
 	mm_reader_close(&r);
 	unlink(path);
 }
