@@ -30,16 +30,24 @@ static int extra_ok(const struct mm_buf *b, size_t extra)
 	return extra <= b->max && b->len <= b->max - extra;
 }
 
+/* The capacity extra more bytes need (and the NUL) in *need: 1 when the
+ * buffer lacks it, 0 when it has it, MM_ETOOBIG past its max. */
+static int short_of(const struct mm_buf *b, size_t extra, size_t *need)
+{
+	if (!extra_ok(b, extra))
+		return MM_ETOOBIG;
+	*need = b->len + extra + 1;
+	return *need > b->cap;
+}
+
 int mm_buf_reserve(struct mm_buf *b, size_t extra)
 {
 	size_t need, ncap;
 	char *np;
+	int rc = short_of(b, extra, &need);
 
-	if (!extra_ok(b, extra))
-		return MM_ETOOBIG;
-	need = b->len + extra + 1;
-	if (need <= b->cap)
-		return 0;
+	if (rc <= 0)
+		return rc;
 	ncap = b->cap ? b->cap : 256;
 	while (ncap < need)
 		ncap *= 2;
@@ -57,12 +65,10 @@ int mm_buf_reserve_exact(struct mm_buf *b, size_t extra)
 {
 	size_t need;
 	char *np;
+	int rc = short_of(b, extra, &need);
 
-	if (!extra_ok(b, extra))
-		return MM_ETOOBIG;
-	need = b->len + extra + 1;
-	if (need <= b->cap)
-		return 0;
+	if (rc <= 0)
+		return rc;
 	if (!(np = mm_malloc(need)))
 		return MM_ENOMEM;
 	if (b->len)
