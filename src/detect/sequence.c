@@ -749,6 +749,85 @@ static int popcount(unsigned m)
 	return n;
 }
 
+/* Do two references name one record? (Interned names: the pointers
+ * usually decide.) */
+static int same_record(const struct mm_evref *a, const struct mm_evref *b)
+{
+	return a->line == b->line && a->offset == b->offset && a->time_ms == b->time_ms &&
+	       (a->file == b->file || (a->file && b->file && strcmp(a->file, b->file) == 0));
+}
+
+/* The records behind the items of one window and the stages each shows. */
+struct calls {
+	const struct mm_evref *rec[2 * (SEQ_MAX_SIGS + SEQ_MAX_MEMBERS)];
+	unsigned tac[2 * (SEQ_MAX_SIGS + SEQ_MAX_MEMBERS)];
+	int n;
+	int owner[MM_TAC__N];	/* the record a stage is given to; -1 none */
+};
+
+static void calls_add(struct calls *k, const struct mm_evref *r, unsigned tactic)
+{
+	int i;
+	for (i = 0; i < k->n; i++)
+		if (same_record(k->rec[i], r))
+			break;
+	if (i == k->n) {
+		k->rec[k->n] = r;
+		k->tac[k->n++] = 0;
+	}
+	k->tac[i] |= 1u << tactic;
+}
+
+/* Give record r a stage of its own, moving others' stages along (one
+ * augmenting path of a bipartite matching). */
+static int calls_give(struct calls *k, int r, unsigned *seen)
+{
+	int t;
+	for (t = 0; t < MM_TAC__N; t++) {
+		if (!(k->tac[r] & ~*seen & (1u << t)))
+			continue;
+		*seen |= 1u << t;
+		if (k->owner[t] < 0 || calls_give(k, k->owner[t], seen)) {
+			k->owner[t] = r;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* How many distinct stages the items in [t, t+w] show when one record
+ * counts for one stage, however many findings and rules it raised (one
+ * failed console login matching two Sigma rules of two tactics is one
+ * call, not a story); stops at need. members: only the findings past
+ * initial access (the findings-only rule). A record is known by the
+ * item's earliest reference, and by its latest when it counts more
+ * than one; the other records of a signal counted twice are not known,
+ * so this can only undercount them. */
+static int stages_by_call(const struct item *it, int n, int64_t t, int64_t w, int members,
+			  int need)
+{
+	struct calls k;
+	int i, got = 0;
+
+	k.n = 0;
+	for (i = 0; i < n; i++) {
+		if (it[i].first > t + w || it[i].last < t)
+			continue;
+		if (members && (!it[i].is_mem || it[i].tactic == MM_TAC_INITIAL_ACCESS))
+			continue;
+		calls_add(&k, it[i].ref, it[i].tactic);
+		if (it[i].is_mem && it[i].count > 1 && !same_record(it[i].ref, it[i].lref))
+			calls_add(&k, it[i].lref, it[i].tactic);
+	}
+	for (i = 0; i < MM_TAC__N; i++)
+		k.owner[i] = -1;
+	for (i = 0; i < k.n && got < need; i++) {
+		unsigned seen = 0;
+		got += calls_give(&k, i, &seen);
+	}
+	return got;
+}
+
 /* Mark every item that lies in a window of w ms in which the rule holds;
  * returns how many are marked. A window [t, t+w] holds the items with
  * first <= t+w and last >= t; the windows worth trying start at an
@@ -783,6 +862,11 @@ static int qualify(struct item *it, int n, int64_t w, const double *params)
 		 * two stages (access, discovery) and no more */
 		if (!(all & HARM) ||
 		    (popcount(fnd) < min_fst && (popcount(all) < min_stages || !anchored)))
+			continue;
+		/* the stages must come from as many calls */
+		if (!(popcount(fnd) >= min_fst && stages_by_call(it, n, t, w, 1, min_fst) >= min_fst) &&
+		    !(popcount(all) >= min_stages && anchored &&
+		      stages_by_call(it, n, t, w, 0, min_stages) >= min_stages))
 			continue;
 		for (j = 0; j < n; j++)
 			if (!it[j].qualified && it[j].first <= t + w && it[j].last >= t) {

@@ -106,9 +106,10 @@ static void call(struct fixture *fx, const struct who *w, const char *src, const
 }
 
 /* A finding of type on w's key from first to last, as another detector
- * would have emitted it in this batch. */
-static void member(struct fixture *fx, const struct who *w, const char *type, double sev,
-		   int64_t first, int64_t last)
+ * would have emitted it in this batch, its evidence the record at line
+ * of the file being scanned. */
+static void member_at(struct fixture *fx, const struct who *w, const char *type, double sev,
+		      int64_t first, int64_t last, uint64_t line)
 {
 	int created;
 	struct mm_finding *f = mm_agg_get(fx->agg, type, ACCT, w->key, strlen(w->key), "", &created);
@@ -130,7 +131,14 @@ static void member(struct fixture *fx, const struct who *w, const char *type, do
 	snprintf(f->region, sizeof(f->region), "us-east-1");
 	mm_ip_parse(w->ip, strlen(w->ip), &f->remote_ip);
 	f->has_remote_ip = 1;
-	mm_finding_add_evidence(f, "t/x.json", ++fx->line, 0, first);
+	mm_finding_add_evidence(f, fx->fc.rel, line, 0, first);
+}
+
+/* The same on a record of its own. */
+static void member(struct fixture *fx, const struct who *w, const char *type, double sev,
+		   int64_t first, int64_t last)
+{
+	member_at(fx, w, type, sev, first, last, ++fx->line);
 }
 
 /* The flush: finish on the state, then the batch's findings go to the
@@ -426,6 +434,51 @@ MM_TEST(two_findings_of_two_stages_fire)
 			CHECK_EQ_INT((int)f->count, 4);
 		teardown(&fx);
 	}
+}
+
+MM_TEST(one_call_matching_rules_of_several_tactics_is_not_a_story)
+{
+	/* a failed console login that two Sigma rules match (one tagged
+	 * privilege escalation, one credential access): three stages, two
+	 * findings past initial access, all from one call. A second call,
+	 * a policy attached a minute later, makes the story: the first is
+	 * one stage, the second another. */
+	struct fixture fx;
+	const struct mm_finding *f;
+	uint64_t line;
+	setup(&fx);
+	call(&fx, &alice, "signin.amazonaws.com", "ConsoleLogin", T0, 0);
+	line = fx.line;
+	member_at(&fx, &alice, "PrivilegeEscalation:IAMUser/SigmaRule", 2, T0, T0, line);
+	member_at(&fx, &alice, "CredentialAccess:IAMUser/SigmaRule", 5, T0, T0, line);
+	flush(&fx);
+	CHECK_EQ_INT(sequences(&fx, &f), 0);
+	/* the rule matching again on a record of its own: two calls */
+	member(&fx, &alice, "PrivilegeEscalation:IAMUser/SigmaRule", 2, T0 + MIN, T0 + MIN);
+	flush(&fx);
+	CHECK_EQ_INT(sequences(&fx, &f), 1);
+	if (f)
+		CHECK_EQ_INT((int)f->count, 3);	/* two findings, one signal */
+	teardown(&fx);
+
+	/* with API signals making up the stages: one call raising an
+	 * anchoring finding and showing two tactics is still one call */
+	setup(&fx);
+	call(&fx, &alice, "signin.amazonaws.com", "ConsoleLogin", T0, 0);
+	member_at(&fx, &alice, "CredentialAccess:IAMUser/SigmaRule", 5, T0, T0, fx.line);
+	member_at(&fx, &alice, "InitialAccess:IAMUser/SigmaRule", 5, T0, T0, fx.line);
+	flush(&fx);
+	CHECK_EQ_INT(sequences(&fx, &f), 0);
+	/* a look around makes two calls of three stages: still short of
+	 * three calls */
+	call(&fx, &alice, "iam.amazonaws.com", "ListUsers", T0 + MIN, 1);
+	flush(&fx);
+	CHECK_EQ_INT(sequences(&fx, &f), 0);
+	/* a third call of a third stage completes it */
+	call(&fx, &alice, "iam.amazonaws.com", "CreateAccessKey", T0 + 2 * MIN, 0);
+	flush(&fx);
+	CHECK_EQ_INT(sequences(&fx, &f), 1);
+	teardown(&fx);
 }
 
 MM_TEST(params_edges_window_stages_anchor)
