@@ -657,6 +657,19 @@ static void ref_of(struct mm_evref *r, const char *file, uint64_t line, uint64_t
 	r->time_ms = t;
 }
 
+/* A community Sigma rule of level low or informational (severity below
+ * Medium) is not a member: such rules say "notable, rarely an incident"
+ * ("AWS STS AssumeRole Misuse" matches every call of every role
+ * session), so they make no stage of a story; the call itself is still a
+ * signal when the API table gives it a tactic. */
+static int weak_member(const char *type, double severity)
+{
+	static const char suffix[] = "/SigmaRule";
+	size_t n = strlen(type);
+	return severity < 5 && n >= sizeof(suffix) - 1 &&
+	       memcmp(type + n - (sizeof(suffix) - 1), suffix, sizeof(suffix) - 1) == 0;
+}
+
 /* Record the batch's findings on principals (AccessKey or S3Bucket with
  * a principal) as members. */
 static void take_members(struct state *s, struct mm_detect_ctx *c)
@@ -674,7 +687,8 @@ static void take_members(struct state *s, struct mm_detect_ctx *c)
 		if (!f || f->archived < 0 || !f->principal_id[0] ||
 		    (f->res_type != MM_RES_ACCESSKEY && f->res_type != MM_RES_S3BUCKET))
 			continue;
-		if ((t = type_tactic(f->type)) == MM_TAC_NONE)
+		if ((t = type_tactic(f->type)) == MM_TAC_NONE ||
+		    weak_member(f->type, f->severity))
 			continue;
 		if (!f->id[0]) {
 			/* ids are made when the flush writes: the same function of
@@ -986,10 +1000,13 @@ static void judge(struct prin *p, struct mm_detect_ctx *c, int64_t w)
 	if (!p->nmem)
 		return;
 	for (i = 0; i < p->nmem; i++)
-		for (j = 0; j < p->mem[i].nip; j++)
+		for (j = 0; j < p->mem[i].nip && !weak_member(p->mem[i].type, p->mem[i].sev10 / 10.0);
+		     j++)
 			mip[nmip++] = p->mem[i].iph[j];
 	for (i = 0; i < p->nmem; i++) {
 		struct mem *m = &p->mem[i];
+		if (weak_member(m->type, m->sev10 / 10.0))
+			continue;	/* kept by an older mamori */
 		it[n] = (struct item){m->first, m->last, m->tactic, 1, m->sev10, m->count, &m->rcount, 0,
 				      &m->ref, &m->lref, m};
 		n++;

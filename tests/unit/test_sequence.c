@@ -449,12 +449,12 @@ MM_TEST(one_call_matching_rules_of_several_tactics_is_not_a_story)
 	setup(&fx);
 	call(&fx, &alice, "signin.amazonaws.com", "ConsoleLogin", T0, 0);
 	line = fx.line;
-	member_at(&fx, &alice, "PrivilegeEscalation:IAMUser/SigmaRule", 2, T0, T0, line);
+	member_at(&fx, &alice, "PrivilegeEscalation:IAMUser/SigmaRule", 5, T0, T0, line);
 	member_at(&fx, &alice, "CredentialAccess:IAMUser/SigmaRule", 5, T0, T0, line);
 	flush(&fx);
 	CHECK_EQ_INT(sequences(&fx, &f), 0);
 	/* the rule matching again on a record of its own: two calls */
-	member(&fx, &alice, "PrivilegeEscalation:IAMUser/SigmaRule", 2, T0 + MIN, T0 + MIN);
+	member(&fx, &alice, "PrivilegeEscalation:IAMUser/SigmaRule", 5, T0 + MIN, T0 + MIN);
 	flush(&fx);
 	CHECK_EQ_INT(sequences(&fx, &f), 1);
 	if (f)
@@ -479,6 +479,31 @@ MM_TEST(one_call_matching_rules_of_several_tactics_is_not_a_story)
 	flush(&fx);
 	CHECK_EQ_INT(sequences(&fx, &f), 1);
 	teardown(&fx);
+}
+
+MM_TEST(low_level_sigma_rules_make_no_stage)
+{
+	/* an instance role's key used outside AWS (High, initial access)
+	 * looks around (a discovery signal) and calls AttachUserPolicy,
+	 * which a low-level community rule tags privilege escalation (one
+	 * that matches every role session's calls): no harmful stage but
+	 * that rule's, so no story. At level medium the same rule is a
+	 * member and the story fires. */
+	struct fixture fx;
+	const struct mm_finding *f;
+	int k;
+	for (k = 0; k < 2; k++) {
+		setup(&fx);
+		call(&fx, &alice, "iam.amazonaws.com", "ListUsers", T0, 1);
+		call(&fx, &alice, "iam.amazonaws.com", "GetAccountSummary", T0 + MIN, 1);
+		member(&fx, &alice, "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
+		       8, T0, T0 + MIN);
+		member(&fx, &alice, "PrivilegeEscalation:IAMUser/SigmaRule", k ? 5 : 2, T0 + 2 * MIN,
+		       T0 + 2 * MIN);
+		flush(&fx);
+		CHECK_EQ_INT(sequences(&fx, &f), k);
+		teardown(&fx);
+	}
 }
 
 MM_TEST(params_edges_window_stages_anchor)
