@@ -31,6 +31,26 @@ int mm_blob_put_ip(struct mm_buf *b, const struct mm_ip *ip)
 	return rc ? rc : mm_buf_add(b, ip->b, 16);
 }
 
+int mm_blob_put_uv(struct mm_buf *b, uint64_t v)
+{
+	unsigned char t[10];
+	size_t n = 0;
+	do {
+		t[n] = (unsigned char)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			t[n] |= 0x80;
+		n++;
+	} while (v);
+	return mm_buf_add(b, t, n);
+}
+
+int mm_blob_put_ipc(struct mm_buf *b, const struct mm_ip *ip)
+{
+	int rc = mm_blob_put_u(b, ip->v6, 1);
+	return rc ? rc : mm_buf_add(b, ip->b, ip->v6 ? 16 : 4);
+}
+
 int mm_blob_put_ref(struct mm_buf *b, const struct mm_evref *r, size_t max)
 {
 	int rc = mm_blob_put_str(b, r->file, 2, max);
@@ -93,6 +113,41 @@ void mm_blob_get_ip(struct mm_blob_rd *r, struct mm_ip *ip)
 		for (i = 4; i < 16; i++)
 			if (ip->b[i])
 				r->bad = 1;
+}
+
+uint64_t mm_blob_get_uv(struct mm_blob_rd *r)
+{
+	uint64_t v = 0;
+	int i;
+	for (i = 0; i < 10; i++) {
+		const unsigned char *p = mm_blob_get_bytes(r, 1);
+		if (!p)
+			return 0;
+		if ((i == 9 && *p > 1) || (i && *p == 0)) {
+			r->bad = 1; /* past 64 bits, or not minimal */
+			return 0;
+		}
+		v |= (uint64_t)(*p & 0x7f) << (7 * i);
+		if (!(*p & 0x80))
+			return v;
+	}
+	r->bad = 1;
+	return 0;
+}
+
+void mm_blob_get_ipc(struct mm_blob_rd *r, struct mm_ip *ip)
+{
+	uint64_t v6 = mm_blob_get_u(r, 1);
+	const unsigned char *p;
+	memset(ip, 0, sizeof(*ip));
+	if (r->bad || v6 > 1) {
+		r->bad = 1;
+		return;
+	}
+	if (!(p = mm_blob_get_bytes(r, v6 ? 16 : 4)))
+		return;
+	ip->v6 = (uint8_t)v6;
+	memcpy(ip->b, p, v6 ? 16 : 4);
 }
 
 void mm_blob_get_ref(struct mm_blob_rd *r, struct mm_evref *ref, size_t max)

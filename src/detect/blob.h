@@ -49,6 +49,11 @@ int mm_blob_put_u(struct mm_buf *b, uint64_t v, int bytes);
 int mm_blob_put_str(struct mm_buf *b, const char *z, int lenbytes, size_t max);
 /* u8 v6, then the 16 address bytes. */
 int mm_blob_put_ip(struct mm_buf *b, const struct mm_ip *ip);
+/* v in 7-bit groups, least significant first, the high bit set on all
+ * but the last (LEB128): 1 byte below 128, at most 10. */
+int mm_blob_put_uv(struct mm_buf *b, uint64_t v);
+/* u8 v6, then 4 address bytes for IPv4 or 16 for IPv6. */
+int mm_blob_put_ipc(struct mm_buf *b, const struct mm_ip *ip);
 /* The file name as a string with a u16 length cut to max bytes (NULL:
  * empty), then u64 line, u64 offset, i64 time in ms. */
 int mm_blob_put_ref(struct mm_buf *b, const struct mm_evref *r, size_t max);
@@ -74,6 +79,11 @@ void mm_blob_get_str(struct mm_blob_rd *r, char *out, size_t size, int lenbytes)
 /* bad on v6 above 1 or an IPv4 address whose bytes past the fourth are
  * not zero (ip.h keeps them zero, so addresses compare with memcmp). */
 void mm_blob_get_ip(struct mm_blob_rd *r, struct mm_ip *ip);
+/* bad past 10 bytes, on bits past 64, or on a non-minimal encoding (a
+ * last group of 0 after others): one value, one encoding. */
+uint64_t mm_blob_get_uv(struct mm_blob_rd *r);
+/* mm_blob_put_ipc's form; bad on v6 above 1. */
+void mm_blob_get_ipc(struct mm_blob_rd *r, struct mm_ip *ip);
 /* bad on a file name longer than max or holding a NUL; the name is
  * interned (an empty one too, as mm_evref_take does). On bad, r's file
  * is NULL. */

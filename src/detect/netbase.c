@@ -49,6 +49,7 @@
 #include "core/mem.h"
 #include "detect/blob.h"
 #include "detect/detect.h"
+#include "store/store.h"
 
 #define NB_MAX_ENIS (1u << 18)
 /* Mail hours are kept by hour modulo this, so an hour's remotes seen by
@@ -1458,13 +1459,9 @@ static void finish_items(struct mm_detect_ctx *c, struct nb_eni *e, int64_t lear
 	}
 }
 
-static void finish_spam(struct mm_detect_ctx *c, struct nb_eni *e, int64_t learn_end,
-			uint32_t min)
+static void finish_spam(struct mm_detect_ctx *c, struct nb_eni *e, int64_t learn_end)
 {
 	int k;
-	uint32_t i;
-	for (i = 0; i < e->x->nmail; i++)
-		mail_check(e, &e->x->mail[i], min);
 	for (k = 0; k < e->x->nhits; k++) {
 		struct nb_hit *h = &e->x->hits[k];
 		struct mm_finding *f;
@@ -1550,38 +1547,130 @@ static void finish(void *state, struct mm_detect_ctx *c)
 		int64_t learn_end;
 		if (!e || e->tmin > e->tmax)
 			continue;
+		uint32_t k;
+		/* hours that reached the spambot count become hits (kept, and
+		 * stored with their record) also before the baseline: older
+		 * logs read in a later scan can make one new */
+		for (k = 0; k < e->x->nmail; k++)
+			mail_check(e, &e->x->mail[k], (uint32_t)c->params[P_SPAM_IPS]);
 		learn_end = e->tmin + (int64_t)(c->params[P_LEARN] * 86400);
 		if (e->tmax < learn_end)
 			continue; /* no baseline yet */
 		hour_flush(e, (uint32_t)c->params[P_MAX_HOURS]);
 		finish_items(c, e, learn_end);
-		finish_spam(c, e, learn_end, (uint32_t)c->params[P_SPAM_IPS]);
+		finish_spam(c, e, learn_end);
 		finish_volume(c, e, learn_end);
 	}
 }
 
 /* ---- save / load ------------------------------------------------------------ */
 
-/* Blob, little-endian, version 1 (state_version):
+/* Blob, little-endian, version 2 (state_version):
  *   "NB01" tmin:i64 tmax:i64 frozen_max:u64 overflow:u8 hoverflow:u8
  *   account[16] region[24] hll[32] nitems:u32 nhours:u32 nhits:u32
  *   nitems x (key:u64 first:u32 flags:u32)
  *   nhours x (hour:u32 flags:u32 bytes:u64)
  *   nhits  x (hour:u32 rport:u16 flags:u8)
- * Evidence records are not stored: a restored item that turns out new
- * (only when older logs arrive later) is learned without a finding.
- * The mail hours in progress are not stored either (a spambot burst cut
- * by the scan boundary counts in the part each scan saw). */
+ *   nfiles:u8, nfiles x (len:u16 name[len])
+ *   nrefs:u32, nrefs x (tag:u8 key:uv file:u8 line:uv offset:uv
+ *                       time_ms:uv remote:ipc local:ipc lport:uv proto:u8)
+ *   (uv: LEB128; ipc: v6:u8 then 4 or 16 bytes; file: an index into the
+ *   names; tag: the item's kind, key its value without it, or REF_HIT
+ *   and key hour << 16 | rport) 
+ * The refs (version 2) are the records of what has not fired yet and
+ * still could: an item's or a mail hit's. Without them an item that turns out new only when
+ * older logs arrive in a later scan (days scanned newest first, a
+ * backfill after live monitoring began) was learned without a finding.
+ * Version 1 is the same without the refs, and still loads. The mail
+ * hours in progress are not stored (a spambot burst cut by the scan
+ * boundary counts in the part each scan saw). */
 #define NB_MAGIC "NB01"
 #define NB_HDR (4 + 8 + 8 + 8 + 1 + 1 + 16 + 24 + NB_HLL + 4 + 4 + 4)
+#define NB_REF_FILE 1024	/* a stored evidence file name, at most */
+#define NB_REF_FILES 64		/* distinct file names in one blob's refs */
+#define REF_HIT 0x10		/* a ref's tag for a mail hit; an item's is its kind */
+#define KEY_VALUE ((1ULL << 56) - 1)	/* a key without its kind */
+
+/* The refs section of e (version 2) into w: the file names, then the
+ * unfired items' and hits' records naming them by index. A record whose
+ * file is past NB_REF_FILES distinct names, or has none, is left out
+ * (that item then fires without evidence never: learned, as in v1). */
+static int refs_put(struct mm_buf *w, const struct nb_eni *e)
+{
+	const char *files[NB_REF_FILES];
+	struct nb_det dd;
+	uint32_t j, nref = 0, pass;
+	int nf = 0, rc = 0;
+
+	for (pass = 0; pass < 3 && !rc; pass++) {
+		if (pass == 1) {
+			rc = mm_blob_put_u(w, (uint64_t)nf, 1);
+			for (j = 0; j < (uint32_t)nf && !rc; j++)
+				rc = mm_blob_put_str(w, files[j], 2, NB_REF_FILE);
+			continue;
+		}
+		if (pass == 2)
+			rc = rc ? rc : mm_blob_put_u(w, nref, 4);
+		for (j = 0; j < e->icap + e->x->nhits && !rc; j++) {
+			const struct mm_evref *r;
+			const struct mm_ip *rip, *lip;
+			uint64_t key;
+			uint16_t lport = 0;
+			uint8_t proto = 6;
+			int tag, f;
+			if (j < e->icap) {
+				const struct nb_det *d;
+				if (!e->it[j].key || (e->it[j].flags & F_REPORTED) ||
+				    !(d = item_det(e, &e->it[j], &dd)))
+					continue;
+				tag = 1, key = e->it[j].key, r = &d->ref, rip = &d->rip, lip = &d->lip;
+				lport = d->lport, proto = d->proto;
+			} else {
+				const struct nb_hit *h = &e->x->hits[j - e->icap];
+				if (h->flags & F_REPORTED)
+					continue;
+				tag = 2, key = (uint64_t)h->hour << 16 | h->rport, r = &h->ref;
+				rip = &h->rip, lip = &h->lip;
+			}
+			if (!r->file || !r->file[0] || strlen(r->file) > NB_REF_FILE)
+				continue;
+			for (f = 0; f < nf && files[f] != r->file; f++)
+				;
+			if (f == nf) {
+				if (nf == NB_REF_FILES)
+					continue;
+				if (pass == 0)
+					files[nf++] = r->file;
+			}
+			if (pass == 0) {
+				nref++;
+				continue;
+			}
+			/* an item's kind is its tag; the rest of the key follows */
+			rc = mm_blob_put_u(w, tag == 1 ? KIND(key) : REF_HIT, 1);
+			rc = rc ? rc : mm_blob_put_uv(w, tag == 1 ? key & KEY_VALUE : key);
+			rc = rc ? rc : mm_blob_put_u(w, (uint64_t)f, 1);
+			rc = rc ? rc : mm_blob_put_uv(w, r->line);
+			rc = rc ? rc : mm_blob_put_uv(w, r->offset);
+			rc = rc ? rc : mm_blob_put_uv(w, (uint64_t)r->time_ms);
+			rc = rc ? rc : mm_blob_put_ipc(w, rip);
+			rc = rc ? rc : mm_blob_put_ipc(w, lip);
+			rc = rc ? rc : mm_blob_put_uv(w, lport);
+			rc = rc ? rc : mm_blob_put_u(w, proto, 1);
+		}
+	}
+	return rc;
+}
 
 static int save(void *state, int (*put)(void *pctx, const char *entity, const void *blob, size_t n),
 		void *pctx)
 {
 	struct nb_state *s = state;
+	struct mm_buf refs;
 	size_t i;
 	int rc = 0;
 
+	mm_buf_init(&refs, MM_STORE_STATE_MAX);
 	for (i = 0; i < s->cap && !rc; i++) {
 		struct nb_eni *e = s->t[i].e;
 		unsigned char *b, *p;
@@ -1599,9 +1688,15 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 		for (k = 0; k < 2; k++)
 			if (e->cur_hour[k] && hour_find(e, e->cur_hour[k]) < 0)
 				nh++;
-		n = NB_HDR + (size_t)e->nitems * 16 + (size_t)nh * 16 + (size_t)e->x->nhits * 7;
-		if (!(b = mm_malloc(n)))
-			return MM_ENOMEM;
+		mm_buf_reset(&refs);
+		if ((rc = refs_put(&refs, e)))
+			break;
+		n = NB_HDR + (size_t)e->nitems * 16 + (size_t)nh * 16 + (size_t)e->x->nhits * 7 +
+		    refs.len;
+		if (!(b = mm_malloc(n))) {
+			rc = MM_ENOMEM;
+			break;
+		}
 		p = b;
 		memcpy(p, NB_MAGIC, 4), p += 4;
 		mm_le_put(p, (uint64_t)e->tmin, 8), p += 8;
@@ -1643,10 +1738,73 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 			p[2] = e->x->hits[k].flags;
 			p += 3;
 		}
+		memcpy(p, refs.p, refs.len);
 		rc = put(pctx, e->name, b, n);
 		mm_free(b);
 	}
+	mm_buf_free(&refs);
 	return rc;
+}
+
+/* Give the restored items and hits of e their records: the refs
+ * section (version 2) in r, to its end exactly. -1 when malformed or
+ * naming what e does not hold. */
+static int load_refs(struct nb_eni *e, struct mm_blob_rd *r)
+{
+	const char *files[NB_REF_FILES];
+	uint32_t nr, j;
+	int nf = (int)mm_blob_get_u(r, 1), k;
+
+	if (nf > NB_REF_FILES)
+		return -1;
+	for (k = 0; k < nf && !r->bad; k++) {
+		size_t n = (size_t)mm_blob_get_u(r, 2);
+		const unsigned char *p = n && n <= NB_REF_FILE ? mm_blob_get_bytes(r, n) : NULL;
+		if (!p || memchr(p, '\0', n))
+			return -1;
+		files[k] = mm_intern((const char *)p, n);
+	}
+	nr = (uint32_t)mm_blob_get_u(r, 4);
+	for (j = 0; j < nr && !r->bad; j++) {
+		struct nb_det d;
+		uint64_t tag = mm_blob_get_u(r, 1), key = mm_blob_get_uv(r), lport;
+		int f = (int)mm_blob_get_u(r, 1);
+		memset(&d, 0, sizeof(d));
+		d.ref.line = mm_blob_get_uv(r);
+		d.ref.offset = mm_blob_get_uv(r);
+		d.ref.time_ms = (int64_t)mm_blob_get_uv(r);
+		mm_blob_get_ipc(r, &d.rip);
+		mm_blob_get_ipc(r, &d.lip);
+		lport = mm_blob_get_uv(r);
+		d.proto = (uint8_t)mm_blob_get_u(r, 1);
+		if (r->bad || f >= nf || d.ref.time_ms < 0 || d.ref.time_ms > 0xfffffffeLL * 1000 ||
+		    lport > 0xffff || (tag != REF_HIT && key > KEY_VALUE))
+			return -1;
+		d.lport = (uint16_t)lport;
+		d.ref.file = files[f];
+		if (tag != REF_HIT) {
+			key |= tag << 56;
+			if ((k = item_find(e, key)) < 0 || !needs_det(key) ||
+			    (e->it[k].flags & F_REPORTED))
+				return -1;
+			item_add(e, key, e->it[k].first, 0, &d, 4096);
+			continue;
+		}
+		if (key >> 48)
+			return -1;
+		for (k = 0; k < e->x->nhits; k++)
+			if (e->x->hits[k].hour == (uint32_t)(key >> 16) &&
+			    e->x->hits[k].rport == (uint16_t)key)
+				break;
+		if (k == e->x->nhits || (e->x->hits[k].flags & F_REPORTED))
+			return -1;
+		if (!e->x->hits[k].ref.file || mm_evref_before(&d.ref, &e->x->hits[k].ref)) {
+			e->x->hits[k].ref = d.ref;
+			e->x->hits[k].rip = d.rip;
+			e->x->hits[k].lip = d.lip;
+		}
+	}
+	return r->bad || r->p != r->end ? -1 : 0;
 }
 
 /* Restore one ENI's blob, merging into what is held (so loading is
@@ -1661,14 +1819,19 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 	int rc = MM_EPARSE;
 	size_t en = strlen(entity);
 
-	if (version != 1 || n < NB_HDR || memcmp(b, NB_MAGIC, 4) || !en || en >= sizeof(tmp->name))
+	size_t fixed;
+
+	if ((version != 1 && version != 2) || n < NB_HDR || memcmp(b, NB_MAGIC, 4) || !en ||
+	    en >= sizeof(tmp->name))
 		return MM_EPARSE;
 	p = b + NB_HDR - 12;
 	ni = (uint32_t)mm_le_get(p, 4);
 	nh = (uint32_t)mm_le_get(p + 4, 4);
 	nt = (uint32_t)mm_le_get(p + 8, 4);
-	if (ni > 4096 || nh > 8760 || nt > NB_MAX_HITS ||
-	    n != NB_HDR + (size_t)ni * 16 + (size_t)nh * 16 + (size_t)nt * 7)
+	if (ni > 4096 || nh > 8760 || nt > NB_MAX_HITS)
+		return MM_EPARSE;
+	fixed = NB_HDR + (size_t)ni * 16 + (size_t)nh * 16 + (size_t)nt * 7;
+	if (version == 1 ? n != fixed : n < fixed + 5)
 		return MM_EPARSE;
 	if (!(tmp = mm_calloc(1, sizeof(*tmp))))
 		return MM_ENOMEM;
@@ -1719,6 +1882,12 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 			goto out;
 		hit_add(tmp, &h);
 	}
+	if (version >= 2) {
+		struct mm_blob_rd rd;
+		mm_blob_rd_init(&rd, p, (size_t)(b + n - p));
+		if (load_refs(tmp, &rd))
+			goto out;
+	}
 	e = eni_get(s, eni_hash(entity, en), entity, en);
 	if (!e) {
 		rc = MM_ENOMEM;
@@ -1744,7 +1913,8 @@ static const char *const types[] = {
 const struct mm_detector_def mm_det_netbase = {
 	.name = "netbase",
 	.kinds = MM_KIND_BIT(MM_EV_FLOW),
-	.state_version = 1,
+	.state_version = 2,
+	.state_version_min = 1,
 	.types = types,
 	.params = params,
 	.state_new = state_new,

@@ -212,3 +212,60 @@ MM_TEST(raw_little_endian)
 	CHECK_EQ_INT(p[0], 0xff);
 	CHECK_EQ_INT(p[1], 0x77);
 }
+
+MM_TEST(varints_and_compact_addresses)
+{
+	static const uint64_t vals[] = {0, 1, 127, 128, 300, 16383, 16384, 1709563040000ULL,
+					UINT64_MAX};
+	static const size_t lens[] = {1, 1, 1, 2, 2, 2, 3, 6, 10};
+	static const unsigned char nonmin[] = {0x80, 0x00};	/* 0 in two bytes */
+	static const unsigned char over[] = {0xff, 0xff, 0xff, 0xff, 0xff,
+					     0xff, 0xff, 0xff, 0xff, 0x02}; /* bit 64 */
+	static const unsigned char eleven[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+					       0x80, 0x80, 0x80, 0x81, 0x01};
+	struct mm_ip v4 = ip_of("203.0.113.7"), v6 = ip_of("2001:db8::1"), got;
+	struct mm_blob_rd r;
+	struct mm_buf b;
+	size_t i, k;
+
+	for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		mm_buf_init(&b, 64);
+		CHECK_EQ_INT(mm_blob_put_uv(&b, vals[i]), 0);
+		CHECK_EQ_INT((int)b.len, (int)lens[i]);
+		mm_blob_rd_init(&r, b.p, b.len);
+		CHECK(mm_blob_get_uv(&r) == vals[i] && !r.bad && r.p == r.end);
+		for (k = 0; k < b.len; k++) { /* every cut is bad */
+			mm_blob_rd_init(&r, b.p, k);
+			(void)mm_blob_get_uv(&r);
+			CHECK(r.bad);
+		}
+		mm_buf_free(&b);
+	}
+	mm_blob_rd_init(&r, nonmin, sizeof(nonmin));
+	CHECK(mm_blob_get_uv(&r) == 0 && r.bad);
+	mm_blob_rd_init(&r, over, sizeof(over));
+	(void)mm_blob_get_uv(&r);
+	CHECK(r.bad);
+	mm_blob_rd_init(&r, eleven, sizeof(eleven));
+	(void)mm_blob_get_uv(&r);
+	CHECK(r.bad);
+
+	mm_buf_init(&b, 64);
+	CHECK_EQ_INT(mm_blob_put_ipc(&b, &v4), 0);
+	CHECK_EQ_INT((int)b.len, 5);
+	CHECK_EQ_INT(mm_blob_put_ipc(&b, &v6), 0);
+	CHECK_EQ_INT((int)b.len, 22);
+	mm_blob_rd_init(&r, b.p, b.len);
+	mm_blob_get_ipc(&r, &got);
+	CHECK(!r.bad && memcmp(&got, &v4, sizeof(got)) == 0);
+	mm_blob_get_ipc(&r, &got);
+	CHECK(!r.bad && memcmp(&got, &v6, sizeof(got)) == 0 && r.p == r.end);
+	b.p[0] = 2; /* v6 flag above 1 */
+	mm_blob_rd_init(&r, b.p, b.len);
+	mm_blob_get_ipc(&r, &got);
+	CHECK(r.bad);
+	mm_blob_rd_init(&r, b.p + 5, 16); /* an IPv6 address cut short */
+	mm_blob_get_ipc(&r, &got);
+	CHECK(r.bad);
+	mm_buf_free(&b);
+}
