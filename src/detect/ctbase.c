@@ -1445,19 +1445,28 @@ static void judge_asn(struct mm_detect_ctx *c, struct cb_ent *e, int64_t ready)
  * (per family) fires, inside or outside AWS by the AWS ranges. */
 static void judge_instance(struct mm_detect_ctx *c, struct cb_ent *e)
 {
-	int home[2] = {-1, -1};
+	int home[2] = {-1, -1}, haws[2] = {0, 0};
 	uint32_t j;
+	/* the home: the earliest address inside AWS (an instance's public
+	 * address is EC2's, or its NAT gateway's), else the earliest. Not
+	 * the earliest of all: when a day is read before the days it
+	 * follows, a thief's call from outside can come before the
+	 * instance's own first call of that day */
 	for (j = 0; j < e->icap; j++) {
 		const struct cb_item *it;
-		int v6;
+		int v6, aws;
 		if (!e->hot[j].key)
 			continue;
 		it = IT(e, j);
 		v6 = (it->flags & F_V6) != 0;
+		aws = it->det && it->det->aws;
 		if (KIND(it->key) == K_IADDR &&
-		    (home[v6] < 0 ||
-		     item_before(&it->ref, it->key, &IT(e, home[v6])->ref, IT(e, home[v6])->key)))
+		    (home[v6] < 0 || aws > haws[v6] ||
+		     (aws == haws[v6] && item_before(&it->ref, it->key, &IT(e, home[v6])->ref,
+						     IT(e, home[v6])->key)))) {
 			home[v6] = (int)j;
+			haws[v6] = aws;
+		}
 	}
 	for (j = 0; j < e->icap; j++) {
 		struct cb_item *it;
@@ -1531,13 +1540,13 @@ static void finish(void *state, struct mm_detect_ctx *c)
 			if (p[P_ASN_CALLER] >= 1)
 				judge_asn(c, e, ready);
 		}
-		/* what is in the baseline never fires (without a baseline yet,
-		 * what came before first record + learning_days), nor a network
-		 * while the opt-in is off: drop their details */
-		if (ready == INT64_MAX)
-			ready = e->tmin + (int64_t)(p[P_LEARN] * DAY_MS);
+		/* what is in the baseline never fires, nor a network while the
+		 * opt-in is off: drop their details. Without a baseline yet
+		 * every item keeps them: older logs read in a later scan (days
+		 * scanned newest first, a backfill after live monitoring
+		 * began) can put a baseline before any of them */
 		for (j = 0; j < e->nitems; j++)
-			if (e->it[j].det && (e->it[j].ref.time_ms < ready ||
+			if (e->it[j].det && ((ready != INT64_MAX && e->it[j].ref.time_ms < ready) ||
 					     (KIND(e->it[j].key) == K_NET && p[P_ASN_CALLER] < 1))) {
 				mm_free(e->it[j].det);
 				e->it[j].det = NULL;

@@ -240,6 +240,30 @@ static const struct {
  * before it. no_geo turns it off. Without ASN/country data
  * the scan says so once and writes remoteIpDetails without
  * organization/country. */
+/* Without an ownership file, AWS's ranges alone (the snapshot in the
+ * data folder, geo/aws-ranges.txt: 69 KB, built in memory in a few ms):
+ * inside or outside AWS is what InstanceCredentialExfiltration's two
+ * types and an instance session's home rest on, and needs no download.
+ * A snapshot that does not load is warned about and skipped. */
+static void aws_only_geo(struct mm_pipeline *s, const char *dd)
+{
+	char p[PATH_MAX + 32];
+	struct mm_geo_builder *b = NULL;
+	struct mm_err gerr;
+	void *buf = NULL;
+	size_t len = 0;
+
+	snprintf(p, sizeof(p), "%s/geo/aws-ranges.txt", dd);
+	if (access(p, F_OK) != 0)
+		return;
+	mm_err_clear(&gerr);
+	if (mm_geo_builder_new(&b) || mm_geo_builder_add_cidrs(b, p, &gerr) ||
+	    mm_geo_builder_finish(b, &buf, &len, &gerr) || mm_geo_open_mem(&s->geo, buf, len, &gerr))
+		mm_warn("%s: %s (inside/outside AWS unknown)", p,
+			gerr.msg[0] ? gerr.msg : "out of memory");
+	mm_geo_builder_free(b);
+}
+
 static int load_geo(struct mm_pipeline *s, struct mm_err *err)
 {
 	const char *path = s->o.geo_path, *dd;
@@ -261,6 +285,8 @@ static int load_geo(struct mm_pipeline *s, struct mm_err *err)
 					"with `make geo`)", gerr.msg);
 		}
 	}
+	if (!s->geo && (dd = mm_data_dir()))
+		aws_only_geo(s, dd);
 	/* .mmdb files join the same handle: asked first, the file fills in */
 	for (i = 0; i < s->o.ngeoip; i++)
 		if ((rc = mm_geo_add_mmdb(&s->geo, s->o.geoip[i], err)))

@@ -550,6 +550,25 @@ MM_TEST(instance_credentials_outside_and_inside)
 	teardown(&x);
 }
 
+MM_TEST(instance_home_is_inside_aws_even_when_the_thief_calls_first)
+{
+	/* one day read before the days it follows: the thief's call from
+	 * outside AWS is the session's earliest here; the instance's own
+	 * address (inside AWS) is still its home */
+	struct fx x;
+	int i;
+	setup(&x);
+	inst_call(&x, EVIL, "ListBuckets", T0 + 4 * HOUR, NULL);
+	for (i = 5; i < 20; i++)
+		inst_call(&x, AWS_HOME, "ListBuckets", T0 + i * HOUR, NULL);
+	finish(&x);
+	CHECK_EQ_INT(count(&x, OUTSIDE), 1);
+	CHECK_EQ_INT(count(&x, INSIDE), 0);
+	CHECK(find(&x, OUTSIDE) && strstr(find(&x, OUTSIDE)->info, AWS_HOME) &&
+	      strcmp(find(&x, OUTSIDE)->access_key_id, "") != 0);
+	teardown(&x);
+}
+
 MM_TEST(instance_nat_vpce_and_service_calls_are_quiet)
 {
 	struct fx x;
@@ -821,6 +840,37 @@ MM_TEST(two_scans_equal_one)
 		teardown(&x2);
 	}
 	teardown(&ref);
+}
+
+MM_TEST(attack_scanned_before_its_baseline_still_fires)
+{
+	/* a backfill: the day of the stolen key is scanned first (no
+	 * baseline: nothing fires), its learning days in a later scan */
+	struct mmtest_rows rows = {0};
+	struct fx x;
+	int k, reload;
+	for (reload = 0; reload < 2; reload++) {
+		setup(&x);
+		call(&x, ALICE, EVIL, BOTO, "secretsmanager.amazonaws.com", "GetSecretValue",
+		     T0 + 10 * DAY + 3 * HOUR);
+		finish(&x);
+		CHECK_EQ_INT(count(&x, NULL), 0);
+		if (reload) {
+			CHECK_EQ_INT(DET.save(x.st, mmtest_put_row, &rows), 0);
+			DET.state_free(x.st);
+			x.st = DET.state_new();
+			for (k = 0; k < rows.n; k++)
+				CHECK_EQ_INT(DET.load(x.st, rows.entity[k], DET.state_version,
+						      rows.blob[k], rows.len[k]),
+					     0);
+			mmtest_rows_free(&rows);
+		}
+		alice_days(&x, HOME_A, 0, 10);
+		finish(&x);
+		CHECK_EQ_INT(count(&x, CRED), 1);
+		CHECK_EQ_INT(count(&x, NULL), 1);
+		teardown(&x);
+	}
 }
 
 MM_TEST(item_cap_keeps_the_earliest)
