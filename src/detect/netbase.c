@@ -1545,9 +1545,9 @@ static void finish(void *state, struct mm_detect_ctx *c)
 	for (i = 0; i < s->cap; i++) {
 		struct nb_eni *e = s->t[i].e;
 		int64_t learn_end;
+		uint32_t k;
 		if (!e || e->tmin > e->tmax)
 			continue;
-		uint32_t k;
 		/* hours that reached the spambot count become hits (kept, and
 		 * stored with their record) also before the baseline: older
 		 * logs read in a later scan can make one new */
@@ -1576,11 +1576,12 @@ static void finish(void *state, struct mm_detect_ctx *c)
  *                       time_ms:uv remote:ipc local:ipc lport:uv proto:u8)
  *   (uv: LEB128; ipc: v6:u8 then 4 or 16 bytes; file: an index into the
  *   names; tag: the item's kind, key its value without it, or REF_HIT
- *   and key hour << 16 | rport) 
+ *   and key hour << 16 | rport)
  * The refs (version 2) are the records of what has not fired yet and
- * still could: an item's or a mail hit's. Without them an item that turns out new only when
- * older logs arrive in a later scan (days scanned newest first, a
- * backfill after live monitoring began) was learned without a finding.
+ * still could: an item's or a mail hit's. Without them an item that
+ * turns out new only when older logs arrive in a later scan (days
+ * scanned newest first, a backfill after live monitoring began) was
+ * learned without a finding.
  * Version 1 is the same without the refs, and still loads. The mail
  * hours in progress are not stored (a spambot burst cut by the scan
  * boundary counts in the part each scan saw). */
@@ -1594,7 +1595,8 @@ static void finish(void *state, struct mm_detect_ctx *c)
 /* The refs section of e (version 2) into w: the file names, then the
  * unfired items' and hits' records naming them by index. A record whose
  * file is past NB_REF_FILES distinct names, or has none, is left out
- * (that item then fires without evidence never: learned, as in v1). */
+ * (should that item turn out new, it is learned without a finding, as
+ * every item was in version 1). */
 static int refs_put(struct mm_buf *w, const struct nb_eni *e)
 {
 	const char *files[NB_REF_FILES];
@@ -1817,9 +1819,7 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 	struct nb_eni *tmp = NULL, *e;
 	const double *prm = state_params(s, NULL);
 	int rc = MM_EPARSE;
-	size_t en = strlen(entity);
-
-	size_t fixed;
+	size_t en = strlen(entity), fixed;
 
 	if ((version != 1 && version != 2) || n < NB_HDR || memcmp(b, NB_MAGIC, 4) || !en ||
 	    en >= sizeof(tmp->name))

@@ -233,13 +233,6 @@ static const struct {
 	{MM_CAT_SCANNER, "intel/mass_scanner_cidr.txt"},
 };
 
-/* The IP ownership file findings are enriched from when written: --geo
- * FILE (must load), else <data dir>/geo/geo.mmgeo when `make geo` built
- * one (a broken default is warned about, not fatal: enrichment is not
- * what the scan is for); --geoip .mmdb files (must load) are asked
- * before it. no_geo turns it off. Without ASN/country data
- * the scan says so once and writes remoteIpDetails without
- * organization/country. */
 /* Without an ownership file, AWS's ranges alone (the snapshot in the
  * data folder, geo/aws-ranges.txt: 69 KB, built in memory in a few ms):
  * inside or outside AWS is what InstanceCredentialExfiltration's two
@@ -264,6 +257,14 @@ static void aws_only_geo(struct mm_pipeline *s, const char *dd)
 	mm_geo_builder_free(b);
 }
 
+/* The IP ownership file findings are enriched from when written: --geo
+ * FILE (must load), else <data dir>/geo/geo.mmgeo when `make geo` built
+ * one (a broken default is warned about, not fatal: enrichment is not
+ * what the scan is for); --geoip .mmdb files (must load) are asked
+ * before it. no_geo turns it off. Without ASN/country data
+ * the scan says so once and writes remoteIpDetails without
+ * organization/country (AWS's ranges alone, aws_only_geo, still tell
+ * inside from outside AWS). */
 static int load_geo(struct mm_pipeline *s, struct mm_err *err)
 {
 	const char *path = s->o.geo_path, *dd;
