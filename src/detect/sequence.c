@@ -403,12 +403,28 @@ static int mem_older(const struct mem *a, const struct mem *b)
 	return strcmp(a->id, b->id) < 0;
 }
 
+/* A community Sigma rule of level low or informational (severity below
+ * Medium) is not a member: such rules say "notable, rarely an incident"
+ * ("AWS STS AssumeRole Misuse" matches every call of every role
+ * session), so they make no stage of a story; the call itself is still a
+ * signal when the API table gives it a tactic. mem_add refuses them, so
+ * none is kept, also from the state an older build saved. */
+static int weak_member(const char *type, double severity)
+{
+	static const char suffix[] = "/SigmaRule";
+	size_t n = strlen(type);
+	return severity < 5 && n >= sizeof(suffix) - 1 &&
+	       memcmp(type + n - (sizeof(suffix) - 1), suffix, sizeof(suffix) - 1) == 0;
+}
+
 /* Add member q into p (same id: counts add, times widen). */
 static void mem_add(struct prin *p, const struct mem *q)
 {
 	struct mem *m;
 	int i, old = 0;
 
+	if (weak_member(q->type, q->sev10 / 10.0))
+		return;
 	for (i = 0; i < p->nmem; i++) {
 		m = &p->mem[i];
 		if (!strcmp(m->id, q->id)) {
@@ -657,19 +673,6 @@ static void ref_of(struct mm_evref *r, const char *file, uint64_t line, uint64_t
 	r->time_ms = t;
 }
 
-/* A community Sigma rule of level low or informational (severity below
- * Medium) is not a member: such rules say "notable, rarely an incident"
- * ("AWS STS AssumeRole Misuse" matches every call of every role
- * session), so they make no stage of a story; the call itself is still a
- * signal when the API table gives it a tactic. */
-static int weak_member(const char *type, double severity)
-{
-	static const char suffix[] = "/SigmaRule";
-	size_t n = strlen(type);
-	return severity < 5 && n >= sizeof(suffix) - 1 &&
-	       memcmp(type + n - (sizeof(suffix) - 1), suffix, sizeof(suffix) - 1) == 0;
-}
-
 /* Record the batch's findings on principals (AccessKey or S3Bucket with
  * a principal) as members. */
 static void take_members(struct state *s, struct mm_detect_ctx *c)
@@ -687,6 +690,8 @@ static void take_members(struct state *s, struct mm_detect_ctx *c)
 		if (!f || f->archived < 0 || !f->principal_id[0] ||
 		    (f->res_type != MM_RES_ACCESSKEY && f->res_type != MM_RES_S3BUCKET))
 			continue;
+		/* (mem_add refuses a weak member too; refused here, it does not
+		 * make a principal) */
 		if ((t = type_tactic(f->type)) == MM_TAC_NONE ||
 		    weak_member(f->type, f->severity))
 			continue;
@@ -763,12 +768,10 @@ static int popcount(unsigned m)
 	return n;
 }
 
-/* Do two references name one record? (Interned names: the pointers
- * usually decide.) */
+/* Do two references name one record? (Neither is before the other.) */
 static int same_record(const struct mm_evref *a, const struct mm_evref *b)
 {
-	return a->line == b->line && a->offset == b->offset && a->time_ms == b->time_ms &&
-	       (a->file == b->file || (a->file && b->file && strcmp(a->file, b->file) == 0));
+	return !mm_evref_before(a, b) && !mm_evref_before(b, a);
 }
 
 /* The records behind the items of one window and the stages each shows. */
@@ -1000,13 +1003,10 @@ static void judge(struct prin *p, struct mm_detect_ctx *c, int64_t w)
 	if (!p->nmem)
 		return;
 	for (i = 0; i < p->nmem; i++)
-		for (j = 0; j < p->mem[i].nip && !weak_member(p->mem[i].type, p->mem[i].sev10 / 10.0);
-		     j++)
+		for (j = 0; j < p->mem[i].nip; j++)
 			mip[nmip++] = p->mem[i].iph[j];
 	for (i = 0; i < p->nmem; i++) {
 		struct mem *m = &p->mem[i];
-		if (weak_member(m->type, m->sev10 / 10.0))
-			continue;	/* kept by an older mamori */
 		it[n] = (struct item){m->first, m->last, m->tactic, 1, m->sev10, m->count, &m->rcount, 0,
 				      &m->ref, &m->lref, m};
 		n++;
