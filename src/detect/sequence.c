@@ -115,6 +115,8 @@ struct prin {
 	uint8_t alen, plen;	/* of acct and pid */
 	int nsig, capsig, nmem;
 	struct sig *sig;
+	uint64_t *sk;		/* sig_key() of each signal: the search reads
+				 * 8 bytes a signal, not a signal's cache lines */
 	struct mem *mem;	/* SEQ_MAX_MEMBERS, made at the first member */
 	/* details for the finding, from the latest member */
 	int64_t ctx_ms;
@@ -241,6 +243,7 @@ static void prin_free(struct prin *p)
 	if (!p)
 		return;
 	mm_free(p->sig);
+	mm_free(p->sk);
 	mm_free(p->mem);
 	mm_free(p);
 }
@@ -317,39 +320,79 @@ static void ips_join(struct sig *dst, const struct sig *src)
 
 /* Add q (one API bucket) into p: counts add, times widen; a full list
  * gives way by redundancy, then age (below). */
+/* Is the interned name "svc:api"? */
+static int name_is(const char *name, struct mm_str svc, struct mm_str api)
+{
+	return !memcmp(name, svc.p, svc.n) && name[svc.n] == ':' &&
+	       !memcmp(name + svc.n + 1, api.p, api.n) && name[svc.n + 1 + api.n] == '\0';
+}
+
+static uint64_t sig_key(int64_t bucket, uint64_t kh)
+{
+	return kh ^ (uint64_t)bucket * 0x9e3779b97f4a7c15ULL;
+}
+
+static void sig_put(struct prin *p, int i, const struct sig *q)
+{
+	p->sig[i] = *q;
+	p->sk[i] = sig_key(q->bucket, q->kh);
+}
+
+/* The signal of (bucket, kh) whose name is svc:api (interned, or NULL:
+ * compared as text), or -1. From the end: the latest buckets are there. */
+static int sig_find(const struct prin *p, int64_t bucket, uint64_t kh, const char *iname,
+		    struct mm_str svc, struct mm_str api)
+{
+	uint64_t k = sig_key(bucket, kh);
+	int i;
+	for (i = p->nsig - 1; i >= 0; i--) {
+		const struct sig *g;
+		if (p->sk[i] != k)
+			continue;
+		g = &p->sig[i];
+		if (g->bucket != bucket || g->kh != kh)
+			continue;
+		/* names are interned: equal strings are one pointer */
+		if (iname ? g->name == iname : name_is(g->name, svc, api))
+			return i;
+	}
+	return -1;
+}
+
 static void sig_add(struct prin *p, const struct sig *q)
 {
 	struct sig *g;
 	int i, old = 0;
 
-	for (i = 0; i < p->nsig; i++) {
+	if ((i = sig_find(p, q->bucket, q->kh, q->name, mm_str_make(NULL, 0),
+			  mm_str_make(NULL, 0))) >= 0) {
 		g = &p->sig[i];
-		/* names are interned: equal strings are one pointer */
-		if (g->bucket == q->bucket && g->kh == q->kh && g->name == q->name) {
-			g->count += q->count;
-			if (q->first < g->first)
-				g->first = q->first;
-			if (q->last > g->last)
-				g->last = q->last;
-			if (mm_evref_before(&q->ref, &g->ref))
-				g->ref = q->ref;
-			if (q->rcount > g->rcount)
-				g->rcount = q->rcount;
-			for (i = 0; i < q->nip; i++)
-				ips_add(g->iph, &g->nip, q->iph[i]);
-			return;
-		}
+		g->count += q->count;
+		if (q->first < g->first)
+			g->first = q->first;
+		if (q->last > g->last)
+			g->last = q->last;
+		if (mm_evref_before(&q->ref, &g->ref))
+			g->ref = q->ref;
+		if (q->rcount > g->rcount)
+			g->rcount = q->rcount;
+		for (i = 0; i < q->nip; i++)
+			ips_add(g->iph, &g->nip, q->iph[i]);
+		return;
 	}
 	if (p->nsig == p->capsig && p->capsig < SEQ_MAX_SIGS) {
 		int nc = p->capsig ? p->capsig * 2 : 4;
 		struct sig *ns = mm_realloc(p->sig, (size_t)nc * sizeof(*ns));
-		if (ns) {
+		uint64_t *nk;
+		if (ns)
 			p->sig = ns;
+		if (ns && (nk = mm_realloc(p->sk, (size_t)nc * sizeof(*nk)))) {
+			p->sk = nk;
 			p->capsig = nc;
 		}
 	}
 	if (p->nsig < p->capsig) {
-		p->sig[p->nsig++] = *q;
+		sig_put(p, p->nsig++, q);
 		return;
 	}
 	if (!p->nsig)
@@ -384,7 +427,7 @@ static void sig_add(struct prin *p, const struct sig *q)
 		}
 		if (victim >= 0) {
 			struct sig gone = p->sig[victim];
-			p->sig[victim] = *q;
+			sig_put(p, victim, q);
 			ips_join(vcov == -1 ? &p->sig[victim] : &p->sig[vcov], &gone);
 			return;
 		}
@@ -393,7 +436,7 @@ static void sig_add(struct prin *p, const struct sig *q)
 		if (sig_older(&p->sig[i], &p->sig[old]))
 			old = i;
 	if (sig_older(&p->sig[old], q))
-		p->sig[old] = *q;
+		sig_put(p, old, q);
 }
 
 static int mem_older(const struct mem *a, const struct mem *b)
@@ -497,12 +540,6 @@ static int prin_merge(struct state *s, const struct prin *q)
 
 /* ---- events --------------------------------------------------------------- */
 
-/* Is the interned name "svc:api"? */
-static int name_is(const char *name, struct mm_str svc, struct mm_str api)
-{
-	return !memcmp(name, svc.p, svc.n) && name[svc.n] == ':' &&
-	       !memcmp(name + svc.n + 1, api.p, api.n) && name[svc.n + 1 + api.n] == '\0';
-}
 
 static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *ev)
 {
@@ -538,23 +575,21 @@ static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *e
 	kh = name_hash(svc.p, svc.n, a->event_name.p, a->event_name.n);
 	b = a->time_ms / w;
 	/* the common case: a bucket we have, found by hash without copying */
-	for (i = 0; i < p->nsig; i++) {
+	if ((i = sig_find(p, b, kh, NULL, svc, a->event_name)) >= 0) {
 		struct sig *g = &p->sig[i];
-		if (g->bucket == b && g->kh == kh && name_is(g->name, svc, a->event_name)) {
-			struct mm_evref r;
-			g->count++;
-			if (a->time_ms < g->first)
-				g->first = a->time_ms;
-			if (a->time_ms > g->last)
-				g->last = a->time_ms;
-			if (a->time_ms <= g->ref.time_ms) {
-				mm_evref_take(&r, c, ev, a->time_ms);
-				if (mm_evref_before(&r, &g->ref))
-					g->ref = r;
-			}
-			ips_add(g->iph, &g->nip, iph);
-			return;
+		struct mm_evref r;
+		g->count++;
+		if (a->time_ms < g->first)
+			g->first = a->time_ms;
+		if (a->time_ms > g->last)
+			g->last = a->time_ms;
+		if (a->time_ms <= g->ref.time_ms) {
+			mm_evref_take(&r, c, ev, a->time_ms);
+			if (mm_evref_before(&r, &g->ref))
+				g->ref = r;
 		}
+		ips_add(g->iph, &g->nip, iph);
+		return;
 	}
 	/* a new (API, bucket): name it once */
 	if (svc.n > 23 || a->event_name.n > 47)
@@ -1095,8 +1130,10 @@ static void prune(struct prin *p, int64_t keep_ms)
 		if (p->mem[i].last > newest)
 			newest = p->mem[i].last;
 	for (i = k = 0; i < p->nsig; i++)
-		if (p->sig[i].last >= newest - keep_ms)
+		if (p->sig[i].last >= newest - keep_ms) {
+			p->sk[k] = p->sk[i];
 			p->sig[k++] = p->sig[i];
+		}
 	p->nsig = k;
 	for (i = k = 0; i < p->nmem; i++)
 		if (p->mem[i].last >= newest - keep_ms)
