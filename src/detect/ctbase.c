@@ -230,6 +230,7 @@ struct cb_geo {		/* one cached lookup */
 	uint32_t asn;
 	char cc[3];
 	char org[32];
+	uint64_t nk, place;	/* net_key() and place_of() of it */
 };
 
 struct cb_ua {
@@ -379,12 +380,12 @@ static struct mm_str principal_of(const struct mm_api *a)
 static int instance_session(const struct mm_api *a)
 {
 	struct mm_str p = a->who.principal_id;
-	size_t i = p.n;
-	if (!mm_str_eqz(a->who.type, "AssumedRole"))
+	const char *colon;
+	size_t i;
+	if (!p.n || !mm_str_eqz(a->who.type, "AssumedRole") || !(colon = memrchr(p.p, ':', p.n)))
 		return 0;
-	while (i && p.p[i - 1] != ':')
-		i--;
-	if (!i || p.n - i < 10 || p.p[i] != 'i' || p.p[i + 1] != '-')
+	i = (size_t)(colon - p.p) + 1;
+	if (p.n - i < 10 || p.p[i] != 'i' || p.p[i + 1] != '-')
 		return 0;
 	for (i += 2; i < p.n; i++)
 		if (!((p.p[i] >= '0' && p.p[i] <= '9') || (p.p[i] >= 'a' && p.p[i] <= 'f')))
@@ -727,28 +728,6 @@ static void act_add(struct cb_ent *e, uint32_t hour, uint64_t place, uint32_t w)
 
 /* ---- the per-record path -------------------------------------------------- */
 
-/* The owner of the call's address, from the per-state cache. */
-static const struct cb_geo *geo_of(struct cb_state *s, const struct mm_detect_ctx *c,
-				   const struct mm_ip *ip)
-{
-	uint64_t h = mm_hash(ip->b, ip->v6 ? 16 : 4, ip->v6);
-	struct cb_geo *g = &s->geo[h & (CB_GEO_SLOTS - 1)];
-	struct mm_geo_info gi;
-
-	if (g->used && g->ip.v6 == ip->v6 && memcmp(g->ip.b, ip->b, 16) == 0)
-		return g;
-	memset(g, 0, sizeof(*g));
-	g->ip = *ip;
-	g->used = 1;
-	if (c->geo && mm_geo_lookup(c->geo, ip, &gi)) {
-		g->asn = gi.asn;
-		g->aws = (uint8_t)(gi.aws != 0);
-		memcpy(g->cc, gi.cc, 3);
-		label_set(g->org, sizeof(g->org), gi.as_org, strlen(gi.as_org));
-	}
-	return g;
-}
-
 /* The network of a call: its ASN, else its /24 (/48). */
 static uint64_t net_key(const struct cb_geo *g, char *label, size_t cap)
 {
@@ -775,6 +754,30 @@ static uint64_t place_of(const struct cb_geo *g)
 	if (g->cc[0])
 		return (uint64_t)(unsigned char)g->cc[0] << 8 | (unsigned char)g->cc[1];
 	return net_key(g, NULL, 0) & 0x00ffffffffffffffULL;
+}
+
+/* The owner of the call's address, from the per-state cache. */
+static const struct cb_geo *geo_of(struct cb_state *s, const struct mm_detect_ctx *c,
+				   const struct mm_ip *ip)
+{
+	uint64_t h = mm_hash(ip->b, ip->v6 ? 16 : 4, ip->v6);
+	struct cb_geo *g = &s->geo[h & (CB_GEO_SLOTS - 1)];
+	struct mm_geo_info gi;
+
+	if (g->used && g->ip.v6 == ip->v6 && memcmp(g->ip.b, ip->b, 16) == 0)
+		return g;
+	memset(g, 0, sizeof(*g));
+	g->ip = *ip;
+	g->used = 1;
+	if (c->geo && mm_geo_lookup(c->geo, ip, &gi)) {
+		g->asn = gi.asn;
+		g->aws = (uint8_t)(gi.aws != 0);
+		memcpy(g->cc, gi.cc, 3);
+		label_set(g->org, sizeof(g->org), gi.as_org, strlen(gi.as_org));
+	}
+	g->nk = net_key(g, NULL, 0);
+	g->place = place_of(g);
+	return g;
 }
 
 static const struct cb_ua *ua_of(struct cb_state *s, struct mm_str ua)
@@ -987,8 +990,8 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 
 	if (!(e = ent_get(s, ph, who.p, who.n, 0)))
 		return;
-	place = place_of(r.g);
-	nk = net_key(r.g, NULL, 0);
+	place = r.g->place;
+	nk = r.g->nk;
 	ua = ua_of(s, a->user_agent);
 	hk = KEY(K_HOUR, (hour - 1) % 24);
 	if (a->region.n)
@@ -1505,6 +1508,7 @@ static void finish(void *state, struct mm_detect_ctx *c)
 	}
 	if (mm_log_get_level() >= MM_LOG_VERBOSE) {
 		size_t ne = 0, ni = 0, slots = 0, items = 0, dets = 0, nk[K__N] = {0};
+		size_t b_ent = 0, b_tab = 0, b_it = 0, b_det = 0;
 		for (i = 0; i < s->cap; i++) {
 			struct cb_ent *e = s->t[i];
 			uint32_t j;
@@ -1514,14 +1518,26 @@ static void finish(void *state, struct mm_detect_ctx *c)
 			ni += e->inst;
 			slots += e->icap;
 			items += e->nitems;
+			b_ent += sizeof(*e);
+			b_tab += e->icap * (sizeof(*e->hot) + sizeof(*e->ix));
+			b_it += e->ccap * sizeof(*e->it);
 			for (j = 0; j < e->nitems; j++) {
-				dets += e->it[j].det != NULL;
+				const struct cb_pdet *d = e->it[j].det;
+				int f;
 				nk[KIND(e->it[j].key)]++;
+				if (!d)
+					continue;
+				dets++;
+				b_det += sizeof(*d);
+				for (f = 0; f < D__N; f++)
+					b_det += d->len[f] + 1u;
 			}
 		}
 		mm_debug("ctbase: %zu entities (%zu instance sessions), %zu items in %zu slots, %zu "
-			 "details; net %zu ua %zu api %zu hour %zu iaddr %zu", ne, ni, items, slots, dets,
-			 nk[K_NET], nk[K_UA], nk[K_API], nk[K_HOUR], nk[K_IADDR]);
+			 "details; net %zu ua %zu api %zu hour %zu iaddr %zu; MB: entities %.1f, "
+			 "tables %.1f, items %.1f, details %.1f (heap overhead not counted)",
+			 ne, ni, items, slots, dets, nk[K_NET], nk[K_UA], nk[K_API], nk[K_HOUR],
+			 nk[K_IADDR], b_ent / 1e6, b_tab / 1e6, b_it / 1e6, b_det / 1e6);
 	}
 	for (i = 0; i < s->cap; i++) {
 		struct cb_ent *e = s->t[i];
