@@ -340,12 +340,13 @@ static void grp_free(struct grp *g)
 }
 
 struct hit;
+static void hit_free(struct hit *e);
 
 static void hits_clear(struct state *s)
 {
 	size_t i;
 	for (i = 0; i < s->nhit; i++)
-		mm_free(s->hits_t[i]);
+		hit_free(s->hits_t[i]);
 	s->nhit = 0;
 	if (s->hslot)
 		memset(s->hslot, 0, s->nhslots * sizeof(*s->hslot));
@@ -555,9 +556,19 @@ struct hit {
 	char account[32], principal[128];
 	struct mm_evref refs[MM_EVIDENCE_MAX];
 	struct gdet d;		/* the latest record: d.ref */
-	int napis;
-	struct mm_api_call apis[MM_API_CALLS_MAX]; /* the smallest names, as a finding keeps */
+	int napis, capapis;
+	struct mm_api_call *apis; /* the smallest names, as a finding keeps (at most
+				   * MM_API_CALLS_MAX; made as they come: most
+				   * rules name one API, so most entries hold one) */
 };
+
+static void hit_free(struct hit *e)
+{
+	if (e) {
+		mm_free(e->apis);
+		mm_free(e);
+	}
+}
 
 static uint64_t hit_hash(int rule, const char *principal, const char *account)
 {
@@ -580,9 +591,17 @@ static void hit_api(struct hit *e, const struct mm_api_call *c)
 		if (k > 0)
 			break;
 	}
-	if (i >= MM_API_CALLS_MAX)
-		return;
-	if (e->napis < MM_API_CALLS_MAX)
+	if (e->napis == e->capapis && e->capapis < MM_API_CALLS_MAX) {
+		int nc = e->capapis ? MM_MIN(2 * e->capapis, MM_API_CALLS_MAX) : 1;
+		struct mm_api_call *na = mm_realloc(e->apis, (size_t)nc * sizeof(*na));
+		if (na) {
+			e->apis = na;
+			e->capapis = nc;
+		}
+	}
+	if (i >= e->capapis)
+		return;	/* not among the smallest (or no memory for it) */
+	if (e->napis < e->capapis)
 		e->napis++;
 	memmove(&e->apis[i + 1], &e->apis[i], (size_t)(e->napis - 1 - i) * sizeof(e->apis[0]));
 	e->apis[i] = *c;
