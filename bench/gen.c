@@ -21,8 +21,15 @@
  * mamori library: it uses stdio and plain malloc on purpose so it builds
  * with nothing but a C compiler (cc -O2 bench/gen.c -o gen).
  *
- * usage: gen OUTDIR [--scale N] [--seed S]
- *   --scale N   divide every record count by N (run.sh --quick uses 10)
+ * usage: gen OUTDIR [--scale N] [--seed S] [--ct-typical]
+ *   --scale N     divide every record count by N (run.sh --quick uses 10)
+ *   --ct-typical  only the threat list and CloudTrail, with callers as real
+ *                 accounts have them: a principal calls from its own address
+ *                 (1 call in 2000 from anywhere, not 1 in 10) with its own
+ *                 user agent (1 call in 20 another, not any of 8 each call).
+ *                 The default set is the stress case: every principal roams
+ *                 the internet, so the per-principal baselines hold tens of
+ *                 thousands of networks.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -617,6 +624,8 @@ static void ct_params(FILE *f, const struct ev *e, const struct ident *d)
 		fputs("{}", f);
 }
 
+static int g_ct_typical;	/* --ct-typical */
+
 static void ct_record(FILE *f, long t)
 {
 	const struct ident *d = &g_ident[skew(N_IDENT)];
@@ -632,11 +641,12 @@ static void ct_record(FILE *f, long t)
 		strcpy(ip, d->service);
 	else if (chance_ppm(CT_HIT_PPM))
 		fmt_ip(ip, threat_single_addr());
-	else if (uni(10) == 0)
+	else if (g_ct_typical ? uni(2000) == 0 : uni(10) == 0)
 		fmt_ip(ip, rand_public());
 	else
 		fmt_ip(ip, d->home_ip);
-	const char *agent = d->type == ID_SERVICE ? d->service : g_agents[uni(8)];
+	const char *agent = d->type == ID_SERVICE ? d->service
+				: g_agents[g_ct_typical && uni(20) ? (int)((d - g_ident) % 8) : (int)uni(8)];
 	fprintf(f, "{\"eventVersion\":\"1.09\",\"userIdentity\":");
 	ct_identity(f, d, cts);
 	fprintf(f, ",\"eventTime\":\"%s\",\"eventSource\":\"%s.amazonaws.com\",\"eventName\":\"%s\",\"awsRegion\":\"us-east-1\","
@@ -810,15 +820,17 @@ int main(int argc, char **argv)
 			scale = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--ct-typical"))
+			g_ct_typical = 1;
 		else if (argv[i][0] != '-' && !dir)
 			dir = argv[i];
 		else {
-			fprintf(stderr, "usage: gen OUTDIR [--scale N] [--seed S]\n");
+			fprintf(stderr, "usage: gen OUTDIR [--scale N] [--seed S] [--ct-typical]\n");
 			return 2;
 		}
 	}
 	if (!dir || scale < 1 || scale > 100000) {
-		fprintf(stderr, "usage: gen OUTDIR [--scale N] [--seed S]\n");
+		fprintf(stderr, "usage: gen OUTDIR [--scale N] [--seed S] [--ct-typical]\n");
 		return 2;
 	}
 	g_rs = seed ? seed : 1;
@@ -831,10 +843,14 @@ int main(int argc, char **argv)
 	for (int i = 0; i < N_POPULAR; i++)
 		g_popular[i] = rand_public();
 	gen_threats(dir);
-	gen_flows(dir, FLOW_LINES / scale);
-	gen_cloudtrail(dir, CT_RECORDS / scale);
-	gen_domains(dir);
-	gen_dns(dir, DNS_LINES / scale);
+	if (g_ct_typical) {
+		gen_cloudtrail(dir, CT_RECORDS / scale);
+	} else {
+		gen_flows(dir, FLOW_LINES / scale);
+		gen_cloudtrail(dir, CT_RECORDS / scale);
+		gen_domains(dir);
+		gen_dns(dir, DNS_LINES / scale);
+	}
 	if (fclose(g_manifest) != 0)
 		die("manifest");
 	return 0;

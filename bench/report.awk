@@ -21,6 +21,7 @@ function target(name, got, want, aim,    s) {
 END {
 	title["flows"] = "VPC Flow Logs x 100k-entry IP/CIDR threat list"
 	title["cloudtrail"] = "CloudTrail (S3 objects of 5-10k records)"
+	title["ct-typical"] = "CloudTrail, typical callers (informational: gen.c --ct-typical, same volume)"
 	title["dns"] = "Route 53 Resolver query logs x 10k-domain list"
 	title["estate"] = "A simulated estate (mamori sim, scale 10), 3 and 10 days, every detector"
 	title["flood"] = "A flood of 1M distinct ENIs, each touching one listed address (1M findings)"
@@ -47,7 +48,7 @@ END {
 				fmt(rss[i] / 1024, 1), chk[i]
 		}
 		print ""
-		print "Targets (from the issue), measured:"
+		print (j == "ct-typical") ? "The CloudTrail targets on this input (informational), measured:" : "Targets (from the issue), measured:"
 		print ""
 		print "| target | measured | wanted | status |"
 		print "|---|---|---|---|"
@@ -70,6 +71,21 @@ END {
 				R(j, "mamori") ? (R(j, "mamori") < 102400 ? "met" : "NOT met") : "not measured"
 			print ""
 			print "Reference figures for this machine class: simdjson 1.13 GB/s, DuckDB 0.88 GB/s, jq 14 MB/s."
+		} else if (j == "ct-typical") {
+			printf "| mamori speed / simdjson 1-thread parse-only pass (informational) | %s | >= 0.5 | %s |\n",
+				ratio(T(j, "sj"), m), (ratio(T(j, "sj"), m) + 0 >= 0.5) ? "would be met" : "would NOT be met"
+			if (T(j, "mamori-sigma"))
+				printf "| same, with the shared Sigma rules (informational) | %s | >= 0.5 | %s |\n",
+					ratio(T(j, "sj"), T(j, "mamori-sigma")),
+					(ratio(T(j, "sj"), T(j, "mamori-sigma")) + 0 >= 0.5) ? "would be met" : "would NOT be met"
+			printf "| mamori peak RSS (informational) | %s | < 100 MB | %s |\n",
+				R(j, "mamori") ? fmt(R(j, "mamori") / 1024, 1) " MB" : "n/a",
+				R(j, "mamori") ? (R(j, "mamori") < 102400 ? "would be met" : "would NOT be met") : "not measured"
+			print ""
+			print "The targets are judged on the stress set above, where every principal also calls from a random"
+			print "internet address 1 call in 10 and picks one of 8 user agents at random each call. Here a principal"
+			print "keeps its own address (1 call in 2000 from anywhere) and its own agent (1 in 20 another), as in"
+			print "real accounts; the threat-list hits are the same rate. See bench/README.md."
 		} else if (j == "dns") {
 			target("mamori speed / simdjson 1-thread pass with domain matching", ratio(T(j, "sj"), m), 0.8, "")
 			printf "| mamori peak RSS | %s | < 100 MB | %s |\n", R(j, "mamori") ? fmt(R(j, "mamori") / 1024, 1) " MB" : "n/a",

@@ -77,6 +77,16 @@ if [ ! -f $D/manifest.tsv ]; then
 	sed -i "s|$D.tmp/|$D/|" $D.tmp/manifest.tsv
 	mv $D.tmp $D
 fi
+# the same CloudTrail volume with callers as real accounts have them (gen.c
+# --ct-typical): an extra, informational job; targets are judged on $D's
+DT=$W/data-cttypical-s$SCALE
+if [ ! -f $DT/manifest.tsv ]; then
+	log "generating typical-caller CloudTrail (scale 1/$SCALE) into $DT"
+	rm -rf $DT.tmp
+	$BIN/gen $DT.tmp --scale $SCALE --ct-typical
+	sed -i "s|$DT.tmp/|$DT/|" $DT.tmp/manifest.tsv
+	mv $DT.tmp $DT
+fi
 if [ ! -f $D/gz.done ]; then
 	log "making .gz copies (gzip -6, 2 processes)"
 	for k in flows ct dns; do mkdir -p $D/$k-gz; done
@@ -224,6 +234,22 @@ measure $J duck-gz duckdb "3 fields + IP-list join" gz $CT_RECS $CT_BYTES 1 "$DU
 SC=$(awk -v a=$CT_BYTES -v b=$CT_SLICE_BYTES 'BEGIN {printf "%.4f", a / b}')
 measure $J jq jq "4 fields ($CT_SLICE_RECS-record slice, x$SC)" plain $CT_SLICE_RECS $CT_SLICE_BYTES $SC \
 	"jq -r '.Records[] | [.eventName, .eventTime, .sourceIPAddress, .userIdentity.accessKeyId] | @tsv' $CT_SLICE >/dev/null"
+
+# ---- job 2b: CloudTrail, typical callers (informational) ---------------------
+J=ct-typical
+CTT="$DT/ct/*.json"
+CTT_RECS=$(awk -F'\t' '$1=="ct" {s+=$3} END {print s+0}' $DT/manifest.tsv)
+CTT_BYTES=$(awk -F'\t' '$1=="ct" {s+=$4} END {print s+0}' $DT/manifest.tsv)
+cat $CTT >/dev/null
+measure $J cat floor "cat" plain $CTT_RECS $CTT_BYTES 1 "cat $CTT >/dev/null"
+if [ $HAVE_MAMORI = 1 ]; then
+	measure $J mamori mamori "scan, every detector" plain $CTT_RECS $CTT_BYTES 1 "$(mscan $DT/threats.txt $CTT)"
+	if [ -d "$SIGMA" ]; then
+		measure $J mamori-sigma mamori "scan, every detector + $NSIGMA Sigma rules" plain $CTT_RECS $CTT_BYTES 1 \
+			"$(mscan $DT/threats.txt --rules $SIGMA $CTT)"
+	fi
+fi
+measure $J sj simdjson "4 fields, 1 thread" plain $CTT_RECS $CTT_BYTES 1 "$SJ ct $CTT"
 
 # ---- job 3: Route 53 Resolver DNS -----------------------------------------------
 J=dns
