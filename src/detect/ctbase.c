@@ -489,7 +489,7 @@ static void slot_prefetch(const struct cb_ent *e, uint64_t key)
 
 static uint64_t ent_hash(const char *name, size_t n, int inst)
 {
-	return mm_hash(name, n, inst ? 0x696e7374ULL : 0x7072696eULL);
+	return mm_hash_fast(name, n, inst ? 0x696e7374ULL : 0x7072696eULL);
 }
 
 /* The item in slot j. */
@@ -597,6 +597,18 @@ static int kind_cap(int kind, const double *p)
 {
 	int cap = (int)p[P_MAX_ITEMS];
 	return kind == K_API ? cap : cap / 4 > 4 ? cap / 4 : 4;
+}
+
+/* Is e's table full for kind? Then some of its items may have been out
+ * of it for a while (evicted, or refused while later than every kept
+ * one) and missed records, and which ones depends on the order records
+ * came in: the kept items and their first records are order-free, their
+ * counts are not. Full or not is order-free (more distinct keys than the
+ * cap, whatever the order), so counts of a full kind are neither stored
+ * nor read (top_labels). */
+static int kind_full(const struct cb_ent *e, int kind, const double *p)
+{
+	return (int)e->nkind[kind] >= kind_cap(kind, p);
 }
 
 /* Is (ref, key) before (ref2, key2)? The total order the caps keep by. */
@@ -760,7 +772,7 @@ static uint64_t place_of(const struct cb_geo *g)
 static const struct cb_geo *geo_of(struct cb_state *s, const struct mm_detect_ctx *c,
 				   const struct mm_ip *ip)
 {
-	uint64_t h = mm_hash(ip->b, ip->v6 ? 16 : 4, ip->v6);
+	uint64_t h = mm_hash_fast(ip->b, ip->v6 ? 16 : 4, ip->v6);
 	struct cb_geo *g = &s->geo[h & (CB_GEO_SLOTS - 1)];
 	struct mm_geo_info gi;
 
@@ -782,7 +794,7 @@ static const struct cb_geo *geo_of(struct cb_state *s, const struct mm_detect_ct
 
 static const struct cb_ua *ua_of(struct cb_state *s, struct mm_str ua)
 {
-	uint64_t h = mm_hash(ua.p, ua.n, 0x7561) | 1;
+	uint64_t h = mm_hash_fast(ua.p, ua.n, 0x7561) | 1;
 	struct cb_ua *u = &s->ua[h & (CB_UA_SLOTS - 1)];
 	if (u->h != h) {
 		u->h = h;
@@ -1120,8 +1132,13 @@ static void det_api(struct mm_api *a, const struct cb_det *d, const struct cb_it
 
 /* Append ", "-separated labels of the top n baseline items of kind by
  * count (ties by key) into b, at most max bytes. */
-static void top_labels(const struct cb_ent *e, int kind, int64_t ready, int n, char *b, size_t max)
+/* The labels of kind's n most-called items of the baseline (before
+ * ready), most first; of a full kind (kind_full: counts not exact) the
+ * earliest. */
+static void top_labels(const struct cb_ent *e, int kind, int64_t ready, int n, const double *p,
+		       char *b, size_t max)
 {
+	int full = kind_full(e, kind, p);
 	int picked[4] = {-1, -1, -1, -1}, k;
 	uint32_t j;
 	size_t len = 0;
@@ -1136,8 +1153,12 @@ static void top_labels(const struct cb_ent *e, int kind, int64_t ready, int n, c
 				skip |= picked[q] == (int)j;
 			if (skip)
 				continue;
-			if (best < 0 || h->count > e->hot[best].count ||
-			    (h->count == e->hot[best].count && h->key < e->hot[best].key))
+			if (best < 0 ||
+			    (full ? item_before(&IT(e, j)->ref, h->key, &IT(e, best)->ref,
+						e->hot[best].key)
+				  : h->count > e->hot[best].count ||
+					    (h->count == e->hot[best].count &&
+					     h->key < e->hot[best].key)))
 				best = (int)j;
 		}
 		if (best < 0)
@@ -1244,9 +1265,9 @@ static void anomaly_info(struct mm_finding *f, const struct cb_ent *e,
 	mm_finding_info_json(f, "anomalies", js);
 	for (i = 3; i >= 1; i -= 2) {
 		size_t before = strlen(f->info);
-		top_labels(e, K_API, ready, i, pa, sizeof(pa));
-		top_labels(e, K_NET, ready, i > 1 ? 2 : 1, pn, sizeof(pn));
-		top_labels(e, K_UA, ready, i > 1 ? 2 : 1, pu, sizeof(pu));
+		top_labels(e, K_API, ready, i, p, pa, sizeof(pa));
+		top_labels(e, K_NET, ready, i > 1 ? 2 : 1, p, pn, sizeof(pn));
+		top_labels(e, K_UA, ready, i > 1 ? 2 : 1, p, pu, sizeof(pu));
 		snprintf(js, sizeof(js),
 			 "{\"frequentProfiledAPIsUserIdentityProfiling\":\"%s\","
 			 "\"frequentProfiledASNsUserIdentityProfiling\":\"%s\","
@@ -1773,7 +1794,7 @@ static int slot_key_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int ent_save(const struct cb_ent *e, struct mm_buf *b)
+static int ent_save(const struct cb_ent *e, const double *p, struct mm_buf *b)
 {
 	uint32_t j, n = 0, *ord;
 	int k, m, nact = 0, rc = 0;
@@ -1812,7 +1833,7 @@ static int ent_save(const struct cb_ent *e, struct mm_buf *b)
 		rc |= mm_blob_put_ref(b, &it->ref, CB_REF_FILE);
 		rc |= mm_blob_put_u(b, it->ctx_net, 8);
 		rc |= mm_blob_put_u(b, it->ctx_ua, 8);
-		rc |= mm_blob_put_u(b, e->hot[j].count, 4);
+		rc |= mm_blob_put_u(b, kind_full(e, KIND(it->key), p) ? 0 : e->hot[j].count, 4);
 		rc |= mm_blob_put_u(b, it->flags, 1);
 		rc |= mm_blob_put_u(b, it->tactic, 1);
 		rc |= mm_blob_put_str(b, it->label, 1, CB_LABEL - 1);
@@ -1839,7 +1860,7 @@ static int save(void *state, int (*put)(void *pctx, const char *entity, const vo
 		if (!e || e->tmin > e->tmax)
 			continue;
 		mm_buf_reset(&b);
-		if ((rc = ent_save(e, &b)) == MM_ENOMEM)
+		if ((rc = ent_save(e, s->p, &b)) == MM_ENOMEM)
 			break;
 		if (rc) {
 			rc = 0;
