@@ -1130,11 +1130,9 @@ static void det_api(struct mm_api *a, const struct cb_det *d, const struct cb_it
 	a->has_source_ip = d->has_ip;
 }
 
-/* Append ", "-separated labels of the top n baseline items of kind by
- * count (ties by key) into b, at most max bytes. */
-/* The labels of kind's n most-called items of the baseline (before
- * ready), most first; of a full kind (kind_full: counts not exact) the
- * earliest. */
+/* Append ", "-separated labels of the top n baseline items (before
+ * ready) of kind into b, at most max bytes: by count, ties by key; of a
+ * full kind (kind_full: counts not exact) the earliest instead. */
 static void top_labels(const struct cb_ent *e, int kind, int64_t ready, int n, const double *p,
 		       char *b, size_t max)
 {

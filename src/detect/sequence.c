@@ -318,8 +318,6 @@ static void ips_join(struct sig *dst, const struct sig *src)
 		ips_add(dst->iph, &dst->nip, src->iph[k]);
 }
 
-/* Add q (one API bucket) into p: counts add, times widen; a full list
- * gives way by redundancy, then age (below). */
 /* Is the interned name "svc:api"? */
 static int name_is(const char *name, struct mm_str svc, struct mm_str api)
 {
@@ -359,6 +357,8 @@ static int sig_find(const struct prin *p, int64_t bucket, uint64_t kh, const cha
 	return -1;
 }
 
+/* Add q (one API bucket) into p: counts add, times widen; a full list
+ * gives way by redundancy, then age (below). */
 static void sig_add(struct prin *p, const struct sig *q)
 {
 	struct sig *g;
@@ -539,7 +539,6 @@ static int prin_merge(struct state *s, const struct prin *q)
 }
 
 /* ---- events --------------------------------------------------------------- */
-
 
 static void on_event(void *st, struct mm_detect_ctx *c, const struct mm_event *ev)
 {
