@@ -8,7 +8,7 @@
 #   ONLY='*/mamori*' bench/run.sh ...            re-measure only matching JOB/ID rows
 #
 # --quick uses 1/10 of every input. Generated data lives in bench/work/ (git-
-# ignored, ~5 GB at full size) and is reused when present. Each measurement is
+# ignored, ~7.5 GB at full size) and is reused when present. Each measurement is
 # the median of RUNS (3) runs under GNU time (wall clock, %M peak RSS: the
 # largest process of the command); a command whose first run takes longer
 # than LONG seconds (60) is run once, to keep a full run under ~25 minutes.
