@@ -760,12 +760,12 @@ static uint64_t net_key(const struct cb_geo *g, char *label, size_t cap)
 }
 
 /* Where a call came from for console logins and concurrency: its country,
- * else its network. */
+ * else its network (g->nk, set first). */
 static uint64_t place_of(const struct cb_geo *g)
 {
 	if (g->cc[0])
 		return (uint64_t)(unsigned char)g->cc[0] << 8 | (unsigned char)g->cc[1];
-	return net_key(g, NULL, 0) & 0x00ffffffffffffffULL;
+	return g->nk & 0x00ffffffffffffffULL;
 }
 
 /* The owner of the call's address, from the per-state cache. */
