@@ -137,7 +137,8 @@ static void api_add(struct mm_finding *f, const struct mm_api_call *c)
 
 void mm_finding_add_api(struct mm_finding *f, const char *name, size_t n, int64_t time_ms)
 {
-	struct mm_api_call c;
+	/* zeroed: the name's unused bytes are stored with the finding */
+	struct mm_api_call c = {0};
 	if (!mm_finding_has_apis(f))
 		return;
 	if (n >= sizeof(c.name))
@@ -288,14 +289,50 @@ static size_t zrun_unpack(unsigned char *dst, size_t n, const unsigned char *p, 
 	return i;
 }
 
+/* Zero a text field's bytes after its NUL: a field written again with a
+ * shorter value keeps the old one's tail, which would be stored (and
+ * would make the stored bytes depend on the order records came in). */
+static void zero_tail(char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap);
+	if (n + 1 < cap)
+		memset(s + n + 1, 0, cap - n - 1);
+}
+#define ZT(x) zero_tail((x), sizeof(x))
+
+void mm_finding_zero_tails(struct mm_finding *c)
+{
+	int i;
+	ZT(c->id), ZT(c->type), ZT(c->account), ZT(c->region), ZT(c->instance_id), ZT(c->eni);
+	ZT(c->local_ip_key), ZT(c->access_key_id), ZT(c->principal_id), ZT(c->user_name);
+	ZT(c->user_type), ZT(c->bucket_name), ZT(c->protocol), ZT(c->domain), ZT(c->api);
+	ZT(c->service_name), ZT(c->caller_type), ZT(c->error_code), ZT(c->user_agent);
+	ZT(c->disc), ZT(c->threat_list), ZT(c->threat_name), ZT(c->indicator), ZT(c->info);
+	if (mm_finding_has_apis(c))
+		for (i = 0; i < MM_API_CALLS_MAX; i++)
+			ZT(c->apis[i].name);
+	if (mm_finding_has_proc(c)) {
+		ZT(c->proc.name), ZT(c->proc.exe), ZT(c->proc.user), ZT(c->proc.cmdline);
+		ZT(c->proc.host), ZT(c->proc.lineage);
+	}
+	if (mm_finding_has_seq(c)) {
+		ZT(c->seq.cred);
+		for (i = 0; i < MM_SEQ_SIGNALS_MAX; i++)
+			ZT(c->seq.sig[i].name);
+	}
+}
+#undef ZT
+
 int mm_finding_pack(const struct mm_finding *f, struct mm_buf *out)
 {
 	struct mm_finding c;
 	int i, rc;
 
-	/* a zeroed copy: padding bytes are zero, so the bytes are stable */
+	/* a zeroed copy: padding bytes and text past each NUL are zero, so
+	 * the bytes are stable */
 	memset(&c, 0, sizeof(c));
 	memcpy(&c, f, sizeof(c));
+	mm_finding_zero_tails(&c);
 	c.detail_file = NULL;
 	for (i = 0; i < MM_EVIDENCE_MAX; i++)
 		c.ev[i].file = NULL;

@@ -1,4 +1,5 @@
 /* test_finding.c - finding identity, merging, evidence bounds, type table. */
+#include <stdio.h>
 #include <string.h>
 
 #include "detect/detect.h"
@@ -357,6 +358,7 @@ MM_TEST(pack_writes_the_zero_run_format_and_unpacks)
 		mm_buf_init(&b, 1 << 20);
 		CHECK_EQ_INT(mm_finding_pack(&f, &b), 0);
 		memcpy(&c, &f, sizeof(c));
+		mm_finding_zero_tails(&c);
 		c.detail_file = NULL;
 		for (i = 0; i < MM_EVIDENCE_MAX; i++)
 			c.ev[i].file = NULL;
@@ -366,10 +368,45 @@ MM_TEST(pack_writes_the_zero_run_format_and_unpacks)
 		memset(&back, 0xee, sizeof(back));
 		if (mm_finding_unpack(&back, b.p, b.len) == 0) {
 			CHECK_EQ_INT(back.nevidence, f.nevidence);
-			CHECK(memcmp(back.id, f.id, sizeof(f.id) - 1) == 0);
+			CHECK(memcmp(back.id, c.id, sizeof(c.id)) == 0);
 		}
 		mm_buf_free(&b);
 	}
+}
+
+/* What a finding's text fields held before (a longer agent, an API
+ * name's unused bytes) is not stored: a finding packs to the same bytes
+ * whatever order its values came in, and nothing past a NUL (stack or
+ * heap bytes) reaches the store. Failed before: an API call's name was
+ * copied from an uninitialised stack buffer. */
+MM_TEST(pack_stores_no_bytes_past_a_text_fields_end)
+{
+	static struct mm_finding a, b;
+	struct mm_buf pa, pb;
+	int i;
+	for (i = 0; i < 2; i++) {
+		struct mm_finding *f = i ? &b : &a;
+		memset(f, 0, sizeof(*f));
+		snprintf(f->type, sizeof(f->type), "%s", "Discovery:IAMUser/AnomalousBehavior");
+		f->action = MM_ACTION_AWS_API_CALL;
+		f->res_type = MM_RES_ACCESSKEY;
+	}
+	/* b's agent was longer once; its API name's tail holds junk */
+	snprintf(b.user_agent, sizeof(b.user_agent), "%s", "aws-cli/2.15.30 Python/3.11.8 Linux/6.1");
+	snprintf(a.user_agent, sizeof(a.user_agent), "%s", "Boto3/1.34");
+	snprintf(b.user_agent, sizeof(b.user_agent), "%s", "Boto3/1.34");
+	mm_finding_add_api(&a, "ListUsers", 9, 1000);
+	mm_finding_add_api(&b, "ListUsers", 9, 1000);
+	memset(b.apis[0].name + 10, 0x7f, sizeof(b.apis[0].name) - 10);
+	CHECK(memcmp(&a, &b, sizeof(a)) != 0);
+	mm_buf_init(&pa, 1 << 16);
+	mm_buf_init(&pb, 1 << 16);
+	CHECK_EQ_INT(mm_finding_pack(&a, &pa), 0);
+	CHECK_EQ_INT(mm_finding_pack(&b, &pb), 0);
+	CHECK_EQ_INT((int)pa.len, (int)pb.len);
+	CHECK(pa.len == pb.len && memcmp(pa.p, pb.p, pa.len) == 0);
+	mm_buf_free(&pa);
+	mm_buf_free(&pb);
 }
 
 /* The type index answers as a walk of the table does: every type by
