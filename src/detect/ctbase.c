@@ -48,6 +48,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/hash.h"
 #include "core/intern.h"
@@ -272,23 +275,41 @@ static void label_set(char *dst, size_t cap, const char *src, size_t n)
 	dst[k] = '\0';
 }
 
-/* Does s contain z (not empty)? memchr to each place of z's first byte,
- * then one memcmp: an ARN holds a few ':' and '/', and glibc's memmem
- * (two-way, no SIMD) costs ~370 instructions a call here, once or twice
- * a record (skip_call). */
+/* Where z (2 bytes or more) first occurs in s, or NULL. 16 bytes at a
+ * time find the places of z's first two bytes, then one memcmp: it runs
+ * once or twice a record (skip_call) on ARNs that hold a few ':' and
+ * '/', where glibc's memmem (two-way, no SIMD) cost ~370 instructions a
+ * call and a memchr to each ':' ~340. */
+static const char *str_find(struct mm_str s, const char *z)
+{
+	size_t n = strlen(z), i = 0;
+	const char *p = s.p;
+
+	if (n < 2 || s.n < n)
+		return NULL;
+#if defined(__SSE2__)
+	for (; i + 17 <= s.n && i + n <= s.n; i += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_and_si128(_mm_cmpeq_epi8(a, _mm_set1_epi8(z[0])),
+				      _mm_cmpeq_epi8(b, _mm_set1_epi8(z[1]))));
+		for (; m; m &= m - 1) {
+			size_t k = i + (size_t)__builtin_ctz(m);
+			if (k + n <= s.n && memcmp(p + k + 2, z + 2, n - 2) == 0)
+				return p + k;
+		}
+	}
+#endif
+	for (; i + n <= s.n; i++)
+		if (p[i] == z[0] && memcmp(p + i + 1, z + 1, n - 1) == 0)
+			return p + i;
+	return NULL;
+}
+
 static int str_has(struct mm_str s, const char *z)
 {
-	size_t n = strlen(z);
-	const char *p = s.p, *end = s.p + s.n;
-
-	if (!s.n || !n)
-		return s.n != 0;
-	while ((size_t)(end - p) >= n && (p = memchr(p, z[0], (size_t)(end - p) - n + 1))) {
-		if (!memcmp(p + 1, z + 1, n - 1))
-			return 1;
-		p++;
-	}
-	return 0;
+	return str_find(s, z) != NULL;
 }
 
 /* "name/version..." at p (n bytes) -> "name/major" into out. */
@@ -317,8 +338,8 @@ static void tool_major(const char *p, size_t n, char *out, size_t cap)
  * the first token: "aws-cli/2", "Boto3/1", "aws-sdk-go-v2/1"... */
 void mm__ctbase_ua_family(struct mm_str ua, char *out, size_t cap)
 {
-	const char *p = ua.p;
-	size_t n = ua.n, i;
+	const char *p = ua.p, *t;
+	size_t n = ua.n;
 
 	while (n && (*p == '[' || *p == ' '))
 		p++, n--;
@@ -326,11 +347,10 @@ void mm__ctbase_ua_family(struct mm_str ua, char *out, size_t cap)
 		snprintf(out, cap, "none");
 		return;
 	}
-	for (i = 0; i + 10 <= n; i++)
-		if (memcmp(p + i, "Terraform/", 10) == 0) {
-			tool_major(p + i, n - i, out, cap);
-			return;
-		}
+	if ((t = str_find((struct mm_str){p, n}, "Terraform/"))) {
+		tool_major(t, n - (size_t)(t - p), out, cap);
+		return;
+	}
 	if ((n >= 8 && memcmp(p, "Mozilla/", 8) == 0) || str_has(ua, "console.amazonaws.com") ||
 	    str_has(ua, "console.aws.amazon.com") || str_has(ua, "signin.amazonaws.com")) {
 		snprintf(out, cap, "browser");
@@ -909,9 +929,11 @@ static const struct mm_evref *rec_ref(struct rec *r)
 }
 
 /* Count one occurrence of key in e. Returns the item when the record
- * became its first (the earliest seen: the caller then sets its label
- * and context; details are filled here when want_det), else NULL (a
- * later record, or not kept at the cap). No formatting unless first. */
+ * became its first (the earliest seen: the caller then sets its context;
+ * details are filled here when want_det), else NULL (a later record, or
+ * not kept at the cap). A label is a function of the key, so callers
+ * format one only for a new item (its label still empty): records read
+ * out of order make an item earliest again and again. */
 static struct cb_item *touch(struct rec *r, struct cb_ent *e, uint64_t key, int want_det)
 {
 	int j = item_find(e, key), fresh = 0;
@@ -993,7 +1015,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		if (a->time_ms > e->tmax)
 			e->tmax = a->time_ms;
 		it = touch(&r, e, KEY(K_IADDR, mm_hash(a->source_ip.b, 16, a->source_ip.v6)), 1);
-		if (it) {
+		if (it && !it->label[0]) {
 			set_label(it, mm_ip_format(&a->source_ip, ipb));
 			if (a->source_ip.v6)
 				it->flags |= F_V6;
@@ -1033,14 +1055,14 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	}
 
 	/* a network's details serve only the opt-in UnusualASNCaller */
-	if ((it = touch(&r, e, nk, r.p[P_ASN_CALLER] >= 1))) {
+	if ((it = touch(&r, e, nk, r.p[P_ASN_CALLER] >= 1)) && !it->label[0]) {
 		net_key(r.g, buf, sizeof(buf));
 		set_label(it, buf);
 	}
 	if (r.g->cc[0])
 		set_label(touch(&r, e, KEY(K_CC, place), 0), r.g->cc);
 	set_label(touch(&r, e, ua->key, 0), ua->label);
-	if ((it = touch(&r, e, hk, 0))) {
+	if ((it = touch(&r, e, hk, 0)) && !it->label[0]) {
 		snprintf(buf, sizeof(buf), "%02u", (unsigned)((hour - 1) % 24));
 		set_label(it, buf);
 	}
@@ -1050,7 +1072,8 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		 mm_str_eqz(a->event_type, "AwsConsoleSignIn");
 	if (signin) {
 		/* a sign-in is no API use: only its place is learned */
-		if (login_success(a) && (it = touch(&r, e, KEY(K_LOGIN, place), 1))) {
+		if (login_success(a) && (it = touch(&r, e, KEY(K_LOGIN, place), 1)) &&
+		    !it->label[0]) {
 			if (!r.g->cc[0])
 				net_key(r.g, buf, sizeof(buf));
 			set_label(it, r.g->cc[0] ? r.g->cc : buf);
@@ -1066,9 +1089,12 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 			return;
 		}
 		if ((it = touch(&r, e, ak, 1))) {
-			label_set(it->label, sizeof(it->label), a->event_name.p, a->event_name.n);
+			if (!it->label[0])
+				label_set(it->label, sizeof(it->label), a->event_name.p,
+					  a->event_name.n);
 			it->ctx_net = nk;
 			it->ctx_ua = ua->key;
+			/* the earliest call's: readOnly is the record's */
 			it->tactic = (uint8_t)mm_api_tactic(a->event_source, a->event_name,
 							    a->read_only);
 		}

@@ -429,18 +429,26 @@ static int distro_at(const char *ua, size_t n, size_t i)
 			       (ieq(ua + i, 6, "parrot") || ieq(ua + i, 6, "pentoo"))));
 }
 
-/* Does any agent byte start one of the three names? Every record asks, so
- * 16 bytes at a time look for a 'k' or 'p' in either case first. */
+/* Does any agent byte start one of the three names? Every record asks,
+ * so 16 bytes at a time look for their first two letters ("ka", "pa",
+ * "pe", either case) first: a lone 'p' or 'k' is in most agents
+ * ("Python", "botocore", "exe/x86_64"), and testing each cost ~3% of a
+ * CloudTrail scan. */
 static int distro_hint(const char *ua, size_t n)
 {
 	size_t i = 0;
 #if defined(__SSE2__)
-	for (; i + 16 <= n; i += 16) {
+	for (; i + 17 <= n; i += 16) {
 		__m128i x = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(ua + i)),
 					 _mm_set1_epi8(0x20));
-		unsigned m = (unsigned)_mm_movemask_epi8(
-			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('k')),
-				     _mm_cmpeq_epi8(x, _mm_set1_epi8('p'))));
+		__m128i y = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(ua + i + 1)),
+					 _mm_set1_epi8(0x20));
+		__m128i ka = _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('k')),
+					   _mm_cmpeq_epi8(y, _mm_set1_epi8('a')));
+		__m128i pae = _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('p')),
+					    _mm_or_si128(_mm_cmpeq_epi8(y, _mm_set1_epi8('a')),
+							 _mm_cmpeq_epi8(y, _mm_set1_epi8('e'))));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(ka, pae));
 		for (; m; m &= m - 1)
 			if (distro_at(ua, n, i + (size_t)__builtin_ctz(m)))
 				return 1;

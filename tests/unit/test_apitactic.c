@@ -11,7 +11,7 @@ static enum mm_tactic tac(const char *src, const char *name, int ro)
 	return mm_api_tactic(mm_str_c(src), mm_str_c(name), ro);
 }
 
-MM_TEST(table_is_sorted_for_bisection)
+MM_TEST(table_is_sorted_and_every_row_found)
 {
 	CHECK(mm__apitactic_sorted());
 }

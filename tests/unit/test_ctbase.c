@@ -260,6 +260,25 @@ MM_TEST(ua_families)
 	}
 }
 
+/* "Terraform/" is searched 16 bytes at a time: found at any offset, a
+ * near miss is not it */
+MM_TEST(ua_family_finds_terraform_anywhere)
+{
+	char ua[96], out[56];
+	size_t pad;
+	for (pad = 1; pad < 40; pad++) {
+		memset(ua, 'x', pad);
+		snprintf(ua + pad, sizeof(ua) - pad, " Terraform/1.5.7 (+https://www.terraform.io)");
+		mm__ctbase_ua_family(mm_str_c(ua), out, sizeof(out));
+		CHECK_EQ_STR(out, "Terraform/1");
+		snprintf(ua + pad, sizeof(ua) - pad, " Terraform 1.5.7 TerraformX/2");
+		mm__ctbase_ua_family(mm_str_c(ua), out, sizeof(out));
+		CHECK(strncmp(out, "xx", pad > 1 ? 2 : 1) == 0);
+	}
+	mm__ctbase_ua_family(mm_str_c("Terraform/"), out, sizeof(out));
+	CHECK_EQ_STR(out, "Terraform/");
+}
+
 MM_TEST(anomalous_new_api_from_new_network)
 {
 	struct fx x;

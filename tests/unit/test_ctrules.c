@@ -486,6 +486,37 @@ MM_TEST(pentest_agent_reader)
 	}
 }
 
+/* The agent is searched 16 bytes at a time for a name's first two
+ * letters, then byte by byte for the last bytes: each name, in any case,
+ * is found wherever it starts (the two letters across a 16-byte step
+ * too), and a lone 'k' or 'p' is not enough. */
+MM_TEST(pentest_agent_name_found_at_every_offset)
+{
+	static const struct {
+		const char *token;
+		int want;
+	} N[] = {{"Linux/6.5.0-KALI3-amd64", 1},
+		 {"Linux/6.5.0-kaLi3-amd64", 1},
+		 {"Linux/6.1.0-1Parrot1-amd64", 2},
+		 {"Linux/6.1.19-PENTOO", 3}};
+	char ua[128];
+	size_t i, pad;
+	for (i = 0; i < MM_ARRAY_LEN(N); i++)
+		for (pad = 0; pad < 40; pad++) {
+			int got;
+			memset(ua, 'x', pad);
+			ua[pad] = ' ';
+			snprintf(ua + pad + 1, sizeof(ua) - pad - 1, "%s", N[i].token);
+			got = mm_ct_pentest_distro(ua, strlen(ua));
+			if (got != N[i].want)
+				printf("  token %zu at %zu: got %d\n", i, pad, got);
+			CHECK_EQ_INT(got, N[i].want);
+		}
+	/* the letters apart, or only their first */
+	CHECK_EQ_INT(mm_ct_pentest_distro("Linux/6.5.0-k-ali", 17), 0);
+	CHECK_EQ_INT(mm_ct_pentest_distro("Linux/6.5.0-kpkpkpkpkpkpkpkpkpkp-amd64", 39), 0);
+}
+
 #define KALI_UA "Boto3/1.26.0 Python/3.11.2 Linux/6.5.0-kali3-amd64 Botocore/1.29.0"
 
 MM_TEST(pentest_findings_and_failed_calls_switch)
