@@ -56,6 +56,7 @@
 #include "core/intern.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/strpool.h"
 #include "detect/apitactic.h"
 #include "detect/blob.h"
 #include "detect/ctbase.h"
@@ -162,15 +163,16 @@ static const struct {
 		  DF(api),  DF(ua),	DF(region), DF(err),   DF(acct)};
 #undef DF
 
-/* A det as an item keeps it: the strings packed one after the other
- * (NUL-terminated, len[] bytes each), about half the fixed layout's size:
- * tens of thousands of items hold one while a scan runs. */
+/* A det as an item keeps it: its strings as ids in the process's shared
+ * string pool (core/strpool.h), 64 bytes. Tens of thousands of items
+ * hold one while a scan runs, and the same agent, principal, access key
+ * and API names repeat on most of them (each copied, they took ~260
+ * bytes and a malloc each: ~30 MB of the CloudTrail bench's peak). */
 struct cb_pdet {
 	struct mm_ip ip;
 	uint8_t has_ip, aws;
 	char cc[3];
-	uint8_t len[D__N];
-	char s[];
+	uint32_t s[D__N];
 };
 
 /* The item table's slot: everything a record of a known item reads and
@@ -192,7 +194,8 @@ struct cb_item {
 	struct mm_evref ref;		/* the earliest record */
 	uint64_t ctx_net, ctx_ua;	/* K_API: the first call's network and agent keys */
 	uint8_t flags, tactic;
-	char label[CB_LABEL];		/* what it is, for additionalInfo */
+	uint32_t label;			/* what it is, for additionalInfo: an id in the
+					 * shared string pool (0: none yet) */
 	struct cb_pdet *det;		/* NULL once it cannot fire */
 };
 
@@ -415,13 +418,26 @@ static int instance_session(const struct mm_api *a)
 
 /* ---- entities and items --------------------------------------------------- */
 
+static void pdet_free(struct cb_pdet *d);
+
+#define LBL(it) mm_sp_str((it)->label)
+
+/* What an item holds outside itself. */
+static void item_release(struct cb_item *it)
+{
+	pdet_free(it->det);
+	mm_sp_put(it->label);
+	it->det = NULL;
+	it->label = 0;
+}
+
 static void ent_free(struct cb_ent *e)
 {
 	uint32_t i;
 	if (!e)
 		return;
 	for (i = 0; i < e->nitems; i++)
-		mm_free(e->it[i].det);
+		item_release(&e->it[i]);
 	mm_free(e->it);
 	mm_free(e->hot);
 	mm_free(e->ix);
@@ -591,7 +607,7 @@ static void item_del(struct cb_ent *e, uint32_t j)
 {
 	uint32_t i, k, m = e->icap - 1, c = e->ix[j], last = e->nitems - 1;
 	e->nkind[KIND(e->hot[j].key)]--;
-	mm_free(e->it[c].det);
+	item_release(&e->it[c]);
 	if (c != last) {
 		e->it[c] = e->it[last];
 		e->ix[item_find(e, e->it[c].key)] = (uint16_t)c;
@@ -847,50 +863,58 @@ static void det_fill(struct cb_det *d, const struct mm_api *a, const struct cb_g
 /* String field f of a packed det. */
 static const char *pdet_str(const struct cb_pdet *d, int f)
 {
-	size_t o = 0;
-	int i;
-	for (i = 0; i < f; i++)
-		o += (size_t)d->len[i] + 1;
-	return d->s + o;
+	return mm_sp_str(d->s[f]);
 }
 
-/* Pack x into old's place (realloc'd; NULL: a new one). NULL when out of
- * memory (old is then freed). */
+static void pdet_free(struct cb_pdet *d)
+{
+	if (!d)
+		return;
+	mm_sp_put_n(d->s, D__N);
+	mm_free(d);
+}
+
+/* Pack x into old's place (NULL: a new one). NULL when out of memory
+ * (old is then freed). */
 static struct cb_pdet *pdet_pack(const struct cb_det *x, struct cb_pdet *old)
 {
-	size_t n[D__N], tot = 0;
-	struct cb_pdet *d;
-	char *o;
+	const char *p[D__N];
+	size_t n[D__N];
+	uint32_t ns[D__N];
+	struct cb_pdet *d = old ? old : mm_malloc(sizeof(*d));
 	int f;
+
+	if (!d)
+		return NULL;
 	for (f = 0; f < D__N; f++) {
-		n[f] = strnlen((const char *)x + dfield[f].off, dfield[f].cap - 1);
-		tot += n[f] + 1;
+		p[f] = (const char *)x + dfield[f].off;
+		n[f] = strnlen(p[f], dfield[f].cap - 1);
 	}
-	if (!(d = mm_realloc(old, sizeof(*d) + tot))) {
-		mm_free(old);
+	if (mm_sp_get_n(p, n, D__N, ns)) {
+		if (!old)
+			memset(d->s, 0, sizeof(d->s));
+		pdet_free(d);
 		return NULL;
 	}
+	if (old)
+		mm_sp_put_n(old->s, D__N);
+	memcpy(d->s, ns, sizeof(d->s));
 	d->ip = x->ip;
 	d->has_ip = x->has_ip;
 	d->aws = x->aws;
 	memcpy(d->cc, x->cc, sizeof(d->cc));
-	for (o = d->s, f = 0; f < D__N; f++) {
-		d->len[f] = (uint8_t)n[f];
-		memcpy(o, (const char *)x + dfield[f].off, n[f]);
-		o[n[f]] = '\0';
-		o += n[f] + 1;
-	}
 	return d;
 }
 
 static void pdet_unpack(const struct cb_pdet *d, struct cb_det *x)
 {
-	const char *o = d->s;
 	int f;
 	memset(x, 0, sizeof(*x));
 	for (f = 0; f < D__N; f++) {
-		memcpy((char *)x + dfield[f].off, o, d->len[f]);
-		o += d->len[f] + 1;
+		size_t n = mm_sp_len(d->s[f]);
+		if (n > dfield[f].cap - 1)
+			n = dfield[f].cap - 1;
+		memcpy((char *)x + dfield[f].off, mm_sp_str(d->s[f]), n);
 	}
 	memcpy(x->cc, d->cc, sizeof(x->cc));
 	x->ip = d->ip;
@@ -962,10 +986,24 @@ static struct cb_item *touch(struct rec *r, struct cb_ent *e, uint64_t key, int 
 	return it;
 }
 
+/* Set it's label to z[0..n), cleaned and cut as label_set does. Out
+ * of memory: the label stays as it was. */
+static void item_label(struct cb_item *it, const char *z, size_t n)
+{
+	char b[CB_LABEL];
+	uint32_t id;
+	if (!it)
+		return;
+	label_set(b, sizeof(b), z, n);
+	if ((it->label && strcmp(mm_sp_str(it->label), b) == 0) || mm_sp_get(b, strlen(b), &id))
+		return;
+	mm_sp_put(it->label);
+	it->label = id;
+}
+
 static void set_label(struct cb_item *it, const char *z)
 {
-	if (it)
-		label_set(it->label, sizeof(it->label), z, strlen(z));
+	item_label(it, z, strlen(z));
 }
 
 static int login_success(const struct mm_api *a)
@@ -1015,7 +1053,7 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 		if (a->time_ms > e->tmax)
 			e->tmax = a->time_ms;
 		it = touch(&r, e, KEY(K_IADDR, mm_hash(a->source_ip.b, 16, a->source_ip.v6)), 1);
-		if (it && !it->label[0]) {
+		if (it && !it->label) {
 			set_label(it, mm_ip_format(&a->source_ip, ipb));
 			if (a->source_ip.v6)
 				it->flags |= F_V6;
@@ -1055,25 +1093,25 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 	}
 
 	/* a network's details serve only the opt-in UnusualASNCaller */
-	if ((it = touch(&r, e, nk, r.p[P_ASN_CALLER] >= 1)) && !it->label[0]) {
+	if ((it = touch(&r, e, nk, r.p[P_ASN_CALLER] >= 1)) && !it->label) {
 		net_key(r.g, buf, sizeof(buf));
 		set_label(it, buf);
 	}
 	if (r.g->cc[0])
 		set_label(touch(&r, e, KEY(K_CC, place), 0), r.g->cc);
 	set_label(touch(&r, e, ua->key, 0), ua->label);
-	if ((it = touch(&r, e, hk, 0)) && !it->label[0]) {
+	if ((it = touch(&r, e, hk, 0)) && !it->label) {
 		snprintf(buf, sizeof(buf), "%02u", (unsigned)((hour - 1) % 24));
 		set_label(it, buf);
 	}
 	if (a->region.n && (it = touch(&r, e, rk, 0)))
-		label_set(it->label, sizeof(it->label), a->region.p, a->region.n);
+		item_label(it, a->region.p, a->region.n);
 	signin = mm_str_eqz(a->event_source, "signin.amazonaws.com") ||
 		 mm_str_eqz(a->event_type, "AwsConsoleSignIn");
 	if (signin) {
 		/* a sign-in is no API use: only its place is learned */
 		if (login_success(a) && (it = touch(&r, e, KEY(K_LOGIN, place), 1)) &&
-		    !it->label[0]) {
+		    !it->label) {
 			if (!r.g->cc[0])
 				net_key(r.g, buf, sizeof(buf));
 			set_label(it, r.g->cc[0] ? r.g->cc : buf);
@@ -1089,9 +1127,8 @@ static void on_event(void *state, struct mm_detect_ctx *c, const struct mm_event
 			return;
 		}
 		if ((it = touch(&r, e, ak, 1))) {
-			if (!it->label[0])
-				label_set(it->label, sizeof(it->label), a->event_name.p,
-					  a->event_name.n);
+			if (!it->label)
+				item_label(it, a->event_name.p, a->event_name.n);
 			it->ctx_net = nk;
 			it->ctx_ua = ua->key;
 			/* the earliest call's: readOnly is the record's */
@@ -1188,9 +1225,9 @@ static void top_labels(const struct cb_ent *e, int kind, int64_t ready, int n, c
 		if (best < 0)
 			break;
 		picked[k] = best;
-		if (len + strlen(IT(e, best)->label) + 4 >= max)
+		if (len + strlen(LBL(IT(e, best))) + 4 >= max)
 			break;
-		len += (size_t)snprintf(b + len, max - len, "%s%s", k ? " , " : "", IT(e, best)->label);
+		len += (size_t)snprintf(b + len, max - len, "%s%s", k ? " , " : "", LBL(IT(e, best)));
 	}
 }
 
@@ -1241,21 +1278,21 @@ static void anomaly_info(struct mm_finding *f, const struct cb_ent *e,
 			if (strcmp(d ? pdet_str(d, D_SRC) : "", src) != 0)
 				continue;
 			if (!bput(apis, sizeof(apis), &len, "%s%s:%s", seen++ ? " , " : "",
-				  grp[k]->label, d && d->len[D_ERR] ? "failure" : "success"))
+				  LBL(grp[k]), d && d->s[D_ERR] ? "failure" : "success"))
 				break;
 		}
 		if (!bput(apis, sizeof(apis), &len, "]"))
 			break;
 	}
 	for (i = 0; i < ng; i++)
-		if (!bput(names, sizeof(names), &nlen, "%s%s", i ? " , " : "", grp[i]->label))
+		if (!bput(names, sizeof(names), &nlen, "%s%s", i ? " , " : "", LBL(grp[i])))
 			break;
 	/* unusualBehavior first: what was new is the finding; the profile
 	 * after it, shortened when the room runs out */
 	if (n && novel(e, n->key, last->ref.time_ms, ready, p))
-		snprintf(un, sizeof(un), "%s", n->label);
+		snprintf(un, sizeof(un), "%s", LBL(n));
 	if (u && novel(e, u->key, last->ref.time_ms, ready, p))
-		snprintf(uu, sizeof(uu), "%s", u->label);
+		snprintf(uu, sizeof(uu), "%s", LBL(u));
 	len = (size_t)snprintf(js, sizeof(js),
 			       "{\"unusualAPIsUserIdentityProfiling\":\"%s\","
 			       "\"unusualASNsUserIdentityProfiling\":\"%s\","
@@ -1280,8 +1317,8 @@ static void anomaly_info(struct mm_finding *f, const struct cb_ent *e,
 				    last->ref.time_ms, ready, p))
 			len += (size_t)snprintf(js + len, sizeof(js) - len,
 						",\"unusualRegionsUserIdentityProfiling\":\"%s\"",
-						item_get(e, KEY(K_REGION, mm_hash(reg, strlen(reg),
-										  0x7267)))->label);
+						LBL(item_get(e, KEY(K_REGION, mm_hash(reg, strlen(reg),
+										      0x7267)))));
 		snprintf(js + len, sizeof(js) - len, "}");
 	}
 	mm_finding_info_json(f, "unusualBehavior", js);
@@ -1361,7 +1398,7 @@ static void judge_apis(struct mm_detect_ctx *c, struct cb_ent *e, int64_t ready,
 		if (t < ready || it->tactic == MM_TAC_NONE || it->tactic >= MM_TAC__N ||
 		    !(novel(e, it->ctx_net, t, ready, p) || novel(e, it->ctx_ua, t, ready, p))) {
 			it->flags |= F_DONE; /* its first call is fixed: it never qualifies */
-			mm_free(it->det);
+			pdet_free(it->det);
 			it->det = NULL;
 			continue;
 		}
@@ -1411,7 +1448,7 @@ static void judge_apis(struct mm_detect_ctx *c, struct cb_ent *e, int64_t ready,
 		    e->tmax - q[i]->ref.time_ms > (int64_t)(p[P_DISC_WIN] * 1000)) {
 			if (!(q[i]->flags & F_REPORTED))
 				q[i]->flags |= F_DONE;
-			mm_free(q[i]->det);
+			pdet_free(q[i]->det);
 			q[i]->det = NULL;
 		}
 	mm_free(q);
@@ -1449,14 +1486,14 @@ static void judge_logins(struct mm_detect_ctx *c, struct cb_ent *e, int64_t read
 			it->flags |= F_REPORTED;
 			if (f && latest) {
 				mm_finding_info_clear(f);
-				mm_finding_info_str(f, "unusualLoginPlace", it->label);
+				mm_finding_info_str(f, "unusualLoginPlace", LBL(it));
 			}
 		} else if (it->ref.time_ms < ready || maxh > h + w + 1) {
 			it->flags |= F_DONE; /* the window has passed (or baseline) */
 		} else {
 			continue; /* more of its window may come */
 		}
-		mm_free(it->det);
+		pdet_free(it->det);
 		it->det = NULL;
 	}
 }
@@ -1479,12 +1516,12 @@ static void judge_asn(struct mm_detect_ctx *c, struct cb_ent *e, int64_t ready)
 			if (f && latest) {
 				mm_finding_info_clear(f);
 				mm_finding_info_json(f, "unusualBehavior", "{}");
-				mm_finding_info_str(f, "unusualASN", it->label);
+				mm_finding_info_str(f, "unusualASN", LBL(it));
 			}
 		} else {
 			it->flags |= F_DONE;
 		}
-		mm_free(it->det);
+		pdet_free(it->det);
 		it->det = NULL;
 	}
 }
@@ -1532,10 +1569,10 @@ static void judge_instance(struct mm_detect_ctx *c, struct cb_ent *e)
 			mm_finding_info_clear(f);
 			mm_finding_info_str(f, "instanceHomeAddress",
 					    home[(it->flags & F_V6) != 0] >= 0
-						    ? IT(e, home[(it->flags & F_V6) != 0])->label
+						    ? LBL(IT(e, home[(it->flags & F_V6) != 0]))
 						    : "");
 		}
-		mm_free(it->det);
+		pdet_free(it->det);
 		it->det = NULL;
 	}
 }
@@ -1553,7 +1590,8 @@ static void finish(void *state, struct mm_detect_ctx *c)
 	}
 	if (mm_log_get_level() >= MM_LOG_VERBOSE) {
 		size_t ne = 0, ni = 0, slots = 0, items = 0, dets = 0, nk[K__N] = {0};
-		size_t b_ent = 0, b_tab = 0, b_it = 0, b_det = 0;
+		size_t b_ent = 0, b_tab = 0, b_it = 0, b_det = 0, sp_n, sp_b;
+		mm_sp_stats(&sp_n, &sp_b);
 		for (i = 0; i < s->cap; i++) {
 			struct cb_ent *e = s->t[i];
 			uint32_t j;
@@ -1568,21 +1606,20 @@ static void finish(void *state, struct mm_detect_ctx *c)
 			b_it += e->ccap * sizeof(*e->it);
 			for (j = 0; j < e->nitems; j++) {
 				const struct cb_pdet *d = e->it[j].det;
-				int f;
 				nk[KIND(e->it[j].key)]++;
 				if (!d)
 					continue;
 				dets++;
 				b_det += sizeof(*d);
-				for (f = 0; f < D__N; f++)
-					b_det += d->len[f] + 1u;
 			}
 		}
 		mm_debug("ctbase: %zu entities (%zu instance sessions), %zu items in %zu slots, %zu "
 			 "details; net %zu ua %zu api %zu hour %zu iaddr %zu; MB: entities %.1f, "
-			 "tables %.1f, items %.1f, details %.1f (heap overhead not counted)",
+			 "tables %.1f, items %.1f, details %.1f; the shared string pool %zu strings, "
+			 "%.1f MB (heap overhead not counted)",
 			 ne, ni, items, slots, dets, nk[K_NET], nk[K_UA], nk[K_API], nk[K_HOUR],
-			 nk[K_IADDR], b_ent / 1e6, b_tab / 1e6, b_it / 1e6, b_det / 1e6);
+			 nk[K_IADDR], b_ent / 1e6, b_tab / 1e6, b_it / 1e6, b_det / 1e6, sp_n,
+			 sp_b / 1e6);
 	}
 	for (i = 0; i < s->cap; i++) {
 		struct cb_ent *e = s->t[i];
@@ -1609,7 +1646,7 @@ static void finish(void *state, struct mm_detect_ctx *c)
 		for (j = 0; j < e->nitems; j++)
 			if (e->it[j].det && ((ready != INT64_MAX && e->it[j].ref.time_ms < ready) ||
 					     (KIND(e->it[j].key) == K_NET && p[P_ASN_CALLER] < 1))) {
-				mm_free(e->it[j].det);
+				pdet_free(e->it[j].det);
 				e->it[j].det = NULL;
 				e->it[j].flags |= F_DONE;
 			}
@@ -1657,6 +1694,7 @@ static int item_merge(struct cb_ent *e, struct cb_item *src, uint32_t count, con
 		e->hot[j].t = hot_t(d->ref.time_ms);
 		e->hot[j].count = count;
 		src->det = NULL;
+		src->label = 0;
 		return 0;
 	}
 	d = IT(e, j);
@@ -1671,7 +1709,11 @@ static int item_merge(struct cb_ent *e, struct cb_item *src, uint32_t count, con
 		d->ctx_net = src->ctx_net;
 		d->ctx_ua = src->ctx_ua;
 		d->tactic = src->tactic;
-		memcpy(d->label, src->label, sizeof(d->label));
+		{
+			uint32_t l = d->label; /* src's label goes with src */
+			d->label = src->label;
+			src->label = l;
+		}
 		d->det = src->det;
 		d->flags = (uint8_t)(fl & ~F_DONE) | (src->flags & F_DONE);
 		src->det = keep; /* freed with src */
@@ -1860,7 +1902,7 @@ static int ent_save(const struct cb_ent *e, const double *p, struct mm_buf *b)
 		rc |= mm_blob_put_u(b, kind_full(e, KIND(it->key), p) ? 0 : e->hot[j].count, 4);
 		rc |= mm_blob_put_u(b, it->flags, 1);
 		rc |= mm_blob_put_u(b, it->tactic, 1);
-		rc |= mm_blob_put_str(b, it->label, 1, CB_LABEL - 1);
+		rc |= mm_blob_put_str(b, LBL(it), 1, CB_LABEL - 1);
 		rc |= mm_blob_put_u(b, it->det != NULL, 1);
 		if (it->det)
 			rc |= put_det(b, it->det);
@@ -1947,6 +1989,7 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		goto out;
 	for (k = 0; k < ni; k++) {
 		struct cb_item it;
+		char lbl[CB_LABEL];
 		uint32_t count;
 		int j, kind;
 		memset(&it, 0, sizeof(it));
@@ -1957,7 +2000,7 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		count = (uint32_t)mm_blob_get_u(&r, 4);
 		it.flags = (uint8_t)mm_blob_get_u(&r, 1);
 		it.tactic = (uint8_t)mm_blob_get_u(&r, 1);
-		mm_blob_get_str(&r, it.label, sizeof(it.label), 1);
+		mm_blob_get_str(&r, lbl, sizeof(lbl), 1);
 		kind = KIND(it.key);
 		if (r.bad || kind < K_NET || kind >= K__N || (kind == K_IADDR) != inst ||
 		    it.tactic >= MM_TAC__N ||
@@ -1973,17 +2016,18 @@ static int load(void *state, const char *entity, int version, const void *blob, 
 		}
 		j = r.bad ? -1 : item_slot(tmp, it.key, &it.ref, s->p);
 		if (j == -2) {
-			mm_free(it.det);
+			pdet_free(it.det);
 			rc = MM_ENOMEM;
 			goto out;
 		}
 		if (j < 0) {
-			mm_free(it.det);
+			pdet_free(it.det);
 			if (r.bad)
 				goto out;
 			continue; /* past a cap lowered since: the earliest stay */
 		}
 		*IT(tmp, j) = it;
+		item_label(IT(tmp, j), lbl, strlen(lbl));
 		tmp->hot[j].t = hot_t(it.ref.time_ms);
 		tmp->hot[j].count = count;
 	}

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strpool.h"
 #include "detect/detect.h"
 
 #define FZ_ROWS_MAX 256
@@ -99,7 +100,10 @@ static void fz_state_run(const struct fz_state_opts *o, const uint8_t *data, siz
 	const struct mm_detector_def *d = o->d;
 	struct fz_rows *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
 	void *st = d->state_new();
+	size_t pooled0, pooled1, bytes;
 	int rc;
+
+	mm_sp_stats(&pooled0, &bytes);
 
 	if (!a || !b || !st)
 		abort();
@@ -136,6 +140,10 @@ out:
 	free(a);
 	free(b);
 	d->state_free(st);
+	/* every shared string a state took was let go with it */
+	mm_sp_stats(&pooled1, &bytes);
+	if (pooled1 != pooled0)
+		abort();
 }
 
 #endif

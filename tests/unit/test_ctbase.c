@@ -13,6 +13,7 @@
 #include "detect/ctbase.h"
 #include "detect/detect.h"
 #include "geo/geo.h"
+#include "core/strpool.h"
 #include "mmtest.h"
 
 #define DET mm_det_ctbase
@@ -78,11 +79,20 @@ struct fx {
 	struct mm_file_ctx fc;
 	double p[MM_PARAMS_MAX];
 	uint64_t line;
+	size_t pooled;	/* strings in the shared pool at setup */
 };
+
+static size_t pooled(void)
+{
+	size_t n, b;
+	mm_sp_stats(&n, &b);
+	return n;
+}
 
 static void setup_geo(struct fx *x, int with_geo)
 {
 	memset(x, 0, sizeof(*x));
+	x->pooled = pooled();
 	x->st = DET.state_new();
 	CHECK(x->st != NULL);
 	CHECK_EQ_INT(mm_agg_new(&x->agg, 1000), 0);
@@ -100,11 +110,14 @@ static void setup(struct fx *x)
 	setup_geo(x, 1);
 }
 
+/* Every label and detail let go of its strings: the pool holds what it
+ * held before the test (a leaked reference would keep a string). */
 static void teardown(struct fx *x)
 {
 	DET.state_free(x->st);
 	mm_agg_free(x->agg);
 	mm_geo_close(x->geo);
+	CHECK_EQ_INT((int)pooled(), (int)x->pooled);
 }
 
 /* One call: who is an IAM user ARN, or "role:NAME/SESSION" for an
