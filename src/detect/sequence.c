@@ -113,11 +113,13 @@ struct prin {
 	char pid[128];
 	uint8_t dirty;		/* touched since the last finish */
 	uint8_t alen, plen;	/* of acct and pid */
-	int nsig, capsig, nmem;
+	int nsig, capsig, nmem, capmem;
 	struct sig *sig;
 	uint64_t *sk;		/* sig_key() of each signal: the search reads
 				 * 8 bytes a signal, not a signal's cache lines */
-	struct mem *mem;	/* SEQ_MAX_MEMBERS, made at the first member */
+	struct mem *mem;	/* capmem, grown as members come (1, 2, 4... up to
+				 * SEQ_MAX_MEMBERS of 272 bytes: most principals
+				 * with members have one or two) */
 	/* details for the finding, from the latest member */
 	int64_t ctx_ms;
 	char ctx_id[33];
@@ -489,9 +491,17 @@ static void mem_add(struct prin *p, const struct mem *q)
 			return;
 		}
 	}
-	if (!p->mem && !(p->mem = mm_calloc(SEQ_MAX_MEMBERS, sizeof(*p->mem))))
-		return;
 	if (p->nmem < SEQ_MAX_MEMBERS) {
+		if (p->nmem == p->capmem) {
+			int nc = p->capmem ? p->capmem * 2 : 1;
+			struct mem *nm;
+			if (nc > SEQ_MAX_MEMBERS)
+				nc = SEQ_MAX_MEMBERS;
+			if (!(nm = mm_realloc(p->mem, (size_t)nc * sizeof(*nm))))
+				return;
+			p->mem = nm;
+			p->capmem = nc;
+		}
 		p->mem[p->nmem++] = *q;
 		return;
 	}
