@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 		return MM_EXIT_OK;
 	}
 	if (!strcmp(cmd, "scan")) {
-		mm_mem_thp_restart(argv);
+		mm_mem_set_argv(argv); /* restarted once the inputs are known */
 		return mm_cmd_scan(argc - 1, argv + 1);
 	}
 	if (!strcmp(cmd, "serve")) {

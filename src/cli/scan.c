@@ -284,6 +284,12 @@ int mm_cmd_scan(int argc, char **argv)
 		rc = MM_EXIT_USAGE;
 		goto out;
 	}
+	/* glibc's tunables for this input (huge pages or not): a restart,
+	 * before anything is loaded */
+	mm_mem_scan_restart((const char *const *)(args + optind), (size_t)(nargs - optind),
+			    cp.p.source == MM_SRC_CLOUDTRAIL ? MM_MEM_SRC_OTHER
+			    : cp.p.source == MM_SRC_AUTO     ? MM_MEM_SRC_AUTO
+							     : MM_MEM_SRC_FLOW);
 	if ((rc = mm_cli_pipe_ready("scan", &cp, quiet)))
 		goto out;
 	o.p = cp.p;
