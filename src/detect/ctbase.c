@@ -227,7 +227,8 @@ struct cb_ent {
 	uint32_t nkind[K__N];
 	int64_t kmax[K__N];		/* at a kind's cap: its latest first time (an upper bound) */
 	uint64_t days[CB_DAYS];		/* day numbers + 1, the smallest, ascending */
-	struct cb_act act[CB_ACT];
+	struct cb_act *act;		/* CB_ACT, made at the first act_add: an
+					 * instance session has none (1.9 KB each) */
 };
 
 struct cb_geo {		/* one cached lookup */
@@ -441,6 +442,7 @@ static void ent_free(struct cb_ent *e)
 	mm_free(e->it);
 	mm_free(e->hot);
 	mm_free(e->ix);
+	mm_free(e->act);
 	mm_free(e);
 }
 
@@ -762,7 +764,10 @@ static void act_evicted(struct cb_ent *e, const struct cb_act *b, uint32_t w)
 
 static void act_add(struct cb_ent *e, uint32_t hour, uint64_t place, uint32_t w)
 {
-	struct cb_act *b = &e->act[hour % CB_ACT];
+	struct cb_act *b;
+	if (!e->act && !(e->act = mm_calloc(CB_ACT, sizeof(*e->act))))
+		return;
+	b = &e->act[hour % CB_ACT];
 	if (b->hour > hour)
 		return;
 	if (b->hour < hour) {
@@ -1475,8 +1480,8 @@ static void judge_logins(struct mm_detect_ctx *c, struct cb_ent *e, int64_t read
 		h = (uint32_t)(it->ref.time_ms / HOUR_MS) + 1;
 		other = (it->flags & F_OTHER) != 0;
 		for (hh = h > w ? h - w : 1; hh <= h + w; hh++) {
-			const struct cb_act *b = &e->act[hh % CB_ACT];
-			if (b->hour != hh)
+			const struct cb_act *b = e->act ? &e->act[hh % CB_ACT] : NULL;
+			if (!b || b->hour != hh)
 				continue;
 			for (k = 0; k < b->n; k++)
 				other |= b->place[k] != pl;
@@ -1601,7 +1606,7 @@ static void finish(void *state, struct mm_detect_ctx *c)
 			ni += e->inst;
 			slots += e->icap;
 			items += e->nitems;
-			b_ent += sizeof(*e);
+			b_ent += sizeof(*e) + (e->act ? CB_ACT * sizeof(*e->act) : 0);
 			b_tab += e->icap * (sizeof(*e->hot) + sizeof(*e->ix));
 			b_it += e->ccap * sizeof(*e->it);
 			for (j = 0; j < e->nitems; j++) {
@@ -1734,7 +1739,7 @@ static int ent_merge(struct cb_ent *d, struct cb_ent *s, const double *p)
 		d->tmax = s->tmax;
 	for (k = 0; k < s->ndays; k++)
 		days_add(d, s->days[k]);
-	for (k = 0; k < CB_ACT; k++) {
+	for (k = 0; s->act && k < CB_ACT; k++) {
 		const struct cb_act *b = &s->act[k];
 		int m;
 		for (m = 0; b->hour && m < b->n; m++)
@@ -1870,10 +1875,10 @@ static int ent_save(const struct cb_ent *e, const double *p, struct mm_buf *b)
 	rc |= mm_blob_put_u(b, e->ndays, 1);
 	for (k = 0; k < e->ndays; k++)
 		rc |= mm_blob_put_u(b, e->days[k], 4);
-	for (k = 0; k < CB_ACT; k++)
+	for (k = 0; e->act && k < CB_ACT; k++)
 		nact += e->act[k].hour != 0;
 	rc |= mm_blob_put_u(b, (uint64_t)nact, 1);
-	for (k = 0; k < CB_ACT; k++) {
+	for (k = 0; e->act && k < CB_ACT; k++) {
 		if (!e->act[k].hour)
 			continue;
 		rc |= mm_blob_put_u(b, e->act[k].hour, 4);
