@@ -155,6 +155,12 @@ static int sniff(const char *const *paths, size_t npaths)
 	return seen;
 }
 
+int mm__mem_want_thp(const char *const *paths, size_t npaths);
+int mm__mem_want_thp(const char *const *paths, size_t npaths)
+{
+	return sniff(paths, npaths) != IN_CT;
+}
+
 void mm_mem_scan_restart(const char *const *paths, size_t npaths, int source)
 {
 	const char *t = getenv("GLIBC_TUNABLES");
@@ -170,7 +176,7 @@ void mm_mem_scan_restart(const char *const *paths, size_t npaths, int source)
 	else if (source == MM_MEM_SRC_OTHER)
 		thp = 0;
 	else
-		thp = sniff(paths, npaths) != IN_CT;
+		thp = mm__mem_want_thp(paths, npaths);
 	restart(main_argv, thp, 1);
 }
 
