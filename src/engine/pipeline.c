@@ -2199,33 +2199,6 @@ static void save_release(struct saver *v)
 	pthread_cond_destroy(&v->cv);
 }
 
-/* Write the rows the saving threads hand over until they are all done
- * (rows are dropped once rc is set). Returns rc or the first failure. */
-static int save_drain(struct saver *v, int rc)
-{
-	for (;;) {
-		struct save_row *r;
-		pthread_mutex_lock(&v->mu);
-		if (rc && !v->wrc)
-			v->wrc = rc;
-		while (!v->head && v->running)
-			pthread_cond_wait(&v->cv, &v->mu);
-		r = v->head;
-		if (r) {
-			if (!(v->head = r->next))
-				v->tail = &v->head;
-			v->queued -= r->n;
-		}
-		pthread_cond_broadcast(&v->cv);
-		pthread_mutex_unlock(&v->mu);
-		if (!r)
-			return rc;
-		if (!rc)
-			rc = save_write(v, r->det, r->entity, r->deflated, r->data, r->n);
-		mm_free(r);
-	}
-}
-
 /* Write the rows queued so far, not waiting for more (the flushing
  * thread, between findings): the queue stays short rather than holding
  * every detector's rows until the findings are all written (~10 MB of
@@ -2257,6 +2230,26 @@ static int save_take(struct saver *v)
 		mm_free(r);
 	}
 	return rc ? MM_EDB : 0;
+}
+
+/* Write the rows the saving threads hand over until they are all done
+ * (rows are dropped once rc is set). Returns rc or the first failure. */
+static int save_drain(struct saver *v, int rc)
+{
+	for (;;) {
+		int more;
+		pthread_mutex_lock(&v->mu);
+		if (rc && !v->wrc)
+			v->wrc = rc;
+		while (!v->head && v->running)
+			pthread_cond_wait(&v->cv, &v->mu);
+		more = v->head != NULL;
+		pthread_mutex_unlock(&v->mu);
+		if (!more)
+			return rc;
+		if (save_take(v) && !rc)
+			rc = v->wrc; /* the write's own code, err set */
+	}
 }
 
 /* Delete the stored rows of the packed detectors, before any of their
