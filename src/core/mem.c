@@ -137,12 +137,11 @@ static int sniff(const char *const *paths, size_t npaths)
 			if (skip_name(de->d_name))
 				continue;
 			seen |= name_kind(de->d_name);
-			if (qt < SNIFF_DIRS &&
-			    (de->d_type == DT_DIR ||
-			     (de->d_type == DT_UNKNOWN &&
-			      snprintf(sub, sizeof(sub), "%s/%s", q[qh], de->d_name) < (int)sizeof(sub) &&
-			      !stat(sub, &st) && S_ISDIR(st.st_mode))) &&
-			    snprintf(sub, sizeof(sub), "%s/%s", q[qh], de->d_name) < (int)sizeof(sub) &&
+			if (qt >= SNIFF_DIRS ||
+			    snprintf(sub, sizeof(sub), "%s/%s", q[qh], de->d_name) >= (int)sizeof(sub))
+				continue;
+			if ((de->d_type == DT_DIR ||
+			     (de->d_type == DT_UNKNOWN && !stat(sub, &st) && S_ISDIR(st.st_mode))) &&
 			    (q[qt] = mm_strdup(sub)))
 				qt++;
 		}
