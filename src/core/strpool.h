@@ -9,7 +9,8 @@
  * A holder keeps a 32-bit id, 0 for the empty string. Ids are stable and
  * the same in every thread, so a holder can move between states of
  * different workers (a merge) without touching the pool. Thread-safe:
- * getting and putting take a lock; reading an id one holds does not. */
+ * getting and putting take the lock of one of 16 shards (by the string's
+ * hash); reading an id one holds takes none. */
 #ifndef MM_STRPOOL_H
 #define MM_STRPOOL_H
 
@@ -19,7 +20,7 @@
 /* The id of s[0..n) with one more reference (0 when n is 0, without
  * one). MM_ENOMEM (nothing held) when out of memory or ids. */
 int mm_sp_get(const char *s, size_t n, uint32_t *id);
-/* k of them under one lock: all or none (ids all 0 on failure). */
+/* k of them: all or none (ids all 0 on failure). */
 int mm_sp_get_n(const char *const *s, const size_t *n, size_t k, uint32_t *ids);
 /* Let go of one reference (0: nothing). */
 void mm_sp_put(uint32_t id);
