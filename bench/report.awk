@@ -109,7 +109,7 @@ END {
 			printf "| mamori peak RSS, bounded by spilling | %s | < 1 GB | %s |\n", R(j, "mamori") ? fmt(R(j, "mamori") / 1024, 1) " MB" : "n/a",
 				R(j, "mamori") ? (R(j, "mamori") < 1048576 ? "met" : "NOT met") : "not measured"
 			print ""
-			print "The batch's table holds at most --max-findings (50k) findings, ~3.6 KB each, before they are"
+			print "The batch's table holds at most --max-findings (50k) findings, packed (a few hundred bytes each), before they are"
 			print "written into the open transaction; all of it commits once, at the end."
 		}
 		print ""

@@ -12,7 +12,7 @@
  *            counted per (API, window-sized time bucket) in on_event;
  *   members  the findings other detectors raised on the principal in
  *            the batch, read from the batch's finding table in finish
- *            (mm_agg_count/mm_agg_at) and remembered in this state, so a
+ *            (mm_agg_count/mm_agg_read) and remembered in this state, so a
  *            member of an earlier scan still counts (two scans = one).
  *
  * A member's stage is its type's ThreatPurpose (the word before ':'):
@@ -726,12 +726,14 @@ static void take_members(struct state *s, struct mm_detect_ctx *c)
 	const char *id;
 
 	for (i = 0; i < n; i++) {
-		const struct mm_finding *f = mm_agg_at(c->agg, i);
+		/* a copy: the table keeps its findings packed (finding/agg.h),
+		 * and opening every one would unpack them all at once */
+		const struct mm_finding *f = &idf;
 		struct prin *p;
 		struct mem m;
 		enum mm_tactic t;
 
-		if (!f || f->archived < 0 || !f->principal_id[0] ||
+		if (mm_agg_read(c->agg, i, &idf) || f->archived < 0 || !f->principal_id[0] ||
 		    (f->res_type != MM_RES_ACCESSKEY && f->res_type != MM_RES_S3BUCKET))
 			continue;
 		/* (mem_add refuses a weak member too; refused here, it does not
@@ -739,15 +741,11 @@ static void take_members(struct state *s, struct mm_detect_ctx *c)
 		if ((t = type_tactic(f->type)) == MM_TAC_NONE ||
 		    weak_member(f->type, f->severity))
 			continue;
-		if (!f->id[0]) {
-			/* ids are made when the flush writes: the same function of
-			 * the key, on a copy (the table is not ours to change) */
-			memcpy(&idf, f, sizeof(idf));
+		/* ids are made when the flush writes: the same function of
+		 * the key, on the copy (the table is not ours to change) */
+		if (!f->id[0])
 			mm_finding_make_id(&idf);
-			id = idf.id;
-		} else {
-			id = f->id;
-		}
+		id = f->id;
 		p = prin_get(s, f->account, strlen(f->account), f->principal_id,
 			     strlen(f->principal_id), 1);
 		if (!p)

@@ -58,8 +58,9 @@
 #define LINE_BUF_CAP (MM_CT_MAX_RECORD + (1u << 20))
 #define MAX_DOC ((size_t)1 << 30)
 #define HEAD_HASH_BYTES 4096
-/* findings the batch's table holds before a spill: ~3.6 KB each, so
- * ~180 MB at most, whatever the thread count */
+/* findings the batch's table holds before a spill: packed, 300-800
+ * bytes each (finding/agg.c), so ~15-40 MB at most, whatever the thread
+ * count */
 #define DEFAULT_MAX_FINDINGS 50000
 /* split plain files from this size, into parts no smaller than a
  * quarter of it; MM_SPLIT_MIN_BYTES overrides (tests cut small files) */
@@ -446,6 +447,7 @@ static void release(struct worker *w)
 			}
 		}
 		w->det.locked = 0;
+		mm_agg_release(s->final);
 		pthread_mutex_unlock(&s->agg_mu);
 	}
 }
@@ -1570,7 +1572,8 @@ static int write_one(struct mm_pipeline *s, struct mm_finding *f, int replace,
 #define WPIPE_MIN 64	/* fewer findings: not worth a thread */
 
 struct wslot {
-	struct mm_finding *f;
+	struct mm_finding *f;	/* &fc: the table's own may be packed meanwhile */
+	struct mm_finding fc;
 	struct wctx c;
 	int rc;
 	struct mm_buf det, js, pk;
@@ -1696,7 +1699,8 @@ static int wpipe_add(struct wpipe *p, struct mm_finding *f, struct mm_err *err)
 	w = &p->b[p->cur][p->n[p->cur]];
 	if ((rc = write_prep(p->s, f, 0, &w->c, err)))
 		return rc < 0 ? rc : 0;
-	w->f = f;
+	w->fc = *f;
+	w->f = &w->fc;
 	w->rc = 0;
 	if (++p->n[p->cur] == WBATCH)
 		return wpipe_post(p, err);
@@ -1750,16 +1754,36 @@ static void wpipe_end(struct wpipe *p)
 struct saver;
 static int save_take(struct saver *v);
 
+struct fix_ctx {
+	struct mm_pipeline *s;
+	unsigned char *sup;	/* per finding: 1 if its type supersedes others */
+};
+
+static void fix_one(struct mm_finding *f, size_t i, void *ctx)
+{
+	struct fix_ctx *x = ctx;
+	resolve(f, x->s->inv);
+	x->sup[i] = (unsigned char)supersedes_others(x->s, f);
+}
+
 static int write_agg(struct mm_pipeline *s, struct mm_agg *a, int spilling, struct mm_err *err)
 {
 	struct wpipe *p = NULL;
-	size_t i, n;
+	struct fix_ctx x = {s, NULL};
+	size_t i, n = mm_agg_count(a);
 	int rc = 0;
 
-	for (i = 0; i < mm_agg_count(a); i++)
-		resolve(mm_agg_at(a, i), s->inv);
-	mm_agg_rekey(a);
-	n = mm_agg_count(a);
+	if (!n)
+		return 0;
+	/* one walk resolves ENIs to instances, merges findings whose keys
+	 * became equal and notes each one's pass: the table holds them
+	 * packed, so every walk unpacks them all (finding/agg.h) */
+	if (!(x.sup = mm_calloc(n, 1)))
+		return mm_err_set(err, MM_ENOMEM, "out of memory");
+	if ((rc = mm_agg_rekey(a, fix_one, &x))) {
+		mm_free(x.sup);
+		return mm_err_set(err, rc, "out of memory");
+	}
 	if (n >= WPIPE_MIN && s->nthreads > 1 && (p = mm_malloc(sizeof(*p))) &&
 	    wpipe_start(p, s, spilling)) {
 		mm_free(p);
@@ -1767,14 +1791,20 @@ static int write_agg(struct mm_pipeline *s, struct mm_agg *a, int spilling, stru
 	}
 	/* two passes: the types that supersede others first, so a finding
 	 * they supersede finds them in the store, batch or not */
-	for (i = 0; i < 2 * n && !rc; i++) {
-		struct mm_finding *f = mm_agg_at(a, i % n);
+	for (i = 0; i < 2 * n && !rc; i++, mm_agg_release(a)) {
+		struct mm_finding *f;
 		if (p && i == n)
 			rc = wpipe_drain(p, err);
 		/* the detectors' rows saved meanwhile go in as they come */
 		if (!rc && s->saving && (i & 31) == 31)
 			rc = save_take(s->saving);
-		if (rc || supersedes_others(s, f) != (i < n) || f->archived < 0)
+		if (rc || x.sup[i % n] != (i < n))
+			continue;
+		if (!(f = mm_agg_at(a, i % n))) {
+			rc = mm_err_set(err, MM_ENOMEM, "out of memory");
+			break;
+		}
+		if (f->archived < 0)
 			continue;
 		if (p)
 			rc = wpipe_add(p, f, err);
@@ -1787,6 +1817,7 @@ static int write_agg(struct mm_pipeline *s, struct mm_agg *a, int spilling, stru
 		wpipe_end(p);
 		mm_free(p);
 	}
+	mm_free(x.sup);
 	return rc;
 }
 
@@ -2453,8 +2484,18 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		c.agg = final;
 		c.params = s->params[j];
 		d->finish(s->gstate[j], &c);
+		mm_agg_release(final);
 	}
 	mm_debug("flush: detectors finished (%.3f s)", since(&tp));
+	{
+		size_t pk, hw;
+		mm_agg_stats(final, &pk, &hw);
+		mm_debug("findings table: %zu findings packed in %.1f MB (%.0f bytes each), "
+			 "at most %zu open at once (%.1f MB)",
+			 mm_agg_count(final), pk / 1e6,
+			 mm_agg_count(final) ? (double)pk / (double)mm_agg_count(final) : 0.0, hw,
+			 hw * sizeof(struct mm_finding) / 1e6);
+	}
 	/* held findings can only move when the inventory has news: the one
 	 * loaded at open (first flush) or instances this batch learned */
 	if ((inv_changed || !s->held_checked) && (rc = attribute_held(s, final, err)))

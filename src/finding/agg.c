@@ -12,19 +12,39 @@
 #include "core/hash.h"
 #include "core/mem.h"
 
-#define CHUNK 256
+/* Findings are kept packed (mm_finding_pack_mem: ~3.7 KB -> a few
+ * hundred bytes) and opened (unpacked into an open slot) when a caller
+ * asks for one. Open slots live in chunks that never move, so pointers
+ * handed out stay valid until mm_agg_release packs them again. */
+#define OPEN_CHUNK 64
+#define KEEP_OPEN 256	/* mm_agg_release packs only past this many open */
 
 struct slot {
 	uint64_t hash;
 	uint32_t idx; /* index + 1; 0 = empty */
 };
 
+struct fent {
+	unsigned char *blob;	/* packed bytes, len of cap (NULL: none yet) */
+	uint32_t len, cap;
+	uint32_t open;		/* open slot + 1, 0 = packed */
+};
+
+struct oslot {
+	struct mm_finding f;
+	uint32_t idx;
+};
+
 struct mm_agg {
-	struct mm_finding **chunks;
-	size_t nchunks, count, max;
+	struct fent *fe;
+	size_t fcap, count, max;
+	struct oslot **oc;	/* chunks of OPEN_CHUNK open slots */
+	size_t noc, nopen, open_hw;
 	struct slot *slots;
 	size_t nslots; /* power of two */
 	uint64_t dropped;
+	struct mm_buf pk;	/* packing scratch */
+	int failed;		/* a pack ran out of memory: opens are kept */
 };
 
 int mm_agg_new(struct mm_agg **out, size_t max_findings)
@@ -40,8 +60,18 @@ int mm_agg_new(struct mm_agg **out, size_t max_findings)
 		mm_free(a);
 		return MM_ENOMEM;
 	}
+	mm_buf_init(&a->pk, sizeof(struct mm_finding) * 2);
 	*out = a;
 	return 0;
+}
+
+static void free_blobs(struct mm_agg *a)
+{
+	size_t i;
+	for (i = 0; i < a->count; i++) {
+		mm_free(a->fe[i].blob);
+		a->fe[i].blob = NULL;
+	}
 }
 
 void mm_agg_free(struct mm_agg *a)
@@ -49,10 +79,13 @@ void mm_agg_free(struct mm_agg *a)
 	size_t i;
 	if (!a)
 		return;
-	for (i = 0; i < a->nchunks; i++)
-		mm_free(a->chunks[i]);
-	mm_free(a->chunks);
+	free_blobs(a);
+	mm_free(a->fe);
+	for (i = 0; i < a->noc; i++)
+		mm_free(a->oc[i]);
+	mm_free(a->oc);
 	mm_free(a->slots);
+	mm_buf_free(&a->pk);
 	mm_free(a);
 }
 
@@ -66,16 +99,125 @@ void mm_agg_set_max(struct mm_agg *a, size_t max_findings)
 void mm_agg_clear(struct mm_agg *a)
 {
 	memset(a->slots, 0, a->nslots * sizeof(struct slot));
+	free_blobs(a);
 	a->count = 0;
+	a->nopen = 0;
 }
 
 uint64_t mm_agg_dropped(const struct mm_agg *a) { return a->dropped; }
+
+static struct oslot *oslot_at(struct mm_agg *a, size_t k)
+{
+	return &a->oc[k / OPEN_CHUNK][k % OPEN_CHUNK];
+}
+
+/* A fresh open slot for finding i (its fent marked open), or NULL. */
+static struct oslot *open_new(struct mm_agg *a, size_t i)
+{
+	struct oslot *o;
+	if (a->nopen / OPEN_CHUNK >= a->noc) {
+		struct oslot **nc = mm_realloc(a->oc, (a->noc + 1) * sizeof(*nc));
+		if (!nc)
+			return NULL;
+		a->oc = nc;
+		if (!(nc[a->noc] = mm_malloc(OPEN_CHUNK * sizeof(struct oslot))))
+			return NULL;
+		a->noc++;
+	}
+	o = oslot_at(a, a->nopen);
+	o->idx = (uint32_t)i;
+	a->fe[i].open = (uint32_t)++a->nopen;
+	if (a->nopen > a->open_hw)
+		a->open_hw = a->nopen;
+	return o;
+}
+
+/* Finding i, opened (unpacked) if it is not: NULL out of memory. */
+static struct mm_finding *open_at(struct mm_agg *a, size_t i)
+{
+	struct fent *e = &a->fe[i];
+	struct oslot *o;
+	if (e->open)
+		return &oslot_at(a, e->open - 1)->f;
+	if (!(o = open_new(a, i)))
+		return NULL;
+	if (mm_finding_unpack_mem(&o->f, e->blob, e->len)) {
+		/* our own bytes: cannot happen; an empty finding is not a crash */
+		memset(&o->f, 0, sizeof(o->f));
+		o->f.archived = -1;
+	}
+	return &o->f;
+}
 
 struct mm_finding *mm_agg_at(struct mm_agg *a, size_t i)
 {
 	if (i >= a->count)
 		return NULL;
-	return &a->chunks[i / CHUNK][i % CHUNK];
+	return open_at(a, i);
+}
+
+int mm_agg_read(struct mm_agg *a, size_t i, struct mm_finding *out)
+{
+	const struct fent *e;
+	if (i >= a->count)
+		return MM_EINVAL;
+	e = &a->fe[i];
+	if (e->open) {
+		*out = oslot_at(a, e->open - 1)->f;
+		return 0;
+	}
+	return mm_finding_unpack_mem(out, e->blob, e->len);
+}
+
+/* Pack every open finding back into its blob. */
+static void close_all(struct mm_agg *a)
+{
+	size_t k;
+	for (k = 0; k < a->nopen; k++) {
+		struct oslot *o = oslot_at(a, k);
+		struct fent *e = &a->fe[o->idx];
+		mm_buf_reset(&a->pk);
+		if (mm_finding_pack_mem(&o->f, &a->pk))
+			goto fail;
+		if (a->pk.len > e->cap) {
+			/* a little room: a finding grows a few bytes at a time */
+			size_t nc = a->pk.len + 32;
+			unsigned char *nb = mm_realloc(e->blob, nc);
+			if (!nb)
+				goto fail;
+			e->blob = nb;
+			e->cap = (uint32_t)nc;
+		}
+		memcpy(e->blob, a->pk.p, a->pk.len);
+		e->len = (uint32_t)a->pk.len;
+	}
+	for (k = 0; k < a->nopen; k++)
+		a->fe[oslot_at(a, k)->idx].open = 0;
+	a->nopen = 0;
+	/* the slots past what a release keeps go back (a detector's finish
+	 * may have opened thousands at once) */
+	while (a->noc > KEEP_OPEN / OPEN_CHUNK + 1)
+		mm_free(a->oc[--a->noc]);
+	return;
+fail:
+	/* out of memory: everything stays open (right, only bigger); the
+	 * ones packed already are packed again next time */
+	a->failed = 1;
+}
+
+void mm_agg_stats(const struct mm_agg *a, size_t *packed, size_t *open_hw)
+{
+	size_t i;
+	*packed = 0;
+	for (i = 0; i < a->count; i++)
+		*packed += a->fe[i].cap;
+	*open_hw = a->open_hw;
+}
+
+void mm_agg_release(struct mm_agg *a)
+{
+	if (a->nopen > KEEP_OPEN)
+		close_all(a);
 }
 
 static uint64_t key_hash(const char *type, const char *acct, const char *res, size_t rn,
@@ -152,8 +294,8 @@ static struct mm_finding *lookup(struct mm_agg *a, const char *type, const char 
 	*created = 0;
 	while (a->slots[j].idx) {
 		if (a->slots[j].hash == h) {
-			f = mm_agg_at(a, a->slots[j].idx - 1);
-			if (key_eq(f, type, acct, res, rn, disc))
+			f = open_at(a, a->slots[j].idx - 1);
+			if (f && key_eq(f, type, acct, res, rn, disc))
 				return f;
 		}
 		j = (j + 1) & (a->nslots - 1);
@@ -162,20 +304,21 @@ static struct mm_finding *lookup(struct mm_agg *a, const char *type, const char 
 		a->dropped++;
 		return NULL;
 	}
-	if (a->count % CHUNK == 0) {
-		size_t c = a->count / CHUNK;
-		if (c >= a->nchunks) {
-			struct mm_finding **nc = mm_realloc(a->chunks, (c + 1) * sizeof(*nc));
-			if (!nc)
-				return NULL;
-			a->chunks = nc;
-			nc[c] = mm_malloc(CHUNK * sizeof(struct mm_finding));
-			if (!nc[c])
-				return NULL;
-			a->nchunks = c + 1;
-		}
+	if (a->count == a->fcap) {
+		size_t nc = a->fcap ? a->fcap * 2 : 256;
+		struct fent *nf = mm_realloc(a->fe, nc * sizeof(*nf));
+		if (!nf)
+			return NULL;
+		a->fe = nf;
+		a->fcap = nc;
 	}
-	f = &a->chunks[a->count / CHUNK][a->count % CHUNK];
+	memset(&a->fe[a->count], 0, sizeof(a->fe[0]));
+	{
+		struct oslot *o = open_new(a, a->count);
+		if (!o)
+			return NULL;
+		f = &o->f;
+	}
 	memset(f, 0, sizeof(*f));
 	snprintf(f->type, sizeof(f->type), "%s", type);
 	snprintf(f->account, sizeof(f->account), "%s", acct);
@@ -213,17 +356,25 @@ struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *ac
 	return lookup(a, type, account, resource, resource_len, disc, restype, created);
 }
 
-int mm_agg_rekey(struct mm_agg *a)
+int mm_agg_rekey(struct mm_agg *a, void (*fix)(struct mm_finding *f, size_t i, void *ctx),
+		 void *ctx)
 {
 	size_t i;
+	int rc = 0;
 
 	memset(a->slots, 0, a->nslots * sizeof(struct slot));
-	for (i = 0; i < a->count; i++) {
+	for (i = 0; i < a->count; i++, mm_agg_release(a)) {
 		struct mm_finding *f = mm_agg_at(a, i);
 		char k[256];
 		size_t kn, j;
 		uint64_t h;
 
+		if (!f) {
+			rc = MM_ENOMEM;
+			continue; /* unindexed: found by index, not by key */
+		}
+		if (fix)
+			fix(f, i, ctx);
 		if (f->archived < 0)
 			continue;
 		mm_finding_resource_key(f, k, sizeof(k));
@@ -231,8 +382,10 @@ int mm_agg_rekey(struct mm_agg *a)
 		h = key_hash(f->type, f->account, k, kn, f->disc);
 		j = h & (a->nslots - 1);
 		while (a->slots[j].idx) {
-			struct mm_finding *g = mm_agg_at(a, a->slots[j].idx - 1);
-			if (a->slots[j].hash == h && key_eq(g, f->type, f->account, k, kn, f->disc)) {
+			struct mm_finding *g = a->slots[j].hash == h
+						       ? mm_agg_at(a, a->slots[j].idx - 1)
+						       : NULL;
+			if (g && key_eq(g, f->type, f->account, k, kn, f->disc)) {
 				mm_finding_merge(g, f);
 				f->archived = -1;
 				break;
@@ -244,7 +397,7 @@ int mm_agg_rekey(struct mm_agg *a)
 		a->slots[j].hash = h;
 		a->slots[j].idx = (uint32_t)(i + 1);
 	}
-	return 0;
+	return rc;
 }
 
 int mm_agg_merge(struct mm_agg *a, const struct mm_finding *f)
@@ -263,5 +416,6 @@ int mm_agg_merge(struct mm_agg *a, const struct mm_finding *f)
 		*d = *f;
 	else
 		mm_finding_merge(d, f);
+	mm_agg_release(a);
 	return 0;
 }

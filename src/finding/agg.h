@@ -15,7 +15,9 @@
  * mm_agg_full() (the cap reached) tells the engine to spill the table to
  * the store after the event at hand; only MM_AGG_HEADROOM past the cap
  * does a lookup return NULL and count a drop, and one event adds a few
- * findings at most, so nothing is dropped. */
+ * findings at most, so nothing is dropped. Memory: each finding's packed
+ * bytes, plus the open ones (up to a few hundred, and those one hold of
+ * the table opened). */
 struct mm_agg;
 int mm_agg_new(struct mm_agg **out, size_t max_findings);
 void mm_agg_free(struct mm_agg *a);
@@ -27,7 +29,20 @@ void mm_agg_set_max(struct mm_agg *a, size_t max_findings);
 void mm_agg_clear(struct mm_agg *a);
 size_t mm_agg_count(const struct mm_agg *a);
 int mm_agg_full(const struct mm_agg *a);
+/* Findings are held packed (a few hundred bytes, not ~3.7 KB) and
+ * opened for a caller: a pointer from mm_agg_at or mm_agg_get stays
+ * valid until mm_agg_release, and what the caller writes through it is
+ * kept. NULL out of memory (or i past the count). */
 struct mm_finding *mm_agg_at(struct mm_agg *a, size_t i);
+/* A copy of finding i, without opening it (readers of every finding). */
+int mm_agg_read(struct mm_agg *a, size_t i, struct mm_finding *out);
+/* Pack the open findings again when more than a few hundred are open:
+ * every pointer handed out before is invalid after. The pipeline calls
+ * it after each detector's turn with the table; a caller walking the
+ * table with mm_agg_at calls it after each finding. */
+void mm_agg_release(struct mm_agg *a);
+/* The packed findings' bytes, and the most ever open at once (for -v). */
+void mm_agg_stats(const struct mm_agg *a, size_t *packed, size_t *open_hw);
 uint64_t mm_agg_dropped(const struct mm_agg *a);
 /* Find the finding for the key or create it zeroed with the key fields
  * and the type's metadata set. *created tells which. NULL when full or
@@ -38,10 +53,12 @@ struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *ac
 /* Add (merge) a complete finding under its own key. Raises the table's
  * cap if needed: merging never drops what workers already found. */
 int mm_agg_merge(struct mm_agg *a, const struct mm_finding *f);
-/* Rebuild the index after callers changed findings' resource fields (ENI
- * resolved to an instance): a finding whose new key equals an earlier
- * one's is merged into it and marked dead (archived = -1, skipped by
- * everyone). No copy of the table is made. */
-int mm_agg_rekey(struct mm_agg *a);
+/* Rebuild the index after findings' resource fields change (an ENI
+ * resolved to an instance): fix (may be NULL) is called on each finding
+ * i first, then a finding whose new key equals an earlier one's is merged
+ * into it and marked dead (archived = -1, skipped by everyone). No copy
+ * of the table is made; each finding is opened once. */
+int mm_agg_rekey(struct mm_agg *a, void (*fix)(struct mm_finding *f, size_t i, void *ctx),
+		 void *ctx);
 
 #endif

@@ -283,7 +283,13 @@ static size_t zrun_unpack(unsigned char *dst, size_t n, const unsigned char *p, 
 			k += r;
 			i += 2;
 		} else {
-			dst[k++] = p[i++];
+			/* literal bytes up to the next run's zero, copied at once */
+			size_t lim = MM_MIN(avail - i, n - k);
+			const unsigned char *z = memchr(p + i, 0, lim);
+			size_t m = z ? (size_t)(z - (p + i)) : lim;
+			memcpy(dst + k, p + i, m);
+			k += m;
+			i += m;
 		}
 	}
 	return i;
@@ -344,6 +350,17 @@ int mm_finding_pack(const struct mm_finding *f, struct mm_buf *out)
 		if ((rc = pack_str(out, f->ev[i].file)))
 			return rc;
 	return 0;
+}
+
+int mm_finding_pack_mem(struct mm_finding *f, struct mm_buf *out)
+{
+	mm_finding_zero_tails(f);
+	return zrun_pack(out, (const unsigned char *)f, sizeof(*f));
+}
+
+int mm_finding_unpack_mem(struct mm_finding *f, const void *blob, size_t n)
+{
+	return zrun_unpack((unsigned char *)f, sizeof(*f), blob, n) == n ? 0 : MM_EFORMAT;
 }
 
 static int unpack_str(const char **p, const char *end, const char **s)

@@ -257,6 +257,13 @@ void mm_finding_zero_tails(struct mm_finding *f);
 int mm_finding_pack(const struct mm_finding *f, struct mm_buf *out);
 /* 0, or MM_EFORMAT for bytes that are not a packed finding of this build. */
 int mm_finding_unpack(struct mm_finding *f, const void *blob, size_t n);
+/* f as bytes for this process's own memory (finding/agg.c keeps the
+ * findings it holds so: ~3.7 KB -> a few hundred bytes): f's text tails
+ * are zeroed in place, the evidence's file pointers kept as they are
+ * (interned: they live for the process). Never stored or sent. */
+int mm_finding_pack_mem(struct mm_finding *f, struct mm_buf *out);
+/* 0, or MM_EFORMAT when blob is not exactly one mm_finding_pack_mem. */
+int mm_finding_unpack_mem(struct mm_finding *f, const void *blob, size_t n);
 /* Append one additionalInfo member (see info above); a member that does
  * not fit is left out. clear empties the list. */
 void mm_finding_info_clear(struct mm_finding *f);

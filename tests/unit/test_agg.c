@@ -1,0 +1,239 @@
+/* test_agg.c - the finding table: findings kept packed, opened for a
+ * caller, packed again by mm_agg_release without losing a byte that
+ * matters; rekey's walk; the memory it reports. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/intern.h"
+#include "finding/agg.h"
+#include "mmtest.h"
+
+#define TYPE_IP "UnauthorizedAccess:EC2/MaliciousIPCaller.Custom"
+#define TYPE_API "Discovery:IAMUser/AnomalousBehavior"
+
+/* Finding k of a table: its resource and details all depend on k, so a
+ * finding packed and opened again shows whether anything was lost. */
+static struct mm_finding *add(struct mm_agg *a, int k, int *created)
+{
+	char res[32], ua[64];
+	struct mm_finding *f;
+
+	snprintf(res, sizeof(res), "eni-%08d", k);
+	f = mm_agg_get(a, TYPE_IP, "123456789012", res, strlen(res), "custom", created);
+	if (!f)
+		return NULL;
+	snprintf(ua, sizeof(ua), "agent/%d", k);
+	snprintf(f->user_agent, sizeof(f->user_agent), "%s", ua);
+	f->count += (uint64_t)k + 1;
+	f->remote_port = (uint16_t)(k % 65536);
+	f->first_seen_ms = 1000LL * k;
+	f->last_seen_ms = 1000LL * k + 5;
+	f->detail_file = mm_intern("flows.log", 9);
+	f->detail_line = (uint64_t)k;
+	return f;
+}
+
+static int same(const struct mm_finding *f, int k, uint64_t count)
+{
+	char res[32], ua[64];
+	snprintf(res, sizeof(res), "eni-%08d", k);
+	snprintf(ua, sizeof(ua), "agent/%d", k);
+	return !strcmp(f->eni, res) && !strcmp(f->type, TYPE_IP) && !strcmp(f->user_agent, ua) &&
+	       f->count == count && f->remote_port == (uint16_t)(k % 65536) &&
+	       f->first_seen_ms == 1000LL * k && f->last_seen_ms == 1000LL * k + 5 &&
+	       f->detail_file && !strcmp(f->detail_file, "flows.log") &&
+	       f->detail_line == (uint64_t)k && f->severity > 0;
+}
+
+/* Many more findings than stay open: each one packed and opened again
+ * (by key, by index, as a copy) holds what was written, and a second
+ * write through a reopened pointer is kept too. */
+MM_TEST(findings_packed_and_opened_again_keep_what_was_written)
+{
+	struct mm_agg *a;
+	struct mm_finding copy;
+	const int n = 3000;
+	int k, created, bad = 0;
+
+	CHECK_EQ_INT(mm_agg_new(&a, 100000), 0);
+	for (k = 0; k < n; k++) {
+		CHECK(add(a, k, &created) != NULL);
+		CHECK_EQ_INT(created, 1);
+		mm_agg_release(a);
+	}
+	CHECK_EQ_INT((int)mm_agg_count(a), n);
+	/* by key: found (not created), the count adds */
+	for (k = 0; k < n; k++) {
+		struct mm_finding *f = add(a, k, &created);
+		bad |= !f || created || !same(f, k, 2 * ((uint64_t)k + 1));
+		mm_agg_release(a);
+	}
+	CHECK_EQ_INT(bad, 0);
+	/* by index and as a copy, in another order */
+	for (k = n - 1; k >= 0; k--) {
+		struct mm_finding *f = mm_agg_at(a, (size_t)k);
+		bad |= !f || !same(f, k, 2 * ((uint64_t)k + 1));
+		bad |= mm_agg_read(a, (size_t)k, &copy) != 0 || !same(&copy, k, 2 * ((uint64_t)k + 1));
+		mm_agg_release(a);
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK(mm_agg_at(a, (size_t)n) == NULL);
+	CHECK(mm_agg_read(a, (size_t)n, &copy) != 0);
+	mm_agg_free(a);
+}
+
+/* Packed, a finding takes a few hundred bytes, not its ~3.7 KB struct;
+ * what stays open is bounded by the release, not by the table. */
+MM_TEST(the_table_holds_packed_bytes_and_a_bounded_open_set)
+{
+	struct mm_agg *a;
+	size_t packed, hw;
+	int k, created;
+
+	CHECK_EQ_INT(mm_agg_new(&a, 100000), 0);
+	for (k = 0; k < 5000; k++) {
+		CHECK(add(a, k, &created) != NULL);
+		mm_agg_release(a);
+	}
+	mm_agg_stats(a, &packed, &hw);
+	CHECK(packed > 0);
+	CHECK(packed / 5000 < sizeof(struct mm_finding) / 4);
+	CHECK(hw < 1000);
+	mm_agg_free(a);
+}
+
+/* A pointer handed out stays valid, and keeps what is written through
+ * it, however many other findings are opened before the release. */
+MM_TEST(pointers_stay_valid_until_the_release)
+{
+	struct mm_agg *a;
+	struct mm_finding *first, copy;
+	int k, created;
+
+	CHECK_EQ_INT(mm_agg_new(&a, 100000), 0);
+	first = add(a, 0, &created);
+	CHECK(first != NULL);
+	for (k = 1; k < 2000; k++)
+		CHECK(add(a, k, &created) != NULL);
+	first->count = 77; /* written after 1999 other opens */
+	snprintf(first->domain, sizeof(first->domain), "%s", "late.example.com");
+	mm_agg_release(a);
+	CHECK_EQ_INT(mm_agg_read(a, 0, &copy), 0);
+	CHECK_EQ_INT((int)copy.count, 77);
+	CHECK_EQ_STR(copy.domain, "late.example.com");
+	mm_agg_free(a);
+}
+
+/* A text field rewritten shorter after a pack: the old tail does not
+ * come back, and a finding grown past its packed size keeps all of it. */
+MM_TEST(a_finding_rewritten_shorter_or_longer_reads_back_as_written)
+{
+	struct mm_agg *a;
+	struct mm_finding *f, copy;
+	char big[200];
+	int created, i;
+
+	CHECK_EQ_INT(mm_agg_new(&a, 100000), 0);
+	f = mm_agg_get(a, TYPE_API, "123456789012", "AKIAEXAMPLE", 11, "", &created);
+	CHECK(f != NULL);
+	snprintf(f->user_agent, sizeof(f->user_agent), "%s", "a-rather-long-user-agent/1.0");
+	for (i = 0; i < 300; i++) { /* past the open set: packed */
+		char r[16];
+		snprintf(r, sizeof(r), "AKIA%06d", i);
+		CHECK(mm_agg_get(a, TYPE_API, "123456789012", r, strlen(r), "", &created) != NULL);
+	}
+	mm_agg_release(a);
+	f = mm_agg_at(a, 0);
+	CHECK(f != NULL);
+	snprintf(f->user_agent, sizeof(f->user_agent), "%s", "short");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(f->domain, sizeof(f->domain), "%s", big);
+	mm_finding_add_api(f, "ListBuckets", 11, 1000);
+	for (i = 0; i < 300; i++)
+		CHECK(mm_agg_at(a, (size_t)i + 1) != NULL);
+	mm_agg_release(a);
+	CHECK_EQ_INT(mm_agg_read(a, 0, &copy), 0);
+	CHECK_EQ_STR(copy.user_agent, "short");
+	CHECK_EQ_INT((int)strnlen(copy.user_agent + 6, sizeof(copy.user_agent) - 6), 0);
+	CHECK_EQ_STR(copy.domain, big);
+	CHECK_EQ_INT(copy.napis, 1);
+	CHECK_EQ_STR(copy.apis[0].name, "ListBuckets");
+	mm_agg_free(a);
+}
+
+struct fix_log {
+	int calls;
+};
+
+static void fix_to_instance(struct mm_finding *f, size_t i, void *ctx)
+{
+	struct fix_log *l = ctx;
+	l->calls++;
+	/* every ENI of an even number is instance i-even */
+	if (f->eni[0] && (f->eni[strlen(f->eni) - 1] - '0') % 2 == 0)
+		snprintf(f->instance_id, sizeof(f->instance_id), "%s", "i-0000even");
+	(void)i;
+}
+
+/* rekey calls the fix on every finding, then merges the ones whose keys
+ * became equal into the first (counts add, the rest dead), over packed
+ * findings. */
+MM_TEST(rekey_fixes_each_finding_then_merges_equal_keys)
+{
+	struct mm_agg *a;
+	struct fix_log log = {0};
+	uint64_t want = 0;
+	size_t i, live = 0;
+	int k, created;
+
+	CHECK_EQ_INT(mm_agg_new(&a, 100000), 0);
+	for (k = 0; k < 600; k++) {
+		CHECK(add(a, k, &created) != NULL);
+		if (k % 2 == 0)
+			want += (uint64_t)k + 1;
+		mm_agg_release(a);
+	}
+	CHECK_EQ_INT(mm_agg_rekey(a, fix_to_instance, &log), 0);
+	CHECK_EQ_INT(log.calls, 600);
+	for (i = 0; i < mm_agg_count(a); i++) {
+		struct mm_finding *f = mm_agg_at(a, i);
+		CHECK(f != NULL);
+		if (f->archived >= 0) {
+			live++;
+			if (!strcmp(f->instance_id, "i-0000even"))
+				CHECK_EQ_INT((int)f->count, (int)want);
+		}
+		mm_agg_release(a);
+	}
+	CHECK_EQ_INT((int)live, 301); /* 300 odd ENIs and one instance */
+	/* the key now finds the merged one */
+	{
+		struct mm_finding *f =
+			mm_agg_get(a, TYPE_IP, "123456789012", "i-0000even", 10, "custom", &created);
+		CHECK(f != NULL);
+		CHECK_EQ_INT(created, 0);
+		CHECK_EQ_INT((int)f->count, (int)want);
+	}
+	mm_agg_free(a);
+}
+
+/* clear forgets every finding (packed or open) and the table is usable. */
+MM_TEST(clear_forgets_everything_and_the_table_goes_on)
+{
+	struct mm_agg *a;
+	int k, created;
+
+	CHECK_EQ_INT(mm_agg_new(&a, 100000), 0);
+	for (k = 0; k < 700; k++)
+		CHECK(add(a, k, &created) != NULL);
+	mm_agg_release(a);
+	CHECK(add(a, 1, &created) != NULL); /* one open at the clear */
+	mm_agg_clear(a);
+	CHECK_EQ_INT((int)mm_agg_count(a), 0);
+	CHECK(add(a, 5, &created) != NULL);
+	CHECK_EQ_INT(created, 1);
+	mm_agg_release(a);
+	CHECK(same(mm_agg_at(a, 0), 5, 6));
+	mm_agg_free(a);
+}
