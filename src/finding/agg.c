@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/common.h"
 #include "core/err.h"
 #include "core/hash.h"
 #include "core/mem.h"
@@ -33,6 +34,7 @@ struct fent {
 struct oslot {
 	struct mm_finding f;
 	uint32_t idx;
+	uint8_t used;	/* opened or asked for since the last release that packed */
 };
 
 struct mm_agg {
@@ -44,7 +46,6 @@ struct mm_agg {
 	size_t nslots; /* power of two */
 	uint64_t dropped;
 	struct mm_buf pk;	/* packing scratch */
-	int failed;		/* a pack ran out of memory: opens are kept */
 };
 
 int mm_agg_new(struct mm_agg **out, size_t max_findings)
@@ -126,6 +127,7 @@ static struct oslot *open_new(struct mm_agg *a, size_t i)
 	}
 	o = oslot_at(a, a->nopen);
 	o->idx = (uint32_t)i;
+	o->used = 1;
 	a->fe[i].open = (uint32_t)++a->nopen;
 	if (a->nopen > a->open_hw)
 		a->open_hw = a->nopen;
@@ -137,8 +139,11 @@ static struct mm_finding *open_at(struct mm_agg *a, size_t i)
 {
 	struct fent *e = &a->fe[i];
 	struct oslot *o;
-	if (e->open)
-		return &oslot_at(a, e->open - 1)->f;
+	if (e->open) {
+		o = oslot_at(a, e->open - 1);
+		o->used = 1;
+		return &o->f;
+	}
 	if (!(o = open_new(a, i)))
 		return NULL;
 	if (mm_finding_unpack_mem(&o->f, e->blob, e->len)) {
@@ -169,40 +174,53 @@ int mm_agg_read(struct mm_agg *a, size_t i, struct mm_finding *out)
 	return mm_finding_unpack_mem(out, e->blob, e->len);
 }
 
-/* Pack every open finding back into its blob. */
-static void close_all(struct mm_agg *a)
+/* Pack o's finding into its blob: 0, or MM_ENOMEM. */
+static int pack_one(struct mm_agg *a, struct oslot *o)
 {
-	size_t k;
+	struct fent *e = &a->fe[o->idx];
+	mm_buf_reset(&a->pk);
+	if (mm_finding_pack_mem(&o->f, &a->pk))
+		return MM_ENOMEM;
+	if (a->pk.len > e->cap) {
+		/* a little room: a finding grows a few bytes at a time */
+		size_t nc = a->pk.len + 32;
+		unsigned char *nb = mm_realloc(e->blob, nc);
+		if (!nb)
+			return MM_ENOMEM;
+		e->blob = nb;
+		e->cap = (uint32_t)nc;
+	}
+	memcpy(e->blob, a->pk.p, a->pk.len);
+	e->len = (uint32_t)a->pk.len;
+	return 0;
+}
+
+/* Pack the open findings not used since the last call (all of them when
+ * all is set), the others moved down to fill the gaps: a finding a
+ * detector adds to record after record stays open (second chance).
+ * Out of memory, a finding stays open: right, only bigger. */
+static void close_some(struct mm_agg *a, int all)
+{
+	size_t k, j = 0;
 	for (k = 0; k < a->nopen; k++) {
 		struct oslot *o = oslot_at(a, k);
-		struct fent *e = &a->fe[o->idx];
-		mm_buf_reset(&a->pk);
-		if (mm_finding_pack_mem(&o->f, &a->pk))
-			goto fail;
-		if (a->pk.len > e->cap) {
-			/* a little room: a finding grows a few bytes at a time */
-			size_t nc = a->pk.len + 32;
-			unsigned char *nb = mm_realloc(e->blob, nc);
-			if (!nb)
-				goto fail;
-			e->blob = nb;
-			e->cap = (uint32_t)nc;
+		if ((!all && o->used) || pack_one(a, o)) {
+			o->used = 0;
+			if (j != k) {
+				struct oslot *d = oslot_at(a, j);
+				memcpy(d, o, sizeof(*d));
+				a->fe[d->idx].open = (uint32_t)(j + 1);
+			}
+			j++;
+			continue;
 		}
-		memcpy(e->blob, a->pk.p, a->pk.len);
-		e->len = (uint32_t)a->pk.len;
+		a->fe[o->idx].open = 0;
 	}
-	for (k = 0; k < a->nopen; k++)
-		a->fe[oslot_at(a, k)->idx].open = 0;
-	a->nopen = 0;
+	a->nopen = j;
 	/* the slots past what a release keeps go back (a detector's finish
 	 * may have opened thousands at once) */
-	while (a->noc > KEEP_OPEN / OPEN_CHUNK + 1)
+	while (a->noc > (MM_MAX(j, (size_t)KEEP_OPEN) + OPEN_CHUNK - 1) / OPEN_CHUNK + 1)
 		mm_free(a->oc[--a->noc]);
-	return;
-fail:
-	/* out of memory: everything stays open (right, only bigger); the
-	 * ones packed already are packed again next time */
-	a->failed = 1;
 }
 
 void mm_agg_stats(const struct mm_agg *a, size_t *packed, size_t *open_hw)
@@ -217,7 +235,7 @@ void mm_agg_stats(const struct mm_agg *a, size_t *packed, size_t *open_hw)
 void mm_agg_release(struct mm_agg *a)
 {
 	if (a->nopen > KEEP_OPEN)
-		close_all(a);
+		close_some(a, 0);
 }
 
 static uint64_t key_hash(const char *type, const char *acct, const char *res, size_t rn,

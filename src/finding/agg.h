@@ -36,10 +36,12 @@ int mm_agg_full(const struct mm_agg *a);
 struct mm_finding *mm_agg_at(struct mm_agg *a, size_t i);
 /* A copy of finding i, without opening it (readers of every finding). */
 int mm_agg_read(struct mm_agg *a, size_t i, struct mm_finding *out);
-/* Pack the open findings again when more than a few hundred are open:
- * every pointer handed out before is invalid after. The pipeline calls
- * it after each detector's turn with the table; a caller walking the
- * table with mm_agg_at calls it after each finding. */
+/* When more than a few hundred findings are open, pack the ones not
+ * asked for since the last such release (a finding added to record
+ * after record stays open): every pointer handed out before is invalid
+ * after. The pipeline calls it after each detector's turn with the
+ * table; a caller walking the table with mm_agg_at calls it after each
+ * finding. */
 void mm_agg_release(struct mm_agg *a);
 /* The packed findings' bytes, and the most ever open at once (for -v). */
 void mm_agg_stats(const struct mm_agg *a, size_t *packed, size_t *open_hw);

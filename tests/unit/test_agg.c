@@ -102,6 +102,40 @@ MM_TEST(the_table_holds_packed_bytes_and_a_bounded_open_set)
 	mm_agg_free(a);
 }
 
+/* A finding asked for again and again stays open across releases (the
+ * hot one of a scan is not unpacked per record), one left alone is
+ * packed by the release after next. */
+MM_TEST(the_release_packs_what_was_not_used_since_the_last_one)
+{
+	struct mm_agg *a;
+	size_t packed0, packed1, hw;
+	int k, created, round;
+
+	CHECK_EQ_INT(mm_agg_new(&a, 100000), 0);
+	for (k = 0; k < 1000; k++)
+		CHECK(add(a, k, &created) != NULL);
+	mm_agg_release(a); /* all used: none packed */
+	mm_agg_stats(a, &packed0, &hw);
+	CHECK_EQ_INT((int)packed0, 0);
+	for (round = 0; round < 3; round++) {
+		/* finding 7 again, and 300 cold ones */
+		CHECK(add(a, 7, &created) != NULL);
+		CHECK_EQ_INT(created, 0);
+		for (k = 0; k < 300; k++)
+			CHECK(mm_agg_at(a, (size_t)(100 + round * 300 + k) % 1000) != NULL);
+		mm_agg_release(a);
+	}
+	mm_agg_stats(a, &packed1, &hw);
+	CHECK(packed1 > 0);
+	{
+		/* 7 never left: its count went up 4 times, never through a pack */
+		struct mm_finding copy;
+		CHECK_EQ_INT(mm_agg_read(a, 7, &copy), 0);
+		CHECK_EQ_INT((int)copy.count, 4 * 8);
+	}
+	mm_agg_free(a);
+}
+
 /* A pointer handed out stays valid, and keeps what is written through
  * it, however many other findings are opened before the release. */
 MM_TEST(pointers_stay_valid_until_the_release)
@@ -152,6 +186,9 @@ MM_TEST(a_finding_rewritten_shorter_or_longer_reads_back_as_written)
 	mm_finding_add_api(f, "ListBuckets", 11, 1000);
 	for (i = 0; i < 300; i++)
 		CHECK(mm_agg_at(a, (size_t)i + 1) != NULL);
+	/* the first release keeps what was used since the last one open,
+	 * the second packs what was not used since */
+	mm_agg_release(a);
 	mm_agg_release(a);
 	CHECK_EQ_INT(mm_agg_read(a, 0, &copy), 0);
 	CHECK_EQ_STR(copy.user_agent, "short");
