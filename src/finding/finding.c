@@ -335,7 +335,9 @@ static size_t zrun_unpack(unsigned char *dst, size_t n, const unsigned char *p, 
 static void zero_tail(char *s, size_t cap)
 {
 	size_t n = strnlen(s, cap);
-	if (n + 1 < cap)
+	if (n == cap)
+		s[cap - 1] = '\0'; /* no end at all (bytes from a damaged store) */
+	else if (n + 1 < cap)
 		memset(s + n + 1, 0, cap - n - 1);
 }
 #define ZT(x) zero_tail((x), sizeof(x))
@@ -435,8 +437,9 @@ int mm_finding_unpack(struct mm_finding *f, const void *blob, size_t n)
 	for (i = 0; i < f->nevidence; i++)
 		if (unpack_str(&p, end, &f->ev[i].file))
 			return MM_EFORMAT;
-	/* strings inside are fixed arrays: make sure they end */
-	f->id[sizeof(f->id) - 1] = f->type[sizeof(f->type) - 1] = '\0';
+	/* strings inside are fixed arrays: make sure every one ends (a
+	 * damaged row must not send a reader past its field) */
+	mm_finding_zero_tails(f);
 	return 0;
 }
 

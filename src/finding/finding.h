@@ -252,7 +252,8 @@ void mm_finding_add_api(struct mm_finding *f, const char *name, size_t n, int64_
  * version is not unpacked (MM_EFORMAT) and the caller falls back. */
 #define MM_FINDING_STATE_VERSION ((int)(1000 + sizeof(struct mm_finding) % 100000))
 /* Zero the bytes after each text field's NUL (the overlaid member's
- * too): what mm_finding_pack stores of f. */
+ * too; a field with no NUL gets one in its last byte): what
+ * mm_finding_pack stores of f. */
 void mm_finding_zero_tails(struct mm_finding *f);
 int mm_finding_pack(const struct mm_finding *f, struct mm_buf *out);
 /* 0, or MM_EFORMAT for bytes that are not a packed finding of this build. */

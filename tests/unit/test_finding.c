@@ -428,3 +428,54 @@ MM_TEST(type_index_finds_every_type)
 	CHECK(mm_ftype_get("") == NULL);
 	CHECK(mm_ftype_by_hash(mm_ftype_hash("Recon:EC2/NoSuchType")) == NULL);
 }
+
+/* zrun encoding by hand (the format mm_finding_pack writes): a zero run
+ * as (0, length - 1), any other byte as itself. */
+static void zrun_by_hand(struct mm_buf *b, const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (p[i]) {
+			mm_buf_add(b, (const char *)p + i, 1);
+			i++;
+		} else {
+			size_t r = 1;
+			char hdr[2] = {0, 0};
+			while (i + r < n && !p[i + r] && r < 256)
+				r++;
+			hdr[1] = (char)(r - 1);
+			mm_buf_add(b, hdr, 2);
+			i += r;
+		}
+	}
+}
+
+/* A stored finding from a damaged row whose text fields have no NUL at
+ * all: unpacked, every field ends inside itself (a reader never runs on
+ * into the next field or past the struct). */
+MM_TEST(unpacking_a_row_with_unended_text_ends_every_field)
+{
+	struct mm_finding f, g;
+	struct mm_buf b;
+	uint32_t none = 0;
+
+	memset(&f, 'A', sizeof(f));
+	f.action = MM_ACTION_NETWORK_CONNECTION;
+	f.res_type = MM_RES_INSTANCE;
+	f.nevidence = 0;
+	mm_buf_init(&b, 1 << 16);
+	CHECK_EQ_INT(mm_buf_add(&b, "MMF2", 4), 0);
+	zrun_by_hand(&b, (const unsigned char *)&f, sizeof(f));
+	CHECK_EQ_INT(mm_buf_add(&b, (const char *)&none, sizeof(none)), 0); /* no detail file */
+	CHECK_EQ_INT(mm_finding_unpack(&g, b.p, b.len), 0);
+	CHECK(strnlen(g.id, sizeof(g.id)) < sizeof(g.id));
+	CHECK(strnlen(g.type, sizeof(g.type)) < sizeof(g.type));
+	CHECK(strnlen(g.account, sizeof(g.account)) < sizeof(g.account));
+	CHECK(strnlen(g.instance_id, sizeof(g.instance_id)) < sizeof(g.instance_id));
+	CHECK(strnlen(g.user_agent, sizeof(g.user_agent)) < sizeof(g.user_agent));
+	CHECK(strnlen(g.domain, sizeof(g.domain)) < sizeof(g.domain));
+	CHECK(strnlen(g.disc, sizeof(g.disc)) < sizeof(g.disc));
+	CHECK(strnlen(g.info, sizeof(g.info)) < sizeof(g.info));
+	CHECK_EQ_INT((int)strlen(g.user_agent), (int)sizeof(g.user_agent) - 1);
+	mm_buf_free(&b);
+}
