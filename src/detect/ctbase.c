@@ -1632,6 +1632,7 @@ static void finish(void *state, struct mm_detect_ctx *c)
 		uint32_t j;
 		if (!e || e->tmin > e->tmax)
 			continue;
+		mm_emit_done(c); /* the last entity's findings may be packed */
 		if (e->inst) {
 			judge_instance(c, e);
 			continue;

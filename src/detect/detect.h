@@ -103,6 +103,12 @@ struct mm_finding *mm_emit(struct mm_detect_ctx *c, const char *type, struct mm_
 			   struct mm_str resource, const char *disc, const struct mm_event *ev,
 			   int64_t first, int64_t last, int *latest);
 
+/* The detector holds no finding mm_emit returned any more: outside a
+ * worker's locked turn (finish), the table may pack what it opened. A
+ * finish that emits for many entities calls it between them, so the
+ * findings opened at the flush stay a few hundred (finding/agg.h). */
+void mm_emit_done(struct mm_detect_ctx *c);
+
 /* A record a detector keeps in its state to cite later, when it emits
  * from finish (a threshold crossed over many records): where it is and
  * its event time. file is interned (lives for the process). */

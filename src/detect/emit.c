@@ -199,3 +199,10 @@ void mm_finding_set_dns(struct mm_finding *f, const struct mm_dns *q)
 	}
 	snprintf(f->caller_type, sizeof(f->caller_type), "Domain");
 }
+
+void mm_emit_done(struct mm_detect_ctx *c)
+{
+	/* a worker's turn ends in the pipeline, which releases under the lock */
+	if (c->agg && !c->agg_lock)
+		mm_agg_release(c->agg);
+}

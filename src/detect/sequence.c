@@ -1165,6 +1165,7 @@ static void finish(void *st, struct mm_detect_ctx *c)
 		if (!p->dirty)
 			continue;
 		judge(p, c, w);
+		mm_emit_done(c);
 		prune(p, keep);
 		p->dirty = 0;
 	}

@@ -778,6 +778,7 @@ static void emit_hits(struct state *s, struct mm_detect_ctx *c, const struct mm_
 		struct mm_evref refs[MM_EVIDENCE_MAX + 1];
 		struct mm_finding *f;
 		char kb[40];
+		mm_emit_done(c); /* the last hit's finding may be packed */
 		if (!set || e->rule >= set->n)
 			continue;
 		r = set->r[e->rule];
@@ -1182,6 +1183,7 @@ static void finish(void *st, struct mm_detect_ctx *c)
 		if (!set || !set->built || (g->ci = resolve_group(set, g)) < 0)
 			continue;
 		emit_group(s, c, set, g, set->r[g->ci]);
+		mm_emit_done(c);
 	}
 	if (s->drop_groups + s->drop_events > s->warned) {
 		mm_warn(

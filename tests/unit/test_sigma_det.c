@@ -215,6 +215,29 @@ MM_TEST(one_finding_per_rule_and_principal)
 	teardown(&f);
 }
 
+/* finish emits one finding per (rule, principal): between them the
+ * table may pack what was emitted (mm_emit_done), so a batch with many
+ * principals does not hold all their findings unpacked at the flush. */
+MM_TEST(finish_lets_the_table_pack_between_findings)
+{
+	struct fx f;
+	char key[21];
+	size_t packed, hw;
+	int i;
+	setup(&f, CREATE_USER);
+	for (i = 0; i < 900; i++) {
+		snprintf(key, sizeof(key), "AKIA%016d", i + 1);
+		ev(&f, i, "CreateUser", key, "");
+	}
+	fin(&f, f.st);
+	CHECK_EQ_INT(nfind(&f), 900);
+	mm_agg_stats(f.agg, &packed, &hw);
+	CHECK(hw < 600);
+	CHECK(packed > 0);
+	CHECK(find(&f, PER, "AKIA0000000000000900") != NULL);
+	teardown(&f);
+}
+
 MM_TEST(no_rules_no_work)
 {
 	struct fx f;
