@@ -195,16 +195,16 @@ static int pack_one(struct mm_agg *a, struct oslot *o)
 	return 0;
 }
 
-/* Pack the open findings not used since the last call (all of them when
- * all is set), the others moved down to fill the gaps: a finding a
- * detector adds to record after record stays open (second chance).
- * Out of memory, a finding stays open: right, only bigger. */
-static void close_some(struct mm_agg *a, int all)
+/* Pack the open findings not used since the last call, the others
+ * moved down to fill the gaps: a finding a detector adds to record after
+ * record stays open (second chance). Out of memory, a finding stays
+ * open: right, only bigger. */
+static void close_unused(struct mm_agg *a)
 {
 	size_t k, j = 0;
 	for (k = 0; k < a->nopen; k++) {
 		struct oslot *o = oslot_at(a, k);
-		if ((!all && o->used) || pack_one(a, o)) {
+		if (o->used || pack_one(a, o)) {
 			o->used = 0;
 			if (j != k) {
 				struct oslot *d = oslot_at(a, j);
@@ -235,7 +235,7 @@ void mm_agg_stats(const struct mm_agg *a, size_t *packed, size_t *open_hw)
 void mm_agg_release(struct mm_agg *a)
 {
 	if (a->nopen > KEEP_OPEN)
-		close_some(a, 0);
+		close_unused(a);
 }
 
 static uint64_t key_hash(const char *type, const char *acct, const char *res, size_t rn,

@@ -25,7 +25,7 @@ void mm_agg_free(struct mm_agg *a);
 void mm_agg_set_max(struct mm_agg *a, size_t max_findings);
 /* Room past the cap for the findings one event may still add. */
 #define MM_AGG_HEADROOM 64
-/* Forget every finding, keep the memory. */
+/* Forget every finding (their packed bytes freed), keep the tables. */
 void mm_agg_clear(struct mm_agg *a);
 size_t mm_agg_count(const struct mm_agg *a);
 int mm_agg_full(const struct mm_agg *a);
