@@ -1748,9 +1748,6 @@ static void wpipe_end(struct wpipe *p)
 		}
 }
 
-/* Resolve, re-key and write every finding of a into the open
- * transaction. A spill remembers the ids it wrote: the flush writes them
- * again once the batch's inventory is complete. */
 struct saver;
 static int save_take(struct saver *v);
 
@@ -1766,6 +1763,9 @@ static void fix_one(struct mm_finding *f, size_t i, void *ctx)
 	x->sup[i] = (unsigned char)supersedes_others(x->s, f);
 }
 
+/* Resolve, re-key and write every finding of a into the open
+ * transaction. A spill remembers the ids it wrote: the flush writes them
+ * again once the batch's inventory is complete. */
 static int write_agg(struct mm_pipeline *s, struct mm_agg *a, int spilling, struct mm_err *err)
 {
 	struct wpipe *p = NULL;
@@ -2487,9 +2487,9 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 		mm_agg_release(final);
 	}
 	mm_debug("flush: detectors finished (%.3f s)", since(&tp));
-	{
+	if (mm_log_get_level() >= MM_LOG_VERBOSE) {
 		size_t pk, hw;
-		mm_agg_stats(final, &pk, &hw);
+		mm_agg_stats(final, &pk, &hw); /* a walk of the table: -v only */
 		mm_debug("findings table: %zu findings packed in %.1f MB (%.0f bytes each), "
 			 "at most %zu open at once (%.1f MB)",
 			 mm_agg_count(final), pk / 1e6,
