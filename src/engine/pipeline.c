@@ -1519,20 +1519,22 @@ static int write_render(const struct mm_pipeline *s, const struct mm_finding *f,
 }
 
 /* The last step: f (rendered: rc is write_render's answer) into the
- * store, its row and its state. A suppression rule archives a new
- * finding as it arrives (asked here, on the thread that owns the rules). */
+ * store, its row and its state; jc: the indexed columns found in js, or
+ * NULL. A suppression rule archives a new finding as it arrives (asked
+ * here, on the thread that owns the rules). */
 static int write_commit(struct mm_pipeline *s, struct mm_finding *f, const struct wctx *c,
 			int rc, struct mm_buf *det, struct mm_buf *js, struct mm_buf *pk,
-			struct mm_err *err)
+			const struct mm_store_jcols *jc, struct mm_err *err)
 {
 	if (!rc && !c->found && !c->replace && !c->held && s->o.suppress &&
 	    s->o.suppress(s->o.suppress_ctx, js->p) == 1) {
 		f->archived = 1;
 		rc = write_render(s, f, det, js, pk);
+		jc = NULL; /* of the JSON before: found again from this one */
 	}
 	if (rc)
 		return mm_err_set(err, rc, "rendering finding %s failed", f->id);
-	if ((rc = mm_store_finding_put_held(s->st, f, js->p, c->held, err)) ||
+	if ((rc = mm_store_finding_put_jc(s->st, f, js->p, c->held, jc, err)) ||
 	    (rc = mm_store_state_put(s->st, AGG_STATE, f->id, MM_FINDING_STATE_VERSION, pk->p,
 				     pk->len, err)))
 		return rc;
@@ -1556,13 +1558,14 @@ static int write_one(struct mm_pipeline *s, struct mm_finding *f, int replace,
 	if ((rc = write_prep(s, f, replace, &c, err)))
 		return rc < 0 ? rc : 0;
 	rc = write_render(s, f, &s->blob, &s->js, &s->blob);
-	return write_commit(s, f, &c, rc, &s->blob, &s->js, &s->blob, err);
+	return write_commit(s, f, &c, rc, &s->blob, &s->js, &s->blob, NULL, err);
 }
 
 /* ---- the pipelined writer ----
  *
  * A flush of many findings renders each one (JSON, packed state: ~40% of
- * writing it) on a helper thread while this one reads and writes the
+ * writing it; then the columns the store indexes, found in the JSON) on
+ * a helper thread while this one reads and writes the
  * store: batches of WBATCH findings, two of them, one being rendered
  * while the other is committed and refilled. Everything a finding's
  * preparation reads from the store is written before it is prepared:
@@ -1577,6 +1580,7 @@ struct wslot {
 	struct wctx c;
 	int rc;
 	struct mm_buf det, js, pk;
+	struct mm_store_jcols jc;	/* the store's indexed columns, found in js */
 };
 
 struct wpipe {
@@ -1610,6 +1614,8 @@ static void *wpipe_main(void *arg)
 		for (i = 0; i < p->n[k]; i++) {
 			struct wslot *w = &p->b[k][i];
 			w->rc = write_render(p->s, w->f, &w->det, &w->js, &w->pk);
+			if (!w->rc)
+				mm_store_jcols_of(w->js.p, &w->jc);
 		}
 		pthread_mutex_lock(&p->mu);
 		p->rendered++;
@@ -1645,7 +1651,7 @@ static int wpipe_commit(struct wpipe *p, struct mm_err *err)
 	pthread_mutex_unlock(&p->mu);
 	for (i = 0; i < p->n[k] && !rc; i++) {
 		struct wslot *w = &p->b[k][i];
-		rc = write_commit(p->s, w->f, &w->c, w->rc, &w->det, &w->js, &w->pk, err);
+		rc = write_commit(p->s, w->f, &w->c, w->rc, &w->det, &w->js, &w->pk, &w->jc, err);
 		if (!rc && p->spilling && w->f->archived >= 0)
 			rc = note_spilled(p->s, w->f, err);
 	}

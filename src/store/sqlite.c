@@ -155,7 +155,7 @@ static const char schema_v3_sql[] =
 	"CREATE INDEX IF NOT EXISTS findings_j_akid ON findings(j_akid);";
 
 /* Schema 4: the j_ columns become plain columns the store fills from the
- * finding's JSON as it writes it (j_of_json below), with the same
+ * finding's JSON as it writes it (mm_store_jcols_of below), with the same
  * indexes. As VIRTUAL generated columns SQLite evaluated json_extract on
  * the whole JSON for each column at every insert and again for each
  * index: measured on the DNS benchmark's 12 950 findings, inserting them
@@ -826,17 +826,22 @@ static void bind_json(sqlite3_stmt *s, int i, int found, const struct mm_json_va
 	}
 }
 
-/* The j_ columns (?16..?22) from the finding's JSON (schema 4), in one
- * walk of its members (the first of a repeated key, as json_extract). */
-static void j_of_json(sqlite3_stmt *s, const char *json)
+/* The j_ columns' values from the finding's JSON (schema 4), in one
+ * walk of its members (the first of a repeated key, as json_extract).
+ * Reads json only: the pipelined writer finds them on its rendering
+ * thread, beside the one that writes the store (~15% of a finding's
+ * work on the writing thread: callgrind, the CloudTrail bench with the
+ * Sigma rules). */
+void mm_store_jcols_of(const char *json, struct mm_store_jcols *jc)
 {
 	static const char *const top_keys[] = {"severity", "updatedAt", "createdAt", "accountId",
 					       "region"};
-	struct mm_json_val top, v, res = {.type = MM_JSON_INVALID}, val[7], d;
+	struct mm_json_val top, v, res = {.type = MM_JSON_INVALID}, d;
 	struct mm_json_iter it;
 	struct mm_str k;
-	int found[7] = {0}, i, have_res = 0;
+	int i, have_res = 0;
 
+	memset(jc, 0, sizeof(*jc));
 	/* the walk validates what it passes: no separate pass over the
 	 * whole document first (the renderer wrote it, starting with '{') */
 	top.type = MM_JSON_OBJECT;
@@ -845,9 +850,9 @@ static void j_of_json(sqlite3_stmt *s, const char *json)
 	if (json && json[0] == '{' && mm_json_iter_init(&it, &top) == 0) {
 		while (mm_json_iter_next(&it, &k, &v) == 1) {
 			for (i = 0; i < 5; i++)
-				if (!found[i] && mm_json_key_eq(k, top_keys[i])) {
-					found[i] = 1;
-					val[i] = v;
+				if (!jc->found[i] && mm_json_key_eq(k, top_keys[i])) {
+					jc->found[i] = 1;
+					jc->val[i] = v;
 				}
 			if (!have_res && mm_json_key_eq(k, "resource")) {
 				have_res = 1;
@@ -856,23 +861,28 @@ static void j_of_json(sqlite3_stmt *s, const char *json)
 		}
 		if (have_res && res.type == MM_JSON_OBJECT) {
 			if (mm_json_get(&res, "instanceDetails", &d) == 1 && d.type == MM_JSON_OBJECT &&
-			    mm_json_get(&d, "instanceId", &val[5]) == 1)
-				found[5] = 1;
+			    mm_json_get(&d, "instanceId", &jc->val[5]) == 1)
+				jc->found[5] = 1;
 			if (mm_json_get(&res, "accessKeyDetails", &d) == 1 &&
-			    d.type == MM_JSON_OBJECT && mm_json_get(&d, "accessKeyId", &val[6]) == 1)
-				found[6] = 1;
+			    d.type == MM_JSON_OBJECT && mm_json_get(&d, "accessKeyId", &jc->val[6]) == 1)
+				jc->found[6] = 1;
 		}
 	}
-	for (i = 0; i < 7; i++)
-		bind_json(s, 16 + i, found[i], &val[i]);
 }
 
 int mm_store_finding_put_held(struct mm_store *st, const struct mm_finding *f, const char *json,
 			      int held, struct mm_err *err)
 {
+	return mm_store_finding_put_jc(st, f, json, held, NULL, err);
+}
+
+int mm_store_finding_put_jc(struct mm_store *st, const struct mm_finding *f, const char *json,
+			    int held, const struct mm_store_jcols *jc, struct mm_err *err)
+{
+	struct mm_store_jcols own;
 	sqlite3_stmt *s;
 	char res[300];
-	int rc;
+	int rc, i;
 
 	s = stmt(st, Q_FIND_PUT);
 	if (!s)
@@ -895,7 +905,12 @@ int mm_store_finding_put_held(struct mm_store *st, const struct mm_finding *f, c
 	sqlite3_bind_null(s, 13);
 	sqlite3_bind_text(s, 14, json ? json : "{}", -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 15, held ? 1 : 0);
-	j_of_json(s, json);
+	if (!jc) {
+		mm_store_jcols_of(json, &own);
+		jc = &own;
+	}
+	for (i = 0; i < MM_STORE_JCOLS; i++)
+		bind_json(s, 16 + i, jc->found[i], &jc->val[i]);
 	rc = 0;
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = mm_err_set(err, MM_EDB, "saving finding %s: %s (database %s)", f->id,

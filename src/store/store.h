@@ -16,6 +16,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "finding/finding.h"
 
 struct mm_store;	/* opaque */
@@ -95,6 +96,21 @@ int mm_store_finding_put(struct mm_store *st, const struct mm_finding *f, const 
  * mm_store_finding_by_id. Putting it again with held 0 releases it. */
 int mm_store_finding_put_held(struct mm_store *st, const struct mm_finding *f, const char *json,
 			      int held, struct mm_err *err);
+/* The columns the store indexes out of a finding's JSON: severity,
+ * updatedAt, createdAt, accountId, region, the instance id and the
+ * access key id. mm_store_jcols_of reads json only (no store), so a
+ * thread that renders findings can find them while another one writes;
+ * the values point into json. */
+#define MM_STORE_JCOLS 7
+struct mm_store_jcols {
+	int found[MM_STORE_JCOLS];
+	struct mm_json_val val[MM_STORE_JCOLS];
+};
+void mm_store_jcols_of(const char *json, struct mm_store_jcols *jc);
+/* mm_store_finding_put_held with jc found from this json beforehand
+ * (NULL: found here). */
+int mm_store_finding_put_jc(struct mm_store *st, const struct mm_finding *f, const char *json,
+			    int held, const struct mm_store_jcols *jc, struct mm_err *err);
 /* Delete the finding with exactly this id, held or not. 1 deleted, 0 no
  * such finding, negative error. */
 int mm_store_finding_delete(struct mm_store *st, const char *id, struct mm_err *err);

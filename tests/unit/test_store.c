@@ -896,16 +896,40 @@ MM_TEST(store_criteria_columns_match_json)
 		return;
 	}
 	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct mm_store_jcols jc;
 		snprintf(ty, sizeof(ty), "Type:EC2/T%zu", i);
 		mkfinding(&f, ty, "i-0abc", 5, 1000, 2000);
 		mm_finding_make_id(&f);
 		CHECK_EQ_INT(mm_store_finding_put_held(st, &f, docs[i], 0, &err), 0);
+		/* the columns found beforehand (the pipelined writer's way),
+		 * from a copy: the values point into the JSON they were found in */
+		snprintf(ty, sizeof(ty), "Type:EC2/J%zu", i);
+		mkfinding(&f, ty, "i-0abc", 5, 1000, 2000);
+		mm_finding_make_id(&f);
+		mm_store_jcols_of(docs[i], &jc);
+		CHECK_EQ_INT(mm_store_finding_put_jc(st, &f, docs[i], 0, &jc, &err), 0);
 	}
 	mm_store_close(st);
-	CHECK_EQ_INT(pragma_int(t.db, "SELECT count(*) FROM findings"), 5);
+	CHECK_EQ_INT(pragma_int(t.db, "SELECT count(*) FROM findings"), 10);
 	CHECK_EQ_INT(pragma_int(t.db, J_MISMATCH), 0);
 	CHECK_EQ_INT(pragma_int(t.db, "SELECT count(*) FROM findings WHERE typeof(j_severity) = "
-				      "'integer'"), 1);
+				      "'integer'"), 2);
+	/* the given columns are the ones written, not found again */
+	{
+		struct mm_store_jcols jc;
+		st = open_ok(&t);
+		CHECK(st != NULL);
+		if (st) {
+			mkfinding(&f, "Type:EC2/Given", "i-0abc", 5, 1000, 2000);
+			mm_finding_make_id(&f);
+			mm_store_jcols_of(docs[0], &jc);
+			CHECK_EQ_INT(mm_store_finding_put_jc(st, &f, "{}", 0, &jc, &err), 0);
+			mm_store_close(st);
+		}
+		CHECK_EQ_INT(pragma_int(t.db, "SELECT count(*) FROM findings WHERE type = "
+					      "'Type:EC2/Given' AND j_instance = 'i-0abc' AND "
+					      "j_region = 'eu-west-1'"), 1);
+	}
 	tmp_clean(&t);
 }
 
