@@ -1810,6 +1810,9 @@ static int write_agg(struct mm_pipeline *s, struct mm_agg *a, int spilling, stru
 			rc = mm_err_set(err, MM_ENOMEM, "out of memory");
 			break;
 		}
+		/* written (or a copy taken to write): the table is cleared
+		 * after this walk, so it need not be packed again */
+		mm_agg_spent(a, i % n);
 		if (f->archived < 0)
 			continue;
 		if (p)

@@ -29,6 +29,7 @@ struct fent {
 	unsigned char *blob;	/* packed bytes, len of cap (NULL: none yet) */
 	uint32_t len, cap;
 	uint32_t open;		/* open slot + 1, 0 = packed */
+	uint8_t spent;		/* mm_agg_spent: closed without packing again */
 };
 
 struct oslot {
@@ -204,6 +205,13 @@ static void close_unused(struct mm_agg *a)
 	size_t k, j = 0;
 	for (k = 0; k < a->nopen; k++) {
 		struct oslot *o = oslot_at(a, k);
+		const struct fent *e = &a->fe[o->idx];
+		if (e->spent && e->blob) {
+			/* its packed bytes stay as they were: nothing reads it
+			 * again before the table is cleared */
+			a->fe[o->idx].open = 0;
+			continue;
+		}
 		if (o->used || pack_one(a, o)) {
 			o->used = 0;
 			if (j != k) {
@@ -230,6 +238,12 @@ void mm_agg_stats(const struct mm_agg *a, size_t *packed, size_t *open_hw)
 	for (i = 0; i < a->count; i++)
 		*packed += a->fe[i].cap;
 	*open_hw = a->open_hw;
+}
+
+void mm_agg_spent(struct mm_agg *a, size_t i)
+{
+	if (i < a->count)
+		a->fe[i].spent = 1;
 }
 
 void mm_agg_release(struct mm_agg *a)

@@ -43,6 +43,12 @@ int mm_agg_read(struct mm_agg *a, size_t i, struct mm_finding *out);
  * table; a caller walking the table with mm_agg_at calls it after each
  * finding. */
 void mm_agg_release(struct mm_agg *a);
+/* Finding i is done with as it is now (the writer stored it, and the
+ * table is cleared next): a release closes it without packing it again,
+ * so what was changed since it was last packed is dropped (a finding
+ * never packed yet is packed as usual). Saves the writer a pack per
+ * finding (~7k instructions). */
+void mm_agg_spent(struct mm_agg *a, size_t i);
 /* The packed findings' bytes, and the most ever open at once (for -v). */
 void mm_agg_stats(const struct mm_agg *a, size_t *packed, size_t *open_hw);
 uint64_t mm_agg_dropped(const struct mm_agg *a);

@@ -1,6 +1,6 @@
 /* test_agg.c - the finding table: findings kept packed, opened for a
  * caller, packed again by mm_agg_release without losing a byte that
- * matters; rekey's walk; the memory it reports. */
+ * matters; rekey's walk; spent findings; the memory it reports. */
 #include <stdio.h>
 #include <string.h>
 
@@ -272,5 +272,75 @@ MM_TEST(clear_forgets_everything_and_the_table_goes_on)
 	CHECK_EQ_INT(created, 1);
 	mm_agg_release(a);
 	CHECK(same(mm_agg_at(a, 0), 5, 6));
+	mm_agg_free(a);
+}
+
+/* A spent finding (the writer's: stored, the table cleared next) closes
+ * without being packed again: a change made after it was opened is not
+ * kept, while one never packed yet is packed as usual, so not lost. */
+MM_TEST(spent_findings_close_without_packing)
+{
+	struct mm_agg *a;
+	struct mm_finding copy, *f;
+	const int n = 600;
+	int k, created, bad = 0;
+
+	CHECK_EQ_INT(mm_agg_new(&a, 100000), 0);
+	for (k = 0; k < n; k++) {
+		CHECK(add(a, k, &created) != NULL);
+		mm_agg_release(a);
+	}
+	/* every one opened, changed, spent, released */
+	for (k = 0; k < n; k++) {
+		f = mm_agg_at(a, (size_t)k);
+		bad |= !f;
+		if (f)
+			f->count += 1000;
+		mm_agg_spent(a, (size_t)k);
+		mm_agg_release(a);
+	}
+	CHECK_EQ_INT(bad, 0);
+	/* each was packed before it was opened: its bytes from then stay
+	 * (the few still open at the end show the change until closed) */
+	{
+		int old = 0, changed = 0;
+		for (k = 0; k < n; k++) {
+			bad |= mm_agg_read(a, (size_t)k, &copy) != 0;
+			if (same(&copy, k, (uint64_t)k + 1))
+				old++;
+			else if (same(&copy, k, (uint64_t)k + 1 + 1000))
+				changed++;
+			else
+				bad = 1;
+		}
+		CHECK_EQ_INT(bad, 0);
+		CHECK(old >= n - 300);
+		CHECK_EQ_INT(old + changed, n);
+	}
+	/* a new finding (never packed) spent at once is packed when closed */
+	CHECK((f = add(a, n, &created)) != NULL);
+	CHECK_EQ_INT(created, 1);
+	mm_agg_spent(a, (size_t)n);
+	for (k = 0; k < n; k++) {
+		bad |= mm_agg_at(a, (size_t)k) == NULL;
+		mm_agg_release(a);
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(mm_agg_read(a, (size_t)n, &copy), 0);
+	CHECK(same(&copy, n, (uint64_t)n + 1));
+	/* without spent, the change is kept, as always */
+	mm_agg_clear(a);
+	for (k = 0; k < n; k++) {
+		CHECK(add(a, k, &created) != NULL);
+		mm_agg_release(a);
+	}
+	for (k = 0; k < n; k++) {
+		if ((f = mm_agg_at(a, (size_t)k)))
+			f->count += 1000;
+		mm_agg_release(a);
+	}
+	for (k = 0; k < n; k++)
+		bad |= mm_agg_read(a, (size_t)k, &copy) != 0 || !same(&copy, k, (uint64_t)k + 1 + 1000);
+	CHECK_EQ_INT(bad, 0);
 	mm_agg_free(a);
 }
