@@ -1082,11 +1082,11 @@ static void add_counts(struct mm_scan_result *r, struct mm_scan_result *x)
 }
 
 /* Name the instance behind ENI- or address-keyed findings. */
-static void resolve(struct mm_finding *f, const struct mm_inventory *inv)
+static int resolve(struct mm_finding *f, const struct mm_inventory *inv)
 {
 	const struct mm_instance *inst = NULL;
 	if (f->res_type != MM_RES_INSTANCE)
-		return;
+		return 0;
 	if (f->instance_id[0])
 		inst = mm_inventory_by_id(inv, f->instance_id, strlen(f->instance_id));
 	if (!inst && f->eni[0])
@@ -1097,7 +1097,7 @@ static void resolve(struct mm_finding *f, const struct mm_inventory *inv)
 			inst = mm_inventory_by_ip(inv, &ip);
 	}
 	if (!inst)
-		return;
+		return 0;
 	snprintf(f->instance_id, sizeof(f->instance_id), "%s", inst->instance_id);
 	if (!f->eni[0] && inst->nnif)
 		snprintf(f->eni, sizeof(f->eni), "%s", inst->nifs[0].eni);
@@ -1108,6 +1108,7 @@ static void resolve(struct mm_finding *f, const struct mm_inventory *inv)
 		/* us-east-1a -> us-east-1 */
 		snprintf(f->region, sizeof(f->region), "%.*s", (int)(n > 1 ? n - 1 : n), inst->az);
 	}
+	return 1;
 }
 
 /* One line, redrawn: files, records and bytes since open (every batch),
@@ -1762,11 +1763,12 @@ struct fix_ctx {
 	unsigned char *sup;	/* per finding: 1 if its type supersedes others */
 };
 
-static void fix_one(struct mm_finding *f, size_t i, void *ctx)
+static int fix_one(struct mm_finding *f, size_t i, void *ctx)
 {
 	struct fix_ctx *x = ctx;
-	resolve(f, x->s->inv);
+	int changed = resolve(f, x->s->inv);
 	x->sup[i] = (unsigned char)supersedes_others(x->s, f);
+	return changed;
 }
 
 /* Resolve, re-key and write every finding of a into the open

@@ -36,6 +36,9 @@ struct oslot {
 	struct mm_finding f;
 	uint32_t idx;
 	uint8_t used;	/* opened or asked for since the last release that packed */
+	uint8_t clean;	/* f is its packed bytes unpacked, unchanged: never handed
+			 * to a caller that may write (rekey's unchanged ones, key
+			 * compares), so closing it needs no pack */
 };
 
 struct mm_agg {
@@ -129,21 +132,23 @@ static struct oslot *open_new(struct mm_agg *a, size_t i)
 	o = oslot_at(a, a->nopen);
 	o->idx = (uint32_t)i;
 	o->used = 1;
+	o->clean = 0;
 	a->fe[i].open = (uint32_t)++a->nopen;
 	if (a->nopen > a->open_hw)
 		a->open_hw = a->nopen;
 	return o;
 }
 
-/* Finding i, opened (unpacked) if it is not: NULL out of memory. */
-static struct mm_finding *open_at(struct mm_agg *a, size_t i)
+/* Finding i's open slot, opened (unpacked, clean) if it is not: NULL
+ * out of memory. */
+static struct oslot *open_slot(struct mm_agg *a, size_t i)
 {
 	struct fent *e = &a->fe[i];
 	struct oslot *o;
 	if (e->open) {
 		o = oslot_at(a, e->open - 1);
 		o->used = 1;
-		return &o->f;
+		return o;
 	}
 	if (!(o = open_new(a, i)))
 		return NULL;
@@ -151,7 +156,19 @@ static struct mm_finding *open_at(struct mm_agg *a, size_t i)
 		/* our own bytes: cannot happen; an empty finding is not a crash */
 		memset(&o->f, 0, sizeof(o->f));
 		o->f.archived = -1;
+	} else {
+		o->clean = 1;
 	}
+	return o;
+}
+
+/* Finding i, opened for a caller that may write through the pointer. */
+static struct mm_finding *open_at(struct mm_agg *a, size_t i)
+{
+	struct oslot *o = open_slot(a, i);
+	if (!o)
+		return NULL;
+	o->clean = 0;
 	return &o->f;
 }
 
@@ -206,9 +223,10 @@ static void close_unused(struct mm_agg *a)
 	for (k = 0; k < a->nopen; k++) {
 		struct oslot *o = oslot_at(a, k);
 		const struct fent *e = &a->fe[o->idx];
-		if (e->spent && e->blob) {
-			/* its packed bytes stay as they were: nothing reads it
-			 * again before the table is cleared */
+		if (e->blob && (e->spent || (o->clean && !o->used))) {
+			/* its packed bytes stay as they are: nothing reads it
+			 * again before the table is cleared, or nothing in it
+			 * changed since they were unpacked */
 			a->fe[o->idx].open = 0;
 			continue;
 		}
@@ -326,9 +344,11 @@ static struct mm_finding *lookup(struct mm_agg *a, const char *type, const char 
 	*created = 0;
 	while (a->slots[j].idx) {
 		if (a->slots[j].hash == h) {
-			f = open_at(a, a->slots[j].idx - 1);
-			if (f && key_eq(f, type, acct, res, rn, disc))
-				return f;
+			struct oslot *o = open_slot(a, a->slots[j].idx - 1);
+			if (o && key_eq(&o->f, type, acct, res, rn, disc)) {
+				o->clean = 0; /* handed to the caller */
+				return &o->f;
+			}
 		}
 		j = (j + 1) & (a->nslots - 1);
 	}
@@ -388,7 +408,7 @@ struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *ac
 	return lookup(a, type, account, resource, resource_len, disc, restype, created);
 }
 
-int mm_agg_rekey(struct mm_agg *a, void (*fix)(struct mm_finding *f, size_t i, void *ctx),
+int mm_agg_rekey(struct mm_agg *a, int (*fix)(struct mm_finding *f, size_t i, void *ctx),
 		 void *ctx)
 {
 	size_t i;
@@ -396,17 +416,20 @@ int mm_agg_rekey(struct mm_agg *a, void (*fix)(struct mm_finding *f, size_t i, v
 
 	memset(a->slots, 0, a->nslots * sizeof(struct slot));
 	for (i = 0; i < a->count; i++, mm_agg_release(a)) {
-		struct mm_finding *f = mm_agg_at(a, i);
+		struct oslot *o = open_slot(a, i);
+		struct mm_finding *f;
 		char k[256];
 		size_t kn, j;
 		uint64_t h;
 
-		if (!f) {
+		if (!o) {
 			rc = MM_ENOMEM;
 			continue; /* unindexed: found by index, not by key */
 		}
-		if (fix)
-			fix(f, i, ctx);
+		f = &o->f;
+		/* a finding the fix leaves as it is needs no pack to close */
+		if (fix && fix(f, i, ctx))
+			o->clean = 0;
 		if (f->archived < 0)
 			continue;
 		mm_finding_resource_key(f, k, sizeof(k));
@@ -414,12 +437,13 @@ int mm_agg_rekey(struct mm_agg *a, void (*fix)(struct mm_finding *f, size_t i, v
 		h = key_hash(f->type, f->account, k, kn, f->disc);
 		j = h & (a->nslots - 1);
 		while (a->slots[j].idx) {
-			struct mm_finding *g = a->slots[j].hash == h
-						       ? mm_agg_at(a, a->slots[j].idx - 1)
-						       : NULL;
-			if (g && key_eq(g, f->type, f->account, k, kn, f->disc)) {
-				mm_finding_merge(g, f);
+			struct oslot *g = a->slots[j].hash == h ? open_slot(a, a->slots[j].idx - 1)
+								: NULL;
+			if (g && key_eq(&g->f, f->type, f->account, k, kn, f->disc)) {
+				mm_finding_merge(&g->f, f);
+				g->clean = 0;
 				f->archived = -1;
+				o->clean = 0;
 				break;
 			}
 			j = (j + 1) & (a->nslots - 1);

@@ -63,10 +63,12 @@ struct mm_finding *mm_agg_get(struct mm_agg *a, const char *type, const char *ac
 int mm_agg_merge(struct mm_agg *a, const struct mm_finding *f);
 /* Rebuild the index after findings' resource fields change (an ENI
  * resolved to an instance): fix (may be NULL) is called on each finding
- * i first, then a finding whose new key equals an earlier one's is merged
- * into it and marked dead (archived = -1, skipped by everyone). No copy
- * of the table is made; each finding is opened once. */
-int mm_agg_rekey(struct mm_agg *a, void (*fix)(struct mm_finding *f, size_t i, void *ctx),
+ * i first and returns nonzero when it changed it (a finding it left as it
+ * was is not packed again), then a finding whose new key equals an
+ * earlier one's is merged into it and marked dead (archived = -1,
+ * skipped by everyone). No copy of the table is made; each finding is
+ * opened once. */
+int mm_agg_rekey(struct mm_agg *a, int (*fix)(struct mm_finding *f, size_t i, void *ctx),
 		 void *ctx);
 
 #endif
