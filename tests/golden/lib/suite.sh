@@ -18,6 +18,17 @@ skipped() { echo "skip $1: $2"; skip=$((skip+1)); }
 expect() { n=$1; d=$2; shift 2; if "$@"; then ok "$n"; else bad "$n" "$d"; fi; }
 has() { grep -q -- "$2" "$1"; }
 hasE() { grep -Eq -- "$2" "$1"; }
+# rows of database $1 whose criteria columns (schema 4, filled from each
+# finding's JSON as it is written) differ from what SQLite's json_extract
+# reads in that JSON, types included
+jcols_differ() {
+	sqlite3 "$1" "SELECT count(*) FROM findings WHERE j_severity IS NOT json_extract(json, '\$.severity')
+ OR typeof(j_severity) IS NOT typeof(json_extract(json, '\$.severity'))
+ OR j_updated IS NOT json_extract(json, '\$.updatedAt') OR j_created IS NOT json_extract(json, '\$.createdAt')
+ OR j_account IS NOT json_extract(json, '\$.accountId') OR j_region IS NOT json_extract(json, '\$.region')
+ OR j_instance IS NOT json_extract(json, '\$.resource.instanceDetails.instanceId')
+ OR j_akid IS NOT json_extract(json, '\$.resource.accessKeyDetails.accessKeyId')" 2>&1
+}
 # the stored findings of database $1 without the wall-clock fields, one a
 # line, sorted
 norm() { "$M" findings list --db "$1" --format json | sed 's/"createdAt":"[^"]*","updatedAt":"[^"]*"//g' | sort; }
