@@ -197,7 +197,21 @@ if [ $HAVE_MAMORI = 1 ]; then
 	measure $J mamori mamori "scan, every detector" plain $FLOW_RECS $FLOW_BYTES 1 "$(mscan $D/threats.txt $FLOWS)"
 	measure $J mamori-gz mamori "scan, every detector" gz $FLOW_RECS $FLOW_BYTES 1 "$(mscan $D/threats.txt $FLOWS_GZ)"
 	measure $J mamori-q mamori "scan, 1/4 of the input" plain $FLOWQ_RECS $FLOWQ_BYTES 1 "$(mscan $D/threats.txt $FLOWS_Q)"
+	# the threat-list detectors alone (the behaviour detectors off): what
+	# the threat-list scan's targets (RSS < 100 MB) were set for
+	measure $J mamori-tl mamori "scan, threat-list detectors only" plain $FLOW_RECS $FLOW_BYTES 1 \
+		"$(mscan $D/threats.txt --config bench/threatlist-only.yaml $FLOWS)"
 fi
+# interfaces with records (log-status OK) in the quarter and in the whole
+# (report.awk: peak RSS per tracked ENI). Counted once per input.
+if [ ! -s $W/enis-s$SCALE.txt ] || [ $D/manifest.tsv -nt $W/enis-s$SCALE.txt ]; then
+	{
+		mawk '$14 == "OK" && !($3 in e) {e[$3]; n++} END {print n + 0}' $FLOWS_Q
+		mawk '$14 == "OK" && !($3 in e) {e[$3]; n++} END {print n + 0}' $FLOWS
+	} >$W/enis-s$SCALE.txt
+fi
+ENIS_Q=$(sed -n 1p $W/enis-s$SCALE.txt)
+ENIS_F=$(sed -n 2p $W/enis-s$SCALE.txt)
 measure $J duck-join duckdb "threat-list join" plain $FLOW_RECS $FLOW_BYTES 1 "$DUCK flows-join $D/threats.txt $FLOWS"
 measure $J duck-join-gz duckdb "threat-list join" gz $FLOW_RECS $FLOW_BYTES 1 "$DUCK flows-join $D/threats.txt $FLOWS_GZ"
 measure $J duck-ports duckdb "distinct ports / source" plain $FLOW_RECS $FLOW_BYTES 1 "$DUCK flows-ports $FLOWS"
@@ -398,7 +412,8 @@ ver() { "$@" 2>&1 | head -1 | tr -d '\r' || true; }
 	echo "| threats.txt | 1 | $(wc -l <$D/threats.txt) IPs and CIDRs | $(wc -c <$D/threats.txt) | |"
 	echo "| domains.txt | 1 | $(wc -l <$D/domains.txt) domains | $(wc -c <$D/domains.txt) | |"
 	echo
-	awk -F'\t' -v have=$HAVE_MAMORI -v note="$MAMORI_NOTE" -f bench/report.awk $RES
+	awk -F'\t' -v have=$HAVE_MAMORI -v note="$MAMORI_NOTE" -v enis_q="$ENIS_Q" -v enis_f="$ENIS_F" \
+		-f bench/report.awk $RES
 	if [ -f $W/estate-state-s$SCALE.tsv ]; then
 		echo "Persisted detector state of the estate runs (store's detector_state, findings excluded):"
 		echo
