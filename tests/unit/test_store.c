@@ -901,8 +901,8 @@ MM_TEST(store_criteria_columns_match_json)
 		mkfinding(&f, ty, "i-0abc", 5, 1000, 2000);
 		mm_finding_make_id(&f);
 		CHECK_EQ_INT(mm_store_finding_put_held(st, &f, docs[i], 0, &err), 0);
-		/* the columns found beforehand (the pipelined writer's way),
-		 * from a copy: the values point into the JSON they were found in */
+		/* the columns found beforehand (the pipelined writer's way):
+		 * the values point into the JSON they were found in */
 		snprintf(ty, sizeof(ty), "Type:EC2/J%zu", i);
 		mkfinding(&f, ty, "i-0abc", 5, 1000, 2000);
 		mm_finding_make_id(&f);
