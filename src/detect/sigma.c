@@ -276,12 +276,25 @@ struct gev {
 	uint8_t in;		/* in a satisfying window, reported */
 };
 
-/* The latest matched event's details (what the finding shows). */
+/* The latest matched event's details (what the finding shows), each as
+ * long as the finding's field: a finding from a worker's table reads as
+ * one emitted directly (a single thread) does. */
 struct gdet {
 	struct mm_evref ref;
-	char region[32], api[64], source[64], ip[48], ua[128], user[64], utype[32], pid[128],
+	char region[32], api[128], source[64], ip[48], ua[256], user[128], utype[32], pid[128],
 	    err[64];
 };
+#define SAME_SIZE(a, b) _Static_assert(sizeof(((struct gdet *)0)->a) == \
+					   sizeof(((struct mm_finding *)0)->b), #a " as " #b)
+SAME_SIZE(region, region);
+SAME_SIZE(api, api);
+SAME_SIZE(source, service_name);
+SAME_SIZE(ua, user_agent);
+SAME_SIZE(user, user_name);
+SAME_SIZE(utype, user_type);
+SAME_SIZE(pid, principal_id);
+SAME_SIZE(err, error_code);
+#undef SAME_SIZE
 
 struct grp {
 	uint64_t h;

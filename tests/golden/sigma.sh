@@ -144,6 +144,20 @@ gnorm "$T/c1.db" >"$T/c1.n"; gnorm "$T/c2.db" >"$T/c2.n"; gnorm "$T/c3.db" >"$T/
 expect correlation_two_scans_equal_one "$(diff "$T/c1.n" "$T/c2.n")" sh -c "[ -s '$T/c1.n' ] && cmp -s '$T/c1.n' '$T/c2.n'"
 expect correlation_flush_threads_order "$(diff "$T/c1.n" "$T/c3.n")" cmp -s "$T/c1.n" "$T/c3.n"
 
+# a rule finding shows the matched call's details as long as a finding holds
+# them (a 200-character user agent), not cut short by the per-rule table a
+# worker keeps them in, with one thread or two
+LUA=aws-sdk-java/2.21.46$(printf '_%0179d' 0)
+printf '%s\n' "$EVT" | sed "s|\"aws-cli/2\"|\"$LUA\"|" >"$T/lua.jsonl"
+for t in 1 2; do
+	"$M" scan --db "$T/lua$t.db" --no-default-lists --no-geo --format none --threads $t \
+		--rules tests/data/sigma/rules/cloudtrail_stopped.yml "$T/lua.jsonl" 2>/dev/null
+	"$M" findings list --db "$T/lua$t.db" --format json >"$T/lua$t.json"
+done
+expect scan_rule_finding_keeps_long_user_agent "$(grep SigmaRule "$T/lua2.json" | grep -o '"userAgent":"[^"]*"')" sh -c \
+	"[ ${#LUA} -eq 200 ] && grep SigmaRule '$T/lua1.json' | grep -qF '\"userAgent\":\"$LUA\"' && \
+	grep SigmaRule '$T/lua2.json' | grep -qF '\"userAgent\":\"$LUA\"'"
+
 # --- the shared SigmaHQ CloudTrail rules ----------------------------------------
 # --- Linux rules (host events): the repository's sample all load ------------------
 "$M" rules check tests/data/sigma/linux >"$T/lxo.out" 2>"$T/lxo.err"; rc=$?
