@@ -12,6 +12,7 @@
  * later flush or a later run continues it exactly. */
 #include "engine/pipeline.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -2499,13 +2500,15 @@ int mm_pipeline_flush(struct mm_pipeline *s, struct mm_err *err)
 	}
 	mm_debug("flush: detectors finished (%.3f s)", since(&tp));
 	if (mm_log_get_level() >= MM_LOG_VERBOSE) {
-		size_t pk, hw;
-		mm_agg_stats(final, &pk, &hw); /* a walk of the table: -v only */
+		struct mm_agg_stats as;
+		mm_agg_stats(final, &as); /* a walk of the table: -v only */
 		mm_debug("findings table: %zu findings packed in %.1f MB (%.0f bytes each), "
-			 "at most %zu open at once (%.1f MB)",
-			 mm_agg_count(final), pk / 1e6,
-			 mm_agg_count(final) ? (double)pk / (double)mm_agg_count(final) : 0.0, hw,
-			 hw * sizeof(struct mm_finding) / 1e6);
+			 "at most %zu open at once (%.1f MB); %" PRIu64 " unpacks, %" PRIu64
+			 " packs, %" PRIu64 " sweeps so far",
+			 mm_agg_count(final), as.packed / 1e6,
+			 mm_agg_count(final) ? (double)as.packed / (double)mm_agg_count(final) : 0.0,
+			 as.open_hw, as.open_hw * sizeof(struct mm_finding) / 1e6, as.unpacks,
+			 as.packs, as.sweeps);
 	}
 	/* held findings can only move when the inventory has news: the one
 	 * loaded at open (first flush) or instances this batch learned */

@@ -18,7 +18,8 @@
  * asks for one. Open slots live in chunks that never move, so pointers
  * handed out stay valid until mm_agg_release packs them again. */
 #define OPEN_CHUNK 64
-#define KEEP_OPEN 256	/* mm_agg_release packs only past this many open */
+#define KEEP_OPEN 256	/* a release sweeps after this many more opened */
+#define OPEN_MAX 2048	/* a sweep keeps fewer open (~3.7 KB each) */
 
 struct slot {
 	uint64_t hash;
@@ -48,7 +49,9 @@ struct mm_agg {
 	size_t noc, nopen, open_hw;
 	struct slot *slots;
 	size_t nslots; /* power of two */
+	size_t sweep_at;	/* mm_agg_release sweeps past this many open */
 	uint64_t dropped;
+	uint64_t unpacks, packs, sweeps;	/* for -v */
 	struct mm_buf pk;	/* packing scratch */
 };
 
@@ -66,6 +69,7 @@ int mm_agg_new(struct mm_agg **out, size_t max_findings)
 		return MM_ENOMEM;
 	}
 	mm_buf_init(&a->pk, sizeof(struct mm_finding) * 2);
+	a->sweep_at = KEEP_OPEN;
 	*out = a;
 	return 0;
 }
@@ -107,6 +111,7 @@ void mm_agg_clear(struct mm_agg *a)
 	free_blobs(a);
 	a->count = 0;
 	a->nopen = 0;
+	a->sweep_at = KEEP_OPEN;
 }
 
 uint64_t mm_agg_dropped(const struct mm_agg *a) { return a->dropped; }
@@ -152,6 +157,7 @@ static struct oslot *open_slot(struct mm_agg *a, size_t i)
 	}
 	if (!(o = open_new(a, i)))
 		return NULL;
+	a->unpacks++;
 	if (mm_finding_unpack_mem(&o->f, e->blob, e->len)) {
 		/* our own bytes: cannot happen; an empty finding is not a crash */
 		memset(&o->f, 0, sizeof(o->f));
@@ -197,6 +203,7 @@ static int pack_one(struct mm_agg *a, struct oslot *o)
 {
 	struct fent *e = &a->fe[o->idx];
 	mm_buf_reset(&a->pk);
+	a->packs++;
 	if (mm_finding_pack_mem(&o->f, &a->pk))
 		return MM_ENOMEM;
 	if (a->pk.len > e->cap) {
@@ -213,24 +220,28 @@ static int pack_one(struct mm_agg *a, struct oslot *o)
 	return 0;
 }
 
-/* Pack the open findings not used since the last call, the others
+/* Pack the open findings not used since the last sweep, the others
  * moved down to fill the gaps: a finding a detector adds to record after
- * record stays open (second chance). Out of memory, a finding stays
- * open: right, only bigger. */
+ * record stays open (second chance). The next sweep comes KEEP_OPEN
+ * openings later, so "used" means used in the last KEEP_OPEN or more
+ * findings opened, whatever the number of releases in between; past
+ * OPEN_MAX - KEEP_OPEN kept, used ones are packed too. Out of memory, a
+ * finding stays open: right, only bigger. */
 static void close_unused(struct mm_agg *a)
 {
 	size_t k, j = 0;
+	a->sweeps++;
 	for (k = 0; k < a->nopen; k++) {
 		struct oslot *o = oslot_at(a, k);
 		const struct fent *e = &a->fe[o->idx];
-		if (e->blob && (e->spent || (o->clean && !o->used))) {
+		if (e->blob && (e->spent || (o->clean && (!o->used || j >= OPEN_MAX - KEEP_OPEN)))) {
 			/* its packed bytes stay as they are: nothing reads it
 			 * again before the table is cleared, or nothing in it
 			 * changed since they were unpacked */
 			a->fe[o->idx].open = 0;
 			continue;
 		}
-		if (o->used || pack_one(a, o)) {
+		if ((o->used && j < OPEN_MAX - KEEP_OPEN) || pack_one(a, o)) {
 			o->used = 0;
 			if (j != k) {
 				struct oslot *d = oslot_at(a, j);
@@ -243,19 +254,23 @@ static void close_unused(struct mm_agg *a)
 		a->fe[o->idx].open = 0;
 	}
 	a->nopen = j;
-	/* the slots past what a release keeps go back (a detector's finish
-	 * may have opened thousands at once) */
-	while (a->noc > (MM_MAX(j, (size_t)KEEP_OPEN) + OPEN_CHUNK - 1) / OPEN_CHUNK + 1)
+	a->sweep_at = MM_MAX(j, (size_t)KEEP_OPEN) + KEEP_OPEN;
+	/* the slots past the next sweep go back (a detector's finish may
+	 * have opened thousands at once) */
+	while (a->noc > (a->sweep_at + OPEN_CHUNK - 1) / OPEN_CHUNK + 1)
 		mm_free(a->oc[--a->noc]);
 }
 
-void mm_agg_stats(const struct mm_agg *a, size_t *packed, size_t *open_hw)
+void mm_agg_stats(const struct mm_agg *a, struct mm_agg_stats *st)
 {
 	size_t i;
-	*packed = 0;
+	memset(st, 0, sizeof(*st));
 	for (i = 0; i < a->count; i++)
-		*packed += a->fe[i].cap;
-	*open_hw = a->open_hw;
+		st->packed += a->fe[i].cap;
+	st->open_hw = a->open_hw;
+	st->unpacks = a->unpacks;
+	st->packs = a->packs;
+	st->sweeps = a->sweeps;
 }
 
 void mm_agg_spent(struct mm_agg *a, size_t i)
@@ -266,7 +281,7 @@ void mm_agg_spent(struct mm_agg *a, size_t i)
 
 void mm_agg_release(struct mm_agg *a)
 {
-	if (a->nopen > KEEP_OPEN)
+	if (a->nopen > a->sweep_at)
 		close_unused(a);
 }
 

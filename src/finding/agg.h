@@ -49,8 +49,13 @@ void mm_agg_release(struct mm_agg *a);
  * never packed yet is packed as usual). Saves the writer a pack per
  * finding (~7k instructions). */
 void mm_agg_spent(struct mm_agg *a, size_t i);
-/* The packed findings' bytes, and the most ever open at once (for -v). */
-void mm_agg_stats(const struct mm_agg *a, size_t *packed, size_t *open_hw);
+/* For -v: the packed findings' bytes, the most ever open at once, and
+ * how often findings were unpacked, packed and swept. */
+struct mm_agg_stats {
+	size_t packed, open_hw;
+	uint64_t unpacks, packs, sweeps;
+};
+void mm_agg_stats(const struct mm_agg *a, struct mm_agg_stats *st);
 uint64_t mm_agg_dropped(const struct mm_agg *a);
 /* Find the finding for the key or create it zeroed with the key fields
  * and the type's metadata set. *created tells which. NULL when full or

@@ -222,7 +222,7 @@ MM_TEST(finish_lets_the_table_pack_between_findings)
 {
 	struct fx f;
 	char key[21];
-	size_t packed, hw;
+	struct mm_agg_stats as;
 	int i;
 	setup(&f, CREATE_USER);
 	for (i = 0; i < 900; i++) {
@@ -231,9 +231,9 @@ MM_TEST(finish_lets_the_table_pack_between_findings)
 	}
 	fin(&f, f.st);
 	CHECK_EQ_INT(nfind(&f), 900);
-	mm_agg_stats(f.agg, &packed, &hw);
-	CHECK(hw < 600);
-	CHECK(packed > 0);
+	mm_agg_stats(f.agg, &as);
+	CHECK(as.open_hw < 600);
+	CHECK(as.packed > 0);
 	CHECK(find(&f, PER, "AKIA0000000000000900") != NULL);
 	teardown(&f);
 }
