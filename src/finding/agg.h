@@ -36,12 +36,12 @@ int mm_agg_full(const struct mm_agg *a);
 struct mm_finding *mm_agg_at(struct mm_agg *a, size_t i);
 /* A copy of finding i, without opening it (readers of every finding). */
 int mm_agg_read(struct mm_agg *a, size_t i, struct mm_finding *out);
-/* When more than a few hundred findings are open, pack the ones not
- * asked for since the last such release (a finding added to record
- * after record stays open): every pointer handed out before is invalid
- * after. The pipeline calls it after each detector's turn with the
- * table; a caller walking the table with mm_agg_at calls it after each
- * finding. */
+/* Every pointer handed out before is invalid after. Once a few hundred
+ * more findings were opened since the last sweep, sweep: pack the ones
+ * not asked for since then (a finding added to record after record
+ * stays open), and past a couple of thousand open the others too. The
+ * pipeline calls it after each detector's turn with the table; a caller
+ * walking the table with mm_agg_at calls it after each finding. */
 void mm_agg_release(struct mm_agg *a);
 /* Finding i is done with as it is now (the writer stored it, and the
  * table is cleared next): a release closes it without packing it again,
