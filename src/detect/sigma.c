@@ -60,7 +60,8 @@ static const struct mm_param params[] = {
 };
 
 #define MAX_HITS 256
-#define LOCAL_MAX 4096		/* (rule, principal) entries of a worker (~1.9 KB each) */
+/* (rule, principal) entries of a worker: 1,384 bytes each, and its API list */
+#define LOCAL_MAX 4096
 #define SHARDS 16
 #define MAX_KEY 128
 #define MAX_GVAL 1024
