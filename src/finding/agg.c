@@ -234,14 +234,15 @@ static void close_unused(struct mm_agg *a)
 	for (k = 0; k < a->nopen; k++) {
 		struct oslot *o = oslot_at(a, k);
 		const struct fent *e = &a->fe[o->idx];
-		if (e->blob && (e->spent || (o->clean && (!o->used || j >= OPEN_MAX - KEEP_OPEN)))) {
+		int keep = o->used && j < OPEN_MAX - KEEP_OPEN;
+		if (e->blob && (e->spent || (o->clean && !keep))) {
 			/* its packed bytes stay as they are: nothing reads it
 			 * again before the table is cleared, or nothing in it
 			 * changed since they were unpacked */
 			a->fe[o->idx].open = 0;
 			continue;
 		}
-		if ((o->used && j < OPEN_MAX - KEEP_OPEN) || pack_one(a, o)) {
+		if (keep || pack_one(a, o)) {
 			o->used = 0;
 			if (j != k) {
 				struct oslot *d = oslot_at(a, j);
